@@ -1,0 +1,150 @@
+import type { Secret } from './secret.js';
+import type { LlmProviderName } from './variables.js';
+
+/** Where the database lives, as read from `DATABASE_URL`. */
+export type DatabaseDialect = 'sqlite' | 'pglite' | 'postgres';
+
+/** Database settings. */
+export interface DatabaseConfig {
+  /** The full URL; may hold a password. */
+  readonly url: Secret;
+  readonly dialect: DatabaseDialect;
+  /** The URL with any password replaced by `***`, safe to print. */
+  readonly displayUrl: string;
+  /** True for SQLite and PGlite: no server, data in this process. */
+  readonly embedded: boolean;
+  readonly poolSize: number;
+  readonly maxOverflow: number;
+  readonly acquireTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly statementTimeoutMs: number | undefined;
+  readonly sslCaPath: string | undefined;
+  readonly closeTimeoutMs: number;
+  readonly migrateOnStart: boolean;
+  readonly migrationsDir: string | undefined;
+}
+
+/** USD per million tokens. */
+export interface ModelPrice {
+  readonly input: number;
+  readonly output: number;
+  /** Price of prompt tokens served from the provider's prompt cache; defaults to `input`. */
+  readonly cachedInput?: number;
+}
+
+/** A provider and model pair, e.g. a fallback. */
+export interface ProviderModel {
+  readonly provider: LlmProviderName;
+  readonly model: string;
+}
+
+/** LLM provider settings. */
+export interface LlmConfig {
+  /** The primary provider. */
+  readonly provider: LlmProviderName;
+  /** The primary provider's model (for Azure, the deployment). */
+  readonly model: string;
+  /** False when no provider has the credentials it needs: LLM calls then fail with a clear error. */
+  readonly configured: boolean;
+  readonly openai: {
+    readonly apiKey: Secret | undefined;
+    readonly model: string;
+    readonly baseUrl: string | undefined;
+    readonly organization: string | undefined;
+    readonly project: string | undefined;
+  };
+  readonly azure: {
+    readonly apiKey: Secret | undefined;
+    readonly endpoint: string | undefined;
+    readonly deployment: string | undefined;
+    readonly apiVersion: string;
+  };
+  readonly anthropic: {
+    readonly apiKey: Secret | undefined;
+    readonly model: string;
+    readonly baseUrl: string | undefined;
+  };
+  readonly maxOutputTokens: number;
+  readonly structuredOutputRepairs: number;
+  /** Price overrides from `LLM_PRICES`, merged over the built-in table by the LLM client. */
+  readonly prices: Readonly<Record<string, ModelPrice>>;
+  readonly streamFirstChunkTimeoutMs: number;
+  readonly streamIdleTimeoutMs: number;
+  /** Whether prompt and answer text may appear in logs and spans. */
+  readonly logContent: boolean;
+  readonly ledger: { readonly enabled: boolean; readonly batchSize: number; readonly flushIntervalMs: number };
+}
+
+/** Retry, rate limit, concurrency, breaker, timeout and fallback settings. */
+export interface ResilienceConfig {
+  readonly maxAttempts: number;
+  readonly retryMinMs: number;
+  readonly retryMaxMs: number;
+  readonly retryAfterMaxMs: number;
+  readonly timeoutMs: number;
+  readonly deadlineMs: number;
+  readonly requestsPerMinute: number;
+  /** Undefined: no token limit. */
+  readonly tokensPerMinute: number | undefined;
+  readonly rateLimitMaxWaitMs: number;
+  readonly onStoreFailure: 'local' | 'refuse';
+  readonly expectedReplicas: number;
+  readonly maxConcurrent: number;
+  readonly queueMax: number;
+  readonly queueTimeoutMs: number;
+  readonly circuitFailureThreshold: number;
+  readonly circuitResetMs: number;
+  readonly fallbacks: readonly ProviderModel[];
+}
+
+/** Response cache settings. */
+export interface CacheConfig {
+  readonly mode: 'off' | 'memory' | 'redis';
+  readonly ttlSeconds: number;
+  readonly maxEntries: number;
+  readonly maxBytes: number;
+  readonly namespace: string;
+}
+
+/** Redis settings. */
+export interface RedisConfig {
+  /** Undefined: no Redis; limits, breaker and cache stay in the process. */
+  readonly url: Secret | undefined;
+  /** The URL with any password replaced by `***`, safe to print. */
+  readonly displayUrl: string | undefined;
+  readonly keyPrefix: string;
+}
+
+/** `groundwork serve` settings. */
+export interface ServerConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly apiKeys: readonly Secret[];
+  readonly bodyLimitBytes: number;
+  readonly shutdownTimeoutMs: number;
+  readonly accessLog: boolean;
+}
+
+/** Logging settings. */
+export interface LoggingConfig {
+  readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  readonly format: 'json' | 'pretty';
+}
+
+/**
+ * The validated, frozen configuration of one Groundwork instance. Secrets are {@link Secret}s,
+ * which print as `[redacted]`.
+ */
+export interface AppConfig {
+  readonly env: 'development' | 'production' | 'test';
+  readonly debug: boolean;
+  readonly database: DatabaseConfig;
+  readonly llm: LlmConfig;
+  readonly resilience: ResilienceConfig;
+  readonly cache: CacheConfig;
+  readonly redis: RedisConfig;
+  readonly server: ServerConfig;
+  readonly logging: LoggingConfig;
+  /** `FEATURE_FLAG_NEW_UI=true` → `{ newUi: true }`. */
+  readonly featureFlags: Readonly<Record<string, boolean>>;
+}

@@ -1,0 +1,138 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { ConfigError, type ConfigIssue } from '../errors/config-error.js';
+import type { AppConfig } from './app-config.js';
+import { type ParsedEnvironment, parseEnvironment } from './schema.js';
+import type { Secret } from './secret.js';
+import { SECRET_VARIABLES } from './variables.js';
+
+/** Where configuration comes from. All fields optional: the defaults read the real process. */
+export interface ConfigSourceOptions {
+  /** The environment to read. @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** A `.env` file to read under the environment (the real environment wins); `false` for none. @default '.env' in the working directory */
+  envFile?: string | false;
+  /** An Azure AD token provider is given in code, so `AZURE_OPENAI_API_KEY` is not required. */
+  azureTokenProvider?: boolean;
+  /** Whether output goes to a terminal (picks the log format under `LOG_FORMAT=auto`). @default process.stdout.isTTY */
+  isTty?: boolean;
+}
+
+/** The outcome of {@link validateEnvironment}: every problem at once. */
+export interface EnvironmentStatus {
+  isValid: boolean;
+  errors: ConfigIssue[];
+  warnings: ConfigIssue[];
+}
+
+/**
+ * Reads, validates and caches one instance's configuration, and re-reads `*_FILE` secrets on
+ * demand. Secrets keep their identity across reloads, so clients holding them see new values.
+ */
+export class ConfigSource {
+  readonly #options: ConfigSourceOptions;
+  readonly #secrets = new Map<string, Secret>();
+  #parsed: ParsedEnvironment | undefined;
+
+  constructor(options: ConfigSourceOptions = {}) {
+    this.#options = options;
+  }
+
+  /** The merged raw environment: `.env` first, then the real environment over it, then `*_FILE` secrets. */
+  #readEnvironment(): { env: Record<string, string | undefined>; errors: ConfigIssue[] } {
+    const errors: ConfigIssue[] = [];
+    const real = this.#options.env ?? process.env;
+    const merged: Record<string, string | undefined> = {};
+    const envFile = this.#options.envFile ?? '.env';
+    if (envFile !== false) {
+      const path = resolve(envFile);
+      if (existsSync(path)) {
+        try {
+          Object.assign(merged, parseEnv(readFileSync(path, 'utf8')));
+        } catch (error) {
+          errors.push({ variable: '.env', message: `could not be read (${(error as Error).message})` });
+        }
+      }
+    }
+    for (const [name, value] of Object.entries(real)) if (value !== undefined) merged[name] = value;
+    for (const name of SECRET_VARIABLES) {
+      const filePath = merged[`${name}_FILE`];
+      if (filePath === undefined || filePath.trim() === '') continue;
+      if (merged[name] !== undefined && real[name] !== undefined) {
+        errors.push({
+          variable: `${name}_FILE`,
+          message: `is set together with ${name}; set only one`,
+          example: `/run/secrets/${name.toLowerCase()}`,
+        });
+        continue;
+      }
+      try {
+        merged[name] = readFileSync(filePath.trim(), 'utf8').replace(/\r?\n$/, '');
+      } catch (error) {
+        const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+        errors.push({
+          variable: `${name}_FILE`,
+          message: `names a file that cannot be read (${reason})`,
+          example: `/run/secrets/${name.toLowerCase()}`,
+        });
+      }
+    }
+    return { env: merged, errors };
+  }
+
+  #parse(): ParsedEnvironment {
+    const { env, errors } = this.#readEnvironment();
+    const parsed = parseEnvironment(
+      env,
+      { azureTokenProvider: this.#options.azureTokenProvider ?? false, isTty: this.#options.isTty ?? process.stdout.isTTY === true },
+      this.#secrets,
+    );
+    if (errors.length === 0) return parsed;
+    return { config: undefined, errors: [...errors, ...parsed.errors], warnings: parsed.warnings };
+  }
+
+  /** Every problem with the configuration, without throwing. */
+  validate(): EnvironmentStatus {
+    const parsed = this.#parsed ?? this.#parse();
+    if (parsed.config !== undefined) this.#parsed = parsed;
+    return { isValid: parsed.errors.length === 0, errors: [...parsed.errors], warnings: [...parsed.warnings] };
+  }
+
+  /** The validated configuration, loaded once and cached. Throws {@link ConfigError} naming every problem. */
+  load(): AppConfig {
+    if (this.#parsed?.config !== undefined) return this.#parsed.config;
+    const parsed = this.#parse();
+    if (parsed.config === undefined) throw new ConfigError(parsed.errors);
+    this.#parsed = parsed;
+    return parsed.config;
+  }
+
+  /**
+   * Re-reads secrets (including `*_FILE` files) and updates the existing {@link Secret}s in place,
+   * so clients use the new values on their next call. Returns the names of the secrets that changed.
+   * Throws {@link ConfigError} when a secret file can no longer be read; the old values stay.
+   */
+  reloadSecrets(): string[] {
+    this.load();
+    const { env, errors } = this.#readEnvironment();
+    if (errors.length > 0) throw new ConfigError(errors);
+    const changed: string[] = [];
+    for (const name of SECRET_VARIABLES) {
+      const secret = this.#secrets.get(name);
+      const value = env[name];
+      if (secret !== undefined && value !== undefined && value.trim() !== '' && secret.replace(value.trim())) changed.push(name);
+    }
+    return changed;
+  }
+}
+
+/** Loads and validates configuration from the environment and `.env`. Throws {@link ConfigError}. */
+export function loadConfig(options: ConfigSourceOptions = {}): AppConfig {
+  return new ConfigSource(options).load();
+}
+
+/** Checks the environment and returns every error and warning at once; never throws. */
+export function validateEnvironment(options: ConfigSourceOptions = {}): EnvironmentStatus {
+  return new ConfigSource(options).validate();
+}

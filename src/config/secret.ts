@@ -1,0 +1,68 @@
+import { inspect } from 'node:util';
+
+const REDACTED = '[redacted]';
+const liveSecretValues = new Map<string, number>();
+
+function track(value: string, delta: 1 | -1): void {
+  if (value.length < 4) return;
+  const count = (liveSecretValues.get(value) ?? 0) + delta;
+  if (count <= 0) liveSecretValues.delete(value);
+  else liveSecretValues.set(value, count);
+}
+
+/**
+ * A secret configuration value (an API key, a password, a connection URL with credentials).
+ *
+ * It prints as `[redacted]` everywhere — `String()`, template literals, `JSON.stringify`,
+ * `util.inspect`, pino — and gives its value only through {@link Secret.reveal}. Values can be
+ * replaced in place when secrets rotate (see `reloadSecrets()`), so clients that hold the
+ * `Secret` use the new value on their next call.
+ */
+export class Secret {
+  #value: string;
+  /** The environment variable this secret came from, e.g. `OPENAI_API_KEY`. */
+  readonly variable: string;
+
+  constructor(variable: string, value: string) {
+    this.variable = variable;
+    this.#value = value;
+    track(value, 1);
+  }
+
+  /** The secret's value. Pass it only to the client that needs it; never log it. */
+  reveal(): string {
+    return this.#value;
+  }
+
+  /**
+   * Replaces the value (secret rotation). Returns whether it changed.
+   * @internal
+   */
+  replace(value: string): boolean {
+    if (value === this.#value) return false;
+    track(this.#value, -1);
+    this.#value = value;
+    track(value, 1);
+    return true;
+  }
+
+  toString(): string {
+    return REDACTED;
+  }
+
+  toJSON(): string {
+    return REDACTED;
+  }
+
+  [inspect.custom](): string {
+    return `Secret(${this.variable}: ${REDACTED})`;
+  }
+}
+
+/** Every secret value currently held by a live {@link Secret}, longest first. Used by log redaction. */
+export function knownSecretValues(): string[] {
+  return [...liveSecretValues.keys()].sort((a, b) => b.length - a.length);
+}
+
+/** The redaction marker used in place of secret values. */
+export const REDACTED_MARKER = REDACTED;

@@ -1,0 +1,519 @@
+import type { z } from 'zod';
+import {
+  booleanField,
+  enumField,
+  integerField,
+  listField,
+  optionalHttpUrlField,
+  optionalIntegerField,
+  optionalStringField,
+} from './fields.js';
+
+/** Which section of `AppConfig` a variable feeds; also the README table's grouping. */
+export type ConfigSection = 'app' | 'database' | 'llm' | 'resilience' | 'cache' | 'redis' | 'server' | 'logging';
+
+/** One documented environment variable. */
+export interface VariableDefinition {
+  section: ConfigSection;
+  /** The parser for the raw string. */
+  field: z.ZodType<unknown, string | undefined>;
+  /** The default as shown to users (the parser applies it). */
+  default: string;
+  description: string;
+  /** An example of a valid value, shown in error messages. */
+  example: string;
+  /** Never printed; may also come from `<NAME>_FILE`. */
+  secret?: boolean;
+}
+
+/** The LLM providers Groundwork speaks to. */
+export const LLM_PROVIDERS = ['openai', 'azure', 'anthropic', 'openai-compatible'] as const;
+/** An LLM provider name. */
+export type LlmProviderName = (typeof LLM_PROVIDERS)[number];
+
+/** Log levels accepted in `LOG_LEVEL` (the Python spellings too). */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'warning', 'error', 'critical', 'fatal', 'silent'] as const;
+
+const define = <T extends Record<string, VariableDefinition>>(definitions: T): T => definitions;
+
+/**
+ * Every environment variable Groundwork reads, with its parser, default and documentation.
+ * The README's configuration table is generated from this list (`groundwork config --markdown`).
+ */
+export const VARIABLES = define({
+  NODE_ENV: {
+    section: 'app',
+    field: enumField(['development', 'production', 'test'], 'development'),
+    default: 'development',
+    description: 'Deployment environment; `production` turns on stricter warnings.',
+    example: 'production',
+  },
+  DEBUG: {
+    section: 'app',
+    field: booleanField(false),
+    default: 'false',
+    description: 'Debug mode: debug-level logs unless `LOG_LEVEL` says otherwise.',
+    example: 'false',
+  },
+
+  DATABASE_URL: {
+    section: 'database',
+    field: optionalStringField(),
+    default: 'sqlite:./data/app.db',
+    description:
+      'Database: `sqlite:PATH`, `sqlite::memory:`, `pglite:PATH`, `pglite:memory`, or `postgres://…` (`sslmode=require|verify-full` honoured).',
+    example: 'postgres://app@db.internal:5432/app?sslmode=verify-full',
+    secret: true,
+  },
+  DB_POOL_SIZE: {
+    section: 'database',
+    field: integerField(5, 1, 1000),
+    default: '5',
+    description: 'Connections kept open (PostgreSQL).',
+    example: '10',
+  },
+  DB_MAX_OVERFLOW: {
+    section: 'database',
+    field: integerField(10, 0, 1000),
+    default: '10',
+    description: 'Extra connections opened under load, closed again when idle.',
+    example: '20',
+  },
+  DB_ACQUIRE_TIMEOUT_MS: {
+    section: 'database',
+    field: integerField(10_000, 1, 600_000),
+    default: '10000',
+    description: 'Longest wait for a free connection, in ms.',
+    example: '5000',
+  },
+  DB_IDLE_TIMEOUT_MS: {
+    section: 'database',
+    field: integerField(10_000, 100, 3_600_000),
+    default: '10000',
+    description: 'Idle time after which an overflow connection is closed, in ms.',
+    example: '30000',
+  },
+  DB_STATEMENT_TIMEOUT_MS: {
+    section: 'database',
+    field: optionalIntegerField(1, 3_600_000),
+    default: '(none)',
+    description: 'Per-statement timeout, in ms (PostgreSQL, PGlite).',
+    example: '30000',
+  },
+  DB_SSL_CA: {
+    section: 'database',
+    field: optionalStringField(),
+    default: '(none)',
+    description: 'Path to a PEM file with the CA that signed the database server’s certificate.',
+    example: '/etc/ssl/db-ca.pem',
+  },
+  DB_CLOSE_TIMEOUT_MS: {
+    section: 'database',
+    field: integerField(10_000, 0, 600_000),
+    default: '10000',
+    description: 'On close, how long to wait for running transactions, in ms.',
+    example: '5000',
+  },
+  DB_MIGRATE_ON_START: {
+    section: 'database',
+    field: booleanField(true),
+    default: 'true',
+    description: '`groundwork serve` applies pending migrations at start.',
+    example: 'false',
+  },
+  DB_MIGRATIONS_DIR: {
+    section: 'database',
+    field: optionalStringField(),
+    default: '(none)',
+    description: 'Folder of the application’s own migrations (`.js`/`.ts` modules exporting `up` and `down`).',
+    example: './migrations',
+  },
+
+  LLM_PROVIDER: {
+    section: 'llm',
+    field: enumField(LLM_PROVIDERS, 'openai'),
+    default: 'openai',
+    description: 'Primary LLM provider: `openai`, `azure`, `anthropic` or `openai-compatible`.',
+    example: 'anthropic',
+  },
+  OPENAI_API_KEY: {
+    section: 'llm',
+    field: optionalStringField(),
+    default: '(none)',
+    description: 'OpenAI API key (optional for `openai-compatible`).',
+    example: 'sk-…',
+    secret: true,
+  },
+  OPENAI_MODEL: {
+    section: 'llm',
+    field: optionalStringField(),
+    default: 'gpt-4o-mini',
+    description: 'Model for `openai` and `openai-compatible`.',
+    example: 'gpt-4o',
+  },
+  OPENAI_BASE_URL: {
+    section: 'llm',
+    field: optionalHttpUrlField(),
+    default: 'https://api.openai.com/v1',
+    description: 'API base URL; required for `openai-compatible` (Ollama, vLLM, LM Studio, llama.cpp).',
+    example: 'http://localhost:11434/v1',
+  },
+  OPENAI_ORG_ID: { section: 'llm', field: optionalStringField(), default: '(none)', description: 'OpenAI organisation.', example: 'org-…' },
+  OPENAI_PROJECT_ID: { section: 'llm', field: optionalStringField(), default: '(none)', description: 'OpenAI project.', example: 'proj_…' },
+  AZURE_OPENAI_API_KEY: {
+    section: 'llm',
+    field: optionalStringField(),
+    default: '(none)',
+    description: 'Azure OpenAI key (or pass a token provider in code).',
+    example: '0123abcd…',
+    secret: true,
+  },
+  AZURE_OPENAI_ENDPOINT: {
+    section: 'llm',
+    field: optionalHttpUrlField(),
+    default: '(none)',
+    description: 'Azure OpenAI resource endpoint.',
+    example: 'https://my-resource.openai.azure.com',
+  },
+  AZURE_OPENAI_DEPLOYMENT: {
+    section: 'llm',
+    field: optionalStringField(),
+    default: '(none)',
+    description: 'Azure deployment name (used as the model).',
+    example: 'gpt-4o-prod',
+  },
+  OPENAI_API_VERSION: {
+    section: 'llm',
+    field: optionalStringField(),
+    default: '2024-10-21',
+    description: 'Azure OpenAI API version.',
+    example: '2024-10-21',
+  },
+  ANTHROPIC_API_KEY: {
+    section: 'llm',
+    field: optionalStringField(),
+    default: '(none)',
+    description: 'Anthropic API key.',
+    example: 'sk-ant-…',
+    secret: true,
+  },
+  ANTHROPIC_MODEL: {
+    section: 'llm',
+    field: optionalStringField(),
+    default: 'claude-3-5-haiku-latest',
+    description: 'Anthropic model.',
+    example: 'claude-sonnet-4-5',
+  },
+  ANTHROPIC_BASE_URL: {
+    section: 'llm',
+    field: optionalHttpUrlField(),
+    default: 'https://api.anthropic.com',
+    description: 'Anthropic API base URL.',
+    example: 'http://127.0.0.1:4010',
+  },
+  LLM_MAX_OUTPUT_TOKENS: {
+    section: 'llm',
+    field: integerField(1024, 1, 1_000_000),
+    default: '1024',
+    description: 'Default `max_tokens` for a call that sets none.',
+    example: '2048',
+  },
+  LLM_STRUCTURED_OUTPUT_REPAIRS: {
+    section: 'llm',
+    field: integerField(1, 0, 5),
+    default: '1',
+    description: 'Repair requests after invalid JSON or a schema mismatch.',
+    example: '0',
+  },
+  LLM_PRICES: {
+    section: 'llm',
+    field: optionalStringField(),
+    default: '(built-in table)',
+    description: 'JSON price overrides per model, USD per million tokens: `{"model":{"input":0.15,"output":0.6,"cachedInput":0.075}}`.',
+    example: '{"my-model":{"input":1,"output":2}}',
+  },
+  LLM_STREAM_FIRST_CHUNK_TIMEOUT_MS: {
+    section: 'llm',
+    field: integerField(30_000, 1, 600_000),
+    default: '30000',
+    description: 'Streaming: longest wait for the first chunk, in ms.',
+    example: '10000',
+  },
+  LLM_STREAM_IDLE_TIMEOUT_MS: {
+    section: 'llm',
+    field: integerField(30_000, 1, 600_000),
+    default: '30000',
+    description: 'Streaming: longest silence between chunks, in ms.',
+    example: '15000',
+  },
+  LLM_LOG_CONTENT: {
+    section: 'llm',
+    field: booleanField(false),
+    default: 'false',
+    description: 'Include prompt and answer text in logs and spans.',
+    example: 'true',
+  },
+  LLM_LEDGER: {
+    section: 'llm',
+    field: booleanField(true),
+    default: 'true',
+    description: 'Record every call in the `llm_usage` table.',
+    example: 'false',
+  },
+  LLM_LEDGER_BATCH_SIZE: {
+    section: 'llm',
+    field: integerField(100, 1, 10_000),
+    default: '100',
+    description: 'Ledger rows written per batch.',
+    example: '500',
+  },
+  LLM_LEDGER_FLUSH_MS: {
+    section: 'llm',
+    field: integerField(1000, 10, 600_000),
+    default: '1000',
+    description: 'Longest a ledger row waits before it is written, in ms.',
+    example: '5000',
+  },
+
+  LLM_MAX_ATTEMPTS: {
+    section: 'resilience',
+    field: integerField(3, 1, 20),
+    default: '3',
+    description: 'Attempts per provider and model, the first included.',
+    example: '5',
+  },
+  LLM_RETRY_MIN_MS: {
+    section: 'resilience',
+    field: integerField(2000, 0, 600_000),
+    default: '2000',
+    description: 'Shortest backoff between attempts, in ms.',
+    example: '500',
+  },
+  LLM_RETRY_MAX_MS: {
+    section: 'resilience',
+    field: integerField(10_000, 0, 600_000),
+    default: '10000',
+    description: 'Longest backoff between attempts, in ms.',
+    example: '20000',
+  },
+  LLM_RETRY_AFTER_MAX_MS: {
+    section: 'resilience',
+    field: integerField(60_000, 0, 3_600_000),
+    default: '60000',
+    description: 'Longest `Retry-After` obeyed; a longer one fails the call at once, in ms.',
+    example: '30000',
+  },
+  LLM_TIMEOUT_MS: {
+    section: 'resilience',
+    field: integerField(60_000, 1, 3_600_000),
+    default: '60000',
+    description: 'Per-attempt timeout, in ms.',
+    example: '30000',
+  },
+  LLM_DEADLINE_MS: {
+    section: 'resilience',
+    field: integerField(120_000, 1, 3_600_000),
+    default: '120000',
+    description: 'Whole-call deadline, every attempt and fallback included, in ms.',
+    example: '60000',
+  },
+  LLM_REQUESTS_PER_MINUTE: {
+    section: 'resilience',
+    field: integerField(2500, 1, 10_000_000),
+    default: '2500',
+    description: 'Request budget per provider and model per minute (shared through Redis when `REDIS_URL` is set).',
+    example: '500',
+  },
+  LLM_TOKENS_PER_MINUTE: {
+    section: 'resilience',
+    field: optionalIntegerField(1, 1_000_000_000),
+    default: '(off)',
+    description: 'Token budget per provider and model per minute.',
+    example: '200000',
+  },
+  LLM_RATE_LIMIT_MAX_WAIT_MS: {
+    section: 'resilience',
+    field: integerField(30_000, 0, 3_600_000),
+    default: '30000',
+    description: 'Longest wait for a rate-limit permit, in ms.',
+    example: '5000',
+  },
+  LLM_RATE_LIMIT_ON_STORE_FAILURE: {
+    section: 'resilience',
+    field: enumField(['local', 'refuse'], 'local'),
+    default: 'local',
+    description: 'When Redis is unreachable: `local` buckets (limit ÷ `LLM_EXPECTED_REPLICAS`) or `refuse` calls.',
+    example: 'refuse',
+  },
+  LLM_EXPECTED_REPLICAS: {
+    section: 'resilience',
+    field: integerField(1, 1, 10_000),
+    default: '1',
+    description: 'Processes sharing the quota; divides the limit for local fallback buckets.',
+    example: '4',
+  },
+  LLM_MAX_CONCURRENT: {
+    section: 'resilience',
+    field: integerField(10, 1, 10_000),
+    default: '10',
+    description: 'Calls in flight per provider.',
+    example: '32',
+  },
+  LLM_QUEUE_MAX: {
+    section: 'resilience',
+    field: integerField(1000, 0, 1_000_000),
+    default: '1000',
+    description: 'Calls waiting for a concurrency slot before new ones are refused.',
+    example: '100',
+  },
+  LLM_QUEUE_TIMEOUT_MS: {
+    section: 'resilience',
+    field: integerField(60_000, 0, 3_600_000),
+    default: '60000',
+    description: 'Longest wait for a concurrency slot, in ms.',
+    example: '10000',
+  },
+  LLM_CIRCUIT_FAILURE_THRESHOLD: {
+    section: 'resilience',
+    field: integerField(5, 1, 1000),
+    default: '5',
+    description: 'Consecutive provider failures that open the circuit.',
+    example: '3',
+  },
+  LLM_CIRCUIT_RESET_MS: {
+    section: 'resilience',
+    field: integerField(60_000, 1, 3_600_000),
+    default: '60000',
+    description: 'Time an open circuit waits before one test request, in ms.',
+    example: '30000',
+  },
+  LLM_FALLBACKS: {
+    section: 'resilience',
+    field: listField(),
+    default: '(none)',
+    description: 'Fallback chain tried in order after a retryable failure or an open circuit: `provider:model,…`.',
+    example: 'anthropic:claude-3-5-haiku-latest,openai:gpt-4o-mini',
+  },
+
+  LLM_CACHE: {
+    section: 'cache',
+    field: enumField(['off', 'memory', 'redis'], 'memory'),
+    default: 'memory',
+    description: 'Response cache store.',
+    example: 'redis',
+  },
+  LLM_CACHE_TTL_SECONDS: {
+    section: 'cache',
+    field: integerField(3600, 1, 31_536_000),
+    default: '3600',
+    description: 'Lifetime of a cached answer, in seconds.',
+    example: '86400',
+  },
+  LLM_CACHE_MAX_ENTRIES: {
+    section: 'cache',
+    field: integerField(1000, 1, 10_000_000),
+    default: '1000',
+    description: 'Memory store: most entries kept.',
+    example: '10000',
+  },
+  LLM_CACHE_MAX_BYTES: {
+    section: 'cache',
+    field: integerField(50 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER),
+    default: '52428800',
+    description: 'Memory store: most bytes kept.',
+    example: '104857600',
+  },
+  LLM_CACHE_NAMESPACE: {
+    section: 'cache',
+    field: optionalStringField(),
+    default: 'default',
+    description: 'Cache namespace (per tenant or application).',
+    example: 'quiz-app',
+  },
+
+  REDIS_URL: {
+    section: 'redis',
+    field: optionalStringField(),
+    default: '(none)',
+    description: 'Redis for shared rate limits, breaker state and cache: `redis://[:password@]host:port[/db]` or `rediss://`.',
+    example: 'redis://127.0.0.1:6379',
+    secret: true,
+  },
+  REDIS_KEY_PREFIX: {
+    section: 'redis',
+    field: optionalStringField(),
+    default: 'groundwork:',
+    description: 'Prefix of every Redis key Groundwork writes.',
+    example: 'myapp:gw:',
+  },
+
+  PORT: {
+    section: 'server',
+    field: integerField(8080, 0, 65_535),
+    default: '8080',
+    description: '`groundwork serve` listens here.',
+    example: '3000',
+  },
+  HOST: {
+    section: 'server',
+    field: optionalStringField(),
+    default: '0.0.0.0 with API keys, 127.0.0.1 without',
+    description: 'Interface `groundwork serve` binds to.',
+    example: '0.0.0.0',
+  },
+  GROUNDWORK_API_KEYS: {
+    section: 'server',
+    field: listField(),
+    default: '(none: loopback only)',
+    description: 'Comma-separated bearer keys accepted by `groundwork serve`.',
+    example: 'gw-key-1,gw-key-2',
+    secret: true,
+  },
+  SERVER_BODY_LIMIT_BYTES: {
+    section: 'server',
+    field: integerField(1024 * 1024, 1024, 100 * 1024 * 1024),
+    default: '1048576',
+    description: 'Largest request body accepted.',
+    example: '262144',
+  },
+  SERVER_SHUTDOWN_TIMEOUT_MS: {
+    section: 'server',
+    field: integerField(10_000, 0, 600_000),
+    default: '10000',
+    description: 'On SIGTERM/SIGINT, how long in-flight requests may finish, in ms.',
+    example: '30000',
+  },
+  SERVER_ACCESS_LOG: {
+    section: 'server',
+    field: booleanField(true),
+    default: 'true',
+    description: 'Log one line per HTTP request (never prompt text).',
+    example: 'false',
+  },
+
+  LOG_LEVEL: {
+    section: 'logging',
+    field: enumField(LOG_LEVELS, 'info'),
+    default: 'INFO',
+    description: 'Log level: TRACE, DEBUG, INFO, WARN(ING), ERROR, CRITICAL/FATAL, SILENT.',
+    example: 'DEBUG',
+  },
+  LOG_FORMAT: {
+    section: 'logging',
+    field: enumField(['auto', 'json', 'pretty'], 'auto'),
+    default: 'auto',
+    description: '`json`, `pretty`, or `auto` (pretty on a terminal, JSON otherwise).',
+    example: 'json',
+  },
+});
+
+/** The name of an environment variable Groundwork reads. */
+export type VariableName = keyof typeof VARIABLES;
+
+/** Names of the variables that hold secrets (each may also come from `<NAME>_FILE`). */
+export const SECRET_VARIABLES: readonly VariableName[] = (Object.keys(VARIABLES) as VariableName[]).filter(
+  (name) => (VARIABLES[name] as VariableDefinition).secret === true,
+);
+
+/** The prefix of feature-flag variables: `FEATURE_FLAG_NEW_UI=true` → `featureFlags.newUi`. */
+export const FEATURE_FLAG_PREFIX = 'FEATURE_FLAG_';

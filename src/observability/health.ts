@@ -1,0 +1,69 @@
+/** The state of one dependency, or of the whole process. */
+export type HealthStatus = 'ok' | 'degraded' | 'down';
+
+/** What one check found. */
+export interface DependencyHealth {
+  /** e.g. `database`, `llm:openai`, `redis`. */
+  name: string;
+  status: HealthStatus;
+  /** How long the check took, in milliseconds. */
+  latencyMs: number;
+  /** Whether the process cannot serve without it (its `down` makes the whole `down`). */
+  required: boolean;
+  /** A short, secret-free explanation, and what to do about a failure. */
+  detail?: string;
+  /** Extra facts (breaker state, pool counts). */
+  info?: Record<string, unknown>;
+}
+
+/** The outcome of `health()`. */
+export interface HealthReport {
+  status: HealthStatus;
+  checkedAt: string;
+  dependencies: DependencyHealth[];
+}
+
+/** A check a capability registers with the facade. */
+export interface HealthCheck {
+  readonly name: string;
+  readonly required: boolean;
+  /** Resolves with the dependency's state; may throw, which counts as `down`. */
+  check(signal: AbortSignal): Promise<Omit<DependencyHealth, 'name' | 'required' | 'latencyMs'> & { latencyMs?: number }>;
+}
+
+/** Runs every check at once, each bounded by `timeoutMs`, and combines them: any required `down` → `down`; any other problem → `degraded`. */
+export async function runHealthChecks(checks: readonly HealthCheck[], timeoutMs = 5000): Promise<HealthReport> {
+  const dependencies = await Promise.all(
+    checks.map(async (check): Promise<DependencyHealth> => {
+      const started = performance.now();
+      const signal = AbortSignal.timeout(timeoutMs);
+      try {
+        const result = await Promise.race([
+          check.check(signal),
+          new Promise<never>((_resolve, reject) =>
+            signal.addEventListener('abort', () => reject(new Error(`no answer within ${timeoutMs} ms`)), { once: true }),
+          ),
+        ]);
+        return { name: check.name, required: check.required, ...result, latencyMs: result.latencyMs ?? round(performance.now() - started) };
+      } catch (error) {
+        return {
+          name: check.name,
+          required: check.required,
+          status: 'down',
+          latencyMs: round(performance.now() - started),
+          detail: (error as Error).message,
+        };
+      }
+    }),
+  );
+  let status: HealthStatus = 'ok';
+  for (const dependency of dependencies) {
+    if (dependency.status === 'down' && dependency.required) status = 'down';
+    else if (dependency.status !== 'ok' && status === 'ok') status = 'degraded';
+  }
+  return { status, checkedAt: new Date().toISOString(), dependencies };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

@@ -1,0 +1,50 @@
+import pino, { type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+import type { LoggingConfig } from '../config/app-config.js';
+import { redactValue, scrubSecrets } from './redact.js';
+
+export type { Logger } from 'pino';
+
+/** Options for {@link createLogger}. */
+export interface CreateLoggerOptions {
+  /** Where lines go. @default stdout (stderr for the CLI) */
+  destination?: DestinationStream;
+  /** Fields on every line. */
+  base?: Record<string, unknown>;
+}
+
+/**
+ * Creates the root logger: pino at the configured level, JSON or readable lines, and every
+ * line redacted — secret-named fields, passwords in URLs, bearer tokens, and the value of
+ * every configured secret wherever it appears.
+ */
+export function createLogger(config: LoggingConfig, options: CreateLoggerOptions = {}): Logger {
+  const destination =
+    options.destination ??
+    (config.format === 'pretty'
+      ? pretty({ sync: true, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' })
+      : pino.destination({ sync: true }));
+  return pino(
+    {
+      level: config.level,
+      base: { name: 'groundwork', ...options.base },
+      serializers: { err: (error: unknown) => redactValue(error), error: (error: unknown) => redactValue(error) },
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (object) => redactValue(object) as Record<string, unknown>,
+      },
+      hooks: {
+        logMethod(args, method) {
+          const scrubbed = args.map((arg) => (typeof arg === 'string' ? scrubSecrets(arg) : arg));
+          method.apply(this, scrubbed as Parameters<typeof method>);
+        },
+      },
+    },
+    destination,
+  );
+}
+
+/** A logger that writes nothing, for code paths that must not log. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

@@ -1,0 +1,59 @@
+import { knownSecretValues, REDACTED_MARKER } from '../config/secret.js';
+
+const SECRET_KEY = /pass(word|wd)?|secret|token|api[-_]?key|authorization|cookie|credential|private[-_]?key/i;
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]*):([^\s/@]+)@/gi;
+const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
+const KEY_SHAPES = /\b(sk-[A-Za-z0-9_-]{12,}|sk-ant-[A-Za-z0-9_-]{12,})/g;
+
+/**
+ * Removes secrets from a string: every value a live `Secret` holds, passwords in URLs,
+ * bearer tokens and strings shaped like provider API keys.
+ */
+export function scrubSecrets(text: string): string {
+  let result = text;
+  for (const value of knownSecretValues()) {
+    if (result.includes(value)) result = result.split(value).join(REDACTED_MARKER);
+  }
+  return result
+    .replace(URL_CREDENTIALS, (_match, scheme: string, user: string) => `${scheme}${user}:***@`)
+    .replace(BEARER, (_match, scheme: string) => `${scheme} ${REDACTED_MARKER}`)
+    .replace(KEY_SHAPES, REDACTED_MARKER);
+}
+
+/** Whether a field name says it holds a secret (`password`, `apiKey`, `authorization`, …). */
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY.test(key);
+}
+
+/**
+ * A deep copy of `value` with secret-named fields replaced and secrets scrubbed from every string.
+ * Errors become plain objects (`type`, `message`, `stack`, `code`, `cause`), scrubbed too.
+ */
+export function redactValue(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (typeof value === 'string') return scrubSecrets(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth > 8 || seen.has(value)) return '[…]';
+  seen.add(value);
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function' && !(value instanceof Error)) {
+    return redactValue((value as { toJSON(): unknown }).toJSON(), depth + 1, seen);
+  }
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1, seen));
+  const source: Record<string, unknown> =
+    value instanceof Error
+      ? {
+          type: value.name,
+          message: value.message,
+          stack: value.stack,
+          ...Object.fromEntries(Object.entries(value)),
+          ...(value.cause === undefined ? {} : { cause: value.cause }),
+        }
+      : (value as Record<string, unknown>);
+  const copy: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(source)) {
+    copy[key] =
+      isSecretKey(key) && child !== undefined && child !== null && typeof child !== 'boolean'
+        ? REDACTED_MARKER
+        : redactValue(child, depth + 1, seen);
+  }
+  return copy;
+}
