@@ -1,0 +1,158 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Histogram buckets for LLM operation latency, in seconds (OpenTelemetry GenAI recommendation). */
+export const LLM_DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+/** Histogram buckets for token counts (OpenTelemetry GenAI recommendation). */
+export const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
+
+/**
+ * Every metric Groundwork records, in one prom-client registry per instance. Labels never
+ * hold prompt or answer text. Capabilities receive this object and record into it.
+ */
+export class GroundworkMetrics {
+  readonly registry: Registry;
+
+  /** `gen_ai_client_operation_duration_seconds{gen_ai_operation_name, gen_ai_provider_name, gen_ai_request_model, error_type}` */
+  readonly llmDuration: Histogram<'gen_ai_operation_name' | 'gen_ai_provider_name' | 'gen_ai_request_model' | 'error_type'>;
+  /** `gen_ai_client_token_usage{gen_ai_operation_name, gen_ai_provider_name, gen_ai_request_model, gen_ai_token_type}` (input|output) */
+  readonly llmTokens: Histogram<'gen_ai_operation_name' | 'gen_ai_provider_name' | 'gen_ai_request_model' | 'gen_ai_token_type'>;
+  /** Calls by outcome (`success`, or the error code). */
+  readonly llmCalls: Counter<'provider' | 'model' | 'outcome'>;
+  /** Retries scheduled. */
+  readonly llmRetries: Counter<'provider' | 'model' | 'reason'>;
+  /** Time spent waiting for a rate-limit permit, in seconds. */
+  readonly rateLimitWait: Histogram<'provider' | 'model' | 'limit'>;
+  /** Calls refused by Groundwork's own limits (`rate_limit`, `queue_full`, `queue_timeout`, `store_unavailable`). */
+  readonly llmRefusals: Counter<'provider' | 'model' | 'reason'>;
+  /** Failures of a shared store (Redis) by component (`rate_limit`, `breaker`, `cache`). */
+  readonly storeFailures: Counter<'component'>;
+  /** Breaker state: 0 closed, 1 half-open, 2 open. */
+  readonly breakerState: Gauge<'provider' | 'model'>;
+  /** Breaker transitions. */
+  readonly breakerTransitions: Counter<'provider' | 'model' | 'to'>;
+  /** Calls in flight per provider. */
+  readonly llmInFlight: Gauge<'provider'>;
+  /** Cache lookups by result (`hit`, `miss`, `shared` for single flight, `error`). */
+  readonly cacheLookups: Counter<'result'>;
+  /** Cost of answered calls in USD (cache hits cost nothing). */
+  readonly llmCost: Counter<'provider' | 'model'>;
+  /** Ledger rows written, dropped or failed. */
+  readonly ledgerRows: Counter<'result'>;
+  /** Database pool connections by state (`total`, `idle`, `waiting`). */
+  readonly dbPool: Gauge<'state'>;
+  /** Transaction duration in seconds by outcome (`commit`, `rollback`). */
+  readonly dbTransactionDuration: Histogram<'outcome'>;
+  /** HTTP requests served by `groundwork serve`. */
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  /** HTTP request duration, in seconds. */
+  readonly httpDuration: Histogram<'method' | 'route'>;
+
+  constructor(options: { registry?: Registry; processMetrics?: boolean } = {}) {
+    const registry = options.registry ?? new Registry();
+    this.registry = registry;
+    const registers = [registry];
+    this.llmDuration = new Histogram({
+      name: 'gen_ai_client_operation_duration_seconds',
+      help: 'GenAI operation duration.',
+      labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'error_type'],
+      buckets: LLM_DURATION_BUCKETS,
+      registers,
+    });
+    this.llmTokens = new Histogram({
+      name: 'gen_ai_client_token_usage',
+      help: 'Tokens used per GenAI operation.',
+      labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_token_type'],
+      buckets: TOKEN_BUCKETS,
+      registers,
+    });
+    this.llmCalls = new Counter({
+      name: 'groundwork_llm_calls_total',
+      help: 'LLM calls by outcome.',
+      labelNames: ['provider', 'model', 'outcome'],
+      registers,
+    });
+    this.llmRetries = new Counter({
+      name: 'groundwork_llm_retries_total',
+      help: 'LLM attempts retried.',
+      labelNames: ['provider', 'model', 'reason'],
+      registers,
+    });
+    this.rateLimitWait = new Histogram({
+      name: 'groundwork_llm_rate_limit_wait_seconds',
+      help: 'Time waited for a rate-limit permit.',
+      labelNames: ['provider', 'model', 'limit'],
+      buckets: [0.001, 0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 60],
+      registers,
+    });
+    this.llmRefusals = new Counter({
+      name: 'groundwork_llm_refusals_total',
+      help: 'Calls refused by Groundwork limits.',
+      labelNames: ['provider', 'model', 'reason'],
+      registers,
+    });
+    this.storeFailures = new Counter({
+      name: 'groundwork_store_failures_total',
+      help: 'Shared store (Redis) failures by component.',
+      labelNames: ['component'],
+      registers,
+    });
+    this.breakerState = new Gauge({
+      name: 'groundwork_llm_circuit_state',
+      help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open.',
+      labelNames: ['provider', 'model'],
+      registers,
+    });
+    this.breakerTransitions = new Counter({
+      name: 'groundwork_llm_circuit_transitions_total',
+      help: 'Circuit breaker transitions.',
+      labelNames: ['provider', 'model', 'to'],
+      registers,
+    });
+    this.llmInFlight = new Gauge({ name: 'groundwork_llm_in_flight', help: 'LLM calls in flight.', labelNames: ['provider'], registers });
+    this.cacheLookups = new Counter({
+      name: 'groundwork_llm_cache_lookups_total',
+      help: 'Response cache lookups by result.',
+      labelNames: ['result'],
+      registers,
+    });
+    this.llmCost = new Counter({
+      name: 'groundwork_llm_cost_usd_total',
+      help: 'Cost of LLM calls in USD.',
+      labelNames: ['provider', 'model'],
+      registers,
+    });
+    this.ledgerRows = new Counter({
+      name: 'groundwork_llm_ledger_rows_total',
+      help: 'Usage ledger rows by result.',
+      labelNames: ['result'],
+      registers,
+    });
+    this.dbPool = new Gauge({
+      name: 'groundwork_db_pool_connections',
+      help: 'Database pool connections by state.',
+      labelNames: ['state'],
+      registers,
+    });
+    this.dbTransactionDuration = new Histogram({
+      name: 'groundwork_db_transaction_duration_seconds',
+      help: 'Transaction duration by outcome.',
+      labelNames: ['outcome'],
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers,
+    });
+    this.httpRequests = new Counter({
+      name: 'groundwork_http_requests_total',
+      help: 'HTTP requests served.',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: 'groundwork_http_request_duration_seconds',
+      help: 'HTTP request duration.',
+      labelNames: ['method', 'route'],
+      buckets: LLM_DURATION_BUCKETS,
+      registers,
+    });
+    if (options.processMetrics === true) collectDefaultMetrics({ register: registry, prefix: 'groundwork_' });
+  }
+}
