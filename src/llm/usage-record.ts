@@ -1,0 +1,28 @@
+import type { LlmProviderName } from '../config/variables.js';
+
+/** One row of the `llm_usage` ledger: one call, as the caller saw it. */
+export interface UsageRecord {
+  /** When the call started. */
+  createdAt: Date;
+  provider: LlmProviderName;
+  model: string;
+  promptName: string | null;
+  promptVersion: string | null;
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  cachedPromptTokens: number;
+  reasoningTokens: number;
+  costUsd: number;
+  latencyMs: number;
+  /** `success`, or the error's code. */
+  outcome: string;
+  cacheHit: boolean;
+  attempts: number;
+  requestId: string | null;
+}
+
+/** Where ledger rows go (the database, in production). Writes a batch or throws. */
+export interface UsageSink {
+  writeBatch(records: readonly UsageRecord[]): Promise<void>;
+}
