@@ -2,7 +2,7 @@ import type { AppConfig } from './config/app-config.js';
 import { ConfigSource, type ConfigSourceOptions, type EnvironmentStatus } from './config/load-config.js';
 import type { Clock } from './internal/clock.js';
 import { systemClock } from './internal/clock.js';
-import { type HealthCheck, type HealthReport, runHealthChecks } from './observability/health.js';
+import { type HealthCheck, type HealthOptions, type HealthReport, runHealthChecks } from './observability/health.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { scrubSecrets } from './observability/redact.js';
 
@@ -62,9 +62,9 @@ export class Infrastructure {
   }
 
   /** Each dependency's status and latency, and the overall `ok | degraded | down`. */
-  async health(): Promise<HealthReport> {
+  async health(options: HealthOptions = {}): Promise<HealthReport> {
     this.#assertOpen();
-    return runHealthChecks([{ name: 'config', required: true, check: async () => ({ status: 'ok' }) }, ...this.#checks]);
+    return runHealthChecks([{ name: 'config', required: true, check: async () => ({ status: 'ok' }) }, ...this.#checks], options);
   }
 
   /** @internal Registers a dependency's health check. */

@@ -15,32 +15,52 @@ export const environmentSchema = z
     },
   )
   .superRefine((values, context) => {
-    const problem = (variable: string, message: string): void => {
-      context.addIssue({ code: 'custom', path: [variable], message });
-    };
-    const parsed = values as Parsed;
-    const url = parsed.DATABASE_URL;
-    if (url !== undefined && databaseDialect(url) === undefined) {
-      problem('DATABASE_URL', 'must start with sqlite:, pglite:, postgres:// or postgresql://');
-    }
-    if (parsed.REDIS_URL !== undefined && !/^rediss?:\/\//i.test(parsed.REDIS_URL)) {
-      problem('REDIS_URL', 'must start with redis:// or rediss://');
-    }
-    if (parsed.LLM_CACHE === 'redis' && parsed.REDIS_URL === undefined) {
-      problem('LLM_CACHE', 'is redis but REDIS_URL is not set');
-    }
-    if (parsed.LLM_RETRY_MIN_MS > parsed.LLM_RETRY_MAX_MS) {
-      problem('LLM_RETRY_MIN_MS', `must not exceed LLM_RETRY_MAX_MS (${parsed.LLM_RETRY_MAX_MS})`);
-    }
-    if (parsed.LLM_PRICES !== undefined && parsePrices(parsed.LLM_PRICES) === undefined) {
-      problem('LLM_PRICES', 'must be a JSON object of model → {"input": number, "output": number, "cachedInput"?: number}');
-    }
-    parsed.LLM_FALLBACKS.forEach((entry) => {
-      if (parseProviderModel(entry) === undefined) {
-        problem('LLM_FALLBACKS', `entry "${entry}" must be provider:model with provider one of ${LLM_PROVIDERS.join(', ')}`);
-      }
-    });
+    for (const found of crossFieldIssues(values as Parsed))
+      context.addIssue({ code: 'custom', path: [found.variable], message: found.message });
   });
+
+/**
+ * Rules that span several variables. Takes whatever parsed, so that they are checked even when
+ * other variables are invalid: every problem is reported at once.
+ */
+function crossFieldIssues(parsed: Partial<Parsed>): Array<{ variable: string; message: string }> {
+  const found: Array<{ variable: string; message: string }> = [];
+  const problem = (variable: string, message: string): void => {
+    found.push({ variable, message });
+  };
+  const url = parsed.DATABASE_URL;
+  if (url !== undefined && databaseDialect(url) === undefined) {
+    problem('DATABASE_URL', 'must start with sqlite:, pglite:, postgres:// or postgresql://');
+  }
+  if (parsed.REDIS_URL !== undefined && !/^rediss?:\/\//i.test(parsed.REDIS_URL)) {
+    problem('REDIS_URL', 'must start with redis:// or rediss://');
+  }
+  if (parsed.LLM_CACHE === 'redis' && parsed.REDIS_URL === undefined && 'REDIS_URL' in parsed) {
+    problem('LLM_CACHE', 'is redis but REDIS_URL is not set');
+  }
+  if (parsed.LLM_RETRY_MIN_MS !== undefined && parsed.LLM_RETRY_MAX_MS !== undefined && parsed.LLM_RETRY_MIN_MS > parsed.LLM_RETRY_MAX_MS) {
+    problem('LLM_RETRY_MIN_MS', `must not exceed LLM_RETRY_MAX_MS (${parsed.LLM_RETRY_MAX_MS})`);
+  }
+  if (parsed.LLM_PRICES !== undefined && parsePrices(parsed.LLM_PRICES) === undefined) {
+    problem('LLM_PRICES', 'must be a JSON object of model → {"input": number, "output": number, "cachedInput"?: number}');
+  }
+  for (const entry of parsed.LLM_FALLBACKS ?? []) {
+    if (parseProviderModel(entry) === undefined) {
+      problem('LLM_FALLBACKS', `entry "${entry}" must be provider:model with provider one of ${LLM_PROVIDERS.join(', ')}`);
+    }
+  }
+  return found;
+}
+
+/** Parses each variable on its own, keeping those that are valid (used to check the rest when some fail). */
+function parsePartially(input: Record<string, string | undefined>): Partial<Parsed> {
+  const partial: Record<string, unknown> = {};
+  for (const [name, definition] of Object.entries(VARIABLES)) {
+    const result = definition.field.safeParse(input[name]);
+    if (result.success) partial[name] = result.data;
+  }
+  return partial as Partial<Parsed>;
+}
 
 /** Which dialect a `DATABASE_URL` names, or undefined when none. */
 export function databaseDialect(url: string): DatabaseDialect | undefined {
@@ -166,10 +186,15 @@ export function parseEnvironment(
     else errors.push({ variable: name, message: 'must be true or false', example: 'true' });
   }
 
-  if (!result.success) return { config: undefined, errors, warnings };
-  const values = result.data as Parsed;
+  const values = (result.success ? result.data : parsePartially(input)) as Parsed;
+  if (!result.success) {
+    for (const found of crossFieldIssues(values)) {
+      if (!errors.some((error) => error.variable === found.variable && error.message === found.message))
+        errors.push(issue(found.variable, found.message));
+    }
+  }
 
-  const provider = values.LLM_PROVIDER;
+  const provider = values.LLM_PROVIDER ?? 'openai';
   const providerChosen = env.LLM_PROVIDER !== undefined && env.LLM_PROVIDER.trim() !== '';
   const missing = credentialsMissing(provider, values, context);
   const llmConfigured = missing.length === 0;
@@ -184,15 +209,15 @@ export function parseEnvironment(
       });
     }
   }
-  const fallbacks = values.LLM_FALLBACKS.map((entry) => parseProviderModel(entry)).filter(
-    (entry): entry is ProviderModel => entry !== undefined,
-  );
+  const fallbacks = (values.LLM_FALLBACKS ?? [])
+    .map((entry) => parseProviderModel(entry))
+    .filter((entry): entry is ProviderModel => entry !== undefined);
   for (const fallback of fallbacks) {
     for (const variable of credentialsMissing(fallback.provider, values, context)) {
       errors.push(issue(variable, `is required by the fallback ${fallback.provider}:${fallback.model} in LLM_FALLBACKS`));
     }
   }
-  if (errors.length > 0) return { config: undefined, errors, warnings };
+  if (errors.length > 0 || !result.success) return { config: undefined, errors, warnings };
 
   const databaseUrl = values.DATABASE_URL ?? 'sqlite:./data/app.db';
   const dialect = databaseDialect(databaseUrl) ?? 'sqlite';

@@ -23,23 +23,35 @@ export interface HealthReport {
   dependencies: DependencyHealth[];
 }
 
+/** How thorough a health check is. */
+export interface HealthOptions {
+  /** Also make a real request to each LLM provider (doctor); otherwise only local state (readiness probes). */
+  deep?: boolean;
+  /** Longest a single check may take, in ms. @default 5000 */
+  timeoutMs?: number;
+}
+
 /** A check a capability registers with the facade. */
 export interface HealthCheck {
   readonly name: string;
   readonly required: boolean;
   /** Resolves with the dependency's state; may throw, which counts as `down`. */
-  check(signal: AbortSignal): Promise<Omit<DependencyHealth, 'name' | 'required' | 'latencyMs'> & { latencyMs?: number }>;
+  check(
+    signal: AbortSignal,
+    options: HealthOptions,
+  ): Promise<Omit<DependencyHealth, 'name' | 'required' | 'latencyMs'> & { latencyMs?: number }>;
 }
 
 /** Runs every check at once, each bounded by `timeoutMs`, and combines them: any required `down` → `down`; any other problem → `degraded`. */
-export async function runHealthChecks(checks: readonly HealthCheck[], timeoutMs = 5000): Promise<HealthReport> {
+export async function runHealthChecks(checks: readonly HealthCheck[], options: HealthOptions = {}): Promise<HealthReport> {
+  const timeoutMs = options.timeoutMs ?? 5000;
   const dependencies = await Promise.all(
     checks.map(async (check): Promise<DependencyHealth> => {
       const started = performance.now();
       const signal = AbortSignal.timeout(timeoutMs);
       try {
         const result = await Promise.race([
-          check.check(signal),
+          check.check(signal, options),
           new Promise<never>((_resolve, reject) =>
             signal.addEventListener('abort', () => reject(new Error(`no answer within ${timeoutMs} ms`)), { once: true }),
           ),

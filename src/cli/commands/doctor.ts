@@ -1,0 +1,95 @@
+import { ConfigSource } from '../../config/load-config.js';
+import { createInfrastructure } from '../../infrastructure.js';
+import { silentLogger } from '../../observability/logger.js';
+import { type CheckOutcome, type CommandIo, formatCheckLine } from '../output.js';
+
+/** One line of the doctor's report. */
+export interface DoctorCheck {
+  name: string;
+  outcome: CheckOutcome;
+  summary: string;
+  /** What to do about a failure or warning. */
+  fix?: string;
+  /** A failed required check makes the doctor exit 1. */
+  required: boolean;
+  latencyMs?: number;
+}
+
+/** The doctor's whole report, as printed by `--json`. */
+export interface DoctorReport {
+  ok: boolean;
+  checks: DoctorCheck[];
+}
+
+/** Runs every check: configuration first, then each dependency it describes. */
+export async function runDoctor(io: CommandIo): Promise<DoctorReport> {
+  const source = new ConfigSource({ env: io.env, isTty: io.isTty });
+  const status = source.validate();
+  const checks: DoctorCheck[] = [];
+  if (!status.isValid) {
+    checks.push({
+      name: 'configuration',
+      outcome: 'fail',
+      required: true,
+      summary: `${status.errors.length} invalid variable${status.errors.length === 1 ? '' : 's'}`,
+    });
+    for (const error of status.errors) {
+      checks.push({
+        name: error.variable,
+        outcome: 'fail',
+        required: true,
+        summary: error.message,
+        ...(error.example === undefined ? {} : { fix: `e.g. ${error.variable}=${error.example}` }),
+      });
+    }
+  } else {
+    checks.push({ name: 'configuration', outcome: 'pass', required: true, summary: 'valid' });
+  }
+  for (const warning of status.warnings) {
+    checks.push({
+      name: warning.variable,
+      outcome: 'warn',
+      required: false,
+      summary: warning.message,
+      ...(warning.example === undefined ? {} : { fix: `e.g. ${warning.example}` }),
+    });
+  }
+  if (status.isValid) {
+    const infrastructure = await createInfrastructure({ configSource: source, logger: silentLogger() });
+    try {
+      const health = await infrastructure.health({ deep: true });
+      for (const dependency of health.dependencies) {
+        if (dependency.name === 'config') continue;
+        const outcome: CheckOutcome =
+          dependency.status === 'ok' ? 'pass' : dependency.status === 'degraded' || !dependency.required ? 'warn' : 'fail';
+        checks.push({
+          name: dependency.name,
+          outcome: dependency.info?.configured === false ? 'skip' : outcome,
+          required: dependency.required,
+          summary: `${dependency.detail ?? dependency.status}${dependency.status === 'ok' ? ` (${dependency.latencyMs} ms)` : ''}`,
+          latencyMs: dependency.latencyMs,
+          ...(typeof dependency.info?.fix === 'string' ? { fix: dependency.info.fix } : {}),
+        });
+      }
+    } finally {
+      await infrastructure.close();
+    }
+  }
+  return { ok: !checks.some((check) => check.required && check.outcome === 'fail'), checks };
+}
+
+/** `groundwork doctor [--json]`: a readable report, exit 1 when anything required fails. */
+export async function doctorCommand(args: { json: boolean }, io: CommandIo): Promise<number> {
+  if (!args.json) io.err('Checking configuration and dependencies…');
+  const report = await runDoctor(io);
+  if (args.json) {
+    io.out(JSON.stringify(report, null, 2));
+  } else {
+    io.out('Groundwork doctor');
+    for (const check of report.checks) io.out(formatCheckLine(check.outcome, check.name, check.summary, check.fix, io.isTty));
+    const failed = report.checks.filter((check) => check.outcome === 'fail').length;
+    const warned = report.checks.filter((check) => check.outcome === 'warn').length;
+    io.out(`\n${report.ok ? 'OK' : 'FAILED'}: ${failed} failed, ${warned} warning${warned === 1 ? '' : 's'}`);
+  }
+  return report.ok ? 0 : 1;
+}

@@ -1,0 +1,33 @@
+import { scrubSecrets } from '../observability/redact.js';
+
+/** Where a command writes: results to `out`, progress and errors to `err`. Injected for tests. */
+export interface CommandIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** Whether `out` is a terminal (colours and symbols). */
+  isTty: boolean;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** The real process's streams. Everything written is scrubbed of secrets. */
+export function processIo(): CommandIo {
+  return {
+    out: (text) => process.stdout.write(`${scrubSecrets(text)}\n`),
+    err: (text) => process.stderr.write(`${scrubSecrets(text)}\n`),
+    isTty: process.stdout.isTTY === true,
+    env: process.env,
+  };
+}
+
+/** Outcome of one check line. */
+export type CheckOutcome = 'pass' | 'warn' | 'fail' | 'skip';
+
+const SYMBOLS: Record<CheckOutcome, string> = { pass: '✔', warn: '!', fail: '✘', skip: '–' };
+const COLOURS: Record<CheckOutcome, string> = { pass: '\u001b[32m', warn: '\u001b[33m', fail: '\u001b[31m', skip: '\u001b[90m' };
+
+/** A check line: symbol, name padded, summary; the fix indented below when given. */
+export function formatCheckLine(outcome: CheckOutcome, name: string, summary: string, fix: string | undefined, colour: boolean): string {
+  const symbol = colour ? `${COLOURS[outcome]}${SYMBOLS[outcome]}\u001b[0m` : SYMBOLS[outcome];
+  const line = `  ${symbol} ${name.padEnd(22)} ${summary}`;
+  return fix === undefined ? line : `${line}\n      → ${fix}`;
+}

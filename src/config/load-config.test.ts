@@ -1,0 +1,112 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../errors/config-error.js';
+import { ConfigSource, loadConfig, validateEnvironment } from './load-config.js';
+
+const CANARY = 'sk-canary-5f2b9c0e1d7a4c33b8e6';
+
+describe('ConfigSource', () => {
+  let directory: string;
+  beforeEach(() => {
+    directory = mkdtempSync(join(tmpdir(), 'groundwork-config-'));
+  });
+  afterEach(() => rmSync(directory, { recursive: true, force: true }));
+
+  it('reads .env under the real environment, which wins', () => {
+    const envFile = join(directory, '.env');
+    writeFileSync(envFile, 'DB_POOL_SIZE=7\nPORT=9000\nFEATURE_FLAG_NEW_UI=true\n');
+    const config = loadConfig({ env: { PORT: '9100' }, envFile });
+    expect(config.database.poolSize).toBe(7);
+    expect(config.server.port).toBe(9100);
+    expect(config.featureFlags.newUi).toBe(true);
+  });
+
+  it('ignores a missing .env file and can be told to read none', () => {
+    expect(loadConfig({ env: {}, envFile: join(directory, 'absent.env') }).server.port).toBe(8080);
+    writeFileSync(join(directory, '.env'), 'PORT=1');
+    expect(loadConfig({ env: {}, envFile: false }).server.port).toBe(8080);
+  });
+
+  it('throws one ConfigError that names every invalid variable', () => {
+    const error = (() => {
+      try {
+        loadConfig({ env: { DB_POOL_SIZE: '0', PORT: 'http' }, envFile: false });
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues.map((issue) => issue.variable).sort()).toEqual(['DB_POOL_SIZE', 'PORT']);
+    expect((error as ConfigError).message).toContain('DB_POOL_SIZE: must be between 1 and 1000');
+  });
+
+  it('reads secrets from *_FILE and rotates them in place with reloadSecrets()', () => {
+    const keyFile = join(directory, 'openai_key');
+    writeFileSync(keyFile, 'sk-first-key-000000000000\n');
+    const source = new ConfigSource({ env: { OPENAI_API_KEY_FILE: keyFile }, envFile: false });
+    const config = source.load();
+    const key = config.llm.openai.apiKey;
+    expect(key?.reveal()).toBe('sk-first-key-000000000000');
+    expect(config.llm.configured).toBe(true);
+    expect(source.reloadSecrets()).toEqual([]);
+
+    writeFileSync(keyFile, 'sk-second-key-11111111111\n');
+    expect(source.reloadSecrets()).toEqual(['OPENAI_API_KEY']);
+    expect(key?.reveal()).toBe('sk-second-key-11111111111');
+    expect(source.load()).toBe(config);
+  });
+
+  it('keeps the old secret and says which file failed when a secret file disappears', () => {
+    const keyFile = join(directory, 'key');
+    writeFileSync(keyFile, 'sk-kept-key-0000000000000');
+    const source = new ConfigSource({ env: { OPENAI_API_KEY_FILE: keyFile }, envFile: false });
+    const key = source.load().llm.openai.apiKey;
+    rmSync(keyFile);
+    expect(() => source.reloadSecrets()).toThrow(/OPENAI_API_KEY_FILE: names a file that cannot be read \(ENOENT\)/);
+    expect(key?.reveal()).toBe('sk-kept-key-0000000000000');
+  });
+
+  it('rejects a secret set both directly and as a file', () => {
+    const keyFile = join(directory, 'key');
+    writeFileSync(keyFile, 'x');
+    const status = validateEnvironment({ env: { OPENAI_API_KEY: CANARY, OPENAI_API_KEY_FILE: keyFile }, envFile: false });
+    expect(status.isValid).toBe(false);
+    expect(status.errors.map((error) => error.variable)).toEqual(['OPENAI_API_KEY_FILE']);
+    expect(JSON.stringify(status)).not.toContain(CANARY);
+  });
+
+  it('never shows a secret when the config is printed, inspected, serialised or thrown', () => {
+    const config = loadConfig({
+      env: {
+        OPENAI_API_KEY: CANARY,
+        DATABASE_URL: `postgres://app:${CANARY}@127.0.0.1/app`,
+        REDIS_URL: `redis://:${CANARY}@127.0.0.1:6379`,
+        GROUNDWORK_API_KEYS: CANARY,
+      },
+      envFile: false,
+    });
+    expect(config.llm.openai.apiKey?.reveal()).toBe(CANARY);
+    const renderings = [
+      JSON.stringify(config),
+      inspect(config, { depth: 10 }),
+      String(config.llm.openai.apiKey),
+      `${config.database.url}`,
+      config.database.displayUrl,
+      config.redis.displayUrl ?? '',
+    ];
+    for (const rendering of renderings) expect(rendering).not.toContain(CANARY);
+    const invalid = validateEnvironment({ env: { OPENAI_API_KEY: CANARY, DATABASE_URL: `mysql://u:${CANARY}@h/db` }, envFile: false });
+    expect(JSON.stringify(invalid)).not.toContain(CANARY);
+    expect(() => loadConfig({ env: { DATABASE_URL: `mysql://u:${CANARY}@h/db` }, envFile: false })).toThrow(ConfigError);
+    try {
+      loadConfig({ env: { DATABASE_URL: `mysql://u:${CANARY}@h/db` }, envFile: false });
+    } catch (error) {
+      expect(String(error)).not.toContain(CANARY);
+      expect(inspect(error)).not.toContain(CANARY);
+    }
+  });
+});

@@ -1,0 +1,96 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it, vi } from 'vitest';
+import { ConfigError } from './errors/config-error.js';
+import { createInfrastructure } from './infrastructure.js';
+import { InfrastructureService } from './infrastructure-service.js';
+import { createLogger } from './observability/logger.js';
+
+const env = { DATABASE_URL: 'sqlite::memory:' };
+
+describe('createInfrastructure', () => {
+  it('exposes the validated config, validateEnvironment and health', async () => {
+    const infra = await createInfrastructure({ env: { ...env, FEATURE_FLAG_NEW_UI: 'true' }, envFile: false });
+    expect(infra.config.featureFlags.newUi).toBe(true);
+    const status = await infra.validateEnvironment();
+    expect(status.isValid).toBe(true);
+    expect(status.warnings.map((warning) => warning.variable)).toContain('LLM_PROVIDER');
+    const health = await infra.health();
+    expect(health.status).toBe('ok');
+    expect(health.dependencies.map((dependency) => dependency.name)).toContain('config');
+    await infra.close();
+  });
+
+  it('throws a ConfigError naming every bad variable', async () => {
+    await expect(createInfrastructure({ env: { DB_POOL_SIZE: 'x', PORT: '-1' }, envFile: false })).rejects.toThrow(ConfigError);
+  });
+
+  it('combines dependency checks: a required one down is down, an optional one down is degraded', async () => {
+    const infra = await createInfrastructure({ env, envFile: false });
+    infra.registerHealthCheck({ name: 'cache', required: false, check: async () => ({ status: 'down', detail: 'unreachable' }) });
+    expect((await infra.health()).status).toBe('degraded');
+    infra.registerHealthCheck({
+      name: 'database',
+      required: true,
+      check: async () => {
+        throw new Error('connection refused');
+      },
+    });
+    const report = await infra.health();
+    expect(report.status).toBe('down');
+    expect(report.dependencies.find((dependency) => dependency.name === 'database')).toMatchObject({
+      status: 'down',
+      detail: 'connection refused',
+    });
+    await infra.close();
+  });
+
+  it('closes everything once, last opened first, even when one fails, and logs the failure without secrets', async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, callback) {
+        lines.push(String(chunk));
+        callback();
+      },
+    });
+    const infra = await createInfrastructure({
+      env,
+      envFile: false,
+      logger: createLogger({ level: 'info', format: 'json' }, { destination }),
+    });
+    const order: string[] = [];
+    const first = vi.fn(async () => {
+      order.push('first');
+    });
+    infra.registerCloseable({ name: 'first', close: first });
+    infra.registerCloseable({
+      name: 'second',
+      close: async () => {
+        order.push('second');
+        throw new Error('could not close redis://:hunter2@cache:6379');
+      },
+    });
+    await Promise.all([infra.close(), infra.close()]);
+    await infra.close();
+    expect(order).toEqual(['second', 'first']);
+    expect(first).toHaveBeenCalledTimes(1);
+    expect(lines.join('')).toContain('closing second failed');
+    expect(lines.join('')).not.toContain('hunter2');
+    expect(infra.closed).toBe(true);
+    await expect(infra.health()).rejects.toThrow(/closed/);
+  });
+});
+
+describe('InfrastructureService', () => {
+  it('creates one default instance lazily and resets it', async () => {
+    InfrastructureService.configure({ env, envFile: false });
+    const first = await InfrastructureService.instance();
+    expect(await InfrastructureService.instance()).toBe(first);
+    expect((await InfrastructureService.getConfig()).database.dialect).toBe('sqlite');
+    expect((await InfrastructureService.validateEnvironment()).isValid).toBe(true);
+    await InfrastructureService.reset();
+    expect(first.closed).toBe(true);
+    InfrastructureService.configure({ env: { PORT: 'nope' }, envFile: false });
+    await expect(InfrastructureService.getConfig()).rejects.toThrow(ConfigError);
+    await InfrastructureService.reset();
+  });
+});
