@@ -1,0 +1,236 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { anthropicWire } from './fake-anthropic-wire.js';
+import type { FakeBehaviour, FakeHandler, RecordedRequest } from './fake-behaviour.js';
+import { openaiWire } from './fake-openai-wire.js';
+import { respond } from './fake-respond.js';
+import { AUTH_HEADERS, credentialOf, type FakeRoute, routeOf } from './fake-route.js';
+
+/** Options of {@link FakeProviderServer}. */
+export interface FakeProviderServerOptions {
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** @default 0 (an ephemeral port) */
+  port?: number;
+  /** Accept only requests carrying one of these keys (401 otherwise). @default any key, or none */
+  apiKeys?: readonly string[];
+  /** Record credential headers as sent instead of `[redacted]`. @default false */
+  keepAuthHeaders?: boolean;
+  /** How to answer when the queue is empty. @default answer `ok` */
+  handler?: FakeHandler;
+  /** Model ids listed by `GET /v1/models`. @default ['fake-model'] */
+  models?: readonly string[];
+}
+
+/**
+ * A real HTTP server that speaks OpenAI chat completions (JSON and SSE, with usage), Azure OpenAI's
+ * deployment paths (`/openai/deployments/{deployment}/chat/completions?api-version=…`) and
+ * Anthropic's messages API (JSON and SSE, forced tool use), on an ephemeral port.
+ *
+ * Each request takes the next scripted behaviour from a queue ({@link FakeProviderServer.enqueue}),
+ * else asks the handler, else answers `ok`. Every request is recorded.
+ *
+ * @example
+ * ```ts
+ * const fake = await new FakeProviderServer().start();
+ * fake.enqueue({ type: 'error', status: 429, retryAfter: 1 }, { type: 'answer', json: { word: 'hallo' } });
+ * const client = new OpenAI({ apiKey: 'test', baseURL: fake.openaiBaseUrl, maxRetries: 0 });
+ * // … exercise the code under test, then:
+ * expect(fake.requests).toHaveLength(2);
+ * await fake.close();
+ * ```
+ */
+export class FakeProviderServer {
+  /** Every request received, oldest first. */
+  readonly requests: RecordedRequest[] = [];
+  readonly #options: FakeProviderServerOptions;
+  readonly #queue: FakeBehaviour[] = [];
+  readonly #sockets = new Set<Socket>();
+  readonly #closing = new AbortController();
+  readonly #credentials = new WeakMap<RecordedRequest, string>();
+  readonly #waiters: Array<{ count: number; resolve: () => void }> = [];
+  #handler: FakeHandler | undefined;
+  #server: Server | undefined;
+  #url: string | undefined;
+  #counter = 0;
+
+  constructor(options: FakeProviderServerOptions = {}) {
+    this.#options = options;
+    this.#handler = options.handler;
+  }
+
+  /** Starts listening; resolves with the server itself. */
+  async start(): Promise<this> {
+    const server = createServer((request, response) => {
+      this.#handle(request, response).catch(() => response.destroy());
+    });
+    server.on('connection', (socket) => {
+      this.#sockets.add(socket);
+      socket.on('close', () => this.#sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#options.port ?? 0, this.#options.host ?? '127.0.0.1', () => resolve());
+    });
+    const address = server.address() as AddressInfo;
+    this.#server = server;
+    this.#url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+    return this;
+  }
+
+  /** The server's origin, e.g. `http://127.0.0.1:53211`. */
+  get url(): string {
+    if (this.#url === undefined) throw new Error('FakeProviderServer is not started; call start() first');
+    return this.#url;
+  }
+
+  /** Base URL for the OpenAI SDK and OpenAI-compatible clients (`…/v1`). */
+  get openaiBaseUrl(): string {
+    return `${this.url}/v1`;
+  }
+
+  /** Endpoint for the `AzureOpenAI` client. */
+  get azureEndpoint(): string {
+    return this.url;
+  }
+
+  /** Base URL for the Anthropic SDK. */
+  get anthropicBaseUrl(): string {
+    return this.url;
+  }
+
+  /** Scripts the next requests, one behaviour each, in order. */
+  enqueue(...behaviours: FakeBehaviour[]): this {
+    this.#queue.push(...behaviours);
+    return this;
+  }
+
+  /** Sets how requests are answered once the queue is empty (undefined: answer `ok`). */
+  setHandler(handler: FakeHandler | undefined): this {
+    this.#handler = handler;
+    return this;
+  }
+
+  /** Behaviours still queued. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** Forgets recorded requests and queued behaviours, and restores the constructor's handler. */
+  reset(): void {
+    this.requests.length = 0;
+    this.#queue.length = 0;
+    this.#handler = this.#options.handler;
+  }
+
+  /** Resolves once `count` requests in all have been received. */
+  waitForRequests(count: number): Promise<RecordedRequest[]> {
+    if (this.requests.length >= count) return Promise.resolve(this.requests);
+    return new Promise((resolve) => this.#waiters.push({ count, resolve: () => resolve(this.requests) }));
+  }
+
+  /** Ends every exchange in progress, closes every socket and stops listening. Idempotent. */
+  async close(): Promise<void> {
+    const server = this.#server;
+    if (server === undefined) return;
+    this.#server = undefined;
+    this.#closing.abort();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    for (const socket of this.#sockets) socket.destroy();
+    await closed;
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const recorded = await this.#record(request);
+    const route = routeOf(recorded.method, recorded.path, lowerHeaders(request));
+    const id = ++this.#counter;
+    const exchange = new AbortController();
+    response.on('close', () => exchange.abort());
+    const signal = AbortSignal.any([exchange.signal, this.#closing.signal]);
+    const wire = route.kind === 'chat' && route.wire === 'anthropic' ? anthropicWire : openaiWire;
+    const base = { request, response, wire, stream: recorded.stream, requestId: `req_fake_${id}`, signal };
+    const body = (recorded.body ?? {}) as Record<string, unknown>;
+    const context = { id: wire === anthropicWire ? `msg_fake_${id}` : `chatcmpl-fake-${id}`, model: modelOf(body, recorded), body };
+    const rejection = this.#reject(recorded, route);
+    if (rejection !== undefined) return respond({ ...base, context }, rejection);
+    const behaviour = this.#queue.shift() ?? (await this.#handler?.(recorded)) ?? { type: 'answer' };
+    if (route.kind === 'models') {
+      const models = this.#options.models ?? ['fake-model'];
+      const list = route.anthropic
+        ? {
+            data: models.map((model) => ({ type: 'model', id: model, display_name: model, created_at: '2025-01-01T00:00:00Z' })),
+            has_more: false,
+          }
+        : { object: 'list', data: models.map((model) => ({ id: model, object: 'model', created: 0, owned_by: 'groundwork' })) };
+      return respond({ ...base, stream: false, context, answerOverride: list }, behaviour);
+    }
+    return respond({ ...base, context }, behaviour);
+  }
+
+  /** A behaviour that refuses the request before any script runs: unknown path, missing api-version, wrong key. */
+  #reject(recorded: RecordedRequest, route: FakeRoute): FakeBehaviour | undefined {
+    if (route.kind === 'unknown') return { type: 'error', status: 404, message: `No route for ${recorded.method} ${recorded.path}` };
+    if (route.kind === 'chat' && route.wire === 'azure' && recorded.query['api-version'] === undefined) {
+      return { type: 'error', status: 404, message: 'Resource not found: the api-version query parameter is required' };
+    }
+    const keys = this.#options.apiKeys;
+    if (keys !== undefined && !keys.includes(this.#credentials.get(recorded) ?? '')) {
+      return { type: 'error', status: 401, message: 'Incorrect API key provided.' };
+    }
+    return undefined;
+  }
+
+  async #record(request: IncomingMessage): Promise<RecordedRequest> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    let body: unknown;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      body = text;
+    }
+    const url = new URL(request.url ?? '/', 'http://fake');
+    const headers = lowerHeaders(request);
+    const credential = credentialOf(headers);
+    const recordedHeaders = { ...headers };
+    if (this.#options.keepAuthHeaders !== true)
+      for (const name of AUTH_HEADERS) if (name in recordedHeaders) recordedHeaders[name] = '[redacted]';
+    const route = routeOf(request.method ?? 'GET', url.pathname, headers);
+    const recorded: RecordedRequest = {
+      wire: route.kind === 'chat' ? route.wire : 'models',
+      method: request.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: recordedHeaders,
+      body,
+      stream: typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true,
+      ...(route.kind === 'chat' && route.deployment !== undefined ? { deployment: route.deployment } : {}),
+    };
+    if (credential !== undefined) this.#credentials.set(recorded, credential);
+    this.requests.push(recorded);
+    for (const waiter of this.#waiters.filter((entry) => this.requests.length >= entry.count)) {
+      this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+    return recorded;
+  }
+}
+
+function lowerHeaders(request: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+function modelOf(body: Record<string, unknown>, recorded: RecordedRequest): string {
+  return typeof body['model'] === 'string' ? body['model'] : (recorded.deployment ?? 'fake-model');
+}
+
+/** Creates and starts a {@link FakeProviderServer}. */
+export function startFakeProviderServer(options: FakeProviderServerOptions = {}): Promise<FakeProviderServer> {
+  return new FakeProviderServer(options).start();
+}

@@ -1,0 +1,30 @@
+import type { FakeWire } from './fake-behaviour.js';
+
+/** What a request path asks for. */
+export type FakeRoute =
+  | { kind: 'chat'; wire: FakeWire; deployment?: string }
+  | { kind: 'models'; anthropic: boolean }
+  | { kind: 'unknown' };
+
+const AZURE_CHAT = /^\/openai\/deployments\/([^/]+)\/chat\/completions\/?$/;
+
+/** Reads the route from the method, path and headers. */
+export function routeOf(method: string, path: string, headers: Record<string, string>): FakeRoute {
+  if (method === 'POST') {
+    const azure = AZURE_CHAT.exec(path);
+    if (azure !== null) return { kind: 'chat', wire: 'azure', deployment: decodeURIComponent(azure[1] ?? '') };
+    if (/\/chat\/completions\/?$/.test(path)) return { kind: 'chat', wire: 'openai' };
+    if (/\/messages\/?$/.test(path)) return { kind: 'chat', wire: 'anthropic' };
+  }
+  if (method === 'GET' && /\/models\/?$/.test(path)) return { kind: 'models', anthropic: headers['anthropic-version'] !== undefined };
+  return { kind: 'unknown' };
+}
+
+/** The credential a request carries, in whichever header its provider uses. */
+export function credentialOf(headers: Record<string, string>): string | undefined {
+  const bearer = headers['authorization']?.replace(/^Bearer\s+/i, '');
+  return headers['x-api-key'] ?? headers['api-key'] ?? bearer;
+}
+
+/** Header names that carry credentials. */
+export const AUTH_HEADERS = ['authorization', 'api-key', 'x-api-key'];

@@ -1,0 +1,69 @@
+import type { FakeAnswer, FakeUsage } from './fake-behaviour.js';
+
+/** What a wire format needs to know about the request it answers. */
+export interface WireContext {
+  /** A unique id for this answer. */
+  id: string;
+  model: string;
+  /** The parsed request body. */
+  body: Record<string, unknown>;
+}
+
+/** The server-sent events of one streamed answer: opening frames, one frame per delta, closing frames. */
+export interface StreamFrames {
+  head: string[];
+  deltas: string[];
+  tail: string[];
+}
+
+/** One provider's wire format, as the fake server speaks it. */
+export interface WireFormat {
+  /** The header carrying the request id (`x-request-id`, `request-id`). */
+  readonly requestIdHeader: string;
+  answerBody(context: WireContext, answer: FakeAnswer): unknown;
+  streamFrames(context: WireContext, answer: FakeAnswer): StreamFrames;
+  errorBody(status: number, code: string | undefined, message: string): unknown;
+  /** A stream frame whose data is not JSON. */
+  malformedFrame(): string;
+}
+
+/** Resolved token counts of an answer. */
+export interface ResolvedUsage {
+  promptTokens: number;
+  completionTokens: number;
+  cachedPromptTokens: number;
+  reasoningTokens: number;
+}
+
+/** The answer's text: `content`, else `json` serialised, else `ok`. */
+export function answerText(answer: FakeAnswer): string {
+  if (answer.content !== undefined) return answer.content;
+  if (answer.json !== undefined) return JSON.stringify(answer.json);
+  return 'ok';
+}
+
+/** Fills in the usage the script left out: four characters a token. */
+export function resolveUsage(body: Record<string, unknown>, text: string, usage: FakeUsage | undefined): ResolvedUsage {
+  const promptChars = JSON.stringify(body['messages'] ?? '').length + JSON.stringify(body['system'] ?? '').length;
+  return {
+    promptTokens: usage?.promptTokens ?? Math.max(1, Math.ceil(promptChars / 4)),
+    completionTokens: usage?.completionTokens ?? Math.max(1, Math.ceil(text.length / 4)),
+    cachedPromptTokens: usage?.cachedPromptTokens ?? 0,
+    reasoningTokens: usage?.reasoningTokens ?? 0,
+  };
+}
+
+/** Splits `text` into `count` pieces of nearly equal length (fewer when the text is short). */
+export function splitText(text: string, count: number): string[] {
+  const pieces = Math.max(1, Math.min(count, text.length));
+  const size = Math.ceil(text.length / pieces);
+  const result: string[] = [];
+  for (let start = 0; start < text.length; start += size) result.push(text.slice(start, start + size));
+  return result.length === 0 ? [''] : result;
+}
+
+/** One server-sent event frame. */
+export function sseFrame(data: unknown, event?: string): string {
+  const payload = typeof data === 'string' ? data : JSON.stringify(data);
+  return `${event === undefined ? '' : `event: ${event}\n`}data: ${payload}\n\n`;
+}

@@ -1,0 +1,53 @@
+import type { Clock, TimerHandle } from '../internal/clock.js';
+
+interface Timer {
+  id: number;
+  at: number;
+  callback: () => void;
+}
+
+/**
+ * A clock that moves only when told to, for tests of timeouts without sleeping: hand it to
+ * Groundwork (`clock`), then {@link ManualClock.advance} past a timeout to fire it.
+ */
+export class ManualClock implements Clock {
+  #now: number;
+  #nextId = 1;
+  #timers: Timer[] = [];
+
+  constructor(start = Date.parse('2025-01-01T00:00:00Z')) {
+    this.#now = start;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimeout(callback: () => void, ms: number): TimerHandle {
+    const timer = { id: this.#nextId++, at: this.#now + Math.max(0, ms), callback };
+    this.#timers.push(timer);
+    return timer.id;
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    this.#timers = this.#timers.filter((timer) => timer.id !== handle);
+  }
+
+  /** Timers waiting to fire. */
+  get pendingTimers(): number {
+    return this.#timers.length;
+  }
+
+  /** Moves time forward by `ms`, firing every timer that falls due, in order. */
+  advance(ms: number): void {
+    const target = this.#now + ms;
+    for (;;) {
+      const due = this.#timers.filter((timer) => timer.at <= target).sort((a, b) => a.at - b.at)[0];
+      if (due === undefined) break;
+      this.#timers = this.#timers.filter((timer) => timer !== due);
+      this.#now = Math.max(this.#now, due.at);
+      due.callback();
+    }
+    this.#now = target;
+  }
+}
