@@ -116,9 +116,10 @@ export class FakeProviderServer {
     return this.#queue.length;
   }
 
-  /** Forgets recorded requests and queued behaviours, and restores the constructor's handler. */
+  /** Forgets recorded requests and queued behaviours, restarts request ids at 1, and restores the constructor's handler. */
   reset(): void {
     this.requests.length = 0;
+    this.#counter = 0;
     this.#queue.length = 0;
     this.#handler = this.#options.handler;
   }

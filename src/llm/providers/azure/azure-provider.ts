@@ -1,0 +1,56 @@
+import { AzureOpenAI } from 'openai';
+import type { Secret } from '../../../config/secret.js';
+import type { LlmProvider } from '../../types.js';
+import { KeyedClient } from '../keyed-client.js';
+import { OpenAiChatProvider } from '../openai/openai-chat.js';
+
+/** Returns a Microsoft Entra ID access token for Azure OpenAI; called before every request. */
+export type AzureTokenProvider = () => Promise<string>;
+
+/** Settings of the Azure OpenAI provider: a key or a token provider, not both. */
+export interface AzureProviderOptions {
+  /** Read at each call, so a rotated key is used on the next request. */
+  apiKey?: Secret | undefined;
+  /** Used instead of `apiKey` (managed identity, `@azure/identity`'s `getBearerTokenProvider`). */
+  azureTokenProvider?: AzureTokenProvider | undefined;
+  /** The resource endpoint, e.g. `https://my-resource.openai.azure.com`. */
+  endpoint: string;
+  /** The deployment answering requests; it is also the model name Groundwork reports. */
+  deployment: string;
+  apiVersion: string;
+  /** The SDK's own request timeout, a backstop behind Groundwork's per-attempt timeout, in ms. @default 600000 */
+  timeoutMs?: number | undefined;
+}
+
+/**
+ * The Azure OpenAI provider (`AzureOpenAI` from the official SDK, retries off). Requests go to
+ * `/openai/deployments/{deployment}/chat/completions?api-version=…`; errors and usage are OpenAI's.
+ */
+export function createAzureProvider(options: AzureProviderOptions): LlmProvider {
+  const common = {
+    endpoint: options.endpoint,
+    deployment: options.deployment,
+    apiVersion: options.apiVersion,
+    maxRetries: 0,
+    timeout: options.timeoutMs ?? 600_000,
+    logLevel: 'off' as const,
+  };
+  const tokenProvider = options.azureTokenProvider;
+  const apiKey = options.apiKey;
+  let client: () => AzureOpenAI;
+  if (tokenProvider !== undefined) {
+    const shared = new AzureOpenAI({ ...common, azureADTokenProvider: tokenProvider });
+    client = () => shared;
+  } else if (apiKey !== undefined) {
+    const clients = new KeyedClient((key) => new AzureOpenAI({ ...common, apiKey: key ?? '' }));
+    client = () => clients.get(apiKey.reveal());
+  } else {
+    throw new Error('Azure OpenAI needs AZURE_OPENAI_API_KEY or a token provider (azureTokenProvider)');
+  }
+  return new OpenAiChatProvider({
+    name: 'azure',
+    defaultModel: options.deployment,
+    client,
+    dialect: { tokenField: 'max_tokens', nativeJsonSchema: true },
+  });
+}
