@@ -96,12 +96,12 @@ describe('Redis response cache', () => {
     const first = redisCache(await connected());
     const second = redisCache(await connected());
     const failing = vi.fn(async (): Promise<ChatCompletion> => {
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      await new Promise((resolve) => setTimeout(resolve, 50));
       throw new Error('provider down');
     });
     const working = countingCompute();
     const holder = first.cache.getOrCompute('k', failing, 'use');
-    await new Promise((resolve) => setTimeout(resolve, 10)); // the first process holds the lock
+    while ((await admin.exists(`${keyPrefix}cache:tenant-a:k:lock`)) === 0) await new Promise((resolve) => setTimeout(resolve, 2));
     const waiter = second.cache.getOrCompute('k', working, 'use');
     await expect(holder).rejects.toThrow('provider down');
     await expect(waiter).resolves.toEqual({ completion: sampleCompletion(), hit: false });

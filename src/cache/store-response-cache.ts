@@ -28,6 +28,9 @@ export const DEFAULT_SINGLE_FLIGHT: Readonly<SingleFlightOptions> = Object.freez
   maxPollIntervalMs: 100,
 });
 
+/** Shortest time between two warnings about store failures, in ms; failures in between are logged at debug. */
+const FAILURE_WARNING_INTERVAL_MS = 10_000;
+
 /** Options for {@link StoreResponseCache}. */
 export interface StoreResponseCacheOptions {
   store: CacheStore;
@@ -72,6 +75,8 @@ export class StoreResponseCache implements ResponseCache {
   readonly #flight: SingleFlightOptions;
   readonly #flights = new Map<string, Flight>();
   readonly #closing = new AbortController();
+  #lastWarningAt: number | undefined;
+  #failuresSinceWarning = 0;
 
   constructor(options: StoreResponseCacheOptions) {
     this.#store = options.store;
@@ -211,9 +216,21 @@ export class StoreResponseCache implements ResponseCache {
     }
   }
 
+  /** Counts every failure; warns at most once per {@link FAILURE_WARNING_INTERVAL_MS}, the rest at debug, so an outage does not flood the log. */
   #storeFailed(operation: string, key: string, error: unknown): void {
     this.#metrics?.storeFailures.inc({ component: 'cache' });
-    this.#logger.warn({ err: error, operation, key }, 'Response cache store failed; answering without it');
+    const now = this.#clock.now();
+    if (this.#lastWarningAt === undefined || now - this.#lastWarningAt >= FAILURE_WARNING_INTERVAL_MS) {
+      this.#logger.warn(
+        { err: error, operation, key, failuresSinceLastWarning: this.#failuresSinceWarning },
+        'Response cache store failed; answering without it',
+      );
+      this.#lastWarningAt = now;
+      this.#failuresSinceWarning = 0;
+    } else {
+      this.#failuresSinceWarning++;
+      this.#logger.debug({ err: error, operation, key }, 'Response cache store failed; answering without it');
+    }
   }
 }
 
