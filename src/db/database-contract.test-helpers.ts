@@ -1,0 +1,309 @@
+import { type Kysely, type Migration, sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DatabaseConfig, DatabaseDialect } from '../config/app-config.js';
+import { Secret } from '../config/secret.js';
+import { maskUrlCredentials } from '../config/urls.js';
+import { silentLogger } from '../observability/logger.js';
+import { ConnectionLostError } from './connection-lost-error.js';
+import { createDatabase, type DatabaseDependencies } from './create-database.js';
+import type { Database } from './database.js';
+import { DatabaseClosedError } from './database-closed-error.js';
+import { createUsageSink } from './usage-sink.js';
+
+/** The application table the contract suite uses. */
+export interface NoteTable {
+  id: string;
+  title: string;
+  done: boolean;
+  due_at: Date | null;
+  meta: { tags: string[]; nested: { level: number } } | null;
+  score: number | null;
+}
+
+/** The contract suite's schema. */
+export interface ContractTables {
+  note: NoteTable;
+}
+
+/** The application migrations the suite registers. */
+export const CONTRACT_MIGRATIONS: Record<string, Migration> = {
+  '001_note': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('note')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('title', 'text', (column) => column.notNull())
+        .addColumn('done', 'boolean', (column) => column.notNull().defaultTo(false))
+        .addColumn('due_at', 'timestamptz')
+        .addColumn('meta', 'jsonb')
+        .addColumn('score', 'double precision')
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('note').execute();
+    },
+  },
+  '002_note_index': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.createIndex('note_due_at_idx').on('note').column('due_at').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropIndex('note_due_at_idx').execute();
+    },
+  },
+};
+
+/** A `DatabaseConfig` for a URL, with test-friendly defaults. */
+export function databaseConfig(url: string, overrides: Partial<DatabaseConfig> = {}): DatabaseConfig {
+  const dialect: DatabaseDialect = url.startsWith('sqlite:') ? 'sqlite' : url.startsWith('pglite:') ? 'pglite' : 'postgres';
+  return {
+    url: new Secret('DATABASE_URL', url),
+    dialect,
+    displayUrl: maskUrlCredentials(url),
+    embedded: dialect !== 'postgres',
+    poolSize: 2,
+    maxOverflow: 3,
+    acquireTimeoutMs: 5000,
+    idleTimeoutMs: 10_000,
+    statementTimeoutMs: undefined,
+    sslCaPath: undefined,
+    closeTimeoutMs: 2000,
+    migrateOnStart: false,
+    migrationsDir: undefined,
+    ...overrides,
+  };
+}
+
+/** Opens a contract database on `url`. */
+export function openContractDatabase(
+  url: string,
+  overrides: Partial<DatabaseConfig> = {},
+  deps: Partial<DatabaseDependencies> = {},
+): Promise<Database<ContractTables>> {
+  return createDatabase<ContractTables>(databaseConfig(url, overrides), { logger: silentLogger(), migrations: CONTRACT_MIGRATIONS, ...deps });
+}
+
+/** How the suite reaches one backend. */
+export interface ContractTarget {
+  name: string;
+  /** The URL of a fresh, empty database for this file (created in `setup`). */
+  url(): string;
+  /** A second instance on the same database, for concurrent migrators; undefined when the backend has one session (PGlite). */
+  shareable: boolean;
+  setup?(): Promise<void>;
+  teardown?(): Promise<void>;
+}
+
+const due = new Date('2031-05-06T07:08:09.123Z');
+const meta = { tags: ['a', 'b'], nested: { level: 2 } };
+
+/** The one database contract, run against SQLite, PGlite and PostgreSQL. */
+export function runDatabaseContract(target: ContractTarget): void {
+  describe(`database contract: ${target.name}`, () => {
+    let database: Database<ContractTables>;
+
+    beforeAll(async () => {
+      await target.setup?.();
+      database = await openContractDatabase(target.url());
+    });
+
+    afterAll(async () => {
+      await database?.close();
+      await target.teardown?.();
+    });
+
+    it('migrates Groundwork and the application, concurrently and idempotently', async () => {
+      const second = target.shareable ? await openContractDatabase(target.url()) : database;
+      try {
+        const [first, other] = await Promise.all([database.migrate('up'), second.migrate('up')]);
+        const applied = [...first.migrations, ...other.migrations].map((migration) => `${migration.scope}/${migration.name}`).sort();
+        expect(applied).toEqual(['app/001_note', 'app/002_note_index', 'groundwork/0001_llm_usage']);
+      } finally {
+        if (second !== database) await second.close();
+      }
+      expect((await database.migrate('up')).migrations).toEqual([]);
+      const status = await database.migrationStatus();
+      expect(status.map((state) => [state.scope, state.name, state.executedAt instanceof Date])).toEqual([
+        ['groundwork', '0001_llm_usage', true],
+        ['app', '001_note', true],
+        ['app', '002_note_index', true],
+      ]);
+      expect((await database.migrate('down')).migrations).toEqual([{ scope: 'app', name: '002_note_index' }]);
+      expect((await database.migrate('up')).migrations).toEqual([{ scope: 'app', name: '002_note_index' }]);
+    });
+
+    it('creates, reads, updates and deletes', async () => {
+      const { db } = database;
+      await db.insertInto('note').values({ id: 'crud', title: 'first', done: false, due_at: null, meta: null, score: 1.5 }).execute();
+      expect(await db.selectFrom('note').select(['title', 'score']).where('id', '=', 'crud').executeTakeFirst()).toEqual({
+        title: 'first',
+        score: 1.5,
+      });
+      const updated = await db.updateTable('note').set({ title: 'second' }).where('id', '=', 'crud').executeTakeFirst();
+      expect(updated.numUpdatedRows).toBe(1n);
+      const returned = await db.deleteFrom('note').where('id', '=', 'crud').returning(['id', 'title']).execute();
+      expect(returned).toEqual([{ id: 'crud', title: 'second' }]);
+      expect(await db.selectFrom('note').selectAll().where('id', '=', 'crud').execute()).toEqual([]);
+    });
+
+    it('commits a session that resolves', async () => {
+      const result = await database.withSession(async (tx) => {
+        await tx.insertInto('note').values({ id: 'c1', title: 'one', done: true, due_at: null, meta: null, score: null }).execute();
+        await tx.insertInto('note').values({ id: 'c2', title: 'two', done: false, due_at: null, meta: null, score: null }).execute();
+        return 'done';
+      });
+      expect(result).toBe('done');
+      const rows = await database.db.selectFrom('note').select('id').where('id', 'in', ['c1', 'c2']).orderBy('id').execute();
+      expect(rows.map((row) => row.id)).toEqual(['c1', 'c2']);
+    });
+
+    it('rolls back a session that throws, and rethrows the same error', async () => {
+      const failure = new Error('business rule broken');
+      await expect(
+        database.withSession(async (tx) => {
+          await tx.insertInto('note').values({ id: 'r1', title: 'gone', done: false, due_at: null, meta: null, score: null }).execute();
+          throw failure;
+        }),
+      ).rejects.toBe(failure);
+      expect(await database.db.selectFrom('note').select('id').where('id', '=', 'r1').execute()).toEqual([]);
+      expect(database.poolStats().waiting).toBe(0);
+    });
+
+    it('runs nested sessions in savepoints', async () => {
+      await database.withSession(async (tx) => {
+        await tx.insertInto('note').values({ id: 'n-outer', title: 'outer', done: false, due_at: null, meta: null, score: null }).execute();
+        await expect(
+          database.withSession(async (inner) => {
+            await inner.insertInto('note').values({ id: 'n-failed', title: 'x', done: false, due_at: null, meta: null, score: null }).execute();
+            throw new Error('inner fails');
+          }),
+        ).rejects.toThrow('inner fails');
+        await database.withSession(async (inner) => {
+          await inner.insertInto('note').values({ id: 'n-kept', title: 'y', done: false, due_at: null, meta: null, score: null }).execute();
+          await database
+            .withSession(async (deepest) => {
+              await deepest.insertInto('note').values({ id: 'n-deep', title: 'z', done: false, due_at: null, meta: null, score: null }).execute();
+              throw new Error('deepest fails');
+            })
+            .catch(() => undefined);
+        });
+        // Siblings started together take turns on the one connection.
+        await Promise.all(
+          ['n-s1', 'n-s2', 'n-s3'].map((id) =>
+            database.withSession((inner) =>
+              inner.insertInto('note').values({ id, title: id, done: false, due_at: null, meta: null, score: null }).execute(),
+            ),
+          ),
+        );
+      });
+      const ids = (await database.db.selectFrom('note').select('id').where('id', 'like', 'n-%').orderBy('id').execute()).map((row) => row.id);
+      expect(ids).toEqual(['n-kept', 'n-outer', 'n-s1', 'n-s2', 'n-s3']);
+    });
+
+    it('maps booleans, dates and JSON identically', async () => {
+      await database.withSession(async (tx) => {
+        await tx.insertInto('note').values([
+          { id: 'v1', title: 'yes', done: true, due_at: due, meta, score: 0.25 },
+          { id: 'v2', title: 'no', done: false, due_at: new Date(due.getTime() + 1000), meta: null, score: null },
+        ]).execute();
+      });
+      const rows = await database.db.selectFrom('note').selectAll().where('id', 'in', ['v1', 'v2']).orderBy('id').execute();
+      expect(rows).toEqual([
+        { id: 'v1', title: 'yes', done: true, due_at: due, meta, score: 0.25 },
+        { id: 'v2', title: 'no', done: false, due_at: new Date(due.getTime() + 1000), meta: null, score: null },
+      ]);
+      const done = await database.db.selectFrom('note').select('id').where('id', 'in', ['v1', 'v2']).where('done', '=', true).execute();
+      expect(done).toEqual([{ id: 'v1' }]);
+      const before = await database.db.selectFrom('note').select('id').where('due_at', '<=', due).where('id', 'in', ['v1', 'v2']).execute();
+      expect(before).toEqual([{ id: 'v1' }]);
+      const returned = await database.db.updateTable('note').set({ done: false }).where('id', '=', 'v1').returning(['done', 'due_at']).execute();
+      expect(returned).toEqual([{ done: false, due_at: due }]);
+    });
+
+    it('gives the current session and its connection', async () => {
+      expect(database.getDatabaseSession().connectionId).toBe('pool');
+      await database.withSession(async (tx) => {
+        await tx.insertInto('note').values({ id: 's1', title: 'seen', done: false, due_at: null, meta: null, score: null }).execute();
+        const { session, connectionId } = database.getDatabaseSession();
+        expect(connectionId).toMatch(/^(sqlite|pglite|pg):\d+$/);
+        expect(await session.selectFrom('note').select('id').where('id', '=', 's1').execute()).toEqual([{ id: 's1' }]);
+      });
+    });
+
+    it('refuses writes in a read-only session and accepts an isolation level', async () => {
+      await expect(
+        database.withSession(
+          (tx) => tx.insertInto('note').values({ id: 'ro', title: 'no', done: false, due_at: null, meta: null, score: null }).execute(),
+          { readOnly: true },
+        ),
+      ).rejects.toThrow();
+      const count = await database.withSession((tx) => tx.selectFrom('note').select('id').execute(), { readOnly: true });
+      expect(count.length).toBeGreaterThan(0);
+      await database.withSession((tx) => tx.selectFrom('note').select('id').execute(), { isolationLevel: 'serializable' });
+      await database.db.insertInto('note').values({ id: 'after-ro', title: 'ok', done: false, due_at: null, meta: null, score: null }).execute();
+    });
+
+    it('validates the connection and reports health', async () => {
+      const check = await database.validateConnection();
+      expect(check.ok).toBe(true);
+      expect(check.latencyMs).toBeGreaterThanOrEqual(0);
+      const health = await database.healthCheck.check(AbortSignal.timeout(1000));
+      expect(health.status).toBe('ok');
+      expect(database.healthCheck).toMatchObject({ name: 'database', required: true });
+    });
+
+    it('writes usage records through the sink', async () => {
+      const sink = createUsageSink(database);
+      const createdAt = new Date('2030-01-02T03:04:05.678Z');
+      const record = {
+        createdAt,
+        provider: 'openai' as const,
+        model: 'gpt-4o-mini',
+        promptName: 'greet',
+        promptVersion: '1',
+        promptTokens: 10,
+        completionTokens: 5,
+        totalTokens: 15,
+        cachedPromptTokens: 0,
+        reasoningTokens: 0,
+        costUsd: 0.000123,
+        latencyMs: 12.5,
+        outcome: 'success',
+        cacheHit: true,
+        attempts: 1,
+        requestId: null,
+      };
+      await sink.writeBatch([record, { ...record, cacheHit: false, outcome: 'rate_limited' }]);
+      const rows = await sql<{ created_at: Date; cache_hit: boolean; cost_usd: number; outcome: string }>`
+        select created_at, cache_hit, cost_usd, outcome from llm_usage order by outcome desc`.execute(database.db);
+      expect(rows.rows).toEqual([
+        { created_at: createdAt, cache_hit: true, cost_usd: 0.000123, outcome: 'success' },
+        { created_at: createdAt, cache_hit: false, cost_usd: 0.000123, outcome: 'rate_limited' },
+      ]);
+    });
+
+    it('waits for a running session on close, then refuses new ones', async () => {
+      const other = await openContractDatabase(target.shareable ? target.url() : target.url(), {}, {});
+      if (!target.shareable) {
+        await other.close();
+        return;
+      }
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const running = other.withSession(async (tx) => {
+        await gate;
+        return tx.selectFrom('note').select('id').limit(1).execute();
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+      const closed = other.close();
+      await expect(other.withSession(async () => 1)).rejects.toBeInstanceOf(DatabaseClosedError);
+      release();
+      await expect(running).resolves.toBeDefined();
+      await closed;
+      expect(other.poolStats().total).toBe(0);
+      expect(ConnectionLostError).toBeDefined();
+    });
+  });
+}

@@ -1,0 +1,63 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { DatabaseDialect } from '../config/app-config.js';
+import type { HealthCheck } from '../observability/health.js';
+import type { MigrationReport, MigrationState } from './migrations/migration-runner.js';
+import type { PoolStats } from './pool-stats.js';
+
+/** Options of one {@link Database.withSession} call. Nested calls (savepoints) ignore them. */
+export interface SessionOptions {
+  /** PostgreSQL and PGlite; SQLite transactions are always serializable. */
+  readonly isolationLevel?: 'read uncommitted' | 'read committed' | 'repeatable read' | 'serializable';
+  /** A read-only transaction: writes fail (on SQLite through `query_only`). @default false */
+  readonly readOnly?: boolean;
+}
+
+/** The current unit of work, as the seed's `DatabaseSession`. */
+export interface DatabaseSession<DB> {
+  /** Inside `withSession`, the current transaction; outside, the pooled query builder. */
+  readonly session: Kysely<DB>;
+  /** The physical connection the transaction runs on (`pg:3`, `sqlite:0`), or `pool` outside a transaction. */
+  readonly connectionId: string;
+}
+
+/** The outcome of {@link Database.validateConnection}. */
+export interface ConnectionCheck {
+  readonly ok: boolean;
+  /** Round trip of `SELECT 1`, in milliseconds. */
+  readonly latencyMs: number;
+  /** Why it failed, free of secrets. */
+  readonly error?: string;
+}
+
+/**
+ * A typed database over SQLite, PGlite or PostgreSQL. Application modules get it from
+ * Groundwork and never open connections themselves.
+ */
+export interface Database<DB> {
+  /** The Kysely query builder over the pool. Prefer {@link Database.withSession} for anything that writes twice. */
+  readonly db: Kysely<DB>;
+  readonly dialect: DatabaseDialect;
+  /**
+   * Runs `fn` in a transaction: commits when it resolves, rolls back and rethrows when it
+   * throws. Called inside another `withSession` (of this database), it runs in a savepoint:
+   * its failure rolls back only its own work. Sibling nested calls run one after another.
+   */
+  withSession<T>(fn: (tx: Transaction<DB>) => Promise<T>, options?: SessionOptions): Promise<T>;
+  /** The current transaction (inside `withSession`) or the pool, with its connection id. */
+  getDatabaseSession(): DatabaseSession<DB>;
+  /** Runs `SELECT 1` and measures it; never throws. */
+  validateConnection(): Promise<ConnectionCheck>;
+  /** `up`: applies pending migrations (Groundwork's, then the application's). `down`: reverts the latest one. */
+  migrate(direction?: 'up' | 'down'): Promise<MigrationReport>;
+  /** Every migration, Groundwork's and the application's, and whether it ran. */
+  migrationStatus(): Promise<MigrationState[]>;
+  /** The pool's counts now (embedded databases: one serialised connection). */
+  poolStats(): PoolStats;
+  /** The `database` check for `health()`: required, `down` when `SELECT 1` fails. */
+  readonly healthCheck: HealthCheck;
+  /**
+   * Stops new sessions, waits for running transactions up to `DB_CLOSE_TIMEOUT_MS`, then closes
+   * every connection (transactions still running fail). Idempotent.
+   */
+  close(): Promise<void>;
+}

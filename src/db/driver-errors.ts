@@ -1,0 +1,53 @@
+import { GroundworkError } from '../errors/groundwork-error.js';
+import { scrubSecrets } from '../observability/redact.js';
+import { ConnectionLostError } from './connection-lost-error.js';
+
+/** Server codes (SQLSTATE) and socket codes that mean the connection itself is gone. */
+const CONNECTION_CODES = new Set([
+  '57P01', // admin_shutdown (pg_terminate_backend, fast shutdown)
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '08000',
+  '08003',
+  '08006',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+]);
+
+const CONNECTION_MESSAGES = /connection terminated|not queryable|client was closed|connection is closed|socket hang up|read ECONNRESET/i;
+
+/** The error's `code` field as a string, when it has one. */
+export function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Whether a driver error says the connection broke (as opposed to the statement failing). */
+export function isConnectionLost(error: unknown): boolean {
+  if (GroundworkError.isInstance(error)) return error.code === 'db_connection_lost';
+  const code = errorCode(error);
+  if (code !== undefined && CONNECTION_CODES.has(code)) return true;
+  return error instanceof Error && CONNECTION_MESSAGES.test(error.message);
+}
+
+/**
+ * Makes a driver error safe to surface: its message is scrubbed of secrets in place, and a
+ * broken connection becomes a {@link ConnectionLostError}. Statement errors (constraint
+ * violations, syntax) keep their class and `code` so callers can react to them.
+ */
+export function toDatabaseError(error: unknown, displayUrl: string): Error {
+  if (error instanceof Error && !(error instanceof ConnectionLostError)) {
+    error.message = scrubSecrets(error.message);
+    if (isConnectionLost(error)) {
+      return new ConnectionLostError(
+        `The connection to ${displayUrl} was lost (${error.message}); the transaction it carried was rolled back by the server. Run the unit of work again.`,
+        { cause: error, driverCode: errorCode(error) },
+      );
+    }
+    return error;
+  }
+  return error instanceof Error ? error : new Error(scrubSecrets(String(error)));
+}

@@ -1,0 +1,12 @@
+export { ConnectionLostError } from './connection-lost-error.js';
+export { createDatabase, type DatabaseDependencies } from './create-database.js';
+export type { ConnectionCheck, Database, DatabaseSession, SessionOptions } from './database.js';
+export { DatabaseClosedError } from './database-closed-error.js';
+export type { GroundworkTables, LlmUsageTable } from './groundwork-tables.js';
+export { MigrationError } from './migration-error.js';
+export { GROUNDWORK_MIGRATIONS } from './migrations/groundwork-migrations.js';
+export type { MigrationReport, MigrationScope, MigrationState } from './migrations/migration-runner.js';
+export { type AppMigrations, FolderMigrationProvider } from './migrations/migration-source.js';
+export type { PoolStats } from './pool-stats.js';
+export { PoolTimeoutError } from './pool-timeout-error.js';
+export { createUsageSink } from './usage-sink.js';

@@ -1,0 +1,105 @@
+import { type Kysely, type MigrationResultSet, Migrator, NO_MIGRATIONS } from 'kysely';
+import type { Logger } from '../../observability/logger.js';
+import { MigrationError } from '../migration-error.js';
+import { GROUNDWORK_MIGRATIONS } from './groundwork-migrations.js';
+import { type AppMigrations, migrationProvider } from './migration-source.js';
+
+/** Whose migration: Groundwork's own tables, or the application's. */
+export type MigrationScope = 'groundwork' | 'app';
+
+/** One migration and whether it has run. */
+export interface MigrationState {
+  readonly scope: MigrationScope;
+  readonly name: string;
+  /** When it was applied; undefined while pending. */
+  readonly executedAt: Date | undefined;
+}
+
+/** What one `migrate()` call did. */
+export interface MigrationReport {
+  readonly direction: 'up' | 'down';
+  /** The migrations applied (up) or reverted (down), in order. */
+  readonly migrations: ReadonlyArray<{ readonly scope: MigrationScope; readonly name: string }>;
+}
+
+interface MigrationSet {
+  readonly scope: MigrationScope;
+  readonly migrator: Migrator;
+}
+
+/**
+ * Runs Groundwork's migrations (table `groundwork_migration`) and then the application's
+ * (table `kysely_migration`, Kysely's default, so an application already on Kysely keeps its
+ * history). Each batch runs under the dialect's migration lock — an advisory lock on
+ * PostgreSQL, `BEGIN IMMEDIATE` on SQLite, the single connection on PGlite — so when two
+ * processes migrate at once, one runs and the other waits and then finds nothing to do.
+ */
+export class MigrationRunner {
+  readonly #sets: readonly MigrationSet[];
+  readonly #logger: Logger;
+
+  constructor(db: Kysely<unknown>, appMigrations: AppMigrations | undefined, logger: Logger) {
+    this.#logger = logger;
+    const groundwork: MigrationSet = {
+      scope: 'groundwork',
+      migrator: new Migrator({
+        db,
+        provider: migrationProvider(GROUNDWORK_MIGRATIONS),
+        migrationTableName: 'groundwork_migration',
+        migrationLockTableName: 'groundwork_migration_lock',
+      }),
+    };
+    this.#sets =
+      appMigrations === undefined
+        ? [groundwork]
+        : [groundwork, { scope: 'app', migrator: new Migrator({ db, provider: migrationProvider(appMigrations) }) }];
+  }
+
+  /** `up`: applies every pending migration, Groundwork's first. `down`: reverts the latest one (the application's, if any ran). */
+  async migrate(direction: 'up' | 'down'): Promise<MigrationReport> {
+    const done: Array<{ scope: MigrationScope; name: string }> = [];
+    if (direction === 'up') {
+      for (const set of this.#sets) done.push(...this.#check(set.scope, await set.migrator.migrateToLatest()));
+    } else {
+      for (const set of [...this.#sets].reverse()) {
+        const executed = (await set.migrator.getMigrations()).some((migration) => migration.executedAt !== undefined);
+        if (!executed) continue;
+        done.push(...this.#check(set.scope, await set.migrator.migrateDown()));
+        break;
+      }
+    }
+    for (const migration of done) this.#logger.info({ ...migration, direction }, `database: migration ${migration.name} ${direction}`);
+    return { direction, migrations: done };
+  }
+
+  /** Reverts every migration of a scope (tests and teardown). */
+  async reset(scope: MigrationScope): Promise<MigrationReport> {
+    const set = this.#sets.find((candidate) => candidate.scope === scope);
+    if (set === undefined) return { direction: 'down', migrations: [] };
+    return { direction: 'down', migrations: this.#check(scope, await set.migrator.migrateTo(NO_MIGRATIONS)) };
+  }
+
+  /** Every known migration and whether it has run. */
+  async status(): Promise<MigrationState[]> {
+    const states: MigrationState[] = [];
+    for (const set of this.#sets) {
+      try {
+        for (const migration of await set.migrator.getMigrations()) {
+          states.push({ scope: set.scope, name: migration.name, executedAt: migration.executedAt });
+        }
+      } catch (error) {
+        throw new MigrationError(set.scope, undefined, error);
+      }
+    }
+    return states;
+  }
+
+  #check(scope: MigrationScope, resultSet: MigrationResultSet): Array<{ scope: MigrationScope; name: string }> {
+    const results = resultSet.results ?? [];
+    if (resultSet.error !== undefined) {
+      const failed = results.find((result) => result.status === 'Error');
+      throw new MigrationError(scope, failed?.migrationName, resultSet.error);
+    }
+    return results.filter((result) => result.status === 'Success').map((result) => ({ scope, name: result.migrationName }));
+  }
+}

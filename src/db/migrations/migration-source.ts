@@ -1,0 +1,46 @@
+import { readdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Migration, MigrationProvider } from 'kysely';
+
+/**
+ * The application's migrations: a folder of modules (each exporting `up` and optionally `down`,
+ * applied in file-name order), a list keyed by name, or any Kysely `MigrationProvider`.
+ */
+export type AppMigrations = string | Readonly<Record<string, Migration>> | MigrationProvider;
+
+const MODULE = /\.(m?js|m?ts|cjs)$/;
+const DECLARATION = /\.d\.(m|c)?ts$/;
+
+function isMigration(value: unknown): value is Migration {
+  return typeof value === 'object' && value !== null && typeof (value as { up?: unknown }).up === 'function';
+}
+
+/** Reads migrations from a folder: one module per migration, named by its file name without extension. */
+export class FolderMigrationProvider implements MigrationProvider {
+  readonly #folder: string;
+
+  constructor(folder: string) {
+    this.#folder = resolve(folder);
+  }
+
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const migrations: Record<string, Migration> = {};
+    const files = (await readdir(this.#folder)).filter((file) => MODULE.test(file) && !DECLARATION.test(file)).sort();
+    for (const file of files) {
+      const module = (await import(pathToFileURL(resolve(this.#folder, file)).href)) as { default?: unknown };
+      const migration = isMigration(module.default) ? module.default : module;
+      if (!isMigration(migration)) throw new Error(`Migration ${file} in ${this.#folder} exports no up() function`);
+      migrations[file.replace(MODULE, '')] = migration;
+    }
+    return migrations;
+  }
+}
+
+/** The provider for a folder, a list or a provider. */
+export function migrationProvider(source: AppMigrations): MigrationProvider {
+  if (typeof source === 'string') return new FolderMigrationProvider(source);
+  if (typeof (source as MigrationProvider).getMigrations === 'function') return source as MigrationProvider;
+  const list = source as Readonly<Record<string, Migration>>;
+  return { getMigrations: async () => ({ ...list }) };
+}

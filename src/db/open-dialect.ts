@@ -1,0 +1,83 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Dialect } from 'kysely';
+import type { DatabaseConfig } from '../config/app-config.js';
+import type { Logger } from '../observability/logger.js';
+import type { DriverConfig } from './driver-config.js';
+import type { PoolStats } from './pool-stats.js';
+
+/** A dialect ready for Kysely, and how to read its pool's state. */
+export interface OpenedDialect {
+  readonly dialect: Dialect;
+  stats(): PoolStats;
+}
+
+/** The file path of an embedded database URL, or undefined for an in-memory one. */
+export function embeddedPath(url: string, scheme: 'sqlite' | 'pglite'): string | undefined {
+  let rest = url.slice(scheme.length + 1);
+  if (rest.startsWith('//')) rest = rest.slice(2);
+  if (rest === '' || rest === ':memory:' || rest === 'memory' || rest === 'memory://') return undefined;
+  return rest;
+}
+
+/** Options of {@link openDialect} besides the config. */
+export interface OpenDialectOptions extends DriverConfig {
+  readonly logger: Logger;
+  readonly applicationName?: string;
+  readonly onPoolChange?: () => void;
+}
+
+/** Opens the driver `DATABASE_URL` names: better-sqlite3, PGlite or a `pg` pool. */
+export async function openDialect(config: DatabaseConfig, options: OpenDialectOptions): Promise<OpenedDialect> {
+  const url = config.url.reveal();
+  switch (config.dialect) {
+    case 'sqlite': {
+      const [{ default: BetterSqlite }, { SqliteDialect }] = await Promise.all([
+        import('better-sqlite3'),
+        import('./sqlite/sqlite-dialect.js'),
+      ]);
+      const path = embeddedPath(url, 'sqlite');
+      if (path !== undefined) mkdirSync(dirname(resolve(path)), { recursive: true });
+      const client = new BetterSqlite(path ?? ':memory:', { timeout: 0 });
+      if (path !== undefined) setJournalMode(client);
+      client.pragma('foreign_keys = ON');
+      const dialect = new SqliteDialect(client, options);
+      return { dialect, stats: () => dialect.driver.stats() };
+    }
+    case 'pglite': {
+      const [{ PGlite }, { PgliteDialect }] = await Promise.all([import('@electric-sql/pglite'), import('./pglite/pglite-dialect.js')]);
+      const path = embeddedPath(url, 'pglite');
+      if (path !== undefined) mkdirSync(resolve(path), { recursive: true });
+      const client = path === undefined ? new PGlite() : new PGlite(resolve(path));
+      await client.waitReady;
+      if (config.statementTimeoutMs !== undefined) await client.query(`set statement_timeout = ${Math.floor(config.statementTimeoutMs)}`);
+      const dialect = new PgliteDialect(client, options);
+      return { dialect, stats: () => dialect.driver.stats() };
+    }
+    case 'postgres': {
+      const [{ createPgPool }, { PostgresDialect }] = await Promise.all([
+        import('./postgres/create-pg-pool.js'),
+        import('./postgres/postgres-dialect.js'),
+      ]);
+      const pool = await createPgPool(config, options.applicationName === undefined ? {} : { applicationName: options.applicationName });
+      const dialect = new PostgresDialect(pool, { ...options, maxConnections: config.poolSize + config.maxOverflow });
+      return { dialect, stats: () => dialect.driver.stats() };
+    }
+  }
+}
+
+/** WAL lets readers run beside the writer; switching can meet a lock held by another process, so it is retried briefly. */
+function setJournalMode(client: { pragma(source: string): unknown }): void {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      client.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (attempt >= 50 || (error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+      const until = Date.now() + 10;
+      while (Date.now() < until) {
+        // A brief synchronous wait: this runs once, while opening.
+      }
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import type { DatabaseConfig } from '../../config/app-config.js';
+import type { PgPool } from './pg-client.js';
+import { tlsOptions } from './tls-options.js';
+
+/** Options of {@link createPgPool} that do not come from `DatabaseConfig`. */
+export interface PgPoolOptions {
+  /** Shown in `pg_stat_activity`; a URL's `application_name` wins. @default 'groundwork' */
+  readonly applicationName?: string;
+}
+
+/**
+ * Opens a `pg` pool: `DB_POOL_SIZE` connections kept, up to `DB_POOL_SIZE + DB_MAX_OVERFLOW`
+ * under load, the extra ones closed after `DB_IDLE_TIMEOUT_MS` idle; TLS from the URL and
+ * `DB_SSL_CA`; `DB_STATEMENT_TIMEOUT_MS` as the server-side statement timeout.
+ */
+export async function createPgPool(config: DatabaseConfig, options: PgPoolOptions = {}): Promise<PgPool> {
+  const { default: pg } = await import('pg');
+  const { connectionString, ssl } = tlsOptions(config.url.reveal(), config.sslCaPath);
+  return new pg.Pool({
+    connectionString,
+    ssl,
+    application_name: options.applicationName ?? 'groundwork',
+    min: config.poolSize,
+    max: config.poolSize + config.maxOverflow,
+    idleTimeoutMillis: config.idleTimeoutMs,
+    connectionTimeoutMillis: config.acquireTimeoutMs,
+    allowExitOnIdle: true,
+    ...(config.statementTimeoutMs === undefined ? {} : { statement_timeout: config.statementTimeoutMs }),
+  }) as unknown as PgPool;
+}

@@ -1,0 +1,18 @@
+/** The few `pg` pooled-client members Groundwork uses. */
+export interface PgPoolClient {
+  query(sql: string, parameters: unknown[]): Promise<{ command: string; rowCount: number | null; rows: unknown[] }>;
+  release(destroy?: Error | boolean): void;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'end', listener: () => void): unknown;
+}
+
+/** The few `pg.Pool` members Groundwork uses. */
+export interface PgPool {
+  connect(): Promise<PgPoolClient>;
+  end(): Promise<void>;
+  on(event: 'connect', listener: (client: PgPoolClient) => void): unknown;
+  on(event: 'error', listener: (error: Error, client: PgPoolClient) => void): unknown;
+  readonly totalCount: number;
+  readonly idleCount: number;
+  readonly waitingCount: number;
+}

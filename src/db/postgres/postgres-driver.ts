@@ -1,0 +1,233 @@
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  type QueryCompiler,
+  type QueryResult,
+  type TransactionSettings,
+} from 'kysely';
+import type { Logger } from '../../observability/logger.js';
+import { scrubSecrets } from '../../observability/redact.js';
+import { DatabaseClosedError } from '../database-closed-error.js';
+import type { DriverConfig } from '../driver-config.js';
+import { isConnectionLost, toDatabaseError } from '../driver-errors.js';
+import type { PoolStats } from '../pool-stats.js';
+import { PoolTimeoutError } from '../pool-timeout-error.js';
+import { beginStatement } from './begin-statement.js';
+import type { PgPool, PgPoolClient } from './pg-client.js';
+
+/** What Groundwork knows about one physical connection. */
+interface ClientState {
+  readonly id: string;
+  /** Set once the connection broke; it is then destroyed instead of returned to the pool. */
+  broken: Error | undefined;
+  /** Checkouts so far; a connection on its first checkout was just opened and is known alive. */
+  checkouts: number;
+}
+
+/** Options of {@link PostgresDriver}. */
+export interface PostgresDriverConfig extends DriverConfig {
+  /** `DB_POOL_SIZE + DB_MAX_OVERFLOW`. */
+  readonly maxConnections: number;
+  readonly logger: Logger;
+  /** Called after every checkout and return, to refresh pool gauges. */
+  readonly onPoolChange?: () => void;
+}
+
+const COUNTED = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
+const POOL_QUEUE_TIMEOUT = 'timeout exceeded when trying to connect';
+
+/**
+ * One checkout of a pooled `pg` client, as Kysely sees a connection. On its first statement,
+ * if a reused client turns out to be dead (the server restarted, the backend was terminated
+ * while idle), it is destroyed and the statement runs on another client: that statement never
+ * reached a live backend, so running it again is safe. Later failures are not retried.
+ */
+class PostgresConnection implements DatabaseConnection {
+  client: PgPoolClient;
+  state: ClientState;
+  statements = 0;
+  released = false;
+  readonly #driver: PostgresDriver;
+
+  constructor(client: PgPoolClient, state: ClientState, driver: PostgresDriver) {
+    this.client = client;
+    this.state = state;
+    this.#driver = driver;
+  }
+
+  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const first = this.statements++ === 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await this.client.query(compiledQuery.sql, compiledQuery.parameters as unknown[]);
+        return COUNTED.has(result.command)
+          ? { rows: result.rows as R[], numAffectedRows: BigInt(result.rowCount ?? 0) }
+          : { rows: result.rows as R[] };
+      } catch (error) {
+        const lost = isConnectionLost(error);
+        if (lost) this.state.broken ??= error as Error;
+        if (!(lost && first && this.state.checkouts > 1 && attempt <= this.#driver.maxConnections)) {
+          throw toDatabaseError(error, this.#driver.displayUrl);
+        }
+        await this.#driver.replace(this);
+      }
+    }
+  }
+
+  async *streamQuery<R>(compiledQuery: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    yield await this.executeQuery<R>(compiledQuery);
+  }
+}
+
+/**
+ * A Kysely driver over a `pg` pool: every client gets an `'error'` listener (a backend lost
+ * while a client is checked out must fail its transaction, not crash the process), dead
+ * clients are replaced before use, a checkout waits at most `DB_ACQUIRE_TIMEOUT_MS` and then
+ * fails with a {@link PoolTimeoutError} naming the pool's state.
+ */
+export class PostgresDriver implements Driver {
+  readonly #pool: PgPool;
+  readonly #config: PostgresDriverConfig;
+  readonly #states = new WeakMap<PgPoolClient, ClientState>();
+  readonly #checkedOut = new Set<PostgresConnection>();
+  #nextId = 1;
+  #closing = false;
+
+  constructor(pool: PgPool, config: PostgresDriverConfig) {
+    this.#pool = pool;
+    this.#config = config;
+    pool.on('connect', (client) => this.#track(client));
+    // An idle client whose backend went away: pg-pool drops it; without this listener the
+    // pool's 'error' event would crash the process.
+    pool.on('error', (error) => {
+      config.logger.warn({ err: error, url: config.displayUrl }, 'database: an idle connection was lost and removed from the pool');
+    });
+  }
+
+  get maxConnections(): number {
+    return this.#config.maxConnections;
+  }
+
+  get displayUrl(): string {
+    return this.#config.displayUrl;
+  }
+
+  #track(client: PgPoolClient): ClientState {
+    const state: ClientState = { id: `pg:${this.#nextId++}`, broken: undefined, checkouts: 0 };
+    this.#states.set(client, state);
+    client.on('error', (error) => {
+      state.broken ??= error;
+      this.#config.logger.warn({ err: error, connectionId: state.id }, 'database: a connection was lost');
+    });
+    client.on('end', () => {
+      state.broken ??= new Error('Connection terminated');
+    });
+    return state;
+  }
+
+  async init(): Promise<void> {}
+
+  /** Checks out a live client, skipping any already known to be broken. */
+  async #checkout(): Promise<{ client: PgPoolClient; state: ClientState }> {
+    for (;;) {
+      if (this.#closing) throw new DatabaseClosedError();
+      let client: PgPoolClient;
+      try {
+        client = await this.#pool.connect();
+      } catch (error) {
+        if (error instanceof Error && error.message === POOL_QUEUE_TIMEOUT) {
+          throw new PoolTimeoutError(this.#config.acquireTimeoutMs, this.stats());
+        }
+        if (error instanceof Error && /after calling end on the pool/.test(error.message)) throw new DatabaseClosedError();
+        throw toDatabaseError(error, this.#config.displayUrl);
+      }
+      const state = this.#states.get(client) ?? this.#track(client);
+      state.checkouts++;
+      if (state.broken === undefined) return { client, state };
+      client.release(state.broken);
+    }
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const { client, state } = await this.#checkout();
+    const connection = new PostgresConnection(client, state, this);
+    this.#checkedOut.add(connection);
+    this.#config.onPoolChange?.();
+    return connection;
+  }
+
+  /** Destroys a connection's dead client and checks out another in its place. */
+  async replace(connection: PostgresConnection): Promise<void> {
+    this.#config.logger.debug({ connectionId: connection.state.id }, 'database: replacing a dead connection');
+    connection.client.release(connection.state.broken ?? true);
+    const { client, state } = await this.#checkout();
+    connection.client = client;
+    connection.state = state;
+  }
+
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(beginStatement(settings)));
+    this.#config.onBegin?.((connection as PostgresConnection).state.id);
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('commit'));
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('rollback'));
+  }
+
+  async savepoint(connection: DatabaseConnection, name: string, _compile: QueryCompiler['compileQuery']): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`savepoint "${name}"`));
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string, _compile: QueryCompiler['compileQuery']): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`rollback to savepoint "${name}"`));
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string, _compile: QueryCompiler['compileQuery']): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`release savepoint "${name}"`));
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    const postgres = connection as PostgresConnection;
+    if (postgres.released) return;
+    postgres.released = true;
+    this.#checkedOut.delete(postgres);
+    postgres.client.release(postgres.state.broken);
+    this.#config.onPoolChange?.();
+  }
+
+  /** The pool's counts. */
+  stats(): PoolStats {
+    return {
+      total: this.#pool.totalCount,
+      idle: this.#pool.idleCount,
+      waiting: this.#pool.waitingCount,
+      max: this.#config.maxConnections,
+    };
+  }
+
+  /** Connections checked out now. */
+  get inUse(): number {
+    return this.#checkedOut.size;
+  }
+
+  /** Closes every connection: checked-out ones are destroyed (their transactions fail), then the pool ends. */
+  async destroy(): Promise<void> {
+    this.#closing = true;
+    for (const connection of this.#checkedOut) {
+      connection.released = true;
+      connection.state.broken ??= new Error('The database was closed');
+      connection.client.release(connection.state.broken);
+    }
+    this.#checkedOut.clear();
+    try {
+      await this.#pool.end();
+    } catch (error) {
+      this.#config.logger.warn({ err: new Error(scrubSecrets(String(error))) }, 'database: closing the pool failed');
+    }
+  }
+}

@@ -1,0 +1,192 @@
+import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
+import { sleep } from '../../internal/abort.js';
+import { ConnectionLock } from '../connection-lock.js';
+import type { DriverConfig } from '../driver-config.js';
+import { toDatabaseError } from '../driver-errors.js';
+import type { PoolStats } from '../pool-stats.js';
+import { PoolTimeoutError } from '../pool-timeout-error.js';
+import type { SqliteClient, SqliteStatement } from './sqlite-client.js';
+import { type ColumnKind, columnKind, fromSqliteValue, toSqliteParameter } from './sqlite-values.js';
+
+const STATEMENT_CACHE_SIZE = 256;
+const DDL = /^\s*(create|alter|drop)\b/i;
+
+interface PreparedStatement {
+  statement: SqliteStatement;
+  /** Result columns that need mapping; undefined when none do (the fast path). */
+  mapped: Array<[string, ColumnKind]> | undefined;
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || code === 'SQLITE_LOCKED');
+}
+
+/** The single, serialised better-sqlite3 connection. */
+class SqliteConnection implements DatabaseConnection {
+  readonly id = 'sqlite:0';
+  readonly #client: SqliteClient;
+  readonly #config: DriverConfig;
+  readonly #statements = new Map<string, PreparedStatement>();
+  /** Set while a read-only transaction has `query_only` switched on. */
+  readOnly = false;
+
+  constructor(client: SqliteClient, config: DriverConfig) {
+    this.#client = client;
+    this.#config = config;
+  }
+
+  #prepare(sql: string): PreparedStatement {
+    const cached = this.#statements.get(sql);
+    if (cached !== undefined) return cached;
+    const statement = this.#client.prepare(sql);
+    let mapped: Array<[string, ColumnKind]> | undefined;
+    if (statement.reader) {
+      for (const column of statement.columns()) {
+        const kind = columnKind(column.type);
+        if (kind === undefined) continue;
+        mapped ??= [];
+        mapped.push([column.name, kind]);
+      }
+    }
+    const prepared = { statement, mapped };
+    if (this.#statements.size >= STATEMENT_CACHE_SIZE) {
+      const oldest = this.#statements.keys().next().value;
+      if (oldest !== undefined) this.#statements.delete(oldest);
+    }
+    this.#statements.set(sql, prepared);
+    return prepared;
+  }
+
+  #run<R>(compiledQuery: CompiledQuery): QueryResult<R> {
+    const { sql, parameters } = compiledQuery;
+    if (DDL.test(sql)) this.#statements.clear();
+    const { statement, mapped } = this.#prepare(sql);
+    const bound = parameters.length === 0 ? parameters : parameters.map(toSqliteParameter);
+    if (statement.reader) {
+      const rows = statement.all(bound) as Array<Record<string, unknown>>;
+      if (mapped !== undefined) {
+        for (const row of rows) for (const [name, kind] of mapped) if (name in row) row[name] = fromSqliteValue(kind, row[name]);
+      }
+      return { rows: rows as R[] };
+    }
+    const { changes, lastInsertRowid } = statement.run(bound);
+    return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+  }
+
+  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    try {
+      return this.#run<R>(compiledQuery);
+    } catch (error) {
+      // Another process holds the write lock. Outside a transaction the statement did nothing,
+      // so wait (without blocking the event loop) and try again.
+      if (isBusy(error) && !this.#client.inTransaction) return this.#retryBusy<R>(compiledQuery);
+      throw toDatabaseError(error, this.#config.displayUrl);
+    }
+  }
+
+  async #retryBusy<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const { clock, acquireTimeoutMs } = this.#config;
+    const started = clock.now();
+    for (let attempt = 1; ; attempt++) {
+      await sleep(Math.min(2 ** attempt, 50), undefined, clock);
+      try {
+        return this.#run<R>(compiledQuery);
+      } catch (error) {
+        if (!isBusy(error) || this.#client.inTransaction) throw toDatabaseError(error, this.#config.displayUrl);
+        const waited = clock.now() - started;
+        if (waited >= acquireTimeoutMs) {
+          throw new PoolTimeoutError(waited, { total: 1, idle: 0, waiting: 1, max: 1 });
+        }
+      }
+    }
+  }
+
+  async *streamQuery<R>(compiledQuery: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    yield await this.executeQuery<R>(compiledQuery);
+  }
+}
+
+/**
+ * A Kysely driver over one better-sqlite3 connection, serialised: a transaction holds the
+ * connection until it ends, other callers wait in order (`DB_ACQUIRE_TIMEOUT_MS`). Write
+ * transactions begin `IMMEDIATE`, so two processes on one file queue for the write lock instead
+ * of failing halfway; read-only transactions switch on `query_only`.
+ */
+export class SqliteDriver implements Driver {
+  readonly #client: SqliteClient;
+  readonly #config: DriverConfig;
+  readonly #lock: ConnectionLock;
+  readonly #connection: SqliteConnection;
+
+  constructor(client: SqliteClient, config: DriverConfig) {
+    this.#client = client;
+    this.#config = config;
+    this.#lock = new ConnectionLock(config.acquireTimeoutMs, config.clock);
+    this.#connection = new SqliteConnection(client, config);
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    await this.#lock.acquire();
+    return this.#connection;
+  }
+
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    const sqlite = connection as SqliteConnection;
+    if (settings.accessMode === 'read only') {
+      await sqlite.executeQuery(CompiledQuery.raw('begin'));
+      await sqlite.executeQuery(CompiledQuery.raw('pragma query_only = 1'));
+      sqlite.readOnly = true;
+    } else {
+      await sqlite.executeQuery(CompiledQuery.raw('begin immediate'));
+    }
+    this.#config.onBegin?.(sqlite.id);
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await this.#end(connection as SqliteConnection, 'commit');
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await this.#end(connection as SqliteConnection, 'rollback');
+  }
+
+  async #end(connection: SqliteConnection, command: 'commit' | 'rollback'): Promise<void> {
+    try {
+      await connection.executeQuery(CompiledQuery.raw(command));
+    } finally {
+      if (connection.readOnly) {
+        connection.readOnly = false;
+        if (this.#client.open) await connection.executeQuery(CompiledQuery.raw('pragma query_only = 0'));
+      }
+    }
+  }
+
+  async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`savepoint "${name}"`));
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`rollback to savepoint "${name}"`));
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`release savepoint "${name}"`));
+  }
+
+  async releaseConnection(): Promise<void> {
+    this.#lock.release();
+  }
+
+  /** The connection's state in pool terms. */
+  stats(): PoolStats {
+    return this.#lock.stats();
+  }
+
+  async destroy(): Promise<void> {
+    this.#lock.close();
+    if (this.#client.open) this.#client.close();
+  }
+}

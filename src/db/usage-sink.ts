@@ -1,0 +1,46 @@
+import type { Kysely } from 'kysely';
+import type { UsageRecord, UsageSink } from '../llm/usage-record.js';
+import type { Database } from './database.js';
+import type { GroundworkTables } from './groundwork-tables.js';
+
+/** Rows per INSERT statement: well under SQLite's and PostgreSQL's bound-parameter limits. */
+const ROWS_PER_STATEMENT = 500;
+
+/**
+ * The usage ledger's sink: writes each batch into `llm_usage` in one transaction (several
+ * multi-row INSERTs for a large batch). Run the migrations first.
+ */
+export function createUsageSink<DB>(database: Pick<Database<DB>, 'db'>): UsageSink {
+  const db = database.db as unknown as Kysely<GroundworkTables>;
+  return {
+    async writeBatch(records: readonly UsageRecord[]): Promise<void> {
+      if (records.length === 0) return;
+      const rows = records.map((record) => ({
+        created_at: record.createdAt,
+        provider: record.provider,
+        model: record.model,
+        prompt_name: record.promptName,
+        prompt_version: record.promptVersion,
+        prompt_tokens: record.promptTokens,
+        completion_tokens: record.completionTokens,
+        total_tokens: record.totalTokens,
+        cached_prompt_tokens: record.cachedPromptTokens,
+        reasoning_tokens: record.reasoningTokens,
+        cost_usd: record.costUsd,
+        latency_ms: record.latencyMs,
+        outcome: record.outcome,
+        cache_hit: record.cacheHit,
+        attempts: record.attempts,
+        request_id: record.requestId,
+      }));
+      await db.transaction().execute(async (transaction) => {
+        for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+          await transaction
+            .insertInto('llm_usage')
+            .values(rows.slice(start, start + ROWS_PER_STATEMENT))
+            .execute();
+        }
+      });
+    },
+  };
+}
