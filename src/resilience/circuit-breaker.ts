@@ -1,0 +1,91 @@
+import type { Clock } from '../internal/clock.js';
+import type { CallTarget } from '../llm/call-pipeline.js';
+import type { Logger } from '../observability/logger.js';
+import type { GroundworkMetrics } from '../observability/metrics.js';
+import type { BreakerDecision, BreakerSnapshot, BreakerStateName, BreakerStore, BreakerTransition } from './breaker-store.js';
+import { CircuitOpenError } from './errors.js';
+
+/** How an attempt ended, as far as the provider's health goes. */
+export type BreakerVerdict = 'success' | 'failure' | 'answered' | 'abandoned';
+
+/** A circuit's state for health reports. */
+export interface CircuitState extends BreakerSnapshot {
+  provider: string;
+  model: string;
+}
+
+const GAUGE: Record<BreakerStateName, number> = { closed: 0, half_open: 1, open: 2 };
+
+/**
+ * The circuit-breaker stage, per provider and model. A refused call fails at once with
+ * {@link CircuitOpenError} and nothing reaches the provider. Transitions are logged, counted and
+ * set on the state gauge.
+ */
+export class CircuitBreaker {
+  readonly #store: BreakerStore;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #metrics: GroundworkMetrics | undefined;
+  readonly #resetMs: number;
+  readonly #known = new Map<string, CallTarget>();
+
+  constructor(options: { store: BreakerStore; clock: Clock; logger: Logger; metrics?: GroundworkMetrics | undefined; resetMs: number }) {
+    this.#resetMs = options.resetMs;
+    this.#store = options.store;
+    this.#clock = options.clock;
+    this.#logger = options.logger;
+    this.#metrics = options.metrics;
+  }
+
+  /** Lets a request to `target` go, or throws {@link CircuitOpenError}. */
+  async acquire(target: CallTarget, key: string): Promise<BreakerDecision> {
+    if (!this.#known.has(key)) this.#known.set(key, { provider: target.provider, model: target.model });
+    const now = this.#clock.now();
+    const decision = await this.#store.acquire(key, now);
+    if (decision.transition !== undefined) this.#transitioned(target, decision.transition, decision.failures, now);
+    if (decision.allowed) return decision;
+    throw new CircuitOpenError({ provider: target.provider, model: target.model, retryAt: decision.retryAt, now, probing: decision.probe });
+  }
+
+  /**
+   * Records how an allowed request ended: `failure` (the provider is unhealthy) counts,
+   * `answered` (the provider refused the request itself) counts as proof of life for a test
+   * request only, `abandoned` hands the test request to the next caller.
+   */
+  async settle(target: CallTarget, key: string, decision: BreakerDecision, verdict: BreakerVerdict): Promise<void> {
+    const now = this.#clock.now();
+    let transition: BreakerTransition | undefined;
+    if (verdict === 'failure') transition = await this.#store.recordFailure(key, now, decision.probe);
+    else if (verdict === 'success' || (verdict === 'answered' && decision.probe)) {
+      if (decision.probe || decision.failures > 0) transition = await this.#store.recordSuccess(key, now, decision.probe);
+    } else if (verdict === 'abandoned' && decision.probe) transition = await this.#store.releaseProbe(key, now);
+    if (transition !== undefined) this.#transitioned(target, transition, decision.failures + (verdict === 'failure' ? 1 : 0), now);
+  }
+
+  /** The state of one circuit. */
+  async getState(provider: string, model: string): Promise<CircuitState> {
+    return { provider, model, ...(await this.#store.read(`${provider}:${model}`, this.#clock.now())) };
+  }
+
+  /** Every circuit this process has used, for health reports. */
+  async snapshot(): Promise<CircuitState[]> {
+    return Promise.all([...this.#known.values()].map((target) => this.getState(target.provider, target.model)));
+  }
+
+  #transitioned(target: CallTarget, transition: BreakerTransition, failures: number, now: number): void {
+    const { provider, model } = target;
+    this.#metrics?.breakerState.set({ provider, model }, GAUGE[transition.to]);
+    this.#metrics?.breakerTransitions.inc({ provider, model, to: transition.to });
+    const fields = { provider, model, from: transition.from, to: transition.to, consecutiveFailures: failures };
+    if (transition.to === 'open') {
+      this.#logger.warn(
+        fields,
+        `Circuit for ${provider}/${model} opened; calls fail fast until a test request at ${new Date(now + this.#resetMs).toISOString()}`,
+      );
+    } else if (transition.to === 'half_open') {
+      this.#logger.info(fields, `Circuit for ${provider}/${model} is half-open; one test request goes through`);
+    } else {
+      this.#logger.info(fields, `Circuit for ${provider}/${model} closed; the provider answers again`);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import { RateLimitStoreUnavailableError } from './errors.js';
+import type { RateLimitStore, TakeResult } from './rate-limit-store.js';
+import type { StoreFailover } from './store-failover.js';
+
+/**
+ * A shared store with a plan for when it fails: `local` answers from this process's own
+ * buckets (built with the limit divided by the expected replicas), `refuse` fails the call with
+ * {@link RateLimitStoreUnavailableError}. Either way the failure is logged and counted.
+ */
+export class FailoverRateLimitStore implements RateLimitStore {
+  readonly #shared: RateLimitStore;
+  readonly #local: RateLimitStore | undefined;
+  readonly #failover: StoreFailover;
+
+  /** `local` undefined means refuse. */
+  constructor(shared: RateLimitStore, local: RateLimitStore | undefined, failover: StoreFailover) {
+    this.#shared = shared;
+    this.#local = local;
+    this.#failover = failover;
+  }
+
+  async take(key: string, tokens: number, now: number): Promise<TakeResult> {
+    if (this.#failover.usable(now)) {
+      try {
+        const result = await this.#failover.bounded(this.#shared.take(key, tokens, now));
+        this.#failover.succeeded();
+        return result;
+      } catch (error) {
+        this.#failover.failed(error, now);
+      }
+    }
+    if (this.#local === undefined) {
+      throw new RateLimitStoreUnavailableError({ retryAfterMs: this.#failover.retryInMs(now), cause: this.#failover.lastError });
+    }
+    return this.#local.take(key, tokens, now);
+  }
+
+  async adjustTokens(key: string, tokens: number, now: number): Promise<void> {
+    if (this.#failover.usable(now)) {
+      try {
+        await this.#failover.bounded(this.#shared.adjustTokens(key, tokens, now));
+        this.#failover.succeeded();
+        return;
+      } catch (error) {
+        this.#failover.failed(error, now);
+      }
+    }
+    await this.#local?.adjustTokens(key, tokens, now);
+  }
+}

@@ -1,0 +1,222 @@
+import { GroundworkError } from '../errors/groundwork-error.js';
+import { ProviderError } from '../errors/provider-errors.js';
+import { anySignal, sleep, throwIfAborted } from '../internal/abort.js';
+import type { Clock } from '../internal/clock.js';
+import type { AttemptInfo, AttemptRecord, AttemptResult, CallOutcome, CallPipeline, CallPlan, CallTarget } from '../llm/call-pipeline.js';
+import type { TokenUsage } from '../llm/types.js';
+import type { Logger } from '../observability/logger.js';
+import type { GroundworkMetrics } from '../observability/metrics.js';
+import { runWithTimeout } from './attempt-timeout.js';
+import type { BreakerDecision } from './breaker-store.js';
+import type { CallContext } from './call-context.js';
+import type { BreakerVerdict, CircuitBreaker, CircuitState } from './circuit-breaker.js';
+import type { ConcurrencyLimiter } from './concurrency-limiter.js';
+import { PipelineClosedError } from './errors.js';
+import type { RateLimiter } from './rate-limiter.js';
+import { decideRetry, type RetryRules } from './retry-decision.js';
+
+/** The stages and settings a {@link ResiliencePipeline} composes. */
+export interface ResiliencePipelineParts {
+  breaker: CircuitBreaker;
+  rateLimiter: RateLimiter;
+  concurrency: ConcurrencyLimiter;
+  retry: RetryRules;
+  timeoutMs: number;
+  deadlineMs: number;
+  /** Whether token usage is limited (reservations are then reconciled). */
+  limitsTokens: boolean;
+  clock: Clock;
+  logger: Logger;
+  metrics: GroundworkMetrics | undefined;
+}
+
+/** One call's state, also the context every stage bounds its waits by. */
+class CallRun implements CallContext {
+  readonly records: AttemptRecord[] = [];
+  /** Backoff slept before the current attempt, ms. */
+  backoffMs = 0;
+  /** Waited for a rate-limit permit and a concurrency slot in the current attempt, ms. */
+  waitedMs = 0;
+  /** Whether the current attempt was sent to the provider. */
+  sent = false;
+  constructor(
+    readonly signal: AbortSignal | undefined,
+    readonly startedAt: number,
+    readonly deadlineMs: number,
+    readonly deadlineAt: number,
+  ) {}
+}
+
+const attemptsByError = new WeakMap<object, AttemptRecord[]>();
+
+/** The attempts a failed call made, for logs and error metadata. */
+export function attemptsOf(error: unknown): AttemptRecord[] | undefined {
+  return typeof error === 'object' && error !== null ? attemptsByError.get(error) : undefined;
+}
+
+const codeOf = (error: unknown): string =>
+  GroundworkError.isInstance(error) ? error.code : error instanceof Error ? error.name : 'unknown';
+
+const verdictOf = (error: unknown): BreakerVerdict =>
+  ProviderError.isInstance(error) ? (error.countsAgainstProviderHealth ? 'failure' : 'answered') : 'abandoned';
+
+const isPromise = (usage: AttemptResult<unknown>['usage']): usage is Promise<TokenUsage | undefined> =>
+  typeof (usage as Promise<unknown> | undefined)?.then === 'function';
+
+/**
+ * The resilience stack, outermost first: fallback chain → retry with backoff and deadline →
+ * circuit breaker → rate limit → concurrency limit → per-attempt timeout → attempt.
+ */
+export class ResiliencePipeline implements CallPipeline {
+  readonly #parts: ResiliencePipelineParts;
+  readonly #closing = new AbortController();
+
+  constructor(parts: ResiliencePipelineParts) {
+    this.#parts = parts;
+  }
+
+  async execute<T>(plan: CallPlan, attempt: (info: AttemptInfo) => Promise<AttemptResult<T>>): Promise<CallOutcome<T>> {
+    if (this.#closing.signal.aborted) throw new PipelineClosedError();
+    if (plan.targets.length === 0) throw new TypeError('A call needs at least one target');
+    throwIfAborted(plan.signal);
+    const { clock, retry } = this.#parts;
+    const startedAt = clock.now();
+    const run = new CallRun(plan.signal, startedAt, this.#parts.deadlineMs, startedAt + this.#parts.deadlineMs);
+    let lastError: unknown;
+    for (const target of plan.targets) {
+      const key = `${target.provider}:${target.model}`;
+      run.backoffMs = 0;
+      for (let number = 1; ; number++) {
+        const began = clock.now();
+        run.waitedMs = 0;
+        try {
+          const result = await this.#attemptOnce(target, key, number, plan.estimatedTokens, run, attempt);
+          this.#record(run, target, number, began, undefined);
+          return { value: result.value, target, attempts: run.records };
+        } catch (error) {
+          this.#record(run, target, number, began, error);
+          const now = clock.now();
+          const decision = decideRetry(error, target, number, now, run, retry);
+          if (decision.kind === 'fail') throw this.#withAttempts(decision.error, run);
+          if (decision.kind === 'next') {
+            lastError = decision.error;
+            break;
+          }
+          this.#parts.metrics?.llmRetries.inc({ provider: target.provider, model: target.model, reason: codeOf(error) });
+          await sleep(decision.waitMs, anySignal(plan.signal, this.#closing.signal), clock);
+          run.backoffMs = decision.waitMs;
+        }
+      }
+    }
+    throw this.#withAttempts(lastError, run);
+  }
+
+  /** Refuses callers still waiting for a permit, a slot or a backoff. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closing.signal.aborted) return;
+    this.#closing.abort(new PipelineClosedError());
+    this.#parts.rateLimiter.close();
+    this.#parts.concurrency.close();
+  }
+
+  /** Every circuit this process has used, for health reports. */
+  breakerStates(): Promise<CircuitState[]> {
+    return this.#parts.breaker.snapshot();
+  }
+
+  /** One circuit's state. */
+  getState(provider: string, model: string): Promise<CircuitState> {
+    return this.#parts.breaker.getState(provider, model);
+  }
+
+  /** Breaker → rate limit → concurrency → timeout → attempt, for one attempt on `target`. */
+  async #attemptOnce<T>(
+    target: CallTarget,
+    key: string,
+    number: number,
+    tokens: number,
+    run: CallRun,
+    attempt: (info: AttemptInfo) => Promise<AttemptResult<T>>,
+  ): Promise<AttemptResult<T>> {
+    const { breaker, rateLimiter, concurrency, clock } = this.#parts;
+    run.sent = false;
+    const decision = await breaker.acquire(target, key);
+    let verdict: BreakerVerdict = 'abandoned';
+    let permitted = false;
+    try {
+      run.waitedMs += await rateLimiter.acquire(target, tokens, run);
+      permitted = true;
+      if (!concurrency.tryAcquire(target.provider)) run.waitedMs += await concurrency.wait(target.provider, run);
+      run.sent = true;
+      let result: AttemptResult<T>;
+      try {
+        result = await runWithTimeout(attempt, target, number, run, this.#parts.timeoutMs, clock);
+      } catch (error) {
+        concurrency.release(target.provider);
+        verdict = verdictOf(error);
+        throw error;
+      }
+      verdict = 'success';
+      this.#afterUsage(target, tokens, result.usage);
+      return result;
+    } catch (error) {
+      // The provider did not answer: give the token reservation back (the request permit stays spent).
+      if (permitted && this.#parts.limitsTokens) this.#reconcile(target, tokens, 0);
+      throw error;
+    } finally {
+      if (verdict !== 'success' || decision.probe || decision.failures > 0) this.#settle(target, key, decision, verdict);
+    }
+  }
+
+  /** Releases the slot and reconciles the reservation once usage is known (a stream: when it ends). */
+  #afterUsage(target: CallTarget, tokens: number, usage: AttemptResult<unknown>['usage']): void {
+    const { concurrency } = this.#parts;
+    if (!isPromise(usage)) {
+      concurrency.release(target.provider);
+      if (this.#parts.limitsTokens && usage !== undefined) this.#reconcile(target, tokens, usage.totalTokens);
+      return;
+    }
+    usage.then(
+      (known) => {
+        concurrency.release(target.provider);
+        if (this.#parts.limitsTokens && known !== undefined) this.#reconcile(target, tokens, known.totalTokens);
+      },
+      () => concurrency.release(target.provider),
+    );
+  }
+
+  #reconcile(target: CallTarget, reserved: number, used: number): void {
+    this.#parts.rateLimiter.reconcile(target, reserved, used).catch((error: unknown) => {
+      this.#parts.logger.warn({ err: error, provider: target.provider, model: target.model }, 'Could not reconcile the token reservation');
+    });
+  }
+
+  #settle(target: CallTarget, key: string, decision: BreakerDecision, verdict: BreakerVerdict): void {
+    this.#parts.breaker.settle(target, key, decision, verdict).catch((error: unknown) => {
+      this.#parts.logger.warn(
+        { err: error, provider: target.provider, model: target.model },
+        'Could not record the circuit breaker outcome',
+      );
+    });
+  }
+
+  #record(run: CallRun, target: CallTarget, number: number, began: number, error: unknown): void {
+    const latencyMs = this.#parts.clock.now() - began - run.waitedMs;
+    const record: AttemptRecord = {
+      provider: target.provider,
+      model: target.model,
+      attempt: number,
+      outcome: error === undefined ? 'success' : run.sent ? 'error' : 'skipped',
+      latencyMs: Math.max(latencyMs, 0),
+    };
+    if (error !== undefined) record.errorCode = codeOf(error);
+    const waitedMs = run.backoffMs + run.waitedMs;
+    if (waitedMs > 0) record.waitedMs = waitedMs;
+    run.records.push(record);
+  }
+
+  #withAttempts(error: unknown, run: CallRun): unknown {
+    if (typeof error === 'object' && error !== null) attemptsByError.set(error, run.records);
+    return error;
+  }
+}
