@@ -1,0 +1,228 @@
+import { Writable } from 'node:stream';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { postgresUrl, uniqueName } from '../../test/services.js';
+import { createLogger } from '../observability/logger.js';
+import { ConnectionLostError } from './connection-lost-error.js';
+import { createDatabase } from './create-database.js';
+import { CONTRACT_MIGRATIONS, databaseConfig, openContractDatabase } from './database-contract.test-helpers.js';
+import { PoolTimeoutError } from './pool-timeout-error.js';
+
+const databaseName = uniqueName('gw_faults');
+let admin: pg.Client;
+
+function urlFor(applicationName: string, password?: string): string {
+  const url = new URL(postgresUrl());
+  url.pathname = `/${databaseName}`;
+  url.searchParams.set('application_name', applicationName);
+  if (password !== undefined) url.password = password;
+  return url.toString();
+}
+
+async function backends(applicationName: string): Promise<number[]> {
+  const result = await admin.query<{ pid: number }>('select pid from pg_stat_activity where application_name = $1 and datname = $2', [
+    applicationName,
+    databaseName,
+  ]);
+  return result.rows.map((row) => row.pid);
+}
+
+async function terminate(pids: number[]): Promise<void> {
+  await admin.query('select pg_terminate_backend(pid) from unnest($1::int[]) as pid', [pids]);
+  // The server removes a terminated backend asynchronously; wait until it is gone.
+  await vi.waitFor(async () => {
+    const left = await admin.query('select count(*)::int as n from pg_stat_activity where pid = any($1::int[])', [pids]);
+    expect(left.rows[0].n).toBe(0);
+  });
+}
+
+beforeAll(async () => {
+  admin = new pg.Client({ connectionString: postgresUrl() });
+  await admin.connect();
+  await admin.query(`create database "${databaseName}"`);
+  const database = await openContractDatabase(urlFor('gw_setup'));
+  await database.migrate('up');
+  await database.close();
+});
+
+afterAll(async () => {
+  await admin.query(`drop database if exists "${databaseName}" with (force)`);
+  await admin.end();
+});
+
+describe('PostgreSQL faults', () => {
+  it('fails a transaction whose backend is terminated, lives on, and runs the next one', async () => {
+    const application = uniqueName('gw_kill');
+    const database = await openContractDatabase(urlFor(application));
+    try {
+      const failed = database.withSession(async (tx) => {
+        await tx.insertInto('note').values({ id: 'killed', title: 'x', done: false, due_at: null, meta: null, score: null }).execute();
+        const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(tx);
+        // The backend dies while the client is checked out and idle: pg emits 'error' on it.
+        await terminate(rows.map((row) => row.pid));
+        await tx.selectFrom('note').select('id').execute();
+      });
+      await expect(failed).rejects.toBeInstanceOf(ConnectionLostError);
+      await expect(failed).rejects.toThrow(/connection to postgres:\/\/.* was lost/);
+      expect(await database.db.selectFrom('note').select('id').where('id', '=', 'killed').execute()).toEqual([]);
+      await database.withSession((tx) =>
+        tx.insertInto('note').values({ id: 'after-kill', title: 'y', done: false, due_at: null, meta: null, score: null }).execute(),
+      );
+      expect(await database.db.selectFrom('note').select('id').where('id', '=', 'after-kill').execute()).toEqual([{ id: 'after-kill' }]);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('fails a statement running when its backend is terminated', async () => {
+    const application = uniqueName('gw_kill_running');
+    const database = await openContractDatabase(urlFor(application));
+    try {
+      const failed = database.withSession(async (tx) => {
+        await sql`select pg_sleep(5)`.execute(tx);
+      });
+      await vi.waitFor(async () => expect(await backends(application)).toHaveLength(1));
+      await terminate(await backends(application));
+      await expect(failed).rejects.toBeInstanceOf(ConnectionLostError);
+      expect((await database.validateConnection()).ok).toBe(true);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('replaces idle connections that were all terminated: the next queries succeed', async () => {
+    const application = uniqueName('gw_idle');
+    const database = await openContractDatabase(urlFor(application), { poolSize: 3, maxOverflow: 0 });
+    try {
+      await Promise.all([1, 2, 3].map(() => database.withSession((tx) => sql`select pg_sleep(0.05)`.execute(tx))));
+      expect(database.poolStats()).toMatchObject({ total: 3, idle: 3 });
+      await terminate(await backends(application));
+      expect((await sql<{ one: number }>`select 1 as one`.execute(database.db)).rows).toEqual([{ one: 1 }]);
+      await Promise.all(
+        [1, 2, 3].map((index) =>
+          database.withSession((tx) =>
+            tx
+              .insertInto('note')
+              .values({ id: `idle-${index}`, title: 'z', done: false, due_at: null, meta: null, score: null })
+              .execute(),
+          ),
+        ),
+      );
+      expect((await database.validateConnection()).ok).toBe(true);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('times a waiter out with a clear error naming the pool state when the pool is exhausted', async () => {
+    const application = uniqueName('gw_exhaust');
+    const database = await openContractDatabase(urlFor(application), { poolSize: 1, maxOverflow: 1, acquireTimeoutMs: 200 });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    try {
+      const holders = [1, 2].map(() => database.withSession(() => gate));
+      await vi.waitFor(() => expect(database.poolStats()).toMatchObject({ total: 2, idle: 0 }));
+      const started = performance.now();
+      const error = await database.withSession(async () => 'never').catch((caught: unknown) => caught);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(150);
+      expect(error).toBeInstanceOf(PoolTimeoutError);
+      expect((error as PoolTimeoutError).pool).toMatchObject({ total: 2, idle: 0, max: 2 });
+      expect((error as Error).message).toMatch(/within 200 ms \(pool: 2 open of 2 max, 0 idle, \d+ waiting\)/);
+      release();
+      await Promise.all(holders);
+      expect(await database.withSession(async () => 'after')).toBe('after');
+    } finally {
+      release();
+      await database.close();
+    }
+  });
+
+  it('opens overflow connections under load and closes them when idle', async () => {
+    const application = uniqueName('gw_overflow');
+    const database = await openContractDatabase(urlFor(application), { poolSize: 1, maxOverflow: 2, idleTimeoutMs: 100 });
+    try {
+      await Promise.all([1, 2, 3].map(() => database.withSession((tx) => sql`select pg_sleep(0.05)`.execute(tx))));
+      expect(database.poolStats()).toMatchObject({ total: 3, max: 3 });
+      await vi.waitFor(() => expect(database.poolStats().total).toBe(1), { timeout: 2000 });
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('closes every connection: no backend and no pooled client is left', async () => {
+    const application = uniqueName('gw_close');
+    const database = await openContractDatabase(urlFor(application), { poolSize: 3 });
+    await Promise.all([1, 2, 3].map(() => database.withSession((tx) => sql`select pg_sleep(0.02)`.execute(tx))));
+    expect(await backends(application)).toHaveLength(3);
+    await database.close();
+    await database.close();
+    expect(database.poolStats()).toMatchObject({ total: 0, idle: 0, waiting: 0 });
+    await vi.waitFor(async () => expect(await backends(application)).toEqual([]));
+  });
+
+  it('closes after the close timeout even when a transaction never finishes, failing it', async () => {
+    const application = uniqueName('gw_close_stuck');
+    const database = await openContractDatabase(urlFor(application), { closeTimeoutMs: 100 });
+    const stuck = database.withSession(async (tx) => {
+      await sql`select 1`.execute(tx);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await sql`select 2`.execute(tx);
+    });
+    await vi.waitFor(async () => expect(await backends(application)).toHaveLength(1));
+    const started = performance.now();
+    await database.close();
+    expect(performance.now() - started).toBeLessThan(400);
+    await expect(stuck).rejects.toThrow();
+    await vi.waitFor(async () => expect(await backends(application)).toEqual([]));
+  });
+
+  it('never shows the password in errors or logs', async () => {
+    const canary = 'Canary-Pa55word-7f3e';
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, callback) {
+        lines.push(String(chunk));
+        callback();
+      },
+    });
+    const logger = createLogger({ level: 'trace', format: 'json' }, { destination });
+    const url = new URL(postgresUrl());
+    url.password = canary;
+    url.port = '1';
+    const unreachable = await createDatabase(databaseConfig(url.toString(), { acquireTimeoutMs: 500 }), {
+      logger,
+      migrations: CONTRACT_MIGRATIONS,
+    });
+    const check = await unreachable.validateConnection();
+    expect(check.ok).toBe(false);
+    const error = await unreachable.withSession(async () => 1).catch((caught: unknown) => caught);
+    const health = await unreachable.healthCheck.check(new AbortController().signal, {});
+    await unreachable.close();
+
+    const reachable = await createDatabase(databaseConfig(urlFor(uniqueName('gw_canary'), canary)), { logger });
+    expect((await reachable.validateConnection()).ok).toBe(true);
+    await reachable.close();
+
+    const seen = [JSON.stringify(check), String(error), (error as Error).stack ?? '', JSON.stringify(health), lines.join('\n')].join('\n');
+    expect(seen).not.toContain(canary);
+    expect(health.status).toBe('down');
+    expect(health.detail).toContain(':***@');
+  });
+
+  it('fails clearly when sslmode=require meets a server without TLS', async () => {
+    const url = new URL(urlFor(uniqueName('gw_tls')));
+    url.searchParams.set('sslmode', 'require');
+    const database = await createDatabase(databaseConfig(url.toString()), { logger: createLogger({ level: 'silent', format: 'json' }) });
+    try {
+      // The test server has ssl=off: the client must insist on TLS and say so, not fall back to plain text.
+      const check = await database.validateConnection();
+      expect(check.ok).toBe(false);
+      expect(check.error).toMatch(/SSL|TLS/i);
+    } finally {
+      await database.close();
+    }
+  });
+});
