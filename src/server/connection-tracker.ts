@@ -1,0 +1,54 @@
+import type { Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+/**
+ * Knows every open connection and how many requests each is answering, so shutdown can close
+ * idle keep-alive connections at once, close busy ones as soon as their response is sent, and
+ * destroy whatever is left when the shutdown timeout runs out.
+ */
+export class ConnectionTracker {
+  readonly #active = new Map<Socket, number>();
+  readonly #responses = new Set<ServerResponse>();
+  #draining = false;
+
+  /** Starts tracking the server's connections. */
+  attach(server: Server): void {
+    server.on('connection', (socket: Socket) => {
+      this.#active.set(socket, 0);
+      socket.once('close', () => this.#active.delete(socket));
+      if (this.#draining) socket.destroy();
+    });
+  }
+
+  /** Counts a request until its response closes. */
+  track(socket: Socket, response: ServerResponse): void {
+    this.#active.set(socket, (this.#active.get(socket) ?? 0) + 1);
+    this.#responses.add(response);
+    response.once('close', () => {
+      this.#responses.delete(response);
+      const count = (this.#active.get(socket) ?? 1) - 1;
+      this.#active.set(socket, count);
+      if (this.#draining && count === 0) socket.destroySoon();
+    });
+  }
+
+  /** Requests being answered. */
+  get inFlight(): number {
+    return this.#responses.size;
+  }
+
+  /**
+   * Begins draining: idle connections close now; responses not yet started will say
+   * `Connection: close`; busy connections close after their response.
+   */
+  drain(): void {
+    this.#draining = true;
+    for (const response of this.#responses) if (!response.headersSent) response.setHeader('connection', 'close');
+    for (const [socket, count] of this.#active) if (count === 0) socket.destroy();
+  }
+
+  /** Destroys every connection still open (the shutdown timeout ran out). */
+  destroyAll(): void {
+    for (const socket of this.#active.keys()) socket.destroy();
+  }
+}

@@ -1,0 +1,224 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ServerConfig } from '../config/app-config.js';
+import type { Logger } from '../observability/logger.js';
+import type { GroundworkMetrics } from '../observability/metrics.js';
+import { CLIENT_CLOSED_STATUS, recordRequest } from './access-log.js';
+import { ApiKeyVerifier } from './api-key-verifier.js';
+import { assertSafeBind } from './bind-address.js';
+import { ConnectionTracker } from './connection-tracker.js';
+import { errorAnswer } from './error-answer.js';
+import type { Exchange } from './exchange.js';
+import { HttpError } from './http-error.js';
+import { logFailure } from './log-failure.js';
+import { requestIdOf } from './request-id.js';
+import { sendError } from './respond.js';
+import { findHandler, findRoute, type Route, type RouteHandler } from './routes.js';
+import type { ServerContext } from './server-context.js';
+import type { ServiceBackend } from './service-backend.js';
+
+/** Where the server logs and records its HTTP metrics. */
+export interface ServerDependencies {
+  logger: Logger;
+  /** HTTP metrics are recorded here. @default `backend.metrics` */
+  metrics?: GroundworkMetrics;
+}
+
+/** Where a listening server can be reached. */
+export interface ListenAddress {
+  port: number;
+  host: string;
+}
+
+/** A `groundwork serve` HTTP server. */
+export interface GroundworkServer {
+  /** Binds to `config.host:config.port` (port 0: an ephemeral port). Refuses a non-loopback host without API keys. */
+  listen(): Promise<ListenAddress>;
+  /**
+   * Graceful shutdown: stops accepting, lets in-flight requests finish for up to
+   * `config.shutdownTimeoutMs`, destroys what is left, then closes the backend. Idempotent.
+   */
+  close(): Promise<void>;
+  /** The bound address; undefined before `listen()`. */
+  readonly address: ListenAddress | undefined;
+  /** Requests being answered right now. */
+  readonly inFlight: number;
+}
+
+/**
+ * Builds the HTTP service over a {@link ServiceBackend}: probes, Prometheus metrics and an
+ * OpenAI-compatible API, with bearer-key auth, size-limited validated bodies, OpenAI's error JSON,
+ * access logs without prompt text, and graceful shutdown.
+ */
+export function createServer(backend: ServiceBackend, config: ServerConfig, dependencies: ServerDependencies): GroundworkServer {
+  const logger = dependencies.logger.child({ component: 'server' });
+  const context: ServerContext = { backend, config, logger, metrics: dependencies.metrics ?? backend.metrics };
+  const verifier = new ApiKeyVerifier(config.apiKeys);
+  const tracker = new ConnectionTracker();
+  let closing: Promise<void> | undefined;
+  let address: ListenAddress | undefined;
+  const server: Server = createHttpServer((request, response) => {
+    tracker.track(request.socket, response);
+    void handle(request, response, { context, verifier, draining: () => closing !== undefined });
+  });
+  tracker.attach(server);
+
+  return {
+    async listen() {
+      assertSafeBind(config.host, verifier.enabled);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const bound = server.address() as AddressInfo;
+      address = { port: bound.port, host: bound.address };
+      logger.info(
+        { host: address.host, port: address.port, authenticated: verifier.enabled },
+        verifier.enabled ? 'listening' : 'listening on loopback only: no GROUNDWORK_API_KEYS configured',
+      );
+      return address;
+    },
+    close() {
+      closing ??= shutdown(server, tracker, backend, config.shutdownTimeoutMs, logger);
+      return closing;
+    },
+    get address() {
+      return address;
+    },
+    get inFlight() {
+      return tracker.inFlight;
+    },
+  };
+}
+
+interface HandleOptions {
+  context: ServerContext;
+  verifier: ApiKeyVerifier;
+  draining: () => boolean;
+}
+
+async function handle(request: IncomingMessage, response: ServerResponse, options: HandleOptions): Promise<void> {
+  const { context } = options;
+  const started = performance.now();
+  const requestId = requestIdOf(request.headers['x-request-id']);
+  response.setHeader('x-request-id', requestId);
+  const aborter = new AbortController();
+  response.once('close', () => {
+    if (!response.writableFinished) aborter.abort(new Error('The caller disconnected before the answer was complete'));
+  });
+  const path = pathOf(request);
+  const route = findRoute(path);
+  response.once('close', () => {
+    recordRequest(
+      {
+        method: request.method ?? 'GET',
+        route: route?.path ?? 'unmatched',
+        status: response.writableFinished ? response.statusCode : CLIENT_CLOSED_STATUS,
+        durationMs: performance.now() - started,
+        requestId,
+        quiet: route?.quiet ?? false,
+      },
+      context.metrics,
+      context.logger,
+      context.config.accessLog,
+    );
+  });
+  const exchange: Exchange = { request, response, requestId, signal: aborter.signal };
+  try {
+    if (options.draining()) {
+      response.setHeader('connection', 'close');
+      throw new HttpError({
+        status: 503,
+        type: 'service_unavailable',
+        code: 'shutting_down',
+        message: 'The server is shutting down; try another instance.',
+        retryAfterMs: 1000,
+      });
+    }
+    const handler = dispatch(route, path, request, options.verifier);
+    await handler(exchange, context);
+  } catch (error) {
+    if (aborter.signal.aborted || response.destroyed) return;
+    const answer = errorAnswer(error, requestId);
+    logFailure(context.logger, error, answer, requestId);
+    if (response.headersSent) response.destroy();
+    else sendError(response, answer);
+  }
+}
+
+function dispatch(route: Route | undefined, path: string, request: IncomingMessage, verifier: ApiKeyVerifier): RouteHandler {
+  if (route === undefined) {
+    throw new HttpError({
+      status: 404,
+      type: 'not_found_error',
+      code: 'not_found',
+      message: `No route for ${request.method} ${path.slice(0, 200)}.`,
+    });
+  }
+  const handler = findHandler(route, request.method ?? 'GET');
+  if (handler === undefined) {
+    const allowed = Object.keys(route.methods).join(', ');
+    throw new HttpError({
+      status: 405,
+      type: 'invalid_request_error',
+      code: 'method_not_allowed',
+      message: `${route.path} accepts ${allowed} only.`,
+    });
+  }
+  if (route.authenticated) {
+    const outcome = verifier.verify(request.headers.authorization);
+    if (outcome === 'missing') {
+      throw new HttpError({
+        status: 401,
+        type: 'invalid_request_error',
+        code: 'missing_api_key',
+        message: 'No API key provided: send it as "Authorization: Bearer <key>".',
+      });
+    }
+    if (outcome === 'invalid') {
+      throw new HttpError({
+        status: 401,
+        type: 'invalid_request_error',
+        code: 'invalid_api_key',
+        message: 'The API key is not valid for this service.',
+      });
+    }
+  }
+  return handler;
+}
+
+async function shutdown(
+  server: Server,
+  tracker: ConnectionTracker,
+  backend: ServiceBackend,
+  timeoutMs: number,
+  logger: Logger,
+): Promise<void> {
+  logger.info({ inFlight: tracker.inFlight, timeoutMs }, 'shutting down: no new connections, finishing requests in flight');
+  const stopped = server.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+  tracker.drain();
+  const timer = setTimeout(() => {
+    logger.warn(
+      { inFlight: tracker.inFlight },
+      `requests still in flight after ${timeoutMs} ms (SERVER_SHUTDOWN_TIMEOUT_MS); closing their connections`,
+    );
+    tracker.destroyAll();
+  }, timeoutMs);
+  try {
+    await stopped;
+  } finally {
+    clearTimeout(timer);
+  }
+  await backend.close();
+  logger.info('server closed');
+}
+
+/** The request's path without its query (which is never logged or echoed). */
+function pathOf(request: IncomingMessage): string {
+  const url = request.url ?? '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}

@@ -1,0 +1,49 @@
+import type { IncomingMessage } from 'node:http';
+import { HttpError } from './http-error.js';
+
+/**
+ * Reads a request body of at most `limitBytes` and parses it as JSON. Throws an {@link HttpError}:
+ * 413 when the body is larger (judged by `Content-Length` before reading, then by what arrives),
+ * 400 when it is empty or not JSON.
+ */
+export async function readJsonBody(request: IncomingMessage, limitBytes: number): Promise<unknown> {
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limitBytes) throw tooLarge(limitBytes);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > limitBytes) throw tooLarge(limitBytes);
+    chunks.push(buffer);
+  }
+  const text = Buffer.concat(chunks, size).toString('utf8');
+  if (text.trim() === '') {
+    throw new HttpError({
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'empty_body',
+      message: 'The request body is empty; send a JSON object.',
+    });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    // The parser's message quotes the body, which may hold prompt text: say only what is wrong.
+    throw new HttpError({
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'invalid_json',
+      message: 'The request body is not valid JSON; send a JSON object with Content-Type: application/json.',
+    });
+  }
+}
+
+function tooLarge(limitBytes: number): HttpError {
+  return new HttpError({
+    status: 413,
+    type: 'invalid_request_error',
+    code: 'request_too_large',
+    message: `The request body is larger than ${limitBytes} bytes (SERVER_BODY_LIMIT_BYTES); send a smaller request.`,
+  });
+}

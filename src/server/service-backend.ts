@@ -1,0 +1,77 @@
+import type { CacheOption } from '../cache/resolve-cache-mode.js';
+import type { ChatCompletion, ChatRequest, ChatStreamEvent } from '../llm/types.js';
+import type { HealthOptions, HealthReport } from '../observability/health.js';
+import type { GroundworkMetrics } from '../observability/metrics.js';
+
+/** One readiness condition: configuration valid, database reachable, migrations applied. */
+export interface ReadinessCheck {
+  /** e.g. `config`, `database`, `migrations`. */
+  name: string;
+  ok: boolean;
+  /** A short, secret-free explanation, above all when not ok. */
+  detail?: string;
+}
+
+/** Whether the process should receive traffic, and why (or why not). */
+export interface ReadinessReport {
+  ready: boolean;
+  checks: ReadinessCheck[];
+}
+
+/** How one completion is made. */
+export interface CompleteOptions {
+  /** Aborts when the HTTP caller disconnects or the server shuts down. */
+  signal: AbortSignal;
+  /** The caller's cache choice (header `X-Groundwork-Cache`); absent: the default policy. */
+  cache?: CacheOption;
+  /** The HTTP request id, for logs and the usage ledger. */
+  requestId?: string;
+}
+
+/** How one streamed completion is made. */
+export interface StreamOptions {
+  /** Aborts when the HTTP caller disconnects or the server shuts down. */
+  signal: AbortSignal;
+  /** The HTTP request id, for logs and the usage ledger. */
+  requestId?: string;
+}
+
+/** A completion and how it was produced. */
+export interface ServiceCompletion {
+  completion: ChatCompletion;
+  /** True when the answer came from the response cache (no provider call was made). */
+  cached: boolean;
+}
+
+/** One model `GET /v1/models` lists. */
+export interface ServiceModel {
+  id: string;
+  ownedBy: string;
+}
+
+/**
+ * Everything `groundwork serve` needs from the rest of Groundwork — the one seam between the HTTP
+ * shell and the capabilities behind it. {@link createServiceBackend} builds it from the facade;
+ * tests hand in a double.
+ *
+ * Errors thrown by `complete` and `stream` are mapped to HTTP statuses by their `code`
+ * (see `error-response.ts`), so they should be Groundwork errors whose messages hold no secret.
+ */
+export interface ServiceBackend {
+  /** Each dependency's status and latency (the facade's `health()`). */
+  health(options?: HealthOptions): Promise<HealthReport>;
+  /** Whether to receive traffic: configuration valid, database reachable, migrations applied. */
+  readiness(): Promise<ReadinessReport>;
+  /** The registry `GET /metrics` serves. */
+  readonly metrics: GroundworkMetrics;
+  /** One completion through the full call path (cache, fallbacks, retry, breaker, limits, ledger). */
+  complete(request: ChatRequest, options: CompleteOptions): Promise<ServiceCompletion>;
+  /** One streamed completion through the same path: text deltas, then one `done` event. */
+  stream(request: ChatRequest, options: StreamOptions): AsyncIterable<ChatStreamEvent>;
+  /** The models callers may name. */
+  listModels(): Promise<ServiceModel[]>;
+  /** Applies pending migrations; `groundwork serve` calls it at start unless `DB_MIGRATE_ON_START=false`. */
+  migrate?(): Promise<void>;
+  /** Drains in-flight work, flushes the usage ledger, closes pools. Called once, after the server stopped. */
+  close(): Promise<void>;
+}

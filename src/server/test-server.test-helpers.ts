@@ -1,0 +1,69 @@
+import { Writable } from 'node:stream';
+import OpenAI from 'openai';
+import type { ServerConfig } from '../config/app-config.js';
+import { Secret } from '../config/secret.js';
+import { createLogger } from '../observability/logger.js';
+import { createServer, type GroundworkServer } from './create-server.js';
+import { TestServiceBackend } from './service-backend.test-helpers.js';
+
+/** The key test servers accept unless told otherwise. */
+export const TEST_API_KEY = 'gw-test-key-5f1c2a9e7b';
+
+/** A server under test on an ephemeral port, its backend, a client and the log lines it wrote. */
+export interface TestServer {
+  server: GroundworkServer;
+  backend: TestServiceBackend;
+  /** `http://127.0.0.1:PORT`. */
+  url: string;
+  /** The official OpenAI SDK pointed at the server with {@link TEST_API_KEY}, no retries. */
+  client: OpenAI;
+  /** Every log line, as parsed JSON. */
+  logs: Array<Record<string, unknown>>;
+  /** The raw log text. */
+  logText(): string;
+  close(): Promise<void>;
+}
+
+/** Starts a real server over a {@link TestServiceBackend}; settings override the test defaults. */
+export async function startTestServer(
+  options: { config?: Partial<ServerConfig>; apiKeys?: string[]; backend?: TestServiceBackend } = {},
+): Promise<TestServer> {
+  const backend = options.backend ?? new TestServiceBackend();
+  const keys = options.apiKeys ?? [TEST_API_KEY];
+  const config: ServerConfig = {
+    port: 0,
+    host: '127.0.0.1',
+    apiKeys: keys.map((key, index) => new Secret(`GROUNDWORK_API_KEYS[${index}]`, key)),
+    bodyLimitBytes: 64 * 1024,
+    shutdownTimeoutMs: 5000,
+    accessLog: true,
+    ...options.config,
+  };
+  const chunks: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk.toString('utf8'));
+      callback();
+    },
+  });
+  const logger = createLogger({ level: 'debug', format: 'json' }, { destination });
+  const server = createServer(backend, config, { logger });
+  const address = await server.listen();
+  const url = `http://127.0.0.1:${address.port}`;
+  const client = new OpenAI({ apiKey: keys[0] ?? 'unused', baseURL: `${url}/v1`, maxRetries: 0, timeout: 10_000 });
+  const logText = (): string => chunks.join('');
+  return {
+    server,
+    backend,
+    url,
+    client,
+    get logs() {
+      return logText()
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    },
+    logText,
+    close: () => server.close(),
+  };
+}
