@@ -1,5 +1,5 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
-import { sleep } from '../../internal/abort.js';
 import { ConnectionLock } from '../connection-lock.js';
 import type { DriverConfig } from '../driver-config.js';
 import { toDatabaseError } from '../driver-errors.js';
@@ -89,7 +89,8 @@ class SqliteConnection implements DatabaseConnection {
     const { clock, acquireTimeoutMs } = this.#config;
     const started = clock.now();
     for (let attempt = 1; ; attempt++) {
-      await sleep(Math.min(2 ** attempt, 50), undefined, clock);
+      // A referenced timer: waiting for another process's lock must keep this process alive.
+      await delay(Math.min(2 ** attempt, 50));
       try {
         return this.#run<R>(compiledQuery);
       } catch (error) {
