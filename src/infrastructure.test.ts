@@ -16,7 +16,8 @@ describe('createInfrastructure', () => {
     expect(status.warnings.map((warning) => warning.variable)).toContain('LLM_PROVIDER');
     const health = await infra.health();
     expect(health.status).toBe('ok');
-    expect(health.dependencies.map((dependency) => dependency.name)).toContain('config');
+    expect(health.dependencies.map((dependency) => dependency.name)).toEqual(['config', 'database']);
+    expect(health.dependencies[1]).toMatchObject({ status: 'ok', required: true });
     await infra.close();
   });
 
@@ -29,7 +30,7 @@ describe('createInfrastructure', () => {
     infra.registerHealthCheck({ name: 'cache', required: false, check: async () => ({ status: 'down', detail: 'unreachable' }) });
     expect((await infra.health()).status).toBe('degraded');
     infra.registerHealthCheck({
-      name: 'database',
+      name: 'search-index',
       required: true,
       check: async () => {
         throw new Error('connection refused');
@@ -37,7 +38,7 @@ describe('createInfrastructure', () => {
     });
     const report = await infra.health();
     expect(report.status).toBe('down');
-    expect(report.dependencies.find((dependency) => dependency.name === 'database')).toMatchObject({
+    expect(report.dependencies.find((dependency) => dependency.name === 'search-index')).toMatchObject({
       status: 'down',
       detail: 'connection refused',
     });

@@ -1,9 +1,18 @@
+import type { Kysely, Transaction } from 'kysely';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigSource, type ConfigSourceOptions, type EnvironmentStatus } from './config/load-config.js';
+import { createDatabase } from './db/create-database.js';
+import type { Database, DatabaseSession, SessionOptions } from './db/database.js';
+import type { GroundworkTables } from './db/groundwork-tables.js';
+import type { MigrationReport, MigrationState } from './db/migrations/migration-runner.js';
+import type { AppMigrations } from './db/migrations/migration-source.js';
 import type { Clock } from './internal/clock.js';
 import { systemClock } from './internal/clock.js';
+import { createRedisClient, type RedisClient } from './internal/redis.js';
+import { redisHealthCheck, waitForRedis } from './internal/redis-health.js';
 import { type HealthCheck, type HealthOptions, type HealthReport, runHealthChecks } from './observability/health.js';
 import { createLogger, type Logger } from './observability/logger.js';
+import { GroundworkMetrics } from './observability/metrics.js';
 import { scrubSecrets } from './observability/redact.js';
 
 /** Everything {@link createInfrastructure} accepts; all optional. Everything is injectable for tests. */
@@ -14,6 +23,10 @@ export interface InfrastructureOptions extends ConfigSourceOptions {
   logger?: Logger;
   /** The clock every policy uses. @default the system clock */
   clock?: Clock;
+  /** The metrics registry to record into. @default a new registry per instance */
+  metrics?: GroundworkMetrics;
+  /** The application's migrations: a folder of modules, or a list keyed by name. @default DB_MIGRATIONS_DIR */
+  migrations?: AppMigrations;
 }
 
 /** Something the facade closes on `close()`, last opened first. */
@@ -22,28 +35,81 @@ export interface Closeable {
   close(): Promise<void>;
 }
 
+/** What {@link createInfrastructure} opened, handed to the {@link Infrastructure} constructor. */
+export interface InfrastructureParts<DB> {
+  configSource: ConfigSource;
+  config: AppConfig;
+  logger: Logger;
+  clock: Clock;
+  metrics: GroundworkMetrics;
+  database: Database<DB & GroundworkTables>;
+  redis: RedisClient | undefined;
+}
+
 /**
- * One application's infrastructure: configuration, logging, health, and — as each capability
- * is wired — database sessions and LLM calls. Create it with {@link createInfrastructure}.
+ * One application's infrastructure: configuration, logging, metrics, health, database sessions
+ * and LLM calls. Create it with {@link createInfrastructure}; close it with {@link Infrastructure.close}.
+ *
+ * `DB` describes the application's tables, for typed queries.
  */
-export class Infrastructure {
+export class Infrastructure<DB = Record<never, never>> {
   /** The validated, frozen configuration. Secrets print as `[redacted]`. */
   readonly config: AppConfig;
   /** The root logger; capabilities log through `logger.child({ component })`. */
   readonly logger: Logger;
   /** The clock every policy uses. */
   readonly clock: Clock;
+  /** Every metric Groundwork records, in one prom-client registry. */
+  readonly metrics: GroundworkMetrics;
+  /** The database capability: sessions, migrations, pool state. */
+  readonly database: Database<DB & GroundworkTables>;
+  /** The shared Redis connection, when `REDIS_URL` is set. */
+  readonly redis: RedisClient | undefined;
   readonly #configSource: ConfigSource;
   readonly #checks: HealthCheck[] = [];
   readonly #closeables: Closeable[] = [];
   #closing: Promise<void> | undefined;
 
   /** @internal Use {@link createInfrastructure}. */
-  constructor(configSource: ConfigSource, options: InfrastructureOptions = {}) {
-    this.#configSource = configSource;
-    this.config = configSource.load();
-    this.logger = options.logger ?? createLogger(this.config.logging);
-    this.clock = options.clock ?? systemClock;
+  constructor(parts: InfrastructureParts<DB>) {
+    this.#configSource = parts.configSource;
+    this.config = parts.config;
+    this.logger = parts.logger;
+    this.clock = parts.clock;
+    this.metrics = parts.metrics;
+    this.database = parts.database;
+    this.redis = parts.redis;
+  }
+
+  /** The typed query builder over the pool (Groundwork's tables included). */
+  get db(): Kysely<DB & GroundworkTables> {
+    return this.database.db;
+  }
+
+  /**
+   * Runs `fn` in a transaction: commits when it resolves, rolls back and rethrows when it throws.
+   * Nested calls run in savepoints. Options: isolation level, read-only.
+   */
+  withSession<T>(fn: (tx: Transaction<DB & GroundworkTables>) => Promise<T>, options?: SessionOptions): Promise<T> {
+    this.#assertOpen();
+    return this.database.withSession(fn, options);
+  }
+
+  /** The seed's `DatabaseSession`: the current transaction (inside `withSession`) or the pool, and its connection id. */
+  getDatabaseSession(): DatabaseSession<DB & GroundworkTables> {
+    this.#assertOpen();
+    return this.database.getDatabaseSession();
+  }
+
+  /** Applies pending migrations, Groundwork's (the `llm_usage` ledger) and then the application's. */
+  initDb(): Promise<MigrationReport> {
+    this.#assertOpen();
+    return this.database.migrate('up');
+  }
+
+  /** Every migration and whether it has run. */
+  migrationStatus(): Promise<MigrationState[]> {
+    return this.database.migrationStatus();
   }
 
   /** Every configuration error and warning at once. Never throws; never shows a secret. */
@@ -61,7 +127,11 @@ export class Infrastructure {
     return changed;
   }
 
-  /** Each dependency's status and latency, and the overall `ok | degraded | down`. */
+  /**
+   * Each dependency's status and latency, and the overall `ok | degraded | down`: a required
+   * dependency down makes it `down`; an optional one down, or an open breaker, `degraded`.
+   * `deep: true` also sends a cheap request to each LLM provider.
+   */
   async health(options: HealthOptions = {}): Promise<HealthReport> {
     this.#assertOpen();
     return runHealthChecks([{ name: 'config', required: true, check: async () => ({ status: 'ok' }) }, ...this.#checks], options);
@@ -111,10 +181,44 @@ export class Infrastructure {
 }
 
 /**
- * Reads and validates configuration (environment over `.env`), then opens what it describes.
- * Throws `ConfigError` naming every invalid variable at once.
+ * Reads and validates configuration (environment over `.env`), then opens what it describes:
+ * the database, Redis when `REDIS_URL` is set, and the LLM client. Throws `ConfigError` naming
+ * every invalid variable at once. Nothing is migrated: call `initDb()` or `groundwork migrate up`.
  */
-export async function createInfrastructure(options: InfrastructureOptions = {}): Promise<Infrastructure> {
-  const source = options.configSource ?? new ConfigSource(options);
-  return new Infrastructure(source, options);
+export async function createInfrastructure<DB = Record<never, never>>(options: InfrastructureOptions = {}): Promise<Infrastructure<DB>> {
+  const configSource = options.configSource ?? new ConfigSource(options);
+  const config = configSource.load();
+  const logger = options.logger ?? createLogger(config.logging);
+  const clock = options.clock ?? systemClock;
+  const metrics = options.metrics ?? new GroundworkMetrics();
+  const opened: Closeable[] = [];
+  try {
+    const database = await createDatabase<DB & GroundworkTables>(config.database, {
+      logger,
+      metrics,
+      clock,
+      ...(options.migrations === undefined ? {} : { migrations: options.migrations }),
+    });
+    opened.push({ name: 'database', close: () => database.close() });
+    let redis: RedisClient | undefined;
+    if (config.redis.url !== undefined) {
+      const client = createRedisClient(config.redis);
+      redis = client;
+      opened.push({ name: 'redis', close: async () => void (await client.quit().catch(() => client.disconnect())) });
+      if (!(await waitForRedis(client, 2000))) {
+        logger.warn(
+          { redis: config.redis.displayUrl },
+          'redis: not reachable yet; shared limits and cache fall back to this process until it is',
+        );
+      }
+    }
+    const infrastructure = new Infrastructure<DB>({ configSource, config, logger, clock, metrics, database, redis });
+    for (const closeable of opened) infrastructure.registerCloseable(closeable);
+    infrastructure.registerHealthCheck(database.healthCheck);
+    if (redis !== undefined) infrastructure.registerHealthCheck(redisHealthCheck(redis, config.redis.displayUrl ?? 'redis'));
+    return infrastructure;
+  } catch (error) {
+    for (const closeable of opened.reverse()) await closeable.close().catch(() => undefined);
+    throw error;
+  }
 }

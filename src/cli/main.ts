@@ -3,6 +3,7 @@ import { ConfigError, formatConfigIssue } from '../errors/config-error.js';
 import { GroundworkError } from '../errors/groundwork-error.js';
 import { configCommand } from './commands/config.js';
 import { doctorCommand } from './commands/doctor.js';
+import { migrateCommand } from './commands/migrate.js';
 import { type CommandIo, processIo } from './output.js';
 
 const USAGE = `Usage: groundwork <command> [options]
@@ -10,6 +11,7 @@ const USAGE = `Usage: groundwork <command> [options]
 Commands:
   doctor [--json]              check configuration and every dependency; exit 1 if a required one fails
   config [--markdown]          print the resolved configuration (secrets redacted), or the variable table
+  migrate [up|down|status]     apply pending migrations (default), revert the latest, or list them [--json]
 
 Environment variables (and a .env file) configure everything; see the README.`;
 
@@ -20,6 +22,20 @@ export const COMMANDS: Record<string, Command> = {
   doctor: async (argv, io) => {
     const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, strict: true });
     return doctorCommand({ json: values.json }, io);
+  },
+  migrate: async (argv, io) => {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { json: { type: 'boolean', default: false } },
+      allowPositionals: true,
+      strict: true,
+    });
+    const action = positionals[0] ?? 'up';
+    if (action !== 'up' && action !== 'down' && action !== 'status') {
+      io.err(`Unknown migrate action "${action}": use up, down or status.`);
+      return 2;
+    }
+    return migrateCommand({ action, json: values.json }, io);
   },
   config: async (argv, io) => {
     const { values } = parseArgs({ args: argv, options: { markdown: { type: 'boolean', default: false } }, strict: true });

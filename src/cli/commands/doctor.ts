@@ -66,7 +66,7 @@ export async function runDoctor(io: CommandIo): Promise<DoctorReport> {
           name: dependency.name,
           outcome: dependency.info?.configured === false ? 'skip' : outcome,
           required: dependency.required,
-          summary: `${dependency.detail ?? dependency.status}${dependency.status === 'ok' ? ` (${dependency.latencyMs} ms)` : ''}`,
+          summary: `${dependency.detail ?? (dependency.status === 'ok' ? 'reachable' : dependency.status)}${dependency.status === 'ok' ? ` (${describeInfo(dependency.info)}${dependency.latencyMs.toFixed(1)} ms)` : ''}`,
           latencyMs: dependency.latencyMs,
           ...(typeof dependency.info?.fix === 'string' ? { fix: dependency.info.fix } : {}),
         });
@@ -92,4 +92,11 @@ export async function doctorCommand(args: { json: boolean }, io: CommandIo): Pro
     io.out(`\n${report.ok ? 'OK' : 'FAILED'}: ${failed} failed, ${warned} warning${warned === 1 ? '' : 's'}`);
   }
   return report.ok ? 0 : 1;
+}
+
+function describeInfo(info: Record<string, unknown> | undefined): string {
+  const parts: string[] = [];
+  if (typeof info?.dialect === 'string') parts.push(info.dialect);
+  if (typeof info?.breaker === 'string') parts.push(`breaker ${info.breaker}`);
+  return parts.length === 0 ? '' : `${parts.join(', ')}, `;
 }
