@@ -1,0 +1,37 @@
+import type { LlmProviderName } from '../config/variables.js';
+import type { AttemptRecord } from './call-pipeline.js';
+import type { ChatCompletion, TokenUsage } from './types.js';
+
+/** What one call spent and did so far, kept even when it fails, for metrics and the ledger. */
+export interface CallTrace {
+  provider: LlmProviderName;
+  model: string;
+  attempts: AttemptRecord[];
+  usage: TokenUsage;
+  costUsd: number;
+  requestId: string | undefined;
+}
+
+/** A fresh trace for a call aimed at `provider`/`model`. */
+export function newTrace(provider: LlmProviderName, model: string): CallTrace {
+  return { provider, model, attempts: [], usage: zeroUsage(), costUsd: 0, requestId: undefined };
+}
+
+/** No tokens at all. */
+export function zeroUsage(): TokenUsage {
+  return { promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedPromptTokens: 0, reasoningTokens: 0 };
+}
+
+/** Adds one answer to the trace: its tokens, its cost, who answered. */
+export function addAnswer(trace: CallTrace, completion: ChatCompletion, costUsd: number): void {
+  const usage = trace.usage;
+  usage.promptTokens += completion.usage.promptTokens;
+  usage.completionTokens += completion.usage.completionTokens;
+  usage.totalTokens += completion.usage.totalTokens;
+  usage.cachedPromptTokens = (usage.cachedPromptTokens ?? 0) + (completion.usage.cachedPromptTokens ?? 0);
+  usage.reasoningTokens = (usage.reasoningTokens ?? 0) + (completion.usage.reasoningTokens ?? 0);
+  trace.costUsd += costUsd;
+  trace.provider = completion.provider;
+  trace.model = completion.model;
+  trace.requestId = completion.requestId;
+}

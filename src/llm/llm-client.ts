@@ -1,0 +1,334 @@
+import { cacheKey } from '../cache/cache-key.js';
+import { replayAsStream } from '../cache/replay-as-stream.js';
+import { resolveCacheMode } from '../cache/resolve-cache-mode.js';
+import type { ResponseCache } from '../cache/response-cache.js';
+import type { AppConfig } from '../config/app-config.js';
+import type { LlmProviderName } from '../config/variables.js';
+import { GroundworkError } from '../errors/groundwork-error.js';
+import { anySignal } from '../internal/abort.js';
+import { type Clock, systemClock } from '../internal/clock.js';
+import type { Logger } from '../observability/logger.js';
+import type { GroundworkMetrics } from '../observability/metrics.js';
+import { AsyncQueue } from './async-queue.js';
+import { CallEngine } from './call-engine.js';
+import { type CallPipeline, directPipeline } from './call-pipeline.js';
+import { CallRecorder } from './call-recorder.js';
+import { type CallTrace, newTrace, zeroUsage } from './call-trace.js';
+import { estimateRequestTokens } from './estimate-tokens.js';
+import type { LlmCallOptions, LlmClient, LlmCompleteRequest, LlmResponse, LlmStreamEvent } from './llm-client-types.js';
+import { LlmClientClosedError } from './llm-errors.js';
+import type { PreparedCall } from './prepared-call.js';
+import { PriceBook } from './pricing.js';
+import type { Prompt, PromptContext } from './prompt.js';
+import type { AzureTokenProvider } from './providers/azure/azure-provider.js';
+import { createProvider } from './providers/create-provider.js';
+import { parseStructured } from './structured-output.js';
+import type { ChatCompletion, ChatMessage, ChatRequest, LlmProvider } from './types.js';
+import { UsageLedger } from './usage-ledger.js';
+import type { UsageSink } from './usage-record.js';
+import { validateRequest } from './validate-request.js';
+
+/** What {@link createLlmClient} is built from besides the configuration. Only `logger` is required. */
+export interface LlmClientDeps {
+  logger: Logger;
+  metrics?: GroundworkMetrics | undefined;
+  /** Drives the stream timeouts and the ledger's flush timer. @default systemClock */
+  clock?: Clock | undefined;
+  /** The resilience stack. @default directPipeline (one attempt, no limits) */
+  pipeline?: CallPipeline | undefined;
+  /** The response cache. @default none */
+  cache?: ResponseCache | undefined;
+  /** Where usage rows go (the database). @default none: no ledger */
+  usageSink?: UsageSink | undefined;
+  /** Ready adapters, used instead of building them from the configuration (tests, custom providers). */
+  providers?: Partial<Record<LlmProviderName, LlmProvider>> | undefined;
+  /** An Entra ID token provider for Azure OpenAI, instead of `AZURE_OPENAI_API_KEY`. */
+  azureTokenProvider?: AzureTokenProvider | undefined;
+  /** Tokens a request may use, reserved against the tokens-per-minute limit. @default 4 characters a token plus max tokens */
+  estimateTokens?: ((request: ChatRequest) => number) | undefined;
+}
+
+/** Builds the LLM client. Providers are created on first use, so an unconfigured one fails only when called. */
+export function createLlmClient(config: AppConfig, deps: LlmClientDeps): LlmClient {
+  return new GroundworkLlmClient(config, deps);
+}
+
+class GroundworkLlmClient implements LlmClient {
+  readonly #config: AppConfig;
+  readonly #deps: LlmClientDeps;
+  readonly #providers = new Map<LlmProviderName, LlmProvider>();
+  readonly #created: LlmProvider[] = [];
+  readonly #ledger: UsageLedger | undefined;
+  readonly #recorder: CallRecorder;
+  readonly #engine: CallEngine;
+  #closing: Promise<void> | undefined;
+
+  constructor(config: AppConfig, deps: LlmClientDeps) {
+    this.#config = config;
+    this.#deps = deps;
+    const logger = deps.logger.child({ component: 'llm' });
+    if (deps.usageSink !== undefined && config.llm.ledger.enabled) {
+      this.#ledger = new UsageLedger({
+        sink: deps.usageSink,
+        logger,
+        metrics: deps.metrics,
+        clock: deps.clock,
+        batchSize: config.llm.ledger.batchSize,
+        flushIntervalMs: config.llm.ledger.flushIntervalMs,
+      });
+    }
+    this.#recorder = new CallRecorder(logger, deps.metrics, this.#ledger);
+    this.#engine = new CallEngine({
+      config,
+      pipeline: deps.pipeline ?? directPipeline,
+      prices: new PriceBook(config.llm.prices),
+      clock: deps.clock ?? systemClock,
+      provider: (name) => this.getProvider(name),
+      estimateTokens: deps.estimateTokens ?? ((request) => estimateRequestTokens(request, config.llm.maxOutputTokens)),
+    });
+  }
+
+  getProvider(name: LlmProviderName = this.#config.llm.provider): LlmProvider {
+    const injected = this.#deps.providers?.[name];
+    if (injected !== undefined) return injected;
+    let provider = this.#providers.get(name);
+    if (provider === undefined) {
+      provider = createProvider(name, this.#config, { azureTokenProvider: this.#deps.azureTokenProvider });
+      this.#providers.set(name, provider);
+      this.#created.push(provider);
+    }
+    return provider;
+  }
+
+  async ping(name?: LlmProviderName, signal?: AbortSignal): Promise<{ provider: LlmProviderName; latencyMs: number }> {
+    this.#assertOpen();
+    const provider = this.getProvider(name);
+    const started = performance.now();
+    await provider.ping(signal ?? AbortSignal.timeout(10_000));
+    return { provider: provider.name, latencyMs: Math.round(performance.now() - started) };
+  }
+
+  executePrompt<Vars extends string, Output, Optional extends string>(
+    prompt: Prompt<Vars, Output, Optional>,
+    context: PromptContext<Vars, Optional>,
+    options: LlmCallOptions = {},
+  ): Promise<LlmResponse<Output>> {
+    try {
+      return this.#execute<Output>(this.#preparePrompt(prompt, context, options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  complete(request: LlmCompleteRequest, options: LlmCallOptions = {}): Promise<LlmResponse<undefined>> {
+    try {
+      return this.#execute<undefined>(this.#prepare(request.messages, request, options, undefined));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  streamPrompt<Vars extends string, Output, Optional extends string>(
+    prompt: Prompt<Vars, Output, Optional>,
+    context: PromptContext<Vars, Optional>,
+    options: LlmCallOptions = {},
+  ): AsyncIterable<LlmStreamEvent<Output>> {
+    return this.#stream<Output>(this.#preparePrompt(prompt, context, options));
+  }
+
+  stream(request: LlmCompleteRequest, options: LlmCallOptions = {}): AsyncIterable<LlmStreamEvent<undefined>> {
+    return this.#stream<undefined>(this.#prepare(request.messages, request, options, undefined));
+  }
+
+  async flush(): Promise<void> {
+    await this.#ledger?.flush();
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#ledger?.close();
+      await Promise.all(this.#created.map((provider) => provider.close?.()));
+    })();
+    return this.#closing;
+  }
+
+  #assertOpen(): void {
+    if (this.#closing !== undefined) throw new LlmClientClosedError();
+  }
+
+  #preparePrompt<Vars extends string, Output, Optional extends string>(
+    prompt: Prompt<Vars, Output, Optional>,
+    context: PromptContext<Vars, Optional>,
+    options: LlmCallOptions,
+  ): PreparedCall {
+    const messages = prompt.render(context);
+    const base: Partial<ChatRequest> = {};
+    if (prompt.temperature !== undefined) base.temperature = prompt.temperature;
+    if (prompt.maxTokens !== undefined) base.maxTokens = prompt.maxTokens;
+    if (prompt.responseFormat !== undefined) base.responseFormat = prompt.responseFormat;
+    return this.#prepare(messages, base, options, prompt);
+  }
+
+  #prepare(
+    messages: ChatMessage[],
+    base: Partial<ChatRequest>,
+    options: LlmCallOptions,
+    prompt: Prompt<string, unknown, string> | undefined,
+  ): PreparedCall {
+    this.#assertOpen();
+    const llm = this.#config.llm;
+    const providerName = options.provider ?? llm.provider;
+    const provider = this.getProvider(providerName);
+    const request: ChatRequest = { ...withoutUndefined(base), model: options.model || base.model || provider.defaultModel, messages };
+    if (options.temperature !== undefined) request.temperature = options.temperature;
+    request.maxTokens = options.maxTokens ?? base.maxTokens ?? llm.maxOutputTokens;
+    validateRequest(request);
+    const targets = [{ provider: providerName, model: request.model }];
+    if (options.provider === undefined) targets.push(...this.#config.resilience.fallbacks.map((fallback) => ({ ...fallback })));
+    const promptName = prompt?.name;
+    const promptVersion = prompt?.version;
+    return {
+      targets,
+      request,
+      schema: prompt?.schema,
+      promptName,
+      promptVersion,
+      cacheMode: this.#deps.cache === undefined ? 'bypass' : resolveCacheMode(options.cache, request.temperature),
+      cacheKey: cacheKey({
+        ...request,
+        provider: providerName,
+        promptName,
+        promptVersion,
+        namespace: options.namespace ?? this.#config.cache.namespace,
+      }),
+      repairs: options.repairs ?? llm.structuredOutputRepairs,
+      signal: options.signal,
+    };
+  }
+
+  /** Runs `compute` through the cache when the call may use it. */
+  async #lookup(call: PreparedCall, compute: () => Promise<ChatCompletion>): Promise<{ completion: ChatCompletion; hit: boolean }> {
+    const cache = this.#deps.cache;
+    if (cache === undefined || call.cacheMode === 'bypass') return { completion: await compute(), hit: false };
+    return cache.getOrCompute(call.cacheKey, compute, call.cacheMode);
+  }
+
+  async #execute<T>(call: PreparedCall): Promise<LlmResponse<T>> {
+    const started = performance.now();
+    const startedAt = new Date((this.#deps.clock ?? systemClock).now());
+    const trace = newTrace(call.targets[0]!.provider, call.request.model);
+    try {
+      const { completion, hit } = await this.#lookup(call, () => this.#engine.answer(call, trace));
+      const data = this.#data(call, completion);
+      if (data === stale) return this.#execute<T>({ ...call, cacheMode: 'refresh' });
+      const response = this.#response<T>(call, completion, hit, trace, data as T, performance.now() - started);
+      this.#record(call, trace, hit, 'success', startedAt, started, 'chat');
+      return response;
+    } catch (error) {
+      this.#record(call, trace, false, outcomeOf(error), startedAt, started, 'chat');
+      throw error;
+    }
+  }
+
+  async *#stream<T>(prepared: PreparedCall): AsyncGenerator<LlmStreamEvent<T>, void, undefined> {
+    const started = performance.now();
+    const startedAt = new Date((this.#deps.clock ?? systemClock).now());
+    const trace = newTrace(prepared.targets[0]!.provider, prepared.request.model);
+    const cancel = new AbortController();
+    const call = { ...prepared, signal: anySignal(prepared.signal, cancel.signal) };
+    const queue = new AsyncQueue<string>();
+    const lookup = this.#lookup(call, () => this.#engine.stream(call, trace, (text) => queue.push(text)));
+    lookup.then(
+      () => queue.close(),
+      (error: unknown) => queue.fail(error),
+    );
+    let outcome: string | undefined;
+    try {
+      for await (const text of queue) yield { type: 'delta', text };
+      const { completion, hit } = await lookup;
+      if (hit) for await (const event of replayAsStream(completion)) if (event.type === 'delta') yield event;
+      const data = this.#data(call, completion);
+      if (data === stale)
+        throw new GroundworkError('llm_cache_stale', 'A cached answer no longer matches the prompt’s schema; bump the prompt version.');
+      const response = this.#response<T>(call, completion, hit, trace, data as T, performance.now() - started);
+      outcome = 'success';
+      this.#record(call, trace, hit, outcome, startedAt, started, 'stream');
+      yield { type: 'done', response };
+    } catch (error) {
+      outcome = outcomeOf(error);
+      this.#record(call, trace, false, outcome, startedAt, started, 'stream');
+      throw error;
+    } finally {
+      if (outcome === undefined) {
+        cancel.abort(new DOMException('The stream was abandoned by its reader', 'AbortError'));
+        lookup.catch(() => {});
+        this.#record(call, trace, false, 'cancelled', startedAt, started, 'stream');
+      }
+    }
+  }
+
+  /** The validated structured data, undefined without a schema, or `stale` for a cached answer that no longer validates. */
+  #data(call: PreparedCall, completion: ChatCompletion): unknown {
+    if (call.schema === undefined) return undefined;
+    const result = parseStructured(completion.content, call.schema);
+    return result.ok ? result.data : stale;
+  }
+
+  #response<T>(call: PreparedCall, completion: ChatCompletion, hit: boolean, trace: CallTrace, data: T, latencyMs: number): LlmResponse<T> {
+    if (hit) {
+      trace.provider = completion.provider;
+      trace.model = completion.model;
+      trace.requestId = completion.requestId;
+    }
+    const usage = hit ? zeroUsage() : { ...trace.usage };
+    return {
+      content: completion.content,
+      data,
+      metadata: {
+        provider: completion.provider,
+        model: completion.model,
+        promptName: call.promptName,
+        promptVersion: call.promptVersion,
+        requestId: completion.requestId,
+        attempts: trace.attempts,
+        latencyMs: Math.round(latencyMs),
+        finishReason: completion.finishReason,
+        cached: hit,
+      },
+      usage: { ...usage, costUsd: hit ? 0 : trace.costUsd },
+    };
+  }
+
+  #record(
+    call: PreparedCall,
+    trace: CallTrace,
+    hit: boolean,
+    outcome: string,
+    startedAt: Date,
+    started: number,
+    operation: 'chat' | 'stream',
+  ): void {
+    this.#recorder.record({
+      trace,
+      operation,
+      promptName: call.promptName,
+      promptVersion: call.promptVersion,
+      startedAt,
+      latencyMs: performance.now() - started,
+      outcome,
+      cacheHit: hit,
+    });
+  }
+}
+
+const stale = Symbol('stale cache entry');
+
+function outcomeOf(error: unknown): string {
+  if (GroundworkError.isInstance(error)) return error.code;
+  if (error instanceof Error && error.name === 'AbortError') return 'aborted';
+  return 'error';
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
+}

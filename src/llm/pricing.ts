@@ -1,0 +1,38 @@
+import type { ModelPrice } from '../config/app-config.js';
+import { DEFAULT_PRICES } from './price-table.js';
+import type { TokenUsage } from './types.js';
+
+/** Looks up prices by model name: the built-in table under the configured overrides. */
+export class PriceBook {
+  readonly #prices: Readonly<Record<string, ModelPrice>>;
+  readonly #keys: string[];
+
+  constructor(overrides: Readonly<Record<string, ModelPrice>> = {}) {
+    this.#prices = { ...DEFAULT_PRICES, ...overrides };
+    this.#keys = Object.keys(this.#prices).sort((a, b) => b.length - a.length);
+  }
+
+  /** The price of `model`: an exact entry, else the longest entry it starts with; undefined when unknown. */
+  priceOf(model: string): ModelPrice | undefined {
+    const exact = this.#prices[model];
+    if (exact !== undefined) return exact;
+    const name = model.includes('/') ? (model.split('/').at(-1) ?? model) : model;
+    const key = this.#keys.find((candidate) => name === candidate || name.startsWith(`${candidate}-`) || name.startsWith(`${candidate}@`));
+    return key === undefined ? undefined : this.#prices[key];
+  }
+
+  /** The cost of `usage` on `model` in USD; 0 when the model has no price. */
+  cost(model: string, usage: TokenUsage): number {
+    const price = this.priceOf(model);
+    if (price === undefined) return 0;
+    return costOf(price, usage);
+  }
+}
+
+/** USD for `usage` at `price`: cached prompt tokens at the cached rate, the rest at the input rate. */
+export function costOf(price: ModelPrice, usage: TokenUsage): number {
+  const cached = Math.min(usage.cachedPromptTokens ?? 0, usage.promptTokens);
+  const fresh = usage.promptTokens - cached;
+  const micro = fresh * price.input + cached * (price.cachedInput ?? price.input) + usage.completionTokens * price.output;
+  return Math.round((micro / 1_000_000) * 1e10) / 1e10;
+}
