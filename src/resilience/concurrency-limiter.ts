@@ -1,3 +1,4 @@
+import { abortReason } from '../internal/abort.js';
 import type { Clock } from '../internal/clock.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { type CallContext, deadlineError } from './call-context.js';
@@ -32,6 +33,7 @@ export class ConcurrencyLimiter implements WaiterOwner<SlotWaiter> {
   readonly #clock: Clock;
   readonly #metrics: GroundworkMetrics | undefined;
   readonly #providers = new Map<string, ProviderSlots>();
+  #closed = false;
 
   constructor(options: {
     maxConcurrent: number;
@@ -60,6 +62,8 @@ export class ConcurrencyLimiter implements WaiterOwner<SlotWaiter> {
   wait(provider: string, context: CallContext): Promise<number> {
     const slots = this.#slots(provider);
     const now = this.#clock.now();
+    if (context.signal?.aborted === true) return Promise.reject(abortReason(context.signal));
+    if (this.#closed) return Promise.reject(new PipelineClosedError());
     if (slots.live >= this.#queueMax) {
       this.#metrics?.llmRefusals.inc({ provider, model: '', reason: 'queue_full' });
       return Promise.reject(new QueueFullError({ provider, queueMax: this.#queueMax, maxConcurrent: this.#maxConcurrent }));
@@ -93,6 +97,7 @@ export class ConcurrencyLimiter implements WaiterOwner<SlotWaiter> {
 
   /** Refuses every caller still in line. */
   close(): void {
+    this.#closed = true;
     for (const slots of this.#providers.values()) for (const waiter of slots.drain()) waiter.reject(new PipelineClosedError());
   }
 

@@ -1,3 +1,4 @@
+import { abortReason } from '../internal/abort.js';
 import type { Clock, TimerHandle } from '../internal/clock.js';
 import type { CallTarget } from '../llm/call-pipeline.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
@@ -38,6 +39,7 @@ export class RateLimiter implements WaiterOwner<PermitWaiter> {
   readonly #clock: Clock;
   readonly #metrics: GroundworkMetrics | undefined;
   readonly #lines = new Map<string, KeyLine>();
+  #closed = false;
 
   constructor(options: {
     store: RateLimitStore;
@@ -74,6 +76,7 @@ export class RateLimiter implements WaiterOwner<PermitWaiter> {
 
   /** Refuses every caller still waiting and stops the timers. */
   close(): void {
+    this.#closed = true;
     for (const line of this.#lines.values()) {
       if (line.timer !== undefined) this.#clock.clearTimeout(line.timer);
       line.timer = undefined;
@@ -107,6 +110,8 @@ export class RateLimiter implements WaiterOwner<PermitWaiter> {
     const waitLimit = now + this.#maxWaitMs;
     const limitAt = Math.min(context.deadlineAt, waitLimit);
     const byDeadline = context.deadlineAt < waitLimit;
+    if (context.signal?.aborted === true) return Promise.reject(abortReason(context.signal));
+    if (this.#closed) return Promise.reject(new PipelineClosedError());
     if (first !== undefined && now + first.waitMs > limitAt) {
       // The bucket will not grant in time: refuse at once instead of waiting to refuse.
       return Promise.reject(this.#refusal(target, context, byDeadline, first, now, now));
