@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
  */
 export class ConnectionTracker {
   readonly #active = new Map<Socket, number>();
-  readonly #responses = new Set<ServerResponse>();
+  readonly #responses = new Map<ServerResponse, AbortController>();
   #draining = false;
 
   /** Starts tracking the server's connections. */
@@ -20,10 +20,10 @@ export class ConnectionTracker {
     });
   }
 
-  /** Counts a request until its response closes. */
-  track(socket: Socket, response: ServerResponse): void {
+  /** Counts a request until its response closes; `aborter` cancels its work if shutdown gives up on it. */
+  track(socket: Socket, response: ServerResponse, aborter: AbortController): void {
     this.#active.set(socket, (this.#active.get(socket) ?? 0) + 1);
-    this.#responses.add(response);
+    this.#responses.set(response, aborter);
     response.once('close', () => {
       this.#responses.delete(response);
       const count = (this.#active.get(socket) ?? 1) - 1;
@@ -43,12 +43,13 @@ export class ConnectionTracker {
    */
   drain(): void {
     this.#draining = true;
-    for (const response of this.#responses) if (!response.headersSent) response.setHeader('connection', 'close');
+    for (const response of this.#responses.keys()) if (!response.headersSent) response.setHeader('connection', 'close');
     for (const [socket, count] of this.#active) if (count === 0) socket.destroy();
   }
 
-  /** Destroys every connection still open (the shutdown timeout ran out). */
-  destroyAll(): void {
+  /** Aborts the work of every request in flight and destroys every connection still open (the shutdown timeout ran out). */
+  destroyAll(reason: Error): void {
+    for (const aborter of this.#responses.values()) aborter.abort(reason);
     for (const socket of this.#active.keys()) socket.destroy();
   }
 }

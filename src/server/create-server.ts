@@ -58,8 +58,9 @@ export function createServer(backend: ServiceBackend, config: ServerConfig, depe
   let closing: Promise<void> | undefined;
   let address: ListenAddress | undefined;
   const server: Server = createHttpServer((request, response) => {
-    tracker.track(request.socket, response);
-    void handle(request, response, { context, verifier, draining: () => closing !== undefined });
+    const aborter = new AbortController();
+    tracker.track(request.socket, response, aborter);
+    void handle(request, response, aborter, { context, verifier, draining: () => closing !== undefined });
   });
   tracker.attach(server);
 
@@ -100,12 +101,11 @@ interface HandleOptions {
   draining: () => boolean;
 }
 
-async function handle(request: IncomingMessage, response: ServerResponse, options: HandleOptions): Promise<void> {
+async function handle(request: IncomingMessage, response: ServerResponse, aborter: AbortController, options: HandleOptions): Promise<void> {
   const { context } = options;
   const started = performance.now();
   const requestId = requestIdOf(request.headers['x-request-id']);
   response.setHeader('x-request-id', requestId);
-  const aborter = new AbortController();
   response.once('close', () => {
     if (!response.writableFinished) aborter.abort(new Error('The caller disconnected before the answer was complete'));
   });
@@ -205,7 +205,7 @@ async function shutdown(
       { inFlight: tracker.inFlight },
       `requests still in flight after ${timeoutMs} ms (SERVER_SHUTDOWN_TIMEOUT_MS); closing their connections`,
     );
-    tracker.destroyAll();
+    tracker.destroyAll(new Error(`The server shut down before the answer was complete (SERVER_SHUTDOWN_TIMEOUT_MS=${timeoutMs})`));
   }, timeoutMs);
   try {
     await stopped;
