@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import type { Infrastructure } from 'groundwork';
+import type { Selectable } from 'kysely';
+import type { LearningTables, UsersTable } from './tables.js';
+
+/** A stored user. */
+export type User = Selectable<UsersTable>;
+
+/** What the user functions need from Groundwork. */
+export type SessionRunner = Pick<Infrastructure<LearningTables>, 'withSession'>;
+
+/** Who to create. */
+export interface NewUser {
+  username: string;
+  telegramId?: number;
+}
+
+/**
+ * The seed's `create_user`: inserts a user in a session that commits when it returns and rolls
+ * back if it throws. Inside another `withSession` it joins that transaction (as a savepoint), so
+ * it composes into larger units of work.
+ *
+ * @example
+ * ```ts
+ * const alice = await createUser(infra, { username: 'alice', telegramId: 42 });
+ * ```
+ */
+export function createUser(infra: SessionRunner, user: NewUser): Promise<User> {
+  return infra.withSession(async (tx) => {
+    const row: User = {
+      id: randomUUID(),
+      username: user.username,
+      telegram_id: user.telegramId ?? null,
+      created_at: new Date().toISOString(),
+    };
+    await tx.insertInto('users').values(row).execute();
+    return row;
+  });
+}
+
+/** The user called `username`, created if there is none yet. */
+export function findOrCreateUser(infra: SessionRunner, username: string): Promise<User> {
+  return infra.withSession(async (tx) => {
+    const existing = await tx.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+    return existing ?? createUser(infra, { username });
+  });
+}
