@@ -15,7 +15,7 @@ export interface UsageLedgerOptions {
   batchSize?: number | undefined;
   /** Longest a row waits before it is written, in ms. @default 1000 */
   flushIntervalMs?: number | undefined;
-  /** Rows held at most; beyond it new rows are dropped and counted. @default 10 × batchSize */
+  /** Rows held at most, buffered or being written; beyond it new rows are dropped and counted. @default 10 × batchSize */
   maxBuffered?: number | undefined;
 }
 
@@ -30,6 +30,8 @@ export class UsageLedger {
   readonly #batchSize: number;
   readonly #maxBuffered: number;
   #buffer: UsageRecord[] = [];
+  /** Rows handed to writes that have not finished. */
+  #pending = 0;
   #timer: TimerHandle | undefined;
   #writing: Promise<void> = Promise.resolve();
   #closed = false;
@@ -48,7 +50,7 @@ export class UsageLedger {
 
   /** Queues one row. Never throws, never waits. */
   record(row: UsageRecord): void {
-    if (this.#closed || this.#buffer.length >= this.#maxBuffered) {
+    if (this.#closed || this.#buffer.length + this.#pending >= this.#maxBuffered) {
       this.#options.metrics?.ledgerRows.inc({ result: 'dropped' });
       if (!this.#closed) this.#options.logger.warn({ buffered: this.#buffer.length }, 'usage ledger buffer full; row dropped');
       return;
@@ -66,6 +68,7 @@ export class UsageLedger {
     }
     while (this.#buffer.length > 0) {
       const batch = this.#buffer.splice(0, this.#batchSize);
+      this.#pending += batch.length;
       this.#writing = this.#writing.then(() => this.#write(batch));
     }
     return this.#writing;
@@ -78,6 +81,14 @@ export class UsageLedger {
   }
 
   async #write(batch: UsageRecord[]): Promise<void> {
+    try {
+      await this.#writeBatch(batch);
+    } finally {
+      this.#pending -= batch.length;
+    }
+  }
+
+  async #writeBatch(batch: UsageRecord[]): Promise<void> {
     try {
       await this.#options.sink.writeBatch(batch);
       this.#options.metrics?.ledgerRows.inc({ result: 'written' }, batch.length);

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { PriceBook } from './pricing.js';
+
+describe('PriceBook', () => {
+  it('prices by exact name or the longest prefix', () => {
+    const prices = new PriceBook();
+    expect(prices.priceOf('gpt-4o-mini-2024-07-18')).toMatchObject({ input: 0.15 });
+    expect(prices.priceOf('gpt-4o-2024-08-06')).toMatchObject({ input: 2.5 });
+    expect(prices.priceOf('claude-3-5-haiku-latest')).toMatchObject({ input: 0.8 });
+    expect(prices.priceOf('llama3.1')).toBeUndefined();
+  });
+
+  it('charges cached prompt tokens at the cached rate', () => {
+    const prices = new PriceBook();
+    const cost = prices.cost('gpt-4o-mini', {
+      promptTokens: 1_000_000,
+      completionTokens: 1_000_000,
+      totalTokens: 2_000_000,
+      cachedPromptTokens: 500_000,
+    });
+    expect(cost).toBeCloseTo(0.5 * 0.15 + 0.5 * 0.075 + 0.6, 8);
+  });
+
+  it('takes overrides from config and prices unknown models at 0', () => {
+    const prices = new PriceBook({ 'my-model': { input: 1, output: 2 } });
+    expect(prices.cost('my-model', { promptTokens: 1000, completionTokens: 500, totalTokens: 1500 })).toBeCloseTo(0.002, 8);
+    expect(prices.cost('unknown', { promptTokens: 1000, completionTokens: 500, totalTokens: 1500 })).toBe(0);
+  });
+});
