@@ -36,7 +36,7 @@ async function redisProxy(): Promise<{ url: string; cut(): Promise<void>; restor
   let port = 0;
   const listen = (): Promise<void> =>
     new Promise((resolve) => {
-      server = createServer((client) => {
+      const listening = createServer((client) => {
         const upstream = connect(Number(target.port || 6379), target.hostname);
         for (const socket of [client, upstream]) {
           sockets.add(socket);
@@ -45,8 +45,9 @@ async function redisProxy(): Promise<{ url: string; cut(): Promise<void>; restor
         }
         client.pipe(upstream).pipe(client);
       });
-      server.listen(port, '127.0.0.1', () => {
-        port = (server?.address() as { port: number }).port;
+      server = listening;
+      listening.listen(port, '127.0.0.1', () => {
+        port = (listening.address() as { port: number }).port;
         resolve();
       });
     });
