@@ -1,0 +1,71 @@
+import { readFile } from 'node:fs/promises';
+import { ConfigSource } from '../../config/load-config.js';
+import type { LlmProviderName } from '../../config/variables.js';
+import { createLlmClient } from '../../llm/llm-client.js';
+import type { LlmClient, LlmResponse } from '../../llm/llm-client-types.js';
+import type { ChatMessage } from '../../llm/types.js';
+import { silentLogger } from '../../observability/logger.js';
+import type { CommandIo } from '../output.js';
+
+/** What `groundwork prompt` was asked. */
+export interface PromptCommandOptions {
+  /** The prompt text (the positional argument). */
+  text?: string | undefined;
+  /** Read the prompt text from this file instead. */
+  file?: string | undefined;
+  /** A system message. */
+  system?: string | undefined;
+  /** Print the whole response (content, metadata, usage) as JSON. */
+  json?: boolean | undefined;
+  provider?: LlmProviderName | undefined;
+  model?: string | undefined;
+}
+
+/** Hooks for tests: a ready client instead of one built from the environment. */
+export interface PromptCommandDeps {
+  client?: LlmClient;
+}
+
+/**
+ * `groundwork prompt "text"`: sends one prompt to the configured provider and prints the answer
+ * on stdout, then tokens, cost and latency on stderr (so the answer alone can be piped).
+ */
+export async function promptCommand(options: PromptCommandOptions, io: CommandIo, deps: PromptCommandDeps = {}): Promise<number> {
+  const text = options.file === undefined ? options.text : await readFile(options.file, 'utf8');
+  if (text === undefined || text.trim() === '') {
+    io.err('Give the prompt as an argument (groundwork prompt "Say hello") or with --file PATH.');
+    return 2;
+  }
+  const messages: ChatMessage[] = [];
+  if (options.system !== undefined) messages.push({ role: 'system', content: options.system });
+  messages.push({ role: 'user', content: text });
+  const client = deps.client ?? createLlmClient(new ConfigSource({ env: io.env, isTty: io.isTty }).load(), { logger: silentLogger() });
+  try {
+    const response = await client.complete(
+      { messages, ...(options.model === undefined ? {} : { model: options.model }) },
+      options.provider === undefined ? {} : { provider: options.provider },
+    );
+    if (options.json === true) io.out(JSON.stringify(response, null, 2));
+    else {
+      io.out(response.content);
+      io.err(summary(response));
+    }
+    return 0;
+  } finally {
+    if (deps.client === undefined) await client.close();
+  }
+}
+
+/** `openai/gpt-4o-mini · 120 tokens (100 in, 20 out) · $0.000027 · 850 ms`. */
+export function summary(response: LlmResponse<unknown>): string {
+  const { usage, metadata } = response;
+  const cached = usage.cachedPromptTokens ? `, ${usage.cachedPromptTokens} cached` : '';
+  const parts = [
+    `${metadata.provider}/${metadata.model}`,
+    `${usage.totalTokens} tokens (${usage.promptTokens} in${cached}, ${usage.completionTokens} out)`,
+    `$${usage.costUsd.toFixed(6)}`,
+    `${metadata.latencyMs} ms`,
+  ];
+  if (metadata.cached) parts.push('from cache');
+  return `— ${parts.join(' · ')}`;
+}
