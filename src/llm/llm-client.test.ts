@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { createResponseCache } from '../cache/create-response-cache.js';
 import type { LlmProviderName } from '../config/variables.js';
@@ -75,6 +75,7 @@ describe.each<LlmProviderName>(['openai', 'azure', 'openai-compatible', 'anthrop
     fake.enqueue({ type: 'answer', json: { translation: 'hallo', confidence: 0.9 } });
     const response = await llm.executePrompt(translate, { word: 'hello' }, { cache: false });
     expect(response.data).toEqual({ translation: 'hallo', confidence: 0.9 });
+    expectTypeOf(response.data).toEqualTypeOf<{ translation: string; confidence: number }>();
     const body = fake.requests[0]?.body as Record<string, unknown>;
     if (name === 'anthropic') expect(body['tool_choice']).toEqual({ type: 'tool', name: 'translate' });
     else if (name === 'openai-compatible') expect(body['response_format']).toEqual({ type: 'json_object' });
