@@ -37,6 +37,11 @@ describe('errorAnswer', () => {
     expect(answer).toMatchObject({ status, code, retryAfterMs: wait });
   });
 
+  it('maps an invalid request to 400 and an unconfigured provider to 503', () => {
+    expect(errorAnswer(refusal('llm_invalid_request'), 'r1')).toMatchObject({ status: 400, type: 'invalid_request_error' });
+    expect(errorAnswer(refusal('llm_not_configured'), 'r1')).toMatchObject({ status: 503, code: 'llm_not_configured' });
+  });
+
   it('maps the deadline to 504 and any other Groundwork error with a wait hint to 429', () => {
     expect(errorAnswer(refusal('deadline_exceeded'), 'r1')).toMatchObject({ status: 504, code: 'deadline_exceeded' });
     expect(errorAnswer(refusal('something_new', 800), 'r1')).toMatchObject({ status: 429, retryAfterMs: 800 });

@@ -6,7 +6,16 @@ import { type ErrorAnswer, HttpError } from './http-error.js';
 /** Groundwork's own limits refusing a call: the caller should slow down (429). */
 const LIMIT_CODES = new Set(['rate_limit_exceeded', 'queue_full', 'queue_timeout', 'rate_limit_store_unavailable', 'retry_after_too_long']);
 /** Groundwork protecting an unhealthy provider or itself: try again later (503). */
-const UNAVAILABLE_CODES = new Set(['circuit_open', 'pipeline_closed', 'database_closed', 'pool_timeout', 'connection_lost']);
+const UNAVAILABLE_CODES = new Set([
+  'circuit_open',
+  'pipeline_closed',
+  'llm_client_closed',
+  'db_closed',
+  'db_pool_timeout',
+  'db_connection_lost',
+]);
+/** The request was refused before reaching a provider because its input is invalid (400). */
+const INVALID_REQUEST_CODES = new Set(['llm_invalid_request']);
 /** Without a wait hint, refusals still tell the caller to back off this long. */
 const DEFAULT_RETRY_AFTER_MS = 1000;
 
@@ -29,11 +38,12 @@ export function errorAnswer(error: unknown, requestId: string): ErrorAnswer {
     if (UNAVAILABLE_CODES.has(code)) {
       return { status: 503, type: 'service_unavailable', code, message, param: null, retryAfterMs: retryAfterMs ?? DEFAULT_RETRY_AFTER_MS };
     }
+    if (INVALID_REQUEST_CODES.has(code)) return { status: 400, type: 'invalid_request_error', code, message, param: null };
     if (code === 'deadline_exceeded') {
       return { status: 504, type: 'timeout_error', code, message, param: null, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
     }
     if (retryAfterMs !== undefined) return { status: 429, type: 'rate_limit_error', code, message, param: null, retryAfterMs };
-    if (code === 'config_invalid' || code.startsWith('llm_not_configured')) {
+    if (code === 'config_invalid' || code === 'llm_not_configured') {
       return { status: 503, type: 'service_unavailable', code, message, param: null };
     }
   }

@@ -1,0 +1,67 @@
+import { createInfrastructure } from '../../infrastructure.js';
+import type { Logger } from '../../observability/logger.js';
+import { createServer } from '../../server/create-server.js';
+import { createServiceBackend } from '../../server/infrastructure-backend.js';
+import type { CommandIo } from '../output.js';
+
+/** What `groundwork serve` waits on to stop; the process's signals unless a test hands in its own. */
+export interface ServeSignals {
+  /** Resolves with the signal's name when the service should shut down. */
+  stopped: Promise<string>;
+  /** Removes the signal handlers. */
+  dispose(): void;
+}
+
+/** SIGTERM and SIGINT, each once. */
+export function processSignals(): ServeSignals {
+  let handler: ((signal: NodeJS.Signals) => void) | undefined;
+  const stopped = new Promise<string>((resolve) => {
+    handler = (signal) => resolve(signal);
+    process.once('SIGTERM', handler);
+    process.once('SIGINT', handler);
+  });
+  return {
+    stopped,
+    dispose: () => {
+      if (handler === undefined) return;
+      process.off('SIGTERM', handler);
+      process.off('SIGINT', handler);
+    },
+  };
+}
+
+/**
+ * `groundwork serve`: opens the infrastructure, applies pending migrations (unless
+ * `DB_MIGRATE_ON_START=false`), listens on `HOST:PORT`, and on SIGTERM or SIGINT shuts down
+ * gracefully — in-flight requests finish, the usage ledger is flushed, pools close — and exits 0.
+ */
+export async function serveCommand(io: CommandIo, signals: ServeSignals = processSignals()): Promise<number> {
+  try {
+    const infrastructure = await createInfrastructure({ env: io.env, isTty: io.isTty });
+    const logger: Logger = infrastructure.logger;
+    const backend = createServiceBackend(infrastructure);
+    const server = createServer(backend, infrastructure.config.server, { logger, metrics: infrastructure.metrics });
+    try {
+      if (infrastructure.config.database.migrateOnStart && backend.migrate !== undefined) {
+        io.err('Applying pending migrations…');
+        await backend.migrate();
+      }
+      const address = await server.listen();
+      const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+      io.err(`Groundwork listening on http://${host}:${address.port}`);
+      if (infrastructure.config.server.apiKeys.length === 0) {
+        io.err('No GROUNDWORK_API_KEYS configured: serving this machine only (loopback), without authentication.');
+      }
+    } catch (error) {
+      await server.close();
+      throw error;
+    }
+    const signal = await signals.stopped;
+    io.err(`${signal} received: finishing requests in flight, then closing…`);
+    await server.close();
+    io.err('Stopped.');
+    return 0;
+  } finally {
+    signals.dispose();
+  }
+}

@@ -1,0 +1,167 @@
+import { createResponseCache } from '../cache/create-response-cache.js';
+import type { AppConfig } from '../config/app-config.js';
+import type { EnvironmentStatus } from '../config/load-config.js';
+import type { Database } from '../db/database.js';
+import { createUsageSink } from '../db/usage-sink.js';
+import type { Clock } from '../internal/clock.js';
+import type { RedisClient } from '../internal/redis.js';
+import { createLlmClient } from '../llm/llm-client.js';
+import type { LlmClient, LlmResponse } from '../llm/llm-client-types.js';
+import type { ChatCompletion } from '../llm/types.js';
+import type { HealthOptions, HealthReport } from '../observability/health.js';
+import type { Logger } from '../observability/logger.js';
+import type { GroundworkMetrics } from '../observability/metrics.js';
+import { scrubSecrets } from '../observability/redact.js';
+import { createResiliencePipeline } from '../resilience/create-resilience-pipeline.js';
+import type { ReadinessCheck, ServiceBackend, ServiceModel } from './service-backend.js';
+
+/** The LLM calls the service makes: the LLM client's raw chat methods. */
+export type ServiceLlm = Pick<LlmClient, 'complete' | 'stream' | 'close'>;
+
+/**
+ * The facade members the service uses, typed structurally so that `Infrastructure` fits as it is
+ * and as it grows. `llm` is used when the facade offers it; otherwise one is built (see below).
+ */
+export interface ServiceInfrastructure<DB = unknown> {
+  readonly config: AppConfig;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly metrics: GroundworkMetrics;
+  readonly redis: RedisClient | undefined;
+  readonly database: Pick<Database<DB>, 'db' | 'validateConnection' | 'migrationStatus' | 'migrate'>;
+  readonly llm?: ServiceLlm;
+  validateEnvironment(): Promise<EnvironmentStatus>;
+  health(options?: HealthOptions): Promise<HealthReport>;
+  registerCloseable(closeable: { name: string; close(): Promise<void> }): void;
+  close(): Promise<void>;
+}
+
+/** Longest a readiness check may take before it counts as failed, in ms. */
+const READINESS_TIMEOUT_MS = 3000;
+
+/**
+ * Builds the {@link ServiceBackend} of `groundwork serve` from the facade: health and metrics
+ * from it, readiness from its configuration, database connection and migration status, chat
+ * calls through its LLM client, and `close()` closing the whole instance (which flushes the
+ * usage ledger before the database pool closes).
+ */
+export function createServiceBackend<DB>(infrastructure: ServiceInfrastructure<DB>): ServiceBackend {
+  const llm = infrastructure.llm ?? openLlmClient(infrastructure);
+  return {
+    metrics: infrastructure.metrics,
+    health: (options) => infrastructure.health(options),
+    readiness: () => readiness(infrastructure),
+    async complete(request, options) {
+      const response = await llm.complete(request, {
+        signal: options.signal,
+        ...(options.cache === undefined ? {} : { cache: options.cache }),
+      });
+      return { completion: toCompletion(response), cached: response.metadata.cached };
+    },
+    async *stream(request, options) {
+      for await (const event of llm.stream(request, { signal: options.signal })) {
+        yield event.type === 'delta' ? event : { type: 'done', completion: toCompletion(event.response) };
+      }
+    },
+    listModels: async () => configuredModels(infrastructure.config),
+    migrate: async () => {
+      await infrastructure.database.migrate('up');
+    },
+    close: () => infrastructure.close(),
+  };
+}
+
+/**
+ * The full LLM call path — response cache, resilience pipeline (limits, breaker, retries,
+ * fallbacks, shared through Redis when configured), usage ledger into the database — for a facade
+ * that does not build one itself. Registered with the facade, so its `close()` flushes the ledger
+ * before the database closes.
+ */
+function openLlmClient<DB>(infrastructure: ServiceInfrastructure<DB>): ServiceLlm {
+  const { config, logger, metrics, clock, redis } = infrastructure;
+  const shared = redis === undefined ? {} : { redis, keyPrefix: config.redis.keyPrefix };
+  const pipeline = createResiliencePipeline(config.resilience, { logger, metrics, clock, ...shared });
+  const cache = createResponseCache(config.cache, { logger, metrics, clock, ...shared });
+  const client = createLlmClient(config, { logger, metrics, clock, pipeline, cache, usageSink: createUsageSink(infrastructure.database) });
+  infrastructure.registerCloseable({ name: 'llm-pipeline', close: () => pipeline.close() });
+  if (cache !== undefined) infrastructure.registerCloseable({ name: 'llm-cache', close: () => cache.close() });
+  infrastructure.registerCloseable({ name: 'llm', close: () => client.close() });
+  return client;
+}
+
+async function readiness<DB>(infrastructure: ServiceInfrastructure<DB>): Promise<{ ready: boolean; checks: ReadinessCheck[] }> {
+  const environment = await infrastructure.validateEnvironment();
+  const checks: ReadinessCheck[] = [
+    environment.isValid
+      ? { name: 'config', ok: true }
+      : { name: 'config', ok: false, detail: `${environment.errors.length} invalid variable(s); run groundwork doctor` },
+  ];
+  const connection = await bounded(infrastructure.database.validateConnection()).catch((error: unknown) => ({
+    ok: false,
+    error: (error as Error).message,
+  }));
+  checks.push(
+    connection.ok
+      ? { name: 'database', ok: true }
+      : { name: 'database', ok: false, detail: scrubSecrets(connection.error ?? 'unreachable') },
+  );
+  if (!connection.ok) {
+    checks.push({ name: 'migrations', ok: false, detail: 'unknown while the database is unreachable' });
+  } else {
+    try {
+      const pending = (await bounded(infrastructure.database.migrationStatus())).filter((migration) => migration.executedAt === undefined);
+      checks.push(
+        pending.length === 0
+          ? { name: 'migrations', ok: true }
+          : {
+              name: 'migrations',
+              ok: false,
+              detail: `${pending.length} pending; run groundwork migrate up or set DB_MIGRATE_ON_START=true`,
+            },
+      );
+    } catch (error) {
+      checks.push({ name: 'migrations', ok: false, detail: scrubSecrets((error as Error).message) });
+    }
+  }
+  return { ready: checks.every((check) => check.ok), checks };
+}
+
+/** Rejects when `promise` takes longer than the readiness timeout, so a hung database cannot hang the probe. */
+async function bounded<T>(promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${READINESS_TIMEOUT_MS} ms`)), READINESS_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function toCompletion(response: LlmResponse<undefined>): ChatCompletion {
+  const { metadata, usage } = response;
+  return {
+    provider: metadata.provider,
+    model: metadata.model,
+    content: response.content,
+    finishReason: metadata.finishReason,
+    usage: {
+      promptTokens: usage.promptTokens,
+      completionTokens: usage.completionTokens,
+      totalTokens: usage.totalTokens,
+      ...(usage.cachedPromptTokens === undefined ? {} : { cachedPromptTokens: usage.cachedPromptTokens }),
+      ...(usage.reasoningTokens === undefined ? {} : { reasoningTokens: usage.reasoningTokens }),
+    },
+    ...(metadata.requestId === undefined ? {} : { requestId: metadata.requestId }),
+  };
+}
+
+/** The primary model and every fallback, each once. */
+export function configuredModels(config: AppConfig): ServiceModel[] {
+  const models = [
+    { id: config.llm.model, ownedBy: config.llm.provider },
+    ...config.resilience.fallbacks.map((f) => ({ id: f.model, ownedBy: f.provider })),
+  ];
+  return models.filter((model, index) => models.findIndex((other) => other.id === model.id) === index);
+}
