@@ -1,9 +1,11 @@
 import { parseArgs } from 'node:util';
+import { LLM_PROVIDERS, type LlmProviderName } from '../config/variables.js';
 import { ConfigError, formatConfigIssue } from '../errors/config-error.js';
 import { GroundworkError } from '../errors/groundwork-error.js';
 import { configCommand } from './commands/config.js';
 import { doctorCommand } from './commands/doctor.js';
 import { migrateCommand } from './commands/migrate.js';
+import { promptCommand } from './commands/prompt.js';
 import { serveCommand } from './commands/serve.js';
 import { type CommandIo, processIo } from './output.js';
 
@@ -14,6 +16,7 @@ Commands:
   serve                        run the HTTP service (health, metrics, OpenAI-compatible API) on PORT until SIGTERM/SIGINT
   config [--markdown]          print the resolved configuration (secrets redacted), or the variable table
   migrate [up|down|status]     apply pending migrations (default), revert the latest, or list them [--json]
+  prompt "text" | --file PATH  send one prompt; print the answer, then tokens, cost and latency [--system TEXT] [--json]
 
 Environment variables (and a .env file) configure everything; see the README.`;
 
@@ -42,6 +45,36 @@ export const COMMANDS: Record<string, Command> = {
       return 2;
     }
     return migrateCommand({ action, json: values.json }, io);
+  },
+  prompt: async (argv, io) => {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: {
+        file: { type: 'string' },
+        system: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        provider: { type: 'string' },
+        model: { type: 'string' },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+    const provider = values.provider;
+    if (provider !== undefined && !(LLM_PROVIDERS as readonly string[]).includes(provider)) {
+      io.err(`Unknown provider "${provider}": use ${LLM_PROVIDERS.join(', ')}.`);
+      return 2;
+    }
+    return promptCommand(
+      {
+        text: positionals.join(' ') || undefined,
+        file: values.file,
+        system: values.system,
+        json: values.json,
+        provider: provider as LlmProviderName | undefined,
+        model: values.model,
+      },
+      io,
+    );
   },
   config: async (argv, io) => {
     const { values } = parseArgs({ args: argv, options: { markdown: { type: 'boolean', default: false } }, strict: true });
