@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ProviderTimeoutError } from '../errors/provider-errors.js';
 import { systemClock } from '../internal/clock.js';
+import type { AttemptResult } from '../llm/call-pipeline.js';
 import { runWithTimeout } from './attempt-timeout.js';
 import type { CallContext } from './call-context.js';
 import { DeadlineExceededError } from './errors.js';
@@ -31,7 +32,7 @@ describe('runWithTimeout', () => {
     const pending = runWithTimeout(
       (info) => {
         seen = info.signal;
-        return new Promise(() => {});
+        return new Promise<AttemptResult<never>>(() => {});
       },
       target,
       1,
@@ -48,7 +49,7 @@ describe('runWithTimeout', () => {
   });
 
   it('is cut sooner by the call’s deadline', async () => {
-    const pending = runWithTimeout(() => new Promise(() => {}), target, 1, context(500), 2000, systemClock).catch(
+    const pending = runWithTimeout(() => new Promise<AttemptResult<never>>(() => {}), target, 1, context(500), 2000, systemClock).catch(
       (error: unknown) => error,
     );
     await vi.advanceTimersByTimeAsync(500);
@@ -61,7 +62,7 @@ describe('runWithTimeout', () => {
     const pending = runWithTimeout(
       (info) => {
         seen = info.signal;
-        return new Promise(() => {});
+        return new Promise<AttemptResult<never>>(() => {});
       },
       target,
       1,
