@@ -4,9 +4,13 @@
  *
  * @example
  * ```ts
- * import { createInfrastructure } from 'groundwork';
+ * import { createInfrastructure, definePrompt } from 'groundwork';
+ * import { z } from 'zod';
+ *
  * const infra = await createInfrastructure();
- * const report = await infra.health();
+ * await infra.initDb();
+ * const greet = definePrompt({ name: 'greet', version: 1, template: 'Say hello to {{name}}.', schema: z.object({ greeting: z.string() }) });
+ * const { data, usage } = await infra.executePrompt(greet, { name: 'Ada' });
  * await infra.close();
  * ```
  * @packageDocumentation
@@ -15,8 +19,29 @@
 export type { AppConfig } from './config/app-config.js';
 export { ConfigSource, type EnvironmentStatus, loadConfig, validateEnvironment } from './config/load-config.js';
 export { Secret } from './config/secret.js';
+export type { LlmProviderName } from './config/variables.js';
+export { ConnectionLostError } from './db/connection-lost-error.js';
+export type { Database, DatabaseSession, SessionOptions } from './db/database.js';
+export type { GroundworkTables, LlmUsageTable } from './db/groundwork-tables.js';
+export { PoolTimeoutError } from './db/pool-timeout-error.js';
 export * from './errors/index.js';
 export { createInfrastructure, Infrastructure, type InfrastructureOptions } from './infrastructure.js';
 export { InfrastructureService } from './infrastructure-service.js';
+export { isLlmUnavailable } from './llm/is-llm-unavailable.js';
+export type { LlmCallOptions, LlmClient, LlmResponse, LlmResponseMetadata, LlmStreamEvent, LlmUsage } from './llm/llm-client-types.js';
+export { PromptVariableError, StructuredOutputError } from './llm/llm-errors.js';
+export { definePrompt, type Prompt, type PromptContext } from './llm/prompt.js';
+export { listPrompts } from './llm/prompt-registry.js';
+export type { ProviderClient } from './llm/provider-client.js';
+export type { ChatCompletion, ChatMessage, ChatRequest, TokenUsage } from './llm/types.js';
 export type { DependencyHealth, HealthReport, HealthStatus } from './observability/health.js';
 export type { Logger } from './observability/logger.js';
+export { GroundworkMetrics } from './observability/metrics.js';
+export {
+  CircuitOpenError,
+  DeadlineExceededError,
+  QueueFullError,
+  QueueTimeoutError,
+  RateLimitExceededError,
+  RetryAfterTooLongError,
+} from './resilience/errors.js';

@@ -16,7 +16,7 @@ describe('createInfrastructure', () => {
     expect(status.warnings.map((warning) => warning.variable)).toContain('LLM_PROVIDER');
     const health = await infra.health();
     expect(health.status).toBe('ok');
-    expect(health.dependencies.map((dependency) => dependency.name)).toEqual(['config', 'database']);
+    expect(health.dependencies.map((dependency) => dependency.name)).toEqual(['config', 'database', 'llm']);
     expect(health.dependencies[1]).toMatchObject({ status: 'ok', required: true });
     await infra.close();
   });

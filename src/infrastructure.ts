@@ -1,22 +1,34 @@
 import type { Kysely, Transaction } from 'kysely';
+import { createResponseCache } from './cache/create-response-cache.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigSource, type ConfigSourceOptions, type EnvironmentStatus } from './config/load-config.js';
+import type { LlmProviderName } from './config/variables.js';
 import { createDatabase } from './db/create-database.js';
 import type { Database, DatabaseSession, SessionOptions } from './db/database.js';
 import type { GroundworkTables } from './db/groundwork-tables.js';
 import type { MigrationReport, MigrationState } from './db/migrations/migration-runner.js';
 import type { AppMigrations } from './db/migrations/migration-source.js';
+import { createUsageSink } from './db/usage-sink.js';
 import type { Clock } from './internal/clock.js';
 import { systemClock } from './internal/clock.js';
 import { createRedisClient, type RedisClient } from './internal/redis.js';
 import { redisHealthCheck, waitForRedis } from './internal/redis-health.js';
+import { createLlmClient } from './llm/llm-client.js';
+import type { LlmCallOptions, LlmClient, LlmResponse, LlmStreamEvent } from './llm/llm-client-types.js';
+import { llmHealthChecks } from './llm/llm-health-check.js';
+import type { Prompt, PromptContext } from './llm/prompt.js';
+import { type ProviderClient, providerClient } from './llm/provider-client.js';
+import type { AzureTokenProvider } from './llm/providers/azure/azure-provider.js';
+import type { LlmProvider } from './llm/types.js';
 import { type HealthCheck, type HealthOptions, type HealthReport, runHealthChecks } from './observability/health.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { GroundworkMetrics } from './observability/metrics.js';
 import { scrubSecrets } from './observability/redact.js';
+import { createResiliencePipeline } from './resilience/create-resilience-pipeline.js';
+import type { ResiliencePipeline } from './resilience/resilience-pipeline.js';
 
 /** Everything {@link createInfrastructure} accepts; all optional. Everything is injectable for tests. */
-export interface InfrastructureOptions extends ConfigSourceOptions {
+export interface InfrastructureOptions extends Omit<ConfigSourceOptions, 'azureTokenProvider'> {
   /** A ready configuration source (tests); otherwise one is built from the other options. */
   configSource?: ConfigSource;
   /** A logger to use instead of the one built from `LOG_LEVEL` and `LOG_FORMAT`. */
@@ -27,6 +39,12 @@ export interface InfrastructureOptions extends ConfigSourceOptions {
   metrics?: GroundworkMetrics;
   /** The application's migrations: a folder of modules, or a list keyed by name. @default DB_MIGRATIONS_DIR */
   migrations?: AppMigrations;
+  /** An Entra ID token provider for Azure OpenAI, instead of `AZURE_OPENAI_API_KEY`. */
+  azureTokenProvider?: AzureTokenProvider;
+  /** Ready provider adapters to use instead of building them from the configuration (tests, custom providers). */
+  providers?: Partial<Record<LlmProviderName, LlmProvider>>;
+  /** Record Node.js process metrics (CPU, memory, event loop) in the registry. @default false (on in `groundwork serve`) */
+  processMetrics?: boolean;
 }
 
 /** Something the facade closes on `close()`, last opened first. */
@@ -44,6 +62,8 @@ export interface InfrastructureParts<DB> {
   metrics: GroundworkMetrics;
   database: Database<DB & GroundworkTables>;
   redis: RedisClient | undefined;
+  llm: LlmClient;
+  pipeline: ResiliencePipeline;
 }
 
 /**
@@ -65,6 +85,10 @@ export class Infrastructure<DB = Record<never, never>> {
   readonly database: Database<DB & GroundworkTables>;
   /** The shared Redis connection, when `REDIS_URL` is set. */
   readonly redis: RedisClient | undefined;
+  /** The LLM client: every call goes through cache, fallbacks, retry, breaker, limits and the usage ledger. */
+  readonly llm: LlmClient;
+  /** The resilience stack (breaker states for health and dashboards). */
+  readonly pipeline: ResiliencePipeline;
   readonly #configSource: ConfigSource;
   readonly #checks: HealthCheck[] = [];
   readonly #closeables: Closeable[] = [];
@@ -79,6 +103,37 @@ export class Infrastructure<DB = Record<never, never>> {
     this.metrics = parts.metrics;
     this.database = parts.database;
     this.redis = parts.redis;
+    this.llm = parts.llm;
+    this.pipeline = parts.pipeline;
+  }
+
+  /**
+   * Renders `prompt` with `context` and runs it on the configured provider (and its fallbacks):
+   * `data` is the validated object when the prompt has a schema; `usage` includes `costUsd`.
+   */
+  executePrompt<Vars extends string, Output, Optional extends string>(
+    prompt: Prompt<Vars, Output, Optional>,
+    context: PromptContext<Vars, Optional>,
+    options?: LlmCallOptions,
+  ): Promise<LlmResponse<Output>> {
+    this.#assertOpen();
+    return this.llm.executePrompt(prompt, context, options);
+  }
+
+  /** Runs `prompt` streamed: text deltas, then the whole response with usage. A stream cut short throws. */
+  streamPrompt<Vars extends string, Output, Optional extends string>(
+    prompt: Prompt<Vars, Output, Optional>,
+    context: PromptContext<Vars, Optional>,
+    options?: LlmCallOptions,
+  ): AsyncIterable<LlmStreamEvent<Output>> {
+    this.#assertOpen();
+    return this.llm.streamPrompt(prompt, context, options);
+  }
+
+  /** The configured client for `provider` (default: the primary), as the seed's `LLMClient`: provider, model and bound calls. */
+  getLlmClient(provider?: LlmProviderName): ProviderClient {
+    this.#assertOpen();
+    return providerClient(this.config, this.llm, provider);
   }
 
   /** The typed query builder over the pool (Groundwork's tables included). */
@@ -186,11 +241,12 @@ export class Infrastructure<DB = Record<never, never>> {
  * every invalid variable at once. Nothing is migrated: call `initDb()` or `groundwork migrate up`.
  */
 export async function createInfrastructure<DB = Record<never, never>>(options: InfrastructureOptions = {}): Promise<Infrastructure<DB>> {
-  const configSource = options.configSource ?? new ConfigSource(options);
+  const { azureTokenProvider, ...sourceOptions } = options;
+  const configSource = options.configSource ?? new ConfigSource({ ...sourceOptions, azureTokenProvider: azureTokenProvider !== undefined });
   const config = configSource.load();
   const logger = options.logger ?? createLogger(config.logging);
   const clock = options.clock ?? systemClock;
-  const metrics = options.metrics ?? new GroundworkMetrics();
+  const metrics = options.metrics ?? new GroundworkMetrics({ processMetrics: options.processMetrics ?? false });
   const opened: Closeable[] = [];
   try {
     const database = await createDatabase<DB & GroundworkTables>(config.database, {
@@ -212,10 +268,37 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
         );
       }
     }
-    const infrastructure = new Infrastructure<DB>({ configSource, config, logger, clock, metrics, database, redis });
+    const pipeline = createResiliencePipeline(config.resilience, {
+      logger,
+      metrics,
+      clock,
+      ...(redis === undefined ? {} : { redis, keyPrefix: config.redis.keyPrefix }),
+    });
+    opened.push({ name: 'resilience', close: () => pipeline.close() });
+    const cache = createResponseCache(config.cache, {
+      logger,
+      metrics,
+      clock,
+      ...(redis === undefined ? {} : { redis, keyPrefix: config.redis.keyPrefix }),
+    });
+    if (cache !== undefined) opened.push({ name: 'cache', close: () => cache.close() });
+    const llm = createLlmClient(config, {
+      logger,
+      metrics,
+      clock,
+      pipeline,
+      cache,
+      usageSink: createUsageSink(database),
+      providers: options.providers,
+      azureTokenProvider: options.azureTokenProvider,
+    });
+    opened.push({ name: 'llm', close: () => llm.close() });
+    const infrastructure = new Infrastructure<DB>({ configSource, config, logger, clock, metrics, database, redis, llm, pipeline });
     for (const closeable of opened) infrastructure.registerCloseable(closeable);
     infrastructure.registerHealthCheck(database.healthCheck);
     if (redis !== undefined) infrastructure.registerHealthCheck(redisHealthCheck(redis, config.redis.displayUrl ?? 'redis'));
+    for (const check of llmHealthChecks(config, llm, (provider, model) => pipeline.getState(provider, model)))
+      infrastructure.registerHealthCheck(check);
     return infrastructure;
   } catch (error) {
     for (const closeable of opened.reverse()) await closeable.close().catch(() => undefined);

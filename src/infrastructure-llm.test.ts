@@ -1,0 +1,132 @@
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createInfrastructure } from './infrastructure.js';
+import { isLlmUnavailable } from './llm/is-llm-unavailable.js';
+import { definePrompt } from './llm/prompt.js';
+import { createLogger } from './observability/logger.js';
+import { type FakeProviderServer, startFakeProviderServer } from './testing/index.js';
+
+const CANARY = 'sk-facade-canary-4f1d2e8a9b7c6d5e';
+let fake: FakeProviderServer;
+beforeAll(async () => {
+  fake = await startFakeProviderServer();
+});
+afterAll(() => fake.close());
+beforeEach(() => fake.reset());
+
+function capture() {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, callback) {
+      lines.push(String(chunk));
+      callback();
+    },
+  });
+  return { lines, logger: createLogger({ level: 'debug', format: 'json' }, { destination }) };
+}
+
+const baseEnv = () => ({
+  DATABASE_URL: 'sqlite::memory:',
+  LLM_PROVIDER: 'openai',
+  OPENAI_API_KEY: CANARY,
+  OPENAI_BASE_URL: fake.openaiBaseUrl,
+  LLM_MAX_ATTEMPTS: '1',
+  LLM_CIRCUIT_FAILURE_THRESHOLD: '2',
+  LLM_LEDGER_FLUSH_MS: '10',
+});
+
+const translate = definePrompt({
+  name: 'facade-translate',
+  version: 2,
+  system: 'You translate single words.',
+  template: 'Translate "{{word}}" into {{target}}.',
+  schema: z.object({ translations: z.array(z.string()) }),
+  temperature: 0,
+});
+
+describe('the facade over the LLM client', () => {
+  it('runs a prompt through the whole path, writes the usage ledger and answers repeats from the cache', async () => {
+    const { lines, logger } = capture();
+    const infra = await createInfrastructure({ env: baseEnv(), envFile: false, logger });
+    await infra.initDb();
+    fake.enqueue({ type: 'answer', json: { translations: ['привет', 'здравствуйте'] }, usage: { promptTokens: 20, completionTokens: 8 } });
+
+    const first = await infra.executePrompt(translate, { word: 'hello', target: 'Russian' });
+    expect(first.data.translations).toEqual(['привет', 'здравствуйте']);
+    expect(first.metadata).toMatchObject({
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      promptName: 'facade-translate',
+      promptVersion: '2',
+      cached: false,
+    });
+    expect(first.usage).toMatchObject({ promptTokens: 20, completionTokens: 8, totalTokens: 28 });
+    expect(first.usage.costUsd).toBeGreaterThan(0);
+
+    const second = await infra.executePrompt(translate, { word: 'hello', target: 'Russian' });
+    expect(second.metadata.cached).toBe(true);
+    expect(second.usage.costUsd).toBe(0);
+    expect(fake.requests).toHaveLength(1);
+
+    const bound = infra.getLlmClient();
+    expect(bound).toMatchObject({ provider: 'openai', model: 'gpt-4o-mini' });
+
+    await infra.llm.flush();
+    const rows = await infra.db.selectFrom('llm_usage').selectAll().orderBy('id').execute();
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatchObject({
+      provider: 'openai',
+      prompt_name: 'facade-translate',
+      prompt_version: '2',
+      prompt_tokens: 20,
+      outcome: 'success',
+      cache_hit: false,
+    });
+    expect(rows[1]).toMatchObject({ cache_hit: true, cost_usd: 0 });
+    await infra.close();
+    expect(lines.join('')).not.toContain(CANARY);
+  });
+
+  it('reports an open breaker as degraded health, and its refusal as the LLM being unavailable', async () => {
+    const { lines, logger } = capture();
+    const infra = await createInfrastructure({ env: baseEnv(), envFile: false, logger });
+    fake.setHandler(() => ({ type: 'error', status: 503, message: `upstream down for ${CANARY}` }));
+    const failures: unknown[] = [];
+    for (let index = 0; index < 3; index++) {
+      failures.push(await infra.executePrompt(translate, { word: `w${index}`, target: 'German' }).catch((error: unknown) => error));
+    }
+    expect(failures.every((failure) => isLlmUnavailable(failure))).toBe(true);
+    expect((failures[2] as { code: string }).code).toBe('circuit_open');
+    expect(fake.requests).toHaveLength(2);
+
+    const health = await infra.health();
+    expect(health.status).toBe('degraded');
+    expect(health.dependencies.find((dependency) => dependency.name === 'llm:openai')).toMatchObject({
+      status: 'degraded',
+      info: { breaker: 'open' },
+    });
+    for (const failure of failures) expect(String((failure as Error).message)).not.toContain(CANARY);
+    await infra.close();
+    expect(lines.join('')).not.toContain(CANARY);
+  });
+
+  it('proves the provider answers in a deep health check and fails it with a clear reason', async () => {
+    const infra = await createInfrastructure({ env: baseEnv(), envFile: false, logger: capture().logger });
+    expect((await infra.health({ deep: true })).dependencies.find((dependency) => dependency.name === 'llm:openai')?.status).toBe('ok');
+    fake.setHandler(() => ({ type: 'error', status: 401, message: 'bad key' }));
+    const failing = (await infra.health({ deep: true })).dependencies.find((dependency) => dependency.name === 'llm:openai');
+    expect(failing?.status).toBe('down');
+    expect(failing?.detail).toMatch(/authentication/);
+    expect(JSON.stringify(failing)).not.toContain(CANARY);
+    await infra.close();
+  });
+
+  it('says which variables to set when no provider is configured', async () => {
+    const infra = await createInfrastructure({ env: { DATABASE_URL: 'sqlite::memory:' }, envFile: false, logger: capture().logger });
+    const error = await infra.executePrompt(translate, { word: 'a', target: 'b' }).catch((caught: unknown) => caught);
+    expect(isLlmUnavailable(error)).toBe(true);
+    expect(String((error as Error).message)).toContain('OPENAI_API_KEY');
+    await infra.close();
+  });
+});

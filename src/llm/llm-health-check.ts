@@ -1,0 +1,61 @@
+import type { AppConfig } from '../config/app-config.js';
+import type { LlmProviderName } from '../config/variables.js';
+import type { HealthCheck } from '../observability/health.js';
+import { scrubSecrets } from '../observability/redact.js';
+import type { LlmClient } from './llm-client-types.js';
+
+/** Reads one circuit's state (the resilience pipeline provides it). */
+export type BreakerStateReader = (provider: string, model: string) => Promise<{ state: string; retryAt: number | undefined }>;
+
+/**
+ * One optional check per configured provider (the primary and each fallback), named
+ * `llm:<provider>`: `degraded` while its circuit is open or half-open; with `deep`, a cheap
+ * request (the models endpoint) proves the credentials and the network. An unconfigured LLM is
+ * reported as such, with what to set.
+ */
+export function llmHealthChecks(config: AppConfig, client: LlmClient, breakerState: BreakerStateReader | undefined): HealthCheck[] {
+  if (!config.llm.configured) {
+    return [
+      {
+        name: 'llm',
+        required: false,
+        check: async () => ({
+          status: 'ok',
+          detail: 'not configured',
+          info: { configured: false, fix: 'set OPENAI_API_KEY (or LLM_PROVIDER with its key) to enable LLM calls' },
+        }),
+      },
+    ];
+  }
+  const targets = new Map<LlmProviderName, string>([[config.llm.provider, config.llm.model]]);
+  for (const fallback of config.resilience.fallbacks) if (!targets.has(fallback.provider)) targets.set(fallback.provider, fallback.model);
+  return [...targets].map(([provider, model]) => ({
+    name: `llm:${provider}`,
+    required: false,
+    async check(signal, options) {
+      const circuit = breakerState === undefined ? undefined : await breakerState(provider, model);
+      const breaker = circuit?.state ?? 'closed';
+      const info: Record<string, unknown> = { model, breaker };
+      if (breaker !== 'closed') {
+        const retryIn =
+          circuit?.retryAt === undefined ? '' : `; next test request in ${Math.max(0, Math.ceil((circuit.retryAt - Date.now()) / 1000))} s`;
+        return {
+          status: 'degraded',
+          info,
+          detail: `${model}: circuit ${breaker.replace('_', '-')} after repeated provider failures${retryIn}`,
+        };
+      }
+      if (options.deep !== true) return { status: 'ok', info, detail: model };
+      try {
+        const { latencyMs } = await client.ping(provider, signal);
+        return { status: 'ok', info, latencyMs, detail: `${model} answers` };
+      } catch (error) {
+        return {
+          status: 'down',
+          info: { ...info, fix: 'check the API key, base URL and network' },
+          detail: `${model}: ${scrubSecrets((error as Error).message)}`,
+        };
+      }
+    },
+  }));
+}
