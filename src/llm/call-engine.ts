@@ -72,9 +72,9 @@ export class CallEngine {
     const llm = this.#deps.config.llm;
     const outcome = await this.#deps.pipeline.execute<StartedStream>(this.#plan(call, call.request), async ({ target, signal }) => {
       const watchdog = new StreamWatchdog(this.#deps.clock, llm.streamFirstChunkTimeoutMs, llm.streamIdleTimeoutMs, target);
-      const events = this.#deps
-        .provider(target.provider)
-        .stream({ ...call.request, model: target.model }, anySignal(signal, watchdog.signal));
+      // The call's own signal too: a pipeline may unlink the attempt's signal from the caller once the attempt resolves.
+      const streamSignal = anySignal(signal, watchdog.signal, call.signal);
+      const events = this.#deps.provider(target.provider).stream({ ...call.request, model: target.model }, streamSignal);
       const iterator = events[Symbol.asyncIterator]();
       try {
         const first = await iterator.next();

@@ -5,12 +5,22 @@ import type { LlmProviderName } from '../config/variables.js';
 import { GroundworkMetrics } from '../observability/metrics.js';
 import { FakeProviderServer } from '../testing/fake-provider-server.js';
 import { ManualClock } from '../testing/manual-clock.js';
+import { type CallPipeline, directPipeline } from './call-pipeline.js';
 import { CANARY_KEY, capturingLogger, providerEnv, rejection, testConfig } from './llm.test-helpers.js';
 import { createLlmClient, type LlmClientDeps } from './llm-client.js';
 import type { LlmClient, LlmStreamEvent } from './llm-client-types.js';
 import { definePrompt } from './prompt.js';
 import { PromptRegistry } from './prompt-registry.js';
 import type { UsageRecord } from './usage-record.js';
+
+/** Gives each attempt a signal of its own that never aborts, like a pipeline whose attempt has already resolved. */
+const detachedPipeline: CallPipeline = {
+  async execute(plan, attempt) {
+    const target = plan.targets[0]!;
+    const result = await attempt({ target, attempt: 1, signal: new AbortController().signal });
+    return { value: result.value, target, attempts: [{ ...target, attempt: 1, outcome: 'success', latencyMs: 0 }] };
+  },
+};
 
 const registry = new PromptRegistry();
 const greet = definePrompt({ name: 'greet', version: 1, system: 'Be brief.', template: 'Say hi to {{name}}.' }, { registry });
@@ -169,8 +179,11 @@ describe('LlmClient streaming timeouts and cancellation', () => {
     expect(await next).toMatchObject({ name: 'ProviderTimeoutError', message: expect.stringContaining('no chunk for 2000 ms') });
   });
 
-  it('is cancelled by the caller’s signal', async () => {
-    const llm = client('openai');
+  it.each([
+    ['the direct pipeline', directPipeline],
+    ['a pipeline that unlinks the attempt signal once the attempt resolves', detachedPipeline],
+  ])('is cancelled by the caller’s signal through %s', async (_name, pipeline) => {
+    const llm = client('openai', { pipeline });
     fake.enqueue({ type: 'hang', afterChunks: 1 });
     const controller = new AbortController();
     const iterator = llm.streamPrompt(greet, { name: 'Ada' }, { signal: controller.signal })[Symbol.asyncIterator]();
