@@ -31,20 +31,17 @@ export async function createDatabase<DB = unknown>(config: DatabaseConfig, deps:
   const logger = deps.logger.child({ component: 'database' });
   const clock = deps.clock ?? systemClock;
   const metrics = deps.metrics;
-  let sessions: SessionRunner<DB> | undefined;
   let refreshGauges: (() => void) | undefined;
   const opened = await openDialect(config, {
     acquireTimeoutMs: config.acquireTimeoutMs,
     displayUrl: config.displayUrl,
     clock,
     logger,
-    onBegin: (connectionId) => sessions?.began(connectionId),
     ...(deps.applicationName === undefined ? {} : { applicationName: deps.applicationName }),
     ...(metrics === undefined ? {} : { onPoolChange: () => refreshGauges?.() }),
   });
   const db = new Kysely<DB>({ dialect: opened.dialect });
-  const runner = new SessionRunner<DB>(db, logger, metrics, clock);
-  sessions = runner;
+  const runner = new SessionRunner<DB>({ db, dialect: opened.dialect, driver: opened.driver, logger, metrics, clock });
   if (metrics !== undefined) {
     const total = metrics.dbPool.labels('total');
     const idle = metrics.dbPool.labels('idle');

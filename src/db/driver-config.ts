@@ -7,6 +7,4 @@ export interface DriverConfig {
   /** The URL with the password masked, for messages. */
   readonly displayUrl: string;
   readonly clock: Clock;
-  /** Told which connection a transaction began on, so sessions can report their `connectionId`. */
-  readonly onBegin?: (connectionId: string) => void;
 }

@@ -1,14 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { Dialect } from 'kysely';
+import type { Dialect, Driver } from 'kysely';
 import type { DatabaseConfig } from '../config/app-config.js';
 import type { Logger } from '../observability/logger.js';
 import type { DriverConfig } from './driver-config.js';
+import type { TransactionDriver } from './open-transaction.js';
 import type { PoolStats } from './pool-stats.js';
 
 /** A dialect ready for Kysely, and how to read its pool's state. */
 export interface OpenedDialect {
   readonly dialect: Dialect;
+  /** The dialect's driver (the instance Kysely wraps), for driving transactions directly. */
+  readonly driver: Driver & TransactionDriver;
   stats(): PoolStats;
 }
 
@@ -42,7 +45,7 @@ export async function openDialect(config: DatabaseConfig, options: OpenDialectOp
       if (path !== undefined) setJournalMode(client);
       client.pragma('foreign_keys = ON');
       const dialect = new SqliteDialect(client, options);
-      return { dialect, stats: () => dialect.driver.stats() };
+      return { dialect, driver: dialect.driver, stats: () => dialect.driver.stats() };
     }
     case 'pglite': {
       const [{ PGlite }, { PgliteDialect }] = await Promise.all([import('@electric-sql/pglite'), import('./pglite/pglite-dialect.js')]);
@@ -52,7 +55,7 @@ export async function openDialect(config: DatabaseConfig, options: OpenDialectOp
       await client.waitReady;
       if (config.statementTimeoutMs !== undefined) await client.query(`set statement_timeout = ${Math.floor(config.statementTimeoutMs)}`);
       const dialect = new PgliteDialect(client, options);
-      return { dialect, stats: () => dialect.driver.stats() };
+      return { dialect, driver: dialect.driver, stats: () => dialect.driver.stats() };
     }
     case 'postgres': {
       const [{ createPgPool }, { PostgresDialect }] = await Promise.all([
@@ -61,7 +64,7 @@ export async function openDialect(config: DatabaseConfig, options: OpenDialectOp
       ]);
       const pool = await createPgPool(config, options.applicationName === undefined ? {} : { applicationName: options.applicationName });
       const dialect = new PostgresDialect(pool, { ...options, maxConnections: config.poolSize + config.maxOverflow });
-      return { dialect, stats: () => dialect.driver.stats() };
+      return { dialect, driver: dialect.driver, stats: () => dialect.driver.stats() };
     }
   }
 }

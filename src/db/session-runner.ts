@@ -1,46 +1,56 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type { ControlledTransaction, Kysely, Transaction } from 'kysely';
+import type { Dialect, Driver, Kysely, QueryCompiler, Transaction, TransactionSettings } from 'kysely';
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import type { DatabaseSession, SessionOptions } from './database.js';
 import { DatabaseClosedError } from './database-closed-error.js';
+import { OpenTransaction, type TransactionDriver, type TransactionProps, transactionEnded, transactionOn } from './open-transaction.js';
+import { enterScope, leaveScope, runInScope, type Scope, scopeOf } from './session-scope.js';
 
-/** One level of an open transaction: the outermost one, or a savepoint inside it. */
-interface Scope {
-  readonly owner: SessionRunner<unknown>;
-  transaction: ControlledTransaction<unknown, string[]> | undefined;
-  connectionId: string;
-  /** Serialises sibling nested calls at this level (one connection runs one statement at a time). */
-  tail: Promise<unknown>;
-  /** Savepoint counter, shared by every level of one transaction. */
-  readonly counter: { value: number };
+const DEFAULT_SETTINGS: TransactionSettings = {};
+
+/** Kysely's transaction settings for `options`. */
+function transactionSettings(options: SessionOptions): TransactionSettings {
+  if (options.isolationLevel === undefined && options.readOnly !== true) return DEFAULT_SETTINGS;
+  return {
+    ...(options.isolationLevel === undefined ? {} : { isolationLevel: options.isolationLevel }),
+    ...(options.readOnly === true ? { accessMode: 'read only' as const } : {}),
+  };
 }
 
-const scopes = new AsyncLocalStorage<Scope>();
+/** What {@link SessionRunner} drives transactions with. */
+export interface SessionRunnerParts<DB> {
+  /** The pooled query builder: its executor hands out connections (and initialises the driver once). */
+  readonly db: Kysely<DB>;
+  readonly dialect: Dialect;
+  /** The dialect's driver, the same instance Kysely wraps: begins, commits and savepoints run on it directly. */
+  readonly driver: Driver & TransactionDriver;
+  readonly logger: Logger;
+  readonly metrics: GroundworkMetrics | undefined;
+  readonly clock: Clock;
+}
 
-/** Runs units of work in transactions and savepoints, and tracks them for `close()`. */
+/**
+ * Runs units of work in transactions and savepoints, and tracks them for `close()`.
+ *
+ * It drives BEGIN/COMMIT/ROLLBACK on a checked-out connection itself rather than through Kysely's
+ * transaction builders: one `Transaction` object per transaction, no builder chain, no frozen
+ * copies. The current transaction is found through an `AsyncLocalStorage` that is entered only
+ * around the caller's function and switched off whenever no transaction runs (see `session-scope.ts`).
+ */
 export class SessionRunner<DB> {
-  readonly #db: Kysely<DB>;
-  readonly #logger: Logger;
-  readonly #metrics: GroundworkMetrics | undefined;
+  readonly #parts: SessionRunnerParts<DB>;
+  readonly #props: TransactionProps;
+  readonly #compile: QueryCompiler['compileQuery'];
   #running = 0;
   #closing = false;
   #idle: (() => void) | undefined;
 
-  readonly #clock: Clock;
-
-  constructor(db: Kysely<DB>, logger: Logger, metrics: GroundworkMetrics | undefined, clock: Clock) {
-    this.#db = db;
-    this.#clock = clock;
-    this.#logger = logger;
-    this.#metrics = metrics;
-  }
-
-  /** Records the connection a transaction began on (called by the driver, inside the scope). */
-  began(connectionId: string): void {
-    const scope = scopes.getStore();
-    if (scope !== undefined && scope.transaction === undefined) scope.connectionId = connectionId;
+  constructor(parts: SessionRunnerParts<DB>) {
+    this.#parts = parts;
+    const executor = parts.db.getExecutor();
+    this.#props = { config: { dialect: parts.dialect }, dialect: parts.dialect, driver: parts.driver, executor };
+    this.#compile = (node, queryId) => executor.compileQuery(node, queryId);
   }
 
   /** Transactions running now. */
@@ -49,53 +59,47 @@ export class SessionRunner<DB> {
   }
 
   current(): DatabaseSession<DB> {
-    const scope = scopes.getStore();
-    if (scope?.owner === this && scope.transaction !== undefined) {
-      return { session: scope.transaction as unknown as Kysely<DB>, connectionId: scope.connectionId };
-    }
-    return { session: this.#db, connectionId: 'pool' };
+    const scope = scopeOf(this);
+    if (scope !== undefined) return { session: scope.transaction as unknown as Kysely<DB>, connectionId: scope.open.connectionId };
+    return { session: this.#parts.db, connectionId: 'pool' };
   }
 
   run<T>(fn: (tx: Transaction<DB>) => Promise<T>, options: SessionOptions = {}): Promise<T> {
-    const scope = scopes.getStore();
-    if (scope?.owner === this && scope.transaction !== undefined) return this.#nested(scope, fn);
+    const scope = scopeOf(this);
+    if (scope !== undefined) return this.#nested(scope, fn);
     if (this.#closing) return Promise.reject(new DatabaseClosedError());
     this.#running++;
-    const root: Scope = {
-      owner: this as SessionRunner<unknown>,
-      transaction: undefined,
-      connectionId: 'unknown',
-      tail: Promise.resolve(),
-      counter: { value: 0 },
-    };
-    return scopes
-      .run(root, () => this.#outermost(root, fn, options))
+    enterScope();
+    return this.#props.executor
+      .provideConnection((connection) => this.#outermost(new OpenTransaction(connection), fn, options))
       .finally(() => {
+        leaveScope();
         this.#running--;
         if (this.#running === 0) this.#idle?.();
       });
   }
 
-  async #outermost<T>(scope: Scope, fn: (tx: Transaction<DB>) => Promise<T>, options: SessionOptions): Promise<T> {
-    let builder = this.#db.startTransaction();
-    if (options.isolationLevel !== undefined) builder = builder.setIsolationLevel(options.isolationLevel);
-    if (options.readOnly === true) builder = builder.setAccessMode('read only');
+  async #outermost<T>(open: OpenTransaction, fn: (tx: Transaction<DB>) => Promise<T>, options: SessionOptions): Promise<T> {
+    const { driver } = this.#parts;
     const started = performance.now();
-    const transaction = await builder.execute();
-    scope.transaction = transaction as unknown as ControlledTransaction<unknown, string[]>;
+    await driver.beginTransaction(open.connection, transactionSettings(options));
+    open.began();
+    const transaction = transactionOn<DB>(this.#props, open);
     let result: T;
     try {
-      result = await fn(transaction);
+      result = await runInScope({ owner: this as SessionRunner<unknown>, transaction, open, tail: undefined }, fn, transaction);
     } catch (error) {
-      await this.#rollbackQuietly(transaction);
+      open.end();
+      await this.#rollbackQuietly(open);
       this.#record('rollback', started);
       throw error;
     }
+    open.end();
     try {
-      await transaction.commit().execute();
+      await driver.commitTransaction(open.connection);
     } catch (error) {
-      // A failed commit leaves the connection checked out; rolling back returns (or destroys) it.
-      await this.#rollbackQuietly(transaction);
+      // A failed commit leaves the transaction open on the connection; roll it back before it returns to the pool.
+      await this.#rollbackQuietly(open);
       this.#record('rollback', started);
       throw error;
     }
@@ -105,56 +109,60 @@ export class SessionRunner<DB> {
 
   #nested<T>(parent: Scope, fn: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
     const step = async (): Promise<T> => {
-      const transaction = parent.transaction as ControlledTransaction<unknown, string[]>;
-      const name = `groundwork_sp_${++parent.counter.value}`;
-      const savepoint = await transaction.savepoint(name).execute();
-      const child: Scope = { ...parent, transaction: savepoint, tail: Promise.resolve() };
+      const { driver } = this.#parts;
+      const { open } = parent;
+      if (open.ended) throw transactionEnded();
+      const name = `groundwork_sp_${++open.savepoints}`;
+      const compile = this.#compile;
+      await driver.savepoint(open.connection, name, compile);
+      const transaction = parent.transaction as unknown as Transaction<DB>;
       try {
-        const result = await scopes.run(child, () => fn(savepoint as unknown as Transaction<DB>));
-        await savepoint.releaseSavepoint(name).execute();
+        const result = await runInScope({ ...parent, tail: undefined }, fn, transaction);
+        await driver.releaseSavepoint(open.connection, name, compile);
         return result;
       } catch (error) {
         try {
-          await savepoint.rollbackToSavepoint(name).execute();
+          await driver.rollbackToSavepoint(open.connection, name, compile);
         } catch (rollbackError) {
-          this.#logger.warn({ err: rollbackError }, 'database: rolling back to a savepoint failed');
+          this.#parts.logger.warn({ err: rollbackError }, 'database: rolling back to a savepoint failed');
         }
         throw error;
       }
     };
-    const result = parent.tail.then(step, step);
+    const result = parent.tail === undefined ? step() : parent.tail.then(step, step);
     parent.tail = result.catch(() => undefined);
     return result;
   }
 
-  async #rollbackQuietly(transaction: ControlledTransaction<DB>): Promise<void> {
+  async #rollbackQuietly(open: OpenTransaction): Promise<void> {
     try {
-      await transaction.rollback().execute();
+      await this.#parts.driver.rollbackTransaction(open.connection);
     } catch (error) {
       // The connection is gone (the server rolled back already) or the database is closing; the
       // caller's own error is the one that matters.
-      this.#logger.debug({ err: error }, 'database: rollback failed');
+      this.#parts.logger.debug({ err: error }, 'database: rollback failed');
     }
   }
 
   #record(outcome: 'commit' | 'rollback', started: number): void {
-    this.#metrics?.dbTransactionDuration.observe({ outcome }, (performance.now() - started) / 1000);
+    this.#parts.metrics?.dbTransactionDuration.observe({ outcome }, (performance.now() - started) / 1000);
   }
 
   /** Refuses new sessions and resolves when running ones finish or `timeoutMs` passes; true when all finished. */
   async drain(timeoutMs: number): Promise<boolean> {
     this.#closing = true;
     if (this.#running === 0) return true;
+    const { clock } = this.#parts;
     let timer: unknown;
     const finished = await Promise.race([
       new Promise<boolean>((resolve) => {
         this.#idle = () => resolve(true);
       }),
       new Promise<boolean>((resolve) => {
-        timer = this.#clock.setTimeout(() => resolve(false), timeoutMs);
+        timer = clock.setTimeout(() => resolve(false), timeoutMs);
       }),
     ]);
-    this.#clock.clearTimeout(timer);
+    clock.clearTimeout(timer);
     return finished;
   }
 }

@@ -49,13 +49,11 @@ class PgliteConnection implements DatabaseConnection {
  */
 export class PgliteDriver implements Driver {
   readonly #client: PgliteClient;
-  readonly #config: DriverConfig;
   readonly #lock: ConnectionLock;
   readonly #connection: PgliteConnection;
 
   constructor(client: PgliteClient, config: DriverConfig) {
     this.#client = client;
-    this.#config = config;
     this.#lock = new ConnectionLock(config.acquireTimeoutMs, config.clock);
     this.#connection = new PgliteConnection(client, config.displayUrl);
   }
@@ -71,7 +69,6 @@ export class PgliteDriver implements Driver {
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     await connection.executeQuery(Compiled.raw(beginStatement(settings)));
-    this.#config.onBegin?.(this.#connection.id);
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {

@@ -56,6 +56,11 @@ class PostgresConnection implements DatabaseConnection {
     this.#driver = driver;
   }
 
+  /** The physical connection's id (`pg:3`); it changes if a dead client is replaced. */
+  get id(): string {
+    return this.state.id;
+  }
+
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     const first = this.statements++ === 0;
     for (let attempt = 0; ; attempt++) {
@@ -168,7 +173,6 @@ export class PostgresDriver implements Driver {
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw(beginStatement(settings)));
-    this.#config.onBegin?.((connection as PostgresConnection).state.id);
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {

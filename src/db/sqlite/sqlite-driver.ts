@@ -116,13 +116,11 @@ class SqliteConnection implements DatabaseConnection {
  */
 export class SqliteDriver implements Driver {
   readonly #client: SqliteClient;
-  readonly #config: DriverConfig;
   readonly #lock: ConnectionLock;
   readonly #connection: SqliteConnection;
 
   constructor(client: SqliteClient, config: DriverConfig) {
     this.#client = client;
-    this.#config = config;
     this.#lock = new ConnectionLock(config.acquireTimeoutMs, config.clock);
     this.#connection = new SqliteConnection(client, config);
   }
@@ -143,7 +141,6 @@ export class SqliteDriver implements Driver {
     } else {
       await sqlite.executeQuery(CompiledQuery.raw('begin immediate'));
     }
-    this.#config.onBegin?.(sqlite.id);
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {

@@ -1,0 +1,45 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { OpenTransaction } from './open-transaction.js';
+
+/** One level of an open transaction: the outermost one, or a savepoint inside it. */
+export interface Scope {
+  /** The session runner (one per database) the transaction belongs to. */
+  readonly owner: unknown;
+  /** The transaction's query builder (a Kysely `Transaction` of the owner's schema). */
+  readonly transaction: unknown;
+  readonly open: OpenTransaction;
+  /** Serialises sibling nested calls at this level (one connection runs one statement at a time). */
+  tail: Promise<unknown> | undefined;
+}
+
+/*
+ * On Node 20 an enabled AsyncLocalStorage installs promise hooks that tax every promise in the
+ * process (measured: an `await` costs about 3.5 times as much), the LLM call path included. So
+ * the storage is entered only around the caller's function, and switched off again whenever no
+ * transaction runs in any database of this process; code outside `withSession` pays nothing.
+ */
+const scopes = new AsyncLocalStorage<Scope>();
+let running = 0;
+
+/** The open scope of `owner` in the current async context, if any (ended transactions do not count). */
+export function scopeOf(owner: unknown): Scope | undefined {
+  if (running === 0) return undefined;
+  const scope = scopes.getStore();
+  return scope !== undefined && scope.owner === owner && !scope.open.ended ? scope : undefined;
+}
+
+/** Counts an outermost transaction in; the storage switches on at its first {@link runInScope}. */
+export function enterScope(): void {
+  running++;
+}
+
+/** Counts an outermost transaction out; the last one out switches the storage (and its hooks) off. */
+export function leaveScope(): void {
+  running--;
+  if (running === 0) scopes.disable();
+}
+
+/** Calls `fn(argument)` with `scope` as the current scope of everything it starts. */
+export function runInScope<A, T>(scope: Scope, fn: (argument: A) => Promise<T>, argument: A): Promise<T> {
+  return scopes.run(scope, fn, argument);
+}
