@@ -66,7 +66,7 @@ describe('the facade over the LLM client', () => {
 
     const second = await infra.executePrompt(translate, { word: 'hello', target: 'Russian' });
     expect(second.metadata.cached).toBe(true);
-    expect(second.usage.costUsd).toBe(0);
+    expect(second.usage).toMatchObject({ promptTokens: 20, completionTokens: 8, totalTokens: 28, costUsd: 0 });
     expect(fake.requests).toHaveLength(1);
 
     const bound = infra.getLlmClient();
@@ -83,7 +83,7 @@ describe('the facade over the LLM client', () => {
       outcome: 'success',
       cache_hit: false,
     });
-    expect(rows[1]).toMatchObject({ cache_hit: true, cost_usd: 0 });
+    expect(rows[1]).toMatchObject({ cache_hit: true, cost_usd: 0, prompt_tokens: 0 });
     await infra.close();
     expect(lines.join('')).not.toContain(CANARY);
   });

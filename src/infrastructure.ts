@@ -25,6 +25,7 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { GroundworkMetrics } from './observability/metrics.js';
 import { scrubSecrets } from './observability/redact.js';
 import { createResiliencePipeline } from './resilience/create-resilience-pipeline.js';
+import { estimateTokens } from './resilience/estimate-tokens.js';
 import type { ResiliencePipeline } from './resilience/resilience-pipeline.js';
 
 /** Everything {@link createInfrastructure} accepts; all optional. Everything is injectable for tests. */
@@ -291,6 +292,7 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
       usageSink: createUsageSink(database),
       providers: options.providers,
       azureTokenProvider: options.azureTokenProvider,
+      estimateTokens: (request) => estimateTokens(request.messages, request.model, request.maxTokens ?? config.llm.maxOutputTokens),
     });
     opened.push({ name: 'llm', close: () => llm.close() });
     const infrastructure = new Infrastructure<DB>({ configSource, config, logger, clock, metrics, database, redis, llm, pipeline });

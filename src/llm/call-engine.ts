@@ -2,6 +2,7 @@ import type { AppConfig } from '../config/app-config.js';
 import type { LlmProviderName } from '../config/variables.js';
 import { anySignal } from '../internal/abort.js';
 import type { Clock } from '../internal/clock.js';
+import { recordLlmCompletion, recordSpanError, startLlmSpan, traceLlmCall } from '../observability/tracing.js';
 import type { CallPipeline, CallPlan } from './call-pipeline.js';
 import { addAnswer, type CallTrace } from './call-trace.js';
 import { StructuredOutputError } from './llm-errors.js';
@@ -44,7 +45,11 @@ export class CallEngine {
     for (let answers = 1; ; answers++) {
       const request = { ...call.request, messages };
       const outcome = await this.#deps.pipeline.execute(this.#plan(call, request), async ({ target, signal }) => {
-        const completion = await this.#deps.provider(target.provider).complete({ ...request, model: target.model }, signal);
+        const attemptRequest = { ...request, model: target.model };
+        const completion = await traceLlmCall(
+          { provider: target.provider, request: attemptRequest, logContent: this.#deps.config.llm.logContent },
+          () => this.#deps.provider(target.provider).complete(attemptRequest, signal),
+        );
         return { value: completion, usage: completion.usage };
       });
       trace.attempts.push(...outcome.attempts);
@@ -69,6 +74,24 @@ export class CallEngine {
    * validated at the end (no repair: its text has already been delivered).
    */
   async stream(call: PreparedCall, trace: CallTrace, onDelta: (text: string) => void): Promise<ChatCompletion> {
+    const span = startLlmSpan({
+      provider: call.targets[0]?.provider ?? 'unknown',
+      request: call.request,
+      logContent: this.#deps.config.llm.logContent,
+    });
+    try {
+      const completion = await this.#stream(call, trace, onDelta);
+      recordLlmCompletion(span, completion, this.#deps.config.llm.logContent);
+      return completion;
+    } catch (error) {
+      recordSpanError(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  async #stream(call: PreparedCall, trace: CallTrace, onDelta: (text: string) => void): Promise<ChatCompletion> {
     const llm = this.#deps.config.llm;
     const outcome = await this.#deps.pipeline.execute<StartedStream>(this.#plan(call, call.request), async ({ target, signal }) => {
       const watchdog = new StreamWatchdog(this.#deps.clock, llm.streamFirstChunkTimeoutMs, llm.streamIdleTimeoutMs, target);

@@ -209,7 +209,9 @@ describe('LlmClient cache, ledger and metrics', () => {
     expect(first.metadata.cached).toBe(false);
     expect(second.metadata.cached).toBe(true);
     expect(second.data).toEqual(first.data);
-    expect(second.usage).toMatchObject({ totalTokens: 0, costUsd: 0 });
+    // The original usage is kept; only the cost is zero, since nothing was spent.
+    expect(second.usage).toMatchObject({ totalTokens: first.usage.totalTokens, costUsd: 0 });
+    expect(first.usage.totalTokens).toBeGreaterThan(0);
     const streamed = await collect(llm.streamPrompt(translate, { word: 'hello' }));
     const done = streamed.at(-1);
     expect(done?.type === 'done' && done.response.metadata.cached).toBe(true);

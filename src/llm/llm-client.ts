@@ -13,7 +13,7 @@ import { AsyncQueue } from './async-queue.js';
 import { CallEngine } from './call-engine.js';
 import { type CallPipeline, directPipeline } from './call-pipeline.js';
 import { CallRecorder } from './call-recorder.js';
-import { type CallTrace, newTrace, zeroUsage } from './call-trace.js';
+import { type CallTrace, newTrace } from './call-trace.js';
 import { estimateRequestTokens } from './estimate-tokens.js';
 import type { LlmCallOptions, LlmClient, LlmCompleteRequest, LlmResponse, LlmStreamEvent } from './llm-client-types.js';
 import { LlmClientClosedError } from './llm-errors.js';
@@ -280,7 +280,8 @@ class GroundworkLlmClient implements LlmClient {
       trace.model = completion.model;
       trace.requestId = completion.requestId;
     }
-    const usage = hit ? zeroUsage() : { ...trace.usage };
+    // A cached answer keeps the usage it was produced with, and costs nothing now.
+    const usage = hit ? { ...completion.usage } : { ...trace.usage };
     return {
       content: completion.content,
       data,

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { ConfigSource } from '../../config/load-config.js';
 import type { LlmProviderName } from '../../config/variables.js';
-import { createLlmClient } from '../../llm/llm-client.js';
+import { createInfrastructure } from '../../infrastructure.js';
 import type { LlmClient, LlmResponse } from '../../llm/llm-client-types.js';
 import type { ChatMessage } from '../../llm/types.js';
 import { silentLogger } from '../../observability/logger.js';
@@ -39,7 +38,10 @@ export async function promptCommand(options: PromptCommandOptions, io: CommandIo
   const messages: ChatMessage[] = [];
   if (options.system !== undefined) messages.push({ role: 'system', content: options.system });
   messages.push({ role: 'user', content: text });
-  const client = deps.client ?? createLlmClient(new ConfigSource({ env: io.env, isTty: io.isTty }).load(), { logger: silentLogger() });
+  // Through the facade, so the call takes the same path as an application's: cache, retries, limits, ledger.
+  const infrastructure =
+    deps.client === undefined ? await createInfrastructure({ env: io.env, isTty: io.isTty, logger: silentLogger() }) : undefined;
+  const client = deps.client ?? (infrastructure as NonNullable<typeof infrastructure>).llm;
   try {
     const response = await client.complete(
       { messages, ...(options.model === undefined ? {} : { model: options.model }) },
@@ -52,7 +54,7 @@ export async function promptCommand(options: PromptCommandOptions, io: CommandIo
     }
     return 0;
   } finally {
-    if (deps.client === undefined) await client.close();
+    await infrastructure?.close();
   }
 }
 
