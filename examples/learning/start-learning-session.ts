@@ -1,0 +1,25 @@
+import { type GenerateOptions, generateQuestions, type PromptRunner } from './generate-questions.js';
+import { type LearningSession, saveLearningSession } from './learning-sessions.js';
+import { findOrCreateUser, type SessionRunner } from './users.js';
+
+/** What {@link startLearningSession} asks for. */
+export interface StartSessionRequest extends GenerateOptions {
+  username: string;
+  topic: string;
+  count: number;
+}
+
+/**
+ * Generates questions on `topic` and stores them as a new learning session of `username`
+ * (created if new). The LLM call runs before the transaction, so no connection is held while the
+ * model thinks; the user, the session and its questions are then written in one transaction, and
+ * a failure anywhere in it leaves none of them behind.
+ */
+export async function startLearningSession(infra: PromptRunner & SessionRunner, request: StartSessionRequest): Promise<LearningSession> {
+  const options: GenerateOptions = request.level === undefined ? {} : { level: request.level };
+  const questions = await generateQuestions(infra, request.topic, request.count, options);
+  return infra.withSession(async () => {
+    const user = await findOrCreateUser(infra, request.username);
+    return saveLearningSession(infra, user, request.topic.trim(), questions);
+  });
+}
