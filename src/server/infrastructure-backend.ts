@@ -1,18 +1,12 @@
-import { createResponseCache } from '../cache/create-response-cache.js';
 import type { AppConfig } from '../config/app-config.js';
 import type { EnvironmentStatus } from '../config/load-config.js';
 import type { Database } from '../db/database.js';
-import { createUsageSink } from '../db/usage-sink.js';
-import type { Clock } from '../internal/clock.js';
-import type { RedisClient } from '../internal/redis.js';
-import { createLlmClient } from '../llm/llm-client.js';
 import type { LlmClient, LlmResponse } from '../llm/llm-client-types.js';
 import type { ChatCompletion } from '../llm/types.js';
 import type { HealthOptions, HealthReport } from '../observability/health.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { scrubSecrets } from '../observability/redact.js';
-import { createResiliencePipeline } from '../resilience/create-resilience-pipeline.js';
 import type { ReadinessCheck, ServiceBackend, ServiceModel } from './service-backend.js';
 
 /** The LLM calls the service makes: the LLM client's raw chat methods. */
@@ -20,19 +14,16 @@ export type ServiceLlm = Pick<LlmClient, 'complete' | 'stream' | 'close'>;
 
 /**
  * The facade members the service uses, typed structurally so that `Infrastructure` fits as it is
- * and as it grows. `llm` is used when the facade offers it; otherwise one is built (see below).
+ * and as it grows.
  */
 export interface ServiceInfrastructure<DB = unknown> {
   readonly config: AppConfig;
   readonly logger: Logger;
-  readonly clock: Clock;
   readonly metrics: GroundworkMetrics;
-  readonly redis: RedisClient | undefined;
   readonly database: Pick<Database<DB>, 'db' | 'validateConnection' | 'migrationStatus' | 'migrate'>;
-  readonly llm?: ServiceLlm;
+  readonly llm: ServiceLlm;
   validateEnvironment(): Promise<EnvironmentStatus>;
   health(options?: HealthOptions): Promise<HealthReport>;
-  registerCloseable(closeable: { name: string; close(): Promise<void> }): void;
   close(): Promise<void>;
 }
 
@@ -46,7 +37,7 @@ const READINESS_TIMEOUT_MS = 3000;
  * usage ledger before the database pool closes).
  */
 export function createServiceBackend<DB>(infrastructure: ServiceInfrastructure<DB>): ServiceBackend {
-  const llm = infrastructure.llm ?? openLlmClient(infrastructure);
+  const llm = infrastructure.llm;
   return {
     metrics: infrastructure.metrics,
     health: (options) => infrastructure.health(options),
@@ -69,24 +60,6 @@ export function createServiceBackend<DB>(infrastructure: ServiceInfrastructure<D
     },
     close: () => infrastructure.close(),
   };
-}
-
-/**
- * The full LLM call path — response cache, resilience pipeline (limits, breaker, retries,
- * fallbacks, shared through Redis when configured), usage ledger into the database — for a facade
- * that does not build one itself. Registered with the facade, so its `close()` flushes the ledger
- * before the database closes.
- */
-function openLlmClient<DB>(infrastructure: ServiceInfrastructure<DB>): ServiceLlm {
-  const { config, logger, metrics, clock, redis } = infrastructure;
-  const shared = redis === undefined ? {} : { redis, keyPrefix: config.redis.keyPrefix };
-  const pipeline = createResiliencePipeline(config.resilience, { logger, metrics, clock, ...shared });
-  const cache = createResponseCache(config.cache, { logger, metrics, clock, ...shared });
-  const client = createLlmClient(config, { logger, metrics, clock, pipeline, cache, usageSink: createUsageSink(infrastructure.database) });
-  infrastructure.registerCloseable({ name: 'llm-pipeline', close: () => pipeline.close() });
-  if (cache !== undefined) infrastructure.registerCloseable({ name: 'llm-cache', close: () => cache.close() });
-  infrastructure.registerCloseable({ name: 'llm', close: () => client.close() });
-  return client;
 }
 
 async function readiness<DB>(infrastructure: ServiceInfrastructure<DB>): Promise<{ ready: boolean; checks: ReadinessCheck[] }> {
