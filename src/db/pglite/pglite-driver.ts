@@ -11,7 +11,7 @@ import { ConnectionLock } from '../connection-lock.js';
 import type { DriverConfig } from '../driver-config.js';
 import { toDatabaseError } from '../driver-errors.js';
 import type { PoolStats } from '../pool-stats.js';
-import { beginStatement } from '../postgres/begin-statement.js';
+import { COMMIT, compiledBegin, ROLLBACK } from '../postgres/begin-statement.js';
 import type { PgliteClient } from './pglite-client.js';
 
 const COUNTED = /^\s*(insert|update|delete|merge)\b/i;
@@ -68,15 +68,15 @@ export class PgliteDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    await connection.executeQuery(Compiled.raw(beginStatement(settings)));
+    await connection.executeQuery(compiledBegin(settings));
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(Compiled.raw('commit'));
+    await connection.executeQuery(COMMIT);
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(Compiled.raw('rollback'));
+    await connection.executeQuery(ROLLBACK);
   }
 
   async savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {

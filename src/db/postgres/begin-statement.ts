@@ -1,4 +1,4 @@
-import type { TransactionSettings } from 'kysely';
+import { CompiledQuery, type TransactionSettings } from 'kysely';
 
 /** The PostgreSQL statement that begins a transaction with the given settings. */
 export function beginStatement(settings: TransactionSettings): string {
@@ -8,3 +8,22 @@ export function beginStatement(settings: TransactionSettings): string {
   if (settings.accessMode !== undefined) statement += ` ${settings.accessMode}`;
   return statement;
 }
+
+const compiledBegins = new Map<string, CompiledQuery>();
+
+/** {@link beginStatement}, compiled once per distinct statement (a handful at most). */
+export function compiledBegin(settings: TransactionSettings): CompiledQuery {
+  const statement = beginStatement(settings);
+  let compiled = compiledBegins.get(statement);
+  if (compiled === undefined) {
+    compiled = CompiledQuery.raw(statement);
+    compiledBegins.set(statement, compiled);
+  }
+  return compiled;
+}
+
+/** `commit`, compiled once. */
+export const COMMIT: CompiledQuery = CompiledQuery.raw('commit');
+
+/** `rollback`, compiled once. */
+export const ROLLBACK: CompiledQuery = CompiledQuery.raw('rollback');

@@ -13,7 +13,7 @@ import type { DriverConfig } from '../driver-config.js';
 import { isConnectionLost, toDatabaseError } from '../driver-errors.js';
 import type { PoolStats } from '../pool-stats.js';
 import { PoolTimeoutError } from '../pool-timeout-error.js';
-import { beginStatement } from './begin-statement.js';
+import { COMMIT, compiledBegin, ROLLBACK } from './begin-statement.js';
 import type { PgPool, PgPoolClient } from './pg-client.js';
 
 /** What Groundwork knows about one physical connection. */
@@ -172,15 +172,15 @@ export class PostgresDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw(beginStatement(settings)));
+    await connection.executeQuery(compiledBegin(settings));
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('commit'));
+    await connection.executeQuery(COMMIT);
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('rollback'));
+    await connection.executeQuery(ROLLBACK);
   }
 
   async savepoint(connection: DatabaseConnection, name: string, _compile: QueryCompiler['compileQuery']): Promise<void> {

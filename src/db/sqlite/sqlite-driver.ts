@@ -10,9 +10,18 @@ import { type ColumnKind, columnKind, fromSqliteValue, toSqliteParameter } from 
 
 const STATEMENT_CACHE_SIZE = 256;
 const DDL = /^\s*(create|alter|drop)\b/i;
+// Compiled once: `CompiledQuery.raw` freezes a new object and draws a random query id per call.
+const BEGIN = CompiledQuery.raw('begin');
+const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
+const COMMIT = CompiledQuery.raw('commit');
+const ROLLBACK = CompiledQuery.raw('rollback');
+const QUERY_ONLY_ON = CompiledQuery.raw('pragma query_only = 1');
+const QUERY_ONLY_OFF = CompiledQuery.raw('pragma query_only = 0');
 
 interface PreparedStatement {
   statement: SqliteStatement;
+  /** Schema changes invalidate every cached statement. */
+  ddl: boolean;
   /** Result columns that need mapping; undefined when none do (the fast path). */
   mapped: Array<[string, ColumnKind]> | undefined;
 }
@@ -49,7 +58,7 @@ class SqliteConnection implements DatabaseConnection {
         mapped.push([column.name, kind]);
       }
     }
-    const prepared = { statement, mapped };
+    const prepared = { statement, mapped, ddl: DDL.test(sql) };
     if (this.#statements.size >= STATEMENT_CACHE_SIZE) {
       const oldest = this.#statements.keys().next().value;
       if (oldest !== undefined) this.#statements.delete(oldest);
@@ -60,8 +69,8 @@ class SqliteConnection implements DatabaseConnection {
 
   #run<R>(compiledQuery: CompiledQuery): QueryResult<R> {
     const { sql, parameters } = compiledQuery;
-    if (DDL.test(sql)) this.#statements.clear();
-    const { statement, mapped } = this.#prepare(sql);
+    const { statement, mapped, ddl } = this.#prepare(sql);
+    if (ddl) this.#statements.clear();
     const bound = parameters.length === 0 ? parameters : parameters.map(toSqliteParameter);
     if (statement.reader) {
       const rows = statement.all(bound) as Array<Record<string, unknown>>;
@@ -135,11 +144,11 @@ export class SqliteDriver implements Driver {
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     const sqlite = connection as SqliteConnection;
     if (settings.accessMode === 'read only') {
-      await sqlite.executeQuery(CompiledQuery.raw('begin'));
-      await sqlite.executeQuery(CompiledQuery.raw('pragma query_only = 1'));
+      await sqlite.executeQuery(BEGIN);
+      await sqlite.executeQuery(QUERY_ONLY_ON);
       sqlite.readOnly = true;
     } else {
-      await sqlite.executeQuery(CompiledQuery.raw('begin immediate'));
+      await sqlite.executeQuery(BEGIN_IMMEDIATE);
     }
   }
 
@@ -153,11 +162,11 @@ export class SqliteDriver implements Driver {
 
   async #end(connection: SqliteConnection, command: 'commit' | 'rollback'): Promise<void> {
     try {
-      await connection.executeQuery(CompiledQuery.raw(command));
+      await connection.executeQuery(command === 'commit' ? COMMIT : ROLLBACK);
     } finally {
       if (connection.readOnly) {
         connection.readOnly = false;
-        if (this.#client.open) await connection.executeQuery(CompiledQuery.raw('pragma query_only = 0'));
+        if (this.#client.open) await connection.executeQuery(QUERY_ONLY_OFF);
       }
     }
   }
