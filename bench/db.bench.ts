@@ -17,6 +17,9 @@ interface Tables {
 }
 
 const ITERATIONS = 3000;
+const SQLITE_ITERATIONS = 20_000;
+/** Raw and Groundwork alternate this many times, so drift on a shared machine hits both alike. */
+const ROUNDS = 5;
 const CONCURRENCY = 8;
 const POOL_SIZE = 8;
 
@@ -44,6 +47,43 @@ function row(subject: string, summary: LatencySummary): BenchResult['rows'][numb
 
 function ratio(groundwork: LatencySummary, raw: LatencySummary): number {
   return round(groundwork.ops_per_s / raw.ops_per_s);
+}
+
+/** Microseconds Groundwork adds per operation (mean against mean). */
+function added(groundwork: LatencySummary, raw: LatencySummary): number {
+  return round(groundwork.mean_us - raw.mean_us);
+}
+
+/**
+ * Measures `raw` and `groundwork` in {@link ROUNDS} alternating rounds and sums them up:
+ * count, mean and throughput are exact over all rounds; p50 and p99 are the medians of the
+ * rounds' own percentiles.
+ */
+async function alternate(
+  raw: () => Promise<unknown>,
+  groundwork: () => Promise<unknown>,
+  measure: (operation: () => Promise<unknown>, first: boolean) => Promise<LatencySummary>,
+): Promise<[LatencySummary, LatencySummary]> {
+  const rawRounds: LatencySummary[] = [];
+  const gwRounds: LatencySummary[] = [];
+  for (let index = 0; index < ROUNDS; index++) {
+    rawRounds.push(await measure(raw, index === 0));
+    gwRounds.push(await measure(groundwork, index === 0));
+  }
+  return [combine(rawRounds), combine(gwRounds)];
+}
+
+function combine(rounds: readonly LatencySummary[]): LatencySummary {
+  const count = rounds.reduce((sum, summary) => sum + summary.count, 0);
+  const seconds = rounds.reduce((sum, summary) => sum + summary.count / summary.ops_per_s, 0);
+  const median = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+  return {
+    count,
+    p50_us: median(rounds.map((summary) => summary.p50_us)),
+    p99_us: median(rounds.map((summary) => summary.p99_us)),
+    mean_us: round(rounds.reduce((sum, summary) => sum + summary.mean_us * summary.count, 0) / count),
+    ops_per_s: round(count / seconds),
+  };
 }
 
 async function benchPostgres(rows: BenchResult['rows'], ratios: BenchResult['ratios']): Promise<void> {
@@ -97,14 +137,11 @@ async function benchPostgres(rows: BenchResult['rows'], ratios: BenchResult['rat
         .where('id', '=', 1 + (next % 1000))
         .execute();
 
-    // Interleave raw and Groundwork rounds so drift on a shared machine hits both alike.
-    const options = { iterations: ITERATIONS, concurrency: CONCURRENCY };
-    const rawWrites = await measureConcurrent(rawWrite, options);
-    const gwWrites = await measureConcurrent(gwWrite, options);
-    const rawReads = await measureConcurrent(rawRead, options);
-    const gwReads = await measureConcurrent(gwRead, options);
-    const rawPoint = await measureConcurrent(rawPointRead, options);
-    const gwPoint = await measureConcurrent(gwPointRead, options);
+    const measure = (operation: () => Promise<unknown>, first: boolean): Promise<LatencySummary> =>
+      measureConcurrent(operation, { iterations: ITERATIONS / ROUNDS, concurrency: CONCURRENCY, warmup: first ? 200 : 20 });
+    const [rawWrites, gwWrites] = await alternate(rawWrite, gwWrite, measure);
+    const [rawReads, gwReads] = await alternate(rawRead, gwRead, measure);
+    const [rawPoint, gwPoint] = await alternate(rawPointRead, gwPointRead, measure);
     rows.push(
       row('postgres raw pg: write tx', rawWrites),
       row('postgres withSession: write tx', gwWrites),
@@ -116,6 +153,9 @@ async function benchPostgres(rows: BenchResult['rows'], ratios: BenchResult['rat
     ratios.ratio_postgres_write_tx = ratio(gwWrites, rawWrites);
     ratios.ratio_postgres_read_tx = ratio(gwReads, rawReads);
     ratios.ratio_postgres_point_read = ratio(gwPoint, rawPoint);
+    ratios.added_us_postgres_write_tx = added(gwWrites, rawWrites);
+    ratios.added_us_postgres_read_tx = added(gwReads, rawReads);
+    ratios.added_us_postgres_point_read = added(gwPoint, rawPoint);
   } finally {
     await database.close();
     await pool.end();
@@ -140,23 +180,22 @@ async function benchSqlite(rows: BenchResult['rows'], ratios: BenchResult['ratio
     let next = 0;
     const insert = raw.prepare('insert into item (id, name, done) values (?, ?, ?)');
     const select = raw.prepare('select id, name, done from item where id = ?');
-    const begin = raw.prepare('begin immediate');
-    const beginRead = raw.prepare('begin');
-    const commit = raw.prepare('commit');
-    // The raw baseline an application would write: the same statements, async like its callers.
+    // What an application would write on better-sqlite3 itself: its transaction helper (BEGIN
+    // IMMEDIATE, as withSession begins), `all()` as Kysely's `execute()`, `done` read back as a
+    // boolean as Groundwork maps it; async like its callers.
+    const selectMapped = (id: number): unknown[] => {
+      const rows = select.all(id) as Array<{ done: unknown }>;
+      for (const found of rows) found.done = found.done === 1;
+      return rows;
+    };
+    const writeTx = raw.transaction((id: number) => insert.run(id, 'raw', 1));
+    const readTx = raw.transaction(selectMapped);
     const rawWrite = async (): Promise<void> => {
-      begin.run();
-      insert.run(++next, 'raw', 1);
-      commit.run();
+      writeTx.immediate(++next);
     };
     const gwWrite = (): Promise<unknown> =>
       database.withSession((tx) => tx.insertInto('item').values({ id: ++next, name: 'gw', done: true }).execute());
-    const rawRead = async (): Promise<void> => {
-      beginRead.run();
-      const found = select.get(1 + (next % 1000)) as { done: number } | undefined;
-      if (found !== undefined) Boolean(found.done);
-      commit.run();
-    };
+    const rawRead = async (): Promise<unknown> => readTx.immediate(1 + (next % 1000));
     const gwRead = (): Promise<unknown> =>
       database.withSession((tx) =>
         tx
@@ -165,7 +204,7 @@ async function benchSqlite(rows: BenchResult['rows'], ratios: BenchResult['ratio
           .where('id', '=', 1 + (next % 1000))
           .execute(),
       );
-    const rawPointRead = async (): Promise<unknown> => select.get(1 + (next % 1000));
+    const rawPointRead = async (): Promise<unknown> => selectMapped(1 + (next % 1000));
     const gwPointRead = (): Promise<unknown> =>
       database.db
         .selectFrom('item')
@@ -173,24 +212,25 @@ async function benchSqlite(rows: BenchResult['rows'], ratios: BenchResult['ratio
         .where('id', '=', 1 + (next % 1000))
         .execute();
 
-    const options = { iterations: ITERATIONS };
-    const rawWrites = await measureSerial(rawWrite, options);
-    const gwWrites = await measureSerial(gwWrite, options);
-    const rawReads = await measureSerial(rawRead, options);
-    const gwReads = await measureSerial(gwRead, options);
-    const rawPoint = await measureSerial(rawPointRead, options);
-    const gwPoint = await measureSerial(gwPointRead, options);
+    const measure = (operation: () => Promise<unknown>, first: boolean): Promise<LatencySummary> =>
+      measureSerial(operation, { iterations: SQLITE_ITERATIONS / ROUNDS, warmup: first ? 2000 : 200 });
+    const [rawWrites, gwWrites] = await alternate(rawWrite, gwWrite, measure);
+    const [rawReads, gwReads] = await alternate(rawRead, gwRead, measure);
+    const [rawPoint, gwPoint] = await alternate(rawPointRead, gwPointRead, measure);
     rows.push(
       row('sqlite raw better-sqlite3: write tx', rawWrites),
       row('sqlite withSession: write tx', gwWrites),
       row('sqlite raw better-sqlite3: read tx', rawReads),
       row('sqlite withSession: read tx', gwReads),
-      row('sqlite raw stmt.get: point read', rawPoint),
+      row('sqlite raw stmt.all: point read', rawPoint),
       row('sqlite db.selectFrom: point read', gwPoint),
     );
     ratios.ratio_sqlite_write_tx = ratio(gwWrites, rawWrites);
     ratios.ratio_sqlite_read_tx = ratio(gwReads, rawReads);
     ratios.ratio_sqlite_point_read = ratio(gwPoint, rawPoint);
+    ratios.added_us_sqlite_write_tx = added(gwWrites, rawWrites);
+    ratios.added_us_sqlite_read_tx = added(gwReads, rawReads);
+    ratios.added_us_sqlite_point_read = added(gwPoint, rawPoint);
   } finally {
     await database.close();
     raw.close();
@@ -206,7 +246,7 @@ export default async function benchDatabase(): Promise<BenchResult> {
   await benchSqlite(rows, ratios);
   return {
     name: 'db',
-    description: `Transactional writes and point reads per second, Groundwork (withSession / db) against raw pg and better-sqlite3 (PostgreSQL: ${CONCURRENCY} callers, pool ${POOL_SIZE}; SQLite: WAL file, one caller).`,
+    description: `Transactional writes and point reads per second, Groundwork (withSession / db) against raw pg and better-sqlite3 (PostgreSQL: ${CONCURRENCY} callers, pool ${POOL_SIZE}; SQLite: WAL file, one caller; ${ROUNDS} alternating rounds each; added_us = mean µs Groundwork adds per operation).`,
     rows,
     ratios,
   };
