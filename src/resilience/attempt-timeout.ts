@@ -5,6 +5,35 @@ import type { AttemptInfo, AttemptResult, CallTarget } from '../llm/call-pipelin
 import { type CallContext, deadlineError } from './call-context.js';
 
 /**
+ * What an attempt is told. Its signal is created on first read: an `AbortController` with a
+ * listened-to signal costs microseconds, and an attempt that never looks at it need not pay.
+ */
+class AttemptHandle implements AttemptInfo {
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #reason: unknown;
+
+  constructor(
+    readonly target: CallTarget,
+    readonly attempt: number,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+  }
+}
+
+/**
  * Runs one attempt with its own `AbortSignal`, aborted after `timeoutMs` (or sooner, at the
  * call's deadline) or when the caller aborts. The attempt's promise is settled at that moment
  * even if the attempt ignores its signal; the timer and listener are removed either way.
@@ -25,7 +54,7 @@ export function runWithTimeout<T>(
   if (remaining <= 0) return Promise.reject(deadlineError(context, now, 'passed before the attempt started'));
   const callerSignal = context.signal;
   if (callerSignal?.aborted === true) return Promise.reject(abortReason(callerSignal));
-  const controller = new AbortController();
+  const handle = new AttemptHandle(target, attemptNumber);
   return new Promise<AttemptResult<T>>((resolve, reject) => {
     let settled = false;
     const finish = (): boolean => {
@@ -38,7 +67,7 @@ export function runWithTimeout<T>(
     const onCallerAbort = (): void => {
       if (!finish()) return;
       const reason = abortReason(callerSignal as AbortSignal);
-      controller.abort(reason);
+      handle.abort(reason);
       reject(reason);
     };
     const limitMs = byDeadline ? remaining : timeoutMs;
@@ -47,13 +76,13 @@ export function runWithTimeout<T>(
       const error = byDeadline
         ? deadlineError(context, clock.now(), 'passed during an attempt')
         : new ProviderTimeoutError(`no answer within ${limitMs} ms (LLM_TIMEOUT_MS)`, { provider: target.provider, model: target.model });
-      controller.abort(error);
+      handle.abort(error);
       reject(error);
     }, limitMs);
     callerSignal?.addEventListener('abort', onCallerAbort);
     let pending: Promise<AttemptResult<T>>;
     try {
-      pending = attempt({ target, attempt: attemptNumber, signal: controller.signal });
+      pending = attempt(handle);
     } catch (error) {
       pending = Promise.reject(error);
     }
