@@ -117,6 +117,12 @@ describe('vocabulary over a fake OpenAI server', () => {
       expect(verdict.comment).toMatch(/small typo/);
     });
 
+    it('checks locally when the provider answers with a body that is not JSON', async () => {
+      harness.fake.enqueue({ type: 'malformed' });
+      const verdict = await validateAnswer(harness.infra, 'hello', 'привет', 'пока', 'English', 'Russian');
+      expect(verdict).toMatchObject({ isCorrect: false, source: 'local' });
+    });
+
     it('does not hide errors that are not outages', async () => {
       harness.fake.enqueue({ type: 'error', status: 401, message: 'Incorrect API key provided.' });
       await expect(validateAnswer(harness.infra, 'hello', 'привет', 'привет', 'English', 'Russian')).rejects.toSatisfy(
