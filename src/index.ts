@@ -16,6 +16,8 @@
  * @packageDocumentation
  */
 
+/** The query builder's own names, so applications need no direct import of it for migrations and raw SQL. */
+export { type Kysely, type Migration, sql, type Transaction } from 'kysely';
 export type { AppConfig } from './config/app-config.js';
 export { ConfigSource, type EnvironmentStatus, loadConfig, validateEnvironment } from './config/load-config.js';
 export { Secret } from './config/secret.js';

@@ -110,3 +110,19 @@ describe('ConfigSource', () => {
     }
   });
 });
+
+describe('ConfigError.isInstance', () => {
+  it('recognises configuration errors and nothing else', async () => {
+    const { GroundworkError } = await import('../errors/groundwork-error.js');
+    const error = (() => {
+      try {
+        loadConfig({ env: { PORT: 'x' }, envFile: false });
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(ConfigError.isInstance(error)).toBe(true);
+    expect(ConfigError.isInstance(new GroundworkError('other', 'not config'))).toBe(false);
+    expect(ConfigError.isInstance(new Error('plain'))).toBe(false);
+  });
+});

@@ -19,6 +19,11 @@ export class ConfigError extends GroundworkError {
     super('config_invalid', `Invalid configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${lines.join('\n')}`);
     this.issues = issues;
   }
+
+  /** True for a configuration error from any copy of Groundwork (not for other Groundwork errors). */
+  static override isInstance(value: unknown): value is ConfigError {
+    return GroundworkError.isInstance(value) && value.code === 'config_invalid' && Array.isArray((value as ConfigError).issues);
+  }
 }
 
 /** Formats an issue as `VARIABLE: message (e.g. example)`. */
