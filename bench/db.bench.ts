@@ -41,7 +41,10 @@ function config(url: string): DatabaseConfig {
   };
 }
 
-function row(subject: string, summary: LatencySummary): BenchResult['rows'][number] {
+/** A summary with the process's CPU time per operation (user + system, this process only). */
+type Measured = LatencySummary & { cpu_us: number };
+
+function row(subject: string, summary: Measured): BenchResult['rows'][number] {
   return { subject, ...summary };
 }
 
@@ -55,6 +58,30 @@ function added(groundwork: LatencySummary, raw: LatencySummary): number {
 }
 
 /**
+ * CPU microseconds Groundwork adds per operation in this process. Unlike latency it does not
+ * depend on what else the machine runs, so it is the steadier figure on a shared machine.
+ */
+function addedCpu(groundwork: Measured, raw: Measured): number {
+  return round(groundwork.cpu_us - raw.cpu_us);
+}
+
+async function timed(
+  measure: (operation: () => Promise<unknown>, first: boolean) => Promise<LatencySummary>,
+  operation: () => Promise<unknown>,
+  first: boolean,
+): Promise<Measured> {
+  let calls = 0;
+  const counted = (): Promise<unknown> => {
+    calls++;
+    return operation();
+  };
+  const before = process.cpuUsage();
+  const summary = await measure(counted, first);
+  const used = process.cpuUsage(before);
+  return { ...summary, cpu_us: round((used.user + used.system) / calls) };
+}
+
+/**
  * Measures `raw` and `groundwork` in {@link ROUNDS} alternating rounds and sums them up:
  * count, mean and throughput are exact over all rounds; p50 and p99 are the medians of the
  * rounds' own percentiles.
@@ -63,17 +90,17 @@ async function alternate(
   raw: () => Promise<unknown>,
   groundwork: () => Promise<unknown>,
   measure: (operation: () => Promise<unknown>, first: boolean) => Promise<LatencySummary>,
-): Promise<[LatencySummary, LatencySummary]> {
-  const rawRounds: LatencySummary[] = [];
-  const gwRounds: LatencySummary[] = [];
+): Promise<[Measured, Measured]> {
+  const rawRounds: Measured[] = [];
+  const gwRounds: Measured[] = [];
   for (let index = 0; index < ROUNDS; index++) {
-    rawRounds.push(await measure(raw, index === 0));
-    gwRounds.push(await measure(groundwork, index === 0));
+    rawRounds.push(await timed(measure, raw, index === 0));
+    gwRounds.push(await timed(measure, groundwork, index === 0));
   }
   return [combine(rawRounds), combine(gwRounds)];
 }
 
-function combine(rounds: readonly LatencySummary[]): LatencySummary {
+function combine(rounds: readonly Measured[]): Measured {
   const count = rounds.reduce((sum, summary) => sum + summary.count, 0);
   const seconds = rounds.reduce((sum, summary) => sum + summary.count / summary.ops_per_s, 0);
   const median = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
@@ -83,6 +110,7 @@ function combine(rounds: readonly LatencySummary[]): LatencySummary {
     p99_us: median(rounds.map((summary) => summary.p99_us)),
     mean_us: round(rounds.reduce((sum, summary) => sum + summary.mean_us * summary.count, 0) / count),
     ops_per_s: round(count / seconds),
+    cpu_us: round(rounds.reduce((sum, summary) => sum + summary.cpu_us * summary.count, 0) / count),
   };
 }
 
@@ -154,8 +182,11 @@ async function benchPostgres(rows: BenchResult['rows'], ratios: BenchResult['rat
     ratios.ratio_postgres_read_tx = ratio(gwReads, rawReads);
     ratios.ratio_postgres_point_read = ratio(gwPoint, rawPoint);
     ratios.added_us_postgres_write_tx = added(gwWrites, rawWrites);
+    ratios.added_cpu_us_postgres_write_tx = addedCpu(gwWrites, rawWrites);
     ratios.added_us_postgres_read_tx = added(gwReads, rawReads);
+    ratios.added_cpu_us_postgres_read_tx = addedCpu(gwReads, rawReads);
     ratios.added_us_postgres_point_read = added(gwPoint, rawPoint);
+    ratios.added_cpu_us_postgres_point_read = addedCpu(gwPoint, rawPoint);
   } finally {
     await database.close();
     await pool.end();
@@ -229,8 +260,11 @@ async function benchSqlite(rows: BenchResult['rows'], ratios: BenchResult['ratio
     ratios.ratio_sqlite_read_tx = ratio(gwReads, rawReads);
     ratios.ratio_sqlite_point_read = ratio(gwPoint, rawPoint);
     ratios.added_us_sqlite_write_tx = added(gwWrites, rawWrites);
+    ratios.added_cpu_us_sqlite_write_tx = addedCpu(gwWrites, rawWrites);
     ratios.added_us_sqlite_read_tx = added(gwReads, rawReads);
+    ratios.added_cpu_us_sqlite_read_tx = addedCpu(gwReads, rawReads);
     ratios.added_us_sqlite_point_read = added(gwPoint, rawPoint);
+    ratios.added_cpu_us_sqlite_point_read = addedCpu(gwPoint, rawPoint);
   } finally {
     await database.close();
     raw.close();
@@ -246,7 +280,7 @@ export default async function benchDatabase(): Promise<BenchResult> {
   await benchSqlite(rows, ratios);
   return {
     name: 'db',
-    description: `Transactional writes and point reads per second, Groundwork (withSession / db) against raw pg and better-sqlite3 (PostgreSQL: ${CONCURRENCY} callers, pool ${POOL_SIZE}; SQLite: WAL file, one caller; ${ROUNDS} alternating rounds each; added_us = mean µs Groundwork adds per operation).`,
+    description: `Transactional writes and point reads per second, Groundwork (withSession / db) against raw pg and better-sqlite3 (PostgreSQL: ${CONCURRENCY} callers, pool ${POOL_SIZE}; SQLite: WAL file, one caller; ${ROUNDS} alternating rounds each; added_us / added_cpu_us = mean latency / this process's CPU µs Groundwork adds per operation).`,
     rows,
     ratios,
   };
