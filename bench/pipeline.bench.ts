@@ -7,7 +7,7 @@ import { GroundworkMetrics } from '../src/observability/metrics.js';
 import { createResiliencePipeline } from '../src/resilience/create-resilience-pipeline.js';
 import { estimateTokens } from '../src/resilience/estimate-tokens.js';
 import { FakeProviderServer } from '../src/testing/fake-provider-server.js';
-import { type BenchResult, measureConcurrent, measureSerial, round } from './harness.js';
+import { type BenchResult, type LatencySummary, measureConcurrent, measureSerial, round } from './harness.js';
 
 /*
  * Two questions, measured side by side in one run:
@@ -62,17 +62,18 @@ export default async function pipelineBench(): Promise<BenchResult> {
     const raw = () => sdk.chat.completions.create({ model: 'gpt-4o-mini', messages, max_tokens: 50 });
     const full = () => client.complete({ messages, maxTokens: 50 });
     const bareCall = () => bare.complete({ messages, maxTokens: 50 });
-    const options = { iterations: 4000, concurrency, warmup: 400 };
-    // Alternate, so neither side gets the warmer machine.
-    const rawFirst = await measureConcurrent(raw, options);
-    const fullFirst = await measureConcurrent(full, options);
-    const directFirst = await measureConcurrent(bareCall, options);
-    const rawSecond = await measureConcurrent(raw, options);
-    const fullSecond = await measureConcurrent(full, options);
-    const directSecond = await measureConcurrent(bareCall, options);
-    const rawOps = (rawFirst.ops_per_s + rawSecond.ops_per_s) / 2;
-    const fullOps = (fullFirst.ops_per_s + fullSecond.ops_per_s) / 2;
-    const directOps = (directFirst.ops_per_s + directSecond.ops_per_s) / 2;
+    const options = { iterations: 1500, concurrency, warmup: 300 };
+    // Rounds alternate the three subjects, so none gets the quieter moments of a shared machine; the median round counts.
+    const rounds: Record<'raw' | 'full' | 'bare', LatencySummary[]> = { raw: [], full: [], bare: [] };
+    for (let round = 0; round < 5; round++) {
+      rounds.raw.push(await measureConcurrent(raw, options));
+      rounds.full.push(await measureConcurrent(full, options));
+      rounds.bare.push(await measureConcurrent(bareCall, options));
+    }
+    const median = (runs: LatencySummary[]): LatencySummary =>
+      [...runs].sort((a, b) => a.ops_per_s - b.ops_per_s)[Math.floor(runs.length / 2)] as LatencySummary;
+    const [rawRun, fullRun, bareRun] = [median(rounds.raw), median(rounds.full), median(rounds.bare)];
+    const [rawOps, fullOps, directOps] = [rawRun.ops_per_s, fullRun.ops_per_s, bareRun.ops_per_s];
     return {
       name: 'pipeline',
       description:
@@ -80,9 +81,9 @@ export default async function pipelineBench(): Promise<BenchResult> {
       rows: [
         { subject: 'no-op attempt, direct', ...direct },
         { subject: 'no-op attempt, through the stack', ...stack },
-        { subject: `raw OpenAI SDK, ${concurrency} callers`, ...rawSecond, ops_per_s: round(rawOps) },
-        { subject: `Groundwork LLM client + stack, ${concurrency} callers`, ...fullSecond, ops_per_s: round(fullOps) },
-        { subject: `Groundwork LLM client, no stack, ${concurrency} callers`, ...directSecond, ops_per_s: round(directOps) },
+        { subject: `raw OpenAI SDK, ${concurrency} callers`, ...rawRun },
+        { subject: `Groundwork LLM client + stack, ${concurrency} callers`, ...fullRun },
+        { subject: `Groundwork LLM client, no stack, ${concurrency} callers`, ...bareRun },
       ],
       ratios: {
         stack_overhead_p50_us: round(stack.p50_us - direct.p50_us),
