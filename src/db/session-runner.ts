@@ -70,8 +70,10 @@ export class SessionRunner<DB> {
     if (this.#closing) return Promise.reject(new DatabaseClosedError());
     this.#running++;
     enterScope();
+    // Timed from before the checkout: the duration metric includes waiting for a connection.
+    const started = performance.now();
     return this.#props.executor
-      .provideConnection((connection) => this.#outermost(new OpenTransaction(connection), fn, options))
+      .provideConnection((connection) => this.#outermost(new OpenTransaction(connection), fn, options, started))
       .finally(() => {
         leaveScope();
         this.#running--;
@@ -79,9 +81,13 @@ export class SessionRunner<DB> {
       });
   }
 
-  async #outermost<T>(open: OpenTransaction, fn: (tx: Transaction<DB>) => Promise<T>, options: SessionOptions): Promise<T> {
+  async #outermost<T>(
+    open: OpenTransaction,
+    fn: (tx: Transaction<DB>) => Promise<T>,
+    options: SessionOptions,
+    started: number,
+  ): Promise<T> {
     const { driver } = this.#parts;
-    const started = performance.now();
     await driver.beginTransaction(open.connection, transactionSettings(options));
     open.began();
     const transaction = transactionOn<DB>(this.#props, open);
