@@ -1,10 +1,9 @@
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createInfrastructure } from './infrastructure.js';
 import { isLlmUnavailable } from './llm/is-llm-unavailable.js';
 import { definePrompt } from './llm/prompt.js';
-import { createLogger } from './observability/logger.js';
+import { captureLogger } from './observability/capture-logger.test-helpers.js';
 import { type FakeProviderServer, startFakeProviderServer } from './testing/index.js';
 
 const CANARY = 'sk-facade-canary-4f1d2e8a9b7c6d5e';
@@ -16,14 +15,8 @@ afterAll(() => fake.close());
 beforeEach(() => fake.reset());
 
 function capture() {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, callback) {
-      lines.push(String(chunk));
-      callback();
-    },
-  });
-  return { lines, logger: createLogger({ level: 'debug', format: 'json' }, { destination }) };
+  const { logger, lines } = captureLogger('debug');
+  return { lines, logger };
 }
 
 const baseEnv = () => ({

@@ -1,9 +1,8 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import { ConfigError } from './errors/config-error.js';
 import { createInfrastructure } from './infrastructure.js';
 import { InfrastructureService } from './infrastructure-service.js';
-import { createLogger } from './observability/logger.js';
+import { captureLogger } from './observability/capture-logger.test-helpers.js';
 
 const env = { DATABASE_URL: 'sqlite::memory:' };
 
@@ -46,18 +45,8 @@ describe('createInfrastructure', () => {
   });
 
   it('closes everything once, last opened first, even when one fails, and logs the failure without secrets', async () => {
-    const lines: string[] = [];
-    const destination = new Writable({
-      write(chunk, _encoding, callback) {
-        lines.push(String(chunk));
-        callback();
-      },
-    });
-    const infra = await createInfrastructure({
-      env,
-      envFile: false,
-      logger: createLogger({ level: 'info', format: 'json' }, { destination }),
-    });
+    const { lines, logger } = captureLogger('info');
+    const infra = await createInfrastructure({ env, envFile: false, logger });
     const order: string[] = [];
     const first = vi.fn(async () => {
       order.push('first');

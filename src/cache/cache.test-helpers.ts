@@ -4,7 +4,8 @@ import { redisUrl } from '../../test/services.js';
 import { Secret } from '../config/secret.js';
 import { createRedisClient, type RedisClient } from '../internal/redis.js';
 import type { ChatCompletion } from '../llm/types.js';
-import { createLogger, type Logger } from '../observability/logger.js';
+import { captureLogger as capture } from '../observability/capture-logger.test-helpers.js';
+import type { Logger } from '../observability/logger.js';
 import { GroundworkMetrics } from '../observability/metrics.js';
 
 /** A completion to store, with every optional field set so round trips are checked in full. */
@@ -19,14 +20,10 @@ export function sampleCompletion(content = 'Paris is the capital of France.'): C
   };
 }
 
-/** A logger that keeps its lines for assertions. */
+/** A logger that keeps its lines, parsed, for assertions. */
 export function captureLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const logger = createLogger(
-    { level: 'debug', format: 'json' },
-    { destination: { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) } },
-  );
-  return { logger, lines };
+  const { logger, records } = capture('debug');
+  return { logger, lines: records };
 }
 
 /** The value of one labelled series of a counter (0 when never incremented). */

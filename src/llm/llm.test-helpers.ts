@@ -1,8 +1,8 @@
-import { Writable } from 'node:stream';
 import type { AppConfig } from '../config/app-config.js';
 import { parseEnvironment } from '../config/schema.js';
 import type { LlmProviderName } from '../config/variables.js';
-import { createLogger, type Logger } from '../observability/logger.js';
+import { captureLogger } from '../observability/capture-logger.test-helpers.js';
+import type { Logger } from '../observability/logger.js';
 import type { FakeProviderServer } from '../testing/fake-provider-server.js';
 
 /** A key that must never show up in an error or a log line. */
@@ -44,14 +44,7 @@ export function providerEnv(provider: LlmProviderName, fake: FakeProviderServer,
 
 /** A logger whose every line is kept in `lines`, to assert on what was logged. */
 export function capturingLogger(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      lines.push(chunk.toString('utf8'));
-      callback();
-    },
-  });
-  const logger = createLogger({ level: 'trace', format: 'json' }, { destination });
+  const { logger, lines } = captureLogger('trace');
   return { logger, lines };
 }
 

@@ -1,8 +1,7 @@
-import { Writable } from 'node:stream';
 import OpenAI from 'openai';
 import type { ServerConfig } from '../config/app-config.js';
 import { Secret } from '../config/secret.js';
-import { createLogger } from '../observability/logger.js';
+import { captureLogger } from '../observability/capture-logger.test-helpers.js';
 import { createServer, type GroundworkServer } from './create-server.js';
 import { TestServiceBackend } from './service-backend.test-helpers.js';
 
@@ -39,14 +38,7 @@ export async function startTestServer(
     accessLog: true,
     ...options.config,
   };
-  const chunks: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk.toString('utf8'));
-      callback();
-    },
-  });
-  const logger = createLogger({ level: 'debug', format: 'json' }, { destination });
+  const { logger, lines: chunks } = captureLogger('debug');
   const server = createServer(backend, config, { logger });
   const address = await server.listen();
   const url = `http://127.0.0.1:${address.port}`;
