@@ -1,9 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { trace } from '@opentelemetry/api';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createInfrastructure } from './infrastructure.js';
 import { isLlmUnavailable } from './llm/is-llm-unavailable.js';
 import { definePrompt } from './llm/prompt.js';
 import { captureLogger } from './observability/capture-logger.test-helpers.js';
+import { registerMemoryTracer } from './observability/memory-tracer.test-helpers.js';
 import { type FakeProviderServer, startFakeProviderServer } from './testing/index.js';
 
 const CANARY = 'sk-facade-canary-4f1d2e8a9b7c6d5e';
@@ -120,6 +122,36 @@ describe('the facade over the LLM client', () => {
     const error = await infra.executePrompt(translate, { word: 'a', target: 'b' }).catch((caught: unknown) => caught);
     expect(isLlmUnavailable(error)).toBe(true);
     expect(String((error as Error).message)).toContain('OPENAI_API_KEY');
+    await infra.close();
+  });
+});
+
+describe('spans', () => {
+  afterEach(() => trace.disable());
+
+  it('records a GenAI client span per provider request and a span per transaction, without prompt text by default', async () => {
+    const tracer = registerMemoryTracer();
+    const infra = await createInfrastructure({ env: baseEnv(), envFile: false, logger: capture().logger });
+    await infra.initDb();
+    fake.enqueue({ type: 'answer', json: { translations: ['Katze'] }, usage: { promptTokens: 11, completionTokens: 3 } });
+    await infra.executePrompt(translate, { word: 'cat', target: 'German' }, { cache: false });
+    await infra.withSession(async (tx) => tx.selectFrom('llm_usage').select('id').execute());
+    await expect(infra.withSession(async () => Promise.reject(new Error('business rule failed')))).rejects.toThrow('business rule failed');
+
+    const llmSpan = tracer.spans.find((span) => span.name === 'chat gpt-4o-mini');
+    expect(llmSpan?.attributes).toMatchObject({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.usage.input_tokens': 11,
+      'gen_ai.usage.output_tokens': 3,
+    });
+    expect(JSON.stringify(llmSpan?.attributes)).not.toContain('cat');
+    const transactions = tracer.spans.filter((span) => span.name === 'transaction');
+    expect(transactions.map((span) => span.attributes['groundwork.db.transaction.outcome'])).toEqual(
+      expect.arrayContaining(['commit', 'rollback']),
+    );
+    expect(transactions.every((span) => span.ended && span.attributes['db.system.name'] === 'sqlite')).toBe(true);
     await infra.close();
   });
 });

@@ -41,7 +41,8 @@ export async function createDatabase<DB = unknown>(config: DatabaseConfig, deps:
     ...(metrics === undefined ? {} : { onPoolChange: () => refreshGauges?.() }),
   });
   const db = new Kysely<DB>({ dialect: opened.dialect });
-  const runner = new SessionRunner<DB>({ db, dialect: opened.dialect, driver: opened.driver, logger, metrics, clock });
+  const system = config.dialect === 'sqlite' ? 'sqlite' : 'postgresql';
+  const runner = new SessionRunner<DB>({ db, dialect: opened.dialect, driver: opened.driver, logger, metrics, clock, system });
   if (metrics !== undefined) {
     const total = metrics.dbPool.labels('total');
     const idle = metrics.dbPool.labels('idle');

@@ -1,7 +1,9 @@
+import { type Span, SpanKind } from '@opentelemetry/api';
 import type { Dialect, Driver, Kysely, QueryCompiler, Transaction, TransactionSettings } from 'kysely';
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
+import { groundworkTracer, recordSpanError } from '../observability/tracing.js';
 import type { DatabaseSession, SessionOptions } from './database.js';
 import { DatabaseClosedError } from './database-closed-error.js';
 import { OpenTransaction, type TransactionDriver, type TransactionProps, transactionEnded, transactionOn } from './open-transaction.js';
@@ -28,6 +30,8 @@ export interface SessionRunnerParts<DB> {
   readonly logger: Logger;
   readonly metrics: GroundworkMetrics | undefined;
   readonly clock: Clock;
+  /** `db.system.name` of the transaction spans: `sqlite` or `postgresql`. */
+  readonly system: string;
 }
 
 /**
@@ -88,6 +92,29 @@ export class SessionRunner<DB> {
     started: number,
   ): Promise<T> {
     const { driver } = this.#parts;
+    // A client span per transaction; without a registered OpenTelemetry SDK it records nothing.
+    const span = groundworkTracer().startSpan('transaction', {
+      kind: SpanKind.CLIENT,
+      attributes: { 'db.system.name': this.#parts.system, 'db.operation.name': 'transaction' },
+    });
+    try {
+      return await this.#inTransaction(open, fn, options, started, span);
+    } catch (error) {
+      recordSpanError(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  async #inTransaction<T>(
+    open: OpenTransaction,
+    fn: (tx: Transaction<DB>) => Promise<T>,
+    options: SessionOptions,
+    started: number,
+    span: Span,
+  ): Promise<T> {
+    const { driver } = this.#parts;
     await driver.beginTransaction(open.connection, transactionSettings(options));
     open.began();
     const transaction = transactionOn<DB>(this.#props, open);
@@ -97,7 +124,7 @@ export class SessionRunner<DB> {
     } catch (error) {
       open.end();
       await this.#rollbackQuietly(open);
-      this.#record('rollback', started);
+      this.#record('rollback', started, span);
       throw error;
     }
     open.end();
@@ -106,10 +133,10 @@ export class SessionRunner<DB> {
     } catch (error) {
       // A failed commit leaves the transaction open on the connection; roll it back before it returns to the pool.
       await this.#rollbackQuietly(open);
-      this.#record('rollback', started);
+      this.#record('rollback', started, span);
       throw error;
     }
-    this.#record('commit', started);
+    this.#record('commit', started, span);
     return result;
   }
 
@@ -150,8 +177,9 @@ export class SessionRunner<DB> {
     }
   }
 
-  #record(outcome: 'commit' | 'rollback', started: number): void {
+  #record(outcome: 'commit' | 'rollback', started: number, span: Span): void {
     this.#parts.metrics?.dbTransactionDuration.observe({ outcome }, (performance.now() - started) / 1000);
+    span.setAttribute('groundwork.db.transaction.outcome', outcome);
   }
 
   /** Refuses new sessions and resolves when running ones finish or `timeoutMs` passes; true when all finished. */

@@ -68,7 +68,12 @@ export class MigrationRunner {
         break;
       }
     }
-    for (const migration of done) this.#logger.info({ ...migration, direction }, `database: migration ${migration.name} ${direction}`);
+    for (const migration of done) {
+      this.#logger.info(
+        { scope: migration.scope, migration: migration.name, direction },
+        `database: migration ${migration.name} ${direction}`,
+      );
+    }
     return { direction, migrations: done };
   }
 
