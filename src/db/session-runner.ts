@@ -91,7 +91,6 @@ export class SessionRunner<DB> {
     options: SessionOptions,
     started: number,
   ): Promise<T> {
-    const { driver } = this.#parts;
     // A client span per transaction; without a registered OpenTelemetry SDK it records nothing.
     const span = groundworkTracer().startSpan('transaction', {
       kind: SpanKind.CLIENT,
