@@ -295,7 +295,9 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
       // The tokenizer costs time (and a first load); it is only worth it when a token limit uses the estimate.
       ...(config.resilience.tokensPerMinute === undefined
         ? {}
-        : { estimateTokens: (request) => estimateTokens(request.messages, request.model, request.maxTokens ?? config.llm.maxOutputTokens) }),
+        : {
+            estimateTokens: (request) => estimateTokens(request.messages, request.model, request.maxTokens ?? config.llm.maxOutputTokens),
+          }),
     });
     opened.push({ name: 'llm', close: () => llm.close() });
     const infrastructure = new Infrastructure<DB>({ configSource, config, logger, clock, metrics, database, redis, llm, pipeline });
