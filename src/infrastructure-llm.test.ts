@@ -64,6 +64,12 @@ describe('the facade over the LLM client', () => {
     expect(second.usage).toMatchObject({ promptTokens: 20, completionTokens: 8, totalTokens: 28, costUsd: 0 });
     expect(fake.requests).toHaveLength(1);
 
+    const metrics = await infra.metrics.registry.metrics();
+    expect(metrics).toMatch(/^groundwork_llm_cache_lookups_total\{result="hit"\} 1$/m);
+    const cost = metrics.match(/^groundwork_llm_cost_usd_total\{[^}]*provider="openai"[^}]*\} (\S+)$/m)?.[1];
+    expect(Number(cost)).toBeCloseTo(first.usage.costUsd, 12);
+    expect(metrics).toMatch(/^gen_ai_client_token_usage_sum\{[^}]*gen_ai_token_type="input"[^}]*\} 20$/m);
+
     const bound = infra.getLlmClient();
     expect(bound).toMatchObject({ provider: 'openai', model: 'gpt-4o-mini' });
 
@@ -95,6 +101,10 @@ describe('the facade over the LLM client', () => {
     expect((failures[2] as { code: string }).code).toBe('circuit_open');
     expect(fake.requests).toHaveLength(2);
 
+    const metrics = await infra.metrics.registry.metrics();
+    expect(metrics).toMatch(/^groundwork_llm_circuit_state\{provider="openai",model="gpt-4o-mini"\} 2$/m);
+    expect(metrics).toMatch(/^groundwork_llm_calls_total\{[^}]*outcome="circuit_open"[^}]*\} 1$/m);
+    expect(metrics).toMatch(/^groundwork_llm_circuit_transitions_total\{[^}]*to="open"[^}]*\} 1$/m);
     const health = await infra.health();
     expect(health.status).toBe('degraded');
     expect(health.dependencies.find((dependency) => dependency.name === 'llm:openai')).toMatchObject({

@@ -1,6 +1,13 @@
+import type { Transaction } from 'kysely';
 import type { AppConfig } from './config/app-config.js';
 import type { EnvironmentStatus } from './config/load-config.js';
+import type { LlmProviderName } from './config/variables.js';
+import type { DatabaseSession, SessionOptions } from './db/database.js';
+import type { GroundworkTables } from './db/groundwork-tables.js';
 import { createInfrastructure, type Infrastructure, type InfrastructureOptions } from './infrastructure.js';
+import type { LlmCallOptions, LlmResponse } from './llm/llm-client-types.js';
+import type { Prompt, PromptContext } from './llm/prompt.js';
+import type { ProviderClient } from './llm/provider-client.js';
 import type { HealthReport } from './observability/health.js';
 
 let instance: Promise<Infrastructure> | undefined;
@@ -33,6 +40,30 @@ export class InfrastructureService {
   /** The application configuration. */
   static async getConfig(): Promise<AppConfig> {
     return (await InfrastructureService.instance()).config;
+  }
+
+  /** The seed's `get_database_session()`: the current transaction (inside `withSession`) or the pool, and its connection id. */
+  static async getDatabaseSession(): Promise<DatabaseSession<GroundworkTables>> {
+    return (await InfrastructureService.instance()).getDatabaseSession();
+  }
+
+  /** Runs `fn` in a transaction: commit on success, rollback on error. */
+  static async withSession<T>(fn: (tx: Transaction<GroundworkTables>) => Promise<T>, options?: SessionOptions): Promise<T> {
+    return (await InfrastructureService.instance()).withSession(fn, options);
+  }
+
+  /** The seed's `get_llm_client(provider)`: the configured client for a provider (default: the primary). */
+  static async getLlmClient(provider?: LlmProviderName): Promise<ProviderClient> {
+    return (await InfrastructureService.instance()).getLlmClient(provider);
+  }
+
+  /** The seed's `execute_prompt(prompt, context)`. */
+  static async executePrompt<Vars extends string, Output, Optional extends string>(
+    prompt: Prompt<Vars, Output, Optional>,
+    context: PromptContext<Vars, Optional>,
+    options?: LlmCallOptions,
+  ): Promise<LlmResponse<Output>> {
+    return (await InfrastructureService.instance()).executePrompt(prompt, context, options);
   }
 
   /** Every configuration problem at once. */

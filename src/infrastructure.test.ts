@@ -77,6 +77,11 @@ describe('InfrastructureService', () => {
     expect(await InfrastructureService.instance()).toBe(first);
     expect((await InfrastructureService.getConfig()).database.dialect).toBe('sqlite');
     expect((await InfrastructureService.validateEnvironment()).isValid).toBe(true);
+    expect((await InfrastructureService.getDatabaseSession()).connectionId).toBe('pool');
+    expect(await InfrastructureService.withSession(async () => (await InfrastructureService.getDatabaseSession()).connectionId)).toMatch(
+      /^sqlite:/,
+    );
+    await expect(InfrastructureService.getLlmClient()).rejects.toThrow(/OPENAI_API_KEY/);
     await InfrastructureService.reset();
     expect(first.closed).toBe(true);
     InfrastructureService.configure({ env: { PORT: 'nope' }, envFile: false });

@@ -48,6 +48,9 @@ describe('groundwork serve', () => {
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
     const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> };
     expect(models.data.map((model) => model.id)).toContain('gpt-4o-mini');
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/^groundwork_process_cpu_user_seconds_total \d/m);
+    expect(metrics).toMatch(/^groundwork_db_pool_connections\{state="total"\} \d/m);
     signals.send('SIGTERM');
     expect(await exit).toBe(0);
     expect(io.stderr.at(-1)).toBe('Stopped.');

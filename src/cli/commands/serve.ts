@@ -37,7 +37,7 @@ export function processSignals(): ServeSignals {
  */
 export async function serveCommand(io: CommandIo, signals: ServeSignals = processSignals()): Promise<number> {
   try {
-    const infrastructure = await createInfrastructure({ env: io.env, isTty: io.isTty });
+    const infrastructure = await createInfrastructure({ env: io.env, isTty: io.isTty, processMetrics: true });
     const logger: Logger = infrastructure.logger;
     const backend = createServiceBackend(infrastructure);
     const server = createServer(backend, infrastructure.config.server, { logger, metrics: infrastructure.metrics });
