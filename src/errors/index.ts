@@ -6,6 +6,7 @@ export {
   BadRequestError,
   ConflictError,
   ContentFilterError,
+  createProviderError,
   MalformedResponseError,
   NotFoundError,
   PermissionDeniedError,

@@ -172,3 +172,25 @@ export class MalformedResponseError extends ProviderError {
     super('malformed_response', detail, options);
   }
 }
+
+const CLASSES: Readonly<Record<ProviderErrorKind, new (detail: string, options: ProviderErrorOptions) => ProviderError>> = {
+  bad_request: BadRequestError,
+  authentication: AuthenticationError,
+  permission_denied: PermissionDeniedError,
+  not_found: NotFoundError,
+  request_timeout: RequestTimeoutError,
+  conflict: ConflictError,
+  unprocessable: UnprocessableEntityError,
+  rate_limited: RateLimitedError,
+  quota_exhausted: QuotaExhaustedError,
+  server_error: ProviderServerError,
+  timeout: ProviderTimeoutError,
+  connection: ProviderConnectionError,
+  content_filter: ContentFilterError,
+  malformed_response: MalformedResponseError,
+};
+
+/** The subclass for `kind`: the one place a kind becomes a class. */
+export function createProviderError(kind: ProviderErrorKind, detail: string, options: ProviderErrorOptions): ProviderError {
+  return new CLASSES[kind](detail, options);
+}

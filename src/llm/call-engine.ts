@@ -2,7 +2,7 @@ import type { AppConfig } from '../config/app-config.js';
 import type { LlmProviderName } from '../config/variables.js';
 import { anySignal } from '../internal/abort.js';
 import type { Clock } from '../internal/clock.js';
-import { recordLlmCompletion, recordSpanError, startLlmSpan, traceLlmCall } from '../observability/tracing.js';
+import { traceLlmCall } from '../observability/tracing.js';
 import type { CallPipeline, CallPlan } from './call-pipeline.js';
 import { addAnswer, type CallTrace } from './call-trace.js';
 import { StructuredOutputError } from './llm-errors.js';
@@ -74,21 +74,10 @@ export class CallEngine {
    * validated at the end (no repair: its text has already been delivered).
    */
   async stream(call: PreparedCall, trace: CallTrace, onDelta: (text: string) => void): Promise<ChatCompletion> {
-    const span = startLlmSpan({
-      provider: call.targets[0]?.provider ?? 'unknown',
-      request: call.request,
-      logContent: this.#deps.config.llm.logContent,
-    });
-    try {
-      const completion = await this.#stream(call, trace, onDelta);
-      recordLlmCompletion(span, completion, this.#deps.config.llm.logContent);
-      return completion;
-    } catch (error) {
-      recordSpanError(span, error);
-      throw error;
-    } finally {
-      span.end();
-    }
+    return traceLlmCall(
+      { provider: call.targets[0]?.provider ?? 'unknown', request: call.request, logContent: this.#deps.config.llm.logContent },
+      () => this.#stream(call, trace, onDelta),
+    );
   }
 
   async #stream(call: PreparedCall, trace: CallTrace, onDelta: (text: string) => void): Promise<ChatCompletion> {

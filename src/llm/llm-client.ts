@@ -187,20 +187,25 @@ class GroundworkLlmClient implements LlmClient {
     if (options.provider === undefined) targets.push(...this.#config.resilience.fallbacks.map((fallback) => ({ ...fallback })));
     const promptName = prompt?.name;
     const promptVersion = prompt?.version;
+    const cacheMode = this.#deps.cache === undefined ? 'bypass' : resolveCacheMode(options.cache, request.temperature);
     return {
       targets,
       request,
       schema: prompt?.schema,
       promptName,
       promptVersion,
-      cacheMode: this.#deps.cache === undefined ? 'bypass' : resolveCacheMode(options.cache, request.temperature),
-      cacheKey: cacheKey({
-        ...request,
-        provider: providerName,
-        promptName,
-        promptVersion,
-        namespace: options.namespace ?? this.#config.cache.namespace,
-      }),
+      cacheMode,
+      // Hashing the request is only worth it when the cache will be read or written.
+      cacheKey:
+        cacheMode === 'bypass'
+          ? ''
+          : cacheKey({
+              ...request,
+              provider: providerName,
+              promptName,
+              promptVersion,
+              namespace: options.namespace ?? this.#config.cache.namespace,
+            }),
       repairs: options.repairs ?? llm.structuredOutputRepairs,
       signal: options.signal,
     };

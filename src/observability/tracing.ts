@@ -159,8 +159,7 @@ export function recordSpanError(span: Span, error: unknown): void {
   span.recordException({ name: type, message });
 }
 
-/** Starts (without activating) the client span of one LLM call, with its request attributes. End it yourself. */
-export function startLlmSpan(options: LlmSpanOptions): Span {
+function startLlmSpan(options: LlmSpanOptions): Span {
   const tracer = options.tracer ?? groundworkTracer();
   const operation = options.operation ?? 'chat';
   const span = tracer.startSpan(`${operation} ${options.request.model}`, { kind: SpanKind.CLIENT });
