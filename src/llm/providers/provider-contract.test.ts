@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LlmProviderName } from '../../config/variables.js';
 import { ProviderError } from '../../errors/provider-errors.js';
@@ -79,6 +80,9 @@ describe.each(PROVIDERS)('%s provider against the fake server', (name) => {
     expect(error).toMatchObject({ status, retryable, provider: name, requestId: 'req_fake_1' });
     expect(error.message).not.toContain(CANARY_KEY);
     expect((error as ProviderError).cause).toBeDefined();
+    // The SDK's error is kept as the cause: printing the whole error must not show the key either.
+    expect(inspect(error, { depth: 8 })).not.toContain(CANARY_KEY);
+    expect(JSON.stringify(error)).not.toContain(CANARY_KEY);
   });
 
   it('keeps the wait from Retry-After and retry-after-ms', async () => {
