@@ -66,7 +66,7 @@ export async function runDoctor(io: CommandIo): Promise<DoctorReport> {
           name: dependency.name,
           outcome: dependency.info?.configured === false ? 'skip' : outcome,
           required: dependency.required,
-          summary: `${dependency.detail ?? (dependency.status === 'ok' ? 'reachable' : dependency.status)}${dependency.status === 'ok' ? ` (${describeInfo(dependency.info)}${dependency.latencyMs.toFixed(1)} ms)` : ''}`,
+          summary: `${dependency.detail ?? (dependency.status === 'ok' ? 'reachable' : dependency.status)}${dependency.status === 'ok' && dependency.info?.configured !== false ? ` (${describeInfo(dependency.info)}${dependency.latencyMs.toFixed(1)} ms)` : ''}`,
           latencyMs: dependency.latencyMs,
           ...(typeof dependency.info?.fix === 'string' ? { fix: dependency.info.fix } : {}),
         });
