@@ -1,5 +1,5 @@
 import { Agent, request as httpRequest } from 'node:http';
-import { createInfrastructure } from '../src/infrastructure.js';
+import { createInfrastructure } from '../src/create-infrastructure.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { createServer } from '../src/server/create-server.js';
 import { createServiceBackend } from '../src/server/infrastructure-backend.js';

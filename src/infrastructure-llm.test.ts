@@ -1,7 +1,7 @@
 import { trace } from '@opentelemetry/api';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createInfrastructure } from './infrastructure.js';
+import { createInfrastructure } from './create-infrastructure.js';
 import { isLlmUnavailable } from './llm/is-llm-unavailable.js';
 import { definePrompt } from './llm/prompt.js';
 import { captureLogger } from './observability/capture-logger.test-helpers.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { redisUrl, uniqueName } from '../test/services.js';
-import { createInfrastructure } from './infrastructure.js';
+import { createInfrastructure } from './create-infrastructure.js';
 import { definePrompt } from './llm/prompt.js';
 import { captureLogger } from './observability/capture-logger.test-helpers.js';
 import { type FakeProviderServer, startFakeProviderServer } from './testing/index.js';

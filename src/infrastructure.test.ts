@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
+import { createInfrastructure } from './create-infrastructure.js';
 import { ConfigError } from './errors/config-error.js';
-import { createInfrastructure } from './infrastructure.js';
 import { InfrastructureService } from './infrastructure-service.js';
 import { captureLogger } from './observability/capture-logger.test-helpers.js';
 

@@ -1,31 +1,22 @@
 import type { Kysely, Transaction } from 'kysely';
-import { createResponseCache } from './cache/create-response-cache.js';
 import type { AppConfig } from './config/app-config.js';
-import { ConfigSource, type ConfigSourceOptions, type EnvironmentStatus } from './config/load-config.js';
+import type { ConfigSource, ConfigSourceOptions, EnvironmentStatus } from './config/load-config.js';
 import type { LlmProviderName } from './config/variables.js';
-import { createDatabase } from './db/create-database.js';
 import type { Database, DatabaseSession, SessionOptions } from './db/database.js';
 import type { GroundworkTables } from './db/groundwork-tables.js';
 import type { MigrationReport, MigrationState } from './db/migrations/migration-runner.js';
 import type { AppMigrations } from './db/migrations/migration-source.js';
-import { createUsageSink } from './db/usage-sink.js';
 import type { Clock } from './internal/clock.js';
-import { systemClock } from './internal/clock.js';
-import { createRedisClient, type RedisClient } from './internal/redis.js';
-import { redisHealthCheck, waitForRedis } from './internal/redis-health.js';
-import { createLlmClient } from './llm/llm-client.js';
+import type { RedisClient } from './internal/redis.js';
 import type { LlmCallOptions, LlmClient, LlmResponse, LlmStreamEvent } from './llm/llm-client-types.js';
-import { llmHealthChecks } from './llm/llm-health-check.js';
 import type { Prompt, PromptContext } from './llm/prompt.js';
 import { type ProviderClient, providerClient } from './llm/provider-client.js';
 import type { AzureTokenProvider } from './llm/providers/azure/azure-provider.js';
 import type { LlmProvider } from './llm/types.js';
 import { type HealthCheck, type HealthOptions, type HealthReport, runHealthChecks } from './observability/health.js';
-import { createLogger, type Logger } from './observability/logger.js';
-import { GroundworkMetrics } from './observability/metrics.js';
+import type { Logger } from './observability/logger.js';
+import type { GroundworkMetrics } from './observability/metrics.js';
 import { scrubSecrets } from './observability/redact.js';
-import { createResiliencePipeline } from './resilience/create-resilience-pipeline.js';
-import { estimateTokens } from './resilience/estimate-tokens.js';
 import type { ResiliencePipeline } from './resilience/resilience-pipeline.js';
 
 /** Everything {@link createInfrastructure} accepts; all optional. Everything is injectable for tests. */
@@ -233,82 +224,5 @@ export class Infrastructure<DB = Record<never, never>> {
 
   #assertOpen(): void {
     if (this.#closing !== undefined) throw new Error('This Groundwork instance is closed; create a new one with createInfrastructure()');
-  }
-}
-
-/**
- * Reads and validates configuration (environment over `.env`), then opens what it describes:
- * the database, Redis when `REDIS_URL` is set, and the LLM client. Throws `ConfigError` naming
- * every invalid variable at once. Nothing is migrated: call `initDb()` or `groundwork migrate up`.
- */
-export async function createInfrastructure<DB = Record<never, never>>(options: InfrastructureOptions = {}): Promise<Infrastructure<DB>> {
-  const { azureTokenProvider, ...sourceOptions } = options;
-  const configSource = options.configSource ?? new ConfigSource({ ...sourceOptions, azureTokenProvider: azureTokenProvider !== undefined });
-  const config = configSource.load();
-  const logger = options.logger ?? createLogger(config.logging);
-  const clock = options.clock ?? systemClock;
-  const metrics = options.metrics ?? new GroundworkMetrics({ processMetrics: options.processMetrics ?? false });
-  const opened: Closeable[] = [];
-  try {
-    const database = await createDatabase<DB & GroundworkTables>(config.database, {
-      logger,
-      metrics,
-      clock,
-      ...(options.migrations === undefined ? {} : { migrations: options.migrations }),
-    });
-    opened.push({ name: 'database', close: () => database.close() });
-    let redis: RedisClient | undefined;
-    if (config.redis.url !== undefined) {
-      const client = createRedisClient(config.redis);
-      redis = client;
-      opened.push({ name: 'redis', close: async () => void (await client.quit().catch(() => client.disconnect())) });
-      if (!(await waitForRedis(client, 2000))) {
-        logger.warn(
-          { redis: config.redis.displayUrl },
-          'redis: not reachable yet; shared limits and cache fall back to this process until it is',
-        );
-      }
-    }
-    const pipeline = createResiliencePipeline(config.resilience, {
-      logger,
-      metrics,
-      clock,
-      ...(redis === undefined ? {} : { redis, keyPrefix: config.redis.keyPrefix }),
-    });
-    opened.push({ name: 'resilience', close: () => pipeline.close() });
-    const cache = createResponseCache(config.cache, {
-      logger,
-      metrics,
-      clock,
-      ...(redis === undefined ? {} : { redis, keyPrefix: config.redis.keyPrefix }),
-    });
-    if (cache !== undefined) opened.push({ name: 'cache', close: () => cache.close() });
-    const llm = createLlmClient(config, {
-      logger,
-      metrics,
-      clock,
-      pipeline,
-      cache,
-      usageSink: createUsageSink(database),
-      providers: options.providers,
-      azureTokenProvider: options.azureTokenProvider,
-      // The tokenizer costs time (and a first load); it is only worth it when a token limit uses the estimate.
-      ...(config.resilience.tokensPerMinute === undefined
-        ? {}
-        : {
-            estimateTokens: (request) => estimateTokens(request.messages, request.model, request.maxTokens ?? config.llm.maxOutputTokens),
-          }),
-    });
-    opened.push({ name: 'llm', close: () => llm.close() });
-    const infrastructure = new Infrastructure<DB>({ configSource, config, logger, clock, metrics, database, redis, llm, pipeline });
-    for (const closeable of opened) infrastructure.registerCloseable(closeable);
-    infrastructure.registerHealthCheck(database.healthCheck);
-    if (redis !== undefined) infrastructure.registerHealthCheck(redisHealthCheck(redis, config.redis.displayUrl ?? 'redis'));
-    for (const check of llmHealthChecks(config, llm, (provider, model) => pipeline.getState(provider, model)))
-      infrastructure.registerHealthCheck(check);
-    return infrastructure;
-  } catch (error) {
-    for (const closeable of opened.reverse()) await closeable.close().catch(() => undefined);
-    throw error;
   }
 }

@@ -13,7 +13,8 @@ export type {
   ServerConfig,
 } from './app-config.js';
 export { ConfigSource, type ConfigSourceOptions, type EnvironmentStatus, loadConfig, validateEnvironment } from './load-config.js';
-export { databaseDialect, featureFlagKey, parseEnvironment } from './schema.js';
+export { parseEnvironment } from './parse-environment.js';
+export { databaseDialect, featureFlagKey } from './schema.js';
 export { knownSecretValues, Secret } from './secret.js';
 export { maskUrlCredentials } from './urls.js';
 export { LLM_PROVIDERS, type LlmProviderName, SECRET_VARIABLES, VARIABLES, type VariableName } from './variables.js';

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { ConfigError, type ConfigIssue } from '../errors/config-error.js';
 import type { AppConfig } from './app-config.js';
-import { type ParsedEnvironment, parseEnvironment } from './schema.js';
+import { type ParsedEnvironment, parseEnvironment } from './parse-environment.js';
 import type { Secret } from './secret.js';
 import { SECRET_VARIABLES } from './variables.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { featureFlagKey, parseEnvironment } from './schema.js';
+import { parseEnvironment } from './parse-environment.js';
+import { featureFlagKey } from './schema.js';
 import { VARIABLES } from './variables.js';
 
 const context = { azureTokenProvider: false, isTty: false };

@@ -1,5 +1,5 @@
 import type { AppConfig } from '../config/app-config.js';
-import { parseEnvironment } from '../config/schema.js';
+import { parseEnvironment } from '../config/parse-environment.js';
 import type { LlmProviderName } from '../config/variables.js';
 import { captureLogger } from '../observability/capture-logger.test-helpers.js';
 import type { Logger } from '../observability/logger.js';

@@ -1,6 +1,7 @@
 import OpenAI, { APIError } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createInfrastructure, type Infrastructure } from '../infrastructure.js';
+import { createInfrastructure } from '../create-infrastructure.js';
+import type { Infrastructure } from '../infrastructure.js';
 import { silentLogger } from '../observability/logger.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../testing/fake-provider-server.js';
 import { createServer, type GroundworkServer } from './create-server.js';

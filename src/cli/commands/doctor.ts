@@ -1,5 +1,5 @@
 import { ConfigSource } from '../../config/load-config.js';
-import { createInfrastructure } from '../../infrastructure.js';
+import { createInfrastructure } from '../../create-infrastructure.js';
 import { silentLogger } from '../../observability/logger.js';
 import { type CheckOutcome, type CommandIo, formatCheckLine } from '../output.js';
 

@@ -1,4 +1,4 @@
-import { createInfrastructure } from '../../infrastructure.js';
+import { createInfrastructure } from '../../create-infrastructure.js';
 import { silentLogger } from '../../observability/logger.js';
 import type { CommandIo } from '../output.js';
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { LlmProviderName } from '../../config/variables.js';
-import { createInfrastructure } from '../../infrastructure.js';
+import { createInfrastructure } from '../../create-infrastructure.js';
 import type { LlmClient, LlmResponse } from '../../llm/llm-client-types.js';
 import type { ChatMessage } from '../../llm/types.js';
 import { silentLogger } from '../../observability/logger.js';

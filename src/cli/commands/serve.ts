@@ -1,4 +1,4 @@
-import { createInfrastructure } from '../../infrastructure.js';
+import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Logger } from '../../observability/logger.js';
 import { createServer } from '../../server/create-server.js';
 import { createServiceBackend } from '../../server/infrastructure-backend.js';

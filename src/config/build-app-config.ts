@@ -1,0 +1,157 @@
+import type { AppConfig, DatabaseDialect, LoggingConfig, ProviderModel } from './app-config.js';
+import { type Parsed, parsePrices } from './schema.js';
+import { Secret } from './secret.js';
+import { maskUrlCredentials } from './urls.js';
+import type { LlmProviderName } from './variables.js';
+
+const LEVELS: Record<string, LoggingConfig['level']> = {
+  trace: 'trace',
+  debug: 'debug',
+  info: 'info',
+  warn: 'warn',
+  warning: 'warn',
+  error: 'error',
+  critical: 'fatal',
+  fatal: 'fatal',
+  silent: 'silent',
+};
+
+/** What validation already decided, handed to {@link buildAppConfig}. */
+export interface ValidatedFacts {
+  provider: LlmProviderName;
+  llmConfigured: boolean;
+  fallbacks: ProviderModel[];
+  databaseUrl: string;
+  dialect: DatabaseDialect;
+  featureFlags: Record<string, boolean>;
+  /** Whether `LOG_LEVEL` was set (otherwise `DEBUG` lowers the level). */
+  logLevelSet: boolean;
+  isTty: boolean;
+}
+
+function secret(name: string, value: string | undefined, secrets: Map<string, Secret>): Secret | undefined {
+  if (value === undefined) return undefined;
+  const existing = secrets.get(name);
+  if (existing !== undefined) {
+    existing.replace(value);
+    return existing;
+  }
+  const created = new Secret(name, value);
+  secrets.set(name, created);
+  return created;
+}
+
+/**
+ * Builds the frozen {@link AppConfig} from validated values. `secrets` keeps the same
+ * {@link Secret} objects across reloads, so holders see rotated values.
+ */
+export function buildAppConfig(values: Parsed, facts: ValidatedFacts, secrets: Map<string, Secret>): AppConfig {
+  const { provider, llmConfigured, fallbacks, databaseUrl, dialect, featureFlags } = facts;
+  const openaiModel = values.OPENAI_MODEL ?? 'gpt-4o-mini';
+  const anthropicModel = values.ANTHROPIC_MODEL ?? 'claude-3-5-haiku-latest';
+  const primaryModel =
+    provider === 'anthropic' ? anthropicModel : provider === 'azure' ? (values.AZURE_OPENAI_DEPLOYMENT ?? openaiModel) : openaiModel;
+  const logLevel = !facts.logLevelSet && values.DEBUG ? 'debug' : (LEVELS[values.LOG_LEVEL] ?? 'info');
+  const redisUrl = secret('REDIS_URL', values.REDIS_URL, secrets);
+
+  const config: AppConfig = {
+    env: values.NODE_ENV,
+    debug: values.DEBUG,
+    database: {
+      url: secret('DATABASE_URL', databaseUrl, secrets) as Secret,
+      dialect,
+      displayUrl: maskUrlCredentials(databaseUrl),
+      embedded: dialect !== 'postgres',
+      poolSize: values.DB_POOL_SIZE,
+      maxOverflow: values.DB_MAX_OVERFLOW,
+      acquireTimeoutMs: values.DB_ACQUIRE_TIMEOUT_MS,
+      idleTimeoutMs: values.DB_IDLE_TIMEOUT_MS,
+      statementTimeoutMs: values.DB_STATEMENT_TIMEOUT_MS,
+      sslCaPath: values.DB_SSL_CA,
+      closeTimeoutMs: values.DB_CLOSE_TIMEOUT_MS,
+      migrateOnStart: values.DB_MIGRATE_ON_START,
+      migrationsDir: values.DB_MIGRATIONS_DIR,
+    },
+    llm: {
+      provider,
+      model: primaryModel,
+      configured: llmConfigured,
+      openai: {
+        apiKey: secret('OPENAI_API_KEY', values.OPENAI_API_KEY, secrets),
+        model: openaiModel,
+        baseUrl: values.OPENAI_BASE_URL,
+        organization: values.OPENAI_ORG_ID,
+        project: values.OPENAI_PROJECT_ID,
+      },
+      azure: {
+        apiKey: secret('AZURE_OPENAI_API_KEY', values.AZURE_OPENAI_API_KEY, secrets),
+        endpoint: values.AZURE_OPENAI_ENDPOINT,
+        deployment: values.AZURE_OPENAI_DEPLOYMENT,
+        apiVersion: values.OPENAI_API_VERSION ?? '2024-10-21',
+      },
+      anthropic: {
+        apiKey: secret('ANTHROPIC_API_KEY', values.ANTHROPIC_API_KEY, secrets),
+        model: anthropicModel,
+        baseUrl: values.ANTHROPIC_BASE_URL,
+      },
+      maxOutputTokens: values.LLM_MAX_OUTPUT_TOKENS,
+      structuredOutputRepairs: values.LLM_STRUCTURED_OUTPUT_REPAIRS,
+      prices: values.LLM_PRICES === undefined ? {} : (parsePrices(values.LLM_PRICES) ?? {}),
+      streamFirstChunkTimeoutMs: values.LLM_STREAM_FIRST_CHUNK_TIMEOUT_MS,
+      streamIdleTimeoutMs: values.LLM_STREAM_IDLE_TIMEOUT_MS,
+      logContent: values.LLM_LOG_CONTENT,
+      ledger: { enabled: values.LLM_LEDGER, batchSize: values.LLM_LEDGER_BATCH_SIZE, flushIntervalMs: values.LLM_LEDGER_FLUSH_MS },
+    },
+    resilience: {
+      maxAttempts: values.LLM_MAX_ATTEMPTS,
+      retryMinMs: values.LLM_RETRY_MIN_MS,
+      retryMaxMs: values.LLM_RETRY_MAX_MS,
+      retryAfterMaxMs: values.LLM_RETRY_AFTER_MAX_MS,
+      timeoutMs: values.LLM_TIMEOUT_MS,
+      deadlineMs: values.LLM_DEADLINE_MS,
+      requestsPerMinute: values.LLM_REQUESTS_PER_MINUTE,
+      tokensPerMinute: values.LLM_TOKENS_PER_MINUTE,
+      rateLimitMaxWaitMs: values.LLM_RATE_LIMIT_MAX_WAIT_MS,
+      onStoreFailure: values.LLM_RATE_LIMIT_ON_STORE_FAILURE,
+      expectedReplicas: values.LLM_EXPECTED_REPLICAS,
+      maxConcurrent: values.LLM_MAX_CONCURRENT,
+      queueMax: values.LLM_QUEUE_MAX,
+      queueTimeoutMs: values.LLM_QUEUE_TIMEOUT_MS,
+      circuitFailureThreshold: values.LLM_CIRCUIT_FAILURE_THRESHOLD,
+      circuitResetMs: values.LLM_CIRCUIT_RESET_MS,
+      fallbacks,
+    },
+    cache: {
+      mode: values.LLM_CACHE,
+      ttlSeconds: values.LLM_CACHE_TTL_SECONDS,
+      maxEntries: values.LLM_CACHE_MAX_ENTRIES,
+      maxBytes: values.LLM_CACHE_MAX_BYTES,
+      namespace: values.LLM_CACHE_NAMESPACE ?? 'default',
+    },
+    redis: {
+      url: redisUrl,
+      displayUrl: values.REDIS_URL === undefined ? undefined : maskUrlCredentials(values.REDIS_URL),
+      keyPrefix: values.REDIS_KEY_PREFIX ?? 'groundwork:',
+    },
+    server: {
+      port: values.PORT,
+      host: values.HOST ?? (values.GROUNDWORK_API_KEYS.length > 0 ? '0.0.0.0' : '127.0.0.1'),
+      apiKeys: values.GROUNDWORK_API_KEYS.map((key, index) => new Secret(`GROUNDWORK_API_KEYS[${index}]`, key)),
+      bodyLimitBytes: values.SERVER_BODY_LIMIT_BYTES,
+      shutdownTimeoutMs: values.SERVER_SHUTDOWN_TIMEOUT_MS,
+      accessLog: values.SERVER_ACCESS_LOG,
+    },
+    logging: {
+      level: logLevel,
+      format: values.LOG_FORMAT === 'auto' ? (facts.isTty ? 'pretty' : 'json') : values.LOG_FORMAT,
+    },
+    featureFlags,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || value instanceof Secret || Object.isFrozen(value)) return value;
+  for (const child of Object.values(value)) deepFreeze(child);
+  return Object.freeze(value);
+}

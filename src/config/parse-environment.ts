@@ -1,0 +1,164 @@
+import type { ConfigIssue } from '../errors/config-error.js';
+import type { AppConfig, ProviderModel } from './app-config.js';
+import { buildAppConfig } from './build-app-config.js';
+import {
+  crossFieldIssues,
+  databaseDialect,
+  environmentSchema,
+  featureFlagKey,
+  type Parsed,
+  parsePartially,
+  parseProviderModel,
+} from './schema.js';
+import type { Secret } from './secret.js';
+import { isLocalHost } from './urls.js';
+import { FEATURE_FLAG_PREFIX, type LlmProviderName, VARIABLES } from './variables.js';
+
+/** Context for building the config that does not come from the environment. */
+export interface BuildContext {
+  /** A token provider was given in code for Azure, so no key is needed. */
+  azureTokenProvider: boolean;
+  /** Whether stdout is a terminal (for `LOG_FORMAT=auto`). */
+  isTty: boolean;
+}
+
+/** The result of checking an environment: a config when valid, and every problem found. */
+export interface ParsedEnvironment {
+  config: AppConfig | undefined;
+  errors: ConfigIssue[];
+  warnings: ConfigIssue[];
+}
+
+function example(variable: string): string | undefined {
+  return (VARIABLES as Record<string, { example: string } | undefined>)[variable]?.example;
+}
+
+function issue(variable: string, message: string): ConfigIssue {
+  const sample = example(variable);
+  return sample === undefined ? { variable, message } : { variable, message, example: sample };
+}
+
+/**
+ * Validates a flat environment (strings) and builds the frozen {@link AppConfig}.
+ * Every problem is reported at once; messages never contain a secret's value.
+ * `secrets` lets a reload keep the same {@link Secret} objects.
+ */
+export function parseEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+  context: BuildContext,
+  secrets = new Map<string, Secret>(),
+): ParsedEnvironment {
+  const errors: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [];
+  const input = Object.fromEntries(Object.keys(VARIABLES).map((name) => [name, env[name]]));
+  const result = environmentSchema.safeParse(input);
+  if (!result.success) {
+    for (const zodIssue of result.error.issues) {
+      const variable = String(zodIssue.path[0] ?? 'environment');
+      errors.push(issue(variable, zodIssue.message));
+    }
+  }
+
+  const featureFlags: Record<string, boolean> = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith(FEATURE_FLAG_PREFIX) || raw === undefined) continue;
+    const key = featureFlagKey(name);
+    const value = raw.trim().toLowerCase();
+    if (key === '') errors.push({ variable: name, message: 'needs a flag name after FEATURE_FLAG_', example: 'FEATURE_FLAG_NEW_UI=true' });
+    else if (['true', '1', 'yes', 'on'].includes(value)) featureFlags[key] = true;
+    else if (['false', '0', 'no', 'off', ''].includes(value)) featureFlags[key] = false;
+    else errors.push({ variable: name, message: 'must be true or false', example: 'true' });
+  }
+
+  const values = (result.success ? result.data : parsePartially(input)) as Parsed;
+  if (!result.success) {
+    for (const found of crossFieldIssues(values)) {
+      if (!errors.some((error) => error.variable === found.variable && error.message === found.message))
+        errors.push(issue(found.variable, found.message));
+    }
+  }
+
+  const provider = values.LLM_PROVIDER ?? 'openai';
+  const providerChosen = env.LLM_PROVIDER !== undefined && env.LLM_PROVIDER.trim() !== '';
+  const missing = credentialsMissing(provider, values, context);
+  const llmConfigured = missing.length === 0;
+  if (!llmConfigured) {
+    if (providerChosen) {
+      for (const variable of missing) errors.push(issue(variable, `is required when LLM_PROVIDER=${provider}`));
+    } else {
+      warnings.push({
+        variable: 'LLM_PROVIDER',
+        message: `no LLM provider configured; set ${missing.join(' and ')} (or choose another LLM_PROVIDER) to enable LLM calls`,
+        example: 'OPENAI_API_KEY=sk-…',
+      });
+    }
+  }
+  const fallbacks = (values.LLM_FALLBACKS ?? [])
+    .map((entry) => parseProviderModel(entry))
+    .filter((entry): entry is ProviderModel => entry !== undefined);
+  for (const fallback of fallbacks) {
+    for (const variable of credentialsMissing(fallback.provider, values, context)) {
+      errors.push(issue(variable, `is required by the fallback ${fallback.provider}:${fallback.model} in LLM_FALLBACKS`));
+    }
+  }
+  if (errors.length > 0 || !result.success) return { config: undefined, errors, warnings };
+
+  const databaseUrl = values.DATABASE_URL ?? 'sqlite:./data/app.db';
+  const dialect = databaseDialect(databaseUrl) ?? 'sqlite';
+  const production = values.NODE_ENV === 'production';
+  if (production && dialect !== 'postgres') {
+    warnings.push(
+      issue('DATABASE_URL', `uses the embedded ${dialect} database in production; point it at PostgreSQL so data is shared and durable`),
+    );
+  }
+  if (production && values.DEBUG) warnings.push(issue('DEBUG', 'is on in production; it logs more than production should'));
+  if (dialect === 'postgres') {
+    try {
+      const parsedUrl = new URL(databaseUrl);
+      const sslmode = parsedUrl.searchParams.get('sslmode');
+      if (!isLocalHost(parsedUrl.hostname) && (sslmode === null || sslmode === 'disable' || sslmode === 'prefer' || sslmode === 'allow')) {
+        warnings.push(issue('DATABASE_URL', `connects to ${parsedUrl.hostname} without TLS; add sslmode=require or sslmode=verify-full`));
+      }
+    } catch {
+      errors.push(issue('DATABASE_URL', 'is not a valid URL'));
+      return { config: undefined, errors, warnings };
+    }
+  }
+  if (production && values.GROUNDWORK_API_KEYS.length === 0) {
+    warnings.push(issue('GROUNDWORK_API_KEYS', 'is empty in production; `groundwork serve` will listen on loopback only'));
+  }
+
+  const config = buildAppConfig(
+    values,
+    {
+      provider,
+      llmConfigured,
+      fallbacks,
+      databaseUrl,
+      dialect,
+      featureFlags,
+      logLevelSet: env.LOG_LEVEL !== undefined,
+      isTty: context.isTty,
+    },
+    secrets,
+  );
+  return { config, errors, warnings };
+}
+
+function credentialsMissing(provider: LlmProviderName, values: Parsed, context: BuildContext): string[] {
+  switch (provider) {
+    case 'openai':
+      return values.OPENAI_API_KEY === undefined ? ['OPENAI_API_KEY'] : [];
+    case 'anthropic':
+      return values.ANTHROPIC_API_KEY === undefined ? ['ANTHROPIC_API_KEY'] : [];
+    case 'openai-compatible':
+      return values.OPENAI_BASE_URL === undefined ? ['OPENAI_BASE_URL'] : [];
+    case 'azure': {
+      const missing: string[] = [];
+      if (values.AZURE_OPENAI_API_KEY === undefined && !context.azureTokenProvider) missing.push('AZURE_OPENAI_API_KEY');
+      if (values.AZURE_OPENAI_ENDPOINT === undefined) missing.push('AZURE_OPENAI_ENDPOINT');
+      if (values.AZURE_OPENAI_DEPLOYMENT === undefined) missing.push('AZURE_OPENAI_DEPLOYMENT');
+      return missing;
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import { createResponseCache } from './cache/create-response-cache.js';
+import { ConfigSource } from './config/load-config.js';
+import { createDatabase } from './db/create-database.js';
+import type { GroundworkTables } from './db/groundwork-tables.js';
+import { createUsageSink } from './db/usage-sink.js';
+import { type Closeable, Infrastructure, type InfrastructureOptions } from './infrastructure.js';
+import { systemClock } from './internal/clock.js';
+import { createRedisClient, type RedisClient } from './internal/redis.js';
+import { redisHealthCheck, waitForRedis } from './internal/redis-health.js';
+import { createLlmClient } from './llm/llm-client.js';
+import { llmHealthChecks } from './llm/llm-health-check.js';
+import { createLogger } from './observability/logger.js';
+import { GroundworkMetrics } from './observability/metrics.js';
+import { createResiliencePipeline } from './resilience/create-resilience-pipeline.js';
+import { estimateTokens } from './resilience/estimate-tokens.js';
+
+/**
+ * Reads and validates configuration (environment over `.env`), then opens what it describes:
+ * the database, Redis when `REDIS_URL` is set, and the LLM client. Throws `ConfigError` naming
+ * every invalid variable at once. Nothing is migrated: call `initDb()` or `groundwork migrate up`.
+ */
+export async function createInfrastructure<DB = Record<never, never>>(options: InfrastructureOptions = {}): Promise<Infrastructure<DB>> {
+  const { azureTokenProvider, ...sourceOptions } = options;
+  const configSource = options.configSource ?? new ConfigSource({ ...sourceOptions, azureTokenProvider: azureTokenProvider !== undefined });
+  const config = configSource.load();
+  const logger = options.logger ?? createLogger(config.logging);
+  const clock = options.clock ?? systemClock;
+  const metrics = options.metrics ?? new GroundworkMetrics({ processMetrics: options.processMetrics ?? false });
+  const opened: Closeable[] = [];
+  try {
+    const database = await createDatabase<DB & GroundworkTables>(config.database, {
+      logger,
+      metrics,
+      clock,
+      ...(options.migrations === undefined ? {} : { migrations: options.migrations }),
+    });
+    opened.push({ name: 'database', close: () => database.close() });
+    let redis: RedisClient | undefined;
+    if (config.redis.url !== undefined) {
+      const client = createRedisClient(config.redis);
+      redis = client;
+      opened.push({ name: 'redis', close: async () => void (await client.quit().catch(() => client.disconnect())) });
+      if (!(await waitForRedis(client, 2000))) {
+        logger.warn(
+          { redis: config.redis.displayUrl },
+          'redis: not reachable yet; shared limits and cache fall back to this process until it is',
+        );
+      }
+    }
+    const pipeline = createResiliencePipeline(config.resilience, {
+      logger,
+      metrics,
+      clock,
+      ...(redis === undefined ? {} : { redis, keyPrefix: config.redis.keyPrefix }),
+    });
+    opened.push({ name: 'resilience', close: () => pipeline.close() });
+    const cache = createResponseCache(config.cache, {
+      logger,
+      metrics,
+      clock,
+      ...(redis === undefined ? {} : { redis, keyPrefix: config.redis.keyPrefix }),
+    });
+    if (cache !== undefined) opened.push({ name: 'cache', close: () => cache.close() });
+    const llm = createLlmClient(config, {
+      logger,
+      metrics,
+      clock,
+      pipeline,
+      cache,
+      usageSink: createUsageSink(database),
+      providers: options.providers,
+      azureTokenProvider: options.azureTokenProvider,
+      // The tokenizer costs time (and a first load); it is only worth it when a token limit uses the estimate.
+      ...(config.resilience.tokensPerMinute === undefined
+        ? {}
+        : {
+            estimateTokens: (request) => estimateTokens(request.messages, request.model, request.maxTokens ?? config.llm.maxOutputTokens),
+          }),
+    });
+    opened.push({ name: 'llm', close: () => llm.close() });
+    const infrastructure = new Infrastructure<DB>({ configSource, config, logger, clock, metrics, database, redis, llm, pipeline });
+    for (const closeable of opened) infrastructure.registerCloseable(closeable);
+    infrastructure.registerHealthCheck(database.healthCheck);
+    if (redis !== undefined) infrastructure.registerHealthCheck(redisHealthCheck(redis, config.redis.displayUrl ?? 'redis'));
+    for (const check of llmHealthChecks(config, llm, (provider, model) => pipeline.getState(provider, model)))
+      infrastructure.registerHealthCheck(check);
+    return infrastructure;
+  } catch (error) {
+    for (const closeable of opened.reverse()) await closeable.close().catch(() => undefined);
+    throw error;
+  }
+}
