@@ -195,6 +195,19 @@ describe('parseEnvironment', () => {
     expect(parse({ DEBUG: 'true', LOG_LEVEL: 'ERROR' }).config?.logging.level).toBe('error');
   });
 
+  it('parses every variable’s documented example, and applies its documented default', () => {
+    for (const [name, definition] of Object.entries(VARIABLES)) {
+      if (!definition.example.includes('…'))
+        expect(definition.field.safeParse(definition.example).success, `${name}=${definition.example}`).toBe(true);
+      if (definition.default.startsWith('(') || definition.default.includes(' ')) continue;
+      const unset = definition.field.safeParse(undefined);
+      const documented = definition.field.safeParse(definition.default);
+      expect(unset.success && documented.success, name).toBe(true);
+      // Optional fields stay undefined here; their defaults are applied when the AppConfig is built (tested above).
+      if (unset.data !== undefined) expect(unset.data, `${name} defaults to ${definition.default}`).toEqual(documented.data);
+    }
+  });
+
   it('documents every variable with a default, a description and an example', () => {
     for (const [name, definition] of Object.entries(VARIABLES)) {
       expect(definition.description, name).not.toBe('');
