@@ -23,7 +23,7 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
   const { azureTokenProvider, ...sourceOptions } = options;
   const configSource = options.configSource ?? new ConfigSource({ ...sourceOptions, azureTokenProvider: azureTokenProvider !== undefined });
   const config = configSource.load();
-  const logger = options.logger ?? createLogger(config.logging);
+  const logger = options.logger ?? createLogger(config.logging, { destination: options.logDestination ?? 'stdout' });
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? new GroundworkMetrics({ processMetrics: options.processMetrics ?? false });
   const opened: Closeable[] = [];

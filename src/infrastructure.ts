@@ -25,6 +25,8 @@ export interface InfrastructureOptions extends Omit<ConfigSourceOptions, 'azureT
   configSource?: ConfigSource;
   /** A logger to use instead of the one built from `LOG_LEVEL` and `LOG_FORMAT`. */
   logger?: Logger;
+  /** Where the built logger writes: `stdout` (services) or `stderr` (command-line tools whose stdout is their output). @default 'stdout' */
+  logDestination?: 'stdout' | 'stderr';
   /** The clock every policy uses. @default the system clock */
   clock?: Clock;
   /** The metrics registry to record into. @default a new registry per instance */

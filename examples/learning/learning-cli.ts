@@ -21,7 +21,11 @@ export async function runLearningCli({ args, io = consoleIo, infrastructure = {}
     return EXIT.usage;
   }
   try {
-    const infra = await createInfrastructure<LearningTables>({ migrations: learningMigrations, ...infrastructure });
+    const infra = await createInfrastructure<LearningTables>({
+      migrations: learningMigrations,
+      logDestination: 'stderr',
+      ...infrastructure,
+    });
     try {
       if (!infra.config.llm.configured) {
         io.err(llmSetupHint(infra.config));

@@ -20,7 +20,7 @@ export async function runVocabularyCli({ args, io = consoleIo, infrastructure = 
     return EXIT.usage;
   }
   try {
-    const infra = await createInfrastructure(infrastructure);
+    const infra = await createInfrastructure({ logDestination: 'stderr', ...infrastructure });
     try {
       await infra.initDb();
       return command.kind === 'translate' ? await translate(infra, command, io) : await check(infra, command, io);

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { Secret } from '../config/secret.js';
@@ -51,6 +52,19 @@ describe('createLogger', () => {
     expect(output).toContain('postgres://app:***@db/app');
     expect(JSON.parse(lines[1] as string).err.message).toContain('failed for key [redacted]');
     expect(secret.reveal()).toBe(CANARY);
+  });
+});
+
+describe('log destinations', () => {
+  it('writes to stderr when asked, leaving stdout to a command’s own output', () => {
+    const script = `import { createLogger } from './src/observability/logger.ts';
+      createLogger({ level: 'info', format: 'json' }, { destination: 'stderr' }).info('to stderr');
+      createLogger({ level: 'info', format: 'json' }).info('to stdout');`;
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain('"msg":"to stderr"');
+    expect(result.stdout).toContain('"msg":"to stdout"');
+    expect(result.stdout).not.toContain('to stderr');
   });
 });
 

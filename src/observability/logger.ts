@@ -7,8 +7,8 @@ export type { Logger } from 'pino';
 
 /** Options for {@link createLogger}. */
 export interface CreateLoggerOptions {
-  /** Where lines go. @default stdout (stderr for the CLI) */
-  destination?: DestinationStream;
+  /** Where lines go: a stream, or a standard file descriptor. @default 'stdout' */
+  destination?: DestinationStream | 'stdout' | 'stderr';
   /** Fields on every line. */
   base?: Record<string, unknown>;
 }
@@ -19,11 +19,14 @@ export interface CreateLoggerOptions {
  * every configured secret wherever it appears.
  */
 export function createLogger(config: LoggingConfig, options: CreateLoggerOptions = {}): Logger {
+  const target = options.destination ?? 'stdout';
+  const fd = target === 'stderr' ? 2 : 1;
   const destination =
-    options.destination ??
-    (config.format === 'pretty'
-      ? pretty({ sync: true, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' })
-      : pino.destination({ sync: true }));
+    typeof target !== 'string'
+      ? target
+      : config.format === 'pretty'
+        ? pretty({ sync: true, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', destination: fd })
+        : pino.destination({ sync: true, fd });
   return pino(
     {
       level: config.level,
