@@ -168,6 +168,7 @@ describe('POST /v1/chat/completions', () => {
     const stream = await server.client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }], stream: true });
     for await (const _chunk of stream) break;
     await waitFor(() => server.backend.calls[0]?.signal.aborted === true);
+    expect(server.backend.calls[0]?.signal.aborted).toBe(true);
   });
 });
 
