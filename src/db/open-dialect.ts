@@ -42,7 +42,7 @@ export async function openDialect(config: DatabaseConfig, options: OpenDialectOp
       const path = embeddedPath(url, 'sqlite');
       if (path !== undefined) mkdirSync(dirname(resolve(path)), { recursive: true });
       const client = new BetterSqlite(path ?? ':memory:', { timeout: 0 });
-      if (path !== undefined) setJournalMode(client);
+      if (path !== undefined) await setJournalMode(client);
       client.pragma('foreign_keys = ON');
       const dialect = new SqliteDialect(client, options);
       return { dialect, driver: dialect.driver, stats: () => dialect.driver.stats() };
@@ -70,17 +70,15 @@ export async function openDialect(config: DatabaseConfig, options: OpenDialectOp
 }
 
 /** WAL lets readers run beside the writer; switching can meet a lock held by another process, so it is retried briefly. */
-function setJournalMode(client: { pragma(source: string): unknown }): void {
+async function setJournalMode(client: { pragma(source: string): unknown }): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       client.pragma('journal_mode = WAL');
       return;
     } catch (error) {
       if (attempt >= 50 || (error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
-      const until = Date.now() + 10;
-      while (Date.now() < until) {
-        // A brief synchronous wait: this runs once, while opening.
-      }
+      // Waits without blocking the event loop: other work in the process goes on while the file is busy.
+      await new Promise<void>((resolve) => setTimeout(resolve, 10));
     }
   }
 }
