@@ -82,7 +82,7 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
     for (const closeable of opened) infrastructure.registerCloseable(closeable);
     infrastructure.registerHealthCheck(database.healthCheck);
     if (redis !== undefined) infrastructure.registerHealthCheck(redisHealthCheck(redis, config.redis.displayUrl ?? 'redis'));
-    for (const check of llmHealthChecks(config, llm, (provider, model) => pipeline.getState(provider, model)))
+    for (const check of llmHealthChecks(config, llm, (provider, model) => pipeline.getState(provider, model), clock))
       infrastructure.registerHealthCheck(check);
     return infrastructure;
   } catch (error) {

@@ -1,5 +1,6 @@
 import type { AppConfig } from '../config/app-config.js';
 import type { LlmProviderName } from '../config/variables.js';
+import { type Clock, systemClock } from '../internal/clock.js';
 import type { HealthCheck } from '../observability/health.js';
 import { scrubSecrets } from '../observability/redact.js';
 import type { LlmClient } from './llm-client-types.js';
@@ -13,7 +14,12 @@ export type BreakerStateReader = (provider: string, model: string) => Promise<{ 
  * request (the models endpoint) proves the credentials and the network. An unconfigured LLM is
  * reported as such, with what to set.
  */
-export function llmHealthChecks(config: AppConfig, client: LlmClient, breakerState: BreakerStateReader | undefined): HealthCheck[] {
+export function llmHealthChecks(
+  config: AppConfig,
+  client: LlmClient,
+  breakerState: BreakerStateReader | undefined,
+  clock: Clock = systemClock,
+): HealthCheck[] {
   if (!config.llm.configured) {
     return [
       {
@@ -38,7 +44,9 @@ export function llmHealthChecks(config: AppConfig, client: LlmClient, breakerSta
       const info: Record<string, unknown> = { model, breaker };
       if (breaker !== 'closed') {
         const retryIn =
-          circuit?.retryAt === undefined ? '' : `; next test request in ${Math.max(0, Math.ceil((circuit.retryAt - Date.now()) / 1000))} s`;
+          circuit?.retryAt === undefined
+            ? ''
+            : `; next test request in ${Math.max(0, Math.ceil((circuit.retryAt - clock.now()) / 1000))} s`;
         return {
           status: 'degraded',
           info,
