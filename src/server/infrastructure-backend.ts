@@ -4,7 +4,6 @@ import type { Database } from '../db/database.js';
 import type { LlmClient, LlmResponse } from '../llm/llm-client-types.js';
 import type { ChatCompletion } from '../llm/types.js';
 import type { HealthOptions, HealthReport } from '../observability/health.js';
-import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { scrubSecrets } from '../observability/redact.js';
 import type { ReadinessCheck, ServiceBackend, ServiceModel } from './service-backend.js';
@@ -18,7 +17,6 @@ export type ServiceLlm = Pick<LlmClient, 'complete' | 'stream' | 'close'>;
  */
 export interface ServiceInfrastructure<DB = unknown> {
   readonly config: AppConfig;
-  readonly logger: Logger;
   readonly metrics: GroundworkMetrics;
   readonly database: Pick<Database<DB>, 'db' | 'validateConnection' | 'migrationStatus' | 'migrate'>;
   readonly llm: ServiceLlm;
