@@ -95,3 +95,39 @@ describe('single flight through the facade', () => {
     await Promise.all([first.close(), second.close()]);
   });
 });
+
+describe('Redis unreachable from the start', () => {
+  it('still answers through local limits and the provider, reports Redis down as degraded, and closes', async () => {
+    const captured = captureLogger('info');
+    const started = performance.now();
+    const infra = await createInfrastructure({
+      env: {
+        DATABASE_URL: 'sqlite::memory:',
+        LLM_PROVIDER: 'openai',
+        OPENAI_API_KEY: 'sk-no-redis-0000000000000',
+        OPENAI_BASE_URL: fake.openaiBaseUrl,
+        LLM_CACHE: 'redis',
+        REDIS_URL: 'redis://:not-a-real-password@127.0.0.1:1',
+      },
+      envFile: false,
+      logger: captured.logger,
+    });
+    expect(performance.now() - started).toBeLessThan(5000);
+    fake.reset();
+    fake.enqueue({ type: 'answer', json: { question: 'Still here?' } });
+    const answer = await infra.executePrompt(quiz, { topic: 'outages' });
+    expect(answer.data.question).toBe('Still here?');
+    expect(fake.requests).toHaveLength(1);
+
+    const health = await infra.health();
+    expect(health.status).toBe('degraded');
+    expect(health.dependencies.find((dependency) => dependency.name === 'redis')).toMatchObject({ status: 'down', required: false });
+    const metrics = await infra.metrics.registry.metrics();
+    expect(metrics).toMatch(/^groundwork_store_failures_total\{component="cache"\} [1-9]/m);
+    expect(metrics).toMatch(/^groundwork_store_failures_total\{component="rate_limit"\} [1-9]/m);
+    await infra.close();
+    expect(captured.text()).toContain('redis: not reachable yet');
+    expect(captured.text()).not.toContain('not-a-real-password');
+    expect(JSON.stringify(health)).not.toContain('not-a-real-password');
+  });
+});
