@@ -54,7 +54,7 @@ export default async function pipelineBench(): Promise<BenchResult> {
     logger,
     metrics,
     pipeline: clientPipeline,
-    estimateTokens: (request) => estimateTokens(request.messages, request.model, request.maxTokens ?? config.llm.maxOutputTokens),
+    estimateTokens: (request) => estimateTokens(request.messages, request.model, request.maxTokens ?? config.llm.outputTokensEstimate),
   });
   const bare = createLlmClient(config, { logger, metrics });
   const sdk = new OpenAI({ apiKey: 'bench-key', baseURL: fake.openaiBaseUrl, maxRetries: 0 });

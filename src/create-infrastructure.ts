@@ -74,7 +74,8 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
       ...(config.resilience.tokensPerMinute === undefined
         ? {}
         : {
-            estimateTokens: (request) => estimateTokens(request.messages, request.model, request.maxTokens ?? config.llm.maxOutputTokens),
+            estimateTokens: (request) =>
+              estimateTokens(request.messages, request.model, request.maxTokens ?? config.llm.outputTokensEstimate),
           }),
     });
     opened.push({ name: 'llm', close: () => llm.close() });

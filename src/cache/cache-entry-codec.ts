@@ -3,11 +3,11 @@ import type { ChatCompletion, FinishReason, TokenUsage } from '../llm/types.js';
 import { CorruptCacheEntryError } from './corrupt-cache-entry-error.js';
 
 /** The version of the stored value layout; a value of any other version reads as corrupt. */
-export const CACHE_ENTRY_VERSION = 1;
+export const CACHE_ENTRY_VERSION = 2;
 
 const FINISH_REASONS: readonly FinishReason[] = ['stop', 'length', 'content_filter', 'tool_calls', 'unknown'];
 
-/** Serialises a completion as stored: `{"version":1,"completion":{…}}`. */
+/** Serialises a completion as stored: `{"version":2,"completion":{…}}`, every choice, tool call and field included. */
 export function encodeCacheEntry(completion: ChatCompletion): string {
   return JSON.stringify({ version: CACHE_ENTRY_VERSION, completion });
 }
@@ -25,7 +25,7 @@ export function decodeCacheEntry(text: string): ChatCompletion {
     throw new CorruptCacheEntryError(`version ${String(parsed['version'])}, expected ${CACHE_ENTRY_VERSION}`);
   const completion = parsed['completion'];
   if (!isRecord(completion)) throw new CorruptCacheEntryError('no completion');
-  const { provider, model, content, finishReason, usage, requestId } = completion;
+  const { provider, model, content, finishReason, usage, requestId, choices } = completion;
   if (typeof provider !== 'string' || !(LLM_PROVIDERS as readonly string[]).includes(provider))
     throw new CorruptCacheEntryError('bad provider');
   if (typeof model !== 'string' || typeof content !== 'string') throw new CorruptCacheEntryError('bad model or content');
@@ -33,31 +33,19 @@ export function decodeCacheEntry(text: string): ChatCompletion {
     throw new CorruptCacheEntryError('bad finish reason');
   }
   if (requestId !== undefined && typeof requestId !== 'string') throw new CorruptCacheEntryError('bad request id');
-  const decoded: ChatCompletion = {
-    provider: provider as ChatCompletion['provider'],
-    model,
-    content,
-    finishReason: finishReason as FinishReason,
-    usage: decodeUsage(usage),
-  };
-  if (requestId !== undefined) decoded.requestId = requestId;
-  return decoded;
+  if (!Array.isArray(choices) || choices.length === 0 || !choices.every((choice) => isRecord(choice) && isRecord(choice['message']))) {
+    throw new CorruptCacheEntryError('bad choices');
+  }
+  // The rest of the answer (tool calls, refusal, logprobs, ids) is carried as stored.
+  return { ...(completion as unknown as ChatCompletion), usage: decodeUsage(usage) };
 }
 
 function decodeUsage(value: unknown): TokenUsage {
   if (!isRecord(value)) throw new CorruptCacheEntryError('no usage');
-  const { promptTokens, completionTokens, totalTokens, cachedPromptTokens, reasoningTokens } = value;
+  const { promptTokens, completionTokens, totalTokens } = value;
   if (!isCount(promptTokens) || !isCount(completionTokens) || !isCount(totalTokens)) throw new CorruptCacheEntryError('bad usage');
-  const usage: TokenUsage = { promptTokens, completionTokens, totalTokens };
-  if (cachedPromptTokens !== undefined) {
-    if (!isCount(cachedPromptTokens)) throw new CorruptCacheEntryError('bad usage');
-    usage.cachedPromptTokens = cachedPromptTokens;
-  }
-  if (reasoningTokens !== undefined) {
-    if (!isCount(reasoningTokens)) throw new CorruptCacheEntryError('bad usage');
-    usage.reasoningTokens = reasoningTokens;
-  }
-  return usage;
+  for (const [field, count] of Object.entries(value)) if (!isCount(count)) throw new CorruptCacheEntryError(`bad usage: ${field}`);
+  return value as unknown as TokenUsage;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ChatMessage } from '../llm/types.js';
 import { type CacheKeyParts, cacheKey } from './cache-key.js';
 import { canonicalJson } from './canonical-json.js';
 
@@ -23,7 +24,7 @@ describe('cacheKey', () => {
     const reordered: CacheKeyParts = {
       namespace: 'default',
       temperature: 0,
-      messages: base.messages.map((message) => ({ content: message.content, role: message.role })),
+      messages: base.messages.map((message) => ({ content: message.content, role: message.role }) as ChatMessage),
       model: 'gpt-4o-mini',
       provider: 'openai',
       seed: undefined,
@@ -64,9 +65,18 @@ describe('cacheKey', () => {
     expect(cacheKey({ ...base, ...change })).not.toBe(cacheKey(base));
   });
 
-  it('ignores fields that are not part of the key', () => {
-    const withExtra = { ...base, requestTimeoutMs: 5000 } as CacheKeyParts;
-    expect(cacheKey(withExtra)).toBe(cacheKey(base));
+  it('hashes every request field: tools, tool choice, penalties, user, pass-through fields, message parts', () => {
+    const variants: CacheKeyParts[] = [
+      { ...base, tools: [{ type: 'function', name: 'lookup', parameters: { type: 'object' } }] },
+      { ...base, toolChoice: 'required' },
+      { ...base, presencePenalty: 0.5 },
+      { ...base, user: 'user-1' },
+      { ...base, n: 2 },
+      { ...base, passthrough: { modalities: ['text'] } },
+      { ...base, messages: [{ role: 'user', content: [{ type: 'image', url: 'https://example.com/a.png' }] }] },
+    ];
+    const keys = new Set([cacheKey(base), ...variants.map(cacheKey)]);
+    expect(keys.size).toBe(variants.length + 1);
   });
 
   it('never confuses where the prompt name ends and its version begins', () => {

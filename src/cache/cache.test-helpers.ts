@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { redisUrl } from '../../test/services.js';
 import { Secret } from '../config/secret.js';
 import { createRedisClient, type RedisClient } from '../internal/redis.js';
+import { completionOf } from '../llm/model/completion-of.js';
 import type { ChatCompletion } from '../llm/types.js';
 import { captureLogger as capture } from '../observability/capture-logger.test-helpers.js';
 import type { Logger } from '../observability/logger.js';
@@ -10,14 +11,13 @@ import { GroundworkMetrics } from '../observability/metrics.js';
 
 /** A completion to store, with every optional field set so round trips are checked in full. */
 export function sampleCompletion(content = 'Paris is the capital of France.'): ChatCompletion {
-  return {
+  return completionOf({
     provider: 'openai',
     model: 'gpt-4o-mini',
-    content,
-    finishReason: 'stop',
+    choices: [{ index: 0, message: { content }, finishReason: 'stop' }],
     usage: { promptTokens: 12, completionTokens: 7, totalTokens: 19, cachedPromptTokens: 0, reasoningTokens: 0 },
     requestId: 'req_123',
-  };
+  });
 }
 
 /** A logger that keeps its lines, parsed, for assertions. */

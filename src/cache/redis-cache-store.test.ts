@@ -46,7 +46,7 @@ describe('RedisCacheStore layout', () => {
     const token = await store.acquireLock('abc', 30_000);
     expect((await admin.keys(`${prefix}*`)).sort()).toEqual([`${prefix}abc`, `${prefix}abc:lock`]);
     const stored = JSON.parse((await admin.get(`${prefix}abc`)) as string) as { version: number; completion: unknown };
-    expect(stored).toEqual({ version: 1, completion: sampleCompletion() });
+    expect(stored).toEqual({ version: 2, completion: sampleCompletion() });
     const ttl = await admin.pttl(`${prefix}abc`);
     expect(ttl).toBeGreaterThan(59_000);
     expect(ttl).toBeLessThanOrEqual(60_000);
@@ -58,12 +58,13 @@ describe('RedisCacheStore layout', () => {
   it.each([
     ['not JSON', '{"version":1,'],
     ['another version', JSON.stringify({ version: 99, completion: sampleCompletion() })],
-    ['a wrong shape', JSON.stringify({ version: 1, completion: { content: 42 } })],
-    ['an unknown provider', JSON.stringify({ version: 1, completion: { ...sampleCompletion(), provider: 'acme' } })],
+    ['a wrong shape', JSON.stringify({ version: 2, completion: { content: 42 } })],
+    ['without choices', JSON.stringify({ version: 2, completion: { ...sampleCompletion(), choices: [] } })],
+    ['an unknown provider', JSON.stringify({ version: 2, completion: { ...sampleCompletion(), provider: 'acme' } })],
     [
       'negative usage',
       JSON.stringify({
-        version: 1,
+        version: 2,
         completion: { ...sampleCompletion(), usage: { promptTokens: -1, completionTokens: 0, totalTokens: 0 } },
       }),
     ],

@@ -162,7 +162,7 @@ describe('Redis response cache', () => {
     expect(await counterValue(metrics, 'cacheLookups', { result: 'error' })).toBe(1);
     expect(await counterValue(metrics, 'storeFailures', { component: 'cache' })).toBe(1);
     expect(lines.some((line) => JSON.stringify(line).includes('cache_entry_corrupt'))).toBe(true);
-    expect(JSON.parse((await admin.get(`${keyPrefix}cache:tenant-a:k`)) as string)).toEqual({ version: 1, completion: sampleCompletion() });
+    expect(JSON.parse((await admin.get(`${keyPrefix}cache:tenant-a:k`)) as string)).toEqual({ version: 2, completion: sampleCompletion() });
   });
 
   it('sets the configured TTL on stored answers', async () => {

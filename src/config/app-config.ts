@@ -64,7 +64,12 @@ export interface LlmConfig {
     readonly model: string;
     readonly baseUrl: string | undefined;
   };
-  readonly maxOutputTokens: number;
+  /** `max_tokens` for calls that set none; undefined: none is sent. */
+  readonly maxOutputTokens: number | undefined;
+  /** Output tokens reserved against the tokens-per-minute limit when a call sets no maximum. */
+  readonly outputTokensEstimate: number;
+  /** Drop (logged, counted) instead of refusing request fields a provider cannot honour. */
+  readonly dropUnsupportedParams: boolean;
   readonly structuredOutputRepairs: number;
   /** Price overrides from `LLM_PRICES`, merged over the built-in table by the LLM client. */
   readonly prices: Readonly<Record<string, ModelPrice>>;

@@ -95,6 +95,8 @@ export function buildAppConfig(values: Parsed, facts: ValidatedFacts, secrets: M
         baseUrl: values.ANTHROPIC_BASE_URL,
       },
       maxOutputTokens: values.LLM_MAX_OUTPUT_TOKENS,
+      outputTokensEstimate: values.LLM_OUTPUT_TOKENS_ESTIMATE,
+      dropUnsupportedParams: values.LLM_DROP_UNSUPPORTED_PARAMS,
       structuredOutputRepairs: values.LLM_STRUCTURED_OUTPUT_REPAIRS,
       prices: values.LLM_PRICES === undefined ? {} : (parsePrices(values.LLM_PRICES) ?? {}),
       streamFirstChunkTimeoutMs: values.LLM_STREAM_FIRST_CHUNK_TIMEOUT_MS,

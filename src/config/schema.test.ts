@@ -28,7 +28,9 @@ describe('parseEnvironment', () => {
       provider: 'openai',
       model: 'gpt-4o-mini',
       configured: false,
-      maxOutputTokens: 1024,
+      maxOutputTokens: undefined,
+      outputTokensEstimate: 1024,
+      dropUnsupportedParams: false,
       structuredOutputRepairs: 1,
     });
     expect(config.llm.azure.apiVersion).toBe('2024-10-21');

@@ -213,10 +213,27 @@ export const VARIABLES = define({
   },
   LLM_MAX_OUTPUT_TOKENS: {
     section: 'llm',
+    field: optionalIntegerField(1, 1_000_000),
+    default: '(none)',
+    description:
+      'A `max_tokens` for calls that set none. Unset, none is sent and the model may answer at full length (Anthropic, which requires one, gets the model’s own maximum).',
+    example: '2048',
+  },
+  LLM_OUTPUT_TOKENS_ESTIMATE: {
+    section: 'llm',
     field: integerField(1024, 1, 1_000_000),
     default: '1024',
-    description: 'Default `max_tokens` for a call that sets none.',
-    example: '2048',
+    description:
+      'Output tokens reserved against `LLM_TOKENS_PER_MINUTE` for a call that sets no maximum; the reservation is reconciled to the real usage after the call.',
+    example: '4096',
+  },
+  LLM_DROP_UNSUPPORTED_PARAMS: {
+    section: 'llm',
+    field: booleanField(false),
+    default: 'false',
+    description:
+      'Drop request fields a provider cannot honour (logged as a warning and counted in `groundwork_llm_dropped_params_total`) instead of refusing the call with a 400 that names them.',
+    example: 'true',
   },
   LLM_STRUCTURED_OUTPUT_REPAIRS: {
     section: 'llm',

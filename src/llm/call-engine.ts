@@ -107,8 +107,8 @@ export class CallEngine {
     try {
       for (let step = first; !step.done; step = await iterator.next()) {
         watchdog.touch();
-        if (step.value.type === 'delta') onDelta(step.value.text);
-        else completion = step.value.completion;
+        if (step.value.type === 'done') completion = step.value.completion;
+        else if (step.value.type === 'delta') onDelta(step.value.text);
       }
     } catch (error) {
       settle(undefined);

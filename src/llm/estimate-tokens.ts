@@ -1,3 +1,4 @@
+import { messageText } from './model/message-text.js';
 import type { ChatRequest } from './types.js';
 
 /**
@@ -5,6 +6,6 @@ import type { ChatRequest } from './types.js';
  * limit: four characters a token for the prompt, plus the most the answer may take.
  */
 export function estimateRequestTokens(request: ChatRequest, defaultMaxTokens: number): number {
-  const characters = request.messages.reduce((sum, message) => sum + message.content.length + 4, 0);
+  const characters = request.messages.reduce((sum, message) => sum + messageText(message).length + 4, 0);
   return Math.ceil(characters / 4) + (request.maxTokens ?? defaultMaxTokens);
 }

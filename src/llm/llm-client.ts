@@ -84,7 +84,7 @@ class GroundworkLlmClient implements LlmClient {
       prices: new PriceBook(config.llm.prices),
       clock: deps.clock ?? systemClock,
       provider: (name) => this.getProvider(name),
-      estimateTokens: deps.estimateTokens ?? ((request) => estimateRequestTokens(request, config.llm.maxOutputTokens)),
+      estimateTokens: deps.estimateTokens ?? ((request) => estimateRequestTokens(request, config.llm.outputTokensEstimate)),
     });
   }
 
@@ -181,7 +181,8 @@ class GroundworkLlmClient implements LlmClient {
     const provider = this.getProvider(providerName);
     const request: ChatRequest = { ...withoutUndefined(base), model: options.model || base.model || provider.defaultModel, messages };
     if (options.temperature !== undefined) request.temperature = options.temperature;
-    request.maxTokens = options.maxTokens ?? base.maxTokens ?? llm.maxOutputTokens;
+    const maxTokens = options.maxTokens ?? base.maxTokens ?? llm.maxOutputTokens;
+    if (maxTokens !== undefined) request.maxTokens = maxTokens;
     validateRequest(request);
     const targets = [{ provider: providerName, model: request.model }];
     if (options.provider === undefined) targets.push(...this.#config.resilience.fallbacks.map((fallback) => ({ ...fallback })));

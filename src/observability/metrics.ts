@@ -5,6 +5,9 @@ export const LLM_DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1
 /** Histogram buckets for token counts (OpenTelemetry GenAI recommendation). */
 export const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
 
+/** Histogram buckets for time to first chunk/token and time per chunk/token, in seconds (OpenTelemetry GenAI recommendation). */
+export const CHUNK_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+
 /**
  * Every metric Groundwork records, in one prom-client registry per instance. Labels never
  * hold prompt or answer text. Capabilities receive this object and record into it.
@@ -46,6 +49,18 @@ export class GroundworkMetrics {
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   /** HTTP request duration, in seconds. */
   readonly httpDuration: Histogram<'method' | 'route'>;
+  /** Request fields dropped because a provider cannot honour them (`LLM_DROP_UNSUPPORTED_PARAMS=true`). */
+  readonly droppedParams: Counter<'provider' | 'field'>;
+  /** `gen_ai_client_operation_time_to_first_chunk_seconds`: from the request to the first streamed chunk. */
+  readonly llmTimeToFirstChunk: Histogram<'gen_ai_operation_name' | 'gen_ai_provider_name' | 'gen_ai_request_model'>;
+  /** `gen_ai_client_operation_time_per_output_chunk_seconds`: between streamed chunks after the first. */
+  readonly llmTimePerOutputChunk: Histogram<'gen_ai_operation_name' | 'gen_ai_provider_name' | 'gen_ai_request_model'>;
+  /** `gen_ai_server_request_duration_seconds`: what `serve` took to answer a GenAI request. */
+  readonly serverRequestDuration: Histogram<'gen_ai_operation_name' | 'gen_ai_request_model' | 'error_type'>;
+  /** `gen_ai_server_time_to_first_token_seconds`: from the request to `serve`'s first streamed token. */
+  readonly serverTimeToFirstToken: Histogram<'gen_ai_operation_name' | 'gen_ai_request_model'>;
+  /** `gen_ai_server_time_per_output_token_seconds`: per output token after the first, for streams `serve` answered. */
+  readonly serverTimePerOutputToken: Histogram<'gen_ai_operation_name' | 'gen_ai_request_model'>;
 
   constructor(options: { registry?: Registry; processMetrics?: boolean } = {}) {
     const registry = options.registry ?? new Registry();
@@ -63,6 +78,48 @@ export class GroundworkMetrics {
       help: 'Tokens used per GenAI operation.',
       labelNames: ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_token_type'],
       buckets: TOKEN_BUCKETS,
+      registers,
+    });
+    const genAiLabels = ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model'] as const;
+    this.droppedParams = new Counter({
+      name: 'groundwork_llm_dropped_params_total',
+      help: 'Request fields dropped because the provider cannot honour them.',
+      labelNames: ['provider', 'field'],
+      registers,
+    });
+    this.llmTimeToFirstChunk = new Histogram({
+      name: 'gen_ai_client_operation_time_to_first_chunk_seconds',
+      help: 'Time from the GenAI request to the first streamed chunk.',
+      labelNames: genAiLabels,
+      buckets: CHUNK_BUCKETS,
+      registers,
+    });
+    this.llmTimePerOutputChunk = new Histogram({
+      name: 'gen_ai_client_operation_time_per_output_chunk_seconds',
+      help: 'Time between streamed chunks after the first.',
+      labelNames: genAiLabels,
+      buckets: CHUNK_BUCKETS,
+      registers,
+    });
+    this.serverRequestDuration = new Histogram({
+      name: 'gen_ai_server_request_duration_seconds',
+      help: 'GenAI server request duration.',
+      labelNames: ['gen_ai_operation_name', 'gen_ai_request_model', 'error_type'],
+      buckets: LLM_DURATION_BUCKETS,
+      registers,
+    });
+    this.serverTimeToFirstToken = new Histogram({
+      name: 'gen_ai_server_time_to_first_token_seconds',
+      help: 'Time from the GenAI server request to its first streamed token.',
+      labelNames: ['gen_ai_operation_name', 'gen_ai_request_model'],
+      buckets: CHUNK_BUCKETS,
+      registers,
+    });
+    this.serverTimePerOutputToken = new Histogram({
+      name: 'gen_ai_server_time_per_output_token_seconds',
+      help: 'Time per output token after the first, for streamed GenAI answers.',
+      labelNames: ['gen_ai_operation_name', 'gen_ai_request_model'],
+      buckets: CHUNK_BUCKETS,
       registers,
     });
     this.llmCalls = new Counter({

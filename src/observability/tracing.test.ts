@@ -1,6 +1,7 @@
 import { type Span, trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProviderServerError } from '../errors/provider-errors.js';
+import { completionOf } from '../llm/model/completion-of.js';
 import type { ChatCompletion, ChatRequest, ChatStreamEvent } from '../llm/types.js';
 import { registerMemoryTracer } from './memory-tracer.test-helpers.js';
 import { GEN_AI, traceLlmCall, traceLlmStream, traceTransaction } from './tracing.js';
@@ -11,14 +12,13 @@ const request: ChatRequest = {
   temperature: 0,
   maxTokens: 64,
 };
-const completion: ChatCompletion = {
+const completion: ChatCompletion = completionOf({
   provider: 'openai',
   model: 'gpt-4o-mini-2024-07-18',
-  content: 'the answer text',
-  finishReason: 'stop',
+  choices: [{ index: 0, message: { content: 'the answer text' }, finishReason: 'stop' }],
   usage: { promptTokens: 12, completionTokens: 5, totalTokens: 17 },
   requestId: 'req_123',
-};
+});
 
 const register = registerMemoryTracer;
 

@@ -1,4 +1,5 @@
 import { type Attributes, context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import { messageText } from '../llm/model/message-text.js';
 import type { ChatCompletion, ChatMessage, ChatRequest, ChatStreamEvent } from '../llm/types.js';
 import { scrubSecrets } from './redact.js';
 
@@ -185,5 +186,5 @@ function requestAttributes(operation: string, options: LlmSpanOptions): Attribut
 }
 
 function toSemconvMessage(message: ChatMessage): { role: string; parts: Array<{ type: 'text'; content: string }> } {
-  return { role: message.role, parts: [{ type: 'text', content: message.content }] };
+  return { role: message.role, parts: [{ type: 'text', content: messageText(message) }] };
 }

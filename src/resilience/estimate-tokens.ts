@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Tiktoken, type TiktokenBPE } from 'js-tiktoken/lite';
+import { messageText } from '../llm/model/message-text.js';
 import type { ChatMessage } from '../llm/types.js';
 
 type Encoding = 'o200k_base' | 'cl100k_base';
@@ -44,6 +45,6 @@ export function countTokens(text: string, model: string): number {
  */
 export function estimateTokens(messages: readonly ChatMessage[], model: string, maxTokens: number): number {
   let prompt = PER_REPLY;
-  for (const message of messages) prompt += PER_MESSAGE + countTokens(message.content, model);
+  for (const message of messages) prompt += PER_MESSAGE + countTokens(messageText(message), model);
   return prompt + maxTokens;
 }

@@ -51,7 +51,7 @@ async function streamCompletion(exchange: Exchange, context: ServerContext, pars
         const event = next.value;
         if (event.type === 'delta') {
           if (event.text !== '') await writer.send(toChunkJson(identity, model, { kind: 'delta', text: event.text }, parsed.includeUsage));
-        } else {
+        } else if (event.type === 'done') {
           model = event.completion.model;
           await writer.send(toChunkJson(identity, model, { kind: 'finish', reason: event.completion.finishReason }, parsed.includeUsage));
           if (parsed.includeUsage) await writer.send(toChunkJson(identity, model, { kind: 'usage', usage: event.completion.usage }, true));

@@ -2,6 +2,7 @@ import type { AppConfig } from '../config/app-config.js';
 import type { EnvironmentStatus } from '../config/load-config.js';
 import type { Database } from '../db/database.js';
 import type { LlmClient, LlmResponse } from '../llm/llm-client-types.js';
+import { completionOf } from '../llm/model/completion-of.js';
 import type { ChatCompletion } from '../llm/types.js';
 import type { HealthOptions, HealthReport } from '../observability/health.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
@@ -112,11 +113,10 @@ async function bounded<T>(promise: Promise<T>): Promise<T> {
 
 function toCompletion(response: LlmResponse<undefined>): ChatCompletion {
   const { metadata, usage } = response;
-  return {
+  return completionOf({
     provider: metadata.provider,
     model: metadata.model,
-    content: response.content,
-    finishReason: metadata.finishReason,
+    choices: [{ index: 0, message: { content: response.content }, finishReason: metadata.finishReason }],
     usage: {
       promptTokens: usage.promptTokens,
       completionTokens: usage.completionTokens,
@@ -125,7 +125,7 @@ function toCompletion(response: LlmResponse<undefined>): ChatCompletion {
       ...(usage.reasoningTokens === undefined ? {} : { reasoningTokens: usage.reasoningTokens }),
     },
     ...(metadata.requestId === undefined ? {} : { requestId: metadata.requestId }),
-  };
+  });
 }
 
 /** The primary model and every fallback, each once. */

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CacheOption } from '../cache/resolve-cache-mode.js';
+import { completionOf } from '../llm/model/completion-of.js';
 import type { ChatCompletion, ChatRequest, ChatStreamEvent, TokenUsage } from '../llm/types.js';
 import type { HealthReport } from '../observability/health.js';
 import { GroundworkMetrics } from '../observability/metrics.js';
@@ -85,7 +86,7 @@ export class TestServiceBackend implements ServiceBackend {
     const answer = this.#next();
     await wait(answer, options.signal);
     if (answer.error !== undefined) throw answer.error;
-    return { completion: completionOf(request, answer), cached: answer.cached ?? false };
+    return { completion: scriptedCompletion(request, answer), cached: answer.cached ?? false };
   }
 
   async *stream(request: ChatRequest, options: StreamOptions): AsyncIterable<ChatStreamEvent> {
@@ -93,7 +94,7 @@ export class TestServiceBackend implements ServiceBackend {
     const answer = this.#next();
     await wait(answer, options.signal);
     if (answer.error !== undefined && answer.failAfterDeltas === undefined) throw answer.error;
-    const completion = completionOf(request, answer);
+    const completion = scriptedCompletion(request, answer);
     const pieces = split(completion.content, answer.chunks ?? 3);
     for (const [index, text] of pieces.entries()) {
       if (answer.failAfterDeltas === index) throw answer.error;
@@ -132,22 +133,21 @@ async function wait(answer: ScriptedAnswer, signal: AbortSignal): Promise<void> 
   if (answer.delayMs !== undefined) await delay(answer.delayMs, undefined, { signal });
 }
 
-function completionOf(request: ChatRequest, answer: ScriptedAnswer): ChatCompletion {
+function scriptedCompletion(request: ChatRequest, answer: ScriptedAnswer): ChatCompletion {
   const content = answer.content ?? 'Hello from the test backend.';
   const promptTokens = answer.usage?.promptTokens ?? 11;
   const completionTokens = answer.usage?.completionTokens ?? 7;
-  return {
+  return completionOf({
     provider: 'openai',
     model: request.model,
-    content,
-    finishReason: 'stop',
+    choices: [{ index: 0, message: { content }, finishReason: 'stop' }],
     usage: {
       promptTokens,
       completionTokens,
       totalTokens: promptTokens + completionTokens,
       ...(answer.usage?.cachedPromptTokens === undefined ? {} : { cachedPromptTokens: answer.usage.cachedPromptTokens }),
     },
-  };
+  });
 }
 
 function split(text: string, count: number): string[] {

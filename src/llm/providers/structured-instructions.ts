@@ -1,3 +1,4 @@
+import { messageText } from '../model/message-text.js';
 import type { ChatMessage, ResponseFormat } from '../types.js';
 
 /**
@@ -12,5 +13,7 @@ export function withJsonInstructions(messages: readonly ChatMessage[], format: R
       : 'Answer with a single JSON object and nothing else.';
   const system = messages.find((message) => message.role === 'system');
   if (system === undefined) return [{ role: 'system', content: instruction }, ...messages];
-  return messages.map((message) => (message === system ? { role: 'system', content: `${message.content}\n\n${instruction}` } : message));
+  return messages.map((message) =>
+    message === system ? { role: 'system', content: `${messageText(message)}\n\n${instruction}` } : message,
+  );
 }

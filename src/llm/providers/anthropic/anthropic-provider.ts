@@ -1,6 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { Message } from '@anthropic-ai/sdk/resources/messages';
 import type { Secret } from '../../../config/secret.js';
+import { completionOf } from '../../model/completion-of.js';
 import type { ChatCompletion, ChatRequest, ChatStreamEvent, FinishReason, LlmProvider, TokenUsage } from '../../types.js';
 import { KeyedClient } from '../keyed-client.js';
 import { abortedError } from '../provider-abort.js';
@@ -47,6 +48,10 @@ export class AnthropicProvider implements LlmProvider {
 
   #client(): Anthropic {
     return this.#clients.get(this.#options.apiKey.reveal());
+  }
+
+  unsupportedFields(_request: ChatRequest): string[] {
+    return [];
   }
 
   async complete(request: ChatRequest, signal: AbortSignal): Promise<ChatCompletion> {
@@ -153,7 +158,7 @@ export class AnthropicProvider implements LlmProvider {
     usage: TokenUsage,
     requestId: string | undefined,
   ): ChatCompletion {
-    const completion: ChatCompletion = { provider: this.name, model, content, finishReason, usage };
+    const completion = completionOf({ provider: this.name, model, choices: [{ index: 0, message: { content }, finishReason }], usage });
     if (requestId !== undefined) completion.requestId = requestId;
     return completion;
   }

@@ -1,4 +1,5 @@
 import type { MessageCreateParamsBase } from '@anthropic-ai/sdk/resources/messages';
+import { messageText } from '../../model/message-text.js';
 import type { ChatRequest, FinishReason } from '../../types.js';
 import { withJsonInstructions } from '../structured-instructions.js';
 
@@ -13,15 +14,15 @@ export function toAnthropicParams(request: ChatRequest, model: string, defaultMa
   const tool = format?.type === 'json_schema' && format.schema['type'] === 'object' ? format : undefined;
   const messages = tool === undefined ? withJsonInstructions(request.messages, format) : request.messages;
   const system = messages
-    .filter((message) => message.role === 'system')
-    .map((message) => message.content)
+    .filter((message) => message.role === 'system' || message.role === 'developer')
+    .map((message) => messageText(message))
     .join('\n\n');
   const params: MessageCreateParamsBase = {
     model,
     max_tokens: request.maxTokens ?? defaultMaxTokens,
     messages: messages
-      .filter((message) => message.role !== 'system')
-      .map((message) => ({ role: message.role as 'user' | 'assistant', content: message.content })),
+      .filter((message) => message.role !== 'system' && message.role !== 'developer')
+      .map((message) => ({ role: message.role === 'assistant' ? 'assistant' : 'user', content: messageText(message) })),
   };
   if (system !== '') params.system = system;
   if (request.stop !== undefined) params.stop_sequences = request.stop;

@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import type { ChatCompletion as OpenAiCompletion } from 'openai/resources/chat/completions';
 import type { LlmProviderName } from '../../../config/variables.js';
+import { completionOf } from '../../model/completion-of.js';
 import type { ChatCompletion, ChatRequest, ChatStreamEvent, FinishReason, LlmProvider, TokenUsage } from '../../types.js';
 import { abortedError } from '../provider-abort.js';
 import { providerError } from '../provider-error-factory.js';
@@ -27,6 +28,10 @@ export class OpenAiChatProvider implements LlmProvider {
     this.name = options.name;
     this.defaultModel = options.defaultModel;
     this.#options = options;
+  }
+
+  unsupportedFields(_request: ChatRequest): string[] {
+    return [];
   }
 
   async complete(request: ChatRequest, signal: AbortSignal): Promise<ChatCompletion> {
@@ -127,7 +132,7 @@ export class OpenAiChatProvider implements LlmProvider {
     usage: TokenUsage,
     requestId: string | undefined,
   ): ChatCompletion {
-    const completion: ChatCompletion = { provider: this.name, model, content, finishReason, usage };
+    const completion = completionOf({ provider: this.name, model, choices: [{ index: 0, message: { content }, finishReason }], usage });
     if (requestId !== undefined) completion.requestId = requestId;
     return completion;
   }

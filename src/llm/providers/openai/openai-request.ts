@@ -1,4 +1,5 @@
-import type { ChatCompletionCreateParamsBase } from 'openai/resources/chat/completions';
+import type { ChatCompletionCreateParamsBase, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { messageText } from '../../model/message-text.js';
 import type { ChatRequest, FinishReason } from '../../types.js';
 import { withJsonInstructions } from '../structured-instructions.js';
 
@@ -16,7 +17,9 @@ export function toOpenAiParams(request: ChatRequest, model: string, dialect: Ope
   const native = format?.type === 'json_schema' && dialect.nativeJsonSchema;
   const params: ChatCompletionCreateParamsBase = {
     model,
-    messages: native ? request.messages : withJsonInstructions(request.messages, format),
+    messages: (native ? request.messages : withJsonInstructions(request.messages, format)).map(
+      (message) => ({ role: message.role === 'tool' ? 'user' : message.role, content: messageText(message) }) as ChatCompletionMessageParam,
+    ),
   };
   if (request.temperature !== undefined) params.temperature = request.temperature;
   if (request.topP !== undefined) params.top_p = request.topP;

@@ -1,0 +1,50 @@
+import type { AssistantContentPart, TextPart, UserContentPart } from './content-part.js';
+import type { ToolCall } from './tool-call.js';
+
+/** Instructions from the application. */
+export interface SystemMessage {
+  role: 'system';
+  content: string | TextPart[];
+  name?: string;
+}
+
+/** Instructions from the developer (OpenAI's name for system messages to reasoning models). */
+export interface DeveloperMessage {
+  role: 'developer';
+  content: string | TextPart[];
+  name?: string;
+}
+
+/** What the user says: text, or parts (text, images, audio, files). */
+export interface UserMessage {
+  role: 'user';
+  content: string | UserContentPart[];
+  name?: string;
+}
+
+/** What the model said earlier: text, tool calls, or a refusal. */
+export interface AssistantMessage {
+  role: 'assistant';
+  /** Absent or null when the message holds only tool calls. */
+  content?: string | AssistantContentPart[] | null;
+  name?: string;
+  toolCalls?: ToolCall[];
+  refusal?: string | null;
+  /** An earlier audio answer, by its id (OpenAI). */
+  audio?: { id: string } | null;
+}
+
+/** The result of a tool call, answering the assistant's call with the same id. */
+export interface ToolMessage {
+  role: 'tool';
+  toolCallId: string;
+  content: string | TextPart[];
+  /** Set when the tool failed, so providers that mark errors (Anthropic's `is_error`) can say so. */
+  isError?: boolean;
+}
+
+/** One message of a conversation. */
+export type ChatMessage = SystemMessage | DeveloperMessage | UserMessage | AssistantMessage | ToolMessage;
+
+/** Who says a message. */
+export type ChatRole = ChatMessage['role'];

@@ -1,0 +1,49 @@
+/** Plain text. */
+export interface TextPart {
+  type: 'text';
+  text: string;
+}
+
+/**
+ * An image, by URL or inline. `url` is an `https:` URL or a `data:image/…;base64,…` URL; providers
+ * that take only inline images get the data URL's bytes, and refuse a remote URL they cannot fetch.
+ */
+export interface ImagePart {
+  type: 'image';
+  url: string;
+  /** How closely the model looks (OpenAI's `detail`). @default 'auto' */
+  detail?: 'auto' | 'low' | 'high';
+}
+
+/** Audio given to the model, base64-encoded. */
+export interface AudioPart {
+  type: 'audio';
+  /** Base64 bytes. */
+  data: string;
+  format: 'wav' | 'mp3';
+}
+
+/** A file (a PDF, say): by a provider's file id, or inline as a `data:` URL. */
+export interface FilePart {
+  type: 'file';
+  /** A file the provider already holds (`file-…`). */
+  fileId?: string;
+  /** Inline content as a `data:<media type>;base64,…` URL. */
+  data?: string;
+  filename?: string;
+}
+
+/** An earlier refusal, as part of an assistant message's content. */
+export interface RefusalPart {
+  type: 'refusal';
+  refusal: string;
+}
+
+/** A part of a user message. */
+export type UserContentPart = TextPart | ImagePart | AudioPart | FilePart;
+
+/** A part of an assistant message. */
+export type AssistantContentPart = TextPart | RefusalPart;
+
+/** Any content part. */
+export type ContentPart = UserContentPart | RefusalPart;
