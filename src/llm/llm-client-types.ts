@@ -2,7 +2,18 @@ import type { CacheOption } from '../cache/resolve-cache-mode.js';
 import type { LlmProviderName } from '../config/variables.js';
 import type { AttemptRecord } from './call-pipeline.js';
 import type { Prompt, PromptContext } from './prompt.js';
-import type { ChatRequest, FinishReason, LlmProvider, TokenUsage } from './types.js';
+import type {
+  ChatChoice,
+  ChatRequest,
+  FinishReason,
+  LlmProvider,
+  LogprobsDelta,
+  RefusalDelta,
+  TextDelta,
+  TokenUsage,
+  ToolCall,
+  ToolCallDelta,
+} from './types.js';
 
 /** Tokens of one call and what they cost. A cache hit spent nothing: zero tokens, zero cost. */
 export interface LlmUsage extends TokenUsage {
@@ -25,18 +36,59 @@ export interface LlmResponseMetadata {
   finishReason: FinishReason;
   /** Whether the answer came from the response cache. */
   cached: boolean;
+  /** The provider's id of the answer (`chatcmpl-…`, `msg_…`), where it gave one. */
+  responseId?: string;
+  /** When the provider made the answer, in Unix seconds. */
+  created?: number;
+  systemFingerprint?: string;
+  /** The service tier that served the request. */
+  serviceTier?: string;
+  /** The provider's rate-limit headers (`x-ratelimit-*`), as it sent them. */
+  rateLimitHeaders?: Record<string, string>;
+  /** Model turns the call took: 1, or more when a tool loop ran. */
+  steps: number;
 }
 
-/** The answer to one call. `data` is the parsed, validated object when the prompt has a schema. */
+/**
+ * The answer to one call. `data` is the parsed, validated object when the prompt has a schema.
+ * `content`, `toolCalls` and `refusal` are the first choice's; `choices` holds every choice.
+ * A refusal is an answer: `refusal` holds the model's words and `finishReason` is `content_filter`.
+ */
 export interface LlmResponse<T = undefined> {
   content: string;
   data: T;
+  /** Tool calls the model asked for and no tool loop ran (a request with `tools` but no `execute`). */
+  toolCalls?: ToolCall[];
+  /** The model's refusal, in its own words. */
+  refusal?: string;
+  choices: ChatChoice[];
   metadata: LlmResponseMetadata;
   usage: LlmUsage;
 }
 
-/** What `streamPrompt` and `stream` yield: text deltas, then exactly one `done` with the whole response. */
-export type LlmStreamEvent<T = undefined> = { type: 'delta'; text: string } | { type: 'done'; response: LlmResponse<T> };
+/** A tool the tool loop ran, and what it gave back (or how it failed). */
+export interface ToolResultEvent {
+  type: 'tool-result';
+  toolCallId: string;
+  name: string;
+  /** The tool's return value; undefined when it failed. */
+  result?: unknown;
+  /** Set when the arguments were invalid or the tool threw; the message went back to the model. */
+  error?: string;
+}
+
+/**
+ * What `streamPrompt` and `stream` yield: text, refusal, tool-call and logprob deltas as the
+ * provider streams them (for `n` > 1, each with its `choice`), tool results when a tool loop
+ * runs, then exactly one `done` with the whole response.
+ */
+export type LlmStreamEvent<T = undefined> =
+  | TextDelta
+  | RefusalDelta
+  | ToolCallDelta
+  | LogprobsDelta
+  | ToolResultEvent
+  | { type: 'done'; response: LlmResponse<T> };
 
 /** Per-call options. */
 export interface LlmCallOptions {

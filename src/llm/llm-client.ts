@@ -15,7 +15,14 @@ import { type CallPipeline, directPipeline } from './call-pipeline.js';
 import { CallRecorder } from './call-recorder.js';
 import { type CallTrace, newTrace } from './call-trace.js';
 import { estimateRequestTokens } from './estimate-tokens.js';
-import type { LlmCallOptions, LlmClient, LlmCompleteRequest, LlmResponse, LlmStreamEvent } from './llm-client-types.js';
+import type {
+  LlmCallOptions,
+  LlmClient,
+  LlmCompleteRequest,
+  LlmResponse,
+  LlmResponseMetadata,
+  LlmStreamEvent,
+} from './llm-client-types.js';
 import { LlmClientClosedError } from './llm-errors.js';
 import type { PreparedCall } from './prepared-call.js';
 import { PriceBook } from './pricing.js';
@@ -288,22 +295,33 @@ class GroundworkLlmClient implements LlmClient {
     }
     // A cached answer keeps the usage it was produced with, and costs nothing now.
     const usage = hit ? { ...completion.usage } : { ...trace.usage };
-    return {
+    const metadata: LlmResponseMetadata = {
+      provider: completion.provider,
+      model: completion.model,
+      promptName: call.promptName,
+      promptVersion: call.promptVersion,
+      requestId: completion.requestId,
+      attempts: trace.attempts,
+      latencyMs: Math.round(latencyMs),
+      finishReason: completion.finishReason,
+      cached: hit,
+      steps: 1,
+    };
+    if (completion.id !== undefined) metadata.responseId = completion.id;
+    if (completion.created !== undefined) metadata.created = completion.created;
+    if (completion.systemFingerprint !== undefined) metadata.systemFingerprint = completion.systemFingerprint;
+    if (completion.serviceTier !== undefined) metadata.serviceTier = completion.serviceTier;
+    if (completion.rateLimitHeaders !== undefined) metadata.rateLimitHeaders = completion.rateLimitHeaders;
+    const response: LlmResponse<T> = {
       content: completion.content,
       data,
-      metadata: {
-        provider: completion.provider,
-        model: completion.model,
-        promptName: call.promptName,
-        promptVersion: call.promptVersion,
-        requestId: completion.requestId,
-        attempts: trace.attempts,
-        latencyMs: Math.round(latencyMs),
-        finishReason: completion.finishReason,
-        cached: hit,
-      },
+      choices: completion.choices,
+      metadata,
       usage: { ...usage, costUsd: hit ? 0 : trace.costUsd },
     };
+    if (completion.toolCalls !== undefined) response.toolCalls = completion.toolCalls;
+    if (completion.refusal !== undefined) response.refusal = completion.refusal;
+    return response;
   }
 
   #record(

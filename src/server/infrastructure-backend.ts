@@ -50,7 +50,8 @@ export function createServiceBackend<DB>(infrastructure: ServiceInfrastructure<D
     },
     async *stream(request, options) {
       for await (const event of llm.stream(request, { signal: options.signal })) {
-        yield event.type === 'delta' ? event : { type: 'done', completion: toCompletion(event.response) };
+        if (event.type === 'delta') yield event;
+        else if (event.type === 'done') yield { type: 'done', completion: toCompletion(event.response) };
       }
     },
     listModels: async () => configuredModels(infrastructure.config),

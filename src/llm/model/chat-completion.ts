@@ -48,4 +48,6 @@ export interface ChatCompletion {
   systemFingerprint?: string;
   /** The service tier that actually served the request. */
   serviceTier?: string;
+  /** The provider's rate-limit headers (`x-ratelimit-*`, `anthropic-ratelimit-*`), as it sent them. */
+  rateLimitHeaders?: Record<string, string>;
 }
