@@ -51,6 +51,6 @@ export function createAzureProvider(options: AzureProviderOptions): LlmProvider 
     name: 'azure',
     defaultModel: options.deployment,
     client,
-    dialect: { tokenField: 'max_tokens', nativeJsonSchema: true },
+    dialect: { tokenField: 'max_tokens', nativeJsonSchema: true, developerRole: true },
   });
 }

@@ -40,6 +40,6 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleProvider
     name: 'openai-compatible',
     defaultModel: options.model,
     client: () => clients.get(options.apiKey?.reveal()),
-    dialect: { tokenField: 'max_tokens', nativeJsonSchema: false },
+    dialect: { tokenField: 'max_tokens', nativeJsonSchema: false, developerRole: false },
   });
 }
