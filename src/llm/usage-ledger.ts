@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from '../internal/clock.js';
-import { systemClock } from '../internal/clock.js';
+import { systemClock, unrefTimer } from '../internal/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { scrubSecrets } from '../observability/redact.js';
@@ -57,7 +57,7 @@ export class UsageLedger {
     }
     this.#buffer.push(row);
     if (this.#buffer.length >= this.#batchSize) void this.flush();
-    else this.#timer ??= this.#clock.setTimeout(() => void this.flush(), this.#options.flushIntervalMs ?? 1000);
+    else this.#timer ??= unrefTimer(this.#clock.setTimeout(() => void this.flush(), this.#options.flushIntervalMs ?? 1000));
   }
 
   /** Writes everything buffered now; resolves when written (or failed, which is logged). */
