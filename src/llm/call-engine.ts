@@ -1,11 +1,12 @@
 import type { AppConfig } from '../config/app-config.js';
 import type { LlmProviderName } from '../config/variables.js';
-import { anySignal } from '../internal/abort.js';
+import { type LinkedSignal, linkSignals } from '../internal/abort.js';
 import type { Clock } from '../internal/clock.js';
 import { traceLlmCall } from '../observability/tracing.js';
 import type { CallPipeline, CallPlan } from './call-pipeline.js';
 import { addAnswer, type CallTrace } from './call-trace.js';
 import { StructuredOutputError } from './llm-errors.js';
+import { addPartialUsage } from './partial-usage.js';
 import type { PreparedCall } from './prepared-call.js';
 import type { PriceBook } from './pricing.js';
 import { providerError } from './providers/provider-error-factory.js';
@@ -28,6 +29,7 @@ interface StartedStream {
   first: IteratorResult<ChatStreamEvent, void>;
   iterator: AsyncIterator<ChatStreamEvent, void, undefined>;
   watchdog: StreamWatchdog;
+  link: LinkedSignal;
   settle(usage: TokenUsage | undefined): void;
 }
 
@@ -82,39 +84,48 @@ export class CallEngine {
 
   async #stream(call: PreparedCall, trace: CallTrace, onDelta: (text: string) => void): Promise<ChatCompletion> {
     const llm = this.#deps.config.llm;
+    const deadline = { startedAt: this.#deps.clock.now(), deadlineMs: this.#deps.config.resilience.deadlineMs };
     const outcome = await this.#deps.pipeline.execute<StartedStream>(this.#plan(call, call.request), async ({ target, signal }) => {
-      const watchdog = new StreamWatchdog(this.#deps.clock, llm.streamFirstChunkTimeoutMs, llm.streamIdleTimeoutMs, target);
+      const watchdog = new StreamWatchdog(this.#deps.clock, llm.streamFirstChunkTimeoutMs, llm.streamIdleTimeoutMs, target, deadline);
       // The call's own signal too: a pipeline may unlink the attempt's signal from the caller once the attempt resolves.
-      const streamSignal = anySignal(signal, watchdog.signal, call.signal);
-      const events = this.#deps.provider(target.provider).stream({ ...call.request, model: target.model }, streamSignal);
-      const iterator = events[Symbol.asyncIterator]();
+      const link = linkSignals(signal, watchdog.signal, call.signal);
       try {
+        const events = this.#deps.provider(target.provider).stream({ ...call.request, model: target.model }, link.signal);
+        const iterator = events[Symbol.asyncIterator]();
         const first = await iterator.next();
         watchdog.touch();
         let settle: (usage: TokenUsage | undefined) => void = () => {};
         const usage = new Promise<TokenUsage | undefined>((resolve) => {
           settle = resolve;
         });
-        return { value: { first, iterator, watchdog, settle }, usage };
+        return { value: { first, iterator, watchdog, link, settle }, usage };
       } catch (error) {
         watchdog.stop();
+        link.dispose();
         throw error;
       }
     });
     trace.attempts.push(...outcome.attempts);
-    const { first, iterator, watchdog, settle } = outcome.value;
+    const { first, iterator, watchdog, link, settle } = outcome.value;
     let completion: ChatCompletion | undefined;
+    let delivered = '';
     try {
       for (let step = first; !step.done; step = await iterator.next()) {
         watchdog.touch();
-        if (step.value.type === 'delta') onDelta(step.value.text);
-        else completion = step.value.completion;
+        if (step.value.type === 'delta') {
+          delivered += step.value.text;
+          onDelta(step.value.text);
+        } else completion = step.value.completion;
       }
     } catch (error) {
-      settle(undefined);
+      // Cut short: the provider has spent tokens it will never report; count what is known.
+      const usage = addPartialUsage(trace, this.#deps.estimateTokens({ ...call.request, maxTokens: 0 }), delivered);
+      trace.costUsd += this.#deps.prices.cost(outcome.target.model, usage);
+      settle(usage);
       throw error;
     } finally {
       watchdog.stop();
+      link.dispose();
     }
     if (completion === undefined) {
       settle(undefined);

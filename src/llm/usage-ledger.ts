@@ -52,7 +52,10 @@ export class UsageLedger {
   record(row: UsageRecord): void {
     if (this.#closed || this.#buffer.length + this.#pending >= this.#maxBuffered) {
       this.#options.metrics?.ledgerRows.inc({ result: 'dropped' });
-      if (!this.#closed) this.#options.logger.warn({ buffered: this.#buffer.length }, 'usage ledger buffer full; row dropped');
+      this.#options.logger.warn(
+        { buffered: this.#buffer.length, outcome: row.outcome },
+        this.#closed ? 'usage ledger closed; a call that ended after close() was not recorded' : 'usage ledger buffer full; row dropped',
+      );
       return;
     }
     this.#buffer.push(row);
