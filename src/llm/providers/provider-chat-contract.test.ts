@@ -292,7 +292,7 @@ describe.each(PROVIDERS.filter((name) => name !== 'anthropic'))('%s provider: Op
       passthrough: { modalities: ['text'], prediction: { type: 'content', content: 'Hi' }, web_search_options: {}, prompt_cache_key: 'k1' },
     };
     await provider.complete(request, signal());
-    const tokenField = name === 'openai' ? 'max_completion_tokens' : 'max_tokens';
+    const tokenField = name === 'openai-compatible' ? 'max_tokens' : 'max_completion_tokens';
     expect(body()).toMatchObject({
       temperature: 0.3,
       top_p: 0.9,
