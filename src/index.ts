@@ -31,12 +31,32 @@ export * from './errors/index.js';
 export { Infrastructure, type InfrastructureOptions } from './infrastructure.js';
 export { InfrastructureService } from './infrastructure-service.js';
 export { isLlmUnavailable } from './llm/is-llm-unavailable.js';
-export type { LlmCallOptions, LlmClient, LlmResponse, LlmResponseMetadata, LlmStreamEvent, LlmUsage } from './llm/llm-client-types.js';
-export { PromptVariableError, StructuredOutputError } from './llm/llm-errors.js';
+export type {
+  LlmCallOptions,
+  LlmClient,
+  LlmResponse,
+  LlmResponseMetadata,
+  LlmStreamEvent,
+  LlmUsage,
+  ToolResultEvent,
+} from './llm/llm-client-types.js';
+export { LlmRefusalError, PromptVariableError, StructuredOutputError } from './llm/llm-errors.js';
 export { definePrompt, type Prompt, type PromptContext } from './llm/prompt.js';
 export { listPrompts } from './llm/prompt-registry.js';
 export type { ProviderClient } from './llm/provider-client.js';
-export type { ChatCompletion, ChatMessage, ChatRequest, TokenUsage } from './llm/types.js';
+export { defineTool, type Tool, type ToolContext, type ToolSet } from './llm/tools/tool.js';
+export type {
+  ChatChoice,
+  ChatCompletion,
+  ChatMessage,
+  ChatRequest,
+  ContentPart,
+  FunctionTool,
+  TokenUsage,
+  ToolCall,
+  ToolChoice,
+} from './llm/types.js';
+export { UnsupportedFieldsError } from './llm/unsupported-fields-error.js';
 export type { DependencyHealth, HealthReport, HealthStatus } from './observability/health.js';
 export type { Logger } from './observability/logger.js';
 export { GroundworkMetrics } from './observability/metrics.js';

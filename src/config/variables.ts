@@ -322,15 +322,16 @@ export const VARIABLES = define({
   },
   LLM_TIMEOUT_MS: {
     section: 'resilience',
-    field: integerField(60_000, 1, 3_600_000),
-    default: '60000',
-    description: 'Per-attempt timeout, in ms.',
+    field: integerField(600_000, 1, 3_600_000),
+    default: '600000',
+    description:
+      'Per-attempt timeout of a whole (unstreamed) answer, in ms. Long enough for a reasoning model that thinks for minutes; streams are watched by the first-chunk and idle timeouts instead.',
     example: '30000',
   },
   LLM_DEADLINE_MS: {
     section: 'resilience',
-    field: integerField(120_000, 1, 3_600_000),
-    default: '120000',
+    field: integerField(900_000, 1, 3_600_000),
+    default: '900000',
     description: 'Whole-call deadline, every attempt and fallback included, in ms.',
     example: '60000',
   },

@@ -2,16 +2,21 @@ import type { AppConfig } from '../config/app-config.js';
 import type { LlmProviderName } from '../config/variables.js';
 import { anySignal } from '../internal/abort.js';
 import type { Clock } from '../internal/clock.js';
+import type { Logger } from '../observability/logger.js';
+import type { GroundworkMetrics } from '../observability/metrics.js';
 import { traceLlmCall } from '../observability/tracing.js';
-import type { CallPipeline, CallPlan } from './call-pipeline.js';
+import type { CallPipeline, CallPlan, CallTarget } from './call-pipeline.js';
 import { addAnswer, type CallTrace } from './call-trace.js';
-import { StructuredOutputError } from './llm-errors.js';
+import { fitRequest } from './field-support.js';
+import type { ToolResultEvent } from './llm-client-types.js';
+import { LlmRefusalError, StructuredOutputError } from './llm-errors.js';
 import type { PreparedCall } from './prepared-call.js';
 import type { PriceBook } from './pricing.js';
 import { providerError } from './providers/provider-error-factory.js';
 import { StreamWatchdog } from './stream-watchdog.js';
 import { parseStructured, repairInstruction } from './structured-output.js';
-import type { ChatCompletion, ChatMessage, ChatRequest, ChatStreamEvent, LlmProvider, TokenUsage } from './types.js';
+import { runToolCalls } from './tools/run-tool-calls.js';
+import type { AssistantMessage, ChatCompletion, ChatMessage, ChatRequest, ChatStreamEvent, LlmProvider, TokenUsage } from './types.js';
 
 /** What the engine runs on. */
 export interface CallEngineDeps {
@@ -19,9 +24,14 @@ export interface CallEngineDeps {
   pipeline: CallPipeline;
   prices: PriceBook;
   clock: Clock;
+  logger: Logger;
+  metrics?: GroundworkMetrics | undefined;
   provider(name: LlmProviderName): LlmProvider;
   estimateTokens(request: ChatRequest): number;
 }
+
+/** A streamed event the engine hands on: provider deltas, and tool results when a tool loop runs. */
+export type EngineStreamEvent = Exclude<ChatStreamEvent, { type: 'done' }> | ToolResultEvent;
 
 /** A stream whose first event has arrived, handed out of a pipeline attempt. */
 interface StartedStream {
@@ -29,9 +39,13 @@ interface StartedStream {
   iterator: AsyncIterator<ChatStreamEvent, void, undefined>;
   watchdog: StreamWatchdog;
   settle(usage: TokenUsage | undefined): void;
+  startedAt: number;
 }
 
-/** Runs prepared calls through the pipeline and the provider, validating and repairing structured answers. */
+/**
+ * Runs prepared calls through the pipeline and the provider: one model turn per pipeline run,
+ * repeated while a tool loop has calls to run (up to `maxSteps`) or a structured answer needs repair.
+ */
 export class CallEngine {
   readonly #deps: CallEngineDeps;
 
@@ -39,54 +53,97 @@ export class CallEngine {
     this.#deps = deps;
   }
 
-  /** One answer, repaired up to `call.repairs` times when it breaks the schema. Adds what it spends to `trace`. */
+  /** One answer, after any tool loop and repairs. Adds what it spends, step by step, to `trace`. */
   async answer(call: PreparedCall, trace: CallTrace): Promise<ChatCompletion> {
     let messages: ChatMessage[] = call.request.messages;
-    for (let answers = 1; ; answers++) {
-      const request = { ...call.request, messages };
-      const outcome = await this.#deps.pipeline.execute(this.#plan(call, request), async ({ target, signal }) => {
-        const attemptRequest = { ...request, model: target.model };
-        const completion = await traceLlmCall(
-          { provider: target.provider, request: attemptRequest, logContent: this.#deps.config.llm.logContent },
-          () => this.#deps.provider(target.provider).complete(attemptRequest, signal),
-        );
-        return { value: completion, usage: completion.usage };
-      });
-      trace.attempts.push(...outcome.attempts);
-      addAnswer(trace, outcome.value, this.#cost(outcome.value, outcome.target.model));
-      if (call.schema === undefined) return outcome.value;
-      const result = parseStructured(outcome.value.content, call.schema);
-      if (result.ok) return { ...outcome.value, usage: { ...trace.usage } };
-      if (answers > call.repairs) {
-        throw new StructuredOutputError({ promptName: call.promptName, problem: result.problem, content: outcome.value.content, answers });
+    for (let answers = 1, step = 1; ; step++) {
+      const completion = await this.#turn(call, { ...call.request, messages }, trace);
+      if (this.#runsTools(call, completion, step)) {
+        const turn = await runToolCalls(completion.toolCalls ?? [], call.tools ?? {}, this.#toolSignal(call));
+        messages = [...messages, assistantTurn(completion), ...turn.messages];
+        continue;
       }
+      if (call.schema === undefined) return completion;
+      assertNotRefused(call, completion);
+      const result = parseStructured(completion.content, call.schema);
+      if (result.ok) return completion;
+      if (answers > call.repairs) {
+        throw new StructuredOutputError({ promptName: call.promptName, problem: result.problem, content: completion.content, answers });
+      }
+      answers++;
       messages = [
         ...messages,
-        { role: 'assistant', content: outcome.value.content },
+        { role: 'assistant', content: completion.content },
         { role: 'user', content: repairInstruction(result.problem) },
       ];
     }
   }
 
   /**
-   * One streamed answer: retries and fallbacks apply until the first chunk arrives; after that a
-   * failure ends the stream with an error. Each delta goes to `onDelta`. A structured answer is
+   * One streamed answer: retries and fallbacks apply until the first chunk of a turn arrives;
+   * after that a failure ends the stream with an error. Every delta goes to `onEvent` as it
+   * comes, and so do tool results between the turns of a tool loop. A structured answer is
    * validated at the end (no repair: its text has already been delivered).
    */
-  async stream(call: PreparedCall, trace: CallTrace, onDelta: (text: string) => void): Promise<ChatCompletion> {
-    return traceLlmCall(
-      { provider: call.targets[0]?.provider ?? 'unknown', request: call.request, logContent: this.#deps.config.llm.logContent },
-      () => this.#stream(call, trace, onDelta),
-    );
+  async stream(call: PreparedCall, trace: CallTrace, onEvent: (event: EngineStreamEvent) => void): Promise<ChatCompletion> {
+    let messages: ChatMessage[] = call.request.messages;
+    for (let step = 1; ; step++) {
+      const request = { ...call.request, messages };
+      const completion = await traceLlmCall(
+        { provider: call.targets[0]?.provider ?? 'unknown', request, logContent: this.#deps.config.llm.logContent },
+        () => this.#streamTurn(call, request, trace, onEvent),
+      );
+      if (this.#runsTools(call, completion, step)) {
+        const turn = await runToolCalls(completion.toolCalls ?? [], call.tools ?? {}, this.#toolSignal(call));
+        for (const event of turn.events) onEvent(event);
+        messages = [...messages, assistantTurn(completion), ...turn.messages];
+        continue;
+      }
+      if (call.schema !== undefined) {
+        assertNotRefused(call, completion);
+        const result = parseStructured(completion.content, call.schema);
+        if (!result.ok)
+          throw new StructuredOutputError({
+            promptName: call.promptName,
+            problem: result.problem,
+            content: completion.content,
+            answers: 1,
+          });
+      }
+      return completion;
+    }
   }
 
-  async #stream(call: PreparedCall, trace: CallTrace, onDelta: (text: string) => void): Promise<ChatCompletion> {
-    const llm = this.#deps.config.llm;
-    const outcome = await this.#deps.pipeline.execute<StartedStream>(this.#plan(call, call.request), async ({ target, signal }) => {
-      const watchdog = new StreamWatchdog(this.#deps.clock, llm.streamFirstChunkTimeoutMs, llm.streamIdleTimeoutMs, target);
+  /** One model turn through the pipeline. */
+  async #turn(call: PreparedCall, request: ChatRequest, trace: CallTrace): Promise<ChatCompletion> {
+    const outcome = await this.#deps.pipeline.execute(this.#plan(call, request), async ({ target, signal }) => {
+      const attemptRequest = this.#fit(request, target);
+      const completion = await traceLlmCall(
+        { provider: target.provider, request: attemptRequest, logContent: this.#deps.config.llm.logContent },
+        () => this.#deps.provider(target.provider).complete(attemptRequest, signal),
+      );
+      return { value: completion, usage: completion.usage };
+    });
+    trace.attempts.push(...outcome.attempts);
+    addAnswer(trace, outcome.value, this.#cost(outcome.value, outcome.target.model), outcome.attempts.length);
+    return outcome.value;
+  }
+
+  async #streamTurn(
+    call: PreparedCall,
+    request: ChatRequest,
+    trace: CallTrace,
+    onEvent: (event: EngineStreamEvent) => void,
+  ): Promise<ChatCompletion> {
+    const { llm } = this.#deps.config;
+    const clock = this.#deps.clock;
+    const outcome = await this.#deps.pipeline.execute<StartedStream>(this.#plan(call, request), async ({ target, signal }) => {
+      const attemptRequest = this.#fit(request, target);
+      const startedAt = clock.now();
+      const watchdog = new StreamWatchdog(clock, llm.streamFirstChunkTimeoutMs, llm.streamIdleTimeoutMs, target);
       // The call's own signal too: a pipeline may unlink the attempt's signal from the caller once the attempt resolves.
       const streamSignal = anySignal(signal, watchdog.signal, call.signal);
-      const events = this.#deps.provider(target.provider).stream({ ...call.request, model: target.model }, streamSignal);
+      const events = this.#deps.provider(target.provider).stream(attemptRequest, streamSignal);
       const iterator = events[Symbol.asyncIterator]();
       try {
         const first = await iterator.next();
@@ -95,20 +152,22 @@ export class CallEngine {
         const usage = new Promise<TokenUsage | undefined>((resolve) => {
           settle = resolve;
         });
-        return { value: { first, iterator, watchdog, settle }, usage };
+        return { value: { first, iterator, watchdog, settle, startedAt }, usage };
       } catch (error) {
         watchdog.stop();
         throw error;
       }
     });
     trace.attempts.push(...outcome.attempts);
-    const { first, iterator, watchdog, settle } = outcome.value;
+    const { first, iterator, watchdog, settle, startedAt } = outcome.value;
+    const chunks = this.#chunkTimer(outcome.target, startedAt);
     let completion: ChatCompletion | undefined;
     try {
       for (let step = first; !step.done; step = await iterator.next()) {
         watchdog.touch();
+        chunks.chunk();
         if (step.value.type === 'done') completion = step.value.completion;
-        else if (step.value.type === 'delta') onDelta(step.value.text);
+        else onEvent(step.value);
       }
     } catch (error) {
       settle(undefined);
@@ -121,18 +180,55 @@ export class CallEngine {
       throw providerError('connection', 'the stream ended without a final answer', outcome.target);
     }
     settle(completion.usage);
-    addAnswer(trace, completion, this.#cost(completion, outcome.target.model));
-    if (call.schema !== undefined) {
-      const result = parseStructured(completion.content, call.schema);
-      if (!result.ok)
-        throw new StructuredOutputError({ promptName: call.promptName, problem: result.problem, content: completion.content, answers: 1 });
-    }
+    addAnswer(trace, completion, this.#cost(completion, outcome.target.model), outcome.attempts.length);
     return completion;
+  }
+
+  /** Records the time to the first chunk and between chunks, in the OpenTelemetry GenAI names. */
+  #chunkTimer(target: CallTarget, startedAt: number): { chunk(): void } {
+    const metrics = this.#deps.metrics;
+    const clock = this.#deps.clock;
+    if (metrics === undefined) return { chunk: () => {} };
+    const labels = { gen_ai_operation_name: 'chat', gen_ai_provider_name: target.provider, gen_ai_request_model: target.model };
+    let last: number | undefined;
+    return {
+      chunk() {
+        const now = clock.now();
+        if (last === undefined) metrics.llmTimeToFirstChunk.observe(labels, (now - startedAt) / 1000);
+        else metrics.llmTimePerOutputChunk.observe(labels, (now - last) / 1000);
+        last = now;
+      },
+    };
+  }
+
+  /** The request as the target's provider can take it (fields it cannot honour refused, or dropped by policy). */
+  #fit(request: ChatRequest, target: CallTarget): ChatRequest {
+    const sized = { ...request, model: target.model };
+    return fitRequest(sized, this.#deps.provider(target.provider), {
+      drop: this.#deps.config.llm.dropUnsupportedParams,
+      logger: this.#deps.logger,
+      metrics: this.#deps.metrics,
+    });
+  }
+
+  /** Whether this answer's tool calls are for the tool loop to run (and steps remain). */
+  #runsTools(call: PreparedCall, completion: ChatCompletion, step: number): boolean {
+    if (call.tools === undefined || completion.toolCalls === undefined || completion.toolCalls.length === 0) return false;
+    if (step >= call.maxSteps) return false;
+    const tools = call.tools;
+    return completion.toolCalls.every((toolCall) => tools[toolCall.name]?.execute !== undefined || !Object.hasOwn(tools, toolCall.name));
+  }
+
+  /** Aborts tools when the call is cancelled or its deadline passes. */
+  #toolSignal(call: PreparedCall): AbortSignal {
+    const remaining = call.deadlineAt === undefined ? undefined : Math.max(0, call.deadlineAt - this.#deps.clock.now());
+    return anySignal(call.signal, remaining === undefined ? undefined : AbortSignal.timeout(remaining));
   }
 
   #plan(call: PreparedCall, request: ChatRequest): CallPlan {
     const plan: CallPlan = { targets: call.targets, estimatedTokens: this.#deps.estimateTokens(request) };
     if (call.signal !== undefined) plan.signal = call.signal;
+    if (call.deadlineAt !== undefined) plan.deadlineAt = call.deadlineAt;
     return plan;
   }
 
@@ -141,5 +237,19 @@ export class CallEngine {
     const prices = this.#deps.prices;
     const model = prices.priceOf(completion.model) === undefined ? requestedModel : completion.model;
     return prices.cost(model, completion.usage);
+  }
+}
+
+/** The assistant's turn as the next request repeats it: its text and its tool calls. */
+function assistantTurn(completion: ChatCompletion): AssistantMessage {
+  const message: AssistantMessage = { role: 'assistant', content: completion.content === '' ? null : completion.content };
+  if (completion.toolCalls !== undefined) message.toolCalls = completion.toolCalls;
+  return message;
+}
+
+/** A prompt with a schema gets no data from a refusal: it fails with the model's words. */
+function assertNotRefused(call: PreparedCall, completion: ChatCompletion): void {
+  if (completion.refusal !== undefined || completion.finishReason === 'content_filter') {
+    throw new LlmRefusalError({ promptName: call.promptName, refusal: completion.refusal ?? completion.content });
   }
 }

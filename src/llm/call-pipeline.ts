@@ -47,6 +47,8 @@ export interface CallPlan {
   estimatedTokens: number;
   /** The caller's cancellation. */
   signal?: AbortSignal;
+  /** When the whole call must be over (a tool loop's later turns), on the pipeline's clock; the earlier of this and the pipeline's own deadline wins. */
+  deadlineAt?: number;
 }
 
 /** What a call produced and how. */

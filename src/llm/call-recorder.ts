@@ -41,24 +41,7 @@ export class CallRecorder {
       metrics.llmCalls.inc({ provider: trace.provider, model: trace.model, outcome: call.outcome });
       if (trace.costUsd > 0) metrics.llmCost.inc({ provider: trace.provider, model: trace.model }, trace.costUsd);
     }
-    this.#ledger?.record({
-      createdAt: call.startedAt,
-      provider: trace.provider,
-      model: trace.model,
-      promptName: call.promptName ?? null,
-      promptVersion: call.promptVersion ?? null,
-      promptTokens: trace.usage.promptTokens,
-      completionTokens: trace.usage.completionTokens,
-      totalTokens: trace.usage.totalTokens,
-      cachedPromptTokens: trace.usage.cachedPromptTokens ?? 0,
-      reasoningTokens: trace.usage.reasoningTokens ?? 0,
-      costUsd: trace.costUsd,
-      latencyMs: Math.round(call.latencyMs),
-      outcome: call.outcome,
-      cacheHit: call.cacheHit,
-      attempts: trace.attempts.length,
-      requestId: trace.requestId ?? null,
-    });
+    this.#recordLedger(call);
     const fields = {
       provider: trace.provider,
       model: trace.model,
@@ -74,7 +57,78 @@ export class CallRecorder {
       latencyMs: Math.round(call.latencyMs),
       requestId: trace.requestId,
     };
+    if (trace.steps.length > 1) Object.assign(fields, { steps: trace.steps.length });
     if (call.outcome === 'success') this.#logger.debug(fields, 'llm call');
     else this.#logger.warn(fields, `llm call failed: ${call.outcome}`);
+  }
+
+  /**
+   * One ledger row for a call of one model turn; for a tool loop (or a repaired answer), one row
+   * per turn, each with its own tokens and cost: the turns before the last are `continued`, and a
+   * call that failed after some turns adds a row for the failed one.
+   */
+  #recordLedger(call: FinishedCall): void {
+    const ledger = this.#ledger;
+    if (ledger === undefined) return;
+    const { trace } = call;
+    const base = {
+      createdAt: call.startedAt,
+      promptName: call.promptName ?? null,
+      promptVersion: call.promptVersion ?? null,
+      latencyMs: Math.round(call.latencyMs),
+      cacheHit: call.cacheHit,
+    };
+    if (trace.steps.length <= 1) {
+      ledger.record({
+        ...base,
+        provider: trace.provider,
+        model: trace.model,
+        promptTokens: trace.usage.promptTokens,
+        completionTokens: trace.usage.completionTokens,
+        totalTokens: trace.usage.totalTokens,
+        cachedPromptTokens: trace.usage.cachedPromptTokens ?? 0,
+        reasoningTokens: trace.usage.reasoningTokens ?? 0,
+        costUsd: trace.costUsd,
+        outcome: call.outcome,
+        attempts: trace.attempts.length,
+        requestId: trace.requestId ?? null,
+      });
+      return;
+    }
+    const succeeded = call.outcome === 'success';
+    trace.steps.forEach((step, index) => {
+      const last = index === trace.steps.length - 1;
+      ledger.record({
+        ...base,
+        provider: step.provider,
+        model: step.model,
+        promptTokens: step.usage.promptTokens,
+        completionTokens: step.usage.completionTokens,
+        totalTokens: step.usage.totalTokens,
+        cachedPromptTokens: step.usage.cachedPromptTokens ?? 0,
+        reasoningTokens: step.usage.reasoningTokens ?? 0,
+        costUsd: step.costUsd,
+        outcome: last && succeeded ? 'success' : 'continued',
+        attempts: step.attempts,
+        requestId: step.requestId ?? null,
+      });
+    });
+    if (!succeeded) {
+      const answered = trace.steps.reduce((sum, step) => sum + step.attempts, 0);
+      ledger.record({
+        ...base,
+        provider: trace.provider,
+        model: trace.model,
+        promptTokens: 0,
+        completionTokens: 0,
+        totalTokens: 0,
+        cachedPromptTokens: 0,
+        reasoningTokens: 0,
+        costUsd: 0,
+        outcome: call.outcome,
+        attempts: Math.max(0, trace.attempts.length - answered),
+        requestId: null,
+      });
+    }
   }
 }

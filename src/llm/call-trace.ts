@@ -2,19 +2,34 @@ import type { LlmProviderName } from '../config/variables.js';
 import type { AttemptRecord } from './call-pipeline.js';
 import type { ChatCompletion, TokenUsage } from './types.js';
 
+/** What one model turn of a call spent: a tool loop takes several, each its own ledger row. */
+export interface StepTrace {
+  provider: LlmProviderName;
+  model: string;
+  usage: TokenUsage;
+  costUsd: number;
+  requestId: string | undefined;
+  /** Attempts this turn took, retries and fallbacks included. */
+  attempts: number;
+}
+
 /** What one call spent and did so far, kept even when it fails, for metrics and the ledger. */
 export interface CallTrace {
   provider: LlmProviderName;
   model: string;
   attempts: AttemptRecord[];
+  /** Summed over every step. */
   usage: TokenUsage;
+  /** Summed over every step. */
   costUsd: number;
   requestId: string | undefined;
+  /** Each answered model turn, in order. */
+  steps: StepTrace[];
 }
 
 /** A fresh trace for a call aimed at `provider`/`model`. */
 export function newTrace(provider: LlmProviderName, model: string): CallTrace {
-  return { provider, model, attempts: [], usage: zeroUsage(), costUsd: 0, requestId: undefined };
+  return { provider, model, attempts: [], usage: zeroUsage(), costUsd: 0, requestId: undefined, steps: [] };
 }
 
 /** No tokens at all. */
@@ -22,8 +37,16 @@ export function zeroUsage(): TokenUsage {
   return { promptTokens: 0, completionTokens: 0, totalTokens: 0, cachedPromptTokens: 0, reasoningTokens: 0 };
 }
 
-/** Adds one answer to the trace: its tokens, its cost, who answered. */
-export function addAnswer(trace: CallTrace, completion: ChatCompletion, costUsd: number): void {
+/** Adds one answer (one model turn, after `attempts` attempts) to the trace: its tokens, its cost, who answered. */
+export function addAnswer(trace: CallTrace, completion: ChatCompletion, costUsd: number, attempts = 1): void {
+  trace.steps.push({
+    provider: completion.provider,
+    model: completion.model,
+    usage: { ...completion.usage },
+    costUsd,
+    requestId: completion.requestId,
+    attempts,
+  });
   const usage = trace.usage;
   usage.promptTokens += completion.usage.promptTokens;
   usage.completionTokens += completion.usage.completionTokens;

@@ -14,8 +14,11 @@ export type {
   LlmResponseMetadata,
   LlmStreamEvent,
   LlmUsage,
+  ToolResultEvent,
 } from './llm-client-types.js';
-export { LlmClientClosedError, LlmRequestError, PromptVariableError, StructuredOutputError } from './llm-errors.js';
+export { LlmClientClosedError, LlmRefusalError, LlmRequestError, PromptVariableError, StructuredOutputError } from './llm-errors.js';
+export { type CompletionBase, completionOf } from './model/completion-of.js';
+export { messageText } from './model/message-text.js';
 export { DEFAULT_PRICES } from './price-table.js';
 export { costOf, PriceBook } from './pricing.js';
 export { definePrompt, type Prompt, type PromptContext, type PromptDefinition } from './prompt.js';
@@ -29,16 +32,8 @@ export {
   createOpenAiCompatibleProvider,
   type OpenAiCompatibleProviderOptions,
 } from './providers/openai-compatible/openai-compatible-provider.js';
-export type {
-  ChatCompletion,
-  ChatMessage,
-  ChatRequest,
-  ChatRole,
-  ChatStreamEvent,
-  FinishReason,
-  LlmProvider,
-  ResponseFormat,
-  TokenUsage,
-} from './types.js';
+export { defineTool, type Tool, type ToolContext, type ToolSet } from './tools/tool.js';
+export type * from './types.js';
+export { UnsupportedFieldsError } from './unsupported-fields-error.js';
 export { UsageLedger, type UsageLedgerOptions } from './usage-ledger.js';
 export type { UsageRecord, UsageSink } from './usage-record.js';

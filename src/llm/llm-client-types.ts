@@ -2,6 +2,7 @@ import type { CacheOption } from '../cache/resolve-cache-mode.js';
 import type { LlmProviderName } from '../config/variables.js';
 import type { AttemptRecord } from './call-pipeline.js';
 import type { Prompt, PromptContext } from './prompt.js';
+import type { ToolSet } from './tools/tool.js';
 import type {
   ChatChoice,
   ChatRequest,
@@ -13,6 +14,7 @@ import type {
   TokenUsage,
   ToolCall,
   ToolCallDelta,
+  ToolChoice,
 } from './types.js';
 
 /** Tokens of one call and what they cost. A cache hit spent nothing: zero tokens, zero cost. */
@@ -106,6 +108,11 @@ export interface LlmCallOptions {
   repairs?: number;
   /** Cache namespace. @default LLM_CACHE_NAMESPACE */
   namespace?: string;
+  /** Tools for this call, instead of the prompt's. Those with `execute` run in the tool loop. */
+  tools?: ToolSet;
+  toolChoice?: ToolChoice;
+  /** Most model turns the tool loop may take. @default the prompt's, else 5 */
+  maxSteps?: number;
 }
 
 /** A raw chat request for {@link LlmClient.complete}: the model is optional. */

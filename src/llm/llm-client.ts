@@ -10,7 +10,7 @@ import { type Clock, systemClock } from '../internal/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { AsyncQueue } from './async-queue.js';
-import { CallEngine } from './call-engine.js';
+import { CallEngine, type EngineStreamEvent } from './call-engine.js';
 import { type CallPipeline, directPipeline } from './call-pipeline.js';
 import { CallRecorder } from './call-recorder.js';
 import { type CallTrace, newTrace } from './call-trace.js';
@@ -23,13 +23,14 @@ import type {
   LlmResponseMetadata,
   LlmStreamEvent,
 } from './llm-client-types.js';
-import { LlmClientClosedError } from './llm-errors.js';
+import { LlmClientClosedError, LlmRequestError } from './llm-errors.js';
 import type { PreparedCall } from './prepared-call.js';
 import { PriceBook } from './pricing.js';
 import type { Prompt, PromptContext } from './prompt.js';
 import type { AzureTokenProvider } from './providers/azure/azure-provider.js';
 import { createProvider } from './providers/create-provider.js';
 import { parseStructured } from './structured-output.js';
+import { hasExecutableTools, toFunctionTools } from './tools/tool-definitions.js';
 import type { ChatCompletion, ChatMessage, ChatRequest, LlmProvider } from './types.js';
 import { UsageLedger } from './usage-ledger.js';
 import type { UsageSink } from './usage-record.js';
@@ -90,6 +91,8 @@ class GroundworkLlmClient implements LlmClient {
       pipeline: deps.pipeline ?? directPipeline,
       prices: new PriceBook(config.llm.prices),
       clock: deps.clock ?? systemClock,
+      logger,
+      metrics: deps.metrics,
       provider: (name) => this.getProvider(name),
       estimateTokens: deps.estimateTokens ?? ((request) => estimateRequestTokens(request, config.llm.outputTokensEstimate)),
     });
@@ -173,7 +176,11 @@ class GroundworkLlmClient implements LlmClient {
     if (prompt.temperature !== undefined) base.temperature = prompt.temperature;
     if (prompt.maxTokens !== undefined) base.maxTokens = prompt.maxTokens;
     if (prompt.responseFormat !== undefined) base.responseFormat = prompt.responseFormat;
-    return this.#prepare(messages, base, options, prompt);
+    if (prompt.toolChoice !== undefined) base.toolChoice = prompt.toolChoice;
+    const withPrompt: LlmCallOptions = { ...options };
+    if (options.tools === undefined && prompt.tools !== undefined) withPrompt.tools = prompt.tools;
+    if (options.maxSteps === undefined && prompt.maxSteps !== undefined) withPrompt.maxSteps = prompt.maxSteps;
+    return this.#prepare(messages, base, withPrompt, prompt);
   }
 
   #prepare(
@@ -190,12 +197,20 @@ class GroundworkLlmClient implements LlmClient {
     if (options.temperature !== undefined) request.temperature = options.temperature;
     const maxTokens = options.maxTokens ?? base.maxTokens ?? llm.maxOutputTokens;
     if (maxTokens !== undefined) request.maxTokens = maxTokens;
+    const tools = options.tools;
+    if (tools !== undefined) request.tools = [...(request.tools ?? []), ...toFunctionTools(tools)];
+    if (options.toolChoice !== undefined) request.toolChoice = options.toolChoice;
     validateRequest(request);
+    const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
+    if (!Number.isInteger(maxSteps) || maxSteps < 1)
+      throw new LlmRequestError([`maxSteps: must be a whole number of at least 1, not ${maxSteps}`]);
+    // Tools that run have effects: a loop that runs them is never answered from the cache.
+    const runsTools = hasExecutableTools(tools);
     const targets = [{ provider: providerName, model: request.model }];
     if (options.provider === undefined) targets.push(...this.#config.resilience.fallbacks.map((fallback) => ({ ...fallback })));
     const promptName = prompt?.name;
     const promptVersion = prompt?.version;
-    const cacheMode = this.#deps.cache === undefined ? 'bypass' : resolveCacheMode(options.cache, request.temperature);
+    const cacheMode = this.#deps.cache === undefined || runsTools ? 'bypass' : resolveCacheMode(options.cache, request.temperature);
     return {
       targets,
       request,
@@ -216,6 +231,9 @@ class GroundworkLlmClient implements LlmClient {
             }),
       repairs: options.repairs ?? llm.structuredOutputRepairs,
       signal: options.signal,
+      tools: runsTools ? tools : undefined,
+      maxSteps,
+      deadlineAt: runsTools ? (this.#deps.clock ?? systemClock).now() + this.#config.resilience.deadlineMs : undefined,
     };
   }
 
@@ -249,15 +267,15 @@ class GroundworkLlmClient implements LlmClient {
     const trace = newTrace(prepared.targets[0]!.provider, prepared.request.model);
     const cancel = new AbortController();
     const call = { ...prepared, signal: anySignal(prepared.signal, cancel.signal) };
-    const queue = new AsyncQueue<string>();
-    const lookup = this.#lookup(call, () => this.#engine.stream(call, trace, (text) => queue.push(text)));
+    const queue = new AsyncQueue<EngineStreamEvent>();
+    const lookup = this.#lookup(call, () => this.#engine.stream(call, trace, (event) => queue.push(event)));
     lookup.then(
       () => queue.close(),
       (error: unknown) => queue.fail(error),
     );
     let outcome: string | undefined;
     try {
-      for await (const text of queue) yield { type: 'delta', text };
+      for await (const event of queue) yield event;
       const { completion, hit } = await lookup;
       if (hit) for await (const event of replayAsStream(completion)) if (event.type === 'delta') yield event;
       const data = this.#data(call, completion);
@@ -305,7 +323,7 @@ class GroundworkLlmClient implements LlmClient {
       latencyMs: Math.round(latencyMs),
       finishReason: completion.finishReason,
       cached: hit,
-      steps: 1,
+      steps: hit ? 1 : Math.max(1, trace.steps.length),
     };
     if (completion.id !== undefined) metadata.responseId = completion.id;
     if (completion.created !== undefined) metadata.created = completion.created;
@@ -347,6 +365,9 @@ class GroundworkLlmClient implements LlmClient {
 }
 
 const stale = Symbol('stale cache entry');
+
+/** Model turns a tool loop may take when neither the call nor the prompt says. */
+const DEFAULT_MAX_STEPS = 5;
 
 function outcomeOf(error: unknown): string {
   if (GroundworkError.isInstance(error)) return error.code;

@@ -60,3 +60,22 @@ export class LlmRequestError extends GroundworkError {
     this.problems = problems;
   }
 }
+
+/**
+ * The model refused, so a prompt with a schema has no `data`. `refusal` holds the model's words;
+ * like an answer's text, it is not enumerable, so logging the error does not log it.
+ */
+export class LlmRefusalError extends GroundworkError {
+  readonly promptName: string | undefined;
+  declare readonly refusal: string;
+
+  constructor(options: { promptName?: string | undefined; refusal: string }) {
+    const where = options.promptName === undefined ? 'the request' : `prompt "${options.promptName}"`;
+    super(
+      'llm_refusal',
+      `The model refused to answer ${where}, so there is no structured data; its words are on error.refusal. Rephrase the input or handle the refusal.`,
+    );
+    this.promptName = options.promptName;
+    Object.defineProperty(this, 'refusal', { value: options.refusal, enumerable: false });
+  }
+}

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { CacheMode } from '../cache/response-cache.js';
 import type { CallTarget } from './call-pipeline.js';
+import type { ToolSet } from './tools/tool.js';
 import type { ChatRequest } from './types.js';
 
 /** A validated call, ready to run: where it may go, what it asks, how the answer is checked and cached. */
@@ -18,4 +19,10 @@ export interface PreparedCall {
   /** Repair requests allowed after an invalid structured answer. */
   repairs: number;
   signal: AbortSignal | undefined;
+  /** Tools the tool loop may run; absent: tool calls come back to the caller. */
+  tools?: ToolSet | undefined;
+  /** Most model turns a tool loop may take. */
+  maxSteps: number;
+  /** When the whole call (every step of a tool loop) must be over, on the engine's clock. */
+  deadlineAt?: number | undefined;
 }

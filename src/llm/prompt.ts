@@ -3,7 +3,8 @@ import { PromptVariableError } from './llm-errors.js';
 import { defaultPromptRegistry, type PromptRegistry } from './prompt-registry.js';
 import { fillTemplate, type PromptValue, type TemplateVariables, templateVariables } from './prompt-template.js';
 import { schemaResponseFormat } from './schema-format.js';
-import type { ChatMessage, ResponseFormat } from './types.js';
+import type { ToolSet } from './tools/tool.js';
+import type { ChatMessage, ResponseFormat, ToolChoice } from './types.js';
 
 /** The values a prompt is rendered with: every variable without a default is required. */
 export type PromptContext<Vars extends string = string, Optional extends string = never> = {
@@ -28,6 +29,15 @@ export interface PromptDefinition<T extends string, S extends string, Schema ext
   temperature?: number;
   /** Most tokens in the answer. */
   maxTokens?: number;
+  /**
+   * Tools the model may call. Those with `execute` are run by the tool loop, and their results go
+   * back to the model until it answers (up to `maxSteps` turns).
+   */
+  tools?: ToolSet;
+  /** Whether and which tool the model must call. @default 'auto' */
+  toolChoice?: ToolChoice;
+  /** Most model turns the tool loop may take, the first included. @default 5 */
+  maxSteps?: number;
 }
 
 /** A defined prompt: render it with a context, or run it with `executePrompt`. */
@@ -43,6 +53,9 @@ export interface Prompt<Vars extends string = string, Output = unknown, Optional
   readonly responseFormat: ResponseFormat | undefined;
   readonly temperature: number | undefined;
   readonly maxTokens: number | undefined;
+  readonly tools: ToolSet | undefined;
+  readonly toolChoice: ToolChoice | undefined;
+  readonly maxSteps: number | undefined;
   /** The messages for `context`; throws {@link PromptVariableError} naming every missing variable. */
   render(context: PromptContext<Vars, Optional>): ChatMessage[];
 }
@@ -90,6 +103,9 @@ export function definePrompt<
     responseFormat: schema === undefined ? undefined : schemaResponseFormat(definition.name, schema),
     temperature: definition.temperature,
     maxTokens: definition.maxTokens,
+    tools: definition.tools,
+    toolChoice: definition.toolChoice,
+    maxSteps: definition.maxSteps,
     render(context: PromptContext<string, string>): ChatMessage[] {
       const values: Record<string, PromptValue> = { ...defaults };
       for (const [key, value] of Object.entries(context)) if (value !== undefined && value !== null) values[key] = value;

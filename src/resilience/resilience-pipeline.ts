@@ -81,7 +81,8 @@ export class ResiliencePipeline implements CallPipeline {
     throwIfAborted(plan.signal);
     const { clock, retry } = this.#parts;
     const startedAt = clock.now();
-    const run = new CallRun(plan.signal, startedAt, this.#parts.deadlineMs, startedAt + this.#parts.deadlineMs);
+    const deadlineAt = Math.min(startedAt + this.#parts.deadlineMs, plan.deadlineAt ?? Number.POSITIVE_INFINITY);
+    const run = new CallRun(plan.signal, startedAt, deadlineAt - startedAt, deadlineAt);
     let lastError: unknown;
     for (const target of plan.targets) {
       const key = `${target.provider}:${target.model}`;

@@ -15,7 +15,7 @@ const UNAVAILABLE_CODES = new Set([
   'db_connection_lost',
 ]);
 /** The request was refused before reaching a provider because its input is invalid (400). */
-const INVALID_REQUEST_CODES = new Set(['llm_invalid_request']);
+const INVALID_REQUEST_CODES = new Set(['llm_invalid_request', 'llm_unsupported_params']);
 /** Without a wait hint, refusals still tell the caller to back off this long. */
 const DEFAULT_RETRY_AFTER_MS = 1000;
 
@@ -38,7 +38,10 @@ export function errorAnswer(error: unknown, requestId: string): ErrorAnswer {
     if (UNAVAILABLE_CODES.has(code)) {
       return { status: 503, type: 'service_unavailable', code, message, param: null, retryAfterMs: retryAfterMs ?? DEFAULT_RETRY_AFTER_MS };
     }
-    if (INVALID_REQUEST_CODES.has(code)) return { status: 400, type: 'invalid_request_error', code, message, param: null };
+    if (INVALID_REQUEST_CODES.has(code)) {
+      const param = (error as { param?: unknown }).param;
+      return { status: 400, type: 'invalid_request_error', code, message, param: typeof param === 'string' ? param : null };
+    }
     if (code === 'deadline_exceeded') {
       return { status: 504, type: 'timeout_error', code, message, param: null, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
     }

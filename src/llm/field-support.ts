@@ -1,0 +1,77 @@
+import type { Logger } from '../observability/logger.js';
+import type { GroundworkMetrics } from '../observability/metrics.js';
+import type { ChatRequest } from './types.js';
+import { UnsupportedFieldsError } from './unsupported-fields-error.js';
+
+/** The request's top-level fields by their OpenAI wire names. */
+const MODEL_KEY_OF_WIRE: Readonly<Record<string, keyof ChatRequest>> = {
+  temperature: 'temperature',
+  top_p: 'topP',
+  max_tokens: 'maxTokens',
+  max_completion_tokens: 'maxTokens',
+  stop: 'stop',
+  seed: 'seed',
+  response_format: 'responseFormat',
+  tools: 'tools',
+  tool_choice: 'toolChoice',
+  parallel_tool_calls: 'parallelToolCalls',
+  n: 'n',
+  logprobs: 'logprobs',
+  top_logprobs: 'topLogprobs',
+  presence_penalty: 'presencePenalty',
+  frequency_penalty: 'frequencyPenalty',
+  logit_bias: 'logitBias',
+  user: 'user',
+  metadata: 'metadata',
+  store: 'store',
+  service_tier: 'serviceTier',
+  reasoning_effort: 'reasoningEffort',
+  verbosity: 'verbosity',
+};
+
+/** What to do with fields a provider cannot honour. */
+export interface FieldSupportPolicy {
+  /** Drop them (logged, counted) instead of refusing the call. */
+  drop: boolean;
+  logger: Logger;
+  metrics?: GroundworkMetrics | undefined;
+}
+
+/**
+ * The request as `provider` can take it: unchanged when it honours every field; else, with the
+ * drop policy, without the top-level fields it cannot honour (each logged and counted). Throws
+ * {@link UnsupportedFieldsError} otherwise, and always for message content (which is never dropped).
+ */
+export function fitRequest(
+  request: ChatRequest,
+  provider: { name: string; unsupportedFields(request: ChatRequest): string[] },
+  policy: FieldSupportPolicy,
+): ChatRequest {
+  const fields = provider.unsupportedFields(request);
+  if (fields.length === 0) return request;
+  const contentFields = fields.filter((field) => !isDroppable(field, request));
+  if (!policy.drop || contentFields.length > 0) {
+    throw new UnsupportedFieldsError(provider.name, policy.drop ? contentFields : fields, contentFields.length === 0);
+  }
+  const fitted: ChatRequest = { ...request };
+  const passthrough = request.passthrough === undefined ? undefined : { ...request.passthrough };
+  for (const field of fields) {
+    const key = MODEL_KEY_OF_WIRE[field];
+    if (key !== undefined) delete fitted[key];
+    else if (passthrough !== undefined) delete passthrough[field];
+    policy.metrics?.droppedParams.inc({ provider: provider.name, field });
+  }
+  if (passthrough !== undefined) {
+    if (Object.keys(passthrough).length === 0) delete fitted.passthrough;
+    else fitted.passthrough = passthrough;
+  }
+  policy.logger.warn(
+    { provider: provider.name, fields },
+    `Dropped ${fields.join(', ')}: the provider "${provider.name}" cannot honour them (LLM_DROP_UNSUPPORTED_PARAMS=true)`,
+  );
+  return fitted;
+}
+
+function isDroppable(field: string, request: ChatRequest): boolean {
+  return MODEL_KEY_OF_WIRE[field] !== undefined || (request.passthrough !== undefined && field in request.passthrough);
+}

@@ -1,0 +1,24 @@
+import { GroundworkError } from '../errors/groundwork-error.js';
+
+/**
+ * A provider cannot honour some fields of the request. The call is refused before anything is
+ * sent (not retried); set `LLM_DROP_UNSUPPORTED_PARAMS=true` to drop such top-level fields instead.
+ */
+export class UnsupportedFieldsError extends GroundworkError {
+  readonly provider: string;
+  /** The fields, by their OpenAI wire names (`logit_bias`, `messages[1].content[0]`). */
+  readonly fields: readonly string[];
+  /** The first field, for an HTTP error's `param`. */
+  readonly param: string;
+
+  constructor(provider: string, fields: readonly string[], droppable: boolean) {
+    const list = fields.map((field) => `"${field}"`).join(', ');
+    const hint = droppable
+      ? ' Remove them, choose another provider, or set LLM_DROP_UNSUPPORTED_PARAMS=true to drop them with a warning.'
+      : ' Remove them or choose another provider (message content cannot be dropped).';
+    super('llm_unsupported_params', `The provider "${provider}" cannot honour ${list}; the call was not sent.${hint}`);
+    this.provider = provider;
+    this.fields = fields;
+    this.param = fields[0] ?? '';
+  }
+}
