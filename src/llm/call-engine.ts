@@ -1,21 +1,23 @@
 import type { AppConfig } from '../config/app-config.js';
 import type { LlmProviderName } from '../config/variables.js';
-import { anySignal } from '../internal/abort.js';
+import { type LinkedSignal, linkSignals } from '../internal/abort.js';
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { traceLlmCall } from '../observability/tracing.js';
+import { DeadlineExceededError } from '../resilience/errors.js';
 import type { CallPipeline, CallPlan, CallTarget } from './call-pipeline.js';
 import { addAnswer, type CallTrace } from './call-trace.js';
 import { fitRequest } from './field-support.js';
 import type { ToolResultEvent } from './llm-client-types.js';
 import { LlmRefusalError, StructuredOutputError } from './llm-errors.js';
+import { addPartialUsage } from './partial-usage.js';
 import type { PreparedCall } from './prepared-call.js';
 import type { PriceBook } from './pricing.js';
 import { providerError } from './providers/provider-error-factory.js';
 import { StreamWatchdog } from './stream-watchdog.js';
 import { parseStructured, repairInstruction } from './structured-output.js';
-import { runToolCalls } from './tools/run-tool-calls.js';
+import { runToolCalls, type ToolTurn } from './tools/run-tool-calls.js';
 import type { AssistantMessage, ChatCompletion, ChatMessage, ChatRequest, ChatStreamEvent, LlmProvider, TokenUsage } from './types.js';
 
 /** What the engine runs on. */
@@ -38,6 +40,7 @@ interface StartedStream {
   first: IteratorResult<ChatStreamEvent, void>;
   iterator: AsyncIterator<ChatStreamEvent, void, undefined>;
   watchdog: StreamWatchdog;
+  link: LinkedSignal;
   settle(usage: TokenUsage | undefined): void;
   startedAt: number;
 }
@@ -59,7 +62,7 @@ export class CallEngine {
     for (let answers = 1, step = 1; ; step++) {
       const completion = await this.#turn(call, { ...call.request, messages }, trace);
       if (this.#runsTools(call, completion, step)) {
-        const turn = await runToolCalls(completion.toolCalls ?? [], call.tools ?? {}, this.#toolSignal(call));
+        const turn = await this.#runTools(call, completion);
         messages = [...messages, assistantTurn(completion), ...turn.messages];
         continue;
       }
@@ -94,7 +97,7 @@ export class CallEngine {
         () => this.#streamTurn(call, request, trace, onEvent),
       );
       if (this.#runsTools(call, completion, step)) {
-        const turn = await runToolCalls(completion.toolCalls ?? [], call.tools ?? {}, this.#toolSignal(call));
+        const turn = await this.#runTools(call, completion);
         for (const event of turn.events) onEvent(event);
         messages = [...messages, assistantTurn(completion), ...turn.messages];
         continue;
@@ -137,43 +140,58 @@ export class CallEngine {
   ): Promise<ChatCompletion> {
     const { llm } = this.#deps.config;
     const clock = this.#deps.clock;
+    const now = clock.now();
+    // A tool loop's later turns share the call's deadline; a single turn gets the whole of it.
+    const deadline = {
+      startedAt: now,
+      deadlineMs: call.deadlineAt === undefined ? this.#deps.config.resilience.deadlineMs : call.deadlineAt - now,
+    };
     const outcome = await this.#deps.pipeline.execute<StartedStream>(this.#plan(call, request), async ({ target, signal }) => {
       const attemptRequest = this.#fit(request, target);
       const startedAt = clock.now();
-      const watchdog = new StreamWatchdog(clock, llm.streamFirstChunkTimeoutMs, llm.streamIdleTimeoutMs, target);
+      const watchdog = new StreamWatchdog(clock, llm.streamFirstChunkTimeoutMs, llm.streamIdleTimeoutMs, target, deadline);
       // The call's own signal too: a pipeline may unlink the attempt's signal from the caller once the attempt resolves.
-      const streamSignal = anySignal(signal, watchdog.signal, call.signal);
-      const events = this.#deps.provider(target.provider).stream(attemptRequest, streamSignal);
-      const iterator = events[Symbol.asyncIterator]();
+      const link = linkSignals(signal, watchdog.signal, call.signal);
       try {
+        const events = this.#deps.provider(target.provider).stream(attemptRequest, link.signal);
+        const iterator = events[Symbol.asyncIterator]();
         const first = await iterator.next();
         watchdog.touch();
         let settle: (usage: TokenUsage | undefined) => void = () => {};
         const usage = new Promise<TokenUsage | undefined>((resolve) => {
           settle = resolve;
         });
-        return { value: { first, iterator, watchdog, settle, startedAt }, usage };
+        return { value: { first, iterator, watchdog, link, settle, startedAt }, usage };
       } catch (error) {
         watchdog.stop();
+        link.dispose();
         throw error;
       }
     });
     trace.attempts.push(...outcome.attempts);
-    const { first, iterator, watchdog, settle, startedAt } = outcome.value;
+    const { first, iterator, watchdog, link, settle, startedAt } = outcome.value;
     const chunks = this.#chunkTimer(outcome.target, startedAt);
     let completion: ChatCompletion | undefined;
+    let delivered = '';
     try {
       for (let step = first; !step.done; step = await iterator.next()) {
         watchdog.touch();
         chunks.chunk();
         if (step.value.type === 'done') completion = step.value.completion;
-        else onEvent(step.value);
+        else {
+          if (step.value.type === 'delta') delivered += step.value.text;
+          onEvent(step.value);
+        }
       }
     } catch (error) {
-      settle(undefined);
+      // Cut short: the provider has spent tokens it will never report; count what is known.
+      const usage = addPartialUsage(trace, this.#deps.estimateTokens({ ...request, maxTokens: 0 }), delivered);
+      trace.costUsd += this.#deps.prices.cost(outcome.target.model, usage);
+      settle(usage);
       throw error;
     } finally {
       watchdog.stop();
+      link.dispose();
     }
     if (completion === undefined) {
       settle(undefined);
@@ -219,10 +237,25 @@ export class CallEngine {
     return completion.toolCalls.every((toolCall) => tools[toolCall.name]?.execute !== undefined || !Object.hasOwn(tools, toolCall.name));
   }
 
-  /** Aborts tools when the call is cancelled or its deadline passes. */
-  #toolSignal(call: PreparedCall): AbortSignal {
-    const remaining = call.deadlineAt === undefined ? undefined : Math.max(0, call.deadlineAt - this.#deps.clock.now());
-    return anySignal(call.signal, remaining === undefined ? undefined : AbortSignal.timeout(remaining));
+  /** Runs a turn's tool calls, aborting them when the call is cancelled or its deadline passes. */
+  async #runTools(call: PreparedCall, completion: ChatCompletion): Promise<ToolTurn> {
+    const clock = this.#deps.clock;
+    const deadline = new AbortController();
+    const remaining = call.deadlineAt === undefined ? undefined : Math.max(0, call.deadlineAt - clock.now());
+    const timer =
+      remaining === undefined
+        ? undefined
+        : clock.setTimeout(() => {
+            const deadlineMs = this.#deps.config.resilience.deadlineMs;
+            deadline.abort(new DeadlineExceededError({ deadlineMs, elapsedMs: deadlineMs, reason: 'a tool was still running' }));
+          }, remaining);
+    const link = linkSignals(call.signal, deadline.signal);
+    try {
+      return await runToolCalls(completion.toolCalls ?? [], call.tools ?? {}, link.signal);
+    } finally {
+      if (timer !== undefined) clock.clearTimeout(timer);
+      link.dispose();
+    }
   }
 
   #plan(call: PreparedCall, request: ChatRequest): CallPlan {

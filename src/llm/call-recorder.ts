@@ -1,6 +1,6 @@
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
-import type { CallTrace } from './call-trace.js';
+import type { CallTrace, StepTrace } from './call-trace.js';
 import type { UsageLedger } from './usage-ledger.js';
 
 /** One finished call, as metrics, the ledger and the log see it. */
@@ -114,17 +114,20 @@ export class CallRecorder {
       });
     });
     if (!succeeded) {
+      // What the failed turn spent (a stream cut short) is what the trace holds beyond its answered steps.
+      const spent = (pick: (usage: StepTrace['usage']) => number | undefined) =>
+        Math.max(0, (pick(trace.usage) ?? 0) - trace.steps.reduce((sum, step) => sum + (pick(step.usage) ?? 0), 0));
       const answered = trace.steps.reduce((sum, step) => sum + step.attempts, 0);
       ledger.record({
         ...base,
         provider: trace.provider,
         model: trace.model,
-        promptTokens: 0,
-        completionTokens: 0,
-        totalTokens: 0,
+        promptTokens: spent((usage) => usage.promptTokens),
+        completionTokens: spent((usage) => usage.completionTokens),
+        totalTokens: spent((usage) => usage.totalTokens),
         cachedPromptTokens: 0,
         reasoningTokens: 0,
-        costUsd: 0,
+        costUsd: Math.max(0, trace.costUsd - trace.steps.reduce((sum, step) => sum + step.costUsd, 0)),
         outcome: call.outcome,
         attempts: Math.max(0, trace.attempts.length - answered),
         requestId: null,

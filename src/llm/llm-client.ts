@@ -5,7 +5,7 @@ import type { ResponseCache } from '../cache/response-cache.js';
 import type { AppConfig } from '../config/app-config.js';
 import type { LlmProviderName } from '../config/variables.js';
 import { GroundworkError } from '../errors/groundwork-error.js';
-import { anySignal } from '../internal/abort.js';
+import { linkSignals } from '../internal/abort.js';
 import { type Clock, systemClock } from '../internal/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
@@ -14,7 +14,9 @@ import { CallEngine, type EngineStreamEvent } from './call-engine.js';
 import { type CallPipeline, directPipeline } from './call-pipeline.js';
 import { CallRecorder } from './call-recorder.js';
 import { type CallTrace, newTrace } from './call-trace.js';
+import { drainCalls } from './drain-calls.js';
 import { estimateRequestTokens } from './estimate-tokens.js';
+import { InFlightCalls } from './in-flight-calls.js';
 import type {
   LlmCallOptions,
   LlmClient,
@@ -69,12 +71,15 @@ class GroundworkLlmClient implements LlmClient {
   readonly #ledger: UsageLedger | undefined;
   readonly #recorder: CallRecorder;
   readonly #engine: CallEngine;
+  readonly #inFlight = new InFlightCalls();
+  readonly #logger: Logger;
   #closing: Promise<void> | undefined;
 
   constructor(config: AppConfig, deps: LlmClientDeps) {
     this.#config = config;
     this.#deps = deps;
     const logger = deps.logger.child({ component: 'llm' });
+    this.#logger = logger;
     if (deps.usageSink !== undefined && config.llm.ledger.enabled) {
       this.#ledger = new UsageLedger({
         sink: deps.usageSink,
@@ -156,6 +161,7 @@ class GroundworkLlmClient implements LlmClient {
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      await drainCalls(this.#inFlight, this.#config, this.#deps.clock ?? systemClock, this.#logger);
       await this.#ledger?.close();
       await Promise.all(this.#created.map((provider) => provider.close?.()));
     })();
@@ -244,7 +250,18 @@ class GroundworkLlmClient implements LlmClient {
     return cache.getOrCompute(call.cacheKey, compute, call.cacheMode);
   }
 
-  async #execute<T>(call: PreparedCall): Promise<LlmResponse<T>> {
+  async #execute<T>(prepared: PreparedCall): Promise<LlmResponse<T>> {
+    const end = this.#inFlight.begin();
+    const linked = linkSignals(prepared.signal, this.#inFlight.signal);
+    try {
+      return await this.#executeCounted<T>({ ...prepared, signal: linked.signal });
+    } finally {
+      linked.dispose();
+      end();
+    }
+  }
+
+  async #executeCounted<T>(call: PreparedCall): Promise<LlmResponse<T>> {
     const started = performance.now();
     const startedAt = new Date((this.#deps.clock ?? systemClock).now());
     const trace = newTrace(call.targets[0]!.provider, call.request.model);
@@ -256,7 +273,7 @@ class GroundworkLlmClient implements LlmClient {
       this.#record(call, trace, hit, 'success', startedAt, started, 'chat');
       return response;
     } catch (error) {
-      this.#record(call, trace, false, outcomeOf(error), startedAt, started, 'chat');
+      this.#record(call, trace, false, outcomeOf(error, call.signal), startedAt, started, 'chat');
       throw error;
     }
   }
@@ -266,7 +283,9 @@ class GroundworkLlmClient implements LlmClient {
     const startedAt = new Date((this.#deps.clock ?? systemClock).now());
     const trace = newTrace(prepared.targets[0]!.provider, prepared.request.model);
     const cancel = new AbortController();
-    const call = { ...prepared, signal: anySignal(prepared.signal, cancel.signal) };
+    const end = this.#inFlight.begin();
+    const linked = linkSignals(prepared.signal, cancel.signal, this.#inFlight.signal);
+    const call = { ...prepared, signal: linked.signal };
     const queue = new AsyncQueue<EngineStreamEvent>();
     const lookup = this.#lookup(call, () => this.#engine.stream(call, trace, (event) => queue.push(event)));
     lookup.then(
@@ -286,7 +305,7 @@ class GroundworkLlmClient implements LlmClient {
       this.#record(call, trace, hit, outcome, startedAt, started, 'stream');
       yield { type: 'done', response };
     } catch (error) {
-      outcome = outcomeOf(error);
+      outcome = outcomeOf(error, call.signal);
       this.#record(call, trace, false, outcome, startedAt, started, 'stream');
       throw error;
     } finally {
@@ -295,6 +314,8 @@ class GroundworkLlmClient implements LlmClient {
         lookup.catch(() => {});
         this.#record(call, trace, false, 'cancelled', startedAt, started, 'stream');
       }
+      linked.dispose();
+      end();
     }
   }
 
@@ -369,7 +390,9 @@ const stale = Symbol('stale cache entry');
 /** Model turns a tool loop may take when neither the call nor the prompt says. */
 const DEFAULT_MAX_STEPS = 5;
 
-function outcomeOf(error: unknown): string {
+/** A call its caller cut (a disconnect, a shutdown, an abort) is `cancelled`, whatever the error it ended with. */
+function outcomeOf(error: unknown, signal: AbortSignal | undefined): string {
+  if (signal?.aborted === true) return 'cancelled';
   if (GroundworkError.isInstance(error)) return error.code;
   if (error instanceof Error && error.name === 'AbortError') return 'aborted';
   return 'error';

@@ -1,21 +1,34 @@
 import { ProviderTimeoutError } from '../errors/provider-errors.js';
 import type { Clock, TimerHandle } from '../internal/clock.js';
+import { DeadlineExceededError } from '../resilience/errors.js';
+
+/** The whole call's budget, which a stream must end within, first chunk to last. */
+export interface StreamDeadline {
+  /** When the call started, epoch ms on the watchdog's clock. */
+  startedAt: number;
+  /** LLM_DEADLINE_MS. */
+  deadlineMs: number;
+}
 
 /**
  * Aborts a stream that is silent too long: first the wait for the first chunk, then each silence
- * between chunks. The abort reason is a {@link ProviderTimeoutError} saying which wait ran out.
+ * between chunks; and, given a deadline, a stream still running when the call's deadline passes,
+ * however steadily it drips. The abort reason is a {@link ProviderTimeoutError} saying which wait
+ * ran out, or a {@link DeadlineExceededError}.
  */
 export class StreamWatchdog {
   readonly #controller = new AbortController();
   readonly #clock: Clock;
   readonly #idleMs: number;
   readonly #where: { provider: string; model: string };
+  readonly #deadline: StreamDeadline | undefined;
   #timer: TimerHandle | undefined;
 
-  constructor(clock: Clock, firstChunkMs: number, idleMs: number, where: { provider: string; model: string }) {
+  constructor(clock: Clock, firstChunkMs: number, idleMs: number, where: { provider: string; model: string }, deadline?: StreamDeadline) {
     this.#clock = clock;
     this.#idleMs = idleMs;
     this.#where = where;
+    this.#deadline = deadline;
     this.#arm(firstChunkMs, `no first chunk within ${firstChunkMs} ms (LLM_STREAM_FIRST_CHUNK_TIMEOUT_MS)`);
   }
 
@@ -37,6 +50,25 @@ export class StreamWatchdog {
 
   #arm(ms: number, detail: string): void {
     this.stop();
+    if (this.#controller.signal.aborted) return;
+    const deadline = this.#deadline;
+    const left = deadline === undefined ? Number.POSITIVE_INFINITY : deadline.startedAt + deadline.deadlineMs - this.#clock.now();
+    if (deadline !== undefined && left <= ms) {
+      this.#timer = this.#clock.setTimeout(
+        () => {
+          this.#timer = undefined;
+          this.#controller.abort(
+            new DeadlineExceededError({
+              deadlineMs: deadline.deadlineMs,
+              elapsedMs: this.#clock.now() - deadline.startedAt,
+              reason: 'passed while the answer was streaming',
+            }),
+          );
+        },
+        Math.max(0, left),
+      );
+      return;
+    }
     this.#timer = this.#clock.setTimeout(() => {
       this.#timer = undefined;
       this.#controller.abort(new ProviderTimeoutError(`stream stalled: ${detail}`, this.#where));

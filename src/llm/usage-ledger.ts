@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from '../internal/clock.js';
-import { systemClock } from '../internal/clock.js';
+import { systemClock, unrefTimer } from '../internal/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { scrubSecrets } from '../observability/redact.js';
@@ -52,12 +52,15 @@ export class UsageLedger {
   record(row: UsageRecord): void {
     if (this.#closed || this.#buffer.length + this.#pending >= this.#maxBuffered) {
       this.#options.metrics?.ledgerRows.inc({ result: 'dropped' });
-      if (!this.#closed) this.#options.logger.warn({ buffered: this.#buffer.length }, 'usage ledger buffer full; row dropped');
+      this.#options.logger.warn(
+        { buffered: this.#buffer.length, outcome: row.outcome },
+        this.#closed ? 'usage ledger closed; a call that ended after close() was not recorded' : 'usage ledger buffer full; row dropped',
+      );
       return;
     }
     this.#buffer.push(row);
     if (this.#buffer.length >= this.#batchSize) void this.flush();
-    else this.#timer ??= this.#clock.setTimeout(() => void this.flush(), this.#options.flushIntervalMs ?? 1000);
+    else this.#timer ??= unrefTimer(this.#clock.setTimeout(() => void this.flush(), this.#options.flushIntervalMs ?? 1000));
   }
 
   /** Writes everything buffered now; resolves when written (or failed, which is logged). */

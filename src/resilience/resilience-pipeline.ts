@@ -1,6 +1,6 @@
 import { GroundworkError } from '../errors/groundwork-error.js';
 import { ProviderError } from '../errors/provider-errors.js';
-import { anySignal, sleep, throwIfAborted } from '../internal/abort.js';
+import { linkSignals, sleep, throwIfAborted } from '../internal/abort.js';
 import type { Clock } from '../internal/clock.js';
 import type { AttemptInfo, AttemptRecord, AttemptResult, CallOutcome, CallPipeline, CallPlan, CallTarget } from '../llm/call-pipeline.js';
 import type { TokenUsage } from '../llm/types.js';
@@ -104,7 +104,12 @@ export class ResiliencePipeline implements CallPipeline {
             break;
           }
           this.#parts.metrics?.llmRetries.inc({ provider: target.provider, model: target.model, reason: codeOf(error) });
-          await sleep(decision.waitMs, anySignal(plan.signal, this.#closing.signal), clock);
+          const wake = linkSignals(plan.signal, this.#closing.signal);
+          try {
+            await sleep(decision.waitMs, wake.signal, clock);
+          } finally {
+            wake.dispose();
+          }
           run.backoffMs = decision.waitMs;
         }
       }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { linkSignals } from '../internal/abort.js';
 import { anthropicWire } from './fake-anthropic-wire.js';
 import type { FakeBehaviour, FakeHandler, RecordedRequest } from './fake-behaviour.js';
 import { openaiWire } from './fake-openai-wire.js';
@@ -147,8 +148,12 @@ export class FakeProviderServer {
     const route = routeOf(recorded.method, recorded.path, lowerHeaders(request));
     const id = ++this.#counter;
     const exchange = new AbortController();
-    response.on('close', () => exchange.abort());
-    const signal = AbortSignal.any([exchange.signal, this.#closing.signal]);
+    const linked = linkSignals(exchange.signal, this.#closing.signal);
+    response.on('close', () => {
+      exchange.abort();
+      linked.dispose();
+    });
+    const signal = linked.signal;
     const wire = route.kind === 'chat' && route.wire === 'anthropic' ? anthropicWire : openaiWire;
     const base = { request, response, wire, stream: recorded.stream, requestId: `req_fake_${id}`, signal };
     const body = (recorded.body ?? {}) as Record<string, unknown>;

@@ -1,0 +1,67 @@
+import { setMaxListeners } from 'node:events';
+import type { Clock } from '../internal/clock.js';
+
+/**
+ * Counts the calls a client is making, so that closing it can wait for each to be recorded
+ * (metrics, log line, ledger row) before the ledger closes, and can cut the ones that would not end.
+ */
+export class InFlightCalls {
+  readonly #closing = new AbortController();
+
+  constructor() {
+    // Every running call listens to this signal (and removes its listener when it ends).
+    setMaxListeners(0, this.#closing.signal);
+  }
+
+  #count = 0;
+  #idle: Array<() => void> = [];
+
+  /** Aborts every call still running when {@link InFlightCalls.drain} gives up waiting. */
+  get signal(): AbortSignal {
+    return this.#closing.signal;
+  }
+
+  /** Calls running now. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Counts one call; the returned function ends it (call it once, after the call is recorded). */
+  begin(): () => void {
+    this.#count++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.#count--;
+      if (this.#count === 0) for (const resolve of this.#idle.splice(0)) resolve();
+    };
+  }
+
+  /**
+   * Waits up to `graceMs` for every call to end; then aborts the rest with `reason` and waits up to
+   * `cutMs` more for them to record their end. Resolves with the number of calls still running.
+   */
+  async drain(graceMs: number, cutMs: number, reason: Error, clock: Clock): Promise<number> {
+    if (!(await this.#idleWithin(graceMs, clock))) {
+      this.#closing.abort(reason);
+      await this.#idleWithin(cutMs, clock);
+    }
+    return this.#count;
+  }
+
+  #idleWithin(ms: number, clock: Clock): Promise<boolean> {
+    if (this.#count === 0) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const timer = clock.setTimeout(() => {
+        this.#idle = this.#idle.filter((entry) => entry !== done);
+        resolve(false);
+      }, ms);
+      const done = (): void => {
+        clock.clearTimeout(timer);
+        resolve(true);
+      };
+      this.#idle.push(done);
+    });
+  }
+}

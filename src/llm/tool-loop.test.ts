@@ -1,0 +1,292 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { GroundworkMetrics } from '../observability/metrics.js';
+import { capturingLogger, rejection, testConfig } from './llm.test-helpers.js';
+import { createLlmClient } from './llm-client.js';
+import { LlmRefusalError, LlmRequestError } from './llm-errors.js';
+import { completionOf } from './model/completion-of.js';
+import { definePrompt } from './prompt.js';
+import { PromptRegistry } from './prompt-registry.js';
+import { defineTool } from './tools/tool.js';
+import type { ChatCompletion, ChatRequest, ChatStreamEvent, LlmProvider, ToolCall } from './types.js';
+import { UnsupportedFieldsError } from './unsupported-fields-error.js';
+import type { UsageRecord } from './usage-record.js';
+
+/** A provider double that answers from a script and keeps every request it was sent. */
+class ScriptedProvider implements LlmProvider {
+  readonly name = 'openai' as const;
+  readonly defaultModel = 'gpt-4o-mini';
+  readonly requests: ChatRequest[] = [];
+  readonly #answers: Array<(request: ChatRequest) => ChatCompletion>;
+  unsupported: string[] = [];
+
+  constructor(answers: Array<(request: ChatRequest) => ChatCompletion>) {
+    this.#answers = answers;
+  }
+
+  unsupportedFields(): string[] {
+    return this.unsupported;
+  }
+
+  async complete(request: ChatRequest): Promise<ChatCompletion> {
+    this.requests.push(request);
+    const next = this.#answers.shift();
+    if (next === undefined) throw new Error('the script has no more answers');
+    return next(request);
+  }
+
+  async *stream(request: ChatRequest): AsyncGenerator<ChatStreamEvent> {
+    const completion = await this.complete(request);
+    if (completion.content !== '') yield { type: 'delta', text: completion.content };
+    for (const [index, call] of (completion.toolCalls ?? []).entries()) {
+      yield { type: 'tool-call-delta', index, id: call.id, name: call.name, arguments: '' };
+      yield { type: 'tool-call-delta', index, arguments: call.arguments };
+    }
+    yield { type: 'done', completion };
+  }
+
+  async ping(): Promise<void> {}
+}
+
+const usage = { promptTokens: 10, completionTokens: 5, totalTokens: 15 };
+
+function toolCalls(...calls: Array<[string, string, unknown]>): () => ChatCompletion {
+  const list: ToolCall[] = calls.map(([id, name, args]) => ({
+    id,
+    type: 'function',
+    name,
+    arguments: typeof args === 'string' ? args : JSON.stringify(args),
+  }));
+  return () =>
+    completionOf({
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      choices: [{ index: 0, message: { content: null, toolCalls: list }, finishReason: 'tool_calls' }],
+      usage,
+    });
+}
+
+function text(content: string): () => ChatCompletion {
+  return () =>
+    completionOf({ provider: 'openai', model: 'gpt-4o-mini', choices: [{ index: 0, message: { content }, finishReason: 'stop' }], usage });
+}
+
+function refusal(words: string): () => ChatCompletion {
+  return () =>
+    completionOf({
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      choices: [{ index: 0, message: { content: null, refusal: words }, finishReason: 'content_filter' }],
+      usage,
+    });
+}
+
+function setup(provider: ScriptedProvider, env: Record<string, string> = {}) {
+  const rows: UsageRecord[] = [];
+  const { logger, lines } = capturingLogger();
+  const metrics = new GroundworkMetrics();
+  const client = createLlmClient(testConfig({ OPENAI_API_KEY: 'sk-test', LLM_LEDGER_BATCH_SIZE: '1', ...env }), {
+    logger,
+    metrics,
+    providers: { openai: provider },
+    usageSink: { writeBatch: async (batch) => void rows.push(...batch) },
+  });
+  return { client, rows, lines, metrics };
+}
+
+const weather = defineTool({
+  description: 'The weather in a city.',
+  parameters: z.object({ city: z.string() }),
+  execute: async ({ city }) => ({ city, celsius: city === 'Oslo' ? 3 : 21 }),
+});
+
+describe('the tool loop', () => {
+  it('runs the calls in parallel, sends results back, and sums usage and cost over every step, each in the ledger', async () => {
+    const provider = new ScriptedProvider([
+      toolCalls(['call_1', 'weather', { city: 'Oslo' }], ['call_2', 'weather', { city: 'Rome' }]),
+      text('Oslo is 3 °C, Rome 21 °C.'),
+    ]);
+    const { client, rows } = setup(provider);
+    const response = await client.complete({ messages: [{ role: 'user', content: 'Weather in Oslo and Rome?' }] }, { tools: { weather } });
+    expect(response.content).toBe('Oslo is 3 °C, Rome 21 °C.');
+    expect(response.metadata.steps).toBe(2);
+    expect(response.usage.totalTokens).toBe(30);
+    const second = provider.requests[1]!;
+    expect(second.messages.slice(1)).toEqual([
+      { role: 'assistant', content: null, toolCalls: expect.any(Array) },
+      { role: 'tool', toolCallId: 'call_1', content: JSON.stringify({ city: 'Oslo', celsius: 3 }) },
+      { role: 'tool', toolCallId: 'call_2', content: JSON.stringify({ city: 'Rome', celsius: 21 }) },
+    ]);
+    expect(second.tools?.[0]).toMatchObject({ type: 'function', name: 'weather', description: 'The weather in a city.' });
+    expect(second.tools?.[0]?.parameters).toMatchObject({ type: 'object', properties: { city: { type: 'string' } } });
+    await client.close();
+    expect(rows.map((row) => [row.outcome, row.totalTokens])).toEqual([
+      ['continued', 15],
+      ['success', 15],
+    ]);
+  });
+
+  it('sends invalid arguments, an unknown tool and a throwing tool back to the model as tool errors', async () => {
+    const failing = defineTool({
+      parameters: z.object({}),
+      execute: () => {
+        throw new Error('the dictionary is offline');
+      },
+    });
+    const provider = new ScriptedProvider([
+      toolCalls(['a', 'weather', { town: 'Oslo' }], ['b', 'nope', {}], ['c', 'failing', {}], ['d', 'weather', '{not json']),
+      text('Sorry.'),
+    ]);
+    const { client } = setup(provider);
+    const response = await client.complete({ messages: [{ role: 'user', content: 'Go' }] }, { tools: { weather, failing } });
+    expect(response.content).toBe('Sorry.');
+    const results = provider.requests[1]!.messages.filter((message) => message.role === 'tool');
+    expect(results.every((message) => message.role === 'tool' && message.isError === true)).toBe(true);
+    const texts = results.map((message) => (JSON.parse(String(message.content)) as { error: string }).error);
+    expect(texts[0]).toContain('city');
+    expect(texts[1]).toContain('no tool named "nope"');
+    expect(texts[2]).toContain('the dictionary is offline');
+    expect(texts[3]).toContain('not valid JSON');
+    await client.close();
+  });
+
+  it('stops at maxSteps and returns the unrun tool calls', async () => {
+    const provider = new ScriptedProvider([toolCalls(['a', 'weather', { city: 'Oslo' }]), toolCalls(['b', 'weather', { city: 'Oslo' }])]);
+    const { client } = setup(provider);
+    const response = await client.complete({ messages: [{ role: 'user', content: 'Loop' }] }, { tools: { weather }, maxSteps: 2 });
+    expect(provider.requests).toHaveLength(2);
+    expect(response.metadata.finishReason).toBe('tool_calls');
+    expect(response.toolCalls).toEqual([{ id: 'b', type: 'function', name: 'weather', arguments: '{"city":"Oslo"}' }]);
+    await client.close();
+  });
+
+  it('returns tool calls of tools without execute to the caller', async () => {
+    const provider = new ScriptedProvider([toolCalls(['a', 'lookup', { word: 'cat' }])]);
+    const { client } = setup(provider);
+    const lookup = defineTool({ parameters: z.object({ word: z.string() }) });
+    const response = await client.complete({ messages: [{ role: 'user', content: 'cat?' }] }, { tools: { lookup } });
+    expect(provider.requests).toHaveLength(1);
+    expect(response.toolCalls?.[0]?.name).toBe('lookup');
+    await client.close();
+  });
+
+  it('streams tool-call deltas and tool results as they happen, then the next turn', async () => {
+    const provider = new ScriptedProvider([toolCalls(['call_1', 'weather', { city: 'Oslo' }]), text('3 °C.')]);
+    const { client } = setup(provider);
+    const events: string[] = [];
+    for await (const event of client.stream({ messages: [{ role: 'user', content: 'Oslo?' }] }, { tools: { weather } })) {
+      if (event.type === 'tool-call-delta') events.push(`call:${event.name ?? ''}:${event.arguments}`);
+      else if (event.type === 'tool-result') events.push(`result:${JSON.stringify(event.result)}`);
+      else if (event.type === 'delta') events.push(`text:${event.text}`);
+      else if (event.type === 'done') events.push(`done:${event.response.metadata.steps}`);
+    }
+    expect(events).toEqual(['call:weather:', 'call::{"city":"Oslo"}', 'result:{"city":"Oslo","celsius":3}', 'text:3 °C.', 'done:2']);
+    await client.close();
+  });
+
+  it('refuses a maxSteps below 1', async () => {
+    const { client } = setup(new ScriptedProvider([]));
+    const error = await rejection(client.complete({ messages: [{ role: 'user', content: 'x' }] }, { tools: { weather }, maxSteps: 0 }));
+    expect(error).toBeInstanceOf(LlmRequestError);
+    await client.close();
+  });
+});
+
+describe('refusals', () => {
+  it('are answers for a call without a schema', async () => {
+    const { client } = setup(new ScriptedProvider([refusal('I can’t help with that.')]));
+    const response = await client.complete({ messages: [{ role: 'user', content: 'x' }] });
+    expect(response.refusal).toBe('I can’t help with that.');
+    expect(response.metadata.finishReason).toBe('content_filter');
+    await client.close();
+  });
+
+  it('throw a typed error carrying the model’s words for a schema prompt, without repairs', async () => {
+    const provider = new ScriptedProvider([refusal('No.')]);
+    const { client } = setup(provider);
+    const prompt = definePrompt(
+      { name: 'refused', version: 1, template: 'x', schema: z.object({ a: z.string() }) },
+      { registry: new PromptRegistry() },
+    );
+    const error = await rejection(client.executePrompt(prompt, {}));
+    expect(error).toBeInstanceOf(LlmRefusalError);
+    expect((error as LlmRefusalError).refusal).toBe('No.');
+    expect(JSON.stringify(error)).not.toContain('No.');
+    expect(provider.requests).toHaveLength(1);
+    await client.close();
+  });
+});
+
+describe('fields a provider cannot honour', () => {
+  it('refuse the call naming the field and the provider, before anything is sent', async () => {
+    const provider = new ScriptedProvider([text('never')]);
+    provider.unsupported = ['logit_bias'];
+    const { client } = setup(provider);
+    const error = await rejection(client.complete({ messages: [{ role: 'user', content: 'x' }], logitBias: { '42': 10 } }));
+    expect(error).toBeInstanceOf(UnsupportedFieldsError);
+    expect(error.message).toContain('"logit_bias"');
+    expect(error.message).toContain('"openai"');
+    expect(provider.requests).toHaveLength(0);
+    await client.close();
+  });
+
+  it('are dropped, logged and counted with LLM_DROP_UNSUPPORTED_PARAMS=true', async () => {
+    const provider = new ScriptedProvider([text('ok')]);
+    provider.unsupported = ['logit_bias', 'modalities'];
+    const { client, lines, metrics } = setup(provider, { LLM_DROP_UNSUPPORTED_PARAMS: 'true' });
+    await client.complete({
+      messages: [{ role: 'user', content: 'x' }],
+      logitBias: { '42': 10 },
+      passthrough: { modalities: ['text'], prediction: { type: 'content', content: 'x' } },
+    });
+    expect(provider.requests[0]?.logitBias).toBeUndefined();
+    expect(provider.requests[0]?.passthrough).toEqual({ prediction: { type: 'content', content: 'x' } });
+    expect(lines.join('\n')).toContain('Dropped logit_bias, modalities');
+    const counted = await metrics.droppedParams.get();
+    expect(counted.values.map((value) => [value.labels['field'], value.value])).toEqual([
+      ['logit_bias', 1],
+      ['modalities', 1],
+    ]);
+    await client.close();
+  });
+
+  it('never drop message content, even with the drop policy', async () => {
+    const provider = new ScriptedProvider([text('never')]);
+    provider.unsupported = ['messages[0].content[0]'];
+    const { client } = setup(provider, { LLM_DROP_UNSUPPORTED_PARAMS: 'true' });
+    const error = await rejection(
+      client.complete({ messages: [{ role: 'user', content: [{ type: 'audio', data: 'AAAA', format: 'wav' }] }] }),
+    );
+    expect(error).toBeInstanceOf(UnsupportedFieldsError);
+    expect(error.message).toContain('messages[0].content[0]');
+    expect(provider.requests).toHaveLength(0);
+    await client.close();
+  });
+});
+
+describe('request validation', () => {
+  it('names every problem of a malformed request at once', async () => {
+    const { client } = setup(new ScriptedProvider([]));
+    const error = await rejection(
+      client.complete({
+        messages: [{ role: 'tool', toolCallId: '', content: 'x' }],
+        toolChoice: { type: 'function', name: 'missing' },
+        topLogprobs: 3,
+      }),
+    );
+    expect(error).toBeInstanceOf(LlmRequestError);
+    const problems = (error as LlmRequestError).problems.join('\n');
+    expect(problems).toContain('messages.0.toolCallId');
+    expect(problems).toContain('toolChoice: needs tools');
+    expect(problems).toContain('topLogprobs: needs logprobs');
+    await client.close();
+  });
+
+  it('sends no max_tokens when neither the call nor the configuration sets one', async () => {
+    const provider = new ScriptedProvider([text('ok')]);
+    const { client } = setup(provider);
+    await client.complete({ messages: [{ role: 'user', content: 'x' }] });
+    expect(provider.requests[0]?.maxTokens).toBeUndefined();
+    await client.close();
+  });
+});
