@@ -128,6 +128,10 @@ export interface ServerConfig {
   readonly bodyLimitBytes: number;
   readonly shutdownTimeoutMs: number;
   readonly accessLog: boolean;
+  /** Browser origins allowed by CORS (`*`: any); empty: no CORS headers. */
+  readonly corsOrigins: readonly string[];
+  /** Whether requests that do not send `X-Groundwork-Cache` use the response cache. */
+  readonly cache: boolean;
 }
 
 /** Logging settings. */

@@ -142,6 +142,8 @@ export function buildAppConfig(values: Parsed, facts: ValidatedFacts, secrets: M
       bodyLimitBytes: values.SERVER_BODY_LIMIT_BYTES,
       shutdownTimeoutMs: values.SERVER_SHUTDOWN_TIMEOUT_MS,
       accessLog: values.SERVER_ACCESS_LOG,
+      corsOrigins: values.SERVER_CORS_ORIGINS,
+      cache: values.SERVER_CACHE,
     },
     logging: {
       level: logLevel,

@@ -508,6 +508,21 @@ export const VARIABLES = define({
     description: 'Log one line per HTTP request (never prompt text).',
     example: 'false',
   },
+  SERVER_CORS_ORIGINS: {
+    section: 'server',
+    field: listField(),
+    default: '(none: no CORS headers)',
+    description: 'Comma-separated browser origins allowed to call `groundwork serve` (CORS, preflight included); `*` allows any origin.',
+    example: 'https://app.example.com,http://localhost:5173',
+  },
+  SERVER_CACHE: {
+    section: 'server',
+    field: booleanField(false),
+    default: 'false',
+    description:
+      'Let `groundwork serve` use the response cache (temperature-0 answers) for requests that do not choose with `X-Groundwork-Cache`; off by default, as OpenAI clients do not expect caching.',
+    example: 'true',
+  },
 
   LOG_LEVEL: {
     section: 'logging',

@@ -1,5 +1,7 @@
+import type { CacheOption } from '../cache/resolve-cache-mode.js';
 import { CACHE_HEADER, readCacheOption } from './cache-header.js';
-import { toChatCompletionJson, toChunkJson } from './chat-response.js';
+import { toChatCompletionJson } from './chat-response.js';
+import { ChunkBuilder } from './chunk-builder.js';
 import { newCompletionIdentity } from './completion-identity.js';
 import { errorAnswer } from './error-answer.js';
 import type { Exchange } from './exchange.js';
@@ -8,24 +10,53 @@ import { logFailure } from './log-failure.js';
 import { type ParsedChatRequest, parseChatRequest } from './parse-chat-request.js';
 import { readJsonBody } from './read-json-body.js';
 import { sendJson } from './respond.js';
+import { ServerCallMetrics } from './server-call-metrics.js';
 import type { ServerContext } from './server-context.js';
+import { ATTEMPTS_HEADER, errorHeaders, rateLimitHeaders } from './service-headers.js';
 import { SseWriter } from './sse-writer.js';
+
+/** What one chat request runs with, besides its body. */
+interface ChatCall {
+  parsed: ParsedChatRequest;
+  /** The cache choice passed on: the caller's header, else the operator's `SERVER_CACHE`. */
+  cache: CacheOption | undefined;
+  metrics: ServerCallMetrics;
+}
 
 /** `POST /v1/chat/completions`: OpenAI's chat completions, whole or as server-sent events. */
 export async function chatCompletionsRoute(exchange: Exchange, context: ServerContext): Promise<void> {
-  const cache = readCacheOption(exchange.request.headers[CACHE_HEADER]);
+  const started = performance.now();
+  // An OpenAI client does not expect caching: without its header, only the operator turns it on.
+  const cache = readCacheOption(exchange.request.headers[CACHE_HEADER]) ?? (context.config.cache ? undefined : false);
   const parsed = parseChatRequest(await readJsonBody(exchange.request, context.config.bodyLimitBytes));
-  if (parsed.stream) {
-    await streamCompletion(exchange, context, parsed);
-    return;
+  const call: ChatCall = { parsed, cache, metrics: new ServerCallMetrics(context.metrics, parsed.request.model, started) };
+  try {
+    if (parsed.stream) await streamCompletion(exchange, context, call);
+    else await completeOnce(exchange, context, call);
+    // A caller that went away mid-stream ends the request without an answer.
+    if (exchange.signal.aborted) call.metrics.fail('cancelled');
+  } catch (error) {
+    const answer = errorAnswer(error, exchange.requestId);
+    call.metrics.fail(answer.code ?? answer.type);
+    if (!exchange.response.headersSent) {
+      const headers = errorHeaders(error, answer, context.backend.attemptsOf?.(error));
+      for (const [name, value] of Object.entries(headers)) exchange.response.setHeader(name, value);
+    }
+    throw error;
   }
-  const { completion, cached } = await context.backend.complete(parsed.request, {
+}
+
+async function completeOnce(exchange: Exchange, context: ServerContext, { parsed, cache, metrics }: ChatCall): Promise<void> {
+  const { completion, cached, attempts } = await context.backend.complete(parsed.request, {
     signal: exchange.signal,
     requestId: exchange.requestId,
     ...(cache === undefined ? {} : { cache }),
   });
+  metrics.succeed(undefined);
   sendJson(exchange.response, 200, toChatCompletionJson(newCompletionIdentity(), completion), {
+    ...rateLimitHeaders(completion),
     [CACHE_HEADER]: cached ? 'hit' : 'miss',
+    [ATTEMPTS_HEADER]: String(attempts),
   });
 }
 
@@ -34,28 +65,23 @@ export async function chatCompletionsRoute(exchange: Exchange, context: ServerCo
  * (limits, breaker, provider error before any text) still gets its own status and `Retry-After`.
  * A failure after that is sent as a final `data: {"error": …}` event, which OpenAI's SDKs raise.
  */
-async function streamCompletion(exchange: Exchange, context: ServerContext, parsed: ParsedChatRequest): Promise<void> {
+async function streamCompletion(exchange: Exchange, context: ServerContext, { parsed, cache, metrics }: ChatCall): Promise<void> {
   const iterator = context.backend
-    .stream(parsed.request, { signal: exchange.signal, requestId: exchange.requestId })
+    .stream(parsed.request, { signal: exchange.signal, requestId: exchange.requestId, ...(cache === undefined ? {} : { cache }) })
     [Symbol.asyncIterator]();
   let finished = false;
   try {
     let next = await iterator.next();
-    const identity = newCompletionIdentity();
+    const chunks = new ChunkBuilder(newCompletionIdentity(), parsed.request.model, parsed.includeUsage);
     const writer = new SseWriter(exchange.response);
     writer.open({});
-    let model = parsed.request.model;
-    await writer.send(toChunkJson(identity, model, { kind: 'role' }, parsed.includeUsage));
+    for (const chunk of chunks.start()) await writer.send(chunk);
     try {
       while (!next.done) {
         const event = next.value;
-        if (event.type === 'delta') {
-          if (event.text !== '') await writer.send(toChunkJson(identity, model, { kind: 'delta', text: event.text }, parsed.includeUsage));
-        } else if (event.type === 'done') {
-          model = event.completion.model;
-          await writer.send(toChunkJson(identity, model, { kind: 'finish', reason: event.completion.finishReason }, parsed.includeUsage));
-          if (parsed.includeUsage) await writer.send(toChunkJson(identity, model, { kind: 'usage', usage: event.completion.usage }, true));
-        }
+        if (event.type === 'done') metrics.succeed(event.completion.usage.completionTokens);
+        else if (event.type !== 'logprobs-delta') metrics.token();
+        for (const chunk of chunks.chunks(event)) await writer.send(chunk);
         if (exchange.signal.aborted) return;
         next = await iterator.next();
       }
@@ -65,6 +91,7 @@ async function streamCompletion(exchange: Exchange, context: ServerContext, pars
       finished = true;
       if (exchange.signal.aborted) return;
       const answer = errorAnswer(error, exchange.requestId);
+      metrics.fail(answer.code ?? answer.type);
       logFailure(context.logger, error, answer, exchange.requestId);
       await writer.send(errorBody(answer));
     }

@@ -49,8 +49,8 @@ describe('POST /v1/chat/completions', () => {
     expect(server.backend.calls[0]?.request).toEqual({
       model: 'gpt-4o-mini',
       messages: [
-        { role: 'system', content: 'Translate to German.' },
-        { role: 'user', content: 'Hello!' },
+        { role: 'developer', content: 'Translate to German.' },
+        { role: 'user', content: [{ type: 'text', text: 'Hello!' }] },
       ],
       temperature: 0,
       maxTokens: 50,
@@ -187,11 +187,18 @@ describe('request validation', () => {
     const cases: Array<[unknown, string]> = [
       [{ messages: [{ role: 'user', content: 'hi' }] }, 'model'],
       [{ model: 'm', messages: [] }, 'messages'],
-      [{ model: 'm', messages: [{ role: 'tool', content: 'hi' }] }, 'messages[0].role'],
+      [{ model: 'm', messages: [{ role: 'function', name: 'f', content: 'hi' }] }, 'messages[0].role'],
+      [{ model: 'm', messages: [{ role: 'tool', content: 'hi' }] }, 'messages[0].tool_call_id'],
+      [{ model: 'm', messages: [{ role: 'user', content: 'hi', cache_control: {} }] }, 'messages[0].cache_control'],
+      [
+        { model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'ftp://x' } }] }] },
+        'messages[0].content[0].image_url.url',
+      ],
       [{ model: 'm', messages: [{ role: 'user', content: 'hi' }], temperature: 3 }, 'temperature'],
       [{ model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: -1 }, 'max_tokens'],
-      [{ model: 'm', messages: [{ role: 'user', content: 'hi' }], tools: [] }, 'tools'],
-      [{ model: 'm', messages: [{ role: 'user', content: 'hi' }], n: 2 }, 'n'],
+      [{ model: 'm', messages: [{ role: 'user', content: 'hi' }], tools: [{ type: 'custom', custom: { name: 'x' } }] }, 'tools[0].type'],
+      [{ model: 'm', messages: [{ role: 'user', content: 'hi' }], n: 0 }, 'n'],
+      [{ model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5, max_completion_tokens: 6 }, 'max_tokens'],
     ];
     for (const [body, param] of cases) {
       const response = await post(server, JSON.stringify(body));

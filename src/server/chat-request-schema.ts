@@ -1,42 +1,147 @@
 import { z } from 'zod';
 
-const textPart = z.object({ type: z.literal('text'), text: z.string() });
+/*
+ * The body of `POST /v1/chat/completions`, as OpenAI's `CreateChatCompletionRequest` describes it.
+ * Messages, content parts and tools are strict: a key Groundwork cannot carry is refused by name
+ * rather than dropped. Top-level fields it does not model are kept (see `KNOWN_FIELDS`) and sent on
+ * as `passthrough`.
+ */
 
-/** OpenAI message content: a string, or text parts (other part types are not supported). */
-const content = z.union([z.string(), z.array(textPart).min(1)], {
-  error: 'must be a string or an array of { type: "text", text } parts (images and audio are not supported)',
-});
+const name = z.string().nullish();
 
-const message = z.object({
-  role: z.enum(['system', 'developer', 'user', 'assistant'], {
-    error: 'must be "system", "developer", "user" or "assistant" (tool messages are not supported)',
+const textPart = z.strictObject({ type: z.literal('text'), text: z.string() });
+const imagePart = z.strictObject({
+  type: z.literal('image_url'),
+  image_url: z.strictObject({
+    url: z.string().regex(/^(https?:|data:image\/)/, 'must be an http(s) URL or a data:image/…;base64 URL'),
+    detail: z.enum(['auto', 'low', 'high']).nullish(),
   }),
-  content,
-  name: z.string().optional(),
 });
+const audioPart = z.strictObject({
+  type: z.literal('input_audio'),
+  input_audio: z.strictObject({ data: z.string().min(1, 'must hold base64 audio'), format: z.enum(['wav', 'mp3']) }),
+});
+const filePart = z.strictObject({
+  type: z.literal('file'),
+  file: z
+    .strictObject({ file_id: z.string().nullish(), file_data: z.string().nullish(), filename: z.string().nullish() })
+    .refine((file) => file.file_id != null || file.file_data != null, 'needs file_id or file_data'),
+});
+const refusalPart = z.strictObject({ type: z.literal('refusal'), refusal: z.string() });
+
+const partTypes = (allowed: string) => ({ error: `must be a content part of type ${allowed}` });
+const textContent = z.union([z.string(), z.array(z.discriminatedUnion('type', [textPart], partTypes('"text"'))).min(1)]);
+const userContent = z.union([
+  z.string(),
+  z
+    .array(
+      z.discriminatedUnion('type', [textPart, imagePart, audioPart, filePart], partTypes('"text", "image_url", "input_audio" or "file"')),
+    )
+    .min(1),
+]);
+const assistantContent = z.union([
+  z.string(),
+  z.array(z.discriminatedUnion('type', [textPart, refusalPart], partTypes('"text" or "refusal"'))).min(1),
+]);
+
+const toolCall = z.strictObject({
+  id: z.string().min(1),
+  type: z.literal('function', { error: 'must be "function" (custom tools are not supported)' }),
+  function: z.strictObject({ name: z.string().min(1), arguments: z.string() }),
+});
+
+const message = z.discriminatedUnion(
+  'role',
+  [
+    z.strictObject({ role: z.literal('system'), content: textContent, name }),
+    z.strictObject({ role: z.literal('developer'), content: textContent, name }),
+    z.strictObject({ role: z.literal('user'), content: userContent, name }),
+    z
+      .strictObject({
+        role: z.literal('assistant'),
+        content: assistantContent.nullish(),
+        name,
+        tool_calls: z.array(toolCall).nullish(),
+        refusal: z.string().nullish(),
+        audio: z.strictObject({ id: z.string() }).nullish(),
+      })
+      .refine(
+        (assistant) =>
+          assistant.content != null || (assistant.tool_calls?.length ?? 0) > 0 || assistant.refusal != null || assistant.audio != null,
+        'an assistant message needs content, tool_calls, a refusal or audio',
+      ),
+    z.strictObject({ role: z.literal('tool'), tool_call_id: z.string().min(1), content: textContent }),
+  ],
+  { error: 'must be "system", "developer", "user", "assistant" or "tool" (function messages are not supported; use tool messages)' },
+);
+
+const tool = z.strictObject({
+  type: z.literal('function', { error: 'must be "function" (custom tools are not supported)' }),
+  function: z.strictObject({
+    name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must be 1–64 characters of a-z, A-Z, 0-9, _ and -'),
+    description: z.string().nullish(),
+    parameters: z.record(z.string(), z.unknown()).nullish(),
+    strict: z.boolean().nullish(),
+  }),
+});
+
+const toolChoice = z.union(
+  [
+    z.enum(['none', 'auto', 'required']),
+    z.strictObject({ type: z.literal('function'), function: z.strictObject({ name: z.string().min(1) }) }),
+  ],
+  {
+    error:
+      'must be "none", "auto", "required" or { type: "function", function: { name } } (allowed_tools and custom tools are not supported)',
+  },
+);
 
 const responseFormat = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('text') }),
-  z.object({ type: z.literal('json_object') }),
-  z.object({
+  z.strictObject({ type: z.literal('text') }),
+  z.strictObject({ type: z.literal('json_object') }),
+  z.strictObject({
     type: z.literal('json_schema'),
-    json_schema: z.object({
+    json_schema: z.strictObject({
       name: z.string().min(1).max(64),
-      description: z.string().optional(),
-      schema: z.record(z.string(), z.unknown()).optional(),
+      description: z.string().nullish(),
+      schema: z.record(z.string(), z.unknown()).nullish(),
       strict: z.boolean().nullish(),
     }),
   }),
 ]);
 
-const unsupported = (what: string) => z.undefined({ error: `not supported by this service (${what})` }).optional();
+/** The top-level fields Groundwork models; every other field of a body is forwarded verbatim. */
+export const KNOWN_FIELDS = new Set([
+  'model',
+  'messages',
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'max_completion_tokens',
+  'stop',
+  'seed',
+  'response_format',
+  'stream',
+  'stream_options',
+  'n',
+  'logprobs',
+  'top_logprobs',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'presence_penalty',
+  'frequency_penalty',
+  'logit_bias',
+  'user',
+  'metadata',
+  'store',
+  'service_tier',
+  'reasoning_effort',
+  'verbosity',
+]);
 
-/**
- * The body of `POST /v1/chat/completions`: OpenAI's fields that Groundwork's provider-neutral
- * request can carry. Other fields are ignored, except those whose silent omission would change
- * the answer (`tools`, `functions`, `n` above 1, `logprobs`), which are refused.
- */
-export const chatCompletionBodySchema = z.object({
+/** A validated `POST /v1/chat/completions` body; unmodelled top-level fields are kept. */
+export const chatCompletionBodySchema = z.looseObject({
   model: z.string().min(1, 'must name a model'),
   messages: z.array(message).min(1, 'must hold at least one message'),
   temperature: z.number().min(0).max(2).nullish(),
@@ -47,13 +152,27 @@ export const chatCompletionBodySchema = z.object({
   seed: z.number().int().nullish(),
   response_format: responseFormat.nullish(),
   stream: z.boolean().nullish(),
-  stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
-  n: z.literal(1, { error: 'must be 1: one choice per request' }).nullish(),
-  logprobs: z.literal(false, { error: 'not supported by this service' }).nullish(),
-  tools: unsupported('tool calls'),
-  functions: unsupported('function calls'),
-  tool_choice: unsupported('tool calls'),
+  // `include_obfuscation` and later options change nothing in what the service answers.
+  stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
+  n: z.number().int().min(1).max(128).nullish(),
+  logprobs: z.boolean().nullish(),
+  top_logprobs: z.number().int().min(0).max(20).nullish(),
+  tools: z.array(tool).nullish(),
+  tool_choice: toolChoice.nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  presence_penalty: z.number().min(-2).max(2).nullish(),
+  frequency_penalty: z.number().min(-2).max(2).nullish(),
+  logit_bias: z.record(z.string(), z.number().min(-100).max(100)).nullish(),
+  user: z.string().nullish(),
+  metadata: z.record(z.string(), z.string()).nullish(),
+  store: z.boolean().nullish(),
+  service_tier: z.string().nullish(),
+  reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']).nullish(),
+  verbosity: z.enum(['low', 'medium', 'high']).nullish(),
 });
 
 /** A validated `POST /v1/chat/completions` body. */
 export type ChatCompletionBody = z.infer<typeof chatCompletionBodySchema>;
+
+/** One message of a validated body. */
+export type BodyMessage = ChatCompletionBody['messages'][number];

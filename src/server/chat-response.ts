@@ -1,18 +1,7 @@
-import type { ChatCompletion, FinishReason, TokenUsage } from '../llm/types.js';
+import type { ChatChoice, ChatCompletion } from '../llm/types.js';
+import { toOpenAiFinishReason, toOpenAiLogprobs, toOpenAiToolCall, toOpenAiUsage } from './openai-wire.js';
 
-/** OpenAI's `usage` object. */
-export interface OpenAiUsage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  prompt_tokens_details: { cached_tokens: number };
-  completion_tokens_details: { reasoning_tokens: number };
-}
-
-/** OpenAI's `finish_reason`; Groundwork's `unknown` is reported as `stop`. */
-export type OpenAiFinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls';
-
-/** What every answer of one request shares: its id, creation time and answering model. */
+/** What every answer of one request shares: its id and creation time. */
 export interface CompletionIdentity {
   /** `chatcmpl-…`. */
   id: string;
@@ -20,61 +9,45 @@ export interface CompletionIdentity {
   created: number;
 }
 
-/** `usage` in OpenAI's shape. */
-export function toOpenAiUsage(usage: TokenUsage): OpenAiUsage {
+/**
+ * A whole answer as OpenAI's `chat.completion` object: every choice, with tool calls, refusal and
+ * log probabilities; the provider's id and creation time when it gave them (else `fallback`);
+ * `system_fingerprint` and `service_tier` only when known (the spec types them as strings, not null).
+ */
+export function toChatCompletionJson(fallback: CompletionIdentity, completion: ChatCompletion) {
   return {
-    prompt_tokens: usage.promptTokens,
-    completion_tokens: usage.completionTokens,
-    total_tokens: usage.totalTokens,
-    prompt_tokens_details: { cached_tokens: usage.cachedPromptTokens ?? 0 },
-    completion_tokens_details: { reasoning_tokens: usage.reasoningTokens ?? 0 },
-  };
-}
-
-/** A finish reason in OpenAI's vocabulary. */
-export function toOpenAiFinishReason(reason: FinishReason): OpenAiFinishReason {
-  return reason === 'unknown' ? 'stop' : reason;
-}
-
-/** A whole answer as OpenAI's `chat.completion` object. */
-export function toChatCompletionJson(identity: CompletionIdentity, completion: ChatCompletion) {
-  return {
-    id: identity.id,
+    id: completion.id ?? fallback.id,
     object: 'chat.completion' as const,
-    created: identity.created,
+    created: completion.created ?? fallback.created,
     model: completion.model,
-    system_fingerprint: null,
-    choices: [
-      {
-        index: 0,
-        message: { role: 'assistant' as const, content: completion.content, refusal: null },
-        logprobs: null,
-        finish_reason: toOpenAiFinishReason(completion.finishReason),
-      },
-    ],
+    ...serviceFields(completion),
+    choices: completion.choices.map(toChoiceJson),
     usage: toOpenAiUsage(completion.usage),
   };
 }
 
-/** What one streamed chunk carries. */
-export type ChunkContent =
-  | { kind: 'role' }
-  | { kind: 'delta'; text: string }
-  | { kind: 'finish'; reason: FinishReason }
-  | { kind: 'usage'; usage: TokenUsage };
+/** `system_fingerprint` and `service_tier`, each present only when the provider said it. */
+export function serviceFields(completion: ChatCompletion): { system_fingerprint?: string; service_tier?: string } {
+  return {
+    ...(completion.systemFingerprint === undefined ? {} : { system_fingerprint: completion.systemFingerprint }),
+    ...(completion.serviceTier === undefined ? {} : { service_tier: completion.serviceTier }),
+  };
+}
 
-/**
- * One `chat.completion.chunk`. With `include_usage`, every chunk carries `usage: null` and the last
- * one has empty `choices` and the usage, as OpenAI sends them.
- */
-export function toChunkJson(identity: CompletionIdentity, model: string, content: ChunkContent, includeUsage: boolean) {
-  const base = { id: identity.id, object: 'chat.completion.chunk' as const, created: identity.created, model, system_fingerprint: null };
-  if (content.kind === 'usage') return { ...base, choices: [], usage: toOpenAiUsage(content.usage) };
-  const choice =
-    content.kind === 'role'
-      ? { index: 0, delta: { role: 'assistant' as const, content: '' }, logprobs: null, finish_reason: null }
-      : content.kind === 'delta'
-        ? { index: 0, delta: { content: content.text }, logprobs: null, finish_reason: null }
-        : { index: 0, delta: {}, logprobs: null, finish_reason: toOpenAiFinishReason(content.reason) };
-  return includeUsage ? { ...base, choices: [choice], usage: null } : { ...base, choices: [choice] };
+function toChoiceJson(choice: ChatChoice) {
+  const { message } = choice;
+  const toolCalls = message.toolCalls ?? [];
+  return {
+    index: choice.index,
+    message: {
+      // Unmodelled answer fields (`audio`, `annotations`…) first, so the modelled ones win.
+      ...message.passthrough,
+      role: 'assistant' as const,
+      content: message.content,
+      refusal: message.refusal ?? null,
+      ...(toolCalls.length === 0 ? {} : { tool_calls: toolCalls.map(toOpenAiToolCall) }),
+    },
+    logprobs: choice.logprobs === undefined ? null : toOpenAiLogprobs(choice.logprobs),
+    finish_reason: toOpenAiFinishReason(choice.finishReason),
+  };
 }

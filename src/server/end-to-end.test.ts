@@ -71,15 +71,34 @@ async function refusal(promise: Promise<unknown>): Promise<APIError> {
 }
 
 describe('groundwork serve in front of the fake provider', () => {
-  it('answers a completion through the full call path, and the cache serves the repeat', async () => {
+  it('answers a completion through the full call path, and the cache serves the repeat the caller opted into', async () => {
     const { client, fake } = await startStack();
     fake.enqueue({ type: 'answer', content: 'Hallo', usage: { promptTokens: 9, completionTokens: 2 } });
     const request = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Hello in German' }], temperature: 0 };
-    const first = await client.chat.completions.create(request);
+    const useCache = { headers: { 'X-Groundwork-Cache': 'use' } };
+    const first = await client.chat.completions.create(request, useCache);
     expect(first.choices[0]?.message.content).toBe('Hallo');
     expect(first.usage).toMatchObject({ prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 });
-    const repeat = await client.chat.completions.create(request).withResponse();
+    const repeat = await client.chat.completions.create(request, useCache).withResponse();
     expect(repeat.data.choices[0]?.message.content).toBe('Hallo');
+    expect(repeat.response.headers.get('x-groundwork-cache')).toBe('hit');
+    expect(fake.requests.filter((recorded) => recorded.wire === 'openai')).toHaveLength(1);
+  });
+
+  it('asks the provider every time when neither the caller nor the operator turned the cache on', async () => {
+    const { client, fake } = await startStack();
+    const request = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Hello' }], temperature: 0 };
+    await client.chat.completions.create(request);
+    const repeat = await client.chat.completions.create(request).withResponse();
+    expect(repeat.response.headers.get('x-groundwork-cache')).toBe('miss');
+    expect(fake.requests.filter((recorded) => recorded.wire === 'openai')).toHaveLength(2);
+  });
+
+  it('uses the cache for temperature-0 requests when the operator sets SERVER_CACHE=true', async () => {
+    const { client, fake } = await startStack({ SERVER_CACHE: 'true' });
+    const request = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Hello' }], temperature: 0 };
+    await client.chat.completions.create(request);
+    const repeat = await client.chat.completions.create(request).withResponse();
     expect(repeat.response.headers.get('x-groundwork-cache')).toBe('hit');
     expect(fake.requests.filter((recorded) => recorded.wire === 'openai')).toHaveLength(1);
   });

@@ -1,12 +1,14 @@
 import type { AppConfig } from '../config/app-config.js';
 import type { EnvironmentStatus } from '../config/load-config.js';
 import type { Database } from '../db/database.js';
+import type { AttemptRecord } from '../llm/call-pipeline.js';
 import type { LlmClient, LlmResponse } from '../llm/llm-client-types.js';
 import { completionOf } from '../llm/model/completion-of.js';
 import type { ChatCompletion } from '../llm/types.js';
 import type { HealthOptions, HealthReport } from '../observability/health.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { scrubSecrets } from '../observability/redact.js';
+import { attemptsOf } from '../resilience/resilience-pipeline.js';
 import type { ReadinessCheck, ServiceBackend, ServiceModel } from './service-backend.js';
 
 /** The LLM calls the service makes: the LLM client's raw chat methods. */
@@ -46,13 +48,20 @@ export function createServiceBackend<DB>(infrastructure: ServiceInfrastructure<D
         signal: options.signal,
         ...(options.cache === undefined ? {} : { cache: options.cache }),
       });
-      return { completion: toCompletion(response), cached: response.metadata.cached };
+      return { completion: toCompletion(response), cached: response.metadata.cached, attempts: sentAttempts(response.metadata.attempts) };
     },
     async *stream(request, options) {
-      for await (const event of llm.stream(request, { signal: options.signal })) {
-        if (event.type === 'delta') yield event;
-        else if (event.type === 'done') yield { type: 'done', completion: toCompletion(event.response) };
+      const events = llm.stream(request, { signal: options.signal, ...(options.cache === undefined ? {} : { cache: options.cache }) });
+      for await (const event of events) {
+        // Tool results come only from a tool loop, which needs `execute` functions a caller over HTTP cannot send.
+        if (event.type === 'tool-result') continue;
+        if (event.type === 'done') yield { type: 'done', completion: toCompletion(event.response) };
+        else yield event;
       }
+    },
+    attemptsOf: (error) => {
+      const attempts = attemptsOf(error);
+      return attempts === undefined ? undefined : sentAttempts(attempts);
     },
     listModels: async () => configuredModels(infrastructure.config),
     migrate: async () => {
@@ -112,21 +121,27 @@ async function bounded<T>(promise: Promise<T>): Promise<T> {
   }
 }
 
+/** The answer as the provider gave it, with every choice and the provider's metadata; the cost stays in the ledger. */
 function toCompletion(response: LlmResponse<undefined>): ChatCompletion {
-  const { metadata, usage } = response;
+  const { metadata } = response;
+  const { costUsd: _cost, ...usage } = response.usage;
   return completionOf({
     provider: metadata.provider,
     model: metadata.model,
-    choices: [{ index: 0, message: { content: response.content }, finishReason: metadata.finishReason }],
-    usage: {
-      promptTokens: usage.promptTokens,
-      completionTokens: usage.completionTokens,
-      totalTokens: usage.totalTokens,
-      ...(usage.cachedPromptTokens === undefined ? {} : { cachedPromptTokens: usage.cachedPromptTokens }),
-      ...(usage.reasoningTokens === undefined ? {} : { reasoningTokens: usage.reasoningTokens }),
-    },
+    choices: response.choices,
+    usage,
     ...(metadata.requestId === undefined ? {} : { requestId: metadata.requestId }),
+    ...(metadata.responseId === undefined ? {} : { id: metadata.responseId }),
+    ...(metadata.created === undefined ? {} : { created: metadata.created }),
+    ...(metadata.systemFingerprint === undefined ? {} : { systemFingerprint: metadata.systemFingerprint }),
+    ...(metadata.serviceTier === undefined ? {} : { serviceTier: metadata.serviceTier }),
+    ...(metadata.rateLimitHeaders === undefined ? {} : { rateLimitHeaders: metadata.rateLimitHeaders }),
   });
+}
+
+/** Attempts that reached a provider: those skipped (an open breaker, say) sent nothing. */
+function sentAttempts(attempts: readonly AttemptRecord[]): number {
+  return attempts.filter((attempt) => attempt.outcome !== 'skipped').length;
 }
 
 /** The primary model and every fallback, each once. */

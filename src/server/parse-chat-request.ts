@@ -1,6 +1,8 @@
-import type { ChatMessage, ChatRequest, ResponseFormat } from '../llm/types.js';
-import { type ChatCompletionBody, chatCompletionBodySchema } from './chat-request-schema.js';
+import type { z } from 'zod';
+import type { ChatRequest, ResponseFormat } from '../llm/types.js';
+import { type ChatCompletionBody, chatCompletionBodySchema, KNOWN_FIELDS } from './chat-request-schema.js';
 import { HttpError } from './http-error.js';
+import { toChatMessage } from './to-chat-message.js';
 
 /** A chat completion request as the server handles it. */
 export interface ParsedChatRequest {
@@ -11,29 +13,23 @@ export interface ParsedChatRequest {
 }
 
 /**
- * Validates an OpenAI chat completion body and turns it into Groundwork's {@link ChatRequest}.
+ * Validates an OpenAI chat completion body and turns it into Groundwork's {@link ChatRequest}:
+ * every modelled field mapped, every other top-level field kept verbatim in `passthrough`.
  * Throws a 400 {@link HttpError} naming the first field at fault (`param`, e.g. `messages[0].role`);
  * the message never quotes the field's value, which may be prompt text.
  */
 export function parseChatRequest(body: unknown): ParsedChatRequest {
   const result = chatCompletionBodySchema.safeParse(body);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const param = issue === undefined ? null : formatPath(issue.path);
-    throw new HttpError({
-      status: 400,
-      type: 'invalid_request_error',
-      code: 'invalid_request',
-      param,
-      message: `Invalid request: ${param ?? 'body'}: ${issue?.message ?? 'is invalid'}.`,
-    });
-  }
+  if (!result.success) throw invalid(result.error.issues[0]);
   const data = result.data;
+  if (data.max_tokens != null && data.max_completion_tokens != null && data.max_tokens !== data.max_completion_tokens) {
+    throw invalidParam('max_tokens', 'conflicts with max_completion_tokens; send one of them');
+  }
   return { request: toChatRequest(data), stream: data.stream === true, includeUsage: data.stream_options?.include_usage === true };
 }
 
 function toChatRequest(data: ChatCompletionBody): ChatRequest {
-  const request: ChatRequest = { model: data.model, messages: data.messages.map(toMessage) };
+  const request: ChatRequest = { model: data.model, messages: data.messages.map(toChatMessage) };
   if (data.temperature != null) request.temperature = data.temperature;
   if (data.top_p != null) request.topP = data.top_p;
   const maxTokens = data.max_completion_tokens ?? data.max_tokens;
@@ -41,13 +37,35 @@ function toChatRequest(data: ChatCompletionBody): ChatRequest {
   if (data.stop != null) request.stop = typeof data.stop === 'string' ? [data.stop] : data.stop;
   if (data.seed != null) request.seed = data.seed;
   if (data.response_format != null) request.responseFormat = toResponseFormat(data.response_format);
+  if (data.tools != null) {
+    request.tools = data.tools.map(({ function: fn }) => ({
+      type: 'function',
+      name: fn.name,
+      ...(fn.description == null ? {} : { description: fn.description }),
+      ...(fn.parameters == null ? {} : { parameters: fn.parameters }),
+      ...(fn.strict == null ? {} : { strict: fn.strict }),
+    }));
+  }
+  if (data.tool_choice != null) {
+    request.toolChoice =
+      typeof data.tool_choice === 'string' ? data.tool_choice : { type: 'function', name: data.tool_choice.function.name };
+  }
+  if (data.parallel_tool_calls != null) request.parallelToolCalls = data.parallel_tool_calls;
+  if (data.n != null) request.n = data.n;
+  if (data.logprobs != null) request.logprobs = data.logprobs;
+  if (data.top_logprobs != null) request.topLogprobs = data.top_logprobs;
+  if (data.presence_penalty != null) request.presencePenalty = data.presence_penalty;
+  if (data.frequency_penalty != null) request.frequencyPenalty = data.frequency_penalty;
+  if (data.logit_bias != null) request.logitBias = data.logit_bias;
+  if (data.user != null) request.user = data.user;
+  if (data.metadata != null) request.metadata = data.metadata;
+  if (data.store != null) request.store = data.store;
+  if (data.service_tier != null) request.serviceTier = data.service_tier;
+  if (data.reasoning_effort != null) request.reasoningEffort = data.reasoning_effort;
+  if (data.verbosity != null) request.verbosity = data.verbosity;
+  const passthrough = Object.fromEntries(Object.entries(data).filter(([key]) => !KNOWN_FIELDS.has(key)));
+  if (Object.keys(passthrough).length > 0) request.passthrough = passthrough;
   return request;
-}
-
-function toMessage(message: ChatCompletionBody['messages'][number]): ChatMessage {
-  const role = message.role === 'developer' ? 'system' : message.role;
-  const content = typeof message.content === 'string' ? message.content : message.content.map((part) => part.text).join('');
-  return { role, content };
 }
 
 function toResponseFormat(format: NonNullable<ChatCompletionBody['response_format']>): ResponseFormat {
@@ -58,7 +76,28 @@ function toResponseFormat(format: NonNullable<ChatCompletionBody['response_forma
     name: schema.name,
     schema: schema.schema ?? {},
     ...(schema.strict == null ? {} : { strict: schema.strict }),
+    ...(schema.description == null ? {} : { description: schema.description }),
   };
+}
+
+function invalid(issue: z.core.$ZodIssue | undefined): HttpError {
+  if (issue === undefined) return invalidParam(null, 'is invalid');
+  // An unknown key is reported on its object: name the key itself, which is the field at fault.
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '';
+    return invalidParam(formatPath([...issue.path, key]), 'is not supported by this service (it cannot be carried to the provider)');
+  }
+  return invalidParam(formatPath(issue.path), issue.message);
+}
+
+function invalidParam(param: string | null, problem: string): HttpError {
+  return new HttpError({
+    status: 400,
+    type: 'invalid_request_error',
+    code: 'invalid_request',
+    param,
+    message: `Invalid request: ${param ?? 'body'}: ${problem}.`,
+  });
 }
 
 function formatPath(path: readonly PropertyKey[]): string | null {

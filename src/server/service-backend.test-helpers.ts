@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CacheOption } from '../cache/resolve-cache-mode.js';
-import { completionOf } from '../llm/model/completion-of.js';
+import { type CompletionBase, completionOf } from '../llm/model/completion-of.js';
 import type { ChatCompletion, ChatRequest, ChatStreamEvent, TokenUsage } from '../llm/types.js';
 import type { HealthReport } from '../observability/health.js';
 import { GroundworkMetrics } from '../observability/metrics.js';
@@ -29,6 +29,12 @@ export interface ScriptedAnswer {
   usage?: Partial<TokenUsage>;
   /** Streams: number of deltas. @default 3 */
   chunks?: number;
+  /** Provider requests the answer took, or the failure made. @default 1 (0 when cached) */
+  attempts?: number;
+  /** Replaces parts of the scripted completion (choices, id, fingerprint, rate-limit headers…). */
+  completion?: Partial<CompletionBase>;
+  /** Streams: yield these events, then `done`, instead of the content split in `chunks` deltas. */
+  events?: ChatStreamEvent[];
 }
 
 /** One call the test backend received. */
@@ -48,6 +54,7 @@ export class TestServiceBackend implements ServiceBackend {
   readonly metrics: GroundworkMetrics;
   readonly calls: ReceivedCall[] = [];
   readonly #queue: ScriptedAnswer[] = [];
+  readonly #errorAttempts = new WeakMap<object, number>();
   databaseUp = true;
   migrationsApplied = true;
   migrateCalls = 0;
@@ -85,16 +92,22 @@ export class TestServiceBackend implements ServiceBackend {
     this.calls.push({ kind: 'complete', request, cache: options.cache, requestId: options.requestId, signal: options.signal });
     const answer = this.#next();
     await wait(answer, options.signal);
-    if (answer.error !== undefined) throw answer.error;
-    return { completion: scriptedCompletion(request, answer), cached: answer.cached ?? false };
+    if (answer.error !== undefined) throw this.#failure(answer);
+    const cached = answer.cached ?? false;
+    return { completion: scriptedCompletion(request, answer), cached, attempts: answer.attempts ?? (cached ? 0 : 1) };
   }
 
   async *stream(request: ChatRequest, options: StreamOptions): AsyncIterable<ChatStreamEvent> {
-    this.calls.push({ kind: 'stream', request, cache: undefined, requestId: options.requestId, signal: options.signal });
+    this.calls.push({ kind: 'stream', request, cache: options.cache, requestId: options.requestId, signal: options.signal });
     const answer = this.#next();
     await wait(answer, options.signal);
-    if (answer.error !== undefined && answer.failAfterDeltas === undefined) throw answer.error;
+    if (answer.error !== undefined && answer.failAfterDeltas === undefined) throw this.#failure(answer);
     const completion = scriptedCompletion(request, answer);
+    if (answer.events !== undefined) {
+      for (const event of answer.events) yield event;
+      yield { type: 'done', completion };
+      return;
+    }
     const pieces = split(completion.content, answer.chunks ?? 3);
     for (const [index, text] of pieces.entries()) {
       if (answer.failAfterDeltas === index) throw answer.error;
@@ -103,6 +116,10 @@ export class TestServiceBackend implements ServiceBackend {
       await delay(1);
     }
     yield { type: 'done', completion };
+  }
+
+  attemptsOf(error: unknown): number | undefined {
+    return typeof error === 'object' && error !== null ? this.#errorAttempts.get(error) : undefined;
   }
 
   async listModels(): Promise<ServiceModel[]> {
@@ -116,6 +133,12 @@ export class TestServiceBackend implements ServiceBackend {
 
   async close(): Promise<void> {
     this.closeCalls++;
+  }
+
+  #failure(answer: ScriptedAnswer): unknown {
+    const error = answer.error;
+    if (answer.attempts !== undefined && typeof error === 'object' && error !== null) this.#errorAttempts.set(error, answer.attempts);
+    return error;
   }
 
   #next(): ScriptedAnswer {
@@ -147,6 +170,7 @@ function scriptedCompletion(request: ChatRequest, answer: ScriptedAnswer): ChatC
       totalTokens: promptTokens + completionTokens,
       ...(answer.usage?.cachedPromptTokens === undefined ? {} : { cachedPromptTokens: answer.usage.cachedPromptTokens }),
     },
+    ...answer.completion,
   });
 }
 

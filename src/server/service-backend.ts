@@ -32,6 +32,8 @@ export interface CompleteOptions {
 export interface StreamOptions {
   /** Aborts when the HTTP caller disconnects or the server shuts down. */
   signal: AbortSignal;
+  /** The caller's cache choice; absent: the default policy. */
+  cache?: CacheOption;
   /** The HTTP request id, for logs and the usage ledger. */
   requestId?: string;
 }
@@ -41,6 +43,8 @@ export interface ServiceCompletion {
   completion: ChatCompletion;
   /** True when the answer came from the response cache (no provider call was made). */
   cached: boolean;
+  /** Requests sent to providers for this answer, retries and fallbacks included (0 for a cache hit). */
+  attempts: number;
 }
 
 /** One model `GET /v1/models` lists. */
@@ -66,8 +70,13 @@ export interface ServiceBackend {
   readonly metrics: GroundworkMetrics;
   /** One completion through the full call path (cache, fallbacks, retry, breaker, limits, ledger). */
   complete(request: ChatRequest, options: CompleteOptions): Promise<ServiceCompletion>;
-  /** One streamed completion through the same path: text deltas, then one `done` event. */
+  /** One streamed completion through the same path: text, refusal, tool-call and logprob deltas, then one `done` event. */
   stream(request: ChatRequest, options: StreamOptions): AsyncIterable<ChatStreamEvent>;
+  /**
+   * How many requests a failed call sent to providers, retries and fallbacks included; undefined
+   * when unknown. The service tells SDKs not to retry on top of Groundwork's own retries.
+   */
+  attemptsOf?(error: unknown): number | undefined;
   /** The models callers may name. */
   listModels(): Promise<ServiceModel[]>;
   /** Applies pending migrations; `groundwork serve` calls it at start unless `DB_MIGRATE_ON_START=false`. */

@@ -36,6 +36,8 @@ export async function startTestServer(
     bodyLimitBytes: 64 * 1024,
     shutdownTimeoutMs: 5000,
     accessLog: true,
+    corsOrigins: [],
+    cache: false,
     ...options.config,
   };
   const { logger, lines: chunks } = captureLogger('debug');

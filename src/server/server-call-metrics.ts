@@ -1,0 +1,53 @@
+import type { GroundworkMetrics } from '../observability/metrics.js';
+
+const OPERATION = 'chat';
+
+/**
+ * The OpenTelemetry GenAI server metrics of one chat request: its duration (with `error_type` when
+ * it failed), and for streams the time to the first token and the time per output token after it.
+ * Recorded once, however the request ends.
+ */
+export class ServerCallMetrics {
+  readonly #metrics: GroundworkMetrics;
+  readonly #model: string;
+  readonly #startedAt: number;
+  #firstTokenAt: number | undefined;
+  #recorded = false;
+
+  constructor(metrics: GroundworkMetrics, model: string, startedAt: number) {
+    this.#metrics = metrics;
+    this.#model = model;
+    this.#startedAt = startedAt;
+  }
+
+  /** A streamed chunk carried output (text, a refusal or a tool call): the first one sets the time to first token. */
+  token(now: number = performance.now()): void {
+    if (this.#firstTokenAt !== undefined) return;
+    this.#firstTokenAt = now;
+    this.#metrics.serverTimeToFirstToken.observe(this.#labels(), (now - this.#startedAt) / 1000);
+  }
+
+  /** The request was answered; `outputTokens` spreads a stream's time after its first token. */
+  succeed(outputTokens: number | undefined, now: number = performance.now()): void {
+    if (!this.#record('', now)) return;
+    if (this.#firstTokenAt !== undefined && outputTokens !== undefined && outputTokens > 1) {
+      this.#metrics.serverTimePerOutputToken.observe(this.#labels(), (now - this.#firstTokenAt) / 1000 / (outputTokens - 1));
+    }
+  }
+
+  /** The request failed with `errorType` (the answer's error code). */
+  fail(errorType: string, now: number = performance.now()): void {
+    this.#record(errorType, now);
+  }
+
+  #record(errorType: string, now: number): boolean {
+    if (this.#recorded) return false;
+    this.#recorded = true;
+    this.#metrics.serverRequestDuration.observe({ ...this.#labels(), error_type: errorType }, (now - this.#startedAt) / 1000);
+    return true;
+  }
+
+  #labels() {
+    return { gen_ai_operation_name: OPERATION, gen_ai_request_model: this.#model };
+  }
+}
