@@ -29,7 +29,7 @@ export interface FakeProviderServerOptions {
  * Anthropic's messages API (JSON and SSE, forced tool use), on an ephemeral port.
  *
  * Each request takes the next scripted behaviour from a queue ({@link FakeProviderServer.enqueue}),
- * else asks the handler, else answers `ok`. Every request is recorded.
+ * else asks the handler (chat requests only), else answers `ok`. Every request is recorded.
  *
  * @example
  * ```ts
@@ -160,7 +160,8 @@ export class FakeProviderServer {
     const context = { id: wire === anthropicWire ? `msg_fake_${id}` : `chatcmpl-fake-${id}`, model: modelOf(body, recorded), body };
     const rejection = this.#reject(recorded, route);
     if (rejection !== undefined) return respond({ ...base, context }, rejection);
-    const behaviour = this.#queue.shift() ?? (await this.#handler?.(recorded)) ?? { type: 'answer' };
+    // The handler answers chat requests; a models listing (a health check) has no body to read.
+    const behaviour = this.#queue.shift() ?? (route.kind === 'models' ? undefined : await this.#handler?.(recorded)) ?? { type: 'answer' };
     if (route.kind === 'models') {
       const models = this.#options.models ?? ['fake-model'];
       const list = route.anthropic
