@@ -3,6 +3,7 @@ import type { Clock } from '../internal/clock.js';
 import { systemClock } from '../internal/clock.js';
 import type { ChatCompletion } from '../llm/types.js';
 import type { Logger } from '../observability/logger.js';
+import { increment } from '../observability/metric-series.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import type { CacheStore } from './cache-store.js';
 import { CorruptCacheEntryError } from './corrupt-cache-entry-error.js';
@@ -92,7 +93,7 @@ export class StoreResponseCache implements ResponseCache {
     if (mode === 'bypass' || this.#closing.signal.aborted) return { completion: await compute(), hit: false };
     const running = this.#flights.get(key);
     if (running !== undefined && (mode === 'use' || running.fresh)) {
-      this.#metrics?.cacheLookups.inc({ result: 'shared' });
+      if (this.#metrics !== undefined) increment(this.#metrics.cacheLookups, { result: 'shared' });
       return { completion: (await running.promise).completion, hit: true };
     }
     const flight: Flight = {
@@ -102,7 +103,7 @@ export class StoreResponseCache implements ResponseCache {
     this.#flights.set(key, flight);
     try {
       const outcome = await flight.promise;
-      if (mode === 'use') this.#metrics?.cacheLookups.inc({ result: lookupResult(outcome) });
+      if (mode === 'use' && this.#metrics !== undefined) increment(this.#metrics.cacheLookups, { result: lookupResult(outcome) });
       return { completion: outcome.completion, hit: outcome.source !== 'computed' };
     } finally {
       if (this.#flights.get(key) === flight) this.#flights.delete(key);

@@ -8,6 +8,7 @@ import { ConnectionLostError } from './connection-lost-error.js';
 import { createDatabase } from './create-database.js';
 import { CONTRACT_MIGRATIONS, databaseConfig, openContractDatabase } from './database-contract.test-helpers.js';
 import { PoolTimeoutError } from './pool-timeout-error.js';
+import { TcpProxy } from './tcp-proxy.test-helpers.js';
 
 const databaseName = uniqueName('gw_faults');
 let admin: pg.Client;
@@ -114,6 +115,37 @@ describe('PostgreSQL faults', () => {
       expect((await database.validateConnection()).ok).toBe(true);
     } finally {
       await database.close();
+    }
+  });
+
+  it('fails with ConnectionLostError when a dead connection cannot be replaced because the server refuses connections', async () => {
+    const server = new URL(postgresUrl());
+    const proxy = new TcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
+    await proxy.accept();
+    const url = new URL(urlFor(uniqueName('gw_refused')));
+    url.host = `127.0.0.1:${proxy.port}`;
+    const database = await openContractDatabase(url.toString(), { poolSize: 1, maxOverflow: 0, acquireTimeoutMs: 1000 });
+    try {
+      // The pooled client is reused: a second checkout would replace it if it turned out dead.
+      await database.withSession((tx) => sql`select 1`.execute(tx));
+      await database.withSession((tx) => sql`select 1`.execute(tx));
+      // The server goes away: the idle client looks alive until it is used, and reopening is refused.
+      await proxy.refuse();
+      proxy.cutOnNextWrite();
+      const error = await database.withSession((tx) => sql`select 1`.execute(tx)).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ConnectionLostError);
+      expect((error as ConnectionLostError).code).toBe('db_connection_lost');
+      // Once the server is back, the same database carries on.
+      await proxy.accept();
+      await vi.waitFor(
+        async () => expect(await database.withSession((tx) => sql<{ one: number }>`select 1 as one`.execute(tx))).toBeDefined(),
+        {
+          timeout: 5000,
+        },
+      );
+    } finally {
+      await database.close();
+      await proxy.close();
     }
   });
 

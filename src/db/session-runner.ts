@@ -2,6 +2,7 @@ import { type Span, SpanKind } from '@opentelemetry/api';
 import type { Dialect, Driver, Kysely, QueryCompiler, Transaction, TransactionSettings } from 'kysely';
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../observability/logger.js';
+import { observe } from '../observability/metric-series.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { groundworkTracer, recordSpanError } from '../observability/tracing.js';
 import type { DatabaseSession, SessionOptions } from './database.js';
@@ -177,7 +178,8 @@ export class SessionRunner<DB> {
   }
 
   #record(outcome: 'commit' | 'rollback', started: number, span: Span): void {
-    this.#parts.metrics?.dbTransactionDuration.observe({ outcome }, (performance.now() - started) / 1000);
+    const metrics = this.#parts.metrics;
+    if (metrics !== undefined) observe(metrics.dbTransactionDuration, { outcome }, (performance.now() - started) / 1000);
     span.setAttribute('groundwork.db.transaction.outcome', outcome);
   }
 

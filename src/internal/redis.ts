@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import type { RedisConfig } from '../config/app-config.js';
 
 /** The few Redis methods Groundwork uses, so tests can hand in a real client or a small double. */
@@ -18,7 +19,9 @@ export interface CreateRedisOptions {
  */
 export function createRedisClient(config: RedisConfig, options: CreateRedisOptions = {}): RedisClient {
   if (config.url === undefined) throw new Error('REDIS_URL is not set');
-  const client = new Redis(config.url.reveal(), {
+  // Required here rather than imported: an application without Redis does not load ioredis.
+  const { Redis: RedisConstructor } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
+  const client = new RedisConstructor(config.url.reveal(), {
     lazyConnect: false,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,

@@ -8,7 +8,7 @@ import { traceLlmCall } from '../observability/tracing.js';
 import { DeadlineExceededError } from '../resilience/errors.js';
 import type { CallPipeline, CallPlan, CallTarget } from './call-pipeline.js';
 import { addAnswer, type CallTrace } from './call-trace.js';
-import { fitRequest } from './field-support.js';
+import { applyFieldPolicy } from './field-support.js';
 import type { ToolResultEvent } from './llm-client-types.js';
 import { LlmRefusalError, StructuredOutputError } from './llm-errors.js';
 import { addPartialUsage } from './partial-usage.js';
@@ -119,8 +119,9 @@ export class CallEngine {
 
   /** One model turn through the pipeline. */
   async #turn(call: PreparedCall, request: ChatRequest, trace: CallTrace): Promise<ChatCompletion> {
+    const fitted = await this.#fitTargets(call.targets, request);
     const outcome = await this.#deps.pipeline.execute(this.#plan(call, request), async ({ target, signal }) => {
-      const attemptRequest = this.#fit(request, target);
+      const attemptRequest = fitted(target);
       const completion = await traceLlmCall(
         { provider: target.provider, request: attemptRequest, logContent: this.#deps.config.llm.logContent },
         () => this.#deps.provider(target.provider).complete(attemptRequest, signal),
@@ -146,8 +147,9 @@ export class CallEngine {
       startedAt: now,
       deadlineMs: call.deadlineAt === undefined ? this.#deps.config.resilience.deadlineMs : call.deadlineAt - now,
     };
+    const fitted = await this.#fitTargets(call.targets, request);
     const outcome = await this.#deps.pipeline.execute<StartedStream>(this.#plan(call, request), async ({ target, signal }) => {
-      const attemptRequest = this.#fit(request, target);
+      const attemptRequest = fitted(target);
       const startedAt = clock.now();
       const watchdog = new StreamWatchdog(clock, llm.streamFirstChunkTimeoutMs, llm.streamIdleTimeoutMs, target, deadline);
       // The call's own signal too: a pipeline may unlink the attempt's signal from the caller once the attempt resolves.
@@ -219,14 +221,29 @@ export class CallEngine {
     };
   }
 
-  /** The request as the target's provider can take it (fields it cannot honour refused, or dropped by policy). */
-  #fit(request: ChatRequest, target: CallTarget): ChatRequest {
-    const sized = { ...request, model: target.model };
-    return fitRequest(sized, this.#deps.provider(target.provider), {
-      drop: this.#deps.config.llm.dropUnsupportedParams,
-      logger: this.#deps.logger,
-      metrics: this.#deps.metrics,
-    });
+  /**
+   * The request as each target's provider can take it (fields it cannot honour refused, or
+   * dropped by policy). Each provider is asked before the first attempt, so that loading a
+   * provider's module never counts against an attempt's timeout; the policy applies to the
+   * primary at once (a refusal spends nothing) and to a fallback when the call reaches it.
+   */
+  async #fitTargets(targets: readonly CallTarget[], request: ChatRequest): Promise<(target: CallTarget) => ChatRequest> {
+    const policy = { drop: this.#deps.config.llm.dropUnsupportedParams, logger: this.#deps.logger, metrics: this.#deps.metrics };
+    const unsupported = new Map<CallTarget, string[]>();
+    for (const target of targets) {
+      unsupported.set(target, await this.#deps.provider(target.provider).unsupportedFields({ ...request, model: target.model }));
+    }
+    const fitted = new Map<CallTarget, ChatRequest>();
+    const fit = (target: CallTarget): ChatRequest => {
+      let result = fitted.get(target);
+      if (result === undefined) {
+        result = applyFieldPolicy({ ...request, model: target.model }, target.provider, unsupported.get(target) ?? [], policy);
+        fitted.set(target, result);
+      }
+      return result;
+    };
+    if (targets[0] !== undefined) fit(targets[0]);
+    return fit;
   }
 
   /** Whether this answer's tool calls are for the tool loop to run (and steps remain). */

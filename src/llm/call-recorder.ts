@@ -1,4 +1,5 @@
 import type { Logger } from '../observability/logger.js';
+import { increment, observe } from '../observability/metric-series.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import type { CallTrace, StepTrace } from './call-trace.js';
 import type { UsageLedger } from './usage-ledger.js';
@@ -33,13 +34,13 @@ export class CallRecorder {
     const metrics = this.#metrics;
     if (metrics !== undefined) {
       const labels = { gen_ai_operation_name: 'chat', gen_ai_provider_name: trace.provider, gen_ai_request_model: trace.model };
-      metrics.llmDuration.observe({ ...labels, error_type: call.outcome === 'success' ? '' : call.outcome }, call.latencyMs / 1000);
+      observe(metrics.llmDuration, { ...labels, error_type: call.outcome === 'success' ? '' : call.outcome }, call.latencyMs / 1000);
       if (trace.usage.totalTokens > 0) {
-        metrics.llmTokens.observe({ ...labels, gen_ai_token_type: 'input' }, trace.usage.promptTokens);
-        metrics.llmTokens.observe({ ...labels, gen_ai_token_type: 'output' }, trace.usage.completionTokens);
+        observe(metrics.llmTokens, { ...labels, gen_ai_token_type: 'input' }, trace.usage.promptTokens);
+        observe(metrics.llmTokens, { ...labels, gen_ai_token_type: 'output' }, trace.usage.completionTokens);
       }
-      metrics.llmCalls.inc({ provider: trace.provider, model: trace.model, outcome: call.outcome });
-      if (trace.costUsd > 0) metrics.llmCost.inc({ provider: trace.provider, model: trace.model }, trace.costUsd);
+      increment(metrics.llmCalls, { provider: trace.provider, model: trace.model, outcome: call.outcome });
+      if (trace.costUsd > 0) increment(metrics.llmCost, { provider: trace.provider, model: trace.model }, trace.costUsd);
     }
     this.#recordLedger(call);
     const fields = {

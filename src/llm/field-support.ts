@@ -1,6 +1,6 @@
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
-import type { ChatRequest } from './types.js';
+import type { ChatRequest, LlmProvider } from './types.js';
 import { UnsupportedFieldsError } from './unsupported-fields-error.js';
 
 /** The request's top-level fields by their OpenAI wire names. */
@@ -42,16 +42,25 @@ export interface FieldSupportPolicy {
  * drop policy, without the top-level fields it cannot honour (each logged and counted). Throws
  * {@link UnsupportedFieldsError} otherwise, and always for message content (which is never dropped).
  */
-export function fitRequest(
+export async function fitRequest(
   request: ChatRequest,
-  provider: { name: string; unsupportedFields(request: ChatRequest): string[] },
+  provider: Pick<LlmProvider, 'name' | 'unsupportedFields'>,
+  policy: FieldSupportPolicy,
+): Promise<ChatRequest> {
+  return applyFieldPolicy(request, provider.name, await provider.unsupportedFields(request), policy);
+}
+
+/** {@link fitRequest} once the provider has said which `fields` it cannot honour. */
+export function applyFieldPolicy(
+  request: ChatRequest,
+  provider: string,
+  fields: readonly string[],
   policy: FieldSupportPolicy,
 ): ChatRequest {
-  const fields = provider.unsupportedFields(request);
   if (fields.length === 0) return request;
   const contentFields = fields.filter((field) => !isDroppable(field, request));
   if (!policy.drop || contentFields.length > 0) {
-    throw new UnsupportedFieldsError(provider.name, policy.drop ? contentFields : fields, contentFields.length === 0);
+    throw new UnsupportedFieldsError(provider, policy.drop ? contentFields : fields, contentFields.length === 0);
   }
   const fitted: ChatRequest = { ...request };
   const passthrough = request.passthrough === undefined ? undefined : { ...request.passthrough };
@@ -59,15 +68,15 @@ export function fitRequest(
     const key = MODEL_KEY_OF_WIRE[field];
     if (key !== undefined) delete fitted[key];
     else if (passthrough !== undefined) delete passthrough[field];
-    policy.metrics?.droppedParams.inc({ provider: provider.name, field });
+    policy.metrics?.droppedParams.inc({ provider, field });
   }
   if (passthrough !== undefined) {
     if (Object.keys(passthrough).length === 0) delete fitted.passthrough;
     else fitted.passthrough = passthrough;
   }
   policy.logger.warn(
-    { provider: provider.name, fields },
-    `Dropped ${fields.join(', ')}: the provider "${provider.name}" cannot honour them (LLM_DROP_UNSUPPORTED_PARAMS=true)`,
+    { provider, fields },
+    `Dropped ${fields.join(', ')}: the provider "${provider}" cannot honour them (LLM_DROP_UNSUPPORTED_PARAMS=true)`,
   );
   return fitted;
 }

@@ -1,5 +1,5 @@
+import { createRequire } from 'node:module';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import pretty from 'pino-pretty';
 import type { LoggingConfig } from '../config/app-config.js';
 import { redactValue, scrubSecrets } from './redact.js';
 
@@ -25,7 +25,7 @@ export function createLogger(config: LoggingConfig, options: CreateLoggerOptions
     typeof target !== 'string'
       ? target
       : config.format === 'pretty'
-        ? pretty({ sync: true, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', destination: fd })
+        ? prettyStream()({ sync: true, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', destination: fd })
         : pino.destination({ sync: true, fd });
   return pino(
     {
@@ -50,4 +50,9 @@ export function createLogger(config: LoggingConfig, options: CreateLoggerOptions
 /** A logger that writes nothing, for code paths that must not log. */
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
+}
+
+/** pino-pretty, required on first use: JSON logging (the default) never loads it. */
+function prettyStream(): typeof import('pino-pretty') {
+  return createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
 }

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
-import { Tiktoken, type TiktokenBPE } from 'js-tiktoken/lite';
+import type { Tiktoken, TiktokenBPE } from 'js-tiktoken/lite';
 import { messageText } from '../llm/model/message-text.js';
 import type { ChatMessage } from '../llm/types.js';
+import { approximateTokens } from './approximate-tokens.js';
 
 type Encoding = 'o200k_base' | 'cl100k_base';
 
@@ -24,8 +25,11 @@ export function encodingFor(model: string): Encoding | undefined {
 function encoder(encoding: Encoding): Tiktoken {
   let cached = encoders.get(encoding);
   if (cached === undefined) {
+    // Loaded here rather than imported: only exact counts need the tokenizer, and importing
+    // Groundwork should not pay for it.
+    const { Tiktoken: Encoder } = require('js-tiktoken/lite') as typeof import('js-tiktoken/lite');
     const ranks = require(`js-tiktoken/ranks/${encoding}`) as { default: TiktokenBPE } | TiktokenBPE;
-    cached = new Tiktoken('default' in ranks ? ranks.default : ranks);
+    cached = new Encoder('default' in ranks ? ranks.default : ranks);
     encoders.set(encoding, cached);
   }
   return cached;
@@ -46,5 +50,17 @@ export function countTokens(text: string, model: string): number {
 export function estimateTokens(messages: readonly ChatMessage[], model: string, maxTokens: number): number {
   let prompt = PER_REPLY;
   for (const message of messages) prompt += PER_MESSAGE + countTokens(messageText(message), model);
+  return prompt + maxTokens;
+}
+
+/**
+ * The tokens to reserve for a call against the tokens-per-minute limit, without a tokenizer:
+ * {@link approximateTokens} per message, the per-message overhead, and the most the answer may
+ * take. It never blocks the event loop for long (no rank tables to load, one pass over the text);
+ * the reservation is reconciled with the provider's reported usage after the call.
+ */
+export function reserveTokens(messages: readonly ChatMessage[], maxTokens: number): number {
+  let prompt = PER_REPLY;
+  for (const message of messages) prompt += PER_MESSAGE + approximateTokens(messageText(message));
   return prompt + maxTokens;
 }

@@ -1,3 +1,4 @@
+export { approximateTokens } from './approximate-tokens.js';
 export { backoffDelay } from './backoff.js';
 export type { BreakerDecision, BreakerRules, BreakerSnapshot, BreakerStateName, BreakerStore, BreakerTransition } from './breaker-store.js';
 export type { CallContext } from './call-context.js';
@@ -15,7 +16,7 @@ export {
   RateLimitStoreUnavailableError,
   RetryAfterTooLongError,
 } from './errors.js';
-export { countTokens, encodingFor, estimateTokens } from './estimate-tokens.js';
+export { countTokens, encodingFor, estimateTokens, reserveTokens } from './estimate-tokens.js';
 export { MemoryBreakerStore } from './memory-breaker-store.js';
 export { MemoryRateLimitStore } from './memory-rate-limit-store.js';
 export type { RateLimitRules, RateLimitStore, TakeResult } from './rate-limit-store.js';

@@ -1,6 +1,7 @@
 import { abortReason } from '../internal/abort.js';
 import type { Clock, TimerHandle } from '../internal/clock.js';
 import type { CallTarget } from '../llm/call-pipeline.js';
+import { observe } from '../observability/metric-series.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { type CallContext, deadlineError } from './call-context.js';
 import { PipelineClosedError, RateLimitExceededError, type RateLimitKind } from './errors.js';
@@ -172,10 +173,13 @@ export class RateLimiter implements WaiterOwner<PermitWaiter> {
         const after = this.#clock.now();
         if (result.granted) {
           line.live--;
-          this.#metrics?.rateLimitWait.observe(
-            { provider: head.target.provider, model: head.target.model, limit: line.lastResult?.limit ?? 'requests' },
-            (after - head.enqueuedAt) / 1000,
-          );
+          if (this.#metrics !== undefined) {
+            observe(
+              this.#metrics.rateLimitWait,
+              { provider: head.target.provider, model: head.target.model, limit: line.lastResult?.limit ?? 'requests' },
+              (after - head.enqueuedAt) / 1000,
+            );
+          }
           head.resolve(after);
           continue;
         }

@@ -1,4 +1,5 @@
 import type { Logger } from '../observability/logger.js';
+import { increment, observe } from '../observability/metric-series.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 
 /** Status recorded when the caller disconnected before the answer was complete (nginx's convention). */
@@ -19,8 +20,8 @@ export interface RequestRecord {
 /** Records `groundwork_http_requests_total` and `groundwork_http_request_duration_seconds`, and writes the access-log line when enabled. */
 export function recordRequest(record: RequestRecord, metrics: GroundworkMetrics, logger: Logger, accessLog: boolean): void {
   const method = record.method;
-  metrics.httpRequests.inc({ method, route: record.route, status: String(record.status) });
-  metrics.httpDuration.observe({ method, route: record.route }, record.durationMs / 1000);
+  increment(metrics.httpRequests, { method, route: record.route, status: String(record.status) });
+  observe(metrics.httpDuration, { method, route: record.route }, record.durationMs / 1000);
   if (!accessLog) return;
   const line = {
     method,

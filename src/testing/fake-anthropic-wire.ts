@@ -1,12 +1,14 @@
 import type { FakeAnswer } from './fake-behaviour.js';
+import { type ResolvedChoice, resolveChoices, writtenText } from './fake-choices.js';
 import { answerText, resolveUsage, type StreamFrames, splitText, sseFrame, type WireContext, type WireFormat } from './fake-wire.js';
 
-const STOP_REASONS = { stop: 'end_turn', length: 'max_tokens', content_filter: 'refusal' } as const;
+/** One content block of an answer, with its text as it is streamed. */
+type Block = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: unknown; json: string };
 
 /** The input of a forced tool call, when the request forces a tool and the answer is a JSON object. */
 function forcedToolInput(context: WireContext, answer: FakeAnswer): { name: string; input: unknown } | undefined {
   const choice = context.body['tool_choice'] as { type?: string; name?: string } | undefined;
-  if (choice?.type !== 'tool' || choice.name === undefined) return undefined;
+  if (choice?.type !== 'tool' || choice.name === undefined || (answer.toolCalls?.length ?? 0) > 0) return undefined;
   if (answer.json !== undefined) return { name: choice.name, input: answer.json };
   try {
     const parsed: unknown = JSON.parse(answerText(answer));
@@ -17,19 +19,44 @@ function forcedToolInput(context: WireContext, answer: FakeAnswer): { name: stri
   return undefined;
 }
 
-function usageOf(context: WireContext, answer: FakeAnswer, text: string): Record<string, number> {
-  const usage = resolveUsage(context.body, text, answer.usage);
-  return {
-    input_tokens: Math.max(0, usage.promptTokens - usage.cachedPromptTokens),
-    output_tokens: usage.completionTokens,
-    cache_read_input_tokens: usage.cachedPromptTokens,
-    cache_creation_input_tokens: 0,
-  };
+function inputOf(argumentsText: string): unknown {
+  try {
+    return JSON.parse(argumentsText);
+  } catch {
+    return {};
+  }
 }
 
-function stopReason(answer: FakeAnswer, tool: boolean): string {
-  if (tool && (answer.finishReason ?? 'stop') === 'stop') return 'tool_use';
-  return STOP_REASONS[answer.finishReason ?? 'stop'];
+/** The content blocks of the first choice: text (a refusal's too), then tool calls; or the forced tool's call. */
+function blocksOf(context: WireContext, answer: FakeAnswer, choice: ResolvedChoice): Block[] {
+  const forced = forcedToolInput(context, answer);
+  if (forced !== undefined) {
+    return [{ type: 'tool_use', id: `toolu_${context.id}`, name: forced.name, input: forced.input, json: JSON.stringify(forced.input) }];
+  }
+  const blocks: Block[] = [];
+  const text = (choice.content ?? '') + (choice.refusal ?? '');
+  if (text !== '' || choice.toolCalls.length === 0) blocks.push({ type: 'text', text });
+  for (const call of choice.toolCalls)
+    blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: inputOf(call.arguments), json: call.arguments });
+  return blocks;
+}
+
+function usageOf(context: WireContext, answer: FakeAnswer, text: string): Record<string, unknown> {
+  const usage = resolveUsage(context.body, text, answer.usage);
+  const fields: Record<string, unknown> = {
+    input_tokens: Math.max(0, usage.promptTokens - usage.cachedPromptTokens - usage.cacheWritePromptTokens),
+    output_tokens: usage.completionTokens,
+    cache_read_input_tokens: usage.cachedPromptTokens,
+    cache_creation_input_tokens: usage.cacheWritePromptTokens,
+  };
+  if (answer.serviceTier !== undefined) fields['service_tier'] = answer.serviceTier;
+  return fields;
+}
+
+function stopReason(choice: ResolvedChoice, blocks: readonly Block[]): string {
+  if (choice.finishReason === 'content_filter' || choice.refusal !== undefined) return 'refusal';
+  if (choice.finishReason === 'length') return 'max_tokens';
+  return blocks.some((block) => block.type === 'tool_use') ? 'tool_use' : 'end_turn';
 }
 
 function errorType(status: number, code: string | undefined): string {
@@ -46,32 +73,57 @@ function errorType(status: number, code: string | undefined): string {
   return types[status] ?? 'api_error';
 }
 
-/** Anthropic's messages format, including forced tool use. */
+function startBlock(block: Block): unknown {
+  return block.type === 'text' ? { type: 'text', text: '' } : { type: 'tool_use', id: block.id, name: block.name, input: {} };
+}
+
+function blockDeltas(block: Block, index: number, chunks: number): string[] {
+  const text = block.type === 'text' ? block.text : block.json;
+  return splitText(text, chunks)
+    .filter((piece) => piece !== '' || block.type === 'text')
+    .map((piece) =>
+      sseFrame(
+        {
+          type: 'content_block_delta',
+          index,
+          delta: block.type === 'text' ? { type: 'text_delta', text: piece } : { type: 'input_json_delta', partial_json: piece },
+        },
+        'content_block_delta',
+      ),
+    );
+}
+
+/**
+ * Anthropic's messages format: text, `tool_use` blocks (streamed as `input_json_delta`s), forced
+ * tool use for structured output, refusals as `stop_reason: refusal` with the text, cache reads
+ * and writes in usage. Only the first choice is answered: the Messages API has no `n`.
+ */
 export const anthropicWire: WireFormat = {
   requestIdHeader: 'request-id',
 
   answerBody(context, answer) {
-    const tool = forcedToolInput(context, answer);
-    const text = tool === undefined ? answerText(answer) : JSON.stringify(tool.input);
+    const choice = resolveChoices(answer, context.body, 'toolu_fake_')[0] as ResolvedChoice;
+    const blocks = blocksOf(context, answer, choice);
     return {
       id: context.id,
       type: 'message',
       role: 'assistant',
       model: context.model,
-      content:
-        tool === undefined
-          ? [{ type: 'text', text }]
-          : [{ type: 'tool_use', id: `toolu_${context.id}`, name: tool.name, input: tool.input }],
-      stop_reason: stopReason(answer, tool !== undefined),
+      content: blocks.map((block) =>
+        block.type === 'text'
+          ? { type: 'text', text: block.text }
+          : { type: 'tool_use', id: block.id, name: block.name, input: block.input },
+      ),
+      stop_reason: stopReason(choice, blocks),
       stop_sequence: null,
-      usage: usageOf(context, answer, text),
+      usage: usageOf(context, answer, writtenText([choice])),
     };
   },
 
   streamFrames(context, answer): StreamFrames {
-    const tool = forcedToolInput(context, answer);
-    const text = tool === undefined ? answerText(answer) : JSON.stringify(tool.input);
-    const usage = usageOf(context, answer, text);
+    const choice = resolveChoices(answer, context.body, 'toolu_fake_')[0] as ResolvedChoice;
+    const blocks = blocksOf(context, answer, choice);
+    const usage = usageOf(context, answer, writtenText([choice]));
     const message = {
       id: context.id,
       type: 'message',
@@ -82,24 +134,23 @@ export const anthropicWire: WireFormat = {
       stop_sequence: null,
       usage: { ...usage, output_tokens: 1 },
     };
-    const block =
-      tool === undefined ? { type: 'text', text: '' } : { type: 'tool_use', id: `toolu_${context.id}`, name: tool.name, input: {} };
-    const delta = (piece: string): unknown =>
-      tool === undefined ? { type: 'text_delta', text: piece } : { type: 'input_json_delta', partial_json: piece };
+    const start = (index: number): string =>
+      sseFrame({ type: 'content_block_start', index, content_block: startBlock(blocks[index] as Block) }, 'content_block_start');
+    const stop = (index: number): string => sseFrame({ type: 'content_block_stop', index }, 'content_block_stop');
+    const deltas: string[] = [];
+    blocks.forEach((block, index) => {
+      if (index > 0) deltas.push(stop(index - 1), start(index));
+      deltas.push(...blockDeltas(block, index, answer.chunks ?? 3));
+    });
     return {
-      head: [
-        sseFrame({ type: 'message_start', message }, 'message_start'),
-        sseFrame({ type: 'content_block_start', index: 0, content_block: block }, 'content_block_start'),
-      ],
-      deltas: splitText(text, answer.chunks ?? 3).map((piece) =>
-        sseFrame({ type: 'content_block_delta', index: 0, delta: delta(piece) }, 'content_block_delta'),
-      ),
+      head: [sseFrame({ type: 'message_start', message }, 'message_start'), start(0)],
+      deltas,
       tail: [
-        sseFrame({ type: 'content_block_stop', index: 0 }, 'content_block_stop'),
+        stop(blocks.length - 1),
         sseFrame(
           {
             type: 'message_delta',
-            delta: { stop_reason: stopReason(answer, tool !== undefined), stop_sequence: null },
+            delta: { stop_reason: stopReason(choice, blocks), stop_sequence: null },
             usage: { output_tokens: usage['output_tokens'] },
           },
           'message_delta',

@@ -9,6 +9,8 @@ export interface FakeUsage {
   cachedPromptTokens?: number;
   /** Reported as OpenAI's `completion_tokens_details.reasoning_tokens`. */
   reasoningTokens?: number;
+  /** Reported as Anthropic's `cache_creation_input_tokens` (part of the prompt tokens). */
+  cacheWritePromptTokens?: number;
 }
 
 /** Fields every behaviour accepts. */
@@ -17,16 +19,61 @@ interface BehaviourBase {
   delayMs?: number;
 }
 
-/**
- * Answer normally. `content` is the text; `json` is serialised as the text (or, on Anthropic with a
- * forced tool, sent as the tool's input). Streaming requests get the text in `chunks` deltas.
- */
-export interface FakeAnswer extends BehaviourBase {
-  type: 'answer';
+/** A tool call a scripted answer makes. */
+export interface FakeToolCall {
+  /** The function's name. */
+  name: string;
+  /** The arguments: JSON text as the model would write it, or a value serialised to it. */
+  arguments: string | Record<string, unknown>;
+  /** The call's id. @default generated: `call_…` on OpenAI's wire, `toolu_…` on Anthropic's */
+  id?: string;
+}
+
+/** Why a scripted choice ends. @default 'tool_calls' when it calls tools, else 'stop' */
+export type FakeFinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls';
+
+/** One choice of a scripted answer (for `n` > 1 on OpenAI's wire). */
+export interface FakeChoice {
+  /** The text. @default `json` serialised, else 'ok' (none when the choice only calls tools or refuses) */
   content?: string;
   json?: unknown;
-  /** @default 'stop' */
-  finishReason?: 'stop' | 'length' | 'content_filter';
+  toolCalls?: FakeToolCall[];
+  /**
+   * A refusal, in the model's words. OpenAI's wire: `message.refusal` (streamed as refusal deltas),
+   * finish `stop`; Anthropic's: the text with `stop_reason: refusal`.
+   */
+  refusal?: string;
+  finishReason?: FakeFinishReason;
+}
+
+/**
+ * Answer normally. `content` is the text; `json` is serialised as the text (or, on Anthropic with a
+ * forced tool, sent as the tool's input). Streaming requests get the text in `chunks` deltas, and
+ * each tool call's arguments in `chunks` pieces after a first piece with its id and name, as OpenAI
+ * streams them (Anthropic: `input_json_delta`s).
+ *
+ * @example
+ * ```ts
+ * fake.enqueue({ type: 'answer', toolCalls: [{ name: 'weather', arguments: { city: 'Paris' } }] });
+ * fake.enqueue({ type: 'answer', refusal: 'I can’t help with that.' });
+ * fake.enqueue({ type: 'answer', choices: [{ content: 'one' }, { content: 'two' }], logprobs: true });
+ * ```
+ */
+export interface FakeAnswer extends BehaviourBase, FakeChoice {
+  type: 'answer';
+  /**
+   * Every choice, for `n` > 1 (OpenAI's wire; Anthropic's answers with the first). Without it the
+   * answer's own fields make one choice, repeated `n` times when the request asks for `n`.
+   */
+  choices?: FakeChoice[];
+  /** Add made-up log probabilities, one per word-like token (with `top_logprobs` alternatives when asked). OpenAI's wire. */
+  logprobs?: boolean;
+  /** Sent as `system_fingerprint`. */
+  systemFingerprint?: string;
+  /** Sent as `service_tier` (OpenAI) or `usage.service_tier` (Anthropic). */
+  serviceTier?: string;
+  /** Response headers such as `x-ratelimit-remaining-requests`. */
+  rateLimitHeaders?: Record<string, string>;
   usage?: FakeUsage;
   /** Number of deltas a streamed answer is split into. @default 3 */
   chunks?: number;
@@ -92,5 +139,8 @@ export interface RecordedRequest {
   deployment?: string;
 }
 
-/** Decides how to answer a request; used when the queue is empty. */
+/**
+ * Decides how to answer a request from what it holds; used when the queue is empty. See
+ * `toolResultsOf` to answer a tool-result turn differently from the first one.
+ */
 export type FakeHandler = (request: RecordedRequest) => FakeBehaviour | Promise<FakeBehaviour>;

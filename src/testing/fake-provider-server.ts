@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { linkSignals } from '../internal/abort.js';
 import { anthropicWire } from './fake-anthropic-wire.js';
-import type { FakeBehaviour, FakeHandler, RecordedRequest } from './fake-behaviour.js';
+import type { FakeAnswer, FakeBehaviour, FakeHandler, RecordedRequest } from './fake-behaviour.js';
 import { openaiWire } from './fake-openai-wire.js';
 import { respond } from './fake-respond.js';
 import { AUTH_HEADERS, credentialOf, type FakeRoute, routeOf } from './fake-route.js';
@@ -26,10 +26,14 @@ export interface FakeProviderServerOptions {
 /**
  * A real HTTP server that speaks OpenAI chat completions (JSON and SSE, with usage), Azure OpenAI's
  * deployment paths (`/openai/deployments/{deployment}/chat/completions?api-version=…`) and
- * Anthropic's messages API (JSON and SSE, forced tool use), on an ephemeral port.
+ * Anthropic's messages API (JSON and SSE), on an ephemeral port. Answers can call tools (streamed
+ * as argument deltas the way each provider streams them), refuse, give several choices with log
+ * probabilities, and carry `system_fingerprint`, `service_tier` and rate-limit headers (see
+ * {@link FakeAnswer}).
  *
  * Each request takes the next scripted behaviour from a queue ({@link FakeProviderServer.enqueue}),
- * else asks the handler, else answers `ok`. Every request is recorded.
+ * else asks the handler, which sees the request (use `toolResultsOf` to answer a tool-result turn),
+ * else answers `ok`. Every request is recorded, body included, to assert on what was sent.
  *
  * @example
  * ```ts

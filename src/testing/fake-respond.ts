@@ -50,12 +50,13 @@ export async function respond(context: RespondContext, behaviour: FakeBehaviour)
   if (signal.aborted) return;
   switch (behaviour.type) {
     case 'answer': {
+      const headers = { ...behaviour.rateLimitHeaders, ...behaviour.headers };
       if (!context.stream) {
-        sendJson(context, 200, context.answerOverride ?? wire.answerBody(context.context, behaviour), behaviour.headers);
+        sendJson(context, 200, context.answerOverride ?? wire.answerBody(context.context, behaviour), headers);
         return;
       }
       const frames = wire.streamFrames(context.context, behaviour);
-      openStream(context, behaviour.headers);
+      openStream(context, headers);
       for (const frame of [...frames.head, ...frames.deltas, ...frames.tail]) response.write(frame);
       response.end();
       return;

@@ -32,6 +32,7 @@ export interface ResolvedUsage {
   promptTokens: number;
   completionTokens: number;
   cachedPromptTokens: number;
+  cacheWritePromptTokens: number;
   reasoningTokens: number;
 }
 
@@ -49,6 +50,7 @@ export function resolveUsage(body: Record<string, unknown>, text: string, usage:
     promptTokens: usage?.promptTokens ?? Math.max(1, Math.ceil(promptChars / 4)),
     completionTokens: usage?.completionTokens ?? Math.max(1, Math.ceil(text.length / 4)),
     cachedPromptTokens: usage?.cachedPromptTokens ?? 0,
+    cacheWritePromptTokens: usage?.cacheWritePromptTokens ?? 0,
     reasoningTokens: usage?.reasoningTokens ?? 0,
   };
 }

@@ -2,7 +2,9 @@
  * Test helpers for applications built on Groundwork (`groundwork/testing`).
  *
  * {@link FakeProviderServer} is a real HTTP server that speaks OpenAI, Azure OpenAI and Anthropic
- * wire formats and injects faults on demand; point Groundwork (or any SDK) at it.
+ * wire formats — text, tool calls (streamed as argument deltas), refusals, several choices, log
+ * probabilities — and injects faults on demand; point Groundwork (or any SDK) at it to test an
+ * application or an agent. {@link toolResultsOf} lets a handler answer a tool-result turn.
  *
  * @example
  * ```ts
@@ -26,15 +28,19 @@
 export type {
   FakeAnswer,
   FakeBehaviour,
+  FakeChoice,
   FakeCutStream,
   FakeError,
+  FakeFinishReason,
   FakeHandler,
   FakeHang,
   FakeMalformed,
   FakeReset,
+  FakeToolCall,
   FakeUsage,
   FakeWire,
   RecordedRequest,
 } from './fake-behaviour.js';
 export { FakeProviderServer, type FakeProviderServerOptions, startFakeProviderServer } from './fake-provider-server.js';
+export { type FakeToolResult, toolResultsOf } from './fake-tool-results.js';
 export { ManualClock } from './manual-clock.js';

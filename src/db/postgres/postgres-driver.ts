@@ -48,6 +48,11 @@ class PostgresConnection implements DatabaseConnection {
   state: ClientState;
   statements = 0;
   released = false;
+  /**
+   * Set while `client` was handed back to the pool (destroyed) and no replacement could be
+   * checked out: pg throws when a client is released twice, so it must not be released again.
+   */
+  clientGone = false;
   readonly #driver: PostgresDriver;
 
   constructor(client: PgPoolClient, state: ClientState, driver: PostgresDriver) {
@@ -63,6 +68,8 @@ class PostgresConnection implements DatabaseConnection {
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     const first = this.statements++ === 0;
+    // The dead client was destroyed and none could replace it: the transaction is lost.
+    if (this.clientGone) throw toDatabaseError(this.state.broken ?? new Error('Connection terminated'), this.#driver.displayUrl);
     for (let attempt = 0; ; attempt++) {
       try {
         const result = await this.client.query(compiledQuery.sql, compiledQuery.parameters as unknown[]);
@@ -166,9 +173,11 @@ export class PostgresDriver implements Driver {
   async replace(connection: PostgresConnection): Promise<void> {
     this.#config.logger.debug({ connectionId: connection.state.id }, 'database: replacing a dead connection');
     connection.client.release(connection.state.broken ?? true);
+    connection.clientGone = true;
     const { client, state } = await this.#checkout();
     connection.client = client;
     connection.state = state;
+    connection.clientGone = false;
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
@@ -200,7 +209,7 @@ export class PostgresDriver implements Driver {
     if (postgres.released) return;
     postgres.released = true;
     this.#checkedOut.delete(postgres);
-    postgres.client.release(postgres.state.broken);
+    if (!postgres.clientGone) postgres.client.release(postgres.state.broken);
     this.#config.onPoolChange?.();
   }
 
@@ -225,7 +234,7 @@ export class PostgresDriver implements Driver {
     for (const connection of this.#checkedOut) {
       connection.released = true;
       connection.state.broken ??= new Error('The database was closed');
-      connection.client.release(connection.state.broken);
+      if (!connection.clientGone) connection.client.release(connection.state.broken);
     }
     this.#checkedOut.clear();
     try {

@@ -15,8 +15,9 @@ export interface LlmProvider {
   /**
    * The request fields this provider cannot honour, by their OpenAI wire names (`logit_bias`,
    * `messages[2].content[0]` for an unsupported part…). Empty when it can send the whole request.
+   * May be asynchronous (a provider whose module loads at first use).
    */
-  unsupportedFields(request: ChatRequest): string[];
+  unsupportedFields(request: ChatRequest): string[] | Promise<string[]>;
   /** One request, one answer. Aborting `signal` cancels the HTTP request. */
   complete(request: ChatRequest, signal: AbortSignal): Promise<ChatCompletion>;
   /** One request, streamed. Ends with a `done` event or throws; a stream cut short throws. */

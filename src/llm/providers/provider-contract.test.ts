@@ -98,10 +98,12 @@ describe.each(PROVIDERS)('%s provider against the fake server', (name) => {
     expect(error).toMatchObject({ name: 'QuotaExhaustedError', retryable: false });
   });
 
-  it('maps a content filter to ContentFilterError', async () => {
-    fake.enqueue({ type: 'answer', content: '', finishReason: 'content_filter' });
-    expect(await rejection(provider.complete(request, signal()))).toMatchObject({ name: 'ContentFilterError', retryable: false });
+  it('returns a filtered answer as an answer, with the text it has', async () => {
+    fake.enqueue({ type: 'answer', content: 'Partial', finishReason: 'content_filter' });
+    const completion = await provider.complete(request, signal());
+    expect(completion).toMatchObject({ content: 'Partial', finishReason: 'content_filter' });
     if (name === 'azure') {
+      // A filtered prompt is still an error: there is no answer to return.
       fake.enqueue({ type: 'error', status: 400, code: 'content_filter' });
       expect(await rejection(provider.complete(request, signal()))).toMatchObject({ name: 'ContentFilterError', status: 400 });
     }

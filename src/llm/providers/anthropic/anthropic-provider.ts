@@ -1,14 +1,18 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { Message } from '@anthropic-ai/sdk/resources/messages';
 import type { Secret } from '../../../config/secret.js';
-import { completionOf } from '../../model/completion-of.js';
-import type { ChatCompletion, ChatRequest, ChatStreamEvent, FinishReason, LlmProvider, TokenUsage } from '../../types.js';
+import { type CompletionBase, completionOf } from '../../model/completion-of.js';
+import type { ChatCompletion, ChatRequest, ChatStreamEvent, LlmProvider } from '../../types.js';
 import { KeyedClient } from '../keyed-client.js';
 import { abortedError } from '../provider-abort.js';
 import { providerError } from '../provider-error-factory.js';
+import { rateLimitHeaders } from '../rate-limit-headers.js';
 import { mapAnthropicError } from './anthropic-errors.js';
-import { forcesTool, mapStopReason, toAnthropicParams } from './anthropic-request.js';
-import { mapAnthropicUsage } from './anthropic-usage.js';
+import { toAnthropicTools } from './anthropic-prepare-tools.js';
+import { toAnthropicParams } from './anthropic-request.js';
+import { mapAnthropicMessage } from './anthropic-response.js';
+import { AnthropicStreamAssembler } from './anthropic-stream-assembler.js';
+import { anthropicUnsupportedFields } from './anthropic-unsupported.js';
 
 /** Settings of the Anthropic provider. */
 export interface AnthropicProviderOptions {
@@ -17,13 +21,21 @@ export interface AnthropicProviderOptions {
   model: string;
   /** @default 'https://api.anthropic.com' */
   baseUrl?: string | undefined;
-  /** `max_tokens` when a request sets none (Anthropic requires one). @default 1024 */
+  /**
+   * `max_tokens` when a request sets none (Anthropic requires one; `LLM_MAX_OUTPUT_TOKENS`).
+   * @default the model's own output maximum (see `anthropic-max-tokens.ts`)
+   */
   defaultMaxTokens?: number | undefined;
   /** The SDK's own request timeout, a backstop behind Groundwork's per-attempt timeout, in ms. @default 600000 */
   timeoutMs?: number | undefined;
 }
 
-/** The Anthropic provider, on the official SDK with its retries off. Structured output uses a forced tool call. */
+/**
+ * The Anthropic provider, on the official SDK with its retries off. Tools, images, PDFs, extended
+ * thinking and structured output (through a tool) are translated; what the Messages API cannot
+ * honour is named by {@link AnthropicProvider.unsupportedFields}. A refusal is an answer
+ * (`finishReason: 'content_filter'`, with whatever text came before it).
+ */
 export class AnthropicProvider implements LlmProvider {
   readonly name = 'anthropic' as const;
   readonly defaultModel: string;
@@ -50,14 +62,14 @@ export class AnthropicProvider implements LlmProvider {
     return this.#clients.get(this.#options.apiKey.reveal());
   }
 
-  unsupportedFields(_request: ChatRequest): string[] {
-    return [];
+  unsupportedFields(request: ChatRequest): string[] {
+    return anthropicUnsupportedFields(request, request.model || this.defaultModel, this.#options.defaultMaxTokens);
   }
 
   async complete(request: ChatRequest, signal: AbortSignal): Promise<ChatCompletion> {
     const model = request.model || this.defaultModel;
-    const params = toAnthropicParams(request, model, this.#options.defaultMaxTokens ?? 1024);
-    let answer: { data: Message; request_id: string | null | undefined };
+    const params = toAnthropicParams(request, model, this.#options.defaultMaxTokens);
+    let answer: { data: Message; response: Response; request_id: string | null | undefined };
     try {
       answer = await this.#client()
         .messages.create({ ...params, stream: false }, { signal })
@@ -74,63 +86,34 @@ export class AnthropicProvider implements LlmProvider {
         ...(requestId ? { requestId } : {}),
       });
     }
-    const forced = forcesTool(params);
-    const tool = message.content.find((block) => block.type === 'tool_use');
-    const content =
-      forced && tool !== undefined
-        ? JSON.stringify(tool.input)
-        : message.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
-    const finishReason = mapStopReason(message.stop_reason, forced);
-    this.#assertNotFiltered(finishReason, model, requestId);
-    return this.#completion(message.model ?? model, content, finishReason, mapAnthropicUsage(message.usage), requestId);
+    return this.#completion(mapAnthropicMessage(message, model, toAnthropicTools(request).answerTool), requestId, answer.response.headers);
   }
 
   async *stream(request: ChatRequest, signal: AbortSignal): AsyncGenerator<ChatStreamEvent, void, undefined> {
     const model = request.model || this.defaultModel;
-    const params = toAnthropicParams(request, model, this.#options.defaultMaxTokens ?? 1024);
-    let content = '';
-    let stopReason: string | null | undefined;
-    let stopped = false;
-    let answeredModel = model;
-    let usage = mapAnthropicUsage(undefined);
+    const params = toAnthropicParams(request, model, this.#options.defaultMaxTokens);
+    const assembler = new AnthropicStreamAssembler(model, toAnthropicTools(request).answerTool);
     let requestId: string | undefined;
+    let headers: Headers | undefined;
     try {
       const answer = await this.#client()
         .messages.create({ ...params, stream: true }, { signal })
         .withResponse();
       requestId = answer.request_id ?? undefined;
-      for await (const event of answer.data) {
-        if (event.type === 'message_start') {
-          answeredModel = event.message.model ?? model;
-          usage = mapAnthropicUsage(event.message.usage);
-        } else if (event.type === 'content_block_delta') {
-          const text =
-            event.delta.type === 'text_delta' ? event.delta.text : event.delta.type === 'input_json_delta' ? event.delta.partial_json : '';
-          if (text !== '') {
-            content += text;
-            yield { type: 'delta', text };
-          }
-        } else if (event.type === 'message_delta') {
-          stopReason = event.delta.stop_reason;
-          usage = mapAnthropicUsage({ ...usageFields(usage), output_tokens: event.usage.output_tokens });
-        } else if (event.type === 'message_stop') {
-          stopped = true;
-        }
-      }
+      headers = answer.response.headers;
+      for await (const event of answer.data) yield* assembler.accept(event);
     } catch (error) {
       throw mapAnthropicError(error, { model, signal });
     }
     if (signal.aborted) throw abortedError(signal, this.name, model);
-    if (!stopped) {
+    if (!assembler.stopped) {
       throw providerError('connection', 'the stream ended before the answer was complete', {
         provider: this.name,
         model,
         ...(requestId ? { requestId } : {}),
       });
     }
-    const finishReason = mapStopReason(stopReason, forcesTool(params));
-    this.#assertNotFiltered(finishReason, model, requestId);
-    yield { type: 'done', completion: this.#completion(answeredModel, content, finishReason, usage, requestId) };
+    yield { type: 'done', completion: this.#completion(assembler.completion(), requestId, headers) };
   }
 
   async ping(signal: AbortSignal): Promise<void> {
@@ -141,33 +124,13 @@ export class AnthropicProvider implements LlmProvider {
     }
   }
 
-  #assertNotFiltered(finishReason: FinishReason, model: string, requestId: string | undefined): void {
-    if (finishReason === 'content_filter') {
-      throw providerError('content_filter', 'the model declined to answer (refusal)', {
-        provider: this.name,
-        model,
-        ...(requestId ? { requestId } : {}),
-      });
-    }
-  }
-
-  #completion(
-    model: string,
-    content: string,
-    finishReason: FinishReason,
-    usage: TokenUsage,
-    requestId: string | undefined,
-  ): ChatCompletion {
-    const completion = completionOf({ provider: this.name, model, choices: [{ index: 0, message: { content }, finishReason }], usage });
+  #completion(answer: Omit<CompletionBase, 'provider'>, requestId: string | undefined, headers: Headers | undefined): ChatCompletion {
+    const completion = completionOf({ provider: this.name, ...answer });
     if (requestId !== undefined) completion.requestId = requestId;
+    const limits = rateLimitHeaders(headers);
+    if (limits !== undefined) completion.rateLimitHeaders = limits;
     return completion;
   }
-}
-
-/** Back from {@link TokenUsage} to Anthropic's fields, to update the output count mid-stream. */
-function usageFields(usage: TokenUsage): { input_tokens: number; cache_read_input_tokens: number } {
-  const cached = usage.cachedPromptTokens ?? 0;
-  return { input_tokens: usage.promptTokens - cached, cache_read_input_tokens: cached };
 }
 
 /** Creates the Anthropic provider. */

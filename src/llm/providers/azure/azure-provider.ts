@@ -22,6 +22,17 @@ export interface AzureProviderOptions {
   timeoutMs?: number | undefined;
 }
 
+/** The first API version that takes `max_completion_tokens` (which reasoning models require). */
+const COMPLETION_TOKENS_SINCE = '2024-09-01';
+
+/**
+ * `max_completion_tokens` from API version 2024-09-01 (previews included) on, `max_tokens` before:
+ * reasoning models refuse `max_tokens`, older API versions do not know the newer field.
+ */
+export function azureTokenField(apiVersion: string): 'max_completion_tokens' | 'max_tokens' {
+  return apiVersion.slice(0, 10) >= COMPLETION_TOKENS_SINCE ? 'max_completion_tokens' : 'max_tokens';
+}
+
 /**
  * The Azure OpenAI provider (`AzureOpenAI` from the official SDK, retries off). Requests go to
  * `/openai/deployments/{deployment}/chat/completions?api-version=…`; errors and usage are OpenAI's.
@@ -51,6 +62,6 @@ export function createAzureProvider(options: AzureProviderOptions): LlmProvider 
     name: 'azure',
     defaultModel: options.deployment,
     client,
-    dialect: { tokenField: 'max_tokens', nativeJsonSchema: true },
+    dialect: { tokenField: azureTokenField(options.apiVersion), nativeJsonSchema: true, developerRole: true },
   });
 }

@@ -19,9 +19,12 @@ export interface OpenAiCompatibleProviderOptions {
 const NO_KEY = 'not-needed';
 
 /**
- * An OpenAI-compatible server through the OpenAI SDK (retries off). It sends `max_tokens`, and
- * asks for structured output with JSON mode plus the schema in the system message, which these
- * servers support more widely than `json_schema`; the answer is validated either way.
+ * An OpenAI-compatible server through the OpenAI SDK (retries off). It gets the OpenAI body, with
+ * three concessions to what these servers support widely: `max_tokens` rather than
+ * `max_completion_tokens`, `developer` messages sent as `system`, and structured output asked for
+ * with JSON mode plus the schema in the system message rather than `json_schema` (the answer is
+ * validated either way). Every other field, pass-through ones included, is sent as it is; a server
+ * that lacks one answers with its own error.
  */
 export function createOpenAiCompatibleProvider(options: OpenAiCompatibleProviderOptions): LlmProvider {
   const clients = new KeyedClient(
@@ -40,6 +43,6 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleProvider
     name: 'openai-compatible',
     defaultModel: options.model,
     client: () => clients.get(options.apiKey?.reveal()),
-    dialect: { tokenField: 'max_tokens', nativeJsonSchema: false },
+    dialect: { tokenField: 'max_tokens', nativeJsonSchema: false, developerRole: false },
   });
 }

@@ -1,13 +1,16 @@
 import type OpenAI from 'openai';
 import type { ChatCompletion as OpenAiCompletion } from 'openai/resources/chat/completions';
 import type { LlmProviderName } from '../../../config/variables.js';
-import { completionOf } from '../../model/completion-of.js';
-import type { ChatCompletion, ChatRequest, ChatStreamEvent, FinishReason, LlmProvider, TokenUsage } from '../../types.js';
+import { type CompletionBase, completionOf } from '../../model/completion-of.js';
+import type { ChatCompletion, ChatRequest, ChatStreamEvent, LlmProvider } from '../../types.js';
 import { abortedError } from '../provider-abort.js';
 import { providerError } from '../provider-error-factory.js';
+import { rateLimitHeaders } from '../rate-limit-headers.js';
+import type { OpenAiDialect } from './openai-dialect.js';
 import { mapOpenAiError } from './openai-errors.js';
-import { mapFinishReason, type OpenAiDialect, toOpenAiParams } from './openai-request.js';
-import { mapOpenAiUsage } from './openai-usage.js';
+import { toOpenAiParams } from './openai-request.js';
+import { mapOpenAiCompletion } from './openai-response.js';
+import { OpenAiStreamAssembler } from './openai-stream-assembler.js';
 
 /** What an OpenAI-family provider is made of. */
 export interface OpenAiChatOptions {
@@ -18,7 +21,12 @@ export interface OpenAiChatOptions {
   dialect: OpenAiDialect;
 }
 
-/** An {@link LlmProvider} over the OpenAI SDK's chat completions: OpenAI, Azure OpenAI and compatible servers. */
+/**
+ * An {@link LlmProvider} over the OpenAI SDK's chat completions: OpenAI, Azure OpenAI and
+ * compatible servers. Every request field has an OpenAI wire form (unmodelled ones travel in
+ * `passthrough`), so nothing is unsupported here; the upstream itself answers 400 to what it lacks.
+ * A refusal or a filtered answer is returned as an answer; only a filtered prompt (HTTP 400) is an error.
+ */
 export class OpenAiChatProvider implements LlmProvider {
   readonly name: LlmProviderName;
   readonly defaultModel: string;
@@ -37,7 +45,7 @@ export class OpenAiChatProvider implements LlmProvider {
   async complete(request: ChatRequest, signal: AbortSignal): Promise<ChatCompletion> {
     const model = request.model || this.defaultModel;
     const context = { provider: this.name, model, signal };
-    let answer: { data: OpenAiCompletion; request_id: string | null | undefined };
+    let answer: { data: OpenAiCompletion; response: Response; request_id: string | null | undefined };
     try {
       const params = { ...toOpenAiParams(request, model, this.#options.dialect), stream: false as const };
       answer = await this.#options.client().chat.completions.create(params, { signal }).withResponse();
@@ -45,69 +53,47 @@ export class OpenAiChatProvider implements LlmProvider {
       throw mapOpenAiError(error, context);
     }
     const requestId = answer.request_id ?? undefined;
-    const choice = Array.isArray(answer.data?.choices) ? answer.data.choices[0] : undefined;
-    if (choice === undefined || typeof choice.message !== 'object' || choice.message === null) {
-      throw providerError('malformed_response', 'the answer has no choices', {
+    const choices: unknown = answer.data?.choices;
+    if (
+      !Array.isArray(choices) ||
+      choices.length === 0 ||
+      choices.some((choice) => typeof choice?.message !== 'object' || choice.message === null)
+    ) {
+      throw providerError('malformed_response', 'the answer has no choices, or a choice without a message', {
         provider: this.name,
         model,
         ...(requestId ? { requestId } : {}),
       });
     }
-    const finishReason = mapFinishReason(choice.finish_reason);
-    this.#assertNotFiltered(finishReason, choice.message.refusal, model, requestId);
-    return this.#completion(
-      answer.data.model ?? model,
-      choice.message.content ?? '',
-      finishReason,
-      mapOpenAiUsage(answer.data.usage),
-      requestId,
-    );
+    return this.#completion(mapOpenAiCompletion(answer.data, model), requestId, answer.response.headers);
   }
 
   async *stream(request: ChatRequest, signal: AbortSignal): AsyncGenerator<ChatStreamEvent, void, undefined> {
     const model = request.model || this.defaultModel;
     const context = { provider: this.name, model, signal };
-    const params = {
-      ...toOpenAiParams(request, model, this.#options.dialect),
-      stream: true as const,
-      stream_options: { include_usage: true },
-    };
-    let content = '';
-    let finish: string | undefined;
-    let refusal = '';
-    let usage: TokenUsage | undefined;
-    let answeredModel = model;
+    const base = toOpenAiParams(request, model, this.#options.dialect);
+    const requested = (base as { stream_options?: Record<string, unknown> | null }).stream_options;
+    const params = { ...base, stream: true as const, stream_options: { ...requested, include_usage: true } };
+    const assembler = new OpenAiStreamAssembler(model);
     let requestId: string | undefined;
+    let headers: Headers | undefined;
     try {
       const answer = await this.#options.client().chat.completions.create(params, { signal }).withResponse();
       requestId = answer.request_id ?? undefined;
-      for await (const chunk of answer.data) {
-        if (chunk.usage) usage = mapOpenAiUsage(chunk.usage);
-        if (typeof chunk.model === 'string' && chunk.model !== '') answeredModel = chunk.model;
-        const choice = chunk.choices?.[0];
-        const text = choice?.delta?.content;
-        if (choice?.delta?.refusal) refusal += choice.delta.refusal;
-        if (choice?.finish_reason) finish = choice.finish_reason;
-        if (typeof text === 'string' && text !== '') {
-          content += text;
-          yield { type: 'delta', text };
-        }
-      }
+      headers = answer.response.headers;
+      for await (const chunk of answer.data) yield* assembler.accept(chunk);
     } catch (error) {
       throw mapOpenAiError(error, context);
     }
     if (signal.aborted) throw abortedError(signal, this.name, model);
-    if (finish === undefined) {
-      throw providerError('connection', 'the stream ended before the answer was complete', {
+    if (!assembler.finished) {
+      throw providerError('connection', 'the stream ended before every choice had finished', {
         provider: this.name,
         model,
         ...(requestId ? { requestId } : {}),
       });
     }
-    const finishReason = mapFinishReason(finish);
-    this.#assertNotFiltered(finishReason, refusal === '' ? null : refusal, model, requestId);
-    const completion = this.#completion(answeredModel, content, finishReason, usage ?? mapOpenAiUsage(undefined), requestId);
-    yield { type: 'done', completion };
+    yield { type: 'done', completion: this.#completion(assembler.completion(), requestId, headers) };
   }
 
   async ping(signal: AbortSignal): Promise<void> {
@@ -118,22 +104,11 @@ export class OpenAiChatProvider implements LlmProvider {
     }
   }
 
-  #assertNotFiltered(finishReason: FinishReason, refusal: string | null | undefined, model: string, requestId: string | undefined): void {
-    const facts = { provider: this.name, model, ...(requestId ? { requestId } : {}) };
-    if (finishReason === 'content_filter')
-      throw providerError('content_filter', 'the provider’s content filter withheld the answer', facts);
-    if (refusal) throw providerError('content_filter', `the model refused: ${refusal}`, facts);
-  }
-
-  #completion(
-    model: string,
-    content: string,
-    finishReason: FinishReason,
-    usage: TokenUsage,
-    requestId: string | undefined,
-  ): ChatCompletion {
-    const completion = completionOf({ provider: this.name, model, choices: [{ index: 0, message: { content }, finishReason }], usage });
+  #completion(answer: Omit<CompletionBase, 'provider'>, requestId: string | undefined, headers: Headers | undefined): ChatCompletion {
+    const completion = completionOf({ provider: this.name, ...answer });
     if (requestId !== undefined) completion.requestId = requestId;
+    const limits = rateLimitHeaders(headers);
+    if (limits !== undefined) completion.rateLimitHeaders = limits;
     return completion;
   }
 }

@@ -35,6 +35,6 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
     name: 'openai',
     defaultModel: options.model,
     client: () => clients.get(options.apiKey.reveal()),
-    dialect: { tokenField: 'max_completion_tokens', nativeJsonSchema: true },
+    dialect: { tokenField: 'max_completion_tokens', nativeJsonSchema: true, developerRole: true },
   });
 }

@@ -1,52 +1,57 @@
-import type { ChatCompletionCreateParamsBase, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { messageText } from '../../model/message-text.js';
-import type { ChatRequest, FinishReason } from '../../types.js';
+import type { ChatCompletionCreateParamsBase } from 'openai/resources/chat/completions';
+import type { ChatRequest } from '../../types.js';
 import { withJsonInstructions } from '../structured-instructions.js';
+import { toOpenAiMessages } from './convert-to-openai-messages.js';
+import type { OpenAiDialect } from './openai-dialect.js';
+import { toOpenAiToolChoice, toOpenAiTools } from './openai-prepare-tools.js';
 
-/** How a server in the OpenAI family takes a request. */
-export interface OpenAiDialect {
-  /** `max_completion_tokens` (OpenAI, Azure) or the older `max_tokens` (most compatible servers). */
-  tokenField: 'max_completion_tokens' | 'max_tokens';
-  /** Whether `response_format: json_schema` is sent as is; otherwise JSON mode plus the schema in the system message. */
-  nativeJsonSchema: boolean;
-}
+export type { OpenAiDialect } from './openai-dialect.js';
 
-/** Builds the SDK's request body (without `stream`) from Groundwork's {@link ChatRequest}. */
+/** Modelled request fields and their OpenAI wire names, for those that map one to one. */
+const DIRECT_FIELDS = [
+  ['temperature', 'temperature'],
+  ['topP', 'top_p'],
+  ['stop', 'stop'],
+  ['seed', 'seed'],
+  ['parallelToolCalls', 'parallel_tool_calls'],
+  ['n', 'n'],
+  ['logprobs', 'logprobs'],
+  ['topLogprobs', 'top_logprobs'],
+  ['presencePenalty', 'presence_penalty'],
+  ['frequencyPenalty', 'frequency_penalty'],
+  ['logitBias', 'logit_bias'],
+  ['user', 'user'],
+  ['metadata', 'metadata'],
+  ['store', 'store'],
+  ['serviceTier', 'service_tier'],
+  ['reasoningEffort', 'reasoning_effort'],
+  ['verbosity', 'verbosity'],
+] as const satisfies ReadonlyArray<readonly [keyof ChatRequest, string]>;
+
+/**
+ * Builds the OpenAI wire body (without `stream`) from Groundwork's {@link ChatRequest}: every
+ * modelled field under its wire name, `max_completion_tokens` or `max_tokens` (per dialect) only
+ * when the request sets `maxTokens`, and `passthrough` fields verbatim. Modelled fields win over
+ * a pass-through field of the same name, so the request says one thing only.
+ */
 export function toOpenAiParams(request: ChatRequest, model: string, dialect: OpenAiDialect): ChatCompletionCreateParamsBase {
   const format = request.responseFormat;
   const native = format?.type === 'json_schema' && dialect.nativeJsonSchema;
-  const params: ChatCompletionCreateParamsBase = {
-    model,
-    messages: (native ? request.messages : withJsonInstructions(request.messages, format)).map(
-      (message) => ({ role: message.role === 'tool' ? 'user' : message.role, content: messageText(message) }) as ChatCompletionMessageParam,
-    ),
-  };
-  if (request.temperature !== undefined) params.temperature = request.temperature;
-  if (request.topP !== undefined) params.top_p = request.topP;
-  if (request.maxTokens !== undefined) params[dialect.tokenField] = request.maxTokens;
-  if (request.stop !== undefined) params.stop = request.stop;
-  if (request.seed !== undefined) params.seed = request.seed;
-  if (format?.type === 'json_object' || (format?.type === 'json_schema' && !native)) params.response_format = { type: 'json_object' };
+  const messages = native ? request.messages : withJsonInstructions(request.messages, format);
+  const body: Record<string, unknown> = { ...request.passthrough, model, messages: toOpenAiMessages(messages, dialect) };
+  for (const [field, wire] of DIRECT_FIELDS) {
+    const value = request[field];
+    if (value !== undefined) body[wire] = value;
+  }
+  if (request.maxTokens !== undefined) body[dialect.tokenField] = request.maxTokens;
+  if (request.tools !== undefined && request.tools.length > 0) body['tools'] = toOpenAiTools(request.tools);
+  if (request.toolChoice !== undefined) body['tool_choice'] = toOpenAiToolChoice(request.toolChoice);
+  if (format?.type === 'text') body['response_format'] = { type: 'text' };
+  if (format?.type === 'json_object' || (format?.type === 'json_schema' && !native)) body['response_format'] = { type: 'json_object' };
   if (format?.type === 'json_schema' && native) {
-    params.response_format = {
-      type: 'json_schema',
-      json_schema: { name: format.name, schema: format.schema, strict: format.strict ?? true },
-    };
+    const schema: Record<string, unknown> = { name: format.name, schema: format.schema, strict: format.strict ?? true };
+    if (format.description !== undefined) schema['description'] = format.description;
+    body['response_format'] = { type: 'json_schema', json_schema: schema };
   }
-  return params;
-}
-
-/** Maps OpenAI's `finish_reason`. */
-export function mapFinishReason(reason: string | null | undefined): FinishReason {
-  switch (reason) {
-    case 'stop':
-    case 'length':
-    case 'content_filter':
-    case 'tool_calls':
-      return reason;
-    case 'function_call':
-      return 'tool_calls';
-    default:
-      return 'unknown';
-  }
+  return body as unknown as ChatCompletionCreateParamsBase;
 }

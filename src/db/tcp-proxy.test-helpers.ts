@@ -1,0 +1,73 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+/**
+ * A loopback TCP proxy in front of a real server, whose link tests can break on purpose: cut
+ * every connection at its next client write (the server seems alive until it is used), and
+ * refuse new connections (as a restarting server does).
+ */
+export class TcpProxy {
+  readonly #target: { host: string; port: number };
+  readonly #sockets = new Set<Socket>();
+  #server: Server | undefined;
+  #port = 0;
+  #cutOnNextWrite = false;
+
+  constructor(target: { host: string; port: number }) {
+    this.#target = target;
+  }
+
+  /** The port the proxy listens on (kept across `refuse()` and `accept()`). */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Starts accepting connections (again), on the same port once one was chosen, and relaying writes. */
+  async accept(): Promise<void> {
+    this.#cutOnNextWrite = false;
+    const server = createServer((client) => this.#relay(client));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#port, '127.0.0.1', () => resolve());
+    });
+    this.#port = (server.address() as { port: number }).port;
+    this.#server = server;
+  }
+
+  /** Stops listening: new connections are refused (ECONNREFUSED); open ones carry on. */
+  async refuse(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    // The listening socket closes at once; `close`'s callback would wait for open connections too.
+    server?.close();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
+  /** From now on, a connection whose client writes anything is destroyed before the write reaches the server. */
+  cutOnNextWrite(): void {
+    this.#cutOnNextWrite = true;
+  }
+
+  /** Destroys every connection and stops listening. */
+  async close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    await this.refuse();
+  }
+
+  #relay(client: Socket): void {
+    const upstream = connect(this.#target.port, this.#target.host);
+    this.#sockets.add(client).add(upstream);
+    const drop = (): void => {
+      client.destroy();
+      upstream.destroy();
+      this.#sockets.delete(client);
+      this.#sockets.delete(upstream);
+    };
+    client.on('data', (chunk: Buffer) => {
+      if (this.#cutOnNextWrite) return drop();
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+  }
+}

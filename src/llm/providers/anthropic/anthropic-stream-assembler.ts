@@ -1,0 +1,144 @@
+import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
+import type { CompletionBase } from '../../model/completion-of.js';
+import type { ChatStreamEvent } from '../../types.js';
+import { type AnthropicAnswerParts, answerMessage } from './anthropic-response.js';
+import { type AnthropicUsage, mapAnthropicUsage, mergeAnthropicUsage } from './anthropic-usage.js';
+import { mapAnthropicStopReason } from './map-anthropic-stop-reason.js';
+
+type BlockState =
+  | { kind: 'text' }
+  | { kind: 'thinking' }
+  | { kind: 'answer'; json: string }
+  | { kind: 'tool'; call: number; json: string }
+  | { kind: 'other' };
+
+/**
+ * Turns Anthropic stream events into {@link ChatStreamEvent}s and assembles the answer. Text deltas
+ * are text; `input_json_delta`s of a tool call are tool-call deltas (the first with its id and
+ * name, as OpenAI streams them); those of the structured-output tool are the answer's text;
+ * thinking stays out of the text. Usage starts from `message_start` and takes `message_delta`'s counts.
+ */
+export class AnthropicStreamAssembler {
+  readonly #answerTool: string | undefined;
+  readonly #blocks = new Map<number, BlockState>();
+  readonly #parts: AnthropicAnswerParts = { text: '', answer: undefined, toolCalls: [], thinking: '' };
+  #usage: AnthropicUsage = {};
+  #model: string;
+  #id: string | undefined;
+  #serviceTier: string | undefined;
+  #stopReason: string | null | undefined;
+  #stopped = false;
+
+  constructor(model: string, answerTool: string | undefined) {
+    this.#model = model;
+    this.#answerTool = answerTool;
+  }
+
+  /** Whether `message_stop` arrived (a stream without it was cut short). */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** The events one stream event yields. */
+  accept(event: RawMessageStreamEvent): ChatStreamEvent[] {
+    switch (event.type) {
+      case 'message_start':
+        if (typeof event.message.model === 'string' && event.message.model !== '') this.#model = event.message.model;
+        if (typeof event.message.id === 'string' && event.message.id !== '') this.#id = event.message.id;
+        this.#usage = mergeAnthropicUsage({}, event.message.usage);
+        if (typeof event.message.usage?.service_tier === 'string') this.#serviceTier = event.message.usage.service_tier;
+        return [];
+      case 'content_block_start':
+        return this.#start(event.index, event.content_block);
+      case 'content_block_delta':
+        return this.#delta(event.index, event.delta);
+      case 'content_block_stop':
+        this.#finishBlock(event.index);
+        return [];
+      case 'message_delta':
+        this.#stopReason = event.delta.stop_reason;
+        this.#usage = mergeAnthropicUsage(this.#usage, event.usage as AnthropicUsage);
+        return [];
+      case 'message_stop':
+        this.#stopped = true;
+        return [];
+      default:
+        return [];
+    }
+  }
+
+  /** The whole answer. */
+  completion(): Omit<CompletionBase, 'provider'> {
+    for (const index of this.#blocks.keys()) this.#finishBlock(index);
+    const onlyAnswer = this.#parts.answer !== undefined && this.#parts.toolCalls.length === 0;
+    const base: Omit<CompletionBase, 'provider'> = {
+      model: this.#model,
+      choices: [{ index: 0, message: answerMessage(this.#parts), finishReason: mapAnthropicStopReason(this.#stopReason, onlyAnswer) }],
+      usage: mapAnthropicUsage(this.#usage),
+    };
+    if (this.#id !== undefined) base.id = this.#id;
+    if (this.#serviceTier !== undefined) base.serviceTier = this.#serviceTier;
+    return base;
+  }
+
+  #start(index: number, block: { type: string; id?: string; name?: string; text?: string }): ChatStreamEvent[] {
+    if (block.type === 'text') {
+      this.#blocks.set(index, { kind: 'text' });
+      return this.#text(block.text ?? '');
+    }
+    if (block.type === 'thinking') {
+      this.#blocks.set(index, { kind: 'thinking' });
+      return [];
+    }
+    if (block.type === 'tool_use' && block.name === this.#answerTool && this.#parts.answer === undefined) {
+      this.#blocks.set(index, { kind: 'answer', json: '' });
+      return [];
+    }
+    if (block.type === 'tool_use') {
+      const call = this.#parts.toolCalls.length;
+      this.#parts.toolCalls.push({ id: block.id ?? '', type: 'function', name: block.name ?? '', arguments: '' });
+      this.#blocks.set(index, { kind: 'tool', call, json: '' });
+      return [{ type: 'tool-call-delta', choice: 0, index: call, id: block.id ?? '', name: block.name ?? '', arguments: '' }];
+    }
+    this.#blocks.set(index, { kind: 'other' });
+    return [];
+  }
+
+  #delta(index: number, delta: { type: string; text?: string; partial_json?: string; thinking?: string }): ChatStreamEvent[] {
+    const block = this.#blocks.get(index);
+    if (delta.type === 'text_delta') return this.#text(delta.text ?? '');
+    if (delta.type === 'thinking_delta') {
+      this.#parts.thinking += delta.thinking ?? '';
+      return [];
+    }
+    if (delta.type !== 'input_json_delta' || block === undefined) return [];
+    const piece = delta.partial_json ?? '';
+    if (piece === '') return [];
+    if (block.kind === 'answer') {
+      block.json += piece;
+      return [{ type: 'delta', text: piece, choice: 0 }];
+    }
+    if (block.kind === 'tool') {
+      block.json += piece;
+      return [{ type: 'tool-call-delta', choice: 0, index: block.call, arguments: piece }];
+    }
+    return [];
+  }
+
+  #text(text: string): ChatStreamEvent[] {
+    if (text === '') return [];
+    this.#parts.text += text;
+    return [{ type: 'delta', text, choice: 0 }];
+  }
+
+  /** A finished tool block's arguments: the joined JSON, `{}` when the model streamed none (as Anthropic's `input` would be). */
+  #finishBlock(index: number): void {
+    const block = this.#blocks.get(index);
+    if (block?.kind === 'tool') {
+      const call = this.#parts.toolCalls[block.call];
+      if (call !== undefined) call.arguments = block.json === '' ? '{}' : block.json;
+    }
+    if (block?.kind === 'answer') this.#parts.answer = block.json === '' ? '{}' : block.json;
+    this.#blocks.delete(index);
+  }
+}

@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import { describe, expect, it } from 'vitest';
+import type { ChatStreamEvent } from '../../types.js';
+import { OpenAiStreamAssembler } from './openai-stream-assembler.js';
+
+/** A stream's chunks, one JSON object a line, in the shape OpenAI sends them. */
+function chunks(fixture: string): ChatCompletionChunk[] {
+  return readFileSync(new URL(`./__fixtures__/${fixture}`, import.meta.url), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as ChatCompletionChunk);
+}
+
+function replay(fixture: string): { events: ChatStreamEvent[]; assembler: OpenAiStreamAssembler } {
+  const assembler = new OpenAiStreamAssembler('gpt-4o');
+  const events = chunks(fixture).flatMap((chunk) => assembler.accept(chunk));
+  return { events, assembler };
+}
+
+describe('OpenAiStreamAssembler', () => {
+  it('assembles parallel tool calls whose arguments are split across chunks, skipping empty deltas', () => {
+    const { events, assembler } = replay('openai-tool-calls.chunks.txt');
+    expect(events.every((event) => event.type === 'tool-call-delta')).toBe(true);
+    expect(events[0]).toEqual({
+      type: 'tool-call-delta',
+      choice: 0,
+      index: 0,
+      id: 'call_DdmO9pD3xa9XTPNJ32zg2hcA',
+      name: 'get_weather',
+      arguments: '',
+    });
+    expect(events[1]).toEqual({ type: 'tool-call-delta', choice: 0, index: 0, arguments: '{"' });
+    expect(events).toHaveLength(1 + 6 + 1 + 3);
+    expect(assembler.finished).toBe(true);
+    const completion = assembler.completion();
+    expect(completion.choices).toEqual([
+      {
+        index: 0,
+        message: {
+          content: null,
+          toolCalls: [
+            { id: 'call_DdmO9pD3xa9XTPNJ32zg2hcA', type: 'function', name: 'get_weather', arguments: '{"location":"Paris, France"}' },
+            { id: 'call_aGm3KxO9zVd0mPXq1B2cR7sT', type: 'function', name: 'get_time', arguments: '{"tz":"Europe/Paris"}' },
+          ],
+        },
+        finishReason: 'tool_calls',
+      },
+    ]);
+  });
+
+  it('takes usage from the last chunk, which has no choices, and the answer-level fields from any', () => {
+    const completion = replay('openai-tool-calls.chunks.txt').assembler.completion();
+    expect(completion).toMatchObject({
+      id: 'chatcmpl-B9x2',
+      created: 1741569952,
+      model: 'gpt-4o-2024-08-06',
+      systemFingerprint: 'fp_eb9dce56a8',
+      serviceTier: 'default',
+    });
+    expect(completion.usage).toEqual({
+      promptTokens: 82,
+      completionTokens: 41,
+      totalTokens: 123,
+      cachedPromptTokens: 64,
+      audioPromptTokens: 0,
+      reasoningTokens: 0,
+      audioCompletionTokens: 0,
+      acceptedPredictionTokens: 0,
+      rejectedPredictionTokens: 0,
+    });
+  });
+
+  it('keeps choices apart by index, with their log probabilities and finish reasons', () => {
+    const { events, assembler } = replay('openai-two-choices.chunks.txt');
+    expect(events.filter((event) => event.type === 'delta')).toEqual([
+      { type: 'delta', text: 'Hello', choice: 0 },
+      { type: 'delta', text: 'Bonjour', choice: 1 },
+      { type: 'delta', text: '!', choice: 0 },
+    ]);
+    expect(events.filter((event) => event.type === 'logprobs-delta')).toHaveLength(3);
+    const [first, second] = assembler.completion().choices;
+    expect(first).toMatchObject({ index: 0, message: { content: 'Hello!' }, finishReason: 'stop' });
+    expect(first?.logprobs?.content?.map((token) => token.token)).toEqual(['Hello', '!']);
+    expect(second).toMatchObject({ index: 1, message: { content: 'Bonjour' }, finishReason: 'length' });
+    expect(second?.logprobs?.content?.[0]).toEqual({
+      token: 'Bonjour',
+      logprob: -0.31,
+      bytes: [...Buffer.from('Bonjour')],
+      topLogprobs: [],
+    });
+  });
+
+  it('streams a refusal as refusal deltas and returns it as the answer', () => {
+    const { events, assembler } = replay('openai-refusal.chunks.txt');
+    expect(events.map((event) => event.type)).toEqual(['refusal-delta', 'refusal-delta', 'refusal-delta']);
+    expect(assembler.completion().choices[0]).toEqual({
+      index: 0,
+      message: { content: null, refusal: "I'm sorry, I can't help with that." },
+      finishReason: 'stop',
+    });
+  });
+
+  it('is not finished while a choice has no finish reason (a stream cut short)', () => {
+    const assembler = new OpenAiStreamAssembler('gpt-4o');
+    const all = chunks('openai-two-choices.chunks.txt');
+    for (const chunk of all.slice(0, 7)) assembler.accept(chunk);
+    expect(assembler.finished).toBe(false);
+    expect(new OpenAiStreamAssembler('gpt-4o').finished).toBe(false);
+  });
+});

@@ -1,0 +1,142 @@
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { CompletionBase } from '../../model/completion-of.js';
+import type { ChatChoice, ChatStreamEvent, TokenLogprob, TokenUsage } from '../../types.js';
+import { mapOpenAiFinishReason } from './map-openai-finish-reason.js';
+import { mapOpenAiLogprobs } from './openai-logprobs.js';
+import { mapOpenAiUsage } from './openai-usage.js';
+
+interface ToolCallState {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+interface ChoiceState {
+  content: string;
+  sawContent: boolean;
+  refusal: string | undefined;
+  toolCalls: Map<number, ToolCallState>;
+  finish: string | undefined;
+  logprobs: { content: TokenLogprob[] | null; refusal: TokenLogprob[] | null } | undefined;
+}
+
+/**
+ * Turns OpenAI stream chunks into {@link ChatStreamEvent}s and assembles the whole answer: text,
+ * refusal, tool-call and logprobs deltas per choice index, tool-call arguments joined across
+ * chunks, usage from whichever chunk carries it (the last one, with `include_usage`).
+ */
+export class OpenAiStreamAssembler {
+  readonly #choices = new Map<number, ChoiceState>();
+  #usage: TokenUsage | undefined;
+  #model: string;
+  #id: string | undefined;
+  #created: number | undefined;
+  #systemFingerprint: string | undefined;
+  #serviceTier: string | undefined;
+
+  constructor(model: string) {
+    this.#model = model;
+  }
+
+  /** The events one chunk yields, in order. */
+  accept(chunk: ChatCompletionChunk): ChatStreamEvent[] {
+    if (chunk.usage) this.#usage = mapOpenAiUsage(chunk.usage);
+    if (typeof chunk.model === 'string' && chunk.model !== '') this.#model = chunk.model;
+    if (typeof chunk.id === 'string' && chunk.id !== '') this.#id ??= chunk.id;
+    if (typeof chunk.created === 'number') this.#created ??= chunk.created;
+    if (typeof chunk.system_fingerprint === 'string') this.#systemFingerprint = chunk.system_fingerprint;
+    if (typeof chunk.service_tier === 'string') this.#serviceTier = chunk.service_tier;
+    const events: ChatStreamEvent[] = [];
+    for (const choice of chunk.choices ?? []) {
+      const index = typeof choice.index === 'number' ? choice.index : 0;
+      const state = this.#choice(index);
+      const delta = choice.delta ?? {};
+      if (typeof delta.content === 'string') {
+        state.sawContent = true;
+        if (delta.content !== '') {
+          state.content += delta.content;
+          events.push({ type: 'delta', text: delta.content, choice: index });
+        }
+      }
+      if (typeof delta.refusal === 'string' && delta.refusal !== '') {
+        state.refusal = (state.refusal ?? '') + delta.refusal;
+        events.push({ type: 'refusal-delta', text: delta.refusal, choice: index });
+      }
+      for (const call of delta.tool_calls ?? []) {
+        const event = this.#toolCall(state, index, call);
+        if (event !== undefined) events.push(event);
+      }
+      const logprobs = mapOpenAiLogprobs(choice.logprobs);
+      if (logprobs !== undefined && (logprobs.content?.length || logprobs.refusal?.length)) {
+        state.logprobs ??= { content: null, refusal: null };
+        if (logprobs.content !== null) state.logprobs.content = [...(state.logprobs.content ?? []), ...logprobs.content];
+        if (logprobs.refusal !== null) state.logprobs.refusal = [...(state.logprobs.refusal ?? []), ...logprobs.refusal];
+        events.push({ type: 'logprobs-delta', choice: index, logprobs });
+      }
+      if (choice.finish_reason) state.finish = choice.finish_reason;
+    }
+    return events;
+  }
+
+  /** Whether every choice seen has finished (a stream without a finish was cut short). */
+  get finished(): boolean {
+    if (this.#choices.size === 0) return false;
+    for (const state of this.#choices.values()) if (state.finish === undefined) return false;
+    return true;
+  }
+
+  /** The whole answer so far. */
+  completion(): Omit<CompletionBase, 'provider'> {
+    const choices: ChatChoice[] = [...this.#choices.entries()]
+      .sort(([left], [right]) => left - right)
+      .map(([index, state]) => {
+        const choice: ChatChoice = {
+          index,
+          message: { content: state.sawContent || state.refusal === undefined ? state.content : null },
+          finishReason: mapOpenAiFinishReason(state.finish),
+        };
+        const calls = [...state.toolCalls.entries()].sort(([left], [right]) => left - right).map(([, call]) => call);
+        if (calls.length > 0) {
+          choice.message.toolCalls = calls.map((call) => ({ id: call.id, type: 'function', name: call.name, arguments: call.arguments }));
+          if (!state.sawContent || state.content === '') choice.message.content = null;
+        }
+        if (state.refusal !== undefined) choice.message.refusal = state.refusal;
+        if (state.logprobs !== undefined) choice.logprobs = state.logprobs;
+        return choice;
+      });
+    const base: Omit<CompletionBase, 'provider'> = { model: this.#model, choices, usage: this.#usage ?? mapOpenAiUsage(undefined) };
+    if (this.#id !== undefined) base.id = this.#id;
+    if (this.#created !== undefined) base.created = this.#created;
+    if (this.#systemFingerprint !== undefined) base.systemFingerprint = this.#systemFingerprint;
+    if (this.#serviceTier !== undefined) base.serviceTier = this.#serviceTier;
+    return base;
+  }
+
+  #choice(index: number): ChoiceState {
+    let state = this.#choices.get(index);
+    if (state === undefined) {
+      state = { content: '', sawContent: false, refusal: undefined, toolCalls: new Map(), finish: undefined, logprobs: undefined };
+      this.#choices.set(index, state);
+    }
+    return state;
+  }
+
+  #toolCall(state: ChoiceState, choice: number, call: ChatCompletionChunk.Choice.Delta.ToolCall): ChatStreamEvent | undefined {
+    const index = typeof call.index === 'number' ? call.index : state.toolCalls.size;
+    const known = state.toolCalls.get(index);
+    const piece = call.function?.arguments ?? '';
+    if (known === undefined) {
+      const fresh = { id: call.id ?? '', name: call.function?.name ?? '', arguments: piece };
+      state.toolCalls.set(index, fresh);
+      return { type: 'tool-call-delta', choice, index, id: fresh.id, name: fresh.name, arguments: piece };
+    }
+    if (call.id) known.id = call.id;
+    if (call.function?.name && known.name === '') known.name = call.function.name;
+    known.arguments += piece;
+    if (piece === '' && !call.id && !call.function?.name) return undefined;
+    const event: ChatStreamEvent = { type: 'tool-call-delta', choice, index, arguments: piece };
+    if (call.id) event.id = call.id;
+    if (call.function?.name) event.name = call.function.name;
+    return event;
+  }
+}

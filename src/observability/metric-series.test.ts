@@ -1,0 +1,46 @@
+import { Counter, Histogram, Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { increment, observe } from './metric-series.js';
+
+function pair() {
+  const registry = new Registry();
+  const histogram = new Histogram({ name: 'h', help: 'h', labelNames: ['a', 'b'], buckets: [1, 5], registers: [registry] });
+  const counter = new Counter({ name: 'c', help: 'c', labelNames: ['a'], registers: [registry] });
+  return { registry, histogram, counter };
+}
+
+describe('bound metric series', () => {
+  it('exposes the same text as prom-client’s own observe and inc', async () => {
+    const bound = pair();
+    const plain = pair();
+    for (const value of [0.5, 3, 7, 1, 5, 0.5]) {
+      observe(bound.histogram, { a: 'x', b: 'y' }, value);
+      plain.histogram.observe({ a: 'x', b: 'y' }, value);
+      observe(bound.histogram, { a: 'z', b: 'y' }, value * 2);
+      plain.histogram.observe({ a: 'z', b: 'y' }, value * 2);
+      increment(bound.counter, { a: 'x' });
+      plain.counter.inc({ a: 'x' });
+      increment(bound.counter, { a: 'w' }, value);
+      plain.counter.inc({ a: 'w' }, value);
+    }
+    expect(await bound.registry.metrics()).toBe(await plain.registry.metrics());
+  });
+
+  it('still validates labels and values as prom-client does', () => {
+    const { histogram, counter } = pair();
+    expect(() => observe(histogram, { c: 'x' } as never, 1)).toThrow(/label/i);
+    expect(() => observe(histogram, { a: 'x' }, Number.NaN)).toThrow(/not a valid number/);
+    expect(() => increment(counter, { a: 'x' }, -1)).toThrow(/decrease/);
+  });
+
+  it('records again after reset()', async () => {
+    const { registry, histogram, counter } = pair();
+    observe(histogram, { a: 'x', b: 'y' }, 2);
+    increment(counter, { a: 'x' }, 2);
+    registry.resetMetrics();
+    observe(histogram, { a: 'x', b: 'y' }, 3);
+    increment(counter, { a: 'x' }, 4);
+    expect((await histogram.get()).values.find((value) => value.metricName === 'h_sum')?.value).toBe(3);
+    expect((await counter.get()).values[0]?.value).toBe(4);
+  });
+});

@@ -1,0 +1,134 @@
+import type { Counter, Histogram, LabelValues } from 'prom-client';
+
+/*
+ * prom-client validates the label set and rebuilds its hash on every `observe` and `inc`, and
+ * its `labels()` children do the same on each call. Here each label set is bound once: its
+ * series is looked up by the label values and updated in place. The series live in the
+ * metric's own storage (prom-client 15's `hashMap`), so exposition, `get()` and `reset()` are
+ * prom-client's; a metric whose storage is not shaped as expected, or a series `reset()`
+ * dropped, goes through prom-client's own validating path.
+ */
+
+interface HistogramEntry {
+  sum: number;
+  count: number;
+  bucketValues: Record<string, number>;
+}
+
+interface CounterEntry {
+  value: number;
+}
+
+/** The prom-client 15 members a bound series reads: typed here, checked before use. */
+interface Storage<E> {
+  hashMap: Record<string, E>;
+  readonly labelNames: readonly string[];
+  readonly upperBounds?: readonly number[];
+}
+
+interface Bound<E> {
+  hash: string;
+  entry: E;
+}
+
+type Labels = Record<string, string | number | undefined>;
+
+const caches = new WeakMap<object, Cache>();
+
+function storageOf<E>(metric: object): Storage<E> | undefined {
+  const storage = metric as Partial<Storage<E>>;
+  return typeof storage.hashMap === 'object' && storage.hashMap !== null && Array.isArray(storage.labelNames)
+    ? (storage as Storage<E>)
+    : undefined;
+}
+
+/** The cache key of a label set: its values in the metric's label order. */
+function keyOf(labelNames: readonly string[], labels: Labels): string {
+  let key = '';
+  for (const name of labelNames) key += `${labels[name] ?? ''}\u0001`;
+  return key;
+}
+
+/** The series `labels` names, once prom-client has created it; undefined when it has not. */
+function find<E>(storage: Storage<E>, labels: Labels): Bound<E> | undefined {
+  for (const hash in storage.hashMap) {
+    const entry = storage.hashMap[hash] as E & { labels?: Labels };
+    const own = entry.labels ?? {};
+    if (storage.labelNames.every((name) => String(own[name] ?? '') === String(labels[name] ?? ''))) return { hash, entry };
+  }
+  return undefined;
+}
+
+interface Cache {
+  readonly series: Map<string, Bound<unknown>>;
+  /** A histogram's upper bounds as the property names of its buckets (a number key is converted on every access). */
+  readonly bucketNames: readonly string[];
+}
+
+function cacheOf(metric: object, upperBounds: readonly number[] | undefined): Cache {
+  let cache = caches.get(metric);
+  if (cache === undefined) {
+    cache = { series: new Map(), bucketNames: upperBounds?.map(String) ?? [] };
+    caches.set(metric, cache);
+  }
+  return cache;
+}
+
+/** The bound series under `key`, unless `reset()` replaced the metric's storage since it was bound. */
+function live<E>(storage: Storage<E>, cache: Cache, key: string): Bound<E> | undefined {
+  const found = cache.series.get(key) as Bound<E> | undefined;
+  return found !== undefined && storage.hashMap[found.hash] === found.entry ? found : undefined;
+}
+
+/** Binds the series prom-client just created (or updated) for `labels`. */
+function bind<E>(storage: Storage<E>, cache: Cache, key: string, labels: Labels): void {
+  const created = find(storage, labels);
+  if (created !== undefined) cache.series.set(key, created);
+}
+
+/** `metric.observe(labels, value)`, with the label set validated only the first time it is seen. */
+export function observe<L extends string>(metric: Histogram<L>, labels: LabelValues<L>, value: number): void {
+  const storage = storageOf<HistogramEntry>(metric);
+  const upperBounds = storage?.upperBounds;
+  if (storage === undefined || upperBounds === undefined || !Number.isFinite(value)) {
+    metric.observe(labels, value);
+    return;
+  }
+  const cache = cacheOf(metric, upperBounds);
+  const key = keyOf(storage.labelNames, labels as Labels);
+  const series = live(storage, cache, key);
+  if (series === undefined) {
+    metric.observe(labels, value);
+    bind(storage, cache, key, labels as Labels);
+    return;
+  }
+  const { entry } = series;
+  entry.sum += value;
+  entry.count += 1;
+  const names = cache.bucketNames;
+  for (let index = 0; index < upperBounds.length; index++) {
+    if (value <= (upperBounds[index] as number)) {
+      const name = names[index] as string;
+      entry.bucketValues[name] = (entry.bucketValues[name] ?? 0) + 1;
+      return;
+    }
+  }
+}
+
+/** `metric.inc(labels, value)`, with the label set validated only the first time it is seen. */
+export function increment<L extends string>(metric: Counter<L>, labels: LabelValues<L>, value = 1): void {
+  const storage = storageOf<CounterEntry>(metric);
+  if (storage === undefined || !Number.isFinite(value) || value < 0) {
+    metric.inc(labels, value);
+    return;
+  }
+  const cache = cacheOf(metric, undefined);
+  const key = keyOf(storage.labelNames, labels as Labels);
+  const series = live(storage, cache, key);
+  if (series === undefined) {
+    metric.inc(labels, value);
+    bind(storage, cache, key, labels as Labels);
+    return;
+  }
+  series.entry.value += value;
+}

@@ -1,0 +1,55 @@
+import type { RecordedRequest } from './fake-behaviour.js';
+
+/** A tool result a request sends back to the model. */
+export interface FakeToolResult {
+  toolCallId: string;
+  /** The result's text (text parts joined). */
+  content: string;
+  /** Whether the result says the tool failed (Anthropic's `is_error`; always false on OpenAI's wire). */
+  isError: boolean;
+}
+
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .map((part) => ((part as { type?: string }).type === 'text' ? String((part as { text?: unknown }).text ?? '') : ''))
+    .join('');
+}
+
+/**
+ * The tool results at the end of a recorded chat request, on either wire (OpenAI's `tool`
+ * messages after the last assistant turn, Anthropic's `tool_result` blocks in the last user turn);
+ * empty when the request does not answer tool calls. For a handler that answers a tool-result turn
+ * differently from the first one:
+ *
+ * @example
+ * ```ts
+ * fake.setHandler((request) =>
+ *   toolResultsOf(request).length > 0
+ *     ? { type: 'answer', content: 'It is 21 °C in Paris.' }
+ *     : { type: 'answer', toolCalls: [{ name: 'weather', arguments: { city: 'Paris' } }] },
+ * );
+ * ```
+ */
+export function toolResultsOf(request: RecordedRequest): FakeToolResult[] {
+  const messages = (request.body as { messages?: unknown } | undefined)?.messages;
+  if (!Array.isArray(messages)) return [];
+  if (request.wire === 'anthropic') {
+    const last = messages.at(-1) as { role?: string; content?: unknown } | undefined;
+    if (last?.role !== 'user' || !Array.isArray(last.content)) return [];
+    return last.content
+      .filter((block) => (block as { type?: string }).type === 'tool_result')
+      .map((block) => {
+        const result = block as { tool_use_id?: string; content?: unknown; is_error?: boolean };
+        return { toolCallId: result.tool_use_id ?? '', content: textOf(result.content), isError: result.is_error === true };
+      });
+  }
+  const results: FakeToolResult[] = [];
+  for (let index = messages.length - 1; index >= 0; index--) {
+    const message = messages[index] as { role?: string; tool_call_id?: string; content?: unknown };
+    if (message.role !== 'tool') break;
+    results.unshift({ toolCallId: message.tool_call_id ?? '', content: textOf(message.content), isError: false });
+  }
+  return results;
+}
