@@ -21,11 +21,15 @@ export class ApiKeyVerifier {
     return this.#digests.length > 0;
   }
 
-  /** Checks an `Authorization` header value. */
-  verify(authorization: string | undefined): AuthOutcome {
+  /**
+   * Checks an `Authorization: Bearer <key>` header value, or else Azure OpenAI's `api-key: <key>`
+   * header, which Azure clients send instead.
+   */
+  verify(authorization: string | undefined, apiKey?: string | string[]): AuthOutcome {
     if (!this.enabled) return 'ok';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-    const token = match?.[1];
+    const azure = typeof apiKey === 'string' && apiKey.trim() !== '' ? apiKey.trim() : undefined;
+    const token = match?.[1] ?? azure;
     if (token === undefined) return 'missing';
     const presented = digest(token);
     let found = false;

@@ -7,6 +7,7 @@ import { CLIENT_CLOSED_STATUS, recordRequest } from './access-log.js';
 import { ApiKeyVerifier } from './api-key-verifier.js';
 import { assertSafeBind } from './bind-address.js';
 import { ConnectionTracker } from './connection-tracker.js';
+import { applyCors } from './cors.js';
 import { errorAnswer } from './error-answer.js';
 import type { Exchange } from './exchange.js';
 import { HttpError } from './http-error.js';
@@ -138,6 +139,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, aborte
         retryAfterMs: 1000,
       });
     }
+    if (applyCors(request, response, context.config.corsOrigins)) return;
     const handler = dispatch(route, path, request, options.verifier);
     await handler(exchange, context);
   } catch (error) {
@@ -169,13 +171,13 @@ function dispatch(route: Route | undefined, path: string, request: IncomingMessa
     });
   }
   if (route.authenticated) {
-    const outcome = verifier.verify(request.headers.authorization);
+    const outcome = verifier.verify(request.headers.authorization, request.headers['api-key']);
     if (outcome === 'missing') {
       throw new HttpError({
         status: 401,
         type: 'invalid_request_error',
         code: 'missing_api_key',
-        message: 'No API key provided: send it as "Authorization: Bearer <key>".',
+        message: 'No API key provided: send it as "Authorization: Bearer <key>" or "api-key: <key>".',
       });
     }
     if (outcome === 'invalid') {
@@ -197,6 +199,11 @@ async function shutdown(
   timeoutMs: number,
   logger: Logger,
 ): Promise<void> {
+  if (!server.listening) {
+    // Never served (the port was taken, a migration failed): nothing to drain, and nothing to announce.
+    await backend.close();
+    return;
+  }
   logger.info({ inFlight: tracker.inFlight, timeoutMs }, 'shutting down: no new connections, finishing requests in flight');
   const stopped = server.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
   tracker.drain();

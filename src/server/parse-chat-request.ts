@@ -80,8 +80,9 @@ function toResponseFormat(format: NonNullable<ChatCompletionBody['response_forma
   };
 }
 
-function invalid(issue: z.core.$ZodIssue | undefined): HttpError {
-  if (issue === undefined) return invalidParam(null, 'is invalid');
+function invalid(found: z.core.$ZodIssue | undefined): HttpError {
+  if (found === undefined) return invalidParam(null, 'is invalid');
+  const issue = deepest(found);
   // An unknown key is reported on its object: name the key itself, which is the field at fault.
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '';
@@ -98,6 +99,23 @@ function invalidParam(param: string | null, problem: string): HttpError {
     param,
     message: `Invalid request: ${param ?? 'body'}: ${problem}.`,
   });
+}
+
+/**
+ * A union's own issue says only "Invalid input" at the union; the branch that got furthest names
+ * the field at fault (`messages[0].content[1].type` rather than `messages[0].content`).
+ */
+function deepest(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== 'invalid_union') return issue;
+  let best: z.core.$ZodIssue | undefined;
+  for (const branch of issue.errors) {
+    const first = branch[0];
+    if (first === undefined) continue;
+    const inner = deepest(first);
+    const candidate = { ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue;
+    if (best === undefined || candidate.path.length > best.path.length) best = candidate;
+  }
+  return best !== undefined && best.path.length > issue.path.length ? best : issue;
 }
 
 function formatPath(path: readonly PropertyKey[]): string | null {

@@ -1,6 +1,6 @@
 import { chatCompletionsRoute } from './chat-completions-route.js';
 import type { Exchange } from './exchange.js';
-import { modelsRoute } from './models-route.js';
+import { modelRoute, modelsRoute } from './models-route.js';
 import { livenessRoute, metricsRoute, readinessRoute } from './probe-routes.js';
 import type { ServerContext } from './server-context.js';
 
@@ -9,7 +9,10 @@ export type RouteHandler = (exchange: Exchange, context: ServerContext) => Promi
 
 /** One path the server answers. */
 export interface Route {
-  /** The exact path, also the `route` label of the HTTP metrics. */
+  /**
+   * The exact path, or a prefix ending in one `{parameter}` that matches the rest of the path
+   * (`/v1/models/{model}`); also the `route` label of the HTTP metrics.
+   */
   readonly path: string;
   /** Handlers by method. `HEAD` is answered by the `GET` handler (Node drops the body). */
   readonly methods: Readonly<Record<string, RouteHandler>>;
@@ -29,12 +32,26 @@ export const ROUTES: readonly Route[] = [
   { path: '/metrics', methods: { GET: metricsRoute }, authenticated: false, quiet: true },
   { path: '/v1/chat/completions', methods: { POST: chatCompletionsRoute }, authenticated: true, quiet: false },
   { path: '/v1/models', methods: { GET: modelsRoute }, authenticated: true, quiet: false },
+  { path: '/v1/models/{model}', methods: { GET: modelRoute }, authenticated: true, quiet: false },
 ];
 
 /** The route for `path` (trailing slash ignored), if any. */
 export function findRoute(path: string, routes: readonly Route[] = ROUTES): Route | undefined {
   const normalized = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-  return routes.find((route) => route.path === normalized);
+  return routes.find((route) => route.path === normalized) ?? routes.find((route) => parameterOf(route, normalized) !== undefined);
+}
+
+/** The decoded `{parameter}` of a prefix route in `path`, or undefined when the route does not match. */
+export function parameterOf(route: Route, path: string): string | undefined {
+  const open = route.path.lastIndexOf('/{');
+  if (open === -1 || !route.path.endsWith('}')) return undefined;
+  const prefix = route.path.slice(0, open + 1);
+  if (!path.startsWith(prefix) || path.length === prefix.length) return undefined;
+  try {
+    return decodeURIComponent(path.slice(prefix.length));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The handler for `method`, with `HEAD` falling back to `GET`. */
