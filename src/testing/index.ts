@@ -23,6 +23,20 @@
  * await fake.close();
  * ```
  *
+ * @example An agent's tool round trip: the first turn calls a tool, the tool-result turn answers.
+ * ```ts
+ * import { startFakeProviderServer, toolResultsOf } from 'groundwork/testing';
+ *
+ * const fake = await startFakeProviderServer({
+ *   handler: (request) =>
+ *     toolResultsOf(request).length > 0
+ *       ? { type: 'answer', content: `It is ${toolResultsOf(request)[0]?.content} in Paris.` }
+ *       : { type: 'answer', toolCalls: [{ name: 'weather', arguments: { city: 'Paris' } }] },
+ * });
+ * // … run the agent against fake.openaiBaseUrl (or fake.anthropicBaseUrl), then:
+ * expect(fake.requests).toHaveLength(2);
+ * ```
+ *
  * @module
  */
 export type {

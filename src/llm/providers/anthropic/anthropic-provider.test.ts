@@ -64,7 +64,7 @@ describe('Anthropic provider translation, against the fake server', () => {
     });
   });
 
-  it('maps reasoning effort to a thinking budget that fits in max_tokens, and keeps thinking out of the text', async () => {
+  it('maps reasoning effort to a thinking budget that fits in max_tokens', async () => {
     await provider.complete({ model: '', messages: question, reasoningEffort: 'medium', maxTokens: 20_000 }, signal());
     await provider.complete({ model: '', messages: question, reasoningEffort: 'high', maxTokens: 4000 }, signal());
     await provider.complete({ model: '', messages: question, reasoningEffort: 'none' }, signal());
