@@ -122,6 +122,12 @@ export interface ServerConfig {
   readonly apiKeys: readonly Secret[];
   readonly bodyLimitBytes: number;
   readonly shutdownTimeoutMs: number;
+  /** SERVER_HEADERS_TIMEOUT_MS. */
+  readonly headersTimeoutMs: number;
+  /** SERVER_REQUEST_TIMEOUT_MS. */
+  readonly requestTimeoutMs: number;
+  /** SERVER_MAX_CONNECTIONS. */
+  readonly maxConnections: number;
   readonly accessLog: boolean;
 }
 

@@ -139,6 +139,9 @@ export function buildAppConfig(values: Parsed, facts: ValidatedFacts, secrets: M
       apiKeys: values.GROUNDWORK_API_KEYS.map((key, index) => new Secret(`GROUNDWORK_API_KEYS[${index}]`, key)),
       bodyLimitBytes: values.SERVER_BODY_LIMIT_BYTES,
       shutdownTimeoutMs: values.SERVER_SHUTDOWN_TIMEOUT_MS,
+      headersTimeoutMs: values.SERVER_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: values.SERVER_REQUEST_TIMEOUT_MS,
+      maxConnections: values.SERVER_MAX_CONNECTIONS,
       accessLog: values.SERVER_ACCESS_LOG,
     },
     logging: {

@@ -87,7 +87,17 @@ describe('without keys', () => {
   it('refuses to listen on a non-loopback host', async () => {
     const server = createServer(
       new TestServiceBackend(),
-      { port: 0, host: '0.0.0.0', apiKeys: [], bodyLimitBytes: 1024, shutdownTimeoutMs: 100, accessLog: false },
+      {
+        port: 0,
+        host: '0.0.0.0',
+        apiKeys: [],
+        bodyLimitBytes: 1024,
+        shutdownTimeoutMs: 100,
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 30_000,
+        maxConnections: 100,
+        accessLog: false,
+      },
       { logger: silentLogger() },
     );
     await expect(server.listen()).rejects.toMatchObject({ code: 'server_unauthenticated_bind' });
