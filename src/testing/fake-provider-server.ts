@@ -29,7 +29,7 @@ export interface FakeProviderServerOptions {
  * Anthropic's messages API (JSON and SSE, forced tool use), on an ephemeral port.
  *
  * Each request takes the next scripted behaviour from a queue ({@link FakeProviderServer.enqueue}),
- * else asks the handler (chat requests only), else answers `ok`. Every request is recorded.
+ * else asks the handler, else answers `ok`. Every request is recorded.
  *
  * @example
  * ```ts
@@ -160,8 +160,7 @@ export class FakeProviderServer {
     const context = { id: wire === anthropicWire ? `msg_fake_${id}` : `chatcmpl-fake-${id}`, model: modelOf(body, recorded), body };
     const rejection = this.#reject(recorded, route);
     if (rejection !== undefined) return respond({ ...base, context }, rejection);
-    // The handler answers chat requests; a models listing (a health check) has no body to read.
-    const behaviour = this.#queue.shift() ?? (route.kind === 'models' ? undefined : await this.#handler?.(recorded)) ?? { type: 'answer' };
+    const behaviour = this.#queue.shift() ?? (await this.#askHandler(recorded)) ?? { type: 'answer' };
     if (route.kind === 'models') {
       const models = this.#options.models ?? ['fake-model'];
       const list = route.anthropic
@@ -173,6 +172,15 @@ export class FakeProviderServer {
       return respond({ ...base, stream: false, context, answerOverride: list }, behaviour);
     }
     return respond({ ...base, context }, behaviour);
+  }
+
+  /** The handler's behaviour; a handler that throws answers 500 with its message, rather than resetting the connection. */
+  async #askHandler(recorded: RecordedRequest): Promise<FakeBehaviour | undefined> {
+    try {
+      return await this.#handler?.(recorded);
+    } catch (error) {
+      return { type: 'error', status: 500, message: `The fake provider's handler threw: ${(error as Error).message}` };
+    }
   }
 
   /** A behaviour that refuses the request before any script runs: unknown path, missing api-version, wrong key. */
