@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from './http-error.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.js';
 
 /**
  * Reads a request body of at most `limitBytes` and parses it as JSON. Throws an {@link HttpError}:
  * 413 when the body is larger (judged by `Content-Length` before reading, then by what arrives),
- * 400 when it is empty or not JSON.
+ * 400 when it is empty, not JSON, or nested deeper than {@link MAX_JSON_DEPTH}.
  */
 export async function readJsonBody(request: IncomingMessage, limitBytes: number): Promise<unknown> {
   const declared = Number(request.headers['content-length']);
@@ -24,6 +25,14 @@ export async function readJsonBody(request: IncomingMessage, limitBytes: number)
       type: 'invalid_request_error',
       code: 'empty_body',
       message: 'The request body is empty; send a JSON object.',
+    });
+  }
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+    throw new HttpError({
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'too_deeply_nested',
+      message: `The request body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep; send a flatter request.`,
     });
   }
   try {
