@@ -44,10 +44,22 @@ const assistantContent = z.union([
   z.array(z.discriminatedUnion('type', [textPart, refusalPart], partTypes('"text" or "refusal"'))).min(1),
 ]);
 
+/*
+ * Clients append the answer they received to the conversation as it is, so an assistant message
+ * may echo answer-only fields: `annotations` (citations of what the content already says),
+ * `function_call: null`, and the SDK helpers' `parsed` / `parsed_arguments` (their own parse of
+ * the content and arguments). They carry nothing the model reads, so they are accepted and not sent on.
+ */
+const echoedAnswerFields = {
+  annotations: z.array(z.unknown()).nullish(),
+  function_call: z.null({ error: 'function_call is deprecated and not supported; use tool_calls' }).optional(),
+  parsed: z.unknown().optional(),
+};
+
 const toolCall = z.strictObject({
   id: z.string().min(1),
   type: z.literal('function', { error: 'must be "function" (custom tools are not supported)' }),
-  function: z.strictObject({ name: z.string().min(1), arguments: z.string() }),
+  function: z.strictObject({ name: z.string().min(1), arguments: z.string(), parsed_arguments: z.unknown().optional() }),
 });
 
 const message = z.discriminatedUnion(
@@ -64,6 +76,7 @@ const message = z.discriminatedUnion(
         tool_calls: z.array(toolCall).nullish(),
         refusal: z.string().nullish(),
         audio: z.strictObject({ id: z.string() }).nullish(),
+        ...echoedAnswerFields,
       })
       .refine(
         (assistant) =>
