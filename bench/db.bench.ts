@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import BetterSqlite from 'better-sqlite3';
-import type { Kysely } from 'kysely';
+import { Kysely, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../src/config/app-config.js';
 import { Secret } from '../src/config/secret.js';
@@ -18,6 +19,7 @@ interface Tables {
 
 const ITERATIONS = 3000;
 const SQLITE_ITERATIONS = 20_000;
+const PGLITE_ITERATIONS = 5000;
 /** Raw and Groundwork alternate this many times, so drift on a shared machine hits both alike. */
 const ROUNDS = 5;
 const CONCURRENCY = 8;
@@ -26,9 +28,9 @@ const POOL_SIZE = 8;
 function config(url: string): DatabaseConfig {
   return {
     url: new Secret('DATABASE_URL', url),
-    dialect: url.startsWith('sqlite:') ? 'sqlite' : 'postgres',
+    dialect: url.startsWith('sqlite:') ? 'sqlite' : url.startsWith('pglite:') ? 'pglite' : 'postgres',
     displayUrl: maskUrlCredentials(url),
-    embedded: url.startsWith('sqlite:'),
+    embedded: url.startsWith('sqlite:') || url.startsWith('pglite:'),
     poolSize: POOL_SIZE,
     maxOverflow: 0,
     acquireTimeoutMs: 10_000,
@@ -98,6 +100,22 @@ async function alternate(
     gwRounds.push(await timed(measure, groundwork, index === 0));
   }
   return [combine(rawRounds), combine(gwRounds)];
+}
+
+/** {@link alternate} for three subjects, in turn within each round. */
+async function alternateThree(
+  first: () => Promise<unknown>,
+  second: () => Promise<unknown>,
+  third: () => Promise<unknown>,
+  measure: (operation: () => Promise<unknown>, first: boolean) => Promise<LatencySummary>,
+): Promise<[Measured, Measured, Measured]> {
+  const rounds: [Measured[], Measured[], Measured[]] = [[], [], []];
+  for (let index = 0; index < ROUNDS; index++) {
+    rounds[0].push(await timed(measure, first, index === 0));
+    rounds[1].push(await timed(measure, second, index === 0));
+    rounds[2].push(await timed(measure, third, index === 0));
+  }
+  return [combine(rounds[0]), combine(rounds[1]), combine(rounds[2])];
 }
 
 function combine(rounds: readonly Measured[]): Measured {
@@ -195,13 +213,80 @@ async function benchPostgres(rows: BenchResult['rows'], ratios: BenchResult['rat
   }
 }
 
+async function benchPglite(rows: BenchResult['rows'], ratios: BenchResult['ratios']): Promise<void> {
+  const raw = new PGlite();
+  await raw.waitReady;
+  const database = await createDatabase<Tables>(config('pglite:memory'), { logger: silentLogger() });
+  try {
+    const create = 'create table item (id integer primary key, name text not null, done boolean not null)';
+    await raw.query(create);
+    await sql.raw(create).execute(database.db);
+    let next = 0;
+    // PGlite runs one statement at a time: its callers, like withSession, queue for it.
+    const rawWrite = async (): Promise<void> => {
+      await raw.transaction(async (tx) => {
+        await tx.query('insert into item (id, name, done) values ($1, $2, $3)', [++next, 'raw', true]);
+      });
+    };
+    const gwWrite = (): Promise<unknown> =>
+      database.withSession((tx) => tx.insertInto('item').values({ id: ++next, name: 'gw', done: true }).execute());
+    const rawRead = async (): Promise<void> => {
+      await raw.transaction(async (tx) => {
+        await tx.query('select id, name, done from item where id = $1', [1 + (next % 1000)]);
+      });
+    };
+    const gwRead = (): Promise<unknown> =>
+      database.withSession((tx) =>
+        tx
+          .selectFrom('item')
+          .select(['id', 'name', 'done'])
+          .where('id', '=', 1 + (next % 1000))
+          .execute(),
+      );
+    const rawPointRead = (): Promise<unknown> => raw.query('select id, name, done from item where id = $1', [1 + (next % 1000)]);
+    const gwPointRead = (): Promise<unknown> =>
+      database.db
+        .selectFrom('item')
+        .select(['id', 'name', 'done'])
+        .where('id', '=', 1 + (next % 1000))
+        .execute();
+    const measure = (operation: () => Promise<unknown>, first: boolean): Promise<LatencySummary> =>
+      measureSerial(operation, { iterations: PGLITE_ITERATIONS / ROUNDS, warmup: first ? 500 : 50 });
+    const [rawWrites, gwWrites] = await alternate(rawWrite, gwWrite, measure);
+    const [rawReads, gwReads] = await alternate(rawRead, gwRead, measure);
+    const [rawPoint, gwPoint] = await alternate(rawPointRead, gwPointRead, measure);
+    rows.push(
+      row('pglite raw transaction(): write tx', rawWrites),
+      row('pglite withSession: write tx', gwWrites),
+      row('pglite raw transaction(): read tx', rawReads),
+      row('pglite withSession: read tx', gwReads),
+      row('pglite raw query: point read', rawPoint),
+      row('pglite db.selectFrom: point read', gwPoint),
+    );
+    ratios.ratio_pglite_write_tx = ratio(gwWrites, rawWrites);
+    ratios.ratio_pglite_read_tx = ratio(gwReads, rawReads);
+    ratios.ratio_pglite_point_read = ratio(gwPoint, rawPoint);
+    ratios.added_cpu_us_pglite_write_tx = addedCpu(gwWrites, rawWrites);
+    ratios.added_cpu_us_pglite_read_tx = addedCpu(gwReads, rawReads);
+    ratios.added_cpu_us_pglite_point_read = addedCpu(gwPoint, rawPoint);
+  } finally {
+    await database.close();
+    await raw.close();
+  }
+}
+
 async function benchSqlite(rows: BenchResult['rows'], ratios: BenchResult['ratios']): Promise<void> {
   const directory = mkdtempSync(join(tmpdir(), 'groundwork-bench-'));
   const raw = new BetterSqlite(join(directory, 'raw.db'));
   raw.pragma('journal_mode = WAL');
+  // Kysely used directly over better-sqlite3, what an application would otherwise write.
+  const kyselyClient = new BetterSqlite(join(directory, 'kysely.db'));
+  kyselyClient.pragma('journal_mode = WAL');
+  const kysely = new Kysely<Tables>({ dialect: new SqliteDialect({ database: kyselyClient }) });
   const database = await createDatabase<Tables>(config(`sqlite:${join(directory, 'gw.db')}`), { logger: silentLogger() });
   try {
     raw.exec('create table item (id integer primary key, name text not null, done boolean not null)');
+    kyselyClient.exec('create table item (id integer primary key, name text not null, done boolean not null)');
     await (database.db as Kysely<Tables>).schema
       .createTable('item')
       .addColumn('id', 'integer', (column) => column.primaryKey())
@@ -243,19 +328,51 @@ async function benchSqlite(rows: BenchResult['rows'], ratios: BenchResult['ratio
         .where('id', '=', 1 + (next % 1000))
         .execute();
 
+    // Kysely's own transaction API begins DEFERRED; `begin immediate` as withSession begins is
+    // not available through it, so its write transactions do a little less locking work.
+    const kyWrite = (): Promise<unknown> =>
+      // better-sqlite3 binds no booleans: without Groundwork's value mapping the application writes 1.
+      kysely.transaction().execute((tx) =>
+        tx
+          .insertInto('item')
+          .values({ id: ++next, name: 'ky', done: 1 as unknown as boolean })
+          .execute(),
+      );
+    const kyRead = (): Promise<unknown> =>
+      kysely.transaction().execute((tx) =>
+        tx
+          .selectFrom('item')
+          .select(['id', 'name', 'done'])
+          .where('id', '=', 1 + (next % 1000))
+          .execute(),
+      );
+    const kyPointRead = (): Promise<unknown> =>
+      kysely
+        .selectFrom('item')
+        .select(['id', 'name', 'done'])
+        .where('id', '=', 1 + (next % 1000))
+        .execute();
     const measure = (operation: () => Promise<unknown>, first: boolean): Promise<LatencySummary> =>
       measureSerial(operation, { iterations: SQLITE_ITERATIONS / ROUNDS, warmup: first ? 2000 : 200 });
-    const [rawWrites, gwWrites] = await alternate(rawWrite, gwWrite, measure);
-    const [rawReads, gwReads] = await alternate(rawRead, gwRead, measure);
-    const [rawPoint, gwPoint] = await alternate(rawPointRead, gwPointRead, measure);
+    const [[rawWrites, kyWrites, gwWrites], [rawReads, kyReads, gwReads], [rawPoint, kyPoint, gwPoint]] = [
+      await alternateThree(rawWrite, kyWrite, gwWrite, measure),
+      await alternateThree(rawRead, kyRead, gwRead, measure),
+      await alternateThree(rawPointRead, kyPointRead, gwPointRead, measure),
+    ];
     rows.push(
       row('sqlite raw better-sqlite3: write tx', rawWrites),
+      row('sqlite Kysely direct: write tx', kyWrites),
       row('sqlite withSession: write tx', gwWrites),
       row('sqlite raw better-sqlite3: read tx', rawReads),
+      row('sqlite Kysely direct: read tx', kyReads),
       row('sqlite withSession: read tx', gwReads),
       row('sqlite raw stmt.all: point read', rawPoint),
+      row('sqlite Kysely direct: point read', kyPoint),
       row('sqlite db.selectFrom: point read', gwPoint),
     );
+    ratios.ratio_sqlite_write_tx_to_kysely = ratio(gwWrites, kyWrites);
+    ratios.ratio_sqlite_read_tx_to_kysely = ratio(gwReads, kyReads);
+    ratios.ratio_sqlite_point_read_to_kysely = ratio(gwPoint, kyPoint);
     ratios.ratio_sqlite_write_tx = ratio(gwWrites, rawWrites);
     ratios.ratio_sqlite_read_tx = ratio(gwReads, rawReads);
     ratios.ratio_sqlite_point_read = ratio(gwPoint, rawPoint);
@@ -267,6 +384,7 @@ async function benchSqlite(rows: BenchResult['rows'], ratios: BenchResult['ratio
     ratios.added_cpu_us_sqlite_point_read = addedCpu(gwPoint, rawPoint);
   } finally {
     await database.close();
+    await kysely.destroy();
     raw.close();
     rmSync(directory, { recursive: true, force: true });
   }
@@ -276,11 +394,13 @@ async function benchSqlite(rows: BenchResult['rows'], ratios: BenchResult['ratio
 export default async function benchDatabase(): Promise<BenchResult> {
   const rows: BenchResult['rows'] = [];
   const ratios: BenchResult['ratios'] = {};
-  await benchPostgres(rows, ratios);
-  await benchSqlite(rows, ratios);
+  const only = process.env.GROUNDWORK_BENCH_DB?.split(',');
+  if (only === undefined || only.includes('postgres')) await benchPostgres(rows, ratios);
+  if (only === undefined || only.includes('pglite')) await benchPglite(rows, ratios);
+  if (only === undefined || only.includes('sqlite')) await benchSqlite(rows, ratios);
   return {
     name: 'db',
-    description: `Transactional writes and point reads per second, Groundwork (withSession / db) against raw pg and better-sqlite3 (PostgreSQL: ${CONCURRENCY} callers, pool ${POOL_SIZE}; SQLite: WAL file, one caller; ${ROUNDS} alternating rounds each; added_us / added_cpu_us = mean latency / this process's CPU µs Groundwork adds per operation).`,
+    description: `Transactional writes and point reads per second, Groundwork (withSession / db) against the raw drivers — pg, PGlite, better-sqlite3 — and, on SQLite, Kysely used directly over better-sqlite3 (PostgreSQL: ${CONCURRENCY} callers, pool ${POOL_SIZE}; PGlite: in memory, one caller; SQLite: WAL file, one caller; ${ROUNDS} alternating rounds each; added_us / added_cpu_us = mean latency / this process's CPU µs Groundwork adds per operation).`,
     rows,
     ratios,
   };

@@ -15,7 +15,7 @@ const HELLO = {
 
 /** The canned answer for a request, chosen by the `json_schema` name its prompt sent. */
 function cannedAnswer(request: RecordedRequest): unknown {
-  const body = request.body as { response_format?: { json_schema?: { name?: string } }; messages?: Array<{ content?: string }> };
+  const body = (request.body ?? {}) as { response_format?: { json_schema?: { name?: string } }; messages?: Array<{ content?: string }> };
   const schema = body.response_format?.json_schema?.name ?? '';
   const text = (body.messages ?? []).map((message) => message.content ?? '').join('\n');
   if (schema.includes('translate-word')) {

@@ -14,6 +14,9 @@ import type { Secret } from './secret.js';
 import { isLocalHost } from './urls.js';
 import { FEATURE_FLAG_PREFIX, type LlmProviderName, VARIABLES } from './variables.js';
 
+/** The `sslmode` values of a PostgreSQL `DATABASE_URL`, as libpq names them. */
+const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+
 /** Context for building the config that does not come from the environment. */
 export interface BuildContext {
   /** A token provider was given in code for Azure, so no key is needed. */
@@ -80,9 +83,11 @@ export function parseEnvironment(
 
   const provider = values.LLM_PROVIDER ?? 'openai';
   const providerChosen = env.LLM_PROVIDER !== undefined && env.LLM_PROVIDER.trim() !== '';
-  const missing = credentialsMissing(provider, values, context);
-  const llmConfigured = missing.length === 0;
-  if (!llmConfigured) {
+  // An unknown LLM_PROVIDER is one error; the credentials of a provider nobody chose are not another.
+  const providerKnown = !providerChosen || values.LLM_PROVIDER !== undefined;
+  const missing = providerKnown ? credentialsMissing(provider, values, context) : [];
+  const llmConfigured = providerKnown && missing.length === 0;
+  if (providerKnown && !llmConfigured) {
     if (providerChosen) {
       for (const variable of missing) errors.push(issue(variable, `is required when LLM_PROVIDER=${provider}`));
     } else {
@@ -101,6 +106,8 @@ export function parseEnvironment(
       errors.push(issue(variable, `is required by the fallback ${fallback.provider}:${fallback.model} in LLM_FALLBACKS`));
     }
   }
+  const urlProblem = databaseUrlProblem(values.DATABASE_URL);
+  if (urlProblem !== undefined) errors.push(issue('DATABASE_URL', urlProblem));
   if (errors.length > 0 || !result.success) return { config: undefined, errors, warnings };
 
   const databaseUrl = values.DATABASE_URL ?? 'sqlite:./data/app.db';
@@ -161,4 +168,20 @@ function credentialsMissing(provider: LlmProviderName, values: Parsed, context: 
       return missing;
     }
   }
+}
+
+/** What is wrong with a PostgreSQL `DATABASE_URL` that would only show when connecting: not a URL, an unknown `sslmode`. */
+function databaseUrlProblem(url: string | undefined): string | undefined {
+  if (url === undefined || databaseDialect(url) !== 'postgres') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'is not a valid URL';
+  }
+  const sslmode = parsed.searchParams.get('sslmode');
+  if (sslmode !== null && !SSL_MODES.includes(sslmode.toLowerCase())) {
+    return `has an unknown sslmode "${sslmode.slice(0, 40)}"; use ${SSL_MODES.join(', ')}`;
+  }
+  return undefined;
 }

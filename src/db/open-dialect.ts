@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Dialect, Driver } from 'kysely';
 import type { DatabaseConfig } from '../config/app-config.js';
+import { makeDirectory } from '../internal/make-directory.js';
 import type { Logger } from '../observability/logger.js';
 import type { DriverConfig } from './driver-config.js';
 import type { TransactionDriver } from './open-transaction.js';
@@ -40,7 +40,7 @@ export async function openDialect(config: DatabaseConfig, options: OpenDialectOp
         import('./sqlite/sqlite-dialect.js'),
       ]);
       const path = embeddedPath(url, 'sqlite');
-      if (path !== undefined) mkdirSync(dirname(resolve(path)), { recursive: true });
+      if (path !== undefined) makeDirectory(dirname(resolve(path)), 'the SQLite database (DATABASE_URL)');
       const client = new BetterSqlite(path ?? ':memory:', { timeout: 0 });
       if (path !== undefined) await setJournalMode(client);
       client.pragma('foreign_keys = ON');
@@ -50,7 +50,7 @@ export async function openDialect(config: DatabaseConfig, options: OpenDialectOp
     case 'pglite': {
       const [{ PGlite }, { PgliteDialect }] = await Promise.all([import('@electric-sql/pglite'), import('./pglite/pglite-dialect.js')]);
       const path = embeddedPath(url, 'pglite');
-      if (path !== undefined) mkdirSync(resolve(path), { recursive: true });
+      if (path !== undefined) makeDirectory(resolve(path), 'the PGlite database (DATABASE_URL)');
       const client = path === undefined ? new PGlite() : new PGlite(resolve(path));
       await client.waitReady;
       if (config.statementTimeoutMs !== undefined) await client.query(`set statement_timeout = ${Math.floor(config.statementTimeoutMs)}`);

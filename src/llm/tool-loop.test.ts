@@ -172,7 +172,7 @@ describe('the tool loop', () => {
 
   it('streams tool-call deltas and tool results as they happen, then the next turn', async () => {
     const provider = new ScriptedProvider([toolCalls(['call_1', 'weather', { city: 'Oslo' }]), text('3 °C.')]);
-    const { client } = setup(provider);
+    const { client, metrics } = setup(provider);
     const events: string[] = [];
     for await (const event of client.stream({ messages: [{ role: 'user', content: 'Oslo?' }] }, { tools: { weather } })) {
       if (event.type === 'tool-call-delta') events.push(`call:${event.name ?? ''}:${event.arguments}`);
@@ -181,6 +181,11 @@ describe('the tool loop', () => {
       else if (event.type === 'done') events.push(`done:${event.response.metadata.steps}`);
     }
     expect(events).toEqual(['call:weather:', 'call::{"city":"Oslo"}', 'result:{"city":"Oslo","celsius":3}', 'text:3 °C.', 'done:2']);
+    // One first chunk per turn; the chunks after it are timed apart.
+    const firstChunks = (await metrics.llmTimeToFirstChunk.get()).values.find((value) => value.metricName?.endsWith('_count'));
+    const laterChunks = (await metrics.llmTimePerOutputChunk.get()).values.find((value) => value.metricName?.endsWith('_count'));
+    expect(firstChunks?.value).toBe(2);
+    expect(laterChunks?.value).toBe(3);
     await client.close();
   });
 

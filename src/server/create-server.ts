@@ -199,6 +199,11 @@ async function shutdown(
   timeoutMs: number,
   logger: Logger,
 ): Promise<void> {
+  if (!server.listening) {
+    // Never served (the port was taken, a migration failed): nothing to drain, and nothing to announce.
+    await backend.close();
+    return;
+  }
   logger.info({ inFlight: tracker.inFlight, timeoutMs }, 'shutting down: no new connections, finishing requests in flight');
   const stopped = server.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
   tracker.drain();

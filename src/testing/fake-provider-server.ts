@@ -32,8 +32,8 @@ export interface FakeProviderServerOptions {
  * {@link FakeAnswer}).
  *
  * Each request takes the next scripted behaviour from a queue ({@link FakeProviderServer.enqueue}),
- * else asks the handler, which sees the request (use `toolResultsOf` to answer a tool-result turn),
- * else answers `ok`. Every request is recorded, body included, to assert on what was sent.
+ * else asks the handler (chat requests only), which sees the request (use `toolResultsOf` to answer
+ * a tool-result turn), else answers `ok`. Every request is recorded, body included, to assert on what was sent.
  *
  * @example
  * ```ts
@@ -164,7 +164,8 @@ export class FakeProviderServer {
     const context = { id: wire === anthropicWire ? `msg_fake_${id}` : `chatcmpl-fake-${id}`, model: modelOf(body, recorded), body };
     const rejection = this.#reject(recorded, route);
     if (rejection !== undefined) return respond({ ...base, context }, rejection);
-    const behaviour = this.#queue.shift() ?? (await this.#handler?.(recorded)) ?? { type: 'answer' };
+    // The handler answers chat requests; a models listing (a health check) has no body to read.
+    const behaviour = this.#queue.shift() ?? (route.kind === 'models' ? undefined : await this.#handler?.(recorded)) ?? { type: 'answer' };
     if (route.kind === 'models') {
       const models = this.#options.models ?? ['fake-model'];
       const list = route.anthropic

@@ -1,6 +1,8 @@
 import { ConfigSource } from '../../config/load-config.js';
 import { createInfrastructure } from '../../create-infrastructure.js';
+import { withTimeLimit } from '../../internal/time-limit.js';
 import { silentLogger } from '../../observability/logger.js';
+import { scrubSecrets } from '../../observability/redact.js';
 import { type CheckOutcome, type CommandIo, formatCheckLine } from '../output.js';
 
 /** One line of the doctor's report. */
@@ -54,28 +56,47 @@ export async function runDoctor(io: CommandIo): Promise<DoctorReport> {
       ...(warning.example === undefined ? {} : { fix: `e.g. ${warning.example}` }),
     });
   }
-  if (status.isValid) {
-    const infrastructure = await createInfrastructure({ configSource: source, logger: silentLogger() });
-    try {
-      const health = await infrastructure.health({ deep: true });
-      for (const dependency of health.dependencies) {
-        if (dependency.name === 'config') continue;
-        const outcome: CheckOutcome =
-          dependency.status === 'ok' ? 'pass' : dependency.status === 'degraded' || !dependency.required ? 'warn' : 'fail';
-        checks.push({
-          name: dependency.name,
-          outcome: dependency.info?.configured === false ? 'skip' : outcome,
-          required: dependency.required,
-          summary: `${dependency.detail ?? (dependency.status === 'ok' ? 'reachable' : dependency.status)}${dependency.status === 'ok' && dependency.info?.configured !== false ? ` (${describeInfo(dependency.info)}${dependency.latencyMs.toFixed(1)} ms)` : ''}`,
-          latencyMs: dependency.latencyMs,
-          ...(typeof dependency.info?.fix === 'string' ? { fix: dependency.info.fix } : {}),
-        });
-      }
-    } finally {
-      await infrastructure.close();
-    }
-  }
+  if (status.isValid) checks.push(...(await dependencyChecks(source)));
   return { ok: !checks.some((check) => check.required && check.outcome === 'fail'), checks };
+}
+
+/** Longest the doctor waits to open the configured dependencies, and then for their checks, in ms. */
+const OPEN_LIMIT_MS = 15_000;
+const CHECK_LIMIT_MS = 15_000;
+
+/** One line per dependency; a dependency that cannot be opened, or a check that hangs, fails within its time limit. */
+async function dependencyChecks(source: ConfigSource): Promise<DoctorCheck[]> {
+  const opening = createInfrastructure({ configSource: source, logger: silentLogger() });
+  let infrastructure: Awaited<typeof opening>;
+  try {
+    infrastructure = await withTimeLimit(opening, OPEN_LIMIT_MS, 'opening the configured dependencies');
+  } catch (error) {
+    // Opened too late is still opened: close it when it arrives.
+    opening.then((late) => late.close()).catch(() => undefined);
+    return [{ name: 'dependencies', outcome: 'fail', required: true, summary: scrubSecrets((error as Error).message) }];
+  }
+  const checks: DoctorCheck[] = [];
+  try {
+    const health = await withTimeLimit(infrastructure.health({ deep: true }), CHECK_LIMIT_MS, 'the dependency checks');
+    for (const dependency of health.dependencies) {
+      if (dependency.name === 'config') continue;
+      const outcome: CheckOutcome =
+        dependency.status === 'ok' ? 'pass' : dependency.status === 'degraded' || !dependency.required ? 'warn' : 'fail';
+      checks.push({
+        name: dependency.name,
+        outcome: dependency.info?.configured === false ? 'skip' : outcome,
+        required: dependency.required,
+        summary: `${dependency.detail ?? (dependency.status === 'ok' ? 'reachable' : dependency.status)}${dependency.status === 'ok' && dependency.info?.configured !== false ? ` (${describeInfo(dependency.info)}${dependency.latencyMs.toFixed(1)} ms)` : ''}`,
+        latencyMs: dependency.latencyMs,
+        ...(typeof dependency.info?.fix === 'string' ? { fix: dependency.info.fix } : {}),
+      });
+    }
+  } catch (error) {
+    checks.push({ name: 'dependencies', outcome: 'fail', required: true, summary: scrubSecrets((error as Error).message) });
+  } finally {
+    await withTimeLimit(infrastructure.close(), CHECK_LIMIT_MS, 'closing the dependencies').catch(() => undefined);
+  }
+  return checks;
 }
 
 /** `groundwork doctor [--json]`: a readable report, exit 1 when anything required fails. */
@@ -87,7 +108,11 @@ export async function doctorCommand(args: { json: boolean }, io: CommandIo): Pro
   } else {
     io.out('Groundwork doctor');
     for (const check of report.checks) io.out(formatCheckLine(check.outcome, check.name, check.summary, check.fix, io.isTty));
-    const failed = report.checks.filter((check) => check.outcome === 'fail').length;
+    // The configuration line sums up the variables' lines below it; count each problem once.
+    const failed = report.checks.filter(
+      (check) =>
+        check.outcome === 'fail' && !(check.name === 'configuration' && report.checks.length > 1 && check.summary.includes('invalid')),
+    ).length;
     const warned = report.checks.filter((check) => check.outcome === 'warn').length;
     io.out(`\n${report.ok ? 'OK' : 'FAILED'}: ${failed} failed, ${warned} warning${warned === 1 ? '' : 's'}`);
   }

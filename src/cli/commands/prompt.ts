@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { LlmProviderName } from '../../config/variables.js';
+import { LLM_PROVIDERS, type LlmProviderName } from '../../config/variables.js';
 import { createInfrastructure } from '../../create-infrastructure.js';
 import type { LlmClient, LlmResponse } from '../../llm/llm-client-types.js';
 import type { ChatMessage } from '../../llm/types.js';
@@ -30,7 +30,15 @@ export interface PromptCommandDeps {
  * on stdout, then tokens, cost and latency on stderr (so the answer alone can be piped).
  */
 export async function promptCommand(options: PromptCommandOptions, io: CommandIo, deps: PromptCommandDeps = {}): Promise<number> {
-  const text = options.file === undefined ? options.text : await readFile(options.file, 'utf8');
+  let text = options.text;
+  if (options.file !== undefined) {
+    try {
+      text = await readFile(options.file, 'utf8');
+    } catch (error) {
+      io.err(`✘ Cannot read the prompt from ${options.file}: ${fileProblem(error)}`);
+      return 1;
+    }
+  }
   if (text === undefined || text.trim() === '') {
     io.err('Give the prompt as an argument (groundwork prompt "Say hello") or with --file PATH.');
     return 2;
@@ -56,6 +64,27 @@ export async function promptCommand(options: PromptCommandOptions, io: CommandIo
   } finally {
     await infrastructure?.close();
   }
+}
+
+/** The command line's flags, checked, then {@link promptCommand}. */
+export function promptCommandFromFlags(
+  flags: Omit<PromptCommandOptions, 'provider'> & { provider?: string | undefined },
+  io: CommandIo,
+): Promise<number> {
+  const { provider, ...rest } = flags;
+  if (provider !== undefined && !(LLM_PROVIDERS as readonly string[]).includes(provider)) {
+    io.err(`Unknown provider "${provider}": use ${LLM_PROVIDERS.join(', ')}.`);
+    return Promise.resolve(2);
+  }
+  return promptCommand({ ...rest, provider: provider as LlmProviderName | undefined }, io);
+}
+
+function fileProblem(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  if (code === 'ENOENT') return 'no such file.';
+  if (code === 'EISDIR') return 'it is a directory.';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied.';
+  return (error as Error).message;
 }
 
 /** `openai/gpt-4o-mini · 120 tokens (100 in, 20 out) · $0.000027 · 850 ms`. */

@@ -3,32 +3,9 @@ import type { Logger } from '../../observability/logger.js';
 import { createServer } from '../../server/create-server.js';
 import { createServiceBackend } from '../../server/infrastructure-backend.js';
 import type { CommandIo } from '../output.js';
+import { processSignals, type ServeSignals } from '../process-signals.js';
 
-/** What `groundwork serve` waits on to stop; the process's signals unless a test hands in its own. */
-export interface ServeSignals {
-  /** Resolves with the signal's name when the service should shut down. */
-  stopped: Promise<string>;
-  /** Removes the signal handlers. */
-  dispose(): void;
-}
-
-/** SIGTERM and SIGINT, each once. */
-export function processSignals(): ServeSignals {
-  let handler: ((signal: NodeJS.Signals) => void) | undefined;
-  const stopped = new Promise<string>((resolve) => {
-    handler = (signal) => resolve(signal);
-    process.once('SIGTERM', handler);
-    process.once('SIGINT', handler);
-  });
-  return {
-    stopped,
-    dispose: () => {
-      if (handler === undefined) return;
-      process.off('SIGTERM', handler);
-      process.off('SIGINT', handler);
-    },
-  };
-}
+export { processSignals, type ServeSignals } from '../process-signals.js';
 
 /**
  * `groundwork serve`: opens the infrastructure, applies pending migrations (unless

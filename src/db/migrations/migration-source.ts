@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Migration, MigrationProvider } from 'kysely';
+import { GroundworkError } from '../../errors/groundwork-error.js';
 
 /**
  * The application's migrations: a folder of modules (each exporting `up` and optionally `down`,
@@ -28,7 +29,7 @@ export class FolderMigrationProvider implements MigrationProvider {
     const migrations: Record<string, Migration> = {};
     const files = (await readdir(this.#folder)).filter((file) => MODULE.test(file) && !DECLARATION.test(file)).sort();
     for (const file of files) {
-      const module = (await import(pathToFileURL(resolve(this.#folder, file)).href)) as { default?: unknown };
+      const module = await loadMigration(resolve(this.#folder, file), file, this.#folder);
       const migration = isMigration(module.default) ? module.default : module;
       if (!isMigration(migration)) throw new Error(`Migration ${file} in ${this.#folder} exports no up() function`);
       migrations[file.replace(MODULE, '')] = migration;
@@ -43,4 +44,17 @@ export function migrationProvider(source: AppMigrations): MigrationProvider {
   if (typeof (source as MigrationProvider).getMigrations === 'function') return source as MigrationProvider;
   const list = source as Readonly<Record<string, Migration>>;
   return { getMigrations: async () => ({ ...list }) };
+}
+
+/** Imports one migration module; a module that cannot be loaded is named in one clear error. */
+async function loadMigration(path: string, file: string, folder: string): Promise<{ default?: unknown }> {
+  try {
+    return (await import(pathToFileURL(path).href)) as { default?: unknown };
+  } catch (error) {
+    const typescript = /\.[cm]?ts$/.test(file) && (error as { code?: string }).code === 'ERR_UNKNOWN_FILE_EXTENSION';
+    const hint = typescript ? ' Plain node cannot load TypeScript: run with tsx, or compile the migrations to .js.' : '';
+    throw new GroundworkError('migration_unloadable', `Cannot load migration ${file} from ${folder}: ${(error as Error).message}.${hint}`, {
+      cause: error,
+    });
+  }
 }

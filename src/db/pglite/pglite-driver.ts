@@ -1,17 +1,9 @@
-import {
-  CompiledQuery as Compiled,
-  type CompiledQuery,
-  type DatabaseConnection,
-  type Driver,
-  type QueryCompiler,
-  type QueryResult,
-  type TransactionSettings,
-} from 'kysely';
+import type { CompiledQuery, DatabaseConnection, Driver, QueryCompiler, QueryResult, TransactionSettings } from 'kysely';
 import { ConnectionLock } from '../connection-lock.js';
 import type { DriverConfig } from '../driver-config.js';
 import { toDatabaseError } from '../driver-errors.js';
 import type { PoolStats } from '../pool-stats.js';
-import { COMMIT, compiledBegin, ROLLBACK } from '../postgres/begin-statement.js';
+import { beginStatement } from '../postgres/begin-statement.js';
 import type { PgliteClient } from './pglite-client.js';
 
 const COUNTED = /^\s*(insert|update|delete|merge)\b/i;
@@ -33,6 +25,19 @@ class PgliteConnection implements DatabaseConnection {
       return COUNTED.test(compiledQuery.sql) && result.affectedRows !== undefined
         ? { rows: result.rows, numAffectedRows: BigInt(result.affectedRows) }
         : { rows: result.rows };
+    } catch (error) {
+      throw toDatabaseError(error, this.#displayUrl);
+    }
+  }
+
+  /**
+   * Runs a transaction-control statement (begin, commit, savepoints) over the simple query
+   * protocol, as PGlite's own `transaction()` does: `query()` parses, describes, binds and
+   * executes in separate exchanges, which costs PGlite about as much as the statement itself.
+   */
+  async control(statement: string): Promise<void> {
+    try {
+      await this.#client.exec(statement);
     } catch (error) {
       throw toDatabaseError(error, this.#displayUrl);
     }
@@ -68,15 +73,15 @@ export class PgliteDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    await connection.executeQuery(compiledBegin(settings));
+    await (connection as PgliteConnection).control(beginStatement(settings));
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(COMMIT);
+    await (connection as PgliteConnection).control('commit');
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(ROLLBACK);
+    await (connection as PgliteConnection).control('rollback');
   }
 
   async savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
@@ -112,5 +117,5 @@ async function savepointCommand(
   name: string,
   _compile: QueryCompiler['compileQuery'],
 ): Promise<void> {
-  await connection.executeQuery(Compiled.raw(`${command} "${name.replaceAll('"', '""')}"`));
+  await (connection as PgliteConnection).control(`${command} "${name.replaceAll('"', '""')}"`);
 }

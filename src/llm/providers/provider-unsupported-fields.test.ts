@@ -86,14 +86,14 @@ describe.each<LlmProviderName>(['openai', 'azure', 'openai-compatible', 'anthrop
   });
 
   if (name === 'anthropic') {
-    it.each(ANTHROPIC_CANNOT)('names %s', (field, request) => {
-      expect(provider.unsupportedFields(request)).toEqual([field]);
+    it.each(ANTHROPIC_CANNOT)('names %s', async (field, request) => {
+      expect(await provider.unsupportedFields(request)).toEqual([field]);
     });
-    it.each(ANTHROPIC_CAN)('takes %s', (_case, request) => {
-      expect(provider.unsupportedFields(request)).toEqual([]);
+    it.each(ANTHROPIC_CAN)('takes %s', async (_case, request) => {
+      expect(await provider.unsupportedFields(request)).toEqual([]);
     });
-    it('names every field of a request at once', () => {
-      expect(provider.unsupportedFields({ ...base, seed: 1, n: 3, passthrough: { audio: {}, prediction: {} } })).toEqual([
+    it('names every field of a request at once', async () => {
+      expect(await provider.unsupportedFields({ ...base, seed: 1, n: 3, passthrough: { audio: {}, prediction: {} } })).toEqual([
         'seed',
         'n',
         'audio',
@@ -101,8 +101,8 @@ describe.each<LlmProviderName>(['openai', 'azure', 'openai-compatible', 'anthrop
       ]);
     });
   } else {
-    it.each(ANTHROPIC_CANNOT)('sends %s: the OpenAI wire has a place for it', (_field, request) => {
-      expect(provider.unsupportedFields(request)).toEqual([]);
+    it.each(ANTHROPIC_CANNOT)('sends %s: the OpenAI wire has a place for it', async (_field, request) => {
+      expect(await provider.unsupportedFields(request)).toEqual([]);
     });
   }
 });

@@ -1,0 +1,388 @@
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { LoadJob, LoadResult } from './gateway/load-generator.js';
+import { type BenchResult, percentile, round } from './harness.js';
+
+/*
+ * `npm run bench -- gateway`: an OpenAI-compatible chat completion through each gateway, all
+ * started in this run, each in a process of its own on loopback:
+ *   - `direct`: the fake provider (`groundwork/testing`) called without a gateway;
+ *   - `baseline`: ~30 lines of node:http + undici relaying to it, the floor for Node;
+ *   - `groundwork`: `groundwork serve` from `dist/` with its defaults (access log, metrics, memory
+ *     cache, embedded SQLite ledger, bearer keys) except the two limits that would throttle a
+ *     benchmark (LLM_REQUESTS_PER_MINUTE, LLM_MAX_CONCURRENT);
+ *   - `portkey`: Portkey's gateway (`@portkey-ai/gateway`, pinned) when it starts.
+ * The load generator is one more process (undici pools, one request in flight per connection).
+ * Each prompt is distinct, so the response cache never answers. Rounds interleave every subject
+ * at every concurrency and mode; figures are medians over rounds. CPU per request is the
+ * gateway process's user + system time (`/proc/PID/stat`) over the measured window ÷ requests.
+ */
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ROUNDS = Number(process.env.GATEWAY_BENCH_ROUNDS ?? 3);
+const CONNECTIONS = (process.env.GATEWAY_BENCH_CONNECTIONS ?? '1,32,128').split(',').map(Number);
+const WARMUP_MS = 300;
+const DURATION_MS = Number(process.env.GATEWAY_BENCH_DURATION_MS ?? 1200);
+const GATEWAY_KEY = 'gw-bench-key';
+const CLOCK_TICKS_PER_SECOND = 100;
+
+type Mode = 'json' | 'stream';
+type SubjectName = 'direct' | 'baseline' | 'groundwork' | 'portkey';
+
+interface Subject {
+  name: SubjectName;
+  url: string;
+  headers: Record<string, string>;
+  /** The process whose CPU time counts (the gateway; the fake itself for `direct`). */
+  pid: number;
+  modes: Mode[];
+}
+
+interface Sample {
+  ops_per_s: number;
+  p50_us: number;
+  p99_us: number;
+  cpu_us_per_request: number;
+  errors: number;
+  events_per_answer: number;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** User + system CPU seconds of a process so far. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Resolves with the first stdout line of `child` matching `pattern`. */
+function firstLine(child: ChildProcess, pattern: RegExp, what: string, timeoutMs = 60_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    const timer = setTimeout(() => reject(new Error(`${what} did not start within ${timeoutMs} ms`)), timeoutMs);
+    lines.on('line', (line) => {
+      if (!pattern.test(line)) return;
+      clearTimeout(timer);
+      lines.removeAllListeners('line');
+      child.stdout?.resume();
+      resolve(line);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with ${code} before it was ready`));
+    });
+  });
+}
+
+async function waitForHttp(url: string, what: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
+    try {
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      if (response.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > until) throw new Error(`${what} did not answer ${url} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** One POST from this process, for the availability checks (Portkey's streams). */
+async function probe(subject: Subject, stream: boolean): Promise<number> {
+  const response = await fetch(subject.url, {
+    method: 'POST',
+    headers: subject.headers,
+    body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'probe' }], ...(stream ? { stream: true } : {}) }),
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+class LoadGenerator {
+  readonly #child: ChildProcess;
+
+  constructor() {
+    this.#child = fork(join(root, 'bench/gateway/load-generator.ts'), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+  }
+
+  /** Runs `job`, reading `pid`'s CPU time around the measured window. */
+  run(job: LoadJob, pid: number): Promise<{ result: LoadResult; cpuSeconds: number }> {
+    return new Promise((resolve, reject) => {
+      let before = 0;
+      let used = 0;
+      const listener = (message: { type: string; result?: LoadResult; message?: string }): void => {
+        if (message.type === 'measuring') before = cpuSeconds(pid);
+        else if (message.type === 'measured') used = cpuSeconds(pid) - before;
+        else if (message.type === 'result') {
+          this.#child.off('message', listener);
+          resolve({ result: message.result as LoadResult, cpuSeconds: used });
+        } else if (message.type === 'error') {
+          this.#child.off('message', listener);
+          reject(new Error(message.message));
+        }
+      };
+      this.#child.on('message', listener);
+      this.#child.send(job);
+    });
+  }
+
+  close(): void {
+    this.#child.disconnect();
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = values.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b);
+  return sorted.length === 0 ? Number.NaN : (sorted[Math.floor(sorted.length / 2)] as number);
+}
+
+function summarise(result: LoadResult, cpu: number): Sample {
+  const sorted = [...result.latenciesUs].sort((a, b) => a - b);
+  return {
+    ops_per_s: round(result.count / result.seconds),
+    p50_us: round(percentile(sorted, 50)),
+    p99_us: round(percentile(sorted, 99)),
+    cpu_us_per_request: round(result.count === 0 ? Number.NaN : (cpu * 1e6) / result.count),
+    errors: result.errors,
+    events_per_answer: round(result.eventsPerAnswer),
+  };
+}
+
+export default async function gatewayBench(): Promise<BenchResult> {
+  const serveEntry = join(root, 'dist/cli/bin.js');
+  if (!existsSync(serveEntry))
+    throw new Error('dist/ is missing: run `npm run build` first (the benchmark runs groundwork serve from dist/)');
+  const children: ChildProcess[] = [];
+  const workDirectory = mkdtempSync(join(tmpdir(), 'groundwork-gateway-bench-'));
+  const notes: Record<string, string> = {};
+  const tsx = ['--import', 'tsx'];
+  const load = new LoadGenerator();
+  try {
+    const fake = spawn(process.execPath, [...tsx, join(root, 'bench/gateway/fake-upstream.ts')], {
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    children.push(fake);
+    const fakeUrl = (JSON.parse(await firstLine(fake, /^\{/, 'the fake provider')) as { url: string }).url;
+
+    const baselinePort = await freePort();
+    const baseline = spawn(process.execPath, [...tsx, join(root, 'bench/gateway/baseline-proxy.ts'), fakeUrl, String(baselinePort)], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(baseline);
+    await firstLine(baseline, /^ready/, 'the baseline proxy');
+
+    const servePort = await freePort();
+    // GATEWAY_BENCH_PROFILE=DIR writes a CPU profile of `serve` there (it exits on SIGTERM, writing it).
+    const profile = process.env.GATEWAY_BENCH_PROFILE;
+    const profileFlags = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
+    const serve = spawn(process.execPath, [...profileFlags, serveEntry, 'serve'], {
+      cwd: workDirectory,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'production',
+        LLM_PROVIDER: 'openai',
+        OPENAI_API_KEY: 'sk-upstream',
+        OPENAI_BASE_URL: fakeUrl,
+        OPENAI_MODEL: 'gpt-4o-mini',
+        GROUNDWORK_API_KEYS: GATEWAY_KEY,
+        HOST: '127.0.0.1',
+        PORT: String(servePort),
+        // Defaults that would make the benchmark measure the limiter's waiting (2,500/min, 10 at once).
+        LLM_REQUESTS_PER_MINUTE: '10000000',
+        LLM_MAX_CONCURRENT: '512',
+      },
+    });
+    children.push(serve);
+    await waitForHttp(`http://127.0.0.1:${servePort}/readyz`, 'groundwork serve', serve);
+
+    const json = { 'content-type': 'application/json' };
+    const subjects: Subject[] = [
+      {
+        name: 'direct',
+        url: `${fakeUrl}/chat/completions`,
+        headers: { ...json, authorization: 'Bearer sk-upstream' },
+        pid: fake.pid!,
+        modes: ['json', 'stream'],
+      },
+      {
+        name: 'baseline',
+        url: `http://127.0.0.1:${baselinePort}/v1/chat/completions`,
+        headers: json,
+        pid: baseline.pid!,
+        modes: ['json', 'stream'],
+      },
+      {
+        name: 'groundwork',
+        url: `http://127.0.0.1:${servePort}/v1/chat/completions`,
+        headers: { ...json, authorization: `Bearer ${GATEWAY_KEY}` },
+        pid: serve.pid!,
+        modes: ['json', 'stream'],
+      },
+    ];
+
+    const portkeyEntry = join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js');
+    if (existsSync(portkeyEntry)) {
+      const portkeyPort = await freePort();
+      const portkey = spawn(process.execPath, [portkeyEntry, `--port=${portkeyPort}`, '--headless'], {
+        cwd: workDirectory,
+        stdio: ['ignore', 'ignore', 'ignore'],
+      });
+      children.push(portkey);
+      try {
+        await waitForHttp(`http://127.0.0.1:${portkeyPort}/`, 'Portkey', portkey, 30_000);
+        const subject: Subject = {
+          name: 'portkey',
+          url: `http://127.0.0.1:${portkeyPort}/v1/chat/completions`,
+          headers: { ...json, authorization: 'Bearer sk-upstream', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': fakeUrl },
+          pid: portkey.pid!,
+          modes: [],
+        };
+        const jsonStatus = await probe(subject, false);
+        const streamStatus = await probe(subject, true);
+        if (jsonStatus === 200) subject.modes.push('json');
+        if (streamStatus === 200) subject.modes.push('stream');
+        notes.portkey = `@portkey-ai/gateway ${portkeyVersion()} on Node ${process.version}: JSON answered ${jsonStatus}, stream: true answered ${streamStatus}${streamStatus === 200 ? '' : ' (so Portkey has no stream figures)'}`;
+        if (subject.modes.length > 0) subjects.push(subject);
+      } catch (error) {
+        notes.portkey = `Portkey's gateway did not run: ${(error as Error).message}`;
+      }
+    } else {
+      notes.portkey = '@portkey-ai/gateway is not installed (npm ci installs it as a dev dependency)';
+    }
+
+    // For profiling runs: GATEWAY_BENCH_ONLY=groundwork GATEWAY_BENCH_MODES=json keep those alone.
+    const only = process.env.GATEWAY_BENCH_ONLY?.split(',');
+    const modes = (process.env.GATEWAY_BENCH_MODES?.split(',') ?? ['json', 'stream']) as Mode[];
+    const measured = subjects.filter((subject) => only === undefined || only.includes(subject.name));
+    const samples = new Map<string, Sample[]>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const connections of CONNECTIONS) {
+        for (const mode of modes) {
+          for (const subject of measured) {
+            if (!subject.modes.includes(mode)) continue;
+            const { result, cpuSeconds: cpu } = await load.run(
+              {
+                url: subject.url,
+                headers: subject.headers,
+                connections,
+                warmupMs: WARMUP_MS,
+                durationMs: DURATION_MS,
+                stream: mode === 'stream',
+              },
+              subject.pid,
+            );
+            const key = `${subject.name} ${mode} c=${connections}`;
+            samples.set(key, [...(samples.get(key) ?? []), summarise(result, cpu)]);
+          }
+        }
+      }
+    }
+
+    const figure = (name: SubjectName, mode: Mode, connections: number, field: keyof Sample): number =>
+      median((samples.get(`${name} ${mode} c=${connections}`) ?? []).map((sample) => sample[field]));
+    /** Per-round differences against the direct path, then the median: both measured side by side. */
+    const addedOver = (name: SubjectName, mode: Mode, connections: number, field: 'p50_us' | 'p99_us'): number => {
+      const own = samples.get(`${name} ${mode} c=${connections}`) ?? [];
+      const direct = samples.get(`direct ${mode} c=${connections}`) ?? [];
+      return round(median(own.map((sample, index) => sample[field] - (direct[index]?.[field] ?? Number.NaN))));
+    };
+
+    const rows: BenchResult['rows'] = [];
+    for (const [key, list] of samples) {
+      const fields: Array<keyof Sample> = ['ops_per_s', 'p50_us', 'p99_us', 'cpu_us_per_request', 'errors', 'events_per_answer'];
+      rows.push({
+        subject: key,
+        ...Object.fromEntries(fields.map((field) => [field, round(median(list.map((sample) => sample[field])))])),
+      });
+    }
+    const ratios: BenchResult['ratios'] = {};
+    const hasPortkey = subjects.some((subject) => subject.name === 'portkey');
+    for (const mode of ['json', 'stream'] as const) {
+      for (const connections of CONNECTIONS) {
+        const suffix = `${mode}_c${connections}`;
+        ratios[`groundwork_ops_over_direct_${suffix}`] = round(
+          figure('groundwork', mode, connections, 'ops_per_s') / figure('direct', mode, connections, 'ops_per_s'),
+        );
+        ratios[`groundwork_ops_over_baseline_${suffix}`] = round(
+          figure('groundwork', mode, connections, 'ops_per_s') / figure('baseline', mode, connections, 'ops_per_s'),
+        );
+        ratios[`groundwork_added_p50_us_${suffix}`] = addedOver('groundwork', mode, connections, 'p50_us');
+        ratios[`baseline_added_p50_us_${suffix}`] = addedOver('baseline', mode, connections, 'p50_us');
+        ratios[`groundwork_added_p99_us_${suffix}`] = addedOver('groundwork', mode, connections, 'p99_us');
+        ratios[`groundwork_cpu_us_per_request_${suffix}`] = figure('groundwork', mode, connections, 'cpu_us_per_request');
+        ratios[`baseline_cpu_us_per_request_${suffix}`] = figure('baseline', mode, connections, 'cpu_us_per_request');
+        ratios[`groundwork_cpu_over_baseline_${suffix}`] = round(
+          figure('groundwork', mode, connections, 'cpu_us_per_request') / figure('baseline', mode, connections, 'cpu_us_per_request'),
+        );
+        if (hasPortkey && subjects.find((subject) => subject.name === 'portkey')?.modes.includes(mode)) {
+          ratios[`groundwork_ops_over_portkey_${suffix}`] = round(
+            figure('groundwork', mode, connections, 'ops_per_s') / figure('portkey', mode, connections, 'ops_per_s'),
+          );
+          ratios[`groundwork_added_p50_over_portkey_${suffix}`] = round(
+            addedOver('groundwork', mode, connections, 'p50_us') / addedOver('portkey', mode, connections, 'p50_us'),
+          );
+          ratios[`groundwork_p99_over_portkey_${suffix}`] = round(
+            figure('groundwork', mode, connections, 'p99_us') / figure('portkey', mode, connections, 'p99_us'),
+          );
+          ratios[`groundwork_cpu_over_portkey_${suffix}`] = round(
+            figure('groundwork', mode, connections, 'cpu_us_per_request') / figure('portkey', mode, connections, 'cpu_us_per_request'),
+          );
+        }
+      }
+    }
+    // Streaming's extra cost per event over JSON, per request, at 32 connections.
+    const events = figure('groundwork', 'stream', 32, 'events_per_answer');
+    ratios.stream_events_per_answer = events;
+    ratios.groundwork_stream_minus_json_cpu_us_c32 = round(
+      figure('groundwork', 'stream', 32, 'cpu_us_per_request') - figure('groundwork', 'json', 32, 'cpu_us_per_request'),
+    );
+    ratios.groundwork_cpu_us_per_stream_event_c32 = round(ratios.groundwork_stream_minus_json_cpu_us_c32 / Math.max(1, events));
+    for (const [name, note] of Object.entries(notes)) ratios[`note_${name}`] = note;
+    return {
+      name: 'gateway',
+      description: `Chat completions through each gateway to the fake provider answering at once, on loopback: direct, a node:http + undici baseline proxy, groundwork serve (dist/, defaults, limits raised), Portkey; ${CONNECTIONS.join('/')} connections, JSON and streams; ${ROUNDS} interleaved rounds of ${DURATION_MS} ms (after ${WARMUP_MS} ms warm-up), medians; CPU is the gateway process's /proc time over the window ÷ requests; 2 cores shared by all processes.`,
+      rows,
+      ratios,
+    };
+  } finally {
+    load.close();
+    for (const child of children) {
+      child.stdin?.end();
+      child.kill('SIGTERM');
+    }
+    await Promise.race([
+      Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined))),
+      new Promise((resolve) => setTimeout(resolve, 15_000)),
+    ]);
+    rmSync(workDirectory, { recursive: true, force: true });
+  }
+}
+
+function portkeyVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(root, 'node_modules/@portkey-ai/gateway/package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}

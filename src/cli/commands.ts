@@ -1,0 +1,155 @@
+import { parseArgs } from 'node:util';
+import { type CommandEntry, UsageError } from './command-table.js';
+
+const help = { help: { type: 'boolean', short: 'h', default: false } } as const;
+
+function refuseExtra(positionals: readonly string[], allowed: number): void {
+  const extra = positionals.slice(allowed);
+  if (extra.length > 0)
+    throw new UsageError(`Unexpected argument${extra.length === 1 ? '' : 's'}: ${extra.map((value) => `"${value}"`).join(' ')}.`);
+}
+
+/**
+ * The command table. Each entry parses its own flags, then imports its command's module, so that
+ * `groundwork --help` (and every other command) loads only what it uses.
+ */
+export const COMMANDS: Record<string, CommandEntry> = {
+  doctor: {
+    summary: 'doctor [--json]              check configuration and every dependency; exit 1 if a required one fails',
+    usage: `Usage: groundwork doctor [--json]
+
+Checks the configuration, then each dependency it describes (database, Redis, LLM providers),
+each within a time limit. Exits 1 if a required check fails.
+
+Options:
+  --json      print the report as JSON
+  -h, --help  show this help`,
+    async run(argv, io) {
+      const { values } = parseArgs({ args: argv, options: { ...help, json: { type: 'boolean', default: false } }, strict: true });
+      const { doctorCommand } = await import('./commands/doctor.js');
+      return doctorCommand({ json: values.json }, io);
+    },
+  },
+  serve: {
+    summary: 'serve                        run the HTTP service (health, metrics, OpenAI-compatible API) on PORT until SIGTERM/SIGINT',
+    usage: `Usage: groundwork serve
+
+Runs the HTTP service on HOST:PORT: /healthz, /readyz, /metrics and the OpenAI-compatible
+/v1/chat/completions and /v1/models, until SIGTERM or SIGINT, then shuts down gracefully.
+Configured by environment variables (PORT, HOST, GROUNDWORK_API_KEYS, SERVER_*); see the README.
+
+Options:
+  -h, --help  show this help`,
+    async run(argv, io) {
+      parseArgs({ args: argv, options: help, strict: true });
+      const { serveCommand } = await import('./commands/serve.js');
+      return serveCommand(io);
+    },
+  },
+  config: {
+    summary: 'config [--markdown]          print the resolved configuration (secrets redacted), or the variable table',
+    usage: `Usage: groundwork config [--markdown]
+
+Prints the resolved configuration as JSON, secrets redacted.
+
+Options:
+  --markdown  print the table of every variable, its default and meaning, instead
+  -h, --help  show this help`,
+    async run(argv, io) {
+      const { values } = parseArgs({ args: argv, options: { ...help, markdown: { type: 'boolean', default: false } }, strict: true });
+      const { configCommand } = await import('./commands/config.js');
+      return configCommand({ markdown: values.markdown }, io);
+    },
+  },
+  migrate: {
+    summary: 'migrate [up|down|status]     apply pending migrations (default), revert the latest, or list them [--json]',
+    usage: `Usage: groundwork migrate [up|down|status] [--json]
+
+  up      apply every pending migration, Groundwork's and the application's (DB_MIGRATIONS_DIR) (default)
+  down    revert the latest migration
+  status  list every migration and whether it has run
+
+Options:
+  --json      print the result as JSON
+  -h, --help  show this help`,
+    async run(argv, io) {
+      const { values, positionals } = parseArgs({
+        args: argv,
+        options: { ...help, json: { type: 'boolean', default: false } },
+        allowPositionals: true,
+        strict: true,
+      });
+      refuseExtra(positionals, 1);
+      const action = positionals[0] ?? 'up';
+      if (action !== 'up' && action !== 'down' && action !== 'status')
+        throw new UsageError(`Unknown migrate action "${action}": use up, down or status.`);
+      const { migrateCommand } = await import('./commands/migrate.js');
+      return migrateCommand({ action, json: values.json }, io);
+    },
+  },
+  prompt: {
+    summary: 'prompt "text" | --file PATH  send one prompt; print the answer, then tokens, cost and latency [--system TEXT] [--json]',
+    usage: `Usage: groundwork prompt "text" [options]
+       groundwork prompt --file PATH [options]
+
+Sends one prompt through the configured provider (with its cache, retries, limits and ledger),
+prints the answer on stdout, then tokens, cost and latency on stderr.
+
+Options:
+  --file PATH        read the prompt from a file instead
+  --system TEXT      a system message
+  --provider NAME    use this provider instead of LLM_PROVIDER
+  --model NAME       use this model instead of the provider's default
+  --json             print the whole response (content, metadata, usage) as JSON
+  -h, --help         show this help`,
+    async run(argv, io) {
+      const { values, positionals } = parseArgs({
+        args: argv,
+        options: {
+          ...help,
+          file: { type: 'string' },
+          system: { type: 'string' },
+          json: { type: 'boolean', default: false },
+          provider: { type: 'string' },
+          model: { type: 'string' },
+        },
+        allowPositionals: true,
+        strict: true,
+      });
+      if (values.file !== undefined) refuseExtra(positionals, 0);
+      const { promptCommandFromFlags } = await import('./commands/prompt.js');
+      return promptCommandFromFlags({ ...values, text: positionals.join(' ') || undefined }, io);
+    },
+  },
+  'fake-provider': {
+    summary: 'fake-provider [--port N]     run the fake LLM provider (OpenAI, Azure and Anthropic wire formats) for tests and examples',
+    usage: `Usage: groundwork fake-provider [--port N] [--host HOST]
+
+Runs the fake LLM provider server that Groundwork's own tests use: it speaks OpenAI's, Azure
+OpenAI's and Anthropic's wire formats (JSON and streamed) and answers "ok" to every chat request.
+Point an application at it with OPENAI_BASE_URL=http://HOST:PORT/v1. Stops on SIGTERM or SIGINT.
+
+Options:
+  --port N     the port to listen on (default: 0, any free port)
+  --host HOST  the address to bind (default: 127.0.0.1)
+  -h, --help   show this help`,
+    async run(argv, io) {
+      const { values } = parseArgs({
+        args: argv,
+        options: { ...help, port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' } },
+        strict: true,
+      });
+      const port = Number(values.port);
+      if (!/^\d+$/.test(values.port) || port > 65_535)
+        throw new UsageError(`--port must be a whole number from 0 to 65535, not "${values.port}".`);
+      const { fakeProviderCommand } = await import('./commands/fake-provider.js');
+      return fakeProviderCommand({ port, host: values.host }, io);
+    },
+  },
+};
+
+/** Whether `argv` asks for a command's help (checked before its other flags are validated). */
+export function asksForHelp(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).some((value) => value === '--help' || value === '-h');
+}

@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { LlmProviderName } from '../config/variables.js';
+import { GroundworkMetrics } from '../observability/metrics.js';
+import { FakeProviderServer } from '../testing/fake-provider-server.js';
+import { toolResultsOf } from '../testing/fake-tool-results.js';
+import { capturingLogger, providerEnv, testConfig } from './llm.test-helpers.js';
+import { createLlmClient } from './llm-client.js';
+import type { LlmClient } from './llm-client-types.js';
+import { definePrompt } from './prompt.js';
+import { PromptRegistry } from './prompt-registry.js';
+import { defineTool } from './tools/tool.js';
+import type { UsageRecord } from './usage-record.js';
+
+const PROVIDERS: LlmProviderName[] = ['openai', 'azure', 'openai-compatible', 'anthropic'];
+
+const temperatures: Record<string, number> = { Oslo: 3, Rome: 21 };
+const weather = defineTool({
+  description: 'The temperature in a city, in °C.',
+  parameters: z.object({ city: z.string() }),
+  execute: async ({ city }) => ({ city, celsius: temperatures[city] ?? null }),
+});
+
+const forecast = definePrompt(
+  {
+    name: 'forecast',
+    version: 1,
+    template: 'How warm is it in {{city}}?',
+    tools: { weather },
+    temperature: 0,
+  },
+  { registry: new PromptRegistry() },
+);
+
+/**
+ * The whole tool loop through the real SDKs over HTTP: the fake provider asks for the tool, and
+ * answers with text once the request carries the tool's result.
+ */
+describe.each(PROVIDERS)('the tool loop on %s, over real HTTP', (name) => {
+  let fake: FakeProviderServer;
+  let client: LlmClient;
+  const rows: UsageRecord[] = [];
+
+  beforeAll(async () => {
+    fake = await new FakeProviderServer({
+      handler: (request) => {
+        const results = toolResultsOf(request);
+        if (results.length === 0) return { type: 'answer', toolCalls: [{ name: 'weather', arguments: { city: 'Oslo' } }], chunks: 4 };
+        const { celsius } = JSON.parse(results[0]?.content ?? '{}') as { celsius: number };
+        return { type: 'answer', content: `It is ${celsius} °C in Oslo.`, chunks: 2 };
+      },
+    }).start();
+    client = createLlmClient(testConfig({ ...providerEnv(name, fake), LLM_LEDGER_BATCH_SIZE: '1' }), {
+      logger: capturingLogger().logger,
+      metrics: new GroundworkMetrics(),
+      usageSink: { writeBatch: async (batch) => void rows.push(...batch) },
+    });
+  });
+  afterAll(async () => {
+    await client.close();
+    await fake.close();
+  });
+  beforeEach(() => {
+    fake.reset();
+    rows.length = 0;
+  });
+
+  it('runs definition → call → result → answer, with usage summed and each turn in the ledger', async () => {
+    const response = await client.executePrompt(forecast, { city: 'Oslo' });
+    expect(response.content).toBe('It is 3 °C in Oslo.');
+    expect(response.metadata.steps).toBe(2);
+    expect(fake.requests).toHaveLength(2);
+    const [first, second] = fake.requests;
+    expect(JSON.stringify(first?.body)).toContain('"weather"');
+    expect(toolResultsOf(second!)).toEqual([{ toolCallId: expect.any(String), content: '{"city":"Oslo","celsius":3}', isError: false }]);
+    await client.flush();
+    expect(rows.map((row) => row.outcome)).toEqual(['continued', 'success']);
+    expect(response.usage.totalTokens).toBe(rows.reduce((sum, row) => sum + row.totalTokens, 0));
+  });
+
+  it('streams the tool call as deltas, then its result, then the answer', async () => {
+    const kinds: string[] = [];
+    let arguments_ = '';
+    let text = '';
+    for await (const event of client.streamPrompt(forecast, { city: 'Oslo' })) {
+      if (kinds.at(-1) !== event.type) kinds.push(event.type);
+      if (event.type === 'tool-call-delta') arguments_ += event.arguments;
+      if (event.type === 'delta') text += event.text;
+      if (event.type === 'tool-result') expect(event.result).toEqual({ city: 'Oslo', celsius: 3 });
+    }
+    expect(kinds).toEqual(['tool-call-delta', 'tool-result', 'delta', 'done']);
+    expect(JSON.parse(arguments_)).toEqual({ city: 'Oslo' });
+    expect(text).toBe('It is 3 °C in Oslo.');
+  });
+
+  it('sends the model a tool error for arguments that break the schema, and lets it answer', async () => {
+    fake.enqueue(
+      { type: 'answer', toolCalls: [{ name: 'weather', arguments: { town: 'Oslo' } }] },
+      { type: 'answer', content: 'I could not look it up.' },
+    );
+    const response = await client.executePrompt(forecast, { city: 'Oslo' });
+    expect(response.content).toBe('I could not look it up.');
+    const [result] = toolResultsOf(fake.requests[1]!);
+    expect(result?.content).toContain('city');
+    if (name === 'anthropic') expect(result?.isError).toBe(true);
+  });
+});
