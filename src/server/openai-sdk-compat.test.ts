@@ -103,6 +103,24 @@ describe('the official openai SDK', () => {
     expect(checker.checked).toBeGreaterThan(5);
   });
 
+  it('replays a cached tool-call answer as a stream with its tool calls, when the caller opted into the cache', async () => {
+    const { client, stack } = await start();
+    stack.fake.enqueue({ type: 'answer', toolCalls: [{ name: 'weather', arguments: { city: 'Paris' }, id: 'call_cached' }] });
+    const params = {
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user' as const, content: 'Weather?' }],
+      tools: [weatherTool],
+      temperature: 0,
+    };
+    const options = { headers: { 'X-Groundwork-Cache': 'use' } };
+    const first = await client.chat.completions.stream(params, options).finalChatCompletion();
+    const replay = await client.chat.completions.stream(params, options).finalChatCompletion();
+    expect(replay.choices[0]?.message.tool_calls).toEqual(first.choices[0]?.message.tool_calls);
+    expect(replay.choices[0]?.message.tool_calls?.[0]).toMatchObject({ id: 'call_cached', function: { arguments: '{"city":"Paris"}' } });
+    expect(replay.choices[0]?.finish_reason).toBe('tool_calls');
+    expect(stack.upstreamBodies()).toHaveLength(1);
+  });
+
   it('sends images, by URL and inline with detail, to the upstream as the caller wrote them', async () => {
     const { client, stack } = await start();
     const content: OpenAI.ChatCompletionContentPart[] = [

@@ -33,6 +33,7 @@ export async function startServiceStack(env: Record<string, string> = {}): Promi
       LLM_PROVIDER: 'openai',
       OPENAI_API_KEY: 'sk-upstream-compat-secret',
       OPENAI_BASE_URL: fake.openaiBaseUrl,
+      ANTHROPIC_BASE_URL: fake.anthropicBaseUrl,
       OPENAI_MODEL: 'gpt-4o-mini',
       LLM_MAX_ATTEMPTS: '1',
       GROUNDWORK_API_KEYS: STACK_API_KEY,
