@@ -30,19 +30,23 @@ const filePart = z.strictObject({
 const refusalPart = z.strictObject({ type: z.literal('refusal'), refusal: z.string() });
 
 const partTypes = (allowed: string) => ({ error: `must be a content part of type ${allowed}` });
-const textContent = z.union([z.string(), z.array(z.discriminatedUnion('type', [textPart], partTypes('"text"'))).min(1)]);
-const userContent = z.union([
-  z.string(),
-  z
-    .array(
-      z.discriminatedUnion('type', [textPart, imagePart, audioPart, filePart], partTypes('"text", "image_url", "input_audio" or "file"')),
-    )
-    .min(1),
-]);
-const assistantContent = z.union([
-  z.string(),
-  z.array(z.discriminatedUnion('type', [textPart, refusalPart], partTypes('"text" or "refusal"'))).min(1),
-]);
+const contentError = { error: 'must be a string or a non-empty array of content parts' };
+const textContent = z.union([z.string(), z.array(z.discriminatedUnion('type', [textPart], partTypes('"text"'))).min(1)], contentError);
+const userContent = z.union(
+  [
+    z.string(),
+    z
+      .array(
+        z.discriminatedUnion('type', [textPart, imagePart, audioPart, filePart], partTypes('"text", "image_url", "input_audio" or "file"')),
+      )
+      .min(1),
+  ],
+  contentError,
+);
+const assistantContent = z.union(
+  [z.string(), z.array(z.discriminatedUnion('type', [textPart, refusalPart], partTypes('"text" or "refusal"'))).min(1)],
+  contentError,
+);
 
 /*
  * Clients append the answer they received to the conversation as it is, so an assistant message
