@@ -119,7 +119,8 @@ describe('the facade over the LLM client', () => {
   it('proves the provider answers in a deep health check and fails it with a clear reason', async () => {
     const infra = await createInfrastructure({ env: baseEnv(), envFile: false, logger: capture().logger });
     expect((await infra.health({ deep: true })).dependencies.find((dependency) => dependency.name === 'llm:openai')?.status).toBe('ok');
-    fake.setHandler(() => ({ type: 'error', status: 401, message: 'bad key' }));
+    // The queue answers every route, the models listing the health check reads included.
+    fake.enqueue({ type: 'error', status: 401, message: 'bad key' });
     const failing = (await infra.health({ deep: true })).dependencies.find((dependency) => dependency.name === 'llm:openai');
     expect(failing?.status).toBe('down');
     expect(failing?.detail).toMatch(/authentication/);
