@@ -72,35 +72,13 @@ export class CallRecorder {
     const ledger = this.#ledger;
     if (ledger === undefined) return;
     const { trace } = call;
-    const base = {
-      createdAt: call.startedAt,
-      promptName: call.promptName ?? null,
-      promptVersion: call.promptVersion ?? null,
-      latencyMs: Math.round(call.latencyMs),
-      cacheHit: call.cacheHit,
-    };
-    if (trace.steps.length <= 1) {
+    const row = (step: StepTrace, outcome: string) =>
       ledger.record({
-        ...base,
-        provider: trace.provider,
-        model: trace.model,
-        promptTokens: trace.usage.promptTokens,
-        completionTokens: trace.usage.completionTokens,
-        totalTokens: trace.usage.totalTokens,
-        cachedPromptTokens: trace.usage.cachedPromptTokens ?? 0,
-        reasoningTokens: trace.usage.reasoningTokens ?? 0,
-        costUsd: trace.costUsd,
-        outcome: call.outcome,
-        attempts: trace.attempts.length,
-        requestId: trace.requestId ?? null,
-      });
-      return;
-    }
-    const succeeded = call.outcome === 'success';
-    trace.steps.forEach((step, index) => {
-      const last = index === trace.steps.length - 1;
-      ledger.record({
-        ...base,
+        createdAt: call.startedAt,
+        promptName: call.promptName ?? null,
+        promptVersion: call.promptVersion ?? null,
+        latencyMs: Math.round(call.latencyMs),
+        cacheHit: call.cacheHit,
         provider: step.provider,
         model: step.model,
         promptTokens: step.usage.promptTokens,
@@ -109,30 +87,34 @@ export class CallRecorder {
         cachedPromptTokens: step.usage.cachedPromptTokens ?? 0,
         reasoningTokens: step.usage.reasoningTokens ?? 0,
         costUsd: step.costUsd,
-        outcome: last && succeeded ? 'success' : 'continued',
+        outcome,
         attempts: step.attempts,
         requestId: step.requestId ?? null,
       });
-    });
-    if (!succeeded) {
-      // What the failed turn spent (a stream cut short) is what the trace holds beyond its answered steps.
-      const spent = (pick: (usage: StepTrace['usage']) => number | undefined) =>
-        Math.max(0, (pick(trace.usage) ?? 0) - trace.steps.reduce((sum, step) => sum + (pick(step.usage) ?? 0), 0));
-      const answered = trace.steps.reduce((sum, step) => sum + step.attempts, 0);
-      ledger.record({
-        ...base,
-        provider: trace.provider,
-        model: trace.model,
-        promptTokens: spent((usage) => usage.promptTokens),
-        completionTokens: spent((usage) => usage.completionTokens),
-        totalTokens: spent((usage) => usage.totalTokens),
-        cachedPromptTokens: 0,
-        reasoningTokens: 0,
-        costUsd: Math.max(0, trace.costUsd - trace.steps.reduce((sum, step) => sum + step.costUsd, 0)),
-        outcome: call.outcome,
-        attempts: Math.max(0, trace.attempts.length - answered),
-        requestId: null,
-      });
+    const whole: StepTrace = { ...trace, attempts: trace.attempts.length };
+    const succeeded = call.outcome === 'success';
+    if (trace.steps.length === 0 || (trace.steps.length === 1 && succeeded)) {
+      row(whole, call.outcome);
+      return;
     }
+    for (const [index, step] of trace.steps.entries()) row(step, succeeded && index === trace.steps.length - 1 ? 'success' : 'continued');
+    if (!succeeded) row(remainder(whole, trace.steps), call.outcome);
   }
+}
+
+/** What a failed call spent beyond its answered steps (a stream cut short), and the attempts it took. */
+function remainder(whole: StepTrace, steps: readonly StepTrace[]): StepTrace {
+  const left = (pick: (step: StepTrace) => number) => Math.max(0, pick(whole) - steps.reduce((sum, step) => sum + pick(step), 0));
+  return {
+    provider: whole.provider,
+    model: whole.model,
+    usage: {
+      promptTokens: left((step) => step.usage.promptTokens),
+      completionTokens: left((step) => step.usage.completionTokens),
+      totalTokens: left((step) => step.usage.totalTokens),
+    },
+    costUsd: left((step) => step.costUsd),
+    attempts: left((step) => step.attempts),
+    requestId: undefined,
+  };
 }

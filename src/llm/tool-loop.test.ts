@@ -150,6 +150,17 @@ describe('the tool loop', () => {
     await client.close();
   });
 
+  it('records the answered turns and the failed one when a later turn fails', async () => {
+    const provider = new ScriptedProvider([toolCalls(['call_1', 'weather', { city: 'Oslo' }])]);
+    const { client, rows } = setup(provider);
+    await rejection(client.complete({ messages: [{ role: 'user', content: 'Oslo?' }] }, { tools: { weather } }));
+    await client.close();
+    expect(rows.map((row) => [row.outcome, row.totalTokens])).toEqual([
+      ['continued', 15],
+      ['error', 0],
+    ]);
+  });
+
   it('stops at maxSteps and returns the unrun tool calls', async () => {
     const provider = new ScriptedProvider([toolCalls(['a', 'weather', { city: 'Oslo' }]), toolCalls(['b', 'weather', { city: 'Oslo' }])]);
     const { client } = setup(provider);

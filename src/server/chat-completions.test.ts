@@ -189,6 +189,7 @@ describe('request validation', () => {
       [{ model: 'm', messages: [] }, 'messages'],
       [{ model: 'm', messages: [{ role: 'function', name: 'f', content: 'hi' }] }, 'messages[0].role'],
       [{ model: 'm', messages: [{ role: 'tool', content: 'hi' }] }, 'messages[0].tool_call_id'],
+      [{ model: 'm', messages: [{ role: 'user', content: 5 }] }, 'messages[0].content'],
       [{ model: 'm', messages: [{ role: 'user', content: 'hi', cache_control: {} }] }, 'messages[0].cache_control'],
       [
         { model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'ftp://x' } }] }] },

@@ -30,24 +30,40 @@ const filePart = z.strictObject({
 const refusalPart = z.strictObject({ type: z.literal('refusal'), refusal: z.string() });
 
 const partTypes = (allowed: string) => ({ error: `must be a content part of type ${allowed}` });
-const textContent = z.union([z.string(), z.array(z.discriminatedUnion('type', [textPart], partTypes('"text"'))).min(1)]);
-const userContent = z.union([
-  z.string(),
-  z
-    .array(
-      z.discriminatedUnion('type', [textPart, imagePart, audioPart, filePart], partTypes('"text", "image_url", "input_audio" or "file"')),
-    )
-    .min(1),
-]);
-const assistantContent = z.union([
-  z.string(),
-  z.array(z.discriminatedUnion('type', [textPart, refusalPart], partTypes('"text" or "refusal"'))).min(1),
-]);
+const contentError = { error: 'must be a string or a non-empty array of content parts' };
+const textContent = z.union([z.string(), z.array(z.discriminatedUnion('type', [textPart], partTypes('"text"'))).min(1)], contentError);
+const userContent = z.union(
+  [
+    z.string(),
+    z
+      .array(
+        z.discriminatedUnion('type', [textPart, imagePart, audioPart, filePart], partTypes('"text", "image_url", "input_audio" or "file"')),
+      )
+      .min(1),
+  ],
+  contentError,
+);
+const assistantContent = z.union(
+  [z.string(), z.array(z.discriminatedUnion('type', [textPart, refusalPart], partTypes('"text" or "refusal"'))).min(1)],
+  contentError,
+);
+
+/*
+ * Clients append the answer they received to the conversation as it is, so an assistant message
+ * may echo answer-only fields: `annotations` (citations of what the content already says),
+ * `function_call: null`, and the SDK helpers' `parsed` / `parsed_arguments` (their own parse of
+ * the content and arguments). They carry nothing the model reads, so they are accepted and not sent on.
+ */
+const echoedAnswerFields = {
+  annotations: z.array(z.unknown()).nullish(),
+  function_call: z.null({ error: 'function_call is deprecated and not supported; use tool_calls' }).optional(),
+  parsed: z.unknown().optional(),
+};
 
 const toolCall = z.strictObject({
   id: z.string().min(1),
   type: z.literal('function', { error: 'must be "function" (custom tools are not supported)' }),
-  function: z.strictObject({ name: z.string().min(1), arguments: z.string() }),
+  function: z.strictObject({ name: z.string().min(1), arguments: z.string(), parsed_arguments: z.unknown().optional() }),
 });
 
 const message = z.discriminatedUnion(
@@ -64,6 +80,7 @@ const message = z.discriminatedUnion(
         tool_calls: z.array(toolCall).nullish(),
         refusal: z.string().nullish(),
         audio: z.strictObject({ id: z.string() }).nullish(),
+        ...echoedAnswerFields,
       })
       .refine(
         (assistant) =>

@@ -1,0 +1,90 @@
+import { createOpenAI } from '@ai-sdk/openai';
+import { generateText, isStepCount, streamText, tool } from 'ai';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { validateOpenAiSchema } from '../../test/openai-spec.js';
+import { toolResultsOf } from '../testing/fake-tool-results.js';
+import { type ServiceStack, STACK_API_KEY, startServiceStack } from './service-stack.test-helpers.js';
+import { type SpecCheckingFetch, specCheckingFetch } from './spec-checking-fetch.test-helpers.js';
+
+/* The Vercel AI SDK's OpenAI provider (`openai.chat(model)`) against `groundwork serve` in front of the fake provider. */
+
+let stack: ServiceStack | undefined;
+let checker: SpecCheckingFetch;
+
+async function start() {
+  stack = await startServiceStack();
+  checker = specCheckingFetch();
+  const openai = createOpenAI({ apiKey: STACK_API_KEY, baseURL: stack.baseUrl, fetch: checker.fetch });
+  return { model: openai.chat('gpt-4o-mini'), stack };
+}
+
+beforeAll(() => {
+  validateOpenAiSchema('CreateChatCompletionResponse', {});
+});
+
+afterEach(async () => {
+  if (stack !== undefined) {
+    expect(await checker.problems()).toEqual([]);
+    for (const body of stack.upstreamBodies()) expect(validateOpenAiSchema('CreateChatCompletionRequest', body)).toEqual([]);
+    await stack.close();
+  }
+  stack = undefined;
+});
+
+const weather = tool({
+  description: 'The weather in a city now',
+  inputSchema: z.object({ city: z.string() }),
+  execute: async ({ city }) => ({ city, celsius: city === 'Paris' ? 21 : 14 }),
+});
+
+/** The fake upstream calls the weather tool first, then answers from the tool results it is sent. */
+function scriptWeather(stack: ServiceStack): void {
+  stack.fake.setHandler((request) => {
+    const results = toolResultsOf(request);
+    if (results.length === 0) return { type: 'answer', toolCalls: [{ name: 'weather', arguments: { city: 'Paris' } }] };
+    return { type: 'answer', content: `Tool said ${results.map((result) => result.content).join(' ')}` };
+  });
+}
+
+describe('the Vercel AI SDK', () => {
+  it('generates text', async () => {
+    const { model, stack } = await start();
+    stack.fake.enqueue({ type: 'answer', content: 'Hallo Welt', usage: { promptTokens: 8, completionTokens: 2 } });
+    const result = await generateText({ model, system: 'Translate to German.', prompt: 'Hello world', temperature: 0 });
+    expect(result.text).toBe('Hallo Welt');
+    expect(result.finishReason).toBe('stop');
+    expect(result.usage).toMatchObject({ inputTokens: 8, outputTokens: 2 });
+    expect(stack.upstreamBodies()[0]).toMatchObject({ temperature: 0, messages: [{ role: 'system' }, { role: 'user' }] });
+  });
+
+  it('runs tools with generateText: call, result, answer', async () => {
+    const { model, stack } = await start();
+    scriptWeather(stack);
+    const result = await generateText({ model, prompt: 'Weather in Paris?', tools: { weather }, stopWhen: isStepCount(3) });
+    expect(result.steps[0]?.toolCalls.map((call) => [call.toolName, call.input])).toEqual([['weather', { city: 'Paris' }]]);
+    expect(result.text).toBe('Tool said {"city":"Paris","celsius":21}');
+    const upstream = stack.upstreamBodies();
+    expect(upstream).toHaveLength(2);
+    expect(upstream[0]?.['tools']).toMatchObject([{ type: 'function', function: { name: 'weather' } }]);
+    expect(upstream[1]?.['messages']).toMatchObject([
+      { role: 'user' },
+      { role: 'assistant', tool_calls: [{ function: { name: 'weather' } }] },
+      { role: 'tool' },
+    ]);
+  });
+
+  it('streams text and tool calls with streamText', async () => {
+    const { model, stack } = await start();
+    scriptWeather(stack);
+    const result = streamText({ model, prompt: 'Weather in Paris?', tools: { weather }, stopWhen: isStepCount(3) });
+    const parts: string[] = [];
+    for await (const part of result.fullStream) parts.push(part.type);
+    expect(parts).toContain('tool-input-delta');
+    expect(parts).toContain('tool-call');
+    expect(parts).toContain('tool-result');
+    expect(parts).toContain('text-delta');
+    expect(await result.text).toBe('Tool said {"city":"Paris","celsius":21}');
+    expect(checker.checked).toBeGreaterThan(4);
+  });
+});

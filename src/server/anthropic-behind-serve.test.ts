@@ -1,0 +1,74 @@
+import OpenAI, { APIError } from 'openai';
+import { afterEach, describe, expect, it } from 'vitest';
+import { toolResultsOf } from '../testing/fake-tool-results.js';
+import { type ServiceStack, STACK_API_KEY, startServiceStack } from './service-stack.test-helpers.js';
+
+/* An OpenAI client in front of `serve` in front of Anthropic's wire: the same chat surface, translated. */
+
+let stack: ServiceStack | undefined;
+
+afterEach(async () => {
+  await stack?.close();
+  stack = undefined;
+});
+
+async function start(): Promise<{ client: OpenAI; stack: ServiceStack }> {
+  stack = await startServiceStack({
+    LLM_PROVIDER: 'anthropic',
+    ANTHROPIC_API_KEY: 'sk-ant-compat-secret',
+    ANTHROPIC_MODEL: 'claude-sonnet-4',
+  });
+  const client = new OpenAI({ apiKey: STACK_API_KEY, baseURL: stack.baseUrl, maxRetries: 0 });
+  return { client, stack };
+}
+
+function anthropicBodies(stack: ServiceStack): Array<Record<string, unknown>> {
+  return stack.fake.requests.filter((request) => request.wire === 'anthropic').map((request) => request.body as Record<string, unknown>);
+}
+
+describe('serve in front of Anthropic', () => {
+  it('round-trips a tool call, whole and streamed', async () => {
+    const { client, stack } = await start();
+    stack.fake.setHandler((request) =>
+      toolResultsOf(request).length > 0
+        ? { type: 'answer', content: 'Sunny in Lima.' }
+        : { type: 'answer', toolCalls: [{ name: 'weather', arguments: { city: 'Lima' }, id: 'toolu_1' }] },
+    );
+    const tools: OpenAI.ChatCompletionTool[] = [
+      { type: 'function', function: { name: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+    ];
+    const messages: OpenAI.ChatCompletionMessageParam[] = [
+      { role: 'developer', content: 'Be brief.' },
+      { role: 'user', content: 'Weather in Lima?' },
+    ];
+    const first = await client.chat.completions.create({ model: 'claude-sonnet-4', messages, tools });
+    expect(first.choices[0]?.message.tool_calls).toEqual([
+      { id: 'toolu_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Lima"}' } },
+    ]);
+    expect(first.choices[0]?.finish_reason).toBe('tool_calls');
+    const streamed = await client.chat.completions.stream({ model: 'claude-sonnet-4', messages, tools }).finalChatCompletion();
+    expect(streamed.choices[0]?.message.tool_calls?.[0]).toMatchObject({
+      id: 'toolu_1',
+      function: { name: 'weather', arguments: '{"city":"Lima"}' },
+    });
+    messages.push(first.choices[0]!.message, { role: 'tool', tool_call_id: 'toolu_1', content: 'sunny' });
+    const answer = await client.chat.completions.create({ model: 'claude-sonnet-4', messages, tools });
+    expect(answer.choices[0]?.message.content).toBe('Sunny in Lima.');
+    expect(anthropicBodies(stack)[2]).toMatchObject({ system: expect.anything() });
+  });
+
+  it('refuses a field Anthropic cannot honour with 400 naming it, and tells the SDK not to retry', async () => {
+    const { client, stack } = await start();
+    const error = await client.chat.completions
+      .create({ model: 'claude-sonnet-4', messages: [{ role: 'user', content: 'hi' }], logit_bias: { '1': 5 } })
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+    expect(error).toBeInstanceOf(APIError);
+    expect((error as APIError).status).toBe(400);
+    expect((error as APIError).error).toMatchObject({ param: 'logit_bias' });
+    expect((error as APIError).headers?.get('x-should-retry')).toBe('false');
+    expect(anthropicBodies(stack)).toHaveLength(0);
+  });
+});
