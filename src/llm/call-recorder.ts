@@ -97,7 +97,7 @@ export class CallRecorder {
       row(whole, call.outcome);
       return;
     }
-    trace.steps.forEach((step, index) => row(step, succeeded && index === trace.steps.length - 1 ? 'success' : 'continued'));
+    for (const [index, step] of trace.steps.entries()) row(step, succeeded && index === trace.steps.length - 1 ? 'success' : 'continued');
     if (!succeeded) row(remainder(whole, trace.steps), call.outcome);
   }
 }
