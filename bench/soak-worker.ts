@@ -23,12 +23,27 @@ const infrastructure = await createInfrastructure({
     OPENAI_BASE_URL: fake.openaiBaseUrl,
     DATABASE_URL: 'sqlite::memory:',
     LLM_CACHE: 'off',
+    // A busy machine must not turn into timeouts and an open circuit: this measures memory, not limits.
+    LLM_TIMEOUT_MS: '60000',
+    LLM_DEADLINE_MS: '120000',
+    LLM_CIRCUIT_FAILURE_THRESHOLD: '1000',
   },
   logger: silentLogger(),
 });
 await infrastructure.initDb();
 
+const failures: Record<string, number> = {};
+
 async function one(index: number): Promise<void> {
+  try {
+    await call(index);
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? (error as Error).name;
+    failures[code] = (failures[code] ?? 0) + 1;
+  }
+}
+
+async function call(index: number): Promise<void> {
   // The fake records every request; forget them, or the soak measures the fake.
   if (fake.requests.length > 100) fake.requests.length = 0;
   const request = { messages: [{ role: 'user' as const, content: `soak ${index}` }] };
@@ -74,5 +89,6 @@ console.log(
     heapAfterBytes: after,
     growthBytesPer10k: Math.round(((after - before) / calls) * 10_000),
     callsPerSecond: Math.round((calls / elapsedMs) * 1000),
+    failures,
   }),
 );

@@ -127,6 +127,12 @@ export interface ServerConfig {
   readonly apiKeys: readonly Secret[];
   readonly bodyLimitBytes: number;
   readonly shutdownTimeoutMs: number;
+  /** SERVER_HEADERS_TIMEOUT_MS. */
+  readonly headersTimeoutMs: number;
+  /** SERVER_REQUEST_TIMEOUT_MS. */
+  readonly requestTimeoutMs: number;
+  /** SERVER_MAX_CONNECTIONS. */
+  readonly maxConnections: number;
   readonly accessLog: boolean;
   /** Browser origins allowed by CORS (`*`: any); empty: no CORS headers. */
   readonly corsOrigins: readonly string[];

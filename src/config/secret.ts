@@ -3,11 +3,37 @@ import { inspect } from 'node:util';
 const REDACTED = '[redacted]';
 const liveSecretValues = new Map<string, number>();
 
-function track(value: string, delta: 1 | -1): void {
-  if (value.length < 4) return;
-  const count = (liveSecretValues.get(value) ?? 0) + delta;
-  if (count <= 0) liveSecretValues.delete(value);
-  else liveSecretValues.set(value, count);
+function track(secret: string, delta: 1 | -1): void {
+  for (const value of secretParts(secret)) {
+    if (value.length < 4) continue;
+    const count = (liveSecretValues.get(value) ?? 0) + delta;
+    if (count <= 0) liveSecretValues.delete(value);
+    else liveSecretValues.set(value, count);
+  }
+}
+
+/**
+ * The parts of a secret value that must never be shown. For a connection URL that is its password
+ * (as written and decoded), not the whole URL: a URL without a password is not a secret, and hiding
+ * all of it hides where the application connects. Any other value is secret as a whole.
+ */
+function secretParts(value: string): string[] {
+  if (/^(sqlite|pglite):/i.test(value)) return [];
+  const url = /^[a-z][a-z0-9+.-]*:\/\/([^/?#\s]*)@/i.exec(value);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    const userinfo = url?.[1];
+    const colon = userinfo?.indexOf(':') ?? -1;
+    if (userinfo === undefined || colon === -1) return [];
+    const password = userinfo.slice(colon + 1);
+    let decoded = password;
+    try {
+      decoded = decodeURIComponent(password);
+    } catch {
+      // Not percent-encoded: the raw form is the one to hide.
+    }
+    return decoded === password ? [password] : [password, decoded];
+  }
+  return [value];
 }
 
 /**

@@ -501,6 +501,27 @@ export const VARIABLES = define({
     description: 'On SIGTERM/SIGINT, how long in-flight requests may finish, in ms.',
     example: '30000',
   },
+  SERVER_HEADERS_TIMEOUT_MS: {
+    section: 'server',
+    field: integerField(10_000, 1000, 600_000),
+    default: '10000',
+    description: 'A connection that has not sent a request’s headers within this time is closed (slow clients), in ms.',
+    example: '5000',
+  },
+  SERVER_REQUEST_TIMEOUT_MS: {
+    section: 'server',
+    field: integerField(30_000, 1000, 600_000),
+    default: '30000',
+    description: 'A request whose headers and body have not arrived within this time is answered 408 and closed, in ms.',
+    example: '60000',
+  },
+  SERVER_MAX_CONNECTIONS: {
+    section: 'server',
+    field: integerField(1000, 1, 1_000_000),
+    default: '1000',
+    description: 'Open connections at most; beyond it new connections are closed at once.',
+    example: '5000',
+  },
   SERVER_ACCESS_LOG: {
     section: 'server',
     field: booleanField(true),

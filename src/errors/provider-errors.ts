@@ -33,16 +33,16 @@ export const PROVIDER_ERROR_KINDS: Readonly<Record<ProviderErrorKind, KindFacts>
   authentication: { retryable: false, unhealthy: false, advice: 'check the API key' },
   permission_denied: { retryable: false, unhealthy: false, advice: 'check the key’s permissions for this model' },
   not_found: { retryable: false, unhealthy: false, advice: 'check the model or deployment name and the base URL' },
-  request_timeout: { retryable: true, unhealthy: true, advice: 'will be retried' },
-  conflict: { retryable: true, unhealthy: false, advice: 'will be retried' },
+  request_timeout: { retryable: true, unhealthy: true, advice: 'try again later' },
+  conflict: { retryable: true, unhealthy: false, advice: 'try again later' },
   unprocessable: { retryable: false, unhealthy: false, advice: 'fix the request' },
-  rate_limited: { retryable: true, unhealthy: false, advice: 'will be retried after the provider’s wait' },
+  rate_limited: { retryable: true, unhealthy: false, advice: 'try again after the provider’s wait' },
   quota_exhausted: { retryable: false, unhealthy: false, advice: 'add credit or raise the quota with the provider' },
-  server_error: { retryable: true, unhealthy: true, advice: 'will be retried' },
-  timeout: { retryable: true, unhealthy: true, advice: 'will be retried' },
-  connection: { retryable: true, unhealthy: true, advice: 'will be retried' },
+  server_error: { retryable: true, unhealthy: true, advice: 'try again later' },
+  timeout: { retryable: true, unhealthy: true, advice: 'try again later' },
+  connection: { retryable: true, unhealthy: true, advice: 'try again later' },
   content_filter: { retryable: false, unhealthy: false, advice: 'change the prompt' },
-  malformed_response: { retryable: true, unhealthy: true, advice: 'will be retried' },
+  malformed_response: { retryable: true, unhealthy: true, advice: 'try again later' },
 });
 
 /** Facts about a failed provider call. */

@@ -1,5 +1,6 @@
 import type { HealthCheck } from '../observability/health.js';
 import type { RedisClient } from './redis.js';
+import { describeRedisFailure } from './redis-failure.js';
 
 /** Waits until the client is connected, at most `timeoutMs`; resolves false when it is not. */
 export function waitForRedis(client: RedisClient, timeoutMs: number): Promise<boolean> {
@@ -31,7 +32,7 @@ export function redisHealthCheck(client: RedisClient, displayUrl: string): Healt
         return {
           status: 'down',
           latencyMs: performance.now() - started,
-          detail: `${displayUrl} does not answer (${(error as Error).message}); shared limits and cache fall back to this process`,
+          detail: `${displayUrl} does not answer (${describeRedisFailure(error)}); shared limits and cache fall back to this process`,
         };
       }
     },

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
 import type { RedisConfig } from '../config/app-config.js';
+import { showOnly } from './safe-inspect.js';
 
 /** The few Redis methods Groundwork uses, so tests can hand in a real client or a small double. */
 export type RedisClient = Redis;
@@ -32,5 +33,6 @@ export function createRedisClient(config: RedisConfig, options: CreateRedisOptio
   });
   // Connection errors surface as failed commands; the 'error' event must have a listener or it would crash the process.
   client.on('error', () => {});
-  return client;
+  // ioredis keeps the password in client.options: show only where it connects and how it is.
+  return showOnly(client, 'Redis', () => ({ url: config.displayUrl, status: client.status }));
 }

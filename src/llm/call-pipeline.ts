@@ -83,3 +83,15 @@ export const directPipeline: CallPipeline = {
     };
   },
 };
+
+const attemptsByError = new WeakMap<object, AttemptRecord[]>();
+
+/** Remembers the attempts a failed call made, for {@link attemptsOf}. @internal */
+export function rememberAttempts(error: unknown, attempts: AttemptRecord[]): void {
+  if (typeof error === 'object' && error !== null) attemptsByError.set(error, attempts);
+}
+
+/** The attempts a failed call made, for logs and error metadata. */
+export function attemptsOf(error: unknown): AttemptRecord[] | undefined {
+  return typeof error === 'object' && error !== null ? attemptsByError.get(error) : undefined;
+}

@@ -1,5 +1,5 @@
 import type { LlmProviderName } from '../config/variables.js';
-import type { AttemptRecord } from './call-pipeline.js';
+import { type AttemptRecord, attemptsOf } from './call-pipeline.js';
 import type { ChatCompletion, TokenUsage } from './types.js';
 
 /** What one model turn of a call spent: a tool loop takes several, each its own ledger row. */
@@ -57,4 +57,9 @@ export function addAnswer(trace: CallTrace, completion: ChatCompletion, costUsd:
   trace.provider = completion.provider;
   trace.model = completion.model;
   trace.requestId = completion.requestId;
+}
+
+/** A failed call's attempts, which the pipeline hands back with its error rather than its result. */
+export function addFailedAttempts(trace: CallTrace, error: unknown): void {
+  if (trace.attempts.length === 0) trace.attempts.push(...(attemptsOf(error) ?? []));
 }

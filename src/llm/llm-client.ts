@@ -13,7 +13,7 @@ import { AsyncQueue } from './async-queue.js';
 import { CallEngine, type EngineStreamEvent } from './call-engine.js';
 import { type CallPipeline, directPipeline } from './call-pipeline.js';
 import { CallRecorder } from './call-recorder.js';
-import { type CallTrace, newTrace } from './call-trace.js';
+import { addFailedAttempts, type CallTrace, newTrace } from './call-trace.js';
 import { drainCalls } from './drain-calls.js';
 import { estimateRequestTokens } from './estimate-tokens.js';
 import { InFlightCalls } from './in-flight-calls.js';
@@ -273,6 +273,7 @@ class GroundworkLlmClient implements LlmClient {
       this.#record(call, trace, hit, 'success', startedAt, started, 'chat');
       return response;
     } catch (error) {
+      addFailedAttempts(trace, error);
       this.#record(call, trace, false, outcomeOf(error, call.signal), startedAt, started, 'chat');
       throw error;
     }
@@ -305,6 +306,7 @@ class GroundworkLlmClient implements LlmClient {
       this.#record(call, trace, hit, outcome, startedAt, started, 'stream');
       yield { type: 'done', response };
     } catch (error) {
+      addFailedAttempts(trace, error);
       outcome = outcomeOf(error, call.signal);
       this.#record(call, trace, false, outcome, startedAt, started, 'stream');
       throw error;

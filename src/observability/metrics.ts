@@ -1,4 +1,14 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/*
+ * prom-client is required when the first metrics object is built, not imported: importing
+ * Groundwork (a CLI's --help, a module that only reads the config) does not load it and its
+ * ~30 files.
+ */
+function promClient(): typeof import('prom-client') {
+  return createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
+}
 
 /** Histogram buckets for LLM operation latency, in seconds (OpenTelemetry GenAI recommendation). */
 export const LLM_DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
@@ -63,6 +73,7 @@ export class GroundworkMetrics {
   readonly serverTimePerOutputToken: Histogram<'gen_ai_operation_name' | 'gen_ai_request_model'>;
 
   constructor(options: { registry?: Registry; processMetrics?: boolean } = {}) {
+    const { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } = promClient();
     const registry = options.registry ?? new Registry();
     this.registry = registry;
     const registers = [registry];

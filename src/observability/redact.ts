@@ -1,6 +1,8 @@
 import { knownSecretValues, REDACTED_MARKER } from '../config/secret.js';
 
-const SECRET_KEY = /pass(word|wd)?|secret|token|api[-_]?key|authorization|cookie|credential|private[-_]?key/i;
+// A field holds a secret when its name ends with a secret's name: `password`, `clientSecret`,
+// `accessToken`, `apiKeys`, `authorization`. Not `promptTokens` or `maxTokens` (counts), not `bypass`.
+const SECRET_KEY = /(^pass|password|passwd|passphrase|secrets?|token|api[-_]?keys?|authorization|cookie|credentials?|private[-_]?key)$/i;
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]*):([^\s/@]+)@/gi;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
 const KEY_SHAPES = /\b(sk-[A-Za-z0-9_-]{12,}|sk-ant-[A-Za-z0-9_-]{12,})/g;

@@ -2,7 +2,16 @@ import { GroundworkError } from '../errors/groundwork-error.js';
 import { ProviderError } from '../errors/provider-errors.js';
 import { linkSignals, sleep, throwIfAborted } from '../internal/abort.js';
 import type { Clock } from '../internal/clock.js';
-import type { AttemptInfo, AttemptRecord, AttemptResult, CallOutcome, CallPipeline, CallPlan, CallTarget } from '../llm/call-pipeline.js';
+import {
+  type AttemptInfo,
+  type AttemptRecord,
+  type AttemptResult,
+  type CallOutcome,
+  type CallPipeline,
+  type CallPlan,
+  type CallTarget,
+  rememberAttempts,
+} from '../llm/call-pipeline.js';
 import type { TokenUsage } from '../llm/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
@@ -47,12 +56,7 @@ class CallRun implements CallContext {
   ) {}
 }
 
-const attemptsByError = new WeakMap<object, AttemptRecord[]>();
-
-/** The attempts a failed call made, for logs and error metadata. */
-export function attemptsOf(error: unknown): AttemptRecord[] | undefined {
-  return typeof error === 'object' && error !== null ? attemptsByError.get(error) : undefined;
-}
+export { attemptsOf } from '../llm/call-pipeline.js';
 
 const codeOf = (error: unknown): string =>
   GroundworkError.isInstance(error) ? error.code : error instanceof Error ? error.name : 'unknown';
@@ -222,7 +226,10 @@ export class ResiliencePipeline implements CallPipeline {
   }
 
   #withAttempts(error: unknown, run: CallRun): unknown {
-    if (typeof error === 'object' && error !== null) attemptsByError.set(error, run.records);
+    rememberAttempts(error, run.records);
+    // The call is over: say so, since the error was made when another attempt was still possible.
+    const sent = run.records.filter((record) => record.outcome !== 'skipped').length;
+    if (error instanceof Error && sent > 1 && !error.message.includes(' attempts)')) error.message += ` (gave up after ${sent} attempts)`;
     return error;
   }
 }

@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ServerConfig } from '../config/app-config.js';
 import type { Logger } from '../observability/logger.js';
@@ -58,12 +58,13 @@ export function createServer(backend: ServiceBackend, config: ServerConfig, depe
   const tracker = new ConnectionTracker();
   let closing: Promise<void> | undefined;
   let address: ListenAddress | undefined;
-  const server: Server = createHttpServer((request, response) => {
+  const server: Server = createHttpServer(connectionLimits(config), (request, response) => {
     const aborter = new AbortController();
     tracker.track(request.socket, response, aborter);
     void handle(request, response, aborter, { context, verifier, draining: () => closing !== undefined });
   });
   tracker.attach(server);
+  server.maxConnections = config.maxConnections;
 
   return {
     async listen() {
@@ -140,7 +141,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, aborte
       });
     }
     if (applyCors(request, response, context.config.corsOrigins)) return;
-    const handler = dispatch(route, path, request, options.verifier);
+    const handler = dispatch(route, path, request, response, options.verifier);
     await handler(exchange, context);
   } catch (error) {
     if (aborter.signal.aborted || response.destroyed) return;
@@ -151,7 +152,13 @@ async function handle(request: IncomingMessage, response: ServerResponse, aborte
   }
 }
 
-function dispatch(route: Route | undefined, path: string, request: IncomingMessage, verifier: ApiKeyVerifier): RouteHandler {
+function dispatch(
+  route: Route | undefined,
+  path: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+  verifier: ApiKeyVerifier,
+): RouteHandler {
   if (route === undefined) {
     throw new HttpError({
       status: 404,
@@ -163,6 +170,7 @@ function dispatch(route: Route | undefined, path: string, request: IncomingMessa
   const handler = findHandler(route, request.method ?? 'GET');
   if (handler === undefined) {
     const allowed = Object.keys(route.methods).join(', ');
+    response.setHeader('allow', allowed);
     throw new HttpError({
       status: 405,
       type: 'invalid_request_error',
@@ -221,6 +229,20 @@ async function shutdown(
   }
   await backend.close();
   logger.info('server closed');
+}
+
+/**
+ * Node's defaults let a client hold a connection for a minute without sending headers and five
+ * minutes for a body, with no limit on connections: a few hundred slow clients hold the service.
+ * (`maxConnections` is set on the server.) Node checks both timeouts every `connectionsCheckingInterval`.
+ */
+function connectionLimits(config: ServerConfig): ServerOptions {
+  return {
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: Math.max(config.requestTimeoutMs, config.headersTimeoutMs),
+    connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
+    keepAliveTimeout: 5000,
+  };
 }
 
 /** The request's path without its query (which is never logged or echoed). */

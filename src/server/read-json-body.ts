@@ -1,22 +1,16 @@
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from './http-error.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.js';
 
 /**
  * Reads a request body of at most `limitBytes` and parses it as JSON. Throws an {@link HttpError}:
  * 413 when the body is larger (judged by `Content-Length` before reading, then by what arrives),
- * 400 when it is empty or not JSON.
+ * 400 when it is empty, not JSON, or nested deeper than {@link MAX_JSON_DEPTH}.
  */
 export async function readJsonBody(request: IncomingMessage, limitBytes: number): Promise<unknown> {
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > limitBytes) throw tooLarge(limitBytes);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > limitBytes) throw tooLarge(limitBytes);
-    chunks.push(buffer);
-  }
+  const { chunks, size } = await readChunks(request, limitBytes);
   const text = Buffer.concat(chunks, size).toString('utf8');
   if (text.trim() === '') {
     throw new HttpError({
@@ -24,6 +18,14 @@ export async function readJsonBody(request: IncomingMessage, limitBytes: number)
       type: 'invalid_request_error',
       code: 'empty_body',
       message: 'The request body is empty; send a JSON object.',
+    });
+  }
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+    throw new HttpError({
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'too_deeply_nested',
+      message: `The request body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep; send a flatter request.`,
     });
   }
   try {
@@ -37,6 +39,44 @@ export async function readJsonBody(request: IncomingMessage, limitBytes: number)
       message: 'The request body is not valid JSON; send a JSON object with Content-Type: application/json.',
     });
   }
+}
+
+/**
+ * The body's chunks, read with 'data' and 'end' listeners: an async iterator over the request
+ * (for await) costs more per request than the body takes to arrive.
+ */
+function readChunks(request: IncomingMessage, limitBytes: number): Promise<{ chunks: Buffer[]; size: number }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limitBytes) {
+        done();
+        reject(tooLarge(limitBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      done();
+      resolve({ chunks, size });
+    };
+    const onError = (error: Error): void => {
+      done();
+      reject(error);
+    };
+    // A caller that disconnects mid-body: 'close' without 'end'.
+    const onClose = (): void => {
+      done();
+      reject(new Error('The request body was cut short: the caller disconnected'));
+    };
+    const done = (): void => {
+      request.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      request.pause();
+    };
+    request.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
 }
 
 function tooLarge(limitBytes: number): HttpError {

@@ -66,7 +66,10 @@ export interface FakeAnswer extends BehaviourBase, FakeChoice {
    * answer's own fields make one choice, repeated `n` times when the request asks for `n`.
    */
   choices?: FakeChoice[];
-  /** Add made-up log probabilities, one per word-like token (with `top_logprobs` alternatives when asked). OpenAI's wire. */
+  /**
+   * Add made-up log probabilities, one per word-like token, with as many alternatives as the
+   * request's `top_logprobs` asks (OpenAI's wire). @default whatever the request's `logprobs` asks
+   */
   logprobs?: boolean;
   /** Sent as `system_fingerprint`. */
   systemFingerprint?: string;

@@ -38,8 +38,13 @@ function topLogprobs(context: WireContext): number {
   return typeof top === 'number' ? top : 0;
 }
 
+/** Whether the answer carries log probabilities: as scripted, else as the request asks. */
+function wantsLogprobs(answer: FakeAnswer, context: WireContext): boolean {
+  return answer.logprobs ?? context.body['logprobs'] === true;
+}
+
 function logprobsOf(answer: FakeAnswer, context: WireContext, choice: ResolvedChoice): unknown {
-  if (answer.logprobs !== true) return null;
+  if (!wantsLogprobs(answer, context)) return null;
   return {
     content: choice.content === null ? null : fakeLogprobs(choice.content, topLogprobs(context)),
     refusal: choice.refusal === undefined ? null : fakeLogprobs(choice.refusal, topLogprobs(context)),
@@ -72,7 +77,7 @@ function pieces(text: string, count: number, byTokens: boolean): string[] {
 /** The delta frames of one choice: text (or refusal) pieces, then each tool call: id and name first, then its arguments. */
 function choiceDeltas(context: WireContext, answer: FakeAnswer, choice: ResolvedChoice): string[] {
   const count = answer.chunks ?? 3;
-  const withLogprobs = answer.logprobs === true;
+  const withLogprobs = wantsLogprobs(answer, context);
   const frames: string[] = [];
   const top = topLogprobs(context);
   for (const field of ['content', 'refusal'] as const) {

@@ -152,3 +152,15 @@ describe('FakeProviderServer tools and refusals on Anthropic’s wire', () => {
     expect(toolResultsOf(fake.requests[0]!)).toEqual([{ toolCallId: 'toolu_1', content: 'no data', isError: true }]);
   });
 });
+
+describe('FakeProviderServer log probabilities', () => {
+  it('answers them when the request asks, unless the script says otherwise', async () => {
+    fake.enqueue({ type: 'answer', content: 'a b' }, { type: 'answer', content: 'a b', logprobs: false });
+    const asked = await openai().chat.completions.create({ model: 'm', messages, logprobs: true });
+    const refused = await openai().chat.completions.create({ model: 'm', messages, logprobs: true });
+    const unasked = await openai().chat.completions.create({ model: 'm', messages });
+    expect(asked.choices[0]?.logprobs?.content?.map((token) => token.token)).toEqual(['a ', 'b']);
+    expect(refused.choices[0]?.logprobs).toBeNull();
+    expect(unasked.choices[0]?.logprobs).toBeNull();
+  });
+});

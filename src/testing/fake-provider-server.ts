@@ -164,8 +164,7 @@ export class FakeProviderServer {
     const context = { id: wire === anthropicWire ? `msg_fake_${id}` : `chatcmpl-fake-${id}`, model: modelOf(body, recorded), body };
     const rejection = this.#reject(recorded, route);
     if (rejection !== undefined) return respond({ ...base, context }, rejection);
-    // The handler answers chat requests; a models listing (a health check) has no body to read.
-    const behaviour = this.#queue.shift() ?? (route.kind === 'models' ? undefined : await this.#handler?.(recorded)) ?? { type: 'answer' };
+    const behaviour = this.#queue.shift() ?? (await this.#askHandler(recorded)) ?? { type: 'answer' };
     if (route.kind === 'models') {
       const models = this.#options.models ?? ['fake-model'];
       const list = route.anthropic
@@ -177,6 +176,15 @@ export class FakeProviderServer {
       return respond({ ...base, stream: false, context, answerOverride: list }, behaviour);
     }
     return respond({ ...base, context }, behaviour);
+  }
+
+  /** The handler's behaviour; a handler that throws answers 500 with its message, rather than resetting the connection. */
+  async #askHandler(recorded: RecordedRequest): Promise<FakeBehaviour | undefined> {
+    try {
+      return await this.#handler?.(recorded);
+    } catch (error) {
+      return { type: 'error', status: 500, message: `The fake provider's handler threw: ${(error as Error).message}` };
+    }
   }
 
   /** A behaviour that refuses the request before any script runs: unknown path, missing api-version, wrong key. */

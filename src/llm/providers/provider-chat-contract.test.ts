@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LlmProviderName } from '../../config/variables.js';
 import { FakeProviderServer } from '../../testing/fake-provider-server.js';
 import { toolResultsOf } from '../../testing/fake-tool-results.js';
 import { providerEnv, testConfig } from '../llm.test-helpers.js';
 import type { ChatCompletion, ChatMessage, ChatRequest, ChatStreamEvent, FunctionTool, LlmProvider } from '../types.js';
 import { createProvider } from './create-provider.js';
+import { compileOpenAiSpec, openAiSpecProblems } from './openai-spec-bodies.test-helpers.js';
 
 const PROVIDERS: LlmProviderName[] = ['openai', 'azure', 'openai-compatible', 'anthropic'];
 
@@ -56,6 +57,7 @@ describe.each(PROVIDERS)('%s provider: the whole chat surface', (name) => {
   const body = (index = 0): Record<string, unknown> => fake.requests[index]?.body as Record<string, unknown>;
 
   beforeAll(async () => {
+    compileOpenAiSpec();
     fake = await new FakeProviderServer().start();
     provider = createProvider(name, testConfig(providerEnv(name, fake)));
   });
@@ -63,6 +65,10 @@ describe.each(PROVIDERS)('%s provider: the whole chat surface', (name) => {
     await fake.close();
   });
   beforeEach(() => fake.reset());
+  // Every body an OpenAI-family upstream received must be valid by OpenAI's own spec.
+  afterEach(() => {
+    expect(openAiSpecProblems(fake.requests)).toEqual([]);
+  });
 
   it('round-trips a tool call: definition, call, result, answer', async () => {
     weatherAgent(fake);
@@ -232,6 +238,7 @@ describe.each(PROVIDERS.filter((name) => name !== 'anthropic'))('%s provider: Op
   const body = (): Record<string, unknown> => fake.requests[0]?.body as Record<string, unknown>;
 
   beforeAll(async () => {
+    compileOpenAiSpec();
     fake = await new FakeProviderServer().start();
     provider = createProvider(name, testConfig(providerEnv(name, fake)));
   });
@@ -239,6 +246,10 @@ describe.each(PROVIDERS.filter((name) => name !== 'anthropic'))('%s provider: Op
     await fake.close();
   });
   beforeEach(() => fake.reset());
+  // Every body an OpenAI-family upstream received must be valid by OpenAI's own spec.
+  afterEach(() => {
+    expect(openAiSpecProblems(fake.requests)).toEqual([]);
+  });
 
   it('answers n choices with log probabilities', async () => {
     fake.enqueue({ type: 'answer', choices: [{ content: 'one' }, { content: 'two words' }], logprobs: true });
@@ -353,5 +364,14 @@ describe.each(PROVIDERS.filter((name) => name !== 'anthropic'))('%s provider: Op
       { type: 'file', file: { file_id: 'file-123' } },
       { type: 'file', file: { file_data: 'data:application/pdf;base64,JVBERi0=', filename: 'a.pdf' } },
     ]);
+  });
+});
+
+describe('the spec check on upstream bodies', () => {
+  it('catches a body OpenAI would refuse', () => {
+    const request = { wire: 'openai' as const, method: 'POST', path: '/v1/chat/completions', query: {}, headers: {}, stream: false };
+    const body = { model: 'm', messages: [{ role: 'tool', content: 'no id' }], tool_choice: 'sometimes' };
+    expect(openAiSpecProblems([{ ...request, body }]).length).toBeGreaterThan(0);
+    expect(openAiSpecProblems([{ ...request, body: { model: 'm', messages: [{ role: 'user', content: 'Hi' }] } }])).toEqual([]);
   });
 });

@@ -1,11 +1,12 @@
 import { inspect } from 'node:util';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LlmProviderName } from '../../config/variables.js';
 import { ProviderError } from '../../errors/provider-errors.js';
 import { FakeProviderServer } from '../../testing/fake-provider-server.js';
 import { CANARY_KEY, providerEnv, rejection, testConfig } from '../llm.test-helpers.js';
 import type { ChatRequest, ChatStreamEvent, LlmProvider } from '../types.js';
 import { createProvider } from './create-provider.js';
+import { compileOpenAiSpec, openAiSpecProblems } from './openai-spec-bodies.test-helpers.js';
 
 const PROVIDERS: LlmProviderName[] = ['openai', 'azure', 'openai-compatible', 'anthropic'];
 const request: ChatRequest = {
@@ -28,6 +29,7 @@ describe.each(PROVIDERS)('%s provider against the fake server', (name) => {
   const signal = (): AbortSignal => new AbortController().signal;
 
   beforeAll(async () => {
+    compileOpenAiSpec();
     fake = await new FakeProviderServer().start();
     provider = createProvider(name, testConfig(providerEnv(name, fake)));
   });
@@ -35,6 +37,10 @@ describe.each(PROVIDERS)('%s provider against the fake server', (name) => {
     await fake.close();
   });
   beforeEach(() => fake.reset());
+  // Every body an OpenAI-family upstream received must be valid by OpenAI's own spec.
+  afterEach(() => {
+    expect(openAiSpecProblems(fake.requests)).toEqual([]);
+  });
 
   it('answers, with usage, finish reason and request id mapped', async () => {
     fake.enqueue({

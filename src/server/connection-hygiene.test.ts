@@ -1,0 +1,48 @@
+import { connect, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './test-server.test-helpers.js';
+
+let harness: TestServer | undefined;
+const sockets: Socket[] = [];
+
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy();
+  await harness?.close();
+  harness = undefined;
+});
+
+/** Opens a connection that sends the start of a request and then nothing more (a slowloris client). */
+function slowClient(url: string): Promise<{ socket: Socket; closed: Promise<void> }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.write('POST /v1/chat/completions HTTP/1.1\r\nHost: groundwork\r\nX-Slow: ');
+      resolve({ socket, closed });
+    });
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+    socket.on('data', () => undefined);
+    const closed = new Promise<void>((done) => socket.once('close', () => done()));
+    socket.once('error', reject);
+  });
+}
+
+describe('groundwork serve’s connection hygiene', () => {
+  it('closes connections that do not finish their headers within SERVER_HEADERS_TIMEOUT_MS', async () => {
+    harness = await startTestServer({ config: { headersTimeoutMs: 1000, requestTimeoutMs: 1000 } });
+    const clients = await Promise.all(Array.from({ length: 30 }, () => slowClient(harness!.url)));
+    const started = performance.now();
+    await Promise.all(clients.map((client) => client.closed));
+    // Node's default would hold them for 60 s; within the limit plus one check interval, all are gone.
+    expect(performance.now() - started).toBeLessThan(4000);
+  });
+
+  it('refuses connections beyond SERVER_MAX_CONNECTIONS', async () => {
+    harness = await startTestServer({ config: { maxConnections: 5 } });
+    const held = await Promise.all(Array.from({ length: 5 }, () => slowClient(harness!.url)));
+    const extra = await slowClient(harness.url);
+    await extra.closed;
+    const stillOpen = held.filter((client) => !client.socket.destroyed && client.socket.readyState === 'open');
+    expect(stillOpen).toHaveLength(5);
+  });
+});
