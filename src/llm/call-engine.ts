@@ -234,7 +234,7 @@ export class CallEngine {
       unsupported.set(target, await this.#deps.provider(target.provider).unsupportedFields({ ...request, model: target.model }));
     }
     const fitted = new Map<CallTarget, ChatRequest>();
-    const fit = (target: CallTarget): ChatRequest => {
+    const fitTarget = (target: CallTarget): ChatRequest => {
       let result = fitted.get(target);
       if (result === undefined) {
         result = applyFieldPolicy({ ...request, model: target.model }, target.provider, unsupported.get(target) ?? [], policy);
@@ -242,8 +242,8 @@ export class CallEngine {
       }
       return result;
     };
-    if (targets[0] !== undefined) fit(targets[0]);
-    return fit;
+    if (targets[0] !== undefined) fitTarget(targets[0]);
+    return fitTarget;
   }
 
   /** Whether this answer's tool calls are for the tool loop to run (and steps remain). */
