@@ -37,7 +37,7 @@ export async function chatCompletionsRoute(exchange: Exchange, context: ServerCo
     if (exchange.signal.aborted) call.metrics.fail('cancelled');
   } catch (error) {
     const answer = errorAnswer(error, exchange.requestId);
-    call.metrics.fail(answer.code ?? answer.type);
+    call.metrics.fail(exchange.signal.aborted ? 'cancelled' : (answer.code ?? answer.type));
     if (!exchange.response.headersSent) {
       const headers = errorHeaders(error, answer, context.backend.attemptsOf?.(error));
       for (const [name, value] of Object.entries(headers)) exchange.response.setHeader(name, value);

@@ -157,6 +157,33 @@ describe('the request, mapped onto the neutral model', () => {
     });
   });
 
+  it('accepts an answer appended to the conversation as the client received it', async () => {
+    const response = await post({
+      model: 'm',
+      messages: [
+        { role: 'user', content: 'hi' },
+        {
+          role: 'assistant',
+          content: 'See the docs.',
+          refusal: null,
+          annotations: [{ type: 'url_citation', url_citation: { url: 'https://example.com', title: 'x', start_index: 0, end_index: 3 } }],
+          audio: { id: 'audio_1', data: 'UklGRg==', expires_at: 1, transcript: 'See the docs.' },
+          function_call: null,
+          parsed: null,
+          tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{}', parsed_arguments: {} } }],
+        },
+        { role: 'tool', tool_call_id: 'call_1', content: 'done' },
+      ],
+    });
+    expect(response.status).toBe(200);
+    expect(harness?.backend.calls[0]?.request.messages[1]).toEqual({
+      role: 'assistant',
+      content: 'See the docs.',
+      audio: { id: 'audio_1' },
+      toolCalls: [{ id: 'call_1', type: 'function', name: 'f', arguments: '{}' }],
+    });
+  });
+
   it('refuses invalid fields with 400 naming the field, never quoting prompt text', async () => {
     const response = await post({
       model: 'm',

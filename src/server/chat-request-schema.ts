@@ -79,7 +79,8 @@ const message = z.discriminatedUnion(
         name,
         tool_calls: z.array(toolCall).nullish(),
         refusal: z.string().nullish(),
-        audio: z.strictObject({ id: z.string() }).nullish(),
+        // An echoed audio answer also holds its data and transcript; the model needs only its id.
+        audio: z.looseObject({ id: z.string() }).nullish(),
         ...echoedAnswerFields,
       })
       .refine(

@@ -131,6 +131,9 @@ describe('the official openai SDK', () => {
     const answer = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] });
     expect(answer.choices[0]?.message.content).toBeTruthy();
     expect(stack.upstreamBodies()[0]?.['messages']).toEqual([{ role: 'user', content }]);
+    // No hidden defaults: the caller set no token limit, so none is sent.
+    expect(stack.upstreamBodies()[0]).not.toHaveProperty('max_completion_tokens');
+    expect(stack.upstreamBodies()[0]).not.toHaveProperty('max_tokens');
   });
 
   it('returns n choices, whole and streamed', async () => {
