@@ -9,7 +9,7 @@ import { DeadlineExceededError } from '../resilience/errors.js';
 import type { CallPipeline, CallPlan, CallTarget } from './call-pipeline.js';
 import { addAnswer, type CallTrace } from './call-trace.js';
 import { applyFieldPolicy } from './field-support.js';
-import type { ToolResultEvent } from './llm-client-types.js';
+import type { LlmStreamStart, ToolResultEvent } from './llm-client-types.js';
 import { LlmRefusalError, StructuredOutputError } from './llm-errors.js';
 import { addPartialUsage } from './partial-usage.js';
 import type { PreparedCall } from './prepared-call.js';
@@ -18,7 +18,16 @@ import { providerError } from './providers/provider-error-factory.js';
 import { StreamWatchdog } from './stream-watchdog.js';
 import { parseStructured, repairInstruction } from './structured-output.js';
 import { runToolCalls, type ToolTurn } from './tools/run-tool-calls.js';
-import type { AssistantMessage, ChatCompletion, ChatMessage, ChatRequest, ChatStreamEvent, LlmProvider, TokenUsage } from './types.js';
+import type {
+  AssistantMessage,
+  ChatCompletion,
+  ChatMessage,
+  ChatRequest,
+  ChatStreamEvent,
+  LlmProvider,
+  StreamStart,
+  TokenUsage,
+} from './types.js';
 
 /** What the engine runs on. */
 export interface CallEngineDeps {
@@ -32,8 +41,8 @@ export interface CallEngineDeps {
   estimateTokens(request: ChatRequest): number;
 }
 
-/** A streamed event the engine hands on: provider deltas, and tool results when a tool loop runs. */
-export type EngineStreamEvent = Exclude<ChatStreamEvent, { type: 'done' }> | ToolResultEvent;
+/** A streamed event the engine hands on: the start, provider deltas, and tool results when a tool loop runs. */
+export type EngineStreamEvent = Exclude<ChatStreamEvent, { type: 'done' } | { type: 'start' }> | ToolResultEvent | LlmStreamStart;
 
 /** A stream whose first event has arrived, handed out of a pipeline attempt. */
 interface StartedStream {
@@ -43,6 +52,7 @@ interface StartedStream {
   link: LinkedSignal;
   settle(usage: TokenUsage | undefined): void;
   startedAt: number;
+  start: StreamStart | undefined;
 }
 
 /**
@@ -94,7 +104,7 @@ export class CallEngine {
       const request = { ...call.request, messages };
       const completion = await traceLlmCall(
         { provider: call.targets[0]?.provider ?? 'unknown', request, logContent: this.#deps.config.llm.logContent },
-        () => this.#streamTurn(call, request, trace, onEvent),
+        () => this.#streamTurn(call, request, trace, onEvent, step === 1),
       );
       if (this.#runsTools(call, completion, step)) {
         const turn = await this.#runTools(call, completion);
@@ -138,6 +148,7 @@ export class CallEngine {
     request: ChatRequest,
     trace: CallTrace,
     onEvent: (event: EngineStreamEvent) => void,
+    announce: boolean,
   ): Promise<ChatCompletion> {
     const { llm } = this.#deps.config;
     const clock = this.#deps.clock;
@@ -157,13 +168,19 @@ export class CallEngine {
       try {
         const events = this.#deps.provider(target.provider).stream(attemptRequest, link.signal);
         const iterator = events[Symbol.asyncIterator]();
-        const first = await iterator.next();
+        // The provider's start (its response headers) is kept; the attempt lasts until the first content.
+        let first = await iterator.next();
+        let start: StreamStart | undefined;
+        while (!first.done && first.value.type === 'start') {
+          start = first.value;
+          first = await iterator.next();
+        }
         watchdog.touch();
         let settle: (usage: TokenUsage | undefined) => void = () => {};
         const usage = new Promise<TokenUsage | undefined>((resolve) => {
           settle = resolve;
         });
-        return { value: { first, iterator, watchdog, link, settle, startedAt }, usage };
+        return { value: { first, iterator, watchdog, link, settle, startedAt, start }, usage };
       } catch (error) {
         watchdog.stop();
         link.dispose();
@@ -171,7 +188,18 @@ export class CallEngine {
       }
     });
     trace.attempts.push(...outcome.attempts);
-    const { first, iterator, watchdog, link, settle, startedAt } = outcome.value;
+    const { first, iterator, watchdog, link, settle, startedAt, start } = outcome.value;
+    if (announce) {
+      const event: LlmStreamStart = {
+        type: 'start',
+        provider: outcome.target.provider,
+        model: outcome.target.model,
+        attempts: trace.attempts.length,
+        cached: false,
+      };
+      if (start?.rateLimitHeaders !== undefined) event.rateLimitHeaders = start.rateLimitHeaders;
+      onEvent(event);
+    }
     const chunks = this.#chunkTimer(outcome.target, startedAt);
     let completion: ChatCompletion | undefined;
     let delivered = '';
@@ -180,7 +208,7 @@ export class CallEngine {
         watchdog.touch();
         chunks.chunk();
         if (step.value.type === 'done') completion = step.value.completion;
-        else {
+        else if (step.value.type !== 'start') {
           if (step.value.type === 'delta') delivered += step.value.text;
           onEvent(step.value);
         }

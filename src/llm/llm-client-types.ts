@@ -68,6 +68,20 @@ export interface LlmResponse<T = undefined> {
   usage: LlmUsage;
 }
 
+/**
+ * The first event of a stream: the call is under way. Who answers, after how many attempts
+ * (retries and fallbacks before the first chunk), whether from the cache, and the provider's
+ * rate-limit headers — what an HTTP service must know before it sends its status line.
+ */
+export interface LlmStreamStart {
+  type: 'start';
+  provider: LlmProviderName;
+  model: string;
+  attempts: number;
+  cached: boolean;
+  rateLimitHeaders?: Record<string, string>;
+}
+
 /** A tool the tool loop ran, and what it gave back (or how it failed). */
 export interface ToolResultEvent {
   type: 'tool-result';
@@ -80,11 +94,12 @@ export interface ToolResultEvent {
 }
 
 /**
- * What `streamPrompt` and `stream` yield: text, refusal, tool-call and logprob deltas as the
+ * What `streamPrompt` and `stream` yield: one `start`, then text, refusal, tool-call and logprob deltas as the
  * provider streams them (for `n` > 1, each with its `choice`), tool results when a tool loop
  * runs, then exactly one `done` with the whole response.
  */
 export type LlmStreamEvent<T = undefined> =
+  | LlmStreamStart
   | TextDelta
   | RefusalDelta
   | ToolCallDelta

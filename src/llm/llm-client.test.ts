@@ -172,6 +172,7 @@ describe('LlmClient streaming timeouts and cancellation', () => {
     const llm = client('anthropic', { clock }, streamEnv);
     fake.enqueue({ type: 'hang', afterChunks: 1 });
     const iterator = llm.streamPrompt(greet, { name: 'Ada' })[Symbol.asyncIterator]();
+    expect((await iterator.next()).value).toMatchObject({ type: 'start', provider: 'anthropic', attempts: 1, cached: false });
     expect((await iterator.next()).value).toMatchObject({ type: 'delta' });
     const next = rejection(iterator.next());
     clock.advance(1999);
@@ -187,7 +188,8 @@ describe('LlmClient streaming timeouts and cancellation', () => {
     fake.enqueue({ type: 'hang', afterChunks: 1 });
     const controller = new AbortController();
     const iterator = llm.streamPrompt(greet, { name: 'Ada' }, { signal: controller.signal })[Symbol.asyncIterator]();
-    await iterator.next();
+    expect((await iterator.next()).value).toMatchObject({ type: 'start' });
+    expect((await iterator.next()).value).toMatchObject({ type: 'delta' });
     const next = rejection(iterator.next());
     controller.abort();
     const error = await next;

@@ -297,7 +297,10 @@ class GroundworkLlmClient implements LlmClient {
     try {
       for await (const event of queue) yield event;
       const { completion, hit } = await lookup;
-      if (hit) for await (const event of replayAsStream(completion)) if (event.type === 'delta') yield event;
+      if (hit) {
+        yield { type: 'start', provider: completion.provider, model: completion.model, attempts: 0, cached: true };
+        for await (const event of replayAsStream(completion)) if (event.type === 'delta') yield event;
+      }
       const data = this.#data(call, completion);
       if (data === stale)
         throw new GroundworkError('llm_cache_stale', 'A cached answer no longer matches the prompt’s schema; bump the prompt version.');

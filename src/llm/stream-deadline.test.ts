@@ -24,6 +24,7 @@ describe('a streamed call and the call deadline (LLM_DEADLINE_MS)', () => {
     );
     fake.enqueue({ type: 'hang', afterChunks: 1 });
     const iterator = llm.stream({ messages: [{ role: 'user', content: 'Tell me a long story.' }] })[Symbol.asyncIterator]();
+    expect((await iterator.next()).value).toMatchObject({ type: 'start' });
     expect((await iterator.next()).value).toMatchObject({ type: 'delta' });
     const next = rejection(iterator.next());
     clock.advance(2999);

@@ -88,7 +88,7 @@ describe.each(PROVIDERS)('the tool loop on %s, over real HTTP', (name) => {
       if (event.type === 'delta') text += event.text;
       if (event.type === 'tool-result') expect(event.result).toEqual({ city: 'Oslo', celsius: 3 });
     }
-    expect(kinds).toEqual(['tool-call-delta', 'tool-result', 'delta', 'done']);
+    expect(kinds).toEqual(['start', 'tool-call-delta', 'tool-result', 'delta', 'done']);
     expect(JSON.parse(arguments_)).toEqual({ city: 'Oslo' });
     expect(text).toBe('It is 3 °C in Oslo.');
   });

@@ -18,6 +18,7 @@ export type {
   LogprobsDelta,
   RefusalDelta,
   StreamDone,
+  StreamStart,
   TextDelta,
   ToolCallDelta,
 } from './model/chat-stream-event.js';

@@ -72,9 +72,19 @@ async function streamCompletion(exchange: Exchange, context: ServerContext, { pa
   let finished = false;
   try {
     let next = await iterator.next();
+    // The start says what the status line's headers need: the provider's rate limits, attempts, cache.
+    const headers: Record<string, string> = {};
+    if (!next.done && next.value.type === 'start') {
+      const start = next.value;
+      Object.assign(headers, rateLimitHeaders(start), {
+        [CACHE_HEADER]: start.cached ? 'hit' : 'miss',
+        [ATTEMPTS_HEADER]: String(start.attempts),
+      });
+      next = await iterator.next();
+    }
     const chunks = new ChunkBuilder(newCompletionIdentity(), parsed.request.model, parsed.includeUsage);
     const writer = new SseWriter(exchange.response);
-    writer.open({});
+    writer.open(headers);
     for (const chunk of chunks.start()) await writer.send(chunk);
     try {
       while (!next.done) {

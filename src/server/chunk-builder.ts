@@ -1,7 +1,8 @@
-import type { ChatChoice, ChatCompletion, ChatStreamEvent } from '../llm/types.js';
+import type { ChatChoice, ChatCompletion } from '../llm/types.js';
 import type { CompletionIdentity } from './chat-response.js';
 import { serviceFields } from './chat-response.js';
 import { toOpenAiFinishReason, toOpenAiLogprobs, toOpenAiUsage } from './openai-wire.js';
+import type { ServiceStreamEvent } from './service-backend.js';
 
 /** What one choice has streamed so far. */
 interface ChoiceProgress {
@@ -39,7 +40,7 @@ export class ChunkBuilder {
   }
 
   /** The chunks for one event (none for events the wire has no place for). */
-  chunks(event: ChatStreamEvent): object[] {
+  chunks(event: ServiceStreamEvent): object[] {
     switch (event.type) {
       case 'delta':
         if (event.text === '') return [];
@@ -72,6 +73,8 @@ export class ChunkBuilder {
       }
       case 'done':
         return this.finish(event.completion);
+      case 'start':
+        return [];
     }
   }
 

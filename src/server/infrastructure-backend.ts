@@ -9,7 +9,7 @@ import type { HealthOptions, HealthReport } from '../observability/health.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { scrubSecrets } from '../observability/redact.js';
 import { attemptsOf } from '../resilience/resilience-pipeline.js';
-import type { ReadinessCheck, ServiceBackend, ServiceModel } from './service-backend.js';
+import type { ReadinessCheck, ServiceBackend, ServiceModel, ServiceStreamStart } from './service-backend.js';
 
 /** The LLM calls the service makes: the LLM client's raw chat methods. */
 export type ServiceLlm = Pick<LlmClient, 'complete' | 'stream' | 'close'>;
@@ -56,7 +56,11 @@ export function createServiceBackend<DB>(infrastructure: ServiceInfrastructure<D
         // Tool results come only from a tool loop, which needs `execute` functions a caller over HTTP cannot send.
         if (event.type === 'tool-result') continue;
         if (event.type === 'done') yield { type: 'done', completion: toCompletion(event.response) };
-        else yield event;
+        else if (event.type === 'start') {
+          const start: ServiceStreamStart = { type: 'start', attempts: event.attempts, cached: event.cached };
+          if (event.rateLimitHeaders !== undefined) start.rateLimitHeaders = event.rateLimitHeaders;
+          yield start;
+        } else yield event;
       }
     },
     attemptsOf: (error) => {

@@ -262,4 +262,23 @@ describe('the official openai SDK', () => {
     expect(response.headers.get('x-ratelimit-remaining-requests')).toBe('41');
     expect(response.headers.get('x-groundwork-attempts')).toBe('1');
   });
+
+  it('passes on the rate-limit headers and attempts of a streamed answer, after a retried 503', async () => {
+    stack = await startServiceStack({ LLM_MAX_ATTEMPTS: '2', LLM_RETRY_MIN_MS: '1', LLM_RETRY_MAX_MS: '2' });
+    checker = specCheckingFetch();
+    const client = new OpenAI({ apiKey: STACK_API_KEY, baseURL: stack.baseUrl, maxRetries: 0, fetch: checker.fetch });
+    stack.fake.enqueue(
+      { type: 'error', status: 503 },
+      { type: 'answer', content: 'hello there', rateLimitHeaders: { 'x-ratelimit-remaining-tokens': '29000' } },
+    );
+    const { data, response } = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true })
+      .withResponse();
+    let text = '';
+    for await (const chunk of data) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe('hello there');
+    expect(response.headers.get('x-ratelimit-remaining-tokens')).toBe('29000');
+    expect(response.headers.get('x-groundwork-attempts')).toBe('2');
+    expect(response.headers.get('x-groundwork-cache')).toBe('miss');
+  });
 });

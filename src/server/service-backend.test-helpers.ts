@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CacheOption } from '../cache/resolve-cache-mode.js';
 import { type CompletionBase, completionOf } from '../llm/model/completion-of.js';
-import type { ChatCompletion, ChatRequest, ChatStreamEvent, TokenUsage } from '../llm/types.js';
+import type { ChatCompletion, ChatRequest, TokenUsage } from '../llm/types.js';
 import type { HealthReport } from '../observability/health.js';
 import { GroundworkMetrics } from '../observability/metrics.js';
 import type {
@@ -10,6 +10,7 @@ import type {
   ServiceBackend,
   ServiceCompletion,
   ServiceModel,
+  ServiceStreamEvent,
   StreamOptions,
 } from './service-backend.js';
 
@@ -34,7 +35,7 @@ export interface ScriptedAnswer {
   /** Replaces parts of the scripted completion (choices, id, fingerprint, rate-limit headers…). */
   completion?: Partial<CompletionBase>;
   /** Streams: yield these events, then `done`, instead of the content split in `chunks` deltas. */
-  events?: ChatStreamEvent[];
+  events?: ServiceStreamEvent[];
 }
 
 /** One call the test backend received. */
@@ -97,7 +98,7 @@ export class TestServiceBackend implements ServiceBackend {
     return { completion: scriptedCompletion(request, answer), cached, attempts: answer.attempts ?? (cached ? 0 : 1) };
   }
 
-  async *stream(request: ChatRequest, options: StreamOptions): AsyncIterable<ChatStreamEvent> {
+  async *stream(request: ChatRequest, options: StreamOptions): AsyncIterable<ServiceStreamEvent> {
     this.calls.push({ kind: 'stream', request, cache: options.cache, requestId: options.requestId, signal: options.signal });
     const answer = this.#next();
     await wait(answer, options.signal);

@@ -61,6 +61,18 @@ export interface ServiceModel {
  * Errors thrown by `complete` and `stream` are mapped to HTTP statuses by their `code`
  * (see `error-response.ts`), so they should be Groundwork errors whose messages hold no secret.
  */
+/** A stream is under way: what the service's status line and headers need. */
+export interface ServiceStreamStart {
+  type: 'start';
+  /** Provider requests sent before the first chunk, retries and fallbacks included. */
+  attempts: number;
+  cached: boolean;
+  rateLimitHeaders?: Record<string, string>;
+}
+
+/** What {@link ServiceBackend.stream} yields. */
+export type ServiceStreamEvent = Exclude<ChatStreamEvent, { type: 'start' }> | ServiceStreamStart;
+
 export interface ServiceBackend {
   /** Each dependency's status and latency (the facade's `health()`). */
   health(options?: HealthOptions): Promise<HealthReport>;
@@ -70,8 +82,12 @@ export interface ServiceBackend {
   readonly metrics: GroundworkMetrics;
   /** One completion through the full call path (cache, fallbacks, retry, breaker, limits, ledger). */
   complete(request: ChatRequest, options: CompleteOptions): Promise<ServiceCompletion>;
-  /** One streamed completion through the same path: text, refusal, tool-call and logprob deltas, then one `done` event. */
-  stream(request: ChatRequest, options: StreamOptions): AsyncIterable<ChatStreamEvent>;
+  /**
+   * One streamed completion through the same path: optionally a `start` (attempts, cache, the
+   * provider's rate-limit headers, for the status line), then text, refusal, tool-call and
+   * logprob deltas, then one `done` event.
+   */
+  stream(request: ChatRequest, options: StreamOptions): AsyncIterable<ServiceStreamEvent>;
   /**
    * How many requests a failed call sent to providers, retries and fallbacks included; undefined
    * when unknown. The service tells SDKs not to retry on top of Groundwork's own retries.

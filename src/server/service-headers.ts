@@ -14,7 +14,7 @@ const RATE_LIMIT_HEADER = /^(x-ratelimit-|anthropic-ratelimit-)[a-z0-9-]+$/;
 const SDK_RETRIED_STATUSES = new Set([408, 409, 429, 500, 502, 503, 504]);
 
 /** The provider's `x-ratelimit-*` headers, as it sent them, so callers see the upstream quota. */
-export function rateLimitHeaders(completion: ChatCompletion): Record<string, string> {
+export function rateLimitHeaders(completion: Pick<ChatCompletion, 'rateLimitHeaders'>): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(completion.rateLimitHeaders ?? {})) {
     const lower = name.toLowerCase();

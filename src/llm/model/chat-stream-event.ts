@@ -36,6 +36,16 @@ export interface LogprobsDelta {
   logprobs: ChoiceLogprobs;
 }
 
+/**
+ * The provider has answered and its stream begins: what its response headers said, before any
+ * content. Optional: a provider may start with its first delta instead.
+ */
+export interface StreamStart {
+  type: 'start';
+  /** The provider's rate-limit headers (`x-ratelimit-*`, `anthropic-ratelimit-*`), as it sent them. */
+  rateLimitHeaders?: Record<string, string>;
+}
+
 /** The end: the whole answer, with usage. */
 export interface StreamDone {
   type: 'done';
@@ -43,4 +53,4 @@ export interface StreamDone {
 }
 
 /** What a provider stream yields: deltas in order, then exactly one `done`. */
-export type ChatStreamEvent = TextDelta | RefusalDelta | ToolCallDelta | LogprobsDelta | StreamDone;
+export type ChatStreamEvent = StreamStart | TextDelta | RefusalDelta | ToolCallDelta | LogprobsDelta | StreamDone;

@@ -101,6 +101,8 @@ export class AnthropicProvider implements LlmProvider {
         .withResponse();
       requestId = answer.request_id ?? undefined;
       headers = answer.response.headers;
+      const limits = rateLimitHeaders(headers);
+      yield limits === undefined ? { type: 'start' } : { type: 'start', rateLimitHeaders: limits };
       for await (const event of answer.data) yield* assembler.accept(event);
     } catch (error) {
       throw mapAnthropicError(error, { model, signal });

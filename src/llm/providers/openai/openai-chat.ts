@@ -81,6 +81,8 @@ export class OpenAiChatProvider implements LlmProvider {
       const answer = await this.#options.client().chat.completions.create(params, { signal }).withResponse();
       requestId = answer.request_id ?? undefined;
       headers = answer.response.headers;
+      const limits = rateLimitHeaders(headers);
+      yield limits === undefined ? { type: 'start' } : { type: 'start', rateLimitHeaders: limits };
       for await (const chunk of answer.data) yield* assembler.accept(chunk);
     } catch (error) {
       throw mapOpenAiError(error, context);
