@@ -1,8 +1,11 @@
 import type { AppConfig } from '../../config/app-config.js';
 import type { LlmProviderName } from '../../config/variables.js';
 import { GroundworkError } from '../../errors/groundwork-error.js';
-import type { ChatStreamEvent, LlmProvider } from '../types.js';
-import type { AzureTokenProvider } from './azure/azure-provider.js';
+import type { LlmProvider } from '../types.js';
+import { createAnthropicProvider } from './anthropic/anthropic-provider.js';
+import { type AzureTokenProvider, createAzureProvider } from './azure/azure-provider.js';
+import { createOpenAiProvider } from './openai/openai-provider.js';
+import { createOpenAiCompatibleProvider } from './openai-compatible/openai-compatible-provider.js';
 
 /** Extra inputs for building providers that do not come from the environment. */
 export interface CreateProviderOptions {
@@ -48,45 +51,9 @@ export function createProvider(name: LlmProviderName, config: AppConfig, options
   const missing = missingProviderSettings(name, config, options);
   if (missing.length > 0) throw new LlmNotConfiguredError(name, missing);
   const llm = config.llm;
-  const defaultModel = name === 'azure' ? llm.azure.deployment! : name === 'anthropic' ? llm.anthropic.model : llm.openai.model;
-  return lazyProvider(name, defaultModel, () => loadProvider(name, config, options));
-}
-
-/**
- * A provider whose module (and SDK) is imported at its first call: importing Groundwork does not
- * load the SDKs of providers an application never calls (the Anthropic SDK alone takes ~150 ms).
- */
-function lazyProvider(name: LlmProviderName, defaultModel: string, load: () => Promise<LlmProvider>): LlmProvider {
-  let loaded: LlmProvider | undefined;
-  let loading: Promise<LlmProvider> | undefined;
-  const provider = (): Promise<LlmProvider> => {
-    loading ??= load().then((created) => {
-      loaded = created;
-      return created;
-    });
-    return loading;
-  };
-  return {
-    name,
-    defaultModel,
-    unsupportedFields: async (request) => (loaded ?? (await provider())).unsupportedFields(request),
-    complete: async (request, signal) => (loaded ?? (await provider())).complete(request, signal),
-    async *stream(request, signal): AsyncIterable<ChatStreamEvent> {
-      yield* (loaded ?? (await provider())).stream(request, signal);
-    },
-    ping: async (signal) => (loaded ?? (await provider())).ping(signal),
-    close: async () => {
-      await loaded?.close?.();
-    },
-  };
-}
-
-async function loadProvider(name: LlmProviderName, config: AppConfig, options: CreateProviderOptions): Promise<LlmProvider> {
-  const llm = config.llm;
   const timeoutMs = config.resilience.timeoutMs;
   switch (name) {
-    case 'openai': {
-      const { createOpenAiProvider } = await import('./openai/openai-provider.js');
+    case 'openai':
       return createOpenAiProvider({
         apiKey: llm.openai.apiKey!,
         model: llm.openai.model,
@@ -95,18 +62,14 @@ async function loadProvider(name: LlmProviderName, config: AppConfig, options: C
         project: llm.openai.project,
         timeoutMs,
       });
-    }
-    case 'openai-compatible': {
-      const { createOpenAiCompatibleProvider } = await import('./openai-compatible/openai-compatible-provider.js');
+    case 'openai-compatible':
       return createOpenAiCompatibleProvider({
         baseUrl: llm.openai.baseUrl!,
         model: llm.openai.model,
         apiKey: llm.openai.apiKey,
         timeoutMs,
       });
-    }
-    case 'azure': {
-      const { createAzureProvider } = await import('./azure/azure-provider.js');
+    case 'azure':
       return createAzureProvider({
         apiKey: options.azureTokenProvider === undefined ? llm.azure.apiKey : undefined,
         azureTokenProvider: options.azureTokenProvider,
@@ -115,9 +78,7 @@ async function loadProvider(name: LlmProviderName, config: AppConfig, options: C
         apiVersion: llm.azure.apiVersion,
         timeoutMs,
       });
-    }
-    case 'anthropic': {
-      const { createAnthropicProvider } = await import('./anthropic/anthropic-provider.js');
+    case 'anthropic':
       return createAnthropicProvider({
         apiKey: llm.anthropic.apiKey!,
         model: llm.anthropic.model,
@@ -125,6 +86,5 @@ async function loadProvider(name: LlmProviderName, config: AppConfig, options: C
         defaultMaxTokens: llm.maxOutputTokens,
         timeoutMs,
       });
-    }
   }
 }
