@@ -29,7 +29,7 @@ export type { GroundworkTables, LlmUsageTable } from './db/groundwork-tables.js'
 export { PoolTimeoutError } from './db/pool-timeout-error.js';
 export * from './errors/index.js';
 export { Infrastructure, type InfrastructureOptions } from './infrastructure.js';
-export { InfrastructureService } from './infrastructure-service.js';
+export { InfrastructureService, type InfrastructureServiceApi } from './infrastructure-service.js';
 export { isLlmUnavailable } from './llm/is-llm-unavailable.js';
 export type {
   LlmCallOptions,

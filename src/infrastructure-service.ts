@@ -5,19 +5,64 @@ import type { LlmProviderName } from './config/variables.js';
 import { createInfrastructure } from './create-infrastructure.js';
 import type { DatabaseSession, SessionOptions } from './db/database.js';
 import type { GroundworkTables } from './db/groundwork-tables.js';
+import type { MigrationReport } from './db/migrations/migration-runner.js';
 import type { Infrastructure, InfrastructureOptions } from './infrastructure.js';
-import type { LlmCallOptions, LlmResponse } from './llm/llm-client-types.js';
+import type { LlmCallOptions, LlmResponse, LlmStreamEvent } from './llm/llm-client-types.js';
 import type { Prompt, PromptContext } from './llm/prompt.js';
 import type { ProviderClient } from './llm/provider-client.js';
-import type { HealthReport } from './observability/health.js';
+import type { HealthOptions, HealthReport } from './observability/health.js';
 
-let instance: Promise<Infrastructure> | undefined;
+let instance: Promise<Infrastructure<unknown>> | undefined;
 let defaultOptions: InfrastructureOptions = {};
 
 /**
- * The seed's static module API over one lazily created default {@link Infrastructure}.
- * Prefer `createInfrastructure()` and passing the instance where you can; this serves code
- * that wants one process-wide entry point.
+ * {@link InfrastructureService}'s methods, typed for the application's tables `DB`: what
+ * `InfrastructureService.typed<DB>()` returns, so that `tx.insertInto('notes')` type-checks.
+ */
+export interface InfrastructureServiceApi<DB> {
+  /** The default instance, created on first use. */
+  instance(): Promise<Infrastructure<DB>>;
+  /** The application configuration. */
+  getConfig(): Promise<AppConfig>;
+  /** The current transaction (inside `withSession`) or the pool, and its connection id. */
+  getDatabaseSession(): Promise<DatabaseSession<DB & GroundworkTables>>;
+  /** Runs `fn` in a transaction: commit on success, rollback on error. */
+  withSession<T>(fn: (tx: Transaction<DB & GroundworkTables>) => Promise<T>, options?: SessionOptions): Promise<T>;
+  /** Applies pending migrations, Groundwork's and the application's. */
+  initDb(): Promise<MigrationReport>;
+  /** The configured client for a provider (default: the primary). */
+  getLlmClient(provider?: LlmProviderName): Promise<ProviderClient>;
+  /** Renders `prompt` with `context` and runs it on the configured provider. */
+  executePrompt<Vars extends string, Output, Optional extends string>(
+    prompt: Prompt<Vars, Output, Optional>,
+    context: PromptContext<Vars, Optional>,
+    options?: LlmCallOptions,
+  ): Promise<LlmResponse<Output>>;
+  /** Runs `prompt` streamed: text deltas, then the whole response with usage. */
+  streamPrompt<Vars extends string, Output, Optional extends string>(
+    prompt: Prompt<Vars, Output, Optional>,
+    context: PromptContext<Vars, Optional>,
+    options?: LlmCallOptions,
+  ): AsyncIterable<LlmStreamEvent<Output>>;
+  /** Every configuration problem at once. */
+  validateEnvironment(): Promise<EnvironmentStatus>;
+  /** Each dependency's status and latency. */
+  health(options?: HealthOptions): Promise<HealthReport>;
+  /** Drains in-flight work and closes the default instance; the next call creates a new one. */
+  close(): Promise<void>;
+}
+
+/**
+ * The facade as static methods over one lazily created default {@link Infrastructure}, for code
+ * that wants one process-wide entry point. Prefer `createInfrastructure()` and passing the
+ * instance where you can.
+ *
+ * The static methods know only Groundwork's tables; for the application's, use the typed view:
+ *
+ * ```ts
+ * const service = InfrastructureService.typed<AppTables>();
+ * await service.withSession((tx) => tx.insertInto('notes').values({ body: 'hi' }).execute());
+ * ```
  */
 export class InfrastructureService {
   private constructor() {}
@@ -25,17 +70,22 @@ export class InfrastructureService {
   /** Sets the options the default instance is created with. Call before first use. */
   static configure(options: InfrastructureOptions): void {
     if (instance !== undefined)
-      throw new Error('InfrastructureService is already initialised; call configure() before first use or reset() first');
+      throw new Error('InfrastructureService is already initialised; call configure() before first use, or close() first');
     defaultOptions = options;
   }
 
+  /** The same methods, typed for the application's tables `DB`. */
+  static typed<DB>(): InfrastructureServiceApi<DB> {
+    return InfrastructureService as unknown as InfrastructureServiceApi<DB>;
+  }
+
   /** The default instance, created on first use. */
-  static instance(): Promise<Infrastructure> {
-    instance ??= createInfrastructure(defaultOptions).catch((error: unknown) => {
+  static instance<DB = Record<never, never>>(): Promise<Infrastructure<DB>> {
+    instance ??= createInfrastructure<unknown>(defaultOptions).catch((error: unknown) => {
       instance = undefined;
       throw error;
     });
-    return instance;
+    return instance as Promise<Infrastructure<DB>>;
   }
 
   /** The application configuration. */
@@ -43,7 +93,7 @@ export class InfrastructureService {
     return (await InfrastructureService.instance()).config;
   }
 
-  /** The seed's `get_database_session()`: the current transaction (inside `withSession`) or the pool, and its connection id. */
+  /** The current transaction (inside `withSession`) or the pool, and its connection id. */
   static async getDatabaseSession(): Promise<DatabaseSession<GroundworkTables>> {
     return (await InfrastructureService.instance()).getDatabaseSession();
   }
@@ -53,12 +103,17 @@ export class InfrastructureService {
     return (await InfrastructureService.instance()).withSession(fn, options);
   }
 
-  /** The seed's `get_llm_client(provider)`: the configured client for a provider (default: the primary). */
+  /** Applies pending migrations, Groundwork's (the `llm_usage` ledger) and then the application's. */
+  static async initDb(): Promise<MigrationReport> {
+    return (await InfrastructureService.instance()).initDb();
+  }
+
+  /** The configured client for a provider (default: the primary). */
   static async getLlmClient(provider?: LlmProviderName): Promise<ProviderClient> {
     return (await InfrastructureService.instance()).getLlmClient(provider);
   }
 
-  /** The seed's `execute_prompt(prompt, context)`. */
+  /** Renders `prompt` with `context` and runs it on the configured provider (and its fallbacks). */
   static async executePrompt<Vars extends string, Output, Optional extends string>(
     prompt: Prompt<Vars, Output, Optional>,
     context: PromptContext<Vars, Optional>,
@@ -67,21 +122,35 @@ export class InfrastructureService {
     return (await InfrastructureService.instance()).executePrompt(prompt, context, options);
   }
 
+  /** Runs `prompt` streamed: text deltas, then the whole response with usage. A stream cut short throws. */
+  static async *streamPrompt<Vars extends string, Output, Optional extends string>(
+    prompt: Prompt<Vars, Output, Optional>,
+    context: PromptContext<Vars, Optional>,
+    options?: LlmCallOptions,
+  ): AsyncGenerator<LlmStreamEvent<Output>, void, undefined> {
+    yield* (await InfrastructureService.instance()).streamPrompt(prompt, context, options);
+  }
+
   /** Every configuration problem at once. */
   static async validateEnvironment(): Promise<EnvironmentStatus> {
     return (await InfrastructureService.instance()).validateEnvironment();
   }
 
   /** Each dependency's status and latency. */
-  static async health(): Promise<HealthReport> {
-    return (await InfrastructureService.instance()).health();
+  static async health(options?: HealthOptions): Promise<HealthReport> {
+    return (await InfrastructureService.instance()).health(options);
   }
 
-  /** Closes the default instance; the next call creates a new one. */
-  static async reset(): Promise<void> {
+  /** Drains in-flight work and closes the default instance; the next call creates a new one with the same options. */
+  static async close(): Promise<void> {
     const current = instance;
     instance = undefined;
-    defaultOptions = {};
     if (current !== undefined) await (await current).close();
+  }
+
+  /** Closes the default instance and forgets the configured options. */
+  static async reset(): Promise<void> {
+    await InfrastructureService.close();
+    defaultOptions = {};
   }
 }

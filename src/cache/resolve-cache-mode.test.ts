@@ -14,4 +14,9 @@ describe('resolveCacheMode', () => {
     expect(resolveCacheMode('refresh', 0)).toBe('refresh');
     expect(resolveCacheMode('refresh', 1)).toBe('refresh');
   });
+
+  it('takes the same values as the service’s cache header: use, bypass, refresh', () => {
+    expect(resolveCacheMode('use', 1)).toBe('use');
+    expect(resolveCacheMode('bypass', 0)).toBe('bypass');
+  });
 });

@@ -1,10 +1,11 @@
 import type { CacheMode } from './response-cache.js';
 
 /**
- * What a call asks of the cache: `true` to cache even a sampled answer, `false` to bypass it,
- * `'refresh'` to skip the read and store a fresh answer. Absent: the default policy.
+ * What a call asks of the cache, with the values of the service's cache header: `'use'` to read and
+ * store even a sampled answer, `'bypass'` to neither read nor store, `'refresh'` to skip the read
+ * and store a fresh answer. `true` and `false` mean `'use'` and `'bypass'`. Absent: the default policy.
  */
-export type CacheOption = boolean | 'refresh';
+export type CacheOption = 'use' | 'bypass' | 'refresh' | boolean;
 
 /**
  * Turns a call's {@link CacheOption} into a {@link CacheMode}. By default only deterministic
@@ -13,7 +14,7 @@ export type CacheOption = boolean | 'refresh';
  */
 export function resolveCacheMode(option: CacheOption | undefined, temperature: number | undefined): CacheMode {
   if (option === 'refresh') return 'refresh';
-  if (option === true) return 'use';
-  if (option === false) return 'bypass';
+  if (option === true || option === 'use') return 'use';
+  if (option === false || option === 'bypass') return 'bypass';
   return temperature === 0 ? 'use' : 'bypass';
 }

@@ -115,7 +115,7 @@ export interface LlmCallOptions {
   model?: string;
   /** Cancels the call; the call then rejects with the signal's reason. */
   signal?: AbortSignal;
-  /** `true` caches even a sampled answer, `false` bypasses the cache, `'refresh'` stores a fresh answer. Default: cache temperature 0 only. */
+  /** `'use'` (or `true`) caches even a sampled answer, `'bypass'` (or `false`) skips the cache, `'refresh'` stores a fresh answer: the values of the service's cache header. Default: cache temperature 0 only. */
   cache?: CacheOption;
   temperature?: number;
   maxTokens?: number;

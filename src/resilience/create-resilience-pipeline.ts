@@ -56,7 +56,10 @@ export function createResiliencePipeline(config: ResilienceConfig, deps: Resilie
   let breakerStore: BreakerStore = new MemoryBreakerStore(breakerRules);
   if (deps.redis !== undefined) {
     const prefix = deps.keyPrefix ?? 'groundwork:';
-    const local = config.onStoreFailure === 'local' ? new MemoryRateLimitStore(rulesFor(config, config.expectedReplicas)) : undefined;
+    const local =
+      config.onStoreFailure === 'local'
+        ? new MemoryRateLimitStore(rulesFor(config, config.expectedReplicas), { startEmpty: true })
+        : undefined;
     rateStore = new FailoverRateLimitStore(
       new RedisRateLimitStore(deps.redis, rules, prefix),
       local,

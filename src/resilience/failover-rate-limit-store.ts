@@ -4,13 +4,16 @@ import type { StoreFailover } from './store-failover.js';
 
 /**
  * A shared store with a plan for when it fails: `local` answers from this process's own
- * buckets (built with the limit divided by the expected replicas), `refuse` fails the call with
+ * buckets (built with the limit divided by the expected replicas, starting empty at each outage),
+ * `refuse` fails the call with
  * {@link RateLimitStoreUnavailableError}. Either way the failure is logged and counted.
  */
 export class FailoverRateLimitStore implements RateLimitStore {
   readonly #shared: RateLimitStore;
   readonly #local: RateLimitStore | undefined;
   readonly #failover: StoreFailover;
+  /** Whether calls are being admitted from the local share (an outage is under way). */
+  #onLocal = false;
 
   /** `local` undefined means refuse. */
   constructor(shared: RateLimitStore, local: RateLimitStore | undefined, failover: StoreFailover) {
@@ -24,6 +27,7 @@ export class FailoverRateLimitStore implements RateLimitStore {
       try {
         const result = await this.#failover.bounded(this.#shared.take(key, tokens, now));
         this.#failover.succeeded();
+        this.#onLocal = false;
         return result;
       } catch (error) {
         this.#failover.failed(error, now);
@@ -31,6 +35,11 @@ export class FailoverRateLimitStore implements RateLimitStore {
     }
     if (this.#local === undefined) {
       throw new RateLimitStoreUnavailableError({ retryAfterMs: this.#failover.retryInMs(now), cause: this.#failover.lastError });
+    }
+    if (!this.#onLocal) {
+      // A new outage: the local share starts empty and fills at its pro-rated rate, never with a burst.
+      this.#onLocal = true;
+      this.#local.reset?.();
     }
     return this.#local.take(key, tokens, now);
   }

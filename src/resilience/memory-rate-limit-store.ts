@@ -6,18 +6,35 @@ interface KeyBuckets {
   tokens: BucketState;
 }
 
+/** Options of a {@link MemoryRateLimitStore}. */
+export interface MemoryRateLimitStoreOptions {
+  /**
+   * New buckets start empty and fill at the limit's rate, instead of full. For a replica's local
+   * share while the shared store is down: the shared buckets may already be spent, and N replicas
+   * starting full would admit N bursts at once. @default false
+   */
+  startEmpty?: boolean;
+}
+
 /** Token buckets in this process: exact for one process, no I/O, no timers. */
 export class MemoryRateLimitStore implements RateLimitStore {
   readonly #rules: RateLimitRules;
+  readonly #startEmpty: boolean;
   readonly #buckets = new Map<string, KeyBuckets>();
 
-  constructor(rules: RateLimitRules) {
+  constructor(rules: RateLimitRules, options: MemoryRateLimitStoreOptions = {}) {
     this.#rules = rules;
+    this.#startEmpty = options.startEmpty ?? false;
+  }
+
+  /** Forgets every bucket; the next take starts afresh (empty, with `startEmpty`). */
+  reset(): void {
+    this.#buckets.clear();
   }
 
   /** Synchronous {@link RateLimitStore.take}, for callers that can use it without a promise. */
   takeNow(key: string, tokens: number, now: number): TakeResult {
-    const buckets = this.#bucketsFor(key);
+    const buckets = this.#bucketsFor(key, now);
     const requestRule = this.#rules.requests;
     const requestLevel = refill(buckets.requests, requestRule, now);
     const requestWait = waitFor(requestLevel, 1, requestRule);
@@ -46,7 +63,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   adjustTokensNow(key: string, tokens: number, now: number): void {
     const rule = this.#rules.tokens;
     if (rule === undefined || tokens === 0) return;
-    const bucket = this.#bucketsFor(key).tokens;
+    const bucket = this.#bucketsFor(key, now).tokens;
     const level = refill(bucket, rule, now) + tokens;
     bucket.tokens = Math.min(level, rule.capacity);
     bucket.updatedAt = now;
@@ -57,12 +74,13 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return Promise.resolve();
   }
 
-  #bucketsFor(key: string): KeyBuckets {
+  #bucketsFor(key: string, now: number): KeyBuckets {
     let buckets = this.#buckets.get(key);
     if (buckets === undefined) {
+      const since = this.#startEmpty ? now : Number.NEGATIVE_INFINITY;
       buckets = {
-        requests: { tokens: this.#rules.requests.capacity, updatedAt: Number.NEGATIVE_INFINITY },
-        tokens: { tokens: this.#rules.tokens?.capacity ?? 0, updatedAt: Number.NEGATIVE_INFINITY },
+        requests: { tokens: this.#startEmpty ? 0 : this.#rules.requests.capacity, updatedAt: since },
+        tokens: { tokens: this.#startEmpty ? 0 : (this.#rules.tokens?.capacity ?? 0), updatedAt: since },
       };
       this.#buckets.set(key, buckets);
     }

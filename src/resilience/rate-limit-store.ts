@@ -29,4 +29,6 @@ export interface RateLimitStore {
   take(key: string, tokens: number, now: number): Promise<TakeResult>;
   /** Gives `tokens` back to the token bucket (negative: takes more), after real usage is known. */
   adjustTokens(key: string, tokens: number, now: number): Promise<void>;
+  /** Forgets what it holds (a local fallback, as a new outage begins). Optional. */
+  reset?(): void;
 }

@@ -118,8 +118,10 @@ describe('rate limits shared through Redis', () => {
     const started = Date.now();
     const outcomes = await Promise.allSettled(Array.from({ length: 40 }, () => pipeline.execute(plan, answer(1))));
     expect(Date.now() - started).toBeLessThan(3000);
-    // The local bucket holds 100 ÷ 4 = 25 requests a minute.
-    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(25);
+    // The local share is 100 ÷ 4 = 25 requests a minute, and starts empty: the shared bucket may already be
+    // spent, and every replica bursting at once would overrun the quota. Within 3 s it refills one or two.
+    const elapsedMs = Date.now() - started;
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled').length).toBeLessThanOrEqual(Math.ceil((25 * elapsedMs) / 60_000));
     const failures = (await metrics.registry.getSingleMetric('groundwork_store_failures_total')?.get())?.values ?? [];
     expect(failures.find((value) => value.labels.component === 'rate_limit')?.value).toBeGreaterThanOrEqual(1);
 

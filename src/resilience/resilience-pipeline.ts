@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { GroundworkError } from '../errors/groundwork-error.js';
 import { ProviderError } from '../errors/provider-errors.js';
 import { linkSignals, sleep, throwIfAborted } from '../internal/abort.js';
@@ -77,6 +78,8 @@ export class ResiliencePipeline implements CallPipeline {
 
   constructor(parts: ResiliencePipelineParts) {
     this.#parts = parts;
+    // Every call sleeping before a retry listens to it (and stops when it wakes).
+    setMaxListeners(0, this.#closing.signal);
   }
 
   async execute<T>(plan: CallPlan, attempt: (info: AttemptInfo) => Promise<AttemptResult<T>>): Promise<CallOutcome<T>> {

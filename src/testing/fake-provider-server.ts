@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { linkSignals } from '../internal/abort.js';
@@ -61,6 +62,8 @@ export class FakeProviderServer {
 
   constructor(options: FakeProviderServerOptions = {}) {
     this.#options = options;
+    // Every exchange in progress listens to it (and stops when it ends).
+    setMaxListeners(0, this.#closing.signal);
     this.#handler = options.handler;
   }
 

@@ -16,6 +16,7 @@
  *   env: { LLM_PROVIDER: 'openai', OPENAI_API_KEY: 'test-key', OPENAI_BASE_URL: fake.openaiBaseUrl },
  *   envFile: false,
  * });
+ * await infra.initDb(); // the usage ledger's table, before the first call
  * fake.enqueue({ type: 'answer', json: { translation: 'hallo' } });
  * // … call code that uses infra.executePrompt(…)
  * expect(fake.requests[0]?.body).toMatchObject({ model: 'gpt-4o-mini' });

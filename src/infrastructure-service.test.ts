@@ -1,0 +1,44 @@
+import type { Generated, Kysely } from 'kysely';
+import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
+import { InfrastructureService } from './infrastructure-service.js';
+
+interface AppTables {
+  notes: { id: Generated<number>; body: string };
+}
+
+afterEach(() => InfrastructureService.reset());
+
+describe('InfrastructureService', () => {
+  it('is typed for the application’s tables, migrates with initDb, and closes', async () => {
+    InfrastructureService.configure({
+      env: { DATABASE_URL: 'sqlite::memory:' },
+      envFile: false,
+      migrations: {
+        '001_notes': {
+          up: async (db: Kysely<unknown>) => {
+            await db.schema
+              .createTable('notes')
+              .addColumn('id', 'integer', (column) => column.primaryKey().autoIncrement())
+              .addColumn('body', 'text', (column) => column.notNull())
+              .execute();
+          },
+        },
+      },
+    });
+    const service = InfrastructureService.typed<AppTables>();
+    const report = await service.initDb();
+    expect(report.migrations.map((migration) => migration.name)).toContain('001_notes');
+    await service.withSession((tx) => tx.insertInto('notes').values({ body: 'first' }).execute());
+    const notes = await service.withSession((tx) => tx.selectFrom('notes').select(['body']).execute());
+    expectTypeOf(notes).toEqualTypeOf<Array<{ body: string }>>();
+    expect(notes).toEqual([{ body: 'first' }]);
+    expect(typeof InfrastructureService.streamPrompt).toBe('function');
+    const first = await service.instance();
+    await service.close();
+    expect(first.closed).toBe(true);
+    // The next call opens a new default instance with the same options.
+    const second = await service.instance();
+    expect(second).not.toBe(first);
+    expect(second.closed).toBe(false);
+  });
+});
