@@ -33,6 +33,15 @@ export function isConnectionLost(error: unknown): boolean {
   return error instanceof Error && CONNECTION_MESSAGES.test(error.message);
 }
 
+/** Codes that say no connection could be opened at all, as opposed to one that broke in use. */
+const REFUSED_CODES = new Set(['ECONNREFUSED', '57P03', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+/** Whether a driver error says the server could not be reached or would not take a connection. */
+export function isConnectionRefused(error: unknown): boolean {
+  const code = errorCode(error);
+  return code !== undefined && REFUSED_CODES.has(code);
+}
+
 /**
  * Makes a driver error safe to surface: its message is scrubbed of secrets in place, and a
  * broken connection becomes a {@link ConnectionLostError}. Statement errors (constraint
@@ -41,6 +50,12 @@ export function isConnectionLost(error: unknown): boolean {
 export function toDatabaseError(error: unknown, displayUrl: string): Error {
   if (error instanceof Error && !(error instanceof ConnectionLostError)) {
     error.message = scrubSecrets(error.message);
+    if (isConnectionRefused(error)) {
+      return new ConnectionLostError(
+        `Could not connect to ${displayUrl} (${error.message}): the server is not accepting connections. Nothing was sent; check that it is running and reachable, then run the unit of work again.`,
+        { cause: error, driverCode: errorCode(error) },
+      );
+    }
     if (isConnectionLost(error)) {
       return new ConnectionLostError(
         `The connection to ${displayUrl} was lost (${error.message}); the transaction it carried was rolled back by the server. Run the unit of work again.`,

@@ -149,6 +149,31 @@ describe('PostgreSQL faults', () => {
     }
   });
 
+  it('says a server refusing connections could not be reached, not that a connection was lost mid-transaction', async () => {
+    const server = new URL(postgresUrl());
+    const proxy = new TcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
+    await proxy.refuse();
+    const url = new URL(urlFor(uniqueName('gw_down')));
+    url.host = `127.0.0.1:${proxy.port}`;
+    const database = await openContractDatabase(url.toString(), { poolSize: 1, maxOverflow: 0, acquireTimeoutMs: 1000 }).catch(
+      (caught: unknown) => caught,
+    );
+    try {
+      const error =
+        database instanceof Error
+          ? database
+          : await (database as Awaited<ReturnType<typeof openContractDatabase>>)
+              .withSession((tx) => sql`select 1`.execute(tx))
+              .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ConnectionLostError);
+      expect((error as Error).message).toMatch(/^Could not connect to .*not accepting connections/);
+      expect((error as Error).message).not.toMatch(/was lost|rolled back/);
+    } finally {
+      if (!(database instanceof Error)) await (database as Awaited<ReturnType<typeof openContractDatabase>>).close();
+      await proxy.close();
+    }
+  });
+
   it('times a waiter out with a clear error naming the pool state when the pool is exhausted', async () => {
     const application = uniqueName('gw_exhaust');
     const database = await openContractDatabase(urlFor(application), { poolSize: 1, maxOverflow: 1, acquireTimeoutMs: 200 });
