@@ -1,6 +1,8 @@
 import type { AppConfig } from '../../config/app-config.js';
 import type { LlmProviderName } from '../../config/variables.js';
 import { GroundworkError } from '../../errors/groundwork-error.js';
+import type { EmbedMethod } from '../embeddings/embed-method.js';
+import { EmbeddingsUnsupportedError } from '../embeddings/embeddings-unsupported-error.js';
 import type { ChatStreamEvent, LlmProvider } from '../types.js';
 import type { AzureTokenProvider } from './azure/azure-provider.js';
 
@@ -66,9 +68,16 @@ function lazyProvider(name: LlmProviderName, defaultModel: string, load: () => P
     });
     return loading;
   };
+  const embed: EmbedMethod = async (request, signal) => {
+    const adapter = loaded ?? (await provider());
+    if (adapter.embed === undefined) throw new EmbeddingsUnsupportedError(name);
+    return adapter.embed(request, signal);
+  };
   return {
     name,
     defaultModel,
+    // Known without loading the module: only Anthropic lacks an embeddings API.
+    ...(name === 'anthropic' ? {} : { embed }),
     unsupportedFields: async (request) => (loaded ?? (await provider())).unsupportedFields(request),
     complete: async (request, signal) => (loaded ?? (await provider())).complete(request, signal),
     async *stream(request, signal): AsyncIterable<ChatStreamEvent> {
