@@ -42,7 +42,10 @@ export class CallRecorder {
       observe(metrics.llmDuration, { ...labels, error_type: call.outcome === 'success' ? '' : call.outcome }, call.latencyMs / 1000);
       if (trace.usage.totalTokens > 0) {
         observe(metrics.llmTokens, { ...labels, gen_ai_token_type: 'input' }, trace.usage.promptTokens);
-        observe(metrics.llmTokens, { ...labels, gen_ai_token_type: 'output' }, trace.usage.completionTokens);
+        // Embeddings have no output tokens: no series rather than a stream of zeros.
+        if (labels.gen_ai_operation_name !== 'embeddings') {
+          observe(metrics.llmTokens, { ...labels, gen_ai_token_type: 'output' }, trace.usage.completionTokens);
+        }
       }
       increment(metrics.llmCalls, { provider: trace.provider, model: trace.model, outcome: call.outcome });
       if (trace.costUsd > 0) increment(metrics.llmCost, { provider: trace.provider, model: trace.model }, trace.costUsd);

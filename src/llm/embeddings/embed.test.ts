@@ -143,6 +143,8 @@ describe('infra.embed against the fake provider', () => {
     ]);
     const metrics = await infra.metrics.registry.metrics();
     expect(metrics).toMatch(/gen_ai_client_operation_duration_seconds_count\{[^}]*gen_ai_operation_name="embeddings"/);
+    expect(metrics).toMatch(/gen_ai_client_token_usage_count\{[^}]*gen_ai_operation_name="embeddings"[^}]*gen_ai_token_type="input"/);
+    expect(metrics).not.toMatch(/gen_ai_client_token_usage_count\{[^}]*gen_ai_operation_name="embeddings"[^}]*gen_ai_token_type="output"/);
   });
 
   it('falls back to a model of the same dimensions (an Azure embedding deployment)', async () => {
