@@ -80,6 +80,13 @@ describe('POST /v1/embeddings', () => {
     expect(stack.fake.requests).toHaveLength(2);
   });
 
+  it('lists the embedding model among the models', async () => {
+    const { client } = await start();
+    const ids: string[] = [];
+    for await (const model of client.models.list()) ids.push(model.id);
+    expect(ids).toEqual(['gpt-4o-mini', 'text-embedding-3-small']);
+  });
+
   it('takes token arrays', async () => {
     const { client } = await start();
     const answer = await client.embeddings.create({

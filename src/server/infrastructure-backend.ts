@@ -178,11 +178,15 @@ function sentAttempts(attempts: readonly AttemptRecord[]): number {
   return attempts.filter((attempt) => attempt.outcome !== 'skipped').length;
 }
 
-/** The primary model and every fallback, each once. */
+/** The primary model and every fallback, each once; then the embedding model and its fallbacks, where there are embeddings. */
 export function configuredModels(config: AppConfig): ServiceModel[] {
+  const embeddings = config.llm.embeddings;
+  const embeddingModel = embeddings.provider === 'azure' ? embeddings.azureDeployment : embeddings.model;
   const models = [
     { id: config.llm.model, ownedBy: config.llm.provider },
     ...config.resilience.fallbacks.map((f) => ({ id: f.model, ownedBy: f.provider })),
+    ...(embeddings.provider === 'anthropic' || embeddingModel === undefined ? [] : [{ id: embeddingModel, ownedBy: embeddings.provider }]),
+    ...embeddings.fallbacks.map((f) => ({ id: f.model, ownedBy: f.provider })),
   ];
   return models.filter((model, index) => models.findIndex((other) => other.id === model.id) === index);
 }
