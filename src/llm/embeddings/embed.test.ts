@@ -96,6 +96,14 @@ describe('infra.embed against the fake provider', () => {
     expect(fake.requests).toHaveLength(3);
   });
 
+  it('sends an input repeated in one call once, and gives every copy its vector', async () => {
+    const infra = await open();
+    const result = await infra.embed(['same', 'other', 'same', 'same'], { cache: false });
+    expect(embeddingBodies()[0]?.['input']).toEqual(['same', 'other']);
+    expect(result.vectors[3]).toEqual(result.vectors[0]);
+    expect(result.vectors[2]).toEqual(fakeEmbedding('same', 1536));
+  });
+
   it('splits a large call into requests of at most 2048 inputs, run concurrently, keeping the input order', async () => {
     const infra = await open();
     const corpus = texts(4500, 'batch');

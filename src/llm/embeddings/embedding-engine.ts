@@ -82,7 +82,19 @@ export class EmbeddingEngine {
         }
       }
     }
-    const missing = [...vectors.keys()].filter((index) => vectors[index] === undefined);
+    // An input repeated in one call is sent once; its copies take its vector at the end.
+    const firstOf = new Map<string, number>();
+    const copies: Array<[index: number, first: number]> = [];
+    const missing: number[] = [];
+    for (const [index, item] of plan.inputs.entries()) {
+      if (vectors[index] !== undefined) continue;
+      const identity = typeof item === 'string' ? `s${item}` : `t${item.join(',')}`;
+      const first = firstOf.get(identity);
+      if (first === undefined) {
+        firstOf.set(identity, index);
+        missing.push(index);
+      } else copies.push([index, first]);
+    }
     const { count, limits } = this.#tokenCounting(model);
     const tokens = plan.inputs.map((item, index) =>
       vectors[index] !== undefined ? 0 : typeof item === 'string' ? count(item) : item.length,
@@ -101,6 +113,7 @@ export class EmbeddingEngine {
         await this.#deps.cache.setMany(batch.indexes.map((index, position) => [keys[index]!, answer.vectors[position]!] as const));
       }
     });
+    for (const [index, first] of copies) vectors[index] = vectors[first]?.slice();
     const format = options.format ?? 'float32';
     const out = (vectors as Float32Array[]).map((vector) => (format === 'number' ? Array.from(vector) : vector)) as VectorOf<F>[];
     return {
