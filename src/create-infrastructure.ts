@@ -1,3 +1,4 @@
+import { createEmbeddingCache } from './cache/create-embedding-cache.js';
 import { createResponseCache } from './cache/create-response-cache.js';
 import { ConfigSource } from './config/load-config.js';
 import { createDatabase } from './db/create-database.js';
@@ -61,12 +62,20 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
       ...(redis === undefined ? {} : { redis, keyPrefix: config.redis.keyPrefix }),
     });
     if (cache !== undefined) opened.push({ name: 'cache', close: () => cache.close() });
+    const embeddingCache = createEmbeddingCache(config.cache, {
+      logger,
+      metrics,
+      clock,
+      ...(redis === undefined ? {} : { redis, keyPrefix: config.redis.keyPrefix }),
+    });
+    if (embeddingCache !== undefined) opened.push({ name: 'embedding-cache', close: () => embeddingCache.close() });
     const llm = createLlmClient(config, {
       logger,
       metrics,
       clock,
       pipeline,
       cache,
+      embeddingCache,
       usageSink: createUsageSink(database),
       providers: options.providers,
       azureTokenProvider: options.azureTokenProvider,

@@ -30,6 +30,13 @@ export { PoolTimeoutError } from './db/pool-timeout-error.js';
 export * from './errors/index.js';
 export { Infrastructure, type InfrastructureOptions } from './infrastructure.js';
 export { InfrastructureService, type InfrastructureServiceApi } from './infrastructure-service.js';
+export {
+  type EmbeddingInput,
+  EmbeddingsUnsupportedError,
+  type EmbedOptions,
+  type EmbedResult,
+  type VectorFormat,
+} from './llm/embeddings/index.js';
 export { isLlmUnavailable } from './llm/is-llm-unavailable.js';
 export type {
   LlmCallOptions,

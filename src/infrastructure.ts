@@ -8,6 +8,9 @@ import type { MigrationReport, MigrationState } from './db/migrations/migration-
 import type { AppMigrations } from './db/migrations/migration-source.js';
 import type { Clock } from './internal/clock.js';
 import type { RedisClient } from './internal/redis.js';
+import type { EmbedOptions, VectorFormat } from './llm/embeddings/embed-options.js';
+import type { EmbedResult } from './llm/embeddings/embed-result.js';
+import type { EmbeddingInput } from './llm/embeddings/embedding-request.js';
 import type { LlmCallOptions, LlmClient, LlmResponse, LlmStreamEvent } from './llm/llm-client-types.js';
 import type { Prompt, PromptContext } from './llm/prompt.js';
 import { type ProviderClient, providerClient } from './llm/provider-client.js';
@@ -122,6 +125,19 @@ export class Infrastructure<DB = Record<never, never>> {
   ): AsyncIterable<LlmStreamEvent<Output>> {
     this.#assertOpen();
     return this.llm.streamPrompt(prompt, context, options);
+  }
+
+  /**
+   * Embeds one text or many (or token arrays): one vector per input, in input order, with the
+   * vectors' length, usage and cost. Inputs already embedded come from the cache at no cost; the
+   * rest go in batches through the same limits, retries, breaker and ledger as chat.
+   */
+  embed<F extends VectorFormat = 'float32'>(
+    input: EmbeddingInput | readonly EmbeddingInput[],
+    options?: EmbedOptions<F>,
+  ): Promise<EmbedResult<F>> {
+    this.#assertOpen();
+    return this.llm.embed(input, options);
   }
 
   /** The configured client for `provider` (default: the primary), as the seed's `LLMClient`: provider, model and bound calls. */

@@ -1,5 +1,6 @@
 import { LLM_PROVIDERS } from '../config/variables.js';
 import type { ChatCompletion, FinishReason, TokenUsage } from '../llm/types.js';
+import type { CacheValueCodec } from './cache-store.js';
 import { CorruptCacheEntryError } from './corrupt-cache-entry-error.js';
 
 /** The version of the stored value layout; a value of any other version reads as corrupt. */
@@ -55,3 +56,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }
+
+/** The stores' default codec: answers, as {@link encodeCacheEntry} writes them. */
+export const COMPLETION_CODEC: CacheValueCodec<ChatCompletion> = { encode: encodeCacheEntry, decode: decodeCacheEntry };

@@ -7,14 +7,14 @@ import type { ChatCompletion } from '../llm/types.js';
  *
  * Methods reject when the store is unreachable; the response cache turns that into a miss.
  */
-export interface CacheStore {
+export interface CacheStore<V = ChatCompletion> {
   /**
    * The answer stored under `key`, or undefined when there is none or it has expired.
    * Rejects with {@link CorruptCacheEntryError} when the stored value cannot be read back.
    */
-  get(key: string): Promise<ChatCompletion | undefined>;
-  /** Stores `completion` under `key` for `ttlMs` milliseconds, replacing any previous value. */
-  set(key: string, completion: ChatCompletion, ttlMs: number): Promise<void>;
+  get(key: string): Promise<V | undefined>;
+  /** Stores `value` under `key` for `ttlMs` milliseconds, replacing any previous value. */
+  set(key: string, value: V, ttlMs: number): Promise<void>;
   /** Removes the value under `key`, if any. */
   delete(key: string): Promise<void>;
   /**
@@ -26,4 +26,11 @@ export interface CacheStore {
   releaseLock(key: string, token: string): Promise<void>;
   /** Releases what the store owns (timers, memory). A client handed in by the caller stays open. */
   close(): Promise<void>;
+}
+
+/** How a store turns its values into text and back (answers by default; embedding vectors for the embeddings cache). */
+export interface CacheValueCodec<V> {
+  encode(value: V): string;
+  /** Throws {@link CorruptCacheEntryError} when the text is not a value of this codec. */
+  decode(text: string): V;
 }

@@ -2,9 +2,10 @@ import type { CacheConfig } from '../config/app-config.js';
 import { GroundworkError } from '../errors/groundwork-error.js';
 import type { Clock } from '../internal/clock.js';
 import type { RedisClient } from '../internal/redis.js';
+import type { ChatCompletion } from '../llm/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
-import type { CacheStore } from './cache-store.js';
+import type { CacheStore, CacheValueCodec } from './cache-store.js';
 import { MemoryCacheStore } from './memory-cache-store.js';
 import { RedisCacheStore } from './redis-cache-store.js';
 import type { ResponseCache } from './response-cache.js';
@@ -42,11 +43,18 @@ export function createResponseCache(config: CacheConfig, deps: ResponseCacheDeps
 }
 
 function createStore(config: CacheConfig, deps: ResponseCacheDeps): CacheStore {
+  return createCacheStore<ChatCompletion>(config, deps, undefined);
+}
+
+/** The store `config.mode` names, holding values in `codec` (answers by default). @internal */
+export function createCacheStore<V>(config: CacheConfig, deps: ResponseCacheDeps, codec: CacheValueCodec<V> | undefined): CacheStore<V> {
+  const withCodec = codec === undefined ? {} : { codec };
   if (config.mode === 'memory') {
-    return new MemoryCacheStore({
+    return new MemoryCacheStore<V>({
       maxEntries: config.maxEntries,
       maxBytes: config.maxBytes,
       ...(deps.clock === undefined ? {} : { clock: deps.clock }),
+      ...withCodec,
     });
   }
   if (deps.redis === undefined) {
@@ -55,5 +63,9 @@ function createStore(config: CacheConfig, deps: ResponseCacheDeps): CacheStore {
       'LLM_CACHE is redis but no Redis connection was given; set REDIS_URL or choose LLM_CACHE=memory.',
     );
   }
-  return new RedisCacheStore({ client: deps.redis, keyPrefix: `${deps.keyPrefix ?? 'groundwork:'}cache:${config.namespace}:` });
+  return new RedisCacheStore<V>({
+    client: deps.redis,
+    keyPrefix: `${deps.keyPrefix ?? 'groundwork:'}cache:${config.namespace}:`,
+    ...withCodec,
+  });
 }

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../internal/clock.js';
 import { systemClock } from '../internal/clock.js';
 import type { ChatCompletion } from '../llm/types.js';
-import { decodeCacheEntry, encodeCacheEntry } from './cache-entry-codec.js';
-import type { CacheStore } from './cache-store.js';
+import { COMPLETION_CODEC } from './cache-entry-codec.js';
+import type { CacheStore, CacheValueCodec } from './cache-store.js';
 
 /** Options for {@link MemoryCacheStore}. */
 export interface MemoryCacheStoreOptions {
@@ -13,6 +13,8 @@ export interface MemoryCacheStoreOptions {
   maxBytes: number;
   /** @default systemClock */
   clock?: Clock;
+  /** How values are stored. @default the answer codec */
+  codec?: CacheValueCodec<unknown>;
 }
 
 interface Entry {
@@ -29,18 +31,20 @@ const LOCK_SWEEP_THRESHOLD = 1024;
  * entry read from the injected clock. Values are kept serialised, so a caller that changes a
  * returned answer never changes the cache, and the byte bound is exact.
  */
-export class MemoryCacheStore implements CacheStore {
+export class MemoryCacheStore<V = ChatCompletion> implements CacheStore<V> {
   readonly #entries = new Map<string, Entry>();
   readonly #locks = new Map<string, { token: string; expiresAt: number }>();
   readonly #maxEntries: number;
   readonly #maxBytes: number;
   readonly #clock: Clock;
+  readonly #codec: CacheValueCodec<V>;
   #bytes = 0;
 
   constructor(options: MemoryCacheStoreOptions) {
     this.#maxEntries = options.maxEntries;
     this.#maxBytes = options.maxBytes;
     this.#clock = options.clock ?? systemClock;
+    this.#codec = (options.codec ?? COMPLETION_CODEC) as CacheValueCodec<V>;
   }
 
   /** How much the store holds now. */
@@ -48,7 +52,7 @@ export class MemoryCacheStore implements CacheStore {
     return { entries: this.#entries.size, bytes: this.#bytes };
   }
 
-  async get(key: string): Promise<ChatCompletion | undefined> {
+  async get(key: string): Promise<V | undefined> {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     if (entry.expiresAt <= this.#clock.now()) {
@@ -58,11 +62,11 @@ export class MemoryCacheStore implements CacheStore {
     // Re-inserting moves the entry to the most recently used end of the map.
     this.#entries.delete(key);
     this.#entries.set(key, entry);
-    return decodeCacheEntry(entry.text);
+    return this.#codec.decode(entry.text);
   }
 
-  async set(key: string, completion: ChatCompletion, ttlMs: number): Promise<void> {
-    const text = encodeCacheEntry(completion);
+  async set(key: string, value: V, ttlMs: number): Promise<void> {
+    const text = this.#codec.encode(value);
     const bytes = Buffer.byteLength(key) + Buffer.byteLength(text);
     const previous = this.#entries.get(key);
     if (previous !== undefined) this.#remove(key, previous);

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '../internal/redis.js';
 import type { ChatCompletion } from '../llm/types.js';
-import { decodeCacheEntry, encodeCacheEntry } from './cache-entry-codec.js';
-import type { CacheStore } from './cache-store.js';
+import { COMPLETION_CODEC } from './cache-entry-codec.js';
+import type { CacheStore, CacheValueCodec } from './cache-store.js';
 
 /** Options for {@link RedisCacheStore}. */
 export interface RedisCacheStoreOptions {
@@ -13,6 +13,8 @@ export interface RedisCacheStoreOptions {
    * and the namespace). Values live at `PREFIX<key>`, compute locks at `PREFIX<key>:lock`.
    */
   keyPrefix: string;
+  /** How values are stored. @default the answer codec */
+  codec?: CacheValueCodec<unknown>;
 }
 
 /** Deletes the lock only if it still holds the caller's token, so an expired-and-retaken lock survives. */
@@ -22,23 +24,25 @@ const RELEASE_LOCK_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then retur
  * A {@link CacheStore} in Redis, shared by every process that uses the same key prefix. Values
  * are JSON with a version field, set with `PX` so Redis expires them; locks are `SET NX PX`.
  */
-export class RedisCacheStore implements CacheStore {
+export class RedisCacheStore<V = ChatCompletion> implements CacheStore<V> {
   readonly #client: RedisClient;
   readonly #prefix: string;
+  readonly #codec: CacheValueCodec<V>;
 
   constructor(options: RedisCacheStoreOptions) {
     this.#client = options.client;
     this.#prefix = options.keyPrefix;
+    this.#codec = (options.codec ?? COMPLETION_CODEC) as CacheValueCodec<V>;
   }
 
-  async get(key: string): Promise<ChatCompletion | undefined> {
+  async get(key: string): Promise<V | undefined> {
     const text = await this.#client.get(this.#valueKey(key));
-    return text === null ? undefined : decodeCacheEntry(text);
+    return text === null ? undefined : this.#codec.decode(text);
   }
 
-  async set(key: string, completion: ChatCompletion, ttlMs: number): Promise<void> {
+  async set(key: string, value: V, ttlMs: number): Promise<void> {
     if (ttlMs <= 0) return;
-    await this.#client.set(this.#valueKey(key), encodeCacheEntry(completion), 'PX', Math.ceil(ttlMs));
+    await this.#client.set(this.#valueKey(key), this.#codec.encode(value), 'PX', Math.ceil(ttlMs));
   }
 
   async delete(key: string): Promise<void> {

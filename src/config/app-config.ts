@@ -78,6 +78,22 @@ export interface LlmConfig {
   /** Whether prompt and answer text may appear in logs and spans. */
   readonly logContent: boolean;
   readonly ledger: { readonly enabled: boolean; readonly batchSize: number; readonly flushIntervalMs: number };
+  readonly embeddings: EmbeddingsConfig;
+}
+
+/** Embedding settings: where `embed` goes, and how large calls are split. */
+export interface EmbeddingsConfig {
+  readonly provider: LlmProviderName;
+  /** The model for `openai` and `openai-compatible`. */
+  readonly model: string;
+  /** The Azure deployment answering embeddings. */
+  readonly azureDeployment: string | undefined;
+  /** Vector length asked for; undefined: the model's own. */
+  readonly dimensions: number | undefined;
+  /** Checked at load to return vectors as long as the primary's. */
+  readonly fallbacks: readonly ProviderModel[];
+  /** Batches of one call sent at once. */
+  readonly batchConcurrency: number;
 }
 
 /** Retry, rate limit, concurrency, breaker, timeout and fallback settings. */

@@ -1,5 +1,6 @@
+import { DEFAULT_EMBEDDING_MODEL } from '../llm/embeddings/known-embedding-models.js';
 import type { AppConfig, DatabaseDialect, LoggingConfig, ProviderModel } from './app-config.js';
-import { type Parsed, parsePrices } from './schema.js';
+import { embeddingProvider, type Parsed, parsePrices, parseProviderModel } from './schema.js';
 import { Secret } from './secret.js';
 import { maskUrlCredentials } from './urls.js';
 import type { LlmProviderName } from './variables.js';
@@ -103,6 +104,14 @@ export function buildAppConfig(values: Parsed, facts: ValidatedFacts, secrets: M
       streamIdleTimeoutMs: values.LLM_STREAM_IDLE_TIMEOUT_MS,
       logContent: values.LLM_LOG_CONTENT,
       ledger: { enabled: values.LLM_LEDGER, batchSize: values.LLM_LEDGER_BATCH_SIZE, flushIntervalMs: values.LLM_LEDGER_FLUSH_MS },
+      embeddings: {
+        provider: embeddingProvider(values, provider),
+        model: values.LLM_EMBEDDING_MODEL ?? DEFAULT_EMBEDDING_MODEL,
+        azureDeployment: values.AZURE_OPENAI_EMBEDDING_DEPLOYMENT,
+        dimensions: values.LLM_EMBEDDING_DIMENSIONS,
+        fallbacks: (values.LLM_EMBEDDING_FALLBACKS ?? []).flatMap((entry) => parseProviderModel(entry) ?? []),
+        batchConcurrency: values.LLM_EMBEDDING_BATCH_CONCURRENCY,
+      },
     },
     resilience: {
       maxAttempts: values.LLM_MAX_ATTEMPTS,

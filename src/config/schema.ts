@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_EMBEDDING_MODEL, embeddingDimensions } from '../llm/embeddings/known-embedding-models.js';
 import type { DatabaseDialect, ModelPrice, ProviderModel } from './app-config.js';
 import { FEATURE_FLAG_PREFIX, LLM_PROVIDERS, type LlmProviderName, VARIABLES, type VariableName } from './variables.js';
 
@@ -45,6 +46,56 @@ export function crossFieldIssues(parsed: Partial<Parsed>): Array<{ variable: str
   for (const entry of parsed.LLM_FALLBACKS ?? []) {
     if (parseProviderModel(entry) === undefined) {
       problem('LLM_FALLBACKS', `entry "${entry}" must be provider:model with provider one of ${LLM_PROVIDERS.join(', ')}`);
+    }
+  }
+  for (const issue of embeddingIssues(parsed)) problem(issue.variable, issue.message);
+  return found;
+}
+
+/** The embeddings' provider: `LLM_EMBEDDING_PROVIDER`, else the primary provider. */
+export function embeddingProvider(parsed: Partial<Parsed>, primary: LlmProviderName = parsed.LLM_PROVIDER ?? 'openai'): LlmProviderName {
+  const named = parsed.LLM_EMBEDDING_PROVIDER?.toLowerCase();
+  return named !== undefined && (LLM_PROVIDERS as readonly string[]).includes(named) ? (named as LlmProviderName) : primary;
+}
+
+/**
+ * The embedding settings' rules: a known provider, and fallbacks that return vectors as long as
+ * the primary's (known from the model table or `LLM_EMBEDDING_DIMENSIONS`). A fallback whose
+ * length cannot be told is refused too: vectors of two lengths in one index are a silent corruption.
+ */
+function embeddingIssues(parsed: Partial<Parsed>): Array<{ variable: string; message: string }> {
+  const found: Array<{ variable: string; message: string }> = [];
+  const named = parsed.LLM_EMBEDDING_PROVIDER;
+  if (named !== undefined && !(LLM_PROVIDERS as readonly string[]).includes(named.toLowerCase())) {
+    found.push({ variable: 'LLM_EMBEDDING_PROVIDER', message: `must be one of ${LLM_PROVIDERS.join(', ')}` });
+  }
+  const provider = embeddingProvider(parsed);
+  const model = provider === 'azure' ? parsed.AZURE_OPENAI_EMBEDDING_DEPLOYMENT : (parsed.LLM_EMBEDDING_MODEL ?? DEFAULT_EMBEDDING_MODEL);
+  const requested = parsed.LLM_EMBEDDING_DIMENSIONS;
+  const primary = model === undefined ? undefined : embeddingDimensions(model, requested);
+  if (model !== undefined && requested !== undefined && primary !== requested) {
+    found.push({ variable: 'LLM_EMBEDDING_DIMENSIONS', message: `is ${requested} but ${model} returns ${primary}-dimension vectors` });
+  }
+  for (const entry of parsed.LLM_EMBEDDING_FALLBACKS ?? []) {
+    const fallback = parseProviderModel(entry);
+    if (fallback === undefined) {
+      found.push({
+        variable: 'LLM_EMBEDDING_FALLBACKS',
+        message: `entry "${entry}" must be provider:model with provider one of ${LLM_PROVIDERS.join(', ')}`,
+      });
+      continue;
+    }
+    const length = embeddingDimensions(fallback.model, requested);
+    if (primary === undefined || length === undefined) {
+      found.push({
+        variable: 'LLM_EMBEDDING_FALLBACKS',
+        message: `cannot tell whether "${entry}" returns vectors as long as ${model ?? 'the primary embedding model'}'s; set LLM_EMBEDDING_DIMENSIONS`,
+      });
+    } else if (length !== primary) {
+      found.push({
+        variable: 'LLM_EMBEDDING_FALLBACKS',
+        message: `"${entry}" returns ${length}-dimension vectors, ${model} ${primary}: a fallback must not change the vectors' length`,
+      });
     }
   }
   return found;

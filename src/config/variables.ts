@@ -211,6 +211,50 @@ export const VARIABLES = define({
     description: 'Anthropic API base URL.',
     example: 'http://127.0.0.1:4010',
   },
+  LLM_EMBEDDING_PROVIDER: {
+    section: 'llm',
+    field: optionalStringField(),
+    default: '(LLM_PROVIDER)',
+    description: 'Provider for embeddings (`openai`, `azure` or `openai-compatible`; Anthropic has none).',
+    example: 'openai',
+  },
+  LLM_EMBEDDING_MODEL: {
+    section: 'llm',
+    field: optionalStringField(),
+    default: 'text-embedding-3-small',
+    description: 'Embedding model for `openai` and `openai-compatible` (Azure uses `AZURE_OPENAI_EMBEDDING_DEPLOYMENT`).',
+    example: 'nomic-embed-text',
+  },
+  AZURE_OPENAI_EMBEDDING_DEPLOYMENT: {
+    section: 'llm',
+    field: optionalStringField(),
+    default: '(none)',
+    description: 'Azure deployment answering embeddings; required to embed with `azure`.',
+    example: 'embedding-small',
+  },
+  LLM_EMBEDDING_DIMENSIONS: {
+    section: 'llm',
+    field: optionalIntegerField(1, 65_536),
+    default: '(the model’s own)',
+    description:
+      'Vector length to ask for (models that shorten, such as `text-embedding-3-*`), and to expect from models Groundwork does not know; embedding fallbacks must match it.',
+    example: '512',
+  },
+  LLM_EMBEDDING_FALLBACKS: {
+    section: 'llm',
+    field: listField(),
+    default: '(none)',
+    description:
+      'Embedding fallback chain, `provider:model,…`; each must return vectors as long as the primary’s, or the configuration is refused.',
+    example: 'azure:embedding-small',
+  },
+  LLM_EMBEDDING_BATCH_CONCURRENCY: {
+    section: 'llm',
+    field: integerField(4, 1, 64),
+    default: '4',
+    description: 'Requests one large `embed` call sends at once (each within 2048 inputs and 300 000 tokens).',
+    example: '8',
+  },
   LLM_MAX_OUTPUT_TOKENS: {
     section: 'llm',
     field: optionalIntegerField(1, 1_000_000),

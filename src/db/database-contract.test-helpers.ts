@@ -121,7 +121,7 @@ export function runDatabaseContract(target: ContractTarget): void {
       try {
         const [first, other] = await Promise.all([database.migrate('up'), second.migrate('up')]);
         const applied = [...first.migrations, ...other.migrations].map((migration) => `${migration.scope}/${migration.name}`).sort();
-        expect(applied).toEqual(['app/001_note', 'app/002_note_index', 'groundwork/0001_llm_usage']);
+        expect(applied).toEqual(['app/001_note', 'app/002_note_index', 'groundwork/0001_llm_usage', 'groundwork/0002_llm_usage_operation']);
       } finally {
         if (second !== database) await second.close();
       }
@@ -129,6 +129,7 @@ export function runDatabaseContract(target: ContractTarget): void {
       const status = await database.migrationStatus();
       expect(status.map((state) => [state.scope, state.name, state.executedAt instanceof Date])).toEqual([
         ['groundwork', '0001_llm_usage', true],
+        ['groundwork', '0002_llm_usage_operation', true],
         ['app', '001_note', true],
         ['app', '002_note_index', true],
       ]);

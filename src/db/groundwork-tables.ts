@@ -4,6 +4,8 @@ import type { ColumnType, Generated } from 'kysely';
 export interface LlmUsageTable {
   id: Generated<number>;
   created_at: ColumnType<Date, Date, never>;
+  /** `chat` or `embeddings` (the GenAI operation name). */
+  operation: ColumnType<string, string | undefined, string>;
   provider: string;
   model: string;
   prompt_name: string | null;

@@ -17,6 +17,7 @@ export function createUsageSink<DB>(database: Pick<Database<DB>, 'db'>): UsageSi
       if (records.length === 0) return;
       const rows = records.map((record) => ({
         created_at: record.createdAt,
+        operation: record.operation ?? 'chat',
         provider: record.provider,
         model: record.model,
         prompt_name: record.promptName,

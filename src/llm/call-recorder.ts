@@ -3,11 +3,12 @@ import { increment, observe } from '../observability/metric-series.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import type { CallTrace, StepTrace } from './call-trace.js';
 import type { UsageLedger } from './usage-ledger.js';
+import type { LlmOperation } from './usage-record.js';
 
 /** One finished call, as metrics, the ledger and the log see it. */
 export interface FinishedCall {
   trace: CallTrace;
-  operation: 'chat' | 'stream';
+  operation: 'chat' | 'stream' | 'embeddings';
   promptName: string | undefined;
   promptVersion: string | undefined;
   startedAt: Date;
@@ -33,11 +34,18 @@ export class CallRecorder {
     const { trace } = call;
     const metrics = this.#metrics;
     if (metrics !== undefined) {
-      const labels = { gen_ai_operation_name: 'chat', gen_ai_provider_name: trace.provider, gen_ai_request_model: trace.model };
+      const labels = {
+        gen_ai_operation_name: genAiOperation(call),
+        gen_ai_provider_name: trace.provider,
+        gen_ai_request_model: trace.model,
+      };
       observe(metrics.llmDuration, { ...labels, error_type: call.outcome === 'success' ? '' : call.outcome }, call.latencyMs / 1000);
       if (trace.usage.totalTokens > 0) {
         observe(metrics.llmTokens, { ...labels, gen_ai_token_type: 'input' }, trace.usage.promptTokens);
-        observe(metrics.llmTokens, { ...labels, gen_ai_token_type: 'output' }, trace.usage.completionTokens);
+        // Embeddings have no output tokens: no series rather than a stream of zeros.
+        if (labels.gen_ai_operation_name !== 'embeddings') {
+          observe(metrics.llmTokens, { ...labels, gen_ai_token_type: 'output' }, trace.usage.completionTokens);
+        }
       }
       increment(metrics.llmCalls, { provider: trace.provider, model: trace.model, outcome: call.outcome });
       if (trace.costUsd > 0) increment(metrics.llmCost, { provider: trace.provider, model: trace.model }, trace.costUsd);
@@ -75,6 +83,7 @@ export class CallRecorder {
     const row = (step: StepTrace, outcome: string) =>
       ledger.record({
         createdAt: call.startedAt,
+        operation: genAiOperation(call),
         promptName: call.promptName ?? null,
         promptVersion: call.promptVersion ?? null,
         latencyMs: Math.round(call.latencyMs),
@@ -100,6 +109,11 @@ export class CallRecorder {
     for (const [index, step] of trace.steps.entries()) row(step, succeeded && index === trace.steps.length - 1 ? 'success' : 'continued');
     if (!succeeded) row(remainder(whole, trace.steps), call.outcome);
   }
+}
+
+/** The OpenTelemetry GenAI operation name of a call: a stream is a chat. */
+function genAiOperation(call: FinishedCall): LlmOperation {
+  return call.operation === 'embeddings' ? 'embeddings' : 'chat';
 }
 
 /** What a failed call spent beyond its answered steps (a stream cut short), and the attempts it took. */

@@ -1,6 +1,9 @@
 import type { CacheOption } from '../cache/resolve-cache-mode.js';
 import type { LlmProviderName } from '../config/variables.js';
 import type { AttemptRecord } from './call-pipeline.js';
+import type { EmbedOptions, VectorFormat } from './embeddings/embed-options.js';
+import type { EmbedResult } from './embeddings/embed-result.js';
+import type { EmbeddingInput } from './embeddings/embedding-request.js';
 import type { Prompt, PromptContext } from './prompt.js';
 import type { ToolSet } from './tools/tool.js';
 import type {
@@ -154,6 +157,14 @@ export interface LlmClient {
   complete(request: LlmCompleteRequest, options?: LlmCallOptions): Promise<LlmResponse<undefined>>;
   /** Runs a raw chat request streamed. */
   stream(request: LlmCompleteRequest, options?: LlmCallOptions): AsyncIterable<LlmStreamEvent<undefined>>;
+  /**
+   * Embeds one input or many: one vector per input, in input order, through the per-input cache,
+   * batching, limits, retry, breaker, embedding fallbacks and the ledger (`operation = embeddings`).
+   */
+  embed<F extends VectorFormat = 'float32'>(
+    input: EmbeddingInput | readonly EmbeddingInput[],
+    options?: EmbedOptions<F>,
+  ): Promise<EmbedResult<F>>;
   /** The provider adapter for `name` (default: the primary). Throws when it is not configured. */
   getProvider(name?: LlmProviderName): LlmProvider;
   /** Proves the provider answers with its credentials (its models endpoint). */

@@ -1,4 +1,5 @@
 import { cacheKey } from '../cache/cache-key.js';
+import type { EmbeddingCache } from '../cache/embedding-cache.js';
 import { replayAsStream } from '../cache/replay-as-stream.js';
 import { resolveCacheMode } from '../cache/resolve-cache-mode.js';
 import type { ResponseCache } from '../cache/response-cache.js';
@@ -15,6 +16,10 @@ import { type CallPipeline, directPipeline } from './call-pipeline.js';
 import { CallRecorder } from './call-recorder.js';
 import { addFailedAttempts, type CallTrace, newTrace } from './call-trace.js';
 import { drainCalls } from './drain-calls.js';
+import type { EmbedOptions, VectorFormat } from './embeddings/embed-options.js';
+import type { EmbedResult } from './embeddings/embed-result.js';
+import { EmbeddingEngine } from './embeddings/embedding-engine.js';
+import type { EmbeddingInput } from './embeddings/embedding-request.js';
 import { estimateRequestTokens } from './estimate-tokens.js';
 import { InFlightCalls } from './in-flight-calls.js';
 import type {
@@ -54,6 +59,8 @@ export interface LlmClientDeps {
   providers?: Partial<Record<LlmProviderName, LlmProvider>> | undefined;
   /** An Entra ID token provider for Azure OpenAI, instead of `AZURE_OPENAI_API_KEY`. */
   azureTokenProvider?: AzureTokenProvider | undefined;
+  /** The embeddings' per-input cache. @default none */
+  embeddingCache?: EmbeddingCache | undefined;
   /** Tokens a request may use, reserved against the tokens-per-minute limit. @default 4 characters a token plus max tokens */
   estimateTokens?: ((request: ChatRequest) => number) | undefined;
 }
@@ -71,6 +78,7 @@ class GroundworkLlmClient implements LlmClient {
   readonly #ledger: UsageLedger | undefined;
   readonly #recorder: CallRecorder;
   readonly #engine: CallEngine;
+  readonly #embeddings: EmbeddingEngine;
   readonly #inFlight = new InFlightCalls();
   readonly #logger: Logger;
   #closing: Promise<void> | undefined;
@@ -91,10 +99,18 @@ class GroundworkLlmClient implements LlmClient {
       });
     }
     this.#recorder = new CallRecorder(logger, deps.metrics, this.#ledger);
+    const prices = new PriceBook(config.llm.prices);
+    this.#embeddings = new EmbeddingEngine({
+      config,
+      pipeline: deps.pipeline ?? directPipeline,
+      prices,
+      provider: (name) => this.getProvider(name),
+      cache: deps.embeddingCache,
+    });
     this.#engine = new CallEngine({
       config,
       pipeline: deps.pipeline ?? directPipeline,
-      prices: new PriceBook(config.llm.prices),
+      prices,
       clock: deps.clock ?? systemClock,
       logger,
       metrics: deps.metrics,
@@ -153,6 +169,33 @@ class GroundworkLlmClient implements LlmClient {
 
   stream(request: LlmCompleteRequest, options: LlmCallOptions = {}): AsyncIterable<LlmStreamEvent<undefined>> {
     return this.#stream<undefined>(this.#prepare(request.messages, request, options, undefined));
+  }
+
+  async embed<F extends VectorFormat = 'float32'>(
+    input: EmbeddingInput | readonly EmbeddingInput[],
+    options: EmbedOptions<F> = {},
+  ): Promise<EmbedResult<F>> {
+    this.#assertOpen();
+    const started = performance.now();
+    const startedAt = new Date((this.#deps.clock ?? systemClock).now());
+    const trace = this.#embeddings.startTrace(options);
+    const end = this.#inFlight.begin();
+    const linked = linkSignals(options.signal, this.#inFlight.signal);
+    const call = { promptName: undefined, promptVersion: undefined, startedAt, operation: 'embeddings' as const };
+    try {
+      const result = await this.#embeddings.embed(input, { ...options, signal: linked.signal }, trace);
+      const cacheHit = result.metadata.batches === 0;
+      this.#recorder.record({ ...call, trace, latencyMs: performance.now() - started, outcome: 'success', cacheHit });
+      return result;
+    } catch (error) {
+      addFailedAttempts(trace, error);
+      const outcome = outcomeOf(error, linked.signal);
+      this.#recorder.record({ ...call, trace, latencyMs: performance.now() - started, outcome, cacheHit: false });
+      throw error;
+    } finally {
+      linked.dispose();
+      end();
+    }
   }
 
   async flush(): Promise<void> {

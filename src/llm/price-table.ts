@@ -22,6 +22,10 @@ export const DEFAULT_PRICES: Readonly<Record<string, ModelPrice>> = Object.freez
   o3: { input: 2, output: 8, cachedInput: 0.5 },
   'o3-mini': { input: 1.1, output: 4.4, cachedInput: 0.55 },
   'o4-mini': { input: 1.1, output: 4.4, cachedInput: 0.275 },
+  // Embedding models: input tokens only.
+  'text-embedding-3-small': { input: 0.02, output: 0 },
+  'text-embedding-3-large': { input: 0.13, output: 0 },
+  'text-embedding-ada-002': { input: 0.1, output: 0 },
   'claude-opus-4-5': { input: 5, output: 25, cachedInput: 0.5 },
   'claude-opus-4': { input: 15, output: 75, cachedInput: 1.5 },
   'claude-sonnet-4': { input: 3, output: 15, cachedInput: 0.3 },

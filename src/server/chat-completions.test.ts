@@ -246,7 +246,7 @@ describe('request validation', () => {
 describe('routing', () => {
   it('answers 404 for an unknown route and 405 for a wrong method, in OpenAI’s error JSON', async () => {
     const server = await start();
-    const missing = await fetch(`${server.url}/v1/embeddings`, { method: 'POST' });
+    const missing = await fetch(`${server.url}/v1/audio/speech`, { method: 'POST' });
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: { type: 'not_found_error', code: 'not_found' } });
     const wrong = await fetch(`${server.url}/v1/chat/completions`, { headers: { authorization: `Bearer ${TEST_API_KEY}` } });

@@ -15,7 +15,7 @@ const UNAVAILABLE_CODES = new Set([
   'db_connection_lost',
 ]);
 /** The request was refused before reaching a provider because its input is invalid (400). */
-const INVALID_REQUEST_CODES = new Set(['llm_invalid_request', 'llm_unsupported_params']);
+const INVALID_REQUEST_CODES = new Set(['llm_invalid_request', 'llm_unsupported_params', 'embeddings_unsupported']);
 /** Without a wait hint, refusals still tell the caller to back off this long. */
 const DEFAULT_RETRY_AFTER_MS = 1000;
 

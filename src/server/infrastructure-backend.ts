@@ -9,10 +9,18 @@ import type { HealthOptions, HealthReport } from '../observability/health.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { scrubSecrets } from '../observability/redact.js';
 import { attemptsOf } from '../resilience/resilience-pipeline.js';
-import type { ReadinessCheck, ServiceBackend, ServiceModel, ServiceStreamStart } from './service-backend.js';
+import type {
+  CompleteOptions,
+  ReadinessCheck,
+  ServiceBackend,
+  ServiceEmbedding,
+  ServiceEmbeddingRequest,
+  ServiceModel,
+  ServiceStreamStart,
+} from './service-backend.js';
 
 /** The LLM calls the service makes: the LLM client's raw chat methods. */
-export type ServiceLlm = Pick<LlmClient, 'complete' | 'stream' | 'close'>;
+export type ServiceLlm = Pick<LlmClient, 'complete' | 'stream' | 'close'> & Partial<Pick<LlmClient, 'embed'>>;
 
 /**
  * The facade members the service uses, typed structurally so that `Infrastructure` fits as it is
@@ -63,6 +71,7 @@ export function createServiceBackend<DB>(infrastructure: ServiceInfrastructure<D
         } else yield event;
       }
     },
+    ...(llm.embed === undefined ? {} : { embed: (request, options) => embedThrough(infrastructure.config, llm, request, options) }),
     attemptsOf: (error) => {
       const attempts = attemptsOf(error);
       return attempts === undefined ? undefined : sentAttempts(attempts);
@@ -143,16 +152,46 @@ function toCompletion(response: LlmResponse<undefined>): ChatCompletion {
   });
 }
 
+/** Embeds through the LLM client; naming the configured model keeps its fallbacks. */
+async function embedThrough(
+  config: AppConfig,
+  llm: ServiceLlm,
+  request: ServiceEmbeddingRequest,
+  options: CompleteOptions,
+): Promise<ServiceEmbedding> {
+  const settings = config.llm.embeddings;
+  const configured = settings.provider === 'azure' ? settings.azureDeployment : settings.model;
+  const result = await llm.embed!(request.inputs, {
+    signal: options.signal,
+    // An embedding is deterministic: the cache is on unless the caller bypasses it.
+    ...(options.cache === undefined ? {} : { cache: options.cache }),
+    ...(request.model === undefined || request.model === configured ? {} : { model: request.model }),
+    ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }),
+    ...(request.user === undefined ? {} : { user: request.user }),
+  });
+  return {
+    vectors: result.vectors,
+    model: result.model,
+    usage: result.usage,
+    cachedInputs: result.metadata.cachedInputs,
+    attempts: sentAttempts(result.metadata.attempts),
+  };
+}
+
 /** Attempts that reached a provider: those skipped (an open breaker, say) sent nothing. */
 function sentAttempts(attempts: readonly AttemptRecord[]): number {
   return attempts.filter((attempt) => attempt.outcome !== 'skipped').length;
 }
 
-/** The primary model and every fallback, each once. */
+/** The primary model and every fallback, each once; then the embedding model and its fallbacks, where there are embeddings. */
 export function configuredModels(config: AppConfig): ServiceModel[] {
+  const embeddings = config.llm.embeddings;
+  const embeddingModel = embeddings.provider === 'azure' ? embeddings.azureDeployment : embeddings.model;
   const models = [
     { id: config.llm.model, ownedBy: config.llm.provider },
     ...config.resilience.fallbacks.map((f) => ({ id: f.model, ownedBy: f.provider })),
+    ...(embeddings.provider === 'anthropic' || embeddingModel === undefined ? [] : [{ id: embeddingModel, ownedBy: embeddings.provider }]),
+    ...embeddings.fallbacks.map((f) => ({ id: f.model, ownedBy: f.provider })),
   ];
   return models.filter((model, index) => models.findIndex((other) => other.id === model.id) === index);
 }

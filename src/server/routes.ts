@@ -1,4 +1,5 @@
 import { chatCompletionsRoute } from './chat-completions-route.js';
+import { embeddingsRoute } from './embeddings-route.js';
 import type { Exchange } from './exchange.js';
 import { modelRoute, modelsRoute } from './models-route.js';
 import { livenessRoute, metricsRoute, readinessRoute } from './probe-routes.js';
@@ -31,6 +32,7 @@ export const ROUTES: readonly Route[] = [
   { path: '/readyz', methods: { GET: readinessRoute }, authenticated: false, quiet: true },
   { path: '/metrics', methods: { GET: metricsRoute }, authenticated: false, quiet: true },
   { path: '/v1/chat/completions', methods: { POST: chatCompletionsRoute }, authenticated: true, quiet: false },
+  { path: '/v1/embeddings', methods: { POST: embeddingsRoute }, authenticated: true, quiet: false },
   { path: '/v1/models', methods: { GET: modelsRoute }, authenticated: true, quiet: false },
   { path: '/v1/models/{model}', methods: { GET: modelRoute }, authenticated: true, quiet: false },
 ];

@@ -12,12 +12,14 @@ export class ServerCallMetrics {
   readonly #model: string;
   readonly #startedAt: number;
   #firstTokenAt: number | undefined;
+  readonly #operation: string;
   #recorded = false;
 
-  constructor(metrics: GroundworkMetrics, model: string, startedAt: number) {
+  constructor(metrics: GroundworkMetrics, model: string, startedAt: number, operation: string = OPERATION) {
     this.#metrics = metrics;
     this.#model = model;
     this.#startedAt = startedAt;
+    this.#operation = operation;
   }
 
   /** A streamed chunk carried output (text, a refusal or a tool call): the first one sets the time to first token. */
@@ -48,6 +50,6 @@ export class ServerCallMetrics {
   }
 
   #labels() {
-    return { gen_ai_operation_name: OPERATION, gen_ai_request_model: this.#model };
+    return { gen_ai_operation_name: this.#operation, gen_ai_request_model: this.#model };
   }
 }

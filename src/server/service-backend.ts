@@ -1,4 +1,6 @@
 import type { CacheOption } from '../cache/resolve-cache-mode.js';
+import type { EmbeddingInput } from '../llm/embeddings/embedding-request.js';
+import type { EmbeddingUsage } from '../llm/embeddings/embedding-response.js';
 import type { ChatCompletion, ChatRequest, ChatStreamEvent } from '../llm/types.js';
 import type { HealthOptions, HealthReport } from '../observability/health.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
@@ -47,6 +49,26 @@ export interface ServiceCompletion {
   attempts: number;
 }
 
+/** An embeddings request as the service hands it on. */
+export interface ServiceEmbeddingRequest {
+  inputs: EmbeddingInput[];
+  /** The model the caller named; undefined or the configured one: the configured model and its fallbacks. */
+  model?: string;
+  dimensions?: number;
+  user?: string;
+}
+
+/** Vectors and how they were produced. */
+export interface ServiceEmbedding {
+  vectors: Float32Array[];
+  model: string;
+  usage: EmbeddingUsage;
+  /** Inputs answered from the cache. */
+  cachedInputs: number;
+  /** Requests sent to providers, retries and fallbacks included. */
+  attempts: number;
+}
+
 /** One model `GET /v1/models` lists. */
 export interface ServiceModel {
   id: string;
@@ -82,6 +104,8 @@ export interface ServiceBackend {
   readonly metrics: GroundworkMetrics;
   /** One completion through the full call path (cache, fallbacks, retry, breaker, limits, ledger). */
   complete(request: ChatRequest, options: CompleteOptions): Promise<ServiceCompletion>;
+  /** Embeddings through the same path, with the per-input cache; absent: `POST /v1/embeddings` answers 404. */
+  embed?(request: ServiceEmbeddingRequest, options: CompleteOptions): Promise<ServiceEmbedding>;
   /**
    * One streamed completion through the same path: optionally a `start` (attempts, cache, the
    * provider's rate-limit headers, for the status line), then text, refusal, tool-call and

@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { linkSignals } from '../internal/abort.js';
 import { anthropicWire } from './fake-anthropic-wire.js';
 import type { FakeAnswer, FakeBehaviour, FakeHandler, RecordedRequest } from './fake-behaviour.js';
+import { fakeEmbeddingsBody } from './fake-embeddings.js';
 import { openaiWire } from './fake-openai-wire.js';
 import { respond } from './fake-respond.js';
 import { AUTH_HEADERS, credentialOf, type FakeRoute, routeOf } from './fake-route.js';
@@ -26,7 +27,9 @@ export interface FakeProviderServerOptions {
 
 /**
  * A real HTTP server that speaks OpenAI chat completions (JSON and SSE, with usage), Azure OpenAI's
- * deployment paths (`/openai/deployments/{deployment}/chat/completions?api-version=…`) and
+ * deployment paths (`/openai/deployments/{deployment}/chat/completions?api-version=…`), embeddings
+ * (`/v1/embeddings` and Azure's `/openai/deployments/{deployment}/embeddings`: deterministic unit vectors
+ * seeded by each input's hash, float or base64, with usage; faults from the same queue) and
  * Anthropic's messages API (JSON and SSE), on an ephemeral port. Answers can call tools (streamed
  * as argument deltas the way each provider streams them), refuse, give several choices with log
  * probabilities, and carry `system_fingerprint`, `service_tier` and rate-limit headers (see
@@ -178,6 +181,10 @@ export class FakeProviderServer {
         : { object: 'list', data: models.map((model) => ({ id: model, object: 'model', created: 0, owned_by: 'groundwork' })) };
       return respond({ ...base, stream: false, context, answerOverride: list }, behaviour);
     }
+    if (route.kind === 'embeddings') {
+      const answer = behaviour.type === 'answer' ? fakeEmbeddingsBody(body, context.model, behaviour) : undefined;
+      return respond({ ...base, stream: false, context, ...(answer === undefined ? {} : { answerOverride: answer }) }, behaviour);
+    }
     return respond({ ...base, context }, behaviour);
   }
 
@@ -193,7 +200,7 @@ export class FakeProviderServer {
   /** A behaviour that refuses the request before any script runs: unknown path, missing api-version, wrong key. */
   #reject(recorded: RecordedRequest, route: FakeRoute): FakeBehaviour | undefined {
     if (route.kind === 'unknown') return { type: 'error', status: 404, message: `No route for ${recorded.method} ${recorded.path}` };
-    if (route.kind === 'chat' && route.wire === 'azure' && recorded.query['api-version'] === undefined) {
+    if (route.kind !== 'models' && route.wire === 'azure' && recorded.query['api-version'] === undefined) {
       return { type: 'error', status: 404, message: 'Resource not found: the api-version query parameter is required' };
     }
     const keys = this.#options.apiKeys;
@@ -221,14 +228,14 @@ export class FakeProviderServer {
       for (const name of AUTH_HEADERS) if (name in recordedHeaders) recordedHeaders[name] = '[redacted]';
     const route = routeOf(request.method ?? 'GET', url.pathname, headers);
     const recorded: RecordedRequest = {
-      wire: route.kind === 'chat' ? route.wire : 'models',
+      wire: route.kind === 'chat' || route.kind === 'embeddings' ? route.wire : 'models',
       method: request.method ?? 'GET',
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       headers: recordedHeaders,
       body,
       stream: typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true,
-      ...(route.kind === 'chat' && route.deployment !== undefined ? { deployment: route.deployment } : {}),
+      ...((route.kind === 'chat' || route.kind === 'embeddings') && route.deployment !== undefined ? { deployment: route.deployment } : {}),
     };
     if (credential !== undefined) this.#credentials.set(recorded, credential);
     this.requests.push(recorded);

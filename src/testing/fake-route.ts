@@ -3,10 +3,12 @@ import type { FakeWire } from './fake-behaviour.js';
 /** What a request path asks for. */
 export type FakeRoute =
   | { kind: 'chat'; wire: FakeWire; deployment?: string }
+  | { kind: 'embeddings'; wire: 'openai' | 'azure'; deployment?: string }
   | { kind: 'models'; anthropic: boolean }
   | { kind: 'unknown' };
 
 const AZURE_CHAT = /^\/openai\/deployments\/([^/]+)\/chat\/completions\/?$/;
+const AZURE_EMBEDDINGS = /^\/openai\/deployments\/([^/]+)\/embeddings\/?$/;
 
 /** Reads the route from the method, path and headers. */
 export function routeOf(method: string, path: string, headers: Record<string, string>): FakeRoute {
@@ -14,6 +16,9 @@ export function routeOf(method: string, path: string, headers: Record<string, st
     const azure = AZURE_CHAT.exec(path);
     if (azure !== null) return { kind: 'chat', wire: 'azure', deployment: decodeURIComponent(azure[1] ?? '') };
     if (/\/chat\/completions\/?$/.test(path)) return { kind: 'chat', wire: 'openai' };
+    const azureEmbeddings = AZURE_EMBEDDINGS.exec(path);
+    if (azureEmbeddings !== null) return { kind: 'embeddings', wire: 'azure', deployment: decodeURIComponent(azureEmbeddings[1] ?? '') };
+    if (/\/embeddings\/?$/.test(path)) return { kind: 'embeddings', wire: 'openai' };
     if (/\/messages\/?$/.test(path)) return { kind: 'chat', wire: 'anthropic' };
   }
   if (method === 'GET' && /\/models\/?$/.test(path)) return { kind: 'models', anthropic: headers['anthropic-version'] !== undefined };

@@ -39,4 +39,16 @@ export const GROUNDWORK_MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.dropTable('llm_usage').execute();
     },
   },
+  '0002_llm_usage_operation': {
+    // Chat and embeddings share the ledger; rows written before this column existed were chat.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .alterTable('llm_usage')
+        .addColumn('operation', 'text', (column) => column.notNull().defaultTo('chat'))
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('llm_usage').dropColumn('operation').execute();
+    },
+  },
 };

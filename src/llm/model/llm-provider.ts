@@ -1,4 +1,5 @@
 import type { LlmProviderName } from '../../config/variables.js';
+import type { EmbedMethod } from '../embeddings/embed-method.js';
 import type { ChatCompletion } from './chat-completion.js';
 import type { ChatRequest } from './chat-request.js';
 import type { ChatStreamEvent } from './chat-stream-event.js';
@@ -22,6 +23,11 @@ export interface LlmProvider {
   complete(request: ChatRequest, signal: AbortSignal): Promise<ChatCompletion>;
   /** One request, streamed. Ends with a `done` event or throws; a stream cut short throws. */
   stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatStreamEvent>;
+  /**
+   * Embeddings: one request within the provider's per-request limits. Absent on providers
+   * without an embeddings API (Anthropic); callers then fail with `EmbeddingsUnsupportedError`.
+   */
+  embed?: EmbedMethod;
   /** A cheap request that proves the provider answers with these credentials (doctor, health). */
   ping(signal: AbortSignal): Promise<void>;
   /** Releases connections. */

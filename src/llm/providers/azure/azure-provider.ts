@@ -35,7 +35,8 @@ export function azureTokenField(apiVersion: string): 'max_completion_tokens' | '
 
 /**
  * The Azure OpenAI provider (`AzureOpenAI` from the official SDK, retries off). Requests go to
- * `/openai/deployments/{deployment}/chat/completions?api-version=…`; errors and usage are OpenAI's.
+ * `/openai/deployments/{deployment}/chat/completions?api-version=…`, embeddings to
+ * `/openai/deployments/{embedding deployment}/embeddings`; errors and usage are OpenAI's.
  */
 export function createAzureProvider(options: AzureProviderOptions): LlmProvider {
   const common = {
@@ -48,13 +49,20 @@ export function createAzureProvider(options: AzureProviderOptions): LlmProvider 
   };
   const tokenProvider = options.azureTokenProvider;
   const apiKey = options.apiKey;
+  // Embeddings go to their own deployment, which the SDK takes from the request's model when the client names none.
+  const { deployment: _chat, ...withoutDeployment } = common;
   let client: () => AzureOpenAI;
+  let embeddingClient: () => AzureOpenAI;
   if (tokenProvider !== undefined) {
     const shared = new AzureOpenAI({ ...common, azureADTokenProvider: tokenProvider });
+    const embedding = new AzureOpenAI({ ...withoutDeployment, azureADTokenProvider: tokenProvider });
     client = () => shared;
+    embeddingClient = () => embedding;
   } else if (apiKey !== undefined) {
     const clients = new KeyedClient((key) => new AzureOpenAI({ ...common, apiKey: key ?? '' }));
+    const embeddingClients = new KeyedClient((key) => new AzureOpenAI({ ...withoutDeployment, apiKey: key ?? '' }));
     client = () => clients.get(apiKey.reveal());
+    embeddingClient = () => embeddingClients.get(apiKey.reveal());
   } else {
     throw new Error('Azure OpenAI needs AZURE_OPENAI_API_KEY or a token provider (azureTokenProvider)');
   }
@@ -63,5 +71,6 @@ export function createAzureProvider(options: AzureProviderOptions): LlmProvider 
     defaultModel: options.deployment,
     client,
     dialect: { tokenField: azureTokenField(options.apiVersion), nativeJsonSchema: true, developerRole: true },
+    embeddings: { client: embeddingClient, encoding: 'base64' },
   });
 }

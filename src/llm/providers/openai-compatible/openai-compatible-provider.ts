@@ -44,5 +44,7 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleProvider
     defaultModel: options.model,
     client: () => clients.get(options.apiKey?.reveal()),
     dialect: { tokenField: 'max_tokens', nativeJsonSchema: false, developerRole: false },
+    // Not every compatible server knows `encoding_format: base64`; floats are understood by all.
+    embeddings: { client: () => clients.get(options.apiKey?.reveal()), encoding: 'float' },
   });
 }

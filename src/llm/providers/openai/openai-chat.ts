@@ -1,12 +1,14 @@
 import type OpenAI from 'openai';
 import type { ChatCompletion as OpenAiCompletion } from 'openai/resources/chat/completions';
 import type { LlmProviderName } from '../../../config/variables.js';
+import type { EmbedMethod } from '../../embeddings/embed-method.js';
 import { type CompletionBase, completionOf } from '../../model/completion-of.js';
 import type { ChatCompletion, ChatRequest, ChatStreamEvent, LlmProvider } from '../../types.js';
 import { abortedError } from '../provider-abort.js';
 import { providerError } from '../provider-error-factory.js';
 import { rateLimitHeaders } from '../rate-limit-headers.js';
 import type { OpenAiDialect } from './openai-dialect.js';
+import { embedWithOpenAi, type OpenAiEmbeddingsOptions } from './openai-embeddings.js';
 import { mapOpenAiError } from './openai-errors.js';
 import { toOpenAiParams } from './openai-request.js';
 import { mapOpenAiCompletion } from './openai-response.js';
@@ -19,6 +21,8 @@ export interface OpenAiChatOptions {
   /** The SDK client to use for the next request (rebuilt when the key rotates). */
   client: () => OpenAI;
   dialect: OpenAiDialect;
+  /** Embeddings through the same server; absent: the provider has none. */
+  embeddings?: Omit<OpenAiEmbeddingsOptions, 'provider'>;
 }
 
 /**
@@ -30,12 +34,18 @@ export interface OpenAiChatOptions {
 export class OpenAiChatProvider implements LlmProvider {
   readonly name: LlmProviderName;
   readonly defaultModel: string;
+  readonly embed?: EmbedMethod;
   readonly #options: OpenAiChatOptions;
 
   constructor(options: OpenAiChatOptions) {
     this.name = options.name;
     this.defaultModel = options.defaultModel;
     this.#options = options;
+    const embeddings = options.embeddings;
+    if (embeddings !== undefined) {
+      const settings = { ...embeddings, provider: options.name };
+      this.embed = (request, signal) => embedWithOpenAi(settings, request, signal);
+    }
   }
 
   unsupportedFields(_request: ChatRequest): string[] {

@@ -36,5 +36,6 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
     defaultModel: options.model,
     client: () => clients.get(options.apiKey.reveal()),
     dialect: { tokenField: 'max_completion_tokens', nativeJsonSchema: true, developerRole: true },
+    embeddings: { client: () => clients.get(options.apiKey.reveal()), encoding: 'base64' },
   });
 }

@@ -1,0 +1,22 @@
+import type { CacheOption } from '../../cache/resolve-cache-mode.js';
+import type { LlmProviderName } from '../../config/variables.js';
+
+/** How vectors are handed back: `Float32Array`s (compact, the default) or plain `number[]`s. */
+export type VectorFormat = 'float32' | 'number';
+
+/** Options of one `embed` call. */
+export interface EmbedOptions<F extends VectorFormat = 'float32'> {
+  /** Provider to use; naming one turns the embedding fallbacks off. @default LLM_PROVIDER */
+  provider?: LlmProviderName;
+  /** Model (Azure: deployment); naming another than the configured one turns the fallbacks off. @default LLM_EMBEDDING_MODEL */
+  model?: string;
+  /** Shorter vectors, for models that support it. @default LLM_EMBEDDING_DIMENSIONS, else the model's own */
+  dimensions?: number;
+  /** @default 'float32' */
+  format?: F;
+  /** `false`: neither read nor store the per-text cache; `'refresh'`: store without reading. @default true (embeddings are deterministic) */
+  cache?: CacheOption;
+  /** Passed to the provider as OpenAI's `user`. */
+  user?: string;
+  signal?: AbortSignal;
+}

@@ -1,0 +1,236 @@
+import { type EmbeddingCache, embeddingCacheKey } from '../../cache/embedding-cache.js';
+import type { AppConfig } from '../../config/app-config.js';
+import type { LlmProviderName } from '../../config/variables.js';
+import { GroundworkError } from '../../errors/groundwork-error.js';
+import { traceEmbeddings } from '../../observability/trace-embeddings.js';
+import { approximateTokens } from '../../resilience/approximate-tokens.js';
+import { countTokens } from '../../resilience/estimate-tokens.js';
+import type { CallPipeline, CallTarget } from '../call-pipeline.js';
+import { type CallTrace, newTrace } from '../call-trace.js';
+import type { PriceBook } from '../pricing.js';
+import { LlmNotConfiguredError } from '../providers/create-provider.js';
+import type { LlmProvider } from '../types.js';
+import { embedInputs } from './embed-inputs.js';
+import type { EmbedOptions, VectorFormat } from './embed-options.js';
+import type { EmbedResult, VectorOf } from './embed-result.js';
+import { type EmbeddingBatch, type EmbeddingBatchLimits, OPENAI_EMBEDDING_LIMITS, splitIntoBatches } from './embedding-batches.js';
+import type { EmbeddingInput } from './embedding-request.js';
+import type { EmbeddingResponse } from './embedding-response.js';
+import { EmbeddingsUnsupportedError } from './embeddings-unsupported-error.js';
+import { embeddingDimensions, KNOWN_EMBEDDING_MODELS } from './known-embedding-models.js';
+import { runBounded } from './run-bounded.js';
+
+/** What the embedding engine runs on: the chat path's pipeline, prices and providers. */
+export interface EmbeddingEngineDeps {
+  config: AppConfig;
+  pipeline: CallPipeline;
+  prices: PriceBook;
+  provider(name: LlmProviderName): LlmProvider;
+  cache?: EmbeddingCache | undefined;
+}
+
+/** An `embed` call resolved against the configuration. */
+interface EmbedPlan {
+  inputs: EmbeddingInput[];
+  targets: CallTarget[];
+  /** Dimensions asked for, as the cache keys them. */
+  dimensions: number | undefined;
+  /** The vector length every answer must have, when known before the first answer. */
+  expected: number | undefined;
+  useCache: boolean;
+  readCache: boolean;
+}
+
+/**
+ * Embeds inputs through the resilience pipeline: the per-input cache first, then the misses in
+ * batches within the provider's per-request limits (2048 inputs, 300 000 tokens), at most
+ * `LLM_EMBEDDING_BATCH_CONCURRENCY` at once, each batch its own pipeline run (limits with its
+ * counted tokens reserved, retry with deadline, breaker, fallbacks). The first batch that fails
+ * after its retries and fallbacks fails the whole call and cancels the batches in flight; the
+ * batches answered before it are in the cache, so calling again pays only for the rest.
+ */
+export class EmbeddingEngine {
+  readonly #deps: EmbeddingEngineDeps;
+
+  constructor(deps: EmbeddingEngineDeps) {
+    this.#deps = deps;
+  }
+
+  /** The trace a call starts with, for its recording even when it fails. */
+  startTrace(options: EmbedOptions<VectorFormat>): CallTrace {
+    const provider = options.provider ?? this.#deps.config.llm.embeddings.provider;
+    return newTrace(provider, options.model ?? this.#configuredModel(provider) ?? '');
+  }
+
+  async embed<F extends VectorFormat>(
+    input: EmbeddingInput | readonly EmbeddingInput[],
+    options: EmbedOptions<F>,
+    trace: CallTrace,
+  ): Promise<EmbedResult<F>> {
+    const started = performance.now();
+    const plan = this.#plan(input, options);
+    const model = plan.targets[0]!.model;
+    const vectors = new Array<Float32Array | undefined>(plan.inputs.length);
+    const keys = plan.useCache ? plan.inputs.map((item) => embeddingCacheKey(model, plan.dimensions, item)) : [];
+    let cachedInputs = 0;
+    if (plan.readCache && this.#deps.cache !== undefined) {
+      const found = await this.#deps.cache.getMany(keys);
+      for (const [index, vector] of found.entries()) {
+        if (vector !== undefined && (plan.expected === undefined || vector.length === plan.expected)) {
+          vectors[index] = vector;
+          cachedInputs++;
+        }
+      }
+    }
+    // An input repeated in one call is sent once; its copies take its vector at the end.
+    const firstOf = new Map<string, number>();
+    const copies: Array<[index: number, first: number]> = [];
+    const missing: number[] = [];
+    for (const [index, item] of plan.inputs.entries()) {
+      if (vectors[index] !== undefined) continue;
+      const identity = typeof item === 'string' ? `s${item}` : `t${item.join(',')}`;
+      const first = firstOf.get(identity);
+      if (first === undefined) {
+        firstOf.set(identity, index);
+        missing.push(index);
+      } else copies.push([index, first]);
+    }
+    const { count, limits } = this.#tokenCounting(model);
+    const tokens = plan.inputs.map((item, index) =>
+      vectors[index] !== undefined ? 0 : typeof item === 'string' ? count(item) : item.length,
+    );
+    const batches = splitIntoBatches(missing, tokens, limits);
+    let dimensions = plan.expected ?? vectors.find((vector) => vector !== undefined)?.length;
+    await runBounded(batches, this.#deps.config.llm.embeddings.batchConcurrency, options.signal, async (batch, signal) => {
+      const answer = await this.#runBatch(plan, batch, signal, trace, options.user);
+      for (const [position, index] of batch.indexes.entries()) {
+        const vector = answer.vectors[position]!;
+        dimensions ??= vector.length;
+        if (vector.length !== dimensions) throw dimensionMismatch(answer, dimensions, vector.length);
+        vectors[index] = vector;
+      }
+      if (plan.useCache && this.#deps.cache !== undefined) {
+        await this.#deps.cache.setMany(batch.indexes.map((index, position) => [keys[index]!, answer.vectors[position]!] as const));
+      }
+    });
+    for (const [index, first] of copies) vectors[index] = vectors[first]?.slice();
+    const format = options.format ?? 'float32';
+    const out = (vectors as Float32Array[]).map((vector) => (format === 'number' ? Array.from(vector) : vector)) as VectorOf<F>[];
+    return {
+      vectors: out,
+      dimensions: dimensions ?? 0,
+      provider: trace.provider,
+      model: trace.model,
+      usage: { promptTokens: trace.usage.promptTokens, totalTokens: trace.usage.totalTokens },
+      costUsd: trace.costUsd,
+      metadata: { cachedInputs, batches: batches.length, attempts: trace.attempts, latencyMs: performance.now() - started },
+    };
+  }
+
+  #plan<F extends VectorFormat>(input: EmbeddingInput | readonly EmbeddingInput[], options: EmbedOptions<F>): EmbedPlan {
+    const settings = this.#deps.config.llm.embeddings;
+    const inputs = embedInputs(input);
+    const providerName = options.provider ?? settings.provider;
+    const provider = this.#deps.provider(providerName);
+    if (provider.embed === undefined) throw new EmbeddingsUnsupportedError(providerName);
+    const model = options.model ?? this.#configuredModel(providerName);
+    if (model === undefined) throw new LlmNotConfiguredError(providerName, ['AZURE_OPENAI_EMBEDDING_DEPLOYMENT']);
+    const dimensions = options.dimensions ?? settings.dimensions;
+    if (dimensions !== undefined && (!Number.isInteger(dimensions) || dimensions < 1)) {
+      throw new GroundworkError(
+        'llm_invalid_request',
+        `Invalid LLM request: dimensions must be a whole number of at least 1, not ${dimensions}.`,
+      );
+    }
+    const targets: CallTarget[] = [{ provider: providerName, model }];
+    // The configuration checked the fallbacks against the configured model and length only.
+    const configured = options.provider === undefined && options.model === undefined && dimensions === settings.dimensions;
+    if (configured) targets.push(...settings.fallbacks.map((fallback) => ({ ...fallback })));
+    const cacheOption = options.cache;
+    const useCache = this.#deps.cache !== undefined && cacheOption !== false;
+    return {
+      inputs,
+      targets,
+      dimensions,
+      expected: embeddingDimensions(model, dimensions),
+      useCache,
+      readCache: useCache && cacheOption !== 'refresh',
+    };
+  }
+
+  /**
+   * How inputs' tokens are counted. Under a tokens-per-minute limit, exactly, with the model's
+   * tokenizer, so the reservation is right before the call; otherwise a cheap estimate (the
+   * tokenizer costs more than the rest of the call path per text), against a request bound
+   * lowered by the estimate's worst error.
+   */
+  #tokenCounting(model: string): { count: (text: string) => number; limits: EmbeddingBatchLimits } {
+    if (this.#deps.config.resilience.tokensPerMinute !== undefined) {
+      return { count: (text) => countTokens(text, model), limits: OPENAI_EMBEDDING_LIMITS };
+    }
+    const maxTokens = Math.floor(OPENAI_EMBEDDING_LIMITS.maxTokens * ESTIMATE_MARGIN);
+    return { count: (text) => Math.ceil(approximateTokens(text)), limits: { ...OPENAI_EMBEDDING_LIMITS, maxTokens } };
+  }
+
+  #configuredModel(provider: LlmProviderName): string | undefined {
+    const settings = this.#deps.config.llm.embeddings;
+    return provider === 'azure' ? settings.azureDeployment : settings.model;
+  }
+
+  /** One batch through the pipeline: its counted tokens reserved, reconciled to the reported usage. */
+  async #runBatch(plan: EmbedPlan, batch: EmbeddingBatch, signal: AbortSignal, trace: CallTrace, user: string | undefined) {
+    const inputs = batch.indexes.map((index) => plan.inputs[index]!);
+    const outcome = await this.#deps.pipeline.execute<EmbeddingResponse>(
+      { targets: plan.targets, estimatedTokens: batch.tokens, signal },
+      async ({ target, signal: attemptSignal }) => {
+        const dimensions = sendsDimensions(target.model, plan.dimensions) ? plan.dimensions : undefined;
+        const request = {
+          model: target.model,
+          inputs,
+          ...(dimensions === undefined ? {} : { dimensions }),
+          ...(user === undefined ? {} : { user }),
+        };
+        const provider = this.#deps.provider(target.provider);
+        if (provider.embed === undefined) throw new EmbeddingsUnsupportedError(target.provider);
+        const embed = provider.embed;
+        const answer = await traceEmbeddings({ provider: target.provider, model: target.model, inputs: inputs.length, dimensions }, () =>
+          embed(request, attemptSignal),
+        );
+        return {
+          value: answer,
+          usage: { promptTokens: answer.usage.promptTokens, completionTokens: 0, totalTokens: answer.usage.totalTokens },
+        };
+      },
+    );
+    trace.attempts.push(...outcome.attempts);
+    const answer = outcome.value;
+    const prices = this.#deps.prices;
+    const priced = prices.priceOf(answer.model) === undefined ? outcome.target.model : answer.model;
+    const usage = { promptTokens: answer.usage.promptTokens, completionTokens: 0, totalTokens: answer.usage.totalTokens };
+    trace.usage.promptTokens += usage.promptTokens;
+    trace.usage.totalTokens += usage.totalTokens;
+    trace.costUsd += prices.cost(priced, usage);
+    trace.provider = answer.provider;
+    trace.model = answer.model;
+    trace.requestId = answer.requestId;
+    return answer;
+  }
+}
+
+/** The estimate is 0.76–1.08 of the tokenizer's count: a batch of estimated tokens stays within the bound at 3/4 of it. */
+const ESTIMATE_MARGIN = 0.75;
+
+/** Whether to send `dimensions` to `model`: not to a model known to have one fixed length (it would refuse the field). */
+function sendsDimensions(model: string, dimensions: number | undefined): boolean {
+  if (dimensions === undefined) return false;
+  const known = KNOWN_EMBEDDING_MODELS[model];
+  return known === undefined || known.shortens;
+}
+
+function dimensionMismatch(answer: EmbeddingResponse, expected: number, got: number): GroundworkError {
+  return new GroundworkError(
+    'embedding_dimensions_mismatch',
+    `${answer.provider} model ${answer.model} returned ${got}-dimension vectors where ${expected} were expected; ` +
+      'set LLM_EMBEDDING_DIMENSIONS or an embedding model of that length.',
+  );
+}

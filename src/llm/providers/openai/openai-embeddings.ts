@@ -1,0 +1,67 @@
+import type OpenAI from 'openai';
+import type { LlmProviderName } from '../../../config/variables.js';
+import type { EmbeddingRequest } from '../../embeddings/embedding-request.js';
+import type { EmbeddingResponse } from '../../embeddings/embedding-response.js';
+import { vectorFromWire } from '../../embeddings/vector-codec.js';
+import { providerError } from '../provider-error-factory.js';
+import { mapOpenAiError } from './openai-errors.js';
+
+/** How an OpenAI-family server is asked for embeddings. */
+export interface OpenAiEmbeddingsOptions {
+  provider: LlmProviderName;
+  /** The SDK client for the next request. */
+  client: () => OpenAI;
+  /**
+   * `base64` (OpenAI, Azure: a quarter of the bytes, decoded straight into a `Float32Array`) or
+   * `float` (compatible servers, not all of which know base64).
+   */
+  encoding: 'base64' | 'float';
+}
+
+/** Sends one embeddings request (`POST /embeddings`) and reads its vectors back in input order. */
+export async function embedWithOpenAi(
+  options: OpenAiEmbeddingsOptions,
+  request: EmbeddingRequest,
+  signal: AbortSignal,
+): Promise<EmbeddingResponse> {
+  const where = { provider: options.provider, model: request.model };
+  const input = request.inputs.every((item) => typeof item === 'string')
+    ? (request.inputs as string[])
+    : request.inputs.map((item) => (typeof item === 'string' ? item : [...item]));
+  const params = {
+    model: request.model,
+    input: input as string[] | number[][],
+    encoding_format: options.encoding,
+    ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }),
+    ...(request.user === undefined ? {} : { user: request.user }),
+  };
+  let answer: { data: OpenAI.CreateEmbeddingResponse; request_id: string | null | undefined };
+  try {
+    answer = await options.client().embeddings.create(params, { signal }).withResponse();
+  } catch (error) {
+    throw mapOpenAiError(error, { ...where, signal });
+  }
+  const requestId = answer.request_id ?? undefined;
+  const items: unknown = answer.data?.data;
+  const malformed = (problem: string) =>
+    providerError('malformed_response', problem, { ...where, ...(requestId === undefined ? {} : { requestId }) });
+  if (!Array.isArray(items) || items.length !== request.inputs.length) throw malformed('the answer does not hold one embedding per input');
+  const vectors = new Array<Float32Array>(items.length);
+  for (const [position, item] of (items as Array<{ index?: unknown; embedding?: unknown }>).entries()) {
+    const index = typeof item.index === 'number' ? item.index : position;
+    const vector = vectorFromWire(item.embedding);
+    if (vector === undefined || index < 0 || index >= vectors.length || vectors[index] !== undefined) {
+      throw malformed('an embedding is missing, malformed or out of place');
+    }
+    vectors[index] = vector;
+  }
+  const usage = answer.data.usage;
+  const promptTokens = typeof usage?.prompt_tokens === 'number' ? usage.prompt_tokens : 0;
+  return {
+    provider: options.provider,
+    model: typeof answer.data.model === 'string' && answer.data.model !== '' ? answer.data.model : request.model,
+    vectors,
+    usage: { promptTokens, totalTokens: typeof usage?.total_tokens === 'number' ? usage.total_tokens : promptTokens },
+    requestId,
+  };
+}

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { HttpError } from './http-error.js';
+import type { ServiceEmbeddingRequest } from './service-backend.js';
+
+const token = z.number().int().min(0);
+const text = z.string().min(1);
+
+/** OpenAI's `CreateEmbeddingRequest` body. */
+const embeddingsBodySchema = z.object({
+  input: z.union([text, z.array(text).min(1), z.array(token).min(1), z.array(z.array(token).min(1)).min(1)]),
+  model: z.string().min(1),
+  encoding_format: z.enum(['float', 'base64']).optional(),
+  dimensions: z.number().int().min(1).optional(),
+  user: z.string().optional(),
+});
+
+/** An embeddings request as the route handles it. */
+export interface ParsedEmbeddingsRequest {
+  request: ServiceEmbeddingRequest;
+  /** The model the caller named, echoed in the answer. */
+  model: string;
+  encoding: 'float' | 'base64';
+}
+
+/**
+ * Validates an OpenAI embeddings body: `input` as one text, texts, one token array or token
+ * arrays. Throws a 400 {@link HttpError} naming the field at fault, never quoting the input.
+ */
+export function parseEmbeddingsRequest(body: unknown): ParsedEmbeddingsRequest {
+  const result = embeddingsBodySchema.safeParse(body);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const param = issue?.path.length ? issue.path.map(String).join('.') : 'input';
+    throw new HttpError({
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'invalid_request',
+      param,
+      message: `Invalid ${param}: ${issue?.message ?? 'invalid body'}.`,
+    });
+  }
+  const data = result.data;
+  const input = data.input;
+  const inputs =
+    typeof input === 'string'
+      ? [input]
+      : input.every((item) => typeof item === 'number')
+        ? [input as number[]]
+        : (input as Array<string | number[]>);
+  const request: ServiceEmbeddingRequest = { inputs, model: data.model };
+  if (data.dimensions !== undefined) request.dimensions = data.dimensions;
+  if (data.user !== undefined) request.user = data.user;
+  return { request, model: data.model, encoding: data.encoding_format ?? 'float' };
+}
