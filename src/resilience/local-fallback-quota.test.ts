@@ -11,7 +11,7 @@ const REPLICAS = 4;
 const OUTAGE_MS = 10_000;
 
 /** The shared store as the replicas see it: it answers until `down` is set, then fails every call. */
-function sharedStore(clock: ManualClock, state: { down: boolean }): RateLimitStore {
+function sharedStore(_clock: ManualClock, state: { down: boolean }): RateLimitStore {
   const shared = new MemoryRateLimitStore({ requests: { capacity: QUOTA_PER_MINUTE, windowMs: 60_000 }, tokens: undefined });
   return {
     take: (key, tokens, now) => (state.down ? Promise.reject(new Error('Connection is closed.')) : shared.take(key, tokens, now)),
