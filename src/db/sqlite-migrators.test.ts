@@ -23,6 +23,14 @@ describe('SQLite migrations from two processes at once', () => {
     );
     // Every migration ran exactly once across the two processes.
     const applied = outputs.flat().sort();
-    expect(applied).toEqual(['app/001_note', 'app/002_note_index', 'app/003_slow', 'groundwork/0001_llm_usage']);
+    expect(applied).toEqual([
+      'app/001_note',
+      'app/002_note_index',
+      'app/003_slow',
+      'groundwork/0001_llm_usage',
+      'groundwork/0002_tenants',
+      'groundwork/0003_llm_usage_tenant',
+      'groundwork/0004_budget_counters',
+    ]);
   });
 });

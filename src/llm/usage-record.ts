@@ -20,6 +20,10 @@ export interface UsageRecord {
   cacheHit: boolean;
   attempts: number;
   requestId: string | null;
+  /** The virtual key the call was made with; null for static keys and in-process calls without a tenant. */
+  keyId?: string | null | undefined;
+  /** The team of that key. */
+  teamId?: string | null | undefined;
 }
 
 /** Where ledger rows go (the database, in production). Writes a batch or throws. */
