@@ -240,6 +240,7 @@ class GroundworkLlmClient implements LlmClient {
       tools: runsTools ? tools : undefined,
       maxSteps,
       deadlineAt: runsTools ? (this.#deps.clock ?? systemClock).now() + this.#config.resilience.deadlineMs : undefined,
+      attribution: options.attribution,
     };
   }
 
@@ -381,6 +382,7 @@ class GroundworkLlmClient implements LlmClient {
       latencyMs: performance.now() - started,
       outcome,
       cacheHit: hit,
+      attribution: call.attribution,
     });
   }
 }

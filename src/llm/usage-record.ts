@@ -26,6 +26,12 @@ export interface UsageRecord {
   teamId?: string | null | undefined;
 }
 
+/** Who a call is billed to, for the ledger: the virtual key and its team. */
+export interface UsageAttribution {
+  keyId: string;
+  teamId: string | null;
+}
+
 /** Where ledger rows go (the database, in production). Writes a batch or throws. */
 export interface UsageSink {
   writeBatch(records: readonly UsageRecord[]): Promise<void>;
