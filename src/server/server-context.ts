@@ -2,6 +2,7 @@ import type { ServerConfig } from '../config/app-config.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import type { ServiceBackend } from './service-backend.js';
+import type { ServiceTenants } from './service-tenants.js';
 
 /** What route handlers share: the backend, the settings and where to log and count. */
 export interface ServerContext {
@@ -10,4 +11,6 @@ export interface ServerContext {
   readonly logger: Logger;
   /** Where HTTP metrics are recorded. */
   readonly metrics: GroundworkMetrics;
+  /** Virtual keys, when the service accepts them. */
+  readonly tenants?: ServiceTenants | undefined;
 }

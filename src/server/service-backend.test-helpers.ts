@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { CacheOption } from '../cache/resolve-cache-mode.js';
 import { type CompletionBase, completionOf } from '../llm/model/completion-of.js';
 import type { ChatCompletion, ChatRequest, ChatStreamEvent, TokenUsage } from '../llm/types.js';
+import type { UsageAttribution } from '../llm/usage-record.js';
 import type { HealthReport } from '../observability/health.js';
 import { GroundworkMetrics } from '../observability/metrics.js';
 import type {
@@ -44,6 +45,7 @@ export interface ReceivedCall {
   cache: CacheOption | undefined;
   requestId: string | undefined;
   signal: AbortSignal;
+  attribution?: UsageAttribution | undefined;
 }
 
 /**
@@ -89,7 +91,14 @@ export class TestServiceBackend implements ServiceBackend {
   }
 
   async complete(request: ChatRequest, options: CompleteOptions): Promise<ServiceCompletion> {
-    this.calls.push({ kind: 'complete', request, cache: options.cache, requestId: options.requestId, signal: options.signal });
+    this.calls.push({
+      kind: 'complete',
+      request,
+      cache: options.cache,
+      requestId: options.requestId,
+      signal: options.signal,
+      attribution: options.attribution,
+    });
     const answer = this.#next();
     await wait(answer, options.signal);
     if (answer.error !== undefined) throw this.#failure(answer);
@@ -98,7 +107,14 @@ export class TestServiceBackend implements ServiceBackend {
   }
 
   async *stream(request: ChatRequest, options: StreamOptions): AsyncIterable<ChatStreamEvent> {
-    this.calls.push({ kind: 'stream', request, cache: options.cache, requestId: options.requestId, signal: options.signal });
+    this.calls.push({
+      kind: 'stream',
+      request,
+      cache: options.cache,
+      requestId: options.requestId,
+      signal: options.signal,
+      attribution: options.attribution,
+    });
     const answer = this.#next();
     await wait(answer, options.signal);
     if (answer.error !== undefined && answer.failAfterDeltas === undefined) throw this.#failure(answer);

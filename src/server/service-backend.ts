@@ -1,5 +1,6 @@
 import type { CacheOption } from '../cache/resolve-cache-mode.js';
 import type { ChatCompletion, ChatRequest, ChatStreamEvent } from '../llm/types.js';
+import type { UsageAttribution } from '../llm/usage-record.js';
 import type { HealthOptions, HealthReport } from '../observability/health.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 
@@ -26,6 +27,8 @@ export interface CompleteOptions {
   cache?: CacheOption;
   /** The HTTP request id, for logs and the usage ledger. */
   requestId?: string;
+  /** The virtual key and team the call is billed to, for the usage ledger. */
+  attribution?: UsageAttribution;
 }
 
 /** How one streamed completion is made. */
@@ -36,6 +39,8 @@ export interface StreamOptions {
   cache?: CacheOption;
   /** The HTTP request id, for logs and the usage ledger. */
   requestId?: string;
+  /** The virtual key and team the call is billed to, for the usage ledger. */
+  attribution?: UsageAttribution;
 }
 
 /** A completion and how it was produced. */

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PriceBook } from '../llm/pricing.js';
-import { MemoryRateLimitStore } from '../resilience/memory-rate-limit-store.js';
 import { RedisRateLimitStore } from '../resilience/redis-rate-limit-store.js';
 import { testRedis } from '../resilience/resilience.test-helpers.js';
 import { RedisBudgetStore } from './redis-budget-store.js';
