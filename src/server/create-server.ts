@@ -4,6 +4,7 @@ import type { ServerConfig } from '../config/app-config.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { CLIENT_CLOSED_STATUS, recordRequest } from './access-log.js';
+import type { AdminApi } from './admin-api.js';
 import { ApiKeyVerifier } from './api-key-verifier.js';
 import { authenticate } from './authenticate.js';
 import { assertSafeBind } from './bind-address.js';
@@ -27,6 +28,8 @@ export interface ServerDependencies {
   metrics?: GroundworkMetrics;
   /** Accept virtual keys from the database, with their budgets and limits; every API call then needs a key. */
   tenants?: ServiceTenants;
+  /** Serve the admin API (`/admin/…`) with these keys and teams. */
+  admin?: AdminApi;
 }
 
 /** Where a listening server can be reached. */
@@ -63,6 +66,7 @@ export function createServer(backend: ServiceBackend, config: ServerConfig, depe
     logger,
     metrics: dependencies.metrics ?? backend.metrics,
     tenants: dependencies.tenants,
+    admin: dependencies.admin,
   };
   const verifier = new ApiKeyVerifier(config.apiKeys);
   const authenticated = verifier.enabled || dependencies.tenants !== undefined;

@@ -1,6 +1,7 @@
 import type { ServerConfig } from '../config/app-config.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
+import type { AdminApi } from './admin-api.js';
 import type { ServiceBackend } from './service-backend.js';
 import type { ServiceTenants } from './service-tenants.js';
 
@@ -13,4 +14,6 @@ export interface ServerContext {
   readonly metrics: GroundworkMetrics;
   /** Virtual keys, when the service accepts them. */
   readonly tenants?: ServiceTenants | undefined;
+  /** The admin API, when `GROUNDWORK_ADMIN_KEY` is set. */
+  readonly admin?: AdminApi | undefined;
 }

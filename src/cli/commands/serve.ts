@@ -19,12 +19,16 @@ export async function serveCommand(io: CommandIo, signals: ServeSignals = proces
     const logger: Logger = infrastructure.logger;
     const backend = createServiceBackend(infrastructure);
     const tenants = infrastructure.config.tenants.virtualKeys ? createTenantServices(infrastructure) : undefined;
+    const adminKey = infrastructure.config.tenants.adminKey;
     const server = createServer(backend, infrastructure.config.server, {
       logger,
       metrics: infrastructure.metrics,
       ...(tenants === undefined
         ? {}
         : { tenants: { resolve: (key: string) => tenants.directory.resolve(key), admission: tenants.admission, prices: tenants.prices } }),
+      ...(tenants === undefined || adminKey === undefined
+        ? {}
+        : { admin: { repository: tenants.repository, adminKey, invalidate: () => tenants.directory.invalidate() } }),
     });
     try {
       if (infrastructure.config.database.migrateOnStart && backend.migrate !== undefined) {
