@@ -235,6 +235,37 @@ Options (create and update):
       return teamsCommand(action, reference, flags, io);
     },
   },
+  usage: {
+    summary: 'usage --by key|team|model|prompt --since 7d  spend, calls and tokens from the usage ledger [--json]',
+    usage: `Usage: groundwork usage [--by key|team|model|prompt] [--since 7d] [--json]
+
+Sums the usage ledger (llm_usage) since a moment: calls, tokens and cost per group, costliest first.
+
+Options:
+  --by GROUP    key, team, model or prompt (default: key)
+  --since AGE   30m, 24h, 7d, 4w… (default: 7d)
+  --json        print JSON
+  -h, --help    show this help`,
+    async run(argv, io) {
+      const { values, positionals } = parseArgs({
+        args: argv,
+        options: {
+          ...help,
+          json: { type: 'boolean', default: false },
+          by: { type: 'string', default: 'key' },
+          since: { type: 'string', default: '7d' },
+        },
+        allowPositionals: true,
+        strict: true,
+      });
+      refuseExtra(positionals, 0);
+      const by = values.by;
+      if (by !== 'key' && by !== 'team' && by !== 'model' && by !== 'prompt')
+        throw new UsageError(`--by ${by}: use key, team, model or prompt.`);
+      const { usageCommand } = await import('./commands/usage.js');
+      return usageCommand({ by, since: values.since, json: values.json }, io);
+    },
+  },
 };
 
 /** Whether `argv` asks for a command's help (checked before its other flags are validated). */

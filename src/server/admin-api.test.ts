@@ -8,6 +8,7 @@ import { KeyDirectory } from '../tenants/key-directory.js';
 import { TenantAdmission } from '../tenants/tenant-admission.js';
 import { sqliteTarget, type TenantDatabase } from '../tenants/tenant-databases.test-helpers.js';
 import { TenantRepository } from '../tenants/tenant-repository.js';
+import { usageReport } from '../tenants/usage-report.js';
 import { startTestServer, TEST_API_KEY, type TestServer } from './test-server.test-helpers.js';
 
 const ADMIN_KEY = 'gw-admin-canary-7d2f9a1c3e5b';
@@ -28,7 +29,12 @@ beforeAll(async () => {
   });
   service = await startTestServer({
     tenants: { resolve: (key) => directory.resolve(key), admission, prices },
-    admin: { repository, adminKey: new Secret('GROUNDWORK_ADMIN_KEY', ADMIN_KEY), invalidate: () => directory.invalidate() },
+    admin: {
+      repository,
+      adminKey: new Secret('GROUNDWORK_ADMIN_KEY', ADMIN_KEY),
+      invalidate: () => directory.invalidate(),
+      usage: (options) => usageReport(opened.database.db, options),
+    },
   });
 });
 
@@ -115,6 +121,14 @@ describe('the admin API', () => {
     expect(invalid.status).toBe(400);
     expect(JSON.stringify(invalid.json)).toContain('dailyBudgetUsd');
     expect((await admin('PUT', '/admin/teams')).status).toBe(405);
+  });
+
+  it('serves the usage figures, and refuses a grouping it does not know', async () => {
+    const usage = await admin('GET', '/admin/usage?by=model&since=24h');
+    expect(usage.status).toBe(200);
+    expect(usage.json).toMatchObject({ by: 'model', data: [] });
+    expect((await admin('GET', '/admin/usage?by=colour')).status).toBe(400);
+    expect((await admin('GET', '/admin/usage', undefined, TEST_API_KEY)).status).toBe(401);
   });
 
   it('never logs the admin key or a plain key', () => {

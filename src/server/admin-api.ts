@@ -2,7 +2,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Secret } from '../config/secret.js';
 import { GroundworkError } from '../errors/groundwork-error.js';
+import { TenantInputError } from '../tenants/tenant-errors.js';
 import type { TenantRepository } from '../tenants/tenant-repository.js';
+import { parseSince, type UsageGrouping, type UsageRow } from '../tenants/usage-report.js';
 import type { Exchange } from './exchange.js';
 import { HttpError } from './http-error.js';
 import { readJsonBody } from './read-json-body.js';
@@ -29,6 +31,25 @@ export interface AdminApi {
   adminKey: Secret;
   /** Called after every change, so this replica sees it at once. */
   invalidate(): void;
+  /** The ledger's usage by key, team, model or prompt since a moment (`GET /admin/usage`). */
+  usage(options: { by: UsageGrouping; since: Date }): Promise<UsageRow[]>;
+}
+
+/** `GET /admin/usage?by=key|team|model|prompt&since=7d`: the figures `groundwork usage` prints. */
+export async function adminUsageRoute(exchange: Exchange, context: ServerContext): Promise<void> {
+  const admin = checkAdmin(exchange.request, context);
+  const query = new URL(exchange.request.url ?? '/', 'http://localhost').searchParams;
+  const by = query.get('by') ?? 'key';
+  await answer(
+    exchange,
+    async () => {
+      if (by !== 'key' && by !== 'team' && by !== 'model' && by !== 'prompt')
+        throw new TenantInputError('by', 'use key, team, model or prompt');
+      const since = new Date(Date.now() - parseSince(query.get('since') ?? '7d'));
+      return [200, { by, since: since.toISOString(), data: await admin.usage({ by, since }) }];
+    },
+    admin,
+  );
 }
 
 const ACTOR = 'admin-api';

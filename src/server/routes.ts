@@ -1,4 +1,4 @@
-import { adminKeysRoute, adminTeamsRoute } from './admin-api.js';
+import { adminKeysRoute, adminTeamsRoute, adminUsageRoute } from './admin-api.js';
 import { chatCompletionsRoute } from './chat-completions-route.js';
 import type { Exchange } from './exchange.js';
 import { modelRoute, modelsRoute } from './models-route.js';
@@ -42,6 +42,7 @@ export const ROUTES: readonly Route[] = [
   { path: '/admin/keys/{key}', methods: ADMIN_KEYS, authenticated: false, quiet: false },
   { path: '/admin/teams', methods: ADMIN_TEAMS, authenticated: false, quiet: false },
   { path: '/admin/teams/{team}', methods: ADMIN_TEAMS, authenticated: false, quiet: false },
+  { path: '/admin/usage', methods: { GET: adminUsageRoute }, authenticated: false, quiet: false },
 ];
 
 /** The route for `path` (trailing slash ignored), if any. */

@@ -10,6 +10,7 @@ import { KeyDirectory } from './key-directory.js';
 import { RedisBudgetStore } from './redis-budget-store.js';
 import { TenantAdmission } from './tenant-admission.js';
 import { TenantRepository } from './tenant-repository.js';
+import { type UsageGrouping, type UsageRow, usageReport } from './usage-report.js';
 
 /** Keys, their lookup and their admission, built from an instance's configuration. */
 export interface TenantServices {
@@ -17,6 +18,8 @@ export interface TenantServices {
   directory: KeyDirectory;
   admission: TenantAdmission;
   prices: PriceBook;
+  /** The ledger's usage by key, team, model or prompt. */
+  usage(options: { by: UsageGrouping; since: Date }): Promise<UsageRow[]>;
 }
 
 /**
@@ -43,5 +46,6 @@ export function createTenantServices<DB>(parts: {
     minOutputTokens: config.tenants.minOutputTokens,
     maxWaitMs: config.tenants.budgetMaxWaitMs,
   });
-  return { repository, directory: new KeyDirectory(repository, { ttlMs: config.tenants.keyCacheTtlMs }), admission, prices };
+  const directory = new KeyDirectory(repository, { ttlMs: config.tenants.keyCacheTtlMs });
+  return { repository, directory, admission, prices, usage: (options) => usageReport(db, options) };
 }

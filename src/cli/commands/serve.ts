@@ -28,7 +28,7 @@ export async function serveCommand(io: CommandIo, signals: ServeSignals = proces
         : { tenants: { resolve: (key: string) => tenants.directory.resolve(key), admission: tenants.admission, prices: tenants.prices } }),
       ...(tenants === undefined || adminKey === undefined
         ? {}
-        : { admin: { repository: tenants.repository, adminKey, invalidate: () => tenants.directory.invalidate() } }),
+        : { admin: { repository: tenants.repository, adminKey, invalidate: () => tenants.directory.invalidate(), usage: tenants.usage } }),
     });
     try {
       if (infrastructure.config.database.migrateOnStart && backend.migrate !== undefined) {

@@ -56,3 +56,17 @@ describe('groundwork keys and teams', () => {
     expect((await run('keys', 'fly', 'x')).err).toContain('unknown keys action');
   });
 });
+
+describe('groundwork usage', () => {
+  it('prints spend by key from the ledger, as a table or JSON', async () => {
+    const table = await run('usage', '--by', 'model', '--since', '7d');
+    expect(table.status).toBe(0);
+    expect(table.out).toContain('COST USD');
+    const json = await run('usage', '--by', 'key', '--json');
+    expect(JSON.parse(json.out)).toMatchObject({ by: 'key', rows: [] });
+    expect((await run('usage', '--by', 'colour')).status).toBe(2);
+    const since = await run('usage', '--since', 'forever');
+    expect(since.status).toBe(1);
+    expect(since.err).toContain('not a duration');
+  });
+});
