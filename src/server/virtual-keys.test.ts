@@ -137,7 +137,19 @@ describe('groundwork serve with virtual keys', () => {
     expect(state).toEqual({ counter: `key:${key.id}:total`, spentNano: 8_100_000, reservedNano: 0 });
   });
 
-  it('never writes a plain key to the log', () => {
+  it('never lets a plain key reach the log, the metrics, an error answer or the database', async () => {
+    const { plainKey } = await repository.createKey({ name: 'canary', allowedModels: ['nothing'] });
+    const canary = plainKey.reveal();
+    const refused = await post(canary, {});
+    expect(await refused.text()).not.toContain(canary);
+    const unknown = await post(`${canary.slice(0, -1)}x`, {});
+    expect(await unknown.text()).not.toContain(canary.slice(0, -1));
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    expect(metrics).not.toContain(canary);
     expect(service.logText()).not.toMatch(/gw-[A-Za-z0-9_-]{43}/);
+    for (const table of ['groundwork_keys', 'groundwork_admin_audit', 'llm_usage', 'groundwork_budget_counters'] as const) {
+      const rows = await opened.database.db.selectFrom(table).selectAll().execute();
+      expect(JSON.stringify(rows)).not.toContain(canary.slice(3));
+    }
   });
 });
