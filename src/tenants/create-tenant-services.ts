@@ -6,6 +6,7 @@ import { PriceBook } from '../llm/pricing.js';
 import { MemoryRateLimitStore } from '../resilience/memory-rate-limit-store.js';
 import { RedisRateLimitStore } from '../resilience/redis-rate-limit-store.js';
 import { DatabaseBudgetStore } from './database-budget-store.js';
+import { redisKeyChangeBus } from './key-change-bus.js';
 import { KeyDirectory } from './key-directory.js';
 import { RedisBudgetStore } from './redis-budget-store.js';
 import { TenantAdmission } from './tenant-admission.js';
@@ -20,6 +21,10 @@ export interface TenantServices {
   prices: PriceBook;
   /** The ledger's usage by key, team, model or prompt. */
   usage(options: { by: UsageGrouping; since: Date }): Promise<UsageRow[]>;
+  /** After a change: drops this process's cached keys and, with Redis and `listen`, every replica's. */
+  changed(): void;
+  /** Stops listening for changes. Idempotent. */
+  close(): void;
 }
 
 /**
@@ -27,11 +32,13 @@ export interface TenantServices {
  * Redis: budgets and rates then live in Redis (one Lua script per change); without Redis,
  * budgets live in the database (one transaction per change) and rates in this process.
  */
-export function createTenantServices<DB>(parts: {
-  config: AppConfig;
-  database: Pick<Database<DB>, 'db'>;
-  redis: RedisClient | undefined;
-}): TenantServices {
+export function createTenantServices<DB>(
+  parts: { config: AppConfig; database: Pick<Database<DB>, 'db'>; redis: RedisClient | undefined },
+  options: {
+    /** Listen for changes made on other replicas (Redis pub/sub), as a long-running service should. @default false */
+    listen?: boolean;
+  } = {},
+): TenantServices {
   const { config, redis } = parts;
   const db = groundworkTables(parts.database.db);
   const prefix = `${config.redis.keyPrefix}tenants:`;
@@ -47,5 +54,21 @@ export function createTenantServices<DB>(parts: {
     maxWaitMs: config.tenants.budgetMaxWaitMs,
   });
   const directory = new KeyDirectory(repository, { ttlMs: config.tenants.keyCacheTtlMs });
-  return { repository, directory, admission, prices, usage: (options) => usageReport(db, options) };
+  const bus =
+    redis === undefined || options.listen !== true
+      ? undefined
+      : redisKeyChangeBus(redis, config.redis.keyPrefix, () => directory.invalidate());
+  return {
+    repository,
+    directory,
+    admission,
+    prices,
+    usage: (query) => usageReport(db, query),
+    changed() {
+      directory.invalidate();
+      // A lost announcement only delays the change on other replicas to the cache's TTL.
+      bus?.publish().catch(() => undefined);
+    },
+    close: () => bus?.close(),
+  };
 }

@@ -18,7 +18,7 @@ export async function serveCommand(io: CommandIo, signals: ServeSignals = proces
     const infrastructure = await createInfrastructure({ env: io.env, isTty: io.isTty, processMetrics: true });
     const logger: Logger = infrastructure.logger;
     const backend = createServiceBackend(infrastructure);
-    const tenants = infrastructure.config.tenants.virtualKeys ? createTenantServices(infrastructure) : undefined;
+    const tenants = infrastructure.config.tenants.virtualKeys ? createTenantServices(infrastructure, { listen: true }) : undefined;
     const adminKey = infrastructure.config.tenants.adminKey;
     const server = createServer(backend, infrastructure.config.server, {
       logger,
@@ -28,7 +28,7 @@ export async function serveCommand(io: CommandIo, signals: ServeSignals = proces
         : { tenants: { resolve: (key: string) => tenants.directory.resolve(key), admission: tenants.admission, prices: tenants.prices } }),
       ...(tenants === undefined || adminKey === undefined
         ? {}
-        : { admin: { repository: tenants.repository, adminKey, invalidate: () => tenants.directory.invalidate(), usage: tenants.usage } }),
+        : { admin: { repository: tenants.repository, adminKey, invalidate: () => tenants.changed(), usage: tenants.usage } }),
     });
     try {
       if (infrastructure.config.database.migrateOnStart && backend.migrate !== undefined) {
@@ -43,11 +43,13 @@ export async function serveCommand(io: CommandIo, signals: ServeSignals = proces
       }
     } catch (error) {
       await server.close();
+      tenants?.close();
       throw error;
     }
     const signal = await signals.stopped;
     io.err(`${signal} received: finishing requests in flight, then closing…`);
     await server.close();
+    tenants?.close();
     io.err('Stopped.');
     return 0;
   } finally {
