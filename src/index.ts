@@ -28,7 +28,7 @@ export type { Database, DatabaseSession, SessionOptions } from './db/database.js
 export type { GroundworkTables, LlmUsageTable } from './db/groundwork-tables.js';
 export { PoolTimeoutError } from './db/pool-timeout-error.js';
 export * from './errors/index.js';
-export { Infrastructure, type InfrastructureOptions } from './infrastructure.js';
+export { Infrastructure, type InfrastructureOptions, type TenantCallOptions } from './infrastructure.js';
 export { InfrastructureService, type InfrastructureServiceApi } from './infrastructure-service.js';
 export {
   type EmbeddingInput,
@@ -75,3 +75,15 @@ export {
   RateLimitExceededError,
   RetryAfterTooLongError,
 } from './resilience/errors.js';
+export type { TenantServices } from './tenants/create-tenant-services.js';
+export type { Team } from './tenants/team.js';
+export { TenantConflictError, TenantInputError, TenantNotFoundError } from './tenants/tenant-errors.js';
+export {
+  BudgetExceededError,
+  KeyRefusedError,
+  ModelNotAllowedError,
+  ModelNotPricedError,
+  TenantLimitError,
+} from './tenants/tenant-refusals.js';
+export type { TenantSettings } from './tenants/tenant-settings.js';
+export type { KeyStatus, VirtualKey } from './tenants/virtual-key.js';

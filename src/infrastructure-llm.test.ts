@@ -89,6 +89,23 @@ describe('the facade over the LLM client', () => {
     expect(lines.join('')).not.toContain(CANARY);
   });
 
+  it('attributes a call to its virtual key and team in the ledger and the spend metric', async () => {
+    const infra = await createInfrastructure({ env: baseEnv(), envFile: false, logger: capture().logger });
+    await infra.initDb();
+    fake.enqueue({ type: 'answer', content: 'hi', usage: { promptTokens: 10, completionTokens: 5 } });
+    const response = await infra.llm.complete(
+      { messages: [{ role: 'user', content: 'hello' }] },
+      { attribution: { keyId: 'key_a', teamId: 'team_b' } },
+    );
+    await infra.llm.flush();
+    const rows = await infra.db.selectFrom('llm_usage').select(['key_id', 'team_id']).execute();
+    expect(rows).toEqual([{ key_id: 'key_a', team_id: 'team_b' }]);
+    const metrics = await infra.metrics.registry.metrics();
+    const spend = metrics.match(/^groundwork_tenant_spend_usd_total\{key_id="key_a",team_id="team_b"\} (\S+)$/m)?.[1];
+    expect(Number(spend)).toBeCloseTo(response.usage.costUsd, 12);
+    await infra.close();
+  });
+
   it('reports an open breaker as degraded health, and its refusal as the LLM being unavailable', async () => {
     const { lines, logger } = capture();
     const infra = await createInfrastructure({ env: baseEnv(), envFile: false, logger });

@@ -21,6 +21,9 @@ import type { Logger } from './observability/logger.js';
 import type { GroundworkMetrics } from './observability/metrics.js';
 import { scrubSecrets } from './observability/redact.js';
 import type { ResiliencePipeline } from './resilience/resilience-pipeline.js';
+import { createTenantServices, type TenantServices } from './tenants/create-tenant-services.js';
+import { runAsTenant } from './tenants/run-as-tenant.js';
+import { TenantInputError } from './tenants/tenant-errors.js';
 
 /** Everything {@link createInfrastructure} accepts; all optional. Everything is injectable for tests. */
 export interface InfrastructureOptions extends Omit<ConfigSourceOptions, 'azureTokenProvider'> {
@@ -69,6 +72,12 @@ export interface InfrastructureParts<DB> {
  *
  * `DB` describes the application's tables, for typed queries.
  */
+/** Options of a call through the facade: an LLM call's, and the tenant (a virtual key's name or id) it runs as. */
+export interface TenantCallOptions extends LlmCallOptions {
+  /** Apply this key's models, limits and budgets (and its team's) to the call, and bill it to them. */
+  tenant?: string;
+}
+
 export class Infrastructure<DB = Record<never, never>> {
   /** The validated, frozen configuration. Secrets print as `[redacted]`. */
   readonly config: AppConfig;
@@ -90,6 +99,7 @@ export class Infrastructure<DB = Record<never, never>> {
   readonly #checks: HealthCheck[] = [];
   readonly #closeables: Closeable[] = [];
   #closing: Promise<void> | undefined;
+  #tenants: TenantServices | undefined;
 
   /** @internal Use {@link createInfrastructure}. */
   constructor(parts: InfrastructureParts<DB>) {
@@ -111,10 +121,37 @@ export class Infrastructure<DB = Record<never, never>> {
   executePrompt<Vars extends string, Output, Optional extends string>(
     prompt: Prompt<Vars, Output, Optional>,
     context: PromptContext<Vars, Optional>,
-    options?: LlmCallOptions,
+    options?: TenantCallOptions,
   ): Promise<LlmResponse<Output>> {
     this.#assertOpen();
-    return this.llm.executePrompt(prompt, context, options);
+    const { tenant, ...callOptions } = options ?? {};
+    if (tenant === undefined) return this.llm.executePrompt(prompt, context, callOptions);
+    if (callOptions.tools !== undefined || prompt.tools !== undefined) {
+      return Promise.reject(
+        new TenantInputError('tenant', 'a call with tools may take several model turns, which a budget cannot bound yet'),
+      );
+    }
+    const maxTokens = callOptions.maxTokens ?? prompt.maxTokens ?? this.config.llm.maxOutputTokens;
+    const request = {
+      model: callOptions.model ?? this.getLlmClient(callOptions.provider).model,
+      messages: prompt.render(context),
+      ...(maxTokens === undefined ? {} : { maxTokens }),
+    };
+    // Repairs are further model turns; a tenant's call takes one, so its reservation bounds it.
+    return runAsTenant(
+      this.tenants,
+      tenant,
+      request,
+      (bounds) => this.llm.executePrompt(prompt, context, { ...callOptions, ...bounds, repairs: 0 }),
+      callOptions.signal,
+    );
+  }
+
+  /** Virtual keys and teams, their admission and their usage, over this instance's database (and Redis, when set). */
+  get tenants(): TenantServices {
+    this.#assertOpen();
+    this.#tenants ??= createTenantServices({ config: this.config, database: this.database, redis: this.redis });
+    return this.#tenants;
   }
 
   /** Runs `prompt` streamed: text deltas, then the whole response with usage. A stream cut short throws. */

@@ -9,6 +9,36 @@ function refuseExtra(positionals: readonly string[], allowed: number): void {
     throw new UsageError(`Unexpected argument${extra.length === 1 ? '' : 's'}: ${extra.map((value) => `"${value}"`).join(' ')}.`);
 }
 
+function parseTenantArgs(argv: string[]) {
+  const text = { type: 'string' } as const;
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      ...help,
+      json: { type: 'boolean', default: false },
+      name: text,
+      team: text,
+      models: text,
+      rpm: text,
+      tpm: text,
+      concurrency: text,
+      daily: text,
+      monthly: text,
+      total: text,
+      expires: text,
+      metadata: text,
+      enable: { type: 'boolean' },
+      disable: { type: 'boolean' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  refuseExtra(positionals, 2);
+  const action = positionals[0];
+  if (action === undefined) throw new UsageError('Give an action, e.g. create or list.');
+  return { action, reference: positionals[1], flags: values };
+}
+
 /**
  * The command table. Each entry parses its own flags, then imports its command's module, so that
  * `groundwork --help` (and every other command) loads only what it uses.
@@ -144,6 +174,96 @@ Options:
         throw new UsageError(`--port must be a whole number from 0 to 65535, not "${values.port}".`);
       const { fakeProviderCommand } = await import('./commands/fake-provider.js');
       return fakeProviderCommand({ port, host: values.host }, io);
+    },
+  },
+  keys: {
+    summary: 'keys create|list|show|update|revoke|rotate  manage virtual keys (models, limits, budgets) [--json]',
+    usage: `Usage: groundwork keys create NAME [options]
+       groundwork keys list [--team NAME] [--json]
+       groundwork keys show|revoke|rotate NAME|ID [--json]
+       groundwork keys update NAME|ID [options]
+
+Manages the virtual keys \`groundwork serve\` accepts with GROUNDWORK_VIRTUAL_KEYS=true. A new or
+rotated key is printed once, on stdout; only its SHA-256 digest is stored. Changes are audited.
+
+Options (create and update):
+  --name NAME            the name (update: rename)
+  --team NAME|ID|none    the team whose budgets and limits also bound the key (keys only)
+  --models A,B|any       models the caller may use
+  --rpm N|none           requests per minute
+  --tpm N|none           tokens per minute
+  --concurrency N|none   calls in flight at once
+  --daily USD|none       budget per UTC day
+  --monthly USD|none     budget per UTC month
+  --total USD|none       budget over the whole life
+  --expires DATE|never   when the key stops working (keys only)
+  --metadata JSON        free-form labels, a JSON object
+  --enable, --disable    let the key or team be used, or not
+  --json                 print JSON
+  -h, --help             show this help`,
+    async run(argv, io) {
+      const { action, reference, flags } = parseTenantArgs(argv);
+      const { keysCommand } = await import('./commands/tenants.js');
+      return keysCommand(action, reference, flags, io);
+    },
+  },
+  teams: {
+    summary: 'teams create|list|show|update|delete       manage teams, whose budgets and limits bound their keys [--json]',
+    usage: `Usage: groundwork teams create NAME [options]
+       groundwork teams list [--json]
+       groundwork teams show|delete NAME|ID
+       groundwork teams update NAME|ID [options]
+
+Options (create and update):
+  --name NAME            the name (update: rename)
+  --team NAME|ID|none    the team whose budgets and limits also bound the key (keys only)
+  --models A,B|any       models the caller may use
+  --rpm N|none           requests per minute
+  --tpm N|none           tokens per minute
+  --concurrency N|none   calls in flight at once
+  --daily USD|none       budget per UTC day
+  --monthly USD|none     budget per UTC month
+  --total USD|none       budget over the whole life
+  --expires DATE|never   when the key stops working (keys only)
+  --metadata JSON        free-form labels, a JSON object
+  --enable, --disable    let the key or team be used, or not
+  --json                 print JSON
+  -h, --help             show this help`,
+    async run(argv, io) {
+      const { action, reference, flags } = parseTenantArgs(argv);
+      const { teamsCommand } = await import('./commands/tenants.js');
+      return teamsCommand(action, reference, flags, io);
+    },
+  },
+  usage: {
+    summary: 'usage --by key|team|model|prompt --since 7d  spend, calls and tokens from the usage ledger [--json]',
+    usage: `Usage: groundwork usage [--by key|team|model|prompt] [--since 7d] [--json]
+
+Sums the usage ledger (llm_usage) since a moment: calls, tokens and cost per group, costliest first.
+
+Options:
+  --by GROUP    key, team, model or prompt (default: key)
+  --since AGE   30m, 24h, 7d, 4w… (default: 7d)
+  --json        print JSON
+  -h, --help    show this help`,
+    async run(argv, io) {
+      const { values, positionals } = parseArgs({
+        args: argv,
+        options: {
+          ...help,
+          json: { type: 'boolean', default: false },
+          by: { type: 'string', default: 'key' },
+          since: { type: 'string', default: '7d' },
+        },
+        allowPositionals: true,
+        strict: true,
+      });
+      refuseExtra(positionals, 0);
+      const by = values.by;
+      if (by !== 'key' && by !== 'team' && by !== 'model' && by !== 'prompt')
+        throw new UsageError(`--by ${by}: use key, team, model or prompt.`);
+      const { usageCommand } = await import('./commands/usage.js');
+      return usageCommand({ by, since: values.since, json: values.json }, io);
     },
   },
 };

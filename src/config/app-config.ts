@@ -156,6 +156,24 @@ export interface ServerConfig {
   readonly cache: boolean;
 }
 
+/** Virtual keys, teams and their budgets (see `groundwork/tenants`). */
+export interface TenantsConfig {
+  /** Whether `groundwork serve` accepts database keys. */
+  readonly virtualKeys: boolean;
+  /** The admin API's key; undefined: no admin API. */
+  readonly adminKey: Secret | undefined;
+  /** Output tokens reserved for a call without `max_tokens`. */
+  readonly maxOutputTokensEstimate: number;
+  /** Least output allowance a call is shrunk to near the end of a budget. */
+  readonly minOutputTokens: number;
+  /** Lease of an unsettled reservation, in ms. */
+  readonly reservationLeaseMs: number;
+  /** Longest wait for budget held by calls in flight, in ms. */
+  readonly budgetMaxWaitMs: number;
+  /** How long a looked-up key is trusted, in ms. */
+  readonly keyCacheTtlMs: number;
+}
+
 /** Logging settings. */
 export interface LoggingConfig {
   readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -175,6 +193,7 @@ export interface AppConfig {
   readonly cache: CacheConfig;
   readonly redis: RedisConfig;
   readonly server: ServerConfig;
+  readonly tenants: TenantsConfig;
   readonly logging: LoggingConfig;
   /** `FEATURE_FLAG_NEW_UI=true` → `{ newUi: true }`. */
   readonly featureFlags: Readonly<Record<string, boolean>>;

@@ -157,6 +157,15 @@ export function buildAppConfig(values: Parsed, facts: ValidatedFacts, secrets: M
       corsOrigins: values.SERVER_CORS_ORIGINS,
       cache: values.SERVER_CACHE,
     },
+    tenants: {
+      virtualKeys: values.GROUNDWORK_VIRTUAL_KEYS,
+      adminKey: values.GROUNDWORK_ADMIN_KEY === undefined ? undefined : new Secret('GROUNDWORK_ADMIN_KEY', values.GROUNDWORK_ADMIN_KEY),
+      maxOutputTokensEstimate: values.TENANT_MAX_OUTPUT_TOKENS_ESTIMATE,
+      minOutputTokens: values.TENANT_MIN_OUTPUT_TOKENS,
+      reservationLeaseMs: values.TENANT_RESERVATION_LEASE_MS,
+      budgetMaxWaitMs: values.TENANT_BUDGET_MAX_WAIT_MS,
+      keyCacheTtlMs: values.TENANT_KEY_CACHE_TTL_MS,
+    },
     logging: {
       level: logLevel,
       format: values.LOG_FORMAT === 'auto' ? (facts.isTty ? 'pretty' : 'json') : values.LOG_FORMAT,

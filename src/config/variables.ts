@@ -10,7 +10,7 @@ import {
 } from './fields.js';
 
 /** Which section of `AppConfig` a variable feeds; also the README table's grouping. */
-export type ConfigSection = 'app' | 'database' | 'llm' | 'resilience' | 'cache' | 'redis' | 'server' | 'logging';
+export type ConfigSection = 'app' | 'database' | 'llm' | 'resilience' | 'cache' | 'redis' | 'server' | 'tenants' | 'logging';
 
 /** One documented environment variable. */
 export interface VariableDefinition {
@@ -587,6 +587,60 @@ export const VARIABLES = define({
     description:
       'Let `groundwork serve` use the response cache (temperature-0 answers) for requests that do not choose with `X-Groundwork-Cache`; off by default, as OpenAI clients do not expect caching.',
     example: 'true',
+  },
+
+  GROUNDWORK_VIRTUAL_KEYS: {
+    section: 'tenants',
+    field: booleanField(false),
+    default: 'false',
+    description:
+      'Let `groundwork serve` accept virtual keys from the database (`groundwork keys create`) beside `GROUNDWORK_API_KEYS`, with their models, limits and budgets; every API call then needs a key.',
+    example: 'true',
+  },
+  GROUNDWORK_ADMIN_KEY: {
+    section: 'tenants',
+    field: optionalStringField(),
+    default: '(none: no admin API)',
+    description: 'Bearer key of the admin API (`/admin/…`) of `groundwork serve`; distinct from every caller key.',
+    example: 'gw-admin-…',
+    secret: true,
+  },
+  TENANT_MAX_OUTPUT_TOKENS_ESTIMATE: {
+    section: 'tenants',
+    field: integerField(4096, 1, 1_000_000),
+    default: '4096',
+    description:
+      'Output tokens reserved against a budget for a call that sets no `max_tokens`; the call is sent with this maximum, so the reservation bounds its cost.',
+    example: '1024',
+  },
+  TENANT_MIN_OUTPUT_TOKENS: {
+    section: 'tenants',
+    field: integerField(256, 1, 1_000_000),
+    default: '256',
+    description:
+      'Least output allowance a call without its own `max_tokens` is shrunk to when the budget affords less than the estimate; below it the call is refused.',
+    example: '64',
+  },
+  TENANT_RESERVATION_LEASE_MS: {
+    section: 'tenants',
+    field: integerField(600_000, 1000, 86_400_000),
+    default: '600000',
+    description: 'How long a budget reservation holds when its process dies before settling it; keep it above the longest call.',
+    example: '300000',
+  },
+  TENANT_BUDGET_MAX_WAIT_MS: {
+    section: 'tenants',
+    field: integerField(30_000, 0, 600_000),
+    default: '30000',
+    description: 'Longest a call waits for budget held by calls in flight to be settled before it is refused with 429 and `Retry-After`.',
+    example: '5000',
+  },
+  TENANT_KEY_CACHE_TTL_MS: {
+    section: 'tenants',
+    field: integerField(1000, 0, 60_000),
+    default: '1000',
+    description: 'How long a replica trusts a virtual key it looked up; a revocation or change reaches every replica within it.',
+    example: '500',
   },
 
   LOG_LEVEL: {

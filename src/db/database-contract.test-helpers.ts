@@ -121,7 +121,15 @@ export function runDatabaseContract(target: ContractTarget): void {
       try {
         const [first, other] = await Promise.all([database.migrate('up'), second.migrate('up')]);
         const applied = [...first.migrations, ...other.migrations].map((migration) => `${migration.scope}/${migration.name}`).sort();
-        expect(applied).toEqual(['app/001_note', 'app/002_note_index', 'groundwork/0001_llm_usage', 'groundwork/0002_llm_usage_operation']);
+        expect(applied).toEqual([
+          'app/001_note',
+          'app/002_note_index',
+          'groundwork/0001_llm_usage',
+          'groundwork/0002_llm_usage_operation',
+          'groundwork/0003_tenants',
+          'groundwork/0004_llm_usage_tenant',
+          'groundwork/0005_budget_counters',
+        ]);
       } finally {
         if (second !== database) await second.close();
       }
@@ -130,6 +138,9 @@ export function runDatabaseContract(target: ContractTarget): void {
       expect(status.map((state) => [state.scope, state.name, state.executedAt instanceof Date])).toEqual([
         ['groundwork', '0001_llm_usage', true],
         ['groundwork', '0002_llm_usage_operation', true],
+        ['groundwork', '0003_tenants', true],
+        ['groundwork', '0004_llm_usage_tenant', true],
+        ['groundwork', '0005_budget_counters', true],
         ['app', '001_note', true],
         ['app', '002_note_index', true],
       ]);
@@ -297,7 +308,13 @@ export function runDatabaseContract(target: ContractTarget): void {
         attempts: 1,
         requestId: null,
       };
-      await sink.writeBatch([record, { ...record, cacheHit: false, outcome: 'rate_limited' }]);
+      await sink.writeBatch([record, { ...record, cacheHit: false, outcome: 'rate_limited', keyId: 'key_1', teamId: 'team_1' }]);
+      const attributed = await sql<{ outcome: string; key_id: string | null; team_id: string | null }>`
+        select outcome, key_id, team_id from llm_usage order by outcome desc`.execute(database.db);
+      expect(attributed.rows).toEqual([
+        { outcome: 'success', key_id: null, team_id: null },
+        { outcome: 'rate_limited', key_id: 'key_1', team_id: 'team_1' },
+      ]);
       const rows = await sql<{ created_at: Date; cache_hit: boolean; cost_usd: number; outcome: string }>`
         select created_at, cache_hit, cost_usd, outcome from llm_usage order by outcome desc`.execute(database.db);
       expect(rows.rows).toEqual([

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType, Generated, Kysely } from 'kysely';
 
 /** The `llm_usage` ledger: one row per LLM call (see `UsageRecord`). */
 export interface LlmUsageTable {
@@ -22,9 +22,84 @@ export interface LlmUsageTable {
   cache_hit: boolean;
   attempts: number;
   request_id: string | null;
+  /** The virtual key that made the call, if any. */
+  key_id: string | null;
+  /** The team of that key, if any. */
+  team_id: string | null;
+}
+
+/** The columns keys and teams share: what they may use and spend. */
+export interface TenantSettingsColumns {
+  metadata: Record<string, unknown> | null;
+  /** Model names or groups; null: any model. Written as JSON text (`pg` would send an array as a PostgreSQL array). */
+  allowed_models: ColumnType<string[] | null, string | null, string | null>;
+  rpm_limit: number | null;
+  tpm_limit: number | null;
+  max_concurrent: number | null;
+  budget_daily_usd: number | null;
+  budget_monthly_usd: number | null;
+  budget_total_usd: number | null;
+  enabled: boolean;
+  created_at: ColumnType<Date, Date, never>;
+  updated_at: Date;
+}
+
+/** `groundwork_teams`: a group of keys whose limits and budgets bound them together. */
+export interface TeamsTable extends TenantSettingsColumns {
+  id: string;
+  name: string;
+}
+
+/** `groundwork_keys`: virtual keys, stored as SHA-256 digests. */
+export interface KeysTable extends TenantSettingsColumns {
+  id: string;
+  name: string;
+  /** Hex SHA-256 of the plain key; the plain key itself is never stored. */
+  digest: string;
+  /** The first characters of the plain key, for people to recognise it; not enough to use it. */
+  prefix: string;
+  team_id: string | null;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+}
+
+/** `groundwork_admin_audit`: who changed what, when. */
+export interface AdminAuditTable {
+  id: Generated<number>;
+  created_at: ColumnType<Date, Date, never>;
+  actor: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  details: Record<string, unknown> | null;
+}
+
+/** `groundwork_budget_counters`: settled spend per budget and period, in nano-USD. */
+export interface BudgetCountersTable {
+  counter: string;
+  /** int8: read back as a string by PostgreSQL, a number by SQLite; read it with `Number()`. */
+  spent_nano: ColumnType<string | number, number, number>;
+}
+
+/** `groundwork_budget_reservations`: one row per reservation and budget counter, each with its lease. */
+export interface BudgetReservationsTable {
+  id: string;
+  counter: string;
+  amount_nano: ColumnType<string | number, number, number>;
+  expires_at: Date;
 }
 
 /** The tables Groundwork owns, for typing queries against them. */
 export interface GroundworkTables {
   llm_usage: LlmUsageTable;
+  groundwork_teams: TeamsTable;
+  groundwork_keys: KeysTable;
+  groundwork_admin_audit: AdminAuditTable;
+  groundwork_budget_counters: BudgetCountersTable;
+  groundwork_budget_reservations: BudgetReservationsTable;
+}
+
+/** The same query builder, typed for Groundwork's own tables (which every migrated database has). */
+export function groundworkTables<DB>(db: Kysely<DB>): Kysely<GroundworkTables> {
+  return db as unknown as Kysely<GroundworkTables>;
 }

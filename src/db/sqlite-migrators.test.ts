@@ -29,6 +29,9 @@ describe('SQLite migrations from two processes at once', () => {
       'app/003_slow',
       'groundwork/0001_llm_usage',
       'groundwork/0002_llm_usage_operation',
+      'groundwork/0003_tenants',
+      'groundwork/0004_llm_usage_tenant',
+      'groundwork/0005_budget_counters',
     ]);
   });
 });

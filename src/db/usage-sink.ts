@@ -33,6 +33,8 @@ export function createUsageSink<DB>(database: Pick<Database<DB>, 'db'>): UsageSi
         cache_hit: record.cacheHit,
         attempts: record.attempts,
         request_id: record.requestId,
+        key_id: record.keyId ?? null,
+        team_id: record.teamId ?? null,
       }));
       await db.transaction().execute(async (transaction) => {
         for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {

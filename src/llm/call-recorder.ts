@@ -3,7 +3,7 @@ import { increment, observe } from '../observability/metric-series.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import type { CallTrace, StepTrace } from './call-trace.js';
 import type { UsageLedger } from './usage-ledger.js';
-import type { LlmOperation } from './usage-record.js';
+import type { LlmOperation, UsageAttribution } from './usage-record.js';
 
 /** One finished call, as metrics, the ledger and the log see it. */
 export interface FinishedCall {
@@ -16,6 +16,8 @@ export interface FinishedCall {
   /** `success`, or the error's code. */
   outcome: string;
   cacheHit: boolean;
+  /** Who the call is billed to, if anyone. */
+  attribution?: UsageAttribution | undefined;
 }
 
 /** Records every finished call in metrics, the usage ledger and one log line (never prompt text). */
@@ -49,6 +51,9 @@ export class CallRecorder {
       }
       increment(metrics.llmCalls, { provider: trace.provider, model: trace.model, outcome: call.outcome });
       if (trace.costUsd > 0) increment(metrics.llmCost, { provider: trace.provider, model: trace.model }, trace.costUsd);
+      const billed = call.attribution;
+      if (billed !== undefined && trace.costUsd > 0)
+        increment(metrics.tenantSpend, { key_id: billed.keyId, team_id: billed.teamId ?? '' }, trace.costUsd);
     }
     this.#recordLedger(call);
     const fields = {
@@ -88,6 +93,8 @@ export class CallRecorder {
         promptVersion: call.promptVersion ?? null,
         latencyMs: Math.round(call.latencyMs),
         cacheHit: call.cacheHit,
+        keyId: call.attribution?.keyId ?? null,
+        teamId: call.attribution?.teamId ?? null,
         provider: step.provider,
         model: step.model,
         promptTokens: step.usage.promptTokens,

@@ -37,4 +37,4 @@ export { defineTool, type Tool, type ToolContext, type ToolSet } from './tools/t
 export type * from './types.js';
 export { UnsupportedFieldsError } from './unsupported-fields-error.js';
 export { UsageLedger, type UsageLedgerOptions } from './usage-ledger.js';
-export type { UsageRecord, UsageSink } from './usage-record.js';
+export type { UsageAttribution, UsageRecord, UsageSink } from './usage-record.js';

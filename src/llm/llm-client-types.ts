@@ -19,6 +19,7 @@ import type {
   ToolCallDelta,
   ToolChoice,
 } from './types.js';
+import type { UsageAttribution } from './usage-record.js';
 
 /** Tokens of one call and what they cost. A cache hit spent nothing: zero tokens, zero cost. */
 export interface LlmUsage extends TokenUsage {
@@ -131,6 +132,8 @@ export interface LlmCallOptions {
   toolChoice?: ToolChoice;
   /** Most model turns the tool loop may take. @default the prompt's, else 5 */
   maxSteps?: number;
+  /** The virtual key (and team) the call is billed to: each ledger row of the call names them. */
+  attribution?: UsageAttribution;
 }
 
 /** A raw chat request for {@link LlmClient.complete}: the model is optional. */

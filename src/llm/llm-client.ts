@@ -283,6 +283,7 @@ class GroundworkLlmClient implements LlmClient {
       tools: runsTools ? tools : undefined,
       maxSteps,
       deadlineAt: runsTools ? (this.#deps.clock ?? systemClock).now() + this.#config.resilience.deadlineMs : undefined,
+      attribution: options.attribution,
     };
   }
 
@@ -429,6 +430,7 @@ class GroundworkLlmClient implements LlmClient {
       latencyMs: performance.now() - started,
       outcome,
       cacheHit: hit,
+      attribution: call.attribution,
     });
   }
 }

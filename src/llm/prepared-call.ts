@@ -3,6 +3,7 @@ import type { CacheMode } from '../cache/response-cache.js';
 import type { CallTarget } from './call-pipeline.js';
 import type { ToolSet } from './tools/tool.js';
 import type { ChatRequest } from './types.js';
+import type { UsageAttribution } from './usage-record.js';
 
 /** A validated call, ready to run: where it may go, what it asks, how the answer is checked and cached. */
 export interface PreparedCall {
@@ -25,4 +26,6 @@ export interface PreparedCall {
   maxSteps: number;
   /** When the whole call (every step of a tool loop) must be over, on the engine's clock. */
   deadlineAt?: number | undefined;
+  /** Who the call is billed to, for the ledger. */
+  attribution?: UsageAttribution | undefined;
 }

@@ -25,6 +25,16 @@ export interface UsageRecord {
   cacheHit: boolean;
   attempts: number;
   requestId: string | null;
+  /** The virtual key the call was made with; null for static keys and in-process calls without a tenant. */
+  keyId?: string | null | undefined;
+  /** The team of that key. */
+  teamId?: string | null | undefined;
+}
+
+/** Who a call is billed to, for the ledger: the virtual key and its team. */
+export interface UsageAttribution {
+  keyId: string;
+  teamId: string | null;
 }
 
 /** Where ledger rows go (the database, in production). Writes a batch or throws. */

@@ -49,6 +49,8 @@ export class GroundworkMetrics {
   readonly cacheLookups: Counter<'result'>;
   /** Cost of answered calls in USD (cache hits cost nothing). */
   readonly llmCost: Counter<'provider' | 'model'>;
+  /** Cost of LLM calls in USD by virtual key (its id, never the key itself) and team. */
+  readonly tenantSpend: Counter<'key_id' | 'team_id'>;
   /** Ledger rows written, dropped or failed. */
   readonly ledgerRows: Counter<'result'>;
   /** Database pool connections by state (`total`, `idle`, `waiting`). */
@@ -187,6 +189,12 @@ export class GroundworkMetrics {
       name: 'groundwork_llm_cost_usd_total',
       help: 'Cost of LLM calls in USD.',
       labelNames: ['provider', 'model'],
+      registers,
+    });
+    this.tenantSpend = new Counter({
+      name: 'groundwork_tenant_spend_usd_total',
+      help: 'Cost of LLM calls in USD by virtual key id and team id.',
+      labelNames: ['key_id', 'team_id'],
       registers,
     });
     this.ledgerRows = new Counter({

@@ -13,6 +13,7 @@ import { sendJson } from './respond.js';
 import { ServerCallMetrics } from './server-call-metrics.js';
 import type { ServerContext } from './server-context.js';
 import { ATTEMPTS_HEADER, errorHeaders, rateLimitHeaders } from './service-headers.js';
+import { forCaller } from './service-tenants.js';
 import { SseWriter } from './sse-writer.js';
 
 /** What one chat request runs with, besides its body. */
@@ -24,8 +25,9 @@ interface ChatCall {
 }
 
 /** `POST /v1/chat/completions`: OpenAI's chat completions, whole or as server-sent events. */
-export async function chatCompletionsRoute(exchange: Exchange, context: ServerContext): Promise<void> {
+export async function chatCompletionsRoute(exchange: Exchange, serverContext: ServerContext): Promise<void> {
   const started = performance.now();
+  const context = forCaller(exchange, serverContext);
   // An OpenAI client does not expect caching: without its header, only the operator turns it on.
   const cache = readCacheOption(exchange.request.headers[CACHE_HEADER]) ?? (context.config.cache ? undefined : false);
   const parsed = parseChatRequest(await readJsonBody(exchange.request, context.config.bodyLimitBytes));

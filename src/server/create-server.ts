@@ -4,7 +4,9 @@ import type { ServerConfig } from '../config/app-config.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { CLIENT_CLOSED_STATUS, recordRequest } from './access-log.js';
+import type { AdminApi } from './admin-api.js';
 import { ApiKeyVerifier } from './api-key-verifier.js';
+import { authenticate } from './authenticate.js';
 import { assertSafeBind } from './bind-address.js';
 import { ConnectionTracker } from './connection-tracker.js';
 import { applyCors } from './cors.js';
@@ -17,12 +19,17 @@ import { sendError } from './respond.js';
 import { findHandler, findRoute, type Route, type RouteHandler } from './routes.js';
 import type { ServerContext } from './server-context.js';
 import type { ServiceBackend } from './service-backend.js';
+import type { ServiceTenants } from './service-tenants.js';
 
 /** Where the server logs and records its HTTP metrics. */
 export interface ServerDependencies {
   logger: Logger;
   /** HTTP metrics are recorded here. @default `backend.metrics` */
   metrics?: GroundworkMetrics;
+  /** Accept virtual keys from the database, with their budgets and limits; every API call then needs a key. */
+  tenants?: ServiceTenants;
+  /** Serve the admin API (`/admin/…`) with these keys and teams. */
+  admin?: AdminApi;
 }
 
 /** Where a listening server can be reached. */
@@ -53,8 +60,16 @@ export interface GroundworkServer {
  */
 export function createServer(backend: ServiceBackend, config: ServerConfig, dependencies: ServerDependencies): GroundworkServer {
   const logger = dependencies.logger.child({ component: 'server' });
-  const context: ServerContext = { backend, config, logger, metrics: dependencies.metrics ?? backend.metrics };
+  const context: ServerContext = {
+    backend,
+    config,
+    logger,
+    metrics: dependencies.metrics ?? backend.metrics,
+    tenants: dependencies.tenants,
+    admin: dependencies.admin,
+  };
   const verifier = new ApiKeyVerifier(config.apiKeys);
+  const authenticated = verifier.enabled || dependencies.tenants !== undefined;
   const tracker = new ConnectionTracker();
   let closing: Promise<void> | undefined;
   let address: ListenAddress | undefined;
@@ -68,7 +83,7 @@ export function createServer(backend: ServiceBackend, config: ServerConfig, depe
 
   return {
     async listen() {
-      assertSafeBind(config.host, verifier.enabled);
+      assertSafeBind(config.host, authenticated);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
@@ -79,8 +94,8 @@ export function createServer(backend: ServiceBackend, config: ServerConfig, depe
       const bound = server.address() as AddressInfo;
       address = { port: bound.port, host: bound.address };
       logger.info(
-        { host: address.host, port: address.port, authenticated: verifier.enabled },
-        verifier.enabled ? 'listening' : 'listening on loopback only: no GROUNDWORK_API_KEYS configured',
+        { host: address.host, port: address.port, authenticated },
+        authenticated ? 'listening' : 'listening on loopback only: no GROUNDWORK_API_KEYS configured',
       );
       return address;
     },
@@ -141,7 +156,8 @@ async function handle(request: IncomingMessage, response: ServerResponse, aborte
       });
     }
     if (applyCors(request, response, context.config.corsOrigins)) return;
-    const handler = dispatch(route, path, request, response, options.verifier);
+    const handler = dispatch(route, path, request, response);
+    if (route?.authenticated === true) exchange.caller = await authenticate(request, options.verifier, context.tenants);
     await handler(exchange, context);
   } catch (error) {
     if (aborter.signal.aborted || response.destroyed) return;
@@ -152,13 +168,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, aborte
   }
 }
 
-function dispatch(
-  route: Route | undefined,
-  path: string,
-  request: IncomingMessage,
-  response: ServerResponse,
-  verifier: ApiKeyVerifier,
-): RouteHandler {
+function dispatch(route: Route | undefined, path: string, request: IncomingMessage, response: ServerResponse): RouteHandler {
   if (route === undefined) {
     throw new HttpError({
       status: 404,
@@ -177,25 +187,6 @@ function dispatch(
       code: 'method_not_allowed',
       message: `${route.path} accepts ${allowed} only.`,
     });
-  }
-  if (route.authenticated) {
-    const outcome = verifier.verify(request.headers.authorization, request.headers['api-key']);
-    if (outcome === 'missing') {
-      throw new HttpError({
-        status: 401,
-        type: 'invalid_request_error',
-        code: 'missing_api_key',
-        message: 'No API key provided: send it as "Authorization: Bearer <key>" or "api-key: <key>".',
-      });
-    }
-    if (outcome === 'invalid') {
-      throw new HttpError({
-        status: 401,
-        type: 'invalid_request_error',
-        code: 'invalid_api_key',
-        message: 'The API key is not valid for this service.',
-      });
-    }
   }
   return handler;
 }

@@ -16,6 +16,13 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 /** The request was refused before reaching a provider because its input is invalid (400). */
 const INVALID_REQUEST_CODES = new Set(['llm_invalid_request', 'llm_unsupported_params', 'embeddings_unsupported']);
+/** A virtual key's refusals: its spend budget (OpenAI's own code for it), its models, its status. */
+const TENANT_REFUSALS: Readonly<Record<string, Pick<ErrorAnswer, 'status' | 'type'>>> = {
+  insufficient_quota: { status: 429, type: 'insufficient_quota' },
+  invalid_api_key: { status: 401, type: 'invalid_request_error' },
+  model_not_allowed: { status: 403, type: 'permission_error' },
+  model_not_priced: { status: 403, type: 'permission_error' },
+};
 /** Without a wait hint, refusals still tell the caller to back off this long. */
 const DEFAULT_RETRY_AFTER_MS = 1000;
 
@@ -42,6 +49,8 @@ export function errorAnswer(error: unknown, requestId: string): ErrorAnswer {
       const param = (error as { param?: unknown }).param;
       return { status: 400, type: 'invalid_request_error', code, message, param: typeof param === 'string' ? param : null };
     }
+    const tenantAnswer = TENANT_REFUSALS[code];
+    if (tenantAnswer !== undefined) return { ...tenantAnswer, code, message, param: code.startsWith('model_') ? 'model' : null };
     if (code === 'deadline_exceeded') {
       return { status: 504, type: 'timeout_error', code, message, param: null, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
     }

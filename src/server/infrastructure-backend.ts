@@ -55,11 +55,16 @@ export function createServiceBackend<DB>(infrastructure: ServiceInfrastructure<D
       const response = await llm.complete(request, {
         signal: options.signal,
         ...(options.cache === undefined ? {} : { cache: options.cache }),
+        ...(options.attribution === undefined ? {} : { attribution: options.attribution }),
       });
       return { completion: toCompletion(response), cached: response.metadata.cached, attempts: sentAttempts(response.metadata.attempts) };
     },
     async *stream(request, options) {
-      const events = llm.stream(request, { signal: options.signal, ...(options.cache === undefined ? {} : { cache: options.cache }) });
+      const events = llm.stream(request, {
+        signal: options.signal,
+        ...(options.cache === undefined ? {} : { cache: options.cache }),
+        ...(options.attribution === undefined ? {} : { attribution: options.attribution }),
+      });
       for await (const event of events) {
         // Tool results come only from a tool loop, which needs `execute` functions a caller over HTTP cannot send.
         if (event.type === 'tool-result') continue;

@@ -1,3 +1,4 @@
+import { adminKeysRoute, adminTeamsRoute, adminUsageRoute } from './admin-api.js';
 import { chatCompletionsRoute } from './chat-completions-route.js';
 import { embeddingsRoute } from './embeddings-route.js';
 import type { Exchange } from './exchange.js';
@@ -26,6 +27,9 @@ export interface Route {
   readonly quiet: boolean;
 }
 
+const ADMIN_KEYS = { GET: adminKeysRoute, POST: adminKeysRoute, PATCH: adminKeysRoute, DELETE: adminKeysRoute };
+const ADMIN_TEAMS = { GET: adminTeamsRoute, POST: adminTeamsRoute, PATCH: adminTeamsRoute, DELETE: adminTeamsRoute };
+
 /** Every route of `groundwork serve`. */
 export const ROUTES: readonly Route[] = [
   { path: '/healthz', methods: { GET: livenessRoute }, authenticated: false, quiet: true },
@@ -35,6 +39,12 @@ export const ROUTES: readonly Route[] = [
   { path: '/v1/embeddings', methods: { POST: embeddingsRoute }, authenticated: true, quiet: false },
   { path: '/v1/models', methods: { GET: modelsRoute }, authenticated: true, quiet: false },
   { path: '/v1/models/{model}', methods: { GET: modelRoute }, authenticated: true, quiet: false },
+  // The admin API checks its own key (GROUNDWORK_ADMIN_KEY), never a caller's.
+  { path: '/admin/keys', methods: ADMIN_KEYS, authenticated: false, quiet: false },
+  { path: '/admin/keys/{key}', methods: ADMIN_KEYS, authenticated: false, quiet: false },
+  { path: '/admin/teams', methods: ADMIN_TEAMS, authenticated: false, quiet: false },
+  { path: '/admin/teams/{team}', methods: ADMIN_TEAMS, authenticated: false, quiet: false },
+  { path: '/admin/usage', methods: { GET: adminUsageRoute }, authenticated: false, quiet: false },
 ];
 
 /** The route for `path` (trailing slash ignored), if any. */

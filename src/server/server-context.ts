@@ -1,7 +1,9 @@
 import type { ServerConfig } from '../config/app-config.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
+import type { AdminApi } from './admin-api.js';
 import type { ServiceBackend } from './service-backend.js';
+import type { ServiceTenants } from './service-tenants.js';
 
 /** What route handlers share: the backend, the settings and where to log and count. */
 export interface ServerContext {
@@ -10,4 +12,8 @@ export interface ServerContext {
   readonly logger: Logger;
   /** Where HTTP metrics are recorded. */
   readonly metrics: GroundworkMetrics;
+  /** Virtual keys, when the service accepts them. */
+  readonly tenants?: ServiceTenants | undefined;
+  /** The admin API, when `GROUNDWORK_ADMIN_KEY` is set. */
+  readonly admin?: AdminApi | undefined;
 }

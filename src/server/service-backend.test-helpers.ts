@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { CacheOption } from '../cache/resolve-cache-mode.js';
 import { type CompletionBase, completionOf } from '../llm/model/completion-of.js';
 import type { ChatCompletion, ChatRequest, TokenUsage } from '../llm/types.js';
+import type { UsageAttribution } from '../llm/usage-record.js';
 import type { HealthReport } from '../observability/health.js';
 import { GroundworkMetrics } from '../observability/metrics.js';
 import type {
@@ -45,6 +46,7 @@ export interface ReceivedCall {
   cache: CacheOption | undefined;
   requestId: string | undefined;
   signal: AbortSignal;
+  attribution?: UsageAttribution | undefined;
 }
 
 /**
@@ -90,7 +92,14 @@ export class TestServiceBackend implements ServiceBackend {
   }
 
   async complete(request: ChatRequest, options: CompleteOptions): Promise<ServiceCompletion> {
-    this.calls.push({ kind: 'complete', request, cache: options.cache, requestId: options.requestId, signal: options.signal });
+    this.calls.push({
+      kind: 'complete',
+      request,
+      cache: options.cache,
+      requestId: options.requestId,
+      signal: options.signal,
+      attribution: options.attribution,
+    });
     const answer = this.#next();
     await wait(answer, options.signal);
     if (answer.error !== undefined) throw this.#failure(answer);
@@ -99,7 +108,14 @@ export class TestServiceBackend implements ServiceBackend {
   }
 
   async *stream(request: ChatRequest, options: StreamOptions): AsyncIterable<ServiceStreamEvent> {
-    this.calls.push({ kind: 'stream', request, cache: options.cache, requestId: options.requestId, signal: options.signal });
+    this.calls.push({
+      kind: 'stream',
+      request,
+      cache: options.cache,
+      requestId: options.requestId,
+      signal: options.signal,
+      attribution: options.attribution,
+    });
     const answer = this.#next();
     await wait(answer, options.signal);
     if (answer.error !== undefined && answer.failAfterDeltas === undefined) throw this.#failure(answer);

@@ -2,6 +2,7 @@ import type { CacheOption } from '../cache/resolve-cache-mode.js';
 import type { EmbeddingInput } from '../llm/embeddings/embedding-request.js';
 import type { EmbeddingUsage } from '../llm/embeddings/embedding-response.js';
 import type { ChatCompletion, ChatRequest, ChatStreamEvent } from '../llm/types.js';
+import type { UsageAttribution } from '../llm/usage-record.js';
 import type { HealthOptions, HealthReport } from '../observability/health.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 
@@ -28,6 +29,8 @@ export interface CompleteOptions {
   cache?: CacheOption;
   /** The HTTP request id, for logs and the usage ledger. */
   requestId?: string;
+  /** The virtual key and team the call is billed to, for the usage ledger. */
+  attribution?: UsageAttribution;
 }
 
 /** How one streamed completion is made. */
@@ -38,6 +41,8 @@ export interface StreamOptions {
   cache?: CacheOption;
   /** The HTTP request id, for logs and the usage ledger. */
   requestId?: string;
+  /** The virtual key and team the call is billed to, for the usage ledger. */
+  attribution?: UsageAttribution;
 }
 
 /** A completion and how it was produced. */

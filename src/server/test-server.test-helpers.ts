@@ -2,8 +2,10 @@ import OpenAI from 'openai';
 import type { ServerConfig } from '../config/app-config.js';
 import { Secret } from '../config/secret.js';
 import { captureLogger } from '../observability/capture-logger.test-helpers.js';
+import type { AdminApi } from './admin-api.js';
 import { createServer, type GroundworkServer } from './create-server.js';
 import { TestServiceBackend } from './service-backend.test-helpers.js';
+import type { ServiceTenants } from './service-tenants.js';
 
 /** The key test servers accept unless told otherwise. */
 export const TEST_API_KEY = 'gw-test-key-5f1c2a9e7b';
@@ -25,7 +27,13 @@ export interface TestServer {
 
 /** Starts a real server over a {@link TestServiceBackend}; settings override the test defaults. */
 export async function startTestServer(
-  options: { config?: Partial<ServerConfig>; apiKeys?: string[]; backend?: TestServiceBackend } = {},
+  options: {
+    config?: Partial<ServerConfig>;
+    apiKeys?: string[];
+    backend?: TestServiceBackend;
+    tenants?: ServiceTenants;
+    admin?: AdminApi;
+  } = {},
 ): Promise<TestServer> {
   const backend = options.backend ?? new TestServiceBackend();
   const keys = options.apiKeys ?? [TEST_API_KEY];
@@ -44,7 +52,11 @@ export async function startTestServer(
     ...options.config,
   };
   const { logger, lines: chunks } = captureLogger('debug');
-  const server = createServer(backend, config, { logger });
+  const server = createServer(backend, config, {
+    logger,
+    ...(options.tenants === undefined ? {} : { tenants: options.tenants }),
+    ...(options.admin === undefined ? {} : { admin: options.admin }),
+  });
   const address = await server.listen();
   const url = `http://127.0.0.1:${address.port}`;
   const client = new OpenAI({ apiKey: keys[0] ?? 'unused', baseURL: `${url}/v1`, maxRetries: 0, timeout: 10_000 });

@@ -2,6 +2,7 @@ import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Logger } from '../../observability/logger.js';
 import { createServer } from '../../server/create-server.js';
 import { createServiceBackend } from '../../server/infrastructure-backend.js';
+import { createTenantServices } from '../../tenants/create-tenant-services.js';
 import type { CommandIo } from '../output.js';
 import { processSignals, type ServeSignals } from '../process-signals.js';
 
@@ -17,7 +18,18 @@ export async function serveCommand(io: CommandIo, signals: ServeSignals = proces
     const infrastructure = await createInfrastructure({ env: io.env, isTty: io.isTty, processMetrics: true });
     const logger: Logger = infrastructure.logger;
     const backend = createServiceBackend(infrastructure);
-    const server = createServer(backend, infrastructure.config.server, { logger, metrics: infrastructure.metrics });
+    const tenants = infrastructure.config.tenants.virtualKeys ? createTenantServices(infrastructure, { listen: true }) : undefined;
+    const adminKey = infrastructure.config.tenants.adminKey;
+    const server = createServer(backend, infrastructure.config.server, {
+      logger,
+      metrics: infrastructure.metrics,
+      ...(tenants === undefined
+        ? {}
+        : { tenants: { resolve: (key: string) => tenants.directory.resolve(key), admission: tenants.admission, prices: tenants.prices } }),
+      ...(tenants === undefined || adminKey === undefined
+        ? {}
+        : { admin: { repository: tenants.repository, adminKey, invalidate: () => tenants.changed(), usage: tenants.usage } }),
+    });
     try {
       if (infrastructure.config.database.migrateOnStart && backend.migrate !== undefined) {
         io.err('Applying pending migrations…');
@@ -26,16 +38,18 @@ export async function serveCommand(io: CommandIo, signals: ServeSignals = proces
       const address = await server.listen();
       const host = address.host.includes(':') ? `[${address.host}]` : address.host;
       io.err(`Groundwork listening on http://${host}:${address.port}`);
-      if (infrastructure.config.server.apiKeys.length === 0) {
+      if (infrastructure.config.server.apiKeys.length === 0 && tenants === undefined) {
         io.err('No GROUNDWORK_API_KEYS configured: serving this machine only (loopback), without authentication.');
       }
     } catch (error) {
       await server.close();
+      tenants?.close();
       throw error;
     }
     const signal = await signals.stopped;
     io.err(`${signal} received: finishing requests in flight, then closing…`);
     await server.close();
+    tenants?.close();
     io.err('Stopped.');
     return 0;
   } finally {

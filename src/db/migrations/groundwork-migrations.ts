@@ -1,7 +1,23 @@
-import { type Kysely, type Migration, SqliteAdapter } from 'kysely';
+import { type CreateTableBuilder, type Kysely, type Migration, SqliteAdapter } from 'kysely';
 
 function isSqlite(db: Kysely<unknown>): boolean {
   return db.getExecutor().adapter instanceof SqliteAdapter;
+}
+
+/** The settings keys and teams share: metadata, allowed models, limits, budgets, state. */
+function addTenantSettings<T extends CreateTableBuilder<string, never>>(table: T): T {
+  return table
+    .addColumn('metadata', 'jsonb')
+    .addColumn('allowed_models', 'jsonb')
+    .addColumn('rpm_limit', 'integer')
+    .addColumn('tpm_limit', 'integer')
+    .addColumn('max_concurrent', 'integer')
+    .addColumn('budget_daily_usd', 'double precision')
+    .addColumn('budget_monthly_usd', 'double precision')
+    .addColumn('budget_total_usd', 'double precision')
+    .addColumn('enabled', 'boolean', (column) => column.notNull().defaultTo(true))
+    .addColumn('created_at', 'timestamptz', (column) => column.notNull())
+    .addColumn('updated_at', 'timestamptz', (column) => column.notNull()) as T;
 }
 
 /**
@@ -49,6 +65,86 @@ export const GROUNDWORK_MIGRATIONS: Readonly<Record<string, Migration>> = {
     },
     async down(db: Kysely<unknown>): Promise<void> {
       await db.schema.alterTable('llm_usage').dropColumn('operation').execute();
+    },
+  },
+  '0003_tenants': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('groundwork_teams')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('name', 'text', (column) => column.notNull().unique())
+        .$call(addTenantSettings)
+        .execute();
+      await db.schema
+        .createTable('groundwork_keys')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('name', 'text', (column) => column.notNull().unique())
+        .addColumn('digest', 'text', (column) => column.notNull().unique())
+        .addColumn('prefix', 'text', (column) => column.notNull())
+        .addColumn('team_id', 'text', (column) => column.references('groundwork_teams.id'))
+        .addColumn('expires_at', 'timestamptz')
+        .addColumn('revoked_at', 'timestamptz')
+        .$call(addTenantSettings)
+        .execute();
+      await db.schema.createIndex('groundwork_keys_team_idx').on('groundwork_keys').column('team_id').execute();
+      await db.schema
+        .createTable('groundwork_admin_audit')
+        .addColumn('id', isSqlite(db) ? 'integer' : 'bigserial', (column) => column.primaryKey())
+        .addColumn('created_at', 'timestamptz', (column) => column.notNull())
+        .addColumn('actor', 'text', (column) => column.notNull())
+        .addColumn('action', 'text', (column) => column.notNull())
+        .addColumn('target_type', 'text', (column) => column.notNull())
+        .addColumn('target_id', 'text', (column) => column.notNull())
+        .addColumn('details', 'jsonb')
+        .execute();
+      await db.schema.createIndex('groundwork_admin_audit_created_at_idx').on('groundwork_admin_audit').column('created_at').execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('groundwork_admin_audit').execute();
+      await db.schema.dropTable('groundwork_keys').execute();
+      await db.schema.dropTable('groundwork_teams').execute();
+    },
+  },
+  '0004_llm_usage_tenant': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Two statements: SQLite's ALTER TABLE adds one column at a time.
+      await db.schema.alterTable('llm_usage').addColumn('key_id', 'text').execute();
+      await db.schema.alterTable('llm_usage').addColumn('team_id', 'text').execute();
+      await db.schema.createIndex('llm_usage_key_idx').on('llm_usage').columns(['key_id', 'created_at']).execute();
+      await db.schema.createIndex('llm_usage_team_idx').on('llm_usage').columns(['team_id', 'created_at']).execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropIndex('llm_usage_team_idx').execute();
+      await db.schema.dropIndex('llm_usage_key_idx').execute();
+      await db.schema.alterTable('llm_usage').dropColumn('team_id').execute();
+      await db.schema.alterTable('llm_usage').dropColumn('key_id').execute();
+    },
+  },
+  '0005_budget_counters': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Amounts in nano-USD: whole numbers, so sums are exact.
+      await db.schema
+        .createTable('groundwork_budget_counters')
+        .addColumn('counter', 'text', (column) => column.primaryKey())
+        .addColumn('spent_nano', 'bigint', (column) => column.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createTable('groundwork_budget_reservations')
+        .addColumn('id', 'text', (column) => column.notNull())
+        .addColumn('counter', 'text', (column) => column.notNull())
+        .addColumn('amount_nano', 'bigint', (column) => column.notNull())
+        .addColumn('expires_at', 'timestamptz', (column) => column.notNull())
+        .addPrimaryKeyConstraint('groundwork_budget_reservations_pk', ['id', 'counter'])
+        .execute();
+      await db.schema
+        .createIndex('groundwork_budget_reservations_counter_idx')
+        .on('groundwork_budget_reservations')
+        .columns(['counter', 'expires_at'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('groundwork_budget_reservations').execute();
+      await db.schema.dropTable('groundwork_budget_counters').execute();
     },
   },
 };

@@ -1,0 +1,241 @@
+import { createInfrastructure } from '../../create-infrastructure.js';
+import { groundworkTables } from '../../db/groundwork-tables.js';
+import { silentLogger } from '../../observability/logger.js';
+import type { Team } from '../../tenants/team.js';
+import { TenantInputError } from '../../tenants/tenant-errors.js';
+import { TenantRepository } from '../../tenants/tenant-repository.js';
+import type { TenantSettings } from '../../tenants/tenant-settings.js';
+import { keyStatus, type VirtualKey } from '../../tenants/virtual-key.js';
+import type { CommandIo } from '../output.js';
+
+/** The flags `keys`/`teams` create and update take, as typed on the command line. */
+export interface TenantFlags {
+  name?: string | undefined;
+  team?: string | undefined;
+  models?: string | undefined;
+  rpm?: string | undefined;
+  tpm?: string | undefined;
+  concurrency?: string | undefined;
+  daily?: string | undefined;
+  monthly?: string | undefined;
+  total?: string | undefined;
+  expires?: string | undefined;
+  metadata?: string | undefined;
+  enable?: boolean | undefined;
+  disable?: boolean | undefined;
+  json: boolean;
+}
+
+const ACTOR = 'cli';
+
+/** `groundwork keys <action> [name|id]`: manages virtual keys in the configured database. */
+export async function keysCommand(action: string, reference: string | undefined, flags: TenantFlags, io: CommandIo): Promise<number> {
+  return withRepository(io, async (repository) => {
+    switch (action) {
+      case 'list':
+        return printKeys(io, await repository.listKeys(flags.team === undefined ? {} : { team: flags.team }), flags.json);
+      case 'show':
+        return printKeys(io, [await repository.showKey(required(reference))], flags.json);
+      case 'create': {
+        const issued = await repository.createKey(
+          { ...settings(flags), name: required(reference ?? flags.name), ...keyFields(flags) },
+          { actor: ACTOR },
+        );
+        return printIssued(io, issued.key, issued.plainKey.reveal(), flags.json);
+      }
+      case 'update':
+        return printKeys(
+          io,
+          [
+            await repository.updateKey(
+              required(reference),
+              { ...settings(flags), ...keyFields(flags), ...rename(flags) },
+              { actor: ACTOR },
+            ),
+          ],
+          flags.json,
+        );
+      case 'revoke':
+        return printKeys(io, [await repository.revokeKey(required(reference), { actor: ACTOR })], flags.json);
+      case 'rotate': {
+        const issued = await repository.rotateKey(required(reference), { actor: ACTOR });
+        return printIssued(io, issued.key, issued.plainKey.reveal(), flags.json);
+      }
+      default:
+        throw new TenantInputError('action', `unknown keys action "${action}": use create, list, show, update, revoke or rotate`);
+    }
+  });
+}
+
+/** `groundwork teams <action> [name|id]`: manages teams in the configured database. */
+export async function teamsCommand(action: string, reference: string | undefined, flags: TenantFlags, io: CommandIo): Promise<number> {
+  return withRepository(io, async (repository) => {
+    switch (action) {
+      case 'list':
+        return printTeams(io, await repository.listTeams(), flags.json);
+      case 'show':
+        return printTeams(io, [await repository.showTeam(required(reference))], flags.json);
+      case 'create':
+        return printTeams(
+          io,
+          [await repository.createTeam({ ...settings(flags), name: required(reference ?? flags.name) }, { actor: ACTOR })],
+          flags.json,
+        );
+      case 'update':
+        return printTeams(
+          io,
+          [await repository.updateTeam(required(reference), { ...settings(flags), ...rename(flags) }, { actor: ACTOR })],
+          flags.json,
+        );
+      case 'delete':
+        await repository.deleteTeam(required(reference), { actor: ACTOR });
+        io.out(`Deleted team "${reference}".`);
+        return 0;
+      default:
+        throw new TenantInputError('action', `unknown teams action "${action}": use create, list, show, update or delete`);
+    }
+  });
+}
+
+async function withRepository(io: CommandIo, run: (repository: TenantRepository) => Promise<number>): Promise<number> {
+  const infrastructure = await createInfrastructure({ env: io.env, isTty: io.isTty, logger: silentLogger() });
+  try {
+    await infrastructure.initDb();
+    return await run(new TenantRepository(groundworkTables(infrastructure.db)));
+  } finally {
+    await infrastructure.close();
+  }
+}
+
+function required(reference: string | undefined): string {
+  if (reference === undefined || reference === '') throw new TenantInputError('name', 'give the name or id of the key or team');
+  return reference;
+}
+
+function rename(flags: TenantFlags): { name?: string } {
+  return flags.name === undefined ? {} : { name: flags.name };
+}
+
+function keyFields(flags: TenantFlags): { team?: string | null; expiresAt?: Date | null } {
+  const fields: { team?: string | null; expiresAt?: Date | null } = {};
+  if (flags.team !== undefined) fields.team = flags.team === 'none' ? null : flags.team;
+  if (flags.expires !== undefined) {
+    const expires = flags.expires === 'never' ? null : new Date(flags.expires);
+    if (expires !== null && Number.isNaN(expires.getTime()))
+      throw new TenantInputError('--expires', `"${flags.expires}" is not a date; use e.g. 2030-01-31 or never`);
+    fields.expiresAt = expires;
+  }
+  return fields;
+}
+
+/** The settings given as flags; `none` clears a limit or budget. */
+function settings(flags: TenantFlags): Partial<TenantSettings> {
+  const changes: Partial<TenantSettings> = {};
+  const number = (flag: string, value: string | undefined): number | null | undefined => {
+    if (value === undefined) return undefined;
+    if (value === 'none') return null;
+    const parsed = Number(value);
+    if (value.trim() === '' || !Number.isFinite(parsed))
+      throw new TenantInputError(flag, `"${value}" is not a number; give one, or none for no limit`);
+    return parsed;
+  };
+  const assign = <K extends keyof TenantSettings>(field: K, value: TenantSettings[K] | undefined) => {
+    if (value !== undefined) changes[field] = value;
+  };
+  assign('requestsPerMinute', number('--rpm', flags.rpm));
+  assign('tokensPerMinute', number('--tpm', flags.tpm));
+  assign('maxConcurrent', number('--concurrency', flags.concurrency));
+  assign('dailyBudgetUsd', number('--daily', flags.daily));
+  assign('monthlyBudgetUsd', number('--monthly', flags.monthly));
+  assign('totalBudgetUsd', number('--total', flags.total));
+  if (flags.models !== undefined)
+    changes.allowedModels =
+      flags.models === 'any'
+        ? null
+        : flags.models
+            .split(',')
+            .map((model) => model.trim())
+            .filter((model) => model !== '');
+  if (flags.metadata !== undefined) {
+    try {
+      changes.metadata = JSON.parse(flags.metadata) as Record<string, unknown>;
+    } catch {
+      throw new TenantInputError('--metadata', 'must be a JSON object, e.g. \'{"owner":"search"}\'');
+    }
+  }
+  if (flags.enable === true && flags.disable === true) throw new TenantInputError('--enable', 'give --enable or --disable, not both');
+  if (flags.enable === true) changes.enabled = true;
+  if (flags.disable === true) changes.enabled = false;
+  return changes;
+}
+
+function printIssued(io: CommandIo, key: VirtualKey, plain: string, json: boolean): number {
+  if (json) {
+    io.out(JSON.stringify({ key, plainKey: plain }, null, 2));
+    return 0;
+  }
+  printKeys(io, [key], false);
+  io.err('The key below is shown this once; store it now (only its digest is kept):');
+  io.out(plain);
+  return 0;
+}
+
+const usd = (value: number | null) => (value === null ? '-' : `$${value}`);
+const count = (value: number | null) => (value === null ? '-' : String(value));
+
+function printKeys(io: CommandIo, keys: readonly VirtualKey[], json: boolean): number {
+  if (json) {
+    io.out(JSON.stringify(keys, null, 2));
+    return 0;
+  }
+  if (keys.length === 0) {
+    io.out('No keys.');
+    return 0;
+  }
+  const now = new Date();
+  const rows = keys.map((key) => [
+    key.name,
+    key.id,
+    key.prefix,
+    keyStatus(key, now),
+    key.teamId ?? '-',
+    key.allowedModels?.join(',') ?? 'any',
+    `${count(key.requestsPerMinute)}/${count(key.tokensPerMinute)}/${count(key.maxConcurrent)}`,
+    `${usd(key.dailyBudgetUsd)}/${usd(key.monthlyBudgetUsd)}/${usd(key.totalBudgetUsd)}`,
+    key.expiresAt?.toISOString() ?? 'never',
+  ]);
+  table(io, ['NAME', 'ID', 'PREFIX', 'STATUS', 'TEAM', 'MODELS', 'RPM/TPM/CONC', 'DAY/MONTH/TOTAL', 'EXPIRES'], rows);
+  return 0;
+}
+
+function printTeams(io: CommandIo, teams: readonly Team[], json: boolean): number {
+  if (json) {
+    io.out(JSON.stringify(teams, null, 2));
+    return 0;
+  }
+  if (teams.length === 0) {
+    io.out('No teams.');
+    return 0;
+  }
+  const rows = teams.map((team) => [
+    team.name,
+    team.id,
+    team.enabled ? 'active' : 'disabled',
+    team.allowedModels?.join(',') ?? 'any',
+    `${count(team.requestsPerMinute)}/${count(team.tokensPerMinute)}/${count(team.maxConcurrent)}`,
+    `${usd(team.dailyBudgetUsd)}/${usd(team.monthlyBudgetUsd)}/${usd(team.totalBudgetUsd)}`,
+  ]);
+  table(io, ['NAME', 'ID', 'STATUS', 'MODELS', 'RPM/TPM/CONC', 'DAY/MONTH/TOTAL'], rows);
+  return 0;
+}
+
+function table(io: CommandIo, header: string[], rows: string[][]): void {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
+  io.out(line(header));
+  for (const row of rows) io.out(line(row));
+}

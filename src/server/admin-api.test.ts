@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Secret } from '../config/secret.js';
+import { PriceBook } from '../llm/pricing.js';
+import { MemoryRateLimitStore } from '../resilience/memory-rate-limit-store.js';
+import { readAudit } from '../tenants/admin-audit.js';
+import { DatabaseBudgetStore } from '../tenants/database-budget-store.js';
+import { KeyDirectory } from '../tenants/key-directory.js';
+import { TenantAdmission } from '../tenants/tenant-admission.js';
+import { sqliteTarget, type TenantDatabase } from '../tenants/tenant-databases.test-helpers.js';
+import { TenantRepository } from '../tenants/tenant-repository.js';
+import { usageReport } from '../tenants/usage-report.js';
+import { startTestServer, TEST_API_KEY, type TestServer } from './test-server.test-helpers.js';
+
+const ADMIN_KEY = 'gw-admin-canary-7d2f9a1c3e5b';
+
+let opened: TenantDatabase;
+let service: TestServer;
+
+beforeAll(async () => {
+  opened = await sqliteTarget.open();
+  const repository = new TenantRepository(opened.database.db);
+  // A long TTL: only the admin API's invalidation can make a change visible at once.
+  const directory = new KeyDirectory(repository, { ttlMs: 60_000 });
+  const prices = new PriceBook();
+  const admission = new TenantAdmission({
+    budgets: new DatabaseBudgetStore(opened.database.db),
+    rateLimits: (rules) => new MemoryRateLimitStore(rules),
+    prices,
+  });
+  service = await startTestServer({
+    tenants: { resolve: (key) => directory.resolve(key), admission, prices },
+    admin: {
+      repository,
+      adminKey: new Secret('GROUNDWORK_ADMIN_KEY', ADMIN_KEY),
+      invalidate: () => directory.invalidate(),
+      usage: (options) => usageReport(opened.database.db, options),
+    },
+  });
+});
+
+afterAll(async () => {
+  await service?.close();
+  await opened?.close();
+});
+
+async function admin(
+  method: string,
+  path: string,
+  body?: unknown,
+  key = ADMIN_KEY,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(`${service.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+async function chat(key: string): Promise<number> {
+  const response = await fetch(`${service.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  return response.status;
+}
+
+describe('the admin API', () => {
+  it('accepts only the admin key: caller keys, static or virtual, are refused', async () => {
+    expect((await admin('GET', '/admin/keys', undefined, TEST_API_KEY)).status).toBe(401);
+    const created = await admin('POST', '/admin/keys', { name: 'caller' });
+    expect((await admin('GET', '/admin/keys', undefined, String(created.json['plainKey']))).status).toBe(401);
+    expect((await fetch(`${service.url}/admin/teams`)).status).toBe(401);
+  });
+
+  it('creates a key whose plain value is shown once and works at once, and revokes it on every request after', async () => {
+    const created = await admin('POST', '/admin/keys', {
+      name: 'svc-a',
+      dailyBudgetUsd: 5,
+      allowedModels: ['gpt-4o-mini'],
+      expiresAt: '2099-01-01T00:00:00Z',
+    });
+    expect(created.status).toBe(201);
+    const plain = String(created.json['plainKey']);
+    expect(plain).toMatch(/^gw-/);
+    expect(created.json['key']).toMatchObject({ name: 'svc-a', dailyBudgetUsd: 5, expiresAt: '2099-01-01T00:00:00.000Z' });
+    expect(JSON.stringify((await admin('GET', '/admin/keys/svc-a')).json)).not.toContain(plain);
+    expect(await chat(plain)).toBe(200);
+    expect((await admin('DELETE', '/admin/keys/svc-a')).status).toBe(200);
+    expect(await chat(plain)).toBe(401);
+  });
+
+  it('updates and rotates keys, and audits each change as the admin API', async () => {
+    const created = await admin('POST', '/admin/keys', { name: 'svc-b' });
+    const id = (created.json['key'] as { id: string }).id;
+    const updated = await admin('PATCH', `/admin/keys/${id}`, { requestsPerMinute: 30, enabled: false });
+    expect(updated.json).toMatchObject({ requestsPerMinute: 30, enabled: false });
+    await admin('PATCH', '/admin/keys/svc-b', { enabled: true });
+    const rotated = await admin('POST', '/admin/keys/svc-b/rotate');
+    expect(rotated.status).toBe(200);
+    expect(await chat(String(created.json['plainKey']))).toBe(401);
+    expect(await chat(String(rotated.json['plainKey']))).toBe(200);
+    const audit = await readAudit(opened.database.db, { targetId: id });
+    expect(audit.map((entry) => [entry.actor, entry.action])).toEqual([
+      ['admin-api', 'key.rotate'],
+      ['admin-api', 'key.update'],
+      ['admin-api', 'key.update'],
+      ['admin-api', 'key.create'],
+    ]);
+  });
+
+  it('manages teams, and answers 404, 409 and 400 for the ordinary mistakes', async () => {
+    expect((await admin('POST', '/admin/teams', { name: 'growth', monthlyBudgetUsd: 50 })).status).toBe(201);
+    expect((await admin('POST', '/admin/teams', { name: 'growth' })).status).toBe(409);
+    expect((await admin('POST', '/admin/keys', { name: 'member', team: 'growth' })).status).toBe(201);
+    expect((await admin('GET', '/admin/teams/growth')).json).toMatchObject({ name: 'growth', monthlyBudgetUsd: 50 });
+    expect((await admin('DELETE', '/admin/teams/growth')).status).toBe(409);
+    expect((await admin('GET', '/admin/teams/nobody')).status).toBe(404);
+    const invalid = await admin('POST', '/admin/keys', { name: 'bad', dailyBudgetUsd: -3 });
+    expect(invalid.status).toBe(400);
+    expect(JSON.stringify(invalid.json)).toContain('dailyBudgetUsd');
+    expect((await admin('PUT', '/admin/teams')).status).toBe(405);
+  });
+
+  it('serves the usage figures, and refuses a grouping it does not know', async () => {
+    const usage = await admin('GET', '/admin/usage?by=model&since=24h');
+    expect(usage.status).toBe(200);
+    expect(usage.json).toMatchObject({ by: 'model', data: [] });
+    expect((await admin('GET', '/admin/usage?by=colour')).status).toBe(400);
+    expect((await admin('GET', '/admin/usage', undefined, TEST_API_KEY)).status).toBe(401);
+  });
+
+  it('never logs the admin key or a plain key', () => {
+    expect(service.logText()).not.toContain(ADMIN_KEY);
+    expect(service.logText()).not.toMatch(/gw-[A-Za-z0-9_-]{43}/);
+  });
+});

@@ -1,0 +1,73 @@
+import type { PriceBook } from '../llm/pricing.js';
+import type { ChatRequest, TokenUsage } from '../llm/types.js';
+import type { Admission, TenantAdmission, TenantCaller } from '../tenants/tenant-admission.js';
+import type { Exchange } from './exchange.js';
+import type { ServerContext } from './server-context.js';
+import type { ServiceBackend } from './service-backend.js';
+
+/** What `groundwork serve` needs to accept virtual keys: who a key is, and whether a call may go. */
+export interface ServiceTenants {
+  /** The caller a presented key belongs to; undefined when no virtual key matches. */
+  resolve(plainKey: string): Promise<TenantCaller | undefined>;
+  readonly admission: Pick<TenantAdmission, 'admit'>;
+  readonly prices: Pick<PriceBook, 'cost'>;
+}
+
+/**
+ * The backend as one virtual key sees it: each call is admitted first (its worst case reserved
+ * on the key's and team's budgets, its rates and concurrency taken), sent with the output
+ * maximum the admission granted, attributed to the key in the ledger, and settled when it ends:
+ * to the real cost on success, to nothing when it failed before an answer began, and to the
+ * whole reservation when a stream broke off mid-answer (what the provider billed is unknown).
+ */
+export function tenantBackend(backend: ServiceBackend, tenants: ServiceTenants, caller: TenantCaller): ServiceBackend {
+  const attribution = { keyId: caller.key.id, teamId: caller.team?.id ?? null };
+  const cost = (model: string, usage: TokenUsage) => tenants.prices.cost(model, usage);
+  return {
+    ...backend,
+    async complete(request, options) {
+      const admission = await tenants.admission.admit(caller, request, options.signal);
+      try {
+        const answer = await backend.complete(bounded(request, admission), { ...options, attribution });
+        const spent = answer.cached ? 0 : cost(answer.completion.model, answer.completion.usage);
+        await admission.settle(spent, answer.cached ? 0 : answer.completion.usage.totalTokens);
+        return answer;
+      } catch (error) {
+        await admission.settle(0, 0);
+        throw error;
+      }
+    },
+    async *stream(request, options) {
+      const admission = await tenants.admission.admit(caller, request, options.signal);
+      let started = false;
+      let settled = false;
+      try {
+        for await (const event of backend.stream(bounded(request, admission), { ...options, attribution })) {
+          started = true;
+          if (event.type === 'done') {
+            settled = true;
+            await admission.settle(cost(event.completion.model, event.completion.usage), event.completion.usage.totalTokens);
+          }
+          yield event;
+        }
+      } finally {
+        if (!settled) await settleCut(admission, started);
+      }
+    },
+  };
+}
+
+/** The request with the output maximum the admission reserved for, so the reservation bounds its cost. */
+function bounded(request: ChatRequest, admission: Admission): ChatRequest {
+  return request.maxTokens === admission.maxTokens ? request : { ...request, maxTokens: admission.maxTokens };
+}
+
+function settleCut(admission: Admission, started: boolean): Promise<void> {
+  return started ? admission.settle(admission.reservedUsd, 0) : admission.settle(0, 0);
+}
+
+/** The route's context with the backend as the request's virtual key sees it (unchanged for a static key). */
+export function forCaller(exchange: Exchange, context: ServerContext): ServerContext {
+  if (exchange.caller === undefined || context.tenants === undefined) return context;
+  return { ...context, backend: tenantBackend(context.backend, context.tenants, exchange.caller) };
+}

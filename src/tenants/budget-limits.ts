@@ -1,0 +1,46 @@
+import type { BudgetLimit } from './budget-store.js';
+import { budgetToNano as toNano } from './budget-store.js';
+import type { TenantSettings } from './tenant-settings.js';
+
+/** How long a period's counter is kept after the period ends, so late settlements still find it. */
+const KEEP_AFTER_PERIOD_MS = 2 * 24 * 60 * 60 * 1000;
+
+/** Whose budget: a key's or a team's. */
+export interface BudgetOwner {
+  scope: 'key' | 'team';
+  id: string;
+  settings: Pick<TenantSettings, 'dailyBudgetUsd' | 'monthlyBudgetUsd' | 'totalBudgetUsd'>;
+}
+
+/**
+ * The budgets a call made at `now` counts against: each set daily (UTC calendar day), monthly
+ * (UTC calendar month) and total budget of each owner. A call is counted in the period in which
+ * it was admitted, even when it settles after the period ended.
+ */
+export function budgetLimits(owners: readonly BudgetOwner[], now: number): BudgetLimit[] {
+  const date = new Date(now);
+  const day = date.toISOString().slice(0, 10);
+  const month = day.slice(0, 7);
+  const nextDay = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() + 1);
+  const nextMonth = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
+  const limits: BudgetLimit[] = [];
+  for (const { scope, id, settings } of owners) {
+    if (settings.dailyBudgetUsd !== null) {
+      limits.push({
+        counter: `${scope}:${id}:day:${day}`,
+        limitNano: toNano(settings.dailyBudgetUsd),
+        expiresAt: nextDay + KEEP_AFTER_PERIOD_MS,
+      });
+    }
+    if (settings.monthlyBudgetUsd !== null) {
+      limits.push({
+        counter: `${scope}:${id}:month:${month}`,
+        limitNano: toNano(settings.monthlyBudgetUsd),
+        expiresAt: nextMonth + KEEP_AFTER_PERIOD_MS,
+      });
+    }
+    if (settings.totalBudgetUsd !== null)
+      limits.push({ counter: `${scope}:${id}:total`, limitNano: toNano(settings.totalBudgetUsd), expiresAt: undefined });
+  }
+  return limits;
+}

@@ -1,0 +1,80 @@
+/** One budget a reservation counts against: a counter (key or team, and period) and its limit. */
+export interface BudgetLimit {
+  /** `key:<id>:day:2026-11-29`, `team:<id>:month:2026-11`, `key:<id>:total`… */
+  counter: string;
+  /** The budget, in nano-USD (1e-9 USD): whole numbers, so sums are exact. */
+  limitNano: number;
+  /** When the counter may be forgotten (the period's end plus a margin), in ms since the epoch; undefined: never. */
+  expiresAt: number | undefined;
+}
+
+/** A request to reserve spend against every budget that applies to a call. */
+export interface ReserveRequest {
+  /** Unique per call; settlement refers to it. */
+  reservationId: string;
+  budgets: readonly BudgetLimit[];
+  /** The call's worst-case cost, in nano-USD. */
+  amountNano: number;
+  /**
+   * The least the caller accepts: when less than `amountNano` fits, grant what fits if it is at
+   * least this (the caller then lowers the call's output allowance to match). @default amountNano
+   */
+  minimumNano?: number | undefined;
+  /** When the reservation lapses if never settled (its process died), in ms since the epoch. */
+  leaseUntil: number;
+  now: number;
+}
+
+/** What {@link BudgetStore.reserve} answers. */
+export type ReserveResult =
+  | { granted: true; amountNano: number }
+  | {
+      granted: false;
+      /** The budget that had no room. */
+      counter: string;
+      limitNano: number;
+      /** Settled spend on that budget. */
+      spentNano: number;
+      /** Spend reserved by calls in flight on that budget (live leases only). */
+      reservedNano: number;
+    };
+
+/** Where a budget stands. */
+export interface BudgetState {
+  counter: string;
+  spentNano: number;
+  reservedNano: number;
+}
+
+/**
+ * Where spend budgets live: Redis (a Lua script per operation) or the database (a transaction per
+ * operation). Either way each operation is atomic across every process sharing the store, so
+ * two calls can never both take the last room in a budget.
+ */
+export interface BudgetStore {
+  /** Reserves against every budget or none: refused when any budget's limit − spent − reserved is short. */
+  reserve(request: ReserveRequest): Promise<ReserveResult>;
+  /**
+   * Ends a reservation: releases what was reserved on each counter and adds the real spend
+   * (0 for a call that failed before the provider answered). Spend is added even when the lease
+   * has lapsed, because it was spent. Idempotent for the release; call it once per reservation.
+   */
+  settle(reservationId: string, counters: readonly string[], spentNano: number, now: number): Promise<void>;
+  /** The counters' settled and live reserved spend, in the order given. */
+  read(counters: readonly string[], now: number): Promise<BudgetState[]>;
+}
+
+/** Nano-USD from USD, rounded up: a reservation or a charge is never smaller than the cost. */
+export function toNano(usd: number): number {
+  return Math.ceil(Math.round(usd * 1e12) / 1e3);
+}
+
+/** Nano-USD from a budget in USD, rounded down: a budget is never larger than set. */
+export function budgetToNano(usd: number): number {
+  return Math.floor(Math.round(usd * 1e12) / 1e3);
+}
+
+/** USD from nano-USD. */
+export function fromNano(nano: number): number {
+  return nano / 1e9;
+}

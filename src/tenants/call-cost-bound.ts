@@ -1,0 +1,59 @@
+import type { ModelPrice } from '../config/app-config.js';
+import { messageText } from '../llm/model/message-text.js';
+import type { ChatRequest } from '../llm/types.js';
+import { countTokens, encodingFor } from '../resilience/estimate-tokens.js';
+
+/** Tokens each chat message costs beyond its text (role, separators), and the answer's priming: as `estimateTokens`. */
+const PER_MESSAGE = 4;
+const PER_REPLY = 3;
+/** Allowance per non-text part (an image, audio, a file): above what OpenAI and Anthropic bill for one high-detail image. */
+export const NON_TEXT_PART_TOKENS = 6_000;
+
+/** The most a call may cost, and the tokens it was priced from. */
+export interface CallCostBound {
+  /** An upper bound of the prompt's tokens. */
+  inputTokens: number;
+  /** The most tokens the answer may take, all choices together. */
+  outputTokens: number;
+  /** `inputTokens` at the input price plus `outputTokens` at the output price, in USD. */
+  costUsd: number;
+}
+
+/**
+ * An upper bound of the prompt tokens of `request`. With the model's own tokenizer (OpenAI's
+ * families) text is counted exactly; for any other model each UTF-8 byte is counted as a token,
+ * which no byte-level BPE tokenizer exceeds, since each of its tokens covers at least one byte.
+ * Tool definitions and tool calls are counted as their JSON text, each non-text part as
+ * {@link NON_TEXT_PART_TOKENS}, and each message's framing as OpenAI documents it.
+ */
+export function inputTokenBound(request: Pick<ChatRequest, 'model' | 'messages' | 'tools'>): number {
+  const count =
+    encodingFor(request.model) === undefined
+      ? (text: string) => Buffer.byteLength(text, 'utf8')
+      : (text: string) => countTokens(text, request.model);
+  let tokens = PER_REPLY;
+  for (const message of request.messages) {
+    tokens += PER_MESSAGE + count(messageText(message));
+    if ('name' in message && typeof message.name === 'string') tokens += count(message.name);
+    if (Array.isArray(message.content)) tokens += message.content.filter((part) => part.type !== 'text').length * NON_TEXT_PART_TOKENS;
+    if (message.role === 'assistant' && message.toolCalls !== undefined) tokens += count(JSON.stringify(message.toolCalls));
+    if (message.role === 'tool') tokens += count(message.toolCallId);
+  }
+  if (request.tools !== undefined && request.tools.length > 0) tokens += count(JSON.stringify(request.tools));
+  return tokens;
+}
+
+/**
+ * The worst-case cost of `request` at `price`: the prompt bound at the full input price (a
+ * prompt-cache hit only makes it cheaper) and `maxOutputTokens` for each of the `n` choices at
+ * the output price (reasoning tokens are billed as output and count within the same maximum).
+ */
+export function callCostBound(
+  request: Pick<ChatRequest, 'model' | 'messages' | 'tools' | 'n'>,
+  price: ModelPrice,
+  maxOutputTokens: number,
+): CallCostBound {
+  const inputTokens = inputTokenBound(request);
+  const outputTokens = maxOutputTokens * Math.max(1, request.n ?? 1);
+  return { inputTokens, outputTokens, costUsd: (inputTokens * price.input + outputTokens * price.output) / 1_000_000 };
+}

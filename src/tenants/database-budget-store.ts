@@ -1,0 +1,119 @@
+import { type Kysely, SqliteAdapter, sql } from 'kysely';
+import type { GroundworkTables } from '../db/groundwork-tables.js';
+import type { BudgetState, BudgetStore, ReserveRequest, ReserveResult } from './budget-store.js';
+
+type Db = Kysely<GroundworkTables>;
+
+/**
+ * Budgets in the application's database, for fleets without Redis. Each operation is one
+ * transaction that first locks the counters it touches (in a fixed order, so two never
+ * deadlock): `SELECT … FOR UPDATE` on PostgreSQL and PGlite, the write lock that
+ * `BEGIN IMMEDIATE` takes on SQLite. Reserved spend is the sum of the live leases, so a lapsed
+ * one stops counting at once, and is deleted by the next operation on its counter.
+ */
+export class DatabaseBudgetStore implements BudgetStore {
+  readonly #db: Db;
+  readonly #sqlite: boolean;
+
+  constructor(db: Kysely<GroundworkTables>) {
+    this.#db = db;
+    this.#sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
+  }
+
+  async reserve(request: ReserveRequest): Promise<ReserveResult> {
+    const budgets = [...request.budgets].sort((a, b) => (a.counter < b.counter ? -1 : a.counter > b.counter ? 1 : 0));
+    const counters = budgets.map((budget) => budget.counter);
+    if (counters.length === 0) return { granted: true, amountNano: request.amountNano };
+    const minimum = Math.min(request.minimumNano ?? request.amountNano, request.amountNano);
+    return this.#db.transaction().execute(async (tx) => {
+      const states = await this.#lockAndRead(tx, counters, request.now);
+      let grant = request.amountNano;
+      for (const [index, budget] of budgets.entries()) {
+        const state = states[index] as BudgetState;
+        grant = Math.min(grant, budget.limitNano - state.spentNano - state.reservedNano);
+        if (grant < minimum) return { granted: false, counter: budget.counter, limitNano: budget.limitNano, ...pick(state) };
+      }
+      const expiresAt = new Date(request.leaseUntil);
+      await tx
+        .insertInto('groundwork_budget_reservations')
+        .values(counters.map((counter) => ({ id: request.reservationId, counter, amount_nano: grant, expires_at: expiresAt })))
+        .execute();
+      return { granted: true, amountNano: grant };
+    });
+  }
+
+  async settle(reservationId: string, counters: readonly string[], spentNano: number, now: number): Promise<void> {
+    if (counters.length === 0) return;
+    const sorted = [...new Set(counters)].sort();
+    const spent = Math.max(0, Math.ceil(spentNano));
+    await this.#db.transaction().execute(async (tx) => {
+      await this.#lockAndRead(tx, sorted, now);
+      await tx.deleteFrom('groundwork_budget_reservations').where('id', '=', reservationId).where('counter', 'in', sorted).execute();
+      if (spent > 0) {
+        await tx
+          .updateTable('groundwork_budget_counters')
+          .set({ spent_nano: sql`spent_nano + ${spent}` })
+          .where('counter', 'in', sorted)
+          .execute();
+      }
+    });
+  }
+
+  async read(counters: readonly string[], now: number): Promise<BudgetState[]> {
+    if (counters.length === 0) return [];
+    const states = await this.#sums(this.#db, counters, now);
+    return counters.map((counter) => states.get(counter) ?? { counter, spentNano: 0, reservedNano: 0 });
+  }
+
+  /** Creates missing counters, locks them, drops their lapsed leases and answers their state, in order. */
+  async #lockAndRead(tx: Db, counters: readonly string[], now: number): Promise<BudgetState[]> {
+    await tx
+      .insertInto('groundwork_budget_counters')
+      .values(counters.map((counter) => ({ counter, spent_nano: 0 })))
+      .onConflict((conflict) => conflict.column('counter').doNothing())
+      .execute();
+    if (!this.#sqlite) {
+      await tx
+        .selectFrom('groundwork_budget_counters')
+        .select('counter')
+        .where('counter', 'in', counters)
+        .orderBy('counter')
+        .forUpdate()
+        .execute();
+    }
+    await tx
+      .deleteFrom('groundwork_budget_reservations')
+      .where('counter', 'in', counters)
+      .where('expires_at', '<=', new Date(now))
+      .execute();
+    const states = await this.#sums(tx, counters, now);
+    return counters.map((counter) => states.get(counter) ?? { counter, spentNano: 0, reservedNano: 0 });
+  }
+
+  async #sums(db: Db, counters: readonly string[], now: number): Promise<Map<string, BudgetState>> {
+    const spent = await db
+      .selectFrom('groundwork_budget_counters')
+      .select(['counter', 'spent_nano'])
+      .where('counter', 'in', counters)
+      .execute();
+    const reserved = await db
+      .selectFrom('groundwork_budget_reservations')
+      .select((select) => ['counter', select.fn.sum<string | number>('amount_nano').as('reserved')])
+      .where('counter', 'in', counters)
+      .where('expires_at', '>', new Date(now))
+      .groupBy('counter')
+      .execute();
+    const states = new Map<string, BudgetState>();
+    for (const row of spent) states.set(row.counter, { counter: row.counter, spentNano: Number(row.spent_nano), reservedNano: 0 });
+    for (const row of reserved) {
+      const state = states.get(row.counter) ?? { counter: row.counter, spentNano: 0, reservedNano: 0 };
+      state.reservedNano = Number(row.reserved);
+      states.set(row.counter, state);
+    }
+    return states;
+  }
+}
+
+function pick(state: BudgetState): { spentNano: number; reservedNano: number } {
+  return { spentNano: state.spentNano, reservedNano: state.reservedNano };
+}

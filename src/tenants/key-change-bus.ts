@@ -1,0 +1,36 @@
+import type { RedisClient } from '../internal/redis.js';
+
+/** Tells every replica that keys or teams changed, so each drops its cached lookups at once. */
+export interface KeyChangeBus {
+  /** Announces a change to every replica (this one included). */
+  publish(): Promise<void>;
+  /** Stops listening. Idempotent. */
+  close(): void;
+}
+
+/**
+ * A {@link KeyChangeBus} over Redis pub/sub: one extra connection per process listens on
+ * `<prefix>tenants:keys-changed` and calls `onChange` for each message; ioredis subscribes again
+ * after a reconnect. Losing a message only delays a change to the cache's TTL.
+ */
+export function redisKeyChangeBus(redis: RedisClient, keyPrefix: string, onChange: () => void): KeyChangeBus {
+  const channel = `${keyPrefix}tenants:keys-changed`;
+  const subscriber = redis.duplicate({ enableOfflineQueue: true, connectionName: 'groundwork-key-changes' });
+  // Failures surface as a missed message, which the TTL covers; the event needs a listener or Node would crash.
+  subscriber.on('error', () => {});
+  subscriber.on('message', (received: string) => {
+    if (received === channel) onChange();
+  });
+  void subscriber.subscribe(channel).catch(() => undefined);
+  let closed = false;
+  return {
+    async publish() {
+      await redis.publish(channel, '1');
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      subscriber.disconnect();
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { type Clock, systemClock } from '../internal/clock.js';
+import { digestKey } from './plain-key.js';
+import type { TenantCaller } from './tenant-admission.js';
+import type { TenantRepository } from './tenant-repository.js';
+
+/** Settings of a {@link KeyDirectory}. */
+export interface KeyDirectoryOptions {
+  /** How long a lookup is trusted, in ms; a change reaches this process within it. @default 1000 */
+  ttlMs?: number | undefined;
+  /** Lookups kept at most; the oldest go first. @default 10000 */
+  maxEntries?: number | undefined;
+  clock?: Clock | undefined;
+}
+
+interface Entry {
+  caller: TenantCaller | undefined;
+  expiresAt: number;
+}
+
+/**
+ * Finds the key (and its team) a caller presents, with a short-lived cache so that the database
+ * is asked at most once per key and TTL per process. Entries are held by digest, never by the
+ * plain key; unknown keys are cached too (as absent), so guessing costs no database load.
+ */
+export class KeyDirectory {
+  readonly #repository: Pick<TenantRepository, 'findKeyByPlain' | 'showTeam'>;
+  readonly #ttlMs: number;
+  readonly #maxEntries: number;
+  readonly #clock: Clock;
+  readonly #entries = new Map<string, Entry>();
+  readonly #loading = new Map<string, Promise<TenantCaller | undefined>>();
+
+  constructor(repository: Pick<TenantRepository, 'findKeyByPlain' | 'showTeam'>, options: KeyDirectoryOptions = {}) {
+    this.#repository = repository;
+    this.#ttlMs = options.ttlMs ?? 1000;
+    this.#maxEntries = options.maxEntries ?? 10_000;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /** The caller whose plain key is `plain`, whatever its status (admission checks it); undefined when no key matches. */
+  async resolve(plain: string): Promise<TenantCaller | undefined> {
+    const digest = digestKey(plain);
+    const entry = this.#entries.get(digest);
+    if (entry !== undefined && entry.expiresAt > this.#clock.now()) return entry.caller;
+    let loading = this.#loading.get(digest);
+    if (loading === undefined) {
+      loading = this.#load(plain, digest).finally(() => this.#loading.delete(digest));
+      this.#loading.set(digest, loading);
+    }
+    return loading;
+  }
+
+  /** Forgets every lookup, so the next one reads the database (after a change, or when told of one). */
+  invalidate(): void {
+    this.#entries.clear();
+  }
+
+  async #load(plain: string, digest: string): Promise<TenantCaller | undefined> {
+    const key = await this.#repository.findKeyByPlain(plain);
+    const team = key?.teamId == null ? undefined : await this.#repository.showTeam(key.teamId);
+    const caller = key === undefined ? undefined : { key, team };
+    if (this.#entries.size >= this.#maxEntries) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+    this.#entries.delete(digest);
+    this.#entries.set(digest, { caller, expiresAt: this.#clock.now() + this.#ttlMs });
+    return caller;
+  }
+}

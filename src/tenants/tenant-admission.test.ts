@@ -1,0 +1,210 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PriceBook } from '../llm/pricing.js';
+import { RedisRateLimitStore } from '../resilience/redis-rate-limit-store.js';
+import { testRedis } from '../resilience/resilience.test-helpers.js';
+import { RedisBudgetStore } from './redis-budget-store.js';
+import type { Team } from './team.js';
+import { type Admission, TenantAdmission } from './tenant-admission.js';
+import { BudgetExceededError, KeyRefusedError, ModelNotAllowedError, ModelNotPricedError, TenantLimitError } from './tenant-refusals.js';
+import { OPEN_SETTINGS, type TenantSettings } from './tenant-settings.js';
+import type { VirtualKey } from './virtual-key.js';
+
+/** $1 per thousand output tokens and $0.1 per thousand input tokens: budgets of cents are reached in a few calls. */
+const prices = new PriceBook({ 'metered-model': { input: 100, output: 1000 } });
+
+let redis: Awaited<ReturnType<typeof testRedis>>;
+let sequence = 0;
+
+beforeAll(async () => {
+  redis = await testRedis();
+});
+
+afterAll(async () => {
+  await redis?.close();
+});
+
+function makeKey(settings: Partial<TenantSettings> & Partial<Pick<VirtualKey, 'expiresAt' | 'revokedAt' | 'teamId'>> = {}): VirtualKey {
+  const id = `key_test${++sequence}_${Date.now().toString(36)}`;
+  return {
+    ...OPEN_SETTINGS,
+    id,
+    name: id,
+    prefix: 'gw-abcdef',
+    teamId: null,
+    expiresAt: null,
+    revokedAt: null,
+    createdAt: new Date(),
+    updatedAt: new Date(),
+    ...settings,
+  };
+}
+
+function makeTeam(settings: Partial<TenantSettings> = {}): Team {
+  const id = `team_test${++sequence}_${Date.now().toString(36)}`;
+  return { ...OPEN_SETTINGS, id, name: id, createdAt: new Date(), updatedAt: new Date(), ...settings };
+}
+
+function admission(options: { maxWaitMs?: number; maxOutputTokens?: number; minOutputTokens?: number } = {}): TenantAdmission {
+  return new TenantAdmission({
+    budgets: new RedisBudgetStore(redis.redis, redis.prefix),
+    rateLimits: (rules) => new RedisRateLimitStore(redis.redis, rules, redis.prefix),
+    prices,
+    maxWaitMs: options.maxWaitMs ?? 200,
+    maxOutputTokens: options.maxOutputTokens ?? 100,
+    minOutputTokens: options.minOutputTokens ?? 10,
+  });
+}
+
+/** 12 bytes of prompt: at most 12 + 7 framing tokens for a model without a known tokenizer. */
+const request = (maxTokens?: number) => ({
+  model: 'metered-model',
+  messages: [{ role: 'user' as const, content: 'Hello there!' }],
+  ...(maxTokens === undefined ? {} : { maxTokens }),
+});
+const PROMPT_BOUND_USD = (12 + 4 + 3) * 0.0001;
+
+describe('TenantAdmission', () => {
+  it('refuses revoked, disabled and expired keys, and keys of a disabled team', async () => {
+    const gate = admission();
+    await expect(gate.admit({ key: makeKey({ revokedAt: new Date() }), team: undefined }, request())).rejects.toMatchObject({
+      status: 'revoked',
+    });
+    await expect(gate.admit({ key: makeKey({ enabled: false }), team: undefined }, request())).rejects.toMatchObject({
+      status: 'disabled',
+    });
+    await expect(gate.admit({ key: makeKey({ expiresAt: new Date(Date.now() - 1) }), team: undefined }, request())).rejects.toBeInstanceOf(
+      KeyRefusedError,
+    );
+    await expect(gate.admit({ key: makeKey(), team: makeTeam({ enabled: false }) }, request())).rejects.toMatchObject({
+      status: 'team_disabled',
+    });
+  });
+
+  it("refuses a model outside the key's or the team's list, naming it", async () => {
+    const gate = admission();
+    const refused = gate.admit({ key: makeKey({ allowedModels: ['other-model'] }), team: undefined }, request());
+    await expect(refused).rejects.toBeInstanceOf(ModelNotAllowedError);
+    await expect(refused).rejects.toThrow(/"metered-model"/);
+    await expect(gate.admit({ key: makeKey(), team: makeTeam({ allowedModels: ['x'] }) }, request())).rejects.toThrow(
+      /not allowed for this team/,
+    );
+    const allowed = await gate.admit({ key: makeKey({ allowedModels: ['metered-model'] }), team: undefined }, request());
+    await allowed.settle(0, 0);
+  });
+
+  it('refuses a model without a price when a budget applies, since its cost cannot be bounded', async () => {
+    const gate = admission();
+    await expect(
+      gate.admit({ key: makeKey({ dailyBudgetUsd: 1 }), team: undefined }, { ...request(), model: 'unpriced' }),
+    ).rejects.toBeInstanceOf(ModelNotPricedError);
+    const unbudgeted = await gate.admit({ key: makeKey(), team: undefined }, { ...request(), model: 'unpriced' });
+    expect(unbudgeted.reservedUsd).toBe(0);
+    await unbudgeted.settle(0, 0);
+  });
+
+  it('reserves the worst case, settles to the real cost, and refuses with insufficient_quota once spent', async () => {
+    const gate = admission();
+    const key = makeKey({ totalBudgetUsd: 0.2 });
+    const first = await gate.admit({ key, team: undefined }, request(50));
+    expect(first.maxTokens).toBe(50);
+    expect(first.reservedUsd).toBeCloseTo(PROMPT_BOUND_USD + 0.05, 9);
+    await first.settle(0.15, 60);
+    const refused = gate.admit({ key, team: undefined }, request(50));
+    await expect(refused).rejects.toBeInstanceOf(BudgetExceededError);
+    await expect(refused).rejects.toMatchObject({ code: 'insufficient_quota', limitUsd: 0.2, spentUsd: 0.15 });
+  });
+
+  it("bounds a call by its team's budget too", async () => {
+    const gate = admission();
+    const team = makeTeam({ dailyBudgetUsd: 0.05 });
+    const call = await gate.admit({ key: makeKey(), team }, request(20));
+    await call.settle(0.04, 10);
+    await expect(gate.admit({ key: makeKey(), team }, request(20))).rejects.toMatchObject({
+      code: 'insufficient_quota',
+      budget: expect.stringMatching(/^team:/),
+    });
+  });
+
+  it('shrinks the output allowance of a call without its own maximum to what the budget still affords', async () => {
+    const gate = admission({ maxOutputTokens: 100, minOutputTokens: 10 });
+    const key = makeKey({ totalBudgetUsd: 0.05 });
+    const call = await gate.admit({ key, team: undefined }, request());
+    expect(call.maxTokens).toBe(Math.floor((0.05 - PROMPT_BOUND_USD) / 0.001));
+    await call.settle(0, 0);
+    const explicit = gate.admit({ key, team: undefined }, request(100));
+    await expect(explicit).rejects.toBeInstanceOf(BudgetExceededError);
+  });
+
+  it('waits for calls in flight rather than refusing, and gives up after maxWaitMs with Retry-After', async () => {
+    const gate = admission({ maxWaitMs: 2000 });
+    const key = makeKey({ totalBudgetUsd: 0.1 });
+    const first = await gate.admit({ key, team: undefined }, request(80));
+    const second = gate.admit({ key, team: undefined }, request(80));
+    setTimeout(() => void first.settle(0.001, 3), 100);
+    const admitted = await second;
+    expect(admitted.maxTokens).toBe(80);
+    await admitted.settle(0.001, 3);
+    const held = await gate.admit({ key, team: undefined }, request(80));
+    const impatient = admission({ maxWaitMs: 50 });
+    const refused = impatient.admit({ key, team: undefined }, request(80));
+    await expect(refused).rejects.toBeInstanceOf(TenantLimitError);
+    await expect(refused).rejects.toMatchObject({ code: 'rate_limit_exceeded', limit: 'budget', retryAfterMs: 1000 });
+    await held.settle(0, 0);
+  });
+
+  it("holds a key's requests per minute and says when to retry", async () => {
+    const gate = admission();
+    const key = makeKey({ requestsPerMinute: 2 });
+    await (await gate.admit({ key, team: undefined }, request())).settle(0, 0);
+    await (await gate.admit({ key, team: undefined }, request())).settle(0, 0);
+    const refused = gate.admit({ key, team: undefined }, request());
+    await expect(refused).rejects.toMatchObject({ limit: 'requests', scope: 'key' });
+    const error = (await refused.catch((caught: unknown) => caught)) as TenantLimitError;
+    expect(error.retryAfterMs).toBeGreaterThan(25_000);
+  });
+
+  it("holds a key's calls in flight and frees a slot when a call settles", async () => {
+    const gate = admission();
+    const key = makeKey({ maxConcurrent: 2 });
+    const calls = [await gate.admit({ key, team: undefined }, request()), await gate.admit({ key, team: undefined }, request())];
+    await expect(gate.admit({ key, team: undefined }, request())).rejects.toMatchObject({ limit: 'concurrency' });
+    await calls[0]?.settle(0, 0);
+    const third = await gate.admit({ key, team: undefined }, request());
+    await Promise.all([calls[1]?.settle(0, 0), third.settle(0, 0)]);
+  });
+
+  it('frees what a refused call took: a budget refusal leaves no slot held', async () => {
+    const gate = admission();
+    const key = makeKey({ maxConcurrent: 1, totalBudgetUsd: 0.001 });
+    await expect(gate.admit({ key, team: undefined }, request(50))).rejects.toBeInstanceOf(BudgetExceededError);
+    await expect(gate.admit({ key, team: undefined }, request(50))).rejects.toBeInstanceOf(BudgetExceededError);
+  });
+
+  it('holds a $1.00 budget exactly across four replicas under 400 concurrent calls, and uses ≥ 95% of it before refusing', async () => {
+    const replicas = Array.from({ length: 4 }, () => admission({ maxWaitMs: 20_000, maxOutputTokens: 20, minOutputTokens: 1 }));
+    const key = makeKey({ totalBudgetUsd: 1 });
+    let settledUsd = 0;
+    let spentAtFirstRefusal: number | undefined;
+    const call = async (index: number) => {
+      const gate = replicas[index % 4] as TenantAdmission;
+      let admitted: Admission;
+      try {
+        admitted = await gate.admit({ key, team: undefined }, request());
+      } catch (error) {
+        spentAtFirstRefusal ??= settledUsd;
+        if (!(error instanceof BudgetExceededError)) throw error;
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20));
+      // Answers vary in length, up to the granted maximum; the prompt is about a quarter of its byte bound.
+      const outputTokens = 1 + Math.floor(Math.random() * admitted.maxTokens);
+      const costUsd = 5 * 0.0001 + outputTokens * 0.001;
+      settledUsd += costUsd;
+      await admitted.settle(costUsd, 5 + outputTokens);
+    };
+    await Promise.all(Array.from({ length: 400 }, (_, index) => call(index)));
+    expect(settledUsd).toBeLessThanOrEqual(1);
+    expect(spentAtFirstRefusal).toBeDefined();
+    expect(spentAtFirstRefusal as number).toBeGreaterThanOrEqual(0.95);
+  }, 60_000);
+});

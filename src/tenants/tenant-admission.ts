@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto';
+import { sleep } from '../internal/abort.js';
+import { type Clock, systemClock } from '../internal/clock.js';
+import type { PriceBook } from '../llm/pricing.js';
+import type { ChatRequest } from '../llm/types.js';
+import type { RateLimitRules, RateLimitStore } from '../resilience/rate-limit-store.js';
+import { type BudgetOwner, budgetLimits } from './budget-limits.js';
+import { type BudgetStore, fromNano, toNano } from './budget-store.js';
+import { callCostBound } from './call-cost-bound.js';
+import type { Team } from './team.js';
+import { BudgetExceededError, KeyRefusedError, ModelNotAllowedError, ModelNotPricedError, TenantLimitError } from './tenant-refusals.js';
+import type { TenantSettings } from './tenant-settings.js';
+import { keyStatus, type VirtualKey } from './virtual-key.js';
+
+/** Settings of a {@link TenantAdmission}. */
+export interface TenantAdmissionOptions {
+  /** Where spend budgets and concurrency slots are counted. */
+  budgets: BudgetStore;
+  /** A rate-limit store enforcing `rules` (one per distinct rule set; the same Redis or memory for all). */
+  rateLimits: (rules: RateLimitRules) => RateLimitStore;
+  prices: PriceBook;
+  clock?: Clock | undefined;
+  /** How long a reservation holds when never settled (its process died), in ms. Keep it above the longest call. @default 600000 */
+  leaseMs?: number | undefined;
+  /** Output tokens reserved for a call that sets no maximum (`TENANT_MAX_OUTPUT_TOKENS_ESTIMATE`). @default 4096 */
+  maxOutputTokens?: number | undefined;
+  /** Least output allowance a call without its own maximum is shrunk to when the budget is nearly spent. @default 256 */
+  minOutputTokens?: number | undefined;
+  /** Longest a call waits for budget held by calls in flight to be settled, in ms. @default 30000 */
+  maxWaitMs?: number | undefined;
+}
+
+/** Who calls: a key and its team, if any. */
+export interface TenantCaller {
+  key: VirtualKey;
+  team: Team | undefined;
+}
+
+/** A call let through: settle it exactly once, when it ends. */
+export interface Admission {
+  /**
+   * The most output tokens the call may use: the request's own maximum, or the configured
+   * ceiling, or less when the remaining budget affords less. Send it as the call's maximum.
+   */
+  readonly maxTokens: number;
+  /** The worst-case cost reserved, in USD (0 when no budget applies). */
+  readonly reservedUsd: number;
+  /** Ends the call's reservations: charges `costUsd` (0 for a call that failed before an answer) and gives back unused tokens. */
+  settle(costUsd: number, usedTokens: number): Promise<void>;
+}
+
+const MINUTE = 60_000;
+const POLL_MIN_MS = 10;
+const POLL_MAX_MS = 200;
+
+/**
+ * Lets a tenant's call through, or refuses it, before it reaches a provider: the key's status,
+ * its allowed models, its and its team's rates per minute, their calls in flight, and their spend
+ * budgets. Budgets are held exactly: each call reserves its worst-case cost on every budget that
+ * applies (atomically, in a store shared by the fleet), and settles to the real cost when it
+ * ends. A call that does not fit next to calls still in flight waits for them; it is refused only
+ * when settled spend alone leaves no room for it.
+ */
+export class TenantAdmission {
+  readonly #options: TenantAdmissionOptions;
+  readonly #clock: Clock;
+  readonly #stores = new Map<string, RateLimitStore>();
+
+  constructor(options: TenantAdmissionOptions) {
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /** Admits one call, or throws a refusal ({@link KeyRefusedError}, {@link ModelNotAllowedError}, {@link TenantLimitError}, {@link BudgetExceededError}). */
+  async admit(
+    caller: TenantCaller,
+    request: Pick<ChatRequest, 'model' | 'messages' | 'tools' | 'n' | 'maxTokens'>,
+    signal?: AbortSignal,
+  ): Promise<Admission> {
+    const { key, team } = caller;
+    const status = keyStatus(key, new Date(this.#clock.now()));
+    if (status !== 'active') throw new KeyRefusedError(status);
+    if (team !== undefined && !team.enabled) throw new KeyRefusedError('team_disabled');
+    checkModel(key, 'key', request.model);
+    if (team !== undefined) checkModel(team, 'team', request.model);
+
+    const owners: BudgetOwner[] = [{ scope: 'key', id: key.id, settings: key }];
+    if (team !== undefined) owners.push({ scope: 'team', id: team.id, settings: team });
+    const ceiling = request.maxTokens ?? this.#options.maxOutputTokens ?? 4096;
+    const price = this.#options.prices.priceOf(request.model);
+    const limits = budgetLimits(owners, this.#clock.now());
+    if (limits.length > 0 && price === undefined) throw new ModelNotPricedError(request.model);
+    const bound = price === undefined ? undefined : callCostBound(request, price, ceiling);
+    const tokens = (bound?.inputTokens ?? 0) + (bound?.outputTokens ?? ceiling);
+
+    const releases: Array<() => Promise<void>> = [];
+    try {
+      for (const owner of owners) await this.#takeRate(owner, tokens);
+      for (const owner of owners) await this.#takeSlot(owner, releases);
+      if (limits.length === 0 || bound === undefined || price === undefined)
+        return this.#admission(ceiling, 0, releases, undefined, owners, tokens);
+      // A call without its own maximum may be shrunk down to minOutputTokens when that is all the budget affords.
+      const minimumTokens = request.maxTokens === undefined ? Math.min(ceiling, this.#options.minOutputTokens ?? 256) : ceiling;
+      const nanoPerOutputToken = price.output * 1000 * Math.max(1, request.n ?? 1);
+      const amountNano = toNano(bound.costUsd);
+      const minimumNano = Math.max(0, amountNano - Math.floor((ceiling - minimumTokens) * nanoPerOutputToken));
+      const reservationId = randomUUID();
+      const reservedNano = await this.#reserve({ reservationId, limits, amountNano, minimumNano }, signal);
+      const shortNano = amountNano - reservedNano;
+      const maxTokens = shortNano > 0 ? Math.max(minimumTokens, ceiling - Math.ceil(shortNano / nanoPerOutputToken)) : ceiling;
+      const counters = limits.map((limit) => limit.counter);
+      const charge = (costUsd: number) => this.#options.budgets.settle(reservationId, counters, toNano(costUsd), this.#clock.now());
+      return this.#admission(maxTokens, reservedNano, releases, charge, owners, tokens);
+    } catch (error) {
+      await Promise.allSettled(releases.map((release) => release()));
+      throw error;
+    }
+  }
+
+  #admission(
+    maxTokens: number,
+    reservedNano: number,
+    releases: ReadonlyArray<() => Promise<void>>,
+    charge: ((costUsd: number) => Promise<void>) | undefined,
+    owners: readonly BudgetOwner[],
+    reservedTokens: number,
+  ): Admission {
+    let settled = false;
+    return {
+      maxTokens,
+      reservedUsd: fromNano(reservedNano),
+      settle: async (costUsd, usedTokens) => {
+        if (settled) return;
+        settled = true;
+        const now = this.#clock.now();
+        const work: Array<Promise<unknown>> = releases.map((release) => release());
+        if (charge !== undefined) work.push(charge(costUsd));
+        for (const owner of owners) {
+          const rules = rulesFor(owner.settings as TenantSettings);
+          if (rules?.tokens !== undefined)
+            work.push(this.#store(rules).adjustTokens(`${owner.scope}:${owner.id}`, reservedTokens - usedTokens, now));
+        }
+        await Promise.all(work);
+      },
+    };
+  }
+
+  async #takeRate(owner: BudgetOwner, tokens: number): Promise<void> {
+    const rules = rulesFor(owner.settings as TenantSettings);
+    if (rules === undefined) return;
+    const result = await this.#store(rules).take(`${owner.scope}:${owner.id}`, tokens, this.#clock.now());
+    if (!result.granted) throw new TenantLimitError(result.limit, owner.scope, Math.max(1, result.waitMs));
+  }
+
+  async #takeSlot(owner: BudgetOwner, releases: Array<() => Promise<void>>): Promise<void> {
+    const cap = (owner.settings as TenantSettings).maxConcurrent;
+    if (cap === null || cap === undefined) return;
+    const id = randomUUID();
+    const counter = `${owner.scope}:${owner.id}:concurrency`;
+    const now = this.#clock.now();
+    const result = await this.#options.budgets.reserve({
+      reservationId: id,
+      budgets: [{ counter, limitNano: cap, expiresAt: undefined }],
+      amountNano: 1,
+      leaseUntil: now + this.#leaseMs(),
+      now,
+    });
+    if (!result.granted) throw new TenantLimitError('concurrency', owner.scope, 1000);
+    releases.push(() => this.#options.budgets.settle(id, [counter], 0, this.#clock.now()));
+  }
+
+  /** Reserves, waiting while calls in flight hold the room; refuses once settled spend alone leaves none. */
+  async #reserve(
+    call: { reservationId: string; limits: ReturnType<typeof budgetLimits>; amountNano: number; minimumNano: number },
+    signal: AbortSignal | undefined,
+  ): Promise<number> {
+    const started = this.#clock.now();
+    const maxWaitMs = this.#options.maxWaitMs ?? 30_000;
+    let pause = POLL_MIN_MS;
+    for (;;) {
+      const now = this.#clock.now();
+      const result = await this.#options.budgets.reserve({
+        reservationId: call.reservationId,
+        budgets: call.limits,
+        amountNano: call.amountNano,
+        minimumNano: call.minimumNano,
+        leaseUntil: now + this.#leaseMs(),
+        now,
+      });
+      if (result.granted) return result.amountNano;
+      if (result.spentNano + call.minimumNano > result.limitNano) {
+        throw new BudgetExceededError({
+          budget: result.counter,
+          limitUsd: fromNano(result.limitNano),
+          spentUsd: fromNano(result.spentNano),
+          neededUsd: fromNano(call.minimumNano),
+        });
+      }
+      const scope = result.counter.startsWith('team:') ? 'team' : 'key';
+      if (now - started >= maxWaitMs) throw new TenantLimitError('budget', scope, 1000);
+      await sleep(Math.round(pause * (0.5 + Math.random())), signal, this.#clock);
+      pause = Math.min(POLL_MAX_MS, pause * 2);
+    }
+  }
+
+  #leaseMs(): number {
+    return this.#options.leaseMs ?? 600_000;
+  }
+
+  #store(rules: RateLimitRules): RateLimitStore {
+    const id = `${rules.requests.capacity}/${rules.tokens?.capacity ?? 0}`;
+    let store = this.#stores.get(id);
+    if (store === undefined) {
+      store = this.#options.rateLimits(rules);
+      this.#stores.set(id, store);
+    }
+    return store;
+  }
+}
+
+/** The per-minute buckets of a key or team; undefined when it has no rate limits. */
+function rulesFor(settings: TenantSettings): RateLimitRules | undefined {
+  if (settings.requestsPerMinute === null && settings.tokensPerMinute === null) return undefined;
+  return {
+    requests: { capacity: settings.requestsPerMinute ?? Number.MAX_SAFE_INTEGER, windowMs: MINUTE },
+    tokens: settings.tokensPerMinute === null ? undefined : { capacity: settings.tokensPerMinute, windowMs: MINUTE },
+  };
+}
+
+function checkModel(settings: Pick<TenantSettings, 'allowedModels'>, by: 'key' | 'team', model: string): void {
+  const allowed = settings.allowedModels;
+  if (allowed === null || allowed.includes(model) || allowed.includes('*')) return;
+  throw new ModelNotAllowedError(model, by);
+}
