@@ -1,36 +1,23 @@
 import { createOpenAI } from '@ai-sdk/openai';
 import { generateText, isStepCount, streamText, tool } from 'ai';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { validateOpenAiSchema } from '../../test/openai-spec.js';
 import { toolResultsOf } from '../testing/fake-tool-results.js';
-import { type ServiceStack, STACK_API_KEY, startServiceStack } from './service-stack.test-helpers.js';
-import { type SpecCheckingFetch, specCheckingFetch } from './spec-checking-fetch.test-helpers.js';
+import { checkedStacks } from './checked-stacks.test-helpers.js';
+import { type ServiceStack, STACK_API_KEY } from './service-stack.test-helpers.js';
+import type { SpecCheckingFetch } from './spec-checking-fetch.test-helpers.js';
 
 /* The Vercel AI SDK's OpenAI provider (`openai.chat(model)`) against `groundwork serve` in front of the fake provider. */
 
-let stack: ServiceStack | undefined;
+const startChecked = checkedStacks();
 let checker: SpecCheckingFetch;
 
 async function start() {
-  stack = await startServiceStack();
-  checker = specCheckingFetch();
+  const { stack, checker: checking } = await startChecked();
+  checker = checking;
   const openai = createOpenAI({ apiKey: STACK_API_KEY, baseURL: stack.baseUrl, fetch: checker.fetch });
   return { model: openai.chat('gpt-4o-mini'), stack };
 }
-
-beforeAll(() => {
-  validateOpenAiSchema('CreateChatCompletionResponse', {});
-});
-
-afterEach(async () => {
-  if (stack !== undefined) {
-    expect(await checker.problems()).toEqual([]);
-    for (const body of stack.upstreamBodies()) expect(validateOpenAiSchema('CreateChatCompletionRequest', body)).toEqual([]);
-    await stack.close();
-  }
-  stack = undefined;
-});
 
 const weather = tool({
   description: 'The weather in a city now',

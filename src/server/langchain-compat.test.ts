@@ -1,19 +1,19 @@
 import { AIMessage, HumanMessage, ToolMessage } from '@langchain/core/messages';
 import { ChatOpenAI } from '@langchain/openai';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { validateOpenAiSchema } from '../../test/openai-spec.js';
-import { type ServiceStack, STACK_API_KEY, startServiceStack } from './service-stack.test-helpers.js';
-import { type SpecCheckingFetch, specCheckingFetch } from './spec-checking-fetch.test-helpers.js';
+import { checkedStacks } from './checked-stacks.test-helpers.js';
+import { STACK_API_KEY } from './service-stack.test-helpers.js';
+import type { SpecCheckingFetch } from './spec-checking-fetch.test-helpers.js';
 
 /* LangChain JS's `ChatOpenAI` against `groundwork serve` in front of the fake provider. */
 
-let stack: ServiceStack | undefined;
+const startChecked = checkedStacks();
 let checker: SpecCheckingFetch;
 
 async function start() {
-  stack = await startServiceStack();
-  checker = specCheckingFetch();
+  const { stack, checker: checking } = await startChecked();
+  checker = checking;
   const chat = new ChatOpenAI({
     model: 'gpt-4o-mini',
     apiKey: STACK_API_KEY,
@@ -22,19 +22,6 @@ async function start() {
   });
   return { chat, stack };
 }
-
-beforeAll(() => {
-  validateOpenAiSchema('CreateChatCompletionResponse', {});
-});
-
-afterEach(async () => {
-  if (stack !== undefined) {
-    expect(await checker.problems()).toEqual([]);
-    for (const body of stack.upstreamBodies()) expect(validateOpenAiSchema('CreateChatCompletionRequest', body)).toEqual([]);
-    await stack.close();
-  }
-  stack = undefined;
-});
 
 const weatherSchema = z.object({ city: z.string().describe('The city') });
 const weatherTool = { name: 'weather', description: 'The weather in a city now', schema: weatherSchema };

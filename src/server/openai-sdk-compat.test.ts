@@ -1,9 +1,9 @@
 import OpenAI from 'openai';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { validateOpenAiSchema } from '../../test/openai-spec.js';
+import { describe, expect, it } from 'vitest';
 import { toolResultsOf } from '../testing/fake-tool-results.js';
-import { type ServiceStack, STACK_API_KEY, startServiceStack } from './service-stack.test-helpers.js';
-import { type SpecCheckingFetch, specCheckingFetch } from './spec-checking-fetch.test-helpers.js';
+import { checkedStacks } from './checked-stacks.test-helpers.js';
+import { type ServiceStack, STACK_API_KEY } from './service-stack.test-helpers.js';
+import type { SpecCheckingFetch } from './spec-checking-fetch.test-helpers.js';
 
 /*
  * The official OpenAI SDK against `groundwork serve` in front of the fake provider: every answer and
@@ -11,29 +11,15 @@ import { type SpecCheckingFetch, specCheckingFetch } from './spec-checking-fetch
  * against the spec's request schema.
  */
 
-let stack: ServiceStack | undefined;
+const startChecked = checkedStacks();
 let checker: SpecCheckingFetch;
 
-async function start(): Promise<{ client: OpenAI; stack: ServiceStack }> {
-  stack = await startServiceStack();
-  checker = specCheckingFetch();
-  const client = new OpenAI({ apiKey: STACK_API_KEY, baseURL: stack.baseUrl, maxRetries: 0, fetch: checker.fetch });
-  return { client, stack };
+async function start(env?: Record<string, string>): Promise<{ client: OpenAI; stack: ServiceStack }> {
+  const checked = await startChecked(env);
+  checker = checked.checker;
+  const client = new OpenAI({ apiKey: STACK_API_KEY, baseURL: checked.stack.baseUrl, maxRetries: 0, fetch: checker.fetch });
+  return { client, stack: checked.stack };
 }
-
-beforeAll(() => {
-  // Compiles the spec once, outside any test's time budget.
-  validateOpenAiSchema('CreateChatCompletionResponse', {});
-});
-
-afterEach(async () => {
-  if (stack !== undefined) {
-    expect(await checker.problems()).toEqual([]);
-    for (const body of stack.upstreamBodies()) expect(validateOpenAiSchema('CreateChatCompletionRequest', body)).toEqual([]);
-    await stack.close();
-  }
-  stack = undefined;
-});
 
 const weatherTool: OpenAI.ChatCompletionTool = {
   type: 'function',
@@ -264,9 +250,7 @@ describe('the official openai SDK', () => {
   });
 
   it('passes on the rate-limit headers and attempts of a streamed answer, after a retried 503', async () => {
-    stack = await startServiceStack({ LLM_MAX_ATTEMPTS: '2', LLM_RETRY_MIN_MS: '1', LLM_RETRY_MAX_MS: '2' });
-    checker = specCheckingFetch();
-    const client = new OpenAI({ apiKey: STACK_API_KEY, baseURL: stack.baseUrl, maxRetries: 0, fetch: checker.fetch });
+    const { client, stack } = await start({ LLM_MAX_ATTEMPTS: '2', LLM_RETRY_MIN_MS: '1', LLM_RETRY_MAX_MS: '2' });
     stack.fake.enqueue(
       { type: 'error', status: 503 },
       { type: 'answer', content: 'hello there', rateLimitHeaders: { 'x-ratelimit-remaining-tokens': '29000' } },
