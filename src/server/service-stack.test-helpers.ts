@@ -24,8 +24,11 @@ export interface ServiceStack {
 }
 
 /** Starts the fake provider and a real `serve` over the real facade in front of it; `env` overrides the defaults. */
-export async function startServiceStack(env: Record<string, string> = {}): Promise<ServiceStack> {
+export async function startServiceStack(
+  env: Record<string, string> | ((fake: FakeProviderServer) => Record<string, string>) = {},
+): Promise<ServiceStack> {
   const fake = await startFakeProviderServer();
+  const overrides = typeof env === 'function' ? env(fake) : env;
   const infrastructure = await createInfrastructure({
     env: {
       NODE_ENV: 'test',
@@ -39,7 +42,7 @@ export async function startServiceStack(env: Record<string, string> = {}): Promi
       GROUNDWORK_API_KEYS: STACK_API_KEY,
       HOST: '127.0.0.1',
       PORT: '0',
-      ...env,
+      ...overrides,
     },
     envFile: false,
     logger: silentLogger(),
