@@ -1,6 +1,19 @@
 import { parseArgs } from 'node:util';
 import { type CommandEntry, UsageError } from './command-table.js';
 
+/** The options keys and teams share, in their commands' usage. */
+const TENANT_SETTING_OPTIONS = `  --models A,B|any       models the caller may use
+  --rpm N|none           requests per minute
+  --tpm N|none           tokens per minute
+  --concurrency N|none   calls in flight at once
+  --daily USD|none       budget per UTC day
+  --monthly USD|none     budget per UTC month
+  --total USD|none       budget over the whole life
+  --metadata JSON        free-form labels, a JSON object
+  --enable, --disable    let it be used, or not
+  --json                 print JSON
+  -h, --help             show this help`;
+
 const help = { help: { type: 'boolean', short: 'h', default: false } } as const;
 
 function refuseExtra(positionals: readonly string[], allowed: number): void {
@@ -188,19 +201,9 @@ rotated key is printed once, on stdout; only its SHA-256 digest is stored. Chang
 
 Options (create and update):
   --name NAME            the name (update: rename)
-  --team NAME|ID|none    the team whose budgets and limits also bound the key (keys only)
-  --models A,B|any       models the caller may use
-  --rpm N|none           requests per minute
-  --tpm N|none           tokens per minute
-  --concurrency N|none   calls in flight at once
-  --daily USD|none       budget per UTC day
-  --monthly USD|none     budget per UTC month
-  --total USD|none       budget over the whole life
-  --expires DATE|never   when the key stops working (keys only)
-  --metadata JSON        free-form labels, a JSON object
-  --enable, --disable    let the key or team be used, or not
-  --json                 print JSON
-  -h, --help             show this help`,
+  --team NAME|ID|none    the team whose budgets and limits also bound the key
+  --expires DATE|never   when the key stops working
+${TENANT_SETTING_OPTIONS}`,
     async run(argv, io) {
       const { action, reference, flags } = parseTenantArgs(argv);
       const { keysCommand } = await import('./commands/tenants.js');
@@ -216,19 +219,7 @@ Options (create and update):
 
 Options (create and update):
   --name NAME            the name (update: rename)
-  --team NAME|ID|none    the team whose budgets and limits also bound the key (keys only)
-  --models A,B|any       models the caller may use
-  --rpm N|none           requests per minute
-  --tpm N|none           tokens per minute
-  --concurrency N|none   calls in flight at once
-  --daily USD|none       budget per UTC day
-  --monthly USD|none     budget per UTC month
-  --total USD|none       budget over the whole life
-  --expires DATE|never   when the key stops working (keys only)
-  --metadata JSON        free-form labels, a JSON object
-  --enable, --disable    let the key or team be used, or not
-  --json                 print JSON
-  -h, --help             show this help`,
+${TENANT_SETTING_OPTIONS}`,
     async run(argv, io) {
       const { action, reference, flags } = parseTenantArgs(argv);
       const { teamsCommand } = await import('./commands/tenants.js');
