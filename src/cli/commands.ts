@@ -77,8 +77,9 @@ Options:
     summary: 'serve                        run the HTTP service (health, metrics, OpenAI-compatible API) on PORT until SIGTERM/SIGINT',
     usage: `Usage: groundwork serve
 
-Runs the HTTP service on HOST:PORT: /healthz, /readyz, /metrics and the OpenAI-compatible
-/v1/chat/completions and /v1/models, until SIGTERM or SIGINT, then shuts down gracefully.
+Runs the HTTP service on HOST:PORT: /healthz, /readyz, /metrics, the OpenAI-compatible
+/v1/chat/completions, /v1/embeddings and /v1/models[/{model}], and, with GROUNDWORK_ADMIN_KEY,
+the admin API under /admin, until SIGTERM or SIGINT, then shuts down gracefully.
 Configured by environment variables (PORT, HOST, GROUNDWORK_API_KEYS, SERVER_*); see the README.
 
 Options:

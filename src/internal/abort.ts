@@ -83,14 +83,3 @@ export function linkSignals(...signals: Array<AbortSignal | undefined>): LinkedS
   }
   return { signal: controller.signal, dispose };
 }
-
-/**
- * A signal that aborts when any of `signals` does (undefined entries ignored), through
- * `AbortSignal.any`. Only for signals that are sure to abort or be dropped before a listener is
- * added; otherwise use {@link linkSignals}, which can be disposed.
- */
-export function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal {
-  const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
-  if (present.length === 1) return present[0] as AbortSignal;
-  return AbortSignal.any(present);
-}
