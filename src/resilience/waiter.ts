@@ -66,7 +66,14 @@ export class Waiter {
   }
 }
 
-/** First in, first out, skipping callers that already gave up. */
+/** Settled callers a {@link WaitQueue} may hold before it lets go of them. */
+const COMPACT_AT = 64;
+
+/**
+ * First in, first out, skipping callers that already gave up. It holds only the callers still
+ * waiting (and a bounded number that left): under steady load the line never empties, and a
+ * queue that let go of its settled callers only then would keep every call that ever waited.
+ */
 export class WaitQueue<W extends Waiter> {
   #items: W[] = [];
   #head = 0;
@@ -74,6 +81,11 @@ export class WaitQueue<W extends Waiter> {
   live = 0;
 
   push(waiter: W): void {
+    // Callers that gave up behind a long wait at the front: drop them once they outnumber the rest.
+    if (this.#items.length - this.#head > 2 * this.live + COMPACT_AT) {
+      this.#items = this.#items.filter((item, index) => index >= this.#head && !item.settled);
+      this.#head = 0;
+    }
     this.#items.push(waiter);
     this.live++;
   }
@@ -82,7 +94,14 @@ export class WaitQueue<W extends Waiter> {
   peek(): W | undefined {
     while (this.#head < this.#items.length) {
       const first = this.#items[this.#head] as W;
-      if (!first.settled) return first;
+      if (!first.settled) {
+        // Let go of the callers already served, in amortised constant time.
+        if (this.#head >= COMPACT_AT && this.#head * 2 >= this.#items.length) {
+          this.#items = this.#items.slice(this.#head);
+          this.#head = 0;
+        }
+        return first;
+      }
       this.#head++;
     }
     if (this.#head > 0) {
