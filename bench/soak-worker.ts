@@ -3,13 +3,18 @@
  * through the facade (cache off, ledger on, SQLite) against the fake provider over real HTTP, then
  * the heap after full collections, compared with the heap after a warm-up. Prints one JSON line.
  *
- *   node --expose-gc --import tsx bench/soak-worker.ts stream|json CALLS [CONCURRENCY] [WARMUP]
+ * Every CHECKPOINT calls (default 10,000, or a fifth of the run if that is less) it also collects
+ * garbage while the calls are still running and records the heap and RSS: what a busy process
+ * keeps only while it is busy (a line of callers that never empties, say) shows there, and is gone
+ * again once the run is over. The growth per 10,000 calls in the run is the slope through them.
+ *
+ *   node --expose-gc --import tsx bench/soak-worker.ts stream|json CALLS [CONCURRENCY] [WARMUP] [CHECKPOINT]
  */
 import { createInfrastructure } from '../src/create-infrastructure.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { FakeProviderServer } from '../src/testing/fake-provider-server.js';
 
-const [mode = 'stream', callsText = '2000', concurrencyText = '16', warmupText] = process.argv.slice(2);
+const [mode = 'stream', callsText = '2000', concurrencyText = '16', warmupText, checkpointText] = process.argv.slice(2);
 const calls = Number(callsText);
 const concurrency = Number(concurrencyText);
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -54,13 +59,53 @@ async function call(index: number): Promise<void> {
   for await (const event of infrastructure.llm.stream(request)) if (event.type === 'done') break;
 }
 
-async function run(count: number): Promise<void> {
+/** Heap and RSS after a full collection, taken while the calls are running. */
+interface Checkpoint {
+  calls: number;
+  heapUsedBytes: number;
+  rssBytes: number;
+}
+
+const checkpoints: Checkpoint[] = [];
+const checkpointEvery = checkpointText === undefined ? Math.min(10_000, Math.max(1, Math.floor(calls / 5))) : Number(checkpointText);
+
+async function run(count: number, onCall?: (done: number) => void): Promise<void> {
   let next = 0;
+  let done = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < count) await one(next++);
+      while (next < count) {
+        await one(next++);
+        onCall?.(++done);
+      }
     }),
   );
+}
+
+function checkpoint(done: number): void {
+  if (done % checkpointEvery !== 0) return;
+  gc?.();
+  gc?.();
+  const { heapUsed, rss } = process.memoryUsage();
+  checkpoints.push({ calls: done, heapUsedBytes: heapUsed, rssBytes: rss });
+  const seconds = Math.round((performance.now() - started) / 1000);
+  process.stderr.write(
+    `${mode}: ${done} calls in ${seconds} s, heap ${Math.round(heapUsed / 1024)} KB, rss ${Math.round(rss / 1048576)} MB\n`,
+  );
+}
+
+/** Least-squares slope of the heap through the checkpoints, in bytes per 10,000 calls. */
+function slopePer10k(points: readonly Checkpoint[]): number {
+  if (points.length < 2) return 0;
+  const meanX = points.reduce((sum, point) => sum + point.calls, 0) / points.length;
+  const meanY = points.reduce((sum, point) => sum + point.heapUsedBytes, 0) / points.length;
+  let numerator = 0;
+  let denominator = 0;
+  for (const point of points) {
+    numerator += (point.calls - meanX) * (point.heapUsedBytes - meanY);
+    denominator += (point.calls - meanX) ** 2;
+  }
+  return Math.round((numerator / denominator) * 10_000);
 }
 
 async function settledHeap(): Promise<number> {
@@ -76,9 +121,10 @@ const warmup = warmupText === undefined ? Math.min(1000, Math.max(200, Math.roun
 await run(warmup);
 const before = await settledHeap();
 const started = performance.now();
-await run(calls);
+await run(calls, checkpoint);
 const elapsedMs = performance.now() - started;
 const after = await settledHeap();
+const rssAfter = process.memoryUsage().rss;
 await infrastructure.close();
 await fake.close();
 console.log(
@@ -88,6 +134,10 @@ console.log(
     heapBeforeBytes: before,
     heapAfterBytes: after,
     growthBytesPer10k: Math.round(((after - before) / calls) * 10_000),
+    inRunGrowthBytesPer10k: slopePer10k(checkpoints),
+    rssAfterBytes: rssAfter,
+    checkpoints,
+    elapsedMs: Math.round(elapsedMs),
     callsPerSecond: Math.round((calls / elapsedMs) * 1000),
     failures,
   }),
