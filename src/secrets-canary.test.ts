@@ -56,7 +56,16 @@ describe('secrets in the objects Groundwork hands out', () => {
     await infra
       .executePrompt({ name: 'p', version: '1', render: () => [{ role: 'user', content: 'hi' }] } as never, {} as never)
       .catch(() => undefined);
+    // An upstream that echoes the key in its error body: the typed error and its cause must not show it.
+    const adapter = infra.getLlmClient().adapter;
+    fake.enqueue({ type: 'error', status: 401, message: `Incorrect API key provided: ${KEY}` });
+    const upstreamError: unknown = await adapter
+      .complete({ model: '', messages: [{ role: 'user', content: 'hi' }] }, new AbortController().signal)
+      .catch((error: unknown) => error);
+    expect(upstreamError).toMatchObject({ name: 'AuthenticationError' });
     const objects: Record<string, unknown> = {
+      adapter,
+      upstreamError,
       infra,
       config: infra.config,
       redis: infra.redis,

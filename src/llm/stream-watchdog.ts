@@ -23,13 +23,15 @@ export class StreamWatchdog {
   readonly #where: { provider: string; model: string };
   readonly #deadline: StreamDeadline | undefined;
   #timer: TimerHandle | undefined;
+  /** When the last chunk arrived; undefined before the first. */
+  #lastChunkAt: number | undefined;
 
   constructor(clock: Clock, firstChunkMs: number, idleMs: number, where: { provider: string; model: string }, deadline?: StreamDeadline) {
     this.#clock = clock;
     this.#idleMs = idleMs;
     this.#where = where;
     this.#deadline = deadline;
-    this.#arm(firstChunkMs, `no first chunk within ${firstChunkMs} ms (LLM_STREAM_FIRST_CHUNK_TIMEOUT_MS)`);
+    this.#arm(firstChunkMs, () => `no first chunk within ${firstChunkMs} ms (LLM_STREAM_FIRST_CHUNK_TIMEOUT_MS)`);
   }
 
   /** Aborts when a wait runs out. */
@@ -37,9 +39,15 @@ export class StreamWatchdog {
     return this.#controller.signal;
   }
 
-  /** A chunk arrived: restart the silence timer. */
+  /**
+   * A chunk arrived: the silence starts again. Only the first chunk re-arms the timer; later ones
+   * note the time, and the idle timer, when it fires, waits on for what is left of the silence
+   * since the last chunk. A chunk costs a clock read, not a timer cleared and set.
+   */
   touch(): void {
-    this.#arm(this.#idleMs, `no chunk for ${this.#idleMs} ms (LLM_STREAM_IDLE_TIMEOUT_MS)`);
+    const first = this.#lastChunkAt === undefined;
+    this.#lastChunkAt = this.#clock.now();
+    if (first) this.#armIdle(this.#idleMs);
   }
 
   /** The stream is over: clear the timer. */
@@ -48,7 +56,21 @@ export class StreamWatchdog {
     this.#timer = undefined;
   }
 
-  #arm(ms: number, detail: string): void {
+  #armIdle(ms: number): void {
+    this.#arm(
+      ms,
+      () => `no chunk for ${this.#idleMs} ms (LLM_STREAM_IDLE_TIMEOUT_MS)`,
+      () => {
+        const silentMs = this.#clock.now() - (this.#lastChunkAt ?? 0);
+        if (silentMs >= this.#idleMs) return false;
+        this.#armIdle(this.#idleMs - silentMs);
+        return true;
+      },
+    );
+  }
+
+  /** Arms the timer for `ms`; when it fires, `extend` may re-arm it instead (a chunk came meanwhile). */
+  #arm(ms: number, detail: () => string, extend?: () => boolean): void {
     this.stop();
     if (this.#controller.signal.aborted) return;
     const deadline = this.#deadline;
@@ -71,7 +93,8 @@ export class StreamWatchdog {
     }
     this.#timer = this.#clock.setTimeout(() => {
       this.#timer = undefined;
-      this.#controller.abort(new ProviderTimeoutError(`stream stalled: ${detail}`, this.#where));
+      if (extend?.() === true) return;
+      this.#controller.abort(new ProviderTimeoutError(`stream stalled: ${detail()}`, this.#where));
     }, ms);
   }
 }

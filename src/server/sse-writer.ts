@@ -4,16 +4,27 @@ import type { ServerResponse } from 'node:http';
 /**
  * Writes server-sent events (`data: …\n\n`) and respects backpressure: each write waits for the
  * socket to drain when its buffer is full, or stops when the connection closes.
+ *
+ * What is written in one turn of the event loop leaves in one socket write: the response is corked
+ * at the first write and uncorked on the next tick, so the headers and the first events, or the
+ * several events one upstream chunk carries, cost one system call rather than one each, and no
+ * event waits longer than the current turn.
  */
 export class SseWriter {
   readonly #response: ServerResponse;
+  #corked = false;
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    if (!this.#response.writableEnded) this.#response.uncork();
+  };
 
   constructor(response: ServerResponse) {
     this.#response = response;
   }
 
-  /** Sends the status line and the event-stream headers. */
+  /** Sends the status line and the event-stream headers (with the first events, in the same turn). */
   open(headers: Record<string, string>): void {
+    this.#cork();
     this.#response.writeHead(200, {
       ...headers,
       'content-type': 'text/event-stream; charset=utf-8',
@@ -27,6 +38,7 @@ export class SseWriter {
   async send(value: unknown): Promise<void> {
     if (this.#response.destroyed) return;
     const data = typeof value === 'string' ? value : JSON.stringify(value);
+    this.#cork();
     if (this.#response.write(`data: ${data}\n\n`)) return;
     const settled = new AbortController();
     try {
@@ -39,8 +51,15 @@ export class SseWriter {
     }
   }
 
-  /** Ends the response. */
+  /** Ends the response, sending whatever is still corked. */
   end(): void {
     if (!this.#response.destroyed) this.#response.end();
+  }
+
+  #cork(): void {
+    if (this.#corked) return;
+    this.#corked = true;
+    this.#response.cork();
+    process.nextTick(this.#uncork);
   }
 }

@@ -1,8 +1,9 @@
-import { AzureOpenAI } from 'openai';
 import type { Secret } from '../../../config/secret.js';
+import { UpstreamClient, upstreamTarget } from '../../http/upstream-client.js';
 import type { LlmProvider } from '../../types.js';
 import { KeyedClient } from '../keyed-client.js';
 import { OpenAiChatProvider } from '../openai/openai-chat.js';
+import { JSON_HEADERS, targetPerModel } from '../openai/openai-http.js';
 
 /** Returns a Microsoft Entra ID access token for Azure OpenAI; called before every request. */
 export type AzureTokenProvider = () => Promise<string>;
@@ -18,7 +19,7 @@ export interface AzureProviderOptions {
   /** The deployment answering requests; it is also the model name Groundwork reports. */
   deployment: string;
   apiVersion: string;
-  /** The SDK's own request timeout, a backstop behind Groundwork's per-attempt timeout, in ms. @default 600000 */
+  /** The HTTP client's own timeout (headers, then between body chunks), a backstop behind Groundwork's per-attempt timeout, in ms. @default 600000 */
   timeoutMs?: number | undefined;
 }
 
@@ -34,43 +35,39 @@ export function azureTokenField(apiVersion: string): 'max_completion_tokens' | '
 }
 
 /**
- * The Azure OpenAI provider (`AzureOpenAI` from the official SDK, retries off). Requests go to
- * `/openai/deployments/{deployment}/chat/completions?api-version=…`, embeddings to
- * `/openai/deployments/{embedding deployment}/embeddings`; errors and usage are OpenAI's.
+ * The Azure OpenAI provider, over HTTP directly (no retries of its own). Requests go to
+ * `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=…`, embeddings to
+ * `/openai/deployments/{embedding deployment}/embeddings`, the ping to `/openai/models`; the key
+ * travels in the `api-key` header, an Entra ID token (asked for before every request) as
+ * `Authorization: Bearer`. Errors and usage are OpenAI's.
  */
 export function createAzureProvider(options: AzureProviderOptions): LlmProvider {
-  const common = {
-    endpoint: options.endpoint,
-    deployment: options.deployment,
-    apiVersion: options.apiVersion,
-    maxRetries: 0,
-    timeout: options.timeoutMs ?? 600_000,
-    logLevel: 'off' as const,
-  };
   const tokenProvider = options.azureTokenProvider;
   const apiKey = options.apiKey;
-  // Embeddings go to their own deployment, which the SDK takes from the request's model when the client names none.
-  const { deployment: _chat, ...withoutDeployment } = common;
-  let client: () => AzureOpenAI;
-  let embeddingClient: () => AzureOpenAI;
+  let headers: () => Record<string, string> | Promise<Record<string, string>>;
   if (tokenProvider !== undefined) {
-    const shared = new AzureOpenAI({ ...common, azureADTokenProvider: tokenProvider });
-    const embedding = new AzureOpenAI({ ...withoutDeployment, azureADTokenProvider: tokenProvider });
-    client = () => shared;
-    embeddingClient = () => embedding;
+    headers = async () => ({ ...JSON_HEADERS, authorization: `Bearer ${await tokenProvider()}` });
   } else if (apiKey !== undefined) {
-    const clients = new KeyedClient((key) => new AzureOpenAI({ ...common, apiKey: key ?? '' }));
-    const embeddingClients = new KeyedClient((key) => new AzureOpenAI({ ...withoutDeployment, apiKey: key ?? '' }));
-    client = () => clients.get(apiKey.reveal());
-    embeddingClient = () => embeddingClients.get(apiKey.reveal());
+    const keyed = new KeyedClient((key) => Object.freeze({ ...JSON_HEADERS, 'api-key': key ?? '' }));
+    headers = () => keyed.get(apiKey.reveal());
   } else {
     throw new Error('Azure OpenAI needs AZURE_OPENAI_API_KEY or a token provider (azureTokenProvider)');
   }
+  const base = `${options.endpoint.replace(/\/+$/, '')}/openai`;
+  const query = `api-version=${encodeURIComponent(options.apiVersion)}`;
+  const deploymentPath = (name: string, operation: string) => `/deployments/${encodeURIComponent(name)}/${operation}`;
   return new OpenAiChatProvider({
     name: 'azure',
     defaultModel: options.deployment,
-    client,
+    http: {
+      client: new UpstreamClient({ timeoutMs: options.timeoutMs }),
+      headers,
+      chat: upstreamTarget(base, deploymentPath(options.deployment, 'chat/completions'), query),
+      models: upstreamTarget(base, '/models', query),
+      // Embeddings go to their own deployment, named by the request's model.
+      embeddings: targetPerModel((model) => upstreamTarget(base, deploymentPath(model, 'embeddings'), query)),
+    },
     dialect: { tokenField: azureTokenField(options.apiVersion), nativeJsonSchema: true, developerRole: true },
-    embeddings: { client: embeddingClient, encoding: 'base64' },
+    embeddings: { encoding: 'base64' },
   });
 }

@@ -1,15 +1,17 @@
-import type OpenAI from 'openai';
-import type { ChatCompletion as OpenAiCompletion } from 'openai/resources/chat/completions';
+import type { ChatCompletionChunk, ChatCompletion as OpenAiCompletion } from 'openai/resources/chat/completions';
 import type { LlmProviderName } from '../../../config/variables.js';
 import type { EmbedMethod } from '../../embeddings/embed-method.js';
+import type { UpstreamHeaders } from '../../http/upstream-headers.js';
+import { rateLimitHeadersOf } from '../../http/upstream-headers.js';
+import { UpstreamStreamError } from '../../http/upstream-status-error.js';
 import { type CompletionBase, completionOf } from '../../model/completion-of.js';
 import type { ChatCompletion, ChatRequest, ChatStreamEvent, LlmProvider } from '../../types.js';
 import { abortedError } from '../provider-abort.js';
 import { providerError } from '../provider-error-factory.js';
-import { rateLimitHeaders } from '../rate-limit-headers.js';
 import type { OpenAiDialect } from './openai-dialect.js';
 import { embedWithOpenAi, type OpenAiEmbeddingsOptions } from './openai-embeddings.js';
 import { mapOpenAiError } from './openai-errors.js';
+import type { OpenAiHttp } from './openai-http.js';
 import { toOpenAiParams } from './openai-request.js';
 import { mapOpenAiCompletion } from './openai-response.js';
 import { OpenAiStreamAssembler } from './openai-stream-assembler.js';
@@ -18,16 +20,17 @@ import { OpenAiStreamAssembler } from './openai-stream-assembler.js';
 export interface OpenAiChatOptions {
   name: LlmProviderName;
   defaultModel: string;
-  /** The SDK client to use for the next request (rebuilt when the key rotates). */
-  client: () => OpenAI;
+  /** How requests reach the server. */
+  http: OpenAiHttp;
   dialect: OpenAiDialect;
   /** Embeddings through the same server; absent: the provider has none. */
-  embeddings?: Omit<OpenAiEmbeddingsOptions, 'provider'>;
+  embeddings?: Omit<OpenAiEmbeddingsOptions, 'provider' | 'http'>;
 }
 
 /**
- * An {@link LlmProvider} over the OpenAI SDK's chat completions: OpenAI, Azure OpenAI and
- * compatible servers. Every request field has an OpenAI wire form (unmodelled ones travel in
+ * An {@link LlmProvider} over OpenAI's chat completions wire: OpenAI, Azure OpenAI and compatible
+ * servers, spoken directly over HTTP (`UpstreamClient`): the body serialised once, a JSON answer
+ * parsed once, a stream decoded and mapped chunk by chunk as it arrives. Every request field has an OpenAI wire form (unmodelled ones travel in
  * `passthrough`), so nothing is unsupported here; the upstream itself answers 400 to what it lacks.
  * A refusal or a filtered answer is returned as an answer; only a filtered prompt (HTTP 400) is an error.
  */
@@ -43,7 +46,7 @@ export class OpenAiChatProvider implements LlmProvider {
     this.#options = options;
     const embeddings = options.embeddings;
     if (embeddings !== undefined) {
-      const settings = { ...embeddings, provider: options.name };
+      const settings = { ...embeddings, provider: options.name, http: options.http };
       this.embed = (request, signal) => embedWithOpenAi(settings, request, signal);
     }
   }
@@ -54,17 +57,21 @@ export class OpenAiChatProvider implements LlmProvider {
 
   async complete(request: ChatRequest, signal: AbortSignal): Promise<ChatCompletion> {
     const model = request.model || this.defaultModel;
-    const context = { provider: this.name, model, signal };
-    let answer: { data: OpenAiCompletion; response: Response; request_id: string | null | undefined };
+    const http = this.#options.http;
+    let answer: { data: unknown; headers: UpstreamHeaders; requestId: string | undefined };
     try {
-      const params = { ...toOpenAiParams(request, model, this.#options.dialect), stream: false as const };
-      answer = await this.#options.client().chat.completions.create(params, { signal }).withResponse();
+      const params = toOpenAiParams(request, model, this.#options.dialect) as unknown as Record<string, unknown>;
+      params['stream'] = false;
+      const body = JSON.stringify(params);
+      answer = await http.client.json(http.chat, 'POST', await http.headers(), body, signal);
     } catch (error) {
-      throw mapOpenAiError(error, context);
+      throw mapOpenAiError(error, { provider: this.name, model, signal });
     }
-    const requestId = answer.request_id ?? undefined;
-    const choices: unknown = answer.data?.choices;
+    const requestId = answer.requestId;
+    const data = answer.data as OpenAiCompletion | null;
+    const choices: unknown = data?.choices;
     if (
+      data === null ||
       !Array.isArray(choices) ||
       choices.length === 0 ||
       choices.some((choice) => typeof choice?.message !== 'object' || choice.message === null)
@@ -75,27 +82,41 @@ export class OpenAiChatProvider implements LlmProvider {
         ...(requestId ? { requestId } : {}),
       });
     }
-    return this.#completion(mapOpenAiCompletion(answer.data, model), requestId, answer.response.headers);
+    return this.#completion(mapOpenAiCompletion(data, model), requestId, answer.headers);
   }
 
   async *stream(request: ChatRequest, signal: AbortSignal): AsyncGenerator<ChatStreamEvent, void, undefined> {
     const model = request.model || this.defaultModel;
-    const context = { provider: this.name, model, signal };
-    const base = toOpenAiParams(request, model, this.#options.dialect);
-    const requested = (base as { stream_options?: Record<string, unknown> | null }).stream_options;
-    const params = { ...base, stream: true as const, stream_options: { ...requested, include_usage: true } };
+    const http = this.#options.http;
+    const params = toOpenAiParams(request, model, this.#options.dialect) as unknown as Record<string, unknown>;
+    const requested = params['stream_options'] as Record<string, unknown> | null | undefined;
+    params['stream'] = true;
+    params['stream_options'] = { ...requested, include_usage: true };
     const assembler = new OpenAiStreamAssembler(model);
     let requestId: string | undefined;
-    let headers: Headers | undefined;
+    let headers: UpstreamHeaders | undefined;
     try {
-      const answer = await this.#options.client().chat.completions.create(params, { signal }).withResponse();
-      requestId = answer.request_id ?? undefined;
-      headers = answer.response.headers;
-      const limits = rateLimitHeaders(headers);
+      const answer = await http.client.stream(http.chat, await http.headers(), JSON.stringify(params), signal);
+      requestId = answer.requestId;
+      headers = answer.headers;
+      const limits = rateLimitHeadersOf(headers);
       yield limits === undefined ? { type: 'start' } : { type: 'start', rateLimitHeaders: limits };
-      for await (const chunk of answer.data) yield* assembler.accept(chunk);
+      let done = false;
+      for await (const event of answer.events) {
+        // Read to the end even after [DONE], so that the connection goes back to the pool.
+        if (done) continue;
+        if (event.data.startsWith('[DONE]')) {
+          done = true;
+          continue;
+        }
+        const chunk = JSON.parse(event.data) as ChatCompletionChunk & { error?: unknown };
+        if (event.event === 'error' || (chunk !== null && typeof chunk === 'object' && chunk.error !== undefined && chunk.error !== null)) {
+          throw new UpstreamStreamError(chunk?.error ?? chunk);
+        }
+        yield* assembler.accept(chunk);
+      }
     } catch (error) {
-      throw mapOpenAiError(error, context);
+      throw mapOpenAiError(error, { provider: this.name, model, signal });
     }
     if (signal.aborted) throw abortedError(signal, this.name, model);
     if (!assembler.finished) {
@@ -109,17 +130,27 @@ export class OpenAiChatProvider implements LlmProvider {
   }
 
   async ping(signal: AbortSignal): Promise<void> {
+    const http = this.#options.http;
     try {
-      await this.#options.client().models.list({ signal });
+      await http.client.json(http.models, 'GET', await http.headers(), undefined, signal);
     } catch (error) {
       throw mapOpenAiError(error, { provider: this.name, model: this.defaultModel, signal });
     }
   }
 
-  #completion(answer: Omit<CompletionBase, 'provider'>, requestId: string | undefined, headers: Headers | undefined): ChatCompletion {
+  /** Closes the pooled connections to the server. */
+  close(): Promise<void> {
+    return this.#options.http.client.close();
+  }
+
+  #completion(
+    answer: Omit<CompletionBase, 'provider'>,
+    requestId: string | undefined,
+    headers: UpstreamHeaders | undefined,
+  ): ChatCompletion {
     const completion = completionOf({ provider: this.name, ...answer });
     if (requestId !== undefined) completion.requestId = requestId;
-    const limits = rateLimitHeaders(headers);
+    const limits = headers === undefined ? undefined : rateLimitHeadersOf(headers);
     if (limits !== undefined) completion.rateLimitHeaders = limits;
     return completion;
   }

@@ -1,16 +1,17 @@
-import type OpenAI from 'openai';
+import type { CreateEmbeddingResponse } from 'openai/resources/embeddings';
 import type { LlmProviderName } from '../../../config/variables.js';
 import type { EmbeddingRequest } from '../../embeddings/embedding-request.js';
 import type { EmbeddingResponse } from '../../embeddings/embedding-response.js';
 import { vectorFromWire } from '../../embeddings/vector-codec.js';
 import { providerError } from '../provider-error-factory.js';
 import { mapOpenAiError } from './openai-errors.js';
+import type { OpenAiHttp } from './openai-http.js';
 
 /** How an OpenAI-family server is asked for embeddings. */
 export interface OpenAiEmbeddingsOptions {
   provider: LlmProviderName;
-  /** The SDK client for the next request. */
-  client: () => OpenAI;
+  /** How requests reach the server. */
+  http: OpenAiHttp;
   /**
    * `base64` (OpenAI, Azure: a quarter of the bytes, decoded straight into a `Float32Array`) or
    * `float` (compatible servers, not all of which know base64).
@@ -35,13 +36,15 @@ export async function embedWithOpenAi(
     ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }),
     ...(request.user === undefined ? {} : { user: request.user }),
   };
-  let answer: { data: OpenAI.CreateEmbeddingResponse; request_id: string | null | undefined };
+  const http = options.http;
+  let answer: { data: CreateEmbeddingResponse | null; requestId: string | undefined };
   try {
-    answer = await options.client().embeddings.create(params, { signal }).withResponse();
+    const sent = await http.client.json(http.embeddings(request.model), 'POST', await http.headers(), JSON.stringify(params), signal);
+    answer = { data: sent.data as CreateEmbeddingResponse | null, requestId: sent.requestId };
   } catch (error) {
     throw mapOpenAiError(error, { ...where, signal });
   }
-  const requestId = answer.request_id ?? undefined;
+  const requestId = answer.requestId;
   const items: unknown = answer.data?.data;
   const malformed = (problem: string) =>
     providerError('malformed_response', problem, { ...where, ...(requestId === undefined ? {} : { requestId }) });
@@ -55,11 +58,12 @@ export async function embedWithOpenAi(
     }
     vectors[index] = vector;
   }
-  const usage = answer.data.usage;
+  const data = answer.data as CreateEmbeddingResponse;
+  const usage = data.usage as CreateEmbeddingResponse['usage'] | undefined;
   const promptTokens = typeof usage?.prompt_tokens === 'number' ? usage.prompt_tokens : 0;
   return {
     provider: options.provider,
-    model: typeof answer.data.model === 'string' && answer.data.model !== '' ? answer.data.model : request.model,
+    model: typeof data.model === 'string' && data.model !== '' ? data.model : request.model,
     vectors,
     usage: { promptTokens, totalTokens: typeof usage?.total_tokens === 'number' ? usage.total_tokens : promptTokens },
     requestId,

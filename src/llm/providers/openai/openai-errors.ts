@@ -1,6 +1,6 @@
-import OpenAI from 'openai';
-import { classifyStatus, parseRetryAfter } from '../../../errors/classify-status.js';
+import { classifyStatus } from '../../../errors/classify-status.js';
 import { GroundworkError } from '../../../errors/groundwork-error.js';
+import { UpstreamStatusError, UpstreamStreamError } from '../../http/upstream-status-error.js';
 import { abortedError } from '../provider-abort.js';
 import { providerError } from '../provider-error-factory.js';
 
@@ -12,24 +12,17 @@ export interface ErrorContext {
 }
 
 /**
- * Maps anything the OpenAI SDK (also for Azure and OpenAI-compatible servers) throws to
- * Groundwork's error classes. The provider's code (`insufficient_quota`, `content_filter`) refines the status.
+ * Maps anything a request to an OpenAI-family server (OpenAI, Azure, compatible servers) throws
+ * to Groundwork's error classes. The provider's code (`insufficient_quota`, `content_filter`)
+ * refines the status; the upstream's error is kept as the cause.
  */
 export function mapOpenAiError(error: unknown, context: ErrorContext): Error {
   const where = { provider: context.provider, model: context.model };
   if (context.signal.aborted) return abortedError(context.signal, context.provider, context.model);
   if (GroundworkError.isInstance(error)) return error;
-  if (error instanceof OpenAI.APIUserAbortError) return abortedError(AbortSignal.abort(error), context.provider, context.model);
-  if (error instanceof OpenAI.APIConnectionTimeoutError)
-    return providerError('timeout', 'no answer within the SDK timeout', { ...where, cause: error });
-  if (error instanceof OpenAI.APIConnectionError) {
-    return providerError('connection', 'could not reach the provider or the connection broke', { ...where, cause: error });
-  }
-  if (error instanceof OpenAI.APIError && error.status !== undefined) {
-    const code = typeof error.code === 'string' ? error.code : (error.type ?? undefined);
-    const retryAfterMs = parseRetryAfter(error.headers);
-    const requestId = error.requestID ?? undefined;
-    return providerError(classifyStatus(error.status, code), error.message, {
+  if (error instanceof UpstreamStatusError) {
+    const { retryAfterMs, requestId } = error;
+    return providerError(classifyStatus(error.status, error.code ?? error.type), error.message, {
       ...where,
       status: error.status,
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
@@ -37,17 +30,27 @@ export function mapOpenAiError(error: unknown, context: ErrorContext): Error {
       cause: error,
     });
   }
-  if (error instanceof OpenAI.APIError)
+  if (error instanceof UpstreamStreamError)
     return providerError('server_error', `the stream reported an error: ${error.message}`, { ...where, cause: error });
+  if (isTimeoutError(error)) return providerError('timeout', 'no answer within the client timeout', { ...where, cause: error });
   if (error instanceof SyntaxError) return providerError('malformed_response', 'the answer was not valid JSON', { ...where, cause: error });
-  if (isNetworkError(error)) return providerError('connection', 'the connection broke during the answer', { ...where, cause: error });
+  if (isNetworkError(error)) {
+    return providerError('connection', 'could not reach the provider or the connection broke', { ...where, cause: error });
+  }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Whether `error` is undici's timeout for an answer's headers or between two chunks of its body. */
+function isTimeoutError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
 }
 
 /** Whether `error` is a low-level network failure (undici's `terminated`, socket resets). */
 export function isNetworkError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code ?? (error.cause as { code?: unknown } | undefined)?.code;
-  if (typeof code === 'string' && /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|UND_ERR_SOCKET|UND_ERR_)/.test(code)) return true;
+  if (typeof code === 'string' && /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|UND_ERR_SOCKET|UND_ERR_)/.test(code))
+    return true;
   return error.name === 'TypeError' && /terminated|fetch failed|socket/i.test(error.message);
 }

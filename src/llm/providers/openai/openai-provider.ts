@@ -1,8 +1,9 @@
-import OpenAI from 'openai';
 import type { Secret } from '../../../config/secret.js';
+import { UpstreamClient, upstreamTarget } from '../../http/upstream-client.js';
 import type { LlmProvider } from '../../types.js';
 import { KeyedClient } from '../keyed-client.js';
 import { OpenAiChatProvider } from './openai-chat.js';
+import { JSON_HEADERS, targetPerModel } from './openai-http.js';
 
 /** Settings of the OpenAI provider. */
 export interface OpenAiProviderOptions {
@@ -13,29 +14,31 @@ export interface OpenAiProviderOptions {
   baseUrl?: string | undefined;
   organization?: string | undefined;
   project?: string | undefined;
-  /** The SDK's own request timeout, a backstop behind Groundwork's per-attempt timeout, in ms. @default 600000 */
+  /** The HTTP client's own timeout (headers, then between body chunks), a backstop behind Groundwork's per-attempt timeout, in ms. @default 600000 */
   timeoutMs?: number | undefined;
 }
 
-/** The OpenAI provider, on the official SDK with its retries off (Groundwork's pipeline retries). */
+/**
+ * The OpenAI provider, over HTTP directly: `Authorization: Bearer`, and `OpenAI-Organization` and
+ * `OpenAI-Project` when set. It never retries by itself (Groundwork's pipeline retries).
+ */
 export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvider {
-  const clients = new KeyedClient(
-    (key) =>
-      new OpenAI({
-        apiKey: key ?? '',
-        baseURL: options.baseUrl ?? 'https://api.openai.com/v1',
-        organization: options.organization ?? null,
-        project: options.project ?? null,
-        maxRetries: 0,
-        timeout: options.timeoutMs ?? 600_000,
-        logLevel: 'off',
-      }),
-  );
+  const baseUrl = options.baseUrl ?? 'https://api.openai.com/v1';
+  const fixed: Record<string, string> = { ...JSON_HEADERS };
+  if (options.organization !== undefined) fixed['openai-organization'] = options.organization;
+  if (options.project !== undefined) fixed['openai-project'] = options.project;
+  const headers = new KeyedClient((key) => Object.freeze({ ...fixed, authorization: `Bearer ${key ?? ''}` }));
   return new OpenAiChatProvider({
     name: 'openai',
     defaultModel: options.model,
-    client: () => clients.get(options.apiKey.reveal()),
+    http: {
+      client: new UpstreamClient({ timeoutMs: options.timeoutMs }),
+      headers: () => headers.get(options.apiKey.reveal()),
+      chat: upstreamTarget(baseUrl, '/chat/completions'),
+      models: upstreamTarget(baseUrl, '/models'),
+      embeddings: targetPerModel(() => upstreamTarget(baseUrl, '/embeddings')),
+    },
     dialect: { tokenField: 'max_completion_tokens', nativeJsonSchema: true, developerRole: true },
-    embeddings: { client: () => clients.get(options.apiKey.reveal()), encoding: 'base64' },
+    embeddings: { encoding: 'base64' },
   });
 }

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { SseDecoder } from './sse-decoder.js';
+
+function decodeAll(chunks: Array<string | Buffer>): Array<{ event: string | undefined; data: string }> {
+  const decoder = new SseDecoder();
+  return chunks.flatMap((chunk) => decoder.push(chunk));
+}
+
+describe('SseDecoder', () => {
+  it('emits one event per blank line, with data lines joined', () => {
+    expect(decodeAll(['data: {"a":1}\n\ndata: one\ndata: two\n\n'])).toEqual([
+      { event: undefined, data: '{"a":1}' },
+      { event: undefined, data: 'one\ntwo' },
+    ]);
+  });
+
+  it('joins lines and events split anywhere across chunks, CRLF included', () => {
+    const text = 'event: error\r\ndata: {"error":{"message":"x"}}\r\n\r\ndata: [DONE]\r\n\r\n';
+    for (let cut = 1; cut < text.length; cut++) {
+      expect(decodeAll([text.slice(0, cut), text.slice(cut)])).toEqual([
+        { event: 'error', data: '{"error":{"message":"x"}}' },
+        { event: undefined, data: '[DONE]' },
+      ]);
+    }
+  });
+
+  it('keeps a UTF-8 character split between two chunks whole', () => {
+    const bytes = Buffer.from('data: {"content":"héllo 👋"}\n\n');
+    const cut = bytes.indexOf(0xf0) + 2;
+    expect(decodeAll([bytes.subarray(0, cut), bytes.subarray(cut)])).toEqual([{ event: undefined, data: '{"content":"héllo 👋"}' }]);
+  });
+
+  it('skips comments, unknown fields and blank lines without data; honours lone CR line ends', () => {
+    expect(decodeAll([': keep-alive\n\nid: 7\nretry: 10\n\n', 'data:no-space\r\r\n'])).toEqual([{ event: undefined, data: 'no-space' }]);
+  });
+
+  it('never emits an event the body ended in the middle of', () => {
+    const decoder = new SseDecoder();
+    expect(decoder.push('data: {"choices": [')).toEqual([]);
+  });
+});

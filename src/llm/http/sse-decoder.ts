@@ -1,0 +1,65 @@
+import { StringDecoder } from 'node:string_decoder';
+
+/** One server-sent event: its `event:` name (undefined for the default `message`) and its `data:` lines joined. */
+export interface SseEvent {
+  event: string | undefined;
+  data: string;
+}
+
+/**
+ * Decodes a `text/event-stream` body incrementally, chunk by chunk as the bytes arrive: UTF-8
+ * characters and lines split across chunks are joined, `\n`, `\r\n` and `\r` all end a line,
+ * comments (`:`) and unknown fields are skipped, and an event is emitted at each blank line
+ * once it has data (the format's rules, as OpenAI and compatible servers use it). An event the
+ * body ends in the middle of is never emitted, as the format says.
+ */
+export class SseDecoder {
+  readonly #text = new StringDecoder('utf8');
+  #pending = '';
+  #data: string | undefined;
+  #event: string | undefined;
+
+  /** The events completed by `chunk`, in order; usually zero or one. */
+  push(chunk: Buffer | string): SseEvent[] {
+    const text = this.#pending + (typeof chunk === 'string' ? chunk : this.#text.write(chunk));
+    const events: SseEvent[] = [];
+    let start = 0;
+    for (;;) {
+      const newline = text.indexOf('\n', start);
+      const carriage = text.indexOf('\r', start);
+      let end: number;
+      let next: number;
+      if (carriage !== -1 && (newline === -1 || carriage < newline)) {
+        // A '\r' at the very end may be the first half of '\r\n': wait for the next chunk.
+        if (carriage === text.length - 1) break;
+        end = carriage;
+        next = text.charCodeAt(carriage + 1) === 10 ? carriage + 2 : carriage + 1;
+      } else if (newline !== -1) {
+        end = newline;
+        next = newline + 1;
+      } else break;
+      this.#line(text, start, end, events);
+      start = next;
+    }
+    this.#pending = start === 0 ? text : text.slice(start);
+    return events;
+  }
+
+  #line(text: string, start: number, end: number, events: SseEvent[]): void {
+    if (start === end) {
+      if (this.#data !== undefined) events.push({ event: this.#event, data: this.#data });
+      this.#data = undefined;
+      this.#event = undefined;
+      return;
+    }
+    if (text.charCodeAt(start) === 58) return; // ':' starts a comment
+    const colon = text.indexOf(':', start);
+    const nameEnd = colon === -1 || colon > end ? end : colon;
+    const name = text.slice(start, nameEnd);
+    let valueStart = nameEnd === end ? end : nameEnd + 1;
+    if (text.charCodeAt(valueStart) === 32 && valueStart < end) valueStart += 1;
+    const value = text.slice(valueStart, end);
+    if (name === 'data') this.#data = this.#data === undefined ? value : `${this.#data}\n${value}`;
+    else if (name === 'event') this.#event = value;
+  }
+}

@@ -1,0 +1,137 @@
+import { getEventListeners } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { rejection } from '../llm.test-helpers.js';
+import { UpstreamClient, upstreamTarget } from './upstream-client.js';
+import { UpstreamStatusError } from './upstream-status-error.js';
+
+type Handler = (request: IncomingMessage, response: ServerResponse) => void;
+
+let server: Server;
+let handler: Handler;
+let baseUrl: string;
+const sockets = new Set<string>();
+let client: UpstreamClient;
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    sockets.add(`${request.socket.remotePort}`);
+    handler(request, response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+afterEach(async () => {
+  await client?.close();
+  sockets.clear();
+});
+
+describe('upstreamTarget', () => {
+  it('joins the base path, the operation and both queries', () => {
+    expect(upstreamTarget('https://x.example/openai/', '/models', 'api-version=1')).toEqual({
+      origin: 'https://x.example',
+      path: '/openai/models?api-version=1',
+    });
+    expect(upstreamTarget('http://h:8080/v1?tenant=a', '/chat/completions')).toEqual({
+      origin: 'http://h:8080',
+      path: '/v1/chat/completions?tenant=a',
+    });
+  });
+});
+
+describe('UpstreamClient', () => {
+  it('sends the body as given, parses the JSON answer once, and reuses keep-alive connections', async () => {
+    const bodies: string[] = [];
+    handler = (request, response) => {
+      let text = '';
+      request
+        .on('data', (chunk) => (text += chunk))
+        .on('end', () => {
+          bodies.push(text);
+          response.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req_1' }).end('{"ok":true}');
+        });
+    };
+    client = new UpstreamClient();
+    const target = upstreamTarget(baseUrl, '/chat/completions');
+    for (let index = 0; index < 6; index++) {
+      const answer = await client.json(target, 'POST', { 'content-type': 'application/json' }, '{"n":1}', new AbortController().signal);
+      expect(answer).toMatchObject({ data: { ok: true }, requestId: 'req_1' });
+    }
+    expect(bodies).toEqual(Array(6).fill(`{"n":1}`));
+    expect(sockets.size).toBeLessThanOrEqual(2);
+  });
+
+  it('turns an error status into an UpstreamStatusError with the body’s facts and the wait asked for', async () => {
+    handler = (_request, response) => {
+      response
+        .writeHead(429, { 'content-type': 'application/json', 'x-request-id': 'req_9', 'retry-after': '3' })
+        .end('{"error":{"message":"Slow down","type":"requests","code":"rate_limit_exceeded","param":null}}');
+    };
+    client = new UpstreamClient();
+    const error = await rejection(client.json(upstreamTarget(baseUrl, '/models'), 'GET', {}, undefined, new AbortController().signal));
+    expect(error).toBeInstanceOf(UpstreamStatusError);
+    expect(error).toMatchObject({ status: 429, message: 'Slow down', code: 'rate_limit_exceeded', requestId: 'req_9', retryAfterMs: 3000 });
+  });
+
+  it('keeps a text error body, shortened, as the message', async () => {
+    handler = (_request, response) => response.writeHead(502, { 'content-type': 'text/html' }).end(`<html>${'x'.repeat(2000)}</html>`);
+    client = new UpstreamClient();
+    const error = await rejection(client.json(upstreamTarget(baseUrl, '/models'), 'GET', {}, undefined, new AbortController().signal));
+    expect(error).toMatchObject({ status: 502 });
+    expect(error.message.length).toBeLessThanOrEqual(500);
+  });
+
+  it('fails with a SyntaxError on an answer that is not JSON', async () => {
+    handler = (_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end('{"choices": [');
+    client = new UpstreamClient();
+    expect(await rejection(client.json(upstreamTarget(baseUrl, '/x'), 'GET', {}, undefined, new AbortController().signal))).toBeInstanceOf(
+      SyntaxError,
+    );
+  });
+
+  it('times out when no headers come within timeoutMs', async () => {
+    handler = () => {};
+    client = new UpstreamClient({ timeoutMs: 100 });
+    const error = await rejection(client.json(upstreamTarget(baseUrl, '/x'), 'GET', {}, undefined, new AbortController().signal));
+    expect((error as { code?: string }).code).toBe('UND_ERR_HEADERS_TIMEOUT');
+  });
+
+  it('streams events as they arrive and leaves no listener on the signal, whether read to the end or abandoned', async () => {
+    handler = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write('data: 1\n\n');
+      response.write('data: 2\n\n');
+      response.end('data: [DONE]\n\n');
+    };
+    client = new UpstreamClient();
+    const target = upstreamTarget(baseUrl, '/chat/completions');
+    const signal = new AbortController().signal;
+    const whole = await client.stream(target, {}, '{}', signal);
+    const seen: string[] = [];
+    for await (const event of whole.events) seen.push(event.data);
+    expect(seen).toEqual(['1', '2', '[DONE]']);
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+
+    const abandoned = await client.stream(target, {}, '{}', signal);
+    for await (const _event of abandoned.events) break;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+
+    await client.json(upstreamTarget(baseUrl, '/x'), 'GET', {}, undefined, signal).catch(() => undefined);
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+  });
+
+  it('aborts a request in flight with the signal’s reason', async () => {
+    handler = () => {};
+    client = new UpstreamClient();
+    const controller = new AbortController();
+    const pending = rejection(client.json(upstreamTarget(baseUrl, '/x'), 'GET', {}, undefined, controller.signal));
+    setTimeout(() => controller.abort(new Error('caller gave up')), 20);
+    expect((await pending).message).toBe('caller gave up');
+  });
+});

@@ -1,0 +1,112 @@
+import type { Readable } from 'node:stream';
+import { Agent } from 'undici';
+import { readBodyText } from './read-body.js';
+import { SseDecoder, type SseEvent } from './sse-decoder.js';
+import { headerOf, type UpstreamHeaders } from './upstream-headers.js';
+import { UpstreamStatusError } from './upstream-status-error.js';
+
+/** Where a request goes: the origin (`https://host:port`) and the path with its query. */
+export interface UpstreamTarget {
+  readonly origin: string;
+  readonly path: string;
+}
+
+/** Splits `baseUrl` + `path` (+ `query`, without `?`) into an {@link UpstreamTarget}. */
+export function upstreamTarget(baseUrl: string, path: string, query?: string): UpstreamTarget {
+  const url = new URL(baseUrl);
+  const base = url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
+  const search = [url.search.slice(1), query ?? ''].filter((part) => part !== '').join('&');
+  return { origin: url.origin, path: `${base}${path}${search === '' ? '' : `?${search}`}` };
+}
+
+/** Settings of an {@link UpstreamClient}. */
+export interface UpstreamClientOptions {
+  /**
+   * How long to wait for an answer's headers, and then between two chunks of its body, in ms: a
+   * backstop behind Groundwork's per-attempt timeout. @default 600000
+   */
+  timeoutMs?: number | undefined;
+  /** How long an idle keep-alive connection is kept open, in ms. @default 4000 */
+  keepAliveMs?: number | undefined;
+}
+
+/** A JSON answer: the parsed body, the headers, and the upstream's `x-request-id`. */
+export interface UpstreamJson {
+  data: unknown;
+  headers: UpstreamHeaders;
+  requestId: string | undefined;
+}
+
+/** A streamed answer: its headers, request id, and its server-sent events as they arrive. */
+export interface UpstreamEventStream {
+  headers: UpstreamHeaders;
+  requestId: string | undefined;
+  /** Ends when the body does; returning early closes the connection. */
+  events: AsyncGenerator<SseEvent, void, undefined>;
+}
+
+/**
+ * A lean HTTP client for JSON APIs over undici's `request`, one keep-alive connection pool per
+ * origin: the body is sent as the string it was serialised to, a JSON answer is parsed once, a
+ * stream is decoded event by event as its chunks arrive. An error status becomes an
+ * {@link UpstreamStatusError}; network failures, timeouts (`UND_ERR_HEADERS_TIMEOUT`,
+ * `UND_ERR_BODY_TIMEOUT`) and aborts surface as undici throws them, for the adapter to classify.
+ * The abort listener undici puts on `signal` is removed when the exchange ends.
+ */
+export class UpstreamClient {
+  readonly #agent: Agent;
+
+  constructor(options: UpstreamClientOptions = {}) {
+    const timeout = options.timeoutMs ?? 600_000;
+    this.#agent = new Agent({ headersTimeout: timeout, bodyTimeout: timeout, keepAliveTimeout: options.keepAliveMs ?? 4_000 });
+  }
+
+  /** Sends one request and parses its JSON answer; a `SyntaxError` when the answer is not JSON. */
+  async json(
+    target: UpstreamTarget,
+    method: 'GET' | 'POST',
+    headers: Record<string, string>,
+    body: string | undefined,
+    signal: AbortSignal,
+  ): Promise<UpstreamJson> {
+    const answer = await this.#send(target, method, headers, body, signal);
+    const text = await readBodyText(answer.body);
+    return { data: JSON.parse(text), headers: answer.headers, requestId: headerOf(answer.headers, 'x-request-id') };
+  }
+
+  /** Sends one request whose answer is a `text/event-stream`. */
+  async stream(target: UpstreamTarget, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<UpstreamEventStream> {
+    const answer = await this.#send(target, 'POST', headers, body, signal);
+    return { headers: answer.headers, requestId: headerOf(answer.headers, 'x-request-id'), events: sseEvents(answer.body) };
+  }
+
+  /** Closes every pooled connection once its requests are over. Idempotent. */
+  async close(): Promise<void> {
+    if (!this.#agent.closed) await this.#agent.close();
+  }
+
+  async #send(
+    target: UpstreamTarget,
+    method: 'GET' | 'POST',
+    headers: Record<string, string>,
+    body: string | undefined,
+    signal: AbortSignal,
+  ): Promise<{ headers: UpstreamHeaders; body: Readable }> {
+    const answer = await this.#agent.request({ origin: target.origin, path: target.path, method, headers, body: body ?? null, signal });
+    const readable = answer.body as unknown as Readable;
+    if (answer.statusCode >= 200 && answer.statusCode < 300) return { headers: answer.headers, body: readable };
+    const text = await readBodyText(readable);
+    throw new UpstreamStatusError(answer.statusCode, answer.headers, text);
+  }
+}
+
+async function* sseEvents(body: Readable): AsyncGenerator<SseEvent, void, undefined> {
+  const decoder = new SseDecoder();
+  try {
+    for await (const chunk of body) {
+      for (const event of decoder.push(chunk as Buffer)) yield event;
+    }
+  } finally {
+    if (!body.readableEnded) body.destroy();
+  }
+}
