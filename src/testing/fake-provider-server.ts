@@ -7,6 +7,7 @@ import type { FakeAnswer, FakeBehaviour, FakeHandler, RecordedRequest } from './
 import { fakeEmbeddingsBody } from './fake-embeddings.js';
 import { openaiWire } from './fake-openai-wire.js';
 import { respond } from './fake-respond.js';
+import { responsesWire } from './fake-responses-wire.js';
 import { AUTH_HEADERS, credentialOf, type FakeRoute, routeOf } from './fake-route.js';
 
 /** Options of {@link FakeProviderServer}. */
@@ -58,6 +59,8 @@ export class FakeProviderServer {
   readonly #closing = new AbortController();
   readonly #credentials = new WeakMap<RecordedRequest, string>();
   readonly #waiters: Array<{ count: number; resolve: () => void }> = [];
+  /** Responses made on the Responses API with `store` not false, by id, for `GET /v1/responses/{id}`. */
+  readonly #stored = new Map<string, unknown>();
   #handler: FakeHandler | undefined;
   #server: Server | undefined;
   #url: string | undefined;
@@ -132,6 +135,7 @@ export class FakeProviderServer {
     this.requests.length = 0;
     this.#counter = 0;
     this.#queue.length = 0;
+    this.#stored.clear();
     this.#handler = this.#options.handler;
   }
 
@@ -164,10 +168,16 @@ export class FakeProviderServer {
       linked.dispose();
     });
     const signal = linked.signal;
-    const wire = route.kind === 'chat' && route.wire === 'anthropic' ? anthropicWire : openaiWire;
+    const wire =
+      route.kind === 'chat' && route.wire === 'anthropic'
+        ? anthropicWire
+        : route.kind === 'responses' || route.kind === 'response'
+          ? responsesWire
+          : openaiWire;
     const base = { request, response, wire, stream: recorded.stream, requestId: `req_fake_${id}`, signal };
     const body = (recorded.body ?? {}) as Record<string, unknown>;
-    const context = { id: wire === anthropicWire ? `msg_fake_${id}` : `chatcmpl-fake-${id}`, model: modelOf(body, recorded), body };
+    const prefix = wire === anthropicWire ? 'msg_fake_' : wire === responsesWire ? 'resp_fake_' : 'chatcmpl-fake-';
+    const context = { id: `${prefix}${id}`, model: modelOf(body, recorded), body };
     const rejection = this.#reject(recorded, route);
     if (rejection !== undefined) return respond({ ...base, context }, rejection);
     const behaviour = this.#queue.shift() ?? (await this.#askHandler(recorded)) ?? { type: 'answer' };
@@ -180,6 +190,17 @@ export class FakeProviderServer {
           }
         : { object: 'list', data: models.map((model) => ({ id: model, object: 'model', created: 0, owned_by: 'groundwork' })) };
       return respond({ ...base, stream: false, context, answerOverride: list }, behaviour);
+    }
+    if (route.kind === 'response') {
+      const stored = this.#stored.get(route.id);
+      if (stored === undefined && behaviour.type === 'answer') {
+        const message = `Response with id '${route.id}' not found.`;
+        return respond({ ...base, stream: false, context }, { type: 'error', status: 404, message });
+      }
+      return respond({ ...base, stream: false, context, answerOverride: stored }, behaviour);
+    }
+    if (route.kind === 'responses' && behaviour.type === 'answer' && body['store'] !== false) {
+      this.#stored.set(context.id, responsesWire.answerBody(context, behaviour));
     }
     if (route.kind === 'embeddings') {
       const answer = behaviour.type === 'answer' ? fakeEmbeddingsBody(body, context.model, behaviour) : undefined;
@@ -200,7 +221,7 @@ export class FakeProviderServer {
   /** A behaviour that refuses the request before any script runs: unknown path, missing api-version, wrong key. */
   #reject(recorded: RecordedRequest, route: FakeRoute): FakeBehaviour | undefined {
     if (route.kind === 'unknown') return { type: 'error', status: 404, message: `No route for ${recorded.method} ${recorded.path}` };
-    if (route.kind !== 'models' && route.wire === 'azure' && recorded.query['api-version'] === undefined) {
+    if ((route.kind === 'chat' || route.kind === 'embeddings') && route.wire === 'azure' && recorded.query['api-version'] === undefined) {
       return { type: 'error', status: 404, message: 'Resource not found: the api-version query parameter is required' };
     }
     const keys = this.#options.apiKeys;
@@ -228,7 +249,7 @@ export class FakeProviderServer {
       for (const name of AUTH_HEADERS) if (name in recordedHeaders) recordedHeaders[name] = '[redacted]';
     const route = routeOf(request.method ?? 'GET', url.pathname, headers);
     const recorded: RecordedRequest = {
-      wire: route.kind === 'chat' || route.kind === 'embeddings' ? route.wire : 'models',
+      wire: route.kind === 'models' || route.kind === 'unknown' ? 'models' : route.wire,
       method: request.method ?? 'GET',
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
