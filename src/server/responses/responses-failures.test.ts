@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import OpenAI, { type APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
 import { STACK_API_KEY } from '../service-stack.test-helpers.js';
 import { responsesStacks, UPSTREAMS } from './responses-stacks.test-helpers.js';
@@ -25,8 +25,8 @@ describe.each(Object.keys(UPSTREAMS))('failures in front of %s', (upstream) => {
     stack.fake.enqueue({ type: 'error', status: 500 }, { type: 'error', status: 503 });
     const error = await client.responses.create({ model: 'gpt-4o-mini', input: 'Hi', store: false }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.APIError);
-    expect((error as OpenAI.APIError).status).toBe(502);
-    expect((error as OpenAI.APIError).headers?.get('x-should-retry')).toBe('false');
+    expect((error as APIError).status).toBe(502);
+    expect((error as APIError).headers?.get('x-should-retry')).toBe('false');
   });
 
   it('ends a stream cut after its first byte with an error event, which the SDK raises', async () => {
@@ -57,7 +57,7 @@ describe.each(Object.keys(UPSTREAMS))('failures in front of %s', (upstream) => {
     await client.responses.create({ model: 'gpt-4o-mini', input: 'Hi', store: false });
     const error = (await client.responses
       .create({ model: 'gpt-4o-mini', input: 'Hi', store: false })
-      .catch((caught: unknown) => caught)) as OpenAI.APIError;
+      .catch((caught: unknown) => caught)) as APIError;
     expect(error.status).toBe(429);
     expect(Number(error.headers?.get('retry-after'))).toBeGreaterThan(0);
     expect(stack.fake.requests).toHaveLength(1);
@@ -87,7 +87,7 @@ describe('what only a Responses API upstream can do', () => {
     expect(retrieved.output_text).toBe('searched');
     const missing = await client.responses.retrieve('resp_unknown').catch((caught: unknown) => caught);
     expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
-    expect((missing as OpenAI.APIError).code).toBe('response_not_found');
+    expect((missing as APIError).code).toBe('response_not_found');
   });
 
   it('records each forwarded call in the ledger with operation = responses, its usage and cost', async () => {
@@ -111,7 +111,7 @@ describe.each(['anthropic', 'openai-compatible'])('what cannot be translated for
     const { client, stack } = await start(UPSTREAMS[upstream]!);
     const error = (await client.responses
       .create({ model: 'gpt-4o-mini', input: 'Hi', tools: [{ type: 'web_search' }], previous_response_id: 'resp_1', background: true })
-      .catch((caught: unknown) => caught)) as OpenAI.APIError;
+      .catch((caught: unknown) => caught)) as APIError;
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect(error.param).toBe('previous_response_id');
     for (const field of ['tools[0]', 'previous_response_id', 'background', 'web_search']) expect(error.message).toContain(field);
@@ -120,7 +120,7 @@ describe.each(['anthropic', 'openai-compatible'])('what cannot be translated for
 
   it('says retrieval is not possible: translated responses are not stored', async () => {
     const { client } = await start(UPSTREAMS[upstream]!);
-    const error = (await client.responses.retrieve('resp_anything').catch((caught: unknown) => caught)) as OpenAI.APIError;
+    const error = (await client.responses.retrieve('resp_anything').catch((caught: unknown) => caught)) as APIError;
     expect(error).toBeInstanceOf(OpenAI.NotFoundError);
     expect(error.code).toBe('response_not_stored');
     expect(error.message).toContain('not stored');
