@@ -80,7 +80,7 @@ describe('respond', () => {
     ]);
     expect(events.map((event) => event['sequence_number'])).toEqual(events.map((_, index) => index));
     expect(events.at(-1)?.['response']).toMatchObject({ status: 'completed', instructions: 'German.', store: false });
-    expect((fake.requests[0]?.body as { system?: unknown }).system).toEqual('German.');
+    expect((fake.requests[0]!.body as { system?: unknown }).system).toEqual('German.');
   });
 
   it('cancels a forwarded stream left unread, and records it in the ledger as cancelled', async () => {
