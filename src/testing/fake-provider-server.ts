@@ -30,8 +30,11 @@ export interface FakeProviderServerOptions {
  * A real HTTP server that speaks OpenAI chat completions (JSON and SSE, with usage), Azure OpenAI's
  * deployment paths (`/openai/deployments/{deployment}/chat/completions?api-version=…`), embeddings
  * (`/v1/embeddings` and Azure's `/openai/deployments/{deployment}/embeddings`: deterministic unit vectors
- * seeded by each input's hash, float or base64, with usage; faults from the same queue) and
- * Anthropic's messages API (JSON and SSE), on an ephemeral port. Answers can call tools (streamed
+ * seeded by each input's hash, float or base64, with usage; faults from the same queue), the
+ * Responses API (`POST /v1/responses` and Azure's `/openai/v1/responses`: a `Response` or its
+ * `response.*` events; responses not sent with `store: false` are kept for
+ * `GET /v1/responses/{id}`, an unknown id is a 404; faults from the same queue) and Anthropic's
+ * messages API (JSON and SSE), on an ephemeral port. Answers can call tools (streamed
  * as argument deltas the way each provider streams them), refuse, give several choices with log
  * probabilities, and carry `system_fingerprint`, `service_tier` and rate-limit headers (see
  * {@link FakeAnswer}).
