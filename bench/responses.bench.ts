@@ -89,7 +89,7 @@ export default async function responsesBench(): Promise<BenchResult> {
   const results: Record<string, LatencySummary> = {};
   try {
     for (const concurrency of [1, 16]) {
-      const iterations = concurrency === 1 ? 300 : 1200;
+      const iterations = concurrency === 1 ? 100 : 400;
       const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
       const subjects: Array<[string, () => Promise<void>]> = [
         ['direct', () => post(`${fake.openaiBaseUrl}/responses`, RESPONSES, agent)],

@@ -117,3 +117,31 @@ describe.each(Object.keys(UPSTREAMS))('tools and structured output in front of %
     expect(response.text?.format).toMatchObject({ type: 'json_schema', name: 'translation' });
   });
 });
+
+describe.each(Object.keys(UPSTREAMS))('refusals and cut answers in front of %s', (upstream) => {
+  it('answers a refusal as a refusal part, whole and streamed', async () => {
+    const { client, stack, checker } = await start(UPSTREAMS[upstream]!);
+    stack.fake.enqueue({ type: 'answer', refusal: 'I can’t help with that.' }, { type: 'answer', refusal: 'I can’t help with that.' });
+    const whole = await client.responses.create({ model: 'gpt-4o-mini', input: 'Something bad', store: false });
+    if (upstream === 'anthropic') {
+      // Anthropic refuses in text, with `stop_reason: refusal`: the text is kept, the response is incomplete by a filter.
+      expect(whole.output_text).toBe('I can’t help with that.');
+      expect(whole).toMatchObject({ status: 'incomplete', incomplete_details: { reason: 'content_filter' } });
+      return;
+    }
+    expect(whole.output[0]).toMatchObject({ type: 'message', content: [{ type: 'refusal', refusal: 'I can’t help with that.' }] });
+    const streamed = await client.responses.stream({ model: 'gpt-4o-mini', input: 'Something bad', store: false }).finalResponse();
+    expect(streamed.output[0]).toMatchObject({ type: 'message', content: [{ type: 'refusal', refusal: 'I can’t help with that.' }] });
+    await checker.problems();
+    expect(checker.eventTypes).toContain('response.refusal.delta');
+    expect(checker.eventTypes).toContain('response.refusal.done');
+  });
+
+  it('marks an answer cut at max_output_tokens as incomplete', async () => {
+    const { client, stack } = await start(UPSTREAMS[upstream]!);
+    stack.fake.enqueue({ type: 'answer', content: 'cut sh', finishReason: 'length' });
+    const response = await client.responses.create({ model: 'gpt-4o-mini', input: 'Long story', max_output_tokens: 16, store: false });
+    expect(response.status).toBe('incomplete');
+    expect(response.incomplete_details).toEqual({ reason: 'max_output_tokens' });
+  });
+});
