@@ -51,6 +51,14 @@ export { LlmRefusalError, PromptVariableError, StructuredOutputError } from './l
 export { definePrompt, type Prompt, type PromptContext } from './llm/prompt.js';
 export { listPrompts } from './llm/prompt-registry.js';
 export type { ProviderClient } from './llm/provider-client.js';
+export {
+  type RespondOptions,
+  type ResponseObject,
+  type ResponseStreamEvent,
+  type ResponsesBody,
+  type ResponsesResult,
+  ResponsesUnsupportedError,
+} from './llm/responses/index.js';
 export { defineTool, type Tool, type ToolContext, type ToolSet } from './llm/tools/tool.js';
 export type {
   ChatChoice,

@@ -63,9 +63,16 @@ describe('secrets in the objects Groundwork hands out', () => {
       .complete({ model: '', messages: [{ role: 'user', content: 'hi' }] }, new AbortController().signal)
       .catch((error: unknown) => error);
     expect(upstreamError).toMatchObject({ name: 'AuthenticationError' });
+    // A forwarded Responses call whose upstream echoes the key in its error, and one that succeeds.
+    fake.enqueue({ type: 'error', status: 401, message: `Incorrect API key provided: ${KEY}.` });
+    const respondError = await infra.llm.respond({ model: 'gpt-4o-mini', input: 'hi' }).catch((error: unknown) => error);
+    expect(respondError).toBeInstanceOf(Error);
+    const responded = await infra.llm.respond({ model: 'gpt-4o-mini', input: 'hi', store: false });
     const objects: Record<string, unknown> = {
       adapter,
       upstreamError,
+      respondError,
+      responded,
       infra,
       config: infra.config,
       redis: infra.redis,

@@ -78,7 +78,7 @@ Options:
     usage: `Usage: groundwork serve
 
 Runs the HTTP service on HOST:PORT: /healthz, /readyz, /metrics, the OpenAI-compatible
-/v1/chat/completions, /v1/embeddings and /v1/models[/{model}], and, with GROUNDWORK_ADMIN_KEY,
+/v1/chat/completions, /v1/embeddings, /v1/responses[/{id}] and /v1/models[/{model}], and, with GROUNDWORK_ADMIN_KEY,
 the admin API under /admin, until SIGTERM or SIGINT, then shuts down gracefully.
 Configured by environment variables (PORT, HOST, GROUNDWORK_API_KEYS, SERVER_*); see the README.
 

@@ -8,7 +8,7 @@ import type { LlmOperation, UsageAttribution } from './usage-record.js';
 /** One finished call, as metrics, the ledger and the log see it. */
 export interface FinishedCall {
   trace: CallTrace;
-  operation: 'chat' | 'stream' | 'embeddings';
+  operation: 'chat' | 'stream' | 'embeddings' | 'responses';
   promptName: string | undefined;
   promptVersion: string | undefined;
   startedAt: Date;
@@ -120,7 +120,7 @@ export class CallRecorder {
 
 /** The OpenTelemetry GenAI operation name of a call: a stream is a chat. */
 function genAiOperation(call: FinishedCall): LlmOperation {
-  return call.operation === 'embeddings' ? 'embeddings' : 'chat';
+  return call.operation === 'embeddings' || call.operation === 'responses' ? call.operation : 'chat';
 }
 
 /** What a failed call spent beyond its answered steps (a stream cut short), and the attempts it took. */

@@ -33,6 +33,7 @@ export {
   createOpenAiCompatibleProvider,
   type OpenAiCompatibleProviderOptions,
 } from './providers/openai-compatible/openai-compatible-provider.js';
+export * from './responses/index.js';
 export { defineTool, type Tool, type ToolContext, type ToolSet } from './tools/tool.js';
 export type * from './types.js';
 export { UnsupportedFieldsError } from './unsupported-fields-error.js';

@@ -5,6 +5,8 @@ import type { EmbedOptions, VectorFormat } from './embeddings/embed-options.js';
 import type { EmbedResult } from './embeddings/embed-result.js';
 import type { EmbeddingInput } from './embeddings/embedding-request.js';
 import type { Prompt, PromptContext } from './prompt.js';
+import type { RespondOptions } from './responses/respond-options.js';
+import type { ResponseObject, ResponsesBody, ResponsesResult } from './responses/responses-types.js';
 import type { ToolSet } from './tools/tool.js';
 import type {
   ChatChoice,
@@ -168,6 +170,16 @@ export interface LlmClient {
     input: EmbeddingInput | readonly EmbeddingInput[],
     options?: EmbedOptions<F>,
   ): Promise<EmbedResult<F>>;
+  /**
+   * One Responses API call (OpenAI's `CreateResponse` body; `stream: true` for its events). With
+   * OpenAI or Azure OpenAI as the primary provider the body is forwarded whole (built-in tools and
+   * new fields keep working) through retry, breaker, limits and the ledger (`operation =
+   * responses`); with any other it is translated to the provider's chat API and back, and a field
+   * that cannot be translated fails the call with `ResponsesUnsupportedError` before anything is sent.
+   */
+  respond(body: ResponsesBody, options?: RespondOptions): Promise<ResponsesResult>;
+  /** A response the primary provider keeps (OpenAI, Azure OpenAI), by id; `query` as the caller sent it (`include[]=…`). */
+  retrieveResponse(id: string, options?: { signal?: AbortSignal; query?: string }): Promise<ResponseObject>;
   /** The provider adapter for `name` (default: the primary). Throws when it is not configured. */
   getProvider(name?: LlmProviderName): LlmProvider;
   /** Proves the provider answers with its credentials (its models endpoint). */

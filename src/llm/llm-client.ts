@@ -36,6 +36,13 @@ import { PriceBook } from './pricing.js';
 import type { Prompt, PromptContext } from './prompt.js';
 import type { AzureTokenProvider } from './providers/azure/azure-provider.js';
 import { createProvider } from './providers/create-provider.js';
+import { llmChatPort } from './responses/llm-chat-port.js';
+import { respondCounted } from './responses/respond-counted.js';
+import type { RespondOptions } from './responses/respond-options.js';
+import { ResponsesForwarder } from './responses/responses-forwarder.js';
+import type { ResponseObject, ResponsesBody, ResponsesResult } from './responses/responses-types.js';
+import { forwardsResponses } from './responses/responses-upstream.js';
+import { translatedResponse } from './responses/translated-response.js';
 import { parseStructured } from './structured-output.js';
 import { hasExecutableTools, toFunctionTools } from './tools/tool-definitions.js';
 import type { ChatCompletion, ChatMessage, ChatRequest, LlmProvider } from './types.js';
@@ -79,6 +86,7 @@ class GroundworkLlmClient implements LlmClient {
   readonly #recorder: CallRecorder;
   readonly #engine: CallEngine;
   readonly #embeddings: EmbeddingEngine;
+  readonly #responses: ResponsesForwarder;
   readonly #inFlight = new InFlightCalls();
   readonly #logger: Logger;
   #closing: Promise<void> | undefined;
@@ -106,6 +114,14 @@ class GroundworkLlmClient implements LlmClient {
       prices,
       provider: (name) => this.getProvider(name),
       cache: deps.embeddingCache,
+    });
+    this.#responses = new ResponsesForwarder({
+      config,
+      pipeline: deps.pipeline ?? directPipeline,
+      prices,
+      recorder: this.#recorder,
+      clock: deps.clock ?? systemClock,
+      azureTokenProvider: deps.azureTokenProvider,
     });
     this.#engine = new CallEngine({
       config,
@@ -195,6 +211,25 @@ class GroundworkLlmClient implements LlmClient {
     } finally {
       linked.dispose();
       end();
+    }
+  }
+
+  async respond(body: ResponsesBody, options: RespondOptions = {}): Promise<ResponsesResult> {
+    this.#assertOpen();
+    const provider = this.#config.llm.provider;
+    return respondCounted(this.#inFlight, options.signal, (signal) =>
+      forwardsResponses(provider)
+        ? this.#responses.create(body, { signal, attribution: options.attribution })
+        : translatedResponse(body, provider, llmChatPort(this, options), signal),
+    );
+  }
+
+  retrieveResponse(id: string, options: { signal?: AbortSignal; query?: string } = {}): Promise<ResponseObject> {
+    try {
+      this.#assertOpen();
+      return this.#responses.retrieve(id, options);
+    } catch (error) {
+      return Promise.reject(error);
     }
   }
 

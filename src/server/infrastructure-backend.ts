@@ -9,6 +9,7 @@ import type { HealthOptions, HealthReport } from '../observability/health.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { scrubSecrets } from '../observability/redact.js';
 import { attemptsOf } from '../resilience/resilience-pipeline.js';
+import { serviceResponses } from './responses/service-responses.js';
 import type {
   CompleteOptions,
   ReadinessCheck,
@@ -20,7 +21,8 @@ import type {
 } from './service-backend.js';
 
 /** The LLM calls the service makes: the LLM client's raw chat methods. */
-export type ServiceLlm = Pick<LlmClient, 'complete' | 'stream' | 'close'> & Partial<Pick<LlmClient, 'embed'>>;
+export type ServiceLlm = Pick<LlmClient, 'complete' | 'stream' | 'close'> &
+  Partial<Pick<LlmClient, 'embed' | 'respond' | 'retrieveResponse'>>;
 
 /**
  * The facade members the service uses, typed structurally so that `Infrastructure` fits as it is
@@ -82,6 +84,7 @@ export function createServiceBackend<DB>(infrastructure: ServiceInfrastructure<D
       return attempts === undefined ? undefined : sentAttempts(attempts);
     },
     listModels: async () => configuredModels(infrastructure.config),
+    ...(llm.respond === undefined ? {} : { responses: serviceResponses(infrastructure.config, llm) }),
     migrate: async () => {
       await infrastructure.database.migrate('up');
     },

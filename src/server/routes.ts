@@ -4,6 +4,8 @@ import { embeddingsRoute } from './embeddings-route.js';
 import type { Exchange } from './exchange.js';
 import { modelRoute, modelsRoute } from './models-route.js';
 import { livenessRoute, metricsRoute, readinessRoute } from './probe-routes.js';
+import { responseRoute } from './responses/response-route.js';
+import { responsesRoute } from './responses/responses-route.js';
 import type { ServerContext } from './server-context.js';
 
 /** Answers one request on a matched route. */
@@ -37,6 +39,8 @@ export const ROUTES: readonly Route[] = [
   { path: '/metrics', methods: { GET: metricsRoute }, authenticated: false, quiet: true },
   { path: '/v1/chat/completions', methods: { POST: chatCompletionsRoute }, authenticated: true, quiet: false },
   { path: '/v1/embeddings', methods: { POST: embeddingsRoute }, authenticated: true, quiet: false },
+  { path: '/v1/responses', methods: { POST: responsesRoute }, authenticated: true, quiet: false },
+  { path: '/v1/responses/{id}', methods: { GET: responseRoute }, authenticated: true, quiet: false },
   { path: '/v1/models', methods: { GET: modelsRoute }, authenticated: true, quiet: false },
   { path: '/v1/models/{model}', methods: { GET: modelRoute }, authenticated: true, quiet: false },
   // The admin API checks its own key (GROUNDWORK_ADMIN_KEY), never a caller's.

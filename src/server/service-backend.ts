@@ -5,6 +5,7 @@ import type { ChatCompletion, ChatRequest, ChatStreamEvent } from '../llm/types.
 import type { UsageAttribution } from '../llm/usage-record.js';
 import type { HealthOptions, HealthReport } from '../observability/health.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
+import type { ServiceResponses } from './responses/service-responses.js';
 
 /** One readiness condition: configuration valid, database reachable, migrations applied. */
 export interface ReadinessCheck {
@@ -124,6 +125,8 @@ export interface ServiceBackend {
   attemptsOf?(error: unknown): number | undefined;
   /** The models callers may name. */
   listModels(): Promise<ServiceModel[]>;
+  /** The Responses API: forwarded, or translated over `complete` and `stream`; absent: `/v1/responses` answers 404. */
+  responses?: ServiceResponses;
   /** Applies pending migrations; `groundwork serve` calls it at start unless `DB_MIGRATE_ON_START=false`. */
   migrate?(): Promise<void>;
   /** Drains in-flight work, flushes the usage ledger, closes pools. Called once, after the server stopped. */

@@ -7,6 +7,7 @@ import type { FakeAnswer, FakeBehaviour, FakeHandler, RecordedRequest } from './
 import { fakeEmbeddingsBody } from './fake-embeddings.js';
 import { openaiWire } from './fake-openai-wire.js';
 import { respond } from './fake-respond.js';
+import { responsesWire } from './fake-responses-wire.js';
 import { AUTH_HEADERS, credentialOf, type FakeRoute, routeOf } from './fake-route.js';
 
 /** Options of {@link FakeProviderServer}. */
@@ -29,8 +30,11 @@ export interface FakeProviderServerOptions {
  * A real HTTP server that speaks OpenAI chat completions (JSON and SSE, with usage), Azure OpenAI's
  * deployment paths (`/openai/deployments/{deployment}/chat/completions?api-version=…`), embeddings
  * (`/v1/embeddings` and Azure's `/openai/deployments/{deployment}/embeddings`: deterministic unit vectors
- * seeded by each input's hash, float or base64, with usage; faults from the same queue) and
- * Anthropic's messages API (JSON and SSE), on an ephemeral port. Answers can call tools (streamed
+ * seeded by each input's hash, float or base64, with usage; faults from the same queue), the
+ * Responses API (`POST /v1/responses` and Azure's `/openai/v1/responses`: a `Response` or its
+ * `response.*` events; responses not sent with `store: false` are kept for
+ * `GET /v1/responses/{id}`, an unknown id is a 404; faults from the same queue) and Anthropic's
+ * messages API (JSON and SSE), on an ephemeral port. Answers can call tools (streamed
  * as argument deltas the way each provider streams them), refuse, give several choices with log
  * probabilities, and carry `system_fingerprint`, `service_tier` and rate-limit headers (see
  * {@link FakeAnswer}).
@@ -58,6 +62,8 @@ export class FakeProviderServer {
   readonly #closing = new AbortController();
   readonly #credentials = new WeakMap<RecordedRequest, string>();
   readonly #waiters: Array<{ count: number; resolve: () => void }> = [];
+  /** Responses made on the Responses API with `store` not false, by id, for `GET /v1/responses/{id}`. */
+  readonly #stored = new Map<string, unknown>();
   #handler: FakeHandler | undefined;
   #server: Server | undefined;
   #url: string | undefined;
@@ -132,6 +138,7 @@ export class FakeProviderServer {
     this.requests.length = 0;
     this.#counter = 0;
     this.#queue.length = 0;
+    this.#stored.clear();
     this.#handler = this.#options.handler;
   }
 
@@ -164,10 +171,16 @@ export class FakeProviderServer {
       linked.dispose();
     });
     const signal = linked.signal;
-    const wire = route.kind === 'chat' && route.wire === 'anthropic' ? anthropicWire : openaiWire;
+    const wire =
+      route.kind === 'chat' && route.wire === 'anthropic'
+        ? anthropicWire
+        : route.kind === 'responses' || route.kind === 'response'
+          ? responsesWire
+          : openaiWire;
     const base = { request, response, wire, stream: recorded.stream, requestId: `req_fake_${id}`, signal };
     const body = (recorded.body ?? {}) as Record<string, unknown>;
-    const context = { id: wire === anthropicWire ? `msg_fake_${id}` : `chatcmpl-fake-${id}`, model: modelOf(body, recorded), body };
+    const prefix = wire === anthropicWire ? 'msg_fake_' : wire === responsesWire ? 'resp_fake_' : 'chatcmpl-fake-';
+    const context = { id: `${prefix}${id}`, model: modelOf(body, recorded), body };
     const rejection = this.#reject(recorded, route);
     if (rejection !== undefined) return respond({ ...base, context }, rejection);
     const behaviour = this.#queue.shift() ?? (await this.#askHandler(recorded)) ?? { type: 'answer' };
@@ -180,6 +193,17 @@ export class FakeProviderServer {
           }
         : { object: 'list', data: models.map((model) => ({ id: model, object: 'model', created: 0, owned_by: 'groundwork' })) };
       return respond({ ...base, stream: false, context, answerOverride: list }, behaviour);
+    }
+    if (route.kind === 'response') {
+      const stored = this.#stored.get(route.id);
+      if (stored === undefined && behaviour.type === 'answer') {
+        const message = `Response with id '${route.id}' not found.`;
+        return respond({ ...base, stream: false, context }, { type: 'error', status: 404, message });
+      }
+      return respond({ ...base, stream: false, context, answerOverride: stored }, behaviour);
+    }
+    if (route.kind === 'responses' && behaviour.type === 'answer' && body['store'] !== false) {
+      this.#stored.set(context.id, responsesWire.answerBody(context, behaviour));
     }
     if (route.kind === 'embeddings') {
       const answer = behaviour.type === 'answer' ? fakeEmbeddingsBody(body, context.model, behaviour) : undefined;
@@ -200,7 +224,7 @@ export class FakeProviderServer {
   /** A behaviour that refuses the request before any script runs: unknown path, missing api-version, wrong key. */
   #reject(recorded: RecordedRequest, route: FakeRoute): FakeBehaviour | undefined {
     if (route.kind === 'unknown') return { type: 'error', status: 404, message: `No route for ${recorded.method} ${recorded.path}` };
-    if (route.kind !== 'models' && route.wire === 'azure' && recorded.query['api-version'] === undefined) {
+    if ((route.kind === 'chat' || route.kind === 'embeddings') && route.wire === 'azure' && recorded.query['api-version'] === undefined) {
       return { type: 'error', status: 404, message: 'Resource not found: the api-version query parameter is required' };
     }
     const keys = this.#options.apiKeys;
@@ -228,7 +252,7 @@ export class FakeProviderServer {
       for (const name of AUTH_HEADERS) if (name in recordedHeaders) recordedHeaders[name] = '[redacted]';
     const route = routeOf(request.method ?? 'GET', url.pathname, headers);
     const recorded: RecordedRequest = {
-      wire: route.kind === 'chat' || route.kind === 'embeddings' ? route.wire : 'models',
+      wire: route.kind === 'models' || route.kind === 'unknown' ? 'models' : route.wire,
       method: request.method ?? 'GET',
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),

@@ -9,11 +9,25 @@ export interface FakeToolResult {
   isError: boolean;
 }
 
+/** The `function_call_output` items at the end of a Responses API request's input. */
+function responsesToolResults(input: unknown[]): FakeToolResult[] {
+  const results: FakeToolResult[] = [];
+  for (let index = input.length - 1; index >= 0; index--) {
+    const item = input[index] as { type?: string; call_id?: string; output?: unknown };
+    if (item.type !== 'function_call_output') break;
+    const output = typeof item.output === 'string' ? item.output : textOf(item.output);
+    results.unshift({ toolCallId: item.call_id ?? '', content: output, isError: false });
+  }
+  return results;
+}
+
 function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   return content
-    .map((part) => ((part as { type?: string }).type === 'text' ? String((part as { text?: unknown }).text ?? '') : ''))
+    .map((part) =>
+      ['text', 'input_text'].includes(String((part as { type?: string }).type)) ? String((part as { text?: unknown }).text ?? '') : '',
+    )
     .join('');
 }
 
@@ -33,6 +47,8 @@ function textOf(content: unknown): string {
  * ```
  */
 export function toolResultsOf(request: RecordedRequest): FakeToolResult[] {
+  const input = (request.body as { input?: unknown } | undefined)?.input;
+  if (Array.isArray(input)) return responsesToolResults(input);
   const messages = (request.body as { messages?: unknown } | undefined)?.messages;
   if (!Array.isArray(messages)) return [];
   if (request.wire === 'anthropic') {

@@ -1,0 +1,96 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createInfrastructure } from '../../create-infrastructure.js';
+import type { Infrastructure } from '../../infrastructure.js';
+import { silentLogger } from '../../observability/logger.js';
+import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
+import type { ResponseStreamEvent, ResponsesResult } from './responses-types.js';
+
+/* `infra.llm.respond` in process, against the fake provider over HTTP: forwarded to Azure OpenAI, translated for Anthropic. */
+
+let fake: FakeProviderServer | undefined;
+let infra: Infrastructure | undefined;
+
+afterEach(async () => {
+  await infra?.close();
+  await fake?.close();
+  infra = undefined;
+  fake = undefined;
+});
+
+async function start(
+  env: (fake: FakeProviderServer) => Record<string, string>,
+): Promise<{ fake: FakeProviderServer; infra: Infrastructure }> {
+  fake = await startFakeProviderServer({ keepAuthHeaders: true });
+  infra = await createInfrastructure({
+    env: { NODE_ENV: 'test', DATABASE_URL: 'sqlite::memory:', LLM_MAX_ATTEMPTS: '1', ...env(fake) },
+    envFile: false,
+    logger: silentLogger(),
+  });
+  await infra.initDb();
+  return { fake, infra };
+}
+
+async function eventsOf(result: ResponsesResult): Promise<ResponseStreamEvent[]> {
+  if (!result.stream) throw new Error('expected a stream');
+  const events: ResponseStreamEvent[] = [];
+  for await (const event of result.events) events.push(event);
+  return events;
+}
+
+describe('respond', () => {
+  it('forwards to Azure OpenAI’s v1 Responses API with the deployment as the model, and retrieves by id', async () => {
+    const { fake, infra } = await start((server) => ({
+      LLM_PROVIDER: 'azure',
+      AZURE_OPENAI_ENDPOINT: server.azureEndpoint,
+      AZURE_OPENAI_API_KEY: 'azure-upstream-key',
+      AZURE_OPENAI_DEPLOYMENT: 'my-deployment',
+    }));
+    fake.enqueue({ type: 'answer', content: 'from Azure' });
+    const result = await infra.llm.respond({ model: 'gpt-4o-mini', input: 'hi' });
+    expect(result).toMatchObject({ stream: false, mode: 'forwarded', attempts: 1 });
+    const request = fake.requests[0]!;
+    expect(request.path).toBe('/openai/v1/responses');
+    expect(request.headers['api-key']).toBe('azure-upstream-key');
+    expect(request.body).toEqual({ model: 'my-deployment', input: 'hi' });
+    const id = result.stream ? '' : result.response.id;
+    expect(await infra.llm.retrieveResponse(id)).toMatchObject({ id, status: 'completed' });
+  });
+
+  it('translates for Anthropic and streams the events in OpenAI’s order', async () => {
+    const { fake, infra } = await start((server) => ({
+      LLM_PROVIDER: 'anthropic',
+      ANTHROPIC_API_KEY: 'sk-ant-key',
+      ANTHROPIC_BASE_URL: server.anthropicBaseUrl,
+    }));
+    fake.enqueue({ type: 'answer', content: 'Hallo', chunks: 2 });
+    const result = await infra.llm.respond({ model: 'claude-3-5-haiku-latest', input: 'hi', instructions: 'German.', stream: true });
+    expect(result).toMatchObject({ stream: true, mode: 'translated', attempts: 1, cached: false });
+    const events = await eventsOf(result);
+    expect(events.map((event) => event.type)).toEqual([
+      'response.created',
+      'response.in_progress',
+      'response.output_item.added',
+      'response.content_part.added',
+      'response.output_text.delta',
+      'response.output_text.delta',
+      'response.output_text.done',
+      'response.content_part.done',
+      'response.output_item.done',
+      'response.completed',
+    ]);
+    expect(events.map((event) => event['sequence_number'])).toEqual(events.map((_, index) => index));
+    expect(events.at(-1)?.['response']).toMatchObject({ status: 'completed', instructions: 'German.', store: false });
+    expect((fake.requests[0]!.body as { system?: unknown }).system).toEqual('German.');
+  });
+
+  it('cancels a forwarded stream left unread, and records it in the ledger as cancelled', async () => {
+    const { fake, infra } = await start((server) => ({ OPENAI_API_KEY: 'sk-key', OPENAI_BASE_URL: server.openaiBaseUrl }));
+    fake.enqueue({ type: 'hang', afterChunks: 2 });
+    const result = await infra.llm.respond({ model: 'gpt-4o-mini', input: 'hi', stream: true });
+    if (!result.stream) throw new Error('expected a stream');
+    await result.events[Symbol.asyncIterator]().return?.();
+    await infra.llm.flush();
+    const rows = await infra.db.selectFrom('llm_usage').select(['operation', 'outcome']).execute();
+    expect(rows).toEqual([{ operation: 'responses', outcome: 'cancelled' }]);
+  });
+});

@@ -1,0 +1,161 @@
+import type { ChatCompletion, RefusalDelta, TextDelta, ToolCallDelta } from '../types.js';
+import { finalStatus, functionCallItem, messageItem, newItemId, type ResponseEnvelope, refusalPart, textPart } from './response-object.js';
+import type { ResponseStreamEvent } from './responses-types.js';
+
+/** One output item being streamed. */
+type OpenItem =
+  | { kind: 'message'; id: string; index: number; part: 'text' | 'refusal'; text: string }
+  | { kind: 'call'; id: string; index: number; callId: string; name: string; arguments: string; position: number };
+
+/**
+ * Turns a chat stream (text, refusal and tool-call deltas, then the whole answer) into the
+ * Responses API's events, in OpenAI's order and shapes: `response.created`, `response.in_progress`;
+ * per item `response.output_item.added`, for a message `response.content_part.added`, text
+ * (`response.output_text.delta`) or refusal deltas and their `…done`, `response.content_part.done`,
+ * for a function call `response.function_call_arguments.delta`/`.done`; `response.output_item.done`;
+ * then `response.completed` (or `response.incomplete`) with the whole response. Every event has
+ * its `sequence_number`, from 0.
+ */
+export class ResponseEventBuilder {
+  readonly #envelope: ResponseEnvelope;
+  readonly #model: string;
+  readonly #done: Record<string, unknown>[] = [];
+  #open: OpenItem | undefined;
+  #sequence = 0;
+  #outputs = 0;
+
+  constructor(envelope: ResponseEnvelope, model: string) {
+    this.#envelope = envelope;
+    this.#model = model;
+  }
+
+  /** The opening events. */
+  start(): ResponseStreamEvent[] {
+    const response = this.#envelope.build({ status: 'in_progress', model: this.#model, output: [] });
+    return [this.#event('response.created', { response }), this.#event('response.in_progress', { response })];
+  }
+
+  /** The events for one chat delta (a second choice's deltas have no place in a response and are not sent). */
+  push(delta: TextDelta | RefusalDelta | ToolCallDelta): ResponseStreamEvent[] {
+    if ((delta.choice ?? 0) !== 0) return [];
+    if (delta.type === 'tool-call-delta') return this.#toolCall(delta);
+    const part = delta.type === 'delta' ? 'text' : 'refusal';
+    if (delta.text === '') return [];
+    const events: ResponseStreamEvent[] = [];
+    const open = this.#open;
+    if (open === undefined || open.kind !== 'message' || open.part !== part) {
+      events.push(...this.#close());
+      const item: OpenItem = { kind: 'message', id: newItemId('msg'), index: this.#outputs++, part, text: '' };
+      this.#open = item;
+      events.push(
+        this.#event('response.output_item.added', { output_index: item.index, item: messageItem(item.id, 'in_progress', undefined) }),
+      );
+      events.push(
+        this.#event('response.content_part.added', {
+          item_id: item.id,
+          output_index: item.index,
+          content_index: 0,
+          part: part === 'text' ? textPart('') : refusalPart(''),
+        }),
+      );
+    }
+    const item = this.#open as Extract<OpenItem, { kind: 'message' }>;
+    item.text += delta.text;
+    const where = { item_id: item.id, output_index: item.index, content_index: 0 };
+    events.push(
+      part === 'text'
+        ? this.#event('response.output_text.delta', { ...where, delta: delta.text, logprobs: [] })
+        : this.#event('response.refusal.delta', { ...where, delta: delta.text }),
+    );
+    return events;
+  }
+
+  /** The closing events, once the whole answer is known. */
+  finish(completion: ChatCompletion): ResponseStreamEvent[] {
+    const events = this.#close();
+    const { status, incomplete } = finalStatus(completion);
+    const response = this.#envelope.build({
+      status,
+      model: completion.model,
+      output: this.#done,
+      usage: completion.usage,
+      incomplete,
+      serviceTier: completion.serviceTier,
+    });
+    events.push(this.#event(status === 'completed' ? 'response.completed' : 'response.incomplete', { response }));
+    return events;
+  }
+
+  /** The `error` event that ends a stream which failed after it began. */
+  error(code: string | null, message: string, param: string | null = null): ResponseStreamEvent {
+    return this.#event('error', { code, message, param });
+  }
+
+  #toolCall(delta: ToolCallDelta): ResponseStreamEvent[] {
+    const events: ResponseStreamEvent[] = [];
+    const open = this.#open;
+    if (open === undefined || open.kind !== 'call' || open.position !== delta.index) {
+      events.push(...this.#close());
+      const item: OpenItem = {
+        kind: 'call',
+        id: newItemId('fc'),
+        index: this.#outputs++,
+        callId: delta.id ?? '',
+        name: delta.name ?? '',
+        arguments: '',
+        position: delta.index,
+      };
+      this.#open = item;
+      const call = { id: item.callId, type: 'function' as const, name: item.name, arguments: '' };
+      events.push(
+        this.#event('response.output_item.added', { output_index: item.index, item: functionCallItem(item.id, call, 'in_progress') }),
+      );
+    }
+    const item = this.#open as Extract<OpenItem, { kind: 'call' }>;
+    if (delta.arguments !== '') {
+      item.arguments += delta.arguments;
+      events.push(
+        this.#event('response.function_call_arguments.delta', { item_id: item.id, output_index: item.index, delta: delta.arguments }),
+      );
+    }
+    return events;
+  }
+
+  #close(): ResponseStreamEvent[] {
+    const item = this.#open;
+    if (item === undefined) return [];
+    this.#open = undefined;
+    if (item.kind === 'call') {
+      const done = functionCallItem(
+        item.id,
+        { id: item.callId, type: 'function', name: item.name, arguments: item.arguments },
+        'completed',
+      );
+      this.#done.push(done);
+      return [
+        this.#event('response.function_call_arguments.done', {
+          item_id: item.id,
+          output_index: item.index,
+          name: item.name,
+          arguments: item.arguments,
+        }),
+        this.#event('response.output_item.done', { output_index: item.index, item: done }),
+      ];
+    }
+    const where = { item_id: item.id, output_index: item.index, content_index: 0 };
+    const part = item.part === 'text' ? textPart(item.text) : refusalPart(item.text);
+    const done = messageItem(item.id, 'completed', part);
+    this.#done.push(done);
+    return [
+      item.part === 'text'
+        ? this.#event('response.output_text.done', { ...where, text: item.text, logprobs: [] })
+        : this.#event('response.refusal.done', { ...where, refusal: item.text }),
+      this.#event('response.content_part.done', { ...where, part }),
+      this.#event('response.output_item.done', { output_index: item.index, item: done }),
+    ];
+  }
+
+  #event(type: string, fields: Record<string, unknown>): ResponseStreamEvent {
+    return { type, ...fields, sequence_number: this.#sequence++ };
+  }
+}

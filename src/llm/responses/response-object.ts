@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import type { ChatCompletion, TokenUsage, ToolCall } from '../types.js';
+import type { ResponseObject, ResponsesBody } from './responses-types.js';
+
+/** A fresh id with OpenAI's prefix (`resp_`, `msg_`, `fc_`) and 48 hex digits, as OpenAI's own look. */
+export function newItemId(prefix: 'resp' | 'msg' | 'fc'): string {
+  return `${prefix}_${randomBytes(24).toString('hex')}`;
+}
+
+/** OpenAI's `ResponseUsage` from Groundwork's token usage. */
+export function responseUsage(usage: TokenUsage): Record<string, unknown> {
+  return {
+    input_tokens: usage.promptTokens,
+    input_tokens_details: { cached_tokens: usage.cachedPromptTokens ?? 0, cache_write_tokens: usage.cacheWritePromptTokens ?? 0 },
+    output_tokens: usage.completionTokens,
+    output_tokens_details: { reasoning_tokens: usage.reasoningTokens ?? 0 },
+    total_tokens: usage.totalTokens,
+  };
+}
+
+/** An assistant message item with one text (or refusal) part. */
+export function messageItem(
+  id: string,
+  status: 'in_progress' | 'completed',
+  part: Record<string, unknown> | undefined,
+): Record<string, unknown> {
+  return { id, type: 'message', status, role: 'assistant', content: part === undefined ? [] : [part] };
+}
+
+/** The `output_text` content part. */
+export function textPart(text: string): Record<string, unknown> {
+  return { type: 'output_text', text, annotations: [], logprobs: [] };
+}
+
+/** The `refusal` content part. */
+export function refusalPart(refusal: string): Record<string, unknown> {
+  return { type: 'refusal', refusal };
+}
+
+/** A `function_call` item. */
+export function functionCallItem(id: string, call: ToolCall, status: 'in_progress' | 'completed'): Record<string, unknown> {
+  return { id, type: 'function_call', status, call_id: call.id, name: call.name, arguments: call.arguments };
+}
+
+/** The answer's state: `incomplete` when it stopped at the token limit or a filter, else `completed`. */
+export function finalStatus(completion: ChatCompletion): {
+  status: 'completed' | 'incomplete';
+  incomplete: Record<string, unknown> | null;
+} {
+  if (completion.finishReason === 'length') return { status: 'incomplete', incomplete: { reason: 'max_output_tokens' } };
+  if (completion.finishReason === 'content_filter' && completion.refusal === undefined)
+    return { status: 'incomplete', incomplete: { reason: 'content_filter' } };
+  return { status: 'completed', incomplete: null };
+}
+
+/**
+ * The `Response` envelope of a translated call: the request's settings echoed back as OpenAI
+ * echoes them (defaults where the caller set none), with the given status, output and usage.
+ */
+export class ResponseEnvelope {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly #body: ResponsesBody;
+
+  constructor(body: ResponsesBody, id: string = newItemId('resp'), createdAt: number = Math.floor(Date.now() / 1000)) {
+    this.#body = body;
+    this.id = id;
+    this.createdAt = createdAt;
+  }
+
+  build(fields: {
+    status: 'in_progress' | 'completed' | 'incomplete' | 'failed';
+    model: string;
+    output: unknown[];
+    usage?: TokenUsage | undefined;
+    incomplete?: Record<string, unknown> | null;
+    serviceTier?: string | undefined;
+  }): ResponseObject {
+    const body = this.#body;
+    const echo = (key: string, fallback: unknown) => (body[key] === undefined ? fallback : body[key]);
+    const text = (body['text'] ?? {}) as Record<string, unknown>;
+    const reasoning = (body['reasoning'] ?? {}) as Record<string, unknown>;
+    const response: ResponseObject = {
+      id: this.id,
+      object: 'response',
+      created_at: this.createdAt,
+      status: fields.status,
+      completed_at: fields.status === 'completed' ? Math.floor(Date.now() / 1000) : null,
+      error: null,
+      incomplete_details: fields.incomplete ?? null,
+      instructions: echo('instructions', null),
+      max_output_tokens: echo('max_output_tokens', null),
+      model: fields.model,
+      output: fields.output,
+      parallel_tool_calls: echo('parallel_tool_calls', true),
+      previous_response_id: null,
+      reasoning: { effort: reasoning['effort'] ?? null, summary: null },
+      store: false,
+      temperature: echo('temperature', 1),
+      text: { format: text['format'] ?? { type: 'text' }, ...(text['verbosity'] === undefined ? {} : { verbosity: text['verbosity'] }) },
+      tool_choice: echo('tool_choice', 'auto'),
+      tools: echo('tools', []),
+      top_p: echo('top_p', 1),
+      truncation: 'disabled',
+      usage: fields.usage === undefined ? null : responseUsage(fields.usage),
+      metadata: echo('metadata', {}),
+    };
+    if (typeof body['user'] === 'string') response['user'] = body['user'];
+    if (fields.serviceTier !== undefined) response['service_tier'] = fields.serviceTier;
+    if (fields.usage === undefined) delete response['usage'];
+    return response;
+  }
+}
+
+/** A whole translated answer as a `Response`: a message item (text or refusal) and a `function_call` item per tool call. */
+export function responseFromCompletion(envelope: ResponseEnvelope, completion: ChatCompletion): ResponseObject {
+  const output: unknown[] = [];
+  if (completion.refusal !== undefined) output.push(messageItem(newItemId('msg'), 'completed', refusalPart(completion.refusal)));
+  else if (completion.content !== '') output.push(messageItem(newItemId('msg'), 'completed', textPart(completion.content)));
+  for (const call of completion.toolCalls ?? []) output.push(functionCallItem(newItemId('fc'), call, 'completed'));
+  const { status, incomplete } = finalStatus(completion);
+  return envelope.build({
+    status,
+    model: completion.model,
+    output,
+    usage: completion.usage,
+    incomplete,
+    serviceTier: completion.serviceTier,
+  });
+}

@@ -1,0 +1,298 @@
+import type { AppConfig } from '../../config/app-config.js';
+import type { LlmProviderName } from '../../config/variables.js';
+import { linkSignals } from '../../internal/abort.js';
+import type { Clock } from '../../internal/clock.js';
+import type { AttemptRecord, CallPipeline, CallTarget } from '../call-pipeline.js';
+import type { CallRecorder } from '../call-recorder.js';
+import { addFailedAttempts, type CallTrace, newTrace } from '../call-trace.js';
+import type { PriceBook } from '../pricing.js';
+import type { AzureTokenProvider } from '../providers/azure/azure-provider.js';
+import { providerError } from '../providers/provider-error-factory.js';
+import { rateLimitHeaders } from '../providers/rate-limit-headers.js';
+import { StreamWatchdog } from '../stream-watchdog.js';
+import type { TokenUsage } from '../types.js';
+import type { UsageAttribution } from '../usage-record.js';
+import { onAbandon } from './on-abandon.js';
+import { readSseEvents, type SseEvent } from './read-sse-events.js';
+import { usageOfResponse } from './response-usage.js';
+import type { ResponseObject, ResponseStreamEvent, ResponsesBody, ResponsesResult } from './responses-types.js';
+import { forwardsResponses, type ResponsesUpstream, responsesUpstream } from './responses-upstream.js';
+import { mapFailure, sendUpstream } from './send-upstream.js';
+
+/** What the forwarder runs on: the chat path's pipeline, prices and recorder. */
+export interface ResponsesForwarderDeps {
+  config: AppConfig;
+  pipeline: CallPipeline;
+  prices: PriceBook;
+  recorder: CallRecorder;
+  clock: Clock;
+  azureTokenProvider?: AzureTokenProvider | undefined;
+}
+
+/** Per-call options of a forwarded Responses call. */
+export interface ForwardOptions {
+  signal?: AbortSignal | undefined;
+  /** Who the call is billed to, for the ledger. */
+  attribution?: UsageAttribution | undefined;
+}
+
+/** The final events of a stream, which carry the whole response. */
+const FINAL_EVENTS = new Set(['response.completed', 'response.incomplete', 'response.failed']);
+
+/** A forwarded stream whose first event has arrived, handed out of a pipeline attempt. */
+interface StartedStream {
+  first: IteratorResult<SseEvent, void>;
+  iterator: AsyncIterator<SseEvent, void, undefined>;
+  watchdog: StreamWatchdog;
+  link: { signal: AbortSignal; dispose(): void };
+  settle(usage: TokenUsage | undefined): void;
+  headers: Record<string, string> | undefined;
+}
+
+/**
+ * Forwards Responses API calls to OpenAI or Azure OpenAI with the body as the caller wrote it (only
+ * `model` set to the target's, for Azure's deployment or a fallback), through the call path: the
+ * fallbacks that also have the Responses API, retry with backoff and deadline, breaker, request and
+ * token limits, concurrency, per-attempt timeout. A stream is retried until its first event
+ * arrives, then passed on event by event, watched by the first-chunk and idle timeouts. Every call
+ * is one ledger row with `operation = responses`, its usage and cost read from the response.
+ */
+export class ResponsesForwarder {
+  readonly #deps: ResponsesForwarderDeps;
+  readonly #upstreams = new Map<LlmProviderName, ResponsesUpstream>();
+
+  constructor(deps: ResponsesForwarderDeps) {
+    this.#deps = deps;
+  }
+
+  async create(body: ResponsesBody, options: ForwardOptions = {}): Promise<ResponsesResult> {
+    const { config } = this.#deps;
+    const provider = config.llm.provider;
+    if (!forwardsResponses(provider)) throw new Error(`The provider ${provider} has no Responses API to forward to`);
+    const requested = typeof body['model'] === 'string' && body['model'] !== '' ? body['model'] : config.llm.model;
+    const primary: CallTarget = { provider, model: provider === 'azure' ? config.llm.model : requested };
+    const targets = [
+      primary,
+      ...config.resilience.fallbacks.filter((target) => forwardsResponses(target.provider)).map((target) => ({ ...target })),
+    ];
+    const trace = newTrace(primary.provider, primary.model);
+    const started = performance.now();
+    const startedAt = new Date(this.#deps.clock.now());
+    const record = (outcome: string) =>
+      this.#deps.recorder.record({
+        trace,
+        operation: 'responses',
+        promptName: undefined,
+        promptVersion: undefined,
+        startedAt,
+        latencyMs: performance.now() - started,
+        outcome,
+        cacheHit: false,
+        attribution: options.attribution,
+      });
+    const plan = { targets, estimatedTokens: this.#estimate(body), ...(options.signal === undefined ? {} : { signal: options.signal }) };
+    try {
+      if (body['stream'] !== true) {
+        const outcome = await this.#deps.pipeline.execute(plan, async ({ target, signal }) => {
+          const response = await sendUpstream(this.#upstream(target.provider), {
+            method: 'POST',
+            body: JSON.stringify({ ...body, model: target.model }),
+            signal,
+            model: target.model,
+          });
+          let json: ResponseObject;
+          try {
+            json = (await response.json()) as ResponseObject;
+          } catch (error) {
+            throw mapFailure(error, signal, target);
+          }
+          const usage = usageOfResponse(json);
+          return { value: { json, headers: rateLimitHeaders(response.headers) }, ...(usage === undefined ? {} : { usage }) };
+        });
+        trace.attempts.push(...outcome.attempts);
+        this.#account(trace, outcome.target, outcome.value.json);
+        record('success');
+        return {
+          stream: false,
+          response: outcome.value.json,
+          attempts: sent(outcome.attempts),
+          cached: false,
+          mode: 'forwarded',
+          ...(outcome.value.headers === undefined ? {} : { rateLimitHeaders: outcome.value.headers }),
+        };
+      }
+      const outcome = await this.#deps.pipeline.execute<StartedStream>(plan, (info) => this.#startStream(body, info, options.signal));
+      trace.attempts.push(...outcome.attempts);
+      return {
+        stream: true,
+        events: this.#events(outcome.value, outcome.target, trace, record, options.signal),
+        attempts: sent(outcome.attempts),
+        cached: false,
+        mode: 'forwarded',
+        ...(outcome.value.headers === undefined ? {} : { rateLimitHeaders: outcome.value.headers }),
+      };
+    } catch (error) {
+      addFailedAttempts(trace, error);
+      record(outcomeOf(error, options.signal));
+      throw error;
+    }
+  }
+
+  /**
+   * `GET /responses/{id}` at the primary provider, which keeps the responses it made (unless sent
+   * with `store: false`). Not through the limits: it makes no model call. An unknown id is the
+   * provider's 404, as a `not_found` provider error.
+   */
+  async retrieve(id: string, options: { signal?: AbortSignal | undefined; query?: string | undefined } = {}): Promise<ResponseObject> {
+    const provider = this.#deps.config.llm.provider;
+    if (!forwardsResponses(provider)) throw new Error(`The provider ${provider} keeps no responses`);
+    const signal = options.signal ?? AbortSignal.timeout(this.#deps.config.resilience.timeoutMs);
+    const query = options.query === undefined || options.query === '' ? '' : `?${options.query}`;
+    const response = await sendUpstream(this.#upstream(provider), {
+      method: 'GET',
+      suffix: `/${encodeURIComponent(id)}${query}`,
+      signal,
+      model: this.#deps.config.llm.model,
+    });
+    try {
+      return (await response.json()) as ResponseObject;
+    } catch (error) {
+      throw mapFailure(error, signal, { provider, model: this.#deps.config.llm.model });
+    }
+  }
+
+  async #startStream(
+    body: ResponsesBody,
+    { target, signal }: { target: CallTarget; signal: AbortSignal },
+    callSignal: AbortSignal | undefined,
+  ): Promise<{ value: StartedStream; usage: Promise<TokenUsage | undefined> }> {
+    const { llm } = this.#deps.config;
+    const watchdog = new StreamWatchdog(this.#deps.clock, llm.streamFirstChunkTimeoutMs, llm.streamIdleTimeoutMs, target);
+    // The call's own signal too: the pipeline may unlink the attempt's signal once the attempt resolves.
+    const link = linkSignals(signal, watchdog.signal, callSignal);
+    try {
+      const response = await sendUpstream(this.#upstream(target.provider), {
+        method: 'POST',
+        body: JSON.stringify({ ...body, model: target.model }),
+        signal: link.signal,
+        model: target.model,
+      });
+      if (response.body === null) throw providerError('malformed_response', 'the stream had no body', target);
+      const iterator = readSseEvents(response.body as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+      // Until the first event, a failure is retried; after it, the caller has seen the answer begin.
+      const first = await iterator.next();
+      if (first.done) throw providerError('connection', 'the stream ended before its first event', target);
+      watchdog.touch();
+      let settle: (usage: TokenUsage | undefined) => void = () => {};
+      const usage = new Promise<TokenUsage | undefined>((resolve) => {
+        settle = resolve;
+      });
+      return { value: { first, iterator, watchdog, link, settle, headers: rateLimitHeaders(response.headers) }, usage };
+    } catch (error) {
+      watchdog.stop();
+      const mapped = mapFailure(error, link.signal, target);
+      link.dispose();
+      throw mapped;
+    }
+  }
+
+  #events(
+    stream: StartedStream,
+    target: CallTarget,
+    trace: CallTrace,
+    record: (outcome: string) => void,
+    callSignal: AbortSignal | undefined,
+  ): AsyncIterable<ResponseStreamEvent> {
+    const { first, iterator, watchdog, link, settle } = stream;
+    let final: ResponseObject | undefined;
+    let closed = false;
+    const close = (outcome: string) => {
+      if (closed) return;
+      closed = true;
+      watchdog.stop();
+      link.dispose();
+      if (final !== undefined) this.#account(trace, target, final);
+      settle(final === undefined ? undefined : usageOfResponse(final));
+      record(outcome);
+    };
+    async function* events(): AsyncGenerator<ResponseStreamEvent, void, undefined> {
+      let outcome = 'cancelled';
+      try {
+        for (let step = first; !step.done; step = await iterator.next()) {
+          watchdog.touch();
+          const event = parseEvent(step.value, target);
+          if (FINAL_EVENTS.has(event.type)) final = event['response'] as ResponseObject;
+          if (event.type === 'error') outcome = 'upstream_stream_error';
+          yield event;
+        }
+        if (final === undefined && outcome !== 'upstream_stream_error') {
+          throw providerError('connection', 'the stream ended before the response was complete', target);
+        }
+        outcome = final?.['status'] === 'failed' ? 'upstream_failed' : outcome === 'cancelled' ? 'success' : outcome;
+      } catch (error) {
+        const mapped = mapFailure(error, link.signal, target);
+        outcome = callSignal?.aborted === true ? 'cancelled' : ((mapped as { code?: string }).code ?? 'error');
+        throw mapped;
+      } finally {
+        if (outcome === 'cancelled') await iterator.return?.().catch(() => undefined);
+        close(outcome);
+      }
+    }
+    return onAbandon(events(), async () => {
+      await iterator.return?.().catch(() => undefined);
+      close('cancelled');
+    });
+  }
+
+  #account(trace: CallTrace, target: CallTarget, response: ResponseObject): void {
+    const usage = usageOfResponse(response);
+    const model = typeof response['model'] === 'string' ? response['model'] : target.model;
+    trace.provider = target.provider;
+    trace.model = target.model;
+    if (usage === undefined) return;
+    trace.usage = usage;
+    const priced = this.#deps.prices.priceOf(model) === undefined ? target.model : model;
+    trace.costUsd = this.#deps.prices.cost(priced, usage);
+  }
+
+  /** Tokens to reserve: the input at four characters a token, plus the output maximum (or the configured estimate). */
+  #estimate(body: ResponsesBody): number {
+    const text = JSON.stringify(body['input'] ?? '').length + JSON.stringify(body['instructions'] ?? '').length;
+    const output = typeof body['max_output_tokens'] === 'number' ? body['max_output_tokens'] : this.#deps.config.llm.outputTokensEstimate;
+    return Math.ceil(text / 4) + output;
+  }
+
+  #upstream(provider: LlmProviderName): ResponsesUpstream {
+    if (!forwardsResponses(provider)) throw new Error(`The provider ${provider} has no Responses API to forward to`);
+    let upstream = this.#upstreams.get(provider);
+    if (upstream === undefined) {
+      upstream = responsesUpstream(this.#deps.config, provider, this.#deps.azureTokenProvider);
+      this.#upstreams.set(provider, upstream);
+    }
+    return upstream;
+  }
+}
+
+/** One upstream event as JSON; its `type` from the data, else the event name. */
+function parseEvent(event: SseEvent, target: CallTarget): ResponseStreamEvent {
+  let data: unknown;
+  try {
+    data = JSON.parse(event.data);
+  } catch (error) {
+    throw providerError('malformed_response', 'a stream event was not valid JSON', { ...target, cause: error });
+  }
+  if (typeof data !== 'object' || data === null) throw providerError('malformed_response', 'a stream event was not an object', target);
+  const record = data as Record<string, unknown>;
+  return { ...record, type: typeof record['type'] === 'string' ? record['type'] : (event.event ?? 'message') };
+}
+
+/** Attempts that reached a provider: those skipped (an open breaker, say) sent nothing. */
+function sent(attempts: readonly AttemptRecord[]): number {
+  return attempts.filter((attempt) => attempt.outcome !== 'skipped').length;
+}
+
+function outcomeOf(error: unknown, signal: AbortSignal | undefined): string {
+  if (signal?.aborted === true) return 'cancelled';
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'error';
+}

@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { ResponsesUnsupportedError } from './responses-unsupported-error.js';
+import { toChatRequest } from './to-chat-request.js';
+
+describe('toChatRequest', () => {
+  it('maps instructions, text, image and file parts, history, function calls and their outputs', () => {
+    const { request, stream } = toChatRequest(
+      {
+        model: 'gpt-4o-mini',
+        instructions: 'Be brief.',
+        stream: true,
+        input: [
+          { role: 'developer', content: 'Answer in German.' },
+          {
+            role: 'user',
+            content: [
+              { type: 'input_text', text: 'What is this?' },
+              { type: 'input_image', image_url: 'data:image/png;base64,AAAA', detail: 'low' },
+              { type: 'input_file', file_data: 'data:application/pdf;base64,JVBE', filename: 'a.pdf' },
+            ],
+          },
+          { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Let me look.', annotations: [] }] },
+          { type: 'function_call', call_id: 'call_1', name: 'look', arguments: '{"q":"x"}' },
+          { type: 'function_call', call_id: 'call_2', name: 'look', arguments: '{"q":"y"}' },
+          { type: 'function_call_output', call_id: 'call_1', output: 'one' },
+          { type: 'function_call_output', call_id: 'call_2', output: [{ type: 'input_text', text: 'two' }] },
+        ],
+        tools: [{ type: 'function', name: 'look', description: 'Looks', parameters: { type: 'object' }, strict: true }],
+        tool_choice: { type: 'function', name: 'look' },
+        parallel_tool_calls: false,
+        text: { format: { type: 'json_schema', name: 'answer', schema: { type: 'object' }, strict: true }, verbosity: 'low' },
+        temperature: 0.2,
+        top_p: 0.9,
+        max_output_tokens: 300,
+        reasoning: { effort: 'low' },
+        user: 'u-1',
+        metadata: { team: 'a' },
+        store: false,
+        prompt_cache_key: 'k',
+      },
+      'anthropic',
+    );
+    expect(stream).toBe(true);
+    expect(request).toEqual({
+      model: 'gpt-4o-mini',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'developer', content: 'Answer in German.' },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'What is this?' },
+            { type: 'image', url: 'data:image/png;base64,AAAA', detail: 'low' },
+            { type: 'file', data: 'data:application/pdf;base64,JVBE', filename: 'a.pdf' },
+          ],
+        },
+        {
+          role: 'assistant',
+          content: 'Let me look.',
+          toolCalls: [
+            { id: 'call_1', type: 'function', name: 'look', arguments: '{"q":"x"}' },
+            { id: 'call_2', type: 'function', name: 'look', arguments: '{"q":"y"}' },
+          ],
+        },
+        { role: 'tool', toolCallId: 'call_1', content: 'one' },
+        { role: 'tool', toolCallId: 'call_2', content: [{ type: 'text', text: 'two' }] },
+      ],
+      tools: [{ type: 'function', name: 'look', description: 'Looks', parameters: { type: 'object' }, strict: true }],
+      toolChoice: { type: 'function', name: 'look' },
+      parallelToolCalls: false,
+      responseFormat: { type: 'json_schema', name: 'answer', schema: { type: 'object' }, strict: true },
+      verbosity: 'low',
+      temperature: 0.2,
+      topP: 0.9,
+      maxTokens: 300,
+      reasoningEffort: 'low',
+      user: 'u-1',
+      metadata: { team: 'a' },
+      passthrough: { prompt_cache_key: 'k' },
+    });
+  });
+
+  it('refuses everything that does not map at once, naming each field and why', () => {
+    let caught: unknown;
+    try {
+      toChatRequest(
+        {
+          model: 'm',
+          input: [
+            { type: 'item_reference', id: 'msg_1' },
+            { role: 'user', content: [{ type: 'input_image', file_id: 'file_1' }] },
+          ],
+          tools: [
+            { type: 'file_search', vector_store_ids: ['vs_1'] },
+            { type: 'function', name: 'ok' },
+          ],
+          previous_response_id: 'resp_1',
+          conversation: 'conv_1',
+          background: true,
+          include: ['reasoning.encrypted_content'],
+          truncation: 'auto',
+          reasoning: { effort: 'low', summary: 'auto' },
+          brand_new_field: 1,
+        },
+        'openai-compatible',
+      );
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ResponsesUnsupportedError);
+    const error = caught as ResponsesUnsupportedError;
+    expect(error.code).toBe('llm_unsupported_params');
+    expect([...error.fields].sort()).toEqual(
+      [
+        'previous_response_id',
+        'conversation',
+        'background',
+        'include',
+        'truncation',
+        'reasoning.summary',
+        'brand_new_field',
+        'input[0].type',
+        'input[1].content[0]',
+        'tools[0]',
+      ].sort(),
+    );
+    expect(error.message).toContain('openai-compatible');
+    expect(error.message).toContain('file_search');
+  });
+
+  it('accepts the neutral values clients send by default', () => {
+    const { request } = toChatRequest(
+      {
+        model: 'm',
+        input: 'hi',
+        store: false,
+        background: false,
+        truncation: 'disabled',
+        include: [],
+        previous_response_id: null,
+        stream_options: { include_obfuscation: false },
+      },
+      'anthropic',
+    );
+    expect(request.messages).toEqual([{ role: 'user', content: 'hi' }]);
+  });
+});

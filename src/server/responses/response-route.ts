@@ -1,0 +1,48 @@
+import { ProviderError } from '../../errors/provider-errors.js';
+import type { Exchange } from '../exchange.js';
+import { HttpError } from '../http-error.js';
+import { sendJson } from '../respond.js';
+import type { ServerContext } from '../server-context.js';
+
+const PREFIX = '/v1/responses/';
+
+/**
+ * `GET /v1/responses/{id}`: a response the upstream keeps (OpenAI, Azure OpenAI), fetched from it
+ * with the caller's query (`include[]=…`). An unknown id is a 404; with a provider that keeps no
+ * responses (translated calls are not stored), a 404 that says so.
+ */
+export async function responseRoute(exchange: Exchange, context: ServerContext): Promise<void> {
+  const url = new URL(exchange.request.url ?? '/', 'http://service');
+  const raw = url.pathname.replace(/\/$/, '').slice(PREFIX.length);
+  let id: string;
+  try {
+    id = decodeURIComponent(raw);
+  } catch {
+    id = raw;
+  }
+  const responses = context.backend.responses;
+  if (responses === undefined || responses.mode !== 'forwarded') {
+    throw new HttpError({
+      status: 404,
+      type: 'invalid_request_error',
+      code: 'response_not_stored',
+      param: 'response_id',
+      message: `No response with id ${JSON.stringify(id.slice(0, 200))}: the provider ${responses?.provider ?? ''} has no Responses API, and translated responses are not stored.`,
+    });
+  }
+  try {
+    const response = await responses.retrieve(id, { signal: exchange.signal, query: url.search.slice(1) });
+    sendJson(exchange.response, 200, response);
+  } catch (error) {
+    if (ProviderError.isInstance(error) && error.kind === 'not_found') {
+      throw new HttpError({
+        status: 404,
+        type: 'invalid_request_error',
+        code: 'response_not_found',
+        param: 'response_id',
+        message: `No response with id ${JSON.stringify(id.slice(0, 200))} at the provider ${responses.provider}.`,
+      });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,124 @@
+import type { ResponseStreamEvent, ResponsesEventStream } from '../../llm/responses/responses-types.js';
+import { translatedResponse } from '../../llm/responses/translated-response.js';
+import { CACHE_HEADER, readCacheOption } from '../cache-header.js';
+import { errorAnswer } from '../error-answer.js';
+import type { Exchange } from '../exchange.js';
+import { HttpError } from '../http-error.js';
+import { logFailure } from '../log-failure.js';
+import { readJsonBody } from '../read-json-body.js';
+import { sendJson } from '../respond.js';
+import { ServerCallMetrics } from '../server-call-metrics.js';
+import type { ServerContext } from '../server-context.js';
+import { ATTEMPTS_HEADER, errorHeaders, rateLimitHeaders } from '../service-headers.js';
+import { forCaller } from '../service-tenants.js';
+import { EventStreamWriter } from './event-stream-writer.js';
+import { parseResponsesBody } from './parse-responses-body.js';
+import { serviceChatPort } from './service-chat-port.js';
+
+/** Events that carry output, for the time-to-first-token metric. */
+const OUTPUT_DELTAS = new Set(['response.output_text.delta', 'response.refusal.delta', 'response.function_call_arguments.delta']);
+
+/**
+ * `POST /v1/responses`: OpenAI's Responses API, whole or streamed as `response.*` events. With
+ * OpenAI or Azure OpenAI upstream the body is forwarded whole; otherwise it is translated to the
+ * provider's chat API through the backend's own chat calls (a virtual key's budgets included),
+ * and what cannot be translated is a 400 naming it. A failure before the first event gets its own
+ * status (429 and 503 with `Retry-After`); after it, a final `error` event.
+ */
+export async function responsesRoute(exchange: Exchange, serverContext: ServerContext): Promise<void> {
+  const started = performance.now();
+  const context = forCaller(exchange, serverContext);
+  const responses = context.backend.responses;
+  if (responses === undefined) {
+    throw new HttpError({ status: 404, type: 'not_found_error', message: 'This service does not offer the Responses API.' });
+  }
+  const body = parseResponsesBody(await readJsonBody(exchange.request, context.config.bodyLimitBytes));
+  const metrics = new ServerCallMetrics(context.metrics, String(body['model']), started, 'responses');
+  try {
+    let result: Awaited<ReturnType<typeof responses.forward>>;
+    if (responses.mode === 'forwarded') {
+      if (exchange.caller !== undefined) {
+        throw new HttpError({
+          status: 403,
+          type: 'permission_error',
+          code: 'responses_not_budgeted',
+          message:
+            'Virtual keys cannot use the forwarded Responses API yet, since its cost cannot be reserved against the key’s budget before the call; use /v1/chat/completions or a static key.',
+        });
+      }
+      result = await responses.forward(body, { signal: exchange.signal, requestId: exchange.requestId });
+    } else {
+      // An OpenAI client does not expect caching: without its header, only the operator turns it on.
+      const cache = readCacheOption(exchange.request.headers[CACHE_HEADER]) ?? (context.config.cache ? undefined : false);
+      const chat = serviceChatPort(context.backend, { requestId: exchange.requestId, cache });
+      result = await translatedResponse(body, responses.provider, chat, exchange.signal);
+    }
+    const headers = {
+      ...rateLimitHeaders(result),
+      [CACHE_HEADER]: result.cached ? 'hit' : 'miss',
+      [ATTEMPTS_HEADER]: String(result.attempts),
+    };
+    if (!result.stream) {
+      metrics.succeed(undefined);
+      sendJson(exchange.response, 200, result.response, headers);
+      return;
+    }
+    await streamEvents(exchange, context, result, headers, metrics);
+    if (exchange.signal.aborted) metrics.fail('cancelled');
+  } catch (error) {
+    const answer = errorAnswer(error, exchange.requestId);
+    metrics.fail(exchange.signal.aborted ? 'cancelled' : (answer.code ?? answer.type));
+    if (!exchange.response.headersSent) {
+      const headers = errorHeaders(error, answer, context.backend.attemptsOf?.(error));
+      for (const [name, value] of Object.entries(headers)) exchange.response.setHeader(name, value);
+    }
+    throw error;
+  }
+}
+
+/** Writes the events; a failure after the first one ends the stream with an `error` event, as OpenAI's does. */
+async function streamEvents(
+  exchange: Exchange,
+  context: ServerContext,
+  result: ResponsesEventStream,
+  headers: Record<string, string>,
+  metrics: ServerCallMetrics,
+): Promise<void> {
+  const iterator = result.events[Symbol.asyncIterator]();
+  const writer = new EventStreamWriter(exchange.response);
+  writer.open(headers);
+  let sequence = -1;
+  let finished = false;
+  try {
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      const event: ResponseStreamEvent = next.value;
+      if (typeof event['sequence_number'] === 'number') sequence = event['sequence_number'];
+      if (OUTPUT_DELTAS.has(event.type)) metrics.token();
+      if (event.type === 'response.completed' || event.type === 'response.incomplete') metrics.succeed(outputTokens(event));
+      await writer.send(event.type, event);
+      if (exchange.signal.aborted) return;
+    }
+    finished = true;
+  } catch (error) {
+    finished = true;
+    if (exchange.signal.aborted) return;
+    const answer = errorAnswer(error, exchange.requestId);
+    metrics.fail(answer.code ?? answer.type);
+    logFailure(context.logger, error, answer, exchange.requestId);
+    await writer.send('error', {
+      type: 'error',
+      code: answer.code,
+      message: answer.message,
+      param: answer.param,
+      sequence_number: sequence + 1,
+    });
+  } finally {
+    if (!finished) await iterator.return?.().catch(() => undefined);
+  }
+  writer.end();
+}
+
+function outputTokens(event: ResponseStreamEvent): number | undefined {
+  const usage = (event['response'] as { usage?: { output_tokens?: unknown } } | undefined)?.usage;
+  return typeof usage?.output_tokens === 'number' ? usage.output_tokens : undefined;
+}

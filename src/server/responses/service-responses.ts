@@ -1,0 +1,38 @@
+import type { AppConfig } from '../../config/app-config.js';
+import type { LlmProviderName } from '../../config/variables.js';
+import type { LlmClient } from '../../llm/llm-client-types.js';
+import type { ResponseObject, ResponsesBody, ResponsesResult } from '../../llm/responses/responses-types.js';
+import { forwardsResponses } from '../../llm/responses/responses-upstream.js';
+
+/** How one forwarded Responses call is made. */
+export interface ForwardResponseOptions {
+  signal: AbortSignal;
+  requestId?: string;
+}
+
+/**
+ * The Responses API as `serve` offers it. With OpenAI or Azure OpenAI as the primary provider
+ * (`mode: 'forwarded'`) calls and retrievals go to it; otherwise (`translated`) the route
+ * translates each call to the backend's own `complete` and `stream`, so that a virtual key's
+ * budgets and limits apply as for chat.
+ */
+export interface ServiceResponses {
+  readonly mode: 'forwarded' | 'translated';
+  /** The provider that answers, named in refusals. */
+  readonly provider: LlmProviderName;
+  /** Forwards one call (`mode: 'forwarded'` only). */
+  forward(body: ResponsesBody, options: ForwardResponseOptions): Promise<ResponsesResult>;
+  /** Retrieves a response the upstream keeps (`mode: 'forwarded'` only); `query` as the caller sent it. */
+  retrieve(id: string, options: { signal: AbortSignal; query?: string }): Promise<ResponseObject>;
+}
+
+/** The service's Responses API over the LLM client's `respond` and `retrieveResponse`. */
+export function serviceResponses(config: AppConfig, llm: Partial<Pick<LlmClient, 'respond' | 'retrieveResponse'>>): ServiceResponses {
+  const provider = config.llm.provider;
+  return {
+    mode: forwardsResponses(provider) ? 'forwarded' : 'translated',
+    provider,
+    forward: (body, options) => llm.respond!(body, { signal: options.signal }),
+    retrieve: (id, options) => llm.retrieveResponse!(id, options),
+  };
+}
