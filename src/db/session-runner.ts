@@ -116,7 +116,6 @@ export class SessionRunner<DB> {
   ): Promise<T> {
     const { driver } = this.#parts;
     await driver.beginTransaction(open.connection, transactionSettings(options));
-    open.began();
     const transaction = transactionOn<DB>(this.#props, open);
     let result: T;
     try {
