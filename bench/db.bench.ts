@@ -18,6 +18,7 @@ interface Tables {
 }
 
 const ITERATIONS = 3000;
+const SERIAL_ITERATIONS = 1000;
 const SQLITE_ITERATIONS = 20_000;
 const PGLITE_ITERATIONS = 5000;
 /** Raw and Groundwork alternate this many times, so drift on a shared machine hits both alike. */
@@ -188,6 +189,19 @@ async function benchPostgres(rows: BenchResult['rows'], ratios: BenchResult['rat
     const [rawWrites, gwWrites] = await alternate(rawWrite, gwWrite, measure);
     const [rawReads, gwReads] = await alternate(rawRead, gwRead, measure);
     const [rawPoint, gwPoint] = await alternate(rawPointRead, gwPointRead, measure);
+    // One caller: each operation's latency, where round trips count rather than CPU throughput.
+    const serial = (operation: () => Promise<unknown>, first: boolean): Promise<LatencySummary> =>
+      measureSerial(operation, { iterations: SERIAL_ITERATIONS / ROUNDS, warmup: first ? 100 : 10 });
+    const [rawSerialWrites, gwSerialWrites] = await alternate(rawWrite, gwWrite, serial);
+    const [rawSerialReads, gwSerialReads] = await alternate(rawRead, gwRead, serial);
+    rows.push(
+      row('postgres raw pg, 1 caller: write tx', rawSerialWrites),
+      row('postgres withSession, 1 caller: write tx', gwSerialWrites),
+      row('postgres raw pg, 1 caller: read tx', rawSerialReads),
+      row('postgres withSession, 1 caller: read tx', gwSerialReads),
+    );
+    ratios.ratio_postgres_write_tx_1_caller = ratio(gwSerialWrites, rawSerialWrites);
+    ratios.ratio_postgres_read_tx_1_caller = ratio(gwSerialReads, rawSerialReads);
     rows.push(
       row('postgres raw pg: write tx', rawWrites),
       row('postgres withSession: write tx', gwWrites),
@@ -400,7 +414,7 @@ export default async function benchDatabase(): Promise<BenchResult> {
   if (only === undefined || only.includes('sqlite')) await benchSqlite(rows, ratios);
   return {
     name: 'db',
-    description: `Transactional writes and point reads per second, Groundwork (withSession / db) against the raw drivers — pg, PGlite, better-sqlite3 — and, on SQLite, Kysely used directly over better-sqlite3 (PostgreSQL: ${CONCURRENCY} callers, pool ${POOL_SIZE}; PGlite: in memory, one caller; SQLite: WAL file, one caller; ${ROUNDS} alternating rounds each; added_us / added_cpu_us = mean latency / this process's CPU µs Groundwork adds per operation).`,
+    description: `Transactional writes and point reads per second, Groundwork (withSession / db) against the raw drivers — pg, PGlite, better-sqlite3 — and, on SQLite, Kysely used directly over better-sqlite3 (PostgreSQL: ${CONCURRENCY} callers, pool ${POOL_SIZE}, and one caller for latency; PGlite: in memory, one caller; SQLite: WAL file, one caller; ${ROUNDS} alternating rounds each; added_us / added_cpu_us = mean latency / this process's CPU µs Groundwork adds per operation).`,
     rows,
     ratios,
   };

@@ -8,7 +8,6 @@ import { type Closeable, Infrastructure, type InfrastructureOptions } from './in
 import { systemClock } from './internal/clock.js';
 import { createRedisClient, type RedisClient } from './internal/redis.js';
 import { redisHealthCheck, waitForRedis } from './internal/redis-health.js';
-import { createLlmClient } from './llm/llm-client.js';
 import { llmHealthChecks } from './llm/llm-health-check.js';
 import { createLogger } from './observability/logger.js';
 import { GroundworkMetrics } from './observability/metrics.js';
@@ -27,6 +26,11 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
   const logger = options.logger ?? createLogger(config.logging, { destination: options.logDestination ?? 'stdout' });
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? new GroundworkMetrics({ processMetrics: options.processMetrics ?? false });
+  // The LLM client and its provider SDKs load here, while the database opens, rather than with
+  // `import('groundwork')`: importing the package stays cheap, and the SDKs are loaded before the
+  // first call, never inside its time limit.
+  const llmModule = import('./llm/llm-client.js');
+  llmModule.catch(() => undefined); // awaited below; a failure while the database opens must not go unhandled
   const opened: Closeable[] = [];
   try {
     const database = await createDatabase<DB & GroundworkTables>(config.database, {
@@ -69,6 +73,7 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
       ...(redis === undefined ? {} : { redis, keyPrefix: config.redis.keyPrefix }),
     });
     if (embeddingCache !== undefined) opened.push({ name: 'embedding-cache', close: () => embeddingCache.close() });
+    const { createLlmClient } = await llmModule;
     const llm = createLlmClient(config, {
       logger,
       metrics,

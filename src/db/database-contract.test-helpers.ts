@@ -185,6 +185,29 @@ export function runDatabaseContract(target: ContractTarget): void {
       expect(database.poolStats().waiting).toBe(0);
     });
 
+    it('fails a session whose COMMIT fails (a deferred constraint), keeps none of it, and carries on', async () => {
+      const suffix = Math.random().toString(36).slice(2, 8);
+      const parent = sql.table(`commit_parent_${suffix}`);
+      const child = sql.table(`commit_child_${suffix}`);
+      await sql`create table ${parent} (id integer primary key)`.execute(database.db);
+      await sql`create table ${child} (id integer primary key, parent_id integer not null references ${parent} (id) deferrable initially deferred)`.execute(
+        database.db,
+      );
+      // The statement succeeds; the missing parent is only found at COMMIT.
+      const failed = database.withSession(async (tx) => {
+        await sql`insert into ${child} (id, parent_id) values (1, 42)`.execute(tx);
+        return 'inserted';
+      });
+      await expect(failed).rejects.toThrow(/foreign key/i);
+      expect((await sql`select id from ${child}`.execute(database.db)).rows).toEqual([]);
+      expect(database.poolStats().waiting).toBe(0);
+      await database.withSession(async (tx) => {
+        await sql`insert into ${parent} (id) values (42)`.execute(tx);
+        await sql`insert into ${child} (id, parent_id) values (2, 42)`.execute(tx);
+      });
+      expect((await sql<{ id: number }>`select id from ${child}`.execute(database.db)).rows.map((row) => Number(row.id))).toEqual([2]);
+    });
+
     it('runs nested sessions in savepoints', async () => {
       await database.withSession(async (tx) => {
         await tx.insertInto('note').values({ id: 'n-outer', title: 'outer', done: false, due_at: null, meta: null, score: null }).execute();

@@ -13,8 +13,6 @@ const ENDED = 'This transaction has already ended: use the transaction object on
  */
 export class OpenTransaction implements ConnectionProvider {
   readonly connection: DatabaseConnection;
-  /** `pg:3`, `sqlite:0`… known once the transaction began (a dead client may be replaced while beginning). */
-  connectionId = 'unknown';
   /** Savepoint counter, shared by every level of the transaction. */
   savepoints = 0;
   ended = false;
@@ -23,10 +21,10 @@ export class OpenTransaction implements ConnectionProvider {
     this.connection = connection;
   }
 
-  /** Records the connection the transaction began on. */
-  began(): void {
+  /** `pg:3`, `sqlite:0`…: the physical connection now (a dead client may be replaced at the first statement). */
+  get connectionId(): string {
     const id = (this.connection as { readonly id?: unknown }).id;
-    if (typeof id === 'string') this.connectionId = id;
+    return typeof id === 'string' ? id : 'unknown';
   }
 
   /** Marks the transaction finished: its query builder refuses from now on. */

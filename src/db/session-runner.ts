@@ -49,6 +49,8 @@ export class SessionRunner<DB> {
   readonly #compile: QueryCompiler['compileQuery'];
   #running = 0;
   #closing = false;
+  /** Set once Kysely's executor handed out a connection, and so initialised the driver. */
+  #driverReady = false;
   #idle: (() => void) | undefined;
 
   constructor(parts: SessionRunnerParts<DB>) {
@@ -77,13 +79,37 @@ export class SessionRunner<DB> {
     enterScope();
     // Timed from before the checkout: the duration metric includes waiting for a connection.
     const started = performance.now();
-    return this.#props.executor
-      .provideConnection((connection) => this.#outermost(new OpenTransaction(connection), fn, options, started))
-      .finally(() => {
-        leaveScope();
-        this.#running--;
-        if (this.#running === 0) this.#idle?.();
+    return this.#checkedOut(fn, options, started).finally(() => {
+      leaveScope();
+      this.#running--;
+      if (this.#running === 0) this.#idle?.();
+    });
+  }
+
+  /**
+   * Checks a connection out of the driver itself rather than through Kysely's executor, whose
+   * connection provider and runtime driver add two async layers per transaction. The first
+   * checkout still goes through the executor: Kysely initialises the driver then, and destroys
+   * on close only a driver it initialised. Afterwards the driver refuses by itself once closed.
+   */
+  #checkedOut<T>(fn: (tx: Transaction<DB>) => Promise<T>, options: SessionOptions, started: number): Promise<T> {
+    if (!this.#driverReady) {
+      return this.#props.executor.provideConnection(async (connection) => {
+        this.#driverReady = true;
+        return this.#outermost(new OpenTransaction(connection), fn, options, started);
       });
+    }
+    return this.#direct(fn, options, started);
+  }
+
+  async #direct<T>(fn: (tx: Transaction<DB>) => Promise<T>, options: SessionOptions, started: number): Promise<T> {
+    const { driver } = this.#parts;
+    const connection = await driver.acquireConnection();
+    try {
+      return await this.#outermost(new OpenTransaction(connection), fn, options, started);
+    } finally {
+      await driver.releaseConnection(connection);
+    }
   }
 
   async #outermost<T>(
@@ -116,7 +142,6 @@ export class SessionRunner<DB> {
   ): Promise<T> {
     const { driver } = this.#parts;
     await driver.beginTransaction(open.connection, transactionSettings(options));
-    open.began();
     const transaction = transactionOn<DB>(this.#props, open);
     let result: T;
     try {

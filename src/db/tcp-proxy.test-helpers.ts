@@ -11,6 +11,7 @@ export class TcpProxy {
   #server: Server | undefined;
   #port = 0;
   #cutOnNextWrite = false;
+  #clientWrites = 0;
 
   constructor(target: { host: string; port: number }) {
     this.#target = target;
@@ -19,6 +20,11 @@ export class TcpProxy {
   /** The port the proxy listens on (kept across `refuse()` and `accept()`). */
   get port(): number {
     return this.#port;
+  }
+
+  /** Chunks received from clients so far: one per client write that reached the proxy on its own. */
+  get clientWrites(): number {
+    return this.#clientWrites;
   }
 
   /** Starts accepting connections (again), on the same port once one was chosen, and relaying writes. */
@@ -64,6 +70,7 @@ export class TcpProxy {
     };
     client.on('data', (chunk: Buffer) => {
       if (this.#cutOnNextWrite) return drop();
+      this.#clientWrites++;
       upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => client.write(chunk));

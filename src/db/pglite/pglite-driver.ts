@@ -4,24 +4,81 @@ import type { DriverConfig } from '../driver-config.js';
 import { toDatabaseError } from '../driver-errors.js';
 import type { PoolStats } from '../pool-stats.js';
 import { beginStatement } from '../postgres/begin-statement.js';
-import type { PgliteClient } from './pglite-client.js';
+import type { PgliteClient, PgliteQueryable } from './pglite-client.js';
 
 const COUNTED = /^\s*(insert|update|delete|merge)\b/i;
+
+/** Thrown inside PGlite's transaction callback to make it roll back; never leaves the driver. */
+const ROLLBACK = Symbol('rollback');
+
+/** A transaction open in PGlite's `transaction()`, waiting to be told how to end. */
+interface OpenPgliteTransaction {
+  /** Lets the callback return (commit) or throw {@link ROLLBACK}. */
+  settle(commit: boolean): void;
+  /** Settles when PGlite has committed or rolled back; rejects when COMMIT failed. */
+  readonly finished: Promise<void>;
+}
 
 /** The single PGlite connection. */
 class PgliteConnection implements DatabaseConnection {
   readonly id = 'pglite:0';
   readonly #client: PgliteClient;
   readonly #displayUrl: string;
+  /** Where statements run: the client, or the open transaction (which already holds PGlite's lock). */
+  #target: PgliteQueryable;
+  #open: OpenPgliteTransaction | undefined;
 
   constructor(client: PgliteClient, displayUrl: string) {
     this.#client = client;
+    this.#target = client;
     this.#displayUrl = displayUrl;
+  }
+
+  /**
+   * Begins a transaction through PGlite's `transaction()`, as an application on PGlite would:
+   * PGlite takes its lock once for the whole transaction instead of once per statement.
+   */
+  async begin(settings: TransactionSettings): Promise<void> {
+    const transaction = await new Promise<PgliteQueryable>((resolve, reject) => {
+      let settle: ((commit: boolean) => void) | undefined;
+      const decided = new Promise<boolean>((resolveDecision) => {
+        settle = resolveDecision;
+      });
+      const finished = this.#client.transaction(async (inside) => {
+        resolve(inside);
+        if (!(await decided)) throw ROLLBACK;
+      });
+      this.#open = {
+        settle: settle as (commit: boolean) => void,
+        finished: finished.catch((error: unknown) => {
+          if (error !== ROLLBACK) throw error;
+        }),
+      };
+      // BEGIN itself failed: the callback never ran.
+      finished.catch(reject);
+    });
+    this.#target = transaction;
+    const statement = beginStatement(settings);
+    if (statement !== 'begin') await this.control(statement.replace(/^start transaction/, 'set transaction'));
+  }
+
+  /** Ends the open transaction (if any): commits or rolls back, and fails when COMMIT fails. */
+  async end(commit: boolean): Promise<void> {
+    const open = this.#open;
+    if (open === undefined) return;
+    this.#open = undefined;
+    this.#target = this.#client;
+    open.settle(commit);
+    try {
+      await open.finished;
+    } catch (error) {
+      throw toDatabaseError(error, this.#displayUrl);
+    }
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     try {
-      const result = await this.#client.query<R>(compiledQuery.sql, [...compiledQuery.parameters]);
+      const result = await this.#target.query<R>(compiledQuery.sql, compiledQuery.parameters as unknown[]);
       return COUNTED.test(compiledQuery.sql) && result.affectedRows !== undefined
         ? { rows: result.rows, numAffectedRows: BigInt(result.affectedRows) }
         : { rows: result.rows };
@@ -37,7 +94,7 @@ class PgliteConnection implements DatabaseConnection {
    */
   async control(statement: string): Promise<void> {
     try {
-      await this.#client.exec(statement);
+      await this.#target.exec(statement);
     } catch (error) {
       throw toDatabaseError(error, this.#displayUrl);
     }
@@ -73,15 +130,15 @@ export class PgliteDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    await (connection as PgliteConnection).control(beginStatement(settings));
+    await (connection as PgliteConnection).begin(settings);
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await (connection as PgliteConnection).control('commit');
+    await (connection as PgliteConnection).end(true);
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await (connection as PgliteConnection).control('rollback');
+    await (connection as PgliteConnection).end(false);
   }
 
   async savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
@@ -107,6 +164,8 @@ export class PgliteDriver implements Driver {
 
   async destroy(): Promise<void> {
     this.#lock.close();
+    // A transaction still open holds PGlite's lock, which closing waits for: roll it back first.
+    await this.#connection.end(false).catch(() => undefined);
     if (!this.#client.closed) await this.#client.close();
   }
 }

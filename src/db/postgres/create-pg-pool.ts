@@ -11,7 +11,7 @@ export interface PgPoolOptions {
 /**
  * Opens a `pg` pool: `DB_POOL_SIZE` connections kept, up to `DB_POOL_SIZE + DB_MAX_OVERFLOW`
  * under load, the extra ones closed after `DB_IDLE_TIMEOUT_MS` idle; TLS from the URL and
- * `DB_SSL_CA`; `DB_STATEMENT_TIMEOUT_MS` as the server-side statement timeout.
+ * `DB_SSL_CA`; `DB_STATEMENT_TIMEOUT_MS` as the server-side statement timeout; clients in pipeline mode.
  */
 export async function createPgPool(config: DatabaseConfig, options: PgPoolOptions = {}): Promise<PgPool> {
   const { default: pg } = await import('pg');
@@ -25,6 +25,9 @@ export async function createPgPool(config: DatabaseConfig, options: PgPoolOption
     idleTimeoutMillis: config.idleTimeoutMs,
     connectionTimeoutMillis: config.acquireTimeoutMs,
     allowExitOnIdle: true,
+    // Queries queued on a client are written at once instead of one per round trip: a transaction's
+    // BEGIN travels with its first statement (see postgres-driver.ts).
+    pipeline: true,
     ...(config.statementTimeoutMs === undefined ? {} : { statement_timeout: config.statementTimeoutMs }),
   }) as unknown as PgPool;
 }

@@ -1,9 +1,21 @@
+/** The part of a `pg` client's socket that batches writes. */
+export interface PgStream {
+  cork?(): void;
+  uncork?(): void;
+}
+
 /** The few `pg` pooled-client members Groundwork uses. */
 export interface PgPoolClient {
   query(sql: string, parameters: unknown[]): Promise<{ command: string; rowCount: number | null; rows: unknown[] }>;
   release(destroy?: Error | boolean): void;
   on(event: 'error', listener: (error: Error) => void): unknown;
   on(event: 'end', listener: () => void): unknown;
+  /**
+   * The client's protocol connection. In pipeline mode (`pipeline: true`, which Groundwork's pool
+   * sets) a query is written as soon as it is queued; corking the socket around two queries sends
+   * them in one write.
+   */
+  readonly connection?: { readonly stream?: PgStream };
 }
 
 /** The few `pg.Pool` members Groundwork uses. */

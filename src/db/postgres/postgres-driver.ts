@@ -35,6 +35,7 @@ export interface PostgresDriverConfig extends DriverConfig {
 }
 
 const COUNTED = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
+const NO_PARAMETERS: unknown[] = [];
 const POOL_QUEUE_TIMEOUT = 'timeout exceeded when trying to connect';
 
 /**
@@ -42,6 +43,13 @@ const POOL_QUEUE_TIMEOUT = 'timeout exceeded when trying to connect';
  * if a reused client turns out to be dead (the server restarted, the backend was terminated
  * while idle), it is destroyed and the statement runs on another client: that statement never
  * reached a live backend, so running it again is safe. Later failures are not retried.
+ *
+ * A transaction's BEGIN is not sent on its own: it waits for the transaction's first statement
+ * and goes out with it in one write (the client is in pipeline mode), so a transaction costs one
+ * round trip fewer than BEGIN, statements, COMMIT each awaited in turn. A transaction that runs no
+ * statement sends nothing at all. PostgreSQL runs the two in order, and BEGIN fails only when the
+ * session itself is unusable (the connection is lost, the server shuts down), which fails the
+ * statement behind it too.
  */
 class PostgresConnection implements DatabaseConnection {
   client: PgPoolClient;
@@ -53,6 +61,8 @@ class PostgresConnection implements DatabaseConnection {
    * checked out: pg throws when a client is released twice, so it must not be released again.
    */
   clientGone = false;
+  /** The BEGIN of a transaction that has not run a statement yet; sent with the first one. */
+  pendingBegin: CompiledQuery | undefined;
   readonly #driver: PostgresDriver;
 
   constructor(client: PgPoolClient, state: ClientState, driver: PostgresDriver) {
@@ -70,9 +80,15 @@ class PostgresConnection implements DatabaseConnection {
     const first = this.statements++ === 0;
     // The dead client was destroyed and none could replace it: the transaction is lost.
     if (this.clientGone) throw toDatabaseError(this.state.broken ?? new Error('Connection terminated'), this.#driver.displayUrl);
+    // Taken at once: a statement started beside this one goes out behind this BEGIN, not with another.
+    const begin = this.pendingBegin;
+    this.pendingBegin = undefined;
     for (let attempt = 0; ; attempt++) {
       try {
-        const result = await this.client.query(compiledQuery.sql, compiledQuery.parameters as unknown[]);
+        const result =
+          begin === undefined
+            ? await this.client.query(compiledQuery.sql, compiledQuery.parameters as unknown[])
+            : await this.#beginWith(begin, compiledQuery);
         return COUNTED.has(result.command)
           ? { rows: result.rows as R[], numAffectedRows: BigInt(result.rowCount ?? 0) }
           : { rows: result.rows as R[] };
@@ -85,6 +101,29 @@ class PostgresConnection implements DatabaseConnection {
         await this.#driver.replace(this);
       }
     }
+  }
+
+  /** Sends `begin` and `compiledQuery` in one write and answers the statement's result once both succeeded. */
+  async #beginWith(begin: CompiledQuery, compiledQuery: CompiledQuery): ReturnType<PgPoolClient['query']> {
+    const { client } = this;
+    const stream = client.connection?.stream;
+    stream?.cork?.();
+    let begun: ReturnType<PgPoolClient['query']>;
+    let answered: ReturnType<PgPoolClient['query']>;
+    try {
+      begun = client.query(begin.sql, NO_PARAMETERS);
+      answered = client.query(compiledQuery.sql, compiledQuery.parameters as unknown[]);
+    } finally {
+      stream?.uncork?.();
+    }
+    try {
+      await begun;
+    } catch (error) {
+      // The statement's own outcome no longer matters; keep its rejection from going unhandled.
+      answered.catch(() => undefined);
+      throw error;
+    }
+    return await answered;
   }
 
   async *streamQuery<R>(compiledQuery: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
@@ -180,16 +219,17 @@ export class PostgresDriver implements Driver {
     connection.clientGone = false;
   }
 
+  /** Defers BEGIN to the transaction's first statement, which carries it (see {@link PostgresConnection}). */
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    await connection.executeQuery(compiledBegin(settings));
+    (connection as PostgresConnection).pendingBegin = compiledBegin(settings);
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(COMMIT);
+    if (!endPendingBegin(connection)) await connection.executeQuery(COMMIT);
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(ROLLBACK);
+    if (!endPendingBegin(connection)) await connection.executeQuery(ROLLBACK);
   }
 
   async savepoint(connection: DatabaseConnection, name: string, _compile: QueryCompiler['compileQuery']): Promise<void> {
@@ -243,4 +283,12 @@ export class PostgresDriver implements Driver {
       this.#config.logger.warn({ err: new Error(scrubSecrets(String(error))) }, 'database: closing the pool failed');
     }
   }
+}
+
+/** Ends a transaction that never ran a statement, and so never began on the server: true if it was one. */
+function endPendingBegin(connection: DatabaseConnection): boolean {
+  const postgres = connection as PostgresConnection;
+  if (postgres.pendingBegin === undefined) return false;
+  postgres.pendingBegin = undefined;
+  return true;
 }
