@@ -135,6 +135,7 @@ export class Infrastructure<DB = Record<never, never>> {
     const request = {
       model: callOptions.model ?? this.getLlmClient(callOptions.provider).model,
       messages: prompt.render(context),
+      noFallbacks: callOptions.provider !== undefined,
       ...(maxTokens === undefined ? {} : { maxTokens }),
     };
     // Repairs are further model turns; a tenant's call takes one, so its reservation bounds it.

@@ -6,7 +6,7 @@ import { PriceBook } from '../llm/pricing.js';
 import { MemoryRateLimitStore } from '../resilience/memory-rate-limit-store.js';
 import { RedisRateLimitStore } from '../resilience/redis-rate-limit-store.js';
 import { DatabaseBudgetStore } from './database-budget-store.js';
-import { redisKeyChangeBus } from './key-change-bus.js';
+import { publishKeyChange, redisKeyChangeBus } from './key-change-bus.js';
 import { KeyDirectory } from './key-directory.js';
 import { RedisBudgetStore } from './redis-budget-store.js';
 import { TenantAdmission } from './tenant-admission.js';
@@ -21,8 +21,13 @@ export interface TenantServices {
   prices: PriceBook;
   /** The ledger's usage by key, team, model or prompt. */
   usage(options: { by: UsageGrouping; since: Date }): Promise<UsageRow[]>;
-  /** After a change: drops this process's cached keys and, with Redis and `listen`, every replica's. */
-  changed(): void;
+  /**
+   * After a change: drops this process's cached keys and, with Redis, announces the change so
+   * every listening replica drops its own. Resolves true once announced, false without Redis or
+   * when the announcement failed (replicas then see the change within `TENANT_KEY_CACHE_TTL_MS`).
+   * Never rejects.
+   */
+  changed(): Promise<boolean>;
   /** Stops listening for changes. Idempotent. */
   close(): void;
 }
@@ -52,6 +57,7 @@ export function createTenantServices<DB>(
     maxOutputTokens: config.tenants.maxOutputTokensEstimate,
     minOutputTokens: config.tenants.minOutputTokens,
     maxWaitMs: config.tenants.budgetMaxWaitMs,
+    fallbackModels: config.resilience.fallbacks.map((fallback) => fallback.model),
   });
   const directory = new KeyDirectory(repository, { ttlMs: config.tenants.keyCacheTtlMs });
   const bus =
@@ -64,10 +70,14 @@ export function createTenantServices<DB>(
     admission,
     prices,
     usage: (query) => usageReport(db, query),
-    changed() {
+    async changed() {
       directory.invalidate();
+      if (redis === undefined) return false;
       // A lost announcement only delays the change on other replicas to the cache's TTL.
-      bus?.publish().catch(() => undefined);
+      return publishKeyChange(redis, config.redis.keyPrefix).then(
+        () => true,
+        () => false,
+      );
     },
     close: () => bus?.close(),
   };

@@ -28,7 +28,19 @@ export interface TenantAdmissionOptions {
   minOutputTokens?: number | undefined;
   /** Longest a call waits for budget held by calls in flight to be settled, in ms. @default 30000 */
   maxWaitMs?: number | undefined;
+  /**
+   * Models a call may fall back to when its own model fails (`LLM_FALLBACKS`): a call is reserved
+   * at the worst case over its model and these, so a dearer fallback stays within its reservation.
+   * @default []
+   */
+  fallbackModels?: readonly string[] | undefined;
 }
+
+/** What {@link TenantAdmission.admit} needs of a call. */
+export type AdmittedRequest = Pick<ChatRequest, 'model' | 'messages' | 'tools' | 'n' | 'maxTokens'> & {
+  /** The call is pinned to its provider and cannot fall back (the library's `provider` option). @default false */
+  noFallbacks?: boolean | undefined;
+};
 
 /** Who calls: a key and its team, if any. */
 export interface TenantCaller {
@@ -72,11 +84,7 @@ export class TenantAdmission {
   }
 
   /** Admits one call, or throws a refusal ({@link KeyRefusedError}, {@link ModelNotAllowedError}, {@link TenantLimitError}, {@link BudgetExceededError}). */
-  async admit(
-    caller: TenantCaller,
-    request: Pick<ChatRequest, 'model' | 'messages' | 'tools' | 'n' | 'maxTokens'>,
-    signal?: AbortSignal,
-  ): Promise<Admission> {
+  async admit(caller: TenantCaller, request: AdmittedRequest, signal?: AbortSignal): Promise<Admission> {
     const { key, team } = caller;
     const status = keyStatus(key, new Date(this.#clock.now()));
     if (status !== 'active') throw new KeyRefusedError(status);
@@ -87,27 +95,23 @@ export class TenantAdmission {
     const owners: BudgetOwner[] = [{ scope: 'key', id: key.id, settings: key }];
     if (team !== undefined) owners.push({ scope: 'team', id: team.id, settings: team });
     const ceiling = request.maxTokens ?? this.#options.maxOutputTokens ?? 4096;
-    const price = this.#options.prices.priceOf(request.model);
     const limits = budgetLimits(owners, this.#clock.now());
-    if (limits.length > 0 && price === undefined) throw new ModelNotPricedError(request.model);
-    const bound = price === undefined ? undefined : callCostBound(request, price, ceiling);
-    const tokens = (bound?.inputTokens ?? 0) + (bound?.outputTokens ?? ceiling);
+    const models = request.noFallbacks === true ? [request.model] : [request.model, ...(this.#options.fallbackModels ?? [])];
+    const costs = this.#costs(request, models, ceiling, limits.length > 0);
+    const tokens = costs === undefined ? ceiling * Math.max(1, request.n ?? 1) : costs.tokens;
 
     const releases: Array<() => Promise<void>> = [];
     try {
       for (const owner of owners) await this.#takeRate(owner, tokens);
       for (const owner of owners) await this.#takeSlot(owner, releases);
-      if (limits.length === 0 || bound === undefined || price === undefined)
-        return this.#admission(ceiling, 0, releases, undefined, owners, tokens);
+      if (limits.length === 0 || costs === undefined) return this.#admission(ceiling, 0, releases, undefined, owners, tokens);
       // A call without its own maximum may be shrunk down to minOutputTokens when that is all the budget affords.
       const minimumTokens = request.maxTokens === undefined ? Math.min(ceiling, this.#options.minOutputTokens ?? 256) : ceiling;
-      const nanoPerOutputToken = price.output * 1000 * Math.max(1, request.n ?? 1);
-      const amountNano = toNano(bound.costUsd);
-      const minimumNano = Math.max(0, amountNano - Math.floor((ceiling - minimumTokens) * nanoPerOutputToken));
+      const amountNano = costs.nanoAt(ceiling);
+      const minimumNano = costs.nanoAt(minimumTokens);
       const reservationId = randomUUID();
       const reservedNano = await this.#reserve({ reservationId, limits, amountNano, minimumNano }, signal);
-      const shortNano = amountNano - reservedNano;
-      const maxTokens = shortNano > 0 ? Math.max(minimumTokens, ceiling - Math.ceil(shortNano / nanoPerOutputToken)) : ceiling;
+      const maxTokens = reservedNano >= amountNano ? ceiling : Math.max(minimumTokens, Math.min(ceiling, costs.tokensFor(reservedNano)));
       const counters = limits.map((limit) => limit.counter);
       const charge = (costUsd: number) => this.#options.budgets.settle(reservationId, counters, toNano(costUsd), this.#clock.now());
       return this.#admission(maxTokens, reservedNano, releases, charge, owners, tokens);
@@ -115,6 +119,35 @@ export class TenantAdmission {
       await Promise.allSettled(releases.map((release) => release()));
       throw error;
     }
+  }
+
+  /**
+   * The call's worst case over every model it may reach: the cost at an output allowance (the
+   * highest of the models' costs, rounded up), the largest allowance a reserved amount covers on
+   * every model, and the most tokens it may take. Undefined when no model is priced and no budget
+   * applies; refused when a budget applies and a model it may reach has no price.
+   */
+  #costs(request: AdmittedRequest, models: readonly string[], ceiling: number, budgeted: boolean) {
+    const choices = Math.max(1, request.n ?? 1);
+    const lines: Array<{ inputNano: number; perTokenNano: number }> = [];
+    let tokens = 0;
+    for (const model of new Set(models)) {
+      const price = this.#options.prices.priceOf(model);
+      if (price === undefined) {
+        if (budgeted) throw new ModelNotPricedError(model);
+        continue;
+      }
+      const bound = callCostBound({ ...request, model }, price, ceiling);
+      tokens = Math.max(tokens, bound.inputTokens + bound.outputTokens);
+      lines.push({ inputNano: bound.inputTokens * price.input * 1000, perTokenNano: price.output * 1000 * choices });
+    }
+    if (lines.length === 0) return undefined;
+    return {
+      tokens,
+      nanoAt: (outputTokens: number) => Math.max(...lines.map((line) => toNano((line.inputNano + outputTokens * line.perTokenNano) / 1e9))),
+      tokensFor: (nano: number) =>
+        Math.min(...lines.map((line) => (line.perTokenNano === 0 ? ceiling : Math.floor((nano - line.inputNano) / line.perTokenNano)))),
+    };
   }
 
   #admission(

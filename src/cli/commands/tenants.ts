@@ -1,9 +1,8 @@
 import { createInfrastructure } from '../../create-infrastructure.js';
-import { groundworkTables } from '../../db/groundwork-tables.js';
 import { silentLogger } from '../../observability/logger.js';
 import type { Team } from '../../tenants/team.js';
 import { TenantInputError } from '../../tenants/tenant-errors.js';
-import { TenantRepository } from '../../tenants/tenant-repository.js';
+import type { TenantRepository } from '../../tenants/tenant-repository.js';
 import type { TenantSettings } from '../../tenants/tenant-settings.js';
 import { keyStatus, type VirtualKey } from '../../tenants/virtual-key.js';
 import type { CommandIo } from '../output.js';
@@ -30,7 +29,7 @@ const ACTOR = 'cli';
 
 /** `groundwork keys <action> [name|id]`: manages virtual keys in the configured database. */
 export async function keysCommand(action: string, reference: string | undefined, flags: TenantFlags, io: CommandIo): Promise<number> {
-  return withRepository(io, async (repository) => {
+  return withRepository(io, !READS.has(action), async (repository) => {
     switch (action) {
       case 'list':
         return printKeys(io, await repository.listKeys(flags.team === undefined ? {} : { team: flags.team }), flags.json);
@@ -69,7 +68,7 @@ export async function keysCommand(action: string, reference: string | undefined,
 
 /** `groundwork teams <action> [name|id]`: manages teams in the configured database. */
 export async function teamsCommand(action: string, reference: string | undefined, flags: TenantFlags, io: CommandIo): Promise<number> {
-  return withRepository(io, async (repository) => {
+  return withRepository(io, !READS.has(action), async (repository) => {
     switch (action) {
       case 'list':
         return printTeams(io, await repository.listTeams(), flags.json);
@@ -97,11 +96,25 @@ export async function teamsCommand(action: string, reference: string | undefined
   });
 }
 
-async function withRepository(io: CommandIo, run: (repository: TenantRepository) => Promise<number>): Promise<number> {
+/** Actions that change nothing, so there is nothing to announce. */
+const READS = new Set(['list', 'show']);
+
+/**
+ * Runs an action on the configured database; after a change, with `REDIS_URL` set, announces it
+ * over Redis pub/sub so every running `serve` drops its cached keys at once (else they see it
+ * within `TENANT_KEY_CACHE_TTL_MS`).
+ */
+async function withRepository(io: CommandIo, changes: boolean, run: (repository: TenantRepository) => Promise<number>): Promise<number> {
   const infrastructure = await createInfrastructure({ env: io.env, isTty: io.isTty, logger: silentLogger() });
   try {
     await infrastructure.initDb();
-    return await run(new TenantRepository(groundworkTables(infrastructure.db)));
+    const code = await run(infrastructure.tenants.repository);
+    if (changes && infrastructure.redis !== undefined && !(await infrastructure.tenants.changed())) {
+      io.err(
+        `Warning: the change is saved, but announcing it over Redis failed; running services apply it within ${infrastructure.config.tenants.keyCacheTtlMs} ms.`,
+      );
+    }
+    return code;
   } finally {
     await infrastructure.close();
   }
