@@ -151,7 +151,14 @@ export class Infrastructure<DB = Record<never, never>> {
   /** Virtual keys and teams, their admission and their usage, over this instance's database (and Redis, when set). */
   get tenants(): TenantServices {
     this.#assertOpen();
-    this.#tenants ??= createTenantServices({ config: this.config, database: this.database, redis: this.redis });
+    this.#tenants ??= createTenantServices({
+      config: this.config,
+      database: this.database,
+      redis: this.redis,
+      logger: this.logger.child({ component: 'tenants' }),
+      metrics: this.metrics,
+      clock: this.clock,
+    });
     return this.#tenants;
   }
 
