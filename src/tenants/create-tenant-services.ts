@@ -144,7 +144,7 @@ function stores(
   const { config, redis } = parts;
   const ledger = ledgerSpend(db);
   if (redis === undefined) {
-    return { budgets: new DatabaseBudgetStore(db, ledger), rateLimits: (rules) => new MemoryRateLimitStore(rules) };
+    return { budgets: new DatabaseBudgetStore(db, ledger), rateLimits: (rules) => new MemoryRateLimitStore(rules, { reportLevels: true }) };
   }
   const logger = parts.logger ?? silentLogger();
   const clock = parts.clock ?? systemClock;
@@ -165,7 +165,7 @@ function stores(
     rateLimits: (rules) =>
       new FailoverRateLimitStore(
         new RedisRateLimitStore(redis, rules, prefix),
-        local ? new MemoryRateLimitStore(shareOf(rules, expectedReplicas), { startEmpty: true }) : undefined,
+        local ? new MemoryRateLimitStore(shareOf(rules, expectedReplicas), { startEmpty: true, reportLevels: true }) : undefined,
         rateFailover,
       ),
   };

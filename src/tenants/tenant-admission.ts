@@ -7,6 +7,7 @@ import type { RateLimitRules, RateLimitStore } from '../resilience/rate-limit-st
 import { type BudgetOwner, budgetLimits } from './budget-limits.js';
 import { type BudgetStore, fromNano, toNano } from './budget-store.js';
 import { callCostBound } from './call-cost-bound.js';
+import { rateLimitState, type TenantRateLimitState } from './rate-limit-state.js';
 import type { Team } from './team.js';
 import { BudgetExceededError, KeyRefusedError, ModelNotAllowedError, ModelNotPricedError, TenantLimitError } from './tenant-refusals.js';
 import type { TenantSettings } from './tenant-settings.js';
@@ -84,7 +85,13 @@ export class TenantAdmission {
   }
 
   /** Admits one call, or throws a refusal ({@link KeyRefusedError}, {@link ModelNotAllowedError}, {@link TenantLimitError}, {@link BudgetExceededError}). */
-  async admit(caller: TenantCaller, request: AdmittedRequest, signal?: AbortSignal): Promise<Admission> {
+  async admit(
+    caller: TenantCaller,
+    request: AdmittedRequest,
+    signal?: AbortSignal,
+    /** Told the key's per-minute limits (its team's when it has none) once their buckets answered, granted or not. */
+    onRateLimit?: (state: TenantRateLimitState) => void,
+  ): Promise<Admission> {
     const { key, team } = caller;
     const status = keyStatus(key, new Date(this.#clock.now()));
     if (status !== 'active') throw new KeyRefusedError(status);
@@ -102,7 +109,8 @@ export class TenantAdmission {
 
     const releases: Array<() => Promise<void>> = [];
     try {
-      for (const owner of owners) await this.#takeRate(owner, tokens);
+      const reported = owners.find((owner) => rulesFor(owner.settings as TenantSettings) !== undefined);
+      for (const owner of owners) await this.#takeRate(owner, tokens, owner === reported ? onRateLimit : undefined);
       for (const owner of owners) await this.#takeSlot(owner, releases);
       if (limits.length === 0 || costs === undefined) return this.#admission(ceiling, 0, releases, undefined, owners, tokens);
       // A call without its own maximum may be shrunk down to minOutputTokens when that is all the budget affords.
@@ -178,10 +186,13 @@ export class TenantAdmission {
     };
   }
 
-  async #takeRate(owner: BudgetOwner, tokens: number): Promise<void> {
+  async #takeRate(owner: BudgetOwner, tokens: number, onRateLimit: ((state: TenantRateLimitState) => void) | undefined): Promise<void> {
     const rules = rulesFor(owner.settings as TenantSettings);
     if (rules === undefined) return;
     const result = await this.#store(rules).take(`${owner.scope}:${owner.id}`, tokens, this.#clock.now());
+    const state =
+      onRateLimit === undefined ? undefined : rateLimitState(rules, result, (owner.settings as TenantSettings).requestsPerMinute !== null);
+    if (state !== undefined) onRateLimit?.(state);
     if (!result.granted) throw new TenantLimitError(result.limit, owner.scope, Math.max(1, result.waitMs));
   }
 
