@@ -30,8 +30,8 @@ export type ReserveResult =
   | {
       granted: true;
       amountNano: number;
-      /** Settled spend on each budget as the reservation saw it, in the order given (when the store tells). */
-      spentNano?: readonly number[];
+      /** Settled plus reserved spend on each budget before this grant, in the order given (when the store tells). */
+      committedNano?: readonly number[];
     }
   | {
       granted: false;

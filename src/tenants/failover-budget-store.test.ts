@@ -82,13 +82,13 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
     ledgerSpent.set(counter, 400);
 
     await redis.kill();
-    // The share: (1000 − 400) ÷ 2 replicas = 300, from this replica alone.
+    // The share: the room last seen, (1000 − 300 spent − 200 then reserved) ÷ 2 replicas = 250, from this replica alone.
     const first = await reserve(store, budget, 200);
     expect(first.result).toMatchObject({ granted: true, amountNano: 200 });
     expect(store.onLocal).toBe(true);
-    const second = await reserve(store, budget, 100);
-    expect(second.result).toMatchObject({ granted: true, amountNano: 100 });
-    expect((await reserve(store, budget, 1)).result).toMatchObject({ granted: false, limitNano: 300, reservedNano: 300 });
+    const second = await reserve(store, budget, 50);
+    expect(second.result).toMatchObject({ granted: true, amountNano: 50 });
+    expect((await reserve(store, budget, 1)).result).toMatchObject({ granted: false, limitNano: 250, reservedNano: 250 });
     await store.settle(first.reservationId, [counter], 150, Date.now());
     await store.settle(second.reservationId, [counter], 100, Date.now());
     expect(store.pending).toBe(2);
@@ -154,7 +154,7 @@ describe('RedisBudgetStore seeded from the ledger', () => {
     await client.del(`gw:budget:{budgets}:${counter}`);
     expect(await store.reserve(request(200))).toMatchObject({ granted: false, spentNano: 900 });
     const fits = request(100);
-    expect(await store.reserve(fits)).toMatchObject({ granted: true, amountNano: 100, spentNano: [900] });
+    expect(await store.reserve(fits)).toMatchObject({ granted: true, amountNano: 100, committedNano: [900] });
     await store.settle(fits.reservationId, [counter], 50);
     // On demand: set to the ledger's figure, even below what Redis holds.
     ledgerSpent.set(counter, 500);

@@ -33,7 +33,8 @@ interface PendingSettlement {
  * A budget store shared by the fleet, with a plan for when it fails. `refuse`: calls are refused
  * with {@link BudgetStoreUnavailableError} (429, `Retry-After`). `local`: each replica admits
  * from its own share of every budget: the room the shared store last showed (limit − settled
- * spend, the ledger's for a counter not seen yet), divided by the replicas; a concurrency cap is
+ * spend − spend reserved by calls in flight, which may all still be charged; the ledger's spend
+ * for a counter not seen yet), divided by the replicas; a concurrency cap is
  * divided likewise (at least 1). Settlements the shared store could not take, and the spend of
  * calls admitted locally, are replayed into it once it answers again, so it keeps the fleet's
  * real spend. Failures are logged (once per outage) and counted in `groundwork_store_failures_total`.
@@ -41,7 +42,7 @@ interface PendingSettlement {
 export class FailoverBudgetStore implements BudgetStore {
   readonly #options: FailoverBudgetStoreOptions;
   readonly #where = new Map<string, 'shared' | 'local'>();
-  /** Settled spend per counter as the shared store last showed it. */
+  /** Settled and reserved spend per counter as the shared store last showed it: what a local share must leave. */
   readonly #lastSpent = new Map<string, number>();
   readonly #pending: PendingSettlement[] = [];
   #onLocal = false;
@@ -103,10 +104,6 @@ export class FailoverBudgetStore implements BudgetStore {
       try {
         await failover.bounded(shared.settle(reservationId, counters, spentNano, now));
         this.#answered();
-        for (const counter of counters) {
-          const seen = this.#lastSpent.get(counter);
-          if (seen !== undefined) this.#lastSpent.set(counter, seen + spentNano);
-        }
         return;
       } catch (error) {
         failover.failed(error, now);
@@ -154,10 +151,11 @@ export class FailoverBudgetStore implements BudgetStore {
   #remember(budgets: readonly BudgetLimit[], result: ReserveResult): void {
     if (result.granted) {
       for (const [index, budget] of budgets.entries()) {
-        const spent = result.spentNano?.[index];
-        if (spent !== undefined) this.#lastSpent.set(budget.counter, spent);
+        const committed = result.committedNano?.[index];
+        // What this grant adds is committed too: the call will spend up to it.
+        if (committed !== undefined) this.#lastSpent.set(budget.counter, committed + result.amountNano);
       }
-    } else this.#lastSpent.set(result.counter, result.spentNano);
+    } else this.#lastSpent.set(result.counter, result.spentNano + result.reservedNano);
     // Counters of past periods are not needed again: keep the map from growing without bound.
     if (this.#lastSpent.size > 100_000) this.#lastSpent.clear();
   }

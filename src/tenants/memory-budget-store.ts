@@ -17,17 +17,17 @@ export class MemoryBudgetStore implements BudgetStore {
   async reserve(request: ReserveRequest): Promise<ReserveResult> {
     const minimum = Math.min(request.minimumNano ?? request.amountNano, request.amountNano);
     let grant = request.amountNano;
-    const spentNano: number[] = [];
+    const committedNano: number[] = [];
     for (const budget of request.budgets) {
       const state = this.#state(budget.counter, request.now);
-      spentNano.push(state.spentNano);
+      committedNano.push(state.spentNano + state.reservedNano);
       grant = Math.min(grant, budget.limitNano - state.spentNano - state.reservedNano);
       if (grant < minimum) return { granted: false, counter: budget.counter, limitNano: budget.limitNano, ...pick(state) };
     }
     for (const budget of request.budgets) {
       this.#counter(budget.counter).reservations.set(request.reservationId, { amountNano: grant, leaseUntil: request.leaseUntil });
     }
-    return { granted: true, amountNano: grant, spentNano };
+    return { granted: true, amountNano: grant, committedNano };
   }
 
   async settle(reservationId: string, counters: readonly string[], spentNano: number): Promise<void> {

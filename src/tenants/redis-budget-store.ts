@@ -17,7 +17,8 @@ end
 
 /**
  * KEYS: hash, leases per counter. ARGV: now, id, lease until, amount, minimum, then limit,
- * expire-at (0: never) and whether it must be seeded (1) per counter. Answers {1, grant, spent…},
+ * expire-at (0: never) and whether it must be seeded (1) per counter. Answers {1, grant, committed…}
+ * (spent + reserved before this grant, per counter),
  * {0, index, spent, reserved} when a budget has no room, or {2, index} when a counter that must be
  * seeded from the ledger has not been (Redis lost it, or never had it).
  */
@@ -32,7 +33,7 @@ for i = 1, n do
   purge(h, z, now)
   local spent = tonumber(redis.call('HGET', h, 'spent') or '0')
   local reserved = tonumber(redis.call('HGET', h, 'reserved') or '0')
-  spents[i] = spent
+  spents[i] = spent + reserved
   local room = tonumber(ARGV[3 + 3 * i]) - spent - reserved
   if room < grant then grant = room end
   if grant < minimum then return {0, i, spent, reserved} end
@@ -139,8 +140,8 @@ export class RedisBudgetStore implements BudgetStore {
       reply = (await RESERVE.run(this.#client, keys, args)) as number[];
     }
     if (reply[0] === 1) {
-      const spentNano = request.budgets.map((_, index) => Number(reply[2 + index] ?? 0));
-      return { granted: true, amountNano: Number(reply[1]), spentNano };
+      const committedNano = request.budgets.map((_, index) => Number(reply[2 + index] ?? 0));
+      return { granted: true, amountNano: Number(reply[1]), committedNano };
     }
     const budget = request.budgets[Number(reply[1]) - 1];
     if (reply[0] !== 0 || budget === undefined) throw new Error(`the budget script answered ${JSON.stringify(reply)}`);
