@@ -42,6 +42,11 @@ export type ReserveResult =
       spentNano: number;
       /** Spend reserved by calls in flight on that budget (live leases only). */
       reservedNano: number;
+      /**
+       * Refused by a replica's local share while the shared store is unreachable: the budget
+       * itself may have room, so the caller should wait or retry rather than call it spent.
+       */
+      localShare?: true;
     };
 
 /** Where a budget stands. */

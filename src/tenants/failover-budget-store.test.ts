@@ -88,7 +88,7 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
     expect(store.onLocal).toBe(true);
     const second = await reserve(store, budget, 50);
     expect(second.result).toMatchObject({ granted: true, amountNano: 50 });
-    expect((await reserve(store, budget, 1)).result).toMatchObject({ granted: false, limitNano: 250, reservedNano: 250 });
+    expect((await reserve(store, budget, 1)).result).toMatchObject({ granted: false, limitNano: 250, reservedNano: 250, localShare: true });
     await store.settle(first.reservationId, [counter], 150, Date.now());
     await store.settle(second.reservationId, [counter], 100, Date.now());
     expect(store.pending).toBe(2);

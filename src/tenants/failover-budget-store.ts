@@ -86,7 +86,8 @@ export class FailoverBudgetStore implements BudgetStore {
     }
     const budgets = await Promise.all(request.budgets.map((budget) => this.#share(budget)));
     const result = await local.reserve({ ...request, budgets });
-    if (result.granted) this.#where.set(request.reservationId, 'local');
+    if (!result.granted) return { ...result, localShare: true };
+    this.#where.set(request.reservationId, 'local');
     return result;
   }
 

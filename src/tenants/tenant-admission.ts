@@ -232,7 +232,8 @@ export class TenantAdmission {
         now,
       });
       if (result.granted) return result.amountNano;
-      if (result.spentNano + call.minimumNano > result.limitNano) {
+      // A local share (the shared store is away) says nothing of the budget itself: wait, then 429.
+      if (result.localShare !== true && result.spentNano + call.minimumNano > result.limitNano) {
         throw new BudgetExceededError({
           budget: result.counter,
           limitUsd: fromNano(result.limitNano),
