@@ -135,6 +135,7 @@ export class Infrastructure<DB = Record<never, never>> {
     const request = {
       model: callOptions.model ?? this.getLlmClient(callOptions.provider).model,
       messages: prompt.render(context),
+      noFallbacks: callOptions.provider !== undefined,
       ...(maxTokens === undefined ? {} : { maxTokens }),
     };
     // Repairs are further model turns; a tenant's call takes one, so its reservation bounds it.
@@ -150,7 +151,14 @@ export class Infrastructure<DB = Record<never, never>> {
   /** Virtual keys and teams, their admission and their usage, over this instance's database (and Redis, when set). */
   get tenants(): TenantServices {
     this.#assertOpen();
-    this.#tenants ??= createTenantServices({ config: this.config, database: this.database, redis: this.redis });
+    this.#tenants ??= createTenantServices({
+      config: this.config,
+      database: this.database,
+      redis: this.redis,
+      logger: this.logger.child({ component: 'tenants' }),
+      metrics: this.metrics,
+      clock: this.clock,
+    });
     return this.#tenants;
   }
 

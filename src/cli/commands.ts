@@ -196,9 +196,12 @@ Options:
        groundwork keys list [--team NAME] [--json]
        groundwork keys show|revoke|rotate NAME|ID [--json]
        groundwork keys update NAME|ID [options]
+       groundwork keys rebuild-budgets NAME|ID [--json]
 
 Manages the virtual keys \`groundwork serve\` accepts with GROUNDWORK_VIRTUAL_KEYS=true. A new or
-rotated key is printed once, on stdout; only its SHA-256 digest is stored. Changes are audited.
+rotated key is printed once, on stdout; only its SHA-256 digest is stored. Changes are audited,
+and announced to running services over Redis when REDIS_URL is set. rebuild-budgets sets the
+key's budget counters (day, month, total) to the spend the usage ledger holds.
 
 Options (create and update):
   --name NAME            the name (update: rename)
@@ -217,6 +220,7 @@ ${TENANT_SETTING_OPTIONS}`,
        groundwork teams list [--json]
        groundwork teams show|delete NAME|ID
        groundwork teams update NAME|ID [options]
+       groundwork teams rebuild-budgets NAME|ID [--json]
 
 Options (create and update):
   --name NAME            the name (update: rename)

@@ -14,17 +14,21 @@ export interface MemoryRateLimitStoreOptions {
    * starting full would admit N bursts at once. @default false
    */
   startEmpty?: boolean;
+  /** Answer the buckets' levels with every take (one object per take). @default false */
+  reportLevels?: boolean;
 }
 
 /** Token buckets in this process: exact for one process, no I/O, no timers. */
 export class MemoryRateLimitStore implements RateLimitStore {
   readonly #rules: RateLimitRules;
   readonly #startEmpty: boolean;
+  readonly #reportLevels: boolean;
   readonly #buckets = new Map<string, KeyBuckets>();
 
   constructor(rules: RateLimitRules, options: MemoryRateLimitStoreOptions = {}) {
     this.#rules = rules;
     this.#startEmpty = options.startEmpty ?? false;
+    this.#reportLevels = options.reportLevels ?? false;
   }
 
   /** Forgets every bucket; the next take starts afresh (empty, with `startEmpty`). */
@@ -42,15 +46,22 @@ export class MemoryRateLimitStore implements RateLimitStore {
     const tokenLevel = tokenRule === undefined ? 0 : refill(buckets.tokens, tokenRule, now);
     const tokenWait = tokenRule === undefined ? 0 : waitFor(tokenLevel, tokens, tokenRule);
     if (requestWait > 0 || tokenWait > 0) {
-      return requestWait >= tokenWait
-        ? { granted: false, waitMs: requestWait, limit: 'requests' }
-        : { granted: false, waitMs: tokenWait, limit: 'tokens' };
+      const refused: TakeResult =
+        requestWait >= tokenWait
+          ? { granted: false, waitMs: requestWait, limit: 'requests' }
+          : { granted: false, waitMs: tokenWait, limit: 'tokens' };
+      if (this.#reportLevels) refused.levels = { requests: requestLevel, tokens: tokenRule === undefined ? undefined : tokenLevel };
+      return refused;
     }
     buckets.requests.tokens = requestLevel - 1;
     buckets.requests.updatedAt = now;
     if (tokenRule !== undefined) {
       buckets.tokens.tokens = tokenLevel - tokens;
       buckets.tokens.updatedAt = now;
+    }
+    if (this.#reportLevels) {
+      const levels = { requests: buckets.requests.tokens, tokens: tokenRule === undefined ? undefined : buckets.tokens.tokens };
+      return { granted: true, waitMs: 0, limit: 'requests', levels };
     }
     return GRANTED;
   }

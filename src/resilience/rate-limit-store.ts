@@ -15,6 +15,11 @@ export interface TakeResult {
   waitMs: number;
   /** When not granted: the bucket that refused. */
   limit: RateLimitKind;
+  /**
+   * The buckets' levels after the take (or at the refusal), when the store reports them: what
+   * `x-ratelimit-remaining-*` headers show. `tokens` is undefined without a token limit.
+   */
+  levels?: { requests: number; tokens: number | undefined };
 }
 
 /** The one granted answer, shared so the hot path allocates nothing. */

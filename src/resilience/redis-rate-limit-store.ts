@@ -36,8 +36,8 @@ if tcap > 0 then
   tw = wait(tl, tcost, tcap, twin)
 end
 if rw > 0 or tw > 0 then
-  if rw >= tw then return {0, rw, 1} end
-  return {0, tw, 2}
+  if rw >= tw then return {0, rw, 1, tostring(rl), tostring(tl)} end
+  return {0, tw, 2, tostring(rl), tostring(tl)}
 end
 redis.call('HSET', KEYS[1], 't', tostring(rl - 1), 'u', tostring(ru))
 redis.call('PEXPIRE', KEYS[1], rwin * 2)
@@ -45,7 +45,7 @@ if tcap > 0 then
   redis.call('HSET', KEYS[2], 't', tostring(tl - tcost), 'u', tostring(tu))
   redis.call('PEXPIRE', KEYS[2], twin * 2)
 end
-return {1, 0, 0}
+return {1, 0, 0, tostring(rl - 1), tostring(tl - tcost)}
 `);
 
 /** KEYS: token bucket. ARGV: now, capacity, window, tokens to add (negative: take). */
@@ -84,10 +84,12 @@ export class RedisRateLimitStore implements RateLimitStore {
       tokenRule?.capacity ?? 0,
       tokenRule?.windowMs ?? 1,
       tokens,
-    ])) as [number, number, number];
-    if (reply[0] === 1) return GRANTED;
+    ])) as [number, number, number, string, string];
+    // Levels come as strings: a Lua number would reach the client truncated to an integer.
+    const levels = { requests: Number(reply[3]), tokens: tokenRule === undefined ? undefined : Number(reply[4]) };
+    if (reply[0] === 1) return { ...GRANTED, levels };
     const limit: RateLimitKind = reply[2] === 2 ? 'tokens' : 'requests';
-    return { granted: false, waitMs: reply[1], limit };
+    return { granted: false, waitMs: reply[1], limit, levels };
   }
 
   async adjustTokens(key: string, tokens: number, now: number): Promise<void> {

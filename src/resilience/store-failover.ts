@@ -3,7 +3,7 @@ import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 
 /** Which shared store failed, as counted in `groundwork_store_failures_total`. */
-export type StoreComponent = 'rate_limit' | 'breaker';
+export type StoreComponent = 'rate_limit' | 'breaker' | 'tenant_rate_limit' | 'tenant_budget';
 
 /**
  * Tracks the health of a shared store (Redis) for one component: after a failure the store is
@@ -77,13 +77,13 @@ export class StoreFailover {
     this.#down = true;
     this.#logger.warn(
       { err: error, component: this.#component, retryMs: this.retryMs },
-      `Shared ${this.#component.replace('_', '-')} store (Redis) failed; using the configured fallback until it answers again`,
+      `Shared ${this.#component.replaceAll('_', '-')} store (Redis) failed; using the configured fallback until it answers again`,
     );
   }
 
   succeeded(): void {
     if (!this.#down) return;
     this.#down = false;
-    this.#logger.info({ component: this.#component }, `Shared ${this.#component.replace('_', '-')} store (Redis) answers again`);
+    this.#logger.info({ component: this.#component }, `Shared ${this.#component.replaceAll('_', '-')} store (Redis) answers again`);
   }
 }

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Secret } from '../config/secret.js';
 import { GroundworkError } from '../errors/groundwork-error.js';
+import type { RebuiltBudget } from '../tenants/create-tenant-services.js';
 import { TenantInputError } from '../tenants/tenant-errors.js';
 import type { TenantRepository } from '../tenants/tenant-repository.js';
 import { parseSince, type UsageGrouping, type UsageRow } from '../tenants/usage-report.js';
@@ -33,6 +34,8 @@ export interface AdminApi {
   invalidate(): void;
   /** The ledger's usage by key, team, model or prompt since a moment (`GET /admin/usage`). */
   usage(options: { by: UsageGrouping; since: Date }): Promise<UsageRow[]>;
+  /** Sets a key's or team's budget counters to the ledger's spend (`POST /admin/keys/{key}/rebuild-budgets`). Optional. */
+  rebuildBudgets?(scope: 'key' | 'team', reference: string): Promise<RebuiltBudget[]>;
 }
 
 /** `GET /admin/usage?by=key|team|model|prompt&since=7d`: the figures `groundwork usage` prints. */
@@ -68,6 +71,8 @@ export async function adminKeysRoute(exchange: Exchange, context: ServerContext)
           return [201, issued(await admin.repository.createKey(keyInput(await body(exchange, context)), { actor: ACTOR }))];
       } else if (action === 'rotate' && method === 'POST') {
         return [200, issued(await admin.repository.rotateKey(reference, { actor: ACTOR }))];
+      } else if (action === 'rebuild-budgets' && method === 'POST' && admin.rebuildBudgets !== undefined) {
+        return [200, { data: await admin.rebuildBudgets('key', reference) }];
       } else if (action === undefined) {
         if (method === 'GET') return [200, await admin.repository.showKey(reference)];
         if (method === 'PATCH')
@@ -91,6 +96,8 @@ export async function adminTeamsRoute(exchange: Exchange, context: ServerContext
       if (reference === undefined) {
         if (method === 'GET') return [200, { data: await admin.repository.listTeams() }];
         if (method === 'POST') return [201, await admin.repository.createTeam(teamInput(await body(exchange, context)), { actor: ACTOR })];
+      } else if (action === 'rebuild-budgets' && method === 'POST' && admin.rebuildBudgets !== undefined) {
+        return [200, { data: await admin.rebuildBudgets('team', reference) }];
       } else if (action === undefined) {
         if (method === 'GET') return [200, await admin.repository.showTeam(reference)];
         if (method === 'PATCH')

@@ -22,7 +22,7 @@ beforeAll(async () => {
   const directory = new KeyDirectory(repository, { ttlMs: 0 });
   const admission = new TenantAdmission({
     budgets: new DatabaseBudgetStore(opened.database.db),
-    rateLimits: (rules) => new MemoryRateLimitStore(rules),
+    rateLimits: (rules) => new MemoryRateLimitStore(rules, { reportLevels: true }),
     prices,
     maxOutputTokens: 50,
     minOutputTokens: 50,
@@ -121,6 +121,31 @@ describe('groundwork serve with virtual keys', () => {
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(30);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('rate_limit_exceeded');
+  });
+
+  it("answers the key's own x-ratelimit-* headers in OpenAI's format, on JSON, streams and 429s", async () => {
+    const { plainKey } = await repository.createKey({ name: 'headed', requestsPerMinute: 3, tokensPerMinute: 100_000 });
+    const first = await post(plainKey.reveal(), { max_tokens: 10 });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-ratelimit-limit-requests')).toBe('3');
+    expect(first.headers.get('x-ratelimit-remaining-requests')).toBe('2');
+    expect(first.headers.get('x-ratelimit-reset-requests')).toMatch(/^(19\.\d+|20)s$/);
+    expect(first.headers.get('x-ratelimit-limit-tokens')).toBe('100000');
+    expect(Number(first.headers.get('x-ratelimit-remaining-tokens'))).toBeLessThan(100_000);
+    expect(first.headers.get('x-ratelimit-reset-tokens')).toMatch(/^\d+(ms|(\.\d+)?s)$/);
+    const streamed = await post(plainKey.reveal(), { max_tokens: 10, stream: true });
+    expect(streamed.status).toBe(200);
+    expect(streamed.headers.get('x-ratelimit-remaining-requests')).toBe('1');
+    await streamed.text();
+    expect((await post(plainKey.reveal(), { max_tokens: 10 })).headers.get('x-ratelimit-remaining-requests')).toBe('0');
+    const refused = await post(plainKey.reveal(), { max_tokens: 10 });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBeTruthy();
+    expect(refused.headers.get('x-ratelimit-limit-requests')).toBe('3');
+    expect(refused.headers.get('x-ratelimit-remaining-requests')).toBe('0');
+    // A key without limits gets none of its own.
+    const { plainKey: open } = await repository.createKey({ name: 'unlimited' });
+    expect((await post(open.reveal(), {})).headers.get('x-ratelimit-limit-requests')).toBeNull();
   });
 
   it('settles a stream to its real cost', async () => {

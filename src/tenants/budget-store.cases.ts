@@ -29,8 +29,8 @@ export function budgetStoreContract(name: string, fixture: () => BudgetStoreFixt
     it('reserves while limit − spent − reserved has room, then refuses and names the budget', async () => {
       const { store } = fixture();
       const key = counter('key');
-      expect(await store.reserve(request([limit(key, 100)], 60))).toEqual({ granted: true, amountNano: 60 });
-      expect(await store.reserve(request([limit(key, 100)], 40))).toEqual({ granted: true, amountNano: 40 });
+      expect(await store.reserve(request([limit(key, 100)], 60))).toMatchObject({ granted: true, amountNano: 60 });
+      expect(await store.reserve(request([limit(key, 100)], 40))).toMatchObject({ granted: true, amountNano: 40 });
       expect(await store.reserve(request([limit(key, 100)], 1))).toEqual({
         granted: false,
         counter: key,
@@ -49,7 +49,7 @@ export function budgetStoreContract(name: string, fixture: () => BudgetStoreFixt
       expect((await store.reserve(request([limit(key, 100)], 30))).granted).toBe(false);
       await other.settle(first.reservationId, [key], 25, t0);
       expect(await store.read([key], t0)).toEqual([{ counter: key, spentNano: 25, reservedNano: 0 }]);
-      expect(await store.reserve(request([limit(key, 100)], 75))).toEqual({ granted: true, amountNano: 75 });
+      expect(await store.reserve(request([limit(key, 100)], 75))).toMatchObject({ granted: true, amountNano: 75 });
       expect((await store.reserve(request([limit(key, 100)], 1))).granted).toBe(false);
     });
 
@@ -78,7 +78,7 @@ export function budgetStoreContract(name: string, fixture: () => BudgetStoreFixt
       const { store } = fixture();
       const key = counter('key');
       await store.reserve(request([limit(key, 100)], 70));
-      expect(await store.reserve(request([limit(key, 100)], 50, { minimumNano: 20 }))).toEqual({ granted: true, amountNano: 30 });
+      expect(await store.reserve(request([limit(key, 100)], 50, { minimumNano: 20 }))).toMatchObject({ granted: true, amountNano: 30 });
       expect((await store.reserve(request([limit(key, 100)], 50, { minimumNano: 1 }))).granted).toBe(false);
     });
 
@@ -87,7 +87,7 @@ export function budgetStoreContract(name: string, fixture: () => BudgetStoreFixt
       const key = counter('key');
       await store.reserve(request([limit(key, 100)], 100, { leaseUntil: t0 + 1000 }));
       expect((await store.reserve(request([limit(key, 100)], 1, { now: t0 + 999 }))).granted).toBe(false);
-      expect(await store.reserve(request([limit(key, 100)], 100, { now: t0 + 1000, leaseUntil: t0 + 5000 }))).toEqual({
+      expect(await store.reserve(request([limit(key, 100)], 100, { now: t0 + 1000, leaseUntil: t0 + 5000 }))).toMatchObject({
         granted: true,
         amountNano: 100,
       });

@@ -27,7 +27,12 @@ export interface ReserveRequest {
 
 /** What {@link BudgetStore.reserve} answers. */
 export type ReserveResult =
-  | { granted: true; amountNano: number }
+  | {
+      granted: true;
+      amountNano: number;
+      /** Settled plus reserved spend on each budget before this grant, in the order given (when the store tells). */
+      committedNano?: readonly number[];
+    }
   | {
       granted: false;
       /** The budget that had no room. */
@@ -37,6 +42,11 @@ export type ReserveResult =
       spentNano: number;
       /** Spend reserved by calls in flight on that budget (live leases only). */
       reservedNano: number;
+      /**
+       * Refused by a replica's local share while the shared store is unreachable: the budget
+       * itself may have room, so the caller should wait or retry rather than call it spent.
+       */
+      localShare?: true;
     };
 
 /** Where a budget stands. */
@@ -62,6 +72,12 @@ export interface BudgetStore {
   settle(reservationId: string, counters: readonly string[], spentNano: number, now: number): Promise<void>;
   /** The counters' settled and live reserved spend, in the order given. */
   read(counters: readonly string[], now: number): Promise<BudgetState[]>;
+  /**
+   * Sets a spend counter's settled spend to the usage ledger's (a store that can lose counters,
+   * Redis, also does this by itself when it finds one missing). Answers the spend set, in nano-USD.
+   * Optional: a store that never loses counters may leave it out.
+   */
+  rebuild?(counter: string, expiresAt: number | undefined): Promise<number>;
 }
 
 /** Nano-USD from USD, rounded up: a reservation or a charge is never smaller than the cost. */

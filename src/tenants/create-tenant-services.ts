@@ -1,17 +1,37 @@
 import type { AppConfig } from '../config/app-config.js';
 import type { Database } from '../db/database.js';
 import { groundworkTables } from '../db/groundwork-tables.js';
+import { type Clock, systemClock } from '../internal/clock.js';
 import type { RedisClient } from '../internal/redis.js';
 import { PriceBook } from '../llm/pricing.js';
+import { type Logger, silentLogger } from '../observability/logger.js';
+import type { GroundworkMetrics } from '../observability/metrics.js';
+import { FailoverRateLimitStore } from '../resilience/failover-rate-limit-store.js';
 import { MemoryRateLimitStore } from '../resilience/memory-rate-limit-store.js';
+import type { RateLimitRules, RateLimitStore } from '../resilience/rate-limit-store.js';
 import { RedisRateLimitStore } from '../resilience/redis-rate-limit-store.js';
+import { StoreFailover } from '../resilience/store-failover.js';
+import { type BudgetOwner, budgetLimits } from './budget-limits.js';
+import { type BudgetStore, fromNano } from './budget-store.js';
 import { DatabaseBudgetStore } from './database-budget-store.js';
-import { redisKeyChangeBus } from './key-change-bus.js';
+import { FailoverBudgetStore } from './failover-budget-store.js';
+import { publishKeyChange, redisKeyChangeBus } from './key-change-bus.js';
 import { KeyDirectory } from './key-directory.js';
+import { ledgerSpend } from './ledger-spend.js';
+import { MemoryBudgetStore } from './memory-budget-store.js';
 import { RedisBudgetStore } from './redis-budget-store.js';
 import { TenantAdmission } from './tenant-admission.js';
 import { TenantRepository } from './tenant-repository.js';
 import { type UsageGrouping, type UsageRow, usageReport } from './usage-report.js';
+
+/** A budget's spend counter as rebuilt from the ledger. */
+export interface RebuiltBudget {
+  /** `key:<id>:day:2026-11-30`, `team:<id>:total`… */
+  counter: string;
+  limitUsd: number;
+  /** Settled spend, as the ledger has it. */
+  spentUsd: number;
+}
 
 /** Keys, their lookup and their admission, built from an instance's configuration. */
 export interface TenantServices {
@@ -21,8 +41,19 @@ export interface TenantServices {
   prices: PriceBook;
   /** The ledger's usage by key, team, model or prompt. */
   usage(options: { by: UsageGrouping; since: Date }): Promise<UsageRow[]>;
-  /** After a change: drops this process's cached keys and, with Redis and `listen`, every replica's. */
-  changed(): void;
+  /**
+   * Sets the spend counters of a key's or team's current budgets (day, month, total) to what
+   * the usage ledger holds, and answers them. Redis does it by itself for a counter it lost;
+   * this is for an operator who knows better (a correction, a restore from a backup).
+   */
+  rebuildBudgets(scope: 'key' | 'team', reference: string): Promise<RebuiltBudget[]>;
+  /**
+   * After a change: drops this process's cached keys and, with Redis, announces the change so
+   * every listening replica drops its own. Resolves true once announced, false without Redis or
+   * when the announcement failed (replicas then see the change within `TENANT_KEY_CACHE_TTL_MS`).
+   * Never rejects.
+   */
+  changed(): Promise<boolean>;
   /** Stops listening for changes. Idempotent. */
   close(): void;
 }
@@ -33,7 +64,16 @@ export interface TenantServices {
  * budgets live in the database (one transaction per change) and rates in this process.
  */
 export function createTenantServices<DB>(
-  parts: { config: AppConfig; database: Pick<Database<DB>, 'db'>; redis: RedisClient | undefined },
+  parts: {
+    config: AppConfig;
+    database: Pick<Database<DB>, 'db'>;
+    redis: RedisClient | undefined;
+    /** Where an outage of Redis is reported. @default silent */
+    logger?: Logger;
+    /** Where failures of Redis are counted (`groundwork_store_failures_total`). */
+    metrics?: GroundworkMetrics;
+    clock?: Clock;
+  },
   options: {
     /** Listen for changes made on other replicas (Redis pub/sub), as a long-running service should. @default false */
     listen?: boolean;
@@ -44,14 +84,16 @@ export function createTenantServices<DB>(
   const prefix = `${config.redis.keyPrefix}tenants:`;
   const repository = new TenantRepository(db);
   const prices = new PriceBook(config.llm.prices);
+  const { budgets, rateLimits } = stores(parts, db, prefix);
   const admission = new TenantAdmission({
-    budgets: redis === undefined ? new DatabaseBudgetStore(db) : new RedisBudgetStore(redis, prefix),
-    rateLimits: (rules) => (redis === undefined ? new MemoryRateLimitStore(rules) : new RedisRateLimitStore(redis, rules, prefix)),
+    budgets,
+    rateLimits,
     prices,
     leaseMs: config.tenants.reservationLeaseMs,
     maxOutputTokens: config.tenants.maxOutputTokensEstimate,
     minOutputTokens: config.tenants.minOutputTokens,
     maxWaitMs: config.tenants.budgetMaxWaitMs,
+    fallbackModels: config.resilience.fallbacks.map((fallback) => fallback.model),
   });
   const directory = new KeyDirectory(repository, { ttlMs: config.tenants.keyCacheTtlMs });
   const bus =
@@ -64,11 +106,76 @@ export function createTenantServices<DB>(
     admission,
     prices,
     usage: (query) => usageReport(db, query),
-    changed() {
+    async rebuildBudgets(scope, reference) {
+      const owner: BudgetOwner =
+        scope === 'key'
+          ? await repository.showKey(reference).then((key) => ({ scope, id: key.id, settings: key }))
+          : await repository.showTeam(reference).then((team) => ({ scope, id: team.id, settings: team }));
+      const rebuilt: RebuiltBudget[] = [];
+      for (const limit of budgetLimits([owner], (parts.clock ?? systemClock).now())) {
+        const spentNano = (await budgets.rebuild?.(limit.counter, limit.expiresAt)) ?? 0;
+        rebuilt.push({ counter: limit.counter, limitUsd: fromNano(limit.limitNano), spentUsd: fromNano(spentNano) });
+      }
+      return rebuilt;
+    },
+    async changed() {
       directory.invalidate();
+      if (redis === undefined) return false;
       // A lost announcement only delays the change on other replicas to the cache's TTL.
-      bus?.publish().catch(() => undefined);
+      return publishKeyChange(redis, config.redis.keyPrefix).then(
+        () => true,
+        () => false,
+      );
     },
     close: () => bus?.close(),
+  };
+}
+
+/**
+ * Budgets and rates in Redis, falling back as `LLM_RATE_LIMIT_ON_STORE_FAILURE` says when it
+ * fails (a local share of each budget and limit, ÷ `LLM_EXPECTED_REPLICAS`, or refusal); without
+ * Redis, budgets in the database and rates in this process.
+ */
+function stores(
+  parts: { config: AppConfig; redis: RedisClient | undefined; logger?: Logger; metrics?: GroundworkMetrics; clock?: Clock },
+  db: ReturnType<typeof groundworkTables>,
+  prefix: string,
+): { budgets: BudgetStore; rateLimits: (rules: RateLimitRules) => RateLimitStore } {
+  const { config, redis } = parts;
+  const ledger = ledgerSpend(db);
+  if (redis === undefined) {
+    return { budgets: new DatabaseBudgetStore(db, ledger), rateLimits: (rules) => new MemoryRateLimitStore(rules, { reportLevels: true }) };
+  }
+  const logger = parts.logger ?? silentLogger();
+  const clock = parts.clock ?? systemClock;
+  const { onStoreFailure, expectedReplicas } = config.resilience;
+  const local = onStoreFailure === 'local';
+  const budgets = new FailoverBudgetStore({
+    shared: new RedisBudgetStore(redis, prefix, ledger),
+    local: local ? new MemoryBudgetStore() : undefined,
+    failover: new StoreFailover({ component: 'tenant_budget', logger, metrics: parts.metrics, clock }),
+    replicas: expectedReplicas,
+    ledger,
+    logger,
+    metrics: parts.metrics,
+  });
+  const rateFailover = new StoreFailover({ component: 'tenant_rate_limit', logger, metrics: parts.metrics, clock });
+  return {
+    budgets,
+    rateLimits: (rules) =>
+      new FailoverRateLimitStore(
+        new RedisRateLimitStore(redis, rules, prefix),
+        local ? new MemoryRateLimitStore(shareOf(rules, expectedReplicas), { startEmpty: true, reportLevels: true }) : undefined,
+        rateFailover,
+      ),
+  };
+}
+
+/** A replica's share of per-minute limits: each divided by the replicas, at least 1. */
+function shareOf(rules: RateLimitRules, replicas: number): RateLimitRules {
+  const share = (capacity: number) => Math.max(1, Math.floor(capacity / replicas));
+  return {
+    requests: { ...rules.requests, capacity: share(rules.requests.capacity) },
+    tokens: rules.tokens === undefined ? undefined : { ...rules.tokens, capacity: share(rules.tokens.capacity) },
   };
 }

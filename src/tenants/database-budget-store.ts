@@ -1,6 +1,7 @@
 import { type Kysely, SqliteAdapter, sql } from 'kysely';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
 import type { BudgetState, BudgetStore, ReserveRequest, ReserveResult } from './budget-store.js';
+import type { LedgerSpend } from './ledger-spend.js';
 
 type Db = Kysely<GroundworkTables>;
 
@@ -15,9 +16,24 @@ export class DatabaseBudgetStore implements BudgetStore {
   readonly #db: Db;
   readonly #sqlite: boolean;
 
-  constructor(db: Kysely<GroundworkTables>) {
+  readonly #ledger: LedgerSpend | undefined;
+
+  /** @param ledger The usage ledger, for {@link DatabaseBudgetStore.rebuild} on demand. */
+  constructor(db: Kysely<GroundworkTables>, ledger?: LedgerSpend) {
     this.#db = db;
     this.#sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
+    this.#ledger = ledger;
+  }
+
+  /** Sets a counter's settled spend to the usage ledger's (on demand: a correction). */
+  async rebuild(counter: string, _expiresAt: number | undefined): Promise<number> {
+    if (this.#ledger === undefined) throw new Error('this budget store has no ledger to rebuild from');
+    const spent = await this.#ledger.spentNano(counter);
+    await this.#db.transaction().execute(async (tx) => {
+      await this.#lockAndRead(tx, [counter], Date.now());
+      await tx.updateTable('groundwork_budget_counters').set({ spent_nano: spent }).where('counter', '=', counter).execute();
+    });
+    return spent;
   }
 
   async reserve(request: ReserveRequest): Promise<ReserveResult> {

@@ -14,7 +14,7 @@ export interface KeyChangeBus {
  * after a reconnect. Losing a message only delays a change to the cache's TTL.
  */
 export function redisKeyChangeBus(redis: RedisClient, keyPrefix: string, onChange: () => void): KeyChangeBus {
-  const channel = `${keyPrefix}tenants:keys-changed`;
+  const channel = keyChangeChannel(keyPrefix);
   const subscriber = redis.duplicate({ enableOfflineQueue: true, connectionName: 'groundwork-key-changes' });
   // Failures surface as a missed message, which the TTL covers; the event needs a listener or Node would crash.
   subscriber.on('error', () => {});
@@ -24,13 +24,21 @@ export function redisKeyChangeBus(redis: RedisClient, keyPrefix: string, onChang
   void subscriber.subscribe(channel).catch(() => undefined);
   let closed = false;
   return {
-    async publish() {
-      await redis.publish(channel, '1');
-    },
+    publish: () => publishKeyChange(redis, keyPrefix),
     close() {
       if (closed) return;
       closed = true;
       subscriber.disconnect();
     },
   };
+}
+
+/** The channel key and team changes are announced on. */
+export function keyChangeChannel(keyPrefix: string): string {
+  return `${keyPrefix}tenants:keys-changed`;
+}
+
+/** Announces a change to every listening replica, without listening (a command-line tool that made the change). */
+export async function publishKeyChange(redis: Pick<RedisClient, 'publish'>, keyPrefix: string): Promise<void> {
+  await redis.publish(keyChangeChannel(keyPrefix), '1');
 }

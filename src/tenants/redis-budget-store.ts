@@ -1,5 +1,6 @@
 import { RedisScript, type ScriptClient } from '../resilience/redis-script.js';
-import type { BudgetState, BudgetStore, ReserveRequest, ReserveResult } from './budget-store.js';
+import type { BudgetLimit, BudgetState, BudgetStore, ReserveRequest, ReserveResult } from './budget-store.js';
+import type { LedgerSpend } from './ledger-spend.js';
 
 /* Each counter is a hash (`spent`, `reserved`, and `r:<id>` per live reservation) and a sorted set of leases (id → expiry). */
 const PURGE = `
@@ -14,17 +15,26 @@ local function purge(h, z, now)
 end
 `;
 
-/** KEYS: hash, leases per counter. ARGV: now, id, lease until, amount, minimum, then limit and expire-at (0: never) per counter. */
+/**
+ * KEYS: hash, leases per counter. ARGV: now, id, lease until, amount, minimum, then limit,
+ * expire-at (0: never) and whether it must be seeded (1) per counter. Answers {1, grant, committed…}
+ * (spent + reserved before this grant, per counter),
+ * {0, index, spent, reserved} when a budget has no room, or {2, index} when a counter that must be
+ * seeded from the ledger has not been (Redis lost it, or never had it).
+ */
 const RESERVE = new RedisScript(`${PURGE}
 local now, id, lease = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
 local grant, minimum = tonumber(ARGV[4]), tonumber(ARGV[5])
 local n = #KEYS / 2
+local spents = {}
 for i = 1, n do
   local h, z = KEYS[2 * i - 1], KEYS[2 * i]
+  if ARGV[5 + 3 * i] == '1' and redis.call('HEXISTS', h, 'seeded') == 0 then return {2, i} end
   purge(h, z, now)
   local spent = tonumber(redis.call('HGET', h, 'spent') or '0')
   local reserved = tonumber(redis.call('HGET', h, 'reserved') or '0')
-  local room = tonumber(ARGV[4 + 2 * i]) - spent - reserved
+  spents[i] = spent + reserved
+  local room = tonumber(ARGV[3 + 3 * i]) - spent - reserved
   if room < grant then grant = room end
   if grant < minimum then return {0, i, spent, reserved} end
 end
@@ -33,13 +43,33 @@ for i = 1, n do
   redis.call('HINCRBY', h, 'reserved', grant)
   redis.call('HSET', h, 'r:' .. id, grant)
   redis.call('ZADD', z, lease, id)
-  local expireAt = tonumber(ARGV[5 + 2 * i])
+  local expireAt = tonumber(ARGV[4 + 3 * i])
   if expireAt > 0 then
     redis.call('PEXPIREAT', h, expireAt)
     redis.call('PEXPIREAT', z, expireAt)
   end
 end
-return {1, grant}
+local out = {1, grant}
+for i = 1, n do out[2 + i] = spents[i] end
+return out
+`);
+
+/**
+ * KEYS: hash. ARGV: spent from the ledger, expire-at (0: never), force (1: set, on demand). Unless
+ * forced, a counter already seeded is left alone, and spend settled into it since it was lost is
+ * kept when larger than the ledger's (the ledger may not have been written yet).
+ */
+const SEED = new RedisScript(`
+local h, ledger, expireAt, force = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3] == '1'
+if not force and redis.call('HEXISTS', h, 'seeded') == 1 then return tonumber(redis.call('HGET', h, 'spent') or '0') end
+local spent = ledger
+if not force then
+  local current = tonumber(redis.call('HGET', h, 'spent') or '0')
+  if current > spent then spent = current end
+end
+redis.call('HSET', h, 'spent', spent, 'seeded', 1)
+if expireAt > 0 then redis.call('PEXPIREAT', h, expireAt) end
+return spent
 `);
 
 /** KEYS: hash, leases per counter. ARGV: id, spent. */
@@ -78,10 +108,17 @@ return out
 export class RedisBudgetStore implements BudgetStore {
   readonly #client: ScriptClient;
   readonly #prefix: string;
+  readonly #ledger: LedgerSpend | undefined;
 
-  constructor(client: ScriptClient, keyPrefix: string) {
+  /**
+   * @param ledger Settled spend of a counter by the usage ledger: with it, a spend counter Redis
+   *   does not hold (lost in a restart or an eviction, or new) is seeded from the ledger before
+   *   its first reservation, so losing Redis cannot reset a budget.
+   */
+  constructor(client: ScriptClient, keyPrefix: string, ledger?: LedgerSpend) {
     this.#client = client;
     this.#prefix = keyPrefix;
+    this.#ledger = ledger;
   }
 
   async reserve(request: ReserveRequest): Promise<ReserveResult> {
@@ -92,11 +129,22 @@ export class RedisBudgetStore implements BudgetStore {
       request.amountNano,
       Math.min(request.minimumNano ?? request.amountNano, request.amountNano),
     ];
-    for (const budget of request.budgets) args.push(budget.limitNano, budget.expiresAt ?? 0);
-    const reply = (await RESERVE.run(this.#client, this.#keys(request.budgets.map((budget) => budget.counter)), args)) as number[];
-    if (reply[0] === 1) return { granted: true, amountNano: Number(reply[1]) };
+    const seeded = request.budgets.map((budget) => this.#ledger?.covers(budget.counter) === true);
+    for (const [index, budget] of request.budgets.entries()) args.push(budget.limitNano, budget.expiresAt ?? 0, seeded[index] ? 1 : 0);
+    const keys = this.#keys(request.budgets.map((budget) => budget.counter));
+    let reply = (await RESERVE.run(this.#client, keys, args)) as number[];
+    // Each counter is seeded at most once per loss; a few rounds cover every counter of a call.
+    for (let round = 0; reply[0] === 2 && round <= request.budgets.length; round++) {
+      const budget = request.budgets[Number(reply[1]) - 1] as BudgetLimit;
+      await this.#seed(budget.counter, budget.expiresAt, false);
+      reply = (await RESERVE.run(this.#client, keys, args)) as number[];
+    }
+    if (reply[0] === 1) {
+      const committedNano = request.budgets.map((_, index) => Number(reply[2 + index] ?? 0));
+      return { granted: true, amountNano: Number(reply[1]), committedNano };
+    }
     const budget = request.budgets[Number(reply[1]) - 1];
-    if (budget === undefined) throw new Error(`the budget script answered an unknown counter index ${String(reply[1])}`);
+    if (reply[0] !== 0 || budget === undefined) throw new Error(`the budget script answered ${JSON.stringify(reply)}`);
     return {
       granted: false,
       counter: budget.counter,
@@ -119,6 +167,18 @@ export class RedisBudgetStore implements BudgetStore {
       spentNano: Number(reply[2 * index] ?? 0),
       reservedNano: Number(reply[2 * index + 1] ?? 0),
     }));
+  }
+
+  /** Sets a counter's settled spend to what the ledger says (on demand: after a loss Redis did not notice, or a correction). */
+  async rebuild(counter: string, expiresAt: number | undefined): Promise<number> {
+    return this.#seed(counter, expiresAt, true);
+  }
+
+  async #seed(counter: string, expiresAt: number | undefined, force: boolean): Promise<number> {
+    if (this.#ledger === undefined) throw new Error('this budget store has no ledger to rebuild from');
+    const spentNano = await this.#ledger.spentNano(counter);
+    const [hash] = this.#keys([counter]) as [string];
+    return Number(await SEED.run(this.#client, [hash], [spentNano, expiresAt ?? 0, force ? 1 : 0]));
   }
 
   #keys(counters: readonly string[]): string[] {

@@ -1,7 +1,6 @@
 import type { LlmResponse } from '../llm/llm-client-types.js';
-import type { ChatRequest } from '../llm/types.js';
 import type { UsageAttribution } from '../llm/usage-record.js';
-import type { TenantAdmission } from './tenant-admission.js';
+import type { AdmittedRequest, TenantAdmission } from './tenant-admission.js';
 import type { TenantRepository } from './tenant-repository.js';
 
 /** What the call is run with once admitted. */
@@ -20,7 +19,7 @@ export interface TenantCallBounds {
 export async function runAsTenant<T>(
   services: { repository: Pick<TenantRepository, 'showKey' | 'showTeam'>; admission: Pick<TenantAdmission, 'admit'> },
   tenant: string,
-  request: Pick<ChatRequest, 'model' | 'messages' | 'maxTokens'>,
+  request: Pick<AdmittedRequest, 'model' | 'messages' | 'maxTokens' | 'tools' | 'noFallbacks'>,
   call: (bounds: TenantCallBounds) => Promise<LlmResponse<T>>,
   signal?: AbortSignal,
 ): Promise<LlmResponse<T>> {

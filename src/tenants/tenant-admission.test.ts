@@ -10,7 +10,10 @@ import { OPEN_SETTINGS, type TenantSettings } from './tenant-settings.js';
 import type { VirtualKey } from './virtual-key.js';
 
 /** $1 per thousand output tokens and $0.1 per thousand input tokens: budgets of cents are reached in a few calls. */
-const prices = new PriceBook({ 'metered-model': { input: 100, output: 1000 } });
+const prices = new PriceBook({
+  'metered-model': { input: 100, output: 1000 },
+  'dear-fallback': { input: 100, output: 3000 },
+});
 
 let redis: Awaited<ReturnType<typeof testRedis>>;
 let sequence = 0;
@@ -44,7 +47,9 @@ function makeTeam(settings: Partial<TenantSettings> = {}): Team {
   return { ...OPEN_SETTINGS, id, name: id, createdAt: new Date(), updatedAt: new Date(), ...settings };
 }
 
-function admission(options: { maxWaitMs?: number; maxOutputTokens?: number; minOutputTokens?: number } = {}): TenantAdmission {
+function admission(
+  options: { maxWaitMs?: number; maxOutputTokens?: number; minOutputTokens?: number; fallbackModels?: string[] } = {},
+): TenantAdmission {
   return new TenantAdmission({
     budgets: new RedisBudgetStore(redis.redis, redis.prefix),
     rateLimits: (rules) => new RedisRateLimitStore(redis.redis, rules, redis.prefix),
@@ -52,6 +57,7 @@ function admission(options: { maxWaitMs?: number; maxOutputTokens?: number; minO
     maxWaitMs: options.maxWaitMs ?? 200,
     maxOutputTokens: options.maxOutputTokens ?? 100,
     minOutputTokens: options.minOutputTokens ?? 10,
+    fallbackModels: options.fallbackModels,
   });
 }
 
@@ -133,6 +139,24 @@ describe('TenantAdmission', () => {
     await call.settle(0, 0);
     const explicit = gate.admit({ key, team: undefined }, request(100));
     await expect(explicit).rejects.toBeInstanceOf(BudgetExceededError);
+  });
+
+  it('reserves the worst case over the models a call may fall back to, unless it is pinned to its provider', async () => {
+    const gate = admission({ fallbackModels: ['dear-fallback'] });
+    const key = makeKey({ totalBudgetUsd: 1 });
+    const call = await gate.admit({ key, team: undefined }, request(50));
+    expect(call.reservedUsd).toBeCloseTo(PROMPT_BOUND_USD + 50 * 0.003, 9);
+    await call.settle(0, 0);
+    const pinned = await gate.admit({ key, team: undefined }, { ...request(50), noFallbacks: true });
+    expect(pinned.reservedUsd).toBeCloseTo(PROMPT_BOUND_USD + 50 * 0.001, 9);
+    await pinned.settle(0, 0);
+    // Shrunk to what the dearest model affords: the fallback's price bounds the output allowance.
+    const tight = makeKey({ totalBudgetUsd: 0.05 });
+    const shrunk = await gate.admit({ key: tight, team: undefined }, request());
+    expect(shrunk.maxTokens).toBe(Math.floor((0.05 - PROMPT_BOUND_USD) / 0.003));
+    await shrunk.settle(0, 0);
+    const unpriced = admission({ fallbackModels: ['unpriced-fallback'] });
+    await expect(unpriced.admit({ key, team: undefined }, request(50))).rejects.toThrow(/"unpriced-fallback"/);
   });
 
   it('waits for calls in flight rather than refusing, and gives up after maxWaitMs with Retry-After', async () => {

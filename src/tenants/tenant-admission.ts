@@ -7,6 +7,7 @@ import type { RateLimitRules, RateLimitStore } from '../resilience/rate-limit-st
 import { type BudgetOwner, budgetLimits } from './budget-limits.js';
 import { type BudgetStore, fromNano, toNano } from './budget-store.js';
 import { callCostBound } from './call-cost-bound.js';
+import { rateLimitState, type TenantRateLimitState } from './rate-limit-state.js';
 import type { Team } from './team.js';
 import { BudgetExceededError, KeyRefusedError, ModelNotAllowedError, ModelNotPricedError, TenantLimitError } from './tenant-refusals.js';
 import type { TenantSettings } from './tenant-settings.js';
@@ -28,7 +29,19 @@ export interface TenantAdmissionOptions {
   minOutputTokens?: number | undefined;
   /** Longest a call waits for budget held by calls in flight to be settled, in ms. @default 30000 */
   maxWaitMs?: number | undefined;
+  /**
+   * Models a call may fall back to when its own model fails (`LLM_FALLBACKS`): a call is reserved
+   * at the worst case over its model and these, so a dearer fallback stays within its reservation.
+   * @default []
+   */
+  fallbackModels?: readonly string[] | undefined;
 }
+
+/** What {@link TenantAdmission.admit} needs of a call. */
+export type AdmittedRequest = Pick<ChatRequest, 'model' | 'messages' | 'tools' | 'n' | 'maxTokens'> & {
+  /** The call is pinned to its provider and cannot fall back (the library's `provider` option). @default false */
+  noFallbacks?: boolean | undefined;
+};
 
 /** Who calls: a key and its team, if any. */
 export interface TenantCaller {
@@ -74,8 +87,10 @@ export class TenantAdmission {
   /** Admits one call, or throws a refusal ({@link KeyRefusedError}, {@link ModelNotAllowedError}, {@link TenantLimitError}, {@link BudgetExceededError}). */
   async admit(
     caller: TenantCaller,
-    request: Pick<ChatRequest, 'model' | 'messages' | 'tools' | 'n' | 'maxTokens'>,
+    request: AdmittedRequest,
     signal?: AbortSignal,
+    /** Told the key's per-minute limits (its team's when it has none) once their buckets answered, granted or not. */
+    onRateLimit?: (state: TenantRateLimitState) => void,
   ): Promise<Admission> {
     const { key, team } = caller;
     const status = keyStatus(key, new Date(this.#clock.now()));
@@ -87,27 +102,24 @@ export class TenantAdmission {
     const owners: BudgetOwner[] = [{ scope: 'key', id: key.id, settings: key }];
     if (team !== undefined) owners.push({ scope: 'team', id: team.id, settings: team });
     const ceiling = request.maxTokens ?? this.#options.maxOutputTokens ?? 4096;
-    const price = this.#options.prices.priceOf(request.model);
     const limits = budgetLimits(owners, this.#clock.now());
-    if (limits.length > 0 && price === undefined) throw new ModelNotPricedError(request.model);
-    const bound = price === undefined ? undefined : callCostBound(request, price, ceiling);
-    const tokens = (bound?.inputTokens ?? 0) + (bound?.outputTokens ?? ceiling);
+    const models = request.noFallbacks === true ? [request.model] : [request.model, ...(this.#options.fallbackModels ?? [])];
+    const costs = this.#costs(request, models, ceiling, limits.length > 0);
+    const tokens = costs === undefined ? ceiling * Math.max(1, request.n ?? 1) : costs.tokens;
 
     const releases: Array<() => Promise<void>> = [];
     try {
-      for (const owner of owners) await this.#takeRate(owner, tokens);
+      const reported = owners.find((owner) => rulesFor(owner.settings as TenantSettings) !== undefined);
+      for (const owner of owners) await this.#takeRate(owner, tokens, owner === reported ? onRateLimit : undefined);
       for (const owner of owners) await this.#takeSlot(owner, releases);
-      if (limits.length === 0 || bound === undefined || price === undefined)
-        return this.#admission(ceiling, 0, releases, undefined, owners, tokens);
+      if (limits.length === 0 || costs === undefined) return this.#admission(ceiling, 0, releases, undefined, owners, tokens);
       // A call without its own maximum may be shrunk down to minOutputTokens when that is all the budget affords.
       const minimumTokens = request.maxTokens === undefined ? Math.min(ceiling, this.#options.minOutputTokens ?? 256) : ceiling;
-      const nanoPerOutputToken = price.output * 1000 * Math.max(1, request.n ?? 1);
-      const amountNano = toNano(bound.costUsd);
-      const minimumNano = Math.max(0, amountNano - Math.floor((ceiling - minimumTokens) * nanoPerOutputToken));
+      const amountNano = costs.nanoAt(ceiling);
+      const minimumNano = costs.nanoAt(minimumTokens);
       const reservationId = randomUUID();
       const reservedNano = await this.#reserve({ reservationId, limits, amountNano, minimumNano }, signal);
-      const shortNano = amountNano - reservedNano;
-      const maxTokens = shortNano > 0 ? Math.max(minimumTokens, ceiling - Math.ceil(shortNano / nanoPerOutputToken)) : ceiling;
+      const maxTokens = reservedNano >= amountNano ? ceiling : Math.max(minimumTokens, Math.min(ceiling, costs.tokensFor(reservedNano)));
       const counters = limits.map((limit) => limit.counter);
       const charge = (costUsd: number) => this.#options.budgets.settle(reservationId, counters, toNano(costUsd), this.#clock.now());
       return this.#admission(maxTokens, reservedNano, releases, charge, owners, tokens);
@@ -115,6 +127,35 @@ export class TenantAdmission {
       await Promise.allSettled(releases.map((release) => release()));
       throw error;
     }
+  }
+
+  /**
+   * The call's worst case over every model it may reach: the cost at an output allowance (the
+   * highest of the models' costs, rounded up), the largest allowance a reserved amount covers on
+   * every model, and the most tokens it may take. Undefined when no model is priced and no budget
+   * applies; refused when a budget applies and a model it may reach has no price.
+   */
+  #costs(request: AdmittedRequest, models: readonly string[], ceiling: number, budgeted: boolean) {
+    const choices = Math.max(1, request.n ?? 1);
+    const lines: Array<{ inputNano: number; perTokenNano: number }> = [];
+    let tokens = 0;
+    for (const model of new Set(models)) {
+      const price = this.#options.prices.priceOf(model);
+      if (price === undefined) {
+        if (budgeted) throw new ModelNotPricedError(model);
+        continue;
+      }
+      const bound = callCostBound({ ...request, model }, price, ceiling);
+      tokens = Math.max(tokens, bound.inputTokens + bound.outputTokens);
+      lines.push({ inputNano: bound.inputTokens * price.input * 1000, perTokenNano: price.output * 1000 * choices });
+    }
+    if (lines.length === 0) return undefined;
+    return {
+      tokens,
+      nanoAt: (outputTokens: number) => Math.max(...lines.map((line) => toNano((line.inputNano + outputTokens * line.perTokenNano) / 1e9))),
+      tokensFor: (nano: number) =>
+        Math.min(...lines.map((line) => (line.perTokenNano === 0 ? ceiling : Math.floor((nano - line.inputNano) / line.perTokenNano)))),
+    };
   }
 
   #admission(
@@ -145,10 +186,13 @@ export class TenantAdmission {
     };
   }
 
-  async #takeRate(owner: BudgetOwner, tokens: number): Promise<void> {
+  async #takeRate(owner: BudgetOwner, tokens: number, onRateLimit: ((state: TenantRateLimitState) => void) | undefined): Promise<void> {
     const rules = rulesFor(owner.settings as TenantSettings);
     if (rules === undefined) return;
     const result = await this.#store(rules).take(`${owner.scope}:${owner.id}`, tokens, this.#clock.now());
+    const state =
+      onRateLimit === undefined ? undefined : rateLimitState(rules, result, (owner.settings as TenantSettings).requestsPerMinute !== null);
+    if (state !== undefined) onRateLimit?.(state);
     if (!result.granted) throw new TenantLimitError(result.limit, owner.scope, Math.max(1, result.waitMs));
   }
 
@@ -188,7 +232,8 @@ export class TenantAdmission {
         now,
       });
       if (result.granted) return result.amountNano;
-      if (result.spentNano + call.minimumNano > result.limitNano) {
+      // A local share (the shared store is away) says nothing of the budget itself: wait, then 429.
+      if (result.localShare !== true && result.spentNano + call.minimumNano > result.limitNano) {
         throw new BudgetExceededError({
           budget: result.counter,
           limitUsd: fromNano(result.limitNano),

@@ -76,3 +76,19 @@ export class TenantLimitError extends GroundworkError {
     this.retryAfterMs = retryAfterMs;
   }
 }
+
+/** The shared budget store (Redis) is unreachable and `LLM_RATE_LIMIT_ON_STORE_FAILURE=refuse`. Answered as 429 with `Retry-After`. */
+export class BudgetStoreUnavailableError extends GroundworkError {
+  /** When the store will be tried again, in ms from now. */
+  readonly retryAfterMs: number;
+
+  constructor(options: { retryAfterMs: number; cause?: unknown }) {
+    super(
+      'rate_limit_store_unavailable',
+      "The shared store of tenants' budgets and limits (Redis) is unreachable and LLM_RATE_LIMIT_ON_STORE_FAILURE=refuse, so the call was not sent. " +
+        `Try again in ${Math.max(1, Math.ceil(options.retryAfterMs / 1000))} s, or set it to "local".`,
+      { cause: options.cause, retryable: true },
+    );
+    this.retryAfterMs = Math.max(1000, options.retryAfterMs);
+  }
+}

@@ -18,7 +18,9 @@ export async function serveCommand(io: CommandIo, signals: ServeSignals = proces
     const infrastructure = await createInfrastructure({ env: io.env, isTty: io.isTty, processMetrics: true });
     const logger: Logger = infrastructure.logger;
     const backend = createServiceBackend(infrastructure);
-    const tenants = infrastructure.config.tenants.virtualKeys ? createTenantServices(infrastructure, { listen: true }) : undefined;
+    const tenants = infrastructure.config.tenants.virtualKeys
+      ? createTenantServices({ ...infrastructure, logger: logger.child({ component: 'tenants' }) }, { listen: true })
+      : undefined;
     const adminKey = infrastructure.config.tenants.adminKey;
     const server = createServer(backend, infrastructure.config.server, {
       logger,
@@ -28,7 +30,15 @@ export async function serveCommand(io: CommandIo, signals: ServeSignals = proces
         : { tenants: { resolve: (key: string) => tenants.directory.resolve(key), admission: tenants.admission, prices: tenants.prices } }),
       ...(tenants === undefined || adminKey === undefined
         ? {}
-        : { admin: { repository: tenants.repository, adminKey, invalidate: () => tenants.changed(), usage: tenants.usage } }),
+        : {
+            admin: {
+              repository: tenants.repository,
+              adminKey,
+              invalidate: () => tenants.changed(),
+              usage: tenants.usage,
+              rebuildBudgets: tenants.rebuildBudgets,
+            },
+          }),
     });
     try {
       if (infrastructure.config.database.migrateOnStart && backend.migrate !== undefined) {

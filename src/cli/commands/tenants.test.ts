@@ -42,6 +42,18 @@ describe('groundwork keys and teams', () => {
     expect(revoked.out).toContain('revoked');
   });
 
+  it("rebuilds a key's budget counters from the usage ledger", async () => {
+    await run('keys', 'create', 'rebuilt', '--daily', '2', '--total', '10');
+    const rebuilt = await run('keys', 'rebuild-budgets', 'rebuilt', '--json');
+    expect(rebuilt.status).toBe(0);
+    const budgets = JSON.parse(rebuilt.out) as Array<{ counter: string; limitUsd: number; spentUsd: number }>;
+    expect(budgets.map((budget) => [budget.counter.split(':')[2], budget.limitUsd, budget.spentUsd])).toEqual([
+      ['day', 2, 0],
+      ['total', 10, 0],
+    ]);
+    expect((await run('teams', 'rebuild-budgets', 'nobody')).err).toContain('No team');
+  });
+
   it('says what is wrong, without a stack trace, for ordinary mistakes', async () => {
     const missing = await run('keys', 'show', 'nobody');
     expect(missing.status).toBe(1);

@@ -1,9 +1,9 @@
 import { createInfrastructure } from '../../create-infrastructure.js';
-import { groundworkTables } from '../../db/groundwork-tables.js';
 import { silentLogger } from '../../observability/logger.js';
+import type { RebuiltBudget, TenantServices } from '../../tenants/create-tenant-services.js';
 import type { Team } from '../../tenants/team.js';
 import { TenantInputError } from '../../tenants/tenant-errors.js';
-import { TenantRepository } from '../../tenants/tenant-repository.js';
+import type { TenantRepository } from '../../tenants/tenant-repository.js';
 import type { TenantSettings } from '../../tenants/tenant-settings.js';
 import { keyStatus, type VirtualKey } from '../../tenants/virtual-key.js';
 import type { CommandIo } from '../output.js';
@@ -30,7 +30,7 @@ const ACTOR = 'cli';
 
 /** `groundwork keys <action> [name|id]`: manages virtual keys in the configured database. */
 export async function keysCommand(action: string, reference: string | undefined, flags: TenantFlags, io: CommandIo): Promise<number> {
-  return withRepository(io, async (repository) => {
+  return withRepository(io, !READS.has(action), async (repository, tenants) => {
     switch (action) {
       case 'list':
         return printKeys(io, await repository.listKeys(flags.team === undefined ? {} : { team: flags.team }), flags.json);
@@ -61,15 +61,20 @@ export async function keysCommand(action: string, reference: string | undefined,
         const issued = await repository.rotateKey(required(reference), { actor: ACTOR });
         return printIssued(io, issued.key, issued.plainKey.reveal(), flags.json);
       }
+      case 'rebuild-budgets':
+        return printRebuilt(io, await tenants.rebuildBudgets('key', required(reference)), flags.json);
       default:
-        throw new TenantInputError('action', `unknown keys action "${action}": use create, list, show, update, revoke or rotate`);
+        throw new TenantInputError(
+          'action',
+          `unknown keys action "${action}": use create, list, show, update, revoke, rotate or rebuild-budgets`,
+        );
     }
   });
 }
 
 /** `groundwork teams <action> [name|id]`: manages teams in the configured database. */
 export async function teamsCommand(action: string, reference: string | undefined, flags: TenantFlags, io: CommandIo): Promise<number> {
-  return withRepository(io, async (repository) => {
+  return withRepository(io, !READS.has(action), async (repository, tenants) => {
     switch (action) {
       case 'list':
         return printTeams(io, await repository.listTeams(), flags.json);
@@ -91,17 +96,37 @@ export async function teamsCommand(action: string, reference: string | undefined
         await repository.deleteTeam(required(reference), { actor: ACTOR });
         io.out(`Deleted team "${reference}".`);
         return 0;
+      case 'rebuild-budgets':
+        return printRebuilt(io, await tenants.rebuildBudgets('team', required(reference)), flags.json);
       default:
-        throw new TenantInputError('action', `unknown teams action "${action}": use create, list, show, update or delete`);
+        throw new TenantInputError('action', `unknown teams action "${action}": use create, list, show, update, delete or rebuild-budgets`);
     }
   });
 }
 
-async function withRepository(io: CommandIo, run: (repository: TenantRepository) => Promise<number>): Promise<number> {
+/** Actions that change nothing, so there is nothing to announce. */
+const READS = new Set(['list', 'show', 'rebuild-budgets']);
+
+/**
+ * Runs an action on the configured database; after a change, with `REDIS_URL` set, announces it
+ * over Redis pub/sub so every running `serve` drops its cached keys at once (else they see it
+ * within `TENANT_KEY_CACHE_TTL_MS`).
+ */
+async function withRepository(
+  io: CommandIo,
+  changes: boolean,
+  run: (repository: TenantRepository, tenants: TenantServices) => Promise<number>,
+): Promise<number> {
   const infrastructure = await createInfrastructure({ env: io.env, isTty: io.isTty, logger: silentLogger() });
   try {
     await infrastructure.initDb();
-    return await run(new TenantRepository(groundworkTables(infrastructure.db)));
+    const code = await run(infrastructure.tenants.repository, infrastructure.tenants);
+    if (changes && infrastructure.redis !== undefined && !(await infrastructure.tenants.changed())) {
+      io.err(
+        `Warning: the change is saved, but announcing it over Redis failed; running services apply it within ${infrastructure.config.tenants.keyCacheTtlMs} ms.`,
+      );
+    }
+    return code;
   } finally {
     await infrastructure.close();
   }
@@ -238,4 +263,11 @@ function table(io: CommandIo, header: string[], rows: string[][]): void {
       .trimEnd();
   io.out(line(header));
   for (const row of rows) io.out(line(row));
+}
+
+function printRebuilt(io: CommandIo, budgets: readonly RebuiltBudget[], json: boolean): number {
+  if (json) io.out(JSON.stringify(budgets, null, 2));
+  else if (budgets.length === 0) io.out('No budget is set: nothing to rebuild.');
+  else for (const budget of budgets) io.out(`${budget.counter}  $${budget.spentUsd} of $${budget.limitUsd} spent (from the usage ledger)`);
+  return 0;
 }

@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../internal/clock.js';
+import { captureLogger } from '../observability/capture-logger.test-helpers.js';
+import { GroundworkMetrics } from '../observability/metrics.js';
+import { StoreFailover } from '../resilience/store-failover.js';
+import type { BudgetLimit } from './budget-store.js';
+import { FailoverBudgetStore } from './failover-budget-store.js';
+import type { LedgerSpend } from './ledger-spend.js';
+import { MemoryBudgetStore } from './memory-budget-store.js';
+import { type PrivateRedis, startPrivateRedis } from './private-redis.test-helpers.js';
+import { RedisBudgetStore } from './redis-budget-store.js';
+import { BudgetStoreUnavailableError } from './tenant-refusals.js';
+
+let redis: PrivateRedis;
+
+beforeAll(async () => {
+  redis = await startPrivateRedis();
+}, 20_000);
+
+afterAll(async () => {
+  await redis?.close();
+});
+
+/** The usage ledger as a test sets it: what it holds per counter. */
+function ledger(spent: Map<string, number>): LedgerSpend {
+  return { covers: (counter) => !counter.endsWith(':concurrency'), spentNano: async (counter) => spent.get(counter) ?? 0 };
+}
+
+async function fleetStore(options: { local: boolean; ledgerSpent: Map<string, number> }) {
+  const { logger, records } = captureLogger('info');
+  const metrics = new GroundworkMetrics();
+  const shared = new RedisBudgetStore(await redis.client(), 'gw:', ledger(options.ledgerSpent));
+  const store = new FailoverBudgetStore({
+    shared,
+    local: options.local ? new MemoryBudgetStore() : undefined,
+    failover: new StoreFailover({ component: 'tenant_budget', logger, metrics, clock: systemClock, retryMs: 50, timeoutMs: 500 }),
+    replicas: 2,
+    ledger: ledger(options.ledgerSpent),
+    logger,
+    metrics,
+  });
+  return { store, shared, records, metrics };
+}
+
+async function failures(metrics: GroundworkMetrics): Promise<number> {
+  const metric = await metrics.storeFailures.get();
+  return metric.values.find((value) => value.labels.component === 'tenant_budget')?.value ?? 0;
+}
+
+const reserve = (store: FailoverBudgetStore, budget: BudgetLimit, amountNano: number) => {
+  const reservationId = randomUUID();
+  const now = Date.now();
+  return store
+    .reserve({ reservationId, budgets: [budget], amountNano, leaseUntil: now + 60_000, now })
+    .then((result) => ({ result, reservationId }));
+};
+
+async function untilShared(store: FailoverBudgetStore, budget: BudgetLimit): Promise<void> {
+  for (let round = 0; round < 100; round++) {
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const { result, reservationId } = await reserve(store, budget, 0);
+    await store.settle(reservationId, [budget.counter], 0, Date.now());
+    if (result.granted && !store.onLocal) return;
+  }
+  throw new Error('the shared store did not come back');
+}
+
+describe('FailoverBudgetStore with a Redis that dies', () => {
+  it('keeps a local share (room left ÷ replicas), never throws, then replays the outage spend and seeds lost counters from the ledger', async () => {
+    const counter = `key:key_${randomUUID().slice(0, 8)}:total`;
+    const budget: BudgetLimit = { counter, limitNano: 1000, expiresAt: undefined };
+    const ledgerSpent = new Map<string, number>();
+    const { store, shared, records, metrics } = await fleetStore({ local: true, ledgerSpent });
+
+    // Redis up: 400 settled, and the store sees it.
+    for (const spent of [300, 100]) {
+      const { result, reservationId } = await reserve(store, budget, 200);
+      expect(result.granted).toBe(true);
+      await store.settle(reservationId, [counter], spent, Date.now());
+    }
+    ledgerSpent.set(counter, 400);
+
+    await redis.kill();
+    // The share: the room last seen, (1000 − 300 spent − 200 then reserved) ÷ 2 replicas = 250, from this replica alone.
+    const first = await reserve(store, budget, 200);
+    expect(first.result).toMatchObject({ granted: true, amountNano: 200 });
+    expect(store.onLocal).toBe(true);
+    const second = await reserve(store, budget, 50);
+    expect(second.result).toMatchObject({ granted: true, amountNano: 50 });
+    expect((await reserve(store, budget, 1)).result).toMatchObject({ granted: false, limitNano: 250, reservedNano: 250, localShare: true });
+    await store.settle(first.reservationId, [counter], 150, Date.now());
+    await store.settle(second.reservationId, [counter], 100, Date.now());
+    expect(store.pending).toBe(2);
+    expect(await failures(metrics)).toBeGreaterThanOrEqual(1);
+    const warnings = records.filter((record) => String(record.msg).includes('Shared tenant-budget store (Redis) failed'));
+    expect(warnings).toHaveLength(1);
+
+    // Redis comes back empty (a restart without persistence): the ledger has the whole spend.
+    ledgerSpent.set(counter, 650);
+    await redis.restart();
+    await untilShared(store, budget);
+    expect(store.pending).toBe(0);
+    expect(await shared.read([counter], Date.now())).toEqual([{ counter, spentNano: 650, reservedNano: 0 }]);
+    expect(records.some((record) => String(record.msg).includes('answers again'))).toBe(true);
+  }, 30_000);
+
+  it('replays settlements of calls admitted before the outage, and seeds a lost counter without counting them twice', async () => {
+    const counter = `key:key_${randomUUID().slice(0, 8)}:day:2026-11-30`;
+    const budget: BudgetLimit = { counter, limitNano: 10_000, expiresAt: undefined };
+    const ledgerSpent = new Map<string, number>();
+    const { store, shared } = await fleetStore({ local: true, ledgerSpent });
+    const before = await reserve(store, budget, 100);
+    await store.settle(before.reservationId, [counter], 100, Date.now());
+    // Admitted on the shared store, settled during the outage.
+    const admitted = await reserve(store, budget, 100);
+    await redis.kill();
+    await store.settle(admitted.reservationId, [counter], 70, Date.now());
+    const local = await reserve(store, budget, 50);
+    expect(local.result.granted).toBe(true);
+    await store.settle(local.reservationId, [counter], 40, Date.now());
+    expect(store.pending).toBe(2);
+    // The server returns with its data lost, but the ledger was written for every call: seeding takes the larger.
+    ledgerSpent.set(counter, 210);
+    await redis.restart();
+    await untilShared(store, budget);
+    expect(await shared.read([counter], Date.now())).toEqual([{ counter, spentNano: 210, reservedNano: 0 }]);
+  }, 30_000);
+
+  it('refuses with 429 and Retry-After when told to refuse, and is not admitting anything', async () => {
+    const counter = `key:key_${randomUUID().slice(0, 8)}:total`;
+    const budget: BudgetLimit = { counter, limitNano: 1000, expiresAt: undefined };
+    const { store } = await fleetStore({ local: false, ledgerSpent: new Map() });
+    await redis.kill();
+    const refused = reserve(store, budget, 10);
+    await expect(refused).rejects.toBeInstanceOf(BudgetStoreUnavailableError);
+    await expect(refused).rejects.toMatchObject({ code: 'rate_limit_store_unavailable', retryAfterMs: 1000 });
+    await redis.restart();
+  }, 30_000);
+});
+
+describe('RedisBudgetStore seeded from the ledger', () => {
+  it('seeds a counter Redis lost (eviction) before reserving on it, and rebuilds one on demand', async () => {
+    const client = await redis.client();
+    const counter = `team:team_${randomUUID().slice(0, 8)}:month:2026-11`;
+    const ledgerSpent = new Map([[counter, 900]]);
+    const store = new RedisBudgetStore(client, 'gw:', ledger(ledgerSpent));
+    const budget: BudgetLimit = { counter, limitNano: 1000, expiresAt: undefined };
+    const now = Date.now();
+    const request = (amountNano: number) => ({ reservationId: randomUUID(), budgets: [budget], amountNano, leaseUntil: now + 60_000, now });
+    // Never seen: 900 already spent by the ledger, so 200 does not fit.
+    expect(await store.reserve(request(200))).toMatchObject({ granted: false, spentNano: 900 });
+    // Evicted: seeded again.
+    await client.del(`gw:budget:{budgets}:${counter}`);
+    expect(await store.reserve(request(200))).toMatchObject({ granted: false, spentNano: 900 });
+    const fits = request(100);
+    expect(await store.reserve(fits)).toMatchObject({ granted: true, amountNano: 100, committedNano: [900] });
+    await store.settle(fits.reservationId, [counter], 50);
+    // On demand: set to the ledger's figure, even below what Redis holds.
+    ledgerSpent.set(counter, 500);
+    expect(await store.rebuild(counter, undefined)).toBe(500);
+    expect(await store.read([counter], now)).toEqual([{ counter, spentNano: 500, reservedNano: 0 }]);
+  });
+});

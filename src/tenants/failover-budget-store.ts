@@ -1,0 +1,203 @@
+import type { Logger } from '../observability/logger.js';
+import type { GroundworkMetrics } from '../observability/metrics.js';
+import type { StoreFailover } from '../resilience/store-failover.js';
+import type { BudgetLimit, BudgetState, BudgetStore, ReserveRequest, ReserveResult } from './budget-store.js';
+import type { LedgerSpend } from './ledger-spend.js';
+import type { MemoryBudgetStore } from './memory-budget-store.js';
+import { BudgetStoreUnavailableError } from './tenant-refusals.js';
+
+/** Settings of a {@link FailoverBudgetStore}. */
+export interface FailoverBudgetStoreOptions {
+  /** The fleet's store (Redis). */
+  shared: BudgetStore;
+  /** This replica's share while `shared` fails (`LLM_RATE_LIMIT_ON_STORE_FAILURE=local`); undefined: refuse. */
+  local: MemoryBudgetStore | undefined;
+  failover: StoreFailover;
+  /** Replicas sharing each budget (`LLM_EXPECTED_REPLICAS`): a local share is the room left ÷ this. */
+  replicas: number;
+  /** Settled spend of a counter not seen before the outage; without it such a counter's share starts from no spend. */
+  ledger?: LedgerSpend | undefined;
+  logger: Logger;
+  metrics?: GroundworkMetrics | undefined;
+  /** Settlements kept to replay into the shared store once it answers again. @default 10000 */
+  maxPending?: number | undefined;
+}
+
+interface PendingSettlement {
+  reservationId: string;
+  counters: readonly string[];
+  spentNano: number;
+}
+
+/**
+ * A budget store shared by the fleet, with a plan for when it fails. `refuse`: calls are refused
+ * with {@link BudgetStoreUnavailableError} (429, `Retry-After`). `local`: each replica admits
+ * from its own share of every budget: the room the shared store last showed (limit − settled
+ * spend − spend reserved by calls in flight, which may all still be charged; the ledger's spend
+ * for a counter not seen yet), divided by the replicas; a concurrency cap is
+ * divided likewise (at least 1). Settlements the shared store could not take, and the spend of
+ * calls admitted locally, are replayed into it once it answers again, so it keeps the fleet's
+ * real spend. Failures are logged (once per outage) and counted in `groundwork_store_failures_total`.
+ */
+export class FailoverBudgetStore implements BudgetStore {
+  readonly #options: FailoverBudgetStoreOptions;
+  readonly #where = new Map<string, 'shared' | 'local'>();
+  /** Settled and reserved spend per counter as the shared store last showed it: what a local share must leave. */
+  readonly #lastSpent = new Map<string, number>();
+  readonly #pending: PendingSettlement[] = [];
+  #onLocal = false;
+  #replaying: Promise<void> | undefined;
+
+  constructor(options: FailoverBudgetStoreOptions) {
+    this.#options = options;
+  }
+
+  /** Whether calls are admitted from the local share (an outage is under way). */
+  get onLocal(): boolean {
+    return this.#onLocal;
+  }
+
+  /** Settlements waiting to be replayed into the shared store. */
+  get pending(): number {
+    return this.#pending.length;
+  }
+
+  async reserve(request: ReserveRequest): Promise<ReserveResult> {
+    const { shared, local, failover } = this.#options;
+    if (failover.usable(request.now)) {
+      try {
+        // Replayed first, so a counter Redis lost is seeded from the ledger after it has this spend.
+        await this.#replay(request.now);
+        const result = await failover.bounded(shared.reserve(request));
+        this.#answered();
+        this.#remember(request.budgets, result);
+        if (result.granted) this.#where.set(request.reservationId, 'shared');
+        return result;
+      } catch (error) {
+        failover.failed(error, request.now);
+      }
+    }
+    if (local === undefined)
+      throw new BudgetStoreUnavailableError({ retryAfterMs: failover.retryInMs(request.now), cause: failover.lastError });
+    if (!this.#onLocal) {
+      // A new outage: the share starts from what the shared store last showed, with nothing local spent.
+      this.#onLocal = true;
+      local.reset();
+    }
+    const budgets = await Promise.all(request.budgets.map((budget) => this.#share(budget)));
+    const result = await local.reserve({ ...request, budgets });
+    if (!result.granted) return { ...result, localShare: true };
+    this.#where.set(request.reservationId, 'local');
+    return result;
+  }
+
+  async settle(reservationId: string, counters: readonly string[], spentNano: number, now: number): Promise<void> {
+    const { shared, local, failover } = this.#options;
+    const where = this.#where.get(reservationId) ?? 'shared';
+    this.#where.delete(reservationId);
+    if (where === 'local') {
+      await local?.settle(reservationId, counters, spentNano);
+      // Spent while the shared store was away: the fleet's counters must hear of it.
+      if (spentNano > 0) this.#keep({ reservationId, counters, spentNano });
+      return;
+    }
+    if (failover.usable(now)) {
+      try {
+        await failover.bounded(shared.settle(reservationId, counters, spentNano, now));
+        this.#answered();
+        return;
+      } catch (error) {
+        failover.failed(error, now);
+      }
+    }
+    this.#keep({ reservationId, counters, spentNano });
+  }
+
+  async read(counters: readonly string[], now: number): Promise<BudgetState[]> {
+    const { shared, local, failover } = this.#options;
+    if (failover.usable(now)) {
+      try {
+        await this.#replay(now);
+        const states = await failover.bounded(shared.read(counters, now));
+        this.#answered();
+        return states;
+      } catch (error) {
+        failover.failed(error, now);
+      }
+    }
+    if (local === undefined) throw new BudgetStoreUnavailableError({ retryAfterMs: failover.retryInMs(now), cause: failover.lastError });
+    return local.read(counters, now);
+  }
+
+  async rebuild(counter: string, expiresAt: number | undefined): Promise<number> {
+    const { shared } = this.#options;
+    if (shared.rebuild === undefined) throw new Error('the shared budget store cannot rebuild counters');
+    const spent = await this.#options.failover.bounded(shared.rebuild(counter, expiresAt));
+    this.#lastSpent.set(counter, spent);
+    return spent;
+  }
+
+  /** A budget as this replica's local share of it. */
+  async #share(budget: BudgetLimit): Promise<BudgetLimit> {
+    const { replicas, ledger } = this.#options;
+    if (budget.counter.endsWith(':concurrency')) return { ...budget, limitNano: Math.max(1, Math.floor(budget.limitNano / replicas)) };
+    let spent = this.#lastSpent.get(budget.counter);
+    if (spent === undefined && ledger?.covers(budget.counter) === true) {
+      spent = await ledger.spentNano(budget.counter).catch(() => undefined);
+      if (spent !== undefined) this.#lastSpent.set(budget.counter, spent);
+    }
+    return { ...budget, limitNano: Math.floor(Math.max(0, budget.limitNano - (spent ?? 0)) / replicas) };
+  }
+
+  #remember(budgets: readonly BudgetLimit[], result: ReserveResult): void {
+    if (result.granted) {
+      for (const [index, budget] of budgets.entries()) {
+        const committed = result.committedNano?.[index];
+        // What this grant adds is committed too: the call will spend up to it.
+        if (committed !== undefined) this.#lastSpent.set(budget.counter, committed + result.amountNano);
+      }
+    } else this.#lastSpent.set(result.counter, result.spentNano + result.reservedNano);
+    // Counters of past periods are not needed again: keep the map from growing without bound.
+    if (this.#lastSpent.size > 100_000) this.#lastSpent.clear();
+  }
+
+  #keep(settlement: PendingSettlement): void {
+    const max = this.#options.maxPending ?? 10_000;
+    this.#pending.push(settlement);
+    if (this.#pending.length > max) {
+      const dropped = this.#pending.shift() as PendingSettlement;
+      this.#options.metrics?.storeFailures.inc({ component: 'tenant_budget' });
+      this.#options.logger.error(
+        { reservationId: dropped.reservationId, spentNano: dropped.spentNano, maxPending: max },
+        'Dropped a budget settlement kept for the shared store (Redis): too many are waiting; its spend is in the usage ledger (rebuild the counters from it).',
+      );
+    }
+  }
+
+  /** The shared store answered: the outage, if any, is over. */
+  #answered(): void {
+    this.#options.failover.succeeded();
+    this.#onLocal = false;
+  }
+
+  /** Replays into the shared store what it missed while away (one replay at a time); throws when it fails again. */
+  async #replay(now: number): Promise<void> {
+    if (this.#pending.length === 0) return;
+    this.#replaying ??= (async () => {
+      const { shared, failover } = this.#options;
+      try {
+        for (let next = this.#pending.shift(); next !== undefined; next = this.#pending.shift()) {
+          try {
+            await failover.bounded(shared.settle(next.reservationId, next.counters, next.spentNano, now));
+          } catch (error) {
+            this.#pending.unshift(next);
+            throw error;
+          }
+        }
+      } finally {
+        this.#replaying = undefined;
+      }
+    })();
+    await this.#replaying;
+  }
+}

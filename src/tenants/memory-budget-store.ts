@@ -1,0 +1,72 @@
+import type { BudgetState, BudgetStore, ReserveRequest, ReserveResult } from './budget-store.js';
+
+interface Counter {
+  spentNano: number;
+  /** Live reservations: id → amount and lease end. */
+  reservations: Map<string, { amountNano: number; leaseUntil: number }>;
+}
+
+/**
+ * Budgets in this process's memory: exact for one process, no I/O. A replica's local share
+ * while the shared store (Redis) is unreachable; each operation runs synchronously, so it is
+ * atomic within the process.
+ */
+export class MemoryBudgetStore implements BudgetStore {
+  readonly #counters = new Map<string, Counter>();
+
+  async reserve(request: ReserveRequest): Promise<ReserveResult> {
+    const minimum = Math.min(request.minimumNano ?? request.amountNano, request.amountNano);
+    let grant = request.amountNano;
+    const committedNano: number[] = [];
+    for (const budget of request.budgets) {
+      const state = this.#state(budget.counter, request.now);
+      committedNano.push(state.spentNano + state.reservedNano);
+      grant = Math.min(grant, budget.limitNano - state.spentNano - state.reservedNano);
+      if (grant < minimum) return { granted: false, counter: budget.counter, limitNano: budget.limitNano, ...pick(state) };
+    }
+    for (const budget of request.budgets) {
+      this.#counter(budget.counter).reservations.set(request.reservationId, { amountNano: grant, leaseUntil: request.leaseUntil });
+    }
+    return { granted: true, amountNano: grant, committedNano };
+  }
+
+  async settle(reservationId: string, counters: readonly string[], spentNano: number): Promise<void> {
+    for (const name of new Set(counters)) {
+      const counter = this.#counter(name);
+      counter.reservations.delete(reservationId);
+      counter.spentNano += Math.max(0, Math.ceil(spentNano));
+    }
+  }
+
+  async read(counters: readonly string[], now: number): Promise<BudgetState[]> {
+    return counters.map((counter) => this.#state(counter, now));
+  }
+
+  /** Forgets every counter (a new outage starts its local share afresh). */
+  reset(): void {
+    this.#counters.clear();
+  }
+
+  #state(name: string, now: number): BudgetState {
+    const counter = this.#counter(name);
+    let reservedNano = 0;
+    for (const [id, reservation] of counter.reservations) {
+      if (reservation.leaseUntil <= now) counter.reservations.delete(id);
+      else reservedNano += reservation.amountNano;
+    }
+    return { counter: name, spentNano: counter.spentNano, reservedNano };
+  }
+
+  #counter(name: string): Counter {
+    let counter = this.#counters.get(name);
+    if (counter === undefined) {
+      counter = { spentNano: 0, reservations: new Map() };
+      this.#counters.set(name, counter);
+    }
+    return counter;
+  }
+}
+
+function pick(state: BudgetState): { spentNano: number; reservedNano: number } {
+  return { spentNano: state.spentNano, reservedNano: state.reservedNano };
+}
