@@ -44,18 +44,38 @@ const KIND_OF_STREAM_EXCEPTION: Readonly<Record<string, ProviderErrorKind>> = {
 const STREAM_STATUS: Partial<Record<ProviderErrorKind, number>> = { rate_limited: 429, server_error: 500, bad_request: 400 };
 
 /**
+ * The SDK's error without its hidden `$response`: that field (non-enumerable, and fixed so it
+ * cannot be removed) holds the raw HTTP exchange, request headers and session token included, and
+ * `util.inspect` of an error shows its cause chain. The copy keeps the name, message, stack and
+ * `$metadata` (status, request id).
+ */
+function withoutRawResponse(error: Error): Error {
+  if (!('$response' in error) && !('$responseBodyText' in error)) return error;
+  const copy = new Error(error.message);
+  copy.name = error.name;
+  if (error.stack !== undefined) copy.stack = error.stack;
+  const aws = error as AwsServiceError;
+  return Object.assign(copy, {
+    ...(aws.$fault === undefined ? {} : { $fault: aws.$fault }),
+    ...(aws.$metadata === undefined ? {} : { $metadata: aws.$metadata }),
+  });
+}
+
+/**
  * Maps anything the AWS SDK throws to Groundwork's error classes: service exceptions by name
  * (`ThrottlingException` is a retryable rate limit, `ServiceQuotaExceededException` an exhausted
  * quota, `ModelTimeoutException` a retryable timeout…) else by status, with the request id and a
  * `Retry-After` when sent; missing credentials are an authentication failure; network failures and
  * unreadable answers as for every provider.
  */
-export function mapBedrockError(error: unknown, context: BedrockErrorContext): Error {
+export function mapBedrockError(thrown: unknown, context: BedrockErrorContext): Error {
   const where = { provider: 'bedrock', model: context.model };
   if (context.signal.aborted) return abortedError(context.signal, 'bedrock', context.model);
-  if (GroundworkError.isInstance(error)) return error;
-  if (!(error instanceof Error)) return new Error(String(error));
-  const aws = error as AwsServiceError;
+  if (GroundworkError.isInstance(thrown)) return thrown;
+  if (!(thrown instanceof Error)) return new Error(String(thrown));
+  const aws = thrown as AwsServiceError;
+  const headers = aws.$response?.headers ?? {};
+  const error = withoutRawResponse(thrown);
   if (aws.$fault !== undefined || aws.$metadata?.httpStatusCode !== undefined) {
     const status = aws.$metadata?.httpStatusCode;
     const named = KIND_OF_EXCEPTION[error.name];
@@ -70,7 +90,6 @@ export function mapBedrockError(error: unknown, context: BedrockErrorContext): E
         cause: error,
       });
     }
-    const headers = aws.$response?.headers ?? {};
     const retryAfterMs = parseRetryAfter({ get: (name) => headers[name] ?? headers[name.toLowerCase()] });
     const requestId = aws.$metadata?.requestId;
     return providerError(named ?? classifyStatus(status), `${error.name}: ${error.message}`, {
