@@ -287,6 +287,7 @@ function modelOf(body: Record<string, unknown>, recorded: RecordedRequest): stri
 
 /** The wire format that answers `route`. */
 function wireOf(route: FakeRoute): WireFormat {
+  if (route.kind === 'models' && route.gemini === true) return geminiWire;
   if (route.kind !== 'chat' && route.kind !== 'embeddings') return openaiWire;
   if (route.wire === 'anthropic') return anthropicWire;
   if (route.wire === 'gemini') return geminiWire;
