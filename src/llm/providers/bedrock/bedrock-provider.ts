@@ -145,7 +145,8 @@ export class BedrockProvider implements LlmProvider {
     yield { type: 'done', completion: this.#completion(assembler.completion(), requestId) };
   }
 
-  async embed(request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResponse> {
+  /** Embeddings; a bound function, as the embedding engine calls it detached from the provider. */
+  readonly embed = async (request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResponse> => {
     let loaded: { module: BedrockModule; client: BedrockRuntimeClient };
     try {
       loaded = await this.#sdk();
@@ -153,7 +154,7 @@ export class BedrockProvider implements LlmProvider {
       throw mapBedrockError(error, { model: request.model, signal });
     }
     return embedWithBedrock(loaded.client, loaded.module.InvokeModelCommand, request, signal);
-  }
+  };
 
   /**
    * Asks the model for one token: the runtime API has no free call that proves both the

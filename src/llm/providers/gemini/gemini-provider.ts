@@ -117,7 +117,8 @@ export class GeminiProvider implements LlmProvider {
     yield { type: 'done', completion: this.#completion(assembler.completion()) };
   }
 
-  async embed(request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResponse> {
+  /** Embeddings; a bound function, as the embedding engine calls it detached from the provider. */
+  readonly embed = async (request: EmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResponse> => {
     let client: GoogleGenAI;
     try {
       client = await this.#client();
@@ -125,7 +126,7 @@ export class GeminiProvider implements LlmProvider {
       throw mapGeminiError(error, { model: request.model, signal });
     }
     return embedWithGemini(client, request, signal);
-  }
+  };
 
   /** Lists one model: proves the key (or the credentials) and the endpoint without spending tokens. */
   async ping(signal: AbortSignal): Promise<void> {
