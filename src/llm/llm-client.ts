@@ -35,7 +35,7 @@ import type { PreparedCall } from './prepared-call.js';
 import { PriceBook } from './pricing.js';
 import type { Prompt, PromptContext } from './prompt.js';
 import type { AzureTokenProvider } from './providers/azure/azure-provider.js';
-import { createProvider } from './providers/create-provider.js';
+import { type CreateProviderOptions, createProvider } from './providers/create-provider.js';
 import { parseStructured } from './structured-output.js';
 import { hasExecutableTools, toFunctionTools } from './tools/tool-definitions.js';
 import type { ChatCompletion, ChatMessage, ChatRequest, LlmProvider } from './types.js';
@@ -59,6 +59,8 @@ export interface LlmClientDeps {
   providers?: Partial<Record<LlmProviderName, LlmProvider>> | undefined;
   /** An Entra ID token provider for Azure OpenAI, instead of `AZURE_OPENAI_API_KEY`. */
   azureTokenProvider?: AzureTokenProvider | undefined;
+  /** How Gemini on Vertex AI authenticates. @default application default credentials */
+  googleAuthOptions?: CreateProviderOptions['googleAuthOptions'];
   /** The embeddings' per-input cache. @default none */
   embeddingCache?: EmbeddingCache | undefined;
   /** Tokens a request may use, reserved against the tokens-per-minute limit. @default 4 characters a token plus max tokens */
@@ -124,7 +126,10 @@ class GroundworkLlmClient implements LlmClient {
     if (injected !== undefined) return injected;
     let provider = this.#providers.get(name);
     if (provider === undefined) {
-      provider = createProvider(name, this.#config, { azureTokenProvider: this.#deps.azureTokenProvider });
+      provider = createProvider(name, this.#config, {
+        azureTokenProvider: this.#deps.azureTokenProvider,
+        googleAuthOptions: this.#deps.googleAuthOptions,
+      });
       this.#providers.set(name, provider);
       this.#created.push(provider);
     }

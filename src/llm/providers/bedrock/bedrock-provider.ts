@@ -60,6 +60,9 @@ export class BedrockProvider implements LlmProvider {
   constructor(options: BedrockProviderOptions) {
     this.defaultModel = options.model;
     this.#options = options;
+    // Start loading the SDK now, while the application starts, rather than inside the first call's
+    // timeout; a failed load surfaces at that call.
+    loadSdk().catch(() => undefined);
   }
 
   async #sdk(): Promise<{ module: BedrockModule; client: BedrockRuntimeClient }> {

@@ -59,6 +59,9 @@ export class GeminiProvider implements LlmProvider {
   constructor(options: GeminiProviderOptions) {
     this.defaultModel = options.model;
     this.#options = options;
+    // Start loading the SDK now, while the application starts, rather than inside the first call's
+    // timeout; a failed load surfaces at that call.
+    loadSdk().catch(() => undefined);
   }
 
   async #client(): Promise<GoogleGenAI> {
