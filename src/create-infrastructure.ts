@@ -20,7 +20,7 @@ import { reserveTokens } from './resilience/estimate-tokens.js';
  * every invalid variable at once. Nothing is migrated: call `initDb()` or `groundwork migrate up`.
  */
 export async function createInfrastructure<DB = Record<never, never>>(options: InfrastructureOptions = {}): Promise<Infrastructure<DB>> {
-  const { azureTokenProvider, ...sourceOptions } = options;
+  const { azureTokenProvider, googleAuthOptions, ...sourceOptions } = options;
   const configSource = options.configSource ?? new ConfigSource({ ...sourceOptions, azureTokenProvider: azureTokenProvider !== undefined });
   const config = configSource.load();
   const logger = options.logger ?? createLogger(config.logging, { destination: options.logDestination ?? 'stdout' });
@@ -84,6 +84,7 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
       usageSink: createUsageSink(database),
       providers: options.providers,
       azureTokenProvider: options.azureTokenProvider,
+      googleAuthOptions,
       // Only a token limit uses the estimate. It is approximate: a tokenizer would block the event
       // loop (~1 s to load, ~1.3 µs a token), and the reservation is reconciled with real usage anyway.
       ...(config.resilience.tokensPerMinute === undefined

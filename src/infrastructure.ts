@@ -15,6 +15,7 @@ import type { LlmCallOptions, LlmClient, LlmResponse, LlmStreamEvent } from './l
 import type { Prompt, PromptContext } from './llm/prompt.js';
 import { type ProviderClient, providerClient } from './llm/provider-client.js';
 import type { AzureTokenProvider } from './llm/providers/azure/azure-provider.js';
+import type { CreateProviderOptions } from './llm/providers/create-provider.js';
 import type { LlmProvider } from './llm/types.js';
 import { type HealthCheck, type HealthOptions, type HealthReport, runHealthChecks } from './observability/health.js';
 import type { Logger } from './observability/logger.js';
@@ -41,6 +42,8 @@ export interface InfrastructureOptions extends Omit<ConfigSourceOptions, 'azureT
   migrations?: AppMigrations;
   /** An Entra ID token provider for Azure OpenAI, instead of `AZURE_OPENAI_API_KEY`. */
   azureTokenProvider?: AzureTokenProvider;
+  /** How Gemini on Vertex AI authenticates (a key file, an auth client). @default application default credentials */
+  googleAuthOptions?: CreateProviderOptions['googleAuthOptions'];
   /** Ready provider adapters to use instead of building them from the configuration (tests, custom providers). */
   providers?: Partial<Record<LlmProviderName, LlmProvider>>;
   /** Record Node.js process metrics (CPU, memory, event loop) in the registry. @default false (on in `groundwork serve`) */

@@ -106,3 +106,68 @@ describe('secrets in the objects Groundwork hands out', () => {
     expectClean('logs', lines.join('\n'));
   });
 });
+
+/*
+ * Gemini and Bedrock credentials: the Gemini key, the AWS secret access key and session token,
+ * through a failing call (the provider echoes them in its error), inspected and logged.
+ */
+describe.each([
+  ['gemini', 'AIza-gemini-canary-4f8e2a91', (url: string, secret: string) => ({ GEMINI_API_KEY: secret, GEMINI_BASE_URL: url })],
+  [
+    'bedrock',
+    'aws-secret-canary-6b1d93e7',
+    (url: string, secret: string) => ({
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIACANARYTEST',
+      AWS_SECRET_ACCESS_KEY: secret,
+      AWS_SESSION_TOKEN: `${secret}-session`,
+      BEDROCK_BASE_URL: url,
+    }),
+  ],
+] as const)('secrets of the %s provider', (provider, secret, env) => {
+  it('appear in no error, inspect() or log line', async () => {
+    const providerLines: string[] = [];
+    const server = await new FakeProviderServer().start();
+    const logger = createLogger(
+      { level: 'trace', format: 'json' },
+      { destination: { write: (line: string) => void providerLines.push(line) } },
+    );
+    const providerInfra = await createInfrastructure({
+      env: {
+        LLM_PROVIDER: provider,
+        DATABASE_URL: 'sqlite::memory:',
+        LLM_LEDGER: 'false',
+        LLM_MAX_ATTEMPTS: '1',
+        ...env(server.url, secret),
+      },
+      envFile: false,
+      logger,
+    });
+    try {
+      server.enqueue({ type: 'error', status: 400, message: `bad request from key ${secret}` });
+      const error = await providerInfra
+        .getLlmClient()
+        .complete({ messages: [{ role: 'user', content: 'hi' }] })
+        .then(
+          () => undefined,
+          (failure: unknown) => failure,
+        );
+      expect(error).toBeDefined();
+      const texts = [
+        inspect(error, { depth: 12, showHidden: true }),
+        JSON.stringify(error),
+        inspect(providerInfra.config, { depth: 12, showHidden: true, getters: true }),
+        JSON.stringify(providerInfra.config),
+        inspect(providerInfra.getLlmClient(), { depth: 12, showHidden: true }),
+        inspect(await providerInfra.validateEnvironment(), { depth: 12 }),
+        providerLines.join('\n'),
+      ];
+      for (const text of texts) {
+        expect(text.includes(secret), text.slice(Math.max(0, text.indexOf(secret) - 600), text.indexOf(secret) + 100)).toBe(false);
+      }
+    } finally {
+      await providerInfra.close();
+      await server.close();
+    }
+  }, 30_000);
+});

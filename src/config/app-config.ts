@@ -64,6 +64,25 @@ export interface LlmConfig {
     readonly model: string;
     readonly baseUrl: string | undefined;
   };
+  /** Google Gemini, through the Gemini API (a key) or Vertex AI (project, location, application default credentials). */
+  readonly gemini: {
+    /** `GEMINI_API_KEY`, else `GOOGLE_API_KEY`. */
+    readonly apiKey: Secret | undefined;
+    readonly model: string;
+    readonly baseUrl: string | undefined;
+    readonly vertexAi: boolean;
+    readonly project: string | undefined;
+    readonly location: string | undefined;
+  };
+  /** AWS Bedrock (Converse); credentials from the standard AWS chain unless given here. */
+  readonly bedrock: {
+    readonly model: string;
+    readonly region: string | undefined;
+    readonly baseUrl: string | undefined;
+    readonly accessKeyId: Secret | undefined;
+    readonly secretAccessKey: Secret | undefined;
+    readonly sessionToken: Secret | undefined;
+  };
   /** `max_tokens` for calls that set none; undefined: none is sent. */
   readonly maxOutputTokens: number | undefined;
   /** Output tokens reserved against the tokens-per-minute limit when a call sets no maximum. */

@@ -1,4 +1,4 @@
-import { DEFAULT_EMBEDDING_MODEL } from '../llm/embeddings/known-embedding-models.js';
+import { defaultEmbeddingModel } from '../llm/embeddings/known-embedding-models.js';
 import type { AppConfig, DatabaseDialect, LoggingConfig, ProviderModel } from './app-config.js';
 import { embeddingProvider, type Parsed, parsePrices, parseProviderModel } from './schema.js';
 import { Secret } from './secret.js';
@@ -50,8 +50,17 @@ export function buildAppConfig(values: Parsed, facts: ValidatedFacts, secrets: M
   const { provider, llmConfigured, fallbacks, databaseUrl, dialect, featureFlags } = facts;
   const openaiModel = values.OPENAI_MODEL ?? 'gpt-4o-mini';
   const anthropicModel = values.ANTHROPIC_MODEL ?? 'claude-3-5-haiku-latest';
-  const primaryModel =
-    provider === 'anthropic' ? anthropicModel : provider === 'azure' ? (values.AZURE_OPENAI_DEPLOYMENT ?? openaiModel) : openaiModel;
+  const geminiModel = values.GEMINI_MODEL ?? 'gemini-2.5-flash';
+  const bedrockModel = values.BEDROCK_MODEL ?? 'amazon.nova-lite-v1:0';
+  const primaryModel: Record<LlmProviderName, string> = {
+    openai: openaiModel,
+    'openai-compatible': openaiModel,
+    azure: values.AZURE_OPENAI_DEPLOYMENT ?? openaiModel,
+    anthropic: anthropicModel,
+    gemini: geminiModel,
+    bedrock: bedrockModel,
+  };
+  const embeddingsProvider = embeddingProvider(values, provider);
   const logLevel = !facts.logLevelSet && values.DEBUG ? 'debug' : (LEVELS[values.LOG_LEVEL] ?? 'info');
   const redisUrl = secret('REDIS_URL', values.REDIS_URL, secrets);
 
@@ -75,7 +84,7 @@ export function buildAppConfig(values: Parsed, facts: ValidatedFacts, secrets: M
     },
     llm: {
       provider,
-      model: primaryModel,
+      model: primaryModel[provider],
       configured: llmConfigured,
       openai: {
         apiKey: secret('OPENAI_API_KEY', values.OPENAI_API_KEY, secrets),
@@ -95,6 +104,22 @@ export function buildAppConfig(values: Parsed, facts: ValidatedFacts, secrets: M
         model: anthropicModel,
         baseUrl: values.ANTHROPIC_BASE_URL,
       },
+      gemini: {
+        apiKey: secret('GEMINI_API_KEY', values.GEMINI_API_KEY ?? values.GOOGLE_API_KEY, secrets),
+        model: geminiModel,
+        baseUrl: values.GEMINI_BASE_URL,
+        vertexAi: values.GOOGLE_GENAI_USE_VERTEXAI,
+        project: values.GOOGLE_CLOUD_PROJECT,
+        location: values.GOOGLE_CLOUD_LOCATION,
+      },
+      bedrock: {
+        model: bedrockModel,
+        region: values.AWS_REGION,
+        baseUrl: values.BEDROCK_BASE_URL,
+        accessKeyId: secret('AWS_ACCESS_KEY_ID', values.AWS_ACCESS_KEY_ID, secrets),
+        secretAccessKey: secret('AWS_SECRET_ACCESS_KEY', values.AWS_SECRET_ACCESS_KEY, secrets),
+        sessionToken: secret('AWS_SESSION_TOKEN', values.AWS_SESSION_TOKEN, secrets),
+      },
       maxOutputTokens: values.LLM_MAX_OUTPUT_TOKENS,
       outputTokensEstimate: values.LLM_OUTPUT_TOKENS_ESTIMATE,
       dropUnsupportedParams: values.LLM_DROP_UNSUPPORTED_PARAMS,
@@ -105,8 +130,8 @@ export function buildAppConfig(values: Parsed, facts: ValidatedFacts, secrets: M
       logContent: values.LLM_LOG_CONTENT,
       ledger: { enabled: values.LLM_LEDGER, batchSize: values.LLM_LEDGER_BATCH_SIZE, flushIntervalMs: values.LLM_LEDGER_FLUSH_MS },
       embeddings: {
-        provider: embeddingProvider(values, provider),
-        model: values.LLM_EMBEDDING_MODEL ?? DEFAULT_EMBEDDING_MODEL,
+        provider: embeddingsProvider,
+        model: values.LLM_EMBEDDING_MODEL ?? defaultEmbeddingModel(embeddingsProvider),
         azureDeployment: values.AZURE_OPENAI_EMBEDDING_DEPLOYMENT,
         dimensions: values.LLM_EMBEDDING_DIMENSIONS,
         fallbacks: (values.LLM_EMBEDDING_FALLBACKS ?? []).flatMap((entry) => parseProviderModel(entry) ?? []),

@@ -167,6 +167,13 @@ function credentialsMissing(provider: LlmProviderName, values: Parsed, context: 
       if (values.AZURE_OPENAI_DEPLOYMENT === undefined) missing.push('AZURE_OPENAI_DEPLOYMENT');
       return missing;
     }
+    case 'gemini':
+      if (values.GOOGLE_GENAI_USE_VERTEXAI === true) {
+        return (['GOOGLE_CLOUD_PROJECT', 'GOOGLE_CLOUD_LOCATION'] as const).filter((name) => values[name] === undefined);
+      }
+      return values.GEMINI_API_KEY === undefined && values.GOOGLE_API_KEY === undefined ? ['GEMINI_API_KEY'] : [];
+    case 'bedrock':
+      return values.AWS_REGION === undefined ? ['AWS_REGION'] : [];
   }
 }
 

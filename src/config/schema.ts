@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_EMBEDDING_MODEL, embeddingDimensions } from '../llm/embeddings/known-embedding-models.js';
+import { defaultEmbeddingModel, embeddingDimensions } from '../llm/embeddings/known-embedding-models.js';
 import type { DatabaseDialect, ModelPrice, ProviderModel } from './app-config.js';
 import { FEATURE_FLAG_PREFIX, LLM_PROVIDERS, type LlmProviderName, VARIABLES, type VariableName } from './variables.js';
 
@@ -49,6 +49,12 @@ export function crossFieldIssues(parsed: Partial<Parsed>): Array<{ variable: str
     }
   }
   for (const issue of embeddingIssues(parsed)) problem(issue.variable, issue.message);
+  if (parsed.AWS_ACCESS_KEY_ID !== undefined && parsed.AWS_SECRET_ACCESS_KEY === undefined && 'AWS_SECRET_ACCESS_KEY' in parsed) {
+    problem('AWS_SECRET_ACCESS_KEY', 'must be set with AWS_ACCESS_KEY_ID');
+  }
+  if (parsed.AWS_SECRET_ACCESS_KEY !== undefined && parsed.AWS_ACCESS_KEY_ID === undefined && 'AWS_ACCESS_KEY_ID' in parsed) {
+    problem('AWS_ACCESS_KEY_ID', 'must be set with AWS_SECRET_ACCESS_KEY');
+  }
   return found;
 }
 
@@ -70,7 +76,8 @@ function embeddingIssues(parsed: Partial<Parsed>): Array<{ variable: string; mes
     found.push({ variable: 'LLM_EMBEDDING_PROVIDER', message: `must be one of ${LLM_PROVIDERS.join(', ')}` });
   }
   const provider = embeddingProvider(parsed);
-  const model = provider === 'azure' ? parsed.AZURE_OPENAI_EMBEDDING_DEPLOYMENT : (parsed.LLM_EMBEDDING_MODEL ?? DEFAULT_EMBEDDING_MODEL);
+  const model =
+    provider === 'azure' ? parsed.AZURE_OPENAI_EMBEDDING_DEPLOYMENT : (parsed.LLM_EMBEDDING_MODEL ?? defaultEmbeddingModel(provider));
   const requested = parsed.LLM_EMBEDDING_DIMENSIONS;
   const primary = model === undefined ? undefined : embeddingDimensions(model, requested);
   if (model !== undefined && requested !== undefined && primary !== requested) {

@@ -27,7 +27,7 @@ export interface VariableDefinition {
 }
 
 /** The LLM providers Groundwork speaks to. */
-export const LLM_PROVIDERS = ['openai', 'azure', 'anthropic', 'openai-compatible'] as const;
+export const LLM_PROVIDERS = ['openai', 'azure', 'anthropic', 'openai-compatible', 'gemini', 'bedrock'] as const;
 /** An LLM provider name. */
 export type LlmProviderName = (typeof LLM_PROVIDERS)[number];
 
@@ -133,7 +133,7 @@ export const VARIABLES = define({
     section: 'llm',
     field: enumField(LLM_PROVIDERS, 'openai'),
     default: 'openai',
-    description: 'Primary LLM provider: `openai`, `azure`, `anthropic` or `openai-compatible`.',
+    description: 'Primary LLM provider: `openai`, `azure`, `anthropic`, `openai-compatible`, `gemini` or `bedrock`.',
     example: 'anthropic',
   },
   OPENAI_API_KEY: {
@@ -211,18 +211,116 @@ export const VARIABLES = define({
     description: 'Anthropic API base URL.',
     example: 'http://127.0.0.1:4010',
   },
+  GEMINI_API_KEY: {
+    section: 'llm',
+    field: optionalStringField(),
+    default: '(none)',
+    description: 'Gemini API key (`GOOGLE_API_KEY` is read when it is unset); not used with Vertex AI.',
+    example: 'AIza…',
+    secret: true,
+  },
+  GOOGLE_API_KEY: {
+    section: 'llm',
+    field: optionalStringField(),
+    default: '(none)',
+    description: 'Gemini API key under the name Google’s SDKs also read.',
+    example: 'AIza…',
+    secret: true,
+  },
+  GEMINI_MODEL: {
+    section: 'llm',
+    field: optionalStringField(),
+    default: 'gemini-2.5-flash',
+    description: 'Gemini model.',
+    example: 'gemini-2.5-pro',
+  },
+  GEMINI_BASE_URL: {
+    section: 'llm',
+    field: optionalHttpUrlField(),
+    default: '(Google’s endpoint)',
+    description: 'Gemini API (or Vertex AI) base URL, for a proxy or the fake provider.',
+    example: 'http://127.0.0.1:4010',
+  },
+  GOOGLE_GENAI_USE_VERTEXAI: {
+    section: 'llm',
+    field: booleanField(false),
+    default: 'false',
+    description: 'Reach Gemini through Vertex AI (`GOOGLE_CLOUD_PROJECT`, `GOOGLE_CLOUD_LOCATION`, application default credentials).',
+    example: 'true',
+  },
+  GOOGLE_CLOUD_PROJECT: {
+    section: 'llm',
+    field: optionalStringField(),
+    default: '(none)',
+    description: 'Google Cloud project for Vertex AI; required when `GOOGLE_GENAI_USE_VERTEXAI=true`.',
+    example: 'my-project',
+  },
+  GOOGLE_CLOUD_LOCATION: {
+    section: 'llm',
+    field: optionalStringField(),
+    default: '(none)',
+    description: 'Vertex AI location; required when `GOOGLE_GENAI_USE_VERTEXAI=true`.',
+    example: 'us-central1',
+  },
+  BEDROCK_MODEL: {
+    section: 'llm',
+    field: optionalStringField(),
+    default: 'amazon.nova-lite-v1:0',
+    description: 'Bedrock model id or inference profile.',
+    example: 'us.anthropic.claude-3-5-haiku-20241022-v1:0',
+  },
+  AWS_REGION: {
+    section: 'llm',
+    field: optionalStringField(),
+    default: '(none)',
+    description: 'AWS region of Bedrock; required when `LLM_PROVIDER=bedrock`.',
+    example: 'us-east-1',
+  },
+  BEDROCK_BASE_URL: {
+    section: 'llm',
+    field: optionalHttpUrlField(),
+    default: '(the region’s endpoint)',
+    description: 'Bedrock runtime endpoint, for a VPC endpoint, a proxy or the fake provider.',
+    example: 'http://127.0.0.1:4010',
+  },
+  AWS_ACCESS_KEY_ID: {
+    section: 'llm',
+    field: optionalStringField(),
+    default: '(credential chain)',
+    description:
+      'Static AWS credentials for Bedrock, with `AWS_SECRET_ACCESS_KEY`; unset, the standard chain (environment, profile, SSO, instance role) is used.',
+    example: 'AKIA…',
+    secret: true,
+  },
+  AWS_SECRET_ACCESS_KEY: {
+    section: 'llm',
+    field: optionalStringField(),
+    default: '(credential chain)',
+    description: 'Secret of `AWS_ACCESS_KEY_ID`.',
+    example: 'wJalr…',
+    secret: true,
+  },
+  AWS_SESSION_TOKEN: {
+    section: 'llm',
+    field: optionalStringField(),
+    default: '(none)',
+    description: 'Session token of temporary AWS credentials.',
+    example: 'IQoJb3…',
+    secret: true,
+  },
   LLM_EMBEDDING_PROVIDER: {
     section: 'llm',
     field: optionalStringField(),
     default: '(LLM_PROVIDER)',
-    description: 'Provider for embeddings (`openai`, `azure` or `openai-compatible`; Anthropic has none).',
+    description: 'Provider for embeddings (`openai`, `azure`, `openai-compatible`, `gemini` or `bedrock`; Anthropic has none).',
     example: 'openai',
   },
   LLM_EMBEDDING_MODEL: {
     section: 'llm',
     field: optionalStringField(),
     default: 'text-embedding-3-small',
-    description: 'Embedding model for `openai` and `openai-compatible` (Azure uses `AZURE_OPENAI_EMBEDDING_DEPLOYMENT`).',
+    description:
+      'Embedding model (Azure uses `AZURE_OPENAI_EMBEDDING_DEPLOYMENT`); the default for `gemini` is `gemini-embedding-001`, for `bedrock` `amazon.titan-embed-text-v2:0`.',
     example: 'nomic-embed-text',
   },
   AZURE_OPENAI_EMBEDDING_DEPLOYMENT: {

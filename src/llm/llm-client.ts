@@ -35,7 +35,7 @@ import type { PreparedCall } from './prepared-call.js';
 import { PriceBook } from './pricing.js';
 import type { Prompt, PromptContext } from './prompt.js';
 import type { AzureTokenProvider } from './providers/azure/azure-provider.js';
-import { createProvider } from './providers/create-provider.js';
+import { type CreateProviderOptions, createProvider } from './providers/create-provider.js';
 import { llmChatPort } from './responses/llm-chat-port.js';
 import { respondCounted } from './responses/respond-counted.js';
 import type { RespondOptions } from './responses/respond-options.js';
@@ -66,6 +66,8 @@ export interface LlmClientDeps {
   providers?: Partial<Record<LlmProviderName, LlmProvider>> | undefined;
   /** An Entra ID token provider for Azure OpenAI, instead of `AZURE_OPENAI_API_KEY`. */
   azureTokenProvider?: AzureTokenProvider | undefined;
+  /** How Gemini on Vertex AI authenticates. @default application default credentials */
+  googleAuthOptions?: CreateProviderOptions['googleAuthOptions'];
   /** The embeddings' per-input cache. @default none */
   embeddingCache?: EmbeddingCache | undefined;
   /** Tokens a request may use, reserved against the tokens-per-minute limit. @default 4 characters a token plus max tokens */
@@ -140,7 +142,10 @@ class GroundworkLlmClient implements LlmClient {
     if (injected !== undefined) return injected;
     let provider = this.#providers.get(name);
     if (provider === undefined) {
-      provider = createProvider(name, this.#config, { azureTokenProvider: this.#deps.azureTokenProvider });
+      provider = createProvider(name, this.#config, {
+        azureTokenProvider: this.#deps.azureTokenProvider,
+        googleAuthOptions: this.#deps.googleAuthOptions,
+      });
       this.#providers.set(name, provider);
       this.#created.push(provider);
     }

@@ -39,6 +39,17 @@ export function providerEnv(provider: LlmProviderName, fake: FakeProviderServer,
         ANTHROPIC_BASE_URL: fake.anthropicBaseUrl,
         ANTHROPIC_MODEL: 'claude-3-5-haiku-latest',
       };
+    case 'gemini':
+      return { LLM_PROVIDER: 'gemini', GEMINI_API_KEY: key, GEMINI_BASE_URL: fake.geminiBaseUrl, GEMINI_MODEL: 'gemini-2.5-flash' };
+    case 'bedrock':
+      return {
+        LLM_PROVIDER: 'bedrock',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: key,
+        AWS_SECRET_ACCESS_KEY: `${key}-secret`,
+        BEDROCK_BASE_URL: fake.bedrockEndpoint,
+        BEDROCK_MODEL: 'amazon.nova-lite-v1:0',
+      };
   }
 }
 

@@ -8,6 +8,12 @@ describe('PriceBook', () => {
     expect(prices.priceOf('gpt-4o-2024-08-06')).toMatchObject({ input: 2.5 });
     expect(prices.priceOf('claude-3-5-haiku-latest')).toMatchObject({ input: 0.8 });
     expect(prices.priceOf('llama3.1')).toBeUndefined();
+    expect(prices.priceOf('gemini-2.5-flash')).toMatchObject({ input: 0.3 });
+    expect(prices.priceOf('gemini-2.5-flash-lite-preview-06-17')).toMatchObject({ input: 0.1 });
+    expect(prices.priceOf('amazon.nova-lite-v1:0')).toMatchObject({ input: 0.06 });
+    expect(prices.priceOf('us.anthropic.claude-3-5-haiku-20241022-v1:0')).toMatchObject({ input: 0.8 });
+    expect(prices.priceOf('amazon.titan-embed-text-v2:0')).toMatchObject({ input: 0.02, output: 0 });
+    expect(prices.priceOf('useful.model-v1')).toBeUndefined();
   });
 
   it('charges cached prompt tokens at the cached rate', () => {

@@ -12,12 +12,19 @@ export class PriceBook {
     this.#keys = Object.keys(this.#prices).sort((a, b) => b.length - a.length);
   }
 
-  /** The price of `model`: an exact entry, else the longest entry it starts with; undefined when unknown. */
+  /**
+   * The price of `model`: an exact entry, else the longest entry it starts with (followed by `-`,
+   * `@` or `:`); a Bedrock cross-region profile (`us.…`, `eu.…`) prices as its model. Undefined when unknown.
+   */
   priceOf(model: string): ModelPrice | undefined {
     const exact = this.#prices[model];
     if (exact !== undefined) return exact;
-    const name = model.includes('/') ? (model.split('/').at(-1) ?? model) : model;
-    const key = this.#keys.find((candidate) => name === candidate || name.startsWith(`${candidate}-`) || name.startsWith(`${candidate}@`));
+    const last = model.includes('/') ? (model.split('/').at(-1) ?? model) : model;
+    const name = last.replace(/^(us|eu|apac|global|us-gov|jp|au|ca)\./, '');
+    const key = this.#keys.find(
+      (candidate) =>
+        name === candidate || name.startsWith(`${candidate}-`) || name.startsWith(`${candidate}@`) || name.startsWith(`${candidate}:`),
+    );
     return key === undefined ? undefined : this.#prices[key];
   }
 

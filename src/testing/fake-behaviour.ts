@@ -1,5 +1,5 @@
 /** Which wire format a request to the fake server used, read from its path. */
-export type FakeWire = 'openai' | 'azure' | 'anthropic';
+export type FakeWire = 'openai' | 'azure' | 'anthropic' | 'gemini' | 'bedrock';
 
 /** Token counts a scripted answer reports; omitted fields are estimated from the text (4 characters a token). */
 export interface FakeUsage {
@@ -82,6 +82,12 @@ export interface FakeAnswer extends BehaviourBase, FakeChoice {
   chunks?: number;
   /** Response headers to add, e.g. a request id. */
   headers?: Record<string, string>;
+  /**
+   * Block the prompt instead of answering, for this reason (Gemini: no candidates and
+   * `promptFeedback.blockReason`, e.g. `SAFETY`; Bedrock: a guardrail's `guardrail_intervened`).
+   * Other wires ignore it.
+   */
+  promptBlocked?: string;
 }
 
 /** Fail with an HTTP status and an error body in the provider's own format. */
@@ -140,6 +146,8 @@ export interface RecordedRequest {
   stream: boolean;
   /** For Azure: the deployment from the path. */
   deployment?: string;
+  /** For Gemini and Bedrock: the model from the path. */
+  model?: string;
 }
 
 /**

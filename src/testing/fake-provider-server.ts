@@ -3,12 +3,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { linkSignals } from '../internal/abort.js';
 import { anthropicWire } from './fake-anthropic-wire.js';
+import { bedrockWire, fakeBedrockEmbeddingsBody } from './fake-bedrock-wire.js';
 import type { FakeAnswer, FakeBehaviour, FakeHandler, RecordedRequest } from './fake-behaviour.js';
 import { fakeEmbeddingsBody } from './fake-embeddings.js';
+import { fakeGeminiEmbeddingsBody, geminiWire } from './fake-gemini-wire.js';
 import { openaiWire } from './fake-openai-wire.js';
 import { respond } from './fake-respond.js';
 import { responsesWire } from './fake-responses-wire.js';
 import { AUTH_HEADERS, credentialOf, type FakeRoute, routeOf } from './fake-route.js';
+import type { WireFormat } from './fake-wire.js';
 
 /** Options of {@link FakeProviderServer}. */
 export interface FakeProviderServerOptions {
@@ -116,6 +119,16 @@ export class FakeProviderServer {
     return this.url;
   }
 
+  /** Base URL for the Google Gen AI SDK (`httpOptions.baseUrl`), for the Gemini API and Vertex AI alike. */
+  get geminiBaseUrl(): string {
+    return this.url;
+  }
+
+  /** Endpoint for the Bedrock runtime client (`endpoint`, with any static credentials). */
+  get bedrockEndpoint(): string {
+    return this.url;
+  }
+
   /** Scripts the next requests, one behaviour each, in order. */
   enqueue(...behaviours: FakeBehaviour[]): this {
     this.#queue.push(...behaviours);
@@ -171,27 +184,29 @@ export class FakeProviderServer {
       linked.dispose();
     });
     const signal = linked.signal;
-    const wire =
-      route.kind === 'chat' && route.wire === 'anthropic'
-        ? anthropicWire
-        : route.kind === 'responses' || route.kind === 'response'
-          ? responsesWire
-          : openaiWire;
+    const wire = wireOf(route);
     const base = { request, response, wire, stream: recorded.stream, requestId: `req_fake_${id}`, signal };
     const body = (recorded.body ?? {}) as Record<string, unknown>;
-    const prefix = wire === anthropicWire ? 'msg_fake_' : wire === responsesWire ? 'resp_fake_' : 'chatcmpl-fake-';
-    const context = { id: `${prefix}${id}`, model: modelOf(body, recorded), body };
+    const context = { id: answerId(wire, id), model: modelOf(body, recorded), body };
     const rejection = this.#reject(recorded, route);
     if (rejection !== undefined) return respond({ ...base, context }, rejection);
     const behaviour = this.#queue.shift() ?? (await this.#askHandler(recorded)) ?? { type: 'answer' };
     if (route.kind === 'models') {
       const models = this.#options.models ?? ['fake-model'];
-      const list = route.anthropic
+      const list = route.gemini
         ? {
-            data: models.map((model) => ({ type: 'model', id: model, display_name: model, created_at: '2025-01-01T00:00:00Z' })),
-            has_more: false,
+            models: models.map((model) => ({
+              name: `models/${model}`,
+              displayName: model,
+              supportedGenerationMethods: ['generateContent'],
+            })),
           }
-        : { object: 'list', data: models.map((model) => ({ id: model, object: 'model', created: 0, owned_by: 'groundwork' })) };
+        : route.anthropic
+          ? {
+              data: models.map((model) => ({ type: 'model', id: model, display_name: model, created_at: '2025-01-01T00:00:00Z' })),
+              has_more: false,
+            }
+          : { object: 'list', data: models.map((model) => ({ id: model, object: 'model', created: 0, owned_by: 'groundwork' })) };
       return respond({ ...base, stream: false, context, answerOverride: list }, behaviour);
     }
     if (route.kind === 'response') {
@@ -206,7 +221,7 @@ export class FakeProviderServer {
       this.#stored.set(context.id, responsesWire.answerBody(context, behaviour));
     }
     if (route.kind === 'embeddings') {
-      const answer = behaviour.type === 'answer' ? fakeEmbeddingsBody(body, context.model, behaviour) : undefined;
+      const answer = behaviour.type === 'answer' ? embeddingsBody(route, body, context.model, behaviour) : undefined;
       return respond({ ...base, stream: false, context, ...(answer === undefined ? {} : { answerOverride: answer }) }, behaviour);
     }
     return respond({ ...base, context }, behaviour);
@@ -258,8 +273,12 @@ export class FakeProviderServer {
       query: Object.fromEntries(url.searchParams),
       headers: recordedHeaders,
       body,
-      stream: typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true,
+      stream:
+        route.kind === 'chat' && route.stream !== undefined
+          ? route.stream
+          : typeof body === 'object' && body !== null && (body as { stream?: unknown }).stream === true,
       ...((route.kind === 'chat' || route.kind === 'embeddings') && route.deployment !== undefined ? { deployment: route.deployment } : {}),
+      ...((route.kind === 'chat' || route.kind === 'embeddings') && route.model !== undefined ? { model: route.model } : {}),
     };
     if (credential !== undefined) this.#credentials.set(recorded, credential);
     this.requests.push(recorded);
@@ -280,7 +299,40 @@ function lowerHeaders(request: IncomingMessage): Record<string, string> {
 }
 
 function modelOf(body: Record<string, unknown>, recorded: RecordedRequest): string {
+  if (recorded.model !== undefined) return recorded.model;
   return typeof body['model'] === 'string' ? body['model'] : (recorded.deployment ?? 'fake-model');
+}
+
+/** The wire format that answers `route`. */
+function wireOf(route: FakeRoute): WireFormat {
+  if (route.kind === 'models' && route.gemini === true) return geminiWire;
+  if (route.kind === 'responses' || route.kind === 'response') return responsesWire;
+  if (route.kind !== 'chat' && route.kind !== 'embeddings') return openaiWire;
+  if (route.wire === 'anthropic') return anthropicWire;
+  if (route.wire === 'gemini') return geminiWire;
+  if (route.wire === 'bedrock') return bedrockWire;
+  return openaiWire;
+}
+
+/** The answer's id in the wire's own style. */
+function answerId(wire: WireFormat, id: number): string {
+  if (wire === anthropicWire) return `msg_fake_${id}`;
+  if (wire === geminiWire) return `resp_fake_${id}`;
+  if (wire === bedrockWire) return `req_fake_${id}`;
+  if (wire === responsesWire) return `resp_fake_${id}`;
+  return `chatcmpl-fake-${id}`;
+}
+
+/** An embeddings answer in the route's wire format. */
+function embeddingsBody(
+  route: Extract<FakeRoute, { kind: 'embeddings' }>,
+  body: Record<string, unknown>,
+  model: string,
+  behaviour: FakeAnswer,
+): unknown {
+  if (route.wire === 'gemini') return fakeGeminiEmbeddingsBody(body, model, route.method ?? 'batchEmbedContents');
+  if (route.wire === 'bedrock') return fakeBedrockEmbeddingsBody(body, model, behaviour);
+  return fakeEmbeddingsBody(body, model, behaviour);
 }
 
 /** Creates and starts a {@link FakeProviderServer}. */

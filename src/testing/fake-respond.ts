@@ -36,7 +36,7 @@ function sendJson(context: RespondContext, status: number, body: unknown, header
 
 function openStream(context: RespondContext, headers: Record<string, string> = {}): void {
   context.response.writeHead(200, {
-    'content-type': 'text/event-stream',
+    'content-type': context.wire.streamContentType ?? 'text/event-stream',
     'cache-control': 'no-cache',
     [context.wire.requestIdHeader]: context.requestId,
     ...headers,
@@ -66,7 +66,9 @@ export async function respond(context: RespondContext, behaviour: FakeBehaviour)
       if (behaviour.retryAfter !== undefined) headers['retry-after'] = String(behaviour.retryAfter);
       if (behaviour.retryAfterMs !== undefined) headers['retry-after-ms'] = String(behaviour.retryAfterMs);
       const message = behaviour.message ?? `Scripted failure with status ${behaviour.status}`;
-      sendJson(context, behaviour.status, wire.errorBody(behaviour.status, behaviour.code, message), headers);
+      const waitMs = behaviour.retryAfterMs ?? (typeof behaviour.retryAfter === 'number' ? behaviour.retryAfter * 1000 : undefined);
+      Object.assign(headers, wire.errorHeaders?.(behaviour.status, behaviour.code));
+      sendJson(context, behaviour.status, wire.errorBody(behaviour.status, behaviour.code, message, waitMs), headers);
       return;
     }
     case 'reset':

@@ -47,6 +47,8 @@ function textOf(content: unknown): string {
  * ```
  */
 export function toolResultsOf(request: RecordedRequest): FakeToolResult[] {
+  if (request.wire === 'gemini') return geminiToolResults(request);
+  if (request.wire === 'bedrock') return bedrockToolResults(request);
   const input = (request.body as { input?: unknown } | undefined)?.input;
   if (Array.isArray(input)) return responsesToolResults(input);
   const messages = (request.body as { messages?: unknown } | undefined)?.messages;
@@ -68,4 +70,40 @@ export function toolResultsOf(request: RecordedRequest): FakeToolResult[] {
     results.unshift({ toolCallId: message.tool_call_id ?? '', content: textOf(message.content), isError: false });
   }
   return results;
+}
+
+/** Gemini: the `functionResponse` parts of the last user turn (`response.output`, or `response.error` for a failed tool). */
+function geminiToolResults(request: RecordedRequest): FakeToolResult[] {
+  const contents = (request.body as { contents?: unknown } | undefined)?.contents;
+  if (!Array.isArray(contents)) return [];
+  const last = contents.at(-1) as { role?: string; parts?: unknown } | undefined;
+  if (last?.role !== 'user' || !Array.isArray(last.parts)) return [];
+  return last.parts.flatMap((part) => {
+    const result = (part as { functionResponse?: { id?: string; name?: string; response?: { output?: unknown; error?: unknown } } })
+      .functionResponse;
+    if (result === undefined) return [];
+    const failed = result.response?.error !== undefined;
+    const value = failed ? result.response?.error : result.response?.output;
+    return [
+      {
+        toolCallId: result.id ?? result.name ?? '',
+        content: typeof value === 'string' ? value : JSON.stringify(value ?? null),
+        isError: failed,
+      },
+    ];
+  });
+}
+
+/** Bedrock: the `toolResult` blocks of the last user message. */
+function bedrockToolResults(request: RecordedRequest): FakeToolResult[] {
+  const messages = (request.body as { messages?: unknown } | undefined)?.messages;
+  if (!Array.isArray(messages)) return [];
+  const last = messages.at(-1) as { role?: string; content?: unknown } | undefined;
+  if (last?.role !== 'user' || !Array.isArray(last.content)) return [];
+  return last.content.flatMap((block) => {
+    const result = (block as { toolResult?: { toolUseId?: string; content?: Array<{ text?: string }>; status?: string } }).toolResult;
+    if (result === undefined) return [];
+    const text = (result.content ?? []).map((item) => item.text ?? '').join('');
+    return [{ toolCallId: result.toolUseId ?? '', content: text, isError: result.status === 'error' }];
+  });
 }

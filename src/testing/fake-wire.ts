@@ -9,22 +9,30 @@ export interface WireContext {
   body: Record<string, unknown>;
 }
 
-/** The server-sent events of one streamed answer: opening frames, one frame per delta, closing frames. */
+/**
+ * The frames of one streamed answer: opening frames, one frame per delta, closing frames. Server-sent
+ * events are text; AWS event-stream messages (Bedrock) are binary.
+ */
 export interface StreamFrames {
-  head: string[];
-  deltas: string[];
-  tail: string[];
+  head: Array<string | Uint8Array>;
+  deltas: Array<string | Uint8Array>;
+  tail: Array<string | Uint8Array>;
 }
 
 /** One provider's wire format, as the fake server speaks it. */
 export interface WireFormat {
   /** The header carrying the request id (`x-request-id`, `request-id`). */
   readonly requestIdHeader: string;
+  /** The content type of a stream. @default 'text/event-stream' */
+  readonly streamContentType?: string;
   answerBody(context: WireContext, answer: FakeAnswer): unknown;
   streamFrames(context: WireContext, answer: FakeAnswer): StreamFrames;
-  errorBody(status: number, code: string | undefined, message: string): unknown;
+  /** `retryAfterMs`: the scripted wait, for wires that say it in the body (Gemini's `RetryInfo`). */
+  errorBody(status: number, code: string | undefined, message: string, retryAfterMs?: number): unknown;
+  /** Extra headers of an error response (Bedrock's `x-amzn-errortype`). */
+  errorHeaders?(status: number, code: string | undefined): Record<string, string>;
   /** A stream frame whose data is not JSON. */
-  malformedFrame(): string;
+  malformedFrame(): string | Uint8Array;
 }
 
 /** Resolved token counts of an answer. */

@@ -19,10 +19,23 @@ export const KNOWN_EMBEDDING_MODELS: Readonly<Record<string, KnownEmbeddingModel
   'nomic-embed-text': { dimensions: 768, shortens: false },
   'mxbai-embed-large': { dimensions: 1024, shortens: false },
   'all-minilm': { dimensions: 384, shortens: false },
+  'gemini-embedding-001': { dimensions: 3072, shortens: true },
+  'text-embedding-004': { dimensions: 768, shortens: true },
+  'amazon.titan-embed-text-v2:0': { dimensions: 1024, shortens: true },
+  'amazon.titan-embed-text-v1': { dimensions: 1536, shortens: false },
+  'cohere.embed-english-v3': { dimensions: 1024, shortens: false },
+  'cohere.embed-multilingual-v3': { dimensions: 1024, shortens: false },
 });
 
 /** The default embedding model of the OpenAI family. */
 export const DEFAULT_EMBEDDING_MODEL = 'text-embedding-3-small';
+
+/** The embedding model used when `LLM_EMBEDDING_MODEL` is unset, by provider. */
+export function defaultEmbeddingModel(provider: string): string {
+  if (provider === 'gemini') return 'gemini-embedding-001';
+  if (provider === 'bedrock') return 'amazon.titan-embed-text-v2:0';
+  return DEFAULT_EMBEDDING_MODEL;
+}
 
 /**
  * The length of the vectors `model` returns when asked for `requested` dimensions; undefined

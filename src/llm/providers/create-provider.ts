@@ -4,12 +4,16 @@ import { GroundworkError } from '../../errors/groundwork-error.js';
 import type { LlmProvider } from '../types.js';
 import { createAnthropicProvider } from './anthropic/anthropic-provider.js';
 import { type AzureTokenProvider, createAzureProvider } from './azure/azure-provider.js';
+import { createBedrockProvider } from './bedrock/bedrock-provider.js';
+import { createGeminiProvider, type GeminiVertexOptions } from './gemini/gemini-provider.js';
 import { createOpenAiProvider } from './openai/openai-provider.js';
 import { createOpenAiCompatibleProvider } from './openai-compatible/openai-compatible-provider.js';
 
 /** Extra inputs for building providers that do not come from the environment. */
 export interface CreateProviderOptions {
   azureTokenProvider?: AzureTokenProvider | undefined;
+  /** How Gemini on Vertex AI authenticates. @default application default credentials */
+  googleAuthOptions?: GeminiVertexOptions['googleAuthOptions'];
 }
 
 /** Thrown when a provider is used without the settings it needs; names the variables to set. */
@@ -43,6 +47,16 @@ export function missingProviderSettings(name: LlmProviderName, config: AppConfig
         ...(llm.azure.endpoint === undefined ? ['AZURE_OPENAI_ENDPOINT'] : []),
         ...(llm.azure.deployment === undefined ? ['AZURE_OPENAI_DEPLOYMENT'] : []),
       ];
+    case 'gemini':
+      if (llm.gemini.vertexAi) {
+        return [
+          ...(llm.gemini.project === undefined ? ['GOOGLE_CLOUD_PROJECT'] : []),
+          ...(llm.gemini.location === undefined ? ['GOOGLE_CLOUD_LOCATION'] : []),
+        ];
+      }
+      return llm.gemini.apiKey === undefined ? ['GEMINI_API_KEY'] : [];
+    case 'bedrock':
+      return llm.bedrock.region === undefined ? ['AWS_REGION'] : [];
   }
 }
 
@@ -86,5 +100,26 @@ export function createProvider(name: LlmProviderName, config: AppConfig, options
         defaultMaxTokens: llm.maxOutputTokens,
         timeoutMs,
       });
+    case 'gemini':
+      return createGeminiProvider({
+        apiKey: llm.gemini.apiKey,
+        model: llm.gemini.model,
+        baseUrl: llm.gemini.baseUrl,
+        vertex: llm.gemini.vertexAi
+          ? { project: llm.gemini.project!, location: llm.gemini.location!, googleAuthOptions: options.googleAuthOptions }
+          : undefined,
+        timeoutMs,
+      });
+    case 'bedrock': {
+      const { accessKeyId, secretAccessKey, sessionToken } = llm.bedrock;
+      return createBedrockProvider({
+        model: llm.bedrock.model,
+        region: llm.bedrock.region!,
+        baseUrl: llm.bedrock.baseUrl,
+        credentials:
+          accessKeyId === undefined || secretAccessKey === undefined ? undefined : { accessKeyId, secretAccessKey, sessionToken },
+        timeoutMs,
+      });
+    }
   }
 }

@@ -8,7 +8,9 @@ import type { ChatRequest, ChatStreamEvent, LlmProvider } from '../types.js';
 import { createProvider } from './create-provider.js';
 import { compileOpenAiSpec, openAiSpecProblems } from './openai-spec-bodies.test-helpers.js';
 
-const PROVIDERS: LlmProviderName[] = ['openai', 'azure', 'openai-compatible', 'anthropic'];
+const PROVIDERS: LlmProviderName[] = ['openai', 'azure', 'openai-compatible', 'anthropic', 'gemini', 'bedrock'];
+/** Gemini's SDK hands back no response headers on errors, and Google sends no request id to read. */
+const requestIdOf = (name: LlmProviderName): { requestId?: string } => (name === 'gemini' ? {} : { requestId: 'req_fake_1' });
 const request: ChatRequest = {
   model: '',
   messages: [
@@ -49,9 +51,16 @@ describe.each(PROVIDERS)('%s provider against the fake server', (name) => {
       usage: { promptTokens: 20, completionTokens: 5, cachedPromptTokens: 8, reasoningTokens: 2 },
     });
     const completion = await provider.complete(request, signal());
-    expect(completion).toMatchObject({ provider: name, content: 'Hi!', finishReason: 'stop', requestId: 'req_fake_1' });
-    expect(completion.usage).toMatchObject({ promptTokens: 20, completionTokens: 5, totalTokens: 25, cachedPromptTokens: 8 });
-    if (name !== 'anthropic') expect(completion.usage.reasoningTokens).toBe(2);
+    expect(completion).toMatchObject({ provider: name, content: 'Hi!', finishReason: 'stop', ...requestIdOf(name) });
+    // Gemini counts thinking apart from the answer: its completion tokens are the answer's and the thoughts'.
+    const completionTokens = name === 'gemini' ? 7 : 5;
+    expect(completion.usage).toMatchObject({
+      promptTokens: 20,
+      completionTokens,
+      totalTokens: 20 + completionTokens,
+      cachedPromptTokens: 8,
+    });
+    if (name !== 'anthropic' && name !== 'bedrock') expect(completion.usage.reasoningTokens).toBe(2);
     expect(completion.model).toBe(provider.defaultModel);
   });
 
@@ -61,7 +70,21 @@ describe.each(PROVIDERS)('%s provider against the fake server', (name) => {
     expect(sent?.wire).toBe(name === 'openai-compatible' ? 'openai' : name);
     if (name === 'anthropic')
       expect(sent?.body).toMatchObject({ system: 'Be brief.', max_tokens: 50, messages: [{ role: 'user', content: 'Say hi' }] });
-    else expect(sent?.body).toMatchObject({ messages: [{ role: 'system' }, { role: 'user' }] });
+    else if (name === 'gemini') {
+      expect(sent).toMatchObject({ path: '/v1beta/models/gemini-2.5-flash:generateContent', model: 'gemini-2.5-flash' });
+      expect(sent?.body).toMatchObject({
+        systemInstruction: { parts: [{ text: 'Be brief.' }] },
+        contents: [{ role: 'user', parts: [{ text: 'Say hi' }] }],
+        generationConfig: { maxOutputTokens: 50 },
+      });
+    } else if (name === 'bedrock') {
+      expect(sent).toMatchObject({ path: '/model/amazon.nova-lite-v1%3A0/converse', model: 'amazon.nova-lite-v1:0' });
+      expect(sent?.body).toMatchObject({
+        system: [{ text: 'Be brief.' }],
+        messages: [{ role: 'user', content: [{ text: 'Say hi' }] }],
+        inferenceConfig: { maxTokens: 50 },
+      });
+    } else expect(sent?.body).toMatchObject({ messages: [{ role: 'system' }, { role: 'user' }] });
     if (name === 'azure') expect(sent).toMatchObject({ deployment: 'prod-deploy', query: { 'api-version': '2024-10-21' } });
   });
 
@@ -83,7 +106,7 @@ describe.each(PROVIDERS)('%s provider against the fake server', (name) => {
     const error = await rejection(provider.complete(request, signal()));
     expect(error.constructor.name).toBe(className);
     expect(ProviderError.isInstance(error)).toBe(true);
-    expect(error).toMatchObject({ status, retryable, provider: name, requestId: 'req_fake_1' });
+    expect(error).toMatchObject({ status, retryable, provider: name, ...requestIdOf(name) });
     expect(error.message).not.toContain(CANARY_KEY);
     expect((error as ProviderError).cause).toBeDefined();
     // The SDK's error is kept as the cause: printing the whole error must not show the key either.
@@ -153,7 +176,7 @@ describe.each(PROVIDERS)('%s provider against the fake server', (name) => {
     const done = events.at(-1);
     expect(done?.type).toBe('done');
     if (done?.type !== 'done') return;
-    expect(done.completion).toMatchObject({ content: 'one two three four', finishReason: 'stop', requestId: 'req_fake_1' });
+    expect(done.completion).toMatchObject({ content: 'one two three four', finishReason: 'stop', ...requestIdOf(name) });
     expect(done.completion.usage).toMatchObject({ promptTokens: 9, completionTokens: 4, totalTokens: 13 });
   });
 
@@ -181,7 +204,10 @@ describe.each(PROVIDERS)('%s provider against the fake server', (name) => {
 
   it('pings through the models endpoint', async () => {
     await provider.ping(signal());
-    expect(fake.requests[0]).toMatchObject({ method: 'GET', wire: 'models' });
+    // Bedrock's runtime has no free call that proves access to the model: it asks for one token.
+    if (name === 'bedrock')
+      expect(fake.requests[0]).toMatchObject({ method: 'POST', wire: 'bedrock', body: { inferenceConfig: { maxTokens: 1 } } });
+    else expect(fake.requests[0]).toMatchObject({ method: 'GET', wire: 'models' });
     fake.enqueue({ type: 'error', status: 401 });
     expect(await rejection(provider.ping(signal()))).toMatchObject({ name: 'AuthenticationError' });
   });
@@ -194,8 +220,16 @@ describe('key rotation', () => {
       const config = testConfig(providerEnv(name, fake, 'sk-old-key-before-rotation'));
       const provider = createProvider(name, config);
       expect(await rejection(provider.complete(request, new AbortController().signal))).toMatchObject({ name: 'AuthenticationError' });
-      const secret =
-        name === 'azure' ? config.llm.azure.apiKey : name === 'anthropic' ? config.llm.anthropic.apiKey : config.llm.openai.apiKey;
+      const secrets = {
+        openai: config.llm.openai.apiKey,
+        'openai-compatible': config.llm.openai.apiKey,
+        azure: config.llm.azure.apiKey,
+        anthropic: config.llm.anthropic.apiKey,
+        gemini: config.llm.gemini.apiKey,
+        // The fake server knows an AWS caller by the access key id of its signature.
+        bedrock: config.llm.bedrock.accessKeyId,
+      };
+      const secret = secrets[name];
       secret?.replace('sk-new-key-after-rotation');
       await expect(provider.complete(request, new AbortController().signal)).resolves.toMatchObject({ content: 'ok' });
     } finally {

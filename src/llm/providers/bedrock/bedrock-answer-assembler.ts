@@ -1,0 +1,129 @@
+import type { ContentBlock, ConverseResponse, ConverseStreamOutput, TokenUsage } from '@aws-sdk/client-bedrock-runtime';
+import type { CompletionBase } from '../../model/completion-of.js';
+import type { AnswerMessage, ChatStreamEvent, ToolCall } from '../../types.js';
+import { mapBedrockUsage } from './bedrock-usage.js';
+import { mapBedrockStopReason } from './map-bedrock-stop-reason.js';
+
+type BlockState = { kind: 'text' } | { kind: 'answer'; json: string } | { kind: 'tool'; call: number; json: string };
+
+/**
+ * Assembles a Converse answer, whole (`ConverseResponse`) or streamed (`ConverseStream` events):
+ * text is text, `toolUse` blocks are tool calls (streamed input pieces as tool-call deltas, the
+ * first with the id and name, as OpenAI streams them), the structured-output tool's input is the
+ * answer's text, and reasoning is kept apart as `passthrough.reasoning_content`.
+ */
+export class BedrockAnswerAssembler {
+  readonly #answerTool: string | undefined;
+  readonly #model: string;
+  readonly #blocks = new Map<number, BlockState>();
+  #text = '';
+  #answer: string | undefined;
+  #reasoning = '';
+  readonly #toolCalls: ToolCall[] = [];
+  #stopReason: string | undefined;
+  #usage: TokenUsage | undefined;
+  #gotMetadata = false;
+
+  constructor(model: string, answerTool: string | undefined) {
+    this.#model = model;
+    this.#answerTool = answerTool;
+  }
+
+  /** Whether the stream said why it stopped and gave its usage (a stream without both was cut short). */
+  get finished(): boolean {
+    return this.#stopReason !== undefined && this.#gotMetadata;
+  }
+
+  /** Takes a whole Converse answer. */
+  acceptResponse(response: ConverseResponse): void {
+    for (const block of response.output?.message?.content ?? []) this.#wholeBlock(block);
+    this.#stopReason = response.stopReason;
+    this.#usage = response.usage;
+    this.#gotMetadata = true;
+  }
+
+  /** The events one stream event yields. */
+  accept(event: ConverseStreamOutput): ChatStreamEvent[] {
+    if (event.contentBlockStart !== undefined) {
+      const index = event.contentBlockStart.contentBlockIndex ?? 0;
+      const tool = event.contentBlockStart.start?.toolUse;
+      if (tool === undefined) return [];
+      if (tool.name === this.#answerTool && this.#answer === undefined) {
+        this.#blocks.set(index, { kind: 'answer', json: '' });
+        return [];
+      }
+      const call = this.#toolCalls.length;
+      this.#toolCalls.push({ id: tool.toolUseId ?? '', type: 'function', name: tool.name ?? '', arguments: '' });
+      this.#blocks.set(index, { kind: 'tool', call, json: '' });
+      return [{ type: 'tool-call-delta', choice: 0, index: call, id: tool.toolUseId ?? '', name: tool.name ?? '', arguments: '' }];
+    }
+    if (event.contentBlockDelta !== undefined) {
+      const index = event.contentBlockDelta.contentBlockIndex ?? 0;
+      const delta = event.contentBlockDelta.delta;
+      if (delta?.text !== undefined) {
+        if (delta.text === '') return [];
+        this.#text += delta.text;
+        return [{ type: 'delta', text: delta.text, choice: 0 }];
+      }
+      if (delta?.reasoningContent?.text !== undefined) {
+        this.#reasoning += delta.reasoningContent.text;
+        return [];
+      }
+      const piece = delta?.toolUse?.input;
+      const block = this.#blocks.get(index);
+      if (piece === undefined || piece === '' || block === undefined || block.kind === 'text') return [];
+      block.json += piece;
+      if (block.kind === 'answer') return [{ type: 'delta', text: piece, choice: 0 }];
+      return [{ type: 'tool-call-delta', choice: 0, index: block.call, arguments: piece }];
+    }
+    if (event.contentBlockStop !== undefined) {
+      this.#finishBlock(event.contentBlockStop.contentBlockIndex ?? 0);
+      return [];
+    }
+    if (event.messageStop !== undefined) {
+      this.#stopReason = event.messageStop.stopReason;
+      return [];
+    }
+    if (event.metadata !== undefined) {
+      this.#usage = event.metadata.usage;
+      this.#gotMetadata = true;
+    }
+    return [];
+  }
+
+  /** The whole answer. */
+  completion(): Omit<CompletionBase, 'provider'> {
+    for (const index of this.#blocks.keys()) this.#finishBlock(index);
+    const content = this.#answer ?? this.#text;
+    const message: AnswerMessage = { content: content === '' && this.#toolCalls.length > 0 ? null : content };
+    if (this.#toolCalls.length > 0) message.toolCalls = this.#toolCalls;
+    if (this.#reasoning !== '') message.passthrough = { reasoning_content: this.#reasoning };
+    const onlyAnswer = this.#answer !== undefined && this.#toolCalls.length === 0;
+    return {
+      model: this.#model,
+      choices: [{ index: 0, message, finishReason: mapBedrockStopReason(this.#stopReason, onlyAnswer) }],
+      usage: mapBedrockUsage(this.#usage),
+    };
+  }
+
+  #wholeBlock(block: ContentBlock): void {
+    if (block.text !== undefined) this.#text += block.text;
+    else if (block.reasoningContent?.reasoningText?.text !== undefined) this.#reasoning += block.reasoningContent.reasoningText.text;
+    else if (block.toolUse !== undefined) {
+      const json = JSON.stringify(block.toolUse.input ?? {});
+      if (block.toolUse.name === this.#answerTool && this.#answer === undefined) this.#answer = json;
+      else this.#toolCalls.push({ id: block.toolUse.toolUseId ?? '', type: 'function', name: block.toolUse.name ?? '', arguments: json });
+    }
+  }
+
+  /** A finished tool block's arguments: the joined JSON, `{}` when none was streamed. */
+  #finishBlock(index: number): void {
+    const block = this.#blocks.get(index);
+    if (block?.kind === 'tool') {
+      const call = this.#toolCalls[block.call];
+      if (call !== undefined) call.arguments = block.json === '' ? '{}' : block.json;
+    }
+    if (block?.kind === 'answer') this.#answer = block.json === '' ? '{}' : block.json;
+    this.#blocks.delete(index);
+  }
+}

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import type { GenerateContentResponse, GenerateContentResponseUsageMetadata } from '@google/genai';
+import type { CompletionBase } from '../../model/completion-of.js';
+import type { AnswerMessage, ChatChoice, ChatStreamEvent, ToolCall } from '../../types.js';
+import { providerError } from '../provider-error-factory.js';
+import { mapGeminiUsage } from './gemini-usage.js';
+import { mapGeminiFinishReason } from './map-gemini-finish-reason.js';
+
+/** What one candidate has said so far. */
+interface CandidateState {
+  text: string;
+  thoughts: string;
+  toolCalls: ToolCall[];
+  finishReason: string | undefined;
+}
+
+/**
+ * Assembles Gemini answers: a whole `generateContent` answer is one chunk, a stream many. Each
+ * chunk's text parts are text deltas (thoughts stay out of the text: they are kept as
+ * `passthrough.reasoning_content`), each `functionCall` part a whole tool call (Gemini does not
+ * split arguments), given an id when Gemini gave none. A blocked prompt (no candidates, a
+ * `promptFeedback.blockReason`) fails with a `ContentFilterError`: there is no answer to return.
+ * A candidate stopped by a safety filter is an answer, with `finishReason: 'content_filter'`.
+ */
+export class GeminiAnswerAssembler {
+  readonly #candidates = new Map<number, CandidateState>();
+  readonly #callPrefix = `call_${randomUUID().slice(0, 8)}_`;
+  #model: string;
+  #id: string | undefined;
+  #usage: GenerateContentResponseUsageMetadata | undefined;
+
+  constructor(model: string) {
+    this.#model = model;
+  }
+
+  /** Whether some candidate said why it stopped (a stream without it was cut short). */
+  get finished(): boolean {
+    return [...this.#candidates.values()].some((candidate) => candidate.finishReason !== undefined);
+  }
+
+  /** The events one chunk yields. */
+  accept(chunk: GenerateContentResponse): ChatStreamEvent[] {
+    if (typeof chunk !== 'object' || chunk === null) {
+      throw providerError('malformed_response', 'an answer chunk is not an object', { provider: 'gemini', model: this.#model });
+    }
+    if (typeof chunk.responseId === 'string' && chunk.responseId !== '') this.#id = chunk.responseId;
+    if (typeof chunk.modelVersion === 'string' && chunk.modelVersion !== '') this.#model = chunk.modelVersion;
+    if (chunk.usageMetadata !== undefined) this.#usage = chunk.usageMetadata;
+    const blocked = chunk.promptFeedback?.blockReason;
+    if (blocked !== undefined && (chunk.candidates ?? []).length === 0) {
+      const why = chunk.promptFeedback?.blockReasonMessage;
+      throw providerError('content_filter', `Gemini blocked the prompt (${blocked}${why === undefined ? '' : `: ${why}`})`, {
+        provider: 'gemini',
+        model: this.#model,
+      });
+    }
+    const events: ChatStreamEvent[] = [];
+    for (const [position, candidate] of (chunk.candidates ?? []).entries()) {
+      const index = typeof candidate.index === 'number' ? candidate.index : position;
+      const state = this.#state(index);
+      for (const part of candidate.content?.parts ?? []) {
+        if (typeof part.text === 'string' && part.thought === true) state.thoughts += part.text;
+        else if (typeof part.text === 'string' && part.text !== '') {
+          state.text += part.text;
+          events.push({ type: 'delta', text: part.text, choice: index });
+        } else if (part.functionCall !== undefined) {
+          const call: ToolCall = {
+            id: part.functionCall.id ?? `${this.#callPrefix}${index}_${state.toolCalls.length}`,
+            type: 'function',
+            name: part.functionCall.name ?? '',
+            arguments: JSON.stringify(part.functionCall.args ?? {}),
+          };
+          events.push({
+            type: 'tool-call-delta',
+            choice: index,
+            index: state.toolCalls.length,
+            id: call.id,
+            name: call.name,
+            arguments: call.arguments,
+          });
+          state.toolCalls.push(call);
+        }
+      }
+      if (candidate.finishReason !== undefined) state.finishReason = candidate.finishReason;
+    }
+    return events;
+  }
+
+  /** The whole answer. */
+  completion(): Omit<CompletionBase, 'provider'> {
+    const indexes = [...this.#candidates.keys()].sort((a, b) => a - b);
+    if (indexes.length === 0) indexes.push(0);
+    const choices: ChatChoice[] = indexes.map((index) => {
+      const state = this.#state(index);
+      const message: AnswerMessage = { content: state.text === '' && state.toolCalls.length > 0 ? null : state.text };
+      if (state.toolCalls.length > 0) message.toolCalls = state.toolCalls;
+      if (state.thoughts !== '') message.passthrough = { reasoning_content: state.thoughts };
+      return { index, message, finishReason: mapGeminiFinishReason(state.finishReason, state.toolCalls.length > 0) };
+    });
+    const base: Omit<CompletionBase, 'provider'> = { model: this.#model, choices, usage: mapGeminiUsage(this.#usage) };
+    if (this.#id !== undefined) base.id = this.#id;
+    return base;
+  }
+
+  #state(index: number): CandidateState {
+    let state = this.#candidates.get(index);
+    if (state === undefined) {
+      state = { text: '', thoughts: '', toolCalls: [], finishReason: undefined };
+      this.#candidates.set(index, state);
+    }
+    return state;
+  }
+}

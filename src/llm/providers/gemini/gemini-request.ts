@@ -1,0 +1,74 @@
+import type { FunctionCallingConfigMode, GenerateContentConfig, GenerateContentParameters, ThinkingConfig } from '@google/genai';
+import type { ChatRequest, ReasoningEffort } from '../../types.js';
+import { toGeminiContents } from './convert-to-gemini-contents.js';
+
+/**
+ * `reasoningEffort` as a Gemini thinking budget, in tokens: `none` turns thinking off (0), `max`
+ * lets the model decide (-1, dynamic thinking).
+ */
+export const GEMINI_THINKING_BUDGETS: Readonly<Record<ReasoningEffort, number>> = {
+  none: 0,
+  minimal: 512,
+  low: 1024,
+  medium: 8192,
+  high: 24_576,
+  xhigh: 32_768,
+  max: -1,
+};
+
+function thinkingConfig(effort: ReasoningEffort): ThinkingConfig {
+  return { thinkingBudget: GEMINI_THINKING_BUDGETS[effort] };
+}
+
+/** `tool_choice` as Gemini's function-calling mode (the SDK's enum values are these strings). */
+function functionCalling(request: ChatRequest): GenerateContentConfig['toolConfig'] {
+  const choice = request.toolChoice;
+  if (choice === undefined) return undefined;
+  if (choice === 'auto') return { functionCallingConfig: { mode: 'AUTO' as FunctionCallingConfigMode } };
+  if (choice === 'none') return { functionCallingConfig: { mode: 'NONE' as FunctionCallingConfigMode } };
+  if (choice === 'required') return { functionCallingConfig: { mode: 'ANY' as FunctionCallingConfigMode } };
+  return { functionCallingConfig: { mode: 'ANY' as FunctionCallingConfigMode, allowedFunctionNames: [choice.name] } };
+}
+
+/**
+ * The `generateContent` parameters for `request` (without the abort signal): contents and system
+ * instruction, sampling settings, `candidateCount` for `n`, tools as function declarations with
+ * their JSON Schema as it is (`parametersJsonSchema`), `tool_choice` as the function-calling mode,
+ * structured output natively (`responseMimeType: application/json`, and `responseJsonSchema` for a
+ * schema), and `reasoningEffort` as a thinking budget. Fields Gemini lacks are refused before this
+ * runs ({@link geminiUnsupportedFields}).
+ */
+export function toGeminiParams(request: ChatRequest, model: string): GenerateContentParameters {
+  const { systemInstruction, contents } = toGeminiContents(request.messages);
+  const config: GenerateContentConfig = {};
+  if (systemInstruction !== undefined) config.systemInstruction = systemInstruction;
+  if (request.temperature !== undefined) config.temperature = request.temperature;
+  if (request.topP !== undefined) config.topP = request.topP;
+  if (request.maxTokens !== undefined) config.maxOutputTokens = request.maxTokens;
+  if (request.stop !== undefined && request.stop.length > 0) config.stopSequences = request.stop;
+  if (request.seed !== undefined) config.seed = request.seed;
+  if (request.presencePenalty !== undefined) config.presencePenalty = request.presencePenalty;
+  if (request.frequencyPenalty !== undefined) config.frequencyPenalty = request.frequencyPenalty;
+  if (request.n !== undefined && request.n > 1) config.candidateCount = request.n;
+  const format = request.responseFormat;
+  if (format?.type === 'json_object') config.responseMimeType = 'application/json';
+  if (format?.type === 'json_schema') {
+    config.responseMimeType = 'application/json';
+    config.responseJsonSchema = format.schema;
+  }
+  if (request.tools !== undefined && request.tools.length > 0) {
+    config.tools = [
+      {
+        functionDeclarations: request.tools.map((tool) => ({
+          name: tool.name,
+          ...(tool.description === undefined ? {} : { description: tool.description }),
+          parametersJsonSchema: tool.parameters ?? { type: 'object', properties: {} },
+        })),
+      },
+    ];
+  }
+  const toolConfig = functionCalling(request);
+  if (toolConfig !== undefined) config.toolConfig = toolConfig;
+  if (request.reasoningEffort !== undefined) config.thinkingConfig = thinkingConfig(request.reasoningEffort);
+  return { model, contents, config };
+}

@@ -1,0 +1,106 @@
+import OpenAI, { APIError } from 'openai';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { FakeProviderServer } from '../testing/fake-provider-server.js';
+import { toolResultsOf } from '../testing/fake-tool-results.js';
+import { type ServiceStack, STACK_API_KEY, startServiceStack } from './service-stack.test-helpers.js';
+
+/* An OpenAI client in front of `serve` in front of Gemini's and Bedrock's wires: the same chat surface, translated. */
+
+const SETUPS = {
+  gemini: {
+    model: 'gemini-2.5-flash',
+    embeddingModel: 'gemini-embedding-001',
+    env: (fake: FakeProviderServer) => ({
+      LLM_PROVIDER: 'gemini',
+      GEMINI_API_KEY: 'AIza-serve-secret',
+      GEMINI_BASE_URL: fake.geminiBaseUrl,
+    }),
+  },
+  bedrock: {
+    model: 'amazon.nova-lite-v1:0',
+    embeddingModel: 'amazon.titan-embed-text-v2:0',
+    env: (fake: FakeProviderServer) => ({
+      LLM_PROVIDER: 'bedrock',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIASERVE',
+      AWS_SECRET_ACCESS_KEY: 'aws-serve-secret',
+      BEDROCK_BASE_URL: fake.bedrockEndpoint,
+    }),
+  },
+} as const;
+
+let stack: ServiceStack | undefined;
+
+afterEach(async () => {
+  await stack?.close();
+  stack = undefined;
+});
+
+describe.each(['gemini', 'bedrock'] as const)('serve in front of %s', (name) => {
+  const setup = SETUPS[name];
+
+  async function start(): Promise<{ client: OpenAI; stack: ServiceStack }> {
+    stack = await startServiceStack(setup.env);
+    return { client: new OpenAI({ apiKey: STACK_API_KEY, baseURL: stack.baseUrl, maxRetries: 0 }), stack };
+  }
+
+  it('round-trips a tool call, whole and streamed', async () => {
+    const { client, stack } = await start();
+    stack.fake.setHandler((request) =>
+      toolResultsOf(request).length > 0
+        ? { type: 'answer', content: 'Sunny in Lima.' }
+        : { type: 'answer', toolCalls: [{ name: 'weather', arguments: { city: 'Lima' } }] },
+    );
+    const tools: OpenAI.ChatCompletionTool[] = [
+      { type: 'function', function: { name: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+    ];
+    const messages: OpenAI.ChatCompletionMessageParam[] = [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Weather in Lima?' },
+    ];
+    const first = await client.chat.completions.create({ model: setup.model, messages, tools });
+    const call = first.choices[0]?.message.tool_calls?.[0];
+    expect(call).toMatchObject({ type: 'function', function: { name: 'weather', arguments: '{"city":"Lima"}' } });
+    expect(first.choices[0]?.finish_reason).toBe('tool_calls');
+    const streamed = await client.chat.completions.stream({ model: setup.model, messages, tools }).finalChatCompletion();
+    expect(streamed.choices[0]?.message.tool_calls?.[0]).toMatchObject({ function: { name: 'weather', arguments: '{"city":"Lima"}' } });
+    messages.push(first.choices[0]!.message, { role: 'tool', tool_call_id: call?.id ?? '', content: 'sunny' });
+    const answer = await client.chat.completions.create({ model: setup.model, messages, tools });
+    expect(answer.choices[0]?.message.content).toBe('Sunny in Lima.');
+    expect(answer.usage?.prompt_tokens).toBeGreaterThan(0);
+  });
+
+  it('answers structured output as JSON text, and embeds', async () => {
+    const { client, stack } = await start();
+    stack.fake.enqueue({ type: 'answer', json: { word: 'hallo' } });
+    const schema = { type: 'object', properties: { word: { type: 'string' } }, required: ['word'], additionalProperties: false };
+    const completion = await client.chat.completions.create({
+      model: setup.model,
+      messages: [{ role: 'user', content: 'Hello in German?' }],
+      response_format: { type: 'json_schema', json_schema: { name: 'answer', schema, strict: true } },
+    });
+    expect(JSON.parse(completion.choices[0]?.message.content ?? '')).toEqual({ word: 'hallo' });
+    const embeddings = await client.embeddings.create({ model: setup.embeddingModel, input: ['a cat', 'a dog'], dimensions: 256 });
+    expect(embeddings.data.map((item) => item.embedding.length)).toEqual([256, 256]);
+  });
+
+  it('refuses a field the provider cannot honour with 400 naming it, and passes a throttle on as 429', async () => {
+    const { client, stack } = await start();
+    const refused = await client.chat.completions
+      .create({ model: setup.model, messages: [{ role: 'user', content: 'hi' }], logit_bias: { '1': 5 } })
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+    expect(refused).toBeInstanceOf(APIError);
+    expect((refused as APIError).status).toBe(400);
+    expect((refused as APIError).error).toMatchObject({ param: 'logit_bias' });
+    expect(stack.fake.requests).toHaveLength(0);
+    stack.fake.enqueue({ type: 'error', status: 429, retryAfter: 1, ...(name === 'bedrock' ? { code: 'ThrottlingException' } : {}) });
+    const throttled = await client.chat.completions.create({ model: setup.model, messages: [{ role: 'user', content: 'hi' }] }).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect((throttled as APIError).status).toBe(429);
+  });
+});
