@@ -1,4 +1,5 @@
 import { createInfrastructure } from '../../create-infrastructure.js';
+import { createDashboard } from '../../dashboard/create-dashboard.js';
 import type { Logger } from '../../observability/logger.js';
 import { createServer } from '../../server/create-server.js';
 import { createServiceBackend } from '../../server/infrastructure-backend.js';
@@ -29,6 +30,10 @@ export async function serveCommand(io: CommandIo, signals: ServeSignals = proces
       ...(tenants === undefined || adminKey === undefined
         ? {}
         : { admin: { repository: tenants.repository, adminKey, invalidate: () => tenants.changed(), usage: tenants.usage } }),
+      dashboard: createDashboard(infrastructure, {
+        adminKey,
+        tenants: tenants === undefined ? undefined : { repository: tenants.repository, invalidate: () => tenants.changed() },
+      }),
     });
     try {
       if (infrastructure.config.database.migrateOnStart && backend.migrate !== undefined) {
