@@ -50,7 +50,7 @@ export function TimeChart(props: {
             stroke: style.stroke,
             width: 2,
             dash: series.bars ? [] : style.dash,
-            fill: series.bars ? `${style.stroke}cc` : `${style.stroke}14`,
+            ...(series.bars === true ? { fill: `${style.stroke}cc` } : props.series.length === 1 ? { fill: `${style.stroke}14` } : {}),
             points: { show: false },
             spanGaps: false,
             ...(series.bars === true && uPlot.paths.bars !== undefined ? { paths: uPlot.paths.bars({ size: [0.7, 40] }) } : {}),

@@ -130,30 +130,32 @@ export function OverviewPage() {
               {rows.length === 0 ? (
                 <Empty>No calls in this period.</Empty>
               ) : (
-                <table class="table breakdown" data-testid="breakdown">
-                  <thead>
-                    <tr>
-                      <th>{DIMENSIONS.find(([name]) => name === dimension)?.[1]}</th>
-                      <th class="num">Calls</th>
-                      <th class="num">Tokens</th>
-                      <th class="num">Failed</th>
-                      <th class="spend-col">Spend</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {rows.map((row) => (
+                <div class="scroll">
+                  <table class="table breakdown" data-testid="breakdown">
+                    <thead>
                       <tr>
-                        <td>{row.label ?? row.group ?? <span class="muted">(none)</span>}</td>
-                        <td class="num">{formatCount(row.calls)}</td>
-                        <td class="num">{formatCompact(row.tokens)}</td>
-                        <td class="num">{formatCount(row.failures)}</td>
-                        <td class="spend-col">
-                          <Bar share={maxCost === 0 ? 0 : row.costUsd / maxCost} label={formatUsd(row.costUsd)} />
-                        </td>
+                        <th>{DIMENSIONS.find(([name]) => name === dimension)?.[1]}</th>
+                        <th class="num">Calls</th>
+                        <th class="num">Tokens</th>
+                        <th class="num">Failed</th>
+                        <th class="spend-col">Spend</th>
                       </tr>
-                    ))}
-                  </tbody>
-                </table>
+                    </thead>
+                    <tbody>
+                      {rows.map((row) => (
+                        <tr>
+                          <td>{row.label ?? row.group ?? <span class="muted">(none)</span>}</td>
+                          <td class="num">{formatCount(row.calls)}</td>
+                          <td class="num">{formatCompact(row.tokens)}</td>
+                          <td class="num">{formatCount(row.failures)}</td>
+                          <td class="spend-col">
+                            <Bar share={maxCost === 0 ? 0 : row.costUsd / maxCost} label={formatUsd(row.costUsd)} />
+                          </td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
               )}
             </Card>
           </div>
