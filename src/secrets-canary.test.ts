@@ -1,7 +1,10 @@
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresUrl, redisUrl } from '../test/services.js';
+import { Secret } from './config/secret.js';
 import { createInfrastructure } from './create-infrastructure.js';
+import { createDashboard } from './dashboard/create-dashboard.js';
+import { DashboardGuard } from './dashboard/dashboard-guard.js';
 import type { Infrastructure } from './infrastructure.js';
 import { createLogger } from './observability/logger.js';
 import { FakeProviderServer } from './testing/fake-provider-server.js';
@@ -13,7 +16,8 @@ import { FakeProviderServer } from './testing/fake-provider-server.js';
 const KEY = 'sk-inspect-canary-7d1e4b9a2c5f8e3d';
 const DB_PASSWORD = 'pg-canary-9b3e51d7';
 const REDIS_PASSWORD = 'redis-canary-2c8f64a1';
-const CANARIES = [KEY, DB_PASSWORD, REDIS_PASSWORD];
+const ADMIN_KEY = 'gw-admin-canary-4e7a0c9d';
+const CANARIES = [KEY, DB_PASSWORD, REDIS_PASSWORD, ADMIN_KEY];
 
 const withPassword = (url: string, user: string, password: string): string => {
   const parsed = new URL(url);
@@ -87,6 +91,8 @@ describe('secrets in the objects Groundwork hands out', () => {
       session: infra.getDatabaseSession(),
       health: await infra.health({ deep: true }),
       validation: await infra.validateEnvironment(),
+      dashboard: createDashboard(infra, { adminKey: new Secret('GROUNDWORK_ADMIN_KEY', ADMIN_KEY) }),
+      dashboardGuard: new DashboardGuard(createDashboard(infra, { adminKey: new Secret('GROUNDWORK_ADMIN_KEY', ADMIN_KEY) }), '0.0.0.0'),
     };
     for (const [label, value] of Object.entries(objects)) {
       expectClean(`inspect(${label})`, inspect(value, { depth: 12, showHidden: true, getters: true }));

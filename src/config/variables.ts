@@ -699,7 +699,8 @@ export const VARIABLES = define({
     section: 'tenants',
     field: optionalStringField(),
     default: '(none: no admin API)',
-    description: 'Bearer key of the admin API (`/admin/…`) of `groundwork serve`; distinct from every caller key.',
+    description:
+      'Bearer key of the admin API (`/admin/…`) of `groundwork serve`, and the login of its dashboard (`/ui`); distinct from every caller key. Without it the dashboard is served on a loopback bind only.',
     example: 'gw-admin-…',
     secret: true,
   },

@@ -1,6 +1,8 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ServerConfig } from '../config/app-config.js';
+import type { Dashboard } from '../dashboard/dashboard.js';
+import { DashboardGuard } from '../dashboard/dashboard-guard.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { CLIENT_CLOSED_STATUS, recordRequest } from './access-log.js';
@@ -30,6 +32,8 @@ export interface ServerDependencies {
   tenants?: ServiceTenants;
   /** Serve the admin API (`/admin/…`) with these keys and teams. */
   admin?: AdminApi;
+  /** Serve the dashboard (`/ui`) and its JSON API (`/admin/api/…`) over this ledger and live state. */
+  dashboard?: Dashboard;
 }
 
 /** Where a listening server can be reached. */
@@ -67,6 +71,10 @@ export function createServer(backend: ServiceBackend, config: ServerConfig, depe
     metrics: dependencies.metrics ?? backend.metrics,
     tenants: dependencies.tenants,
     admin: dependencies.admin,
+    dashboard:
+      dependencies.dashboard === undefined
+        ? undefined
+        : { dashboard: dependencies.dashboard, guard: new DashboardGuard(dependencies.dashboard, config.host) },
   };
   const verifier = new ApiKeyVerifier(config.apiKeys);
   const authenticated = verifier.enabled || dependencies.tenants !== undefined;

@@ -1,3 +1,5 @@
+import { adminApiRoute } from '../dashboard/admin-api-route.js';
+import { uiRoute } from '../dashboard/ui-route.js';
 import { adminKeysRoute, adminTeamsRoute, adminUsageRoute } from './admin-api.js';
 import { chatCompletionsRoute } from './chat-completions-route.js';
 import { embeddingsRoute } from './embeddings-route.js';
@@ -32,6 +34,9 @@ export interface Route {
 const ADMIN_KEYS = { GET: adminKeysRoute, POST: adminKeysRoute, PATCH: adminKeysRoute, DELETE: adminKeysRoute };
 const ADMIN_TEAMS = { GET: adminTeamsRoute, POST: adminTeamsRoute, PATCH: adminTeamsRoute, DELETE: adminTeamsRoute };
 
+const DASHBOARD_API = { GET: adminApiRoute, POST: adminApiRoute, PATCH: adminApiRoute, DELETE: adminApiRoute };
+const UI = { GET: uiRoute, POST: uiRoute };
+
 /** Every route of `groundwork serve`. */
 export const ROUTES: readonly Route[] = [
   { path: '/healthz', methods: { GET: livenessRoute }, authenticated: false, quiet: true },
@@ -49,6 +54,10 @@ export const ROUTES: readonly Route[] = [
   { path: '/admin/teams', methods: ADMIN_TEAMS, authenticated: false, quiet: false },
   { path: '/admin/teams/{team}', methods: ADMIN_TEAMS, authenticated: false, quiet: false },
   { path: '/admin/usage', methods: { GET: adminUsageRoute }, authenticated: false, quiet: false },
+  // The dashboard checks the admin key or its login session itself.
+  { path: '/admin/api/{path}', methods: DASHBOARD_API, authenticated: false, quiet: false },
+  { path: '/ui', methods: UI, authenticated: false, quiet: true },
+  { path: '/ui/{path}', methods: UI, authenticated: false, quiet: true },
 ];
 
 /** The route for `path` (trailing slash ignored), if any. */

@@ -1,4 +1,6 @@
 import type { ServerConfig } from '../config/app-config.js';
+import type { Dashboard } from '../dashboard/dashboard.js';
+import type { DashboardGuard } from '../dashboard/dashboard-guard.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import type { AdminApi } from './admin-api.js';
@@ -16,4 +18,6 @@ export interface ServerContext {
   readonly tenants?: ServiceTenants | undefined;
   /** The admin API, when `GROUNDWORK_ADMIN_KEY` is set. */
   readonly admin?: AdminApi | undefined;
+  /** The dashboard (`/ui`, `/admin/api/…`) and who may use it, when served. */
+  readonly dashboard?: { dashboard: Dashboard; guard: DashboardGuard } | undefined;
 }

@@ -1,4 +1,5 @@
 import { createInfrastructure } from '../../create-infrastructure.js';
+import { createDashboard } from '../../dashboard/create-dashboard.js';
 import type { Logger } from '../../observability/logger.js';
 import { createServer } from '../../server/create-server.js';
 import { createServiceBackend } from '../../server/infrastructure-backend.js';
@@ -39,6 +40,10 @@ export async function serveCommand(io: CommandIo, signals: ServeSignals = proces
               rebuildBudgets: tenants.rebuildBudgets,
             },
           }),
+      dashboard: createDashboard(infrastructure, {
+        adminKey,
+        tenants: tenants === undefined ? undefined : { repository: tenants.repository, invalidate: () => tenants.changed() },
+      }),
     });
     try {
       if (infrastructure.config.database.migrateOnStart && backend.migrate !== undefined) {

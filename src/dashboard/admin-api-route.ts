@@ -1,0 +1,216 @@
+import { GroundworkError } from '../errors/groundwork-error.js';
+import type { Exchange } from '../server/exchange.js';
+import { HttpError } from '../server/http-error.js';
+import { readJsonBody } from '../server/read-json-body.js';
+import { sendJson } from '../server/respond.js';
+import type { ServerContext } from '../server/server-context.js';
+import { listCalls } from './call-list.js';
+import type { Dashboard } from './dashboard.js';
+import type { DashboardGuard } from './dashboard-guard.js';
+import { errorSeries } from './error-series.js';
+import { keysWithSpend, teamsWithSpend } from './keys-view.js';
+import { latencySeries } from './latency-series.js';
+import { liveState } from './live-state.js';
+import { promptStats } from './prompt-stats.js';
+import { timeRange } from './time-range.js';
+import { BREAKDOWN_DIMENSIONS, usageBreakdown } from './usage-breakdown.js';
+import { usageSeries } from './usage-series.js';
+
+type Handler = (request: Request) => Promise<[number, unknown]>;
+
+interface Request {
+  dashboard: Dashboard;
+  guard: DashboardGuard;
+  exchange: Exchange;
+  context: ServerContext;
+  query: URLSearchParams;
+  /** The path after `/admin/api/`, split on `/`. */
+  parts: string[];
+  now: number;
+}
+
+const READS: Record<string, Handler> = {
+  session: async ({ guard, exchange, dashboard }) => {
+    const access = guard.requireRead(exchange.request);
+    return [
+      200,
+      {
+        access: access.kind,
+        csrfToken: guard.csrfToken(access) ?? null,
+        loginRequired: guard.loginRequired,
+        tenants: dashboard.tenants !== undefined,
+      },
+    ];
+  },
+  overview: async ({ dashboard, query, now }) => {
+    const range = timeRange(query.get('range') ?? 'day', now);
+    const db = dashboard.db;
+    const [usage, latency, errors] = [await usageSeries(db, range), await latencySeries(db, range), await errorSeries(db, range)];
+    const breakdown: Record<string, unknown> = {};
+    for (const dimension of BREAKDOWN_DIMENSIONS) breakdown[dimension] = await usageBreakdown(db, range, dimension, 8);
+    const totals = usage.reduce(
+      (sum, point) => ({
+        calls: sum.calls + point.calls,
+        failures: sum.failures + point.failures,
+        tokens: sum.tokens + point.tokens,
+        costUsd: sum.costUsd + point.costUsd,
+      }),
+      { calls: 0, failures: 0, tokens: 0, costUsd: 0 },
+    );
+    return [200, { range, totals, usage, latency, errors, breakdown }];
+  },
+  usage: async ({ dashboard, query, now }) => {
+    const range = timeRange(query.get('range') ?? 'day', now);
+    const by = query.get('by') ?? 'model';
+    return [200, { range, by, data: await usageBreakdown(dashboard.db, range, by, 100) }];
+  },
+  calls: async ({ dashboard, query }) => {
+    const before = query.get('before');
+    const limit = query.get('limit');
+    const page = await listCalls(dashboard.db, {
+      search: query.get('search') ?? undefined,
+      outcome: query.get('outcome') ?? undefined,
+      before: before === null ? undefined : Number(before),
+      limit: limit === null ? undefined : Number(limit),
+    });
+    return [200, { data: page.data, next: page.next ?? null }];
+  },
+  prompts: async ({ dashboard, query, now }) => {
+    const range = timeRange(query.get('range') ?? 'week', now);
+    return [200, { range, data: await promptStats(dashboard.db, range) }];
+  },
+  live: async ({ dashboard }) => [200, await liveState(dashboard)],
+  keys: async ({ dashboard, now }) => [200, { data: await keysWithSpend(dashboard, now) }],
+  teams: async ({ dashboard, now }) => [200, { data: await teamsWithSpend(dashboard, now) }],
+};
+
+/**
+ * `/admin/api/…`: the JSON the dashboard draws, for scripts too — `session`, `overview?range=`,
+ * `usage?range=&by=`, `calls?search=&outcome=&before=&limit=`, `prompts?range=`, `live`,
+ * `keys` (GET, POST; `keys/{id}` PATCH, DELETE to revoke) and `teams`.
+ */
+export async function adminApiRoute(exchange: Exchange, context: ServerContext): Promise<void> {
+  const { dashboard, guard } = dashboardOf(context);
+  const method = exchange.request.method ?? 'GET';
+  const url = new URL(exchange.request.url ?? '/', 'http://localhost');
+  const parts = url.pathname.slice('/admin/api/'.length).replace(/\/+$/, '').split('/');
+  const request: Request = { dashboard, guard, exchange, context, query: url.searchParams, parts, now: dashboard.now?.() ?? Date.now() };
+  const resource = parts[0] ?? '';
+  let outcome: [number, unknown];
+  try {
+    if (method === 'GET' || method === 'HEAD') {
+      guard.requireRead(exchange.request);
+      const handler = parts.length === 1 ? READS[resource] : undefined;
+      if (handler === undefined) throw notFound(url.pathname);
+      outcome = await handler(request);
+    } else {
+      guard.requireWrite(exchange.request);
+      if (resource !== 'keys') throw notFound(url.pathname);
+      outcome = await writeKey(request, method);
+    }
+  } catch (error) {
+    throw asHttpError(error);
+  }
+  sendJson(exchange.response, outcome[0], outcome[1], { 'cache-control': 'no-store' });
+}
+
+async function writeKey(request: Request, method: string): Promise<[number, unknown]> {
+  const tenants = request.dashboard.tenants;
+  if (tenants === undefined) {
+    throw new HttpError({
+      status: 404,
+      type: 'not_found_error',
+      code: 'tenants_off',
+      message: 'Keys are managed when the service has virtual keys: set GROUNDWORK_VIRTUAL_KEYS=true.',
+    });
+  }
+  const reference = request.parts[1];
+  const options = { actor: 'dashboard' };
+  let result: [number, unknown] | undefined;
+  if (reference === undefined && method === 'POST') {
+    const issued = await tenants.repository.createKey(keyFields(await body(request)) as { name: string }, options);
+    result = [201, { key: issued.key, plainKey: issued.plainKey.reveal(), note: 'The plain key is shown this once; store it now.' }];
+  } else if (reference !== undefined && request.parts.length === 2 && method === 'PATCH') {
+    result = [200, await tenants.repository.updateKey(reference, keyFields(await body(request)), options)];
+  } else if (reference !== undefined && request.parts.length === 2 && method === 'DELETE') {
+    result = [200, await tenants.repository.revokeKey(reference, options)];
+  }
+  if (result === undefined) {
+    throw new HttpError({
+      status: 405,
+      type: 'invalid_request_error',
+      code: 'method_not_allowed',
+      message: `${method} is not accepted here.`,
+    });
+  }
+  tenants.invalidate();
+  return result;
+}
+
+const KEY_FIELDS = [
+  'name',
+  'team',
+  'requestsPerMinute',
+  'tokensPerMinute',
+  'maxConcurrent',
+  'dailyBudgetUsd',
+  'monthlyBudgetUsd',
+  'totalBudgetUsd',
+  'enabled',
+  'allowedModels',
+  'metadata',
+];
+
+function keyFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  const unknown = Object.keys(fields).filter((field) => !KEY_FIELDS.includes(field) && field !== 'expiresAt');
+  if (unknown.length > 0) {
+    throw new HttpError({
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'dashboard_invalid',
+      message: `Unknown key field${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 5).join(', ')}; use ${KEY_FIELDS.join(', ')}, expiresAt.`,
+    });
+  }
+  for (const field of KEY_FIELDS) if (fields[field] !== undefined) input[field] = fields[field];
+  if (fields['expiresAt'] !== undefined) input['expiresAt'] = fields['expiresAt'] === null ? null : new Date(String(fields['expiresAt']));
+  return input;
+}
+
+async function body(request: Request): Promise<Record<string, unknown>> {
+  const parsed = await readJsonBody(request.exchange.request, request.context.config.bodyLimitBytes);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new HttpError({ status: 400, type: 'invalid_request_error', code: 'invalid_body', message: 'The body must be a JSON object.' });
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** The dashboard and its guard, or a 404 when `serve` has none. */
+export function dashboardOf(context: ServerContext): { dashboard: Dashboard; guard: DashboardGuard } {
+  const served = context.dashboard;
+  if (served === undefined) {
+    throw new HttpError({ status: 404, type: 'not_found_error', code: 'not_found', message: 'This service has no dashboard.' });
+  }
+  return served;
+}
+
+function notFound(path: string): HttpError {
+  return new HttpError({
+    status: 404,
+    type: 'not_found_error',
+    code: 'not_found',
+    message: `No dashboard API at ${path.slice(0, 100)}; see /admin/api/session, overview, usage, calls, prompts, live, keys, teams.`,
+  });
+}
+
+function asHttpError(error: unknown): unknown {
+  if (!GroundworkError.isInstance(error)) return error;
+  const status = { tenant_not_found: 404, tenant_conflict: 409, tenant_invalid: 400, dashboard_invalid: 400 }[error.code];
+  if (status === undefined) return error;
+  return new HttpError({
+    status,
+    type: status === 404 ? 'not_found_error' : 'invalid_request_error',
+    code: error.code,
+    message: error.message,
+  });
+}

@@ -1,0 +1,98 @@
+import type { Kysely } from 'kysely';
+import type { GroundworkTables } from '../db/groundwork-tables.js';
+import { DashboardInputError } from './dashboard-input-error.js';
+import { keyNames } from './usage-breakdown.js';
+
+/** One call as the Calls page lists it. */
+export interface CallRow {
+  id: number;
+  createdAt: string;
+  operation: string;
+  provider: string;
+  model: string;
+  promptName: string | null;
+  promptVersion: string | null;
+  keyId: string | null;
+  keyName: string | null;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+  latencyMs: number;
+  outcome: string;
+  attempts: number;
+  cacheHit: boolean;
+  requestId: string | null;
+}
+
+/** Which calls to list. */
+export interface CallQuery {
+  /** Text found (case-insensitively) in the model, provider, prompt name, outcome, request id or key id. */
+  search?: string | undefined;
+  /** Only calls with this outcome (`success`, or an error code); `failed`: every failure. */
+  outcome?: string | undefined;
+  /** Calls older than this id (the `next` cursor of the previous page). */
+  before?: number | undefined;
+  /** Rows per page. @default 50, at most 200 */
+  limit?: number | undefined;
+}
+
+/** A page of calls, newest first, and the cursor of the next page (undefined on the last). */
+export interface CallPage {
+  data: CallRow[];
+  next: number | undefined;
+}
+
+/** Recent calls from the ledger, newest first, paged by id so that deep pages cost what the first does. */
+export async function listCalls(db: Kysely<GroundworkTables>, query: CallQuery): Promise<CallPage> {
+  const limit = query.limit ?? 50;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new DashboardInputError('limit', 'use a whole number from 1 to 200');
+  if (query.before !== undefined && !Number.isSafeInteger(query.before))
+    throw new DashboardInputError('before', 'use the "next" of the previous page');
+  const search = query.search?.trim().toLowerCase().slice(0, 100);
+  let select = db
+    .selectFrom('llm_usage')
+    .selectAll()
+    .orderBy('id', 'desc')
+    .limit(limit + 1);
+  if (query.before !== undefined) select = select.where('id', '<', query.before);
+  if (query.outcome === 'failed') select = select.where('outcome', '<>', 'success');
+  else if (query.outcome !== undefined && query.outcome !== '') select = select.where('outcome', '=', query.outcome);
+  if (search !== undefined && search !== '') {
+    const pattern = `%${search.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+    select = select.where((where) =>
+      where.or(
+        (['model', 'provider', 'prompt_name', 'outcome', 'request_id', 'key_id'] as const).map((column) =>
+          where(where.fn('lower', [column]), 'like', where.val(pattern).$castTo<string>()),
+        ),
+      ),
+    );
+  }
+  const rows = await select.execute();
+  const page = rows.slice(0, limit);
+  const names = await keyNames(
+    db,
+    page.map((row) => row.key_id),
+  );
+  return {
+    data: page.map((row) => ({
+      id: Number(row.id),
+      createdAt: new Date(row.created_at).toISOString(),
+      operation: row.operation,
+      provider: row.provider,
+      model: row.model,
+      promptName: row.prompt_name,
+      promptVersion: row.prompt_version,
+      keyId: row.key_id,
+      keyName: row.key_id === null ? null : (names.get(row.key_id) ?? null),
+      promptTokens: Number(row.prompt_tokens),
+      completionTokens: Number(row.completion_tokens),
+      costUsd: Number(row.cost_usd),
+      latencyMs: Number(row.latency_ms),
+      outcome: row.outcome,
+      attempts: Number(row.attempts),
+      cacheHit: Boolean(row.cache_hit),
+      requestId: row.request_id,
+    })),
+    next: rows.length > limit ? Number(page.at(-1)?.id) : undefined,
+  };
+}

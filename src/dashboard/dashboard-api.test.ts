@@ -1,0 +1,172 @@
+import type { IncomingMessage } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Secret } from '../config/secret.js';
+import { GroundworkMetrics } from '../observability/metrics.js';
+import type { Dashboard } from './dashboard.js';
+import { DashboardGuard } from './dashboard-guard.js';
+import { ADMIN_KEY, type DashboardStack, startDashboardStack } from './dashboard-stack.test-helpers.js';
+import { insertUsage } from './ledger-seed.test-helpers.js';
+import { CONTENT_SECURITY_POLICY } from './ui-route.js';
+
+let stack: DashboardStack;
+
+beforeAll(async () => {
+  stack = await startDashboardStack();
+  const now = Date.now();
+  await insertUsage(stack.database.db, [
+    {
+      created_at: new Date(now - 120_000),
+      model: 'gpt-4o',
+      total_tokens: 300,
+      cost_usd: 0.5,
+      latency_ms: 700,
+      prompt_name: 'summarise',
+      prompt_version: '2',
+    },
+    {
+      created_at: new Date(now - 60_000),
+      model: 'gpt-4o',
+      outcome: 'provider_timeout',
+      latency_ms: 30_000,
+      prompt_name: 'summarise',
+      prompt_version: '2',
+    },
+  ]);
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+const bearer = { authorization: `Bearer ${ADMIN_KEY}` };
+
+async function login(key: string): Promise<Response> {
+  return fetch(`${stack.url}/ui/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: stack.url },
+    body: new URLSearchParams({ key }).toString(),
+  });
+}
+
+describe('the dashboard API on groundwork serve', () => {
+  it('answers the overview to the admin key, with the figures of the ledger', async () => {
+    const response = await fetch(`${stack.url}/admin/api/overview?range=hour`, { headers: bearer });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const body = (await response.json()) as { totals: Record<string, number>; breakdown: { model: Array<{ group: string }> } };
+    expect(body.totals).toEqual({ calls: 2, failures: 1, tokens: 300, costUsd: 0.5 });
+    expect(body.breakdown.model[0]?.group).toBe('gpt-4o');
+  });
+
+  it('refuses a missing or wrong key, and a caller key, with one clear error', async () => {
+    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: 'Bearer gw-someone-else' }]) {
+      const response = await fetch(`${stack.url}/admin/api/overview`, { headers });
+      expect(response.status).toBe(401);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('invalid_admin_key');
+      expect(body.error.message).not.toContain(ADMIN_KEY);
+    }
+  });
+
+  it('names a bad parameter', async () => {
+    const response = await fetch(`${stack.url}/admin/api/overview?range=year`, { headers: bearer });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toBe(
+      'Invalid range: "year" is not a range; use hour, day, week, month.',
+    );
+    expect((await fetch(`${stack.url}/admin/api/nothing`, { headers: bearer })).status).toBe(404);
+  });
+
+  it('sends the login page to a visitor without a session, and refuses a wrong key there', async () => {
+    const page = await fetch(`${stack.url}/ui`, { redirect: 'manual' });
+    expect(page.status).toBe(303);
+    expect(page.headers.get('location')).toBe('/ui/login');
+    const refused = await login('not-the-key');
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('set-cookie')).toBeNull();
+    expect(await refused.text()).toContain('<p class="login-error">That is not the admin key.</p>');
+  });
+
+  it('logs in with an HttpOnly, SameSite=Strict cookie under a strict CSP, and serves the page', async () => {
+    const response = await login(ADMIN_KEY);
+    expect(response.status).toBe(303);
+    const cookie = response.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/^groundwork_session=[^;]+; Path=\/; Max-Age=43200; HttpOnly; SameSite=Strict$/);
+    expect(cookie).not.toContain(ADMIN_KEY);
+    const session = cookie.split(';')[0] ?? '';
+    const page = await fetch(`${stack.url}/ui`, { headers: { cookie: session } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    expect(await page.text()).toContain('<script type="module" src="/ui/assets/app.js"></script>');
+    const script = await fetch(`${stack.url}/ui/assets/app.js`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    // Nothing is fetched from elsewhere: no URL of another origin in the bundle.
+    expect(await script.text()).not.toMatch(/https?:\/\/(?!www\.w3\.org)[a-z0-9.-]+\.[a-z]{2,}\//i);
+  });
+
+  it('needs the session and its anti-CSRF token for a write', async () => {
+    const session = (await login(ADMIN_KEY)).headers.get('set-cookie')?.split(';')[0] ?? '';
+    const info = (await (await fetch(`${stack.url}/admin/api/session`, { headers: { cookie: session } })).json()) as { csrfToken: string };
+    const create = (headers: Record<string, string>) =>
+      fetch(`${stack.url}/admin/api/keys`, {
+        method: 'POST',
+        headers: { cookie: session, 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ name: `csrf-${headers['x-groundwork-csrf']?.length ?? 0}` }),
+      });
+    const withoutToken = await create({});
+    expect(withoutToken.status).toBe(403);
+    expect(((await withoutToken.json()) as { error: { code: string } }).error.code).toBe('csrf_refused');
+    expect((await create({ 'x-groundwork-csrf': 'forged' })).status).toBe(403);
+    expect((await create({ 'x-groundwork-csrf': info.csrfToken, origin: 'https://evil.example' })).status).toBe(403);
+    const created = await create({ 'x-groundwork-csrf': info.csrfToken, origin: stack.url });
+    expect(created.status).toBe(201);
+    expect(((await created.json()) as { plainKey: string }).plainKey).toMatch(/^gw-/);
+  });
+
+  it('refuses a forged or expired session cookie', async () => {
+    for (const cookie of ['groundwork_session=9999999999999.forged', 'groundwork_session=1.AAAA', 'groundwork_session=']) {
+      expect((await fetch(`${stack.url}/admin/api/session`, { headers: { cookie } })).status).toBe(401);
+    }
+  });
+
+  it('names an unknown key field instead of dropping it', async () => {
+    const response = await fetch(`${stack.url}/admin/api/keys`, {
+      method: 'POST',
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'typo', montlyBudgetUsd: 5 }),
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/^Unknown key field: montlyBudgetUsd;/);
+  });
+});
+
+describe('the dashboard off switch', () => {
+  const dashboard = (adminKey: Secret | undefined): Dashboard => ({
+    db: stack.database.db,
+    adminKey,
+    metrics: new GroundworkMetrics(),
+    breakers: async () => [],
+    health: async () => ({ status: 'ok', checkedAt: '', dependencies: [] }),
+  });
+
+  it('is off on a non-loopback bind without an admin key, open on loopback, and on anywhere with one', () => {
+    expect(() => new DashboardGuard(dashboard(undefined), '0.0.0.0').assertEnabled()).toThrow(/set GROUNDWORK_ADMIN_KEY/);
+    const open = new DashboardGuard(dashboard(undefined), '127.0.0.1');
+    expect(open.requireRead({ headers: {} } as IncomingMessage)).toEqual({ kind: 'open' });
+    // Open on loopback, but a write still needs the page's token.
+    expect(() => open.requireWrite({ headers: {} } as IncomingMessage)).toThrow(/x-groundwork-csrf/);
+    const guarded = new DashboardGuard(dashboard(new Secret('GROUNDWORK_ADMIN_KEY', ADMIN_KEY)), '0.0.0.0');
+    expect(() => guarded.requireRead({ headers: {} } as IncomingMessage)).toThrow(/needs GROUNDWORK_ADMIN_KEY/);
+  });
+
+  it('answers 429 after too many failed logins, even to the right key, until the minute is over', () => {
+    let now = 1_000_000;
+    const guard = new DashboardGuard({ ...dashboard(new Secret('GROUNDWORK_ADMIN_KEY', ADMIN_KEY)), now: () => now }, '127.0.0.1');
+    for (let attempt = 0; attempt < 10; attempt++) expect(guard.login(`guess-${attempt}`)).toBeUndefined();
+    expect(() => guard.login(ADMIN_KEY)).toThrow(/Too many failed logins/);
+    now += 60_000;
+    expect(guard.login(ADMIN_KEY)).toMatch(/^\d+\./);
+  });
+});

@@ -1,0 +1,192 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_KEY, type DashboardStack, startDashboardStack } from './dashboard-stack.test-helpers.js';
+import { insertUsage, syntheticLedger } from './ledger-seed.test-helpers.js';
+import { timeRange } from './time-range.js';
+import { defaultUiDirectory } from './ui-assets.js';
+
+/** Where the screenshots go (gitignored). */
+const SCREENSHOTS = join(process.cwd(), 'test-output', 'dashboard');
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+
+let stack: DashboardStack;
+let browser: Browser;
+let page: Page;
+const cspViolations: string[] = [];
+
+beforeAll(async () => {
+  if (defaultUiDirectory() === undefined) throw new Error('The dashboard page is not built: run `npm run build` before these tests.');
+  if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install it (apt-get install -y chromium), as .ci/run does.`);
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  stack = await startDashboardStack({ LLM_CIRCUIT_FAILURE_THRESHOLD: '2', LLM_CIRCUIT_RESET_MS: '120000' });
+  const keys = await Promise.all(
+    ['billing-service', 'search-indexer', 'support-bot'].map(async (name, index) => {
+      const response = await fetch(`${stack.url}/admin/api/keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name, monthlyBudgetUsd: [40, 15, 5][index] }),
+      });
+      return ((await response.json()) as { key: { id: string } }).key.id;
+    }),
+  );
+  // A day of traffic, ending a minute ago and starting well inside the 24-hour range.
+  const now = Date.now();
+  await insertUsage(stack.database.db, syntheticLedger({ count: 3000, fromMs: now - 23 * 3_600_000, toMs: now - 60_000, keyIds: keys }));
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+async function chat(key: string): Promise<Response> {
+  return fetch(`${stack.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }),
+  });
+}
+
+const count = (value: number) => new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 }).format(value);
+const usd = (value: number) => `$${value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+
+describe('the dashboard in a browser', () => {
+  it('refuses wrong admin credentials', async () => {
+    await page.goto(`${stack.url}/ui`);
+    expect(new URL(page.url()).pathname).toBe('/ui/login');
+    await page.fill('#key', 'not-the-admin-key');
+    const [answer] = await Promise.all([
+      page.waitForResponse((response) => response.url().endsWith('/ui/login')),
+      page.click('button[type=submit]'),
+    ]);
+    expect(answer.status()).toBe(401);
+    await expect(page.locator('.login-error').isVisible()).resolves.toBe(true);
+    await page.screenshot({ path: join(SCREENSHOTS, 'login-refused.png') });
+    const cookies = await page.context().cookies();
+    expect(cookies.filter((cookie) => cookie.name === 'groundwork_session')).toEqual([]);
+  });
+
+  it('logs in and draws the overview from the ledger, with the figures SQL gives', async () => {
+    await page.fill('#key', ADMIN_KEY);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[data-testid=kpi-calls]');
+    const [session] = (await page.context().cookies()).filter((cookie) => cookie.name === 'groundwork_session');
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    const range = timeRange('day', Date.now());
+    const expected = await stack.database.db
+      .selectFrom('llm_usage')
+      .select([sql<number>`count(*)`.as('calls'), sql<number>`sum(cost_usd)`.as('cost'), sql<number>`sum(total_tokens)`.as('tokens')])
+      .where('created_at', '>=', new Date(range.fromMs))
+      .executeTakeFirstOrThrow();
+    expect(Number(expected.calls)).toBe(3000);
+    await expect(page.textContent('[data-testid=kpi-calls]')).resolves.toBe(count(Number(expected.calls)));
+    await expect(page.textContent('[data-testid=kpi-cost]')).resolves.toBe(usd(Number(expected.cost)));
+    await expect(page.textContent('[data-testid=kpi-tokens]')).resolves.toBe(count(Number(expected.tokens)));
+    for (const chart of ['calls', 'cost', 'latency', 'errors']) {
+      await expect(page.locator(`[data-testid=chart-${chart}] canvas`).count()).resolves.toBe(1);
+    }
+    const topModel = await stack.database.db
+      .selectFrom('llm_usage')
+      .select(['model', sql<number>`sum(cost_usd)`.as('cost')])
+      .where('created_at', '>=', new Date(range.fromMs))
+      .groupBy('model')
+      .orderBy(sql`2`, 'desc')
+      .executeTakeFirstOrThrow();
+    const firstRow = page.locator('[data-testid=breakdown] tbody tr').first();
+    await expect(firstRow.textContent()).resolves.toContain(topModel.model);
+    await expect(firstRow.textContent()).resolves.toContain(usd(Number(topModel.cost)));
+    await page.screenshot({ path: join(SCREENSHOTS, 'overview.png'), fullPage: true });
+  });
+
+  it('shows a breaker opening on the live view when the provider fails', async () => {
+    const key = await newKey('live-probe');
+    expect((await chat(key)).status).toBe(200);
+    await page.goto(`${stack.url}/ui#/live`);
+    const row = page.locator('[data-testid="breaker-openai-gpt-4o-mini"]');
+    await row.waitFor();
+    await expect(row.textContent()).resolves.toContain('closed');
+    stack.fake.setHandler(() => ({ type: 'error', status: 503 }));
+    try {
+      for (let call = 0; call < 2; call++) expect((await chat(key)).status).toBeGreaterThanOrEqual(500);
+      // The view refreshes itself: no reload.
+      const breaker = `document.querySelector('[data-testid="breaker-openai-gpt-4o-mini"]')?.textContent ?? ''`;
+      await page.waitForFunction(`${breaker}.includes('open') && !${breaker}.includes('closed')`, undefined, { timeout: 8000 });
+      await expect(row.textContent()).resolves.toMatch(/open.*in \d+ s/);
+      await page.screenshot({ path: join(SCREENSHOTS, 'live.png'), fullPage: true });
+    } finally {
+      stack.fake.setHandler(undefined);
+    }
+  });
+
+  it('creates a key from the page, which then works, and revokes it, which then is refused', async () => {
+    await page.goto(`${stack.url}/ui#/keys`);
+    await page.fill('input[aria-label="Key name"]', 'made-in-the-browser');
+    await page.fill('input[aria-label="Monthly budget (USD)"]', '25');
+    await page.click('button:has-text("Create key")');
+    const plain = (await page.textContent('[data-testid=plain-key]'))?.trim() ?? '';
+    expect(plain).toMatch(/^gw-/);
+    // The model answers on another circuit than the one the live test opened.
+    const used = await fetch(`${stack.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${plain}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello' }] }),
+    });
+    expect(used.status).toBe(200);
+    const row = page.locator('[data-testid="key-made-in-the-browser"]');
+    await expect(row.textContent()).resolves.toContain('of $25.00 / month');
+    await page.screenshot({ path: join(SCREENSHOTS, 'keys.png'), fullPage: true });
+    await row.locator('button:has-text("Revoke")').click();
+    await row.locator('button:has-text("Confirm revoke")').click();
+    await page.waitForFunction(
+      `document.querySelector('[data-testid="key-made-in-the-browser"]')?.textContent?.includes('revoked') === true`,
+    );
+    const refused = await chat(plain);
+    expect(refused.status).toBe(401);
+  });
+
+  it('lists calls and prompt versions, and fits a phone-width screen', async () => {
+    await page.goto(`${stack.url}/ui#/calls`);
+    await page.waitForSelector('[data-testid=calls] tbody tr');
+    await expect(page.locator('[data-testid=calls] tbody tr').count()).resolves.toBe(50);
+    await page.screenshot({ path: join(SCREENSHOTS, 'calls.png') });
+    await page.goto(`${stack.url}/ui#/prompts`);
+    await page.waitForSelector('[data-testid=prompts] tbody tr');
+    await page.screenshot({ path: join(SCREENSHOTS, 'prompts.png') });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${stack.url}/ui#/overview`);
+    await page.waitForSelector('[data-testid=chart-calls] canvas');
+    await page.screenshot({ path: join(SCREENSHOTS, 'overview-phone.png'), fullPage: true });
+    // Nothing wider than the screen: no sideways scrolling of the page.
+    await expect(page.evaluate('document.documentElement.scrollWidth - window.innerWidth')).resolves.toBeLessThanOrEqual(0);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    expect(cspViolations).toEqual([]);
+  });
+});
+
+async function newKey(name: string): Promise<string> {
+  const response = await fetch(`${stack.url}/admin/api/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
+  return ((await response.json()) as { plainKey: string }).plainKey;
+}

@@ -1,0 +1,31 @@
+import { type Kysely, sql } from 'kysely';
+import type { GroundworkTables } from '../db/groundwork-tables.js';
+import { bucketOf, numberOf } from './ledger-sql.js';
+import { OUTCOME_KINDS, type OutcomeKind, outcomeKind } from './outcome-kind.js';
+import { bucketStarts, type TimeRange } from './time-range.js';
+
+/** One bucket of the errors chart: failed calls by kind. */
+export type ErrorPoint = { t: number } & Record<OutcomeKind, number>;
+
+/** Failed calls per bucket of `range`, grouped in SQL by outcome and then by kind (see {@link outcomeKind}). */
+export async function errorSeries(db: Kysely<GroundworkTables>, range: TimeRange): Promise<ErrorPoint[]> {
+  const rows = await db
+    .selectFrom('llm_usage')
+    .select([bucketOf(db, range.stepMs).as('bucket'), 'outcome', sql<number>`count(*)`.as('calls')])
+    .where('created_at', '>=', new Date(range.fromMs))
+    .where('outcome', '<>', 'success')
+    .groupBy([sql`1`, 'outcome'])
+    .execute();
+  const points = new Map<number, ErrorPoint>(bucketStarts(range).map((t) => [t, emptyPoint(t)]));
+  for (const row of rows) {
+    const point = points.get(numberOf(row.bucket) * range.stepMs);
+    if (point !== undefined) point[outcomeKind(row.outcome)] += numberOf(row.calls);
+  }
+  return [...points.values()];
+}
+
+function emptyPoint(t: number): ErrorPoint {
+  const point = { t } as ErrorPoint;
+  for (const kind of OUTCOME_KINDS) point[kind] = 0;
+  return point;
+}

@@ -1,0 +1,29 @@
+import type { Team } from '../tenants/team.js';
+import { keyStatus, type VirtualKey } from '../tenants/virtual-key.js';
+import type { Dashboard } from './dashboard.js';
+import { type Spend, spendBy } from './key-spend.js';
+
+const NO_SPEND: Spend = { dayUsd: 0, monthUsd: 0, totalUsd: 0 };
+
+/** A key as the Keys page shows it: its settings, status and what it spent against its budgets. */
+export type KeyView = VirtualKey & { status: string; spend: Spend };
+
+/** A team with what its keys spent. */
+export type TeamView = Team & { spend: Spend };
+
+/** Every key with its status and spend (today, this month, in all), active keys first; empty without tenants. */
+export async function keysWithSpend(dashboard: Dashboard, nowMs: number): Promise<KeyView[]> {
+  if (dashboard.tenants === undefined) return [];
+  const [keys, spend] = await Promise.all([dashboard.tenants.repository.listKeys(), spendBy(dashboard.db, 'key_id', nowMs)]);
+  const now = new Date(nowMs);
+  return keys
+    .map((key) => ({ ...key, status: keyStatus(key, now), spend: spend.get(key.id) ?? NO_SPEND }))
+    .sort((a, b) => Number(a.status !== 'active') - Number(b.status !== 'active') || a.name.localeCompare(b.name));
+}
+
+/** Every team with its spend; empty without tenants. */
+export async function teamsWithSpend(dashboard: Dashboard, nowMs: number): Promise<TeamView[]> {
+  if (dashboard.tenants === undefined) return [];
+  const [teams, spend] = await Promise.all([dashboard.tenants.repository.listTeams(), spendBy(dashboard.db, 'team_id', nowMs)]);
+  return teams.map((team) => ({ ...team, spend: spend.get(team.id) ?? NO_SPEND }));
+}

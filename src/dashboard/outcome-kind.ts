@@ -1,0 +1,20 @@
+/** What kind of failure a ledger outcome is, as the overview groups them. */
+export type OutcomeKind = 'rate_limited' | 'timeout' | 'provider' | 'breaker' | 'budget' | 'other';
+
+/** Every failure kind, in the order the page draws them. */
+export const OUTCOME_KINDS: readonly OutcomeKind[] = ['rate_limited', 'timeout', 'provider', 'breaker', 'budget', 'other'];
+
+/**
+ * The kind of a failed call's outcome (its error code): refused by a rate limit, timed out, the
+ * provider failed (5xx, connection, malformed answer), refused by an open circuit, over a budget
+ * or quota, or anything else (a bad request, a content filter…).
+ */
+export function outcomeKind(outcome: string): OutcomeKind {
+  if (outcome.includes('circuit')) return 'breaker';
+  if (outcome.includes('rate_limit') || outcome.includes('queue_timeout')) return 'rate_limited';
+  if (outcome.includes('budget') || outcome.includes('quota')) return 'budget';
+  if (outcome.includes('timeout') || outcome.includes('deadline')) return 'timeout';
+  if (outcome.includes('server_error') || outcome.includes('connection') || outcome.includes('malformed') || outcome.includes('overloaded'))
+    return 'provider';
+  return 'other';
+}

@@ -1,0 +1,75 @@
+import { type Kysely, sql } from 'kysely';
+import type { GroundworkTables } from '../db/groundwork-tables.js';
+import { DashboardInputError } from './dashboard-input-error.js';
+import { numberOf } from './ledger-sql.js';
+import type { TimeRange } from './time-range.js';
+
+/** What the overview splits usage by. */
+export type BreakdownDimension = 'model' | 'provider' | 'prompt' | 'key';
+
+/** The dimensions `by=` accepts. */
+export const BREAKDOWN_DIMENSIONS: readonly BreakdownDimension[] = ['model', 'provider', 'prompt', 'key'];
+
+/** One group's share of the period. */
+export interface BreakdownRow {
+  /** The model, provider, prompt name or key id; null for calls without a prompt or key. */
+  group: string | null;
+  /** A key's name, when it still exists. */
+  label: string | null;
+  calls: number;
+  tokens: number;
+  costUsd: number;
+  failures: number;
+}
+
+const COLUMN = { model: 'model', provider: 'provider', prompt: 'prompt_name', key: 'key_id' } as const;
+
+/** Calls, tokens, cost and failures since the start of `range` by one dimension, costliest first, the first `limit` groups. */
+export async function usageBreakdown(
+  db: Kysely<GroundworkTables>,
+  range: TimeRange,
+  dimension: string,
+  limit = 10,
+): Promise<BreakdownRow[]> {
+  const column = COLUMN[dimension as BreakdownDimension];
+  if (column === undefined)
+    throw new DashboardInputError('by', `"${dimension.slice(0, 40)}" is not a dimension; use ${BREAKDOWN_DIMENSIONS.join(', ')}`);
+  const rows = await db
+    .selectFrom('llm_usage')
+    .select([
+      sql<string | null>`${sql.ref(column)}`.as('group'),
+      sql<number>`count(*)`.as('calls'),
+      sql<number>`sum(total_tokens)`.as('tokens'),
+      sql<number>`sum(cost_usd)`.as('cost_usd'),
+      sql<number>`sum(case when outcome = 'success' then 0 else 1 end)`.as('failures'),
+    ])
+    .where('created_at', '>=', new Date(range.fromMs))
+    .groupBy(column)
+    .orderBy(sql`4`, 'desc')
+    .orderBy(sql`2`, 'desc')
+    .limit(limit)
+    .execute();
+  const names =
+    dimension === 'key'
+      ? await keyNames(
+          db,
+          rows.map((row) => row.group),
+        )
+      : new Map<string, string>();
+  return rows.map((row) => ({
+    group: row.group,
+    label: row.group === null ? null : (names.get(row.group) ?? null),
+    calls: numberOf(row.calls),
+    tokens: numberOf(row.tokens),
+    costUsd: numberOf(row.cost_usd),
+    failures: numberOf(row.failures),
+  }));
+}
+
+/** The names of the keys among `ids`. */
+export async function keyNames(db: Kysely<GroundworkTables>, ids: Array<string | null>): Promise<Map<string, string>> {
+  const wanted = ids.filter((id): id is string => id !== null);
+  if (wanted.length === 0) return new Map();
+  const rows = await db.selectFrom('groundwork_keys').select(['id', 'name']).where('id', 'in', wanted).execute();
+  return new Map(rows.map((row) => [row.id, row.name]));
+}

@@ -1,0 +1,93 @@
+import { useState } from 'preact/hooks';
+import { formatCount, formatMs, formatPercent, formatTime, formatUsd } from './format.js';
+import { useData } from './use-data.js';
+import { Card, Empty, ErrorNote } from './widgets.js';
+
+interface PromptRow {
+  name: string;
+  version: string | null;
+  calls: number;
+  failures: number;
+  failureRate: number;
+  costUsd: number;
+  costPerCallUsd: number;
+  meanLatencyMs: number;
+  lastSeen: string;
+}
+
+/** The change from the previous version, as text with an arrow: never colour alone. */
+function delta(current: number, previous: number | undefined, format: (value: number) => string) {
+  if (previous === undefined || previous === current) return null;
+  const up = current > previous;
+  return (
+    <span class={`delta ${up ? 'up' : 'down'}`}>
+      {up ? '▲' : '▼'} {format(Math.abs(current - previous))}
+    </span>
+  );
+}
+
+export function PromptsPage() {
+  const [range, setRange] = useState('week');
+  const { data, error } = useData<{ data: PromptRow[] }>(`prompts?range=${range}`);
+  const rows = data?.data ?? [];
+  return (
+    <div class="page">
+      <div class="page-header">
+        <h1>Prompts</h1>
+        <fieldset class="segmented" aria-label="Period">
+          {(['day', 'week', 'month'] as const).map((name) => (
+            <button type="button" class={range === name ? 'active' : ''} aria-pressed={range === name} onClick={() => setRange(name)}>
+              {{ day: 'Last 24 hours', week: 'Last 7 days', month: 'Last 30 days' }[name]}
+            </button>
+          ))}
+        </fieldset>
+      </div>
+      <ErrorNote error={error} />
+      <Card title="Prompt versions" subtitle="Each version against the one before it (the arrows)" wide>
+        {rows.length === 0 ? (
+          <Empty>No named prompt called in this period.</Empty>
+        ) : (
+          <div class="scroll">
+            <table class="table" data-testid="prompts">
+              <thead>
+                <tr>
+                  <th>Prompt</th>
+                  <th>Version</th>
+                  <th class="num">Calls</th>
+                  <th class="num">Failure rate</th>
+                  <th class="num">Cost / call</th>
+                  <th class="num">Mean latency</th>
+                  <th class="num">Total cost</th>
+                  <th>Last call</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((row, index) => {
+                  const previous = rows[index + 1]?.name === row.name ? rows[index + 1] : undefined;
+                  return (
+                    <tr>
+                      <td>{rows[index - 1]?.name === row.name ? '' : row.name}</td>
+                      <td>{row.version ?? '–'}</td>
+                      <td class="num">{formatCount(row.calls)}</td>
+                      <td class="num">
+                        {formatPercent(row.failureRate)} {delta(row.failureRate, previous?.failureRate, formatPercent)}
+                      </td>
+                      <td class="num">
+                        {formatUsd(row.costPerCallUsd)} {delta(row.costPerCallUsd, previous?.costPerCallUsd, formatUsd)}
+                      </td>
+                      <td class="num">
+                        {formatMs(row.meanLatencyMs)} {delta(row.meanLatencyMs, previous?.meanLatencyMs, formatMs)}
+                      </td>
+                      <td class="num">{formatUsd(row.costUsd)}</td>
+                      <td class="nowrap">{formatTime(row.lastSeen)}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Card>
+    </div>
+  );
+}
