@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Clock, TimerHandle } from '../internal/clock.js';
 import type { Logger } from '../observability/logger.js';
 import { scrubSecrets } from '../observability/redact.js';
@@ -40,6 +41,8 @@ export class JobWorker {
   constructor(options: JobWorkerOptions) {
     this.#options = options;
     this.#lastPurge = options.clock.now();
+    // Every running job listens to it: as many listeners as `concurrency`.
+    setMaxListeners(0, this.#graceOver.signal);
   }
 
   /** Jobs running now. */
