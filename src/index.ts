@@ -18,6 +18,7 @@
 
 /** The query builder's own names, so applications need no direct import of it for migrations and raw SQL. */
 export { type Kysely, type Migration, sql, type Transaction } from 'kysely';
+export type { JobsModule } from './cli/commands/jobs.js';
 export type { AppConfig } from './config/app-config.js';
 export { ConfigSource, type EnvironmentStatus, loadConfig, validateEnvironment } from './config/load-config.js';
 export { Secret } from './config/secret.js';
@@ -30,6 +31,27 @@ export { PoolTimeoutError } from './db/pool-timeout-error.js';
 export * from './errors/index.js';
 export { Infrastructure, type InfrastructureOptions, type TenantCallOptions } from './infrastructure.js';
 export { InfrastructureService, type InfrastructureServiceApi } from './infrastructure-service.js';
+export {
+  JobCancelledError,
+  JobFailedError,
+  JobHandlerMissingError,
+  JobInputError,
+  JobNotFoundError,
+  JobTimeoutError,
+} from './jobs/job-errors.js';
+export type {
+  EnqueueOptions,
+  JobContext,
+  JobHandler,
+  JobRetryOptions,
+  JobSnapshot,
+  JobState,
+  ListJobsOptions,
+  PromptJobResult,
+  QueueStatus,
+  WorkOptions,
+} from './jobs/job-types.js';
+export type { Jobs, JobWorkerHandle } from './jobs/jobs.js';
 export {
   type EmbeddingInput,
   EmbeddingsUnsupportedError,

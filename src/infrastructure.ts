@@ -8,6 +8,7 @@ import type { MigrationReport, MigrationState } from './db/migrations/migration-
 import type { AppMigrations } from './db/migrations/migration-source.js';
 import type { Clock } from './internal/clock.js';
 import type { RedisClient } from './internal/redis.js';
+import { Jobs } from './jobs/jobs.js';
 import type { EmbedOptions, VectorFormat } from './llm/embeddings/embed-options.js';
 import type { EmbedResult } from './llm/embeddings/embed-result.js';
 import type { EmbeddingInput } from './llm/embeddings/embedding-request.js';
@@ -103,6 +104,7 @@ export class Infrastructure<DB = Record<never, never>> {
   readonly #closeables: Closeable[] = [];
   #closing: Promise<void> | undefined;
   #tenants: TenantServices | undefined;
+  #jobs: Jobs<Infrastructure<DB>> | undefined;
 
   /** @internal Use {@link createInfrastructure}. */
   constructor(parts: InfrastructureParts<DB>) {
@@ -163,6 +165,30 @@ export class Infrastructure<DB = Record<never, never>> {
       clock: this.clock,
     });
     return this.#tenants;
+  }
+
+  /**
+   * Durable jobs in this database: `enqueue` a prompt (inside `withSession`, in its transaction),
+   * `get` or `wait` for its result, `work` in any process. pg-boss on PostgreSQL, a table on
+   * SQLite and PGlite. Its health check and metrics are registered on first use.
+   */
+  get jobs(): Jobs<Infrastructure<DB>> {
+    this.#assertOpen();
+    if (this.#jobs === undefined) {
+      const jobs = new Jobs<Infrastructure<DB>>({
+        facade: this,
+        config: this.config.jobs,
+        database: this.database as unknown as Database<GroundworkTables>,
+        clock: this.clock,
+        logger: this.logger,
+        metrics: this.metrics,
+        executePrompt: (prompt, context, options) => this.executePrompt(prompt, context, options),
+      });
+      this.#jobs = jobs;
+      this.registerHealthCheck(jobs.healthCheck());
+      this.registerCloseable({ name: 'jobs', close: () => jobs.close() });
+    }
+    return this.#jobs;
   }
 
   /** Runs `prompt` streamed: text deltas, then the whole response with usage. A stream cut short throws. */

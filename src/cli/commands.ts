@@ -263,6 +263,47 @@ Options:
       return usageCommand({ by, since: values.since, json: values.json }, io);
     },
   },
+  jobs: {
+    summary: 'jobs status|list|retry|cancel|work  the durable job queue: counts, jobs, dead letters, and a worker [--json]',
+    usage: `Usage: groundwork jobs status|list|retry ID|cancel ID|work [options]
+
+  status     counts per state and the age of the oldest job due to run (works on an empty queue)
+  list       jobs, newest first [--state STATE] [--name NAME] [--limit N]
+  retry ID   put a failed (dead-lettered) or cancelled job back in the queue
+  cancel ID  cancel a job that has not finished
+  work       run a worker until SIGTERM/SIGINT [--concurrency N] [--names A,B] [--module PATH]
+             (the module exports \`prompts\` it can run and \`jobs\`, handlers by kind name)
+
+Options:
+  --state STATE      created, retry, active, completed, cancelled or failed
+  --name NAME        only jobs of this name
+  --limit N          most jobs listed (default 50)
+  --concurrency N    jobs run at once by the worker (default 4)
+  --names A,B        job names the worker takes (default: every one its module knows)
+  --module PATH      an ES module with the worker's prompts and job handlers
+  --json             print JSON
+  -h, --help         show this help`,
+    async run(argv, io) {
+      const text = { type: 'string' } as const;
+      const { values, positionals } = parseArgs({
+        args: argv,
+        options: {
+          ...help,
+          json: { type: 'boolean', default: false },
+          state: text,
+          name: text,
+          limit: text,
+          concurrency: text,
+          names: text,
+          module: text,
+        },
+        allowPositionals: true,
+        strict: true,
+      });
+      const { checkJobsArgs, jobsCommand } = await import('./commands/jobs.js');
+      return jobsCommand(checkJobsArgs(positionals, values), io);
+    },
+  },
 };
 
 /** Whether `argv` asks for a command's help (checked before its other flags are validated). */

@@ -193,6 +193,20 @@ export interface TenantsConfig {
   readonly keyCacheTtlMs: number;
 }
 
+/** The durable job queue (see `infra.jobs`). */
+export interface JobsConfig {
+  /** PostgreSQL schema of pg-boss's tables. */
+  readonly schema: string;
+  /** How often an idle worker polls, in ms. */
+  readonly pollIntervalMs: number;
+  /** Default timeout and lease of a job, in ms. */
+  readonly timeoutMs: number;
+  /** Default retries after a job's first run. */
+  readonly retryLimit: number;
+  /** Age of the oldest due job beyond which health reports the queue stuck, in ms. */
+  readonly stuckAfterMs: number;
+}
+
 /** Logging settings. */
 export interface LoggingConfig {
   readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -213,6 +227,7 @@ export interface AppConfig {
   readonly redis: RedisConfig;
   readonly server: ServerConfig;
   readonly tenants: TenantsConfig;
+  readonly jobs: JobsConfig;
   readonly logging: LoggingConfig;
   /** `FEATURE_FLAG_NEW_UI=true` → `{ newUi: true }`. */
   readonly featureFlags: Readonly<Record<string, boolean>>;

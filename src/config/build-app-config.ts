@@ -191,6 +191,13 @@ export function buildAppConfig(values: Parsed, facts: ValidatedFacts, secrets: M
       budgetMaxWaitMs: values.TENANT_BUDGET_MAX_WAIT_MS,
       keyCacheTtlMs: values.TENANT_KEY_CACHE_TTL_MS,
     },
+    jobs: {
+      schema: values.JOBS_SCHEMA,
+      pollIntervalMs: values.JOBS_POLL_INTERVAL_MS,
+      timeoutMs: values.JOBS_TIMEOUT_MS,
+      retryLimit: values.JOBS_RETRY_LIMIT,
+      stuckAfterMs: values.JOBS_STUCK_AFTER_MS,
+    },
     logging: {
       level: logLevel,
       format: values.LOG_FORMAT === 'auto' ? (facts.isTty ? 'pretty' : 'json') : values.LOG_FORMAT,

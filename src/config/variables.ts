@@ -10,7 +10,7 @@ import {
 } from './fields.js';
 
 /** Which section of `AppConfig` a variable feeds; also the README table's grouping. */
-export type ConfigSection = 'app' | 'database' | 'llm' | 'resilience' | 'cache' | 'redis' | 'server' | 'tenants' | 'logging';
+export type ConfigSection = 'app' | 'database' | 'llm' | 'resilience' | 'cache' | 'redis' | 'server' | 'tenants' | 'jobs' | 'logging';
 
 /** One documented environment variable. */
 export interface VariableDefinition {
@@ -740,6 +740,47 @@ export const VARIABLES = define({
     default: '1000',
     description: 'How long a replica trusts a virtual key it looked up; a revocation or change reaches every replica within it.',
     example: '500',
+  },
+
+  JOBS_SCHEMA: {
+    section: 'jobs',
+    field: optionalStringField()
+      .transform((value) => value ?? 'pgboss')
+      .refine((value) => /^[a-z_][a-z0-9_]{0,62}$/.test(value), 'must be a lower-case SQL name: letters, digits and _'),
+    default: 'pgboss',
+    description:
+      'PostgreSQL schema of the job queue (pg-boss creates and migrates it); embedded databases use the `groundwork_jobs` table instead.',
+    example: 'jobs',
+  },
+  JOBS_POLL_INTERVAL_MS: {
+    section: 'jobs',
+    field: integerField(1000, 50, 60_000),
+    default: '1000',
+    description: 'How often an idle worker looks for jobs, in ms (a busy worker claims the next job as soon as a slot frees).',
+    example: '250',
+  },
+  JOBS_TIMEOUT_MS: {
+    section: 'jobs',
+    field: integerField(900_000, 1000, 86_400_000),
+    default: '900000',
+    description:
+      "A job's default timeout and lease, in ms: its run is aborted then, and a job whose worker died is released to another worker once it has passed.",
+    example: '60000',
+  },
+  JOBS_RETRY_LIMIT: {
+    section: 'jobs',
+    field: integerField(2, 0, 1000),
+    default: '2',
+    description:
+      'Default retries of a failed job after its first run; a job that fails them all is dead-lettered (`failed`) with its last error.',
+    example: '5',
+  },
+  JOBS_STUCK_AFTER_MS: {
+    section: 'jobs',
+    field: integerField(600_000, 1000, 86_400_000),
+    default: '600000',
+    description: 'Health reports the queue as stuck (degraded) when a job due to run has waited longer than this, in ms.',
+    example: '60000',
   },
 
   LOG_LEVEL: {

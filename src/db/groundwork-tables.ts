@@ -26,6 +26,8 @@ export interface LlmUsageTable {
   key_id: string | null;
   /** The team of that key, if any. */
   team_id: string | null;
+  /** The job the call was made for, if any: written with the job's outcome, in the same transaction. */
+  job_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** The columns keys and teams share: what they may use and spend. */
@@ -89,6 +91,32 @@ export interface BudgetReservationsTable {
   expires_at: Date;
 }
 
+/** `groundwork_jobs`: the embedded job queue (SQLite, PGlite). JSON columns are written as JSON text. */
+export interface JobsTable {
+  id: string;
+  name: string;
+  data: ColumnType<unknown, string, string>;
+  /** `created`, `retry`, `active`, `completed`, `cancelled` or `failed` (dead-lettered). */
+  state: string;
+  priority: number;
+  run_at: Date;
+  /** Runs started. */
+  attempts: number;
+  retry_limit: number;
+  retry_delay_ms: number;
+  retry_backoff: boolean;
+  timeout_ms: number;
+  result_ttl_ms: number | null;
+  /** Which run holds the lease (until `started_at` + `timeout_ms`): only that run may complete or fail the job. */
+  run_token: string | null;
+  output: ColumnType<unknown, string | null, string | null>;
+  created_at: Date;
+  started_at: Date | null;
+  completed_at: Date | null;
+  /** When a finished job (and its result) is deleted. */
+  keep_until: Date | null;
+}
+
 /** The tables Groundwork owns, for typing queries against them. */
 export interface GroundworkTables {
   llm_usage: LlmUsageTable;
@@ -97,6 +125,7 @@ export interface GroundworkTables {
   groundwork_admin_audit: AdminAuditTable;
   groundwork_budget_counters: BudgetCountersTable;
   groundwork_budget_reservations: BudgetReservationsTable;
+  groundwork_jobs: JobsTable;
 }
 
 /** The same query builder, typed for Groundwork's own tables (which every migrated database has). */

@@ -3,7 +3,7 @@ import { increment, observe } from '../observability/metric-series.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import type { CallTrace, StepTrace } from './call-trace.js';
 import type { UsageLedger } from './usage-ledger.js';
-import type { LlmOperation, UsageAttribution } from './usage-record.js';
+import type { LlmOperation, UsageAttribution, UsageRecord } from './usage-record.js';
 
 /** One finished call, as metrics, the ledger and the log see it. */
 export interface FinishedCall {
@@ -18,6 +18,8 @@ export interface FinishedCall {
   cacheHit: boolean;
   /** Who the call is billed to, if anyone. */
   attribution?: UsageAttribution | undefined;
+  /** Where this call's ledger rows go instead of the ledger. */
+  onUsageRecord?: ((record: UsageRecord) => void) | undefined;
 }
 
 /** Records every finished call in metrics, the usage ledger and one log line (never prompt text). */
@@ -83,10 +85,11 @@ export class CallRecorder {
    */
   #recordLedger(call: FinishedCall): void {
     const ledger = this.#ledger;
-    if (ledger === undefined) return;
+    const take = call.onUsageRecord ?? (ledger === undefined ? undefined : (record: UsageRecord) => ledger.record(record));
+    if (take === undefined) return;
     const { trace } = call;
     const row = (step: StepTrace, outcome: string) =>
-      ledger.record({
+      take({
         createdAt: call.startedAt,
         operation: genAiOperation(call),
         promptName: call.promptName ?? null,

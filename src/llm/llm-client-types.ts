@@ -21,7 +21,7 @@ import type {
   ToolCallDelta,
   ToolChoice,
 } from './types.js';
-import type { UsageAttribution } from './usage-record.js';
+import type { UsageAttribution, UsageRecord } from './usage-record.js';
 
 /** Tokens of one call and what they cost. A cache hit spent nothing: zero tokens, zero cost. */
 export interface LlmUsage extends TokenUsage {
@@ -136,6 +136,11 @@ export interface LlmCallOptions {
   maxSteps?: number;
   /** The virtual key (and team) the call is billed to: each ledger row of the call names them. */
   attribution?: UsageAttribution;
+  /**
+   * Takes this call's ledger rows instead of the usage ledger, so that the caller can write them in
+   * a transaction of its own (the job runner writes them with the job's completion).
+   */
+  onUsageRecord?: (record: UsageRecord) => void;
 }
 
 /** A raw chat request for {@link LlmClient.complete}: the model is optional. */

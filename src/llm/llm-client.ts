@@ -324,6 +324,7 @@ class GroundworkLlmClient implements LlmClient {
       maxSteps,
       deadlineAt: runsTools ? (this.#deps.clock ?? systemClock).now() + this.#config.resilience.deadlineMs : undefined,
       attribution: options.attribution,
+      onUsageRecord: options.onUsageRecord,
     };
   }
 
@@ -471,6 +472,7 @@ class GroundworkLlmClient implements LlmClient {
       outcome,
       cacheHit: hit,
       attribution: call.attribution,
+      onUsageRecord: call.onUsageRecord,
     });
   }
 }

@@ -3,7 +3,7 @@ import type { CacheMode } from '../cache/response-cache.js';
 import type { CallTarget } from './call-pipeline.js';
 import type { ToolSet } from './tools/tool.js';
 import type { ChatRequest } from './types.js';
-import type { UsageAttribution } from './usage-record.js';
+import type { UsageAttribution, UsageRecord } from './usage-record.js';
 
 /** A validated call, ready to run: where it may go, what it asks, how the answer is checked and cached. */
 export interface PreparedCall {
@@ -28,4 +28,6 @@ export interface PreparedCall {
   deadlineAt?: number | undefined;
   /** Who the call is billed to, for the ledger. */
   attribution?: UsageAttribution | undefined;
+  /** Where this call's ledger rows go instead of the ledger. */
+  onUsageRecord?: ((record: UsageRecord) => void) | undefined;
 }

@@ -147,4 +147,38 @@ export const GROUNDWORK_MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.dropTable('groundwork_budget_counters').execute();
     },
   },
+  '0006_jobs': {
+    // The embedded job queue (PostgreSQL uses pg-boss's own schema), and which job a ledger row was spent on.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('groundwork_jobs')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('name', 'text', (column) => column.notNull())
+        .addColumn('data', 'jsonb', (column) => column.notNull())
+        .addColumn('state', 'text', (column) => column.notNull())
+        .addColumn('priority', 'integer', (column) => column.notNull().defaultTo(0))
+        .addColumn('run_at', 'timestamptz', (column) => column.notNull())
+        .addColumn('attempts', 'integer', (column) => column.notNull().defaultTo(0))
+        .addColumn('retry_limit', 'integer', (column) => column.notNull())
+        .addColumn('retry_delay_ms', 'integer', (column) => column.notNull())
+        .addColumn('retry_backoff', 'boolean', (column) => column.notNull())
+        .addColumn('timeout_ms', 'integer', (column) => column.notNull())
+        .addColumn('result_ttl_ms', 'integer')
+        .addColumn('run_token', 'text')
+        .addColumn('output', 'jsonb')
+        .addColumn('created_at', 'timestamptz', (column) => column.notNull())
+        .addColumn('started_at', 'timestamptz')
+        .addColumn('completed_at', 'timestamptz')
+        .addColumn('keep_until', 'timestamptz')
+        .execute();
+      await db.schema.createIndex('groundwork_jobs_due_idx').on('groundwork_jobs').columns(['state', 'priority', 'run_at']).execute();
+      await db.schema.alterTable('llm_usage').addColumn('job_id', 'text').execute();
+      await db.schema.createIndex('llm_usage_job_idx').on('llm_usage').column('job_id').execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropIndex('llm_usage_job_idx').execute();
+      await db.schema.alterTable('llm_usage').dropColumn('job_id').execute();
+      await db.schema.dropTable('groundwork_jobs').execute();
+    },
+  },
 };

@@ -1,0 +1,46 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { postgresJobsTarget, sqliteJobsTarget } from '../../jobs/jobs.test-helpers.js';
+import { main } from '../main.js';
+import { recordingIo } from '../test-io.test-helpers.js';
+
+let drops: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const drop of drops) await drop();
+  drops = [];
+});
+
+async function run(env: Record<string, string>, ...argv: string[]) {
+  const io = recordingIo({ ...env, JOBS_SCHEMA: 'jobs_cli' });
+  const status = await main(argv, io);
+  return { status, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
+}
+
+describe.each([sqliteJobsTarget, postgresJobsTarget])('groundwork jobs on $name', (target) => {
+  it('reports an empty queue, lists nothing, and refuses to retry or cancel a job that does not exist', async () => {
+    const database = await target.create();
+    drops.push(() => database.drop());
+    const env = { DATABASE_URL: database.url };
+    const status = await run(env, 'jobs', 'status', '--json');
+    expect(status.status).toBe(0);
+    expect(JSON.parse(status.out)).toMatchObject({
+      engine: target.engine,
+      counts: { created: 0, active: 0, completed: 0, failed: 0 },
+      oldestDueAgeMs: 0,
+    });
+    expect((await run(env, 'jobs', 'list')).out).toBe('No jobs.');
+    const retried = await run(env, 'jobs', 'retry', '00000000-0000-4000-8000-000000000000');
+    expect(retried.status).toBe(1);
+    expect(retried.err).toContain('No job 00000000-0000-4000-8000-000000000000');
+  }, 120_000);
+});
+
+describe('groundwork jobs usage errors', () => {
+  it('names every mistake at once, with exit status 2', async () => {
+    const result = await run({ DATABASE_URL: 'sqlite::memory:' }, 'jobs', 'cancel', '--state', 'lost', '--limit', '0');
+    expect(result.status).toBe(2);
+    expect(result.err).toContain('cancel needs a job id');
+    expect(result.err).toContain('--state lost');
+    expect(result.err).toContain('--limit 0');
+    expect((await run({ DATABASE_URL: 'sqlite::memory:' }, 'jobs', 'explode')).err).toContain('Unknown action "explode"');
+  });
+});

@@ -1,0 +1,167 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createInfrastructure } from '../../create-infrastructure.js';
+import type { Infrastructure } from '../../infrastructure.js';
+import type { AnyPrompt, JobHandler, JobSnapshot, JobState } from '../../jobs/job-types.js';
+import { silentLogger } from '../../observability/logger.js';
+import { UsageError } from '../command-table.js';
+import type { CommandIo } from '../output.js';
+import { processSignals, type ServeSignals } from '../process-signals.js';
+
+/** What `groundwork jobs` was asked. */
+export interface JobsArgs {
+  action: 'status' | 'list' | 'retry' | 'cancel' | 'work';
+  id: string | undefined;
+  state: JobState | undefined;
+  name: string | undefined;
+  limit: number;
+  concurrency: number;
+  names: string[] | undefined;
+  module: string | undefined;
+  json: boolean;
+}
+
+/**
+ * What a `--module` for `groundwork jobs work` exports: `prompts` it can run, and `jobs`, the
+ * handlers of custom kinds by name.
+ */
+export interface JobsModule {
+  prompts?: readonly AnyPrompt[];
+  jobs?: Record<string, JobHandler<never, unknown, Infrastructure>>;
+}
+
+/** `groundwork jobs status|list|retry|cancel|work`. */
+export async function jobsCommand(args: JobsArgs, io: CommandIo, signals?: ServeSignals): Promise<number> {
+  const infrastructure = await createInfrastructure({
+    env: io.env,
+    isTty: io.isTty,
+    logDestination: 'stderr',
+    ...(args.action === 'work' ? {} : { logger: silentLogger() }),
+  });
+  try {
+    await infrastructure.initDb();
+    const jobs = infrastructure.jobs;
+    switch (args.action) {
+      case 'status': {
+        const status = await jobs.status();
+        if (args.json) {
+          io.out(JSON.stringify(status, null, 2));
+          return 0;
+        }
+        io.out(`engine: ${status.engine}`);
+        for (const [state, count] of Object.entries(status.counts)) io.out(`${state.padEnd(10)} ${count}`);
+        io.out(`oldest due job waiting: ${Math.round(status.oldestDueAgeMs / 1000)} s`);
+        return 0;
+      }
+      case 'list': {
+        const listed = await jobs.list({
+          limit: args.limit,
+          ...(args.state === undefined ? {} : { state: args.state }),
+          ...(args.name === undefined ? {} : { name: args.name }),
+        });
+        if (args.json) {
+          io.out(JSON.stringify(listed, null, 2));
+          return 0;
+        }
+        if (listed.length === 0) io.out('No jobs.');
+        for (const job of listed) io.out(line(job));
+        return 0;
+      }
+      case 'retry':
+      case 'cancel': {
+        const id = args.id as string;
+        const done = args.action === 'retry' ? await jobs.retry(id) : await jobs.cancel(id);
+        const job = await jobs.get(id);
+        if (!done) {
+          io.err(
+            job === undefined
+              ? `No job ${id}.`
+              : args.action === 'retry'
+                ? `Job ${id} is ${job.state}: only failed or cancelled jobs can be retried.`
+                : `Job ${id} is ${job.state}: only jobs that have not finished can be cancelled.`,
+          );
+          return 1;
+        }
+        io.out(args.json ? JSON.stringify(job, null, 2) : `Job ${id} is now ${job?.state ?? 'gone'}.`);
+        return 0;
+      }
+      case 'work':
+        return await work(infrastructure, args, io, signals ?? processSignals());
+    }
+  } finally {
+    await infrastructure.close();
+  }
+}
+
+async function work(infrastructure: Infrastructure, args: JobsArgs, io: CommandIo, signals: ServeSignals): Promise<number> {
+  try {
+    let prompts: readonly AnyPrompt[] = [];
+    if (args.module !== undefined) {
+      const loaded = (await import(pathToFileURL(resolve(args.module)).href)) as JobsModule;
+      prompts = loaded.prompts ?? [];
+      for (const [name, handler] of Object.entries(loaded.jobs ?? {})) infrastructure.jobs.define(name, handler);
+    }
+    const worker = infrastructure.jobs.work({
+      concurrency: args.concurrency,
+      prompts,
+      ...(args.names === undefined ? {} : { names: args.names }),
+    });
+    io.err(`Working jobs (${infrastructure.jobs.engine}, ${args.concurrency} at once) until SIGTERM or SIGINT…`);
+    const signal = await signals.stopped;
+    io.err(`${signal} received: finishing running jobs, then stopping…`);
+    await worker.stop();
+    io.err('Stopped.');
+    return 0;
+  } finally {
+    signals.dispose();
+  }
+}
+
+function line(job: JobSnapshot): string {
+  const cells = [job.id, job.name, job.state, `${job.attempts}/${job.maxAttempts}`, job.createdAt.toISOString()];
+  if (job.error !== undefined) cells.push(job.error.slice(0, 120));
+  return cells.join('  ');
+}
+
+/** Checks `groundwork jobs` arguments, every problem at once. */
+export function checkJobsArgs(positionals: readonly string[], flags: Record<string, string | boolean | undefined>): JobsArgs {
+  const [action, id, ...extra] = positionals;
+  const actions = ['status', 'list', 'retry', 'cancel', 'work'];
+  if (action === undefined) throw new UsageError('Give an action: status, list, retry, cancel or work.');
+  if (!actions.includes(action)) throw new UsageError(`Unknown action "${action}": use status, list, retry, cancel or work.`);
+  const problems: string[] = [];
+  if ((action === 'retry' || action === 'cancel') && id === undefined) problems.push(`${action} needs a job id`);
+  if (action !== 'retry' && action !== 'cancel' && id !== undefined) problems.push(`unexpected argument "${id}"`);
+  if (extra.length > 0) problems.push(`unexpected arguments: ${extra.join(' ')}`);
+  const states = ['created', 'retry', 'active', 'completed', 'cancelled', 'failed'];
+  const state = flags.state as string | undefined;
+  if (state !== undefined && !states.includes(state)) problems.push(`--state ${state}: use ${states.join(', ')}`);
+  const whole = (flag: string, fallback: number, most: number) => {
+    const raw = flags[flag] as string | undefined;
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 1 || value > most) problems.push(`--${flag} ${raw}: use a whole number from 1 to ${most}`);
+    return value;
+  };
+  const limit = whole('limit', 50, 10_000);
+  const concurrency = whole('concurrency', 4, 1000);
+  if (problems.length > 0) throw new UsageError(`${problems.join('; ')}.`);
+  const names = flags.names as string | undefined;
+  return {
+    action: action as JobsArgs['action'],
+    id,
+    state: state as JobState | undefined,
+    name: flags.name as string | undefined,
+    limit,
+    concurrency,
+    names:
+      names === undefined
+        ? undefined
+        : names
+            .split(',')
+            .map((name) => name.trim())
+            .filter((name) => name !== ''),
+    module: flags.module as string | undefined,
+    json: flags.json === true,
+  };
+}

@@ -1,0 +1,96 @@
+import type { Kysely } from 'kysely';
+import type { JobSnapshot, JobState, ListJobsOptions, QueueStatus } from './job-types.js';
+
+/**
+ * A query builder over any schema: the pool, or the application's transaction (whose tables the
+ * queue does not know).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the application's schema is not the queue's business.
+export type AnySession = Kysely<any>;
+
+/** A job to insert, every default resolved. */
+export interface NewJob {
+  readonly id: string;
+  readonly name: string;
+  readonly data: JobData;
+  readonly priority: number;
+  readonly runAt: Date;
+  readonly retryLimit: number;
+  readonly retryDelayMs: number;
+  readonly retryBackoff: boolean;
+  readonly timeoutMs: number;
+  readonly resultTtlMs: number;
+}
+
+/** What a job carries: a prompt to run, or a custom kind's payload. */
+export type JobData =
+  | {
+      readonly kind: 'prompt';
+      readonly prompt: { readonly name: string; readonly version: string };
+      readonly context: unknown;
+      readonly tenant?: string;
+    }
+  | { readonly kind: 'custom'; readonly payload: unknown };
+
+/** A job a worker holds the lease of. */
+export interface ClaimedJob {
+  readonly id: string;
+  readonly name: string;
+  readonly data: JobData;
+  /** This run's number, from 1. */
+  readonly attempt: number;
+  readonly timeoutMs: number;
+  /** Identifies this run: only it may complete or fail the job. */
+  readonly runToken: string;
+}
+
+/** The queue's storage. One implementation per engine; the worker and the facade depend on this only. */
+export interface JobEngine {
+  readonly name: 'pg-boss' | 'table';
+  /** Creates or migrates the engine's tables when it owns them. Idempotent. */
+  start(): Promise<void>;
+  /** Inserts `job` through `session` (a transaction or the pool); false when its id exists already. */
+  insert(session: AnySession, job: NewJob): Promise<boolean>;
+  /** Takes the lease of up to `limit` due jobs with these names, highest priority first. */
+  claim(names: readonly string[], limit: number): Promise<ClaimedJob[]>;
+  /** Completes the run in `session`; false when the run no longer holds the job (its lease passed). */
+  complete(session: AnySession, job: ClaimedJob, result: unknown): Promise<boolean>;
+  /** Fails the run in `session`: the job is retried later, or dead-lettered after its last retry. */
+  fail(session: AnySession, job: ClaimedJob, error: string): Promise<boolean>;
+  /** Releases the leases that passed (their runs count as failed); with `purge`, deletes finished jobs past their TTL. */
+  maintain(options: { purge: boolean }): Promise<void>;
+  get(id: string): Promise<JobSnapshot | undefined>;
+  list(options: ListJobsOptions): Promise<JobSnapshot[]>;
+  status(): Promise<QueueStatus>;
+  /** Puts a dead-lettered or cancelled job back in the queue, one more run allowed; false when it is in neither state. */
+  retry(id: string): Promise<boolean>;
+  /** Cancels a job that has not finished; false when it has (or does not exist). */
+  cancel(id: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/**
+ * How much longer a lease lasts than its run's timeout: a run aborted at its timeout records its
+ * own failure before another worker may take the job over.
+ */
+export const LEASE_GRACE_MS = 2000;
+
+/** An empty count per state. */
+export function emptyCounts(): Record<JobState, number> {
+  return { created: 0, retry: 0, active: 0, completed: 0, cancelled: 0, failed: 0 };
+}
+
+/** Reads a JSON column: PostgreSQL-family drivers may hand back parsed values, SQLite text. */
+export function readJson(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+/** The wait before retry number `retry` (from 1). */
+export function retryDelay(delayMs: number, backoff: boolean, retry: number): number {
+  return backoff ? delayMs * 2 ** Math.min(retry - 1, 20) : delayMs;
+}

@@ -1,0 +1,67 @@
+import { createRequire } from 'node:module';
+import type { Counter, Histogram, Registry } from 'prom-client';
+import type { QueueStatus } from './job-types.js';
+
+/** How a run ended: `completed`, `retry` (failed, will run again), `dead_letter` (failed its last retry), `superseded` (its lease had passed). */
+export type RunOutcome = 'completed' | 'retry' | 'dead_letter' | 'superseded';
+
+/** The queue's metrics: runs by outcome and run time as they happen; depth and age read from the queue at each scrape. */
+export interface JobMetrics {
+  readonly runs: Counter<'name' | 'outcome'>;
+  readonly runDuration: Histogram<'name'>;
+}
+
+/**
+ * Registers the job metrics in `registry`: `groundwork_jobs_runs_total{name,outcome}`,
+ * `groundwork_jobs_run_duration_seconds{name}`, and, read from the queue at each scrape,
+ * `groundwork_jobs_depth{state}` and `groundwork_jobs_oldest_due_age_seconds`.
+ * A scrape while the database is unreachable leaves the two gauges out rather than failing.
+ */
+export function createJobMetrics(registry: Registry, status: () => Promise<QueueStatus>): JobMetrics {
+  const { Counter, Gauge, Histogram } = createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
+  const registers = [registry];
+  const runs = new Counter({
+    name: 'groundwork_jobs_runs_total',
+    help: 'Job runs by outcome (completed, retry, dead_letter, superseded).',
+    labelNames: ['name', 'outcome'],
+    registers,
+  });
+  const runDuration = new Histogram({
+    name: 'groundwork_jobs_run_duration_seconds',
+    help: 'Time a job run took, handler and completion.',
+    labelNames: ['name'],
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900],
+    registers,
+  });
+  let latest: Promise<QueueStatus | undefined> | undefined;
+  // One query per scrape, shared by both gauges.
+  const read = (): Promise<QueueStatus | undefined> => {
+    latest ??= status()
+      .catch(() => undefined)
+      .finally(() => setTimeout(() => (latest = undefined), 0).unref());
+    return latest;
+  };
+  new Gauge({
+    name: 'groundwork_jobs_depth',
+    help: 'Jobs in the queue by state.',
+    labelNames: ['state'],
+    registers,
+    async collect() {
+      const current = await read();
+      this.reset();
+      if (current === undefined) return;
+      for (const [state, count] of Object.entries(current.counts)) this.set({ state }, count);
+    },
+  });
+  new Gauge({
+    name: 'groundwork_jobs_oldest_due_age_seconds',
+    help: 'How long the oldest job due to run has waited.',
+    registers,
+    async collect() {
+      const current = await read();
+      this.reset();
+      if (current !== undefined) this.set(current.oldestDueAgeMs / 1000);
+    },
+  });
+  return { runs, runDuration };
+}

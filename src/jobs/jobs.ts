@@ -1,0 +1,433 @@
+import type { JobsConfig } from '../config/app-config.js';
+import type { Database } from '../db/database.js';
+import type { GroundworkTables } from '../db/groundwork-tables.js';
+import { linkSignals, sleep } from '../internal/abort.js';
+import type { Clock, TimerHandle } from '../internal/clock.js';
+import type { LlmCallOptions, LlmResponse } from '../llm/llm-client-types.js';
+import type { Prompt, PromptContext } from '../llm/prompt.js';
+import type { UsageRecord } from '../llm/usage-record.js';
+import type { HealthCheck } from '../observability/health.js';
+import type { Logger } from '../observability/logger.js';
+import type { GroundworkMetrics } from '../observability/metrics.js';
+import { scrubSecrets } from '../observability/redact.js';
+import type { ClaimedJob, JobData, JobEngine, NewJob } from './job-engine.js';
+import {
+  JobCancelledError,
+  JobFailedError,
+  JobHandlerMissingError,
+  JobInputError,
+  JobNotFoundError,
+  JobTimeoutError,
+} from './job-errors.js';
+import { jobId } from './job-id.js';
+import { createJobMetrics, type JobMetrics, type RunOutcome } from './job-metrics.js';
+import type {
+  AnyPrompt,
+  EnqueueOptions,
+  JobContext,
+  JobHandler,
+  JobSnapshot,
+  ListJobsOptions,
+  PromptJobResult,
+  QueueStatus,
+  WorkOptions,
+} from './job-types.js';
+import { JobWorker } from './job-worker.js';
+import { PgBossJobEngine } from './pg-boss-job-engine.js';
+import { TableJobEngine } from './table-job-engine.js';
+
+/** Finished jobs are kept this long unless the job says otherwise: 7 days. */
+const DEFAULT_RESULT_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+const NAME = /^[\w.-]{1,100}$/;
+
+type PromptCall = (
+  prompt: AnyPrompt,
+  context: PromptContext<string, string>,
+  options: LlmCallOptions & { tenant?: string },
+) => Promise<LlmResponse<unknown>>;
+
+/** What {@link Jobs} is built from (by the facade). */
+export interface JobsParts<Facade> {
+  facade: Facade;
+  config: JobsConfig;
+  database: Database<GroundworkTables>;
+  clock: Clock;
+  logger: Logger;
+  metrics: GroundworkMetrics;
+  /** The facade's `executePrompt` (tenants, limits, cache, ledger). */
+  executePrompt: PromptCall;
+  /** A ready engine instead of the one the database's dialect calls for (tests). */
+  engine?: JobEngine;
+}
+
+/** A running worker: {@link Jobs.work}'s handle. */
+export interface JobWorkerHandle {
+  /** Jobs running now in this worker. */
+  readonly running: number;
+  /** Stops claiming, lets running jobs finish up to `graceMs` (@default 10000), then aborts them. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Durable jobs in the application's database: prompts (and custom kinds) that survive a
+ * restart, run by workers in any process. On PostgreSQL the queue is pg-boss; on SQLite and
+ * PGlite it is the `groundwork_jobs` table. See the README's "Durable jobs" for the guarantees.
+ */
+export class Jobs<Facade = unknown> {
+  readonly #parts: JobsParts<Facade>;
+  readonly #engine: JobEngine;
+  readonly #handlers = new Map<string, JobHandler<never, unknown, Facade>>();
+  readonly #prompts = new Map<string, AnyPrompt>();
+  readonly #workers = new Set<JobWorker>();
+  readonly #metrics: JobMetrics;
+  #closed = false;
+
+  /** @internal Use `infra.jobs`. */
+  constructor(parts: JobsParts<Facade>) {
+    this.#parts = parts;
+    this.#engine =
+      parts.engine ??
+      (parts.database.dialect === 'postgres'
+        ? new PgBossJobEngine(parts.database.db, { schema: parts.config.schema, clock: parts.clock })
+        : new TableJobEngine(parts.database.db, parts.clock));
+    this.#metrics = createJobMetrics(parts.metrics.registry, () => this.#engine.status());
+  }
+
+  /** `pg-boss` on PostgreSQL, `table` on SQLite and PGlite. */
+  get engine(): 'pg-boss' | 'table' {
+    return this.#engine.name;
+  }
+
+  /** Defines a custom job kind: workers run `handler` for jobs enqueued with this name. */
+  define<Payload, Result>(name: string, handler: JobHandler<Payload, Result, Facade>): void {
+    if (!NAME.test(name)) throw new JobInputError([`name "${name}" must be 1-100 letters, digits, '_', '.' or '-'`]);
+    this.#handlers.set(name, handler as JobHandler<never, unknown, Facade>);
+  }
+
+  /**
+   * Enqueues a prompt to run with `context` (or, with a name, a custom kind's payload) and returns
+   * the job's id. Inside `withSession`, or with `options.tx`, the job is written in that
+   * transaction: it exists if and only if the transaction commits.
+   */
+  enqueue<Vars extends string, Output, Optional extends string>(
+    prompt: Prompt<Vars, Output, Optional>,
+    context: PromptContext<Vars, Optional>,
+    options?: EnqueueOptions,
+  ): Promise<string>;
+  enqueue(name: string, payload: unknown, options?: EnqueueOptions): Promise<string>;
+  async enqueue(target: AnyPrompt | string, input: unknown, options: EnqueueOptions = {}): Promise<string> {
+    this.#assertOpen();
+    const name = typeof target === 'string' ? target : target.name;
+    let data: JobData;
+    if (typeof target === 'string') {
+      data = { kind: 'custom', payload: input ?? null };
+    } else {
+      this.#prompts.set(promptKey(target.name, String(target.version)), target);
+      data = {
+        kind: 'prompt',
+        prompt: { name: target.name, version: String(target.version) },
+        context: input,
+        ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+      };
+    }
+    const job = this.#newJob(name, data, options);
+    await this.#engine.start();
+    const session = options.tx ?? this.#parts.database.getDatabaseSession().session;
+    await this.#engine.insert(session, job);
+    return job.id;
+  }
+
+  #newJob(name: string, data: JobData, options: EnqueueOptions): NewJob {
+    const problems: string[] = [];
+    const { config, clock } = this.#parts;
+    if (!NAME.test(name)) problems.push(`name "${name}" must be 1-100 letters, digits, '_', '.' or '-'`);
+    const integer = (field: string, value: number | undefined, min: number, max: number) => {
+      if (value !== undefined && (!Number.isInteger(value) || value < min || value > max))
+        problems.push(`${field} must be a whole number from ${min} to ${max} (got ${value})`);
+    };
+    integer('priority', options.priority, -1_000_000, 1_000_000);
+    integer('timeoutMs', options.timeoutMs, 1000, 86_400_000);
+    integer('retries.limit', options.retries?.limit, 0, 1000);
+    integer('retries.delayMs', options.retries?.delayMs, 0, 86_400_000);
+    integer('resultTtlMs', options.resultTtlMs, 0, 365 * 86_400_000);
+    if (options.runAt !== undefined && !(options.runAt instanceof Date && Number.isFinite(options.runAt.getTime())))
+      problems.push('runAt must be a valid Date');
+    if (options.idempotencyKey !== undefined && (typeof options.idempotencyKey !== 'string' || options.idempotencyKey.length === 0))
+      problems.push('idempotencyKey must be a non-empty string');
+    try {
+      JSON.stringify(data);
+    } catch (error) {
+      problems.push(`the job's context or payload must be JSON (${(error as Error).message})`);
+    }
+    if (problems.length > 0) throw new JobInputError(problems);
+    return {
+      id: jobId(name, options.idempotencyKey),
+      name,
+      data,
+      priority: options.priority ?? 0,
+      runAt: options.runAt ?? new Date(clock.now()),
+      retryLimit: options.retries?.limit ?? config.retryLimit,
+      retryDelayMs: options.retries?.delayMs ?? 1000,
+      retryBackoff: options.retries?.backoff ?? true,
+      timeoutMs: options.timeoutMs ?? config.timeoutMs,
+      resultTtlMs: options.resultTtlMs ?? DEFAULT_RESULT_TTL_MS,
+    };
+  }
+
+  /** The job now, or undefined when there is none (never enqueued, or deleted after its result TTL). */
+  async get<Result = unknown>(id: string): Promise<JobSnapshot<Result> | undefined> {
+    this.#assertOpen();
+    return (await this.#engine.get(id)) as JobSnapshot<Result> | undefined;
+  }
+
+  /**
+   * Waits until the job finishes and returns its result. Throws `JobFailedError` (dead-lettered,
+   * with its last error), `JobCancelledError`, `JobNotFoundError`, or the signal's reason.
+   */
+  async wait<Result = unknown>(id: string, options: { signal?: AbortSignal; pollIntervalMs?: number } = {}): Promise<Result> {
+    let interval = 20;
+    const most = options.pollIntervalMs ?? 500;
+    for (;;) {
+      const job = await this.get<Result>(id);
+      if (job === undefined) throw new JobNotFoundError(id);
+      if (job.state === 'completed') return job.result as Result;
+      if (job.state === 'failed') throw new JobFailedError(id, job.error);
+      if (job.state === 'cancelled') throw new JobCancelledError(id);
+      await sleep(interval, options.signal, this.#parts.clock);
+      interval = Math.min(most, interval * 2);
+    }
+  }
+
+  /** Jobs, newest first. */
+  list(options: ListJobsOptions = {}): Promise<JobSnapshot[]> {
+    this.#assertOpen();
+    return this.#engine.list(options);
+  }
+
+  /** Counts per state and the age of the oldest job due to run. Works on an empty queue. */
+  status(): Promise<QueueStatus> {
+    this.#assertOpen();
+    return this.#engine.status();
+  }
+
+  /** Puts a dead-lettered or cancelled job back in the queue with one more run; false when it is in neither state. */
+  retry(id: string): Promise<boolean> {
+    this.#assertOpen();
+    return this.#engine.retry(id);
+  }
+
+  /** Cancels a job that has not finished (a running one's result is then discarded); false when none such. */
+  cancel(id: string): Promise<boolean> {
+    this.#assertOpen();
+    return this.#engine.cancel(id);
+  }
+
+  /**
+   * Starts a worker in this process: it claims jobs of `names` (default: every kind defined and
+   * prompt known here) and runs `concurrency` at once until `stop()` or `infra.close()`.
+   */
+  work(options: WorkOptions = {}): JobWorkerHandle {
+    this.#assertOpen();
+    for (const prompt of options.prompts ?? []) this.#prompts.set(promptKey(prompt.name, String(prompt.version)), prompt);
+    const names = [...new Set(options.names ?? [...this.#handlers.keys(), ...[...this.#prompts.values()].map((prompt) => prompt.name)])];
+    const concurrency = options.concurrency ?? 4;
+    const problems: string[] = [];
+    if (names.length === 0) problems.push('nothing to work on: define a kind with jobs.define(), or pass prompts or names to work()');
+    for (const name of names) if (!NAME.test(name)) problems.push(`name "${name}" must be 1-100 letters, digits, '_', '.' or '-'`);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000)
+      problems.push(`concurrency must be a whole number from 1 to 1000 (got ${concurrency})`);
+    if (problems.length > 0) throw new JobInputError(problems);
+    const worker = new JobWorker({
+      engine: this.#engine,
+      run: (job, stopping) => this.#run(job, stopping),
+      names,
+      concurrency,
+      pollIntervalMs: options.pollIntervalMs ?? this.#parts.config.pollIntervalMs,
+      clock: this.#parts.clock,
+      logger: this.#parts.logger.child({ component: 'jobs' }),
+    }).start();
+    this.#workers.add(worker);
+    return {
+      get running() {
+        return worker.running;
+      },
+      stop: async (graceMs?: number) => {
+        await worker.stop(graceMs);
+        this.#workers.delete(worker);
+      },
+    };
+  }
+
+  /** Runs one claimed job and records its outcome, with its ledger rows, in one transaction. */
+  async #run(job: ClaimedJob, stopping: AbortSignal): Promise<void> {
+    const { clock, logger, database } = this.#parts;
+    const started = performance.now();
+    const usage: UsageRecord[] = [];
+    const timeout = new AbortController();
+    const timer: TimerHandle = clock.setTimeout(() => timeout.abort(new JobTimeoutError(job.timeoutMs)), job.timeoutMs);
+    const linked = linkSignals(timeout.signal, stopping);
+    let result: unknown;
+    let failure: unknown;
+    try {
+      result = await this.#handle(job, linked.signal, usage);
+    } catch (error) {
+      failure = error;
+    } finally {
+      clock.clearTimeout(timer);
+      linked.dispose();
+    }
+    const message = failure === undefined ? undefined : describe(failure);
+    let outcome: RunOutcome = 'completed';
+    try {
+      await database.withSession(async (tx) => {
+        if (usage.length > 0)
+          await tx
+            .insertInto('llm_usage')
+            .values(usage.map((record) => ledgerRow(record, job.id)))
+            .execute();
+        const held = message === undefined ? await this.#engine.complete(tx, job, result) : await this.#engine.fail(tx, job, message);
+        if (!held) throw new LeaseLost();
+      });
+      if (message !== undefined) outcome = job.attempt >= (await this.#maxAttempts(job)) ? 'dead_letter' : 'retry';
+    } catch (error) {
+      if (!(error instanceof LeaseLost)) throw error;
+      outcome = 'superseded';
+      logger.warn(
+        { job: job.id, name: job.name, attempt: job.attempt, ledgerRows: usage.length },
+        'jobs: a run finished after its lease had passed; another run owns the job, so this one was not recorded',
+      );
+    }
+    if (message !== undefined && outcome !== 'superseded')
+      logger.warn({ job: job.id, name: job.name, attempt: job.attempt, outcome }, `jobs: run failed: ${message}`);
+    this.#metrics.runs.inc({ name: job.name, outcome });
+    this.#metrics.runDuration.observe({ name: job.name }, (performance.now() - started) / 1000);
+  }
+
+  async #maxAttempts(job: ClaimedJob): Promise<number> {
+    const snapshot = await this.#engine.get(job.id).catch(() => undefined);
+    if (snapshot === undefined) return job.attempt;
+    return snapshot.state === 'failed' ? job.attempt : Number.POSITIVE_INFINITY;
+  }
+
+  async #handle(job: ClaimedJob, signal: AbortSignal, usage: UsageRecord[]): Promise<unknown> {
+    const { executePrompt, facade } = this.#parts;
+    const run: PromptCall = (prompt, context, options) => {
+      const linked = linkSignals(signal, options.signal);
+      return executePrompt(prompt, context, {
+        ...options,
+        signal: linked.signal,
+        onUsageRecord: (record) => usage.push(record),
+      }).finally(() => linked.dispose());
+    };
+    const abortable = <T>(work: Promise<T>): Promise<T> =>
+      new Promise<T>((resolve, reject) => {
+        if (signal.aborted) return reject(signal.reason);
+        const onAbort = () => reject(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+      });
+    if (job.data.kind === 'prompt') {
+      const { prompt: reference, context, tenant } = job.data;
+      const prompt = this.#prompts.get(promptKey(reference.name, reference.version));
+      if (prompt === undefined) {
+        throw new JobHandlerMissingError(
+          `prompt "${reference.name}" version ${reference.version} is not known to this worker: pass it to jobs.work({ prompts })`,
+        );
+      }
+      const response = await run(prompt, context as PromptContext<string, string>, tenant === undefined ? {} : { tenant });
+      return {
+        content: response.content,
+        data: response.data,
+        finishReason: response.metadata.finishReason,
+        usage: response.usage,
+        provider: response.metadata.provider,
+        model: response.metadata.model,
+      } satisfies PromptJobResult;
+    }
+    const handler = this.#handlers.get(job.name);
+    if (handler === undefined)
+      throw new JobHandlerMissingError(`no handler for job kind "${job.name}" in this worker: define it with jobs.define()`);
+    const context: JobContext<Facade> = {
+      infra: facade,
+      job: { id: job.id, name: job.name, attempt: job.attempt },
+      signal,
+      executePrompt: run as JobContext<Facade>['executePrompt'],
+    };
+    return abortable(handler(job.data.payload as never, context));
+  }
+
+  /** The `jobs` health check: `degraded` when a due job has waited longer than `JOBS_STUCK_AFTER_MS`. */
+  healthCheck(): HealthCheck {
+    const stuckAfterMs = this.#parts.config.stuckAfterMs;
+    return {
+      name: 'jobs',
+      required: false,
+      check: async () => {
+        const status = await this.#engine.status();
+        const info = { engine: status.engine, ...status.counts, oldestDueAgeMs: status.oldestDueAgeMs };
+        if (status.oldestDueAgeMs > stuckAfterMs) {
+          return {
+            status: 'degraded',
+            detail: `stuck: a job due to run has waited ${Math.round(status.oldestDueAgeMs / 1000)} s (more than JOBS_STUCK_AFTER_MS); are workers running (groundwork jobs work)?`,
+            info,
+          };
+        }
+        return { status: 'ok', info };
+      },
+    };
+  }
+
+  /** Stops every worker of this process (running jobs get `graceMs` to finish). Idempotent. */
+  async close(graceMs?: number): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#workers].map((worker) => worker.stop(graceMs)));
+    this.#workers.clear();
+    await this.#engine.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error('The job queue is closed: its Groundwork instance was closed');
+  }
+}
+
+class LeaseLost extends Error {}
+
+function promptKey(name: string, version: string): string {
+  return `${name}@${version}`;
+}
+
+/** A failed run's error as stored: its class or code, and its message, free of secrets. */
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return scrubSecrets(`${typeof code === 'string' ? code : error.name}: ${error.message}`).slice(0, 2000);
+  }
+  return scrubSecrets(String(error)).slice(0, 2000);
+}
+
+/** One `llm_usage` row of a job's call. */
+function ledgerRow(record: UsageRecord, job: string) {
+  return {
+    created_at: record.createdAt,
+    operation: record.operation ?? 'chat',
+    provider: record.provider,
+    model: record.model,
+    prompt_name: record.promptName,
+    prompt_version: record.promptVersion,
+    prompt_tokens: record.promptTokens,
+    completion_tokens: record.completionTokens,
+    total_tokens: record.totalTokens,
+    cached_prompt_tokens: record.cachedPromptTokens,
+    reasoning_tokens: record.reasoningTokens,
+    cost_usd: record.costUsd,
+    latency_ms: record.latencyMs,
+    outcome: record.outcome,
+    cache_hit: record.cacheHit,
+    attempts: record.attempts,
+    request_id: record.requestId,
+    key_id: record.keyId ?? null,
+    team_id: record.teamId ?? null,
+    job_id: job,
+  };
+}

@@ -1,0 +1,276 @@
+import { CompiledQuery } from 'kysely';
+import type PgBoss from 'pg-boss';
+import type { Clock } from '../internal/clock.js';
+import {
+  type AnySession,
+  type ClaimedJob,
+  emptyCounts,
+  type JobData,
+  type JobEngine,
+  LEASE_GRACE_MS,
+  type NewJob,
+  readJson,
+} from './job-engine.js';
+import { JOB_STATES, type JobSnapshot, type JobState, type ListJobsOptions, type QueueStatus } from './job-types.js';
+
+/** What pg-boss needs of a connection: one method. */
+type BossDb = { executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> };
+
+/** pg-boss's connection over a Kysely instance: the pool, or a transaction (for enqueue and completion). */
+function bossDb(db: AnySession): BossDb {
+  return {
+    async executeSql(text, values) {
+      const result = await db.executeQuery(CompiledQuery.raw(text, values ?? []));
+      return { rows: result.rows };
+    },
+  };
+}
+
+interface JobRow {
+  id: string;
+  name: string;
+  state: JobState;
+  priority: number;
+  retry_count: number;
+  retry_limit: number;
+  created_on: Date;
+  start_after: Date;
+  started_on: Date | null;
+  completed_on: Date | null;
+  output: unknown;
+}
+
+/**
+ * The PostgreSQL queue: pg-boss (its own schema, `JOBS_SCHEMA`, created and migrated on first
+ * use) over the application's connection pool, so that a job is enqueued and completed in the
+ * application's transactions. Claims are pg-boss's `fetch` (`FOR UPDATE SKIP LOCKED`); a job's
+ * lease is its `expireInSeconds`, after which `expire()` fails the run and pg-boss retries it.
+ */
+export class PgBossJobEngine implements JobEngine {
+  readonly name = 'pg-boss';
+  readonly #db: AnySession;
+  readonly #schema: string;
+  readonly #clock: Clock;
+  #boss: PgBoss | undefined;
+  readonly #queues = new Set<string>();
+  #starting: Promise<void> | undefined;
+
+  constructor(db: AnySession, options: { schema: string; clock: Clock }) {
+    this.#db = db;
+    this.#schema = options.schema;
+    this.#clock = options.clock;
+  }
+
+  /** Loads pg-boss (on first use: it is not on the import path of applications without jobs) and migrates its schema. */
+  start(): Promise<void> {
+    this.#starting ??= (async () => {
+      const { default: PgBossClass } = await import('pg-boss');
+      // No timers of pg-boss's own: the worker loop runs `expire()`; archiving is replaced by the result TTL.
+      const boss = new PgBossClass({
+        db: bossDb(this.#db) as PgBoss.Db,
+        schema: this.#schema,
+        supervise: false,
+        schedule: false,
+        migrate: true,
+      });
+      await boss.start();
+      this.#boss = boss;
+    })().catch((error: unknown) => {
+      this.#starting = undefined;
+      throw error;
+    });
+    return this.#starting;
+  }
+
+  /** The started pg-boss. */
+  async #started(): Promise<PgBoss> {
+    await this.start();
+    if (this.#boss === undefined) throw new Error('pg-boss did not start');
+    return this.#boss;
+  }
+
+  async #queue(name: string): Promise<void> {
+    if (this.#queues.has(name)) return;
+    await (await this.#started()).createQueue(name); // idempotent
+    this.#queues.add(name);
+  }
+
+  async insert(session: AnySession, job: NewJob): Promise<boolean> {
+    await this.#queue(job.name);
+    const id = await (await this.#started()).send(job.name, { ...job.data, resultTtlMs: job.resultTtlMs } as object, {
+      id: job.id,
+      priority: job.priority,
+      startAfter: job.runAt,
+      retryLimit: job.retryLimit,
+      retryDelay: Math.ceil(job.retryDelayMs / 1000),
+      retryBackoff: job.retryBackoff,
+      // The lease, in whole seconds: the run's timeout and the grace after it.
+      expireInSeconds: Math.ceil((job.timeoutMs + LEASE_GRACE_MS) / 1000),
+      db: bossDb(session) as PgBoss.Db,
+    });
+    return id !== null;
+  }
+
+  async claim(names: readonly string[], limit: number): Promise<ClaimedJob[]> {
+    await this.start();
+    const claimed: ClaimedJob[] = [];
+    for (const name of names) {
+      if (claimed.length >= limit) break;
+      await this.#queue(name);
+      const jobs = await (await this.#started()).fetch<JobData & { resultTtlMs?: number }>(name, {
+        batchSize: limit - claimed.length,
+        includeMetadata: true,
+        priority: true,
+      });
+      for (const job of jobs) {
+        const { resultTtlMs: _ttl, ...data } = job.data;
+        claimed.push({
+          id: job.id,
+          name: job.name,
+          data: data as JobData,
+          attempt: job.retryCount + 1,
+          timeoutMs: job.expireInSeconds * 1000 - LEASE_GRACE_MS,
+          runToken: job.id,
+        });
+      }
+    }
+    return claimed;
+  }
+
+  async complete(session: AnySession, job: ClaimedJob, result: unknown): Promise<boolean> {
+    const outcome = (await (
+      await this.#started()
+    ).complete(job.name, job.id, { result: result ?? null }, { db: bossDb(session) as PgBoss.Db })) as unknown as {
+      affected: number;
+    };
+    return outcome.affected > 0;
+  }
+
+  async fail(session: AnySession, job: ClaimedJob, error: string): Promise<boolean> {
+    const outcome = (await (await this.#started()).fail(job.name, job.id, { error }, { db: bossDb(session) as PgBoss.Db })) as unknown as {
+      affected: number;
+    };
+    return outcome.affected > 0;
+  }
+
+  async maintain(options: { purge: boolean }): Promise<void> {
+    await (await this.#started()).expire();
+    if (!options.purge) return;
+    await this.#db.executeQuery(
+      CompiledQuery.raw(
+        `DELETE FROM ${this.#schema}.job
+          WHERE state IN ('completed', 'failed', 'cancelled')
+            AND completed_on + COALESCE((data->>'resultTtlMs')::bigint, 604800000) * interval '1 millisecond' < now()`,
+      ),
+    );
+  }
+
+  async #select(where: string, values: unknown[], tail = ''): Promise<JobRow[]> {
+    await this.start();
+    const result = await this.#db.executeQuery<JobRow>(
+      CompiledQuery.raw(
+        `SELECT id, name, state, priority, retry_count, retry_limit, created_on, start_after, started_on, completed_on, output
+           FROM ${this.#schema}.job ${where} ${tail}`,
+        values,
+      ),
+    );
+    return result.rows;
+  }
+
+  async get(id: string): Promise<JobSnapshot | undefined> {
+    if (!isUuid(id)) return undefined;
+    const [row] = await this.#select('WHERE id = $1', [id]);
+    return row === undefined ? undefined : snapshot(row);
+  }
+
+  async list(options: ListJobsOptions): Promise<JobSnapshot[]> {
+    const conditions: string[] = [];
+    const values: unknown[] = [];
+    if (options.state !== undefined) {
+      values.push(options.state);
+      conditions.push(`state = $${values.length}::${this.#schema}.job_state`);
+    }
+    if (options.name !== undefined) {
+      values.push(options.name);
+      conditions.push(`name = $${values.length}`);
+    }
+    values.push(options.limit ?? 50);
+    const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+    const rows = await this.#select(where, values, `ORDER BY created_on DESC, id LIMIT $${values.length}`);
+    return rows.map(snapshot);
+  }
+
+  async status(): Promise<QueueStatus> {
+    await this.start();
+    const counted = await this.#db.executeQuery<{ name: string; state: JobState; count: string; oldest: Date | null }>(
+      CompiledQuery.raw(
+        `SELECT name, state, count(*) AS count,
+                min(start_after) FILTER (WHERE state < 'active' AND start_after <= now()) AS oldest
+           FROM ${this.#schema}.job GROUP BY name, state`,
+      ),
+    );
+    const counts = emptyCounts();
+    const byName: Record<string, Partial<Record<JobState, number>>> = {};
+    let oldest: number | undefined;
+    for (const row of counted.rows) {
+      if (!JOB_STATES.includes(row.state)) continue;
+      counts[row.state] += Number(row.count);
+      byName[row.name] = { ...byName[row.name], [row.state]: Number(row.count) };
+      if (row.oldest !== null) oldest = Math.min(oldest ?? Number.POSITIVE_INFINITY, new Date(row.oldest).getTime());
+    }
+    return { engine: 'pg-boss', counts, byName, oldestDueAgeMs: oldest === undefined ? 0 : Math.max(0, this.#clock.now() - oldest) };
+  }
+
+  async #byId(id: string): Promise<JobRow | undefined> {
+    if (!isUuid(id)) return undefined;
+    const [row] = await this.#select('WHERE id = $1', [id]);
+    return row;
+  }
+
+  async retry(id: string): Promise<boolean> {
+    const row = await this.#byId(id);
+    if (row === undefined) return false;
+    if (row.state === 'cancelled') {
+      const outcome = (await (await this.#started()).resume(row.name, id)) as unknown as { affected: number };
+      return outcome.affected > 0;
+    }
+    const outcome = (await (await this.#started()).retry(row.name, id)) as unknown as { affected: number };
+    return outcome.affected > 0;
+  }
+
+  async cancel(id: string): Promise<boolean> {
+    const row = await this.#byId(id);
+    if (row === undefined) return false;
+    const outcome = (await (await this.#started()).cancel(row.name, id)) as unknown as { affected: number };
+    return outcome.affected > 0;
+  }
+
+  async close(): Promise<void> {
+    // The pool is the application's and pg-boss runs no timers here: nothing to stop.
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function isUuid(id: string): boolean {
+  return UUID.test(id);
+}
+
+function snapshot(row: JobRow): JobSnapshot {
+  const output = (readJson(row.output) ?? {}) as { result?: unknown; error?: string; value?: { message?: string }; message?: string };
+  const error = output.error ?? output.value?.message ?? output.message;
+  return {
+    id: row.id,
+    name: row.name,
+    state: row.state,
+    priority: row.priority,
+    attempts: row.started_on === null ? 0 : row.retry_count + 1,
+    maxAttempts: row.retry_limit + 1,
+    createdAt: new Date(row.created_on),
+    runAt: new Date(row.start_after),
+    startedAt: row.started_on === null ? undefined : new Date(row.started_on),
+    completedAt: row.completed_on === null ? undefined : new Date(row.completed_on),
+    result: row.state === 'completed' ? (output.result ?? undefined) : undefined,
+    error: row.state === 'completed' ? undefined : error,
+  };
+}
