@@ -73,14 +73,11 @@ export { LlmRefusalError, PromptVariableError, StructuredOutputError } from './l
 export { definePrompt, type Prompt, type PromptContext } from './llm/prompt.js';
 export { listPrompts } from './llm/prompt-registry.js';
 export type { ProviderClient } from './llm/provider-client.js';
-export {
-  type RespondOptions,
-  type ResponseObject,
-  type ResponseStreamEvent,
-  type ResponsesBody,
-  type ResponsesResult,
-  ResponsesUnsupportedError,
-} from './llm/responses/index.js';
+// From their own files, not the responses barrel: it reaches the provider adapters and their SDKs,
+// which `createInfrastructure` loads, not the package's import.
+export type { RespondOptions } from './llm/responses/respond-options.js';
+export type { ResponseObject, ResponseStreamEvent, ResponsesBody, ResponsesResult } from './llm/responses/responses-types.js';
+export { ResponsesUnsupportedError } from './llm/responses/responses-unsupported-error.js';
 export { defineTool, type Tool, type ToolContext, type ToolSet } from './llm/tools/tool.js';
 export type {
   ChatChoice,
