@@ -48,7 +48,7 @@ describe('the fake server’s Responses API', () => {
       last = event;
     }
     expect(last?.type).toBe(answer.finishReason === 'length' ? 'response.incomplete' : 'response.completed');
-    const { output } = last?.response as { output: Array<{ id?: string }> };
+    const { output } = last!.response as { output: Array<{ id?: string }> };
     const withoutIds = (items: Array<{ id?: string }>) => items.map(({ id: _id, ...item }) => item);
     expect(withoutIds(output)).toEqual(withoutIds(response.output));
   });
