@@ -14,6 +14,8 @@ export async function fakeProviderCommand(
     io.out(`OPENAI_BASE_URL=${fake.openaiBaseUrl}`);
     io.out(`ANTHROPIC_BASE_URL=${fake.anthropicBaseUrl}`);
     io.out(`AZURE_OPENAI_ENDPOINT=${fake.azureEndpoint}`);
+    io.out(`GEMINI_BASE_URL=${fake.geminiBaseUrl}`);
+    io.out(`BEDROCK_BASE_URL=${fake.bedrockEndpoint}`);
     const signal = await signals.stopped;
     io.err(`${signal} received: stopping.`);
     await fake.close();
