@@ -50,12 +50,15 @@ async function call(): Promise<{
 
 beforeAll(async () => {
   fake = await new FakeProviderServer().start();
-  // One call first, so that the first test's 300 ms attempt timeout does not also pay for loading
-  // the SDK and opening the first connection on a busy machine.
-  start({ LLM_TIMEOUT_MS: '10000' });
-  await call();
-  await client.close();
-  await pipeline.close();
+  // One call on each wire the matrix uses first, so that a 300 ms attempt timeout does not also
+  // pay for loading an HTTP stack (undici for OpenAI, the Anthropic SDK's fetch) and opening the
+  // first connection on a busy machine.
+  for (const warmUp of [{}, providerEnv('anthropic', fake)]) {
+    start({ ...warmUp, LLM_TIMEOUT_MS: '10000' });
+    await call();
+    await client.close();
+    await pipeline.close();
+  }
   fake.requests.length = 0;
 });
 afterAll(async () => {
