@@ -40,6 +40,7 @@ export default async function budgetBench(): Promise<BenchResult> {
         refused_insufficient_quota: budget.refusedForBudget,
         refused_after_waiting: budget.refusedAfterWaiting,
         other_failures: budget.otherFailures,
+        other_failure_codes: budget.otherCodes,
         settled_usd: Number(budget.settledUsd.toFixed(6)),
         overspend_usd: Number(budget.overspendUsd.toFixed(6)),
         used_before_first_refusal: Number(budget.usedBeforeFirstRefusal.toFixed(4)),

@@ -44,8 +44,8 @@ function startOne(env: Record<string, string>): Promise<{ child: ChildProcess; u
     let stderr = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`serve did not start within 60 s: ${stderr}`));
-    }, 60_000);
+      reject(new Error(`serve did not start within 180 s: ${stderr}`));
+    }, 180_000);
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1];

@@ -90,10 +90,14 @@ async function call(url: string, key: string, maxTokens?: number): Promise<CallO
       ...(maxTokens === undefined ? {} : { max_tokens: maxTokens }),
     }),
   });
-  const body = (await response.json()) as {
-    usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
-    error?: { code?: string };
-  };
+  const text = await response.text();
+  let body: { usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number }; error?: { code?: string } };
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    // Counted as another failure, by status: an answer without a JSON body.
+    body = { error: { code: `http_${response.status}_without_json` } };
+  }
   const usage = body.usage;
   const price = FLEET_PRICES['metered-model'];
   return {
@@ -112,6 +116,8 @@ export interface BudgetRun {
   /** 429 `rate_limit_exceeded`: waited `TENANT_BUDGET_MAX_WAIT_MS` for budget held by calls in flight. */
   refusedAfterWaiting: number;
   otherFailures: number;
+  /** The codes of the other failures, with their counts. */
+  otherCodes: string;
   /** Spend in the ledger, written by every process. */
   settledUsd: number;
   overspendUsd: number;
@@ -152,6 +158,16 @@ export async function runBudget(tenant: TenantFleet, options: { calls: number; b
     otherFailures: outcomes.filter(
       (outcome) => outcome.status !== 200 && outcome.code !== 'insufficient_quota' && outcome.code !== 'rate_limit_exceeded',
     ).length,
+    otherCodes: [
+      ...outcomes
+        .filter((outcome) => outcome.status !== 200 && outcome.code !== 'insufficient_quota' && outcome.code !== 'rate_limit_exceeded')
+        .reduce(
+          (counts, outcome) => counts.set(`${outcome.status}:${outcome.code}`, (counts.get(`${outcome.status}:${outcome.code}`) ?? 0) + 1),
+          new Map<string, number>(),
+        ),
+    ]
+      .map(([code, count]) => `${code}×${count}`)
+      .join(' '),
     settledUsd,
     overspendUsd: Math.max(0, settledUsd - options.budgetUsd),
     usedBeforeFirstRefusal: (atFirstRefusal ?? answeredUsd) / options.budgetUsd,

@@ -11,7 +11,7 @@ describe('virtual keys across serve processes', () => {
 
   beforeAll(async () => {
     overload = await startTenantFleet(2);
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     await overload?.close();
@@ -36,5 +36,5 @@ describe('virtual keys across serve processes', () => {
     } finally {
       await budget.close();
     }
-  }, 240_000);
+  }, 400_000);
 });
