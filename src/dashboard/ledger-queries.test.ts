@@ -72,7 +72,7 @@ describe.each(TENANT_DATABASE_TARGETS)('the dashboard queries on $name', (target
         prompt_version: '2',
       },
     ]);
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await opened?.close();

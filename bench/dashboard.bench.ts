@@ -1,0 +1,201 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Kysely, sql } from 'kysely';
+import pg from 'pg';
+import { listCalls } from '../src/dashboard/call-list.js';
+import { errorSeries } from '../src/dashboard/error-series.js';
+import { spendBy } from '../src/dashboard/key-spend.js';
+import { latencySeries } from '../src/dashboard/latency-series.js';
+import { syntheticLedger } from '../src/dashboard/ledger-seed.test-helpers.js';
+import { promptStats } from '../src/dashboard/prompt-stats.js';
+import { type TimeRange, timeRange } from '../src/dashboard/time-range.js';
+import { usageBreakdown } from '../src/dashboard/usage-breakdown.js';
+import { usageSeries } from '../src/dashboard/usage-series.js';
+import { createDatabase } from '../src/db/create-database.js';
+import type { Database } from '../src/db/database.js';
+import { databaseConfig } from '../src/db/database-contract.test-helpers.js';
+import type { GroundworkTables } from '../src/db/groundwork-tables.js';
+import { silentLogger } from '../src/observability/logger.js';
+import { postgresUrl, uniqueName } from '../test/services.js';
+import { type BenchResult, percentile, round } from './harness.js';
+
+/*
+ * The dashboard's panel queries over a month of 1,000,000 ledger rows (GROUNDWORK_BENCH_ROWS to
+ * change it), on SQLite and PostgreSQL, each query timed alone. The baseline, measured in the same
+ * interleaved rounds, is the cheapest query over the same month: `count(*)` of its rows; each panel
+ * is reported as a ratio to it, and against the 300 ms budget a page load may spend on one panel.
+ */
+const ROWS = Number(process.env['GROUNDWORK_BENCH_ROWS'] ?? 1_000_000);
+const ROUNDS = Number(process.env['GROUNDWORK_BENCH_ROUNDS'] ?? 3);
+const PER_ROUND = 2;
+const KEYS = Array.from({ length: 40 }, (_, index) => `key_bench_${index}`);
+
+type Db = Kysely<GroundworkTables>;
+
+const PANELS: Record<string, (db: Db, month: TimeRange, day: TimeRange) => Promise<unknown>> = {
+  baseline_count_month: (db, month) =>
+    db.selectFrom('llm_usage').select(sql`count(*)`.as('n')).where('created_at', '>=', new Date(month.fromMs)).execute(),
+  usage_series_month: (db, month) => usageSeries(db, month),
+  latency_series_month: (db, month) => latencySeries(db, month),
+  error_series_month: (db, month) => errorSeries(db, month),
+  breakdown_model_month: (db, month) => usageBreakdown(db, month, 'model'),
+  breakdown_key_month: (db, month) => usageBreakdown(db, month, 'key'),
+  prompts_month: (db, month) => promptStats(db, month),
+  overview_day_all_panels: async (db, _month, day) => {
+    await usageSeries(db, day);
+    await latencySeries(db, day);
+    await errorSeries(db, day);
+    for (const dimension of ['model', 'provider', 'prompt', 'key']) await usageBreakdown(db, day, dimension, 8);
+  },
+  calls_first_page: (db) => listCalls(db, {}),
+  calls_search: (db) => listCalls(db, { search: 'claude' }),
+  calls_failed: (db) => listCalls(db, { outcome: 'failed' }),
+  key_spend: (db, month) => spendBy(db, 'key_id', month.toMs),
+};
+
+async function seed(database: Database<GroundworkTables>, postgres: boolean, now: number): Promise<void> {
+  const month = timeRange('month', now);
+  const batch = 50_000;
+  for (let start = 0; start < ROWS; start += batch) {
+    const span = month.toMs - month.fromMs;
+    const rows = syntheticLedger({
+      count: Math.min(batch, ROWS - start),
+      fromMs: month.fromMs + Math.floor((start / ROWS) * span),
+      toMs: month.fromMs + Math.floor((Math.min(start + batch, ROWS) / ROWS) * span),
+      keyIds: KEYS,
+      seed: start + 1,
+    });
+    const columns = [
+      'created_at',
+      'provider',
+      'model',
+      'prompt_name',
+      'prompt_version',
+      'prompt_tokens',
+      'completion_tokens',
+      'total_tokens',
+      'cost_usd',
+      'latency_ms',
+      'outcome',
+      'attempts',
+      'cache_hit',
+      'key_id',
+      'request_id',
+    ] as const;
+    if (postgres) {
+      // One statement per batch: arrays unnested server-side.
+      const types = [
+        'timestamptz',
+        'text',
+        'text',
+        'text',
+        'text',
+        'int',
+        'int',
+        'int',
+        'float8',
+        'float8',
+        'text',
+        'int',
+        'bool',
+        'text',
+        'text',
+      ];
+      const arrays = columns.map(
+        (column) => sql`${rows.map((row) => row[column] ?? null)}::${sql.raw(types[columns.indexOf(column)] ?? 'text')}[]`,
+      );
+      await sql`insert into llm_usage (${sql.join(columns.map((column) => sql.ref(column)))}) select * from unnest(${sql.join(arrays)})`.execute(
+        database.db,
+      );
+    } else {
+      await database.db.transaction().execute(async (transaction) => {
+        for (let offset = 0; offset < rows.length; offset += 1000) {
+          await transaction
+            .insertInto('llm_usage')
+            .values(rows.slice(offset, offset + 1000).map((row) => ({ ...row, cached_prompt_tokens: 0, reasoning_tokens: 0 })) as never)
+            .execute();
+        }
+      });
+    }
+  }
+  await sql`analyze`.execute(database.db);
+}
+
+async function measure(label: string, database: Database<GroundworkTables>, now: number): Promise<BenchResult['rows']> {
+  const month = timeRange('month', now);
+  const day = timeRange('day', now);
+  const samples = new Map<string, number[]>(Object.keys(PANELS).map((name) => [name, []]));
+  for (const [, panel] of Object.entries(PANELS)) await panel(database.db, month, day);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, panel] of Object.entries(PANELS)) {
+      for (let repeat = 0; repeat < PER_ROUND; repeat++) {
+        const started = performance.now();
+        await panel(database.db, month, day);
+        samples.get(name)?.push(performance.now() - started);
+      }
+    }
+  }
+  const baseline = [...(samples.get('baseline_count_month') ?? [])].sort((a, b) => a - b);
+  return [...samples].map(([name, values]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return {
+      subject: `${label} ${name}`,
+      count: sorted.length,
+      p50_ms: round(percentile(sorted, 50)),
+      p95_ms: round(percentile(sorted, 95)),
+      ratio_p50_to_baseline: round(percentile(sorted, 50) / percentile(baseline, 50)),
+      within_300ms: percentile(sorted, 95) < 300 ? 'yes' : 'no',
+    };
+  });
+}
+
+export default async function dashboardBench(): Promise<BenchResult> {
+  const now = Date.now();
+  const rows: BenchResult['rows'] = [];
+  const directory = mkdtempSync(join(tmpdir(), 'groundwork-dashboard-bench-'));
+  const name = uniqueName('gw_dashboard_bench');
+  const admin = new pg.Client({ connectionString: postgresUrl() });
+  await admin.connect();
+  await admin.query(`create database "${name}"`);
+  const url = new URL(postgresUrl());
+  url.pathname = `/${name}`;
+  try {
+    for (const [label, target, postgres] of [
+      ['PostgreSQL', url.toString(), true],
+      ['SQLite', `sqlite:${join(directory, 'ledger.db')}`, false],
+    ] as const) {
+      const database = await createDatabase<GroundworkTables>(databaseConfig(target, { poolSize: 2 }), { logger: silentLogger() });
+      try {
+        await database.migrate('up');
+        const seeding = performance.now();
+        await seed(database, postgres, now);
+        console.log(`  ${label}: ${ROWS} rows seeded in ${Math.round(performance.now() - seeding)} ms`);
+        rows.push(...(await measure(label, database, now)));
+      } finally {
+        await database.close();
+      }
+    }
+  } finally {
+    await admin.query(`drop database if exists "${name}" with (force)`);
+    await admin.end();
+    rmSync(directory, { recursive: true, force: true });
+  }
+  const p95 = (subject: string) => Number(rows.find((row) => row.subject === subject)?.p95_ms);
+  return {
+    name: 'dashboard',
+    description: `dashboard panel queries over a month of ${ROWS} ledger rows, ${ROUNDS} interleaved rounds of ${PER_ROUND}; baseline: count(*) of the month`,
+    rows,
+    ratios: {
+      rows: ROWS,
+      postgres_slowest_month_panel_p95_ms: Math.max(
+        ...Object.keys(PANELS)
+          .filter((panel) => panel.endsWith('_month') && !panel.startsWith('baseline'))
+          .map((panel) => p95(`PostgreSQL ${panel}`)),
+      ),
+      ratio_postgres_usage_series_to_baseline: Number(
+        rows.find((row) => row.subject === 'PostgreSQL usage_series_month')?.ratio_p50_to_baseline,
+      ),
+    },
+  };
+}
