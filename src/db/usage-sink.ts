@@ -15,27 +15,7 @@ export function createUsageSink<DB>(database: Pick<Database<DB>, 'db'>): UsageSi
   return {
     async writeBatch(records: readonly UsageRecord[]): Promise<void> {
       if (records.length === 0) return;
-      const rows = records.map((record) => ({
-        created_at: record.createdAt,
-        operation: record.operation ?? 'chat',
-        provider: record.provider,
-        model: record.model,
-        prompt_name: record.promptName,
-        prompt_version: record.promptVersion,
-        prompt_tokens: record.promptTokens,
-        completion_tokens: record.completionTokens,
-        total_tokens: record.totalTokens,
-        cached_prompt_tokens: record.cachedPromptTokens,
-        reasoning_tokens: record.reasoningTokens,
-        cost_usd: record.costUsd,
-        latency_ms: record.latencyMs,
-        outcome: record.outcome,
-        cache_hit: record.cacheHit,
-        attempts: record.attempts,
-        request_id: record.requestId,
-        key_id: record.keyId ?? null,
-        team_id: record.teamId ?? null,
-      }));
+      const rows = records.map(usageRow);
       await db.transaction().execute(async (transaction) => {
         for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
           await transaction
@@ -45,5 +25,30 @@ export function createUsageSink<DB>(database: Pick<Database<DB>, 'db'>): UsageSi
         }
       });
     },
+  };
+}
+
+/** The `llm_usage` row of one usage record. */
+export function usageRow(record: UsageRecord) {
+  return {
+    created_at: record.createdAt,
+    operation: record.operation ?? 'chat',
+    provider: record.provider,
+    model: record.model,
+    prompt_name: record.promptName,
+    prompt_version: record.promptVersion,
+    prompt_tokens: record.promptTokens,
+    completion_tokens: record.completionTokens,
+    total_tokens: record.totalTokens,
+    cached_prompt_tokens: record.cachedPromptTokens,
+    reasoning_tokens: record.reasoningTokens,
+    cost_usd: record.costUsd,
+    latency_ms: record.latencyMs,
+    outcome: record.outcome,
+    cache_hit: record.cacheHit,
+    attempts: record.attempts,
+    request_id: record.requestId,
+    key_id: record.keyId ?? null,
+    team_id: record.teamId ?? null,
   };
 }

@@ -1,6 +1,7 @@
 import type { JobsConfig } from '../config/app-config.js';
 import type { Database } from '../db/database.js';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
+import { usageRow } from '../db/usage-sink.js';
 import { linkSignals, sleep } from '../internal/abort.js';
 import type { Clock, TimerHandle } from '../internal/clock.js';
 import type { LlmCallOptions, LlmResponse } from '../llm/llm-client-types.js';
@@ -408,26 +409,5 @@ function describe(error: unknown): string {
 
 /** One `llm_usage` row of a job's call. */
 function ledgerRow(record: UsageRecord, job: string) {
-  return {
-    created_at: record.createdAt,
-    operation: record.operation ?? 'chat',
-    provider: record.provider,
-    model: record.model,
-    prompt_name: record.promptName,
-    prompt_version: record.promptVersion,
-    prompt_tokens: record.promptTokens,
-    completion_tokens: record.completionTokens,
-    total_tokens: record.totalTokens,
-    cached_prompt_tokens: record.cachedPromptTokens,
-    reasoning_tokens: record.reasoningTokens,
-    cost_usd: record.costUsd,
-    latency_ms: record.latencyMs,
-    outcome: record.outcome,
-    cache_hit: record.cacheHit,
-    attempts: record.attempts,
-    request_id: record.requestId,
-    key_id: record.keyId ?? null,
-    team_id: record.teamId ?? null,
-    job_id: job,
-  };
+  return { ...usageRow(record), job_id: job };
 }
