@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 
 /**
- * Writes server-sent events (`data: …\n\n`) and respects backpressure: each write waits for the
+ * Writes server-sent events (`data: …\n\n`, or named ones with `event: …` first, as the Responses
+ * API streams them) and respects backpressure: each write waits for the
  * socket to drain when its buffer is full, or stops when the connection closes.
  *
  * What is written in one turn of the event loop leaves in one socket write: the response is corked
@@ -34,12 +35,16 @@ export class SseWriter {
     this.#response.flushHeaders();
   }
 
-  /** Sends one event whose data is `value` as JSON, or the raw string (e.g. `[DONE]`). */
-  async send(value: unknown): Promise<void> {
+  /**
+   * Sends one event whose data is `value` as JSON, or the raw string (e.g. `[DONE]`); named
+   * `event` when given.
+   */
+  async send(value: unknown, event?: string): Promise<void> {
     if (this.#response.destroyed) return;
     const data = typeof value === 'string' ? value : JSON.stringify(value);
     this.#cork();
-    if (this.#response.write(`data: ${data}\n\n`)) return;
+    const frame = event === undefined ? `data: ${data}\n\n` : `event: ${event}\ndata: ${data}\n\n`;
+    if (this.#response.write(frame)) return;
     const settled = new AbortController();
     try {
       await Promise.race([

@@ -11,7 +11,7 @@ import { ServerCallMetrics } from '../server-call-metrics.js';
 import type { ServerContext } from '../server-context.js';
 import { ATTEMPTS_HEADER, errorHeaders, rateLimitHeaders } from '../service-headers.js';
 import { forCaller } from '../service-tenants.js';
-import { EventStreamWriter } from './event-stream-writer.js';
+import { SseWriter } from '../sse-writer.js';
 import { parseResponsesBody } from './parse-responses-body.js';
 import { serviceChatPort } from './service-chat-port.js';
 
@@ -85,7 +85,7 @@ async function streamEvents(
   metrics: ServerCallMetrics,
 ): Promise<void> {
   const iterator = result.events[Symbol.asyncIterator]();
-  const writer = new EventStreamWriter(exchange.response);
+  const writer = new SseWriter(exchange.response);
   writer.open(headers);
   let sequence = -1;
   let finished = false;
@@ -95,7 +95,7 @@ async function streamEvents(
       if (typeof event['sequence_number'] === 'number') sequence = event['sequence_number'];
       if (OUTPUT_DELTAS.has(event.type)) metrics.token();
       if (event.type === 'response.completed' || event.type === 'response.incomplete') metrics.succeed(outputTokens(event));
-      await writer.send(event.type, event);
+      await writer.send(event, event.type);
       if (exchange.signal.aborted) return;
     }
     finished = true;
@@ -105,13 +105,10 @@ async function streamEvents(
     const answer = errorAnswer(error, exchange.requestId);
     metrics.fail(answer.code ?? answer.type);
     logFailure(context.logger, error, answer, exchange.requestId);
-    await writer.send('error', {
-      type: 'error',
-      code: answer.code,
-      message: answer.message,
-      param: answer.param,
-      sequence_number: sequence + 1,
-    });
+    await writer.send(
+      { type: 'error', code: answer.code, message: answer.message, param: answer.param, sequence_number: sequence + 1 },
+      'error',
+    );
   } finally {
     if (!finished) await iterator.return?.().catch(() => undefined);
   }
