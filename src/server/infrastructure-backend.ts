@@ -1,10 +1,8 @@
 import type { AppConfig } from '../config/app-config.js';
 import type { EnvironmentStatus } from '../config/load-config.js';
 import type { Database } from '../db/database.js';
-import type { AttemptRecord } from '../llm/call-pipeline.js';
-import type { LlmClient, LlmResponse } from '../llm/llm-client-types.js';
-import { completionOf } from '../llm/model/completion-of.js';
-import type { ChatCompletion } from '../llm/types.js';
+import type { LlmClient } from '../llm/llm-client-types.js';
+import { completionOfResponse, sentAttempts } from '../llm/response-completion.js';
 import type { HealthOptions, HealthReport } from '../observability/health.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { scrubSecrets } from '../observability/redact.js';
@@ -59,7 +57,11 @@ export function createServiceBackend<DB>(infrastructure: ServiceInfrastructure<D
         ...(options.cache === undefined ? {} : { cache: options.cache }),
         ...(options.attribution === undefined ? {} : { attribution: options.attribution }),
       });
-      return { completion: toCompletion(response), cached: response.metadata.cached, attempts: sentAttempts(response.metadata.attempts) };
+      return {
+        completion: completionOfResponse(response),
+        cached: response.metadata.cached,
+        attempts: sentAttempts(response.metadata.attempts),
+      };
     },
     async *stream(request, options) {
       const events = llm.stream(request, {
@@ -70,7 +72,7 @@ export function createServiceBackend<DB>(infrastructure: ServiceInfrastructure<D
       for await (const event of events) {
         // Tool results come only from a tool loop, which needs `execute` functions a caller over HTTP cannot send.
         if (event.type === 'tool-result') continue;
-        if (event.type === 'done') yield { type: 'done', completion: toCompletion(event.response) };
+        if (event.type === 'done') yield { type: 'done', completion: completionOfResponse(event.response) };
         else if (event.type === 'start') {
           const start: ServiceStreamStart = { type: 'start', attempts: event.attempts, cached: event.cached };
           if (event.rateLimitHeaders !== undefined) start.rateLimitHeaders = event.rateLimitHeaders;
@@ -142,24 +144,6 @@ async function bounded<T>(promise: Promise<T>): Promise<T> {
   }
 }
 
-/** The answer as the provider gave it, with every choice and the provider's metadata; the cost stays in the ledger. */
-function toCompletion(response: LlmResponse<undefined>): ChatCompletion {
-  const { metadata } = response;
-  const { costUsd: _cost, ...usage } = response.usage;
-  return completionOf({
-    provider: metadata.provider,
-    model: metadata.model,
-    choices: response.choices,
-    usage,
-    ...(metadata.requestId === undefined ? {} : { requestId: metadata.requestId }),
-    ...(metadata.responseId === undefined ? {} : { id: metadata.responseId }),
-    ...(metadata.created === undefined ? {} : { created: metadata.created }),
-    ...(metadata.systemFingerprint === undefined ? {} : { systemFingerprint: metadata.systemFingerprint }),
-    ...(metadata.serviceTier === undefined ? {} : { serviceTier: metadata.serviceTier }),
-    ...(metadata.rateLimitHeaders === undefined ? {} : { rateLimitHeaders: metadata.rateLimitHeaders }),
-  });
-}
-
 /** Embeds through the LLM client; naming the configured model keeps its fallbacks. */
 async function embedThrough(
   config: AppConfig,
@@ -184,11 +168,6 @@ async function embedThrough(
     cachedInputs: result.metadata.cachedInputs,
     attempts: sentAttempts(result.metadata.attempts),
   };
-}
-
-/** Attempts that reached a provider: those skipped (an open breaker, say) sent nothing. */
-function sentAttempts(attempts: readonly AttemptRecord[]): number {
-  return attempts.filter((attempt) => attempt.outcome !== 'skipped').length;
 }
 
 /** The primary model and every fallback, each once; then the embedding model and its fallbacks, where there are embeddings. */

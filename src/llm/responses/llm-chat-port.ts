@@ -1,8 +1,6 @@
 import type { CacheOption } from '../../cache/resolve-cache-mode.js';
-import type { AttemptRecord } from '../call-pipeline.js';
-import type { LlmClient, LlmResponse } from '../llm-client-types.js';
-import { completionOf } from '../model/completion-of.js';
-import type { ChatCompletion } from '../types.js';
+import type { LlmClient } from '../llm-client-types.js';
+import { completionOfResponse, sentAttempts } from '../response-completion.js';
 import type { UsageAttribution } from '../usage-record.js';
 import type { ChatPort, ChatPortEvent } from './translated-response.js';
 
@@ -22,7 +20,11 @@ export function llmChatPort(client: Pick<LlmClient, 'complete' | 'stream'>, opti
   return {
     async complete(request, signal) {
       const response = await client.complete(request, callOptions(signal));
-      return { completion: completionOfResponse(response), attempts: sent(response.metadata.attempts), cached: response.metadata.cached };
+      return {
+        completion: completionOfResponse(response),
+        attempts: sentAttempts(response.metadata.attempts),
+        cached: response.metadata.cached,
+      };
     },
     async *stream(request, signal): AsyncGenerator<ChatPortEvent, void, undefined> {
       for await (const event of client.stream(request, callOptions(signal))) {
@@ -36,23 +38,4 @@ export function llmChatPort(client: Pick<LlmClient, 'complete' | 'stream'>, opti
       }
     },
   };
-}
-
-/** The answer as a completion, every choice and the provider's metadata kept. */
-function completionOfResponse(response: LlmResponse<undefined>): ChatCompletion {
-  const { metadata } = response;
-  const { costUsd: _cost, ...usage } = response.usage;
-  return completionOf({
-    provider: metadata.provider,
-    model: metadata.model,
-    choices: response.choices,
-    usage,
-    ...(metadata.requestId === undefined ? {} : { requestId: metadata.requestId }),
-    ...(metadata.serviceTier === undefined ? {} : { serviceTier: metadata.serviceTier }),
-    ...(metadata.rateLimitHeaders === undefined ? {} : { rateLimitHeaders: metadata.rateLimitHeaders }),
-  });
-}
-
-function sent(attempts: readonly AttemptRecord[]): number {
-  return attempts.filter((attempt) => attempt.outcome !== 'skipped').length;
 }
