@@ -129,6 +129,7 @@ export function runDatabaseContract(target: ContractTarget): void {
           'groundwork/0003_tenants',
           'groundwork/0004_llm_usage_tenant',
           'groundwork/0005_budget_counters',
+          'groundwork/0006_jobs',
         ]);
       } finally {
         if (second !== database) await second.close();
@@ -141,6 +142,7 @@ export function runDatabaseContract(target: ContractTarget): void {
         ['groundwork', '0003_tenants', true],
         ['groundwork', '0004_llm_usage_tenant', true],
         ['groundwork', '0005_budget_counters', true],
+        ['groundwork', '0006_jobs', true],
         ['app', '001_note', true],
         ['app', '002_note_index', true],
       ]);

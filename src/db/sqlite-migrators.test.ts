@@ -32,6 +32,7 @@ describe('SQLite migrations from two processes at once', () => {
       'groundwork/0003_tenants',
       'groundwork/0004_llm_usage_tenant',
       'groundwork/0005_budget_counters',
+      'groundwork/0006_jobs',
     ]);
   });
 });
