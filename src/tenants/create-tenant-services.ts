@@ -54,6 +54,12 @@ export interface TenantServices {
    * Never rejects.
    */
   changed(): Promise<boolean>;
+  /**
+   * With `listen` and Redis: settles true once this process receives other replicas' changes, or
+   * false when that did not happen within `waitMs` (changes then arrive within the cache's TTL
+   * until the subscription is made). Without them, true at once. Never rejects.
+   */
+  listening(waitMs: number): Promise<boolean>;
   /** Stops listening for changes. Idempotent. */
   close(): void;
 }
@@ -127,6 +133,7 @@ export function createTenantServices<DB>(
         () => false,
       );
     },
+    listening: (waitMs) => bus?.listening(waitMs) ?? Promise.resolve(true),
     close: () => bus?.close(),
   };
 }

@@ -2,6 +2,11 @@ import type { RedisClient } from '../internal/redis.js';
 
 /** Tells every replica that keys or teams changed, so each drops its cached lookups at once. */
 export interface KeyChangeBus {
+  /**
+   * Settles once this process listens (or, Redis unreachable, once `waitMs` has passed): a change
+   * announced before then would be missed until the cache's TTL. Never rejects.
+   */
+  listening(waitMs: number): Promise<boolean>;
   /** Announces a change to every replica (this one included). */
   publish(): Promise<void>;
   /** Stops listening. Idempotent. */
@@ -21,9 +26,23 @@ export function redisKeyChangeBus(redis: RedisClient, keyPrefix: string, onChang
   subscriber.on('message', (received: string) => {
     if (received === channel) onChange();
   });
-  void subscriber.subscribe(channel).catch(() => undefined);
+  const subscribed = subscriber.subscribe(channel).then(
+    () => true,
+    () => false,
+  );
   let closed = false;
   return {
+    async listening(waitMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), waitMs);
+      });
+      try {
+        return await Promise.race([subscribed, waited]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     publish: () => publishKeyChange(redis, keyPrefix),
     close() {
       if (closed) return;

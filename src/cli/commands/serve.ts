@@ -14,6 +14,9 @@ export { processSignals, type ServeSignals } from '../process-signals.js';
  * `DB_MIGRATE_ON_START=false`), listens on `HOST:PORT`, and on SIGTERM or SIGINT shuts down
  * gracefully — in-flight requests finish, the usage ledger is flushed, pools close — and exits 0.
  */
+/** How long start-up waits to hear other replicas' key changes before serving anyway. */
+const KEY_CHANGES_WAIT_MS = 5000;
+
 export async function serveCommand(io: CommandIo, signals: ServeSignals = processSignals()): Promise<number> {
   try {
     const infrastructure = await createInfrastructure({ env: io.env, isTty: io.isTty, processMetrics: true });
@@ -49,6 +52,13 @@ export async function serveCommand(io: CommandIo, signals: ServeSignals = proces
       if (infrastructure.config.database.migrateOnStart && backend.migrate !== undefined) {
         io.err('Applying pending migrations…');
         await backend.migrate();
+      }
+      // A key revoked elsewhere while this replica was not yet subscribed would stay cached for the TTL.
+      if (tenants !== undefined && !(await tenants.listening(KEY_CHANGES_WAIT_MS))) {
+        logger.warn(
+          { component: 'tenants', waitedMs: KEY_CHANGES_WAIT_MS },
+          'not yet listening for key changes from other replicas; until then they apply within TENANT_KEY_CACHE_TTL_MS',
+        );
       }
       const address = await server.listen();
       const host = address.host.includes(':') ? `[${address.host}]` : address.host;
