@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import pg from 'pg';
 import { CLI_BIN, TSX_IMPORT } from './node-process.js';
-import { postgresUrl, redisUrl, uniqueName } from './services.js';
+import { freshPostgresDatabase, redisUrl, uniqueName } from './services.js';
 
 /** Real `groundwork serve` processes sharing one PostgreSQL database and one Redis (a private prefix). */
 export interface ServeFleet {
@@ -16,23 +15,8 @@ export interface ServeFleet {
 }
 
 /** Creates a fresh database on the test PostgreSQL server; answers its URL and how to drop it. */
-export async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = uniqueName('gw_fleet');
-  const admin = new pg.Client({ connectionString: postgresUrl() });
-  await admin.connect();
-  await admin.query(`create database "${name}"`);
-  await admin.end();
-  const url = new URL(postgresUrl());
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const dropper = new pg.Client({ connectionString: postgresUrl() });
-      await dropper.connect();
-      await dropper.query(`drop database if exists "${name}" with (force)`);
-      await dropper.end();
-    },
-  };
+export function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  return freshPostgresDatabase('gw_fleet');
 }
 
 function startOne(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; logs: () => string }> {

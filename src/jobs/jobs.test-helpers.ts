@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { postgresUrl, uniqueName } from '../../test/services.js';
+import { freshPostgresDatabase } from '../../test/services.js';
 
 /** A database for a jobs suite: its URL, and how to drop it. */
 export interface JobsDatabase {
@@ -40,24 +39,7 @@ export const pgliteJobsTarget: JobsTarget = {
 export const postgresJobsTarget: JobsTarget = {
   name: 'PostgreSQL',
   engine: 'pg-boss',
-  async create() {
-    const name = uniqueName('gw_jobs');
-    const admin = new pg.Client({ connectionString: postgresUrl() });
-    await admin.connect();
-    await admin.query(`create database "${name}"`);
-    await admin.end();
-    const url = new URL(postgresUrl());
-    url.pathname = `/${name}`;
-    return {
-      url: url.toString(),
-      async drop() {
-        const dropper = new pg.Client({ connectionString: postgresUrl() });
-        await dropper.connect();
-        await dropper.query(`drop database if exists "${name}" with (force)`);
-        await dropper.end();
-      },
-    };
-  },
+  create: () => freshPostgresDatabase('gw_jobs'),
 };
 
 /** Every backend. */

@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { postgresUrl, uniqueName } from '../../test/services.js';
+import { freshPostgresDatabase } from '../../test/services.js';
 import { createDatabase } from '../db/create-database.js';
 import type { Database } from '../db/database.js';
 import { databaseConfig } from '../db/database-contract.test-helpers.js';
@@ -60,29 +59,20 @@ export const pgliteTarget: TenantDatabaseTarget = {
 export const postgresTarget: TenantDatabaseTarget = {
   name: 'PostgreSQL',
   async open() {
-    const name = uniqueName('gw_tenants');
-    const admin = new pg.Client({ connectionString: postgresUrl() });
-    await admin.connect();
-    await admin.query(`create database "${name}"`);
-    await admin.end();
-    const url = new URL(postgresUrl());
-    url.pathname = `/${name}`;
-    const database = await openMigrated(url.toString());
+    const fresh = await freshPostgresDatabase('gw_tenants');
+    const database = await openMigrated(fresh.url);
     const opened: Database<GroundworkTables>[] = [];
     return {
       database,
       reopen: async () => {
-        const other = await createDatabase<GroundworkTables>(databaseConfig(url.toString(), { poolSize: 4 }), { logger: silentLogger() });
+        const other = await createDatabase<GroundworkTables>(databaseConfig(fresh.url, { poolSize: 4 }), { logger: silentLogger() });
         opened.push(other);
         return other;
       },
       async close() {
         for (const other of opened) await other.close();
         await database.close();
-        const dropper = new pg.Client({ connectionString: postgresUrl() });
-        await dropper.connect();
-        await dropper.query(`drop database if exists "${name}" with (force)`);
-        await dropper.end();
+        await fresh.drop();
       },
     };
   },
