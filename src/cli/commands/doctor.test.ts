@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CLI_BIN, runNode } from '../../../test/node-process.js';
 import { main } from '../main.js';
 import { recordingIo } from '../test-io.test-helpers.js';
 
@@ -9,6 +11,7 @@ const CANARY = 'sk-doctor-canary-93be1a7c55d04f1e';
 const directory = mkdtempSync(join(tmpdir(), 'groundwork-doctor-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 const embedded = { DATABASE_URL: `sqlite:${join(directory, 'app.db')}` };
+const RECORD_IMPORTS = fileURLToPath(new URL('../../../test/record-imports.mjs', import.meta.url));
 
 describe('groundwork doctor', () => {
   it('passes on the embedded defaults and says the LLM is not configured and how to configure it', async () => {
@@ -18,6 +21,18 @@ describe('groundwork doctor', () => {
     expect(output).toMatch(/✔ configuration\s+valid/);
     expect(output).toContain('no LLM provider configured; set OPENAI_API_KEY');
     expect(output).toMatch(/^OK: 0 failed/m);
+  });
+
+  it('loads no provider adapter SDK and no HTTP client when no provider is configured', async () => {
+    const result = await runNode(CLI_BIN, ['doctor'], { nodeArgs: ['--import', RECORD_IMPORTS], env: embedded, cwd: directory });
+    expect(result.code).toBe(0);
+    const loaded = result.stderr.split('\n').filter((line) => line.startsWith('loaded '));
+    // The recorder works: the LLM client itself and the database driver were seen.
+    expect(loaded.some((line) => line.endsWith('/src/llm/llm-client.ts'))).toBe(true);
+    expect(loaded.some((line) => line.includes('/node_modules/better-sqlite3/'))).toBe(true);
+    expect(
+      loaded.filter((line) => /\/node_modules\/(openai|@anthropic-ai\/sdk|@google\/genai|@aws-sdk\/[^/]+|undici)\//.test(line)),
+    ).toEqual([]);
   });
 
   it('fails with exit status 1, one line per bad variable, and never prints a secret', async () => {

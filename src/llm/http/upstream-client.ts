@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import { readBodyText } from './read-body.js';
 import { SseDecoder, type SseEvent } from './sse-decoder.js';
 import { headerOf, type UpstreamHeaders } from './upstream-headers.js';
@@ -45,6 +45,15 @@ export interface UpstreamEventStream {
   events: AsyncGenerator<SseEvent, void, undefined>;
 }
 
+type Undici = { readonly Agent: typeof Agent };
+let undici: Promise<Undici> | undefined;
+
+/** undici, loaded when the first client is created: a process with no provider configured never loads it. */
+function loadUndici(): Promise<Undici> {
+  undici ??= import('undici');
+  return undici;
+}
+
 /**
  * A lean HTTP client for JSON APIs over undici's `request`, one keep-alive connection pool per
  * origin: the body is sent as the string it was serialised to, a JSON answer is parsed once, a
@@ -54,11 +63,18 @@ export interface UpstreamEventStream {
  * The abort listener undici puts on `signal` is removed when the exchange ends.
  */
 export class UpstreamClient {
-  readonly #agent: Agent;
+  /** Set once undici has loaded; until then requests wait for {@link #loading}. */
+  #agent: Agent | undefined;
+  readonly #loading: Promise<Agent>;
 
   constructor(options: UpstreamClientOptions = {}) {
     const timeout = options.timeoutMs ?? 600_000;
-    this.#agent = new Agent({ headersTimeout: timeout, bodyTimeout: timeout, keepAliveTimeout: options.keepAliveMs ?? 4_000 });
+    // Loading starts now, while the application starts, so that the first request does not wait for it.
+    this.#loading = loadUndici().then(({ Agent }) => {
+      this.#agent = new Agent({ headersTimeout: timeout, bodyTimeout: timeout, keepAliveTimeout: options.keepAliveMs ?? 4_000 });
+      return this.#agent;
+    });
+    this.#loading.catch(() => undefined); // a failed load surfaces at the first request
   }
 
   /** Sends one request and parses its JSON answer; a `SyntaxError` when the answer is not JSON. */
@@ -82,7 +98,8 @@ export class UpstreamClient {
 
   /** Closes every pooled connection once its requests are over. Idempotent. */
   async close(): Promise<void> {
-    if (!this.#agent.closed) await this.#agent.close();
+    const agent = this.#agent ?? (await this.#loading.catch(() => undefined));
+    if (agent !== undefined && !agent.closed) await agent.close();
   }
 
   async #send(
@@ -92,7 +109,8 @@ export class UpstreamClient {
     body: string | undefined,
     signal: AbortSignal,
   ): Promise<{ headers: UpstreamHeaders; body: Readable }> {
-    const answer = await this.#agent.request({ origin: target.origin, path: target.path, method, headers, body: body ?? null, signal });
+    const agent = this.#agent ?? (await this.#loading);
+    const answer = await agent.request({ origin: target.origin, path: target.path, method, headers, body: body ?? null, signal });
     const readable = answer.body as unknown as Readable;
     if (answer.statusCode >= 200 && answer.statusCode < 300) return { headers: answer.headers, body: readable };
     const text = await readBodyText(readable);

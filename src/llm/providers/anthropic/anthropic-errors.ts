@@ -1,9 +1,9 @@
-import Anthropic from '@anthropic-ai/sdk';
 import { classifyStatus, parseRetryAfter } from '../../../errors/classify-status.js';
 import { GroundworkError } from '../../../errors/groundwork-error.js';
 import { isNetworkError } from '../openai/openai-errors.js';
 import { abortedError } from '../provider-abort.js';
 import { providerError } from '../provider-error-factory.js';
+import { type AnthropicSdk, loadedAnthropicSdk } from './anthropic-sdk.js';
 
 /** Who made the failed request, for the error's facts. */
 export interface AnthropicErrorContext {
@@ -16,6 +16,24 @@ export function mapAnthropicError(error: unknown, context: AnthropicErrorContext
   const where = { provider: 'anthropic', model: context.model };
   if (context.signal.aborted) return abortedError(context.signal, 'anthropic', context.model);
   if (GroundworkError.isInstance(error)) return error;
+  // The SDK's own errors can only come from a loaded SDK (it loads when the provider is created).
+  const Anthropic = loadedAnthropicSdk();
+  if (Anthropic !== undefined) {
+    const mapped = mapSdkError(Anthropic, error, where, context);
+    if (mapped !== undefined) return mapped;
+  }
+  if (error instanceof SyntaxError) return providerError('malformed_response', 'the answer was not valid JSON', { ...where, cause: error });
+  if (isNetworkError(error)) return providerError('connection', 'the connection broke during the answer', { ...where, cause: error });
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** The SDK's own error classes mapped to Groundwork's; undefined for anything else. */
+function mapSdkError(
+  Anthropic: AnthropicSdk,
+  error: unknown,
+  where: { provider: string; model: string },
+  context: AnthropicErrorContext,
+): Error | undefined {
   if (error instanceof Anthropic.APIUserAbortError) return abortedError(AbortSignal.abort(error), 'anthropic', context.model);
   if (error instanceof Anthropic.APIConnectionTimeoutError)
     return providerError('timeout', 'no answer within the SDK timeout', { ...where, cause: error });
@@ -37,7 +55,5 @@ export function mapAnthropicError(error: unknown, context: AnthropicErrorContext
       cause: error,
     });
   }
-  if (error instanceof SyntaxError) return providerError('malformed_response', 'the answer was not valid JSON', { ...where, cause: error });
-  if (isNetworkError(error)) return providerError('connection', 'the connection broke during the answer', { ...where, cause: error });
-  return error instanceof Error ? error : new Error(String(error));
+  return undefined;
 }

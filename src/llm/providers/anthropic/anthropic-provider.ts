@@ -1,4 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import type { Message } from '@anthropic-ai/sdk/resources/messages';
 import type { Secret } from '../../../config/secret.js';
 import { type CompletionBase, completionOf } from '../../model/completion-of.js';
@@ -11,6 +11,7 @@ import { mapAnthropicError } from './anthropic-errors.js';
 import { toAnthropicTools } from './anthropic-prepare-tools.js';
 import { toAnthropicParams } from './anthropic-request.js';
 import { mapAnthropicMessage } from './anthropic-response.js';
+import { loadAnthropicSdk } from './anthropic-sdk.js';
 import { AnthropicStreamAssembler } from './anthropic-stream-assembler.js';
 import { anthropicUnsupportedFields } from './anthropic-unsupported.js';
 
@@ -40,14 +41,22 @@ export class AnthropicProvider implements LlmProvider {
   readonly name = 'anthropic' as const;
   readonly defaultModel: string;
   readonly #options: AnthropicProviderOptions;
-  readonly #clients: KeyedClient<Anthropic>;
+  #clients: KeyedClient<Anthropic> | undefined;
 
   constructor(options: AnthropicProviderOptions) {
     this.defaultModel = options.model;
     this.#options = options;
-    this.#clients = new KeyedClient(
+    // Start loading the SDK now, while the application starts, rather than inside the first call's
+    // timeout; a failed load surfaces at that call.
+    loadAnthropicSdk().catch(() => undefined);
+  }
+
+  async #client(): Promise<Anthropic> {
+    const Sdk = await loadAnthropicSdk();
+    const options = this.#options;
+    this.#clients ??= new KeyedClient(
       (key) =>
-        new Anthropic({
+        new Sdk({
           apiKey: key ?? '',
           authToken: null,
           baseURL: options.baseUrl ?? 'https://api.anthropic.com',
@@ -56,10 +65,7 @@ export class AnthropicProvider implements LlmProvider {
           logLevel: 'off',
         }),
     );
-  }
-
-  #client(): Anthropic {
-    return this.#clients.get(this.#options.apiKey.reveal());
+    return this.#clients.get(options.apiKey.reveal());
   }
 
   unsupportedFields(request: ChatRequest): string[] {
@@ -71,9 +77,7 @@ export class AnthropicProvider implements LlmProvider {
     const params = toAnthropicParams(request, model, this.#options.defaultMaxTokens);
     let answer: { data: Message; response: Response; request_id: string | null | undefined };
     try {
-      answer = await this.#client()
-        .messages.create({ ...params, stream: false }, { signal })
-        .withResponse();
+      answer = await (await this.#client()).messages.create({ ...params, stream: false }, { signal }).withResponse();
     } catch (error) {
       throw mapAnthropicError(error, { model, signal });
     }
@@ -96,9 +100,7 @@ export class AnthropicProvider implements LlmProvider {
     let requestId: string | undefined;
     let headers: Headers | undefined;
     try {
-      const answer = await this.#client()
-        .messages.create({ ...params, stream: true }, { signal })
-        .withResponse();
+      const answer = await (await this.#client()).messages.create({ ...params, stream: true }, { signal }).withResponse();
       requestId = answer.request_id ?? undefined;
       headers = answer.response.headers;
       const limits = rateLimitHeaders(headers);
@@ -120,7 +122,7 @@ export class AnthropicProvider implements LlmProvider {
 
   async ping(signal: AbortSignal): Promise<void> {
     try {
-      await this.#client().models.list({}, { signal });
+      await (await this.#client()).models.list({}, { signal });
     } catch (error) {
       throw mapAnthropicError(error, { model: this.defaultModel, signal });
     }
