@@ -1,4 +1,4 @@
-import { knownSecretValues, REDACTED_MARKER } from '../config/secret.js';
+import { liveSecretValuesLongestFirst, REDACTED_MARKER } from '../config/secret.js';
 
 // A field holds a secret when its name ends with a secret's name: `password`, `clientSecret`,
 // `accessToken`, `apiKeys`, `authorization`. Not `promptTokens` or `maxTokens` (counts), not `bypass`.
@@ -13,7 +13,7 @@ const KEY_SHAPES = /\b(sk-[A-Za-z0-9_-]{12,}|sk-ant-[A-Za-z0-9_-]{12,})/g;
  */
 export function scrubSecrets(text: string): string {
   let result = text;
-  for (const value of knownSecretValues()) {
+  for (const value of liveSecretValuesLongestFirst()) {
     if (result.includes(value)) result = result.split(value).join(REDACTED_MARKER);
   }
   return result
