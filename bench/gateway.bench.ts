@@ -1,7 +1,7 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +32,7 @@ const GATEWAY_KEY = 'gw-bench-key';
 const CLOCK_TICKS_PER_SECOND = 100;
 
 type Mode = 'json' | 'stream';
-type SubjectName = 'direct' | 'baseline' | 'groundwork' | 'portkey';
+type SubjectName = 'direct' | 'baseline' | 'groundwork' | 'portkey' | 'reference';
 
 interface Subject {
   name: SubjectName;
@@ -175,6 +175,9 @@ export default async function gatewayBench(): Promise<BenchResult> {
   const notes: Record<string, string> = {};
   const tsx = ['--import', 'tsx'];
   const load = new LoadGenerator();
+  const loadStart = loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
   try {
     const fake = spawn(process.execPath, [...tsx, join(root, 'bench/gateway/fake-upstream.ts')], {
       cwd: root,
@@ -191,30 +194,43 @@ export default async function gatewayBench(): Promise<BenchResult> {
     children.push(baseline);
     await firstLine(baseline, /^ready/, 'the baseline proxy');
 
-    const servePort = await freePort();
     // GATEWAY_BENCH_PROFILE=DIR writes a CPU profile of `serve` there (it exits on SIGTERM, writing it).
     const profile = process.env.GATEWAY_BENCH_PROFILE;
     const profileFlags = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
-    const serve = spawn(process.execPath, [...profileFlags, serveEntry, 'serve'], {
-      cwd: workDirectory,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'production',
-        LLM_PROVIDER: 'openai',
-        OPENAI_API_KEY: 'sk-upstream',
-        OPENAI_BASE_URL: fakeUrl,
-        OPENAI_MODEL: 'gpt-4o-mini',
-        GROUNDWORK_API_KEYS: GATEWAY_KEY,
-        HOST: '127.0.0.1',
-        PORT: String(servePort),
-        // Defaults that would make the benchmark measure the limiter's waiting (2,500/min, 10 at once).
-        LLM_REQUESTS_PER_MINUTE: '10000000',
-        LLM_MAX_CONCURRENT: '512',
-      },
-    });
-    children.push(serve);
-    await waitForHttp(`http://127.0.0.1:${servePort}/readyz`, 'groundwork serve', serve);
+    const startServe = async (entry: string, directory: string, flags: string[]): Promise<{ url: string; pid: number }> => {
+      const port = await freePort();
+      const serve = spawn(process.execPath, [...flags, entry, 'serve'], {
+        cwd: directory,
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: {
+          PATH: process.env.PATH ?? '',
+          NODE_ENV: 'production',
+          LLM_PROVIDER: 'openai',
+          OPENAI_API_KEY: 'sk-upstream',
+          OPENAI_BASE_URL: fakeUrl,
+          OPENAI_MODEL: 'gpt-4o-mini',
+          GROUNDWORK_API_KEYS: GATEWAY_KEY,
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          // Defaults that would make the benchmark measure the limiter's waiting (2,500/min, 10 at once).
+          LLM_REQUESTS_PER_MINUTE: '10000000',
+          LLM_MAX_CONCURRENT: '512',
+        },
+      });
+      children.push(serve);
+      await waitForHttp(`http://127.0.0.1:${port}/readyz`, `groundwork serve (${entry})`, serve);
+      return { url: `http://127.0.0.1:${port}/v1/chat/completions`, pid: serve.pid! };
+    };
+    const serve = await startServe(serveEntry, workDirectory, profileFlags);
+    // GATEWAY_BENCH_REFERENCE=PATH/dist/cli/bin.js measures another build of serve (an earlier
+    // commit, say) side by side, in the same interleaved rounds, as the `reference` subject.
+    const referenceEntry = process.env.GATEWAY_BENCH_REFERENCE;
+    let reference: { url: string; pid: number } | undefined;
+    if (referenceEntry !== undefined) {
+      const referenceDirectory = join(workDirectory, 'reference');
+      mkdirSync(referenceDirectory);
+      reference = await startServe(referenceEntry, referenceDirectory, []);
+    }
 
     const json = { 'content-type': 'application/json' };
     const subjects: Subject[] = [
@@ -234,12 +250,22 @@ export default async function gatewayBench(): Promise<BenchResult> {
       },
       {
         name: 'groundwork',
-        url: `http://127.0.0.1:${servePort}/v1/chat/completions`,
+        url: serve.url,
         headers: { ...json, authorization: `Bearer ${GATEWAY_KEY}` },
-        pid: serve.pid!,
+        pid: serve.pid,
         modes: ['json', 'stream'],
       },
     ];
+    if (reference !== undefined) {
+      subjects.push({
+        name: 'reference',
+        url: reference.url,
+        headers: { ...json, authorization: `Bearer ${GATEWAY_KEY}` },
+        pid: reference.pid,
+        modes: ['json', 'stream'],
+      });
+      notes.reference = `reference: groundwork serve from ${referenceEntry}`;
+    }
 
     const portkeyEntry = join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js');
     if (existsSync(portkeyEntry)) {
@@ -335,6 +361,15 @@ export default async function gatewayBench(): Promise<BenchResult> {
         ratios[`groundwork_cpu_over_baseline_${suffix}`] = round(
           figure('groundwork', mode, connections, 'cpu_us_per_request') / figure('baseline', mode, connections, 'cpu_us_per_request'),
         );
+        if (reference !== undefined) {
+          ratios[`groundwork_ops_over_reference_${suffix}`] = round(
+            figure('groundwork', mode, connections, 'ops_per_s') / figure('reference', mode, connections, 'ops_per_s'),
+          );
+          ratios[`groundwork_cpu_over_reference_${suffix}`] = round(
+            figure('groundwork', mode, connections, 'cpu_us_per_request') / figure('reference', mode, connections, 'cpu_us_per_request'),
+          );
+          ratios[`reference_cpu_us_per_request_${suffix}`] = figure('reference', mode, connections, 'cpu_us_per_request');
+        }
         if (hasPortkey && subjects.find((subject) => subject.name === 'portkey')?.modes.includes(mode)) {
           ratios[`groundwork_ops_over_portkey_${suffix}`] = round(
             figure('groundwork', mode, connections, 'ops_per_s') / figure('portkey', mode, connections, 'ops_per_s'),
@@ -354,10 +389,21 @@ export default async function gatewayBench(): Promise<BenchResult> {
     // Streaming's extra cost per event over JSON, per request, at 32 connections.
     const events = figure('groundwork', 'stream', 32, 'events_per_answer');
     ratios.stream_events_per_answer = events;
+    // Paired by round (stream and JSON measured minutes apart at most), then the median: the load moves less within a round.
+    const jsonRounds = samples.get('groundwork json c=32') ?? [];
     ratios.groundwork_stream_minus_json_cpu_us_c32 = round(
-      figure('groundwork', 'stream', 32, 'cpu_us_per_request') - figure('groundwork', 'json', 32, 'cpu_us_per_request'),
+      median(
+        (samples.get('groundwork stream c=32') ?? []).map(
+          (sample, index) => sample.cpu_us_per_request - (jsonRounds[index]?.cpu_us_per_request ?? Number.NaN),
+        ),
+      ),
     );
     ratios.groundwork_cpu_us_per_stream_event_c32 = round(ratios.groundwork_stream_minus_json_cpu_us_c32 / Math.max(1, events));
+    Object.assign(ratios, goalFigures(ratios, CONNECTIONS));
+    ratios.load_average_start = loadStart;
+    ratios.load_average_end = loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ');
     for (const [name, note] of Object.entries(notes)) ratios[`note_${name}`] = note;
     return {
       name: 'gateway',
@@ -385,4 +431,44 @@ function portkeyVersion(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/**
+ * Issue 18's goals for `serve`, each as its figure and whether this run met it: req/s ≥ 3×
+ * Portkey's at 1 and 32 connections, added p50 ≤ ⅓ of Portkey's, p99 at 128 connections no
+ * worse than Portkey's, ≤ 200 µs of CPU per JSON request, and streams at the JSON cost plus a
+ * per-chunk cost (reported). A goal whose figure this run could not measure (Portkey answered
+ * nothing, say) says so rather than passing.
+ */
+function goalFigures(ratios: BenchResult['ratios'], connections: readonly number[]): BenchResult['ratios'] {
+  const goals: BenchResult['ratios'] = {};
+  const number = (key: string): number => {
+    const value = ratios[key];
+    return typeof value === 'number' && Number.isFinite(value) ? value : Number.NaN;
+  };
+  const verdict = (value: number, met: (value: number) => boolean): string =>
+    Number.isNaN(value) ? 'not measured' : met(value) ? 'met' : 'not met';
+  for (const c of connections.filter((count) => count === 1 || count === 32)) {
+    const ops = number(`groundwork_ops_over_portkey_json_c${c}`);
+    goals[`goal_ops_over_portkey_json_c${c}`] = ops;
+    goals[`goal_ops_over_portkey_json_c${c}_at_least_3`] = verdict(ops, (value) => value >= 3);
+  }
+  for (const c of connections) {
+    const p50 = number(`groundwork_added_p50_over_portkey_json_c${c}`);
+    goals[`goal_added_p50_over_portkey_json_c${c}`] = p50;
+    goals[`goal_added_p50_over_portkey_json_c${c}_at_most_third`] = verdict(p50, (value) => value >= 0 && value <= 1 / 3);
+  }
+  if (connections.includes(128)) {
+    const p99 = number('groundwork_p99_over_portkey_json_c128');
+    goals.goal_p99_over_portkey_json_c128 = p99;
+    goals.goal_p99_over_portkey_json_c128_at_most_1 = verdict(p99, (value) => value <= 1);
+  }
+  for (const c of connections) {
+    const cpu = number(`groundwork_cpu_us_per_request_json_c${c}`);
+    goals[`goal_cpu_us_per_json_request_c${c}`] = cpu;
+    goals[`goal_cpu_us_per_json_request_c${c}_at_most_200`] = verdict(cpu, (value) => value <= 200);
+    goals[`goal_cpu_us_per_stream_request_c${c}`] = number(`groundwork_cpu_us_per_request_stream_c${c}`);
+  }
+  goals.goal_cpu_us_per_stream_event_c32 = number('groundwork_cpu_us_per_stream_event_c32');
+  return goals;
 }

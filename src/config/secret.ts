@@ -2,8 +2,11 @@ import { inspect } from 'node:util';
 
 const REDACTED = '[redacted]';
 const liveSecretValues = new Map<string, number>();
+/** {@link liveSecretValues}' keys longest first, sorted once per change rather than once per logged string. */
+let longestFirst: readonly string[] | undefined;
 
 function track(secret: string, delta: 1 | -1): void {
+  longestFirst = undefined;
   for (const value of secretParts(secret)) {
     if (value.length < 4) continue;
     const count = (liveSecretValues.get(value) ?? 0) + delta;
@@ -87,7 +90,17 @@ export class Secret {
 
 /** Every secret value currently held by a live {@link Secret}, longest first. Used by log redaction. */
 export function knownSecretValues(): string[] {
-  return [...liveSecretValues.keys()].sort((a, b) => b.length - a.length);
+  return [...liveSecretValuesLongestFirst()];
+}
+
+/**
+ * The same as {@link knownSecretValues}, shared and read-only: the sorted list is kept until a
+ * secret is created or replaced, so that redacting a log line does not sort it again.
+ * @internal
+ */
+export function liveSecretValuesLongestFirst(): readonly string[] {
+  longestFirst ??= Object.freeze([...liveSecretValues.keys()].sort((a, b) => b.length - a.length));
+  return longestFirst;
 }
 
 /** The redaction marker used in place of secret values. */

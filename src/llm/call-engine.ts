@@ -3,6 +3,7 @@ import type { LlmProviderName } from '../config/variables.js';
 import { type LinkedSignal, linkSignals } from '../internal/abort.js';
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../observability/logger.js';
+import { observe } from '../observability/metric-series.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { traceLlmCall } from '../observability/tracing.js';
 import { DeadlineExceededError } from '../resilience/errors.js';
@@ -242,8 +243,8 @@ export class CallEngine {
     return {
       chunk() {
         const now = clock.now();
-        if (last === undefined) metrics.llmTimeToFirstChunk.observe(labels, (now - startedAt) / 1000);
-        else metrics.llmTimePerOutputChunk.observe(labels, (now - last) / 1000);
+        if (last === undefined) observe(metrics.llmTimeToFirstChunk, labels, (now - startedAt) / 1000);
+        else observe(metrics.llmTimePerOutputChunk, labels, (now - last) / 1000);
         last = now;
       },
     };

@@ -6,7 +6,6 @@ import type { ResponseCache } from '../cache/response-cache.js';
 import type { AppConfig } from '../config/app-config.js';
 import type { LlmProviderName } from '../config/variables.js';
 import { GroundworkError } from '../errors/groundwork-error.js';
-import { linkSignals } from '../internal/abort.js';
 import { type Clock, systemClock } from '../internal/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
@@ -201,7 +200,7 @@ class GroundworkLlmClient implements LlmClient {
     const startedAt = new Date((this.#deps.clock ?? systemClock).now());
     const trace = this.#embeddings.startTrace(options);
     const end = this.#inFlight.begin();
-    const linked = linkSignals(options.signal, this.#inFlight.signal);
+    const linked = this.#inFlight.link(options.signal);
     const call = { promptName: undefined, promptVersion: undefined, startedAt, operation: 'embeddings' as const };
     try {
       const result = await this.#embeddings.embed(input, { ...options, signal: linked.signal }, trace);
@@ -337,7 +336,7 @@ class GroundworkLlmClient implements LlmClient {
 
   async #execute<T>(prepared: PreparedCall): Promise<LlmResponse<T>> {
     const end = this.#inFlight.begin();
-    const linked = linkSignals(prepared.signal, this.#inFlight.signal);
+    const linked = this.#inFlight.link(prepared.signal);
     try {
       return await this.#executeCounted<T>({ ...prepared, signal: linked.signal });
     } finally {
@@ -370,7 +369,7 @@ class GroundworkLlmClient implements LlmClient {
     const trace = newTrace(prepared.targets[0]!.provider, prepared.request.model);
     const cancel = new AbortController();
     const end = this.#inFlight.begin();
-    const linked = linkSignals(prepared.signal, cancel.signal, this.#inFlight.signal);
+    const linked = this.#inFlight.link(prepared.signal, cancel.signal);
     const call = { ...prepared, signal: linked.signal };
     const queue = new AsyncQueue<EngineStreamEvent>();
     const lookup = this.#lookup(call, () => this.#engine.stream(call, trace, (event) => queue.push(event)));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LlmRequestError } from './llm-errors.js';
+import { isPlainRequest } from './plain-request.js';
 import type { ChatRequest } from './types.js';
 
 const text = z.object({ type: z.literal('text'), text: z.string() });
@@ -53,7 +54,8 @@ const tool = z.object({
   strict: z.boolean().optional(),
 });
 
-const requestSchema = z
+/** The schema every request passes (exported for the plain-request check’s tests). @internal */
+export const requestSchema = z
   .object({
     model: z.string().min(1, 'must name a model'),
     messages: z.array(message).min(1, 'must not be empty'),
@@ -96,6 +98,7 @@ const requestSchema = z
 
 /** Checks a request before it goes anywhere; throws {@link LlmRequestError} listing every problem. */
 export function validateRequest(request: ChatRequest): void {
+  if (isPlainRequest(request)) return;
   const result = requestSchema.safeParse(request);
   if (result.success) return;
   throw new LlmRequestError(result.error.issues.map((issue) => `${issue.path.join('.') || 'request'}: ${issue.message}`));

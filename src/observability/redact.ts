@@ -1,4 +1,4 @@
-import { knownSecretValues, REDACTED_MARKER } from '../config/secret.js';
+import { liveSecretValuesLongestFirst, REDACTED_MARKER } from '../config/secret.js';
 
 // A field holds a secret when its name ends with a secret's name: `password`, `clientSecret`,
 // `accessToken`, `apiKeys`, `authorization`. Not `promptTokens` or `maxTokens` (counts), not `bypass`.
@@ -13,27 +13,42 @@ const KEY_SHAPES = /\b(sk-[A-Za-z0-9_-]{12,}|sk-ant-[A-Za-z0-9_-]{12,})/g;
  */
 export function scrubSecrets(text: string): string {
   let result = text;
-  for (const value of knownSecretValues()) {
+  for (const value of liveSecretValuesLongestFirst()) {
     if (result.includes(value)) result = result.split(value).join(REDACTED_MARKER);
   }
-  return result
-    .replace(URL_CREDENTIALS, (_match, scheme: string, user: string) => `${scheme}${user}:***@`)
-    .replace(BEARER, (_match, scheme: string) => `${scheme} ${REDACTED_MARKER}`)
-    .replace(KEY_SHAPES, REDACTED_MARKER);
+  // Each pattern needs a literal that most strings (methods, routes, ids, messages) lack: look for it first.
+  if (result.includes('://')) result = result.replace(URL_CREDENTIALS, (_match, scheme: string, user: string) => `${scheme}${user}:***@`);
+  if (result.includes('Bearer') || result.includes('Basic'))
+    result = result.replace(BEARER, (_match, scheme: string) => `${scheme} ${REDACTED_MARKER}`);
+  if (result.includes('sk-')) result = result.replace(KEY_SHAPES, REDACTED_MARKER);
+  return result;
 }
 
 /** Whether a field name says it holds a secret (`password`, `apiKey`, `authorization`, …). */
 export function isSecretKey(key: string): boolean {
-  return SECRET_KEY.test(key);
+  let verdict = secretKeyVerdicts.get(key);
+  if (verdict === undefined) {
+    verdict = SECRET_KEY.test(key);
+    // Field names come from code, and are few; a bound keeps odd data from growing the memo.
+    if (secretKeyVerdicts.size < MAX_REMEMBERED_KEYS) secretKeyVerdicts.set(key, verdict);
+  }
+  return verdict;
 }
+
+const MAX_REMEMBERED_KEYS = 1000;
+const secretKeyVerdicts = new Map<string, boolean>();
 
 /**
  * A deep copy of `value` with secret-named fields replaced and secrets scrubbed from every string.
  * Errors become plain objects (`type`, `message`, `stack`, `code`, `cause`), scrubbed too.
  */
-export function redactValue(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+export function redactValue(value: unknown, depth = 0, seen?: WeakSet<object>): unknown {
   if (typeof value === 'string') return scrubSecrets(value);
   if (typeof value !== 'object' || value === null) return value;
+  return redactObject(value, depth, seen ?? new WeakSet<object>());
+}
+
+function redactObject(value: object, depth: number, seen: WeakSet<object>): unknown {
   if (depth > 8 || seen.has(value)) return '[…]';
   seen.add(value);
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function' && !(value instanceof Error)) {

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { ChatRequest, ResponseFormat } from '../llm/types.js';
 import { type ChatCompletionBody, chatCompletionBodySchema, KNOWN_FIELDS } from './chat-request-schema.js';
 import { HttpError } from './http-error.js';
+import { isPlainChatBody } from './plain-chat-body.js';
 import { toChatMessage } from './to-chat-message.js';
 
 /** A chat completion request as the server handles it. */
@@ -19,13 +20,18 @@ export interface ParsedChatRequest {
  * the message never quotes the field's value, which may be prompt text.
  */
 export function parseChatRequest(body: unknown): ParsedChatRequest {
-  const result = chatCompletionBodySchema.safeParse(body);
-  if (!result.success) throw invalid(result.error.issues[0]);
-  const data = result.data;
+  const data = isPlainChatBody(body) ? body : validated(body);
   if (data.max_tokens != null && data.max_completion_tokens != null && data.max_tokens !== data.max_completion_tokens) {
     throw invalidParam('max_tokens', 'conflicts with max_completion_tokens; send one of them');
   }
   return { request: toChatRequest(data), stream: data.stream === true, includeUsage: data.stream_options?.include_usage === true };
+}
+
+/** The body as the schema parses it; throws its first issue as a 400. */
+function validated(body: unknown): ChatCompletionBody {
+  const result = chatCompletionBodySchema.safeParse(body);
+  if (!result.success) throw invalid(result.error.issues[0]);
+  return result.data;
 }
 
 function toChatRequest(data: ChatCompletionBody): ChatRequest {

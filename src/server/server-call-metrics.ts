@@ -1,3 +1,4 @@
+import { observe } from '../observability/metric-series.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 
 const OPERATION = 'chat';
@@ -5,7 +6,7 @@ const OPERATION = 'chat';
 /**
  * The OpenTelemetry GenAI server metrics of one chat request: its duration (with `error_type` when
  * it failed), and for streams the time to the first token and the time per output token after it.
- * Recorded once, however the request ends.
+ * Recorded once, however the request ends, each label set bound once (see `metric-series`).
  */
 export class ServerCallMetrics {
   readonly #metrics: GroundworkMetrics;
@@ -26,14 +27,14 @@ export class ServerCallMetrics {
   token(now: number = performance.now()): void {
     if (this.#firstTokenAt !== undefined) return;
     this.#firstTokenAt = now;
-    this.#metrics.serverTimeToFirstToken.observe(this.#labels(), (now - this.#startedAt) / 1000);
+    observe(this.#metrics.serverTimeToFirstToken, this.#labels(), (now - this.#startedAt) / 1000);
   }
 
   /** The request was answered; `outputTokens` spreads a stream's time after its first token. */
   succeed(outputTokens: number | undefined, now: number = performance.now()): void {
     if (!this.#record('', now)) return;
     if (this.#firstTokenAt !== undefined && outputTokens !== undefined && outputTokens > 1) {
-      this.#metrics.serverTimePerOutputToken.observe(this.#labels(), (now - this.#firstTokenAt) / 1000 / (outputTokens - 1));
+      observe(this.#metrics.serverTimePerOutputToken, this.#labels(), (now - this.#firstTokenAt) / 1000 / (outputTokens - 1));
     }
   }
 
@@ -45,7 +46,7 @@ export class ServerCallMetrics {
   #record(errorType: string, now: number): boolean {
     if (this.#recorded) return false;
     this.#recorded = true;
-    this.#metrics.serverRequestDuration.observe({ ...this.#labels(), error_type: errorType }, (now - this.#startedAt) / 1000);
+    observe(this.#metrics.serverRequestDuration, { ...this.#labels(), error_type: errorType }, (now - this.#startedAt) / 1000);
     return true;
   }
 
