@@ -92,12 +92,13 @@ export class ReplicaSet<DB> {
       // A replica that does not answer within an interval (a black-holed host) counts as down.
       const limit = Math.max(1000, checkIntervalMs);
       const reading = await Promise.race([
-        measureLag(replica.db as never),
+        measureLag(replica.db as never, replica.mark, () => clock.now()),
         new Promise<never>((_resolve, reject) => {
           timer = unrefTimer(clock.setTimeout(() => reject(new Error(`no answer within ${limit} ms`)), limit));
         }),
       ]);
       replica.checkedAt = clock.now();
+      replica.mark = reading.mark;
       replica.lagMs = Number.isFinite(reading.lagMs) ? reading.lagMs : undefined;
       if (this.#options.metrics !== undefined) {
         this.#options.metrics.dbReplicaLag.labels(replica.label).set(Number.isFinite(reading.lagMs) ? reading.lagMs / 1000 : -1);
@@ -112,6 +113,7 @@ export class ReplicaSet<DB> {
       if (this.#closed) return;
       replica.checkedAt = clock.now();
       replica.lagMs = undefined;
+      replica.mark = undefined;
       this.#options.metrics?.dbReplicaLag.labels(replica.label).set(-1);
       this.#transition(replica, 'down', `unreachable: ${scrubSecrets(error instanceof Error ? error.message : String(error))}`);
     } finally {

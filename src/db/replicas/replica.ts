@@ -9,6 +9,7 @@ import { openDialect } from '../open-dialect.js';
 import type { TransactionDriver } from '../open-transaction.js';
 import type { PoolStats } from '../pool-stats.js';
 import { SessionRunner } from '../session-runner.js';
+import type { LagMark } from './replica-lag.js';
 
 /** Where a replica stands: `healthy` takes reads; `lagging` and `down` are skipped until they recover. */
 export type ReplicaState = 'starting' | 'healthy' | 'lagging' | 'down';
@@ -42,6 +43,8 @@ export class Replica<DB> {
   reason: string | undefined;
   /** When it was last measured (epoch ms). */
   checkedAt: number | undefined;
+  /** The received WAL position at the last measurement (see `measureLag`). */
+  mark: LagMark | undefined;
   /** A measurement is running (a slow replica is not measured twice at once). */
   checking = false;
 
