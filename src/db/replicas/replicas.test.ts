@@ -250,6 +250,37 @@ describe('a replica stopped mid-run', () => {
   }, 60_000);
 });
 
+describe('close', () => {
+  it('closes every replica connection and stops measuring', async () => {
+    const database = new URL(primary.url).pathname.slice(1);
+    const infra = await createInfrastructure<Tables>({
+      env: {
+        DATABASE_URL: primary.url,
+        DATABASE_REPLICA_URLS: `${replica.url}?application_name=gw-replica-close`,
+        DB_REPLICA_CHECK_INTERVAL_MS: '50',
+        DB_POOL_SIZE: '2',
+      },
+      envFile: false,
+      logger: captured.logger,
+    });
+    await Promise.all(Array.from({ length: 4 }, () => infra.withSession((tx) => inRecovery.execute(tx), { readOnly: true })));
+    const connections = async (): Promise<number> =>
+      Number(
+        (
+          await replica.query<{ n: string }>(
+            `select count(*) as n from pg_stat_activity where datname = '${database}' and application_name = 'gw-replica-close'`,
+          )
+        )[0]?.n,
+      );
+    expect(await connections()).toBeGreaterThan(0);
+    await infra.close();
+    await until(async () => (await connections()) === 0, 'the replica connections are closed');
+    // Measurements every 50 ms would open a connection again; none comes.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await connections()).toBe(0);
+  });
+});
+
 describe('secrets', () => {
   it('shows the replica password in no health report, metric or log line', async () => {
     const infra = await open({ DATABASE_REPLICA_URLS: withPassword(replica.url) });
