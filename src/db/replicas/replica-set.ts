@@ -28,6 +28,8 @@ export interface ReplicaStatus {
   /** Last measured lag in ms (null when unknown: unreachable, or nothing replayed yet). */
   readonly lagMs: number | null;
   readonly reason?: string;
+  /** When it was last measured (ISO 8601), null before the first measurement. */
+  readonly checkedAt: string | null;
   readonly pool: ReturnType<Replica<unknown>['stats']>;
 }
 
@@ -212,6 +214,7 @@ export class ReplicaSet<DB> {
       state: replica.state,
       lagMs: replica.lagMs === undefined ? null : Math.round(replica.lagMs),
       ...(replica.reason === undefined ? {} : { reason: replica.reason }),
+      checkedAt: replica.checkedAt === undefined ? null : new Date(replica.checkedAt).toISOString(),
       pool: replica.stats(),
     }));
   }

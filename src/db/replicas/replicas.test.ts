@@ -5,6 +5,7 @@ import { freshPostgresDatabase } from '../../../test/services.js';
 import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
 import { captureLogger } from '../../observability/capture-logger.test-helpers.js';
+import { ManualClock } from '../../testing/manual-clock.js';
 
 /*
  * Read replicas against a real streaming replica of the test server, made by pg_basebackup and
@@ -278,6 +279,27 @@ describe('close', () => {
     // Measurements every 50 ms would open a connection again; none comes.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await connections()).toBe(0);
+  });
+});
+
+describe('the measurement timer', () => {
+  it('runs on the injected clock, every DB_REPLICA_CHECK_INTERVAL_MS, and is gone after close()', async () => {
+    const clock = new ManualClock();
+    const infra = await createInfrastructure<Tables>({
+      env: { DATABASE_URL: primary.url, DATABASE_REPLICA_URLS: replica.url, DB_REPLICA_CHECK_INTERVAL_MS: '1000' },
+      envFile: false,
+      logger: captured.logger,
+      clock,
+    });
+    const checkedAt = (): string | null | undefined => infra.database.replicaStatus()[0]?.checkedAt;
+    expect(checkedAt()).toBe(new Date(clock.now()).toISOString());
+    clock.advance(999);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(checkedAt()).toBe(new Date(clock.now() - 999).toISOString());
+    clock.advance(1);
+    await until(() => checkedAt() === new Date(clock.now()).toISOString(), 'the next measurement ran');
+    await infra.close();
+    expect(clock.pendingTimers).toBe(0);
   });
 });
 
