@@ -6,7 +6,10 @@ export interface LagReading {
   readonly lagMs: number;
   /** `pg_is_in_recovery()`: false means the server is not a standby (promoted, or a primary listed by mistake). */
   readonly inRecovery: boolean;
-  /** `pg_stat_wal_receiver.status` (`streaming` when connected to the primary), or undefined when no receiver runs. */
+  /**
+   * `pg_stat_wal_receiver.status` (`streaming` when connected to the primary); `running` when the
+   * role may not read the status (no `pg_read_all_stats`) but a receiver runs; undefined when none runs.
+   */
   readonly receiver: string | undefined;
   /** The WAL position received so far, and when (this process's clock) it was asked for: the next reading compares against it. */
   readonly mark: LagMark | undefined;
@@ -48,7 +51,7 @@ export async function measureLag(db: Kysely<unknown>, previous: LagMark | undefi
            pg_last_wal_receive_lsn()::text as receive_lsn,
            pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() as caught_up,
            pg_last_wal_replay_lsn() >= ${previous?.receiveLsn ?? null}::pg_lsn as replayed_mark,
-           (select status from pg_stat_wal_receiver limit 1) as receiver,
+           (select coalesce(status, case when pid is not null then 'running' end) from pg_stat_wal_receiver limit 1) as receiver,
            extract(epoch from now() - pg_last_xact_replay_timestamp()) * 1000 as replay_age_ms`.execute(db);
   const row = rows[0];
   if (row === undefined) throw new Error('the lag query returned no row');
@@ -56,7 +59,8 @@ export async function measureLag(db: Kysely<unknown>, previous: LagMark | undefi
   const mark = row.receive_lsn === null ? undefined : { receiveLsn: row.receive_lsn, at };
   if (!row.in_recovery) return { lagMs: 0, inRecovery: false, receiver, mark };
   const age = row.replay_age_ms === null ? Number.POSITIVE_INFINITY : Math.max(0, Number(row.replay_age_ms));
-  const streaming = receiver === 'streaming';
+  // Without pg_read_all_stats a role sees only that a receiver runs (its pid), not its status.
+  const streaming = receiver === 'streaming' || receiver === 'running';
   if (streaming && row.caught_up === true) return { lagMs: 0, inRecovery: true, receiver, mark };
   if (streaming && row.replayed_mark === true && previous !== undefined) {
     return { lagMs: Math.min(age, Math.max(0, now() - previous.at)), inRecovery: true, receiver, mark };

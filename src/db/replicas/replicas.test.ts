@@ -1,11 +1,13 @@
-import { type Generated, sql } from 'kysely';
+import { type Generated, Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReplica, type TestReplica } from '../../../test/replica.js';
-import { freshPostgresDatabase } from '../../../test/services.js';
+import { freshPostgresDatabase, postgresUrl, uniqueName } from '../../../test/services.js';
 import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
 import { captureLogger } from '../../observability/capture-logger.test-helpers.js';
 import { ManualClock } from '../../testing/manual-clock.js';
+import { measureLag } from './replica-lag.js';
 
 /*
  * Read replicas against a real streaming replica of the test server, made by pg_basebackup and
@@ -19,6 +21,9 @@ interface Tables {
 
 /** A password in every replica URL: trust auth ignores it, and it must show nowhere. */
 const CANARY = 'replica-canary-Zq81xW';
+
+/** A role without pg_read_all_stats, as applications usually connect. */
+const READER = uniqueName('gw_reader');
 
 let primary: { url: string; drop(): Promise<void> };
 let replica: TestReplica;
@@ -65,6 +70,8 @@ beforeAll(async () => {
   primary = await freshPostgresDatabase('gw_replicas');
   const setup = await createInfrastructure<Tables>({ env: { DATABASE_URL: primary.url }, envFile: false });
   await sql`create table notes (id serial primary key, body text not null)`.execute(setup.db);
+  await sql.raw(`create role "${READER}" login`).execute(setup.db);
+  await sql.raw(`grant select on notes to "${READER}"`).execute(setup.db);
   await setup.close();
   replica = await startReplica(new URL(primary.url).pathname.slice(1));
   // The table exists on the replica once it has replayed its creation.
@@ -78,6 +85,10 @@ afterAll(async () => {
   for (const infra of opened) await infra.close();
   await replica?.remove();
   await primary?.drop();
+  const admin = new pg.Client({ connectionString: postgresUrl() });
+  await admin.connect();
+  await admin.query(`drop role if exists "${READER}"`);
+  await admin.end();
 }, 60_000);
 
 describe('routing', () => {
@@ -194,6 +205,24 @@ describe('lag', () => {
     const back = await infra.withSession(async (tx) => (await inRecovery.execute(tx)).rows[0]?.standby, { readOnly: true });
     expect(back).toBe(true);
     expect((await infra.health()).dependencies.find((dependency) => dependency.name === 'database:replicas')?.status).toBe('ok');
+  });
+});
+
+describe('lag as an unprivileged role sees it', () => {
+  it('counts a running WAL receiver as streaming when the role may not read its status', async () => {
+    const url = new URL(replica.url);
+    url.username = READER;
+    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url.toString(), max: 1 }) }) });
+    try {
+      const { rows } = await sql<{ status: string | null; pid: number | null }>`select status, pid from pg_stat_wal_receiver`.execute(db);
+      expect(rows[0]).toEqual({ status: null, pid: expect.any(Number) });
+      const reading = await measureLag(db, undefined, () => Date.now());
+      expect(reading).toMatchObject({ inRecovery: true, receiver: 'running' });
+      const infra = await open({ DATABASE_REPLICA_URLS: url.toString() });
+      expect(infra.database.replicaStatus()[0]?.state).toBe('healthy');
+    } finally {
+      await db.destroy();
+    }
   });
 });
 
