@@ -35,9 +35,9 @@ class RoutedConnection implements DatabaseConnection {
     }
   }
 
-  async *streamQuery<R>(compiledQuery: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+  /** Streams as one chunk, as Groundwork's PostgreSQL driver does. */
+  async *streamQuery<R>(compiledQuery: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
     yield await this.executeQuery<R>(compiledQuery);
-    void chunkSize;
   }
 }
 
