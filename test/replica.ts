@@ -58,6 +58,21 @@ async function tool(name: string, args: string[]): Promise<string> {
   }
 }
 
+/** The primary's settings a hot standby must match or exceed, as `name = value` lines. */
+async function primarySettings(): Promise<string[]> {
+  const client = new pg.Client({ connectionString: postgresUrl() });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string; setting: string }>(
+      `select name, setting from pg_settings where name in
+         ('max_connections', 'max_worker_processes', 'max_wal_senders', 'max_prepared_transactions', 'max_locks_per_transaction')`,
+    );
+    return rows.map((row) => `${row.name} = ${row.setting}`);
+  } finally {
+    await client.end();
+  }
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -119,11 +134,12 @@ export async function startReplica(database: string): Promise<TestReplica> {
       '-c',
       'fast',
     ]);
-    // Debian keeps the server's configuration out of the data folder: the replica gets its own.
+    // Debian keeps the server's configuration out of the data folder: the replica gets its own. A
+    // standby refuses to start with fewer connections, workers or locks than its primary has.
     const config = [
       'hot_standby = on',
       "listen_addresses = '127.0.0.1'",
-      'max_connections = 100',
+      ...(await primarySettings()),
       'shared_buffers = 16MB',
       'fsync = off',
       'autovacuum = off',
