@@ -140,6 +140,12 @@ describe('routing', () => {
       /read-only transaction/,
     );
     await expect(infra.dbRead.insertInto('notes').values({ body: 'nope' }).execute()).rejects.toThrow(/dbRead is read-only/);
+    // Kysely's own transactions on dbRead run on a replica, read-only.
+    const inDbReadTransaction = await infra.dbRead.transaction().execute(async (trx) => ({
+      standby: (await inRecovery.execute(trx)).rows[0]?.standby,
+      readOnly: (await sql<{ ro: string }>`select current_setting('transaction_read_only') as ro`.execute(trx)).rows[0]?.ro,
+    }));
+    expect(inDbReadTransaction).toEqual({ standby: true, readOnly: 'on' });
     // A write inside a primary transaction's nested read-only call stays on the primary transaction.
     await infra.withSession(async (tx) => {
       await tx.insertInto('notes').values({ body: 'outer' }).execute();
@@ -188,6 +194,10 @@ describe('lag', () => {
         expect(row.seen).toBeDefined();
       }
       expect(await readsCount(infra, 'primary_fallback')).toBe(5);
+      // On the primary too, a read-only session is a READ ONLY transaction.
+      await expect(
+        infra.withSession((tx) => tx.insertInto('notes').values({ body: 'nope' }).execute(), { readOnly: true }),
+      ).rejects.toThrow(/read-only transaction/);
       expect(fallbackWarnings() - warningsBefore).toBe(1);
       const health = await infra.health();
       const replicas = health.dependencies.find((dependency) => dependency.name === 'database:replicas');
