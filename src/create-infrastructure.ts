@@ -95,6 +95,7 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
     const infrastructure = new Infrastructure<DB>({ configSource, config, logger, clock, metrics, database, redis, llm, pipeline });
     for (const closeable of opened) infrastructure.registerCloseable(closeable);
     infrastructure.registerHealthCheck(database.healthCheck);
+    if (database.replicaHealthCheck !== undefined) infrastructure.registerHealthCheck(database.replicaHealthCheck);
     if (redis !== undefined) infrastructure.registerHealthCheck(redisHealthCheck(redis, config.redis.displayUrl ?? 'redis'));
     for (const check of llmHealthChecks(config, llm, (provider, model) => pipeline.getState(provider, model), clock))
       infrastructure.registerHealthCheck(check);

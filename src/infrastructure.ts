@@ -226,8 +226,21 @@ export class Infrastructure<DB = Record<never, never>> {
   }
 
   /**
+   * The typed query builder for reads that may be slightly stale: each query runs on a healthy
+   * read replica (`DATABASE_REPLICA_URLS`), round robin, at most `DB_REPLICA_MAX_LAG_MS` behind
+   * the primary; on the primary when no replica is healthy or none is configured. It refuses
+   * writes. Read your own writes through {@link Infrastructure.db} or `withSession`.
+   */
+  get dbRead(): Kysely<DB & GroundworkTables> {
+    return this.database.dbRead;
+  }
+
+  /**
    * Runs `fn` in a transaction: commits when it resolves, rolls back and rethrows when it throws.
-   * Nested calls run in savepoints. Options: isolation level, read-only.
+   * Nested calls run in savepoints. Options: isolation level, read-only, consistency.
+   * `{ readOnly: true }` runs on a healthy read replica when replicas are configured (run again
+   * on another, or the primary, if the replica fails under it); add `consistency: 'primary'` to
+   * read your own writes.
    */
   withSession<T>(fn: (tx: Transaction<DB & GroundworkTables>) => Promise<T>, options?: SessionOptions): Promise<T> {
     this.#assertOpen();

@@ -22,6 +22,20 @@ export interface DatabaseConfig {
   readonly closeTimeoutMs: number;
   readonly migrateOnStart: boolean;
   readonly migrationsDir: string | undefined;
+  /** Read replicas (`DATABASE_REPLICA_URLS`); PostgreSQL only. Absent or empty: none. */
+  readonly replicas?: ReplicaConfig;
+}
+
+/** Read-replica settings. */
+export interface ReplicaConfig {
+  /** The comma-separated replica URLs; may hold passwords. Undefined when none are configured. */
+  readonly urls: Secret | undefined;
+  /** One label per replica, `host:port/database` (with `#2`… when a replica is listed twice): safe to print. */
+  readonly labels: readonly string[];
+  /** `DB_REPLICA_MAX_LAG_MS`: a replica further behind is skipped. */
+  readonly maxLagMs: number;
+  /** `DB_REPLICA_CHECK_INTERVAL_MS`: how often lag is measured. */
+  readonly checkIntervalMs: number;
 }
 
 /** USD per million tokens. */

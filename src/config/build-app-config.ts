@@ -2,7 +2,7 @@ import { defaultEmbeddingModel } from '../llm/embeddings/known-embedding-models.
 import type { AppConfig, DatabaseDialect, LoggingConfig, ProviderModel } from './app-config.js';
 import { embeddingProvider, type Parsed, parsePrices, parseProviderModel } from './schema.js';
 import { Secret } from './secret.js';
-import { maskUrlCredentials } from './urls.js';
+import { maskUrlCredentials, replicaLabels } from './urls.js';
 import type { LlmProviderName } from './variables.js';
 
 const LEVELS: Record<string, LoggingConfig['level']> = {
@@ -81,6 +81,15 @@ export function buildAppConfig(values: Parsed, facts: ValidatedFacts, secrets: M
       closeTimeoutMs: values.DB_CLOSE_TIMEOUT_MS,
       migrateOnStart: values.DB_MIGRATE_ON_START,
       migrationsDir: values.DB_MIGRATIONS_DIR,
+      replicas: {
+        urls:
+          values.DATABASE_REPLICA_URLS.length === 0
+            ? undefined
+            : secret('DATABASE_REPLICA_URLS', values.DATABASE_REPLICA_URLS.join(','), secrets),
+        labels: replicaLabels(values.DATABASE_REPLICA_URLS),
+        maxLagMs: values.DB_REPLICA_MAX_LAG_MS,
+        checkIntervalMs: values.DB_REPLICA_CHECK_INTERVAL_MS,
+      },
     },
     llm: {
       provider,

@@ -9,6 +9,7 @@ export type {
   ModelPrice,
   ProviderModel,
   RedisConfig,
+  ReplicaConfig,
   ResilienceConfig,
   ServerConfig,
 } from './app-config.js';

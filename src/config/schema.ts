@@ -31,6 +31,7 @@ export function crossFieldIssues(parsed: Partial<Parsed>): Array<{ variable: str
   if (url !== undefined && databaseDialect(url) === undefined) {
     problem('DATABASE_URL', 'must start with sqlite:, pglite:, postgres:// or postgresql://');
   }
+  for (const found of replicaIssues(parsed)) problem(found.variable, found.message);
   if (parsed.REDIS_URL !== undefined && !/^rediss?:\/\//i.test(parsed.REDIS_URL)) {
     problem('REDIS_URL', 'must start with redis:// or rediss://');
   }
@@ -55,6 +56,35 @@ export function crossFieldIssues(parsed: Partial<Parsed>): Array<{ variable: str
   if (parsed.AWS_SECRET_ACCESS_KEY !== undefined && parsed.AWS_ACCESS_KEY_ID === undefined && 'AWS_ACCESS_KEY_ID' in parsed) {
     problem('AWS_ACCESS_KEY_ID', 'must be set with AWS_SECRET_ACCESS_KEY');
   }
+  return found;
+}
+
+/**
+ * `DATABASE_REPLICA_URLS`: every entry a PostgreSQL URL, and only beside a PostgreSQL
+ * `DATABASE_URL` (SQLite and PGlite have no replicas). Entries are named by position, never echoed.
+ */
+function replicaIssues(parsed: Partial<Parsed>): Array<{ variable: string; message: string }> {
+  const urls = parsed.DATABASE_REPLICA_URLS ?? [];
+  if (urls.length === 0) return [];
+  const found: Array<{ variable: string; message: string }> = [];
+  const primary = parsed.DATABASE_URL === undefined ? 'sqlite' : databaseDialect(parsed.DATABASE_URL);
+  if (primary !== undefined && primary !== 'postgres' && 'DATABASE_URL' in parsed) {
+    found.push({
+      variable: 'DATABASE_REPLICA_URLS',
+      message: `is set but DATABASE_URL is ${primary}; read replicas need a PostgreSQL DATABASE_URL (postgres://…)`,
+    });
+  }
+  urls.forEach((url, index) => {
+    let valid = databaseDialect(url) === 'postgres';
+    if (valid) {
+      try {
+        new URL(url);
+      } catch {
+        valid = false;
+      }
+    }
+    if (!valid) found.push({ variable: 'DATABASE_REPLICA_URLS', message: `entry ${index + 1} must be a postgres:// or postgresql:// URL` });
+  });
   return found;
 }
 

@@ -22,6 +22,9 @@ function track(secret: string, delta: 1 | -1): void {
  */
 function secretParts(value: string): string[] {
   if (/^(sqlite|pglite):/i.test(value)) return [];
+  // A list of URLs (`DATABASE_REPLICA_URLS`): each URL's password.
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^,]*,\s*[a-z][a-z0-9+.-]*:\/\//i.test(value))
+    return value.split(',').flatMap((part) => secretParts(part.trim()));
   const url = /^[a-z][a-z0-9+.-]*:\/\/([^/?#\s]*)@/i.exec(value);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
     const userinfo = url?.[1];

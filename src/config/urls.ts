@@ -14,3 +14,23 @@ const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]', '']);
 export function isLocalHost(host: string): boolean {
   return LOCAL_HOSTS.has(host.toLowerCase()) || host.startsWith('/') || host.startsWith('127.');
 }
+
+/**
+ * A printable label per replica URL: `host:port/database`, never the user or password. A URL
+ * listed twice gets `#2`, `#3`… so that every replica has its own metric series.
+ */
+export function replicaLabels(urls: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return urls.map((raw) => {
+    let label: string;
+    try {
+      const url = new URL(raw);
+      label = `${url.hostname || 'localhost'}:${url.port || '5432'}${url.pathname.length > 1 ? url.pathname : '/'}`;
+    } catch {
+      label = 'invalid';
+    }
+    const count = (seen.get(label) ?? 0) + 1;
+    seen.set(label, count);
+    return count === 1 ? label : `${label}#${count}`;
+  });
+}

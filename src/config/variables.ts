@@ -114,6 +114,29 @@ export const VARIABLES = define({
     description: 'On close, how long to wait for running transactions, in ms.',
     example: '5000',
   },
+  DATABASE_REPLICA_URLS: {
+    section: 'database',
+    field: listField(),
+    default: '(none)',
+    description:
+      'Read replicas of a PostgreSQL `DATABASE_URL`, comma-separated `postgres://…` URLs: read-only sessions and `dbRead` go to a healthy one, round robin. Each gets its own pool of `DB_POOL_SIZE` (+ `DB_MAX_OVERFLOW`) connections.',
+    example: 'postgres://app@replica-1.internal:5432/app,postgres://app@replica-2.internal:5432/app',
+    secret: true,
+  },
+  DB_REPLICA_MAX_LAG_MS: {
+    section: 'database',
+    field: integerField(10_000, 1, 86_400_000),
+    default: '10000',
+    description: 'A replica further behind the primary than this, in ms, is skipped until it catches up.',
+    example: '5000',
+  },
+  DB_REPLICA_CHECK_INTERVAL_MS: {
+    section: 'database',
+    field: integerField(2000, 50, 600_000),
+    default: '2000',
+    description: 'How often each replica’s lag and reachability are measured, in ms.',
+    example: '1000',
+  },
   DB_MIGRATE_ON_START: {
     section: 'database',
     field: booleanField(true),

@@ -9,6 +9,11 @@ import { databaseHealthCheck } from './health-check.js';
 import { MigrationRunner } from './migrations/migration-runner.js';
 import type { AppMigrations } from './migrations/migration-source.js';
 import { openDialect } from './open-dialect.js';
+import { PostgresFamilyDialect } from './postgres-family-dialect.js';
+import { openReplicas } from './replicas/open-replicas.js';
+import { ReadRoutingDriver } from './replicas/read-routing-driver.js';
+import { replicaHealthCheck } from './replicas/replica-health-check.js';
+import type { ReplicaSet } from './replicas/replica-set.js';
 import { SessionRunner } from './session-runner.js';
 
 /** What {@link createDatabase} needs besides the config. */
@@ -55,6 +60,27 @@ export async function createDatabase<DB = unknown>(config: DatabaseConfig, deps:
     };
     refreshGauges();
   }
+  let replicas: ReplicaSet<DB> | undefined;
+  try {
+    replicas = await openReplicas<DB>(config, {
+      logger,
+      metrics,
+      clock,
+      ...(deps.applicationName === undefined ? {} : { applicationName: deps.applicationName }),
+    });
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  const dbRead =
+    replicas === undefined
+      ? db
+      : new Kysely<DB>({ dialect: new PostgresFamilyDialect(new ReadRoutingDriver(replicas as ReplicaSet<unknown>, opened.driver)) });
+  /** The runner whose transaction the caller is in (nested calls stay on its connection), if any. */
+  const activeRunner = (): SessionRunner<DB> | undefined => {
+    if (runner.inTransaction) return runner;
+    return replicas?.replicas.find((replica) => replica.runner.inTransaction)?.runner;
+  };
   const migrations = new MigrationRunner(db as Kysely<unknown>, deps.migrations ?? config.migrationsDir, logger);
   let closing: Promise<void> | undefined;
 
@@ -71,18 +97,29 @@ export async function createDatabase<DB = unknown>(config: DatabaseConfig, deps:
   const database: Database<DB> = {
     db,
     dialect: config.dialect,
+    dbRead,
     withSession<T>(fn: (tx: Transaction<DB>) => Promise<T>, options?: SessionOptions): Promise<T> {
+      const active = replicas === undefined ? undefined : activeRunner();
+      if (active !== undefined) return active.run(fn, options);
+      if (replicas !== undefined && options?.readOnly === true && options.consistency !== 'primary') {
+        return replicas.read(fn, options, runner);
+      }
+      if (replicas !== undefined && options?.readOnly === true) replicas.count('primary');
       return runner.run(fn, options);
     },
-    getDatabaseSession: (): DatabaseSession<DB> => runner.current(),
+    getDatabaseSession: (): DatabaseSession<DB> => (replicas === undefined ? runner : (activeRunner() ?? runner)).current(),
     validateConnection,
     migrate: (direction = 'up') => migrations.migrate(direction),
     migrationStatus: () => migrations.status(),
     poolStats: () => opened.stats(),
     healthCheck: databaseHealthCheck(validateConnection, () => opened.stats(), config),
+    ...(replicas === undefined
+      ? {}
+      : { replicaHealthCheck: replicaHealthCheck(replicas as ReplicaSet<unknown>, config.replicas?.maxLagMs ?? 0) }),
+    replicaStatus: () => replicas?.status() ?? [],
     close: () => {
       closing ??= (async () => {
-        const drained = await runner.drain(config.closeTimeoutMs);
+        const [drained] = await Promise.all([runner.drain(config.closeTimeoutMs), replicas?.close(config.closeTimeoutMs)]);
         if (!drained) {
           logger.warn({ running: runner.running, timeoutMs: config.closeTimeoutMs }, 'database: closing with transactions still running');
         }
@@ -93,7 +130,7 @@ export async function createDatabase<DB = unknown>(config: DatabaseConfig, deps:
       return closing;
     },
   };
-  logger.debug({ url: config.displayUrl, dialect: config.dialect }, 'database: opened');
+  logger.debug({ url: config.displayUrl, dialect: config.dialect, replicas: config.replicas?.labels.length ?? 0 }, 'database: opened');
   return database;
 }
 

@@ -3,13 +3,25 @@ import type { DatabaseDialect } from '../config/app-config.js';
 import type { HealthCheck } from '../observability/health.js';
 import type { MigrationReport, MigrationState } from './migrations/migration-runner.js';
 import type { PoolStats } from './pool-stats.js';
+import type { ReplicaStatus } from './replicas/replica-set.js';
 
 /** Options of one {@link Database.withSession} call. Nested calls (savepoints) ignore them. */
 export interface SessionOptions {
   /** PostgreSQL and PGlite; SQLite transactions are always serializable. */
   readonly isolationLevel?: 'read uncommitted' | 'read committed' | 'repeatable read' | 'serializable';
-  /** A read-only transaction: writes fail (on SQLite through `query_only`). @default false */
+  /**
+   * A read-only transaction: writes fail (on SQLite through `query_only`). With read replicas
+   * (`DATABASE_REPLICA_URLS`) it runs on a healthy replica, round robin, and may see data up to
+   * `DB_REPLICA_MAX_LAG_MS` old; on the primary when no replica is healthy. @default false
+   */
   readonly readOnly?: boolean;
+  /**
+   * Where a read-only session may run: `replica` (the default) lets it go to a read replica;
+   * `primary` keeps it on the primary, so it sees every write committed before it
+   * (read-your-writes). Sessions that are not read-only always run on the primary.
+   * @default 'replica'
+   */
+  readonly consistency?: 'replica' | 'primary';
 }
 
 /** The current unit of work, as the seed's `DatabaseSession`. */
@@ -38,6 +50,13 @@ export interface Database<DB> {
   readonly db: Kysely<DB>;
   readonly dialect: DatabaseDialect;
   /**
+   * A query builder for reads: each query runs on a healthy read replica, round robin (on the
+   * primary when none is, or when no replica is configured). Its data may be up to
+   * `DB_REPLICA_MAX_LAG_MS` old; use {@link Database.db} to read your own writes. It refuses
+   * `insert`, `update`, `delete` and `merge`.
+   */
+  readonly dbRead: Kysely<DB>;
+  /**
    * Runs `fn` in a transaction: commits when it resolves, rolls back and rethrows when it
    * throws. Called inside another `withSession` (of this database), it runs in a savepoint:
    * its failure rolls back only its own work. Sibling nested calls run one after another.
@@ -55,6 +74,10 @@ export interface Database<DB> {
   poolStats(): PoolStats;
   /** The `database` check for `health()`: required, `down` when `SELECT 1` fails. */
   readonly healthCheck: HealthCheck;
+  /** The `database:replicas` check (each replica's state and lag), when replicas are configured. */
+  readonly replicaHealthCheck?: HealthCheck;
+  /** Each read replica's state, lag and pool (empty without replicas). */
+  replicaStatus(): ReplicaStatus[];
   /**
    * Stops new sessions, waits for running transactions up to `DB_CLOSE_TIMEOUT_MS`, then closes
    * every connection (transactions still running fail). Idempotent.

@@ -9,4 +9,6 @@ export type { MigrationReport, MigrationScope, MigrationState } from './migratio
 export { type AppMigrations, FolderMigrationProvider } from './migrations/migration-source.js';
 export type { PoolStats } from './pool-stats.js';
 export { PoolTimeoutError } from './pool-timeout-error.js';
+export type { ReplicaState } from './replicas/replica.js';
+export type { ReadTarget, ReplicaStatus } from './replicas/replica-set.js';
 export { createUsageSink } from './usage-sink.js';

@@ -65,6 +65,11 @@ export class SessionRunner<DB> {
     return this.#running;
   }
 
+  /** Whether the caller runs inside one of this runner's transactions. */
+  get inTransaction(): boolean {
+    return scopeOf(this) !== undefined;
+  }
+
   current(): DatabaseSession<DB> {
     const scope = scopeOf(this);
     if (scope !== undefined) return { session: scope.transaction as unknown as Kysely<DB>, connectionId: scope.open.connectionId };

@@ -57,6 +57,14 @@ export class GroundworkMetrics {
   readonly dbPool: Gauge<'state'>;
   /** Transaction duration in seconds by outcome (`commit`, `rollback`). */
   readonly dbTransactionDuration: Histogram<'outcome'>;
+  /** Each read replica's lag behind the primary, in seconds (by `host:port/database`, never credentials). */
+  readonly dbReplicaLag: Gauge<'replica'>;
+  /** 1 while a read replica takes reads, 0 while it is skipped (behind, or unreachable). */
+  readonly dbReplicaUp: Gauge<'replica'>;
+  /** Read-only sessions and `dbRead` checkouts by where they ran: `replica`, `primary` (asked for), `primary_fallback` (no healthy replica). */
+  readonly dbReads: Counter<'target' | 'replica'>;
+  /** Reads run again elsewhere because their replica failed under them. */
+  readonly dbReplicaRetries: Counter<'replica'>;
   /** HTTP requests served by `groundwork serve`. */
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   /** HTTP request duration, in seconds. */
@@ -207,6 +215,30 @@ export class GroundworkMetrics {
       name: 'groundwork_db_pool_connections',
       help: 'Database pool connections by state.',
       labelNames: ['state'],
+      registers,
+    });
+    this.dbReplicaLag = new Gauge({
+      name: 'groundwork_db_replica_lag_seconds',
+      help: 'Read replica lag behind the primary, in seconds, as last measured.',
+      labelNames: ['replica'],
+      registers,
+    });
+    this.dbReplicaUp = new Gauge({
+      name: 'groundwork_db_replica_up',
+      help: '1 while a read replica takes reads, 0 while it is skipped (lagging or unreachable).',
+      labelNames: ['replica'],
+      registers,
+    });
+    this.dbReads = new Counter({
+      name: 'groundwork_db_reads_total',
+      help: 'Read-only sessions and dbRead checkouts by target (replica, primary, primary_fallback).',
+      labelNames: ['target', 'replica'],
+      registers,
+    });
+    this.dbReplicaRetries = new Counter({
+      name: 'groundwork_db_replica_retries_total',
+      help: 'Reads run again elsewhere because their replica failed under them.',
+      labelNames: ['replica'],
       registers,
     });
     this.dbTransactionDuration = new Histogram({
