@@ -202,7 +202,13 @@ class GroundworkLlmClient implements LlmClient {
     const trace = this.#embeddings.startTrace(options);
     const end = this.#inFlight.begin();
     const linked = linkSignals(options.signal, this.#inFlight.signal);
-    const call = { promptName: undefined, promptVersion: undefined, startedAt, operation: 'embeddings' as const };
+    const call = {
+      promptName: undefined,
+      promptVersion: undefined,
+      startedAt,
+      operation: 'embeddings' as const,
+      attribution: options.attribution,
+    };
     try {
       const result = await this.#embeddings.embed(input, { ...options, signal: linked.signal }, trace);
       const cacheHit = result.metadata.batches === 0;
@@ -325,6 +331,7 @@ class GroundworkLlmClient implements LlmClient {
       deadlineAt: runsTools ? (this.#deps.clock ?? systemClock).now() + this.#config.resilience.deadlineMs : undefined,
       attribution: options.attribution,
       onUsageRecord: options.onUsageRecord,
+      turnGate: options.turnGate,
     };
   }
 
