@@ -75,6 +75,9 @@ export class FailoverBudgetStore implements BudgetStore {
         return result;
       } catch (error) {
         failover.failed(error, request.now);
+        // A reservation that timed out here may still have been made there: release it once the
+        // shared store answers again, or it would hold its budget until its lease ends.
+        this.#keep({ reservationId: request.reservationId, counters: request.budgets.map((budget) => budget.counter), spentNano: 0 });
       }
     }
     if (local === undefined)

@@ -134,8 +134,7 @@ export class TenantAdmission {
       const minimumTokens = request.maxTokens === undefined ? Math.min(ceiling, this.#options.minOutputTokens ?? 256) : ceiling;
       const amountNano = costs.nanoAt(ceiling);
       const minimumNano = costs.nanoAt(minimumTokens);
-      const reservationId = randomUUID();
-      const reservedNano = await this.#reserve({ reservationId, limits, amountNano, minimumNano }, signal);
+      const { reservationId, reservedNano } = await this.#reserve({ limits, amountNano, minimumNano }, signal);
       const maxTokens = reservedNano >= amountNano ? ceiling : Math.max(minimumTokens, Math.min(ceiling, costs.tokensFor(reservedNano)));
       const counters = limits.map((limit) => limit.counter);
       const charge = (costUsd: number) => this.#options.budgets.settle(reservationId, counters, toNano(costUsd), this.#clock.now());
@@ -241,23 +240,26 @@ export class TenantAdmission {
    * behind them (first come, first served), and only the head of the line asks the store.
    */
   async #reserve(
-    call: { reservationId: string; limits: ReturnType<typeof budgetLimits>; amountNano: number; minimumNano: number },
+    call: { limits: ReturnType<typeof budgetLimits>; amountNano: number; minimumNano: number },
     signal: AbortSignal | undefined,
-  ): Promise<number> {
+  ): Promise<{ reservationId: string; reservedNano: number }> {
     const started = this.#clock.now();
     const maxWaitMs = this.#options.maxWaitMs ?? 30_000;
     const line = call.limits.map((limit) => limit.counter).join(' ');
-    const attempt = async (): Promise<number | undefined> => {
+    // Each attempt under its own id: an attempt whose answer was lost (a store timeout) can then be
+    // released on its own, and can never be confused with a later one that was granted.
+    const attempt = async (): Promise<{ reservationId: string; reservedNano: number } | undefined> => {
       const now = this.#clock.now();
+      const reservationId = randomUUID();
       const result = await this.#options.budgets.reserve({
-        reservationId: call.reservationId,
+        reservationId,
         budgets: call.limits,
         amountNano: call.amountNano,
         minimumNano: call.minimumNano,
         leaseUntil: now + this.#leaseMs(),
         now,
       });
-      if (result.granted) return result.amountNano;
+      if (result.granted) return { reservationId, reservedNano: result.amountNano };
       // A local share (the shared store is away) says nothing of the budget itself: wait, then 429.
       if (result.localShare !== true && result.spentNano + call.minimumNano > result.limitNano) {
         throw new BudgetExceededError({
