@@ -143,14 +143,14 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
         }
         return result;
       },
-      settle: (reservationId, counters, spentNano, now) => redisStore.settle(reservationId, counters, spentNano, now),
+      settle: (reservationId, counters, spentNano) => redisStore.settle(reservationId, counters, spentNano),
       read: (counters, now) => redisStore.read(counters, now),
     };
     const { logger } = captureLogger('info');
     const store = new FailoverBudgetStore({
       shared,
       local: new MemoryBudgetStore(),
-      failover: new StoreFailover({ component: 'tenant_budget', logger, clock: systemClock, retryMs: 50, timeoutMs: 100 }),
+      failover: new StoreFailover({ component: 'tenant_budget', logger, metrics: undefined, clock: systemClock, retryMs: 50, timeoutMs: 100 }),
       replicas: 2,
       logger,
     });
@@ -160,6 +160,44 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     // Back on the shared store: the lost reservation is released before the next one, which now fits.
     expect((await reserve(store, budget, 900)).result).toMatchObject({ granted: true, amountNano: 900 });
+  }, 30_000);
+
+  it('takes a timeout while the store answers other calls as slowness: the call waits, no local share, no outage', async () => {
+    const counter = `key:key_${randomUUID().slice(0, 8)}:total`;
+    const budget: BudgetLimit = { counter, limitNano: 1000, expiresAt: undefined };
+    const redisStore = new RedisBudgetStore(await redis.client(), 'gw:');
+    let late = true;
+    const shared: BudgetStore = {
+      reserve: async (request) => {
+        const result = await redisStore.reserve(request);
+        if (late) {
+          late = false;
+          await new Promise((resolve) => setTimeout(resolve, 400));
+        }
+        return result;
+      },
+      settle: (reservationId, counters, spentNano) => redisStore.settle(reservationId, counters, spentNano),
+      read: (counters, now) => redisStore.read(counters, now),
+    };
+    const { logger, records } = captureLogger('info');
+    const metrics = new GroundworkMetrics();
+    const store = new FailoverBudgetStore({
+      shared,
+      local: new MemoryBudgetStore(),
+      failover: new StoreFailover({ component: 'tenant_budget', logger, metrics, clock: systemClock, retryMs: 50, timeoutMs: 100 }),
+      replicas: 2,
+      logger,
+      metrics,
+    });
+    const slow = reserve(store, budget, 300);
+    // Another operation of this process gets its answer meanwhile: the store is up, this process is slow.
+    expect(await store.read([counter], Date.now())).toEqual([{ counter, spentNano: 0, reservedNano: 300 }]);
+    expect((await slow).result).toMatchObject({ granted: false, localShare: true });
+    expect(store.onLocal).toBe(false);
+    expect(await failures(metrics)).toBe(0);
+    expect(records.some((record) => String(record.msg).includes('failed'))).toBe(false);
+    // Asked again: the reservation made too late is released first, and the whole budget is there.
+    expect((await reserve(store, budget, 1000)).result).toMatchObject({ granted: true, amountNano: 1000 });
   }, 30_000);
 
   it('refuses with 429 and Retry-After when told to refuse, and is not admitting anything', async () => {
