@@ -150,7 +150,14 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
     const store = new FailoverBudgetStore({
       shared,
       local: new MemoryBudgetStore(),
-      failover: new StoreFailover({ component: 'tenant_budget', logger, metrics: undefined, clock: systemClock, retryMs: 50, timeoutMs: 100 }),
+      failover: new StoreFailover({
+        component: 'tenant_budget',
+        logger,
+        metrics: undefined,
+        clock: systemClock,
+        retryMs: 50,
+        timeoutMs: 100,
+      }),
       replicas: 2,
       logger,
     });

@@ -229,5 +229,12 @@ export class FailoverBudgetStore implements BudgetStore {
  */
 function undetermined(request: ReserveRequest): ReserveResult {
   const first = request.budgets[0];
-  return { granted: false, counter: first?.counter ?? '', limitNano: first?.limitNano ?? 0, spentNano: 0, reservedNano: 0, localShare: true };
+  return {
+    granted: false,
+    counter: first?.counter ?? '',
+    limitNano: first?.limitNano ?? 0,
+    spentNano: 0,
+    reservedNano: 0,
+    localShare: true,
+  };
 }
