@@ -169,6 +169,47 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
     expect((await reserve(store, budget, 900)).result).toMatchObject({ granted: true, amountNano: 900 });
   }, 30_000);
 
+  it('releases a reservation granted only after its release was replayed (its ledger seeding was slow)', async () => {
+    const counter = `key:key_${randomUUID().slice(0, 8)}:total`;
+    const budget: BudgetLimit = { counter, limitNano: 1000, expiresAt: undefined };
+    const redisStore = new RedisBudgetStore(await redis.client(), 'gw:');
+    let slow = true;
+    const shared: BudgetStore = {
+      reserve: async (request) => {
+        if (slow) {
+          slow = false;
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        }
+        return redisStore.reserve(request);
+      },
+      settle: (reservationId, counters, spentNano) => redisStore.settle(reservationId, counters, spentNano),
+      read: (counters, now) => redisStore.read(counters, now),
+    };
+    const { logger } = captureLogger('info');
+    const store = new FailoverBudgetStore({
+      shared,
+      local: new MemoryBudgetStore(),
+      failover: new StoreFailover({
+        component: 'tenant_budget',
+        logger,
+        metrics: undefined,
+        clock: systemClock,
+        retryMs: 50,
+        timeoutMs: 100,
+      }),
+      replicas: 2,
+      logger,
+    });
+    expect((await reserve(store, budget, 600)).result).toMatchObject({ granted: false, localShare: true });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Back on the shared store: the release is replayed before this reservation, while the first one is still on its way.
+    const next = await reserve(store, budget, 100);
+    expect(next.result).toMatchObject({ granted: true });
+    await store.settle(next.reservationId, [counter], 0, Date.now());
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await redisStore.read([counter], Date.now())).toEqual([{ counter, spentNano: 0, reservedNano: 0 }]);
+  }, 30_000);
+
   it('takes a timeout while the store answers other calls as slowness: the call waits, no local share, no outage', async () => {
     const counter = `key:key_${randomUUID().slice(0, 8)}:total`;
     const budget: BudgetLimit = { counter, limitNano: 1000, expiresAt: undefined };

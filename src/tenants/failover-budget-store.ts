@@ -68,10 +68,12 @@ export class FailoverBudgetStore implements BudgetStore {
     const { shared, local, failover } = this.#options;
     if (failover.usable(request.now)) {
       const answers = this.#answers;
+      let operation: Promise<ReserveResult> | undefined;
       try {
         // Replayed first, so a counter Redis lost is seeded from the ledger after it has this spend.
         await this.#replay(request.now);
-        const result = await failover.bounded(shared.reserve(request));
+        operation = shared.reserve(request);
+        const result = await failover.bounded(operation);
         this.#answered();
         this.#remember(request.budgets, result);
         if (result.granted) this.#where.set(request.reservationId, 'shared');
@@ -79,7 +81,19 @@ export class FailoverBudgetStore implements BudgetStore {
       } catch (error) {
         // A reservation that timed out here may still have been made there: release it once the
         // shared store answers again, or it would hold its budget until its lease ends.
-        this.#keep({ reservationId: request.reservationId, counters: request.budgets.map((budget) => budget.counter), spentNano: 0 });
+        const release = { reservationId: request.reservationId, counters: request.budgets.map((budget) => budget.counter), spentNano: 0 };
+        this.#keep(release);
+        // It may also be granted after that release was replayed (its ledger seeding took long): release it then.
+        operation?.then(
+          (late) => {
+            if (!late.granted) return;
+            failover.bounded(shared.settle(release.reservationId, release.counters, 0, request.now)).then(
+              () => this.#answered(),
+              () => this.#keep(release),
+            );
+          },
+          () => {},
+        );
         if (await this.#slowNotDown(error, answers)) return undetermined(request);
         failover.failed(error, request.now);
       }
