@@ -24,8 +24,7 @@ import type { GroundworkMetrics } from './observability/metrics.js';
 import { scrubSecrets } from './observability/redact.js';
 import type { ResiliencePipeline } from './resilience/resilience-pipeline.js';
 import { createTenantServices, type TenantServices } from './tenants/create-tenant-services.js';
-import { runAsTenant } from './tenants/run-as-tenant.js';
-import { TenantInputError } from './tenants/tenant-errors.js';
+import { embeddingInputTokenBound, tenantCall } from './tenants/run-as-tenant.js';
 
 /** Everything {@link createInfrastructure} accepts; all optional. Everything is injectable for tests. */
 export interface InfrastructureOptions extends Omit<ConfigSourceOptions, 'azureTokenProvider'> {
@@ -131,26 +130,19 @@ export class Infrastructure<DB = Record<never, never>> {
     this.#assertOpen();
     const { tenant, ...callOptions } = options ?? {};
     if (tenant === undefined) return this.llm.executePrompt(prompt, context, callOptions);
-    if (callOptions.tools !== undefined || prompt.tools !== undefined) {
-      return Promise.reject(
-        new TenantInputError('tenant', 'a call with tools may take several model turns, which a budget cannot bound yet'),
-      );
-    }
-    const maxTokens = callOptions.maxTokens ?? prompt.maxTokens ?? this.config.llm.maxOutputTokens;
-    const request = {
-      model: callOptions.model ?? this.getLlmClient(callOptions.provider).model,
-      messages: prompt.render(context),
-      noFallbacks: callOptions.provider !== undefined,
-      ...(maxTokens === undefined ? {} : { maxTokens }),
-    };
-    // Repairs are further model turns; a tenant's call takes one, so its reservation bounds it.
-    return runAsTenant(
-      this.tenants,
-      tenant,
-      request,
-      (bounds) => this.llm.executePrompt(prompt, context, { ...callOptions, ...bounds, repairs: 0 }),
-      callOptions.signal,
-    );
+    return this.#asTenant(tenant, callOptions).then((tenantOptions) => this.llm.executePrompt(prompt, context, tenantOptions));
+  }
+
+  /**
+   * The options of a call run as `tenant`: the key (and team) must be allowed the call's model
+   * now, and each model turn of the call (a tool loop's, a repair's) is admitted on its own
+   * against their limits and budgets, sent within the output allowance it reserved, and settled
+   * to its cost; the ledger bills it to them.
+   */
+  async #asTenant(tenant: string, options: LlmCallOptions): Promise<LlmCallOptions> {
+    const model = options.model ?? this.getLlmClient(options.provider).model;
+    const call = await tenantCall(this.tenants, tenant, model);
+    return { ...options, attribution: call.attribution, turnGate: call.gate };
   }
 
   /** Virtual keys and teams, their admission and their usage, over this instance's database (and Redis, when set). */
@@ -195,10 +187,18 @@ export class Infrastructure<DB = Record<never, never>> {
   streamPrompt<Vars extends string, Output, Optional extends string>(
     prompt: Prompt<Vars, Output, Optional>,
     context: PromptContext<Vars, Optional>,
-    options?: LlmCallOptions,
+    options?: TenantCallOptions,
   ): AsyncIterable<LlmStreamEvent<Output>> {
     this.#assertOpen();
-    return this.llm.streamPrompt(prompt, context, options);
+    const { tenant, ...callOptions } = options ?? {};
+    if (tenant === undefined) return this.llm.streamPrompt(prompt, context, callOptions);
+    const asTenant = this.#asTenant(tenant, callOptions);
+    // Found (or refused) on the first read; a refusal surfaces there, as any failure of a stream does.
+    asTenant.catch(() => {});
+    const llm = this.llm;
+    return (async function* () {
+      yield* llm.streamPrompt(prompt, context, await asTenant);
+    })();
   }
 
   /**
@@ -208,10 +208,49 @@ export class Infrastructure<DB = Record<never, never>> {
    */
   embed<F extends VectorFormat = 'float32'>(
     input: EmbeddingInput | readonly EmbeddingInput[],
-    options?: EmbedOptions<F>,
+    options?: EmbedOptions<F> & { tenant?: string },
   ): Promise<EmbedResult<F>> {
     this.#assertOpen();
-    return this.llm.embed(input, options);
+    const { tenant, ...embedOptions } = options ?? {};
+    if (tenant === undefined) return this.llm.embed(input, embedOptions);
+    return this.#embedAsTenant(tenant, input, embedOptions);
+  }
+
+  /**
+   * Embeds as `tenant`: the inputs' token bound at the input price is reserved on the key's and
+   * team's budgets (over the embedding fallbacks the call may reach), taken from their limits,
+   * and settled to the call's cost; cached inputs cost nothing.
+   */
+  async #embedAsTenant<F extends VectorFormat>(
+    tenant: string,
+    input: EmbeddingInput | readonly EmbeddingInput[],
+    options: EmbedOptions<F>,
+  ): Promise<EmbedResult<F>> {
+    const settings = this.config.llm.embeddings;
+    const provider = options.provider ?? settings.provider;
+    const model = options.model ?? (provider === 'azure' ? settings.azureDeployment : settings.model) ?? '';
+    const call = await tenantCall(this.tenants, tenant, model);
+    const inputs = typeof input === 'string' || isTokenArray(input) ? [input] : (input as readonly EmbeddingInput[]);
+    const pinned = options.provider !== undefined || options.model !== undefined;
+    const admission = await call.admit(
+      {
+        model,
+        messages: [],
+        maxTokens: 0,
+        inputTokens: embeddingInputTokenBound(model, inputs),
+        noFallbacks: pinned,
+        fallbackModels: settings.fallbacks.map((fallback) => fallback.model),
+      },
+      options.signal,
+    );
+    try {
+      const result = await this.llm.embed(input, { ...options, attribution: call.attribution });
+      await admission.settle(result.costUsd, result.usage.totalTokens);
+      return result;
+    } catch (error) {
+      await admission.settle(0, 0);
+      throw error;
+    }
   }
 
   /** The configured client for `provider` (default: the primary), as the seed's `LLMClient`: provider, model and bound calls. */
@@ -330,4 +369,9 @@ export class Infrastructure<DB = Record<never, never>> {
   #assertOpen(): void {
     if (this.#closing !== undefined) throw new Error('This Groundwork instance is closed; create a new one with createInfrastructure()');
   }
+}
+
+/** Whether an embedding input is one token array rather than a list of inputs. */
+function isTokenArray(input: EmbeddingInput | readonly EmbeddingInput[]): input is readonly number[] {
+  return Array.isArray(input) && input.length > 0 && typeof input[0] === 'number';
 }

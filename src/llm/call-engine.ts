@@ -7,7 +7,7 @@ import { observe } from '../observability/metric-series.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { traceLlmCall } from '../observability/tracing.js';
 import { DeadlineExceededError } from '../resilience/errors.js';
-import type { CallPipeline, CallPlan, CallTarget } from './call-pipeline.js';
+import type { CallOutcome, CallPipeline, CallPlan, CallTarget } from './call-pipeline.js';
 import { addAnswer, type CallTrace } from './call-trace.js';
 import { applyFieldPolicy } from './field-support.js';
 import type { LlmStreamStart, ToolResultEvent } from './llm-client-types.js';
@@ -19,6 +19,7 @@ import { providerError } from './providers/provider-error-factory.js';
 import { StreamWatchdog } from './stream-watchdog.js';
 import { parseStructured, repairInstruction } from './structured-output.js';
 import { runToolCalls, type ToolTurn } from './tools/run-tool-calls.js';
+import type { GrantedTurn } from './turn-gate.js';
 import type {
   AssistantMessage,
   ChatCompletion,
@@ -128,28 +129,61 @@ export class CallEngine {
     }
   }
 
-  /** One model turn through the pipeline. */
-  async #turn(call: PreparedCall, request: ChatRequest, trace: CallTrace): Promise<ChatCompletion> {
-    const fitted = await this.#fitTargets(call.targets, request);
-    const outcome = await this.#deps.pipeline.execute(this.#plan(call, request), async ({ target, signal }) => {
-      const attemptRequest = fitted(target);
-      const completion = await traceLlmCall(
-        { provider: target.provider, request: attemptRequest, logContent: this.#deps.config.llm.logContent },
-        () => this.#deps.provider(target.provider).complete(attemptRequest, signal),
-      );
-      return { value: completion, usage: completion.usage };
-    });
+  /** One model turn through the pipeline, admitted by the call's gate (if any) and settled to its cost. */
+  async #turn(call: PreparedCall, asked: ChatRequest, trace: CallTrace): Promise<ChatCompletion> {
+    const grant = await this.#admitTurn(call, asked);
+    const request = bounded(asked, grant);
+    let outcome: CallOutcome<ChatCompletion>;
+    try {
+      const fitted = await this.#fitTargets(call.targets, request);
+      outcome = await this.#deps.pipeline.execute(this.#plan(call, request), async ({ target, signal }) => {
+        const attemptRequest = fitted(target);
+        const completion = await traceLlmCall(
+          { provider: target.provider, request: attemptRequest, logContent: this.#deps.config.llm.logContent },
+          () => this.#deps.provider(target.provider).complete(attemptRequest, signal),
+        );
+        return { value: completion, usage: completion.usage };
+      });
+    } catch (error) {
+      await grant?.settle(0, 0);
+      throw error;
+    }
     trace.attempts.push(...outcome.attempts);
-    addAnswer(trace, outcome.value, this.#cost(outcome.value, outcome.target.model), outcome.attempts.length);
+    const cost = this.#cost(outcome.value, outcome.target.model);
+    addAnswer(trace, outcome.value, cost, outcome.attempts.length);
+    await grant?.settle(cost, outcome.value.usage.totalTokens);
     return outcome.value;
   }
 
+  /** The gate's grant for one turn; undefined when the call has no gate. */
+  #admitTurn(call: PreparedCall, request: ChatRequest): Promise<GrantedTurn> | undefined {
+    return call.turnGate?.(request, { noFallbacks: call.targets.length === 1, signal: call.signal });
+  }
+
   async #streamTurn(
+    call: PreparedCall,
+    asked: ChatRequest,
+    trace: CallTrace,
+    onEvent: (event: EngineStreamEvent) => void,
+    announce: boolean,
+  ): Promise<ChatCompletion> {
+    const grant = await this.#admitTurn(call, asked);
+    try {
+      return await this.#streamGranted(call, bounded(asked, grant), trace, onEvent, announce, grant);
+    } catch (error) {
+      // A turn cut after it began was settled to what it used; one that failed before it began costs nothing.
+      await grant?.settle(0, 0);
+      throw error;
+    }
+  }
+
+  async #streamGranted(
     call: PreparedCall,
     request: ChatRequest,
     trace: CallTrace,
     onEvent: (event: EngineStreamEvent) => void,
     announce: boolean,
+    grant: GrantedTurn | undefined,
   ): Promise<ChatCompletion> {
     const { llm } = this.#deps.config;
     const clock = this.#deps.clock;
@@ -217,8 +251,10 @@ export class CallEngine {
     } catch (error) {
       // Cut short: the provider has spent tokens it will never report; count what is known.
       const usage = addPartialUsage(trace, this.#deps.estimateTokens({ ...request, maxTokens: 0 }), delivered);
-      trace.costUsd += this.#deps.prices.cost(outcome.target.model, usage);
+      const cost = this.#deps.prices.cost(outcome.target.model, usage);
+      trace.costUsd += cost;
       settle(usage);
+      await grant?.settle(cost, usage.totalTokens);
       throw error;
     } finally {
       watchdog.stop();
@@ -229,7 +265,9 @@ export class CallEngine {
       throw providerError('connection', 'the stream ended without a final answer', outcome.target);
     }
     settle(completion.usage);
-    addAnswer(trace, completion, this.#cost(completion, outcome.target.model), outcome.attempts.length);
+    const cost = this.#cost(completion, outcome.target.model);
+    addAnswer(trace, completion, cost, outcome.attempts.length);
+    await grant?.settle(cost, completion.usage.totalTokens);
     return completion;
   }
 
@@ -317,6 +355,11 @@ export class CallEngine {
     const model = prices.priceOf(completion.model) === undefined ? requestedModel : completion.model;
     return prices.cost(model, completion.usage);
   }
+}
+
+/** The request within the output maximum its grant reserved for. */
+function bounded(request: ChatRequest, grant: GrantedTurn | undefined): ChatRequest {
+  return grant === undefined || request.maxTokens === grant.maxTokens ? request : { ...request, maxTokens: grant.maxTokens };
 }
 
 /** The assistant's turn as the next request repeats it: its text and its tool calls. */

@@ -35,6 +35,7 @@ export {
 } from './providers/openai-compatible/openai-compatible-provider.js';
 export * from './responses/index.js';
 export { defineTool, type Tool, type ToolContext, type ToolSet } from './tools/tool.js';
+export type { GrantedTurn, TurnGate } from './turn-gate.js';
 export type * from './types.js';
 export { UnsupportedFieldsError } from './unsupported-fields-error.js';
 export { UsageLedger, type UsageLedgerOptions } from './usage-ledger.js';

@@ -8,6 +8,7 @@ import type { Prompt, PromptContext } from './prompt.js';
 import type { RespondOptions } from './responses/respond-options.js';
 import type { ResponseObject, ResponsesBody, ResponsesResult } from './responses/responses-types.js';
 import type { ToolSet } from './tools/tool.js';
+import type { TurnGate } from './turn-gate.js';
 import type {
   ChatChoice,
   ChatRequest,
@@ -141,6 +142,11 @@ export interface LlmCallOptions {
    * a transaction of its own (the job runner writes them with the job's completion).
    */
   onUsageRecord?: (record: UsageRecord) => void;
+  /**
+   * Admits each model turn before it is sent and settles it when it ends: the facade's `tenant`
+   * option sets it, so that every turn of a tool loop takes its own share of the key's budget.
+   */
+  turnGate?: TurnGate;
 }
 
 /** A raw chat request for {@link LlmClient.complete}: the model is optional. */

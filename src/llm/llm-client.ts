@@ -201,7 +201,13 @@ class GroundworkLlmClient implements LlmClient {
     const trace = this.#embeddings.startTrace(options);
     const end = this.#inFlight.begin();
     const linked = this.#inFlight.link(options.signal);
-    const call = { promptName: undefined, promptVersion: undefined, startedAt, operation: 'embeddings' as const };
+    const call = {
+      promptName: undefined,
+      promptVersion: undefined,
+      startedAt,
+      operation: 'embeddings' as const,
+      attribution: options.attribution,
+    };
     try {
       const result = await this.#embeddings.embed(input, { ...options, signal: linked.signal }, trace);
       const cacheHit = result.metadata.batches === 0;
@@ -324,6 +330,7 @@ class GroundworkLlmClient implements LlmClient {
       deadlineAt: runsTools ? (this.#deps.clock ?? systemClock).now() + this.#config.resilience.deadlineMs : undefined,
       attribution: options.attribution,
       onUsageRecord: options.onUsageRecord,
+      turnGate: options.turnGate,
     };
   }
 

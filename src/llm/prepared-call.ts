@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { CacheMode } from '../cache/response-cache.js';
 import type { CallTarget } from './call-pipeline.js';
 import type { ToolSet } from './tools/tool.js';
+import type { TurnGate } from './turn-gate.js';
 import type { ChatRequest } from './types.js';
 import type { UsageAttribution, UsageRecord } from './usage-record.js';
 
@@ -30,4 +31,6 @@ export interface PreparedCall {
   attribution?: UsageAttribution | undefined;
   /** Where this call's ledger rows go instead of the ledger. */
   onUsageRecord?: ((record: UsageRecord) => void) | undefined;
+  /** Admits each model turn before it is sent, and settles it when it ends (a tenant's budgets). */
+  turnGate?: TurnGate | undefined;
 }

@@ -5,6 +5,11 @@ import type { GroundworkMetrics } from '../observability/metrics.js';
 /** Which shared store failed, as counted in `groundwork_store_failures_total`. */
 export type StoreComponent = 'rate_limit' | 'breaker' | 'tenant_rate_limit' | 'tenant_budget';
 
+/** A shared store's operation that did not answer within the failover's bound (it may still have been carried out). */
+export class StoreTimeoutError extends Error {
+  override readonly name = 'StoreTimeoutError';
+}
+
 /**
  * Tracks the health of a shared store (Redis) for one component: after a failure the store is
  * left alone for `retryMs` (callers use their fallback), then tried again. Each failure is counted;
@@ -53,7 +58,7 @@ export class StoreFailover {
   bounded<T>(operation: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const timer = this.#clock.setTimeout(
-        () => reject(new Error(`${this.#component} store did not answer within ${this.timeoutMs} ms`)),
+        () => reject(new StoreTimeoutError(`${this.#component} store did not answer within ${this.timeoutMs} ms`)),
         this.timeoutMs,
       );
       operation.then(

@@ -3,6 +3,7 @@ import type { ChatRequest, TokenUsage } from '../llm/types.js';
 import { rateLimitStateHeaders, type TenantRateLimitState } from '../tenants/rate-limit-state.js';
 import type { Admission, TenantAdmission, TenantCaller } from '../tenants/tenant-admission.js';
 import type { Exchange } from './exchange.js';
+import { tenantResponses } from './responses/tenant-responses.js';
 import type { ServerContext } from './server-context.js';
 import type { ServiceBackend } from './service-backend.js';
 
@@ -35,8 +36,13 @@ export function tenantBackend(
     reported = true;
     onRateLimit?.(state);
   };
+  const responses =
+    backend.responses?.mode === 'forwarded'
+      ? tenantResponses(backend.responses, tenants, caller, report, withoutOwnLimits)
+      : backend.responses;
   return {
     ...backend,
+    ...(responses === undefined ? {} : { responses }),
     async complete(request, options) {
       const admission = await tenants.admission.admit(caller, request, options.signal, report);
       try {

@@ -43,8 +43,9 @@ export type ReserveResult =
       /** Spend reserved by calls in flight on that budget (live leases only). */
       reservedNano: number;
       /**
-       * Refused by a replica's local share while the shared store is unreachable: the budget
-       * itself may have room, so the caller should wait or retry rather than call it spent.
+       * Refused by a replica's local share while the shared store is unreachable, or not known
+       * (the shared store answered too late): the budget itself may have room, so the caller
+       * should wait or retry rather than call it spent.
        */
       localShare?: true;
     };

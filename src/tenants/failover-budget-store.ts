@@ -1,6 +1,6 @@
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
-import type { StoreFailover } from '../resilience/store-failover.js';
+import { type StoreFailover, StoreTimeoutError } from '../resilience/store-failover.js';
 import type { BudgetLimit, BudgetState, BudgetStore, ReserveRequest, ReserveResult } from './budget-store.js';
 import type { LedgerSpend } from './ledger-spend.js';
 import type { MemoryBudgetStore } from './memory-budget-store.js';
@@ -46,6 +46,8 @@ export class FailoverBudgetStore implements BudgetStore {
   readonly #lastSpent = new Map<string, number>();
   readonly #pending: PendingSettlement[] = [];
   #onLocal = false;
+  /** Answers the shared store gave this process: a timeout while it kept answering others is slowness, not an outage. */
+  #answers = 0;
   #replaying: Promise<void> | undefined;
 
   constructor(options: FailoverBudgetStoreOptions) {
@@ -65,15 +67,34 @@ export class FailoverBudgetStore implements BudgetStore {
   async reserve(request: ReserveRequest): Promise<ReserveResult> {
     const { shared, local, failover } = this.#options;
     if (failover.usable(request.now)) {
+      const answers = this.#answers;
+      let operation: Promise<ReserveResult> | undefined;
       try {
         // Replayed first, so a counter Redis lost is seeded from the ledger after it has this spend.
         await this.#replay(request.now);
-        const result = await failover.bounded(shared.reserve(request));
+        operation = shared.reserve(request);
+        const result = await failover.bounded(operation);
         this.#answered();
         this.#remember(request.budgets, result);
         if (result.granted) this.#where.set(request.reservationId, 'shared');
         return result;
       } catch (error) {
+        // A reservation that timed out here may still have been made there: release it once the
+        // shared store answers again, or it would hold its budget until its lease ends.
+        const release = { reservationId: request.reservationId, counters: request.budgets.map((budget) => budget.counter), spentNano: 0 };
+        this.#keep(release);
+        // It may also be granted after that release was replayed (its ledger seeding took long): release it then.
+        operation?.then(
+          (late) => {
+            if (!late.granted) return;
+            failover.bounded(shared.settle(release.reservationId, release.counters, 0, request.now)).then(
+              () => this.#answered(),
+              () => this.#keep(release),
+            );
+          },
+          () => {},
+        );
+        if (await this.#slowNotDown(error, answers)) return undetermined(request);
         failover.failed(error, request.now);
       }
     }
@@ -102,12 +123,13 @@ export class FailoverBudgetStore implements BudgetStore {
       return;
     }
     if (failover.usable(now)) {
+      const answers = this.#answers;
       try {
         await failover.bounded(shared.settle(reservationId, counters, spentNano, now));
         this.#answered();
         return;
       } catch (error) {
-        failover.failed(error, now);
+        if (!(await this.#slowNotDown(error, answers))) failover.failed(error, now);
       }
     }
     this.#keep({ reservationId, counters, spentNano });
@@ -174,8 +196,21 @@ export class FailoverBudgetStore implements BudgetStore {
     }
   }
 
+  /**
+   * Whether a failure is this process's slowness rather than the store's: an operation that timed
+   * out while other operations of this process got their answers (a loaded machine: the timer
+   * fired before the reply was read). Judged after the I/O already received has been read.
+   * Admitting from a local share then would spend room the other replicas are still using.
+   */
+  async #slowNotDown(error: unknown, answersBefore: number): Promise<boolean> {
+    if (!(error instanceof StoreTimeoutError)) return false;
+    await new Promise((resolve) => setImmediate(resolve));
+    return this.#answers > answersBefore;
+  }
+
   /** The shared store answered: the outage, if any, is over. */
   #answered(): void {
+    this.#answers++;
     this.#options.failover.succeeded();
     this.#onLocal = false;
   }
@@ -200,4 +235,20 @@ export class FailoverBudgetStore implements BudgetStore {
     })();
     await this.#replaying;
   }
+}
+
+/**
+ * The answer to a reservation whose fate is unknown (the store answered too late): no room
+ * granted, and not a verdict on the budget either, so the caller waits and asks again.
+ */
+function undetermined(request: ReserveRequest): ReserveResult {
+  const first = request.budgets[0];
+  return {
+    granted: false,
+    counter: first?.counter ?? '',
+    limitNano: first?.limitNano ?? 0,
+    spentNano: 0,
+    reservedNano: 0,
+    localShare: true,
+  };
 }

@@ -24,6 +24,13 @@ describe('virtual keys across serve processes', () => {
     expect(run.admitted).toBeGreaterThanOrEqual(Math.floor(0.95 * run.limit));
   }, 120_000);
 
+  it("holds a key's tokens per minute under 3× overload, and admits ≥ 95% of what it allows", async () => {
+    // Each call reserves its worst case (a 19-token prompt bound and 5 output tokens) and gives back what it did not use.
+    const run = await runOverload(overload, { kind: 'tokens', limit: 1200, workers: 6, maxTokens: 5 });
+    expect(run.admitted).toBeLessThanOrEqual(run.allowed);
+    expect(run.admitted).toBeGreaterThanOrEqual(Math.floor(0.95 * run.limit));
+  }, 120_000);
+
   it('never settles more than a $0.25 budget under 120 concurrent calls, and uses ≥ 95% of it before refusing', async () => {
     const budget = await startTenantFleet(2);
     try {

@@ -109,6 +109,7 @@ export class RedisBudgetStore implements BudgetStore {
   readonly #client: ScriptClient;
   readonly #prefix: string;
   readonly #ledger: LedgerSpend | undefined;
+  readonly #seeding = new Map<string, Promise<number>>();
 
   /**
    * @param ledger Settled spend of a counter by the usage ledger: with it, a spend counter Redis
@@ -136,7 +137,7 @@ export class RedisBudgetStore implements BudgetStore {
     // Each counter is seeded at most once per loss; a few rounds cover every counter of a call.
     for (let round = 0; reply[0] === 2 && round <= request.budgets.length; round++) {
       const budget = request.budgets[Number(reply[1]) - 1] as BudgetLimit;
-      await this.#seed(budget.counter, budget.expiresAt, false);
+      await this.#seedOnce(budget.counter, budget.expiresAt);
       reply = (await RESERVE.run(this.#client, keys, args)) as number[];
     }
     if (reply[0] === 1) {
@@ -172,6 +173,16 @@ export class RedisBudgetStore implements BudgetStore {
   /** Sets a counter's settled spend to what the ledger says (on demand: after a loss Redis did not notice, or a correction). */
   async rebuild(counter: string, expiresAt: number | undefined): Promise<number> {
     return this.#seed(counter, expiresAt, true);
+  }
+
+  /** Seeds a counter before its first reservation: once per counter at a time, however many calls find it unseeded together. */
+  #seedOnce(counter: string, expiresAt: number | undefined): Promise<number> {
+    let seeding = this.#seeding.get(counter);
+    if (seeding === undefined) {
+      seeding = this.#seed(counter, expiresAt, false).finally(() => this.#seeding.delete(counter));
+      this.#seeding.set(counter, seeding);
+    }
+    return seeding;
   }
 
   async #seed(counter: string, expiresAt: number | undefined, force: boolean): Promise<number> {

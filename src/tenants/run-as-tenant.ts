@@ -1,37 +1,55 @@
-import type { LlmResponse } from '../llm/llm-client-types.js';
+import type { EmbeddingInput } from '../llm/embeddings/embedding-request.js';
+import type { TurnGate } from '../llm/turn-gate.js';
 import type { UsageAttribution } from '../llm/usage-record.js';
-import type { AdmittedRequest, TenantAdmission } from './tenant-admission.js';
+import { countTokens, encodingFor } from '../resilience/estimate-tokens.js';
+import type { Admission, AdmittedRequest, TenantAdmission, TenantCaller } from './tenant-admission.js';
 import type { TenantRepository } from './tenant-repository.js';
 
-/** What the call is run with once admitted. */
-export interface TenantCallBounds {
-  /** Send the call with this output maximum: the reservation covers it and no more. */
-  maxTokens: number;
+/** What the library needs of the tenant services to run a call as a tenant. */
+export interface TenantCallServices {
+  repository: Pick<TenantRepository, 'showKey' | 'showTeam'>;
+  admission: Pick<TenantAdmission, 'admit' | 'check'>;
+}
+
+/** A tenant's call, once its key (by name or id) is found and allowed the model. */
+export interface TenantCall {
+  caller: TenantCaller;
   /** Bill the call to the key and team in the ledger. */
   attribution: UsageAttribution;
+  /** Admits each model turn of the call as the service admits a call, and settles it to the turn's cost. */
+  gate: TurnGate;
+  /** Admits a call that is not a chat turn (embeddings), settled by the caller. */
+  admit(request: AdmittedRequest, signal: AbortSignal | undefined): Promise<Admission>;
 }
 
 /**
- * Runs one in-process call as a tenant (a key, by name or id): admits it exactly as the service
- * does (status, models, rates, calls in flight, budgets), runs `call` within the granted bounds,
- * and settles to the cost the response reports, or to nothing when the call fails.
+ * Finds `tenant` (a key's name or id) and its team and checks that they may call `model` now
+ * (status, allowed models), before anything else: a call answered from the cache is checked too.
+ * Limits and budgets are taken turn by turn, by the returned gate.
  */
-export async function runAsTenant<T>(
-  services: { repository: Pick<TenantRepository, 'showKey' | 'showTeam'>; admission: Pick<TenantAdmission, 'admit'> },
-  tenant: string,
-  request: Pick<AdmittedRequest, 'model' | 'messages' | 'maxTokens' | 'tools' | 'noFallbacks'>,
-  call: (bounds: TenantCallBounds) => Promise<LlmResponse<T>>,
-  signal?: AbortSignal,
-): Promise<LlmResponse<T>> {
+export async function tenantCall(services: TenantCallServices, tenant: string, model: string): Promise<TenantCall> {
   const key = await services.repository.showKey(tenant);
   const team = key.teamId === null ? undefined : await services.repository.showTeam(key.teamId);
-  const admission = await services.admission.admit({ key, team }, request, signal);
-  try {
-    const response = await call({ maxTokens: admission.maxTokens, attribution: { keyId: key.id, teamId: team?.id ?? null } });
-    await admission.settle(response.usage.costUsd, response.usage.totalTokens);
-    return response;
-  } catch (error) {
-    await admission.settle(0, 0);
-    throw error;
+  const caller: TenantCaller = { key, team };
+  services.admission.check(caller, model);
+  return {
+    caller,
+    attribution: { keyId: key.id, teamId: team?.id ?? null },
+    gate: (request, { noFallbacks, signal }) => services.admission.admit(caller, { ...request, noFallbacks }, signal),
+    admit: (request, signal) => services.admission.admit(caller, request, signal),
+  };
+}
+
+/**
+ * An upper bound of the tokens of embeddings' inputs: a text counted by the model's tokenizer
+ * where Groundwork has it, else one token per UTF-8 byte; a token array by its length.
+ */
+export function embeddingInputTokenBound(model: string, inputs: readonly EmbeddingInput[]): number {
+  const exact = encodingFor(model) !== undefined;
+  let tokens = 0;
+  for (const input of inputs) {
+    if (typeof input !== 'string') tokens += input.length;
+    else tokens += exact ? countTokens(input, model) : Buffer.byteLength(input, 'utf8');
   }
+  return tokens;
 }

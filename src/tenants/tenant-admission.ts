@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { sleep } from '../internal/abort.js';
 import { type Clock, systemClock } from '../internal/clock.js';
 import type { PriceBook } from '../llm/pricing.js';
 import type { ChatRequest } from '../llm/types.js';
 import type { RateLimitRules, RateLimitStore } from '../resilience/rate-limit-store.js';
 import { type BudgetOwner, budgetLimits } from './budget-limits.js';
 import { type BudgetStore, fromNano, toNano } from './budget-store.js';
+import { BudgetWaiters } from './budget-waiters.js';
 import { callCostBound } from './call-cost-bound.js';
 import { rateLimitState, type TenantRateLimitState } from './rate-limit-state.js';
 import type { Team } from './team.js';
@@ -41,6 +41,10 @@ export interface TenantAdmissionOptions {
 export type AdmittedRequest = Pick<ChatRequest, 'model' | 'messages' | 'tools' | 'n' | 'maxTokens'> & {
   /** The call is pinned to its provider and cannot fall back (the library's `provider` option). @default false */
   noFallbacks?: boolean | undefined;
+  /** The models the call may fall back to, instead of the admission's `fallbackModels` (embeddings have their own). */
+  fallbackModels?: readonly string[] | undefined;
+  /** An upper bound of the input's tokens counted by the caller, instead of the bound of `messages` (embeddings' inputs). */
+  inputTokens?: number | undefined;
 };
 
 /** Who calls: a key and its team, if any. */
@@ -64,7 +68,7 @@ export interface Admission {
 
 const MINUTE = 60_000;
 const POLL_MIN_MS = 10;
-const POLL_MAX_MS = 200;
+const POLL_MAX_MS = 50;
 
 /**
  * Lets a tenant's call through, or refuses it, before it reaches a provider: the key's status,
@@ -78,10 +82,26 @@ export class TenantAdmission {
   readonly #options: TenantAdmissionOptions;
   readonly #clock: Clock;
   readonly #stores = new Map<string, RateLimitStore>();
+  readonly #waiters: BudgetWaiters;
 
   constructor(options: TenantAdmissionOptions) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
+    this.#waiters = new BudgetWaiters(this.#clock);
+  }
+
+  /**
+   * Whether `caller` may call `model` at all (the key's and its team's status and allowed models),
+   * without taking anything: throws {@link KeyRefusedError} or {@link ModelNotAllowedError}.
+   * {@link admit} checks it too; a caller that may answer from a cache checks it first.
+   */
+  check(caller: TenantCaller, model: string): void {
+    const { key, team } = caller;
+    const status = keyStatus(key, new Date(this.#clock.now()));
+    if (status !== 'active') throw new KeyRefusedError(status);
+    if (team !== undefined && !team.enabled) throw new KeyRefusedError('team_disabled');
+    checkModel(key, 'key', model);
+    if (team !== undefined) checkModel(team, 'team', model);
   }
 
   /** Admits one call, or throws a refusal ({@link KeyRefusedError}, {@link ModelNotAllowedError}, {@link TenantLimitError}, {@link BudgetExceededError}). */
@@ -93,17 +113,14 @@ export class TenantAdmission {
     onRateLimit?: (state: TenantRateLimitState) => void,
   ): Promise<Admission> {
     const { key, team } = caller;
-    const status = keyStatus(key, new Date(this.#clock.now()));
-    if (status !== 'active') throw new KeyRefusedError(status);
-    if (team !== undefined && !team.enabled) throw new KeyRefusedError('team_disabled');
-    checkModel(key, 'key', request.model);
-    if (team !== undefined) checkModel(team, 'team', request.model);
+    this.check(caller, request.model);
 
     const owners: BudgetOwner[] = [{ scope: 'key', id: key.id, settings: key }];
     if (team !== undefined) owners.push({ scope: 'team', id: team.id, settings: team });
     const ceiling = request.maxTokens ?? this.#options.maxOutputTokens ?? 4096;
     const limits = budgetLimits(owners, this.#clock.now());
-    const models = request.noFallbacks === true ? [request.model] : [request.model, ...(this.#options.fallbackModels ?? [])];
+    const fallbacks = request.fallbackModels ?? this.#options.fallbackModels ?? [];
+    const models = request.noFallbacks === true ? [request.model] : [request.model, ...fallbacks];
     const costs = this.#costs(request, models, ceiling, limits.length > 0);
     const tokens = costs === undefined ? ceiling * Math.max(1, request.n ?? 1) : costs.tokens;
 
@@ -117,8 +134,7 @@ export class TenantAdmission {
       const minimumTokens = request.maxTokens === undefined ? Math.min(ceiling, this.#options.minOutputTokens ?? 256) : ceiling;
       const amountNano = costs.nanoAt(ceiling);
       const minimumNano = costs.nanoAt(minimumTokens);
-      const reservationId = randomUUID();
-      const reservedNano = await this.#reserve({ reservationId, limits, amountNano, minimumNano }, signal);
+      const { reservationId, reservedNano } = await this.#reserve({ limits, amountNano, minimumNano }, signal);
       const maxTokens = reservedNano >= amountNano ? ceiling : Math.max(minimumTokens, Math.min(ceiling, costs.tokensFor(reservedNano)));
       const counters = limits.map((limit) => limit.counter);
       const charge = (costUsd: number) => this.#options.budgets.settle(reservationId, counters, toNano(costUsd), this.#clock.now());
@@ -145,7 +161,10 @@ export class TenantAdmission {
         if (budgeted) throw new ModelNotPricedError(model);
         continue;
       }
-      const bound = callCostBound({ ...request, model }, price, ceiling);
+      const bound =
+        request.inputTokens === undefined
+          ? callCostBound({ ...request, model }, price, ceiling)
+          : { inputTokens: request.inputTokens, outputTokens: ceiling * choices };
       tokens = Math.max(tokens, bound.inputTokens + bound.outputTokens);
       lines.push({ inputNano: bound.inputTokens * price.input * 1000, perTokenNano: price.output * 1000 * choices });
     }
@@ -182,6 +201,8 @@ export class TenantAdmission {
             work.push(this.#store(rules).adjustTokens(`${owner.scope}:${owner.id}`, reservedTokens - usedTokens, now));
         }
         await Promise.all(work);
+        // Room was freed: the calls of this process waiting for it ask now rather than at their next poll.
+        if (charge !== undefined) this.#waiters.wake();
       },
     };
   }
@@ -213,25 +234,32 @@ export class TenantAdmission {
     releases.push(() => this.#options.budgets.settle(id, [counter], 0, this.#clock.now()));
   }
 
-  /** Reserves, waiting while calls in flight hold the room; refuses once settled spend alone leaves none. */
+  /**
+   * Reserves, waiting while calls in flight hold the room; refuses once settled spend alone leaves
+   * none. A call that finds others of this process already waiting on the same budgets queues
+   * behind them (first come, first served), and only the head of the line asks the store.
+   */
   async #reserve(
-    call: { reservationId: string; limits: ReturnType<typeof budgetLimits>; amountNano: number; minimumNano: number },
+    call: { limits: ReturnType<typeof budgetLimits>; amountNano: number; minimumNano: number },
     signal: AbortSignal | undefined,
-  ): Promise<number> {
+  ): Promise<{ reservationId: string; reservedNano: number }> {
     const started = this.#clock.now();
     const maxWaitMs = this.#options.maxWaitMs ?? 30_000;
-    let pause = POLL_MIN_MS;
-    for (;;) {
+    const line = call.limits.map((limit) => limit.counter).join(' ');
+    // Each attempt under its own id: an attempt whose answer was lost (a store timeout) can then be
+    // released on its own, and can never be confused with a later one that was granted.
+    const attempt = async (): Promise<{ reservationId: string; reservedNano: number } | undefined> => {
       const now = this.#clock.now();
+      const reservationId = randomUUID();
       const result = await this.#options.budgets.reserve({
-        reservationId: call.reservationId,
+        reservationId,
         budgets: call.limits,
         amountNano: call.amountNano,
         minimumNano: call.minimumNano,
         leaseUntil: now + this.#leaseMs(),
         now,
       });
-      if (result.granted) return result.amountNano;
+      if (result.granted) return { reservationId, reservedNano: result.amountNano };
       // A local share (the shared store is away) says nothing of the budget itself: wait, then 429.
       if (result.localShare !== true && result.spentNano + call.minimumNano > result.limitNano) {
         throw new BudgetExceededError({
@@ -241,10 +269,27 @@ export class TenantAdmission {
           neededUsd: fromNano(call.minimumNano),
         });
       }
-      const scope = result.counter.startsWith('team:') ? 'team' : 'key';
-      if (now - started >= maxWaitMs) throw new TenantLimitError('budget', scope, 1000);
-      await sleep(Math.round(pause * (0.5 + Math.random())), signal, this.#clock);
-      pause = Math.min(POLL_MAX_MS, pause * 2);
+      return undefined;
+    };
+    if (!this.#waiters.busy(line)) {
+      const granted = await attempt();
+      if (granted !== undefined) return granted;
+    }
+    const scope = call.limits[0]?.counter.startsWith('team:') === true ? 'team' : 'key';
+    const timedOut = () => new TenantLimitError('budget', scope, 1000);
+    const turn = await this.#waiters.enter(line, maxWaitMs - (this.#clock.now() - started), signal, timedOut);
+    try {
+      let pause = POLL_MIN_MS;
+      for (;;) {
+        const granted = await attempt();
+        if (granted !== undefined) return granted;
+        const left = maxWaitMs - (this.#clock.now() - started);
+        if (left <= 0) throw timedOut();
+        await turn.pause(Math.min(pause, left), signal);
+        pause = Math.min(POLL_MAX_MS, pause * 2);
+      }
+    } finally {
+      turn.release();
     }
   }
 

@@ -1,5 +1,6 @@
 import type { CacheOption } from '../../cache/resolve-cache-mode.js';
 import type { LlmProviderName } from '../../config/variables.js';
+import type { UsageAttribution } from '../usage-record.js';
 
 /** How vectors are handed back: `Float32Array`s (compact, the default) or plain `number[]`s. */
 export type VectorFormat = 'float32' | 'number';
@@ -19,4 +20,6 @@ export interface EmbedOptions<F extends VectorFormat = 'float32'> {
   /** Passed to the provider as OpenAI's `user`. */
   user?: string;
   signal?: AbortSignal;
+  /** The virtual key (and team) the call is billed to: its ledger row names them. */
+  attribution?: UsageAttribution;
 }

@@ -20,8 +20,9 @@ const OUTPUT_DELTAS = new Set(['response.output_text.delta', 'response.refusal.d
 
 /**
  * `POST /v1/responses`: OpenAI's Responses API, whole or streamed as `response.*` events. With
- * OpenAI or Azure OpenAI upstream the body is forwarded whole; otherwise it is translated to the
- * provider's chat API through the backend's own chat calls (a virtual key's budgets included),
+ * OpenAI or Azure OpenAI upstream the body is forwarded whole (a virtual key's admission and
+ * budgets applied around it); otherwise it is translated to the provider's chat API through the
+ * backend's own chat calls (a virtual key's budgets included),
  * and what cannot be translated is a 400 naming it. A failure before the first event gets its own
  * status (429 and 503 with `Retry-After`); after it, a final `error` event.
  */
@@ -37,15 +38,7 @@ export async function responsesRoute(exchange: Exchange, serverContext: ServerCo
   try {
     let result: Awaited<ReturnType<typeof responses.forward>>;
     if (responses.mode === 'forwarded') {
-      if (exchange.caller !== undefined) {
-        throw new HttpError({
-          status: 403,
-          type: 'permission_error',
-          code: 'responses_not_budgeted',
-          message:
-            'Virtual keys cannot use the forwarded Responses API yet, since its cost cannot be reserved against the key’s budget before the call; use /v1/chat/completions or a static key.',
-        });
-      }
+      // A virtual key's backend admits, bounds and settles the call (tenant-responses.ts).
       result = await responses.forward(body, { signal: exchange.signal, requestId: exchange.requestId });
     } else {
       // An OpenAI client does not expect caching: without its header, only the operator turns it on.

@@ -1,16 +1,24 @@
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInfrastructure } from '../../create-infrastructure.js';
+import { groundworkTables } from '../../db/groundwork-tables.js';
+import type { Infrastructure } from '../../infrastructure.js';
 import { PriceBook } from '../../llm/pricing.js';
+import { silentLogger } from '../../observability/logger.js';
 import { MemoryRateLimitStore } from '../../resilience/memory-rate-limit-store.js';
 import { DatabaseBudgetStore } from '../../tenants/database-budget-store.js';
 import { KeyDirectory } from '../../tenants/key-directory.js';
 import { TenantAdmission } from '../../tenants/tenant-admission.js';
 import { sqliteTarget, type TenantDatabase } from '../../tenants/tenant-databases.test-helpers.js';
 import { TenantRepository } from '../../tenants/tenant-repository.js';
+import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
+import { createServer } from '../create-server.js';
+import { createServiceBackend } from '../infrastructure-backend.js';
 import { TestServiceBackend } from '../service-backend.test-helpers.js';
 import { startTestServer, type TestServer } from '../test-server.test-helpers.js';
 import type { ServiceResponses } from './service-responses.js';
 
-/* Virtual keys and the Responses API: translated calls take the key's budget like chat; forwarded ones are refused. */
+/* Virtual keys and the Responses API: translated and forwarded calls alike take the key's admission and budget, like chat. */
 
 const prices = new PriceBook({ 'metered-model': { input: 100, output: 1000 } });
 let opened: TenantDatabase;
@@ -76,16 +84,125 @@ describe('virtual keys on /v1/responses', () => {
     }
   });
 
-  it('refuses a forwarded call with 403 before anything is sent, since its cost cannot be reserved', async () => {
+  it('refuses a forwarded call to a model the key may not use, or whose cost cannot be bounded, before anything is sent', async () => {
     const { service, forwarded } = await serviceWith('forwarded');
     try {
-      const { plainKey } = await repository.createKey({ name: 'responses-forwarded' });
+      const { plainKey } = await repository.createKey({ name: 'responses-forwarded', allowedModels: ['other-model'] });
       const answer = await post(service, plainKey.reveal());
       expect(answer.status).toBe(403);
-      expect(await answer.json()).toMatchObject({ error: { code: 'responses_not_budgeted' } });
+      expect(await answer.json()).toMatchObject({
+        error: { code: 'model_not_allowed', message: expect.stringContaining('metered-model') },
+      });
+      const { plainKey: open } = await repository.createKey({ name: 'responses-unbounded' });
+      const chained = await fetch(`${service.url}/v1/responses`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${open.reveal()}` },
+        body: JSON.stringify({ model: 'metered-model', input: 'and then?', previous_response_id: 'resp_1' }),
+      });
+      expect(chained.status).toBe(403);
+      expect(await chained.json()).toMatchObject({
+        error: { code: 'responses_not_budgeted', message: expect.stringContaining('previous_response_id') },
+      });
       expect(forwarded).toEqual([]);
     } finally {
       await service.close();
     }
+  });
+});
+
+describe('forwarded Responses with a virtual key, through the openai SDK', () => {
+  let fake: FakeProviderServer;
+  let infra: Infrastructure;
+  let server: Awaited<ReturnType<typeof createServer>>;
+  let baseURL: string;
+
+  beforeAll(async () => {
+    fake = await startFakeProviderServer();
+    infra = await createInfrastructure({
+      env: {
+        NODE_ENV: 'test',
+        DATABASE_URL: 'sqlite::memory:',
+        LLM_PROVIDER: 'openai',
+        OPENAI_API_KEY: 'sk-upstream-responses',
+        OPENAI_BASE_URL: fake.openaiBaseUrl,
+        LLM_MAX_ATTEMPTS: '1',
+        LLM_PRICES: '{"metered-model":{"input":100,"output":1000}}',
+        TENANT_MAX_OUTPUT_TOKENS_ESTIMATE: '50',
+        GROUNDWORK_VIRTUAL_KEYS: 'true',
+      },
+      envFile: false,
+      logger: silentLogger(),
+    });
+    const backend = createServiceBackend(infra);
+    await backend.migrate?.();
+    const tenants = infra.tenants;
+    server = createServer(backend, infra.config.server, {
+      logger: silentLogger(),
+      metrics: infra.metrics,
+      tenants: { resolve: (key) => tenants.directory.resolve(key), admission: tenants.admission, prices: tenants.prices },
+    });
+    baseURL = `http://127.0.0.1:${(await server.listen()).port}/v1`;
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.close();
+    await infra?.close();
+    await fake?.close();
+  });
+
+  async function keyed(name: string, settings: { totalBudgetUsd?: number; requestsPerMinute?: number } = {}) {
+    const { key, plainKey } = await infra.tenants.repository.createKey({ name, ...settings });
+    return { key, client: new OpenAI({ apiKey: plainKey.reveal(), baseURL, maxRetries: 0 }) };
+  }
+
+  async function budgetOf(keyId: string) {
+    const [state] = await new DatabaseBudgetStore(groundworkTables(infra.db)).read([`key:${keyId}:total`], Date.now());
+    return { spentUsd: (state?.spentNano ?? 0) / 1e9, reservedUsd: (state?.reservedNano ?? 0) / 1e9 };
+  }
+
+  const upstreamBodies = () =>
+    fake.requests.filter((request) => /\/responses$/.test(request.path)).map((request) => request.body as Record<string, unknown>);
+
+  it('admits responses.create like chat: bounded, settled to its usage, billed to the key, with its rate-limit headers', async () => {
+    const { key, client } = await keyed('responses-sdk-create', { totalBudgetUsd: 1, requestsPerMinute: 10 });
+    fake.enqueue({ type: 'answer', content: 'Hallo Welt', usage: { promptTokens: 9, completionTokens: 3 } });
+    const { data: response, response: raw } = await client.responses
+      .create({ model: 'metered-model', instructions: 'Translate to German.', input: 'Hello world' })
+      .withResponse();
+    expect(response.output_text).toBe('Hallo Welt');
+    expect(upstreamBodies().at(-1)).toMatchObject({ model: 'metered-model', max_output_tokens: 50 });
+    expect(raw.headers.get('x-ratelimit-limit-requests')).toBe('10');
+    expect(raw.headers.get('x-ratelimit-remaining-requests')).toBe('9');
+    // 9 input tokens at $0.1 and 3 output tokens at $1 per thousand.
+    expect(await budgetOf(key.id)).toEqual({ spentUsd: expect.closeTo(0.0039, 9), reservedUsd: 0 });
+    await infra.llm.flush();
+    const rows = await infra.db.selectFrom('llm_usage').select(['key_id', 'operation']).where('key_id', '=', key.id).execute();
+    expect(rows).toEqual([{ key_id: key.id, operation: 'responses' }]);
+  });
+
+  it('keeps the caller’s own max_output_tokens, and settles a stream on its response.completed usage', async () => {
+    const { key, client } = await keyed('responses-sdk-stream', { totalBudgetUsd: 1 });
+    fake.enqueue({ type: 'answer', content: 'Guten Tag', chunks: 3, usage: { promptTokens: 4, completionTokens: 6 } });
+    const stream = client.responses.stream({ model: 'metered-model', input: 'Good day', max_output_tokens: 20 });
+    const final = await stream.finalResponse();
+    expect(final.output_text).toBe('Guten Tag');
+    expect(upstreamBodies().at(-1)).toMatchObject({ max_output_tokens: 20, stream: true });
+    expect(await budgetOf(key.id)).toEqual({ spentUsd: expect.closeTo(0.0064, 9), reservedUsd: 0 });
+  });
+
+  it('refunds a call the upstream failed, and refuses with insufficient_quota once the budget is spent', async () => {
+    const { key, client } = await keyed('responses-sdk-spent', { totalBudgetUsd: 0.06 });
+    fake.enqueue({ type: 'error', status: 500 });
+    await expect(client.responses.create({ model: 'metered-model', input: 'Hello' })).rejects.toMatchObject({ status: 502 });
+    expect(await budgetOf(key.id)).toEqual({ spentUsd: 0, reservedUsd: 0 });
+    fake.enqueue({ type: 'answer', content: 'x', usage: { promptTokens: 10, completionTokens: 40 } });
+    await client.responses.create({ model: 'metered-model', input: 'Hello' });
+    const sent = upstreamBodies().length;
+    // $0.041 spent: the next call's worst case (its input bound and 50 output tokens) no longer fits.
+    await expect(client.responses.create({ model: 'metered-model', input: 'Hello' })).rejects.toMatchObject({
+      status: 429,
+      code: 'insufficient_quota',
+    });
+    expect(upstreamBodies()).toHaveLength(sent);
   });
 });

@@ -3,11 +3,14 @@ import type { LlmProviderName } from '../../config/variables.js';
 import type { LlmClient } from '../../llm/llm-client-types.js';
 import type { ResponseObject, ResponsesBody, ResponsesResult } from '../../llm/responses/responses-types.js';
 import { forwardsResponses } from '../../llm/responses/responses-upstream.js';
+import type { UsageAttribution } from '../../llm/usage-record.js';
 
 /** How one forwarded Responses call is made. */
 export interface ForwardResponseOptions {
   signal: AbortSignal;
   requestId?: string;
+  /** The virtual key (and team) the call is billed to in the ledger. */
+  attribution?: UsageAttribution;
 }
 
 /**
@@ -32,7 +35,8 @@ export function serviceResponses(config: AppConfig, llm: Partial<Pick<LlmClient,
   return {
     mode: forwardsResponses(provider) ? 'forwarded' : 'translated',
     provider,
-    forward: (body, options) => llm.respond!(body, { signal: options.signal }),
+    forward: (body, options) =>
+      llm.respond!(body, { signal: options.signal, ...(options.attribution === undefined ? {} : { attribution: options.attribution }) }),
     retrieve: (id, options) => llm.retrieveResponse!(id, options),
   };
 }

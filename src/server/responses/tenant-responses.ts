@@ -1,0 +1,129 @@
+import type { ResponseStreamEvent, ResponsesBody, ResponsesResult } from '../../llm/responses/responses-types.js';
+import type { TokenUsage } from '../../llm/types.js';
+import { NON_TEXT_PART_TOKENS } from '../../tenants/call-cost-bound.js';
+import type { TenantRateLimitState } from '../../tenants/rate-limit-state.js';
+import type { Admission, TenantCaller } from '../../tenants/tenant-admission.js';
+import { HttpError } from '../http-error.js';
+import type { ServiceTenants } from '../service-tenants.js';
+import type { ServiceResponses } from './service-responses.js';
+
+/** Fields whose cost no reservation can bound before the call: a stored conversation's tokens, a call finished later. */
+const UNBOUNDED_FIELDS = ['previous_response_id', 'conversation', 'background'] as const;
+const NON_TEXT_PARTS = new Set(['input_image', 'input_file', 'input_audio']);
+/** Events that end a streamed response, with its usage. */
+const FINAL_EVENTS = new Set(['response.completed', 'response.incomplete', 'response.failed']);
+
+/**
+ * Forwarded Responses calls (OpenAI, Azure OpenAI upstream) as one virtual key makes them,
+ * admitted like a chat call: the key's models, limits and calls in flight, and its worst-case
+ * cost reserved on its and its team's budgets (the input's token bound, and `max_output_tokens`,
+ * else the configured ceiling, which the forwarded body then carries), settled to the usage the
+ * response reports (its JSON, or the final `response.completed` event of a stream), refunded when
+ * the call failed before it began, and charged its whole reservation when a stream broke off.
+ */
+export function tenantResponses(
+  responses: ServiceResponses,
+  tenants: ServiceTenants,
+  caller: TenantCaller,
+  onRateLimit: (state: TenantRateLimitState) => void,
+  /** Strips the provider's own `x-ratelimit-*-requests|tokens` headers once the key's were reported. */
+  ownHeaders: (headers: Record<string, string> | undefined) => Record<string, string> | undefined,
+): ServiceResponses {
+  const attribution = { keyId: caller.key.id, teamId: caller.team?.id ?? null };
+  return {
+    ...responses,
+    async forward(body, options) {
+      const unbounded = UNBOUNDED_FIELDS.filter((field) => body[field] !== undefined && body[field] !== null && body[field] !== false);
+      if (unbounded.length > 0) {
+        throw new HttpError({
+          status: 403,
+          type: 'permission_error',
+          code: 'responses_not_budgeted',
+          message: `A virtual key cannot send ${unbounded.join(', ')} on /v1/responses: the cost of such a call cannot be bounded before it is made, so it cannot be reserved against the key's budget.`,
+        });
+      }
+      const model = typeof body['model'] === 'string' ? body['model'] : '';
+      const asked = typeof body['max_output_tokens'] === 'number' ? body['max_output_tokens'] : undefined;
+      let reported = false;
+      const admission = await tenants.admission.admit(
+        caller,
+        { model, messages: [], inputTokens: responsesInputTokenBound(body), ...(asked === undefined ? {} : { maxTokens: asked }) },
+        options.signal,
+        (state) => {
+          reported = true;
+          onRateLimit(state);
+        },
+      );
+      const forwarded: ResponsesBody = asked === admission.maxTokens ? body : { ...body, max_output_tokens: admission.maxTokens };
+      let result: ResponsesResult;
+      try {
+        result = await responses.forward(forwarded, { ...options, attribution });
+      } catch (error) {
+        await admission.settle(0, 0);
+        throw error;
+      }
+      if (reported) {
+        const headers = ownHeaders(result.rateLimitHeaders);
+        result = headers === undefined ? { ...result } : { ...result, rateLimitHeaders: headers };
+      }
+      const cost = (usage: TokenUsage) => tenants.prices.cost(model, usage);
+      if (!result.stream) {
+        const usage = usageOf(result.response['usage']);
+        await admission.settle(usage === undefined ? admission.reservedUsd : cost(usage), usage?.totalTokens ?? 0);
+        return result;
+      }
+      return { ...result, events: settledEvents(result.events, admission, cost) };
+    },
+  };
+}
+
+/** The events as they come; the admission settled on the final one's usage, or to its whole reservation when none came. */
+async function* settledEvents(
+  events: AsyncIterable<ResponseStreamEvent>,
+  admission: Admission,
+  cost: (usage: TokenUsage) => number,
+): AsyncGenerator<ResponseStreamEvent, void, undefined> {
+  let settled = false;
+  try {
+    for await (const event of events) {
+      if (!settled && FINAL_EVENTS.has(event.type)) {
+        const usage = usageOf((event['response'] as { usage?: unknown } | undefined)?.usage);
+        if (usage !== undefined) {
+          settled = true;
+          await admission.settle(cost(usage), usage.totalTokens);
+        }
+      }
+      yield event;
+    }
+  } finally {
+    // Cut after it began (an error event, the caller gone): what the provider billed is unknown.
+    if (!settled) await admission.settle(admission.reservedUsd, 0);
+  }
+}
+
+/** The Responses API's usage (`input_tokens`, `output_tokens`, `total_tokens`) as token usage; undefined when absent. */
+function usageOf(value: unknown): TokenUsage | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const usage = value as { input_tokens?: unknown; output_tokens?: unknown; total_tokens?: unknown };
+  if (typeof usage.input_tokens !== 'number' || typeof usage.output_tokens !== 'number') return undefined;
+  const total = typeof usage.total_tokens === 'number' ? usage.total_tokens : usage.input_tokens + usage.output_tokens;
+  return { promptTokens: usage.input_tokens, completionTokens: usage.output_tokens, totalTokens: total };
+}
+
+/**
+ * An upper bound of a Responses call's input tokens: the UTF-8 bytes of its `instructions`,
+ * `input` and `tools` as JSON (no byte-level BPE token covers less than a byte, and the JSON
+ * holds every text with room to spare for the framing), each image, file or audio part counted
+ * as {@link NON_TEXT_PART_TOKENS} instead of its bytes.
+ */
+export function responsesInputTokenBound(body: ResponsesBody): number {
+  let parts = 0;
+  const text = JSON.stringify([body['instructions'] ?? null, body['input'] ?? null, body['tools'] ?? null], (_, value: unknown) => {
+    if (typeof value === 'object' && value !== null && NON_TEXT_PARTS.has(String((value as { type?: unknown }).type))) {
+      parts++;
+      return null;
+    }
+    return value;
+  });
+  return Buffer.byteLength(text, 'utf8') + parts * NON_TEXT_PART_TOKENS;
+}
