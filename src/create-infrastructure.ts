@@ -13,6 +13,9 @@ import { createLogger } from './observability/logger.js';
 import { GroundworkMetrics } from './observability/metrics.js';
 import { createResiliencePipeline } from './resilience/create-resilience-pipeline.js';
 import { reserveTokens } from './resilience/estimate-tokens.js';
+import { createRouter } from './routing/create-router.js';
+import { loadRoutes } from './routing/load-routes.js';
+import { RoutingPipeline } from './routing/routing-pipeline.js';
 
 /**
  * Reads and validates configuration (environment over `.env`), then opens what it describes:
@@ -23,6 +26,8 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
   const { azureTokenProvider, googleAuthOptions, ...sourceOptions } = options;
   const configSource = options.configSource ?? new ConfigSource({ ...sourceOptions, azureTokenProvider: azureTokenProvider !== undefined });
   const config = configSource.load();
+  // A routes file is validated before anything opens: a bad one fails like a bad environment.
+  const routes = config.llm.routesFile === undefined ? undefined : await loadRoutes(config.llm.routesFile, { env: sourceOptions.env });
   const logger = options.logger ?? createLogger(config.logging, { destination: options.logDestination ?? 'stdout' });
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? new GroundworkMetrics({ processMetrics: options.processMetrics ?? false });
@@ -59,6 +64,16 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
       ...(redis === undefined ? {} : { redis, keyPrefix: config.redis.keyPrefix }),
     });
     opened.push({ name: 'resilience', close: () => pipeline.close() });
+    const router =
+      routes === undefined
+        ? undefined
+        : createRouter(routes, config.resilience, {
+            logger,
+            metrics,
+            clock,
+            ...(redis === undefined ? {} : { redis, keyPrefix: config.redis.keyPrefix }),
+          });
+    if (router !== undefined) opened.push({ name: 'router', close: () => router.close() });
     const cache = createResponseCache(config.cache, {
       logger,
       metrics,
@@ -78,7 +93,8 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
       logger,
       metrics,
       clock,
-      pipeline,
+      pipeline: router === undefined ? pipeline : new RoutingPipeline(pipeline, router),
+      routes,
       cache,
       embeddingCache,
       usageSink: createUsageSink(database),
