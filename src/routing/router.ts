@@ -101,8 +101,8 @@ const isPromise = (usage: AttemptResult<unknown>['usage']): usage is Promise<Tok
  * deployments that can take it now, skipping those whose circuit is open, whose rate limits are
  * spent, that answered 429 (until their `Retry-After`), or that are at their concurrency limit.
  * A 429 or a failure moves the call to a sibling at once; only when no sibling can take it does
- * the call wait, for the first to free, within the deadline. When a group gives up, its fallback
- * groups follow, in the plan's order. The deadline spans every group and attempt.
+ * the call wait, for the first to free, within the deadline (and only when no fallback group
+ * follows). When a group gives up, its fallback groups follow, in the plan's order. The deadline spans every group and attempt.
  */
 export class Router {
   readonly #parts: RouterParts;
@@ -129,12 +129,13 @@ export class Router {
     const deadlineAt = Math.min(startedAt + this.#parts.deadlineMs, plan.deadlineAt ?? Number.POSITIVE_INFINITY);
     const run = new Run(plan.signal, startedAt, deadlineAt - startedAt, deadlineAt);
     let lastError: unknown;
-    for (const segment of segments(plan.targets)) {
+    const groups = segments(plan.targets);
+    for (const [index, segment] of groups.entries()) {
       const group = segment[0]?.group === undefined ? undefined : this.#parts.routes.groups[segment[0].group];
       if (group === undefined)
         throw new TypeError(`The router was given targets outside its groups: ${segment[0]?.provider}/${segment[0]?.model}`);
       try {
-        const { value, target } = await this.#routeGroup(group, segment, plan.estimatedTokens, run, attempt);
+        const { value, target } = await this.#routeGroup(group, segment, plan.estimatedTokens, run, attempt, index === groups.length - 1);
         return { value, target, attempts: run.records };
       } catch (error) {
         if (error instanceof Final) throw this.#withAttempts(error.error, run);
@@ -156,6 +157,7 @@ export class Router {
     tokens: number,
     run: Run,
     attempt: (info: AttemptInfo) => Promise<AttemptResult<T>>,
+    last: boolean,
   ): Promise<{ value: T; target: CallTarget }> {
     const { clock, retry } = this.#parts;
     const strategy = STRATEGIES[group.strategy];
@@ -214,7 +216,8 @@ export class Router {
         if (now + waitMs >= run.deadlineAt) {
           throw deadlineError(run, now, `would pass before a deployment of "${group.name}" frees (${why.join('; ')})`, lastError, waitMs);
         }
-        if (waitedMs + waitMs > this.#parts.maxWaitMs) {
+        // A fallback group may answer now: it is not kept waiting for this one to free.
+        if (!last || waitedMs + waitMs > this.#parts.maxWaitMs) {
           throw new NoDeploymentAvailableError({ group: group.name, retryAfterMs: waitMs, reasons: why, cause: lastError });
         }
         await this.#pause(waitMs, run.signal, busy);
