@@ -14,6 +14,7 @@ import { GroundworkMetrics } from './observability/metrics.js';
 import { createResiliencePipeline } from './resilience/create-resilience-pipeline.js';
 import { reserveTokens } from './resilience/estimate-tokens.js';
 import { createRouter } from './routing/create-router.js';
+import { deploymentHealthChecks } from './routing/deployment-health-checks.js';
 import { loadRoutes } from './routing/load-routes.js';
 import { RoutingPipeline } from './routing/routing-pipeline.js';
 
@@ -27,7 +28,8 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
   const configSource = options.configSource ?? new ConfigSource({ ...sourceOptions, azureTokenProvider: azureTokenProvider !== undefined });
   const config = configSource.load();
   // A routes file is validated before anything opens: a bad one fails like a bad environment.
-  const routes = config.llm.routesFile === undefined ? undefined : await loadRoutes(config.llm.routesFile, { env: sourceOptions.env });
+  const routes =
+    config.llm.routesFile === undefined ? undefined : await loadRoutes(config.llm.routesFile, { env: configSource.variables() });
   const logger = options.logger ?? createLogger(config.logging, { destination: options.logDestination ?? 'stdout' });
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? new GroundworkMetrics({ processMetrics: options.processMetrics ?? false });
@@ -108,12 +110,14 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
         : { estimateTokens: (request) => reserveTokens(request.messages, request.maxTokens ?? config.llm.outputTokensEstimate) }),
     });
     opened.push({ name: 'llm', close: () => llm.close() });
-    const infrastructure = new Infrastructure<DB>({ configSource, config, logger, clock, metrics, database, redis, llm, pipeline });
+    const infrastructure = new Infrastructure<DB>({ configSource, config, logger, clock, metrics, database, redis, llm, pipeline, routes });
     for (const closeable of opened) infrastructure.registerCloseable(closeable);
     infrastructure.registerHealthCheck(database.healthCheck);
     if (redis !== undefined) infrastructure.registerHealthCheck(redisHealthCheck(redis, config.redis.displayUrl ?? 'redis'));
     for (const check of llmHealthChecks(config, llm, (provider, model) => pipeline.getState(provider, model), clock))
       infrastructure.registerHealthCheck(check);
+    if (routes !== undefined)
+      for (const check of deploymentHealthChecks(routes, config, googleAuthOptions)) infrastructure.registerHealthCheck(check);
     return infrastructure;
   } catch (error) {
     for (const closeable of opened.reverse()) await closeable.close().catch(() => undefined);

@@ -23,6 +23,7 @@ import type { Logger } from './observability/logger.js';
 import type { GroundworkMetrics } from './observability/metrics.js';
 import { scrubSecrets } from './observability/redact.js';
 import type { ResiliencePipeline } from './resilience/resilience-pipeline.js';
+import type { RoutesConfig } from './routing/routes-config.js';
 import { createTenantServices, type TenantServices } from './tenants/create-tenant-services.js';
 import { runAsTenant } from './tenants/run-as-tenant.js';
 import { TenantInputError } from './tenants/tenant-errors.js';
@@ -68,6 +69,8 @@ export interface InfrastructureParts<DB> {
   redis: RedisClient | undefined;
   llm: LlmClient;
   pipeline: ResiliencePipeline;
+  /** The model groups of `GROUNDWORK_ROUTES`, when set. */
+  routes?: RoutesConfig | undefined;
 }
 
 /**
@@ -99,6 +102,8 @@ export class Infrastructure<DB = Record<never, never>> {
   readonly llm: LlmClient;
   /** The resilience stack (breaker states for health and dashboards). */
   readonly pipeline: ResiliencePipeline;
+  /** The model groups of the routes file (`GROUNDWORK_ROUTES`); undefined without one. */
+  readonly routes: RoutesConfig | undefined;
   readonly #configSource: ConfigSource;
   readonly #checks: HealthCheck[] = [];
   readonly #closeables: Closeable[] = [];
@@ -117,6 +122,7 @@ export class Infrastructure<DB = Record<never, never>> {
     this.redis = parts.redis;
     this.llm = parts.llm;
     this.pipeline = parts.pipeline;
+    this.routes = parts.routes;
   }
 
   /**
