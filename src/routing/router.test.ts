@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BadRequestError, RateLimitedError } from '../errors/provider-errors.js';
+import { AuthenticationError, BadRequestError, RateLimitedError } from '../errors/provider-errors.js';
 import type { AttemptInfo, AttemptResult, CallOutcome } from '../llm/call-pipeline.js';
 import { attemptsOf } from '../llm/call-pipeline.js';
 import { GroundworkMetrics } from '../observability/metrics.js';
@@ -130,6 +130,14 @@ describe('Router', () => {
     const error = await call(router, routes, 'fast', { a: bad, b: bad }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(BadRequestError);
     expect(attemptsOf(error)?.length).toBe(1);
+  });
+
+  it("moves on when one deployment's key is refused", async () => {
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a'), deployment('fast', 'b')] } });
+    const router = testRouter(routes, { clock: new ManualClock(), random: () => 0 });
+    const refused = async () => Promise.reject(new AuthenticationError('bad key', { provider: 'openai', status: 401 }));
+    const outcome = await call(router, routes, 'fast', { a: refused });
+    expect(sent(outcome)).toEqual(['a', 'b']);
   });
 
   it('counts attempts per deployment in metrics', async () => {

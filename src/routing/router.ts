@@ -1,5 +1,12 @@
 import { GroundworkError } from '../errors/groundwork-error.js';
-import { ProviderError, QuotaExhaustedError, RateLimitedError } from '../errors/provider-errors.js';
+import {
+  AuthenticationError,
+  NotFoundError,
+  PermissionDeniedError,
+  ProviderError,
+  QuotaExhaustedError,
+  RateLimitedError,
+} from '../errors/provider-errors.js';
 import { sleep, throwIfAborted } from '../internal/abort.js';
 import type { Clock } from '../internal/clock.js';
 import {
@@ -238,6 +245,11 @@ export class Router {
           const waitMs = error.retryAfterMs ?? (error instanceof QuotaExhaustedError ? retry.retryAfterMaxMs : DEFAULT_THROTTLE_MS);
           entry.state.throttledUntil = Math.max(entry.state.throttledUntil, after + Math.min(waitMs, retry.retryAfterMaxMs));
           failures.set(entry.state, number);
+          continue;
+        }
+        if (error instanceof AuthenticationError || error instanceof PermissionDeniedError || error instanceof NotFoundError) {
+          // This deployment's key or model, not the request: a sibling may answer.
+          excluded.add(entry.state);
           continue;
         }
         if (!GroundworkError.isInstance(error) || !error.retryable) throw new Final(error);

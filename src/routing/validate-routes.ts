@@ -11,7 +11,7 @@ import {
 } from './routes-config.js';
 
 /** The strategy a group uses when neither it nor the file names one (the routing benchmark's best). */
-export const DEFAULT_STRATEGY: RoutingStrategyName = 'least-busy';
+export const DEFAULT_STRATEGY: RoutingStrategyName = 'weighted-random';
 
 const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
