@@ -1,6 +1,6 @@
 import type { AppConfig } from '../config/app-config.js';
 import type { LlmProviderName } from '../config/variables.js';
-import { type CreateProviderOptions, createProvider } from '../llm/providers/create-provider.js';
+import type { CreateProviderOptions } from '../llm/providers/create-provider.js';
 import type { LlmProvider } from '../llm/types.js';
 import type { HealthCheck } from '../observability/health.js';
 import { scrubSecrets } from '../observability/redact.js';
@@ -27,6 +27,8 @@ export function deploymentHealthChecks(
         let provider: LlmProvider | undefined;
         const started = performance.now();
         try {
+          // Loaded here, not with the package: importing Groundwork loads no provider adapter.
+          const { createProvider } = await import('../llm/providers/create-provider.js');
           provider = createProvider(deployment.provider, deploymentAppConfig(config, deployment), { googleAuthOptions });
           await provider.ping(signal);
           const latencyMs = performance.now() - started;
