@@ -131,6 +131,20 @@ describe('routing over real HTTP against fake deployments', () => {
     infra = undefined;
   });
 
+  it('streams a call for a group, naming the deployment in the start event', async () => {
+    const { infra: opened } = await infraWith({ groups: { 'chat-fast': { deployments: [deployment('eu', 0)] } } });
+    infra = opened;
+    fakes[0]!.enqueue({ type: 'answer', content: 'Hallo Welt', chunks: 3 });
+    const events = [];
+    for await (const event of opened.llm.stream({ model: 'chat-fast', messages: [{ role: 'user', content: 'hello' }] })) events.push(event);
+    expect(events[0]).toMatchObject({ type: 'start', deployment: 'eu', model: 'model-eu' });
+    const done = events.at(-1);
+    expect(done?.type === 'done' ? done.response.metadata.deployment : undefined).toBe('eu');
+    expect(done?.type === 'done' ? done.response.content : undefined).toBe('Hallo Welt');
+    await opened.close();
+    infra = undefined;
+  });
+
   it('refuses to start on a routes file with a key written in it', async () => {
     const path = join(dir, 'inline.json');
     await writeFile(path, JSON.stringify({ groups: { g: { deployments: [{ provider: 'openai', model: 'm', apiKey: KEY_A }] } } }));
