@@ -13,6 +13,10 @@ import { createLogger } from './observability/logger.js';
 import { GroundworkMetrics } from './observability/metrics.js';
 import { createResiliencePipeline } from './resilience/create-resilience-pipeline.js';
 import { reserveTokens } from './resilience/estimate-tokens.js';
+import { createRouter } from './routing/create-router.js';
+import { deploymentHealthChecks } from './routing/deployment-health-checks.js';
+import { loadRoutes } from './routing/load-routes.js';
+import { RoutingPipeline } from './routing/routing-pipeline.js';
 
 /**
  * Reads and validates configuration (environment over `.env`), then opens what it describes:
@@ -23,6 +27,9 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
   const { azureTokenProvider, googleAuthOptions, ...sourceOptions } = options;
   const configSource = options.configSource ?? new ConfigSource({ ...sourceOptions, azureTokenProvider: azureTokenProvider !== undefined });
   const config = configSource.load();
+  // A routes file is validated before anything opens: a bad one fails like a bad environment.
+  const routes =
+    config.llm.routesFile === undefined ? undefined : await loadRoutes(config.llm.routesFile, { env: configSource.variables() });
   const logger = options.logger ?? createLogger(config.logging, { destination: options.logDestination ?? 'stdout' });
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? new GroundworkMetrics({ processMetrics: options.processMetrics ?? false });
@@ -59,6 +66,16 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
       ...(redis === undefined ? {} : { redis, keyPrefix: config.redis.keyPrefix }),
     });
     opened.push({ name: 'resilience', close: () => pipeline.close() });
+    const router =
+      routes === undefined
+        ? undefined
+        : createRouter(routes, config.resilience, {
+            logger,
+            metrics,
+            clock,
+            ...(redis === undefined ? {} : { redis, keyPrefix: config.redis.keyPrefix }),
+          });
+    if (router !== undefined) opened.push({ name: 'router', close: () => router.close() });
     const cache = createResponseCache(config.cache, {
       logger,
       metrics,
@@ -78,7 +95,8 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
       logger,
       metrics,
       clock,
-      pipeline,
+      pipeline: router === undefined ? pipeline : new RoutingPipeline(pipeline, router),
+      routes,
       cache,
       embeddingCache,
       usageSink: createUsageSink(database),
@@ -92,13 +110,15 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
         : { estimateTokens: (request) => reserveTokens(request.messages, request.maxTokens ?? config.llm.outputTokensEstimate) }),
     });
     opened.push({ name: 'llm', close: () => llm.close() });
-    const infrastructure = new Infrastructure<DB>({ configSource, config, logger, clock, metrics, database, redis, llm, pipeline });
+    const infrastructure = new Infrastructure<DB>({ configSource, config, logger, clock, metrics, database, redis, llm, pipeline, routes });
     for (const closeable of opened) infrastructure.registerCloseable(closeable);
     infrastructure.registerHealthCheck(database.healthCheck);
     if (database.replicaHealthCheck !== undefined) infrastructure.registerHealthCheck(database.replicaHealthCheck);
     if (redis !== undefined) infrastructure.registerHealthCheck(redisHealthCheck(redis, config.redis.displayUrl ?? 'redis'));
     for (const check of llmHealthChecks(config, llm, (provider, model) => pipeline.getState(provider, model), clock))
       infrastructure.registerHealthCheck(check);
+    if (routes !== undefined)
+      for (const check of deploymentHealthChecks(routes, config, googleAuthOptions)) infrastructure.registerHealthCheck(check);
     return infrastructure;
   } catch (error) {
     for (const closeable of opened.reverse()) await closeable.close().catch(() => undefined);

@@ -102,6 +102,15 @@ export {
   RateLimitExceededError,
   RetryAfterTooLongError,
 } from './resilience/errors.js';
+export { type LoadRoutesOptions, loadRoutes } from './routing/load-routes.js';
+export { NoDeploymentAvailableError } from './routing/no-deployment-error.js';
+export {
+  type DeploymentConfig,
+  type ModelGroupConfig,
+  ROUTING_STRATEGIES,
+  type RoutesConfig,
+  type RoutingStrategyName,
+} from './routing/routes-config.js';
 export type { TenantServices } from './tenants/create-tenant-services.js';
 export type { Team } from './tenants/team.js';
 export { TenantConflictError, TenantInputError, TenantNotFoundError } from './tenants/tenant-errors.js';

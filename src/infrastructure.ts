@@ -23,6 +23,7 @@ import type { Logger } from './observability/logger.js';
 import type { GroundworkMetrics } from './observability/metrics.js';
 import { scrubSecrets } from './observability/redact.js';
 import type { ResiliencePipeline } from './resilience/resilience-pipeline.js';
+import type { RoutesConfig } from './routing/routes-config.js';
 import { createTenantServices, type TenantServices } from './tenants/create-tenant-services.js';
 import { embeddingInputTokenBound, tenantCall } from './tenants/run-as-tenant.js';
 
@@ -67,6 +68,8 @@ export interface InfrastructureParts<DB> {
   redis: RedisClient | undefined;
   llm: LlmClient;
   pipeline: ResiliencePipeline;
+  /** The model groups of `GROUNDWORK_ROUTES`, when set. */
+  routes?: RoutesConfig | undefined;
 }
 
 /**
@@ -98,6 +101,8 @@ export class Infrastructure<DB = Record<never, never>> {
   readonly llm: LlmClient;
   /** The resilience stack (breaker states for health and dashboards). */
   readonly pipeline: ResiliencePipeline;
+  /** The model groups of the routes file (`GROUNDWORK_ROUTES`); undefined without one. */
+  readonly routes: RoutesConfig | undefined;
   readonly #configSource: ConfigSource;
   readonly #checks: HealthCheck[] = [];
   readonly #closeables: Closeable[] = [];
@@ -116,6 +121,7 @@ export class Infrastructure<DB = Record<never, never>> {
     this.redis = parts.redis;
     this.llm = parts.llm;
     this.pipeline = parts.pipeline;
+    this.routes = parts.routes;
   }
 
   /**

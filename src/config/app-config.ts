@@ -112,6 +112,8 @@ export interface LlmConfig {
   readonly logContent: boolean;
   readonly ledger: { readonly enabled: boolean; readonly batchSize: number; readonly flushIntervalMs: number };
   readonly embeddings: EmbeddingsConfig;
+  /** `GROUNDWORK_ROUTES`: the routes file of model groups, read by `loadRoutes`; undefined: no groups. */
+  readonly routesFile: string | undefined;
 }
 
 /** Embedding settings: where `embed` goes, and how large calls are split. */

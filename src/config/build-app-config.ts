@@ -132,6 +132,7 @@ export function buildAppConfig(values: Parsed, facts: ValidatedFacts, secrets: M
       maxOutputTokens: values.LLM_MAX_OUTPUT_TOKENS,
       outputTokensEstimate: values.LLM_OUTPUT_TOKENS_ESTIMATE,
       dropUnsupportedParams: values.LLM_DROP_UNSUPPORTED_PARAMS,
+      routesFile: values.GROUNDWORK_ROUTES,
       structuredOutputRepairs: values.LLM_STRUCTURED_OUTPUT_REPAIRS,
       prices: values.LLM_PRICES === undefined ? {} : (parsePrices(values.LLM_PRICES) ?? {}),
       streamFirstChunkTimeoutMs: values.LLM_STREAM_FIRST_CHUNK_TIMEOUT_MS,

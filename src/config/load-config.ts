@@ -92,6 +92,15 @@ export class ConfigSource {
     return { config: undefined, errors: [...errors, ...parsed.errors], warnings: parsed.warnings };
   }
 
+  /**
+   * The merged environment (`.env`, then the real environment, then `*_FILE` secrets), for
+   * settings read beside the schema, such as the variables a routes file names for its keys.
+   * @internal
+   */
+  variables(): Readonly<Record<string, string | undefined>> {
+    return this.#readEnvironment().env;
+  }
+
   /** Every problem with the configuration, without throwing. */
   validate(): EnvironmentStatus {
     const parsed = this.#parsed ?? this.#parse();

@@ -570,6 +570,14 @@ export const VARIABLES = define({
     description: 'Time an open circuit waits before one test request, in ms.',
     example: '30000',
   },
+  GROUNDWORK_ROUTES: {
+    section: 'llm',
+    field: optionalStringField(),
+    default: '(none)',
+    description:
+      'A routes file (`.yaml`, `.yml` or `.json`) of model groups: logical model names backed by several deployments, each with its own credentials, limits and weight (see Routing). Unset: the one deployment described by these variables.',
+    example: './routes.yaml',
+  },
   LLM_FALLBACKS: {
     section: 'resilience',
     field: listField(),

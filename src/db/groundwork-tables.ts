@@ -8,6 +8,8 @@ export interface LlmUsageTable {
   operation: ColumnType<string, string | undefined, string>;
   provider: string;
   model: string;
+  /** The deployment of a model group that answered, if the call was routed through one. */
+  deployment: ColumnType<string | null, string | null | undefined, string | null>;
   prompt_name: string | null;
   prompt_version: string | null;
   prompt_tokens: number;

@@ -35,6 +35,7 @@ export function usageRow(record: UsageRecord) {
     operation: record.operation ?? 'chat',
     provider: record.provider,
     model: record.model,
+    deployment: record.deployment ?? null,
     prompt_name: record.promptName,
     prompt_version: record.promptVersion,
     prompt_tokens: record.promptTokens,

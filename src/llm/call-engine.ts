@@ -1,5 +1,4 @@
 import type { AppConfig } from '../config/app-config.js';
-import type { LlmProviderName } from '../config/variables.js';
 import { type LinkedSignal, linkSignals } from '../internal/abort.js';
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../observability/logger.js';
@@ -39,7 +38,8 @@ export interface CallEngineDeps {
   clock: Clock;
   logger: Logger;
   metrics?: GroundworkMetrics | undefined;
-  provider(name: LlmProviderName): LlmProvider;
+  /** The adapter for a target: its provider's, or its deployment's own when the target is a deployment of a model group. */
+  provider(target: CallTarget): LlmProvider;
   estimateTokens(request: ChatRequest): number;
 }
 
@@ -139,8 +139,14 @@ export class CallEngine {
       outcome = await this.#deps.pipeline.execute(this.#plan(call, request), async ({ target, signal }) => {
         const attemptRequest = fitted(target);
         const completion = await traceLlmCall(
-          { provider: target.provider, request: attemptRequest, logContent: this.#deps.config.llm.logContent },
-          () => this.#deps.provider(target.provider).complete(attemptRequest, signal),
+          {
+            provider: target.provider,
+            request: attemptRequest,
+            logContent: this.#deps.config.llm.logContent,
+            group: target.group,
+            deployment: target.deployment,
+          },
+          () => this.#deps.provider(target).complete(attemptRequest, signal),
         );
         return { value: completion, usage: completion.usage };
       });
@@ -150,7 +156,7 @@ export class CallEngine {
     }
     trace.attempts.push(...outcome.attempts);
     const cost = this.#cost(outcome.value, outcome.target.model);
-    addAnswer(trace, outcome.value, cost, outcome.attempts.length);
+    addAnswer(trace, outcome.value, cost, outcome.attempts.length, outcome.target);
     await grant?.settle(cost, outcome.value.usage.totalTokens);
     return outcome.value;
   }
@@ -201,7 +207,7 @@ export class CallEngine {
       // The call's own signal too: a pipeline may unlink the attempt's signal from the caller once the attempt resolves.
       const link = linkSignals(signal, watchdog.signal, call.signal);
       try {
-        const events = this.#deps.provider(target.provider).stream(attemptRequest, link.signal);
+        const events = this.#deps.provider(target).stream(attemptRequest, link.signal);
         const iterator = events[Symbol.asyncIterator]();
         // The provider's start (its response headers) is kept; the attempt lasts until the first content.
         let first = await iterator.next();
@@ -232,6 +238,7 @@ export class CallEngine {
         attempts: trace.attempts.length,
         cached: false,
       };
+      if (outcome.target.deployment !== undefined) event.deployment = outcome.target.deployment;
       if (start?.rateLimitHeaders !== undefined) event.rateLimitHeaders = start.rateLimitHeaders;
       onEvent(event);
     }
@@ -266,7 +273,7 @@ export class CallEngine {
     }
     settle(completion.usage);
     const cost = this.#cost(completion, outcome.target.model);
-    addAnswer(trace, completion, cost, outcome.attempts.length);
+    addAnswer(trace, completion, cost, outcome.attempts.length, outcome.target);
     await grant?.settle(cost, completion.usage.totalTokens);
     return completion;
   }
@@ -298,7 +305,7 @@ export class CallEngine {
     const policy = { drop: this.#deps.config.llm.dropUnsupportedParams, logger: this.#deps.logger, metrics: this.#deps.metrics };
     const unsupported = new Map<CallTarget, string[]>();
     for (const target of targets) {
-      unsupported.set(target, await this.#deps.provider(target.provider).unsupportedFields({ ...request, model: target.model }));
+      unsupported.set(target, await this.#deps.provider(target).unsupportedFields({ ...request, model: target.model }));
     }
     const fitted = new Map<CallTarget, ChatRequest>();
     const fitTarget = (target: CallTarget): ChatRequest => {

@@ -5,6 +5,10 @@ import type { TokenUsage } from './types.js';
 export interface CallTarget {
   provider: LlmProviderName;
   model: string;
+  /** The model group this target belongs to (routed by `routing/`), if any. */
+  group?: string;
+  /** The deployment of that group, named in the ledger, metrics and spans. */
+  deployment?: string;
 }
 
 /** What one attempt is told. */
@@ -30,6 +34,8 @@ export interface AttemptResult<T> {
 export interface AttemptRecord {
   provider: LlmProviderName;
   model: string;
+  /** The deployment of a model group the attempt went to. */
+  deployment?: string;
   attempt: number;
   outcome: 'success' | 'error' | 'skipped';
   /** The error's `code` when it failed or was skipped (e.g. `circuit_open`). */

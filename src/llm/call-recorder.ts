@@ -61,6 +61,7 @@ export class CallRecorder {
     const fields = {
       provider: trace.provider,
       model: trace.model,
+      ...(trace.deployment === undefined ? {} : { deployment: trace.deployment }),
       prompt: call.promptName,
       promptVersion: call.promptVersion,
       operation: call.operation,
@@ -100,6 +101,7 @@ export class CallRecorder {
         teamId: call.attribution?.teamId ?? null,
         provider: step.provider,
         model: step.model,
+        deployment: step.deployment ?? null,
         promptTokens: step.usage.promptTokens,
         completionTokens: step.usage.completionTokens,
         totalTokens: step.usage.totalTokens,

@@ -6,6 +6,8 @@ import type { ChatCompletion, TokenUsage } from './types.js';
 export interface StepTrace {
   provider: LlmProviderName;
   model: string;
+  /** The deployment of a model group that answered this turn. */
+  deployment?: string | undefined;
   usage: TokenUsage;
   costUsd: number;
   requestId: string | undefined;
@@ -17,6 +19,8 @@ export interface StepTrace {
 export interface CallTrace {
   provider: LlmProviderName;
   model: string;
+  /** The deployment of a model group that answered last. */
+  deployment?: string | undefined;
   attempts: AttemptRecord[];
   /** Summed over every step. */
   usage: TokenUsage;
@@ -38,10 +42,17 @@ export function zeroUsage(): TokenUsage {
 }
 
 /** Adds one answer (one model turn, after `attempts` attempts) to the trace: its tokens, its cost, who answered. */
-export function addAnswer(trace: CallTrace, completion: ChatCompletion, costUsd: number, attempts = 1): void {
+export function addAnswer(
+  trace: CallTrace,
+  completion: ChatCompletion,
+  costUsd: number,
+  attempts = 1,
+  target?: { deployment?: string | undefined },
+): void {
   trace.steps.push({
     provider: completion.provider,
     model: completion.model,
+    deployment: target?.deployment,
     usage: { ...completion.usage },
     costUsd,
     requestId: completion.requestId,
@@ -56,6 +67,7 @@ export function addAnswer(trace: CallTrace, completion: ChatCompletion, costUsd:
   trace.costUsd += costUsd;
   trace.provider = completion.provider;
   trace.model = completion.model;
+  trace.deployment = target?.deployment;
   trace.requestId = completion.requestId;
 }
 

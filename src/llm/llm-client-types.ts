@@ -35,6 +35,8 @@ export interface LlmResponseMetadata {
   /** The provider and model that answered (a fallback's, when the primary failed). */
   provider: LlmProviderName;
   model: string;
+  /** The deployment of a model group that answered, when the call asked for a group (see Routing). */
+  deployment?: string;
   promptName: string | undefined;
   promptVersion: string | undefined;
   requestId: string | undefined;
@@ -86,6 +88,8 @@ export interface LlmStreamStart {
   model: string;
   attempts: number;
   cached: boolean;
+  /** The deployment of a model group that answered, when the call asked for a group. */
+  deployment?: string;
   rateLimitHeaders?: Record<string, string>;
 }
 
@@ -118,7 +122,10 @@ export type LlmStreamEvent<T = undefined> =
 export interface LlmCallOptions {
   /** Send the call to this provider (no fallbacks), instead of the configured primary and its fallbacks. */
   provider?: LlmProviderName;
-  /** The model (for Azure: the deployment) instead of the provider's default. */
+  /**
+   * The model (for Azure: the deployment) instead of the provider's default, or the name of a
+   * model group of the routes file (`GROUNDWORK_ROUTES`), which routes the call over its deployments.
+   */
   model?: string;
   /** Cancels the call; the call then rejects with the signal's reason. */
   signal?: AbortSignal;

@@ -9,8 +9,12 @@ import { GroundworkError } from '../errors/groundwork-error.js';
 import { type Clock, systemClock } from '../internal/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
+import { deploymentAppConfig } from '../routing/deployment-app-config.js';
+import { groupTargets } from '../routing/router.js';
+import type { RoutesConfig } from '../routing/routes-config.js';
 import { AsyncQueue } from './async-queue.js';
 import { CallEngine, type EngineStreamEvent } from './call-engine.js';
+import type { CallTarget } from './call-pipeline.js';
 import { type CallPipeline, directPipeline } from './call-pipeline.js';
 import { CallRecorder } from './call-recorder.js';
 import { addFailedAttempts, type CallTrace, newTrace } from './call-trace.js';
@@ -69,6 +73,8 @@ export interface LlmClientDeps {
   googleAuthOptions?: CreateProviderOptions['googleAuthOptions'];
   /** The embeddings' per-input cache. @default none */
   embeddingCache?: EmbeddingCache | undefined;
+  /** The model groups of the routes file: a call whose model names one is routed over its deployments. @default none */
+  routes?: RoutesConfig | undefined;
   /** Tokens a request may use, reserved against the tokens-per-minute limit. @default 4 characters a token plus max tokens */
   estimateTokens?: ((request: ChatRequest) => number) | undefined;
 }
@@ -82,6 +88,7 @@ class GroundworkLlmClient implements LlmClient {
   readonly #config: AppConfig;
   readonly #deps: LlmClientDeps;
   readonly #providers = new Map<LlmProviderName, LlmProvider>();
+  readonly #deploymentProviders = new Map<string, LlmProvider>();
   readonly #created: LlmProvider[] = [];
   readonly #ledger: UsageLedger | undefined;
   readonly #recorder: CallRecorder;
@@ -131,7 +138,7 @@ class GroundworkLlmClient implements LlmClient {
       clock: deps.clock ?? systemClock,
       logger,
       metrics: deps.metrics,
-      provider: (name) => this.getProvider(name),
+      provider: (target) => this.#providerFor(target),
       estimateTokens: deps.estimateTokens ?? ((request) => estimateRequestTokens(request, config.llm.outputTokensEstimate)),
     });
   }
@@ -149,6 +156,39 @@ class GroundworkLlmClient implements LlmClient {
       this.#created.push(provider);
     }
     return provider;
+  }
+
+  /** The adapter of a target: a deployment's own (its credentials and endpoint), else its provider's. */
+  #providerFor(target: CallTarget): LlmProvider {
+    if (target.group === undefined || target.deployment === undefined) return this.getProvider(target.provider);
+    const key = `${target.group}/${target.deployment}`;
+    let provider = this.#deploymentProviders.get(key);
+    if (provider === undefined) {
+      const deployment = this.#deps.routes?.groups[target.group]?.deployments.find((entry) => entry.name === target.deployment);
+      if (deployment === undefined) throw new TypeError(`No deployment "${key}" in the routes file`);
+      provider = createProvider(deployment.provider, deploymentAppConfig(this.#config, deployment), {
+        googleAuthOptions: this.#deps.googleAuthOptions,
+      });
+      this.#deploymentProviders.set(key, provider);
+      this.#created.push(provider);
+    }
+    return provider;
+  }
+
+  /** The targets of a call for `model` when it names a model group: its deployments, then its fallback groups'. */
+  #groupTargets(model: string): CallTarget[] | undefined {
+    const groups = this.#deps.routes?.groups;
+    const group = groups?.[model];
+    if (groups === undefined || group === undefined) return undefined;
+    const targets = groupTargets(group);
+    const seen = new Set([group.name]);
+    for (const name of group.fallbacks) {
+      const fallback = groups[name];
+      if (fallback === undefined || seen.has(name)) continue;
+      seen.add(name);
+      targets.push(...groupTargets(fallback));
+    }
+    return targets;
   }
 
   async ping(name?: LlmProviderName, signal?: AbortSignal): Promise<{ provider: LlmProviderName; latencyMs: number }> {
@@ -285,9 +325,10 @@ class GroundworkLlmClient implements LlmClient {
   ): PreparedCall {
     this.#assertOpen();
     const llm = this.#config.llm;
-    const providerName = options.provider ?? llm.provider;
-    const provider = this.getProvider(providerName);
-    const request: ChatRequest = { ...withoutUndefined(base), model: options.model || base.model || provider.defaultModel, messages };
+    const grouped = options.provider === undefined ? this.#groupTargets(options.model || base.model || '') : undefined;
+    const providerName = grouped?.[0]?.provider ?? options.provider ?? llm.provider;
+    const model = options.model || base.model || (grouped === undefined ? this.getProvider(providerName).defaultModel : '');
+    const request: ChatRequest = { ...withoutUndefined(base), model, messages };
     if (options.temperature !== undefined) request.temperature = options.temperature;
     const maxTokens = options.maxTokens ?? base.maxTokens ?? llm.maxOutputTokens;
     if (maxTokens !== undefined) request.maxTokens = maxTokens;
@@ -300,8 +341,9 @@ class GroundworkLlmClient implements LlmClient {
       throw new LlmRequestError([`maxSteps: must be a whole number of at least 1, not ${maxSteps}`]);
     // Tools that run have effects: a loop that runs them is never answered from the cache.
     const runsTools = hasExecutableTools(tools);
-    const targets = [{ provider: providerName, model: request.model }];
-    if (options.provider === undefined) targets.push(...this.#config.resilience.fallbacks.map((fallback) => ({ ...fallback })));
+    const targets: CallTarget[] = grouped ?? [{ provider: providerName, model: request.model }];
+    if (options.provider === undefined && grouped === undefined)
+      targets.push(...this.#config.resilience.fallbacks.map((fallback) => ({ ...fallback })));
     const promptName = prompt?.name;
     const promptVersion = prompt?.version;
     const cacheMode = this.#deps.cache === undefined || runsTools ? 'bypass' : resolveCacheMode(options.cache, request.temperature);
@@ -442,6 +484,7 @@ class GroundworkLlmClient implements LlmClient {
       cached: hit,
       steps: hit ? 1 : Math.max(1, trace.steps.length),
     };
+    if (!hit && trace.deployment !== undefined) metadata.deployment = trace.deployment;
     if (completion.id !== undefined) metadata.responseId = completion.id;
     if (completion.created !== undefined) metadata.created = completion.created;
     if (completion.systemFingerprint !== undefined) metadata.systemFingerprint = completion.systemFingerprint;

@@ -11,6 +11,8 @@ export interface UsageRecord {
   operation?: LlmOperation;
   provider: LlmProviderName;
   model: string;
+  /** The deployment of a model group that answered (see Routing); null for calls not routed through a group. */
+  deployment?: string | null | undefined;
   promptName: string | null;
   promptVersion: string | null;
   promptTokens: number;

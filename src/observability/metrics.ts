@@ -31,6 +31,8 @@ export class GroundworkMetrics {
   readonly llmTokens: Histogram<'gen_ai_operation_name' | 'gen_ai_provider_name' | 'gen_ai_request_model' | 'gen_ai_token_type'>;
   /** Calls by outcome (`success`, or the error code). */
   readonly llmCalls: Counter<'provider' | 'model' | 'outcome'>;
+  /** Attempts a model group sent to each of its deployments, by outcome (`success` or the error's code); answered calls name the deployment. */
+  readonly llmDeploymentAttempts: Counter<'group' | 'deployment' | 'provider' | 'model' | 'outcome'>;
   /** Retries scheduled. */
   readonly llmRetries: Counter<'provider' | 'model' | 'reason'>;
   /** Time spent waiting for a rate-limit permit, in seconds. */
@@ -147,6 +149,12 @@ export class GroundworkMetrics {
       name: 'groundwork_llm_calls_total',
       help: 'LLM calls by outcome.',
       labelNames: ['provider', 'model', 'outcome'],
+      registers,
+    });
+    this.llmDeploymentAttempts = new Counter({
+      name: 'groundwork_llm_deployment_attempts_total',
+      help: 'Attempts a model group routed to each deployment, by outcome.',
+      labelNames: ['group', 'deployment', 'provider', 'model', 'outcome'],
       registers,
     });
     this.llmRetries = new Counter({

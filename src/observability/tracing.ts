@@ -43,6 +43,9 @@ export interface LlmSpanOptions {
   /** Groundwork's provider name (`openai`, `azure`, `anthropic`, `openai-compatible`). */
   provider: string;
   request: ChatRequest;
+  /** The model group (`groundwork.llm.group`) and deployment (`groundwork.llm.deployment`) the attempt was routed to. */
+  group?: string | undefined;
+  deployment?: string | undefined;
   /** Put the prompt and the answer into the span. @default false */
   logContent?: boolean;
   /** @default the global tracer provider's `groundwork` tracer */
@@ -176,6 +179,8 @@ function requestAttributes(operation: string, options: LlmSpanOptions): Attribut
     [GEN_AI.requestModel]: request.model,
     [GEN_AI.outputType]: request.responseFormat === undefined || request.responseFormat.type === 'text' ? 'text' : 'json',
   };
+  if (options.group !== undefined) attributes['groundwork.llm.group'] = options.group;
+  if (options.deployment !== undefined) attributes['groundwork.llm.deployment'] = options.deployment;
   if (request.temperature !== undefined) attributes[GEN_AI.requestTemperature] = request.temperature;
   if (request.topP !== undefined) attributes[GEN_AI.requestTopP] = request.topP;
   if (request.maxTokens !== undefined) attributes[GEN_AI.requestMaxTokens] = request.maxTokens;

@@ -4,7 +4,14 @@ import { scrubSecrets } from '../observability/redact.js';
 import { type ErrorAnswer, HttpError } from './http-error.js';
 
 /** Groundwork's own limits refusing a call: the caller should slow down (429). */
-const LIMIT_CODES = new Set(['rate_limit_exceeded', 'queue_full', 'queue_timeout', 'rate_limit_store_unavailable', 'retry_after_too_long']);
+const LIMIT_CODES = new Set([
+  'rate_limit_exceeded',
+  'queue_full',
+  'queue_timeout',
+  'rate_limit_store_unavailable',
+  'retry_after_too_long',
+  'no_deployment_available',
+]);
 /** Groundwork protecting an unhealthy provider or itself: try again later (503). */
 const UNAVAILABLE_CODES = new Set([
   'circuit_open',

@@ -7,6 +7,7 @@ import type { HealthOptions, HealthReport } from '../observability/health.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { scrubSecrets } from '../observability/redact.js';
 import { attemptsOf } from '../resilience/resilience-pipeline.js';
+import type { RoutesConfig } from '../routing/routes-config.js';
 import { serviceResponses } from './responses/service-responses.js';
 import type {
   CompleteOptions,
@@ -31,6 +32,8 @@ export interface ServiceInfrastructure<DB = unknown> {
   readonly metrics: GroundworkMetrics;
   readonly database: Pick<Database<DB>, 'db' | 'validateConnection' | 'migrationStatus' | 'migrate'>;
   readonly llm: ServiceLlm;
+  /** Model groups, offered as models and routed over their deployments. */
+  readonly routes?: RoutesConfig | undefined;
   validateEnvironment(): Promise<EnvironmentStatus>;
   health(options?: HealthOptions): Promise<HealthReport>;
   close(): Promise<void>;
@@ -85,7 +88,10 @@ export function createServiceBackend<DB>(infrastructure: ServiceInfrastructure<D
       const attempts = attemptsOf(error);
       return attempts === undefined ? undefined : sentAttempts(attempts);
     },
-    listModels: async () => configuredModels(infrastructure.config),
+    listModels: async () => [
+      ...Object.keys(infrastructure.routes?.groups ?? {}).map((id) => ({ id, ownedBy: 'groundwork' })),
+      ...configuredModels(infrastructure.config),
+    ],
     ...(llm.respond === undefined ? {} : { responses: serviceResponses(infrastructure.config, llm) }),
     migrate: async () => {
       await infrastructure.database.migrate('up');

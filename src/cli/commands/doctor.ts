@@ -1,5 +1,6 @@
 import { ConfigSource } from '../../config/load-config.js';
 import { createInfrastructure } from '../../create-infrastructure.js';
+import { ConfigError } from '../../errors/config-error.js';
 import { withTimeLimit } from '../../internal/time-limit.js';
 import { silentLogger } from '../../observability/logger.js';
 import { scrubSecrets } from '../../observability/redact.js';
@@ -73,6 +74,16 @@ async function dependencyChecks(source: ConfigSource): Promise<DoctorCheck[]> {
   } catch (error) {
     // Opened too late is still opened: close it when it arrives.
     opening.then((late) => late.close()).catch(() => undefined);
+    // A bad routes file: one line per problem, as for the environment.
+    if (ConfigError.isInstance(error)) {
+      return error.issues.map((issue) => ({
+        name: issue.variable,
+        outcome: 'fail' as const,
+        required: true,
+        summary: issue.message,
+        ...(issue.example === undefined ? {} : { fix: `e.g. ${issue.example}` }),
+      }));
+    }
     return [{ name: 'dependencies', outcome: 'fail', required: true, summary: scrubSecrets((error as Error).message) }];
   }
   const checks: DoctorCheck[] = [];

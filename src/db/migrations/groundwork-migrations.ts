@@ -181,4 +181,13 @@ export const GROUNDWORK_MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.dropTable('groundwork_jobs').execute();
     },
   },
+  '0007_llm_usage_deployment': {
+    // Which deployment of a model group answered (see Routing); null for calls not routed through a group.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('llm_usage').addColumn('deployment', 'text').execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('llm_usage').dropColumn('deployment').execute();
+    },
+  },
 };

@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import { AuthenticationError, BadRequestError, RateLimitedError } from '../errors/provider-errors.js';
+import type { AttemptInfo, AttemptResult, CallOutcome } from '../llm/call-pipeline.js';
+import { attemptsOf } from '../llm/call-pipeline.js';
+import { GroundworkMetrics } from '../observability/metrics.js';
+import { hang, serverError } from '../resilience/resilience.test-helpers.js';
+import { ManualClock } from '../testing/manual-clock.js';
+import { NoDeploymentAvailableError } from './no-deployment-error.js';
+import { groupTargets, type Router } from './router.js';
+import type { RoutesConfig } from './routes-config.js';
+import { deployment, routesOf, sequence, testRouter } from './routing.test-helpers.js';
+
+type Handler = (info: AttemptInfo) => Promise<AttemptResult<string>>;
+
+const ok: Handler = async (info) => ({ value: `answer from ${info.target.deployment}` });
+
+/** Runs a call on `group` (and its fallbacks), each deployment answering with its handler. */
+function call(router: Router, routes: RoutesConfig, group: string, handlers: Record<string, Handler>): Promise<CallOutcome<string>> {
+  const groups = [group, ...(routes.groups[group]?.fallbacks ?? [])];
+  const targets = groups.flatMap((name) => groupTargets(routes.groups[name]!));
+  return router.execute({ targets, estimatedTokens: 10 }, (info) => (handlers[info.target.deployment ?? ''] ?? ok)(info));
+}
+
+const sent = (outcome: { attempts: { deployment?: string; outcome: string }[] }) =>
+  outcome.attempts.filter((attempt) => attempt.outcome !== 'skipped').map((attempt) => attempt.deployment);
+
+describe('Router', () => {
+  it('routes by the strategy, deterministically with an injected random source', async () => {
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a'), deployment('fast', 'b', { weight: 3 })] } });
+    const router = testRouter(routes, { clock: new ManualClock(), random: sequence(0.1, 0.9, 0.2, 0.3) });
+    const answered: string[] = [];
+    for (let index = 0; index < 4; index++) answered.push((await call(router, routes, 'fast', {})).target.deployment ?? '');
+    expect(answered).toEqual(['a', 'b', 'a', 'b']);
+  });
+
+  it('skips a deployment whose circuit is open', async () => {
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a'), deployment('fast', 'b')] } });
+    const clock = new ManualClock();
+    // random 0: weighted random always prefers the first deployment it is offered.
+    const router = testRouter(routes, { clock, random: () => 0, resilience: { circuitFailureThreshold: 1, maxAttempts: 1 } });
+    const failing = { a: async () => Promise.reject(serverError()) };
+    const first = await call(router, routes, 'fast', failing);
+    expect(sent(first)).toEqual(['a', 'b']);
+    const second = await call(router, routes, 'fast', failing);
+    expect(sent(second)).toEqual(['b']);
+    expect(second.attempts[0]).toMatchObject({ deployment: 'a', outcome: 'skipped', errorCode: 'circuit_open' });
+  });
+
+  it('skips a deployment whose rate limit is spent', async () => {
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a', { rpm: 1 }), deployment('fast', 'b')] } });
+    const router = testRouter(routes, { clock: new ManualClock(), random: () => 0 });
+    expect((await call(router, routes, 'fast', {})).target.deployment).toBe('a');
+    const second = await call(router, routes, 'fast', {});
+    expect(second.target.deployment).toBe('b');
+    expect(second.attempts[0]).toMatchObject({ deployment: 'a', outcome: 'skipped', errorCode: 'rate_limit_exceeded' });
+  });
+
+  it('moves a 429 to a sibling at once, without waiting, and keeps the throttled one out until its Retry-After', async () => {
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a'), deployment('fast', 'b')] } });
+    const clock = new ManualClock();
+    const router = testRouter(routes, { clock, random: () => 0 });
+    const throttled = {
+      a: async () => Promise.reject(new RateLimitedError('slow down', { provider: 'openai', status: 429, retryAfterMs: 30_000 })),
+    };
+    const started = clock.now();
+    const first = await call(router, routes, 'fast', throttled);
+    expect(sent(first)).toEqual(['a', 'b']);
+    expect(clock.now()).toBe(started); // no backoff, no Retry-After wait
+    expect(clock.pendingTimers).toBe(0);
+    const second = await call(router, routes, 'fast', throttled);
+    expect(sent(second)).toEqual(['b']);
+    clock.advance(30_000);
+    expect(sent(await call(router, routes, 'fast', {}))).toEqual(['a']);
+  });
+
+  it('waits for the first deployment to free when every one is throttled, within the wait limit', async () => {
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a'), deployment('fast', 'b')] } });
+    const clock = new ManualClock();
+    const router = testRouter(routes, { clock, random: () => 0, resilience: { rateLimitMaxWaitMs: 5000 } });
+    let throttles = 2;
+    const handler: Handler = async (info) => {
+      if (throttles-- > 0) throw new RateLimitedError('slow down', { provider: 'openai', status: 429, retryAfterMs: 2000 });
+      return ok(info);
+    };
+    const pending = call(router, routes, 'fast', { a: handler, b: handler });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(clock.pendingTimers).toBe(1);
+    clock.advance(2000);
+    const outcome = await pending;
+    expect(sent(outcome)).toEqual(['a', 'b', 'a']);
+
+    throttles = 2;
+    const refused = call(router, routes, 'fast', {
+      a: async () => Promise.reject(new RateLimitedError('slow down', { provider: 'openai', status: 429, retryAfterMs: 10_000 })),
+      b: async () => Promise.reject(new RateLimitedError('slow down', { provider: 'openai', status: 429, retryAfterMs: 10_000 })),
+    });
+    await expect(refused).rejects.toBeInstanceOf(NoDeploymentAvailableError);
+  });
+
+  it('keeps one deadline across every deployment', async () => {
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a'), deployment('fast', 'b')] } });
+    const clock = new ManualClock();
+    const router = testRouter(routes, { clock, random: () => 0, resilience: { deadlineMs: 1000, timeoutMs: 600 } });
+    const pending = call(router, routes, 'fast', { a: hang, b: hang });
+    const settled = pending.catch((error: unknown) => error);
+    await new Promise((resolve) => setImmediate(resolve));
+    clock.advance(600); // a times out: b gets what is left of the deadline
+    await new Promise((resolve) => setImmediate(resolve));
+    clock.advance(400);
+    const error = (await settled) as Error & { code: string };
+    expect(error.code).toBe('deadline_exceeded');
+    expect(attemptsOf(error)?.map((attempt) => attempt.deployment)).toEqual(['a', 'b']);
+  });
+
+  it('falls back to another group when every deployment of the first has failed', async () => {
+    const routes = routesOf({
+      fast: { deployments: [deployment('fast', 'a')], fallbacks: ['safe'] },
+      safe: { deployments: [deployment('safe', 'c')] },
+    });
+    const router = testRouter(routes, { clock: new ManualClock(), resilience: { maxAttempts: 1 } });
+    const outcome = await call(router, routes, 'fast', { a: async () => Promise.reject(serverError()) });
+    expect(outcome.target).toMatchObject({ group: 'safe', deployment: 'c' });
+    expect(outcome.value).toBe('answer from c');
+  });
+
+  it('fails at once on an error another deployment would repeat (a bad request)', async () => {
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a'), deployment('fast', 'b')] } });
+    const router = testRouter(routes, { clock: new ManualClock(), random: () => 0 });
+    const bad = async () => Promise.reject(new BadRequestError('bad', { provider: 'openai', status: 400 }));
+    const error = await call(router, routes, 'fast', { a: bad, b: bad }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect(attemptsOf(error)?.length).toBe(1);
+  });
+
+  it("moves on when one deployment's key is refused", async () => {
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a'), deployment('fast', 'b')] } });
+    const router = testRouter(routes, { clock: new ManualClock(), random: () => 0 });
+    const refused = async () => Promise.reject(new AuthenticationError('bad key', { provider: 'openai', status: 401 }));
+    const outcome = await call(router, routes, 'fast', { a: refused });
+    expect(sent(outcome)).toEqual(['a', 'b']);
+  });
+
+  it('counts attempts per deployment in metrics', async () => {
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a'), deployment('fast', 'b')] } });
+    const metrics = new GroundworkMetrics();
+    const router = testRouter(routes, { clock: new ManualClock(), random: () => 0, metrics, resilience: { maxAttempts: 1 } });
+    await call(router, routes, 'fast', { a: async () => Promise.reject(serverError()) });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain(
+      'groundwork_llm_deployment_attempts_total{group="fast",deployment="a",provider="openai",model="model-a",outcome="provider_server_error"} 1',
+    );
+    expect(text).toContain(
+      'groundwork_llm_deployment_attempts_total{group="fast",deployment="b",provider="openai",model="model-b",outcome="success"} 1',
+    );
+  });
+});

@@ -1,0 +1,438 @@
+import { GroundworkError } from '../errors/groundwork-error.js';
+import {
+  AuthenticationError,
+  NotFoundError,
+  PermissionDeniedError,
+  ProviderError,
+  QuotaExhaustedError,
+  RateLimitedError,
+} from '../errors/provider-errors.js';
+import { sleep, throwIfAborted } from '../internal/abort.js';
+import type { Clock } from '../internal/clock.js';
+import {
+  type AttemptInfo,
+  type AttemptRecord,
+  type AttemptResult,
+  type CallOutcome,
+  type CallPlan,
+  type CallTarget,
+  rememberAttempts,
+} from '../llm/call-pipeline.js';
+import type { TokenUsage } from '../llm/types.js';
+import type { Logger } from '../observability/logger.js';
+import type { GroundworkMetrics } from '../observability/metrics.js';
+import { runWithTimeout } from '../resilience/attempt-timeout.js';
+import { backoffDelay } from '../resilience/backoff.js';
+import type { BreakerDecision } from '../resilience/breaker-store.js';
+import { type CallContext, deadlineError } from '../resilience/call-context.js';
+import type { BreakerVerdict, CircuitBreaker } from '../resilience/circuit-breaker.js';
+import { CircuitOpenError, RateLimitExceededError } from '../resilience/errors.js';
+import type { RateLimitStore } from '../resilience/rate-limit-store.js';
+import type { RetryRules } from '../resilience/retry-decision.js';
+import { DeploymentState } from './deployment-state.js';
+import { NoDeploymentAvailableError } from './no-deployment-error.js';
+import type { DeploymentConfig, ModelGroupConfig, RoutesConfig } from './routes-config.js';
+import { STRATEGIES } from './routing-strategy.js';
+
+/** How long a deployment that answered 429 without `Retry-After` stays out of routing, ms. */
+const DEFAULT_THROTTLE_MS = 1000;
+/** How often a call waiting only for a concurrency slot looks again, at most, ms. */
+const BUSY_RECHECK_MS = 50;
+
+/** What a {@link Router} is built from (see `createRouter`). */
+export interface RouterParts {
+  routes: RoutesConfig;
+  /** Circuits per deployment (keys `deployment:<group>/<name>`), in the shared breaker store when there is one. */
+  breaker: CircuitBreaker;
+  /** The rate-limit store of each deployment with `rpm` or `tpm`, by {@link deploymentKey}. */
+  limits: ReadonlyMap<string, RateLimitStore>;
+  retry: RetryRules;
+  timeoutMs: number;
+  deadlineMs: number;
+  /** Longest a call waits, in all, for a deployment of a group to free. */
+  maxWaitMs: number;
+  clock: Clock;
+  logger: Logger;
+  metrics: GroundworkMetrics | undefined;
+  /** The strategies' source of randomness, in [0, 1). @default Math.random */
+  random: () => number;
+}
+
+/** The key of a deployment in the breaker and rate-limit stores. */
+export function deploymentKey(deployment: Pick<DeploymentConfig, 'group' | 'name'>): string {
+  return `deployment:${deployment.group}/${deployment.name}`;
+}
+
+/** The targets of a group, one per deployment, in the order of the routes file. */
+export function groupTargets(group: ModelGroupConfig): CallTarget[] {
+  return group.deployments.map((deployment) => ({
+    provider: deployment.provider,
+    model: deployment.model,
+    group: group.name,
+    deployment: deployment.name,
+  }));
+}
+
+/** An error that ends the whole call (not retryable, or the caller gave up). */
+class Final {
+  constructor(readonly error: unknown) {}
+}
+
+/** One call's state and deadline. */
+class Run implements CallContext {
+  readonly records: AttemptRecord[] = [];
+  constructor(
+    readonly signal: AbortSignal | undefined,
+    readonly startedAt: number,
+    readonly deadlineMs: number,
+    readonly deadlineAt: number,
+  ) {}
+}
+
+interface Entry {
+  target: CallTarget;
+  state: DeploymentState;
+}
+
+const codeOf = (error: unknown): string =>
+  GroundworkError.isInstance(error) ? error.code : error instanceof Error ? error.name : 'unknown';
+
+const verdictOf = (error: unknown): BreakerVerdict =>
+  ProviderError.isInstance(error) ? (error.countsAgainstProviderHealth ? 'failure' : 'answered') : 'abandoned';
+
+const isPromise = (usage: AttemptResult<unknown>['usage']): usage is Promise<TokenUsage | undefined> =>
+  typeof (usage as Promise<unknown> | undefined)?.then === 'function';
+
+/**
+ * Routes calls over model groups: for each attempt the group's strategy picks one of the
+ * deployments that can take it now, skipping those whose circuit is open, whose rate limits are
+ * spent, that answered 429 (until their `Retry-After`), or that are at their concurrency limit.
+ * A 429 or a failure moves the call to a sibling at once; only when no sibling can take it does
+ * the call wait, for the first to free, within the deadline (and only when no fallback group
+ * follows). When a group gives up, its fallback groups follow, in the plan's order. The deadline spans every group and attempt.
+ */
+export class Router {
+  readonly #parts: RouterParts;
+  readonly #states = new Map<string, DeploymentState>();
+  readonly #released = new Set<() => void>();
+  readonly #closing = new AbortController();
+
+  constructor(parts: RouterParts) {
+    this.#parts = parts;
+    for (const group of Object.values(parts.routes.groups))
+      for (const deployment of group.deployments) this.#states.set(deploymentKey(deployment), new DeploymentState(deployment));
+  }
+
+  /** This process's view of every deployment (in flight, latency, headroom), for reports and tests. */
+  states(): DeploymentState[] {
+    return [...this.#states.values()];
+  }
+
+  /** Runs a plan whose targets are the deployments of one or more groups (see {@link groupTargets}). */
+  async execute<T>(plan: CallPlan, attempt: (info: AttemptInfo) => Promise<AttemptResult<T>>): Promise<CallOutcome<T>> {
+    throwIfAborted(plan.signal);
+    const { clock } = this.#parts;
+    const startedAt = clock.now();
+    const deadlineAt = Math.min(startedAt + this.#parts.deadlineMs, plan.deadlineAt ?? Number.POSITIVE_INFINITY);
+    const run = new Run(plan.signal, startedAt, deadlineAt - startedAt, deadlineAt);
+    let lastError: unknown;
+    const groups = segments(plan.targets);
+    for (const [index, segment] of groups.entries()) {
+      const group = segment[0]?.group === undefined ? undefined : this.#parts.routes.groups[segment[0].group];
+      if (group === undefined)
+        throw new TypeError(`The router was given targets outside its groups: ${segment[0]?.provider}/${segment[0]?.model}`);
+      try {
+        const { value, target } = await this.#routeGroup(group, segment, plan.estimatedTokens, run, attempt, index === groups.length - 1);
+        return { value, target, attempts: run.records };
+      } catch (error) {
+        if (error instanceof Final) throw this.#withAttempts(error.error, run);
+        lastError = error;
+        if (clock.now() >= run.deadlineAt) break;
+      }
+    }
+    throw this.#withAttempts(lastError, run);
+  }
+
+  /** Refuses calls still waiting for a deployment. Idempotent. */
+  async close(): Promise<void> {
+    if (!this.#closing.signal.aborted) this.#closing.abort(new Error('The router is closed'));
+  }
+
+  async #routeGroup<T>(
+    group: ModelGroupConfig,
+    targets: readonly CallTarget[],
+    tokens: number,
+    run: Run,
+    attempt: (info: AttemptInfo) => Promise<AttemptResult<T>>,
+    last: boolean,
+  ): Promise<{ value: T; target: CallTarget }> {
+    const { clock, retry } = this.#parts;
+    const strategy = STRATEGIES[group.strategy];
+    const pool: Entry[] = targets.flatMap((target) => {
+      const state = this.#states.get(`deployment:${group.name}/${target.deployment}`);
+      return state === undefined ? [] : [{ target, state }];
+    });
+    const failures = new Map<DeploymentState, number>();
+    const avoidUntil = new Map<DeploymentState, number>();
+    const excluded = new Set<DeploymentState>();
+    let lastError: unknown;
+    let waitedMs = 0;
+    for (;;) {
+      if (isAborted(run.signal)) throw new Final(run.signal?.reason);
+      const now = clock.now();
+      if (now >= run.deadlineAt) throw deadlineError(run, now, `passed while routing over "${group.name}"`, lastError);
+      const blocked: number[] = [];
+      const reasons = new Set<string>();
+      let busy = false;
+      const candidates: Entry[] = [];
+      for (const entry of pool) {
+        const { state } = entry;
+        if (excluded.has(state)) continue;
+        const avoid = Math.max(state.throttledUntil, avoidUntil.get(state) ?? 0);
+        if (avoid > now) {
+          blocked.push(avoid);
+          reasons.add(state.throttledUntil > now ? 'throttled by the provider (429)' : 'backing off after a failure');
+        } else if (state.config.maxConcurrent !== undefined && state.inFlight >= state.config.maxConcurrent) {
+          busy = true;
+          reasons.add('at their concurrency limit');
+        } else candidates.push(entry);
+      }
+      if (candidates.length === 0 && blocked.length === 0 && !busy)
+        throw lastError ?? new Error(`Model group "${group.name}" has no deployment left to try`);
+      let admitted: { entry: Entry; decision: BreakerDecision } | undefined;
+      while (candidates.length > 0 && admitted === undefined) {
+        const picked = strategy(
+          candidates.map((candidate) => candidate.state),
+          this.#parts.random,
+        );
+        const index = candidates.findIndex((candidate) => candidate.state === picked);
+        const [entry] = candidates.splice(index, 1);
+        if (entry === undefined) break;
+        const admission = await this.#admit(entry, tokens, run);
+        if ('decision' in admission) admitted = { entry, decision: admission.decision };
+        else {
+          blocked.push(admission.until);
+          reasons.add(admission.reason);
+          lastError = admission.error;
+        }
+      }
+      if (admitted === undefined) {
+        const wakeAt = Math.min(...blocked, busy ? now + BUSY_RECHECK_MS : Number.POSITIVE_INFINITY);
+        const waitMs = Math.max(1, wakeAt - now);
+        const why = [...reasons];
+        if (now + waitMs >= run.deadlineAt) {
+          throw deadlineError(run, now, `would pass before a deployment of "${group.name}" frees (${why.join('; ')})`, lastError, waitMs);
+        }
+        // A fallback group may answer now: it is not kept waiting for this one to free.
+        if (!last || waitedMs + waitMs > this.#parts.maxWaitMs) {
+          throw new NoDeploymentAvailableError({ group: group.name, retryAfterMs: waitMs, reasons: why, cause: lastError });
+        }
+        await this.#pause(waitMs, run.signal, busy);
+        waitedMs += clock.now() - now;
+        continue;
+      }
+      const { entry, decision } = admitted;
+      const number = (failures.get(entry.state) ?? 0) + 1;
+      try {
+        const value = await this.#send(entry, decision, number, tokens, run, attempt);
+        return { value, target: entry.target };
+      } catch (error) {
+        const after = clock.now();
+        if (isAborted(run.signal)) throw new Final(error);
+        lastError = error;
+        if (error instanceof RateLimitedError || error instanceof QuotaExhaustedError) {
+          // Throttled: out of routing until the provider says, and the call moves on at once.
+          const waitMs = error.retryAfterMs ?? (error instanceof QuotaExhaustedError ? retry.retryAfterMaxMs : DEFAULT_THROTTLE_MS);
+          entry.state.throttledUntil = Math.max(entry.state.throttledUntil, after + Math.min(waitMs, retry.retryAfterMaxMs));
+          failures.set(entry.state, number);
+          continue;
+        }
+        if (error instanceof AuthenticationError || error instanceof PermissionDeniedError || error instanceof NotFoundError) {
+          // This deployment's key or model, not the request: a sibling may answer.
+          excluded.add(entry.state);
+          continue;
+        }
+        if (!GroundworkError.isInstance(error) || !error.retryable) throw new Final(error);
+        failures.set(entry.state, number);
+        if (number >= retry.maxAttempts) excluded.add(entry.state);
+        else {
+          const retryAfterMs = ProviderError.isInstance(error) ? error.retryAfterMs : undefined;
+          avoidUntil.set(
+            entry.state,
+            after + Math.min(retryAfterMs ?? backoffDelay(number, retry.minMs, retry.maxMs, retry.random), retry.retryAfterMaxMs),
+          );
+        }
+      }
+    }
+  }
+
+  /** Breaker, then rate limits: either the decision to send, or until when this deployment cannot take the call. */
+  async #admit(
+    entry: Entry,
+    tokens: number,
+    run: Run,
+  ): Promise<{ decision: BreakerDecision } | { until: number; reason: string; error: unknown }> {
+    const { breaker, clock, limits } = this.#parts;
+    const key = deploymentKey(entry.state.config);
+    const breakerTarget = { provider: entry.target.provider, model: `${entry.target.group}/${entry.target.deployment}` };
+    let decision: BreakerDecision;
+    try {
+      decision = await breaker.acquire(breakerTarget, key);
+    } catch (error) {
+      this.#record(run, entry.target, 1, clock.now(), error, false);
+      if (error instanceof CircuitOpenError) return { until: error.retryAt, reason: 'circuit open', error };
+      throw error;
+    }
+    const store = limits.get(key);
+    if (store === undefined) return { decision };
+    const now = clock.now();
+    const taken = await store.take(key, tokens, now);
+    entry.state.observeLevels(taken.levels);
+    if (taken.granted) return { decision };
+    if (decision.probe) void this.#settle(breakerTarget, key, decision, 'abandoned');
+    const { rpm, tpm } = entry.state.config;
+    const error = new RateLimitExceededError({
+      provider: entry.target.provider,
+      model: `${entry.target.group}/${entry.target.deployment}`,
+      limit: taken.limit,
+      limitPerMinute: Math.round((((taken.limit === 'tokens' ? tpm : rpm) ?? 0) * 60_000) / this.#parts.routes.windowMs),
+      waitedMs: 0,
+      retryAfterMs: Math.max(1, taken.waitMs),
+    });
+    this.#record(run, entry.target, 1, now, error, false);
+    return { until: now + Math.max(1, taken.waitMs), reason: 'rate limits spent', error };
+  }
+
+  /** One attempt on an admitted deployment, with its timeout; keeps its slot until a stream's usage is known. */
+  async #send<T>(
+    entry: Entry,
+    decision: BreakerDecision,
+    number: number,
+    tokens: number,
+    run: Run,
+    attempt: (info: AttemptInfo) => Promise<AttemptResult<T>>,
+  ): Promise<T> {
+    const { clock, timeoutMs } = this.#parts;
+    const { state, target } = entry;
+    const key = deploymentKey(state.config);
+    const breakerTarget = { provider: target.provider, model: `${target.group}/${target.deployment}` };
+    const began = clock.now();
+    state.inFlight++;
+    let verdict: BreakerVerdict = 'abandoned';
+    try {
+      const result = await runWithTimeout(attempt, target, number, run, timeoutMs, clock);
+      verdict = 'success';
+      state.observeLatency(clock.now() - began);
+      this.#afterUsage(state, tokens, result.usage);
+      this.#record(run, target, number, began, undefined, true);
+      return result.value;
+    } catch (error) {
+      this.#release(state);
+      verdict = verdictOf(error);
+      if (verdict === 'failure') state.observeLatency(clock.now() - began);
+      this.#reconcile(state, tokens, 0);
+      this.#record(run, target, number, began, error, true);
+      throw error;
+    } finally {
+      if (verdict !== 'success' || decision.probe || decision.failures > 0) void this.#settle(breakerTarget, key, decision, verdict);
+    }
+  }
+
+  #afterUsage(state: DeploymentState, tokens: number, usage: AttemptResult<unknown>['usage']): void {
+    if (!isPromise(usage)) {
+      this.#release(state);
+      if (usage !== undefined) this.#reconcile(state, tokens, usage.totalTokens);
+      return;
+    }
+    usage.then(
+      (known) => {
+        this.#release(state);
+        if (known !== undefined) this.#reconcile(state, tokens, known.totalTokens);
+      },
+      () => this.#release(state),
+    );
+  }
+
+  #release(state: DeploymentState): void {
+    state.inFlight--;
+    for (const wake of [...this.#released]) wake();
+  }
+
+  #reconcile(state: DeploymentState, reserved: number, used: number): void {
+    if (state.config.tpm === undefined || reserved === used) return;
+    const key = deploymentKey(state.config);
+    this.#parts.limits
+      .get(key)
+      ?.adjustTokens(key, reserved - used, this.#parts.clock.now())
+      .catch((error: unknown) => {
+        this.#parts.logger.warn({ err: error, deployment: key }, 'Could not reconcile the token reservation');
+      });
+  }
+
+  async #settle(target: CallTarget, key: string, decision: BreakerDecision, verdict: BreakerVerdict): Promise<void> {
+    await this.#parts.breaker.settle(target, key, decision, verdict).catch((error: unknown) => {
+      this.#parts.logger.warn({ err: error, deployment: key }, 'Could not record the circuit breaker outcome');
+    });
+  }
+
+  /** Waits `ms`, or less when `busy` and a slot frees first. */
+  async #pause(ms: number, signal: AbortSignal | undefined, busy: boolean): Promise<void> {
+    const controller = new AbortController();
+    const stop = (): void => controller.abort();
+    const onAbort = (): void => controller.abort(signal?.reason);
+    if (busy) this.#released.add(stop);
+    signal?.addEventListener('abort', onAbort);
+    this.#closing.signal.addEventListener('abort', stop);
+    try {
+      await sleep(ms, controller.signal, this.#parts.clock).catch(() => undefined);
+    } finally {
+      this.#released.delete(stop);
+      signal?.removeEventListener('abort', onAbort);
+      this.#closing.signal.removeEventListener('abort', stop);
+    }
+    throwIfAborted(signal);
+    if (this.#closing.signal.aborted) throw new Final(this.#closing.signal.reason);
+  }
+
+  #record(run: Run, target: CallTarget, number: number, began: number, error: unknown, sent: boolean): void {
+    const record: AttemptRecord = {
+      provider: target.provider,
+      model: target.model,
+      attempt: number,
+      outcome: error === undefined ? 'success' : sent ? 'error' : 'skipped',
+      latencyMs: Math.max(0, this.#parts.clock.now() - began),
+    };
+    if (target.deployment !== undefined) record.deployment = target.deployment;
+    if (error !== undefined) record.errorCode = codeOf(error);
+    run.records.push(record);
+    if (sent) {
+      this.#parts.metrics?.llmDeploymentAttempts.inc({
+        group: target.group ?? '',
+        deployment: target.deployment ?? '',
+        provider: target.provider,
+        model: target.model,
+        outcome: error === undefined ? 'success' : codeOf(error),
+      });
+    }
+  }
+
+  #withAttempts(error: unknown, run: Run): unknown {
+    rememberAttempts(error, run.records);
+    return error;
+  }
+}
+
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+/** Consecutive targets of the same group, in order. */
+function segments(targets: readonly CallTarget[]): CallTarget[][] {
+  const result: CallTarget[][] = [];
+  for (const target of targets) {
+    const last = result[result.length - 1];
+    if (last !== undefined && last[0]?.group === target.group) last.push(target);
+    else result.push([target]);
+  }
+  return result;
+}
