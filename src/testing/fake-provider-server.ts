@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { linkSignals } from '../internal/abort.js';
 import { anthropicWire } from './fake-anthropic-wire.js';
+import { FakeBatches } from './fake-batch-wire.js';
 import { bedrockWire, fakeBedrockEmbeddingsBody } from './fake-bedrock-wire.js';
 import type { FakeAnswer, FakeBehaviour, FakeHandler, RecordedRequest } from './fake-behaviour.js';
 import { fakeEmbeddingsBody } from './fake-embeddings.js';
@@ -59,6 +60,12 @@ export interface FakeProviderServerOptions {
 export class FakeProviderServer {
   /** Every request received, oldest first. */
   readonly requests: RecordedRequest[] = [];
+  /**
+   * The Batch APIs (OpenAI's and Azure's files and batches, Anthropic's Message Batches): settings
+   * (`pollsBeforeEnd`, `manual`) and controls (`complete()`, `endNext()`, `failCreate()`). Each line
+   * is answered from the same queue and handler as live requests.
+   */
+  readonly batches: FakeBatches;
   readonly #options: FakeProviderServerOptions;
   readonly #queue: FakeBehaviour[] = [];
   readonly #sockets = new Set<Socket>();
@@ -77,6 +84,10 @@ export class FakeProviderServer {
     // Every exchange in progress listens to it (and stops when it ends).
     setMaxListeners(0, this.#closing.signal);
     this.#handler = options.handler;
+    this.batches = new FakeBatches({
+      behaviourFor: async (request) => this.#queue.shift() ?? (await this.#askHandler(request)) ?? { type: 'answer' },
+      url: () => this.url,
+    });
   }
 
   /** Starts listening; resolves with the server itself. */
@@ -152,6 +163,7 @@ export class FakeProviderServer {
     this.#counter = 0;
     this.#queue.length = 0;
     this.#stored.clear();
+    this.batches.reset();
     this.#handler = this.#options.handler;
   }
 
@@ -175,6 +187,19 @@ export class FakeProviderServer {
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const recorded = await this.#record(request);
+    if (this.batches.matches(recorded.method, recorded.path)) {
+      const keys = this.#options.apiKeys;
+      if (keys !== undefined && !keys.includes(this.#credentials.get(recorded) ?? '')) {
+        response.writeHead(401, { 'content-type': 'application/json' });
+        response.end(
+          JSON.stringify({
+            error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' },
+          }),
+        );
+        return;
+      }
+      return this.batches.handle(recorded, `req_fake_${++this.#counter}`, response);
+    }
     const route = routeOf(recorded.method, recorded.path, lowerHeaders(request));
     const id = ++this.#counter;
     const exchange = new AbortController();
