@@ -292,7 +292,11 @@ export class FakeProviderServer {
       for (const name of AUTH_HEADERS) if (name in recordedHeaders) recordedHeaders[name] = '[redacted]';
     const route = routeOf(request.method ?? 'GET', url.pathname, headers);
     const recorded: RecordedRequest = {
-      wire: route.kind === 'models' || route.kind === 'unknown' ? 'models' : route.wire,
+      wire: this.batches.matches(request.method ?? 'GET', url.pathname)
+        ? batchWireOf(url.pathname)
+        : route.kind === 'models' || route.kind === 'unknown'
+          ? 'models'
+          : route.wire,
       method: request.method ?? 'GET',
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
@@ -313,6 +317,12 @@ export class FakeProviderServer {
     }
     return recorded;
   }
+}
+
+/** The provider a Batch API path belongs to. */
+function batchWireOf(path: string): 'openai' | 'azure' | 'anthropic' {
+  if (path.startsWith('/openai/')) return 'azure';
+  return path.startsWith('/v1/messages/') ? 'anthropic' : 'openai';
 }
 
 function lowerHeaders(request: IncomingMessage): Record<string, string> {

@@ -2,6 +2,7 @@ import type { LlmProviderName } from '../../config/variables.js';
 import type { PriceBook } from '../../llm/pricing.js';
 import { parseStructured } from '../../llm/structured-output.js';
 import type { UsageRecord } from '../../llm/usage-record.js';
+import { scrubSecrets } from '../../observability/redact.js';
 import type { AnyPrompt } from '../job-types.js';
 import type { BatchProvider, ProviderBatchItem, ProviderBatchOutcome } from './batch-provider.js';
 import { indexOfCustomId } from './batch-requests.js';
@@ -75,7 +76,7 @@ export function batchOutcome(options: {
       return;
     }
     if (!result.ok) {
-      items.push({ index, id, ok: false, error: { code: result.code, message: result.error } });
+      items.push({ index, id, ok: false, error: { code: result.code, message: scrubSecrets(result.error) } });
       usage.push(row(spec.model, result.code, { promptTokens: 0, completionTokens: 0 }, 0, null));
       return;
     }
