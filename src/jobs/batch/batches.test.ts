@@ -191,6 +191,14 @@ describe.each(FULL_JOBS_TARGETS)('batches on $name', (target: JobsTarget) => {
     expect(paths).toContain('POST /openai/files');
     expect(paths).toContain('POST /openai/batches');
     for (const request of fake.requests) expect(request.query['api-version']).toBe('2024-10-21');
+    const upload = fake.requests.find((request) => request.path === '/openai/files');
+    const lines = (String(upload?.body).split('\r\n\r\n').at(-1) ?? '').split('\n').filter((line) => line.startsWith('{'));
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      const parsed = JSON.parse(line) as { url: string; body: { model: string } };
+      expect(parsed).toMatchObject({ url: '/chat/completions', body: { model: 'gpt-4o-mini-batch' } });
+      expect(validateOpenAiSchema('CreateChatCompletionRequest', parsed.body)).toEqual([]);
+    }
     const create = fake.requests.find((request) => request.path === '/openai/batches');
     expect(create?.body).toMatchObject({ endpoint: '/chat/completions', completion_window: '24h' });
     expect((await ledger(azure)).map((row) => row.provider)).toEqual(['azure', 'azure']);
