@@ -258,6 +258,7 @@ describe.each(FULL_JOBS_TARGETS)('batches on $name', (target: JobsTarget) => {
     expect(failed.state).toBe('failed');
     expect(failed.error).toContain('400');
     expect(failed.error).toContain('model not batchable');
+    expect(failed.items).toEqual([{ index: 0, id: '0', ok: false, error: { code: 'batch_failed', message: failed.error } }]);
   }, 30_000);
 
   it.each(['failed', 'expired'] as const)('reports a batch that %s, every item with its outcome', async (end) => {
@@ -337,6 +338,7 @@ describe.each(FULL_JOBS_TARGETS)('batches on $name', (target: JobsTarget) => {
     expect((error as Error).message).toContain('ids must be unique');
     expect((error as Error).message).toContain('pollIntervalMs');
     await expect(infra.jobs.enqueueBatch(translate, [])).rejects.toThrow('non-empty');
+    await expect(infra.jobs.enqueueBatch(translate, [{ word: 'a' }, {} as { word: string }])).rejects.toThrow('contexts[1]');
     const gemini = await openInfra('openai', { LLM_PROVIDER: 'gemini', GEMINI_API_KEY: 'g-key' });
     await expect(gemini.jobs.enqueueBatch(translate, [{ word: 'a' }])).rejects.toThrow(BatchUnsupportedError);
     await expect(gemini.jobs.enqueueBatch(translate, [{ word: 'a' }])).rejects.toThrow(/gemini has no Batch API/);

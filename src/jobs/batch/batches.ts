@@ -160,26 +160,23 @@ export class Batches {
     if (submit === undefined || submit.name !== BATCH_SUBMIT_JOB) return undefined;
     if (submit.state !== 'completed') {
       const summary = (await engine.payloadField(id, 'summary')) as BatchSummary;
-      if (submit.state === 'failed')
-        return snapshot(id, summary, {
-          batch: id,
-          state: 'failed',
-          counts: none(),
-          error: `submitting failed: ${submit.error ?? 'unknown'}`,
-        });
+      if (submit.state === 'failed') {
+        const error = `submitting failed: ${submit.error ?? 'unknown'}`;
+        return snapshot(id, summary, await this.#unsent(id, 'failed', 'batch_failed', error, error));
+      }
       if (submit.state === 'cancelled') {
-        const spec = (await engine.payloadField(id, 'spec')) as BatchSpec;
-        const items = spec.ids.map((itemId, index) => ({
-          index,
-          id: itemId,
-          ok: false,
-          error: { code: 'batch_cancelled', message: 'the batch was cancelled before it was submitted' },
-        }));
-        return snapshot(id, summary, { batch: id, state: 'cancelled', counts: { succeeded: 0, failed: items.length }, items });
+        const message = 'the batch was cancelled before it was submitted';
+        return snapshot(id, summary, await this.#unsent(id, 'cancelled', 'batch_cancelled', message, undefined));
       }
       return snapshot(id, summary, { batch: id, state: 'submitting', counts: none() });
     }
     const first = submit.result as BatchStepResult & { summary: BatchSummary };
+    if (first.state === 'failed' && first.items === undefined) {
+      return snapshot(id, first.summary, {
+        ...(await this.#unsent(id, 'failed', 'batch_failed', first.error ?? 'submitting failed', first.error)),
+        ...(first.endedAt === undefined ? {} : { endedAt: first.endedAt }),
+      });
+    }
     if (first.state !== 'in_progress') return snapshot(id, first.summary, first);
     const last = await this.#lastPoll(id);
     const job = await engine.get(pollId(id, last));
@@ -346,6 +343,19 @@ export class Batches {
       timeoutMs: this.#parts.timeoutMs,
       resultTtlMs: STEP_TTL_MS,
     };
+  }
+
+  /** A batch that never reached the provider: every item with the same error. */
+  async #unsent(
+    id: string,
+    state: 'failed' | 'cancelled',
+    code: string,
+    message: string,
+    error: string | undefined,
+  ): Promise<BatchStepResult> {
+    const spec = (await this.#parts.engine.payloadField(id, 'spec')) as BatchSpec;
+    const items = spec.ids.map((itemId, index) => ({ index, id: itemId, ok: false, error: { code, message } }));
+    return { batch: id, state, counts: { succeeded: 0, failed: items.length }, items, ...(error === undefined ? {} : { error }) };
   }
 
   /** The number of the last poll step enqueued (0: none yet): doubling, then bisecting, over the steps' ids. */
