@@ -330,6 +330,17 @@ describe.each(FULL_JOBS_TARGETS)('batches on $name', (target: JobsTarget) => {
     expect(fake.batches.ids).toHaveLength(1);
   }, 30_000);
 
+  it('attributes every item ledger row to the tenant given, and refuses an unknown tenant', async () => {
+    echoWords();
+    const { key } = await infra.tenants.repository.createKey({ name: 'customer-7' });
+    const id = await infra.jobs.enqueueBatch(translate, [{ word: 'a' }, { word: 'b' }], { tenant: 'customer-7', pollIntervalMs: 10 });
+    const worker = infra.jobs.work();
+    await infra.jobs.waitBatch(id, { pollIntervalMs: 20 });
+    await worker.stop();
+    expect((await ledger(infra)).map((row) => row.key_id)).toEqual([key.id, key.id]);
+    await expect(infra.jobs.enqueueBatch(translate, [{ word: 'a' }], { tenant: 'nobody' })).rejects.toThrow();
+  });
+
   it('refuses bad input naming every problem, and a provider without a Batch API by name', async () => {
     const error = await infra.jobs
       .enqueueBatch(translate, [{ word: 'a' }, { word: 'b' }], { ids: ['x', 'x'], pollIntervalMs: -1 })
