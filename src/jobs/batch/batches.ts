@@ -11,6 +11,7 @@ import type { AnyPrompt } from '../job-types.js';
 import { BatchNotFoundError, BatchProviderError, BatchUnsupportedError } from './batch-errors.js';
 import { batchOutcome } from './batch-items.js';
 import type { BatchProvider, BatchProviderName } from './batch-provider.js';
+import { BATCH_POLL_JOB, BATCH_SUBMIT_JOB, type BatchSummary, none, pollId, readBatch } from './batch-reader.js';
 import { batchRequestOf, customIdOf, MAX_BATCH_ITEMS } from './batch-requests.js';
 import {
   BATCH_END_STATES,
@@ -22,10 +23,7 @@ import {
 } from './batch-types.js';
 import { createBatchProvider } from './create-batch-provider.js';
 
-/** The job that submits a batch; its id is the batch's id. */
-export const BATCH_SUBMIT_JOB = 'groundwork.batch';
-/** The jobs that poll a batch, one per poll, each enqueueing the next in the transaction that completes it. */
-export const BATCH_POLL_JOB = 'groundwork.batch.poll';
+export { BATCH_POLL_JOB, BATCH_SUBMIT_JOB } from './batch-reader.js';
 
 const DEFAULT_POLL_INTERVAL_MS = 60_000;
 /** A step's job is retried this often (waits doubling from up to 2 s) before the batch is reported failed. */
@@ -33,15 +31,6 @@ const STEP_RETRIES = 10;
 /** Batch steps and their results are kept 30 days. */
 const STEP_TTL_MS = 30 * 86_400_000;
 const BATCH_PROVIDERS: readonly string[] = ['openai', 'azure', 'anthropic'];
-
-/** What every step result and the submit job's payload say about the batch. */
-interface BatchSummary {
-  provider: BatchProviderName;
-  model: string;
-  prompt: { name: string; version: string };
-  total: number;
-  createdAt: number;
-}
 
 /** What {@link Batches} is built from. */
 export interface BatchesParts {
@@ -154,39 +143,8 @@ export class Batches {
   }
 
   /** The batch now; undefined when there is none. */
-  async get(id: string): Promise<BatchSnapshot | undefined> {
-    const engine = this.#parts.engine;
-    const submit = await engine.get(id);
-    if (submit === undefined || submit.name !== BATCH_SUBMIT_JOB) return undefined;
-    if (submit.state !== 'completed') {
-      const summary = (await engine.payloadField(id, 'summary')) as BatchSummary;
-      if (submit.state === 'failed') {
-        const error = `submitting failed: ${submit.error ?? 'unknown'}`;
-        return snapshot(id, summary, await this.#unsent(id, 'failed', 'batch_failed', error, error));
-      }
-      if (submit.state === 'cancelled') {
-        const message = 'the batch was cancelled before it was submitted';
-        return snapshot(id, summary, await this.#unsent(id, 'cancelled', 'batch_cancelled', message, undefined));
-      }
-      return snapshot(id, summary, { batch: id, state: 'submitting', counts: none() });
-    }
-    const first = submit.result as BatchStepResult & { summary: BatchSummary };
-    if (first.state === 'failed' && first.items === undefined) {
-      return snapshot(id, first.summary, {
-        ...(await this.#unsent(id, 'failed', 'batch_failed', first.error ?? 'submitting failed', first.error)),
-        ...(first.endedAt === undefined ? {} : { endedAt: first.endedAt }),
-      });
-    }
-    if (first.state !== 'in_progress') return snapshot(id, first.summary, first);
-    const last = await this.#lastPoll(id);
-    const job = await engine.get(pollId(id, last));
-    if (job?.state === 'completed') return snapshot(id, first.summary, job.result as BatchStepResult);
-    const previous = last === 1 ? first : (((await engine.get(pollId(id, last - 1)))?.result as BatchStepResult | undefined) ?? first);
-    if (job?.state === 'failed' || job?.state === 'cancelled') {
-      const why = job.state === 'failed' ? `polling failed after its retries: ${job.error ?? 'unknown'}` : 'polling was cancelled';
-      return snapshot(id, first.summary, { ...previous, state: 'failed', error: `${why} (groundwork jobs retry ${job.id} resumes it)` });
-    }
-    return snapshot(id, first.summary, { ...previous, state: 'in_progress' });
+  get(id: string): Promise<BatchSnapshot | undefined> {
+    return readBatch(this.#parts.engine, id);
   }
 
   /** Waits until the batch has ended and returns it, items included. */
@@ -344,61 +302,4 @@ export class Batches {
       resultTtlMs: STEP_TTL_MS,
     };
   }
-
-  /** A batch that never reached the provider: every item with the same error. */
-  async #unsent(
-    id: string,
-    state: 'failed' | 'cancelled',
-    code: string,
-    message: string,
-    error: string | undefined,
-  ): Promise<BatchStepResult> {
-    const spec = (await this.#parts.engine.payloadField(id, 'spec')) as BatchSpec;
-    const items = spec.ids.map((itemId, index) => ({ index, id: itemId, ok: false, error: { code, message } }));
-    return { batch: id, state, counts: { succeeded: 0, failed: items.length }, items, ...(error === undefined ? {} : { error }) };
-  }
-
-  /** The number of the last poll step enqueued (0: none yet): doubling, then bisecting, over the steps' ids. */
-  async #lastPoll(batch: string): Promise<number> {
-    const exists = async (step: number) => (await this.#parts.engine.get(pollId(batch, step))) !== undefined;
-    let low = 0;
-    let high = 1;
-    while (await exists(high)) {
-      low = high;
-      high *= 2;
-    }
-    while (high - low > 1) {
-      const middle = Math.floor((low + high) / 2);
-      if (await exists(middle)) low = middle;
-      else high = middle;
-    }
-    return low;
-  }
-}
-
-/** The id of a batch's poll number `step`. */
-export function pollId(batch: string, step: number): string {
-  return jobId(BATCH_POLL_JOB, `${batch}#${step}`);
-}
-
-function none() {
-  return { succeeded: 0, failed: 0 };
-}
-
-function snapshot(id: string, summary: BatchSummary, step: BatchStepResult): BatchSnapshot {
-  return {
-    id,
-    provider: summary.provider,
-    model: summary.model,
-    prompt: summary.prompt,
-    state: step.state,
-    providerBatchId: step.providerBatchId,
-    providerStatus: step.providerStatus,
-    total: summary.total,
-    counts: step.counts,
-    createdAt: new Date(summary.createdAt),
-    endedAt: step.endedAt === undefined ? undefined : new Date(step.endedAt),
-    error: step.error,
-    items: step.items,
-  };
 }
