@@ -1,10 +1,19 @@
 import type { ServerResponse } from 'node:http';
 import { anthropicWire } from './fake-anthropic-wire.js';
+import {
+  anthropicBatchBody,
+  anthropicResultsText,
+  type FakeBatch,
+  type FakeBatchEnd,
+  fileObject,
+  linesDone,
+  now,
+  openAiBatchBody,
+} from './fake-batch-bodies.js';
 import type { FakeBehaviour, FakeError, RecordedRequest } from './fake-behaviour.js';
 import { openaiWire } from './fake-openai-wire.js';
 
-/** How a fake batch ends: as asked, or `failed` (as a whole) or `expired` (half its items done). */
-export type FakeBatchEnd = 'completed' | 'failed' | 'expired';
+export type { FakeBatchEnd } from './fake-batch-bodies.js';
 
 /** How the fake server's Batch APIs behave; change it at any time through `fake.batches`. */
 export interface FakeBatchSettings {
@@ -12,27 +21,6 @@ export interface FakeBatchSettings {
   pollsBeforeEnd: number;
   /** Never end by itself: only `complete()` ends it. @default false */
   manual: boolean;
-}
-
-/** A batch on the fake server (OpenAI's or Anthropic's). */
-interface FakeBatch {
-  id: string;
-  wire: 'openai' | 'azure' | 'anthropic';
-  endpoint: string;
-  inputFileId: string;
-  createdAt: number;
-  /** Each line's custom id and what it was answered: a body, or an error. */
-  lines: Array<{ customId: string; answer: { ok: true; body: unknown } | { ok: false; status: number; code: string; message: string } }>;
-  reads: number;
-  end: FakeBatchEnd;
-  /** 'cancelling' once a cancel was asked. */
-  status: 'in_progress' | 'cancelling' | 'ended';
-  outcome: 'completed' | 'failed' | 'expired' | 'cancelled' | undefined;
-  endedAt: number | undefined;
-  ended: boolean;
-  metadata: Record<string, string> | undefined;
-  outputFileId: string | undefined;
-  errorFileId: string | undefined;
 }
 
 /** What the batch endpoints need from the server. */
@@ -142,7 +130,7 @@ export class FakeBatches {
         if (method !== 'POST') return json(response, 405, openaiWire.errorBody(405, undefined, 'Method not allowed'), requestId);
         this.#cancel(batch);
       } else this.#read(batch);
-      return json(response, 200, this.#openAiBatch(batch), requestId);
+      return json(response, 200, openAiBatchBody(batch), requestId);
     }
     if (method === 'POST' && ANTHROPIC_BATCHES.test(path)) return this.#createAnthropic(recorded, requestId, response);
     const match = ANTHROPIC_BATCH.exec(path);
@@ -153,12 +141,12 @@ export class FakeBatches {
       if (match[2] === '/results') {
         if (!batch.ended) return json(response, 400, anthropicWire.errorBody(400, undefined, 'The batch has not ended yet'), requestId);
         response.writeHead(200, { 'content-type': 'application/binary', 'request-id': requestId });
-        response.end(this.#anthropicResults(batch));
+        response.end(anthropicResultsText(batch));
         return;
       }
       if (match[2] === '/cancel') this.#cancel(batch);
       else this.#read(batch);
-      return json(response, 200, this.#anthropicBatch(batch), requestId);
+      return json(response, 200, anthropicBatchBody(batch, this.#host.url()), requestId);
     }
     return json(response, 404, openaiWire.errorBody(404, undefined, `No route for ${method} ${path}`), requestId);
   }
@@ -231,7 +219,7 @@ export class FakeBatches {
       lines,
       body['metadata'] as Record<string, string> | undefined,
     );
-    json(response, 200, this.#openAiBatch(batch), requestId);
+    json(response, 200, openAiBatchBody(batch), requestId);
   }
 
   async #createAnthropic(recorded: RecordedRequest, requestId: string, response: ServerResponse): Promise<void> {
@@ -251,7 +239,7 @@ export class FakeBatches {
     for (const request of requests)
       lines.push({ customId: request.custom_id, answer: await this.#answer('anthropic', request.params, undefined) });
     const batch = this.#newBatch('anthropic', '/v1/messages', '', lines, undefined);
-    json(response, 200, this.#anthropicBatch(batch), requestId);
+    json(response, 200, anthropicBatchBody(batch, this.#host.url()), requestId);
   }
 
   /** The answer to one line, as the live endpoint would give it. */
@@ -337,7 +325,7 @@ export class FakeBatches {
     batch.outcome = outcome;
     batch.endedAt = now();
     if (batch.wire === 'anthropic' || outcome === 'failed') return;
-    const done = this.#done(batch);
+    const done = linesDone(batch);
     const output = done.filter((line) => line.answer.ok);
     const errors = done.filter((line) => !line.answer.ok);
     const expired = outcome === 'expired' ? batch.lines.filter((line) => !done.includes(line)) : [];
@@ -363,120 +351,12 @@ export class FakeBatches {
     if (errorLines.length > 0) batch.errorFileId = this.#storeFile(errorLines, 'batch_output');
   }
 
-  /** The lines that ran: all of a completed batch, the first half of an expired or cancelled one. */
-  #done(batch: FakeBatch): FakeBatch['lines'] {
-    if (batch.outcome === 'completed') return batch.lines;
-    if (batch.outcome === 'failed') return [];
-    return batch.lines.slice(0, Math.ceil(batch.lines.length / 2));
-  }
-
   #storeFile(lines: unknown[], purpose: string): string {
     const id = `file-fake${++this.#counter}`;
     const content = `${lines.map((line) => JSON.stringify(line)).join('\n')}\n`;
     this.#files.set(id, { id, filename: `${id}.jsonl`, purpose, bytes: Buffer.byteLength(content), createdAt: now(), content });
     return id;
   }
-
-  #openAiBatch(batch: FakeBatch): Record<string, unknown> {
-    const done = batch.ended ? this.#done(batch) : [];
-    const completed = done.filter((line) => line.answer.ok).length;
-    const status =
-      batch.status === 'cancelling'
-        ? 'cancelling'
-        : batch.ended
-          ? (batch.outcome ?? 'completed')
-          : batch.reads === 0
-            ? 'validating'
-            : 'in_progress';
-    const body: Record<string, unknown> = {
-      id: batch.id,
-      object: 'batch',
-      endpoint: batch.endpoint,
-      input_file_id: batch.inputFileId,
-      completion_window: '24h',
-      status,
-      created_at: batch.createdAt,
-      expires_at: batch.createdAt + 86_400,
-      request_counts: { total: batch.lines.length, completed, failed: batch.ended ? batch.lines.length - completed : 0 },
-      metadata: batch.metadata ?? null,
-    };
-    if (batch.reads > 0 || batch.ended) body['in_progress_at'] = batch.createdAt;
-    if (batch.outputFileId !== undefined) body['output_file_id'] = batch.outputFileId;
-    if (batch.errorFileId !== undefined) body['error_file_id'] = batch.errorFileId;
-    if (batch.ended && batch.endedAt !== undefined)
-      body[`${batch.outcome === 'completed' ? 'completed' : `${batch.outcome}`}_at`] = batch.endedAt;
-    if (batch.outcome === 'failed')
-      body['errors'] = { object: 'list', data: [{ code: 'invalid_request', message: 'The batch failed validation (scripted).', line: 1 }] };
-    return body;
-  }
-
-  #anthropicBatch(batch: FakeBatch): Record<string, unknown> {
-    const counts = { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 0 };
-    for (const result of this.#anthropicResultTypes(batch)) counts[result === undefined ? 'processing' : result] += 1;
-    return {
-      id: batch.id,
-      type: 'message_batch',
-      processing_status: batch.ended ? 'ended' : batch.status === 'cancelling' ? 'canceling' : 'in_progress',
-      request_counts: counts,
-      ended_at: batch.ended ? new Date((batch.endedAt ?? 0) * 1000).toISOString() : null,
-      created_at: new Date(batch.createdAt * 1000).toISOString(),
-      expires_at: new Date((batch.createdAt + 86_400) * 1000).toISOString(),
-      archived_at: null,
-      cancel_initiated_at:
-        batch.status === 'cancelling' || batch.outcome === 'cancelled' ? new Date(batch.createdAt * 1000).toISOString() : null,
-      results_url: batch.ended ? `${this.#host.url()}/v1/messages/batches/${batch.id}/results` : null,
-    };
-  }
-
-  /** Each line's result type on Anthropic's wire; undefined while it is still processing. */
-  #anthropicResultTypes(batch: FakeBatch): Array<'succeeded' | 'errored' | 'canceled' | 'expired' | undefined> {
-    if (!batch.ended) return batch.lines.map(() => undefined);
-    const done = this.#done(batch);
-    return batch.lines.map((line) => {
-      if (batch.outcome === 'failed') return 'errored';
-      if (!done.includes(line)) return batch.outcome === 'expired' ? 'expired' : 'canceled';
-      return line.answer.ok ? 'succeeded' : 'errored';
-    });
-  }
-
-  #anthropicResults(batch: FakeBatch): string {
-    const types = this.#anthropicResultTypes(batch);
-    return `${batch.lines
-      .map((line, index) => {
-        const type = types[index];
-        const answer = line.answer;
-        const result =
-          type === 'succeeded' && answer.ok
-            ? { type, message: answer.body }
-            : type === 'errored'
-              ? {
-                  type,
-                  error: answer.ok
-                    ? anthropicWire.errorBody(500, 'api_error', 'The batch failed (scripted).')
-                    : anthropicWire.errorBody(answer.status, undefined, answer.message),
-                }
-              : { type };
-        return JSON.stringify({ custom_id: line.customId, result });
-      })
-      .join('\n')}\n`;
-  }
-}
-
-function now(): number {
-  return Math.floor(Date.now() / 1000);
-}
-
-function fileObject(file: { id: string; filename: string; purpose: string; bytes: number; createdAt: number }): Record<string, unknown> {
-  return {
-    id: file.id,
-    object: 'file',
-    bytes: file.bytes,
-    created_at: file.createdAt,
-    expires_at: file.createdAt + 30 * 86_400,
-    filename: file.filename,
-    purpose: file.purpose,
-    status: 'processed',
-  };
 }
 
 function json(response: ServerResponse, status: number, body: unknown, requestId: string, headers: Record<string, string> = {}): void {
