@@ -31,6 +31,9 @@ export { PoolTimeoutError } from './db/pool-timeout-error.js';
 export * from './errors/index.js';
 export { Infrastructure, type InfrastructureOptions, type TenantCallOptions } from './infrastructure.js';
 export { InfrastructureService, type InfrastructureServiceApi } from './infrastructure-service.js';
+export { BatchNotFoundError, BatchProviderError, BatchUnsupportedError } from './jobs/batch/batch-errors.js';
+export type { BatchProviderName } from './jobs/batch/batch-provider.js';
+export type { BatchItem, BatchSnapshot, BatchState, EnqueueBatchOptions } from './jobs/batch/batch-types.js';
 export {
   JobCancelledError,
   JobFailedError,

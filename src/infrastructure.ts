@@ -181,6 +181,11 @@ export class Infrastructure<DB = Record<never, never>> {
         logger: this.logger,
         metrics: this.metrics,
         executePrompt: (prompt, context, options) => this.executePrompt(prompt, context, options),
+        appConfig: this.config,
+        attribution: async (tenant) => {
+          const key = await this.tenants.repository.showKey(tenant);
+          return { keyId: key.id, teamId: key.teamId };
+        },
       });
       this.#jobs = jobs;
       this.registerHealthCheck(jobs.healthCheck());

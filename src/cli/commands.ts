@@ -264,8 +264,8 @@ Options:
     },
   },
   jobs: {
-    summary: 'jobs status|list|retry|cancel|work  the durable job queue: counts, jobs, dead letters, and a worker [--json]',
-    usage: `Usage: groundwork jobs status|list|retry ID|cancel ID|work [options]
+    summary: 'jobs status|list|retry|cancel|work|batches  the durable job queue: counts, jobs, dead letters, batches, a worker [--json]',
+    usage: `Usage: groundwork jobs status|list|retry ID|cancel ID|work|batches [ID]|cancel-batch ID [options]
 
   status     counts per state and the age of the oldest job due to run (works on an empty queue)
   list       jobs, newest first [--state STATE] [--name NAME] [--limit N]
@@ -273,6 +273,8 @@ Options:
   cancel ID  cancel a job that has not finished
   work       run a worker until SIGTERM/SIGINT [--concurrency N] [--names A,B] [--module PATH]
              (the module exports \`prompts\` it can run and \`jobs\`, handlers by kind name)
+  batches    provider Batch API batches, newest first [--limit N]; with an ID, one batch and its items
+  cancel-batch ID  cancel a batch (before submission, or at the provider)
 
 Options:
   --state STATE      created, retry, active, completed, cancelled or failed

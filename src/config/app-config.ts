@@ -44,6 +44,11 @@ export interface ModelPrice {
   readonly output: number;
   /** Price of prompt tokens served from the provider's prompt cache; defaults to `input`. */
   readonly cachedInput?: number;
+  /**
+   * The share of every rate paid for calls made through the provider's Batch API
+   * (`infra.jobs.enqueueBatch`). @default 0.5 (OpenAI, Azure and Anthropic bill batches at half price)
+   */
+  readonly batch?: number;
 }
 
 /** A provider and model pair, e.g. a fallback. */

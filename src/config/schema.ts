@@ -42,7 +42,10 @@ export function crossFieldIssues(parsed: Partial<Parsed>): Array<{ variable: str
     problem('LLM_RETRY_MIN_MS', `must not exceed LLM_RETRY_MAX_MS (${parsed.LLM_RETRY_MAX_MS})`);
   }
   if (parsed.LLM_PRICES !== undefined && parsePrices(parsed.LLM_PRICES) === undefined) {
-    problem('LLM_PRICES', 'must be a JSON object of model → {"input": number, "output": number, "cachedInput"?: number}');
+    problem(
+      'LLM_PRICES',
+      'must be a JSON object of model → {"input": number, "output": number, "cachedInput"?: number, "batch"?: number from 0 to 1}',
+    );
   }
   for (const entry of parsed.LLM_FALLBACKS ?? []) {
     if (parseProviderModel(entry) === undefined) {
@@ -157,16 +160,24 @@ export function databaseDialect(url: string): DatabaseDialect | undefined {
 }
 
 export function parsePrices(raw: string): Record<string, ModelPrice> | undefined {
-  const price = z.object({ input: z.number().min(0), output: z.number().min(0), cachedInput: z.number().min(0).optional() });
+  const price = z.object({
+    input: z.number().min(0),
+    output: z.number().min(0),
+    cachedInput: z.number().min(0).optional(),
+    batch: z.number().min(0).max(1).optional(),
+  });
   try {
     const result = z.record(z.string(), price).safeParse(JSON.parse(raw));
     if (!result.success) return undefined;
     return Object.fromEntries(
       Object.entries(result.data).map(([model, value]) => [
         model,
-        value.cachedInput === undefined
-          ? { input: value.input, output: value.output }
-          : { input: value.input, output: value.output, cachedInput: value.cachedInput },
+        {
+          input: value.input,
+          output: value.output,
+          ...(value.cachedInput === undefined ? {} : { cachedInput: value.cachedInput }),
+          ...(value.batch === undefined ? {} : { batch: value.batch }),
+        },
       ]),
     );
   } catch {

@@ -411,7 +411,8 @@ export const VARIABLES = define({
     section: 'llm',
     field: optionalStringField(),
     default: '(built-in table)',
-    description: 'JSON price overrides per model, USD per million tokens: `{"model":{"input":0.15,"output":0.6,"cachedInput":0.075}}`.',
+    description:
+      'JSON price overrides per model, USD per million tokens: `{"model":{"input":0.15,"output":0.6,"cachedInput":0.075}}`; `"batch"` is the share paid through the Batch API (default 0.5).',
     example: '{"my-model":{"input":1,"output":2}}',
   },
   LLM_STREAM_FIRST_CHUNK_TIMEOUT_MS: {

@@ -60,6 +60,8 @@ export interface JobEngine {
   /** Releases the leases that passed (their runs count as failed); with `purge`, deletes finished jobs past their TTL. */
   maintain(options: { purge: boolean }): Promise<void>;
   get(id: string): Promise<JobSnapshot | undefined>;
+  /** One field of a custom job's payload (without reading the rest of a large payload where the engine can); undefined when none. */
+  payloadField(id: string, field: string): Promise<unknown>;
   list(options: ListJobsOptions): Promise<JobSnapshot[]>;
   status(): Promise<QueueStatus>;
   /** Puts a dead-lettered or cancelled job back in the queue, one more run allowed; false when it is in neither state. */

@@ -1,4 +1,4 @@
-import type { JobsConfig } from '../config/app-config.js';
+import type { AppConfig, JobsConfig } from '../config/app-config.js';
 import type { Database } from '../db/database.js';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
 import { usageRow } from '../db/usage-sink.js';
@@ -6,11 +6,13 @@ import { linkSignals, sleep } from '../internal/abort.js';
 import type { Clock, TimerHandle } from '../internal/clock.js';
 import type { LlmCallOptions, LlmResponse } from '../llm/llm-client-types.js';
 import type { Prompt, PromptContext } from '../llm/prompt.js';
-import type { UsageRecord } from '../llm/usage-record.js';
+import type { UsageAttribution, UsageRecord } from '../llm/usage-record.js';
 import type { HealthCheck } from '../observability/health.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { scrubSecrets } from '../observability/redact.js';
+import type { BatchSnapshot, EnqueueBatchOptions } from './batch/batch-types.js';
+import { BATCH_POLL_JOB, BATCH_SUBMIT_JOB, Batches } from './batch/batches.js';
 import type { ClaimedJob, JobData, JobEngine, NewJob } from './job-engine.js';
 import {
   JobCancelledError,
@@ -59,6 +61,10 @@ export interface JobsParts<Facade> {
   executePrompt: PromptCall;
   /** A ready engine instead of the one the database's dialect calls for (tests). */
   engine?: JobEngine;
+  /** The provider settings batches are sent with; absent: `enqueueBatch` refuses. */
+  appConfig?: AppConfig;
+  /** Resolves a tenant to whom a batch's ledger rows are billed. */
+  attribution?: (tenant: string) => Promise<UsageAttribution>;
 }
 
 /** A running worker: {@link Jobs.work}'s handle. */
@@ -81,6 +87,7 @@ export class Jobs<Facade = unknown> {
   readonly #prompts = new Map<string, AnyPrompt>();
   readonly #workers = new Set<JobWorker>();
   readonly #metrics: JobMetrics;
+  readonly #batches: Batches;
   #closed = false;
 
   /** @internal Use `infra.jobs`. */
@@ -92,6 +99,15 @@ export class Jobs<Facade = unknown> {
         ? new PgBossJobEngine(parts.database.db, { schema: parts.config.schema, clock: parts.clock })
         : new TableJobEngine(parts.database.db, parts.clock));
     this.#metrics = createJobMetrics(parts.metrics.registry, () => this.#engine.status());
+    this.#batches = new Batches({
+      engine: this.#engine,
+      clock: parts.clock,
+      appConfig: parts.appConfig,
+      timeoutMs: parts.config.timeoutMs,
+      prompts: this.#prompts,
+      attribution: parts.attribution,
+      session: () => parts.database.getDatabaseSession().session,
+    });
   }
 
   /** `pg-boss` on PostgreSQL, `table` on SQLite and PGlite. */
@@ -175,6 +191,56 @@ export class Jobs<Facade = unknown> {
     };
   }
 
+  /**
+   * Sends `prompt` with each of `contexts` as one batch through the provider's Batch API (OpenAI,
+   * Azure OpenAI, Anthropic), at batch prices, and returns the batch's id. Submitting and polling
+   * are jobs on this queue, so a restart loses nothing; a worker (`work()`) runs them, and must
+   * know the prompt to parse the answers. Results come back per item (`getBatch`, `waitBatch`).
+   * Throws `BatchUnsupportedError` for a provider without a Batch API, `JobInputError` naming
+   * every bad field or context. See the README's "Batches at half price".
+   */
+  async enqueueBatch<Vars extends string, Output, Optional extends string>(
+    prompt: Prompt<Vars, Output, Optional>,
+    contexts: ReadonlyArray<PromptContext<Vars, Optional>>,
+    options: EnqueueBatchOptions = {},
+  ): Promise<string> {
+    this.#assertOpen();
+    this.#prompts.set(promptKey(prompt.name, String(prompt.version)), prompt as AnyPrompt);
+    return this.#batches.enqueue(
+      prompt as AnyPrompt,
+      contexts as ReadonlyArray<PromptContext<string, string>>,
+      options,
+      promptKey(prompt.name, String(prompt.version)),
+    );
+  }
+
+  /** The batch now (items once it has ended), or undefined when there is none. */
+  getBatch<Output = unknown>(id: string): Promise<BatchSnapshot<Output> | undefined> {
+    this.#assertOpen();
+    return this.#batches.get(id) as Promise<BatchSnapshot<Output> | undefined>;
+  }
+
+  /** Waits until the batch has ended (completed, failed, expired or cancelled) and returns it with its items. */
+  waitBatch<Output = unknown>(id: string, options: { signal?: AbortSignal; pollIntervalMs?: number } = {}): Promise<BatchSnapshot<Output>> {
+    this.#assertOpen();
+    return this.#batches.wait(id, options) as Promise<BatchSnapshot<Output>>;
+  }
+
+  /** Batches, newest first. @default 20 of them */
+  listBatches(limit?: number): Promise<BatchSnapshot[]> {
+    this.#assertOpen();
+    return this.#batches.list(limit);
+  }
+
+  /**
+   * Cancels a batch: before submission, for good; after, at the provider, whose answered items are
+   * still reported. False when it has ended, or is being submitted at this very moment.
+   */
+  cancelBatch(id: string): Promise<boolean> {
+    this.#assertOpen();
+    return this.#batches.cancel(id);
+  }
+
   /** The job now, or undefined when there is none (never enqueued, or deleted after its result TTL). */
   async get<Result = unknown>(id: string): Promise<JobSnapshot<Result> | undefined> {
     this.#assertOpen();
@@ -230,7 +296,9 @@ export class Jobs<Facade = unknown> {
   work(options: WorkOptions = {}): JobWorkerHandle {
     this.#assertOpen();
     for (const prompt of options.prompts ?? []) this.#prompts.set(promptKey(prompt.name, String(prompt.version)), prompt);
-    const names = [...new Set(options.names ?? [...this.#handlers.keys(), ...[...this.#prompts.values()].map((prompt) => prompt.name)])];
+    const known = [...this.#handlers.keys(), ...[...this.#prompts.values()].map((prompt) => prompt.name)];
+    // A worker with anything to do also submits and polls batches (it must know their prompts to finish them).
+    const names = [...new Set(options.names ?? (known.length === 0 ? [] : [...known, BATCH_SUBMIT_JOB, BATCH_POLL_JOB]))];
     const concurrency = options.concurrency ?? 4;
     const problems: string[] = [];
     if (names.length === 0) problems.push('nothing to work on: define a kind with jobs.define(), or pass prompts or names to work()');
@@ -264,13 +332,14 @@ export class Jobs<Facade = unknown> {
     const { clock, logger, database } = this.#parts;
     const started = performance.now();
     const usage: UsageRecord[] = [];
+    const next: NewJob[] = [];
     const timeout = new AbortController();
     const timer: TimerHandle = clock.setTimeout(() => timeout.abort(new JobTimeoutError(job.timeoutMs)), job.timeoutMs);
     const linked = linkSignals(timeout.signal, stopping);
     let result: unknown;
     let failure: unknown;
     try {
-      result = await this.#handle(job, linked.signal, usage);
+      result = await this.#handle(job, linked.signal, usage, next);
     } catch (error) {
       failure = error;
     } finally {
@@ -288,6 +357,8 @@ export class Jobs<Facade = unknown> {
             .execute();
         const held = message === undefined ? await this.#engine.complete(tx, job, result) : await this.#engine.fail(tx, job, message);
         if (!held) throw new LeaseLost();
+        // A batch's next poll exists if and only if this step's completion commits.
+        if (message === undefined) for (const follow of next) await this.#engine.insert(tx, follow);
       });
       if (message !== undefined) outcome = job.attempt >= (await this.#maxAttempts(job)) ? 'dead_letter' : 'retry';
     } catch (error) {
@@ -310,8 +381,14 @@ export class Jobs<Facade = unknown> {
     return snapshot.state === 'failed' ? job.attempt : Number.POSITIVE_INFINITY;
   }
 
-  async #handle(job: ClaimedJob, signal: AbortSignal, usage: UsageRecord[]): Promise<unknown> {
+  async #handle(job: ClaimedJob, signal: AbortSignal, usage: UsageRecord[], next: NewJob[]): Promise<unknown> {
     const { executePrompt, facade } = this.#parts;
+    if (Batches.handles(job.name)) {
+      const step = await this.#batches.run(job, signal);
+      usage.push(...step.usage);
+      if (step.next !== undefined) next.push(step.next);
+      return step.result;
+    }
     const run: PromptCall = (prompt, context, options) => {
       const linked = linkSignals(signal, options.signal);
       return executePrompt(prompt, context, {
@@ -384,6 +461,7 @@ export class Jobs<Facade = unknown> {
     this.#closed = true;
     await Promise.all([...this.#workers].map((worker) => worker.stop(graceMs)));
     this.#workers.clear();
+    await this.#batches.close();
     await this.#engine.close();
   }
 

@@ -183,6 +183,15 @@ export class PgBossJobEngine implements JobEngine {
     return row === undefined ? undefined : snapshot(row);
   }
 
+  async payloadField(id: string, field: string): Promise<unknown> {
+    if (!isUuid(id)) return undefined;
+    await this.start();
+    const result = await this.#db.executeQuery<{ value: unknown }>(
+      CompiledQuery.raw(`SELECT data->'payload'->$2 AS value FROM ${this.#schema}.job WHERE id = $1`, [id, field]),
+    );
+    return readJson(result.rows[0]?.value ?? undefined);
+  }
+
   async list(options: ListJobsOptions): Promise<JobSnapshot[]> {
     const conditions: string[] = [];
     const values: unknown[] = [];

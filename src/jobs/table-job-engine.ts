@@ -205,6 +205,12 @@ export class TableJobEngine implements JobEngine {
     return row === undefined ? undefined : snapshot(row);
   }
 
+  async payloadField(id: string, field: string): Promise<unknown> {
+    const row = await this.#db.selectFrom('groundwork_jobs').select('data').where('id', '=', id).executeTakeFirst();
+    const data = readJson(row?.data ?? null) as { payload?: Record<string, unknown> } | null;
+    return data?.payload?.[field];
+  }
+
   async list(options: ListJobsOptions): Promise<JobSnapshot[]> {
     let query = this.#db.selectFrom('groundwork_jobs').selectAll();
     if (options.state !== undefined) query = query.where('state', '=', options.state);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PriceBook } from './pricing.js';
+import { parsePrices } from '../config/schema.js';
+import { batchCostOf, PriceBook } from './pricing.js';
 
 describe('PriceBook', () => {
   it('prices by exact name or the longest prefix', () => {
@@ -31,5 +32,20 @@ describe('PriceBook', () => {
     const prices = new PriceBook({ 'my-model': { input: 1, output: 2 } });
     expect(prices.cost('my-model', { promptTokens: 1000, completionTokens: 500, totalTokens: 1500 })).toBeCloseTo(0.002, 8);
     expect(prices.cost('unknown', { promptTokens: 1000, completionTokens: 500, totalTokens: 1500 })).toBe(0);
+  });
+});
+
+describe('batch prices', () => {
+  const usage = { promptTokens: 1_000_000, completionTokens: 1_000_000, totalTokens: 2_000_000 };
+  it('charge half of every rate unless the price says otherwise', () => {
+    expect(batchCostOf({ input: 0.15, output: 0.6 }, usage)).toBeCloseTo(0.375, 10);
+    expect(batchCostOf({ input: 0.15, output: 0.6, batch: 0.4 }, usage)).toBeCloseTo(0.3, 10);
+    expect(new PriceBook().batchCost('gpt-4o-mini-2024-07-18', usage)).toBeCloseTo(0.375, 10);
+    expect(new PriceBook().batchCost('unknown-model', usage)).toBe(0);
+  });
+
+  it('read a batch share from LLM_PRICES, and refuse one outside 0 to 1', () => {
+    expect(parsePrices('{"m":{"input":1,"output":2,"batch":0.25}}')).toEqual({ m: { input: 1, output: 2, batch: 0.25 } });
+    expect(parsePrices('{"m":{"input":1,"output":2,"batch":1.5}}')).toBeUndefined();
   });
 });

@@ -34,6 +34,21 @@ export class PriceBook {
     if (price === undefined) return 0;
     return costOf(price, usage);
   }
+
+  /** The cost of `usage` on `model` through the Batch API (see {@link batchCostOf}); 0 when the model has no price. */
+  batchCost(model: string, usage: TokenUsage): number {
+    const price = this.priceOf(model);
+    return price === undefined ? 0 : batchCostOf(price, usage);
+  }
+}
+
+/** The share of the list price paid through a provider's Batch API when the price table says nothing else. */
+export const DEFAULT_BATCH_FACTOR = 0.5;
+
+/** USD for `usage` at `price` paid through the Batch API: every rate times the price's `batch` share (@default 0.5). */
+export function batchCostOf(price: ModelPrice, usage: TokenUsage): number {
+  const factor = price.batch ?? DEFAULT_BATCH_FACTOR;
+  return Math.round(costOf(price, usage) * factor * 1e10) / 1e10;
 }
 
 /** USD for `usage` at `price`: cached prompt tokens at the cached rate, the rest at the input rate. */

@@ -1,13 +1,16 @@
 import type { LlmProviderName } from '../config/variables.js';
 
 /** What kind of LLM call a ledger row, a metric or a span is about (OpenTelemetry's `gen_ai.operation.name`). */
-export type LlmOperation = 'chat' | 'embeddings' | 'responses';
+export type LlmOperation = 'chat' | 'embeddings' | 'responses' | 'batch';
 
 /** One row of the `llm_usage` ledger: one call, as the caller saw it. */
 export interface UsageRecord {
   /** When the call started. */
   createdAt: Date;
-  /** The GenAI operation: `chat` (streamed or not), `embeddings`, or `responses` (a forwarded Responses API call). @default 'chat' */
+  /**
+   * The GenAI operation: `chat` (streamed or not), `embeddings`, `responses` (a forwarded Responses API
+   * call), or `batch` (one item of a provider Batch API batch, at batch prices). @default 'chat'
+   */
   operation?: LlmOperation;
   provider: LlmProviderName;
   model: string;

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { linkSignals } from '../internal/abort.js';
 import { anthropicWire } from './fake-anthropic-wire.js';
+import { FakeBatches } from './fake-batch-wire.js';
 import { bedrockWire, fakeBedrockEmbeddingsBody } from './fake-bedrock-wire.js';
 import type { FakeAnswer, FakeBehaviour, FakeHandler, RecordedRequest } from './fake-behaviour.js';
 import { fakeEmbeddingsBody } from './fake-embeddings.js';
@@ -59,6 +60,12 @@ export interface FakeProviderServerOptions {
 export class FakeProviderServer {
   /** Every request received, oldest first. */
   readonly requests: RecordedRequest[] = [];
+  /**
+   * The Batch APIs (OpenAI's and Azure's files and batches, Anthropic's Message Batches): settings
+   * (`pollsBeforeEnd`, `manual`) and controls (`complete()`, `endNext()`, `failCreate()`). Each line
+   * is answered from the same queue and handler as live requests.
+   */
+  readonly batches: FakeBatches;
   readonly #options: FakeProviderServerOptions;
   readonly #queue: FakeBehaviour[] = [];
   readonly #sockets = new Set<Socket>();
@@ -77,6 +84,10 @@ export class FakeProviderServer {
     // Every exchange in progress listens to it (and stops when it ends).
     setMaxListeners(0, this.#closing.signal);
     this.#handler = options.handler;
+    this.batches = new FakeBatches({
+      behaviourFor: async (request) => this.#queue.shift() ?? (await this.#askHandler(request)) ?? { type: 'answer' },
+      url: () => this.url,
+    });
   }
 
   /** Starts listening; resolves with the server itself. */
@@ -152,6 +163,7 @@ export class FakeProviderServer {
     this.#counter = 0;
     this.#queue.length = 0;
     this.#stored.clear();
+    this.batches.reset();
     this.#handler = this.#options.handler;
   }
 
@@ -175,6 +187,19 @@ export class FakeProviderServer {
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const recorded = await this.#record(request);
+    if (this.batches.matches(recorded.method, recorded.path)) {
+      const keys = this.#options.apiKeys;
+      if (keys !== undefined && !keys.includes(this.#credentials.get(recorded) ?? '')) {
+        response.writeHead(401, { 'content-type': 'application/json' });
+        response.end(
+          JSON.stringify({
+            error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' },
+          }),
+        );
+        return;
+      }
+      return this.batches.handle(recorded, `req_fake_${++this.#counter}`, response);
+    }
     const route = routeOf(recorded.method, recorded.path, lowerHeaders(request));
     const id = ++this.#counter;
     const exchange = new AbortController();
@@ -267,7 +292,11 @@ export class FakeProviderServer {
       for (const name of AUTH_HEADERS) if (name in recordedHeaders) recordedHeaders[name] = '[redacted]';
     const route = routeOf(request.method ?? 'GET', url.pathname, headers);
     const recorded: RecordedRequest = {
-      wire: route.kind === 'models' || route.kind === 'unknown' ? 'models' : route.wire,
+      wire: this.batches.matches(request.method ?? 'GET', url.pathname)
+        ? batchWireOf(url.pathname)
+        : route.kind === 'models' || route.kind === 'unknown'
+          ? 'models'
+          : route.wire,
       method: request.method ?? 'GET',
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
@@ -288,6 +317,12 @@ export class FakeProviderServer {
     }
     return recorded;
   }
+}
+
+/** The provider a Batch API path belongs to. */
+function batchWireOf(path: string): 'openai' | 'azure' | 'anthropic' {
+  if (path.startsWith('/openai/')) return 'azure';
+  return path.startsWith('/v1/messages/') ? 'anthropic' : 'openai';
 }
 
 function lowerHeaders(request: IncomingMessage): Record<string, string> {

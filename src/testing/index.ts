@@ -40,6 +40,8 @@
  *
  * @module
  */
+
+export { type FakeBatchEnd, FakeBatches, type FakeBatchSettings } from './fake-batch-wire.js';
 export type {
   FakeAnswer,
   FakeBehaviour,

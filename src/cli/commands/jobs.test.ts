@@ -44,3 +44,39 @@ describe('groundwork jobs usage errors', () => {
     expect((await run({ DATABASE_URL: 'sqlite::memory:' }, 'jobs', 'explode')).err).toContain('Unknown action "explode"');
   });
 });
+
+describe('groundwork jobs batches', () => {
+  it('lists no batches on an empty queue, shows and cancels one, and refuses an unknown id', async () => {
+    const { startFakeProviderServer } = await import('../../testing/index.js');
+    const { createInfrastructure } = await import('../../create-infrastructure.js');
+    const { definePrompt } = await import('../../llm/prompt.js');
+    const { silentLogger } = await import('../../observability/logger.js');
+    const fake = await startFakeProviderServer();
+    const database = await sqliteJobsTarget.create();
+    drops.push(async () => {
+      await fake.close();
+      await database.drop();
+    });
+    const env = { DATABASE_URL: database.url, LLM_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-cli-batch', OPENAI_BASE_URL: fake.openaiBaseUrl };
+    expect((await run(env, 'jobs', 'batches')).out).toBe('No batches.');
+    const infra = await createInfrastructure({ env, envFile: false, logger: silentLogger() });
+    await infra.initDb();
+    const prompt = definePrompt({ name: 'cli-batch', version: 1, template: 'Say {{word}}.' });
+    const id = await infra.jobs.enqueueBatch(prompt, [{ word: 'a' }, { word: 'b' }]);
+    await infra.close();
+    const listed = await run(env, 'jobs', 'batches');
+    expect(listed.out).toContain(id);
+    expect(listed.out).toContain('openai/');
+    expect(listed.out).toContain('submitting');
+    expect(listed.out).toContain('0 ok, 0 failed of 2');
+    const cancelled = await run(env, 'jobs', 'cancel-batch', id);
+    expect(cancelled.status).toBe(0);
+    const shown = await run(env, 'jobs', 'batches', id);
+    expect(shown.out).toContain('cancelled');
+    expect(shown.out).toContain('batch_cancelled');
+    expect(shown.out).not.toContain('sk-cli-batch');
+    const unknown = await run(env, 'jobs', 'batches', '00000000-0000-4000-8000-000000000000');
+    expect(unknown.status).toBe(1);
+    expect(unknown.err).toContain('No batch');
+  }, 60_000);
+});

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
+import type { BatchSnapshot } from '../../jobs/batch/batch-types.js';
 import type { AnyPrompt, JobHandler, JobSnapshot, JobState } from '../../jobs/job-types.js';
 import { silentLogger } from '../../observability/logger.js';
 import { UsageError } from '../command-table.js';
@@ -10,7 +11,7 @@ import { processSignals, type ServeSignals } from '../process-signals.js';
 
 /** What `groundwork jobs` was asked. */
 export interface JobsArgs {
-  action: 'status' | 'list' | 'retry' | 'cancel' | 'work';
+  action: 'status' | 'list' | 'retry' | 'cancel' | 'work' | 'batches' | 'cancel-batch';
   id: string | undefined;
   state: JobState | undefined;
   name: string | undefined;
@@ -30,7 +31,7 @@ export interface JobsModule {
   jobs?: Record<string, JobHandler<never, unknown, Infrastructure>>;
 }
 
-/** `groundwork jobs status|list|retry|cancel|work`. */
+/** `groundwork jobs status|list|retry|cancel|work|batches|cancel-batch`. */
 export async function jobsCommand(args: JobsArgs, io: CommandIo, signals?: ServeSignals): Promise<number> {
   const infrastructure = await createInfrastructure({
     env: io.env,
@@ -85,6 +86,55 @@ export async function jobsCommand(args: JobsArgs, io: CommandIo, signals?: Serve
         io.out(args.json ? JSON.stringify(job, null, 2) : `Job ${id} is now ${job?.state ?? 'gone'}.`);
         return 0;
       }
+      case 'batches': {
+        if (args.id !== undefined) {
+          const batch = await jobs.getBatch(args.id);
+          if (batch === undefined) {
+            io.err(`No batch ${args.id}.`);
+            return 1;
+          }
+          if (args.json) io.out(JSON.stringify(batch, null, 2));
+          else {
+            io.out(batchLine(batch));
+            for (const item of batch.items ?? []) {
+              io.out(
+                `  ${item.index}  ${item.id}  ${item.ok ? 'ok' : `${item.error?.code ?? 'error'}: ${(item.error?.message ?? '').slice(0, 100)}`}`,
+              );
+            }
+          }
+          return 0;
+        }
+        const batches = await jobs.listBatches(Math.min(args.limit, 200));
+        if (args.json) {
+          io.out(
+            JSON.stringify(
+              batches.map(({ items: _items, ...batch }) => batch),
+              null,
+              2,
+            ),
+          );
+          return 0;
+        }
+        if (batches.length === 0) io.out('No batches.');
+        for (const batch of batches) io.out(batchLine(batch));
+        return 0;
+      }
+      case 'cancel-batch': {
+        const id = args.id as string;
+        const batch = await jobs.getBatch(id);
+        if (batch === undefined) {
+          io.err(`No batch ${id}.`);
+          return 1;
+        }
+        if (!(await jobs.cancelBatch(id))) {
+          io.err(`Batch ${id} is ${batch.state}: only a batch waiting to be submitted or in progress at the provider can be cancelled.`);
+          return 1;
+        }
+        io.out(
+          `Batch ${id}: cancel asked${batch.providerBatchId === undefined ? '' : ` at ${batch.provider}`}; its items are reported once it ends.`,
+        );
+        return 0;
+      }
       case 'work':
         return await work(infrastructure, args, io, signals ?? processSignals());
     }
@@ -117,6 +167,19 @@ async function work(infrastructure: Infrastructure, args: JobsArgs, io: CommandI
   }
 }
 
+/** One batch on one line: id, provider and model, state, progress, age, error. */
+function batchLine(batch: BatchSnapshot): string {
+  const cells = [
+    batch.id,
+    `${batch.provider}/${batch.model}`,
+    batch.state + (batch.providerStatus === undefined ? '' : ` (${batch.providerStatus})`),
+    `${batch.counts.succeeded} ok, ${batch.counts.failed} failed of ${batch.total}`,
+    batch.createdAt.toISOString(),
+  ];
+  if (batch.error !== undefined) cells.push(batch.error.slice(0, 120));
+  return cells.join('  ');
+}
+
 function line(job: JobSnapshot): string {
   const cells = [job.id, job.name, job.state, `${job.attempts}/${job.maxAttempts}`, job.createdAt.toISOString()];
   if (job.error !== undefined) cells.push(job.error.slice(0, 120));
@@ -126,12 +189,14 @@ function line(job: JobSnapshot): string {
 /** Checks `groundwork jobs` arguments, every problem at once. */
 export function checkJobsArgs(positionals: readonly string[], flags: Record<string, string | boolean | undefined>): JobsArgs {
   const [action, id, ...extra] = positionals;
-  const actions = ['status', 'list', 'retry', 'cancel', 'work'];
-  if (action === undefined) throw new UsageError('Give an action: status, list, retry, cancel or work.');
-  if (!actions.includes(action)) throw new UsageError(`Unknown action "${action}": use status, list, retry, cancel or work.`);
+  const actions = ['status', 'list', 'retry', 'cancel', 'work', 'batches', 'cancel-batch'];
+  if (action === undefined) throw new UsageError('Give an action: status, list, retry, cancel, work, batches or cancel-batch.');
+  if (!actions.includes(action))
+    throw new UsageError(`Unknown action "${action}": use status, list, retry, cancel, work, batches or cancel-batch.`);
   const problems: string[] = [];
   if ((action === 'retry' || action === 'cancel') && id === undefined) problems.push(`${action} needs a job id`);
-  if (action !== 'retry' && action !== 'cancel' && id !== undefined) problems.push(`unexpected argument "${id}"`);
+  if (action === 'cancel-batch' && id === undefined) problems.push('cancel-batch needs a batch id');
+  if (!['retry', 'cancel', 'cancel-batch', 'batches'].includes(action) && id !== undefined) problems.push(`unexpected argument "${id}"`);
   if (extra.length > 0) problems.push(`unexpected arguments: ${extra.join(' ')}`);
   const states = ['created', 'retry', 'active', 'completed', 'cancelled', 'failed'];
   const state = flags.state as string | undefined;

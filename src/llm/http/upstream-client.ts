@@ -90,6 +90,18 @@ export class UpstreamClient {
     return { data: JSON.parse(text), headers: answer.headers, requestId: headerOf(answer.headers, 'x-request-id') };
   }
 
+  /** Sends one request and returns its answer as text (JSON Lines files, say). */
+  async text(
+    target: UpstreamTarget,
+    method: 'GET' | 'POST',
+    headers: Record<string, string>,
+    body: string | undefined,
+    signal: AbortSignal,
+  ): Promise<{ text: string; headers: UpstreamHeaders; requestId: string | undefined }> {
+    const answer = await this.#send(target, method, headers, body, signal);
+    return { text: await readBodyText(answer.body), headers: answer.headers, requestId: headerOf(answer.headers, 'x-request-id') };
+  }
+
   /** Sends one request whose answer is a `text/event-stream`. */
   async stream(target: UpstreamTarget, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<UpstreamEventStream> {
     const answer = await this.#send(target, 'POST', headers, body, signal);

@@ -1,0 +1,305 @@
+import type { AppConfig } from '../../config/app-config.js';
+import { sleep } from '../../internal/abort.js';
+import type { Clock } from '../../internal/clock.js';
+import { PriceBook } from '../../llm/pricing.js';
+import type { PromptContext } from '../../llm/prompt.js';
+import type { UsageAttribution, UsageRecord } from '../../llm/usage-record.js';
+import type { AnySession, ClaimedJob, JobEngine, NewJob } from '../job-engine.js';
+import { JobHandlerMissingError, JobInputError } from '../job-errors.js';
+import { jobId } from '../job-id.js';
+import type { AnyPrompt } from '../job-types.js';
+import { BatchNotFoundError, BatchProviderError, BatchUnsupportedError } from './batch-errors.js';
+import { batchOutcome } from './batch-items.js';
+import type { BatchProvider, BatchProviderName } from './batch-provider.js';
+import { BATCH_POLL_JOB, BATCH_SUBMIT_JOB, type BatchSummary, none, pollId, readBatch } from './batch-reader.js';
+import { batchRequestOf, customIdOf, MAX_BATCH_ITEMS } from './batch-requests.js';
+import {
+  BATCH_END_STATES,
+  type BatchSnapshot,
+  type BatchSpec,
+  type BatchStepPayload,
+  type BatchStepResult,
+  type EnqueueBatchOptions,
+} from './batch-types.js';
+import { createBatchProvider } from './create-batch-provider.js';
+
+export { BATCH_POLL_JOB, BATCH_SUBMIT_JOB } from './batch-reader.js';
+
+const DEFAULT_POLL_INTERVAL_MS = 60_000;
+/** A step's job is retried this often (waits doubling from up to 2 s) before the batch is reported failed. */
+const STEP_RETRIES = 10;
+/** Batch steps and their results are kept 30 days. */
+const STEP_TTL_MS = 30 * 86_400_000;
+const BATCH_PROVIDERS: readonly string[] = ['openai', 'azure', 'anthropic'];
+
+/** What {@link Batches} is built from. */
+export interface BatchesParts {
+  engine: JobEngine;
+  clock: Clock;
+  /** Absent: no provider settings, so `enqueueBatch` refuses. */
+  appConfig: AppConfig | undefined;
+  /** The step jobs' timeout and lease, in ms. */
+  timeoutMs: number;
+  /** Prompts known to this process (shared with the job queue). */
+  prompts: Map<string, AnyPrompt>;
+  /** Resolves a tenant (a virtual key's name or id) to whom its items are billed. */
+  attribution?: ((tenant: string) => Promise<UsageAttribution>) | undefined;
+  /** Where a session comes from when no transaction is given (the current `withSession` one, else the pool). */
+  session: () => AnySession;
+}
+
+/** What running one step produced: its result, its ledger rows, and the next step. */
+export interface BatchStepRun {
+  result: BatchStepResult;
+  usage: UsageRecord[];
+  next: NewJob | undefined;
+}
+
+/**
+ * Batches on the providers' Batch APIs, kept durable by the job queue: a submit job uploads the
+ * lines and creates the batch, then poll jobs, each scheduled `pollIntervalMs` after the last and
+ * enqueued in the transaction that completes it, read the batch until it ends; the last one reads
+ * the results and records the per-item results and ledger rows in its completing transaction.
+ */
+export class Batches {
+  readonly #parts: BatchesParts;
+  readonly #providers = new Map<BatchProviderName, BatchProvider>();
+  readonly #prices: PriceBook;
+
+  constructor(parts: BatchesParts) {
+    this.#parts = parts;
+    this.#prices = new PriceBook(parts.appConfig?.llm.prices ?? {});
+  }
+
+  /** Validates and renders every item, then enqueues the submit job; resolves with the batch's id. */
+  async enqueue(
+    prompt: AnyPrompt,
+    contexts: readonly PromptContext<string, string>[],
+    options: EnqueueBatchOptions,
+    key: string,
+  ): Promise<string> {
+    const config = this.#parts.appConfig;
+    const providerName = options.provider ?? config?.llm.provider ?? 'openai';
+    if (config === undefined)
+      throw new BatchUnsupportedError('batches need the provider settings of a Groundwork instance: use infra.jobs');
+    if (!BATCH_PROVIDERS.includes(providerName)) {
+      throw new BatchUnsupportedError(
+        `${providerName} has no Batch API that Groundwork speaks (openai, azure and anthropic do): run the items as ordinary jobs with jobs.enqueue(), or pass provider`,
+      );
+    }
+    const problems: string[] = [];
+    if (!Array.isArray(contexts) || contexts.length === 0) problems.push('contexts must be a non-empty array');
+    else if (contexts.length > MAX_BATCH_ITEMS)
+      problems.push(`contexts holds ${contexts.length} items; a batch takes at most ${MAX_BATCH_ITEMS}`);
+    const count = Array.isArray(contexts) ? contexts.length : 0;
+    if (options.ids !== undefined) {
+      if (!Array.isArray(options.ids) || options.ids.length !== count) problems.push(`ids must hold one id per context (${count})`);
+      else {
+        if (options.ids.some((id) => typeof id !== 'string' || id === '')) problems.push('ids must be non-empty strings');
+        if (new Set(options.ids).size !== options.ids.length) problems.push('ids must be unique');
+      }
+    }
+    const interval = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    if (!Number.isInteger(interval) || interval < 0 || interval > 86_400_000)
+      problems.push(`pollIntervalMs must be a whole number from 0 to 86400000 (got ${interval})`);
+    if (options.idempotencyKey !== undefined && (typeof options.idempotencyKey !== 'string' || options.idempotencyKey === ''))
+      problems.push('idempotencyKey must be a non-empty string');
+    if (prompt.tools !== undefined)
+      problems.push(`prompt "${prompt.name}" has tools: a batch answers in one turn, so it cannot run a tool loop`);
+    if (problems.length > 0) throw new JobInputError(problems);
+    const provider = this.#provider(providerName as BatchProviderName);
+    const model = options.model ?? provider.defaultModel;
+    const lines: Array<{ customId: string; body: unknown }> = [];
+    let answerTool: string | undefined;
+    contexts.forEach((context, index) => {
+      try {
+        const request = batchRequestOf(prompt, context, model, config.llm.maxOutputTokens);
+        if (index === 0) answerTool = provider.answerTool(request);
+        lines.push({ customId: customIdOf(index), body: provider.body(request, model) });
+      } catch (error) {
+        if (problems.length < 20) problems.push(`contexts[${index}]: ${(error as Error).message}`);
+      }
+    });
+    if (problems.length > 0) throw new JobInputError(problems);
+    const attribution = options.tenant === undefined ? undefined : await this.#attribution(options.tenant);
+    const now = this.#parts.clock.now();
+    const promptRef = { name: prompt.name, version: String(prompt.version) };
+    const spec: BatchSpec = {
+      provider: provider.name,
+      model,
+      prompt: promptRef,
+      ids: options.ids === undefined ? contexts.map((_, index) => String(index)) : [...options.ids],
+      pollIntervalMs: interval,
+      ...(attribution === undefined ? {} : { attribution }),
+      ...(answerTool === undefined ? {} : { answerTool }),
+      createdAt: now,
+    };
+    const summary: BatchSummary = { provider: provider.name, model, prompt: promptRef, total: contexts.length, createdAt: now };
+    const id = jobId(BATCH_SUBMIT_JOB, options.idempotencyKey === undefined ? undefined : `${key}\u0000${options.idempotencyKey}`);
+    const job = this.#step(id, BATCH_SUBMIT_JOB, { batch: id, step: 0, spec, lines, summary }, new Date(now));
+    await this.#parts.engine.start();
+    await this.#parts.engine.insert(options.tx ?? this.#parts.session(), job);
+    return id;
+  }
+
+  /** The batch now; undefined when there is none. */
+  get(id: string): Promise<BatchSnapshot | undefined> {
+    return readBatch(this.#parts.engine, id);
+  }
+
+  /** Waits until the batch has ended and returns it, items included. */
+  async wait(id: string, options: { signal?: AbortSignal; pollIntervalMs?: number } = {}): Promise<BatchSnapshot> {
+    let interval = 20;
+    const most = options.pollIntervalMs ?? 1000;
+    for (;;) {
+      const batch = await this.get(id);
+      if (batch === undefined) throw new BatchNotFoundError(id);
+      if (BATCH_END_STATES.includes(batch.state)) return batch;
+      await sleep(interval, options.signal, this.#parts.clock);
+      interval = Math.min(most, interval * 2);
+    }
+  }
+
+  /** Batches, newest first. */
+  async list(limit = 20): Promise<BatchSnapshot[]> {
+    const jobs = await this.#parts.engine.list({ name: BATCH_SUBMIT_JOB, limit });
+    const batches = await Promise.all(jobs.map((job) => this.get(job.id)));
+    return batches.filter((batch): batch is BatchSnapshot => batch !== undefined);
+  }
+
+  /**
+   * Cancels the batch: before it is submitted, its submit job; after, at the provider (the polls
+   * then report the items that finished, and the others as `batch_cancelled`). False when it has
+   * ended already, or is being submitted at this moment (try again).
+   */
+  async cancel(id: string): Promise<boolean> {
+    const engine = this.#parts.engine;
+    const submit = await engine.get(id);
+    if (submit === undefined || submit.name !== BATCH_SUBMIT_JOB) throw new BatchNotFoundError(id);
+    if (submit.state === 'created' || submit.state === 'retry') return engine.cancel(id);
+    if (submit.state !== 'completed') return false;
+    const batch = await this.get(id);
+    if (batch === undefined || BATCH_END_STATES.includes(batch.state) || batch.providerBatchId === undefined) return false;
+    await this.#provider(batch.provider).cancel(batch.providerBatchId, AbortSignal.timeout(60_000));
+    return true;
+  }
+
+  /** True for the job names of batch steps. */
+  static handles(name: string): boolean {
+    return name === BATCH_SUBMIT_JOB || name === BATCH_POLL_JOB;
+  }
+
+  /** Runs one step of a batch (a claimed submit or poll job). */
+  async run(job: ClaimedJob, signal: AbortSignal): Promise<BatchStepRun> {
+    if (job.data.kind !== 'custom') throw new JobHandlerMissingError(`job ${job.id} is not a batch step`);
+    const payload = job.data.payload as BatchStepPayload & { summary: BatchSummary };
+    const { spec } = payload;
+    const provider = this.#provider(spec.provider);
+    const now = this.#parts.clock.now();
+    if (payload.step === 0) {
+      let providerBatchId: string;
+      try {
+        providerBatchId = await provider.submit(payload.lines ?? [], { groundwork_batch: payload.batch }, signal);
+      } catch (error) {
+        if (error instanceof BatchProviderError && !error.retryable) {
+          const result = {
+            batch: payload.batch,
+            summary: payload.summary,
+            state: 'failed' as const,
+            counts: none(),
+            error: error.message,
+            endedAt: now,
+          };
+          return { result, usage: [], next: undefined };
+        }
+        throw error;
+      }
+      const result = { batch: payload.batch, summary: payload.summary, state: 'in_progress' as const, providerBatchId, counts: none() };
+      return { result, usage: [], next: this.#poll(payload, 1, providerBatchId, now) };
+    }
+    const providerBatchId = payload.providerBatchId ?? '';
+    const status = await provider.status(providerBatchId, signal);
+    const base = { batch: payload.batch, providerBatchId, providerStatus: status.providerStatus };
+    if (status.state === 'in_progress' || status.outcome === undefined) {
+      const counts = { succeeded: status.counts.succeeded, failed: status.counts.errored };
+      return {
+        result: { ...base, state: 'in_progress', counts },
+        usage: [],
+        next: this.#poll(payload, payload.step + 1, providerBatchId, now),
+      };
+    }
+    const prompt = this.#parts.prompts.get(`${spec.prompt.name}@${spec.prompt.version}`);
+    if (prompt === undefined) {
+      throw new JobHandlerMissingError(
+        `prompt "${spec.prompt.name}" version ${spec.prompt.version} is not known to this worker, which must parse the batch's answers: pass it to jobs.work({ prompts })`,
+      );
+    }
+    const results = await provider.results(status, signal);
+    const outcome = batchOutcome({
+      spec,
+      prompt,
+      provider,
+      results,
+      outcome: status.outcome,
+      ...(status.error === undefined ? {} : { batchError: status.error }),
+      prices: this.#prices,
+      now: new Date(now),
+      latencyMs: Math.max(0, now - spec.createdAt),
+    });
+    const failed = outcome.items.filter((item) => !item.ok).length;
+    const result: BatchStepResult = {
+      ...base,
+      state: status.outcome,
+      counts: { succeeded: outcome.items.length - failed, failed },
+      ...(status.error === undefined ? {} : { error: status.error }),
+      items: outcome.items,
+      endedAt: now,
+    };
+    return { result, usage: outcome.usage, next: undefined };
+  }
+
+  /** Closes the providers' connection pools. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#providers.values()].map((provider) => provider.close()));
+    this.#providers.clear();
+  }
+
+  #provider(name: BatchProviderName): BatchProvider {
+    let provider = this.#providers.get(name);
+    if (provider === undefined) {
+      const config = this.#parts.appConfig;
+      if (config === undefined)
+        throw new BatchUnsupportedError('batches need the provider settings of a Groundwork instance: use infra.jobs');
+      provider = createBatchProvider(config, name);
+      this.#providers.set(name, provider);
+    }
+    return provider;
+  }
+
+  async #attribution(tenant: string): Promise<UsageAttribution> {
+    const resolve = this.#parts.attribution;
+    if (resolve === undefined) throw new JobInputError(['tenant needs the tenants of a Groundwork instance: use infra.jobs']);
+    return resolve(tenant);
+  }
+
+  #poll(payload: BatchStepPayload & { summary: BatchSummary }, step: number, providerBatchId: string, now: number): NewJob {
+    const next = { batch: payload.batch, step, spec: payload.spec, providerBatchId, summary: payload.summary };
+    return this.#step(pollId(payload.batch, step), BATCH_POLL_JOB, next, new Date(now + payload.spec.pollIntervalMs));
+  }
+
+  #step(id: string, name: string, payload: BatchStepPayload & { summary: BatchSummary }, runAt: Date): NewJob {
+    return {
+      id,
+      name,
+      data: { kind: 'custom', payload },
+      priority: 0,
+      runAt,
+      retryLimit: STEP_RETRIES,
+      // A failed step waits like a poll (2 s at most, doubling after each failure).
+      retryDelayMs: Math.min(2000, Math.max(10, payload.spec.pollIntervalMs)),
+      retryBackoff: true,
+      timeoutMs: this.#parts.timeoutMs,
+      resultTtlMs: STEP_TTL_MS,
+    };
+  }
+}

@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { validateOpenAiSchema } from '../../test/openai-spec.js';
+import { type FakeProviderServer, startFakeProviderServer } from './index.js';
+
+let fake: FakeProviderServer;
+beforeAll(async () => {
+  fake = await startFakeProviderServer();
+});
+afterAll(() => fake.close());
+beforeEach(() => fake.reset());
+
+const auth = { authorization: 'Bearer sk-test' };
+
+async function upload(lines: unknown[], base = fake.openaiBaseUrl, query = ''): Promise<Record<string, unknown>> {
+  const form = new FormData();
+  form.append('purpose', 'batch');
+  form.append('file', new Blob([lines.map((line) => JSON.stringify(line)).join('\n')], { type: 'application/jsonl' }), 'in.jsonl');
+  const response = await fetch(`${base}/files${query}`, { method: 'POST', headers: auth, body: form });
+  expect(response.status).toBe(200);
+  return (await response.json()) as Record<string, unknown>;
+}
+
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${fake.url}${path}`, {
+    method,
+    headers: { ...auth, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+const line = (id: string, content: string) => ({
+  custom_id: id,
+  method: 'POST',
+  url: '/v1/chat/completions',
+  body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content }] },
+});
+
+describe('the fake OpenAI Batch API', () => {
+  it('answers uploads, batches in every state and result files that validate against the contract', async () => {
+    fake.batches.settings.pollsBeforeEnd = 1;
+    fake.enqueue({ type: 'answer', content: 'one' }, { type: 'error', status: 400, message: 'refused line' });
+    const file = await upload([line('a', 'first'), line('b', 'second')]);
+    expect(validateOpenAiSchema('OpenAIFile', file)).toEqual([]);
+    const created = await call('POST', '/v1/batches', {
+      input_file_id: file['id'],
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    expect(validateOpenAiSchema('Batch', created.body)).toEqual([]);
+    expect(created.body['status']).toBe('validating');
+    const running = await call('GET', `/v1/batches/${created.body['id']}`);
+    expect(running.body['status']).toBe('in_progress');
+    const ended = await call('GET', `/v1/batches/${created.body['id']}`);
+    expect(validateOpenAiSchema('Batch', ended.body)).toEqual([]);
+    expect(ended.body).toMatchObject({ status: 'completed', request_counts: { total: 2, completed: 1, failed: 1 } });
+    const output = await (await fetch(`${fake.openaiBaseUrl}/files/${ended.body['output_file_id']}/content`, { headers: auth })).text();
+    const answered = JSON.parse(output.trim()) as { custom_id: string; response: { status_code: number; body: unknown } };
+    expect(answered.custom_id).toBe('a');
+    expect(validateOpenAiSchema('CreateChatCompletionResponse', answered.response.body)).toEqual([]);
+    const errors = await (await fetch(`${fake.openaiBaseUrl}/files/${ended.body['error_file_id']}/content`, { headers: auth })).text();
+    expect(JSON.parse(errors.trim())).toMatchObject({ custom_id: 'b', response: { status_code: 400 } });
+  });
+
+  it('fails, expires and cancels batches on request, and fails a creation as scripted', async () => {
+    const file = await upload([line('a', 'x'), line('b', 'y')]);
+    const create = { input_file_id: file['id'], endpoint: '/v1/chat/completions', completion_window: '24h' };
+    fake.batches.failCreate({ status: 429, message: 'slow down', retryAfter: 3 });
+    const refused = await fetch(`${fake.openaiBaseUrl}/batches`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify(create),
+    });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('3');
+    for (const end of ['failed', 'expired'] as const) {
+      fake.batches.endNext(end);
+      const batch = await call('POST', '/v1/batches', create);
+      const read = await call('GET', `/v1/batches/${batch.body['id']}`);
+      expect(validateOpenAiSchema('Batch', read.body)).toEqual([]);
+      expect(read.body['status']).toBe(end);
+    }
+    fake.batches.settings.manual = true;
+    const batch = await call('POST', '/v1/batches', create);
+    expect((await call('GET', `/v1/batches/${batch.body['id']}`)).body['status']).toBe('in_progress');
+    expect((await call('POST', `/v1/batches/${batch.body['id']}/cancel`)).body['status']).toBe('cancelling');
+    const cancelled = await call('GET', `/v1/batches/${batch.body['id']}`);
+    expect(validateOpenAiSchema('Batch', cancelled.body)).toEqual([]);
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', request_counts: { total: 2, completed: 1 } });
+  });
+
+  it('serves Azure under /openai/... only with an api-version', async () => {
+    expect((await call('POST', '/openai/batches', {})).status).toBe(404);
+    const file = await upload([line('a', 'x')], `${fake.url}/openai`, '?api-version=2024-10-21');
+    const batch = await call('POST', '/openai/batches?api-version=2024-10-21', {
+      input_file_id: file['id'],
+      endpoint: '/chat/completions',
+      completion_window: '24h',
+    });
+    expect(validateOpenAiSchema('Batch', batch.body)).toEqual([]);
+  });
+});
+
+describe('the fake Anthropic Message Batches API', () => {
+  it('creates, reads, and serves results per request, with cancel', async () => {
+    fake.batches.settings.manual = true;
+    fake.enqueue({ type: 'answer', content: 'hello' });
+    const params = { model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] };
+    const created = await call('POST', '/v1/messages/batches', {
+      requests: [
+        { custom_id: 'a', params },
+        { custom_id: 'b', params },
+      ],
+    });
+    expect(created.body).toMatchObject({ type: 'message_batch', processing_status: 'in_progress', request_counts: { processing: 2 } });
+    const id = String(created.body['id']);
+    expect((await call('GET', `/v1/messages/batches/${id}/results`)).status).toBe(400);
+    expect((await call('POST', `/v1/messages/batches/${id}/cancel`)).body['processing_status']).toBe('canceling');
+    const ended = await call('GET', `/v1/messages/batches/${id}`);
+    expect(ended.body).toMatchObject({ processing_status: 'ended', request_counts: { succeeded: 1, canceled: 1 } });
+    const results = (await (await fetch(String(ended.body['results_url']), { headers: auth })).text())
+      .trim()
+      .split('\n')
+      .map((text) => JSON.parse(text));
+    expect(results[0]).toMatchObject({
+      custom_id: 'a',
+      result: { type: 'succeeded', message: { type: 'message', content: [{ type: 'text', text: 'hello' }] } },
+    });
+    expect(results[1]).toMatchObject({ custom_id: 'b', result: { type: 'canceled' } });
+  });
+});
