@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { createJobMetrics } from '../src/jobs/job-metrics.js';
 import { GroundworkMetrics } from '../src/observability/metrics.js';
 
 const root = join(import.meta.dirname, '..');
@@ -12,7 +13,9 @@ const PROMTOOL = process.env['PROMTOOL_PATH'] ?? '/usr/bin/promtool';
 
 /** Every series name Groundwork exposes, histograms with their `_bucket`, `_sum` and `_count`. */
 async function exposedSeries(): Promise<Set<string>> {
-  const metrics = await new GroundworkMetrics().registry.getMetricsAsJSON();
+  const registry = new GroundworkMetrics().registry;
+  createJobMetrics(registry, async () => ({ engine: 'table', counts: { created: 0 }, oldestDueAgeMs: 0, byName: {} }) as never);
+  const metrics = await registry.getMetricsAsJSON();
   const names = new Set<string>();
   for (const metric of metrics) {
     names.add(metric.name);
@@ -46,6 +49,8 @@ describe('the Prometheus alerting rules', () => {
         'GroundworkHighLatencyP95',
         'GroundworkBudgetExhausted',
         'GroundworkRateLimitRefusing',
+        'GroundworkBudgetNearLimit',
+        'GroundworkJobQueueStuck',
       ]),
     );
     const exposed = await exposedSeries();

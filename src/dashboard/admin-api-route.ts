@@ -4,7 +4,7 @@ import { HttpError } from '../server/http-error.js';
 import { readJsonBody } from '../server/read-json-body.js';
 import { sendJson } from '../server/respond.js';
 import type { ServerContext } from '../server/server-context.js';
-import { listCalls } from './call-list.js';
+import { callDetail, listCalls } from './call-list.js';
 import type { Dashboard } from './dashboard.js';
 import type { DashboardGuard } from './dashboard-guard.js';
 import { errorSeries } from './error-series.js';
@@ -84,9 +84,22 @@ const READS: Record<string, Handler> = {
   teams: async ({ dashboard, now }) => [200, { data: await teamsWithSpend(dashboard, now) }],
 };
 
+/** `calls/{id}`: one call, with its prompt and answer text when the service records them. */
+const readCall: Handler = async ({ dashboard, parts }) => {
+  const call = await callDetail(dashboard.db, Number(parts[1]), dashboard.logContent === true);
+  if (call === undefined)
+    throw new HttpError({
+      status: 404,
+      type: 'not_found_error',
+      code: 'not_found',
+      message: `No call with id ${String(parts[1]).slice(0, 40)}.`,
+    });
+  return [200, call];
+};
+
 /**
  * `/admin/api/…`: the JSON the dashboard draws, for scripts too — `session`, `overview?range=`,
- * `usage?range=&by=`, `calls?search=&outcome=&before=&limit=`, `prompts?range=`, `live`,
+ * `usage?range=&by=`, `calls?search=&outcome=&before=&limit=`, `calls/{id}` (with the prompt and answer text under `LLM_LOG_CONTENT=true`), `prompts?range=`, `live`,
  * `keys` (GET, POST; `keys/{id}` PATCH, DELETE to revoke) and `teams`.
  */
 export async function adminApiRoute(exchange: Exchange, context: ServerContext): Promise<void> {
@@ -100,7 +113,7 @@ export async function adminApiRoute(exchange: Exchange, context: ServerContext):
   try {
     if (method === 'GET' || method === 'HEAD') {
       guard.requireRead(exchange.request);
-      const handler = parts.length === 1 ? READS[resource] : undefined;
+      const handler = parts.length === 1 ? READS[resource] : resource === 'calls' && parts.length === 2 ? readCall : undefined;
       if (handler === undefined) throw notFound(url.pathname);
       outcome = await handler(request);
     } else {

@@ -1,3 +1,4 @@
+import type { BudgetLevel } from '../observability/metrics.js';
 import type { Team } from '../tenants/team.js';
 import { keyStatus, type VirtualKey } from '../tenants/virtual-key.js';
 import type { Dashboard } from './dashboard.js';
@@ -26,4 +27,22 @@ export async function teamsWithSpend(dashboard: Dashboard, nowMs: number): Promi
   if (dashboard.tenants === undefined) return [];
   const [teams, spend] = await Promise.all([dashboard.tenants.repository.listTeams(), spendBy(dashboard.db, 'team_id', nowMs)]);
   return teams.map((team) => ({ ...team, spend: spend.get(team.id) ?? NO_SPEND }));
+}
+
+/** Every budget set on an active key or on a team, with what was spent against it in its period (for the budget gauges). */
+export async function budgetLevels(dashboard: Dashboard, nowMs: number): Promise<BudgetLevel[]> {
+  const [keys, teams] = await Promise.all([keysWithSpend(dashboard, nowMs), teamsWithSpend(dashboard, nowMs)]);
+  const levels: BudgetLevel[] = [];
+  const add = (owner: BudgetLevel['owner'], entry: KeyView | TeamView) => {
+    const periods: Array<[BudgetLevel['period'], number | null, number]> = [
+      ['day', entry.dailyBudgetUsd, entry.spend.dayUsd],
+      ['month', entry.monthlyBudgetUsd, entry.spend.monthUsd],
+      ['total', entry.totalBudgetUsd, entry.spend.totalUsd],
+    ];
+    for (const [period, limitUsd, spentUsd] of periods)
+      if (limitUsd !== null) levels.push({ owner, id: entry.id, period, limitUsd, spentUsd });
+  };
+  for (const key of keys) if (key.status === 'active') add('key', key);
+  for (const team of teams) add('team', team);
+  return levels;
 }

@@ -33,6 +33,8 @@ describe('SQLite migrations from two processes at once', () => {
       'groundwork/0004_llm_usage_tenant',
       'groundwork/0005_budget_counters',
       'groundwork/0006_jobs',
+      'groundwork/0007_llm_usage_hourly',
+      'groundwork/0008_llm_usage_content',
     ]);
   });
 });
