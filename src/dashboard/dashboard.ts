@@ -10,7 +10,7 @@ import type { TenantRepository } from '../tenants/tenant-repository.js';
 
 /** The keys and teams the dashboard manages, when the service has virtual keys. */
 export interface DashboardTenants {
-  repository: Pick<TenantRepository, 'createKey' | 'listKeys' | 'updateKey' | 'revokeKey' | 'listTeams'>;
+  repository: Pick<TenantRepository, 'createKey' | 'listKeys' | 'updateKey' | 'revokeKey' | 'listTeams' | 'createTeam' | 'updateTeam'>;
   /** Called after every change, so that this replica sees it at once. */
   invalidate(): void;
   /** Each key's per-minute buckets, for the live view. */

@@ -2,6 +2,7 @@ import type { BudgetLevel } from '../observability/metrics.js';
 import type { Team } from '../tenants/team.js';
 import { keyStatus, type VirtualKey } from '../tenants/virtual-key.js';
 import type { Dashboard } from './dashboard.js';
+import type { Json, KeyRow, TeamRow } from './dashboard-wire.js';
 import { type Spend, spendBy } from './key-spend.js';
 
 const NO_SPEND: Spend = { dayUsd: 0, monthUsd: 0, totalUsd: 0 };
@@ -11,6 +12,13 @@ export type KeyView = VirtualKey & { status: string; spend: Spend };
 
 /** A team with what its keys spent. */
 export type TeamView = Team & { spend: Spend };
+
+/** A type that is `From` when `From` fits `To`, and an error where it does not. */
+type Fits<From extends To, To> = From;
+
+/** Keys and teams as JSON carry them are what the page reads: a change on either side that the other does not follow is a type error. */
+export type KeyViewJson = Fits<Json<KeyView>, KeyRow>;
+export type TeamViewJson = Fits<Json<TeamView>, TeamRow>;
 
 /** Every key with its status and spend (today, this month, in all), active keys first; empty without tenants. */
 export async function keysWithSpend(dashboard: Dashboard, nowMs: number): Promise<KeyView[]> {
