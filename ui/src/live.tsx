@@ -79,158 +79,170 @@ export function LivePage() {
           {data.breakers.length === 0 ? (
             <Empty>No provider called yet.</Empty>
           ) : (
-            <table class="table" data-testid="breakers">
-              <thead>
-                <tr>
-                  <th>Provider</th>
-                  <th>Model</th>
-                  <th>State</th>
-                  <th class="num">Consecutive failures</th>
-                  <th>Next probe</th>
-                </tr>
-              </thead>
+            <div class="scroll">
+              <table class="table" data-testid="breakers">
+                <thead>
+                  <tr>
+                    <th>Provider</th>
+                    <th>Model</th>
+                    <th>State</th>
+                    <th class="num">Consecutive failures</th>
+                    <th>Next probe</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.breakers.map((breaker) => (
+                    <tr data-testid={`breaker-${breaker.provider}-${breaker.model}`}>
+                      <td>{breaker.provider}</td>
+                      <td>{breaker.model}</td>
+                      <td>
+                        <StateBadge state={breaker.state} />
+                      </td>
+                      <td class="num">{formatCount(breaker.consecutiveFailures)}</td>
+                      <td>{untilText(breaker.nextProbeAt, data.at)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </Card>
+        <Card title="Dependencies" subtitle="Local checks, no provider request">
+          <div class="scroll">
+            <table class="table">
               <tbody>
-                {data.breakers.map((breaker) => (
-                  <tr data-testid={`breaker-${breaker.provider}-${breaker.model}`}>
-                    <td>{breaker.provider}</td>
-                    <td>{breaker.model}</td>
+                {data.health.dependencies.map((dependency) => (
+                  <tr>
                     <td>
-                      <StateBadge state={breaker.state} />
+                      {dependency.name}
+                      {dependency.detail === undefined ? null : <div class="muted small">{dependency.detail}</div>}
                     </td>
-                    <td class="num">{formatCount(breaker.consecutiveFailures)}</td>
-                    <td>{untilText(breaker.nextProbeAt, data.at)}</td>
+                    <td>
+                      <StateBadge state={dependency.status} />
+                    </td>
+                    <td class="num">{formatMs(dependency.latencyMs)}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
-          )}
-        </Card>
-        <Card title="Dependencies" subtitle="Local checks, no provider request">
-          <table class="table">
-            <tbody>
-              {data.health.dependencies.map((dependency) => (
-                <tr>
-                  <td>
-                    {dependency.name}
-                    {dependency.detail === undefined ? null : <div class="muted small">{dependency.detail}</div>}
-                  </td>
-                  <td>
-                    <StateBadge state={dependency.status} />
-                  </td>
-                  <td class="num">{formatMs(dependency.latencyMs)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          </div>
         </Card>
         <Card title="Rate limits" subtitle="Bucket levels now, per provider and model; waits since the process started" wide>
           {data.limits.length === 0 ? (
             <Empty>No provider called yet.</Empty>
           ) : (
-            <table class="table" data-testid="rate-limits">
-              <thead>
-                <tr>
-                  <th>Provider / model</th>
-                  <th class="spend-col">Requests left</th>
-                  <th class="spend-col">Tokens left</th>
-                  <th class="num">Waiting</th>
-                  <th class="num">Waited</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.limits.map((limit) => (
-                  <tr data-testid={`limit-${limit.provider}-${limit.model}`}>
-                    <td>
-                      <span class="muted">{limit.provider} / </span>
-                      {limit.model}
-                    </td>
-                    <td>
-                      <BucketBar bucket={limit.requests} />
-                    </td>
-                    <td>
-                      <BucketBar bucket={limit.tokens} />
-                    </td>
-                    <td class="num">{formatCount(limit.waiting)}</td>
-                    <td class="num">
-                      {formatCount(Object.values(limit.waits).reduce((sum, count) => sum + count, 0))} calls ·{' '}
-                      {limit.waitedSeconds.toFixed(1)} s
-                    </td>
+            <div class="scroll">
+              <table class="table" data-testid="rate-limits">
+                <thead>
+                  <tr>
+                    <th>Provider / model</th>
+                    <th class="spend-col">Requests left</th>
+                    <th class="spend-col">Tokens left</th>
+                    <th class="num">Waiting</th>
+                    <th class="num">Waited</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {data.limits.map((limit) => (
+                    <tr data-testid={`limit-${limit.provider}-${limit.model}`}>
+                      <td>
+                        <span class="muted">{limit.provider} / </span>
+                        {limit.model}
+                      </td>
+                      <td>
+                        <BucketBar bucket={limit.requests} />
+                      </td>
+                      <td>
+                        <BucketBar bucket={limit.tokens} />
+                      </td>
+                      <td class="num">{formatCount(limit.waiting)}</td>
+                      <td class="num">
+                        {formatCount(Object.values(limit.waits).reduce((sum, count) => sum + count, 0))} calls ·{' '}
+                        {limit.waitedSeconds.toFixed(1)} s
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
         </Card>
         <Card title="Concurrency" subtitle="Calls in flight and waiting for a slot, per provider">
           {data.concurrency.length === 0 ? (
             <Empty>No call in flight yet.</Empty>
           ) : (
-            <table class="table" data-testid="concurrency">
-              <thead>
-                <tr>
-                  <th>Provider</th>
-                  <th class="spend-col">In flight</th>
-                  <th class="num">Waiting</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.concurrency.map((provider) => (
+            <div class="scroll">
+              <table class="table" data-testid="concurrency">
+                <thead>
                   <tr>
-                    <td>{provider.provider}</td>
-                    <td>
-                      <Bar
-                        share={provider.active / provider.maxConcurrent}
-                        label={`${formatCount(provider.active)} of ${formatCount(provider.maxConcurrent)}`}
-                        {...(provider.active >= provider.maxConcurrent ? { tone: 'warn' as const } : {})}
-                      />
-                    </td>
-                    <td class="num">{formatCount(provider.waiting)}</td>
+                    <th>Provider</th>
+                    <th class="spend-col">In flight</th>
+                    <th class="num">Waiting</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {data.concurrency.map((provider) => (
+                    <tr>
+                      <td>{provider.provider}</td>
+                      <td>
+                        <Bar
+                          share={provider.active / provider.maxConcurrent}
+                          label={`${formatCount(provider.active)} of ${formatCount(provider.maxConcurrent)}`}
+                          {...(provider.active >= provider.maxConcurrent ? { tone: 'warn' as const } : {})}
+                        />
+                      </td>
+                      <td class="num">{formatCount(provider.waiting)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
         </Card>
         <Card title="Refusals" subtitle="Calls Groundwork refused since the process started">
           {refusals.length === 0 ? (
             <Empty>No call refused.</Empty>
           ) : (
-            <table class="table">
-              <tbody>
-                {refusals.map(([reason, count]) => (
-                  <tr>
-                    <td>{reason.replace(/_/g, ' ')}</td>
-                    <td class="num">{formatCount(count)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <div class="scroll">
+              <table class="table">
+                <tbody>
+                  {refusals.map(([reason, count]) => (
+                    <tr>
+                      <td>{reason.replace(/_/g, ' ')}</td>
+                      <td class="num">{formatCount(count)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
         </Card>
         {data.keyLimits.length === 0 ? null : (
           <Card title="Key rate limits" subtitle="Each key's per-minute buckets now" wide>
-            <table class="table" data-testid="key-limits">
-              <thead>
-                <tr>
-                  <th>Key</th>
-                  <th class="spend-col">Requests left this minute</th>
-                  <th class="spend-col">Tokens left this minute</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.keyLimits.map((key) => (
-                  <tr data-testid={`key-limit-${key.name}`}>
-                    <td>{key.name}</td>
-                    <td>
-                      <KeyBucketBar bucket={key.requests} />
-                    </td>
-                    <td>
-                      <KeyBucketBar bucket={key.tokens} />
-                    </td>
+            <div class="scroll">
+              <table class="table" data-testid="key-limits">
+                <thead>
+                  <tr>
+                    <th>Key</th>
+                    <th class="spend-col">Requests left this minute</th>
+                    <th class="spend-col">Tokens left this minute</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {data.keyLimits.map((key) => (
+                    <tr data-testid={`key-limit-${key.name}`}>
+                      <td>{key.name}</td>
+                      <td>
+                        <KeyBucketBar bucket={key.requests} />
+                      </td>
+                      <td>
+                        <KeyBucketBar bucket={key.tokens} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           </Card>
         )}
       </div>
