@@ -10,3 +10,4 @@ export { type AppMigrations, FolderMigrationProvider } from './migrations/migrat
 export type { PoolStats } from './pool-stats.js';
 export { PoolTimeoutError } from './pool-timeout-error.js';
 export { createUsageSink } from './usage-sink.js';
+export { LATENCY_BOUNDS_MS, rebuildRollup } from './usage-rollup.js';
