@@ -9,5 +9,5 @@ export type { MigrationReport, MigrationScope, MigrationState } from './migratio
 export { type AppMigrations, FolderMigrationProvider } from './migrations/migration-source.js';
 export type { PoolStats } from './pool-stats.js';
 export { PoolTimeoutError } from './pool-timeout-error.js';
-export { createUsageSink } from './usage-sink.js';
 export { LATENCY_BOUNDS_MS, rebuildRollup } from './usage-rollup.js';
+export { createUsageSink } from './usage-sink.js';
