@@ -8,6 +8,7 @@ import { GroundworkMetrics } from '../src/observability/metrics.js';
 
 const root = join(import.meta.dirname, '..');
 const RULES = join(root, 'deploy', 'prometheus', 'groundwork-alerts.yml');
+const RULE_TESTS = join(root, 'deploy', 'prometheus', 'groundwork-alerts.test.yml');
 const DASHBOARD = join(root, 'deploy', 'grafana', 'groundwork-dashboard.json');
 const PROMTOOL = process.env['PROMTOOL_PATH'] ?? '/usr/bin/promtool';
 
@@ -36,6 +37,12 @@ describe('the Prometheus alerting rules', () => {
     if (!existsSync(PROMTOOL)) throw new Error(`No promtool at ${PROMTOOL}: install Debian's prometheus package, as .ci/run does.`);
     const output = execFileSync(PROMTOOL, ['check', 'rules', RULES], { encoding: 'utf8' });
     expect(output).toMatch(/SUCCESS: \d+ rules found/);
+  });
+
+  it('fire as their unit tests expect (promtool test rules): a budget near its limit, a stuck job queue', () => {
+    if (!existsSync(PROMTOOL)) throw new Error(`No promtool at ${PROMTOOL}: install Debian's prometheus package, as .ci/run does.`);
+    const output = execFileSync(PROMTOOL, ['test', 'rules', RULE_TESTS], { encoding: 'utf8' });
+    expect(output).toContain('SUCCESS');
   });
 
   it('watch an open breaker, errors, latency, budgets, refusals and the ledger, over metrics that exist', async () => {
