@@ -157,9 +157,12 @@ async function writeTeam(request: Request, method: string): Promise<[number, unk
   const options = { actor: 'dashboard' };
   let result: [number, unknown] | undefined;
   if (reference === undefined && method === 'POST') {
-    result = [201, await tenants.repository.createTeam(settingsFields(await body(request), TEAM_FIELDS) as { name: string }, options)];
+    result = [
+      201,
+      await tenants.repository.createTeam(settingsFields(await body(request), TEAM_FIELDS, 'team') as { name: string }, options),
+    ];
   } else if (reference !== undefined && request.parts.length === 2 && method === 'PATCH') {
-    result = [200, await tenants.repository.updateTeam(reference, settingsFields(await body(request), TEAM_FIELDS), options)];
+    result = [200, await tenants.repository.updateTeam(reference, settingsFields(await body(request), TEAM_FIELDS, 'team'), options)];
   }
   if (result === undefined) throw methodNotAllowed(method);
   tenants.invalidate();
@@ -172,10 +175,10 @@ async function writeKey(request: Request, method: string): Promise<[number, unkn
   const options = { actor: 'dashboard' };
   let result: [number, unknown] | undefined;
   if (reference === undefined && method === 'POST') {
-    const issued = await tenants.repository.createKey(settingsFields(await body(request), KEY_FIELDS) as { name: string }, options);
+    const issued = await tenants.repository.createKey(settingsFields(await body(request), KEY_FIELDS, 'key') as { name: string }, options);
     result = [201, { key: issued.key, plainKey: issued.plainKey.reveal(), note: 'The plain key is shown this once; store it now.' }];
   } else if (reference !== undefined && request.parts.length === 2 && method === 'PATCH') {
-    result = [200, await tenants.repository.updateKey(reference, settingsFields(await body(request), KEY_FIELDS), options)];
+    result = [200, await tenants.repository.updateKey(reference, settingsFields(await body(request), KEY_FIELDS, 'key'), options)];
   } else if (reference !== undefined && request.parts.length === 2 && method === 'DELETE') {
     result = [200, await tenants.repository.revokeKey(reference, options)];
   }
@@ -200,7 +203,7 @@ const TEAM_FIELDS = [
 const KEY_FIELDS = [...TEAM_FIELDS, 'team', 'expiresAt'];
 
 /** The fields of a key or team body the repository takes (it checks their values, every bad one at once); unknown fields are refused. */
-function settingsFields(fields: Record<string, unknown>, allowed: readonly string[]): Record<string, unknown> {
+function settingsFields(fields: Record<string, unknown>, allowed: readonly string[], kind: 'key' | 'team'): Record<string, unknown> {
   const input: Record<string, unknown> = {};
   const unknown = Object.keys(fields).filter((field) => !allowed.includes(field));
   if (unknown.length > 0) {
@@ -208,7 +211,7 @@ function settingsFields(fields: Record<string, unknown>, allowed: readonly strin
       status: 400,
       type: 'invalid_request_error',
       code: 'dashboard_invalid',
-      message: `Unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 5).join(', ')}; use ${allowed.join(', ')}.`,
+      message: `Unknown ${kind} field${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 5).join(', ')}; use ${allowed.join(', ')}.`,
     });
   }
   for (const field of allowed) if (fields[field] !== undefined) input[field] = fields[field];

@@ -43,13 +43,14 @@ async function callAndOpen(stack: DashboardStack, question: string): Promise<Cal
   };
 }
 
-describe('the prompt and answer text of a call', () => {
+// Two real services in one process: slow to start and to answer their first call on a loaded machine.
+describe('the prompt and answer text of a call', { timeout: 60_000 }, () => {
   let logging: DashboardStack;
   let quiet: DashboardStack;
 
   beforeAll(async () => {
     [logging, quiet] = await Promise.all([startDashboardStack({ LLM_LOG_CONTENT: 'true' }), startDashboardStack()]);
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await Promise.all([logging?.close(), quiet?.close()]);
