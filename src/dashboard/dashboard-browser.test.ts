@@ -35,6 +35,11 @@ beforeAll(async () => {
   // A day of traffic, ending a minute ago and starting well inside the 24-hour range.
   const now = Date.now();
   await insertUsage(stack.database.db, syntheticLedger({ count: 3000, fromMs: now - 23 * 3_600_000, toMs: now - 60_000, keyIds: keys }));
+  // And some days before: the week's figures differ from the day's.
+  await insertUsage(
+    stack.database.db,
+    syntheticLedger({ count: 500, fromMs: now - 4 * 86_400_000, toMs: now - 3 * 86_400_000, keyIds: keys, seed: 7 }),
+  );
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -117,6 +122,21 @@ describe('the dashboard in a browser', () => {
     await expect(firstRow.textContent()).resolves.toContain(topModel.model);
     await expect(firstRow.textContent()).resolves.toContain(usd(Number(topModel.cost)));
     await page.screenshot({ path: join(SCREENSHOTS, 'overview.png'), fullPage: true });
+    // The week reads the hourly roll-up: its figures are still those of the raw ledger.
+    const week = timeRange('week', Date.now());
+    const weekly = await stack.database.db
+      .selectFrom('llm_usage')
+      .select([sql<number>`count(*)`.as('calls'), sql<number>`sum(cost_usd)`.as('cost'), sql<number>`sum(total_tokens)`.as('tokens')])
+      .where('created_at', '>=', new Date(week.fromMs))
+      .executeTakeFirstOrThrow();
+    expect(Number(weekly.calls)).toBe(3500);
+    await page.click('button:has-text("Last 7 days")');
+    await expect
+      .poll(() => page.textContent('[data-testid=kpi-calls]'), { timeout: 8000, interval: 100 })
+      .toBe(count(Number(weekly.calls)));
+    await expect(page.textContent('[data-testid=kpi-cost]')).resolves.toBe(usd(Number(weekly.cost)));
+    await expect(page.textContent('[data-testid=kpi-tokens]')).resolves.toBe(count(Number(weekly.tokens)));
+    await page.click('button:has-text("Last 24 hours")');
   });
 
   it('shows a breaker opening on the live view when the provider fails', async () => {
