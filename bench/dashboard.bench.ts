@@ -16,6 +16,9 @@ import { createDatabase } from '../src/db/create-database.js';
 import type { Database } from '../src/db/database.js';
 import { databaseConfig } from '../src/db/database-contract.test-helpers.js';
 import type { GroundworkTables } from '../src/db/groundwork-tables.js';
+import { rebuildRollup } from '../src/db/usage-rollup.js';
+import { createUsageSink, usageRow } from '../src/db/usage-sink.js';
+import type { UsageRecord } from '../src/llm/usage-record.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { postgresUrl, uniqueName } from '../test/services.js';
 import { type BenchResult, percentile, round } from './harness.js';
@@ -25,6 +28,9 @@ import { type BenchResult, percentile, round } from './harness.js';
  * change it), on SQLite and PostgreSQL, each query timed alone. The baseline, measured in the same
  * interleaved rounds, is the cheapest query over the same month: `count(*)` of its rows; each panel
  * is reported as a ratio to it, and against the 300 ms budget a page load may spend on one panel.
+ * Month and week panels read the hourly roll-up (`usage_series_month_raw` reads the raw ledger, for
+ * comparison). Then the roll-up's cost to the ledger's write: a 100-row batch through the sink
+ * (insert and roll-up upsert) against the same insert alone, in interleaved rounds.
  */
 const ROWS = Number(process.env['GROUNDWORK_BENCH_ROWS'] ?? 1_000_000);
 const ROUNDS = Number(process.env['GROUNDWORK_BENCH_ROUNDS'] ?? 3);
@@ -42,6 +48,9 @@ const PANELS: Record<string, (db: Db, month: TimeRange, day: TimeRange) => Promi
   breakdown_model_month: (db, month) => usageBreakdown(db, month, 'model'),
   breakdown_key_month: (db, month) => usageBreakdown(db, month, 'key'),
   prompts_month: (db, month) => promptStats(db, month),
+  usage_series_week: (db, month) => usageSeries(db, timeRange('week', month.toMs)),
+  latency_series_week: (db, month) => latencySeries(db, timeRange('week', month.toMs)),
+  usage_series_month_raw: (db, month) => usageSeries(db, month, 'raw'),
   overview_day_all_panels: async (db, _month, day) => {
     await usageSeries(db, day);
     await latencySeries(db, day);
@@ -119,7 +128,71 @@ async function seed(database: Database<GroundworkTables>, postgres: boolean, now
       });
     }
   }
+  // Rows seeded straight into the ledger, as a backfill would be: the roll-up is rebuilt from them.
+  const rebuilding = performance.now();
+  await rebuildRollup(database.db);
+  rollupRebuildMs = performance.now() - rebuilding;
   await sql`analyze`.execute(database.db);
+}
+
+let rollupRebuildMs = 0;
+
+/** Ledger rows per write, as the ledger batches them by default. */
+const WRITE_BATCH = 100;
+const WRITES_PER_ROUND = 10;
+
+/**
+ * The roll-up's cost to the ledger's write: the sink's batch (insert and roll-up upsert, one
+ * transaction) against the same insert alone, in interleaved rounds, on the seeded database.
+ */
+async function measureWrites(label: string, database: Database<GroundworkTables>, now: number): Promise<BenchResult['rows']> {
+  const sink = createUsageSink(database);
+  const samples = { insert_only: [] as number[], insert_and_rollup: [] as number[] };
+  let seed = 1;
+  const batch = (): UsageRecord[] =>
+    syntheticLedger({ count: WRITE_BATCH, fromMs: now - 60_000, toMs: now, keyIds: KEYS, seed: seed++ }).map((row) => ({
+      createdAt: row.created_at,
+      provider: row.provider as UsageRecord['provider'],
+      model: row.model ?? 'gpt-4o-mini',
+      promptName: row.prompt_name ?? null,
+      promptVersion: row.prompt_version ?? null,
+      promptTokens: row.prompt_tokens ?? 0,
+      completionTokens: row.completion_tokens ?? 0,
+      totalTokens: row.total_tokens ?? 0,
+      cachedPromptTokens: 0,
+      reasoningTokens: 0,
+      costUsd: row.cost_usd ?? 0,
+      latencyMs: row.latency_ms ?? 0,
+      outcome: row.outcome ?? 'success',
+      cacheHit: row.cache_hit ?? false,
+      attempts: row.attempts ?? 1,
+      requestId: row.request_id ?? null,
+      keyId: row.key_id ?? null,
+    }));
+  for (let round = 0; round < ROUNDS + 1; round++) {
+    for (let write = 0; write < WRITES_PER_ROUND; write++) {
+      const plain = batch().map(usageRow);
+      let started = performance.now();
+      await database.db.transaction().execute((transaction) => transaction.insertInto('llm_usage').values(plain).execute());
+      if (round > 0) samples.insert_only.push(performance.now() - started);
+      const records = batch();
+      started = performance.now();
+      await sink.writeBatch(records);
+      if (round > 0) samples.insert_and_rollup.push(performance.now() - started);
+    }
+  }
+  const baseline = [...samples.insert_only].sort((a, b) => a - b);
+  return Object.entries(samples).map(([name, values]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return {
+      subject: `${label} ledger_write_${WRITE_BATCH}_rows_${name}`,
+      count: sorted.length,
+      p50_ms: round(percentile(sorted, 50)),
+      p95_ms: round(percentile(sorted, 95)),
+      ratio_p50_to_baseline: round(percentile(sorted, 50) / percentile(baseline, 50)),
+      within_300ms: '–',
+    };
+  });
 }
 
 async function measure(label: string, database: Database<GroundworkTables>, now: number): Promise<BenchResult['rows']> {
@@ -153,6 +226,7 @@ async function measure(label: string, database: Database<GroundworkTables>, now:
 export default async function dashboardBench(): Promise<BenchResult> {
   const now = Date.now();
   const rows: BenchResult['rows'] = [];
+  const rebuilds: Record<string, number> = {};
   const directory = mkdtempSync(join(tmpdir(), 'groundwork-dashboard-bench-'));
   const name = uniqueName('gw_dashboard_bench');
   const admin = new pg.Client({ connectionString: postgresUrl() });
@@ -170,8 +244,12 @@ export default async function dashboardBench(): Promise<BenchResult> {
         await database.migrate('up');
         const seeding = performance.now();
         await seed(database, postgres, now);
-        console.log(`  ${label}: ${ROWS} rows seeded in ${Math.round(performance.now() - seeding)} ms`);
+        console.log(
+          `  ${label}: ${ROWS} rows seeded in ${Math.round(performance.now() - seeding)} ms, roll-up rebuilt in ${Math.round(rollupRebuildMs)} ms`,
+        );
+        rebuilds[label] = Math.round(rollupRebuildMs);
         rows.push(...(await measure(label, database, now)));
+        rows.push(...(await measureWrites(label, database, now)));
       } finally {
         await database.close();
       }
@@ -190,12 +268,20 @@ export default async function dashboardBench(): Promise<BenchResult> {
       rows: ROWS,
       postgres_slowest_month_panel_p95_ms: Math.max(
         ...Object.keys(PANELS)
-          .filter((panel) => panel.endsWith('_month') && !panel.startsWith('baseline'))
+          .filter((panel) => (panel.endsWith('_month') || panel.endsWith('_week')) && !panel.startsWith('baseline'))
           .map((panel) => p95(`PostgreSQL ${panel}`)),
       ),
       ratio_postgres_usage_series_to_baseline: Number(
         rows.find((row) => row.subject === 'PostgreSQL usage_series_month')?.ratio_p50_to_baseline,
       ),
+      ratio_postgres_write_with_rollup_to_insert_only: Number(
+        rows.find((row) => row.subject === `PostgreSQL ledger_write_${WRITE_BATCH}_rows_insert_and_rollup`)?.ratio_p50_to_baseline,
+      ),
+      ratio_sqlite_write_with_rollup_to_insert_only: Number(
+        rows.find((row) => row.subject === `SQLite ledger_write_${WRITE_BATCH}_rows_insert_and_rollup`)?.ratio_p50_to_baseline,
+      ),
+      postgres_rollup_rebuild_ms: rebuilds['PostgreSQL'] ?? 0,
+      sqlite_rollup_rebuild_ms: rebuilds['SQLite'] ?? 0,
     },
   };
 }

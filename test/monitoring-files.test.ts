@@ -3,16 +3,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { createJobMetrics } from '../src/jobs/job-metrics.js';
 import { GroundworkMetrics } from '../src/observability/metrics.js';
 
 const root = join(import.meta.dirname, '..');
 const RULES = join(root, 'deploy', 'prometheus', 'groundwork-alerts.yml');
+const RULE_TESTS = join(root, 'deploy', 'prometheus', 'groundwork-alerts.test.yml');
 const DASHBOARD = join(root, 'deploy', 'grafana', 'groundwork-dashboard.json');
 const PROMTOOL = process.env['PROMTOOL_PATH'] ?? '/usr/bin/promtool';
 
 /** Every series name Groundwork exposes, histograms with their `_bucket`, `_sum` and `_count`. */
 async function exposedSeries(): Promise<Set<string>> {
-  const metrics = await new GroundworkMetrics().registry.getMetricsAsJSON();
+  const registry = new GroundworkMetrics().registry;
+  createJobMetrics(registry, async () => ({ engine: 'table', counts: { created: 0 }, oldestDueAgeMs: 0, byName: {} }) as never);
+  const metrics = await registry.getMetricsAsJSON();
   const names = new Set<string>();
   for (const metric of metrics) {
     names.add(metric.name);
@@ -35,6 +39,12 @@ describe('the Prometheus alerting rules', () => {
     expect(output).toMatch(/SUCCESS: \d+ rules found/);
   });
 
+  it('fire as their unit tests expect (promtool test rules): a budget near its limit, a stuck job queue', () => {
+    if (!existsSync(PROMTOOL)) throw new Error(`No promtool at ${PROMTOOL}: install Debian's prometheus package, as .ci/run does.`);
+    const output = execFileSync(PROMTOOL, ['test', 'rules', RULE_TESTS], { encoding: 'utf8' });
+    expect(output).toContain('SUCCESS');
+  });
+
   it('watch an open breaker, errors, latency, budgets, refusals and the ledger, over metrics that exist', async () => {
     const rules = (
       parse(readFileSync(RULES, 'utf8')) as { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> }
@@ -46,6 +56,8 @@ describe('the Prometheus alerting rules', () => {
         'GroundworkHighLatencyP95',
         'GroundworkBudgetExhausted',
         'GroundworkRateLimitRefusing',
+        'GroundworkBudgetNearLimit',
+        'GroundworkJobQueueStuck',
       ]),
     );
     const exposed = await exposedSeries();

@@ -263,6 +263,32 @@ Options:
       return usageCommand({ by, since: values.since, json: values.json }, io);
     },
   },
+  dashboard: {
+    summary: "dashboard rollup [--since 7d]  rebuild the dashboard's hourly roll-up from the usage ledger [--json]",
+    usage: `Usage: groundwork dashboard rollup [--since AGE] [--json]
+
+Recomputes the dashboard's hourly roll-up (llm_usage_hourly) from the usage ledger (llm_usage).
+The ledger keeps it up to date as it writes; run this after writing rows into llm_usage by other
+means (a backfill, a restore).
+
+Options:
+  --since AGE   only the hours since AGE: 30m, 24h, 7d, 4w… (default: every hour)
+  --json        print JSON
+  -h, --help    show this help`,
+    async run(argv, io) {
+      const { values, positionals } = parseArgs({
+        args: argv,
+        options: { ...help, json: { type: 'boolean', default: false }, since: { type: 'string' } },
+        allowPositionals: true,
+        strict: true,
+      });
+      if (positionals[0] !== 'rollup')
+        throw new UsageError(`${positionals[0] === undefined ? 'No action' : `"${positionals[0]}"`}: use rollup.`);
+      refuseExtra(positionals, 1);
+      const { dashboardRollupCommand } = await import('./commands/dashboard.js');
+      return dashboardRollupCommand({ since: values.since, json: values.json }, io);
+    },
+  },
   jobs: {
     summary: 'jobs status|list|retry|cancel|work|batches  the durable job queue: counts, jobs, dead letters, batches, a worker [--json]',
     usage: `Usage: groundwork jobs status|list|retry ID|cancel ID|work|batches [ID]|cancel-batch ID [options]

@@ -433,7 +433,7 @@ export const VARIABLES = define({
     section: 'llm',
     field: booleanField(false),
     default: 'false',
-    description: 'Include prompt and answer text in logs and spans.',
+    description: 'Include prompt and answer text in logs, spans and the usage ledger (for the call detail of the dashboard).',
     example: 'true',
   },
   LLM_LEDGER: {

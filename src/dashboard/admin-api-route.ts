@@ -4,9 +4,10 @@ import { HttpError } from '../server/http-error.js';
 import { readJsonBody } from '../server/read-json-body.js';
 import { sendJson } from '../server/respond.js';
 import type { ServerContext } from '../server/server-context.js';
-import { listCalls } from './call-list.js';
-import type { Dashboard } from './dashboard.js';
+import { callDetail, listCalls } from './call-list.js';
+import type { Dashboard, DashboardTenants } from './dashboard.js';
 import type { DashboardGuard } from './dashboard-guard.js';
+import type { BreakdownRow, OverviewAnswer } from './dashboard-wire.js';
 import { errorSeries } from './error-series.js';
 import { keysWithSpend, teamsWithSpend } from './keys-view.js';
 import { latencySeries } from './latency-series.js';
@@ -46,7 +47,7 @@ const READS: Record<string, Handler> = {
     const range = timeRange(query.get('range') ?? 'day', now);
     const db = dashboard.db;
     const [usage, latency, errors] = [await usageSeries(db, range), await latencySeries(db, range), await errorSeries(db, range)];
-    const breakdown: Record<string, unknown> = {};
+    const breakdown: Record<string, BreakdownRow[]> = {};
     for (const dimension of BREAKDOWN_DIMENSIONS) breakdown[dimension] = await usageBreakdown(db, range, dimension, 8);
     const totals = usage.reduce(
       (sum, point) => ({
@@ -57,7 +58,7 @@ const READS: Record<string, Handler> = {
       }),
       { calls: 0, failures: 0, tokens: 0, costUsd: 0 },
     );
-    return [200, { range, totals, usage, latency, errors, breakdown }];
+    return [200, { range, totals, usage, latency, errors, breakdown } satisfies OverviewAnswer];
   },
   usage: async ({ dashboard, query, now }) => {
     const range = timeRange(query.get('range') ?? 'day', now);
@@ -84,10 +85,23 @@ const READS: Record<string, Handler> = {
   teams: async ({ dashboard, now }) => [200, { data: await teamsWithSpend(dashboard, now) }],
 };
 
+/** `calls/{id}`: one call, with its prompt and answer text when the service records them. */
+const readCall: Handler = async ({ dashboard, parts }) => {
+  const call = await callDetail(dashboard.db, Number(parts[1]), dashboard.logContent === true);
+  if (call === undefined)
+    throw new HttpError({
+      status: 404,
+      type: 'not_found_error',
+      code: 'not_found',
+      message: `No call with id ${String(parts[1]).slice(0, 40)}.`,
+    });
+  return [200, call];
+};
+
 /**
  * `/admin/api/…`: the JSON the dashboard draws, for scripts too — `session`, `overview?range=`,
- * `usage?range=&by=`, `calls?search=&outcome=&before=&limit=`, `prompts?range=`, `live`,
- * `keys` (GET, POST; `keys/{id}` PATCH, DELETE to revoke) and `teams`.
+ * `usage?range=&by=`, `calls?search=&outcome=&before=&limit=`, `calls/{id}` (with the prompt and answer text under `LLM_LOG_CONTENT=true`), `prompts?range=`, `live`,
+ * `keys` (GET, POST; `keys/{id}` PATCH, DELETE to revoke) and `teams` (GET, POST; `teams/{id}` PATCH).
  */
 export async function adminApiRoute(exchange: Exchange, context: ServerContext): Promise<void> {
   const { dashboard, guard } = dashboardOf(context);
@@ -100,13 +114,13 @@ export async function adminApiRoute(exchange: Exchange, context: ServerContext):
   try {
     if (method === 'GET' || method === 'HEAD') {
       guard.requireRead(exchange.request);
-      const handler = parts.length === 1 ? READS[resource] : undefined;
+      const handler = parts.length === 1 ? READS[resource] : resource === 'calls' && parts.length === 2 ? readCall : undefined;
       if (handler === undefined) throw notFound(url.pathname);
       outcome = await handler(request);
     } else {
       guard.requireWrite(exchange.request);
-      if (resource !== 'keys') throw notFound(url.pathname);
-      outcome = await writeKey(request, method);
+      if (resource !== 'keys' && resource !== 'teams') throw notFound(url.pathname);
+      outcome = resource === 'keys' ? await writeKey(request, method) : await writeTeam(request, method);
     }
   } catch (error) {
     throw asHttpError(error);
@@ -114,42 +128,67 @@ export async function adminApiRoute(exchange: Exchange, context: ServerContext):
   sendJson(exchange.response, outcome[0], outcome[1], { 'cache-control': 'no-store' });
 }
 
-async function writeKey(request: Request, method: string): Promise<[number, unknown]> {
+function tenantsOf(request: Request): DashboardTenants {
   const tenants = request.dashboard.tenants;
   if (tenants === undefined) {
     throw new HttpError({
       status: 404,
       type: 'not_found_error',
       code: 'tenants_off',
-      message: 'Keys are managed when the service has virtual keys: set GROUNDWORK_VIRTUAL_KEYS=true.',
+      message: 'Keys and teams are managed when the service has virtual keys: set GROUNDWORK_VIRTUAL_KEYS=true.',
     });
   }
+  return tenants;
+}
+
+function methodNotAllowed(method: string): HttpError {
+  return new HttpError({
+    status: 405,
+    type: 'invalid_request_error',
+    code: 'method_not_allowed',
+    message: `${method} is not accepted here.`,
+  });
+}
+
+/** `POST teams` creates a team, `PATCH teams/{id}` changes its name, limits and budgets. */
+async function writeTeam(request: Request, method: string): Promise<[number, unknown]> {
+  const tenants = tenantsOf(request);
   const reference = request.parts[1];
   const options = { actor: 'dashboard' };
   let result: [number, unknown] | undefined;
   if (reference === undefined && method === 'POST') {
-    const issued = await tenants.repository.createKey(keyFields(await body(request)) as { name: string }, options);
-    result = [201, { key: issued.key, plainKey: issued.plainKey.reveal(), note: 'The plain key is shown this once; store it now.' }];
+    result = [
+      201,
+      await tenants.repository.createTeam(settingsFields(await body(request), TEAM_FIELDS, 'team') as { name: string }, options),
+    ];
   } else if (reference !== undefined && request.parts.length === 2 && method === 'PATCH') {
-    result = [200, await tenants.repository.updateKey(reference, keyFields(await body(request)), options)];
-  } else if (reference !== undefined && request.parts.length === 2 && method === 'DELETE') {
-    result = [200, await tenants.repository.revokeKey(reference, options)];
+    result = [200, await tenants.repository.updateTeam(reference, settingsFields(await body(request), TEAM_FIELDS, 'team'), options)];
   }
-  if (result === undefined) {
-    throw new HttpError({
-      status: 405,
-      type: 'invalid_request_error',
-      code: 'method_not_allowed',
-      message: `${method} is not accepted here.`,
-    });
-  }
+  if (result === undefined) throw methodNotAllowed(method);
   tenants.invalidate();
   return result;
 }
 
-const KEY_FIELDS = [
+async function writeKey(request: Request, method: string): Promise<[number, unknown]> {
+  const tenants = tenantsOf(request);
+  const reference = request.parts[1];
+  const options = { actor: 'dashboard' };
+  let result: [number, unknown] | undefined;
+  if (reference === undefined && method === 'POST') {
+    const issued = await tenants.repository.createKey(settingsFields(await body(request), KEY_FIELDS, 'key') as { name: string }, options);
+    result = [201, { key: issued.key, plainKey: issued.plainKey.reveal(), note: 'The plain key is shown this once; store it now.' }];
+  } else if (reference !== undefined && request.parts.length === 2 && method === 'PATCH') {
+    result = [200, await tenants.repository.updateKey(reference, settingsFields(await body(request), KEY_FIELDS, 'key'), options)];
+  } else if (reference !== undefined && request.parts.length === 2 && method === 'DELETE') {
+    result = [200, await tenants.repository.revokeKey(reference, options)];
+  }
+  if (result === undefined) throw methodNotAllowed(method);
+  tenants.invalidate();
+  return result;
+}
+
+const TEAM_FIELDS = [
   'name',
-  'team',
   'requestsPerMinute',
   'tokensPerMinute',
   'maxConcurrent',
@@ -161,19 +200,22 @@ const KEY_FIELDS = [
   'metadata',
 ];
 
-function keyFields(fields: Record<string, unknown>): Record<string, unknown> {
+const KEY_FIELDS = [...TEAM_FIELDS, 'team', 'expiresAt'];
+
+/** The fields of a key or team body the repository takes (it checks their values, every bad one at once); unknown fields are refused. */
+function settingsFields(fields: Record<string, unknown>, allowed: readonly string[], kind: 'key' | 'team'): Record<string, unknown> {
   const input: Record<string, unknown> = {};
-  const unknown = Object.keys(fields).filter((field) => !KEY_FIELDS.includes(field) && field !== 'expiresAt');
+  const unknown = Object.keys(fields).filter((field) => !allowed.includes(field));
   if (unknown.length > 0) {
     throw new HttpError({
       status: 400,
       type: 'invalid_request_error',
       code: 'dashboard_invalid',
-      message: `Unknown key field${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 5).join(', ')}; use ${KEY_FIELDS.join(', ')}, expiresAt.`,
+      message: `Unknown ${kind} field${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 5).join(', ')}; use ${allowed.join(', ')}.`,
     });
   }
-  for (const field of KEY_FIELDS) if (fields[field] !== undefined) input[field] = fields[field];
-  if (fields['expiresAt'] !== undefined) input['expiresAt'] = fields['expiresAt'] === null ? null : new Date(String(fields['expiresAt']));
+  for (const field of allowed) if (fields[field] !== undefined) input[field] = fields[field];
+  if (fields['expiresAt'] !== undefined && fields['expiresAt'] !== null) input['expiresAt'] = new Date(String(fields['expiresAt']));
   return input;
 }
 

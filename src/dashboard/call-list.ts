@@ -1,28 +1,10 @@
-import type { Kysely } from 'kysely';
-import type { GroundworkTables } from '../db/groundwork-tables.js';
+import type { Kysely, Selectable } from 'kysely';
+import type { GroundworkTables, LlmUsageTable } from '../db/groundwork-tables.js';
 import { DashboardInputError } from './dashboard-input-error.js';
+import type { CallDetail, CallRow } from './dashboard-wire.js';
 import { keyNames } from './usage-breakdown.js';
 
-/** One call as the Calls page lists it. */
-export interface CallRow {
-  id: number;
-  createdAt: string;
-  operation: string;
-  provider: string;
-  model: string;
-  promptName: string | null;
-  promptVersion: string | null;
-  keyId: string | null;
-  keyName: string | null;
-  promptTokens: number;
-  completionTokens: number;
-  costUsd: number;
-  latencyMs: number;
-  outcome: string;
-  attempts: number;
-  cacheHit: boolean;
-  requestId: string | null;
-}
+export type { CallDetail, CallRow } from './dashboard-wire.js';
 
 /** Which calls to list. */
 export interface CallQuery {
@@ -51,7 +33,7 @@ export async function listCalls(db: Kysely<GroundworkTables>, query: CallQuery):
   const search = query.search?.trim().toLowerCase().slice(0, 100);
   let select = db
     .selectFrom('llm_usage')
-    .selectAll()
+    .select(LISTED)
     .orderBy('id', 'desc')
     .limit(limit + 1);
   if (query.before !== undefined) select = select.where('id', '<', query.before);
@@ -74,25 +56,72 @@ export async function listCalls(db: Kysely<GroundworkTables>, query: CallQuery):
     page.map((row) => row.key_id),
   );
   return {
-    data: page.map((row) => ({
-      id: Number(row.id),
-      createdAt: new Date(row.created_at).toISOString(),
-      operation: row.operation,
-      provider: row.provider,
-      model: row.model,
-      promptName: row.prompt_name,
-      promptVersion: row.prompt_version,
-      keyId: row.key_id,
-      keyName: row.key_id === null ? null : (names.get(row.key_id) ?? null),
-      promptTokens: Number(row.prompt_tokens),
-      completionTokens: Number(row.completion_tokens),
-      costUsd: Number(row.cost_usd),
-      latencyMs: Number(row.latency_ms),
-      outcome: row.outcome,
-      attempts: Number(row.attempts),
-      cacheHit: Boolean(row.cache_hit),
-      requestId: row.request_id,
-    })),
+    data: page.map((row) => callRow(row, names)),
     next: rows.length > limit ? Number(page.at(-1)?.id) : undefined,
+  };
+}
+
+/**
+ * One call with its prompt and answer text: the text only when `showContent` (the service runs
+ * with `LLM_LOG_CONTENT=true`), and only if it was stored (it is written only then). Undefined when
+ * no call has that id.
+ */
+export async function callDetail(db: Kysely<GroundworkTables>, id: number, showContent: boolean): Promise<CallDetail | undefined> {
+  if (!Number.isSafeInteger(id) || id < 1) throw new DashboardInputError('id', 'use the id of a call from the list');
+  const row = await db
+    .selectFrom('llm_usage')
+    .select([...LISTED, 'prompt_text', 'answer_text'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (row === undefined) return undefined;
+  const names = await keyNames(db, [row.key_id]);
+  return {
+    ...callRow(row, names),
+    contentLogged: showContent,
+    promptText: showContent ? row.prompt_text : null,
+    answerText: showContent ? row.answer_text : null,
+  };
+}
+
+const LISTED = [
+  'id',
+  'created_at',
+  'operation',
+  'provider',
+  'model',
+  'prompt_name',
+  'prompt_version',
+  'key_id',
+  'prompt_tokens',
+  'completion_tokens',
+  'cost_usd',
+  'latency_ms',
+  'outcome',
+  'attempts',
+  'cache_hit',
+  'request_id',
+] as const;
+
+type ListedRow = Pick<Selectable<LlmUsageTable>, (typeof LISTED)[number]>;
+
+function callRow(row: ListedRow, names: Map<string, string>): CallRow {
+  return {
+    id: Number(row.id),
+    createdAt: new Date(row.created_at).toISOString(),
+    operation: row.operation,
+    provider: row.provider,
+    model: row.model,
+    promptName: row.prompt_name,
+    promptVersion: row.prompt_version,
+    keyId: row.key_id,
+    keyName: row.key_id === null ? null : (names.get(row.key_id) ?? null),
+    promptTokens: Number(row.prompt_tokens),
+    completionTokens: Number(row.completion_tokens),
+    costUsd: Number(row.cost_usd),
+    latencyMs: Number(row.latency_ms),
+    outcome: row.outcome,
+    attempts: Number(row.attempts),
+    cacheHit: Boolean(row.cache_hit),
+    requestId: row.request_id,
   };
 }

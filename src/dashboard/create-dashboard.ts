@@ -3,29 +3,41 @@ import type { Secret } from '../config/secret.js';
 import { groundworkTables } from '../db/groundwork-tables.js';
 import type { HealthOptions, HealthReport } from '../observability/health.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
-import type { CircuitState } from '../resilience/circuit-breaker.js';
+import type { ResiliencePipeline } from '../resilience/resilience-pipeline.js';
 import type { Dashboard, DashboardTenants } from './dashboard.js';
+import { budgetLevels } from './keys-view.js';
 
 /** The facade members the dashboard reads, typed structurally so that `Infrastructure` fits as it is. */
 export interface DashboardInfrastructure {
   // biome-ignore lint/suspicious/noExplicitAny: any application schema holds Groundwork's tables
   readonly database: { readonly db: Kysely<any> };
   readonly metrics: GroundworkMetrics;
-  readonly pipeline: { breakerStates(): Promise<CircuitState[]> };
+  readonly config: { readonly llm: { readonly logContent: boolean } };
+  readonly pipeline: Pick<ResiliencePipeline, 'breakerStates' | 'rateLimitLevels' | 'concurrency'>;
   health(options?: HealthOptions): Promise<HealthReport>;
 }
 
-/** The dashboard over the facade's ledger, breakers, metrics and health, and the tenants' keys when given. */
+/**
+ * The dashboard over the facade's ledger, breakers, metrics and health, and the tenants' keys when
+ * given; then each key's and team's budgets are also published as gauges (`groundwork_tenant_budget_usd`,
+ * `groundwork_tenant_budget_spent_usd`), read at each scrape.
+ */
 export function createDashboard(
   infrastructure: DashboardInfrastructure,
   options: { adminKey: Secret | undefined; tenants?: DashboardTenants | undefined },
 ): Dashboard {
-  return {
+  const dashboard: Dashboard = {
     db: groundworkTables(infrastructure.database.db),
     adminKey: options.adminKey,
     metrics: infrastructure.metrics,
     breakers: () => infrastructure.pipeline.breakerStates(),
+    rateLimitLevels: (provider, model) => infrastructure.pipeline.rateLimitLevels(provider, model),
+    concurrency: () => infrastructure.pipeline.concurrency(),
     health: () => infrastructure.health(),
     tenants: options.tenants,
+    logContent: infrastructure.config.llm.logContent,
   };
+  if (options.tenants !== undefined)
+    infrastructure.metrics.watchTenantBudgets(() => budgetLevels(dashboard, dashboard.now?.() ?? Date.now()));
+  return dashboard;
 }

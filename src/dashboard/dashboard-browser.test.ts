@@ -35,6 +35,11 @@ beforeAll(async () => {
   // A day of traffic, ending a minute ago and starting well inside the 24-hour range.
   const now = Date.now();
   await insertUsage(stack.database.db, syntheticLedger({ count: 3000, fromMs: now - 23 * 3_600_000, toMs: now - 60_000, keyIds: keys }));
+  // And some days before: the week's figures differ from the day's.
+  await insertUsage(
+    stack.database.db,
+    syntheticLedger({ count: 500, fromMs: now - 4 * 86_400_000, toMs: now - 3 * 86_400_000, keyIds: keys, seed: 7 }),
+  );
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -48,6 +53,8 @@ beforeAll(async () => {
     ],
   });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  // A missing element fails its step within the test's time, naming the locator.
+  page.setDefaultTimeout(6000);
   page.on('console', (message) => {
     if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
   });
@@ -58,11 +65,11 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function chat(key: string): Promise<Response> {
+async function chat(key: string, model = 'gpt-4o-mini'): Promise<Response> {
   return fetch(`${stack.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }),
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello' }] }),
   });
 }
 
@@ -115,6 +122,21 @@ describe('the dashboard in a browser', () => {
     await expect(firstRow.textContent()).resolves.toContain(topModel.model);
     await expect(firstRow.textContent()).resolves.toContain(usd(Number(topModel.cost)));
     await page.screenshot({ path: join(SCREENSHOTS, 'overview.png'), fullPage: true });
+    // The week reads the hourly roll-up: its figures are still those of the raw ledger.
+    const week = timeRange('week', Date.now());
+    const weekly = await stack.database.db
+      .selectFrom('llm_usage')
+      .select([sql<number>`count(*)`.as('calls'), sql<number>`sum(cost_usd)`.as('cost'), sql<number>`sum(total_tokens)`.as('tokens')])
+      .where('created_at', '>=', new Date(week.fromMs))
+      .executeTakeFirstOrThrow();
+    expect(Number(weekly.calls)).toBe(3500);
+    await page.click('button:has-text("Last 7 days")');
+    await expect
+      .poll(() => page.textContent('[data-testid=kpi-calls]'), { timeout: 8000, interval: 100 })
+      .toBe(count(Number(weekly.calls)));
+    await expect(page.textContent('[data-testid=kpi-cost]')).resolves.toBe(usd(Number(weekly.cost)));
+    await expect(page.textContent('[data-testid=kpi-tokens]')).resolves.toBe(count(Number(weekly.tokens)));
+    await page.click('button:has-text("Last 24 hours")');
   });
 
   it('shows a breaker opening on the live view when the provider fails', async () => {
@@ -130,6 +152,11 @@ describe('the dashboard in a browser', () => {
       // The view refreshes itself: no reload.
       await expect.poll(() => row.textContent(), { timeout: 8000, interval: 250 }).toContain('■ open');
       await expect(row.textContent()).resolves.toMatch(/open.*in \d+ s/);
+      // Bucket levels and the slot line beside the breakers.
+      const bucket = page.locator('[data-testid="limit-openai-gpt-4o-mini"]');
+      await expect(bucket.textContent()).resolves.toMatch(/of [\d,]+/);
+      await expect(page.locator('[data-testid=concurrency]').textContent()).resolves.toContain('openai');
+      await expect(page.textContent('[data-testid=live-queued]')).resolves.toBe('0');
       await page.screenshot({ path: join(SCREENSHOTS, 'live.png'), fullPage: true });
     } finally {
       stack.fake.setHandler(undefined);
@@ -138,8 +165,10 @@ describe('the dashboard in a browser', () => {
 
   it('creates a key from the page, which then works, and revokes it, which then is refused', async () => {
     await page.goto(`${stack.url}/ui#/keys`);
-    await page.fill('input[aria-label="Key name"]', 'made-in-the-browser');
-    await page.fill('input[aria-label="Monthly budget (USD)"]', '25');
+    await page.click('button:has-text("New key")');
+    await page.fill('[data-testid=key-form] input[aria-label="Key name"]', 'made-in-the-browser');
+    await page.fill('[data-testid=key-form] input[aria-label="Monthly budget (USD)"]', '25');
+    await page.fill('[data-testid=key-form] input[aria-label="Requests per minute"]', '600');
     await page.click('button:has-text("Create key")');
     const plain = (await page.textContent('[data-testid=plain-key]'))?.trim() ?? '';
     expect(plain).toMatch(/^gw-/);
@@ -160,10 +189,63 @@ describe('the dashboard in a browser', () => {
     expect(refused.status).toBe(401);
   });
 
+  it("edits a key's budget and limits from the page, and the next call is refused for budget", async () => {
+    const plain = await newKey('budget-edited');
+    expect((await chat(plain, 'gpt-4o')).status).toBe(200);
+    await page.goto(`${stack.url}/ui#/keys`);
+    // The key was made after the page loaded its list.
+    await page.reload();
+    const row = page.locator('[data-testid="key-budget-edited"]');
+    await row.locator('button:has-text("Edit")').click();
+    const form = page.locator('[data-testid=key-form]');
+    await form.locator('input[aria-label="Monthly budget (USD)"]').fill('0');
+    await form.locator('input[aria-label="Daily budget (USD)"]').fill('0');
+    await form.locator('input[aria-label="Tokens per minute"]').fill('50000');
+    await form.locator('input[aria-label="Allowed models"]').fill('gpt-4o, gpt-4o-mini');
+    await page.screenshot({ path: join(SCREENSHOTS, 'keys-edit.png'), fullPage: true });
+    await form.locator('button:has-text("Save")').click();
+    await expect.poll(() => row.textContent(), { timeout: 8000, interval: 250 }).toContain('of $0.00 / month');
+    await expect(row.textContent()).resolves.toContain('50K tok/min');
+    const listed = await fetch(`${stack.url}/admin/api/keys`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    const key = ((await listed.json()) as { data: Array<Record<string, unknown>> }).data.find((entry) => entry['name'] === 'budget-edited');
+    expect(key).toMatchObject({
+      monthlyBudgetUsd: 0,
+      dailyBudgetUsd: 0,
+      tokensPerMinute: 50_000,
+      allowedModels: ['gpt-4o', 'gpt-4o-mini'],
+    });
+    const refused = await chat(plain, 'gpt-4o');
+    expect(refused.status).toBe(429);
+    expect(JSON.stringify(await refused.json())).toMatch(/budget/i);
+  });
+
+  it('creates and edits a team from the page, with its spend against its budget', async () => {
+    await page.goto(`${stack.url}/ui#/keys`);
+    await page.click('button:has-text("New team")');
+    const form = page.locator('[data-testid=team-form]');
+    await form.locator('input[aria-label="Team name"]').fill('search');
+    await form.locator('input[aria-label="Monthly budget (USD)"]').fill('120');
+    await form.locator('button:has-text("Create team")').click();
+    const row = page.locator('[data-testid="team-search"]');
+    await expect.poll(() => row.textContent(), { timeout: 8000, interval: 250 }).toContain('of $120.00 / month');
+    await row.locator('button:has-text("Edit")').click();
+    await page.locator('[data-testid=team-form] input[aria-label="Concurrent calls"]').fill('8');
+    await page.locator('[data-testid=team-form] button:has-text("Save")').click();
+    await expect.poll(() => row.textContent(), { timeout: 8000, interval: 250 }).toContain('8 at once');
+    await page.screenshot({ path: join(SCREENSHOTS, 'keys.png'), fullPage: true });
+  });
+
+  it('opens a call, whose text is hidden without LLM_LOG_CONTENT=true', async () => {
+    await page.goto(`${stack.url}/ui#/calls`);
+    await page.locator('[data-testid=calls] tbody tr').first().click();
+    await expect(page.textContent('[data-testid=call-content-off]')).resolves.toContain('LLM_LOG_CONTENT=true');
+    await page.screenshot({ path: join(SCREENSHOTS, 'call-detail.png') });
+  });
+
   it('lists calls and prompt versions, and fits a phone-width screen', async () => {
     await page.goto(`${stack.url}/ui#/calls`);
     await page.waitForSelector('[data-testid=calls] tbody tr');
-    await expect(page.locator('[data-testid=calls] tbody tr').count()).resolves.toBe(50);
+    await expect(page.locator('[data-testid=calls] tbody tr:not(.detail-row)').count()).resolves.toBe(50);
     await page.screenshot({ path: join(SCREENSHOTS, 'calls.png') });
     await page.goto(`${stack.url}/ui#/prompts`);
     await page.waitForSelector('[data-testid=prompts] tbody tr');
@@ -174,6 +256,12 @@ describe('the dashboard in a browser', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'overview-phone.png'), fullPage: true });
     // Nothing wider than the screen: no sideways scrolling of the page.
     await expect(page.evaluate('document.documentElement.scrollWidth - window.innerWidth')).resolves.toBeLessThanOrEqual(0);
+    for (const view of ['keys', 'live']) {
+      await page.goto(`${stack.url}/ui#/${view}`);
+      await page.waitForSelector(view === 'keys' ? '[data-testid=keys]' : '[data-testid=breakers]');
+      await page.screenshot({ path: join(SCREENSHOTS, `${view}-phone.png`), fullPage: true });
+      await expect(page.evaluate('document.documentElement.scrollWidth - window.innerWidth')).resolves.toBeLessThanOrEqual(0);
+    }
     await page.setViewportSize({ width: 1280, height: 900 });
     expect(cspViolations).toEqual([]);
   });

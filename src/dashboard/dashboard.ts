@@ -4,13 +4,17 @@ import type { GroundworkTables } from '../db/groundwork-tables.js';
 import type { HealthReport } from '../observability/health.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import type { CircuitState } from '../resilience/circuit-breaker.js';
+import type { RateLimitLevels } from '../resilience/rate-limiter.js';
+import type { TenantAdmission } from '../tenants/tenant-admission.js';
 import type { TenantRepository } from '../tenants/tenant-repository.js';
 
 /** The keys and teams the dashboard manages, when the service has virtual keys. */
 export interface DashboardTenants {
-  repository: Pick<TenantRepository, 'createKey' | 'listKeys' | 'updateKey' | 'revokeKey' | 'listTeams'>;
+  repository: Pick<TenantRepository, 'createKey' | 'listKeys' | 'updateKey' | 'revokeKey' | 'listTeams' | 'createTeam' | 'updateTeam'>;
   /** Called after every change, so that this replica sees it at once. */
   invalidate(): void;
+  /** Each key's per-minute buckets, for the live view. */
+  admission?: Pick<TenantAdmission, 'rateLimitLevels'> | undefined;
 }
 
 /**
@@ -26,8 +30,14 @@ export interface Dashboard {
   readonly metrics: GroundworkMetrics;
   /** Every circuit this process has used. */
   breakers(): Promise<CircuitState[]>;
+  /** A provider and model's rate-limit buckets and permit line, read without taking a permit. */
+  rateLimitLevels?(provider: string, model: string): Promise<RateLimitLevels | undefined>;
+  /** Per provider: calls in flight, callers waiting for a slot, and the slots. */
+  concurrency?(): Array<{ provider: string; active: number; waiting: number; maxConcurrent: number }>;
   /** Each dependency's state (local checks only, no provider request). */
   health(): Promise<HealthReport>;
+  /** Whether the service records prompt and answer text (`LLM_LOG_CONTENT=true`): only then does a call's detail show it. @default false */
+  readonly logContent?: boolean | undefined;
   /** Keys and teams; undefined without virtual keys. */
   readonly tenants?: DashboardTenants | undefined;
   /** The time, epoch ms. @default Date.now */

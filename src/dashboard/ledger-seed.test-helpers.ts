@@ -1,10 +1,11 @@
 import type { Insertable, Kysely } from 'kysely';
 import type { GroundworkTables, LlmUsageTable } from '../db/groundwork-tables.js';
+import { addToRollup } from '../db/usage-rollup.js';
 
 /** A ledger row to insert; anything left out takes a plain default. */
 export type SeedRow = Partial<Insertable<LlmUsageTable>> & { created_at: Date };
 
-/** Inserts `rows` into `llm_usage` in batches, with defaults for the columns left out. */
+/** Inserts `rows` into `llm_usage` in batches, with defaults for the columns left out, and adds them to the hourly roll-up, as the ledger's sink does. */
 export async function insertUsage(db: Kysely<GroundworkTables>, rows: readonly SeedRow[]): Promise<void> {
   const complete = rows.map((row) => ({
     provider: 'openai',
@@ -23,10 +24,11 @@ export async function insertUsage(db: Kysely<GroundworkTables>, rows: readonly S
     ...row,
   }));
   for (let start = 0; start < complete.length; start += 500) {
-    await db
-      .insertInto('llm_usage')
-      .values(complete.slice(start, start + 500))
-      .execute();
+    const rows = complete.slice(start, start + 500);
+    await db.transaction().execute(async (transaction) => {
+      await transaction.insertInto('llm_usage').values(rows).execute();
+      await addToRollup(transaction, rows);
+    });
   }
 }
 

@@ -1,5 +1,7 @@
 import { type Expression, type Kysely, type RawBuilder, SqliteAdapter, sql } from 'kysely';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
+import { LATENCY_BOUNDS_MS } from '../db/usage-rollup.js';
+import type { TimeRange } from './time-range.js';
 
 /** Whether `db` speaks SQLite (else the PostgreSQL family: PostgreSQL and PGlite). */
 export function isSqlite(db: Kysely<GroundworkTables>): boolean {
@@ -18,13 +20,34 @@ export function bucketOf(db: Kysely<GroundworkTables>, stepMs: number): RawBuild
       sql<number>`cast(floor(date_part('epoch', created_at) / ${sql.lit(stepSeconds)}) as bigint)`;
 }
 
+export { LATENCY_BOUNDS_MS };
+
 /**
- * Upper bounds of the latency classes, in ms. Percentiles are read from these classes (one pass,
- * the same SQL on every database) and interpolated within the class that holds them.
+ * Whether the panels of `range` read the hourly roll-up `llm_usage_hourly` rather than the raw
+ * ledger: when its buckets are whole hours (the week and the month). The hour and the day read
+ * `llm_usage` itself: minute and half-hour buckets, over few enough rows.
  */
-export const LATENCY_BOUNDS_MS = [
-  25, 50, 100, 150, 200, 300, 400, 500, 750, 1000, 1500, 2000, 3000, 4000, 5000, 7500, 10_000, 15_000, 20_000, 30_000, 60_000, 120_000,
-] as const;
+export function readsRollup(range: TimeRange, source?: LedgerSource): boolean {
+  return source === undefined ? range.stepMs % 3_600_000 === 0 : source === 'rollup';
+}
+
+/** Which table a panel reads: chosen by the range when left out (see {@link readsRollup}); tests force one. */
+export type LedgerSource = 'raw' | 'rollup';
+
+/** The roll-up's bucket number for buckets of `stepMs` (a whole number of hours). */
+export function rollupBucket(stepMs: number): RawBuilder<number> {
+  return sql<number>`(hour / ${sql.lit(Math.round(stepMs / 3_600_000))})`;
+}
+
+/** The first roll-up hour of `range`. */
+export function rollupFromHour(range: TimeRange): number {
+  return Math.floor(range.fromMs / 3_600_000);
+}
+
+/** `''` (how the roll-up stores a missing prompt, key or team) as null. */
+export function nullIfEmpty(value: string | null | undefined): string | null {
+  return value === '' || value === undefined ? null : value;
+}
 
 /** The latency class of `latency_ms`: 0 for the first bound, `LATENCY_BOUNDS_MS.length` above the last. */
 export function latencyClass(): RawBuilder<number> {

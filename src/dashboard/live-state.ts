@@ -1,43 +1,10 @@
 import { sql } from 'kysely';
-import type { DependencyHealth } from '../observability/health.js';
+import { keyStatus } from '../tenants/virtual-key.js';
 import type { Dashboard } from './dashboard.js';
+import type { LiveBucket, LiveKeyLimit, LiveLimit, LiveState } from './dashboard-wire.js';
 import { numberOf } from './ledger-sql.js';
 
-/** One circuit as the live view shows it. */
-export interface LiveBreaker {
-  provider: string;
-  model: string;
-  state: 'closed' | 'open' | 'half_open';
-  consecutiveFailures: number;
-  /** When an open circuit lets its next test request through, ISO 8601. */
-  nextProbeAt: string | null;
-}
-
-/** Rate-limit activity per provider and model since the process started. */
-export interface LiveLimit {
-  provider: string;
-  model: string;
-  /** Calls that waited for a permit, by bucket (`requests` or `tokens`). */
-  waits: Record<string, number>;
-  /** Total seconds spent waiting. */
-  waitedSeconds: number;
-}
-
-/** What the live view refreshes every few seconds. */
-export interface LiveState {
-  at: string;
-  breakers: LiveBreaker[];
-  /** LLM calls in flight, by provider. */
-  inFlight: Record<string, number>;
-  /** Response-cache lookups since start, by result, and the hit rate (null before any lookup). */
-  cache: { lookups: Record<string, number>; hitRate: number | null };
-  limits: LiveLimit[];
-  /** Calls refused by Groundwork since start, by reason (rate limit, queue, breaker…). */
-  refusals: Record<string, number>;
-  /** Calls and failures in the ledger over the last five minutes. */
-  recent: { calls: number; failures: number; costUsd: number };
-  health: { status: string; dependencies: DependencyHealth[] };
-}
+export type { LiveBreaker, LiveConcurrency, LiveKeyLimit, LiveLimit, LiveState } from './dashboard-wire.js';
 
 /** Reads the live state: breakers from their store, counters from the Prometheus registry, health, and the last five minutes of the ledger. */
 export async function liveState(dashboard: Dashboard): Promise<LiveState> {
@@ -67,7 +34,7 @@ export async function liveState(dashboard: Dashboard): Promise<LiveState> {
   for (const value of waits.values) {
     const provider = String(value.labels['provider']);
     const model = String(value.labels['model']);
-    const limit = limits.get(`${provider}:${model}`) ?? { provider, model, waits: {}, waitedSeconds: 0 };
+    const limit = limits.get(`${provider}:${model}`) ?? emptyLimit(provider, model);
     if (value.metricName?.endsWith('_count')) limit.waits[String(value.labels['limit'])] = value.value;
     else if (value.metricName?.endsWith('_sum')) limit.waitedSeconds += value.value;
     else continue;
@@ -78,6 +45,11 @@ export async function liveState(dashboard: Dashboard): Promise<LiveState> {
     const reason = String(value.labels['reason']);
     refused[reason] = (refused[reason] ?? 0) + value.value;
   }
+  for (const breaker of breakers) {
+    const key = `${breaker.provider}:${breaker.model}`;
+    if (!limits.has(key)) limits.set(key, emptyLimit(breaker.provider, breaker.model));
+  }
+  await Promise.all([...limits.values()].map((limit) => addBuckets(dashboard, limit)));
   const flying: Record<string, number> = {};
   for (const value of inFlight.values) flying[String(value.labels['provider'])] = value.value;
   return {
@@ -92,10 +64,58 @@ export async function liveState(dashboard: Dashboard): Promise<LiveState> {
       }))
       .sort((a, b) => `${a.provider}:${a.model}`.localeCompare(`${b.provider}:${b.model}`)),
     inFlight: flying,
+    concurrency: (dashboard.concurrency?.() ?? []).sort((a, b) => a.provider.localeCompare(b.provider)),
     cache: { lookups: cache, hitRate: lookedUp === 0 ? null : (cache['hit'] ?? 0) / lookedUp },
-    limits: [...limits.values()],
+    limits: [...limits.values()].sort((a, b) => `${a.provider}:${a.model}`.localeCompare(`${b.provider}:${b.model}`)),
+    keyLimits: await keyLimits(dashboard, now),
     refusals: refused,
     recent: { calls: numberOf(recent?.calls), failures: numberOf(recent?.failures), costUsd: numberOf(recent?.cost_usd) },
-    health: { status: health.status, dependencies: health.dependencies },
+    health: {
+      status: health.status,
+      dependencies: health.dependencies.map((dependency) => ({
+        name: dependency.name,
+        status: dependency.status,
+        latencyMs: dependency.latencyMs,
+        required: dependency.required,
+        ...(dependency.detail === undefined ? {} : { detail: dependency.detail }),
+      })),
+    },
   };
+}
+
+function emptyLimit(provider: string, model: string): LiveLimit {
+  return { provider, model, waits: {}, waitedSeconds: 0, requests: null, tokens: null, waiting: 0 };
+}
+
+/** Adds the buckets' levels now; a store that cannot answer (Redis down) leaves them null. */
+async function addBuckets(dashboard: Dashboard, limit: LiveLimit): Promise<void> {
+  const levels = await dashboard.rateLimitLevels?.(limit.provider, limit.model).catch(() => undefined);
+  if (levels === undefined) return;
+  const bucket = (level: { level: number; capacity: number; windowMs: number }): LiveBucket => ({
+    level: Math.floor(level.level),
+    capacity: level.capacity,
+    windowMs: level.windowMs,
+  });
+  limit.requests = bucket(levels.requests);
+  limit.tokens = levels.tokens === undefined ? null : bucket(levels.tokens);
+  limit.waiting = levels.waiting;
+}
+
+/** Each active key's per-minute buckets, for keys with a rate limit (at most 50, the first by name). */
+async function keyLimits(dashboard: Dashboard, now: number): Promise<LiveKeyLimit[]> {
+  const tenants = dashboard.tenants;
+  const admission = tenants?.admission;
+  if (tenants === undefined || admission === undefined) return [];
+  const at = new Date(now);
+  const keys = (await tenants.repository.listKeys())
+    .filter((key) => keyStatus(key, at) === 'active' && (key.requestsPerMinute !== null || key.tokensPerMinute !== null))
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .slice(0, 50);
+  const states = await Promise.all(keys.map((key) => admission.rateLimitLevels('key', key.id, key).catch(() => undefined)));
+  return keys.map((key, index) => ({
+    keyId: key.id,
+    name: key.name,
+    requests: states[index]?.requests ?? null,
+    tokens: states[index]?.tokens ?? null,
+  }));
 }

@@ -1,5 +1,6 @@
-/** What kind of failure a ledger outcome is, as the overview groups them. */
-export type OutcomeKind = 'rate_limited' | 'timeout' | 'provider' | 'breaker' | 'budget' | 'other';
+import type { OutcomeKind } from './dashboard-wire.js';
+
+export type { OutcomeKind } from './dashboard-wire.js';
 
 /** Every failure kind, in the order the page draws them. */
 export const OUTCOME_KINDS: readonly OutcomeKind[] = ['rate_limited', 'timeout', 'provider', 'breaker', 'budget', 'other'];

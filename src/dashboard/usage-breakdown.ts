@@ -1,26 +1,17 @@
 import { type Kysely, sql } from 'kysely';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
 import { DashboardInputError } from './dashboard-input-error.js';
-import { numberOf } from './ledger-sql.js';
+import type { BreakdownRow } from './dashboard-wire.js';
+import { type LedgerSource, nullIfEmpty, numberOf, readsRollup, rollupFromHour } from './ledger-sql.js';
 import type { TimeRange } from './time-range.js';
+
+export type { BreakdownRow } from './dashboard-wire.js';
 
 /** What the overview splits usage by. */
 export type BreakdownDimension = 'model' | 'provider' | 'prompt' | 'key';
 
 /** The dimensions `by=` accepts. */
 export const BREAKDOWN_DIMENSIONS: readonly BreakdownDimension[] = ['model', 'provider', 'prompt', 'key'];
-
-/** One group's share of the period. */
-export interface BreakdownRow {
-  /** The model, provider, prompt name or key id; null for calls without a prompt or key. */
-  group: string | null;
-  /** A key's name, when it still exists. */
-  label: string | null;
-  calls: number;
-  tokens: number;
-  costUsd: number;
-  failures: number;
-}
 
 const COLUMN = { model: 'model', provider: 'provider', prompt: 'prompt_name', key: 'key_id' } as const;
 
@@ -30,25 +21,43 @@ export async function usageBreakdown(
   range: TimeRange,
   dimension: string,
   limit = 10,
+  source?: LedgerSource,
 ): Promise<BreakdownRow[]> {
   const column = COLUMN[dimension as BreakdownDimension];
   if (column === undefined)
     throw new DashboardInputError('by', `"${dimension.slice(0, 40)}" is not a dimension; use ${BREAKDOWN_DIMENSIONS.join(', ')}`);
-  const rows = await db
-    .selectFrom('llm_usage')
-    .select([
-      sql<string | null>`${sql.ref(column)}`.as('group'),
-      sql<number>`count(*)`.as('calls'),
-      sql<number>`sum(total_tokens)`.as('tokens'),
-      sql<number>`sum(cost_usd)`.as('cost_usd'),
-      sql<number>`sum(case when outcome = 'success' then 0 else 1 end)`.as('failures'),
-    ])
-    .where('created_at', '>=', new Date(range.fromMs))
-    .groupBy(column)
-    .orderBy(sql`4`, 'desc')
-    .orderBy(sql`2`, 'desc')
-    .limit(limit)
-    .execute();
+  const grouped = readsRollup(range, source)
+    ? await db
+        .selectFrom('llm_usage_hourly')
+        .select([
+          sql<string | null>`${sql.ref(column)}`.as('group'),
+          sql<number>`sum(calls)`.as('calls'),
+          sql<number>`sum(total_tokens)`.as('tokens'),
+          sql<number>`sum(cost_usd)`.as('cost_usd'),
+          sql<number>`sum(case when outcome = 'success' then 0 else calls end)`.as('failures'),
+        ])
+        .where('hour', '>=', rollupFromHour(range))
+        .groupBy(column)
+        .orderBy(sql`4`, 'desc')
+        .orderBy(sql`2`, 'desc')
+        .limit(limit)
+        .execute()
+    : await db
+        .selectFrom('llm_usage')
+        .select([
+          sql<string | null>`${sql.ref(column)}`.as('group'),
+          sql<number>`count(*)`.as('calls'),
+          sql<number>`sum(total_tokens)`.as('tokens'),
+          sql<number>`sum(cost_usd)`.as('cost_usd'),
+          sql<number>`sum(case when outcome = 'success' then 0 else 1 end)`.as('failures'),
+        ])
+        .where('created_at', '>=', new Date(range.fromMs))
+        .groupBy(column)
+        .orderBy(sql`4`, 'desc')
+        .orderBy(sql`2`, 'desc')
+        .limit(limit)
+        .execute();
+  const rows = grouped.map((row) => ({ ...row, group: nullIfEmpty(row.group) }));
   const names =
     dimension === 'key'
       ? await keyNames(

@@ -131,6 +131,8 @@ export function runDatabaseContract(target: ContractTarget): void {
           'groundwork/0005_budget_counters',
           'groundwork/0006_jobs',
           'groundwork/0007_llm_usage_deployment',
+          'groundwork/0008_llm_usage_hourly',
+          'groundwork/0009_llm_usage_content',
         ]);
       } finally {
         if (second !== database) await second.close();
@@ -145,6 +147,8 @@ export function runDatabaseContract(target: ContractTarget): void {
         ['groundwork', '0005_budget_counters', true],
         ['groundwork', '0006_jobs', true],
         ['groundwork', '0007_llm_usage_deployment', true],
+        ['groundwork', '0008_llm_usage_hourly', true],
+        ['groundwork', '0009_llm_usage_content', true],
         ['app', '001_note', true],
         ['app', '002_note_index', true],
       ]);

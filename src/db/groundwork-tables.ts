@@ -30,6 +30,37 @@ export interface LlmUsageTable {
   team_id: string | null;
   /** The job the call was made for, if any: written with the job's outcome, in the same transaction. */
   job_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The request's messages as JSON: written only with `LLM_LOG_CONTENT=true`, else null. */
+  prompt_text: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The answer's text: written only with `LLM_LOG_CONTENT=true`, else null. */
+  answer_text: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/**
+ * `llm_usage_hourly`: the ledger summed per hour × provider × model × prompt × version × key × team
+ * × outcome (missing prompt, version, key and team as `''`), written with the ledger rows in the
+ * same transaction. The latency class counts `lat_0` … `lat_22` (see `LATENCY_BOUNDS_MS`) are read
+ * with raw SQL. int8 columns come back as strings from PostgreSQL: read them with `Number()`.
+ */
+export interface LlmUsageHourlyTable {
+  /** Epoch hours: epoch ms / 3,600,000, rounded down. */
+  hour: ColumnType<string | number, number, number>;
+  provider: string;
+  model: string;
+  prompt_name: string;
+  prompt_version: string;
+  key_id: string;
+  team_id: string;
+  outcome: string;
+  calls: ColumnType<string | number, number, number>;
+  prompt_tokens: ColumnType<string | number, number, number>;
+  completion_tokens: ColumnType<string | number, number, number>;
+  total_tokens: ColumnType<string | number, number, number>;
+  cost_usd: number;
+  latency_sum_ms: number;
+  /** The group's first and last call, epoch ms. */
+  first_ms: ColumnType<string | number, number, number>;
+  last_ms: ColumnType<string | number, number, number>;
 }
 
 /** The columns keys and teams share: what they may use and spend. */
@@ -122,6 +153,7 @@ export interface JobsTable {
 /** The tables Groundwork owns, for typing queries against them. */
 export interface GroundworkTables {
   llm_usage: LlmUsageTable;
+  llm_usage_hourly: LlmUsageHourlyTable;
   groundwork_teams: TeamsTable;
   groundwork_keys: KeysTable;
   groundwork_admin_audit: AdminAuditTable;

@@ -11,4 +11,5 @@ export type { PoolStats } from './pool-stats.js';
 export { PoolTimeoutError } from './pool-timeout-error.js';
 export type { ReplicaState } from './replicas/replica.js';
 export type { ReadTarget, ReplicaStatus } from './replicas/replica-set.js';
+export { LATENCY_BOUNDS_MS, rebuildRollup } from './usage-rollup.js';
 export { createUsageSink } from './usage-sink.js';

@@ -34,6 +34,8 @@ describe('SQLite migrations from two processes at once', () => {
       'groundwork/0005_budget_counters',
       'groundwork/0006_jobs',
       'groundwork/0007_llm_usage_deployment',
+      'groundwork/0008_llm_usage_hourly',
+      'groundwork/0009_llm_usage_content',
     ]);
   });
 });

@@ -2,13 +2,15 @@ import type { Kysely } from 'kysely';
 import type { UsageRecord, UsageSink } from '../llm/usage-record.js';
 import type { Database } from './database.js';
 import type { GroundworkTables } from './groundwork-tables.js';
+import { addToRollup } from './usage-rollup.js';
 
 /** Rows per INSERT statement: well under SQLite's and PostgreSQL's bound-parameter limits. */
 const ROWS_PER_STATEMENT = 500;
 
 /**
  * The usage ledger's sink: writes each batch into `llm_usage` in one transaction (several
- * multi-row INSERTs for a large batch). Run the migrations first.
+ * multi-row INSERTs for a large batch), and adds it to the hourly roll-up `llm_usage_hourly` in
+ * the same transaction (one upsert per hour and group). Run the migrations first.
  */
 export function createUsageSink<DB>(database: Pick<Database<DB>, 'db'>): UsageSink {
   const db = database.db as unknown as Kysely<GroundworkTables>;
@@ -23,6 +25,7 @@ export function createUsageSink<DB>(database: Pick<Database<DB>, 'db'>): UsageSi
             .values(rows.slice(start, start + ROWS_PER_STATEMENT))
             .execute();
         }
+        await addToRollup(transaction, rows);
       });
     },
   };
@@ -51,5 +54,7 @@ export function usageRow(record: UsageRecord) {
     request_id: record.requestId,
     key_id: record.keyId ?? null,
     team_id: record.teamId ?? null,
+    prompt_text: record.promptText ?? null,
+    answer_text: record.answerText ?? null,
   };
 }

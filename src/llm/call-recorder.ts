@@ -20,6 +20,15 @@ export interface FinishedCall {
   attribution?: UsageAttribution | undefined;
   /** Where this call's ledger rows go instead of the ledger. */
   onUsageRecord?: ((record: UsageRecord) => void) | undefined;
+  /** The prompt and answer text, given only with `LLM_LOG_CONTENT=true`: stored on the call's last ledger row. */
+  content?: { prompt: string; answer: string | null } | undefined;
+}
+
+/** Longest prompt or answer text a ledger row keeps, in characters. */
+const CONTENT_LIMIT = 32_768;
+
+function clip(text: string | null): string | null {
+  return text === null || text.length <= CONTENT_LIMIT ? text : `${text.slice(0, CONTENT_LIMIT)}…`;
 }
 
 /** Records every finished call in metrics, the usage ledger and one log line (never prompt text). */
@@ -89,8 +98,10 @@ export class CallRecorder {
     const take = call.onUsageRecord ?? (ledger === undefined ? undefined : (record: UsageRecord) => ledger.record(record));
     if (take === undefined) return;
     const { trace } = call;
-    const row = (step: StepTrace, outcome: string) =>
+    const content = call.content;
+    const row = (step: StepTrace, outcome: string, last = true) =>
       take({
+        ...(content === undefined || !last ? {} : { promptText: clip(content.prompt), answerText: clip(content.answer) }),
         createdAt: call.startedAt,
         operation: genAiOperation(call),
         promptName: call.promptName ?? null,
@@ -118,7 +129,8 @@ export class CallRecorder {
       row(whole, call.outcome);
       return;
     }
-    for (const [index, step] of trace.steps.entries()) row(step, succeeded && index === trace.steps.length - 1 ? 'success' : 'continued');
+    for (const [index, step] of trace.steps.entries())
+      row(step, succeeded && index === trace.steps.length - 1 ? 'success' : 'continued', succeeded && index === trace.steps.length - 1);
     if (!succeeded) row(remainder(whole, trace.steps), call.outcome);
   }
 }

@@ -403,7 +403,7 @@ class GroundworkLlmClient implements LlmClient {
       const data = this.#data(call, completion);
       if (data === stale) return this.#execute<T>({ ...call, cacheMode: 'refresh' });
       const response = this.#response<T>(call, completion, hit, trace, data as T, performance.now() - started);
-      this.#record(call, trace, hit, 'success', startedAt, started, 'chat');
+      this.#record(call, trace, hit, 'success', startedAt, started, 'chat', completion.content);
       return response;
     } catch (error) {
       addFailedAttempts(trace, error);
@@ -439,7 +439,7 @@ class GroundworkLlmClient implements LlmClient {
         throw new GroundworkError('llm_cache_stale', 'A cached answer no longer matches the prompt’s schema; bump the prompt version.');
       const response = this.#response<T>(call, completion, hit, trace, data as T, performance.now() - started);
       outcome = 'success';
-      this.#record(call, trace, hit, outcome, startedAt, started, 'stream');
+      this.#record(call, trace, hit, outcome, startedAt, started, 'stream', completion.content);
       yield { type: 'done', response };
     } catch (error) {
       addFailedAttempts(trace, error);
@@ -510,8 +510,11 @@ class GroundworkLlmClient implements LlmClient {
     startedAt: Date,
     started: number,
     operation: 'chat' | 'stream',
+    answer: string | null = null,
   ): void {
     this.#recorder.record({
+      // Prompt and answer text reach the ledger only when LLM_LOG_CONTENT=true.
+      content: this.#config.llm.logContent ? { prompt: JSON.stringify(call.request.messages), answer } : undefined,
       trace,
       operation,
       promptName: call.promptName,

@@ -34,6 +34,10 @@ export interface UsageRecord {
   keyId?: string | null | undefined;
   /** The team of that key. */
   teamId?: string | null | undefined;
+  /** The request's messages as JSON, only with `LLM_LOG_CONTENT=true` (cut at 32 KiB); otherwise left out and never stored. */
+  promptText?: string | null | undefined;
+  /** The answer's text, only with `LLM_LOG_CONTENT=true` (cut at 32 KiB). */
+  answerText?: string | null | undefined;
 }
 
 /** Who a call is billed to, for the ledger: the virtual key and its team. */

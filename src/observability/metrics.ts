@@ -18,6 +18,16 @@ export const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 26214
 /** Histogram buckets for time to first chunk/token and time per chunk/token, in seconds (OpenTelemetry GenAI recommendation). */
 export const CHUNK_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
+/** One budget of a key or team and what was spent against it in its period, for the budget gauges. */
+export interface BudgetLevel {
+  owner: 'key' | 'team';
+  /** The key's or team's id (never the key itself). */
+  id: string;
+  period: 'day' | 'month' | 'total';
+  limitUsd: number;
+  spentUsd: number;
+}
+
 /**
  * Every metric Groundwork records, in one prom-client registry per instance. Labels never
  * hold prompt or answer text. Capabilities receive this object and record into it.
@@ -53,6 +63,11 @@ export class GroundworkMetrics {
   readonly llmCost: Counter<'provider' | 'model'>;
   /** Cost of LLM calls in USD by virtual key (its id, never the key itself) and team. */
   readonly tenantSpend: Counter<'key_id' | 'team_id'>;
+  /** `groundwork_tenant_budget_usd{owner,id,period}`: each budget's limit, read at each scrape (see {@link watchTenantBudgets}). */
+  readonly tenantBudget: Gauge<'owner' | 'id' | 'period'>;
+  /** `groundwork_tenant_budget_spent_usd{owner,id,period}`: what was spent against each budget in its period. */
+  readonly tenantBudgetSpent: Gauge<'owner' | 'id' | 'period'>;
+  #budgetLevels: (() => Promise<BudgetLevel[]>) | undefined;
   /** Ledger rows written, dropped or failed. */
   readonly ledgerRows: Counter<'result'>;
   /** Database pool connections by state (`total`, `idle`, `waiting`). */
@@ -213,6 +228,38 @@ export class GroundworkMetrics {
       labelNames: ['key_id', 'team_id'],
       registers,
     });
+    // One read per scrape, shared by both budget gauges; a failed read leaves them out rather than failing the scrape.
+    let levels: Promise<BudgetLevel[]> | undefined;
+    const readLevels = (): Promise<BudgetLevel[]> => {
+      const read = this.#budgetLevels;
+      if (read === undefined) return Promise.resolve([]);
+      levels ??= read()
+        .catch(() => [])
+        .finally(() => setTimeout(() => (levels = undefined), 0).unref());
+      return levels;
+    };
+    const budgetGauge = (name: string, help: string, value: (level: BudgetLevel) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['owner', 'id', 'period'],
+        registers,
+        async collect() {
+          const current = await readLevels();
+          this.reset();
+          for (const level of current) this.set({ owner: level.owner, id: level.id, period: level.period }, value(level));
+        },
+      });
+    this.tenantBudget = budgetGauge(
+      'groundwork_tenant_budget_usd',
+      'Budget of a virtual key or team in USD, by period.',
+      (level) => level.limitUsd,
+    );
+    this.tenantBudgetSpent = budgetGauge(
+      'groundwork_tenant_budget_spent_usd',
+      'Spent against a budget of a virtual key or team in its period, USD (from the usage ledger).',
+      (level) => level.spentUsd,
+    );
     this.ledgerRows = new Counter({
       name: 'groundwork_llm_ledger_rows_total',
       help: 'Usage ledger rows by result.',
@@ -270,5 +317,13 @@ export class GroundworkMetrics {
       registers,
     });
     if (options.processMetrics === true) collectDefaultMetrics({ register: registry, prefix: 'groundwork_' });
+  }
+
+  /**
+   * Publishes the budgets `read` answers as `groundwork_tenant_budget_usd` and
+   * `groundwork_tenant_budget_spent_usd`, read at each scrape (the dashboard does so when keys are on).
+   */
+  watchTenantBudgets(read: () => Promise<BudgetLevel[]>): void {
+    this.#budgetLevels = read;
   }
 }

@@ -27,6 +27,18 @@ describe('concurrency limiter', () => {
     expect(limiter.active('openai')).toBe(2);
   });
 
+  it('reports calls in flight and callers in line per provider', async () => {
+    const limiter = make();
+    expect(limiter.snapshot()).toEqual([]);
+    limiter.tryAcquire('openai');
+    limiter.tryAcquire('openai');
+    const waiting = limiter.wait('openai', context());
+    expect(limiter.snapshot()).toEqual([{ provider: 'openai', active: 2, waiting: 1, maxConcurrent: 2 }]);
+    limiter.release('openai');
+    await waiting;
+    expect(limiter.snapshot()).toEqual([{ provider: 'openai', active: 2, waiting: 0, maxConcurrent: 2 }]);
+  });
+
   it('hands freed slots to waiting callers first come first served', async () => {
     const limiter = make();
     limiter.tryAcquire('openai');

@@ -95,6 +95,16 @@ export class ConcurrencyLimiter implements WaiterOwner<SlotWaiter> {
     return this.#providers.get(provider)?.active ?? 0;
   }
 
+  /** Every provider with calls in flight or in line: its calls in flight, the callers waiting for a slot, and the slots. Read-only. */
+  snapshot(): Array<{ provider: string; active: number; waiting: number; maxConcurrent: number }> {
+    return [...this.#providers].map(([provider, slots]) => ({
+      provider,
+      active: slots.active,
+      waiting: slots.live,
+      maxConcurrent: this.#maxConcurrent,
+    }));
+  }
+
   /** Refuses every caller still in line. */
   close(): void {
     this.#closed = true;

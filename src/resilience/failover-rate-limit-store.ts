@@ -1,5 +1,5 @@
 import { RateLimitStoreUnavailableError } from './errors.js';
-import type { RateLimitStore, TakeResult } from './rate-limit-store.js';
+import type { BucketLevels, RateLimitStore, TakeResult } from './rate-limit-store.js';
 import type { StoreFailover } from './store-failover.js';
 
 /**
@@ -42,6 +42,13 @@ export class FailoverRateLimitStore implements RateLimitStore {
       this.#local.reset?.();
     }
     return this.#local.take(key, tokens, now);
+  }
+
+  /** The levels of the store admitting calls now: the local share during an outage, else the shared store. */
+  async peek(key: string, now: number): Promise<BucketLevels> {
+    const store = this.#onLocal ? this.#local : this.#shared;
+    if (store?.peek === undefined) throw new TypeError('This rate-limit store cannot report its levels');
+    return this.#onLocal ? store.peek(key, now) : this.#failover.bounded(store.peek(key, now));
   }
 
   async adjustTokens(key: string, tokens: number, now: number): Promise<void> {

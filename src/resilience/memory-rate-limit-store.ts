@@ -1,4 +1,4 @@
-import { GRANTED, type RateLimitRules, type RateLimitStore, type TakeResult } from './rate-limit-store.js';
+import { type BucketLevels, GRANTED, type RateLimitRules, type RateLimitStore, type TakeResult } from './rate-limit-store.js';
 import { type BucketState, refill, waitFor } from './token-bucket.js';
 
 interface KeyBuckets {
@@ -64,6 +64,22 @@ export class MemoryRateLimitStore implements RateLimitStore {
       return { granted: true, waitMs: 0, limit: 'requests', levels };
     }
     return GRANTED;
+  }
+
+  peek(key: string, now: number): Promise<BucketLevels> {
+    const buckets = this.#buckets.get(key);
+    const tokenRule = this.#rules.tokens;
+    if (buckets === undefined) {
+      const full = (capacity: number) => (this.#startEmpty ? 0 : capacity);
+      return Promise.resolve({
+        requests: full(this.#rules.requests.capacity),
+        tokens: tokenRule === undefined ? undefined : full(tokenRule.capacity),
+      });
+    }
+    return Promise.resolve({
+      requests: refill(buckets.requests, this.#rules.requests, now),
+      tokens: tokenRule === undefined ? undefined : refill(buckets.tokens, tokenRule, now),
+    });
   }
 
   take(key: string, tokens: number, now: number): Promise<TakeResult> {

@@ -16,6 +16,17 @@ export function rateLimitStoreContract(name: string, makeStore: (rules: RateLimi
       expect((await store.take('openai:m', 10, t0 + 20_000)).granted).toBe(true);
     });
 
+    it('reports the levels of a key without taking anything, full before its first take', async () => {
+      const store = await makeStore(rules);
+      if (store.peek === undefined) throw new Error(`${name} cannot report levels`);
+      expect(await store.peek('openai:peeked', t0)).toEqual({ requests: 3, tokens: 1000 });
+      expect((await store.take('openai:peeked', 400, t0)).granted).toBe(true);
+      expect(await store.peek('openai:peeked', t0)).toEqual({ requests: 2, tokens: 600 });
+      // Reading twice took nothing; a quarter window later a quarter of each bucket is back.
+      expect(await store.peek('openai:peeked', t0 + 15_000)).toEqual({ requests: 2.75, tokens: 850 });
+      expect((await store.take('openai:peeked', 600, t0)).granted).toBe(true);
+    });
+
     it('keeps keys apart', async () => {
       const store = await makeStore({ requests: { capacity: 1, windowMs: 60_000 }, tokens: undefined });
       expect((await store.take('openai:a', 0, t0)).granted).toBe(true);

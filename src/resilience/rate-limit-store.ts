@@ -36,4 +36,12 @@ export interface RateLimitStore {
   adjustTokens(key: string, tokens: number, now: number): Promise<void>;
   /** Forgets what it holds (a local fallback, as a new outage begins). Optional. */
   reset?(): void;
+  /** The buckets' levels for `key` at `now`, changing nothing (for the dashboard; never on a call's path). Optional. */
+  peek?(key: string, now: number): Promise<BucketLevels>;
+}
+
+/** Units left in a key's buckets; `tokens` is undefined without a token limit. May be below zero after a large call. */
+export interface BucketLevels {
+  requests: number;
+  tokens: number | undefined;
 }

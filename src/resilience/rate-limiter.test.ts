@@ -33,6 +33,24 @@ describe('rate limiter', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('reports its buckets and the callers in line without taking a permit', async () => {
+    const limits = limiter(perMinute(2, 1000), 60_000);
+    expect(await limits.levels('openai', 'gpt-4o')).toEqual({
+      requests: { level: 2, capacity: 2, windowMs: 60_000 },
+      tokens: { level: 1000, capacity: 1000, windowMs: 60_000 },
+      waiting: 0,
+    });
+    await limits.acquire(target, 300, context());
+    await limits.acquire(target, 300, context());
+    const waiting = limits.acquire(target, 100, context());
+    const levels = await limits.levels('openai', 'gpt-4o');
+    expect(levels).toMatchObject({ requests: { level: 0 }, tokens: { level: 400 }, waiting: 1 });
+    // Reading took nothing: the caller in line gets the next request as it refills, in 30 s.
+    await vi.advanceTimersByTimeAsync(30_000);
+    await expect(waiting).resolves.toBe(30_000);
+    expect((await limits.levels('openai', 'gpt-4o'))?.waiting).toBe(0);
+  });
+
   it('serves waiting callers first come first served, as the bucket refills', async () => {
     const limits = limiter(perMinute(60)); // one a second
     for (let index = 0; index < 60; index++) await limits.acquire(target, 0, context());

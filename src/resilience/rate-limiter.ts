@@ -8,6 +8,21 @@ import { PipelineClosedError, RateLimitExceededError, type RateLimitKind } from 
 import type { RateLimitRules, RateLimitStore, TakeResult } from './rate-limit-store.js';
 import { Waiter, type WaiterOwner, WaitQueue } from './waiter.js';
 
+/** One bucket's level against its capacity (`capacity` units per `windowMs`). */
+export interface BucketLevel {
+  level: number;
+  capacity: number;
+  windowMs: number;
+}
+
+/** A provider and model's buckets, and how many callers wait for a permit. */
+export interface RateLimitLevels {
+  requests: BucketLevel;
+  /** Undefined without a token limit. */
+  tokens: BucketLevel | undefined;
+  waiting: number;
+}
+
 /** A caller waiting for a permit. */
 class PermitWaiter extends Waiter {
   target!: CallTarget;
@@ -73,6 +88,25 @@ export class RateLimiter implements WaiterOwner<PermitWaiter> {
   async reconcile(target: CallTarget, reservedTokens: number, usedTokens: number): Promise<void> {
     if (this.#rules.tokens === undefined || reservedTokens === usedTokens) return;
     await this.#store.adjustTokens(`${target.provider}:${target.model}`, reservedTokens - usedTokens, this.#clock.now());
+  }
+
+  /**
+   * The buckets of `provider`/`model` now, against their capacity, and the callers waiting in line
+   * for a permit; undefined when the store cannot report levels. Reads only: no permit is taken.
+   */
+  async levels(provider: string, model: string): Promise<RateLimitLevels | undefined> {
+    const key = `${provider}:${model}`;
+    if (this.#store.peek === undefined) return undefined;
+    const levels = await this.#store.peek(key, this.#clock.now());
+    const tokenRule = this.#rules.tokens;
+    return {
+      requests: { level: levels.requests, capacity: this.#rules.requests.capacity, windowMs: this.#rules.requests.windowMs },
+      tokens:
+        tokenRule === undefined || levels.tokens === undefined
+          ? undefined
+          : { level: levels.tokens, capacity: tokenRule.capacity, windowMs: tokenRule.windowMs },
+      waiting: this.#lines.get(key)?.live ?? 0,
+    };
   }
 
   /** Refuses every caller still waiting and stops the timers. */

@@ -1,5 +1,5 @@
 import type { RateLimitKind } from './errors.js';
-import { GRANTED, type RateLimitRules, type RateLimitStore, type TakeResult } from './rate-limit-store.js';
+import { type BucketLevels, GRANTED, type RateLimitRules, type RateLimitStore, type TakeResult } from './rate-limit-store.js';
 import { RedisScript, type ScriptClient } from './redis-script.js';
 
 /* Shared by both scripts: a bucket's level at `now`, and the time it was last brought up to date. */
@@ -59,6 +59,14 @@ redis.call('PEXPIRE', KEYS[1], win * 2)
 return 1
 `);
 
+/** KEYS: request bucket, token bucket. ARGV: now, request capacity, window, token capacity (0: off), window. Reads only. */
+const PEEK = new RedisScript(`${LEVEL}
+local rl = level(KEYS[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
+local tl = 0
+if tonumber(ARGV[4]) > 0 then tl = level(KEYS[2], tonumber(ARGV[4]), tonumber(ARGV[5])) end
+return {tostring(rl), tostring(tl)}
+`);
+
 /**
  * Token buckets in Redis, changed atomically by Lua scripts, so every process pointing at the
  * same Redis and key prefix shares one quota. Keys expire after two idle windows.
@@ -90,6 +98,18 @@ export class RedisRateLimitStore implements RateLimitStore {
     if (reply[0] === 1) return { ...GRANTED, levels };
     const limit: RateLimitKind = reply[2] === 2 ? 'tokens' : 'requests';
     return { granted: false, waitMs: reply[1], limit, levels };
+  }
+
+  async peek(key: string, now: number): Promise<BucketLevels> {
+    const { requests, tokens: tokenRule } = this.#rules;
+    const reply = (await PEEK.run(this.#client, this.#keysFor(key), [
+      now,
+      requests.capacity,
+      requests.windowMs,
+      tokenRule?.capacity ?? 0,
+      tokenRule?.windowMs ?? 1,
+    ])) as [string, string];
+    return { requests: Number(reply[0]), tokens: tokenRule === undefined ? undefined : Number(reply[1]) };
   }
 
   async adjustTokens(key: string, tokens: number, now: number): Promise<void> {

@@ -22,7 +22,7 @@ import type { CallContext } from './call-context.js';
 import type { BreakerVerdict, CircuitBreaker, CircuitState } from './circuit-breaker.js';
 import type { ConcurrencyLimiter } from './concurrency-limiter.js';
 import { PipelineClosedError } from './errors.js';
-import type { RateLimiter } from './rate-limiter.js';
+import type { RateLimiter, RateLimitLevels } from './rate-limiter.js';
 import { decideRetry, type RetryRules } from './retry-decision.js';
 
 /** The stages and settings a {@link ResiliencePipeline} composes. */
@@ -135,6 +135,16 @@ export class ResiliencePipeline implements CallPipeline {
   /** Every circuit this process has used, for health reports. */
   breakerStates(): Promise<CircuitState[]> {
     return this.#parts.breaker.snapshot();
+  }
+
+  /** The rate-limit buckets and permit line of `provider`/`model` (see {@link RateLimiter.levels}). Reads only. */
+  rateLimitLevels(provider: string, model: string): Promise<RateLimitLevels | undefined> {
+    return this.#parts.rateLimiter.levels(provider, model);
+  }
+
+  /** Per provider: calls in flight, callers waiting for a concurrency slot, and the slots. Reads only. */
+  concurrency(): Array<{ provider: string; active: number; waiting: number; maxConcurrent: number }> {
+    return this.#parts.concurrency.snapshot();
   }
 
   /** One circuit's state. */

@@ -187,6 +187,23 @@ describe('TenantAdmission', () => {
     expect(error.retryAfterMs).toBeGreaterThan(25_000);
   });
 
+  it("reports a key's per-minute buckets without taking from them, and nothing for a key without limits", async () => {
+    const gate = admission();
+    const key = makeKey({ requestsPerMinute: 3, tokensPerMinute: 10_000 });
+    expect(await gate.rateLimitLevels('key', key.id, key)).toMatchObject({
+      requests: { limit: 3, remaining: 3, resetMs: 0 },
+      tokens: { limit: 10_000, remaining: 10_000 },
+    });
+    await (await gate.admit({ key, team: undefined }, request())).settle(0, 0);
+    const after = await gate.rateLimitLevels('key', key.id, key);
+    expect(after?.requests?.remaining).toBe(2);
+    expect(after?.requests?.resetMs).toBeGreaterThan(0);
+    // Reading took nothing: two more calls still fit this minute.
+    await (await gate.admit({ key, team: undefined }, request())).settle(0, 0);
+    await (await gate.admit({ key, team: undefined }, request())).settle(0, 0);
+    expect(await gate.rateLimitLevels('key', 'key_open', makeKey())).toBeUndefined();
+  });
+
   it("holds a key's calls in flight and frees a slot when a call settles", async () => {
     const gate = admission();
     const key = makeKey({ maxConcurrent: 2 });

@@ -293,6 +293,18 @@ export class TenantAdmission {
     }
   }
 
+  /**
+   * A key's (or team's) per-minute buckets now, as `x-ratelimit-*` would show them; undefined when
+   * it has no rate limits or its store cannot report levels. Reads only: nothing is taken.
+   */
+  async rateLimitLevels(scope: 'key' | 'team', id: string, settings: TenantSettings): Promise<TenantRateLimitState | undefined> {
+    const rules = rulesFor(settings);
+    const store = rules === undefined ? undefined : this.#store(rules);
+    if (rules === undefined || store?.peek === undefined) return undefined;
+    const levels = await store.peek(`${scope}:${id}`, this.#clock.now());
+    return rateLimitState(rules, { granted: true, waitMs: 0, limit: 'requests', levels }, settings.requestsPerMinute !== null);
+  }
+
   #leaseMs(): number {
     return this.#options.leaseMs ?? 600_000;
   }

@@ -1,27 +1,85 @@
 import { useState } from 'preact/hooks';
+import type { CallDetail, CallRow } from '../../src/dashboard/dashboard-wire.js';
 import { formatCount, formatMs, formatOutcome, formatTime, formatUsd } from './format.js';
 import { useData } from './use-data.js';
 import { Card, Empty, ErrorNote } from './widgets.js';
 
-interface CallRow {
-  id: number;
-  createdAt: string;
-  provider: string;
-  model: string;
-  promptName: string | null;
-  promptVersion: string | null;
-  keyId: string | null;
-  keyName: string | null;
-  promptTokens: number;
-  completionTokens: number;
-  costUsd: number;
-  latencyMs: number;
-  outcome: string;
-  attempts: number;
-  cacheHit: boolean;
+/** The request's messages, one block per message, from the JSON the ledger keeps. */
+function Messages(props: { json: string }) {
+  let messages: Array<{ role?: string; content?: unknown }>;
+  try {
+    const parsed: unknown = JSON.parse(props.json);
+    messages = Array.isArray(parsed) ? (parsed as typeof messages) : [{ content: props.json }];
+  } catch {
+    // Cut at its length limit: shown as it is.
+    messages = [{ content: props.json }];
+  }
+  return (
+    <div class="messages">
+      {messages.map((message) => (
+        <div class="message">
+          <div class="message-role">{message.role ?? 'text'}</div>
+          <pre class="message-text">{textOf(message.content)}</pre>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content))
+    return content
+      .map((part: { type?: string; text?: string }) => (typeof part?.text === 'string' ? part.text : `[${part?.type ?? 'part'}]`))
+      .join('\n');
+  return content === undefined || content === null ? '' : JSON.stringify(content);
+}
+
+/** One call's detail, under its row: ids, and the prompt and answer when the service records them. */
+function CallDetailRow(props: { id: number }) {
+  const { data, error } = useData<CallDetail>(`calls/${props.id}`);
+  return (
+    <tr class="detail-row">
+      <td colSpan={9}>
+        <ErrorNote error={error} />
+        {data === undefined ? (
+          <p class="muted">Loading…</p>
+        ) : (
+          <div class="call-detail" data-testid="call-detail">
+            <p class="muted small">
+              {data.operation} · request {data.requestId ?? '–'} · call #{data.id}
+            </p>
+            {data.contentLogged ? (
+              <div class="detail-columns">
+                <div>
+                  <h3>Prompt</h3>
+                  {data.promptText === null ? <p class="muted">Not recorded for this call.</p> : <Messages json={data.promptText} />}
+                </div>
+                <div>
+                  <h3>Answer</h3>
+                  {data.answerText === null ? (
+                    <p class="muted">No answer text{data.outcome === 'success' ? ' recorded' : ': the call failed'}.</p>
+                  ) : (
+                    <pre class="message-text" data-testid="call-answer">
+                      {data.answerText}
+                    </pre>
+                  )}
+                </div>
+              </div>
+            ) : (
+              <p class="muted" data-testid="call-content-off">
+                Prompt and answer text are recorded only when the service runs with LLM_LOG_CONTENT=true.
+              </p>
+            )}
+          </div>
+        )}
+      </td>
+    </tr>
+  );
 }
 
 export function CallsPage() {
+  const [open, setOpen] = useState<number | null>(null);
   const [search, setSearch] = useState('');
   const [typed, setTyped] = useState('');
   const [failedOnly, setFailedOnly] = useState(false);
@@ -90,8 +148,13 @@ export function CallsPage() {
                 </tr>
               </thead>
               <tbody>
-                {data.data.map((call) => (
-                  <tr>
+                {data.data.map((call) => [
+                  <tr
+                    class={`clickable${open === call.id ? ' open' : ''}`}
+                    onClick={() => setOpen(open === call.id ? null : call.id)}
+                    aria-expanded={open === call.id}
+                    data-testid={`call-${call.id}`}
+                  >
                     <td class="nowrap">{formatTime(call.createdAt)}</td>
                     <td>{call.keyName ?? call.keyId ?? <span class="muted">–</span>}</td>
                     <td>
@@ -117,8 +180,9 @@ export function CallsPage() {
                       {call.cacheHit ? <span class="tag">cached</span> : null}
                     </td>
                     <td class="num">{call.attempts}</td>
-                  </tr>
-                ))}
+                  </tr>,
+                  open === call.id ? <CallDetailRow id={call.id} /> : null,
+                ])}
               </tbody>
             </table>
           </div>

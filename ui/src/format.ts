@@ -7,8 +7,9 @@ export const formatCount = (value: number): string => integer.format(value);
 /** A large count shortened: 1.2M. */
 export const formatCompact = (value: number): string => compact.format(value);
 
-/** US dollars: $12.34, or $0.0042 under a cent. */
+/** US dollars: $12.34, $0.0042 under a cent, <$0.0001 under that. */
 export function formatUsd(value: number): string {
+  if (value > 0 && value < 0.0001) return '<$0.0001';
   if (value !== 0 && Math.abs(value) < 0.01) return `$${value.toFixed(4)}`;
   return `$${value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 }

@@ -1,70 +1,55 @@
 import { useState } from 'preact/hooks';
+import type { KeyRow, Spend, TeamRow, TenantLimits } from '../../src/dashboard/dashboard-wire.js';
 import { patch, post, remove } from './api.js';
-import { formatUsd } from './format.js';
+import { formatCompact, formatCount, formatUsd } from './format.js';
+import { LimitsForm } from './limits-form.js';
 import { useData } from './use-data.js';
 import { Bar, Card, Empty, ErrorNote, StateBadge } from './widgets.js';
 
-interface Spend {
-  dayUsd: number;
-  monthUsd: number;
-  totalUsd: number;
-}
-
-interface KeyRow {
-  id: string;
-  name: string;
-  prefix: string;
-  teamId: string | null;
-  status: string;
-  dailyBudgetUsd: number | null;
-  monthlyBudgetUsd: number | null;
-  totalBudgetUsd: number | null;
-  requestsPerMinute: number | null;
-  spend: Spend;
-}
-
-interface TeamRow {
-  id: string;
-  name: string;
-  monthlyBudgetUsd: number | null;
-  spend: Spend;
-}
-
-/** Spend against the tightest budget set: this month's, else today's, else the total. */
-function budgetBar(row: { monthlyBudgetUsd: number | null; dailyBudgetUsd?: number | null; totalBudgetUsd?: number | null; spend: Spend }) {
-  const [spent, budget, period] =
-    row.monthlyBudgetUsd !== null
-      ? [row.spend.monthUsd, row.monthlyBudgetUsd, 'month']
-      : row.dailyBudgetUsd != null
-        ? [row.spend.dayUsd, row.dailyBudgetUsd, 'day']
-        : row.totalBudgetUsd != null
-          ? [row.spend.totalUsd, row.totalBudgetUsd, 'total']
-          : [row.spend.monthUsd, null, 'month'];
-  if (budget === null) return <span class="muted small">{formatUsd(spent)} this month · no budget</span>;
-  const share = budget === 0 ? 1 : spent / budget;
+/** One bar per budget set (today, this month, in all), each with its figures written beside it. */
+function BudgetBars(props: { row: TenantLimits & { spend: Spend } }) {
+  const { row } = props;
+  const budgets: Array<[string, number | null, number]> = [
+    ['day', row.dailyBudgetUsd, row.spend.dayUsd],
+    ['month', row.monthlyBudgetUsd, row.spend.monthUsd],
+    ['total', row.totalBudgetUsd, row.spend.totalUsd],
+  ];
+  const set = budgets.filter(([, budget]) => budget !== null);
+  if (set.length === 0) return <span class="muted small">{formatUsd(row.spend.monthUsd)} this month · no budget</span>;
   return (
-    <Bar
-      share={share}
-      label={`${formatUsd(spent)} of ${formatUsd(budget)} / ${period}`}
-      {...(share >= 1 ? { tone: 'bad' as const } : share >= 0.8 ? { tone: 'warn' as const } : {})}
-    />
+    <div class="budget-bars">
+      {set.map(([period, budget, spent]) => {
+        const share = budget === 0 ? 1 : spent / (budget ?? 1);
+        return (
+          <Bar
+            share={share}
+            label={`${formatUsd(spent)} of ${formatUsd(budget ?? 0)} / ${period}`}
+            {...(share >= 1 ? { tone: 'bad' as const } : share >= 0.8 ? { tone: 'warn' as const } : {})}
+          />
+        );
+      })}
+    </div>
   );
 }
 
-function numberOrNull(value: string): number | null {
-  return value.trim() === '' ? null : Number(value);
+/** The limits set, in a few words. */
+function limitsText(row: TenantLimits): string {
+  const parts: string[] = [];
+  if (row.requestsPerMinute !== null) parts.push(`${formatCount(row.requestsPerMinute)} req/min`);
+  if (row.tokensPerMinute !== null) parts.push(`${formatCompact(row.tokensPerMinute)} tok/min`);
+  if (row.maxConcurrent !== null) parts.push(`${formatCount(row.maxConcurrent)} at once`);
+  if (row.allowedModels !== null) parts.push(row.allowedModels.join(', '));
+  return parts.length === 0 ? 'no limits' : parts.join(' · ');
 }
 
 export function KeysPage(props: { tenants: boolean }) {
   const keys = useData<{ data: KeyRow[] }>('keys');
   const teams = useData<{ data: TeamRow[] }>('teams');
-  const [name, setName] = useState('');
-  const [budget, setBudget] = useState('');
   const [issued, setIssued] = useState<{ name: string; plainKey: string } | undefined>(undefined);
   const [failure, setFailure] = useState<unknown>(undefined);
   const [confirming, setConfirming] = useState<string | undefined>(undefined);
-  const [editing, setEditing] = useState<string | undefined>(undefined);
-  const [editBudget, setEditBudget] = useState('');
+  /** What is open: `new-key`, `new-team`, `key:{id}` or `team:{id}`. */
+  const [open, setOpen] = useState<string | undefined>(undefined);
   if (!props.tenants) {
     return (
       <div class="page">
@@ -81,18 +66,21 @@ export function KeysPage(props: { tenants: boolean }) {
     try {
       setFailure(undefined);
       await work();
+      setOpen(undefined);
       keys.reload();
       teams.reload();
     } catch (error) {
       setFailure(error);
     }
   };
+  const teamList = teams.data?.data ?? [];
+  const teamName = (id: string | null) => (id === null ? null : (teamList.find((team) => team.id === id)?.name ?? id));
   return (
     <div class="page">
       <div class="page-header">
         <h1>Keys and teams</h1>
       </div>
-      <ErrorNote error={failure ?? keys.error} />
+      <ErrorNote error={failure ?? keys.error ?? teams.error} />
       {issued === undefined ? null : (
         <div class="callout" role="status" data-testid="issued-key">
           <strong>Key “{issued.name}” created.</strong> Copy it now: it is shown this once.
@@ -105,42 +93,30 @@ export function KeysPage(props: { tenants: boolean }) {
         </div>
       )}
       <div class="grid">
-        <Card title="New key" wide>
-          <form
-            class="toolbar"
-            onSubmit={(event) => {
-              event.preventDefault();
-              void act(async () => {
-                const body: Record<string, unknown> = { name: name.trim() };
-                const monthly = numberOrNull(budget);
-                if (monthly !== null) body['monthlyBudgetUsd'] = monthly;
-                const answer = await post<{ key: { name: string }; plainKey: string }>('keys', body);
-                setIssued({ name: answer.key.name, plainKey: answer.plainKey });
-                setName('');
-                setBudget('');
-              });
-            }}
-          >
-            <input
-              aria-label="Key name"
-              placeholder="Name, e.g. billing-service"
-              value={name}
-              onInput={(event) => setName(event.currentTarget.value)}
-              required
-            />
-            <input
-              aria-label="Monthly budget (USD)"
-              placeholder="Monthly budget, USD (optional)"
-              inputMode="decimal"
-              value={budget}
-              onInput={(event) => setBudget(event.currentTarget.value)}
-            />
-            <button type="submit" class="primary">
-              Create key
+        <Card
+          title="Keys"
+          subtitle="Spend from the usage ledger against each key's budgets"
+          wide
+          actions={
+            <button type="button" class="primary" onClick={() => setOpen(open === 'new-key' ? undefined : 'new-key')}>
+              New key
             </button>
-          </form>
-        </Card>
-        <Card title="Keys" subtitle="Spend from the usage ledger against each key's budget" wide>
+          }
+        >
+          {open === 'new-key' ? (
+            <LimitsForm
+              kind="key"
+              teams={teamList}
+              submitLabel="Create key"
+              onCancel={() => setOpen(undefined)}
+              onSubmit={(body) =>
+                act(async () => {
+                  const answer = await post<{ key: { name: string }; plainKey: string }>('keys', body);
+                  setIssued({ name: answer.key.name, plainKey: answer.plainKey });
+                })
+              }
+            />
+          ) : null}
           {keys.data === undefined ? (
             <p class="muted">Loading…</p>
           ) : keys.data.data.length === 0 ? (
@@ -151,57 +127,35 @@ export function KeysPage(props: { tenants: boolean }) {
                 <thead>
                   <tr>
                     <th>Name</th>
-                    <th>Key</th>
                     <th>Status</th>
+                    <th>Limits</th>
                     <th class="spend-col">Spend</th>
                     <th />
                   </tr>
                 </thead>
                 <tbody>
-                  {keys.data.data.map((key) => (
+                  {keys.data.data.map((key) => [
                     <tr data-testid={`key-${key.name}`}>
-                      <td>{key.name}</td>
                       <td>
-                        <code>{key.prefix}…</code>
+                        {key.name}
+                        <div class="muted small">
+                          <code>{key.prefix}…</code>
+                          {key.teamId === null ? null : ` · team ${teamName(key.teamId)}`}
+                          {key.expiresAt === null ? null : ` · expires ${key.expiresAt.slice(0, 10)}`}
+                        </div>
                       </td>
                       <td>
                         <StateBadge state={key.status} />
                       </td>
+                      <td class="small">{limitsText(key)}</td>
                       <td class="spend-col">
-                        {editing === key.id ? (
-                          <form
-                            class="inline-form"
-                            onSubmit={(event) => {
-                              event.preventDefault();
-                              void act(async () => {
-                                await patch(`keys/${encodeURIComponent(key.id)}`, { monthlyBudgetUsd: numberOrNull(editBudget) });
-                                setEditing(undefined);
-                              });
-                            }}
-                          >
-                            <input
-                              aria-label="Monthly budget (USD)"
-                              value={editBudget}
-                              inputMode="decimal"
-                              onInput={(event) => setEditBudget(event.currentTarget.value)}
-                            />
-                            <button type="submit">Save</button>
-                          </form>
-                        ) : (
-                          budgetBar(key)
-                        )}
+                        <BudgetBars row={key} />
                       </td>
                       <td class="actions">
                         {key.status === 'revoked' ? null : (
                           <>
-                            <button
-                              type="button"
-                              onClick={() => {
-                                setEditing(key.id);
-                                setEditBudget(key.monthlyBudgetUsd === null ? '' : String(key.monthlyBudgetUsd));
-                              }}
-                            >
-                              Budget
+                            <button type="button" onClick={() => setOpen(open === `key:${key.id}` ? undefined : `key:${key.id}`)}>
+                              Edit
                             </button>
                             {confirming === key.id ? (
                               <button
@@ -224,29 +178,94 @@ export function KeysPage(props: { tenants: boolean }) {
                           </>
                         )}
                       </td>
-                    </tr>
-                  ))}
+                    </tr>,
+                    open === `key:${key.id}` ? (
+                      <tr class="detail-row">
+                        <td colSpan={5}>
+                          <LimitsForm
+                            kind="key"
+                            initial={key}
+                            teams={teamList}
+                            submitLabel="Save"
+                            onCancel={() => setOpen(undefined)}
+                            onSubmit={(body) => act(() => patch(`keys/${encodeURIComponent(key.id)}`, body))}
+                          />
+                        </td>
+                      </tr>
+                    ) : null,
+                  ])}
                 </tbody>
               </table>
             </div>
           )}
         </Card>
-        <Card title="Teams" wide>
-          {teams.data === undefined || teams.data.data.length === 0 ? (
-            <Empty>
-              No teams. Create them with <code>groundwork teams create</code> or the admin API.
-            </Empty>
+        <Card
+          title="Teams"
+          subtitle="Budgets and limits that bound all of a team's keys together"
+          wide
+          actions={
+            <button type="button" onClick={() => setOpen(open === 'new-team' ? undefined : 'new-team')}>
+              New team
+            </button>
+          }
+        >
+          {open === 'new-team' ? (
+            <LimitsForm
+              kind="team"
+              submitLabel="Create team"
+              onCancel={() => setOpen(undefined)}
+              onSubmit={(body) => act(() => post('teams', body))}
+            />
+          ) : null}
+          {teams.data === undefined ? (
+            <p class="muted">Loading…</p>
+          ) : teamList.length === 0 ? (
+            <Empty>No teams yet.</Empty>
           ) : (
-            <table class="table">
-              <tbody>
-                {teams.data.data.map((team) => (
+            <div class="scroll">
+              <table class="table" data-testid="teams">
+                <thead>
                   <tr>
-                    <td>{team.name}</td>
-                    <td class="spend-col">{budgetBar(team)}</td>
+                    <th>Name</th>
+                    <th>Limits</th>
+                    <th class="spend-col">Spend</th>
+                    <th />
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {teamList.map((team) => [
+                    <tr data-testid={`team-${team.name}`}>
+                      <td>
+                        {team.name}
+                        {team.enabled ? null : <div class="muted small">disabled</div>}
+                      </td>
+                      <td class="small">{limitsText(team)}</td>
+                      <td class="spend-col">
+                        <BudgetBars row={team} />
+                      </td>
+                      <td class="actions">
+                        <button type="button" onClick={() => setOpen(open === `team:${team.id}` ? undefined : `team:${team.id}`)}>
+                          Edit
+                        </button>
+                      </td>
+                    </tr>,
+                    open === `team:${team.id}` ? (
+                      <tr class="detail-row">
+                        <td colSpan={4}>
+                          <LimitsForm
+                            kind="team"
+                            initial={team}
+                            submitLabel="Save"
+                            onCancel={() => setOpen(undefined)}
+                            onSubmit={(body) => act(() => patch(`teams/${encodeURIComponent(team.id)}`, body))}
+                          />
+                        </td>
+                      </tr>
+                    ) : null,
+                  ])}
+                </tbody>
+              </table>
+            </div>
           )}
         </Card>
       </div>

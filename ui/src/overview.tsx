@@ -1,19 +1,11 @@
 import { useMemo, useState } from 'preact/hooks';
+import type { OutcomeKind, OverviewAnswer } from '../../src/dashboard/dashboard-wire.js';
 import { TimeChart } from './chart.js';
 import { formatCompact, formatCount, formatMs, formatPercent, formatUsd } from './format.js';
 import { useData } from './use-data.js';
 import { Bar, Card, Empty, ErrorNote, Kpi } from './widgets.js';
 
-interface Overview {
-  totals: { calls: number; failures: number; tokens: number; costUsd: number };
-  usage: Array<{ t: number; calls: number; failures: number; tokens: number; costUsd: number }>;
-  latency: Array<{ t: number; p50: number | null; p95: number | null }>;
-  errors: Array<{ t: number } & Record<string, number>>;
-  breakdown: Record<
-    string,
-    Array<{ group: string | null; label: string | null; calls: number; tokens: number; costUsd: number; failures: number }>
-  >;
-}
+type Overview = OverviewAnswer;
 
 const RANGES = [
   ['hour', 'Last hour'],
@@ -22,7 +14,7 @@ const RANGES = [
   ['month', 'Last 30 days'],
 ] as const;
 
-const KINDS: Array<[string, string]> = [
+const KINDS: Array<[OutcomeKind, string]> = [
   ['rate_limited', 'Rate-limited'],
   ['timeout', 'Timeout'],
   ['provider', 'Provider 5xx'],

@@ -1,19 +1,10 @@
 import { useState } from 'preact/hooks';
+import type { PromptVersionRow } from '../../src/dashboard/dashboard-wire.js';
 import { formatCount, formatMs, formatPercent, formatTime, formatUsd } from './format.js';
 import { useData } from './use-data.js';
 import { Card, Empty, ErrorNote } from './widgets.js';
 
-interface PromptRow {
-  name: string;
-  version: string | null;
-  calls: number;
-  failures: number;
-  failureRate: number;
-  costUsd: number;
-  costPerCallUsd: number;
-  meanLatencyMs: number;
-  lastSeen: string;
-}
+type PromptRow = PromptVersionRow;
 
 /** The change from the previous version, as text with an arrow: never colour alone. */
 function delta(current: number, previous: number | undefined, format: (value: number) => string) {

@@ -45,7 +45,10 @@ export async function serveCommand(io: CommandIo, signals: ServeSignals = proces
           }),
       dashboard: createDashboard(infrastructure, {
         adminKey,
-        tenants: tenants === undefined ? undefined : { repository: tenants.repository, invalidate: () => tenants.changed() },
+        tenants:
+          tenants === undefined
+            ? undefined
+            : { repository: tenants.repository, invalidate: () => tenants.changed(), admission: tenants.admission },
       }),
     });
     try {

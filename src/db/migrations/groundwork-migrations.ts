@@ -1,4 +1,6 @@
 import { type CreateTableBuilder, type Kysely, type Migration, SqliteAdapter } from 'kysely';
+import { groundworkTables } from '../groundwork-tables.js';
+import { LATENCY_CLASS_COLUMNS, refillRollup } from '../usage-rollup.js';
 
 function isSqlite(db: Kysely<unknown>): boolean {
   return db.getExecutor().adapter instanceof SqliteAdapter;
@@ -188,6 +190,58 @@ export const GROUNDWORK_MIGRATIONS: Readonly<Record<string, Migration>> = {
     },
     async down(db: Kysely<unknown>): Promise<void> {
       await db.schema.alterTable('llm_usage').dropColumn('deployment').execute();
+    },
+  },
+  '0008_llm_usage_hourly': {
+    // The dashboard's hourly roll-up of the ledger (see usage-rollup.ts), filled from the rows already there.
+    async up(db: Kysely<unknown>): Promise<void> {
+      let table = db.schema
+        .createTable('llm_usage_hourly')
+        .addColumn('hour', 'bigint', (column) => column.notNull())
+        .addColumn('provider', 'text', (column) => column.notNull())
+        .addColumn('model', 'text', (column) => column.notNull())
+        .addColumn('prompt_name', 'text', (column) => column.notNull())
+        .addColumn('prompt_version', 'text', (column) => column.notNull())
+        .addColumn('key_id', 'text', (column) => column.notNull())
+        .addColumn('team_id', 'text', (column) => column.notNull())
+        .addColumn('outcome', 'text', (column) => column.notNull())
+        .addColumn('calls', 'bigint', (column) => column.notNull())
+        .addColumn('prompt_tokens', 'bigint', (column) => column.notNull())
+        .addColumn('completion_tokens', 'bigint', (column) => column.notNull())
+        .addColumn('total_tokens', 'bigint', (column) => column.notNull())
+        .addColumn('cost_usd', 'double precision', (column) => column.notNull())
+        .addColumn('latency_sum_ms', 'double precision', (column) => column.notNull());
+      for (const column of LATENCY_CLASS_COLUMNS) table = table.addColumn(column, 'integer', (definition) => definition.notNull());
+      await table
+        .addColumn('first_ms', 'bigint', (column) => column.notNull())
+        .addColumn('last_ms', 'bigint', (column) => column.notNull())
+        .addPrimaryKeyConstraint('llm_usage_hourly_pk', [
+          'hour',
+          'provider',
+          'model',
+          'prompt_name',
+          'prompt_version',
+          'key_id',
+          'team_id',
+          'outcome',
+        ] as never)
+        .execute();
+      await db.schema.createIndex('llm_usage_hourly_key_idx').on('llm_usage_hourly').columns(['key_id', 'hour']).execute();
+      await refillRollup(groundworkTables(db), undefined);
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('llm_usage_hourly').execute();
+    },
+  },
+  '0009_llm_usage_content': {
+    // The prompt and answer text of a call, written only with LLM_LOG_CONTENT=true.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('llm_usage').addColumn('prompt_text', 'text').execute();
+      await db.schema.alterTable('llm_usage').addColumn('answer_text', 'text').execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('llm_usage').dropColumn('answer_text').execute();
+      await db.schema.alterTable('llm_usage').dropColumn('prompt_text').execute();
     },
   },
 };

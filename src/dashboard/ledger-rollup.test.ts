@@ -1,0 +1,153 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../db/database.js';
+import type { GroundworkTables } from '../db/groundwork-tables.js';
+import { latencyClassOf, rebuildRollup } from '../db/usage-rollup.js';
+import { createUsageSink } from '../db/usage-sink.js';
+import type { UsageRecord } from '../llm/usage-record.js';
+import { TENANT_DATABASE_TARGETS, type TenantDatabase } from '../tenants/tenant-databases.test-helpers.js';
+import { errorSeries } from './error-series.js';
+import { spendBy } from './key-spend.js';
+import { latencySeries } from './latency-series.js';
+import { insertUsage, syntheticLedger } from './ledger-seed.test-helpers.js';
+import { type LedgerSource, readsRollup } from './ledger-sql.js';
+import { promptStats } from './prompt-stats.js';
+import { timeRange } from './time-range.js';
+import { usageBreakdown } from './usage-breakdown.js';
+import { usageSeries } from './usage-series.js';
+
+/** 2026-03-10 12:34:56 UTC. */
+const NOW = Date.UTC(2026, 2, 10, 12, 34, 56);
+const DAY = 86_400_000;
+const KEYS = ['key_a', 'key_b', 'key_c'];
+
+/** Every panel of a range, read from one source, with costs rounded so that sums in another order compare equal. */
+async function panels(db: Database<GroundworkTables>['db'], name: 'week' | 'month', source: LedgerSource) {
+  const range = timeRange(name, NOW);
+  const rounded = <T extends { costUsd: number }>(rows: T[]) => rows.map((row) => ({ ...row, costUsd: Number(row.costUsd.toFixed(9)) }));
+  const spend = await spendBy(db, 'key_id', NOW, source);
+  return {
+    usage: rounded(await usageSeries(db, range, source)),
+    latency: await latencySeries(db, range, source),
+    errors: await errorSeries(db, range, source),
+    byModel: rounded(await usageBreakdown(db, range, 'model', 10, source)),
+    byKey: rounded(await usageBreakdown(db, range, 'key', 10, source)),
+    byPrompt: rounded(await usageBreakdown(db, range, 'prompt', 10, source)),
+    prompts: (await promptStats(db, range, source)).map((row) => ({
+      ...row,
+      costUsd: Number(row.costUsd.toFixed(9)),
+      costPerCallUsd: Number(row.costPerCallUsd.toFixed(9)),
+    })),
+    spend: [...spend].sort().map(([key, value]) => [key, value.dayUsd.toFixed(9), value.monthUsd.toFixed(9), value.totalUsd.toFixed(9)]),
+  };
+}
+
+function record(createdAt: Date, overrides: Partial<UsageRecord> = {}): UsageRecord {
+  return {
+    createdAt,
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    promptName: 'summarise',
+    promptVersion: '2',
+    promptTokens: 10,
+    completionTokens: 5,
+    totalTokens: 15,
+    cachedPromptTokens: 0,
+    reasoningTokens: 0,
+    costUsd: 0.001,
+    latencyMs: 420,
+    outcome: 'success',
+    cacheHit: false,
+    attempts: 1,
+    requestId: null,
+    keyId: 'key_a',
+    ...overrides,
+  } as UsageRecord;
+}
+
+describe('readsRollup', () => {
+  it('reads the roll-up for whole-hour buckets (week, month) and the ledger for the hour and the day', () => {
+    expect(['hour', 'day', 'week', 'month'].map((name) => readsRollup(timeRange(name, NOW)))).toEqual([false, false, true, true]);
+    expect(readsRollup(timeRange('hour', NOW), 'rollup')).toBe(true);
+  });
+
+  it('classes latency as the SQL does: the first bound not exceeded', () => {
+    expect([0, 25, 25.5, 120_000, 120_001].map(latencyClassOf)).toEqual([0, 0, 1, 21, 22]);
+  });
+});
+
+describe.each(TENANT_DATABASE_TARGETS)('the hourly roll-up on $name', (target) => {
+  let opened: TenantDatabase;
+  let database: Database<GroundworkTables>;
+
+  beforeAll(async () => {
+    opened = await target.open();
+    database = opened.database;
+    // Six weeks of calls (some before the month), with failures, prompts, keys and the long latency tail.
+    await insertUsage(database.db, syntheticLedger({ count: 4000, fromMs: NOW - 42 * DAY, toMs: NOW, keyIds: KEYS, seed: 7 }));
+  }, 60_000);
+
+  afterAll(async () => {
+    await opened?.close();
+  });
+
+  it('answers every week and month panel exactly as the raw ledger does', async () => {
+    for (const name of ['week', 'month'] as const) {
+      const [raw, rollup] = [await panels(database.db, name, 'raw'), await panels(database.db, name, 'rollup')];
+      expect(rollup.usage.reduce((sum, point) => sum + point.calls, 0)).toBeGreaterThan(500);
+      expect(rollup.latency.some((point) => point.p95 !== null)).toBe(true);
+      expect(rollup).toEqual(raw);
+    }
+  });
+
+  it('is kept by the ledger sink, in the transaction of each batch, as later batches land in the same groups', async () => {
+    const sink = createUsageSink(database);
+    const hour = new Date(NOW - 3 * 3_600_000);
+    await sink.writeBatch([record(hour), record(hour, { latencyMs: 90_000, outcome: 'provider_timeout' }), record(hour, { keyId: null })]);
+    await sink.writeBatch([record(new Date(hour.getTime() + 1000), { costUsd: 0.5 })]);
+    expect(await panels(database.db, 'week', 'rollup')).toEqual(await panels(database.db, 'week', 'raw'));
+    const groups = await database.db
+      .selectFrom('llm_usage_hourly')
+      .select(['calls', 'cost_usd', 'key_id', 'outcome'])
+      .where('hour', '=', Math.floor(hour.getTime() / 3_600_000))
+      .where('model', '=', 'gpt-4o-mini')
+      .where('prompt_name', '=', 'summarise')
+      .where('prompt_version', '=', '2')
+      .where('key_id', '=', 'key_a')
+      .where('outcome', '=', 'success')
+      .where('provider', '=', 'openai')
+      .execute();
+    // Two batches landed in this group (and maybe seeded rows): one row holding them all.
+    const raw = await database.db
+      .selectFrom('llm_usage')
+      .select(sql<number>`count(*)`.as('calls'))
+      .where('created_at', '>=', new Date(Math.floor(hour.getTime() / 3_600_000) * 3_600_000))
+      .where('created_at', '<', new Date((Math.floor(hour.getTime() / 3_600_000) + 1) * 3_600_000))
+      .where('model', '=', 'gpt-4o-mini')
+      .where('provider', '=', 'openai')
+      .where('prompt_name', '=', 'summarise')
+      .where('prompt_version', '=', '2')
+      .where('key_id', '=', 'key_a')
+      .where('outcome', '=', 'success')
+      .executeTakeFirstOrThrow();
+    expect(groups).toHaveLength(1);
+    expect(Number(groups[0]?.calls)).toBe(Number(raw.calls));
+    expect(Number(groups[0]?.calls)).toBeGreaterThanOrEqual(2);
+  });
+
+  it('is rebuilt from the ledger after rows were written around it, from an hour on or in full', async () => {
+    // A backfill straight into the ledger: the roll-up does not see it until rebuilt.
+    const backfilled = syntheticLedger({ count: 300, fromMs: NOW - 20 * DAY, toMs: NOW - 19 * DAY, keyIds: KEYS, seed: 99 });
+    await database.db
+      .insertInto('llm_usage')
+      .values(backfilled.map((row) => ({ cached_prompt_tokens: 0, reasoning_tokens: 0, ...row })) as never)
+      .execute();
+    const before = await panels(database.db, 'month', 'rollup');
+    expect(before).not.toEqual(await panels(database.db, 'month', 'raw'));
+    expect(await rebuildRollup(database.db, { fromMs: NOW - 21 * DAY })).toBeGreaterThan(0);
+    expect(await panels(database.db, 'month', 'rollup')).toEqual(await panels(database.db, 'month', 'raw'));
+    await database.db.deleteFrom('llm_usage_hourly').execute();
+    await rebuildRollup(database.db);
+    expect(await panels(database.db, 'month', 'rollup')).toEqual(await panels(database.db, 'month', 'raw'));
+  });
+});
