@@ -185,6 +185,11 @@ describe('virtual keys over model groups, through groundwork serve', () => {
     const dearCost = costAt(PRICES['dear-model'], USAGE.promptTokens, USAGE.completionTokens);
     expect(spentUsd(id)).toBeCloseTo(settled + dearCost, 9);
     expect((await ledgerRows(id, 2))[1]).toMatchObject({ deployment: 'dear', model: 'dear-model', outcome: 'success' });
+    // A stream is settled the same way, at the end of its answer.
+    const streamed = await chat(plainKey, { max_tokens: 50, stream: true });
+    expect(streamed.status).toBe(200);
+    expect(await streamed.text()).toContain('[DONE]');
+    expect(spentUsd(id)).toBeCloseTo(settled + 2 * dearCost, 9);
     expect(query('select id from groundwork_budget_reservations where counter = ?', `key:${id}:total`)).toEqual([]);
   });
 
