@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createInfrastructure } from './create-infrastructure.js';
@@ -87,6 +90,57 @@ describe('executePrompt as a tenant', () => {
       expect(fake.requests).toHaveLength(0);
     } finally {
       await infra.close();
+    }
+  });
+});
+
+describe('a model group as a tenant', () => {
+  it("reserves the dearest deployment's worst case and settles at the price of the one that answered", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gw-tenant-group-'));
+    const routes = join(dir, 'routes.json');
+    const deployment = (name: string, model: string) => ({
+      name,
+      provider: 'openai',
+      model,
+      baseUrl: fake.openaiBaseUrl,
+      apiKeyEnv: 'OPENAI_API_KEY',
+    });
+    await writeFile(
+      routes,
+      JSON.stringify({
+        groups: { 'chat-fast': { deployments: [deployment('cheap', 'metered-model'), deployment('dear', 'dear-model')] } },
+      }),
+    );
+    const infra = await open({
+      GROUNDWORK_ROUTES: routes,
+      LLM_PRICES: '{"metered-model":{"input":100,"output":1000},"dear-model":{"input":1000,"output":10000}}',
+    });
+    try {
+      const { key } = await infra.tenants.repository.createKey({ name: 'grouped', allowedModels: ['chat-fast'], totalBudgetUsd: 1 });
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      // The dear deployment fails; the cheap one answers once the reservation has been read.
+      fake.setHandler(async (request) => {
+        if ((request.body as { model: string }).model === 'dear-model') return { type: 'error', status: 500 };
+        await held;
+        return { type: 'answer', content: 'Hello, Ada!', usage: { promptTokens: 10, completionTokens: 10 } };
+      });
+      const call = infra.executePrompt(greet, { name: 'Ada' }, { tenant: 'grouped', model: 'chat-fast' });
+      // Awaited below; a refusal before then fails the test there, not as an unhandled rejection.
+      call.catch(() => undefined);
+      for (let waited = 0; fake.requests.every((request) => (request.body as { model: string }).model !== 'metered-model'); waited++) {
+        if (waited > 500) throw new Error('the cheap deployment was never called');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      // 'Say hello to Ada.' bounds the prompt at 17 + 4 + 3 tokens; 40 output tokens at the dear price.
+      expect((await totalBudget(infra, key.id)).reservedUsd).toBeCloseTo((24 * 1000 + 40 * 10_000) / 1e6, 9);
+      release();
+      const response = await call;
+      expect(response.metadata.deployment).toBe('cheap');
+      expect(await totalBudget(infra, key.id)).toEqual({ spentUsd: expect.closeTo(0.011, 9), reservedUsd: 0 });
+    } finally {
+      await infra.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

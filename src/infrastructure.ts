@@ -158,6 +158,7 @@ export class Infrastructure<DB = Record<never, never>> {
       config: this.config,
       database: this.database,
       redis: this.redis,
+      routes: this.routes,
       logger: this.logger.child({ component: 'tenants' }),
       metrics: this.metrics,
       clock: this.clock,

@@ -71,7 +71,12 @@ export function addAnswer(
   trace.requestId = completion.requestId;
 }
 
-/** A failed call's attempts, which the pipeline hands back with its error rather than its result. */
+/**
+ * A failed call's attempts, which the pipeline hands back with its error rather than its result;
+ * a call to a model group that no deployment answered names the last deployment it was sent to.
+ */
 export function addFailedAttempts(trace: CallTrace, error: unknown): void {
   if (trace.attempts.length === 0) trace.attempts.push(...(attemptsOf(error) ?? []));
+  const sent = trace.attempts.filter((attempt) => attempt.outcome === 'error' && attempt.deployment !== undefined).at(-1);
+  if (trace.steps.length === 0 && sent !== undefined) trace.deployment = sent.deployment;
 }

@@ -10,7 +10,7 @@ import { type Clock, systemClock } from '../internal/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { deploymentAppConfig } from '../routing/deployment-app-config.js';
-import { groupTargets } from '../routing/router.js';
+import { groupCallTargets } from '../routing/router.js';
 import type { RoutesConfig } from '../routing/routes-config.js';
 import { AsyncQueue } from './async-queue.js';
 import { CallEngine, type EngineStreamEvent } from './call-engine.js';
@@ -178,17 +178,7 @@ class GroundworkLlmClient implements LlmClient {
   /** The targets of a call for `model` when it names a model group: its deployments, then its fallback groups'. */
   #groupTargets(model: string): CallTarget[] | undefined {
     const groups = this.#deps.routes?.groups;
-    const group = groups?.[model];
-    if (groups === undefined || group === undefined) return undefined;
-    const targets = groupTargets(group);
-    const seen = new Set([group.name]);
-    for (const name of group.fallbacks) {
-      const fallback = groups[name];
-      if (fallback === undefined || seen.has(name)) continue;
-      seen.add(name);
-      targets.push(...groupTargets(fallback));
-    }
-    return targets;
+    return groups === undefined ? undefined : groupCallTargets(groups, model);
   }
 
   async ping(name?: LlmProviderName, signal?: AbortSignal): Promise<{ provider: LlmProviderName; latencyMs: number }> {

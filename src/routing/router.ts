@@ -73,6 +73,24 @@ export function groupTargets(group: ModelGroupConfig): CallTarget[] {
   }));
 }
 
+/**
+ * The targets of a call for `name` when it names a model group of `groups`: its deployments, then
+ * those of its fallback groups (each once, in order); undefined when `name` is no group.
+ */
+export function groupCallTargets(groups: Readonly<Record<string, ModelGroupConfig>>, name: string): CallTarget[] | undefined {
+  const group = Object.hasOwn(groups, name) ? groups[name] : undefined;
+  if (group === undefined) return undefined;
+  const targets = groupTargets(group);
+  const seen = new Set([group.name]);
+  for (const fallbackName of group.fallbacks) {
+    const fallback = groups[fallbackName];
+    if (fallback === undefined || seen.has(fallbackName)) continue;
+    seen.add(fallbackName);
+    targets.push(...groupTargets(fallback));
+  }
+  return targets;
+}
+
 /** An error that ends the whole call (not retryable, or the caller gave up). */
 class Final {
   constructor(readonly error: unknown) {}

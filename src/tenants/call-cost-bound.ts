@@ -2,6 +2,8 @@ import type { ModelPrice } from '../config/app-config.js';
 import { messageText } from '../llm/model/message-text.js';
 import type { ChatRequest } from '../llm/types.js';
 import { countTokens, encodingFor } from '../resilience/estimate-tokens.js';
+import { groupCallTargets } from '../routing/router.js';
+import type { ModelGroupConfig } from '../routing/routes-config.js';
 
 /** Tokens each chat message costs beyond its text (role, separators), and the answer's priming: as `estimateTokens`. */
 const PER_MESSAGE = 4;
@@ -56,4 +58,27 @@ export function callCostBound(
   const inputTokens = inputTokenBound(request);
   const outputTokens = maxOutputTokens * Math.max(1, request.n ?? 1);
   return { inputTokens, outputTokens, costUsd: (inputTokens * price.input + outputTokens * price.output) / 1_000_000 };
+}
+
+/** Where a call may go besides the model it names (see {@link billableModels}). */
+export interface CallReach {
+  /** The model groups of the routes file (`GROUNDWORK_ROUTES`), by name. */
+  groups?: Readonly<Record<string, ModelGroupConfig>> | undefined;
+  /** The models the call falls back to when its model is no group (`LLM_FALLBACKS`). */
+  fallbackModels: readonly string[];
+  /** The call is pinned to its provider and cannot fall back. */
+  noFallbacks: boolean;
+}
+
+/**
+ * The models whose prices may bill a call for `model`, so that a reservation at the worst case
+ * over them bounds whatever answers. For a model group: the model of each of its deployments and
+ * of its fallback groups' deployments, as the router may reach them (`LLM_FALLBACKS` do not apply
+ * to groups, and neither does `noFallbacks`: a group is never pinned to one provider); for any
+ * other model, the model and its fallbacks, unless pinned.
+ */
+export function billableModels(model: string, reach: CallReach): string[] {
+  const targets = reach.groups === undefined ? undefined : groupCallTargets(reach.groups, model);
+  if (targets !== undefined) return [...new Set(targets.map((target) => target.model))];
+  return [...new Set(reach.noFallbacks ? [model] : [model, ...reach.fallbackModels])];
 }

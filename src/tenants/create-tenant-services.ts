@@ -11,6 +11,7 @@ import { MemoryRateLimitStore } from '../resilience/memory-rate-limit-store.js';
 import type { RateLimitRules, RateLimitStore } from '../resilience/rate-limit-store.js';
 import { RedisRateLimitStore } from '../resilience/redis-rate-limit-store.js';
 import { StoreFailover } from '../resilience/store-failover.js';
+import type { RoutesConfig } from '../routing/routes-config.js';
 import { type BudgetOwner, budgetLimits } from './budget-limits.js';
 import { type BudgetStore, fromNano } from './budget-store.js';
 import { DatabaseBudgetStore } from './database-budget-store.js';
@@ -74,6 +75,8 @@ export function createTenantServices<DB>(
     config: AppConfig;
     database: Pick<Database<DB>, 'db'>;
     redis: RedisClient | undefined;
+    /** The model groups a call may name (`GROUNDWORK_ROUTES`): calls for them are priced over their deployments. */
+    routes?: Pick<RoutesConfig, 'groups'> | undefined;
     /** Where an outage of Redis is reported. @default silent */
     logger?: Logger;
     /** Where failures of Redis are counted (`groundwork_store_failures_total`). */
@@ -100,6 +103,7 @@ export function createTenantServices<DB>(
     minOutputTokens: config.tenants.minOutputTokens,
     maxWaitMs: config.tenants.budgetMaxWaitMs,
     fallbackModels: config.resilience.fallbacks.map((fallback) => fallback.model),
+    groups: parts.routes?.groups,
   });
   const directory = new KeyDirectory(repository, { ttlMs: config.tenants.keyCacheTtlMs });
   const bus =

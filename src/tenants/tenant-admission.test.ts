@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PriceBook } from '../llm/pricing.js';
 import { RedisRateLimitStore } from '../resilience/redis-rate-limit-store.js';
 import { testRedis } from '../resilience/resilience.test-helpers.js';
+import type { DeploymentConfig, ModelGroupConfig } from '../routing/routes-config.js';
 import { RedisBudgetStore } from './redis-budget-store.js';
 import type { Team } from './team.js';
 import { type Admission, TenantAdmission } from './tenant-admission.js';
@@ -13,6 +14,7 @@ import type { VirtualKey } from './virtual-key.js';
 const prices = new PriceBook({
   'metered-model': { input: 100, output: 1000 },
   'dear-fallback': { input: 100, output: 3000 },
+  'dear-input': { input: 2000, output: 1000 },
 });
 
 let redis: Awaited<ReturnType<typeof testRedis>>;
@@ -48,7 +50,13 @@ function makeTeam(settings: Partial<TenantSettings> = {}): Team {
 }
 
 function admission(
-  options: { maxWaitMs?: number; maxOutputTokens?: number; minOutputTokens?: number; fallbackModels?: string[] } = {},
+  options: {
+    maxWaitMs?: number;
+    maxOutputTokens?: number;
+    minOutputTokens?: number;
+    fallbackModels?: string[];
+    groups?: Record<string, ModelGroupConfig>;
+  } = {},
 ): TenantAdmission {
   return new TenantAdmission({
     budgets: new RedisBudgetStore(redis.redis, redis.prefix),
@@ -58,7 +66,14 @@ function admission(
     maxOutputTokens: options.maxOutputTokens ?? 100,
     minOutputTokens: options.minOutputTokens ?? 10,
     fallbackModels: options.fallbackModels,
+    groups: options.groups,
   });
+}
+
+/** A model group of the routes file whose deployments serve `models`, one each. */
+function group(name: string, models: string[], fallbacks: string[] = []): ModelGroupConfig {
+  const deployments = models.map((model, index) => ({ name: `d${index}`, group: name, provider: 'openai', model, weight: 1 }));
+  return { name, strategy: 'weighted-random', fallbacks, deployments: deployments as unknown as DeploymentConfig[] };
 }
 
 /** 12 bytes of prompt: at most 12 + 7 framing tokens for a model without a known tokenizer. */
@@ -157,6 +172,54 @@ describe('TenantAdmission', () => {
     await shrunk.settle(0, 0);
     const unpriced = admission({ fallbackModels: ['unpriced-fallback'] });
     await expect(unpriced.admit({ key, team: undefined }, request(50))).rejects.toThrow(/"unpriced-fallback"/);
+  });
+
+  it('reserves a call for a model group at the worst case over the deployments it may reach, each at its own price', async () => {
+    const groups = {
+      'chat-solo': group('chat-solo', ['metered-model', 'dear-input']),
+      'chat-fast': group('chat-fast', ['metered-model'], ['chat-safe']),
+      'chat-safe': group('chat-safe', ['dear-fallback']),
+      'chat-unpriced': group('chat-unpriced', ['metered-model', 'unpriced-deployment']),
+    };
+    // LLM_FALLBACKS do not apply to groups: an unpriced one would refuse every budgeted call if they did.
+    const gate = admission({ groups, fallbackModels: ['unpriced-fallback'] });
+    const key = makeKey({ totalBudgetUsd: 1, allowedModels: ['chat-solo', 'chat-fast', 'chat-unpriced'] });
+    const solo = await gate.admit({ key, team: undefined }, { ...request(50), model: 'chat-solo' });
+    // The dearer input of the second deployment, not the sum of the dearest input and output prices.
+    expect(solo.reservedUsd).toBeCloseTo(PROMPT_BOUND_USD * 20 + 50 * 0.001, 9);
+    await solo.settle(0, 0);
+    const fast = await gate.admit({ key, team: undefined }, { ...request(50), model: 'chat-fast' });
+    expect(fast.reservedUsd).toBeCloseTo(PROMPT_BOUND_USD + 50 * 0.003, 9);
+    await fast.settle(0, 0);
+    await expect(gate.admit({ key, team: undefined }, { ...request(50), model: 'chat-unpriced' })).rejects.toThrow(
+      /"unpriced-deployment" has no price/,
+    );
+    // Without a budget nothing is priced, and an unpriced deployment does not refuse.
+    const open = await gate.admit(
+      { key: makeKey({ allowedModels: ['chat-unpriced'] }), team: undefined },
+      { ...request(50), model: 'chat-unpriced' },
+    );
+    expect(open.reservedUsd).toBe(0);
+    await open.settle(0, 0);
+  });
+
+  it("allows a call for a model group only when the group's own name is on the allow-list", async () => {
+    const gate = admission({ groups: { 'chat-fast': group('chat-fast', ['metered-model']) } });
+    const named = await gate.admit(
+      { key: makeKey({ allowedModels: ['chat-fast'] }), team: undefined },
+      { ...request(5), model: 'chat-fast' },
+    );
+    await named.settle(0, 0);
+    // A deployment's model on the list does not admit the group, nor the group its deployments' models.
+    await expect(
+      gate.admit({ key: makeKey({ allowedModels: ['metered-model'] }), team: undefined }, { ...request(5), model: 'chat-fast' }),
+    ).rejects.toBeInstanceOf(ModelNotAllowedError);
+    await expect(gate.admit({ key: makeKey({ allowedModels: ['chat-fast'] }), team: undefined }, request(5))).rejects.toBeInstanceOf(
+      ModelNotAllowedError,
+    );
+    await expect(
+      gate.admit({ key: makeKey(), team: makeTeam({ allowedModels: ['gpt-4o'] }) }, { ...request(5), model: 'chat-fast' }),
+    ).rejects.toThrow(/"chat-fast" is not allowed for this team/);
   });
 
   it('waits for calls in flight rather than refusing, and gives up after maxWaitMs with Retry-After', async () => {

@@ -3,10 +3,11 @@ import { type Clock, systemClock } from '../internal/clock.js';
 import type { PriceBook } from '../llm/pricing.js';
 import type { ChatRequest } from '../llm/types.js';
 import type { RateLimitRules, RateLimitStore } from '../resilience/rate-limit-store.js';
+import type { ModelGroupConfig } from '../routing/routes-config.js';
 import { type BudgetOwner, budgetLimits } from './budget-limits.js';
 import { type BudgetStore, fromNano, toNano } from './budget-store.js';
 import { BudgetWaiters } from './budget-waiters.js';
-import { callCostBound } from './call-cost-bound.js';
+import { billableModels, callCostBound } from './call-cost-bound.js';
 import { rateLimitState, type TenantRateLimitState } from './rate-limit-state.js';
 import type { Team } from './team.js';
 import { BudgetExceededError, KeyRefusedError, ModelNotAllowedError, ModelNotPricedError, TenantLimitError } from './tenant-refusals.js';
@@ -35,6 +36,13 @@ export interface TenantAdmissionOptions {
    * @default []
    */
   fallbackModels?: readonly string[] | undefined;
+  /**
+   * The model groups of the routes file (`GROUNDWORK_ROUTES`): a call for a group is reserved at
+   * the worst case over the deployments it may reach (its own and its fallback groups'), each at
+   * its model's price, and settled at the price of the deployment that answered.
+   * @default none
+   */
+  groups?: Readonly<Record<string, ModelGroupConfig>> | undefined;
 }
 
 /** What {@link TenantAdmission.admit} needs of a call. */
@@ -119,8 +127,11 @@ export class TenantAdmission {
     if (team !== undefined) owners.push({ scope: 'team', id: team.id, settings: team });
     const ceiling = request.maxTokens ?? this.#options.maxOutputTokens ?? 4096;
     const limits = budgetLimits(owners, this.#clock.now());
-    const fallbacks = request.fallbackModels ?? this.#options.fallbackModels ?? [];
-    const models = request.noFallbacks === true ? [request.model] : [request.model, ...fallbacks];
+    const models = billableModels(request.model, {
+      groups: this.#options.groups,
+      fallbackModels: request.fallbackModels ?? this.#options.fallbackModels ?? [],
+      noFallbacks: request.noFallbacks === true,
+    });
     const costs = this.#costs(request, models, ceiling, limits.length > 0);
     const tokens = costs === undefined ? ceiling * Math.max(1, request.n ?? 1) : costs.tokens;
 
@@ -155,7 +166,7 @@ export class TenantAdmission {
     const choices = Math.max(1, request.n ?? 1);
     const lines: Array<{ inputNano: number; perTokenNano: number }> = [];
     let tokens = 0;
-    for (const model of new Set(models)) {
+    for (const model of models) {
       const price = this.#options.prices.priceOf(model);
       if (price === undefined) {
         if (budgeted) throw new ModelNotPricedError(model);
