@@ -8,14 +8,18 @@ import { FakeProviderServer } from '../testing/fake-provider-server.js';
 
 /*
  * Four real `groundwork serve` processes sharing one Redis route a model group of three
- * deployments, each with its own requests-per-window limit (a 1 s window, so the test is short),
+ * deployments, each with its own requests-per-window limit (a 4 s window, so the test is short),
  * under 3× the group's capacity: no deployment admits more than its bucket allows, and the group
- * as a whole uses at least 95% of what the three allow together.
+ * as a whole uses at least 95% of what the three allow together. The window holds 4 s of refill,
+ * so a process that stalls for a second on a loaded machine loses none of it (a 1 s window lost
+ * up to 7% of the group's allowance to such stalls, while the limits themselves held).
  */
-const WINDOW_MS = 1000;
-const LIMITS = [4, 6, 10];
-const SECONDS = 8;
+const WINDOW_MS = 4000;
+const LIMITS = [8, 12, 20];
+const SECONDS = 10;
 const API_KEY = 'gw-route-fleet-key-3d9a1c';
+/** When each deployment's fake received each call, on this process's clock. */
+const arrivals: number[][] = LIMITS.map(() => []);
 
 describe('a model group across serve processes sharing Redis', () => {
   let fleet: ServeFleet;
@@ -29,7 +33,14 @@ describe('a model group across serve processes sharing Redis', () => {
     await migrator.database.migrate('up');
     await migrator.close();
     fakes = await Promise.all(
-      LIMITS.map(() => new FakeProviderServer({ handler: () => ({ type: 'answer', content: 'ok', delayMs: 5 }) }).start()),
+      LIMITS.map((_, index) =>
+        new FakeProviderServer({
+          handler: () => {
+            arrivals[index]!.push(performance.now());
+            return { type: 'answer', content: 'ok', delayMs: 5 };
+          },
+        }).start(),
+      ),
     );
     directory = await mkdtemp(join(tmpdir(), 'gw-route-fleet-'));
     const routes = join(directory, 'routes.yaml');
@@ -70,6 +81,7 @@ describe('a model group across serve processes sharing Redis', () => {
     for (const fake of fakes) fake.reset();
     const capacityPerSecond = LIMITS.reduce((sum, limit) => sum + limit, 0) * (1000 / WINDOW_MS);
     const offeredPerSecond = 3 * capacityPerSecond;
+    for (const times of arrivals) times.length = 0;
     const total = offeredPerSecond * SECONDS;
     const started = performance.now();
     const statuses: Promise<number>[] = [];
@@ -92,17 +104,27 @@ describe('a model group across serve processes sharing Redis', () => {
         ),
       );
     }
-    const sentSeconds = (performance.now() - started) / 1000;
+    const sentAt = performance.now();
     const answered = await Promise.all(statuses);
     const endedSeconds = (performance.now() - started) / 1000;
     const admitted = fakes.map((fake) => fake.requests.filter((request) => request.wire === 'openai').length);
-    // A bucket starts full and refills at its limit per window.
-    const allowedBy = (seconds: number) => LIMITS.map((limit) => limit + (limit * seconds * 1000) / WINDOW_MS);
-    const allowedAtEnd = allowedBy(endedSeconds);
-    for (const [index, count] of admitted.entries())
-      expect(count, `deployment d${index}`).toBeLessThanOrEqual(Math.floor(allowedAtEnd[index]!));
-    const groupAllowed = allowedBy(sentSeconds).reduce((sum, value) => sum + value, 0);
+    // Never more than a bucket allows: it starts full and refills at its limit per window.
+    for (const [index, count] of admitted.entries()) {
+      const allowed = LIMITS[index]! + (LIMITS[index]! * endedSeconds * 1000) / WINDOW_MS;
+      expect(count, `deployment d${index}`).toBeLessThanOrEqual(Math.floor(allowed));
+    }
+    // At least 95% of what the buckets held from each deployment's first call to the last call sent.
+    // (Before its first call a bucket is full: while the processes' first calls are slow to arrive on a
+    // loaded machine, its refill has nowhere to go, which is no fault of the limiter.)
+    const allowedOnceFlowing = LIMITS.map((limit, index) => {
+      const first = arrivals[index]![0] ?? sentAt;
+      return limit + (limit * Math.max(0, sentAt - first)) / WINDOW_MS;
+    });
+    const groupAllowed = allowedOnceFlowing.reduce((sum, value) => sum + value, 0);
     const groupAdmitted = admitted.reduce((sum, value) => sum + value, 0);
+    console.log(
+      `model group over 4 processes, 3× overload: ${groupAdmitted} admitted of ${groupAllowed.toFixed(1)} allowed (${((100 * groupAdmitted) / groupAllowed).toFixed(1)}%), per deployment ${admitted.join('/')} of ${allowedOnceFlowing.map((value) => value.toFixed(1)).join('/')}`,
+    );
     expect(groupAdmitted).toBeGreaterThanOrEqual(Math.floor(0.95 * groupAllowed));
     // Every call was answered or refused as over the limits (429). A connection the client reused just as
     // the server closed it (-1) is the HTTP client's, not the router's: rare, and counted.
