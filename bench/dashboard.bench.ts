@@ -17,6 +17,7 @@ import type { Database } from '../src/db/database.js';
 import { databaseConfig } from '../src/db/database-contract.test-helpers.js';
 import type { GroundworkTables } from '../src/db/groundwork-tables.js';
 import { rebuildRollup } from '../src/db/usage-rollup.js';
+import { ROLLUP_TABLES } from '../src/db/usage-rollup-tables.js';
 import { createUsageSink, usageRow } from '../src/db/usage-sink.js';
 import type { UsageRecord } from '../src/llm/usage-record.js';
 import { silentLogger } from '../src/observability/logger.js';
@@ -28,8 +29,8 @@ import { type BenchResult, percentile, round } from './harness.js';
  * change it), on SQLite and PostgreSQL, each query timed alone. The baseline, measured in the same
  * interleaved rounds, is the cheapest query over the same month: `count(*)` of its rows; each panel
  * is reported as a ratio to it, and against the 300 ms budget a page load may spend on one panel.
- * Month and week panels read the hourly roll-up (`usage_series_month_raw` reads the raw ledger, for
- * comparison). Then the roll-up's cost to the ledger's write: a 100-row batch through the sink
+ * Month and week panels read the narrow hourly roll-ups (`usage_series_month_raw` reads the raw
+ * ledger, for comparison); the rows each roll-up holds for the month are reported. Then the roll-up's cost to the ledger's write: a 100-row batch through the sink
  * (insert and roll-up upsert) against the same insert alone, in interleaved rounds.
  */
 const ROWS = Number(process.env['GROUNDWORK_BENCH_ROWS'] ?? 1_000_000);
@@ -46,6 +47,8 @@ const PANELS: Record<string, (db: Db, month: TimeRange, day: TimeRange) => Promi
   latency_series_month: (db, month) => latencySeries(db, month),
   error_series_month: (db, month) => errorSeries(db, month),
   breakdown_model_month: (db, month) => usageBreakdown(db, month, 'model'),
+  breakdown_provider_month: (db, month) => usageBreakdown(db, month, 'provider'),
+  breakdown_prompt_month: (db, month) => usageBreakdown(db, month, 'prompt'),
   breakdown_key_month: (db, month) => usageBreakdown(db, month, 'key'),
   prompts_month: (db, month) => promptStats(db, month),
   usage_series_week: (db, month) => usageSeries(db, timeRange('week', month.toMs)),
@@ -61,6 +64,7 @@ const PANELS: Record<string, (db: Db, month: TimeRange, day: TimeRange) => Promi
   calls_search: (db) => listCalls(db, { search: 'claude' }),
   calls_failed: (db) => listCalls(db, { outcome: 'failed' }),
   key_spend: (db, month) => spendBy(db, 'key_id', month.toMs),
+  team_spend: (db, month) => spendBy(db, 'team_id', month.toMs),
 };
 
 async function seed(database: Database<GroundworkTables>, postgres: boolean, now: number): Promise<void> {
@@ -227,6 +231,7 @@ export default async function dashboardBench(): Promise<BenchResult> {
   const now = Date.now();
   const rows: BenchResult['rows'] = [];
   const rebuilds: Record<string, number> = {};
+  const rollupRows: Record<string, number> = {};
   const directory = mkdtempSync(join(tmpdir(), 'groundwork-dashboard-bench-'));
   const name = uniqueName('gw_dashboard_bench');
   const admin = new pg.Client({ connectionString: postgresUrl() });
@@ -248,6 +253,10 @@ export default async function dashboardBench(): Promise<BenchResult> {
           `  ${label}: ${ROWS} rows seeded in ${Math.round(performance.now() - seeding)} ms, roll-up rebuilt in ${Math.round(rollupRebuildMs)} ms`,
         );
         rebuilds[label] = Math.round(rollupRebuildMs);
+        for (const table of ROLLUP_TABLES) {
+          const counted = await sql<{ n: number }>`select count(*) as n from ${sql.table(table.name)}`.execute(database.db);
+          rollupRows[`${label === 'PostgreSQL' ? 'postgres' : 'sqlite'}_rows_${table.name}`] = Number(counted.rows[0]?.n);
+        }
         rows.push(...(await measure(label, database, now)));
         rows.push(...(await measureWrites(label, database, now)));
       } finally {
@@ -282,6 +291,7 @@ export default async function dashboardBench(): Promise<BenchResult> {
       ),
       postgres_rollup_rebuild_ms: rebuilds['PostgreSQL'] ?? 0,
       sqlite_rollup_rebuild_ms: rebuilds['SQLite'] ?? 0,
+      ...rollupRows,
     },
   };
 }

@@ -264,12 +264,12 @@ Options:
     },
   },
   dashboard: {
-    summary: "dashboard rollup [--since 7d]  rebuild the dashboard's hourly roll-up from the usage ledger [--json]",
+    summary: "dashboard rollup [--since 7d]  rebuild the dashboard's hourly roll-ups from the usage ledger [--json]",
     usage: `Usage: groundwork dashboard rollup [--since AGE] [--json]
 
-Recomputes the dashboard's hourly roll-up (llm_usage_hourly) from the usage ledger (llm_usage).
-The ledger keeps it up to date as it writes; run this after writing rows into llm_usage by other
-means (a backfill, a restore).
+Recomputes the dashboard's hourly roll-ups (llm_usage_hourly and the narrow llm_usage_hourly_model,
+_key and _prompt) from the usage ledger (llm_usage). The ledger keeps them up to date as it
+writes; run this after writing rows into llm_usage by other means (a backfill, a restore).
 
 Options:
   --since AGE   only the hours since AGE: 30m, 24h, 7d, 4w… (default: every hour)

@@ -122,7 +122,7 @@ describe('the dashboard in a browser', () => {
     await expect(firstRow.textContent()).resolves.toContain(topModel.model);
     await expect(firstRow.textContent()).resolves.toContain(usd(Number(topModel.cost)));
     await page.screenshot({ path: join(SCREENSHOTS, 'overview.png'), fullPage: true });
-    // The week reads the hourly roll-up: its figures are still those of the raw ledger.
+    // The week reads the hourly roll-ups: its figures are still those of the raw ledger.
     const week = timeRange('week', Date.now());
     const weekly = await stack.database.db
       .selectFrom('llm_usage')

@@ -11,7 +11,7 @@ export type { ErrorPoint } from './dashboard-wire.js';
 export async function errorSeries(db: Kysely<GroundworkTables>, range: TimeRange, source?: LedgerSource): Promise<ErrorPoint[]> {
   const rows = readsRollup(range, source)
     ? await db
-        .selectFrom('llm_usage_hourly')
+        .selectFrom('llm_usage_hourly_model')
         .select([rollupBucket(range.stepMs).as('bucket'), 'outcome', sql<number>`sum(calls)`.as('calls')])
         .where('hour', '>=', rollupFromHour(range))
         .where('outcome', '<>', 'success')

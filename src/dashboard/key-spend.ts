@@ -7,7 +7,7 @@ export type { Spend } from './dashboard-wire.js';
 
 /**
  * Spend per key id (or team id) for the UTC day and month containing `nowMs`, in one pass over
- * the hourly roll-up (days and months start on whole hours), or over the raw ledger when asked.
+ * the hourly key roll-up `llm_usage_hourly_key` (days and months start on whole hours), or over the raw ledger when asked.
  */
 export async function spendBy(
   db: Kysely<GroundworkTables>,
@@ -21,7 +21,7 @@ export async function spendBy(
   const rows =
     source === 'rollup'
       ? await db
-          .selectFrom('llm_usage_hourly')
+          .selectFrom('llm_usage_hourly_key')
           .select([
             sql<string>`${sql.ref(column)}`.as('owner'),
             sql<number>`sum(case when hour >= ${day.getTime() / 3_600_000} then cost_usd else 0 end)`.as('day'),

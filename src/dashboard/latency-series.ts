@@ -29,10 +29,10 @@ export async function latencySeries(db: Kysely<GroundworkTables>, range: TimeRan
   });
 }
 
-/** Counts per latency class per bucket, summed from the roll-up's class columns. */
+/** Counts per latency class per bucket, summed from the model roll-up's class columns. */
 async function rollupHistograms(db: Kysely<GroundworkTables>, range: TimeRange): Promise<Map<number, number[]>> {
   const rows = await db
-    .selectFrom('llm_usage_hourly')
+    .selectFrom('llm_usage_hourly_model')
     .select([
       rollupBucket(range.stepMs).as('bucket'),
       ...LATENCY_CLASS_COLUMNS.map((column) => sql<number>`sum(${sql.ref(column)})`.as(column)),

@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../db/database.js';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
-import { latencyClassOf, rebuildRollup } from '../db/usage-rollup.js';
+import { latencyClassOf, rebuildRollup, refillRollup } from '../db/usage-rollup.js';
+import { NARROW_ROLLUPS, ROLLUP_TABLES } from '../db/usage-rollup-tables.js';
 import { createUsageSink } from '../db/usage-sink.js';
 import type { UsageRecord } from '../llm/usage-record.js';
 import { TENANT_DATABASE_TARGETS, type TenantDatabase } from '../tenants/tenant-databases.test-helpers.js';
@@ -26,11 +27,13 @@ async function panels(db: Database<GroundworkTables>['db'], name: 'week' | 'mont
   const range = timeRange(name, NOW);
   const rounded = <T extends { costUsd: number }>(rows: T[]) => rows.map((row) => ({ ...row, costUsd: Number(row.costUsd.toFixed(9)) }));
   const spend = await spendBy(db, 'key_id', NOW, source);
+  const teamSpend = await spendBy(db, 'team_id', NOW, source);
   return {
     usage: rounded(await usageSeries(db, range, source)),
     latency: await latencySeries(db, range, source),
     errors: await errorSeries(db, range, source),
     byModel: rounded(await usageBreakdown(db, range, 'model', 10, source)),
+    byProvider: rounded(await usageBreakdown(db, range, 'provider', 10, source)),
     byKey: rounded(await usageBreakdown(db, range, 'key', 10, source)),
     byPrompt: rounded(await usageBreakdown(db, range, 'prompt', 10, source)),
     prompts: (await promptStats(db, range, source)).map((row) => ({
@@ -39,7 +42,31 @@ async function panels(db: Database<GroundworkTables>['db'], name: 'week' | 'mont
       costPerCallUsd: Number(row.costPerCallUsd.toFixed(9)),
     })),
     spend: [...spend].sort().map(([key, value]) => [key, value.dayUsd.toFixed(9), value.monthUsd.toFixed(9), value.totalUsd.toFixed(9)]),
+    teamSpend: [...teamSpend]
+      .sort()
+      .map(([team, value]) => [team, value.dayUsd.toFixed(9), value.monthUsd.toFixed(9), value.totalUsd.toFixed(9)]),
   };
+}
+
+/** Each roll-up's calls, failures and cost in total, and the ledger's: every table must hold every call once. */
+async function totals(db: Database<GroundworkTables>['db']) {
+  const ledger = await sql<{ calls: number; failures: number; cost: number }>`select count(*) as calls,
+    sum(case when outcome = 'success' then 0 else 1 end) as failures, sum(cost_usd) as cost from llm_usage`.execute(db);
+  const expected = ledger.rows[0];
+  const tables: Record<string, unknown> = {};
+  for (const table of ROLLUP_TABLES) {
+    const failures = table.sums.includes('failures') ? sql`sum(failures)` : sql`sum(case when outcome = 'success' then 0 else calls end)`;
+    const result = await sql<{ calls: number; failures: number; cost: number }>`select sum(calls) as calls, ${failures} as failures,
+      sum(cost_usd) as cost from ${sql.table(table.name)}`.execute(db);
+    const row = result.rows[0];
+    tables[table.name] = [Number(row?.calls), Number(row?.failures), Number(row?.cost).toFixed(9)];
+  }
+  return { tables, ledger: [Number(expected?.calls), Number(expected?.failures), Number(expected?.cost).toFixed(9)] };
+}
+
+/** Recomputes the wide roll-up alone, as migration 0008 does. */
+async function rebuildWideOnly(database: Database<GroundworkTables>): Promise<void> {
+  await database.db.transaction().execute((transaction) => refillRollup(transaction, undefined));
 }
 
 function record(createdAt: Date, overrides: Partial<UsageRecord> = {}): UsageRecord {
@@ -103,9 +130,17 @@ describe.each(TENANT_DATABASE_TARGETS)('the hourly roll-up on $name', (target) =
   it('is kept by the ledger sink, in the transaction of each batch, as later batches land in the same groups', async () => {
     const sink = createUsageSink(database);
     const hour = new Date(NOW - 3 * 3_600_000);
-    await sink.writeBatch([record(hour), record(hour, { latencyMs: 90_000, outcome: 'provider_timeout' }), record(hour, { keyId: null })]);
+    await sink.writeBatch([
+      record(hour),
+      record(hour, { latencyMs: 90_000, outcome: 'provider_timeout', teamId: 'team_x' }),
+      record(hour, { keyId: null }),
+    ]);
     await sink.writeBatch([record(new Date(hour.getTime() + 1000), { costUsd: 0.5 })]);
-    expect(await panels(database.db, 'week', 'rollup')).toEqual(await panels(database.db, 'week', 'raw'));
+    const week = await panels(database.db, 'week', 'rollup');
+    expect(week.teamSpend.map(([team]) => team)).toEqual(['team_x']);
+    expect(week).toEqual(await panels(database.db, 'week', 'raw'));
+    const { tables, ledger } = await totals(database.db);
+    for (const table of ROLLUP_TABLES) expect([table.name, tables[table.name]]).toEqual([table.name, ledger]);
     const groups = await database.db
       .selectFrom('llm_usage_hourly')
       .select(['calls', 'cost_usd', 'key_id', 'outcome'])
@@ -146,8 +181,40 @@ describe.each(TENANT_DATABASE_TARGETS)('the hourly roll-up on $name', (target) =
     expect(before).not.toEqual(await panels(database.db, 'month', 'raw'));
     expect(await rebuildRollup(database.db, { fromMs: NOW - 21 * DAY })).toBeGreaterThan(0);
     expect(await panels(database.db, 'month', 'rollup')).toEqual(await panels(database.db, 'month', 'raw'));
-    await database.db.deleteFrom('llm_usage_hourly').execute();
+    for (const table of ROLLUP_TABLES) await sql`delete from ${sql.table(table.name)}`.execute(database.db);
     await rebuildRollup(database.db);
     expect(await panels(database.db, 'month', 'rollup')).toEqual(await panels(database.db, 'month', 'raw'));
+    const { tables, ledger } = await totals(database.db);
+    for (const table of ROLLUP_TABLES) expect([table.name, tables[table.name]]).toEqual([table.name, ledger]);
+  });
+
+  it('keeps each narrow roll-up to a few dozen rows an hour, far fewer than the wide one', async () => {
+    const counts: Record<string, number> = {};
+    for (const table of ROLLUP_TABLES) {
+      const result = await sql<{ rows: number; hours: number }>`select count(*) as rows, count(distinct hour) as hours
+        from ${sql.table(table.name)}`.execute(database.db);
+      counts[table.name] = Number(result.rows[0]?.rows) / Number(result.rows[0]?.hours);
+    }
+    // The seeded ledger: 4 models on 3 providers, 6 outcomes, 5 prompt versions, 3 keys and none.
+    expect(counts['llm_usage_hourly_model']).toBeLessThanOrEqual(4 * 6);
+    expect(counts['llm_usage_hourly_key']).toBeLessThanOrEqual(4 * 2);
+    expect(counts['llm_usage_hourly_prompt']).toBeLessThanOrEqual(5);
+    for (const table of NARROW_ROLLUPS) expect(counts[table.name]).toBeLessThan(counts['llm_usage_hourly'] ?? 0);
+  });
+
+  it('fills the narrow roll-ups from the ledger already there when migration 0010 runs, and drops them when reverted', async () => {
+    expect((await database.migrate('down')).migrations).toEqual([{ scope: 'groundwork', name: '0010_llm_usage_hourly_narrow' }]);
+    await expect(sql`select count(*) from llm_usage_hourly_model`.execute(database.db)).rejects.toThrow();
+    // Written while only the wide roll-up existed: the ledger and that roll-up, as the sink of that release did.
+    const earlier = syntheticLedger({ count: 200, fromMs: NOW - 2 * DAY, toMs: NOW - DAY, keyIds: KEYS, seed: 5 });
+    await database.db
+      .insertInto('llm_usage')
+      .values(earlier.map((row) => ({ cached_prompt_tokens: 0, reasoning_tokens: 0, ...row })) as never)
+      .execute();
+    await rebuildWideOnly(database);
+    expect((await database.migrate('up')).migrations).toEqual([{ scope: 'groundwork', name: '0010_llm_usage_hourly_narrow' }]);
+    for (const name of ['week', 'month'] as const) {
+      expect(await panels(database.db, name, 'rollup')).toEqual(await panels(database.db, name, 'raw'));
+    }
   });
 });

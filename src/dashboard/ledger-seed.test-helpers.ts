@@ -5,7 +5,7 @@ import { addToRollup } from '../db/usage-rollup.js';
 /** A ledger row to insert; anything left out takes a plain default. */
 export type SeedRow = Partial<Insertable<LlmUsageTable>> & { created_at: Date };
 
-/** Inserts `rows` into `llm_usage` in batches, with defaults for the columns left out, and adds them to the hourly roll-up, as the ledger's sink does. */
+/** Inserts `rows` into `llm_usage` in batches, with defaults for the columns left out, and adds them to the hourly roll-ups, as the ledger's sink does. */
 export async function insertUsage(db: Kysely<GroundworkTables>, rows: readonly SeedRow[]): Promise<void> {
   const complete = rows.map((row) => ({
     provider: 'openai',

@@ -23,8 +23,9 @@ export function bucketOf(db: Kysely<GroundworkTables>, stepMs: number): RawBuild
 export { LATENCY_BOUNDS_MS };
 
 /**
- * Whether the panels of `range` read the hourly roll-up `llm_usage_hourly` rather than the raw
- * ledger: when its buckets are whole hours (the week and the month). The hour and the day read
+ * Whether the panels of `range` read an hourly roll-up rather than the raw ledger: when its
+ * buckets are whole hours (the week and the month). Each panel reads the narrowest roll-up that
+ * holds its dimensions (`llm_usage_hourly_model`, `_key` or `_prompt`; see usage-rollup-tables.ts). The hour and the day read
  * `llm_usage` itself: minute and half-hour buckets, over few enough rows.
  */
 export function readsRollup(range: TimeRange, source?: LedgerSource): boolean {

@@ -45,12 +45,12 @@ interface PromptGroup {
 
 function fromRollup(db: Kysely<GroundworkTables>, range: TimeRange): Promise<PromptGroup[]> {
   return db
-    .selectFrom('llm_usage_hourly')
+    .selectFrom('llm_usage_hourly_prompt')
     .select([
       'prompt_name',
       'prompt_version',
       sql<number>`sum(calls)`.as('calls'),
-      sql<number>`sum(case when outcome = 'success' then 0 else calls end)`.as('failures'),
+      sql<number>`sum(failures)`.as('failures'),
       sql<number>`sum(cost_usd)`.as('cost_usd'),
       sql<number>`sum(total_tokens)`.as('tokens'),
       sql<number>`sum(latency_sum_ms) / sum(calls)`.as('latency_ms'),

@@ -15,6 +15,14 @@ export const BREAKDOWN_DIMENSIONS: readonly BreakdownDimension[] = ['model', 'pr
 
 const COLUMN = { model: 'model', provider: 'provider', prompt: 'prompt_name', key: 'key_id' } as const;
 
+/** The narrowest roll-up holding each dimension, and how it counts failures there. */
+const ROLLUP = {
+  model: { table: 'llm_usage_hourly_model', failures: sql<number>`sum(case when outcome = 'success' then 0 else calls end)` },
+  provider: { table: 'llm_usage_hourly_model', failures: sql<number>`sum(case when outcome = 'success' then 0 else calls end)` },
+  prompt_name: { table: 'llm_usage_hourly_prompt', failures: sql<number>`sum(failures)` },
+  key_id: { table: 'llm_usage_hourly_key', failures: sql<number>`sum(failures)` },
+} as const;
+
 /** Calls, tokens, cost and failures since the start of `range` by one dimension, costliest first, the first `limit` groups. */
 export async function usageBreakdown(
   db: Kysely<GroundworkTables>,
@@ -27,21 +35,7 @@ export async function usageBreakdown(
   if (column === undefined)
     throw new DashboardInputError('by', `"${dimension.slice(0, 40)}" is not a dimension; use ${BREAKDOWN_DIMENSIONS.join(', ')}`);
   const grouped = readsRollup(range, source)
-    ? await db
-        .selectFrom('llm_usage_hourly')
-        .select([
-          sql<string | null>`${sql.ref(column)}`.as('group'),
-          sql<number>`sum(calls)`.as('calls'),
-          sql<number>`sum(total_tokens)`.as('tokens'),
-          sql<number>`sum(cost_usd)`.as('cost_usd'),
-          sql<number>`sum(case when outcome = 'success' then 0 else calls end)`.as('failures'),
-        ])
-        .where('hour', '>=', rollupFromHour(range))
-        .groupBy(column)
-        .orderBy(sql`4`, 'desc')
-        .orderBy(sql`2`, 'desc')
-        .limit(limit)
-        .execute()
+    ? await fromRollup(db, range, column, limit)
     : await db
         .selectFrom('llm_usage')
         .select([
@@ -73,6 +67,21 @@ export async function usageBreakdown(
     costUsd: numberOf(row.cost_usd),
     failures: numberOf(row.failures),
   }));
+}
+
+/** The same groups summed from the narrow roll-up that holds `column`. */
+function fromRollup(db: Kysely<GroundworkTables>, range: TimeRange, column: (typeof COLUMN)[BreakdownDimension], limit: number) {
+  const { table, failures } = ROLLUP[column];
+  return sql<{ group: string | null; calls: number; tokens: number; cost_usd: number; failures: number }>`
+    select ${sql.ref(column)} as ${sql.ref('group')}, sum(calls) as calls, sum(total_tokens) as tokens, sum(cost_usd) as cost_usd,
+      ${failures} as failures
+    from ${sql.table(table)}
+    where hour >= ${rollupFromHour(range)}
+    group by ${sql.ref(column)}
+    order by 4 desc, 2 desc
+    limit ${limit}`
+    .execute(db)
+    .then((result) => result.rows);
 }
 
 /** The names of the keys among `ids`. */

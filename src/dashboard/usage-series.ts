@@ -10,7 +10,7 @@ export type { UsagePoint } from './dashboard-wire.js';
 export async function usageSeries(db: Kysely<GroundworkTables>, range: TimeRange, source?: LedgerSource): Promise<UsagePoint[]> {
   const rows = readsRollup(range, source)
     ? await db
-        .selectFrom('llm_usage_hourly')
+        .selectFrom('llm_usage_hourly_model')
         .select([
           rollupBucket(range.stepMs).as('bucket'),
           sql<number>`sum(calls)`.as('calls'),

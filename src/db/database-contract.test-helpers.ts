@@ -133,6 +133,7 @@ export function runDatabaseContract(target: ContractTarget): void {
           'groundwork/0007_llm_usage_deployment',
           'groundwork/0008_llm_usage_hourly',
           'groundwork/0009_llm_usage_content',
+          'groundwork/0010_llm_usage_hourly_narrow',
         ]);
       } finally {
         if (second !== database) await second.close();
@@ -149,6 +150,7 @@ export function runDatabaseContract(target: ContractTarget): void {
         ['groundwork', '0007_llm_usage_deployment', true],
         ['groundwork', '0008_llm_usage_hourly', true],
         ['groundwork', '0009_llm_usage_content', true],
+        ['groundwork', '0010_llm_usage_hourly_narrow', true],
         ['app', '001_note', true],
         ['app', '002_note_index', true],
       ]);

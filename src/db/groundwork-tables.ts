@@ -63,6 +63,51 @@ export interface LlmUsageHourlyTable {
   last_ms: ColumnType<string | number, number, number>;
 }
 
+/**
+ * `llm_usage_hourly_model`: the ledger summed per hour × provider × model × outcome, with the
+ * latency class counts `lat_0` … `lat_22` (read with raw SQL), written with the ledger rows.
+ */
+export interface LlmUsageHourlyModelTable {
+  hour: ColumnType<string | number, number, number>;
+  provider: string;
+  model: string;
+  outcome: string;
+  calls: ColumnType<string | number, number, number>;
+  prompt_tokens: ColumnType<string | number, number, number>;
+  completion_tokens: ColumnType<string | number, number, number>;
+  total_tokens: ColumnType<string | number, number, number>;
+  cost_usd: number;
+  latency_sum_ms: number;
+}
+
+/** `llm_usage_hourly_key`: the ledger summed per hour × key × team (missing key and team as `''`). */
+export interface LlmUsageHourlyKeyTable {
+  hour: ColumnType<string | number, number, number>;
+  key_id: string;
+  team_id: string;
+  calls: ColumnType<string | number, number, number>;
+  /** Calls whose outcome is not `success`. */
+  failures: ColumnType<string | number, number, number>;
+  total_tokens: ColumnType<string | number, number, number>;
+  cost_usd: number;
+}
+
+/** `llm_usage_hourly_prompt`: the ledger summed per hour × prompt × version (missing ones as `''`). */
+export interface LlmUsageHourlyPromptTable {
+  hour: ColumnType<string | number, number, number>;
+  prompt_name: string;
+  prompt_version: string;
+  calls: ColumnType<string | number, number, number>;
+  /** Calls whose outcome is not `success`. */
+  failures: ColumnType<string | number, number, number>;
+  total_tokens: ColumnType<string | number, number, number>;
+  cost_usd: number;
+  latency_sum_ms: number;
+  /** The group's first and last call, epoch ms. */
+  first_ms: ColumnType<string | number, number, number>;
+  last_ms: ColumnType<string | number, number, number>;
+}
+
 /** The columns keys and teams share: what they may use and spend. */
 export interface TenantSettingsColumns {
   metadata: Record<string, unknown> | null;
@@ -154,6 +199,9 @@ export interface JobsTable {
 export interface GroundworkTables {
   llm_usage: LlmUsageTable;
   llm_usage_hourly: LlmUsageHourlyTable;
+  llm_usage_hourly_model: LlmUsageHourlyModelTable;
+  llm_usage_hourly_key: LlmUsageHourlyKeyTable;
+  llm_usage_hourly_prompt: LlmUsageHourlyPromptTable;
   groundwork_teams: TeamsTable;
   groundwork_keys: KeysTable;
   groundwork_admin_audit: AdminAuditTable;

@@ -36,6 +36,7 @@ describe('SQLite migrations from two processes at once', () => {
       'groundwork/0007_llm_usage_deployment',
       'groundwork/0008_llm_usage_hourly',
       'groundwork/0009_llm_usage_content',
+      'groundwork/0010_llm_usage_hourly_narrow',
     ]);
   });
 });

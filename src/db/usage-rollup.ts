@@ -1,9 +1,19 @@
 import { type Kysely, type RawBuilder, SqliteAdapter, sql } from 'kysely';
 import type { GroundworkTables } from './groundwork-tables.js';
+import {
+  ROLLUP_GROUP_COLUMNS,
+  ROLLUP_TABLES,
+  type RollupGroupColumn,
+  type RollupSumColumn,
+  type RollupTable,
+  WIDE_ROLLUP,
+} from './usage-rollup-tables.js';
+
+export { ROLLUP_GROUP_COLUMNS };
 
 /**
  * Upper bounds of the latency classes, in ms. The dashboard reads percentiles from counts per
- * class (the same on the raw ledger and on the hourly roll-up), interpolated within the class.
+ * class (the same on the raw ledger and on the hourly roll-ups), interpolated within the class.
  */
 export const LATENCY_BOUNDS_MS = [
   25, 50, 100, 150, 200, 300, 400, 500, 750, 1000, 1500, 2000, 3000, 4000, 5000, 7500, 10_000, 15_000, 20_000, 30_000, 60_000, 120_000,
@@ -12,13 +22,8 @@ export const LATENCY_BOUNDS_MS = [
 /** The roll-up's latency class columns, `lat_0` … `lat_22` (the last: above the last bound). */
 export const LATENCY_CLASS_COLUMNS: readonly string[] = Array.from({ length: LATENCY_BOUNDS_MS.length + 1 }, (_, index) => `lat_${index}`);
 
-/** The columns one roll-up row is grouped by. Missing prompt, version, key and team are stored as `''`. */
-export const ROLLUP_GROUP_COLUMNS = ['hour', 'provider', 'model', 'prompt_name', 'prompt_version', 'key_id', 'team_id', 'outcome'] as const;
-
-const ROLLUP_SUM_COLUMNS = ['calls', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'cost_usd', 'latency_sum_ms'] as const;
-
-/** Groups per INSERT statement: 39 parameters each, under SQLite's and PostgreSQL's parameter limits. */
-const GROUPS_PER_STATEMENT = 200;
+/** Bound parameters per INSERT statement, under SQLite's and PostgreSQL's limits. */
+const PARAMETERS_PER_STATEMENT = 8000;
 const HOUR_MS = 3_600_000;
 
 /** The fields of a ledger row the roll-up reads (an `llm_usage` insert row). */
@@ -40,8 +45,8 @@ export interface RollupSource {
 
 interface Group {
   key: string;
-  dimensions: [number, string, string, string, string, string, string, string];
-  sums: [number, number, number, number, number, number];
+  dimensions: Array<number | string>;
+  sums: number[];
   classes: number[];
   firstMs: number;
   lastMs: number;
@@ -57,68 +62,86 @@ function isSqlite(db: Kysely<GroundworkTables>): boolean {
   return db.getExecutor().adapter instanceof SqliteAdapter;
 }
 
-/** `rows` summed per hour and group, in a fixed order (so that concurrent writers lock groups in the same order). */
-function groupsOf(rows: readonly RollupSource[]): Group[] {
+function dimensionOf(row: RollupSource, column: RollupGroupColumn): number | string {
+  if (column === 'hour') return Math.floor(row.created_at.getTime() / HOUR_MS);
+  return row[column] ?? '';
+}
+
+function addendOf(row: RollupSource, column: RollupSumColumn): number {
+  if (column === 'calls') return 1;
+  if (column === 'failures') return row.outcome === 'success' ? 0 : 1;
+  return row[column === 'latency_sum_ms' ? 'latency_ms' : column] ?? 0;
+}
+
+/** `rows` summed per group of `table`, in a fixed order (so that concurrent writers lock groups in the same order). */
+function groupsOf(table: RollupTable, rows: readonly RollupSource[]): Group[] {
   const groups = new Map<string, Group>();
   for (const row of rows) {
     const ms = row.created_at.getTime();
-    const dimensions: Group['dimensions'] = [
-      Math.floor(ms / HOUR_MS),
-      row.provider,
-      row.model,
-      row.prompt_name ?? '',
-      row.prompt_version ?? '',
-      row.key_id ?? '',
-      row.team_id ?? '',
-      row.outcome,
-    ];
+    const dimensions = table.groupBy.map((column) => dimensionOf(row, column));
     const key = JSON.stringify(dimensions);
     let group = groups.get(key);
     if (group === undefined) {
-      group = { key, dimensions, sums: [0, 0, 0, 0, 0, 0], classes: LATENCY_CLASS_COLUMNS.map(() => 0), firstMs: ms, lastMs: ms };
+      group = { key, dimensions, sums: table.sums.map(() => 0), classes: LATENCY_CLASS_COLUMNS.map(() => 0), firstMs: ms, lastMs: ms };
       groups.set(key, group);
     }
-    const latency = row.latency_ms ?? 0;
-    group.sums[0] += 1;
-    group.sums[1] += row.prompt_tokens ?? 0;
-    group.sums[2] += row.completion_tokens ?? 0;
-    group.sums[3] += row.total_tokens ?? 0;
-    group.sums[4] += row.cost_usd ?? 0;
-    group.sums[5] += latency;
-    group.classes[latencyClassOf(latency)] = (group.classes[latencyClassOf(latency)] ?? 0) + 1;
+    table.sums.forEach((column, index) => {
+      group.sums[index] = (group.sums[index] ?? 0) + addendOf(row, column);
+    });
+    const latencyClass = latencyClassOf(row.latency_ms ?? 0);
+    group.classes[latencyClass] = (group.classes[latencyClass] ?? 0) + 1;
     group.firstMs = Math.min(group.firstMs, ms);
     group.lastMs = Math.max(group.lastMs, ms);
   }
   return [...groups.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
+/** The columns of `table` that are summed on conflict: its sums, then its latency classes. */
+function addedColumns(table: RollupTable): string[] {
+  return [...table.sums, ...(table.latencyClasses ? LATENCY_CLASS_COLUMNS : [])];
+}
+
+function insertColumns(table: RollupTable): string[] {
+  return [...table.groupBy, ...addedColumns(table), ...(table.seen ? ['first_ms', 'last_ms'] : [])];
+}
+
+/** Upserts the groups of `rows` into one roll-up table. */
+async function addToTable(transaction: Kysely<GroundworkTables>, table: RollupTable, rows: readonly RollupSource[]): Promise<void> {
+  const groups = groupsOf(table, rows);
+  const sqlite = isSqlite(transaction);
+  const columns = insertColumns(table);
+  const updates = addedColumns(table).map(
+    (column) => sql`${sql.ref(column)} = ${sql.ref(`${table.name}.${column}`)} + ${sql.ref(`excluded.${column}`)}`,
+  );
+  if (table.seen) {
+    const [least, greatest] = sqlite ? ['min', 'max'] : ['least', 'greatest'];
+    updates.push(
+      sql`first_ms = ${sql.raw(least)}(${sql.ref(`${table.name}.first_ms`)}, excluded.first_ms)`,
+      sql`last_ms = ${sql.raw(greatest)}(${sql.ref(`${table.name}.last_ms`)}, excluded.last_ms)`,
+    );
+  }
+  const perStatement = Math.floor(PARAMETERS_PER_STATEMENT / columns.length);
+  for (let start = 0; start < groups.length; start += perStatement) {
+    const values = groups.slice(start, start + perStatement).map((group) => {
+      const parameters = [...group.dimensions, ...group.sums, ...(table.latencyClasses ? group.classes : [])];
+      if (table.seen) parameters.push(group.firstMs, group.lastMs);
+      return sql`(${sql.join(parameters)})`;
+    });
+    await sql`insert into ${sql.table(table.name)} (${sql.join(columns.map((column) => sql.ref(column)))})
+      values ${sql.join(values)}
+      on conflict (${sql.join(table.groupBy.map((column) => sql.ref(column)))})
+      do update set ${sql.join(updates)}`.execute(transaction);
+  }
+}
+
 /**
- * Adds `rows` (just inserted into `llm_usage`) to the hourly roll-up `llm_usage_hourly`: one
- * upsert per group of hour × provider × model × prompt × version × key × team × outcome. Run it in
- * the transaction that inserts the rows, so that the roll-up and the ledger never disagree.
+ * Adds `rows` (just inserted into `llm_usage`) to every hourly roll-up (see `ROLLUP_TABLES`): one
+ * upsert per table and group, tables and groups in a fixed order. Run it in the transaction that
+ * inserts the rows, so that the roll-ups and the ledger never disagree.
  */
 export async function addToRollup(transaction: Kysely<GroundworkTables>, rows: readonly RollupSource[]): Promise<void> {
   if (rows.length === 0) return;
-  const groups = groupsOf(rows);
-  const sqlite = isSqlite(transaction);
-  const columns = [...ROLLUP_GROUP_COLUMNS, ...ROLLUP_SUM_COLUMNS, ...LATENCY_CLASS_COLUMNS, 'first_ms', 'last_ms'];
-  const added = [...ROLLUP_SUM_COLUMNS, ...LATENCY_CLASS_COLUMNS].map(
-    (column) => sql`${sql.ref(column)} = ${sql.ref(`llm_usage_hourly.${column}`)} + ${sql.ref(`excluded.${column}`)}`,
-  );
-  const [least, greatest] = sqlite ? ['min', 'max'] : ['least', 'greatest'];
-  const bounds = [
-    sql`first_ms = ${sql.raw(least)}(llm_usage_hourly.first_ms, excluded.first_ms)`,
-    sql`last_ms = ${sql.raw(greatest)}(llm_usage_hourly.last_ms, excluded.last_ms)`,
-  ];
-  for (let start = 0; start < groups.length; start += GROUPS_PER_STATEMENT) {
-    const values = groups
-      .slice(start, start + GROUPS_PER_STATEMENT)
-      .map((group) => sql`(${sql.join([...group.dimensions, ...group.sums, ...group.classes, group.firstMs, group.lastMs])})`);
-    await sql`insert into llm_usage_hourly (${sql.join(columns.map((column) => sql.ref(column)))})
-      values ${sql.join(values)}
-      on conflict (${sql.join(ROLLUP_GROUP_COLUMNS.map((column) => sql.ref(column)))})
-      do update set ${sql.join([...added, ...bounds])}`.execute(transaction);
-  }
+  for (const table of ROLLUP_TABLES) await addToTable(transaction, table, rows);
 }
 
 /** The hour number (epoch hours) of the ledger's `created_at`, in SQL. */
@@ -135,43 +158,71 @@ function msOfCreatedAt(sqlite: boolean): RawBuilder<number> {
     : sql<number>`cast(round(date_part('epoch', created_at) * 1000) as bigint)`;
 }
 
-/**
- * Recomputes the hourly roll-up from `llm_usage`, for the hours from `fromMs` on (all hours when
- * left out), in one transaction: after rows were written to the ledger by hand (a backfill, a
- * restore), and by the migration that creates the roll-up. Answers the roll-up rows written.
- */
-export async function rebuildRollup(db: Kysely<GroundworkTables>, options: { fromMs?: number | undefined } = {}): Promise<number> {
-  return db.transaction().execute((transaction) => refillRollup(transaction, options.fromMs));
+function groupExpression(column: RollupGroupColumn, sqlite: boolean): RawBuilder<unknown> {
+  if (column === 'hour') return hourOfCreatedAt(sqlite);
+  if (column === 'provider' || column === 'model' || column === 'outcome') return sql`${sql.ref(column)}`;
+  return sql`coalesce(${sql.ref(column)}, '')`;
 }
 
-/** {@link rebuildRollup} inside a transaction the caller holds (a migration's). */
-export async function refillRollup(transaction: Kysely<GroundworkTables>, fromMs: number | undefined): Promise<number> {
-  const db = transaction;
-  const options = { fromMs };
-  const sqlite = isSqlite(db);
-  const fromHour = options.fromMs === undefined ? undefined : Math.floor(options.fromMs / HOUR_MS);
-  const fromDate = fromHour === undefined ? undefined : new Date(fromHour * HOUR_MS);
-  const classes = [...LATENCY_BOUNDS_MS.map((bound) => sql`latency_ms <= ${sql.lit(bound)}`)];
-  const classSums = LATENCY_CLASS_COLUMNS.map((_, index) => {
+function sumExpression(column: RollupSumColumn): RawBuilder<unknown> {
+  if (column === 'calls') return sql`count(*)`;
+  if (column === 'failures') return sql`sum(case when outcome = 'success' then 0 else 1 end)`;
+  return sql`coalesce(sum(${sql.ref(column === 'latency_sum_ms' ? 'latency_ms' : column)}), 0)`;
+}
+
+function classExpressions(): RawBuilder<unknown>[] {
+  return LATENCY_CLASS_COLUMNS.map((_, index) => {
+    const upper = LATENCY_BOUNDS_MS[index];
+    const lower = index === 0 ? undefined : LATENCY_BOUNDS_MS[index - 1];
     const inClass =
-      index === 0
-        ? classes[0]
-        : index === LATENCY_BOUNDS_MS.length
-          ? sql`latency_ms > ${sql.lit(LATENCY_BOUNDS_MS.at(-1))}`
-          : sql`latency_ms > ${sql.lit(LATENCY_BOUNDS_MS[index - 1])} and ${classes[index]}`;
+      lower === undefined
+        ? sql`latency_ms <= ${sql.lit(upper)}`
+        : upper === undefined
+          ? sql`latency_ms > ${sql.lit(lower)}`
+          : sql`latency_ms > ${sql.lit(lower)} and latency_ms <= ${sql.lit(upper)}`;
     return sql`sum(case when ${inClass} then 1 else 0 end)`;
   });
-  const columns = [...ROLLUP_GROUP_COLUMNS, ...ROLLUP_SUM_COLUMNS, ...LATENCY_CLASS_COLUMNS, 'first_ms', 'last_ms'];
-  const hour = hourOfCreatedAt(sqlite);
+}
+
+/**
+ * Recomputes every hourly roll-up from `llm_usage`, for the hours from `fromMs` on (all hours when
+ * left out), in one transaction: after rows were written to the ledger by hand (a backfill, a
+ * restore). Answers the roll-up rows written, over all tables.
+ */
+export async function rebuildRollup(db: Kysely<GroundworkTables>, options: { fromMs?: number | undefined } = {}): Promise<number> {
+  return db.transaction().execute((transaction) => refillRollupTables(transaction, ROLLUP_TABLES, options.fromMs));
+}
+
+/** Recomputes the wide roll-up `llm_usage_hourly` alone, inside a transaction the caller holds (migration 0008's). */
+export async function refillRollup(transaction: Kysely<GroundworkTables>, fromMs: number | undefined): Promise<number> {
+  return refillRollupTables(transaction, [WIDE_ROLLUP], fromMs);
+}
+
+/** Recomputes `tables` from `llm_usage` for the hours from `fromMs` on, inside a transaction the caller holds (a migration's). */
+export async function refillRollupTables(
+  transaction: Kysely<GroundworkTables>,
+  tables: readonly RollupTable[],
+  fromMs: number | undefined,
+): Promise<number> {
+  const sqlite = isSqlite(transaction);
+  const fromHour = fromMs === undefined ? undefined : Math.floor(fromMs / HOUR_MS);
+  const fromDate = fromHour === undefined ? undefined : new Date(fromHour * HOUR_MS);
   const ms = msOfCreatedAt(sqlite);
-  {
-    await sql`delete from llm_usage_hourly ${fromHour === undefined ? sql`` : sql`where hour >= ${fromHour}`}`.execute(transaction);
-    const inserted = await sql`insert into llm_usage_hourly (${sql.join(columns.map((column) => sql.ref(column)))})
-      select ${hour}, provider, model, coalesce(prompt_name, ''), coalesce(prompt_version, ''), coalesce(key_id, ''),
-        coalesce(team_id, ''), outcome, count(*), coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0),
-        coalesce(sum(total_tokens), 0), coalesce(sum(cost_usd), 0), coalesce(sum(latency_ms), 0), ${sql.join(classSums)}, min(${ms}), max(${ms})
+  let written = 0;
+  for (const table of tables) {
+    await sql`delete from ${sql.table(table.name)} ${fromHour === undefined ? sql`` : sql`where hour >= ${fromHour}`}`.execute(transaction);
+    const selected = [
+      ...table.groupBy.map((column) => groupExpression(column, sqlite)),
+      ...table.sums.map(sumExpression),
+      ...(table.latencyClasses ? classExpressions() : []),
+      ...(table.seen ? [sql`min(${ms})`, sql`max(${ms})`] : []),
+    ];
+    const positions = table.groupBy.map((_, index) => sql.lit(index + 1));
+    const inserted = await sql`insert into ${sql.table(table.name)} (${sql.join(insertColumns(table).map((column) => sql.ref(column)))})
+      select ${sql.join(selected)}
       from llm_usage ${fromDate === undefined ? sql`` : sql`where created_at >= ${fromDate}`}
-      group by 1, 2, 3, 4, 5, 6, 7, 8`.execute(transaction);
-    return Number(inserted.numAffectedRows ?? 0);
+      group by ${sql.join(positions)}`.execute(transaction);
+    written += Number(inserted.numAffectedRows ?? 0);
   }
+  return written;
 }

@@ -6,7 +6,7 @@ import { parseSince } from '../../tenants/usage-report.js';
 import type { CommandIo } from '../output.js';
 
 /**
- * `groundwork dashboard rollup [--since AGE] [--json]`: recomputes the dashboard's hourly roll-up
+ * `groundwork dashboard rollup [--since AGE] [--json]`: recomputes the dashboard's hourly roll-ups
  * from the usage ledger, for every hour or for the hours since AGE (after rows were written into
  * `llm_usage` around the ledger: a backfill, a restore).
  */

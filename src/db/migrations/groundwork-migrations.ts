@@ -1,6 +1,7 @@
-import { type CreateTableBuilder, type Kysely, type Migration, SqliteAdapter } from 'kysely';
+import { type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely, type Migration, SqliteAdapter } from 'kysely';
 import { groundworkTables } from '../groundwork-tables.js';
-import { LATENCY_CLASS_COLUMNS, refillRollup } from '../usage-rollup.js';
+import { LATENCY_CLASS_COLUMNS, refillRollup, refillRollupTables } from '../usage-rollup.js';
+import { NARROW_ROLLUPS } from '../usage-rollup-tables.js';
 
 function isSqlite(db: Kysely<unknown>): boolean {
   return db.getExecutor().adapter instanceof SqliteAdapter;
@@ -242,6 +243,57 @@ export const GROUNDWORK_MIGRATIONS: Readonly<Record<string, Migration>> = {
     async down(db: Kysely<unknown>): Promise<void> {
       await db.schema.alterTable('llm_usage').dropColumn('answer_text').execute();
       await db.schema.alterTable('llm_usage').dropColumn('prompt_text').execute();
+    },
+  },
+  '0010_llm_usage_hourly_narrow': {
+    // Narrow hourly roll-ups, one per kind of dashboard panel (see usage-rollup-tables.ts), filled from the ledger.
+    async up(db: Kysely<unknown>): Promise<void> {
+      const count = (column: ColumnDefinitionBuilder) => column.notNull();
+      let model = db.schema
+        .createTable('llm_usage_hourly_model')
+        .addColumn('hour', 'bigint', count)
+        .addColumn('provider', 'text', count)
+        .addColumn('model', 'text', count)
+        .addColumn('outcome', 'text', count)
+        .addColumn('calls', 'bigint', count)
+        .addColumn('prompt_tokens', 'bigint', count)
+        .addColumn('completion_tokens', 'bigint', count)
+        .addColumn('total_tokens', 'bigint', count)
+        .addColumn('cost_usd', 'double precision', count)
+        .addColumn('latency_sum_ms', 'double precision', count);
+      for (const column of LATENCY_CLASS_COLUMNS) model = model.addColumn(column, 'integer', count);
+      await model.addPrimaryKeyConstraint('llm_usage_hourly_model_pk', ['hour', 'provider', 'model', 'outcome'] as never).execute();
+      await db.schema
+        .createTable('llm_usage_hourly_key')
+        .addColumn('hour', 'bigint', count)
+        .addColumn('key_id', 'text', count)
+        .addColumn('team_id', 'text', count)
+        .addColumn('calls', 'bigint', count)
+        .addColumn('failures', 'bigint', count)
+        .addColumn('total_tokens', 'bigint', count)
+        .addColumn('cost_usd', 'double precision', count)
+        .addPrimaryKeyConstraint('llm_usage_hourly_key_pk', ['hour', 'key_id', 'team_id'] as never)
+        .execute();
+      await db.schema
+        .createTable('llm_usage_hourly_prompt')
+        .addColumn('hour', 'bigint', count)
+        .addColumn('prompt_name', 'text', count)
+        .addColumn('prompt_version', 'text', count)
+        .addColumn('calls', 'bigint', count)
+        .addColumn('failures', 'bigint', count)
+        .addColumn('total_tokens', 'bigint', count)
+        .addColumn('cost_usd', 'double precision', count)
+        .addColumn('latency_sum_ms', 'double precision', count)
+        .addColumn('first_ms', 'bigint', count)
+        .addColumn('last_ms', 'bigint', count)
+        .addPrimaryKeyConstraint('llm_usage_hourly_prompt_pk', ['hour', 'prompt_name', 'prompt_version'] as never)
+        .execute();
+      await refillRollupTables(groundworkTables(db), NARROW_ROLLUPS, undefined);
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('llm_usage_hourly_prompt').execute();
+      await db.schema.dropTable('llm_usage_hourly_key').execute();
+      await db.schema.dropTable('llm_usage_hourly_model').execute();
     },
   },
 };
