@@ -13,7 +13,7 @@ import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { scrubSecrets } from '../observability/redact.js';
 import type { BatchSnapshot, EnqueueBatchOptions } from './batch/batch-types.js';
-import { BATCH_POLL_JOB, BATCH_SUBMIT_JOB, Batches } from './batch/batches.js';
+import { BATCH_POLL_JOB, BATCH_SUBMIT_JOB, Batches, type BatchTenancy } from './batch/batches.js';
 import type { ClaimedJob, JobData, JobEngine, NewJob } from './job-engine.js';
 import {
   JobCancelledError,
@@ -66,6 +66,8 @@ export interface JobsParts<Facade> {
   appConfig?: AppConfig;
   /** Resolves a tenant to whom a batch's ledger rows are billed. */
   attribution?: (tenant: string) => Promise<UsageAttribution>;
+  /** The tenants' budgets for batches, built on first use; absent: a tenant's batch is attributed, not budgeted. */
+  batchTenancy?: () => BatchTenancy;
 }
 
 /** A running worker: {@link Jobs.work}'s handle. */
@@ -107,6 +109,7 @@ export class Jobs<Facade = unknown> {
       timeoutMs: parts.config.timeoutMs,
       prompts: this.#prompts,
       attribution: parts.attribution,
+      tenancy: parts.batchTenancy,
       session: () => parts.database.getDatabaseSession().session,
     });
   }

@@ -11,6 +11,7 @@ import { MemoryRateLimitStore } from '../resilience/memory-rate-limit-store.js';
 import type { RateLimitRules, RateLimitStore } from '../resilience/rate-limit-store.js';
 import { RedisRateLimitStore } from '../resilience/redis-rate-limit-store.js';
 import { StoreFailover } from '../resilience/store-failover.js';
+import { BatchBudgets } from './batch-budgets.js';
 import { type BudgetOwner, budgetLimits } from './budget-limits.js';
 import { type BudgetStore, fromNano } from './budget-store.js';
 import { DatabaseBudgetStore } from './database-budget-store.js';
@@ -38,6 +39,8 @@ export interface TenantServices {
   repository: TenantRepository;
   directory: KeyDirectory;
   admission: TenantAdmission;
+  /** Budgets of batches sent through the providers' Batch APIs (`infra.jobs.enqueueBatch` with `tenant`). */
+  batches: BatchBudgets;
   prices: PriceBook;
   /** The ledger's usage by key, team, model or prompt. */
   usage(options: { by: UsageGrouping; since: Date }): Promise<UsageRow[]>;
@@ -101,6 +104,7 @@ export function createTenantServices<DB>(
     maxWaitMs: config.tenants.budgetMaxWaitMs,
     fallbackModels: config.resilience.fallbacks.map((fallback) => fallback.model),
   });
+  const batches = new BatchBudgets({ budgets, prices, admission, repository, clock: parts.clock });
   const directory = new KeyDirectory(repository, { ttlMs: config.tenants.keyCacheTtlMs });
   const bus =
     redis === undefined || options.listen !== true
@@ -110,6 +114,7 @@ export function createTenantServices<DB>(
     repository,
     directory,
     admission,
+    batches,
     prices,
     usage: (query) => usageReport(db, query),
     async rebuildBudgets(scope, reference) {
