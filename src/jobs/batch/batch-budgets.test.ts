@@ -6,7 +6,7 @@ import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
 import { definePrompt } from '../../llm/prompt.js';
 import { createLogger } from '../../observability/logger.js';
-import { BudgetExceededError, KeyRefusedError, ModelNotAllowedError } from '../../tenants/tenant-refusals.js';
+import { BudgetExceededError, KeyRefusedError, ModelNotAllowedError, TenantLimitError } from '../../tenants/tenant-refusals.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/index.js';
 import { FULL_JOBS_TARGETS, type JobsDatabase, type JobsTarget, sqliteJobsTarget } from '../jobs.test-helpers.js';
 
@@ -151,6 +151,28 @@ describe.each(SETUPS)('tenant batch budgets on $name', ({ target, redis }) => {
     await infra.jobs.enqueueBatch(translate, words(1), { tenant: 'customer-2' });
     expect(await infra.jobs.listBatches()).toHaveLength(1);
     expect(fake.requests).toHaveLength(0);
+  });
+
+  it("holds the team's budget as well as the key's, and leaves per-minute limits out", async () => {
+    const team = await infra.tenants.repository.createTeam({ name: 'team-a', totalBudgetUsd: 0.0001 });
+    // The key's own budget has room: the team's decides.
+    const { key } = await infra.tenants.repository.createKey({ name: 'member', team: 'team-a', totalBudgetUsd: 1 });
+    const error = await infra.jobs.enqueueBatch(translate, words(2), { tenant: 'member' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BudgetExceededError);
+    expect((error as BudgetExceededError).budget).toBe(`team:${team.id}:total`);
+    await infra.jobs.enqueueBatch(translate, words(1), { tenant: 'member' });
+    const [keyTotal, teamTotal] = await infra.tenants.batches.read([`key:${key.id}:total`, `team:${team.id}:total`]);
+    expect(keyTotal?.reservedNano).toBeGreaterThan(0);
+    expect(teamTotal?.reservedNano).toBe(keyTotal?.reservedNano);
+    // Room held by the batch in flight, not spent: retry later rather than insufficient_quota.
+    const other = await infra.jobs.enqueueBatch(translate, words(1), { tenant: 'member' }).catch((caught: unknown) => caught);
+    expect(other).toBeInstanceOf(TenantLimitError);
+    expect((other as TenantLimitError).limit).toBe('budget');
+    // Per-minute limits do not apply to batches: two batches of three items from a key allowed one request and 10 tokens a minute.
+    await infra.tenants.repository.createKey({ name: 'slow', totalBudgetUsd: 1, requestsPerMinute: 1, tokensPerMinute: 10 });
+    await infra.jobs.enqueueBatch(translate, words(3), { tenant: 'slow' });
+    await infra.jobs.enqueueBatch(translate, words(3), { tenant: 'slow' });
+    expect(await infra.jobs.listBatches()).toHaveLength(3);
   });
 
   it('refuses a disallowed model and an unusable key before reserving or enqueueing anything', async () => {
