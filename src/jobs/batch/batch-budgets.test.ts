@@ -138,6 +138,9 @@ describe.each(SETUPS)('tenant batch budgets on $name', ({ target, redis }) => {
     expect(total.reservedUsd).toBe(0);
     expect(total.spentUsd).toBeCloseTo(usd, 9);
     expect(total.spentUsd).toBeGreaterThanOrEqual(usd);
+    const metrics = await infra.metrics.registry.metrics();
+    const spend = new RegExp(`^groundwork_tenant_spend_usd_total\\{key_id="${key.id}",team_id=""\\} (\\S+)$`, 'm').exec(metrics)?.[1];
+    expect(Number(spend)).toBeCloseTo(usd, 9);
   }, 30_000);
 
   it('refuses a batch whose worst case exceeds the remaining budget, whole, with nothing sent or enqueued', async () => {
@@ -173,6 +176,15 @@ describe.each(SETUPS)('tenant batch budgets on $name', ({ target, redis }) => {
     await infra.jobs.enqueueBatch(translate, words(3), { tenant: 'slow' });
     await infra.jobs.enqueueBatch(translate, words(3), { tenant: 'slow' });
     expect(await infra.jobs.listBatches()).toHaveLength(3);
+  });
+
+  it('holds one reservation for a batch enqueued twice with the same idempotency key', async () => {
+    const { key } = await infra.tenants.repository.createKey({ name: 'customer-6', totalBudgetUsd: 1 });
+    const first = await infra.jobs.enqueueBatch(translate, words(2), { tenant: 'customer-6', idempotencyKey: 'night-1' });
+    const once = await totalOf(infra, key.id);
+    expect(once.reservedUsd).toBeGreaterThan(0);
+    expect(await infra.jobs.enqueueBatch(translate, words(2), { tenant: 'customer-6', idempotencyKey: 'night-1' })).toBe(first);
+    expect(await totalOf(infra, key.id)).toEqual(once);
   });
 
   it('refuses a disallowed model and an unusable key before reserving or enqueueing anything', async () => {
