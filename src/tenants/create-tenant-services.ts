@@ -104,12 +104,12 @@ export function createTenantServices<DB>(
     maxWaitMs: config.tenants.budgetMaxWaitMs,
     fallbackModels: config.resilience.fallbacks.map((fallback) => fallback.model),
   });
-  const batches = new BatchBudgets({ budgets, prices, admission, repository, clock: parts.clock });
   const directory = new KeyDirectory(repository, { ttlMs: config.tenants.keyCacheTtlMs });
   const bus =
     redis === undefined || options.listen !== true
       ? undefined
       : redisKeyChangeBus(redis, config.redis.keyPrefix, () => directory.invalidate());
+  const batches = new BatchBudgets({ budgets, prices, admission, repository, clock: parts.clock });
   return {
     repository,
     directory,
