@@ -187,6 +187,7 @@ export class Infrastructure<DB = Record<never, never>> {
           const key = await this.tenants.repository.showKey(tenant);
           return { keyId: key.id, teamId: key.teamId };
         },
+        batchTenancy: () => this.tenants.batches,
       });
       this.#jobs = jobs;
       this.registerHealthCheck(jobs.healthCheck());

@@ -10,10 +10,11 @@ import type { Prompt, PromptContext } from '../llm/prompt.js';
 import type { UsageAttribution, UsageRecord } from '../llm/usage-record.js';
 import type { HealthCheck } from '../observability/health.js';
 import type { Logger } from '../observability/logger.js';
+import { increment } from '../observability/metric-series.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { scrubSecrets } from '../observability/redact.js';
 import type { BatchSnapshot, EnqueueBatchOptions } from './batch/batch-types.js';
-import { BATCH_POLL_JOB, BATCH_SUBMIT_JOB, Batches } from './batch/batches.js';
+import { BATCH_POLL_JOB, BATCH_SUBMIT_JOB, Batches, type BatchTenancy } from './batch/batches.js';
 import type { ClaimedJob, JobData, JobEngine, NewJob } from './job-engine.js';
 import {
   JobCancelledError,
@@ -66,6 +67,8 @@ export interface JobsParts<Facade> {
   appConfig?: AppConfig;
   /** Resolves a tenant to whom a batch's ledger rows are billed. */
   attribution?: (tenant: string) => Promise<UsageAttribution>;
+  /** The tenants' budgets for batches, built on first use; absent: a tenant's batch is attributed, not budgeted. */
+  batchTenancy?: () => BatchTenancy;
 }
 
 /** A running worker: {@link Jobs.work}'s handle. */
@@ -107,6 +110,7 @@ export class Jobs<Facade = unknown> {
       timeoutMs: parts.config.timeoutMs,
       prompts: this.#prompts,
       attribution: parts.attribution,
+      tenancy: parts.batchTenancy,
       session: () => parts.database.getDatabaseSession().session,
     });
   }
@@ -362,6 +366,8 @@ export class Jobs<Facade = unknown> {
         if (message === undefined) for (const follow of next) await this.#engine.insert(tx, follow);
       });
       if (message !== undefined) outcome = job.attempt >= (await this.#maxAttempts(job)) ? 'dead_letter' : 'retry';
+      // A batch's spend reaches the ledger here, not through a call: count it by key once it is committed.
+      else if (Batches.handles(job.name)) this.#countTenantSpend(usage);
     } catch (error) {
       if (!(error instanceof LeaseLost)) throw error;
       outcome = 'superseded';
@@ -374,6 +380,13 @@ export class Jobs<Facade = unknown> {
       logger.warn({ job: job.id, name: job.name, attempt: job.attempt, outcome }, `jobs: run failed: ${message}`);
     this.#metrics.runs.inc({ name: job.name, outcome });
     this.#metrics.runDuration.observe({ name: job.name }, (performance.now() - started) / 1000);
+  }
+
+  #countTenantSpend(usage: readonly UsageRecord[]): void {
+    for (const record of usage) {
+      if (record.keyId === null || record.keyId === undefined || !(record.costUsd > 0)) continue;
+      increment(this.#parts.metrics.tenantSpend, { key_id: record.keyId, team_id: record.teamId ?? '' }, record.costUsd);
+    }
   }
 
   async #maxAttempts(job: ClaimedJob): Promise<number> {

@@ -53,6 +53,24 @@ export function budgetStoreContract(name: string, fixture: () => BudgetStoreFixt
       expect((await store.reserve(request([limit(key, 100)], 1))).granted).toBe(false);
     });
 
+    it('settles once: a repeated settlement with `once` adds nothing, nor one whose lease lapsed', async () => {
+      const { store, other } = fixture();
+      const key = counter('key');
+      const team = counter('team');
+      const batch = request([limit(key, 1000), limit(team, 1000)], 600, { leaseUntil: t0 + 86_400_000 });
+      await store.reserve(batch);
+      await store.settle(batch.reservationId, [key, team], 250, t0 + 3_600_000, { once: true });
+      await other.settle(batch.reservationId, [key, team], 250, t0 + 3_600_000, { once: true });
+      expect(await store.read([key, team], t0 + 3_600_000)).toEqual([
+        { counter: key, spentNano: 250, reservedNano: 0 },
+        { counter: team, spentNano: 250, reservedNano: 0 },
+      ]);
+      const lapsed = request([limit(key, 1000)], 100);
+      await store.reserve(lapsed);
+      await store.settle(lapsed.reservationId, [key], 100, t0 + 120_000, { once: true });
+      expect(await store.read([key], t0 + 120_000)).toEqual([{ counter: key, spentNano: 250, reservedNano: 0 }]);
+    });
+
     it('refunds a failed call: settling with 0 frees the room and spends nothing', async () => {
       const { store } = fixture();
       const key = counter('key');

@@ -50,6 +50,16 @@ export type ReserveResult =
       localShare?: true;
     };
 
+/** How {@link BudgetStore.settle} ends a reservation. */
+export interface SettleOptions {
+  /**
+   * Adds the spend on a counter only while the reservation is still held there (not settled yet,
+   * lease not lapsed), so settling the same reservation again adds nothing: a settlement that may
+   * be repeated (a batch's final poll retried) counts exactly once. @default false
+   */
+  once?: boolean | undefined;
+}
+
 /** Where a budget stands. */
 export interface BudgetState {
   counter: string;
@@ -70,7 +80,7 @@ export interface BudgetStore {
    * (0 for a call that failed before the provider answered). Spend is added even when the lease
    * has lapsed, because it was spent. Idempotent for the release; call it once per reservation.
    */
-  settle(reservationId: string, counters: readonly string[], spentNano: number, now: number): Promise<void>;
+  settle(reservationId: string, counters: readonly string[], spentNano: number, now: number, options?: SettleOptions): Promise<void>;
   /** The counters' settled and live reserved spend, in the order given. */
   read(counters: readonly string[], now: number): Promise<BudgetState[]>;
   /**

@@ -12,6 +12,7 @@ import type { RateLimitRules, RateLimitStore } from '../resilience/rate-limit-st
 import { RedisRateLimitStore } from '../resilience/redis-rate-limit-store.js';
 import { StoreFailover } from '../resilience/store-failover.js';
 import type { RoutesConfig } from '../routing/routes-config.js';
+import { BatchBudgets } from './batch-budgets.js';
 import { type BudgetOwner, budgetLimits } from './budget-limits.js';
 import { type BudgetStore, fromNano } from './budget-store.js';
 import { DatabaseBudgetStore } from './database-budget-store.js';
@@ -39,6 +40,8 @@ export interface TenantServices {
   repository: TenantRepository;
   directory: KeyDirectory;
   admission: TenantAdmission;
+  /** Budgets of batches sent through the providers' Batch APIs (`infra.jobs.enqueueBatch` with `tenant`). */
+  batches: BatchBudgets;
   prices: PriceBook;
   /** The ledger's usage by key, team, model or prompt. */
   usage(options: { by: UsageGrouping; since: Date }): Promise<UsageRow[]>;
@@ -110,10 +113,12 @@ export function createTenantServices<DB>(
     redis === undefined || options.listen !== true
       ? undefined
       : redisKeyChangeBus(redis, config.redis.keyPrefix, () => directory.invalidate());
+  const batches = new BatchBudgets({ budgets, prices, admission, repository, clock: parts.clock });
   return {
     repository,
     directory,
     admission,
+    batches,
     prices,
     usage: (query) => usageReport(db, query),
     async rebuildBudgets(scope, reference) {

@@ -1,6 +1,6 @@
 import { type Kysely, SqliteAdapter, sql } from 'kysely';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
-import type { BudgetState, BudgetStore, ReserveRequest, ReserveResult } from './budget-store.js';
+import type { BudgetState, BudgetStore, ReserveRequest, ReserveResult, SettleOptions } from './budget-store.js';
 import type { LedgerSpend } from './ledger-spend.js';
 
 type Db = Kysely<GroundworkTables>;
@@ -58,18 +58,25 @@ export class DatabaseBudgetStore implements BudgetStore {
     });
   }
 
-  async settle(reservationId: string, counters: readonly string[], spentNano: number, now: number): Promise<void> {
+  async settle(reservationId: string, counters: readonly string[], spentNano: number, now: number, options?: SettleOptions): Promise<void> {
     if (counters.length === 0) return;
     const sorted = [...new Set(counters)].sort();
     const spent = Math.max(0, Math.ceil(spentNano));
     await this.#db.transaction().execute(async (tx) => {
+      // Lapsed leases are deleted here, so with `once` a lapsed reservation counts as not held.
       await this.#lockAndRead(tx, sorted, now);
-      await tx.deleteFrom('groundwork_budget_reservations').where('id', '=', reservationId).where('counter', 'in', sorted).execute();
-      if (spent > 0) {
+      const released = await tx
+        .deleteFrom('groundwork_budget_reservations')
+        .where('id', '=', reservationId)
+        .where('counter', 'in', sorted)
+        .returning('counter')
+        .execute();
+      const charged = options?.once === true ? released.map((row) => row.counter) : sorted;
+      if (spent > 0 && charged.length > 0) {
         await tx
           .updateTable('groundwork_budget_counters')
           .set({ spent_nano: sql`spent_nano + ${spent}` })
-          .where('counter', 'in', sorted)
+          .where('counter', 'in', charged)
           .execute();
       }
     });

@@ -1,7 +1,7 @@
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { type StoreFailover, StoreTimeoutError } from '../resilience/store-failover.js';
-import type { BudgetLimit, BudgetState, BudgetStore, ReserveRequest, ReserveResult } from './budget-store.js';
+import type { BudgetLimit, BudgetState, BudgetStore, ReserveRequest, ReserveResult, SettleOptions } from './budget-store.js';
 import type { LedgerSpend } from './ledger-spend.js';
 import type { MemoryBudgetStore } from './memory-budget-store.js';
 import { BudgetStoreUnavailableError } from './tenant-refusals.js';
@@ -27,6 +27,8 @@ interface PendingSettlement {
   reservationId: string;
   counters: readonly string[];
   spentNano: number;
+  /** Replayed with {@link SettleOptions.once}: it adds its spend only where its reservation is still held. */
+  once?: boolean;
 }
 
 /**
@@ -112,12 +114,12 @@ export class FailoverBudgetStore implements BudgetStore {
     return result;
   }
 
-  async settle(reservationId: string, counters: readonly string[], spentNano: number, now: number): Promise<void> {
+  async settle(reservationId: string, counters: readonly string[], spentNano: number, now: number, options?: SettleOptions): Promise<void> {
     const { shared, local, failover } = this.#options;
     const where = this.#where.get(reservationId) ?? 'shared';
     this.#where.delete(reservationId);
     if (where === 'local') {
-      await local?.settle(reservationId, counters, spentNano);
+      await local?.settle(reservationId, counters, spentNano, now, options);
       // Spent while the shared store was away: the fleet's counters must hear of it.
       if (spentNano > 0) this.#keep({ reservationId, counters, spentNano });
       return;
@@ -125,14 +127,14 @@ export class FailoverBudgetStore implements BudgetStore {
     if (failover.usable(now)) {
       const answers = this.#answers;
       try {
-        await failover.bounded(shared.settle(reservationId, counters, spentNano, now));
+        await failover.bounded(shared.settle(reservationId, counters, spentNano, now, options));
         this.#answered();
         return;
       } catch (error) {
         if (!(await this.#slowNotDown(error, answers))) failover.failed(error, now);
       }
     }
-    this.#keep({ reservationId, counters, spentNano });
+    this.#keep({ reservationId, counters, spentNano, ...(options?.once === true ? { once: true } : {}) });
   }
 
   async read(counters: readonly string[], now: number): Promise<BudgetState[]> {
@@ -223,7 +225,7 @@ export class FailoverBudgetStore implements BudgetStore {
       try {
         for (let next = this.#pending.shift(); next !== undefined; next = this.#pending.shift()) {
           try {
-            await failover.bounded(shared.settle(next.reservationId, next.counters, next.spentNano, now));
+            await failover.bounded(shared.settle(next.reservationId, next.counters, next.spentNano, now, { once: next.once }));
           } catch (error) {
             this.#pending.unshift(next);
             throw error;

@@ -1,4 +1,4 @@
-import type { BudgetState, BudgetStore, ReserveRequest, ReserveResult } from './budget-store.js';
+import type { BudgetState, BudgetStore, ReserveRequest, ReserveResult, SettleOptions } from './budget-store.js';
 
 interface Counter {
   spentNano: number;
@@ -30,10 +30,18 @@ export class MemoryBudgetStore implements BudgetStore {
     return { granted: true, amountNano: grant, committedNano };
   }
 
-  async settle(reservationId: string, counters: readonly string[], spentNano: number): Promise<void> {
+  async settle(
+    reservationId: string,
+    counters: readonly string[],
+    spentNano: number,
+    now?: number,
+    options?: SettleOptions,
+  ): Promise<void> {
     for (const name of new Set(counters)) {
       const counter = this.#counter(name);
+      const held = counter.reservations.get(reservationId);
       counter.reservations.delete(reservationId);
+      if (options?.once === true && (held === undefined || (now !== undefined && held.leaseUntil <= now))) continue;
       counter.spentNano += Math.max(0, Math.ceil(spentNano));
     }
   }

@@ -1,5 +1,5 @@
 import { RedisScript, type ScriptClient } from '../resilience/redis-script.js';
-import type { BudgetLimit, BudgetState, BudgetStore, ReserveRequest, ReserveResult } from './budget-store.js';
+import type { BudgetLimit, BudgetState, BudgetStore, ReserveRequest, ReserveResult, SettleOptions } from './budget-store.js';
 import type { LedgerSpend } from './ledger-spend.js';
 
 /* Each counter is a hash (`spent`, `reserved`, and `r:<id>` per live reservation) and a sorted set of leases (id → expiry). */
@@ -72,18 +72,21 @@ if expireAt > 0 then redis.call('PEXPIREAT', h, expireAt) end
 return spent
 `);
 
-/** KEYS: hash, leases per counter. ARGV: id, spent. */
-const SETTLE = new RedisScript(`
-local id, spent = ARGV[1], tonumber(ARGV[2])
+/**
+ * KEYS: hash, leases per counter. ARGV: id, spent, once (1: add the spend only where the
+ * reservation is still held, its lease not lapsed at `now`), now.
+ */
+const SETTLE = new RedisScript(`${PURGE}
+local id, spent, once, now = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1', tonumber(ARGV[4] or '0')
 for i = 1, #KEYS / 2 do
   local h, z = KEYS[2 * i - 1], KEYS[2 * i]
+  if once then purge(h, z, now) end
+  local held = redis.call('HEXISTS', h, 'r:' .. id) == 1
   local a = tonumber(redis.call('HGET', h, 'r:' .. id) or '0')
-  if a ~= 0 then
-    redis.call('HINCRBY', h, 'reserved', -a)
-    redis.call('HDEL', h, 'r:' .. id)
-  end
+  if a ~= 0 then redis.call('HINCRBY', h, 'reserved', -a) end
+  redis.call('HDEL', h, 'r:' .. id)
   redis.call('ZREM', z, id)
-  if spent > 0 then redis.call('HINCRBY', h, 'spent', spent) end
+  if spent > 0 and (held or not once) then redis.call('HINCRBY', h, 'spent', spent) end
 end
 return 1
 `);
@@ -155,9 +158,16 @@ export class RedisBudgetStore implements BudgetStore {
     };
   }
 
-  async settle(reservationId: string, counters: readonly string[], spentNano: number): Promise<void> {
+  async settle(
+    reservationId: string,
+    counters: readonly string[],
+    spentNano: number,
+    now?: number,
+    options?: SettleOptions,
+  ): Promise<void> {
     if (counters.length === 0) return;
-    await SETTLE.run(this.#client, this.#keys(counters), [reservationId, Math.max(0, Math.ceil(spentNano))]);
+    const once = options?.once === true ? 1 : 0;
+    await SETTLE.run(this.#client, this.#keys(counters), [reservationId, Math.max(0, Math.ceil(spentNano)), once, now ?? Date.now()]);
   }
 
   async read(counters: readonly string[], now: number): Promise<BudgetState[]> {

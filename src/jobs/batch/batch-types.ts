@@ -95,6 +95,8 @@ export interface BatchSpec {
   readonly ids: readonly string[];
   readonly pollIntervalMs: number;
   readonly attribution?: { readonly keyId: string; readonly teamId: string | null };
+  /** The tenant's budget reservation, settled when the batch ends (none when no budget applies). */
+  readonly budget?: { readonly id: string; readonly counters: readonly string[]; readonly reservedUsd: number };
   readonly answerTool?: string;
   /** Unix ms. */
   readonly createdAt: number;

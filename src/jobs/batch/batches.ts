@@ -3,7 +3,9 @@ import { sleep } from '../../internal/abort.js';
 import type { Clock } from '../../internal/clock.js';
 import { PriceBook } from '../../llm/pricing.js';
 import type { PromptContext } from '../../llm/prompt.js';
+import type { ChatRequest } from '../../llm/types.js';
 import type { UsageAttribution, UsageRecord } from '../../llm/usage-record.js';
+import type { BatchReservation, BatchToReserve, TenantBatch } from '../../tenants/batch-budgets.js';
 import type { AnySession, ClaimedJob, JobEngine, NewJob } from '../job-engine.js';
 import { JobHandlerMissingError, JobInputError } from '../job-errors.js';
 import { jobId } from '../job-id.js';
@@ -31,6 +33,16 @@ const STEP_RETRIES = 10;
 /** Batch steps and their results are kept 30 days. */
 const STEP_TTL_MS = 30 * 86_400_000;
 const BATCH_PROVIDERS: readonly string[] = ['openai', 'azure', 'anthropic'];
+/** The providers' batch window: OpenAI, Azure and Anthropic end a batch within 24 hours. */
+const BATCH_WINDOW_MS = 86_400_000;
+/** A batch's budget reservation holds this long past its window and one poll interval (a final poll run late). */
+const BATCH_LEASE_MARGIN_MS = 6 * 3_600_000;
+
+/** What batches need of the tenants: to reserve a batch's worst case on its budgets, and to settle it once. */
+export interface BatchTenancy {
+  reserve(tenant: string, batch: BatchToReserve): Promise<TenantBatch>;
+  settle(reservation: BatchReservation, costUsd: number): Promise<void>;
+}
 
 /** What {@link Batches} is built from. */
 export interface BatchesParts {
@@ -42,8 +54,10 @@ export interface BatchesParts {
   timeoutMs: number;
   /** Prompts known to this process (shared with the job queue). */
   prompts: Map<string, AnyPrompt>;
-  /** Resolves a tenant (a virtual key's name or id) to whom its items are billed. */
+  /** Resolves a tenant (a virtual key's name or id) to whom its items are billed (without `tenancy`: no budgets). */
   attribution?: ((tenant: string) => Promise<UsageAttribution>) | undefined;
+  /** The tenants' budgets (built on first use): a tenant's batch is reserved at enqueue and settled when it ends. */
+  tenancy?: (() => BatchTenancy) | undefined;
   /** Where a session comes from when no transaction is given (the current `withSession` one, else the pool). */
   session: () => AnySession;
 }
@@ -110,18 +124,28 @@ export class Batches {
     const provider = this.#provider(providerName as BatchProviderName);
     const model = options.model ?? provider.defaultModel;
     const lines: Array<{ customId: string; body: unknown }> = [];
+    const requests: ChatRequest[] = [];
     let answerTool: string | undefined;
+    const tenancy = options.tenant === undefined ? undefined : this.#parts.tenancy?.();
+    // A tenant's items are sent with the output maximum their reservation is priced at, as a tenant's chat call is.
+    const maxOutputTokens = config.llm.maxOutputTokens ?? (tenancy === undefined ? undefined : config.tenants.maxOutputTokensEstimate);
     contexts.forEach((context, index) => {
       try {
-        const request = batchRequestOf(prompt, context, model, config.llm.maxOutputTokens);
+        const request = batchRequestOf(prompt, context, model, maxOutputTokens);
         if (index === 0) answerTool = provider.answerTool(request);
+        requests.push(request);
         lines.push({ customId: customIdOf(index), body: provider.body(request, model) });
       } catch (error) {
         if (problems.length < 20) problems.push(`contexts[${index}]: ${(error as Error).message}`);
       }
     });
     if (problems.length > 0) throw new JobInputError(problems);
-    const attribution = options.tenant === undefined ? undefined : await this.#attribution(options.tenant);
+    let attribution: UsageAttribution | undefined;
+    let budget: BatchReservation | undefined;
+    if (options.tenant !== undefined && tenancy !== undefined) {
+      const leaseMs = BATCH_WINDOW_MS + interval + BATCH_LEASE_MARGIN_MS;
+      ({ attribution, reservation: budget } = await tenancy.reserve(options.tenant, { model, requests, leaseMs }));
+    } else if (options.tenant !== undefined) attribution = await this.#attribution(options.tenant);
     const now = this.#parts.clock.now();
     const promptRef = { name: prompt.name, version: String(prompt.version) };
     const spec: BatchSpec = {
@@ -131,14 +155,21 @@ export class Batches {
       ids: options.ids === undefined ? contexts.map((_, index) => String(index)) : [...options.ids],
       pollIntervalMs: interval,
       ...(attribution === undefined ? {} : { attribution }),
+      ...(budget === undefined ? {} : { budget }),
       ...(answerTool === undefined ? {} : { answerTool }),
       createdAt: now,
     };
     const summary: BatchSummary = { provider: provider.name, model, prompt: promptRef, total: contexts.length, createdAt: now };
     const id = jobId(BATCH_SUBMIT_JOB, options.idempotencyKey === undefined ? undefined : `${key}\u0000${options.idempotencyKey}`);
     const job = this.#step(id, BATCH_SUBMIT_JOB, { batch: id, step: 0, spec, lines, summary }, new Date(now));
-    await this.#parts.engine.start();
-    await this.#parts.engine.insert(options.tx ?? this.#parts.session(), job);
+    let inserted = false;
+    try {
+      await this.#parts.engine.start();
+      inserted = await this.#parts.engine.insert(options.tx ?? this.#parts.session(), job);
+    } finally {
+      // Not enqueued (a failure, or the idempotency key's batch exists already): nothing holds the budget.
+      if (!inserted && budget !== undefined && tenancy !== undefined) await tenancy.settle(budget, 0);
+    }
     return id;
   }
 
@@ -176,7 +207,12 @@ export class Batches {
     const engine = this.#parts.engine;
     const submit = await engine.get(id);
     if (submit === undefined || submit.name !== BATCH_SUBMIT_JOB) throw new BatchNotFoundError(id);
-    if (submit.state === 'created' || submit.state === 'retry') return engine.cancel(id);
+    if (submit.state === 'created' || submit.state === 'retry') {
+      const cancelled = await engine.cancel(id);
+      // Never submitted, so nothing was charged: the whole reservation is released.
+      if (cancelled) await this.#settle((await engine.payloadField(id, 'spec')) as BatchSpec | undefined, 0);
+      return cancelled;
+    }
     if (submit.state !== 'completed') return false;
     const batch = await this.get(id);
     if (batch === undefined || BATCH_END_STATES.includes(batch.state) || batch.providerBatchId === undefined) return false;
@@ -210,6 +246,7 @@ export class Batches {
             error: error.message,
             endedAt: now,
           };
+          await this.#settle(spec, 0);
           return { result, usage: [], next: undefined };
         }
         throw error;
@@ -246,6 +283,11 @@ export class Batches {
       now: new Date(now),
       latencyMs: Math.max(0, now - spec.createdAt),
     });
+    // Before the completing transaction: a final poll run again settles nothing more (settled once, by reservation).
+    await this.#settle(
+      spec,
+      outcome.usage.reduce((sum, record) => sum + record.costUsd, 0),
+    );
     const failed = outcome.items.filter((item) => !item.ok).length;
     const result: BatchStepResult = {
       ...base,
@@ -274,6 +316,17 @@ export class Batches {
       this.#providers.set(name, provider);
     }
     return provider;
+  }
+
+  /** Settles a batch's budget reservation to `costUsd`, once; nothing when it holds none. */
+  async #settle(spec: BatchSpec | undefined, costUsd: number): Promise<void> {
+    if (spec?.budget === undefined) return;
+    const tenancy = this.#parts.tenancy?.();
+    if (tenancy === undefined)
+      throw new JobHandlerMissingError(
+        `batch ${spec.prompt.name} holds a tenant's budget reservation, but this worker has no tenants: use infra.jobs`,
+      );
+    await tenancy.settle(spec.budget, costUsd);
   }
 
   async #attribution(tenant: string): Promise<UsageAttribution> {

@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { type Clock, systemClock } from '../internal/clock.js';
+import { DEFAULT_BATCH_FACTOR, type PriceBook } from '../llm/pricing.js';
+import type { ChatRequest } from '../llm/types.js';
+import type { UsageAttribution } from '../llm/usage-record.js';
+import { type BudgetOwner, budgetLimits } from './budget-limits.js';
+import { type BudgetState, type BudgetStore, fromNano, toNano } from './budget-store.js';
+import { callCostBound } from './call-cost-bound.js';
+import type { TenantAdmission } from './tenant-admission.js';
+import { BudgetExceededError, ModelNotPricedError, TenantLimitError } from './tenant-refusals.js';
+import type { TenantRepository } from './tenant-repository.js';
+
+/** A batch's reservation on its tenant's budgets, kept with the batch until it is settled. */
+export interface BatchReservation {
+  /** The reservation's id in the budget store. */
+  readonly id: string;
+  /** The budgets it holds (key and team; day, month, total). */
+  readonly counters: readonly string[];
+  /** The batch's worst-case cost reserved, in USD. */
+  readonly reservedUsd: number;
+}
+
+/** A batch let through for a tenant: whom its ledger rows are billed to, and what it reserved (none when no budget applies). */
+export interface TenantBatch {
+  readonly attribution: UsageAttribution;
+  readonly reservation: BatchReservation | undefined;
+}
+
+/** What {@link BatchBudgets.reserve} needs of a batch. */
+export interface BatchToReserve {
+  /** The model every item is sent to. */
+  readonly model: string;
+  /** Every item's request, each with the output maximum it is sent with (`maxTokens` must be set). */
+  readonly requests: ReadonlyArray<Pick<ChatRequest, 'model' | 'messages' | 'tools' | 'n' | 'maxTokens'>>;
+  /** How long the reservation holds if never settled, in ms: beyond the provider's batch window. */
+  readonly leaseMs: number;
+}
+
+/** What {@link BatchBudgets} is built from. */
+export interface BatchBudgetsOptions {
+  budgets: BudgetStore;
+  prices: PriceBook;
+  admission: Pick<TenantAdmission, 'check'>;
+  repository: Pick<TenantRepository, 'showKey' | 'showTeam'>;
+  clock?: Clock | undefined;
+}
+
+/**
+ * A tenant's budgets for batches through the providers' Batch APIs. A batch is admitted whole at
+ * enqueue: the key (and team) must be usable and allowed the model, and the batch's worst case
+ * (every item's prompt bound and output maximum at the batch price share) is reserved on every
+ * budget that applies, under a lease that outlives the batch window. It is settled once, to what
+ * the provider charged, when the batch ends. Requests and tokens per minute and the concurrency
+ * cap do not apply: the provider runs a batch in its own window, outside the live traffic.
+ */
+export class BatchBudgets {
+  readonly #options: BatchBudgetsOptions;
+  readonly #clock: Clock;
+
+  constructor(options: BatchBudgetsOptions) {
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /**
+   * Checks `tenant` (a key's name or id) and reserves the batch's worst case, or throws a refusal:
+   * `KeyRefusedError`, `ModelNotAllowedError`, `ModelNotPricedError`, {@link BudgetExceededError}
+   * (settled spend leaves no room for it) or {@link TenantLimitError} (`budget`: reservations of
+   * calls and batches in flight hold the room; retry later).
+   */
+  async reserve(tenant: string, batch: BatchToReserve): Promise<TenantBatch> {
+    const { repository, admission, budgets } = this.#options;
+    const key = await repository.showKey(tenant);
+    const team = key.teamId === null ? undefined : await repository.showTeam(key.teamId);
+    admission.check({ key, team }, batch.model);
+    const attribution = { keyId: key.id, teamId: team?.id ?? null };
+    const owners: BudgetOwner[] = [{ scope: 'key', id: key.id, settings: key }];
+    if (team !== undefined) owners.push({ scope: 'team', id: team.id, settings: team });
+    const now = this.#clock.now();
+    const limits = budgetLimits(owners, now);
+    if (limits.length === 0) return { attribution, reservation: undefined };
+    const amountNano = this.worstCaseNano(batch);
+    const id = `batch:${randomUUID()}`;
+    const result = await budgets.reserve({ reservationId: id, budgets: limits, amountNano, leaseUntil: now + batch.leaseMs, now });
+    if (!result.granted) {
+      if (result.localShare !== true && result.spentNano + amountNano > result.limitNano) {
+        throw new BudgetExceededError({
+          budget: result.counter,
+          limitUsd: fromNano(result.limitNano),
+          spentUsd: fromNano(result.spentNano),
+          neededUsd: fromNano(amountNano),
+        });
+      }
+      throw new TenantLimitError('budget', result.counter.startsWith('team:') ? 'team' : 'key', 60_000);
+    }
+    const counters = limits.map((limit) => limit.counter);
+    return { attribution, reservation: { id, counters, reservedUsd: fromNano(result.amountNano) } };
+  }
+
+  /**
+   * The most a batch may cost, in nano-USD: for each item, its prompt bound (as a call's) and its
+   * output maximum, priced at the model's batch share of the list price, each rounded up.
+   */
+  worstCaseNano(batch: Omit<BatchToReserve, 'leaseMs'>): number {
+    const price = this.#options.prices.priceOf(batch.model);
+    if (price === undefined) throw new ModelNotPricedError(batch.model);
+    const share = price.batch ?? DEFAULT_BATCH_FACTOR;
+    const batchPrice = { input: price.input * share, output: price.output * share };
+    let total = 0;
+    for (const request of batch.requests) {
+      if (request.maxTokens === undefined) throw new Error('every request of a budgeted batch must carry its output maximum');
+      // One nano-USD more per item: the ledger rounds each item's cost to 1e-10 USD, twice.
+      total += toNano(callCostBound({ ...request, model: batch.model }, batchPrice, request.maxTokens).costUsd) + 1;
+    }
+    return total;
+  }
+
+  /** The budgets' settled and live reserved spend, in the order given, as of `now` (@default the clock's now). */
+  read(counters: readonly string[], now?: number): Promise<BudgetState[]> {
+    return this.#options.budgets.read(counters, now ?? this.#clock.now());
+  }
+
+  /**
+   * Settles the batch's reservation to `costUsd` (what the provider charged: the answered items)
+   * and releases the rest. Exactly once: a repeated settlement of the same reservation (a final
+   * poll run again) adds nothing.
+   */
+  async settle(reservation: BatchReservation, costUsd: number): Promise<void> {
+    await this.#options.budgets.settle(reservation.id, reservation.counters, toNano(costUsd), this.#clock.now(), { once: true });
+  }
+}
