@@ -59,13 +59,16 @@ class CallRun implements CallContext {
 
 export { attemptsOf } from '../llm/call-pipeline.js';
 
-const codeOf = (error: unknown): string =>
+/** The code a failed attempt is counted under: a Groundwork error's code, else the error's name. */
+export const codeOf = (error: unknown): string =>
   GroundworkError.isInstance(error) ? error.code : error instanceof Error ? error.name : 'unknown';
 
-const verdictOf = (error: unknown): BreakerVerdict =>
+/** What a failed attempt tells a breaker about its provider's health. */
+export const verdictOf = (error: unknown): BreakerVerdict =>
   ProviderError.isInstance(error) ? (error.countsAgainstProviderHealth ? 'failure' : 'answered') : 'abandoned';
 
-const isPromise = (usage: AttemptResult<unknown>['usage']): usage is Promise<TokenUsage | undefined> =>
+/** Whether an attempt's usage is still to come (a stream's). */
+export const isPromise = (usage: AttemptResult<unknown>['usage']): usage is Promise<TokenUsage | undefined> =>
   typeof (usage as Promise<unknown> | undefined)?.then === 'function';
 
 /**

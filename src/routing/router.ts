@@ -28,6 +28,7 @@ import { type CallContext, deadlineError } from '../resilience/call-context.js';
 import type { BreakerVerdict, CircuitBreaker } from '../resilience/circuit-breaker.js';
 import { CircuitOpenError, RateLimitExceededError } from '../resilience/errors.js';
 import type { RateLimitStore } from '../resilience/rate-limit-store.js';
+import { codeOf, isPromise, verdictOf } from '../resilience/resilience-pipeline.js';
 import type { RetryRules } from '../resilience/retry-decision.js';
 import { DeploymentState } from './deployment-state.js';
 import { NoDeploymentAvailableError } from './no-deployment-error.js';
@@ -111,15 +112,6 @@ interface Entry {
   target: CallTarget;
   state: DeploymentState;
 }
-
-const codeOf = (error: unknown): string =>
-  GroundworkError.isInstance(error) ? error.code : error instanceof Error ? error.name : 'unknown';
-
-const verdictOf = (error: unknown): BreakerVerdict =>
-  ProviderError.isInstance(error) ? (error.countsAgainstProviderHealth ? 'failure' : 'answered') : 'abandoned';
-
-const isPromise = (usage: AttemptResult<unknown>['usage']): usage is Promise<TokenUsage | undefined> =>
-  typeof (usage as Promise<unknown> | undefined)?.then === 'function';
 
 /**
  * Routes calls over model groups: for each attempt the group's strategy picks one of the
