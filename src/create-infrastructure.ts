@@ -38,6 +38,14 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
   // first call, never inside its time limit.
   const llmModule = import('./llm/llm-client.js');
   llmModule.catch(() => undefined); // awaited below; a failure while the database opens must not go unhandled
+  // The provider adapters too, unless no provider can be built (no settings, no routes file): then every
+  // provider fails with what to set, and nothing of the adapters is needed.
+  const providerFactory = import('./llm/providers/provider-settings.js').then((settings) =>
+    routes !== undefined || settings.anyProviderConfigured(config, { azureTokenProvider })
+      ? import('./llm/providers/create-provider.js').then((module) => module.createProvider)
+      : settings.unconfiguredProvider,
+  );
+  providerFactory.catch(() => undefined);
   const opened: Closeable[] = [];
   try {
     const database = await createDatabase<DB & GroundworkTables>(config.database, {
@@ -90,25 +98,30 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
       ...(redis === undefined ? {} : { redis, keyPrefix: config.redis.keyPrefix }),
     });
     if (embeddingCache !== undefined) opened.push({ name: 'embedding-cache', close: () => embeddingCache.close() });
-    const { createLlmClient } = await llmModule;
-    const llm = createLlmClient(config, {
-      logger,
-      metrics,
-      clock,
-      pipeline: router === undefined ? pipeline : new RoutingPipeline(pipeline, router),
-      routes,
-      cache,
-      embeddingCache,
-      usageSink: createUsageSink(database),
-      providers: options.providers,
-      azureTokenProvider: options.azureTokenProvider,
-      googleAuthOptions,
-      // Only a token limit uses the estimate. It is approximate: a tokenizer would block the event
-      // loop (~1 s to load, ~1.3 µs a token), and the reservation is reconciled with real usage anyway.
-      ...(config.resilience.tokensPerMinute === undefined
-        ? {}
-        : { estimateTokens: (request) => reserveTokens(request.messages, request.maxTokens ?? config.llm.outputTokensEstimate) }),
-    });
+    const { openLlmClient } = await llmModule;
+    const createProvider = await providerFactory;
+    const llm = openLlmClient(
+      config,
+      {
+        logger,
+        metrics,
+        clock,
+        pipeline: router === undefined ? pipeline : new RoutingPipeline(pipeline, router),
+        routes,
+        cache,
+        embeddingCache,
+        usageSink: createUsageSink(database),
+        providers: options.providers,
+        azureTokenProvider: options.azureTokenProvider,
+        googleAuthOptions,
+        // Only a token limit uses the estimate. It is approximate: a tokenizer would block the event
+        // loop (~1 s to load, ~1.3 µs a token), and the reservation is reconciled with real usage anyway.
+        ...(config.resilience.tokensPerMinute === undefined
+          ? {}
+          : { estimateTokens: (request) => reserveTokens(request.messages, request.maxTokens ?? config.llm.outputTokensEstimate) }),
+      },
+      createProvider,
+    );
     opened.push({ name: 'llm', close: () => llm.close() });
     const infrastructure = new Infrastructure<DB>({ configSource, config, logger, clock, metrics, database, redis, llm, pipeline, routes });
     for (const closeable of opened) infrastructure.registerCloseable(closeable);
