@@ -100,28 +100,26 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
     if (embeddingCache !== undefined) opened.push({ name: 'embedding-cache', close: () => embeddingCache.close() });
     const { openLlmClient } = await llmModule;
     const createProvider = await providerFactory;
-    const llm = openLlmClient(
-      config,
-      {
-        logger,
-        metrics,
-        clock,
-        pipeline: router === undefined ? pipeline : new RoutingPipeline(pipeline, router),
-        routes,
-        cache,
-        embeddingCache,
-        usageSink: createUsageSink(database),
-        providers: options.providers,
-        azureTokenProvider: options.azureTokenProvider,
-        googleAuthOptions,
-        // Only a token limit uses the estimate. It is approximate: a tokenizer would block the event
-        // loop (~1 s to load, ~1.3 µs a token), and the reservation is reconciled with real usage anyway.
-        ...(config.resilience.tokensPerMinute === undefined
-          ? {}
-          : { estimateTokens: (request) => reserveTokens(request.messages, request.maxTokens ?? config.llm.outputTokensEstimate) }),
-      },
-      createProvider,
-    );
+    const createLlmClient = (appConfig: typeof config, deps: Parameters<typeof openLlmClient>[1]) =>
+      openLlmClient(appConfig, deps, createProvider);
+    const llm = createLlmClient(config, {
+      logger,
+      metrics,
+      clock,
+      pipeline: router === undefined ? pipeline : new RoutingPipeline(pipeline, router),
+      routes,
+      cache,
+      embeddingCache,
+      usageSink: createUsageSink(database),
+      providers: options.providers,
+      azureTokenProvider: options.azureTokenProvider,
+      googleAuthOptions,
+      // Only a token limit uses the estimate. It is approximate: a tokenizer would block the event
+      // loop (~1 s to load, ~1.3 µs a token), and the reservation is reconciled with real usage anyway.
+      ...(config.resilience.tokensPerMinute === undefined
+        ? {}
+        : { estimateTokens: (request) => reserveTokens(request.messages, request.maxTokens ?? config.llm.outputTokensEstimate) }),
+    });
     opened.push({ name: 'llm', close: () => llm.close() });
     const infrastructure = new Infrastructure<DB>({ configSource, config, logger, clock, metrics, database, redis, llm, pipeline, routes });
     for (const closeable of opened) infrastructure.registerCloseable(closeable);
