@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import type { AttemptResult, CallPlan } from '../src/llm/call-pipeline.js';
+import { createLlmClient } from '../src/llm/create-llm-client.js';
 import { providerEnv, testConfig } from '../src/llm/llm.test-helpers.js';
-import { createLlmClient } from '../src/llm/llm-client.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { GroundworkMetrics } from '../src/observability/metrics.js';
 import { createResiliencePipeline } from '../src/resilience/create-resilience-pipeline.js';

@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLlmClient } from '../src/llm/create-llm-client.js';
 import { testConfig } from '../src/llm/llm.test-helpers.js';
-import { createLlmClient } from '../src/llm/llm-client.js';
 import type { LlmClient } from '../src/llm/llm-client-types.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { createResiliencePipeline } from '../src/resilience/create-resilience-pipeline.js';

@@ -38,6 +38,14 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
   // first call, never inside its time limit.
   const llmModule = import('./llm/llm-client.js');
   llmModule.catch(() => undefined); // awaited below; a failure while the database opens must not go unhandled
+  // The provider adapters too, unless no provider can be built (no settings, no routes file): then every
+  // provider fails with what to set, and nothing of the adapters is needed.
+  const providerFactory = import('./llm/providers/provider-settings.js').then((settings) =>
+    routes !== undefined || settings.anyProviderConfigured(config, { azureTokenProvider })
+      ? import('./llm/providers/create-provider.js').then((module) => module.createProvider)
+      : settings.unconfiguredProvider,
+  );
+  providerFactory.catch(() => undefined);
   const opened: Closeable[] = [];
   try {
     const database = await createDatabase<DB & GroundworkTables>(config.database, {
@@ -90,7 +98,10 @@ export async function createInfrastructure<DB = Record<never, never>>(options: I
       ...(redis === undefined ? {} : { redis, keyPrefix: config.redis.keyPrefix }),
     });
     if (embeddingCache !== undefined) opened.push({ name: 'embedding-cache', close: () => embeddingCache.close() });
-    const { createLlmClient } = await llmModule;
+    const { openLlmClient } = await llmModule;
+    const createProvider = await providerFactory;
+    const createLlmClient = (appConfig: typeof config, deps: Parameters<typeof openLlmClient>[1]) =>
+      openLlmClient(appConfig, deps, createProvider);
     const llm = createLlmClient(config, {
       logger,
       metrics,

@@ -41,6 +41,26 @@ const translate = definePrompt({
 });
 
 describe('the facade over the LLM client', () => {
+  it('has the provider adapters loaded when it resolves, so the first call loads nothing inside its time limit', async () => {
+    // getProvider is synchronous: it can build the adapter only if its module is already loaded.
+    const configured = await createInfrastructure({ env: baseEnv(), envFile: false, logger: capture().logger });
+    try {
+      expect(configured.llm.getProvider('openai').name).toBe('openai');
+      // Another provider without its key still fails with what to set.
+      expect(() => configured.llm.getProvider('anthropic')).toThrow(/ANTHROPIC_API_KEY/);
+    } finally {
+      await configured.close();
+    }
+    // With no provider configured the adapters are not loaded, and every provider says what to set.
+    const bare = await createInfrastructure({ env: { DATABASE_URL: 'sqlite::memory:' }, envFile: false, logger: capture().logger });
+    try {
+      expect(() => bare.llm.getProvider()).toThrow(expect.objectContaining({ code: 'llm_not_configured', variables: ['OPENAI_API_KEY'] }));
+      expect(() => bare.llm.getProvider('bedrock')).toThrow(/AWS_REGION/);
+    } finally {
+      await bare.close();
+    }
+  });
+
   it('runs a prompt through the whole path, writes the usage ledger and answers repeats from the cache', async () => {
     const { lines, logger } = capture();
     const infra = await createInfrastructure({ env: baseEnv(), envFile: false, logger });

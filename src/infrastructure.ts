@@ -16,7 +16,7 @@ import type { LlmCallOptions, LlmClient, LlmResponse, LlmStreamEvent } from './l
 import type { Prompt, PromptContext } from './llm/prompt.js';
 import { type ProviderClient, providerClient } from './llm/provider-client.js';
 import type { AzureTokenProvider } from './llm/providers/azure/azure-provider.js';
-import type { CreateProviderOptions } from './llm/providers/create-provider.js';
+import type { CreateProviderOptions } from './llm/providers/provider-settings.js';
 import type { LlmProvider } from './llm/types.js';
 import { type HealthCheck, type HealthOptions, type HealthReport, runHealthChecks } from './observability/health.js';
 import type { Logger } from './observability/logger.js';

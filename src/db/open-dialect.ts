@@ -1,4 +1,5 @@
 import { dirname, resolve } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Dialect, Driver } from 'kysely';
 import type { DatabaseConfig } from '../config/app-config.js';
 import { makeDirectory } from '../internal/make-directory.js';
@@ -35,15 +36,7 @@ export async function openDialect(config: DatabaseConfig, options: OpenDialectOp
   const url = config.url.reveal();
   switch (config.dialect) {
     case 'sqlite': {
-      const [{ default: BetterSqlite }, { SqliteDialect }] = await Promise.all([
-        import('better-sqlite3'),
-        import('./sqlite/sqlite-dialect.js'),
-      ]);
-      const path = embeddedPath(url, 'sqlite');
-      if (path !== undefined) makeDirectory(dirname(resolve(path)), 'the SQLite database (DATABASE_URL)');
-      const client = new BetterSqlite(path ?? ':memory:', { timeout: 0 });
-      if (path !== undefined) await setJournalMode(client);
-      client.pragma('foreign_keys = ON');
+      const [client, { SqliteDialect }] = await Promise.all([openSqliteClient(url), import('./sqlite/sqlite-dialect.js')]);
       const dialect = new SqliteDialect(client, options);
       return { dialect, driver: dialect.driver, stats: () => dialect.driver.stats() };
     }
@@ -67,6 +60,25 @@ export async function openDialect(config: DatabaseConfig, options: OpenDialectOp
       return { dialect, driver: dialect.driver, stats: () => dialect.driver.stats() };
     }
   }
+}
+
+/**
+ * Opens the SQLite database a `sqlite:` URL names with better-sqlite3, as every Groundwork connection to it
+ * is opened: its folder made, write-ahead logging on, foreign keys enforced. Loads no query builder.
+ */
+export async function openSqliteClient(url: string): Promise<BetterSqlite3.Database> {
+  const { default: BetterSqlite } = await import('better-sqlite3');
+  const path = embeddedPath(url, 'sqlite');
+  if (path !== undefined) makeDirectory(dirname(resolve(path)), 'the SQLite database (DATABASE_URL)');
+  const client = new BetterSqlite(path ?? ':memory:', { timeout: 0 });
+  try {
+    if (path !== undefined) await setJournalMode(client);
+    client.pragma('foreign_keys = ON');
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+  return client;
 }
 
 /** WAL lets readers run beside the writer; switching can meet a lock held by another process, so it is retried briefly. */

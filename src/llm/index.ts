@@ -4,9 +4,10 @@
  */
 export type { AttemptInfo, AttemptRecord, AttemptResult, CallOutcome, CallPipeline, CallPlan, CallTarget } from './call-pipeline.js';
 export { directPipeline } from './call-pipeline.js';
+export { createLlmClient } from './create-llm-client.js';
 export * from './embeddings/index.js';
 export { estimateRequestTokens } from './estimate-tokens.js';
-export { createLlmClient, type LlmClientDeps } from './llm-client.js';
+export type { LlmClientDeps } from './llm-client.js';
 export type {
   LlmCallOptions,
   LlmClient,

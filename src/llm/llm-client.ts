@@ -38,7 +38,7 @@ import type { PreparedCall } from './prepared-call.js';
 import { PriceBook } from './pricing.js';
 import type { Prompt, PromptContext } from './prompt.js';
 import type { AzureTokenProvider } from './providers/azure/azure-provider.js';
-import { type CreateProviderOptions, createProvider } from './providers/create-provider.js';
+import type { CreateProviderOptions } from './providers/provider-settings.js';
 import { llmChatPort } from './responses/llm-chat-port.js';
 import { respondCounted } from './responses/respond-counted.js';
 import type { RespondOptions } from './responses/respond-options.js';
@@ -79,9 +79,16 @@ export interface LlmClientDeps {
   estimateTokens?: ((request: ChatRequest) => number) | undefined;
 }
 
-/** Builds the LLM client. Providers are created on first use, so an unconfigured one fails only when called. */
-export function createLlmClient(config: AppConfig, deps: LlmClientDeps): LlmClient {
-  return new GroundworkLlmClient(config, deps);
+/** Builds a provider's adapter from the configuration; throws `LlmNotConfiguredError` when settings are missing. */
+export type ProviderFactory = (name: LlmProviderName, config: AppConfig, options: CreateProviderOptions) => LlmProvider;
+
+/**
+ * Builds the LLM client over `createProvider`, which builds each adapter on first use (so an unconfigured
+ * provider fails only when called). `createLlmClient` passes the adapters' own factory; this module does
+ * not import them, so that a process that creates no provider does not load them.
+ */
+export function openLlmClient(config: AppConfig, deps: LlmClientDeps, createProvider: ProviderFactory): LlmClient {
+  return new GroundworkLlmClient(config, deps, createProvider);
 }
 
 class GroundworkLlmClient implements LlmClient {
@@ -99,9 +106,12 @@ class GroundworkLlmClient implements LlmClient {
   readonly #logger: Logger;
   #closing: Promise<void> | undefined;
 
-  constructor(config: AppConfig, deps: LlmClientDeps) {
+  readonly #createProvider: ProviderFactory;
+
+  constructor(config: AppConfig, deps: LlmClientDeps, createProvider: ProviderFactory) {
     this.#config = config;
     this.#deps = deps;
+    this.#createProvider = createProvider;
     const logger = deps.logger.child({ component: 'llm' });
     this.#logger = logger;
     if (deps.usageSink !== undefined && config.llm.ledger.enabled) {
@@ -148,7 +158,7 @@ class GroundworkLlmClient implements LlmClient {
     if (injected !== undefined) return injected;
     let provider = this.#providers.get(name);
     if (provider === undefined) {
-      provider = createProvider(name, this.#config, {
+      provider = this.#createProvider(name, this.#config, {
         azureTokenProvider: this.#deps.azureTokenProvider,
         googleAuthOptions: this.#deps.googleAuthOptions,
       });
@@ -166,7 +176,7 @@ class GroundworkLlmClient implements LlmClient {
     if (provider === undefined) {
       const deployment = this.#deps.routes?.groups[target.group]?.deployments.find((entry) => entry.name === target.deployment);
       if (deployment === undefined) throw new TypeError(`No deployment "${key}" in the routes file`);
-      provider = createProvider(deployment.provider, deploymentAppConfig(this.#config, deployment), {
+      provider = this.#createProvider(deployment.provider, deploymentAppConfig(this.#config, deployment), {
         googleAuthOptions: this.#deps.googleAuthOptions,
       });
       this.#deploymentProviders.set(key, provider);

@@ -20,19 +20,7 @@ export function llmHealthChecks(
   breakerState: BreakerStateReader | undefined,
   clock: Clock = systemClock,
 ): HealthCheck[] {
-  if (!config.llm.configured) {
-    return [
-      {
-        name: 'llm',
-        required: false,
-        check: async () => ({
-          status: 'ok',
-          detail: 'not configured',
-          info: { configured: false, fix: 'set OPENAI_API_KEY (or LLM_PROVIDER with its key) to enable LLM calls' },
-        }),
-      },
-    ];
-  }
+  if (!config.llm.configured) return [unconfiguredLlmCheck()];
   const targets = new Map<LlmProviderName, string>([[config.llm.provider, config.llm.model]]);
   for (const fallback of config.resilience.fallbacks) if (!targets.has(fallback.provider)) targets.set(fallback.provider, fallback.model);
   return [...targets].map(([provider, model]) => ({
@@ -66,4 +54,17 @@ export function llmHealthChecks(
       }
     },
   }));
+}
+
+/** The one `llm` check of a configuration whose primary provider lacks its settings: says so, and what to set. */
+export function unconfiguredLlmCheck(): HealthCheck {
+  return {
+    name: 'llm',
+    required: false,
+    check: async () => ({
+      status: 'ok',
+      detail: 'not configured',
+      info: { configured: false, fix: 'set OPENAI_API_KEY (or LLM_PROVIDER with its key) to enable LLM calls' },
+    }),
+  };
 }

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeProviderServer } from '../testing/fake-provider-server.js';
 import { ManualClock } from '../testing/manual-clock.js';
+import { createLlmClient } from './create-llm-client.js';
 import { capturingLogger, providerEnv, rejection, testConfig } from './llm.test-helpers.js';
-import { createLlmClient } from './llm-client.js';
 import type { UsageRecord } from './usage-record.js';
 
 let fake: FakeProviderServer;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { GroundworkMetrics } from '../observability/metrics.js';
+import { createLlmClient } from './create-llm-client.js';
 import { capturingLogger, rejection, testConfig } from './llm.test-helpers.js';
-import { createLlmClient } from './llm-client.js';
 import { LlmRefusalError, LlmRequestError } from './llm-errors.js';
 import { completionOf } from './model/completion-of.js';
 import { definePrompt } from './prompt.js';

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLlmClient } from '../llm/create-llm-client.js';
 import { providerEnv, testConfig } from '../llm/llm.test-helpers.js';
-import { createLlmClient } from '../llm/llm-client.js';
 import type { LlmClient } from '../llm/llm-client-types.js';
 import type { FakeBehaviour } from '../testing/fake-behaviour.js';
 import { FakeProviderServer } from '../testing/fake-provider-server.js';

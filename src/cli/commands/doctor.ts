@@ -1,10 +1,9 @@
 import { ConfigSource } from '../../config/load-config.js';
-import { createInfrastructure } from '../../create-infrastructure.js';
 import { ConfigError } from '../../errors/config-error.js';
 import { withTimeLimit } from '../../internal/time-limit.js';
-import { silentLogger } from '../../observability/logger.js';
 import { scrubSecrets } from '../../observability/redact.js';
 import { type CheckOutcome, type CommandIo, formatCheckLine } from '../output.js';
+import { type DoctorDependencies, isEmbeddedDefaults, openEmbeddedChecks } from './doctor-embedded.js';
 
 /** One line of the doctor's report. */
 export interface DoctorCheck {
@@ -67,8 +66,8 @@ const CHECK_LIMIT_MS = 15_000;
 
 /** One line per dependency; a dependency that cannot be opened, or a check that hangs, fails within its time limit. */
 async function dependencyChecks(source: ConfigSource): Promise<DoctorCheck[]> {
-  const opening = createInfrastructure({ configSource: source, logger: silentLogger() });
-  let infrastructure: Awaited<typeof opening>;
+  const opening = openDependencies(source);
+  let infrastructure: DoctorDependencies;
   try {
     infrastructure = await withTimeLimit(opening, OPEN_LIMIT_MS, 'opening the configured dependencies');
   } catch (error) {
@@ -108,6 +107,17 @@ async function dependencyChecks(source: ConfigSource): Promise<DoctorCheck[]> {
     await withTimeLimit(infrastructure.close(), CHECK_LIMIT_MS, 'closing the dependencies').catch(() => undefined);
   }
   return checks;
+}
+
+/** The embedded defaults on their driver alone; anything else through the infrastructure it configures. */
+async function openDependencies(source: ConfigSource): Promise<DoctorDependencies> {
+  const config = source.load();
+  if (isEmbeddedDefaults(config)) return openEmbeddedChecks(config);
+  const [{ createInfrastructure }, { silentLogger }] = await Promise.all([
+    import('../../create-infrastructure.js'),
+    import('../../observability/logger.js'),
+  ]);
+  return createInfrastructure({ configSource: source, logger: silentLogger() });
 }
 
 /** `groundwork doctor [--json]`: a readable report, exit 1 when anything required fails. */

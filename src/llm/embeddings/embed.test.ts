@@ -12,8 +12,8 @@ import { createRedisClient } from '../../internal/redis.js';
 import { silentLogger } from '../../observability/logger.js';
 import { fakeEmbedding } from '../../testing/fake-embeddings.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/index.js';
+import { createLlmClient } from '../create-llm-client.js';
 import { rejection, testConfig } from '../llm.test-helpers.js';
-import { createLlmClient } from '../llm-client.js';
 import { EmbeddingsUnsupportedError } from './embeddings-unsupported-error.js';
 
 let fake: FakeProviderServer;

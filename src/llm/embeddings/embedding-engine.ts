@@ -8,7 +8,7 @@ import { countTokens } from '../../resilience/estimate-tokens.js';
 import type { CallPipeline, CallTarget } from '../call-pipeline.js';
 import { type CallTrace, newTrace } from '../call-trace.js';
 import type { PriceBook } from '../pricing.js';
-import { LlmNotConfiguredError } from '../providers/create-provider.js';
+import { LlmNotConfiguredError } from '../providers/provider-settings.js';
 import type { LlmProvider } from '../types.js';
 import { embedInputs } from './embed-inputs.js';
 import type { EmbedOptions, VectorFormat } from './embed-options.js';

@@ -1,7 +1,7 @@
 import type { AppConfig } from '../../config/app-config.js';
 import type { LlmProviderName } from '../../config/variables.js';
 import type { AzureTokenProvider } from '../providers/azure/azure-provider.js';
-import { LlmNotConfiguredError } from '../providers/create-provider.js';
+import { LlmNotConfiguredError } from '../providers/provider-settings.js';
 
 /** Where a provider keeps its Responses API, and how to authenticate there. */
 export interface ResponsesUpstream {
