@@ -23,7 +23,6 @@ import {
   type BatchStepResult,
   type EnqueueBatchOptions,
 } from './batch-types.js';
-import { createBatchProvider } from './create-batch-provider.js';
 
 export { BATCH_POLL_JOB, BATCH_SUBMIT_JOB } from './batch-reader.js';
 
@@ -121,7 +120,7 @@ export class Batches {
     if (prompt.tools !== undefined)
       problems.push(`prompt "${prompt.name}" has tools: a batch answers in one turn, so it cannot run a tool loop`);
     if (problems.length > 0) throw new JobInputError(problems);
-    const provider = this.#provider(providerName as BatchProviderName);
+    const provider = await this.#provider(providerName as BatchProviderName);
     const model = options.model ?? provider.defaultModel;
     const lines: Array<{ customId: string; body: unknown }> = [];
     const requests: ChatRequest[] = [];
@@ -216,7 +215,7 @@ export class Batches {
     if (submit.state !== 'completed') return false;
     const batch = await this.get(id);
     if (batch === undefined || BATCH_END_STATES.includes(batch.state) || batch.providerBatchId === undefined) return false;
-    await this.#provider(batch.provider).cancel(batch.providerBatchId, AbortSignal.timeout(60_000));
+    await (await this.#provider(batch.provider)).cancel(batch.providerBatchId, AbortSignal.timeout(60_000));
     return true;
   }
 
@@ -230,7 +229,7 @@ export class Batches {
     if (job.data.kind !== 'custom') throw new JobHandlerMissingError(`job ${job.id} is not a batch step`);
     const payload = job.data.payload as BatchStepPayload & { summary: BatchSummary };
     const { spec } = payload;
-    const provider = this.#provider(spec.provider);
+    const provider = await this.#provider(spec.provider);
     const now = this.#parts.clock.now();
     if (payload.step === 0) {
       let providerBatchId: string;
@@ -306,13 +305,15 @@ export class Batches {
     this.#providers.clear();
   }
 
-  #provider(name: BatchProviderName): BatchProvider {
+  /** The Batch API client of `name`, made on first use (its wire code loads only then). */
+  async #provider(name: BatchProviderName): Promise<BatchProvider> {
     let provider = this.#providers.get(name);
     if (provider === undefined) {
       const config = this.#parts.appConfig;
       if (config === undefined)
         throw new BatchUnsupportedError('batches need the provider settings of a Groundwork instance: use infra.jobs');
-      provider = createBatchProvider(config, name);
+      const { createBatchProvider } = await import('./create-batch-provider.js');
+      provider = this.#providers.get(name) ?? createBatchProvider(config, name);
       this.#providers.set(name, provider);
     }
     return provider;
