@@ -1,5 +1,8 @@
 import type { ColumnType, Generated, Kysely } from 'kysely';
 
+/** A `bigint` column: written as a number, read back as a string by `pg` (a number elsewhere). */
+type BigCount = ColumnType<string | number, number, number>;
+
 /** The `llm_usage` ledger: one row per LLM call (see `UsageRecord`). */
 export interface LlmUsageTable {
   id: Generated<number>;
@@ -44,7 +47,7 @@ export interface LlmUsageTable {
  */
 export interface LlmUsageHourlyTable {
   /** Epoch hours: epoch ms / 3,600,000, rounded down. */
-  hour: ColumnType<string | number, number, number>;
+  hour: BigCount;
   provider: string;
   model: string;
   prompt_name: string;
@@ -52,15 +55,15 @@ export interface LlmUsageHourlyTable {
   key_id: string;
   team_id: string;
   outcome: string;
-  calls: ColumnType<string | number, number, number>;
-  prompt_tokens: ColumnType<string | number, number, number>;
-  completion_tokens: ColumnType<string | number, number, number>;
-  total_tokens: ColumnType<string | number, number, number>;
+  calls: BigCount;
+  prompt_tokens: BigCount;
+  completion_tokens: BigCount;
+  total_tokens: BigCount;
   cost_usd: number;
   latency_sum_ms: number;
   /** The group's first and last call, epoch ms. */
-  first_ms: ColumnType<string | number, number, number>;
-  last_ms: ColumnType<string | number, number, number>;
+  first_ms: BigCount;
+  last_ms: BigCount;
 }
 
 /**
@@ -68,44 +71,44 @@ export interface LlmUsageHourlyTable {
  * latency class counts `lat_0` … `lat_22` (read with raw SQL), written with the ledger rows.
  */
 export interface LlmUsageHourlyModelTable {
-  hour: ColumnType<string | number, number, number>;
+  hour: BigCount;
   provider: string;
   model: string;
   outcome: string;
-  calls: ColumnType<string | number, number, number>;
-  prompt_tokens: ColumnType<string | number, number, number>;
-  completion_tokens: ColumnType<string | number, number, number>;
-  total_tokens: ColumnType<string | number, number, number>;
+  calls: BigCount;
+  prompt_tokens: BigCount;
+  completion_tokens: BigCount;
+  total_tokens: BigCount;
   cost_usd: number;
   latency_sum_ms: number;
 }
 
 /** `llm_usage_hourly_key`: the ledger summed per hour × key × team (missing key and team as `''`). */
 export interface LlmUsageHourlyKeyTable {
-  hour: ColumnType<string | number, number, number>;
+  hour: BigCount;
   key_id: string;
   team_id: string;
-  calls: ColumnType<string | number, number, number>;
+  calls: BigCount;
   /** Calls whose outcome is not `success`. */
-  failures: ColumnType<string | number, number, number>;
-  total_tokens: ColumnType<string | number, number, number>;
+  failures: BigCount;
+  total_tokens: BigCount;
   cost_usd: number;
 }
 
 /** `llm_usage_hourly_prompt`: the ledger summed per hour × prompt × version (missing ones as `''`). */
 export interface LlmUsageHourlyPromptTable {
-  hour: ColumnType<string | number, number, number>;
+  hour: BigCount;
   prompt_name: string;
   prompt_version: string;
-  calls: ColumnType<string | number, number, number>;
+  calls: BigCount;
   /** Calls whose outcome is not `success`. */
-  failures: ColumnType<string | number, number, number>;
-  total_tokens: ColumnType<string | number, number, number>;
+  failures: BigCount;
+  total_tokens: BigCount;
   cost_usd: number;
   latency_sum_ms: number;
   /** The group's first and last call, epoch ms. */
-  first_ms: ColumnType<string | number, number, number>;
-  last_ms: ColumnType<string | number, number, number>;
+  first_ms: BigCount;
+  last_ms: BigCount;
 }
 
 /** The columns keys and teams share: what they may use and spend. */
@@ -158,14 +161,14 @@ export interface AdminAuditTable {
 export interface BudgetCountersTable {
   counter: string;
   /** int8: read back as a string by PostgreSQL, a number by SQLite; read it with `Number()`. */
-  spent_nano: ColumnType<string | number, number, number>;
+  spent_nano: BigCount;
 }
 
 /** `groundwork_budget_reservations`: one row per reservation and budget counter, each with its lease. */
 export interface BudgetReservationsTable {
   id: string;
   counter: string;
-  amount_nano: ColumnType<string | number, number, number>;
+  amount_nano: BigCount;
   expires_at: Date;
 }
 
