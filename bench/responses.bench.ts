@@ -1,10 +1,7 @@
-import { Agent, request as httpRequest } from 'node:http';
-import { createInfrastructure } from '../src/create-infrastructure.js';
-import { silentLogger } from '../src/observability/logger.js';
-import { createServer, type GroundworkServer } from '../src/server/create-server.js';
-import { createServiceBackend } from '../src/server/infrastructure-backend.js';
-import { type FakeProviderServer, startFakeProviderServer } from '../src/testing/fake-provider-server.js';
+import { Agent } from 'node:http';
+import { startFakeProviderServer } from '../src/testing/fake-provider-server.js';
 import { type BenchResult, type LatencySummary, measureConcurrent, round } from './harness.js';
+import { postJson, startServedStack } from './served-stack.js';
 
 /*
  * `npm run bench -- responses`: one Responses API call (the fake provider answering at once), in
@@ -16,55 +13,10 @@ import { type BenchResult, type LatencySummary, measureConcurrent, round } from 
  * Whole answers and streams (9 events); the response cache is off.
  */
 
-const KEY = 'gw-bench-key';
 const RESPONSES = JSON.stringify({ model: 'gpt-4o-mini', input: 'Say hello.', max_output_tokens: 16, store: false });
 const RESPONSES_STREAM = JSON.stringify({ model: 'gpt-4o-mini', input: 'Say hello.', max_output_tokens: 16, store: false, stream: true });
 const CHAT = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 16 });
 const ROUNDS = 3;
-
-/** POSTs over a keep-alive agent and drains the answer; rejects on a non-200. */
-function post(url: string, body: string, agent: Agent): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      url,
-      { method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` } },
-      (response) => {
-        response.resume();
-        response.on('end', () => (response.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${response.statusCode}`))));
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
-}
-
-async function serve(fake: FakeProviderServer, provider: string): Promise<{ url: string; server: GroundworkServer }> {
-  const infrastructure = await createInfrastructure({
-    env: {
-      NODE_ENV: 'production',
-      DATABASE_URL: 'sqlite::memory:',
-      LLM_PROVIDER: provider,
-      OPENAI_API_KEY: 'sk-bench',
-      OPENAI_BASE_URL: fake.openaiBaseUrl,
-      OPENAI_MODEL: 'gpt-4o-mini',
-      LLM_CACHE: 'off',
-      LLM_REQUESTS_PER_MINUTE: '10000000',
-      LLM_MAX_CONCURRENT: '64',
-      GROUNDWORK_API_KEYS: KEY,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      SERVER_ACCESS_LOG: 'false',
-    },
-    envFile: false,
-    logger: silentLogger(),
-  });
-  const backend = createServiceBackend(infrastructure);
-  await backend.migrate?.();
-  const server = createServer(backend, infrastructure.config.server, { logger: silentLogger(), metrics: infrastructure.metrics });
-  const address = await server.listen();
-  return { url: `http://127.0.0.1:${address.port}/v1`, server };
-}
 
 /** The median of each figure over the rounds. */
 function median(summaries: LatencySummary[]): LatencySummary {
@@ -83,8 +35,8 @@ function median(summaries: LatencySummary[]): LatencySummary {
 
 export default async function responsesBench(): Promise<BenchResult> {
   const fake = await startFakeProviderServer();
-  const forwarded = await serve(fake, 'openai');
-  const translated = await serve(fake, 'openai-compatible');
+  const forwarded = await startServedStack(fake, 'openai');
+  const translated = await startServedStack(fake, 'openai-compatible');
   const rows: BenchResult['rows'] = [];
   const results: Record<string, LatencySummary> = {};
   try {
@@ -92,13 +44,13 @@ export default async function responsesBench(): Promise<BenchResult> {
       const iterations = concurrency === 1 ? 100 : 400;
       const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
       const subjects: Array<[string, () => Promise<void>]> = [
-        ['direct', () => post(`${fake.openaiBaseUrl}/responses`, RESPONSES, agent)],
-        ['forwarded', () => post(`${forwarded.url}/responses`, RESPONSES, agent)],
-        ['translated', () => post(`${translated.url}/responses`, RESPONSES, agent)],
-        ['chat', () => post(`${forwarded.url}/chat/completions`, CHAT, agent)],
-        ['direct stream', () => post(`${fake.openaiBaseUrl}/responses`, RESPONSES_STREAM, agent)],
-        ['forwarded stream', () => post(`${forwarded.url}/responses`, RESPONSES_STREAM, agent)],
-        ['translated stream', () => post(`${translated.url}/responses`, RESPONSES_STREAM, agent)],
+        ['direct', () => postJson(`${fake.openaiBaseUrl}/responses`, RESPONSES, agent)],
+        ['forwarded', () => postJson(`${forwarded.url}/responses`, RESPONSES, agent)],
+        ['translated', () => postJson(`${translated.url}/responses`, RESPONSES, agent)],
+        ['chat', () => postJson(`${forwarded.url}/chat/completions`, CHAT, agent)],
+        ['direct stream', () => postJson(`${fake.openaiBaseUrl}/responses`, RESPONSES_STREAM, agent)],
+        ['forwarded stream', () => postJson(`${forwarded.url}/responses`, RESPONSES_STREAM, agent)],
+        ['translated stream', () => postJson(`${translated.url}/responses`, RESPONSES_STREAM, agent)],
       ];
       const perRound = new Map<string, LatencySummary[]>();
       for (let round = 0; round < ROUNDS; round++) {

@@ -1,10 +1,7 @@
-import { Agent, request as httpRequest } from 'node:http';
-import { createInfrastructure } from '../src/create-infrastructure.js';
-import { silentLogger } from '../src/observability/logger.js';
-import { createServer } from '../src/server/create-server.js';
-import { createServiceBackend } from '../src/server/infrastructure-backend.js';
+import { Agent } from 'node:http';
 import { startFakeProviderServer } from '../src/testing/fake-provider-server.js';
 import { type BenchResult, type LatencySummary, measureConcurrent, round } from './harness.js';
+import { postJson, startServedStack } from './served-stack.js';
 
 /*
  * `npm run bench -- service`: one chat completion (the fake provider answering at once), three ways,
@@ -16,53 +13,13 @@ import { type BenchResult, type LatencySummary, measureConcurrent, round } from 
  * The response cache is off, so every call reaches the provider.
  */
 
-const KEY = 'gw-bench-key';
 const BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 16 });
-
-/** POSTs a chat completion over a keep-alive agent and drains the answer; rejects on a non-200. */
-function post(url: string, agent: Agent): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      url,
-      { method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` } },
-      (response) => {
-        response.resume();
-        response.on('end', () => (response.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${response.statusCode}`))));
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    request.end(BODY);
-  });
-}
 
 export default async function serviceBench(): Promise<BenchResult> {
   const fake = await startFakeProviderServer();
-  const infrastructure = await createInfrastructure({
-    env: {
-      NODE_ENV: 'production',
-      DATABASE_URL: 'sqlite::memory:',
-      LLM_PROVIDER: 'openai',
-      OPENAI_API_KEY: 'sk-bench',
-      OPENAI_BASE_URL: fake.openaiBaseUrl,
-      OPENAI_MODEL: 'gpt-4o-mini',
-      LLM_CACHE: 'off',
-      LLM_REQUESTS_PER_MINUTE: '10000000',
-      LLM_MAX_CONCURRENT: '64',
-      GROUNDWORK_API_KEYS: KEY,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      SERVER_ACCESS_LOG: 'false',
-    },
-    envFile: false,
-    logger: silentLogger(),
-  });
-  const backend = createServiceBackend(infrastructure);
-  await backend.migrate?.();
-  const server = createServer(backend, infrastructure.config.server, { logger: silentLogger(), metrics: infrastructure.metrics });
-  const address = await server.listen();
+  const { url, server, backend } = await startServedStack(fake);
   const direct = `${fake.openaiBaseUrl}/chat/completions`;
-  const served = `http://127.0.0.1:${address.port}/v1/chat/completions`;
+  const served = `${url}/chat/completions`;
   const inProcess = async (): Promise<void> => {
     await backend.complete(
       { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello.' }], maxTokens: 16 },
@@ -79,9 +36,9 @@ export default async function serviceBench(): Promise<BenchResult> {
       const iterations = concurrency === 1 ? 1500 : 6000;
       const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
       const subjects: Array<[string, () => Promise<void>]> = [
-        ['fake provider, direct HTTP', () => post(direct, agent)],
+        ['fake provider, direct HTTP', () => postJson(direct, BODY, agent)],
         ['call path in process', inProcess],
-        ['groundwork serve → fake provider', () => post(served, agent)],
+        ['groundwork serve → fake provider', () => postJson(served, BODY, agent)],
       ];
       for (const [subject, operation] of subjects) {
         const summary = await measureConcurrent(operation, { iterations, concurrency, warmup: 200 });
