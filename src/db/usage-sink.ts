@@ -18,17 +18,27 @@ export function createUsageSink<DB>(database: Pick<Database<DB>, 'db'>): UsageSi
     async writeBatch(records: readonly UsageRecord[]): Promise<void> {
       if (records.length === 0) return;
       const rows = records.map(usageRow);
-      await db.transaction().execute(async (transaction) => {
-        for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-          await transaction
-            .insertInto('llm_usage')
-            .values(rows.slice(start, start + ROWS_PER_STATEMENT))
-            .execute();
-        }
-        await addToRollup(transaction, rows);
-      });
+      await db.transaction().execute((transaction) => writeUsageRows(transaction, rows));
     },
   };
+}
+
+/**
+ * Inserts ledger rows inside the caller's transaction, in statements of at most 500 rows (a large
+ * batch's thousands of rows would pass the databases' bound-parameter limits in one), and adds
+ * them to the hourly roll-ups in the same transaction.
+ */
+export async function writeUsageRows(
+  transaction: Kysely<GroundworkTables>,
+  rows: ReadonlyArray<ReturnType<typeof usageRow> & { job_id?: string | null }>,
+): Promise<void> {
+  for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+    await transaction
+      .insertInto('llm_usage')
+      .values(rows.slice(start, start + ROWS_PER_STATEMENT))
+      .execute();
+  }
+  await addToRollup(transaction, rows);
 }
 
 /** The `llm_usage` row of one usage record. */

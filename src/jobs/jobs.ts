@@ -1,8 +1,7 @@
 import type { AppConfig, JobsConfig } from '../config/app-config.js';
 import type { Database } from '../db/database.js';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
-import { addToRollup } from '../db/usage-rollup.js';
-import { usageRow } from '../db/usage-sink.js';
+import { usageRow, writeUsageRows } from '../db/usage-sink.js';
 import { linkSignals, sleep } from '../internal/abort.js';
 import type { Clock, TimerHandle } from '../internal/clock.js';
 import type { LlmCallOptions, LlmResponse } from '../llm/llm-client-types.js';
@@ -356,9 +355,7 @@ export class Jobs<Facade = unknown> {
     try {
       await database.withSession(async (tx) => {
         if (usage.length > 0) {
-          const rows = usage.map((record) => ledgerRow(record, job.id));
-          await tx.insertInto('llm_usage').values(rows).execute();
-          await addToRollup(tx, rows);
+          await writeUsageRows(tx, usage.map((record) => ledgerRow(record, job.id)));
         }
         const held = message === undefined ? await this.#engine.complete(tx, job, result) : await this.#engine.fail(tx, job, message);
         if (!held) throw new LeaseLost();

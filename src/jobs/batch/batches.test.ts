@@ -178,6 +178,20 @@ describe.each(FULL_JOBS_TARGETS)('batches on $name', (target: JobsTarget) => {
     expect(fake.requests.filter((request) => /^\/v1\/batches\/[^/]+$/.test(request.path)).length).toBeGreaterThanOrEqual(4);
   });
 
+  it('records a batch of 3,000 items, more ledger rows than one INSERT can bind, once each', async () => {
+    echoWords();
+    const contexts = Array.from({ length: 3000 }, (_, index) => ({ word: `w${index}` }));
+    const id = await infra.jobs.enqueueBatch(translate, contexts, { pollIntervalMs: 10 });
+    const worker = infra.jobs.work({ concurrency: 2 });
+    const batch = await infra.jobs.waitBatch<{ word: string }>(id, { pollIntervalMs: 20 });
+    await worker.stop();
+    expect(batch).toMatchObject({ state: 'completed', total: 3000, counts: { succeeded: 3000, failed: 0 } });
+    expect(batch.items?.[2999]?.data).toEqual({ word: 'W2999' });
+    const rows = await ledger(infra);
+    expect(rows).toHaveLength(3000);
+    expect(rows.every((row) => row.operation === 'batch' && row.outcome === 'success')).toBe(true);
+  }, 120_000);
+
   it('runs a batch on Azure OpenAI under /openai/... with the api-version', async () => {
     echoWords();
     const azure = await openInfra('azure');
