@@ -274,12 +274,16 @@ class GroundworkLlmClient implements LlmClient {
     );
   }
 
-  retrieveResponse(id: string, options: { signal?: AbortSignal; query?: string } = {}): Promise<ResponseObject> {
+  async retrieveResponse(id: string, options: { signal?: AbortSignal; query?: string } = {}): Promise<ResponseObject> {
+    this.#assertOpen();
+    // An in-flight call like any other: close() waits for it, and cuts it when the drain gives up.
+    const end = this.#inFlight.begin();
+    const linked = this.#inFlight.link(options.signal);
     try {
-      this.#assertOpen();
-      return this.#responses.retrieve(id, options);
-    } catch (error) {
-      return Promise.reject(error);
+      return await this.#responses.retrieve(id, { ...options, signal: linked.signal });
+    } finally {
+      linked.dispose();
+      end();
     }
   }
 

@@ -1,4 +1,3 @@
-import { linkSignals } from '../../internal/abort.js';
 import type { InFlightCalls } from '../in-flight-calls.js';
 import { onAbandon } from './on-abandon.js';
 import type { ResponseStreamEvent, ResponsesResult } from './responses-types.js';
@@ -13,7 +12,7 @@ export async function respondCounted(
   run: (signal: AbortSignal) => Promise<ResponsesResult>,
 ): Promise<ResponsesResult> {
   const end = inFlight.begin();
-  const linked = linkSignals(callerSignal, inFlight.signal);
+  const linked = inFlight.link(callerSignal);
   const finish = () => {
     linked.dispose();
     end();
