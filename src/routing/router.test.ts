@@ -3,10 +3,15 @@ import { AuthenticationError, BadRequestError, RateLimitedError } from '../error
 import type { AttemptInfo, AttemptResult, CallOutcome } from '../llm/call-pipeline.js';
 import { attemptsOf } from '../llm/call-pipeline.js';
 import { GroundworkMetrics } from '../observability/metrics.js';
-import { hang, serverError } from '../resilience/resilience.test-helpers.js';
+import { CircuitBreaker } from '../resilience/circuit-breaker.js';
+import { RateLimitStoreUnavailableError } from '../resilience/errors.js';
+import { MemoryBreakerStore } from '../resilience/memory-breaker-store.js';
+import { MemoryRateLimitStore } from '../resilience/memory-rate-limit-store.js';
+import type { RateLimitStore } from '../resilience/rate-limit-store.js';
+import { hang, logger, serverError } from '../resilience/resilience.test-helpers.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { NoDeploymentAvailableError } from './no-deployment-error.js';
-import { groupTargets, type Router } from './router.js';
+import { deploymentKey, groupTargets, Router } from './router.js';
 import type { RoutesConfig } from './routes-config.js';
 import { deployment, routesOf, sequence, testRouter } from './routing.test-helpers.js';
 
@@ -44,6 +49,41 @@ describe('Router', () => {
     const second = await call(router, routes, 'fast', failing);
     expect(sent(second)).toEqual(['b']);
     expect(second.attempts[0]).toMatchObject({ deployment: 'a', outcome: 'skipped', errorCode: 'circuit_open' });
+  });
+
+  it('gives the probe slot back when the limits cannot be read, so the circuit is probed again', async () => {
+    const a = deployment('fast', 'a', { rpm: 100 });
+    const routes = routesOf({ fast: { deployments: [a] } });
+    const clock = new ManualClock();
+    const memory = new MemoryRateLimitStore({ requests: { capacity: 100, windowMs: 60_000 }, tokens: undefined });
+    let storeDown = false;
+    const store: RateLimitStore = {
+      take: (key, tokens, now) =>
+        storeDown ? Promise.reject(new RateLimitStoreUnavailableError({ retryAfterMs: 1000 })) : memory.take(key, tokens, now),
+      adjustTokens: (key, tokens, now) => memory.adjustTokens(key, tokens, now),
+    };
+    const breakerRules = { failureThreshold: 1, resetMs: 1000 };
+    const router = new Router({
+      routes,
+      breaker: new CircuitBreaker({ store: new MemoryBreakerStore(breakerRules), clock, logger, resetMs: 1000 }),
+      limits: new Map([[deploymentKey(a), store]]),
+      retry: { maxAttempts: 1, minMs: 1, maxMs: 1, retryAfterMaxMs: 60_000, random: () => 0 },
+      timeoutMs: 10_000,
+      deadlineMs: 60_000,
+      maxWaitMs: 0,
+      clock,
+      logger,
+      metrics: undefined,
+      random: () => 0,
+    });
+    await expect(call(router, routes, 'fast', { a: async () => Promise.reject(serverError()) })).rejects.toThrow();
+    clock.advance(1000);
+    storeDown = true;
+    // The half-open circuit lets this call be its probe; the limits' store fails before it is sent.
+    await expect(call(router, routes, 'fast', {})).rejects.toBeInstanceOf(RateLimitStoreUnavailableError);
+    storeDown = false;
+    // Had the probe slot stayed held, the circuit would refuse every call until the next reset.
+    expect((await call(router, routes, 'fast', {})).target.deployment).toBe('a');
   });
 
   it('skips a deployment whose rate limit is spent', async () => {

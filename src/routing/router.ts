@@ -27,7 +27,7 @@ import type { BreakerDecision } from '../resilience/breaker-store.js';
 import { type CallContext, deadlineError } from '../resilience/call-context.js';
 import type { BreakerVerdict, CircuitBreaker } from '../resilience/circuit-breaker.js';
 import { CircuitOpenError, RateLimitExceededError } from '../resilience/errors.js';
-import type { RateLimitStore } from '../resilience/rate-limit-store.js';
+import type { RateLimitStore, TakeResult } from '../resilience/rate-limit-store.js';
 import { codeOf, isPromise, verdictOf } from '../resilience/resilience-pipeline.js';
 import type { RetryRules } from '../resilience/retry-decision.js';
 import { DeploymentState } from './deployment-state.js';
@@ -296,7 +296,15 @@ export class Router {
     const store = limits.get(key);
     if (store === undefined) return { decision };
     const now = clock.now();
-    const taken = await store.take(key, tokens, now);
+    let taken: TakeResult;
+    try {
+      taken = await store.take(key, tokens, now);
+    } catch (error) {
+      // The limits could not be read (the shared store down, with LLM_RATE_LIMIT_ON_STORE_FAILURE=refuse):
+      // the breaker's probe slot goes back, or the circuit would wait for a probe that never ran.
+      if (decision.probe) void this.#settle(breakerTarget, key, decision, 'abandoned');
+      throw error;
+    }
     entry.state.observeLevels(taken.levels);
     if (taken.granted) return { decision };
     if (decision.probe) void this.#settle(breakerTarget, key, decision, 'abandoned');
