@@ -59,13 +59,14 @@ export function createRouter(routes: RoutesConfig, resilience: ResilienceConfig,
     );
   }
   const limits = new Map<string, RateLimitStore>();
+  // One view of the shared store's health for every deployment: an outage is noticed, logged and counted once.
+  const limitsFailover = deps.redis === undefined ? undefined : new StoreFailover({ component: 'rate_limit', logger, metrics, clock });
   for (const group of Object.values(routes.groups)) {
     for (const deployment of group.deployments) {
       if (deployment.rpm === undefined && deployment.tpm === undefined) continue;
       const rules = rulesOf(deployment, routes.windowMs, 1);
-      const local = new MemoryRateLimitStore(rules, { reportLevels: true });
-      if (deps.redis === undefined) {
-        limits.set(deploymentKey(deployment), local);
+      if (deps.redis === undefined || limitsFailover === undefined) {
+        limits.set(deploymentKey(deployment), new MemoryRateLimitStore(rules, { reportLevels: true }));
         continue;
       }
       const share =
@@ -77,11 +78,7 @@ export function createRouter(routes: RoutesConfig, resilience: ResilienceConfig,
           : undefined;
       limits.set(
         deploymentKey(deployment),
-        new FailoverRateLimitStore(
-          new RedisRateLimitStore(deps.redis, rules, prefix),
-          share,
-          new StoreFailover({ component: 'rate_limit', logger, metrics, clock }),
-        ),
+        new FailoverRateLimitStore(new RedisRateLimitStore(deps.redis, rules, prefix), share, limitsFailover),
       );
     }
   }
