@@ -101,13 +101,14 @@ export async function startReplica(database: string): Promise<TestReplica> {
   const port = await freePort();
   let running = false;
   const start = async (): Promise<void> => {
-    await tool('pg_ctl', ['-D', data, '-l', log, '-w', '-t', '60', '-o', `-p ${port} -k ${dir}`, 'start']);
+    // Marked before the wait: a server that started but did not answer in time is still stopped by remove().
     running = true;
+    await tool('pg_ctl', ['-D', data, '-l', log, '-w', '-t', '60', '-o', `-p ${port} -k ${dir}`, 'start']);
   };
   const stop = async (mode: 'fast' | 'immediate' = 'fast'): Promise<void> => {
     if (!running) return;
-    running = false;
     await tool('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']);
+    running = false;
   };
   const remove = async (): Promise<void> => {
     try {
