@@ -355,7 +355,10 @@ export class Jobs<Facade = unknown> {
     try {
       await database.withSession(async (tx) => {
         if (usage.length > 0) {
-          await writeUsageRows(tx, usage.map((record) => ledgerRow(record, job.id)));
+          await writeUsageRows(
+            tx,
+            usage.map((record) => ledgerRow(record, job.id)),
+          );
         }
         const held = message === undefined ? await this.#engine.complete(tx, job, result) : await this.#engine.fail(tx, job, message);
         if (!held) throw new LeaseLost();

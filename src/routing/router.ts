@@ -18,7 +18,6 @@ import {
   type CallTarget,
   rememberAttempts,
 } from '../llm/call-pipeline.js';
-import type { TokenUsage } from '../llm/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { runWithTimeout } from '../resilience/attempt-timeout.js';
