@@ -295,7 +295,7 @@ class GroundworkLlmClient implements LlmClient {
     this.#closing ??= (async () => {
       await drainCalls(this.#inFlight, this.#config, this.#deps.clock ?? systemClock, this.#logger);
       await this.#ledger?.close();
-      await Promise.all(this.#created.map((provider) => provider.close?.()));
+      await Promise.all([...this.#created.map((provider) => provider.close?.()), this.#responses.close()]);
     })();
     return this.#closing;
   }

@@ -5,19 +5,20 @@ import type { Clock } from '../../internal/clock.js';
 import type { AttemptRecord, CallPipeline, CallTarget } from '../call-pipeline.js';
 import type { CallRecorder } from '../call-recorder.js';
 import { addFailedAttempts, type CallTrace, newTrace } from '../call-trace.js';
+import type { SseEvent } from '../http/sse-decoder.js';
+import { UpstreamClient } from '../http/upstream-client.js';
+import { rateLimitHeadersOf } from '../http/upstream-headers.js';
 import type { PriceBook } from '../pricing.js';
 import type { AzureTokenProvider } from '../providers/azure/azure-provider.js';
+import { mapOpenAiError } from '../providers/openai/openai-errors.js';
 import { providerError } from '../providers/provider-error-factory.js';
-import { rateLimitHeaders } from '../providers/rate-limit-headers.js';
 import { StreamWatchdog } from '../stream-watchdog.js';
 import type { TokenUsage } from '../types.js';
 import type { UsageAttribution } from '../usage-record.js';
 import { onAbandon } from './on-abandon.js';
-import { readSseEvents, type SseEvent } from './read-sse-events.js';
 import { usageOfResponse } from './response-usage.js';
 import type { ResponseObject, ResponseStreamEvent, ResponsesBody, ResponsesResult } from './responses-types.js';
 import { forwardsResponses, type ResponsesUpstream, responsesUpstream } from './responses-upstream.js';
-import { mapFailure, sendUpstream } from './send-upstream.js';
 
 /** What the forwarder runs on: the chat path's pipeline, prices and recorder. */
 export interface ResponsesForwarderDeps {
@@ -47,6 +48,8 @@ interface StartedStream {
   link: { signal: AbortSignal; dispose(): void };
   settle(usage: TokenUsage | undefined): void;
   headers: Record<string, string> | undefined;
+  /** The upstream's `x-request-id`, named in the errors of a stream that breaks. */
+  requestId: string | undefined;
 }
 
 /**
@@ -56,10 +59,15 @@ interface StartedStream {
  * token limits, concurrency, per-attempt timeout. A stream is retried until its first event
  * arrives, then passed on event by event, watched by the first-chunk and idle timeouts. Every call
  * is one ledger row with `operation = responses`, its usage and cost read from the response.
+ * Requests go over the providers' HTTP client (undici, keep-alive pools) and fail with the same
+ * typed errors as chat calls; {@link ResponsesForwarder.close} ends its connections.
  */
 export class ResponsesForwarder {
   readonly #deps: ResponsesForwarderDeps;
   readonly #upstreams = new Map<LlmProviderName, ResponsesUpstream>();
+  /** Made on the first forwarded call, so that a process that forwards none never loads undici. */
+  #client: UpstreamClient | undefined;
+  #closed = false;
 
   constructor(deps: ResponsesForwarderDeps) {
     this.#deps = deps;
@@ -94,20 +102,19 @@ export class ResponsesForwarder {
     try {
       if (body['stream'] !== true) {
         const outcome = await this.#deps.pipeline.execute(plan, async ({ target, signal }) => {
-          const response = await sendUpstream(this.#upstream(target.provider), {
-            method: 'POST',
-            body: JSON.stringify({ ...body, model: target.model }),
-            signal,
-            model: target.model,
-          });
           let json: ResponseObject;
+          let limits: Record<string, string> | undefined;
           try {
-            json = (await response.json()) as ResponseObject;
+            const upstream = this.#upstream(target.provider);
+            const payload = JSON.stringify({ ...body, model: target.model });
+            const answer = await this.#http().json(upstream.target(), 'POST', await upstream.headers(), payload, signal);
+            json = answer.data as ResponseObject;
+            limits = rateLimitHeadersOf(answer.headers);
           } catch (error) {
-            throw mapFailure(error, signal, target);
+            throw mapOpenAiError(error, { ...target, signal });
           }
           const usage = usageOfResponse(json);
-          return { value: { json, headers: rateLimitHeaders(response.headers) }, ...(usage === undefined ? {} : { usage }) };
+          return { value: { json, headers: limits }, ...(usage === undefined ? {} : { usage }) };
         });
         trace.attempts.push(...outcome.attempts);
         this.#account(trace, outcome.target, outcome.value.json);
@@ -147,18 +154,28 @@ export class ResponsesForwarder {
     const provider = this.#deps.config.llm.provider;
     if (!forwardsResponses(provider)) throw new Error(`The provider ${provider} keeps no responses`);
     const signal = options.signal ?? AbortSignal.timeout(this.#deps.config.resilience.timeoutMs);
-    const query = options.query === undefined || options.query === '' ? '' : `?${options.query}`;
-    const response = await sendUpstream(this.#upstream(provider), {
-      method: 'GET',
-      suffix: `/${encodeURIComponent(id)}${query}`,
-      signal,
-      model: this.#deps.config.llm.model,
-    });
+    const query = options.query === undefined || options.query === '' ? undefined : options.query;
     try {
-      return (await response.json()) as ResponseObject;
+      const upstream = this.#upstream(provider);
+      const target = upstream.target(`/${encodeURIComponent(id)}`, query);
+      const answer = await this.#http().json(target, 'GET', await upstream.headers(), undefined, signal);
+      return answer.data as ResponseObject;
     } catch (error) {
-      throw mapFailure(error, signal, { provider, model: this.#deps.config.llm.model });
+      throw mapOpenAiError(error, { provider, model: this.#deps.config.llm.model, signal });
     }
+  }
+
+  /** Ends the pooled connections to the upstreams once their requests are over; later calls fail. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#client?.close();
+  }
+
+  /** The HTTP client, made on first use with the providers' backstop timeout. */
+  #http(): UpstreamClient {
+    if (this.#closed) throw new Error('The Responses forwarder is closed');
+    this.#client ??= new UpstreamClient({ timeoutMs: this.#deps.config.resilience.timeoutMs });
+    return this.#client;
   }
 
   async #startStream(
@@ -171,14 +188,14 @@ export class ResponsesForwarder {
     // The call's own signal too: the pipeline may unlink the attempt's signal once the attempt resolves.
     const link = linkSignals(signal, watchdog.signal, callSignal);
     try {
-      const response = await sendUpstream(this.#upstream(target.provider), {
-        method: 'POST',
-        body: JSON.stringify({ ...body, model: target.model }),
-        signal: link.signal,
-        model: target.model,
-      });
-      if (response.body === null) throw providerError('malformed_response', 'the stream had no body', target);
-      const iterator = readSseEvents(response.body as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+      const upstream = this.#upstream(target.provider);
+      const answer = await this.#http().stream(
+        upstream.target(),
+        await upstream.headers(),
+        JSON.stringify({ ...body, model: target.model }),
+        link.signal,
+      );
+      const iterator = answer.events;
       // Until the first event, a failure is retried; after it, the caller has seen the answer begin.
       const first = await iterator.next();
       if (first.done) throw providerError('connection', 'the stream ended before its first event', target);
@@ -187,10 +204,13 @@ export class ResponsesForwarder {
       const usage = new Promise<TokenUsage | undefined>((resolve) => {
         settle = resolve;
       });
-      return { value: { first, iterator, watchdog, link, settle, headers: rateLimitHeaders(response.headers) }, usage };
+      return {
+        value: { first, iterator, watchdog, link, settle, headers: rateLimitHeadersOf(answer.headers), requestId: answer.requestId },
+        usage,
+      };
     } catch (error) {
       watchdog.stop();
-      const mapped = mapFailure(error, link.signal, target);
+      const mapped = mapOpenAiError(error, { ...target, signal: link.signal });
       link.dispose();
       throw mapped;
     }
@@ -203,7 +223,7 @@ export class ResponsesForwarder {
     record: (outcome: string) => void,
     callSignal: AbortSignal | undefined,
   ): AsyncIterable<ResponseStreamEvent> {
-    const { first, iterator, watchdog, link, settle } = stream;
+    const { first, iterator, watchdog, link, settle, requestId } = stream;
     let final: ResponseObject | undefined;
     let closed = false;
     const close = (outcome: string) => {
@@ -226,11 +246,14 @@ export class ResponsesForwarder {
           yield event;
         }
         if (final === undefined && outcome !== 'upstream_stream_error') {
-          throw providerError('connection', 'the stream ended before the response was complete', target);
+          throw providerError('connection', 'the stream ended before the response was complete', {
+            ...target,
+            ...(requestId === undefined ? {} : { requestId }),
+          });
         }
         outcome = final?.['status'] === 'failed' ? 'upstream_failed' : outcome === 'cancelled' ? 'success' : outcome;
       } catch (error) {
-        const mapped = mapFailure(error, link.signal, target);
+        const mapped = mapOpenAiError(error, { ...target, signal: link.signal });
         outcome = callSignal?.aborted === true ? 'cancelled' : ((mapped as { code?: string }).code ?? 'error');
         throw mapped;
       } finally {
