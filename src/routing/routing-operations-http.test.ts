@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createInfrastructure } from '../create-infrastructure.js';
+import { groundworkTables } from '../db/groundwork-tables.js';
 import { attemptsOf } from '../llm/call-pipeline.js';
 import type { ResponsesResult } from '../llm/responses/responses-types.js';
 import { silentLogger } from '../observability/logger.js';
 import { createServer, type GroundworkServer } from '../server/create-server.js';
 import { createServiceBackend } from '../server/infrastructure-backend.js';
+import { DatabaseBudgetStore } from '../tenants/database-budget-store.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../testing/index.js';
 
 /* Embeddings and forwarded Responses calls for a model group, routed like chat over real fake deployments. */
@@ -229,5 +231,32 @@ describe('groundwork serve with model groups', () => {
       await expect(refused).rejects.toMatchObject({ status: 400 });
     }
     expect(fakes[2]!.requests).toHaveLength(0);
+  });
+
+  it('settles a virtual key’s forwarded call for a group at the price of the deployment that answered', async () => {
+    const opened = await open(
+      { resp: { deployments: [openai('us', 1)] } },
+      { GROUNDWORK_VIRTUAL_KEYS: 'true', LLM_PRICES: '{"model-us":{"input":100,"output":1000}}', TENANT_MAX_OUTPUT_TOKENS_ESTIMATE: '50' },
+    );
+    const tenants = opened.tenants;
+    server = createServer(createServiceBackend(opened), opened.config.server, {
+      logger: silentLogger(),
+      metrics: opened.metrics,
+      tenants: { resolve: (key) => tenants.directory.resolve(key), admission: tenants.admission, prices: tenants.prices },
+    });
+    const { port } = await server.listen();
+    const { key, plainKey } = await tenants.repository.createKey({ name: 'group-key', totalBudgetUsd: 1, allowedModels: ['resp'] });
+    const client = new OpenAI({ apiKey: plainKey.reveal(), baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
+    const spent = async () => {
+      const [state] = await new DatabaseBudgetStore(groundworkTables(opened.db)).read([`key:${key.id}:total`], Date.now());
+      return { spentUsd: (state?.spentNano ?? 0) / 1e9, reservedUsd: (state?.reservedNano ?? 0) / 1e9 };
+    };
+    fakes[1]!.enqueue({ type: 'answer', content: 'Hallo', usage: { promptTokens: 9, completionTokens: 3 } });
+    await client.responses.create({ model: 'resp', input: 'Hello', store: false });
+    // 9 input tokens at $0.1 and 3 output tokens at $1 per thousand: model-us's price, not the group name's (none).
+    expect(await spent()).toEqual({ spentUsd: expect.closeTo(0.0039, 9), reservedUsd: 0 });
+    fakes[1]!.enqueue({ type: 'answer', content: 'Tag', chunks: 2, usage: { promptTokens: 4, completionTokens: 6 } });
+    await client.responses.stream({ model: 'resp', input: 'Day', store: false }).finalResponse();
+    expect(await spent()).toEqual({ spentUsd: expect.closeTo(0.0039 + 0.0064, 9), reservedUsd: 0 });
   });
 });

@@ -128,6 +128,7 @@ export class ResponsesForwarder {
           attempts: sent(outcome.attempts),
           cached: false,
           mode: 'forwarded',
+          ...answeredBy(outcome.target),
           ...(outcome.value.headers === undefined ? {} : { rateLimitHeaders: outcome.value.headers }),
         };
       }
@@ -139,6 +140,7 @@ export class ResponsesForwarder {
         attempts: sent(outcome.attempts),
         cached: false,
         mode: 'forwarded',
+        ...answeredBy(outcome.target),
         ...(outcome.value.headers === undefined ? {} : { rateLimitHeaders: outcome.value.headers }),
       };
     } catch (error) {
@@ -339,6 +341,11 @@ function parseEvent(event: SseEvent, target: CallTarget): ResponseStreamEvent {
   if (typeof data !== 'object' || data === null) throw providerError('malformed_response', 'a stream event was not an object', target);
   const record = data as Record<string, unknown>;
   return { ...record, type: typeof record['type'] === 'string' ? record['type'] : (event.event ?? 'message') };
+}
+
+/** The deployment of a model group that answered, and its model; nothing for a call to no group. */
+function answeredBy(target: CallTarget): { deployment?: string; deploymentModel?: string } {
+  return target.deployment === undefined ? {} : { deployment: target.deployment, deploymentModel: target.model };
 }
 
 /** Attempts that reached a provider: those skipped (an open breaker, say) sent nothing. */
