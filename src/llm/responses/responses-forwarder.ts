@@ -1,8 +1,6 @@
 import type { AppConfig } from '../../config/app-config.js';
 import { linkSignals } from '../../internal/abort.js';
 import type { Clock } from '../../internal/clock.js';
-import { deploymentAppConfig } from '../../routing/deployment-app-config.js';
-import { groupCallTargets } from '../../routing/router.js';
 import type { RoutesConfig } from '../../routing/routes-config.js';
 import type { AttemptRecord, CallPipeline, CallTarget } from '../call-pipeline.js';
 import type { CallRecorder } from '../call-recorder.js';
@@ -19,9 +17,9 @@ import type { TokenUsage } from '../types.js';
 import type { UsageAttribution } from '../usage-record.js';
 import { onAbandon } from './on-abandon.js';
 import { usageOfResponse } from './response-usage.js';
-import { ResponsesGroupUnsupportedError } from './responses-group-unsupported-error.js';
+import { ResponsesTargets } from './responses-targets.js';
 import type { ResponseObject, ResponseStreamEvent, ResponsesBody, ResponsesResult } from './responses-types.js';
-import { forwardsResponses, type ResponsesUpstream, responsesUpstream } from './responses-upstream.js';
+import { forwardsResponses } from './responses-upstream.js';
 
 /** What the forwarder runs on: the chat path's pipeline, prices and recorder. */
 export interface ResponsesForwarderDeps {
@@ -69,14 +67,14 @@ interface StartedStream {
  */
 export class ResponsesForwarder {
   readonly #deps: ResponsesForwarderDeps;
-  /** By provider, and by `group/deployment` for the deployments of model groups. */
-  readonly #upstreams = new Map<string, ResponsesUpstream>();
+  readonly #targets: ResponsesTargets;
   /** Made on the first forwarded call, so that a process that forwards none never loads undici. */
   #client: UpstreamClient | undefined;
   #closed = false;
 
   constructor(deps: ResponsesForwarderDeps) {
     this.#deps = deps;
+    this.#targets = new ResponsesTargets(deps.config, deps.routes, deps.azureTokenProvider);
   }
 
   async create(body: ResponsesBody, options: ForwardOptions = {}): Promise<ResponsesResult> {
@@ -84,7 +82,7 @@ export class ResponsesForwarder {
     const provider = config.llm.provider;
     if (!forwardsResponses(provider)) throw new Error(`The provider ${provider} has no Responses API to forward to`);
     const requested = typeof body['model'] === 'string' && body['model'] !== '' ? body['model'] : config.llm.model;
-    const targets = this.#targets(requested);
+    const targets = this.#targets.targets(requested);
     const primary = targets[0]!;
     const trace = newTrace(primary.provider, primary.group === undefined ? primary.model : requested);
     const started = performance.now();
@@ -108,7 +106,7 @@ export class ResponsesForwarder {
           let json: ResponseObject;
           let limits: Record<string, string> | undefined;
           try {
-            const upstream = this.#upstream(target);
+            const upstream = this.#targets.upstream(target);
             const payload = JSON.stringify({ ...body, model: target.model });
             const answer = await this.#http().json(upstream.target(), 'POST', await upstream.headers(), payload, signal);
             json = answer.data as ResponseObject;
@@ -161,7 +159,7 @@ export class ResponsesForwarder {
     const signal = options.signal ?? AbortSignal.timeout(this.#deps.config.resilience.timeoutMs);
     const query = options.query === undefined || options.query === '' ? undefined : options.query;
     try {
-      const upstream = this.#upstream({ provider, model: this.#deps.config.llm.model });
+      const upstream = this.#targets.upstream({ provider, model: this.#deps.config.llm.model });
       const target = upstream.target(`/${encodeURIComponent(id)}`, query);
       const answer = await this.#http().json(target, 'GET', await upstream.headers(), undefined, signal);
       return answer.data as ResponseObject;
@@ -193,7 +191,7 @@ export class ResponsesForwarder {
     // The call's own signal too: the pipeline may unlink the attempt's signal once the attempt resolves.
     const link = linkSignals(signal, watchdog.signal, callSignal);
     try {
-      const upstream = this.#upstream(target);
+      const upstream = this.#targets.upstream(target);
       const answer = await this.#http().stream(
         upstream.target(),
         await upstream.headers(),
@@ -289,44 +287,6 @@ export class ResponsesForwarder {
     const text = JSON.stringify(body['input'] ?? '').length + JSON.stringify(body['instructions'] ?? '').length;
     const output = typeof body['max_output_tokens'] === 'number' ? body['max_output_tokens'] : this.#deps.config.llm.outputTokensEstimate;
     return Math.ceil(text / 4) + output;
-  }
-
-  /**
-   * Where a call for `model` may go: a model group's deployments (then its fallback groups') that
-   * have the Responses API, the others skipped; else the primary provider (Azure: its deployment)
-   * and the fallbacks that have it.
-   */
-  #targets(model: string): CallTarget[] {
-    const { config, routes } = this.#deps;
-    const grouped = routes === undefined ? undefined : groupCallTargets(routes.groups, model);
-    if (grouped !== undefined) {
-      const targets = grouped.filter((target) => forwardsResponses(target.provider));
-      if (targets.length === 0) throw new ResponsesGroupUnsupportedError(model, [...new Set(grouped.map((target) => target.provider))]);
-      return targets;
-    }
-    const provider = config.llm.provider;
-    return [
-      { provider, model: provider === 'azure' ? config.llm.model : model },
-      ...config.resilience.fallbacks.filter((target) => forwardsResponses(target.provider)).map((target) => ({ ...target })),
-    ];
-  }
-
-  /** The Responses API of a target: its provider's from the configuration, or a deployment's own endpoint and credentials. */
-  #upstream(target: CallTarget): ResponsesUpstream {
-    const { provider } = target;
-    if (!forwardsResponses(provider)) throw new Error(`The provider ${provider} has no Responses API to forward to`);
-    const key = target.deployment === undefined ? provider : `${target.group}/${target.deployment}`;
-    let upstream = this.#upstreams.get(key);
-    if (upstream === undefined) {
-      if (target.deployment === undefined) upstream = responsesUpstream(this.#deps.config, provider, this.#deps.azureTokenProvider);
-      else {
-        const deployment = this.#deps.routes?.groups[target.group ?? '']?.deployments.find((entry) => entry.name === target.deployment);
-        if (deployment === undefined) throw new TypeError(`No deployment "${key}" in the routes file`);
-        upstream = responsesUpstream(deploymentAppConfig(this.#deps.config, deployment), provider);
-      }
-      this.#upstreams.set(key, upstream);
-    }
-    return upstream;
   }
 }
 
