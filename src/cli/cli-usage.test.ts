@@ -24,6 +24,14 @@ describe('groundwork --help, --version and each command’s --help', () => {
     }
   });
 
+  it('says, for keys and teams, that --models takes a model group by its name', async () => {
+    for (const name of ['keys', 'teams']) {
+      const io = recordingIo({});
+      expect(await main([name, '--help'], io)).toBe(0);
+      expect(io.stdout.join('\n')).toMatch(/--models A,B\|any +models the caller may use; a model group counts by its name/);
+    }
+  });
+
   it('prints the version with --version and -v', async () => {
     for (const flag of ['--version', '-v']) {
       const io = recordingIo({});

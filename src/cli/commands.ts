@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { type CommandEntry, UsageError } from './command-table.js';
 
 /** The options keys and teams share, in their commands' usage. */
-const TENANT_SETTING_OPTIONS = `  --models A,B|any       models the caller may use
+const TENANT_SETTING_OPTIONS = `  --models A,B|any       models the caller may use; a model group counts by its name
+                         (its deployments' models do not admit it)
   --rpm N|none           requests per minute
   --tpm N|none           tokens per minute
   --concurrency N|none   calls in flight at once

@@ -183,6 +183,8 @@ export interface LlmClient {
   /**
    * Embeds one input or many: one vector per input, in input order, through the per-input cache,
    * batching, limits, retry, breaker, embedding fallbacks and the ledger (`operation = embeddings`).
+   * A model group's name as `model` routes it over the group's deployments that have an embeddings
+   * API; a group with none fails with `EmbeddingsUnsupportedError` before anything is sent.
    */
   embed<F extends VectorFormat = 'float32'>(
     input: EmbeddingInput | readonly EmbeddingInput[],
@@ -194,6 +196,8 @@ export interface LlmClient {
    * new fields keep working) through retry, breaker, limits and the ledger (`operation =
    * responses`); with any other it is translated to the provider's chat API and back, and a field
    * that cannot be translated fails the call with `ResponsesUnsupportedError` before anything is sent.
+   * A forwarded call for a model group goes over the group's OpenAI and Azure deployments; a group
+   * with none fails with `ResponsesGroupUnsupportedError` before anything is sent.
    */
   respond(body: ResponsesBody, options?: RespondOptions): Promise<ResponsesResult>;
   /** A response the primary provider keeps (OpenAI, Azure OpenAI), by id; `query` as the caller sent it (`include[]=…`). */

@@ -132,6 +132,8 @@ class GroundworkLlmClient implements LlmClient {
       prices,
       provider: (name) => this.getProvider(name),
       cache: deps.embeddingCache,
+      groupTargets: (model) => this.#groupTargets(model),
+      deploymentProvider: (target) => this.#providerFor(target),
     });
     this.#responses = new ResponsesForwarder({
       config,
@@ -140,6 +142,7 @@ class GroundworkLlmClient implements LlmClient {
       recorder: this.#recorder,
       clock: deps.clock ?? systemClock,
       azureTokenProvider: deps.azureTokenProvider,
+      routes: deps.routes,
     });
     this.#engine = new CallEngine({
       config,
@@ -295,7 +298,7 @@ class GroundworkLlmClient implements LlmClient {
     this.#closing ??= (async () => {
       await drainCalls(this.#inFlight, this.#config, this.#deps.clock ?? systemClock, this.#logger);
       await this.#ledger?.close();
-      await Promise.all(this.#created.map((provider) => provider.close?.()));
+      await Promise.all([...this.#created.map((provider) => provider.close?.()), this.#responses.close()]);
     })();
     return this.#closing;
   }

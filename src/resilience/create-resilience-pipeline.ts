@@ -14,6 +14,7 @@ import type { RateLimitRules, RateLimitStore } from './rate-limit-store.js';
 import { RateLimiter } from './rate-limiter.js';
 import { RedisBreakerStore } from './redis-breaker-store.js';
 import { RedisRateLimitStore } from './redis-rate-limit-store.js';
+import { replicaShare } from './replica-share.js';
 import { ResiliencePipeline } from './resilience-pipeline.js';
 import { StoreFailover } from './store-failover.js';
 
@@ -35,7 +36,7 @@ const MINUTE_MS = 60_000;
 
 /** Request and token buckets per minute, each limit divided by `divisor` (a replica's share). */
 function rulesFor(config: ResilienceConfig, divisor: number): RateLimitRules {
-  const share = (limit: number): number => Math.max(1, Math.floor(limit / divisor));
+  const share = (limit: number): number => replicaShare(limit, divisor);
   return {
     requests: { capacity: share(config.requestsPerMinute), windowMs: MINUTE_MS },
     tokens: config.tokensPerMinute === undefined ? undefined : { capacity: share(config.tokensPerMinute), windowMs: MINUTE_MS },

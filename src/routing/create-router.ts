@@ -12,6 +12,7 @@ import { MemoryRateLimitStore } from '../resilience/memory-rate-limit-store.js';
 import type { RateLimitRules, RateLimitStore } from '../resilience/rate-limit-store.js';
 import { RedisBreakerStore } from '../resilience/redis-breaker-store.js';
 import { RedisRateLimitStore } from '../resilience/redis-rate-limit-store.js';
+import { replicaShare } from '../resilience/replica-share.js';
 import { StoreFailover } from '../resilience/store-failover.js';
 import { deploymentKey, Router } from './router.js';
 import type { DeploymentConfig, RoutesConfig } from './routes-config.js';
@@ -31,7 +32,7 @@ export interface RouterDeps {
 }
 
 function rulesOf(deployment: DeploymentConfig, windowMs: number, divisor: number): RateLimitRules {
-  const share = (limit: number): number => Math.max(1, Math.floor(limit / divisor));
+  const share = (limit: number): number => replicaShare(limit, divisor);
   return {
     // A deployment limited by tokens only still has a request bucket: one too large to matter.
     requests: { capacity: deployment.rpm === undefined ? Number.MAX_SAFE_INTEGER : share(deployment.rpm), windowMs },

@@ -137,6 +137,43 @@ describe('Router', () => {
     await expect(refused).rejects.toBeInstanceOf(NoDeploymentAvailableError);
   });
 
+  it('wakes a call waiting for a concurrency slot only on a release in its own group, and loses no waiter', async () => {
+    const routes = routesOf({
+      busy: { deployments: [deployment('busy', 'a', { maxConcurrent: 1 })] },
+      other: { deployments: [deployment('other', 'b', { maxConcurrent: 1 })] },
+    });
+    // Counts the pauses of waiting calls: each sets one timer of the busy recheck (50 ms); attempt timeouts are longer.
+    let pauses = 0;
+    const clock = new (class extends ManualClock {
+      override setTimeout(callback: () => void, ms: number) {
+        if (ms <= 50) pauses++;
+        return super.setTimeout(callback, ms);
+      }
+    })();
+    const router = testRouter(routes, { clock, resilience: { rateLimitMaxWaitMs: 60_000 } });
+    const releases: Array<() => void> = [];
+    const held: Handler = (info) =>
+      new Promise((resolve) => releases.push(() => resolve({ value: `answer from ${info.target.deployment}` })));
+    const calls = Array.from({ length: 4 }, () => call(router, routes, 'busy', { a: held }));
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+    await tick();
+    expect(releases).toHaveLength(1);
+    expect(pauses).toBe(3);
+    // Twenty calls come and go in the other group: the three waiting in "busy" sleep on.
+    for (let index = 0; index < 20; index++) await call(router, routes, 'other', {});
+    await tick();
+    expect(pauses).toBe(3);
+    // Each release in "busy" lets the next waiter in, with no time passing: none is left behind.
+    for (let served = 1; served <= 4; served++) {
+      expect(releases).toHaveLength(served);
+      releases[served - 1]?.();
+      await tick();
+      await tick();
+    }
+    const outcomes = await Promise.all(calls);
+    expect(outcomes.map((outcome) => outcome.value)).toEqual(Array(4).fill('answer from a'));
+  });
+
   it('keeps one deadline across every deployment', async () => {
     const routes = routesOf({ fast: { deployments: [deployment('fast', 'a'), deployment('fast', 'b')] } });
     const clock = new ManualClock();

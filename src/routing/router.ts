@@ -107,6 +107,9 @@ class Run implements CallContext {
   ) {}
 }
 
+/** Either the breaker's decision to send, or until when a deployment cannot take the call, and why. */
+type Admission = { decision: BreakerDecision } | { until: number; reason: string; error: unknown };
+
 interface Entry {
   target: CallTarget;
   state: DeploymentState;
@@ -123,7 +126,8 @@ interface Entry {
 export class Router {
   readonly #parts: RouterParts;
   readonly #states = new Map<string, DeploymentState>();
-  readonly #released = new Set<() => void>();
+  /** Calls waiting for a slot, by the group they wait on: a release wakes only its own group's. */
+  readonly #waiting = new Map<string, Set<() => void>>();
   readonly #closing = new AbortController();
 
   constructor(parts: RouterParts) {
@@ -201,7 +205,7 @@ export class Router {
         if (avoid > now) {
           blocked.push(avoid);
           reasons.add(state.throttledUntil > now ? 'throttled by the provider (429)' : 'backing off after a failure');
-        } else if (state.config.maxConcurrent !== undefined && state.inFlight >= state.config.maxConcurrent) {
+        } else if (atLimit(state)) {
           busy = true;
           reasons.add('at their concurrency limit');
         } else candidates.push(entry);
@@ -217,9 +221,23 @@ export class Router {
         const index = candidates.findIndex((candidate) => candidate.state === picked);
         const [entry] = candidates.splice(index, 1);
         if (entry === undefined) break;
-        const admission = await this.#admit(entry, tokens, run);
+        // The slot is taken before the admission's awaits, so that calls arriving together cannot all pass maxConcurrent.
+        if (atLimit(entry.state)) {
+          busy = true;
+          reasons.add('at their concurrency limit');
+          continue;
+        }
+        entry.state.inFlight++;
+        let admission: Admission;
+        try {
+          admission = await this.#admit(entry, tokens, run);
+        } catch (error) {
+          this.#release(entry.state);
+          throw error;
+        }
         if ('decision' in admission) admitted = { entry, decision: admission.decision };
         else {
+          this.#release(entry.state);
           blocked.push(admission.until);
           reasons.add(admission.reason);
           lastError = admission.error;
@@ -236,7 +254,7 @@ export class Router {
         if (!last || waitedMs + waitMs > this.#parts.maxWaitMs) {
           throw new NoDeploymentAvailableError({ group: group.name, retryAfterMs: waitMs, reasons: why, cause: lastError });
         }
-        await this.#pause(waitMs, run.signal, busy);
+        await this.#pause(waitMs, run.signal, busy ? group.name : undefined);
         waitedMs += clock.now() - now;
         continue;
       }
@@ -276,11 +294,7 @@ export class Router {
   }
 
   /** Breaker, then rate limits: either the decision to send, or until when this deployment cannot take the call. */
-  async #admit(
-    entry: Entry,
-    tokens: number,
-    run: Run,
-  ): Promise<{ decision: BreakerDecision } | { until: number; reason: string; error: unknown }> {
+  async #admit(entry: Entry, tokens: number, run: Run): Promise<Admission> {
     const { breaker, clock, limits } = this.#parts;
     const key = deploymentKey(entry.state.config);
     const breakerTarget = { provider: entry.target.provider, model: `${entry.target.group}/${entry.target.deployment}` };
@@ -334,7 +348,6 @@ export class Router {
     const key = deploymentKey(state.config);
     const breakerTarget = { provider: target.provider, model: `${target.group}/${target.deployment}` };
     const began = clock.now();
-    state.inFlight++;
     let verdict: BreakerVerdict = 'abandoned';
     try {
       const result = await runWithTimeout(attempt, target, number, run, timeoutMs, clock);
@@ -372,7 +385,8 @@ export class Router {
 
   #release(state: DeploymentState): void {
     state.inFlight--;
-    for (const wake of [...this.#released]) wake();
+    const waiting = this.#waiting.get(state.config.group);
+    if (waiting !== undefined) for (const wake of [...waiting]) wake();
   }
 
   #reconcile(state: DeploymentState, reserved: number, used: number): void {
@@ -392,18 +406,29 @@ export class Router {
     });
   }
 
-  /** Waits `ms`, or less when `busy` and a slot frees first. */
-  async #pause(ms: number, signal: AbortSignal | undefined, busy: boolean): Promise<void> {
+  /** Waits `ms`, or less when a deployment of `busyGroup` (one at its concurrency limit) frees a slot first. */
+  async #pause(ms: number, signal: AbortSignal | undefined, busyGroup: string | undefined): Promise<void> {
     const controller = new AbortController();
     const stop = (): void => controller.abort();
     const onAbort = (): void => controller.abort(signal?.reason);
-    if (busy) this.#released.add(stop);
+    let waiting: Set<() => void> | undefined;
+    if (busyGroup !== undefined) {
+      waiting = this.#waiting.get(busyGroup);
+      if (waiting === undefined) {
+        waiting = new Set();
+        this.#waiting.set(busyGroup, waiting);
+      }
+      waiting.add(stop);
+    }
     signal?.addEventListener('abort', onAbort);
     this.#closing.signal.addEventListener('abort', stop);
     try {
       await sleep(ms, controller.signal, this.#parts.clock).catch(() => undefined);
     } finally {
-      this.#released.delete(stop);
+      if (waiting !== undefined) {
+        waiting.delete(stop);
+        if (waiting.size === 0 && busyGroup !== undefined) this.#waiting.delete(busyGroup);
+      }
       signal?.removeEventListener('abort', onAbort);
       this.#closing.signal.removeEventListener('abort', stop);
     }
@@ -437,6 +462,11 @@ export class Router {
     rememberAttempts(error, run.records);
     return error;
   }
+}
+
+/** Whether a deployment has as many calls in flight from this process as its `maxConcurrent`. */
+function atLimit(state: DeploymentState): boolean {
+  return state.config.maxConcurrent !== undefined && state.inFlight >= state.config.maxConcurrent;
 }
 
 function isAborted(signal: AbortSignal | undefined): boolean {

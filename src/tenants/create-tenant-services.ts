@@ -10,6 +10,7 @@ import { FailoverRateLimitStore } from '../resilience/failover-rate-limit-store.
 import { MemoryRateLimitStore } from '../resilience/memory-rate-limit-store.js';
 import type { RateLimitRules, RateLimitStore } from '../resilience/rate-limit-store.js';
 import { RedisRateLimitStore } from '../resilience/redis-rate-limit-store.js';
+import { replicaShare } from '../resilience/replica-share.js';
 import { StoreFailover } from '../resilience/store-failover.js';
 import type { RoutesConfig } from '../routing/routes-config.js';
 import { BatchBudgets } from './batch-budgets.js';
@@ -189,7 +190,7 @@ function stores(
 
 /** A replica's share of per-minute limits: each divided by the replicas, at least 1. */
 function shareOf(rules: RateLimitRules, replicas: number): RateLimitRules {
-  const share = (capacity: number) => Math.max(1, Math.floor(capacity / replicas));
+  const share = (capacity: number) => replicaShare(capacity, replicas);
   return {
     requests: { ...rules.requests, capacity: share(rules.requests.capacity) },
     tokens: rules.tokens === undefined ? undefined : { ...rules.tokens, capacity: share(rules.tokens.capacity) },

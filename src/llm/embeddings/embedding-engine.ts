@@ -27,12 +27,18 @@ export interface EmbeddingEngineDeps {
   prices: PriceBook;
   provider(name: LlmProviderName): LlmProvider;
   cache?: EmbeddingCache | undefined;
+  /** The targets of a call for `model` when it names a model group: its deployments, then its fallback groups'. @default none */
+  groupTargets?: ((model: string) => CallTarget[] | undefined) | undefined;
+  /** The adapter of a deployment of a model group (its own credentials and endpoint). @default the provider's */
+  deploymentProvider?: ((target: CallTarget) => LlmProvider) | undefined;
 }
 
 /** An `embed` call resolved against the configuration. */
 interface EmbedPlan {
   inputs: EmbeddingInput[];
   targets: CallTarget[];
+  /** The model the cache keys vectors by: the one asked for (a model group's name, for a group). */
+  cacheModel: string;
   /** Dimensions asked for, as the cache keys them. */
   dimensions: number | undefined;
   /** The vector length every answer must have, when known before the first answer. */
@@ -59,7 +65,9 @@ export class EmbeddingEngine {
   /** The trace a call starts with, for its recording even when it fails. */
   startTrace(options: EmbedOptions<VectorFormat>): CallTrace {
     const provider = options.provider ?? this.#deps.config.llm.embeddings.provider;
-    return newTrace(provider, options.model ?? this.#configuredModel(provider) ?? '');
+    const model = options.model ?? this.#configuredModel(provider) ?? '';
+    const first = options.provider === undefined ? this.#deps.groupTargets?.(model)?.[0] : undefined;
+    return newTrace(first?.provider ?? provider, model);
   }
 
   async embed<F extends VectorFormat>(
@@ -71,7 +79,7 @@ export class EmbeddingEngine {
     const plan = this.#plan(input, options);
     const model = plan.targets[0]!.model;
     const vectors = new Array<Float32Array | undefined>(plan.inputs.length);
-    const keys = plan.useCache ? plan.inputs.map((item) => embeddingCacheKey(model, plan.dimensions, item)) : [];
+    const keys = plan.useCache ? plan.inputs.map((item) => embeddingCacheKey(plan.cacheModel, plan.dimensions, item)) : [];
     let cachedInputs = 0;
     if (plan.readCache && this.#deps.cache !== undefined) {
       const found = await this.#deps.cache.getMany(keys);
@@ -131,10 +139,6 @@ export class EmbeddingEngine {
     const settings = this.#deps.config.llm.embeddings;
     const inputs = embedInputs(input);
     const providerName = options.provider ?? settings.provider;
-    const provider = this.#deps.provider(providerName);
-    if (provider.embed === undefined) throw new EmbeddingsUnsupportedError(providerName);
-    const model = options.model ?? this.#configuredModel(providerName);
-    if (model === undefined) throw new LlmNotConfiguredError(providerName, ['AZURE_OPENAI_EMBEDDING_DEPLOYMENT']);
     const dimensions = options.dimensions ?? settings.dimensions;
     if (dimensions !== undefined && (!Number.isInteger(dimensions) || dimensions < 1)) {
       throw new GroundworkError(
@@ -142,6 +146,13 @@ export class EmbeddingEngine {
         `Invalid LLM request: dimensions must be a whole number of at least 1, not ${dimensions}.`,
       );
     }
+    const requested = options.model ?? this.#configuredModel(providerName);
+    const grouped = options.provider === undefined && requested !== undefined ? this.#deps.groupTargets?.(requested) : undefined;
+    if (grouped !== undefined && requested !== undefined) return this.#groupPlan(requested, grouped, inputs, dimensions, options.cache);
+    const provider = this.#deps.provider(providerName);
+    if (provider.embed === undefined) throw new EmbeddingsUnsupportedError(providerName);
+    const model = requested;
+    if (model === undefined) throw new LlmNotConfiguredError(providerName, ['AZURE_OPENAI_EMBEDDING_DEPLOYMENT']);
     const targets: CallTarget[] = [{ provider: providerName, model }];
     // The configuration checked the fallbacks against the configured model and length only.
     const configured = options.provider === undefined && options.model === undefined && dimensions === settings.dimensions;
@@ -151,11 +162,51 @@ export class EmbeddingEngine {
     return {
       inputs,
       targets,
+      cacheModel: model,
       dimensions,
       expected: embeddingDimensions(model, dimensions),
       useCache,
       readCache: useCache && cacheOption !== 'refresh',
     };
+  }
+
+  /**
+   * A call for a model group: routed over its deployments (and its fallback groups') whose provider
+   * has an embeddings API, the others skipped; refused when none has one.
+   */
+  #groupPlan(
+    group: string,
+    grouped: CallTarget[],
+    inputs: EmbeddingInput[],
+    dimensions: number | undefined,
+    cacheOption: EmbedOptions<VectorFormat>['cache'],
+  ): EmbedPlan {
+    const targets = grouped.filter((target) => this.#adapter(target).embed !== undefined);
+    if (targets.length === 0) {
+      throw new EmbeddingsUnsupportedError(grouped[0]!.provider, {
+        group,
+        providers: [...new Set(grouped.map((target) => target.provider))],
+      });
+    }
+    const models = new Set(targets.map((target) => target.model));
+    const [only] = models;
+    const useCache = this.#deps.cache !== undefined && cacheOption !== false;
+    return {
+      inputs,
+      targets,
+      cacheModel: group,
+      dimensions,
+      // Known before the first answer only when every deployment serves the same model.
+      expected: models.size === 1 && only !== undefined ? embeddingDimensions(only, dimensions) : undefined,
+      useCache,
+      readCache: useCache && cacheOption !== 'refresh',
+    };
+  }
+
+  /** The adapter of a target: a deployment's own when it is one of a model group, else its provider's. */
+  #adapter(target: CallTarget): LlmProvider {
+    if (target.deployment !== undefined && this.#deps.deploymentProvider !== undefined) return this.#deps.deploymentProvider(target);
+    return this.#deps.provider(target.provider);
   }
 
   /**
@@ -190,7 +241,7 @@ export class EmbeddingEngine {
           ...(dimensions === undefined ? {} : { dimensions }),
           ...(user === undefined ? {} : { user }),
         };
-        const provider = this.#deps.provider(target.provider);
+        const provider = this.#adapter(target);
         if (provider.embed === undefined) throw new EmbeddingsUnsupportedError(target.provider);
         const embed = provider.embed;
         const answer = await traceEmbeddings({ provider: target.provider, model: target.model, inputs: inputs.length, dimensions }, () =>
@@ -212,6 +263,7 @@ export class EmbeddingEngine {
     trace.costUsd += prices.cost(priced, usage);
     trace.provider = answer.provider;
     trace.model = answer.model;
+    trace.deployment = outcome.target.deployment;
     trace.requestId = answer.requestId;
     return answer;
   }

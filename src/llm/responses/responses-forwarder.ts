@@ -1,23 +1,25 @@
 import type { AppConfig } from '../../config/app-config.js';
-import type { LlmProviderName } from '../../config/variables.js';
 import { linkSignals } from '../../internal/abort.js';
 import type { Clock } from '../../internal/clock.js';
+import type { RoutesConfig } from '../../routing/routes-config.js';
 import type { AttemptRecord, CallPipeline, CallTarget } from '../call-pipeline.js';
 import type { CallRecorder } from '../call-recorder.js';
 import { addFailedAttempts, type CallTrace, newTrace } from '../call-trace.js';
+import type { SseEvent } from '../http/sse-decoder.js';
+import { UpstreamClient } from '../http/upstream-client.js';
+import { rateLimitHeadersOf } from '../http/upstream-headers.js';
 import type { PriceBook } from '../pricing.js';
 import type { AzureTokenProvider } from '../providers/azure/azure-provider.js';
+import { mapOpenAiError } from '../providers/openai/openai-errors.js';
 import { providerError } from '../providers/provider-error-factory.js';
-import { rateLimitHeaders } from '../providers/rate-limit-headers.js';
 import { StreamWatchdog } from '../stream-watchdog.js';
 import type { TokenUsage } from '../types.js';
 import type { UsageAttribution } from '../usage-record.js';
 import { onAbandon } from './on-abandon.js';
-import { readSseEvents, type SseEvent } from './read-sse-events.js';
 import { usageOfResponse } from './response-usage.js';
+import { ResponsesTargets } from './responses-targets.js';
 import type { ResponseObject, ResponseStreamEvent, ResponsesBody, ResponsesResult } from './responses-types.js';
-import { forwardsResponses, type ResponsesUpstream, responsesUpstream } from './responses-upstream.js';
-import { mapFailure, sendUpstream } from './send-upstream.js';
+import { forwardsResponses } from './responses-upstream.js';
 
 /** What the forwarder runs on: the chat path's pipeline, prices and recorder. */
 export interface ResponsesForwarderDeps {
@@ -27,6 +29,8 @@ export interface ResponsesForwarderDeps {
   recorder: CallRecorder;
   clock: Clock;
   azureTokenProvider?: AzureTokenProvider | undefined;
+  /** The model groups of the routes file: a call whose model names one is routed over its deployments. @default none */
+  routes?: RoutesConfig | undefined;
 }
 
 /** Per-call options of a forwarded Responses call. */
@@ -47,6 +51,8 @@ interface StartedStream {
   link: { signal: AbortSignal; dispose(): void };
   settle(usage: TokenUsage | undefined): void;
   headers: Record<string, string> | undefined;
+  /** The upstream's `x-request-id`, named in the errors of a stream that breaks. */
+  requestId: string | undefined;
 }
 
 /**
@@ -56,13 +62,19 @@ interface StartedStream {
  * token limits, concurrency, per-attempt timeout. A stream is retried until its first event
  * arrives, then passed on event by event, watched by the first-chunk and idle timeouts. Every call
  * is one ledger row with `operation = responses`, its usage and cost read from the response.
+ * Requests go over the providers' HTTP client (undici, keep-alive pools) and fail with the same
+ * typed errors as chat calls; {@link ResponsesForwarder.close} ends its connections.
  */
 export class ResponsesForwarder {
   readonly #deps: ResponsesForwarderDeps;
-  readonly #upstreams = new Map<LlmProviderName, ResponsesUpstream>();
+  readonly #targets: ResponsesTargets;
+  /** Made on the first forwarded call, so that a process that forwards none never loads undici. */
+  #client: UpstreamClient | undefined;
+  #closed = false;
 
   constructor(deps: ResponsesForwarderDeps) {
     this.#deps = deps;
+    this.#targets = new ResponsesTargets(deps.config, deps.routes, deps.azureTokenProvider);
   }
 
   async create(body: ResponsesBody, options: ForwardOptions = {}): Promise<ResponsesResult> {
@@ -70,12 +82,9 @@ export class ResponsesForwarder {
     const provider = config.llm.provider;
     if (!forwardsResponses(provider)) throw new Error(`The provider ${provider} has no Responses API to forward to`);
     const requested = typeof body['model'] === 'string' && body['model'] !== '' ? body['model'] : config.llm.model;
-    const primary: CallTarget = { provider, model: provider === 'azure' ? config.llm.model : requested };
-    const targets = [
-      primary,
-      ...config.resilience.fallbacks.filter((target) => forwardsResponses(target.provider)).map((target) => ({ ...target })),
-    ];
-    const trace = newTrace(primary.provider, primary.model);
+    const targets = this.#targets.targets(requested);
+    const primary = targets[0]!;
+    const trace = newTrace(primary.provider, primary.group === undefined ? primary.model : requested);
     const started = performance.now();
     const startedAt = new Date(this.#deps.clock.now());
     const record = (outcome: string) =>
@@ -94,20 +103,19 @@ export class ResponsesForwarder {
     try {
       if (body['stream'] !== true) {
         const outcome = await this.#deps.pipeline.execute(plan, async ({ target, signal }) => {
-          const response = await sendUpstream(this.#upstream(target.provider), {
-            method: 'POST',
-            body: JSON.stringify({ ...body, model: target.model }),
-            signal,
-            model: target.model,
-          });
           let json: ResponseObject;
+          let limits: Record<string, string> | undefined;
           try {
-            json = (await response.json()) as ResponseObject;
+            const upstream = this.#targets.upstream(target);
+            const payload = JSON.stringify({ ...body, model: target.model });
+            const answer = await this.#http().json(upstream.target(), 'POST', await upstream.headers(), payload, signal);
+            json = answer.data as ResponseObject;
+            limits = rateLimitHeadersOf(answer.headers);
           } catch (error) {
-            throw mapFailure(error, signal, target);
+            throw mapOpenAiError(error, { ...target, signal });
           }
           const usage = usageOfResponse(json);
-          return { value: { json, headers: rateLimitHeaders(response.headers) }, ...(usage === undefined ? {} : { usage }) };
+          return { value: { json, headers: limits }, ...(usage === undefined ? {} : { usage }) };
         });
         trace.attempts.push(...outcome.attempts);
         this.#account(trace, outcome.target, outcome.value.json);
@@ -118,6 +126,7 @@ export class ResponsesForwarder {
           attempts: sent(outcome.attempts),
           cached: false,
           mode: 'forwarded',
+          ...answeredBy(outcome.target),
           ...(outcome.value.headers === undefined ? {} : { rateLimitHeaders: outcome.value.headers }),
         };
       }
@@ -129,6 +138,7 @@ export class ResponsesForwarder {
         attempts: sent(outcome.attempts),
         cached: false,
         mode: 'forwarded',
+        ...answeredBy(outcome.target),
         ...(outcome.value.headers === undefined ? {} : { rateLimitHeaders: outcome.value.headers }),
       };
     } catch (error) {
@@ -147,18 +157,28 @@ export class ResponsesForwarder {
     const provider = this.#deps.config.llm.provider;
     if (!forwardsResponses(provider)) throw new Error(`The provider ${provider} keeps no responses`);
     const signal = options.signal ?? AbortSignal.timeout(this.#deps.config.resilience.timeoutMs);
-    const query = options.query === undefined || options.query === '' ? '' : `?${options.query}`;
-    const response = await sendUpstream(this.#upstream(provider), {
-      method: 'GET',
-      suffix: `/${encodeURIComponent(id)}${query}`,
-      signal,
-      model: this.#deps.config.llm.model,
-    });
+    const query = options.query === undefined || options.query === '' ? undefined : options.query;
     try {
-      return (await response.json()) as ResponseObject;
+      const upstream = this.#targets.upstream({ provider, model: this.#deps.config.llm.model });
+      const target = upstream.target(`/${encodeURIComponent(id)}`, query);
+      const answer = await this.#http().json(target, 'GET', await upstream.headers(), undefined, signal);
+      return answer.data as ResponseObject;
     } catch (error) {
-      throw mapFailure(error, signal, { provider, model: this.#deps.config.llm.model });
+      throw mapOpenAiError(error, { provider, model: this.#deps.config.llm.model, signal });
     }
+  }
+
+  /** Ends the pooled connections to the upstreams once their requests are over; later calls fail. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#client?.close();
+  }
+
+  /** The HTTP client, made on first use with the providers' backstop timeout. */
+  #http(): UpstreamClient {
+    if (this.#closed) throw new Error('The Responses forwarder is closed');
+    this.#client ??= new UpstreamClient({ timeoutMs: this.#deps.config.resilience.timeoutMs });
+    return this.#client;
   }
 
   async #startStream(
@@ -171,14 +191,14 @@ export class ResponsesForwarder {
     // The call's own signal too: the pipeline may unlink the attempt's signal once the attempt resolves.
     const link = linkSignals(signal, watchdog.signal, callSignal);
     try {
-      const response = await sendUpstream(this.#upstream(target.provider), {
-        method: 'POST',
-        body: JSON.stringify({ ...body, model: target.model }),
-        signal: link.signal,
-        model: target.model,
-      });
-      if (response.body === null) throw providerError('malformed_response', 'the stream had no body', target);
-      const iterator = readSseEvents(response.body as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+      const upstream = this.#targets.upstream(target);
+      const answer = await this.#http().stream(
+        upstream.target(),
+        await upstream.headers(),
+        JSON.stringify({ ...body, model: target.model }),
+        link.signal,
+      );
+      const iterator = answer.events;
       // Until the first event, a failure is retried; after it, the caller has seen the answer begin.
       const first = await iterator.next();
       if (first.done) throw providerError('connection', 'the stream ended before its first event', target);
@@ -187,10 +207,13 @@ export class ResponsesForwarder {
       const usage = new Promise<TokenUsage | undefined>((resolve) => {
         settle = resolve;
       });
-      return { value: { first, iterator, watchdog, link, settle, headers: rateLimitHeaders(response.headers) }, usage };
+      return {
+        value: { first, iterator, watchdog, link, settle, headers: rateLimitHeadersOf(answer.headers), requestId: answer.requestId },
+        usage,
+      };
     } catch (error) {
       watchdog.stop();
-      const mapped = mapFailure(error, link.signal, target);
+      const mapped = mapOpenAiError(error, { ...target, signal: link.signal });
       link.dispose();
       throw mapped;
     }
@@ -203,7 +226,7 @@ export class ResponsesForwarder {
     record: (outcome: string) => void,
     callSignal: AbortSignal | undefined,
   ): AsyncIterable<ResponseStreamEvent> {
-    const { first, iterator, watchdog, link, settle } = stream;
+    const { first, iterator, watchdog, link, settle, requestId } = stream;
     let final: ResponseObject | undefined;
     let closed = false;
     const close = (outcome: string) => {
@@ -226,11 +249,14 @@ export class ResponsesForwarder {
           yield event;
         }
         if (final === undefined && outcome !== 'upstream_stream_error') {
-          throw providerError('connection', 'the stream ended before the response was complete', target);
+          throw providerError('connection', 'the stream ended before the response was complete', {
+            ...target,
+            ...(requestId === undefined ? {} : { requestId }),
+          });
         }
         outcome = final?.['status'] === 'failed' ? 'upstream_failed' : outcome === 'cancelled' ? 'success' : outcome;
       } catch (error) {
-        const mapped = mapFailure(error, link.signal, target);
+        const mapped = mapOpenAiError(error, { ...target, signal: link.signal });
         outcome = callSignal?.aborted === true ? 'cancelled' : ((mapped as { code?: string }).code ?? 'error');
         throw mapped;
       } finally {
@@ -249,6 +275,7 @@ export class ResponsesForwarder {
     const model = typeof response['model'] === 'string' ? response['model'] : target.model;
     trace.provider = target.provider;
     trace.model = target.model;
+    trace.deployment = target.deployment;
     if (usage === undefined) return;
     trace.usage = usage;
     const priced = this.#deps.prices.priceOf(model) === undefined ? target.model : model;
@@ -260,16 +287,6 @@ export class ResponsesForwarder {
     const text = JSON.stringify(body['input'] ?? '').length + JSON.stringify(body['instructions'] ?? '').length;
     const output = typeof body['max_output_tokens'] === 'number' ? body['max_output_tokens'] : this.#deps.config.llm.outputTokensEstimate;
     return Math.ceil(text / 4) + output;
-  }
-
-  #upstream(provider: LlmProviderName): ResponsesUpstream {
-    if (!forwardsResponses(provider)) throw new Error(`The provider ${provider} has no Responses API to forward to`);
-    let upstream = this.#upstreams.get(provider);
-    if (upstream === undefined) {
-      upstream = responsesUpstream(this.#deps.config, provider, this.#deps.azureTokenProvider);
-      this.#upstreams.set(provider, upstream);
-    }
-    return upstream;
   }
 }
 
@@ -284,6 +301,11 @@ function parseEvent(event: SseEvent, target: CallTarget): ResponseStreamEvent {
   if (typeof data !== 'object' || data === null) throw providerError('malformed_response', 'a stream event was not an object', target);
   const record = data as Record<string, unknown>;
   return { ...record, type: typeof record['type'] === 'string' ? record['type'] : (event.event ?? 'message') };
+}
+
+/** The deployment of a model group that answered, and its model; nothing for a call to no group. */
+function answeredBy(target: CallTarget): { deployment?: string; deploymentModel?: string } {
+  return target.deployment === undefined ? {} : { deployment: target.deployment, deploymentModel: target.model };
 }
 
 /** Attempts that reached a provider: those skipped (an open breaker, say) sent nothing. */

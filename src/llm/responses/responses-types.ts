@@ -17,6 +17,10 @@ export interface ResponsesCallFacts {
   rateLimitHeaders?: Record<string, string>;
   /** Whether the call was forwarded as it is (OpenAI, Azure) or translated to the provider's chat API. */
   mode: 'forwarded' | 'translated';
+  /** The deployment of a model group that answered (forwarded calls for a group only). */
+  deployment?: string;
+  /** The model that deployment was sent, by which the call is priced (with `deployment` only). */
+  deploymentModel?: string;
 }
 
 /** A whole (unstreamed) response. */

@@ -1,21 +1,30 @@
 import type { AppConfig } from '../../config/app-config.js';
 import type { LlmProviderName } from '../../config/variables.js';
+import { type UpstreamTarget, upstreamTarget } from '../http/upstream-client.js';
 import type { AzureTokenProvider } from '../providers/azure/azure-provider.js';
+import { KeyedClient } from '../providers/keyed-client.js';
 import { LlmNotConfiguredError } from '../providers/provider-settings.js';
 
 /** Where a provider keeps its Responses API, and how to authenticate there. */
 export interface ResponsesUpstream {
   readonly provider: 'openai' | 'azure';
-  /** The URL of `/responses` followed by `suffix` (`/{id}`), with any query the provider needs. */
-  url(suffix?: string): string;
+  /** `/responses` followed by `suffix` (`/{id}`) and `query` (without `?`), with any query the provider needs. */
+  target(suffix?: string, query?: string): UpstreamTarget;
   /** The request headers: credentials (read at each call, so a rotated key is used at once) and organisation. */
-  headers(): Promise<Record<string, string>>;
+  headers(): Record<string, string> | Promise<Record<string, string>>;
 }
 
 /** Whether `provider` has a Responses API Groundwork forwards to: OpenAI and Azure OpenAI. */
 export function forwardsResponses(provider: LlmProviderName): provider is 'openai' | 'azure' {
   return provider === 'openai' || provider === 'azure';
 }
+
+/** What every forwarded request carries besides its credentials. */
+const FORWARD_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'user-agent': 'groundwork',
+});
 
 /**
  * The Responses API of `provider` from the configuration: OpenAI at `OPENAI_BASE_URL` + `/responses`
@@ -29,32 +38,37 @@ export function responsesUpstream(
 ): ResponsesUpstream {
   if (provider === 'openai') {
     const settings = config.llm.openai;
-    const base = (settings.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '');
+    const base = settings.baseUrl ?? 'https://api.openai.com/v1';
+    const fixed: Record<string, string> = { ...FORWARD_HEADERS };
+    if (settings.organization !== undefined) fixed['openai-organization'] = settings.organization;
+    if (settings.project !== undefined) fixed['openai-project'] = settings.project;
+    const keyed = new KeyedClient((key) =>
+      Object.freeze(key === undefined || key === '' ? { ...fixed } : { ...fixed, authorization: `Bearer ${key}` }),
+    );
     return {
       provider,
-      url: (suffix = '') => `${base}/responses${suffix}`,
-      headers: async () => {
-        const headers: Record<string, string> = {};
-        const key = settings.apiKey?.reveal();
-        if (key !== undefined && key !== '') headers['authorization'] = `Bearer ${key}`;
-        if (settings.organization !== undefined) headers['openai-organization'] = settings.organization;
-        if (settings.project !== undefined) headers['openai-project'] = settings.project;
-        return headers;
-      },
+      target: targets(base),
+      headers: () => keyed.get(settings.apiKey?.reveal()),
     };
   }
   const settings = config.llm.azure;
   const endpoint = settings.endpoint;
   if (endpoint === undefined) throw new LlmNotConfiguredError('azure', ['AZURE_OPENAI_ENDPOINT']);
-  const base = `${endpoint.replace(/\/+$/, '')}/openai/v1/responses`;
+  const keyed = new KeyedClient((key) => Object.freeze({ ...FORWARD_HEADERS, 'api-key': key ?? '' }));
   return {
     provider,
-    url: (suffix = '') => `${base}${suffix}`,
+    target: targets(`${endpoint.replace(/\/+$/, '')}/openai/v1`),
     headers: async () => {
-      if (azureTokenProvider !== undefined) return { authorization: `Bearer ${await azureTokenProvider()}` };
+      if (azureTokenProvider !== undefined) return { ...FORWARD_HEADERS, authorization: `Bearer ${await azureTokenProvider()}` };
       const key = settings.apiKey?.reveal();
       if (key === undefined) throw new LlmNotConfiguredError('azure', ['AZURE_OPENAI_API_KEY']);
-      return { 'api-key': key };
+      return keyed.get(key);
     },
   };
+}
+
+/** The targets under `base`: `/responses` itself made once, retrievals by id as they come. */
+function targets(base: string): ResponsesUpstream['target'] {
+  const create = upstreamTarget(base, '/responses');
+  return (suffix = '', query) => (suffix === '' && query === undefined ? create : upstreamTarget(base, `/responses${suffix}`, query));
 }

@@ -66,7 +66,9 @@ export function tenantResponses(
         const headers = ownHeaders(result.rateLimitHeaders);
         result = headers === undefined ? { ...result } : { ...result, rateLimitHeaders: headers };
       }
-      const cost = (usage: TokenUsage) => tenants.prices.cost(model, usage);
+      // A model group's call is settled at the price of the deployment that answered, as a chat call is.
+      const priced = result.deploymentModel ?? model;
+      const cost = (usage: TokenUsage) => tenants.prices.cost(priced, usage);
       if (!result.stream) {
         const usage = usageOf(result.response['usage']);
         await admission.settle(usage === undefined ? admission.reservedUsd : cost(usage), usage?.totalTokens ?? 0);

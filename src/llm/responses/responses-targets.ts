@@ -1,0 +1,65 @@
+import type { AppConfig } from '../../config/app-config.js';
+import { deploymentAppConfig } from '../../routing/deployment-app-config.js';
+import { groupCallTargets } from '../../routing/router.js';
+import type { RoutesConfig } from '../../routing/routes-config.js';
+import type { CallTarget } from '../call-pipeline.js';
+import type { AzureTokenProvider } from '../providers/azure/azure-provider.js';
+import { ResponsesGroupUnsupportedError } from './responses-group-unsupported-error.js';
+import { forwardsResponses, type ResponsesUpstream, responsesUpstream } from './responses-upstream.js';
+
+/**
+ * Where forwarded Responses calls go: the targets of a call (a model group's deployments that have
+ * the API, or the primary provider and its fallbacks), and each target's upstream, made once.
+ */
+export class ResponsesTargets {
+  readonly #config: AppConfig;
+  readonly #routes: RoutesConfig | undefined;
+  readonly #azureTokenProvider: AzureTokenProvider | undefined;
+  /** By provider, and by `group/deployment` for the deployments of model groups. */
+  readonly #upstreams = new Map<string, ResponsesUpstream>();
+
+  constructor(config: AppConfig, routes: RoutesConfig | undefined, azureTokenProvider: AzureTokenProvider | undefined) {
+    this.#config = config;
+    this.#routes = routes;
+    this.#azureTokenProvider = azureTokenProvider;
+  }
+
+  /**
+   * Where a call for `model` may go: a model group's deployments (then its fallback groups') that
+   * have the Responses API, the others skipped; else the primary provider (Azure: its deployment)
+   * and the fallbacks that have it.
+   */
+  targets(model: string): CallTarget[] {
+    const config = this.#config;
+    const routes = this.#routes;
+    const grouped = routes === undefined ? undefined : groupCallTargets(routes.groups, model);
+    if (grouped !== undefined) {
+      const targets = grouped.filter((target) => forwardsResponses(target.provider));
+      if (targets.length === 0) throw new ResponsesGroupUnsupportedError(model, [...new Set(grouped.map((target) => target.provider))]);
+      return targets;
+    }
+    const provider = config.llm.provider;
+    return [
+      { provider, model: provider === 'azure' ? config.llm.model : model },
+      ...config.resilience.fallbacks.filter((target) => forwardsResponses(target.provider)).map((target) => ({ ...target })),
+    ];
+  }
+
+  /** The Responses API of a target: its provider's from the configuration, or a deployment's own endpoint and credentials. */
+  upstream(target: CallTarget): ResponsesUpstream {
+    const { provider } = target;
+    if (!forwardsResponses(provider)) throw new Error(`The provider ${provider} has no Responses API to forward to`);
+    const key = target.deployment === undefined ? provider : `${target.group}/${target.deployment}`;
+    let upstream = this.#upstreams.get(key);
+    if (upstream === undefined) {
+      if (target.deployment === undefined) upstream = responsesUpstream(this.#config, provider, this.#azureTokenProvider);
+      else {
+        const deployment = this.#routes?.groups[target.group ?? '']?.deployments.find((entry) => entry.name === target.deployment);
+        if (deployment === undefined) throw new TypeError(`No deployment "${key}" in the routes file`);
+        upstream = responsesUpstream(deploymentAppConfig(this.#config, deployment), provider);
+      }
+      this.#upstreams.set(key, upstream);
+    }
+    return upstream;
+  }
+}

@@ -1,0 +1,262 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createInfrastructure } from '../create-infrastructure.js';
+import { groundworkTables } from '../db/groundwork-tables.js';
+import { attemptsOf } from '../llm/call-pipeline.js';
+import type { ResponsesResult } from '../llm/responses/responses-types.js';
+import { silentLogger } from '../observability/logger.js';
+import { createServer, type GroundworkServer } from '../server/create-server.js';
+import { createServiceBackend } from '../server/infrastructure-backend.js';
+import { DatabaseBudgetStore } from '../tenants/database-budget-store.js';
+import { type FakeProviderServer, startFakeProviderServer } from '../testing/index.js';
+
+/* Embeddings and forwarded Responses calls for a model group, routed like chat over real fake deployments. */
+
+const KEYS = ['sk-ops-canary-a-2f81c0d9e4b7', 'sk-ops-canary-b-7a3e5c1f9d02', 'sk-ops-canary-c-c4d8a2e6b1f3'];
+const SERVE_KEY = 'gw-ops-serve-key';
+let fakes: FakeProviderServer[];
+let dir: string;
+let infra: Awaited<ReturnType<typeof createInfrastructure>> | undefined;
+let server: GroundworkServer | undefined;
+
+beforeAll(async () => {
+  // Each deployment is its own server that takes only its own key: an answer proves the right credentials went out.
+  fakes = await Promise.all(KEYS.map((key) => startFakeProviderServer({ apiKeys: [key] })));
+  dir = await mkdtemp(join(tmpdir(), 'gw-routing-ops-'));
+});
+afterAll(async () => {
+  await Promise.all(fakes.map((fake) => fake.close()));
+  await rm(dir, { recursive: true, force: true });
+});
+beforeEach(() => {
+  for (const fake of fakes) fake.reset();
+});
+afterEach(async () => {
+  await server?.close();
+  await infra?.close();
+  server = undefined;
+  infra = undefined;
+});
+
+async function open(groups: Record<string, unknown>, extra: Record<string, string> = {}) {
+  const path = join(dir, `routes-${Math.random().toString(36).slice(2)}.json`);
+  await writeFile(path, JSON.stringify({ strategy: 'weighted-random', groups }));
+  infra = await createInfrastructure({
+    env: {
+      DATABASE_URL: 'sqlite::memory:',
+      LLM_PROVIDER: 'openai',
+      OPENAI_API_KEY: 'sk-unused-by-groups',
+      OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+      GROUNDWORK_ROUTES: path,
+      LLM_LEDGER_FLUSH_MS: '10',
+      LLM_MAX_ATTEMPTS: '1',
+      LLM_CACHE: 'off',
+      KEY_A: KEYS[0]!,
+      KEY_B: KEYS[1]!,
+      KEY_C: KEYS[2]!,
+      GROUNDWORK_API_KEYS: SERVE_KEY,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      SERVER_ACCESS_LOG: 'false',
+      ...extra,
+    },
+    envFile: false,
+    logger: silentLogger(),
+  });
+  await infra.initDb();
+  return infra;
+}
+
+const openai = (name: string, index: number) => ({
+  name,
+  provider: 'openai',
+  model: `model-${name}`,
+  baseUrl: fakes[index]!.openaiBaseUrl,
+  apiKeyEnv: ['KEY_A', 'KEY_B', 'KEY_C'][index],
+});
+/** A deployment whose provider has neither embeddings nor the Responses API: it must be skipped, never sent to. */
+const anthropic = (name: string, index: number) => ({
+  name,
+  provider: 'anthropic',
+  model: 'claude-3-5-haiku-latest',
+  baseUrl: fakes[index]!.anthropicBaseUrl,
+  apiKeyEnv: ['KEY_A', 'KEY_B', 'KEY_C'][index],
+});
+
+async function ledger() {
+  await infra!.llm.flush();
+  return infra!.db.selectFrom('llm_usage').select(['operation', 'deployment', 'model', 'outcome']).orderBy('id').execute();
+}
+
+async function drain(result: ResponsesResult): Promise<void> {
+  if (result.stream) for await (const _event of result.events);
+}
+
+const sentTo = (attempts: ReadonlyArray<{ deployment?: string; outcome: string }> | undefined) =>
+  (attempts ?? []).filter((attempt) => attempt.outcome !== 'skipped').map((attempt) => [attempt.deployment, attempt.outcome]);
+
+describe('embeddings for a model group', () => {
+  it('are routed over the deployments that have an embeddings API, the others skipped, with the deployment in the ledger', async () => {
+    const opened = await open({ embed: { deployments: [anthropic('claude', 2), openai('eu', 0), openai('us', 1)] } });
+    const answered: string[] = [];
+    for (let index = 0; index < 6; index++) {
+      const result = await opened.llm.embed([`text ${index}`, `other ${index}`], { model: 'embed' });
+      expect(result.vectors).toHaveLength(2);
+      answered.push(result.metadata.attempts.at(-1)?.deployment ?? '');
+    }
+    for (const name of answered) expect(['eu', 'us']).toContain(name);
+    expect(fakes[2]!.requests).toHaveLength(0);
+    expect(fakes[0]!.requests.length + fakes[1]!.requests.length).toBe(6);
+    for (const request of [...fakes[0]!.requests, ...fakes[1]!.requests]) expect(request.path).toBe('/v1/embeddings');
+    const rows = await ledger();
+    expect(rows.map((row) => [row.operation, row.deployment])).toEqual(answered.map((name) => ['embeddings', name]));
+  });
+
+  it('move on from a deployment that answers 429 or 5xx, through the fallback group', async () => {
+    const opened = await open({
+      embed: { fallbacks: ['embed-safe'], deployments: [openai('eu', 0), openai('us', 1)] },
+      'embed-safe': { deployments: [openai('safe', 2)] },
+    });
+    fakes[0]!.setHandler(() => ({ type: 'error', status: 429, retryAfter: 30 }));
+    fakes[1]!.setHandler(() => ({ type: 'error', status: 503 }));
+    const result = await opened.llm.embed('hello', { model: 'embed' });
+    expect(result.vectors).toHaveLength(1);
+    expect(sentTo(result.metadata.attempts)).toEqual(
+      expect.arrayContaining([
+        ['eu', 'error'],
+        ['us', 'error'],
+        ['safe', 'success'],
+      ]),
+    );
+    expect((await ledger()).map((row) => row.deployment)).toEqual(['safe']);
+  });
+
+  it('fail with the last deployment’s error when every one fails, naming it in the ledger', async () => {
+    const opened = await open({ embed: { deployments: [openai('eu', 0), openai('us', 1)] } });
+    fakes[0]!.setHandler(() => ({ type: 'error', status: 500 }));
+    fakes[1]!.setHandler(() => ({ type: 'error', status: 500 }));
+    const error = await opened.llm.embed('hello', { model: 'embed' }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ name: 'ProviderServerError', status: 500 });
+    expect(sentTo(attemptsOf(error)).map(([, outcome]) => outcome)).toEqual(['error', 'error']);
+    const rows = await ledger();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ operation: 'embeddings', outcome: 'provider_server_error' });
+    expect(['eu', 'us']).toContain(rows[0]?.deployment);
+  });
+
+  it('are refused, naming the group, when no deployment has an embeddings API', async () => {
+    const opened = await open({ chat: { deployments: [anthropic('claude', 2)] } });
+    const error = await opened.llm.embed('hello', { model: 'chat' }).catch((caught: unknown) => caught as Error);
+    expect(error).toMatchObject({ code: 'embeddings_unsupported', group: 'chat' });
+    expect((error as Error).message).toContain('"chat" has no deployment with an embeddings API (its providers: anthropic)');
+    expect(fakes[2]!.requests).toHaveLength(0);
+  });
+});
+
+describe('forwarded Responses calls for a model group', () => {
+  it('are routed over the deployments that have the Responses API, whole and streamed, each body carrying its model', async () => {
+    const opened = await open({ resp: { deployments: [anthropic('claude', 2), openai('eu', 0), openai('us', 1)] } });
+    const answered: string[] = [];
+    for (let index = 0; index < 4; index++) {
+      const result = await opened.llm.respond({ model: 'resp', input: `hi ${index}`, store: false, stream: index % 2 === 1 });
+      await drain(result);
+      expect(result.mode).toBe('forwarded');
+    }
+    expect(fakes[2]!.requests).toHaveLength(0);
+    for (const [index, fake] of fakes.slice(0, 2).entries()) {
+      for (const request of fake.requests) {
+        expect(request.path).toBe('/v1/responses');
+        expect((request.body as { model: string }).model).toBe(index === 0 ? 'model-eu' : 'model-us');
+        answered.push(index === 0 ? 'eu' : 'us');
+      }
+    }
+    expect(answered).toHaveLength(4);
+    const rows = await ledger();
+    expect(rows.map((row) => row.operation)).toEqual(Array(4).fill('responses'));
+    expect(rows.map((row) => row.deployment).sort()).toEqual([...answered].sort());
+    for (const row of rows) expect(row.model).toBe(`model-${row.deployment}`);
+  });
+
+  it('move on from a deployment that answers 429 to a sibling, and fail with the right error when all fail', async () => {
+    const opened = await open({ resp: { deployments: [openai('eu', 0), openai('us', 1)] } }, { LLM_RATE_LIMIT_MAX_WAIT_MS: '0' });
+    fakes[0]!.setHandler(() => ({ type: 'error', status: 429, retryAfter: 30 }));
+    const results: ResponsesResult[] = [];
+    for (let index = 0; index < 3; index++) results.push(await opened.llm.respond({ model: 'resp', input: 'hi', store: false }));
+    expect(fakes[0]!.requests.length).toBeLessThanOrEqual(1); // throttled: out of routing until its Retry-After
+    expect(fakes[1]!.requests).toHaveLength(3);
+    expect((await ledger()).map((row) => row.deployment)).toEqual(['us', 'us', 'us']);
+
+    fakes[1]!.setHandler(() => ({ type: 'error', status: 500 }));
+    const error = await opened.llm.respond({ model: 'resp', input: 'hi', store: false }).catch((caught: unknown) => caught);
+    // eu is still throttled and us fails: no deployment can answer now, and the caller is told when one may.
+    expect(error).toMatchObject({ code: 'no_deployment_available', group: 'resp' });
+    expect((error as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(1000);
+    expect(sentTo(attemptsOf(error))).toContainEqual(['us', 'error']);
+    expect(sentTo(attemptsOf(error)).every(([, outcome]) => outcome === 'error')).toBe(true);
+    expect((await ledger()).at(-1)).toMatchObject({ operation: 'responses', deployment: 'us', outcome: 'no_deployment_available' });
+  });
+
+  it('are refused, naming the group, when no deployment has the Responses API', async () => {
+    const opened = await open({ chat: { deployments: [anthropic('claude', 2)] } });
+    const error = await opened.llm.respond({ model: 'chat', input: 'hi' }).catch((caught: unknown) => caught as Error);
+    expect(error).toMatchObject({ code: 'llm_unsupported_params', group: 'chat', param: 'model' });
+    expect((error as Error).message).toContain('"chat" has no deployment with the Responses API (its providers: anthropic)');
+    expect(fakes[2]!.requests).toHaveLength(0);
+  });
+});
+
+describe('groundwork serve with model groups', () => {
+  it('routes /v1/embeddings and /v1/responses for a group, and answers 400 for a group that cannot', async () => {
+    const opened = await open({
+      embed: { deployments: [anthropic('claude', 2), openai('eu', 0)] },
+      resp: { deployments: [openai('us', 1)] },
+      chat: { deployments: [anthropic('claude', 2)] },
+    });
+    server = createServer(createServiceBackend(opened), opened.config.server, { logger: silentLogger(), metrics: opened.metrics });
+    const { port } = await server.listen();
+    const client = new OpenAI({ apiKey: SERVE_KEY, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
+    const embedded = await client.embeddings.create({ model: 'embed', input: ['one', 'two'] });
+    expect(embedded.data).toHaveLength(2);
+    expect(fakes[0]!.requests.map((request) => request.path)).toEqual(['/v1/embeddings']);
+    const response = await client.responses.create({ model: 'resp', input: 'hi', store: false });
+    expect(response.output_text.length).toBeGreaterThan(0);
+    expect(fakes[1]!.requests.map((request) => (request.body as { model: string }).model)).toEqual(['model-us']);
+    for (const refused of [
+      client.embeddings.create({ model: 'chat', input: 'one' }),
+      client.responses.create({ model: 'chat', input: 'hi', store: false }),
+    ]) {
+      await expect(refused).rejects.toMatchObject({ status: 400 });
+    }
+    expect(fakes[2]!.requests).toHaveLength(0);
+  });
+
+  it('settles a virtual key’s forwarded call for a group at the price of the deployment that answered', async () => {
+    const opened = await open(
+      { resp: { deployments: [openai('us', 1)] } },
+      { GROUNDWORK_VIRTUAL_KEYS: 'true', LLM_PRICES: '{"model-us":{"input":100,"output":1000}}', TENANT_MAX_OUTPUT_TOKENS_ESTIMATE: '50' },
+    );
+    const tenants = opened.tenants;
+    server = createServer(createServiceBackend(opened), opened.config.server, {
+      logger: silentLogger(),
+      metrics: opened.metrics,
+      tenants: { resolve: (key) => tenants.directory.resolve(key), admission: tenants.admission, prices: tenants.prices },
+    });
+    const { port } = await server.listen();
+    const { key, plainKey } = await tenants.repository.createKey({ name: 'group-key', totalBudgetUsd: 1, allowedModels: ['resp'] });
+    const client = new OpenAI({ apiKey: plainKey.reveal(), baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
+    const spent = async () => {
+      const [state] = await new DatabaseBudgetStore(groundworkTables(opened.db)).read([`key:${key.id}:total`], Date.now());
+      return { spentUsd: (state?.spentNano ?? 0) / 1e9, reservedUsd: (state?.reservedNano ?? 0) / 1e9 };
+    };
+    fakes[1]!.enqueue({ type: 'answer', content: 'Hallo', usage: { promptTokens: 9, completionTokens: 3 } });
+    await client.responses.create({ model: 'resp', input: 'Hello', store: false });
+    // 9 input tokens at $0.1 and 3 output tokens at $1 per thousand: model-us's price, not the group name's (none).
+    expect(await spent()).toEqual({ spentUsd: expect.closeTo(0.0039, 9), reservedUsd: 0 });
+    fakes[1]!.enqueue({ type: 'answer', content: 'Tag', chunks: 2, usage: { promptTokens: 4, completionTokens: 6 } });
+    await client.responses.stream({ model: 'resp', input: 'Day', store: false }).finalResponse();
+    expect(await spent()).toEqual({ spentUsd: expect.closeTo(0.0039 + 0.0064, 9), reservedUsd: 0 });
+  });
+});
