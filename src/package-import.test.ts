@@ -85,4 +85,24 @@ describe("import('groundwork')", () => {
     `);
     expect(packages(loaded)).toEqual(['zod']);
   });
+
+  it('lets sql be used while createInfrastructure is still opening (it loads Kysely before its first await)', async () => {
+    // The first use of sql at several moments of the opening, then on the opened database. Without
+    // Kysely loaded up front, the built package failed after 12 and 20 turns of the event loop (the
+    // opening's import() was loading Kysely then); under this test's TypeScript loader the window
+    // did not show, so here the test holds that sql works whenever it is first used.
+    const runs = [4, 12, 20].map((turns) =>
+      loading(`
+        const { createInfrastructure, sql } = await import(ENTRY);
+        const opening = createInfrastructure({ env: { DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent' }, envFile: false });
+        for (let turn = 0; turn < ${turns}; turn++) await new Promise((resolve) => setImmediate(resolve));
+        if (sql\`select 1\`.toOperationNode().kind !== 'RawNode') throw new Error('no builder');
+        const infra = await opening;
+        const { rows } = await sql\`select 2 as two\`.execute(infra.db);
+        if (rows[0].two !== 2) throw new Error(JSON.stringify(rows));
+        await infra.close();
+      `),
+    );
+    for (const loaded of await Promise.all(runs)) expect(packages(loaded)).toContain('kysely');
+  });
 });
