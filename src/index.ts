@@ -17,7 +17,7 @@
  */
 
 /** The query builder's own names, so applications need no direct import of it for migrations and raw SQL. */
-export { type Kysely, type Migration, sql, type Transaction } from 'kysely';
+export type { Kysely, Migration, Transaction } from 'kysely';
 export type { JobsModule } from './cli/commands/jobs.js';
 export type { AppConfig } from './config/app-config.js';
 export { ConfigSource, type EnvironmentStatus, loadConfig, validateEnvironment } from './config/load-config.js';
@@ -28,6 +28,7 @@ export { ConnectionLostError } from './db/connection-lost-error.js';
 export type { Database, DatabaseSession, SessionOptions } from './db/database.js';
 export type { GroundworkTables, LlmUsageTable } from './db/groundwork-tables.js';
 export { PoolTimeoutError } from './db/pool-timeout-error.js';
+export { sql } from './db/sql.js';
 export * from './errors/index.js';
 export { Infrastructure, type InfrastructureOptions, type TenantCallOptions } from './infrastructure.js';
 export { InfrastructureService, type InfrastructureServiceApi } from './infrastructure-service.js';

@@ -8,7 +8,7 @@ import type { MigrationReport, MigrationState } from './db/migrations/migration-
 import type { AppMigrations } from './db/migrations/migration-source.js';
 import type { Clock } from './internal/clock.js';
 import type { RedisClient } from './internal/redis.js';
-import { Jobs } from './jobs/jobs.js';
+import type { Jobs } from './jobs/jobs.js';
 import type { EmbedOptions, VectorFormat } from './llm/embeddings/embed-options.js';
 import type { EmbedResult } from './llm/embeddings/embed-result.js';
 import type { EmbeddingInput } from './llm/embeddings/embedding-request.js';
@@ -24,7 +24,7 @@ import type { GroundworkMetrics } from './observability/metrics.js';
 import { scrubSecrets } from './observability/redact.js';
 import type { ResiliencePipeline } from './resilience/resilience-pipeline.js';
 import type { RoutesConfig } from './routing/routes-config.js';
-import { createTenantServices, type TenantServices } from './tenants/create-tenant-services.js';
+import type { createTenantServices, TenantServices } from './tenants/create-tenant-services.js';
 import { embeddingInputTokenBound, tenantCall } from './tenants/run-as-tenant.js';
 
 /** Everything {@link createInfrastructure} accepts; all optional. Everything is injectable for tests. */
@@ -70,6 +70,11 @@ export interface InfrastructureParts<DB> {
   pipeline: ResiliencePipeline;
   /** The model groups of `GROUNDWORK_ROUTES`, when set. */
   routes?: RoutesConfig | undefined;
+  /**
+   * What opens `jobs` and `tenants` on first use, handed in by `createInfrastructure` so that this
+   * class's module (exported by the package's root) loads neither, nor the database layer they stand on.
+   */
+  onDemand: { Jobs: typeof Jobs; createTenantServices: typeof createTenantServices };
 }
 
 /**
@@ -109,6 +114,7 @@ export class Infrastructure<DB = Record<never, never>> {
   #closing: Promise<void> | undefined;
   #tenants: TenantServices | undefined;
   #jobs: Jobs<Infrastructure<DB>> | undefined;
+  readonly #onDemand: InfrastructureParts<DB>['onDemand'];
 
   /** @internal Use {@link createInfrastructure}. */
   constructor(parts: InfrastructureParts<DB>) {
@@ -122,6 +128,7 @@ export class Infrastructure<DB = Record<never, never>> {
     this.llm = parts.llm;
     this.pipeline = parts.pipeline;
     this.routes = parts.routes;
+    this.#onDemand = parts.onDemand;
   }
 
   /**
@@ -154,7 +161,7 @@ export class Infrastructure<DB = Record<never, never>> {
   /** Virtual keys and teams, their admission and their usage, over this instance's database (and Redis, when set). */
   get tenants(): TenantServices {
     this.#assertOpen();
-    this.#tenants ??= createTenantServices({
+    this.#tenants ??= this.#onDemand.createTenantServices({
       config: this.config,
       database: this.database,
       redis: this.redis,
@@ -174,7 +181,7 @@ export class Infrastructure<DB = Record<never, never>> {
   get jobs(): Jobs<Infrastructure<DB>> {
     this.#assertOpen();
     if (this.#jobs === undefined) {
-      const jobs = new Jobs<Infrastructure<DB>>({
+      const jobs = new this.#onDemand.Jobs<Infrastructure<DB>>({
         facade: this,
         config: this.config.jobs,
         database: this.database as unknown as Database<GroundworkTables>,

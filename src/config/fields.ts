@@ -1,114 +1,107 @@
-import { z } from 'zod';
-
 /*
  * Field parsers for environment variables. Each takes the raw string (or undefined) and yields a
- * typed value; messages say what is expected, never echo a secret.
+ * typed value or what is wrong with it; messages say what is expected, never echo a secret. Plain
+ * functions: reading the configuration loads no validation library.
  */
+
+/** A field's outcome: its value, or a message saying what is expected. */
+export type FieldResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
+
+/** A variable's parser: the raw string (undefined when unset) to a typed value. */
+export type Field<T> = (raw: string | undefined) => FieldResult<T>;
+
+/** The type a field yields. */
+export type FieldValue<F> = F extends Field<infer T> ? T : never;
+
+const valid = <T>(value: T): FieldResult<T> => ({ ok: true, value });
+const invalid = (message: string): FieldResult<never> => ({ ok: false, message });
 
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
 
 /** `true|false|1|0|yes|no|on|off`, case-insensitive. */
-export function booleanField(defaultValue: boolean) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, context) => {
-      if (raw === undefined || raw.trim() === '') return defaultValue;
-      const value = raw.trim().toLowerCase();
-      if (TRUE.has(value)) return true;
-      if (FALSE.has(value)) return false;
-      context.addIssue({ code: 'custom', message: 'must be true or false' });
-      return z.NEVER;
-    });
+export function booleanField(defaultValue: boolean): Field<boolean> {
+  return (raw) => {
+    if (raw === undefined || raw.trim() === '') return valid(defaultValue);
+    const value = raw.trim().toLowerCase();
+    if (TRUE.has(value)) return valid(true);
+    if (FALSE.has(value)) return valid(false);
+    return invalid('must be true or false');
+  };
 }
 
 /** A whole number within [min, max]; `unit` is named in errors. */
-export function integerField(defaultValue: number, min: number, max: number = Number.MAX_SAFE_INTEGER) {
-  return optionalIntegerField(min, max).transform((value) => value ?? defaultValue);
+export function integerField(defaultValue: number, min: number, max: number = Number.MAX_SAFE_INTEGER): Field<number> {
+  const optional = optionalIntegerField(min, max);
+  return (raw) => {
+    const result = optional(raw);
+    return result.ok ? valid(result.value ?? defaultValue) : result;
+  };
 }
 
 /** A whole number within [min, max], or undefined when unset. */
-export function optionalIntegerField(min: number, max: number = Number.MAX_SAFE_INTEGER) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, context) => {
-      if (raw === undefined || raw.trim() === '') return undefined;
-      const value = Number(raw.trim().replaceAll('_', ''));
-      if (!Number.isInteger(value)) {
-        context.addIssue({ code: 'custom', message: 'must be a whole number' });
-        return z.NEVER;
-      }
-      if (value < min || value > max) {
-        context.addIssue({ code: 'custom', message: `must be between ${min} and ${max}` });
-        return z.NEVER;
-      }
-      return value;
-    });
+export function optionalIntegerField(min: number, max: number = Number.MAX_SAFE_INTEGER): Field<number | undefined> {
+  return (raw) => {
+    if (raw === undefined || raw.trim() === '') return valid(undefined);
+    const value = Number(raw.trim().replaceAll('_', ''));
+    if (!Number.isInteger(value)) return invalid('must be a whole number');
+    if (value < min || value > max) return invalid(`must be between ${min} and ${max}`);
+    return valid(value);
+  };
 }
 
 /** A number (fractions allowed) within [min, max], or undefined when unset. */
-export function optionalNumberField(min: number, max: number = Number.MAX_VALUE) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, context) => {
-      if (raw === undefined || raw.trim() === '') return undefined;
-      const value = Number(raw.trim());
-      if (!Number.isFinite(value) || value < min || value > max) {
-        context.addIssue({ code: 'custom', message: `must be a number between ${min} and ${max}` });
-        return z.NEVER;
-      }
-      return value;
-    });
+export function optionalNumberField(min: number, max: number = Number.MAX_VALUE): Field<number | undefined> {
+  return (raw) => {
+    if (raw === undefined || raw.trim() === '') return valid(undefined);
+    const value = Number(raw.trim());
+    if (!Number.isFinite(value) || value < min || value > max) return invalid(`must be a number between ${min} and ${max}`);
+    return valid(value);
+  };
 }
 
 /** One of `values`, case-insensitive, normalised to the listed spelling. */
-export function enumField<const T extends string>(values: readonly T[], defaultValue: T) {
-  return z
-    .string()
-    .optional()
-    .transform((raw, context): T => {
-      if (raw === undefined || raw.trim() === '') return defaultValue;
-      const found = values.find((value) => value.toLowerCase() === raw.trim().toLowerCase());
-      if (found === undefined) {
-        context.addIssue({ code: 'custom', message: `must be one of ${values.join(', ')}` });
-        return z.NEVER;
-      }
-      return found;
-    });
+export function enumField<const T extends string>(values: readonly T[], defaultValue: T): Field<T> {
+  return (raw) => {
+    if (raw === undefined || raw.trim() === '') return valid(defaultValue);
+    const found = values.find((value) => value.toLowerCase() === raw.trim().toLowerCase());
+    if (found === undefined) return invalid(`must be one of ${values.join(', ')}`);
+    return valid(found);
+  };
 }
 
 /** A trimmed non-empty string, or undefined when unset. */
-export function optionalStringField() {
-  return z
-    .string()
-    .optional()
-    .transform((raw) => (raw === undefined || raw.trim() === '' ? undefined : raw.trim()));
+export function optionalStringField(): Field<string | undefined> {
+  return (raw) => valid(raw === undefined || raw.trim() === '' ? undefined : raw.trim());
+}
+
+/** A trimmed string matching `pattern`, or `defaultValue` when unset; `message` says what is expected. */
+export function patternField(defaultValue: string, pattern: RegExp, message: string): Field<string> {
+  return (raw) => {
+    const value = raw === undefined || raw.trim() === '' ? defaultValue : raw.trim();
+    return pattern.test(value) ? valid(value) : invalid(message);
+  };
 }
 
 /** An absolute http(s) URL, or undefined when unset. The URL is never echoed in the message. */
-export function optionalHttpUrlField() {
-  return optionalStringField().transform((raw, context) => {
-    if (raw === undefined) return undefined;
+export function optionalHttpUrlField(): Field<string | undefined> {
+  return (raw) => {
+    const trimmed = raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+    if (trimmed === undefined) return valid(undefined);
     try {
-      const url = new URL(raw);
+      const url = new URL(trimmed);
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
-      return raw.replace(/\/+$/, '');
+      return valid(trimmed.replace(/\/+$/, ''));
     } catch {
-      context.addIssue({ code: 'custom', message: 'must be an absolute http:// or https:// URL' });
-      return z.NEVER;
+      return invalid('must be an absolute http:// or https:// URL');
     }
-  });
+  };
 }
 
 /** A comma-separated list of non-empty items. */
-export function listField() {
-  return z
-    .string()
-    .optional()
-    .transform((raw) =>
+export function listField(): Field<string[]> {
+  return (raw) =>
+    valid(
       (raw ?? '')
         .split(',')
         .map((item) => item.trim())

@@ -1,15 +1,7 @@
 import type { ConfigIssue } from '../errors/config-error.js';
 import type { AppConfig, ProviderModel } from './app-config.js';
 import { buildAppConfig } from './build-app-config.js';
-import {
-  crossFieldIssues,
-  databaseDialect,
-  environmentSchema,
-  featureFlagKey,
-  type Parsed,
-  parsePartially,
-  parseProviderModel,
-} from './schema.js';
+import { crossFieldIssues, databaseDialect, featureFlagKey, type Parsed, parseProviderModel, parseVariables } from './schema.js';
 import type { Secret } from './secret.js';
 import { isLocalHost } from './urls.js';
 import { FEATURE_FLAG_PREFIX, type LlmProviderName, VARIABLES } from './variables.js';
@@ -54,13 +46,9 @@ export function parseEnvironment(
   const errors: ConfigIssue[] = [];
   const warnings: ConfigIssue[] = [];
   const input = Object.fromEntries(Object.keys(VARIABLES).map((name) => [name, env[name]]));
-  const result = environmentSchema.safeParse(input);
-  if (!result.success) {
-    for (const zodIssue of result.error.issues) {
-      const variable = String(zodIssue.path[0] ?? 'environment');
-      errors.push(issue(variable, zodIssue.message));
-    }
-  }
+  const result = parseVariables(input);
+  const success = result.issues.length === 0;
+  for (const found of result.issues) errors.push(issue(found.variable, found.message));
 
   const featureFlags: Record<string, boolean> = {};
   for (const [name, raw] of Object.entries(env)) {
@@ -73,8 +61,8 @@ export function parseEnvironment(
     else errors.push({ variable: name, message: 'must be true or false', example: 'true' });
   }
 
-  const values = (result.success ? result.data : parsePartially(input)) as Parsed;
-  if (!result.success) {
+  const values = result.values as Parsed;
+  if (!success) {
     for (const found of crossFieldIssues(values)) {
       if (!errors.some((error) => error.variable === found.variable && error.message === found.message))
         errors.push(issue(found.variable, found.message));
@@ -108,7 +96,7 @@ export function parseEnvironment(
   }
   const urlProblem = databaseUrlProblem(values.DATABASE_URL);
   if (urlProblem !== undefined) errors.push(issue('DATABASE_URL', urlProblem));
-  if (errors.length > 0 || !result.success) return { config: undefined, errors, warnings };
+  if (errors.length > 0 || !success) return { config: undefined, errors, warnings };
 
   const databaseUrl = values.DATABASE_URL ?? 'sqlite:./data/app.db';
   const dialect = databaseDialect(databaseUrl) ?? 'sqlite';

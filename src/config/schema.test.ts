@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseEnvironment } from './parse-environment.js';
-import { featureFlagKey } from './schema.js';
+import { featureFlagKey, parsePrices } from './schema.js';
 import { VARIABLES } from './variables.js';
 
 const context = { azureTokenProvider: false, isTty: false };
@@ -199,14 +199,14 @@ describe('parseEnvironment', () => {
 
   it('parses every variable’s documented example, and applies its documented default', () => {
     for (const [name, definition] of Object.entries(VARIABLES)) {
-      if (!definition.example.includes('…'))
-        expect(definition.field.safeParse(definition.example).success, `${name}=${definition.example}`).toBe(true);
+      if (!definition.example.includes('…')) expect(definition.field(definition.example).ok, `${name}=${definition.example}`).toBe(true);
       if (definition.default.startsWith('(') || definition.default.includes(' ')) continue;
-      const unset = definition.field.safeParse(undefined);
-      const documented = definition.field.safeParse(definition.default);
-      expect(unset.success && documented.success, name).toBe(true);
+      const unset = definition.field(undefined);
+      const documented = definition.field(definition.default);
+      expect(unset.ok && documented.ok, name).toBe(true);
       // Optional fields stay undefined here; their defaults are applied when the AppConfig is built (tested above).
-      if (unset.data !== undefined) expect(unset.data, `${name} defaults to ${definition.default}`).toEqual(documented.data);
+      if (unset.ok && documented.ok && unset.value !== undefined)
+        expect(unset.value, `${name} defaults to ${definition.default}`).toEqual(documented.value);
     }
   });
 
@@ -216,6 +216,31 @@ describe('parseEnvironment', () => {
       expect(definition.default, name).not.toBe('');
       expect(definition.example, name).not.toBe('');
     }
+  });
+});
+
+describe('parsePrices', () => {
+  it('reads model prices, keeps the optional rates, and ignores unknown fields', () => {
+    expect(parsePrices('{"a":{"input":1,"output":2},"b":{"input":0,"output":0.5,"cachedInput":0.1,"note":"x"}}')).toEqual({
+      a: { input: 1, output: 2 },
+      b: { input: 0, output: 0.5, cachedInput: 0.1 },
+    });
+    expect(parsePrices('{}')).toEqual({});
+  });
+
+  it('refuses anything else: not JSON, not an object, a missing, negative or non-numeric rate', () => {
+    for (const raw of [
+      'not json',
+      '[]',
+      'null',
+      '{"m":[1,2]}',
+      '{"m":{"input":1}}',
+      '{"m":{"input":-1,"output":2}}',
+      '{"m":{"input":"1","output":2}}',
+      '{"m":{"input":1,"output":2,"cachedInput":-0.1}}',
+      '{"m":{"input":1,"output":2,"batch":-0.5}}',
+    ])
+      expect(parsePrices(raw), raw).toBeUndefined();
   });
 });
 

@@ -1,22 +1,40 @@
-import { z } from 'zod';
 import { defaultEmbeddingModel, embeddingDimensions } from '../llm/embeddings/known-embedding-models.js';
 import type { DatabaseDialect, ModelPrice, ProviderModel } from './app-config.js';
+import type { FieldValue } from './fields.js';
 import { FEATURE_FLAG_PREFIX, LLM_PROVIDERS, type LlmProviderName, VARIABLES, type VariableName } from './variables.js';
 
 /** Every variable, parsed. */
-export type Parsed = { [K in VariableName]: z.output<(typeof VARIABLES)[K]['field']> };
+export type Parsed = { [K in VariableName]: FieldValue<(typeof VARIABLES)[K]['field']> };
 
-/** The one schema: every variable's parser, then the rules that span several variables. */
-export const environmentSchema = z
-  .object(
-    Object.fromEntries(Object.entries(VARIABLES).map(([name, definition]) => [name, definition.field])) as {
-      [K in VariableName]: (typeof VARIABLES)[K]['field'];
-    },
-  )
-  .superRefine((values, context) => {
-    for (const found of crossFieldIssues(values as Parsed))
-      context.addIssue({ code: 'custom', path: [found.variable], message: found.message });
-  });
+/** What is wrong with one variable. */
+export interface VariableIssue {
+  variable: string;
+  message: string;
+}
+
+/** The outcome of {@link parseVariables}: every variable that parsed, and every problem. */
+export interface ParsedVariables {
+  /** Each valid variable's value (all of them when `issues` is empty). */
+  values: Partial<Parsed>;
+  /** Each invalid variable's problem, in the variables' order, then the rules that span several variables. */
+  issues: VariableIssue[];
+}
+
+/**
+ * The one schema: every variable's parser, then the rules that span several variables (checked
+ * here only when every variable is valid; the caller checks them over what parsed otherwise).
+ */
+export function parseVariables(input: Readonly<Record<string, string | undefined>>): ParsedVariables {
+  const values: Record<string, unknown> = {};
+  const issues: VariableIssue[] = [];
+  for (const [name, definition] of Object.entries(VARIABLES)) {
+    const result = definition.field(input[name]);
+    if (result.ok) values[name] = result.value;
+    else issues.push({ variable: name, message: result.message });
+  }
+  if (issues.length === 0) issues.push(...crossFieldIssues(values as Parsed));
+  return { values: values as Partial<Parsed>, issues };
+}
 
 /**
  * Rules that span several variables. Takes whatever parsed, so that they are checked even when
@@ -141,16 +159,6 @@ function embeddingIssues(parsed: Partial<Parsed>): Array<{ variable: string; mes
   return found;
 }
 
-/** Parses each variable on its own, keeping those that are valid (used to check the rest when some fail). */
-export function parsePartially(input: Record<string, string | undefined>): Partial<Parsed> {
-  const partial: Record<string, unknown> = {};
-  for (const [name, definition] of Object.entries(VARIABLES)) {
-    const result = definition.field.safeParse(input[name]);
-    if (result.success) partial[name] = result.data;
-  }
-  return partial as Partial<Parsed>;
-}
-
 /** Which dialect a `DATABASE_URL` names, or undefined when none. */
 export function databaseDialect(url: string): DatabaseDialect | undefined {
   if (/^sqlite:/i.test(url)) return 'sqlite';
@@ -159,30 +167,41 @@ export function databaseDialect(url: string): DatabaseDialect | undefined {
   return undefined;
 }
 
+/**
+ * `LLM_PRICES`: a JSON object of model → `{ input, output, cachedInput?, batch? }`, prices at least 0
+ * and `batch` a share from 0 to 1; other fields are ignored. Undefined when it is not that.
+ */
 export function parsePrices(raw: string): Record<string, ModelPrice> | undefined {
-  const price = z.object({
-    input: z.number().min(0),
-    output: z.number().min(0),
-    cachedInput: z.number().min(0).optional(),
-    batch: z.number().min(0).max(1).optional(),
-  });
+  let parsed: unknown;
   try {
-    const result = z.record(z.string(), price).safeParse(JSON.parse(raw));
-    if (!result.success) return undefined;
-    return Object.fromEntries(
-      Object.entries(result.data).map(([model, value]) => [
-        model,
-        {
-          input: value.input,
-          output: value.output,
-          ...(value.cachedInput === undefined ? {} : { cachedInput: value.cachedInput }),
-          ...(value.batch === undefined ? {} : { batch: value.batch }),
-        },
-      ]),
-    );
+    parsed = JSON.parse(raw);
   } catch {
     return undefined;
   }
+  if (!isPlainObject(parsed)) return undefined;
+  const prices: Record<string, ModelPrice> = {};
+  for (const [model, value] of Object.entries(parsed)) {
+    if (!isPlainObject(value)) return undefined;
+    const { input, output, cachedInput, batch } = value;
+    if (!isPrice(input) || !isPrice(output)) return undefined;
+    if (cachedInput !== undefined && !isPrice(cachedInput)) return undefined;
+    if (batch !== undefined && !(isPrice(batch) && batch <= 1)) return undefined;
+    prices[model] = {
+      input,
+      output,
+      ...(cachedInput === undefined ? {} : { cachedInput }),
+      ...(batch === undefined ? {} : { batch }),
+    };
+  }
+  return prices;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isPrice(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }
 
 export function parseProviderModel(entry: string): ProviderModel | undefined {

@@ -1,12 +1,13 @@
-import type { z } from 'zod';
 import {
   booleanField,
   enumField,
+  type Field,
   integerField,
   listField,
   optionalHttpUrlField,
   optionalIntegerField,
   optionalStringField,
+  patternField,
 } from './fields.js';
 
 /** Which section of `AppConfig` a variable feeds; also the README table's grouping. */
@@ -16,7 +17,7 @@ export type ConfigSection = 'app' | 'database' | 'llm' | 'resilience' | 'cache' 
 export interface VariableDefinition {
   section: ConfigSection;
   /** The parser for the raw string. */
-  field: z.ZodType<unknown, string | undefined>;
+  field: Field<unknown>;
   /** The default as shown to users (the parser applies it). */
   default: string;
   description: string;
@@ -776,9 +777,7 @@ export const VARIABLES = define({
 
   JOBS_SCHEMA: {
     section: 'jobs',
-    field: optionalStringField()
-      .transform((value) => value ?? 'pgboss')
-      .refine((value) => /^[a-z_][a-z0-9_]{0,62}$/.test(value), 'must be a lower-case SQL name: letters, digits and _'),
+    field: patternField('pgboss', /^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL name: letters, digits and _'),
     default: 'pgboss',
     description:
       'PostgreSQL schema of the job queue (pg-boss creates and migrates it); embedded databases use the `groundwork_jobs` table instead.',

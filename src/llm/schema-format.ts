@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { requirePackage } from '../internal/require-package.js';
 import type { ResponseFormat } from './types.js';
 
 /**
@@ -7,6 +8,8 @@ import type { ResponseFormat } from './types.js';
  * provider gets the schema as guidance and Groundwork validates the answer.
  */
 export function schemaResponseFormat(name: string, schema: z.ZodType): Extract<ResponseFormat, { type: 'json_schema' }> {
+  // zod is the application's, already loaded to build `schema`: taken when a schema is given, not at import.
+  const { z } = requirePackage<typeof import('zod')>('zod', 'A prompt with a schema');
   const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema, { unrepresentable: 'any' }) as Record<string, unknown>;
   return { type: 'json_schema', name: formatName(name), schema: jsonSchema, strict: isStrictCompatible(jsonSchema) };
 }
