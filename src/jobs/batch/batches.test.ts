@@ -344,6 +344,49 @@ describe.each(FULL_JOBS_TARGETS)('batches on $name', (target: JobsTarget) => {
     expect(fake.batches.ids).toHaveLength(1);
   }, 30_000);
 
+  it.each(['openai', 'azure'] as const)(
+    'adopts the batch a lost submit answer left on %s: one provider batch, one set of ledger rows',
+    async (provider) => {
+      echoWords();
+      const instance = provider === 'openai' ? infra : await openInfra('azure');
+      // The provider makes the batch, but the connection breaks before its answer: the submit step fails and runs again.
+      fake.batches.loseCreateAnswer();
+      const id = await instance.jobs.enqueueBatch(translate, [{ word: 'a' }, { word: 'b' }], { pollIntervalMs: 10 });
+      const worker = instance.jobs.work();
+      const batch = await instance.jobs.waitBatch<{ word: string }>(id, { pollIntervalMs: 20 });
+      // Give any duplicate step a chance to run before counting.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await worker.stop();
+      expect(batch.state).toBe('completed');
+      expect(batch.items?.map((item) => item.data)).toEqual([{ word: 'A' }, { word: 'B' }]);
+      expect(fake.batches.ids).toHaveLength(1);
+      expect(batch.providerBatchId).toBe(fake.batches.ids[0]);
+      expect(await ledger(instance)).toHaveLength(2);
+      const batches = provider === 'openai' ? '/v1/batches' : '/openai/batches';
+      expect(fake.requests.filter((request) => request.path === batches && request.method === 'POST')).toHaveLength(1);
+      // The second run looked for it by its metadata before sending anything.
+      expect(fake.requests.filter((request) => request.path === batches && request.method === 'GET')).toHaveLength(1);
+      expect(logLines.some((line) => line.includes('adopting it') && line.includes(id))).toBe(true);
+    },
+    30_000,
+  );
+
+  it('finds nothing to adopt on Anthropic, whose Message Batches carry no marker: a lost submit answer is sent again', async () => {
+    echoWords();
+    const anthropic = await openInfra('anthropic');
+    fake.batches.loseCreateAnswer();
+    const id = await anthropic.jobs.enqueueBatch(translate, [{ word: 'a' }, { word: 'b' }], { pollIntervalMs: 10 });
+    const worker = anthropic.jobs.work();
+    const batch = await anthropic.jobs.waitBatch<{ word: string }>(id, { pollIntervalMs: 20 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await worker.stop();
+    expect(batch.items?.map((item) => item.data)).toEqual([{ word: 'A' }, { word: 'B' }]);
+    // The duplicate window the README names: two batches at the provider, the ledger still once.
+    expect(fake.batches.ids).toHaveLength(2);
+    expect(batch.providerBatchId).toBe(fake.batches.ids[1]);
+    expect(await ledger(anthropic)).toHaveLength(2);
+  }, 30_000);
+
   it('attributes every item ledger row to the tenant given, and refuses an unknown tenant', async () => {
     echoWords();
     const { key } = await infra.tenants.repository.createKey({ name: 'customer-7' });
