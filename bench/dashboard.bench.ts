@@ -180,23 +180,30 @@ async function measureWrites(label: string, database: Database<GroundworkTables>
       requestId: row.request_id ?? null,
       keyId: row.key_id ?? null,
     }));
-  for (let round = 0; round < ROUNDS + 1; round++) {
-    for (let write = 0; write < WRITES_PER_ROUND; write++) {
+  const variants: Record<keyof typeof samples, () => Promise<unknown>> = {
+    insert_only: () => {
       const plain = batch().map(usageRow);
-      let started = performance.now();
-      await database.db.transaction().execute((transaction) => transaction.insertInto('llm_usage').values(plain).execute());
-      if (round > 0) samples.insert_only.push(performance.now() - started);
-      const records = batch();
-      started = performance.now();
-      await sink.writeBatch(records);
-      if (round > 0) samples.insert_and_rollup.push(performance.now() - started);
+      return database.db.transaction().execute((transaction) => transaction.insertInto('llm_usage').values(plain).execute());
+    },
+    insert_and_rollup: () => sink.writeBatch(batch()),
+    insert_and_rollup_with_wide: () => {
       const withWide = batch().map(usageRow);
-      started = performance.now();
-      await database.db.transaction().execute(async (transaction) => {
+      return database.db.transaction().execute(async (transaction) => {
         await transaction.insertInto('llm_usage').values(withWide).execute();
         await addToRollupTables(transaction, [WIDE_ROLLUP, ...ROLLUP_TABLES], withWide);
       });
-      if (round > 0) samples.insert_and_rollup_with_wide.push(performance.now() - started);
+    },
+  };
+  const names = Object.keys(variants) as Array<keyof typeof samples>;
+  for (let round = 0; round < ROUNDS + 1; round++) {
+    for (let write = 0; write < WRITES_PER_ROUND; write++) {
+      // Each variant goes first, second and third in turn, so that none always follows the same one (a checkpoint, a flush).
+      for (let step = 0; step < names.length; step++) {
+        const name = names[(write + step) % names.length] as keyof typeof samples;
+        const started = performance.now();
+        await variants[name]();
+        if (round > 0) samples[name].push(performance.now() - started);
+      }
     }
   }
   await database.migrate('up');
