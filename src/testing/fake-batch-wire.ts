@@ -46,7 +46,7 @@ const ANTHROPIC_BATCH = /^\/v1\/messages\/batches\/([^/]+)(\/cancel|\/results)?\
  * batch ends after `pollsBeforeEnd` status reads, or on `complete()`; `endNext()` makes the next
  * batch fail or expire; `failCreate()` scripts errors for the next creations; `loseCreateAnswer()`
  * makes the next creations succeed but cut the connection before answering (the provider has the
- * batch, the client never hears of it); cancel works as the providers say (answered items kept, the
+ * batch, the client never hears of it), `holdCreateAnswer()` makes them succeed and never answer; cancel works as the providers say (answered items kept, the
  * others cancelled). Both wires list their batches, newest first (`GET /v1/batches?limit&after`,
  * `GET /v1/messages/batches?limit&after_id`), a listing counting as no status read.
  */
@@ -57,6 +57,8 @@ export class FakeBatches {
   readonly #batches = new Map<string, FakeBatch>();
   readonly #createFaults: FakeError[] = [];
   #lostAnswers = 0;
+  #heldAnswers = 0;
+  readonly #held: ServerResponse[] = [];
   #nextEnd: FakeBatchEnd | undefined;
   #counter = 0;
 
@@ -70,6 +72,15 @@ export class FakeBatches {
    */
   loseCreateAnswer(count = 1): this {
     this.#lostAnswers += count;
+    return this;
+  }
+
+  /**
+   * The next `count` batch creations make their batch and then never answer (until `reset()`):
+   * the provider holds the batch while its client waits, as a worker killed at that moment would.
+   */
+  holdCreateAnswer(count = 1): this {
+    this.#heldAnswers += count;
     return this;
   }
 
@@ -101,6 +112,8 @@ export class FakeBatches {
     this.#batches.clear();
     this.#createFaults.length = 0;
     this.#lostAnswers = 0;
+    this.#heldAnswers = 0;
+    for (const response of this.#held.splice(0)) response.socket?.destroy();
     this.#nextEnd = undefined;
     this.settings.pollsBeforeEnd = 0;
     this.settings.manual = false;
@@ -194,8 +207,13 @@ export class FakeBatches {
     };
   }
 
-  /** Whether this creation's answer is lost (the batch is made, the connection then cut). */
+  /** Whether this creation's answer is held back or lost (the batch is made either way). */
   #loseAnswer(response: ServerResponse): boolean {
+    if (this.#heldAnswers > 0) {
+      this.#heldAnswers -= 1;
+      this.#held.push(response);
+      return true;
+    }
     if (this.#lostAnswers === 0) return false;
     this.#lostAnswers -= 1;
     response.socket?.destroy();
