@@ -16,8 +16,8 @@ import { createDatabase } from '../src/db/create-database.js';
 import type { Database } from '../src/db/database.js';
 import { databaseConfig } from '../src/db/database-contract.test-helpers.js';
 import type { GroundworkTables } from '../src/db/groundwork-tables.js';
-import { rebuildRollup } from '../src/db/usage-rollup.js';
-import { ROLLUP_TABLES } from '../src/db/usage-rollup-tables.js';
+import { addToRollupTables, rebuildRollup } from '../src/db/usage-rollup.js';
+import { ROLLUP_TABLES, WIDE_ROLLUP } from '../src/db/usage-rollup-tables.js';
 import { createUsageSink, usageRow } from '../src/db/usage-sink.js';
 import type { UsageRecord } from '../src/llm/usage-record.js';
 import { silentLogger } from '../src/observability/logger.js';
@@ -31,9 +31,12 @@ import { type BenchResult, percentile, round } from './harness.js';
  * is reported as a ratio to it, and against the 300 ms budget a page load may spend on one panel.
  * Month and week panels read the narrow hourly roll-ups (`usage_series_month_raw` reads the raw
  * ledger, for comparison); the rows each roll-up holds for the month are reported. Then the roll-up's cost to the ledger's write: a 100-row batch through the sink
- * (insert and roll-up upsert) against the same insert alone, in interleaved rounds.
+ * (insert and roll-up upserts) against the same insert alone, and against the write as it was while the wide roll-up
+ * of migration 0008 was kept too (restored for the purpose by reverting migration 0011), in interleaved rounds.
+ * GROUNDWORK_BENCH_DASHBOARD=writes measures only the writes (with GROUNDWORK_BENCH_ROWS, a smaller seed).
  */
 const ROWS = Number(process.env['GROUNDWORK_BENCH_ROWS'] ?? 1_000_000);
+const WRITES_ONLY = process.env['GROUNDWORK_BENCH_DASHBOARD'] === 'writes';
 const ROUNDS = Number(process.env['GROUNDWORK_BENCH_ROUNDS'] ?? 3);
 const PER_ROUND = 2;
 const KEYS = Array.from({ length: 40 }, (_, index) => `key_bench_${index}`);
@@ -146,12 +149,16 @@ const WRITE_BATCH = 100;
 const WRITES_PER_ROUND = 10;
 
 /**
- * The roll-up's cost to the ledger's write: the sink's batch (insert and roll-up upsert, one
- * transaction) against the same insert alone, in interleaved rounds, on the seeded database.
+ * The roll-ups' cost to the ledger's write: the sink's batch (insert and the narrow roll-ups'
+ * upserts, one transaction) against the same insert alone, and against the write with the wide
+ * roll-up's upsert too (as before migration 0011), in interleaved rounds, on the seeded database.
  */
 async function measureWrites(label: string, database: Database<GroundworkTables>, now: number): Promise<BenchResult['rows']> {
   const sink = createUsageSink(database);
-  const samples = { insert_only: [] as number[], insert_and_rollup: [] as number[] };
+  // The wide roll-up back, filled from the seeded ledger, so that the earlier write can be timed beside the current one.
+  const reverted = await database.migrate('down');
+  if (reverted.migrations[0]?.name !== '0011_drop_llm_usage_hourly') throw new Error(`reverted ${JSON.stringify(reverted.migrations)}`);
+  const samples = { insert_only: [] as number[], insert_and_rollup: [] as number[], insert_and_rollup_with_wide: [] as number[] };
   let seed = 1;
   const batch = (): UsageRecord[] =>
     syntheticLedger({ count: WRITE_BATCH, fromMs: now - 60_000, toMs: now, keyIds: KEYS, seed: seed++ }).map((row) => ({
@@ -173,18 +180,33 @@ async function measureWrites(label: string, database: Database<GroundworkTables>
       requestId: row.request_id ?? null,
       keyId: row.key_id ?? null,
     }));
+  const variants: Record<keyof typeof samples, () => Promise<unknown>> = {
+    insert_only: () => {
+      const plain = batch().map(usageRow);
+      return database.db.transaction().execute((transaction) => transaction.insertInto('llm_usage').values(plain).execute());
+    },
+    insert_and_rollup: () => sink.writeBatch(batch()),
+    insert_and_rollup_with_wide: () => {
+      const withWide = batch().map(usageRow);
+      return database.db.transaction().execute(async (transaction) => {
+        await transaction.insertInto('llm_usage').values(withWide).execute();
+        await addToRollupTables(transaction, [WIDE_ROLLUP, ...ROLLUP_TABLES], withWide);
+      });
+    },
+  };
+  const names = Object.keys(variants) as Array<keyof typeof samples>;
   for (let round = 0; round < ROUNDS + 1; round++) {
     for (let write = 0; write < WRITES_PER_ROUND; write++) {
-      const plain = batch().map(usageRow);
-      let started = performance.now();
-      await database.db.transaction().execute((transaction) => transaction.insertInto('llm_usage').values(plain).execute());
-      if (round > 0) samples.insert_only.push(performance.now() - started);
-      const records = batch();
-      started = performance.now();
-      await sink.writeBatch(records);
-      if (round > 0) samples.insert_and_rollup.push(performance.now() - started);
+      // Each variant goes first, second and third in turn, so that none always follows the same one (a checkpoint, a flush).
+      for (let step = 0; step < names.length; step++) {
+        const name = names[(write + step) % names.length] as keyof typeof samples;
+        const started = performance.now();
+        await variants[name]();
+        if (round > 0) samples[name].push(performance.now() - started);
+      }
     }
   }
+  await database.migrate('up');
   const baseline = [...samples.insert_only].sort((a, b) => a - b);
   return Object.entries(samples).map(([name, values]) => {
     const sorted = [...values].sort((a, b) => a - b);
@@ -227,6 +249,12 @@ async function measure(label: string, database: Database<GroundworkTables>, now:
   });
 }
 
+/** The write as it is now (narrow roll-ups) over the write with the wide roll-up too, p50 to p50, on one database. */
+function writeRatio(rows: BenchResult['rows'], label: string): number {
+  const p50 = (name: string) => Number(rows.find((row) => row.subject === `${label} ledger_write_${WRITE_BATCH}_rows_${name}`)?.p50_ms);
+  return round(p50('insert_and_rollup') / p50('insert_and_rollup_with_wide'));
+}
+
 export default async function dashboardBench(): Promise<BenchResult> {
   const now = Date.now();
   const rows: BenchResult['rows'] = [];
@@ -257,7 +285,7 @@ export default async function dashboardBench(): Promise<BenchResult> {
           const counted = await sql<{ n: number }>`select count(*) as n from ${sql.table(table.name)}`.execute(database.db);
           rollupRows[`${label === 'PostgreSQL' ? 'postgres' : 'sqlite'}_rows_${table.name}`] = Number(counted.rows[0]?.n);
         }
-        rows.push(...(await measure(label, database, now)));
+        if (!WRITES_ONLY) rows.push(...(await measure(label, database, now)));
         rows.push(...(await measureWrites(label, database, now)));
       } finally {
         await database.close();
@@ -275,20 +303,26 @@ export default async function dashboardBench(): Promise<BenchResult> {
     rows,
     ratios: {
       rows: ROWS,
-      postgres_slowest_month_panel_p95_ms: Math.max(
-        ...Object.keys(PANELS)
-          .filter((panel) => (panel.endsWith('_month') || panel.endsWith('_week')) && !panel.startsWith('baseline'))
-          .map((panel) => p95(`PostgreSQL ${panel}`)),
-      ),
-      ratio_postgres_usage_series_to_baseline: Number(
-        rows.find((row) => row.subject === 'PostgreSQL usage_series_month')?.ratio_p50_to_baseline,
-      ),
+      ...(WRITES_ONLY
+        ? { writes_only: 1 }
+        : {
+            postgres_slowest_month_panel_p95_ms: Math.max(
+              ...Object.keys(PANELS)
+                .filter((panel) => (panel.endsWith('_month') || panel.endsWith('_week')) && !panel.startsWith('baseline'))
+                .map((panel) => p95(`PostgreSQL ${panel}`)),
+            ),
+            ratio_postgres_usage_series_to_baseline: Number(
+              rows.find((row) => row.subject === 'PostgreSQL usage_series_month')?.ratio_p50_to_baseline,
+            ),
+          }),
       ratio_postgres_write_with_rollup_to_insert_only: Number(
         rows.find((row) => row.subject === `PostgreSQL ledger_write_${WRITE_BATCH}_rows_insert_and_rollup`)?.ratio_p50_to_baseline,
       ),
       ratio_sqlite_write_with_rollup_to_insert_only: Number(
         rows.find((row) => row.subject === `SQLite ledger_write_${WRITE_BATCH}_rows_insert_and_rollup`)?.ratio_p50_to_baseline,
       ),
+      ratio_postgres_write_now_to_with_wide: writeRatio(rows, 'PostgreSQL'),
+      ratio_sqlite_write_now_to_with_wide: writeRatio(rows, 'SQLite'),
       postgres_rollup_rebuild_ms: rebuilds['PostgreSQL'] ?? 0,
       sqlite_rollup_rebuild_ms: rebuilds['SQLite'] ?? 0,
       ...rollupRows,

@@ -268,8 +268,8 @@ Options:
     summary: "dashboard rollup [--since 7d]  rebuild the dashboard's hourly roll-ups from the usage ledger [--json]",
     usage: `Usage: groundwork dashboard rollup [--since AGE] [--json]
 
-Recomputes the dashboard's hourly roll-ups (llm_usage_hourly and the narrow llm_usage_hourly_model,
-_key and _prompt) from the usage ledger (llm_usage). The ledger keeps them up to date as it
+Recomputes the dashboard's hourly roll-ups (llm_usage_hourly_model, _key and _prompt) from the
+usage ledger (llm_usage). The ledger keeps them up to date as it
 writes; run this after writing rows into llm_usage by other means (a backfill, a restore).
 
 Options:

@@ -40,33 +40,6 @@ export interface LlmUsageTable {
 }
 
 /**
- * `llm_usage_hourly`: the ledger summed per hour × provider × model × prompt × version × key × team
- * × outcome (missing prompt, version, key and team as `''`), written with the ledger rows in the
- * same transaction. The latency class counts `lat_0` … `lat_22` (see `LATENCY_BOUNDS_MS`) are read
- * with raw SQL. int8 columns come back as strings from PostgreSQL: read them with `Number()`.
- */
-export interface LlmUsageHourlyTable {
-  /** Epoch hours: epoch ms / 3,600,000, rounded down. */
-  hour: BigCount;
-  provider: string;
-  model: string;
-  prompt_name: string;
-  prompt_version: string;
-  key_id: string;
-  team_id: string;
-  outcome: string;
-  calls: BigCount;
-  prompt_tokens: BigCount;
-  completion_tokens: BigCount;
-  total_tokens: BigCount;
-  cost_usd: number;
-  latency_sum_ms: number;
-  /** The group's first and last call, epoch ms. */
-  first_ms: BigCount;
-  last_ms: BigCount;
-}
-
-/**
  * `llm_usage_hourly_model`: the ledger summed per hour × provider × model × outcome, with the
  * latency class counts `lat_0` … `lat_22` (read with raw SQL), written with the ledger rows.
  */
@@ -201,7 +174,6 @@ export interface JobsTable {
 /** The tables Groundwork owns, for typing queries against them. */
 export interface GroundworkTables {
   llm_usage: LlmUsageTable;
-  llm_usage_hourly: LlmUsageHourlyTable;
   llm_usage_hourly_model: LlmUsageHourlyModelTable;
   llm_usage_hourly_key: LlmUsageHourlyKeyTable;
   llm_usage_hourly_prompt: LlmUsageHourlyPromptTable;

@@ -19,7 +19,11 @@ export interface RollupTable {
   seen: boolean;
 }
 
-/** The wide roll-up: every dimension, for questions that cross them (migration 0008). */
+/**
+ * The wide roll-up of migration 0008, keyed by every dimension. No panel reads it and nothing
+ * writes it any more: migration 0011 drops it, and this shape only serves that migration's `down`
+ * (and 0008's `up`), which create and fill it again.
+ */
 export const WIDE_ROLLUP: RollupTable = {
   name: 'llm_usage_hourly',
   groupBy: ROLLUP_GROUP_COLUMNS,
@@ -58,5 +62,5 @@ export const PROMPT_ROLLUP: RollupTable = {
 /** The narrow roll-ups the dashboard's week and month panels read (migration 0010), each a few dozen rows an hour. */
 export const NARROW_ROLLUPS: readonly RollupTable[] = [MODEL_ROLLUP, KEY_ROLLUP, PROMPT_ROLLUP];
 
-/** Every roll-up the ledger's writes keep, in the fixed order they are written. */
-export const ROLLUP_TABLES: readonly RollupTable[] = [WIDE_ROLLUP, ...NARROW_ROLLUPS];
+/** Every roll-up the ledger's writes keep, in the fixed order they are written: the narrow ones. */
+export const ROLLUP_TABLES: readonly RollupTable[] = NARROW_ROLLUPS;

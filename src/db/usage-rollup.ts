@@ -140,8 +140,17 @@ async function addToTable(transaction: Kysely<GroundworkTables>, table: RollupTa
  * inserts the rows, so that the roll-ups and the ledger never disagree.
  */
 export async function addToRollup(transaction: Kysely<GroundworkTables>, rows: readonly RollupSource[]): Promise<void> {
+  await addToRollupTables(transaction, ROLLUP_TABLES, rows);
+}
+
+/** Adds `rows` to each of `tables`, in the order given (the benchmark also times the wide roll-up of 0008 this way). */
+export async function addToRollupTables(
+  transaction: Kysely<GroundworkTables>,
+  tables: readonly RollupTable[],
+  rows: readonly RollupSource[],
+): Promise<void> {
   if (rows.length === 0) return;
-  for (const table of ROLLUP_TABLES) await addToTable(transaction, table, rows);
+  for (const table of tables) await addToTable(transaction, table, rows);
 }
 
 /** The hour number (epoch hours) of the ledger's `created_at`, in SQL. */
@@ -193,7 +202,10 @@ export async function rebuildRollup(db: Kysely<GroundworkTables>, options: { fro
   return db.transaction().execute((transaction) => refillRollupTables(transaction, ROLLUP_TABLES, options.fromMs));
 }
 
-/** Recomputes the wide roll-up `llm_usage_hourly` alone, inside a transaction the caller holds (migration 0008's). */
+/**
+ * Recomputes the wide roll-up `llm_usage_hourly` alone, inside a transaction the caller holds:
+ * migration 0008's `up` and 0011's `down`, the only places that table exists.
+ */
 export async function refillRollup(transaction: Kysely<GroundworkTables>, fromMs: number | undefined): Promise<number> {
   return refillRollupTables(transaction, [WIDE_ROLLUP], fromMs);
 }

@@ -9,8 +9,8 @@ const ROWS_PER_STATEMENT = 500;
 
 /**
  * The usage ledger's sink: writes each batch into `llm_usage` in one transaction (several
- * multi-row INSERTs for a large batch), and adds it to the hourly roll-ups (`llm_usage_hourly`
- * and its narrow tables) in the same transaction (one upsert per table, hour and group). Run the migrations first.
+ * multi-row INSERTs for a large batch), and adds it to the hourly roll-ups (`llm_usage_hourly_model`,
+ * `_key` and `_prompt`) in the same transaction (one upsert per table, hour and group). Run the migrations first.
  */
 export function createUsageSink<DB>(database: Pick<Database<DB>, 'db'>): UsageSink {
   const db = database.db as unknown as Kysely<GroundworkTables>;

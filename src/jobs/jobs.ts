@@ -111,6 +111,7 @@ export class Jobs<Facade = unknown> {
       attribution: parts.attribution,
       tenancy: parts.batchTenancy,
       session: () => parts.database.getDatabaseSession().session,
+      logger: parts.logger.child({ component: 'jobs' }),
     });
   }
 

@@ -248,6 +248,123 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
     expect((await reserve(store, budget, 1000)).result).toMatchObject({ granted: true, amountNano: 1000 });
   }, 30_000);
 
+  it('replays an outage backlog a group at a time: N settlements in about N ÷ 64 round trips, every one counted', async () => {
+    const counter = `key:key_${randomUUID().slice(0, 8)}:total`;
+    const budget: BudgetLimit = { counter, limitNano: 1_000_000, expiresAt: undefined };
+    const client = await redis.client();
+    // The real client, counting round trips: a round trip starts when a command is sent while none awaits its answer.
+    let inFlight = 0;
+    let roundTrips = 0;
+    const track = <T>(sent: Promise<T>): Promise<T> => {
+      if (inFlight++ === 0) roundTrips++;
+      return sent.finally(() => inFlight--);
+    };
+    const counted = {
+      evalsha: (...args: Parameters<typeof client.evalsha>) => track(client.evalsha(...args)),
+      eval: (...args: Parameters<typeof client.eval>) => track(client.eval(...args)),
+    } as unknown as typeof client;
+    const shared = new RedisBudgetStore(counted, 'gw:', ledger(new Map()));
+    const { logger } = captureLogger('info');
+    const store = new FailoverBudgetStore({
+      shared,
+      local: new MemoryBudgetStore(),
+      // Retried after 1 s: the outage's calls below all go to the local share without asking Redis again.
+      failover: new StoreFailover({
+        component: 'tenant_budget',
+        logger,
+        metrics: undefined,
+        clock: systemClock,
+        retryMs: 1000,
+        timeoutMs: 2000,
+      }),
+      replicas: 1,
+      logger,
+    });
+    await redis.kill();
+    // 200 calls admitted from the local share and settled during the outage, 1..200 nano-USD each.
+    const operations = 200;
+    for (let spent = 1; spent <= operations; spent++) {
+      const { result, reservationId } = await reserve(store, budget, 500);
+      expect(result.granted).toBe(true);
+      await store.settle(reservationId, [counter], spent, Date.now());
+    }
+    // And the release of the first reservation, which timed out while Redis went away.
+    expect(store.pending).toBe(operations + 1);
+    await redis.restart();
+    // The scripts are loaded once, so that what follows counts the replay alone.
+    await shared.settle('warm-up', [`${counter}:warm-up`], 0, Date.now());
+    await shared.read([`${counter}:warm-up`], Date.now());
+    await new Promise((resolve) => setTimeout(resolve, 1050));
+    roundTrips = 0;
+    const [state] = await store.read([counter], Date.now());
+    expect(store.pending).toBe(0);
+    expect(state).toEqual({ counter, spentNano: (operations * (operations + 1)) / 2, reservedNano: 0 });
+    // 201 settlements and the read (one at a time: 202 round trips). In groups of 64: the first reservation's release
+    // and settlement are not sent together (a group ends before a reservation it holds), then 64, 64, 64, 8, then the read.
+    expect(roundTrips).toBeLessThanOrEqual(6);
+  }, 30_000);
+
+  it('puts what a replay group failed to settle back at the front of the queue, and settles it on the next replay', async () => {
+    const counter = `key:key_${randomUUID().slice(0, 8)}:total`;
+    const budget: BudgetLimit = { counter, limitNano: 1_000_000, expiresAt: undefined };
+    const redisStore = new RedisBudgetStore(await redis.client(), 'gw:');
+    let down = true;
+    const refusedOnce = new Set<number>([70, 71]);
+    const sent: number[] = [];
+    // The shared store is away, then answers again but drops two settlements of the first replay.
+    const shared: BudgetStore = {
+      reserve: async (request) => {
+        if (down) throw new Error('connect ECONNREFUSED');
+        return redisStore.reserve(request);
+      },
+      settle: async (reservationId, counters, spentNano, now, options) => {
+        if (down) throw new Error('connect ECONNREFUSED');
+        sent.push(spentNano);
+        if (refusedOnce.delete(spentNano)) throw new Error('connect ECONNRESET');
+        return redisStore.settle(reservationId, counters, spentNano, now, options);
+      },
+      read: async (counters, now) => {
+        if (down) throw new Error('connect ECONNREFUSED');
+        return redisStore.read(counters, now);
+      },
+    };
+    const { logger } = captureLogger('info');
+    const store = new FailoverBudgetStore({
+      shared,
+      local: new MemoryBudgetStore(),
+      failover: new StoreFailover({
+        component: 'tenant_budget',
+        logger,
+        metrics: undefined,
+        clock: systemClock,
+        retryMs: 1000,
+        timeoutMs: 2000,
+      }),
+      replicas: 1,
+      logger,
+      replayBatch: 50,
+    });
+    for (let spent = 1; spent <= 100; spent++) {
+      const { reservationId } = await reserve(store, budget, 500);
+      await store.settle(reservationId, [counter], spent, Date.now());
+    }
+    // The first reservation's release (it failed when the store went away), and 100 settlements.
+    expect(store.pending).toBe(101);
+    down = false;
+    await new Promise((resolve) => setTimeout(resolve, 1050));
+    // The replay fails on two settlements: the read answers from the local share meanwhile.
+    await store.read([counter], Date.now());
+    // The groups: the release alone (a group ends before its reservation's settlement), 1…50, then 51…100, of which two failed.
+    expect(store.pending).toBe(2);
+    expect(await redisStore.read([counter], Date.now())).toEqual([{ counter, spentNano: 5050 - 70 - 71, reservedNano: 0 }]);
+    await new Promise((resolve) => setTimeout(resolve, 1050));
+    expect(await store.read([counter], Date.now())).toEqual([{ counter, spentNano: 5050, reservedNano: 0 }]);
+    expect(store.pending).toBe(0);
+    // The two that failed were sent again, and nothing else was sent twice.
+    expect(sent.slice(-2)).toEqual([70, 71]);
+    expect(sent.filter((spent) => spent > 0)).toHaveLength(102);
+  }, 30_000);
+
   it('refuses with 429 and Retry-After when told to refuse, and is not admitting anything', async () => {
     const counter = `key:key_${randomUUID().slice(0, 8)}:total`;
     const budget: BudgetLimit = { counter, limitNano: 1000, expiresAt: undefined };

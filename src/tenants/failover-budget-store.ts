@@ -21,6 +21,12 @@ export interface FailoverBudgetStoreOptions {
   metrics?: GroundworkMetrics | undefined;
   /** Settlements kept to replay into the shared store once it answers again. @default 10000 */
   maxPending?: number | undefined;
+  /**
+   * Settlements replayed at once after an outage: each group is sent together (one round trip on
+   * Redis, whose connection keeps their order), and the next group when all of it has answered.
+   * @default 64
+   */
+  replayBatch?: number | undefined;
 }
 
 interface PendingSettlement {
@@ -217,18 +223,30 @@ export class FailoverBudgetStore implements BudgetStore {
     this.#onLocal = false;
   }
 
-  /** Replays into the shared store what it missed while away (one replay at a time); throws when it fails again. */
+  /**
+   * Replays into the shared store what it missed while away (one replay at a time), a group of
+   * `replayBatch` settlements at once: N settlements take about N ÷ `replayBatch` round trips
+   * instead of N. Within a group no reservation appears twice (a group ends before a repeated
+   * one), so a reservation's settlements still reach the store in the order they were made. What
+   * fails goes back to the front of the queue, in its order; then this throws.
+   */
   async #replay(now: number): Promise<void> {
     if (this.#pending.length === 0) return;
     this.#replaying ??= (async () => {
       const { shared, failover } = this.#options;
+      const size = Math.max(1, this.#options.replayBatch ?? 64);
       try {
-        for (let next = this.#pending.shift(); next !== undefined; next = this.#pending.shift()) {
-          try {
-            await failover.bounded(shared.settle(next.reservationId, next.counters, next.spentNano, now, { once: next.once }));
-          } catch (error) {
-            this.#pending.unshift(next);
-            throw error;
+        while (this.#pending.length > 0) {
+          const group = takeGroup(this.#pending, size);
+          const outcomes = await Promise.allSettled(
+            group.map((next) =>
+              failover.bounded(shared.settle(next.reservationId, next.counters, next.spentNano, now, { once: next.once })),
+            ),
+          );
+          const failed = group.filter((_, index) => outcomes[index]?.status === 'rejected');
+          if (failed.length > 0) {
+            this.#pending.unshift(...failed);
+            throw (outcomes.find((outcome) => outcome.status === 'rejected') as PromiseRejectedResult).reason;
           }
         }
       } finally {
@@ -237,6 +255,19 @@ export class FailoverBudgetStore implements BudgetStore {
     })();
     await this.#replaying;
   }
+}
+
+/** Takes up to `size` settlements off the front of `pending`, stopping before a reservation already in the group. */
+function takeGroup(pending: PendingSettlement[], size: number): PendingSettlement[] {
+  const seen = new Set<string>();
+  let count = 0;
+  while (count < size && count < pending.length) {
+    const id = (pending[count] as PendingSettlement).reservationId;
+    if (seen.has(id)) break;
+    seen.add(id);
+    count++;
+  }
+  return pending.splice(0, count);
 }
 
 /**

@@ -101,6 +101,55 @@ describe('the fake OpenAI Batch API', () => {
   });
 });
 
+describe('listing batches', () => {
+  it('lists OpenAI batches newest first, a page at a time, without counting as a status read', async () => {
+    const ids: string[] = [];
+    for (const name of ['first', 'second', 'third']) {
+      const file = await upload([line('a', name)]);
+      const created = await call('POST', '/v1/batches', {
+        input_file_id: file['id'],
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+        metadata: { groundwork_batch: name },
+      });
+      ids.push(String(created.body['id']));
+    }
+    const first = await call('GET', '/v1/batches?limit=2');
+    expect(validateOpenAiSchema('ListBatchesResponse', first.body)).toEqual([]);
+    expect(first.body).toMatchObject({ object: 'list', first_id: ids[2], last_id: ids[1], has_more: true });
+    expect((first.body['data'] as Array<Record<string, unknown>>).map((batch) => batch['metadata'])).toEqual([
+      { groundwork_batch: 'third' },
+      { groundwork_batch: 'second' },
+    ]);
+    const second = await call('GET', `/v1/batches?limit=2&after=${ids[1]}`);
+    expect(second.body).toMatchObject({ first_id: ids[0], last_id: ids[0], has_more: false });
+    // Listed, never read: each is still validating.
+    expect((first.body['data'] as Array<Record<string, unknown>>)[0]?.['status']).toBe('validating');
+  });
+
+  it('lists Anthropic message batches newest first', async () => {
+    const params = { model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] };
+    const older = await call('POST', '/v1/messages/batches', { requests: [{ custom_id: 'a', params }] });
+    const newer = await call('POST', '/v1/messages/batches', { requests: [{ custom_id: 'a', params }] });
+    const listed = await call('GET', '/v1/messages/batches?limit=1');
+    expect(listed.body).toMatchObject({ first_id: newer.body['id'], last_id: newer.body['id'], has_more: true });
+    const next = await call('GET', `/v1/messages/batches?limit=1&after_id=${String(newer.body['id'])}`);
+    expect(next.body).toMatchObject({ data: [{ id: older.body['id'], type: 'message_batch' }], has_more: false });
+  });
+
+  it('makes the batch but loses the answer when told to', async () => {
+    fake.batches.loseCreateAnswer();
+    const file = await upload([line('a', 'lost')]);
+    await expect(
+      call('POST', '/v1/batches', { input_file_id: file['id'], endpoint: '/v1/chat/completions', completion_window: '24h' }),
+    ).rejects.toThrow();
+    expect(fake.batches.ids).toHaveLength(1);
+    expect(
+      (await call('POST', '/v1/batches', { input_file_id: file['id'], endpoint: '/v1/chat/completions', completion_window: '24h' })).status,
+    ).toBe(200);
+  });
+});
+
 describe('the fake Anthropic Message Batches API', () => {
   it('creates, reads, and serves results per request, with cancel', async () => {
     fake.batches.settings.manual = true;

@@ -44,8 +44,11 @@ const ANTHROPIC_BATCH = /^\/v1\/messages\/batches\/([^/]+)(\/cancel|\/results)?\
  * created, with the same behaviour a live request would get (the server's queue, else its handler,
  * which sees the line as a request, else `ok`): an `error` behaviour makes that line fail. The
  * batch ends after `pollsBeforeEnd` status reads, or on `complete()`; `endNext()` makes the next
- * batch fail or expire; `failCreate()` scripts errors for the next creations; cancel works as the
- * providers say (answered items kept, the others cancelled).
+ * batch fail or expire; `failCreate()` scripts errors for the next creations; `loseCreateAnswer()`
+ * makes the next creations succeed but cut the connection before answering (the provider has the
+ * batch, the client never hears of it), `holdCreateAnswer()` makes them succeed and never answer; cancel works as the providers say (answered items kept, the
+ * others cancelled). Both wires list their batches, newest first (`GET /v1/batches?limit&after`,
+ * `GET /v1/messages/batches?limit&after_id`), a listing counting as no status read.
  */
 export class FakeBatches {
   readonly settings: FakeBatchSettings = { pollsBeforeEnd: 0, manual: false };
@@ -53,11 +56,32 @@ export class FakeBatches {
   readonly #files = new Map<string, { id: string; filename: string; purpose: string; bytes: number; createdAt: number; content: string }>();
   readonly #batches = new Map<string, FakeBatch>();
   readonly #createFaults: FakeError[] = [];
+  #lostAnswers = 0;
+  #heldAnswers = 0;
+  readonly #held: ServerResponse[] = [];
   #nextEnd: FakeBatchEnd | undefined;
   #counter = 0;
 
   constructor(host: FakeBatchHost) {
     this.#host = host;
+  }
+
+  /**
+   * The next `count` batch creations (on either wire) make their batch and then close the
+   * connection without an answer: the client sees a network error, the provider holds the batch.
+   */
+  loseCreateAnswer(count = 1): this {
+    this.#lostAnswers += count;
+    return this;
+  }
+
+  /**
+   * The next `count` batch creations make their batch and then never answer (until `reset()`):
+   * the provider holds the batch while its client waits, as a worker killed at that moment would.
+   */
+  holdCreateAnswer(count = 1): this {
+    this.#heldAnswers += count;
+    return this;
   }
 
   /** The next batch creations answer these errors, one each (on either wire). */
@@ -87,6 +111,9 @@ export class FakeBatches {
     this.#files.clear();
     this.#batches.clear();
     this.#createFaults.length = 0;
+    this.#lostAnswers = 0;
+    this.#heldAnswers = 0;
+    for (const response of this.#held.splice(0)) response.socket?.destroy();
     this.#nextEnd = undefined;
     this.settings.pollsBeforeEnd = 0;
     this.settings.manual = false;
@@ -94,7 +121,8 @@ export class FakeBatches {
 
   /** Whether a request goes to a Batch API endpoint. */
   matches(method: string, path: string): boolean {
-    if (method === 'POST' && (OPENAI_FILES.test(path) || OPENAI_BATCHES.test(path) || ANTHROPIC_BATCHES.test(path))) return true;
+    if ((method === 'POST' || method === 'GET') && (OPENAI_BATCHES.test(path) || ANTHROPIC_BATCHES.test(path))) return true;
+    if (method === 'POST' && OPENAI_FILES.test(path)) return true;
     if (OPENAI_FILE_CONTENT.test(path) || ANTHROPIC_BATCH.test(path)) return true;
     return OPENAI_BATCH.test(path);
   }
@@ -121,6 +149,20 @@ export class FakeBatches {
       return;
     }
     if (method === 'POST' && OPENAI_BATCHES.test(path)) return this.#createOpenAi(recorded, azure, requestId, response);
+    if (method === 'GET' && OPENAI_BATCHES.test(path)) {
+      const page = this.#page(azure ? 'azure' : 'openai', recorded.query['limit'], recorded.query['after'], 100);
+      return json(
+        response,
+        200,
+        { object: 'list', data: page.batches.map(openAiBatchBody), first_id: page.firstId, last_id: page.lastId, has_more: page.hasMore },
+        requestId,
+      );
+    }
+    if (method === 'GET' && ANTHROPIC_BATCHES.test(path)) {
+      const page = this.#page('anthropic', recorded.query['limit'], recorded.query['after_id'], 1000);
+      const data = page.batches.map((batch) => anthropicBatchBody(batch, this.#host.url()));
+      return json(response, 200, { data, first_id: page.firstId, last_id: page.lastId, has_more: page.hasMore }, requestId);
+    }
     const openai = OPENAI_BATCH.exec(path);
     if (openai !== null) {
       const batch = this.#batches.get(decodeURIComponent(openai[2] ?? ''));
@@ -149,6 +191,33 @@ export class FakeBatches {
       return json(response, 200, anthropicBatchBody(batch, this.#host.url()), requestId);
     }
     return json(response, 404, openaiWire.errorBody(404, undefined, `No route for ${method} ${path}`), requestId);
+  }
+
+  /** One page of a wire's batches, newest first, after the batch `after` (a cursor from a previous page). */
+  #page(wire: FakeBatch['wire'], limit: string | undefined, after: string | undefined, most: number) {
+    const all = [...this.#batches.values()].filter((batch) => batch.wire === wire).reverse();
+    const start = after === undefined ? 0 : all.findIndex((batch) => batch.id === after) + 1;
+    const size = Math.min(most, Math.max(1, Number(limit ?? 20) || 20));
+    const batches = start === 0 && after !== undefined ? [] : all.slice(start, start + size);
+    return {
+      batches,
+      firstId: batches[0]?.id ?? null,
+      lastId: batches.at(-1)?.id ?? null,
+      hasMore: batches.length > 0 && start + batches.length < all.length,
+    };
+  }
+
+  /** Whether this creation's answer is held back or lost (the batch is made either way). */
+  #loseAnswer(response: ServerResponse): boolean {
+    if (this.#heldAnswers > 0) {
+      this.#heldAnswers -= 1;
+      this.#held.push(response);
+      return true;
+    }
+    if (this.#lostAnswers === 0) return false;
+    this.#lostAnswers -= 1;
+    response.socket?.destroy();
+    return true;
   }
 
   #upload(recorded: RecordedRequest, requestId: string, response: ServerResponse): void {
@@ -219,6 +288,7 @@ export class FakeBatches {
       lines,
       body['metadata'] as Record<string, string> | undefined,
     );
+    if (this.#loseAnswer(response)) return;
     json(response, 200, openAiBatchBody(batch), requestId);
   }
 
@@ -239,6 +309,7 @@ export class FakeBatches {
     for (const request of requests)
       lines.push({ customId: request.custom_id, answer: await this.#answer('anthropic', request.params, undefined) });
     const batch = this.#newBatch('anthropic', '/v1/messages', '', lines, undefined);
+    if (this.#loseAnswer(response)) return;
     json(response, 200, anthropicBatchBody(batch, this.#host.url()), requestId);
   }
 

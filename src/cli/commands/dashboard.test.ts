@@ -29,7 +29,8 @@ describe('groundwork dashboard rollup', () => {
         .execute();
       const rolledCalls = async () =>
         Number(
-          (await sql<{ calls: number | null }>`select sum(calls) as calls from llm_usage_hourly`.execute(database.db)).rows[0]?.calls ?? 0,
+          (await sql<{ calls: number | null }>`select sum(calls) as calls from llm_usage_hourly_model`.execute(database.db)).rows[0]
+            ?.calls ?? 0,
         );
       expect(await rolledCalls()).toBe(0);
 

@@ -23,6 +23,42 @@ function addTenantSettings<T extends CreateTableBuilder<string, never>>(table: T
     .addColumn('updated_at', 'timestamptz', (column) => column.notNull()) as T;
 }
 
+/** Creates migration 0008's wide roll-up, `llm_usage_hourly` (empty), and its index. */
+async function createWideRollup(db: Kysely<unknown>): Promise<void> {
+  let table = db.schema
+    .createTable('llm_usage_hourly')
+    .addColumn('hour', 'bigint', (column) => column.notNull())
+    .addColumn('provider', 'text', (column) => column.notNull())
+    .addColumn('model', 'text', (column) => column.notNull())
+    .addColumn('prompt_name', 'text', (column) => column.notNull())
+    .addColumn('prompt_version', 'text', (column) => column.notNull())
+    .addColumn('key_id', 'text', (column) => column.notNull())
+    .addColumn('team_id', 'text', (column) => column.notNull())
+    .addColumn('outcome', 'text', (column) => column.notNull())
+    .addColumn('calls', 'bigint', (column) => column.notNull())
+    .addColumn('prompt_tokens', 'bigint', (column) => column.notNull())
+    .addColumn('completion_tokens', 'bigint', (column) => column.notNull())
+    .addColumn('total_tokens', 'bigint', (column) => column.notNull())
+    .addColumn('cost_usd', 'double precision', (column) => column.notNull())
+    .addColumn('latency_sum_ms', 'double precision', (column) => column.notNull());
+  for (const column of LATENCY_CLASS_COLUMNS) table = table.addColumn(column, 'integer', (definition) => definition.notNull());
+  await table
+    .addColumn('first_ms', 'bigint', (column) => column.notNull())
+    .addColumn('last_ms', 'bigint', (column) => column.notNull())
+    .addPrimaryKeyConstraint('llm_usage_hourly_pk', [
+      'hour',
+      'provider',
+      'model',
+      'prompt_name',
+      'prompt_version',
+      'key_id',
+      'team_id',
+      'outcome',
+    ] as never)
+    .execute();
+  await db.schema.createIndex('llm_usage_hourly_key_idx').on('llm_usage_hourly').columns(['key_id', 'hour']).execute();
+}
+
 /**
  * Groundwork's own schema, applied before the application's migrations and tracked in its own
  * table (`groundwork_migration`), so the two never collide. Column types are spelled the
@@ -196,38 +232,7 @@ export const GROUNDWORK_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0008_llm_usage_hourly': {
     // The dashboard's hourly roll-up of the ledger (see usage-rollup.ts), filled from the rows already there.
     async up(db: Kysely<unknown>): Promise<void> {
-      let table = db.schema
-        .createTable('llm_usage_hourly')
-        .addColumn('hour', 'bigint', (column) => column.notNull())
-        .addColumn('provider', 'text', (column) => column.notNull())
-        .addColumn('model', 'text', (column) => column.notNull())
-        .addColumn('prompt_name', 'text', (column) => column.notNull())
-        .addColumn('prompt_version', 'text', (column) => column.notNull())
-        .addColumn('key_id', 'text', (column) => column.notNull())
-        .addColumn('team_id', 'text', (column) => column.notNull())
-        .addColumn('outcome', 'text', (column) => column.notNull())
-        .addColumn('calls', 'bigint', (column) => column.notNull())
-        .addColumn('prompt_tokens', 'bigint', (column) => column.notNull())
-        .addColumn('completion_tokens', 'bigint', (column) => column.notNull())
-        .addColumn('total_tokens', 'bigint', (column) => column.notNull())
-        .addColumn('cost_usd', 'double precision', (column) => column.notNull())
-        .addColumn('latency_sum_ms', 'double precision', (column) => column.notNull());
-      for (const column of LATENCY_CLASS_COLUMNS) table = table.addColumn(column, 'integer', (definition) => definition.notNull());
-      await table
-        .addColumn('first_ms', 'bigint', (column) => column.notNull())
-        .addColumn('last_ms', 'bigint', (column) => column.notNull())
-        .addPrimaryKeyConstraint('llm_usage_hourly_pk', [
-          'hour',
-          'provider',
-          'model',
-          'prompt_name',
-          'prompt_version',
-          'key_id',
-          'team_id',
-          'outcome',
-        ] as never)
-        .execute();
-      await db.schema.createIndex('llm_usage_hourly_key_idx').on('llm_usage_hourly').columns(['key_id', 'hour']).execute();
+      await createWideRollup(db);
       await refillRollup(groundworkTables(db), undefined);
     },
     async down(db: Kysely<unknown>): Promise<void> {
@@ -294,6 +299,16 @@ export const GROUNDWORK_MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.dropTable('llm_usage_hourly_prompt').execute();
       await db.schema.dropTable('llm_usage_hourly_key').execute();
       await db.schema.dropTable('llm_usage_hourly_model').execute();
+    },
+  },
+  '0011_drop_llm_usage_hourly': {
+    // The wide roll-up of 0008: no panel reads it since 0010, and keeping it cost every ledger batch an upsert.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('llm_usage_hourly').execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await createWideRollup(db);
+      await refillRollup(groundworkTables(db), undefined);
     },
   },
 };

@@ -2,8 +2,8 @@ import type { DatabaseConfig } from '../../config/app-config.js';
 import type { Clock } from '../../internal/clock.js';
 import type { Logger } from '../../observability/logger.js';
 import type { GroundworkMetrics } from '../../observability/metrics.js';
-import { Replica } from './replica.js';
-import { ReplicaSet } from './replica-set.js';
+import { Replica, type ReplicaOptions } from './replica.js';
+import { lagTimeoutMs, ReplicaSet } from './replica-set.js';
 
 /** What {@link openReplicas} needs besides the config. */
 export interface OpenReplicasOptions {
@@ -11,6 +11,8 @@ export interface OpenReplicasOptions {
   readonly metrics: GroundworkMetrics | undefined;
   readonly clock: Clock;
   readonly applicationName?: string;
+  /** Opens one replica; {@link Replica.open} unless a test hands in another. */
+  readonly openReplica?: (options: ReplicaOptions) => Promise<Replica<unknown>>;
 }
 
 /**
@@ -25,9 +27,10 @@ export async function openReplicas<DB>(config: DatabaseConfig, options: OpenRepl
     .split(',')
     .map((url) => url.trim())
     .filter((url) => url !== '');
-  const opened = await Promise.all(
+  const openReplica = (options.openReplica ?? Replica.open) as (options: ReplicaOptions) => Promise<Replica<DB>>;
+  const attempts = await Promise.allSettled(
     urls.map((url, index) =>
-      Replica.open<DB>({
+      openReplica({
         index,
         label: replicas.labels[index] ?? `replica-${index + 1}`,
         url,
@@ -35,10 +38,19 @@ export async function openReplicas<DB>(config: DatabaseConfig, options: OpenRepl
         logger: options.logger,
         metrics: options.metrics,
         clock: options.clock,
+        lagTimeoutMs: lagTimeoutMs(replicas.checkIntervalMs),
         ...(options.applicationName === undefined ? {} : { applicationName: options.applicationName }),
       }),
     ),
   );
+  const opened: Replica<DB>[] = [];
+  for (const attempt of attempts) if (attempt.status === 'fulfilled') opened.push(attempt.value);
+  const failed = attempts.find((attempt): attempt is PromiseRejectedResult => attempt.status === 'rejected');
+  if (failed !== undefined) {
+    // The replicas that did open hold pools (and may hold connections): close them before failing.
+    await Promise.all(opened.map((replica) => replica.close(0)));
+    throw failed.reason;
+  }
   const set = new ReplicaSet<DB>(opened, {
     maxLagMs: replicas.maxLagMs,
     checkIntervalMs: replicas.checkIntervalMs,

@@ -1,5 +1,3 @@
-import { type Kysely, sql } from 'kysely';
-
 /** One measurement of a replica, as {@link measureLag} reads it. */
 export interface LagReading {
   /** How far the replica's data may be behind the primary's, in ms (an upper bound; infinite when unknown). */
@@ -20,6 +18,18 @@ export interface LagMark {
   readonly receiveLsn: string;
   readonly at: number;
 }
+
+/** A connection (or pool) that runs one parameterised statement: a `pg` client or pool. */
+export interface LagQueryClient {
+  query(sql: string, parameters: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+const LAG_QUERY = `select pg_is_in_recovery() as in_recovery,
+       pg_last_wal_receive_lsn()::text as receive_lsn,
+       pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() as caught_up,
+       pg_last_wal_replay_lsn() >= $1::pg_lsn as replayed_mark,
+       (select coalesce(status, case when pid is not null then 'running' end) from pg_stat_wal_receiver limit 1) as receiver,
+       extract(epoch from now() - pg_last_xact_replay_timestamp()) * 1000 as replay_age_ms`;
 
 interface LagRow {
   in_recovery: boolean;
@@ -44,16 +54,10 @@ interface LagRow {
  * writes only WAL that is not a commit), the last replayed commit is old although nothing visible
  * is missing. The replay position passing the previous reading's receive position bounds that case.
  */
-export async function measureLag(db: Kysely<unknown>, previous: LagMark | undefined, now: () => number): Promise<LagReading> {
+export async function measureLag(client: LagQueryClient, previous: LagMark | undefined, now: () => number): Promise<LagReading> {
   const at = now();
-  const { rows } = await sql<LagRow>`
-    select pg_is_in_recovery() as in_recovery,
-           pg_last_wal_receive_lsn()::text as receive_lsn,
-           pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() as caught_up,
-           pg_last_wal_replay_lsn() >= ${previous?.receiveLsn ?? null}::pg_lsn as replayed_mark,
-           (select coalesce(status, case when pid is not null then 'running' end) from pg_stat_wal_receiver limit 1) as receiver,
-           extract(epoch from now() - pg_last_xact_replay_timestamp()) * 1000 as replay_age_ms`.execute(db);
-  const row = rows[0];
+  const { rows } = await client.query(LAG_QUERY, [previous?.receiveLsn ?? null]);
+  const row = rows[0] as LagRow | undefined;
   if (row === undefined) throw new Error('the lag query returned no row');
   const receiver = row.receiver ?? undefined;
   const mark = row.receive_lsn === null ? undefined : { receiveLsn: row.receive_lsn, at };

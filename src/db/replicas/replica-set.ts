@@ -7,10 +7,14 @@ import type { SessionOptions } from '../database.js';
 import { isConnectionLost } from '../driver-errors.js';
 import type { SessionRunner } from '../session-runner.js';
 import type { Replica } from './replica.js';
-import { measureLag } from './replica-lag.js';
 
 /** Where a read went: a replica, the primary because the caller asked, or the primary because no replica was healthy. */
 export type ReadTarget = 'replica' | 'primary' | 'primary_fallback';
+
+/** A lag measurement's bound: `max(1 s, checkIntervalMs)`. */
+export function lagTimeoutMs(checkIntervalMs: number): number {
+  return Math.max(1000, checkIntervalMs);
+}
 
 /** Settings of a {@link ReplicaSet}. */
 export interface ReplicaSetOptions {
@@ -86,17 +90,26 @@ export class ReplicaSet<DB> {
   }
 
   async #check(replica: Replica<DB>): Promise<void> {
-    if (replica.checking || this.#closed) return;
-    replica.checking = true;
+    // A measurement still running (one that timed out included) is not started twice: a slow
+    // replica gets one lag query at a time, never a pile of them.
+    if (replica.probe.running || this.#closed) return;
     const { clock, maxLagMs, checkIntervalMs } = this.#options;
     let timer: TimerHandle | undefined;
     try {
       // A replica that does not answer within an interval (a black-holed host) counts as down.
-      const limit = Math.max(1000, checkIntervalMs);
+      const limit = lagTimeoutMs(checkIntervalMs);
+      const measuring = replica.probe.measure(replica.mark, () => clock.now());
       const reading = await Promise.race([
-        measureLag(replica.db as never, replica.mark, () => clock.now()),
+        measuring,
         new Promise<never>((_resolve, reject) => {
-          timer = unrefTimer(clock.setTimeout(() => reject(new Error(`no answer within ${limit} ms`)), limit));
+          timer = unrefTimer(
+            clock.setTimeout(() => {
+              // Its connection is discarded, so its query ends now rather than running on.
+              measuring.catch(() => undefined);
+              replica.probe.abandon();
+              reject(new Error(`no answer within ${limit} ms`));
+            }, limit),
+          );
         }),
       ]);
       replica.checkedAt = clock.now();
@@ -120,7 +133,6 @@ export class ReplicaSet<DB> {
       this.#transition(replica, 'down', `unreachable: ${scrubSecrets(error instanceof Error ? error.message : String(error))}`);
     } finally {
       clock.clearTimeout(timer);
-      replica.checking = false;
     }
   }
 

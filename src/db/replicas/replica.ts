@@ -9,6 +9,7 @@ import { openDialect } from '../open-dialect.js';
 import type { TransactionDriver } from '../open-transaction.js';
 import type { PoolStats } from '../pool-stats.js';
 import { SessionRunner } from '../session-runner.js';
+import { LagProbe } from './lag-probe.js';
 import type { LagMark } from './replica-lag.js';
 
 /** Where a replica stands: `healthy` takes reads; `lagging` and `down` are skipped until they recover. */
@@ -25,6 +26,8 @@ export interface ReplicaOptions {
   readonly logger: Logger;
   readonly metrics: GroundworkMetrics | undefined;
   readonly clock: Clock;
+  /** A lag measurement's bound in ms (connecting and the query each give up after it). */
+  readonly lagTimeoutMs: number;
   readonly applicationName?: string;
 }
 
@@ -45,11 +48,12 @@ export class Replica<DB> {
   checkedAt: number | undefined;
   /** The received WAL position at the last measurement (see `measureLag`). */
   mark: LagMark | undefined;
-  /** A measurement is running (a slow replica is not measured twice at once). */
-  checking = false;
+  /** The lag measurement's own connection; one measurement at a time. */
+  readonly probe: LagProbe;
 
-  private constructor(options: ReplicaOptions, opened: Awaited<ReturnType<typeof openDialect>>) {
+  private constructor(options: ReplicaOptions, opened: Awaited<ReturnType<typeof openDialect>>, probe: LagProbe) {
     this.index = options.index;
+    this.probe = probe;
     this.label = options.label;
     this.db = new Kysely<DB>({ dialect: opened.dialect });
     this.driver = opened.driver;
@@ -65,7 +69,7 @@ export class Replica<DB> {
     });
   }
 
-  /** Opens the replica's pool (lazily: no connection is made until the first use). */
+  /** Opens the replica's pools (lazily: no connection is made until the first use). */
   static async open<DB>(options: ReplicaOptions): Promise<Replica<DB>> {
     const { config, url } = options;
     const replicaConfig: DatabaseConfig = {
@@ -80,7 +84,20 @@ export class Replica<DB> {
       logger: options.logger,
       ...(options.applicationName === undefined ? {} : { applicationName: options.applicationName }),
     });
-    return new Replica<DB>(options, opened);
+    let probe: LagProbe;
+    try {
+      probe = await LagProbe.open({
+        config: replicaConfig,
+        timeoutMs: options.lagTimeoutMs,
+        label: options.label,
+        logger: options.logger,
+        ...(options.applicationName === undefined ? {} : { applicationName: options.applicationName }),
+      });
+    } catch (error) {
+      await opened.driver.destroy();
+      throw error;
+    }
+    return new Replica<DB>(options, opened, probe);
   }
 
   /** The replica pool's counts now. */
@@ -88,10 +105,10 @@ export class Replica<DB> {
     return this.#stats();
   }
 
-  /** Waits for running sessions up to `timeoutMs`, then closes every connection. */
+  /** Waits for running sessions up to `timeoutMs`, then closes every connection, the lag measurement's too. */
   async close(timeoutMs: number): Promise<boolean> {
     const drained = await this.runner.drain(timeoutMs);
-    await this.db.destroy();
+    await Promise.all([this.db.destroy(), this.probe.close()]);
     return drained;
   }
 }

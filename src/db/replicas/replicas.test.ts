@@ -3,11 +3,16 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReplica, type TestReplica } from '../../../test/replica.js';
 import { freshPostgresDatabase, postgresUrl, uniqueName } from '../../../test/services.js';
+import { loadConfig } from '../../config/load-config.js';
 import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
+import { systemClock } from '../../internal/clock.js';
 import { captureLogger } from '../../observability/capture-logger.test-helpers.js';
 import { ManualClock } from '../../testing/manual-clock.js';
+import { openReplicas } from './open-replicas.js';
+import { Replica } from './replica.js';
 import { measureLag } from './replica-lag.js';
+import { StallingProxy } from './stalling-proxy.test-helpers.js';
 
 /*
  * Read replicas against a real streaming replica of the test server, made by pg_basebackup and
@@ -222,17 +227,96 @@ describe('lag as an unprivileged role sees it', () => {
   it('counts a running WAL receiver as streaming when the role may not read its status', async () => {
     const url = new URL(replica.url);
     url.username = READER;
-    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url.toString(), max: 1 }) }) });
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 1 });
+    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
     try {
       const { rows } = await sql<{ status: string | null; pid: number | null }>`select status, pid from pg_stat_wal_receiver`.execute(db);
       expect(rows[0]).toEqual({ status: null, pid: expect.any(Number) });
-      const reading = await measureLag(db, undefined, () => Date.now());
+      const reading = await measureLag(pool, undefined, () => Date.now());
       expect(reading).toMatchObject({ inRecovery: true, receiver: 'running' });
       const infra = await open({ DATABASE_REPLICA_URLS: url.toString() });
       expect(infra.database.replicaStatus()[0]?.state).toBe('healthy');
     } finally {
       await db.destroy();
     }
+  });
+});
+
+describe('a replica that stops answering', () => {
+  it('gets one lag query at a time: a measurement that timed out has its connection closed before the next one starts', async () => {
+    const proxy = new StallingProxy({ host: '127.0.0.1', port: replica.port });
+    const port = await proxy.start();
+    try {
+      const url = new URL(replica.url);
+      url.port = String(port);
+      // A measurement's bound is 1 s; one starts 100 ms after the last ended. The session pool may grow to 5.
+      const infra = await open({
+        DATABASE_REPLICA_URLS: url.toString(),
+        DB_POOL_SIZE: '1',
+        DB_MAX_OVERFLOW: '4',
+        DB_ACQUIRE_TIMEOUT_MS: '5000',
+      });
+      // The connections to the replica now: the measurement's own, and the one the first read below takes.
+      await inRecovery.execute(infra.dbRead);
+      const before = proxy.open;
+      proxy.stall();
+      proxy.resetCount();
+      await until(() => infra.database.replicaStatus()[0]?.state === 'down', 'the silent replica is found down');
+      expect(infra.database.replicaStatus()[0]?.reason).toMatch(/no answer within 1000 ms/);
+      // Four measurement intervals with the replica silent: no measurement starts beside one still waiting.
+      await new Promise((resolve) => setTimeout(resolve, 4_500));
+      expect(proxy.mostOpen).toBeLessThanOrEqual(before);
+      // The stalled measurement's connection was closed, not left waiting: only the session pool's idle one is left, and perhaps the next measurement.
+      expect(proxy.open).toBeLessThanOrEqual(before);
+      expect(infra.database.replicaStatus()[0]?.state).toBe('down');
+      proxy.resume();
+      await until(() => infra.database.replicaStatus()[0]?.state === 'healthy', 'the replica answers again and takes reads');
+      expect((await inRecovery.execute(infra.dbRead)).rows[0]?.standby).toBe(true);
+    } finally {
+      await proxy.close();
+    }
+  }, 30_000);
+});
+
+describe('opening replicas', () => {
+  it('closes the replicas it opened when another one fails to open', async () => {
+    const database = new URL(primary.url).pathname.slice(1);
+    const config = loadConfig({
+      env: {
+        DATABASE_URL: primary.url,
+        DATABASE_REPLICA_URLS: `${replica.url}?application_name=gw-replica-partial,${replica.url}`,
+      },
+      envFile: false,
+    });
+    const opened: Replica<unknown>[] = [];
+    const connections = async (): Promise<number> =>
+      Number(
+        (
+          await replica.query<{ n: string }>(
+            `select count(*) as n from pg_stat_activity where datname = '${database}' and application_name = 'gw-replica-partial'`,
+          )
+        )[0]?.n,
+      );
+    const failure = openReplicas(config.database, {
+      logger: captured.logger,
+      metrics: undefined,
+      clock: systemClock,
+      openReplica: async (options) => {
+        if (options.index === 1) {
+          // The second fails once the first is open and holds a connection.
+          await until(() => opened.length === 1, 'the first replica is open');
+          throw new Error('the second replica cannot be opened');
+        }
+        const first = await Replica.open<unknown>(options);
+        await inRecovery.execute(first.db);
+        opened.push(first);
+        return first;
+      },
+    });
+    await expect(failure).rejects.toThrow('the second replica cannot be opened');
+    expect(opened[0]?.stats().total).toBe(0);
+    await until(async () => (await connections()) === 0, 'the first replica has no connection left');
+    await expect(inRecovery.execute(opened[0]?.db as Kysely<unknown>)).rejects.toThrow();
   });
 });
 

@@ -50,6 +50,15 @@ export class AnthropicBatchProvider implements BatchProvider {
     return batch.id;
   }
 
+  /**
+   * Always undefined: a Message Batch carries no metadata, and its requests' `custom_id`s can be
+   * read only from its results, once it has ended, so nothing marks a batch as this one's while it
+   * runs. A submit whose answer was lost is sent again (see the README's duplicate window).
+   */
+  async findSubmitted(): Promise<string | undefined> {
+    return undefined;
+  }
+
   async status(id: string, signal: AbortSignal): Promise<ProviderBatchStatus> {
     const path = `/v1/messages/batches/${encodeURIComponent(id)}`;
     const batch = (await sendJson(this.#options.http, this.#target(path), 'GET', undefined, signal)) as Record<string, unknown>;

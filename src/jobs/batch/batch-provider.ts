@@ -47,6 +47,13 @@ export interface BatchProvider {
   answerTool(request: ChatRequest): string | undefined;
   /** Uploads and creates the batch; resolves with the provider's batch id. */
   submit(lines: readonly BatchLine[], metadata: Record<string, string>, signal: AbortSignal): Promise<string>;
+  /**
+   * The id of a batch submitted earlier with `metadata.groundwork_batch` set to `batch` and
+   * created at `sinceMs` (epoch ms) or later, if the provider has one: a submit whose answer was
+   * lost (the worker died, the connection broke) left it there. Undefined when there is none, or
+   * when the wire keeps no such marker (Anthropic's Message Batches carry no metadata).
+   */
+  findSubmitted(batch: string, sinceMs: number, signal: AbortSignal): Promise<string | undefined>;
   status(id: string, signal: AbortSignal): Promise<ProviderBatchStatus>;
   /** Every result the provider has for an ended batch (output and error files, or the results JSONL). */
   results(status: ProviderBatchStatus, signal: AbortSignal): Promise<ProviderBatchItem[]>;

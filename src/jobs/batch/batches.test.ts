@@ -1,5 +1,8 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { TSX_IMPORT } from '../../../test/node-process.js';
 import { validateOpenAiSchema } from '../../../test/openai-spec.js';
 import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
@@ -11,6 +14,8 @@ import { FULL_JOBS_TARGETS, type JobsDatabase, type JobsTarget } from '../jobs.t
 import { BatchUnsupportedError } from './batch-errors.js';
 
 const KEY = 'sk-batch-canary-7d3e9a1b5c2f4e8d';
+/** A worker process (the fleet test's), killed here while the provider holds its submit's answer. */
+const FLEET_WORKER = fileURLToPath(new URL('../fleet-worker.test-helpers.ts', import.meta.url));
 
 let fake: FakeProviderServer;
 beforeAll(async () => {
@@ -342,6 +347,87 @@ describe.each(FULL_JOBS_TARGETS)('batches on $name', (target: JobsTarget) => {
     expect(batch.items?.map((item) => item.data)).toEqual([{ word: 'A' }, { word: 'B' }, { word: 'C' }]);
     expect(await ledger(second)).toHaveLength(3);
     expect(fake.batches.ids).toHaveLength(1);
+  }, 30_000);
+
+  it.each(['openai', 'azure'] as const)(
+    'adopts the batch a lost submit answer left on %s: one provider batch, one set of ledger rows',
+    async (provider) => {
+      echoWords();
+      const instance = provider === 'openai' ? infra : await openInfra('azure');
+      // The provider makes the batch, but the connection breaks before its answer: the submit step fails and runs again.
+      fake.batches.loseCreateAnswer();
+      const id = await instance.jobs.enqueueBatch(translate, [{ word: 'a' }, { word: 'b' }], { pollIntervalMs: 10 });
+      const worker = instance.jobs.work();
+      const batch = await instance.jobs.waitBatch<{ word: string }>(id, { pollIntervalMs: 20 });
+      // Give any duplicate step a chance to run before counting.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await worker.stop();
+      expect(batch.state).toBe('completed');
+      expect(batch.items?.map((item) => item.data)).toEqual([{ word: 'A' }, { word: 'B' }]);
+      expect(fake.batches.ids).toHaveLength(1);
+      expect(batch.providerBatchId).toBe(fake.batches.ids[0]);
+      expect(await ledger(instance)).toHaveLength(2);
+      const batches = provider === 'openai' ? '/v1/batches' : '/openai/batches';
+      expect(fake.requests.filter((request) => request.path === batches && request.method === 'POST')).toHaveLength(1);
+      // The second run looked for it by its metadata before sending anything.
+      expect(fake.requests.filter((request) => request.path === batches && request.method === 'GET')).toHaveLength(1);
+      expect(logLines.some((line) => line.includes('adopting it') && line.includes(id))).toBe(true);
+    },
+    30_000,
+  );
+
+  it('adopts the batch of a worker killed after the provider accepted it, before its step committed', async () => {
+    echoWords();
+    // A step's lease is its timeout plus 2 s: the killed worker's submit is released 3 s after it began.
+    const instance = await openInfra('openai', { JOBS_TIMEOUT_MS: '1000' });
+    const id = await instance.jobs.enqueueBatch(translate, [{ word: 'a' }, { word: 'b' }], { pollIntervalMs: 10 });
+    fake.batches.holdCreateAnswer();
+    const child = spawn(process.execPath, ['--import', TSX_IMPORT, FLEET_WORKER], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...envFor('openai', database.url),
+        DATABASE_URL: database.url,
+        LLM_CACHE: 'off',
+        JOBS_POLL_INTERVAL_MS: '50',
+        JOBS_SCHEMA: 'batch_test',
+      },
+      stdio: 'ignore',
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (fake.batches.ids.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(fake.batches.ids).toHaveLength(1);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    expect((await instance.jobs.getBatch(id))?.state).toBe('submitting');
+    const worker = instance.jobs.work();
+    const batch = await instance.jobs.waitBatch<{ word: string }>(id, { pollIntervalMs: 20 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await worker.stop();
+    expect(batch.items?.map((item) => item.data)).toEqual([{ word: 'A' }, { word: 'B' }]);
+    expect(fake.batches.ids).toHaveLength(1);
+    expect(batch.providerBatchId).toBe(fake.batches.ids[0]);
+    expect(await ledger(instance)).toHaveLength(2);
+    expect(logLines.some((line) => line.includes('adopting it') && line.includes(id))).toBe(true);
+  }, 60_000);
+
+  it('finds nothing to adopt on Anthropic, whose Message Batches carry no marker: a lost submit answer is sent again', async () => {
+    echoWords();
+    const anthropic = await openInfra('anthropic');
+    fake.batches.loseCreateAnswer();
+    const id = await anthropic.jobs.enqueueBatch(translate, [{ word: 'a' }, { word: 'b' }], { pollIntervalMs: 10 });
+    const worker = anthropic.jobs.work();
+    const batch = await anthropic.jobs.waitBatch<{ word: string }>(id, { pollIntervalMs: 20 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await worker.stop();
+    expect(batch.items?.map((item) => item.data)).toEqual([{ word: 'A' }, { word: 'B' }]);
+    // The duplicate window the README names: two batches at the provider, the ledger still once.
+    expect(fake.batches.ids).toHaveLength(2);
+    expect(batch.providerBatchId).toBe(fake.batches.ids[1]);
+    expect(await ledger(anthropic)).toHaveLength(2);
   }, 30_000);
 
   it('attributes every item ledger row to the tenant given, and refuses an unknown tenant', async () => {

@@ -5,6 +5,7 @@ import { PriceBook } from '../../llm/pricing.js';
 import type { PromptContext } from '../../llm/prompt.js';
 import type { ChatRequest } from '../../llm/types.js';
 import type { UsageAttribution, UsageRecord } from '../../llm/usage-record.js';
+import type { Logger } from '../../observability/logger.js';
 import type { BatchReservation, BatchToReserve, TenantBatch } from '../../tenants/batch-budgets.js';
 import type { AnySession, ClaimedJob, JobEngine, NewJob } from '../job-engine.js';
 import { JobHandlerMissingError, JobInputError } from '../job-errors.js';
@@ -27,6 +28,7 @@ import {
 export { BATCH_POLL_JOB, BATCH_SUBMIT_JOB } from './batch-reader.js';
 
 const DEFAULT_POLL_INTERVAL_MS = 60_000;
+const ADOPTED = 'batch: the provider already had this batch, submitted by an earlier run whose answer was lost; adopting it';
 /** A step's job is retried this often (waits doubling from up to 2 s) before the batch is reported failed. */
 const STEP_RETRIES = 10;
 /** Batch steps and their results are kept 30 days. */
@@ -59,6 +61,8 @@ export interface BatchesParts {
   tenancy?: (() => BatchTenancy) | undefined;
   /** Where a session comes from when no transaction is given (the current `withSession` one, else the pool). */
   session: () => AnySession;
+  /** Where a submit that adopts a batch sent by an earlier run is logged. */
+  logger?: Logger | undefined;
 }
 
 /** What running one step produced: its result, its ledger rows, and the next step. */
@@ -234,7 +238,11 @@ export class Batches {
     if (payload.step === 0) {
       let providerBatchId: string;
       try {
-        providerBatchId = await provider.submit(payload.lines ?? [], { groundwork_batch: payload.batch }, signal);
+        // A run before this one may have been cut off after the provider accepted its batch (the worker
+        // died, the answer was lost): that batch is this one's, so it is adopted rather than sent twice.
+        const earlier = job.attempt > 1 ? await provider.findSubmitted(payload.batch, spec.createdAt, signal) : undefined;
+        if (earlier !== undefined) this.#parts.logger?.info({ batch: payload.batch, providerBatchId: earlier }, ADOPTED);
+        providerBatchId = earlier ?? (await provider.submit(payload.lines ?? [], { groundwork_batch: payload.batch }, signal));
       } catch (error) {
         if (error instanceof BatchProviderError && !error.retryable) {
           const result = {

@@ -31,6 +31,11 @@ export interface OpenAiBatchOptions {
   endpoint: string;
 }
 
+/** Pages of the batch list read when looking for a batch submitted earlier (100 batches a page). */
+const LIST_PAGES = 20;
+/** How far the provider's clock may be behind this process's, when comparing creation times. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
 const OUTCOMES: Readonly<Record<string, ProviderBatchOutcome>> = {
   completed: 'completed',
   failed: 'failed',
@@ -86,6 +91,33 @@ export class OpenAiBatchProvider implements BatchProvider {
     };
     if (typeof batch?.id !== 'string') throw new Error('the Batch API answered without a batch id');
     return batch.id;
+  }
+
+  /**
+   * Reads the batch list (`GET /batches`, newest first, 100 a page) down to batches created
+   * before `sinceMs` (less a few minutes for clocks that disagree), at most {@link LIST_PAGES} pages,
+   * for one whose `metadata.groundwork_batch` is `batch`.
+   */
+  async findSubmitted(batch: string, sinceMs: number, signal: AbortSignal): Promise<string | undefined> {
+    const oldest = Math.floor((sinceMs - CLOCK_SKEW_MS) / 1000);
+    let after: string | undefined;
+    for (let page = 0; page < LIST_PAGES; page++) {
+      const query = `limit=100${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`;
+      const list = (await sendJson(this.#options.http, this.#target('/batches', query), 'GET', undefined, signal)) as {
+        data?: Array<{ id?: unknown; created_at?: unknown; metadata?: Record<string, unknown> | null }>;
+        has_more?: unknown;
+        last_id?: unknown;
+      };
+      const data = Array.isArray(list?.data) ? list.data : [];
+      for (const entry of data) {
+        if (entry.metadata?.['groundwork_batch'] === batch && typeof entry.id === 'string') return entry.id;
+      }
+      const last = data.at(-1);
+      if (data.length === 0 || list.has_more !== true || typeof list.last_id !== 'string') return undefined;
+      if (typeof last?.created_at === 'number' && last.created_at < oldest) return undefined;
+      after = list.last_id;
+    }
+    return undefined;
   }
 
   async status(id: string, signal: AbortSignal): Promise<ProviderBatchStatus> {
@@ -145,8 +177,9 @@ export class OpenAiBatchProvider implements BatchProvider {
     return this.#options.http.client.close();
   }
 
-  #target(path: string) {
-    return upstreamTarget(this.#options.baseUrl, path, this.#options.query);
+  #target(path: string, query?: string) {
+    const queries = [this.#options.query, query].filter((part): part is string => part !== undefined && part !== '');
+    return upstreamTarget(this.#options.baseUrl, path, queries.length === 0 ? undefined : queries.join('&'));
   }
 }
 
