@@ -7,6 +7,22 @@ import { PreparedQueryError } from './prepared-query-error.js';
  */
 export type PreparedExecutor = (compiled: CompiledQuery, on: Kysely<never> | undefined) => Promise<QueryResult<unknown>>;
 
+/** Where a prepared query's compiled statement carries its statement name for the PostgreSQL driver. */
+const STATEMENT_NAME = Symbol('groundwork.statementName');
+
+/** A compiled statement that may carry a statement name. */
+type NamedCompiledQuery = CompiledQuery & { readonly [STATEMENT_NAME]?: string };
+
+let statements = 0;
+
+/**
+ * The PostgreSQL statement name of a prepared query's compiled statement, or undefined for any
+ * other statement. Each prepared query has its own, unique in the process.
+ */
+export function statementName(compiled: CompiledQuery): string | undefined {
+  return (compiled as NamedCompiledQuery)[STATEMENT_NAME];
+}
+
 /** Stands for one parameter while the query is built and compiled; replaced by its value at each call. */
 class Placeholder {
   readonly name: string;
@@ -44,6 +60,7 @@ export class PreparedQuery<DB, P extends object, R> {
   readonly #adapter: DialectAdapter;
   readonly #plugins: readonly KyselyPlugin[];
   readonly #execute: PreparedExecutor;
+  readonly #name = `groundwork_prepared_${++statements}`;
 
   /** @internal Use `prepare()` of the database or the infrastructure. */
   constructor(db: Kysely<DB>, build: (db: Kysely<DB>, params: P) => Compilable<R>, execute: PreparedExecutor) {
@@ -141,7 +158,14 @@ export class PreparedQuery<DB, P extends object, R> {
       parameters[slot.index] = value;
     }
     const template = this.#compiled;
-    return { sql: template.sql, parameters, query: template.query, queryId: template.queryId };
+    const bound: NamedCompiledQuery = {
+      sql: template.sql,
+      parameters,
+      query: template.query,
+      queryId: template.queryId,
+      [STATEMENT_NAME]: this.#name,
+    };
+    return bound;
   }
 
   #checkTarget(on: Kysely<DB>): void {
