@@ -184,27 +184,60 @@ async function benchPostgres(rows: BenchResult['rows'], ratios: BenchResult['rat
     const preparedWrite = (): Promise<unknown> => database.withSession(() => prepared.insert.execute({ id: ++next, name: 'gw' }));
     const preparedRead = (): Promise<unknown> => database.withSession(() => prepared.find.execute({ id: 1 + (next % 1000) }));
     const preparedPointRead = (): Promise<unknown> => prepared.find.execute({ id: 1 + (next % 1000) });
+    // Raw pg with named statements, as the prepared form sends them: the server parses and plans once per connection.
+    const insertNamed = { name: 'bench_insert', text: 'insert into item (id, name, done) values ($1, $2, $3)' };
+    const selectNamed = { name: 'bench_select', text: 'select id, name, done from item where id = $1' };
+    const namedWrite = async (): Promise<void> => {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        await client.query({ ...insertNamed, values: [++next, 'raw', true] });
+        await client.query('commit');
+      } finally {
+        client.release();
+      }
+    };
+    const namedRead = async (): Promise<void> => {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        await client.query({ ...selectNamed, values: [1 + (next % 1000)] });
+        await client.query('commit');
+      } finally {
+        client.release();
+      }
+    };
+    const namedPointRead = (): Promise<unknown> => pool.query({ ...selectNamed, values: [1 + (next % 1000)] });
 
     const measure = (operation: () => Promise<unknown>, first: boolean): Promise<LatencySummary> =>
       measureConcurrent(operation, { iterations: ITERATIONS / ROUNDS, concurrency: CONCURRENCY, warmup: first ? 200 : 20 });
-    const [rawWrites, gwWrites, pWrites] = await alternate([rawWrite, gwWrite, preparedWrite], measure);
-    const [rawReads, gwReads, pReads] = await alternate([rawRead, gwRead, preparedRead], measure);
-    const [rawPoint, gwPoint, pPoint] = await alternate([rawPointRead, gwPointRead, preparedPointRead], measure);
+    const [rawWrites, gwWrites, nWrites, pWrites] = await alternate([rawWrite, gwWrite, namedWrite, preparedWrite], measure);
+    const [rawReads, gwReads, nReads, pReads] = await alternate([rawRead, gwRead, namedRead, preparedRead], measure);
+    const [rawPoint, gwPoint, nPoint, pPoint] = await alternate([rawPointRead, gwPointRead, namedPointRead, preparedPointRead], measure);
     // One caller: each operation's latency, where round trips count rather than CPU throughput.
     const serial = (operation: () => Promise<unknown>, first: boolean): Promise<LatencySummary> =>
       measureSerial(operation, { iterations: SERIAL_ITERATIONS / ROUNDS, warmup: first ? 100 : 10 });
-    const [rawSerialWrites, gwSerialWrites, pSerialWrites] = await alternate([rawWrite, gwWrite, preparedWrite], serial);
-    const [rawSerialReads, gwSerialReads, pSerialReads] = await alternate([rawRead, gwRead, preparedRead], serial);
-    const [rawSerialPoint, gwSerialPoint, pSerialPoint] = await alternate([rawPointRead, gwPointRead, preparedPointRead], serial);
+    const [rawSerialWrites, gwSerialWrites, nSerialWrites, pSerialWrites] = await alternate(
+      [rawWrite, gwWrite, namedWrite, preparedWrite],
+      serial,
+    );
+    const [rawSerialReads, gwSerialReads, nSerialReads, pSerialReads] = await alternate([rawRead, gwRead, namedRead, preparedRead], serial);
+    const [rawSerialPoint, gwSerialPoint, nSerialPoint, pSerialPoint] = await alternate(
+      [rawPointRead, gwPointRead, namedPointRead, preparedPointRead],
+      serial,
+    );
     rows.push(
       row('postgres raw pg, 1 caller: write tx', rawSerialWrites),
       row('postgres withSession + builder, 1 caller: write tx', gwSerialWrites),
+      row('postgres raw pg named statements, 1 caller: write tx', nSerialWrites),
       row('postgres withSession + prepared, 1 caller: write tx', pSerialWrites),
       row('postgres raw pg, 1 caller: read tx', rawSerialReads),
       row('postgres withSession + builder, 1 caller: read tx', gwSerialReads),
+      row('postgres raw pg named statements, 1 caller: read tx', nSerialReads),
       row('postgres withSession + prepared, 1 caller: read tx', pSerialReads),
       row('postgres raw pool.query, 1 caller: point read', rawSerialPoint),
       row('postgres db.selectFrom, 1 caller: point read', gwSerialPoint),
+      row('postgres raw pool.query named, 1 caller: point read', nSerialPoint),
       row('postgres prepared, 1 caller: point read', pSerialPoint),
     );
     ratios.ratio_postgres_write_tx_1_caller = ratio(gwSerialWrites, rawSerialWrites);
@@ -213,15 +246,21 @@ async function benchPostgres(rows: BenchResult['rows'], ratios: BenchResult['rat
     ratios.ratio_postgres_write_tx_1_caller_prepared = ratio(pSerialWrites, rawSerialWrites);
     ratios.ratio_postgres_read_tx_1_caller_prepared = ratio(pSerialReads, rawSerialReads);
     ratios.ratio_postgres_point_read_1_caller_prepared = ratio(pSerialPoint, rawSerialPoint);
+    ratios.ratio_postgres_write_tx_1_caller_prepared_to_named = ratio(pSerialWrites, nSerialWrites);
+    ratios.ratio_postgres_read_tx_1_caller_prepared_to_named = ratio(pSerialReads, nSerialReads);
+    ratios.ratio_postgres_point_read_1_caller_prepared_to_named = ratio(pSerialPoint, nSerialPoint);
     rows.push(
       row('postgres raw pg: write tx', rawWrites),
       row('postgres withSession + builder: write tx', gwWrites),
+      row('postgres raw pg named statements: write tx', nWrites),
       row('postgres withSession + prepared: write tx', pWrites),
       row('postgres raw pg: read tx', rawReads),
       row('postgres withSession + builder: read tx', gwReads),
+      row('postgres raw pg named statements: read tx', nReads),
       row('postgres withSession + prepared: read tx', pReads),
       row('postgres raw pool.query: point read', rawPoint),
       row('postgres db.selectFrom: point read', gwPoint),
+      row('postgres raw pool.query named: point read', nPoint),
       row('postgres prepared: point read', pPoint),
     );
     ratios.ratio_postgres_write_tx = ratio(gwWrites, rawWrites);
@@ -230,6 +269,9 @@ async function benchPostgres(rows: BenchResult['rows'], ratios: BenchResult['rat
     ratios.ratio_postgres_write_tx_prepared = ratio(pWrites, rawWrites);
     ratios.ratio_postgres_read_tx_prepared = ratio(pReads, rawReads);
     ratios.ratio_postgres_point_read_prepared = ratio(pPoint, rawPoint);
+    ratios.ratio_postgres_write_tx_prepared_to_named = ratio(pWrites, nWrites);
+    ratios.ratio_postgres_read_tx_prepared_to_named = ratio(pReads, nReads);
+    ratios.ratio_postgres_point_read_prepared_to_named = ratio(pPoint, nPoint);
     ratios.added_us_postgres_write_tx = added(gwWrites, rawWrites);
     ratios.added_cpu_us_postgres_write_tx = addedCpu(gwWrites, rawWrites);
     ratios.added_cpu_us_postgres_write_tx_prepared = addedCpu(pWrites, rawWrites);
@@ -239,6 +281,9 @@ async function benchPostgres(rows: BenchResult['rows'], ratios: BenchResult['rat
     ratios.added_us_postgres_point_read = added(gwPoint, rawPoint);
     ratios.added_cpu_us_postgres_point_read = addedCpu(gwPoint, rawPoint);
     ratios.added_cpu_us_postgres_point_read_prepared = addedCpu(pPoint, rawPoint);
+    ratios.added_cpu_us_postgres_write_tx_prepared_to_named = addedCpu(pWrites, nWrites);
+    ratios.added_cpu_us_postgres_read_tx_prepared_to_named = addedCpu(pReads, nReads);
+    ratios.added_cpu_us_postgres_point_read_prepared_to_named = addedCpu(pPoint, nPoint);
   } finally {
     await database.close();
     await pool.end();
@@ -461,7 +506,7 @@ export default async function benchDatabase(): Promise<BenchResult> {
   if (only === undefined || only.includes('sqlite')) await benchSqlite(rows, ratios);
   return {
     name: 'db',
-    description: `Transactional writes and point reads per second, Groundwork (withSession / db) against the raw drivers — pg, PGlite, better-sqlite3 — and, on SQLite, Kysely used directly over better-sqlite3 (PostgreSQL: ${CONCURRENCY} callers, pool ${POOL_SIZE}, and one caller for latency; PGlite: in memory, one caller; SQLite: WAL file, one caller; ${ROUNDS} alternating rounds each; added_us / added_cpu_us = mean latency / this process's CPU µs Groundwork adds per operation).`,
+    description: `Transactional writes, read transactions and point reads per second: Groundwork against the raw drivers (pg, PGlite, better-sqlite3) with the same statements, and on SQLite against Kysely used directly over better-sqlite3. Groundwork in two forms: the query builder (withSession + tx.insertInto/selectFrom, db.selectFrom) and prepared queries (database.prepare, executed in the session). On PostgreSQL the prepared form sends named statements, so raw pg runs both unnamed (pg's default) and named ones. PostgreSQL: ${CONCURRENCY} callers on a pool of ${POOL_SIZE} for every subject, and one caller for latency; PGlite: in memory, one caller; SQLite: WAL file, one caller; ${ROUNDS} interleaved rounds of every subject. added_us / added_cpu_us = mean latency / this process's CPU µs Groundwork adds per operation.`,
     rows,
     ratios,
   };
