@@ -18,12 +18,12 @@ interface Tables {
   item: { id: number; name: string; done: boolean };
 }
 
-const ITERATIONS = 3000;
-const SERIAL_ITERATIONS = 1000;
+const ITERATIONS = 4800;
+const SERIAL_ITERATIONS = 1600;
 const SQLITE_ITERATIONS = 20_000;
-const PGLITE_ITERATIONS = 5000;
+const PGLITE_ITERATIONS = 8000;
 /** The subjects alternate this many times, so drift on a shared machine hits them all alike. */
-const ROUNDS = 5;
+const ROUNDS = 8;
 const CONCURRENCY = 8;
 const POOL_SIZE = 8;
 
