@@ -69,7 +69,8 @@ export interface Database<DB> {
    * Builds and compiles a query once, for a query shape run many times: `build` gets the query
    * builder and a parameters object whose properties stand for each call's values (type it:
    * `(db, params: { id: number }) => …`). Each `execute(values)` skips Kysely's build and compile
-   * and runs in the current session: the transaction inside `withSession`, the pool outside.
+   * and runs in the current session: the transaction inside `withSession`, the pool outside. On
+   * PostgreSQL it is sent as a named statement, which the server parses and plans once per connection.
    *
    * @throws {PreparedQueryError} a parameter is used other than as a value of the statement.
    */

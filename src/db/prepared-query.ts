@@ -41,7 +41,8 @@ interface Slot {
 /**
  * A query built and compiled once, run many times with different values: each call skips
  * Kysely's building, freezing and compiling, and binds the values straight into the compiled
- * statement's parameter list. Values stay parameters: nothing is spliced into the SQL.
+ * statement's parameter list. Values stay parameters: nothing is spliced into the SQL. On
+ * PostgreSQL the statement is a named one, parsed and planned once per connection.
  *
  * Made by `prepare()` of a {@link Database} (or the infrastructure): the builder gets the query
  * builder and a parameters object whose properties stand for the values of each call.
