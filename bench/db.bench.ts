@@ -9,6 +9,7 @@ import type { DatabaseConfig } from '../src/config/app-config.js';
 import { Secret } from '../src/config/secret.js';
 import { maskUrlCredentials } from '../src/config/urls.js';
 import { createDatabase } from '../src/db/create-database.js';
+import type { Database } from '../src/db/database.js';
 import { silentLogger } from '../src/observability/logger.js';
 import { postgresUrl, uniqueName } from '../test/services.js';
 import { type BenchResult, type LatencySummary, measureConcurrent, measureSerial, round } from './harness.js';
@@ -17,12 +18,12 @@ interface Tables {
   item: { id: number; name: string; done: boolean };
 }
 
-const ITERATIONS = 3000;
-const SERIAL_ITERATIONS = 1000;
+const ITERATIONS = 4800;
+const SERIAL_ITERATIONS = 1600;
 const SQLITE_ITERATIONS = 20_000;
-const PGLITE_ITERATIONS = 5000;
-/** Raw and Groundwork alternate this many times, so drift on a shared machine hits both alike. */
-const ROUNDS = 5;
+const PGLITE_ITERATIONS = 8000;
+/** The subjects alternate this many times, so drift on a shared machine hits them all alike. */
+const ROUNDS = 8;
 const CONCURRENCY = 8;
 const POOL_SIZE = 8;
 
@@ -85,38 +86,19 @@ async function timed(
 }
 
 /**
- * Measures `raw` and `groundwork` in {@link ROUNDS} alternating rounds and sums them up:
+ * Measures every subject in {@link ROUNDS} rounds, in turn within each round, and sums them up:
  * count, mean and throughput are exact over all rounds; p50 and p99 are the medians of the
  * rounds' own percentiles.
  */
-async function alternate(
-  raw: () => Promise<unknown>,
-  groundwork: () => Promise<unknown>,
+async function alternate<const S extends ReadonlyArray<() => Promise<unknown>>>(
+  subjects: S,
   measure: (operation: () => Promise<unknown>, first: boolean) => Promise<LatencySummary>,
-): Promise<[Measured, Measured]> {
-  const rawRounds: Measured[] = [];
-  const gwRounds: Measured[] = [];
+): Promise<{ [K in keyof S]: Measured }> {
+  const rounds: Measured[][] = subjects.map(() => []);
   for (let index = 0; index < ROUNDS; index++) {
-    rawRounds.push(await timed(measure, raw, index === 0));
-    gwRounds.push(await timed(measure, groundwork, index === 0));
+    for (const [position, subject] of subjects.entries()) rounds[position]?.push(await timed(measure, subject, index === 0));
   }
-  return [combine(rawRounds), combine(gwRounds)];
-}
-
-/** {@link alternate} for three subjects, in turn within each round. */
-async function alternateThree(
-  first: () => Promise<unknown>,
-  second: () => Promise<unknown>,
-  third: () => Promise<unknown>,
-  measure: (operation: () => Promise<unknown>, first: boolean) => Promise<LatencySummary>,
-): Promise<[Measured, Measured, Measured]> {
-  const rounds: [Measured[], Measured[], Measured[]] = [[], [], []];
-  for (let index = 0; index < ROUNDS; index++) {
-    rounds[0].push(await timed(measure, first, index === 0));
-    rounds[1].push(await timed(measure, second, index === 0));
-    rounds[2].push(await timed(measure, third, index === 0));
-  }
-  return [combine(rounds[0]), combine(rounds[1]), combine(rounds[2])];
+  return rounds.map(combine) as { [K in keyof S]: Measured };
 }
 
 function combine(rounds: readonly Measured[]): Measured {
@@ -130,6 +112,21 @@ function combine(rounds: readonly Measured[]): Measured {
     mean_us: round(rounds.reduce((sum, summary) => sum + summary.mean_us * summary.count, 0) / count),
     ops_per_s: round(count / seconds),
     cpu_us: round(rounds.reduce((sum, summary) => sum + summary.cpu_us * summary.count, 0) / count),
+  };
+}
+
+/**
+ * The prepared form of the benchmark's statements: built and compiled once, run with new values
+ * at each call (in the current session: the transaction inside withSession, the pool outside).
+ */
+function preparedStatements(database: Database<Tables>) {
+  return {
+    insert: database.prepare((db, params: { id: number; name: string }) =>
+      db.insertInto('item').values({ id: params.id, name: params.name, done: true }),
+    ),
+    find: database.prepare((db, params: { id: number }) =>
+      db.selectFrom('item').select(['id', 'name', 'done']).where('id', '=', params.id),
+    ),
   };
 }
 
@@ -183,42 +180,110 @@ async function benchPostgres(rows: BenchResult['rows'], ratios: BenchResult['rat
         .select(['id', 'name', 'done'])
         .where('id', '=', 1 + (next % 1000))
         .execute();
+    const prepared = preparedStatements(database);
+    const preparedWrite = (): Promise<unknown> => database.withSession(() => prepared.insert.execute({ id: ++next, name: 'gw' }));
+    const preparedRead = (): Promise<unknown> => database.withSession(() => prepared.find.execute({ id: 1 + (next % 1000) }));
+    const preparedPointRead = (): Promise<unknown> => prepared.find.execute({ id: 1 + (next % 1000) });
+    // Raw pg with named statements, as the prepared form sends them: the server parses and plans once per connection.
+    const insertNamed = { name: 'bench_insert', text: 'insert into item (id, name, done) values ($1, $2, $3)' };
+    const selectNamed = { name: 'bench_select', text: 'select id, name, done from item where id = $1' };
+    const namedWrite = async (): Promise<void> => {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        await client.query({ ...insertNamed, values: [++next, 'raw', true] });
+        await client.query('commit');
+      } finally {
+        client.release();
+      }
+    };
+    const namedRead = async (): Promise<void> => {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        await client.query({ ...selectNamed, values: [1 + (next % 1000)] });
+        await client.query('commit');
+      } finally {
+        client.release();
+      }
+    };
+    const namedPointRead = (): Promise<unknown> => pool.query({ ...selectNamed, values: [1 + (next % 1000)] });
 
     const measure = (operation: () => Promise<unknown>, first: boolean): Promise<LatencySummary> =>
       measureConcurrent(operation, { iterations: ITERATIONS / ROUNDS, concurrency: CONCURRENCY, warmup: first ? 200 : 20 });
-    const [rawWrites, gwWrites] = await alternate(rawWrite, gwWrite, measure);
-    const [rawReads, gwReads] = await alternate(rawRead, gwRead, measure);
-    const [rawPoint, gwPoint] = await alternate(rawPointRead, gwPointRead, measure);
+    const [rawWrites, gwWrites, nWrites, pWrites] = await alternate([rawWrite, gwWrite, namedWrite, preparedWrite], measure);
+    const [rawReads, gwReads, nReads, pReads] = await alternate([rawRead, gwRead, namedRead, preparedRead], measure);
+    const [rawPoint, gwPoint, nPoint, pPoint] = await alternate([rawPointRead, gwPointRead, namedPointRead, preparedPointRead], measure);
     // One caller: each operation's latency, where round trips count rather than CPU throughput.
     const serial = (operation: () => Promise<unknown>, first: boolean): Promise<LatencySummary> =>
       measureSerial(operation, { iterations: SERIAL_ITERATIONS / ROUNDS, warmup: first ? 100 : 10 });
-    const [rawSerialWrites, gwSerialWrites] = await alternate(rawWrite, gwWrite, serial);
-    const [rawSerialReads, gwSerialReads] = await alternate(rawRead, gwRead, serial);
+    const [rawSerialWrites, gwSerialWrites, nSerialWrites, pSerialWrites] = await alternate(
+      [rawWrite, gwWrite, namedWrite, preparedWrite],
+      serial,
+    );
+    const [rawSerialReads, gwSerialReads, nSerialReads, pSerialReads] = await alternate([rawRead, gwRead, namedRead, preparedRead], serial);
+    const [rawSerialPoint, gwSerialPoint, nSerialPoint, pSerialPoint] = await alternate(
+      [rawPointRead, gwPointRead, namedPointRead, preparedPointRead],
+      serial,
+    );
     rows.push(
       row('postgres raw pg, 1 caller: write tx', rawSerialWrites),
-      row('postgres withSession, 1 caller: write tx', gwSerialWrites),
+      row('postgres withSession + builder, 1 caller: write tx', gwSerialWrites),
+      row('postgres raw pg named statements, 1 caller: write tx', nSerialWrites),
+      row('postgres withSession + prepared, 1 caller: write tx', pSerialWrites),
       row('postgres raw pg, 1 caller: read tx', rawSerialReads),
-      row('postgres withSession, 1 caller: read tx', gwSerialReads),
+      row('postgres withSession + builder, 1 caller: read tx', gwSerialReads),
+      row('postgres raw pg named statements, 1 caller: read tx', nSerialReads),
+      row('postgres withSession + prepared, 1 caller: read tx', pSerialReads),
+      row('postgres raw pool.query, 1 caller: point read', rawSerialPoint),
+      row('postgres db.selectFrom, 1 caller: point read', gwSerialPoint),
+      row('postgres raw pool.query named, 1 caller: point read', nSerialPoint),
+      row('postgres prepared, 1 caller: point read', pSerialPoint),
     );
     ratios.ratio_postgres_write_tx_1_caller = ratio(gwSerialWrites, rawSerialWrites);
     ratios.ratio_postgres_read_tx_1_caller = ratio(gwSerialReads, rawSerialReads);
+    ratios.ratio_postgres_point_read_1_caller = ratio(gwSerialPoint, rawSerialPoint);
+    ratios.ratio_postgres_write_tx_1_caller_prepared = ratio(pSerialWrites, rawSerialWrites);
+    ratios.ratio_postgres_read_tx_1_caller_prepared = ratio(pSerialReads, rawSerialReads);
+    ratios.ratio_postgres_point_read_1_caller_prepared = ratio(pSerialPoint, rawSerialPoint);
+    ratios.ratio_postgres_write_tx_1_caller_prepared_to_named = ratio(pSerialWrites, nSerialWrites);
+    ratios.ratio_postgres_read_tx_1_caller_prepared_to_named = ratio(pSerialReads, nSerialReads);
+    ratios.ratio_postgres_point_read_1_caller_prepared_to_named = ratio(pSerialPoint, nSerialPoint);
     rows.push(
       row('postgres raw pg: write tx', rawWrites),
-      row('postgres withSession: write tx', gwWrites),
+      row('postgres withSession + builder: write tx', gwWrites),
+      row('postgres raw pg named statements: write tx', nWrites),
+      row('postgres withSession + prepared: write tx', pWrites),
       row('postgres raw pg: read tx', rawReads),
-      row('postgres withSession: read tx', gwReads),
+      row('postgres withSession + builder: read tx', gwReads),
+      row('postgres raw pg named statements: read tx', nReads),
+      row('postgres withSession + prepared: read tx', pReads),
       row('postgres raw pool.query: point read', rawPoint),
       row('postgres db.selectFrom: point read', gwPoint),
+      row('postgres raw pool.query named: point read', nPoint),
+      row('postgres prepared: point read', pPoint),
     );
     ratios.ratio_postgres_write_tx = ratio(gwWrites, rawWrites);
     ratios.ratio_postgres_read_tx = ratio(gwReads, rawReads);
     ratios.ratio_postgres_point_read = ratio(gwPoint, rawPoint);
+    ratios.ratio_postgres_write_tx_prepared = ratio(pWrites, rawWrites);
+    ratios.ratio_postgres_read_tx_prepared = ratio(pReads, rawReads);
+    ratios.ratio_postgres_point_read_prepared = ratio(pPoint, rawPoint);
+    ratios.ratio_postgres_write_tx_prepared_to_named = ratio(pWrites, nWrites);
+    ratios.ratio_postgres_read_tx_prepared_to_named = ratio(pReads, nReads);
+    ratios.ratio_postgres_point_read_prepared_to_named = ratio(pPoint, nPoint);
     ratios.added_us_postgres_write_tx = added(gwWrites, rawWrites);
     ratios.added_cpu_us_postgres_write_tx = addedCpu(gwWrites, rawWrites);
+    ratios.added_cpu_us_postgres_write_tx_prepared = addedCpu(pWrites, rawWrites);
     ratios.added_us_postgres_read_tx = added(gwReads, rawReads);
     ratios.added_cpu_us_postgres_read_tx = addedCpu(gwReads, rawReads);
+    ratios.added_cpu_us_postgres_read_tx_prepared = addedCpu(pReads, rawReads);
     ratios.added_us_postgres_point_read = added(gwPoint, rawPoint);
     ratios.added_cpu_us_postgres_point_read = addedCpu(gwPoint, rawPoint);
+    ratios.added_cpu_us_postgres_point_read_prepared = addedCpu(pPoint, rawPoint);
+    ratios.added_cpu_us_postgres_write_tx_prepared_to_named = addedCpu(pWrites, nWrites);
+    ratios.added_cpu_us_postgres_read_tx_prepared_to_named = addedCpu(pReads, nReads);
+    ratios.added_cpu_us_postgres_point_read_prepared_to_named = addedCpu(pPoint, nPoint);
   } finally {
     await database.close();
     await pool.end();
@@ -264,25 +329,38 @@ async function benchPglite(rows: BenchResult['rows'], ratios: BenchResult['ratio
         .select(['id', 'name', 'done'])
         .where('id', '=', 1 + (next % 1000))
         .execute();
+    const prepared = preparedStatements(database);
+    const preparedWrite = (): Promise<unknown> => database.withSession(() => prepared.insert.execute({ id: ++next, name: 'gw' }));
+    const preparedRead = (): Promise<unknown> => database.withSession(() => prepared.find.execute({ id: 1 + (next % 1000) }));
+    const preparedPointRead = (): Promise<unknown> => prepared.find.execute({ id: 1 + (next % 1000) });
     const measure = (operation: () => Promise<unknown>, first: boolean): Promise<LatencySummary> =>
       measureSerial(operation, { iterations: PGLITE_ITERATIONS / ROUNDS, warmup: first ? 500 : 50 });
-    const [rawWrites, gwWrites] = await alternate(rawWrite, gwWrite, measure);
-    const [rawReads, gwReads] = await alternate(rawRead, gwRead, measure);
-    const [rawPoint, gwPoint] = await alternate(rawPointRead, gwPointRead, measure);
+    const [rawWrites, gwWrites, pWrites] = await alternate([rawWrite, gwWrite, preparedWrite], measure);
+    const [rawReads, gwReads, pReads] = await alternate([rawRead, gwRead, preparedRead], measure);
+    const [rawPoint, gwPoint, pPoint] = await alternate([rawPointRead, gwPointRead, preparedPointRead], measure);
     rows.push(
       row('pglite raw transaction(): write tx', rawWrites),
-      row('pglite withSession: write tx', gwWrites),
+      row('pglite withSession + builder: write tx', gwWrites),
+      row('pglite withSession + prepared: write tx', pWrites),
       row('pglite raw transaction(): read tx', rawReads),
-      row('pglite withSession: read tx', gwReads),
+      row('pglite withSession + builder: read tx', gwReads),
+      row('pglite withSession + prepared: read tx', pReads),
       row('pglite raw query: point read', rawPoint),
       row('pglite db.selectFrom: point read', gwPoint),
+      row('pglite prepared: point read', pPoint),
     );
     ratios.ratio_pglite_write_tx = ratio(gwWrites, rawWrites);
     ratios.ratio_pglite_read_tx = ratio(gwReads, rawReads);
     ratios.ratio_pglite_point_read = ratio(gwPoint, rawPoint);
+    ratios.ratio_pglite_write_tx_prepared = ratio(pWrites, rawWrites);
+    ratios.ratio_pglite_read_tx_prepared = ratio(pReads, rawReads);
+    ratios.ratio_pglite_point_read_prepared = ratio(pPoint, rawPoint);
     ratios.added_cpu_us_pglite_write_tx = addedCpu(gwWrites, rawWrites);
     ratios.added_cpu_us_pglite_read_tx = addedCpu(gwReads, rawReads);
     ratios.added_cpu_us_pglite_point_read = addedCpu(gwPoint, rawPoint);
+    ratios.added_cpu_us_pglite_write_tx_prepared = addedCpu(pWrites, rawWrites);
+    ratios.added_cpu_us_pglite_read_tx_prepared = addedCpu(pReads, rawReads);
+    ratios.added_cpu_us_pglite_point_read_prepared = addedCpu(pPoint, rawPoint);
   } finally {
     await database.close();
     await raw.close();
@@ -366,36 +444,50 @@ async function benchSqlite(rows: BenchResult['rows'], ratios: BenchResult['ratio
         .select(['id', 'name', 'done'])
         .where('id', '=', 1 + (next % 1000))
         .execute();
+    const prepared = preparedStatements(database);
+    const preparedWrite = (): Promise<unknown> => database.withSession(() => prepared.insert.execute({ id: ++next, name: 'gw' }));
+    const preparedRead = (): Promise<unknown> => database.withSession(() => prepared.find.execute({ id: 1 + (next % 1000) }));
+    const preparedPointRead = (): Promise<unknown> => prepared.find.execute({ id: 1 + (next % 1000) });
     const measure = (operation: () => Promise<unknown>, first: boolean): Promise<LatencySummary> =>
       measureSerial(operation, { iterations: SQLITE_ITERATIONS / ROUNDS, warmup: first ? 2000 : 200 });
-    const [[rawWrites, kyWrites, gwWrites], [rawReads, kyReads, gwReads], [rawPoint, kyPoint, gwPoint]] = [
-      await alternateThree(rawWrite, kyWrite, gwWrite, measure),
-      await alternateThree(rawRead, kyRead, gwRead, measure),
-      await alternateThree(rawPointRead, kyPointRead, gwPointRead, measure),
-    ];
+    const [rawWrites, kyWrites, gwWrites, pWrites] = await alternate([rawWrite, kyWrite, gwWrite, preparedWrite], measure);
+    const [rawReads, kyReads, gwReads, pReads] = await alternate([rawRead, kyRead, gwRead, preparedRead], measure);
+    const [rawPoint, kyPoint, gwPoint, pPoint] = await alternate([rawPointRead, kyPointRead, gwPointRead, preparedPointRead], measure);
     rows.push(
       row('sqlite raw better-sqlite3: write tx', rawWrites),
       row('sqlite Kysely direct: write tx', kyWrites),
-      row('sqlite withSession: write tx', gwWrites),
+      row('sqlite withSession + builder: write tx', gwWrites),
+      row('sqlite withSession + prepared: write tx', pWrites),
       row('sqlite raw better-sqlite3: read tx', rawReads),
       row('sqlite Kysely direct: read tx', kyReads),
-      row('sqlite withSession: read tx', gwReads),
+      row('sqlite withSession + builder: read tx', gwReads),
+      row('sqlite withSession + prepared: read tx', pReads),
       row('sqlite raw stmt.all: point read', rawPoint),
       row('sqlite Kysely direct: point read', kyPoint),
       row('sqlite db.selectFrom: point read', gwPoint),
+      row('sqlite prepared: point read', pPoint),
     );
     ratios.ratio_sqlite_write_tx_to_kysely = ratio(gwWrites, kyWrites);
     ratios.ratio_sqlite_read_tx_to_kysely = ratio(gwReads, kyReads);
     ratios.ratio_sqlite_point_read_to_kysely = ratio(gwPoint, kyPoint);
+    ratios.ratio_sqlite_write_tx_to_kysely_prepared = ratio(pWrites, kyWrites);
+    ratios.ratio_sqlite_read_tx_to_kysely_prepared = ratio(pReads, kyReads);
+    ratios.ratio_sqlite_point_read_to_kysely_prepared = ratio(pPoint, kyPoint);
     ratios.ratio_sqlite_write_tx = ratio(gwWrites, rawWrites);
     ratios.ratio_sqlite_read_tx = ratio(gwReads, rawReads);
     ratios.ratio_sqlite_point_read = ratio(gwPoint, rawPoint);
+    ratios.ratio_sqlite_write_tx_prepared = ratio(pWrites, rawWrites);
+    ratios.ratio_sqlite_read_tx_prepared = ratio(pReads, rawReads);
+    ratios.ratio_sqlite_point_read_prepared = ratio(pPoint, rawPoint);
     ratios.added_us_sqlite_write_tx = added(gwWrites, rawWrites);
     ratios.added_cpu_us_sqlite_write_tx = addedCpu(gwWrites, rawWrites);
+    ratios.added_cpu_us_sqlite_write_tx_prepared = addedCpu(pWrites, rawWrites);
     ratios.added_us_sqlite_read_tx = added(gwReads, rawReads);
     ratios.added_cpu_us_sqlite_read_tx = addedCpu(gwReads, rawReads);
+    ratios.added_cpu_us_sqlite_read_tx_prepared = addedCpu(pReads, rawReads);
     ratios.added_us_sqlite_point_read = added(gwPoint, rawPoint);
     ratios.added_cpu_us_sqlite_point_read = addedCpu(gwPoint, rawPoint);
+    ratios.added_cpu_us_sqlite_point_read_prepared = addedCpu(pPoint, rawPoint);
   } finally {
     await database.close();
     await kysely.destroy();
@@ -414,7 +506,7 @@ export default async function benchDatabase(): Promise<BenchResult> {
   if (only === undefined || only.includes('sqlite')) await benchSqlite(rows, ratios);
   return {
     name: 'db',
-    description: `Transactional writes and point reads per second, Groundwork (withSession / db) against the raw drivers — pg, PGlite, better-sqlite3 — and, on SQLite, Kysely used directly over better-sqlite3 (PostgreSQL: ${CONCURRENCY} callers, pool ${POOL_SIZE}, and one caller for latency; PGlite: in memory, one caller; SQLite: WAL file, one caller; ${ROUNDS} alternating rounds each; added_us / added_cpu_us = mean latency / this process's CPU µs Groundwork adds per operation).`,
+    description: `Transactional writes, read transactions and point reads per second: Groundwork against the raw drivers (pg, PGlite, better-sqlite3) with the same statements, and on SQLite against Kysely used directly over better-sqlite3. Groundwork in two forms: the query builder (withSession + tx.insertInto/selectFrom, db.selectFrom) and prepared queries (database.prepare, executed in the session). On PostgreSQL the prepared form sends named statements, so raw pg runs both unnamed (pg's default) and named ones. PostgreSQL: ${CONCURRENCY} callers on a pool of ${POOL_SIZE} for every subject, and one caller for latency; PGlite: in memory, one caller; SQLite: WAL file, one caller; ${ROUNDS} interleaved rounds of every subject. added_us / added_cpu_us = mean latency / this process's CPU µs Groundwork adds per operation.`,
     rows,
     ratios,
   };

@@ -29,6 +29,8 @@ export type { Database, DatabaseSession, SessionOptions } from './db/database.js
 export type { GroundworkTables, LlmUsageTable } from './db/groundwork-tables.js';
 export { PoolTimeoutError } from './db/pool-timeout-error.js';
 export { sql } from './db/sql.js';
+export type { PreparedQuery } from './db/prepared-query.js';
+export { PreparedQueryError } from './db/prepared-query-error.js';
 export * from './errors/index.js';
 export { Infrastructure, type InfrastructureOptions, type TenantCallOptions } from './infrastructure.js';
 export { InfrastructureService, type InfrastructureServiceApi } from './infrastructure-service.js';

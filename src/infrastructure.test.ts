@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createInfrastructure } from './create-infrastructure.js';
+import { DatabaseClosedError } from './db/database-closed-error.js';
 import { ConfigError } from './errors/config-error.js';
 import { InfrastructureService } from './infrastructure-service.js';
 import { captureLogger } from './observability/capture-logger.test-helpers.js';
@@ -18,6 +19,22 @@ describe('createInfrastructure', () => {
     expect(health.dependencies.map((dependency) => dependency.name)).toEqual(['config', 'database', 'llm']);
     expect(health.dependencies[1]).toMatchObject({ status: 'ok', required: true });
     await infra.close();
+  });
+
+  it('prepares queries over its database, run in the current session, and refuses them once closed', async () => {
+    const infra = await createInfrastructure({ env, envFile: false });
+    await infra.initDb();
+    const count = infra.prepare((db, params: { provider: string }) =>
+      db
+        .selectFrom('llm_usage')
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .where('provider', '=', params.provider),
+    );
+    expect(Number((await count.takeFirst({ provider: 'openai' }))?.count)).toBe(0);
+    expect(Number((await infra.withSession(() => count.takeFirst({ provider: 'openai' })))?.count)).toBe(0);
+    await infra.close();
+    await expect(count.execute({ provider: 'openai' })).rejects.toBeInstanceOf(DatabaseClosedError);
+    expect(() => infra.prepare((db) => db.selectFrom('llm_usage').select('id'))).toThrow(/closed/);
   });
 
   it('throws a ConfigError naming every bad variable', async () => {

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Compilable, Kysely, Transaction } from 'kysely';
 import type { AppConfig } from './config/app-config.js';
 import type { ConfigSource, ConfigSourceOptions, EnvironmentStatus } from './config/load-config.js';
 import type { LlmProviderName } from './config/variables.js';
@@ -6,6 +6,7 @@ import type { Database, DatabaseSession, SessionOptions } from './db/database.js
 import type { GroundworkTables } from './db/groundwork-tables.js';
 import type { MigrationReport, MigrationState } from './db/migrations/migration-runner.js';
 import type { AppMigrations } from './db/migrations/migration-source.js';
+import type { PreparedQuery } from './db/prepared-query.js';
 import type { Clock } from './internal/clock.js';
 import type { RedisClient } from './internal/redis.js';
 import type { Jobs } from './jobs/jobs.js';
@@ -310,6 +311,19 @@ export class Infrastructure<DB = Record<never, never>> {
   getDatabaseSession(): DatabaseSession<DB & GroundworkTables> {
     this.#assertOpen();
     return this.database.getDatabaseSession();
+  }
+
+  /**
+   * Builds and compiles a query once, for a query shape your module runs many times: `build`
+   * gets the query builder and a parameters object whose properties stand for each call's values
+   * (type it: `(db, params: { id: number }) => …`). Each `execute(values)` skips Kysely's build and
+   * compile, and runs in the current session: the transaction inside `withSession`, the pool outside.
+   */
+  prepare<P extends object, R>(
+    build: (db: Kysely<DB & GroundworkTables>, params: P) => Compilable<R>,
+  ): PreparedQuery<DB & GroundworkTables, P, R> {
+    this.#assertOpen();
+    return this.database.prepare(build);
   }
 
   /** Applies pending migrations, Groundwork's (the `llm_usage` ledger) and then the application's. */

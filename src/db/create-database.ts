@@ -10,6 +10,7 @@ import { MigrationRunner } from './migrations/migration-runner.js';
 import type { AppMigrations } from './migrations/migration-source.js';
 import { openDialect } from './open-dialect.js';
 import { PostgresFamilyDialect } from './postgres-family-dialect.js';
+import { type PreparedExecutor, prepareQuery } from './prepared-query.js';
 import { openReplicas } from './replicas/open-replicas.js';
 import { ReadRoutingDriver } from './replicas/read-routing-driver.js';
 import { replicaHealthCheck } from './replicas/replica-health-check.js';
@@ -83,6 +84,8 @@ export async function createDatabase<DB = unknown>(config: DatabaseConfig, deps:
   };
   const migrations = new MigrationRunner(db as Kysely<unknown>, deps.migrations ?? config.migrationsDir, logger);
   let closing: Promise<void> | undefined;
+  const executePrepared: PreparedExecutor = (compiled, on) =>
+    (replicas === undefined ? runner : (activeRunner() ?? runner)).execute(compiled, on);
 
   const validateConnection = async (): Promise<ConnectionCheck> => {
     const started = performance.now();
@@ -108,6 +111,7 @@ export async function createDatabase<DB = unknown>(config: DatabaseConfig, deps:
       return runner.run(fn, options);
     },
     getDatabaseSession: (): DatabaseSession<DB> => (replicas === undefined ? runner : (activeRunner() ?? runner)).current(),
+    prepare: (build) => prepareQuery(db, build, executePrepared),
     validateConnection,
     migrate: (direction = 'up') => migrations.migrate(direction),
     migrationStatus: () => migrations.status(),

@@ -8,6 +8,7 @@ import { ConnectionLostError } from './connection-lost-error.js';
 import { createDatabase, type DatabaseDependencies } from './create-database.js';
 import type { Database } from './database.js';
 import { DatabaseClosedError } from './database-closed-error.js';
+import { preparedQueryContract } from './prepared-query-contract.test-helpers.js';
 import { createUsageSink } from './usage-sink.js';
 
 /** The application table the contract suite uses. */
@@ -357,6 +358,15 @@ export function runDatabaseContract(target: ContractTarget): void {
         { created_at: createdAt, cache_hit: false, cost_usd: 0.000123, outcome: 'rate_limited' },
       ]);
     });
+
+    preparedQueryContract(
+      () => database,
+      async () => {
+        const other = await openContractDatabase(target.url());
+        if (!target.shareable) await other.migrate('up');
+        return other;
+      },
+    );
 
     it('waits for a running session on close, then refuses new ones', async () => {
       const other = await openContractDatabase(target.shareable ? target.url() : target.url(), {}, {});

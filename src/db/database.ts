@@ -1,8 +1,9 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Compilable, Kysely, Transaction } from 'kysely';
 import type { DatabaseDialect } from '../config/app-config.js';
 import type { HealthCheck } from '../observability/health.js';
 import type { MigrationReport, MigrationState } from './migrations/migration-runner.js';
 import type { PoolStats } from './pool-stats.js';
+import type { PreparedQuery } from './prepared-query.js';
 import type { ReplicaStatus } from './replicas/replica-set.js';
 
 /** Options of one {@link Database.withSession} call. Nested calls (savepoints) ignore them. */
@@ -64,6 +65,16 @@ export interface Database<DB> {
   withSession<T>(fn: (tx: Transaction<DB>) => Promise<T>, options?: SessionOptions): Promise<T>;
   /** The current transaction (inside `withSession`) or the pool, with its connection id. */
   getDatabaseSession(): DatabaseSession<DB>;
+  /**
+   * Builds and compiles a query once, for a query shape run many times: `build` gets the query
+   * builder and a parameters object whose properties stand for each call's values (type it:
+   * `(db, params: { id: number }) => …`). Each `execute(values)` skips Kysely's build and compile
+   * and runs in the current session: the transaction inside `withSession`, the pool outside. On
+   * PostgreSQL it is sent as a named statement, which the server parses and plans once per connection.
+   *
+   * @throws {PreparedQueryError} a parameter is used other than as a value of the statement.
+   */
+  prepare<P extends object, R>(build: (db: Kysely<DB>, params: P) => Compilable<R>): PreparedQuery<DB, P, R>;
   /** Runs `SELECT 1` and measures it; never throws. */
   validateConnection(): Promise<ConnectionCheck>;
   /** `up`: applies pending migrations (Groundwork's, then the application's). `down`: reverts the latest one. */

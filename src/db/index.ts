@@ -9,6 +9,8 @@ export type { MigrationReport, MigrationScope, MigrationState } from './migratio
 export { type AppMigrations, FolderMigrationProvider } from './migrations/migration-source.js';
 export type { PoolStats } from './pool-stats.js';
 export { PoolTimeoutError } from './pool-timeout-error.js';
+export type { PreparedQuery } from './prepared-query.js';
+export { PreparedQueryError } from './prepared-query-error.js';
 export type { ReplicaState } from './replicas/replica.js';
 export type { ReadTarget, ReplicaStatus } from './replicas/replica-set.js';
 export { LATENCY_BOUNDS_MS, rebuildRollup } from './usage-rollup.js';

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresUrl, uniqueName } from '../../test/services.js';
@@ -69,6 +69,50 @@ describe('PostgreSQL transactions on the wire', () => {
     expect(await committed('two-writes')).toBe(true);
     // A point read outside a transaction stays one write.
     expect(await writesOf(() => database.db.selectFrom('note').select('id').execute())).toBe(1);
+  });
+
+  it('sends a prepared query as the builder would: BEGIN with it in one write, a point read in one', async () => {
+    const insert = database.prepare((db, params: { id: string }) =>
+      db.insertInto('note').values({ id: params.id, title: params.id, done: false, due_at: null, meta: null, score: null }),
+    );
+    const find = database.prepare((db, params: { id: string }) => db.selectFrom('note').select('id').where('id', '=', params.id));
+    expect(await writesOf(() => database.withSession(() => insert.execute({ id: 'prepared-two-writes' })))).toBe(2);
+    expect(await committed('prepared-two-writes')).toBe(true);
+    expect(await writesOf(() => find.execute({ id: 'prepared-two-writes' }))).toBe(1);
+  });
+
+  it('runs a prepared query as a named statement, parsed once per connection', async () => {
+    const find = database.prepare((db, params: { id: string }) => db.selectFrom('note').select('id').where('id', '=', params.id));
+    const prepared = (tx: Kysely<ContractTables>) =>
+      sql<{ statement: string }>`select statement from pg_prepared_statements`
+        .execute(tx)
+        .then((result) => result.rows.filter((row) => row.statement === find.sql).length);
+    const [before, after] = await database.withSession(async (tx) => {
+      await find.execute({ id: 'a' });
+      const first = await prepared(tx);
+      await find.execute({ id: 'b' });
+      await find.execute({ id: 'c' });
+      return [first, await prepared(tx)];
+    });
+    expect(before).toBeGreaterThan(0);
+    expect(after).toBe(before);
+  });
+
+  it('parses a prepared query afresh once a schema change altered its result: at once outside a transaction, at the next one inside', async () => {
+    await sql`create table plan_change (id integer primary key)`.execute(database.db);
+    await sql`insert into plan_change (id) values (1)`.execute(database.db);
+    const find = database.prepare((db, params: { id: number }) =>
+      (db as unknown as Kysely<{ plan_change: { id: number; extra: number | null } }>)
+        .selectFrom('plan_change')
+        .selectAll()
+        .where('id', '=', params.id),
+    );
+    expect(await find.takeFirst({ id: 1 })).toEqual({ id: 1 });
+    await sql`alter table plan_change add column extra integer`.execute(database.db);
+    expect(await find.takeFirst({ id: 1 })).toEqual({ id: 1, extra: null });
+    await sql`alter table plan_change add column more integer`.execute(database.db);
+    await expect(database.withSession(() => find.takeFirst({ id: 1 }))).rejects.toThrow(/cached plan must not change result type/);
+    expect(await database.withSession(() => find.takeFirst({ id: 1 }))).toEqual({ id: 1, extra: null, more: null });
   });
 
   it('sends nothing for a transaction that runs no statement, whether it resolves or throws', async () => {

@@ -1,5 +1,5 @@
 import { type Span, SpanKind } from '@opentelemetry/api';
-import type { Dialect, Driver, Kysely, QueryCompiler, Transaction, TransactionSettings } from 'kysely';
+import type { CompiledQuery, Dialect, Driver, Kysely, QueryCompiler, QueryResult, Transaction, TransactionSettings } from 'kysely';
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../observability/logger.js';
 import { observe } from '../observability/metric-series.js';
@@ -74,6 +74,39 @@ export class SessionRunner<DB> {
     const scope = scopeOf(this);
     if (scope !== undefined) return { session: scope.transaction as unknown as Kysely<DB>, connectionId: scope.open.connectionId };
     return { session: this.#parts.db, connectionId: 'pool' };
+  }
+
+  /**
+   * Runs a compiled statement (a prepared query's) on `on`, or on the current session when `on`
+   * is undefined. This runner's own query builders (the pool's, and the current transaction's)
+   * get the statement straight on their connection, past Kysely's executor; any other goes
+   * through its executor as usual.
+   */
+  execute(compiled: CompiledQuery, on: Kysely<never> | undefined): Promise<QueryResult<unknown>> {
+    const scope = scopeOf(this);
+    if (scope !== undefined && (on === undefined || on === (scope.transaction as unknown))) {
+      return scope.open.provideConnection((connection) => connection.executeQuery(compiled));
+    }
+    if (on === undefined || on === (this.#parts.db as unknown)) return this.#onPool(compiled);
+    return on.executeQuery(compiled);
+  }
+
+  /** Runs a statement on a connection of the pool, checked out of the driver for it alone. */
+  async #onPool(compiled: CompiledQuery): Promise<QueryResult<unknown>> {
+    if (!this.#driverReady) {
+      if (this.#closing) throw new DatabaseClosedError();
+      // Kysely's executor initialises the driver at its first checkout; later ones come here direct.
+      const result = await this.#parts.db.executeQuery(compiled);
+      this.#driverReady = true;
+      return result;
+    }
+    const { driver } = this.#parts;
+    const connection = await driver.acquireConnection();
+    try {
+      return await connection.executeQuery(compiled);
+    } finally {
+      await driver.releaseConnection(connection);
+    }
   }
 
   run<T>(fn: (tx: Transaction<DB>) => Promise<T>, options: SessionOptions = {}): Promise<T> {

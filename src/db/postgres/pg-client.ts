@@ -4,9 +4,18 @@ export interface PgStream {
   uncork?(): void;
 }
 
+/** What a `pg` query answers. */
+export interface PgResult {
+  command: string;
+  rowCount: number | null;
+  rows: unknown[];
+}
+
 /** The few `pg` pooled-client members Groundwork uses. */
 export interface PgPoolClient {
-  query(sql: string, parameters: unknown[]): Promise<{ command: string; rowCount: number | null; rows: unknown[] }>;
+  query(sql: string, parameters: unknown[]): Promise<PgResult>;
+  /** A named statement: the client parses it once per connection, and the server plans it once there. */
+  query(config: { readonly name: string; readonly text: string; readonly values: unknown[] }): Promise<PgResult>;
   release(destroy?: Error | boolean): void;
   on(event: 'error', listener: (error: Error) => void): unknown;
   on(event: 'end', listener: () => void): unknown;

@@ -13,8 +13,10 @@ import type { DriverConfig } from '../driver-config.js';
 import { isConnectionLost, toDatabaseError } from '../driver-errors.js';
 import type { PoolStats } from '../pool-stats.js';
 import { PoolTimeoutError } from '../pool-timeout-error.js';
+import { statementName } from '../prepared-query.js';
 import { COMMIT, compiledBegin, ROLLBACK } from './begin-statement.js';
-import type { PgPool, PgPoolClient } from './pg-client.js';
+import type { PgPool, PgPoolClient, PgResult } from './pg-client.js';
+import { isStalePlan, StatementNames } from './statement-names.js';
 
 /** What Groundwork knows about one physical connection. */
 interface ClientState {
@@ -61,6 +63,8 @@ class PostgresConnection implements DatabaseConnection {
    * checked out: pg throws when a client is released twice, so it must not be released again.
    */
   clientGone = false;
+  /** Set from BEGIN to COMMIT or ROLLBACK: a failed statement cannot be sent again then. */
+  inTransaction = false;
   /** The BEGIN of a transaction that has not run a statement yet; sent with the first one. */
   pendingBegin: CompiledQuery | undefined;
   readonly #driver: PostgresDriver;
@@ -85,14 +89,17 @@ class PostgresConnection implements DatabaseConnection {
     this.pendingBegin = undefined;
     for (let attempt = 0; ; attempt++) {
       try {
-        const result =
-          begin === undefined
-            ? await this.client.query(compiledQuery.sql, compiledQuery.parameters as unknown[])
-            : await this.#beginWith(begin, compiledQuery);
+        const result = begin === undefined ? await this.#send(compiledQuery) : await this.#beginWith(begin, compiledQuery);
         return COUNTED.has(result.command)
           ? { rows: result.rows as R[], numAffectedRows: BigInt(result.rowCount ?? 0) }
           : { rows: result.rows as R[] };
       } catch (error) {
+        const name = statementName(compiledQuery);
+        if (name !== undefined && isStalePlan(error)) {
+          this.#driver.statementNames.renew(name);
+          // Outside a transaction the failed statement changed nothing: send it again, parsed afresh.
+          if (!this.inTransaction && attempt === 0) continue;
+        }
         const lost = isConnectionLost(error);
         if (lost) this.state.broken ??= error as Error;
         if (!(lost && first && this.state.checkouts > 1 && attempt <= this.#driver.maxConnections)) {
@@ -103,16 +110,28 @@ class PostgresConnection implements DatabaseConnection {
     }
   }
 
+  /**
+   * Queues `compiledQuery` on the client: a prepared query's as a named statement, which the
+   * server parses and plans once per connection; any other as an unnamed one.
+   */
+  #send(compiledQuery: CompiledQuery): Promise<PgResult> {
+    const name = statementName(compiledQuery);
+    const parameters = compiledQuery.parameters as unknown[];
+    return name === undefined
+      ? this.client.query(compiledQuery.sql, parameters)
+      : this.client.query({ name: this.#driver.statementNames.current(name), text: compiledQuery.sql, values: parameters });
+  }
+
   /** Sends `begin` and `compiledQuery` in one write and answers the statement's result once both succeeded. */
-  async #beginWith(begin: CompiledQuery, compiledQuery: CompiledQuery): ReturnType<PgPoolClient['query']> {
+  async #beginWith(begin: CompiledQuery, compiledQuery: CompiledQuery): Promise<PgResult> {
     const { client } = this;
     const stream = client.connection?.stream;
     stream?.cork?.();
-    let begun: ReturnType<PgPoolClient['query']>;
-    let answered: ReturnType<PgPoolClient['query']>;
+    let begun: Promise<PgResult>;
+    let answered: Promise<PgResult>;
     try {
       begun = client.query(begin.sql, NO_PARAMETERS);
-      answered = client.query(compiledQuery.sql, compiledQuery.parameters as unknown[]);
+      answered = this.#send(compiledQuery);
     } finally {
       stream?.uncork?.();
     }
@@ -142,6 +161,8 @@ export class PostgresDriver implements Driver {
   readonly #config: PostgresDriverConfig;
   readonly #states = new WeakMap<PgPoolClient, ClientState>();
   readonly #checkedOut = new Set<PostgresConnection>();
+  /** The server names of prepared queries' statements on this pool's connections. */
+  readonly statementNames = new StatementNames();
   #nextId = 1;
   #closing = false;
 
@@ -221,14 +242,18 @@ export class PostgresDriver implements Driver {
 
   /** Defers BEGIN to the transaction's first statement, which carries it (see {@link PostgresConnection}). */
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    (connection as PostgresConnection).pendingBegin = compiledBegin(settings);
+    const postgres = connection as PostgresConnection;
+    postgres.pendingBegin = compiledBegin(settings);
+    postgres.inTransaction = true;
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    (connection as PostgresConnection).inTransaction = false;
     if (!endPendingBegin(connection)) await connection.executeQuery(COMMIT);
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    (connection as PostgresConnection).inTransaction = false;
     if (!endPendingBegin(connection)) await connection.executeQuery(ROLLBACK);
   }
 
