@@ -55,7 +55,7 @@ async function completeOnce(exchange: Exchange, context: ServerContext, { parsed
     ...(cache === undefined ? {} : { cache }),
   });
   metrics.succeed(undefined);
-  sendJson(exchange.response, 200, toChatCompletionJson(newCompletionIdentity(), completion), {
+  sendJson(exchange.response, 200, toChatCompletionJson(newCompletionIdentity, completion), {
     ...rateLimitHeaders(completion),
     [CACHE_HEADER]: cached ? 'hit' : 'miss',
     [ATTEMPTS_HEADER]: String(attempts),
