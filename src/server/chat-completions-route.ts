@@ -93,7 +93,11 @@ async function streamCompletion(exchange: Exchange, context: ServerContext, { pa
         const event = next.value;
         if (event.type === 'done') metrics.succeed(event.completion.usage.completionTokens);
         else if (event.type !== 'logprobs-delta') metrics.token();
-        for (const chunk of chunks.chunks(event)) await writer.send(chunk);
+        for (const chunk of chunks.chunks(event)) {
+          // Awaited only when the socket is full: one microtask per chunk otherwise, for nothing.
+          const full = writer.send(chunk);
+          if (full !== undefined) await full;
+        }
         if (exchange.signal.aborted) return;
         next = await iterator.next();
       }
