@@ -41,9 +41,9 @@ async function post(body: unknown, headers: Record<string, string> = {}): Promis
   });
 }
 
-/** An answer without what differs from one request to the next (the upstream's id). */
+/** An answer without what differs from one request to the next (the upstream's id, and its time when a second turned between two). */
 function withoutId(answer: Record<string, unknown>): Record<string, unknown> {
-  const { id: _id, ...rest } = answer;
+  const { id: _id, created: _created, ...rest } = answer;
   return rest;
 }
 
