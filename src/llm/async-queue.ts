@@ -29,20 +29,24 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     wake?.();
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
-    for (;;) {
-      const item = this.#items.shift();
-      if (item !== undefined) {
-        yield item;
-        continue;
+  /**
+   * Iterates the items as they come. A plain iterator rather than an async generator: an item
+   * already queued is handed over in a resolved promise, without a generator's own queue.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<T, void, undefined> {
+    const next = async (): Promise<IteratorResult<T, void>> => {
+      for (;;) {
+        const item = this.#items.shift();
+        if (item !== undefined) return { done: false, value: item };
+        if (this.#ended) {
+          if (this.#error !== undefined) throw this.#error.error;
+          return { done: true, value: undefined };
+        }
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
       }
-      if (this.#ended) {
-        if (this.#error !== undefined) throw this.#error.error;
-        return;
-      }
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-    }
+    };
+    return { next };
   }
 }

@@ -303,6 +303,14 @@ export class CallEngine {
    */
   async #fitTargets(targets: readonly CallTarget[], request: ChatRequest): Promise<(target: CallTarget) => ChatRequest> {
     const policy = { drop: this.#deps.config.llm.dropUnsupportedParams, logger: this.#deps.logger, metrics: this.#deps.metrics };
+    const only = targets.length === 1 ? targets[0] : undefined;
+    if (only !== undefined) {
+      // One target (no fallbacks, no group): no table of fitted requests, and no wait when the provider answers at once.
+      const asked = request.model === only.model ? request : { ...request, model: only.model };
+      const fields = this.#deps.provider(only).unsupportedFields(asked);
+      const fitted = applyFieldPolicy(asked, only.provider, Array.isArray(fields) ? fields : await fields, policy);
+      return () => fitted;
+    }
     const unsupported = new Map<CallTarget, string[]>();
     for (const target of targets) {
       unsupported.set(target, await this.#deps.provider(target).unsupportedFields({ ...request, model: target.model }));

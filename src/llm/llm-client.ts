@@ -550,5 +550,7 @@ function outcomeOf(error: unknown, signal: AbortSignal | undefined): string {
 }
 
 function withoutUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
+  const copy: Record<string, unknown> = {};
+  for (const key in value) if (value[key] !== undefined) copy[key] = value[key];
+  return copy as T;
 }

@@ -55,7 +55,7 @@ async function completeOnce(exchange: Exchange, context: ServerContext, { parsed
     ...(cache === undefined ? {} : { cache }),
   });
   metrics.succeed(undefined);
-  sendJson(exchange.response, 200, toChatCompletionJson(newCompletionIdentity(), completion), {
+  sendJson(exchange.response, 200, toChatCompletionJson(newCompletionIdentity, completion), {
     ...rateLimitHeaders(completion),
     [CACHE_HEADER]: cached ? 'hit' : 'miss',
     [ATTEMPTS_HEADER]: String(attempts),
@@ -93,7 +93,11 @@ async function streamCompletion(exchange: Exchange, context: ServerContext, { pa
         const event = next.value;
         if (event.type === 'done') metrics.succeed(event.completion.usage.completionTokens);
         else if (event.type !== 'logprobs-delta') metrics.token();
-        for (const chunk of chunks.chunks(event)) await writer.send(chunk);
+        for (const chunk of chunks.chunks(event)) {
+          // Awaited only when the socket is full: one microtask per chunk otherwise, for nothing.
+          const full = writer.send(chunk);
+          if (full !== undefined) await full;
+        }
         if (exchange.signal.aborted) return;
         next = await iterator.next();
       }

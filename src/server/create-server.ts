@@ -131,17 +131,17 @@ async function handle(request: IncomingMessage, response: ServerResponse, aborte
   const started = performance.now();
   const requestId = requestIdOf(request.headers['x-request-id']);
   response.setHeader('x-request-id', requestId);
-  response.once('close', () => {
-    if (!response.writableFinished) aborter.abort(new Error('The caller disconnected before the answer was complete'));
-  });
   const path = pathOf(request);
   const route = findRoute(path);
+  // One listener for both: each listener on a response costs its own wrapper and array growth.
   response.once('close', () => {
+    const finished = response.writableFinished;
+    if (!finished) aborter.abort(new Error('The caller disconnected before the answer was complete'));
     recordRequest(
       {
         method: request.method ?? 'GET',
         route: route?.path ?? 'unmatched',
-        status: response.writableFinished ? response.statusCode : CLIENT_CLOSED_STATUS,
+        status: finished ? response.statusCode : CLIENT_CLOSED_STATUS,
         durationMs: performance.now() - started,
         requestId,
         quiet: route?.quiet ?? false,

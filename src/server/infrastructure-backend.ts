@@ -1,7 +1,7 @@
 import type { AppConfig } from '../config/app-config.js';
 import type { EnvironmentStatus } from '../config/load-config.js';
 import type { Database } from '../db/database.js';
-import type { LlmClient } from '../llm/llm-client-types.js';
+import type { LlmClient, LlmStreamEvent } from '../llm/llm-client-types.js';
 import { completionOfResponse, sentAttempts } from '../llm/response-completion.js';
 import type { HealthOptions, HealthReport } from '../observability/health.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
@@ -16,6 +16,7 @@ import type {
   ServiceEmbedding,
   ServiceEmbeddingRequest,
   ServiceModel,
+  ServiceStreamEvent,
   ServiceStreamStart,
 } from './service-backend.js';
 
@@ -66,22 +67,13 @@ export function createServiceBackend<DB>(infrastructure: ServiceInfrastructure<D
         attempts: sentAttempts(response.metadata.attempts),
       };
     },
-    async *stream(request, options) {
+    stream(request, options) {
       const events = llm.stream(request, {
         signal: options.signal,
         ...(options.cache === undefined ? {} : { cache: options.cache }),
         ...(options.attribution === undefined ? {} : { attribution: options.attribution }),
       });
-      for await (const event of events) {
-        // Tool results come only from a tool loop, which needs `execute` functions a caller over HTTP cannot send.
-        if (event.type === 'tool-result') continue;
-        if (event.type === 'done') yield { type: 'done', completion: completionOfResponse(event.response) };
-        else if (event.type === 'start') {
-          const start: ServiceStreamStart = { type: 'start', attempts: event.attempts, cached: event.cached };
-          if (event.rateLimitHeaders !== undefined) start.rateLimitHeaders = event.rateLimitHeaders;
-          yield start;
-        } else yield event;
-      }
+      return { [Symbol.asyncIterator]: () => serviceEvents(events[Symbol.asyncIterator]()) };
     },
     ...(llm.embed === undefined ? {} : { embed: (request, options) => embedThrough(infrastructure.config, llm, request, options) }),
     attemptsOf: (error) => {
@@ -97,6 +89,44 @@ export function createServiceBackend<DB>(infrastructure: ServiceInfrastructure<D
       await infrastructure.database.migrate('up');
     },
     close: () => infrastructure.close(),
+  };
+}
+
+/**
+ * The client's stream as the service's events, mapped as each is asked for. A plain iterator
+ * rather than an async generator: a generator re-yielding another adds its own queue and
+ * promises to every event of every stream.
+ */
+function serviceEvents(
+  events: AsyncIterator<LlmStreamEvent<undefined>, void, undefined>,
+): AsyncIterator<ServiceStreamEvent, void, undefined> {
+  let ended = false;
+  return {
+    async next(): Promise<IteratorResult<ServiceStreamEvent, void>> {
+      while (!ended) {
+        const step = await events.next();
+        if (step.done === true) break;
+        const event = step.value;
+        // Tool results come only from a tool loop, which needs `execute` functions a caller over HTTP cannot send.
+        if (event.type === 'tool-result') continue;
+        if (event.type === 'done') return { done: false, value: { type: 'done', completion: completionOfResponse(event.response) } };
+        if (event.type === 'start') {
+          const start: ServiceStreamStart = { type: 'start', attempts: event.attempts, cached: event.cached };
+          if (event.rateLimitHeaders !== undefined) start.rateLimitHeaders = event.rateLimitHeaders;
+          return { done: false, value: start };
+        }
+        return { done: false, value: event };
+      }
+      ended = true;
+      return { done: true, value: undefined };
+    },
+    async return(): Promise<IteratorResult<ServiceStreamEvent, void>> {
+      if (!ended) {
+        ended = true;
+        await events.return?.();
+      }
+      return { done: true, value: undefined };
+    },
   };
 }
 

@@ -12,14 +12,6 @@ export async function readJsonBody(request: IncomingMessage, limitBytes: number)
   if (Number.isFinite(declared) && declared > limitBytes) throw tooLarge(limitBytes);
   const { chunks, size } = await readChunks(request, limitBytes);
   const text = Buffer.concat(chunks, size).toString('utf8');
-  if (text.trim() === '') {
-    throw new HttpError({
-      status: 400,
-      type: 'invalid_request_error',
-      code: 'empty_body',
-      message: 'The request body is empty; send a JSON object.',
-    });
-  }
   if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
     throw new HttpError({
       status: 400,
@@ -31,6 +23,15 @@ export async function readJsonBody(request: IncomingMessage, limitBytes: number)
   try {
     return JSON.parse(text) as unknown;
   } catch {
+    // Only now is it worth a look for an empty body (a trimmed copy of every body would cost a pass over it).
+    if (text.trim() === '') {
+      throw new HttpError({
+        status: 400,
+        type: 'invalid_request_error',
+        code: 'empty_body',
+        message: 'The request body is empty; send a JSON object.',
+      });
+    }
     // The parser's message quotes the body, which may hold prompt text: say only what is wrong.
     throw new HttpError({
       status: 400,

@@ -24,9 +24,10 @@ export class ServerCallMetrics {
   }
 
   /** A streamed chunk carried output (text, a refusal or a tool call): the first one sets the time to first token. */
-  token(now: number = performance.now()): void {
+  token(now?: number): void {
     if (this.#firstTokenAt !== undefined) return;
-    this.#firstTokenAt = now;
+    // The clock is read for the first token only: every later chunk returns above.
+    this.#firstTokenAt = now ??= performance.now();
     observe(this.#metrics.serverTimeToFirstToken, this.#labels(), (now - this.#startedAt) / 1000);
   }
 

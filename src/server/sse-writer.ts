@@ -37,14 +37,20 @@ export class SseWriter {
 
   /**
    * Sends one event whose data is `value` as JSON, or the raw string (e.g. `[DONE]`); named
-   * `event` when given.
+   * `event` when given. Returns a promise only when the socket's buffer is full (it resolves once
+   * drained or closed): a caller sending many events awaits only then, rather than a microtask each.
    */
-  async send(value: unknown, event?: string): Promise<void> {
-    if (this.#response.destroyed) return;
+  send(value: unknown, event?: string): Promise<void> | undefined {
+    if (this.#response.destroyed) return undefined;
     const data = typeof value === 'string' ? value : JSON.stringify(value);
     this.#cork();
     const frame = event === undefined ? `data: ${data}\n\n` : `event: ${event}\ndata: ${data}\n\n`;
-    if (this.#response.write(frame)) return;
+    if (this.#response.write(frame)) return undefined;
+    return this.#drained();
+  }
+
+  /** Waits for the socket to drain, or for the connection to close. */
+  async #drained(): Promise<void> {
     const settled = new AbortController();
     try {
       await Promise.race([
