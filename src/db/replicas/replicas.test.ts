@@ -318,6 +318,32 @@ describe('opening replicas', () => {
     await until(async () => (await connections()) === 0, 'the first replica has no connection left');
     await expect(inRecovery.execute(opened[0]?.db as Kysely<unknown>)).rejects.toThrow();
   });
+
+  it('fails with the open failure when closing a replica it opened fails too', async () => {
+    const config = loadConfig({
+      env: { DATABASE_URL: primary.url, DATABASE_REPLICA_URLS: `${replica.url},${replica.url},${replica.url}` },
+      envFile: false,
+    });
+    let closes = 0;
+    const failure = openReplicas(config.database, {
+      logger: captured.logger,
+      metrics: undefined,
+      clock: systemClock,
+      openReplica: async (options) => {
+        if (options.index === 2) throw new Error('the third replica cannot be opened');
+        // A replica whose close fails (the first) or succeeds (the second): both are closed.
+        return {
+          close: async () => {
+            closes++;
+            if (options.index === 0) throw new Error('the first replica cannot be closed');
+            return true;
+          },
+        } as unknown as Replica<unknown>;
+      },
+    });
+    await expect(failure).rejects.toThrow('the third replica cannot be opened');
+    expect(closes).toBe(2);
+  });
 });
 
 describe('a replica stopped mid-run', () => {
