@@ -156,6 +156,71 @@ describe('embeddings for a model group', () => {
   });
 });
 
+describe('embeddings for a model group whose deployments serve different models', () => {
+  /** A deployment serving `model`, a known embedding model whose vector length tells its answers apart. */
+  const serving = (model: string, name: string, index: number) => ({ ...openai(name, index), model });
+  /** Answers the first embeddings request, then 503 to every later one. */
+  const answerOnceThenFail = () => {
+    let answered = false;
+    return () => {
+      if (answered) return { type: 'error' as const, status: 503 };
+      answered = true;
+      return { type: 'answer' as const };
+    };
+  };
+  const embeddingRequests = (index: number) => fakes[index]!.requests.filter((request) => request.path.endsWith('/embeddings')).length;
+  // More than one request's worth (2048 inputs), so a call has two batches.
+  const inputs = Array.from({ length: 2100 }, (_, index) => `passage ${index}`);
+
+  it('never mixes two models in one call or serves one model’s cached vectors as another’s', async () => {
+    const opened = await open(
+      {
+        embed: { fallbacks: ['embed-safe'], deployments: [serving('all-minilm', 'eu', 0)] },
+        'embed-safe': { deployments: [serving('nomic-embed-text', 'safe', 2)] },
+      },
+      { LLM_CACHE: 'memory', LLM_CACHE_MAX_ENTRIES: '10000', LLM_EMBEDDING_BATCH_CONCURRENCY: '1' },
+    );
+    // all-minilm answers the first batch, then fails: the call fails rather than take nomic-embed-text's vectors for the rest.
+    fakes[0]!.setHandler(answerOnceThenFail());
+    const failure = await opened.llm.embed(inputs, { model: 'embed' }).catch((caught: unknown) => caught);
+    expect(failure).toMatchObject({ name: 'ProviderServerError', status: 503 });
+    expect(embeddingRequests(2)).toBe(0);
+
+    // all-minilm still down: the fallback's model answers the whole call, none of all-minilm's cached vectors mixed in.
+    fakes[0]!.setHandler(() => ({ type: 'error', status: 503 }));
+    const failedOver = await opened.llm.embed(inputs, { model: 'embed' });
+    expect(failedOver).toMatchObject({ model: 'nomic-embed-text', dimensions: 768 });
+    expect(new Set(failedOver.vectors.map((vector) => vector.length))).toEqual(new Set([768]));
+    expect(embeddingRequests(2)).toBe(2);
+
+    // all-minilm is back: its vectors again (the first call's batch from its cache), never the fallback's cached ones.
+    fakes[0]!.setHandler(undefined);
+    fakes[0]!.reset();
+    const back = await opened.llm.embed(inputs, { model: 'embed' });
+    expect(back).toMatchObject({ model: 'all-minilm', dimensions: 384 });
+    expect(new Set(back.vectors.map((vector) => vector.length))).toEqual(new Set([384]));
+    expect(back.metadata.cachedInputs).toBe(2048);
+    expect(embeddingRequests(0)).toBe(1);
+    expect(embeddingRequests(2)).toBe(2);
+  });
+
+  it('moves a call on to another deployment of the same model mid-call, never to the fallback’s model', async () => {
+    const opened = await open(
+      {
+        embed: { fallbacks: ['embed-safe'], deployments: [serving('all-minilm', 'eu', 0), serving('all-minilm', 'us', 1)] },
+        'embed-safe': { deployments: [serving('nomic-embed-text', 'safe', 2)] },
+      },
+      { LLM_EMBEDDING_BATCH_CONCURRENCY: '1' },
+    );
+    fakes[0]!.setHandler(answerOnceThenFail());
+    fakes[1]!.setHandler(answerOnceThenFail());
+    const result = await opened.llm.embed(inputs, { model: 'embed' });
+    expect(result).toMatchObject({ model: 'all-minilm', dimensions: 384 });
+    expect(new Set(result.vectors.map((vector) => vector.length))).toEqual(new Set([384]));
+    expect(embeddingRequests(2)).toBe(0);
+  });
+});
+
 describe('forwarded Responses calls for a model group', () => {
   it('are routed over the deployments that have the Responses API, whole and streamed, each body carrying its model', async () => {
     const opened = await open({ resp: { deployments: [anthropic('claude', 2), openai('eu', 0), openai('us', 1)] } });
