@@ -13,6 +13,14 @@ export class PriceBook {
   }
 
   /**
+   * The model a call is priced by: the one the provider reports when it has a price (Azure reports
+   * the model behind a deployment, whose own name has none), else the one the call was sent to.
+   */
+  pricedModel(reported: unknown, sentTo: string): string {
+    return typeof reported === 'string' && this.priceOf(reported) !== undefined ? reported : sentTo;
+  }
+
+  /**
    * The price of `model`: an exact entry, else the longest entry it starts with (followed by `-`,
    * `@` or `:`); a Bedrock cross-region profile (`us.…`, `eu.…`) prices as its model. Undefined when unknown.
    */

@@ -324,4 +324,55 @@ describe('groundwork serve with model groups', () => {
     await client.responses.stream({ model: 'resp', input: 'Day', store: false }).finalResponse();
     expect(await spent()).toEqual({ spentUsd: expect.closeTo(0.0039 + 0.0064, 9), reservedUsd: 0 });
   });
+
+  it('settles a virtual key’s forwarded call to an Azure deployment at the price of the model Azure reports, as the ledger does', async () => {
+    const opened = await open(
+      {
+        resp: {
+          deployments: [{ name: 'az', provider: 'azure', model: 'prod-deploy', endpoint: fakes[1]!.azureEndpoint, apiKeyEnv: 'KEY_B' }],
+        },
+      },
+      {
+        GROUNDWORK_VIRTUAL_KEYS: 'true',
+        // A key is admitted only to a priced deployment: its name is priced (here low) for the reservation.
+        LLM_PRICES: '{"prod-deploy":{"input":1,"output":1},"model-behind":{"input":100,"output":1000}}',
+        TENANT_MAX_OUTPUT_TOKENS_ESTIMATE: '50',
+      },
+    );
+    const tenants = opened.tenants;
+    server = createServer(createServiceBackend(opened), opened.config.server, {
+      logger: silentLogger(),
+      metrics: opened.metrics,
+      tenants: { resolve: (key) => tenants.directory.resolve(key), admission: tenants.admission, prices: tenants.prices },
+    });
+    const { port } = await server.listen();
+    const { key, plainKey } = await tenants.repository.createKey({ name: 'azure-key', totalBudgetUsd: 1, allowedModels: ['resp'] });
+    const client = new OpenAI({ apiKey: plainKey.reveal(), baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
+    const spent = async () => {
+      const [state] = await new DatabaseBudgetStore(groundworkTables(opened.db)).read([`key:${key.id}:total`], Date.now());
+      return { spentUsd: (state?.spentNano ?? 0) / 1e9, reservedUsd: (state?.reservedNano ?? 0) / 1e9 };
+    };
+    const ledgerCost = async () => {
+      await opened.llm.flush();
+      return opened.db.selectFrom('llm_usage').select(['deployment', 'cost_usd']).orderBy('id').execute();
+    };
+    // Azure reports the model behind the deployment: the ledger prices by it, and so must the budget.
+    fakes[1]!.enqueue({ type: 'answer', content: 'Hallo', model: 'model-behind', usage: { promptTokens: 9, completionTokens: 3 } });
+    await client.responses.create({ model: 'resp', input: 'Hello', store: false });
+    expect(fakes[1]!.requests.at(-1)?.path).toBe('/openai/v1/responses');
+    expect(await spent()).toEqual({ spentUsd: expect.closeTo(0.0039, 9), reservedUsd: 0 });
+    fakes[1]!.enqueue({
+      type: 'answer',
+      content: 'Tag',
+      chunks: 2,
+      model: 'model-behind',
+      usage: { promptTokens: 4, completionTokens: 6 },
+    });
+    await client.responses.stream({ model: 'resp', input: 'Day', store: false }).finalResponse();
+    expect(await spent()).toEqual({ spentUsd: expect.closeTo(0.0039 + 0.0064, 9), reservedUsd: 0 });
+    // The budget and the ledger agree.
+    const rows = await ledgerCost();
+    expect(rows.map((row) => row.deployment)).toEqual(['az', 'az']);
+    expect(rows.map((row) => Number(row.cost_usd))).toEqual([expect.closeTo(0.0039, 9), expect.closeTo(0.0064, 9)]);
+  });
 });

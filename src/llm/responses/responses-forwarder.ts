@@ -272,14 +272,12 @@ export class ResponsesForwarder {
 
   #account(trace: CallTrace, target: CallTarget, response: ResponseObject): void {
     const usage = usageOfResponse(response);
-    const model = typeof response['model'] === 'string' ? response['model'] : target.model;
     trace.provider = target.provider;
     trace.model = target.model;
     trace.deployment = target.deployment;
     if (usage === undefined) return;
     trace.usage = usage;
-    const priced = this.#deps.prices.priceOf(model) === undefined ? target.model : model;
-    trace.costUsd = this.#deps.prices.cost(priced, usage);
+    trace.costUsd = this.#deps.prices.cost(this.#deps.prices.pricedModel(response['model'], target.model), usage);
   }
 
   /** Tokens to reserve: the input at four characters a token, plus the output maximum (or the configured estimate). */
