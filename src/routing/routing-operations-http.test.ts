@@ -298,6 +298,43 @@ describe('groundwork serve with model groups', () => {
     expect(fakes[2]!.requests).toHaveLength(0);
   });
 
+  it('refuses, naming the field, a group call that continues state or runs in the background unless one deployment can take it', async () => {
+    const opened = await open({
+      // Two deployments with the Responses API (one in a fallback group): another one would be another account.
+      spread: { fallbacks: ['spread-safe'], deployments: [openai('eu', 0)] },
+      'spread-safe': { deployments: [openai('us', 1)] },
+      // One deployment with it, beside one without: continuations and background responses are safe there.
+      single: { deployments: [anthropic('claude', 2), openai('eu', 0)] },
+    });
+    server = createServer(createServiceBackend(opened), opened.config.server, { logger: silentLogger(), metrics: opened.metrics });
+    const { port } = await server.listen();
+    const client = new OpenAI({ apiKey: SERVE_KEY, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
+    const fields = [
+      ['previous_response_id', { previous_response_id: 'resp_earlier' }],
+      ['conversation', { conversation: 'conv_earlier' }],
+      ['background', { background: true }],
+    ] as const;
+    for (const [field, extra] of fields) {
+      for (const stream of [false, true]) {
+        const refused = await client.responses
+          .create({ model: 'spread', input: 'hi', ...extra, stream })
+          .catch((caught: unknown) => caught);
+        expect(refused, field).toMatchObject({ status: 400, code: 'llm_unsupported_params', param: field });
+        expect((refused as Error).message).toContain(`${field} cannot be used with the model group "spread"`);
+      }
+    }
+    expect(fakes[0]!.requests).toHaveLength(0);
+    expect(fakes[1]!.requests).toHaveLength(0);
+    // Without those fields, or with a group of one such deployment, the call goes through.
+    await client.responses.create({ model: 'spread', input: 'hi', background: false, store: false });
+    for (const [field, extra] of fields) {
+      const answered = await client.responses.create({ model: 'single', input: 'hi', ...extra });
+      expect(answered.id, field).toMatch(/^resp_/);
+    }
+    expect(fakes[0]!.requests.filter((request) => request.path === '/v1/responses')).toHaveLength(4);
+    expect(fakes[2]!.requests).toHaveLength(0);
+  });
+
   it('settles a virtual key’s forwarded call for a group at the price of the deployment that answered', async () => {
     const opened = await open(
       { resp: { deployments: [openai('us', 1)] } },

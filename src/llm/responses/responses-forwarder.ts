@@ -82,7 +82,7 @@ export class ResponsesForwarder {
     const provider = config.llm.provider;
     if (!forwardsResponses(provider)) throw new Error(`The provider ${provider} has no Responses API to forward to`);
     const requested = typeof body['model'] === 'string' && body['model'] !== '' ? body['model'] : config.llm.model;
-    const targets = this.#targets.targets(requested);
+    const targets = this.#targets.targets(requested, body);
     const primary = targets[0]!;
     const trace = newTrace(primary.provider, primary.group === undefined ? primary.model : requested);
     const started = performance.now();
