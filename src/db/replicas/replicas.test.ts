@@ -4,11 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReplica, type TestReplica } from '../../../test/replica.js';
 import { freshPostgresDatabase, postgresUrl, uniqueName } from '../../../test/services.js';
 import { loadConfig } from '../../config/load-config.js';
+import { Secret } from '../../config/secret.js';
 import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
 import { systemClock } from '../../internal/clock.js';
 import { captureLogger } from '../../observability/capture-logger.test-helpers.js';
 import { ManualClock } from '../../testing/manual-clock.js';
+import { LagProbe } from './lag-probe.js';
 import { openReplicas } from './open-replicas.js';
 import { Replica } from './replica.js';
 import { measureLag } from './replica-lag.js';
@@ -428,6 +430,35 @@ describe('close', () => {
     // Measurements every 50 ms would open a connection again; none comes.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await connections()).toBe(0);
+  });
+});
+
+describe('closing a lag measurement still connecting', () => {
+  it('ends it at once instead of waiting for its connect timeout', async () => {
+    // A server that accepts the connection and never answers: the measurement waits to connect.
+    const proxy = new StallingProxy({ host: '127.0.0.1', port: replica.port });
+    const port = await proxy.start();
+    proxy.stall();
+    try {
+      const url = new URL(replica.url);
+      url.port = String(port);
+      const config = loadConfig({ env: { DATABASE_URL: primary.url, DATABASE_REPLICA_URLS: url.toString() }, envFile: false }).database;
+      const probe = await LagProbe.open({
+        config: { ...config, url: new Secret('DATABASE_REPLICA_URLS', url.toString()) },
+        timeoutMs: 20_000,
+        label: 'stalled',
+        logger: captured.logger,
+      });
+      const measuring = probe.measure(undefined, Date.now);
+      measuring.catch(() => undefined);
+      await until(() => proxy.open === 1, 'the measurement is connecting');
+      const started = Date.now();
+      await probe.close();
+      expect(Date.now() - started).toBeLessThan(2_000);
+      await expect(measuring).rejects.toThrow();
+    } finally {
+      await proxy.close();
+    }
   });
 });
 
