@@ -16,7 +16,7 @@ import { createDatabase } from '../src/db/create-database.js';
 import type { Database } from '../src/db/database.js';
 import { databaseConfig } from '../src/db/database-contract.test-helpers.js';
 import type { GroundworkTables } from '../src/db/groundwork-tables.js';
-import { addToRollupTables, rebuildRollup } from '../src/db/usage-rollup.js';
+import { addToRollupTables, rebuildRollup, refillRollup } from '../src/db/usage-rollup.js';
 import { ROLLUP_TABLES, WIDE_ROLLUP } from '../src/db/usage-rollup-tables.js';
 import { createUsageSink, usageRow } from '../src/db/usage-sink.js';
 import type { UsageRecord } from '../src/llm/usage-record.js';
@@ -32,7 +32,7 @@ import { type BenchResult, percentile, round } from './harness.js';
  * Month and week panels read the narrow hourly roll-ups (`usage_series_month_raw` reads the raw
  * ledger, for comparison); the rows each roll-up holds for the month are reported. Then the roll-up's cost to the ledger's write: a 100-row batch through the sink
  * (insert and roll-up upserts) against the same insert alone, and against the write as it was while the wide roll-up
- * of migration 0008 was kept too (restored for the purpose by reverting migration 0011), in interleaved rounds.
+ * of migration 0008 was kept too (that table, no longer written, filled for the purpose), in interleaved rounds.
  * GROUNDWORK_BENCH_DASHBOARD=writes measures only the writes (with GROUNDWORK_BENCH_ROWS, a smaller seed).
  */
 const ROWS = Number(process.env['GROUNDWORK_BENCH_ROWS'] ?? 1_000_000);
@@ -151,13 +151,12 @@ const WRITES_PER_ROUND = 10;
 /**
  * The roll-ups' cost to the ledger's write: the sink's batch (insert and the narrow roll-ups'
  * upserts, one transaction) against the same insert alone, and against the write with the wide
- * roll-up's upsert too (as before migration 0011), in interleaved rounds, on the seeded database.
+ * roll-up's upsert too (as the previous release wrote), in interleaved rounds, on the seeded database.
  */
 async function measureWrites(label: string, database: Database<GroundworkTables>, now: number): Promise<BenchResult['rows']> {
   const sink = createUsageSink(database);
-  // The wide roll-up back, filled from the seeded ledger, so that the earlier write can be timed beside the current one.
-  const reverted = await database.migrate('down');
-  if (reverted.migrations[0]?.name !== '0011_drop_llm_usage_hourly') throw new Error(`reverted ${JSON.stringify(reverted.migrations)}`);
+  // The wide roll-up (kept, no longer written) filled from the seeded ledger, so that the earlier write can be timed beside the current one.
+  await database.db.transaction().execute((transaction) => refillRollup(transaction, undefined));
   const samples = { insert_only: [] as number[], insert_and_rollup: [] as number[], insert_and_rollup_with_wide: [] as number[] };
   let seed = 1;
   const batch = (): UsageRecord[] =>
@@ -206,7 +205,6 @@ async function measureWrites(label: string, database: Database<GroundworkTables>
       }
     }
   }
-  await database.migrate('up');
   const baseline = [...samples.insert_only].sort((a, b) => a - b);
   return Object.entries(samples).map(([name, values]) => {
     const sorted = [...values].sort((a, b) => a - b);

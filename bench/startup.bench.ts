@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startFakeProviderServer } from '../src/testing/fake-provider-server.js';
 import { type BenchResult, round } from './harness.js';
@@ -232,7 +232,8 @@ export default async function startupBench(): Promise<BenchResult> {
     const reference = footprints[1];
     const ref = ', reference build';
     Object.assign(ratios, {
-      reference_build: referenceDist,
+      // Relative to the repository, so the committed result names no machine's folders.
+      reference_build: relative(root, referenceDist) || '.',
       reference_import_ms: round(at(`import('groundwork')${ref}, in-process`)),
       reference_import_modules_loaded: reference?.modules ?? Number.NaN,
       reference_import_packages_loaded: reference?.packages.join(', ') || 'none',

@@ -82,6 +82,7 @@ export type { ProviderClient } from './llm/provider-client.js';
 // From their own files, not the responses barrel: it reaches the provider adapters and their SDKs,
 // which `createInfrastructure` loads, not the package's import.
 export type { RespondOptions } from './llm/responses/respond-options.js';
+export { ResponsesGroupStatefulError, type StatefulResponsesField } from './llm/responses/responses-group-stateful-error.js';
 export { ResponsesGroupUnsupportedError } from './llm/responses/responses-group-unsupported-error.js';
 export type { ResponseObject, ResponseStreamEvent, ResponsesBody, ResponsesResult } from './llm/responses/responses-types.js';
 export { ResponsesUnsupportedError } from './llm/responses/responses-unsupported-error.js';

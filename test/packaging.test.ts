@@ -33,8 +33,8 @@ describe('the package', () => {
 
   it('can be required from a CommonJS project on the Node versions it supports', () => {
     const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { engines: { node: string } };
-    // require() of an ES module works from Node 20.19 on; engines must not allow older versions.
-    expect(manifest.engines.node).toBe('>=20.19');
+    // require() of an ES module works without a flag from Node 20.19 on the 20 line and 22.12 on; engines must not allow the others.
+    expect(manifest.engines.node).toBe('^20.19.0 || >=22.12.0');
     const project = join(scratch, 'cjs-app');
     mkdirSync(join(project, 'node_modules'), { recursive: true });
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'cjs-app', version: '1.0.0', type: 'commonjs' }));

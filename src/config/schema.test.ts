@@ -242,6 +242,17 @@ describe('parsePrices', () => {
     ])
       expect(parsePrices(raw), raw).toBeUndefined();
   });
+
+  it('keeps a model named __proto__ as a price, never as the prototype of the prices', () => {
+    const prices = parsePrices('{"__proto__":{"input":1,"output":2},"constructor":{"input":3,"output":4}}');
+    expect(prices).toBeDefined();
+    expect(Object.getPrototypeOf(prices)).toBeNull();
+    expect(Object.keys(prices ?? {})).toEqual(['__proto__', 'constructor']);
+    expect(Object.getOwnPropertyDescriptor(prices, '__proto__')?.value).toEqual({ input: 1, output: 2 });
+    expect(prices?.constructor).toEqual({ input: 3, output: 4 });
+    // A model the prices do not name inherits nothing.
+    expect((prices as Record<string, unknown>).toString).toBeUndefined();
+  });
 });
 
 describe('featureFlagKey', () => {

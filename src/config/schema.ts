@@ -179,7 +179,8 @@ export function parsePrices(raw: string): Record<string, ModelPrice> | undefined
     return undefined;
   }
   if (!isPlainObject(parsed)) return undefined;
-  const prices: Record<string, ModelPrice> = {};
+  // No prototype: a model named `__proto__` (or `constructor`) is a key like any other, never the object's prototype.
+  const prices: Record<string, ModelPrice> = Object.create(null) as Record<string, ModelPrice>;
   for (const [model, value] of Object.entries(parsed)) {
     if (!isPlainObject(value)) return undefined;
     const { input, output, cachedInput, batch } = value;

@@ -1,8 +1,8 @@
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../db/database.js';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
-import { latencyClassOf, rebuildRollup, refillRollup } from '../db/usage-rollup.js';
+import { LATENCY_CLASS_COLUMNS, latencyClassOf, rebuildRollup, refillRollup } from '../db/usage-rollup.js';
 import { ROLLUP_TABLES } from '../db/usage-rollup-tables.js';
 import { createUsageSink } from '../db/usage-sink.js';
 import type { UsageRecord } from '../llm/usage-record.js';
@@ -64,7 +64,7 @@ async function totals(db: Database<GroundworkTables>['db']) {
   return { tables, ledger: [Number(expected?.calls), Number(expected?.failures), Number(expected?.cost).toFixed(9)] };
 }
 
-/** Recomputes the wide roll-up alone, as migration 0008 does (and 0011's down). */
+/** Recomputes the wide roll-up alone, as migration 0008 does. */
 async function rebuildWideOnly(database: Database<GroundworkTables>): Promise<void> {
   await database.db.transaction().execute((transaction) => refillRollup(transaction, undefined));
 }
@@ -195,31 +195,29 @@ describe.each(TENANT_DATABASE_TARGETS)('the hourly roll-up on $name', (target) =
     expect(counts['llm_usage_hourly_prompt']).toBeLessThanOrEqual(5);
   });
 
-  it('has no wide roll-up after migration 0011, and gets it back, filled from the ledger, when that migration is reverted', async () => {
-    await expect(sql`select count(*) from llm_usage_hourly`.execute(database.db)).rejects.toThrow();
-    expect((await database.migrate('down')).migrations).toEqual([{ scope: 'groundwork', name: '0011_drop_llm_usage_hourly' }]);
-    const wide = await sql<{
-      calls: number;
-      cost: number;
-    }>`select sum(calls) as calls, sum(cost_usd) as cost from llm_usage_hourly`.execute(database.db);
-    const ledger = await sql<{ calls: number; cost: number }>`select count(*) as calls, sum(cost_usd) as cost from llm_usage`.execute(
-      database.db,
-    );
-    expect(Number(wide.rows[0]?.calls)).toBeGreaterThan(0);
-    expect([Number(wide.rows[0]?.calls), Number(wide.rows[0]?.cost).toFixed(9)]).toEqual([
-      Number(ledger.rows[0]?.calls),
-      Number(ledger.rows[0]?.cost).toFixed(9),
-    ]);
-    // The sink of this release writes the narrow roll-ups only: the restored wide one is left as it was.
+  it('keeps the wide roll-up for the previous release’s processes, but neither writes nor reads it', async () => {
+    // Still there (a process of the previous release upserts it in each ledger batch during a rolling upgrade)…
+    const before = await sql<{ calls: number | null }>`select sum(calls) as calls from llm_usage_hourly`.execute(database.db);
+    // …but the sink of this release writes the narrow roll-ups only.
     await createUsageSink(database).writeBatch([record(new Date(NOW - 3_600_000))]);
-    const after = await sql<{ calls: number }>`select sum(calls) as calls from llm_usage_hourly`.execute(database.db);
-    expect(Number(after.rows[0]?.calls)).toBe(Number(wide.rows[0]?.calls));
-    expect((await database.migrate('up')).migrations).toEqual([{ scope: 'groundwork', name: '0011_drop_llm_usage_hourly' }]);
-    await expect(sql`select count(*) from llm_usage_hourly`.execute(database.db)).rejects.toThrow();
+    const after = await sql<{ calls: number | null }>`select sum(calls) as calls from llm_usage_hourly`.execute(database.db);
+    expect(after.rows[0]?.calls ?? null).toEqual(before.rows[0]?.calls ?? null);
+    // Garbage in it changes no panel: the dashboard never reads it.
+    const garbage: Record<string, string | number> = { hour: NOW - 2 * 3_600_000, provider: 'openai', model: 'gpt-4o-mini' };
+    for (const column of ['prompt_name', 'prompt_version', 'key_id', 'team_id']) garbage[column] = '';
+    Object.assign(garbage, { outcome: 'success', calls: 1_000_000, prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 });
+    Object.assign(garbage, { cost_usd: 1000, latency_sum_ms: 1, first_ms: NOW, last_ms: NOW });
+    for (const column of LATENCY_CLASS_COLUMNS) garbage[column] = 0;
+    await (database.db as unknown as Kysely<Record<string, Record<string, unknown>>>)
+      .insertInto('llm_usage_hourly')
+      .values(garbage)
+      .execute();
+    for (const name of ['week', 'month'] as const) {
+      expect(await panels(database.db, name, 'rollup')).toEqual(await panels(database.db, name, 'raw'));
+    }
   });
 
   it('fills the narrow roll-ups from the ledger already there when migration 0010 runs, and drops them when reverted', async () => {
-    expect((await database.migrate('down')).migrations).toEqual([{ scope: 'groundwork', name: '0011_drop_llm_usage_hourly' }]);
     expect((await database.migrate('down')).migrations).toEqual([{ scope: 'groundwork', name: '0010_llm_usage_hourly_narrow' }]);
     await expect(sql`select count(*) from llm_usage_hourly_model`.execute(database.db)).rejects.toThrow();
     // Written while only the wide roll-up existed: the ledger and that roll-up, as the sink of that release did.
@@ -229,10 +227,7 @@ describe.each(TENANT_DATABASE_TARGETS)('the hourly roll-up on $name', (target) =
       .values(earlier.map((row) => ({ cached_prompt_tokens: 0, reasoning_tokens: 0, ...row })) as never)
       .execute();
     await rebuildWideOnly(database);
-    expect((await database.migrate('up')).migrations).toEqual([
-      { scope: 'groundwork', name: '0010_llm_usage_hourly_narrow' },
-      { scope: 'groundwork', name: '0011_drop_llm_usage_hourly' },
-    ]);
+    expect((await database.migrate('up')).migrations).toEqual([{ scope: 'groundwork', name: '0010_llm_usage_hourly_narrow' }]);
     for (const name of ['week', 'month'] as const) {
       expect(await panels(database.db, name, 'rollup')).toEqual(await panels(database.db, name, 'raw'));
     }

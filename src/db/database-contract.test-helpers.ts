@@ -135,7 +135,6 @@ export function runDatabaseContract(target: ContractTarget): void {
           'groundwork/0008_llm_usage_hourly',
           'groundwork/0009_llm_usage_content',
           'groundwork/0010_llm_usage_hourly_narrow',
-          'groundwork/0011_drop_llm_usage_hourly',
         ]);
       } finally {
         if (second !== database) await second.close();
@@ -153,7 +152,6 @@ export function runDatabaseContract(target: ContractTarget): void {
         ['groundwork', '0008_llm_usage_hourly', true],
         ['groundwork', '0009_llm_usage_content', true],
         ['groundwork', '0010_llm_usage_hourly_narrow', true],
-        ['groundwork', '0011_drop_llm_usage_hourly', true],
         ['app', '001_note', true],
         ['app', '002_note_index', true],
       ]);

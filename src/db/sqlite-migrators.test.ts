@@ -37,7 +37,6 @@ describe('SQLite migrations from two processes at once', () => {
       'groundwork/0008_llm_usage_hourly',
       'groundwork/0009_llm_usage_content',
       'groundwork/0010_llm_usage_hourly_narrow',
-      'groundwork/0011_drop_llm_usage_hourly',
     ]);
   });
 });

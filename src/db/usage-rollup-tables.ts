@@ -20,9 +20,10 @@ export interface RollupTable {
 }
 
 /**
- * The wide roll-up of migration 0008, keyed by every dimension. No panel reads it and nothing
- * writes it any more: migration 0011 drops it, and this shape only serves that migration's `down`
- * (and 0008's `up`), which create and fill it again.
+ * The wide roll-up of migration 0008, keyed by every dimension. No panel reads it and this
+ * release writes it no more; the table is kept so that processes of the previous release, which
+ * upsert it in each ledger batch, keep working during a rolling upgrade, and a later migration
+ * drops it. This shape serves 0008's `up`, which creates and fills it.
  */
 export const WIDE_ROLLUP: RollupTable = {
   name: 'llm_usage_hourly',

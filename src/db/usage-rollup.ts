@@ -204,7 +204,7 @@ export async function rebuildRollup(db: Kysely<GroundworkTables>, options: { fro
 
 /**
  * Recomputes the wide roll-up `llm_usage_hourly` alone, inside a transaction the caller holds:
- * migration 0008's `up` and 0011's `down`, the only places that table exists.
+ * migration 0008's `up` (nothing of this release writes that table after it).
  */
 export async function refillRollup(transaction: Kysely<GroundworkTables>, fromMs: number | undefined): Promise<number> {
   return refillRollupTables(transaction, [WIDE_ROLLUP], fromMs);

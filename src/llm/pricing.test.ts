@@ -35,6 +35,21 @@ describe('PriceBook', () => {
   });
 });
 
+describe('PriceBook and the names of Object’s members', () => {
+  it('knows no price for constructor, toString or __proto__ unless configured, and prices them as configured', () => {
+    const prices = new PriceBook();
+    const usage = { promptTokens: 1000, completionTokens: 1000, totalTokens: 2000 };
+    for (const model of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      expect(prices.priceOf(model), model).toBeUndefined();
+      expect(prices.cost(model, usage), model).toBe(0);
+    }
+    const configured = new PriceBook(parsePrices('{"__proto__":{"input":1,"output":2}}'));
+    expect(configured.priceOf('__proto__')).toEqual({ input: 1, output: 2 });
+    expect(configured.cost('__proto__', usage)).toBeCloseTo(0.003, 9);
+    expect(configured.priceOf('constructor')).toBeUndefined();
+  });
+});
+
 describe('batch prices', () => {
   const usage = { promptTokens: 1_000_000, completionTokens: 1_000_000, totalTokens: 2_000_000 };
   it('charge half of every rate unless the price says otherwise', () => {

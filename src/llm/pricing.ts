@@ -8,8 +8,17 @@ export class PriceBook {
   readonly #keys: string[];
 
   constructor(overrides: Readonly<Record<string, ModelPrice>> = {}) {
-    this.#prices = { ...DEFAULT_PRICES, ...overrides };
+    // No prototype: a model named `constructor` or `__proto__` is priced by the table or not at all, never by Object's members.
+    this.#prices = Object.assign(Object.create(null) as Record<string, ModelPrice>, DEFAULT_PRICES, overrides);
     this.#keys = Object.keys(this.#prices).sort((a, b) => b.length - a.length);
+  }
+
+  /**
+   * The model a call is priced by: the one the provider reports when it has a price (Azure reports
+   * the model behind a deployment, whose own name has none), else the one the call was sent to.
+   */
+  pricedModel(reported: unknown, sentTo: string): string {
+    return typeof reported === 'string' && this.priceOf(reported) !== undefined ? reported : sentTo;
   }
 
   /**

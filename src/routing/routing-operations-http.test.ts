@@ -156,6 +156,71 @@ describe('embeddings for a model group', () => {
   });
 });
 
+describe('embeddings for a model group whose deployments serve different models', () => {
+  /** A deployment serving `model`, a known embedding model whose vector length tells its answers apart. */
+  const serving = (model: string, name: string, index: number) => ({ ...openai(name, index), model });
+  /** Answers the first embeddings request, then 503 to every later one. */
+  const answerOnceThenFail = () => {
+    let answered = false;
+    return () => {
+      if (answered) return { type: 'error' as const, status: 503 };
+      answered = true;
+      return { type: 'answer' as const };
+    };
+  };
+  const embeddingRequests = (index: number) => fakes[index]!.requests.filter((request) => request.path.endsWith('/embeddings')).length;
+  // More than one request's worth (2048 inputs), so a call has two batches.
+  const inputs = Array.from({ length: 2100 }, (_, index) => `passage ${index}`);
+
+  it('never mixes two models in one call or serves one model’s cached vectors as another’s', async () => {
+    const opened = await open(
+      {
+        embed: { fallbacks: ['embed-safe'], deployments: [serving('all-minilm', 'eu', 0)] },
+        'embed-safe': { deployments: [serving('nomic-embed-text', 'safe', 2)] },
+      },
+      { LLM_CACHE: 'memory', LLM_CACHE_MAX_ENTRIES: '10000', LLM_EMBEDDING_BATCH_CONCURRENCY: '1' },
+    );
+    // all-minilm answers the first batch, then fails: the call fails rather than take nomic-embed-text's vectors for the rest.
+    fakes[0]!.setHandler(answerOnceThenFail());
+    const failure = await opened.llm.embed(inputs, { model: 'embed' }).catch((caught: unknown) => caught);
+    expect(failure).toMatchObject({ name: 'ProviderServerError', status: 503 });
+    expect(embeddingRequests(2)).toBe(0);
+
+    // all-minilm still down: the fallback's model answers the whole call, none of all-minilm's cached vectors mixed in.
+    fakes[0]!.setHandler(() => ({ type: 'error', status: 503 }));
+    const failedOver = await opened.llm.embed(inputs, { model: 'embed' });
+    expect(failedOver).toMatchObject({ model: 'nomic-embed-text', dimensions: 768 });
+    expect(new Set(failedOver.vectors.map((vector) => vector.length))).toEqual(new Set([768]));
+    expect(embeddingRequests(2)).toBe(2);
+
+    // all-minilm is back: its vectors again (the first call's batch from its cache), never the fallback's cached ones.
+    fakes[0]!.setHandler(undefined);
+    fakes[0]!.reset();
+    const back = await opened.llm.embed(inputs, { model: 'embed' });
+    expect(back).toMatchObject({ model: 'all-minilm', dimensions: 384 });
+    expect(new Set(back.vectors.map((vector) => vector.length))).toEqual(new Set([384]));
+    expect(back.metadata.cachedInputs).toBe(2048);
+    expect(embeddingRequests(0)).toBe(1);
+    expect(embeddingRequests(2)).toBe(2);
+  });
+
+  it('moves a call on to another deployment of the same model mid-call, never to the fallback’s model', async () => {
+    const opened = await open(
+      {
+        embed: { fallbacks: ['embed-safe'], deployments: [serving('all-minilm', 'eu', 0), serving('all-minilm', 'us', 1)] },
+        'embed-safe': { deployments: [serving('nomic-embed-text', 'safe', 2)] },
+      },
+      { LLM_EMBEDDING_BATCH_CONCURRENCY: '1' },
+    );
+    fakes[0]!.setHandler(answerOnceThenFail());
+    fakes[1]!.setHandler(answerOnceThenFail());
+    const result = await opened.llm.embed(inputs, { model: 'embed' });
+    expect(result).toMatchObject({ model: 'all-minilm', dimensions: 384 });
+    expect(new Set(result.vectors.map((vector) => vector.length))).toEqual(new Set([384]));
+    expect(embeddingRequests(2)).toBe(0);
+  });
+});
+
 describe('forwarded Responses calls for a model group', () => {
   it('are routed over the deployments that have the Responses API, whole and streamed, each body carrying its model', async () => {
     const opened = await open({ resp: { deployments: [anthropic('claude', 2), openai('eu', 0), openai('us', 1)] } });
@@ -233,6 +298,43 @@ describe('groundwork serve with model groups', () => {
     expect(fakes[2]!.requests).toHaveLength(0);
   });
 
+  it('refuses, naming the field, a group call that continues state or runs in the background unless one deployment can take it', async () => {
+    const opened = await open({
+      // Two deployments with the Responses API (one in a fallback group): another one would be another account.
+      spread: { fallbacks: ['spread-safe'], deployments: [openai('eu', 0)] },
+      'spread-safe': { deployments: [openai('us', 1)] },
+      // One deployment with it, beside one without: continuations and background responses are safe there.
+      single: { deployments: [anthropic('claude', 2), openai('eu', 0)] },
+    });
+    server = createServer(createServiceBackend(opened), opened.config.server, { logger: silentLogger(), metrics: opened.metrics });
+    const { port } = await server.listen();
+    const client = new OpenAI({ apiKey: SERVE_KEY, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
+    const fields = [
+      ['previous_response_id', { previous_response_id: 'resp_earlier' }],
+      ['conversation', { conversation: 'conv_earlier' }],
+      ['background', { background: true }],
+    ] as const;
+    for (const [field, extra] of fields) {
+      for (const stream of [false, true]) {
+        const refused = await client.responses
+          .create({ model: 'spread', input: 'hi', ...extra, stream })
+          .catch((caught: unknown) => caught);
+        expect(refused, field).toMatchObject({ status: 400, code: 'llm_unsupported_params', param: field });
+        expect((refused as Error).message).toContain(`${field} cannot be used with the model group "spread"`);
+      }
+    }
+    expect(fakes[0]!.requests).toHaveLength(0);
+    expect(fakes[1]!.requests).toHaveLength(0);
+    // Without those fields, or with a group of one such deployment, the call goes through.
+    await client.responses.create({ model: 'spread', input: 'hi', background: false, store: false });
+    for (const [field, extra] of fields) {
+      const answered = await client.responses.create({ model: 'single', input: 'hi', ...extra });
+      expect(answered.id, field).toMatch(/^resp_/);
+    }
+    expect(fakes[0]!.requests.filter((request) => request.path === '/v1/responses')).toHaveLength(4);
+    expect(fakes[2]!.requests).toHaveLength(0);
+  });
+
   it('settles a virtual key’s forwarded call for a group at the price of the deployment that answered', async () => {
     const opened = await open(
       { resp: { deployments: [openai('us', 1)] } },
@@ -258,5 +360,56 @@ describe('groundwork serve with model groups', () => {
     fakes[1]!.enqueue({ type: 'answer', content: 'Tag', chunks: 2, usage: { promptTokens: 4, completionTokens: 6 } });
     await client.responses.stream({ model: 'resp', input: 'Day', store: false }).finalResponse();
     expect(await spent()).toEqual({ spentUsd: expect.closeTo(0.0039 + 0.0064, 9), reservedUsd: 0 });
+  });
+
+  it('settles a virtual key’s forwarded call to an Azure deployment at the price of the model Azure reports, as the ledger does', async () => {
+    const opened = await open(
+      {
+        resp: {
+          deployments: [{ name: 'az', provider: 'azure', model: 'prod-deploy', endpoint: fakes[1]!.azureEndpoint, apiKeyEnv: 'KEY_B' }],
+        },
+      },
+      {
+        GROUNDWORK_VIRTUAL_KEYS: 'true',
+        // A key is admitted only to a priced deployment: its name is priced (here low) for the reservation.
+        LLM_PRICES: '{"prod-deploy":{"input":1,"output":1},"model-behind":{"input":100,"output":1000}}',
+        TENANT_MAX_OUTPUT_TOKENS_ESTIMATE: '50',
+      },
+    );
+    const tenants = opened.tenants;
+    server = createServer(createServiceBackend(opened), opened.config.server, {
+      logger: silentLogger(),
+      metrics: opened.metrics,
+      tenants: { resolve: (key) => tenants.directory.resolve(key), admission: tenants.admission, prices: tenants.prices },
+    });
+    const { port } = await server.listen();
+    const { key, plainKey } = await tenants.repository.createKey({ name: 'azure-key', totalBudgetUsd: 1, allowedModels: ['resp'] });
+    const client = new OpenAI({ apiKey: plainKey.reveal(), baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
+    const spent = async () => {
+      const [state] = await new DatabaseBudgetStore(groundworkTables(opened.db)).read([`key:${key.id}:total`], Date.now());
+      return { spentUsd: (state?.spentNano ?? 0) / 1e9, reservedUsd: (state?.reservedNano ?? 0) / 1e9 };
+    };
+    const ledgerCost = async () => {
+      await opened.llm.flush();
+      return opened.db.selectFrom('llm_usage').select(['deployment', 'cost_usd']).orderBy('id').execute();
+    };
+    // Azure reports the model behind the deployment: the ledger prices by it, and so must the budget.
+    fakes[1]!.enqueue({ type: 'answer', content: 'Hallo', model: 'model-behind', usage: { promptTokens: 9, completionTokens: 3 } });
+    await client.responses.create({ model: 'resp', input: 'Hello', store: false });
+    expect(fakes[1]!.requests.at(-1)?.path).toBe('/openai/v1/responses');
+    expect(await spent()).toEqual({ spentUsd: expect.closeTo(0.0039, 9), reservedUsd: 0 });
+    fakes[1]!.enqueue({
+      type: 'answer',
+      content: 'Tag',
+      chunks: 2,
+      model: 'model-behind',
+      usage: { promptTokens: 4, completionTokens: 6 },
+    });
+    await client.responses.stream({ model: 'resp', input: 'Day', store: false }).finalResponse();
+    expect(await spent()).toEqual({ spentUsd: expect.closeTo(0.0039 + 0.0064, 9), reservedUsd: 0 });
+    // The budget and the ledger agree.
+    const rows = await ledgerCost();
+    expect(rows.map((row) => row.deployment)).toEqual(['az', 'az']);
+    expect(rows.map((row) => Number(row.cost_usd))).toEqual([expect.closeTo(0.0039, 9), expect.closeTo(0.0064, 9)]);
   });
 });

@@ -12,7 +12,7 @@ export interface ServiceTenants {
   /** The caller a presented key belongs to; undefined when no virtual key matches. */
   resolve(plainKey: string): Promise<TenantCaller | undefined>;
   readonly admission: Pick<TenantAdmission, 'admit'>;
-  readonly prices: Pick<PriceBook, 'cost'>;
+  readonly prices: Pick<PriceBook, 'cost' | 'pricedModel'>;
 }
 
 /**

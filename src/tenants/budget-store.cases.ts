@@ -71,6 +71,38 @@ export function budgetStoreContract(name: string, fixture: () => BudgetStoreFixt
       expect(await store.read([key], t0 + 120_000)).toEqual([{ counter: key, spentNano: 250, reservedNano: 0 }]);
     });
 
+    it('counts a settlement once however often it is repeated (a replay after a lost answer), on any replica, lease lapsed or not', async () => {
+      const { store, other } = fixture();
+      const key = counter('key');
+      const team = counter('team');
+      const call = request([limit(key, 1000), limit(team, 1000)], 100);
+      await store.reserve(call);
+      await store.settle(call.reservationId, [key, team], 40, t0 + 1000);
+      await other.settle(call.reservationId, [key, team], 40, t0 + 1000);
+      // After its lease would have ended, spend is still added for a first settlement, but not for a repeat.
+      await store.settle(call.reservationId, [key, team], 40, t0 + 120_000);
+      expect(await store.read([key, team], t0 + 120_000)).toEqual([
+        { counter: key, spentNano: 40, reservedNano: 0 },
+        { counter: team, spentNano: 40, reservedNano: 0 },
+      ]);
+      // Spend reserved nowhere in this store (a local share's, replayed): added once too.
+      const elsewhere = randomUUID();
+      await store.settle(elsewhere, [key], 7, t0 + 2000);
+      await other.settle(elsewhere, [key], 7, t0 + 2000);
+      expect(await store.read([key], t0 + 2000)).toEqual([{ counter: key, spentNano: 47, reservedNano: 0 }]);
+    });
+
+    it('still adds spend settled after a release of the same reservation (a release is not remembered)', async () => {
+      const { store } = fixture();
+      const key = counter('key');
+      const call = request([limit(key, 100)], 60);
+      await store.reserve(call);
+      await store.settle(call.reservationId, [key], 0, t0);
+      await store.settle(call.reservationId, [key], 30, t0);
+      await store.settle(call.reservationId, [key], 30, t0);
+      expect(await store.read([key], t0)).toEqual([{ counter: key, spentNano: 30, reservedNano: 0 }]);
+    });
+
     it('refunds a failed call: settling with 0 frees the room and spends nothing', async () => {
       const { store } = fixture();
       const key = counter('key');

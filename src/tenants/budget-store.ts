@@ -78,7 +78,11 @@ export interface BudgetStore {
   /**
    * Ends a reservation: releases what was reserved on each counter and adds the real spend
    * (0 for a call that failed before the provider answered). Spend is added even when the lease
-   * has lapsed, because it was spent. Idempotent for the release; call it once per reservation.
+   * has lapsed, because it was spent. Idempotent: a settlement with spend is remembered for
+   * {@link SETTLED_MARKER_MS} (or until the reservation's lease would have ended, when later), and
+   * settling the same reservation with spend again in that time adds nothing, so a settlement
+   * replayed after its answer was lost counts once. A settlement of 0 is a release, remembered by
+   * nothing: spend settled after it (a replay of what a local share spent) still counts.
    */
   settle(reservationId: string, counters: readonly string[], spentNano: number, now: number, options?: SettleOptions): Promise<void>;
   /** The counters' settled and live reserved spend, in the order given. */
@@ -90,6 +94,13 @@ export interface BudgetStore {
    */
   rebuild?(counter: string, expiresAt: number | undefined): Promise<number>;
 }
+
+/**
+ * How long a settlement with spend is remembered, in ms, so that a repeat adds nothing: the
+ * default reservation lease (10 minutes); a reservation held longer is remembered until its lease
+ * would have ended.
+ */
+export const SETTLED_MARKER_MS = 600_000;
 
 /** Nano-USD from USD, rounded up: a reservation or a charge is never smaller than the cost. */
 export function toNano(usd: number): number {

@@ -1,6 +1,13 @@
 import { type Kysely, SqliteAdapter, sql } from 'kysely';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
-import type { BudgetState, BudgetStore, ReserveRequest, ReserveResult, SettleOptions } from './budget-store.js';
+import {
+  type BudgetState,
+  type BudgetStore,
+  type ReserveRequest,
+  type ReserveResult,
+  SETTLED_MARKER_MS,
+  type SettleOptions,
+} from './budget-store.js';
 import type { LedgerSpend } from './ledger-spend.js';
 
 type Db = Kysely<GroundworkTables>;
@@ -62,23 +69,41 @@ export class DatabaseBudgetStore implements BudgetStore {
     if (counters.length === 0) return;
     const sorted = [...new Set(counters)].sort();
     const spent = Math.max(0, Math.ceil(spentNano));
+    // A settlement with spend leaves a marker: a lease row of nothing under `settled:<id>`, which
+    // lapses (and is deleted, as leases are) when a repeat need no longer be recognised.
+    const marker = `settled:${reservationId}`;
     await this.#db.transaction().execute(async (tx) => {
       // Lapsed leases are deleted here, so with `once` a lapsed reservation counts as not held.
       await this.#lockAndRead(tx, sorted, now);
+      const repeated =
+        spent > 0 &&
+        (await tx
+          .selectFrom('groundwork_budget_reservations')
+          .select('counter')
+          .where('id', '=', marker)
+          .where('counter', 'in', sorted)
+          .executeTakeFirst()) !== undefined;
       const released = await tx
         .deleteFrom('groundwork_budget_reservations')
         .where('id', '=', reservationId)
         .where('counter', 'in', sorted)
-        .returning('counter')
+        .returning(['counter', 'expires_at'])
         .execute();
+      if (spent === 0 || repeated) return;
       const charged = options?.once === true ? released.map((row) => row.counter) : sorted;
-      if (spent > 0 && charged.length > 0) {
+      if (charged.length > 0) {
         await tx
           .updateTable('groundwork_budget_counters')
           .set({ spent_nano: sql`spent_nano + ${spent}` })
           .where('counter', 'in', charged)
           .execute();
       }
+      const leaseEnd = Math.max(0, ...released.map((row) => new Date(row.expires_at).getTime()));
+      const expiresAt = new Date(Math.max(now + SETTLED_MARKER_MS, leaseEnd));
+      await tx
+        .insertInto('groundwork_budget_reservations')
+        .values(sorted.map((counter) => ({ id: marker, counter, amount_nano: 0, expires_at: expiresAt })))
+        .execute();
     });
   }
 

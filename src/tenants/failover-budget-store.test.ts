@@ -365,6 +365,58 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
     expect(sent.filter((spent) => spent > 0)).toHaveLength(102);
   }, 30_000);
 
+  it('counts once a replayed settlement Redis applied but answered too late, when the replay sends it again', async () => {
+    const counter = `key:key_${randomUUID().slice(0, 8)}:total`;
+    const budget: BudgetLimit = { counter, limitNano: 1_000_000, expiresAt: undefined };
+    const redisStore = new RedisBudgetStore(await redis.client(), 'gw:');
+    let down = true;
+    const lateOnce = new Set<number>([7]);
+    // The shared store is away, then answers again, but its answer to one settlement comes after the bound: applied all the same.
+    const shared: BudgetStore = {
+      reserve: async (request) => {
+        if (down) throw new Error('connect ECONNREFUSED');
+        return redisStore.reserve(request);
+      },
+      settle: async (reservationId, counters, spentNano, now, options) => {
+        if (down) throw new Error('connect ECONNREFUSED');
+        await redisStore.settle(reservationId, counters, spentNano, now, options);
+        if (lateOnce.delete(spentNano)) await new Promise((resolve) => setTimeout(resolve, 400));
+      },
+      read: async (counters, now) => {
+        if (down) throw new Error('connect ECONNREFUSED');
+        return redisStore.read(counters, now);
+      },
+    };
+    const { logger } = captureLogger('info');
+    const store = new FailoverBudgetStore({
+      shared,
+      local: new MemoryBudgetStore(),
+      failover: new StoreFailover({
+        component: 'tenant_budget',
+        logger,
+        metrics: undefined,
+        clock: systemClock,
+        retryMs: 100,
+        timeoutMs: 200,
+      }),
+      replicas: 1,
+      logger,
+    });
+    for (let spent = 1; spent <= 10; spent++) {
+      const { reservationId } = await reserve(store, budget, 500);
+      await store.settle(reservationId, [counter], spent, Date.now());
+    }
+    down = false;
+    for (let round = 0; round < 50 && (store.pending > 0 || lateOnce.size > 0); round++) {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await store.read([counter], Date.now());
+    }
+    expect(lateOnce.size).toBe(0);
+    expect(store.pending).toBe(0);
+    // 1 + … + 10: the settlement sent twice counted once.
+    expect(await redisStore.read([counter], Date.now())).toEqual([{ counter, spentNano: 55, reservedNano: 0 }]);
+  }, 30_000);
+
   it('refuses with 429 and Retry-After when told to refuse, and is not admitting anything', async () => {
     const counter = `key:key_${randomUUID().slice(0, 8)}:total`;
     const budget: BudgetLimit = { counter, limitNano: 1000, expiresAt: undefined };

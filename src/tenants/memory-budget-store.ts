@@ -1,4 +1,11 @@
-import type { BudgetState, BudgetStore, ReserveRequest, ReserveResult, SettleOptions } from './budget-store.js';
+import {
+  type BudgetState,
+  type BudgetStore,
+  type ReserveRequest,
+  type ReserveResult,
+  SETTLED_MARKER_MS,
+  type SettleOptions,
+} from './budget-store.js';
 
 interface Counter {
   spentNano: number;
@@ -13,6 +20,8 @@ interface Counter {
  */
 export class MemoryBudgetStore implements BudgetStore {
   readonly #counters = new Map<string, Counter>();
+  /** Reservations settled with spend: id → until when a repeat is recognised, oldest first. */
+  readonly #settled = new Map<string, number>();
 
   async reserve(request: ReserveRequest): Promise<ReserveResult> {
     const minimum = Math.min(request.minimumNano ?? request.amountNano, request.amountNano);
@@ -37,13 +46,24 @@ export class MemoryBudgetStore implements BudgetStore {
     now?: number,
     options?: SettleOptions,
   ): Promise<void> {
+    const at = now ?? Date.now();
+    for (const [id, until] of this.#settled) {
+      if (until > at) break;
+      this.#settled.delete(id);
+    }
+    const spent = Math.max(0, Math.ceil(spentNano));
+    const repeated = spent > 0 && this.#settled.has(reservationId);
+    let remember = at + SETTLED_MARKER_MS;
     for (const name of new Set(counters)) {
       const counter = this.#counter(name);
       const held = counter.reservations.get(reservationId);
       counter.reservations.delete(reservationId);
+      if (held !== undefined) remember = Math.max(remember, held.leaseUntil);
+      if (repeated) continue;
       if (options?.once === true && (held === undefined || (now !== undefined && held.leaseUntil <= now))) continue;
-      counter.spentNano += Math.max(0, Math.ceil(spentNano));
+      counter.spentNano += spent;
     }
+    if (spent > 0 && !repeated) this.#settled.set(reservationId, remember);
   }
 
   async read(counters: readonly string[], now: number): Promise<BudgetState[]> {

@@ -1,5 +1,13 @@
 import { RedisScript, type ScriptClient } from '../resilience/redis-script.js';
-import type { BudgetLimit, BudgetState, BudgetStore, ReserveRequest, ReserveResult, SettleOptions } from './budget-store.js';
+import {
+  type BudgetLimit,
+  type BudgetState,
+  type BudgetStore,
+  type ReserveRequest,
+  type ReserveResult,
+  SETTLED_MARKER_MS,
+  type SettleOptions,
+} from './budget-store.js';
 import type { LedgerSpend } from './ledger-spend.js';
 
 /* Each counter is a hash (`spent`, `reserved`, and `r:<id>` per live reservation) and a sorted set of leases (id → expiry). */
@@ -73,20 +81,33 @@ return spent
 `);
 
 /**
- * KEYS: hash, leases per counter. ARGV: id, spent, once (1: add the spend only where the
- * reservation is still held, its lease not lapsed at `now`), now.
+ * KEYS: hash, leases per counter, then the reservation's settled marker. ARGV: id, spent, once (1:
+ * add the spend only where the reservation is still held, its lease not lapsed at `now`), now,
+ * how long to remember a settlement with spend (ms; longer when the lease ends later). A settlement
+ * with spend whose marker exists releases what is left and adds nothing. Answers 1 when applied,
+ * 0 when it was applied before.
  */
 const SETTLE = new RedisScript(`${PURGE}
-local id, spent, once, now = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1', tonumber(ARGV[4] or '0')
-for i = 1, #KEYS / 2 do
+local id, spent, once, now, remember = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1', tonumber(ARGV[4] or '0'), tonumber(ARGV[5])
+local marker = KEYS[#KEYS]
+local repeated = spent > 0 and redis.call('EXISTS', marker) == 1
+local leaseEnd = 0
+for i = 1, (#KEYS - 1) / 2 do
   local h, z = KEYS[2 * i - 1], KEYS[2 * i]
   if once then purge(h, z, now) end
   local held = redis.call('HEXISTS', h, 'r:' .. id) == 1
   local a = tonumber(redis.call('HGET', h, 'r:' .. id) or '0')
+  local lease = tonumber(redis.call('ZSCORE', z, id) or '0')
+  if lease > leaseEnd then leaseEnd = lease end
   if a ~= 0 then redis.call('HINCRBY', h, 'reserved', -a) end
   redis.call('HDEL', h, 'r:' .. id)
   redis.call('ZREM', z, id)
-  if spent > 0 and (held or not once) then redis.call('HINCRBY', h, 'spent', spent) end
+  if spent > 0 and not repeated and (held or not once) then redis.call('HINCRBY', h, 'spent', spent) end
+end
+if repeated then return 0 end
+if spent > 0 then
+  if leaseEnd - now > remember then remember = leaseEnd - now end
+  redis.call('SET', marker, 1, 'PX', math.ceil(remember))
 end
 return 1
 `);
@@ -167,7 +188,10 @@ export class RedisBudgetStore implements BudgetStore {
   ): Promise<void> {
     if (counters.length === 0) return;
     const once = options?.once === true ? 1 : 0;
-    await SETTLE.run(this.#client, this.#keys(counters), [reservationId, Math.max(0, Math.ceil(spentNano)), once, now ?? Date.now()]);
+    const keys = [...this.#keys(counters), `${this.#prefix}budget:{budgets}:settled:${reservationId}`];
+    const args = [reservationId, Math.max(0, Math.ceil(spentNano)), once, now ?? Date.now(), SETTLED_MARKER_MS];
+    // The script answers 0 when this settlement was applied before (a replay whose first answer was lost): nothing was added.
+    await SETTLE.run(this.#client, keys, args);
   }
 
   async read(counters: readonly string[], now: number): Promise<BudgetState[]> {

@@ -56,6 +56,7 @@ export class FakeBatches {
   readonly #files = new Map<string, { id: string; filename: string; purpose: string; bytes: number; createdAt: number; content: string }>();
   readonly #batches = new Map<string, FakeBatch>();
   readonly #createFaults: FakeError[] = [];
+  readonly #listFaults: FakeError[] = [];
   #lostAnswers = 0;
   #heldAnswers = 0;
   readonly #held: ServerResponse[] = [];
@@ -90,6 +91,12 @@ export class FakeBatches {
     return this;
   }
 
+  /** The next batch listings answer these errors, one each (on either wire). */
+  failList(...errors: Array<Omit<FakeError, 'type'>>): this {
+    this.#listFaults.push(...errors.map((error) => ({ ...error, type: 'error' as const })));
+    return this;
+  }
+
   /** The next batch created ends this way. */
   endNext(end: FakeBatchEnd): this {
     this.#nextEnd = end;
@@ -111,6 +118,7 @@ export class FakeBatches {
     this.#files.clear();
     this.#batches.clear();
     this.#createFaults.length = 0;
+    this.#listFaults.length = 0;
     this.#lostAnswers = 0;
     this.#heldAnswers = 0;
     for (const response of this.#held.splice(0)) response.socket?.destroy();
@@ -149,6 +157,17 @@ export class FakeBatches {
       return;
     }
     if (method === 'POST' && OPENAI_BATCHES.test(path)) return this.#createOpenAi(recorded, azure, requestId, response);
+    const listFault =
+      method === 'GET' && (OPENAI_BATCHES.test(path) || ANTHROPIC_BATCHES.test(path)) ? this.#listFaults.shift() : undefined;
+    if (listFault !== undefined) {
+      const wire = ANTHROPIC_BATCHES.test(path) ? anthropicWire : openaiWire;
+      return errorAnswer(
+        response,
+        listFault,
+        wire.errorBody(listFault.status, listFault.code, listFault.message ?? 'Scripted failure'),
+        requestId,
+      );
+    }
     if (method === 'GET' && OPENAI_BATCHES.test(path)) {
       const page = this.#page(azure ? 'azure' : 'openai', recorded.query['limit'], recorded.query['after'], 100);
       return json(

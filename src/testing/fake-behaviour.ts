@@ -73,6 +73,8 @@ export interface FakeAnswer extends BehaviourBase, FakeChoice {
   logprobs?: boolean;
   /** Sent as `system_fingerprint`. */
   systemFingerprint?: string;
+  /** The model the answer reports, as Azure reports the model behind a deployment. @default the model the request names */
+  model?: string;
   /** Sent as `service_tier` (OpenAI) or `usage.service_tier` (Anthropic). */
   serviceTier?: string;
   /** Response headers such as `x-ratelimit-remaining-requests`. */

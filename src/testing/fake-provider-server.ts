@@ -216,6 +216,7 @@ export class FakeProviderServer {
     const rejection = this.#reject(recorded, route);
     if (rejection !== undefined) return respond({ ...base, context }, rejection);
     const behaviour = this.#queue.shift() ?? (await this.#askHandler(recorded)) ?? { type: 'answer' };
+    if (behaviour.type === 'answer' && behaviour.model !== undefined) context.model = behaviour.model;
     if (route.kind === 'models') {
       const models = this.#options.models ?? ['fake-model'];
       const list = route.gemini

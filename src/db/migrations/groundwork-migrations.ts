@@ -301,14 +301,4 @@ export const GROUNDWORK_MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.dropTable('llm_usage_hourly_model').execute();
     },
   },
-  '0011_drop_llm_usage_hourly': {
-    // The wide roll-up of 0008: no panel reads it since 0010, and keeping it cost every ledger batch an upsert.
-    async up(db: Kysely<unknown>): Promise<void> {
-      await db.schema.dropTable('llm_usage_hourly').execute();
-    },
-    async down(db: Kysely<unknown>): Promise<void> {
-      await createWideRollup(db);
-      await refillRollup(groundworkTables(db), undefined);
-    },
-  },
 };

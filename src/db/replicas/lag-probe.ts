@@ -19,6 +19,11 @@ interface Destroyable {
   readonly connection?: { readonly stream?: { destroy?(): void } };
 }
 
+/** pg-pool's clients, those still connecting among them; {@link LagProbe.close} destroys their sockets. */
+interface PoolClients {
+  readonly _clients?: ReadonlyArray<Destroyable>;
+}
+
 /**
  * The lag measurement's own connection to one replica, apart from the replica's session pool: a
  * pool full of long reads cannot hold a measurement back (and the replica counted down for it),
@@ -105,9 +110,14 @@ export class LagProbe {
     this.#logger.debug({ replica: this.#label, err: error }, 'database: the replica lag measurement connection was closed');
   }
 
-  /** Ends the running measurement, if any, and closes the probe's connection. */
+  /**
+   * Ends the running measurement, if any, and closes the probe's connection, promptly: a
+   * measurement still connecting (a replica that accepts connections and says nothing) would hold
+   * the pool's end until its connect timeout, so that connection's socket is destroyed too.
+   */
   async close(): Promise<void> {
     this.abandon();
+    for (const client of (this.#pool as PgPool & PoolClients)._clients ?? []) client.connection?.stream?.destroy?.();
     await this.#running?.catch(() => undefined);
     await this.#pool.end();
   }

@@ -47,8 +47,9 @@ export async function openReplicas<DB>(config: DatabaseConfig, options: OpenRepl
   for (const attempt of attempts) if (attempt.status === 'fulfilled') opened.push(attempt.value);
   const failed = attempts.find((attempt): attempt is PromiseRejectedResult => attempt.status === 'rejected');
   if (failed !== undefined) {
-    // The replicas that did open hold pools (and may hold connections): close them before failing.
-    await Promise.all(opened.map((replica) => replica.close(0)));
+    // The replicas that did open hold pools (and may hold connections): close them before failing,
+    // each whatever the others do, and fail with the open failure, not a close's.
+    await Promise.allSettled(opened.map((replica) => replica.close(0)));
     throw failed.reason;
   }
   const set = new ReplicaSet<DB>(opened, {

@@ -4,11 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReplica, type TestReplica } from '../../../test/replica.js';
 import { freshPostgresDatabase, postgresUrl, uniqueName } from '../../../test/services.js';
 import { loadConfig } from '../../config/load-config.js';
+import { Secret } from '../../config/secret.js';
 import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
 import { systemClock } from '../../internal/clock.js';
 import { captureLogger } from '../../observability/capture-logger.test-helpers.js';
 import { ManualClock } from '../../testing/manual-clock.js';
+import { LagProbe } from './lag-probe.js';
 import { openReplicas } from './open-replicas.js';
 import { Replica } from './replica.js';
 import { measureLag } from './replica-lag.js';
@@ -318,6 +320,32 @@ describe('opening replicas', () => {
     await until(async () => (await connections()) === 0, 'the first replica has no connection left');
     await expect(inRecovery.execute(opened[0]?.db as Kysely<unknown>)).rejects.toThrow();
   });
+
+  it('fails with the open failure when closing a replica it opened fails too', async () => {
+    const config = loadConfig({
+      env: { DATABASE_URL: primary.url, DATABASE_REPLICA_URLS: `${replica.url},${replica.url},${replica.url}` },
+      envFile: false,
+    });
+    let closes = 0;
+    const failure = openReplicas(config.database, {
+      logger: captured.logger,
+      metrics: undefined,
+      clock: systemClock,
+      openReplica: async (options) => {
+        if (options.index === 2) throw new Error('the third replica cannot be opened');
+        // A replica whose close fails (the first) or succeeds (the second): both are closed.
+        return {
+          close: async () => {
+            closes++;
+            if (options.index === 0) throw new Error('the first replica cannot be closed');
+            return true;
+          },
+        } as unknown as Replica<unknown>;
+      },
+    });
+    await expect(failure).rejects.toThrow('the third replica cannot be opened');
+    expect(closes).toBe(2);
+  });
 });
 
 describe('a replica stopped mid-run', () => {
@@ -402,6 +430,35 @@ describe('close', () => {
     // Measurements every 50 ms would open a connection again; none comes.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await connections()).toBe(0);
+  });
+});
+
+describe('closing a lag measurement still connecting', () => {
+  it('ends it at once instead of waiting for its connect timeout', async () => {
+    // A server that accepts the connection and never answers: the measurement waits to connect.
+    const proxy = new StallingProxy({ host: '127.0.0.1', port: replica.port });
+    const port = await proxy.start();
+    proxy.stall();
+    try {
+      const url = new URL(replica.url);
+      url.port = String(port);
+      const config = loadConfig({ env: { DATABASE_URL: primary.url, DATABASE_REPLICA_URLS: url.toString() }, envFile: false }).database;
+      const probe = await LagProbe.open({
+        config: { ...config, url: new Secret('DATABASE_REPLICA_URLS', url.toString()) },
+        timeoutMs: 20_000,
+        label: 'stalled',
+        logger: captured.logger,
+      });
+      const measuring = probe.measure(undefined, Date.now);
+      measuring.catch(() => undefined);
+      await until(() => proxy.open === 1, 'the measurement is connecting');
+      const started = Date.now();
+      await probe.close();
+      expect(Date.now() - started).toBeLessThan(2_000);
+      await expect(measuring).rejects.toThrow();
+    } finally {
+      await proxy.close();
+    }
   });
 });
 

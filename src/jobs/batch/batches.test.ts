@@ -414,6 +414,27 @@ describe.each(FULL_JOBS_TARGETS)('batches on $name', (target: JobsTarget) => {
     expect(logLines.some((line) => line.includes('adopting it') && line.includes(id))).toBe(true);
   }, 60_000);
 
+  it('sends the batch when looking for an earlier run’s is refused (403), logging it, instead of failing the batch', async () => {
+    echoWords();
+    // The first submit's answer is lost, so the step runs again and looks for it; that listing is refused.
+    fake.batches.loseCreateAnswer();
+    fake.batches.failList({ status: 403, message: `This key may not list batches (${KEY})` });
+    const id = await infra.jobs.enqueueBatch(translate, [{ word: 'a' }, { word: 'b' }], { pollIntervalMs: 10 });
+    const worker = infra.jobs.work();
+    const batch = await infra.jobs.waitBatch<{ word: string }>(id, { pollIntervalMs: 20 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await worker.stop();
+    expect(batch.state).toBe('completed');
+    expect(batch.items?.map((item) => item.data)).toEqual([{ word: 'A' }, { word: 'B' }]);
+    // The duplicate a refused listing cannot rule out: the lost one and the one sent again.
+    expect(fake.batches.ids).toHaveLength(2);
+    expect(batch.providerBatchId).toBe(fake.batches.ids[1]);
+    const logged = logLines.filter((line) => line.includes('could not look for a batch') && line.includes(id));
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toContain('403');
+    expect(logLines.join('\n')).not.toContain(KEY);
+  }, 30_000);
+
   it('finds nothing to adopt on Anthropic, whose Message Batches carry no marker: a lost submit answer is sent again', async () => {
     echoWords();
     const anthropic = await openInfra('anthropic');

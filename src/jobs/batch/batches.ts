@@ -6,6 +6,7 @@ import type { PromptContext } from '../../llm/prompt.js';
 import type { ChatRequest } from '../../llm/types.js';
 import type { UsageAttribution, UsageRecord } from '../../llm/usage-record.js';
 import type { Logger } from '../../observability/logger.js';
+import { scrubSecrets } from '../../observability/redact.js';
 import type { BatchReservation, BatchToReserve, TenantBatch } from '../../tenants/batch-budgets.js';
 import type { AnySession, ClaimedJob, JobEngine, NewJob } from '../job-engine.js';
 import { JobHandlerMissingError, JobInputError } from '../job-errors.js';
@@ -228,6 +229,24 @@ export class Batches {
     return name === BATCH_SUBMIT_JOB || name === BATCH_POLL_JOB;
   }
 
+  /**
+   * The batch an earlier run of this submit left at the provider, if any. A listing the provider
+   * refuses for good (403, 404: a key that may create batches but not list them) does not fail
+   * the batch: it is logged and the batch sent; a transient failure is thrown, so the step runs again.
+   */
+  async #findSubmitted(provider: BatchProvider, batch: string, sinceMs: number, signal: AbortSignal): Promise<string | undefined> {
+    try {
+      return await provider.findSubmitted(batch, sinceMs, signal);
+    } catch (error) {
+      if (!(error instanceof BatchProviderError) || error.retryable) throw error;
+      this.#parts.logger?.warn(
+        { batch, status: error.status },
+        `batch: could not look for a batch an earlier run may have sent (${scrubSecrets(error.message)}); sending it`,
+      );
+      return undefined;
+    }
+  }
+
   /** Runs one step of a batch (a claimed submit or poll job). */
   async run(job: ClaimedJob, signal: AbortSignal): Promise<BatchStepRun> {
     if (job.data.kind !== 'custom') throw new JobHandlerMissingError(`job ${job.id} is not a batch step`);
@@ -240,7 +259,7 @@ export class Batches {
       try {
         // A run before this one may have been cut off after the provider accepted its batch (the worker
         // died, the answer was lost): that batch is this one's, so it is adopted rather than sent twice.
-        const earlier = job.attempt > 1 ? await provider.findSubmitted(payload.batch, spec.createdAt, signal) : undefined;
+        const earlier = job.attempt > 1 ? await this.#findSubmitted(provider, payload.batch, spec.createdAt, signal) : undefined;
         if (earlier !== undefined) this.#parts.logger?.info({ batch: payload.batch, providerBatchId: earlier }, ADOPTED);
         providerBatchId = earlier ?? (await provider.submit(payload.lines ?? [], { groundwork_batch: payload.batch }, signal));
       } catch (error) {

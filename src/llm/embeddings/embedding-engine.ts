@@ -14,6 +14,7 @@ import { embedInputs } from './embed-inputs.js';
 import type { EmbedOptions, VectorFormat } from './embed-options.js';
 import type { EmbedResult, VectorOf } from './embed-result.js';
 import { type EmbeddingBatch, type EmbeddingBatchLimits, OPENAI_EMBEDDING_LIMITS, splitIntoBatches } from './embedding-batches.js';
+import { embeddingModelKey, providerEmbeds, targetsByModel } from './embedding-models.js';
 import type { EmbeddingInput } from './embedding-request.js';
 import type { EmbeddingResponse } from './embedding-response.js';
 import { EmbeddingsUnsupportedError } from './embeddings-unsupported-error.js';
@@ -37,12 +38,8 @@ export interface EmbeddingEngineDeps {
 interface EmbedPlan {
   inputs: EmbeddingInput[];
   targets: CallTarget[];
-  /** The model the cache keys vectors by: the one asked for (a model group's name, for a group). */
-  cacheModel: string;
   /** Dimensions asked for, as the cache keys them. */
   dimensions: number | undefined;
-  /** The vector length every answer must have, when known before the first answer. */
-  expected: number | undefined;
   useCache: boolean;
   readCache: boolean;
 }
@@ -77,51 +74,49 @@ export class EmbeddingEngine {
   ): Promise<EmbedResult<F>> {
     const started = performance.now();
     const plan = this.#plan(input, options);
-    const model = plan.targets[0]!.model;
-    const vectors = new Array<Float32Array | undefined>(plan.inputs.length);
-    const keys = plan.useCache ? plan.inputs.map((item) => embeddingCacheKey(plan.cacheModel, plan.dimensions, item)) : [];
-    let cachedInputs = 0;
-    if (plan.readCache && this.#deps.cache !== undefined) {
-      const found = await this.#deps.cache.getMany(keys);
-      for (const [index, vector] of found.entries()) {
-        if (vector !== undefined && (plan.expected === undefined || vector.length === plan.expected)) {
-          vectors[index] = vector;
-          cachedInputs++;
-        }
-      }
+    const byModel = targetsByModel(plan.targets);
+    const cached = await this.#readCache(plan, byModel);
+    const { count, limits } = this.#tokenCounting(plan.targets[0]!.model);
+    // One call's vectors come from one model. With one model among the targets, or when the first
+    // one's cached vectors answer every input, that is the model; otherwise the first batch (of the
+    // inputs the first model has no vector of) goes alone over every target, and the model that
+    // answers it takes the call's other batches, its own cached vectors filling in the rest.
+    const preferred = [...byModel.keys()][0]!;
+    const covered = plan.inputs.length > 0 && cached.get(preferred)?.every(Boolean) === true;
+    let model = byModel.size === 1 || covered ? preferred : undefined;
+    let answered: Map<number, Float32Array> | undefined;
+    let batchCount = 0;
+    if (model === undefined) {
+      const first = this.#pending(plan, cached.get(preferred) ?? [], count, limits).batches[0]!;
+      await runBounded([first], 1, options.signal, async (batch, signal) => {
+        const { answer, target } = await this.#runBatch(plan, plan.targets, batch, signal, trace, options.user);
+        model = embeddingModelKey(target);
+        answered = new Map(batch.indexes.map((index, position) => [index, answer.vectors[position]!]));
+        await this.#writeCache(plan, model, answered);
+      });
+      batchCount++;
     }
-    // An input repeated in one call is sent once; its copies take its vector at the end.
-    const firstOf = new Map<string, number>();
-    const copies: Array<[index: number, first: number]> = [];
-    const missing: number[] = [];
-    for (const [index, item] of plan.inputs.entries()) {
-      if (vectors[index] !== undefined) continue;
-      const identity = typeof item === 'string' ? `s${item}` : `t${item.join(',')}`;
-      const first = firstOf.get(identity);
-      if (first === undefined) {
-        firstOf.set(identity, index);
-        missing.push(index);
-      } else copies.push([index, first]);
+    const chosen = model as string;
+    const pending = this.#pending(plan, cached.get(chosen) ?? [], count, limits, answered);
+    const { vectors, batches } = pending;
+    const targets = byModel.get(chosen) ?? plan.targets;
+    let dimensions = embeddingDimensions(targets[0]!.model, plan.dimensions) ?? vectors.find((vector) => vector !== undefined)?.length;
+    for (const vector of answered?.values() ?? []) {
+      if (vector.length !== dimensions) throw dimensionMismatch(trace.provider, trace.model, dimensions ?? 0, vector.length);
     }
-    const { count, limits } = this.#tokenCounting(model);
-    const tokens = plan.inputs.map((item, index) =>
-      vectors[index] !== undefined ? 0 : typeof item === 'string' ? count(item) : item.length,
-    );
-    const batches = splitIntoBatches(missing, tokens, limits);
-    let dimensions = plan.expected ?? vectors.find((vector) => vector !== undefined)?.length;
     await runBounded(batches, this.#deps.config.llm.embeddings.batchConcurrency, options.signal, async (batch, signal) => {
-      const answer = await this.#runBatch(plan, batch, signal, trace, options.user);
+      const { answer, target } = await this.#runBatch(plan, targets, batch, signal, trace, options.user);
+      const vectorsOf = new Map<number, Float32Array>();
       for (const [position, index] of batch.indexes.entries()) {
         const vector = answer.vectors[position]!;
         dimensions ??= vector.length;
-        if (vector.length !== dimensions) throw dimensionMismatch(answer, dimensions, vector.length);
+        if (vector.length !== dimensions) throw dimensionMismatch(answer.provider, answer.model, dimensions, vector.length);
         vectors[index] = vector;
+        vectorsOf.set(index, vector);
       }
-      if (plan.useCache && this.#deps.cache !== undefined) {
-        await this.#deps.cache.setMany(batch.indexes.map((index, position) => [keys[index]!, answer.vectors[position]!] as const));
-      }
+      await this.#writeCache(plan, embeddingModelKey(target), vectorsOf);
     });
-    for (const [index, first] of copies) vectors[index] = vectors[first]?.slice();
+    for (const [index, first] of pending.copies) vectors[index] = vectors[first]?.slice();
     const format = options.format ?? 'float32';
     const out = (vectors as Float32Array[]).map((vector) => (format === 'number' ? Array.from(vector) : vector)) as VectorOf<F>[];
     return {
@@ -131,8 +126,78 @@ export class EmbeddingEngine {
       model: trace.model,
       usage: { promptTokens: trace.usage.promptTokens, totalTokens: trace.usage.totalTokens },
       costUsd: trace.costUsd,
-      metadata: { cachedInputs, batches: batches.length, attempts: trace.attempts, latencyMs: performance.now() - started },
+      metadata: {
+        cachedInputs: pending.cachedInputs,
+        batches: batchCount + batches.length,
+        attempts: trace.attempts,
+        latencyMs: performance.now() - started,
+      },
     };
+  }
+
+  /**
+   * The cached vectors of the call's inputs under each model that may answer it, those of
+   * another length than the model's known one left out; none when the cache is not read.
+   */
+  async #readCache(plan: EmbedPlan, byModel: Map<string, CallTarget[]>): Promise<Map<string, Array<Float32Array | undefined>>> {
+    const found = new Map<string, Array<Float32Array | undefined>>();
+    const cache = this.#deps.cache;
+    if (!plan.readCache || cache === undefined) return found;
+    for (const [key, [target]] of byModel) {
+      const expected = embeddingDimensions(target!.model, plan.dimensions);
+      const vectors = await cache.getMany(plan.inputs.map((item) => embeddingCacheKey(key, plan.dimensions, item)));
+      found.set(
+        key,
+        vectors.map((vector) => (vector !== undefined && (expected === undefined || vector.length === expected) ? vector : undefined)),
+      );
+    }
+    return found;
+  }
+
+  async #writeCache(plan: EmbedPlan, model: string, vectors: ReadonlyMap<number, Float32Array>): Promise<void> {
+    if (!plan.useCache || this.#deps.cache === undefined) return;
+    await this.#deps.cache.setMany(
+      [...vectors].map(([index, vector]) => [embeddingCacheKey(model, plan.dimensions, plan.inputs[index]!), vector] as const),
+    );
+  }
+
+  /**
+   * What is left to send once `cached` (one model's cached vectors) and `answered` (vectors that
+   * model already gave in this call) are taken: the batches of the other inputs, an input repeated
+   * in the call sent once and its copies filled in at the end.
+   */
+  #pending(
+    plan: EmbedPlan,
+    cached: ReadonlyArray<Float32Array | undefined>,
+    count: (text: string) => number,
+    limits: EmbeddingBatchLimits,
+    answered?: ReadonlyMap<number, Float32Array>,
+  ) {
+    const vectors = new Array<Float32Array | undefined>(plan.inputs.length);
+    let cachedInputs = 0;
+    for (const [index, vector] of cached.entries()) {
+      if (vector === undefined || answered?.has(index) === true) continue;
+      vectors[index] = vector;
+      cachedInputs++;
+    }
+    for (const [index, vector] of answered ?? []) vectors[index] = vector;
+    const firstOf = new Map<string, number>();
+    const copies: Array<[index: number, first: number]> = [];
+    const missing: number[] = [];
+    for (const [index, item] of plan.inputs.entries()) {
+      const identity = typeof item === 'string' ? `s${item}` : `t${item.join(',')}`;
+      const first = firstOf.get(identity);
+      if (vectors[index] !== undefined) {
+        if (first === undefined) firstOf.set(identity, index);
+      } else if (first === undefined) {
+        firstOf.set(identity, index);
+        missing.push(index);
+      } else copies.push([index, first]);
+    }
+    const tokens = plan.inputs.map((item, index) =>
+      vectors[index] !== undefined ? 0 : typeof item === 'string' ? count(item) : item.length,
+    );
+    return { vectors, copies, cachedInputs, batches: splitIntoBatches(missing, tokens, limits) };
   }
 
   #plan<F extends VectorFormat>(input: EmbeddingInput | readonly EmbeddingInput[], options: EmbedOptions<F>): EmbedPlan {
@@ -162,9 +227,7 @@ export class EmbeddingEngine {
     return {
       inputs,
       targets,
-      cacheModel: model,
       dimensions,
-      expected: embeddingDimensions(model, dimensions),
       useCache,
       readCache: useCache && cacheOption !== 'refresh',
     };
@@ -172,7 +235,9 @@ export class EmbeddingEngine {
 
   /**
    * A call for a model group: routed over its deployments (and its fallback groups') whose provider
-   * has an embeddings API, the others skipped; refused when none has one.
+   * has an embeddings API, the others skipped; refused when none has one. Whether a provider has
+   * one is told from its type: adapters are made at each attempt, so a deployment that cannot be
+   * made fails only the attempts sent to it.
    */
   #groupPlan(
     group: string,
@@ -181,26 +246,15 @@ export class EmbeddingEngine {
     dimensions: number | undefined,
     cacheOption: EmbedOptions<VectorFormat>['cache'],
   ): EmbedPlan {
-    const targets = grouped.filter((target) => this.#adapter(target).embed !== undefined);
+    const targets = grouped.filter((target) => providerEmbeds(target.provider));
     if (targets.length === 0) {
       throw new EmbeddingsUnsupportedError(grouped[0]!.provider, {
         group,
         providers: [...new Set(grouped.map((target) => target.provider))],
       });
     }
-    const models = new Set(targets.map((target) => target.model));
-    const [only] = models;
     const useCache = this.#deps.cache !== undefined && cacheOption !== false;
-    return {
-      inputs,
-      targets,
-      cacheModel: group,
-      dimensions,
-      // Known before the first answer only when every deployment serves the same model.
-      expected: models.size === 1 && only !== undefined ? embeddingDimensions(only, dimensions) : undefined,
-      useCache,
-      readCache: useCache && cacheOption !== 'refresh',
-    };
+    return { inputs, targets, dimensions, useCache, readCache: useCache && cacheOption !== 'refresh' };
   }
 
   /** The adapter of a target: a deployment's own when it is one of a model group, else its provider's. */
@@ -229,10 +283,17 @@ export class EmbeddingEngine {
   }
 
   /** One batch through the pipeline: its counted tokens reserved, reconciled to the reported usage. */
-  async #runBatch(plan: EmbedPlan, batch: EmbeddingBatch, signal: AbortSignal, trace: CallTrace, user: string | undefined) {
+  async #runBatch(
+    plan: EmbedPlan,
+    targets: CallTarget[],
+    batch: EmbeddingBatch,
+    signal: AbortSignal,
+    trace: CallTrace,
+    user: string | undefined,
+  ): Promise<{ answer: EmbeddingResponse; target: CallTarget }> {
     const inputs = batch.indexes.map((index) => plan.inputs[index]!);
     const outcome = await this.#deps.pipeline.execute<EmbeddingResponse>(
-      { targets: plan.targets, estimatedTokens: batch.tokens, signal },
+      { targets, estimatedTokens: batch.tokens, signal },
       async ({ target, signal: attemptSignal }) => {
         const dimensions = sendsDimensions(target.model, plan.dimensions) ? plan.dimensions : undefined;
         const request = {
@@ -265,7 +326,7 @@ export class EmbeddingEngine {
     trace.model = answer.model;
     trace.deployment = outcome.target.deployment;
     trace.requestId = answer.requestId;
-    return answer;
+    return { answer, target: outcome.target };
   }
 }
 
@@ -279,10 +340,10 @@ function sendsDimensions(model: string, dimensions: number | undefined): boolean
   return known === undefined || known.shortens;
 }
 
-function dimensionMismatch(answer: EmbeddingResponse, expected: number, got: number): GroundworkError {
+function dimensionMismatch(provider: string, model: string, expected: number, got: number): GroundworkError {
   return new GroundworkError(
     'embedding_dimensions_mismatch',
-    `${answer.provider} model ${answer.model} returned ${got}-dimension vectors where ${expected} were expected; ` +
+    `${provider} model ${model} returned ${got}-dimension vectors where ${expected} were expected; ` +
       'set LLM_EMBEDDING_DIMENSIONS or an embedding model of that length.',
   );
 }

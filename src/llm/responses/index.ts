@@ -3,6 +3,7 @@ export type { RespondOptions } from './respond-options.js';
 export { ResponseEventBuilder } from './response-event-builder.js';
 export { ResponseEnvelope, responseFromCompletion } from './response-object.js';
 export { usageOfResponse } from './response-usage.js';
+export { ResponsesGroupStatefulError, type StatefulResponsesField } from './responses-group-stateful-error.js';
 export { ResponsesGroupUnsupportedError } from './responses-group-unsupported-error.js';
 export type {
   ResponseObject,

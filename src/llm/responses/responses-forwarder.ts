@@ -82,7 +82,7 @@ export class ResponsesForwarder {
     const provider = config.llm.provider;
     if (!forwardsResponses(provider)) throw new Error(`The provider ${provider} has no Responses API to forward to`);
     const requested = typeof body['model'] === 'string' && body['model'] !== '' ? body['model'] : config.llm.model;
-    const targets = this.#targets.targets(requested);
+    const targets = this.#targets.targets(requested, body);
     const primary = targets[0]!;
     const trace = newTrace(primary.provider, primary.group === undefined ? primary.model : requested);
     const started = performance.now();
@@ -272,14 +272,12 @@ export class ResponsesForwarder {
 
   #account(trace: CallTrace, target: CallTarget, response: ResponseObject): void {
     const usage = usageOfResponse(response);
-    const model = typeof response['model'] === 'string' ? response['model'] : target.model;
     trace.provider = target.provider;
     trace.model = target.model;
     trace.deployment = target.deployment;
     if (usage === undefined) return;
     trace.usage = usage;
-    const priced = this.#deps.prices.priceOf(model) === undefined ? target.model : model;
-    trace.costUsd = this.#deps.prices.cost(priced, usage);
+    trace.costUsd = this.#deps.prices.cost(this.#deps.prices.pricedModel(response['model'], target.model), usage);
   }
 
   /** Tokens to reserve: the input at four characters a token, plus the output maximum (or the configured estimate). */

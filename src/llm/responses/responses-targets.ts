@@ -4,6 +4,7 @@ import { groupCallTargets } from '../../routing/router.js';
 import type { RoutesConfig } from '../../routing/routes-config.js';
 import type { CallTarget } from '../call-pipeline.js';
 import type { AzureTokenProvider } from '../providers/azure/azure-provider.js';
+import { ResponsesGroupStatefulError, statefulField } from './responses-group-stateful-error.js';
 import { ResponsesGroupUnsupportedError } from './responses-group-unsupported-error.js';
 import { forwardsResponses, type ResponsesUpstream, responsesUpstream } from './responses-upstream.js';
 
@@ -27,15 +28,22 @@ export class ResponsesTargets {
   /**
    * Where a call for `model` may go: a model group's deployments (then its fallback groups') that
    * have the Responses API, the others skipped; else the primary provider (Azure: its deployment)
-   * and the fallbacks that have it.
+   * and the fallbacks that have it. A group's call that continues earlier state
+   * (`previous_response_id`, `conversation`) or starts a background response is refused unless
+   * exactly one of those deployments can take it: another would be another account's.
    */
-  targets(model: string): CallTarget[] {
+  targets(model: string, body: Readonly<Record<string, unknown>> = {}): CallTarget[] {
     const config = this.#config;
     const routes = this.#routes;
     const grouped = routes === undefined ? undefined : groupCallTargets(routes.groups, model);
     if (grouped !== undefined) {
       const targets = grouped.filter((target) => forwardsResponses(target.provider));
       if (targets.length === 0) throw new ResponsesGroupUnsupportedError(model, [...new Set(grouped.map((target) => target.provider))]);
+      const field = statefulField(body);
+      if (field !== undefined) {
+        const deployments = [...new Set(targets.map((target) => `${target.group}/${target.deployment}`))];
+        if (deployments.length > 1) throw new ResponsesGroupStatefulError(model, field, deployments);
+      }
       return targets;
     }
     const provider = config.llm.provider;

@@ -66,12 +66,16 @@ export function tenantResponses(
         const headers = ownHeaders(result.rateLimitHeaders);
         result = headers === undefined ? { ...result } : { ...result, rateLimitHeaders: headers };
       }
-      // A model group's call is settled at the price of the deployment that answered, as a chat call is.
-      const priced = result.deploymentModel ?? model;
-      const cost = (usage: TokenUsage) => tenants.prices.cost(priced, usage);
+      // Settled at the price the ledger records: the model the provider reports when it has a price
+      // (an Azure deployment's name has none), else the model of the deployment that answered.
+      const sentTo = result.deploymentModel ?? model;
+      const cost = (usage: TokenUsage, reported: unknown) => tenants.prices.cost(tenants.prices.pricedModel(reported, sentTo), usage);
       if (!result.stream) {
         const usage = usageOf(result.response['usage']);
-        await admission.settle(usage === undefined ? admission.reservedUsd : cost(usage), usage?.totalTokens ?? 0);
+        await admission.settle(
+          usage === undefined ? admission.reservedUsd : cost(usage, result.response['model']),
+          usage?.totalTokens ?? 0,
+        );
         return result;
       }
       return { ...result, events: settledEvents(result.events, admission, cost) };
@@ -83,16 +87,17 @@ export function tenantResponses(
 async function* settledEvents(
   events: AsyncIterable<ResponseStreamEvent>,
   admission: Admission,
-  cost: (usage: TokenUsage) => number,
+  cost: (usage: TokenUsage, reported: unknown) => number,
 ): AsyncGenerator<ResponseStreamEvent, void, undefined> {
   let settled = false;
   try {
     for await (const event of events) {
       if (!settled && FINAL_EVENTS.has(event.type)) {
-        const usage = usageOf((event['response'] as { usage?: unknown } | undefined)?.usage);
+        const response = event['response'] as { usage?: unknown; model?: unknown } | undefined;
+        const usage = usageOf(response?.usage);
         if (usage !== undefined) {
           settled = true;
-          await admission.settle(cost(usage), usage.totalTokens);
+          await admission.settle(cost(usage, response?.model), usage.totalTokens);
         }
       }
       yield event;
