@@ -14,7 +14,7 @@ export interface PgResult {
 /** The few `pg` pooled-client members Groundwork uses. */
 export interface PgPoolClient {
   query(sql: string, parameters: unknown[]): Promise<PgResult>;
-  /** A named statement: the client parses it once per connection, and the server plans it once there. */
+  /** A named statement: the client parses it once per connection. */
   query(config: { readonly name: string; readonly text: string; readonly values: unknown[] }): Promise<PgResult>;
   release(destroy?: Error | boolean): void;
   on(event: 'error', listener: (error: Error) => void): unknown;
@@ -24,7 +24,13 @@ export interface PgPoolClient {
    * sets) a query is written as soon as it is queued; corking the socket around two queries sends
    * them in one write.
    */
-  readonly connection?: { readonly stream?: PgStream };
+  readonly connection?: {
+    readonly stream?: PgStream;
+    /** Named statements pg counts as parsed on this connection (it then sends no Parse for them), by name. */
+    readonly parsedStatements?: Record<string, string | undefined>;
+  };
+  /** 'I' idle, 'T' in a transaction, 'E' in a failed transaction, as of the server's last ReadyForQuery. */
+  getTransactionStatus?(): string | null;
 }
 
 /** The few `pg.Pool` members Groundwork uses. */
