@@ -194,6 +194,23 @@ describe('PostgreSQL transactions on the wire', () => {
     expect(await statementsFor(oldest.sql)).toBe(1);
   });
 
+  it('sends prepared queries unnamed when DB_PREPARED_STATEMENTS is false', async () => {
+    const url = new URL(postgresUrl());
+    url.pathname = `/${databaseName}`;
+    const unnamed = await openContractDatabase(url.toString(), { poolSize: 1, maxOverflow: 0, preparedStatements: false });
+    try {
+      const find = unnamed.prepare((db, params: { id: string }) =>
+        db.selectFrom('note').select('title').where('id', '=', params.id).limit(1),
+      );
+      expect(await find.takeFirst({ id: 'serialise-1' })).toEqual({ title: 'ok' });
+      expect(await unnamed.withSession(() => find.takeFirst({ id: 'serialise-1' }))).toEqual({ title: 'ok' });
+      const { rows } = await sql<{ count: string }>`select count(*) as count from pg_prepared_statements`.execute(unnamed.db);
+      expect(Number(rows[0]?.count)).toBe(0);
+    } finally {
+      await unnamed.close();
+    }
+  });
+
   it('sends nothing for a transaction that runs no statement, whether it resolves or throws', async () => {
     expect(await writesOf(() => database.withSession(async () => 'nothing'))).toBe(0);
     const failure = new Error('before any statement');

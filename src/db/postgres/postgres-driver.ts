@@ -34,6 +34,8 @@ export interface PostgresDriverConfig extends DriverConfig {
   /** `DB_POOL_SIZE + DB_MAX_OVERFLOW`. */
   readonly maxConnections: number;
   readonly logger: Logger;
+  /** Whether prepared queries go out as named statements (`DB_PREPARED_STATEMENTS`); else unnamed. Absent: true. */
+  readonly namedStatements?: boolean;
   /** Called after every checkout and return, to refresh pool gauges. */
   readonly onPoolChange?: () => void;
 }
@@ -89,7 +91,7 @@ class PostgresConnection implements DatabaseConnection {
     // Taken at once: a statement started beside this one goes out behind this BEGIN, not with another.
     const begin = this.pendingBegin;
     this.pendingBegin = undefined;
-    const key = statementName(compiledQuery);
+    const key = this.#driver.namedStatements ? statementName(compiledQuery) : undefined;
     // Set after a stale plan: the statement goes out unnamed, parsed afresh however the server
     // (or PgBouncer, which keys statements by their text) keeps named ones.
     let unnamed = false;
@@ -221,6 +223,11 @@ export class PostgresDriver implements Driver {
     pool.on('error', (error) => {
       config.logger.warn({ err: error, url: config.displayUrl }, 'database: an idle connection was lost and removed from the pool');
     });
+  }
+
+  /** Whether prepared queries go out as named statements. */
+  get namedStatements(): boolean {
+    return this.#config.namedStatements !== false;
   }
 
   get maxConnections(): number {
