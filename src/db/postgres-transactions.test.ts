@@ -192,6 +192,18 @@ describe('PostgreSQL transactions on the wire', () => {
     // An evicted statement is parsed again when it is used again, in a transaction too.
     expect((await database.withSession(() => oldest.execute({ id: 'none' }))).rows).toEqual([]);
     expect(await statementsFor(oldest.sql)).toBe(1);
+    // Evicting a statement the server no longer holds does not fail the transaction it travels in.
+    await sql`deallocate all`.execute(database.db);
+    const fresh = database.prepare((db, params: { id: string }) =>
+      db
+        .selectFrom('note')
+        .select(sql<number>`${sql.lit(-1)}`.as('n'))
+        .where('id', '=', params.id),
+    );
+    await database.withSession(async (tx) => {
+      expect((await fresh.execute({ id: 'none' })).rows).toEqual([]);
+      expect((await sql<{ one: number }>`select 1 as one`.execute(tx)).rows).toEqual([{ one: 1 }]);
+    });
   });
 
   it('sends prepared queries unnamed when DB_PREPARED_STATEMENTS is false', async () => {

@@ -16,6 +16,8 @@ export interface PgPoolClient {
   query(sql: string, parameters: unknown[]): Promise<PgResult>;
   /** A named statement: the client parses it once per connection. */
   query(config: { readonly name: string; readonly text: string; readonly values: unknown[] }): Promise<PgResult>;
+  /** A query object of pg's own (its `Query` class), submitted as it defines; settled through its callback. */
+  query(query: import('pg').Query): unknown;
   release(destroy?: Error | boolean): void;
   on(event: 'error', listener: (error: Error) => void): unknown;
   on(event: 'end', listener: () => void): unknown;
@@ -29,8 +31,6 @@ export interface PgPoolClient {
     /** Named statements pg counts as parsed on this connection (it then sends no Parse for them), by name. */
     readonly parsedStatements?: Record<string, string | undefined>;
   };
-  /** 'I' idle, 'T' in a transaction, 'E' in a failed transaction, as of the server's last ReadyForQuery. */
-  getTransactionStatus?(): string | null;
 }
 
 /** The few `pg.Pool` members Groundwork uses. */

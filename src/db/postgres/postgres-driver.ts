@@ -6,6 +6,7 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
+import pg from 'pg';
 import type { Logger } from '../../observability/logger.js';
 import { scrubSecrets } from '../../observability/redact.js';
 import { DatabaseClosedError } from '../database-closed-error.js';
@@ -145,22 +146,22 @@ class PostgresConnection implements DatabaseConnection {
   }
 
   /**
-   * Deallocates the named statement `name` on the server, queued before whatever is sent next.
-   * In a failed transaction the server would refuse it: the statement is then kept and tracked again.
+   * Closes the named statement `name` on the server, queued before whatever is sent next. It uses
+   * the protocol's Close message rather than SQL `DEALLOCATE`: closing a statement the server does
+   * not hold is no error (so it cannot fail the transaction it travels in), and PgBouncer maps it
+   * onto its own server statements. Should it fail all the same, the statement is tracked again.
    */
   #deallocate(name: string, sql: string): void {
     const { client, state } = this;
     const parsed = client.connection?.parsedStatements;
-    if (client.getTransactionStatus?.() === 'E') {
-      state.statements.restore(name, sql);
-      return;
-    }
     if (parsed !== undefined) delete parsed[name];
-    client.query(`deallocate "${name}"`, NO_PARAMETERS).catch(() => {
-      // The server still holds it unless the connection is gone: keep pg's and our account of it.
-      if (parsed !== undefined && parsed[name] === undefined) parsed[name] = sql;
-      state.statements.restore(name, sql);
-    });
+    client.query(
+      closeStatement(name, (error) => {
+        if (error === undefined) return;
+        if (parsed !== undefined && parsed[name] === undefined) parsed[name] = sql;
+        state.statements.restore(name, sql);
+      }),
+    );
   }
 
   /** Forgets that this connection holds the named statement `name`, so that pg parses it again. */
@@ -361,6 +362,27 @@ export class PostgresDriver implements Driver {
       this.#config.logger.warn({ err: new Error(scrubSecrets(String(error))) }, 'database: closing the pool failed');
     }
   }
+}
+
+/** The part of pg's protocol connection a Close of a named statement writes to. */
+interface PgProtocolConnection {
+  close(message: { type: 'S'; name: string }): void;
+  sync(): void;
+}
+
+/**
+ * A `pg` query that sends only Close for the named statement `name`, then Sync: the server
+ * answers CloseComplete and ReadyForQuery, which pg routes to this query as to any other, so it
+ * keeps its place in the pipeline.
+ */
+function closeStatement(name: string, done: (error: Error | undefined) => void): pg.Query {
+  const query = new pg.Query({ text: '' }, undefined, (error: Error | undefined) => done(error ?? undefined));
+  query.submit = (connection) => {
+    const protocol = connection as unknown as PgProtocolConnection;
+    protocol.close({ type: 'S', name });
+    protocol.sync();
+  };
+  return query;
 }
 
 /** Ends a transaction that never ran a statement, and so never began on the server: true if it was one. */
