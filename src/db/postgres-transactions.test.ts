@@ -214,8 +214,9 @@ describe('PostgreSQL transactions on the wire', () => {
       const find = unnamed.prepare((db, params: { id: string }) =>
         db.selectFrom('note').select('title').where('id', '=', params.id).limit(1),
       );
-      expect(await find.takeFirst({ id: 'serialise-1' })).toEqual({ title: 'ok' });
-      expect(await unnamed.withSession(() => find.takeFirst({ id: 'serialise-1' }))).toEqual({ title: 'ok' });
+      await unnamed.db.insertInto('note').values(note('unnamed')).execute();
+      expect(await find.takeFirst({ id: 'unnamed' })).toEqual({ title: 'unnamed' });
+      expect(await unnamed.withSession(() => find.takeFirst({ id: 'unnamed' }))).toEqual({ title: 'unnamed' });
       const { rows } = await sql<{ count: string }>`select count(*) as count from pg_prepared_statements`.execute(unnamed.db);
       expect(Number(rows[0]?.count)).toBe(0);
     } finally {
