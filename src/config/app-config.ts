@@ -18,6 +18,8 @@ export interface DatabaseConfig {
   readonly acquireTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly statementTimeoutMs: number | undefined;
+  /** `DB_PREPARED_STATEMENTS`: PostgreSQL sends prepared queries as named statements. Absent: true. */
+  readonly preparedStatements?: boolean;
   readonly sslCaPath: string | undefined;
   readonly closeTimeoutMs: number;
   readonly migrateOnStart: boolean;

@@ -77,6 +77,7 @@ export function buildAppConfig(values: Parsed, facts: ValidatedFacts, secrets: M
       acquireTimeoutMs: values.DB_ACQUIRE_TIMEOUT_MS,
       idleTimeoutMs: values.DB_IDLE_TIMEOUT_MS,
       statementTimeoutMs: values.DB_STATEMENT_TIMEOUT_MS,
+      preparedStatements: values.DB_PREPARED_STATEMENTS,
       sslCaPath: values.DB_SSL_CA,
       closeTimeoutMs: values.DB_CLOSE_TIMEOUT_MS,
       migrateOnStart: values.DB_MIGRATE_ON_START,

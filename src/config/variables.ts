@@ -101,6 +101,14 @@ export const VARIABLES = define({
     description: 'Per-statement timeout, in ms (PostgreSQL, PGlite).',
     example: '30000',
   },
+  DB_PREPARED_STATEMENTS: {
+    section: 'database',
+    field: booleanField(true),
+    default: 'true',
+    description:
+      'PostgreSQL: send prepared queries (`prepare`) as named statements, parsed once per connection; `false` sends them unnamed, parsed at each call (for a pooler that cannot keep named statements).',
+    example: 'false',
+  },
   DB_SSL_CA: {
     section: 'database',
     field: optionalStringField(),

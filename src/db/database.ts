@@ -70,9 +70,11 @@ export interface Database<DB> {
    * builder and a parameters object whose properties stand for each call's values (type it:
    * `(db, params: { id: number }) => …`). Each `execute(values)` skips Kysely's build and compile
    * and runs in the current session: the transaction inside `withSession`, the pool outside. On
-   * PostgreSQL it is sent as a named statement, which the server parses and plans once per connection.
+   * PostgreSQL it is sent as a named statement, which the server parses once per connection.
+   * Prepare once, at module scope: each call of `prepare` builds and compiles again.
    *
-   * @throws {PreparedQueryError} a parameter is used other than as a value of the statement.
+   * @throws {PreparedQueryError} a parameter is used other than as a value of the statement (in
+   * JavaScript, or on the right of `in`, where a list goes).
    */
   prepare<P extends object, R>(build: (db: Kysely<DB>, params: P) => Compilable<R>): PreparedQuery<DB, P, R>;
   /** Runs `SELECT 1` and measures it; never throws. */

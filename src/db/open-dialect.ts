@@ -56,7 +56,11 @@ export async function openDialect(config: DatabaseConfig, options: OpenDialectOp
         import('./postgres/postgres-dialect.js'),
       ]);
       const pool = await createPgPool(config, options.applicationName === undefined ? {} : { applicationName: options.applicationName });
-      const dialect = new PostgresDialect(pool, { ...options, maxConnections: config.poolSize + config.maxOverflow });
+      const dialect = new PostgresDialect(pool, {
+        ...options,
+        maxConnections: config.poolSize + config.maxOverflow,
+        namedStatements: config.preparedStatements !== false,
+      });
       return { dialect, driver: dialect.driver, stats: () => dialect.driver.stats() };
     }
   }

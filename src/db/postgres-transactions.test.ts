@@ -28,6 +28,14 @@ async function writesOf(run: () => Promise<unknown>): Promise<number> {
   return proxy.clientWrites - before;
 }
 
+/** How many named statements the (only) connection holds for `text`. */
+async function statementsFor(text: string): Promise<number> {
+  const { rows } = await sql<{ count: string }>`select count(*) as count from pg_prepared_statements where statement = ${text}`.execute(
+    database.db,
+  );
+  return Number(rows[0]?.count);
+}
+
 async function committed(id: string): Promise<boolean> {
   const url = new URL(postgresUrl());
   url.pathname = `/${databaseName}`;
@@ -107,12 +115,113 @@ describe('PostgreSQL transactions on the wire', () => {
         .selectAll()
         .where('id', '=', params.id),
     );
+    const held = () => statementsFor(find.sql);
     expect(await find.takeFirst({ id: 1 })).toEqual({ id: 1 });
+    expect(await held()).toBe(1);
     await sql`alter table plan_change add column extra integer`.execute(database.db);
     expect(await find.takeFirst({ id: 1 })).toEqual({ id: 1, extra: null });
+    // The retry went out unnamed (PgBouncer keys named statements by their text, so a new name
+    // could meet the same stale plan there): the server holds no statement under the new name yet.
+    expect(await held()).toBe(1);
+    expect(await find.takeFirst({ id: 1 })).toEqual({ id: 1, extra: null });
+    expect(await held()).toBe(2);
     await sql`alter table plan_change add column more integer`.execute(database.db);
-    await expect(database.withSession(() => find.takeFirst({ id: 1 }))).rejects.toThrow(/cached plan must not change result type/);
+    const stale = await database.withSession(() => find.takeFirst({ id: 1 })).catch((error: unknown) => error);
+    // Recognised by SQLSTATE and the raising function, which lc_messages does not translate.
+    expect(stale).toMatchObject({ code: '0A000', routine: 'RevalidateCachedQuery' });
     expect(await database.withSession(() => find.takeFirst({ id: 1 }))).toEqual({ id: 1, extra: null, more: null });
+  });
+
+  it('keeps a named statement usable on its connection after a value failed to serialise', async () => {
+    const failing = {
+      toPostgres: () => {
+        throw new Error('cannot serialise');
+      },
+    };
+    const insert = database.prepare((db, params: { id: string; title: string }) =>
+      db.insertInto('note').values({ id: params.id, title: params.title, done: false, due_at: null, meta: null, score: null }),
+    );
+    // Once already parsed on the connection, and once on the statement's first use there.
+    await insert.execute({ id: 'serialise-1', title: 'ok' });
+    await expect(insert.execute({ id: 'serialise-2', title: failing as unknown as string })).rejects.toThrow('cannot serialise');
+    await insert.execute({ id: 'serialise-3', title: 'ok' });
+    await database.withSession(() => insert.execute({ id: 'serialise-4', title: 'ok' }));
+    const first = database.prepare((db, params: { title: string }) => db.selectFrom('note').select('id').where('title', '=', params.title));
+    await expect(first.execute({ title: failing as unknown as string })).rejects.toThrow('cannot serialise');
+    expect((await first.execute({ title: 'ok' })).rows.map((row) => row.id).sort()).toEqual(['serialise-1', 'serialise-3', 'serialise-4']);
+    expect((await database.withSession(() => first.execute({ title: 'ok' }))).rows).toHaveLength(3);
+  });
+
+  it('parses a named statement again when the server no longer holds it', async () => {
+    const find = database.prepare((db, params: { id: string }) =>
+      db.selectFrom('note').select('id').where('id', '=', params.id).where('title', '=', params.id),
+    );
+    await find.execute({ id: 'x' });
+    await sql`deallocate all`.execute(database.db);
+    expect((await find.execute({ id: 'serialise-1' })).rows).toEqual([]);
+    await sql`deallocate all`.execute(database.db);
+    // Inside a transaction the failed statement cannot be sent again: the transaction fails, the next call works.
+    await expect(database.withSession(() => find.execute({ id: 'x' }))).rejects.toMatchObject({ code: '26000' });
+    expect((await database.withSession(() => find.execute({ id: 'x' }))).rows).toEqual([]);
+  });
+
+  it('shares one named statement per connection among prepared queries with the same SQL', async () => {
+    const build = (db: Kysely<ContractTables>, params: { id: string }) =>
+      db.selectFrom('note').select(['id', 'title']).where('id', '=', params.id);
+    for (let index = 0; index < 1000; index++) await database.prepare(build).execute({ id: `same-${index}` });
+    expect(await statementsFor(database.prepare(build).sql)).toBe(1);
+  });
+
+  it('deallocates the least recently used named statements past a hundred per connection', async () => {
+    const queries = Array.from({ length: 130 }, (_, index) =>
+      database.prepare((db, params: { id: string }) =>
+        db
+          .selectFrom('note')
+          .select(sql<number>`${sql.lit(index)}`.as('n'))
+          .where('id', '=', params.id),
+      ),
+    );
+    for (const query of queries) await query.execute({ id: 'none' });
+    const oldest = queries[0];
+    const newest = queries[129];
+    if (oldest === undefined || newest === undefined) throw new Error('no queries');
+    const { rows } = await sql<{ count: string }>`select count(*) as count from pg_prepared_statements`.execute(database.db);
+    expect(Number(rows[0]?.count)).toBeLessThanOrEqual(100);
+    expect(await statementsFor(newest.sql)).toBe(1);
+    expect(await statementsFor(oldest.sql)).toBe(0);
+    // An evicted statement is parsed again when it is used again, in a transaction too.
+    expect((await database.withSession(() => oldest.execute({ id: 'none' }))).rows).toEqual([]);
+    expect(await statementsFor(oldest.sql)).toBe(1);
+    // Evicting a statement the server no longer holds does not fail the transaction it travels in.
+    await sql`deallocate all`.execute(database.db);
+    const fresh = database.prepare((db, params: { id: string }) =>
+      db
+        .selectFrom('note')
+        .select(sql<number>`${sql.lit(-1)}`.as('n'))
+        .where('id', '=', params.id),
+    );
+    await database.withSession(async (tx) => {
+      expect((await fresh.execute({ id: 'none' })).rows).toEqual([]);
+      expect((await sql<{ one: number }>`select 1 as one`.execute(tx)).rows).toEqual([{ one: 1 }]);
+    });
+  });
+
+  it('sends prepared queries unnamed when DB_PREPARED_STATEMENTS is false', async () => {
+    const url = new URL(postgresUrl());
+    url.pathname = `/${databaseName}`;
+    const unnamed = await openContractDatabase(url.toString(), { poolSize: 1, maxOverflow: 0, preparedStatements: false });
+    try {
+      const find = unnamed.prepare((db, params: { id: string }) =>
+        db.selectFrom('note').select('title').where('id', '=', params.id).limit(1),
+      );
+      await unnamed.db.insertInto('note').values(note('unnamed')).execute();
+      expect(await find.takeFirst({ id: 'unnamed' })).toEqual({ title: 'unnamed' });
+      expect(await unnamed.withSession(() => find.takeFirst({ id: 'unnamed' }))).toEqual({ title: 'unnamed' });
+      const { rows } = await sql<{ count: string }>`select count(*) as count from pg_prepared_statements`.execute(unnamed.db);
+      expect(Number(rows[0]?.count)).toBe(0);
+    } finally {
+      await unnamed.close();
+    }
   });
 
   it('sends nothing for a transaction that runs no statement, whether it resolves or throws', async () => {

@@ -1,5 +1,5 @@
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, SqliteAdapter, sql } from 'kysely';
-import { expect, it } from 'vitest';
+import { expect, expectTypeOf, it } from 'vitest';
 import type { Database } from './database.js';
 import { DatabaseClosedError } from './database-closed-error.js';
 import type { ContractTables, NoteTable } from './database-contract.test-helpers.js';
@@ -140,8 +140,69 @@ export function preparedQueryContract(current: () => Database<ContractTables>, o
           .select('id')
           .where(sql.ref(`${params.column}`), '=', 'x'),
       ),
-    ).toThrow(/the parameter "column" is not a value of the statement/);
+    ).toThrow(
+      new PreparedQueryError(
+        'Prepared query: the parameter "column" was turned into a string or a number while the query was built (a template string, ' +
+          'a comparison, arithmetic); it has no value then. Pass params.column to the builder as a value (in where, values, set, limit…).',
+      ),
+    );
+    expect(() =>
+      database.prepare((db, params: { column: string }) =>
+        db
+          .selectFrom('note')
+          .select('id')
+          .where(sql.ref(String(params.column)), '=', 'x'),
+      ),
+    ).toThrow(PreparedQueryError);
+    // A condition in JavaScript on a parameter that is also a value: a comparison is caught even so.
+    expect(() =>
+      database.prepare((db, params: { limit: number }) => {
+        const query = db.selectFrom('note').select('id').limit(params.limit);
+        return params.limit > 10 ? query.orderBy('id') : query;
+      }),
+    ).toThrow(/the parameter "limit" was turned into a string or a number/);
     expect(() => database.prepare((db, params: NoteTable) => db.insertInto('note').values(params))).toThrow(/read each parameter by name/);
+  });
+
+  it('refuses a parameter on the right of "in", where a list goes, and takes a list of parameters', async () => {
+    const database = current();
+    expect(() =>
+      database.prepare((db, params: { ids: string[] }) => db.selectFrom('note').select('id').where('id', 'in', params.ids)),
+    ).toThrow(/the parameter "ids" is the right-hand side of "in", where a list goes/);
+    expect(() =>
+      database.prepare((db, params: { ids: string[] }) =>
+        db
+          .selectFrom('note')
+          .select('id')
+          .where((eb) => eb.or([eb('title', '=', 'x'), eb('id', 'not in', params.ids)])),
+      ),
+    ).toThrow(PreparedQueryError);
+    const some = database.prepare((db, params: { a: string; b: string }) =>
+      db.selectFrom('note').select('id').where('id', 'in', [params.a, params.b]).orderBy('id'),
+    );
+    const { insert } = prepared(database);
+    await insert.execute({ id: 'p-in-1', title: 't', done: false, due_at: null, meta: null, score: null });
+    await insert.execute({ id: 'p-in-2', title: 't', done: false, due_at: null, meta: null, score: null });
+    expect((await some.execute({ a: 'p-in-2', b: 'p-in-1' })).rows).toEqual([{ id: 'p-in-1' }, { id: 'p-in-2' }]);
+  });
+
+  it('types a write without returning as having no rows, and one with returning by its columns', async () => {
+    const database = current();
+    const { insert, find } = prepared(database);
+    expectTypeOf<Awaited<ReturnType<typeof insert.takeFirst>>>().toEqualTypeOf<undefined>();
+    expectTypeOf<Awaited<ReturnType<typeof insert.execute>>['rows']>().toEqualTypeOf<never[]>();
+    expectTypeOf<Awaited<ReturnType<typeof find.takeFirst>>>().toEqualTypeOf<NoteTable | undefined>();
+    const returning = database.prepare((db, params: { id: string }) =>
+      db.insertInto('note').values({ id: params.id, title: 'r', done: false, due_at: null, meta: null, score: null }).returning('id'),
+    );
+    expectTypeOf<Awaited<ReturnType<typeof returning.takeFirst>>>().toEqualTypeOf<{ id: string } | undefined>();
+    const removed = database.prepare((db, params: { id: string }) => db.deleteFrom('note').where('id', '=', params.id));
+    expectTypeOf<Awaited<ReturnType<typeof removed.execute>>['rows']>().toEqualTypeOf<never[]>();
+    const written = await insert.execute({ id: 'p-type-1', title: 't', done: false, due_at: null, meta: null, score: null });
+    expect(written.rows).toEqual([]);
+    expect(written.numAffectedRows).toBe(1n);
+    expect(await returning.takeFirst({ id: 'p-type-2' })).toEqual({ id: 'p-type-2' });
+    expect((await removed.execute({ id: 'p-type-2' })).numAffectedRows).toBe(1n);
   });
 
   it('refuses a query builder of another dialect or with other plugins', async () => {

@@ -1,4 +1,17 @@
-import type { Compilable, CompiledQuery, DialectAdapter, Kysely, KyselyPlugin, QueryResult } from 'kysely';
+import { createHash } from 'node:crypto';
+import type {
+  Compilable,
+  CompiledQuery,
+  DeleteResult,
+  DialectAdapter,
+  InsertResult,
+  Kysely,
+  KyselyPlugin,
+  MergeResult,
+  OperationNode,
+  QueryResult,
+  UpdateResult,
+} from 'kysely';
 import { PreparedQueryError } from './prepared-query-error.js';
 
 /**
@@ -13,11 +26,17 @@ const STATEMENT_NAME = Symbol('groundwork.statementName');
 /** A compiled statement that may carry a statement name. */
 type NamedCompiledQuery = CompiledQuery & { readonly [STATEMENT_NAME]?: string };
 
-let statements = 0;
+/**
+ * A row of a prepared query's result: `never` for a write without `returning` (Kysely's
+ * `InsertResult`, `UpdateResult`, `DeleteResult` or `MergeResult`), whose result has no rows; read
+ * its `numAffectedRows` instead.
+ */
+export type PreparedRow<R> = [R] extends [InsertResult | UpdateResult | DeleteResult | MergeResult] ? never : R;
 
 /**
  * The PostgreSQL statement name of a prepared query's compiled statement, or undefined for any
- * other statement. Each prepared query has its own, unique in the process.
+ * other statement. It is derived from the SQL, so prepared queries with the same SQL share one
+ * statement per connection.
  */
 export function statementName(compiled: CompiledQuery): string | undefined {
   return (compiled as NamedCompiledQuery)[STATEMENT_NAME];
@@ -30,6 +49,47 @@ class Placeholder {
   constructor(name: string) {
     this.name = name;
   }
+
+  /** A parameter turned into a string or a number steers the build (a template string, a comparison, arithmetic). */
+  [Symbol.toPrimitive](): never {
+    throw new PreparedQueryError(
+      `Prepared query: the parameter "${this.name}" was turned into a string or a number while the query was built (a template string, ` +
+        `a comparison, arithmetic); it has no value then. Pass params.${this.name} to the builder as a value (in where, values, set, limit…).`,
+    );
+  }
+}
+
+const IN_OPERATORS = new Set(['in', 'not in']);
+
+/** The name of a parameter that is the whole right-hand side of `in` or `not in` somewhere in `node`, if any. */
+function parameterAfterIn(node: unknown): string | undefined {
+  if (typeof node !== 'object' || node === null) return undefined;
+  if (Array.isArray(node)) {
+    for (const item of node) {
+      const found = parameterAfterIn(item);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (node instanceof Placeholder) return undefined;
+  const operation = node as OperationNode & {
+    readonly operator?: { readonly operator?: string };
+    readonly rightOperand?: { readonly kind?: string; readonly value?: unknown };
+  };
+  if (
+    operation.kind === 'BinaryOperationNode' &&
+    operation.operator?.operator !== undefined &&
+    IN_OPERATORS.has(operation.operator.operator) &&
+    operation.rightOperand?.kind === 'ValueNode' &&
+    operation.rightOperand.value instanceof Placeholder
+  ) {
+    return operation.rightOperand.value.name;
+  }
+  for (const key in node) {
+    const found = parameterAfterIn((node as Record<string, unknown>)[key]);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /** Where a parameter's value goes in the statement's parameter list. */
@@ -42,14 +102,17 @@ interface Slot {
  * A query built and compiled once, run many times with different values: each call skips
  * Kysely's building, freezing and compiling, and binds the values straight into the compiled
  * statement's parameter list. Values stay parameters: nothing is spliced into the SQL. On
- * PostgreSQL the statement is a named one, parsed and planned once per connection.
+ * PostgreSQL the statement is a named one, parsed once per connection (the server may then switch
+ * it to a generic plan after five runs, as `plan_cache_mode` decides). Prepare once, at module
+ * scope: preparing again builds and compiles again (the same SQL still shares one statement).
  *
  * Made by `prepare()` of a {@link Database} (or the infrastructure): the builder gets the query
  * builder and a parameters object whose properties stand for the values of each call.
  *
  * @typeParam DB - the database's tables.
  * @typeParam P - the parameters a call takes, by name.
- * @typeParam R - a row of the result.
+ * @typeParam R - what the builder compiles to: a row of the result, or Kysely's `InsertResult`
+ * (`UpdateResult`, …) for a write without `returning`, whose result has no rows ({@link PreparedRow}).
  */
 export class PreparedQuery<DB, P extends object, R> {
   /** The compiled SQL, the same at every call. */
@@ -61,7 +124,7 @@ export class PreparedQuery<DB, P extends object, R> {
   readonly #adapter: DialectAdapter;
   readonly #plugins: readonly KyselyPlugin[];
   readonly #execute: PreparedExecutor;
-  readonly #name = `groundwork_prepared_${++statements}`;
+  readonly #name: string;
 
   /** @internal Use `prepare()` of the database or the infrastructure. */
   constructor(db: Kysely<DB>, build: (db: Kysely<DB>, params: P) => Compilable<R>, execute: PreparedExecutor) {
@@ -87,6 +150,14 @@ export class PreparedQuery<DB, P extends object, R> {
       },
     ) as P;
     const compiled = build(db, params).compile();
+    const afterIn = parameterAfterIn(compiled.query);
+    if (afterIn !== undefined) {
+      throw new PreparedQueryError(
+        `Prepared query: the parameter "${afterIn}" is the right-hand side of "in", where a list goes; a parameter stands for one value. ` +
+          `On PostgreSQL compare with "= any" and pass an array as the value (where('id', '=', sql\`any(\${params.${afterIn}})\`)), ` +
+          'or build the query with its list at each call.',
+      );
+    }
     const slots: Slot[] = [];
     compiled.parameters.forEach((value, index) => {
       if (value instanceof Placeholder) slots.push({ index, name: value.name });
@@ -96,11 +167,13 @@ export class PreparedQuery<DB, P extends object, R> {
       if (!bound.has(name)) {
         throw new PreparedQueryError(
           `Prepared query: the parameter "${name}" is not a value of the statement. Pass params.${name} to the builder as a value ` +
-            '(in where, values, set, limit…); it cannot steer the build in JavaScript (a condition, a template string, an array for "in").',
+            '(in where, values, set, limit…); it cannot steer the build in JavaScript (a condition, a column name). ' +
+            'A condition on a parameter that is also a value cannot be seen here: it always takes the same branch.',
         );
       }
     }
     this.sql = compiled.sql;
+    this.#name = `groundwork_${createHash('sha256').update(compiled.sql).digest('hex').slice(0, 32)}`;
     this.#template = compiled.parameters;
     this.#slots = slots;
     this.#names = bound;
@@ -124,7 +197,7 @@ export class PreparedQuery<DB, P extends object, R> {
    * @throws {PreparedQueryError} a parameter is missing or unknown, or `on` is a query builder of
    * another dialect (or with other plugins) than the one the query was compiled for.
    */
-  execute(params: P, on?: Kysely<DB>): Promise<QueryResult<R>> {
+  execute(params: P, on?: Kysely<DB>): Promise<QueryResult<PreparedRow<R>>> {
     let compiled: CompiledQuery<R>;
     try {
       if (on !== undefined) this.#checkTarget(on);
@@ -132,11 +205,11 @@ export class PreparedQuery<DB, P extends object, R> {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#execute(compiled, on as Kysely<never> | undefined) as Promise<QueryResult<R>>;
+    return this.#execute(compiled, on as Kysely<never> | undefined) as Promise<QueryResult<PreparedRow<R>>>;
   }
 
-  /** {@link PreparedQuery.execute}, answering the first row, or undefined when there is none. */
-  async takeFirst(params: P, on?: Kysely<DB>): Promise<R | undefined> {
+  /** {@link PreparedQuery.execute}, answering the first row, or undefined when there is none (always, for a write without `returning`). */
+  async takeFirst(params: P, on?: Kysely<DB>): Promise<PreparedRow<R> | undefined> {
     return (await this.execute(params, on)).rows[0];
   }
 

@@ -14,8 +14,10 @@ export interface PgResult {
 /** The few `pg` pooled-client members Groundwork uses. */
 export interface PgPoolClient {
   query(sql: string, parameters: unknown[]): Promise<PgResult>;
-  /** A named statement: the client parses it once per connection, and the server plans it once there. */
+  /** A named statement: the client parses it once per connection. */
   query(config: { readonly name: string; readonly text: string; readonly values: unknown[] }): Promise<PgResult>;
+  /** A query object of pg's own (its `Query` class), submitted as it defines; settled through its callback. */
+  query(query: import('pg').Query): unknown;
   release(destroy?: Error | boolean): void;
   on(event: 'error', listener: (error: Error) => void): unknown;
   on(event: 'end', listener: () => void): unknown;
@@ -24,7 +26,11 @@ export interface PgPoolClient {
    * sets) a query is written as soon as it is queued; corking the socket around two queries sends
    * them in one write.
    */
-  readonly connection?: { readonly stream?: PgStream };
+  readonly connection?: {
+    readonly stream?: PgStream;
+    /** Named statements pg counts as parsed on this connection (it then sends no Parse for them), by name. */
+    readonly parsedStatements?: Record<string, string | undefined>;
+  };
 }
 
 /** The few `pg.Pool` members Groundwork uses. */

@@ -6,6 +6,7 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
+import pg from 'pg';
 import type { Logger } from '../../observability/logger.js';
 import { scrubSecrets } from '../../observability/redact.js';
 import { DatabaseClosedError } from '../database-closed-error.js';
@@ -16,7 +17,7 @@ import { PoolTimeoutError } from '../pool-timeout-error.js';
 import { statementName } from '../prepared-query.js';
 import { COMMIT, compiledBegin, ROLLBACK } from './begin-statement.js';
 import type { PgPool, PgPoolClient, PgResult } from './pg-client.js';
-import { isStalePlan, StatementNames } from './statement-names.js';
+import { ConnectionStatements, isClientSideFailure, isMissingStatement, isStalePlan, StatementNames } from './statement-names.js';
 
 /** What Groundwork knows about one physical connection. */
 interface ClientState {
@@ -25,6 +26,8 @@ interface ClientState {
   broken: Error | undefined;
   /** Checkouts so far; a connection on its first checkout was just opened and is known alive. */
   checkouts: number;
+  /** The named statements sent on this connection, least recently used first. */
+  readonly statements: ConnectionStatements;
 }
 
 /** Options of {@link PostgresDriver}. */
@@ -32,6 +35,8 @@ export interface PostgresDriverConfig extends DriverConfig {
   /** `DB_POOL_SIZE + DB_MAX_OVERFLOW`. */
   readonly maxConnections: number;
   readonly logger: Logger;
+  /** Whether prepared queries go out as named statements (`DB_PREPARED_STATEMENTS`); else unnamed. Absent: true. */
+  readonly namedStatements?: boolean;
   /** Called after every checkout and return, to refresh pool gauges. */
   readonly onPoolChange?: () => void;
 }
@@ -87,18 +92,36 @@ class PostgresConnection implements DatabaseConnection {
     // Taken at once: a statement started beside this one goes out behind this BEGIN, not with another.
     const begin = this.pendingBegin;
     this.pendingBegin = undefined;
+    const key = this.#driver.namedStatements ? statementName(compiledQuery) : undefined;
+    // Set after a stale plan: the statement goes out unnamed, parsed afresh however the server
+    // (or PgBouncer, which keys statements by their text) keeps named ones.
+    let unnamed = false;
     for (let attempt = 0; ; attempt++) {
+      const name = key === undefined || unnamed ? undefined : this.#driver.statementNames.current(key);
       try {
-        const result = begin === undefined ? await this.#send(compiledQuery) : await this.#beginWith(begin, compiledQuery);
+        const result = begin === undefined ? await this.#send(compiledQuery, name) : await this.#beginWith(begin, compiledQuery, name);
         return COUNTED.has(result.command)
           ? { rows: result.rows as R[], numAffectedRows: BigInt(result.rowCount ?? 0) }
           : { rows: result.rows as R[] };
       } catch (error) {
-        const name = statementName(compiledQuery);
-        if (name !== undefined && isStalePlan(error)) {
-          this.#driver.statementNames.renew(name);
-          // Outside a transaction the failed statement changed nothing: send it again, parsed afresh.
-          if (!this.inTransaction && attempt === 0) continue;
+        if (key !== undefined && name !== undefined) {
+          if (isStalePlan(error)) {
+            // Later calls use a new name; outside a transaction the failed statement changed nothing: send it again at once.
+            this.#driver.statementNames.renew(key);
+            if (!this.inTransaction && attempt === 0) {
+              unnamed = true;
+              continue;
+            }
+          } else if (isMissingStatement(error)) {
+            // pg counted the statement as parsed on this connection, the server does not hold it: parse it again.
+            this.#forget(name);
+            if (!this.inTransaction && attempt === 0) continue;
+          } else if (isClientSideFailure(error)) {
+            // A value failed to serialise: pg closed the statement on the server but will still count it as
+            // parsed once the server answers, so its name is of no use on this connection any more.
+            this.#driver.statementNames.renew(key);
+            this.state.statements.forget(name);
+          }
         }
         const lost = isConnectionLost(error);
         if (lost) this.state.broken ??= error as Error;
@@ -111,19 +134,45 @@ class PostgresConnection implements DatabaseConnection {
   }
 
   /**
-   * Queues `compiledQuery` on the client: a prepared query's as a named statement, which the
-   * server parses and plans once per connection; any other as an unnamed one.
+   * Queues `compiledQuery` on the client: as the named statement `name` when given, which the
+   * server parses once per connection; else as an unnamed one.
    */
-  #send(compiledQuery: CompiledQuery): Promise<PgResult> {
-    const name = statementName(compiledQuery);
+  #send(compiledQuery: CompiledQuery, name: string | undefined): Promise<PgResult> {
     const parameters = compiledQuery.parameters as unknown[];
-    return name === undefined
-      ? this.client.query(compiledQuery.sql, parameters)
-      : this.client.query({ name: this.#driver.statementNames.current(name), text: compiledQuery.sql, values: parameters });
+    if (name === undefined) return this.client.query(compiledQuery.sql, parameters);
+    const evicted = this.state.statements.use(name, compiledQuery.sql);
+    if (evicted !== undefined) this.#deallocate(evicted.name, evicted.sql);
+    return this.client.query({ name, text: compiledQuery.sql, values: parameters });
+  }
+
+  /**
+   * Closes the named statement `name` on the server, queued before whatever is sent next. It uses
+   * the protocol's Close message rather than SQL `DEALLOCATE`: closing a statement the server does
+   * not hold is no error (so it cannot fail the transaction it travels in), and PgBouncer maps it
+   * onto its own server statements. Should it fail all the same, the statement is tracked again.
+   */
+  #deallocate(name: string, sql: string): void {
+    const { client, state } = this;
+    const parsed = client.connection?.parsedStatements;
+    if (parsed !== undefined) delete parsed[name];
+    client.query(
+      closeStatement(name, (error) => {
+        if (error === undefined) return;
+        if (parsed !== undefined && parsed[name] === undefined) parsed[name] = sql;
+        state.statements.restore(name, sql);
+      }),
+    );
+  }
+
+  /** Forgets that this connection holds the named statement `name`, so that pg parses it again. */
+  #forget(name: string): void {
+    const parsed = this.client.connection?.parsedStatements;
+    if (parsed !== undefined) delete parsed[name];
+    this.state.statements.forget(name);
   }
 
   /** Sends `begin` and `compiledQuery` in one write and answers the statement's result once both succeeded. */
-  async #beginWith(begin: CompiledQuery, compiledQuery: CompiledQuery): Promise<PgResult> {
+  async #beginWith(begin: CompiledQuery, compiledQuery: CompiledQuery, name: string | undefined): Promise<PgResult> {
     const { client } = this;
     const stream = client.connection?.stream;
     stream?.cork?.();
@@ -131,7 +180,7 @@ class PostgresConnection implements DatabaseConnection {
     let answered: Promise<PgResult>;
     try {
       begun = client.query(begin.sql, NO_PARAMETERS);
-      answered = this.#send(compiledQuery);
+      answered = this.#send(compiledQuery, name);
     } finally {
       stream?.uncork?.();
     }
@@ -177,6 +226,11 @@ export class PostgresDriver implements Driver {
     });
   }
 
+  /** Whether prepared queries go out as named statements. */
+  get namedStatements(): boolean {
+    return this.#config.namedStatements !== false;
+  }
+
   get maxConnections(): number {
     return this.#config.maxConnections;
   }
@@ -186,7 +240,7 @@ export class PostgresDriver implements Driver {
   }
 
   #track(client: PgPoolClient): ClientState {
-    const state: ClientState = { id: `pg:${this.#nextId++}`, broken: undefined, checkouts: 0 };
+    const state: ClientState = { id: `pg:${this.#nextId++}`, broken: undefined, checkouts: 0, statements: new ConnectionStatements() };
     this.#states.set(client, state);
     client.on('error', (error) => {
       state.broken ??= error;
@@ -308,6 +362,27 @@ export class PostgresDriver implements Driver {
       this.#config.logger.warn({ err: new Error(scrubSecrets(String(error))) }, 'database: closing the pool failed');
     }
   }
+}
+
+/** The part of pg's protocol connection a Close of a named statement writes to. */
+interface PgProtocolConnection {
+  close(message: { type: 'S'; name: string }): void;
+  sync(): void;
+}
+
+/**
+ * A `pg` query that sends only Close for the named statement `name`, then Sync: the server
+ * answers CloseComplete and ReadyForQuery, which pg routes to this query as to any other, so it
+ * keeps its place in the pipeline.
+ */
+function closeStatement(name: string, done: (error: Error | undefined) => void): pg.Query {
+  const query = new pg.Query({ text: '' }, undefined, (error: Error | undefined) => done(error ?? undefined));
+  query.submit = (connection) => {
+    const protocol = connection as unknown as PgProtocolConnection;
+    protocol.close({ type: 'S', name });
+    protocol.sync();
+  };
+  return query;
 }
 
 /** Ends a transaction that never ran a statement, and so never began on the server: true if it was one. */
