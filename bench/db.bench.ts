@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import BetterSqlite from 'better-sqlite3';
@@ -496,6 +496,30 @@ async function benchSqlite(rows: BenchResult['rows'], ratios: BenchResult['ratio
   }
 }
 
+/**
+ * The sessions goal, judged from the ratios of this run: write, read and point-read transactions at
+ * ≥ 0.9 of the raw driver on PostgreSQL (8 callers) and PGlite, and on SQLite of Kysely used directly,
+ * for each form Groundwork offers (the query builder, and prepared queries).
+ */
+function judgeGoals(ratios: BenchResult['ratios']): void {
+  const GOAL = 0.9;
+  const cases: Array<[string, string]> = [];
+  for (const kind of ['write_tx', 'read_tx', 'point_read']) {
+    cases.push([`postgres_${kind}`, `ratio_postgres_${kind}`], [`postgres_${kind}_prepared`, `ratio_postgres_${kind}_prepared`]);
+    cases.push([`pglite_${kind}`, `ratio_pglite_${kind}`], [`pglite_${kind}_prepared`, `ratio_pglite_${kind}_prepared`]);
+    cases.push([`sqlite_${kind}_to_kysely`, `ratio_sqlite_${kind}_to_kysely`]);
+    cases.push([`sqlite_${kind}_to_kysely_prepared`, `ratio_sqlite_${kind}_to_kysely_prepared`]);
+  }
+  for (const [goal, key] of cases) {
+    const value = ratios[key];
+    if (typeof value !== 'number') continue;
+    ratios[`goal_${goal}_at_least_0_9`] = value >= GOAL ? 'met' : 'not met';
+  }
+  ratios.load_average = loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
+}
+
 /** Small transactional writes and point reads per second: Groundwork against the raw drivers, same run. */
 export default async function benchDatabase(): Promise<BenchResult> {
   const rows: BenchResult['rows'] = [];
@@ -504,6 +528,7 @@ export default async function benchDatabase(): Promise<BenchResult> {
   if (only === undefined || only.includes('postgres')) await benchPostgres(rows, ratios);
   if (only === undefined || only.includes('pglite')) await benchPglite(rows, ratios);
   if (only === undefined || only.includes('sqlite')) await benchSqlite(rows, ratios);
+  judgeGoals(ratios);
   return {
     name: 'db',
     description: `Transactional writes, read transactions and point reads per second: Groundwork against the raw drivers (pg, PGlite, better-sqlite3) with the same statements, and on SQLite against Kysely used directly over better-sqlite3. Groundwork in two forms: the query builder (withSession + tx.insertInto/selectFrom, db.selectFrom) and prepared queries (database.prepare, executed in the session). On PostgreSQL the prepared form sends named statements, so raw pg runs both unnamed (pg's default) and named ones. PostgreSQL: ${CONCURRENCY} callers on a pool of ${POOL_SIZE} for every subject, and one caller for latency; PGlite: in memory, one caller; SQLite: WAL file, one caller; ${ROUNDS} interleaved rounds of every subject. added_us / added_cpu_us = mean latency / this process's CPU µs Groundwork adds per operation.`,
