@@ -256,7 +256,7 @@ export default async function gatewayBench(): Promise<BenchResult> {
         modes: ['json', 'stream'],
       },
     ];
-    if (reference !== undefined) {
+    if (reference !== undefined && referenceEntry !== undefined) {
       subjects.push({
         name: 'reference',
         url: reference.url,
