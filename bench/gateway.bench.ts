@@ -2,7 +2,7 @@ import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { LoadJob, LoadResult } from './gateway/load-generator.js';
@@ -256,7 +256,7 @@ export default async function gatewayBench(): Promise<BenchResult> {
         modes: ['json', 'stream'],
       },
     ];
-    if (reference !== undefined) {
+    if (reference !== undefined && referenceEntry !== undefined) {
       subjects.push({
         name: 'reference',
         url: reference.url,
@@ -264,7 +264,7 @@ export default async function gatewayBench(): Promise<BenchResult> {
         pid: reference.pid,
         modes: ['json', 'stream'],
       });
-      notes.reference = `reference: groundwork serve from ${referenceEntry}`;
+      notes.reference = `reference: groundwork serve from ${relative(root, resolvePath(referenceEntry))}`;
     }
 
     const portkeyEntry = join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js');
@@ -302,6 +302,19 @@ export default async function gatewayBench(): Promise<BenchResult> {
     const modes = (process.env.GATEWAY_BENCH_MODES?.split(',') ?? ['json', 'stream']) as Mode[];
     const measured = subjects.filter((subject) => only === undefined || only.includes(subject.name));
     const samples = new Map<string, Sample[]>();
+    // A discarded first round: each process's JIT warms up here rather than in the first measured round.
+    if (process.env.GATEWAY_BENCH_WARMUP_ROUND !== '0') {
+      for (const mode of modes) {
+        for (const subject of measured) {
+          if (!subject.modes.includes(mode)) continue;
+          const connections = Math.max(...CONNECTIONS);
+          await load.run(
+            { url: subject.url, headers: subject.headers, connections, warmupMs: 0, durationMs: DURATION_MS, stream: mode === 'stream' },
+            subject.pid,
+          );
+        }
+      }
+    }
     for (let round = 0; round < ROUNDS; round++) {
       for (const connections of CONNECTIONS) {
         for (const mode of modes) {
@@ -407,7 +420,7 @@ export default async function gatewayBench(): Promise<BenchResult> {
     for (const [name, note] of Object.entries(notes)) ratios[`note_${name}`] = note;
     return {
       name: 'gateway',
-      description: `Chat completions through each gateway to the fake provider answering at once, on loopback: direct, a node:http + undici baseline proxy, groundwork serve (dist/, defaults, limits raised), Portkey; ${CONNECTIONS.join('/')} connections, JSON and streams; ${ROUNDS} interleaved rounds of ${DURATION_MS} ms (after ${WARMUP_MS} ms warm-up), medians; CPU is the gateway process's /proc time over the window ÷ requests; 2 cores shared by all processes.`,
+      description: `Chat completions through each gateway to the fake provider answering at once, on loopback: direct, a node:http + undici baseline proxy, groundwork serve (dist/, defaults, limits raised), Portkey; ${CONNECTIONS.join('/')} connections, JSON and streams; ${ROUNDS} interleaved rounds of ${DURATION_MS} ms (after a discarded warm-up round, and ${WARMUP_MS} ms warm-up before each measurement), medians; CPU is the gateway process's /proc time over the window ÷ requests; 2 cores shared by all processes.`,
       rows,
       ratios,
     };

@@ -164,6 +164,38 @@ describe.each(TENANT_DATABASE_TARGETS)('the hourly roll-up on $name', (target) =
     expect(Number(groups[0]?.calls)).toBeGreaterThanOrEqual(2);
   });
 
+  it('writes a batch whole or not at all: a row the ledger refuses halfway leaves the ledger and every roll-up as they were', async () => {
+    const sink = createUsageSink(database);
+    const before = await totals(database.db);
+    const hour = new Date(NOW - 5 * 3_600_000);
+    const batch = Array.from({ length: 120 }, (_, index) => record(new Date(hour.getTime() + index), { costUsd: 0.25 }));
+    batch[60] = record(hour, { provider: undefined as never });
+    await expect(sink.writeBatch(batch)).rejects.toThrow();
+    expect(await totals(database.db)).toEqual(before);
+  });
+
+  it('keeps the roll-ups equal to the ledger for a batch larger than one statement, over many groups', async () => {
+    const sink = createUsageSink(database);
+    const rows = syntheticLedger({ count: 1300, fromMs: NOW - 3 * DAY, toMs: NOW - 2 * DAY, keyIds: KEYS, seed: 31 });
+    await sink.writeBatch(
+      rows.map((row) =>
+        record(row.created_at, {
+          provider: row.provider as UsageRecord['provider'],
+          model: row.model ?? 'gpt-4o-mini',
+          promptName: row.prompt_name ?? null,
+          promptVersion: row.prompt_version ?? null,
+          costUsd: row.cost_usd ?? 0,
+          latencyMs: row.latency_ms ?? 0,
+          outcome: row.outcome ?? 'success',
+          keyId: row.key_id ?? null,
+        }),
+      ),
+    );
+    const { tables, ledger } = await totals(database.db);
+    for (const table of ROLLUP_TABLES) expect([table.name, tables[table.name]]).toEqual([table.name, ledger]);
+    expect(await panels(database.db, 'week', 'rollup')).toEqual(await panels(database.db, 'week', 'raw'));
+  });
+
   it('is rebuilt from the ledger after rows were written around it, from an hour on or in full', async () => {
     // A backfill straight into the ledger: the roll-up does not see it until rebuilt.
     const backfilled = syntheticLedger({ count: 300, fromMs: NOW - 20 * DAY, toMs: NOW - 19 * DAY, keyIds: KEYS, seed: 99 });

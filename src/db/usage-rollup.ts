@@ -8,6 +8,7 @@ import {
   type RollupTable,
   WIDE_ROLLUP,
 } from './usage-rollup-tables.js';
+import { MultiRowStatement, quote, type StatementStyle, statementStyle } from './usage-statements.js';
 
 export { ROLLUP_GROUP_COLUMNS };
 
@@ -54,8 +55,8 @@ interface Group {
 
 /** The latency class of `latencyMs`: the index of the first bound it does not exceed. */
 export function latencyClassOf(latencyMs: number): number {
-  const index = LATENCY_BOUNDS_MS.findIndex((bound) => latencyMs <= bound);
-  return index === -1 ? LATENCY_BOUNDS_MS.length : index;
+  for (let index = 0; index < LATENCY_BOUNDS_MS.length; index++) if (latencyMs <= LATENCY_BOUNDS_MS[index]!) return index;
+  return LATENCY_BOUNDS_MS.length;
 }
 
 function isSqlite(db: Kysely<GroundworkTables>): boolean {
@@ -73,25 +74,34 @@ function addendOf(row: RollupSource, column: RollupSumColumn): number {
   return row[column === 'latency_sum_ms' ? 'latency_ms' : column] ?? 0;
 }
 
+/** A group's key: each dimension with its length in front, so that no two groups share one. */
+function groupKey(row: RollupSource, table: RollupTable): string {
+  let key = '';
+  for (const column of table.groupBy) {
+    const value = dimensionOf(row, column);
+    key += typeof value === 'number' ? `#${value}|` : `${value.length}:${value}|`;
+  }
+  return key;
+}
+
 /** `rows` summed per group of `table`, in a fixed order (so that concurrent writers lock groups in the same order). */
 function groupsOf(table: RollupTable, rows: readonly RollupSource[]): Group[] {
   const groups = new Map<string, Group>();
+  const sums = table.sums;
   for (const row of rows) {
     const ms = row.created_at.getTime();
-    const dimensions = table.groupBy.map((column) => dimensionOf(row, column));
-    const key = JSON.stringify(dimensions);
+    const key = groupKey(row, table);
     let group = groups.get(key);
     if (group === undefined) {
-      group = { key, dimensions, sums: table.sums.map(() => 0), classes: LATENCY_CLASS_COLUMNS.map(() => 0), firstMs: ms, lastMs: ms };
+      const dimensions = table.groupBy.map((column) => dimensionOf(row, column));
+      group = { key, dimensions, sums: new Array(sums.length).fill(0), classes: [], firstMs: ms, lastMs: ms };
+      if (table.latencyClasses) group.classes = new Array(LATENCY_CLASS_COLUMNS.length).fill(0);
       groups.set(key, group);
     }
-    table.sums.forEach((column, index) => {
-      group.sums[index] = (group.sums[index] ?? 0) + addendOf(row, column);
-    });
-    const latencyClass = latencyClassOf(row.latency_ms ?? 0);
-    group.classes[latencyClass] = (group.classes[latencyClass] ?? 0) + 1;
-    group.firstMs = Math.min(group.firstMs, ms);
-    group.lastMs = Math.max(group.lastMs, ms);
+    for (let index = 0; index < sums.length; index++) group.sums[index]! += addendOf(row, sums[index]!);
+    if (table.latencyClasses) group.classes[latencyClassOf(row.latency_ms ?? 0)]! += 1;
+    if (ms < group.firstMs) group.firstMs = ms;
+    if (ms > group.lastMs) group.lastMs = ms;
   }
   return [...groups.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
@@ -105,32 +115,52 @@ function insertColumns(table: RollupTable): string[] {
   return [...table.groupBy, ...addedColumns(table), ...(table.seen ? ['first_ms', 'last_ms'] : [])];
 }
 
-/** Upserts the groups of `rows` into one roll-up table. */
-async function addToTable(transaction: Kysely<GroundworkTables>, table: RollupTable, rows: readonly RollupSource[]): Promise<void> {
-  const groups = groupsOf(table, rows);
-  const sqlite = isSqlite(transaction);
-  const columns = insertColumns(table);
-  const updates = addedColumns(table).map(
-    (column) => sql`${sql.ref(column)} = ${sql.ref(`${table.name}.${column}`)} + ${sql.ref(`excluded.${column}`)}`,
-  );
-  if (table.seen) {
-    const [least, greatest] = sqlite ? ['min', 'max'] : ['least', 'greatest'];
-    updates.push(
-      sql`first_ms = ${sql.raw(least)}(${sql.ref(`${table.name}.first_ms`)}, excluded.first_ms)`,
-      sql`last_ms = ${sql.raw(greatest)}(${sql.ref(`${table.name}.last_ms`)}, excluded.last_ms)`,
+/** Each roll-up's upsert, per statement style: its text is built once, per group count. */
+const upserts = new Map<string, MultiRowStatement>();
+
+function upsertOf(table: RollupTable, style: StatementStyle): MultiRowStatement {
+  const cacheKey = `${style} ${table.name} ${table.groupBy.join(',')}`;
+  let statement = upserts.get(cacheKey);
+  if (statement === undefined) {
+    const name = quote(table.name);
+    const updates = addedColumns(table).map((column) => `${quote(column)} = ${name}.${quote(column)} + excluded.${quote(column)}`);
+    if (table.seen) {
+      const [least, greatest] = style === 'sqlite' ? ['min', 'max'] : ['least', 'greatest'];
+      updates.push(
+        `"first_ms" = ${least}(${name}."first_ms", excluded."first_ms")`,
+        `"last_ms" = ${greatest}(${name}."last_ms", excluded."last_ms")`,
+      );
+    }
+    statement = new MultiRowStatement(
+      table.name,
+      insertColumns(table),
+      `on conflict (${table.groupBy.map(quote).join(', ')}) do update set ${updates.join(', ')}`,
     );
+    upserts.set(cacheKey, statement);
   }
-  const perStatement = Math.floor(PARAMETERS_PER_STATEMENT / columns.length);
+  return statement;
+}
+
+/** Upserts the groups of `rows` into one roll-up table: on SQLite one prepared single-group statement per group. */
+async function addToTable(
+  transaction: Kysely<GroundworkTables>,
+  table: RollupTable,
+  rows: readonly RollupSource[],
+  style: StatementStyle,
+): Promise<void> {
+  const groups = groupsOf(table, rows);
+  const statement = upsertOf(table, style);
+  const perStatement = style === 'sqlite' ? 1 : Math.floor(PARAMETERS_PER_STATEMENT / statement.columns);
   for (let start = 0; start < groups.length; start += perStatement) {
-    const values = groups.slice(start, start + perStatement).map((group) => {
-      const parameters = [...group.dimensions, ...group.sums, ...(table.latencyClasses ? group.classes : [])];
+    const end = Math.min(groups.length, start + perStatement);
+    const parameters: unknown[] = [];
+    for (let index = start; index < end; index++) {
+      const group = groups[index]!;
+      parameters.push(...group.dimensions, ...group.sums);
+      if (table.latencyClasses) parameters.push(...group.classes);
       if (table.seen) parameters.push(group.firstMs, group.lastMs);
-      return sql`(${sql.join(parameters)})`;
-    });
-    await sql`insert into ${sql.table(table.name)} (${sql.join(columns.map((column) => sql.ref(column)))})
-      values ${sql.join(values)}
-      on conflict (${sql.join(table.groupBy.map((column) => sql.ref(column)))})
-      do update set ${sql.join(updates)}`.execute(transaction);
+    }
+    await transaction.executeQuery(statement.compile(style, end - start, parameters));
   }
 }
 
@@ -139,8 +169,12 @@ async function addToTable(transaction: Kysely<GroundworkTables>, table: RollupTa
  * upsert per table and group, tables and groups in a fixed order. Run it in the transaction that
  * inserts the rows, so that the roll-ups and the ledger never disagree.
  */
-export async function addToRollup(transaction: Kysely<GroundworkTables>, rows: readonly RollupSource[]): Promise<void> {
-  await addToRollupTables(transaction, ROLLUP_TABLES, rows);
+export async function addToRollup(
+  transaction: Kysely<GroundworkTables>,
+  rows: readonly RollupSource[],
+  style: StatementStyle = statementStyle(transaction),
+): Promise<void> {
+  await addToRollupTables(transaction, ROLLUP_TABLES, rows, style);
 }
 
 /** Adds `rows` to each of `tables`, in the order given (the benchmark also times the wide roll-up of 0008 this way). */
@@ -148,9 +182,10 @@ export async function addToRollupTables(
   transaction: Kysely<GroundworkTables>,
   tables: readonly RollupTable[],
   rows: readonly RollupSource[],
+  style: StatementStyle = statementStyle(transaction),
 ): Promise<void> {
   if (rows.length === 0) return;
-  for (const table of tables) await addToTable(transaction, table, rows);
+  for (const table of tables) await addToTable(transaction, table, rows, style);
 }
 
 /** The hour number (epoch hours) of the ledger's `created_at`, in SQL. */

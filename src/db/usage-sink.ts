@@ -3,9 +3,48 @@ import type { UsageRecord, UsageSink } from '../llm/usage-record.js';
 import type { Database } from './database.js';
 import type { GroundworkTables } from './groundwork-tables.js';
 import { addToRollup } from './usage-rollup.js';
+import { MultiRowStatement, statementStyle } from './usage-statements.js';
 
-/** Rows per INSERT statement: well under SQLite's and PostgreSQL's bound-parameter limits. */
+/** Rows per INSERT statement on PostgreSQL and PGlite: well under their bound-parameter limit. */
 const ROWS_PER_STATEMENT = 500;
+
+/**
+ * The ledger's columns, each with what an `undefined` value stands for: the column's default, as
+ * the query builder's insert would have left it to the database (`null` where it has none).
+ */
+const LEDGER_COLUMNS: ReadonlyArray<readonly [LedgerColumn, unknown]> = [
+  ['created_at', null],
+  ['operation', 'chat'],
+  ['provider', null],
+  ['model', null],
+  ['deployment', null],
+  ['prompt_name', null],
+  ['prompt_version', null],
+  ['prompt_tokens', 0],
+  ['completion_tokens', 0],
+  ['total_tokens', 0],
+  ['cached_prompt_tokens', 0],
+  ['reasoning_tokens', 0],
+  ['cost_usd', 0],
+  ['latency_ms', 0],
+  ['outcome', null],
+  ['cache_hit', false],
+  ['attempts', 1],
+  ['request_id', null],
+  ['key_id', null],
+  ['team_id', null],
+  ['prompt_text', null],
+  ['answer_text', null],
+];
+
+type LedgerRow = ReturnType<typeof usageRow> & { job_id?: string | null };
+type LedgerColumn = keyof ReturnType<typeof usageRow>;
+
+const LEDGER_INSERT = new MultiRowStatement(
+  'llm_usage',
+  LEDGER_COLUMNS.map(([column]) => column),
+);
+const LEDGER_INSERT_WITH_JOB = new MultiRowStatement('llm_usage', [...LEDGER_COLUMNS.map(([column]) => column), 'job_id']);
 
 /**
  * The usage ledger's sink: writes each batch into `llm_usage` in one transaction (several
@@ -24,21 +63,32 @@ export function createUsageSink<DB>(database: Pick<Database<DB>, 'db'>): UsageSi
 }
 
 /**
- * Inserts ledger rows inside the caller's transaction, in statements of at most 500 rows (a large
- * batch's thousands of rows would pass the databases' bound-parameter limits in one), and adds
- * them to the hourly roll-ups in the same transaction.
+ * Inserts ledger rows inside the caller's transaction and adds them to the hourly roll-ups in the
+ * same transaction. On SQLite one prepared single-row statement runs once per row (no round trip
+ * to save); on PostgreSQL and PGlite, statements of at most 500 rows (a large batch's thousands of
+ * rows would pass the bound-parameter limit in one).
  */
-export async function writeUsageRows(
-  transaction: Kysely<GroundworkTables>,
-  rows: ReadonlyArray<ReturnType<typeof usageRow> & { job_id?: string | null }>,
-): Promise<void> {
-  for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-    await transaction
-      .insertInto('llm_usage')
-      .values(rows.slice(start, start + ROWS_PER_STATEMENT))
-      .execute();
+export async function writeUsageRows(transaction: Kysely<GroundworkTables>, rows: readonly LedgerRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const style = statementStyle(transaction);
+  const withJob = rows.some((row) => row.job_id !== undefined);
+  const statement = withJob ? LEDGER_INSERT_WITH_JOB : LEDGER_INSERT;
+  const perStatement = style === 'sqlite' ? 1 : ROWS_PER_STATEMENT;
+  for (let start = 0; start < rows.length; start += perStatement) {
+    const end = Math.min(rows.length, start + perStatement);
+    const parameters: unknown[] = [];
+    for (let index = start; index < end; index++) pushLedgerRow(parameters, rows[index]!, withJob);
+    await transaction.executeQuery(statement.compile(style, end - start, parameters));
   }
-  await addToRollup(transaction, rows);
+  await addToRollup(transaction, rows, style);
+}
+
+function pushLedgerRow(parameters: unknown[], row: LedgerRow, withJob: boolean): void {
+  for (const [column, absent] of LEDGER_COLUMNS) {
+    const value = row[column];
+    parameters.push(value === undefined ? absent : value);
+  }
+  if (withJob) parameters.push(row.job_id ?? null);
 }
 
 /** The `llm_usage` row of one usage record. */

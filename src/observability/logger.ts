@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LoggingConfig } from '../config/app-config.js';
-import { redactValue, scrubSecrets } from './redact.js';
+import { redactLogFields, redactValue, scrubSecrets } from './redact.js';
 
 export type { Logger } from 'pino';
 
@@ -34,7 +34,7 @@ export function createLogger(config: LoggingConfig, options: CreateLoggerOptions
       serializers: { err: (error: unknown) => redactValue(error), error: (error: unknown) => redactValue(error) },
       formatters: {
         level: (label) => ({ level: label }),
-        log: (object) => redactValue(object) as Record<string, unknown>,
+        log: redactLogFields,
       },
       hooks: {
         logMethod(args, method) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Secret } from '../config/secret.js';
-import { isSecretKey, redactValue, scrubSecrets } from './redact.js';
+import { isSecretKey, redactLogFields, redactValue, scrubSecrets } from './redact.js';
 
 describe('scrubSecrets', () => {
   it('removes each kind of secret, alone or together, and leaves other text as it was', () => {
@@ -34,5 +34,33 @@ describe('redactValue', () => {
         nested: { password: '[redacted]', ok: 1 },
       });
     }
+  });
+});
+
+describe('redactLogFields', () => {
+  it('hands back a flat line with nothing to redact as it is, and a redacted copy of any other', () => {
+    const plain = { method: 'POST', route: '/v1/chat/completions', status: 200, durationMs: 1.5, cached: false, none: null };
+    expect(redactLogFields(plain)).toBe(plain);
+    const secret = new Secret('TEST_REDACT_LINE_SECRET', 'line-secret-value-42');
+    const lines: Array<[Record<string, unknown>, Record<string, unknown>]> = [
+      [
+        { route: '/v1', apiKey: 'x' },
+        { route: '/v1', apiKey: '[redacted]' },
+      ],
+      [
+        { route: '/v1', password: 7 },
+        { route: '/v1', password: '[redacted]' },
+      ],
+      [{ message: 'sent Bearer abc.def' }, { message: 'sent Bearer [redacted]' }],
+      [{ message: 'value line-secret-value-42 seen' }, { message: 'value [redacted] seen' }],
+      [{ nested: { token: 'x' } }, { nested: { token: '[redacted]' } }],
+      [Object.assign(Object.create({ inherited: 1 }), { url: 'https://u:p@h' }), { url: 'https://u:***@h' }],
+    ];
+    for (const [line, expected] of lines) {
+      const redacted = redactLogFields(line);
+      expect(redacted).not.toBe(line);
+      expect(redacted).toEqual(expected);
+    }
+    secret.replace('line-secret-gone-43');
   });
 });

@@ -39,6 +39,28 @@ const MAX_REMEMBERED_KEYS = 1000;
 const secretKeyVerdicts = new Map<string, boolean>();
 
 /**
+ * A log line's fields with secrets removed: the object itself when it is a flat record with
+ * nothing to redact (no secret-named field, no nested object, no string holding a secret),
+ * as most lines are (the access log's); otherwise a redacted deep copy ({@link redactValue}).
+ * Pino serialises the line at once, so handing it the caller's object loses nothing.
+ */
+export function redactLogFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const prototype = Object.getPrototypeOf(fields);
+  if (prototype !== Object.prototype && prototype !== null) return redactValue(fields) as Record<string, unknown>;
+  for (const key in fields) {
+    const child = fields[key];
+    if (typeof child === 'string') {
+      if (scrubSecrets(child) !== child || isSecretKey(key)) return redactValue(fields) as Record<string, unknown>;
+    } else if ((typeof child === 'object' && child !== null) || typeof child === 'function') {
+      return redactValue(fields) as Record<string, unknown>;
+    } else if (isSecretKey(key) && child !== undefined && child !== null && typeof child !== 'boolean') {
+      return redactValue(fields) as Record<string, unknown>;
+    }
+  }
+  return fields;
+}
+
+/**
  * A deep copy of `value` with secret-named fields replaced and secrets scrubbed from every string.
  * Errors become plain objects (`type`, `message`, `stack`, `code`, `cause`), scrubbed too.
  */

@@ -134,4 +134,40 @@ describe('UpstreamClient', () => {
     setTimeout(() => controller.abort(new Error('caller gave up')), 20);
     expect((await pending).message).toBe('caller gave up');
   });
+  it('reads a JSON answer sent in several chunks, a character split between two, and leaves no listener on the signal', async () => {
+    const body = Buffer.from(JSON.stringify({ text: 'café ☕ done' }));
+    const split = body.indexOf(0xe2) + 1;
+    handler = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req_chunks' });
+      response.write(body.subarray(0, split));
+      setTimeout(() => response.end(body.subarray(split)), 5);
+    };
+    client = new UpstreamClient();
+    const signal = new AbortController().signal;
+    const answer = await client.json(upstreamTarget(baseUrl, '/x'), 'GET', {}, undefined, signal);
+    expect(answer.data).toEqual({ text: 'café ☕ done' });
+    expect(answer.requestId).toBe('req_chunks');
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+  });
+
+  it('aborts with the signal’s reason while the body arrives, and refuses an aborted signal without sending', async () => {
+    let requests = 0;
+    handler = (_request, response) => {
+      requests++;
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write('{"partial":');
+    };
+    client = new UpstreamClient();
+    const controller = new AbortController();
+    const pending = rejection(client.json(upstreamTarget(baseUrl, '/x'), 'GET', {}, undefined, controller.signal));
+    while (requests === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort(new Error('caller left mid-body'));
+    expect((await pending).message).toBe('caller left mid-body');
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    const before = requests;
+    expect((await rejection(client.json(upstreamTarget(baseUrl, '/x'), 'GET', {}, undefined, controller.signal))).message).toBe(
+      'caller left mid-body',
+    );
+    expect(requests).toBe(before);
+  });
 });

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Agent } from 'undici';
+import { exchangeWhole, type ParseHeaders, type WholeAnswer } from './json-exchange.js';
 import { readBodyText } from './read-body.js';
 import { SseDecoder, type SseEvent } from './sse-decoder.js';
 import { headerOf, type UpstreamHeaders } from './upstream-headers.js';
@@ -45,7 +46,7 @@ export interface UpstreamEventStream {
   events: AsyncGenerator<SseEvent, void, undefined>;
 }
 
-type Undici = { readonly Agent: typeof Agent };
+type Undici = { readonly Agent: typeof Agent; readonly util: { readonly parseHeaders: unknown } };
 let undici: Promise<Undici> | undefined;
 
 /** undici, loaded when the first client is created: a process with no provider configured never loads it. */
@@ -65,12 +66,14 @@ function loadUndici(): Promise<Undici> {
 export class UpstreamClient {
   /** Set once undici has loaded; until then requests wait for {@link #loading}. */
   #agent: Agent | undefined;
+  #parseHeaders: ParseHeaders | undefined;
   readonly #loading: Promise<Agent>;
 
   constructor(options: UpstreamClientOptions = {}) {
     const timeout = options.timeoutMs ?? 600_000;
     // Loading starts now, while the application starts, so that the first request does not wait for it.
-    this.#loading = loadUndici().then(({ Agent }) => {
+    this.#loading = loadUndici().then(({ Agent, util }) => {
+      this.#parseHeaders = util.parseHeaders as ParseHeaders;
       this.#agent = new Agent({ headersTimeout: timeout, bodyTimeout: timeout, keepAliveTimeout: options.keepAliveMs ?? 4_000 });
       return this.#agent;
     });
@@ -85,9 +88,8 @@ export class UpstreamClient {
     body: string | undefined,
     signal: AbortSignal,
   ): Promise<UpstreamJson> {
-    const answer = await this.#send(target, method, headers, body, signal);
-    const text = await readBodyText(answer.body);
-    return { data: JSON.parse(text), headers: answer.headers, requestId: headerOf(answer.headers, 'x-request-id') };
+    const answer = await this.#sendWhole(target, method, headers, body, signal);
+    return { data: JSON.parse(answer.text), headers: answer.headers, requestId: headerOf(answer.headers, 'x-request-id') };
   }
 
   /** Sends one request and returns its answer as text (JSON Lines files, say). */
@@ -98,8 +100,8 @@ export class UpstreamClient {
     body: string | undefined,
     signal: AbortSignal,
   ): Promise<{ text: string; headers: UpstreamHeaders; requestId: string | undefined }> {
-    const answer = await this.#send(target, method, headers, body, signal);
-    return { text: await readBodyText(answer.body), headers: answer.headers, requestId: headerOf(answer.headers, 'x-request-id') };
+    const answer = await this.#sendWhole(target, method, headers, body, signal);
+    return { text: answer.text, headers: answer.headers, requestId: headerOf(answer.headers, 'x-request-id') };
   }
 
   /** Sends one request whose answer is a `text/event-stream`. */
@@ -112,6 +114,25 @@ export class UpstreamClient {
   async close(): Promise<void> {
     const agent = this.#agent ?? (await this.#loading.catch(() => undefined));
     if (agent !== undefined && !agent.closed) await agent.close();
+  }
+
+  /** Sends one request whose answer is read whole (JSON, text); an error status throws as {@link #send} does. */
+  async #sendWhole(
+    target: UpstreamTarget,
+    method: 'GET' | 'POST',
+    headers: Record<string, string>,
+    body: string | undefined,
+    signal: AbortSignal,
+  ): Promise<WholeAnswer> {
+    const agent = this.#agent ?? (await this.#loading);
+    const answer = await exchangeWhole(
+      agent,
+      { origin: target.origin, path: target.path, method, headers, body: body ?? null },
+      signal,
+      this.#parseHeaders as ParseHeaders,
+    );
+    if (answer.statusCode >= 200 && answer.statusCode < 300) return answer;
+    throw new UpstreamStatusError(answer.statusCode, answer.headers, answer.text);
   }
 
   async #send(

@@ -1,0 +1,110 @@
+import type { Dispatcher } from 'undici';
+import type { UpstreamHeaders } from './upstream-headers.js';
+
+/** undici's header parser: lower-case names, repeated headers as arrays (what `request()` answers). */
+export type ParseHeaders = (rawHeaders: Buffer[] | string[]) => UpstreamHeaders;
+
+/** A whole answer: its status, headers and body text. */
+export interface WholeAnswer {
+  statusCode: number;
+  headers: UpstreamHeaders;
+  text: string;
+}
+
+/**
+ * Sends one request through `dispatcher` and collects the whole answer, for answers read in full
+ * (JSON). undici's `request()` wraps each answer in a `Readable` stream and an `AsyncResource`,
+ * which a body read at once in one or two chunks does not need: this handler gathers the chunks
+ * and settles one promise. `signal` is wired to undici's abort function once the request is
+ * connected, and its listener removed when the exchange ends; an abort fails the exchange with
+ * the signal's reason, and timeouts and network errors fail it as undici reports them, as
+ * `request()` does.
+ */
+export function exchangeWhole(
+  dispatcher: Dispatcher,
+  options: Dispatcher.DispatchOptions,
+  signal: AbortSignal,
+  parseHeaders: ParseHeaders,
+): Promise<WholeAnswer> {
+  if (signal.aborted) return Promise.reject(reasonOf(signal));
+  return new Promise<WholeAnswer>((resolve, reject) => {
+    new WholeAnswerHandler(signal, parseHeaders, resolve, reject).start(dispatcher, options);
+  });
+}
+
+function reasonOf(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+}
+
+class WholeAnswerHandler implements Dispatcher.DispatchHandlers {
+  readonly #signal: AbortSignal;
+  readonly #parseHeaders: ParseHeaders;
+  readonly #resolve: (answer: WholeAnswer) => void;
+  readonly #reject: (error: unknown) => void;
+  #abort: ((reason?: Error) => void) | undefined;
+  #reason: unknown;
+  #settled = false;
+  #statusCode = 0;
+  #headers: UpstreamHeaders = {};
+  readonly #chunks: Buffer[] = [];
+  readonly #onAbort = (): void => {
+    this.#reason = reasonOf(this.#signal);
+    this.#abort?.(this.#reason as Error);
+  };
+
+  constructor(signal: AbortSignal, parseHeaders: ParseHeaders, resolve: (answer: WholeAnswer) => void, reject: (error: unknown) => void) {
+    this.#signal = signal;
+    this.#parseHeaders = parseHeaders;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  start(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): void {
+    this.#signal.addEventListener('abort', this.#onAbort, { once: true });
+    try {
+      dispatcher.dispatch(options, this);
+    } catch (error) {
+      this.onError(error as Error);
+    }
+  }
+
+  onConnect(abort: (reason?: Error) => void): void {
+    if (this.#reason !== undefined) {
+      abort(this.#reason as Error);
+      return;
+    }
+    this.#abort = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[] | null): boolean {
+    // 1xx answers (`100 Continue`) come before the real one.
+    if (statusCode < 200) return true;
+    this.#statusCode = statusCode;
+    this.#headers = rawHeaders === null ? {} : this.#parseHeaders(rawHeaders);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.#chunks.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    if (!this.#finish()) return;
+    const chunks = this.#chunks;
+    const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
+    this.#resolve({ statusCode: this.#statusCode, headers: this.#headers, text });
+  }
+
+  onError(error: Error): void {
+    if (this.#finish()) this.#reject(error);
+  }
+
+  #finish(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    this.#abort = undefined;
+    this.#signal.removeEventListener('abort', this.#onAbort);
+    return true;
+  }
+}
