@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import { rememberOpenAiBody } from '../llm/providers/openai/openai-body-origin.js';
 import type { ChatRequest, ResponseFormat } from '../llm/types.js';
 import { type ChatCompletionBody, chatCompletionBodySchema, KNOWN_FIELDS } from './chat-request-schema.js';
 import { HttpError } from './http-error.js';
@@ -21,22 +20,11 @@ export interface ParsedChatRequest {
  * the message never quotes the field's value, which may be prompt text.
  */
 export function parseChatRequest(body: unknown): ParsedChatRequest {
-  const plain = isPlainChatBody(body);
-  const data = plain ? body : validated(body);
+  const data = isPlainChatBody(body) ? body : validated(body);
   if (data.max_tokens != null && data.max_completion_tokens != null && data.max_tokens !== data.max_completion_tokens) {
     throw invalidParam('max_tokens', 'conflicts with max_completion_tokens; send one of them');
   }
-  const request = toChatRequest(data);
-  // A plain body without nulls is, field for field, the wire body OpenAI-family upstreams get: they may send it as it came.
-  if (plain && !holdsNull(data)) rememberOpenAiBody(request, data as unknown as Record<string, unknown>);
-  return { request, stream: data.stream === true, includeUsage: data.stream_options?.include_usage === true };
-}
-
-/** Whether a plain body holds a null (the translation leaves those out): at the top level or as a message's `name`. */
-function holdsNull(data: ChatCompletionBody): boolean {
-  for (const key in data) if (data[key as keyof ChatCompletionBody] === null) return true;
-  for (const message of data.messages) if ('name' in message && message.name === null) return true;
-  return false;
+  return { request: toChatRequest(data), stream: data.stream === true, includeUsage: data.stream_options?.include_usage === true };
 }
 
 /** The body as the schema parses it; throws its first issue as a 400. */

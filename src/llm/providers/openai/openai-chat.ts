@@ -8,7 +8,6 @@ import { type CompletionBase, completionOf } from '../../model/completion-of.js'
 import type { ChatCompletion, ChatRequest, ChatStreamEvent, LlmProvider } from '../../types.js';
 import { abortedError } from '../provider-abort.js';
 import { providerError } from '../provider-error-factory.js';
-import { openAiBodyOf } from './openai-body-origin.js';
 import type { OpenAiDialect } from './openai-dialect.js';
 import { embedWithOpenAi, type OpenAiEmbeddingsOptions } from './openai-embeddings.js';
 import { mapOpenAiError } from './openai-errors.js';
@@ -61,7 +60,7 @@ export class OpenAiChatProvider implements LlmProvider {
     const http = this.#options.http;
     let answer: { data: unknown; headers: UpstreamHeaders; requestId: string | undefined };
     try {
-      const params = this.#wireBody(request, model);
+      const params = toOpenAiParams(request, model, this.#options.dialect) as unknown as Record<string, unknown>;
       params['stream'] = false;
       const body = JSON.stringify(params);
       answer = await http.client.json(http.chat, 'POST', await http.headers(), body, signal);
@@ -89,7 +88,7 @@ export class OpenAiChatProvider implements LlmProvider {
   async *stream(request: ChatRequest, signal: AbortSignal): AsyncGenerator<ChatStreamEvent, void, undefined> {
     const model = request.model || this.defaultModel;
     const http = this.#options.http;
-    const params = this.#wireBody(request, model);
+    const params = toOpenAiParams(request, model, this.#options.dialect) as unknown as Record<string, unknown>;
     const requested = params['stream_options'] as Record<string, unknown> | null | undefined;
     params['stream'] = true;
     params['stream_options'] = { ...requested, include_usage: true };
@@ -142,12 +141,6 @@ export class OpenAiChatProvider implements LlmProvider {
   /** Closes the pooled connections to the server. */
   close(): Promise<void> {
     return this.#options.http.client.close();
-  }
-
-  /** The caller's own body when the request still says what was read from it (see `openai-body-origin.ts`), else the translation. */
-  #wireBody(request: ChatRequest, model: string): Record<string, unknown> {
-    const dialect = this.#options.dialect;
-    return openAiBodyOf(request, model, dialect) ?? (toOpenAiParams(request, model, dialect) as unknown as Record<string, unknown>);
   }
 
   #completion(
