@@ -237,6 +237,8 @@ export class ReplicaSet<DB> {
     this.#closed = true;
     this.#options.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    // A measurement waiting on a silent replica ends when its probe closes, not at its time bound.
+    await Promise.all(this.replicas.map((replica) => replica.probe.close()));
     await this.#checks;
     const results = await Promise.all(this.replicas.map((replica) => replica.close(timeoutMs)));
     if (results.some((drained) => !drained))

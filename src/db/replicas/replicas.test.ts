@@ -462,6 +462,35 @@ describe('closing a lag measurement still connecting', () => {
   });
 });
 
+describe('closing replicas while a measurement waits on a silent one', () => {
+  it('ends the measurement with its probe instead of waiting for its time bound', async () => {
+    const proxy = new StallingProxy({ host: '127.0.0.1', port: replica.port });
+    const port = await proxy.start();
+    try {
+      const url = new URL(replica.url);
+      url.port = String(port);
+      // On a clock nobody advances, the measurement's time bound never passes: only closing its probe ends it.
+      const clock = new ManualClock();
+      const infra = await createInfrastructure<Tables>({
+        env: { DATABASE_URL: primary.url, DATABASE_REPLICA_URLS: url.toString(), DB_REPLICA_CHECK_INTERVAL_MS: '1000' },
+        envFile: false,
+        logger: captured.logger,
+        clock,
+      });
+      const checkedAt = infra.database.replicaStatus()[0]?.checkedAt;
+      proxy.stall();
+      clock.advance(1000);
+      await until(() => proxy.heldAnswers > 0, 'the next measurement waits on the silent replica');
+      const started = Date.now();
+      await infra.close();
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(infra.database.replicaStatus()[0]?.checkedAt).toBe(checkedAt);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
 describe('the measurement timer', () => {
   it('runs on the injected clock, every DB_REPLICA_CHECK_INTERVAL_MS, and is gone after close()', async () => {
     const clock = new ManualClock();

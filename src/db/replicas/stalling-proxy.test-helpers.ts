@@ -42,6 +42,11 @@ export class StallingProxy {
     this.#mostOpen = this.#open.size;
   }
 
+  /** Answers held back since the proxy stalled. */
+  get heldAnswers(): number {
+    return this.#held.length;
+  }
+
   /** From now on the server's answers are held back (the server still gets every request). */
   stall(): void {
     this.#stalled = true;
