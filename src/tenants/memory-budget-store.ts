@@ -20,8 +20,10 @@ interface Counter {
  */
 export class MemoryBudgetStore implements BudgetStore {
   readonly #counters = new Map<string, Counter>();
-  /** Reservations settled with spend: id → until when a repeat is recognised, oldest first. */
+  /** Reservations settled with spend: id → until when a repeat is recognised; all `SETTLED_MARKER_MS` on, so in expiry order. */
   readonly #settled = new Map<string, number>();
+  /** Those whose lease outlives that (batches): few, so scanned whole. */
+  readonly #settledLong = new Map<string, number>();
 
   async reserve(request: ReserveRequest): Promise<ReserveResult> {
     const minimum = Math.min(request.minimumNano ?? request.amountNano, request.amountNano);
@@ -51,8 +53,9 @@ export class MemoryBudgetStore implements BudgetStore {
       if (until > at) break;
       this.#settled.delete(id);
     }
+    for (const [id, until] of this.#settledLong) if (until <= at) this.#settledLong.delete(id);
     const spent = Math.max(0, Math.ceil(spentNano));
-    const repeated = spent > 0 && this.#settled.has(reservationId);
+    const repeated = spent > 0 && (this.#settled.has(reservationId) || this.#settledLong.has(reservationId));
     let remember = at + SETTLED_MARKER_MS;
     for (const name of new Set(counters)) {
       const counter = this.#counter(name);
@@ -63,7 +66,10 @@ export class MemoryBudgetStore implements BudgetStore {
       if (options?.once === true && (held === undefined || (now !== undefined && held.leaseUntil <= now))) continue;
       counter.spentNano += spent;
     }
-    if (spent > 0 && !repeated) this.#settled.set(reservationId, remember);
+    if (spent > 0 && !repeated) {
+      if (remember > at + SETTLED_MARKER_MS) this.#settledLong.set(reservationId, remember);
+      else this.#settled.set(reservationId, remember);
+    }
   }
 
   async read(counters: readonly string[], now: number): Promise<BudgetState[]> {
