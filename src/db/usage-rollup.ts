@@ -1,4 +1,4 @@
-import { type Kysely, type RawBuilder, SqliteAdapter, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { GroundworkTables } from './groundwork-tables.js';
 import {
   ROLLUP_GROUP_COLUMNS,
@@ -57,10 +57,6 @@ interface Group {
 export function latencyClassOf(latencyMs: number): number {
   for (let index = 0; index < LATENCY_BOUNDS_MS.length; index++) if (latencyMs <= LATENCY_BOUNDS_MS[index]!) return index;
   return LATENCY_BOUNDS_MS.length;
-}
-
-function isSqlite(db: Kysely<GroundworkTables>): boolean {
-  return db.getExecutor().adapter instanceof SqliteAdapter;
 }
 
 function dimensionOf(row: RollupSource, column: RollupGroupColumn): number | string {
@@ -251,7 +247,7 @@ export async function refillRollupTables(
   tables: readonly RollupTable[],
   fromMs: number | undefined,
 ): Promise<number> {
-  const sqlite = isSqlite(transaction);
+  const sqlite = statementStyle(transaction) === 'sqlite';
   const fromHour = fromMs === undefined ? undefined : Math.floor(fromMs / HOUR_MS);
   const fromDate = fromHour === undefined ? undefined : new Date(fromHour * HOUR_MS);
   const ms = msOfCreatedAt(sqlite);

@@ -367,8 +367,7 @@ export class CallEngine {
   /** Priced by the model that answered, else by the model asked for (an Azure deployment name rarely has a price). */
   #cost(completion: ChatCompletion, requestedModel: string): number {
     const prices = this.#deps.prices;
-    const model = prices.priceOf(completion.model) === undefined ? requestedModel : completion.model;
-    return prices.cost(model, completion.usage);
+    return prices.cost(prices.pricedModel(completion.model, requestedModel), completion.usage);
   }
 }
 

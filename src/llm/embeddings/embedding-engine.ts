@@ -317,7 +317,7 @@ export class EmbeddingEngine {
     trace.attempts.push(...outcome.attempts);
     const answer = outcome.value;
     const prices = this.#deps.prices;
-    const priced = prices.priceOf(answer.model) === undefined ? outcome.target.model : answer.model;
+    const priced = prices.pricedModel(answer.model, outcome.target.model);
     const usage = { promptTokens: answer.usage.promptTokens, completionTokens: 0, totalTokens: answer.usage.totalTokens };
     trace.usage.promptTokens += usage.promptTokens;
     trace.usage.totalTokens += usage.totalTokens;
