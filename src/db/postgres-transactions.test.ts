@@ -152,6 +152,55 @@ describe('PostgreSQL transactions on the wire', () => {
     expect((await database.withSession(() => first.execute({ title: 'ok' }))).rows).toHaveLength(3);
   });
 
+  it('keeps the statements of other connections when a value fails to serialise on one', async () => {
+    const url = new URL(postgresUrl());
+    url.pathname = `/${databaseName}`;
+    const pair = await openContractDatabase(url.toString(), { poolSize: 2, maxOverflow: 0 });
+    try {
+      const insert = pair.prepare((db, params: { id: string; title: string }) =>
+        db.insertInto('note').values({ id: params.id, title: params.title, done: false, due_at: null, meta: null, score: null }),
+      );
+      const failing = {
+        toPostgres: () => {
+          throw new Error('cannot serialise');
+        },
+      };
+      /** Runs `work` on both connections at once; answers, per connection, the names it holds for the insert. */
+      const onBoth = async (work: (side: number) => Promise<unknown>): Promise<string[][]> => {
+        let arrive: () => void = () => undefined;
+        const together = new Promise<void>((resolve) => {
+          let waiting = 2;
+          arrive = () => {
+            if (--waiting === 0) resolve();
+          };
+        });
+        return Promise.all(
+          [0, 1].map((side) =>
+            pair.withSession(async (tx) => {
+              arrive();
+              await together;
+              await work(side);
+              const { rows } = await sql<{ name: string }>`select name from pg_prepared_statements where statement = ${insert.sql}`.execute(
+                tx,
+              );
+              return rows.map((row) => row.name);
+            }),
+          ),
+        );
+      };
+      const before = await onBoth((side) => insert.execute({ id: `pair-a-${side}`, title: 'ok' }));
+      expect(before.map((names) => names.length)).toEqual([1, 1]);
+      await expect(pair.withSession(() => insert.execute({ id: 'pair-fail', title: failing as unknown as string }))).rejects.toThrow(
+        'cannot serialise',
+      );
+      // The connection the value failed on parses the statement again; the other keeps the one it holds.
+      const after = await onBoth((side) => insert.execute({ id: `pair-b-${side}`, title: 'ok' }));
+      expect(after).toEqual(before);
+    } finally {
+      await pair.close();
+    }
+  });
+
   it('parses a named statement again when the server no longer holds it', async () => {
     const find = database.prepare((db, params: { id: string }) =>
       db.selectFrom('note').select('id').where('id', '=', params.id).where('title', '=', params.id),

@@ -28,6 +28,8 @@ interface ClientState {
   checkouts: number;
   /** The named statements sent on this connection, least recently used first. */
   readonly statements: ConnectionStatements;
+  /** Named statements pg closed on this connection after a value failed to serialise; parsed again at their next use. */
+  closed?: Set<string>;
 }
 
 /** Options of {@link PostgresDriver}. */
@@ -117,10 +119,10 @@ class PostgresConnection implements DatabaseConnection {
             this.#forget(name);
             if (!this.inTransaction && attempt === 0) continue;
           } else if (isClientSideFailure(error)) {
-            // A value failed to serialise: pg closed the statement on the server but will still count it as
-            // parsed once the server answers, so its name is of no use on this connection any more.
-            this.#driver.statementNames.renew(key);
-            this.state.statements.forget(name);
+            // A value failed to serialise: pg closed the statement on this connection's server session, and
+            // may still count it as parsed once the server answers. Only this connection lost it: its next
+            // use here parses it again, under the same name; other connections keep theirs.
+            this.#closed(name);
           }
         }
         const lost = isConnectionLost(error);
@@ -140,7 +142,9 @@ class PostgresConnection implements DatabaseConnection {
   #send(compiledQuery: CompiledQuery, name: string | undefined): Promise<PgResult> {
     const parameters = compiledQuery.parameters as unknown[];
     if (name === undefined) return this.client.query(compiledQuery.sql, parameters);
-    const evicted = this.state.statements.use(name, compiledQuery.sql);
+    const { state } = this;
+    if (state.closed?.delete(name) === true) this.#unparse(name);
+    const evicted = state.statements.use(name, compiledQuery.sql);
     if (evicted !== undefined) this.#deallocate(evicted.name, evicted.sql);
     return this.client.query({ name, text: compiledQuery.sql, values: parameters });
   }
@@ -171,6 +175,25 @@ class PostgresConnection implements DatabaseConnection {
     this.state.statements.forget(name);
   }
 
+  /**
+   * Records that pg closed the named statement `name` on this connection. pg may yet mark it
+   * parsed, when the answer to the Parse sent with the failed statement arrives; so it is
+   * forgotten again at its next use here, which the server receives after the Close.
+   */
+  #closed(name: string): void {
+    this.#forget(name);
+    this.state.closed ??= new Set();
+    this.state.closed.add(name);
+  }
+
+  /** Makes pg parse the named statement `name` again at its next use on this connection. */
+  #unparse(name: string): void {
+    const connection = this.client.connection;
+    if (connection === undefined) return;
+    if (connection.parsedStatements !== undefined) delete connection.parsedStatements[name];
+    if (connection.submittedNamedStatements !== undefined) delete connection.submittedNamedStatements[name];
+  }
+
   /** Sends `begin` and `compiledQuery` in one write and answers the statement's result once both succeeded. */
   async #beginWith(begin: CompiledQuery, compiledQuery: CompiledQuery, name: string | undefined): Promise<PgResult> {
     const { client } = this;
@@ -184,13 +207,11 @@ class PostgresConnection implements DatabaseConnection {
     } finally {
       stream?.uncork?.();
     }
-    try {
-      await begun;
-    } catch (error) {
-      // The statement's own outcome no longer matters; keep its rejection from going unhandled.
-      answered.catch(() => undefined);
-      throw error;
-    }
+    // The statement may fail before BEGIN is answered (a value that fails to serialise fails at
+    // once): handled here, so that it never counts as an unhandled rejection meanwhile.
+    // Should BEGIN fail, the statement's own outcome no longer matters.
+    answered.catch(() => undefined);
+    await begun;
     return await answered;
   }
 

@@ -4,9 +4,8 @@ import { errorCode, isConnectionLost } from '../driver-errors.js';
  * The server names of prepared queries' statements in one pool. A prepared query's key is a hash
  * of its SQL, so queries with the same SQL share one statement per connection. A named statement
  * is parsed once per connection; when a schema change alters its result's columns, PostgreSQL
- * refuses to run it again ("cached plan must not change result type"), and when a value fails
- * to bind, `pg` closes it on the server while still counting it as parsed. The statement then
- * gets a new name, under which every connection parses it afresh.
+ * refuses to run it again ("cached plan must not change result type"). The statement then gets a
+ * new name, under which every connection parses it afresh.
  */
 export class StatementNames {
   readonly #renamed = new Map<string, string>();
@@ -17,7 +16,7 @@ export class StatementNames {
     return this.#renamed.get(key) ?? key;
   }
 
-  /** Gives the statement a new name, after its plan went stale or its name broke on a connection. */
+  /** Gives the statement a new name, after its plan went stale. */
   renew(key: string): void {
     this.#renamed.set(key, `${key}_${++this.#renames}`);
   }
