@@ -17,7 +17,14 @@ import { PoolTimeoutError } from '../pool-timeout-error.js';
 import { statementName } from '../prepared-query.js';
 import { COMMIT, compiledBegin, ROLLBACK } from './begin-statement.js';
 import type { PgPool, PgPoolClient, PgResult } from './pg-client.js';
-import { ConnectionStatements, isClientSideFailure, isMissingStatement, isStalePlan, StatementNames } from './statement-names.js';
+import {
+  ConnectionStatements,
+  isClientSideFailure,
+  isMissingStatement,
+  isStalePlan,
+  RecurringStatements,
+  StatementNames,
+} from './statement-names.js';
 
 /** What Groundwork knows about one physical connection. */
 interface ClientState {
@@ -37,7 +44,10 @@ export interface PostgresDriverConfig extends DriverConfig {
   /** `DB_POOL_SIZE + DB_MAX_OVERFLOW`. */
   readonly maxConnections: number;
   readonly logger: Logger;
-  /** Whether prepared queries go out as named statements (`DB_PREPARED_STATEMENTS`); else unnamed. Absent: true. */
+  /**
+   * Whether prepared queries, and the query builder's recurring statements, go out as named
+   * statements (`DB_PREPARED_STATEMENTS`); else unnamed. Absent: true.
+   */
   readonly namedStatements?: boolean;
   /** Called after every checkout and return, to refresh pool gauges. */
   readonly onPoolChange?: () => void;
@@ -94,7 +104,10 @@ class PostgresConnection implements DatabaseConnection {
     // Taken at once: a statement started beside this one goes out behind this BEGIN, not with another.
     const begin = this.pendingBegin;
     this.pendingBegin = undefined;
-    const key = this.#driver.namedStatements ? statementName(compiledQuery) : undefined;
+    const driver = this.#driver;
+    const key = driver.namedStatements
+      ? (statementName(compiledQuery) ?? driver.recurring.name(compiledQuery.sql, compiledQuery.parameters.length))
+      : undefined;
     // Set after a stale plan: the statement goes out unnamed, parsed afresh however the server
     // (or PgBouncer, which keys statements by their text) keeps named ones.
     let unnamed = false;
@@ -231,8 +244,10 @@ export class PostgresDriver implements Driver {
   readonly #config: PostgresDriverConfig;
   readonly #states = new WeakMap<PgPoolClient, ClientState>();
   readonly #checkedOut = new Set<PostgresConnection>();
-  /** The server names of prepared queries' statements on this pool's connections. */
+  /** The server names of named statements on this pool's connections. */
   readonly statementNames = new StatementNames();
+  /** The names of the query builder's recurring statements. */
+  readonly recurring = new RecurringStatements();
   #nextId = 1;
   #closing = false;
 
