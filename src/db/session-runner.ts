@@ -93,16 +93,16 @@ export class SessionRunner<DB> {
     if (scope !== undefined && (on === undefined || on === (scope.transaction as unknown))) {
       return scope.open.provideConnection((connection) => connection.executeQuery(compiled));
     }
-    if (on === undefined || on === (this.#parts.db as unknown)) return this.#onPool(compiled);
+    if (on === undefined || on === (this.#parts.db as unknown)) return this.onPool(compiled);
     return on.executeQuery(compiled);
   }
 
   /** Runs a statement on a connection of the pool, checked out of the driver for it alone. */
-  async #onPool(compiled: CompiledQuery): Promise<QueryResult<unknown>> {
+  async onPool(compiled: CompiledQuery): Promise<QueryResult<unknown>> {
     if (!this.#driverReady) {
       if (this.#closing) throw new DatabaseClosedError();
-      // Kysely's executor initialises the driver at its first checkout; later ones come here direct.
-      const result = await this.#parts.db.executeQuery(compiled);
+      // Kysely's connection provider initialises the driver at its first checkout; later ones come here direct.
+      const result = await this.#props.executor.provideConnection((connection) => connection.executeQuery(compiled));
       this.#driverReady = true;
       return result;
     }
