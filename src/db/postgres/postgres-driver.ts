@@ -54,6 +54,8 @@ export interface PostgresDriverConfig extends DriverConfig {
 }
 
 const COUNTED = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
+/** Settled once; handed back by the driver methods that have nothing to wait for. */
+const DONE: Promise<void> = Promise.resolve();
 const NO_PARAMETERS: unknown[] = [];
 const POOL_QUEUE_TIMEOUT = 'timeout exceeded when trying to connect';
 
@@ -298,25 +300,47 @@ export class PostgresDriver implements Driver {
       try {
         client = await this.#pool.connect();
       } catch (error) {
-        if (error instanceof Error && error.message === POOL_QUEUE_TIMEOUT) {
-          throw new PoolTimeoutError(this.#config.acquireTimeoutMs, this.stats());
-        }
-        if (error instanceof Error && /after calling end on the pool/.test(error.message)) throw new DatabaseClosedError();
-        throw toDatabaseError(error, this.#config.displayUrl);
+        throw this.#checkoutFailure(error);
       }
-      const state = this.#states.get(client) ?? this.#track(client);
-      state.checkouts++;
-      if (state.broken === undefined) return { client, state };
-      client.release(state.broken);
+      const state = this.#live(client);
+      if (state !== undefined) return { client, state };
     }
   }
 
+  /** The error a failed checkout throws. */
+  #checkoutFailure(error: unknown): Error {
+    if (error instanceof Error && error.message === POOL_QUEUE_TIMEOUT)
+      return new PoolTimeoutError(this.#config.acquireTimeoutMs, this.stats());
+    if (error instanceof Error && /after calling end on the pool/.test(error.message)) return new DatabaseClosedError();
+    return toDatabaseError(error, this.#config.displayUrl);
+  }
+
+  /** Counts a checkout of `client`: its state when it is alive, else undefined (it is then destroyed). */
+  #live(client: PgPoolClient): ClientState | undefined {
+    const state = this.#states.get(client) ?? this.#track(client);
+    state.checkouts++;
+    if (state.broken === undefined) return state;
+    client.release(state.broken);
+    return undefined;
+  }
+
+  /** Checks out a live client as `#checkout` does, in the same async function that makes the connection: one layer fewer per checkout. */
   async acquireConnection(): Promise<DatabaseConnection> {
-    const { client, state } = await this.#checkout();
-    const connection = new PostgresConnection(client, state, this);
-    this.#checkedOut.add(connection);
-    this.#config.onPoolChange?.();
-    return connection;
+    for (;;) {
+      if (this.#closing) throw new DatabaseClosedError();
+      let client: PgPoolClient;
+      try {
+        client = await this.#pool.connect();
+      } catch (error) {
+        throw this.#checkoutFailure(error);
+      }
+      const state = this.#live(client);
+      if (state === undefined) continue;
+      const connection = new PostgresConnection(client, state, this);
+      this.#checkedOut.add(connection);
+      this.#config.onPoolChange?.();
+      return connection;
+    }
   }
 
   /** Destroys a connection's dead client and checks out another in its place. */
@@ -330,21 +354,30 @@ export class PostgresDriver implements Driver {
     connection.clientGone = false;
   }
 
+  /*
+   * BEGIN, COMMIT, ROLLBACK and the release of a connection do their work synchronously or hand
+   * back the statement's own promise: not async functions, so that each costs no promise of its
+   * own (inside withSession every promise also pays AsyncLocalStorage's hook).
+   */
+
   /** Defers BEGIN to the transaction's first statement, which carries it (see {@link PostgresConnection}). */
-  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     const postgres = connection as PostgresConnection;
     postgres.pendingBegin = compiledBegin(settings);
     postgres.inTransaction = true;
+    return DONE;
   }
 
-  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+  commitTransaction(connection: DatabaseConnection): Promise<void> {
     (connection as PostgresConnection).inTransaction = false;
-    if (!endPendingBegin(connection)) await connection.executeQuery(COMMIT);
+    if (endPendingBegin(connection)) return DONE;
+    return connection.executeQuery(COMMIT) as Promise<unknown> as Promise<void>;
   }
 
-  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     (connection as PostgresConnection).inTransaction = false;
-    if (!endPendingBegin(connection)) await connection.executeQuery(ROLLBACK);
+    if (endPendingBegin(connection)) return DONE;
+    return connection.executeQuery(ROLLBACK) as Promise<unknown> as Promise<void>;
   }
 
   async savepoint(connection: DatabaseConnection, name: string, _compile: QueryCompiler['compileQuery']): Promise<void> {
@@ -359,13 +392,18 @@ export class PostgresDriver implements Driver {
     await connection.executeQuery(CompiledQuery.raw(`release savepoint "${name}"`));
   }
 
-  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+  releaseConnection(connection: DatabaseConnection): Promise<void> {
     const postgres = connection as PostgresConnection;
-    if (postgres.released) return;
+    if (postgres.released) return DONE;
     postgres.released = true;
     this.#checkedOut.delete(postgres);
-    if (!postgres.clientGone) postgres.client.release(postgres.state.broken);
-    this.#config.onPoolChange?.();
+    try {
+      if (!postgres.clientGone) postgres.client.release(postgres.state.broken);
+      this.#config.onPoolChange?.();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return DONE;
   }
 
   /** The pool's counts. */
