@@ -106,7 +106,7 @@ export const VARIABLES = define({
     field: booleanField(true),
     default: 'true',
     description:
-      'PostgreSQL: send prepared queries (`prepare`) as named statements, parsed once per connection; `false` sends them unnamed, parsed at each call (for a pooler that cannot keep named statements).',
+      "PostgreSQL: send prepared queries (`prepare`), and the query builder's statements with parameters from the second run of their SQL, as named statements, parsed once per connection; `false` sends them unnamed, parsed at each call (for a pooler that cannot keep named statements).",
     example: 'false',
   },
   DB_SSL_CA: {

@@ -25,6 +25,13 @@ export class ConnectionLock {
     this.#clock = clock;
   }
 
+  /** Takes the connection if it is free (and the lock open): true if taken, else the caller must {@link ConnectionLock.acquire}. */
+  tryAcquire(): boolean {
+    if (this.#held || this.#closed) return false;
+    this.#held = true;
+    return true;
+  }
+
   /** Takes the connection, waiting if another caller holds it. */
   acquire(): Promise<void> {
     if (this.#closed) return Promise.reject(new DatabaseClosedError());

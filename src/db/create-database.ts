@@ -9,6 +9,7 @@ import { databaseHealthCheck } from './health-check.js';
 import { MigrationRunner } from './migrations/migration-runner.js';
 import type { AppMigrations } from './migrations/migration-source.js';
 import { openDialect } from './open-dialect.js';
+import { poolQueryBuilder } from './pool-query-builder.js';
 import { PostgresFamilyDialect } from './postgres-family-dialect.js';
 import { type PreparedExecutor, prepareQuery } from './prepared-query.js';
 import { openReplicas } from './replicas/open-replicas.js';
@@ -46,9 +47,11 @@ export async function createDatabase<DB = unknown>(config: DatabaseConfig, deps:
     ...(deps.applicationName === undefined ? {} : { applicationName: deps.applicationName }),
     ...(metrics === undefined ? {} : { onPoolChange: () => refreshGauges?.() }),
   });
-  const db = new Kysely<DB>({ dialect: opened.dialect });
+  const pooled = poolQueryBuilder<DB>(opened.dialect, opened.driver);
+  const db = pooled.db;
   const system = config.dialect === 'sqlite' ? 'sqlite' : 'postgresql';
   const runner = new SessionRunner<DB>({ db, dialect: opened.dialect, driver: opened.driver, logger, metrics, clock, system });
+  pooled.route((compiled) => runner.onPool(compiled));
   if (metrics !== undefined) {
     const total = metrics.dbPool.labels('total');
     const idle = metrics.dbPool.labels('idle');

@@ -173,6 +173,35 @@ export function runDatabaseContract(target: ContractTarget): void {
       expect(await db.selectFrom('note').selectAll().where('id', '=', 'crud').execute()).toEqual([]);
     });
 
+    it("keeps the pooled query builder's Kysely features: its own transactions, a held connection, plugins", async () => {
+      const { db } = database;
+      const row = (id: string) => ({ id, title: id, done: false, due_at: null, meta: null, score: null });
+      await db.transaction().execute((trx) => trx.insertInto('note').values(row('kysely-tx')).execute());
+      await expect(
+        db.transaction().execute(async (trx) => {
+          await trx.insertInto('note').values(row('kysely-tx-undone')).execute();
+          throw new Error('undo');
+        }),
+      ).rejects.toThrow('undo');
+      const held = await db
+        .connection()
+        .execute((connection) => connection.selectFrom('note').select('id').where('id', 'like', 'kysely-tx%').execute());
+      expect(held).toEqual([{ id: 'kysely-tx' }]);
+      let transformed = 0;
+      const plugged = db.withPlugin({
+        transformQuery: (args) => args.node,
+        transformResult: async (args) => {
+          transformed++;
+          return args.result;
+        },
+      });
+      expect(await plugged.selectFrom('note').select('title').where('id', '=', 'kysely-tx').executeTakeFirst()).toEqual({
+        title: 'kysely-tx',
+      });
+      expect(transformed).toBe(1);
+      await db.deleteFrom('note').where('id', '=', 'kysely-tx').execute();
+    });
+
     it('commits a session that resolves', async () => {
       const result = await database.withSession(async (tx) => {
         await tx.insertInto('note').values({ id: 'c1', title: 'one', done: true, due_at: null, meta: null, score: null }).execute();

@@ -1,4 +1,16 @@
-import { type ConnectionProvider, type DatabaseConnection, type Dialect, type Driver, type QueryExecutor, Transaction } from 'kysely';
+import {
+  type CompiledQuery,
+  type ConnectionProvider,
+  type DatabaseConnection,
+  DefaultQueryExecutor,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  type QueryCompiler,
+  type QueryExecutor,
+  type QueryResult,
+  Transaction,
+} from 'kysely';
 
 /** The transaction methods Groundwork's drivers all implement (Kysely marks the savepoint ones optional). */
 export type TransactionDriver = Pick<Driver, 'beginTransaction' | 'commitTransaction' | 'rollbackTransaction'> &
@@ -36,6 +48,32 @@ export class OpenTransaction implements ConnectionProvider {
     if (this.ended) return Promise.reject(new Error(ENDED));
     return consumer(this.connection);
   }
+
+  /** Runs `compiled` on the transaction's connection. */
+  execute<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.ended) return Promise.reject(new Error(ENDED));
+    return this.connection.executeQuery<R>(compiled);
+  }
+}
+
+/**
+ * The executor of a transaction's query builder. Without plugins a query goes straight to the
+ * transaction's connection: Kysely's own `executeQuery` wraps it in three async layers (the
+ * connection consumer, the result transformation, a check for outdated drivers) that have
+ * nothing to do then. With plugins (`tx.withPlugin(…)`, which makes a Kysely executor) nothing
+ * changes.
+ */
+class TransactionExecutor extends DefaultQueryExecutor {
+  readonly #open: OpenTransaction;
+
+  constructor(compiler: QueryCompiler, adapter: DialectAdapter, open: OpenTransaction) {
+    super(compiler, adapter, open);
+    this.#open = open;
+  }
+
+  override executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    return this.#open.execute<R>(compiledQuery);
+  }
 }
 
 /** What building a transaction's query builder needs, built once per database. */
@@ -44,11 +82,22 @@ export interface TransactionProps {
   readonly dialect: Dialect;
   readonly driver: Driver;
   readonly executor: QueryExecutor;
+  /** The dialect's compiler, for executors without plugins. */
+  readonly compiler: QueryCompiler;
 }
 
 /** A Kysely `Transaction` whose queries run on `open`'s connection. */
 export function transactionOn<DB>(props: TransactionProps, open: OpenTransaction): Transaction<DB> {
-  return new Transaction<DB>({ ...props, executor: props.executor.withConnectionProvider(open) });
+  const { executor } = props;
+  return new Transaction<DB>({
+    config: props.config,
+    dialect: props.dialect,
+    driver: props.driver,
+    executor:
+      executor.plugins.length === 0
+        ? new TransactionExecutor(props.compiler, executor.adapter, open)
+        : executor.withConnectionProvider(open),
+  });
 }
 
 /** Thrown by a nested `withSession` queued behind siblings that outlived their transaction. */

@@ -106,6 +106,56 @@ describe('PostgreSQL transactions on the wire', () => {
     expect(after).toBe(before);
   });
 
+  it('sends a recurring query-builder statement as a named one from its second run, shared with a prepared query of the same SQL', async () => {
+    const find = (id: string) => database.db.selectFrom('note').select(['id', 'done']).where('id', '=', id).where('done', '=', false);
+    const text = find('x').compile().sql;
+    expect(await statementsFor(text)).toBe(0);
+    await find('first').execute();
+    // A text seen once goes out unnamed.
+    expect(await statementsFor(text)).toBe(0);
+    await database.withSession((tx) =>
+      tx.selectFrom('note').select(['id', 'done']).where('id', '=', 'second').where('done', '=', false).execute(),
+    );
+    expect(await statementsFor(text)).toBe(1);
+    for (let index = 0; index < 20; index++) await find(`again-${index}`).execute();
+    expect(await statementsFor(text)).toBe(1);
+    const prepared = database.prepare((db, params: { id: string; done: boolean }) =>
+      db.selectFrom('note').select(['id', 'done']).where('id', '=', params.id).where('done', '=', params.done),
+    );
+    expect(prepared.sql).toBe(text);
+    await prepared.execute({ id: 'prepared', done: false });
+    expect(await statementsFor(text)).toBe(1);
+  });
+
+  it('keeps statements without parameters unnamed, so that one text may still hold several statements', async () => {
+    // Sent as a named statement, it would fail: the extended protocol takes one statement per text.
+    const several = sql`select 1 as one; select 2 as two`;
+    for (let index = 0; index < 3; index++) await several.execute(database.db);
+    await database.withSession(async (tx) => {
+      for (let index = 0; index < 3; index++) await several.execute(tx);
+    });
+    expect(await statementsFor('select 1 as one; select 2 as two')).toBe(0);
+  });
+
+  it('parses a recurring query-builder statement afresh once a schema change altered its result, at once outside a transaction', async () => {
+    await sql`create table builder_plan (id integer primary key)`.execute(database.db);
+    await sql`insert into builder_plan (id) values (1)`.execute(database.db);
+    type Tables = { builder_plan: { id: number; extra: number | null } };
+    const find = (on: Kysely<ContractTables>) =>
+      (on as unknown as Kysely<Tables>).selectFrom('builder_plan').selectAll().where('id', '=', 1).executeTakeFirst();
+    await find(database.db);
+    expect(await find(database.db)).toEqual({ id: 1 });
+    expect(
+      await statementsFor(
+        (database.db as unknown as Kysely<Tables>).selectFrom('builder_plan').selectAll().where('id', '=', 1).compile().sql,
+      ),
+    ).toBe(1);
+    await sql`alter table builder_plan add column extra integer`.execute(database.db);
+    expect(await find(database.db)).toEqual({ id: 1, extra: null });
+    // Renamed by the failure: a transaction parses it afresh under its new name.
+    expect(await database.withSession((tx) => find(tx))).toEqual({ id: 1, extra: null });
+  });
+
   it('parses a prepared query afresh once a schema change altered its result: at once outside a transaction, at the next one inside', async () => {
     await sql`create table plan_change (id integer primary key)`.execute(database.db);
     await sql`insert into plan_change (id) values (1)`.execute(database.db);
@@ -150,6 +200,55 @@ describe('PostgreSQL transactions on the wire', () => {
     await expect(first.execute({ title: failing as unknown as string })).rejects.toThrow('cannot serialise');
     expect((await first.execute({ title: 'ok' })).rows.map((row) => row.id).sort()).toEqual(['serialise-1', 'serialise-3', 'serialise-4']);
     expect((await database.withSession(() => first.execute({ title: 'ok' }))).rows).toHaveLength(3);
+  });
+
+  it('keeps the statements of other connections when a value fails to serialise on one', async () => {
+    const url = new URL(postgresUrl());
+    url.pathname = `/${databaseName}`;
+    const pair = await openContractDatabase(url.toString(), { poolSize: 2, maxOverflow: 0 });
+    try {
+      const insert = pair.prepare((db, params: { id: string; title: string }) =>
+        db.insertInto('note').values({ id: params.id, title: params.title, done: false, due_at: null, meta: null, score: null }),
+      );
+      const failing = {
+        toPostgres: () => {
+          throw new Error('cannot serialise');
+        },
+      };
+      /** Runs `work` on both connections at once; answers, per connection, the names it holds for the insert. */
+      const onBoth = async (work: (side: number) => Promise<unknown>): Promise<string[][]> => {
+        let arrive: () => void = () => undefined;
+        const together = new Promise<void>((resolve) => {
+          let waiting = 2;
+          arrive = () => {
+            if (--waiting === 0) resolve();
+          };
+        });
+        return Promise.all(
+          [0, 1].map((side) =>
+            pair.withSession(async (tx) => {
+              arrive();
+              await together;
+              await work(side);
+              const { rows } = await sql<{ name: string }>`select name from pg_prepared_statements where statement = ${insert.sql}`.execute(
+                tx,
+              );
+              return rows.map((row) => row.name);
+            }),
+          ),
+        );
+      };
+      const before = await onBoth((side) => insert.execute({ id: `pair-a-${side}`, title: 'ok' }));
+      expect(before.map((names) => names.length)).toEqual([1, 1]);
+      await expect(pair.withSession(() => insert.execute({ id: 'pair-fail', title: failing as unknown as string }))).rejects.toThrow(
+        'cannot serialise',
+      );
+      // The connection the value failed on parses the statement again; the other keeps the one it holds.
+      const after = await onBoth((side) => insert.execute({ id: `pair-b-${side}`, title: 'ok' }));
+      expect(after).toEqual(before);
+    } finally {
+      await pair.close();
+    }
   });
 
   it('parses a named statement again when the server no longer holds it', async () => {
@@ -206,7 +305,7 @@ describe('PostgreSQL transactions on the wire', () => {
     });
   });
 
-  it('sends prepared queries unnamed when DB_PREPARED_STATEMENTS is false', async () => {
+  it('sends prepared queries and recurring builder statements unnamed when DB_PREPARED_STATEMENTS is false', async () => {
     const url = new URL(postgresUrl());
     url.pathname = `/${databaseName}`;
     const unnamed = await openContractDatabase(url.toString(), { poolSize: 1, maxOverflow: 0, preparedStatements: false });
@@ -217,6 +316,11 @@ describe('PostgreSQL transactions on the wire', () => {
       await unnamed.db.insertInto('note').values(note('unnamed')).execute();
       expect(await find.takeFirst({ id: 'unnamed' })).toEqual({ title: 'unnamed' });
       expect(await unnamed.withSession(() => find.takeFirst({ id: 'unnamed' }))).toEqual({ title: 'unnamed' });
+      for (let index = 0; index < 3; index++) {
+        expect(await unnamed.db.selectFrom('note').select('title').where('id', '=', 'unnamed').executeTakeFirst()).toEqual({
+          title: 'unnamed',
+        });
+      }
       const { rows } = await sql<{ count: string }>`select count(*) as count from pg_prepared_statements`.execute(unnamed.db);
       expect(Number(rows[0]?.count)).toBe(0);
     } finally {

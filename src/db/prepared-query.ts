@@ -42,6 +42,15 @@ export function statementName(compiled: CompiledQuery): string | undefined {
   return (compiled as NamedCompiledQuery)[STATEMENT_NAME];
 }
 
+/**
+ * The PostgreSQL statement name of the SQL text `sql`: a hash of it, so that statements with the
+ * same SQL share one server statement per connection, whether a prepared query or the query
+ * builder sent them.
+ */
+export function statementNameOf(sql: string): string {
+  return `groundwork_${createHash('sha256').update(sql).digest('hex').slice(0, 32)}`;
+}
+
 /** Stands for one parameter while the query is built and compiled; replaced by its value at each call. */
 class Placeholder {
   readonly name: string;
@@ -173,7 +182,7 @@ export class PreparedQuery<DB, P extends object, R> {
       }
     }
     this.sql = compiled.sql;
-    this.#name = `groundwork_${createHash('sha256').update(compiled.sql).digest('hex').slice(0, 32)}`;
+    this.#name = statementNameOf(compiled.sql);
     this.#template = compiled.parameters;
     this.#slots = slots;
     this.#names = bound;

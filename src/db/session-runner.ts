@@ -56,7 +56,13 @@ export class SessionRunner<DB> {
   constructor(parts: SessionRunnerParts<DB>) {
     this.#parts = parts;
     const executor = parts.db.getExecutor();
-    this.#props = { config: { dialect: parts.dialect }, dialect: parts.dialect, driver: parts.driver, executor };
+    this.#props = {
+      config: { dialect: parts.dialect },
+      dialect: parts.dialect,
+      driver: parts.driver,
+      executor,
+      compiler: parts.dialect.createQueryCompiler(),
+    };
     this.#compile = (node, queryId) => executor.compileQuery(node, queryId);
   }
 
@@ -87,16 +93,16 @@ export class SessionRunner<DB> {
     if (scope !== undefined && (on === undefined || on === (scope.transaction as unknown))) {
       return scope.open.provideConnection((connection) => connection.executeQuery(compiled));
     }
-    if (on === undefined || on === (this.#parts.db as unknown)) return this.#onPool(compiled);
+    if (on === undefined || on === (this.#parts.db as unknown)) return this.onPool(compiled);
     return on.executeQuery(compiled);
   }
 
   /** Runs a statement on a connection of the pool, checked out of the driver for it alone. */
-  async #onPool(compiled: CompiledQuery): Promise<QueryResult<unknown>> {
+  async onPool(compiled: CompiledQuery): Promise<QueryResult<unknown>> {
     if (!this.#driverReady) {
       if (this.#closing) throw new DatabaseClosedError();
-      // Kysely's executor initialises the driver at its first checkout; later ones come here direct.
-      const result = await this.#parts.db.executeQuery(compiled);
+      // Kysely's connection provider initialises the driver at its first checkout; later ones come here direct.
+      const result = await this.#props.executor.provideConnection((connection) => connection.executeQuery(compiled));
       this.#driverReady = true;
       return result;
     }
@@ -113,94 +119,85 @@ export class SessionRunner<DB> {
     const scope = scopeOf(this);
     if (scope !== undefined) return this.#nested(scope, fn);
     if (this.#closing) return Promise.reject(new DatabaseClosedError());
+    return this.#outermost(fn, options);
+  }
+
+  /**
+   * Runs an outermost transaction. It checks a connection out of the driver itself rather than
+   * through Kysely's executor, whose connection provider and runtime driver add two async layers
+   * per transaction. The first checkout still goes through the executor: Kysely initialises the
+   * driver then, and destroys on close only a driver it initialised. Afterwards the driver
+   * refuses by itself once closed.
+   */
+  async #outermost<T>(fn: (tx: Transaction<DB>) => Promise<T>, options: SessionOptions): Promise<T> {
+    // Counted in before the first await, as run() returns: drain() sees it at once.
     this.#running++;
     enterScope();
     // Timed from before the checkout: the duration metric includes waiting for a connection.
     const started = performance.now();
-    return this.#checkedOut(fn, options, started).finally(() => {
+    try {
+      if (!this.#driverReady) {
+        return await this.#props.executor.provideConnection((connection) => {
+          this.#driverReady = true;
+          return this.#inTransaction(new OpenTransaction(connection), fn, options, started);
+        });
+      }
+      const { driver } = this.#parts;
+      const connection = await driver.acquireConnection();
+      try {
+        return await this.#inTransaction(new OpenTransaction(connection), fn, options, started);
+      } finally {
+        await driver.releaseConnection(connection);
+      }
+    } finally {
       leaveScope();
       this.#running--;
       if (this.#running === 0) this.#idle?.();
-    });
-  }
-
-  /**
-   * Checks a connection out of the driver itself rather than through Kysely's executor, whose
-   * connection provider and runtime driver add two async layers per transaction. The first
-   * checkout still goes through the executor: Kysely initialises the driver then, and destroys
-   * on close only a driver it initialised. Afterwards the driver refuses by itself once closed.
-   */
-  #checkedOut<T>(fn: (tx: Transaction<DB>) => Promise<T>, options: SessionOptions, started: number): Promise<T> {
-    if (!this.#driverReady) {
-      return this.#props.executor.provideConnection(async (connection) => {
-        this.#driverReady = true;
-        return this.#outermost(new OpenTransaction(connection), fn, options, started);
-      });
-    }
-    return this.#direct(fn, options, started);
-  }
-
-  async #direct<T>(fn: (tx: Transaction<DB>) => Promise<T>, options: SessionOptions, started: number): Promise<T> {
-    const { driver } = this.#parts;
-    const connection = await driver.acquireConnection();
-    try {
-      return await this.#outermost(new OpenTransaction(connection), fn, options, started);
-    } finally {
-      await driver.releaseConnection(connection);
     }
   }
 
-  async #outermost<T>(
+  /** Begins, runs `fn` in scope, commits or rolls back; one client span per transaction. */
+  async #inTransaction<T>(
     open: OpenTransaction,
     fn: (tx: Transaction<DB>) => Promise<T>,
     options: SessionOptions,
     started: number,
   ): Promise<T> {
-    // A client span per transaction; without a registered OpenTelemetry SDK it records nothing.
+    // Without a registered OpenTelemetry SDK the span records nothing.
     const span = groundworkTracer().startSpan('transaction', {
       kind: SpanKind.CLIENT,
       attributes: { 'db.system.name': this.#parts.system, 'db.operation.name': 'transaction' },
     });
+    const { driver } = this.#parts;
     try {
-      return await this.#inTransaction(open, fn, options, started, span);
+      await driver.beginTransaction(open.connection, transactionSettings(options));
+      const transaction = transactionOn<DB>(this.#props, open);
+      let result: T;
+      try {
+        result = await runInScope({ owner: this as SessionRunner<unknown>, transaction, open, tail: undefined }, fn, transaction);
+      } catch (error) {
+        open.end();
+        await this.#rollbackQuietly(open);
+        this.#record('rollback', started, span);
+        throw error;
+      }
+      open.end();
+      try {
+        await driver.commitTransaction(open.connection);
+      } catch (error) {
+        // A failed commit leaves the transaction open on the connection; roll it back before it returns to the pool.
+        await this.#rollbackQuietly(open);
+        this.#record('rollback', started, span);
+        throw error;
+      }
+      this.#record('commit', started, span);
+      return result;
     } catch (error) {
       recordSpanError(span, error);
       throw error;
     } finally {
       span.end();
     }
-  }
-
-  async #inTransaction<T>(
-    open: OpenTransaction,
-    fn: (tx: Transaction<DB>) => Promise<T>,
-    options: SessionOptions,
-    started: number,
-    span: Span,
-  ): Promise<T> {
-    const { driver } = this.#parts;
-    await driver.beginTransaction(open.connection, transactionSettings(options));
-    const transaction = transactionOn<DB>(this.#props, open);
-    let result: T;
-    try {
-      result = await runInScope({ owner: this as SessionRunner<unknown>, transaction, open, tail: undefined }, fn, transaction);
-    } catch (error) {
-      open.end();
-      await this.#rollbackQuietly(open);
-      this.#record('rollback', started, span);
-      throw error;
-    }
-    open.end();
-    try {
-      await driver.commitTransaction(open.connection);
-    } catch (error) {
-      // A failed commit leaves the transaction open on the connection; roll it back before it returns to the pool.
-      await this.#rollbackQuietly(open);
-      this.#record('rollback', started, span);
-      throw error;
-    }
-    this.#record('commit', started, span);
-    return result;
   }
 
   #nested<T>(parent: Scope, fn: (tx: Transaction<DB>) => Promise<T>): Promise<T> {

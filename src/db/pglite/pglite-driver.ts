@@ -8,6 +8,9 @@ import type { PgliteClient, PgliteQueryable } from './pglite-client.js';
 
 const COUNTED = /^\s*(insert|update|delete|merge)\b/i;
 
+/** Settled once; handed back by the driver methods that have nothing to wait for. */
+const DONE: Promise<void> = Promise.resolve();
+
 /** Thrown inside PGlite's transaction callback to make it roll back; never leaves the driver. */
 const ROLLBACK = Symbol('rollback');
 
@@ -113,20 +116,24 @@ export class PgliteDriver implements Driver {
   readonly #client: PgliteClient;
   readonly #lock: ConnectionLock;
   readonly #connection: PgliteConnection;
+  /** The connection, settled: what a checkout that did not wait answers. */
+  readonly #free: Promise<DatabaseConnection>;
 
   constructor(client: PgliteClient, config: DriverConfig) {
     this.#client = client;
     this.#lock = new ConnectionLock(config.acquireTimeoutMs, config.clock);
     this.#connection = new PgliteConnection(client, config.displayUrl);
+    this.#free = Promise.resolve(this.#connection);
   }
 
   async init(): Promise<void> {
     await this.#client.waitReady;
   }
 
-  async acquireConnection(): Promise<DatabaseConnection> {
-    await this.#lock.acquire();
-    return this.#connection;
+  /** Not async: a free connection is handed over without a promise of its own. */
+  acquireConnection(): Promise<DatabaseConnection> {
+    if (this.#lock.tryAcquire()) return this.#free;
+    return this.#lock.acquire().then(() => this.#connection);
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
@@ -153,8 +160,9 @@ export class PgliteDriver implements Driver {
     await savepointCommand(connection, 'release savepoint', name, compile);
   }
 
-  async releaseConnection(): Promise<void> {
+  releaseConnection(): Promise<void> {
     this.#lock.release();
+    return DONE;
   }
 
   /** The connection's state in pool terms. */

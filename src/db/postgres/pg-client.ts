@@ -30,6 +30,8 @@ export interface PgPoolClient {
     readonly stream?: PgStream;
     /** Named statements pg counts as parsed on this connection (it then sends no Parse for them), by name. */
     readonly parsedStatements?: Record<string, string | undefined>;
+    /** Named statements whose Parse pg has sent and the server not yet answered, by name. */
+    readonly submittedNamedStatements?: Record<string, string | undefined>;
   };
 }
 

@@ -17,7 +17,14 @@ import { PoolTimeoutError } from '../pool-timeout-error.js';
 import { statementName } from '../prepared-query.js';
 import { COMMIT, compiledBegin, ROLLBACK } from './begin-statement.js';
 import type { PgPool, PgPoolClient, PgResult } from './pg-client.js';
-import { ConnectionStatements, isClientSideFailure, isMissingStatement, isStalePlan, StatementNames } from './statement-names.js';
+import {
+  ConnectionStatements,
+  isClientSideFailure,
+  isMissingStatement,
+  isStalePlan,
+  RecurringStatements,
+  StatementNames,
+} from './statement-names.js';
 
 /** What Groundwork knows about one physical connection. */
 interface ClientState {
@@ -28,6 +35,8 @@ interface ClientState {
   checkouts: number;
   /** The named statements sent on this connection, least recently used first. */
   readonly statements: ConnectionStatements;
+  /** Named statements pg closed on this connection after a value failed to serialise; parsed again at their next use. */
+  closed?: Set<string>;
 }
 
 /** Options of {@link PostgresDriver}. */
@@ -35,13 +44,18 @@ export interface PostgresDriverConfig extends DriverConfig {
   /** `DB_POOL_SIZE + DB_MAX_OVERFLOW`. */
   readonly maxConnections: number;
   readonly logger: Logger;
-  /** Whether prepared queries go out as named statements (`DB_PREPARED_STATEMENTS`); else unnamed. Absent: true. */
+  /**
+   * Whether prepared queries, and the query builder's recurring statements, go out as named
+   * statements (`DB_PREPARED_STATEMENTS`); else unnamed. Absent: true.
+   */
   readonly namedStatements?: boolean;
   /** Called after every checkout and return, to refresh pool gauges. */
   readonly onPoolChange?: () => void;
 }
 
 const COUNTED = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
+/** Settled once; handed back by the driver methods that have nothing to wait for. */
+const DONE: Promise<void> = Promise.resolve();
 const NO_PARAMETERS: unknown[] = [];
 const POOL_QUEUE_TIMEOUT = 'timeout exceeded when trying to connect';
 
@@ -92,7 +106,10 @@ class PostgresConnection implements DatabaseConnection {
     // Taken at once: a statement started beside this one goes out behind this BEGIN, not with another.
     const begin = this.pendingBegin;
     this.pendingBegin = undefined;
-    const key = this.#driver.namedStatements ? statementName(compiledQuery) : undefined;
+    const driver = this.#driver;
+    const key = driver.namedStatements
+      ? (statementName(compiledQuery) ?? driver.recurring.name(compiledQuery.sql, compiledQuery.parameters.length))
+      : undefined;
     // Set after a stale plan: the statement goes out unnamed, parsed afresh however the server
     // (or PgBouncer, which keys statements by their text) keeps named ones.
     let unnamed = false;
@@ -117,10 +134,10 @@ class PostgresConnection implements DatabaseConnection {
             this.#forget(name);
             if (!this.inTransaction && attempt === 0) continue;
           } else if (isClientSideFailure(error)) {
-            // A value failed to serialise: pg closed the statement on the server but will still count it as
-            // parsed once the server answers, so its name is of no use on this connection any more.
-            this.#driver.statementNames.renew(key);
-            this.state.statements.forget(name);
+            // A value failed to serialise: pg closed the statement on this connection's server session, and
+            // may still count it as parsed once the server answers. Only this connection lost it: its next
+            // use here parses it again, under the same name; other connections keep theirs.
+            this.#closed(name);
           }
         }
         const lost = isConnectionLost(error);
@@ -140,7 +157,9 @@ class PostgresConnection implements DatabaseConnection {
   #send(compiledQuery: CompiledQuery, name: string | undefined): Promise<PgResult> {
     const parameters = compiledQuery.parameters as unknown[];
     if (name === undefined) return this.client.query(compiledQuery.sql, parameters);
-    const evicted = this.state.statements.use(name, compiledQuery.sql);
+    const { state } = this;
+    if (state.closed?.delete(name) === true) this.#unparse(name);
+    const evicted = state.statements.use(name, compiledQuery.sql);
     if (evicted !== undefined) this.#deallocate(evicted.name, evicted.sql);
     return this.client.query({ name, text: compiledQuery.sql, values: parameters });
   }
@@ -171,6 +190,25 @@ class PostgresConnection implements DatabaseConnection {
     this.state.statements.forget(name);
   }
 
+  /**
+   * Records that pg closed the named statement `name` on this connection. pg may yet mark it
+   * parsed, when the answer to the Parse sent with the failed statement arrives; so it is
+   * forgotten again at its next use here, which the server receives after the Close.
+   */
+  #closed(name: string): void {
+    this.#forget(name);
+    this.state.closed ??= new Set();
+    this.state.closed.add(name);
+  }
+
+  /** Makes pg parse the named statement `name` again at its next use on this connection. */
+  #unparse(name: string): void {
+    const connection = this.client.connection;
+    if (connection === undefined) return;
+    if (connection.parsedStatements !== undefined) delete connection.parsedStatements[name];
+    if (connection.submittedNamedStatements !== undefined) delete connection.submittedNamedStatements[name];
+  }
+
   /** Sends `begin` and `compiledQuery` in one write and answers the statement's result once both succeeded. */
   async #beginWith(begin: CompiledQuery, compiledQuery: CompiledQuery, name: string | undefined): Promise<PgResult> {
     const { client } = this;
@@ -184,13 +222,11 @@ class PostgresConnection implements DatabaseConnection {
     } finally {
       stream?.uncork?.();
     }
-    try {
-      await begun;
-    } catch (error) {
-      // The statement's own outcome no longer matters; keep its rejection from going unhandled.
-      answered.catch(() => undefined);
-      throw error;
-    }
+    // The statement may fail before BEGIN is answered (a value that fails to serialise fails at
+    // once): handled here, so that it never counts as an unhandled rejection meanwhile.
+    // Should BEGIN fail, the statement's own outcome no longer matters.
+    answered.catch(() => undefined);
+    await begun;
     return await answered;
   }
 
@@ -210,8 +246,10 @@ export class PostgresDriver implements Driver {
   readonly #config: PostgresDriverConfig;
   readonly #states = new WeakMap<PgPoolClient, ClientState>();
   readonly #checkedOut = new Set<PostgresConnection>();
-  /** The server names of prepared queries' statements on this pool's connections. */
+  /** The server names of named statements on this pool's connections. */
   readonly statementNames = new StatementNames();
+  /** The names of the query builder's recurring statements. */
+  readonly recurring = new RecurringStatements();
   #nextId = 1;
   #closing = false;
 
@@ -262,25 +300,47 @@ export class PostgresDriver implements Driver {
       try {
         client = await this.#pool.connect();
       } catch (error) {
-        if (error instanceof Error && error.message === POOL_QUEUE_TIMEOUT) {
-          throw new PoolTimeoutError(this.#config.acquireTimeoutMs, this.stats());
-        }
-        if (error instanceof Error && /after calling end on the pool/.test(error.message)) throw new DatabaseClosedError();
-        throw toDatabaseError(error, this.#config.displayUrl);
+        throw this.#checkoutFailure(error);
       }
-      const state = this.#states.get(client) ?? this.#track(client);
-      state.checkouts++;
-      if (state.broken === undefined) return { client, state };
-      client.release(state.broken);
+      const state = this.#live(client);
+      if (state !== undefined) return { client, state };
     }
   }
 
+  /** The error a failed checkout throws. */
+  #checkoutFailure(error: unknown): Error {
+    if (error instanceof Error && error.message === POOL_QUEUE_TIMEOUT)
+      return new PoolTimeoutError(this.#config.acquireTimeoutMs, this.stats());
+    if (error instanceof Error && /after calling end on the pool/.test(error.message)) return new DatabaseClosedError();
+    return toDatabaseError(error, this.#config.displayUrl);
+  }
+
+  /** Counts a checkout of `client`: its state when it is alive, else undefined (it is then destroyed). */
+  #live(client: PgPoolClient): ClientState | undefined {
+    const state = this.#states.get(client) ?? this.#track(client);
+    state.checkouts++;
+    if (state.broken === undefined) return state;
+    client.release(state.broken);
+    return undefined;
+  }
+
+  /** Checks out a live client as `#checkout` does, in the same async function that makes the connection: one layer fewer per checkout. */
   async acquireConnection(): Promise<DatabaseConnection> {
-    const { client, state } = await this.#checkout();
-    const connection = new PostgresConnection(client, state, this);
-    this.#checkedOut.add(connection);
-    this.#config.onPoolChange?.();
-    return connection;
+    for (;;) {
+      if (this.#closing) throw new DatabaseClosedError();
+      let client: PgPoolClient;
+      try {
+        client = await this.#pool.connect();
+      } catch (error) {
+        throw this.#checkoutFailure(error);
+      }
+      const state = this.#live(client);
+      if (state === undefined) continue;
+      const connection = new PostgresConnection(client, state, this);
+      this.#checkedOut.add(connection);
+      this.#config.onPoolChange?.();
+      return connection;
+    }
   }
 
   /** Destroys a connection's dead client and checks out another in its place. */
@@ -294,21 +354,30 @@ export class PostgresDriver implements Driver {
     connection.clientGone = false;
   }
 
+  /*
+   * BEGIN, COMMIT, ROLLBACK and the release of a connection do their work synchronously or hand
+   * back the statement's own promise: not async functions, so that each costs no promise of its
+   * own (inside withSession every promise also pays AsyncLocalStorage's hook).
+   */
+
   /** Defers BEGIN to the transaction's first statement, which carries it (see {@link PostgresConnection}). */
-  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     const postgres = connection as PostgresConnection;
     postgres.pendingBegin = compiledBegin(settings);
     postgres.inTransaction = true;
+    return DONE;
   }
 
-  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+  commitTransaction(connection: DatabaseConnection): Promise<void> {
     (connection as PostgresConnection).inTransaction = false;
-    if (!endPendingBegin(connection)) await connection.executeQuery(COMMIT);
+    if (endPendingBegin(connection)) return DONE;
+    return connection.executeQuery(COMMIT) as Promise<unknown> as Promise<void>;
   }
 
-  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     (connection as PostgresConnection).inTransaction = false;
-    if (!endPendingBegin(connection)) await connection.executeQuery(ROLLBACK);
+    if (endPendingBegin(connection)) return DONE;
+    return connection.executeQuery(ROLLBACK) as Promise<unknown> as Promise<void>;
   }
 
   async savepoint(connection: DatabaseConnection, name: string, _compile: QueryCompiler['compileQuery']): Promise<void> {
@@ -323,13 +392,18 @@ export class PostgresDriver implements Driver {
     await connection.executeQuery(CompiledQuery.raw(`release savepoint "${name}"`));
   }
 
-  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+  releaseConnection(connection: DatabaseConnection): Promise<void> {
     const postgres = connection as PostgresConnection;
-    if (postgres.released) return;
+    if (postgres.released) return DONE;
     postgres.released = true;
     this.#checkedOut.delete(postgres);
-    if (!postgres.clientGone) postgres.client.release(postgres.state.broken);
-    this.#config.onPoolChange?.();
+    try {
+      if (!postgres.clientGone) postgres.client.release(postgres.state.broken);
+      this.#config.onPoolChange?.();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return DONE;
   }
 
   /** The pool's counts. */

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectionStatements, isClientSideFailure, isMissingStatement, isStalePlan, StatementNames } from './statement-names.js';
+import { statementNameOf } from '../prepared-query.js';
+import {
+  ConnectionStatements,
+  isClientSideFailure,
+  isMissingStatement,
+  isStalePlan,
+  RecurringStatements,
+  StatementNames,
+} from './statement-names.js';
 
 function serverError(fields: { code: string; routine?: string; message: string }): Error {
   return Object.assign(new Error(fields.message), fields);
@@ -52,5 +60,19 @@ describe('statement names', () => {
     statements.forget('a');
     expect(statements.use('d', 'select 4')).toBeUndefined();
     expect(statements.use('e', 'select 5')).toEqual({ name: 'c', sql: 'select 3' });
+  });
+
+  it('names a query-builder text from its second sighting, never one without parameters, and forgets the oldest past its limit', () => {
+    const recurring = new RecurringStatements(2);
+    expect(recurring.name('select $1', 1)).toBeUndefined();
+    expect(recurring.name('select $1', 1)).toBe(statementNameOf('select $1'));
+    expect(recurring.name('select $1', 1)).toBe(statementNameOf('select $1'));
+    expect(recurring.name('select 1', 0)).toBeUndefined();
+    expect(recurring.name('select 1', 0)).toBeUndefined();
+    expect(recurring.name('select $1, $2', 2)).toBeUndefined();
+    // A third text pushes out the oldest: seen again, it starts over.
+    expect(recurring.name('select $1, $2, $3', 3)).toBeUndefined();
+    expect(recurring.name('select $1', 1)).toBeUndefined();
+    expect(recurring.name('select $1', 1)).toBe(statementNameOf('select $1'));
   });
 });

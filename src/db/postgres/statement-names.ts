@@ -1,12 +1,12 @@
 import { errorCode, isConnectionLost } from '../driver-errors.js';
+import { statementNameOf } from '../prepared-query.js';
 
 /**
  * The server names of prepared queries' statements in one pool. A prepared query's key is a hash
  * of its SQL, so queries with the same SQL share one statement per connection. A named statement
  * is parsed once per connection; when a schema change alters its result's columns, PostgreSQL
- * refuses to run it again ("cached plan must not change result type"), and when a value fails
- * to bind, `pg` closes it on the server while still counting it as parsed. The statement then
- * gets a new name, under which every connection parses it afresh.
+ * refuses to run it again ("cached plan must not change result type"). The statement then gets a
+ * new name, under which every connection parses it afresh.
  */
 export class StatementNames {
   readonly #renamed = new Map<string, string>();
@@ -17,9 +17,51 @@ export class StatementNames {
     return this.#renamed.get(key) ?? key;
   }
 
-  /** Gives the statement a new name, after its plan went stale or its name broke on a connection. */
+  /** Gives the statement a new name, after its plan went stale. */
   renew(key: string): void {
     this.#renamed.set(key, `${key}_${++this.#renames}`);
+  }
+}
+
+/** How many SQL texts of the query builder {@link RecurringStatements} remembers. */
+export const REMEMBERED_TEXTS = 1000;
+
+/**
+ * The statement names of query-builder statements (Kysely's compiled queries) that recur. A text
+ * seen for the first time goes out unnamed, as pg sends it by default; from its second time on it
+ * is a named statement, which every connection parses once, like a prepared query's. So a query
+ * built anew at each call (with values as parameters) costs the server a parse per connection
+ * rather than one per call, and one-off texts (an `in` list of a new length, literals spliced
+ * into raw SQL) take no place among a connection's named statements. Only statements with
+ * parameters are named: pg sends the others over the simple query protocol, where one text may
+ * hold several statements.
+ */
+export class RecurringStatements {
+  /** SQL text → its statement name once seen twice (undefined after one sighting), oldest sighting first. */
+  readonly #texts = new Map<string, string | undefined>();
+  readonly #limit: number;
+
+  constructor(limit = REMEMBERED_TEXTS) {
+    this.#limit = limit;
+  }
+
+  /** The statement name to send `sql` under, or undefined to send it unnamed. */
+  name(sql: string, parameterCount: number): string | undefined {
+    if (parameterCount === 0) return undefined;
+    const texts = this.#texts;
+    const known = texts.get(sql);
+    if (known !== undefined) return known;
+    if (texts.has(sql)) {
+      const name = statementNameOf(sql);
+      texts.set(sql, name);
+      return name;
+    }
+    if (texts.size >= this.#limit) {
+      const oldest = texts.keys().next().value;
+      if (oldest !== undefined) texts.delete(oldest);
+    }
+    texts.set(sql, undefined);
+    return undefined;
   }
 }
 
