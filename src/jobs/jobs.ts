@@ -474,10 +474,17 @@ export class Jobs<Facade = unknown> {
   async close(graceMs?: number): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([...this.#workers].map((worker) => worker.stop(graceMs)));
-    this.#workers.clear();
-    await this.#batches.close();
-    await this.#engine.close();
+    // Each step runs even when an earlier one throws, so no connection outlives a failed close.
+    try {
+      try {
+        await Promise.all([...this.#workers].map((worker) => worker.stop(graceMs)));
+      } finally {
+        this.#workers.clear();
+        await this.#batches.close();
+      }
+    } finally {
+      await this.#engine.close();
+    }
   }
 
   #assertOpen(): void {
