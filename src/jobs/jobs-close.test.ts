@@ -21,6 +21,7 @@ function closingEngine(): JobEngine & { closed: number } {
     fail: unused,
     maintain: unused,
     get: unused,
+    has: unused,
     payloadField: unused,
     list: unused,
     status: async () => ({ counts: emptyCounts(), oldestDueAgeMs: undefined }) as never,
