@@ -239,6 +239,17 @@ describe('TenantAdmission', () => {
     await held.settle(0, 0);
   });
 
+  it("names the team when the team's budget, held by calls in flight, is what refuses after waiting", async () => {
+    const gate = admission({ maxWaitMs: 50 });
+    const team = makeTeam({ totalBudgetUsd: 0.1 });
+    // The key's own budget has room; the team's is held by another key's call in flight.
+    const held = await gate.admit({ key: makeKey({ teamId: team.id }), team }, request(80));
+    const refused = gate.admit({ key: makeKey({ teamId: team.id, totalBudgetUsd: 10 }), team }, request(80));
+    await expect(refused).rejects.toMatchObject({ code: 'rate_limit_exceeded', limit: 'budget', scope: 'team' });
+    await expect(refused).rejects.toThrow(/of this team/);
+    await held.settle(0, 0);
+  });
+
   it("holds a key's requests per minute and says when to retry", async () => {
     const gate = admission();
     const key = makeKey({ requestsPerMinute: 2 });
