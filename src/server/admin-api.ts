@@ -197,16 +197,27 @@ const SETTINGS = [
   'enabled',
 ];
 
-function teamInput(fields: Record<string, unknown>): { name: string } & Record<string, unknown> {
+const TEAM_FIELDS = ['name', ...SETTINGS];
+const KEY_FIELDS = [...TEAM_FIELDS, 'team', 'expiresAt'];
+
+/** The fields of `fields` that `known` names; a field it does not (a typo, another kind's) is refused, not dropped. */
+function known(fields: Record<string, unknown>, accepted: readonly string[]): Record<string, unknown> {
+  const unknown = Object.keys(fields).filter((field) => !accepted.includes(field));
+  if (unknown.length > 0) {
+    throw new TenantInputError(unknown.join(', '), `not a field of this object; the fields are ${accepted.join(', ')}`);
+  }
   const input: Record<string, unknown> = {};
-  for (const field of ['name', ...SETTINGS]) if (fields[field] !== undefined) input[field] = fields[field];
-  return input as { name: string };
+  for (const field of accepted) if (fields[field] !== undefined) input[field] = fields[field];
+  return input;
+}
+
+function teamInput(fields: Record<string, unknown>): { name: string } & Record<string, unknown> {
+  return known(fields, TEAM_FIELDS) as { name: string };
 }
 
 function keyInput(fields: Record<string, unknown>): { name: string } & Record<string, unknown> {
-  const input = teamInput(fields) as Record<string, unknown>;
-  if (fields['team'] !== undefined) input['team'] = fields['team'];
-  if (fields['expiresAt'] !== undefined) input['expiresAt'] = fields['expiresAt'] === null ? null : new Date(String(fields['expiresAt']));
+  const input = known(fields, KEY_FIELDS);
+  if (input['expiresAt'] !== undefined) input['expiresAt'] = input['expiresAt'] === null ? null : new Date(String(input['expiresAt']));
   return input as { name: string };
 }
 
