@@ -82,6 +82,25 @@ describe('FailoverRateLimitStore.peek', () => {
     expect(await store.peek('key:a', clock.now())).toEqual({ requests: 9, tokens: undefined });
   });
 
+  it('asks the shared store again once the retry time has passed, without waiting for a take, and leaves the local share on its answer', async () => {
+    const { clock, shared, failover, store } = setUp({ local: true });
+    await store.take('key:a', 0, clock.now());
+    shared.down = true;
+    // The outage: takes are admitted from the local share.
+    await store.take('key:a', 0, clock.now());
+    expect(await store.peek('key:a', clock.now())).toEqual({ requests: 0, tokens: undefined });
+    shared.down = false;
+    clock.advance(1000);
+    // No take has run since: the peek itself asks the store that is back (9 left, refilled for 1 s at 10/min).
+    const shared9 = { requests: expect.closeTo(9 + 10 / 60, 6), tokens: undefined };
+    const before = shared.calls;
+    expect(await store.peek('key:a', clock.now())).toEqual(shared9);
+    expect(shared.calls).toBe(before + 1);
+    expect(failover.usable(clock.now())).toBe(true);
+    expect(await store.peek('key:a', clock.now())).toEqual(shared9);
+    expect(shared.calls).toBe(before + 2);
+  });
+
   it('says so when the store admitting calls cannot report levels', async () => {
     const clock = new ManualClock();
     const failover = new StoreFailover({ component: 'rate_limit', logger: silentLogger(), metrics: undefined, clock });

@@ -37,16 +37,18 @@ export class FailoverRateLimitStore implements RateLimitStore {
   }
 
   /**
-   * The levels of the store admitting calls now: the local share during an outage (a shared store
-   * known to be down is not asked), else the shared store. Without a local share, a shared store
-   * that is down refuses with {@link RateLimitStoreUnavailableError}, as a take would.
+   * The levels of the store admitting calls now. When the shared store is to be tried (as a take
+   * would try it), it is asked; its answer ends a local-share outage, as a take's would. A shared
+   * store known to be down is not asked: the local share answers, or without one the call is
+   * refused with {@link RateLimitStoreUnavailableError}, as a take would be.
    */
   async peek(key: string, now: number): Promise<BucketLevels> {
-    if (!this.#onLocal && this.#failover.usable(now)) {
+    if (this.#failover.usable(now)) {
       if (this.#shared.peek === undefined) throw new TypeError('This rate-limit store cannot report its levels');
       try {
         const levels = await this.#failover.bounded(this.#shared.peek(key, now));
         this.#failover.succeeded();
+        this.#onLocal = false;
         return levels;
       } catch (error) {
         this.#failover.failed(error, now);
