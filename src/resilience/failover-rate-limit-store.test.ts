@@ -67,19 +67,28 @@ describe('FailoverRateLimitStore.peek', () => {
     expect(shared.calls).toBe(before);
   });
 
-  it('counts a failed peek as the outage it reveals and falls back to the local share; asks again once the retry time has passed', async () => {
+  it('throws a failed peek without marking the shared store down: the calls being admitted still go to it', async () => {
+    const { clock, shared, failover, store, sibling } = setUp({ local: true });
+    shared.down = true;
+    await expect(store.peek('key:a', clock.now())).rejects.toThrow('Connection is closed.');
+    expect(failover.usable(clock.now())).toBe(true);
+    shared.down = false;
+    const before = shared.calls;
+    await sibling.take('key:b', 0, clock.now());
+    expect(shared.calls).toBe(before + 1);
+    expect(await store.peek('key:b', clock.now())).toEqual({ requests: 9, tokens: undefined });
+  });
+
+  it('answers the local share when a peek fails during an outage, and leaves the outage to the takes to end', async () => {
     const { clock, shared, failover, store } = setUp({ local: true });
     shared.down = true;
-    expect(await store.peek('key:a', clock.now())).toEqual({ requests: 0, tokens: undefined });
-    expect(failover.usable(clock.now())).toBe(false);
-    const before = shared.calls;
-    await store.peek('key:a', clock.now());
-    expect(shared.calls).toBe(before);
-    shared.down = false;
-    clock.advance(1000);
-    // The store answers again: the next take goes to it, and so do peeks.
     await store.take('key:a', 0, clock.now());
-    expect(await store.peek('key:a', clock.now())).toEqual({ requests: 9, tokens: undefined });
+    clock.advance(1000);
+    // Retry time passed, the store still down: the peek asks, fails, and answers the local share.
+    const before = shared.calls;
+    expect(await store.peek('key:a', clock.now())).toEqual({ requests: expect.closeTo(5 / 60, 6), tokens: undefined });
+    expect(shared.calls).toBe(before + 1);
+    expect(failover.usable(clock.now())).toBe(true);
   });
 
   it('asks the shared store again once the retry time has passed, without waiting for a take, and leaves the local share on its answer', async () => {

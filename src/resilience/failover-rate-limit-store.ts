@@ -41,6 +41,9 @@ export class FailoverRateLimitStore implements RateLimitStore {
    * would try it), it is asked; its answer ends a local-share outage, as a take's would. A shared
    * store known to be down is not asked: the local share answers, or without one the call is
    * refused with {@link RateLimitStoreUnavailableError}, as a take would be.
+   *
+   * A peek only reads, so its failure does not mark the shared store down for the calls being
+   * admitted: during an outage it answers the local share, otherwise the error is thrown.
    */
   async peek(key: string, now: number): Promise<BucketLevels> {
     if (this.#failover.usable(now)) {
@@ -51,7 +54,7 @@ export class FailoverRateLimitStore implements RateLimitStore {
         this.#onLocal = false;
         return levels;
       } catch (error) {
-        this.#failover.failed(error, now);
+        if (!this.#onLocal) throw error;
       }
     }
     const local = this.#fallback(now);
