@@ -6,6 +6,7 @@ import { silentLogger } from '../observability/logger.js';
 import { GroundworkMetrics } from '../observability/metrics.js';
 import { Batches } from './batch/batches.js';
 import { emptyCounts, type JobEngine } from './job-engine.js';
+import { JobWorker } from './job-worker.js';
 import { Jobs } from './jobs.js';
 
 /** An engine that only records being closed (the queue's own behaviour is tested on real databases). */
@@ -56,6 +57,64 @@ describe('Jobs.close', () => {
     const jobs = jobsOn(engine);
     vi.spyOn(Batches.prototype, 'close').mockRejectedValue(new Error('batch client would not close'));
     await expect(jobs.close()).rejects.toThrow('batch client would not close');
+    expect(engine.closed).toBe(1);
+  });
+
+  it('waits for every worker to stop before closing the batch clients and the engine, even when one fails to stop', async () => {
+    const engine = closingEngine();
+    const jobs = jobsOn(engine);
+    const batchesClosed = vi.spyOn(Batches.prototype, 'close');
+    const stop = JobWorker.prototype.stop;
+    let letSecondStop: () => void = () => undefined;
+    const secondStopping = new Promise<void>((resolve) => (letSecondStop = resolve));
+    let firstFailed = false;
+    vi.spyOn(JobWorker.prototype, 'stop')
+      .mockImplementationOnce(async function (this: JobWorker, graceMs) {
+        await stop.call(this, graceMs);
+        firstFailed = true;
+        throw new Error('first worker would not stop');
+      })
+      .mockImplementationOnce(async function (this: JobWorker, graceMs) {
+        await stop.call(this, graceMs);
+        await secondStopping;
+      });
+    jobs.work({ names: ['first'], pollIntervalMs: 10 });
+    jobs.work({ names: ['second'], pollIntervalMs: 10 });
+    let settled = false;
+    const closing = jobs.close().finally(() => (settled = true));
+    // Let the first worker's failure come through: the second is still stopping, so nothing else is closed.
+    await vi.waitFor(() => expect(firstFailed).toBe(true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    expect(batchesClosed).not.toHaveBeenCalled();
+    expect(engine.closed).toBe(0);
+    letSecondStop();
+    await expect(closing).rejects.toThrow('first worker would not stop');
+    expect(batchesClosed).toHaveBeenCalledTimes(1);
+    expect(engine.closed).toBe(1);
+  });
+
+  it('reports every failing step, in order, when several fail', async () => {
+    const engine = closingEngine();
+    engine.close = async () => {
+      engine.closed++;
+      throw new Error('engine would not close');
+    };
+    const jobs = jobsOn(engine);
+    const stop = JobWorker.prototype.stop;
+    vi.spyOn(JobWorker.prototype, 'stop').mockImplementationOnce(async function (this: JobWorker, graceMs) {
+      await stop.call(this, graceMs);
+      throw new Error('worker would not stop');
+    });
+    vi.spyOn(Batches.prototype, 'close').mockRejectedValue(new Error('batch client would not close'));
+    jobs.work({ names: ['only'], pollIntervalMs: 10 });
+    const failure = await jobs.close().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(AggregateError);
+    expect((failure as AggregateError).errors.map((error: Error) => error.message)).toEqual([
+      'worker would not stop',
+      'batch client would not close',
+      'engine would not close',
+    ]);
     expect(engine.closed).toBe(1);
   });
 
