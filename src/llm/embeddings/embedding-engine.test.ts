@@ -138,4 +138,21 @@ describe('EmbeddingEngine and the per-input cache over fallback models', () => {
       fake.setHandler(undefined);
     }
   });
+
+  it('counts no cache hit for a repeated input the fallback answered in the same call', async () => {
+    const cache = new CountingCache();
+    fake.setHandler((request) =>
+      (request.body as { model?: string }).model === 'all-minilm' ? { type: 'error', status: 503 } : { type: 'answer' },
+    );
+    try {
+      const result = await cachedEngine(cache).embed(['two', 'two'], { model: 'embed' }, newTrace('openai', 'embed'));
+      expect(result.vectors).toEqual([fakeEmbedding('two', 768), fakeEmbedding('two', 768)]);
+      expect(result.metadata.cachedInputs).toBe(0);
+      // What the fallback answered is still kept for the next call.
+      const again = await cachedEngine(cache).embed(['two'], { model: 'nomic-embed-text' }, newTrace('openai', 'nomic-embed-text'));
+      expect(again.metadata.cachedInputs).toBe(1);
+    } finally {
+      fake.setHandler(undefined);
+    }
+  });
 });

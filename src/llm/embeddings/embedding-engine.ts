@@ -93,12 +93,13 @@ export class EmbeddingEngine {
         const { answer, target } = await this.#runBatch(plan, plan.targets, batch, signal, trace, options.user);
         model = embeddingModelKey(target);
         answered = new Map(batch.indexes.map((index, position) => [index, answer.vectors[position]!]));
-        await this.#writeCache(plan, model, answered);
       });
       batchCount++;
     }
     const chosen = model as string;
+    // Read before the first batch's vectors are written: a repeated input it answered is no hit.
     const chosenCached = chosen === preferred ? preferredCached : await this.#readCache(plan, byModel, chosen);
+    if (answered !== undefined) await this.#writeCache(plan, chosen, answered);
     const pending = this.#pending(plan, chosenCached ?? [], count, limits, answered);
     const { vectors, batches } = pending;
     const targets = byModel.get(chosen) ?? plan.targets;
