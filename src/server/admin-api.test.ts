@@ -220,6 +220,27 @@ describe('the admin API', () => {
       expect((await admin('GET', '/admin/keys/key-undated')).status).toBe(404);
     });
 
+    it('names at most five unknown fields, and how many more, when a fetched key is sent back', async () => {
+      const fetched = {
+        name: 'echoed',
+        id: 'k1',
+        teamId: null,
+        prefix: 'gw-abc',
+        createdAt: 'x',
+        revokedAt: null,
+        lastUsedAt: null,
+        spend: 1,
+      };
+      const refused = await admin('POST', '/admin/keys', fetched);
+      expect(refused.status).toBe(400);
+      expect(error(refused).code).toBe('tenant_invalid');
+      expect(error(refused).message).toMatch(
+        /^id, teamId, prefix, createdAt, revokedAt and 2 more: not fields of a key; the fields are name, /,
+      );
+      expect(error(refused).message).not.toContain('lastUsedAt');
+      expect((await admin('GET', '/admin/keys/echoed')).status).toBe(404);
+    });
+
     it('answers 405 for a method or action a team does not have', async () => {
       expect((await admin('PUT', '/admin/teams/kept', { name: 'kept' })).status).toBe(405);
       expect((await admin('POST', '/admin/teams/kept/rotate')).status).toBe(405);

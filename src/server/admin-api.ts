@@ -4,6 +4,7 @@ import type { Secret } from '../config/secret.js';
 import { GroundworkError } from '../errors/groundwork-error.js';
 import type { RebuiltBudget } from '../tenants/create-tenant-services.js';
 import { TenantInputError } from '../tenants/tenant-errors.js';
+import { tenantFields } from '../tenants/tenant-fields.js';
 import type { TenantRepository } from '../tenants/tenant-repository.js';
 import { parseSince, type UsageGrouping, type UsageRow } from '../tenants/usage-report.js';
 import type { Exchange } from './exchange.js';
@@ -185,40 +186,12 @@ async function body(exchange: Exchange, context: ServerContext): Promise<Record<
   return parsed as Record<string, unknown>;
 }
 
-const SETTINGS = [
-  'metadata',
-  'allowedModels',
-  'requestsPerMinute',
-  'tokensPerMinute',
-  'maxConcurrent',
-  'dailyBudgetUsd',
-  'monthlyBudgetUsd',
-  'totalBudgetUsd',
-  'enabled',
-];
-
-const TEAM_FIELDS = ['name', ...SETTINGS];
-const KEY_FIELDS = [...TEAM_FIELDS, 'team', 'expiresAt'];
-
-/** The fields of `fields` that `known` names; a field it does not (a typo, another kind's) is refused, not dropped. */
-function known(fields: Record<string, unknown>, accepted: readonly string[]): Record<string, unknown> {
-  const unknown = Object.keys(fields).filter((field) => !accepted.includes(field));
-  if (unknown.length > 0) {
-    throw new TenantInputError(unknown.join(', '), `not a field of this object; the fields are ${accepted.join(', ')}`);
-  }
-  const input: Record<string, unknown> = {};
-  for (const field of accepted) if (fields[field] !== undefined) input[field] = fields[field];
-  return input;
-}
-
 function teamInput(fields: Record<string, unknown>): { name: string } & Record<string, unknown> {
-  return known(fields, TEAM_FIELDS) as { name: string };
+  return tenantFields(fields, 'team') as { name: string };
 }
 
 function keyInput(fields: Record<string, unknown>): { name: string } & Record<string, unknown> {
-  const input = known(fields, KEY_FIELDS);
-  if (input['expiresAt'] !== undefined) input['expiresAt'] = input['expiresAt'] === null ? null : new Date(String(input['expiresAt']));
-  return input as { name: string };
+  return tenantFields(fields, 'key') as { name: string };
 }
 
 function issued(result: { key: unknown; plainKey: Secret }): unknown {
