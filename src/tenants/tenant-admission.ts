@@ -265,8 +265,8 @@ export class TenantAdmission {
     const started = this.#clock.now();
     const maxWaitMs = this.#options.maxWaitMs ?? 30_000;
     const line = call.limits.map((limit) => limit.counter).join(' ');
-    // The budget that refused last, named by the 429 when waiting runs out.
-    let heldBy = call.limits[0]?.counter ?? 'key';
+    // The budget that refused this call last, named by the 429 when waiting runs out.
+    let heldBy: string | undefined;
     // Each attempt under its own id: an attempt whose answer was lost (a store timeout) can then be
     // released on its own, and can never be confused with a later one that was granted.
     const attempt = async (): Promise<{ reservationId: string; reservedNano: number } | undefined> => {
@@ -291,13 +291,15 @@ export class TenantAdmission {
       const granted = await attempt();
       if (granted !== undefined) return granted;
     }
-    const timedOut = () => budgetHeldError(heldBy, 1000);
+    // A call whose wait runs out in the line before it has asked names what refused the line's head.
+    const timedOut = (lineHeldBy?: string) => budgetHeldError(heldBy ?? lineHeldBy ?? call.limits[0]?.counter ?? 'key', 1000);
     const turn = await this.#waiters.enter(line, maxWaitMs - (this.#clock.now() - started), signal, timedOut);
     try {
       let pause = POLL_MIN_MS;
       for (;;) {
         const granted = await attempt();
         if (granted !== undefined) return granted;
+        if (heldBy !== undefined) turn.heldBy(heldBy);
         const left = maxWaitMs - (this.#clock.now() - started);
         if (left <= 0) throw timedOut();
         await turn.pause(Math.min(pause, left), signal);
