@@ -70,6 +70,24 @@ describe('ConfigSource', () => {
     expect(key?.reveal()).toBe('sk-kept-key-0000000000000');
   });
 
+  it('answers variables() from the environment the configuration was read from, reading no file again', () => {
+    const envFile = join(directory, '.env');
+    const keyFile = join(directory, 'openai_key');
+    writeFileSync(envFile, 'EU_DEPLOYMENT_KEY=sk-eu-first\n');
+    writeFileSync(keyFile, 'sk-first-key-000000000000\n');
+    const source = new ConfigSource({ env: { OPENAI_API_KEY_FILE: keyFile }, envFile });
+    source.load();
+    writeFileSync(envFile, 'EU_DEPLOYMENT_KEY=sk-eu-second\n');
+    rmSync(keyFile);
+    // The files changed (one is gone): the variables are still those the configuration was built from.
+    expect(source.variables()).toMatchObject({ EU_DEPLOYMENT_KEY: 'sk-eu-first', OPENAI_API_KEY: 'sk-first-key-000000000000' });
+    expect(source.variables()).toBe(source.variables());
+    // A reload of the secrets is what reads them again.
+    writeFileSync(keyFile, 'sk-second-key-11111111111\n');
+    expect(source.reloadSecrets()).toEqual(['OPENAI_API_KEY']);
+    expect(source.variables()).toMatchObject({ OPENAI_API_KEY: 'sk-second-key-11111111111' });
+  });
+
   it('rejects a secret set both directly and as a file', () => {
     const keyFile = join(directory, 'key');
     writeFileSync(keyFile, 'x');

@@ -34,6 +34,8 @@ export class ConfigSource {
   readonly #options: ConfigSourceOptions;
   readonly #secrets = new Map<string, Secret>();
   #parsed: ParsedEnvironment | undefined;
+  /** The merged environment last read (by a parse or a reload of the secrets), so {@link ConfigSource.variables} reads no file again. */
+  #environment: Readonly<Record<string, string | undefined>> | undefined;
 
   constructor(options: ConfigSourceOptions = {}) {
     this.#options = options;
@@ -83,6 +85,7 @@ export class ConfigSource {
 
   #parse(): ParsedEnvironment {
     const { env, errors } = this.#readEnvironment();
+    this.#environment = env;
     const parsed = parseEnvironment(
       env,
       { azureTokenProvider: this.#options.azureTokenProvider ?? false, isTty: this.#options.isTty ?? process.stdout.isTTY === true },
@@ -94,11 +97,14 @@ export class ConfigSource {
 
   /**
    * The merged environment (`.env`, then the real environment, then `*_FILE` secrets), for
-   * settings read beside the schema, such as the variables a routes file names for its keys.
+   * settings read beside the schema, such as the variables a routes file names for its keys:
+   * the one the configuration was read from (files are read again only by
+   * {@link ConfigSource.reloadSecrets}), or read now when nothing has been.
    * @internal
    */
   variables(): Readonly<Record<string, string | undefined>> {
-    return this.#readEnvironment().env;
+    this.#environment ??= this.#readEnvironment().env;
+    return this.#environment;
   }
 
   /** Every problem with the configuration, without throwing. */
@@ -126,6 +132,7 @@ export class ConfigSource {
     this.load();
     const { env, errors } = this.#readEnvironment();
     if (errors.length > 0) throw new ConfigError(errors);
+    this.#environment = env;
     const changed: string[] = [];
     for (const name of SECRET_VARIABLES) {
       const secret = this.#secrets.get(name);

@@ -4,6 +4,7 @@ import { HttpError } from '../server/http-error.js';
 import { readJsonBody } from '../server/read-json-body.js';
 import { sendJson } from '../server/respond.js';
 import type { ServerContext } from '../server/server-context.js';
+import { tenantFields } from '../tenants/tenant-fields.js';
 import { callDetail, listCalls } from './call-list.js';
 import type { Dashboard, DashboardTenants } from './dashboard.js';
 import type { DashboardGuard } from './dashboard-guard.js';
@@ -157,12 +158,9 @@ async function writeTeam(request: Request, method: string): Promise<[number, unk
   const options = { actor: 'dashboard' };
   let result: [number, unknown] | undefined;
   if (reference === undefined && method === 'POST') {
-    result = [
-      201,
-      await tenants.repository.createTeam(settingsFields(await body(request), TEAM_FIELDS, 'team') as { name: string }, options),
-    ];
+    result = [201, await tenants.repository.createTeam(tenantFields(await body(request), 'team') as { name: string }, options)];
   } else if (reference !== undefined && request.parts.length === 2 && method === 'PATCH') {
-    result = [200, await tenants.repository.updateTeam(reference, settingsFields(await body(request), TEAM_FIELDS, 'team'), options)];
+    result = [200, await tenants.repository.updateTeam(reference, tenantFields(await body(request), 'team'), options)];
   }
   if (result === undefined) throw methodNotAllowed(method);
   tenants.invalidate();
@@ -175,48 +173,16 @@ async function writeKey(request: Request, method: string): Promise<[number, unkn
   const options = { actor: 'dashboard' };
   let result: [number, unknown] | undefined;
   if (reference === undefined && method === 'POST') {
-    const issued = await tenants.repository.createKey(settingsFields(await body(request), KEY_FIELDS, 'key') as { name: string }, options);
+    const issued = await tenants.repository.createKey(tenantFields(await body(request), 'key') as { name: string }, options);
     result = [201, { key: issued.key, plainKey: issued.plainKey.reveal(), note: 'The plain key is shown this once; store it now.' }];
   } else if (reference !== undefined && request.parts.length === 2 && method === 'PATCH') {
-    result = [200, await tenants.repository.updateKey(reference, settingsFields(await body(request), KEY_FIELDS, 'key'), options)];
+    result = [200, await tenants.repository.updateKey(reference, tenantFields(await body(request), 'key'), options)];
   } else if (reference !== undefined && request.parts.length === 2 && method === 'DELETE') {
     result = [200, await tenants.repository.revokeKey(reference, options)];
   }
   if (result === undefined) throw methodNotAllowed(method);
   tenants.invalidate();
   return result;
-}
-
-const TEAM_FIELDS = [
-  'name',
-  'requestsPerMinute',
-  'tokensPerMinute',
-  'maxConcurrent',
-  'dailyBudgetUsd',
-  'monthlyBudgetUsd',
-  'totalBudgetUsd',
-  'enabled',
-  'allowedModels',
-  'metadata',
-];
-
-const KEY_FIELDS = [...TEAM_FIELDS, 'team', 'expiresAt'];
-
-/** The fields of a key or team body the repository takes (it checks their values, every bad one at once); unknown fields are refused. */
-function settingsFields(fields: Record<string, unknown>, allowed: readonly string[], kind: 'key' | 'team'): Record<string, unknown> {
-  const input: Record<string, unknown> = {};
-  const unknown = Object.keys(fields).filter((field) => !allowed.includes(field));
-  if (unknown.length > 0) {
-    throw new HttpError({
-      status: 400,
-      type: 'invalid_request_error',
-      code: 'dashboard_invalid',
-      message: `Unknown ${kind} field${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 5).join(', ')}; use ${allowed.join(', ')}.`,
-    });
-  }
-  for (const field of allowed) if (fields[field] !== undefined) input[field] = fields[field];
-  if (fields['expiresAt'] !== undefined && fields['expiresAt'] !== null) input['expiresAt'] = new Date(String(fields['expiresAt']));
-  return input;
 }
 
 async function body(request: Request): Promise<Record<string, unknown>> {

@@ -3,9 +3,8 @@ import type { DatabaseConfig } from '../config/app-config.js';
 import { type Clock, systemClock } from '../internal/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
-import { scrubSecrets } from '../observability/redact.js';
 import type { ConnectionCheck, Database, DatabaseSession, SessionOptions } from './database.js';
-import { databaseHealthCheck } from './health-check.js';
+import { databaseHealthCheck, timedConnectionCheck } from './health-check.js';
 import { MigrationRunner } from './migrations/migration-runner.js';
 import type { AppMigrations } from './migrations/migration-source.js';
 import { openDialect } from './open-dialect.js';
@@ -90,15 +89,7 @@ export async function createDatabase<DB = unknown>(config: DatabaseConfig, deps:
   const executePrepared: PreparedExecutor = (compiled, on) =>
     (replicas === undefined ? runner : (activeRunner() ?? runner)).execute(compiled, on);
 
-  const validateConnection = async (): Promise<ConnectionCheck> => {
-    const started = performance.now();
-    try {
-      await sql`select 1`.execute(db);
-      return { ok: true, latencyMs: elapsed(started) };
-    } catch (error) {
-      return { ok: false, latencyMs: elapsed(started), error: scrubSecrets(error instanceof Error ? error.message : String(error)) };
-    }
-  };
+  const validateConnection = (): Promise<ConnectionCheck> => timedConnectionCheck(() => sql`select 1`.execute(db));
 
   const database: Database<DB> = {
     db,
@@ -139,8 +130,4 @@ export async function createDatabase<DB = unknown>(config: DatabaseConfig, deps:
   };
   logger.debug({ url: config.displayUrl, dialect: config.dialect, replicas: config.replicas?.labels.length ?? 0 }, 'database: opened');
   return database;
-}
-
-function elapsed(started: number): number {
-  return Math.round((performance.now() - started) * 100) / 100;
 }

@@ -1,5 +1,6 @@
 import type { DatabaseConfig } from '../config/app-config.js';
 import type { HealthCheck } from '../observability/health.js';
+import { scrubSecrets } from '../observability/redact.js';
 import type { ConnectionCheck } from './database.js';
 import type { PoolStats } from './pool-stats.js';
 
@@ -24,4 +25,22 @@ export function databaseHealthCheck(
       };
     },
   };
+}
+
+/**
+ * Runs `probe` (a `select 1`, through whichever driver) and answers whether it succeeded and how
+ * long it took, in ms to two decimals, with its error scrubbed of secrets: a {@link ConnectionCheck}.
+ */
+export async function timedConnectionCheck(probe: () => unknown): Promise<ConnectionCheck> {
+  const started = performance.now();
+  try {
+    await probe();
+    return { ok: true, latencyMs: elapsed(started) };
+  } catch (error) {
+    return { ok: false, latencyMs: elapsed(started), error: scrubSecrets(error instanceof Error ? error.message : String(error)) };
+  }
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 100) / 100;
 }

@@ -59,7 +59,10 @@ export interface JobEngine {
   fail(session: AnySession, job: ClaimedJob, error: string): Promise<boolean>;
   /** Releases the leases that passed (their runs count as failed); with `purge`, deletes finished jobs past their TTL. */
   maintain(options: { purge: boolean }): Promise<void>;
+  /** The job's state and result (never its payload); undefined when there is no such job. */
   get(id: string): Promise<JobSnapshot | undefined>;
+  /** Whether a job with this id exists, reading nothing else of it. */
+  has(id: string): Promise<boolean>;
   /** One field of a custom job's payload (without reading the rest of a large payload where the engine can); undefined when none. */
   payloadField(id: string, field: string): Promise<unknown>;
   list(options: ListJobsOptions): Promise<JobSnapshot[]>;

@@ -470,14 +470,28 @@ export class Jobs<Facade = unknown> {
     };
   }
 
-  /** Stops every worker of this process (running jobs get `graceMs` to finish). Idempotent. */
+  /**
+   * Stops every worker of this process (running jobs get `graceMs` to finish), then closes the
+   * batch clients and the engine. Idempotent. Every step runs even when an earlier one fails, so no
+   * connection outlives a failed close and nothing is closed under a worker still stopping; the
+   * failure is thrown at the end, several as an `AggregateError` in the order they happened.
+   */
   async close(graceMs?: number): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([...this.#workers].map((worker) => worker.stop(graceMs)));
+    const errors: unknown[] = [];
+    const stopped = await Promise.allSettled([...this.#workers].map((worker) => worker.stop(graceMs)));
+    for (const outcome of stopped) if (outcome.status === 'rejected') errors.push(outcome.reason);
     this.#workers.clear();
-    await this.#batches.close();
-    await this.#engine.close();
+    for (const step of [() => this.#batches.close(), () => this.#engine.close()]) {
+      try {
+        await step();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, `Closing the job queue failed in ${errors.length} steps`);
   }
 
   #assertOpen(): void {

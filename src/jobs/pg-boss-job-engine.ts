@@ -183,6 +183,13 @@ export class PgBossJobEngine implements JobEngine {
     return row === undefined ? undefined : snapshot(row);
   }
 
+  async has(id: string): Promise<boolean> {
+    if (!isUuid(id)) return false;
+    await this.start();
+    const result = await this.#db.executeQuery(CompiledQuery.raw(`SELECT 1 FROM ${this.#schema}.job WHERE id = $1`, [id]));
+    return result.rows.length > 0;
+  }
+
   async payloadField(id: string, field: string): Promise<unknown> {
     if (!isUuid(id)) return undefined;
     await this.start();

@@ -201,8 +201,12 @@ export class TableJobEngine implements JobEngine {
   }
 
   async get(id: string): Promise<JobSnapshot | undefined> {
-    const row = await this.#db.selectFrom('groundwork_jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.#db.selectFrom('groundwork_jobs').select(SNAPSHOT_COLUMNS).where('id', '=', id).executeTakeFirst();
     return row === undefined ? undefined : snapshot(row);
+  }
+
+  async has(id: string): Promise<boolean> {
+    return (await this.#db.selectFrom('groundwork_jobs').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
   }
 
   async payloadField(id: string, field: string): Promise<unknown> {
@@ -212,7 +216,7 @@ export class TableJobEngine implements JobEngine {
   }
 
   async list(options: ListJobsOptions): Promise<JobSnapshot[]> {
-    let query = this.#db.selectFrom('groundwork_jobs').selectAll();
+    let query = this.#db.selectFrom('groundwork_jobs').select(SNAPSHOT_COLUMNS);
     if (options.state !== undefined) query = query.where('state', '=', options.state);
     if (options.name !== undefined) query = query.where('name', '=', options.name);
     const rows = await query
@@ -284,7 +288,22 @@ function date(value: Date | string | null): Date | undefined {
   return value === null ? undefined : new Date(value);
 }
 
-function snapshot(row: Selectable<JobsTable>): JobSnapshot {
+/** What a {@link JobSnapshot} is read from: every column but the payload, which may be large (a batch's items). */
+const SNAPSHOT_COLUMNS = [
+  'id',
+  'name',
+  'state',
+  'priority',
+  'attempts',
+  'retry_limit',
+  'created_at',
+  'run_at',
+  'started_at',
+  'completed_at',
+  'output',
+] as const satisfies readonly (keyof JobsTable)[];
+
+function snapshot(row: Pick<Selectable<JobsTable>, (typeof SNAPSHOT_COLUMNS)[number]>): JobSnapshot {
   const output = (readJson(row.output) ?? {}) as StoredOutput;
   return {
     id: row.id,

@@ -33,6 +33,37 @@ export class FailoverRateLimitStore implements RateLimitStore {
         this.#failover.failed(error, now);
       }
     }
+    return this.#fallback(now).take(key, tokens, now);
+  }
+
+  /**
+   * The levels of the store admitting calls now. When the shared store is to be tried (as a take
+   * would try it), it is asked; its answer ends a local-share outage, as a take's would. A shared
+   * store known to be down is not asked: the local share answers, or without one the call is
+   * refused with {@link RateLimitStoreUnavailableError}, as a take would be.
+   *
+   * A peek only reads, so its failure does not mark the shared store down for the calls being
+   * admitted: during an outage it answers the local share, otherwise the error is thrown.
+   */
+  async peek(key: string, now: number): Promise<BucketLevels> {
+    if (this.#failover.usable(now)) {
+      if (this.#shared.peek === undefined) throw new TypeError('This rate-limit store cannot report its levels');
+      try {
+        const levels = await this.#failover.bounded(this.#shared.peek(key, now));
+        this.#failover.succeeded();
+        this.#onLocal = false;
+        return levels;
+      } catch (error) {
+        if (!this.#onLocal) throw error;
+      }
+    }
+    const local = this.#fallback(now);
+    if (local.peek === undefined) throw new TypeError('This rate-limit store cannot report its levels');
+    return local.peek(key, now);
+  }
+
+  /** The local share, once the shared store has failed (reset at the start of each outage); without one, the refusal. */
+  #fallback(now: number): RateLimitStore {
     if (this.#local === undefined) {
       throw new RateLimitStoreUnavailableError({ retryAfterMs: this.#failover.retryInMs(now), cause: this.#failover.lastError });
     }
@@ -41,14 +72,7 @@ export class FailoverRateLimitStore implements RateLimitStore {
       this.#onLocal = true;
       this.#local.reset?.();
     }
-    return this.#local.take(key, tokens, now);
-  }
-
-  /** The levels of the store admitting calls now: the local share during an outage, else the shared store. */
-  async peek(key: string, now: number): Promise<BucketLevels> {
-    const store = this.#onLocal ? this.#local : this.#shared;
-    if (store?.peek === undefined) throw new TypeError('This rate-limit store cannot report its levels');
-    return this.#onLocal ? store.peek(key, now) : this.#failover.bounded(store.peek(key, now));
+    return this.#local;
   }
 
   async adjustTokens(key: string, tokens: number, now: number): Promise<void> {

@@ -163,11 +163,12 @@ describe('virtual keys over model groups, through groundwork serve', () => {
     });
     const pending = chat(plainKey, { max_tokens: 50 });
     await cheap.waitForRequests(1);
-    const reserved = query<{ amount_nano: number }>(
-      'select amount_nano from groundwork_budget_reservations where counter = ?',
-      `key:${id}:total`,
-    );
+    const heldUnder = (counter: string) =>
+      query<{ id: string; amount_nano: number }>('select id, amount_nano from groundwork_budget_reservations where counter = ?', counter);
+    const reserved = heldUnder(`key:${id}:total`);
     expect(reserved).toHaveLength(1);
+    // The ids of the calls' reservations, read while each call is held, for the settlement markers below.
+    const reservationIds = [reserved[0]!.id];
     expect(reserved[0]!.amount_nano / 1e9).toBeCloseTo(costAt(PRICES['dear-model'], PROMPT_BOUND, 50), 9);
     release();
     const answer = await pending;
@@ -180,7 +181,10 @@ describe('virtual keys over model groups, through groundwork serve', () => {
 
     // Now the cheap one fails: the dear one answers and the key is charged its price.
     cheap.setHandler(() => ({ type: 'error', status: 500 }));
-    dear.setHandler(() => ({ type: 'answer', content: 'hello', usage: USAGE }));
+    dear.setHandler(() => {
+      reservationIds.push(...heldUnder(`key:${id}:total`).map((row) => row.id));
+      return { type: 'answer', content: 'hello', usage: USAGE };
+    });
     expect((await chat(plainKey, { max_tokens: 50 })).status).toBe(200);
     const dearCost = costAt(PRICES['dear-model'], USAGE.promptTokens, USAGE.completionTokens);
     expect(spentUsd(id)).toBeCloseTo(settled + dearCost, 9);
@@ -190,13 +194,14 @@ describe('virtual keys over model groups, through groundwork serve', () => {
     expect(streamed.status).toBe(200);
     expect(await streamed.text()).toContain('[DONE]');
     expect(spentUsd(id)).toBeCloseTo(settled + 2 * dearCost, 9);
-    // Nothing stays reserved: what is left are the zero-amount markers that make a repeated settlement a no-op.
-    const left = query<{ id: string; amount_nano: number }>(
-      'select id, amount_nano from groundwork_budget_reservations where counter = ?',
-      `key:${id}:total`,
-    );
-    expect(left.filter((row) => Number(row.amount_nano) !== 0)).toEqual([]);
-    expect(left.every((row) => row.id.startsWith('settled:'))).toBe(true);
+    // Nothing stays reserved under the counter; each settled call left one zero-amount marker, under
+    // `settled:<counter>` with its reservation's id, that makes a repeated settlement a no-op.
+    expect(heldUnder(`key:${id}:total`)).toEqual([]);
+    expect(reservationIds).toHaveLength(3);
+    expect(new Set(reservationIds).size).toBe(3);
+    const markers = heldUnder(`settled:key:${id}:total`);
+    expect(markers.map((row) => row.id).sort()).toEqual([...reservationIds].sort());
+    expect(markers.map((row) => Number(row.amount_nano))).toEqual([0, 0, 0]);
   });
 
   it('shrinks the output allowance to what the dearest deployment affords, and names the last deployment a failed call tried', async () => {

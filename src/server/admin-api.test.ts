@@ -123,6 +123,130 @@ describe('the admin API', () => {
     expect((await admin('PUT', '/admin/teams')).status).toBe(405);
   });
 
+  describe('team writes, when the request is wrong', () => {
+    async function raw(
+      method: string,
+      path: string,
+      body: string,
+      key = ADMIN_KEY,
+    ): Promise<{ status: number; json: Record<string, unknown> }> {
+      const response = await fetch(`${service.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body,
+      });
+      return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+    }
+    const error = (answer: { json: Record<string, unknown> }) => answer.json['error'] as { code: string; message: string };
+    const teamNamed = async (name: string) => (await admin('GET', `/admin/teams/${name}`)).status;
+
+    it('refuses a body that is not a JSON object, creating nothing', async () => {
+      for (const body of ['[{"name":"arr"}]', '"str"', 'null', '{"name": "broken"']) {
+        const refused = await raw('POST', '/admin/teams', body);
+        expect(refused.status).toBe(400);
+        expect(error(refused).message).not.toBe('');
+      }
+      expect(await teamNamed('arr')).toBe(404);
+      expect(await teamNamed('broken')).toBe(404);
+    });
+
+    it('refuses a team without a name, or with a setting of the wrong type, naming the field', async () => {
+      const nameless = await admin('POST', '/admin/teams', { monthlyBudgetUsd: 5 });
+      expect(nameless.status).toBe(400);
+      expect(error(nameless).message).toContain('name');
+      const wrongType = await admin('POST', '/admin/teams', { name: 'typed', requestsPerMinute: 'lots' });
+      expect(wrongType.status).toBe(400);
+      expect(error(wrongType).message).toContain('requestsPerMinute');
+      expect(await teamNamed('typed')).toBe(404);
+    });
+
+    it('refuses fields it does not know rather than dropping them, naming them', async () => {
+      const created = await admin('POST', '/admin/teams', { name: 'typo', monthlyBudget: 50 });
+      expect(created.status).toBe(400);
+      expect(error(created).message).toContain('monthlyBudget');
+      expect(await teamNamed('typo')).toBe(404);
+      expect((await admin('POST', '/admin/teams', { name: 'typo2' })).status).toBe(201);
+      const patched = await admin('PATCH', '/admin/teams/typo2', { dailyBudget: 1, team: 'other' });
+      expect(patched.status).toBe(400);
+      expect(error(patched).message).toMatch(/dailyBudget.*team|team.*dailyBudget/);
+      expect((await admin('GET', '/admin/teams/typo2')).json).toMatchObject({ dailyBudgetUsd: null });
+    });
+
+    it('answers 404 for a team that does not exist, on update and delete', async () => {
+      const patched = await admin('PATCH', '/admin/teams/nobody-here', { enabled: false });
+      expect(patched.status).toBe(404);
+      expect(error(patched).code).toBe('tenant_not_found');
+      expect((await admin('DELETE', '/admin/teams/nobody-here')).status).toBe(404);
+    });
+
+    it('answers 409 when a rename takes a name in use, and changes nothing', async () => {
+      expect((await admin('POST', '/admin/teams', { name: 'alpha', dailyBudgetUsd: 1 })).status).toBe(201);
+      expect((await admin('POST', '/admin/teams', { name: 'beta' })).status).toBe(201);
+      const renamed = await admin('PATCH', '/admin/teams/beta', { name: 'alpha', dailyBudgetUsd: 9 });
+      expect(renamed.status).toBe(409);
+      expect(error(renamed).code).toBe('tenant_conflict');
+      expect((await admin('GET', '/admin/teams/alpha')).json).toMatchObject({ dailyBudgetUsd: 1 });
+      expect((await admin('GET', '/admin/teams/beta')).json).toMatchObject({ dailyBudgetUsd: null });
+    });
+
+    it('answers 400 for an invalid setting on update, and changes nothing', async () => {
+      expect((await admin('POST', '/admin/teams', { name: 'gamma', requestsPerMinute: 10 })).status).toBe(201);
+      const refused = await admin('PATCH', '/admin/teams/gamma', { requestsPerMinute: -1, enabled: false });
+      expect(refused.status).toBe(400);
+      expect(error(refused).message).toContain('requestsPerMinute');
+      expect((await admin('GET', '/admin/teams/gamma')).json).toMatchObject({ requestsPerMinute: 10, enabled: true });
+    });
+
+    it('refuses every write without the admin key, before reading the body, and changes nothing', async () => {
+      expect((await admin('POST', '/admin/teams', { name: 'sneaky' }, 'wrong-key')).status).toBe(401);
+      expect((await admin('POST', '/admin/teams', { name: 'sneaky' }, TEST_API_KEY)).status).toBe(401);
+      expect(await teamNamed('sneaky')).toBe(404);
+      expect((await admin('POST', '/admin/teams', { name: 'kept' })).status).toBe(201);
+      const unsigned = await fetch(`${service.url}/admin/teams/kept`, { method: 'DELETE' });
+      expect(unsigned.status).toBe(401);
+      expect((await admin('PATCH', '/admin/teams/kept', { enabled: false }, 'wrong-key')).status).toBe(401);
+      expect((await admin('GET', '/admin/teams/kept')).json).toMatchObject({ name: 'kept', enabled: true });
+      expect(service.logText()).not.toContain('wrong-key');
+    });
+
+    it('refuses a key field it does not know, and an expiry that is not a date', async () => {
+      const typo = await admin('POST', '/admin/keys', { name: 'key-typo', dailyBudget: 5 });
+      expect(typo.status).toBe(400);
+      expect(error(typo).message).toContain('dailyBudget');
+      const undated = await admin('POST', '/admin/keys', { name: 'key-undated', expiresAt: 'next tuesday' });
+      expect(undated.status).toBe(400);
+      expect(error(undated).message).toContain('expiresAt');
+      expect((await admin('GET', '/admin/keys/key-typo')).status).toBe(404);
+      expect((await admin('GET', '/admin/keys/key-undated')).status).toBe(404);
+    });
+
+    it('names at most five unknown fields, and how many more, when a fetched key is sent back', async () => {
+      const fetched = {
+        name: 'echoed',
+        id: 'k1',
+        teamId: null,
+        prefix: 'gw-abc',
+        createdAt: 'x',
+        revokedAt: null,
+        lastUsedAt: null,
+        spend: 1,
+      };
+      const refused = await admin('POST', '/admin/keys', fetched);
+      expect(refused.status).toBe(400);
+      expect(error(refused).code).toBe('tenant_invalid');
+      expect(error(refused).message).toMatch(
+        /^id, teamId, prefix, createdAt, revokedAt and 2 more: not fields of a key; the fields are name, /,
+      );
+      expect(error(refused).message).not.toContain('lastUsedAt');
+      expect((await admin('GET', '/admin/keys/echoed')).status).toBe(404);
+    });
+
+    it('answers 405 for a method or action a team does not have', async () => {
+      expect((await admin('PUT', '/admin/teams/kept', { name: 'kept' })).status).toBe(405);
+      expect((await admin('POST', '/admin/teams/kept/rotate')).status).toBe(405);
+    });
+  });
+
   it('serves the usage figures, and refuses a grouping it does not know', async () => {
     const usage = await admin('GET', '/admin/usage?by=model&since=24h');
     expect(usage.status).toBe(200);

@@ -4,6 +4,7 @@ import type { Secret } from '../config/secret.js';
 import { GroundworkError } from '../errors/groundwork-error.js';
 import type { RebuiltBudget } from '../tenants/create-tenant-services.js';
 import { TenantInputError } from '../tenants/tenant-errors.js';
+import { tenantFields } from '../tenants/tenant-fields.js';
 import type { TenantRepository } from '../tenants/tenant-repository.js';
 import { parseSince, type UsageGrouping, type UsageRow } from '../tenants/usage-report.js';
 import type { Exchange } from './exchange.js';
@@ -185,29 +186,12 @@ async function body(exchange: Exchange, context: ServerContext): Promise<Record<
   return parsed as Record<string, unknown>;
 }
 
-const SETTINGS = [
-  'metadata',
-  'allowedModels',
-  'requestsPerMinute',
-  'tokensPerMinute',
-  'maxConcurrent',
-  'dailyBudgetUsd',
-  'monthlyBudgetUsd',
-  'totalBudgetUsd',
-  'enabled',
-];
-
 function teamInput(fields: Record<string, unknown>): { name: string } & Record<string, unknown> {
-  const input: Record<string, unknown> = {};
-  for (const field of ['name', ...SETTINGS]) if (fields[field] !== undefined) input[field] = fields[field];
-  return input as { name: string };
+  return tenantFields(fields, 'team') as { name: string };
 }
 
 function keyInput(fields: Record<string, unknown>): { name: string } & Record<string, unknown> {
-  const input = teamInput(fields) as Record<string, unknown>;
-  if (fields['team'] !== undefined) input['team'] = fields['team'];
-  if (fields['expiresAt'] !== undefined) input['expiresAt'] = fields['expiresAt'] === null ? null : new Date(String(fields['expiresAt']));
-  return input as { name: string };
+  return tenantFields(fields, 'key') as { name: string };
 }
 
 function issued(result: { key: unknown; plainKey: Secret }): unknown {

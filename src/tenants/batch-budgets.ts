@@ -7,7 +7,7 @@ import { type BudgetOwner, budgetLimits } from './budget-limits.js';
 import { type BudgetState, type BudgetStore, fromNano, toNano } from './budget-store.js';
 import { callCostBound } from './call-cost-bound.js';
 import type { TenantAdmission } from './tenant-admission.js';
-import { BudgetExceededError, ModelNotPricedError, TenantLimitError } from './tenant-refusals.js';
+import { budgetHeldError, budgetRefusal, ModelNotPricedError } from './tenant-refusals.js';
 import type { TenantRepository } from './tenant-repository.js';
 
 /** A batch's reservation on its tenant's budgets, kept with the batch until it is settled. */
@@ -64,8 +64,8 @@ export class BatchBudgets {
 
   /**
    * Checks `tenant` (a key's name or id) and reserves the batch's worst case, or throws a refusal:
-   * `KeyRefusedError`, `ModelNotAllowedError`, `ModelNotPricedError`, {@link BudgetExceededError}
-   * (settled spend leaves no room for it) or {@link TenantLimitError} (`budget`: reservations of
+   * `KeyRefusedError`, `ModelNotAllowedError`, `ModelNotPricedError`, `BudgetExceededError`
+   * (settled spend leaves no room for it) or `TenantLimitError` (`budget`: reservations of
    * calls and batches in flight hold the room; retry later).
    */
   async reserve(tenant: string, batch: BatchToReserve): Promise<TenantBatch> {
@@ -82,17 +82,7 @@ export class BatchBudgets {
     const amountNano = this.worstCaseNano(batch);
     const id = `batch:${randomUUID()}`;
     const result = await budgets.reserve({ reservationId: id, budgets: limits, amountNano, leaseUntil: now + batch.leaseMs, now });
-    if (!result.granted) {
-      if (result.localShare !== true && result.spentNano + amountNano > result.limitNano) {
-        throw new BudgetExceededError({
-          budget: result.counter,
-          limitUsd: fromNano(result.limitNano),
-          spentUsd: fromNano(result.spentNano),
-          neededUsd: fromNano(amountNano),
-        });
-      }
-      throw new TenantLimitError('budget', result.counter.startsWith('team:') ? 'team' : 'key', 60_000);
-    }
+    if (!result.granted) throw budgetRefusal(result, amountNano) ?? budgetHeldError(result.counter, 60_000);
     const counters = limits.map((limit) => limit.counter);
     return { attribution, reservation: { id, counters, reservedUsd: fromNano(result.amountNano) } };
   }

@@ -40,6 +40,25 @@ describe('BudgetWaiters', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it("tells a waiter that gives up the budget that refused the line's head last, and forgets it with the line", async () => {
+    const clock = new ManualClock();
+    const waiters = new BudgetWaiters(clock);
+    const named = (heldBy: string | undefined) => new Error(`held by ${heldBy ?? 'nothing known'}`);
+    const head = await waiters.enter('line', 1000, undefined, named);
+    head.heldBy('team:t:total');
+    const impatient = waiters.enter('line', 100, undefined, named);
+    clock.advance(100);
+    await expect(impatient).rejects.toThrow('held by team:t:total');
+    head.release();
+    // A released turn records nothing, and a new line starts knowing nothing.
+    head.heldBy('key:k:total');
+    const next = await waiters.enter('line', 1000, undefined, named);
+    const behind = waiters.enter('line', 100, undefined, named);
+    clock.advance(100);
+    await expect(behind).rejects.toThrow('held by nothing known');
+    next.release();
+  });
+
   it('ends a pause of the head early when a settlement may have freed room, and on abort', async () => {
     const clock = new ManualClock();
     const waiters = new BudgetWaiters(clock);

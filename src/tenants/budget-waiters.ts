@@ -10,6 +10,8 @@ export interface BudgetTurn {
   pause(ms: number, signal: AbortSignal | undefined): Promise<void>;
   /** Leaves the line; the next waiter becomes its head at once. Idempotent. */
   release(): void;
+  /** Records the budget that refused the head's last attempt, for waiters whose wait runs out before they ask. */
+  heldBy(counter: string): void;
 }
 
 interface Waiter {
@@ -29,6 +31,8 @@ interface Waiter {
  */
 export class BudgetWaiters {
   readonly #lines = new Map<string, Waiter[]>();
+  /** The budget that refused each line's head last, kept while the line has waiters. */
+  readonly #heldBy = new Map<string, string>();
   readonly #clock: Clock;
 
   constructor(clock: Clock) {
@@ -42,9 +46,15 @@ export class BudgetWaiters {
 
   /**
    * Joins the end of `line` and resolves once at its head; rejects when `signal` aborts or
-   * `timeoutMs` passes first (with `onTimeout()`'s error), having left the line.
+   * `timeoutMs` passes first (with the error `onTimeout` makes of the budget that refused the
+   * line's head last, if it has recorded one), having left the line.
    */
-  enter(line: string, timeoutMs: number, signal: AbortSignal | undefined, onTimeout: () => Error): Promise<BudgetTurn> {
+  enter(
+    line: string,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    onTimeout: (heldBy: string | undefined) => Error,
+  ): Promise<BudgetTurn> {
     let waiters = this.#lines.get(line);
     if (waiters === undefined) {
       waiters = [];
@@ -64,11 +74,20 @@ export class BudgetWaiters {
         const index = queue.indexOf(waiter);
         if (index >= 0) queue.splice(index, 1);
         if (index === 0) queue[0]?.promote();
-        if (queue.length === 0 && this.#lines.get(line) === queue) this.#lines.delete(line);
+        if (queue.length === 0 && this.#lines.get(line) === queue) {
+          this.#lines.delete(line);
+          this.#heldBy.delete(line);
+        }
       };
-      const turn: BudgetTurn = { pause: (ms, pauseSignal) => this.#pause(waiter, ms, pauseSignal), release };
+      const turn: BudgetTurn = {
+        pause: (ms, pauseSignal) => this.#pause(waiter, ms, pauseSignal),
+        release,
+        heldBy: (counter) => {
+          if (!released && this.#lines.get(line) === queue) this.#heldBy.set(line, counter);
+        },
+      };
       const onAbort = () => fail(abortReason(signal as AbortSignal));
-      const timer = this.#clock.setTimeout(() => fail(onTimeout()), Math.max(0, timeoutMs));
+      const timer = this.#clock.setTimeout(() => fail(onTimeout(this.#heldBy.get(line))), Math.max(0, timeoutMs));
       const fail = (error: Error) => {
         this.#clock.clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);

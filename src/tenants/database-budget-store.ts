@@ -18,6 +18,11 @@ type Db = Kysely<GroundworkTables>;
  * deadlock): `SELECT … FOR UPDATE` on PostgreSQL and PGlite, the write lock that
  * `BEGIN IMMEDIATE` takes on SQLite. Reserved spend is the sum of the live leases, so a lapsed
  * one stops counting at once, and is deleted by the next operation on its counter.
+ *
+ * A settlement with spend is remembered by a marker row (the reservation's id, under the counter
+ * `settled:<counter>`, amount 0) so that a repeat adds nothing. Markers sit outside every real
+ * counter's range of the `(counter, expires_at)` index, so the sum a reserve takes never walks
+ * them however many calls were settled; a settle prunes its counters' lapsed markers.
  */
 export class DatabaseBudgetStore implements BudgetStore {
   readonly #db: Db;
@@ -37,7 +42,7 @@ export class DatabaseBudgetStore implements BudgetStore {
     if (this.#ledger === undefined) throw new Error('this budget store has no ledger to rebuild from');
     const spent = await this.#ledger.spentNano(counter);
     await this.#db.transaction().execute(async (tx) => {
-      await this.#lockAndRead(tx, [counter], Date.now());
+      await this.#lockAndPrune(tx, [counter], Date.now());
       await tx.updateTable('groundwork_budget_counters').set({ spent_nano: spent }).where('counter', '=', counter).execute();
     });
     return spent;
@@ -69,19 +74,22 @@ export class DatabaseBudgetStore implements BudgetStore {
     if (counters.length === 0) return;
     const sorted = [...new Set(counters)].sort();
     const spent = Math.max(0, Math.ceil(spentNano));
-    // A settlement with spend leaves a marker: a lease row of nothing under `settled:<id>`, which
-    // lapses (and is deleted, as leases are) when a repeat need no longer be recognised.
-    const marker = `settled:${reservationId}`;
+    const markers = sorted.map(markerCounter);
     await this.#db.transaction().execute(async (tx) => {
-      // Lapsed leases are deleted here, so with `once` a lapsed reservation counts as not held.
-      await this.#lockAndRead(tx, sorted, now);
+      // Lapsed leases (and markers) are deleted here, so with `once` a lapsed reservation counts as not held.
+      await this.#lockAndPrune(tx, sorted, now, markers);
       const repeated =
         spent > 0 &&
         (await tx
           .selectFrom('groundwork_budget_reservations')
           .select('counter')
-          .where('id', '=', marker)
-          .where('counter', 'in', sorted)
+          .where((where) =>
+            where.or([
+              where.and([where('id', '=', reservationId), where('counter', 'in', markers)]),
+              // A marker left before markers had counters of their own: a lease row of nothing under `settled:<id>`.
+              where.and([where('id', '=', `settled:${reservationId}`), where('counter', 'in', sorted)]),
+            ]),
+          )
           .executeTakeFirst()) !== undefined;
       const released = await tx
         .deleteFrom('groundwork_budget_reservations')
@@ -102,7 +110,7 @@ export class DatabaseBudgetStore implements BudgetStore {
       const expiresAt = new Date(Math.max(now + SETTLED_MARKER_MS, leaseEnd));
       await tx
         .insertInto('groundwork_budget_reservations')
-        .values(sorted.map((counter) => ({ id: marker, counter, amount_nano: 0, expires_at: expiresAt })))
+        .values(markers.map((counter) => ({ id: reservationId, counter, amount_nano: 0, expires_at: expiresAt })))
         .execute();
     });
   }
@@ -115,6 +123,13 @@ export class DatabaseBudgetStore implements BudgetStore {
 
   /** Creates missing counters, locks them, drops their lapsed leases and answers their state, in order. */
   async #lockAndRead(tx: Db, counters: readonly string[], now: number): Promise<BudgetState[]> {
+    await this.#lockAndPrune(tx, counters, now);
+    const states = await this.#sums(tx, counters, now);
+    return counters.map((counter) => states.get(counter) ?? { counter, spentNano: 0, reservedNano: 0 });
+  }
+
+  /** Creates missing counters, locks them, and drops their lapsed leases (and the lapsed markers given). */
+  async #lockAndPrune(tx: Db, counters: readonly string[], now: number, markers: readonly string[] = []): Promise<void> {
     await tx
       .insertInto('groundwork_budget_counters')
       .values(counters.map((counter) => ({ counter, spent_nano: 0 })))
@@ -131,11 +146,9 @@ export class DatabaseBudgetStore implements BudgetStore {
     }
     await tx
       .deleteFrom('groundwork_budget_reservations')
-      .where('counter', 'in', counters)
+      .where('counter', 'in', [...counters, ...markers])
       .where('expires_at', '<=', new Date(now))
       .execute();
-    const states = await this.#sums(tx, counters, now);
-    return counters.map((counter) => states.get(counter) ?? { counter, spentNano: 0, reservedNano: 0 });
   }
 
   async #sums(db: Db, counters: readonly string[], now: number): Promise<Map<string, BudgetState>> {
@@ -160,6 +173,11 @@ export class DatabaseBudgetStore implements BudgetStore {
     }
     return states;
   }
+}
+
+/** The counter a settlement's marker on `counter` is kept under: outside the range any real counter's sum walks. */
+function markerCounter(counter: string): string {
+  return `settled:${counter}`;
 }
 
 function pick(state: BudgetState): { spentNano: number; reservedNano: number } {

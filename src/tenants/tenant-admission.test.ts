@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PriceBook } from '../llm/pricing.js';
 import { RedisRateLimitStore } from '../resilience/redis-rate-limit-store.js';
 import { testRedis } from '../resilience/resilience.test-helpers.js';
 import type { DeploymentConfig, ModelGroupConfig } from '../routing/routes-config.js';
+import { ManualClock } from '../testing/manual-clock.js';
 import { RedisBudgetStore } from './redis-budget-store.js';
 import type { Team } from './team.js';
 import { type Admission, TenantAdmission } from './tenant-admission.js';
@@ -56,6 +57,7 @@ function admission(
     minOutputTokens?: number;
     fallbackModels?: string[];
     groups?: Record<string, ModelGroupConfig>;
+    clock?: ManualClock;
   } = {},
 ): TenantAdmission {
   return new TenantAdmission({
@@ -67,6 +69,7 @@ function admission(
     minOutputTokens: options.minOutputTokens ?? 10,
     fallbackModels: options.fallbackModels,
     groups: options.groups,
+    clock: options.clock,
   });
 }
 
@@ -236,6 +239,35 @@ describe('TenantAdmission', () => {
     const refused = impatient.admit({ key, team: undefined }, request(80));
     await expect(refused).rejects.toBeInstanceOf(TenantLimitError);
     await expect(refused).rejects.toMatchObject({ code: 'rate_limit_exceeded', limit: 'budget', retryAfterMs: 1000 });
+    await held.settle(0, 0);
+  });
+
+  it("names the team when the team's budget, held by calls in flight, is what refuses after waiting", async () => {
+    const gate = admission({ maxWaitMs: 50 });
+    const team = makeTeam({ totalBudgetUsd: 0.1 });
+    // The key's own budget has room; the team's is held by another key's call in flight.
+    const held = await gate.admit({ key: makeKey({ teamId: team.id }), team }, request(80));
+    const refused = gate.admit({ key: makeKey({ teamId: team.id, totalBudgetUsd: 10 }), team }, request(80));
+    await expect(refused).rejects.toMatchObject({ code: 'rate_limit_exceeded', limit: 'budget', scope: 'team' });
+    await expect(refused).rejects.toThrow(/of this team/);
+    await held.settle(0, 0);
+  });
+
+  it("names the team's budget to a call whose wait runs out in the line, before it has asked", async () => {
+    const clock = new ManualClock();
+    const gate = admission({ maxWaitMs: 50, clock });
+    const team = makeTeam({ totalBudgetUsd: 0.1 });
+    const held = await gate.admit({ key: makeKey({ teamId: team.id }), team }, request(80));
+    const key = makeKey({ teamId: team.id, totalBudgetUsd: 10 });
+    // The head asks, is refused by the team's budget and pauses; the next call of the key queues behind it.
+    const head = gate.admit({ key, team }, request(80)).catch((error: unknown) => error);
+    await vi.waitFor(() => expect(clock.pendingTimers).toBe(1));
+    const queued = gate.admit({ key, team }, request(80)).catch((error: unknown) => error);
+    await vi.waitFor(() => expect(clock.pendingTimers).toBe(2));
+    // The wait runs out while the head is still asking: the queued call never asked.
+    clock.advance(50);
+    expect(await queued).toMatchObject({ code: 'rate_limit_exceeded', limit: 'budget', scope: 'team' });
+    expect(await head).toMatchObject({ code: 'rate_limit_exceeded', limit: 'budget', scope: 'team' });
     await held.settle(0, 0);
   });
 

@@ -10,7 +10,15 @@ import { BudgetWaiters } from './budget-waiters.js';
 import { billableModels, callCostBound } from './call-cost-bound.js';
 import { rateLimitState, type TenantRateLimitState } from './rate-limit-state.js';
 import type { Team } from './team.js';
-import { BudgetExceededError, KeyRefusedError, ModelNotAllowedError, ModelNotPricedError, TenantLimitError } from './tenant-refusals.js';
+import {
+  BudgetExceededError,
+  budgetHeldError,
+  budgetRefusal,
+  KeyRefusedError,
+  ModelNotAllowedError,
+  ModelNotPricedError,
+  TenantLimitError,
+} from './tenant-refusals.js';
 import type { TenantSettings } from './tenant-settings.js';
 import { keyStatus, type VirtualKey } from './virtual-key.js';
 
@@ -257,6 +265,8 @@ export class TenantAdmission {
     const started = this.#clock.now();
     const maxWaitMs = this.#options.maxWaitMs ?? 30_000;
     const line = call.limits.map((limit) => limit.counter).join(' ');
+    // The budget that refused this call last, named by the 429 when waiting runs out.
+    let heldBy: string | undefined;
     // Each attempt under its own id: an attempt whose answer was lost (a store timeout) can then be
     // released on its own, and can never be confused with a later one that was granted.
     const attempt = async (): Promise<{ reservationId: string; reservedNano: number } | undefined> => {
@@ -271,29 +281,25 @@ export class TenantAdmission {
         now,
       });
       if (result.granted) return { reservationId, reservedNano: result.amountNano };
-      // A local share (the shared store is away) says nothing of the budget itself: wait, then 429.
-      if (result.localShare !== true && result.spentNano + call.minimumNano > result.limitNano) {
-        throw new BudgetExceededError({
-          budget: result.counter,
-          limitUsd: fromNano(result.limitNano),
-          spentUsd: fromNano(result.spentNano),
-          neededUsd: fromNano(call.minimumNano),
-        });
-      }
+      // Held by calls in flight, or a local share answered (the shared store is away): wait, then 429.
+      const refusal = budgetRefusal(result, call.minimumNano);
+      if (refusal !== undefined) throw refusal;
+      heldBy = result.counter;
       return undefined;
     };
     if (!this.#waiters.busy(line)) {
       const granted = await attempt();
       if (granted !== undefined) return granted;
     }
-    const scope = call.limits[0]?.counter.startsWith('team:') === true ? 'team' : 'key';
-    const timedOut = () => new TenantLimitError('budget', scope, 1000);
+    // A call whose wait runs out in the line before it has asked names what refused the line's head.
+    const timedOut = (lineHeldBy?: string) => budgetHeldError(heldBy ?? lineHeldBy ?? call.limits[0]?.counter ?? 'key', 1000);
     const turn = await this.#waiters.enter(line, maxWaitMs - (this.#clock.now() - started), signal, timedOut);
     try {
       let pause = POLL_MIN_MS;
       for (;;) {
         const granted = await attempt();
         if (granted !== undefined) return granted;
+        if (heldBy !== undefined) turn.heldBy(heldBy);
         const left = maxWaitMs - (this.#clock.now() - started);
         if (left <= 0) throw timedOut();
         await turn.pause(Math.min(pause, left), signal);

@@ -1,4 +1,5 @@
 import { GroundworkError } from '../errors/groundwork-error.js';
+import { fromNano, type ReserveResult } from './budget-store.js';
 import type { KeyStatus } from './virtual-key.js';
 
 /** The key may not be used: revoked, disabled, expired, or its team disabled. Answered as 401. */
@@ -91,4 +92,28 @@ export class BudgetStoreUnavailableError extends GroundworkError {
     );
     this.retryAfterMs = Math.max(1000, options.retryAfterMs);
   }
+}
+
+/** A budget store's answer that there was no room. */
+export type BudgetStoreRefusal = Extract<ReserveResult, { granted: false }>;
+
+/**
+ * What a budget store's refusal means for a call (or batch) that needs at least `neededNano`:
+ * {@link BudgetExceededError} when settled spend alone leaves no room, so waiting cannot help;
+ * undefined when reservations in flight hold the room, or a local share answered (the budget
+ * itself may have room), so the caller waits or refuses with {@link budgetHeldError}.
+ */
+export function budgetRefusal(refused: BudgetStoreRefusal, neededNano: number): BudgetExceededError | undefined {
+  if (refused.localShare === true || refused.spentNano + neededNano <= refused.limitNano) return undefined;
+  return new BudgetExceededError({
+    budget: refused.counter,
+    limitUsd: fromNano(refused.limitNano),
+    spentUsd: fromNano(refused.spentNano),
+    neededUsd: fromNano(neededNano),
+  });
+}
+
+/** The refusal of a call whose budget `counter` is held by calls in flight: retry after `retryAfterMs`. */
+export function budgetHeldError(counter: string, retryAfterMs: number): TenantLimitError {
+  return new TenantLimitError('budget', counter.startsWith('team:') ? 'team' : 'key', retryAfterMs);
 }

@@ -1,6 +1,8 @@
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { validateOpenAiSchema } from '../../test/openai-spec.js';
-import { type FakeProviderServer, startFakeProviderServer } from './index.js';
+import { FakeProviderServer, startFakeProviderServer } from './index.js';
 
 let fake: FakeProviderServer;
 beforeAll(async () => {
@@ -176,5 +178,36 @@ describe('the fake Anthropic Message Batches API', () => {
       result: { type: 'succeeded', message: { type: 'message', content: [{ type: 'text', text: 'hello' }] } },
     });
     expect(results[1]).toMatchObject({ custom_id: 'b', result: { type: 'canceled' } });
+  });
+});
+
+describe('the fake Batch APIs with keys enforced', () => {
+  it("refuses a wrong key with 401 in each wire's own error shape, as on its other endpoints", async () => {
+    const strict = await new FakeProviderServer({ apiKeys: ['right-key'] }).start();
+    try {
+      const anthropic = new Anthropic({ apiKey: 'wrong-key', baseURL: strict.anthropicBaseUrl, maxRetries: 0 });
+      const refused = await anthropic.messages.batches.list().catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(Anthropic.AuthenticationError);
+      expect((refused as InstanceType<typeof Anthropic.AuthenticationError>).error).toEqual({
+        type: 'error',
+        error: { type: 'authentication_error', message: 'Incorrect API key provided.' },
+      });
+      expect((refused as InstanceType<typeof Anthropic.AuthenticationError>).requestID).toMatch(/^req_fake_/);
+      // The same answer as Anthropic's messages endpoint gives a wrong key.
+      const messages = await anthropic.messages
+        .create({ model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] })
+        .catch((error: unknown) => error);
+      expect((messages as InstanceType<typeof Anthropic.AuthenticationError>).error).toEqual(
+        (refused as InstanceType<typeof Anthropic.AuthenticationError>).error,
+      );
+
+      const openai = new OpenAI({ apiKey: 'wrong-key', baseURL: strict.openaiBaseUrl, maxRetries: 0 });
+      const openaiRefused = await openai.batches.list().catch((error: unknown) => error);
+      expect(openaiRefused).toBeInstanceOf(OpenAI.AuthenticationError);
+      expect(openaiRefused).toMatchObject({ status: 401, code: 'invalid_api_key', type: 'invalid_request_error' });
+      expect((openaiRefused as InstanceType<typeof OpenAI.AuthenticationError>).requestID).toMatch(/^req_fake_/);
+    } finally {
+      await strict.close();
+    }
   });
 });

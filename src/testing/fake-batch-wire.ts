@@ -135,6 +135,16 @@ export class FakeBatches {
     return OPENAI_BATCH.test(path);
   }
 
+  /** Answers a Batch API request whose key is not accepted: 401 in its wire's error shape, as its other endpoints answer. */
+  refuseKey(recorded: RecordedRequest, requestId: string, response: ServerResponse): void {
+    const message = 'Incorrect API key provided.';
+    const body =
+      ANTHROPIC_BATCHES.test(recorded.path) || ANTHROPIC_BATCH.test(recorded.path)
+        ? anthropicWire.errorBody(401, undefined, message)
+        : openaiWire.errorBody(401, 'invalid_api_key', message);
+    json(response, 401, body, requestId);
+  }
+
   /** Answers one Batch API request. */
   async handle(recorded: RecordedRequest, requestId: string, response: ServerResponse): Promise<void> {
     const { method, path } = recorded;

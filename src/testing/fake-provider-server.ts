@@ -189,16 +189,11 @@ export class FakeProviderServer {
     const recorded = await this.#record(request);
     if (this.batches.matches(recorded.method, recorded.path)) {
       const keys = this.#options.apiKeys;
+      const requestId = `req_fake_${++this.#counter}`;
       if (keys !== undefined && !keys.includes(this.#credentials.get(recorded) ?? '')) {
-        response.writeHead(401, { 'content-type': 'application/json' });
-        response.end(
-          JSON.stringify({
-            error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' },
-          }),
-        );
-        return;
+        return this.batches.refuseKey(recorded, requestId, response);
       }
-      return this.batches.handle(recorded, `req_fake_${++this.#counter}`, response);
+      return this.batches.handle(recorded, requestId, response);
     }
     const route = routeOf(recorded.method, recorded.path, lowerHeaders(request));
     const id = ++this.#counter;

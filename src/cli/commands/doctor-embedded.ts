@@ -1,9 +1,8 @@
 import type { AppConfig } from '../../config/app-config.js';
-import { databaseHealthCheck } from '../../db/health-check.js';
+import { databaseHealthCheck, timedConnectionCheck } from '../../db/health-check.js';
 import { openSqliteClient } from '../../db/open-dialect.js';
 import { unconfiguredLlmCheck } from '../../llm/llm-health-check.js';
 import { type HealthOptions, type HealthReport, runHealthChecks } from '../../observability/health.js';
-import { scrubSecrets } from '../../observability/redact.js';
 
 /** What the doctor checks its dependencies through: the infrastructure, or the SQLite driver alone. */
 export interface DoctorDependencies {
@@ -31,15 +30,7 @@ export async function openEmbeddedChecks(config: AppConfig): Promise<DoctorDepen
   const client = await openSqliteClient(config.database.url.reveal());
   const select = client.prepare('select 1');
   const database = databaseHealthCheck(
-    async () => {
-      const started = performance.now();
-      try {
-        select.get();
-        return { ok: true, latencyMs: elapsed(started) };
-      } catch (error) {
-        return { ok: false, latencyMs: elapsed(started), error: scrubSecrets(error instanceof Error ? error.message : String(error)) };
-      }
-    },
+    () => timedConnectionCheck(() => select.get()),
     () => ({ total: 1, idle: 1, waiting: 0, max: 1 }),
     config.database,
   );
@@ -50,8 +41,4 @@ export async function openEmbeddedChecks(config: AppConfig): Promise<DoctorDepen
       if (client.open) client.close();
     },
   };
-}
-
-function elapsed(started: number): number {
-  return Math.round((performance.now() - started) * 100) / 100;
 }

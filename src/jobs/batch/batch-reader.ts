@@ -17,12 +17,19 @@ export interface BatchSummary {
   createdAt: number;
 }
 
+/** Where a reader of one batch got to: the last poll step it found enqueued (0: none yet). Polls only ever grow. */
+export interface BatchCursor {
+  lastPoll: number;
+}
+
 /**
  * A batch as its steps' job rows say: the submit job (its id the batch's), then the last poll
- * enqueued, found by doubling and bisecting over the polls' name-derived ids. Undefined when there
+ * enqueued, found by doubling and bisecting over the polls' name-derived ids, from `cursor`'s
+ * poll when given (and moved to the one found), so a reader that keeps reading the same batch
+ * looks up one or two ids per read, not twice the logarithm of its polls. Undefined when there
  * is no such batch.
  */
-export async function readBatch(engine: JobEngine, id: string): Promise<BatchSnapshot | undefined> {
+export async function readBatch(engine: JobEngine, id: string, cursor: BatchCursor = { lastPoll: 0 }): Promise<BatchSnapshot | undefined> {
   const submit = await engine.get(id);
   if (submit === undefined || submit.name !== BATCH_SUBMIT_JOB) return undefined;
   if (submit.state !== 'completed') {
@@ -45,7 +52,8 @@ export async function readBatch(engine: JobEngine, id: string): Promise<BatchSna
     });
   }
   if (first.state !== 'in_progress') return snapshot(id, first.summary, first);
-  const last = await lastPoll(engine, id);
+  const last = await lastPoll(engine, id, cursor.lastPoll);
+  cursor.lastPoll = last;
   const job = await engine.get(pollId(id, last));
   if (job?.state === 'completed') return snapshot(id, first.summary, job.result as BatchStepResult);
   const previous = last === 1 ? first : (((await engine.get(pollId(id, last - 1)))?.result as BatchStepResult | undefined) ?? first);
@@ -70,14 +78,17 @@ async function unsent(
   return { batch: id, state, counts: { succeeded: 0, failed: items.length }, items, ...(error === undefined ? {} : { error }) };
 }
 
-/** The number of the last poll step enqueued (0: none yet): doubling, then bisecting, over the steps' ids. */
-async function lastPoll(engine: JobEngine, batch: string): Promise<number> {
-  const exists = async (step: number) => (await engine.get(pollId(batch, step))) !== undefined;
-  let low = 0;
-  let high = 1;
+/**
+ * The number of the last poll step enqueued (0: none yet), at least `from` (a step known to be
+ * enqueued): doubling the distance past `from` (1, 2, 4…), then bisecting, over the steps' ids.
+ */
+async function lastPoll(engine: JobEngine, batch: string, from: number): Promise<number> {
+  const exists = (step: number) => engine.has(pollId(batch, step));
+  let low = from;
+  let high = from + 1;
   while (await exists(high)) {
     low = high;
-    high *= 2;
+    high = from + 2 * (high - from);
   }
   while (high - low > 1) {
     const middle = Math.floor((low + high) / 2);

@@ -186,8 +186,9 @@ export class Batches {
   async wait(id: string, options: { signal?: AbortSignal; pollIntervalMs?: number } = {}): Promise<BatchSnapshot> {
     let interval = 20;
     const most = options.pollIntervalMs ?? 1000;
+    const cursor = { lastPoll: 0 };
     for (;;) {
-      const batch = await this.get(id);
+      const batch = await readBatch(this.#parts.engine, id, cursor);
       if (batch === undefined) throw new BatchNotFoundError(id);
       if (BATCH_END_STATES.includes(batch.state)) return batch;
       await sleep(interval, options.signal, this.#parts.clock);

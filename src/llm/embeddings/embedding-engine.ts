@@ -75,29 +75,32 @@ export class EmbeddingEngine {
     const started = performance.now();
     const plan = this.#plan(input, options);
     const byModel = targetsByModel(plan.targets);
-    const cached = await this.#readCache(plan, byModel);
     const { count, limits } = this.#tokenCounting(plan.targets[0]!.model);
     // One call's vectors come from one model. With one model among the targets, or when the first
     // one's cached vectors answer every input, that is the model; otherwise the first batch (of the
     // inputs the first model has no vector of) goes alone over every target, and the model that
-    // answers it takes the call's other batches, its own cached vectors filling in the rest.
+    // answers it takes the call's other batches, its own cached vectors filling in the rest. So
+    // the cache is read for the first model, and for another only once it has answered.
     const preferred = [...byModel.keys()][0]!;
-    const covered = plan.inputs.length > 0 && cached.get(preferred)?.every(Boolean) === true;
+    const preferredCached = await this.#readCache(plan, byModel, preferred);
+    const covered = plan.inputs.length > 0 && preferredCached?.every(Boolean) === true;
     let model = byModel.size === 1 || covered ? preferred : undefined;
     let answered: Map<number, Float32Array> | undefined;
     let batchCount = 0;
     if (model === undefined) {
-      const first = this.#pending(plan, cached.get(preferred) ?? [], count, limits).batches[0]!;
+      const first = this.#pending(plan, preferredCached ?? [], count, limits).batches[0]!;
       await runBounded([first], 1, options.signal, async (batch, signal) => {
         const { answer, target } = await this.#runBatch(plan, plan.targets, batch, signal, trace, options.user);
         model = embeddingModelKey(target);
         answered = new Map(batch.indexes.map((index, position) => [index, answer.vectors[position]!]));
-        await this.#writeCache(plan, model, answered);
       });
       batchCount++;
     }
     const chosen = model as string;
-    const pending = this.#pending(plan, cached.get(chosen) ?? [], count, limits, answered);
+    // Read before the first batch's vectors are written: a repeated input it answered is no hit.
+    const chosenCached = chosen === preferred ? preferredCached : await this.#readCache(plan, byModel, chosen);
+    if (answered !== undefined) await this.#writeCache(plan, chosen, answered);
+    const pending = this.#pending(plan, chosenCached ?? [], count, limits, answered);
     const { vectors, batches } = pending;
     const targets = byModel.get(chosen) ?? plan.targets;
     let dimensions = embeddingDimensions(targets[0]!.model, plan.dimensions) ?? vectors.find((vector) => vector !== undefined)?.length;
@@ -136,22 +139,20 @@ export class EmbeddingEngine {
   }
 
   /**
-   * The cached vectors of the call's inputs under each model that may answer it, those of
-   * another length than the model's known one left out; none when the cache is not read.
+   * The cached vectors of the call's inputs under `model` (a key of `byModel`), those of another
+   * length than the model's known one left out; undefined when the cache is not read.
    */
-  async #readCache(plan: EmbedPlan, byModel: Map<string, CallTarget[]>): Promise<Map<string, Array<Float32Array | undefined>>> {
-    const found = new Map<string, Array<Float32Array | undefined>>();
+  async #readCache(
+    plan: EmbedPlan,
+    byModel: ReadonlyMap<string, CallTarget[]>,
+    model: string,
+  ): Promise<Array<Float32Array | undefined> | undefined> {
     const cache = this.#deps.cache;
-    if (!plan.readCache || cache === undefined) return found;
-    for (const [key, [target]] of byModel) {
-      const expected = embeddingDimensions(target!.model, plan.dimensions);
-      const vectors = await cache.getMany(plan.inputs.map((item) => embeddingCacheKey(key, plan.dimensions, item)));
-      found.set(
-        key,
-        vectors.map((vector) => (vector !== undefined && (expected === undefined || vector.length === expected) ? vector : undefined)),
-      );
-    }
-    return found;
+    const target = byModel.get(model)?.[0];
+    if (!plan.readCache || cache === undefined || target === undefined) return undefined;
+    const expected = embeddingDimensions(target.model, plan.dimensions);
+    const vectors = await cache.getMany(plan.inputs.map((item) => embeddingCacheKey(model, plan.dimensions, item)));
+    return vectors.map((vector) => (vector !== undefined && (expected === undefined || vector.length === expected) ? vector : undefined));
   }
 
   async #writeCache(plan: EmbedPlan, model: string, vectors: ReadonlyMap<number, Float32Array>): Promise<void> {
