@@ -9,7 +9,6 @@ import { errorBody } from './http-error.js';
 import { logFailure } from './log-failure.js';
 import { type ParsedChatRequest, parseChatRequest } from './parse-chat-request.js';
 import { readJsonBody } from './read-json-body.js';
-import { REQUEST_ID_HEADER } from './request-id.js';
 import { sendJson } from './respond.js';
 import { ServerCallMetrics } from './server-call-metrics.js';
 import type { ServerContext } from './server-context.js';
@@ -25,11 +24,7 @@ interface ChatCall {
   metrics: ServerCallMetrics;
 }
 
-/**
- * `POST /v1/chat/completions`: OpenAI's chat completions, whole or as server-sent events. Its
- * answers carry `x-request-id` with their status line (the route `writesRequestId`); a failure
- * thrown from here gets it from the server's error answer.
- */
+/** `POST /v1/chat/completions`: OpenAI's chat completions, whole or as server-sent events. */
 export async function chatCompletionsRoute(exchange: Exchange, serverContext: ServerContext): Promise<void> {
   const started = performance.now();
   const context = forCaller(exchange, serverContext);
@@ -61,7 +56,6 @@ async function completeOnce(exchange: Exchange, context: ServerContext, { parsed
   });
   metrics.succeed(undefined);
   sendJson(exchange.response, 200, toChatCompletionJson(newCompletionIdentity, completion), {
-    [REQUEST_ID_HEADER]: exchange.requestId,
     ...rateLimitHeaders(completion),
     [CACHE_HEADER]: cached ? 'hit' : 'miss',
     [ATTEMPTS_HEADER]: String(attempts),
@@ -81,7 +75,7 @@ async function streamCompletion(exchange: Exchange, context: ServerContext, { pa
   try {
     let next = await iterator.next();
     // The start says what the status line's headers need: the provider's rate limits, attempts, cache.
-    const headers: Record<string, string> = { [REQUEST_ID_HEADER]: exchange.requestId };
+    const headers: Record<string, string> = {};
     if (!next.done && next.value.type === 'start') {
       const start = next.value;
       Object.assign(headers, rateLimitHeaders(start), {

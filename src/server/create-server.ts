@@ -16,7 +16,7 @@ import { errorAnswer } from './error-answer.js';
 import type { Exchange } from './exchange.js';
 import { HttpError } from './http-error.js';
 import { logFailure } from './log-failure.js';
-import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
+import { requestIdOf } from './request-id.js';
 import { sendError } from './respond.js';
 import { findHandler, findRoute, type Route, type RouteHandler } from './routes.js';
 import type { ServerContext } from './server-context.js';
@@ -130,13 +130,9 @@ async function handle(request: IncomingMessage, response: ServerResponse, aborte
   const { context } = options;
   const started = performance.now();
   const requestId = requestIdOf(request.headers['x-request-id']);
+  response.setHeader('x-request-id', requestId);
   const path = pathOf(request);
   const route = findRoute(path);
-  // A handler that writes it with its status line keeps the answer's headers on Node's fast path;
-  // anything else answering this request (a preflight, an error below) gets it here or in sendError.
-  if (route?.writesRequestId !== true || findHandler(route, request.method ?? 'GET') === undefined) {
-    response.setHeader(REQUEST_ID_HEADER, requestId);
-  }
   // One listener for both: each listener on a response costs its own wrapper and array growth.
   response.once('close', () => {
     const finished = response.writableFinished;
@@ -176,7 +172,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, aborte
     const answer = errorAnswer(error, requestId);
     logFailure(context.logger, error, answer, requestId);
     if (response.headersSent) response.destroy();
-    else sendError(response, answer, { [REQUEST_ID_HEADER]: requestId });
+    else sendError(response, answer);
   }
 }
 

@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto';
 
-/** The header that carries a request's id, in and out. */
-export const REQUEST_ID_HEADER = 'x-request-id';
-
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
 /** The caller's `X-Request-Id` when it is a plain token of at most 128 characters, else a fresh UUID. */
