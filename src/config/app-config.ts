@@ -192,6 +192,8 @@ export interface ServerConfig {
   /** SERVER_MAX_CONNECTIONS. */
   readonly maxConnections: number;
   readonly accessLog: boolean;
+  /** SERVER_LOG_FLUSH_MS: longest `groundwork serve` holds a log line before writing it, in ms; 0 or absent: never. */
+  readonly logFlushMs?: number;
   /** Browser origins allowed by CORS (`*`: any); empty: no CORS headers. */
   readonly corsOrigins: readonly string[];
   /** Whether requests that do not send `X-Groundwork-Cache` use the response cache. */

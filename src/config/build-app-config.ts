@@ -190,6 +190,7 @@ export function buildAppConfig(values: Parsed, facts: ValidatedFacts, secrets: M
       requestTimeoutMs: values.SERVER_REQUEST_TIMEOUT_MS,
       maxConnections: values.SERVER_MAX_CONNECTIONS,
       accessLog: values.SERVER_ACCESS_LOG,
+      logFlushMs: values.SERVER_LOG_FLUSH_MS,
       corsOrigins: values.SERVER_CORS_ORIGINS,
       cache: values.SERVER_CACHE,
     },

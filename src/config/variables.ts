@@ -712,6 +712,14 @@ export const VARIABLES = define({
     description: 'Log one line per HTTP request (never prompt text).',
     example: 'false',
   },
+  SERVER_LOG_FLUSH_MS: {
+    section: 'server',
+    field: integerField(1000, 0, 60_000),
+    default: '1000',
+    description:
+      'Longest `groundwork serve` holds log lines (JSON on stdout) in memory before writing them, in ms, so that a busy server writes many lines at once (also when 4 KiB gather); warnings and errors are written at once, everything held on exit, but a SIGKILL loses it. 0 writes each line at once.',
+    example: '0',
+  },
   SERVER_CORS_ORIGINS: {
     section: 'server',
     field: listField(),

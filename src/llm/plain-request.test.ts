@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isPlainRequest } from './plain-request.js';
+import { arePlainMessages, isPlainRequest } from './plain-request.js';
 import type { ChatRequest } from './types.js';
 import { requestSchema, validateRequest } from './validate-request.js';
 
@@ -56,5 +56,15 @@ describe('isPlainRequest', () => {
     for (const request of leftToSchema) expect(isPlainRequest(request as ChatRequest), JSON.stringify(request)).toBe(false);
     expect(() => validateRequest({ model: '', messages: [] })).toThrow(/model: must name a model[\s\S]*messages: must not be empty/);
     expect(() => validateRequest({ ...base, temperature: 3 } as ChatRequest)).toThrow(/temperature/);
+  });
+});
+
+describe('arePlainMessages', () => {
+  it('allows a null name only on the wire, and never an empty list', () => {
+    const named = [{ role: 'user', content: 'x', name: null }];
+    expect(arePlainMessages(named, true)).toBe(true);
+    expect(arePlainMessages(named, false)).toBe(false);
+    expect(arePlainMessages([], true)).toBe(false);
+    expect(arePlainMessages([Object.assign(Object.create({ extra: 1 }), { role: 'user', content: 'x' })], true)).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LoggingConfig } from '../config/app-config.js';
+import { type HeldLines, heldLines } from './held-lines.js';
 import { redactLogFields, redactValue, scrubSecrets } from './redact.js';
 
 export type { Logger } from 'pino';
@@ -11,7 +12,17 @@ export interface CreateLoggerOptions {
   destination?: DestinationStream | 'stdout' | 'stderr';
   /** Fields on every line. */
   base?: Record<string, unknown>;
+  /**
+   * Longest a JSON line for `stdout` or `stderr` may be held in memory, in ms, so that many lines
+   * go out in one write: they are written when 4 KiB gather, at once for `warn` and worse, and on
+   * exit (a crash too); a SIGKILL loses what is held. 0 writes each line at once.
+   * @default 0
+   */
+  holdLinesMs?: number;
 }
+
+/** pino's number for `warn`: lines at this level or worse are written at once. */
+const WARN = 40;
 
 /**
  * Creates the root logger: pino at the configured level, JSON or readable lines, and every
@@ -21,12 +32,18 @@ export interface CreateLoggerOptions {
 export function createLogger(config: LoggingConfig, options: CreateLoggerOptions = {}): Logger {
   const target = options.destination ?? 'stdout';
   const fd = target === 'stderr' ? 2 : 1;
+  const held: HeldLines | undefined =
+    typeof target === 'string' && config.format === 'json' && (options.holdLinesMs ?? 0) > 0
+      ? heldLines(fd, options.holdLinesMs ?? 0)
+      : undefined;
   const destination =
     typeof target !== 'string'
       ? target
-      : config.format === 'pretty'
-        ? prettyStream()({ sync: true, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', destination: fd })
-        : pino.destination({ sync: true, fd });
+      : held !== undefined
+        ? held
+        : config.format === 'pretty'
+          ? prettyStream()({ sync: true, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', destination: fd })
+          : pino.destination({ sync: true, fd });
   return pino(
     {
       level: config.level,
@@ -37,9 +54,14 @@ export function createLogger(config: LoggingConfig, options: CreateLoggerOptions
         log: redactLogFields,
       },
       hooks: {
-        logMethod(args, method) {
-          const scrubbed = args.map((arg) => (typeof arg === 'string' ? scrubSecrets(arg) : arg));
-          method.apply(this, scrubbed as Parameters<typeof method>);
+        logMethod(args, method, level) {
+          // pino hands each call its own array: scrubbed in place, without a copy per line.
+          for (let index = 0; index < args.length; index++) {
+            const arg = args[index];
+            if (typeof arg === 'string') args[index] = scrubSecrets(arg);
+          }
+          method.apply(this, args);
+          if (held !== undefined && level >= WARN) held.writeNow();
         },
       },
     },

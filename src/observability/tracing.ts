@@ -1,13 +1,24 @@
-import { type Attributes, context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  context,
+  INVALID_SPAN_CONTEXT,
+  ProxyTracerProvider,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
 import { messageText } from '../llm/model/message-text.js';
 import type { ChatCompletion, ChatMessage, ChatRequest, ChatStreamEvent } from '../llm/types.js';
 import { scrubSecrets } from './redact.js';
 
 /**
  * Spans for LLM calls and database transactions through `@opentelemetry/api`, with the
- * OpenTelemetry GenAI attribute names. When the application registers no SDK the API hands out
- * non-recording spans, and these helpers skip building attributes: tracing then costs next to
- * nothing. Prompt and answer text go into spans only with `logContent: true` (`LLM_LOG_CONTENT`).
+ * OpenTelemetry GenAI attribute names. When the application registers no SDK (and passes no
+ * tracer) a call runs without a span of its own: the API would hand out a non-recording span
+ * and a context to carry it, which record nothing. Prompt and answer text go into spans only
+ * with `logContent: true` (`LLM_LOG_CONTENT`).
  *
  * @module
  */
@@ -65,6 +76,23 @@ export function groundworkTracer(): Tracer {
   return trace.getTracer(TRACER_NAME);
 }
 
+/** What the API's proxy provider delegates to while no SDK is registered (its no-op provider, one per API copy). */
+const NO_SDK = new ProxyTracerProvider().getDelegate();
+const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/**
+ * The non-recording span a call gets when no tracer would record it, else undefined. It carries
+ * the active span's context, as the API's no-op tracer would hand out, so that nothing read from
+ * it changes; it is never the active span itself, which a caller could then write to.
+ */
+function silentSpan(tracer: Tracer | undefined): Span | undefined {
+  if (tracer !== undefined) return undefined;
+  const provider = trace.getTracerProvider();
+  if (!(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== NO_SDK) return undefined;
+  const active = trace.getActiveSpan();
+  return active === undefined ? NO_SPAN : trace.wrapSpanContext(active.spanContext());
+}
+
 /** Maps a Groundwork provider name to the semantic conventions' `gen_ai.provider.name`. */
 export function genAiProviderName(provider: string): string {
   if (provider === 'azure') return 'azure.ai.openai';
@@ -77,7 +105,12 @@ export function genAiProviderName(provider: string): string {
  * response model, id, finish reasons and token usage when it answers; `error.type` and an error
  * status when it fails (the error is rethrown unchanged).
  */
-export async function traceLlmCall(options: LlmSpanOptions, call: (span: Span) => Promise<ChatCompletion>): Promise<ChatCompletion> {
+export function traceLlmCall(options: LlmSpanOptions, call: (span: Span) => Promise<ChatCompletion>): Promise<ChatCompletion> {
+  const silent = silentSpan(options.tracer);
+  return silent === undefined ? tracedLlmCall(options, call) : call(silent);
+}
+
+async function tracedLlmCall(options: LlmSpanOptions, call: (span: Span) => Promise<ChatCompletion>): Promise<ChatCompletion> {
   const span = startLlmSpan(options);
   try {
     const completion = await context.with(trace.setSpan(context.active(), span), () => call(span));
@@ -99,6 +132,11 @@ export async function* traceLlmStream(
   options: LlmSpanOptions,
   stream: (span: Span) => AsyncIterable<ChatStreamEvent>,
 ): AsyncGenerator<ChatStreamEvent, void, undefined> {
+  const silent = silentSpan(options.tracer);
+  if (silent !== undefined) {
+    yield* stream(silent);
+    return;
+  }
   const span = startLlmSpan(options);
   try {
     const events = context.with(trace.setSpan(context.active(), span), () => stream(span));

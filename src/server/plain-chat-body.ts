@@ -1,3 +1,4 @@
+import { arePlainMessages } from '../llm/plain-request.js';
 import type { ChatCompletionBody } from './chat-request-schema.js';
 
 /*
@@ -7,8 +8,6 @@ import type { ChatCompletionBody } from './chat-request-schema.js';
  * body this check does not recognise, valid or not, goes to the schema, which alone writes the
  * error messages: a refusal reads the same whichever path saw the request first.
  */
-
-const ROLES = new Set(['system', 'developer', 'user', 'assistant']);
 
 type FieldCheck = (value: unknown) => boolean;
 
@@ -21,7 +20,8 @@ const isPositiveInteger: FieldCheck = (value) => value === null || (Number.isSaf
 /** The top-level fields a plain body may hold, each with what the schema accepts for it. */
 const PLAIN_FIELDS: ReadonlyMap<string, FieldCheck> = new Map<string, FieldCheck>([
   ['model', (value) => typeof value === 'string' && value.length > 0],
-  ['messages', (value) => Array.isArray(value) && value.length > 0 && value.every(isPlainMessage)],
+  // The LLM client's own request check takes messages by the same rule.
+  ['messages', (value) => arePlainMessages(value, true)],
   ['stream', (value) => value === null || typeof value === 'boolean'],
   ['stream_options', isPlainStreamOptions],
   ['temperature', isNumberIn(0, 2)],
@@ -49,23 +49,6 @@ export function isPlainChatBody(body: unknown): body is ChatCompletionBody {
     else if (key === 'messages') hasMessages = true;
   }
   return hasModel && hasMessages;
-}
-
-function isPlainMessage(message: unknown): boolean {
-  if (!isPlainObject(message)) return false;
-  let keys = 0;
-  for (const key in message) {
-    const value = message[key];
-    if (key === 'role') {
-      if (typeof value !== 'string' || !ROLES.has(value)) return false;
-    } else if (key === 'content') {
-      if (typeof value !== 'string') return false;
-    } else if (key === 'name') {
-      if (value !== null && typeof value !== 'string') return false;
-    } else return false;
-    keys++;
-  }
-  return keys >= 2 && typeof message['role'] === 'string' && typeof message['content'] === 'string';
 }
 
 function isPlainStreamOptions(value: unknown): boolean {

@@ -1,6 +1,7 @@
+import { ConfigSource } from '../../config/load-config.js';
 import { createInfrastructure } from '../../create-infrastructure.js';
 import { createDashboard } from '../../dashboard/create-dashboard.js';
-import type { Logger } from '../../observability/logger.js';
+import { createLogger, type Logger } from '../../observability/logger.js';
 import { createServer } from '../../server/create-server.js';
 import { createServiceBackend } from '../../server/infrastructure-backend.js';
 import { createTenantServices } from '../../tenants/create-tenant-services.js';
@@ -19,8 +20,11 @@ const KEY_CHANGES_WAIT_MS = 5000;
 
 export async function serveCommand(io: CommandIo, signals: ServeSignals = processSignals()): Promise<number> {
   try {
-    const infrastructure = await createInfrastructure({ env: io.env, isTty: io.isTty, processMetrics: true });
-    const logger: Logger = infrastructure.logger;
+    const configSource = new ConfigSource({ env: io.env, isTty: io.isTty, azureTokenProvider: false });
+    const config = configSource.load();
+    // A service's stdout is its log: held lines go out many at once (SERVER_LOG_FLUSH_MS).
+    const logger: Logger = createLogger(config.logging, { destination: 'stdout', holdLinesMs: config.server.logFlushMs ?? 0 });
+    const infrastructure = await createInfrastructure({ configSource, logger, processMetrics: true });
     const backend = createServiceBackend(infrastructure);
     const tenants = infrastructure.config.tenants.virtualKeys
       ? createTenantServices({ ...infrastructure, logger: logger.child({ component: 'tenants' }) }, { listen: true })

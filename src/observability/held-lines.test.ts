@@ -1,0 +1,74 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+/** Runs `body` in a child process with `logger` built to hold stdout lines for `holdMs`. */
+function run(body: string, holdMs = 60_000) {
+  const script = `import { createLogger } from './src/observability/logger.ts';
+    const logger = createLogger({ level: 'info', format: 'json' }, { holdLinesMs: ${holdMs} });
+    ${body}`;
+  return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+}
+
+function messages(stdout: string): string[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => (JSON.parse(line) as { msg: string }).msg);
+}
+
+describe('held log lines', () => {
+  it('writes held lines, in order, when the process exits', () => {
+    const result = run(`for (let i = 0; i < 5; i++) logger.info({ i }, 'line ' + i);`);
+    expect(result.status).toBe(0);
+    expect(messages(result.stdout)).toEqual(['line 0', 'line 1', 'line 2', 'line 3', 'line 4']);
+  });
+
+  it('holds lines until the process ends: a SIGKILL loses them', () => {
+    const result = run(`logger.info('held'); process.kill(process.pid, 'SIGKILL');`);
+    expect(result.signal).toBe('SIGKILL');
+    expect(result.stdout).toBe('');
+  });
+
+  it('writes a warning at once, with the lines held before it', () => {
+    const result = run(`logger.info('before'); logger.warn('warned'); process.kill(process.pid, 'SIGKILL');`);
+    expect(result.signal).toBe('SIGKILL');
+    expect(messages(result.stdout)).toEqual(['before', 'warned']);
+  });
+
+  it('writes held lines when the process crashes', () => {
+    const result = run(`logger.info('before the crash'); setTimeout(() => { throw new Error('boom'); }, 0);`);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('boom');
+    expect(messages(result.stdout)).toEqual(['before the crash']);
+  });
+
+  it('writes once 4 KiB are held, without waiting', () => {
+    const result = run(
+      `for (let i = 0; i < 100; i++) logger.info({ pad: 'x'.repeat(100) }, 'line ' + i); process.kill(process.pid, 'SIGKILL');`,
+    );
+    const written = messages(result.stdout);
+    expect(written.length).toBeGreaterThan(20);
+    expect(written.slice(0, 3)).toEqual(['line 0', 'line 1', 'line 2']);
+  });
+
+  it('writes held lines within the interval while the process runs on', async () => {
+    const script = `import { createLogger } from './src/observability/logger.ts';
+      const logger = createLogger({ level: 'info', format: 'json' }, { holdLinesMs: 20 });
+      logger.info('soon');
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const first = await new Promise<string>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(String(chunk))));
+      expect(messages(first)).toEqual(['soon']);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('writes each line at once when holding is off', () => {
+    const result = run(`logger.info('unheld'); process.kill(process.pid, 'SIGKILL');`, 0);
+    expect(messages(result.stdout)).toEqual(['unheld']);
+  });
+});

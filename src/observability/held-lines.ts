@@ -1,0 +1,61 @@
+import pino, { type DestinationStream } from 'pino';
+
+/**
+ * Log lines bound for stdout or stderr, held in memory and written together: one write(2) for
+ * many lines instead of one each. A busy gateway writes an access-log line per request, and
+ * each write is a system call (and, on a pipe, a wake-up of the reader).
+ *
+ * Lines are written, in order, when {@link HELD_BYTES} of them gather, at most `intervalMs` after
+ * the first of them, at once when a `warn` line or worse is logged ({@link HeldLines.writeNow}),
+ * and when the process exits — after a crash too, as Node still emits `exit`. A process killed
+ * outright (SIGKILL, the out-of-memory killer) cannot write them: it loses at most the lines
+ * of the last `intervalMs`.
+ */
+export interface HeldLines extends DestinationStream {
+  /** Writes every held line now. */
+  writeNow(): void;
+}
+
+/** Bytes of lines held before they are written without waiting for the interval. */
+export const HELD_BYTES = 4096;
+
+/** One per descriptor and interval: two holders on one descriptor would write their lines out of order. */
+const holders = new Map<string, HeldLines>();
+
+/**
+ * The process-wide holder of lines for `fd` (1 or 2) that writes them at least every `intervalMs`.
+ * Its timer does not keep the process alive; it lives as long as the process.
+ */
+export function heldLines(fd: 1 | 2, intervalMs: number): HeldLines {
+  const key = `${fd}:${intervalMs}`;
+  let holder = holders.get(key);
+  if (holder === undefined) {
+    holder = createHolder(fd, intervalMs);
+    holders.set(key, holder);
+    if (holders.size === 1) process.once('exit', writeAllHeld);
+  }
+  return holder;
+}
+
+function writeAllHeld(): void {
+  for (const holder of holders.values()) holder.writeNow();
+}
+
+function createHolder(fd: 1 | 2, intervalMs: number): HeldLines {
+  // Synchronous writes, as the unheld logger's: a line handed to write(2) is out of the process.
+  const stream = pino.destination({ fd, sync: true, minLength: HELD_BYTES });
+  let held = false;
+  const writeNow = (): void => {
+    if (!held) return;
+    held = false;
+    stream.flush();
+  };
+  setInterval(writeNow, intervalMs).unref();
+  return {
+    write(line: string): void {
+      held = true;
+      stream.write(line);
+    },
+    writeNow,
+  };
+}
