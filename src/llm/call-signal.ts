@@ -37,8 +37,10 @@ export class CallSignal implements LinkedSignal {
    */
   constructor(sources: ReadonlyArray<AbortSignal | undefined>, owner?: Set<CallSignal>, shared?: AbortSignal) {
     this.#owner = owner;
-    const present: AbortSignal[] = [];
-    for (const source of sources) if (source !== undefined) present.push(source);
+    // Kept as given (a caller's rest parameters, made for this call) unless there is an undefined to leave out.
+    const present = sources.includes(undefined)
+      ? sources.filter((source): source is AbortSignal => source !== undefined)
+      : (sources as readonly AbortSignal[]);
     this.#sources = present;
     this.#shared = present.length === 0 ? shared : undefined;
     for (const source of present) {

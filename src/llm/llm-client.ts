@@ -375,6 +375,8 @@ class GroundworkLlmClient implements LlmClient {
             }),
       repairs: options.repairs ?? llm.structuredOutputRepairs,
       signal: options.signal,
+      // Set when the call starts (its own, made from `signal` and the client's drain): see `signalOf`.
+      cancellation: undefined,
       tools: runsTools ? tools : undefined,
       maxSteps,
       deadlineAt: runsTools ? (this.#deps.clock ?? systemClock).now() + this.#config.resilience.deadlineMs : undefined,
@@ -395,7 +397,8 @@ class GroundworkLlmClient implements LlmClient {
     const end = this.#inFlight.begin();
     const linked = this.#inFlight.link(prepared.signal);
     try {
-      return await this.#executeCounted<T>(running(prepared, linked));
+      prepared.cancellation = linked;
+      return await this.#executeCounted<T>(prepared);
     } finally {
       linked.dispose();
       end();
@@ -426,7 +429,8 @@ class GroundworkLlmClient implements LlmClient {
     const trace = newTrace(prepared.targets[0]!.provider, prepared.request.model);
     const end = this.#inFlight.begin();
     const linked = this.#inFlight.link(prepared.signal);
-    const call = running(prepared, linked);
+    const call = prepared;
+    call.cancellation = linked;
     const queue = new AsyncQueue<EngineStreamEvent>();
     const lookup = this.#lookup(call, () => this.#engine.stream(call, trace, (event) => queue.push(event)));
     lookup.then(
@@ -540,11 +544,6 @@ const stale = Symbol('stale cache entry');
 
 /** Model turns a tool loop may take when neither the call nor the prompt says. */
 const DEFAULT_MAX_STEPS = 5;
-
-/** `prepared` as it runs: cancelled by `cancellation`, whose signal is made only when something reads it (see `signalOf`). */
-function running(prepared: PreparedCall, cancellation: CallSignal): PreparedCall {
-  return { ...prepared, cancellation };
-}
 
 /** A call its caller cut (a disconnect, a shutdown, an abort) is `cancelled`, whatever the error it ended with. */
 function outcomeOf(error: unknown, call: { signal?: AbortSignal | undefined; cancellation?: CallSignal | undefined }): string {
