@@ -1,5 +1,5 @@
 import type { AppConfig } from '../config/app-config.js';
-import { type LinkedSignal, linkSignals } from '../internal/abort.js';
+import { linkSignals } from '../internal/abort.js';
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../observability/logger.js';
 import { observe } from '../observability/metric-series.js';
@@ -16,6 +16,7 @@ import { addPartialUsage } from './partial-usage.js';
 import { type PreparedCall, signalOf } from './prepared-call.js';
 import type { PriceBook } from './pricing.js';
 import { providerError } from './providers/provider-error-factory.js';
+import { StreamSignal } from './stream-signal.js';
 import { StreamWatchdog } from './stream-watchdog.js';
 import { parseStructured, repairInstruction } from './structured-output.js';
 import { runToolCalls, type ToolTurn } from './tools/run-tool-calls.js';
@@ -52,7 +53,7 @@ interface StartedStream {
   first: IteratorResult<ChatStreamEvent, void>;
   iterator: AsyncIterator<ChatStreamEvent, void, undefined>;
   watchdog: StreamWatchdog;
-  link: LinkedSignal;
+  link: StreamSignal;
   settle(usage: TokenUsage | undefined): void;
   startedAt: number;
   start: StreamStart | undefined;
@@ -201,12 +202,14 @@ export class CallEngine {
       deadlineMs: call.deadlineAt === undefined ? this.#deps.config.resilience.deadlineMs : call.deadlineAt - now,
     };
     const fitted = await this.#fitTargets(call.targets, request);
-    const outcome = await this.#deps.pipeline.execute<StartedStream>(this.#plan(call, request), async ({ target, signal }) => {
+    const outcome = await this.#deps.pipeline.execute<StartedStream>(this.#plan(call, request), async (info) => {
+      const { target } = info;
       const attemptRequest = fitted(target);
       const startedAt = clock.now();
-      const watchdog = new StreamWatchdog(clock, llm.streamFirstChunkTimeoutMs, llm.streamIdleTimeoutMs, target, deadline);
-      // The call's own signal too: a pipeline may unlink the attempt's signal from the caller once the attempt resolves.
-      const link = linkSignals(signal, watchdog.signal, signalOf(call));
+      // One signal for the provider, aborted by the attempt, the watchdog or the call (a pipeline may
+      // unlink the attempt's signal from the caller once the attempt resolves, so the call is followed too).
+      const link = new StreamSignal(info, call);
+      const watchdog = new StreamWatchdog(clock, llm.streamFirstChunkTimeoutMs, llm.streamIdleTimeoutMs, target, deadline, link.controller);
       try {
         const events = this.#deps.provider(target).stream(attemptRequest, link.signal);
         const iterator = events[Symbol.asyncIterator]();

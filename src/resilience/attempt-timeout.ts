@@ -27,11 +27,28 @@ class AttemptHandle implements AttemptInfo {
     return this.#controller.signal;
   }
 
+  /** Hands out `controller`'s signal and aborts it with the attempt, unless a signal was already made. */
+  adopt(controller: AbortController): boolean {
+    if (this.#controller !== undefined) return false;
+    this.#controller = controller;
+    if (this.#aborted) controller.abort(this.#reason);
+    return true;
+  }
+
   abort(reason: unknown): void {
     this.#aborted = true;
     this.#reason = reason;
     this.#controller?.abort(reason);
   }
+}
+
+/**
+ * Makes `controller` the attempt's: it is aborted when the attempt is (its timeout, its deadline,
+ * the caller), and `info.signal` is its signal. Only for an attempt of {@link runWithTimeout}
+ * whose signal has not been read yet; false otherwise (then listen to `info.signal`).
+ */
+export function adoptAttemptController(info: AttemptInfo, controller: AbortController): boolean {
+  return info instanceof AttemptHandle && info.adopt(controller);
 }
 
 /**
