@@ -1,5 +1,5 @@
 import type { AppConfig } from '../config/app-config.js';
-import { type LinkedSignal, linkSignals } from '../internal/abort.js';
+import { linkSignals } from '../internal/abort.js';
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../observability/logger.js';
 import { observe } from '../observability/metric-series.js';
@@ -7,14 +7,16 @@ import type { GroundworkMetrics } from '../observability/metrics.js';
 import { traceLlmCall } from '../observability/tracing.js';
 import { DeadlineExceededError } from '../resilience/errors.js';
 import type { CallOutcome, CallPipeline, CallPlan, CallTarget } from './call-pipeline.js';
+import { callSignalPlan } from './call-signal.js';
 import { addAnswer, type CallTrace } from './call-trace.js';
 import { applyFieldPolicy } from './field-support.js';
 import type { LlmStreamStart, ToolResultEvent } from './llm-client-types.js';
 import { LlmRefusalError, StructuredOutputError } from './llm-errors.js';
 import { addPartialUsage } from './partial-usage.js';
-import type { PreparedCall } from './prepared-call.js';
+import { type PreparedCall, signalOf } from './prepared-call.js';
 import type { PriceBook } from './pricing.js';
 import { providerError } from './providers/provider-error-factory.js';
+import { StreamSignal } from './stream-signal.js';
 import { StreamWatchdog } from './stream-watchdog.js';
 import { parseStructured, repairInstruction } from './structured-output.js';
 import { runToolCalls, type ToolTurn } from './tools/run-tool-calls.js';
@@ -51,7 +53,7 @@ interface StartedStream {
   first: IteratorResult<ChatStreamEvent, void>;
   iterator: AsyncIterator<ChatStreamEvent, void, undefined>;
   watchdog: StreamWatchdog;
-  link: LinkedSignal;
+  link: StreamSignal;
   settle(usage: TokenUsage | undefined): void;
   startedAt: number;
   start: StreamStart | undefined;
@@ -163,7 +165,7 @@ export class CallEngine {
 
   /** The gate's grant for one turn; undefined when the call has no gate. */
   #admitTurn(call: PreparedCall, request: ChatRequest): Promise<GrantedTurn> | undefined {
-    return call.turnGate?.(request, { noFallbacks: call.targets.length === 1, signal: call.signal });
+    return call.turnGate?.(request, { noFallbacks: call.targets.length === 1, signal: signalOf(call) });
   }
 
   async #streamTurn(
@@ -200,12 +202,14 @@ export class CallEngine {
       deadlineMs: call.deadlineAt === undefined ? this.#deps.config.resilience.deadlineMs : call.deadlineAt - now,
     };
     const fitted = await this.#fitTargets(call.targets, request);
-    const outcome = await this.#deps.pipeline.execute<StartedStream>(this.#plan(call, request), async ({ target, signal }) => {
+    const outcome = await this.#deps.pipeline.execute<StartedStream>(this.#plan(call, request), async (info) => {
+      const { target } = info;
       const attemptRequest = fitted(target);
       const startedAt = clock.now();
-      const watchdog = new StreamWatchdog(clock, llm.streamFirstChunkTimeoutMs, llm.streamIdleTimeoutMs, target, deadline);
-      // The call's own signal too: a pipeline may unlink the attempt's signal from the caller once the attempt resolves.
-      const link = linkSignals(signal, watchdog.signal, call.signal);
+      // One signal for the provider, aborted by the attempt, the watchdog or the call (a pipeline may
+      // unlink the attempt's signal from the caller once the attempt resolves, so the call is followed too).
+      const link = new StreamSignal(info, call);
+      const watchdog = new StreamWatchdog(clock, llm.streamFirstChunkTimeoutMs, llm.streamIdleTimeoutMs, target, deadline, link.controller);
       try {
         const events = this.#deps.provider(target).stream(attemptRequest, link.signal);
         const iterator = events[Symbol.asyncIterator]();
@@ -348,7 +352,7 @@ export class CallEngine {
             const deadlineMs = this.#deps.config.resilience.deadlineMs;
             deadline.abort(new DeadlineExceededError({ deadlineMs, elapsedMs: deadlineMs, reason: 'a tool was still running' }));
           }, remaining);
-    const link = linkSignals(call.signal, deadline.signal);
+    const link = linkSignals(signalOf(call), deadline.signal);
     try {
       return await runToolCalls(completion.toolCalls ?? [], call.tools ?? {}, link.signal);
     } finally {
@@ -358,8 +362,12 @@ export class CallEngine {
   }
 
   #plan(call: PreparedCall, request: ChatRequest): CallPlan {
-    const plan: CallPlan = { targets: call.targets, estimatedTokens: this.#deps.estimateTokens(request) };
-    if (call.signal !== undefined) plan.signal = call.signal;
+    const estimatedTokens = this.#deps.estimateTokens(request);
+    const cancellation = call.cancellation;
+    // A running call's signal is made only if a stage of the pipeline reads it.
+    const plan: CallPlan =
+      cancellation === undefined ? { targets: call.targets, estimatedTokens } : callSignalPlan(call.targets, estimatedTokens, cancellation);
+    if (cancellation === undefined && call.signal !== undefined) plan.signal = call.signal;
     if (call.deadlineAt !== undefined) plan.deadlineAt = call.deadlineAt;
     return plan;
   }

@@ -51,7 +51,7 @@ export interface CallPlan {
   targets: CallTarget[];
   /** Tokens to reserve against the tokens-per-minute limit (prompt estimate plus max tokens). */
   estimatedTokens: number;
-  /** The caller's cancellation. */
+  /** The caller's cancellation. It may be made when first read: read it from the plan rather than from a copy of it. */
   signal?: AbortSignal;
   /** When the whole call must be over (a tool loop's later turns), on the pipeline's clock; the earlier of this and the pipeline's own deadline wins. */
   deadlineAt?: number;

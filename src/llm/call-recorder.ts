@@ -47,26 +47,45 @@ export class CallRecorder {
     const { trace } = call;
     const metrics = this.#metrics;
     if (metrics !== undefined) {
-      const labels = {
-        gen_ai_operation_name: genAiOperation(call),
-        gen_ai_provider_name: trace.provider,
-        gen_ai_request_model: trace.model,
-      };
-      observe(metrics.llmDuration, { ...labels, error_type: call.outcome === 'success' ? '' : call.outcome }, call.latencyMs / 1000);
+      // Label sets written out rather than spread from a shared one: this runs for every call.
+      const operation = genAiOperation(call);
+      const provider = trace.provider;
+      const model = trace.model;
+      observe(
+        metrics.llmDuration,
+        {
+          gen_ai_operation_name: operation,
+          gen_ai_provider_name: provider,
+          gen_ai_request_model: model,
+          error_type: call.outcome === 'success' ? '' : call.outcome,
+        },
+        call.latencyMs / 1000,
+      );
       if (trace.usage.totalTokens > 0) {
-        observe(metrics.llmTokens, { ...labels, gen_ai_token_type: 'input' }, trace.usage.promptTokens);
+        observe(
+          metrics.llmTokens,
+          { gen_ai_operation_name: operation, gen_ai_provider_name: provider, gen_ai_request_model: model, gen_ai_token_type: 'input' },
+          trace.usage.promptTokens,
+        );
         // Embeddings have no output tokens: no series rather than a stream of zeros.
-        if (labels.gen_ai_operation_name !== 'embeddings') {
-          observe(metrics.llmTokens, { ...labels, gen_ai_token_type: 'output' }, trace.usage.completionTokens);
+        if (operation !== 'embeddings') {
+          observe(
+            metrics.llmTokens,
+            { gen_ai_operation_name: operation, gen_ai_provider_name: provider, gen_ai_request_model: model, gen_ai_token_type: 'output' },
+            trace.usage.completionTokens,
+          );
         }
       }
-      increment(metrics.llmCalls, { provider: trace.provider, model: trace.model, outcome: call.outcome });
-      if (trace.costUsd > 0) increment(metrics.llmCost, { provider: trace.provider, model: trace.model }, trace.costUsd);
+      increment(metrics.llmCalls, { provider, model, outcome: call.outcome });
+      if (trace.costUsd > 0) increment(metrics.llmCost, { provider, model }, trace.costUsd);
       const billed = call.attribution;
       if (billed !== undefined && trace.costUsd > 0)
         increment(metrics.tenantSpend, { key_id: billed.keyId, team_id: billed.teamId ?? '' }, trace.costUsd);
     }
     this.#recordLedger(call);
+    const succeeded = call.outcome === 'success';
+    // A success is logged at debug, which a service rarely enables: its fields are not gathered for nothing.
+    if (succeeded && !this.#logger.isLevelEnabled('debug')) return;
     const fields = {
       provider: trace.provider,
       model: trace.model,
@@ -84,7 +103,7 @@ export class CallRecorder {
       requestId: trace.requestId,
     };
     if (trace.steps.length > 1) Object.assign(fields, { steps: trace.steps.length });
-    if (call.outcome === 'success') this.#logger.debug(fields, 'llm call');
+    if (succeeded) this.#logger.debug(fields, 'llm call');
     else this.#logger.warn(fields, `llm call failed: ${call.outcome}`);
   }
 

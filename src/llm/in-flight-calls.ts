@@ -1,8 +1,6 @@
 import { setMaxListeners } from 'node:events';
-import type { LinkedSignal } from '../internal/abort.js';
 import type { Clock } from '../internal/clock.js';
-
-const noop = (): void => {};
+import { CallSignal } from './call-signal.js';
 
 /**
  * Counts the calls a client is making, so that closing it can wait for each to be recorded
@@ -18,8 +16,8 @@ export class InFlightCalls {
 
   #count = 0;
   #idle: Array<() => void> = [];
-  /** How to abort each call linked with {@link InFlightCalls.link}, until it ends. */
-  readonly #linked = new Set<(reason: unknown) => void>();
+  /** Each call linked with {@link InFlightCalls.link}, until it ends. */
+  readonly #linked = new Set<CallSignal>();
 
   /** Aborts every call still running when {@link InFlightCalls.drain} gives up waiting. */
   get signal(): AbortSignal {
@@ -27,41 +25,20 @@ export class InFlightCalls {
   }
 
   /**
-   * A signal for one call that aborts when any of `signals` does (undefined entries ignored) or
-   * when {@link InFlightCalls.drain} cuts the calls still running; `dispose()` it when the call ends.
+   * The cancellation of one call: it aborts when any of `signals` does (undefined entries ignored)
+   * or when {@link InFlightCalls.drain} cuts the calls still running; `dispose()` it when the call ends.
    *
    * The same as `linkSignals(...signals, this.signal)`, without a listener on {@link signal} per
    * running call: adding and removing an `EventTarget` listener walks every listener already
    * there, so with N calls in flight each call paid O(N) twice. Calls are kept in a set instead.
+   * Its `AbortSignal` is made only when something reads it (see {@link CallSignal}); a call with
+   * no signal of its own reads the client's.
    */
-  link(...signals: Array<AbortSignal | undefined>): LinkedSignal {
+  link(...signals: Array<AbortSignal | undefined>): CallSignal {
     const closing = this.#closing.signal;
-    const sources = signals.filter((signal): signal is AbortSignal => signal !== undefined);
-    if (sources.length === 0) return { signal: closing, dispose: noop };
-    const controller = new AbortController();
-    const aborted = closing.aborted ? closing : sources.find((signal) => signal.aborted);
-    if (aborted !== undefined) {
-      controller.abort(aborted.reason);
-      return { signal: controller.signal, dispose: noop };
-    }
-    let disposed = false;
-    const dispose = (): void => {
-      if (disposed) return;
-      disposed = true;
-      this.#linked.delete(abort);
-      for (const [source, listener] of listeners) source.removeEventListener('abort', listener);
-    };
-    const abort = (reason: unknown): void => {
-      dispose();
-      controller.abort(reason);
-    };
-    const listeners = sources.map((source): [AbortSignal, () => void] => {
-      const listener = (): void => abort(source.reason);
-      source.addEventListener('abort', listener, { once: true });
-      return [source, listener];
-    });
-    this.#linked.add(abort);
-    return { signal: controller.signal, dispose };
+    const call = new CallSignal(signals, this.#linked, closing);
+    if (closing.aborted) call.abort(closing.reason);
+    return call;
   }
 
   /** Calls running now. */
@@ -88,7 +65,7 @@ export class InFlightCalls {
   async drain(graceMs: number, cutMs: number, reason: Error, clock: Clock): Promise<number> {
     if (!(await this.#idleWithin(graceMs, clock))) {
       this.#closing.abort(reason);
-      for (const abort of [...this.#linked]) abort(reason);
+      for (const call of [...this.#linked]) call.abort(reason);
       await this.#idleWithin(cutMs, clock);
     }
     return this.#count;

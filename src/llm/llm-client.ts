@@ -17,6 +17,7 @@ import { CallEngine, type EngineStreamEvent } from './call-engine.js';
 import type { CallTarget } from './call-pipeline.js';
 import { type CallPipeline, directPipeline } from './call-pipeline.js';
 import { CallRecorder } from './call-recorder.js';
+import type { CallSignal } from './call-signal.js';
 import { addFailedAttempts, type CallTrace, newTrace } from './call-trace.js';
 import { drainCalls } from './drain-calls.js';
 import type { EmbedOptions, VectorFormat } from './embeddings/embed-options.js';
@@ -258,7 +259,7 @@ class GroundworkLlmClient implements LlmClient {
       return result;
     } catch (error) {
       addFailedAttempts(trace, error);
-      const outcome = outcomeOf(error, linked.signal);
+      const outcome = outcomeOf(error, { cancellation: linked });
       this.#recorder.record({ ...call, trace, latencyMs: performance.now() - started, outcome, cacheHit: false });
       throw error;
     } finally {
@@ -374,6 +375,8 @@ class GroundworkLlmClient implements LlmClient {
             }),
       repairs: options.repairs ?? llm.structuredOutputRepairs,
       signal: options.signal,
+      // Set when the call starts (its own, made from `signal` and the client's drain): see `signalOf`.
+      cancellation: undefined,
       tools: runsTools ? tools : undefined,
       maxSteps,
       deadlineAt: runsTools ? (this.#deps.clock ?? systemClock).now() + this.#config.resilience.deadlineMs : undefined,
@@ -394,7 +397,8 @@ class GroundworkLlmClient implements LlmClient {
     const end = this.#inFlight.begin();
     const linked = this.#inFlight.link(prepared.signal);
     try {
-      return await this.#executeCounted<T>({ ...prepared, signal: linked.signal });
+      prepared.cancellation = linked;
+      return await this.#executeCounted<T>(prepared);
     } finally {
       linked.dispose();
       end();
@@ -414,7 +418,7 @@ class GroundworkLlmClient implements LlmClient {
       return response;
     } catch (error) {
       addFailedAttempts(trace, error);
-      this.#record(call, trace, false, outcomeOf(error, call.signal), startedAt, started, 'chat');
+      this.#record(call, trace, false, outcomeOf(error, call), startedAt, started, 'chat');
       throw error;
     }
   }
@@ -423,10 +427,10 @@ class GroundworkLlmClient implements LlmClient {
     const started = performance.now();
     const startedAt = new Date((this.#deps.clock ?? systemClock).now());
     const trace = newTrace(prepared.targets[0]!.provider, prepared.request.model);
-    const cancel = new AbortController();
     const end = this.#inFlight.begin();
-    const linked = this.#inFlight.link(prepared.signal, cancel.signal);
-    const call = { ...prepared, signal: linked.signal };
+    const linked = this.#inFlight.link(prepared.signal);
+    const call = prepared;
+    call.cancellation = linked;
     const queue = new AsyncQueue<EngineStreamEvent>();
     const lookup = this.#lookup(call, () => this.#engine.stream(call, trace, (event) => queue.push(event)));
     lookup.then(
@@ -450,12 +454,12 @@ class GroundworkLlmClient implements LlmClient {
       yield { type: 'done', response };
     } catch (error) {
       addFailedAttempts(trace, error);
-      outcome = outcomeOf(error, call.signal);
+      outcome = outcomeOf(error, call);
       this.#record(call, trace, false, outcome, startedAt, started, 'stream');
       throw error;
     } finally {
       if (outcome === undefined) {
-        cancel.abort(new DOMException('The stream was abandoned by its reader', 'AbortError'));
+        linked.abort(new DOMException('The stream was abandoned by its reader', 'AbortError'));
         lookup.catch(() => {});
         this.#record(call, trace, false, 'cancelled', startedAt, started, 'stream');
       }
@@ -542,8 +546,8 @@ const stale = Symbol('stale cache entry');
 const DEFAULT_MAX_STEPS = 5;
 
 /** A call its caller cut (a disconnect, a shutdown, an abort) is `cancelled`, whatever the error it ended with. */
-function outcomeOf(error: unknown, signal: AbortSignal | undefined): string {
-  if (signal?.aborted === true) return 'cancelled';
+function outcomeOf(error: unknown, call: { signal?: AbortSignal | undefined; cancellation?: CallSignal | undefined }): string {
+  if (call.cancellation === undefined ? call.signal?.aborted === true : call.cancellation.aborted) return 'cancelled';
   if (GroundworkError.isInstance(error)) return error.code;
   if (error instanceof Error && error.name === 'AbortError') return 'aborted';
   return 'error';

@@ -17,7 +17,7 @@ export interface StreamDeadline {
  * ran out, or a {@link DeadlineExceededError}.
  */
 export class StreamWatchdog {
-  readonly #controller = new AbortController();
+  readonly #controller: AbortController;
   readonly #clock: Clock;
   readonly #idleMs: number;
   readonly #where: { provider: string; model: string };
@@ -26,7 +26,16 @@ export class StreamWatchdog {
   /** When the last chunk arrived; undefined before the first. */
   #lastChunkAt: number | undefined;
 
-  constructor(clock: Clock, firstChunkMs: number, idleMs: number, where: { provider: string; model: string }, deadline?: StreamDeadline) {
+  /** `controller`, when given, is the one aborted (a signal shared with other causes); else the watchdog makes its own. */
+  constructor(
+    clock: Clock,
+    firstChunkMs: number,
+    idleMs: number,
+    where: { provider: string; model: string },
+    deadline?: StreamDeadline,
+    controller: AbortController = new AbortController(),
+  ) {
+    this.#controller = controller;
     this.#clock = clock;
     this.#idleMs = idleMs;
     this.#where = where;

@@ -2,6 +2,7 @@ import { ProviderTimeoutError } from '../errors/provider-errors.js';
 import { abortReason } from '../internal/abort.js';
 import type { Clock } from '../internal/clock.js';
 import type { AttemptInfo, AttemptResult, CallTarget } from '../llm/call-pipeline.js';
+import type { CallSignal } from '../llm/call-signal.js';
 import { type CallContext, deadlineError } from './call-context.js';
 
 /**
@@ -26,6 +27,14 @@ class AttemptHandle implements AttemptInfo {
     return this.#controller.signal;
   }
 
+  /** Hands out `controller`'s signal and aborts it with the attempt, unless a signal was already made. */
+  adopt(controller: AbortController): boolean {
+    if (this.#controller !== undefined) return false;
+    this.#controller = controller;
+    if (this.#aborted) controller.abort(this.#reason);
+    return true;
+  }
+
   abort(reason: unknown): void {
     this.#aborted = true;
     this.#reason = reason;
@@ -34,9 +43,20 @@ class AttemptHandle implements AttemptInfo {
 }
 
 /**
+ * Makes `controller` the attempt's: it is aborted when the attempt is (its timeout, its deadline,
+ * the caller), and `info.signal` is its signal. Only for an attempt of {@link runWithTimeout}
+ * whose signal has not been read yet; false otherwise (then listen to `info.signal`).
+ */
+export function adoptAttemptController(info: AttemptInfo, controller: AbortController): boolean {
+  return info instanceof AttemptHandle && info.adopt(controller);
+}
+
+/**
  * Runs one attempt with its own `AbortSignal`, aborted after `timeoutMs` (or sooner, at the
  * call's deadline) or when the caller aborts. The attempt's promise is settled at that moment
  * even if the attempt ignores its signal; the timer and listener are removed either way.
+ * Given the call's `cancellation`, it subscribes to that instead of listening to the context's
+ * signal (which a call makes only when something reads it).
  *
  * A timeout fails with a retryable `ProviderTimeoutError`; the deadline with `DeadlineExceededError`.
  */
@@ -47,13 +67,15 @@ export function runWithTimeout<T>(
   context: CallContext,
   timeoutMs: number,
   clock: Clock,
+  cancellation?: CallSignal,
 ): Promise<AttemptResult<T>> {
   const now = clock.now();
   const remaining = context.deadlineAt - now;
   const byDeadline = remaining < timeoutMs;
   if (remaining <= 0) return Promise.reject(deadlineError(context, now, 'passed before the attempt started'));
-  const callerSignal = context.signal;
+  const callerSignal = cancellation === undefined ? context.signal : undefined;
   if (callerSignal?.aborted === true) return Promise.reject(abortReason(callerSignal));
+  if (cancellation?.aborted === true) return Promise.reject(abortReason(cancellation.signal));
   const handle = new AttemptHandle(target, attemptNumber);
   return new Promise<AttemptResult<T>>((resolve, reject) => {
     let settled = false;
@@ -62,11 +84,12 @@ export function runWithTimeout<T>(
       settled = true;
       clock.clearTimeout(timer);
       callerSignal?.removeEventListener('abort', onCallerAbort);
+      cancellation?.offAbort(onCallerAbort);
       return true;
     };
     const onCallerAbort = (): void => {
       if (!finish()) return;
-      const reason = abortReason(callerSignal as AbortSignal);
+      const reason = abortReason((callerSignal ?? cancellation?.signal) as AbortSignal);
       handle.abort(reason);
       reject(reason);
     };
@@ -80,6 +103,7 @@ export function runWithTimeout<T>(
       reject(error);
     }, limitMs);
     callerSignal?.addEventListener('abort', onCallerAbort);
+    cancellation?.onAbort(onCallerAbort);
     let pending: Promise<AttemptResult<T>>;
     try {
       pending = attempt(handle);

@@ -13,6 +13,7 @@ import {
   type CallTarget,
   rememberAttempts,
 } from '../llm/call-pipeline.js';
+import { type CallSignal, callSignalOf } from '../llm/call-signal.js';
 import type { TokenUsage } from '../llm/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
@@ -43,18 +44,29 @@ export interface ResiliencePipelineParts {
 /** One call's state, also the context every stage bounds its waits by. */
 class CallRun implements CallContext {
   readonly records: AttemptRecord[] = [];
+  /** The call's cancellation when its plan carries one: stages subscribe to it rather than to {@link signal}. */
+  readonly cancellation: CallSignal | undefined;
   /** Backoff slept before the current attempt, ms. */
   backoffMs = 0;
   /** Waited for a rate-limit permit and a concurrency slot in the current attempt, ms. */
   waitedMs = 0;
   /** Whether the current attempt was sent to the provider. */
   sent = false;
+  readonly #plan: CallPlan;
   constructor(
-    readonly signal: AbortSignal | undefined,
+    plan: CallPlan,
     readonly startedAt: number,
     readonly deadlineMs: number,
     readonly deadlineAt: number,
-  ) {}
+  ) {
+    this.#plan = plan;
+    this.cancellation = callSignalOf(plan);
+  }
+
+  /** The caller's signal; read only by the stages that wait (a call's own signal is made on first read). */
+  get signal(): AbortSignal | undefined {
+    return this.#plan.signal;
+  }
 }
 
 export { attemptsOf } from '../llm/call-pipeline.js';
@@ -88,11 +100,13 @@ export class ResiliencePipeline implements CallPipeline {
   async execute<T>(plan: CallPlan, attempt: (info: AttemptInfo) => Promise<AttemptResult<T>>): Promise<CallOutcome<T>> {
     if (this.#closing.signal.aborted) throw new PipelineClosedError();
     if (plan.targets.length === 0) throw new TypeError('A call needs at least one target');
-    throwIfAborted(plan.signal);
+    const cancellation = callSignalOf(plan);
+    if (cancellation === undefined) throwIfAborted(plan.signal);
+    else if (cancellation.aborted) throwIfAborted(cancellation.signal);
     const { clock, retry } = this.#parts;
     const startedAt = clock.now();
     const deadlineAt = Math.min(startedAt + this.#parts.deadlineMs, plan.deadlineAt ?? Number.POSITIVE_INFINITY);
-    const run = new CallRun(plan.signal, startedAt, deadlineAt - startedAt, deadlineAt);
+    const run = new CallRun(plan, startedAt, deadlineAt - startedAt, deadlineAt);
     let lastError: unknown;
     for (const target of plan.targets) {
       const key = `${target.provider}:${target.model}`;
@@ -176,7 +190,7 @@ export class ResiliencePipeline implements CallPipeline {
       run.sent = true;
       let result: AttemptResult<T>;
       try {
-        result = await runWithTimeout(attempt, target, number, run, this.#parts.timeoutMs, clock);
+        result = await runWithTimeout(attempt, target, number, run, this.#parts.timeoutMs, clock, run.cancellation);
       } catch (error) {
         concurrency.release(target.provider);
         verdict = verdictOf(error);

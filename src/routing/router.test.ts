@@ -11,8 +11,8 @@ import type { RateLimitStore } from '../resilience/rate-limit-store.js';
 import { hang, logger, serverError } from '../resilience/resilience.test-helpers.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { NoDeploymentAvailableError } from './no-deployment-error.js';
-import { deploymentKey, groupTargets, Router } from './router.js';
-import type { RoutesConfig } from './routes-config.js';
+import { deploymentKey, groupCallTargets, groupTargets, Router } from './router.js';
+import type { ModelGroupConfig, RoutesConfig } from './routes-config.js';
 import { deployment, routesOf, sequence, testRouter } from './routing.test-helpers.js';
 
 type Handler = (info: AttemptInfo) => Promise<AttemptResult<string>>;
@@ -229,5 +229,27 @@ describe('Router', () => {
     expect(text).toContain(
       'groundwork_llm_deployment_attempts_total{group="fast",deployment="b",provider="openai",model="model-b",outcome="success"} 1',
     );
+  });
+});
+
+describe('groupCallTargets', () => {
+  it('hands out each call its own array of a frozen file’s targets: changing one leaves the next call’s alone', () => {
+    const { groups } = routesOf({
+      fast: { deployments: [deployment('fast', 'a'), deployment('fast', 'b')], fallbacks: ['slow'] },
+      slow: { deployments: [deployment('slow', 'c')] },
+    });
+    Object.freeze(groups);
+    const first = groupCallTargets(groups, 'fast');
+    expect(first?.map((target) => target.deployment)).toEqual(['a', 'b', 'c']);
+    first?.push({ provider: 'openai', model: 'extra' });
+    expect(groupCallTargets(groups, 'fast')?.map((target) => target.deployment)).toEqual(['a', 'b', 'c']);
+    expect(groupCallTargets(groups, 'none')).toBeUndefined();
+  });
+
+  it('reads groups that are not frozen afresh on every call', () => {
+    const groups: Record<string, ModelGroupConfig> = { ...routesOf({ fast: { deployments: [deployment('fast', 'a')] } }).groups };
+    expect(groupCallTargets(groups, 'fast')).toHaveLength(1);
+    groups.fast = { ...(groups.fast as ModelGroupConfig), deployments: [deployment('fast', 'a'), deployment('fast', 'b')] };
+    expect(groupCallTargets(groups, 'fast')).toHaveLength(2);
   });
 });

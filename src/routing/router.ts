@@ -18,6 +18,7 @@ import {
   type CallTarget,
   rememberAttempts,
 } from '../llm/call-pipeline.js';
+import { type CallSignal, callSignalOf } from '../llm/call-signal.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { runWithTimeout } from '../resilience/attempt-timeout.js';
@@ -73,13 +74,36 @@ export function groupTargets(group: ModelGroupConfig): CallTarget[] {
   }));
 }
 
+/** Each routes file's call targets by group name, built once per (frozen) groups object. */
+const callTargetsByGroups = new WeakMap<object, Map<string, readonly CallTarget[]>>();
+
 /**
  * The targets of a call for `name` when it names a model group of `groups`: its deployments, then
- * those of its fallback groups (each once, in order); undefined when `name` is no group.
+ * those of its fallback groups (each once, in order); undefined when `name` is no group. Built once
+ * per group and handed out as a fresh array of the same targets, which callers must not change.
  */
 export function groupCallTargets(groups: Readonly<Record<string, ModelGroupConfig>>, name: string): CallTarget[] | undefined {
-  const group = Object.hasOwn(groups, name) ? groups[name] : undefined;
-  if (group === undefined) return undefined;
+  // A validated routes file is frozen; groups made by hand may still change, so they are read afresh.
+  if (!Object.isFrozen(groups)) {
+    const group = Object.hasOwn(groups, name) ? groups[name] : undefined;
+    return group === undefined ? undefined : buildCallTargets(groups, group);
+  }
+  let built = callTargetsByGroups.get(groups);
+  if (built === undefined) {
+    built = new Map();
+    callTargetsByGroups.set(groups, built);
+  }
+  let targets = built.get(name);
+  if (targets === undefined) {
+    const group = Object.hasOwn(groups, name) ? groups[name] : undefined;
+    if (group === undefined) return undefined;
+    targets = buildCallTargets(groups, group);
+    built.set(name, targets);
+  }
+  return targets.slice();
+}
+
+function buildCallTargets(groups: Readonly<Record<string, ModelGroupConfig>>, group: ModelGroupConfig): CallTarget[] {
   const targets = groupTargets(group);
   const seen = new Set([group.name]);
   for (const fallbackName of group.fallbacks) {
@@ -99,12 +123,27 @@ class Final {
 /** One call's state and deadline. */
 class Run implements CallContext {
   readonly records: AttemptRecord[] = [];
+  /** The call's cancellation when its plan carries one: attempts subscribe to it rather than to {@link signal}. */
+  readonly cancellation: CallSignal | undefined;
+  readonly #plan: CallPlan;
   constructor(
-    readonly signal: AbortSignal | undefined,
+    plan: CallPlan,
     readonly startedAt: number,
     readonly deadlineMs: number,
     readonly deadlineAt: number,
-  ) {}
+  ) {
+    this.#plan = plan;
+    this.cancellation = callSignalOf(plan);
+  }
+
+  /** The caller's signal; read only to wait (a call's own signal is made on first read). */
+  get signal(): AbortSignal | undefined {
+    return this.#plan.signal;
+  }
+
+  get aborted(): boolean {
+    return this.cancellation === undefined ? this.#plan.signal?.aborted === true : this.cancellation.aborted;
+  }
 }
 
 /** Either the breaker's decision to send, or until when a deployment cannot take the call, and why. */
@@ -143,11 +182,11 @@ export class Router {
 
   /** Runs a plan whose targets are the deployments of one or more groups (see {@link groupTargets}). */
   async execute<T>(plan: CallPlan, attempt: (info: AttemptInfo) => Promise<AttemptResult<T>>): Promise<CallOutcome<T>> {
-    throwIfAborted(plan.signal);
     const { clock } = this.#parts;
     const startedAt = clock.now();
     const deadlineAt = Math.min(startedAt + this.#parts.deadlineMs, plan.deadlineAt ?? Number.POSITIVE_INFINITY);
-    const run = new Run(plan.signal, startedAt, deadlineAt - startedAt, deadlineAt);
+    const run = new Run(plan, startedAt, deadlineAt - startedAt, deadlineAt);
+    if (run.aborted) throwIfAborted(plan.signal);
     let lastError: unknown;
     const groups = segments(plan.targets);
     for (const [index, segment] of groups.entries()) {
@@ -191,7 +230,7 @@ export class Router {
     let lastError: unknown;
     let waitedMs = 0;
     for (;;) {
-      if (isAborted(run.signal)) throw new Final(run.signal?.reason);
+      if (run.aborted) throw new Final(run.signal?.reason);
       const now = clock.now();
       if (now >= run.deadlineAt) throw deadlineError(run, now, `passed while routing over "${group.name}"`, lastError);
       const blocked: number[] = [];
@@ -265,7 +304,7 @@ export class Router {
         return { value, target: entry.target };
       } catch (error) {
         const after = clock.now();
-        if (isAborted(run.signal)) throw new Final(error);
+        if (run.aborted) throw new Final(error);
         lastError = error;
         if (error instanceof RateLimitedError || error instanceof QuotaExhaustedError) {
           // Throttled: out of routing until the provider says, and the call moves on at once.
@@ -350,7 +389,7 @@ export class Router {
     const began = clock.now();
     let verdict: BreakerVerdict = 'abandoned';
     try {
-      const result = await runWithTimeout(attempt, target, number, run, timeoutMs, clock);
+      const result = await runWithTimeout(attempt, target, number, run, timeoutMs, clock, run.cancellation);
       verdict = 'success';
       state.observeLatency(clock.now() - began);
       this.#afterUsage(state, tokens, result.usage);
@@ -467,10 +506,6 @@ export class Router {
 /** Whether a deployment has as many calls in flight from this process as its `maxConcurrent`. */
 function atLimit(state: DeploymentState): boolean {
   return state.config.maxConcurrent !== undefined && state.inFlight >= state.config.maxConcurrent;
-}
-
-function isAborted(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true;
 }
 
 /** Consecutive targets of the same group, in order. */
