@@ -318,7 +318,9 @@ export default async function gatewayBench(): Promise<BenchResult> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const connections of CONNECTIONS) {
         for (const mode of modes) {
-          for (const subject of measured) {
+          // Each round starts with the next subject: whichever runs right after another is not always the same one.
+          const order = measured.map((_, index) => measured[(index + round) % measured.length] as Subject);
+          for (const subject of order) {
             if (!subject.modes.includes(mode)) continue;
             const { result, cpuSeconds: cpu } = await load.run(
               {
@@ -347,6 +349,12 @@ export default async function gatewayBench(): Promise<BenchResult> {
       return round(median(own.map((sample, index) => sample[field] - (direct[index]?.[field] ?? Number.NaN))));
     };
 
+    const pairedRatio = (name: SubjectName, other: SubjectName, mode: Mode, connections: number, field: keyof Sample): number => {
+      const own = samples.get(`${name} ${mode} c=${connections}`) ?? [];
+      const theirs = samples.get(`${other} ${mode} c=${connections}`) ?? [];
+      return round(median(own.map((sample, index) => sample[field] / (theirs[index]?.[field] ?? Number.NaN))));
+    };
+
     const rows: BenchResult['rows'] = [];
     for (const [key, list] of samples) {
       const fields: Array<keyof Sample> = ['ops_per_s', 'p50_us', 'p99_us', 'cpu_us_per_request', 'errors', 'events_per_answer'];
@@ -371,12 +379,27 @@ export default async function gatewayBench(): Promise<BenchResult> {
         ratios[`groundwork_added_p99_us_${suffix}`] = addedOver('groundwork', mode, connections, 'p99_us');
         ratios[`groundwork_cpu_us_per_request_${suffix}`] = figure('groundwork', mode, connections, 'cpu_us_per_request');
         ratios[`baseline_cpu_us_per_request_${suffix}`] = figure('baseline', mode, connections, 'cpu_us_per_request');
+        ratios[`groundwork_cpu_over_baseline_paired_${suffix}`] = pairedRatio(
+          'groundwork',
+          'baseline',
+          mode,
+          connections,
+          'cpu_us_per_request',
+        );
         ratios[`groundwork_cpu_over_baseline_${suffix}`] = round(
           figure('groundwork', mode, connections, 'cpu_us_per_request') / figure('baseline', mode, connections, 'cpu_us_per_request'),
         );
         if (reference !== undefined) {
           ratios[`groundwork_ops_over_reference_${suffix}`] = round(
             figure('groundwork', mode, connections, 'ops_per_s') / figure('reference', mode, connections, 'ops_per_s'),
+          );
+          // The median of the rounds' own ratios: both builds measured in the same round, under the same load.
+          ratios[`groundwork_cpu_over_reference_paired_${suffix}`] = pairedRatio(
+            'groundwork',
+            'reference',
+            mode,
+            connections,
+            'cpu_us_per_request',
           );
           ratios[`groundwork_cpu_over_reference_${suffix}`] = round(
             figure('groundwork', mode, connections, 'cpu_us_per_request') / figure('reference', mode, connections, 'cpu_us_per_request'),
