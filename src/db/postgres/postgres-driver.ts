@@ -18,6 +18,7 @@ import { statementName } from '../prepared-query.js';
 import { COMMIT, compiledBegin, ROLLBACK } from './begin-statement.js';
 import type { PgPool, PgPoolClient, PgResult } from './pg-client.js';
 import {
+  BUILDER_STATEMENTS_PER_CONNECTION,
   ConnectionStatements,
   isClientSideFailure,
   isMissingStatement,
@@ -33,8 +34,13 @@ interface ClientState {
   broken: Error | undefined;
   /** Checkouts so far; a connection on its first checkout was just opened and is known alive. */
   checkouts: number;
-  /** The named statements sent on this connection, least recently used first. */
+  /** The named statements of prepared queries sent on this connection, least recently used first. */
   readonly statements: ConnectionStatements;
+  /**
+   * The query builder's named statements sent on this connection, least recently used first: a
+   * budget of their own, so that a stream of builder texts never evicts a prepared query's.
+   */
+  readonly builderStatements: ConnectionStatements;
   /** Named statements pg closed on this connection after a value failed to serialise; parsed again at their next use. */
   closed?: Set<string>;
 }
@@ -44,11 +50,13 @@ export interface PostgresDriverConfig extends DriverConfig {
   /** `DB_POOL_SIZE + DB_MAX_OVERFLOW`. */
   readonly maxConnections: number;
   readonly logger: Logger;
-  /**
-   * Whether prepared queries, and the query builder's recurring statements, go out as named
-   * statements (`DB_PREPARED_STATEMENTS`); else unnamed. Absent: true.
-   */
+  /** Whether prepared queries go out as named statements (`DB_PREPARED_STATEMENTS`); else unnamed. Absent: true. */
   readonly namedStatements?: boolean;
+  /**
+   * Whether the query builder's recurring statements go out as named statements too
+   * (`DB_NAMED_BUILDER_STATEMENTS`, honoured only with `namedStatements`); else unnamed. Absent: false.
+   */
+  readonly namedBuilderStatements?: boolean;
   /** Called after every checkout and return, to refresh pool gauges. */
   readonly onPoolChange?: () => void;
 }
@@ -107,16 +115,21 @@ class PostgresConnection implements DatabaseConnection {
     const begin = this.pendingBegin;
     this.pendingBegin = undefined;
     const driver = this.#driver;
-    const key = driver.namedStatements
-      ? (statementName(compiledQuery) ?? driver.recurring.name(compiledQuery.sql, compiledQuery.parameters.length))
-      : undefined;
+    let key = driver.namedStatements ? statementName(compiledQuery) : undefined;
+    // A builder statement is named only when that was asked for, and then counts against its own budget.
+    let builder = false;
+    if (key === undefined && driver.namedBuilderStatements) {
+      key = driver.recurring.name(compiledQuery.sql, compiledQuery.parameters.length);
+      builder = key !== undefined;
+    }
     // Set after a stale plan: the statement goes out unnamed, parsed afresh however the server
     // (or PgBouncer, which keys statements by their text) keeps named ones.
     let unnamed = false;
     for (let attempt = 0; ; attempt++) {
       const name = key === undefined || unnamed ? undefined : this.#driver.statementNames.current(key);
       try {
-        const result = begin === undefined ? await this.#send(compiledQuery, name) : await this.#beginWith(begin, compiledQuery, name);
+        const result =
+          begin === undefined ? await this.#send(compiledQuery, name, builder) : await this.#beginWith(begin, compiledQuery, name, builder);
         return COUNTED.has(result.command)
           ? { rows: result.rows as R[], numAffectedRows: BigInt(result.rowCount ?? 0) }
           : { rows: result.rows as R[] };
@@ -152,15 +165,19 @@ class PostgresConnection implements DatabaseConnection {
 
   /**
    * Queues `compiledQuery` on the client: as the named statement `name` when given, which the
-   * server parses once per connection; else as an unnamed one.
+   * server parses once per connection; else as an unnamed one. A `builder` statement counts
+   * against the builder's budget, unless a prepared query with the same SQL already holds it.
    */
-  #send(compiledQuery: CompiledQuery, name: string | undefined): Promise<PgResult> {
+  #send(compiledQuery: CompiledQuery, name: string | undefined, builder: boolean): Promise<PgResult> {
     const parameters = compiledQuery.parameters as unknown[];
     if (name === undefined) return this.client.query(compiledQuery.sql, parameters);
     const { state } = this;
     if (state.closed?.delete(name) === true) this.#unparse(name);
-    const evicted = state.statements.use(name, compiledQuery.sql);
-    if (evicted !== undefined) this.#deallocate(evicted.name, evicted.sql);
+    let budget = state.statements;
+    if (builder && !budget.has(name)) budget = state.builderStatements;
+    else state.builderStatements.forget(name);
+    const evicted = budget.use(name, compiledQuery.sql);
+    if (evicted !== undefined) this.#deallocate(evicted.name, evicted.sql, budget);
     return this.client.query({ name, text: compiledQuery.sql, values: parameters });
   }
 
@@ -170,15 +187,15 @@ class PostgresConnection implements DatabaseConnection {
    * not hold is no error (so it cannot fail the transaction it travels in), and PgBouncer maps it
    * onto its own server statements. Should it fail all the same, the statement is tracked again.
    */
-  #deallocate(name: string, sql: string): void {
-    const { client, state } = this;
+  #deallocate(name: string, sql: string, budget: ConnectionStatements): void {
+    const { client } = this;
     const parsed = client.connection?.parsedStatements;
     if (parsed !== undefined) delete parsed[name];
     client.query(
       closeStatement(name, (error) => {
         if (error === undefined) return;
         if (parsed !== undefined && parsed[name] === undefined) parsed[name] = sql;
-        state.statements.restore(name, sql);
+        budget.restore(name, sql);
       }),
     );
   }
@@ -188,6 +205,7 @@ class PostgresConnection implements DatabaseConnection {
     const parsed = this.client.connection?.parsedStatements;
     if (parsed !== undefined) delete parsed[name];
     this.state.statements.forget(name);
+    this.state.builderStatements.forget(name);
   }
 
   /**
@@ -210,7 +228,7 @@ class PostgresConnection implements DatabaseConnection {
   }
 
   /** Sends `begin` and `compiledQuery` in one write and answers the statement's result once both succeeded. */
-  async #beginWith(begin: CompiledQuery, compiledQuery: CompiledQuery, name: string | undefined): Promise<PgResult> {
+  async #beginWith(begin: CompiledQuery, compiledQuery: CompiledQuery, name: string | undefined, builder: boolean): Promise<PgResult> {
     const { client } = this;
     const stream = client.connection?.stream;
     stream?.cork?.();
@@ -218,7 +236,7 @@ class PostgresConnection implements DatabaseConnection {
     let answered: Promise<PgResult>;
     try {
       begun = client.query(begin.sql, NO_PARAMETERS);
-      answered = this.#send(compiledQuery, name);
+      answered = this.#send(compiledQuery, name, builder);
     } finally {
       stream?.uncork?.();
     }
@@ -269,6 +287,11 @@ export class PostgresDriver implements Driver {
     return this.#config.namedStatements !== false;
   }
 
+  /** Whether the query builder's recurring statements go out as named statements: only when asked for, and with {@link namedStatements}. */
+  get namedBuilderStatements(): boolean {
+    return this.#config.namedBuilderStatements === true && this.namedStatements;
+  }
+
   get maxConnections(): number {
     return this.#config.maxConnections;
   }
@@ -278,7 +301,13 @@ export class PostgresDriver implements Driver {
   }
 
   #track(client: PgPoolClient): ClientState {
-    const state: ClientState = { id: `pg:${this.#nextId++}`, broken: undefined, checkouts: 0, statements: new ConnectionStatements() };
+    const state: ClientState = {
+      id: `pg:${this.#nextId++}`,
+      broken: undefined,
+      checkouts: 0,
+      statements: new ConnectionStatements(),
+      builderStatements: new ConnectionStatements(BUILDER_STATEMENTS_PER_CONNECTION),
+    };
     this.#states.set(client, state);
     client.on('error', (error) => {
       state.broken ??= error;

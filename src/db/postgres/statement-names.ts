@@ -65,8 +65,11 @@ export class RecurringStatements {
   }
 }
 
-/** How many named statements one connection keeps before it deallocates the least recently used. */
+/** How many prepared queries' named statements one connection keeps before it deallocates the least recently used. */
 export const STATEMENTS_PER_CONNECTION = 100;
+
+/** How many of the query builder's named statements one connection keeps, apart from prepared queries'. */
+export const BUILDER_STATEMENTS_PER_CONNECTION = 50;
 
 /**
  * The named statements one connection has been sent, least recently used first. When a new one
@@ -85,6 +88,11 @@ export class ConnectionStatements {
   /** The number of named statements tracked on the connection. */
   get size(): number {
     return this.#used.size;
+  }
+
+  /** Whether `name` is tracked on the connection. */
+  has(name: string): boolean {
+    return this.#used.has(name);
   }
 
   /**
