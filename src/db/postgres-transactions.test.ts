@@ -265,6 +265,25 @@ describe('PostgreSQL transactions on the wire', () => {
     expect((await database.withSession(() => find.execute({ id: 'x' }))).rows).toEqual([]);
   });
 
+  it('never sends again, outside its transaction, a statement the session left in flight', async () => {
+    const insert = database.prepare((db, params: { id: string }) =>
+      db.insertInto('note').values({ id: params.id, title: params.id, done: false, due_at: null, meta: null, score: null }),
+    );
+    await insert.execute({ id: 'in-flight-warm' });
+    let pending: Promise<unknown> | undefined;
+    await database
+      .withSession(async (tx) => {
+        // pg still counts the statement as parsed; the server fails it with 26000 once it arrives.
+        await sql`deallocate all`.execute(tx);
+        pending = insert.execute({ id: 'in-flight' });
+        // Sent, but not awaited: its failure arrives after COMMIT went out.
+        for (let turn = 0; turn < 50; turn++) await Promise.resolve();
+      })
+      .catch(() => undefined);
+    await expect(pending).rejects.toMatchObject({ code: '26000' });
+    expect(await committed('in-flight')).toBe(false);
+  });
+
   it('shares one named statement per connection among prepared queries with the same SQL', async () => {
     const build = (db: Kysely<ContractTables>, params: { id: string }) =>
       db.selectFrom('note').select(['id', 'title']).where('id', '=', params.id);

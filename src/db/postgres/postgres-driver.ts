@@ -109,6 +109,9 @@ class PostgresConnection implements DatabaseConnection {
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     const first = this.statements++ === 0;
+    // Taken as the statement starts: COMMIT or ROLLBACK clears the flag before it is sent, and a
+    // statement still in flight then (one the session forgot to await) belongs to the transaction.
+    const inTransaction = this.inTransaction;
     // The dead client was destroyed and none could replace it: the transaction is lost.
     if (this.clientGone) throw toDatabaseError(this.state.broken ?? new Error('Connection terminated'), this.#driver.displayUrl);
     // Taken at once: a statement started beside this one goes out behind this BEGIN, not with another.
@@ -138,14 +141,14 @@ class PostgresConnection implements DatabaseConnection {
           if (isStalePlan(error)) {
             // Later calls use a new name; outside a transaction the failed statement changed nothing: send it again at once.
             this.#driver.statementNames.renew(key);
-            if (!this.inTransaction && attempt === 0) {
+            if (!inTransaction && !this.released && attempt === 0) {
               unnamed = true;
               continue;
             }
           } else if (isMissingStatement(error)) {
             // pg counted the statement as parsed on this connection, the server does not hold it: parse it again.
             this.#forget(name);
-            if (!this.inTransaction && attempt === 0) continue;
+            if (!inTransaction && !this.released && attempt === 0) continue;
           } else if (isClientSideFailure(error)) {
             // A value failed to serialise: pg closed the statement on this connection's server session, and
             // may still count it as parsed once the server answers. Only this connection lost it: its next
@@ -155,7 +158,8 @@ class PostgresConnection implements DatabaseConnection {
         }
         const lost = isConnectionLost(error);
         if (lost) this.state.broken ??= error as Error;
-        if (!(lost && first && this.state.checkouts > 1 && attempt <= this.#driver.maxConnections)) {
+        // Once released, the client may be someone else's: nothing is sent again, nothing replaced.
+        if (!(lost && first && !this.released && this.state.checkouts > 1 && attempt <= this.#driver.maxConnections)) {
           throw toDatabaseError(error, this.#driver.displayUrl);
         }
         await this.#driver.replace(this);
@@ -374,10 +378,17 @@ export class PostgresDriver implements Driver {
 
   /** Destroys a connection's dead client and checks out another in its place. */
   async replace(connection: PostgresConnection): Promise<void> {
+    // A released connection's client went back to the pool (or was destroyed) already.
+    if (connection.released) throw toDatabaseError(connection.state.broken ?? new Error('Connection terminated'), this.displayUrl);
     this.#config.logger.debug({ connectionId: connection.state.id }, 'database: replacing a dead connection');
     connection.client.release(connection.state.broken ?? true);
     connection.clientGone = true;
     const { client, state } = await this.#checkout();
+    if (connection.released) {
+      // Released while the replacement was checked out: it goes straight back to the pool.
+      client.release();
+      throw toDatabaseError(connection.state.broken ?? new Error('Connection terminated'), this.displayUrl);
+    }
     connection.client = client;
     connection.state = state;
     connection.clientGone = false;
