@@ -15,6 +15,7 @@ import { isConnectionLost, toDatabaseError } from '../driver-errors.js';
 import type { PoolStats } from '../pool-stats.js';
 import { PoolTimeoutError } from '../pool-timeout-error.js';
 import { statementName } from '../prepared-query.js';
+import { TransactionAbortedError } from '../transaction-aborted-error.js';
 import { COMMIT, compiledBegin, ROLLBACK } from './begin-statement.js';
 import type { PgPool, PgPoolClient, PgResult } from './pg-client.js';
 import {
@@ -133,6 +134,8 @@ class PostgresConnection implements DatabaseConnection {
       try {
         const result =
           begin === undefined ? await this.#send(compiledQuery, name, builder) : await this.#beginWith(begin, compiledQuery, name, builder);
+        // An aborted transaction's COMMIT succeeds with the command tag ROLLBACK: every write was undone.
+        if (result.command === 'ROLLBACK' && compiledQuery === COMMIT) throw new TransactionAbortedError();
         return COUNTED.has(result.command)
           ? { rows: result.rows as R[], numAffectedRows: BigInt(result.rowCount ?? 0) }
           : { rows: result.rows as R[] };
