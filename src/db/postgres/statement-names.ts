@@ -37,7 +37,7 @@ export const REMEMBERED_TEXTS = 1000;
  * hold several statements.
  */
 export class RecurringStatements {
-  /** SQL text → its statement name once seen twice (undefined after one sighting), oldest sighting first. */
+  /** SQL text → its statement name once seen twice (undefined after one sighting), least recently seen first. */
   readonly #texts = new Map<string, string | undefined>();
   readonly #limit: number;
 
@@ -50,9 +50,15 @@ export class RecurringStatements {
     if (parameterCount === 0) return undefined;
     const texts = this.#texts;
     const known = texts.get(sql);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      // Moved to the end: a text in steady use is never the one forgotten.
+      texts.delete(sql);
+      texts.set(sql, known);
+      return known;
+    }
     if (texts.has(sql)) {
       const name = statementNameOf(sql);
+      texts.delete(sql);
       texts.set(sql, name);
       return name;
     }
