@@ -328,21 +328,6 @@ export class PostgresDriver implements Driver {
 
   async init(): Promise<void> {}
 
-  /** Checks out a live client, skipping any already known to be broken. */
-  async #checkout(): Promise<{ client: PgPoolClient; state: ClientState }> {
-    for (;;) {
-      if (this.#closing) throw new DatabaseClosedError();
-      let client: PgPoolClient;
-      try {
-        client = await this.#pool.connect();
-      } catch (error) {
-        throw this.#checkoutFailure(error);
-      }
-      const state = this.#live(client);
-      if (state !== undefined) return { client, state };
-    }
-  }
-
   /** The error a failed checkout throws. */
   #checkoutFailure(error: unknown): Error {
     if (error instanceof Error && error.message === POOL_QUEUE_TIMEOUT)
@@ -360,7 +345,7 @@ export class PostgresDriver implements Driver {
     return undefined;
   }
 
-  /** Checks out a live client as `#checkout` does, in the same async function that makes the connection: one layer fewer per checkout. */
+  /** Checks out a live client, skipping any already known to be broken. */
   async acquireConnection(): Promise<DatabaseConnection> {
     for (;;) {
       if (this.#closing) throw new DatabaseClosedError();
@@ -386,14 +371,18 @@ export class PostgresDriver implements Driver {
     this.#config.logger.debug({ connectionId: connection.state.id }, 'database: replacing a dead connection');
     connection.client.release(connection.state.broken ?? true);
     connection.clientGone = true;
-    const { client, state } = await this.#checkout();
+    // Checked out as any connection; only its client and state move over.
+    const replacement = (await this.acquireConnection()) as PostgresConnection;
+    this.#checkedOut.delete(replacement);
+    replacement.released = true;
     if (connection.released) {
       // Released while the replacement was checked out: it goes straight back to the pool.
-      client.release();
+      replacement.client.release();
+      this.#config.onPoolChange?.();
       throw toDatabaseError(connection.state.broken ?? new Error('Connection terminated'), this.displayUrl);
     }
-    connection.client = client;
-    connection.state = state;
+    connection.client = replacement.client;
+    connection.state = replacement.state;
     connection.clientGone = false;
   }
 
