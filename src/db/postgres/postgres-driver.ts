@@ -144,14 +144,14 @@ class PostgresConnection implements DatabaseConnection {
           if (isStalePlan(error)) {
             // Later calls use a new name; outside a transaction the failed statement changed nothing: send it again at once.
             this.#driver.statementNames.renew(key);
-            if (!inTransaction && !this.released && attempt === 0) {
+            if (!inTransaction && this.#open(false) && attempt === 0) {
               unnamed = true;
               continue;
             }
           } else if (isMissingStatement(error)) {
             // pg counted the statement as parsed on this connection, the server does not hold it: parse it again.
             this.#forget(name);
-            if (!inTransaction && !this.released && attempt === 0) continue;
+            if (!inTransaction && this.#open(false) && attempt === 0) continue;
           } else if (isClientSideFailure(error)) {
             // A value failed to serialise: pg closed the statement on this connection's server session, and
             // may still count it as parsed once the server answers. Only this connection lost it: its next
@@ -161,13 +161,20 @@ class PostgresConnection implements DatabaseConnection {
         }
         const lost = isConnectionLost(error);
         if (lost) this.state.broken ??= error as Error;
-        // Once released, the client may be someone else's: nothing is sent again, nothing replaced.
-        if (!(lost && first && !this.released && this.state.checkouts > 1 && attempt <= this.#driver.maxConnections)) {
+        // Once released, the client may be someone else's; once its transaction ended, COMMIT or
+        // ROLLBACK went out behind it: nothing is sent again then, nothing replaced.
+        if (!(lost && first && this.#open(inTransaction) && this.state.checkouts > 1 && attempt <= this.#driver.maxConnections)) {
           throw toDatabaseError(error, this.#driver.displayUrl);
         }
         await this.#driver.replace(this);
+        if (!this.#open(inTransaction)) throw toDatabaseError(error, this.#driver.displayUrl);
       }
     }
+  }
+
+  /** Whether a statement started in (or out of) a transaction may still be sent again on this checkout. */
+  #open(inTransaction: boolean): boolean {
+    return !this.released && (!inTransaction || this.inTransaction);
   }
 
   /**
