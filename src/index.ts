@@ -31,6 +31,7 @@ export { PoolTimeoutError } from './db/pool-timeout-error.js';
 export type { PreparedQuery } from './db/prepared-query.js';
 export { PreparedQueryError } from './db/prepared-query-error.js';
 export { sql } from './db/sql.js';
+export { TransactionAbortedError } from './db/transaction-aborted-error.js';
 export * from './errors/index.js';
 export { Infrastructure, type InfrastructureOptions, type TenantCallOptions } from './infrastructure.js';
 export { InfrastructureService, type InfrastructureServiceApi } from './infrastructure-service.js';

@@ -20,6 +20,8 @@ export interface DatabaseConfig {
   readonly statementTimeoutMs: number | undefined;
   /** `DB_PREPARED_STATEMENTS`: PostgreSQL sends prepared queries as named statements. Absent: true. */
   readonly preparedStatements?: boolean;
+  /** `DB_NAMED_BUILDER_STATEMENTS`: PostgreSQL sends the query builder's recurring statements as named statements too. Absent: false. */
+  readonly namedBuilderStatements?: boolean;
   readonly sslCaPath: string | undefined;
   readonly closeTimeoutMs: number;
   readonly migrateOnStart: boolean;

@@ -78,6 +78,7 @@ export function buildAppConfig(values: Parsed, facts: ValidatedFacts, secrets: M
       idleTimeoutMs: values.DB_IDLE_TIMEOUT_MS,
       statementTimeoutMs: values.DB_STATEMENT_TIMEOUT_MS,
       preparedStatements: values.DB_PREPARED_STATEMENTS,
+      namedBuilderStatements: values.DB_NAMED_BUILDER_STATEMENTS,
       sslCaPath: values.DB_SSL_CA,
       closeTimeoutMs: values.DB_CLOSE_TIMEOUT_MS,
       migrateOnStart: values.DB_MIGRATE_ON_START,

@@ -106,8 +106,16 @@ export const VARIABLES = define({
     field: booleanField(true),
     default: 'true',
     description:
-      "PostgreSQL: send prepared queries (`prepare`), and the query builder's statements with parameters from the second run of their SQL, as named statements, parsed once per connection; `false` sends them unnamed, parsed at each call (for a pooler that cannot keep named statements).",
+      'PostgreSQL: send prepared queries (`prepare`) as named statements, parsed once per connection; `false` sends them unnamed, parsed at each call (for a pooler that cannot keep named statements).',
     example: 'false',
+  },
+  DB_NAMED_BUILDER_STATEMENTS: {
+    section: 'database',
+    field: booleanField(false),
+    default: 'false',
+    description:
+      "PostgreSQL, with `DB_PREPARED_STATEMENTS`: send the query builder's statements with parameters as named statements too, from the second run of their SQL. Faster (parsed once per connection), but after a schema change that alters a `select *`-shaped statement's columns, that statement fails once inside a transaction; behind PgBouncer in transaction mode it needs PgBouncer 1.21 or later.",
+    example: 'true',
   },
   DB_SSL_CA: {
     section: 'database',

@@ -9,6 +9,7 @@ import { createDatabase, type DatabaseDependencies } from './create-database.js'
 import type { Database } from './database.js';
 import { DatabaseClosedError } from './database-closed-error.js';
 import { preparedQueryContract } from './prepared-query-contract.test-helpers.js';
+import { TransactionAbortedError } from './transaction-aborted-error.js';
 import { createUsageSink } from './usage-sink.js';
 
 /** The application table the contract suite uses. */
@@ -246,6 +247,40 @@ export function runDatabaseContract(target: ContractTarget): void {
         await sql`insert into ${child} (id, parent_id) values (2, 42)`.execute(tx);
       });
       expect((await sql<{ id: number }>`select id from ${child}`.execute(database.db)).rows.map((row) => Number(row.id))).toEqual([2]);
+    });
+
+    it('never reports as committed a session whose function caught a failed statement and returned', async () => {
+      const suffix = Math.random().toString(36).slice(2, 8);
+      const table = sql.table(`aborted_${suffix}`);
+      await sql`create table ${table} (id integer primary key)`.execute(database.db);
+      const caught = database.withSession(async (tx) => {
+        await sql`insert into ${table} (id) values (1)`.execute(tx);
+        await sql`insert into ${table} (id) values (1)`.execute(tx).catch(() => undefined);
+        return 'done';
+      });
+      const kept = async () => (await sql<{ id: number }>`select id from ${table}`.execute(database.db)).rows.map((row) => Number(row.id));
+      if (target.url().startsWith('sqlite:')) {
+        // SQLite undoes only the failed statement; the transaction goes on and commits.
+        expect(await caught).toBe('done');
+        expect(await kept()).toEqual([1]);
+        return;
+      }
+      // PostgreSQL aborts the whole transaction: its COMMIT rolls back, which must not pass for a commit.
+      const error = await caught.catch((failure: unknown) => failure);
+      expect(error).toBeInstanceOf(TransactionAbortedError);
+      expect(error).toMatchObject({
+        code: 'db_transaction_aborted',
+        message: expect.stringMatching(/rolled back.*statement in it failed/),
+      });
+      expect(await kept()).toEqual([]);
+      // A statement undone by its own nested session leaves the transaction whole.
+      await database.withSession(async () => {
+        await database.withSession((tx) => sql`insert into ${table} (id) values (2)`.execute(tx));
+        await database.withSession((tx) => sql`insert into ${table} (id) values (2)`.execute(tx)).catch(() => undefined);
+      });
+      expect(await kept()).toEqual([2]);
+      await database.withSession((tx) => sql`insert into ${table} (id) values (3)`.execute(tx));
+      expect(await kept()).toEqual([2, 3]);
     });
 
     it('runs nested sessions in savepoints', async () => {

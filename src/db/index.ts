@@ -13,5 +13,6 @@ export type { PreparedQuery } from './prepared-query.js';
 export { PreparedQueryError } from './prepared-query-error.js';
 export type { ReplicaState } from './replicas/replica.js';
 export type { ReadTarget, ReplicaStatus } from './replicas/replica-set.js';
+export { TransactionAbortedError } from './transaction-aborted-error.js';
 export { LATENCY_BOUNDS_MS, rebuildRollup } from './usage-rollup.js';
 export { createUsageSink } from './usage-sink.js';

@@ -60,6 +60,7 @@ export async function openDialect(config: DatabaseConfig, options: OpenDialectOp
         ...options,
         maxConnections: config.poolSize + config.maxOverflow,
         namedStatements: config.preparedStatements !== false,
+        namedBuilderStatements: config.namedBuilderStatements === true,
       });
       return { dialect, driver: dialect.driver, stats: () => dialect.driver.stats() };
     }

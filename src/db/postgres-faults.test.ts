@@ -94,6 +94,40 @@ describe('PostgreSQL faults', () => {
     }
   });
 
+  it('keeps no replacement for a connection released while a statement left in flight on it was lost', async () => {
+    const application = uniqueName('gw_kill_released');
+    const database = await openContractDatabase(urlFor(application), { poolSize: 1, maxOverflow: 0, acquireTimeoutMs: 1000 });
+    try {
+      // A reused connection: a lost first statement on it would be sent again on a replacement.
+      await sql`select 1`.execute(database.db);
+      let pending: Promise<unknown> | undefined;
+      // Its outcome is taken at once, so that its failure never counts as unhandled meanwhile.
+      const session = database.withSession(async (tx) => {
+        pending = sql`select pg_sleep(5)`.execute(tx);
+        // Marked handled: it may fail before the session does; its error is checked below.
+        pending.catch(() => undefined);
+        // Sent, not awaited: COMMIT queues behind it.
+        for (let turn = 0; turn < 50; turn++) await Promise.resolve();
+      });
+      const outcome = session.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await vi.waitFor(async () => expect(await backends(application)).toHaveLength(1));
+      await terminate(await backends(application));
+      expect(await outcome).toBeInstanceOf(ConnectionLostError);
+      await expect(pending).rejects.toBeInstanceOf(ConnectionLostError);
+      // Every checkout went back: the one connection is free for the next session.
+      await vi.waitFor(() => expect(database.poolStats()).toMatchObject({ waiting: 0 }));
+      expect(await database.withSession(async (tx) => (await sql<{ one: number }>`select 1 as one`.execute(tx)).rows)).toEqual([
+        { one: 1 },
+      ]);
+      expect(database.poolStats().idle).toBe(database.poolStats().total);
+    } finally {
+      await database.close();
+    }
+  });
+
   it('replaces idle connections that were all terminated: the next queries succeed', async () => {
     const application = uniqueName('gw_idle');
     const database = await openContractDatabase(urlFor(application), { poolSize: 3, maxOverflow: 0 });

@@ -5,6 +5,7 @@ import { postgresUrl, uniqueName } from '../../test/services.js';
 import type { Database } from './database.js';
 import type { ContractTables, NoteTable } from './database-contract.test-helpers.js';
 import { openContractDatabase } from './database-contract.test-helpers.js';
+import { BUILDER_STATEMENTS_PER_CONNECTION, STATEMENTS_PER_CONNECTION } from './postgres/statement-names.js';
 import { TcpProxy } from './tcp-proxy.test-helpers.js';
 
 /*
@@ -59,7 +60,7 @@ beforeAll(async () => {
   url.pathname = `/${databaseName}`;
   url.host = `127.0.0.1:${proxy.port}`;
   // One connection: whatever a transaction leaves on it, the next one meets.
-  database = await openContractDatabase(url.toString(), { poolSize: 1, maxOverflow: 0 });
+  database = await openContractDatabase(url.toString(), { poolSize: 1, maxOverflow: 0, namedBuilderStatements: true });
   await database.migrate('up');
   await sql`select 1`.execute(database.db);
 });
@@ -264,6 +265,25 @@ describe('PostgreSQL transactions on the wire', () => {
     expect((await database.withSession(() => find.execute({ id: 'x' }))).rows).toEqual([]);
   });
 
+  it('never sends again, outside its transaction, a statement the session left in flight', async () => {
+    const insert = database.prepare((db, params: { id: string }) =>
+      db.insertInto('note').values({ id: params.id, title: params.id, done: false, due_at: null, meta: null, score: null }),
+    );
+    await insert.execute({ id: 'in-flight-warm' });
+    let pending: Promise<unknown> | undefined;
+    await database
+      .withSession(async (tx) => {
+        // pg still counts the statement as parsed; the server fails it with 26000 once it arrives.
+        await sql`deallocate all`.execute(tx);
+        pending = insert.execute({ id: 'in-flight' });
+        // Sent, but not awaited: its failure arrives after COMMIT went out.
+        for (let turn = 0; turn < 50; turn++) await Promise.resolve();
+      })
+      .catch(() => undefined);
+    await expect(pending).rejects.toMatchObject({ code: '26000' });
+    expect(await committed('in-flight')).toBe(false);
+  });
+
   it('shares one named statement per connection among prepared queries with the same SQL', async () => {
     const build = (db: Kysely<ContractTables>, params: { id: string }) =>
       db.selectFrom('note').select(['id', 'title']).where('id', '=', params.id);
@@ -285,7 +305,8 @@ describe('PostgreSQL transactions on the wire', () => {
     const newest = queries[129];
     if (oldest === undefined || newest === undefined) throw new Error('no queries');
     const { rows } = await sql<{ count: string }>`select count(*) as count from pg_prepared_statements`.execute(database.db);
-    expect(Number(rows[0]?.count)).toBeLessThanOrEqual(100);
+    // The query builder's statements of earlier tests have a budget of their own beside these.
+    expect(Number(rows[0]?.count)).toBeLessThanOrEqual(STATEMENTS_PER_CONNECTION + BUILDER_STATEMENTS_PER_CONNECTION);
     expect(await statementsFor(newest.sql)).toBe(1);
     expect(await statementsFor(oldest.sql)).toBe(0);
     // An evicted statement is parsed again when it is used again, in a transaction too.
@@ -305,10 +326,57 @@ describe('PostgreSQL transactions on the wire', () => {
     });
   });
 
+  it('keeps builder statements unnamed by default, so a select * in a transaction survives a schema change', async () => {
+    const url = new URL(postgresUrl());
+    url.pathname = `/${databaseName}`;
+    const plain = await openContractDatabase(url.toString(), { poolSize: 1, maxOverflow: 0 });
+    try {
+      await sql`create table default_plan (id integer primary key)`.execute(plain.db);
+      await sql`insert into default_plan (id) values (1)`.execute(plain.db);
+      type Tables = { default_plan: { id: number; extra: number | null } };
+      const find = (on: Kysely<ContractTables>) =>
+        (on as unknown as Kysely<Tables>).selectFrom('default_plan').selectAll().where('id', '=', 1).executeTakeFirst();
+      for (let index = 0; index < 3; index++) expect(await find(plain.db)).toEqual({ id: 1 });
+      expect(await plain.withSession((tx) => find(tx))).toEqual({ id: 1 });
+      await sql`alter table default_plan add column extra integer`.execute(plain.db);
+      expect(await plain.withSession((tx) => find(tx))).toEqual({ id: 1, extra: null });
+      const { rows } = await sql<{ count: string }>`select count(*) as count from pg_prepared_statements`.execute(plain.db);
+      expect(Number(rows[0]?.count)).toBe(0);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it("never evicts a prepared query's named statement for the query builder's", async () => {
+    const find = database.prepare((db, params: { id: string }) =>
+      db.selectFrom('note').select(['id', 'title', 'done']).where('id', '=', params.id),
+    );
+    await find.execute({ id: 'kept' });
+    expect(await statementsFor(find.sql)).toBe(1);
+    for (let index = 0; index < 150; index++) {
+      for (let run = 0; run < 2; run++) {
+        await database.db
+          .selectFrom('note')
+          .select(sql<number>`${sql.lit(index)}`.as('n'))
+          .where('id', '=', 'none')
+          .execute();
+      }
+    }
+    expect(await statementsFor(find.sql)).toBe(1);
+    const { rows } = await sql<{ count: string }>`select count(*) as count from pg_prepared_statements`.execute(database.db);
+    expect(Number(rows[0]?.count)).toBeLessThanOrEqual(STATEMENTS_PER_CONNECTION + BUILDER_STATEMENTS_PER_CONNECTION);
+  });
+
   it('sends prepared queries and recurring builder statements unnamed when DB_PREPARED_STATEMENTS is false', async () => {
     const url = new URL(postgresUrl());
     url.pathname = `/${databaseName}`;
-    const unnamed = await openContractDatabase(url.toString(), { poolSize: 1, maxOverflow: 0, preparedStatements: false });
+    // Naming builder statements needs DB_PREPARED_STATEMENTS on as well.
+    const unnamed = await openContractDatabase(url.toString(), {
+      poolSize: 1,
+      maxOverflow: 0,
+      preparedStatements: false,
+      namedBuilderStatements: true,
+    });
     try {
       const find = unnamed.prepare((db, params: { id: string }) =>
         db.selectFrom('note').select('title').where('id', '=', params.id).limit(1),

@@ -1,5 +1,15 @@
 import { type Span, SpanKind } from '@opentelemetry/api';
-import type { CompiledQuery, Dialect, Driver, Kysely, QueryCompiler, QueryResult, Transaction, TransactionSettings } from 'kysely';
+import type {
+  CompiledQuery,
+  DatabaseConnection,
+  Dialect,
+  Driver,
+  Kysely,
+  QueryCompiler,
+  QueryResult,
+  Transaction,
+  TransactionSettings,
+} from 'kysely';
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../observability/logger.js';
 import { observe } from '../observability/metric-series.js';
@@ -101,10 +111,7 @@ export class SessionRunner<DB> {
   async onPool(compiled: CompiledQuery): Promise<QueryResult<unknown>> {
     if (!this.#driverReady) {
       if (this.#closing) throw new DatabaseClosedError();
-      // Kysely's connection provider initialises the driver at its first checkout; later ones come here direct.
-      const result = await this.#props.executor.provideConnection((connection) => connection.executeQuery(compiled));
-      this.#driverReady = true;
-      return result;
+      return this.#firstCheckout((connection) => connection.executeQuery(compiled));
     }
     const { driver } = this.#parts;
     const connection = await driver.acquireConnection();
@@ -137,10 +144,7 @@ export class SessionRunner<DB> {
     const started = performance.now();
     try {
       if (!this.#driverReady) {
-        return await this.#props.executor.provideConnection((connection) => {
-          this.#driverReady = true;
-          return this.#inTransaction(new OpenTransaction(connection), fn, options, started);
-        });
+        return await this.#firstCheckout((connection) => this.#inTransaction(new OpenTransaction(connection), fn, options, started));
       }
       const { driver } = this.#parts;
       const connection = await driver.acquireConnection();
@@ -154,6 +158,18 @@ export class SessionRunner<DB> {
       this.#running--;
       if (this.#running === 0) this.#idle?.();
     }
+  }
+
+  /**
+   * Runs `use` on a connection checked out through Kysely's executor, whose connection provider
+   * initialises the driver at its first checkout (and so lets the executor's owner destroy it on
+   * close). Until one did, every checkout goes this way; afterwards they go to the driver direct.
+   */
+  #firstCheckout<T>(use: (connection: DatabaseConnection) => Promise<T>): Promise<T> {
+    return this.#props.executor.provideConnection((connection) => {
+      this.#driverReady = true;
+      return use(connection);
+    });
   }
 
   /** Begins, runs `fn` in scope, commits or rolls back; one client span per transaction. */

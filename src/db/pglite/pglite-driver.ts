@@ -4,6 +4,7 @@ import type { DriverConfig } from '../driver-config.js';
 import { toDatabaseError } from '../driver-errors.js';
 import type { PoolStats } from '../pool-stats.js';
 import { beginStatement } from '../postgres/begin-statement.js';
+import { TransactionAbortedError } from '../transaction-aborted-error.js';
 import type { PgliteClient, PgliteQueryable } from './pglite-client.js';
 
 const COUNTED = /^\s*(insert|update|delete|merge)\b/i;
@@ -30,6 +31,8 @@ class PgliteConnection implements DatabaseConnection {
   /** Where statements run: the client, or the open transaction (which already holds PGlite's lock). */
   #target: PgliteQueryable;
   #open: OpenPgliteTransaction | undefined;
+  /** Set when a statement failed inside the open transaction, which may have aborted it. */
+  #failed = false;
 
   constructor(client: PgliteClient, displayUrl: string) {
     this.#client = client;
@@ -61,6 +64,7 @@ class PgliteConnection implements DatabaseConnection {
       finished.catch(reject);
     });
     this.#target = transaction;
+    this.#failed = false;
     const statement = beginStatement(settings);
     if (statement !== 'begin') await this.control(statement.replace(/^start transaction/, 'set transaction'));
   }
@@ -69,13 +73,27 @@ class PgliteConnection implements DatabaseConnection {
   async end(commit: boolean): Promise<void> {
     const open = this.#open;
     if (open === undefined) return;
+    // PGlite's COMMIT of an aborted transaction rolls it back without an error: after a failed
+    // statement (and only then, so a clean transaction costs nothing more) ask whether it aborted.
+    const aborted = commit && this.#failed && (await this.#aborted());
     this.#open = undefined;
     this.#target = this.#client;
-    open.settle(commit);
+    open.settle(commit && !aborted);
     try {
       await open.finished;
     } catch (error) {
       throw toDatabaseError(error, this.#displayUrl);
+    }
+    if (aborted) throw new TransactionAbortedError();
+  }
+
+  /** Whether the open transaction was aborted: the server then refuses any statement with 25P02. */
+  async #aborted(): Promise<boolean> {
+    try {
+      await this.#target.exec('select');
+      return false;
+    } catch (error) {
+      return (error as { code?: unknown }).code === '25P02';
     }
   }
 
@@ -86,6 +104,7 @@ class PgliteConnection implements DatabaseConnection {
         ? { rows: result.rows, numAffectedRows: BigInt(result.affectedRows) }
         : { rows: result.rows };
     } catch (error) {
+      if (this.#open !== undefined) this.#failed = true;
       throw toDatabaseError(error, this.#displayUrl);
     }
   }
@@ -99,6 +118,7 @@ class PgliteConnection implements DatabaseConnection {
     try {
       await this.#target.exec(statement);
     } catch (error) {
+      if (this.#open !== undefined) this.#failed = true;
       throw toDatabaseError(error, this.#displayUrl);
     }
   }

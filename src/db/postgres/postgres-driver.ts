@@ -15,9 +15,11 @@ import { isConnectionLost, toDatabaseError } from '../driver-errors.js';
 import type { PoolStats } from '../pool-stats.js';
 import { PoolTimeoutError } from '../pool-timeout-error.js';
 import { statementName } from '../prepared-query.js';
+import { TransactionAbortedError } from '../transaction-aborted-error.js';
 import { COMMIT, compiledBegin, ROLLBACK } from './begin-statement.js';
 import type { PgPool, PgPoolClient, PgResult } from './pg-client.js';
 import {
+  BUILDER_STATEMENTS_PER_CONNECTION,
   ConnectionStatements,
   isClientSideFailure,
   isMissingStatement,
@@ -33,8 +35,13 @@ interface ClientState {
   broken: Error | undefined;
   /** Checkouts so far; a connection on its first checkout was just opened and is known alive. */
   checkouts: number;
-  /** The named statements sent on this connection, least recently used first. */
+  /** The named statements of prepared queries sent on this connection, least recently used first. */
   readonly statements: ConnectionStatements;
+  /**
+   * The query builder's named statements sent on this connection, least recently used first: a
+   * budget of their own, so that a stream of builder texts never evicts a prepared query's.
+   */
+  readonly builderStatements: ConnectionStatements;
   /** Named statements pg closed on this connection after a value failed to serialise; parsed again at their next use. */
   closed?: Set<string>;
 }
@@ -44,11 +51,13 @@ export interface PostgresDriverConfig extends DriverConfig {
   /** `DB_POOL_SIZE + DB_MAX_OVERFLOW`. */
   readonly maxConnections: number;
   readonly logger: Logger;
-  /**
-   * Whether prepared queries, and the query builder's recurring statements, go out as named
-   * statements (`DB_PREPARED_STATEMENTS`); else unnamed. Absent: true.
-   */
+  /** Whether prepared queries go out as named statements (`DB_PREPARED_STATEMENTS`); else unnamed. Absent: true. */
   readonly namedStatements?: boolean;
+  /**
+   * Whether the query builder's recurring statements go out as named statements too
+   * (`DB_NAMED_BUILDER_STATEMENTS`, honoured only with `namedStatements`); else unnamed. Absent: false.
+   */
+  readonly namedBuilderStatements?: boolean;
   /** Called after every checkout and return, to refresh pool gauges. */
   readonly onPoolChange?: () => void;
 }
@@ -101,22 +110,32 @@ class PostgresConnection implements DatabaseConnection {
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     const first = this.statements++ === 0;
+    // Taken as the statement starts: COMMIT or ROLLBACK clears the flag before it is sent, and a
+    // statement still in flight then (one the session forgot to await) belongs to the transaction.
+    const inTransaction = this.inTransaction;
     // The dead client was destroyed and none could replace it: the transaction is lost.
     if (this.clientGone) throw toDatabaseError(this.state.broken ?? new Error('Connection terminated'), this.#driver.displayUrl);
     // Taken at once: a statement started beside this one goes out behind this BEGIN, not with another.
     const begin = this.pendingBegin;
     this.pendingBegin = undefined;
     const driver = this.#driver;
-    const key = driver.namedStatements
-      ? (statementName(compiledQuery) ?? driver.recurring.name(compiledQuery.sql, compiledQuery.parameters.length))
-      : undefined;
+    let key = driver.namedStatements ? statementName(compiledQuery) : undefined;
+    // A builder statement is named only when that was asked for, and then counts against its own budget.
+    let builder = false;
+    if (key === undefined && driver.namedBuilderStatements) {
+      key = driver.recurring.name(compiledQuery.sql, compiledQuery.parameters.length);
+      builder = key !== undefined;
+    }
     // Set after a stale plan: the statement goes out unnamed, parsed afresh however the server
     // (or PgBouncer, which keys statements by their text) keeps named ones.
     let unnamed = false;
     for (let attempt = 0; ; attempt++) {
       const name = key === undefined || unnamed ? undefined : this.#driver.statementNames.current(key);
       try {
-        const result = begin === undefined ? await this.#send(compiledQuery, name) : await this.#beginWith(begin, compiledQuery, name);
+        const result =
+          begin === undefined ? await this.#send(compiledQuery, name, builder) : await this.#beginWith(begin, compiledQuery, name, builder);
+        // An aborted transaction's COMMIT succeeds with the command tag ROLLBACK: every write was undone.
+        if (result.command === 'ROLLBACK' && compiledQuery === COMMIT) throw new TransactionAbortedError();
         return COUNTED.has(result.command)
           ? { rows: result.rows as R[], numAffectedRows: BigInt(result.rowCount ?? 0) }
           : { rows: result.rows as R[] };
@@ -125,14 +144,14 @@ class PostgresConnection implements DatabaseConnection {
           if (isStalePlan(error)) {
             // Later calls use a new name; outside a transaction the failed statement changed nothing: send it again at once.
             this.#driver.statementNames.renew(key);
-            if (!this.inTransaction && attempt === 0) {
+            if (!inTransaction && this.#open(false) && attempt === 0) {
               unnamed = true;
               continue;
             }
           } else if (isMissingStatement(error)) {
             // pg counted the statement as parsed on this connection, the server does not hold it: parse it again.
             this.#forget(name);
-            if (!this.inTransaction && attempt === 0) continue;
+            if (!inTransaction && this.#open(false) && attempt === 0) continue;
           } else if (isClientSideFailure(error)) {
             // A value failed to serialise: pg closed the statement on this connection's server session, and
             // may still count it as parsed once the server answers. Only this connection lost it: its next
@@ -142,25 +161,37 @@ class PostgresConnection implements DatabaseConnection {
         }
         const lost = isConnectionLost(error);
         if (lost) this.state.broken ??= error as Error;
-        if (!(lost && first && this.state.checkouts > 1 && attempt <= this.#driver.maxConnections)) {
+        // Once released, the client may be someone else's; once its transaction ended, COMMIT or
+        // ROLLBACK went out behind it: nothing is sent again then, nothing replaced.
+        if (!(lost && first && this.#open(inTransaction) && this.state.checkouts > 1 && attempt <= this.#driver.maxConnections)) {
           throw toDatabaseError(error, this.#driver.displayUrl);
         }
         await this.#driver.replace(this);
+        if (!this.#open(inTransaction)) throw toDatabaseError(error, this.#driver.displayUrl);
       }
     }
   }
 
+  /** Whether a statement started in (or out of) a transaction may still be sent again on this checkout. */
+  #open(inTransaction: boolean): boolean {
+    return !this.released && (!inTransaction || this.inTransaction);
+  }
+
   /**
    * Queues `compiledQuery` on the client: as the named statement `name` when given, which the
-   * server parses once per connection; else as an unnamed one.
+   * server parses once per connection; else as an unnamed one. A `builder` statement counts
+   * against the builder's budget, unless a prepared query with the same SQL already holds it.
    */
-  #send(compiledQuery: CompiledQuery, name: string | undefined): Promise<PgResult> {
+  #send(compiledQuery: CompiledQuery, name: string | undefined, builder: boolean): Promise<PgResult> {
     const parameters = compiledQuery.parameters as unknown[];
     if (name === undefined) return this.client.query(compiledQuery.sql, parameters);
     const { state } = this;
     if (state.closed?.delete(name) === true) this.#unparse(name);
-    const evicted = state.statements.use(name, compiledQuery.sql);
-    if (evicted !== undefined) this.#deallocate(evicted.name, evicted.sql);
+    let budget = state.statements;
+    if (builder && !budget.has(name)) budget = state.builderStatements;
+    else state.builderStatements.forget(name);
+    const evicted = budget.use(name, compiledQuery.sql);
+    if (evicted !== undefined) this.#deallocate(evicted.name, evicted.sql, budget);
     return this.client.query({ name, text: compiledQuery.sql, values: parameters });
   }
 
@@ -170,15 +201,15 @@ class PostgresConnection implements DatabaseConnection {
    * not hold is no error (so it cannot fail the transaction it travels in), and PgBouncer maps it
    * onto its own server statements. Should it fail all the same, the statement is tracked again.
    */
-  #deallocate(name: string, sql: string): void {
-    const { client, state } = this;
+  #deallocate(name: string, sql: string, budget: ConnectionStatements): void {
+    const { client } = this;
     const parsed = client.connection?.parsedStatements;
     if (parsed !== undefined) delete parsed[name];
     client.query(
       closeStatement(name, (error) => {
         if (error === undefined) return;
         if (parsed !== undefined && parsed[name] === undefined) parsed[name] = sql;
-        state.statements.restore(name, sql);
+        budget.restore(name, sql);
       }),
     );
   }
@@ -188,6 +219,7 @@ class PostgresConnection implements DatabaseConnection {
     const parsed = this.client.connection?.parsedStatements;
     if (parsed !== undefined) delete parsed[name];
     this.state.statements.forget(name);
+    this.state.builderStatements.forget(name);
   }
 
   /**
@@ -210,7 +242,7 @@ class PostgresConnection implements DatabaseConnection {
   }
 
   /** Sends `begin` and `compiledQuery` in one write and answers the statement's result once both succeeded. */
-  async #beginWith(begin: CompiledQuery, compiledQuery: CompiledQuery, name: string | undefined): Promise<PgResult> {
+  async #beginWith(begin: CompiledQuery, compiledQuery: CompiledQuery, name: string | undefined, builder: boolean): Promise<PgResult> {
     const { client } = this;
     const stream = client.connection?.stream;
     stream?.cork?.();
@@ -218,7 +250,7 @@ class PostgresConnection implements DatabaseConnection {
     let answered: Promise<PgResult>;
     try {
       begun = client.query(begin.sql, NO_PARAMETERS);
-      answered = this.#send(compiledQuery, name);
+      answered = this.#send(compiledQuery, name, builder);
     } finally {
       stream?.uncork?.();
     }
@@ -269,6 +301,11 @@ export class PostgresDriver implements Driver {
     return this.#config.namedStatements !== false;
   }
 
+  /** Whether the query builder's recurring statements go out as named statements: only when asked for, and with {@link namedStatements}. */
+  get namedBuilderStatements(): boolean {
+    return this.#config.namedBuilderStatements === true && this.namedStatements;
+  }
+
   get maxConnections(): number {
     return this.#config.maxConnections;
   }
@@ -278,7 +315,13 @@ export class PostgresDriver implements Driver {
   }
 
   #track(client: PgPoolClient): ClientState {
-    const state: ClientState = { id: `pg:${this.#nextId++}`, broken: undefined, checkouts: 0, statements: new ConnectionStatements() };
+    const state: ClientState = {
+      id: `pg:${this.#nextId++}`,
+      broken: undefined,
+      checkouts: 0,
+      statements: new ConnectionStatements(),
+      builderStatements: new ConnectionStatements(BUILDER_STATEMENTS_PER_CONNECTION),
+    };
     this.#states.set(client, state);
     client.on('error', (error) => {
       state.broken ??= error;
@@ -291,21 +334,6 @@ export class PostgresDriver implements Driver {
   }
 
   async init(): Promise<void> {}
-
-  /** Checks out a live client, skipping any already known to be broken. */
-  async #checkout(): Promise<{ client: PgPoolClient; state: ClientState }> {
-    for (;;) {
-      if (this.#closing) throw new DatabaseClosedError();
-      let client: PgPoolClient;
-      try {
-        client = await this.#pool.connect();
-      } catch (error) {
-        throw this.#checkoutFailure(error);
-      }
-      const state = this.#live(client);
-      if (state !== undefined) return { client, state };
-    }
-  }
 
   /** The error a failed checkout throws. */
   #checkoutFailure(error: unknown): Error {
@@ -324,7 +352,7 @@ export class PostgresDriver implements Driver {
     return undefined;
   }
 
-  /** Checks out a live client as `#checkout` does, in the same async function that makes the connection: one layer fewer per checkout. */
+  /** Checks out a live client, skipping any already known to be broken. */
   async acquireConnection(): Promise<DatabaseConnection> {
     for (;;) {
       if (this.#closing) throw new DatabaseClosedError();
@@ -345,12 +373,23 @@ export class PostgresDriver implements Driver {
 
   /** Destroys a connection's dead client and checks out another in its place. */
   async replace(connection: PostgresConnection): Promise<void> {
+    // A released connection's client went back to the pool (or was destroyed) already.
+    if (connection.released) throw toDatabaseError(connection.state.broken ?? new Error('Connection terminated'), this.displayUrl);
     this.#config.logger.debug({ connectionId: connection.state.id }, 'database: replacing a dead connection');
     connection.client.release(connection.state.broken ?? true);
     connection.clientGone = true;
-    const { client, state } = await this.#checkout();
-    connection.client = client;
-    connection.state = state;
+    // Checked out as any connection; only its client and state move over.
+    const replacement = (await this.acquireConnection()) as PostgresConnection;
+    this.#checkedOut.delete(replacement);
+    replacement.released = true;
+    if (connection.released) {
+      // Released while the replacement was checked out: it goes straight back to the pool.
+      replacement.client.release();
+      this.#config.onPoolChange?.();
+      throw toDatabaseError(connection.state.broken ?? new Error('Connection terminated'), this.displayUrl);
+    }
+    connection.client = replacement.client;
+    connection.state = replacement.state;
     connection.clientGone = false;
   }
 

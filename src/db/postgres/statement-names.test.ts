@@ -75,4 +75,16 @@ describe('statement names', () => {
     expect(recurring.name('select $1', 1)).toBeUndefined();
     expect(recurring.name('select $1', 1)).toBe(statementNameOf('select $1'));
   });
+
+  it('forgets the least recently seen text, not the first seen: a text in steady use keeps its name', () => {
+    const recurring = new RecurringStatements(2);
+    recurring.name('select $1', 1);
+    expect(recurring.name('select $1', 1)).toBe(statementNameOf('select $1'));
+    recurring.name('select $1, $2', 2);
+    // Seen again: now the most recent, so the next new text pushes out the other one.
+    expect(recurring.name('select $1', 1)).toBe(statementNameOf('select $1'));
+    recurring.name('select $1, $2, $3', 3);
+    expect(recurring.name('select $1', 1)).toBe(statementNameOf('select $1'));
+    expect(recurring.name('select $1, $2', 2)).toBeUndefined();
+  });
 });

@@ -37,7 +37,7 @@ export const REMEMBERED_TEXTS = 1000;
  * hold several statements.
  */
 export class RecurringStatements {
-  /** SQL text → its statement name once seen twice (undefined after one sighting), oldest sighting first. */
+  /** SQL text → its statement name once seen twice (undefined after one sighting), least recently seen first. */
   readonly #texts = new Map<string, string | undefined>();
   readonly #limit: number;
 
@@ -50,9 +50,15 @@ export class RecurringStatements {
     if (parameterCount === 0) return undefined;
     const texts = this.#texts;
     const known = texts.get(sql);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      // Moved to the end: a text in steady use is never the one forgotten.
+      texts.delete(sql);
+      texts.set(sql, known);
+      return known;
+    }
     if (texts.has(sql)) {
       const name = statementNameOf(sql);
+      texts.delete(sql);
       texts.set(sql, name);
       return name;
     }
@@ -65,8 +71,11 @@ export class RecurringStatements {
   }
 }
 
-/** How many named statements one connection keeps before it deallocates the least recently used. */
+/** How many prepared queries' named statements one connection keeps before it deallocates the least recently used. */
 export const STATEMENTS_PER_CONNECTION = 100;
+
+/** How many of the query builder's named statements one connection keeps, apart from prepared queries'. */
+export const BUILDER_STATEMENTS_PER_CONNECTION = 50;
 
 /**
  * The named statements one connection has been sent, least recently used first. When a new one
@@ -85,6 +94,11 @@ export class ConnectionStatements {
   /** The number of named statements tracked on the connection. */
   get size(): number {
     return this.#used.size;
+  }
+
+  /** Whether `name` is tracked on the connection. */
+  has(name: string): boolean {
+    return this.#used.has(name);
   }
 
   /**
