@@ -35,6 +35,27 @@ describe('held log lines', () => {
     expect(messages(result.stdout)).toEqual(['before', 'warned']);
   });
 
+  it('writes held lines on logger.flush(), before its callback', () => {
+    const result = run(`logger.info('flushed'); logger.flush(() => process.kill(process.pid, 'SIGKILL'));`);
+    expect(result.signal).toBe('SIGKILL');
+    expect(messages(result.stdout)).toEqual(['flushed']);
+  });
+
+  it('writes held lines on logger.flush() without a callback', () => {
+    const result = run(`logger.info('flushed'); logger.flush(); process.kill(process.pid, 'SIGKILL');`);
+    expect(result.signal).toBe('SIGKILL');
+    expect(messages(result.stdout)).toEqual(['flushed']);
+  });
+
+  it('writes held lines on flushSync()', () => {
+    const result = run(
+      `import { heldLines } from './src/observability/held-lines.ts';
+      logger.info('flushed'); heldLines(1, 60_000).flushSync(); process.kill(process.pid, 'SIGKILL');`,
+    );
+    expect(result.signal).toBe('SIGKILL');
+    expect(messages(result.stdout)).toEqual(['flushed']);
+  });
+
   it('writes held lines when the process crashes', () => {
     const result = run(`logger.info('before the crash'); setTimeout(() => { throw new Error('boom'); }, 0);`);
     expect(result.status).toBe(1);

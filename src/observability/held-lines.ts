@@ -6,14 +6,21 @@ import pino, { type DestinationStream } from 'pino';
  * each write is a system call (and, on a pipe, a wake-up of the reader).
  *
  * Lines are written, in order, when {@link HELD_BYTES} of them gather, at most `intervalMs` after
- * the first of them, at once when a `warn` line or worse is logged ({@link HeldLines.writeNow}),
- * and when the process exits — after a crash too, as Node still emits `exit`. A process killed
+ * the first of them, at once when a `warn` line or worse is logged ({@link HeldLines.writeNow}) or
+ * the logger is flushed (`logger.flush()`), and when the process exits — after a crash too, as Node still emits `exit`. A process killed
  * outright (SIGKILL, the out-of-memory killer) cannot write them: it loses at most the lines
  * of the last `intervalMs`.
  */
 export interface HeldLines extends DestinationStream {
   /** Writes every held line now. */
   writeNow(): void;
+  /**
+   * Writes every held line now, then calls `cb` (on the next tick, without an error, or with the
+   * write's error). pino's `logger.flush(cb)` calls it.
+   */
+  flush(cb?: (error?: Error) => void): void;
+  /** Writes every held line now; throws what the write throws. pino calls it after a `fatal` line. */
+  flushSync(): void;
 }
 
 /** Bytes of lines held before they are written without waiting for the interval. */
@@ -57,5 +64,16 @@ function createHolder(fd: 1 | 2, intervalMs: number): HeldLines {
       stream.write(line);
     },
     writeNow,
+    flush(cb?: (error?: Error) => void): void {
+      let failure: Error | undefined;
+      try {
+        writeNow();
+      } catch (error) {
+        if (cb === undefined) throw error;
+        failure = error as Error;
+      }
+      if (cb !== undefined) process.nextTick(cb, failure);
+    },
+    flushSync: writeNow,
   };
 }
