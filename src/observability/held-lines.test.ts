@@ -88,6 +88,33 @@ describe('held log lines', () => {
     }
   });
 
+  it('keeps the lines of two loggers on one descriptor in order, at the shorter interval', async () => {
+    const script = `import { createLogger } from './src/observability/logger.ts';
+      const slow = createLogger({ level: 'info', format: 'json' }, { holdLinesMs: 60_000 });
+      const fast = createLogger({ level: 'info', format: 'json' }, { holdLinesMs: 20 });
+      slow.info('first');
+      fast.info('second');
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const first = await new Promise<string>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(String(chunk))));
+      expect(messages(first)).toEqual(['first', 'second']);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('writes the lines another logger on the descriptor holds before a warning', () => {
+    const result = run(
+      `const other = createLogger({ level: 'info', format: 'json' }, { holdLinesMs: 30_000 });
+      logger.info('before'); other.warn('warned'); process.kill(process.pid, 'SIGKILL');`,
+    );
+    expect(result.signal).toBe('SIGKILL');
+    expect(messages(result.stdout)).toEqual(['before', 'warned']);
+  });
+
   it('writes each line at once when holding is off', () => {
     const result = run(`logger.info('unheld'); process.kill(process.pid, 'SIGKILL');`, 0);
     expect(messages(result.stdout)).toEqual(['unheld']);

@@ -26,29 +26,43 @@ export interface HeldLines extends DestinationStream {
 /** Bytes of lines held before they are written without waiting for the interval. */
 export const HELD_BYTES = 4096;
 
-/** One per descriptor and interval: two holders on one descriptor would write their lines out of order. */
-const holders = new Map<string, HeldLines>();
+/** A descriptor's holder and the timer that writes its lines. */
+interface Holder {
+  readonly lines: HeldLines;
+  intervalMs: number;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * One per descriptor: two holders on one descriptor would write their lines out of order, and a
+ * warning written at once through one would leave the other's lines behind it.
+ */
+const holders = new Map<1 | 2, Holder>();
 
 /**
  * The process-wide holder of lines for `fd` (1 or 2) that writes them at least every `intervalMs`.
+ * Loggers asking for the same descriptor share it, at the shortest interval any of them asked for.
  * Its timer does not keep the process alive; it lives as long as the process.
  */
 export function heldLines(fd: 1 | 2, intervalMs: number): HeldLines {
-  const key = `${fd}:${intervalMs}`;
-  let holder = holders.get(key);
+  let holder = holders.get(fd);
   if (holder === undefined) {
     holder = createHolder(fd, intervalMs);
-    holders.set(key, holder);
+    holders.set(fd, holder);
     if (holders.size === 1) process.once('exit', writeAllHeld);
+  } else if (intervalMs < holder.intervalMs) {
+    clearInterval(holder.timer);
+    holder.intervalMs = intervalMs;
+    holder.timer = setInterval(holder.lines.writeNow, intervalMs).unref();
   }
-  return holder;
+  return holder.lines;
 }
 
 function writeAllHeld(): void {
-  for (const holder of holders.values()) holder.writeNow();
+  for (const holder of holders.values()) holder.lines.writeNow();
 }
 
-function createHolder(fd: 1 | 2, intervalMs: number): HeldLines {
+function createHolder(fd: 1 | 2, intervalMs: number): Holder {
   // Synchronous writes, as the unheld logger's: a line handed to write(2) is out of the process.
   const stream = pino.destination({ fd, sync: true, minLength: HELD_BYTES });
   let held = false;
@@ -57,8 +71,7 @@ function createHolder(fd: 1 | 2, intervalMs: number): HeldLines {
     held = false;
     stream.flush();
   };
-  setInterval(writeNow, intervalMs).unref();
-  return {
+  const lines: HeldLines = {
     write(line: string): void {
       held = true;
       stream.write(line);
@@ -76,4 +89,5 @@ function createHolder(fd: 1 | 2, intervalMs: number): HeldLines {
     },
     flushSync: writeNow,
   };
+  return { lines, intervalMs, timer: setInterval(writeNow, intervalMs).unref() };
 }
