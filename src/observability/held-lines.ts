@@ -49,7 +49,12 @@ export function heldLines(fd: 1 | 2, intervalMs: number): HeldLines {
   if (holder === undefined) {
     holder = createHolder(fd, intervalMs);
     holders.set(fd, holder);
-    if (holders.size === 1) process.once('exit', writeAllHeld);
+    if (holders.size === 1) {
+      // An uncaught exception in an `exit` listener ahead of this one ends the process without
+      // running it: the lines go out at any uncaught exception, before its stack is printed.
+      process.on('uncaughtExceptionMonitor', writeAllHeld);
+      process.once('exit', writeAllHeld);
+    }
   } else if (intervalMs < holder.intervalMs) {
     clearInterval(holder.timer);
     holder.intervalMs = intervalMs;
