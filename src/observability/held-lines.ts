@@ -7,9 +7,12 @@ import pino, { type DestinationStream } from 'pino';
  *
  * Lines are written, in order, when {@link HELD_BYTES} of them gather, at most `intervalMs` after
  * the first of them, at once when a `warn` line or worse is logged ({@link HeldLines.writeNow}) or
- * the logger is flushed (`logger.flush()`), and when the process exits — after a crash too, as Node still emits `exit`. A process killed
- * outright (SIGKILL, the out-of-memory killer) cannot write them: it loses at most the lines
- * of the last `intervalMs`.
+ * the logger is flushed (`logger.flush()`), when {@link writeHeldLines} is called (`groundwork
+ * serve` calls it when a stop signal arrives, and before a repeated one ends it), at an uncaught
+ * exception, and when the process exits. What a process holds is lost when it dies without
+ * running JavaScript again: killed outright (SIGKILL, the out-of-memory killer), ended by a V8
+ * fatal error (its heap exhausted), or by a signal it does not handle (SIGHUP, SIGQUIT, or
+ * SIGTERM and SIGINT outside `serve`'s handling): at most the lines of the last `intervalMs`.
  */
 export interface HeldLines extends DestinationStream {
   /** Writes every held line now. */
@@ -52,8 +55,8 @@ export function heldLines(fd: 1 | 2, intervalMs: number): HeldLines {
     if (holders.size === 1) {
       // An uncaught exception in an `exit` listener ahead of this one ends the process without
       // running it: the lines go out at any uncaught exception, before its stack is printed.
-      process.on('uncaughtExceptionMonitor', writeAllHeld);
-      process.once('exit', writeAllHeld);
+      process.on('uncaughtExceptionMonitor', writeHeldLines);
+      process.once('exit', writeHeldLines);
     }
   } else if (intervalMs < holder.intervalMs) {
     clearInterval(holder.timer);
@@ -63,7 +66,8 @@ export function heldLines(fd: 1 | 2, intervalMs: number): HeldLines {
   return holder.lines;
 }
 
-function writeAllHeld(): void {
+/** Writes every line held, for every descriptor, now; does nothing when none are held. */
+export function writeHeldLines(): void {
   for (const holder of holders.values()) holder.lines.writeNow();
 }
 
