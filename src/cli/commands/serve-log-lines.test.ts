@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { HELD_BYTES } from '../../observability/held-lines.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
 
 /** The built CLI, as users run it (`npm run build` makes it). */
@@ -35,6 +36,8 @@ async function waitFor<T>(read: () => T | undefined, what: () => string, timeout
 /** A running `groundwork serve`, its stdout and stderr written to one file in the order written. */
 interface Serve {
   url: string;
+  /** Everything written so far. */
+  text(): string;
   /** Everything written so far, one entry a line: a JSON line's `msg`, or the text of a stderr line. */
   lines(): string[];
   kill(signal: NodeJS.Signals): void;
@@ -78,7 +81,7 @@ async function startServe(flushMs: string): Promise<Serve> {
     () => text().match(/listening on (http:\/\/[^\s]+)/)?.[1],
     () => `serve to listen; output: ${text()}`,
   );
-  return { url, lines, kill: (signal) => serve.kill(signal), exited };
+  return { url, text, lines, kill: (signal) => serve.kill(signal), exited };
 }
 
 /** Asks for `/v1/models` twice. A request's line is logged when its connection closes, which can come after the answer: by the time a second answer arrives, the first request's line has been logged. */
@@ -126,16 +129,22 @@ describe('groundwork serve log lines', () => {
   }, 60_000);
 
   it('loses held lines to a SIGKILL, which SERVER_LOG_FLUSH_MS=0 avoids', async () => {
-    const held = await startServe('60000');
-    await twoRequests(held.url);
-    held.kill('SIGKILL');
-    expect(await held.exited).toBe('SIGKILL');
-    expect(held.lines()).not.toContain('request');
-
     const unheld = await startServe('0');
     await twoRequests(unheld.url);
     unheld.kill('SIGKILL');
     expect(await unheld.exited).toBe('SIGKILL');
     expect(unheld.lines()).toContain('request');
+    // Held, the log lines after serve's last message on stderr are what the kill takes: unless
+    // they reach HELD_BYTES, which writes them without waiting.
+    const written = unheld.text().split('\n');
+    const lastMessage = written.findLastIndex((line) => line !== '' && !line.startsWith('{'));
+    const logged = Buffer.byteLength(written.slice(lastMessage + 1).join('\n'));
+    expect(logged, `the requests log ${logged} bytes, which a held server writes once ${HELD_BYTES} gather`).toBeLessThan(HELD_BYTES);
+
+    const held = await startServe('60000');
+    await twoRequests(held.url);
+    held.kill('SIGKILL');
+    expect(await held.exited).toBe('SIGKILL');
+    expect(held.lines()).not.toContain('request');
   }, 60_000);
 });
