@@ -6,20 +6,41 @@ export interface ServeSignals {
   dispose(): void;
 }
 
-/** SIGTERM and SIGINT, each once. */
-export function processSignals(): ServeSignals {
-  let handler: ((signal: NodeJS.Signals) => void) | undefined;
-  const stopped = new Promise<string>((resolve) => {
-    handler = (signal) => resolve(signal);
-    process.once('SIGTERM', handler);
-    process.once('SIGINT', handler);
+/** Options of {@link processSignals}. */
+export interface ProcessSignalsOptions {
+  /** Runs when a second stop signal arrives, just before the process ends by it (to write what it holds). */
+  beforeSecondStop?: () => void;
+}
+
+/**
+ * SIGTERM and SIGINT. The first resolves `stopped`; another one before {@link ServeSignals.dispose}
+ * (from an operator who will not wait for the drain) runs `beforeSecondStop` and then ends the
+ * process by that signal, as it would have ended without a handler.
+ */
+export function processSignals(options: ProcessSignalsOptions = {}): ServeSignals {
+  let received = false;
+  let resolve: (signal: string) => void = () => undefined;
+  const stopped = new Promise<string>((settle) => {
+    resolve = settle;
   });
-  return {
-    stopped,
-    dispose: () => {
-      if (handler === undefined) return;
-      process.off('SIGTERM', handler);
-      process.off('SIGINT', handler);
-    },
+  const dispose = (): void => {
+    process.off('SIGTERM', handler);
+    process.off('SIGINT', handler);
   };
+  const handler = (signal: NodeJS.Signals): void => {
+    if (!received) {
+      received = true;
+      resolve(signal);
+      return;
+    }
+    try {
+      options.beforeSecondStop?.();
+    } finally {
+      dispose();
+      process.kill(process.pid, signal);
+    }
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+  return { stopped, dispose };
 }

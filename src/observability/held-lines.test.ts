@@ -1,4 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /** Runs `body` in a child process with `logger` built to hold stdout lines for `holdMs`. */
@@ -7,6 +10,21 @@ function run(body: string, holdMs = 60_000) {
     const logger = createLogger({ level: 'info', format: 'json' }, { holdLinesMs: ${holdMs} });
     ${body}`;
   return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+}
+
+/** Runs `script` in a child process with stdout and stderr written to one file, in the order written; returns its text. */
+function runMerged(script: string): { status: number | null; output: string } {
+  const directory = mkdtempSync(join(tmpdir(), 'held-lines-'));
+  const fd = openSync(join(directory, 'output'), 'w');
+  try {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', fd, fd],
+    });
+    return { status: result.status, output: readFileSync(join(directory, 'output'), 'utf8') };
+  } finally {
+    closeSync(fd);
+    rmSync(directory, { recursive: true, force: true });
+  }
 }
 
 function messages(stdout: string): string[] {
@@ -35,11 +53,44 @@ describe('held log lines', () => {
     expect(messages(result.stdout)).toEqual(['before', 'warned']);
   });
 
-  it('writes held lines when the process crashes', () => {
-    const result = run(`logger.info('before the crash'); setTimeout(() => { throw new Error('boom'); }, 0);`);
+  it('writes held lines on logger.flush(), before its callback', () => {
+    const result = run(`logger.info('flushed'); logger.flush(() => process.kill(process.pid, 'SIGKILL'));`);
+    expect(result.signal).toBe('SIGKILL');
+    expect(messages(result.stdout)).toEqual(['flushed']);
+  });
+
+  it('writes held lines on logger.flush() without a callback', () => {
+    const result = run(`logger.info('flushed'); logger.flush(); process.kill(process.pid, 'SIGKILL');`);
+    expect(result.signal).toBe('SIGKILL');
+    expect(messages(result.stdout)).toEqual(['flushed']);
+  });
+
+  it('writes held lines on flushSync()', () => {
+    const result = run(
+      `import { heldLines } from './src/observability/held-lines.ts';
+      logger.info('flushed'); heldLines(1, 60_000).flushSync(); process.kill(process.pid, 'SIGKILL');`,
+    );
+    expect(result.signal).toBe('SIGKILL');
+    expect(messages(result.stdout)).toEqual(['flushed']);
+  });
+
+  it('writes held lines when the process crashes, before the stack', () => {
+    const result = runMerged(`import { createLogger } from './src/observability/logger.ts';
+      const logger = createLogger({ level: 'info', format: 'json' }, { holdLinesMs: 60_000 });
+      logger.info('before the crash');
+      setTimeout(() => { throw new Error('boom'); }, 0);`);
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain('boom');
-    expect(messages(result.stdout)).toEqual(['before the crash']);
+    expect(result.output.indexOf('before the crash'), result.output).toBeGreaterThanOrEqual(0);
+    expect(result.output.indexOf('before the crash'), result.output).toBeLessThan(result.output.indexOf('Error: boom'));
+  });
+
+  it('writes held lines when an exit listener ahead of its own throws', () => {
+    const result = runMerged(`process.on('exit', () => { throw new Error('boom'); });
+      const { createLogger } = await import('./src/observability/logger.ts');
+      createLogger({ level: 'info', format: 'json' }, { holdLinesMs: 60_000 }).info('before the exit');`);
+    expect(result.status).toBe(1);
+    expect(result.output.indexOf('before the exit'), result.output).toBeGreaterThanOrEqual(0);
+    expect(result.output.indexOf('before the exit'), result.output).toBeLessThan(result.output.indexOf('Error: boom'));
   });
 
   it('writes once 4 KiB are held, without waiting', () => {
@@ -65,6 +116,33 @@ describe('held log lines', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+
+  it('keeps the lines of two loggers on one descriptor in order, at the shorter interval', async () => {
+    const script = `import { createLogger } from './src/observability/logger.ts';
+      const slow = createLogger({ level: 'info', format: 'json' }, { holdLinesMs: 60_000 });
+      const fast = createLogger({ level: 'info', format: 'json' }, { holdLinesMs: 20 });
+      slow.info('first');
+      fast.info('second');
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const first = await new Promise<string>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(String(chunk))));
+      expect(messages(first)).toEqual(['first', 'second']);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('writes the lines another logger on the descriptor holds before a warning', () => {
+    const result = run(
+      `const other = createLogger({ level: 'info', format: 'json' }, { holdLinesMs: 30_000 });
+      logger.info('before'); other.warn('warned'); process.kill(process.pid, 'SIGKILL');`,
+    );
+    expect(result.signal).toBe('SIGKILL');
+    expect(messages(result.stdout)).toEqual(['before', 'warned']);
   });
 
   it('writes each line at once when holding is off', () => {

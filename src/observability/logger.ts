@@ -14,8 +14,10 @@ export interface CreateLoggerOptions {
   base?: Record<string, unknown>;
   /**
    * Longest a JSON line for `stdout` or `stderr` may be held in memory, in ms, so that many lines
-   * go out in one write: they are written when 4 KiB gather, at once for `warn` and worse, and on
-   * exit (a crash too); a SIGKILL loses what is held. 0 writes each line at once.
+   * go out in one write: they are written when 4 KiB gather, at once for `warn` and worse, on
+   * `logger.flush()`, at an uncaught exception and on exit. A process that dies without running
+   * JavaScript again (SIGKILL, the out-of-memory killer, a V8 fatal error, a signal it does not
+   * handle) loses what is held. 0 writes each line at once.
    * @default 0
    */
   holdLinesMs?: number;

@@ -68,6 +68,17 @@ describe('LLM calls without a tracer', () => {
     expect(outer.attributes).toEqual({});
   });
 
+  it('turn a call that throws at once into a rejected promise, as a traced call does', async () => {
+    const failure = new Error('refused before sending');
+    let returned: Promise<ChatCompletion> | undefined;
+    expect(() => {
+      returned = traceLlmCall({ provider: 'openai', request }, () => {
+        throw failure;
+      });
+    }).not.toThrow();
+    await expect(returned).rejects.toBe(failure);
+  });
+
   it('record once a provider is registered, and with a tracer passed in even when none is', async () => {
     const passed = new MemoryTracerProvider();
     await traceLlmCall({ provider: 'openai', request, tracer: passed.getTracer() }, async () => completion);

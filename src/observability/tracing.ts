@@ -107,7 +107,13 @@ export function genAiProviderName(provider: string): string {
  */
 export function traceLlmCall(options: LlmSpanOptions, call: (span: Span) => Promise<ChatCompletion>): Promise<ChatCompletion> {
   const silent = silentSpan(options.tracer);
-  return silent === undefined ? tracedLlmCall(options, call) : call(silent);
+  if (silent === undefined) return tracedLlmCall(options, call);
+  // A call that throws before its first await fails as a rejected promise, as it does in a span.
+  try {
+    return call(silent);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 async function tracedLlmCall(options: LlmSpanOptions, call: (span: Span) => Promise<ChatCompletion>): Promise<ChatCompletion> {

@@ -1,6 +1,7 @@
 import { ConfigSource } from '../../config/load-config.js';
 import { createInfrastructure } from '../../create-infrastructure.js';
 import { createDashboard } from '../../dashboard/create-dashboard.js';
+import { writeHeldLines } from '../../observability/held-lines.js';
 import { createLogger, type Logger } from '../../observability/logger.js';
 import { createServer } from '../../server/create-server.js';
 import { createServiceBackend } from '../../server/infrastructure-backend.js';
@@ -18,7 +19,16 @@ export { processSignals, type ServeSignals } from '../process-signals.js';
 /** How long start-up waits to hear other replicas' key changes before serving anyway. */
 const KEY_CHANGES_WAIT_MS = 5000;
 
-export async function serveCommand(io: CommandIo, signals: ServeSignals = processSignals()): Promise<number> {
+export async function serveCommand(
+  io: CommandIo,
+  signals: ServeSignals = processSignals({ beforeSecondStop: writeHeldLines }),
+): Promise<number> {
+  // Log lines held in memory (SERVER_LOG_FLUSH_MS) go out before each message on stderr, so that
+  // the two streams, read together, keep the order things happened in.
+  const say = (text: string): void => {
+    writeHeldLines();
+    io.err(text);
+  };
   try {
     const configSource = new ConfigSource({ env: io.env, isTty: io.isTty, azureTokenProvider: false });
     const config = configSource.load();
@@ -57,7 +67,7 @@ export async function serveCommand(io: CommandIo, signals: ServeSignals = proces
     });
     try {
       if (infrastructure.config.database.migrateOnStart && backend.migrate !== undefined) {
-        io.err('Applying pending migrations…');
+        say('Applying pending migrations…');
         await backend.migrate();
       }
       // A key revoked elsewhere while this replica was not yet subscribed would stay cached for the TTL.
@@ -69,9 +79,9 @@ export async function serveCommand(io: CommandIo, signals: ServeSignals = proces
       }
       const address = await server.listen();
       const host = address.host.includes(':') ? `[${address.host}]` : address.host;
-      io.err(`Groundwork listening on http://${host}:${address.port}`);
+      say(`Groundwork listening on http://${host}:${address.port}`);
       if (infrastructure.config.server.apiKeys.length === 0 && tenants === undefined) {
-        io.err('No GROUNDWORK_API_KEYS configured: serving this machine only (loopback), without authentication.');
+        say('No GROUNDWORK_API_KEYS configured: serving this machine only (loopback), without authentication.');
       }
     } catch (error) {
       await server.close();
@@ -79,12 +89,14 @@ export async function serveCommand(io: CommandIo, signals: ServeSignals = proces
       throw error;
     }
     const signal = await signals.stopped;
-    io.err(`${signal} received: finishing requests in flight, then closing…`);
+    say(`${signal} received: finishing requests in flight, then closing…`);
     await server.close();
     tenants?.close();
-    io.err('Stopped.');
+    say('Stopped.');
     return 0;
   } finally {
+    // Before whatever the caller writes next (a start-up failure's message).
+    writeHeldLines();
     signals.dispose();
   }
 }
