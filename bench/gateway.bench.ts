@@ -19,7 +19,8 @@ import { type BenchResult, percentile, round } from './harness.js';
  *   - `portkey`: Portkey's gateway (`@portkey-ai/gateway`, pinned) when it starts.
  * The load generator is one more process (undici pools, one request in flight per connection).
  * Each prompt is distinct, so the response cache never answers. Rounds interleave every subject
- * at every concurrency and mode; figures are medians over rounds. CPU per request is the
+ * at every concurrency and mode, each round starting with the next subject; figures are medians
+ * over rounds, and `*_paired_*` ratios the median of each round's own ratio. CPU per request is the
  * gateway process's user + system time (`/proc/PID/stat`) over the measured window ÷ requests.
  */
 
