@@ -15,7 +15,7 @@ function streamAttempt(clock: ManualClock, call: CallSignal): { stream: Promise<
     resolveStream = resolve;
   });
   const now = clock.now();
-  const context = { signal: undefined, startedAt: now, deadlineMs: 60_000, deadlineAt: now + 60_000 };
+  const context = { signal: undefined, cancellation: call, startedAt: now, deadlineMs: 60_000, deadlineAt: now + 60_000 };
   const settled = runWithTimeout(
     (info: AttemptInfo): Promise<AttemptResult<never>> => {
       const link = new StreamSignal(info, { cancellation: call });
@@ -28,7 +28,6 @@ function streamAttempt(clock: ManualClock, call: CallSignal): { stream: Promise<
     context,
     1000,
     clock,
-    call,
   ).catch((error: unknown) => error);
   return { stream, settled };
 }

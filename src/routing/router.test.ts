@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AuthenticationError, BadRequestError, RateLimitedError } from '../errors/provider-errors.js';
 import type { AttemptInfo, AttemptResult, CallOutcome } from '../llm/call-pipeline.js';
 import { attemptsOf } from '../llm/call-pipeline.js';
+import { CallSignal, callSignalPlan } from '../llm/call-signal.js';
 import { GroundworkMetrics } from '../observability/metrics.js';
 import { CircuitBreaker } from '../resilience/circuit-breaker.js';
 import { RateLimitStoreUnavailableError } from '../resilience/errors.js';
@@ -229,6 +230,33 @@ describe('Router', () => {
     expect(text).toContain(
       'groundwork_llm_deployment_attempts_total{group="fast",deployment="b",provider="openai",model="model-b",outcome="success"} 1',
     );
+  });
+});
+
+describe('Router cancellation', () => {
+  it('rejects a call aborted before or while routing with the call’s reason, though its shared signal is live', async () => {
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a'), deployment('fast', 'b')] } });
+    const router = testRouter(routes, { clock: new ManualClock() });
+    const targets = groupTargets(routes.groups.fast!);
+    const before = new CallSignal([], undefined, new AbortController().signal);
+    before.abort(new Error('abandoned before'));
+    let sent = 0;
+    const count: Handler = async (info) => {
+      sent++;
+      return ok(info);
+    };
+    await expect(router.execute(callSignalPlan(targets, 10, before), count)).rejects.toThrow('abandoned before');
+    expect(sent).toBe(0);
+
+    // Aborted during its first attempt: the call ends with the abort's reason, and no sibling is tried.
+    const during = new CallSignal([], undefined, new AbortController().signal);
+    const failed = router.execute(callSignalPlan(targets, 10, during), async () => {
+      sent++;
+      during.abort(new Error('abandoned during'));
+      throw serverError();
+    });
+    await expect(failed).rejects.toThrow('abandoned during');
+    expect(sent).toBe(1);
   });
 });
 

@@ -18,7 +18,7 @@ import {
   type CallTarget,
   rememberAttempts,
 } from '../llm/call-pipeline.js';
-import { type CallSignal, callSignalOf } from '../llm/call-signal.js';
+import { type CallSignal, callAbortError, callAborted, callSignalOf } from '../llm/call-signal.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { runWithTimeout } from '../resilience/attempt-timeout.js';
@@ -140,10 +140,6 @@ class Run implements CallContext {
   get signal(): AbortSignal | undefined {
     return this.#plan.signal;
   }
-
-  get aborted(): boolean {
-    return this.cancellation === undefined ? this.#plan.signal?.aborted === true : this.cancellation.aborted;
-  }
 }
 
 /** Either the breaker's decision to send, or until when a deployment cannot take the call, and why. */
@@ -186,7 +182,7 @@ export class Router {
     const startedAt = clock.now();
     const deadlineAt = Math.min(startedAt + this.#parts.deadlineMs, plan.deadlineAt ?? Number.POSITIVE_INFINITY);
     const run = new Run(plan, startedAt, deadlineAt - startedAt, deadlineAt);
-    if (run.aborted) throwIfAborted(plan.signal);
+    if (callAborted(run)) throw callAbortError(run);
     let lastError: unknown;
     const groups = segments(plan.targets);
     for (const [index, segment] of groups.entries()) {
@@ -230,7 +226,7 @@ export class Router {
     let lastError: unknown;
     let waitedMs = 0;
     for (;;) {
-      if (run.aborted) throw new Final(run.signal?.reason);
+      if (callAborted(run)) throw new Final(callAbortError(run));
       const now = clock.now();
       if (now >= run.deadlineAt) throw deadlineError(run, now, `passed while routing over "${group.name}"`, lastError);
       const blocked: number[] = [];
@@ -304,7 +300,7 @@ export class Router {
         return { value, target: entry.target };
       } catch (error) {
         const after = clock.now();
-        if (run.aborted) throw new Final(error);
+        if (callAborted(run)) throw new Final(error);
         lastError = error;
         if (error instanceof RateLimitedError || error instanceof QuotaExhaustedError) {
           // Throttled: out of routing until the provider says, and the call moves on at once.
@@ -389,7 +385,7 @@ export class Router {
     const began = clock.now();
     let verdict: BreakerVerdict = 'abandoned';
     try {
-      const result = await runWithTimeout(attempt, target, number, run, timeoutMs, clock, run.cancellation);
+      const result = await runWithTimeout(attempt, target, number, run, timeoutMs, clock);
       verdict = 'success';
       state.observeLatency(clock.now() - began);
       this.#afterUsage(state, tokens, result.usage);
