@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AuthenticationError, BadRequestError, RateLimitedError } from '../errors/provider-errors.js';
-import type { AttemptInfo, AttemptResult, CallOutcome } from '../llm/call-pipeline.js';
+import type { AttemptInfo, AttemptResult, CallOutcome, CallTarget } from '../llm/call-pipeline.js';
 import { attemptsOf } from '../llm/call-pipeline.js';
 import { CallSignal, callSignalPlan } from '../llm/call-signal.js';
 import { GroundworkMetrics } from '../observability/metrics.js';
@@ -13,7 +13,7 @@ import { hang, logger, serverError } from '../resilience/resilience.test-helpers
 import { ManualClock } from '../testing/manual-clock.js';
 import { NoDeploymentAvailableError } from './no-deployment-error.js';
 import { deploymentKey, groupCallTargets, groupTargets, Router } from './router.js';
-import type { ModelGroupConfig, RoutesConfig } from './routes-config.js';
+import type { DeploymentConfig, ModelGroupConfig, RoutesConfig } from './routes-config.js';
 import { deployment, routesOf, sequence, testRouter } from './routing.test-helpers.js';
 
 type Handler = (info: AttemptInfo) => Promise<AttemptResult<string>>;
@@ -261,16 +261,33 @@ describe('Router cancellation', () => {
 });
 
 describe('groupCallTargets', () => {
-  it('hands out each call its own array of a frozen file’s targets: changing one leaves the next call’s alone', () => {
-    const { groups } = routesOf({
+  /** Routes frozen through and through, as a validated routes file is. */
+  const frozenRoutes = (...args: Parameters<typeof routesOf>): RoutesConfig => {
+    const routes = routesOf(...args);
+    for (const group of Object.values(routes.groups)) {
+      for (const entry of group.deployments) Object.freeze(entry);
+      Object.freeze(group.deployments);
+      Object.freeze(group.fallbacks);
+      Object.freeze(group);
+    }
+    Object.freeze(routes.groups);
+    return routes;
+  };
+
+  it('hands out each call its own array of a frozen file’s targets, each target frozen', () => {
+    const { groups } = frozenRoutes({
       fast: { deployments: [deployment('fast', 'a'), deployment('fast', 'b')], fallbacks: ['slow'] },
       slow: { deployments: [deployment('slow', 'c')] },
     });
-    Object.freeze(groups);
     const first = groupCallTargets(groups, 'fast');
     expect(first?.map((target) => target.deployment)).toEqual(['a', 'b', 'c']);
     first?.push({ provider: 'openai', model: 'extra' });
-    expect(groupCallTargets(groups, 'fast')?.map((target) => target.deployment)).toEqual(['a', 'b', 'c']);
+    expect(() => {
+      (first?.[0] as CallTarget).model = 'changed';
+    }).toThrow(TypeError);
+    const second = groupCallTargets(groups, 'fast');
+    expect(second?.map((target) => `${target.deployment}:${target.model}`)).toEqual(['a:model-a', 'b:model-b', 'c:model-c']);
+    expect(second?.[0]).toBe(first?.[0]);
     expect(groupCallTargets(groups, 'none')).toBeUndefined();
   });
 
@@ -279,5 +296,29 @@ describe('groupCallTargets', () => {
     expect(groupCallTargets(groups, 'fast')).toHaveLength(1);
     groups.fast = { ...(groups.fast as ModelGroupConfig), deployments: [deployment('fast', 'a'), deployment('fast', 'b')] };
     expect(groupCallTargets(groups, 'fast')).toHaveLength(2);
+  });
+
+  it('reads afresh a frozen record whose group, fallback group or deployment may still change', () => {
+    const { groups } = routesOf({
+      fast: { deployments: [deployment('fast', 'a')], fallbacks: ['slow'] },
+      slow: { deployments: [deployment('slow', 'c')] },
+    });
+    Object.freeze(groups);
+    const fast = groups.fast as ModelGroupConfig;
+    const slow = groups.slow as ModelGroupConfig;
+    expect(groupCallTargets(groups, 'fast')).toHaveLength(2);
+    (fast.deployments as DeploymentConfig[]).push(deployment('fast', 'b'));
+    expect(groupCallTargets(groups, 'fast')?.map((target) => target.deployment)).toEqual(['a', 'b', 'c']);
+
+    // Everything frozen but one deployment of the fallback group.
+    for (const group of [fast, slow]) {
+      Object.freeze(group.fallbacks);
+      Object.freeze(group.deployments);
+      Object.freeze(group);
+    }
+    for (const entry of fast.deployments) Object.freeze(entry);
+    expect(groupCallTargets(groups, 'fast')?.[2]?.model).toBe('model-c');
+    (slow.deployments[0] as { model: string }).model = 'model-c2';
+    expect(groupCallTargets(groups, 'fast')?.[2]?.model).toBe('model-c2');
   });
 });
