@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
-import { CallSignal, callSignalOf, callSignalPlan } from './call-signal.js';
+import { CallSignal, callAbortError, callAborted, callSignalOf, callSignalPlan } from './call-signal.js';
 
 describe('CallSignal', () => {
   it('aborts when a source does, with its reason, and tells its subscribers and its signal', () => {
@@ -63,10 +63,57 @@ describe('CallSignal', () => {
     expect(call.aborted).toBe(false);
   });
 
-  it('hands out the shared signal when it has no source', () => {
-    const shared = new AbortController().signal;
-    expect(new CallSignal([undefined], undefined, shared).signal).toBe(shared);
-    expect(new CallSignal([new AbortController().signal], undefined, shared).signal).not.toBe(shared);
+  it('hands out the shared signal when it has no source, and keeps it when aborted by it', () => {
+    const shared = new AbortController();
+    expect(new CallSignal([new AbortController().signal], undefined, shared.signal).signal).not.toBe(shared.signal);
+    const call = new CallSignal([undefined], undefined, shared.signal);
+    expect(call.signal).toBe(shared.signal);
+    const reason = new Error('closing');
+    shared.abort(reason);
+    call.abort(reason);
+    expect(call.signal).toBe(shared.signal);
+  });
+
+  it('hands out a signal of its own, aborted with its reason, once aborted otherwise than by the shared signal', () => {
+    const shared = new AbortController();
+    const call = new CallSignal([], undefined, shared.signal);
+    call.abort(new Error('abandoned'));
+    expect(shared.signal.aborted).toBe(false);
+    expect(call.signal).not.toBe(shared.signal);
+    expect(call.signal.aborted).toBe(true);
+    expect((call.signal.reason as Error).message).toBe('abandoned');
+
+    // The shared signal aborted too, but with another reason than the call's.
+    const closing = new AbortController();
+    const cut = new CallSignal([], undefined, closing.signal);
+    closing.abort(new Error('closing'));
+    cut.abort(new Error('abandoned first'));
+    expect((cut.signal.reason as Error).message).toBe('abandoned first');
+  });
+});
+
+describe('callAborted and callAbortError', () => {
+  it('decide by the call when there is one, whatever its shared signal says, else by the caller’s signal', () => {
+    const shared = new AbortController();
+    const call = new CallSignal([], undefined, shared.signal);
+    expect(callAborted({ cancellation: call, signal: shared.signal })).toBe(false);
+    call.abort(new Error('abandoned'));
+    expect(callAborted({ cancellation: call, signal: shared.signal })).toBe(true);
+    expect(callAbortError({ cancellation: call })).toMatchObject({ message: 'abandoned' });
+
+    const caller = new AbortController();
+    expect(callAborted({ signal: caller.signal })).toBe(false);
+    expect(callAborted({})).toBe(false);
+    caller.abort('left');
+    expect(callAborted({ signal: caller.signal })).toBe(true);
+    expect(callAbortError({ signal: caller.signal })).toMatchObject({ name: 'AbortError', message: 'left' });
+  });
+
+  it('give an Error for a call aborted with no reason', () => {
+    const call = new CallSignal([]);
+    call.abort(undefined);
+    expect(callAbortError({ cancellation: call })).toMatchObject({ name: 'AbortError' });
+    expect(callAbortError({ cancellation: call })).toBeInstanceOf(Error);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { LinkedSignal } from '../internal/abort.js';
+import { abortReason, type LinkedSignal } from '../internal/abort.js';
 import type { CallPlan, CallTarget } from './call-pipeline.js';
 
 /** What {@link CallSignal.onAbort} calls, once, with the abort's reason. */
@@ -27,13 +27,17 @@ export class CallSignal implements LinkedSignal {
   };
 
   readonly #owner: Set<CallSignal> | undefined;
-  readonly #shared: AbortSignal | undefined;
+  #shared: AbortSignal | undefined;
 
   /**
    * Follows `sources` (undefined entries ignored) until it aborts or is disposed. An `owner` set
    * holds it until then (so that whoever keeps the set can abort every call still running). With
    * no source, {@link signal} is `shared` when given: a signal that aborts whenever the owner
    * aborts this call (a client's own), rather than one made for this call alone.
+   *
+   * Give `shared` only to a call that nothing else aborts: an {@link abort} that does not come
+   * from it reaches the {@link onAbort} callbacks and the signals read after it, but not a shared
+   * signal read before it, which goes on unaborted.
    */
   constructor(sources: ReadonlyArray<AbortSignal | undefined>, owner?: Set<CallSignal>, shared?: AbortSignal) {
     this.#owner = owner;
@@ -98,6 +102,9 @@ export class CallSignal implements LinkedSignal {
     if (this.#aborted) return;
     this.#aborted = true;
     this.#reason = reason ?? new DOMException('This operation was aborted', 'AbortError');
+    const shared = this.#shared;
+    // Aborted otherwise than by the shared signal: from now on {@link signal} is the call's own, aborted with its reason.
+    if (shared !== undefined && !(shared.aborted && shared.reason === this.#reason)) this.#shared = undefined;
     this.dispose();
     this.#controller?.abort(this.#reason);
     const callbacks = this.#callbacks;
@@ -112,6 +119,33 @@ export class CallSignal implements LinkedSignal {
     this.#owner?.delete(this);
     for (const source of this.#sources) source.removeEventListener('abort', this.#onSourceAbort);
   }
+}
+
+/**
+ * What a stage knows of a call's cancellation: the running call, when it has one, else the
+ * caller's signal. A plan's stages, a prepared call and the contexts of the pipelines all have it.
+ */
+export interface CallCancellation {
+  /** The running call, heard through {@link CallSignal.onAbort}; when set, it decides. */
+  readonly cancellation?: CallSignal | undefined;
+  /** The caller's signal; read only when there is no {@link cancellation} (a call's own is made on first read). */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Whether the call has been aborted: by its {@link CallCancellation.cancellation} when it has one, else by its signal. */
+export function callAborted(call: CallCancellation): boolean {
+  const cancellation = call.cancellation;
+  return cancellation === undefined ? call.signal?.aborted === true : cancellation.aborted;
+}
+
+/**
+ * The error an aborted call ends with: its abort's reason, as an Error (see `abortReason`). Ask
+ * only once {@link callAborted} says so.
+ */
+export function callAbortError(call: CallCancellation): Error {
+  const cancellation = call.cancellation;
+  const signal = cancellation === undefined ? call.signal : cancellation.signal;
+  return signal === undefined ? new DOMException('This operation was aborted', 'AbortError') : abortReason(signal);
 }
 
 /**

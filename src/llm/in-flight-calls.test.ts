@@ -38,6 +38,27 @@ describe('InFlightCalls.link', () => {
     expect(calls.link(undefined).signal).toBe(calls.signal);
   });
 
+  it('gives a call linked as abortable a signal of its own, which its abort reaches and the drain cuts', async () => {
+    const calls = new InFlightCalls();
+    const abandoned = calls.linkAbortable(undefined);
+    const signal = abandoned.signal;
+    expect(signal).not.toBe(calls.signal);
+    abandoned.abort(new Error('abandoned'));
+    expect((signal.reason as Error).message).toBe('abandoned');
+    expect(calls.signal.aborted).toBe(false);
+
+    const clock = new ManualClock();
+    const running = calls.linkAbortable();
+    const end = calls.begin();
+    const draining = calls.drain(10, 10, new Error('closing'), clock);
+    clock.advance(10);
+    await Promise.resolve();
+    expect((running.signal.reason as Error).message).toBe('closing');
+    end();
+    await draining;
+    expect(calls.linkAbortable().aborted).toBe(true);
+  });
+
   it('leaves no listener on the caller’s signal once disposed, and none on the client’s signal at all', () => {
     const calls = new InFlightCalls();
     const caller = new AbortController();

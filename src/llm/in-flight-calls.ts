@@ -32,11 +32,25 @@ export class InFlightCalls {
    * running call: adding and removing an `EventTarget` listener walks every listener already
    * there, so with N calls in flight each call paid O(N) twice. Calls are kept in a set instead.
    * Its `AbortSignal` is made only when something reads it (see {@link CallSignal}); a call with
-   * no signal of its own reads the client's.
+   * no signal of its own reads the client's, so nothing but `signals` and the drain may abort it:
+   * link a call that is also aborted otherwise with {@link linkAbortable}.
    */
   link(...signals: Array<AbortSignal | undefined>): CallSignal {
+    return this.#link(signals, this.#closing.signal);
+  }
+
+  /**
+   * As {@link link}, for a call that its runner may also abort with `abort()` (a stream abandoned
+   * by its reader): its signal is always its own, never the client's, so that every stage that
+   * has read it hears that abort too.
+   */
+  linkAbortable(...signals: Array<AbortSignal | undefined>): CallSignal {
+    return this.#link(signals, undefined);
+  }
+
+  #link(signals: Array<AbortSignal | undefined>, shared: AbortSignal | undefined): CallSignal {
     const closing = this.#closing.signal;
-    const call = new CallSignal(signals, this.#linked, closing);
+    const call = new CallSignal(signals, this.#linked, shared);
     if (closing.aborted) call.abort(closing.reason);
     return call;
   }

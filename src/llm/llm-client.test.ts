@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { createResponseCache } from '../cache/create-response-cache.js';
 import type { LlmProviderName } from '../config/variables.js';
 import { GroundworkMetrics } from '../observability/metrics.js';
+import { createResiliencePipeline } from '../resilience/create-resilience-pipeline.js';
 import { FakeProviderServer } from '../testing/fake-provider-server.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { type CallPipeline, directPipeline } from './call-pipeline.js';
@@ -12,6 +13,7 @@ import type { LlmClientDeps } from './llm-client.js';
 import type { LlmClient, LlmStreamEvent } from './llm-client-types.js';
 import { definePrompt } from './prompt.js';
 import { PromptRegistry } from './prompt-registry.js';
+import { defineTool } from './tools/tool.js';
 import type { UsageRecord } from './usage-record.js';
 
 /** Gives each attempt a signal of its own that never aborts, like a pipeline whose attempt has already resolved. */
@@ -196,6 +198,64 @@ describe('LlmClient streaming timeouts and cancellation', () => {
     const error = await next;
     expect(error.name).toBe('AbortError');
   });
+
+  it.each([
+    ['the direct pipeline', () => directPipeline],
+    ['the resilience pipeline', () => createResiliencePipeline(testConfig({}).resilience, { logger: capturingLogger().logger })],
+  ])(
+    'cuts the running tool of a tool loop whose reader leaves, with no signal of its own, and sends no next turn, through %s',
+    async (_name, makePipeline) => {
+      const inner = makePipeline();
+      let attempts = 0;
+      const pipeline: CallPipeline = {
+        execute: (plan, attempt) =>
+          inner.execute(plan, (info) => {
+            attempts++;
+            return attempt(info);
+          }),
+      };
+      const llm = client('openai', { pipeline });
+      let toolSignal: AbortSignal | undefined;
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => {
+        started = resolve;
+      });
+      let finish!: () => void;
+      const finished = new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+      const slow = defineTool({
+        description: 'Takes its time.',
+        parameters: z.object({}),
+        execute: async (_args, { signal }) => {
+          toolSignal = signal;
+          started();
+          await finished;
+          return 'late';
+        },
+      });
+      fake.enqueue({ type: 'answer', toolCalls: [{ name: 'slow', arguments: {} }] }, { type: 'answer', content: 'never asked for' });
+      try {
+        // No signal of the caller's: only the reader's leaving can cut the call.
+        for await (const event of llm.stream({ messages: [{ role: 'user', content: 'Go.' }] }, { tools: { slow } })) {
+          if (event.type !== 'tool-call-delta') continue;
+          await running;
+          break;
+        }
+        expect(toolSignal?.aborted).toBe(true);
+        expect(toolSignal?.reason).toMatchObject({ name: 'AbortError', message: 'The stream was abandoned by its reader' });
+        finish();
+        // Between the tool's end and a next attempt there are only microtasks, all run before this.
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(attempts).toBe(1);
+        expect(fake.requests).toHaveLength(1);
+      } finally {
+        finish();
+        await llm.close();
+        await (inner as { close?: () => Promise<void> }).close?.();
+      }
+    },
+  );
 });
 
 describe('LlmClient cache, ledger and metrics', () => {

@@ -17,7 +17,7 @@ import { CallEngine, type EngineStreamEvent } from './call-engine.js';
 import type { CallTarget } from './call-pipeline.js';
 import { type CallPipeline, directPipeline } from './call-pipeline.js';
 import { CallRecorder } from './call-recorder.js';
-import type { CallSignal } from './call-signal.js';
+import { type CallCancellation, callAborted } from './call-signal.js';
 import { addFailedAttempts, type CallTrace, newTrace } from './call-trace.js';
 import { drainCalls } from './drain-calls.js';
 import type { EmbedOptions, VectorFormat } from './embeddings/embed-options.js';
@@ -428,7 +428,8 @@ class GroundworkLlmClient implements LlmClient {
     const startedAt = new Date((this.#deps.clock ?? systemClock).now());
     const trace = newTrace(prepared.targets[0]!.provider, prepared.request.model);
     const end = this.#inFlight.begin();
-    const linked = this.#inFlight.link(prepared.signal);
+    // Abandoning the stream aborts the call: stages that read its signal must hear it.
+    const linked = this.#inFlight.linkAbortable(prepared.signal);
     const call = prepared;
     call.cancellation = linked;
     const queue = new AsyncQueue<EngineStreamEvent>();
@@ -546,8 +547,8 @@ const stale = Symbol('stale cache entry');
 const DEFAULT_MAX_STEPS = 5;
 
 /** A call its caller cut (a disconnect, a shutdown, an abort) is `cancelled`, whatever the error it ended with. */
-function outcomeOf(error: unknown, call: { signal?: AbortSignal | undefined; cancellation?: CallSignal | undefined }): string {
-  if (call.cancellation === undefined ? call.signal?.aborted === true : call.cancellation.aborted) return 'cancelled';
+function outcomeOf(error: unknown, call: CallCancellation): string {
+  if (callAborted(call)) return 'cancelled';
   if (GroundworkError.isInstance(error)) return error.code;
   if (error instanceof Error && error.name === 'AbortError') return 'aborted';
   return 'error';

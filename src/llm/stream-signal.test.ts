@@ -1,5 +1,5 @@
 import { getEventListeners } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { runWithTimeout } from '../resilience/attempt-timeout.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import type { AttemptInfo, AttemptResult } from './call-pipeline.js';
@@ -15,7 +15,7 @@ function streamAttempt(clock: ManualClock, call: CallSignal): { stream: Promise<
     resolveStream = resolve;
   });
   const now = clock.now();
-  const context = { signal: undefined, startedAt: now, deadlineMs: 60_000, deadlineAt: now + 60_000 };
+  const context = { signal: undefined, cancellation: call, startedAt: now, deadlineMs: 60_000, deadlineAt: now + 60_000 };
   const settled = runWithTimeout(
     (info: AttemptInfo): Promise<AttemptResult<never>> => {
       const link = new StreamSignal(info, { cancellation: call });
@@ -28,7 +28,6 @@ function streamAttempt(clock: ManualClock, call: CallSignal): { stream: Promise<
     context,
     1000,
     clock,
-    call,
   ).catch((error: unknown) => error);
   return { stream, settled };
 }
@@ -65,6 +64,29 @@ describe('StreamSignal', () => {
     attempt.abort('attempt over');
     expect(link.signal.reason).toBe('attempt over');
     expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('subscribes to nothing when the attempt it cannot adopt is already aborted', () => {
+    const call = new CallSignal([]);
+    const held = new Set<unknown>();
+    const onAbort = call.onAbort.bind(call);
+    const offAbort = call.offAbort.bind(call);
+    vi.spyOn(call, 'onAbort').mockImplementation((callback) => {
+      held.add(callback);
+      onAbort(callback);
+    });
+    vi.spyOn(call, 'offAbort').mockImplementation((callback) => {
+      held.delete(callback);
+      offAbort(callback);
+    });
+    const link = new StreamSignal({ target, attempt: 1, signal: AbortSignal.abort('attempt over') }, { cancellation: call });
+    expect(link.signal.reason).toBe('attempt over');
+    expect(held.size).toBe(0);
+    // A live attempt: the call is followed until the link is disposed.
+    const live = new StreamSignal({ target, attempt: 1, signal: new AbortController().signal }, { cancellation: call });
+    expect(held.size).toBe(1);
+    live.dispose();
+    expect(held.size).toBe(0);
   });
 
   it('is aborted from the start when the call already is', () => {

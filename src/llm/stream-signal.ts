@@ -25,14 +25,18 @@ export class StreamSignal implements LinkedSignal {
   };
   #disposed = false;
 
-  /** Follows `attempt`, and the call (its `cancellation`, else the caller's `signal`). */
+  /**
+   * Follows `attempt`, and the call (its `cancellation`, else the caller's `signal`). Already
+   * aborted by the attempt, it follows nothing.
+   */
   constructor(attempt: AttemptInfo, call: { cancellation?: CallSignal | undefined; signal?: AbortSignal | undefined }) {
     if (!adoptAttemptController(attempt, this.controller)) this.#listen(attempt.signal);
     const cancellation = call.cancellation;
     this.#cancellation = cancellation;
     if (cancellation === undefined) this.#listen(call.signal);
     else if (cancellation.aborted) this.#abort(cancellation.reason);
-    else cancellation.onAbort(this.#abort);
+    // Not when the attempt has already aborted it: nothing would take the callback off again.
+    else if (!this.#disposed) cancellation.onAbort(this.#abort);
   }
 
   get signal(): AbortSignal {

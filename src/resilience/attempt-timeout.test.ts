@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ProviderTimeoutError } from '../errors/provider-errors.js';
 import { systemClock } from '../internal/clock.js';
 import type { AttemptResult } from '../llm/call-pipeline.js';
+import { CallSignal } from '../llm/call-signal.js';
 import { runWithTimeout } from './attempt-timeout.js';
 import type { CallContext } from './call-context.js';
 import { DeadlineExceededError } from './errors.js';
@@ -23,6 +24,30 @@ afterEach(() => {
 });
 
 describe('runWithTimeout', () => {
+  it('rejects with the call’s reason when the call aborts, though the shared signal it may hand out is live', async () => {
+    const call = new CallSignal([], undefined, new AbortController().signal);
+    let seen: AbortSignal | undefined;
+    const pending = runWithTimeout(
+      (info) => {
+        seen = info.signal;
+        return new Promise<AttemptResult<never>>(() => {});
+      },
+      target,
+      1,
+      { ...context(10_000), cancellation: call },
+      2000,
+      systemClock,
+    );
+    call.abort(new Error('abandoned'));
+    await expect(pending).rejects.toThrow('abandoned');
+    expect(seen?.reason).toMatchObject({ message: 'abandoned' });
+    const aborted = new CallSignal([], undefined, new AbortController().signal);
+    aborted.abort(new Error('gone before'));
+    await expect(
+      runWithTimeout(async () => ({ value: 1 }), target, 1, { ...context(10_000), cancellation: aborted }, 2000, systemClock),
+    ).rejects.toThrow('gone before');
+  });
+
   it('passes the answer through and clears its timer', async () => {
     await expect(runWithTimeout(async () => ({ value: 1 }), target, 1, context(10_000), 5000, systemClock)).resolves.toEqual({ value: 1 });
   });

@@ -1,8 +1,7 @@
 import { ProviderTimeoutError } from '../errors/provider-errors.js';
-import { abortReason } from '../internal/abort.js';
 import type { Clock } from '../internal/clock.js';
 import type { AttemptInfo, AttemptResult, CallTarget } from '../llm/call-pipeline.js';
-import type { CallSignal } from '../llm/call-signal.js';
+import { callAbortError, callAborted } from '../llm/call-signal.js';
 import { type CallContext, deadlineError } from './call-context.js';
 
 /**
@@ -55,8 +54,8 @@ export function adoptAttemptController(info: AttemptInfo, controller: AbortContr
  * Runs one attempt with its own `AbortSignal`, aborted after `timeoutMs` (or sooner, at the
  * call's deadline) or when the caller aborts. The attempt's promise is settled at that moment
  * even if the attempt ignores its signal; the timer and listener are removed either way.
- * Given the call's `cancellation`, it subscribes to that instead of listening to the context's
- * signal (which a call makes only when something reads it).
+ * When the context has the call's `cancellation`, it subscribes to that instead of listening to
+ * the context's signal (which a call makes only when something reads it).
  *
  * A timeout fails with a retryable `ProviderTimeoutError`; the deadline with `DeadlineExceededError`.
  */
@@ -67,15 +66,14 @@ export function runWithTimeout<T>(
   context: CallContext,
   timeoutMs: number,
   clock: Clock,
-  cancellation?: CallSignal,
 ): Promise<AttemptResult<T>> {
   const now = clock.now();
   const remaining = context.deadlineAt - now;
   const byDeadline = remaining < timeoutMs;
   if (remaining <= 0) return Promise.reject(deadlineError(context, now, 'passed before the attempt started'));
+  if (callAborted(context)) return Promise.reject(callAbortError(context));
+  const cancellation = context.cancellation;
   const callerSignal = cancellation === undefined ? context.signal : undefined;
-  if (callerSignal?.aborted === true) return Promise.reject(abortReason(callerSignal));
-  if (cancellation?.aborted === true) return Promise.reject(abortReason(cancellation.signal));
   const handle = new AttemptHandle(target, attemptNumber);
   return new Promise<AttemptResult<T>>((resolve, reject) => {
     let settled = false;
@@ -89,7 +87,7 @@ export function runWithTimeout<T>(
     };
     const onCallerAbort = (): void => {
       if (!finish()) return;
-      const reason = abortReason((callerSignal ?? cancellation?.signal) as AbortSignal);
+      const reason = callAbortError(context);
       handle.abort(reason);
       reject(reason);
     };

@@ -1,5 +1,5 @@
-import { abortReason } from '../internal/abort.js';
 import type { Clock } from '../internal/clock.js';
+import { callAbortError, callAborted } from '../llm/call-signal.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { type CallContext, deadlineError } from './call-context.js';
 import { PipelineClosedError, QueueFullError, QueueTimeoutError } from './errors.js';
@@ -62,7 +62,7 @@ export class ConcurrencyLimiter implements WaiterOwner<SlotWaiter> {
   wait(provider: string, context: CallContext): Promise<number> {
     const slots = this.#slots(provider);
     const now = this.#clock.now();
-    if (context.signal?.aborted === true) return Promise.reject(abortReason(context.signal));
+    if (callAborted(context)) return Promise.reject(callAbortError(context));
     if (this.#closed) return Promise.reject(new PipelineClosedError());
     if (slots.live >= this.#queueMax) {
       this.#metrics?.llmRefusals.inc({ provider, model: '', reason: 'queue_full' });

@@ -1,6 +1,6 @@
-import { abortReason } from '../internal/abort.js';
 import type { Clock, TimerHandle } from '../internal/clock.js';
 import type { CallTarget } from '../llm/call-pipeline.js';
+import { callAbortError, callAborted } from '../llm/call-signal.js';
 import { observe } from '../observability/metric-series.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { type CallContext, deadlineError } from './call-context.js';
@@ -145,7 +145,7 @@ export class RateLimiter implements WaiterOwner<PermitWaiter> {
     const waitLimit = now + this.#maxWaitMs;
     const limitAt = Math.min(context.deadlineAt, waitLimit);
     const byDeadline = context.deadlineAt < waitLimit;
-    if (context.signal?.aborted === true) return Promise.reject(abortReason(context.signal));
+    if (callAborted(context)) return Promise.reject(callAbortError(context));
     if (this.#closed) return Promise.reject(new PipelineClosedError());
     if (first !== undefined && now + first.waitMs > limitAt) {
       // The bucket will not grant in time: refuse at once instead of waiting to refuse.

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ResilienceConfig } from '../config/app-config.js';
 import { BadRequestError, ProviderTimeoutError, RateLimitedError } from '../errors/provider-errors.js';
 import type { AttemptInfo, AttemptResult, CallPlan } from '../llm/call-pipeline.js';
+import { CallSignal, callSignalPlan } from '../llm/call-signal.js';
 import type { TokenUsage } from '../llm/types.js';
 import { GroundworkMetrics } from '../observability/metrics.js';
 import { createResiliencePipeline } from './create-resilience-pipeline.js';
@@ -267,6 +268,17 @@ describe('resilience pipeline', () => {
     await expect(pending).rejects.toThrow('user left');
     await pipeline.close();
     await expect(pipeline.execute(plan(), answer(1))).rejects.toBeInstanceOf(PipelineClosedError);
+  });
+
+  it('refuses a call aborted before it runs with the call’s reason, though its shared signal is live, and takes no permit', async () => {
+    make({ requestsPerMinute: 1 });
+    const call = new CallSignal([], undefined, new AbortController().signal);
+    call.abort(new Error('abandoned'));
+    const attempt = vi.fn(answer(1));
+    await expect(pipeline.execute(callSignalPlan([primary], 100, call), attempt)).rejects.toThrow('abandoned');
+    expect(attempt).not.toHaveBeenCalled();
+    // The one permit of the minute is still there for the next call.
+    await expect(pipeline.execute(plan(), answer(2))).resolves.toMatchObject({ value: 2 });
   });
 
   it('close() ends backoff sleeps and waits and leaves no timer', async () => {

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { GroundworkError } from '../errors/groundwork-error.js';
 import { ProviderError } from '../errors/provider-errors.js';
-import { linkSignals, sleep, throwIfAborted } from '../internal/abort.js';
+import { linkSignals, sleep } from '../internal/abort.js';
 import type { Clock } from '../internal/clock.js';
 import {
   type AttemptInfo,
@@ -13,7 +13,7 @@ import {
   type CallTarget,
   rememberAttempts,
 } from '../llm/call-pipeline.js';
-import { type CallSignal, callSignalOf } from '../llm/call-signal.js';
+import { type CallSignal, callAbortError, callAborted, callSignalOf } from '../llm/call-signal.js';
 import type { TokenUsage } from '../llm/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
@@ -100,13 +100,11 @@ export class ResiliencePipeline implements CallPipeline {
   async execute<T>(plan: CallPlan, attempt: (info: AttemptInfo) => Promise<AttemptResult<T>>): Promise<CallOutcome<T>> {
     if (this.#closing.signal.aborted) throw new PipelineClosedError();
     if (plan.targets.length === 0) throw new TypeError('A call needs at least one target');
-    const cancellation = callSignalOf(plan);
-    if (cancellation === undefined) throwIfAborted(plan.signal);
-    else if (cancellation.aborted) throwIfAborted(cancellation.signal);
     const { clock, retry } = this.#parts;
     const startedAt = clock.now();
     const deadlineAt = Math.min(startedAt + this.#parts.deadlineMs, plan.deadlineAt ?? Number.POSITIVE_INFINITY);
     const run = new CallRun(plan, startedAt, deadlineAt - startedAt, deadlineAt);
+    if (callAborted(run)) throw callAbortError(run);
     let lastError: unknown;
     for (const target of plan.targets) {
       const key = `${target.provider}:${target.model}`;
@@ -190,7 +188,7 @@ export class ResiliencePipeline implements CallPipeline {
       run.sent = true;
       let result: AttemptResult<T>;
       try {
-        result = await runWithTimeout(attempt, target, number, run, this.#parts.timeoutMs, clock, run.cancellation);
+        result = await runWithTimeout(attempt, target, number, run, this.#parts.timeoutMs, clock);
       } catch (error) {
         concurrency.release(target.provider);
         verdict = verdictOf(error);

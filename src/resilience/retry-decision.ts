@@ -1,6 +1,7 @@
 import { GroundworkError } from '../errors/groundwork-error.js';
 import { ProviderError } from '../errors/provider-errors.js';
 import type { CallTarget } from '../llm/call-pipeline.js';
+import { callAborted } from '../llm/call-signal.js';
 import { backoffDelay } from './backoff.js';
 import { type CallContext, deadlineError } from './call-context.js';
 import {
@@ -51,7 +52,7 @@ export function decideRetry(
   context: CallContext,
   rules: RetryRules,
 ): RetryDecision {
-  if (context.signal?.aborted === true) return { kind: 'fail', error };
+  if (callAborted(context)) return { kind: 'fail', error };
   if (isOwnRefusal(error)) return { kind: 'next', error };
   if (!GroundworkError.isInstance(error) || !error.retryable) return { kind: 'fail', error };
   const retryAfterMs = ProviderError.isInstance(error) ? error.retryAfterMs : undefined;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors/config-error.js';
 import { CANARY_KEY } from '../llm/llm.test-helpers.js';
 import { loadRoutes } from './load-routes.js';
+import { groupCallTargets } from './router.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -77,6 +78,19 @@ describe('loadRoutes', () => {
     // The secrets canary: the parsed routes never show a key.
     expect(inspect(routes, { depth: 10 })).not.toContain(CANARY_KEY);
     expect(JSON.stringify(routes)).not.toContain(CANARY_KEY);
+  });
+
+  it('freezes what it reads through and through, so that its call targets are built once', async () => {
+    const keyFile = await file('azure-key-frozen', `${CANARY_KEY}-azure\n`);
+    const routes = await loadRoutes(await file('frozen.yaml', YAML.replace('KEYFILE', keyFile)), { env: { OPENAI_KEY_EU: CANARY_KEY } });
+    const first = groupCallTargets(routes.groups, 'chat-fast');
+    expect(first?.map((target) => target.deployment)).toEqual(['eu', 'us', 'bedrock-1']);
+    const second = groupCallTargets(routes.groups, 'chat-fast');
+    expect(second).not.toBe(first);
+    second?.forEach((target, index) => {
+      expect(target).toBe(first?.[index]);
+      expect(Object.isFrozen(target)).toBe(true);
+    });
   });
 
   it('reads a key from the _FILE variant of the variable named', async () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AuthenticationError, BadRequestError, RateLimitedError } from '../errors/provider-errors.js';
-import type { AttemptInfo, AttemptResult, CallOutcome } from '../llm/call-pipeline.js';
+import type { AttemptInfo, AttemptResult, CallOutcome, CallTarget } from '../llm/call-pipeline.js';
 import { attemptsOf } from '../llm/call-pipeline.js';
+import { CallSignal, callSignalPlan } from '../llm/call-signal.js';
 import { GroundworkMetrics } from '../observability/metrics.js';
 import { CircuitBreaker } from '../resilience/circuit-breaker.js';
 import { RateLimitStoreUnavailableError } from '../resilience/errors.js';
@@ -12,7 +13,7 @@ import { hang, logger, serverError } from '../resilience/resilience.test-helpers
 import { ManualClock } from '../testing/manual-clock.js';
 import { NoDeploymentAvailableError } from './no-deployment-error.js';
 import { deploymentKey, groupCallTargets, groupTargets, Router } from './router.js';
-import type { ModelGroupConfig, RoutesConfig } from './routes-config.js';
+import type { DeploymentConfig, ModelGroupConfig, RoutesConfig } from './routes-config.js';
 import { deployment, routesOf, sequence, testRouter } from './routing.test-helpers.js';
 
 type Handler = (info: AttemptInfo) => Promise<AttemptResult<string>>;
@@ -232,17 +233,61 @@ describe('Router', () => {
   });
 });
 
+describe('Router cancellation', () => {
+  it('rejects a call aborted before or while routing with the call’s reason, though its shared signal is live', async () => {
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a'), deployment('fast', 'b')] } });
+    const router = testRouter(routes, { clock: new ManualClock() });
+    const targets = groupTargets(routes.groups.fast!);
+    const before = new CallSignal([], undefined, new AbortController().signal);
+    before.abort(new Error('abandoned before'));
+    let sent = 0;
+    const count: Handler = async (info) => {
+      sent++;
+      return ok(info);
+    };
+    await expect(router.execute(callSignalPlan(targets, 10, before), count)).rejects.toThrow('abandoned before');
+    expect(sent).toBe(0);
+
+    // Aborted during its first attempt: the call ends with the abort's reason, and no sibling is tried.
+    const during = new CallSignal([], undefined, new AbortController().signal);
+    const failed = router.execute(callSignalPlan(targets, 10, during), async () => {
+      sent++;
+      during.abort(new Error('abandoned during'));
+      throw serverError();
+    });
+    await expect(failed).rejects.toThrow('abandoned during');
+    expect(sent).toBe(1);
+  });
+});
+
 describe('groupCallTargets', () => {
-  it('hands out each call its own array of a frozen file’s targets: changing one leaves the next call’s alone', () => {
-    const { groups } = routesOf({
+  /** Routes frozen through and through, as a validated routes file is. */
+  const frozenRoutes = (...args: Parameters<typeof routesOf>): RoutesConfig => {
+    const routes = routesOf(...args);
+    for (const group of Object.values(routes.groups)) {
+      for (const entry of group.deployments) Object.freeze(entry);
+      Object.freeze(group.deployments);
+      Object.freeze(group.fallbacks);
+      Object.freeze(group);
+    }
+    Object.freeze(routes.groups);
+    return routes;
+  };
+
+  it('hands out each call its own array of a frozen file’s targets, each target frozen', () => {
+    const { groups } = frozenRoutes({
       fast: { deployments: [deployment('fast', 'a'), deployment('fast', 'b')], fallbacks: ['slow'] },
       slow: { deployments: [deployment('slow', 'c')] },
     });
-    Object.freeze(groups);
     const first = groupCallTargets(groups, 'fast');
     expect(first?.map((target) => target.deployment)).toEqual(['a', 'b', 'c']);
     first?.push({ provider: 'openai', model: 'extra' });
-    expect(groupCallTargets(groups, 'fast')?.map((target) => target.deployment)).toEqual(['a', 'b', 'c']);
+    expect(() => {
+      (first?.[0] as CallTarget).model = 'changed';
+    }).toThrow(TypeError);
+    const second = groupCallTargets(groups, 'fast');
+    expect(second?.map((target) => `${target.deployment}:${target.model}`)).toEqual(['a:model-a', 'b:model-b', 'c:model-c']);
+    expect(second?.[0]).toBe(first?.[0]);
     expect(groupCallTargets(groups, 'none')).toBeUndefined();
   });
 
@@ -251,5 +296,29 @@ describe('groupCallTargets', () => {
     expect(groupCallTargets(groups, 'fast')).toHaveLength(1);
     groups.fast = { ...(groups.fast as ModelGroupConfig), deployments: [deployment('fast', 'a'), deployment('fast', 'b')] };
     expect(groupCallTargets(groups, 'fast')).toHaveLength(2);
+  });
+
+  it('reads afresh a frozen record whose group, fallback group or deployment may still change', () => {
+    const { groups } = routesOf({
+      fast: { deployments: [deployment('fast', 'a')], fallbacks: ['slow'] },
+      slow: { deployments: [deployment('slow', 'c')] },
+    });
+    Object.freeze(groups);
+    const fast = groups.fast as ModelGroupConfig;
+    const slow = groups.slow as ModelGroupConfig;
+    expect(groupCallTargets(groups, 'fast')).toHaveLength(2);
+    (fast.deployments as DeploymentConfig[]).push(deployment('fast', 'b'));
+    expect(groupCallTargets(groups, 'fast')?.map((target) => target.deployment)).toEqual(['a', 'b', 'c']);
+
+    // Everything frozen but one deployment of the fallback group.
+    for (const group of [fast, slow]) {
+      Object.freeze(group.fallbacks);
+      Object.freeze(group.deployments);
+      Object.freeze(group);
+    }
+    for (const entry of fast.deployments) Object.freeze(entry);
+    expect(groupCallTargets(groups, 'fast')?.[2]?.model).toBe('model-c');
+    (slow.deployments[0] as { model: string }).model = 'model-c2';
+    expect(groupCallTargets(groups, 'fast')?.[2]?.model).toBe('model-c2');
   });
 });

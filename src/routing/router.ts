@@ -18,7 +18,7 @@ import {
   type CallTarget,
   rememberAttempts,
 } from '../llm/call-pipeline.js';
-import { type CallSignal, callSignalOf } from '../llm/call-signal.js';
+import { type CallSignal, callAbortError, callAborted, callSignalOf } from '../llm/call-signal.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { runWithTimeout } from '../resilience/attempt-timeout.js';
@@ -74,19 +74,22 @@ export function groupTargets(group: ModelGroupConfig): CallTarget[] {
   }));
 }
 
-/** Each routes file's call targets by group name, built once per (frozen) groups object. */
+/** Each routes file's call targets by group name, built once per (deeply frozen) groups object. */
 const callTargetsByGroups = new WeakMap<object, Map<string, readonly CallTarget[]>>();
 
 /**
  * The targets of a call for `name` when it names a model group of `groups`: its deployments, then
- * those of its fallback groups (each once, in order); undefined when `name` is no group. Built once
- * per group and handed out as a fresh array of the same targets, which callers must not change.
+ * those of its fallback groups (each once, in order); undefined when `name` is no group.
+ *
+ * A validated routes file is frozen through and through; for it the targets are built once per
+ * group, frozen, and handed out as a fresh array of the same targets. Groups that are not (made by
+ * hand, or a group, a deployment or a list of them left open) may still change: their targets are
+ * built afresh on every call.
  */
 export function groupCallTargets(groups: Readonly<Record<string, ModelGroupConfig>>, name: string): CallTarget[] | undefined {
-  // A validated routes file is frozen; groups made by hand may still change, so they are read afresh.
   if (!Object.isFrozen(groups)) {
     const group = Object.hasOwn(groups, name) ? groups[name] : undefined;
-    return group === undefined ? undefined : buildCallTargets(groups, group);
+    return group === undefined ? undefined : reachedGroups(groups, group).flatMap(groupTargets);
   }
   let built = callTargetsByGroups.get(groups);
   if (built === undefined) {
@@ -97,22 +100,37 @@ export function groupCallTargets(groups: Readonly<Record<string, ModelGroupConfi
   if (targets === undefined) {
     const group = Object.hasOwn(groups, name) ? groups[name] : undefined;
     if (group === undefined) return undefined;
-    targets = buildCallTargets(groups, group);
+    const reached = reachedGroups(groups, group);
+    const fresh = reached.flatMap(groupTargets);
+    if (!reached.every(isFrozenGroup)) return fresh;
+    for (const target of fresh) Object.freeze(target);
+    targets = Object.freeze(fresh);
     built.set(name, targets);
   }
   return targets.slice();
 }
 
-function buildCallTargets(groups: Readonly<Record<string, ModelGroupConfig>>, group: ModelGroupConfig): CallTarget[] {
-  const targets = groupTargets(group);
+/** `group`, then its fallback groups that exist, each once, in order. */
+function reachedGroups(groups: Readonly<Record<string, ModelGroupConfig>>, group: ModelGroupConfig): ModelGroupConfig[] {
+  const reached = [group];
   const seen = new Set([group.name]);
   for (const fallbackName of group.fallbacks) {
     const fallback = groups[fallbackName];
     if (fallback === undefined || seen.has(fallbackName)) continue;
     seen.add(fallbackName);
-    targets.push(...groupTargets(fallback));
+    reached.push(fallback);
   }
-  return targets;
+  return reached;
+}
+
+/** Whether nothing a group's targets are built from can change: the group, its lists and its deployments. */
+function isFrozenGroup(group: ModelGroupConfig): boolean {
+  return (
+    Object.isFrozen(group) &&
+    Object.isFrozen(group.fallbacks) &&
+    Object.isFrozen(group.deployments) &&
+    group.deployments.every((deployment) => Object.isFrozen(deployment))
+  );
 }
 
 /** An error that ends the whole call (not retryable, or the caller gave up). */
@@ -139,10 +157,6 @@ class Run implements CallContext {
   /** The caller's signal; read only to wait (a call's own signal is made on first read). */
   get signal(): AbortSignal | undefined {
     return this.#plan.signal;
-  }
-
-  get aborted(): boolean {
-    return this.cancellation === undefined ? this.#plan.signal?.aborted === true : this.cancellation.aborted;
   }
 }
 
@@ -186,7 +200,7 @@ export class Router {
     const startedAt = clock.now();
     const deadlineAt = Math.min(startedAt + this.#parts.deadlineMs, plan.deadlineAt ?? Number.POSITIVE_INFINITY);
     const run = new Run(plan, startedAt, deadlineAt - startedAt, deadlineAt);
-    if (run.aborted) throwIfAborted(plan.signal);
+    if (callAborted(run)) throw callAbortError(run);
     let lastError: unknown;
     const groups = segments(plan.targets);
     for (const [index, segment] of groups.entries()) {
@@ -230,7 +244,7 @@ export class Router {
     let lastError: unknown;
     let waitedMs = 0;
     for (;;) {
-      if (run.aborted) throw new Final(run.signal?.reason);
+      if (callAborted(run)) throw new Final(callAbortError(run));
       const now = clock.now();
       if (now >= run.deadlineAt) throw deadlineError(run, now, `passed while routing over "${group.name}"`, lastError);
       const blocked: number[] = [];
@@ -304,7 +318,7 @@ export class Router {
         return { value, target: entry.target };
       } catch (error) {
         const after = clock.now();
-        if (run.aborted) throw new Final(error);
+        if (callAborted(run)) throw new Final(error);
         lastError = error;
         if (error instanceof RateLimitedError || error instanceof QuotaExhaustedError) {
           // Throttled: out of routing until the provider says, and the call moves on at once.
@@ -389,7 +403,7 @@ export class Router {
     const began = clock.now();
     let verdict: BreakerVerdict = 'abandoned';
     try {
-      const result = await runWithTimeout(attempt, target, number, run, timeoutMs, clock, run.cancellation);
+      const result = await runWithTimeout(attempt, target, number, run, timeoutMs, clock);
       verdict = 'success';
       state.observeLatency(clock.now() - began);
       this.#afterUsage(state, tokens, result.usage);
