@@ -42,6 +42,8 @@ function config(url: string): DatabaseConfig {
     closeTimeoutMs: 1000,
     migrateOnStart: false,
     migrationsDir: undefined,
+    // GROUNDWORK_BENCH_NAMED_BUILDER=true measures the opt-in DB_NAMED_BUILDER_STATEMENTS on PostgreSQL.
+    namedBuilderStatements: process.env.GROUNDWORK_BENCH_NAMED_BUILDER === 'true',
   };
 }
 
@@ -518,6 +520,7 @@ function judgeGoals(ratios: BenchResult['ratios']): void {
   ratios.load_average = loadavg()
     .map((value) => value.toFixed(2))
     .join(' ');
+  ratios.named_builder_statements = process.env.GROUNDWORK_BENCH_NAMED_BUILDER === 'true' ? 'on' : 'off (the default)';
 }
 
 /** Small transactional writes and point reads per second: Groundwork against the raw drivers, same run. */
