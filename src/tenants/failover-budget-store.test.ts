@@ -43,6 +43,23 @@ async function fleetStore(options: { local: boolean; ledgerSpent: Map<string, nu
   return { store, shared, records, metrics };
 }
 
+/** A failover store over `shared`, a memory store as its local share, on the system clock. */
+function failoverOver(
+  shared: BudgetStore,
+  options: { retryMs: number; timeoutMs: number; replicas: number; replayBatch?: number },
+): FailoverBudgetStore {
+  const { logger } = captureLogger('info');
+  const { retryMs, timeoutMs, replicas, replayBatch } = options;
+  return new FailoverBudgetStore({
+    shared,
+    local: new MemoryBudgetStore(),
+    failover: new StoreFailover({ component: 'tenant_budget', logger, metrics: undefined, clock: systemClock, retryMs, timeoutMs }),
+    replicas,
+    logger,
+    ...(replayBatch === undefined ? {} : { replayBatch }),
+  });
+}
+
 async function failures(metrics: GroundworkMetrics): Promise<number> {
   const metric = await metrics.storeFailures.get();
   return metric.values.find((value) => value.labels.component === 'tenant_budget')?.value ?? 0;
@@ -146,21 +163,7 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
       settle: (reservationId, counters, spentNano) => redisStore.settle(reservationId, counters, spentNano),
       read: (counters, now) => redisStore.read(counters, now),
     };
-    const { logger } = captureLogger('info');
-    const store = new FailoverBudgetStore({
-      shared,
-      local: new MemoryBudgetStore(),
-      failover: new StoreFailover({
-        component: 'tenant_budget',
-        logger,
-        metrics: undefined,
-        clock: systemClock,
-        retryMs: 50,
-        timeoutMs: 100,
-      }),
-      replicas: 2,
-      logger,
-    });
+    const store = failoverOver(shared, { retryMs: 50, timeoutMs: 100, replicas: 2 });
     // Timed out, then refused by the local share (1000 ÷ 2): the caller waits, and Redis holds 600 for it meanwhile.
     expect((await reserve(store, budget, 600)).result).toMatchObject({ granted: false, localShare: true });
     expect(await redisStore.read([counter], Date.now())).toEqual([{ counter, spentNano: 0, reservedNano: 600 }]);
@@ -185,21 +188,7 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
       settle: (reservationId, counters, spentNano) => redisStore.settle(reservationId, counters, spentNano),
       read: (counters, now) => redisStore.read(counters, now),
     };
-    const { logger } = captureLogger('info');
-    const store = new FailoverBudgetStore({
-      shared,
-      local: new MemoryBudgetStore(),
-      failover: new StoreFailover({
-        component: 'tenant_budget',
-        logger,
-        metrics: undefined,
-        clock: systemClock,
-        retryMs: 50,
-        timeoutMs: 100,
-      }),
-      replicas: 2,
-      logger,
-    });
+    const store = failoverOver(shared, { retryMs: 50, timeoutMs: 100, replicas: 2 });
     expect((await reserve(store, budget, 600)).result).toMatchObject({ granted: false, localShare: true });
     await new Promise((resolve) => setTimeout(resolve, 100));
     // Back on the shared store: the release is replayed before this reservation, while the first one is still on its way.
@@ -264,22 +253,8 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
       eval: (...args: Parameters<typeof client.eval>) => track(client.eval(...args)),
     } as unknown as typeof client;
     const shared = new RedisBudgetStore(counted, 'gw:', ledger(new Map()));
-    const { logger } = captureLogger('info');
-    const store = new FailoverBudgetStore({
-      shared,
-      local: new MemoryBudgetStore(),
-      // Retried after 1 s: the outage's calls below all go to the local share without asking Redis again.
-      failover: new StoreFailover({
-        component: 'tenant_budget',
-        logger,
-        metrics: undefined,
-        clock: systemClock,
-        retryMs: 1000,
-        timeoutMs: 2000,
-      }),
-      replicas: 1,
-      logger,
-    });
+    // Retried after 1 s: the outage's calls below all go to the local share without asking Redis again.
+    const store = failoverOver(shared, { retryMs: 1000, timeoutMs: 2000, replicas: 1 });
     await redis.kill();
     // 200 calls admitted from the local share and settled during the outage, 1..200 nano-USD each.
     const operations = 200;
@@ -328,22 +303,7 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
         return redisStore.read(counters, now);
       },
     };
-    const { logger } = captureLogger('info');
-    const store = new FailoverBudgetStore({
-      shared,
-      local: new MemoryBudgetStore(),
-      failover: new StoreFailover({
-        component: 'tenant_budget',
-        logger,
-        metrics: undefined,
-        clock: systemClock,
-        retryMs: 1000,
-        timeoutMs: 2000,
-      }),
-      replicas: 1,
-      logger,
-      replayBatch: 50,
-    });
+    const store = failoverOver(shared, { retryMs: 1000, timeoutMs: 2000, replicas: 1, replayBatch: 50 });
     for (let spent = 1; spent <= 100; spent++) {
       const { reservationId } = await reserve(store, budget, 500);
       await store.settle(reservationId, [counter], spent, Date.now());
@@ -387,21 +347,7 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
         return redisStore.read(counters, now);
       },
     };
-    const { logger } = captureLogger('info');
-    const store = new FailoverBudgetStore({
-      shared,
-      local: new MemoryBudgetStore(),
-      failover: new StoreFailover({
-        component: 'tenant_budget',
-        logger,
-        metrics: undefined,
-        clock: systemClock,
-        retryMs: 100,
-        timeoutMs: 200,
-      }),
-      replicas: 1,
-      logger,
-    });
+    const store = failoverOver(shared, { retryMs: 100, timeoutMs: 200, replicas: 1 });
     for (let spent = 1; spent <= 10; spent++) {
       const { reservationId } = await reserve(store, budget, 500);
       await store.settle(reservationId, [counter], spent, Date.now());
