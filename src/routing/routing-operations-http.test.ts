@@ -70,6 +70,27 @@ async function open(groups: Record<string, unknown>, extra: Record<string, strin
   return infra;
 }
 
+/**
+ * Serves `opened` with its tenants on `server`, and makes a virtual key allowed the group `resp`
+ * with a $1 budget: an OpenAI client with that key, and what the key has spent and holds reserved.
+ */
+async function servedKey(opened: Awaited<ReturnType<typeof open>>, name: string) {
+  const tenants = opened.tenants;
+  server = createServer(createServiceBackend(opened), opened.config.server, {
+    logger: silentLogger(),
+    metrics: opened.metrics,
+    tenants: { resolve: (key) => tenants.directory.resolve(key), admission: tenants.admission, prices: tenants.prices },
+  });
+  const { port } = await server.listen();
+  const { key, plainKey } = await tenants.repository.createKey({ name, totalBudgetUsd: 1, allowedModels: ['resp'] });
+  const client = new OpenAI({ apiKey: plainKey.reveal(), baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
+  const spent = async () => {
+    const [state] = await new DatabaseBudgetStore(groundworkTables(opened.db)).read([`key:${key.id}:total`], Date.now());
+    return { spentUsd: (state?.spentNano ?? 0) / 1e9, reservedUsd: (state?.reservedNano ?? 0) / 1e9 };
+  };
+  return { client, spent };
+}
+
 const openai = (name: string, index: number) => ({
   name,
   provider: 'openai',
@@ -344,19 +365,7 @@ describe('groundwork serve with model groups', () => {
       { resp: { deployments: [openai('us', 1)] } },
       { GROUNDWORK_VIRTUAL_KEYS: 'true', LLM_PRICES: '{"model-us":{"input":100,"output":1000}}', TENANT_MAX_OUTPUT_TOKENS_ESTIMATE: '50' },
     );
-    const tenants = opened.tenants;
-    server = createServer(createServiceBackend(opened), opened.config.server, {
-      logger: silentLogger(),
-      metrics: opened.metrics,
-      tenants: { resolve: (key) => tenants.directory.resolve(key), admission: tenants.admission, prices: tenants.prices },
-    });
-    const { port } = await server.listen();
-    const { key, plainKey } = await tenants.repository.createKey({ name: 'group-key', totalBudgetUsd: 1, allowedModels: ['resp'] });
-    const client = new OpenAI({ apiKey: plainKey.reveal(), baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
-    const spent = async () => {
-      const [state] = await new DatabaseBudgetStore(groundworkTables(opened.db)).read([`key:${key.id}:total`], Date.now());
-      return { spentUsd: (state?.spentNano ?? 0) / 1e9, reservedUsd: (state?.reservedNano ?? 0) / 1e9 };
-    };
+    const { client, spent } = await servedKey(opened, 'group-key');
     fakes[1]!.enqueue({ type: 'answer', content: 'Hallo', usage: { promptTokens: 9, completionTokens: 3 } });
     await client.responses.create({ model: 'resp', input: 'Hello', store: false });
     // 9 input tokens at $0.1 and 3 output tokens at $1 per thousand: model-us's price, not the group name's (none).
@@ -380,19 +389,7 @@ describe('groundwork serve with model groups', () => {
         TENANT_MAX_OUTPUT_TOKENS_ESTIMATE: '50',
       },
     );
-    const tenants = opened.tenants;
-    server = createServer(createServiceBackend(opened), opened.config.server, {
-      logger: silentLogger(),
-      metrics: opened.metrics,
-      tenants: { resolve: (key) => tenants.directory.resolve(key), admission: tenants.admission, prices: tenants.prices },
-    });
-    const { port } = await server.listen();
-    const { key, plainKey } = await tenants.repository.createKey({ name: 'azure-key', totalBudgetUsd: 1, allowedModels: ['resp'] });
-    const client = new OpenAI({ apiKey: plainKey.reveal(), baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
-    const spent = async () => {
-      const [state] = await new DatabaseBudgetStore(groundworkTables(opened.db)).read([`key:${key.id}:total`], Date.now());
-      return { spentUsd: (state?.spentNano ?? 0) / 1e9, reservedUsd: (state?.reservedNano ?? 0) / 1e9 };
-    };
+    const { client, spent } = await servedKey(opened, 'azure-key');
     const ledgerCost = async () => {
       await opened.llm.flush();
       return opened.db.selectFrom('llm_usage').select(['deployment', 'cost_usd']).orderBy('id').execute();
