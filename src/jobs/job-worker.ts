@@ -96,6 +96,8 @@ export class JobWorker {
 
   /** Sleeps until the poll interval passes, a slot frees or the worker stops. */
   #sleep(ms: number): Promise<void> {
+    // Asked to stop while claiming or maintaining, when there was nothing yet to wake.
+    if (this.#stopping.signal.aborted) return Promise.resolve();
     const { clock } = this.#options;
     return new Promise((resolve) => {
       let timer: TimerHandle | undefined;
