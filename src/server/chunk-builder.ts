@@ -15,108 +15,128 @@ interface ChoiceProgress {
 type Delta = Record<string, unknown>;
 
 /**
- * Turns a stream's events into OpenAI `chat.completion.chunk` objects, as OpenAI streams them:
- * a role chunk when a choice starts, text and refusal deltas, tool calls whose first chunk holds
- * `index`, `id`, `type`, `function.name` and `arguments: ''` followed by argument pieces, then a
- * finish chunk per choice and, with `include_usage`, a usage chunk with empty `choices`. Whatever
- * the events did not stream (a cached answer replays only its text) is sent from the final answer
- * before the choice finishes, so the chunks always add up to the whole answer.
+ * Turns a stream's events into OpenAI `chat.completion.chunk`s, as OpenAI streams them, each
+ * already serialised (the `data:` of one server-sent event): a role chunk when a choice starts,
+ * text and refusal deltas, tool calls whose first chunk holds `index`, `id`, `type`,
+ * `function.name` and `arguments: ''` followed by argument pieces, then a finish chunk per choice
+ * and, with `include_usage`, a usage chunk with empty `choices`. Whatever the events did not stream
+ * (a cached answer replays only its text) is sent from the final answer before the choice
+ * finishes, so the chunks always add up to the whole answer.
+ *
+ * The fields every chunk repeats (`id`, `object`, `created`, `model`, and `usage: null` with
+ * `include_usage`) are serialised once per stream, and a text delta is written straight into its
+ * chunk: an event costs the serialising of its own text, not of a whole chunk object built for it.
+ * The text is the same as `JSON.stringify` of the chunk object, key for key.
  */
 export class ChunkBuilder {
   readonly #identity: CompletionIdentity;
   readonly #includeUsage: boolean;
-  #model: string;
   readonly #choices = new Map<number, ChoiceProgress>();
+  /** `{"id":…,"object":…,"created":…,"model":…` for the current model. */
+  #head: string;
+  /** What closes a chunk after its `choices`: `,"usage":null}` with `include_usage`, else `}`. */
+  readonly #tail: string;
 
   constructor(identity: CompletionIdentity, model: string, includeUsage: boolean) {
     this.#identity = identity;
-    this.#model = model;
     this.#includeUsage = includeUsage;
+    this.#head = this.#headFor(model);
+    this.#tail = includeUsage ? ',"usage":null}' : '}';
   }
 
   /** The first chunk, sent before any event: choice 0 starts. */
-  start(): object[] {
-    return this.#begin(0);
+  start(): string[] {
+    const chunks: string[] = [];
+    this.#begin(0, chunks);
+    return chunks;
   }
 
   /** The chunks for one event (none for events the wire has no place for). */
-  chunks(event: ServiceStreamEvent): object[] {
+  chunks(event: ServiceStreamEvent): string[] {
+    const chunks: string[] = [];
     switch (event.type) {
       case 'delta':
-        if (event.text === '') return [];
-        return this.#delta(event.choice ?? 0, (progress) => {
-          progress.text = true;
-          return [{ content: event.text }];
-        });
+        if (event.text !== '') this.#textDelta(event.choice ?? 0, 'content', event.text, chunks);
+        return chunks;
       case 'refusal-delta':
-        if (event.text === '') return [];
-        return this.#delta(event.choice ?? 0, (progress) => {
-          progress.refusal = true;
-          return [{ refusal: event.text }];
-        });
-      case 'tool-call-delta':
-        return this.#delta(event.choice ?? 0, (progress) => {
-          const deltas: Delta[] = [];
-          if (!progress.toolCalls.has(event.index)) {
-            progress.toolCalls.add(event.index);
-            deltas.push(toolCallStart(event.index, event.id ?? '', event.name ?? ''));
-          }
-          if (event.arguments !== '') deltas.push({ tool_calls: [{ index: event.index, function: { arguments: event.arguments } }] });
-          return deltas;
-        });
+        if (event.text !== '') this.#textDelta(event.choice ?? 0, 'refusal', event.text, chunks);
+        return chunks;
+      case 'tool-call-delta': {
+        const choice = event.choice ?? 0;
+        const progress = this.#begin(choice, chunks);
+        if (!progress.toolCalls.has(event.index)) {
+          progress.toolCalls.add(event.index);
+          chunks.push(this.#deltaChunk(choice, toolCallStart(event.index, event.id ?? '', event.name ?? '')));
+        }
+        if (event.arguments !== '') chunks.push(this.#deltaChunk(choice, toolCallArguments(event.index, event.arguments)));
+        return chunks;
+      }
       case 'logprobs-delta': {
         const choice = event.choice ?? 0;
-        return [
-          ...this.#begin(choice),
-          this.#chunk([{ index: choice, delta: {}, logprobs: toOpenAiLogprobs(event.logprobs), finish_reason: null }]),
-        ];
+        this.#begin(choice, chunks);
+        chunks.push(this.#chunk([{ index: choice, delta: {}, logprobs: toOpenAiLogprobs(event.logprobs), finish_reason: null }]));
+        return chunks;
       }
       case 'done':
         return this.finish(event.completion);
       case 'start':
-        return [];
+        return chunks;
     }
   }
 
   /** What is left of each choice, its finish chunk, and the usage chunk when asked for. */
-  finish(completion: ChatCompletion): object[] {
-    this.#model = completion.model;
-    const extra = serviceFields(completion);
-    const chunks: object[] = [];
+  finish(completion: ChatCompletion): string[] {
+    this.#head = this.#headFor(completion.model);
+    const extra = serviceFieldsJson(completion);
+    const chunks: string[] = [];
     for (const choice of completion.choices) {
-      chunks.push(...this.#begin(choice.index), ...this.#remainder(choice));
+      this.#begin(choice.index, chunks);
+      this.#remainder(choice, chunks);
       const finish = { index: choice.index, delta: {}, logprobs: null, finish_reason: toOpenAiFinishReason(choice.finishReason) };
-      chunks.push({ ...this.#chunk([finish]), ...extra });
+      const usage = this.#includeUsage ? ',"usage":null' : '';
+      chunks.push(`${this.#head},"choices":${JSON.stringify([finish])}${usage}${extra}}`);
     }
-    if (this.#includeUsage) chunks.push({ ...this.#base(), ...extra, choices: [], usage: toOpenAiUsage(completion.usage) });
+    if (this.#includeUsage) chunks.push(`${this.#head}${extra},"choices":[],"usage":${JSON.stringify(toOpenAiUsage(completion.usage))}}`);
     return chunks;
   }
 
-  #remainder(choice: ChatChoice): object[] {
+  #remainder(choice: ChatChoice, chunks: string[]): void {
     const progress = this.#progress(choice.index);
-    const deltas: Delta[] = [];
     const { content, refusal, toolCalls } = choice.message;
-    if (!progress.text && content !== null && content !== '') deltas.push({ content });
-    if (!progress.refusal && refusal !== undefined && refusal !== '') deltas.push({ refusal });
+    if (!progress.text && content !== null && content !== '') chunks.push(this.#deltaChunk(choice.index, { content }));
+    if (!progress.refusal && refusal !== undefined && refusal !== '') chunks.push(this.#deltaChunk(choice.index, { refusal }));
     for (const [index, call] of (toolCalls ?? []).entries()) {
       if (progress.toolCalls.has(index)) continue;
-      deltas.push(toolCallStart(index, call.id, call.name));
-      if (call.arguments !== '') deltas.push({ tool_calls: [{ index, function: { arguments: call.arguments } }] });
+      chunks.push(this.#deltaChunk(choice.index, toolCallStart(index, call.id, call.name)));
+      if (call.arguments !== '') chunks.push(this.#deltaChunk(choice.index, toolCallArguments(index, call.arguments)));
     }
-    return deltas.map((delta) => this.#chunk([{ index: choice.index, delta, logprobs: null, finish_reason: null }]));
   }
 
-  #delta(choice: number, build: (progress: ChoiceProgress) => Delta[]): object[] {
-    const started = this.#begin(choice);
-    const deltas = build(this.#progress(choice));
-    return [...started, ...deltas.map((delta) => this.#chunk([{ index: choice, delta, logprobs: null, finish_reason: null }]))];
+  /** A text or refusal piece, written into its chunk without an object built for it. */
+  #textDelta(choice: number, field: 'content' | 'refusal', text: string, chunks: string[]): void {
+    const progress = this.#begin(choice, chunks);
+    if (field === 'content') progress.text = true;
+    else progress.refusal = true;
+    chunks.push(
+      `${this.#head},"choices":[{"index":${choice},"delta":{"${field}":${JSON.stringify(text)}},"logprobs":null,"finish_reason":null}]${this.#tail}`,
+    );
   }
 
-  /** The role chunk of a choice the first time it is seen, else nothing. */
-  #begin(choice: number): object[] {
-    if (this.#choices.has(choice)) return [];
-    this.#choices.set(choice, { text: false, refusal: false, toolCalls: new Set() });
-    return [this.#chunk([{ index: choice, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }])];
+  #deltaChunk(choice: number, delta: Delta): string {
+    return this.#chunk([{ index: choice, delta, logprobs: null, finish_reason: null }]);
+  }
+
+  /** The progress of `choice`; the first time it is seen, its role chunk goes to `chunks` first. */
+  #begin(choice: number, chunks: string[]): ChoiceProgress {
+    let progress = this.#choices.get(choice);
+    if (progress === undefined) {
+      progress = { text: false, refusal: false, toolCalls: new Set() };
+      this.#choices.set(choice, progress);
+      chunks.push(
+        `${this.#head},"choices":[{"index":${choice},"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]${this.#tail}`,
+      );
+    }
+    return progress;
   }
 
   #progress(choice: number): ChoiceProgress {
@@ -125,15 +145,26 @@ export class ChunkBuilder {
     return progress;
   }
 
-  #base() {
-    return { id: this.#identity.id, object: 'chat.completion.chunk' as const, created: this.#identity.created, model: this.#model };
+  #headFor(model: string): string {
+    const { id, created } = this.#identity;
+    return `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${JSON.stringify(created)},"model":${JSON.stringify(model)}`;
   }
 
-  #chunk(choices: object[]): object {
-    return this.#includeUsage ? { ...this.#base(), choices, usage: null } : { ...this.#base(), choices };
+  #chunk(choices: object[]): string {
+    return `${this.#head},"choices":${JSON.stringify(choices)}${this.#tail}`;
   }
+}
+
+/** `,"system_fingerprint":…,"service_tier":…` for the fields the answer has, else ''. */
+function serviceFieldsJson(completion: ChatCompletion): string {
+  const fields = JSON.stringify(serviceFields(completion));
+  return fields === '{}' ? '' : `,${fields.slice(1, -1)}`;
 }
 
 function toolCallStart(index: number, id: string, name: string): Delta {
   return { tool_calls: [{ index, id, type: 'function', function: { name, arguments: '' } }] };
+}
+
+function toolCallArguments(index: number, piece: string): Delta {
+  return { tool_calls: [{ index, function: { arguments: piece } }] };
 }

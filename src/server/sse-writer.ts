@@ -6,10 +6,12 @@ import type { ServerResponse } from 'node:http';
  * API streams them) and respects backpressure: each write waits for the
  * socket to drain when its buffer is full, or stops when the connection closes.
  *
- * What is written in one turn of the event loop leaves in one socket write: the response is corked
- * at the first write and uncorked on the next tick, so the headers and the first events, or the
- * several events one upstream chunk carries, cost one system call rather than one each, and no
- * event waits longer than the current turn.
+ * What is written in one iteration of the event loop leaves in one socket write: the response is
+ * corked at the first write and uncorked once the iteration's I/O callbacks have run (`setImmediate`),
+ * so the headers and the first events, the several events one upstream read carries, and the end of
+ * a stream whose last bytes came in the same read cost one system call rather than one each. No
+ * event waits past the iteration it was written in. (Uncorking on the next tick sent a stream's end
+ * in a write of its own: the upstream body's end is announced on a later tick than its data.)
  */
 export class SseWriter {
   readonly #response: ServerResponse;
@@ -71,6 +73,6 @@ export class SseWriter {
     if (this.#corked) return;
     this.#corked = true;
     this.#response.cork();
-    process.nextTick(this.#uncork);
+    setImmediate(this.#uncork);
   }
 }
