@@ -81,10 +81,11 @@ export function createServer(backend: ServiceBackend, config: ServerConfig, depe
   const tracker = new ConnectionTracker();
   let closing: Promise<void> | undefined;
   let address: ListenAddress | undefined;
+  const options: HandleOptions = { context, verifier, tracker, draining: () => closing !== undefined };
   const server: Server = createHttpServer(connectionLimits(config), (request, response) => {
     const aborter = new AbortController();
     tracker.track(request.socket, response, aborter);
-    void handle(request, response, aborter, { context, verifier, draining: () => closing !== undefined });
+    void handle(request, response, aborter, options);
   });
   tracker.attach(server);
   server.maxConnections = config.maxConnections;
@@ -123,6 +124,8 @@ export function createServer(backend: ServiceBackend, config: ServerConfig, depe
 interface HandleOptions {
   context: ServerContext;
   verifier: ApiKeyVerifier;
+  /** Counts the request until its response closes. */
+  tracker: ConnectionTracker;
   draining: () => boolean;
 }
 
@@ -130,11 +133,13 @@ async function handle(request: IncomingMessage, response: ServerResponse, aborte
   const { context } = options;
   const started = performance.now();
   const requestId = requestIdOf(request.headers['x-request-id']);
-  response.setHeader('x-request-id', requestId);
   const path = pathOf(request);
   const route = findRoute(path);
-  // One listener for both: each listener on a response costs its own wrapper and array growth.
-  response.once('close', () => {
+  const socket = request.socket;
+  // One listener for the tracker, the abort and the record: each listener on a response costs its
+  // own wrapper and array growth. A response emits `close` once, so no `once` wrapper either.
+  response.on('close', () => {
+    options.tracker.release(socket, response);
     const finished = response.writableFinished;
     if (!finished) aborter.abort(new Error('The caller disconnected before the answer was complete'));
     recordRequest(
@@ -151,6 +156,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, aborte
       context.config.accessLog,
     );
   });
+  response.setHeader('x-request-id', requestId);
   const exchange: Exchange = { request, response, requestId, signal: aborter.signal };
   try {
     if (options.draining()) {
