@@ -26,6 +26,38 @@ describe('bound metric series', () => {
     expect(await bound.registry.metrics()).toBe(await plain.registry.metrics());
   });
 
+  it('keeps label sets apart whose values only differ in where one ends', async () => {
+    const bound = pair();
+    const plain = pair();
+    // Joined into one key with a separator, these two sets would read the same.
+    const sets = [
+      { a: 'x\u0001', b: '' },
+      { a: 'x', b: '\u0001' },
+    ];
+    for (const value of [0.5, 3, 7]) {
+      for (const labels of sets) {
+        observe(bound.histogram, labels, value);
+        plain.histogram.observe(labels, value);
+      }
+      observe(bound.histogram, sets[0] as { a: string; b: string }, value);
+      plain.histogram.observe(sets[0] as { a: string; b: string }, value);
+    }
+    expect(await bound.registry.metrics()).toBe(await plain.registry.metrics());
+  });
+
+  it('counts a number and its text as one series, and a metric without labels', async () => {
+    const registry = new Registry();
+    const status = new Counter({ name: 's', help: 's', labelNames: ['status'], registers: [registry] });
+    const total = new Counter({ name: 't', help: 't', registers: [registry] });
+    for (let index = 0; index < 3; index++) {
+      increment(status, { status: 200 });
+      increment(status, { status: '200' });
+      increment(total, {}, 2);
+    }
+    expect((await status.get()).values).toEqual([{ value: 6, labels: { status: 200 } }]);
+    expect((await total.get()).values[0]?.value).toBe(6);
+  });
+
   it('still validates labels and values as prom-client does', () => {
     const { histogram, counter } = pair();
     expect(() => observe(histogram, { c: 'x' } as never, 1)).toThrow(/label/i);

@@ -42,13 +42,6 @@ function storageOf<E>(metric: object): Storage<E> | undefined {
     : undefined;
 }
 
-/** The cache key of a label set: its values in the metric's label order. */
-function keyOf(labelNames: readonly string[], labels: Labels): string {
-  let key = '';
-  for (const name of labelNames) key += `${labels[name] ?? ''}\u0001`;
-  return key;
-}
-
 /** The series `labels` names, once prom-client has created it; undefined when it has not. */
 function find<E>(storage: Storage<E>, labels: Labels): Bound<E> | undefined {
   for (const hash in storage.hashMap) {
@@ -59,8 +52,17 @@ function find<E>(storage: Storage<E>, labels: Labels): Bound<E> | undefined {
   return undefined;
 }
 
+/**
+ * One level of the bound series: a label's value leads to the next label's level, and the last
+ * label's value to the series. Looked up by the values themselves, one `Map` per label, rather than
+ * by a key string joined from them: joining builds and hashes a new string on every call, where a
+ * value (a route, a model, a constant) is hashed once for as long as it lives.
+ */
+type Level = Map<unknown, unknown>;
+
 interface Cache {
-  readonly series: Map<string, Bound<unknown>>;
+  /** The first label's level (for a metric without labels, the series sits under `undefined`). */
+  readonly series: Level;
   /** A histogram's upper bounds as the property names of its buckets (a number key is converted on every access). */
   readonly bucketNames: readonly string[];
 }
@@ -74,16 +76,37 @@ function cacheOf(metric: object, upperBounds: readonly number[] | undefined): Ca
   return cache;
 }
 
-/** The bound series under `key`, unless `reset()` replaced the metric's storage since it was bound. */
-function live<E>(storage: Storage<E>, cache: Cache, key: string): Bound<E> | undefined {
-  const found = cache.series.get(key) as Bound<E> | undefined;
+/** The bound series of `labels`, unless it was never bound or `reset()` replaced the metric's storage since. */
+function live<E>(storage: Storage<E>, cache: Cache, labels: Labels): Bound<E> | undefined {
+  const names = storage.labelNames;
+  const last = names.length - 1;
+  let level = cache.series;
+  for (let index = 0; index < last; index++) {
+    const next = level.get(labels[names[index] as string]) as Level | undefined;
+    if (next === undefined) return undefined;
+    level = next;
+  }
+  const found = level.get(last < 0 ? undefined : labels[names[last] as string]) as Bound<E> | undefined;
   return found !== undefined && storage.hashMap[found.hash] === found.entry ? found : undefined;
 }
 
 /** Binds the series prom-client just created (or updated) for `labels`. */
-function bind<E>(storage: Storage<E>, cache: Cache, key: string, labels: Labels): void {
+function bind<E>(storage: Storage<E>, cache: Cache, labels: Labels): void {
   const created = find(storage, labels);
-  if (created !== undefined) cache.series.set(key, created);
+  if (created === undefined) return;
+  const names = storage.labelNames;
+  const last = names.length - 1;
+  let level = cache.series;
+  for (let index = 0; index < last; index++) {
+    const value = labels[names[index] as string];
+    let next = level.get(value) as Level | undefined;
+    if (next === undefined) {
+      next = new Map();
+      level.set(value, next);
+    }
+    level = next;
+  }
+  level.set(last < 0 ? undefined : labels[names[last] as string], created);
 }
 
 /** `metric.observe(labels, value)`, with the label set validated only the first time it is seen. */
@@ -95,11 +118,10 @@ export function observe<L extends string>(metric: Histogram<L>, labels: LabelVal
     return;
   }
   const cache = cacheOf(metric, upperBounds);
-  const key = keyOf(storage.labelNames, labels as Labels);
-  const series = live(storage, cache, key);
+  const series = live(storage, cache, labels as Labels);
   if (series === undefined) {
     metric.observe(labels, value);
-    bind(storage, cache, key, labels as Labels);
+    bind(storage, cache, labels as Labels);
     return;
   }
   const { entry } = series;
@@ -123,11 +145,10 @@ export function increment<L extends string>(metric: Counter<L>, labels: LabelVal
     return;
   }
   const cache = cacheOf(metric, undefined);
-  const key = keyOf(storage.labelNames, labels as Labels);
-  const series = live(storage, cache, key);
+  const series = live(storage, cache, labels as Labels);
   if (series === undefined) {
     metric.inc(labels, value);
-    bind(storage, cache, key, labels as Labels);
+    bind(storage, cache, labels as Labels);
     return;
   }
   series.entry.value += value;

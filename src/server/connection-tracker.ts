@@ -1,6 +1,11 @@
 import type { Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
+/** What cancels a request's work (an `AbortController`, a call's cancellation). */
+export interface RequestAborter {
+  abort(reason: unknown): void;
+}
+
 /**
  * Knows every open connection and how many requests each is answering, so shutdown can close
  * idle keep-alive connections at once, close busy ones as soon as their response is sent, and
@@ -8,7 +13,7 @@ import type { Socket } from 'node:net';
  */
 export class ConnectionTracker {
   readonly #active = new Map<Socket, number>();
-  readonly #responses = new Map<ServerResponse, AbortController>();
+  readonly #responses = new Map<ServerResponse, RequestAborter>();
   #draining = false;
 
   /** Starts tracking the server's connections. */
@@ -20,16 +25,22 @@ export class ConnectionTracker {
     });
   }
 
-  /** Counts a request until its response closes; `aborter` cancels its work if shutdown gives up on it. */
-  track(socket: Socket, response: ServerResponse, aborter: AbortController): void {
+  /**
+   * Counts a request until {@link release}; `aborter` cancels its work if shutdown gives up on it.
+   * The caller releases it from the response's own `close` listener: a second listener per
+   * request costs its wrapper and the growth of the response's listener array.
+   */
+  track(socket: Socket, response: ServerResponse, aborter: RequestAborter): void {
     this.#active.set(socket, (this.#active.get(socket) ?? 0) + 1);
     this.#responses.set(response, aborter);
-    response.once('close', () => {
-      this.#responses.delete(response);
-      const count = (this.#active.get(socket) ?? 1) - 1;
-      this.#active.set(socket, count);
-      if (this.#draining && count === 0) socket.destroySoon();
-    });
+  }
+
+  /** The response of a {@link track}ed request has closed (sent, or its connection lost). Call once per request. */
+  release(socket: Socket, response: ServerResponse): void {
+    if (!this.#responses.delete(response)) return;
+    const count = (this.#active.get(socket) ?? 1) - 1;
+    this.#active.set(socket, count);
+    if (this.#draining && count === 0) socket.destroySoon();
   }
 
   /** Requests being answered. */

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { ServerConfig } from '../config/app-config.js';
 import type { Dashboard } from '../dashboard/dashboard.js';
 import { DashboardGuard } from '../dashboard/dashboard-guard.js';
+import { CallSignal } from '../llm/call-signal.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { CLIENT_CLOSED_STATUS, recordRequest } from './access-log.js';
@@ -13,12 +14,12 @@ import { assertSafeBind } from './bind-address.js';
 import { ConnectionTracker } from './connection-tracker.js';
 import { applyCors } from './cors.js';
 import { errorAnswer } from './error-answer.js';
-import type { Exchange } from './exchange.js';
 import { HttpError } from './http-error.js';
 import { logFailure } from './log-failure.js';
 import { requestIdOf } from './request-id.js';
 import { sendError } from './respond.js';
 import { findHandler, findRoute, type Route, type RouteHandler } from './routes.js';
+import { ServedExchange } from './served-exchange.js';
 import type { ServerContext } from './server-context.js';
 import type { ServiceBackend } from './service-backend.js';
 import type { ServiceTenants } from './service-tenants.js';
@@ -81,10 +82,12 @@ export function createServer(backend: ServiceBackend, config: ServerConfig, depe
   const tracker = new ConnectionTracker();
   let closing: Promise<void> | undefined;
   let address: ListenAddress | undefined;
+  const options: HandleOptions = { context, verifier, tracker, draining: () => closing !== undefined };
   const server: Server = createHttpServer(connectionLimits(config), (request, response) => {
-    const aborter = new AbortController();
-    tracker.track(request.socket, response, aborter);
-    void handle(request, response, aborter, { context, verifier, draining: () => closing !== undefined });
+    // The request's cancellation: its AbortSignal is made only if a route reads one (see ServedExchange).
+    const cancellation = new CallSignal([]);
+    tracker.track(request.socket, response, cancellation);
+    void handle(request, response, cancellation, options);
   });
   tracker.attach(server);
   server.maxConnections = config.maxConnections;
@@ -123,20 +126,24 @@ export function createServer(backend: ServiceBackend, config: ServerConfig, depe
 interface HandleOptions {
   context: ServerContext;
   verifier: ApiKeyVerifier;
+  /** Counts the request until its response closes. */
+  tracker: ConnectionTracker;
   draining: () => boolean;
 }
 
-async function handle(request: IncomingMessage, response: ServerResponse, aborter: AbortController, options: HandleOptions): Promise<void> {
+async function handle(request: IncomingMessage, response: ServerResponse, cancellation: CallSignal, options: HandleOptions): Promise<void> {
   const { context } = options;
   const started = performance.now();
   const requestId = requestIdOf(request.headers['x-request-id']);
-  response.setHeader('x-request-id', requestId);
   const path = pathOf(request);
   const route = findRoute(path);
-  // One listener for both: each listener on a response costs its own wrapper and array growth.
-  response.once('close', () => {
+  const socket = request.socket;
+  // One listener for the tracker, the abort and the record: each listener on a response costs its
+  // own wrapper and array growth. A response emits `close` once, so no `once` wrapper either.
+  response.on('close', () => {
+    options.tracker.release(socket, response);
     const finished = response.writableFinished;
-    if (!finished) aborter.abort(new Error('The caller disconnected before the answer was complete'));
+    if (!finished) cancellation.abort(new Error('The caller disconnected before the answer was complete'));
     recordRequest(
       {
         method: request.method ?? 'GET',
@@ -151,7 +158,8 @@ async function handle(request: IncomingMessage, response: ServerResponse, aborte
       context.config.accessLog,
     );
   });
-  const exchange: Exchange = { request, response, requestId, signal: aborter.signal };
+  response.setHeader('x-request-id', requestId);
+  const exchange = new ServedExchange(request, response, requestId, cancellation);
   try {
     if (options.draining()) {
       response.setHeader('connection', 'close');
@@ -168,7 +176,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, aborte
     if (route?.authenticated === true) exchange.caller = await authenticate(request, options.verifier, context.tenants);
     await handler(exchange, context);
   } catch (error) {
-    if (aborter.signal.aborted || response.destroyed) return;
+    if (cancellation.aborted || response.destroyed) return;
     const answer = errorAnswer(error, requestId);
     logFailure(context.logger, error, answer, requestId);
     if (response.headersSent) response.destroy();

@@ -17,6 +17,22 @@ describe('readJsonBody', () => {
     await expect(parsed).resolves.toEqual({ model: 'm', n: 1 });
   });
 
+  it('decodes text whole in one chunk, and a character split between two chunks', async () => {
+    const text = '{"content":"é漢😀"}';
+    const whole = body();
+    const parsedWhole = readJsonBody(whole as unknown as IncomingMessage, 1024);
+    whole.end(Buffer.from(text));
+    await expect(parsedWhole).resolves.toEqual({ content: 'é漢😀' });
+    const split = body();
+    const parsedSplit = readJsonBody(split as unknown as IncomingMessage, 1024);
+    const bytes = Buffer.from(text);
+    // Inside the emoji's four bytes.
+    const cut = bytes.indexOf(Buffer.from('😀')) + 2;
+    split.write(bytes.subarray(0, cut));
+    split.end(bytes.subarray(cut));
+    await expect(parsedSplit).resolves.toEqual({ content: 'é漢😀' });
+  });
+
   it('refuses a body that grows past the limit while arriving, with 413', async () => {
     const request = body();
     const parsed = readJsonBody(request as unknown as IncomingMessage, 8);

@@ -11,7 +11,8 @@ export async function readJsonBody(request: IncomingMessage, limitBytes: number)
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > limitBytes) throw tooLarge(limitBytes);
   const { chunks, size } = await readChunks(request, limitBytes);
-  const text = Buffer.concat(chunks, size).toString('utf8');
+  // A small body arrives in one chunk: decoded where it lies rather than copied into a new buffer first.
+  const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
   if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
     throw new HttpError({
       status: 400,
