@@ -147,17 +147,6 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
       ]);
     });
 
-    it('get their expiry from a reservation when they were written without one (by an earlier release)', async () => {
-      const store = new DatabaseBudgetStore(opened.database.db);
-      const day = `key:${randomUUID()}:day:2027-01-14`;
-      await opened.database.db.insertInto('groundwork_budget_counters').values({ counter: day, spent_nano: 9 }).execute();
-      await spend(store, day, t0 + 86_400_000, t0);
-      expect(await expiryOf(day)).toBe(t0 + 86_400_000);
-      await spend(store, day, t0 + 99, t0);
-      expect(await expiryOf(day)).toBe(t0 + 86_400_000);
-      expect(await store.read([day], t0)).toEqual([{ counter: day, spentNano: 19, reservedNano: 0 }]);
-    });
-
     it('get their period’s expiry when a settlement creates them', async () => {
       const store = new DatabaseBudgetStore(opened.database.db);
       const day = `key:${randomUUID()}:day:2027-01-14`;

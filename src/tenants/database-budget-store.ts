@@ -174,14 +174,7 @@ export class DatabaseBudgetStore implements BudgetStore {
     await tx
       .insertInto('groundwork_budget_counters')
       .values(rows.map((row) => ({ counter: row.counter, spent_nano: 0, expires_at: toDate(row.expiresAt) })))
-      // A counter written without an expiry (by a release before migration 0011, mid-upgrade) gets its period's now.
-      .onConflict((conflict) =>
-        conflict
-          .column('counter')
-          .doUpdateSet({ expires_at: (update) => update.ref('excluded.expires_at') })
-          .where('groundwork_budget_counters.expires_at', 'is', null)
-          .where('excluded.expires_at', 'is not', null),
-      )
+      .onConflict((conflict) => conflict.column('counter').doNothing())
       .execute();
     if (!this.#sqlite) {
       await tx
