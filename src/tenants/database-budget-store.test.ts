@@ -147,6 +147,19 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
       ]);
     });
 
+    it('are kept through a settlement into them after they ended, and deleted by the next sweep', async () => {
+      const store = new DatabaseBudgetStore(opened.database.db, undefined, { sweepIntervalMs: 60_000 });
+      const late = `late:${randomUUID()}`;
+      const reservationId = randomUUID();
+      const budgets = [{ counter: late, limitNano: 1000, expiresAt: t0 + 1000 }];
+      await store.reserve({ reservationId, budgets, amountNano: 10, leaseUntil: t0 + 900, now: t0 });
+      await store.settle(reservationId, [late], 5, t0 + 2000);
+      expect(await expiryOf(late)).toBe(t0 + 1000);
+      expect(await store.read([late], t0 + 2000)).toEqual([{ counter: late, spentNano: 5, reservedNano: 0 }]);
+      await store.settle(randomUUID(), [`other:${randomUUID()}`], 0, t0 + 62_000);
+      expect(await expiryOf(late)).toBe('deleted');
+    });
+
     it('get their period’s expiry when a settlement creates them', async () => {
       const store = new DatabaseBudgetStore(opened.database.db);
       const day = `key:${randomUUID()}:day:2027-01-14`;

@@ -115,7 +115,7 @@ export class DatabaseBudgetStore implements BudgetStore {
       );
       if (now >= this.#nextSweepAt) {
         this.#nextSweepAt = now + this.#sweepIntervalMs;
-        await this.#sweep(tx, now);
+        await this.#sweep(tx, now, sorted);
       }
       const repeated =
         spent > 0 &&
@@ -194,13 +194,15 @@ export class DatabaseBudgetStore implements BudgetStore {
 
   /**
    * Deletes up to a batch of counters whose period is over, with the leases and markers left under
-   * them. Counters another transaction holds are skipped (on SQLite none is: it has one writer).
+   * them. Counters another transaction holds are skipped (on SQLite none is: it has one writer), and
+   * so are those being settled (`settling`): a late settlement keeps its counter and marker until the next sweep.
    */
-  async #sweep(tx: Db, now: number): Promise<void> {
+  async #sweep(tx: Db, now: number, settling: readonly string[]): Promise<void> {
     let ended = tx
       .selectFrom('groundwork_budget_counters')
       .select('counter')
       .where('expires_at', '<=', new Date(now))
+      .where('counter', 'not in', settling)
       .orderBy('counter')
       .limit(this.#sweepBatch);
     if (!this.#sqlite) ended = ended.forUpdate().skipLocked();
