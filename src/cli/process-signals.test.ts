@@ -1,10 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
-/** Runs `body` in a child process after `signals = processSignals(…)`, which says on stdout when it runs its hook. */
+/** Runs `body` in a child process after `signals = processSignals(…)` (ending by SIGHUP and SIGQUIT), which says on stdout when it runs a hook. */
 function run(body: string) {
   const script = `import { processSignals } from './src/cli/process-signals.ts';
-    const signals = processSignals({ beforeSecondStop: () => process.stdout.write('before the second stop\\n') });
+    const signals = processSignals({
+      beforeSecondStop: () => process.stdout.write('before the second stop\\n'),
+      endSignals: ['SIGHUP', 'SIGQUIT'],
+      beforeEnd: () => process.stdout.write('before the end\\n'),
+    });
     setInterval(() => {}, 1000);
     ${body}`;
   return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 10_000 });
@@ -28,9 +32,36 @@ describe('processSignals', () => {
     expect(result.signal).toBe('SIGTERM');
   });
 
+  it.each(['SIGHUP', 'SIGQUIT'] as const)('runs its end hook on %s, then ends the process by that signal', (signal) => {
+    const result = run(`process.kill(process.pid, '${signal}');`);
+    expect(result.stdout).toBe('before the end\n');
+    expect(result.signal).toBe(signal);
+  });
+
+  it('ends the process by SIGHUP during the drain too, after its end hook', () => {
+    const result = run(`process.kill(process.pid, 'SIGTERM');
+      process.stdout.write('stopped by ' + (await signals.stopped) + '\\n');
+      process.kill(process.pid, 'SIGHUP');`);
+    expect(result.stdout).toBe('stopped by SIGTERM\nbefore the end\n');
+    expect(result.signal).toBe('SIGHUP');
+  });
+
   it('leaves the signals to their default once disposed', () => {
     const result = run(`signals.dispose(); process.kill(process.pid, 'SIGTERM');`);
     expect(result.stdout).toBe('');
     expect(result.signal).toBe('SIGTERM');
+  });
+
+  it('leaves SIGHUP to its default when it is not an end signal', () => {
+    const script = `import { processSignals } from './src/cli/process-signals.ts';
+      processSignals({ beforeEnd: () => process.stdout.write('before the end\\n') });
+      setInterval(() => {}, 1000);
+      process.kill(process.pid, 'SIGHUP');`;
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    expect(result.stdout).toBe('');
+    expect(result.signal).toBe('SIGHUP');
   });
 });

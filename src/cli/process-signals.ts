@@ -10,12 +10,23 @@ export interface ServeSignals {
 export interface ProcessSignalsOptions {
   /** Runs when a second stop signal arrives, just before the process ends by it (to write what it holds). */
   beforeSecondStop?: () => void;
+  /**
+   * Signals that end the process at once, by that signal as they would without a handler, after
+   * {@link ProcessSignalsOptions.beforeEnd} has run: `serve` names SIGHUP and SIGQUIT, so that the
+   * log lines it holds are written before they end it. @default none
+   */
+  endSignals?: readonly NodeJS.Signals[];
+  /** Runs when one of {@link ProcessSignalsOptions.endSignals} arrives, just before the process ends by it. */
+  beforeEnd?: () => void;
 }
+
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 
 /**
  * SIGTERM and SIGINT. The first resolves `stopped`; another one before {@link ServeSignals.dispose}
  * (from an operator who will not wait for the drain) runs `beforeSecondStop` and then ends the
- * process by that signal, as it would have ended without a handler.
+ * process by that signal, as it would have ended without a handler. Each of `endSignals`, at any
+ * time before `dispose`, runs `beforeEnd` and ends the process by that signal likewise.
  */
 export function processSignals(options: ProcessSignalsOptions = {}): ServeSignals {
   let received = false;
@@ -23,24 +34,30 @@ export function processSignals(options: ProcessSignalsOptions = {}): ServeSignal
   const stopped = new Promise<string>((settle) => {
     resolve = settle;
   });
+  const endSignals = options.endSignals ?? [];
   const dispose = (): void => {
-    process.off('SIGTERM', handler);
-    process.off('SIGINT', handler);
+    for (const signal of STOP_SIGNALS) process.off(signal, stop);
+    for (const signal of endSignals) process.off(signal, end);
   };
-  const handler = (signal: NodeJS.Signals): void => {
-    if (!received) {
-      received = true;
-      resolve(signal);
-      return;
-    }
+  /** Runs `hook`, then removes every handler and sends `signal` again, which now ends the process by its default. */
+  const endBy = (signal: NodeJS.Signals, hook: (() => void) | undefined): void => {
     try {
-      options.beforeSecondStop?.();
+      hook?.();
     } finally {
       dispose();
       process.kill(process.pid, signal);
     }
   };
-  process.on('SIGTERM', handler);
-  process.on('SIGINT', handler);
+  const stop = (signal: NodeJS.Signals): void => {
+    if (!received) {
+      received = true;
+      resolve(signal);
+      return;
+    }
+    endBy(signal, options.beforeSecondStop);
+  };
+  const end = (signal: NodeJS.Signals): void => endBy(signal, options.beforeEnd);
+  for (const signal of STOP_SIGNALS) process.on(signal, stop);
+  for (const signal of endSignals) process.on(signal, end);
   return { stopped, dispose };
 }

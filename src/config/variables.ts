@@ -725,7 +725,7 @@ export const VARIABLES = define({
     field: integerField(1000, 0, 60_000),
     default: '1000',
     description:
-      'Longest `groundwork serve` holds log lines (JSON on stdout) in memory before writing them, in ms, so that a busy server writes many lines at once (also when 4 KiB gather). Warnings and errors are written at once; everything held is written before each message `serve` prints on stderr, when a stop signal (SIGTERM, SIGINT) arrives and again before a second one ends the drain, at an uncaught exception, and on exit. Lost, at most this long of lines: what the process holds when it is killed outright (SIGKILL, the out-of-memory killer), ends in a V8 fatal error (its heap exhausted), or is ended by a signal it does not handle (SIGHUP, SIGQUIT). 0 writes each line at once.',
+      'Longest `groundwork serve` holds log lines (JSON on stdout) in memory before writing them, in ms, so that a busy server writes many lines at once (also when 4 KiB gather). Warnings and errors are written at once; everything held is written before each message `serve` prints on stderr, when a stop signal (SIGTERM, SIGINT) arrives and again before a second one ends the drain, before SIGHUP or SIGQUIT ends the process (by that signal, as without a handler), at an uncaught exception, and on exit. Lost, at most this long of lines: what the process holds when it is killed outright (SIGKILL, the out-of-memory killer), ends in a V8 fatal error (its heap exhausted), or is ended by a signal it does not handle (SIGUSR2, SIGALRM and the like). 0 writes each line at once.',
     example: '0',
   },
   SERVER_CORS_ORIGINS: {

@@ -250,6 +250,7 @@ describe.each(TENANT_DATABASE_TARGETS)('the hourly roll-up on $name', (target) =
   });
 
   it('fills the narrow roll-ups from the ledger already there when migration 0010 runs, and drops them when reverted', async () => {
+    expect((await database.migrate('down')).migrations).toEqual([{ scope: 'groundwork', name: '0011_budget_counter_expiry' }]);
     expect((await database.migrate('down')).migrations).toEqual([{ scope: 'groundwork', name: '0010_llm_usage_hourly_narrow' }]);
     await expect(sql`select count(*) from llm_usage_hourly_model`.execute(database.db)).rejects.toThrow();
     // Written while only the wide roll-up existed: the ledger and that roll-up, as the sink of that release did.
@@ -259,7 +260,10 @@ describe.each(TENANT_DATABASE_TARGETS)('the hourly roll-up on $name', (target) =
       .values(earlier.map((row) => ({ cached_prompt_tokens: 0, reasoning_tokens: 0, ...row })) as never)
       .execute();
     await rebuildWideOnly(database);
-    expect((await database.migrate('up')).migrations).toEqual([{ scope: 'groundwork', name: '0010_llm_usage_hourly_narrow' }]);
+    expect((await database.migrate('up')).migrations).toEqual([
+      { scope: 'groundwork', name: '0010_llm_usage_hourly_narrow' },
+      { scope: 'groundwork', name: '0011_budget_counter_expiry' },
+    ]);
     for (const name of ['week', 'month'] as const) {
       expect(await panels(database.db, name, 'rollup')).toEqual(await panels(database.db, name, 'raw'));
     }

@@ -136,6 +136,7 @@ export function runDatabaseContract(target: ContractTarget): void {
           'groundwork/0008_llm_usage_hourly',
           'groundwork/0009_llm_usage_content',
           'groundwork/0010_llm_usage_hourly_narrow',
+          'groundwork/0011_budget_counter_expiry',
         ]);
       } finally {
         if (second !== database) await second.close();
@@ -153,6 +154,7 @@ export function runDatabaseContract(target: ContractTarget): void {
         ['groundwork', '0008_llm_usage_hourly', true],
         ['groundwork', '0009_llm_usage_content', true],
         ['groundwork', '0010_llm_usage_hourly_narrow', true],
+        ['groundwork', '0011_budget_counter_expiry', true],
         ['app', '001_note', true],
         ['app', '002_note_index', true],
       ]);

@@ -135,6 +135,8 @@ export interface BudgetCountersTable {
   counter: string;
   /** int8: read back as a string by PostgreSQL, a number by SQLite; read it with `Number()`. */
   spent_nano: BigCount;
+  /** When the counter's period is over (its end plus a margin) and the row may be deleted; null: kept (total budgets). */
+  expires_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 /** `groundwork_budget_reservations`: one row per reservation and budget counter, each with its lease. */

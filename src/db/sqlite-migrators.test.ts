@@ -37,6 +37,7 @@ describe('SQLite migrations from two processes at once', () => {
       'groundwork/0008_llm_usage_hourly',
       'groundwork/0009_llm_usage_content',
       'groundwork/0010_llm_usage_hourly_narrow',
+      'groundwork/0011_budget_counter_expiry',
     ]);
   });
 });

@@ -8,11 +8,12 @@ import pino, { type DestinationStream } from 'pino';
  * Lines are written, in order, when {@link HELD_BYTES} of them gather, at most `intervalMs` after
  * the first of them, at once when a `warn` line or worse is logged ({@link HeldLines.writeNow}) or
  * the logger is flushed (`logger.flush()`), when {@link writeHeldLines} is called (`groundwork
- * serve` calls it when a stop signal arrives, and before a repeated one ends it), at an uncaught
- * exception, and when the process exits. What a process holds is lost when it dies without
- * running JavaScript again: killed outright (SIGKILL, the out-of-memory killer), ended by a V8
- * fatal error (its heap exhausted), or by a signal it does not handle (SIGHUP, SIGQUIT, or
- * SIGTERM and SIGINT outside `serve`'s handling): at most the lines of the last `intervalMs`.
+ * serve` calls it when a stop signal arrives, before a repeated one ends it, and before SIGHUP or
+ * SIGQUIT ends it), at an uncaught exception, and when the process exits. What a process holds is
+ * lost when it dies without running JavaScript again: killed outright (SIGKILL, the out-of-memory
+ * killer), ended by a V8 fatal error (its heap exhausted), or by a signal it does not handle
+ * (SIGUSR2, SIGALRM and the like, or any signal outside `serve`'s handling): at most the
+ * lines of the last `intervalMs`.
  */
 export interface HeldLines extends DestinationStream {
   /** Writes every held line now. */

@@ -241,9 +241,53 @@ describe('the admin API', () => {
       expect((await admin('GET', '/admin/keys/echoed')).status).toBe(404);
     });
 
-    it('answers 405 for a method or action a team does not have', async () => {
+    it('answers 405 for a method a team path does not have', async () => {
       expect((await admin('PUT', '/admin/teams/kept', { name: 'kept' })).status).toBe(405);
-      expect((await admin('POST', '/admin/teams/kept/rotate')).status).toBe(405);
+    });
+  });
+
+  describe('paths and methods it does not have', () => {
+    const request = async (method: string, path: string) => {
+      const response = await fetch(`${service.url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+      return { status: response.status, allow: response.headers.get('allow'), json: (await response.json()) as Record<string, unknown> };
+    };
+
+    it('answers 404 for a path under /admin/keys or /admin/teams that names nothing, in the error shape of the others', async () => {
+      const plainKey = `gw-${'Q'.repeat(43)}`;
+      for (const path of [
+        '/admin/teams/kept/rotate',
+        '/admin/keys/svc/frobnicate',
+        `/admin/keys/svc/${plainKey}`,
+        '/admin/keys/svc/rotate/again',
+        '/admin/teams//rebuild-budgets',
+        '/admin/keys/svc/rebuild-budgets',
+      ]) {
+        const answer = await request('POST', path);
+        expect([path, answer.status]).toEqual([path, 404]);
+        expect(answer.json).toEqual({
+          error: {
+            message: expect.stringMatching(/^No such admin path: the paths here are \/admin\//),
+            type: 'not_found_error',
+            param: null,
+            code: 'not_found',
+          },
+        });
+        expect(JSON.stringify(answer.json)).not.toContain(plainKey);
+      }
+      expect((await request('GET', '/admin/teams/kept/rotate')).status).toBe(404);
+    });
+
+    it('answers 405 with Allow only for a path it has, naming the methods that path accepts', async () => {
+      for (const [method, path, allow] of [
+        ['GET', '/admin/keys/svc/rotate', 'POST'],
+        ['POST', '/admin/keys/svc', 'GET, PATCH, DELETE'],
+        ['DELETE', '/admin/teams', 'GET, POST'],
+        ['POST', '/admin/usage', 'GET'],
+      ] as const) {
+        const answer = await request(method, path);
+        expect([path, answer.status, answer.allow]).toEqual([path, 405, allow]);
+        expect(answer.json['error']).toMatchObject({ type: 'invalid_request_error', code: 'method_not_allowed', param: null });
+      }
     });
   });
 

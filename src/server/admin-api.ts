@@ -44,16 +44,18 @@ export async function adminUsageRoute(exchange: Exchange, context: ServerContext
   const admin = checkAdmin(exchange.request, context);
   const query = new URL(exchange.request.url ?? '/', 'http://localhost').searchParams;
   const by = query.get('by') ?? 'key';
-  await answer(
-    exchange,
-    async () => {
-      if (by !== 'key' && by !== 'team' && by !== 'model' && by !== 'prompt')
-        throw new TenantInputError('by', 'use key, team, model or prompt');
-      const since = new Date(Date.now() - parseSince(query.get('since') ?? '7d'));
-      return [200, { by, since: since.toISOString(), data: await admin.usage({ by, since }) }];
+  const endpoint: Endpoint = {
+    path: '/admin/usage',
+    methods: {
+      async GET() {
+        if (by !== 'key' && by !== 'team' && by !== 'model' && by !== 'prompt')
+          throw new TenantInputError('by', 'use key, team, model or prompt');
+        const since = new Date(Date.now() - parseSince(query.get('since') ?? '7d'));
+        return [200, { by, since: since.toISOString(), data: await admin.usage({ by, since }) }];
+      },
     },
-    admin,
-  );
+  };
+  await answer(exchange, endpoint, admin);
 }
 
 const ACTOR = 'admin-api';
@@ -61,77 +63,141 @@ const ACTOR = 'admin-api';
 /** `/admin/keys` and `/admin/keys/{key}` (`…/{key}/rotate` to rotate). */
 export async function adminKeysRoute(exchange: Exchange, context: ServerContext): Promise<void> {
   const admin = checkAdmin(exchange.request, context);
-  const [reference, action] = splitPath(exchange.request, '/admin/keys');
-  const method = exchange.request.method ?? 'GET';
-  await answer(
-    exchange,
-    async () => {
-      if (reference === undefined) {
-        if (method === 'GET') return [200, { data: await admin.repository.listKeys() }];
-        if (method === 'POST')
-          return [201, issued(await admin.repository.createKey(keyInput(await body(exchange, context)), { actor: ACTOR }))];
-      } else if (action === 'rotate' && method === 'POST') {
-        return [200, issued(await admin.repository.rotateKey(reference, { actor: ACTOR }))];
-      } else if (action === 'rebuild-budgets' && method === 'POST' && admin.rebuildBudgets !== undefined) {
-        return [200, { data: await admin.rebuildBudgets('key', reference) }];
-      } else if (action === undefined) {
-        if (method === 'GET') return [200, await admin.repository.showKey(reference)];
-        if (method === 'PATCH')
-          return [200, await admin.repository.updateKey(reference, keyInput(await body(exchange, context)), { actor: ACTOR })];
-        if (method === 'DELETE') return [200, await admin.repository.revokeKey(reference, { actor: ACTOR })];
-      }
-      return undefined;
+  const path = splitPath(exchange.request, '/admin/keys');
+  const reference = path[0] ?? '';
+  const { repository, rebuildBudgets } = admin;
+  const input = async () => keyInput(await body(exchange, context));
+  const endpoints: Endpoints = {
+    list: {
+      path: '/admin/keys',
+      methods: {
+        GET: async () => [200, { data: await repository.listKeys() }],
+        POST: async () => [201, issued(await repository.createKey(await input(), { actor: ACTOR }))],
+      },
     },
-    admin,
-  );
+    one: {
+      path: '/admin/keys/{key}',
+      methods: {
+        GET: async () => [200, await repository.showKey(reference)],
+        PATCH: async () => [200, await repository.updateKey(reference, await input(), { actor: ACTOR })],
+        DELETE: async () => [200, await repository.revokeKey(reference, { actor: ACTOR })],
+      },
+    },
+    actions: {
+      rotate: {
+        path: '/admin/keys/{key}/rotate',
+        methods: { POST: async () => [200, issued(await repository.rotateKey(reference, { actor: ACTOR }))] },
+      },
+      'rebuild-budgets': rebuildEndpoint('key', reference, rebuildBudgets),
+    },
+  };
+  await answer(exchange, pick(endpoints, path, KEY_PATHS), admin);
 }
+
+const KEY_PATHS = '/admin/keys, /admin/keys/{key}, /admin/keys/{key}/rotate and /admin/keys/{key}/rebuild-budgets';
+const TEAM_PATHS = '/admin/teams, /admin/teams/{team} and /admin/teams/{team}/rebuild-budgets';
 
 /** `/admin/teams` and `/admin/teams/{team}`. */
 export async function adminTeamsRoute(exchange: Exchange, context: ServerContext): Promise<void> {
   const admin = checkAdmin(exchange.request, context);
-  const [reference, action] = splitPath(exchange.request, '/admin/teams');
-  const method = exchange.request.method ?? 'GET';
-  await answer(
-    exchange,
-    async () => {
-      if (reference === undefined) {
-        if (method === 'GET') return [200, { data: await admin.repository.listTeams() }];
-        if (method === 'POST') return [201, await admin.repository.createTeam(teamInput(await body(exchange, context)), { actor: ACTOR })];
-      } else if (action === 'rebuild-budgets' && method === 'POST' && admin.rebuildBudgets !== undefined) {
-        return [200, { data: await admin.rebuildBudgets('team', reference) }];
-      } else if (action === undefined) {
-        if (method === 'GET') return [200, await admin.repository.showTeam(reference)];
-        if (method === 'PATCH')
-          return [200, await admin.repository.updateTeam(reference, teamInput(await body(exchange, context)), { actor: ACTOR })];
-        if (method === 'DELETE') {
-          await admin.repository.deleteTeam(reference, { actor: ACTOR });
-          return [200, { deleted: true }];
-        }
-      }
-      return undefined;
+  const path = splitPath(exchange.request, '/admin/teams');
+  const reference = path[0] ?? '';
+  const { repository, rebuildBudgets } = admin;
+  const input = async () => teamInput(await body(exchange, context));
+  const endpoints: Endpoints = {
+    list: {
+      path: '/admin/teams',
+      methods: {
+        GET: async () => [200, { data: await repository.listTeams() }],
+        POST: async () => [201, await repository.createTeam(await input(), { actor: ACTOR })],
+      },
     },
-    admin,
-  );
+    one: {
+      path: '/admin/teams/{team}',
+      methods: {
+        GET: async () => [200, await repository.showTeam(reference)],
+        PATCH: async () => [200, await repository.updateTeam(reference, await input(), { actor: ACTOR })],
+        async DELETE() {
+          await repository.deleteTeam(reference, { actor: ACTOR });
+          return [200, { deleted: true }];
+        },
+      },
+    },
+    actions: { 'rebuild-budgets': rebuildEndpoint('team', reference, rebuildBudgets) },
+  };
+  await answer(exchange, pick(endpoints, path, TEAM_PATHS), admin);
 }
 
-type Outcome = [number, unknown] | undefined;
+/** `POST /admin/{keys|teams}/{reference}/rebuild-budgets`, when this service can rebuild budgets. */
+function rebuildEndpoint(scope: 'key' | 'team', reference: string, rebuild: AdminApi['rebuildBudgets']): Endpoint | undefined {
+  if (rebuild === undefined) return undefined;
+  return {
+    path: `/admin/${scope}s/{${scope}}/rebuild-budgets`,
+    methods: { POST: async () => [200, { data: await rebuild(scope, reference) }] },
+  };
+}
 
-async function answer(exchange: Exchange, run: () => Promise<Outcome>, admin: AdminApi): Promise<void> {
-  let outcome: Outcome;
+/** One path of the admin API: its template, and what each method it accepts answers (status and body). */
+interface Endpoint {
+  path: string;
+  methods: Readonly<Record<string, () => Promise<[number, unknown]>>>;
+}
+
+/** The endpoints under one prefix: the collection, one item, and the item's actions (undefined: not offered here). */
+interface Endpoints {
+  list: Endpoint;
+  one: Endpoint;
+  actions: Readonly<Record<string, Endpoint | undefined>>;
+}
+
+/**
+ * The endpoint a path names. A path that names none (an unknown action, an empty reference, more
+ * segments) is answered 404, listing the paths there are; the path is not echoed, as it may hold a
+ * key by mistake.
+ */
+function pick(endpoints: Endpoints, [reference, action]: [string | undefined, string | undefined], paths: string): Endpoint {
+  const found =
+    reference === undefined
+      ? endpoints.list
+      : reference === ''
+        ? undefined
+        : action === undefined
+          ? endpoints.one
+          : Object.hasOwn(endpoints.actions, action)
+            ? endpoints.actions[action]
+            : undefined;
+  if (found === undefined) {
+    throw new HttpError({
+      status: 404,
+      type: 'not_found_error',
+      code: 'not_found',
+      message: `No such admin path: the paths here are ${paths}.`,
+    });
+  }
+  return found;
+}
+
+/** Runs the endpoint's handler for the request's method (405 with `Allow` when it has none), then answers as JSON. */
+async function answer(exchange: Exchange, endpoint: Endpoint, admin: AdminApi): Promise<void> {
+  const method = exchange.request.method ?? 'GET';
+  const run = endpoint.methods[method] ?? (method === 'HEAD' ? endpoint.methods['GET'] : undefined);
+  if (run === undefined) {
+    const allowed = Object.keys(endpoint.methods).join(', ');
+    exchange.response.setHeader('allow', allowed);
+    throw new HttpError({
+      status: 405,
+      type: 'invalid_request_error',
+      code: 'method_not_allowed',
+      message: `${endpoint.path} accepts ${allowed} only.`,
+    });
+  }
+  let outcome: [number, unknown];
   try {
     outcome = await run();
   } catch (error) {
     throw asHttpError(error);
   }
-  if (outcome === undefined) {
-    throw new HttpError({
-      status: 405,
-      type: 'invalid_request_error',
-      code: 'method_not_allowed',
-      message: `${exchange.request.method} is not accepted here.`,
-    });
-  }
-  if ((exchange.request.method ?? 'GET') !== 'GET') admin.invalidate();
+  if (method !== 'GET' && method !== 'HEAD') admin.invalidate();
   sendJson(exchange.response, outcome[0], outcome[1], { 'cache-control': 'no-store' });
 }
 

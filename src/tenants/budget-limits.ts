@@ -1,5 +1,6 @@
 import type { BudgetLimit } from './budget-store.js';
 import { budgetToNano as toNano } from './budget-store.js';
+import { ledgerScope } from './ledger-spend.js';
 import type { TenantSettings } from './tenant-settings.js';
 
 /** How long a period's counter is kept after the period ends, so late settlements still find it. */
@@ -43,4 +44,14 @@ export function budgetLimits(owners: readonly BudgetOwner[], now: number): Budge
       limits.push({ counter: `${scope}:${id}:total`, limitNano: toNano(settings.totalBudgetUsd), expiresAt: undefined });
   }
   return limits;
+}
+
+/**
+ * When a counter named as {@link budgetLimits} names them may be forgotten, in ms since the epoch:
+ * its period's end plus the margin late settlements need; undefined for a total budget or any other
+ * counter, which is kept. For a store that is handed a counter's name without its {@link BudgetLimit}.
+ */
+export function counterExpiresAt(counter: string): number | undefined {
+  const end = ledgerScope(counter)?.to;
+  return end === undefined ? undefined : end.getTime() + KEEP_AFTER_PERIOD_MS;
 }

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../db/database.js';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
+import { counterExpiresAt } from './budget-limits.js';
 import { budgetStoreContract } from './budget-store.cases.js';
 import { SETTLED_MARKER_MS } from './budget-store.js';
 import { DatabaseBudgetStore } from './database-budget-store.js';
+import { ledgerSpend } from './ledger-spend.js';
 import { TENANT_DATABASE_TARGETS, type TenantDatabase } from './tenant-databases.test-helpers.js';
 
 const t0 = 1_800_000_000_000;
@@ -88,5 +91,116 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
       await store.settle(reservationId, [key], 40, t0 + 1000);
       expect(await store.read([key], t0 + 1000)).toEqual([{ counter: key, spentNano: 40, reservedNano: 0 }]);
     });
+  });
+
+  describe('counters of ended periods', () => {
+    const expiryOf = async (counter: string) => {
+      const row = await opened.database.db
+        .selectFrom('groundwork_budget_counters')
+        .select('expires_at')
+        .where('counter', '=', counter)
+        .executeTakeFirst();
+      return row === undefined ? 'deleted' : row.expires_at === null ? null : new Date(row.expires_at).getTime();
+    };
+    const spend = async (store: DatabaseBudgetStore, counter: string, expiresAt: number | undefined, now: number) => {
+      const reservationId = randomUUID();
+      await store.reserve({
+        reservationId,
+        budgets: [{ counter, limitNano: 1000, expiresAt }],
+        amountNano: 10,
+        leaseUntil: now + 60_000,
+        now,
+      });
+      await store.settle(reservationId, [counter], 5, now);
+    };
+
+    it('are deleted with their markers, a bounded batch per sweep, at most one sweep per interval', async () => {
+      const store = new DatabaseBudgetStore(opened.database.db, undefined, { sweepIntervalMs: 60_000, sweepBatch: 2 });
+      const run = randomUUID();
+      const ended = ['a', 'b', 'c'].map((letter) => `ended:${run}:${letter}`);
+      const live = `live:${run}`;
+      const kept = `kept:${run}`;
+      for (const counter of ended) await spend(store, counter, t0 + 1000, t0);
+      await spend(store, live, t0 + 3_600_000, t0);
+      await spend(store, kept, undefined, t0);
+      // Within the interval of the first settlement's sweep: no other sweep, however many settlements.
+      await spend(store, live, t0 + 3_600_000, t0 + 2000);
+      expect(await Promise.all(ended.map(expiryOf))).toEqual([t0 + 1000, t0 + 1000, t0 + 1000]);
+      await spend(store, live, t0 + 3_600_000, t0 + 60_000);
+      expect(await Promise.all(ended.map(expiryOf))).toEqual(['deleted', 'deleted', t0 + 1000]);
+      const markers = await opened.database.db
+        .selectFrom('groundwork_budget_reservations')
+        .select('counter')
+        .where(
+          'counter',
+          'in',
+          ended.map((counter) => `settled:${counter}`),
+        )
+        .execute();
+      expect(markers.map((row) => row.counter)).toEqual([`settled:${ended[2]}`]);
+      await spend(store, live, t0 + 3_600_000, t0 + 120_000);
+      expect(await expiryOf(ended[2] as string)).toBe('deleted');
+      expect([await expiryOf(live), await expiryOf(kept)]).toEqual([t0 + 3_600_000, null]);
+      expect(await store.read([live, kept], t0 + 120_000)).toEqual([
+        { counter: live, spentNano: 20, reservedNano: 0 },
+        { counter: kept, spentNano: 5, reservedNano: 0 },
+      ]);
+    });
+
+    it('are kept through a settlement into them after they ended, and deleted by the next sweep', async () => {
+      const store = new DatabaseBudgetStore(opened.database.db, undefined, { sweepIntervalMs: 60_000 });
+      const late = `late:${randomUUID()}`;
+      const reservationId = randomUUID();
+      const budgets = [{ counter: late, limitNano: 1000, expiresAt: t0 + 1000 }];
+      await store.reserve({ reservationId, budgets, amountNano: 10, leaseUntil: t0 + 900, now: t0 });
+      await store.settle(reservationId, [late], 5, t0 + 2000);
+      expect(await expiryOf(late)).toBe(t0 + 1000);
+      expect(await store.read([late], t0 + 2000)).toEqual([{ counter: late, spentNano: 5, reservedNano: 0 }]);
+      await store.settle(randomUUID(), [`other:${randomUUID()}`], 0, t0 + 62_000);
+      expect(await expiryOf(late)).toBe('deleted');
+    });
+
+    it('get their period’s expiry when a settlement creates them', async () => {
+      const store = new DatabaseBudgetStore(opened.database.db);
+      const day = `key:${randomUUID()}:day:2027-01-14`;
+      const total = `key:${randomUUID()}:total`;
+      await store.settle(randomUUID(), [day, total], 5, Date.UTC(2027, 0, 14, 12));
+      expect([await expiryOf(day), await expiryOf(total)]).toEqual([counterExpiresAt(day), null]);
+    });
+
+    it('get the expiry a rebuild is given, with the ledger’s spend', async () => {
+      const store = new DatabaseBudgetStore(opened.database.db, ledgerSpend(opened.database.db));
+      const day = `key:${randomUUID()}:day:2027-01-14`;
+      await spend(store, day, undefined, t0);
+      expect(await store.rebuild(day, t0 + 86_400_000)).toBe(0);
+      expect(await expiryOf(day)).toBe(t0 + 86_400_000);
+      expect(await store.read([day], t0)).toEqual([{ counter: day, spentNano: 0, reservedNano: 0 }]);
+    });
+  });
+});
+
+describe.each(TENANT_DATABASE_TARGETS)('migration 0011 on $name', (target) => {
+  it('gives the counters already there their period’s expiry, and is reverted cleanly', async () => {
+    const opened = await target.open();
+    try {
+      const { db } = opened.database;
+      expect((await opened.database.migrate('down')).migrations).toEqual([{ scope: 'groundwork', name: '0011_budget_counter_expiry' }]);
+      const counters = ['key:k1:day:2026-11-29', 'team:t1:month:2026-02', 'key:k1:total', 'key:k1:concurrency'];
+      await (db as unknown as Kysely<Record<string, Record<string, unknown>>>)
+        .insertInto('groundwork_budget_counters')
+        .values(counters.map((counter) => ({ counter, spent_nano: 7 })))
+        .execute();
+      expect((await opened.database.migrate('up')).migrations).toEqual([{ scope: 'groundwork', name: '0011_budget_counter_expiry' }]);
+      const rows = await db.selectFrom('groundwork_budget_counters').select(['counter', 'expires_at']).orderBy('counter').execute();
+      const day = 86_400_000;
+      expect(rows.map((row) => [row.counter, row.expires_at === null ? null : new Date(row.expires_at).getTime()])).toEqual([
+        ['key:k1:concurrency', null],
+        ['key:k1:day:2026-11-29', Date.UTC(2026, 10, 30) + 2 * day],
+        ['key:k1:total', null],
+        ['team:t1:month:2026-02', Date.UTC(2026, 2, 1) + 2 * day],
+      ]);
+    } finally {
+      await opened.close();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { type Kysely, SqliteAdapter, sql } from 'kysely';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
+import { counterExpiresAt } from './budget-limits.js';
 import {
   type BudgetState,
   type BudgetStore,
@@ -12,6 +13,20 @@ import type { LedgerSpend } from './ledger-spend.js';
 
 type Db = Kysely<GroundworkTables>;
 
+/** A counter to create if missing, with when it may be deleted (ms since the epoch; undefined: never). */
+interface CounterRow {
+  counter: string;
+  expiresAt: number | undefined;
+}
+
+/** How often, and how much of, the counters of ended periods a store deletes. */
+export interface DatabaseBudgetStoreOptions {
+  /** At most one sweep of ended counters per this many ms (of the clock the calls pass), on a settlement. @default 60000 */
+  sweepIntervalMs?: number;
+  /** At most this many ended counters deleted per sweep. @default 200 */
+  sweepBatch?: number;
+}
+
 /**
  * Budgets in the application's database, for fleets without Redis. Each operation is one
  * transaction that first locks the counters it touches (in a fixed order, so two never
@@ -23,27 +38,42 @@ type Db = Kysely<GroundworkTables>;
  * `settled:<counter>`, amount 0) so that a repeat adds nothing. Markers sit outside every real
  * counter's range of the `(counter, expires_at)` index, so the sum a reserve takes never walks
  * them however many calls were settled; a settle prunes its counters' lapsed markers.
+ *
+ * A counter of a day or a month carries when it may be forgotten (`expires_at`, its period's end
+ * plus a margin). At most once per {@link DatabaseBudgetStoreOptions.sweepIntervalMs}, a settlement
+ * also deletes a bounded batch of counters past it, with the rows left under them and their markers:
+ * no query is added to any other call.
  */
 export class DatabaseBudgetStore implements BudgetStore {
   readonly #db: Db;
   readonly #sqlite: boolean;
 
   readonly #ledger: LedgerSpend | undefined;
+  readonly #sweepIntervalMs: number;
+  readonly #sweepBatch: number;
+  /** When the next settlement sweeps ended counters (ms since the epoch): the first one does. */
+  #nextSweepAt = Number.NEGATIVE_INFINITY;
 
   /** @param ledger The usage ledger, for {@link DatabaseBudgetStore.rebuild} on demand. */
-  constructor(db: Kysely<GroundworkTables>, ledger?: LedgerSpend) {
+  constructor(db: Kysely<GroundworkTables>, ledger?: LedgerSpend, options: DatabaseBudgetStoreOptions = {}) {
     this.#db = db;
     this.#sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
     this.#ledger = ledger;
+    this.#sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+    this.#sweepBatch = options.sweepBatch ?? 200;
   }
 
-  /** Sets a counter's settled spend to the usage ledger's (on demand: a correction). */
-  async rebuild(counter: string, _expiresAt: number | undefined): Promise<number> {
+  /** Sets a counter's settled spend to the usage ledger's, and when it may be forgotten (on demand: a correction). */
+  async rebuild(counter: string, expiresAt: number | undefined): Promise<number> {
     if (this.#ledger === undefined) throw new Error('this budget store has no ledger to rebuild from');
     const spent = await this.#ledger.spentNano(counter);
     await this.#db.transaction().execute(async (tx) => {
-      await this.#lockAndPrune(tx, [counter], Date.now());
-      await tx.updateTable('groundwork_budget_counters').set({ spent_nano: spent }).where('counter', '=', counter).execute();
+      await this.#lockAndPrune(tx, [{ counter, expiresAt }], Date.now());
+      await tx
+        .updateTable('groundwork_budget_counters')
+        .set({ spent_nano: spent, expires_at: toDate(expiresAt) })
+        .where('counter', '=', counter)
+        .execute();
     });
     return spent;
   }
@@ -54,7 +84,7 @@ export class DatabaseBudgetStore implements BudgetStore {
     if (counters.length === 0) return { granted: true, amountNano: request.amountNano };
     const minimum = Math.min(request.minimumNano ?? request.amountNano, request.amountNano);
     return this.#db.transaction().execute(async (tx) => {
-      const states = await this.#lockAndRead(tx, counters, request.now);
+      const states = await this.#lockAndRead(tx, budgets, request.now);
       let grant = request.amountNano;
       for (const [index, budget] of budgets.entries()) {
         const state = states[index] as BudgetState;
@@ -77,7 +107,16 @@ export class DatabaseBudgetStore implements BudgetStore {
     const markers = sorted.map(markerCounter);
     await this.#db.transaction().execute(async (tx) => {
       // Lapsed leases (and markers) are deleted here, so with `once` a lapsed reservation counts as not held.
-      await this.#lockAndPrune(tx, sorted, now, markers);
+      await this.#lockAndPrune(
+        tx,
+        sorted.map((counter) => ({ counter, expiresAt: counterExpiresAt(counter) })),
+        now,
+        markers,
+      );
+      if (now >= this.#nextSweepAt) {
+        this.#nextSweepAt = now + this.#sweepIntervalMs;
+        await this.#sweep(tx, now, sorted);
+      }
       const repeated =
         spent > 0 &&
         (await tx
@@ -122,17 +161,19 @@ export class DatabaseBudgetStore implements BudgetStore {
   }
 
   /** Creates missing counters, locks them, drops their lapsed leases and answers their state, in order. */
-  async #lockAndRead(tx: Db, counters: readonly string[], now: number): Promise<BudgetState[]> {
-    await this.#lockAndPrune(tx, counters, now);
+  async #lockAndRead(tx: Db, rows: readonly CounterRow[], now: number): Promise<BudgetState[]> {
+    await this.#lockAndPrune(tx, rows, now);
+    const counters = rows.map((row) => row.counter);
     const states = await this.#sums(tx, counters, now);
     return counters.map((counter) => states.get(counter) ?? { counter, spentNano: 0, reservedNano: 0 });
   }
 
   /** Creates missing counters, locks them, and drops their lapsed leases (and the lapsed markers given). */
-  async #lockAndPrune(tx: Db, counters: readonly string[], now: number, markers: readonly string[] = []): Promise<void> {
+  async #lockAndPrune(tx: Db, rows: readonly CounterRow[], now: number, markers: readonly string[] = []): Promise<void> {
+    const counters = rows.map((row) => row.counter);
     await tx
       .insertInto('groundwork_budget_counters')
-      .values(counters.map((counter) => ({ counter, spent_nano: 0 })))
+      .values(rows.map((row) => ({ counter: row.counter, spent_nano: 0, expires_at: toDate(row.expiresAt) })))
       .onConflict((conflict) => conflict.column('counter').doNothing())
       .execute();
     if (!this.#sqlite) {
@@ -149,6 +190,29 @@ export class DatabaseBudgetStore implements BudgetStore {
       .where('counter', 'in', [...counters, ...markers])
       .where('expires_at', '<=', new Date(now))
       .execute();
+  }
+
+  /**
+   * Deletes up to a batch of counters whose period is over, with the leases and markers left under
+   * them. Counters another transaction holds are skipped (on SQLite none is: it has one writer), and
+   * so are those being settled (`settling`): a late settlement keeps its counter and marker until the next sweep.
+   */
+  async #sweep(tx: Db, now: number, settling: readonly string[]): Promise<void> {
+    let ended = tx
+      .selectFrom('groundwork_budget_counters')
+      .select('counter')
+      .where('expires_at', '<=', new Date(now))
+      .where('counter', 'not in', settling)
+      .orderBy('counter')
+      .limit(this.#sweepBatch);
+    if (!this.#sqlite) ended = ended.forUpdate().skipLocked();
+    const counters = (await ended.execute()).map((row) => row.counter);
+    if (counters.length === 0) return;
+    await tx
+      .deleteFrom('groundwork_budget_reservations')
+      .where('counter', 'in', [...counters, ...counters.map(markerCounter)])
+      .execute();
+    await tx.deleteFrom('groundwork_budget_counters').where('counter', 'in', counters).execute();
   }
 
   async #sums(db: Db, counters: readonly string[], now: number): Promise<Map<string, BudgetState>> {
@@ -178,6 +242,10 @@ export class DatabaseBudgetStore implements BudgetStore {
 /** The counter a settlement's marker on `counter` is kept under: outside the range any real counter's sum walks. */
 function markerCounter(counter: string): string {
   return `settled:${counter}`;
+}
+
+function toDate(ms: number | undefined): Date | null {
+  return ms === undefined ? null : new Date(ms);
 }
 
 function pick(state: BudgetState): { spentNano: number; reservedNano: number } {

@@ -1,5 +1,7 @@
-import { afterAll, beforeAll } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testRedis } from '../resilience/resilience.test-helpers.js';
+import { counterExpiresAt } from './budget-limits.js';
 import { budgetStoreContract } from './budget-store.cases.js';
 import { RedisBudgetStore } from './redis-budget-store.js';
 
@@ -20,3 +22,40 @@ budgetStoreContract('Redis', () => ({
   store: new RedisBudgetStore(redis.redis, redis.prefix),
   other: new RedisBudgetStore(second.redis, redis.prefix),
 }));
+
+describe('Redis budget counters of ended periods', () => {
+  const now = Date.UTC(2027, 0, 14, 12);
+  const hash = (counter: string) => `${redis.prefix}budget:{budgets}:${counter}`;
+
+  it('expire at their period’s end plus the margin when a settlement creates them (Redis lost them, or never had them)', async () => {
+    const store = new RedisBudgetStore(redis.redis, redis.prefix);
+    const day = `key:${randomUUID()}:day:2027-01-14`;
+    const month = `team:${randomUUID()}:month:2027-01`;
+    const total = `key:${randomUUID()}:total`;
+    await store.settle(randomUUID(), [day, month, total], 25, now);
+    expect(await redis.redis.pexpiretime(hash(day))).toBe(counterExpiresAt(day));
+    expect(await redis.redis.pexpiretime(hash(month))).toBe(counterExpiresAt(month));
+    expect(await redis.redis.pttl(hash(total))).toBe(-1);
+    expect(await store.read([day, month, total], now)).toEqual([
+      { counter: day, spentNano: 25, reservedNano: 0 },
+      { counter: month, spentNano: 25, reservedNano: 0 },
+      { counter: total, spentNano: 25, reservedNano: 0 },
+    ]);
+  });
+
+  it('keep the expiry their reservation set when settled', async () => {
+    const store = new RedisBudgetStore(redis.redis, redis.prefix);
+    const day = `key:${randomUUID()}:day:2027-01-14`;
+    const expiresAt = now + 3_600_000;
+    const reservationId = randomUUID();
+    await store.reserve({
+      reservationId,
+      budgets: [{ counter: day, limitNano: 100, expiresAt }],
+      amountNano: 50,
+      leaseUntil: now + 60_000,
+      now,
+    });
+    await store.settle(reservationId, [day], 30, now);
+    expect(await redis.redis.pexpiretime(hash(day))).toBe(expiresAt);
+  });
+});

@@ -1,4 +1,5 @@
 import { RedisScript, type ScriptClient } from '../resilience/redis-script.js';
+import { counterExpiresAt } from './budget-limits.js';
 import {
   type BudgetLimit,
   type BudgetState,
@@ -83,9 +84,10 @@ return spent
 /**
  * KEYS: hash, leases per counter, then the reservation's settled marker. ARGV: id, spent, once (1:
  * add the spend only where the reservation is still held, its lease not lapsed at `now`), now,
- * how long to remember a settlement with spend (ms; longer when the lease ends later). A settlement
- * with spend whose marker exists releases what is left and adds nothing. Answers 1 when applied,
- * 0 when it was applied before.
+ * how long to remember a settlement with spend (ms; longer when the lease ends later), then
+ * expire-at per counter (0: never), given to a hash the spend creates (Redis lost it, or never had
+ * it), which would otherwise be kept for ever. A settlement with spend whose marker exists releases
+ * what is left and adds nothing. Answers 1 when applied, 0 when it was applied before.
  */
 const SETTLE = new RedisScript(`${PURGE}
 local id, spent, once, now, remember = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1', tonumber(ARGV[4] or '0'), tonumber(ARGV[5])
@@ -102,7 +104,11 @@ for i = 1, (#KEYS - 1) / 2 do
   if a ~= 0 then redis.call('HINCRBY', h, 'reserved', -a) end
   redis.call('HDEL', h, 'r:' .. id)
   redis.call('ZREM', z, id)
-  if spent > 0 and not repeated and (held or not once) then redis.call('HINCRBY', h, 'spent', spent) end
+  if spent > 0 and not repeated and (held or not once) then
+    redis.call('HINCRBY', h, 'spent', spent)
+    local expireAt = tonumber(ARGV[5 + i])
+    if expireAt > 0 and redis.call('PTTL', h) == -1 then redis.call('PEXPIREAT', h, expireAt) end
+  end
 end
 if repeated then return 0 end
 if spent > 0 then
@@ -189,7 +195,14 @@ export class RedisBudgetStore implements BudgetStore {
     if (counters.length === 0) return;
     const once = options?.once === true ? 1 : 0;
     const keys = [...this.#keys(counters), `${this.#prefix}budget:{budgets}:settled:${reservationId}`];
-    const args = [reservationId, Math.max(0, Math.ceil(spentNano)), once, now ?? Date.now(), SETTLED_MARKER_MS];
+    const args = [
+      reservationId,
+      Math.max(0, Math.ceil(spentNano)),
+      once,
+      now ?? Date.now(),
+      SETTLED_MARKER_MS,
+      ...counters.map((counter) => counterExpiresAt(counter) ?? 0),
+    ];
     // The script answers 0 when this settlement was applied before (a replay whose first answer was lost): nothing was added.
     await SETTLE.run(this.#client, keys, args);
   }

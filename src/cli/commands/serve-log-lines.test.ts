@@ -128,6 +128,21 @@ describe('groundwork serve log lines', () => {
     expect(lines, lines.join('\n')).not.toContain('Stopped.');
   }, 60_000);
 
+  it.each(['SIGHUP', 'SIGQUIT'] as const)(
+    'writes the lines it holds when %s arrives, then ends by that signal',
+    async (signal) => {
+      const serve = await startServe('60000');
+      await twoRequests(serve.url);
+      serve.kill(signal);
+      expect(await serve.exited).toBe(signal);
+      const lines = serve.lines();
+      const listening = lines.findIndex((line) => line.startsWith('Groundwork listening on'));
+      expect(lines.lastIndexOf('request'), lines.join('\n')).toBeGreaterThan(listening);
+      expect(lines, lines.join('\n')).not.toContain('Stopped.');
+    },
+    60_000,
+  );
+
   it('loses held lines to a SIGKILL, which SERVER_LOG_FLUSH_MS=0 avoids', async () => {
     const unheld = await startServe('0');
     await twoRequests(unheld.url);

@@ -11,17 +11,21 @@ import { processSignals, type ServeSignals } from '../process-signals.js';
 
 export { processSignals, type ServeSignals } from '../process-signals.js';
 
+/** How long start-up waits to hear other replicas' key changes before serving anyway. */
+const KEY_CHANGES_WAIT_MS = 5000;
+
+/** Signals that end `serve` at once, as they would without a handler, after it writes the log lines it holds. */
+const END_SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGQUIT'];
+
 /**
  * `groundwork serve`: opens the infrastructure, applies pending migrations (unless
  * `DB_MIGRATE_ON_START=false`), listens on `HOST:PORT`, and on SIGTERM or SIGINT shuts down
  * gracefully — in-flight requests finish, the usage ledger is flushed, pools close — and exits 0.
+ * SIGHUP and SIGQUIT end it at once, by that signal, after it writes the log lines it holds.
  */
-/** How long start-up waits to hear other replicas' key changes before serving anyway. */
-const KEY_CHANGES_WAIT_MS = 5000;
-
 export async function serveCommand(
   io: CommandIo,
-  signals: ServeSignals = processSignals({ beforeSecondStop: writeHeldLines }),
+  signals: ServeSignals = processSignals({ beforeSecondStop: writeHeldLines, endSignals: END_SIGNALS, beforeEnd: writeHeldLines }),
 ): Promise<number> {
   // Log lines held in memory (SERVER_LOG_FLUSH_MS) go out before each message on stderr, so that
   // the two streams, read together, keep the order things happened in.

@@ -1,4 +1,5 @@
 import { type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely, type Migration, SqliteAdapter } from 'kysely';
+import { counterExpiresAt } from '../../tenants/budget-limits.js';
 import { groundworkTables } from '../groundwork-tables.js';
 import { LATENCY_CLASS_COLUMNS, refillRollup, refillRollupTables } from '../usage-rollup.js';
 import { NARROW_ROLLUPS } from '../usage-rollup-tables.js';
@@ -57,6 +58,30 @@ async function createWideRollup(db: Kysely<unknown>): Promise<void> {
     ] as never)
     .execute();
   await db.schema.createIndex('llm_usage_hourly_key_idx').on('llm_usage_hourly').columns(['key_id', 'hour']).execute();
+}
+
+/** Sets migration 0011's `expires_at` of the budget counters already there from their names (a day's or a month's end). */
+async function fillCounterExpiry(db: Kysely<unknown>): Promise<void> {
+  const tables = groundworkTables(db);
+  const rows = await tables
+    .selectFrom('groundwork_budget_counters')
+    .select('counter')
+    .where((where) => where.or([where('counter', 'like', '%:day:%'), where('counter', 'like', '%:month:%')]))
+    .execute();
+  const byExpiry = new Map<number, string[]>();
+  for (const { counter } of rows) {
+    const expiresAt = counterExpiresAt(counter);
+    if (expiresAt !== undefined) byExpiry.set(expiresAt, [...(byExpiry.get(expiresAt) ?? []), counter]);
+  }
+  for (const [expiresAt, counters] of byExpiry) {
+    for (let start = 0; start < counters.length; start += 500) {
+      await tables
+        .updateTable('groundwork_budget_counters')
+        .set({ expires_at: new Date(expiresAt) })
+        .where('counter', 'in', counters.slice(start, start + 500))
+        .execute();
+    }
+  }
 }
 
 /**
@@ -299,6 +324,22 @@ export const GROUNDWORK_MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.dropTable('llm_usage_hourly_prompt').execute();
       await db.schema.dropTable('llm_usage_hourly_key').execute();
       await db.schema.dropTable('llm_usage_hourly_model').execute();
+    },
+  },
+  '0011_budget_counter_expiry': {
+    // When a period's spend counter may be deleted; null for counters that are kept (total budgets, calls in flight).
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('groundwork_budget_counters').addColumn('expires_at', 'timestamptz').execute();
+      await db.schema
+        .createIndex('groundwork_budget_counters_expires_at_idx')
+        .on('groundwork_budget_counters')
+        .column('expires_at')
+        .execute();
+      await fillCounterExpiry(db);
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropIndex('groundwork_budget_counters_expires_at_idx').execute();
+      await db.schema.alterTable('groundwork_budget_counters').dropColumn('expires_at').execute();
     },
   },
 };
