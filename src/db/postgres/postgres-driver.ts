@@ -15,6 +15,7 @@ import { isConnectionLost, toDatabaseError } from '../driver-errors.js';
 import type { PoolStats } from '../pool-stats.js';
 import { PoolTimeoutError } from '../pool-timeout-error.js';
 import { statementName } from '../prepared-query.js';
+import { SETTLED } from '../settled.js';
 import { TransactionAbortedError } from '../transaction-aborted-error.js';
 import { COMMIT, compiledBegin, ROLLBACK } from './begin-statement.js';
 import type { PgCallback, PgPool, PgPoolClient, PgResult } from './pg-client.js';
@@ -63,8 +64,8 @@ export interface PostgresDriverConfig extends DriverConfig {
 }
 
 const COUNTED = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
-/** Settled once; handed back by the driver methods that have nothing to wait for. */
-const DONE: Promise<void> = Promise.resolve();
+/** Handed back by the driver methods that have nothing to wait for (the session runner does not await it). */
+const DONE: Promise<void> = SETTLED;
 const NO_PARAMETERS: unknown[] = [];
 const POOL_QUEUE_TIMEOUT = 'timeout exceeded when trying to connect';
 
