@@ -3,7 +3,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import BetterSqlite from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../src/config/app-config.js';
 import { Secret } from '../src/config/secret.js';
@@ -142,6 +142,11 @@ async function benchPostgres(rows: BenchResult['rows'], ratios: BenchResult['rat
   const pool = new pg.Pool({ connectionString: url.toString(), max: POOL_SIZE });
   pool.on('error', (error) => console.error(`raw pool: ${error.message}`));
   const database = await createDatabase<Tables>(config(url.toString()), { logger: silentLogger() });
+  // Kysely used directly over its own pg pool, what an application would otherwise write: what
+  // Kysely itself costs any of its users, apart from what Groundwork adds.
+  const kyselyPool = new pg.Pool({ connectionString: url.toString(), max: POOL_SIZE });
+  kyselyPool.on('error', (error) => console.error(`Kysely pool: ${error.message}`));
+  const kysely = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: kyselyPool }) });
   try {
     await pool.query('create table item (id integer primary key, name text not null, done boolean not null)');
     let next = 0;
@@ -211,11 +216,34 @@ async function benchPostgres(rows: BenchResult['rows'], ratios: BenchResult['rat
     };
     const namedPointRead = (): Promise<unknown> => pool.query({ ...selectNamed, values: [1 + (next % 1000)] });
 
+    const kyWrite = (): Promise<unknown> =>
+      kysely.transaction().execute((tx) => tx.insertInto('item').values({ id: ++next, name: 'ky', done: true }).execute());
+    const kyRead = (): Promise<unknown> =>
+      kysely.transaction().execute((tx) =>
+        tx
+          .selectFrom('item')
+          .select(['id', 'name', 'done'])
+          .where('id', '=', 1 + (next % 1000))
+          .execute(),
+      );
+    const kyPointRead = (): Promise<unknown> =>
+      kysely
+        .selectFrom('item')
+        .select(['id', 'name', 'done'])
+        .where('id', '=', 1 + (next % 1000))
+        .execute();
+
     const measure = (operation: () => Promise<unknown>, first: boolean): Promise<LatencySummary> =>
       measureConcurrent(operation, { iterations: ITERATIONS / ROUNDS, concurrency: CONCURRENCY, warmup: first ? 200 : 20 });
-    const [rawWrites, gwWrites, nWrites, pWrites] = await alternate([rawWrite, gwWrite, namedWrite, preparedWrite], measure);
-    const [rawReads, gwReads, nReads, pReads] = await alternate([rawRead, gwRead, namedRead, preparedRead], measure);
-    const [rawPoint, gwPoint, nPoint, pPoint] = await alternate([rawPointRead, gwPointRead, namedPointRead, preparedPointRead], measure);
+    const [rawWrites, gwWrites, nWrites, pWrites, kyWrites] = await alternate(
+      [rawWrite, gwWrite, namedWrite, preparedWrite, kyWrite],
+      measure,
+    );
+    const [rawReads, gwReads, nReads, pReads, kyReads] = await alternate([rawRead, gwRead, namedRead, preparedRead, kyRead], measure);
+    const [rawPoint, gwPoint, nPoint, pPoint, kyPoint] = await alternate(
+      [rawPointRead, gwPointRead, namedPointRead, preparedPointRead, kyPointRead],
+      measure,
+    );
     // One caller: each operation's latency, where round trips count rather than CPU throughput.
     const serial = (operation: () => Promise<unknown>, first: boolean): Promise<LatencySummary> =>
       measureSerial(operation, { iterations: SERIAL_ITERATIONS / ROUNDS, warmup: first ? 100 : 10 });
@@ -264,7 +292,20 @@ async function benchPostgres(rows: BenchResult['rows'], ratios: BenchResult['rat
       row('postgres db.selectFrom: point read', gwPoint),
       row('postgres raw pool.query named: point read', nPoint),
       row('postgres prepared: point read', pPoint),
+      row('postgres Kysely direct: write tx', kyWrites),
+      row('postgres Kysely direct: read tx', kyReads),
+      row('postgres Kysely direct: point read', kyPoint),
     );
+    // The query builder against Kysely used directly: what Groundwork adds beyond Kysely's own cost.
+    ratios.ratio_postgres_write_tx_to_kysely = ratio(gwWrites, kyWrites);
+    ratios.ratio_postgres_read_tx_to_kysely = ratio(gwReads, kyReads);
+    ratios.ratio_postgres_point_read_to_kysely = ratio(gwPoint, kyPoint);
+    ratios.ratio_postgres_write_tx_kysely_to_raw = ratio(kyWrites, rawWrites);
+    ratios.ratio_postgres_read_tx_kysely_to_raw = ratio(kyReads, rawReads);
+    ratios.ratio_postgres_point_read_kysely_to_raw = ratio(kyPoint, rawPoint);
+    ratios.added_cpu_us_postgres_write_tx_to_kysely = addedCpu(gwWrites, kyWrites);
+    ratios.added_cpu_us_postgres_read_tx_to_kysely = addedCpu(gwReads, kyReads);
+    ratios.added_cpu_us_postgres_point_read_to_kysely = addedCpu(gwPoint, kyPoint);
     ratios.ratio_postgres_write_tx = ratio(gwWrites, rawWrites);
     ratios.ratio_postgres_read_tx = ratio(gwReads, rawReads);
     ratios.ratio_postgres_point_read = ratio(gwPoint, rawPoint);
@@ -288,6 +329,7 @@ async function benchPostgres(rows: BenchResult['rows'], ratios: BenchResult['rat
     ratios.added_cpu_us_postgres_point_read_prepared_to_named = addedCpu(pPoint, nPoint);
   } finally {
     await database.close();
+    await kysely.destroy();
     await pool.end();
     await admin.query(`drop database if exists "${name}" with (force)`);
     await admin.end();
@@ -534,7 +576,7 @@ export default async function benchDatabase(): Promise<BenchResult> {
   judgeGoals(ratios);
   return {
     name: 'db',
-    description: `Transactional writes, read transactions and point reads per second: Groundwork against the raw drivers (pg, PGlite, better-sqlite3) with the same statements, and on SQLite against Kysely used directly over better-sqlite3. Groundwork in two forms: the query builder (withSession + tx.insertInto/selectFrom, db.selectFrom) and prepared queries (database.prepare, executed in the session). On PostgreSQL the prepared form sends named statements, so raw pg runs both unnamed (pg's default) and named ones. PostgreSQL: ${CONCURRENCY} callers on a pool of ${POOL_SIZE} for every subject, and one caller for latency; PGlite: in memory, one caller; SQLite: WAL file, one caller; ${ROUNDS} interleaved rounds of every subject. added_us / added_cpu_us = mean latency / this process's CPU µs Groundwork adds per operation.`,
+    description: `Transactional writes, read transactions and point reads per second: Groundwork against the raw drivers (pg, PGlite, better-sqlite3) with the same statements, and against Kysely used directly (over better-sqlite3 on SQLite, over its own pg pool on PostgreSQL, 8 callers). Groundwork in two forms: the query builder (withSession + tx.insertInto/selectFrom, db.selectFrom) and prepared queries (database.prepare, executed in the session). On PostgreSQL the prepared form sends named statements, so raw pg runs both unnamed (pg's default) and named ones. PostgreSQL: ${CONCURRENCY} callers on a pool of ${POOL_SIZE} for every subject, and one caller for latency; PGlite: in memory, one caller; SQLite: WAL file, one caller; ${ROUNDS} interleaved rounds of every subject. added_us / added_cpu_us = mean latency / this process's CPU µs Groundwork adds per operation.`,
     rows,
     ratios,
   };

@@ -19,6 +19,7 @@ import type { DatabaseSession, SessionOptions } from './database.js';
 import { DatabaseClosedError } from './database-closed-error.js';
 import { OpenTransaction, type TransactionDriver, type TransactionProps, transactionEnded, transactionOn } from './open-transaction.js';
 import { enterScope, leaveScope, runInScope, type Scope, scopeOf } from './session-scope.js';
+import { settledOr } from './settled.js';
 
 const DEFAULT_SETTINGS: TransactionSettings = {};
 
@@ -29,6 +30,13 @@ function transactionSettings(options: SessionOptions): TransactionSettings {
     ...(options.isolationLevel === undefined ? {} : { isolationLevel: options.isolationLevel }),
     ...(options.readOnly === true ? { accessMode: 'read only' as const } : {}),
   };
+}
+
+/** A connection checked out through Kysely's executor, held until released. */
+interface ExecutorCheckout {
+  readonly connection: DatabaseConnection;
+  /** Hands the connection back; settles once the provider has released it. */
+  release(): Promise<unknown>;
 }
 
 /** What {@link SessionRunner} drives transactions with. */
@@ -109,16 +117,14 @@ export class SessionRunner<DB> {
 
   /** Runs a statement on a connection of the pool, checked out of the driver for it alone. */
   async onPool(compiled: CompiledQuery): Promise<QueryResult<unknown>> {
-    if (!this.#driverReady) {
-      if (this.#closing) throw new DatabaseClosedError();
-      return this.#firstCheckout((connection) => connection.executeQuery(compiled));
-    }
+    if (!this.#driverReady && this.#closing) throw new DatabaseClosedError();
     const { driver } = this.#parts;
-    const connection = await driver.acquireConnection();
+    const first = this.#driverReady ? undefined : await this.#firstCheckout();
+    const connection = first === undefined ? await driver.acquireConnection() : first.connection;
     try {
       return await connection.executeQuery(compiled);
     } finally {
-      await driver.releaseConnection(connection);
+      await (first === undefined ? settledOr(driver.releaseConnection(connection)) : first.release());
     }
   }
 
@@ -130,11 +136,11 @@ export class SessionRunner<DB> {
   }
 
   /**
-   * Runs an outermost transaction. It checks a connection out of the driver itself rather than
-   * through Kysely's executor, whose connection provider and runtime driver add two async layers
-   * per transaction. The first checkout still goes through the executor: Kysely initialises the
-   * driver then, and destroys on close only a driver it initialised. Afterwards the driver
-   * refuses by itself once closed.
+   * Runs an outermost transaction: checks a connection out of the driver, begins, runs `fn` in
+   * scope, commits or rolls back; one client span per transaction. It checks the connection out
+   * itself rather than through Kysely's executor, whose connection provider and runtime driver
+   * add two async layers per transaction, and it is one async function: every layer costs
+   * promises, and inside `withSession` each promise pays AsyncLocalStorage's hooks.
    */
   async #outermost<T>(fn: (tx: Transaction<DB>) => Promise<T>, options: SessionOptions): Promise<T> {
     // Counted in before the first await, as run() returns: drain() sees it at once.
@@ -142,16 +148,45 @@ export class SessionRunner<DB> {
     enterScope();
     // Timed from before the checkout: the duration metric includes waiting for a connection.
     const started = performance.now();
+    const { driver } = this.#parts;
     try {
-      if (!this.#driverReady) {
-        return await this.#firstCheckout((connection) => this.#inTransaction(new OpenTransaction(connection), fn, options, started));
-      }
-      const { driver } = this.#parts;
-      const connection = await driver.acquireConnection();
+      const first = this.#driverReady ? undefined : await this.#firstCheckout();
+      const connection = first === undefined ? await driver.acquireConnection() : first.connection;
+      // Without a registered OpenTelemetry SDK the span records nothing.
+      const span = groundworkTracer().startSpan('transaction', {
+        kind: SpanKind.CLIENT,
+        attributes: { 'db.system.name': this.#parts.system, 'db.operation.name': 'transaction' },
+      });
       try {
-        return await this.#inTransaction(new OpenTransaction(connection), fn, options, started);
+        const open = new OpenTransaction(connection);
+        await settledOr(driver.beginTransaction(connection, transactionSettings(options)));
+        const transaction = transactionOn<DB>(this.#props, open);
+        let result: T;
+        try {
+          result = await runInScope({ owner: this as SessionRunner<unknown>, transaction, open, tail: undefined }, fn, transaction);
+        } catch (error) {
+          open.end();
+          await this.#rollbackQuietly(open);
+          this.#record('rollback', started, span);
+          throw error;
+        }
+        open.end();
+        try {
+          await settledOr(driver.commitTransaction(connection));
+        } catch (error) {
+          // A failed commit leaves the transaction open on the connection; roll it back before it returns to the pool.
+          await this.#rollbackQuietly(open);
+          this.#record('rollback', started, span);
+          throw error;
+        }
+        this.#record('commit', started, span);
+        return result;
+      } catch (error) {
+        recordSpanError(span, error);
+        throw error;
       } finally {
-        await driver.releaseConnection(connection);
+        span.end();
+        await (first === undefined ? settledOr(driver.releaseConnection(connection)) : first.release());
       }
     } finally {
       leaveScope();
@@ -161,59 +196,32 @@ export class SessionRunner<DB> {
   }
 
   /**
-   * Runs `use` on a connection checked out through Kysely's executor, whose connection provider
-   * initialises the driver at its first checkout (and so lets the executor's owner destroy it on
-   * close). Until one did, every checkout goes this way; afterwards they go to the driver direct.
+   * Checks a connection out through Kysely's executor, whose connection provider initialises the
+   * driver at its first checkout (and so lets the executor's owner destroy it on close). Until one
+   * did, every checkout goes this way; afterwards they go to the driver direct, which refuses by
+   * itself once closed. The connection is held until `release()`, which settles once the
+   * provider has handed it back.
    */
-  #firstCheckout<T>(use: (connection: DatabaseConnection) => Promise<T>): Promise<T> {
-    return this.#props.executor.provideConnection((connection) => {
-      this.#driverReady = true;
-      return use(connection);
+  #firstCheckout(): Promise<ExecutorCheckout> {
+    return new Promise<ExecutorCheckout>((resolve, reject) => {
+      let handBack: () => void = () => undefined;
+      const returned = this.#props.executor.provideConnection((connection) => {
+        this.#driverReady = true;
+        const held = new Promise<void>((done) => {
+          handBack = done;
+        });
+        resolve({
+          connection,
+          release: () => {
+            handBack();
+            return returned;
+          },
+        });
+        return held;
+      });
+      // The checkout itself failed (the consumer never ran): the caller gets its error.
+      returned.catch(reject);
     });
-  }
-
-  /** Begins, runs `fn` in scope, commits or rolls back; one client span per transaction. */
-  async #inTransaction<T>(
-    open: OpenTransaction,
-    fn: (tx: Transaction<DB>) => Promise<T>,
-    options: SessionOptions,
-    started: number,
-  ): Promise<T> {
-    // Without a registered OpenTelemetry SDK the span records nothing.
-    const span = groundworkTracer().startSpan('transaction', {
-      kind: SpanKind.CLIENT,
-      attributes: { 'db.system.name': this.#parts.system, 'db.operation.name': 'transaction' },
-    });
-    const { driver } = this.#parts;
-    try {
-      await driver.beginTransaction(open.connection, transactionSettings(options));
-      const transaction = transactionOn<DB>(this.#props, open);
-      let result: T;
-      try {
-        result = await runInScope({ owner: this as SessionRunner<unknown>, transaction, open, tail: undefined }, fn, transaction);
-      } catch (error) {
-        open.end();
-        await this.#rollbackQuietly(open);
-        this.#record('rollback', started, span);
-        throw error;
-      }
-      open.end();
-      try {
-        await driver.commitTransaction(open.connection);
-      } catch (error) {
-        // A failed commit leaves the transaction open on the connection; roll it back before it returns to the pool.
-        await this.#rollbackQuietly(open);
-        this.#record('rollback', started, span);
-        throw error;
-      }
-      this.#record('commit', started, span);
-      return result;
-    } catch (error) {
-      recordSpanError(span, error);
-      throw error;
-    } finally {
-      span.end();
-    }
   }
 
   #nested<T>(parent: Scope, fn: (tx: Transaction<DB>) => Promise<T>): Promise<T> {

@@ -15,11 +15,16 @@ export interface Scope {
 /*
  * On Node 20 an enabled AsyncLocalStorage installs promise hooks that tax every promise in the
  * process (measured: an `await` costs about 3.5 times as much), the LLM call path included. So
- * the storage is entered only around the caller's function, and switched off again whenever no
- * transaction runs in any database of this process; code outside `withSession` pays nothing.
+ * the storage is entered only around the caller's function, and switched off again once no
+ * transaction runs in any database of this process. It is switched off at the next turn of the
+ * event loop rather than at once: installing and removing the hooks costs more than a short
+ * transaction's statements do in JavaScript, and back-to-back transactions (one caller running
+ * them in a loop) would otherwise pay for both every time.
  */
 const scopes = new AsyncLocalStorage<Scope>();
 let running = 0;
+/** Set while a switch-off is scheduled. */
+let switchOff: NodeJS.Immediate | undefined;
 
 /** The open scope of `owner` in the current async context, if any (ended transactions do not count). */
 export function scopeOf(owner: unknown): Scope | undefined {
@@ -33,10 +38,27 @@ export function enterScope(): void {
   running++;
 }
 
-/** Counts an outermost transaction out; the last one out switches the storage (and its hooks) off. */
+/**
+ * Counts an outermost transaction out. When the last one leaves, the storage (and its hooks) is
+ * switched off at the next turn of the event loop, unless a transaction runs again by then.
+ */
 export function leaveScope(): void {
   running--;
+  if (running !== 0 || switchOff !== undefined) return;
+  switchOff = setImmediate(switchOffIfIdle);
+  // A pending switch-off never keeps the process alive.
+  switchOff.unref();
+}
+
+function switchOffIfIdle(): void {
+  switchOff = undefined;
   if (running === 0) scopes.disable();
+}
+
+/** Whether the storage's hooks are installed now (for tests). */
+export function scopesEnabled(): boolean {
+  // AsyncLocalStorage has no public flag; its `enabled` field is what `disable()` clears.
+  return (scopes as unknown as { enabled: boolean }).enabled;
 }
 
 /** Calls `fn(argument)` with `scope` as the current scope of everything it starts. */

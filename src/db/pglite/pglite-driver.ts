@@ -4,13 +4,14 @@ import type { DriverConfig } from '../driver-config.js';
 import { toDatabaseError } from '../driver-errors.js';
 import type { PoolStats } from '../pool-stats.js';
 import { beginStatement } from '../postgres/begin-statement.js';
+import { SETTLED } from '../settled.js';
 import { TransactionAbortedError } from '../transaction-aborted-error.js';
 import type { PgliteClient, PgliteQueryable } from './pglite-client.js';
 
 const COUNTED = /^\s*(insert|update|delete|merge)\b/i;
 
-/** Settled once; handed back by the driver methods that have nothing to wait for. */
-const DONE: Promise<void> = Promise.resolve();
+/** Handed back by the driver methods that have nothing to wait for (the session runner does not await it). */
+const DONE: Promise<void> = SETTLED;
 
 /** Thrown inside PGlite's transaction callback to make it roll back; never leaves the driver. */
 const ROLLBACK = Symbol('rollback');

@@ -11,11 +11,26 @@ export interface PgResult {
   rows: unknown[];
 }
 
+/** What a `pg` query's callback is called with: an error, or null and the result. */
+export type PgCallback = (error: Error | null | undefined, result?: PgResult) => void;
+
+/** A named statement: the client parses it once per connection. */
+export interface PgNamedQuery {
+  readonly name: string;
+  readonly text: string;
+  readonly values: unknown[];
+}
+
 /** The few `pg` pooled-client members Groundwork uses. */
 export interface PgPoolClient {
   query(sql: string, parameters: unknown[]): Promise<PgResult>;
-  /** A named statement: the client parses it once per connection. */
-  query(config: { readonly name: string; readonly text: string; readonly values: unknown[] }): Promise<PgResult>;
+  query(config: PgNamedQuery): Promise<PgResult>;
+  /**
+   * The same, answered through `callback` (which must not throw) instead of a promise: pg then
+   * makes no promise of its own, nor the one it chains to rewrite an error's stack.
+   */
+  query(sql: string, parameters: unknown[], callback: PgCallback): void;
+  query(config: PgNamedQuery, callback: PgCallback): void;
   /** A query object of pg's own (its `Query` class), submitted as it defines; settled through its callback. */
   query(query: import('pg').Query): unknown;
   release(destroy?: Error | boolean): void;
@@ -38,6 +53,8 @@ export interface PgPoolClient {
 /** The few `pg.Pool` members Groundwork uses. */
 export interface PgPool {
   connect(): Promise<PgPoolClient>;
+  /** The same, answered through `callback`; called at once when the pool has ended. */
+  connect(callback: (error: Error | null | undefined, client: PgPoolClient) => void): void;
   end(): Promise<void>;
   on(event: 'connect', listener: (client: PgPoolClient) => void): unknown;
   on(event: 'error', listener: (error: Error, client: PgPoolClient) => void): unknown;

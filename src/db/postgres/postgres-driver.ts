@@ -15,9 +15,10 @@ import { isConnectionLost, toDatabaseError } from '../driver-errors.js';
 import type { PoolStats } from '../pool-stats.js';
 import { PoolTimeoutError } from '../pool-timeout-error.js';
 import { statementName } from '../prepared-query.js';
+import { SETTLED } from '../settled.js';
 import { TransactionAbortedError } from '../transaction-aborted-error.js';
 import { COMMIT, compiledBegin, ROLLBACK } from './begin-statement.js';
-import type { PgPool, PgPoolClient, PgResult } from './pg-client.js';
+import type { PgCallback, PgPool, PgPoolClient, PgResult } from './pg-client.js';
 import {
   BUILDER_STATEMENTS_PER_CONNECTION,
   ConnectionStatements,
@@ -63,10 +64,35 @@ export interface PostgresDriverConfig extends DriverConfig {
 }
 
 const COUNTED = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
-/** Settled once; handed back by the driver methods that have nothing to wait for. */
-const DONE: Promise<void> = Promise.resolve();
+/** Handed back by the driver methods that have nothing to wait for (the session runner does not await it). */
+const DONE: Promise<void> = SETTLED;
 const NO_PARAMETERS: unknown[] = [];
 const POOL_QUEUE_TIMEOUT = 'timeout exceeded when trying to connect';
+
+/** One statement as a checkout sends it, with what sending it again needs. */
+interface Statement {
+  readonly query: CompiledQuery;
+  /** The BEGIN it carries (a transaction's first statement): sent again with it on a replacement client. */
+  readonly begin: CompiledQuery | undefined;
+  /** Its named-statement key, when it goes out named. */
+  readonly key: string | undefined;
+  /** Whether it is one of the query builder's recurring statements (named against their own budget). */
+  readonly builder: boolean;
+  /** Whether it is the checkout's first statement (a dead reused client may be replaced then). */
+  readonly first: boolean;
+  /** Whether it started inside a transaction (it cannot be sent again then). */
+  readonly inTransaction: boolean;
+  /** Set after a stale plan: sent unnamed from then on. */
+  unnamed: boolean;
+  attempt: number;
+}
+
+/** Kysely's result for pg's: rows, and the affected-row count of the statements that have one. */
+function queryResult<R>(result: PgResult): QueryResult<R> {
+  return COUNTED.has(result.command)
+    ? { rows: result.rows as R[], numAffectedRows: BigInt(result.rowCount ?? 0) }
+    : { rows: result.rows as R[] };
+}
 
 /**
  * One checkout of a pooled `pg` client, as Kysely sees a connection. On its first statement,
@@ -108,13 +134,14 @@ class PostgresConnection implements DatabaseConnection {
     return this.state.id;
   }
 
-  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+  executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     const first = this.statements++ === 0;
     // Taken as the statement starts: COMMIT or ROLLBACK clears the flag before it is sent, and a
     // statement still in flight then (one the session forgot to await) belongs to the transaction.
     const inTransaction = this.inTransaction;
     // The dead client was destroyed and none could replace it: the transaction is lost.
-    if (this.clientGone) throw toDatabaseError(this.state.broken ?? new Error('Connection terminated'), this.#driver.displayUrl);
+    if (this.clientGone)
+      return Promise.reject(toDatabaseError(this.state.broken ?? new Error('Connection terminated'), this.#driver.displayUrl));
     // Taken at once: a statement started beside this one goes out behind this BEGIN, not with another.
     const begin = this.pendingBegin;
     this.pendingBegin = undefined;
@@ -126,50 +153,79 @@ class PostgresConnection implements DatabaseConnection {
       key = driver.recurring.name(compiledQuery.sql, compiledQuery.parameters.length);
       builder = key !== undefined;
     }
-    // Set after a stale plan: the statement goes out unnamed, parsed afresh however the server
-    // (or PgBouncer, which keys statements by their text) keeps named ones.
-    let unnamed = false;
-    for (let attempt = 0; ; attempt++) {
-      const name = key === undefined || unnamed ? undefined : this.#driver.statementNames.current(key);
-      try {
-        const result =
-          begin === undefined ? await this.#send(compiledQuery, name, builder) : await this.#beginWith(begin, compiledQuery, name, builder);
+    const statement: Statement = { query: compiledQuery, begin, key, builder, first, inTransaction, unnamed: false, attempt: 0 };
+    // One promise per statement: pg answers through a callback, and only a failure takes the async path.
+    return new Promise<QueryResult<R>>((resolve) => this.#attempt(statement, resolve));
+  }
+
+  /** Sends `statement` once and settles `resolve` with its result, or with {@link #recover}'s outcome when it failed. */
+  #attempt<R>(statement: Statement, resolve: (result: QueryResult<R> | Promise<QueryResult<R>>) => void): void {
+    const { key } = statement;
+    const name = key === undefined || statement.unnamed ? undefined : this.#driver.statementNames.current(key);
+    const answered: PgCallback = (error, result) => {
+      if ((error === null || error === undefined) && result !== undefined) {
         // An aborted transaction's COMMIT succeeds with the command tag ROLLBACK: every write was undone.
-        if (result.command === 'ROLLBACK' && compiledQuery === COMMIT) throw new TransactionAbortedError();
-        return COUNTED.has(result.command)
-          ? { rows: result.rows as R[], numAffectedRows: BigInt(result.rowCount ?? 0) }
-          : { rows: result.rows as R[] };
-      } catch (error) {
-        if (key !== undefined && name !== undefined) {
-          if (isStalePlan(error)) {
-            // Later calls use a new name; outside a transaction the failed statement changed nothing: send it again at once.
-            this.#driver.statementNames.renew(key);
-            if (!inTransaction && this.#open(false) && attempt === 0) {
-              unnamed = true;
-              continue;
-            }
-          } else if (isMissingStatement(error)) {
-            // pg counted the statement as parsed on this connection, the server does not hold it: parse it again.
-            this.#forget(name);
-            if (!inTransaction && this.#open(false) && attempt === 0) continue;
-          } else if (isClientSideFailure(error)) {
-            // A value failed to serialise: pg closed the statement on this connection's server session, and
-            // may still count it as parsed once the server answers. Only this connection lost it: its next
-            // use here parses it again, under the same name; other connections keep theirs.
-            this.#closed(name);
-          }
+        if (result.command !== 'ROLLBACK' || statement.query !== COMMIT) {
+          resolve(queryResult<R>(result));
+          return;
         }
-        const lost = isConnectionLost(error);
-        if (lost) this.state.broken ??= error as Error;
-        // Once released, the client may be someone else's; once its transaction ended, COMMIT or
-        // ROLLBACK went out behind it: nothing is sent again then, nothing replaced.
-        if (!(lost && first && this.#open(inTransaction) && this.state.checkouts > 1 && attempt <= this.#driver.maxConnections)) {
-          throw toDatabaseError(error, this.#driver.displayUrl);
+        resolve(this.#recover<R>(statement, name, new TransactionAbortedError()));
+        return;
+      }
+      resolve(this.#recover<R>(statement, name, error ?? new Error('The server sent no result')));
+    };
+    try {
+      if (statement.begin === undefined) this.#send(statement.query, name, statement.builder, answered);
+      else this.#beginWith(statement.begin, statement.query, name, statement.builder, answered);
+    } catch (error) {
+      answered(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /**
+   * Handles a failed attempt: renames or forgets a named statement the server no longer holds,
+   * and sends the statement again where that is safe (outside a transaction after a stale plan
+   * or a missing statement; on a replacement client when a reused one turned out dead on the
+   * checkout's first statement). Otherwise the error, made safe to surface.
+   */
+  async #recover<R>(statement: Statement, name: string | undefined, error: unknown): Promise<QueryResult<R>> {
+    const { key, inTransaction, first } = statement;
+    if (key !== undefined && name !== undefined) {
+      if (isStalePlan(error)) {
+        // Later calls use a new name; outside a transaction the failed statement changed nothing: send it again at once.
+        // It goes out unnamed, parsed afresh however the server (or PgBouncer, which keys statements by their text) keeps named ones.
+        this.#driver.statementNames.renew(key);
+        if (!inTransaction && this.#open(false) && statement.attempt === 0) {
+          statement.unnamed = true;
+          return this.#again<R>(statement);
         }
-        await this.#driver.replace(this);
-        if (!this.#open(inTransaction)) throw toDatabaseError(error, this.#driver.displayUrl);
+      } else if (isMissingStatement(error)) {
+        // pg counted the statement as parsed on this connection, the server does not hold it: parse it again.
+        this.#forget(name);
+        if (!inTransaction && this.#open(false) && statement.attempt === 0) return this.#again<R>(statement);
+      } else if (isClientSideFailure(error)) {
+        // A value failed to serialise: pg closed the statement on this connection's server session, and
+        // may still count it as parsed once the server answers. Only this connection lost it: its next
+        // use here parses it again, under the same name; other connections keep theirs.
+        this.#closed(name);
       }
     }
+    const lost = isConnectionLost(error);
+    if (lost) this.state.broken ??= error as Error;
+    // Once released, the client may be someone else's; once its transaction ended, COMMIT or
+    // ROLLBACK went out behind it: nothing is sent again then, nothing replaced.
+    if (!(lost && first && this.#open(inTransaction) && this.state.checkouts > 1 && statement.attempt <= this.#driver.maxConnections)) {
+      throw toDatabaseError(error, this.#driver.displayUrl);
+    }
+    await this.#driver.replace(this);
+    if (!this.#open(inTransaction)) throw toDatabaseError(error, this.#driver.displayUrl);
+    return this.#again<R>(statement);
+  }
+
+  /** Sends `statement` once more (a BEGIN it carries goes with it again). */
+  #again<R>(statement: Statement): Promise<QueryResult<R>> {
+    statement.attempt++;
+    return new Promise<QueryResult<R>>((resolve) => this.#attempt(statement, resolve));
   }
 
   /** Whether a statement started in (or out of) a transaction may still be sent again on this checkout. */
@@ -182,9 +238,12 @@ class PostgresConnection implements DatabaseConnection {
    * server parses once per connection; else as an unnamed one. A `builder` statement counts
    * against the builder's budget, unless a prepared query with the same SQL already holds it.
    */
-  #send(compiledQuery: CompiledQuery, name: string | undefined, builder: boolean): Promise<PgResult> {
+  #send(compiledQuery: CompiledQuery, name: string | undefined, builder: boolean, answered: PgCallback): void {
     const parameters = compiledQuery.parameters as unknown[];
-    if (name === undefined) return this.client.query(compiledQuery.sql, parameters);
+    if (name === undefined) {
+      this.client.query(compiledQuery.sql, parameters, answered);
+      return;
+    }
     const { state } = this;
     if (state.closed?.delete(name) === true) this.#unparse(name);
     let budget = state.statements;
@@ -192,7 +251,7 @@ class PostgresConnection implements DatabaseConnection {
     else state.builderStatements.forget(name);
     const evicted = budget.use(name, compiledQuery.sql);
     if (evicted !== undefined) this.#deallocate(evicted.name, evicted.sql, budget);
-    return this.client.query({ name, text: compiledQuery.sql, values: parameters });
+    this.client.query({ name, text: compiledQuery.sql, values: parameters }, answered);
   }
 
   /**
@@ -241,25 +300,38 @@ class PostgresConnection implements DatabaseConnection {
     if (connection.submittedNamedStatements !== undefined) delete connection.submittedNamedStatements[name];
   }
 
-  /** Sends `begin` and `compiledQuery` in one write and answers the statement's result once both succeeded. */
-  async #beginWith(begin: CompiledQuery, compiledQuery: CompiledQuery, name: string | undefined, builder: boolean): Promise<PgResult> {
+  /**
+   * Sends `begin` and `compiledQuery` in one write, and answers the statement's outcome once both
+   * were answered (the server answers them in order). Should BEGIN fail, its error is the answer:
+   * the statement's own outcome no longer matters.
+   */
+  #beginWith(begin: CompiledQuery, compiledQuery: CompiledQuery, name: string | undefined, builder: boolean, answered: PgCallback): void {
     const { client } = this;
     const stream = client.connection?.stream;
+    let waiting = 2;
+    let beginError: Error | null | undefined = null;
+    let statementError: Error | null | undefined = null;
+    let statementResult: PgResult | undefined;
+    const settle = (): void => {
+      if (--waiting > 0) return;
+      if (beginError !== null && beginError !== undefined) answered(beginError);
+      else answered(statementError, statementResult);
+    };
     stream?.cork?.();
-    let begun: Promise<PgResult>;
-    let answered: Promise<PgResult>;
     try {
-      begun = client.query(begin.sql, NO_PARAMETERS);
-      answered = this.#send(compiledQuery, name, builder);
+      client.query(begin.sql, NO_PARAMETERS, (error) => {
+        beginError = error;
+        settle();
+      });
+      // Should the statement fail to queue, it is answered at once by the caller and BEGIN's answer then waits for nothing.
+      this.#send(compiledQuery, name, builder, (error, result) => {
+        statementError = error;
+        statementResult = result;
+        settle();
+      });
     } finally {
       stream?.uncork?.();
     }
-    // The statement may fail before BEGIN is answered (a value that fails to serialise fails at
-    // once): handled here, so that it never counts as an unhandled rejection meanwhile.
-    // Should BEGIN fail, the statement's own outcome no longer matters.
-    answered.catch(() => undefined);
-    await begun;
-    return await answered;
   }
 
   async *streamQuery<R>(compiledQuery: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
@@ -352,23 +424,38 @@ export class PostgresDriver implements Driver {
     return undefined;
   }
 
-  /** Checks out a live client, skipping any already known to be broken. */
-  async acquireConnection(): Promise<DatabaseConnection> {
-    for (;;) {
-      if (this.#closing) throw new DatabaseClosedError();
-      let client: PgPoolClient;
-      try {
-        client = await this.#pool.connect();
-      } catch (error) {
-        throw this.#checkoutFailure(error);
-      }
-      const state = this.#live(client);
-      if (state === undefined) continue;
-      const connection = new PostgresConnection(client, state, this);
-      this.#checkedOut.add(connection);
-      this.#config.onPoolChange?.();
-      return connection;
+  /**
+   * Checks out a live client, skipping any already known to be broken. One promise per checkout:
+   * the pool answers through a callback.
+   */
+  acquireConnection(): Promise<DatabaseConnection> {
+    return new Promise<DatabaseConnection>((resolve, reject) => this.#checkout(resolve, reject));
+  }
+
+  #checkout(resolve: (connection: DatabaseConnection) => void, reject: (error: Error) => void): void {
+    if (this.#closing) {
+      reject(new DatabaseClosedError());
+      return;
     }
+    this.#pool.connect((error, client) => {
+      if (error !== undefined && error !== null) {
+        reject(this.#checkoutFailure(error));
+        return;
+      }
+      try {
+        const state = this.#live(client);
+        if (state === undefined) {
+          this.#checkout(resolve, reject);
+          return;
+        }
+        const connection = new PostgresConnection(client, state, this);
+        this.#checkedOut.add(connection);
+        this.#config.onPoolChange?.();
+        resolve(connection);
+      } catch (failure) {
+        reject(failure instanceof Error ? failure : new Error(String(failure)));
+      }
+    });
   }
 
   /** Destroys a connection's dead client and checks out another in its place. */
