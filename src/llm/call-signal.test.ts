@@ -92,49 +92,6 @@ describe('CallSignal', () => {
   });
 });
 
-describe('CallSignal following another call’s cancellation (an AbortSource)', () => {
-  it('aborts with the source’s reason, heard through a callback, and makes no signal of the source’s', () => {
-    const request = new CallSignal([]);
-    const call = new CallSignal([request]);
-    request.abort(new Error('caller left'));
-    expect(call.aborted).toBe(true);
-    expect((call.reason as Error).message).toBe('caller left');
-    expect(call.signal.aborted).toBe(true);
-  });
-
-  it('starts aborted when the source already is', () => {
-    const request = new CallSignal([]);
-    request.abort('gone');
-    const call = new CallSignal([request]);
-    expect(call.reason).toBe('gone');
-  });
-
-  it('no longer follows the source once disposed, nor once aborted otherwise', () => {
-    const request = new CallSignal([]);
-    const disposed = new CallSignal([request]);
-    const aborted = new CallSignal([request]);
-    const follower = vi.fn();
-    aborted.onAbort(follower);
-    disposed.dispose();
-    aborted.abort('own reason');
-    request.abort('late');
-    expect(disposed.aborted).toBe(false);
-    expect(aborted.reason).toBe('own reason');
-    expect(follower).toHaveBeenCalledOnce();
-  });
-
-  it('follows an AbortSignal and an AbortSource together, whichever aborts first', () => {
-    const caller = new AbortController();
-    const request = new CallSignal([]);
-    const call = new CallSignal([caller.signal, request]);
-    caller.abort('signal first');
-    expect(call.reason).toBe('signal first');
-    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
-    request.abort('source second');
-    expect(call.reason).toBe('signal first');
-  });
-});
-
 describe('callAborted and callAbortError', () => {
   it('decide by the call when there is one, whatever its shared signal says, else by the caller’s signal', () => {
     const shared = new AbortController();

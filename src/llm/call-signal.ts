@@ -5,23 +5,6 @@ import type { CallPlan, CallTarget } from './call-pipeline.js';
 export type AbortCallback = (reason: unknown) => void;
 
 /**
- * A cancellation heard through a callback rather than an `AbortSignal` listener (a
- * {@link CallSignal} is one): a source that aborts at most once, and says so to each callback
- * given to {@link onAbort} that was not taken back with {@link offAbort}.
- */
-export interface AbortSource {
-  readonly aborted: boolean;
-  readonly reason: unknown;
-  onAbort(callback: AbortCallback): void;
-  offAbort(callback: AbortCallback): void;
-}
-
-/** Whether `source` is heard through {@link AbortSource.onAbort} rather than as an `EventTarget`. */
-function isAbortSource(source: AbortSignal | AbortSource): source is AbortSource {
-  return typeof (source as Partial<AbortSource>).onAbort === 'function';
-}
-
-/**
  * One call's cancellation: it aborts when one of the caller's signals does, or when {@link abort}
  * is called (a client cutting its calls at close, a stream abandoned by its reader).
  *
@@ -30,8 +13,8 @@ function isAbortSource(source: AbortSignal | AbortSource): source is AbortSource
  * then costs no `AbortController` of its own and no `EventTarget` listener beyond one on each
  * caller signal.
  */
-export class CallSignal implements LinkedSignal, AbortSource {
-  readonly #sources: ReadonlyArray<AbortSignal | AbortSource>;
+export class CallSignal implements LinkedSignal {
+  readonly #sources: readonly AbortSignal[];
   #controller: AbortController | undefined;
   #aborted = false;
   #reason: unknown;
@@ -42,8 +25,6 @@ export class CallSignal implements LinkedSignal, AbortSource {
   readonly #onSourceAbort = (event: Event): void => {
     this.abort((event.target as AbortSignal).reason);
   };
-  /** Listens to the sources that are {@link AbortSource}s; made only when there is one. */
-  #onSourceReason: AbortCallback | undefined;
 
   readonly #owner: Set<CallSignal> | undefined;
   #shared: AbortSignal | undefined;
@@ -58,12 +39,12 @@ export class CallSignal implements LinkedSignal, AbortSource {
    * from it reaches the {@link onAbort} callbacks and the signals read after it, but not a shared
    * signal read before it, which goes on unaborted.
    */
-  constructor(sources: ReadonlyArray<AbortSignal | AbortSource | undefined>, owner?: Set<CallSignal>, shared?: AbortSignal) {
+  constructor(sources: ReadonlyArray<AbortSignal | undefined>, owner?: Set<CallSignal>, shared?: AbortSignal) {
     this.#owner = owner;
     // Kept as given (a caller's rest parameters, made for this call) unless there is an undefined to leave out.
     const present = sources.includes(undefined)
-      ? sources.filter((source): source is AbortSignal | AbortSource => source !== undefined)
-      : (sources as ReadonlyArray<AbortSignal | AbortSource>);
+      ? sources.filter((source): source is AbortSignal => source !== undefined)
+      : (sources as readonly AbortSignal[]);
     this.#sources = present;
     this.#shared = present.length === 0 ? shared : undefined;
     for (const source of present) {
@@ -72,12 +53,7 @@ export class CallSignal implements LinkedSignal, AbortSource {
         return;
       }
     }
-    for (const source of present) {
-      if (isAbortSource(source)) {
-        this.#onSourceReason ??= (reason) => this.abort(reason);
-        source.onAbort(this.#onSourceReason);
-      } else source.addEventListener('abort', this.#onSourceAbort);
-    }
+    for (const source of present) source.addEventListener('abort', this.#onSourceAbort);
     owner?.add(this);
   }
 
@@ -141,10 +117,7 @@ export class CallSignal implements LinkedSignal, AbortSource {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#owner?.delete(this);
-    for (const source of this.#sources) {
-      if (isAbortSource(source)) source.offAbort(this.#onSourceReason as AbortCallback);
-      else source.removeEventListener('abort', this.#onSourceAbort);
-    }
+    for (const source of this.#sources) source.removeEventListener('abort', this.#onSourceAbort);
   }
 }
 

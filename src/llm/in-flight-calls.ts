@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Clock } from '../internal/clock.js';
-import { type AbortSource, CallSignal } from './call-signal.js';
+import { CallSignal } from './call-signal.js';
 
 /**
  * Counts the calls a client is making, so that closing it can wait for each to be recorded
@@ -35,7 +35,7 @@ export class InFlightCalls {
    * no signal of its own reads the client's, so nothing but `signals` and the drain may abort it:
    * link a call that is also aborted otherwise with {@link linkAbortable}.
    */
-  link(...signals: Array<AbortSignal | AbortSource | undefined>): CallSignal {
+  link(...signals: Array<AbortSignal | undefined>): CallSignal {
     return this.#link(signals, this.#closing.signal);
   }
 
@@ -44,11 +44,11 @@ export class InFlightCalls {
    * by its reader): its signal is always its own, never the client's, so that every stage that
    * has read it hears that abort too.
    */
-  linkAbortable(...signals: Array<AbortSignal | AbortSource | undefined>): CallSignal {
+  linkAbortable(...signals: Array<AbortSignal | undefined>): CallSignal {
     return this.#link(signals, undefined);
   }
 
-  #link(signals: Array<AbortSignal | AbortSource | undefined>, shared: AbortSignal | undefined): CallSignal {
+  #link(signals: Array<AbortSignal | undefined>, shared: AbortSignal | undefined): CallSignal {
     const closing = this.#closing.signal;
     const call = new CallSignal(signals, this.#linked, shared);
     if (closing.aborted) call.abort(closing.reason);

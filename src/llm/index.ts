@@ -4,7 +4,6 @@
  */
 export type { AttemptInfo, AttemptRecord, AttemptResult, CallOutcome, CallPipeline, CallPlan, CallTarget } from './call-pipeline.js';
 export { directPipeline } from './call-pipeline.js';
-export type { AbortCallback, AbortSource } from './call-signal.js';
 export { createLlmClient } from './create-llm-client.js';
 export * from './embeddings/index.js';
 export { estimateRequestTokens } from './estimate-tokens.js';

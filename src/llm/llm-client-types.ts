@@ -1,7 +1,6 @@
 import type { CacheOption } from '../cache/resolve-cache-mode.js';
 import type { LlmProviderName } from '../config/variables.js';
 import type { AttemptRecord } from './call-pipeline.js';
-import type { AbortSource } from './call-signal.js';
 import type { EmbedOptions, VectorFormat } from './embeddings/embed-options.js';
 import type { EmbedResult } from './embeddings/embed-result.js';
 import type { EmbeddingInput } from './embeddings/embedding-request.js';
@@ -130,12 +129,6 @@ export interface LlmCallOptions {
   model?: string;
   /** Cancels the call; the call then rejects with the signal's reason. */
   signal?: AbortSignal;
-  /**
-   * Cancels the call as {@link signal} does, heard through a callback instead of an `AbortSignal`
-   * listener: for a caller that makes a cancellation of its own for every call (the service does,
-   * one per HTTP request), which then needs no `AbortController` unless something reads its signal.
-   */
-  abortSource?: AbortSource;
   /** `'use'` (or `true`) caches even a sampled answer, `'bypass'` (or `false`) skips the cache, `'refresh'` stores a fresh answer: the values of the service's cache header. Default: cache temperature 0 only. */
   cache?: CacheOption;
   temperature?: number;

@@ -375,7 +375,6 @@ class GroundworkLlmClient implements LlmClient {
             }),
       repairs: options.repairs ?? llm.structuredOutputRepairs,
       signal: options.signal,
-      abortSource: options.abortSource,
       // Set when the call starts (its own, made from `signal` and the client's drain): see `signalOf`.
       cancellation: undefined,
       tools: runsTools ? tools : undefined,
@@ -396,7 +395,7 @@ class GroundworkLlmClient implements LlmClient {
 
   async #execute<T>(prepared: PreparedCall): Promise<LlmResponse<T>> {
     const end = this.#inFlight.begin();
-    const linked = this.#inFlight.link(prepared.signal, prepared.abortSource);
+    const linked = this.#inFlight.link(prepared.signal);
     try {
       prepared.cancellation = linked;
       return await this.#executeCounted<T>(prepared);
@@ -430,7 +429,7 @@ class GroundworkLlmClient implements LlmClient {
     const trace = newTrace(prepared.targets[0]!.provider, prepared.request.model);
     const end = this.#inFlight.begin();
     // Abandoning the stream aborts the call: stages that read its signal must hear it.
-    const linked = this.#inFlight.linkAbortable(prepared.signal, prepared.abortSource);
+    const linked = this.#inFlight.linkAbortable(prepared.signal);
     const call = prepared;
     call.cancellation = linked;
     const queue = new AsyncQueue<EngineStreamEvent>();

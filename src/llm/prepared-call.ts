@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { CacheMode } from '../cache/response-cache.js';
 import type { CallTarget } from './call-pipeline.js';
-import type { AbortSource, CallSignal } from './call-signal.js';
+import type { CallSignal } from './call-signal.js';
 import type { ToolSet } from './tools/tool.js';
 import type { TurnGate } from './turn-gate.js';
 import type { ChatRequest } from './types.js';
@@ -23,8 +23,6 @@ export interface PreparedCall {
   repairs: number;
   /** The caller's signal; once the call runs, read {@link signalOf} instead, which the client's drain aborts too. */
   signal: AbortSignal | undefined;
-  /** The caller's cancellation heard through a callback, beside or instead of {@link signal}. */
-  abortSource?: AbortSource | undefined;
   /** The running call's cancellation, whose `signal` is made only when read; set when the call starts. */
   cancellation?: CallSignal | undefined;
   /** Tools the tool loop may run; absent: tool calls come back to the caller. */

@@ -12,7 +12,6 @@ import { readJsonBody } from './read-json-body.js';
 import { sendJson } from './respond.js';
 import { ServerCallMetrics } from './server-call-metrics.js';
 import type { ServerContext } from './server-context.js';
-import type { CompleteOptions } from './service-backend.js';
 import { ATTEMPTS_HEADER, errorHeaders, rateLimitHeaders } from './service-headers.js';
 import { forCaller } from './service-tenants.js';
 import { SseWriter } from './sse-writer.js';
@@ -37,10 +36,10 @@ export async function chatCompletionsRoute(exchange: Exchange, serverContext: Se
     if (parsed.stream) await streamCompletion(exchange, context, call);
     else await completeOnce(exchange, context, call);
     // A caller that went away mid-stream ends the request without an answer.
-    if (exchange.cancellation.aborted) call.metrics.fail('cancelled');
+    if (exchange.signal.aborted) call.metrics.fail('cancelled');
   } catch (error) {
     const answer = errorAnswer(error, exchange.requestId);
-    call.metrics.fail(exchange.cancellation.aborted ? 'cancelled' : (answer.code ?? answer.type));
+    call.metrics.fail(exchange.signal.aborted ? 'cancelled' : (answer.code ?? answer.type));
     if (!exchange.response.headersSent) {
       const headers = errorHeaders(error, answer, context.backend.attemptsOf?.(error));
       for (const [name, value] of Object.entries(headers)) exchange.response.setHeader(name, value);
@@ -50,29 +49,17 @@ export async function chatCompletionsRoute(exchange: Exchange, serverContext: Se
 }
 
 async function completeOnce(exchange: Exchange, context: ServerContext, { parsed, cache, metrics }: ChatCall): Promise<void> {
-  const { completion, cached, attempts } = await context.backend.complete(parsed.request, completeOptions(exchange, cache));
+  const { completion, cached, attempts } = await context.backend.complete(parsed.request, {
+    signal: exchange.signal,
+    requestId: exchange.requestId,
+    ...(cache === undefined ? {} : { cache }),
+  });
   metrics.succeed(undefined);
   sendJson(exchange.response, 200, toChatCompletionJson(newCompletionIdentity, completion), {
     ...rateLimitHeaders(completion),
     [CACHE_HEADER]: cached ? 'hit' : 'miss',
     [ATTEMPTS_HEADER]: String(attempts),
   });
-}
-
-/**
- * The backend's options for one whole answer: the exchange's abort source, and a `signal` made
- * only if the backend reads it (a test double, a tenant's admission) rather than the source.
- */
-function completeOptions(exchange: Exchange, cache: CacheOption | undefined): CompleteOptions {
-  const options: CompleteOptions = {
-    get signal() {
-      return exchange.signal;
-    },
-    abortSource: exchange.cancellation,
-    requestId: exchange.requestId,
-  };
-  if (cache !== undefined) options.cache = cache;
-  return options;
 }
 
 /**

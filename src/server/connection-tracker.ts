@@ -1,11 +1,6 @@
 import type { Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
-/** What cancels a request's work (an `AbortController`, a call's cancellation). */
-export interface RequestAborter {
-  abort(reason: unknown): void;
-}
-
 /**
  * Knows every open connection and how many requests each is answering, so shutdown can close
  * idle keep-alive connections at once, close busy ones as soon as their response is sent, and
@@ -13,7 +8,7 @@ export interface RequestAborter {
  */
 export class ConnectionTracker {
   readonly #active = new Map<Socket, number>();
-  readonly #responses = new Map<ServerResponse, RequestAborter>();
+  readonly #responses = new Map<ServerResponse, AbortController>();
   #draining = false;
 
   /** Starts tracking the server's connections. */
@@ -30,7 +25,7 @@ export class ConnectionTracker {
    * The caller releases it from the response's own `close` listener: a second listener per
    * request costs its wrapper and the growth of the response's listener array.
    */
-  track(socket: Socket, response: ServerResponse, aborter: RequestAborter): void {
+  track(socket: Socket, response: ServerResponse, aborter: AbortController): void {
     this.#active.set(socket, (this.#active.get(socket) ?? 0) + 1);
     this.#responses.set(response, aborter);
   }

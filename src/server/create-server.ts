@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import type { ServerConfig } from '../config/app-config.js';
 import type { Dashboard } from '../dashboard/dashboard.js';
 import { DashboardGuard } from '../dashboard/dashboard-guard.js';
-import { CallSignal } from '../llm/call-signal.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { CLIENT_CLOSED_STATUS, recordRequest } from './access-log.js';
@@ -14,12 +13,12 @@ import { assertSafeBind } from './bind-address.js';
 import { ConnectionTracker } from './connection-tracker.js';
 import { applyCors } from './cors.js';
 import { errorAnswer } from './error-answer.js';
+import type { Exchange } from './exchange.js';
 import { HttpError } from './http-error.js';
 import { logFailure } from './log-failure.js';
 import { requestIdOf } from './request-id.js';
 import { sendError } from './respond.js';
 import { findHandler, findRoute, type Route, type RouteHandler } from './routes.js';
-import { ServedExchange } from './served-exchange.js';
 import type { ServerContext } from './server-context.js';
 import type { ServiceBackend } from './service-backend.js';
 import type { ServiceTenants } from './service-tenants.js';
@@ -84,10 +83,9 @@ export function createServer(backend: ServiceBackend, config: ServerConfig, depe
   let address: ListenAddress | undefined;
   const options: HandleOptions = { context, verifier, tracker, draining: () => closing !== undefined };
   const server: Server = createHttpServer(connectionLimits(config), (request, response) => {
-    // The request's cancellation: its AbortSignal is made only if a route reads one (see ServedExchange).
-    const cancellation = new CallSignal([]);
-    tracker.track(request.socket, response, cancellation);
-    void handle(request, response, cancellation, options);
+    const aborter = new AbortController();
+    tracker.track(request.socket, response, aborter);
+    void handle(request, response, aborter, options);
   });
   tracker.attach(server);
   server.maxConnections = config.maxConnections;
@@ -131,7 +129,7 @@ interface HandleOptions {
   draining: () => boolean;
 }
 
-async function handle(request: IncomingMessage, response: ServerResponse, cancellation: CallSignal, options: HandleOptions): Promise<void> {
+async function handle(request: IncomingMessage, response: ServerResponse, aborter: AbortController, options: HandleOptions): Promise<void> {
   const { context } = options;
   const started = performance.now();
   const requestId = requestIdOf(request.headers['x-request-id']);
@@ -143,7 +141,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, cancel
   response.on('close', () => {
     options.tracker.release(socket, response);
     const finished = response.writableFinished;
-    if (!finished) cancellation.abort(new Error('The caller disconnected before the answer was complete'));
+    if (!finished) aborter.abort(new Error('The caller disconnected before the answer was complete'));
     recordRequest(
       {
         method: request.method ?? 'GET',
@@ -159,7 +157,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, cancel
     );
   });
   response.setHeader('x-request-id', requestId);
-  const exchange = new ServedExchange(request, response, requestId, cancellation);
+  const exchange: Exchange = { request, response, requestId, signal: aborter.signal };
   try {
     if (options.draining()) {
       response.setHeader('connection', 'close');
@@ -176,7 +174,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, cancel
     if (route?.authenticated === true) exchange.caller = await authenticate(request, options.verifier, context.tenants);
     await handler(exchange, context);
   } catch (error) {
-    if (cancellation.aborted || response.destroyed) return;
+    if (aborter.signal.aborted || response.destroyed) return;
     const answer = errorAnswer(error, requestId);
     logFailure(context.logger, error, answer, requestId);
     if (response.headersSent) response.destroy();

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AbortSource } from '../llm/call-signal.js';
 import type { TenantCaller } from '../tenants/tenant-admission.js';
 
 /** One request being answered, as every route handler sees it. */
@@ -10,12 +9,6 @@ export interface Exchange {
   readonly requestId: string;
   /** Aborts when the caller disconnects, or when shutdown gives up waiting for this request. */
   readonly signal: AbortSignal;
-  /**
-   * The same cancellation as {@link signal}, heard through a callback: asking it whether the
-   * request was aborted, or handing it to the LLM client, makes no `AbortSignal` (the server makes
-   * {@link signal} only when something reads it).
-   */
-  readonly cancellation: AbortSource;
   /** The virtual key (and team) that authenticated the request; undefined for a static key or an open route. */
   caller?: TenantCaller | undefined;
 }

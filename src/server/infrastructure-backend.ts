@@ -1,7 +1,7 @@
 import type { AppConfig } from '../config/app-config.js';
 import type { EnvironmentStatus } from '../config/load-config.js';
 import type { Database } from '../db/database.js';
-import type { LlmCallOptions, LlmClient, LlmStreamEvent } from '../llm/llm-client-types.js';
+import type { LlmClient, LlmStreamEvent } from '../llm/llm-client-types.js';
 import { completionOfResponse, sentAttempts } from '../llm/response-completion.js';
 import type { HealthOptions, HealthReport } from '../observability/health.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
@@ -56,12 +56,11 @@ export function createServiceBackend<DB>(infrastructure: ServiceInfrastructure<D
     health: (options) => infrastructure.health(options),
     readiness: () => readiness(infrastructure),
     async complete(request, options) {
-      // The abort source when there is one: reading `signal` would make the request's AbortSignal.
-      const callOptions: LlmCallOptions =
-        options.abortSource === undefined ? { signal: options.signal } : { abortSource: options.abortSource };
-      if (options.cache !== undefined) callOptions.cache = options.cache;
-      if (options.attribution !== undefined) callOptions.attribution = options.attribution;
-      const response = await llm.complete(request, callOptions);
+      const response = await llm.complete(request, {
+        signal: options.signal,
+        ...(options.cache === undefined ? {} : { cache: options.cache }),
+        ...(options.attribution === undefined ? {} : { attribution: options.attribution }),
+      });
       return {
         completion: completionOfResponse(response),
         cached: response.metadata.cached,

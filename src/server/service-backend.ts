@@ -1,5 +1,4 @@
 import type { CacheOption } from '../cache/resolve-cache-mode.js';
-import type { AbortSource } from '../llm/call-signal.js';
 import type { EmbeddingInput } from '../llm/embeddings/embedding-request.js';
 import type { EmbeddingUsage } from '../llm/embeddings/embedding-response.js';
 import type { ChatCompletion, ChatRequest, ChatStreamEvent } from '../llm/types.js';
@@ -27,11 +26,6 @@ export interface ReadinessReport {
 export interface CompleteOptions {
   /** Aborts when the HTTP caller disconnects or the server shuts down. */
   signal: AbortSignal;
-  /**
-   * The same cancellation as {@link signal}, heard through a callback: a backend that can take it
-   * reads it instead of {@link signal}, which is then never made.
-   */
-  abortSource?: AbortSource | undefined;
   /** The caller's cache choice (header `X-Groundwork-Cache`); absent: the default policy. */
   cache?: CacheOption;
   /** The HTTP request id, for logs and the usage ledger. */
