@@ -45,6 +45,22 @@ describe('bound metric series', () => {
     expect(await bound.registry.metrics()).toBe(await plain.registry.metrics());
   });
 
+  it('keeps a missing label and an empty one apart, as prom-client does', async () => {
+    const bound = pair();
+    const plain = pair();
+    for (let index = 0; index < 3; index++) {
+      increment(bound.counter, { a: '' });
+      plain.counter.inc({ a: '' });
+      increment(bound.counter, {});
+      plain.counter.inc({});
+      observe(bound.histogram, { a: 'x', b: '' }, 2);
+      plain.histogram.observe({ a: 'x', b: '' }, 2);
+      observe(bound.histogram, { a: 'x' }, 2);
+      plain.histogram.observe({ a: 'x' }, 2);
+    }
+    expect(await bound.registry.metrics()).toBe(await plain.registry.metrics());
+  });
+
   it('counts a number and its text as one series, and a metric without labels', async () => {
     const registry = new Registry();
     const status = new Counter({ name: 's', help: 's', labelNames: ['status'], registers: [registry] });

@@ -23,6 +23,8 @@ interface CounterEntry {
 interface Storage<E> {
   hashMap: Record<string, E>;
   readonly labelNames: readonly string[];
+  /** The label names in the order prom-client hashes them. */
+  readonly sortedLabelNames?: readonly string[];
   readonly upperBounds?: readonly number[];
 }
 
@@ -42,14 +44,20 @@ function storageOf<E>(metric: object): Storage<E> | undefined {
     : undefined;
 }
 
-/** The series `labels` names, once prom-client has created it; undefined when it has not. */
+/**
+ * The series `labels` names, once prom-client has created it; undefined when it has not (or when
+ * its hash is not the one below, which leaves the set on prom-client's own path). The hash is
+ * prom-client's: each sorted label name with its value, a label left undefined skipped, so a
+ * missing label and an empty one stay two series, as they are there.
+ */
 function find<E>(storage: Storage<E>, labels: Labels): Bound<E> | undefined {
-  for (const hash in storage.hashMap) {
-    const entry = storage.hashMap[hash] as E & { labels?: Labels };
-    const own = entry.labels ?? {};
-    if (storage.labelNames.every((name) => String(own[name] ?? '') === String(labels[name] ?? ''))) return { hash, entry };
+  let hash = '';
+  for (const name of storage.sortedLabelNames ?? [...storage.labelNames].sort()) {
+    const value = labels[name];
+    if (value !== undefined) hash += `${name}:${value},`;
   }
-  return undefined;
+  const entry = storage.hashMap[hash];
+  return entry === undefined ? undefined : { hash, entry };
 }
 
 /**
