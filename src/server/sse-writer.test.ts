@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SseWriter } from './sse-writer.js';
 
 type WritingSocket = Socket & { _write: (...args: unknown[]) => void; _writev: (...args: unknown[]) => void };
@@ -9,9 +9,12 @@ type WritingSocket = Socket & { _write: (...args: unknown[]) => void; _writev: (
 let server: Server | undefined;
 
 afterEach(async () => {
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
+  vi.useRealTimers();
+  const serving = server;
   server = undefined;
+  if (serving === undefined) return;
+  serving.closeAllConnections();
+  await new Promise((resolve) => serving.close(resolve));
 });
 
 /** Serves one request with `write`, counting the socket writes its answer takes; resolves with the count and the body read. */
@@ -78,4 +81,16 @@ describe('SseWriter', () => {
     expect(body).toBe('data: {"n":1}\n\ndata: {"n":2}\n\n');
     expect([writesBeforeWaiting, writesAfterWaiting, writes]).toEqual([0, 1, 2]);
   });
+
+  it('streams past the socket buffer with fake timers on, as an application testing an embedded server runs it', async () => {
+    vi.useFakeTimers();
+    const event = 'x'.repeat(4096);
+    const { body } = await serveCounting(async (writer) => {
+      writer.open({});
+      for (let n = 0; n < 64; n++) await writer.send(event);
+      writer.send('[DONE]');
+      writer.end();
+    });
+    expect(body).toBe(`data: ${event}\n\n`.repeat(64) + 'data: [DONE]\n\n');
+  }, 5_000);
 });
