@@ -25,9 +25,13 @@ const uncorkSoon: typeof setImmediate = setImmediate;
 export class SseWriter {
   readonly #response: ServerResponse;
   #corked = false;
+  /**
+   * Runs after `end()` too, harmlessly: `end()` has uncorked the socket fully already, and a response
+   * that finished no longer holds the socket, which a pipelined response queued behind it may own now.
+   */
   readonly #uncork = (): void => {
     this.#corked = false;
-    if (!this.#response.writableEnded) this.#response.uncork();
+    this.#response.uncork();
   };
 
   constructor(response: ServerResponse) {
