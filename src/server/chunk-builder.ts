@@ -23,8 +23,8 @@ interface ChoiceProgress {
  *
  * The fields every chunk repeats (`id`, `object`, `created`, `model`) are serialised once per
  * stream, and every chunk of a choice is laid out by one method, with each of its own values
- * serialised by `JSON.stringify`: an event costs the serialising of its own values, not of a whole
- * chunk object built for it. The text is the same as `JSON.stringify` of the chunk object, key for key.
+ * serialised as `JSON.stringify` serialises it: an event costs the serialising of its own values,
+ * not of a whole chunk object built for it. The text is the same as `JSON.stringify` of the chunk object, key for key.
  */
 export class ChunkBuilder {
   readonly #identity: CompletionIdentity;
@@ -32,10 +32,13 @@ export class ChunkBuilder {
   readonly #choices = new Map<number, ChoiceProgress>();
   /** `{"id":…,"object":…,"created":…,"model":…` for the current model. */
   #head: string;
+  /** What follows a choice chunk's `choices`: `,"usage":null` with `include_usage`, else nothing. */
+  readonly #usageNull: string;
 
   constructor(identity: CompletionIdentity, model: string, includeUsage: boolean) {
     this.#identity = identity;
     this.#includeUsage = includeUsage;
+    this.#usageNull = includeUsage ? ',"usage":null' : '';
     this.#head = this.#headFor(model);
   }
 
@@ -133,8 +136,7 @@ export class ChunkBuilder {
 
   #headFor(model: string): string {
     const { id, created } = this.#identity;
-    // Serialised as an object, so that a missing value is left out as it would be from the chunk object.
-    return JSON.stringify({ id, object: 'chat.completion.chunk', created, model }).slice(0, -1);
+    return `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${JSON.stringify(created)}${member('model', model)}`;
   }
 
   /**
@@ -143,9 +145,13 @@ export class ChunkBuilder {
    * on a finish chunk).
    */
   #choiceChunk(choice: number, delta: string, logprobs = 'null', finishReason = 'null', extra = ''): string {
-    const usage = this.#includeUsage ? ',"usage":null' : '';
-    return `${this.#head},"choices":[{"index":${JSON.stringify(choice)},"delta":${delta},"logprobs":${logprobs},"finish_reason":${finishReason}}]${usage}${extra}}`;
+    return `${this.#head},"choices":[{"index":${jsonNumber(choice)},"delta":${delta},"logprobs":${logprobs},"finish_reason":${finishReason}}]${this.#usageNull}${extra}}`;
   }
+}
+
+/** A number as `JSON.stringify` writes it (`null` for `NaN` and the infinities), without its cost per call. */
+function jsonNumber(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'null';
 }
 
 /** The delta that starts a choice. */
@@ -155,6 +161,12 @@ const ROLE_DELTA = '{"role":"assistant","content":""}';
 function textDelta(field: 'content' | 'refusal', text: string): string {
   const json = JSON.stringify(text) as string | undefined;
   return json === undefined ? '{}' : `{"${field}":${json}}`;
+}
+
+/** `,"key":value` serialised, or '' for a missing value, as `JSON.stringify` leaves it out of an object. */
+function member(key: string, value: unknown): string {
+  const json = JSON.stringify(value) as string | undefined;
+  return json === undefined ? '' : `,"${key}":${json}`;
 }
 
 /** `,"system_fingerprint":…,"service_tier":…` for the fields the answer has, else ''. */
