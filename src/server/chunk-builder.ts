@@ -12,8 +12,6 @@ interface ChoiceProgress {
   toolCalls: Set<number>;
 }
 
-type Delta = Record<string, unknown>;
-
 /**
  * Turns a stream's events into OpenAI `chat.completion.chunk`s, as OpenAI streams them, each
  * already serialised (the `data:` of one server-sent event): a role chunk when a choice starts,
@@ -23,10 +21,10 @@ type Delta = Record<string, unknown>;
  * (a cached answer replays only its text) is sent from the final answer before the choice
  * finishes, so the chunks always add up to the whole answer.
  *
- * The fields every chunk repeats (`id`, `object`, `created`, `model`, and `usage: null` with
- * `include_usage`) are serialised once per stream, and a text delta is written straight into its
- * chunk: an event costs the serialising of its own text, not of a whole chunk object built for it.
- * The text is the same as `JSON.stringify` of the chunk object, key for key.
+ * The fields every chunk repeats (`id`, `object`, `created`, `model`) are serialised once per
+ * stream, and every chunk of a choice is laid out by one method, with each of its own values
+ * serialised as `JSON.stringify` serialises it: an event costs the serialising of its own values,
+ * not of a whole chunk object built for it. The text is the same as `JSON.stringify` of the chunk object, key for key.
  */
 export class ChunkBuilder {
   readonly #identity: CompletionIdentity;
@@ -34,14 +32,14 @@ export class ChunkBuilder {
   readonly #choices = new Map<number, ChoiceProgress>();
   /** `{"id":…,"object":…,"created":…,"model":…` for the current model. */
   #head: string;
-  /** What closes a chunk after its `choices`: `,"usage":null}` with `include_usage`, else `}`. */
-  readonly #tail: string;
+  /** What follows a choice chunk's `choices`: `,"usage":null` with `include_usage`, else nothing. */
+  readonly #usageNull: string;
 
   constructor(identity: CompletionIdentity, model: string, includeUsage: boolean) {
     this.#identity = identity;
     this.#includeUsage = includeUsage;
+    this.#usageNull = includeUsage ? ',"usage":null' : '';
     this.#head = this.#headFor(model);
-    this.#tail = includeUsage ? ',"usage":null}' : '}';
   }
 
   /** The first chunk, sent before any event: choice 0 starts. */
@@ -66,15 +64,15 @@ export class ChunkBuilder {
         const progress = this.#begin(choice, chunks);
         if (!progress.toolCalls.has(event.index)) {
           progress.toolCalls.add(event.index);
-          chunks.push(this.#deltaChunk(choice, toolCallStart(event.index, event.id ?? '', event.name ?? '')));
+          chunks.push(this.#choiceChunk(choice, toolCallStart(event.index, event.id ?? '', event.name ?? '')));
         }
-        if (event.arguments !== '') chunks.push(this.#deltaChunk(choice, toolCallArguments(event.index, event.arguments)));
+        if (event.arguments !== '') chunks.push(this.#choiceChunk(choice, toolCallArguments(event.index, event.arguments)));
         return chunks;
       }
       case 'logprobs-delta': {
         const choice = event.choice ?? 0;
         this.#begin(choice, chunks);
-        chunks.push(this.#chunk([{ index: choice, delta: {}, logprobs: toOpenAiLogprobs(event.logprobs), finish_reason: null }]));
+        chunks.push(this.#choiceChunk(choice, '{}', JSON.stringify(toOpenAiLogprobs(event.logprobs))));
         return chunks;
       }
       case 'done':
@@ -92,9 +90,7 @@ export class ChunkBuilder {
     for (const choice of completion.choices) {
       this.#begin(choice.index, chunks);
       this.#remainder(choice, chunks);
-      const finish = { index: choice.index, delta: {}, logprobs: null, finish_reason: toOpenAiFinishReason(choice.finishReason) };
-      const usage = this.#includeUsage ? ',"usage":null' : '';
-      chunks.push(`${this.#head},"choices":${JSON.stringify([finish])}${usage}${extra}}`);
+      chunks.push(this.#choiceChunk(choice.index, '{}', 'null', JSON.stringify(toOpenAiFinishReason(choice.finishReason)), extra));
     }
     if (this.#includeUsage) chunks.push(`${this.#head}${extra},"choices":[],"usage":${JSON.stringify(toOpenAiUsage(completion.usage))}}`);
     return chunks;
@@ -103,12 +99,13 @@ export class ChunkBuilder {
   #remainder(choice: ChatChoice, chunks: string[]): void {
     const progress = this.#progress(choice.index);
     const { content, refusal, toolCalls } = choice.message;
-    if (!progress.text && content !== null && content !== '') chunks.push(this.#deltaChunk(choice.index, { content }));
-    if (!progress.refusal && refusal !== undefined && refusal !== '') chunks.push(this.#deltaChunk(choice.index, { refusal }));
+    if (!progress.text && content !== null && content !== '') chunks.push(this.#choiceChunk(choice.index, textDelta('content', content)));
+    if (!progress.refusal && refusal !== undefined && refusal !== '')
+      chunks.push(this.#choiceChunk(choice.index, textDelta('refusal', refusal)));
     for (const [index, call] of (toolCalls ?? []).entries()) {
       if (progress.toolCalls.has(index)) continue;
-      chunks.push(this.#deltaChunk(choice.index, toolCallStart(index, call.id, call.name)));
-      if (call.arguments !== '') chunks.push(this.#deltaChunk(choice.index, toolCallArguments(index, call.arguments)));
+      chunks.push(this.#choiceChunk(choice.index, toolCallStart(index, call.id, call.name)));
+      if (call.arguments !== '') chunks.push(this.#choiceChunk(choice.index, toolCallArguments(index, call.arguments)));
     }
   }
 
@@ -117,13 +114,7 @@ export class ChunkBuilder {
     const progress = this.#begin(choice, chunks);
     if (field === 'content') progress.text = true;
     else progress.refusal = true;
-    chunks.push(
-      `${this.#head},"choices":[{"index":${choice},"delta":{"${field}":${JSON.stringify(text)}},"logprobs":null,"finish_reason":null}]${this.#tail}`,
-    );
-  }
-
-  #deltaChunk(choice: number, delta: Delta): string {
-    return this.#chunk([{ index: choice, delta, logprobs: null, finish_reason: null }]);
+    chunks.push(this.#choiceChunk(choice, textDelta(field, text)));
   }
 
   /** The progress of `choice`; the first time it is seen, its role chunk goes to `chunks` first. */
@@ -132,9 +123,7 @@ export class ChunkBuilder {
     if (progress === undefined) {
       progress = { text: false, refusal: false, toolCalls: new Set() };
       this.#choices.set(choice, progress);
-      chunks.push(
-        `${this.#head},"choices":[{"index":${choice},"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]${this.#tail}`,
-      );
+      chunks.push(this.#choiceChunk(choice, ROLE_DELTA));
     }
     return progress;
   }
@@ -147,12 +136,37 @@ export class ChunkBuilder {
 
   #headFor(model: string): string {
     const { id, created } = this.#identity;
-    return `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${JSON.stringify(created)},"model":${JSON.stringify(model)}`;
+    return `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${JSON.stringify(created)}${member('model', model)}`;
   }
 
-  #chunk(choices: object[]): string {
-    return `${this.#head},"choices":${JSON.stringify(choices)}${this.#tail}`;
+  /**
+   * The one layout of a chunk of one choice: its `delta`, `logprobs` and `finish_reason` given
+   * already serialised, then `usage: null` with `include_usage`, then `extra` (the service's fields,
+   * on a finish chunk).
+   */
+  #choiceChunk(choice: number, delta: string, logprobs = 'null', finishReason = 'null', extra = ''): string {
+    return `${this.#head},"choices":[{"index":${jsonNumber(choice)},"delta":${delta},"logprobs":${logprobs},"finish_reason":${finishReason}}]${this.#usageNull}${extra}}`;
   }
+}
+
+/** A number as `JSON.stringify` writes it (`null` for `NaN` and the infinities), without its cost per call. */
+function jsonNumber(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'null';
+}
+
+/** The delta that starts a choice. */
+const ROLE_DELTA = '{"role":"assistant","content":""}';
+
+/** `{"content":…}` or `{"refusal":…}`; `{}` for a missing text, as `JSON.stringify` leaves it out. */
+function textDelta(field: 'content' | 'refusal', text: string): string {
+  const json = JSON.stringify(text) as string | undefined;
+  return json === undefined ? '{}' : `{"${field}":${json}}`;
+}
+
+/** `,"key":value` serialised, or '' for a missing value, as `JSON.stringify` leaves it out of an object. */
+function member(key: string, value: unknown): string {
+  const json = JSON.stringify(value) as string | undefined;
+  return json === undefined ? '' : `,"${key}":${json}`;
 }
 
 /** `,"system_fingerprint":…,"service_tier":…` for the fields the answer has, else ''. */
@@ -161,10 +175,10 @@ function serviceFieldsJson(completion: ChatCompletion): string {
   return fields === '{}' ? '' : `,${fields.slice(1, -1)}`;
 }
 
-function toolCallStart(index: number, id: string, name: string): Delta {
-  return { tool_calls: [{ index, id, type: 'function', function: { name, arguments: '' } }] };
+function toolCallStart(index: number, id: string, name: string): string {
+  return JSON.stringify({ tool_calls: [{ index, id, type: 'function', function: { name, arguments: '' } }] });
 }
 
-function toolCallArguments(index: number, piece: string): Delta {
-  return { tool_calls: [{ index, function: { arguments: piece } }] };
+function toolCallArguments(index: number, piece: string): string {
+  return JSON.stringify({ tool_calls: [{ index, function: { arguments: piece } }] });
 }

@@ -1,24 +1,37 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
+import { setImmediate } from 'node:timers';
+
+/**
+ * The real `setImmediate`, taken when this module loads: fake timers installed later by a test of an
+ * application that embeds the server replace the global one (and `node:timers`' own export), and a
+ * response whose uncork were faked would hold its data, and wait forever for a 'drain', until the
+ * test advanced its clock.
+ */
+const uncorkSoon: typeof setImmediate = setImmediate;
 
 /**
  * Writes server-sent events (`data: …\n\n`, or named ones with `event: …` first, as the Responses
  * API streams them) and respects backpressure: each write waits for the
  * socket to drain when its buffer is full, or stops when the connection closes.
  *
- * What is written in one iteration of the event loop leaves in one socket write: the response is
- * corked at the first write and uncorked once the iteration's I/O callbacks have run (`setImmediate`),
- * so the headers and the first events, the several events one upstream read carries, and the end of
- * a stream whose last bytes came in the same read cost one system call rather than one each. No
- * event waits past the iteration it was written in. (Uncorking on the next tick sent a stream's end
- * in a write of its own: the upstream body's end is announced on a later tick than its data.)
+ * The response is corked at the first write and uncorked by a `setImmediate` callback, which runs in
+ * the check phase once the loop's I/O callbacks have run: what is written before that callback (the
+ * headers and the first events, the several events one upstream read carries, the end of a stream
+ * whose last bytes came in the same read) leaves in one socket write. A write made after that
+ * callback, in a later callback of the same check phase, corks again and leaves with the next
+ * iteration's uncork.
  */
 export class SseWriter {
   readonly #response: ServerResponse;
   #corked = false;
+  /**
+   * Runs after `end()` too, harmlessly: `end()` has uncorked the socket fully already, and a response
+   * that finished no longer holds the socket, which a pipelined response queued behind it may own now.
+   */
   readonly #uncork = (): void => {
     this.#corked = false;
-    if (!this.#response.writableEnded) this.#response.uncork();
+    this.#response.uncork();
   };
 
   constructor(response: ServerResponse) {
@@ -73,6 +86,6 @@ export class SseWriter {
     if (this.#corked) return;
     this.#corked = true;
     this.#response.cork();
-    setImmediate(this.#uncork);
+    uncorkSoon(this.#uncork);
   }
 }

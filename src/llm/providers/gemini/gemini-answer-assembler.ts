@@ -3,6 +3,7 @@ import type { GenerateContentResponse, GenerateContentResponseUsageMetadata } fr
 import type { CompletionBase } from '../../model/completion-of.js';
 import type { AnswerMessage, ChatChoice, ChatStreamEvent, ToolCall } from '../../types.js';
 import { providerError } from '../provider-error-factory.js';
+import { streamIndex } from '../stream-index.js';
 import { mapGeminiUsage } from './gemini-usage.js';
 import { mapGeminiFinishReason } from './map-gemini-finish-reason.js';
 
@@ -56,7 +57,7 @@ export class GeminiAnswerAssembler {
     }
     const events: ChatStreamEvent[] = [];
     for (const [position, candidate] of (chunk.candidates ?? []).entries()) {
-      const index = typeof candidate.index === 'number' ? candidate.index : position;
+      const index = streamIndex(candidate.index, position, 'candidate index', { provider: 'gemini', model: this.#model });
       const state = this.#state(index);
       for (const part of candidate.content?.parts ?? []) {
         if (typeof part.text === 'string' && part.thought === true) state.thoughts += part.text;

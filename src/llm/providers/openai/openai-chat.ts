@@ -92,7 +92,7 @@ export class OpenAiChatProvider implements LlmProvider {
     const requested = params['stream_options'] as Record<string, unknown> | null | undefined;
     params['stream'] = true;
     params['stream_options'] = { ...requested, include_usage: true };
-    const assembler = new OpenAiStreamAssembler(model);
+    const assembler = new OpenAiStreamAssembler(model, this.name);
     let requestId: string | undefined;
     let headers: UpstreamHeaders | undefined;
     try {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { describe, expect, it } from 'vitest';
+import { MalformedResponseError } from '../../../errors/provider-errors.js';
 import type { ChatStreamEvent } from '../../types.js';
 import { OpenAiStreamAssembler } from './openai-stream-assembler.js';
 
@@ -107,5 +108,31 @@ describe('OpenAiStreamAssembler', () => {
     for (const chunk of all.slice(0, 7)) assembler.accept(chunk);
     expect(assembler.finished).toBe(false);
     expect(new OpenAiStreamAssembler('gpt-4o').finished).toBe(false);
+  });
+
+  it.each([
+    ['an index past the range of a double', '{"index":1e400,"delta":{"content":"a"}}', 'choice index is Infinity'],
+    ['a negative index', '{"index":-1,"delta":{"content":"a"}}', 'choice index is -1'],
+    ['a fractional index', '{"index":0.5,"delta":{"content":"a"}}', 'choice index is 0.5'],
+    ['an index given as a string', '{"index":"1","delta":{"content":"a"}}', 'choice index is "1"'],
+    ['a tool call index past the range', '{"index":0,"delta":{"tool_calls":[{"index":1e400}]}}', 'tool call index is Infinity'],
+  ])('fails the stream on %s, naming it and the upstream', (_name, choice, message) => {
+    const chunk = JSON.parse(`{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[${choice}]}`);
+    const accept = () => new OpenAiStreamAssembler('gpt-4o', 'azure').accept(chunk);
+    expect(accept).toThrow(MalformedResponseError);
+    expect(accept).toThrow(message);
+    expect(accept).toThrow(expect.objectContaining({ provider: 'azure', model: 'm' }));
+  });
+
+  it('takes a missing choice index as 0 and a missing tool call index as the next one', () => {
+    const assembler = new OpenAiStreamAssembler('gpt-4o');
+    const events = assembler.accept({
+      id: 'c',
+      object: 'chat.completion.chunk',
+      created: 1,
+      model: 'm',
+      choices: [{ delta: { tool_calls: [{ id: 'call_1', function: { name: 'f', arguments: '' } }] } }],
+    } as unknown as ChatCompletionChunk);
+    expect(events).toEqual([{ type: 'tool-call-delta', choice: 0, index: 0, id: 'call_1', name: 'f', arguments: '' }]);
   });
 });

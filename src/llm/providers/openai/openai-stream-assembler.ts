@@ -1,6 +1,7 @@
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { CompletionBase } from '../../model/completion-of.js';
 import type { ChatChoice, ChatStreamEvent, TokenLogprob, TokenUsage } from '../../types.js';
+import { type StreamIndexSource, streamIndex } from '../stream-index.js';
 import { mapOpenAiFinishReason } from './map-openai-finish-reason.js';
 import { mapOpenAiLogprobs } from './openai-logprobs.js';
 import { mapOpenAiUsage } from './openai-usage.js';
@@ -34,8 +35,12 @@ export class OpenAiStreamAssembler {
   #systemFingerprint: string | undefined;
   #serviceTier: string | undefined;
 
-  constructor(model: string) {
+  readonly #provider: string;
+
+  /** `provider` names the upstream in the errors a malformed chunk raises. */
+  constructor(model: string, provider = 'openai') {
     this.#model = model;
+    this.#provider = provider;
   }
 
   /** The events one chunk yields, in order. */
@@ -48,7 +53,7 @@ export class OpenAiStreamAssembler {
     if (typeof chunk.service_tier === 'string') this.#serviceTier = chunk.service_tier;
     const events: ChatStreamEvent[] = [];
     for (const choice of chunk.choices ?? []) {
-      const index = typeof choice.index === 'number' ? choice.index : 0;
+      const index = streamIndex(choice.index, 0, 'choice index', this.#source());
       const state = this.#choice(index);
       const delta = choice.delta ?? {};
       if (typeof delta.content === 'string') {
@@ -112,6 +117,10 @@ export class OpenAiStreamAssembler {
     return base;
   }
 
+  #source(): StreamIndexSource {
+    return { provider: this.#provider, model: this.#model };
+  }
+
   #choice(index: number): ChoiceState {
     let state = this.#choices.get(index);
     if (state === undefined) {
@@ -122,7 +131,7 @@ export class OpenAiStreamAssembler {
   }
 
   #toolCall(state: ChoiceState, choice: number, call: ChatCompletionChunk.Choice.Delta.ToolCall): ChatStreamEvent | undefined {
-    const index = typeof call.index === 'number' ? call.index : state.toolCalls.size;
+    const index = streamIndex(call.index, state.toolCalls.size, 'tool call index', this.#source());
     const known = state.toolCalls.get(index);
     const piece = call.function?.arguments ?? '';
     if (known === undefined) {
