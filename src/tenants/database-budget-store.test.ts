@@ -235,6 +235,26 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
       expect(() => new DatabaseBudgetStore(db, undefined, { sweepBatch: Number.NaN })).toThrow(/sweepBatch/);
     });
 
+    it.runIf(target.name === 'PostgreSQL')('charges a counter deleted elsewhere between its insert and its lock', async () => {
+      const store = new DatabaseBudgetStore(opened.database.db, undefined, { sweepIntervalMs: Number.MAX_SAFE_INTEGER });
+      const key = `key:${randomUUID()}:total`;
+      await store.settle(randomUUID(), [key], 3, t0);
+      let settled: Promise<void> | undefined;
+      await other.db.transaction().execute(async (tx) => {
+        await tx.selectFrom('groundwork_budget_counters').select('counter').where('counter', '=', key).forUpdate().execute();
+        settled = store.settle(randomUUID(), [key], 5, t0 + 1000);
+        // Until the settlement has inserted (nothing: the row is there) and waits for the lock this transaction holds.
+        for (;;) {
+          const waiting = await sql<{ waiting: number }>`select count(*)::int as waiting from pg_stat_activity
+            where datname = current_database() and wait_event_type = 'Lock'`.execute(opened.database.db);
+          if ((waiting.rows[0]?.waiting ?? 0) > 0) break;
+        }
+        await tx.deleteFrom('groundwork_budget_counters').where('counter', '=', key).execute();
+      });
+      await settled;
+      expect(await store.read([key], t0 + 1000)).toEqual([{ counter: key, spentNano: 5, reservedNano: 0 }]);
+    });
+
     it('get their period’s expiry when a settlement creates them', async () => {
       const store = new DatabaseBudgetStore(opened.database.db);
       const day = `key:${randomUUID()}:day:2027-01-14`;

@@ -34,6 +34,9 @@ export interface DatabaseBudgetStoreOptions {
   metrics?: GroundworkMetrics | undefined;
 }
 
+/** How often a lock is taken again on counters a sweep deleted between their insert and their lock. */
+const LOCK_ATTEMPTS = 3;
+
 /**
  * Budgets in the application's database, for fleets without Redis. Each operation is one
  * transaction that first locks the counters it touches (in a fixed order, so two never
@@ -186,19 +189,33 @@ export class DatabaseBudgetStore implements BudgetStore {
   /** Creates missing counters, locks them, and drops their lapsed leases (and the lapsed markers given). */
   async #lockAndPrune(tx: Db, rows: readonly CounterRow[], now: number, markers: readonly string[] = []): Promise<void> {
     const counters = rows.map((row) => row.counter);
-    await tx
-      .insertInto('groundwork_budget_counters')
-      .values(rows.map((row) => ({ counter: row.counter, spent_nano: 0, expires_at: toDate(row.expiresAt) })))
-      .onConflict((conflict) => conflict.column('counter').doNothing())
-      .execute();
-    if (!this.#sqlite) {
+    let missing: readonly CounterRow[] = rows;
+    for (let attempt = 1; missing.length > 0; attempt++) {
+      if (attempt > LOCK_ATTEMPTS) {
+        throw new Error(`budget counters were deleted each time before they could be locked (${LOCK_ATTEMPTS} attempts)`);
+      }
       await tx
+        .insertInto('groundwork_budget_counters')
+        .values(missing.map((row) => ({ counter: row.counter, spent_nano: 0, expires_at: toDate(row.expiresAt) })))
+        .onConflict((conflict) => conflict.column('counter').doNothing())
+        .execute();
+      // SQLite's write lock is already held (BEGIN IMMEDIATE): nothing can delete them in between.
+      if (this.#sqlite) break;
+      // Under READ COMMITTED a sweep elsewhere may delete a counter between the insert and the lock:
+      // the lock then returns no row for it, and it is inserted and locked again.
+      const locked = await tx
         .selectFrom('groundwork_budget_counters')
         .select('counter')
-        .where('counter', 'in', counters)
+        .where(
+          'counter',
+          'in',
+          missing.map((row) => row.counter),
+        )
         .orderBy('counter')
         .forUpdate()
         .execute();
+      const held = new Set(locked.map((row) => row.counter));
+      missing = missing.filter((row) => !held.has(row.counter));
     }
     await tx
       .deleteFrom('groundwork_budget_reservations')
