@@ -280,7 +280,15 @@ describe.each(TENANT_DATABASE_TARGETS)('migration 0011 on $name', (target) => {
     try {
       const { db } = opened.database;
       expect((await opened.database.migrate('down')).migrations).toEqual([{ scope: 'groundwork', name: '0011_budget_counter_expiry' }]);
-      const counters = ['key:k1:day:2026-11-29', 'team:t1:month:2026-02', 'key:k1:total', 'key:k1:concurrency'];
+      const counters = [
+        'key:k1:day:2026-11-29',
+        'team:t1:month:2026-02',
+        'key:k1:total',
+        'key:k1:concurrency',
+        // Names that match the LIKE patterns but are not real dates: kept, without an expiry.
+        'key:k2:month:2026-13',
+        'key:k2:day:2026-00-01',
+      ];
       await (db as unknown as Kysely<Record<string, Record<string, unknown>>>)
         .insertInto('groundwork_budget_counters')
         .values(counters.map((counter) => ({ counter, spent_nano: 7 })))
@@ -292,8 +300,32 @@ describe.each(TENANT_DATABASE_TARGETS)('migration 0011 on $name', (target) => {
         ['key:k1:concurrency', null],
         ['key:k1:day:2026-11-29', Date.UTC(2026, 10, 30) + 2 * day],
         ['key:k1:total', null],
+        ['key:k2:day:2026-00-01', null],
+        ['key:k2:month:2026-13', null],
         ['team:t1:month:2026-02', Date.UTC(2026, 2, 1) + 2 * day],
       ]);
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it('fills the expiry of more counters than one page of its backfill', async () => {
+    const opened = await target.open();
+    try {
+      const { db } = opened.database;
+      await opened.database.migrate('down');
+      const counters = Array.from({ length: 2500 }, (_, index) => `key:k${index}:day:2026-11-${String((index % 28) + 1).padStart(2, '0')}`);
+      for (let start = 0; start < counters.length; start += 500) {
+        await (db as unknown as Kysely<Record<string, Record<string, unknown>>>)
+          .insertInto('groundwork_budget_counters')
+          .values(counters.slice(start, start + 500).map((counter) => ({ counter, spent_nano: 1 })))
+          .execute();
+      }
+      await opened.database.migrate('up');
+      const rows = await db.selectFrom('groundwork_budget_counters').select(['counter', 'expires_at']).execute();
+      expect(rows).toHaveLength(2500);
+      for (const row of rows)
+        expect(row.expires_at === null ? null : new Date(row.expires_at).getTime()).toBe(counterExpiresAt(row.counter));
     } finally {
       await opened.close();
     }
