@@ -48,10 +48,11 @@ export function budgetLimits(owners: readonly BudgetOwner[], now: number): Budge
 
 /**
  * When a counter named as {@link budgetLimits} names them may be forgotten, in ms since the epoch:
- * its period's end plus the margin late settlements need; undefined for a total budget or any other
- * counter, which is kept. For a store that is handed a counter's name without its {@link BudgetLimit}.
+ * its period's end plus the margin late settlements need; undefined for a total budget, a name that
+ * is not a real date, or any other counter, which is kept. For a store that is handed a counter's name without its {@link BudgetLimit}.
  */
 export function counterExpiresAt(counter: string): number | undefined {
-  const end = ledgerScope(counter)?.to;
-  return end === undefined ? undefined : end.getTime() + KEEP_AFTER_PERIOD_MS;
+  const end = ledgerScope(counter)?.to?.getTime();
+  // A name of the pattern that is not a real date (`…:month:2026-13`) has no period: it is kept.
+  return end === undefined || !Number.isFinite(end) ? undefined : end + KEEP_AFTER_PERIOD_MS;
 }

@@ -68,4 +68,23 @@ describe('Redis budget counters of ended periods', () => {
     await store.settle(reservationId, [day], 30, now);
     expect(await redis.redis.pexpiretime(hash(day))).toBe(expiresAt);
   });
+
+  it('take an expiry that is not a number as none, rather than apply half a reservation', async () => {
+    const store = new RedisBudgetStore(redis.redis, redis.prefix);
+    const [first, second] = counters([owner('key', { totalBudgetUsd: 1 }), owner('key', { totalBudgetUsd: 1 })]) as [string, string];
+    // What the script is handed is whatever the caller's value becomes as text: NaN, or text that is no number at all.
+    const budgets = [
+      { counter: first, limitNano: 100, expiresAt: Number.NaN },
+      { counter: second, limitNano: 100, expiresAt: 'never' as unknown as number },
+    ];
+    expect(await store.reserve({ reservationId: randomUUID(), budgets, amountNano: 40, leaseUntil: now + 60_000, now })).toMatchObject({
+      granted: true,
+      amountNano: 40,
+    });
+    expect(await store.read([first, second], now)).toEqual([
+      { counter: first, spentNano: 0, reservedNano: 40 },
+      { counter: second, spentNano: 0, reservedNano: 40 },
+    ]);
+    expect([await redis.redis.pttl(hash(first)), await redis.redis.pttl(hash(second))]).toEqual([-1, -1]);
+  });
 });
