@@ -1,10 +1,15 @@
+import { LONGEST_BATCH_LEASE_MS } from './batch-lease.js';
 import type { BudgetLimit } from './budget-store.js';
 import { budgetToNano as toNano } from './budget-store.js';
 import { ledgerScope } from './ledger-spend.js';
 import type { TenantSettings } from './tenant-settings.js';
 
-/** How long a period's counter is kept after the period ends, so late settlements still find it. */
-const KEEP_AFTER_PERIOD_MS = 2 * 24 * 60 * 60 * 1000;
+/**
+ * How long a period's counter is kept after the period ends, so late settlements still find it:
+ * two days, or longer when a batch's reservation, made as the period ends, may be held longer
+ * (its settlement must find the counter while the reservation holds).
+ */
+export const KEEP_AFTER_PERIOD_MS = Math.max(2 * 86_400_000, LONGEST_BATCH_LEASE_MS);
 
 /** Whose budget: a key's or a team's. */
 export interface BudgetOwner {

@@ -295,14 +295,14 @@ describe.each(TENANT_DATABASE_TARGETS)('migration 0011 on $name', (target) => {
         .execute();
       expect((await opened.database.migrate('up')).migrations).toEqual([{ scope: 'groundwork', name: '0011_budget_counter_expiry' }]);
       const rows = await db.selectFrom('groundwork_budget_counters').select(['counter', 'expires_at']).orderBy('counter').execute();
-      const day = 86_400_000;
+      const hour = 3_600_000;
       expect(rows.map((row) => [row.counter, row.expires_at === null ? null : new Date(row.expires_at).getTime()])).toEqual([
         ['key:k1:concurrency', null],
-        ['key:k1:day:2026-11-29', Date.UTC(2026, 10, 30) + 2 * day],
+        ['key:k1:day:2026-11-29', Date.UTC(2026, 10, 30) + 54 * hour],
         ['key:k1:total', null],
         ['key:k2:day:2026-00-01', null],
         ['key:k2:month:2026-13', null],
-        ['team:t1:month:2026-02', Date.UTC(2026, 2, 1) + 2 * day],
+        ['team:t1:month:2026-02', Date.UTC(2026, 2, 1) + 54 * hour],
       ]);
     } finally {
       await opened.close();

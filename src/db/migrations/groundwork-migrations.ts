@@ -61,13 +61,14 @@ async function createWideRollup(db: Kysely<unknown>): Promise<void> {
 
 /**
  * Migration 0011's rule for when a spend counter may be deleted, frozen as it was: a day's or a
- * month's counter (`key|team:<id>:day:YYYY-MM-DD`, `…:month:YYYY-MM`) two days after its UTC period
+ * month's counter (`key|team:<id>:day:YYYY-MM-DD`, `…:month:YYYY-MM`) 54 hours after its UTC period
  * ends; undefined for any other counter, or a name that is not a real date, which is kept.
  */
 function counterExpiryAt0011(counter: string): number | undefined {
   const match = /^(?:key|team):[^:]+:(?:day:(\d{4}-\d{2}-\d{2})|month:(\d{4})-(\d{2}))$/.exec(counter);
   if (match === null) return undefined;
-  const keepAfterPeriodMs = 2 * 86_400_000;
+  // As long as a batch's budget reservation may be held: 24 h window, 24 h poll interval, 6 h margin.
+  const keepAfterPeriodMs = 54 * 3_600_000;
   const end =
     match[1] !== undefined
       ? new Date(`${match[1]}T00:00:00.000Z`).getTime() + 86_400_000
