@@ -239,9 +239,9 @@ export class DatabaseBudgetStore implements BudgetStore {
 
   /**
    * Deletes up to a batch of counters whose period is over, with the leases and markers left under
-   * them, outside any settlement's transaction. The rows go first, a bounded delete at a time; then,
-   * in one short transaction, the counters still past their expiry are locked, their few rows added
-   * since are deleted, and so are they. A sweep cut short leaves its counters for the next one.
+   * them, outside any settlement's transaction. The lapsed rows go first, a bounded delete at a time;
+   * then, in one short transaction, the counters still past their expiry are locked, the rows left
+   * under them (live ones, and any added since) are deleted, and so are they. A sweep cut short leaves its counters for the next one.
    * Counters another transaction holds are skipped (on SQLite none is: it has one writer), and so
    * are those being settled (`settling`): a late settlement keeps its counter and marker until the next sweep.
    */
@@ -257,7 +257,8 @@ export class DatabaseBudgetStore implements BudgetStore {
     const counters = ended.map((row) => row.counter);
     if (counters.length === 0) return;
     const under = [...counters, ...counters.map(markerCounter)];
-    while ((await this.#deleteRowsUnder(this.#db, under)) > 0) {}
+    // Unlocked, only the lapsed rows: a live lease or marker goes only under its counter's lock, below.
+    while ((await this.#deleteRowsUnder(this.#db, under, now)) > 0) {}
     await this.#db.transaction().execute(async (tx) => {
       let still = tx
         .selectFrom('groundwork_budget_counters')
@@ -274,15 +275,19 @@ export class DatabaseBudgetStore implements BudgetStore {
     });
   }
 
-  /** Deletes a bounded number of the rows under `counters` (a batch of ids, with their rows under those counters); answers how many. */
-  async #deleteRowsUnder(db: Db, counters: readonly string[]): Promise<number> {
-    const result = await db
-      .deleteFrom('groundwork_budget_reservations')
-      .where('counter', 'in', counters)
-      .where('id', 'in', (select) =>
-        select.selectFrom('groundwork_budget_reservations').select('id').where('counter', 'in', counters).limit(this.#sweepBatch),
-      )
-      .executeTakeFirst();
+  /**
+   * Deletes a bounded number of the rows under `counters` (a batch of ids, with their rows under
+   * those counters), only those lapsed by `lapsedBy` when it is given; answers how many.
+   */
+  async #deleteRowsUnder(db: Db, counters: readonly string[], lapsedBy?: number): Promise<number> {
+    const lapsed = lapsedBy === undefined ? undefined : new Date(lapsedBy);
+    let batch = db.selectFrom('groundwork_budget_reservations').select('id').where('counter', 'in', counters).limit(this.#sweepBatch);
+    let rows = db.deleteFrom('groundwork_budget_reservations').where('counter', 'in', counters);
+    if (lapsed !== undefined) {
+      batch = batch.where('expires_at', '<=', lapsed);
+      rows = rows.where('expires_at', '<=', lapsed);
+    }
+    const result = await rows.where('id', 'in', batch).executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 
