@@ -64,4 +64,26 @@ describe('processSignals', () => {
     expect(result.stdout).toBe('');
     expect(result.signal).toBe('SIGHUP');
   });
+
+  it('ends the process at once by a SIGHUP sent again while its end hook is stuck', () => {
+    const script = `import { processSignals } from './src/cli/process-signals.ts';
+      processSignals({
+        endSignals: ['SIGHUP'],
+        beforeEnd: () => {
+          process.stdout.write('hook stuck\\n');
+          process.kill(process.pid, 'SIGHUP');
+          const until = Date.now() + 5000;
+          while (Date.now() < until) {}
+          process.stdout.write('hook done\\n');
+        },
+      });
+      setInterval(() => {}, 1000);
+      process.kill(process.pid, 'SIGHUP');`;
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    expect(result.stdout).toBe('hook stuck\n');
+    expect(result.signal).toBe('SIGHUP');
+  });
 });

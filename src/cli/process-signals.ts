@@ -12,8 +12,9 @@ export interface ProcessSignalsOptions {
   beforeSecondStop?: () => void;
   /**
    * Signals that end the process at once, by that signal as they would without a handler, after
-   * {@link ProcessSignalsOptions.beforeEnd} has run: `serve` names SIGHUP and SIGQUIT, so that the
-   * log lines it holds are written before they end it. @default none
+   * {@link ProcessSignalsOptions.beforeEnd} has run: `serve` names SIGHUP (except on Windows), so
+   * that the log lines it holds are written before it ends it. SIGQUIT is best left out: it is how a
+   * wedged process is ended (with a core dump), which must not wait for JavaScript. @default none
    */
   endSignals?: readonly NodeJS.Signals[];
   /** Runs when one of {@link ProcessSignalsOptions.endSignals} arrives, just before the process ends by it. */
@@ -39,12 +40,16 @@ export function processSignals(options: ProcessSignalsOptions = {}): ServeSignal
     for (const signal of STOP_SIGNALS) process.off(signal, stop);
     for (const signal of endSignals) process.off(signal, end);
   };
-  /** Runs `hook`, then removes every handler and sends `signal` again, which now ends the process by its default. */
+  /**
+   * Removes every handler, runs `hook`, then sends `signal` again, which now ends the process by its
+   * default. The handlers go first so that the same signal sent again while `hook` runs (it is
+   * stuck) ends the process at once.
+   */
   const endBy = (signal: NodeJS.Signals, hook: (() => void) | undefined): void => {
+    dispose();
     try {
       hook?.();
     } finally {
-      dispose();
       process.kill(process.pid, signal);
     }
   };

@@ -149,4 +149,27 @@ describe('held log lines', () => {
     const result = run(`logger.info('unheld'); process.kill(process.pid, 'SIGKILL');`, 0);
     expect(messages(result.stdout)).toEqual(['unheld']);
   });
+
+  it('gives up the last write before a signal ends the process on a descriptor that would block, rather than wait', () => {
+    // A reader that stopped reading: the descriptor answers EAGAIN to the first writes.
+    const result = run(`import fs from 'node:fs';
+      import { writeHeldLinesAtEnd } from './src/observability/held-lines.ts';
+      const write = fs.writeSync;
+      let refused = 0;
+      fs.writeSync = (...args) => {
+        if (refused < 3) {
+          refused++;
+          throw Object.assign(new Error('write would block'), { code: 'EAGAIN' });
+        }
+        return write(...args);
+      };
+      logger.info('held');
+      writeHeldLinesAtEnd();
+      fs.writeSync = write;
+      process.stderr.write('refused ' + refused + '\\n');
+      process.kill(process.pid, 'SIGHUP');`);
+    expect(result.stderr).toBe('refused 1\n');
+    expect(result.stdout).toBe('');
+    expect(result.signal).toBe('SIGHUP');
+  });
 });

@@ -8,12 +8,13 @@ import pino, { type DestinationStream } from 'pino';
  * Lines are written, in order, when {@link HELD_BYTES} of them gather, at most `intervalMs` after
  * the first of them, at once when a `warn` line or worse is logged ({@link HeldLines.writeNow}) or
  * the logger is flushed (`logger.flush()`), when {@link writeHeldLines} is called (`groundwork
- * serve` calls it when a stop signal arrives, before a repeated one ends it, and before SIGHUP or
- * SIGQUIT ends it), at an uncaught exception, and when the process exits. What a process holds is
- * lost when it dies without running JavaScript again: killed outright (SIGKILL, the out-of-memory
- * killer), ended by a V8 fatal error (its heap exhausted), or by a signal it does not handle
- * (SIGUSR2, SIGALRM and the like, or any signal outside `serve`'s handling): at most the
- * lines of the last `intervalMs`.
+ * serve` calls it when a stop signal arrives), or {@link writeHeldLinesAtEnd} (before a repeated
+ * stop signal or SIGHUP ends `serve`), at an uncaught exception, and when the process exits. What a
+ * process holds is lost when it dies without running JavaScript again: killed outright (SIGKILL,
+ * the out-of-memory killer), ended by a V8 fatal error (its heap exhausted), or by a signal it does
+ * not handle (SIGQUIT, which is left to end a wedged process at once with a core dump, SIGUSR2,
+ * SIGALRM and the like, or any signal outside `serve`'s handling): at most the lines of the last
+ * `intervalMs`.
  */
 export interface HeldLines extends DestinationStream {
   /** Writes every held line now. */
@@ -72,9 +73,31 @@ export function writeHeldLines(): void {
   for (const holder of holders.values()) holder.lines.writeNow();
 }
 
+/**
+ * Once set, a write to a descriptor that would block (EAGAIN) gives up instead of waiting for the
+ * reader; until then it waits, as a synchronous write does.
+ */
+let ending = false;
+
+/**
+ * The last write of a process about to end by a signal: every line held, as {@link writeHeldLines},
+ * but a descriptor that would block (a reader that stopped reading) loses its lines rather than
+ * hold the process up, and no write error is thrown. Every write after it gives up likewise.
+ */
+export function writeHeldLinesAtEnd(): void {
+  ending = true;
+  for (const holder of holders.values()) {
+    try {
+      holder.lines.writeNow();
+    } catch {
+      // The process is ending: lines the descriptor would not take are lost, as a signal's would be.
+    }
+  }
+}
+
 function createHolder(fd: 1 | 2, intervalMs: number): Holder {
   // Synchronous writes, as the unheld logger's: a line handed to write(2) is out of the process.
-  const stream = pino.destination({ fd, sync: true, minLength: HELD_BYTES });
+  const stream = pino.destination({ fd, sync: true, minLength: HELD_BYTES, retryEAGAIN: () => !ending });
   let held = false;
   const writeNow = (): void => {
     if (!held) return;

@@ -277,9 +277,34 @@ describe('the admin API', () => {
       expect((await request('GET', '/admin/teams/kept/rotate')).status).toBe(404);
     });
 
+    it('answers 404 for an action it does not have whatever the method, listing only the paths it offers', async () => {
+      for (const method of ['PUT', 'GET', 'POST']) {
+        const answer = await request(method, '/admin/keys/svc/frobnicate');
+        expect([method, answer.status, answer.allow]).toEqual([method, 404, null]);
+        expect((answer.json['error'] as { message: string }).message).toBe(
+          'No such admin path: the paths here are /admin/keys, /admin/keys/{key} and /admin/keys/{key}/rotate.',
+        );
+      }
+      expect(((await request('PUT', '/admin/teams/kept/x')).json['error'] as { message: string }).message).toBe(
+        'No such admin path: the paths here are /admin/teams and /admin/teams/{team}.',
+      );
+    });
+
+    it('answers a path no route matches without echoing the path, which may hold a key typed into it', async () => {
+      const plainKey = `gw-${'Q'.repeat(43)}`;
+      const answer = await request('GET', `/v1/${plainKey}`);
+      expect(answer.status).toBe(404);
+      expect(answer.json['error']).toMatchObject({ type: 'not_found_error', code: 'not_found' });
+      expect((answer.json['error'] as { message: string }).message).toBe("No route matches this GET request's path.");
+      expect(JSON.stringify(answer.json)).not.toContain(plainKey);
+    });
+
     it('answers 405 with Allow only for a path it has, naming the methods that path accepts', async () => {
       for (const [method, path, allow] of [
         ['GET', '/admin/keys/svc/rotate', 'POST'],
+        ['PUT', '/admin/keys/svc/rotate', 'POST'],
+        ['PUT', '/admin/keys/svc', 'GET, PATCH, DELETE'],
+        ['PUT', '/admin/teams', 'GET, POST'],
         ['POST', '/admin/keys/svc', 'GET, PATCH, DELETE'],
         ['DELETE', '/admin/teams', 'GET, POST'],
         ['POST', '/admin/usage', 'GET'],

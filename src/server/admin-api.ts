@@ -8,7 +8,7 @@ import { tenantFields } from '../tenants/tenant-fields.js';
 import type { TenantRepository } from '../tenants/tenant-repository.js';
 import { parseSince, type UsageGrouping, type UsageRow } from '../tenants/usage-report.js';
 import type { Exchange } from './exchange.js';
-import { HttpError } from './http-error.js';
+import { HttpError, methodNotAllowed } from './http-error.js';
 import { readJsonBody } from './read-json-body.js';
 import { sendJson } from './respond.js';
 import type { ServerContext } from './server-context.js';
@@ -91,11 +91,8 @@ export async function adminKeysRoute(exchange: Exchange, context: ServerContext)
       'rebuild-budgets': rebuildEndpoint('key', reference, rebuildBudgets),
     },
   };
-  await answer(exchange, pick(endpoints, path, KEY_PATHS), admin);
+  await answer(exchange, pick(endpoints, path), admin);
 }
-
-const KEY_PATHS = '/admin/keys, /admin/keys/{key}, /admin/keys/{key}/rotate and /admin/keys/{key}/rebuild-budgets';
-const TEAM_PATHS = '/admin/teams, /admin/teams/{team} and /admin/teams/{team}/rebuild-budgets';
 
 /** `/admin/teams` and `/admin/teams/{team}`. */
 export async function adminTeamsRoute(exchange: Exchange, context: ServerContext): Promise<void> {
@@ -125,7 +122,7 @@ export async function adminTeamsRoute(exchange: Exchange, context: ServerContext
     },
     actions: { 'rebuild-budgets': rebuildEndpoint('team', reference, rebuildBudgets) },
   };
-  await answer(exchange, pick(endpoints, path, TEAM_PATHS), admin);
+  await answer(exchange, pick(endpoints, path), admin);
 }
 
 /** `POST /admin/{keys|teams}/{reference}/rebuild-budgets`, when this service can rebuild budgets. */
@@ -155,7 +152,7 @@ interface Endpoints {
  * segments) is answered 404, listing the paths there are; the path is not echoed, as it may hold a
  * key by mistake.
  */
-function pick(endpoints: Endpoints, [reference, action]: [string | undefined, string | undefined], paths: string): Endpoint {
+function pick(endpoints: Endpoints, [reference, action]: [string | undefined, string | undefined]): Endpoint {
   const found =
     reference === undefined
       ? endpoints.list
@@ -171,26 +168,24 @@ function pick(endpoints: Endpoints, [reference, action]: [string | undefined, st
       status: 404,
       type: 'not_found_error',
       code: 'not_found',
-      message: `No such admin path: the paths here are ${paths}.`,
+      message: `No such admin path: the paths here are ${pathsOf(endpoints)}.`,
     });
   }
   return found;
+}
+
+/** The paths under one prefix that this service offers, as a list in words. */
+function pathsOf(endpoints: Endpoints): string {
+  const actions = Object.values(endpoints.actions).filter((endpoint) => endpoint !== undefined);
+  const paths = [endpoints.list.path, endpoints.one.path, ...actions.map((endpoint) => endpoint.path)];
+  return `${paths.slice(0, -1).join(', ')} and ${paths.at(-1)}`;
 }
 
 /** Runs the endpoint's handler for the request's method (405 with `Allow` when it has none), then answers as JSON. */
 async function answer(exchange: Exchange, endpoint: Endpoint, admin: AdminApi): Promise<void> {
   const method = exchange.request.method ?? 'GET';
   const run = endpoint.methods[method] ?? (method === 'HEAD' ? endpoint.methods['GET'] : undefined);
-  if (run === undefined) {
-    const allowed = Object.keys(endpoint.methods).join(', ');
-    exchange.response.setHeader('allow', allowed);
-    throw new HttpError({
-      status: 405,
-      type: 'invalid_request_error',
-      code: 'method_not_allowed',
-      message: `${endpoint.path} accepts ${allowed} only.`,
-    });
-  }
+  if (run === undefined) throw methodNotAllowed(exchange.response, endpoint.path, Object.keys(endpoint.methods));
   let outcome: [number, unknown];
   try {
     outcome = await run();

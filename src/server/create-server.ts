@@ -14,7 +14,7 @@ import { ConnectionTracker } from './connection-tracker.js';
 import { applyCors } from './cors.js';
 import { errorAnswer } from './error-answer.js';
 import type { Exchange } from './exchange.js';
-import { HttpError } from './http-error.js';
+import { HttpError, methodNotAllowed } from './http-error.js';
 import { logFailure } from './log-failure.js';
 import { requestIdOf } from './request-id.js';
 import { sendError } from './respond.js';
@@ -170,7 +170,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, aborte
       });
     }
     if (applyCors(request, response, context.config.corsOrigins)) return;
-    const handler = dispatch(route, path, request, response);
+    const handler = dispatch(route, request, response);
     if (route?.authenticated === true) exchange.caller = await authenticate(request, options.verifier, context.tenants);
     await handler(exchange, context);
   } catch (error) {
@@ -182,26 +182,18 @@ async function handle(request: IncomingMessage, response: ServerResponse, aborte
   }
 }
 
-function dispatch(route: Route | undefined, path: string, request: IncomingMessage, response: ServerResponse): RouteHandler {
+function dispatch(route: Route | undefined, request: IncomingMessage, response: ServerResponse): RouteHandler {
   if (route === undefined) {
+    // The path is not echoed: a key pasted into it by mistake would come back in the answer.
     throw new HttpError({
       status: 404,
       type: 'not_found_error',
       code: 'not_found',
-      message: `No route for ${request.method} ${path.slice(0, 200)}.`,
+      message: `No route matches this ${String(request.method).slice(0, 16)} request's path.`,
     });
   }
   const handler = findHandler(route, request.method ?? 'GET');
-  if (handler === undefined) {
-    const allowed = Object.keys(route.methods).join(', ');
-    response.setHeader('allow', allowed);
-    throw new HttpError({
-      status: 405,
-      type: 'invalid_request_error',
-      code: 'method_not_allowed',
-      message: `${route.path} accepts ${allowed} only.`,
-    });
-  }
+  if (handler === undefined) throw methodNotAllowed(response, route.path, Object.keys(route.methods));
   return handler;
 }
 

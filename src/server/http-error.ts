@@ -44,3 +44,22 @@ export function errorBody(answer: ErrorAnswer): { error: { message: string; type
 export function retryAfterSeconds(retryAfterMs: number): string {
   return String(Math.max(0, Math.ceil(retryAfterMs / 1000)));
 }
+
+/**
+ * The 405 for a method `path` does not accept: sets `Allow` to the methods it does, and answers
+ * the error that names them.
+ */
+export function methodNotAllowed(
+  response: { setHeader(name: string, value: string): unknown },
+  path: string,
+  methods: readonly string[],
+): HttpError {
+  const allowed = methods.join(', ');
+  response.setHeader('allow', allowed);
+  return new HttpError({
+    status: 405,
+    type: 'invalid_request_error',
+    code: 'method_not_allowed',
+    message: `${path} accepts ${allowed} only.`,
+  });
+}

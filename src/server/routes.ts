@@ -23,6 +23,11 @@ export interface Route {
   /** Handlers by method. `HEAD` is answered by the `GET` handler (Node drops the body). */
   readonly methods: Readonly<Record<string, RouteHandler>>;
   /**
+   * Answers every other method: a route whose paths accept different methods (the admin API's
+   * `…/{key}` and `…/{key}/rotate`) answers 404 and 405 itself, for the path it was asked.
+   */
+  readonly otherMethods?: RouteHandler;
+  /**
    * Whether the caller needs a bearer key. Probes and metrics are open, so that orchestrators and
    * Prometheus can reach them without a secret; they reveal no prompt, answer or secret.
    */
@@ -30,9 +35,6 @@ export interface Route {
   /** Whether each request is logged at `info` (API calls) or `debug` (frequent probes). */
   readonly quiet: boolean;
 }
-
-const ADMIN_KEYS = { GET: adminKeysRoute, POST: adminKeysRoute, PATCH: adminKeysRoute, DELETE: adminKeysRoute };
-const ADMIN_TEAMS = { GET: adminTeamsRoute, POST: adminTeamsRoute, PATCH: adminTeamsRoute, DELETE: adminTeamsRoute };
 
 const DASHBOARD_API = { GET: adminApiRoute, POST: adminApiRoute, PATCH: adminApiRoute, DELETE: adminApiRoute };
 const UI = { GET: uiRoute, POST: uiRoute };
@@ -49,10 +51,10 @@ export const ROUTES: readonly Route[] = [
   { path: '/v1/models', methods: { GET: modelsRoute }, authenticated: true, quiet: false },
   { path: '/v1/models/{model}', methods: { GET: modelRoute }, authenticated: true, quiet: false },
   // The admin API checks its own key (GROUNDWORK_ADMIN_KEY), never a caller's.
-  { path: '/admin/keys', methods: ADMIN_KEYS, authenticated: false, quiet: false },
-  { path: '/admin/keys/{key}', methods: ADMIN_KEYS, authenticated: false, quiet: false },
-  { path: '/admin/teams', methods: ADMIN_TEAMS, authenticated: false, quiet: false },
-  { path: '/admin/teams/{team}', methods: ADMIN_TEAMS, authenticated: false, quiet: false },
+  { path: '/admin/keys', methods: {}, otherMethods: adminKeysRoute, authenticated: false, quiet: false },
+  { path: '/admin/keys/{key}', methods: {}, otherMethods: adminKeysRoute, authenticated: false, quiet: false },
+  { path: '/admin/teams', methods: {}, otherMethods: adminTeamsRoute, authenticated: false, quiet: false },
+  { path: '/admin/teams/{team}', methods: {}, otherMethods: adminTeamsRoute, authenticated: false, quiet: false },
   { path: '/admin/usage', methods: { GET: adminUsageRoute }, authenticated: false, quiet: false },
   // The dashboard checks the admin key or its login session itself.
   { path: '/admin/api/{path}', methods: DASHBOARD_API, authenticated: false, quiet: false },
@@ -79,7 +81,7 @@ export function parameterOf(route: Route, path: string): string | undefined {
   }
 }
 
-/** The handler for `method`, with `HEAD` falling back to `GET`. */
+/** The handler for `method`, with `HEAD` falling back to `GET`, then to the route's handler of other methods. */
 export function findHandler(route: Route, method: string): RouteHandler | undefined {
-  return route.methods[method] ?? (method === 'HEAD' ? route.methods['GET'] : undefined);
+  return route.methods[method] ?? (method === 'HEAD' ? route.methods['GET'] : undefined) ?? route.otherMethods;
 }

@@ -1,10 +1,15 @@
+import { LONGEST_BATCH_LEASE_MS } from './batch-lease.js';
 import type { BudgetLimit } from './budget-store.js';
 import { budgetToNano as toNano } from './budget-store.js';
 import { ledgerScope } from './ledger-spend.js';
 import type { TenantSettings } from './tenant-settings.js';
 
-/** How long a period's counter is kept after the period ends, so late settlements still find it. */
-const KEEP_AFTER_PERIOD_MS = 2 * 24 * 60 * 60 * 1000;
+/**
+ * How long a period's counter is kept after the period ends, so late settlements still find it:
+ * two days, or longer when a batch's reservation, made as the period ends, may be held longer
+ * (its settlement must find the counter while the reservation holds).
+ */
+export const KEEP_AFTER_PERIOD_MS = Math.max(2 * 86_400_000, LONGEST_BATCH_LEASE_MS);
 
 /** Whose budget: a key's or a team's. */
 export interface BudgetOwner {
@@ -48,10 +53,11 @@ export function budgetLimits(owners: readonly BudgetOwner[], now: number): Budge
 
 /**
  * When a counter named as {@link budgetLimits} names them may be forgotten, in ms since the epoch:
- * its period's end plus the margin late settlements need; undefined for a total budget or any other
- * counter, which is kept. For a store that is handed a counter's name without its {@link BudgetLimit}.
+ * its period's end plus the margin late settlements need; undefined for a total budget, a name that
+ * is not a real date, or any other counter, which is kept. For a store that is handed a counter's name without its {@link BudgetLimit}.
  */
 export function counterExpiresAt(counter: string): number | undefined {
-  const end = ledgerScope(counter)?.to;
-  return end === undefined ? undefined : end.getTime() + KEEP_AFTER_PERIOD_MS;
+  const end = ledgerScope(counter)?.to?.getTime();
+  // A name of the pattern that is not a real date (`…:month:2026-13`) has no period: it is kept.
+  return end === undefined || !Number.isFinite(end) ? undefined : end + KEEP_AFTER_PERIOD_MS;
 }

@@ -161,7 +161,10 @@ function stores(
   const { config, redis } = parts;
   const ledger = ledgerSpend(db);
   if (redis === undefined) {
-    return { budgets: new DatabaseBudgetStore(db, ledger), rateLimits: (rules) => new MemoryRateLimitStore(rules, { reportLevels: true }) };
+    return {
+      budgets: new DatabaseBudgetStore(db, ledger, { logger: parts.logger, metrics: parts.metrics }),
+      rateLimits: (rules) => new MemoryRateLimitStore(rules, { reportLevels: true }),
+    };
   }
   const logger = parts.logger ?? silentLogger();
   const clock = parts.clock ?? systemClock;

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Kysely, sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Database } from '../db/database.js';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
+import type { Logger } from '../observability/logger.js';
 import { counterExpiresAt } from './budget-limits.js';
 import { budgetStoreContract } from './budget-store.cases.js';
 import { SETTLED_MARKER_MS } from './budget-store.js';
@@ -31,13 +32,10 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
     other: new DatabaseBudgetStore(other.db),
   }));
 
+  const rowsUnder = async (counter: string) =>
+    opened.database.db.selectFrom('groundwork_budget_reservations').select(['id', 'amount_nano']).where('counter', '=', counter).execute();
+
   describe('settlement markers', () => {
-    const rowsUnder = async (counter: string) =>
-      opened.database.db
-        .selectFrom('groundwork_budget_reservations')
-        .select(['id', 'amount_nano'])
-        .where('counter', '=', counter)
-        .execute();
     const settleCalls = async (store: DatabaseBudgetStore, key: string, calls: number, now: number) => {
       for (let call = 0; call < calls; call++) {
         const reservationId = randomUUID();
@@ -160,6 +158,103 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
       expect(await expiryOf(late)).toBe('deleted');
     });
 
+    it('are swept after the settlement commits: a failed sweep is logged and counted, and the spend kept', async () => {
+      const db = opened.database.db;
+      const run = randomUUID().replaceAll('-', '');
+      const doomed = `doomed:${run}`;
+      // A trigger that refuses to delete the one ended counter makes the sweep fail.
+      if (target.name === 'SQLite') {
+        await sql
+          .raw(
+            `CREATE TRIGGER refuse_${run} BEFORE DELETE ON groundwork_budget_counters WHEN old.counter = '${doomed}' BEGIN SELECT RAISE(ABORT, 'refused'); END`,
+          )
+          .execute(db);
+      } else {
+        await sql
+          .raw(
+            `CREATE FUNCTION refuse_${run}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF old.counter = '${doomed}' THEN RAISE EXCEPTION 'refused'; END IF; RETURN old; END $$`,
+          )
+          .execute(db);
+        await sql
+          .raw(`CREATE TRIGGER refuse_${run} BEFORE DELETE ON groundwork_budget_counters FOR EACH ROW EXECUTE FUNCTION refuse_${run}()`)
+          .execute(db);
+      }
+      try {
+        const logged = vi.fn();
+        const logger = { error: logged } as unknown as Logger;
+        const failures = { inc: vi.fn() };
+        const metrics = { storeFailures: failures } as never;
+        await new DatabaseBudgetStore(db).settle(randomUUID(), [doomed], 5, t0);
+        await db
+          .updateTable('groundwork_budget_counters')
+          .set({ expires_at: new Date(t0) })
+          .where('counter', '=', doomed)
+          .execute();
+        const store = new DatabaseBudgetStore(db, undefined, { logger, metrics, sweepBatch: 1_000_000 });
+        const key = `key:${run}:total`;
+        await store.settle(randomUUID(), [key], 7, t0 + 1000);
+        expect(await store.read([key], t0 + 1000)).toEqual([{ counter: key, spentNano: 7, reservedNano: 0 }]);
+        expect(await expiryOf(doomed)).toBe(t0);
+        expect(failures.inc).toHaveBeenCalledWith({ component: 'tenant_budget_sweep' });
+        expect(logged).toHaveBeenCalledTimes(1);
+        expect(JSON.stringify(logged.mock.calls[0])).not.toContain(doomed);
+      } finally {
+        await sql.raw(`DROP TRIGGER refuse_${run}${target.name === 'SQLite' ? '' : ' ON groundwork_budget_counters'}`).execute(db);
+        if (target.name !== 'SQLite') await sql.raw(`DROP FUNCTION refuse_${run}()`).execute(db);
+      }
+    });
+
+    it('delete every row under a swept counter, however many, a bounded delete at a time', async () => {
+      const store = new DatabaseBudgetStore(opened.database.db, undefined, { sweepBatch: 2 });
+      const ended = `ended:${randomUUID()}`;
+      for (let call = 0; call < 5; call++) await store.settle(randomUUID(), [ended], 1, t0 - 10_000);
+      await opened.database.db
+        .updateTable('groundwork_budget_counters')
+        .set({ expires_at: new Date(t0) })
+        .where('counter', '=', ended)
+        .execute();
+      expect(await rowsUnder(`settled:${ended}`)).toHaveLength(5);
+      await new DatabaseBudgetStore(opened.database.db, undefined, { sweepBatch: 2 }).settle(
+        randomUUID(),
+        [`other:${randomUUID()}`],
+        0,
+        t0 + 1,
+      );
+      expect(await expiryOf(ended)).toBe('deleted');
+      expect(await rowsUnder(`settled:${ended}`)).toEqual([]);
+    });
+
+    it('refuses sweep options that are not numbers of the right range', () => {
+      const db = opened.database.db;
+      expect(() => new DatabaseBudgetStore(db, undefined, { sweepIntervalMs: Number.NaN })).toThrow(
+        /sweepIntervalMs must be a finite number/,
+      );
+      expect(() => new DatabaseBudgetStore(db, undefined, { sweepIntervalMs: -1 })).toThrow(/sweepIntervalMs/);
+      expect(() => new DatabaseBudgetStore(db, undefined, { sweepBatch: 0 })).toThrow(/sweepBatch must be a whole number/);
+      expect(() => new DatabaseBudgetStore(db, undefined, { sweepBatch: 1.5 })).toThrow(/sweepBatch/);
+      expect(() => new DatabaseBudgetStore(db, undefined, { sweepBatch: Number.NaN })).toThrow(/sweepBatch/);
+    });
+
+    it.runIf(target.name === 'PostgreSQL')('charges a counter deleted elsewhere between its insert and its lock', async () => {
+      const store = new DatabaseBudgetStore(opened.database.db, undefined, { sweepIntervalMs: Number.MAX_SAFE_INTEGER });
+      const key = `key:${randomUUID()}:total`;
+      await store.settle(randomUUID(), [key], 3, t0);
+      let settled: Promise<void> | undefined;
+      await other.db.transaction().execute(async (tx) => {
+        await tx.selectFrom('groundwork_budget_counters').select('counter').where('counter', '=', key).forUpdate().execute();
+        settled = store.settle(randomUUID(), [key], 5, t0 + 1000);
+        // Until the settlement has inserted (nothing: the row is there) and waits for the lock this transaction holds.
+        for (;;) {
+          const waiting = await sql<{ waiting: number }>`select count(*)::int as waiting from pg_stat_activity
+            where datname = current_database() and wait_event_type = 'Lock'`.execute(opened.database.db);
+          if ((waiting.rows[0]?.waiting ?? 0) > 0) break;
+        }
+        await tx.deleteFrom('groundwork_budget_counters').where('counter', '=', key).execute();
+      });
+      await settled;
+      expect(await store.read([key], t0 + 1000)).toEqual([{ counter: key, spentNano: 5, reservedNano: 0 }]);
+    });
+
     it('get their period’s expiry when a settlement creates them', async () => {
       const store = new DatabaseBudgetStore(opened.database.db);
       const day = `key:${randomUUID()}:day:2027-01-14`;
@@ -185,20 +280,52 @@ describe.each(TENANT_DATABASE_TARGETS)('migration 0011 on $name', (target) => {
     try {
       const { db } = opened.database;
       expect((await opened.database.migrate('down')).migrations).toEqual([{ scope: 'groundwork', name: '0011_budget_counter_expiry' }]);
-      const counters = ['key:k1:day:2026-11-29', 'team:t1:month:2026-02', 'key:k1:total', 'key:k1:concurrency'];
+      const counters = [
+        'key:k1:day:2026-11-29',
+        'team:t1:month:2026-02',
+        'key:k1:total',
+        'key:k1:concurrency',
+        // Names that match the LIKE patterns but are not real dates: kept, without an expiry.
+        'key:k2:month:2026-13',
+        'key:k2:day:2026-00-01',
+      ];
       await (db as unknown as Kysely<Record<string, Record<string, unknown>>>)
         .insertInto('groundwork_budget_counters')
         .values(counters.map((counter) => ({ counter, spent_nano: 7 })))
         .execute();
       expect((await opened.database.migrate('up')).migrations).toEqual([{ scope: 'groundwork', name: '0011_budget_counter_expiry' }]);
       const rows = await db.selectFrom('groundwork_budget_counters').select(['counter', 'expires_at']).orderBy('counter').execute();
-      const day = 86_400_000;
+      const hour = 3_600_000;
       expect(rows.map((row) => [row.counter, row.expires_at === null ? null : new Date(row.expires_at).getTime()])).toEqual([
         ['key:k1:concurrency', null],
-        ['key:k1:day:2026-11-29', Date.UTC(2026, 10, 30) + 2 * day],
+        ['key:k1:day:2026-11-29', Date.UTC(2026, 10, 30) + 54 * hour],
         ['key:k1:total', null],
-        ['team:t1:month:2026-02', Date.UTC(2026, 2, 1) + 2 * day],
+        ['key:k2:day:2026-00-01', null],
+        ['key:k2:month:2026-13', null],
+        ['team:t1:month:2026-02', Date.UTC(2026, 2, 1) + 54 * hour],
       ]);
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it('fills the expiry of more counters than one page of its backfill', async () => {
+    const opened = await target.open();
+    try {
+      const { db } = opened.database;
+      await opened.database.migrate('down');
+      const counters = Array.from({ length: 2500 }, (_, index) => `key:k${index}:day:2026-11-${String((index % 28) + 1).padStart(2, '0')}`);
+      for (let start = 0; start < counters.length; start += 500) {
+        await (db as unknown as Kysely<Record<string, Record<string, unknown>>>)
+          .insertInto('groundwork_budget_counters')
+          .values(counters.slice(start, start + 500).map((counter) => ({ counter, spent_nano: 1 })))
+          .execute();
+      }
+      await opened.database.migrate('up');
+      const rows = await db.selectFrom('groundwork_budget_counters').select(['counter', 'expires_at']).execute();
+      expect(rows).toHaveLength(2500);
+      for (const row of rows)
+        expect(row.expires_at === null ? null : new Date(row.expires_at).getTime()).toBe(counterExpiresAt(row.counter));
     } finally {
       await opened.close();
     }

@@ -1,5 +1,8 @@
 import { type Kysely, SqliteAdapter, sql } from 'kysely';
+import { errorCode } from '../db/driver-errors.js';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
+import type { Logger } from '../observability/logger.js';
+import type { GroundworkMetrics } from '../observability/metrics.js';
 import { counterExpiresAt } from './budget-limits.js';
 import {
   type BudgetState,
@@ -23,9 +26,16 @@ interface CounterRow {
 export interface DatabaseBudgetStoreOptions {
   /** At most one sweep of ended counters per this many ms (of the clock the calls pass), on a settlement. @default 60000 */
   sweepIntervalMs?: number;
-  /** At most this many ended counters deleted per sweep. @default 200 */
+  /** At most this many ended counters deleted per sweep, and rows under them per delete. @default 200 */
   sweepBatch?: number;
+  /** Where a failed sweep is reported (its error's code, never its statement or values). */
+  logger?: Logger | undefined;
+  /** Counts failed sweeps, as `groundwork_store_failures_total{component="tenant_budget_sweep"}`. */
+  metrics?: GroundworkMetrics | undefined;
 }
+
+/** How often a lock is taken again on counters a sweep deleted between their insert and their lock. */
+const LOCK_ATTEMPTS = 3;
 
 /**
  * Budgets in the application's database, for fleets without Redis. Each operation is one
@@ -40,9 +50,10 @@ export interface DatabaseBudgetStoreOptions {
  * them however many calls were settled; a settle prunes its counters' lapsed markers.
  *
  * A counter of a day or a month carries when it may be forgotten (`expires_at`, its period's end
- * plus a margin). At most once per {@link DatabaseBudgetStoreOptions.sweepIntervalMs}, a settlement
- * also deletes a bounded batch of counters past it, with the rows left under them and their markers:
- * no query is added to any other call.
+ * plus a margin). At most once per {@link DatabaseBudgetStoreOptions.sweepIntervalMs}, after a
+ * settlement has committed, the store deletes a bounded batch of counters past it, with the rows
+ * left under them and their markers, in transactions of their own: a sweep that fails is logged and
+ * counted and never undoes the settlement. Reserves and the other settlements add no query for it.
  */
 export class DatabaseBudgetStore implements BudgetStore {
   readonly #db: Db;
@@ -53,14 +64,21 @@ export class DatabaseBudgetStore implements BudgetStore {
   readonly #sweepBatch: number;
   /** When the next settlement sweeps ended counters (ms since the epoch): the first one does. */
   #nextSweepAt = Number.NEGATIVE_INFINITY;
+  readonly #logger: Logger | undefined;
+  readonly #metrics: GroundworkMetrics | undefined;
 
   /** @param ledger The usage ledger, for {@link DatabaseBudgetStore.rebuild} on demand. */
   constructor(db: Kysely<GroundworkTables>, ledger?: LedgerSpend, options: DatabaseBudgetStoreOptions = {}) {
     this.#db = db;
     this.#sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
     this.#ledger = ledger;
-    this.#sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
-    this.#sweepBatch = options.sweepBatch ?? 200;
+    this.#sweepIntervalMs = nonNegative('sweepIntervalMs', options.sweepIntervalMs ?? 60_000);
+    this.#sweepBatch = nonNegative('sweepBatch', options.sweepBatch ?? 200);
+    if (!Number.isInteger(this.#sweepBatch) || this.#sweepBatch < 1) {
+      throw new RangeError(`sweepBatch must be a whole number of at least 1, got ${String(options.sweepBatch)}`);
+    }
+    this.#logger = options.logger;
+    this.#metrics = options.metrics;
   }
 
   /** Sets a counter's settled spend to the usage ledger's, and when it may be forgotten (on demand: a correction). */
@@ -113,10 +131,6 @@ export class DatabaseBudgetStore implements BudgetStore {
         now,
         markers,
       );
-      if (now >= this.#nextSweepAt) {
-        this.#nextSweepAt = now + this.#sweepIntervalMs;
-        await this.#sweep(tx, now, sorted);
-      }
       const repeated =
         spent > 0 &&
         (await tx
@@ -152,6 +166,10 @@ export class DatabaseBudgetStore implements BudgetStore {
         .values(markers.map((counter) => ({ id: reservationId, counter, amount_nano: 0, expires_at: expiresAt })))
         .execute();
     });
+    if (now >= this.#nextSweepAt) {
+      this.#nextSweepAt = now + this.#sweepIntervalMs;
+      await this.#sweepSafely(now, sorted);
+    }
   }
 
   async read(counters: readonly string[], now: number): Promise<BudgetState[]> {
@@ -171,19 +189,33 @@ export class DatabaseBudgetStore implements BudgetStore {
   /** Creates missing counters, locks them, and drops their lapsed leases (and the lapsed markers given). */
   async #lockAndPrune(tx: Db, rows: readonly CounterRow[], now: number, markers: readonly string[] = []): Promise<void> {
     const counters = rows.map((row) => row.counter);
-    await tx
-      .insertInto('groundwork_budget_counters')
-      .values(rows.map((row) => ({ counter: row.counter, spent_nano: 0, expires_at: toDate(row.expiresAt) })))
-      .onConflict((conflict) => conflict.column('counter').doNothing())
-      .execute();
-    if (!this.#sqlite) {
+    let missing: readonly CounterRow[] = rows;
+    for (let attempt = 1; missing.length > 0; attempt++) {
+      if (attempt > LOCK_ATTEMPTS) {
+        throw new Error(`budget counters were deleted each time before they could be locked (${LOCK_ATTEMPTS} attempts)`);
+      }
       await tx
+        .insertInto('groundwork_budget_counters')
+        .values(missing.map((row) => ({ counter: row.counter, spent_nano: 0, expires_at: toDate(row.expiresAt) })))
+        .onConflict((conflict) => conflict.column('counter').doNothing())
+        .execute();
+      // SQLite's write lock is already held (BEGIN IMMEDIATE): nothing can delete them in between.
+      if (this.#sqlite) break;
+      // Under READ COMMITTED a sweep elsewhere may delete a counter between the insert and the lock:
+      // the lock then returns no row for it, and it is inserted and locked again.
+      const locked = await tx
         .selectFrom('groundwork_budget_counters')
         .select('counter')
-        .where('counter', 'in', counters)
+        .where(
+          'counter',
+          'in',
+          missing.map((row) => row.counter),
+        )
         .orderBy('counter')
         .forUpdate()
         .execute();
+      const held = new Set(locked.map((row) => row.counter));
+      missing = missing.filter((row) => !held.has(row.counter));
     }
     await tx
       .deleteFrom('groundwork_budget_reservations')
@@ -192,27 +224,71 @@ export class DatabaseBudgetStore implements BudgetStore {
       .execute();
   }
 
+  /** Runs a sweep; a failure is logged (its code only) and counted, and the next interval tries again. */
+  async #sweepSafely(now: number, settling: readonly string[]): Promise<void> {
+    try {
+      await this.#sweep(now, settling);
+    } catch (error) {
+      this.#metrics?.storeFailures.inc({ component: 'tenant_budget_sweep' });
+      this.#logger?.error(
+        { code: errorCode(error) ?? (error instanceof Error ? error.name : typeof error) },
+        'Sweeping ended budget counters failed; the next sweep tries again (the settlement itself is kept).',
+      );
+    }
+  }
+
   /**
    * Deletes up to a batch of counters whose period is over, with the leases and markers left under
-   * them. Counters another transaction holds are skipped (on SQLite none is: it has one writer), and
-   * so are those being settled (`settling`): a late settlement keeps its counter and marker until the next sweep.
+   * them, outside any settlement's transaction. The lapsed rows go first, a bounded delete at a time;
+   * then, in one short transaction, the counters still past their expiry are locked, the rows left
+   * under them (live ones, and any added since) are deleted, and so are they. A sweep cut short leaves its counters for the next one.
+   * Counters another transaction holds are skipped (on SQLite none is: it has one writer), and so
+   * are those being settled (`settling`): a late settlement keeps its counter and marker until the next sweep.
    */
-  async #sweep(tx: Db, now: number, settling: readonly string[]): Promise<void> {
-    let ended = tx
+  async #sweep(now: number, settling: readonly string[]): Promise<void> {
+    const ended = await this.#db
       .selectFrom('groundwork_budget_counters')
       .select('counter')
       .where('expires_at', '<=', new Date(now))
       .where('counter', 'not in', settling)
       .orderBy('counter')
-      .limit(this.#sweepBatch);
-    if (!this.#sqlite) ended = ended.forUpdate().skipLocked();
-    const counters = (await ended.execute()).map((row) => row.counter);
-    if (counters.length === 0) return;
-    await tx
-      .deleteFrom('groundwork_budget_reservations')
-      .where('counter', 'in', [...counters, ...counters.map(markerCounter)])
+      .limit(this.#sweepBatch)
       .execute();
-    await tx.deleteFrom('groundwork_budget_counters').where('counter', 'in', counters).execute();
+    const counters = ended.map((row) => row.counter);
+    if (counters.length === 0) return;
+    const under = [...counters, ...counters.map(markerCounter)];
+    // Unlocked, only the lapsed rows: a live lease or marker goes only under its counter's lock, below.
+    while ((await this.#deleteRowsUnder(this.#db, under, now)) > 0) {}
+    await this.#db.transaction().execute(async (tx) => {
+      let still = tx
+        .selectFrom('groundwork_budget_counters')
+        .select('counter')
+        .where('counter', 'in', counters)
+        .where('expires_at', '<=', new Date(now))
+        .orderBy('counter');
+      if (!this.#sqlite) still = still.forUpdate().skipLocked();
+      const locked = (await still.execute()).map((row) => row.counter);
+      if (locked.length === 0) return;
+      const lockedUnder = [...locked, ...locked.map(markerCounter)];
+      while ((await this.#deleteRowsUnder(tx, lockedUnder)) > 0) {}
+      await tx.deleteFrom('groundwork_budget_counters').where('counter', 'in', locked).execute();
+    });
+  }
+
+  /**
+   * Deletes a bounded number of the rows under `counters` (a batch of ids, with their rows under
+   * those counters), only those lapsed by `lapsedBy` when it is given; answers how many.
+   */
+  async #deleteRowsUnder(db: Db, counters: readonly string[], lapsedBy?: number): Promise<number> {
+    const lapsed = lapsedBy === undefined ? undefined : new Date(lapsedBy);
+    let batch = db.selectFrom('groundwork_budget_reservations').select('id').where('counter', 'in', counters).limit(this.#sweepBatch);
+    let rows = db.deleteFrom('groundwork_budget_reservations').where('counter', 'in', counters);
+    if (lapsed !== undefined) {
+      batch = batch.where('expires_at', '<=', lapsed);
+      rows = rows.where('expires_at', '<=', lapsed);
+    }
+    const result = await rows.where('id', 'in', batch).executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async #sums(db: Db, counters: readonly string[], now: number): Promise<Map<string, BudgetState>> {
@@ -242,6 +318,14 @@ export class DatabaseBudgetStore implements BudgetStore {
 /** The counter a settlement's marker on `counter` is kept under: outside the range any real counter's sum walks. */
 function markerCounter(counter: string): string {
   return `settled:${counter}`;
+}
+
+/** Answers `value` when it is a finite number of at least 0, else throws a clear error naming the option. */
+function nonNegative(name: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new RangeError(`${name} must be a finite number of at least 0, got ${String(value)}`);
+  }
+  return value;
 }
 
 function toDate(ms: number | undefined): Date | null {

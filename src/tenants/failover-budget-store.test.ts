@@ -4,6 +4,7 @@ import { systemClock } from '../internal/clock.js';
 import { captureLogger } from '../observability/capture-logger.test-helpers.js';
 import { GroundworkMetrics } from '../observability/metrics.js';
 import { StoreFailover } from '../resilience/store-failover.js';
+import { budgetLimits } from './budget-limits.js';
 import type { BudgetLimit, BudgetStore } from './budget-store.js';
 import { FailoverBudgetStore } from './failover-budget-store.js';
 import type { LedgerSpend } from './ledger-spend.js';
@@ -124,7 +125,18 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
   }, 30_000);
 
   it('replays settlements of calls admitted before the outage, and seeds a lost counter without counting them twice', async () => {
-    const counter = `key:key_${randomUUID().slice(0, 8)}:day:2026-11-30`;
+    // Today's counter: one of an ended period would expire in Redis (by its clock) as soon as it is seeded.
+    const [today] = budgetLimits(
+      [
+        {
+          scope: 'key',
+          id: `key_${randomUUID().slice(0, 8)}`,
+          settings: { dailyBudgetUsd: 1, monthlyBudgetUsd: null, totalBudgetUsd: null },
+        },
+      ],
+      Date.now(),
+    );
+    const counter = (today as BudgetLimit).counter;
     const budget: BudgetLimit = { counter, limitNano: 10_000, expiresAt: undefined };
     const ledgerSpent = new Map<string, number>();
     const { store, shared } = await fleetStore({ local: true, ledgerSpent });

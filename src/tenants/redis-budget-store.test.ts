@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testRedis } from '../resilience/resilience.test-helpers.js';
-import { counterExpiresAt } from './budget-limits.js';
+import { type BudgetOwner, budgetLimits, counterExpiresAt } from './budget-limits.js';
 import { budgetStoreContract } from './budget-store.cases.js';
 import { RedisBudgetStore } from './redis-budget-store.js';
 
@@ -24,14 +24,24 @@ budgetStoreContract('Redis', () => ({
 }));
 
 describe('Redis budget counters of ended periods', () => {
-  const now = Date.UTC(2027, 0, 14, 12);
+  // Redis expires keys by its own clock: the calls' clock must be today's, and the counters named for it.
+  const now = Date.now();
   const hash = (counter: string) => `${redis.prefix}budget:{budgets}:${counter}`;
+  const owner = (scope: BudgetOwner['scope'], settings: Partial<BudgetOwner['settings']>): BudgetOwner => ({
+    scope,
+    id: randomUUID(),
+    settings: { dailyBudgetUsd: null, monthlyBudgetUsd: null, totalBudgetUsd: null, ...settings },
+  });
+  const counters = (owners: readonly BudgetOwner[]) => budgetLimits(owners, now).map((limit) => limit.counter);
 
   it('expire at their period’s end plus the margin when a settlement creates them (Redis lost them, or never had them)', async () => {
     const store = new RedisBudgetStore(redis.redis, redis.prefix);
-    const day = `key:${randomUUID()}:day:2027-01-14`;
-    const month = `team:${randomUUID()}:month:2027-01`;
-    const total = `key:${randomUUID()}:total`;
+    const [day, month, total] = counters([
+      owner('key', { dailyBudgetUsd: 1 }),
+      owner('team', { monthlyBudgetUsd: 1 }),
+      owner('key', { totalBudgetUsd: 1 }),
+    ]) as [string, string, string];
+    expect([day, month]).toEqual([expect.stringContaining(':day:'), expect.stringContaining(':month:')]);
     await store.settle(randomUUID(), [day, month, total], 25, now);
     expect(await redis.redis.pexpiretime(hash(day))).toBe(counterExpiresAt(day));
     expect(await redis.redis.pexpiretime(hash(month))).toBe(counterExpiresAt(month));
@@ -45,7 +55,7 @@ describe('Redis budget counters of ended periods', () => {
 
   it('keep the expiry their reservation set when settled', async () => {
     const store = new RedisBudgetStore(redis.redis, redis.prefix);
-    const day = `key:${randomUUID()}:day:2027-01-14`;
+    const [day] = counters([owner('key', { dailyBudgetUsd: 1 })]) as [string];
     const expiresAt = now + 3_600_000;
     const reservationId = randomUUID();
     await store.reserve({
@@ -57,5 +67,24 @@ describe('Redis budget counters of ended periods', () => {
     });
     await store.settle(reservationId, [day], 30, now);
     expect(await redis.redis.pexpiretime(hash(day))).toBe(expiresAt);
+  });
+
+  it('take an expiry that is not a number as none, rather than apply half a reservation', async () => {
+    const store = new RedisBudgetStore(redis.redis, redis.prefix);
+    const [first, second] = counters([owner('key', { totalBudgetUsd: 1 }), owner('key', { totalBudgetUsd: 1 })]) as [string, string];
+    // What the script is handed is whatever the caller's value becomes as text: NaN, or text that is no number at all.
+    const budgets = [
+      { counter: first, limitNano: 100, expiresAt: Number.NaN },
+      { counter: second, limitNano: 100, expiresAt: 'never' as unknown as number },
+    ];
+    expect(await store.reserve({ reservationId: randomUUID(), budgets, amountNano: 40, leaseUntil: now + 60_000, now })).toMatchObject({
+      granted: true,
+      amountNano: 40,
+    });
+    expect(await store.read([first, second], now)).toEqual([
+      { counter: first, spentNano: 0, reservedNano: 40 },
+      { counter: second, spentNano: 0, reservedNano: 40 },
+    ]);
+    expect([await redis.redis.pttl(hash(first)), await redis.redis.pttl(hash(second))]).toEqual([-1, -1]);
   });
 });

@@ -26,7 +26,7 @@ end
 
 /**
  * KEYS: hash, leases per counter. ARGV: now, id, lease until, amount, minimum, then limit,
- * expire-at (0: never) and whether it must be seeded (1) per counter. Answers {1, grant, committed…}
+ * expire-at (0, or anything not a number: never) and whether it must be seeded (1) per counter. Answers {1, grant, committed…}
  * (spent + reserved before this grant, per counter),
  * {0, index, spent, reserved} when a budget has no room, or {2, index} when a counter that must be
  * seeded from the ledger has not been (Redis lost it, or never had it).
@@ -52,7 +52,7 @@ for i = 1, n do
   redis.call('HINCRBY', h, 'reserved', grant)
   redis.call('HSET', h, 'r:' .. id, grant)
   redis.call('ZADD', z, lease, id)
-  local expireAt = tonumber(ARGV[4 + 3 * i])
+  local expireAt = tonumber(ARGV[4 + 3 * i]) or 0
   if expireAt > 0 then
     redis.call('PEXPIREAT', h, expireAt)
     redis.call('PEXPIREAT', z, expireAt)
@@ -64,12 +64,12 @@ return out
 `);
 
 /**
- * KEYS: hash. ARGV: spent from the ledger, expire-at (0: never), force (1: set, on demand). Unless
+ * KEYS: hash. ARGV: spent from the ledger, expire-at (0, or anything not a number: never), force (1: set, on demand). Unless
  * forced, a counter already seeded is left alone, and spend settled into it since it was lost is
  * kept when larger than the ledger's (the ledger may not have been written yet).
  */
 const SEED = new RedisScript(`
-local h, ledger, expireAt, force = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3] == '1'
+local h, ledger, expireAt, force = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]) or 0, ARGV[3] == '1'
 if not force and redis.call('HEXISTS', h, 'seeded') == 1 then return tonumber(redis.call('HGET', h, 'spent') or '0') end
 local spent = ledger
 if not force then
@@ -85,7 +85,7 @@ return spent
  * KEYS: hash, leases per counter, then the reservation's settled marker. ARGV: id, spent, once (1:
  * add the spend only where the reservation is still held, its lease not lapsed at `now`), now,
  * how long to remember a settlement with spend (ms; longer when the lease ends later), then
- * expire-at per counter (0: never), given to a hash the spend creates (Redis lost it, or never had
+ * expire-at per counter (0, or anything not a number: never), given to a hash the spend creates (Redis lost it, or never had
  * it), which would otherwise be kept for ever. A settlement with spend whose marker exists releases
  * what is left and adds nothing. Answers 1 when applied, 0 when it was applied before.
  */
@@ -106,7 +106,7 @@ for i = 1, (#KEYS - 1) / 2 do
   redis.call('ZREM', z, id)
   if spent > 0 and not repeated and (held or not once) then
     redis.call('HINCRBY', h, 'spent', spent)
-    local expireAt = tonumber(ARGV[5 + i])
+    local expireAt = tonumber(ARGV[5 + i]) or 0
     if expireAt > 0 and redis.call('PTTL', h) == -1 then redis.call('PEXPIREAT', h, expireAt) end
   end
 end

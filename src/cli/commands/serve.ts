@@ -1,7 +1,7 @@
 import { ConfigSource } from '../../config/load-config.js';
 import { createInfrastructure } from '../../create-infrastructure.js';
 import { createDashboard } from '../../dashboard/create-dashboard.js';
-import { writeHeldLines } from '../../observability/held-lines.js';
+import { writeHeldLines, writeHeldLinesAtEnd } from '../../observability/held-lines.js';
 import { createLogger, type Logger } from '../../observability/logger.js';
 import { createServer } from '../../server/create-server.js';
 import { createServiceBackend } from '../../server/infrastructure-backend.js';
@@ -14,18 +14,27 @@ export { processSignals, type ServeSignals } from '../process-signals.js';
 /** How long start-up waits to hear other replicas' key changes before serving anyway. */
 const KEY_CHANGES_WAIT_MS = 5000;
 
-/** Signals that end `serve` at once, as they would without a handler, after it writes the log lines it holds. */
-const END_SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGQUIT'];
+/**
+ * Signals that end `serve` at once, as they would without a handler, after it writes the log lines
+ * it holds: SIGHUP, except on Windows (where a process cannot send it). SIGQUIT keeps its default,
+ * ending a wedged process at once with a core dump, and the lines held are lost to it.
+ */
+const END_SIGNALS: readonly NodeJS.Signals[] = process.platform === 'win32' ? [] : ['SIGHUP'];
 
 /**
  * `groundwork serve`: opens the infrastructure, applies pending migrations (unless
  * `DB_MIGRATE_ON_START=false`), listens on `HOST:PORT`, and on SIGTERM or SIGINT shuts down
  * gracefully — in-flight requests finish, the usage ledger is flushed, pools close — and exits 0.
- * SIGHUP and SIGQUIT end it at once, by that signal, after it writes the log lines it holds.
+ * SIGHUP ends it at once, by that signal, after it writes the log lines it holds (giving up on a
+ * reader that stopped reading); SIGQUIT ends it at once with a core dump, losing the lines it holds.
  */
 export async function serveCommand(
   io: CommandIo,
-  signals: ServeSignals = processSignals({ beforeSecondStop: writeHeldLines, endSignals: END_SIGNALS, beforeEnd: writeHeldLines }),
+  signals: ServeSignals = processSignals({
+    beforeSecondStop: writeHeldLinesAtEnd,
+    endSignals: END_SIGNALS,
+    beforeEnd: writeHeldLinesAtEnd,
+  }),
 ): Promise<number> {
   // Log lines held in memory (SERVER_LOG_FLUSH_MS) go out before each message on stderr, so that
   // the two streams, read together, keep the order things happened in.

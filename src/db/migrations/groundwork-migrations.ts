@@ -1,5 +1,4 @@
 import { type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely, type Migration, SqliteAdapter } from 'kysely';
-import { counterExpiresAt } from '../../tenants/budget-limits.js';
 import { groundworkTables } from '../groundwork-tables.js';
 import { LATENCY_CLASS_COLUMNS, refillRollup, refillRollupTables } from '../usage-rollup.js';
 import { NARROW_ROLLUPS } from '../usage-rollup-tables.js';
@@ -60,25 +59,60 @@ async function createWideRollup(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('llm_usage_hourly_key_idx').on('llm_usage_hourly').columns(['key_id', 'hour']).execute();
 }
 
-/** Sets migration 0011's `expires_at` of the budget counters already there from their names (a day's or a month's end). */
+/**
+ * Migration 0011's rule for when a spend counter may be deleted, frozen as it was: a day's or a
+ * month's counter (`key|team:<id>:day:YYYY-MM-DD`, `…:month:YYYY-MM`) 54 hours after its UTC period
+ * ends; undefined for any other counter, or a name that is not a real date, which is kept.
+ */
+function counterExpiryAt0011(counter: string): number | undefined {
+  const match = /^(?:key|team):[^:]+:(?:day:(\d{4}-\d{2}-\d{2})|month:(\d{4})-(\d{2}))$/.exec(counter);
+  if (match === null) return undefined;
+  // As long as a batch's budget reservation may be held: 24 h window, 24 h poll interval, 6 h margin.
+  const keepAfterPeriodMs = 54 * 3_600_000;
+  const end =
+    match[1] !== undefined
+      ? new Date(`${match[1]}T00:00:00.000Z`).getTime() + 86_400_000
+      : Number(match[3]) >= 1 && Number(match[3]) <= 12
+        ? Date.UTC(Number(match[2]), Number(match[3]), 1)
+        : Number.NaN;
+  return Number.isFinite(end) ? end + keepAfterPeriodMs : undefined;
+}
+
+/** How many counters migration 0011 reads, and updates at once, per step of its backfill. */
+const FILL_PAGE = 1000;
+
+/**
+ * Sets migration 0011's `expires_at` of the budget counters already there from their names (a day's
+ * or a month's end): a page of counters at a time in the order of their key, each page's counters
+ * updated by expiry, so the work and the memory grow linearly with the counters.
+ */
 async function fillCounterExpiry(db: Kysely<unknown>): Promise<void> {
   const tables = groundworkTables(db);
-  const rows = await tables
-    .selectFrom('groundwork_budget_counters')
-    .select('counter')
-    .where((where) => where.or([where('counter', 'like', '%:day:%'), where('counter', 'like', '%:month:%')]))
-    .execute();
-  const byExpiry = new Map<number, string[]>();
-  for (const { counter } of rows) {
-    const expiresAt = counterExpiresAt(counter);
-    if (expiresAt !== undefined) byExpiry.set(expiresAt, [...(byExpiry.get(expiresAt) ?? []), counter]);
-  }
-  for (const [expiresAt, counters] of byExpiry) {
-    for (let start = 0; start < counters.length; start += 500) {
+  let after: string | undefined;
+  for (;;) {
+    let page = tables
+      .selectFrom('groundwork_budget_counters')
+      .select('counter')
+      .where((where) => where.or([where('counter', 'like', '%:day:%'), where('counter', 'like', '%:month:%')]))
+      .orderBy('counter')
+      .limit(FILL_PAGE);
+    if (after !== undefined) page = page.where('counter', '>', after);
+    const rows = await page.execute();
+    if (rows.length === 0) return;
+    after = (rows.at(-1) as { counter: string }).counter;
+    const byExpiry = new Map<number, string[]>();
+    for (const { counter } of rows) {
+      const expiresAt = counterExpiryAt0011(counter);
+      if (expiresAt === undefined) continue;
+      const counters = byExpiry.get(expiresAt);
+      if (counters === undefined) byExpiry.set(expiresAt, [counter]);
+      else counters.push(counter);
+    }
+    for (const [expiresAt, counters] of byExpiry) {
       await tables
         .updateTable('groundwork_budget_counters')
         .set({ expires_at: new Date(expiresAt) })
-        .where('counter', 'in', counters.slice(start, start + 500))
+        .where('counter', 'in', counters)
         .execute();
     }
   }

@@ -8,6 +8,7 @@ import type { UsageAttribution, UsageRecord } from '../../llm/usage-record.js';
 import type { Logger } from '../../observability/logger.js';
 import { scrubSecrets } from '../../observability/redact.js';
 import type { BatchReservation, BatchToReserve, TenantBatch } from '../../tenants/batch-budgets.js';
+import { BATCH_LEASE_MARGIN_MS, BATCH_WINDOW_MS, MAX_BATCH_POLL_INTERVAL_MS } from '../../tenants/batch-lease.js';
 import type { AnySession, ClaimedJob, JobEngine, NewJob } from '../job-engine.js';
 import { JobHandlerMissingError, JobInputError } from '../job-errors.js';
 import { jobId } from '../job-id.js';
@@ -35,10 +36,6 @@ const STEP_RETRIES = 10;
 /** Batch steps and their results are kept 30 days. */
 const STEP_TTL_MS = 30 * 86_400_000;
 const BATCH_PROVIDERS: readonly string[] = ['openai', 'azure', 'anthropic'];
-/** The providers' batch window: OpenAI, Azure and Anthropic end a batch within 24 hours. */
-const BATCH_WINDOW_MS = 86_400_000;
-/** A batch's budget reservation holds this long past its window and one poll interval (a final poll run late). */
-const BATCH_LEASE_MARGIN_MS = 6 * 3_600_000;
 
 /** What batches need of the tenants: to reserve a batch's worst case on its budgets, and to settle it once. */
 export interface BatchTenancy {
@@ -118,8 +115,8 @@ export class Batches {
       }
     }
     const interval = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
-    if (!Number.isInteger(interval) || interval < 0 || interval > 86_400_000)
-      problems.push(`pollIntervalMs must be a whole number from 0 to 86400000 (got ${interval})`);
+    if (!Number.isInteger(interval) || interval < 0 || interval > MAX_BATCH_POLL_INTERVAL_MS)
+      problems.push(`pollIntervalMs must be a whole number from 0 to ${MAX_BATCH_POLL_INTERVAL_MS} (got ${interval})`);
     if (options.idempotencyKey !== undefined && (typeof options.idempotencyKey !== 'string' || options.idempotencyKey === ''))
       problems.push('idempotencyKey must be a non-empty string');
     if (prompt.tools !== undefined)
