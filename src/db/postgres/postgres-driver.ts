@@ -335,28 +335,34 @@ class PostgresConnection implements DatabaseConnection {
   /**
    * Sends `begin` and `compiledQuery` in one write, and answers the statement's outcome once both
    * were answered (the server answers them in order). Should BEGIN fail, its error is the answer:
-   * the statement's own outcome no longer matters.
+   * the statement's own outcome no longer matters. Each is counted once, even should pg call its
+   * callback twice (it may, in pipeline mode, for a value that fails to serialise).
    */
   #beginWith(begin: CompiledQuery, compiledQuery: CompiledQuery, name: string | undefined, builder: boolean, answered: PgCallback): void {
     const { client } = this;
     const stream = client.connection?.stream;
-    let waiting = 2;
+    let beginAnswered = false;
+    let statementAnswered = false;
     let beginError: Error | null | undefined = null;
     let statementError: Error | null | undefined = null;
     let statementResult: PgResult | undefined;
     const settle = (): void => {
-      if (--waiting > 0) return;
+      if (!beginAnswered || !statementAnswered) return;
       if (beginError !== null && beginError !== undefined) answered(beginError);
       else answered(statementError, statementResult);
     };
     stream?.cork?.();
     try {
       client.query(begin.sql, NO_PARAMETERS, (error) => {
+        if (beginAnswered) return;
+        beginAnswered = true;
         beginError = error;
         settle();
       });
       // Should the statement fail to queue, it is answered at once by the caller and BEGIN's answer then waits for nothing.
       this.#send(compiledQuery, name, builder, (error, result) => {
+        if (statementAnswered) return;
+        statementAnswered = true;
         statementError = error;
         statementResult = result;
         settle();
