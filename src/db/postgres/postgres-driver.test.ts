@@ -1,5 +1,7 @@
 import { CompiledQuery } from 'kysely';
-import { describe, expect, it, vi } from 'vitest';
+import pg from 'pg';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { postgresUrl } from '../../../test/services.js';
 import { systemClock } from '../../internal/clock.js';
 import { silentLogger } from '../../observability/logger.js';
 import type { PgCallback, PgPool, PgPoolClient, PgResult } from './pg-client.js';
@@ -45,6 +47,12 @@ function fakePool(client: PgPoolClient): PgPool {
 }
 
 describe('PostgresDriver', () => {
+  const pools: pg.Pool[] = [];
+
+  afterEach(async () => {
+    await Promise.all(pools.splice(0).map((pool) => pool.end()));
+  });
+
   it("answers a transaction's first statement once even when pg calls its callback twice", async () => {
     const result: PgResult = { command: 'SELECT', rowCount: 1, rows: [{ one: 1 }] };
     // As pg may in pipeline mode: the result, then an error for the same statement.
@@ -67,5 +75,27 @@ describe('PostgresDriver', () => {
     } finally {
       process.off('unhandledRejection', unhandled);
     }
+  });
+
+  it('hands a checked-out client back, destroyed, when refreshing the pool gauges throws', async () => {
+    const pool = new pg.Pool({ connectionString: postgresUrl(), max: 1 });
+    pools.push(pool);
+    let fail = true;
+    const driver = new PostgresDriver(
+      pool as unknown as PgPool,
+      driverConfig({
+        onPoolChange: () => {
+          if (fail) throw new Error('gauge failed');
+        },
+      }),
+    );
+    await expect(driver.acquireConnection()).rejects.toThrow('gauge failed');
+    expect(driver.inUse).toBe(0);
+    expect(pool.totalCount).toBe(0);
+    fail = false;
+    // The pool's one connection is free again.
+    const connection = await driver.acquireConnection();
+    expect((await connection.executeQuery(CompiledQuery.raw('select 1 as one'))).rows).toEqual([{ one: 1 }]);
+    await driver.releaseConnection(connection);
   });
 });

@@ -480,18 +480,22 @@ export class PostgresDriver implements Driver {
         reject(this.#checkoutFailure(error));
         return;
       }
+      let connection: PostgresConnection | undefined;
       try {
         const state = this.#live(client);
         if (state === undefined) {
           this.#checkout(resolve, reject);
           return;
         }
-        const connection = new PostgresConnection(client, state, this);
+        connection = new PostgresConnection(client, state, this);
         this.#checkedOut.add(connection);
         this.#config.onPoolChange?.();
         resolve(connection);
       } catch (failure) {
-        reject(failure instanceof Error ? failure : new Error(String(failure)));
+        const error = failure instanceof Error ? failure : new Error(String(failure));
+        // Nobody gets the connection: it goes back to the pool, destroyed, rather than staying checked out.
+        if (connection !== undefined && this.#checkedOut.delete(connection)) client.release(error);
+        reject(error);
       }
     });
   }
