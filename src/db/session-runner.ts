@@ -152,12 +152,14 @@ export class SessionRunner<DB> {
     try {
       const first = this.#driverReady ? undefined : await this.#firstCheckout();
       const connection = first === undefined ? await driver.acquireConnection() : first.connection;
-      // Without a registered OpenTelemetry SDK the span records nothing.
-      const span = groundworkTracer().startSpan('transaction', {
-        kind: SpanKind.CLIENT,
-        attributes: { 'db.system.name': this.#parts.system, 'db.operation.name': 'transaction' },
-      });
+      let span: Span | undefined;
       try {
+        // Started once the connection is held, so that a throwing tracer still releases it. Without a
+        // registered OpenTelemetry SDK the span records nothing.
+        span = groundworkTracer().startSpan('transaction', {
+          kind: SpanKind.CLIENT,
+          attributes: { 'db.system.name': this.#parts.system, 'db.operation.name': 'transaction' },
+        });
         const open = new OpenTransaction(connection);
         await settledOr(driver.beginTransaction(connection, transactionSettings(options)));
         const transaction = transactionOn<DB>(this.#props, open);
@@ -182,10 +184,10 @@ export class SessionRunner<DB> {
         this.#record('commit', started, span);
         return result;
       } catch (error) {
-        recordSpanError(span, error);
+        if (span !== undefined) recordSpanError(span, error);
         throw error;
       } finally {
-        span.end();
+        span?.end();
         await (first === undefined ? settledOr(driver.releaseConnection(connection)) : first.release());
       }
     } finally {
