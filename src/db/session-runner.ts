@@ -191,9 +191,10 @@ export class SessionRunner<DB> {
         await (first === undefined ? settledOr(driver.releaseConnection(connection)) : first.release());
       }
     } finally {
-      leaveScope();
+      // Counted out first: should leaving the scope throw, drain() still sees the transaction end.
       this.#running--;
       if (this.#running === 0) this.#idle?.();
+      leaveScope();
     }
   }
 

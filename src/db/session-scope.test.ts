@@ -60,4 +60,21 @@ describe('session scope', () => {
     expect(later?.()).toBeUndefined();
     leaveScope();
   });
+
+  it('schedules the switch-off where setImmediate hands back a handle without unref, as fake timers may', async () => {
+    const schedule = globalThis.setImmediate;
+    const primitive = vi.spyOn(globalThis, 'setImmediate').mockImplementation(((callback: () => void) => {
+      schedule(callback);
+      return 1;
+    }) as unknown as typeof setImmediate);
+    try {
+      enterScope();
+      await runInScope(scope(), async () => undefined, undefined);
+      expect(() => leaveScope()).not.toThrow();
+    } finally {
+      primitive.mockRestore();
+    }
+    vi.runAllTimers();
+    expect(scopesEnabled()).toBe(false);
+  });
 });

@@ -46,8 +46,8 @@ export function leaveScope(): void {
   running--;
   if (running !== 0 || switchOff !== undefined) return;
   switchOff = setImmediate(switchOffIfIdle);
-  // A pending switch-off never keeps the process alive.
-  switchOff.unref();
+  // A pending switch-off never keeps the process alive (fake timers may hand back a handle without unref).
+  (switchOff as Partial<NodeJS.Immediate>).unref?.();
 }
 
 function switchOffIfIdle(): void {
