@@ -59,7 +59,8 @@ export interface SessionRunnerParts<DB> {
  * It drives BEGIN/COMMIT/ROLLBACK on a checked-out connection itself rather than through Kysely's
  * transaction builders: one `Transaction` object per transaction, no builder chain, no frozen
  * copies. The current transaction is found through an `AsyncLocalStorage` that is entered only
- * around the caller's function and switched off whenever no transaction runs (see `session-scope.ts`).
+ * around the caller's function and switched off at the next turn of the event loop once no transaction
+ * runs (see `session-scope.ts`).
  */
 export class SessionRunner<DB> {
   readonly #parts: SessionRunnerParts<DB>;
@@ -124,7 +125,8 @@ export class SessionRunner<DB> {
     try {
       return await connection.executeQuery(compiled);
     } finally {
-      await (first === undefined ? settledOr(driver.releaseConnection(connection)) : first.release());
+      const released = this.#release(connection, first);
+      if (released !== undefined) await released;
     }
   }
 
@@ -161,7 +163,8 @@ export class SessionRunner<DB> {
           attributes: { 'db.system.name': this.#parts.system, 'db.operation.name': 'transaction' },
         });
         const open = new OpenTransaction(connection);
-        await settledOr(driver.beginTransaction(connection, transactionSettings(options)));
+        const begun = settledOr(driver.beginTransaction(connection, transactionSettings(options)));
+        if (begun !== undefined) await begun;
         const transaction = transactionOn<DB>(this.#props, open);
         let result: T;
         try {
@@ -174,7 +177,8 @@ export class SessionRunner<DB> {
         }
         open.end();
         try {
-          await settledOr(driver.commitTransaction(connection));
+          const committed = settledOr(driver.commitTransaction(connection));
+          if (committed !== undefined) await committed;
         } catch (error) {
           // A failed commit leaves the transaction open on the connection; roll it back before it returns to the pool.
           await this.#rollbackQuietly(open);
@@ -188,7 +192,8 @@ export class SessionRunner<DB> {
         throw error;
       } finally {
         span?.end();
-        await (first === undefined ? settledOr(driver.releaseConnection(connection)) : first.release());
+        const released = this.#release(connection, first);
+        if (released !== undefined) await released;
       }
     } finally {
       // Counted out first: should leaving the scope throw, drain() still sees the transaction end.
@@ -196,6 +201,11 @@ export class SessionRunner<DB> {
       if (this.#running === 0) this.#idle?.();
       leaveScope();
     }
+  }
+
+  /** Hands `connection` back: to the driver, or to Kysely's executor when `first` checked it out; undefined when nothing is left to wait for. */
+  #release(connection: DatabaseConnection, first: ExecutorCheckout | undefined): Promise<unknown> | undefined {
+    return first === undefined ? settledOr(this.#parts.driver.releaseConnection(connection)) : first.release();
   }
 
   /**
