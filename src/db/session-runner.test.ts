@@ -39,4 +39,54 @@ describe('SessionRunner', () => {
       await database.close();
     }
   });
+
+  it('keeps two concurrent sessions apart, and a task an ended session left behind sees the pool', async () => {
+    const database = await openContractDatabase(postgresUrl(), { poolSize: 2, maxOverflow: 0, acquireTimeoutMs: 1000 });
+    const connectionId = (): string => database.getDatabaseSession().connectionId;
+    try {
+      let resumeDetached: () => void = () => undefined;
+      const detachedGate = new Promise<void>((resolve) => {
+        resumeDetached = resolve;
+      });
+      let finishSecond: () => void = () => undefined;
+      const secondGate = new Promise<void>((resolve) => {
+        finishSecond = resolve;
+      });
+      const seen: { first: string[]; second: string[] } = { first: [], second: [] };
+      let detached: Promise<string> | undefined;
+      let secondStarted: () => void = () => undefined;
+      const started = new Promise<void>((resolve) => {
+        secondStarted = resolve;
+      });
+      const second = database.withSession(async (tx) => {
+        seen.second.push(connectionId());
+        await sql`select 1`.execute(tx);
+        secondStarted();
+        await secondGate;
+        seen.second.push(connectionId());
+      });
+      await started;
+      await database.withSession(async (tx) => {
+        seen.first.push(connectionId());
+        // Left running past the session's end.
+        detached = detachedGate.then(connectionId);
+        await sql`select 1`.execute(tx);
+        seen.first.push(connectionId());
+      });
+      // The first session ended while the second still runs: its task must not find its transaction.
+      resumeDetached();
+      expect(await detached).toBe('pool');
+      finishSecond();
+      await second;
+      const [first] = seen.first;
+      const [other] = seen.second;
+      expect(first).toMatch(/^pg:/);
+      expect(other).toMatch(/^pg:/);
+      expect(first).not.toBe(other);
+      expect(seen).toEqual({ first: [first, first], second: [other, other] });
+      expect(connectionId()).toBe('pool');
+    } finally {
+      await database.close();
+    }
+  });
 });

@@ -55,12 +55,6 @@ function switchOffIfIdle(): void {
   if (running === 0) scopes.disable();
 }
 
-/** Whether the storage's hooks are installed now (for tests). */
-export function scopesEnabled(): boolean {
-  // AsyncLocalStorage has no public flag; its `enabled` field is what `disable()` clears.
-  return (scopes as unknown as { enabled: boolean }).enabled;
-}
-
 /** Calls `fn(argument)` with `scope` as the current scope of everything it starts. */
 export function runInScope<A, T>(scope: Scope, fn: (argument: A) => Promise<T>, argument: A): Promise<T> {
   return scopes.run(scope, fn, argument);
