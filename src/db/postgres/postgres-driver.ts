@@ -480,6 +480,10 @@ export class PostgresDriver implements Driver {
         reject(this.#checkoutFailure(error));
         return;
       }
+      if (client === undefined) {
+        reject(toDatabaseError(new Error('The pool handed out no client'), this.#config.displayUrl));
+        return;
+      }
       let connection: PostgresConnection | undefined;
       try {
         const state = this.#live(client);
