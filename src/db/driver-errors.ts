@@ -69,7 +69,7 @@ export function toDatabaseError(error: unknown, displayUrl: string, outcomeUnkno
     }
     if (isConnectionLost(error) && outcomeUnknown) {
       return new ConnectionLostError(
-        `The connection to ${displayUrl} was lost (${error.message}) while a statement outside a transaction was in flight: the server may or may not have applied it. Check its effect before running it again.`,
+        `The connection to ${displayUrl} was lost (${error.message}) while a statement outside a transaction, or a COMMIT, was in flight: the server may or may not have applied it. Check its effect before running it again.`,
         { cause: error, driverCode: errorCode(error), outcomeUnknown: true },
       );
     }
