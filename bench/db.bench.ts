@@ -117,18 +117,80 @@ function combine(rounds: readonly Measured[]): Measured {
   };
 }
 
+/** Rows in each subject's own table before measuring: every read finds one of them. */
+const SEEDED = 1000;
+/** Fills a subject's table with ids 1..{@link SEEDED}; PostgreSQL, PGlite and SQLite all run it. */
+const SEED_SQL = `with recursive seq (n) as (select 1 union all select n + 1 from seq where n < ${SEEDED}) insert into item (id, name, done) select n, 'seed', true from seq`;
+
+/** The ids a run uses: writes go past the seeded rows, reads cycle through them (not one hot row). */
+class Ids {
+  #next = SEEDED;
+  #read = 0;
+
+  write(): number {
+    return ++this.#next;
+  }
+
+  read(): number {
+    return 1 + (this.#read++ % SEEDED);
+  }
+}
+
+/** How many rows a read subject's result holds (a row array, or an object with `rows`). */
+function rowCount(result: unknown): number | undefined {
+  if (Array.isArray(result)) return result.length;
+  const rows = (result as { rows?: unknown } | undefined)?.rows;
+  return Array.isArray(rows) ? rows.length : undefined;
+}
+
+/** Runs every read subject once before measuring and fails unless each found exactly one row. */
+async function checkReads(reads: Record<string, () => Promise<unknown>>): Promise<void> {
+  for (const [subject, read] of Object.entries(reads)) {
+    const found = rowCount(await read());
+    if (found !== 1) throw new Error(`db bench: the ${subject} read found ${found ?? 'no'} rows instead of 1: is its table seeded?`);
+  }
+}
+
+/**
+ * The query builder's subjects over `db`, for Kysely used directly and for Groundwork alike: a
+ * write and a read transaction (run by `transaction`), and a point read outside one.
+ */
+function builderSubjects(
+  db: Kysely<Tables>,
+  transaction: (fn: (tx: Kysely<Tables>) => Promise<unknown>) => Promise<unknown>,
+  ids: Ids,
+  name: string,
+  done: boolean,
+) {
+  const find = (on: Kysely<Tables>): Promise<unknown> =>
+    on.selectFrom('item').select(['id', 'name', 'done']).where('id', '=', ids.read()).execute();
+  return {
+    write: (): Promise<unknown> => transaction((tx) => tx.insertInto('item').values({ id: ids.write(), name, done }).execute()),
+    read: (): Promise<unknown> => transaction(find),
+    pointRead: (): Promise<unknown> => find(db),
+  };
+}
+
+/** Groundwork's query-builder subjects: withSession for transactions, the pool's builder for point reads. */
+function groundworkSubjects(database: Database<Tables>, ids: Ids) {
+  return builderSubjects(database.db as Kysely<Tables>, (fn) => database.withSession(fn), ids, 'gw', true);
+}
+
 /**
  * The prepared form of the benchmark's statements: built and compiled once, run with new values
  * at each call (in the current session: the transaction inside withSession, the pool outside).
  */
-function preparedStatements(database: Database<Tables>) {
+function preparedSubjects(database: Database<Tables>, ids: Ids) {
+  const insert = database.prepare((db, params: { id: number; name: string }) =>
+    db.insertInto('item').values({ id: params.id, name: params.name, done: true }),
+  );
+  const find = database.prepare((db, params: { id: number }) =>
+    db.selectFrom('item').select(['id', 'name', 'done']).where('id', '=', params.id),
+  );
   return {
-    insert: database.prepare((db, params: { id: number; name: string }) =>
-      db.insertInto('item').values({ id: params.id, name: params.name, done: true }),
-    ),
-    find: database.prepare((db, params: { id: number }) =>
-      db.selectFrom('item').select(['id', 'name', 'done']).where('id', '=', params.id),
-    ),
+    write: (): Promise<unknown> => database.withSession(() => insert.execute({ id: ids.write(), name: 'gw' })),
+    read: (): Promise<unknown> => database.withSession(() => find.execute({ id: ids.read() })),
+    pointRead: (): Promise<unknown> => find.execute({ id: ids.read() }),
   };
 }
 
@@ -149,48 +211,33 @@ async function benchPostgres(rows: BenchResult['rows'], ratios: BenchResult['rat
   const kysely = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: kyselyPool }) });
   try {
     await pool.query('create table item (id integer primary key, name text not null, done boolean not null)');
-    let next = 0;
+    // One table for every subject here: seeded once.
+    await pool.query(SEED_SQL);
+    const ids = new Ids();
     const rawWrite = async (): Promise<void> => {
       const client = await pool.connect();
       try {
         await client.query('begin');
-        await client.query('insert into item (id, name, done) values ($1, $2, $3)', [++next, 'raw', true]);
+        await client.query('insert into item (id, name, done) values ($1, $2, $3)', [ids.write(), 'raw', true]);
         await client.query('commit');
       } finally {
         client.release();
       }
     };
-    const gwWrite = (): Promise<unknown> =>
-      database.withSession((tx) => tx.insertInto('item').values({ id: ++next, name: 'gw', done: true }).execute());
-    const rawRead = async (): Promise<void> => {
+    const rawRead = async (): Promise<unknown> => {
       const client = await pool.connect();
       try {
         await client.query('begin');
-        await client.query('select id, name, done from item where id = $1', [1 + (next % 1000)]);
+        const result = await client.query('select id, name, done from item where id = $1', [ids.read()]);
         await client.query('commit');
+        return result;
       } finally {
         client.release();
       }
     };
-    const gwRead = (): Promise<unknown> =>
-      database.withSession((tx) =>
-        tx
-          .selectFrom('item')
-          .select(['id', 'name', 'done'])
-          .where('id', '=', 1 + (next % 1000))
-          .execute(),
-      );
-    const rawPointRead = (): Promise<unknown> => pool.query('select id, name, done from item where id = $1', [1 + (next % 1000)]);
-    const gwPointRead = (): Promise<unknown> =>
-      database.db
-        .selectFrom('item')
-        .select(['id', 'name', 'done'])
-        .where('id', '=', 1 + (next % 1000))
-        .execute();
-    const prepared = preparedStatements(database);
-    const preparedWrite = (): Promise<unknown> => database.withSession(() => prepared.insert.execute({ id: ++next, name: 'gw' }));
-    const preparedRead = (): Promise<unknown> => database.withSession(() => prepared.find.execute({ id: 1 + (next % 1000) }));
-    const preparedPointRead = (): Promise<unknown> => prepared.find.execute({ id: 1 + (next % 1000) });
+    const rawPointRead = (): Promise<unknown> => pool.query('select id, name, done from item where id = $1', [ids.read()]);
+    const { write: gwWrite, read: gwRead, pointRead: gwPointRead } = groundworkSubjects(database, ids);
+    const { write: preparedWrite, read: preparedRead, pointRead: preparedPointRead } = preparedSubjects(database, ids);
     // Raw pg with named statements, as the prepared form sends them: the server parses and plans once per connection.
     const insertNamed = { name: 'bench_insert', text: 'insert into item (id, name, done) values ($1, $2, $3)' };
     const selectNamed = { name: 'bench_select', text: 'select id, name, done from item where id = $1' };
@@ -198,40 +245,41 @@ async function benchPostgres(rows: BenchResult['rows'], ratios: BenchResult['rat
       const client = await pool.connect();
       try {
         await client.query('begin');
-        await client.query({ ...insertNamed, values: [++next, 'raw', true] });
+        await client.query({ ...insertNamed, values: [ids.write(), 'raw', true] });
         await client.query('commit');
       } finally {
         client.release();
       }
     };
-    const namedRead = async (): Promise<void> => {
+    const namedRead = async (): Promise<unknown> => {
       const client = await pool.connect();
       try {
         await client.query('begin');
-        await client.query({ ...selectNamed, values: [1 + (next % 1000)] });
+        const result = await client.query({ ...selectNamed, values: [ids.read()] });
         await client.query('commit');
+        return result;
       } finally {
         client.release();
       }
     };
-    const namedPointRead = (): Promise<unknown> => pool.query({ ...selectNamed, values: [1 + (next % 1000)] });
-
-    const kyWrite = (): Promise<unknown> =>
-      kysely.transaction().execute((tx) => tx.insertInto('item').values({ id: ++next, name: 'ky', done: true }).execute());
-    const kyRead = (): Promise<unknown> =>
-      kysely.transaction().execute((tx) =>
-        tx
-          .selectFrom('item')
-          .select(['id', 'name', 'done'])
-          .where('id', '=', 1 + (next % 1000))
-          .execute(),
-      );
-    const kyPointRead = (): Promise<unknown> =>
-      kysely
-        .selectFrom('item')
-        .select(['id', 'name', 'done'])
-        .where('id', '=', 1 + (next % 1000))
-        .execute();
+    const namedPointRead = (): Promise<unknown> => pool.query({ ...selectNamed, values: [ids.read()] });
+    const {
+      write: kyWrite,
+      read: kyRead,
+      pointRead: kyPointRead,
+    } = builderSubjects(kysely, (fn) => kysely.transaction().execute(fn), ids, 'ky', true);
+    await checkReads({
+      rawRead,
+      gwRead,
+      namedRead,
+      preparedRead,
+      kyRead,
+      rawPointRead,
+      gwPointRead,
+      namedPointRead,
+      preparedPointRead,
+      kyPointRead,
+    });
 
     const measure = (operation: () => Promise<unknown>, first: boolean): Promise<LatencySummary> =>
       measureConcurrent(operation, { iterations: ITERATIONS / ROUNDS, concurrency: CONCURRENCY, warmup: first ? 200 : 20 });
@@ -344,39 +392,22 @@ async function benchPglite(rows: BenchResult['rows'], ratios: BenchResult['ratio
     const create = 'create table item (id integer primary key, name text not null, done boolean not null)';
     await raw.query(create);
     await sql.raw(create).execute(database.db);
-    let next = 0;
+    // Two databases: each subject's table holds the rows its reads find.
+    await raw.query(SEED_SQL);
+    await sql.raw(SEED_SQL).execute(database.db);
+    const ids = new Ids();
     // PGlite runs one statement at a time: its callers, like withSession, queue for it.
     const rawWrite = async (): Promise<void> => {
       await raw.transaction(async (tx) => {
-        await tx.query('insert into item (id, name, done) values ($1, $2, $3)', [++next, 'raw', true]);
+        await tx.query('insert into item (id, name, done) values ($1, $2, $3)', [ids.write(), 'raw', true]);
       });
     };
-    const gwWrite = (): Promise<unknown> =>
-      database.withSession((tx) => tx.insertInto('item').values({ id: ++next, name: 'gw', done: true }).execute());
-    const rawRead = async (): Promise<void> => {
-      await raw.transaction(async (tx) => {
-        await tx.query('select id, name, done from item where id = $1', [1 + (next % 1000)]);
-      });
-    };
-    const gwRead = (): Promise<unknown> =>
-      database.withSession((tx) =>
-        tx
-          .selectFrom('item')
-          .select(['id', 'name', 'done'])
-          .where('id', '=', 1 + (next % 1000))
-          .execute(),
-      );
-    const rawPointRead = (): Promise<unknown> => raw.query('select id, name, done from item where id = $1', [1 + (next % 1000)]);
-    const gwPointRead = (): Promise<unknown> =>
-      database.db
-        .selectFrom('item')
-        .select(['id', 'name', 'done'])
-        .where('id', '=', 1 + (next % 1000))
-        .execute();
-    const prepared = preparedStatements(database);
-    const preparedWrite = (): Promise<unknown> => database.withSession(() => prepared.insert.execute({ id: ++next, name: 'gw' }));
-    const preparedRead = (): Promise<unknown> => database.withSession(() => prepared.find.execute({ id: 1 + (next % 1000) }));
-    const preparedPointRead = (): Promise<unknown> => prepared.find.execute({ id: 1 + (next % 1000) });
+    const rawRead = (): Promise<unknown> =>
+      raw.transaction((tx) => tx.query('select id, name, done from item where id = $1', [ids.read()]));
+    const rawPointRead = (): Promise<unknown> => raw.query('select id, name, done from item where id = $1', [ids.read()]);
+    const { write: gwWrite, read: gwRead, pointRead: gwPointRead } = groundworkSubjects(database, ids);
+    const { write: preparedWrite, read: preparedRead, pointRead: preparedPointRead } = preparedSubjects(database, ids);
+    await checkReads({ rawRead, gwRead, preparedRead, rawPointRead, gwPointRead, preparedPointRead });
     const measure = (operation: () => Promise<unknown>, first: boolean): Promise<LatencySummary> =>
       measureSerial(operation, { iterations: PGLITE_ITERATIONS / ROUNDS, warmup: first ? 500 : 50 });
     const [rawWrites, gwWrites, pWrites] = await alternate([rawWrite, gwWrite, preparedWrite], measure);
@@ -429,7 +460,11 @@ async function benchSqlite(rows: BenchResult['rows'], ratios: BenchResult['ratio
       .addColumn('name', 'text', (column) => column.notNull())
       .addColumn('done', 'boolean', (column) => column.notNull())
       .execute();
-    let next = 0;
+    // Three databases: each subject's table holds the rows its reads find.
+    raw.exec(SEED_SQL);
+    kyselyClient.exec(SEED_SQL);
+    await sql.raw(SEED_SQL).execute(database.db);
+    const ids = new Ids();
     const insert = raw.prepare('insert into item (id, name, done) values (?, ?, ?)');
     const select = raw.prepare('select id, name, done from item where id = ?');
     // What an application would write on better-sqlite3 itself: its transaction helper (BEGIN
@@ -443,55 +478,21 @@ async function benchSqlite(rows: BenchResult['rows'], ratios: BenchResult['ratio
     const writeTx = raw.transaction((id: number) => insert.run(id, 'raw', 1));
     const readTx = raw.transaction(selectMapped);
     const rawWrite = async (): Promise<void> => {
-      writeTx.immediate(++next);
+      writeTx.immediate(ids.write());
     };
-    const gwWrite = (): Promise<unknown> =>
-      database.withSession((tx) => tx.insertInto('item').values({ id: ++next, name: 'gw', done: true }).execute());
-    const rawRead = async (): Promise<unknown> => readTx.immediate(1 + (next % 1000));
-    const gwRead = (): Promise<unknown> =>
-      database.withSession((tx) =>
-        tx
-          .selectFrom('item')
-          .select(['id', 'name', 'done'])
-          .where('id', '=', 1 + (next % 1000))
-          .execute(),
-      );
-    const rawPointRead = async (): Promise<unknown> => selectMapped(1 + (next % 1000));
-    const gwPointRead = (): Promise<unknown> =>
-      database.db
-        .selectFrom('item')
-        .select(['id', 'name', 'done'])
-        .where('id', '=', 1 + (next % 1000))
-        .execute();
-
+    const rawRead = async (): Promise<unknown> => readTx.immediate(ids.read());
+    const rawPointRead = async (): Promise<unknown> => selectMapped(ids.read());
+    const { write: gwWrite, read: gwRead, pointRead: gwPointRead } = groundworkSubjects(database, ids);
     // Kysely's own transaction API begins DEFERRED; `begin immediate` as withSession begins is
     // not available through it, so its write transactions do a little less locking work.
-    const kyWrite = (): Promise<unknown> =>
-      // better-sqlite3 binds no booleans: without Groundwork's value mapping the application writes 1.
-      kysely.transaction().execute((tx) =>
-        tx
-          .insertInto('item')
-          .values({ id: ++next, name: 'ky', done: 1 as unknown as boolean })
-          .execute(),
-      );
-    const kyRead = (): Promise<unknown> =>
-      kysely.transaction().execute((tx) =>
-        tx
-          .selectFrom('item')
-          .select(['id', 'name', 'done'])
-          .where('id', '=', 1 + (next % 1000))
-          .execute(),
-      );
-    const kyPointRead = (): Promise<unknown> =>
-      kysely
-        .selectFrom('item')
-        .select(['id', 'name', 'done'])
-        .where('id', '=', 1 + (next % 1000))
-        .execute();
-    const prepared = preparedStatements(database);
-    const preparedWrite = (): Promise<unknown> => database.withSession(() => prepared.insert.execute({ id: ++next, name: 'gw' }));
-    const preparedRead = (): Promise<unknown> => database.withSession(() => prepared.find.execute({ id: 1 + (next % 1000) }));
-    const preparedPointRead = (): Promise<unknown> => prepared.find.execute({ id: 1 + (next % 1000) });
+    // better-sqlite3 binds no booleans: without Groundwork's value mapping the application writes 1.
+    const {
+      write: kyWrite,
+      read: kyRead,
+      pointRead: kyPointRead,
+    } = builderSubjects(kysely, (fn) => kysely.transaction().execute(fn), ids, 'ky', 1 as unknown as boolean);
+    const { write: preparedWrite, read: preparedRead, pointRead: preparedPointRead } = preparedSubjects(database, ids);
+    await checkReads({ rawRead, kyRead, gwRead, preparedRead, rawPointRead, kyPointRead, gwPointRead, preparedPointRead });
     const measure = (operation: () => Promise<unknown>, first: boolean): Promise<LatencySummary> =>
       measureSerial(operation, { iterations: SQLITE_ITERATIONS / ROUNDS, warmup: first ? 2000 : 200 });
     const [rawWrites, kyWrites, gwWrites, pWrites] = await alternate([rawWrite, kyWrite, gwWrite, preparedWrite], measure);

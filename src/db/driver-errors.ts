@@ -33,6 +33,14 @@ export function isConnectionLost(error: unknown): boolean {
   return error instanceof Error && CONNECTION_MESSAGES.test(error.message);
 }
 
+/** What pg answers for a statement it refused to write, the connection being known broken or closed. */
+const UNSENT_MESSAGE = /is not queryable/i;
+
+/** Whether pg refused to send the statement at all: it never reached the server. */
+export function isUnsent(error: unknown): boolean {
+  return error instanceof Error && UNSENT_MESSAGE.test(error.message);
+}
+
 /** Codes that say no connection could be opened at all, as opposed to one that broke in use. */
 const REFUSED_CODES = new Set(['ECONNREFUSED', '57P03', 'ENOTFOUND', 'EHOSTUNREACH']);
 
@@ -46,14 +54,23 @@ export function isConnectionRefused(error: unknown): boolean {
  * Makes a driver error safe to surface: its message is scrubbed of secrets in place, and a
  * broken connection becomes a {@link ConnectionLostError}. Statement errors (constraint
  * violations, syntax) keep their class and `code` so callers can react to them.
+ *
+ * `outcomeUnknown`: the lost statement ran outside a transaction (or was a COMMIT) and may have
+ * reached the server, which then applied it; the error says so instead of "rolled back".
  */
-export function toDatabaseError(error: unknown, displayUrl: string): Error {
+export function toDatabaseError(error: unknown, displayUrl: string, outcomeUnknown = false): Error {
   if (error instanceof Error && !(error instanceof ConnectionLostError)) {
     error.message = scrubSecrets(error.message);
     if (isConnectionRefused(error)) {
       return new ConnectionLostError(
         `Could not connect to ${displayUrl} (${error.message}): the server is not accepting connections. Nothing was sent; check that it is running and reachable, then run the unit of work again.`,
         { cause: error, driverCode: errorCode(error) },
+      );
+    }
+    if (isConnectionLost(error) && outcomeUnknown) {
+      return new ConnectionLostError(
+        `The connection to ${displayUrl} was lost (${error.message}) while a statement outside a transaction, or a COMMIT, was in flight: the server may or may not have applied it. Check its effect before running it again.`,
+        { cause: error, driverCode: errorCode(error), outcomeUnknown: true },
       );
     }
     if (isConnectionLost(error)) {

@@ -183,6 +183,58 @@ describe('PostgreSQL faults', () => {
     }
   });
 
+  /** A database behind a proxy with one connection, reused once: a lost first statement may then be sent on a replacement. */
+  async function behindProxy(
+    application: string,
+  ): Promise<{ proxy: TcpProxy; database: Awaited<ReturnType<typeof openContractDatabase>> }> {
+    const server = new URL(postgresUrl());
+    const proxy = new TcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
+    await proxy.accept();
+    const url = new URL(urlFor(uniqueName(application)));
+    url.host = `127.0.0.1:${proxy.port}`;
+    const database = await openContractDatabase(url.toString(), { poolSize: 1, maxOverflow: 0, acquireTimeoutMs: 1000 });
+    return { proxy, database };
+  }
+
+  it('never sends again a statement outside a transaction whose answer was lost: it ran once, and the caller learns the outcome is unknown', async () => {
+    const { proxy, database } = await behindProxy('gw_lost_answer');
+    try {
+      await database.db.insertInto('note').values({ id: 'counted', title: 'c', done: false, due_at: null, meta: null, score: 0 }).execute();
+      // The server runs and commits the update; the connection breaks before its answer arrives.
+      proxy.cutOnNextAnswer();
+      const error = await sql`update note set score = score + 1 where id = ${'counted'}`
+        .execute(database.db)
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ConnectionLostError);
+      expect((error as ConnectionLostError).outcomeUnknown).toBe(true);
+      expect((error as ConnectionLostError).retryable).toBe(false);
+      expect((error as Error).message).toMatch(
+        /outside a transaction, or a COMMIT, was in flight: the server may or may not have applied it/,
+      );
+      expect((error as Error).message).not.toMatch(/rolled back/);
+      const { rows } = await sql<{ score: number }>`select score from note where id = ${'counted'}`.execute(database.db);
+      expect(rows).toEqual([{ score: 1 }]);
+    } finally {
+      await database.close();
+      await proxy.close();
+    }
+  });
+
+  it("sends a transaction's first statement again on a new connection when the answer to it and its BEGIN was lost: it ran once", async () => {
+    const { proxy, database } = await behindProxy('gw_lost_begin');
+    try {
+      await database.db.insertInto('note').values({ id: 'begun', title: 'b', done: false, due_at: null, meta: null, score: 0 }).execute();
+      // The server runs BEGIN and the update; the connection breaks before COMMIT, so the server rolls them back.
+      proxy.cutOnNextAnswer();
+      await database.withSession((tx) => sql`update note set score = score + 1 where id = ${'begun'}`.execute(tx));
+      const { rows } = await sql<{ score: number }>`select score from note where id = ${'begun'}`.execute(database.db);
+      expect(rows).toEqual([{ score: 1 }]);
+    } finally {
+      await database.close();
+      await proxy.close();
+    }
+  });
+
   it('says a server refusing connections could not be reached, not that a connection was lost mid-transaction', async () => {
     const server = new URL(postgresUrl());
     const proxy = new TcpProxy({ host: server.hostname, port: Number(server.port || 5432) });

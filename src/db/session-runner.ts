@@ -59,7 +59,8 @@ export interface SessionRunnerParts<DB> {
  * It drives BEGIN/COMMIT/ROLLBACK on a checked-out connection itself rather than through Kysely's
  * transaction builders: one `Transaction` object per transaction, no builder chain, no frozen
  * copies. The current transaction is found through an `AsyncLocalStorage` that is entered only
- * around the caller's function and switched off whenever no transaction runs (see `session-scope.ts`).
+ * around the caller's function and switched off at the next turn of the event loop once no transaction
+ * runs (see `session-scope.ts`).
  */
 export class SessionRunner<DB> {
   readonly #parts: SessionRunnerParts<DB>;
@@ -124,7 +125,8 @@ export class SessionRunner<DB> {
     try {
       return await connection.executeQuery(compiled);
     } finally {
-      await (first === undefined ? settledOr(driver.releaseConnection(connection)) : first.release());
+      const released = this.#release(connection, first);
+      if (released !== undefined) await released;
     }
   }
 
@@ -152,14 +154,17 @@ export class SessionRunner<DB> {
     try {
       const first = this.#driverReady ? undefined : await this.#firstCheckout();
       const connection = first === undefined ? await driver.acquireConnection() : first.connection;
-      // Without a registered OpenTelemetry SDK the span records nothing.
-      const span = groundworkTracer().startSpan('transaction', {
-        kind: SpanKind.CLIENT,
-        attributes: { 'db.system.name': this.#parts.system, 'db.operation.name': 'transaction' },
-      });
+      let span: Span | undefined;
       try {
+        // Started once the connection is held, so that a throwing tracer still releases it. Without a
+        // registered OpenTelemetry SDK the span records nothing.
+        span = groundworkTracer().startSpan('transaction', {
+          kind: SpanKind.CLIENT,
+          attributes: { 'db.system.name': this.#parts.system, 'db.operation.name': 'transaction' },
+        });
         const open = new OpenTransaction(connection);
-        await settledOr(driver.beginTransaction(connection, transactionSettings(options)));
+        const begun = settledOr(driver.beginTransaction(connection, transactionSettings(options)));
+        if (begun !== undefined) await begun;
         const transaction = transactionOn<DB>(this.#props, open);
         let result: T;
         try {
@@ -172,7 +177,8 @@ export class SessionRunner<DB> {
         }
         open.end();
         try {
-          await settledOr(driver.commitTransaction(connection));
+          const committed = settledOr(driver.commitTransaction(connection));
+          if (committed !== undefined) await committed;
         } catch (error) {
           // A failed commit leaves the transaction open on the connection; roll it back before it returns to the pool.
           await this.#rollbackQuietly(open);
@@ -182,17 +188,24 @@ export class SessionRunner<DB> {
         this.#record('commit', started, span);
         return result;
       } catch (error) {
-        recordSpanError(span, error);
+        if (span !== undefined) recordSpanError(span, error);
         throw error;
       } finally {
-        span.end();
-        await (first === undefined ? settledOr(driver.releaseConnection(connection)) : first.release());
+        span?.end();
+        const released = this.#release(connection, first);
+        if (released !== undefined) await released;
       }
     } finally {
-      leaveScope();
+      // Counted out first: should leaving the scope throw, drain() still sees the transaction end.
       this.#running--;
       if (this.#running === 0) this.#idle?.();
+      leaveScope();
     }
+  }
+
+  /** Hands `connection` back: to the driver, or to Kysely's executor when `first` checked it out; undefined when nothing is left to wait for. */
+  #release(connection: DatabaseConnection, first: ExecutorCheckout | undefined): Promise<unknown> | undefined {
+    return first === undefined ? settledOr(this.#parts.driver.releaseConnection(connection)) : first.release();
   }
 
   /**

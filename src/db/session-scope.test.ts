@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import type { OpenTransaction } from './open-transaction.js';
-import { enterScope, leaveScope, runInScope, type Scope, scopeOf, scopesEnabled } from './session-scope.js';
+import { enterScope, leaveScope, runInScope, type Scope, scopeOf } from './session-scope.js';
 
 const owner = {};
 
@@ -9,26 +10,30 @@ function scope(): Scope {
 }
 
 describe('session scope', () => {
+  /** Switching the storage off is calling its public `disable()`: the hooks go with it. */
+  let disable: MockInstance<() => void>;
+
   beforeEach(() => {
     vi.useFakeTimers();
+    disable = vi.spyOn(AsyncLocalStorage.prototype, 'disable');
   });
 
   afterEach(() => {
     vi.runAllTimers();
     vi.useRealTimers();
+    disable.mockRestore();
   });
 
   it('switches the storage off at the next turn of the event loop once no transaction runs', async () => {
     enterScope();
     const current = scope();
     await runInScope(current, async () => expect(scopeOf(owner)).toBe(current), undefined);
-    expect(scopesEnabled()).toBe(true);
     leaveScope();
-    // Left at once: nothing sees the scope any more, though the hooks stay until the next turn.
+    // Left at once: nothing sees the scope any more, though the storage stays on until the next turn.
     expect(scopeOf(owner)).toBeUndefined();
-    expect(scopesEnabled()).toBe(true);
+    expect(disable).not.toHaveBeenCalled();
     vi.runAllTimers();
-    expect(scopesEnabled()).toBe(false);
+    expect(disable).toHaveBeenCalledTimes(1);
   });
 
   it('keeps the storage on when a transaction begins again before the next turn', async () => {
@@ -38,26 +43,52 @@ describe('session scope', () => {
     enterScope();
     const next = scope();
     vi.runAllTimers();
-    expect(scopesEnabled()).toBe(true);
+    expect(disable).not.toHaveBeenCalled();
     await runInScope(next, async () => expect(scopeOf(owner)).toBe(next), undefined);
     leaveScope();
     vi.runAllTimers();
-    expect(scopesEnabled()).toBe(false);
+    expect(disable).toHaveBeenCalledTimes(1);
   });
 
-  it('does not see an ended transaction while another runs', async () => {
+  it('does not see an ended transaction from a continuation it left behind, while another runs', async () => {
     enterScope();
     const ended = scope();
-    let later: (() => Scope | undefined) | undefined;
+    let resume: () => void = () => undefined;
+    const detached = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    let later: Promise<Scope | undefined> | undefined;
+    // The continuation is created inside the scope: it resumes with that scope as its context.
     await runInScope(
       ended,
       async () => {
-        later = () => scopeOf(owner);
+        later = detached.then(() => scopeOf(owner));
       },
       undefined,
     );
+    // Another transaction begins before the first one ends, so the storage is on when the continuation resumes.
+    enterScope();
     (ended.open as { ended: boolean }).ended = true;
-    expect(later?.()).toBeUndefined();
     leaveScope();
+    resume();
+    expect(await later).toBeUndefined();
+    leaveScope();
+  });
+
+  it('schedules the switch-off where setImmediate hands back a handle without unref, as fake timers may', async () => {
+    const schedule = globalThis.setImmediate;
+    const primitive = vi.spyOn(globalThis, 'setImmediate').mockImplementation(((callback: () => void) => {
+      schedule(callback);
+      return 1;
+    }) as unknown as typeof setImmediate);
+    try {
+      enterScope();
+      await runInScope(scope(), async () => undefined, undefined);
+      expect(() => leaveScope()).not.toThrow();
+    } finally {
+      primitive.mockRestore();
+    }
+    vi.runAllTimers();
+    expect(disable).toHaveBeenCalledTimes(1);
   });
 });

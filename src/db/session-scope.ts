@@ -46,19 +46,13 @@ export function leaveScope(): void {
   running--;
   if (running !== 0 || switchOff !== undefined) return;
   switchOff = setImmediate(switchOffIfIdle);
-  // A pending switch-off never keeps the process alive.
-  switchOff.unref();
+  // A pending switch-off never keeps the process alive (fake timers may hand back a handle without unref).
+  (switchOff as Partial<NodeJS.Immediate>).unref?.();
 }
 
 function switchOffIfIdle(): void {
   switchOff = undefined;
   if (running === 0) scopes.disable();
-}
-
-/** Whether the storage's hooks are installed now (for tests). */
-export function scopesEnabled(): boolean {
-  // AsyncLocalStorage has no public flag; its `enabled` field is what `disable()` clears.
-  return (scopes as unknown as { enabled: boolean }).enabled;
 }
 
 /** Calls `fn(argument)` with `scope` as the current scope of everything it starts. */

@@ -6,7 +6,10 @@
  */
 export const SETTLED: Promise<void> = Promise.resolve();
 
-/** Waits for `promise`, unless it is {@link SETTLED}. */
+/**
+ * `promise`, or undefined when it is {@link SETTLED}. The caller awaits only a promise it gets
+ * (`const p = settledOr(x); if (p !== undefined) await p;`): `await undefined` would still cost a turn.
+ */
 export function settledOr(promise: Promise<void>): Promise<void> | undefined {
   return promise === SETTLED ? undefined : promise;
 }

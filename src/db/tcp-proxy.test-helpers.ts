@@ -11,6 +11,7 @@ export class TcpProxy {
   #server: Server | undefined;
   #port = 0;
   #cutOnNextWrite = false;
+  #cutOnNextAnswer = false;
   #clientWrites = 0;
 
   constructor(target: { host: string; port: number }) {
@@ -53,6 +54,15 @@ export class TcpProxy {
     this.#cutOnNextWrite = true;
   }
 
+  /**
+   * The next connection the server answers is destroyed instead of the answer reaching its
+   * client: the server ran what it was sent (and committed it, outside a transaction), the
+   * client never learns. Once only.
+   */
+  cutOnNextAnswer(): void {
+    this.#cutOnNextAnswer = true;
+  }
+
   /** Destroys every connection and stops listening. */
   async close(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();
@@ -73,7 +83,12 @@ export class TcpProxy {
       this.#clientWrites++;
       upstream.write(chunk);
     });
-    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    upstream.on('data', (chunk: Buffer) => {
+      if (this.#cutOnNextAnswer) {
+        this.#cutOnNextAnswer = false;
+        drop();
+      } else client.write(chunk);
+    });
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
   }

@@ -54,7 +54,7 @@ export interface PgPoolClient {
 export interface PgPool {
   connect(): Promise<PgPoolClient>;
   /** The same, answered through `callback`; called at once when the pool has ended. */
-  connect(callback: (error: Error | null | undefined, client: PgPoolClient) => void): void;
+  connect(callback: (error: Error | null | undefined, client: PgPoolClient | undefined) => void): void;
   end(): Promise<void>;
   on(event: 'connect', listener: (client: PgPoolClient) => void): unknown;
   on(event: 'error', listener: (error: Error, client: PgPoolClient) => void): unknown;

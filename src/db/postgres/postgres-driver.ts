@@ -11,7 +11,7 @@ import type { Logger } from '../../observability/logger.js';
 import { scrubSecrets } from '../../observability/redact.js';
 import { DatabaseClosedError } from '../database-closed-error.js';
 import type { DriverConfig } from '../driver-config.js';
-import { isConnectionLost, toDatabaseError } from '../driver-errors.js';
+import { isConnectionLost, isUnsent, toDatabaseError } from '../driver-errors.js';
 import type { PoolStats } from '../pool-stats.js';
 import { PoolTimeoutError } from '../pool-timeout-error.js';
 import { statementName } from '../prepared-query.js';
@@ -82,6 +82,8 @@ interface Statement {
   readonly first: boolean;
   /** Whether it started inside a transaction (it cannot be sent again then). */
   readonly inTransaction: boolean;
+  /** Whether the connection was known broken when this attempt was sent: nothing of it was written then. */
+  sentBroken: boolean;
   /** Set after a stale plan: sent unnamed from then on. */
   unnamed: boolean;
   attempt: number;
@@ -97,8 +99,13 @@ function queryResult<R>(result: PgResult): QueryResult<R> {
 /**
  * One checkout of a pooled `pg` client, as Kysely sees a connection. On its first statement,
  * if a reused client turns out to be dead (the server restarted, the backend was terminated
- * while idle), it is destroyed and the statement runs on another client: that statement never
- * reached a live backend, so running it again is safe. Later failures are not retried.
+ * while idle), it is destroyed and the statement runs on another client, but only where running
+ * it again is known safe: the statement carried its transaction's BEGIN (COMMIT was never sent,
+ * so the server rolled it back), or nothing of it was written (pg refused it, or the connection
+ * was known broken before it was sent). A statement outside a transaction that may have reached
+ * the server is never sent again: the server may have applied it before the connection broke
+ * (an idle timeout, a failover); it fails with a {@link ConnectionLostError} whose outcome is
+ * unknown. Later failures are not retried.
  *
  * A transaction's BEGIN is not sent on its own: it waits for the transaction's first statement
  * and goes out with it in one write (the client is in pipeline mode), so a transaction costs one
@@ -153,7 +160,17 @@ class PostgresConnection implements DatabaseConnection {
       key = driver.recurring.name(compiledQuery.sql, compiledQuery.parameters.length);
       builder = key !== undefined;
     }
-    const statement: Statement = { query: compiledQuery, begin, key, builder, first, inTransaction, unnamed: false, attempt: 0 };
+    const statement: Statement = {
+      query: compiledQuery,
+      begin,
+      key,
+      builder,
+      first,
+      inTransaction,
+      sentBroken: false,
+      unnamed: false,
+      attempt: 0,
+    };
     // One promise per statement: pg answers through a callback, and only a failure takes the async path.
     return new Promise<QueryResult<R>>((resolve) => this.#attempt(statement, resolve));
   }
@@ -162,6 +179,7 @@ class PostgresConnection implements DatabaseConnection {
   #attempt<R>(statement: Statement, resolve: (result: QueryResult<R> | Promise<QueryResult<R>>) => void): void {
     const { key } = statement;
     const name = key === undefined || statement.unnamed ? undefined : this.#driver.statementNames.current(key);
+    statement.sentBroken = this.state.broken !== undefined;
     const answered: PgCallback = (error, result) => {
       if ((error === null || error === undefined) && result !== undefined) {
         // An aborted transaction's COMMIT succeeds with the command tag ROLLBACK: every write was undone.
@@ -212,13 +230,27 @@ class PostgresConnection implements DatabaseConnection {
     }
     const lost = isConnectionLost(error);
     if (lost) this.state.broken ??= error as Error;
+    // Nothing of it reached the server, or it carried BEGIN and so ran in a transaction the server rolled back.
+    const unsent = statement.sentBroken || isUnsent(error);
+    const repeatable = unsent || statement.begin !== undefined;
+    // Outside a transaction (a COMMIT included), a statement that may have reached the server may have been applied.
+    const failure = () => toDatabaseError(error, this.#driver.displayUrl, !inTransaction && !unsent);
     // Once released, the client may be someone else's; once its transaction ended, COMMIT or
     // ROLLBACK went out behind it: nothing is sent again then, nothing replaced.
-    if (!(lost && first && this.#open(inTransaction) && this.state.checkouts > 1 && statement.attempt <= this.#driver.maxConnections)) {
-      throw toDatabaseError(error, this.#driver.displayUrl);
+    if (
+      !(
+        lost &&
+        repeatable &&
+        first &&
+        this.#open(inTransaction) &&
+        this.state.checkouts > 1 &&
+        statement.attempt <= this.#driver.maxConnections
+      )
+    ) {
+      throw failure();
     }
     await this.#driver.replace(this);
-    if (!this.#open(inTransaction)) throw toDatabaseError(error, this.#driver.displayUrl);
+    if (!this.#open(inTransaction)) throw failure();
     return this.#again<R>(statement);
   }
 
@@ -303,28 +335,34 @@ class PostgresConnection implements DatabaseConnection {
   /**
    * Sends `begin` and `compiledQuery` in one write, and answers the statement's outcome once both
    * were answered (the server answers them in order). Should BEGIN fail, its error is the answer:
-   * the statement's own outcome no longer matters.
+   * the statement's own outcome no longer matters. Each is counted once, even should pg call its
+   * callback twice (it may, in pipeline mode, for a value that fails to serialise).
    */
   #beginWith(begin: CompiledQuery, compiledQuery: CompiledQuery, name: string | undefined, builder: boolean, answered: PgCallback): void {
     const { client } = this;
     const stream = client.connection?.stream;
-    let waiting = 2;
+    let beginAnswered = false;
+    let statementAnswered = false;
     let beginError: Error | null | undefined = null;
     let statementError: Error | null | undefined = null;
     let statementResult: PgResult | undefined;
     const settle = (): void => {
-      if (--waiting > 0) return;
+      if (!beginAnswered || !statementAnswered) return;
       if (beginError !== null && beginError !== undefined) answered(beginError);
       else answered(statementError, statementResult);
     };
     stream?.cork?.();
     try {
       client.query(begin.sql, NO_PARAMETERS, (error) => {
+        if (beginAnswered) return;
+        beginAnswered = true;
         beginError = error;
         settle();
       });
       // Should the statement fail to queue, it is answered at once by the caller and BEGIN's answer then waits for nothing.
       this.#send(compiledQuery, name, builder, (error, result) => {
+        if (statementAnswered) return;
+        statementAnswered = true;
         statementError = error;
         statementResult = result;
         settle();
@@ -442,18 +480,26 @@ export class PostgresDriver implements Driver {
         reject(this.#checkoutFailure(error));
         return;
       }
+      if (client === undefined) {
+        reject(toDatabaseError(new Error('The pool handed out no client'), this.#config.displayUrl));
+        return;
+      }
+      let connection: PostgresConnection | undefined;
       try {
         const state = this.#live(client);
         if (state === undefined) {
           this.#checkout(resolve, reject);
           return;
         }
-        const connection = new PostgresConnection(client, state, this);
+        connection = new PostgresConnection(client, state, this);
         this.#checkedOut.add(connection);
         this.#config.onPoolChange?.();
         resolve(connection);
       } catch (failure) {
-        reject(failure instanceof Error ? failure : new Error(String(failure)));
+        const error = failure instanceof Error ? failure : new Error(String(failure));
+        // Nobody gets the connection: it goes back to the pool, destroyed, rather than staying checked out.
+        if (connection !== undefined && this.#checkedOut.delete(connection)) client.release(error);
+        reject(error);
       }
     });
   }

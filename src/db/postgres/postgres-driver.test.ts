@@ -1,0 +1,101 @@
+import { CompiledQuery } from 'kysely';
+import pg from 'pg';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { postgresUrl } from '../../../test/services.js';
+import { systemClock } from '../../internal/clock.js';
+import { silentLogger } from '../../observability/logger.js';
+import type { PgCallback, PgPool, PgPoolClient, PgResult } from './pg-client.js';
+import { PostgresDriver, type PostgresDriverConfig } from './postgres-driver.js';
+
+function driverConfig(overrides: Partial<PostgresDriverConfig> = {}): PostgresDriverConfig {
+  return {
+    acquireTimeoutMs: 1000,
+    displayUrl: 'postgres://db',
+    clock: systemClock,
+    maxConnections: 1,
+    logger: silentLogger(),
+    ...overrides,
+  };
+}
+
+/** A pooled client that answers BEGIN once and the statement through `answer`, recording how it is released. */
+function fakeClient(answer: (callback: PgCallback) => void): PgPoolClient & { released: unknown[] } {
+  const released: unknown[] = [];
+  return {
+    released,
+    query(text: unknown, _parameters?: unknown, callback?: PgCallback): void {
+      const done = callback as PgCallback;
+      if (text === 'begin') queueMicrotask(() => done(null, { command: 'BEGIN', rowCount: null, rows: [] }));
+      else queueMicrotask(() => answer(done));
+    },
+    release(destroy?: Error | boolean) {
+      released.push(destroy);
+    },
+    on: () => undefined,
+  } as unknown as PgPoolClient & { released: unknown[] };
+}
+
+function fakePool(client: PgPoolClient): PgPool {
+  return {
+    connect: (callback: (error: Error | null | undefined, client: PgPoolClient) => void) => callback(null, client),
+    on: () => undefined,
+    end: async () => undefined,
+    totalCount: 1,
+    idleCount: 0,
+    waitingCount: 0,
+  } as unknown as PgPool;
+}
+
+describe('PostgresDriver', () => {
+  const pools: pg.Pool[] = [];
+
+  afterEach(async () => {
+    await Promise.all(pools.splice(0).map((pool) => pool.end()));
+  });
+
+  it("answers a transaction's first statement once even when pg calls its callback twice", async () => {
+    const result: PgResult = { command: 'SELECT', rowCount: 1, rows: [{ one: 1 }] };
+    // As pg may in pipeline mode: the result, then an error for the same statement.
+    const client = fakeClient((callback) => {
+      callback(null, result);
+      callback(new Error('Connection terminated unexpectedly'));
+    });
+    const driver = new PostgresDriver(fakePool(client), driverConfig());
+    const connection = await driver.acquireConnection();
+    await driver.beginTransaction(connection, {});
+    const unhandled = vi.fn();
+    process.on('unhandledRejection', unhandled);
+    try {
+      expect((await connection.executeQuery(CompiledQuery.raw('select 1 as one'))).rows).toEqual([{ one: 1 }]);
+      await new Promise((resolve) => setImmediate(resolve));
+      await driver.releaseConnection(connection);
+      // The late error was not taken for a lost connection: the client goes back to the pool, not destroyed.
+      expect(client.released).toEqual([undefined]);
+      expect(unhandled).not.toHaveBeenCalled();
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
+  });
+
+  it('hands a checked-out client back, destroyed, when refreshing the pool gauges throws', async () => {
+    const pool = new pg.Pool({ connectionString: postgresUrl(), max: 1 });
+    pools.push(pool);
+    let fail = true;
+    const driver = new PostgresDriver(
+      pool as unknown as PgPool,
+      driverConfig({
+        onPoolChange: () => {
+          if (fail) throw new Error('gauge failed');
+        },
+      }),
+    );
+    await expect(driver.acquireConnection()).rejects.toThrow('gauge failed');
+    expect(driver.inUse).toBe(0);
+    expect(pool.totalCount).toBe(0);
+    fail = false;
+    // The pool's one connection is free again.
+    const connection = await driver.acquireConnection();
+    expect((await connection.executeQuery(CompiledQuery.raw('select 1 as one'))).rows).toEqual([{ one: 1 }]);
+    await driver.releaseConnection(connection);
+  });
+});
