@@ -52,6 +52,8 @@ export async function serveCommand(
     const tenants = infrastructure.config.tenants.virtualKeys
       ? createTenantServices({ ...infrastructure, logger: logger.child({ component: 'tenants' }) }, { listen: true })
       : undefined;
+    // Closed with the instance (by the server's close), before the database its budget sweeps use.
+    if (tenants !== undefined) infrastructure.registerCloseable({ name: 'tenants', close: () => tenants.close() });
     const adminKey = infrastructure.config.tenants.adminKey;
     const server = createServer(backend, infrastructure.config.server, {
       logger,
@@ -98,13 +100,11 @@ export async function serveCommand(
       }
     } catch (error) {
       await server.close();
-      tenants?.close();
       throw error;
     }
     const signal = await signals.stopped;
     say(`${signal} received: finishing requests in flight, then closing…`);
     await server.close();
-    tenants?.close();
     say('Stopped.');
     return 0;
   } finally {
