@@ -162,15 +162,20 @@ export class Infrastructure<DB = Record<never, never>> {
   /** Virtual keys and teams, their admission and their usage, over this instance's database (and Redis, when set). */
   get tenants(): TenantServices {
     this.#assertOpen();
-    this.#tenants ??= this.#onDemand.createTenantServices({
-      config: this.config,
-      database: this.database,
-      redis: this.redis,
-      routes: this.routes,
-      logger: this.logger.child({ component: 'tenants' }),
-      metrics: this.metrics,
-      clock: this.clock,
-    });
+    if (this.#tenants === undefined) {
+      const tenants = this.#onDemand.createTenantServices({
+        config: this.config,
+        database: this.database,
+        redis: this.redis,
+        routes: this.routes,
+        logger: this.logger.child({ component: 'tenants' }),
+        metrics: this.metrics,
+        clock: this.clock,
+      });
+      this.#tenants = tenants;
+      // Closed before the database it sweeps (last opened first).
+      this.registerCloseable({ name: 'tenants', close: () => tenants.close() });
+    }
     return this.#tenants;
   }
 

@@ -65,6 +65,19 @@ describe('processSignals', () => {
     expect(result.signal).toBe('SIGHUP');
   });
 
+  it('ends the process by exit code 129 on SIGHUP when told to end by exit (as on Windows), after its end hook', () => {
+    const script = `import { processSignals } from './src/cli/process-signals.ts';
+      processSignals({ endSignals: ['SIGHUP'], beforeEnd: () => process.stdout.write('before the end\\n'), endByExit: true });
+      setInterval(() => {}, 1000);
+      process.kill(process.pid, 'SIGHUP');`;
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    expect(result.stdout).toBe('before the end\n');
+    expect([result.status, result.signal]).toEqual([129, null]);
+  });
+
   it('ends the process at once by a SIGHUP sent again while its end hook is stuck', () => {
     const script = `import { processSignals } from './src/cli/process-signals.ts';
       processSignals({

@@ -1,3 +1,5 @@
+import { constants } from 'node:os';
+
 /** What `groundwork serve` waits on to stop; the process's signals unless a test hands in its own. */
 export interface ServeSignals {
   /** Resolves with the signal's name when the service should shut down. */
@@ -19,6 +21,12 @@ export interface ProcessSignalsOptions {
   endSignals?: readonly NodeJS.Signals[];
   /** Runs when one of {@link ProcessSignalsOptions.endSignals} arrives, just before the process ends by it. */
   beforeEnd?: () => void;
+  /**
+   * End on one of {@link ProcessSignalsOptions.endSignals} by `process.exit(128 + its number)`
+   * (129 for SIGHUP) rather than by sending it again: on Windows, where a process cannot send itself
+   * SIGHUP. @default false
+   */
+  endByExit?: boolean;
 }
 
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
@@ -42,15 +50,16 @@ export function processSignals(options: ProcessSignalsOptions = {}): ServeSignal
   };
   /**
    * Removes every handler, runs `hook`, then sends `signal` again, which now ends the process by its
-   * default. The handlers go first so that the same signal sent again while `hook` runs (it is
-   * stuck) ends the process at once.
+   * default (or, `byExit`, exits with 128 + its number). The handlers go first so that the same
+   * signal sent again while `hook` runs (it is stuck) ends the process at once.
    */
-  const endBy = (signal: NodeJS.Signals, hook: (() => void) | undefined): void => {
+  const endBy = (signal: NodeJS.Signals, hook: (() => void) | undefined, byExit = false): void => {
     dispose();
     try {
       hook?.();
     } finally {
-      process.kill(process.pid, signal);
+      if (byExit) process.exit(128 + (constants.signals[signal] ?? 0));
+      else process.kill(process.pid, signal);
     }
   };
   const stop = (signal: NodeJS.Signals): void => {
@@ -61,7 +70,7 @@ export function processSignals(options: ProcessSignalsOptions = {}): ServeSignal
     }
     endBy(signal, options.beforeSecondStop);
   };
-  const end = (signal: NodeJS.Signals): void => endBy(signal, options.beforeEnd);
+  const end = (signal: NodeJS.Signals): void => endBy(signal, options.beforeEnd, options.endByExit === true);
   for (const signal of STOP_SIGNALS) process.on(signal, stop);
   for (const signal of endSignals) process.on(signal, end);
   return { stopped, dispose };

@@ -193,7 +193,7 @@ export class GroundworkMetrics {
     });
     this.storeFailures = new Counter({
       name: 'groundwork_store_failures_total',
-      help: 'Shared store (Redis) failures by component.',
+      help: 'Failures of a shared store (Redis, or a sweep of the database budget counters) by component.',
       labelNames: ['component'],
       registers,
     });

@@ -290,6 +290,21 @@ describe('the admin API', () => {
       );
     });
 
+    it('answers 401 without the admin key, before saying which paths or methods there are', async () => {
+      for (const [method, path] of [
+        ['PUT', '/admin/keys'],
+        ['GET', '/admin/keys/x/frobnicate'],
+      ] as const) {
+        for (const headers of [{}, { authorization: 'Bearer wrong-key' }]) {
+          const response = await fetch(`${service.url}${path}`, { method, headers });
+          const text = await response.text();
+          expect([method, path, response.status, response.headers.get('allow')]).toEqual([method, path, 401, null]);
+          expect(text).not.toContain('/admin/keys');
+          expect(text).not.toContain('frobnicate');
+        }
+      }
+    });
+
     it('answers a path no route matches without echoing the path, which may hold a key typed into it', async () => {
       const plainKey = `gw-${'Q'.repeat(43)}`;
       const answer = await request('GET', `/v1/${plainKey}`);

@@ -93,6 +93,11 @@ export interface BudgetStore {
    * Optional: a store that never loses counters may leave it out.
    */
   rebuild?(counter: string, expiresAt: number | undefined): Promise<number>;
+  /**
+   * Ends the store's own background work, resolving once what is under way has ended (before the
+   * connection it uses closes). Optional: a store with none may leave it out. Idempotent.
+   */
+  close?(): Promise<void>;
 }
 
 /**

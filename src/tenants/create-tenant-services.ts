@@ -65,8 +65,11 @@ export interface TenantServices {
    * until the subscription is made). Without them, true at once. Never rejects.
    */
   listening(waitMs: number): Promise<boolean>;
-  /** Stops listening for changes. Idempotent. */
-  close(): void;
+  /**
+   * Stops listening for changes and starting budget sweeps, and resolves once a sweep under way
+   * has ended: call it before the database closes. Idempotent.
+   */
+  close(): Promise<void>;
 }
 
 /**
@@ -81,7 +84,7 @@ export function createTenantServices<DB>(
     redis: RedisClient | undefined;
     /** The model groups a call may name (`GROUNDWORK_ROUTES`): calls for them are priced over their deployments. */
     routes?: Pick<RoutesConfig, 'groups'> | undefined;
-    /** Where an outage of Redis is reported. @default silent */
+    /** Where an outage of Redis, or a failed sweep of the database's budget counters, is reported. @default silent */
     logger?: Logger;
     /** Where failures of Redis are counted (`groundwork_store_failures_total`). */
     metrics?: GroundworkMetrics;
@@ -144,7 +147,10 @@ export function createTenantServices<DB>(
       );
     },
     listening: (waitMs) => bus?.listening(waitMs) ?? Promise.resolve(true),
-    close: () => bus?.close(),
+    async close() {
+      bus?.close();
+      await budgets.close?.();
+    },
   };
 }
 
@@ -160,13 +166,13 @@ function stores(
 ): { budgets: BudgetStore; rateLimits: (rules: RateLimitRules) => RateLimitStore } {
   const { config, redis } = parts;
   const ledger = ledgerSpend(db);
+  const logger = parts.logger ?? silentLogger();
   if (redis === undefined) {
     return {
-      budgets: new DatabaseBudgetStore(db, ledger, { logger: parts.logger, metrics: parts.metrics }),
+      budgets: new DatabaseBudgetStore(db, ledger, { logger, metrics: parts.metrics }),
       rateLimits: (rules) => new MemoryRateLimitStore(rules, { reportLevels: true }),
     };
   }
-  const logger = parts.logger ?? silentLogger();
   const clock = parts.clock ?? systemClock;
   const { onStoreFailure, expectedReplicas } = config.resilience;
   const local = onStoreFailure === 'local';

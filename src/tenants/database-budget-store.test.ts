@@ -110,6 +110,7 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
         now,
       });
       await store.settle(reservationId, [counter], 5, now);
+      await store.swept();
     };
 
     it('are deleted with their markers, a bounded batch per sweep, at most one sweep per interval', async () => {
@@ -155,13 +156,64 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
       expect(await expiryOf(late)).toBe(t0 + 1000);
       expect(await store.read([late], t0 + 2000)).toEqual([{ counter: late, spentNano: 5, reservedNano: 0 }]);
       await store.settle(randomUUID(), [`other:${randomUUID()}`], 0, t0 + 62_000);
+      await store.swept();
       expect(await expiryOf(late)).toBe('deleted');
     });
+
+    it.runIf(target.name === 'PostgreSQL')(
+      'are swept in the background: the settlement answers while the sweep waits, and close waits for it',
+      async () => {
+        const ended = `ended:${randomUUID()}`;
+        const first = new DatabaseBudgetStore(opened.database.db);
+        await first.settle(randomUUID(), [ended], 1, t0 - 10_000);
+        await first.close();
+        await opened.database.db
+          .updateTable('groundwork_budget_counters')
+          .set({ expires_at: new Date(t0) })
+          .where('counter', '=', ended)
+          .execute();
+        const store = new DatabaseBudgetStore(opened.database.db);
+        const key = `key:${randomUUID()}:total`;
+        await other.db.transaction().execute(async (tx) => {
+          // The sweep's delete of the marker under the ended counter waits for this lock.
+          await tx
+            .selectFrom('groundwork_budget_reservations')
+            .select('id')
+            .where('counter', '=', `settled:${ended}`)
+            .forUpdate()
+            .execute();
+          await store.settle(randomUUID(), [key], 7, t0 + 1000);
+          expect(await store.read([key], t0 + 1000)).toEqual([{ counter: key, spentNano: 7, reservedNano: 0 }]);
+          expect(await expiryOf(ended)).toBe(t0);
+        });
+        await store.close();
+        expect(await expiryOf(ended)).toBe('deleted');
+        // Closed: no settlement starts a sweep any more.
+        const later = `ended:${randomUUID()}`;
+        await store.settle(randomUUID(), [later], 1, t0 - 10_000);
+        await opened.database.db
+          .updateTable('groundwork_budget_counters')
+          .set({ expires_at: new Date(t0) })
+          .where('counter', '=', later)
+          .execute();
+        await store.settle(randomUUID(), [key], 1, t0 + 120_000);
+        await store.swept();
+        expect(await expiryOf(later)).toBe(t0);
+        await opened.database.db.deleteFrom('groundwork_budget_counters').where('counter', '=', later).execute();
+        await opened.database.db.deleteFrom('groundwork_budget_reservations').where('counter', '=', `settled:${later}`).execute();
+      },
+    );
 
     it('are swept after the settlement commits: a failed sweep is logged and counted, and the spend kept', async () => {
       const db = opened.database.db;
       const run = randomUUID().replaceAll('-', '');
       const doomed = `doomed:${run}`;
+      const dropTrigger = async () => {
+        await sql
+          .raw(`DROP TRIGGER IF EXISTS refuse_${run}${target.name === 'SQLite' ? '' : ' ON groundwork_budget_counters'}`)
+          .execute(db);
+        if (target.name !== 'SQLite') await sql.raw(`DROP FUNCTION IF EXISTS refuse_${run}()`).execute(db);
+      };
       // A trigger that refuses to delete the one ended counter makes the sweep fail.
       if (target.name === 'SQLite') {
         await sql
@@ -190,17 +242,26 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
           .set({ expires_at: new Date(t0) })
           .where('counter', '=', doomed)
           .execute();
-        const store = new DatabaseBudgetStore(db, undefined, { logger, metrics, sweepBatch: 1_000_000 });
+        const store = new DatabaseBudgetStore(db, undefined, { logger, metrics, sweepBatch: 10_000 });
         const key = `key:${run}:total`;
         await store.settle(randomUUID(), [key], 7, t0 + 1000);
+        await store.swept();
         expect(await store.read([key], t0 + 1000)).toEqual([{ counter: key, spentNano: 7, reservedNano: 0 }]);
         expect(await expiryOf(doomed)).toBe(t0);
         expect(failures.inc).toHaveBeenCalledWith({ component: 'tenant_budget_sweep' });
         expect(logged).toHaveBeenCalledTimes(1);
         expect(JSON.stringify(logged.mock.calls[0])).not.toContain(doomed);
+        // The next interval sweeps again, and succeeds once nothing refuses it.
+        await dropTrigger();
+        await store.settle(randomUUID(), [key], 1, t0 + 61_000);
+        await store.swept();
+        expect(await expiryOf(doomed)).toBe('deleted');
+        expect(logged).toHaveBeenCalledTimes(1);
+        expect(failures.inc).toHaveBeenCalledTimes(1);
       } finally {
-        await sql.raw(`DROP TRIGGER refuse_${run}${target.name === 'SQLite' ? '' : ' ON groundwork_budget_counters'}`).execute(db);
-        if (target.name !== 'SQLite') await sql.raw(`DROP FUNCTION refuse_${run}()`).execute(db);
+        await dropTrigger();
+        await db.deleteFrom('groundwork_budget_counters').where('counter', '=', doomed).execute();
+        await db.deleteFrom('groundwork_budget_reservations').where('counter', '=', `settled:${doomed}`).execute();
       }
     });
 
@@ -208,18 +269,38 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
       const store = new DatabaseBudgetStore(opened.database.db, undefined, { sweepBatch: 2 });
       const ended = `ended:${randomUUID()}`;
       for (let call = 0; call < 5; call++) await store.settle(randomUUID(), [ended], 1, t0 - 10_000);
+      await store.swept();
       await opened.database.db
         .updateTable('groundwork_budget_counters')
         .set({ expires_at: new Date(t0) })
         .where('counter', '=', ended)
         .execute();
       expect(await rowsUnder(`settled:${ended}`)).toHaveLength(5);
-      await new DatabaseBudgetStore(opened.database.db, undefined, { sweepBatch: 2 }).settle(
-        randomUUID(),
-        [`other:${randomUUID()}`],
-        0,
-        t0 + 1,
-      );
+      const sweeper = new DatabaseBudgetStore(opened.database.db, undefined, { sweepBatch: 2 });
+      await sweeper.settle(randomUUID(), [`other:${randomUUID()}`], 0, t0 + 1);
+      await sweeper.swept();
+      expect(await expiryOf(ended)).toBe('deleted');
+      expect(await rowsUnder(`settled:${ended}`)).toEqual([]);
+    });
+
+    it('stop a sweep after its budget of deletes, and leave the rest to the next interval', async () => {
+      const store = new DatabaseBudgetStore(opened.database.db, undefined, { sweepBatch: 2 });
+      const ended = `ended:${randomUUID()}`;
+      // 25 markers at 2 a delete: 10 deletes (a sweep's budget) leave 5 and the counter.
+      for (let call = 0; call < 25; call++) await store.settle(randomUUID(), [ended], 1, t0 - 10_000);
+      await store.swept();
+      await opened.database.db
+        .updateTable('groundwork_budget_counters')
+        .set({ expires_at: new Date(t0) })
+        .where('counter', '=', ended)
+        .execute();
+      const sweeper = new DatabaseBudgetStore(opened.database.db, undefined, { sweepBatch: 2, sweepIntervalMs: 60_000 });
+      await sweeper.settle(randomUUID(), [`other:${randomUUID()}`], 0, t0 + 1);
+      await sweeper.swept();
+      expect(await rowsUnder(`settled:${ended}`)).toHaveLength(5);
+      expect(await expiryOf(ended)).toBe(t0);
+      await sweeper.settle(randomUUID(), [`other:${randomUUID()}`], 0, t0 + 60_001);
+      await sweeper.swept();
       expect(await expiryOf(ended)).toBe('deleted');
       expect(await rowsUnder(`settled:${ended}`)).toEqual([]);
     });
@@ -230,6 +311,14 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
         /sweepIntervalMs must be a finite number/,
       );
       expect(() => new DatabaseBudgetStore(db, undefined, { sweepIntervalMs: -1 })).toThrow(/sweepIntervalMs/);
+      expect(() => new DatabaseBudgetStore(db, undefined, { sweepIntervalMs: 0 })).toThrow(
+        /sweepIntervalMs must be a finite number of at least 1/,
+      );
+      expect(() => new DatabaseBudgetStore(db, undefined, { sweepIntervalMs: Number.POSITIVE_INFINITY })).toThrow(/sweepIntervalMs/);
+      expect(() => new DatabaseBudgetStore(db, undefined, { sweepBatch: 10_001 })).toThrow(
+        /sweepBatch must be a whole number from 1 to 10000/,
+      );
+      expect(new DatabaseBudgetStore(db, undefined, { sweepIntervalMs: 1, sweepBatch: 10_000 })).toBeInstanceOf(DatabaseBudgetStore);
       expect(() => new DatabaseBudgetStore(db, undefined, { sweepBatch: 0 })).toThrow(/sweepBatch must be a whole number/);
       expect(() => new DatabaseBudgetStore(db, undefined, { sweepBatch: 1.5 })).toThrow(/sweepBatch/);
       expect(() => new DatabaseBudgetStore(db, undefined, { sweepBatch: Number.NaN })).toThrow(/sweepBatch/);
@@ -245,8 +334,10 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
         settled = store.settle(randomUUID(), [key], 5, t0 + 1000);
         // Until the settlement has inserted (nothing: the row is there) and waits for the lock this transaction holds.
         for (;;) {
+          // Only the settlement's lock on the counters: no other session waiting on a lock can end this early.
           const waiting = await sql<{ waiting: number }>`select count(*)::int as waiting from pg_stat_activity
-            where datname = current_database() and wait_event_type = 'Lock'`.execute(opened.database.db);
+            where datname = current_database() and wait_event_type = 'Lock'
+              and query ilike '%from "groundwork_budget_counters"%for update%'`.execute(opened.database.db);
           if ((waiting.rows[0]?.waiting ?? 0) > 0) break;
         }
         await tx.deleteFrom('groundwork_budget_counters').where('counter', '=', key).execute();
@@ -324,8 +415,11 @@ describe.each(TENANT_DATABASE_TARGETS)('migration 0011 on $name', (target) => {
       await opened.database.migrate('up');
       const rows = await db.selectFrom('groundwork_budget_counters').select(['counter', 'expires_at']).execute();
       expect(rows).toHaveLength(2500);
-      for (const row of rows)
-        expect(row.expires_at === null ? null : new Date(row.expires_at).getTime()).toBe(counterExpiresAt(row.counter));
+      // The rule as migration 0011 froze it: 54 hours after the day ends, whatever counterExpiresAt says later.
+      for (const row of rows) {
+        const day = Number(row.counter.slice(-2));
+        expect(row.expires_at === null ? null : new Date(row.expires_at).getTime()).toBe(Date.UTC(2026, 10, day + 1) + 54 * 3_600_000);
+      }
     } finally {
       await opened.close();
     }

@@ -24,9 +24,15 @@ interface CounterRow {
 
 /** How often, and how much of, the counters of ended periods a store deletes. */
 export interface DatabaseBudgetStoreOptions {
-  /** At most one sweep of ended counters per this many ms (of the clock the calls pass), on a settlement. @default 60000 */
+  /**
+   * At most one sweep of ended counters per this many ms (of the clock the calls pass), started by a
+   * settlement. At least 1; a sweep is never started while another one of this store runs. @default 60000
+   */
   sweepIntervalMs?: number;
-  /** At most this many ended counters deleted per sweep, and rows under them per delete. @default 200 */
+  /**
+   * At most this many ended counters deleted per sweep, and rows under them per delete: a whole
+   * number from 1 to {@link MAX_SWEEP_BATCH}. @default 200
+   */
   sweepBatch?: number;
   /** Where a failed sweep is reported (its error's code, never its statement or values). */
   logger?: Logger | undefined;
@@ -34,8 +40,22 @@ export interface DatabaseBudgetStoreOptions {
   metrics?: GroundworkMetrics | undefined;
 }
 
-/** How often a lock is taken again on counters a sweep deleted between their insert and their lock. */
+/** How often a transaction is run again when a sweep deleted its counters between their insert and their lock. */
 const LOCK_ATTEMPTS = 3;
+
+/**
+ * The largest {@link DatabaseBudgetStoreOptions.sweepBatch}: one delete binds about four parameters
+ * per counter of the batch, well under PostgreSQL's 65 535.
+ */
+export const MAX_SWEEP_BATCH = 10_000;
+
+/** At most this many delete statements per sweep: a sweep cut short leaves the rest to the next one. */
+const SWEEP_DELETES = 10;
+
+/** A counter inserted was deleted (by a sweep elsewhere) before its lock was taken: the transaction is run again. */
+class CounterVanished extends Error {
+  override readonly name = 'CounterVanished';
+}
 
 /**
  * Budgets in the application's database, for fleets without Redis. Each operation is one
@@ -51,9 +71,11 @@ const LOCK_ATTEMPTS = 3;
  *
  * A counter of a day or a month carries when it may be forgotten (`expires_at`, its period's end
  * plus a margin). At most once per {@link DatabaseBudgetStoreOptions.sweepIntervalMs}, after a
- * settlement has committed, the store deletes a bounded batch of counters past it, with the rows
- * left under them and their markers, in transactions of their own: a sweep that fails is logged and
+ * settlement has committed, the store starts deleting a bounded batch of counters past it, with the
+ * rows left under them and their markers, in a transaction of its own and in the background: no
+ * settlement waits for it, one runs at a time in a process, and a sweep that fails is logged and
  * counted and never undoes the settlement. Reserves and the other settlements add no query for it.
+ * {@link DatabaseBudgetStore.close} waits for a sweep under way: call it before the database closes.
  */
 export class DatabaseBudgetStore implements BudgetStore {
   readonly #db: Db;
@@ -64,6 +86,9 @@ export class DatabaseBudgetStore implements BudgetStore {
   readonly #sweepBatch: number;
   /** When the next settlement sweeps ended counters (ms since the epoch): the first one does. */
   #nextSweepAt = Number.NEGATIVE_INFINITY;
+  /** The sweep under way, if any. */
+  #sweeping: Promise<void> | undefined;
+  #closed = false;
   readonly #logger: Logger | undefined;
   readonly #metrics: GroundworkMetrics | undefined;
 
@@ -72,10 +97,13 @@ export class DatabaseBudgetStore implements BudgetStore {
     this.#db = db;
     this.#sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
     this.#ledger = ledger;
-    this.#sweepIntervalMs = nonNegative('sweepIntervalMs', options.sweepIntervalMs ?? 60_000);
-    this.#sweepBatch = nonNegative('sweepBatch', options.sweepBatch ?? 200);
-    if (!Number.isInteger(this.#sweepBatch) || this.#sweepBatch < 1) {
-      throw new RangeError(`sweepBatch must be a whole number of at least 1, got ${String(options.sweepBatch)}`);
+    this.#sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+    if (typeof this.#sweepIntervalMs !== 'number' || !Number.isFinite(this.#sweepIntervalMs) || this.#sweepIntervalMs < 1) {
+      throw new RangeError(`sweepIntervalMs must be a finite number of at least 1, got ${String(options.sweepIntervalMs)}`);
+    }
+    this.#sweepBatch = options.sweepBatch ?? 200;
+    if (!Number.isInteger(this.#sweepBatch) || this.#sweepBatch < 1 || this.#sweepBatch > MAX_SWEEP_BATCH) {
+      throw new RangeError(`sweepBatch must be a whole number from 1 to ${MAX_SWEEP_BATCH}, got ${String(options.sweepBatch)}`);
     }
     this.#logger = options.logger;
     this.#metrics = options.metrics;
@@ -85,7 +113,7 @@ export class DatabaseBudgetStore implements BudgetStore {
   async rebuild(counter: string, expiresAt: number | undefined): Promise<number> {
     if (this.#ledger === undefined) throw new Error('this budget store has no ledger to rebuild from');
     const spent = await this.#ledger.spentNano(counter);
-    await this.#db.transaction().execute(async (tx) => {
+    await this.#locking(async (tx) => {
       await this.#lockAndPrune(tx, [{ counter, expiresAt }], Date.now());
       await tx
         .updateTable('groundwork_budget_counters')
@@ -101,7 +129,7 @@ export class DatabaseBudgetStore implements BudgetStore {
     const counters = budgets.map((budget) => budget.counter);
     if (counters.length === 0) return { granted: true, amountNano: request.amountNano };
     const minimum = Math.min(request.minimumNano ?? request.amountNano, request.amountNano);
-    return this.#db.transaction().execute(async (tx) => {
+    return this.#locking(async (tx) => {
       const states = await this.#lockAndRead(tx, budgets, request.now);
       let grant = request.amountNano;
       for (const [index, budget] of budgets.entries()) {
@@ -123,7 +151,7 @@ export class DatabaseBudgetStore implements BudgetStore {
     const sorted = [...new Set(counters)].sort();
     const spent = Math.max(0, Math.ceil(spentNano));
     const markers = sorted.map(markerCounter);
-    await this.#db.transaction().execute(async (tx) => {
+    await this.#locking(async (tx) => {
       // Lapsed leases (and markers) are deleted here, so with `once` a lapsed reservation counts as not held.
       await this.#lockAndPrune(
         tx,
@@ -166,9 +194,41 @@ export class DatabaseBudgetStore implements BudgetStore {
         .values(markers.map((counter) => ({ id: reservationId, counter, amount_nano: 0, expires_at: expiresAt })))
         .execute();
     });
-    if (now >= this.#nextSweepAt) {
+    if (now >= this.#nextSweepAt && this.#sweeping === undefined && !this.#closed) {
       this.#nextSweepAt = now + this.#sweepIntervalMs;
-      await this.#sweepSafely(now, sorted);
+      // In the background: the settlement's caller never waits for it, and it never rejects.
+      this.#sweeping = this.#sweepSafely(now, sorted).finally(() => {
+        this.#sweeping = undefined;
+      });
+    }
+  }
+
+  /** Resolves once the sweep under way, if any, has ended (it never rejects: a failed sweep is logged and counted). */
+  async swept(): Promise<void> {
+    await this.#sweeping;
+  }
+
+  /** Starts no more sweeps, and resolves once a sweep under way has ended: call it before the database closes. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.swept();
+  }
+
+  /**
+   * Runs `work` in a transaction, again (up to {@link LOCK_ATTEMPTS} times in all) when a counter it
+   * inserted was deleted before its lock: the retry starts with no lock held, so locks are always
+   * taken in one order.
+   */
+  async #locking<T>(work: (tx: Db) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#db.transaction().execute(work);
+      } catch (error) {
+        if (!(error instanceof CounterVanished)) throw error;
+        if (attempt >= LOCK_ATTEMPTS) {
+          throw new Error(`budget counters were deleted each time before they could be locked (${LOCK_ATTEMPTS} attempts)`);
+        }
+      }
     }
   }
 
@@ -189,33 +249,23 @@ export class DatabaseBudgetStore implements BudgetStore {
   /** Creates missing counters, locks them, and drops their lapsed leases (and the lapsed markers given). */
   async #lockAndPrune(tx: Db, rows: readonly CounterRow[], now: number, markers: readonly string[] = []): Promise<void> {
     const counters = rows.map((row) => row.counter);
-    let missing: readonly CounterRow[] = rows;
-    for (let attempt = 1; missing.length > 0; attempt++) {
-      if (attempt > LOCK_ATTEMPTS) {
-        throw new Error(`budget counters were deleted each time before they could be locked (${LOCK_ATTEMPTS} attempts)`);
-      }
-      await tx
-        .insertInto('groundwork_budget_counters')
-        .values(missing.map((row) => ({ counter: row.counter, spent_nano: 0, expires_at: toDate(row.expiresAt) })))
-        .onConflict((conflict) => conflict.column('counter').doNothing())
-        .execute();
-      // SQLite's write lock is already held (BEGIN IMMEDIATE): nothing can delete them in between.
-      if (this.#sqlite) break;
+    await tx
+      .insertInto('groundwork_budget_counters')
+      .values(rows.map((row) => ({ counter: row.counter, spent_nano: 0, expires_at: toDate(row.expiresAt) })))
+      .onConflict((conflict) => conflict.column('counter').doNothing())
+      .execute();
+    // SQLite's write lock is already held (BEGIN IMMEDIATE): nothing can delete them in between.
+    if (!this.#sqlite) {
       // Under READ COMMITTED a sweep elsewhere may delete a counter between the insert and the lock:
-      // the lock then returns no row for it, and it is inserted and locked again.
+      // the lock then returns no row for it, and the whole transaction runs again (see #locking).
       const locked = await tx
         .selectFrom('groundwork_budget_counters')
         .select('counter')
-        .where(
-          'counter',
-          'in',
-          missing.map((row) => row.counter),
-        )
+        .where('counter', 'in', counters)
         .orderBy('counter')
         .forUpdate()
         .execute();
-      const held = new Set(locked.map((row) => row.counter));
-      missing = missing.filter((row) => !held.has(row.counter));
+      if (locked.length < new Set(counters).size) throw new CounterVanished('a budget counter was deleted before its lock');
     }
     await tx
       .deleteFrom('groundwork_budget_reservations')
@@ -239,9 +289,11 @@ export class DatabaseBudgetStore implements BudgetStore {
 
   /**
    * Deletes up to a batch of counters whose period is over, with the leases and markers left under
-   * them, outside any settlement's transaction. The lapsed rows go first, a bounded delete at a time;
-   * then, in one short transaction, the counters still past their expiry are locked, the rows left
-   * under them (live ones, and any added since) are deleted, and so are they. A sweep cut short leaves its counters for the next one.
+   * them, outside any settlement's transaction: in one transaction, the counters still past their
+   * expiry are locked, the rows under them are deleted a bounded delete at a time, and then so are
+   * they. Rows are deleted only under counters this sweep holds, and every other writer takes a
+   * counter's lock before touching its rows, so no two wait on each other. At most {@link SWEEP_DELETES} deletes: a sweep cut short keeps what it
+   * deleted and leaves the rest, and its counters, to the next one.
    * Counters another transaction holds are skipped (on SQLite none is: it has one writer), and so
    * are those being settled (`settling`): a late settlement keeps its counter and marker until the next sweep.
    */
@@ -256,9 +308,6 @@ export class DatabaseBudgetStore implements BudgetStore {
       .execute();
     const counters = ended.map((row) => row.counter);
     if (counters.length === 0) return;
-    const under = [...counters, ...counters.map(markerCounter)];
-    // Unlocked, only the lapsed rows: a live lease or marker goes only under its counter's lock, below.
-    while ((await this.#deleteRowsUnder(this.#db, under, now)) > 0) {}
     await this.#db.transaction().execute(async (tx) => {
       let still = tx
         .selectFrom('groundwork_budget_counters')
@@ -270,24 +319,24 @@ export class DatabaseBudgetStore implements BudgetStore {
       const locked = (await still.execute()).map((row) => row.counter);
       if (locked.length === 0) return;
       const lockedUnder = [...locked, ...locked.map(markerCounter)];
-      while ((await this.#deleteRowsUnder(tx, lockedUnder)) > 0) {}
+      for (let deletes = 1; (await this.#deleteRowsUnder(tx, lockedUnder)) >= this.#sweepBatch; deletes++) {
+        if (deletes >= SWEEP_DELETES) return;
+      }
       await tx.deleteFrom('groundwork_budget_counters').where('counter', 'in', locked).execute();
     });
   }
 
   /**
    * Deletes a bounded number of the rows under `counters` (a batch of ids, with their rows under
-   * those counters), only those lapsed by `lapsedBy` when it is given; answers how many.
+   * those counters); answers how many. Fewer than a batch: none is left.
    */
-  async #deleteRowsUnder(db: Db, counters: readonly string[], lapsedBy?: number): Promise<number> {
-    const lapsed = lapsedBy === undefined ? undefined : new Date(lapsedBy);
-    let batch = db.selectFrom('groundwork_budget_reservations').select('id').where('counter', 'in', counters).limit(this.#sweepBatch);
-    let rows = db.deleteFrom('groundwork_budget_reservations').where('counter', 'in', counters);
-    if (lapsed !== undefined) {
-      batch = batch.where('expires_at', '<=', lapsed);
-      rows = rows.where('expires_at', '<=', lapsed);
-    }
-    const result = await rows.where('id', 'in', batch).executeTakeFirst();
+  async #deleteRowsUnder(db: Db, counters: readonly string[]): Promise<number> {
+    const batch = db.selectFrom('groundwork_budget_reservations').select('id').where('counter', 'in', counters).limit(this.#sweepBatch);
+    const result = await db
+      .deleteFrom('groundwork_budget_reservations')
+      .where('counter', 'in', counters)
+      .where('id', 'in', batch)
+      .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 
@@ -318,14 +367,6 @@ export class DatabaseBudgetStore implements BudgetStore {
 /** The counter a settlement's marker on `counter` is kept under: outside the range any real counter's sum walks. */
 function markerCounter(counter: string): string {
   return `settled:${counter}`;
-}
-
-/** Answers `value` when it is a finite number of at least 0, else throws a clear error naming the option. */
-function nonNegative(name: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new RangeError(`${name} must be a finite number of at least 0, got ${String(value)}`);
-  }
-  return value;
 }
 
 function toDate(ms: number | undefined): Date | null {

@@ -15,18 +15,19 @@ export { processSignals, type ServeSignals } from '../process-signals.js';
 const KEY_CHANGES_WAIT_MS = 5000;
 
 /**
- * Signals that end `serve` at once, as they would without a handler, after it writes the log lines
- * it holds: SIGHUP, except on Windows (where a process cannot send it). SIGQUIT keeps its default,
- * ending a wedged process at once with a core dump, and the lines held are lost to it.
+ * Signals that end `serve` at once, after it writes the log lines it holds: SIGHUP, by that signal
+ * as it would end without a handler; on Windows, where Node emits SIGHUP when the console closes
+ * (the process is ended some 10 s later) and a process cannot send it, by exit code 129. SIGQUIT keeps
+ * its default, ending a wedged process at once with a core dump, and the lines held are lost to it.
  */
-const END_SIGNALS: readonly NodeJS.Signals[] = process.platform === 'win32' ? [] : ['SIGHUP'];
+const END_SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP'];
 
 /**
  * `groundwork serve`: opens the infrastructure, applies pending migrations (unless
  * `DB_MIGRATE_ON_START=false`), listens on `HOST:PORT`, and on SIGTERM or SIGINT shuts down
  * gracefully — in-flight requests finish, the usage ledger is flushed, pools close — and exits 0.
- * SIGHUP ends it at once, by that signal, after it writes the log lines it holds (giving up on a
- * reader that stopped reading); SIGQUIT ends it at once with a core dump, losing the lines it holds.
+ * SIGHUP ends it at once, by that signal (on Windows, by exit code 129), after it writes the log
+ * lines it holds (giving up on a reader that stopped reading); SIGQUIT ends it at once with a core dump, losing the lines it holds.
  */
 export async function serveCommand(
   io: CommandIo,
@@ -34,6 +35,7 @@ export async function serveCommand(
     beforeSecondStop: writeHeldLinesAtEnd,
     endSignals: END_SIGNALS,
     beforeEnd: writeHeldLinesAtEnd,
+    endByExit: process.platform === 'win32',
   }),
 ): Promise<number> {
   // Log lines held in memory (SERVER_LOG_FLUSH_MS) go out before each message on stderr, so that
@@ -52,6 +54,8 @@ export async function serveCommand(
     const tenants = infrastructure.config.tenants.virtualKeys
       ? createTenantServices({ ...infrastructure, logger: logger.child({ component: 'tenants' }) }, { listen: true })
       : undefined;
+    // Closed with the instance (by the server's close), before the database its budget sweeps use.
+    if (tenants !== undefined) infrastructure.registerCloseable({ name: 'tenants', close: () => tenants.close() });
     const adminKey = infrastructure.config.tenants.adminKey;
     const server = createServer(backend, infrastructure.config.server, {
       logger,
@@ -98,13 +102,11 @@ export async function serveCommand(
       }
     } catch (error) {
       await server.close();
-      tenants?.close();
       throw error;
     }
     const signal = await signals.stopped;
     say(`${signal} received: finishing requests in flight, then closing…`);
     await server.close();
-    tenants?.close();
     say('Stopped.');
     return 0;
   } finally {
