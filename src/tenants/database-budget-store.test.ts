@@ -14,6 +14,10 @@ import { TENANT_DATABASE_TARGETS, type TenantDatabase } from './tenant-databases
 const t0 = 1_800_000_000_000;
 
 describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
+  /** Registers a test on PostgreSQL only: it waits on row locks the other databases do not take. */
+  const onPostgres = (name: string, body: () => Promise<void>): void => {
+    if (target.name === 'PostgreSQL') it(name, body);
+  };
   let opened: TenantDatabase;
   let other: Database<GroundworkTables>;
 
@@ -160,49 +164,41 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
       expect(await expiryOf(late)).toBe('deleted');
     });
 
-    it.runIf(target.name === 'PostgreSQL')(
-      'are swept in the background: the settlement answers while the sweep waits, and close waits for it',
-      async () => {
-        const ended = `ended:${randomUUID()}`;
-        const first = new DatabaseBudgetStore(opened.database.db);
-        await first.settle(randomUUID(), [ended], 1, t0 - 10_000);
-        await first.close();
-        await opened.database.db
-          .updateTable('groundwork_budget_counters')
-          .set({ expires_at: new Date(t0) })
-          .where('counter', '=', ended)
-          .execute();
-        const store = new DatabaseBudgetStore(opened.database.db);
-        const key = `key:${randomUUID()}:total`;
-        await other.db.transaction().execute(async (tx) => {
-          // The sweep's delete of the marker under the ended counter waits for this lock.
-          await tx
-            .selectFrom('groundwork_budget_reservations')
-            .select('id')
-            .where('counter', '=', `settled:${ended}`)
-            .forUpdate()
-            .execute();
-          await store.settle(randomUUID(), [key], 7, t0 + 1000);
-          expect(await store.read([key], t0 + 1000)).toEqual([{ counter: key, spentNano: 7, reservedNano: 0 }]);
-          expect(await expiryOf(ended)).toBe(t0);
-        });
-        await store.close();
-        expect(await expiryOf(ended)).toBe('deleted');
-        // Closed: no settlement starts a sweep any more.
-        const later = `ended:${randomUUID()}`;
-        await store.settle(randomUUID(), [later], 1, t0 - 10_000);
-        await opened.database.db
-          .updateTable('groundwork_budget_counters')
-          .set({ expires_at: new Date(t0) })
-          .where('counter', '=', later)
-          .execute();
-        await store.settle(randomUUID(), [key], 1, t0 + 120_000);
-        await store.swept();
-        expect(await expiryOf(later)).toBe(t0);
-        await opened.database.db.deleteFrom('groundwork_budget_counters').where('counter', '=', later).execute();
-        await opened.database.db.deleteFrom('groundwork_budget_reservations').where('counter', '=', `settled:${later}`).execute();
-      },
-    );
+    onPostgres('are swept in the background: the settlement answers while the sweep waits, and close waits for it', async () => {
+      const ended = `ended:${randomUUID()}`;
+      const first = new DatabaseBudgetStore(opened.database.db);
+      await first.settle(randomUUID(), [ended], 1, t0 - 10_000);
+      await first.close();
+      await opened.database.db
+        .updateTable('groundwork_budget_counters')
+        .set({ expires_at: new Date(t0) })
+        .where('counter', '=', ended)
+        .execute();
+      const store = new DatabaseBudgetStore(opened.database.db);
+      const key = `key:${randomUUID()}:total`;
+      await other.db.transaction().execute(async (tx) => {
+        // The sweep's delete of the marker under the ended counter waits for this lock.
+        await tx.selectFrom('groundwork_budget_reservations').select('id').where('counter', '=', `settled:${ended}`).forUpdate().execute();
+        await store.settle(randomUUID(), [key], 7, t0 + 1000);
+        expect(await store.read([key], t0 + 1000)).toEqual([{ counter: key, spentNano: 7, reservedNano: 0 }]);
+        expect(await expiryOf(ended)).toBe(t0);
+      });
+      await store.close();
+      expect(await expiryOf(ended)).toBe('deleted');
+      // Closed: no settlement starts a sweep any more.
+      const later = `ended:${randomUUID()}`;
+      await store.settle(randomUUID(), [later], 1, t0 - 10_000);
+      await opened.database.db
+        .updateTable('groundwork_budget_counters')
+        .set({ expires_at: new Date(t0) })
+        .where('counter', '=', later)
+        .execute();
+      await store.settle(randomUUID(), [key], 1, t0 + 120_000);
+      await store.swept();
+      expect(await expiryOf(later)).toBe(t0);
+      await opened.database.db.deleteFrom('groundwork_budget_counters').where('counter', '=', later).execute();
+      await opened.database.db.deleteFrom('groundwork_budget_reservations').where('counter', '=', `settled:${later}`).execute();
+    });
 
     it('are swept after the settlement commits: a failed sweep is logged and counted, and the spend kept', async () => {
       const db = opened.database.db;
@@ -324,7 +320,7 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
       expect(() => new DatabaseBudgetStore(db, undefined, { sweepBatch: Number.NaN })).toThrow(/sweepBatch/);
     });
 
-    it.runIf(target.name === 'PostgreSQL')('charges a counter deleted elsewhere between its insert and its lock', async () => {
+    onPostgres('charges a counter deleted elsewhere between its insert and its lock', async () => {
       const store = new DatabaseBudgetStore(opened.database.db, undefined, { sweepIntervalMs: Number.MAX_SAFE_INTEGER });
       const key = `key:${randomUUID()}:total`;
       await store.settle(randomUUID(), [key], 3, t0);

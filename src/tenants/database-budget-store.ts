@@ -279,11 +279,15 @@ export class DatabaseBudgetStore implements BudgetStore {
     try {
       await this.#sweep(now, settling);
     } catch (error) {
-      this.#metrics?.storeFailures.inc({ component: 'tenant_budget_sweep' });
-      this.#logger?.error(
-        { code: errorCode(error) ?? (error instanceof Error ? error.name : typeof error) },
-        'Sweeping ended budget counters failed; the next sweep tries again (the settlement itself is kept).',
-      );
+      try {
+        this.#metrics?.storeFailures.inc({ component: 'tenant_budget_sweep' });
+        this.#logger?.error(
+          { code: errorCode(error) ?? (error instanceof Error ? error.name : typeof error) },
+          'Sweeping ended budget counters failed; the next sweep tries again (the settlement itself is kept).',
+        );
+      } catch {
+        // The sweep runs detached: a logger or registry that throws must not turn into an unhandled rejection.
+      }
     }
   }
 
