@@ -77,6 +77,28 @@ describe('PostgresDriver', () => {
     }
   });
 
+  it('answers a statement outside a transaction once when pg calls back with its error, then with a lost connection', async () => {
+    // As pg may in pipeline mode: a value fails to serialise, then the connection dies under the queue.
+    const client = fakeClient((callback) => {
+      callback(new Error('bad value'));
+      callback(new Error('Connection terminated unexpectedly'));
+    });
+    const driver = new PostgresDriver(fakePool(client), driverConfig());
+    const connection = await driver.acquireConnection();
+    const unhandled = vi.fn();
+    process.on('unhandledRejection', unhandled);
+    try {
+      await expect(connection.executeQuery(CompiledQuery.raw('select $1::int as one', [1]))).rejects.toThrow('bad value');
+      await new Promise((resolve) => setImmediate(resolve));
+      await driver.releaseConnection(connection);
+      // The second call was not taken for the statement's outcome: the client is not counted broken.
+      expect(client.released).toEqual([undefined]);
+      expect(unhandled).not.toHaveBeenCalled();
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
+  });
+
   it('hands a checked-out client back, destroyed, when refreshing the pool gauges throws', async () => {
     const pool = new pg.Pool({ connectionString: postgresUrl(), max: 1 });
     pools.push(pool);

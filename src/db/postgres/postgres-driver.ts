@@ -180,7 +180,12 @@ class PostgresConnection implements DatabaseConnection {
     const { key } = statement;
     const name = key === undefined || statement.unnamed ? undefined : this.#driver.statementNames.current(key);
     statement.sentBroken = this.state.broken !== undefined;
+    // pg may call a statement's callback twice (in pipeline mode, for a value that fails to
+    // serialise): only the first call counts, the statement's promise having settled by then.
+    let settled = false;
     const answered: PgCallback = (error, result) => {
+      if (settled) return;
+      settled = true;
       if ((error === null || error === undefined) && result !== undefined) {
         // An aborted transaction's COMMIT succeeds with the command tag ROLLBACK: every write was undone.
         if (result.command !== 'ROLLBACK' || statement.query !== COMMIT) {
