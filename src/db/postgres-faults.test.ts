@@ -220,6 +220,20 @@ describe('PostgreSQL faults', () => {
     }
   });
 
+  it("sends a query builder select again on a new connection when a reused connection's answer was lost", async () => {
+    const { proxy, database } = await behindProxy('gw_lost_select');
+    try {
+      await database.db.insertInto('note').values({ id: 'read', title: 'r', done: false, due_at: null, meta: null, score: 7 }).execute();
+      // The pooled connection dies silently (an idle timeout on the way): the select's answer never arrives.
+      proxy.cutOnNextAnswer();
+      const rows = await database.db.selectFrom('note').select('score').where('id', '=', 'read').execute();
+      expect(rows).toEqual([{ score: 7 }]);
+    } finally {
+      await database.close();
+      await proxy.close();
+    }
+  });
+
   it("sends a transaction's first statement again on a new connection when the answer to it and its BEGIN was lost: it ran once", async () => {
     const { proxy, database } = await behindProxy('gw_lost_begin');
     try {
