@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { postgresUrl } from '../../../test/services.js';
 import { systemClock } from '../../internal/clock.js';
 import { silentLogger } from '../../observability/logger.js';
+import { ConnectionLostError } from '../connection-lost-error.js';
 import type { PgCallback, PgPool, PgPoolClient, PgResult } from './pg-client.js';
 import { PostgresDriver, type PostgresDriverConfig } from './postgres-driver.js';
 
@@ -97,6 +98,25 @@ describe('PostgresDriver', () => {
     } finally {
       process.off('unhandledRejection', unhandled);
     }
+  });
+
+  it('says the outcome is unknown for a statement written after a class 08 error from a still usable session', async () => {
+    // A connection-class error raised by the server for the statement (postgres_fdw's 08006): pg keeps the client usable.
+    const remote = Object.assign(new Error('could not connect to server "remote"'), { code: '08006' });
+    let answers = 0;
+    const client = fakeClient((callback) => {
+      answers++;
+      // The first statement fails; the next is written and applied, then the connection dies before its answer.
+      callback(answers === 1 ? remote : new Error('Connection terminated unexpectedly'));
+    });
+    const driver = new PostgresDriver(fakePool(client), driverConfig());
+    const connection = await driver.acquireConnection();
+    await expect(connection.executeQuery(CompiledQuery.raw('select 1 from remote_table'))).rejects.toBeInstanceOf(ConnectionLostError);
+    const error = await connection.executeQuery(CompiledQuery.raw('update note set score = score + 1')).catch((caught: unknown) => caught);
+    await driver.releaseConnection(connection);
+    expect(error).toBeInstanceOf(ConnectionLostError);
+    expect((error as ConnectionLostError).outcomeUnknown).toBe(true);
+    expect((error as ConnectionLostError).retryable).toBe(false);
   });
 
   it('hands a checked-out client back, destroyed, when refreshing the pool gauges throws', async () => {
