@@ -234,6 +234,31 @@ describe('PostgreSQL faults', () => {
     }
   });
 
+  it('fails a transaction whose COMMIT answer was lost with an unknown outcome, not to be run again blindly', async () => {
+    const { proxy, database } = await behindProxy('gw_lost_commit');
+    try {
+      await database.db
+        .insertInto('note')
+        .values({ id: 'committed', title: 'c', done: false, due_at: null, meta: null, score: 0 })
+        .execute();
+      const error = await database
+        .withSession(async (tx) => {
+          await sql`update note set score = score + 1 where id = ${'committed'}`.execute(tx);
+          // The next answer is COMMIT's: the server commits, the client never learns.
+          proxy.cutOnNextAnswer();
+        })
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ConnectionLostError);
+      expect((error as ConnectionLostError).outcomeUnknown).toBe(true);
+      expect((error as ConnectionLostError).retryable).toBe(false);
+      const { rows } = await sql<{ score: number }>`select score from note where id = ${'committed'}`.execute(database.db);
+      expect(rows).toEqual([{ score: 1 }]);
+    } finally {
+      await database.close();
+      await proxy.close();
+    }
+  });
+
   it("sends a transaction's first statement again on a new connection when the answer to it and its BEGIN was lost: it ran once", async () => {
     const { proxy, database } = await behindProxy('gw_lost_begin');
     try {

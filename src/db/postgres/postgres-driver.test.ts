@@ -36,9 +36,12 @@ function fakeClient(answer: (callback: PgCallback) => void): PgPoolClient & { re
   } as unknown as PgPoolClient & { released: unknown[] };
 }
 
-function fakePool(client: PgPoolClient): PgPool {
+/** A pool that hands out `clients` in turn, the last one for every checkout after them. */
+function fakePool(...clients: PgPoolClient[]): PgPool {
+  let next = 0;
   return {
-    connect: (callback: (error: Error | null | undefined, client: PgPoolClient) => void) => callback(null, client),
+    connect: (callback: (error: Error | null | undefined, client: PgPoolClient) => void) =>
+      callback(null, clients[Math.min(next++, clients.length - 1)] as PgPoolClient),
     on: () => undefined,
     end: async () => undefined,
     totalCount: 1,
@@ -98,6 +101,20 @@ describe('PostgresDriver', () => {
     } finally {
       process.off('unhandledRejection', unhandled);
     }
+  });
+
+  it("sends a reused client's first statement again on another client when pg refuses to write it", async () => {
+    const result: PgResult = { command: 'SELECT', rowCount: 1, rows: [{ one: 1 }] };
+    const dead = fakeClient((callback) => callback(new Error('Client has encountered a connection error and is not queryable')));
+    const alive = fakeClient((callback) => callback(null, result));
+    const driver = new PostgresDriver(fakePool(dead, dead, alive), driverConfig());
+    // The first checkout opened the client; the second reuses it.
+    await driver.releaseConnection(await driver.acquireConnection());
+    const connection = await driver.acquireConnection();
+    expect((await connection.executeQuery(CompiledQuery.raw('update note set score = 1'))).rows).toEqual([{ one: 1 }]);
+    await driver.releaseConnection(connection);
+    expect(dead.released).toEqual([undefined, expect.any(Error)]);
+    expect(alive.released).toEqual([undefined]);
   });
 
   it('says the outcome is unknown for a statement written after a class 08 error from a still usable session', async () => {
