@@ -388,13 +388,17 @@ async function benchPglite(rows: BenchResult['rows'], ratios: BenchResult['ratio
   const raw = new PGlite();
   await raw.waitReady;
   const database = await createDatabase<Tables>(config('pglite:memory'), { logger: silentLogger() });
+  // The prepared subjects' own database: each database takes one subject's writes, so every read finds a table of the same size.
+  const preparedDatabase = await createDatabase<Tables>(config('pglite:memory'), { logger: silentLogger() });
   try {
     const create = 'create table item (id integer primary key, name text not null, done boolean not null)';
     await raw.query(create);
-    await sql.raw(create).execute(database.db);
-    // Two databases: each subject's table holds the rows its reads find.
+    // Three databases: each subject's table holds the rows its reads find.
     await raw.query(SEED_SQL);
-    await sql.raw(SEED_SQL).execute(database.db);
+    for (const own of [database, preparedDatabase]) {
+      await sql.raw(create).execute(own.db);
+      await sql.raw(SEED_SQL).execute(own.db);
+    }
     const ids = new Ids();
     // PGlite runs one statement at a time: its callers, like withSession, queue for it.
     const rawWrite = async (): Promise<void> => {
@@ -406,7 +410,7 @@ async function benchPglite(rows: BenchResult['rows'], ratios: BenchResult['ratio
       raw.transaction((tx) => tx.query('select id, name, done from item where id = $1', [ids.read()]));
     const rawPointRead = (): Promise<unknown> => raw.query('select id, name, done from item where id = $1', [ids.read()]);
     const { write: gwWrite, read: gwRead, pointRead: gwPointRead } = groundworkSubjects(database, ids);
-    const { write: preparedWrite, read: preparedRead, pointRead: preparedPointRead } = preparedSubjects(database, ids);
+    const { write: preparedWrite, read: preparedRead, pointRead: preparedPointRead } = preparedSubjects(preparedDatabase, ids);
     await checkReads({ rawRead, gwRead, preparedRead, rawPointRead, gwPointRead, preparedPointRead });
     const measure = (operation: () => Promise<unknown>, first: boolean): Promise<LatencySummary> =>
       measureSerial(operation, { iterations: PGLITE_ITERATIONS / ROUNDS, warmup: first ? 500 : 50 });
@@ -438,6 +442,7 @@ async function benchPglite(rows: BenchResult['rows'], ratios: BenchResult['ratio
     ratios.added_cpu_us_pglite_point_read_prepared = addedCpu(pPoint, rawPoint);
   } finally {
     await database.close();
+    await preparedDatabase.close();
     await raw.close();
   }
 }
@@ -451,19 +456,25 @@ async function benchSqlite(rows: BenchResult['rows'], ratios: BenchResult['ratio
   kyselyClient.pragma('journal_mode = WAL');
   const kysely = new Kysely<Tables>({ dialect: new SqliteDialect({ database: kyselyClient }) });
   const database = await createDatabase<Tables>(config(`sqlite:${join(directory, 'gw.db')}`), { logger: silentLogger() });
+  // The prepared subjects' own database: each database takes one subject's writes, so every read finds a table of the same size.
+  const preparedDatabase = await createDatabase<Tables>(config(`sqlite:${join(directory, 'gw-prepared.db')}`), {
+    logger: silentLogger(),
+  });
   try {
     raw.exec('create table item (id integer primary key, name text not null, done boolean not null)');
     kyselyClient.exec('create table item (id integer primary key, name text not null, done boolean not null)');
-    await (database.db as Kysely<Tables>).schema
-      .createTable('item')
-      .addColumn('id', 'integer', (column) => column.primaryKey())
-      .addColumn('name', 'text', (column) => column.notNull())
-      .addColumn('done', 'boolean', (column) => column.notNull())
-      .execute();
-    // Three databases: each subject's table holds the rows its reads find.
+    // Four databases: each subject's table holds the rows its reads find.
     raw.exec(SEED_SQL);
     kyselyClient.exec(SEED_SQL);
-    await sql.raw(SEED_SQL).execute(database.db);
+    for (const own of [database, preparedDatabase]) {
+      await (own.db as Kysely<Tables>).schema
+        .createTable('item')
+        .addColumn('id', 'integer', (column) => column.primaryKey())
+        .addColumn('name', 'text', (column) => column.notNull())
+        .addColumn('done', 'boolean', (column) => column.notNull())
+        .execute();
+      await sql.raw(SEED_SQL).execute(own.db);
+    }
     const ids = new Ids();
     const insert = raw.prepare('insert into item (id, name, done) values (?, ?, ?)');
     const select = raw.prepare('select id, name, done from item where id = ?');
@@ -491,7 +502,7 @@ async function benchSqlite(rows: BenchResult['rows'], ratios: BenchResult['ratio
       read: kyRead,
       pointRead: kyPointRead,
     } = builderSubjects(kysely, (fn) => kysely.transaction().execute(fn), ids, 'ky', 1 as unknown as boolean);
-    const { write: preparedWrite, read: preparedRead, pointRead: preparedPointRead } = preparedSubjects(database, ids);
+    const { write: preparedWrite, read: preparedRead, pointRead: preparedPointRead } = preparedSubjects(preparedDatabase, ids);
     await checkReads({ rawRead, kyRead, gwRead, preparedRead, rawPointRead, kyPointRead, gwPointRead, preparedPointRead });
     const measure = (operation: () => Promise<unknown>, first: boolean): Promise<LatencySummary> =>
       measureSerial(operation, { iterations: SQLITE_ITERATIONS / ROUNDS, warmup: first ? 2000 : 200 });
@@ -535,6 +546,7 @@ async function benchSqlite(rows: BenchResult['rows'], ratios: BenchResult['ratio
     ratios.added_cpu_us_sqlite_point_read_prepared = addedCpu(pPoint, rawPoint);
   } finally {
     await database.close();
+    await preparedDatabase.close();
     await kysely.destroy();
     raw.close();
     rmSync(directory, { recursive: true, force: true });

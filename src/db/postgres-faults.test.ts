@@ -220,6 +220,45 @@ describe('PostgreSQL faults', () => {
     }
   });
 
+  it("sends a query builder select again on a new connection when a reused connection's answer was lost", async () => {
+    const { proxy, database } = await behindProxy('gw_lost_select');
+    try {
+      await database.db.insertInto('note').values({ id: 'read', title: 'r', done: false, due_at: null, meta: null, score: 7 }).execute();
+      // The pooled connection dies silently (an idle timeout on the way): the select's answer never arrives.
+      proxy.cutOnNextAnswer();
+      const rows = await database.db.selectFrom('note').select('score').where('id', '=', 'read').execute();
+      expect(rows).toEqual([{ score: 7 }]);
+    } finally {
+      await database.close();
+      await proxy.close();
+    }
+  });
+
+  it('fails a transaction whose COMMIT answer was lost with an unknown outcome, not to be run again blindly', async () => {
+    const { proxy, database } = await behindProxy('gw_lost_commit');
+    try {
+      await database.db
+        .insertInto('note')
+        .values({ id: 'committed', title: 'c', done: false, due_at: null, meta: null, score: 0 })
+        .execute();
+      const error = await database
+        .withSession(async (tx) => {
+          await sql`update note set score = score + 1 where id = ${'committed'}`.execute(tx);
+          // The next answer is COMMIT's: the server commits, the client never learns.
+          proxy.cutOnNextAnswer();
+        })
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ConnectionLostError);
+      expect((error as ConnectionLostError).outcomeUnknown).toBe(true);
+      expect((error as ConnectionLostError).retryable).toBe(false);
+      const { rows } = await sql<{ score: number }>`select score from note where id = ${'committed'}`.execute(database.db);
+      expect(rows).toEqual([{ score: 1 }]);
+    } finally {
+      await database.close();
+      await proxy.close();
+    }
+  });
+
   it("sends a transaction's first statement again on a new connection when the answer to it and its BEGIN was lost: it ran once", async () => {
     const { proxy, database } = await behindProxy('gw_lost_begin');
     try {

@@ -75,7 +75,7 @@ describe('session scope', () => {
     leaveScope();
   });
 
-  it('schedules the switch-off where setImmediate hands back a handle without unref, as fake timers may', async () => {
+  it('schedules the switch-off where setImmediate is replaced by one whose handle lacks unref', async () => {
     const schedule = globalThis.setImmediate;
     const primitive = vi.spyOn(globalThis, 'setImmediate').mockImplementation(((callback: () => void) => {
       schedule(callback);

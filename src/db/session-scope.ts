@@ -46,7 +46,7 @@ export function leaveScope(): void {
   running--;
   if (running !== 0 || switchOff !== undefined) return;
   switchOff = setImmediate(switchOffIfIdle);
-  // A pending switch-off never keeps the process alive (fake timers may hand back a handle without unref).
+  // A pending switch-off never keeps the process alive (an Immediate from a replaced global setImmediate may lack unref).
   (switchOff as Partial<NodeJS.Immediate>).unref?.();
 }
 

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { postgresUrl } from '../../../test/services.js';
 import { systemClock } from '../../internal/clock.js';
 import { silentLogger } from '../../observability/logger.js';
+import { ConnectionLostError } from '../connection-lost-error.js';
 import type { PgCallback, PgPool, PgPoolClient, PgResult } from './pg-client.js';
 import { PostgresDriver, type PostgresDriverConfig } from './postgres-driver.js';
 
@@ -35,9 +36,12 @@ function fakeClient(answer: (callback: PgCallback) => void): PgPoolClient & { re
   } as unknown as PgPoolClient & { released: unknown[] };
 }
 
-function fakePool(client: PgPoolClient): PgPool {
+/** A pool that hands out `clients` in turn, the last one for every checkout after them. */
+function fakePool(...clients: PgPoolClient[]): PgPool {
+  let next = 0;
   return {
-    connect: (callback: (error: Error | null | undefined, client: PgPoolClient) => void) => callback(null, client),
+    connect: (callback: (error: Error | null | undefined, client: PgPoolClient) => void) =>
+      callback(null, clients[Math.min(next++, clients.length - 1)] as PgPoolClient),
     on: () => undefined,
     end: async () => undefined,
     totalCount: 1,
@@ -75,6 +79,61 @@ describe('PostgresDriver', () => {
     } finally {
       process.off('unhandledRejection', unhandled);
     }
+  });
+
+  it('answers a statement outside a transaction once when pg calls back with its error, then with a lost connection', async () => {
+    // As pg may in pipeline mode: a value fails to serialise, then the connection dies under the queue.
+    const client = fakeClient((callback) => {
+      callback(new Error('bad value'));
+      callback(new Error('Connection terminated unexpectedly'));
+    });
+    const driver = new PostgresDriver(fakePool(client), driverConfig());
+    const connection = await driver.acquireConnection();
+    const unhandled = vi.fn();
+    process.on('unhandledRejection', unhandled);
+    try {
+      await expect(connection.executeQuery(CompiledQuery.raw('select $1::int as one', [1]))).rejects.toThrow('bad value');
+      await new Promise((resolve) => setImmediate(resolve));
+      await driver.releaseConnection(connection);
+      // The second call was not taken for the statement's outcome: the client is not counted broken.
+      expect(client.released).toEqual([undefined]);
+      expect(unhandled).not.toHaveBeenCalled();
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
+  });
+
+  it("sends a reused client's first statement again on another client when pg refuses to write it", async () => {
+    const result: PgResult = { command: 'SELECT', rowCount: 1, rows: [{ one: 1 }] };
+    const dead = fakeClient((callback) => callback(new Error('Client has encountered a connection error and is not queryable')));
+    const alive = fakeClient((callback) => callback(null, result));
+    const driver = new PostgresDriver(fakePool(dead, dead, alive), driverConfig());
+    // The first checkout opened the client; the second reuses it.
+    await driver.releaseConnection(await driver.acquireConnection());
+    const connection = await driver.acquireConnection();
+    expect((await connection.executeQuery(CompiledQuery.raw('update note set score = 1'))).rows).toEqual([{ one: 1 }]);
+    await driver.releaseConnection(connection);
+    expect(dead.released).toEqual([undefined, expect.any(Error)]);
+    expect(alive.released).toEqual([undefined]);
+  });
+
+  it('says the outcome is unknown for a statement written after a class 08 error from a still usable session', async () => {
+    // A connection-class error raised by the server for the statement (postgres_fdw's 08006): pg keeps the client usable.
+    const remote = Object.assign(new Error('could not connect to server "remote"'), { code: '08006' });
+    let answers = 0;
+    const client = fakeClient((callback) => {
+      answers++;
+      // The first statement fails; the next is written and applied, then the connection dies before its answer.
+      callback(answers === 1 ? remote : new Error('Connection terminated unexpectedly'));
+    });
+    const driver = new PostgresDriver(fakePool(client), driverConfig());
+    const connection = await driver.acquireConnection();
+    await expect(connection.executeQuery(CompiledQuery.raw('select 1 from remote_table'))).rejects.toBeInstanceOf(ConnectionLostError);
+    const error = await connection.executeQuery(CompiledQuery.raw('update note set score = score + 1')).catch((caught: unknown) => caught);
+    await driver.releaseConnection(connection);
+    expect(error).toBeInstanceOf(ConnectionLostError);
+    expect((error as ConnectionLostError).outcomeUnknown).toBe(true);
+    expect((error as ConnectionLostError).retryable).toBe(false);
   });
 
   it('hands a checked-out client back, destroyed, when refreshing the pool gauges throws', async () => {

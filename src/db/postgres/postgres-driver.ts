@@ -82,8 +82,6 @@ interface Statement {
   readonly first: boolean;
   /** Whether it started inside a transaction (it cannot be sent again then). */
   readonly inTransaction: boolean;
-  /** Whether the connection was known broken when this attempt was sent: nothing of it was written then. */
-  sentBroken: boolean;
   /** Set after a stale plan: sent unnamed from then on. */
   unnamed: boolean;
   attempt: number;
@@ -101,11 +99,11 @@ function queryResult<R>(result: PgResult): QueryResult<R> {
  * if a reused client turns out to be dead (the server restarted, the backend was terminated
  * while idle), it is destroyed and the statement runs on another client, but only where running
  * it again is known safe: the statement carried its transaction's BEGIN (COMMIT was never sent,
- * so the server rolled it back), or nothing of it was written (pg refused it, or the connection
- * was known broken before it was sent). A statement outside a transaction that may have reached
- * the server is never sent again: the server may have applied it before the connection broke
- * (an idle timeout, a failover); it fails with a {@link ConnectionLostError} whose outcome is
- * unknown. Later failures are not retried.
+ * so the server rolled it back), nothing of it was written (pg refused it, the client being
+ * known broken), or it is a query builder select (prepared ones included), which only reads.
+ * Raw SQL and writes outside a transaction that may have reached the server are never sent again:
+ * the server may have applied them before the connection broke (an idle timeout, a failover);
+ * they fail with a {@link ConnectionLostError} whose outcome is unknown. Later failures are not retried.
  *
  * A transaction's BEGIN is not sent on its own: it waits for the transaction's first statement
  * and goes out with it in one write (the client is in pipeline mode), so a transaction costs one
@@ -167,7 +165,6 @@ class PostgresConnection implements DatabaseConnection {
       builder,
       first,
       inTransaction,
-      sentBroken: false,
       unnamed: false,
       attempt: 0,
     };
@@ -179,8 +176,12 @@ class PostgresConnection implements DatabaseConnection {
   #attempt<R>(statement: Statement, resolve: (result: QueryResult<R> | Promise<QueryResult<R>>) => void): void {
     const { key } = statement;
     const name = key === undefined || statement.unnamed ? undefined : this.#driver.statementNames.current(key);
-    statement.sentBroken = this.state.broken !== undefined;
+    // pg may call a statement's callback twice (in pipeline mode, for a value that fails to
+    // serialise): only the first call counts, the statement's promise having settled by then.
+    let settled = false;
     const answered: PgCallback = (error, result) => {
+      if (settled) return;
+      settled = true;
       if ((error === null || error === undefined) && result !== undefined) {
         // An aborted transaction's COMMIT succeeds with the command tag ROLLBACK: every write was undone.
         if (result.command !== 'ROLLBACK' || statement.query !== COMMIT) {
@@ -230,9 +231,10 @@ class PostgresConnection implements DatabaseConnection {
     }
     const lost = isConnectionLost(error);
     if (lost) this.state.broken ??= error as Error;
-    // Nothing of it reached the server, or it carried BEGIN and so ran in a transaction the server rolled back.
-    const unsent = statement.sentBroken || isUnsent(error);
-    const repeatable = unsent || statement.begin !== undefined;
+    // Nothing of it reached the server (pg refused to write it), it carried BEGIN and so ran in a
+    // transaction the server rolled back, or it only reads.
+    const unsent = isUnsent(error);
+    const repeatable = unsent || statement.begin !== undefined || statement.query.query.kind === 'SelectQueryNode';
     // Outside a transaction (a COMMIT included), a statement that may have reached the server may have been applied.
     const failure = () => toDatabaseError(error, this.#driver.displayUrl, !inTransaction && !unsent);
     // Once released, the client may be someone else's; once its transaction ended, COMMIT or
