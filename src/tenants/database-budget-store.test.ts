@@ -104,6 +104,19 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
         .executeTakeFirst();
       return row === undefined ? 'deleted' : row.expires_at === null ? null : new Date(row.expires_at).getTime();
     };
+    /** A counter settled `markers` times, its expiry then set to `t0`: ended, with its settlement markers under it. */
+    const endedWithMarkers = async (markers: number): Promise<string> => {
+      const store = new DatabaseBudgetStore(opened.database.db, undefined, { sweepBatch: 2 });
+      const ended = `ended:${randomUUID()}`;
+      for (let call = 0; call < markers; call++) await store.settle(randomUUID(), [ended], 1, t0 - 10_000);
+      await store.swept();
+      await opened.database.db
+        .updateTable('groundwork_budget_counters')
+        .set({ expires_at: new Date(t0) })
+        .where('counter', '=', ended)
+        .execute();
+      return ended;
+    };
     const spend = async (store: DatabaseBudgetStore, counter: string, expiresAt: number | undefined, now: number) => {
       const reservationId = randomUUID();
       await store.reserve({
@@ -262,15 +275,7 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
     });
 
     it('delete every row under a swept counter, however many, a bounded delete at a time', async () => {
-      const store = new DatabaseBudgetStore(opened.database.db, undefined, { sweepBatch: 2 });
-      const ended = `ended:${randomUUID()}`;
-      for (let call = 0; call < 5; call++) await store.settle(randomUUID(), [ended], 1, t0 - 10_000);
-      await store.swept();
-      await opened.database.db
-        .updateTable('groundwork_budget_counters')
-        .set({ expires_at: new Date(t0) })
-        .where('counter', '=', ended)
-        .execute();
+      const ended = await endedWithMarkers(5);
       expect(await rowsUnder(`settled:${ended}`)).toHaveLength(5);
       const sweeper = new DatabaseBudgetStore(opened.database.db, undefined, { sweepBatch: 2 });
       await sweeper.settle(randomUUID(), [`other:${randomUUID()}`], 0, t0 + 1);
@@ -280,16 +285,8 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
     });
 
     it('stop a sweep after its budget of deletes, and leave the rest to the next interval', async () => {
-      const store = new DatabaseBudgetStore(opened.database.db, undefined, { sweepBatch: 2 });
-      const ended = `ended:${randomUUID()}`;
       // 25 markers at 2 a delete: 10 deletes (a sweep's budget) leave 5 and the counter.
-      for (let call = 0; call < 25; call++) await store.settle(randomUUID(), [ended], 1, t0 - 10_000);
-      await store.swept();
-      await opened.database.db
-        .updateTable('groundwork_budget_counters')
-        .set({ expires_at: new Date(t0) })
-        .where('counter', '=', ended)
-        .execute();
+      const ended = await endedWithMarkers(25);
       const sweeper = new DatabaseBudgetStore(opened.database.db, undefined, { sweepBatch: 2, sweepIntervalMs: 60_000 });
       await sweeper.settle(randomUUID(), [`other:${randomUUID()}`], 0, t0 + 1);
       await sweeper.swept();

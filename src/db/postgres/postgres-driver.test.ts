@@ -67,18 +67,13 @@ describe('PostgresDriver', () => {
     const driver = new PostgresDriver(fakePool(client), driverConfig());
     const connection = await driver.acquireConnection();
     await driver.beginTransaction(connection, {});
-    const unhandled = vi.fn();
-    process.on('unhandledRejection', unhandled);
-    try {
+    await withoutUnhandledRejections(async () => {
       expect((await connection.executeQuery(CompiledQuery.raw('select 1 as one'))).rows).toEqual([{ one: 1 }]);
       await new Promise((resolve) => setImmediate(resolve));
       await driver.releaseConnection(connection);
       // The late error was not taken for a lost connection: the client goes back to the pool, not destroyed.
       expect(client.released).toEqual([undefined]);
-      expect(unhandled).not.toHaveBeenCalled();
-    } finally {
-      process.off('unhandledRejection', unhandled);
-    }
+    });
   });
 
   it('answers a statement outside a transaction once when pg calls back with its error, then with a lost connection', async () => {
@@ -89,18 +84,13 @@ describe('PostgresDriver', () => {
     });
     const driver = new PostgresDriver(fakePool(client), driverConfig());
     const connection = await driver.acquireConnection();
-    const unhandled = vi.fn();
-    process.on('unhandledRejection', unhandled);
-    try {
+    await withoutUnhandledRejections(async () => {
       await expect(connection.executeQuery(CompiledQuery.raw('select $1::int as one', [1]))).rejects.toThrow('bad value');
       await new Promise((resolve) => setImmediate(resolve));
       await driver.releaseConnection(connection);
       // The second call was not taken for the statement's outcome: the client is not counted broken.
       expect(client.released).toEqual([undefined]);
-      expect(unhandled).not.toHaveBeenCalled();
-    } finally {
-      process.off('unhandledRejection', unhandled);
-    }
+    });
   });
 
   it("sends a reused client's first statement again on another client when pg refuses to write it", async () => {
@@ -158,3 +148,16 @@ describe('PostgresDriver', () => {
     await driver.releaseConnection(connection);
   });
 });
+
+/** Runs `work` and fails if a promise rejected unobserved meanwhile (checked a turn after it ends). */
+async function withoutUnhandledRejections(work: () => Promise<void>): Promise<void> {
+  const unhandled = vi.fn();
+  process.on('unhandledRejection', unhandled);
+  try {
+    await work();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(unhandled).not.toHaveBeenCalled();
+  } finally {
+    process.off('unhandledRejection', unhandled);
+  }
+}
