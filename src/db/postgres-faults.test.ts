@@ -234,6 +234,28 @@ describe('PostgreSQL faults', () => {
     }
   });
 
+  it('fails a select whose answer was lost where it cannot be sent again as a read to retry, not as an unknown outcome', async () => {
+    const { proxy, database } = await behindProxy('gw_lost_held_select');
+    try {
+      await database.db.insertInto('note').values({ id: 'held', title: 'h', done: false, due_at: null, meta: null, score: 1 }).execute();
+      const error = await database.db
+        .connection()
+        .execute(async (db) => {
+          await db.selectFrom('note').select('id').execute();
+          // Not the checkout's first statement: it is not sent again, and reading it again elsewhere is safe.
+          proxy.cutOnNextAnswer();
+          await db.selectFrom('note').select('id').execute();
+        })
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ConnectionLostError);
+      expect((error as ConnectionLostError).outcomeUnknown).toBe(false);
+      expect((error as ConnectionLostError).retryable).toBe(true);
+    } finally {
+      await database.close();
+      await proxy.close();
+    }
+  });
+
   it('fails a transaction whose COMMIT answer was lost with an unknown outcome, not to be run again blindly', async () => {
     const { proxy, database } = await behindProxy('gw_lost_commit');
     try {

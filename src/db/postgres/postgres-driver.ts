@@ -235,8 +235,9 @@ class PostgresConnection implements DatabaseConnection {
     // transaction the server rolled back, or it only reads.
     const unsent = isUnsent(error);
     const repeatable = unsent || statement.begin !== undefined || statement.query.query.kind === 'SelectQueryNode';
-    // Outside a transaction (a COMMIT included), a statement that may have reached the server may have been applied.
-    const failure = () => toDatabaseError(error, this.#driver.displayUrl, !inTransaction && !unsent);
+    // Outside a transaction (a COMMIT included), a statement that may have reached the server may have
+    // been applied, unless it only reads.
+    const failure = () => toDatabaseError(error, this.#driver.displayUrl, !inTransaction && !repeatable);
     // Once released, the client may be someone else's; once its transaction ended, COMMIT or
     // ROLLBACK went out behind it: nothing is sent again then, nothing replaced.
     if (
