@@ -307,7 +307,8 @@ export class DatabaseBudgetStore implements BudgetStore {
       .select('counter')
       .where('expires_at', '<=', new Date(now))
       .where('counter', 'not in', settling)
-      .orderBy('counter')
+      // The expiry's own order, which its index gives without a sort; the locks below are taken in the counters' order.
+      .orderBy('expires_at')
       .limit(this.#sweepBatch)
       .execute();
     const counters = ended.map((row) => row.counter);
