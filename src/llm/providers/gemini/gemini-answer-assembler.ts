@@ -57,7 +57,7 @@ export class GeminiAnswerAssembler {
     }
     const events: ChatStreamEvent[] = [];
     for (const [position, candidate] of (chunk.candidates ?? []).entries()) {
-      const index = streamIndex(candidate.index, position, 'candidate index', { provider: 'gemini', model: this.#model });
+      const index = streamIndex(candidate.index, position, 'candidate index', 'gemini', this.#model);
       const state = this.#state(index);
       for (const part of candidate.content?.parts ?? []) {
         if (typeof part.text === 'string' && part.thought === true) state.thoughts += part.text;
