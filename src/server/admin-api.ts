@@ -9,6 +9,7 @@ import type { TenantRepository } from '../tenants/tenant-repository.js';
 import { parseSince, type UsageGrouping, type UsageRow } from '../tenants/usage-report.js';
 import type { Exchange } from './exchange.js';
 import { HttpError, methodNotAllowed } from './http-error.js';
+import { methodHandler } from './method-handler.js';
 import { readJsonBody } from './read-json-body.js';
 import { sendJson } from './respond.js';
 import type { ServerContext } from './server-context.js';
@@ -184,7 +185,7 @@ function pathsOf(endpoints: Endpoints): string {
 /** Runs the endpoint's handler for the request's method (405 with `Allow` when it has none), then answers as JSON. */
 async function answer(exchange: Exchange, endpoint: Endpoint, admin: AdminApi): Promise<void> {
   const method = exchange.request.method ?? 'GET';
-  const run = endpoint.methods[method] ?? (method === 'HEAD' ? endpoint.methods['GET'] : undefined);
+  const run = methodHandler(endpoint.methods, method);
   if (run === undefined) throw methodNotAllowed(exchange.response, endpoint.path, Object.keys(endpoint.methods));
   let outcome: [number, unknown];
   try {

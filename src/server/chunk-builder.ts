@@ -88,16 +88,14 @@ export class ChunkBuilder {
     const extra = serviceFieldsJson(completion);
     const chunks: string[] = [];
     for (const choice of completion.choices) {
-      this.#begin(choice.index, chunks);
-      this.#remainder(choice, chunks);
+      this.#remainder(choice, this.#begin(choice.index, chunks), chunks);
       chunks.push(this.#choiceChunk(choice.index, '{}', 'null', JSON.stringify(toOpenAiFinishReason(choice.finishReason)), extra));
     }
     if (this.#includeUsage) chunks.push(`${this.#head}${extra},"choices":[],"usage":${JSON.stringify(toOpenAiUsage(completion.usage))}}`);
     return chunks;
   }
 
-  #remainder(choice: ChatChoice, chunks: string[]): void {
-    const progress = this.#progress(choice.index);
+  #remainder(choice: ChatChoice, progress: ChoiceProgress, chunks: string[]): void {
     const { content, refusal, toolCalls } = choice.message;
     if (!progress.text && content !== null && content !== '') chunks.push(this.#choiceChunk(choice.index, textDelta('content', content)));
     if (!progress.refusal && refusal !== undefined && refusal !== '')
@@ -125,12 +123,6 @@ export class ChunkBuilder {
       this.#choices.set(choice, progress);
       chunks.push(this.#choiceChunk(choice, ROLE_DELTA));
     }
-    return progress;
-  }
-
-  #progress(choice: number): ChoiceProgress {
-    const progress = this.#choices.get(choice);
-    if (progress === undefined) throw new Error(`choice ${choice} streamed before it began`);
     return progress;
   }
 

@@ -4,6 +4,7 @@ import { adminKeysRoute, adminTeamsRoute, adminUsageRoute } from './admin-api.js
 import { chatCompletionsRoute } from './chat-completions-route.js';
 import { embeddingsRoute } from './embeddings-route.js';
 import type { Exchange } from './exchange.js';
+import { methodHandler } from './method-handler.js';
 import { modelRoute, modelsRoute } from './models-route.js';
 import { livenessRoute, metricsRoute, readinessRoute } from './probe-routes.js';
 import { responseRoute } from './responses/response-route.js';
@@ -83,5 +84,5 @@ export function parameterOf(route: Route, path: string): string | undefined {
 
 /** The handler for `method`, with `HEAD` falling back to `GET`, then to the route's handler of other methods. */
 export function findHandler(route: Route, method: string): RouteHandler | undefined {
-  return route.methods[method] ?? (method === 'HEAD' ? route.methods['GET'] : undefined) ?? route.otherMethods;
+  return methodHandler(route.methods, method) ?? route.otherMethods;
 }
