@@ -170,7 +170,7 @@ export class OpenAiBatchProvider implements BatchProvider {
   }
 
   completion(body: unknown, model: string): ChatCompletion {
-    return completionOf({ provider: this.name, ...mapOpenAiCompletion(body as OpenAiCompletion, model) });
+    return completionOf({ provider: this.name, ...mapOpenAiCompletion(body as OpenAiCompletion, model, this.name) });
   }
 
   close(): Promise<void> {

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { GenerateContentResponse, GenerateContentResponseUsageMetadata } from '@google/genai';
 import type { CompletionBase } from '../../model/completion-of.js';
 import type { AnswerMessage, ChatChoice, ChatStreamEvent, ToolCall } from '../../types.js';
+import { answerIndex } from '../answer-index.js';
 import { providerError } from '../provider-error-factory.js';
-import { streamIndex } from '../stream-index.js';
 import { mapGeminiUsage } from './gemini-usage.js';
 import { mapGeminiFinishReason } from './map-gemini-finish-reason.js';
 
@@ -57,7 +57,7 @@ export class GeminiAnswerAssembler {
     }
     const events: ChatStreamEvent[] = [];
     for (const [position, candidate] of (chunk.candidates ?? []).entries()) {
-      const index = streamIndex(candidate.index, position, 'candidate index', 'gemini', this.#model);
+      const index = answerIndex(candidate.index, position, 'candidate index', 'gemini', this.#model);
       const state = this.#state(index);
       for (const part of candidate.content?.parts ?? []) {
         if (typeof part.text === 'string' && part.thought === true) state.thoughts += part.text;

@@ -82,7 +82,7 @@ export class OpenAiChatProvider implements LlmProvider {
         ...(requestId ? { requestId } : {}),
       });
     }
-    return this.#completion(mapOpenAiCompletion(data, model), requestId, answer.headers);
+    return this.#completion(mapOpenAiCompletion(data, model, this.name), requestId, answer.headers);
   }
 
   async *stream(request: ChatRequest, signal: AbortSignal): AsyncGenerator<ChatStreamEvent, void, undefined> {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mapOpenAiMessage } from './openai-response.js';
+import { MalformedResponseError } from '../../../errors/provider-errors.js';
+import { mapOpenAiChoices, mapOpenAiMessage } from './openai-response.js';
 
 describe('mapOpenAiMessage', () => {
   it('keeps message fields Groundwork does not model, verbatim, in passthrough', () => {
@@ -27,5 +28,26 @@ describe('mapOpenAiMessage', () => {
 
   it('returns a refusal as the answer, not an error', () => {
     expect(mapOpenAiMessage({ role: 'assistant', content: null, refusal: 'No.' })).toEqual({ content: null, refusal: 'No.' });
+  });
+});
+
+describe('mapOpenAiChoices', () => {
+  const choice = (index: unknown) => ({ index, message: { role: 'assistant', content: 'a' }, finish_reason: 'stop' });
+
+  it('orders choices by their index, and takes a missing index from the position', () => {
+    const choices = [choice(1), choice(0), choice(undefined)] as unknown as Parameters<typeof mapOpenAiChoices>[0];
+    expect(mapOpenAiChoices(choices, 'openai', 'm').map((mapped) => mapped.index)).toEqual([0, 1, 2]);
+  });
+
+  it.each([
+    ['a negative index', -1, 'choice index is -1'],
+    ['a fraction', 0.5, 'choice index is 0.5'],
+    ['an index past the range of a double', Number.POSITIVE_INFINITY, 'choice index is Infinity'],
+    ['a string', '1', 'choice index is "1"'],
+  ])('fails an answer whose choice has %s, naming it', (_name, index, message) => {
+    const choices = [choice(index)] as unknown as Parameters<typeof mapOpenAiChoices>[0];
+    const map = () => mapOpenAiChoices(choices, 'azure', 'gpt-4o');
+    expect(map).toThrow(MalformedResponseError);
+    expect(map).toThrow(message);
   });
 });

@@ -1,6 +1,7 @@
 import type { ChatCompletion as OpenAiCompletion } from 'openai/resources/chat/completions';
 import type { CompletionBase } from '../../model/completion-of.js';
 import type { AnswerMessage, ChatChoice, ToolCall } from '../../types.js';
+import { answerIndex } from '../answer-index.js';
 import { mapOpenAiFinishReason } from './map-openai-finish-reason.js';
 import { mapOpenAiLogprobs } from './openai-logprobs.js';
 import { mapOpenAiUsage } from './openai-usage.js';
@@ -37,12 +38,12 @@ export function mapOpenAiMessage(message: Record<string, unknown>): AnswerMessag
   return answer;
 }
 
-/** Every choice of an OpenAI answer, in index order. */
-export function mapOpenAiChoices(choices: OpenAiCompletion['choices']): ChatChoice[] {
+/** Every choice of an OpenAI answer, in index order (an index that is not a non-negative integer fails it). */
+export function mapOpenAiChoices(choices: OpenAiCompletion['choices'], provider: string, model: string): ChatChoice[] {
   return choices
     .map((choice, position) => {
       const mapped: ChatChoice = {
-        index: typeof choice.index === 'number' ? choice.index : position,
+        index: answerIndex(choice.index, position, 'choice index', provider, model),
         message: mapOpenAiMessage(choice.message as unknown as Record<string, unknown>),
         finishReason: mapOpenAiFinishReason(choice.finish_reason),
       };
@@ -54,10 +55,11 @@ export function mapOpenAiChoices(choices: OpenAiCompletion['choices']): ChatChoi
 }
 
 /** The answer-level facts of an OpenAI completion (everything but provider, request id and headers). */
-export function mapOpenAiCompletion(data: OpenAiCompletion, fallbackModel: string): Omit<CompletionBase, 'provider'> {
+export function mapOpenAiCompletion(data: OpenAiCompletion, fallbackModel: string, provider: string): Omit<CompletionBase, 'provider'> {
+  const model = typeof data.model === 'string' && data.model !== '' ? data.model : fallbackModel;
   const base: Omit<CompletionBase, 'provider'> = {
-    model: typeof data.model === 'string' && data.model !== '' ? data.model : fallbackModel,
-    choices: mapOpenAiChoices(data.choices),
+    model,
+    choices: mapOpenAiChoices(data.choices, provider, model),
     usage: mapOpenAiUsage(data.usage),
   };
   if (typeof data.id === 'string' && data.id !== '') base.id = data.id;

@@ -1,7 +1,7 @@
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { CompletionBase } from '../../model/completion-of.js';
 import type { ChatChoice, ChatStreamEvent, TokenLogprob, TokenUsage } from '../../types.js';
-import { streamIndex } from '../stream-index.js';
+import { answerIndex } from '../answer-index.js';
 import { mapOpenAiFinishReason } from './map-openai-finish-reason.js';
 import { mapOpenAiLogprobs } from './openai-logprobs.js';
 import { mapOpenAiUsage } from './openai-usage.js';
@@ -53,7 +53,7 @@ export class OpenAiStreamAssembler {
     if (typeof chunk.service_tier === 'string') this.#serviceTier = chunk.service_tier;
     const events: ChatStreamEvent[] = [];
     for (const choice of chunk.choices ?? []) {
-      const index = streamIndex(choice.index, 0, 'choice index', this.#provider, this.#model);
+      const index = answerIndex(choice.index, 0, 'choice index', this.#provider, this.#model);
       const state = this.#choice(index);
       const delta = choice.delta ?? {};
       if (typeof delta.content === 'string') {
@@ -127,7 +127,7 @@ export class OpenAiStreamAssembler {
   }
 
   #toolCall(state: ChoiceState, choice: number, call: ChatCompletionChunk.Choice.Delta.ToolCall): ChatStreamEvent | undefined {
-    const index = streamIndex(call.index, state.toolCalls.size, 'tool call index', this.#provider, this.#model);
+    const index = answerIndex(call.index, state.toolCalls.size, 'tool call index', this.#provider, this.#model);
     const known = state.toolCalls.get(index);
     const piece = call.function?.arguments ?? '';
     if (known === undefined) {
