@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createInfrastructure } from './create-infrastructure.js';
 import { groundworkTables } from './db/groundwork-tables.js';
@@ -316,5 +316,32 @@ describe('embed as a tenant', () => {
     } finally {
       await infra.close();
     }
+  });
+});
+
+describe('closing an instance with tenants', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('closes the budget store, and the sweep a settlement started, before the database', async () => {
+    const infra = await open();
+    const order: string[] = [];
+    const closeStore = DatabaseBudgetStore.prototype.close;
+    vi.spyOn(DatabaseBudgetStore.prototype, 'close').mockImplementation(async function (this: DatabaseBudgetStore) {
+      await closeStore.call(this);
+      order.push('budget store closed');
+    });
+    const closeDatabase = infra.database.close.bind(infra.database);
+    vi.spyOn(infra.database, 'close').mockImplementation(async () => {
+      order.push('database closing');
+      await closeDatabase();
+    });
+    await infra.tenants.repository.createKey({ name: 'closing', totalBudgetUsd: 1 });
+    fake.enqueue({ type: 'answer', content: 'Hello!', usage: { promptTokens: 1, completionTokens: 1 } });
+    // The process's first settlement starts a sweep of ended counters in the background.
+    await infra.executePrompt(greet, { name: 'Ada' }, { tenant: 'closing' });
+    await infra.close();
+    expect(order).toEqual(['budget store closed', 'database closing']);
   });
 });
