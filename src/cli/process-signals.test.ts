@@ -1,17 +1,22 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
+/** Runs `script` in a child process that has imported `processSignals` and is kept alive by a timer. */
+function runScript(script: string) {
+  const source = `import { processSignals } from './src/cli/process-signals.ts';
+    setInterval(() => {}, 1000);
+    ${script}`;
+  return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', source], { encoding: 'utf8', timeout: 10_000 });
+}
+
 /** Runs `body` in a child process after `signals = processSignals(…)` (ending by SIGHUP and SIGQUIT), which says on stdout when it runs a hook. */
 function run(body: string) {
-  const script = `import { processSignals } from './src/cli/process-signals.ts';
-    const signals = processSignals({
+  return runScript(`const signals = processSignals({
       beforeSecondStop: () => process.stdout.write('before the second stop\\n'),
       endSignals: ['SIGHUP', 'SIGQUIT'],
       beforeEnd: () => process.stdout.write('before the end\\n'),
     });
-    setInterval(() => {}, 1000);
-    ${body}`;
-  return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 10_000 });
+    ${body}`);
 }
 
 describe('processSignals', () => {
@@ -53,34 +58,22 @@ describe('processSignals', () => {
   });
 
   it('leaves SIGHUP to its default when it is not an end signal', () => {
-    const script = `import { processSignals } from './src/cli/process-signals.ts';
-      processSignals({ beforeEnd: () => process.stdout.write('before the end\\n') });
-      setInterval(() => {}, 1000);
-      process.kill(process.pid, 'SIGHUP');`;
-    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      timeout: 10_000,
-    });
+    const result = runScript(`processSignals({ beforeEnd: () => process.stdout.write('before the end\\n') });
+      process.kill(process.pid, 'SIGHUP');`);
     expect(result.stdout).toBe('');
     expect(result.signal).toBe('SIGHUP');
   });
 
   it('ends the process by exit code 129 on SIGHUP when told to end by exit (as on Windows), after its end hook', () => {
-    const script = `import { processSignals } from './src/cli/process-signals.ts';
-      processSignals({ endSignals: ['SIGHUP'], beforeEnd: () => process.stdout.write('before the end\\n'), endByExit: true });
-      setInterval(() => {}, 1000);
-      process.kill(process.pid, 'SIGHUP');`;
-    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      timeout: 10_000,
-    });
+    const result =
+      runScript(`processSignals({ endSignals: ['SIGHUP'], beforeEnd: () => process.stdout.write('before the end\\n'), endByExit: true });
+      process.kill(process.pid, 'SIGHUP');`);
     expect(result.stdout).toBe('before the end\n');
     expect([result.status, result.signal]).toEqual([129, null]);
   });
 
   it('ends the process at once by a SIGHUP sent again while its end hook is stuck', () => {
-    const script = `import { processSignals } from './src/cli/process-signals.ts';
-      processSignals({
+    const result = runScript(`processSignals({
         endSignals: ['SIGHUP'],
         beforeEnd: () => {
           process.stdout.write('hook stuck\\n');
@@ -90,12 +83,7 @@ describe('processSignals', () => {
           process.stdout.write('hook done\\n');
         },
       });
-      setInterval(() => {}, 1000);
-      process.kill(process.pid, 'SIGHUP');`;
-    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      timeout: 10_000,
-    });
+      process.kill(process.pid, 'SIGHUP');`);
     expect(result.stdout).toBe('hook stuck\n');
     expect(result.signal).toBe('SIGHUP');
   });
