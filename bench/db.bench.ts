@@ -24,6 +24,17 @@ const SQLITE_ITERATIONS = 20_000;
 const PGLITE_ITERATIONS = 8000;
 /** The subjects alternate this many times, so drift on a shared machine hits them all alike. */
 const ROUNDS = 8;
+/**
+ * Rounds of every subject run, interleaved as the measured ones, and discarded before them. V8
+ * keeps optimising a path through its first few thousand operations, on background threads whose
+ * time counts in the process's CPU: at 8 callers on PostgreSQL a point read's CPU falls from ~5×
+ * its steady value to it over ~3,500 operations, for raw pg and the query builder alike, and stays
+ * flat with the optimising compilers off (`--no-opt --no-maglev`). Without these rounds the
+ * measured ones take in that work, more of it for the subjects with more JavaScript on their path
+ * (Kysely's builder and compiler), and compare half-optimised code with optimised code.
+ * `GROUNDWORK_BENCH_DB_WARMUP_ROUNDS=0` measures without them, as this benchmark did before.
+ */
+const WARMUP_ROUNDS = warmupRounds(process.env.GROUNDWORK_BENCH_DB_WARMUP_ROUNDS);
 const CONCURRENCY = 8;
 const POOL_SIZE = 8;
 
@@ -45,6 +56,15 @@ function config(url: string): DatabaseConfig {
     // GROUNDWORK_BENCH_NAMED_BUILDER=true measures the opt-in DB_NAMED_BUILDER_STATEMENTS on PostgreSQL.
     namedBuilderStatements: process.env.GROUNDWORK_BENCH_NAMED_BUILDER === 'true',
   };
+}
+
+function warmupRounds(setting: string | undefined): number {
+  if (setting === undefined || setting === '') return 5;
+  const rounds = Number(setting);
+  if (!Number.isInteger(rounds) || rounds < 0) {
+    throw new Error(`db bench: GROUNDWORK_BENCH_DB_WARMUP_ROUNDS must be a whole number ≥ 0, not "${setting}"`);
+  }
+  return rounds;
 }
 
 /** A summary with the process's CPU time per operation (user + system, this process only). */
@@ -88,17 +108,22 @@ async function timed(
 }
 
 /**
- * Measures every subject in {@link ROUNDS} rounds, in turn within each round, and sums them up:
- * count, mean and throughput are exact over all rounds; p50 and p99 are the medians of the
- * rounds' own percentiles.
+ * Measures every subject in {@link ROUNDS} rounds, in turn within each round, after
+ * {@link WARMUP_ROUNDS} discarded ones, and sums them up: count, mean and throughput are exact over
+ * all measured rounds; p50 and p99 are the medians of the rounds' own percentiles.
  */
 async function alternate<const S extends ReadonlyArray<() => Promise<unknown>>>(
   subjects: S,
   measure: (operation: () => Promise<unknown>, first: boolean) => Promise<LatencySummary>,
 ): Promise<{ [K in keyof S]: Measured }> {
   const rounds: Measured[][] = subjects.map(() => []);
+  for (let index = 0; index < WARMUP_ROUNDS; index++) {
+    for (const subject of subjects) await measure(subject, index === 0);
+  }
   for (let index = 0; index < ROUNDS; index++) {
-    for (const [position, subject] of subjects.entries()) rounds[position]?.push(await timed(measure, subject, index === 0));
+    for (const [position, subject] of subjects.entries()) {
+      rounds[position]?.push(await timed(measure, subject, WARMUP_ROUNDS === 0 && index === 0));
+    }
   }
   return rounds.map(combine) as { [K in keyof S]: Measured };
 }
@@ -575,6 +600,7 @@ function judgeGoals(ratios: BenchResult['ratios']): void {
   ratios.load_average = loadavg()
     .map((value) => value.toFixed(2))
     .join(' ');
+  ratios.warmup_rounds = WARMUP_ROUNDS;
   ratios.named_builder_statements = process.env.GROUNDWORK_BENCH_NAMED_BUILDER === 'true' ? 'on' : 'off (the default)';
 }
 
@@ -589,7 +615,7 @@ export default async function benchDatabase(): Promise<BenchResult> {
   judgeGoals(ratios);
   return {
     name: 'db',
-    description: `Transactional writes, read transactions and point reads per second: Groundwork against the raw drivers (pg, PGlite, better-sqlite3) with the same statements, and against Kysely used directly (over better-sqlite3 on SQLite, over its own pg pool on PostgreSQL, 8 callers). Groundwork in two forms: the query builder (withSession + tx.insertInto/selectFrom, db.selectFrom) and prepared queries (database.prepare, executed in the session). On PostgreSQL the prepared form sends named statements, so raw pg runs both unnamed (pg's default) and named ones. PostgreSQL: ${CONCURRENCY} callers on a pool of ${POOL_SIZE} for every subject, and one caller for latency; PGlite: in memory, one caller; SQLite: WAL file, one caller; ${ROUNDS} interleaved rounds of every subject. added_us / added_cpu_us = mean latency / this process's CPU µs Groundwork adds per operation.`,
+    description: `Transactional writes, read transactions and point reads per second: Groundwork against the raw drivers (pg, PGlite, better-sqlite3) with the same statements, and against Kysely used directly (over better-sqlite3 on SQLite, over its own pg pool on PostgreSQL, 8 callers). Groundwork in two forms: the query builder (withSession + tx.insertInto/selectFrom, db.selectFrom) and prepared queries (database.prepare, executed in the session). On PostgreSQL the prepared form sends named statements, so raw pg runs both unnamed (pg's default) and named ones. PostgreSQL: ${CONCURRENCY} callers on a pool of ${POOL_SIZE} for every subject, and one caller for latency; PGlite: in memory, one caller; SQLite: WAL file, one caller; ${ROUNDS} interleaved rounds of every subject, after ${WARMUP_ROUNDS} discarded ones (V8 optimises each path over its first few thousand operations). added_us / added_cpu_us = mean latency / this process's CPU µs Groundwork adds per operation.`,
     rows,
     ratios,
   };
