@@ -9,7 +9,7 @@ import { errorBody } from './http-error.js';
 import { logFailure } from './log-failure.js';
 import { type ParsedChatRequest, parseChatRequest } from './parse-chat-request.js';
 import { readJsonBody } from './read-json-body.js';
-import { sendJson } from './respond.js';
+import { sendJsonWithHeaders } from './respond.js';
 import { ServerCallMetrics } from './server-call-metrics.js';
 import type { ServerContext } from './server-context.js';
 import { ATTEMPTS_HEADER, errorHeaders, rateLimitHeaders } from './service-headers.js';
@@ -55,11 +55,11 @@ async function completeOnce(exchange: Exchange, context: ServerContext, { parsed
     ...(cache === undefined ? {} : { cache }),
   });
   metrics.succeed(undefined);
-  sendJson(exchange.response, 200, toChatCompletionJson(newCompletionIdentity, completion), {
-    ...rateLimitHeaders(completion),
-    [CACHE_HEADER]: cached ? 'hit' : 'miss',
-    [ATTEMPTS_HEADER]: String(attempts),
-  });
+  // One object, made here and handed over: no spread of it into another.
+  const headers: Record<string, string | number> = rateLimitHeaders(completion);
+  headers[CACHE_HEADER] = cached ? 'hit' : 'miss';
+  headers[ATTEMPTS_HEADER] = String(attempts);
+  sendJsonWithHeaders(exchange.response, 200, toChatCompletionJson(newCompletionIdentity, completion), headers);
 }
 
 /**
