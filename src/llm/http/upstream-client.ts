@@ -31,11 +31,34 @@ export interface UpstreamClientOptions {
   keepAliveMs?: number | undefined;
 }
 
-/** A JSON answer: the parsed body, the headers, and the upstream's `x-request-id`. */
+/** A JSON answer: the parsed body, the headers, and the upstream's `x-request-id` and `x-ratelimit-*` headers. */
 export interface UpstreamJson {
-  data: unknown;
-  headers: UpstreamHeaders;
-  requestId: string | undefined;
+  readonly data: unknown;
+  /** Every header; parsed when first read. */
+  readonly headers: UpstreamHeaders;
+  readonly requestId: string | undefined;
+  /** OpenAI's and Azure's `x-ratelimit-*` headers as sent (as `rateLimitHeadersOf(headers)`); undefined when there are none. */
+  readonly rateLimitHeaders: Record<string, string> | undefined;
+}
+
+/** An {@link UpstreamJson} whose headers are parsed only if something reads them. */
+class JsonAnswer implements UpstreamJson {
+  readonly data: unknown;
+  readonly requestId: string | undefined;
+  readonly rateLimitHeaders: Record<string, string> | undefined;
+  readonly #answer: WholeAnswer;
+
+  constructor(answer: WholeAnswer, data: unknown) {
+    const facts = answer.facts();
+    this.data = data;
+    this.requestId = facts.requestId;
+    this.rateLimitHeaders = facts.rateLimitHeaders;
+    this.#answer = answer;
+  }
+
+  get headers(): UpstreamHeaders {
+    return this.#answer.headers;
+  }
 }
 
 /** A streamed answer: its headers, request id, and its server-sent events as they arrive. */
@@ -89,7 +112,7 @@ export class UpstreamClient {
     signal: AbortSignal,
   ): Promise<UpstreamJson> {
     const answer = await this.#sendWhole(target, method, headers, body, signal);
-    return { data: JSON.parse(answer.text), headers: answer.headers, requestId: headerOf(answer.headers, 'x-request-id') };
+    return new JsonAnswer(answer, JSON.parse(answer.text));
   }
 
   /** Sends one request and returns its answer as text (JSON Lines files, say). */
@@ -101,7 +124,7 @@ export class UpstreamClient {
     signal: AbortSignal,
   ): Promise<{ text: string; headers: UpstreamHeaders; requestId: string | undefined }> {
     const answer = await this.#sendWhole(target, method, headers, body, signal);
-    return { text: answer.text, headers: answer.headers, requestId: headerOf(answer.headers, 'x-request-id') };
+    return { text: answer.text, headers: answer.headers, requestId: answer.facts().requestId };
   }
 
   /** Sends one request whose answer is a `text/event-stream`. */
