@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Agent } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { exchangeWhole, type ParseHeaders, type WholeAnswer } from './json-exchange.js';
 import { readBodyText } from './read-body.js';
 import { SseDecoder, type SseEvent } from './sse-decoder.js';
@@ -111,7 +111,7 @@ export class UpstreamClient {
     body: string | undefined,
     signal: AbortSignal,
   ): Promise<UpstreamJson> {
-    const answer = await this.#sendWhole(target, method, headers, body, signal);
+    const answer = succeeded(await this.#exchangeWhole(target, method, headers, body, signal));
     return new JsonAnswer(answer, JSON.parse(answer.text));
   }
 
@@ -123,7 +123,7 @@ export class UpstreamClient {
     body: string | undefined,
     signal: AbortSignal,
   ): Promise<{ text: string; headers: UpstreamHeaders; requestId: string | undefined }> {
-    const answer = await this.#sendWhole(target, method, headers, body, signal);
+    const answer = succeeded(await this.#exchangeWhole(target, method, headers, body, signal));
     return { text: answer.text, headers: answer.headers, requestId: answer.facts().requestId };
   }
 
@@ -139,23 +139,22 @@ export class UpstreamClient {
     if (agent !== undefined && !agent.closed) await agent.close();
   }
 
-  /** Sends one request whose answer is read whole (JSON, text); an error status throws as {@link #send} does. */
-  async #sendWhole(
+  /**
+   * Sends one request whose answer is read whole (JSON, text), whatever its status (see
+   * {@link succeeded}). Not an async function: once undici has loaded, the exchange's own promise is
+   * returned, without another promise and a turn of the microtask queue around it.
+   */
+  #exchangeWhole(
     target: UpstreamTarget,
     method: 'GET' | 'POST',
     headers: Record<string, string>,
     body: string | undefined,
     signal: AbortSignal,
   ): Promise<WholeAnswer> {
-    const agent = this.#agent ?? (await this.#loading);
-    const answer = await exchangeWhole(
-      agent,
-      { origin: target.origin, path: target.path, method, headers, body: body ?? null },
-      signal,
-      this.#parseHeaders as ParseHeaders,
-    );
-    if (answer.statusCode >= 200 && answer.statusCode < 300) return answer;
-    throw new UpstreamStatusError(answer.statusCode, answer.headers, answer.text);
+    const options: Dispatcher.DispatchOptions = { origin: target.origin, path: target.path, method, headers, body: body ?? null };
+    const agent = this.#agent;
+    if (agent !== undefined) return exchangeWhole(agent, options, signal, this.#parseHeaders as ParseHeaders);
+    return this.#loading.then((loaded) => exchangeWhole(loaded, options, signal, this.#parseHeaders as ParseHeaders));
   }
 
   async #send(
@@ -172,6 +171,12 @@ export class UpstreamClient {
     const text = await readBodyText(readable);
     throw new UpstreamStatusError(answer.statusCode, answer.headers, text);
   }
+}
+
+/** The answer when its status is a success (2xx); else an {@link UpstreamStatusError}, as {@link UpstreamClient} throws for every error status. */
+function succeeded(answer: WholeAnswer): WholeAnswer {
+  if (answer.statusCode >= 200 && answer.statusCode < 300) return answer;
+  throw new UpstreamStatusError(answer.statusCode, answer.headers, answer.text);
 }
 
 async function* sseEvents(body: Readable): AsyncGenerator<SseEvent, void, undefined> {

@@ -63,7 +63,9 @@ export class OpenAiChatProvider implements LlmProvider {
       const params = toOpenAiParams(request, model, this.#options.dialect) as unknown as Record<string, unknown>;
       params['stream'] = false;
       const body = JSON.stringify(params);
-      answer = await http.client.json(http.chat, 'POST', await http.headers(), body, signal);
+      // Awaited only when the credentials are (an Azure token): a plain object needs no turn of the microtask queue.
+      const headers = http.headers();
+      answer = await http.client.json(http.chat, 'POST', headers instanceof Promise ? await headers : headers, body, signal);
     } catch (error) {
       throw mapOpenAiError(error, { provider: this.name, model, signal });
     }
