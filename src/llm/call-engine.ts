@@ -9,7 +9,7 @@ import { DeadlineExceededError } from '../resilience/errors.js';
 import type { CallOutcome, CallPipeline, CallPlan, CallTarget } from './call-pipeline.js';
 import { callSignalPlan } from './call-signal.js';
 import { addAnswer, type CallTrace } from './call-trace.js';
-import { applyFieldPolicy } from './field-support.js';
+import { applyFieldPolicy, type FieldSupportPolicy } from './field-support.js';
 import type { LlmStreamStart, ToolResultEvent } from './llm-client-types.js';
 import { LlmRefusalError, StructuredOutputError } from './llm-errors.js';
 import { addPartialUsage } from './partial-usage.js';
@@ -31,6 +31,9 @@ import type {
   StreamStart,
   TokenUsage,
 } from './types.js';
+
+/** The request as a target's provider can take it. */
+type FitTarget = (target: CallTarget) => ChatRequest;
 
 /** What the engine runs on. */
 export interface CallEngineDeps {
@@ -133,11 +136,15 @@ export class CallEngine {
 
   /** One model turn through the pipeline, admitted by the call's gate (if any) and settled to its cost. */
   async #turn(call: PreparedCall, asked: ChatRequest, trace: CallTrace): Promise<ChatCompletion> {
-    const grant = await this.#admitTurn(call, asked);
+    // Awaited only when there is something to wait for: each `await` of a plain value is a turn of
+    // the microtask queue, and a call without a gate or a provider that answers at once has none.
+    const admitted = this.#admitTurn(call, asked);
+    const grant = admitted === undefined ? undefined : await admitted;
     const request = bounded(asked, grant);
     let outcome: CallOutcome<ChatCompletion>;
     try {
-      const fitted = await this.#fitTargets(call.targets, request);
+      const fitting = this.#fitTargets(call.targets, request);
+      const fitted = typeof fitting === 'function' ? fitting : await fitting;
       outcome = await this.#deps.pipeline.execute(this.#plan(call, request), async ({ target, signal }) => {
         const attemptRequest = fitted(target);
         const completion = await traceLlmCall(
@@ -153,13 +160,13 @@ export class CallEngine {
         return { value: completion, usage: completion.usage };
       });
     } catch (error) {
-      await grant?.settle(0, 0);
+      if (grant !== undefined) await grant.settle(0, 0);
       throw error;
     }
     trace.attempts.push(...outcome.attempts);
     const cost = this.#cost(outcome.value, outcome.target.model);
     addAnswer(trace, outcome.value, cost, outcome.attempts.length, outcome.target);
-    await grant?.settle(cost, outcome.value.usage.totalTokens);
+    if (grant !== undefined) await grant.settle(cost, outcome.value.usage.totalTokens);
     return outcome.value;
   }
 
@@ -305,16 +312,25 @@ export class CallEngine {
    * provider's module never counts against an attempt's timeout; the policy applies to the
    * primary at once (a refusal spends nothing) and to a fallback when the call reaches it.
    */
-  async #fitTargets(targets: readonly CallTarget[], request: ChatRequest): Promise<(target: CallTarget) => ChatRequest> {
+  #fitTargets(targets: readonly CallTarget[], request: ChatRequest): FitTarget | Promise<FitTarget> {
     const policy = { drop: this.#deps.config.llm.dropUnsupportedParams, logger: this.#deps.logger, metrics: this.#deps.metrics };
     const only = targets.length === 1 ? targets[0] : undefined;
-    if (only !== undefined) {
-      // One target (no fallbacks, no group): no table of fitted requests, and no wait when the provider answers at once.
-      const asked = request.model === only.model ? request : { ...request, model: only.model };
-      const fields = this.#deps.provider(only).unsupportedFields(asked);
-      const fitted = applyFieldPolicy(asked, only.provider, Array.isArray(fields) ? fields : await fields, policy);
+    if (only === undefined) return this.#fitEach(targets, request, policy);
+    // One target (no fallbacks, no group): no table of fitted requests, and no promise when the provider answers at once.
+    const asked = request.model === only.model ? request : { ...request, model: only.model };
+    const fields = this.#deps.provider(only).unsupportedFields(asked);
+    if (Array.isArray(fields)) {
+      const fitted = applyFieldPolicy(asked, only.provider, fields, policy);
       return () => fitted;
     }
+    return fields.then((unsupported) => {
+      const fitted = applyFieldPolicy(asked, only.provider, unsupported, policy);
+      return () => fitted;
+    });
+  }
+
+  /** {@link #fitTargets} for several targets: each provider asked in turn, each request fitted when first needed. */
+  async #fitEach(targets: readonly CallTarget[], request: ChatRequest, policy: FieldSupportPolicy): Promise<FitTarget> {
     const unsupported = new Map<CallTarget, string[]>();
     for (const target of targets) {
       unsupported.set(target, await this.#deps.provider(target).unsupportedFields({ ...request, model: target.model }));

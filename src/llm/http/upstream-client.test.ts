@@ -66,6 +66,27 @@ describe('UpstreamClient', () => {
     expect(sockets.size).toBeLessThanOrEqual(2);
   });
 
+  it('gives a JSON answer’s request id and rate-limit headers as sent, and every header when asked for', async () => {
+    handler = (_request, response) => {
+      response.setHeader('X-Request-Id', 'req_7');
+      response.setHeader('x-ratelimit-remaining-requests', '99');
+      response.setHeader('X-RateLimit-Reset-Tokens', ['1s', '2s']);
+      response.setHeader('openai-processing-ms', '5');
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    };
+    client = new UpstreamClient();
+    const answer = await client.json(upstreamTarget(baseUrl, '/chat/completions'), 'POST', {}, '{}', new AbortController().signal);
+    expect(answer.requestId).toBe('req_7');
+    expect(answer.rateLimitHeaders).toEqual({ 'x-ratelimit-remaining-requests': '99', 'x-ratelimit-reset-tokens': '1s, 2s' });
+    expect(answer.headers).toMatchObject({
+      'x-request-id': 'req_7',
+      'x-ratelimit-reset-tokens': ['1s', '2s'],
+      'openai-processing-ms': '5',
+      'content-type': 'application/json',
+    });
+    expect(answer.headers).toBe(answer.headers);
+  });
+
   it('turns an error status into an UpstreamStatusError with the body’s facts and the wait asked for', async () => {
     handler = (_request, response) => {
       response

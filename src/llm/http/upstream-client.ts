@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Agent } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { exchangeWhole, type ParseHeaders, type WholeAnswer } from './json-exchange.js';
 import { readBodyText } from './read-body.js';
 import { SseDecoder, type SseEvent } from './sse-decoder.js';
@@ -31,11 +31,34 @@ export interface UpstreamClientOptions {
   keepAliveMs?: number | undefined;
 }
 
-/** A JSON answer: the parsed body, the headers, and the upstream's `x-request-id`. */
+/** A JSON answer: the parsed body, the headers, and the upstream's `x-request-id` and `x-ratelimit-*` headers. */
 export interface UpstreamJson {
-  data: unknown;
-  headers: UpstreamHeaders;
-  requestId: string | undefined;
+  readonly data: unknown;
+  /** Every header; parsed when first read. */
+  readonly headers: UpstreamHeaders;
+  readonly requestId: string | undefined;
+  /** OpenAI's and Azure's `x-ratelimit-*` headers as sent (as `rateLimitHeadersOf(headers)`); undefined when there are none. */
+  readonly rateLimitHeaders: Record<string, string> | undefined;
+}
+
+/** An {@link UpstreamJson} whose headers are parsed only if something reads them. */
+class JsonAnswer implements UpstreamJson {
+  readonly data: unknown;
+  readonly requestId: string | undefined;
+  readonly rateLimitHeaders: Record<string, string> | undefined;
+  readonly #answer: WholeAnswer;
+
+  constructor(answer: WholeAnswer, data: unknown) {
+    const facts = answer.facts();
+    this.data = data;
+    this.requestId = facts.requestId;
+    this.rateLimitHeaders = facts.rateLimitHeaders;
+    this.#answer = answer;
+  }
+
+  get headers(): UpstreamHeaders {
+    return this.#answer.headers;
+  }
 }
 
 /** A streamed answer: its headers, request id, and its server-sent events as they arrive. */
@@ -88,8 +111,8 @@ export class UpstreamClient {
     body: string | undefined,
     signal: AbortSignal,
   ): Promise<UpstreamJson> {
-    const answer = await this.#sendWhole(target, method, headers, body, signal);
-    return { data: JSON.parse(answer.text), headers: answer.headers, requestId: headerOf(answer.headers, 'x-request-id') };
+    const answer = succeeded(await this.#exchangeWhole(target, method, headers, body, signal));
+    return new JsonAnswer(answer, JSON.parse(answer.text));
   }
 
   /** Sends one request and returns its answer as text (JSON Lines files, say). */
@@ -100,8 +123,8 @@ export class UpstreamClient {
     body: string | undefined,
     signal: AbortSignal,
   ): Promise<{ text: string; headers: UpstreamHeaders; requestId: string | undefined }> {
-    const answer = await this.#sendWhole(target, method, headers, body, signal);
-    return { text: answer.text, headers: answer.headers, requestId: headerOf(answer.headers, 'x-request-id') };
+    const answer = succeeded(await this.#exchangeWhole(target, method, headers, body, signal));
+    return { text: answer.text, headers: answer.headers, requestId: answer.facts().requestId };
   }
 
   /** Sends one request whose answer is a `text/event-stream`. */
@@ -116,23 +139,22 @@ export class UpstreamClient {
     if (agent !== undefined && !agent.closed) await agent.close();
   }
 
-  /** Sends one request whose answer is read whole (JSON, text); an error status throws as {@link #send} does. */
-  async #sendWhole(
+  /**
+   * Sends one request whose answer is read whole (JSON, text), whatever its status (see
+   * {@link succeeded}). Not an async function: once undici has loaded, the exchange's own promise is
+   * returned, without another promise and a turn of the microtask queue around it.
+   */
+  #exchangeWhole(
     target: UpstreamTarget,
     method: 'GET' | 'POST',
     headers: Record<string, string>,
     body: string | undefined,
     signal: AbortSignal,
   ): Promise<WholeAnswer> {
-    const agent = this.#agent ?? (await this.#loading);
-    const answer = await exchangeWhole(
-      agent,
-      { origin: target.origin, path: target.path, method, headers, body: body ?? null },
-      signal,
-      this.#parseHeaders as ParseHeaders,
-    );
-    if (answer.statusCode >= 200 && answer.statusCode < 300) return answer;
-    throw new UpstreamStatusError(answer.statusCode, answer.headers, answer.text);
+    const options: Dispatcher.DispatchOptions = { origin: target.origin, path: target.path, method, headers, body: body ?? null };
+    const agent = this.#agent;
+    if (agent !== undefined) return exchangeWhole(agent, options, signal, this.#parseHeaders as ParseHeaders);
+    return this.#loading.then((loaded) => exchangeWhole(loaded, options, signal, this.#parseHeaders as ParseHeaders));
   }
 
   async #send(
@@ -149,6 +171,12 @@ export class UpstreamClient {
     const text = await readBodyText(readable);
     throw new UpstreamStatusError(answer.statusCode, answer.headers, text);
   }
+}
+
+/** The answer when its status is a success (2xx); else an {@link UpstreamStatusError}, as {@link UpstreamClient} throws for every error status. */
+function succeeded(answer: WholeAnswer): WholeAnswer {
+  if (answer.statusCode >= 200 && answer.statusCode < 300) return answer;
+  throw new UpstreamStatusError(answer.statusCode, answer.headers, answer.text);
 }
 
 async function* sseEvents(body: Readable): AsyncGenerator<SseEvent, void, undefined> {

@@ -110,7 +110,7 @@ export class ResponsesForwarder {
             const payload = JSON.stringify({ ...body, model: target.model });
             const answer = await this.#http().json(upstream.target(), 'POST', await upstream.headers(), payload, signal);
             json = answer.data as ResponseObject;
-            limits = rateLimitHeadersOf(answer.headers);
+            limits = answer.rateLimitHeaders;
           } catch (error) {
             throw mapOpenAiError(error, { ...target, signal });
           }

@@ -1,7 +1,7 @@
 import type { ChatCompletionChunk, ChatCompletion as OpenAiCompletion } from 'openai/resources/chat/completions';
 import type { LlmProviderName } from '../../../config/variables.js';
 import type { EmbedMethod } from '../../embeddings/embed-method.js';
-import type { UpstreamHeaders } from '../../http/upstream-headers.js';
+import type { UpstreamJson } from '../../http/upstream-client.js';
 import { rateLimitHeadersOf } from '../../http/upstream-headers.js';
 import { UpstreamStreamError } from '../../http/upstream-status-error.js';
 import { type CompletionBase, completionOf } from '../../model/completion-of.js';
@@ -58,12 +58,14 @@ export class OpenAiChatProvider implements LlmProvider {
   async complete(request: ChatRequest, signal: AbortSignal): Promise<ChatCompletion> {
     const model = request.model || this.defaultModel;
     const http = this.#options.http;
-    let answer: { data: unknown; headers: UpstreamHeaders; requestId: string | undefined };
+    let answer: UpstreamJson;
     try {
       const params = toOpenAiParams(request, model, this.#options.dialect) as unknown as Record<string, unknown>;
       params['stream'] = false;
       const body = JSON.stringify(params);
-      answer = await http.client.json(http.chat, 'POST', await http.headers(), body, signal);
+      // Awaited only when the credentials are (an Azure token): a plain object needs no turn of the microtask queue.
+      const headers = http.headers();
+      answer = await http.client.json(http.chat, 'POST', headers instanceof Promise ? await headers : headers, body, signal);
     } catch (error) {
       throw mapOpenAiError(error, { provider: this.name, model, signal });
     }
@@ -82,7 +84,7 @@ export class OpenAiChatProvider implements LlmProvider {
         ...(requestId ? { requestId } : {}),
       });
     }
-    return this.#completion(mapOpenAiCompletion(data, model, this.name), requestId, answer.headers);
+    return this.#completion(mapOpenAiCompletion(data, model, this.name), requestId, answer.rateLimitHeaders);
   }
 
   async *stream(request: ChatRequest, signal: AbortSignal): AsyncGenerator<ChatStreamEvent, void, undefined> {
@@ -94,12 +96,11 @@ export class OpenAiChatProvider implements LlmProvider {
     params['stream_options'] = { ...requested, include_usage: true };
     const assembler = new OpenAiStreamAssembler(model, this.name);
     let requestId: string | undefined;
-    let headers: UpstreamHeaders | undefined;
+    let limits: Record<string, string> | undefined;
     try {
       const answer = await http.client.stream(http.chat, await http.headers(), JSON.stringify(params), signal);
       requestId = answer.requestId;
-      headers = answer.headers;
-      const limits = rateLimitHeadersOf(headers);
+      limits = rateLimitHeadersOf(answer.headers);
       yield limits === undefined ? { type: 'start' } : { type: 'start', rateLimitHeaders: limits };
       let done = false;
       for await (const event of answer.events) {
@@ -126,7 +127,7 @@ export class OpenAiChatProvider implements LlmProvider {
         ...(requestId ? { requestId } : {}),
       });
     }
-    yield { type: 'done', completion: this.#completion(assembler.completion(), requestId, headers) };
+    yield { type: 'done', completion: this.#completion(assembler.completion(), requestId, limits) };
   }
 
   async ping(signal: AbortSignal): Promise<void> {
@@ -146,11 +147,10 @@ export class OpenAiChatProvider implements LlmProvider {
   #completion(
     answer: Omit<CompletionBase, 'provider'>,
     requestId: string | undefined,
-    headers: UpstreamHeaders | undefined,
+    limits: Record<string, string> | undefined,
   ): ChatCompletion {
     const completion = completionOf({ provider: this.name, ...answer });
     if (requestId !== undefined) completion.requestId = requestId;
-    const limits = headers === undefined ? undefined : rateLimitHeadersOf(headers);
     if (limits !== undefined) completion.rateLimitHeaders = limits;
     return completion;
   }
