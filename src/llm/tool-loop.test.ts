@@ -19,13 +19,16 @@ class ScriptedProvider implements LlmProvider {
   readonly requests: ChatRequest[] = [];
   readonly #answers: Array<(request: ChatRequest) => ChatCompletion>;
   unsupported: string[] = [];
+  /** Name {@link unsupported} through a promise that settles on a later turn of the event loop, as a provider that looks them up would. */
+  unsupportedLater = false;
 
   constructor(answers: Array<(request: ChatRequest) => ChatCompletion>) {
     this.#answers = answers;
   }
 
-  unsupportedFields(): string[] {
-    return this.unsupported;
+  unsupportedFields(): string[] | Promise<string[]> {
+    if (!this.unsupportedLater) return this.unsupported;
+    return new Promise((resolve) => setImmediate(() => resolve(this.unsupported)));
   }
 
   async complete(request: ChatRequest): Promise<ChatCompletion> {
@@ -276,6 +279,45 @@ describe('fields a provider cannot honour', () => {
     expect(error).toBeInstanceOf(UnsupportedFieldsError);
     expect(error.message).toContain('messages[0].content[0]');
     expect(provider.requests).toHaveLength(0);
+    await client.close();
+  });
+});
+
+describe('fields a provider names through a promise', () => {
+  it('refuse the call naming the field and the provider, before anything is sent', async () => {
+    const provider = new ScriptedProvider([text('never')]);
+    provider.unsupported = ['logit_bias'];
+    provider.unsupportedLater = true;
+    const { client, metrics } = setup(provider);
+    const error = await rejection(client.complete({ messages: [{ role: 'user', content: 'x' }], logitBias: { '42': 10 } }));
+    expect(error).toBeInstanceOf(UnsupportedFieldsError);
+    expect((error as UnsupportedFieldsError).fields).toEqual(['logit_bias']);
+    expect(error.message).toContain('"openai"');
+    expect(provider.requests).toHaveLength(0);
+    expect((await metrics.droppedParams.get()).values).toEqual([]);
+    await client.close();
+  });
+
+  it('are dropped, logged and counted with LLM_DROP_UNSUPPORTED_PARAMS=true, and the call answers', async () => {
+    const provider = new ScriptedProvider([text('ok')]);
+    provider.unsupported = ['logit_bias', 'modalities'];
+    provider.unsupportedLater = true;
+    const { client, lines, metrics } = setup(provider, { LLM_DROP_UNSUPPORTED_PARAMS: 'true' });
+    const response = await client.complete({
+      messages: [{ role: 'user', content: 'x' }],
+      logitBias: { '42': 10 },
+      passthrough: { modalities: ['text'], prediction: { type: 'content', content: 'x' } },
+    });
+    expect(response.content).toBe('ok');
+    expect(provider.requests).toHaveLength(1);
+    expect(provider.requests[0]?.logitBias).toBeUndefined();
+    expect(provider.requests[0]?.passthrough).toEqual({ prediction: { type: 'content', content: 'x' } });
+    expect(lines.join('\n')).toContain('Dropped logit_bias, modalities');
+    const counted = await metrics.droppedParams.get();
+    expect(counted.values.map((value) => [value.labels['provider'], value.labels['field'], value.value])).toEqual([
+      ['openai', 'logit_bias', 1],
+      ['openai', 'modalities', 1],
+    ]);
     await client.close();
   });
 });

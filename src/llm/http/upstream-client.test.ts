@@ -87,6 +87,42 @@ describe('UpstreamClient', () => {
     expect(answer.headers).toBe(answer.headers);
   });
 
+  it('keeps a JSON answer’s headers its own after the next answer on the same connection has been read', async () => {
+    // The answer keeps undici's raw header buffers and parses them only when `headers` is first read:
+    // this holds only while those buffers are not views into memory that later reads of the socket reuse.
+    const ports: Array<number | undefined> = [];
+    const filler = 'f'.repeat(1024 * 1024); // many socket reads, each of which could reuse freed memory
+    handler = (request, response) => {
+      ports.push(request.socket.remotePort);
+      const first = ports.length === 1;
+      // The same names and value lengths in both answers, so a view into reused memory would read the second's values.
+      request.resume().on('end', () => {
+        response.setHeader('X-Request-Id', first ? 'req_first_1' : 'req_other_2');
+        response.setHeader('x-ratelimit-remaining-requests', first ? '111' : '222');
+        response.setHeader('x-answer', first ? 'one' : 'two');
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(first ? '{"n":1}' : JSON.stringify({ n: 2, filler }));
+      });
+    };
+    client = new UpstreamClient();
+    const target = upstreamTarget(baseUrl, '/chat/completions');
+    const first = await client.json(target, 'POST', {}, '{}', new AbortController().signal);
+    // undici lets a full turn of the event loop pass before it reuses a keep-alive connection;
+    // a request sent before that goes to a second one.
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = await client.json(target, 'POST', {}, '{}', new AbortController().signal);
+    expect(ports).toHaveLength(2);
+    expect(ports[1]).toBe(ports[0]);
+    expect((second.data as { filler: string }).filler).toHaveLength(filler.length);
+
+    expect(first.headers).toMatchObject({ 'x-request-id': 'req_first_1', 'x-ratelimit-remaining-requests': '111', 'x-answer': 'one' });
+    expect(first.requestId).toBe('req_first_1');
+    expect(first.rateLimitHeaders).toEqual({ 'x-ratelimit-remaining-requests': '111' });
+    expect(first.data).toEqual({ n: 1 });
+    expect(second.headers).toMatchObject({ 'x-request-id': 'req_other_2', 'x-ratelimit-remaining-requests': '222', 'x-answer': 'two' });
+    expect(second.requestId).toBe('req_other_2');
+  });
+
   it('turns an error status into an UpstreamStatusError with the body’s facts and the wait asked for', async () => {
     handler = (_request, response) => {
       response
