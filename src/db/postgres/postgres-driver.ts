@@ -404,6 +404,8 @@ export class PostgresDriver implements Driver {
   readonly #config: PostgresDriverConfig;
   readonly #states = new WeakMap<PgPoolClient, ClientState>();
   readonly #checkedOut = new Set<PostgresConnection>();
+  /** The rejections of checkouts waiting for the pool: closing fails them at once rather than at the acquire timeout. */
+  readonly #waiting = new Set<(error: Error) => void>();
   /** The server names of named statements on this pool's connections. */
   readonly statementNames = new StatementNames();
   /** The names of the query builder's recurring statements. */
@@ -491,7 +493,13 @@ export class PostgresDriver implements Driver {
       reject(new DatabaseClosedError());
       return;
     }
+    this.#waiting.add(reject);
     this.#pool.connect((error, client) => {
+      if (!this.#waiting.delete(reject)) {
+        // Failed by destroy() while it waited: a client it gets now goes straight back.
+        client?.release();
+        return;
+      }
       if (error !== undefined && error !== null) {
         reject(this.#checkoutFailure(error));
         return;
@@ -657,9 +665,16 @@ export class PostgresDriver implements Driver {
     return this.#checkedOut.size;
   }
 
-  /** Closes every connection: checked-out ones are destroyed (their transactions fail), then the pool ends. */
+  /**
+   * Closes every connection: checkouts still waiting for one fail with {@link DatabaseClosedError},
+   * checked-out ones are destroyed (their transactions fail), then the pool ends.
+   */
   async destroy(): Promise<void> {
     this.#closing = true;
+    // pg's pool keeps serving its queue to the end, and times its waiters out only at the acquire timeout.
+    const waiting = [...this.#waiting];
+    this.#waiting.clear();
+    for (const reject of waiting) reject(new DatabaseClosedError());
     for (const connection of this.#checkedOut) {
       connection.released = true;
       connection.state.broken ??= new Error('The database was closed');
