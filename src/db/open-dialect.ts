@@ -4,6 +4,7 @@ import type { Dialect, Driver } from 'kysely';
 import type { DatabaseConfig } from '../config/app-config.js';
 import { makeDirectory } from '../internal/make-directory.js';
 import type { Logger } from '../observability/logger.js';
+import type { AloneStatementDriver } from './alone-statement-driver.js';
 import type { DriverConfig } from './driver-config.js';
 import type { TransactionDriver } from './open-transaction.js';
 import type { PoolStats } from './pool-stats.js';
@@ -12,7 +13,7 @@ import type { PoolStats } from './pool-stats.js';
 export interface OpenedDialect {
   readonly dialect: Dialect;
   /** The dialect's driver (the instance Kysely wraps), for driving transactions directly. */
-  readonly driver: Driver & TransactionDriver;
+  readonly driver: Driver & TransactionDriver & AloneStatementDriver;
   stats(): PoolStats;
 }
 

@@ -6,6 +6,7 @@ import { postgresUrl, uniqueName } from '../../test/services.js';
 import { createLogger } from '../observability/logger.js';
 import { ConnectionLostError } from './connection-lost-error.js';
 import { createDatabase } from './create-database.js';
+import { DatabaseClosedError } from './database-closed-error.js';
 import { CONTRACT_MIGRATIONS, databaseConfig, openContractDatabase } from './database-contract.test-helpers.js';
 import { PoolTimeoutError } from './pool-timeout-error.js';
 import { TcpProxy } from './tcp-proxy.test-helpers.js';
@@ -384,6 +385,38 @@ describe('PostgreSQL faults', () => {
     expect(performance.now() - started).toBeLessThan(400);
     await expect(stuck).rejects.toThrow();
     await vi.waitFor(async () => expect(await backends(application)).toEqual([]));
+  });
+
+  it('fails a point read waiting for a connection with DatabaseClosedError as soon as the database closes, not at the acquire timeout', async () => {
+    const application = uniqueName('gw_close_waiting');
+    const database = await openContractDatabase(urlFor(application), {
+      poolSize: 1,
+      maxOverflow: 0,
+      acquireTimeoutMs: 5000,
+      closeTimeoutMs: 100,
+    });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    try {
+      // The driver is initialised: the point read takes the pool's one-step path.
+      await sql`select 1`.execute(database.db);
+      const holder = database.withSession(() => gate);
+      await vi.waitFor(() => expect(database.poolStats()).toMatchObject({ total: 1, idle: 0 }));
+      const waiting = database.db.selectFrom('note').select('id').execute();
+      waiting.catch(() => undefined); // it rejects while close() runs
+      await vi.waitFor(() => expect(database.poolStats().waiting).toBe(1));
+      const started = performance.now();
+      await database.close();
+      await expect(waiting).rejects.toBeInstanceOf(DatabaseClosedError);
+      expect(performance.now() - started).toBeLessThan(2000);
+      release();
+      await holder;
+    } finally {
+      release();
+      await database.close();
+    }
   });
 
   it('never shows the password in errors or logs', async () => {

@@ -15,6 +15,7 @@ import type { Logger } from '../observability/logger.js';
 import { observe } from '../observability/metric-series.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { groundworkTracer, recordSpanError } from '../observability/tracing.js';
+import type { AloneStatementDriver } from './alone-statement-driver.js';
 import type { DatabaseSession, SessionOptions } from './database.js';
 import { DatabaseClosedError } from './database-closed-error.js';
 import { OpenTransaction, type TransactionDriver, type TransactionProps, transactionEnded, transactionOn } from './open-transaction.js';
@@ -45,7 +46,7 @@ export interface SessionRunnerParts<DB> {
   readonly db: Kysely<DB>;
   readonly dialect: Dialect;
   /** The dialect's driver, the same instance Kysely wraps: begins, commits and savepoints run on it directly. */
-  readonly driver: Driver & TransactionDriver;
+  readonly driver: Driver & TransactionDriver & AloneStatementDriver;
   readonly logger: Logger;
   readonly metrics: GroundworkMetrics | undefined;
   readonly clock: Clock;
@@ -116,8 +117,17 @@ export class SessionRunner<DB> {
     return on.executeQuery(compiled);
   }
 
-  /** Runs a statement on a connection of the pool, checked out of the driver for it alone. */
-  async onPool(compiled: CompiledQuery): Promise<QueryResult<unknown>> {
+  /**
+   * Runs a statement on a connection of the pool, checked out of the driver for it alone: in one
+   * step where the driver can (once initialised, it then refuses by itself when closed), else
+   * checked out, run and released in turn.
+   */
+  onPool(compiled: CompiledQuery): Promise<QueryResult<unknown>> {
+    if (this.#driverReady && this.#parts.driver.executeAlone !== undefined) return this.#parts.driver.executeAlone(compiled);
+    return this.#checkoutAndRun(compiled);
+  }
+
+  async #checkoutAndRun(compiled: CompiledQuery): Promise<QueryResult<unknown>> {
     if (!this.#driverReady && this.#closing) throw new DatabaseClosedError();
     const { driver } = this.#parts;
     const first = this.#driverReady ? undefined : await this.#firstCheckout();

@@ -1,10 +1,12 @@
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery, DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { postgresUrl } from '../../../test/services.js';
 import { systemClock } from '../../internal/clock.js';
 import { silentLogger } from '../../observability/logger.js';
 import { ConnectionLostError } from '../connection-lost-error.js';
+import { DatabaseClosedError } from '../database-closed-error.js';
+import { PoolTimeoutError } from '../pool-timeout-error.js';
 import type { PgCallback, PgPool, PgPoolClient, PgResult } from './pg-client.js';
 import { PostgresDriver, type PostgresDriverConfig } from './postgres-driver.js';
 
@@ -124,6 +126,88 @@ describe('PostgresDriver', () => {
     expect(error).toBeInstanceOf(ConnectionLostError);
     expect((error as ConnectionLostError).outcomeUnknown).toBe(true);
     expect((error as ConnectionLostError).retryable).toBe(false);
+  });
+
+  it('replaces a dead reused client on a statement run alone, and hands the connection back only once the statement ran again', async () => {
+    const result: PgResult = { command: 'SELECT', rowCount: 1, rows: [{ one: 1 }] };
+    const dead = fakeClient((callback) => callback(new Error('Connection terminated unexpectedly')));
+    const alive = fakeClient((callback) => callback(null, result));
+    const changes: number[] = [];
+    let driver: PostgresDriver | undefined;
+    driver = new PostgresDriver(fakePool(dead, dead, alive), driverConfig({ onPoolChange: () => changes.push(driver?.inUse ?? -1) }));
+    // The first checkout opened the client; the second reuses it.
+    await driver.releaseConnection(await driver.acquireConnection());
+    // A query builder select: it only reads, and so may be sent again.
+    const select = new Kysely<unknown>({
+      dialect: {
+        createAdapter: () => new PostgresAdapter(),
+        createDriver: () => new DummyDriver(),
+        createIntrospector: (db) => new PostgresIntrospector(db),
+        createQueryCompiler: () => new PostgresQueryCompiler(),
+      },
+    })
+      .selectNoFrom(sql<number>`1`.as('one'))
+      .compile();
+    const running = driver.executeAlone(select);
+    expect(driver.inUse).toBe(1);
+    expect((await running).rows).toEqual([{ one: 1 }]);
+    expect(driver.inUse).toBe(0);
+    expect(dead.released).toEqual([undefined, expect.any(Error)]);
+    expect(alive.released).toEqual([undefined]);
+    // Gauges refreshed at each checkout and release: the first checkout's two, the statement's checkout, the replacement's
+    // (checked out as any connection, counted in beside the dead one until it takes its place) and the statement's release.
+    expect(changes).toEqual([1, 0, 1, 2, 0]);
+  });
+
+  it('fails a statement run alone on a dead reused client with an unknown outcome where sending it again is not safe', async () => {
+    const dead = fakeClient((callback) => callback(new Error('Connection terminated unexpectedly')));
+    const driver = new PostgresDriver(fakePool(dead), driverConfig());
+    await driver.releaseConnection(await driver.acquireConnection());
+    const error = await driver.executeAlone(CompiledQuery.raw('update note set score = 1')).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConnectionLostError);
+    expect((error as ConnectionLostError).outcomeUnknown).toBe(true);
+    expect(driver.inUse).toBe(0);
+    expect(dead.released).toEqual([undefined, expect.any(Error)]);
+  });
+
+  it('fails a statement run alone when handing its connection back fails, and counts the connection back all the same', async () => {
+    const client = fakeClient((callback) => callback(null, { command: 'SELECT', rowCount: 1, rows: [{ one: 1 }] }));
+    let changes = 0;
+    const driver = new PostgresDriver(
+      fakePool(client),
+      driverConfig({
+        onPoolChange: () => {
+          if (++changes === 2) throw new Error('gauge failed');
+        },
+      }),
+    );
+    await expect(driver.executeAlone(CompiledQuery.raw('select 1 as one'))).rejects.toThrow('gauge failed');
+    expect(driver.inUse).toBe(0);
+    expect(client.released).toEqual([undefined]);
+  });
+
+  it('fails a statement run alone with DatabaseClosedError once the driver is closing', async () => {
+    const client = fakeClient((callback) => callback(null, { command: 'SELECT', rowCount: 1, rows: [] }));
+    const driver = new PostgresDriver(fakePool(client), driverConfig());
+    await driver.destroy();
+    await expect(driver.executeAlone(CompiledQuery.raw('select 1'))).rejects.toBeInstanceOf(DatabaseClosedError);
+    expect(client.released).toEqual([]);
+  });
+
+  it('times a statement run alone out with a PoolTimeoutError naming the pool state when no connection came', async () => {
+    const pool = new pg.Pool({ connectionString: postgresUrl(), max: 1, connectionTimeoutMillis: 100 });
+    pools.push(pool);
+    const driver = new PostgresDriver(pool as unknown as PgPool, driverConfig({ acquireTimeoutMs: 100 }));
+    const held = await driver.acquireConnection();
+    try {
+      const error = await driver.executeAlone(CompiledQuery.raw('select 1')).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(PoolTimeoutError);
+      expect((error as PoolTimeoutError).pool).toMatchObject({ total: 1, idle: 0, max: 1 });
+      expect(driver.inUse).toBe(1);
+    } finally {
+      await driver.releaseConnection(held);
+    }
+    expect((await driver.executeAlone(CompiledQuery.raw('select 1 as one'))).rows).toEqual([{ one: 1 }]);
   });
 
   it('hands a checked-out client back, destroyed, when refreshing the pool gauges throws', async () => {

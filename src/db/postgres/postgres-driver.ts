@@ -67,6 +67,8 @@ const COUNTED = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
 /** Handed back by the driver methods that have nothing to wait for (the session runner does not await it). */
 const DONE: Promise<void> = SETTLED;
 const NO_PARAMETERS: unknown[] = [];
+/** What handing a connection back returns when nothing went wrong (anything else is the error thrown). */
+const HANDED_BACK = Symbol('handed back');
 const POOL_QUEUE_TIMEOUT = 'timeout exceeded when trying to connect';
 
 /** One statement as a checkout sends it, with what sending it again needs. */
@@ -140,13 +142,25 @@ class PostgresConnection implements DatabaseConnection {
   }
 
   executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    // One promise per statement: pg answers through a callback, and only a failure takes the async path.
+    return new Promise<QueryResult<R>>((resolve) => this.start(compiledQuery, resolve));
+  }
+
+  /**
+   * Sends `compiledQuery` and settles `resolve` with its result, or with a promise of the outcome
+   * when it failed (a recovery may replace the client and send it again): `executeQuery` without
+   * a promise of its own, for a caller that has one already.
+   */
+  start<R>(compiledQuery: CompiledQuery, resolve: (result: QueryResult<R> | Promise<QueryResult<R>>) => void): void {
     const first = this.statements++ === 0;
     // Taken as the statement starts: COMMIT or ROLLBACK clears the flag before it is sent, and a
     // statement still in flight then (one the session forgot to await) belongs to the transaction.
     const inTransaction = this.inTransaction;
     // The dead client was destroyed and none could replace it: the transaction is lost.
-    if (this.clientGone)
-      return Promise.reject(toDatabaseError(this.state.broken ?? new Error('Connection terminated'), this.#driver.displayUrl));
+    if (this.clientGone) {
+      resolve(Promise.reject(toDatabaseError(this.state.broken ?? new Error('Connection terminated'), this.#driver.displayUrl)));
+      return;
+    }
     // Taken at once: a statement started beside this one goes out behind this BEGIN, not with another.
     const begin = this.pendingBegin;
     this.pendingBegin = undefined;
@@ -168,8 +182,7 @@ class PostgresConnection implements DatabaseConnection {
       unnamed: false,
       attempt: 0,
     };
-    // One promise per statement: pg answers through a callback, and only a failure takes the async path.
-    return new Promise<QueryResult<R>>((resolve) => this.#attempt(statement, resolve));
+    this.#attempt(statement, resolve);
   }
 
   /** Sends `statement` once and settles `resolve` with its result, or with {@link #recover}'s outcome when it failed. */
@@ -391,6 +404,8 @@ export class PostgresDriver implements Driver {
   readonly #config: PostgresDriverConfig;
   readonly #states = new WeakMap<PgPoolClient, ClientState>();
   readonly #checkedOut = new Set<PostgresConnection>();
+  /** The rejections of checkouts waiting for the pool: closing fails them at once rather than at the acquire timeout. */
+  readonly #waiting = new Set<(error: Error) => void>();
   /** The server names of named statements on this pool's connections. */
   readonly statementNames = new StatementNames();
   /** The names of the query builder's recurring statements. */
@@ -478,7 +493,13 @@ export class PostgresDriver implements Driver {
       reject(new DatabaseClosedError());
       return;
     }
+    this.#waiting.add(reject);
     this.#pool.connect((error, client) => {
+      if (!this.#waiting.delete(reject)) {
+        // Failed by destroy() while it waited: a client it gets now goes straight back.
+        client?.release();
+        return;
+      }
       if (error !== undefined && error !== null) {
         reject(this.#checkoutFailure(error));
         return;
@@ -505,6 +526,49 @@ export class PostgresDriver implements Driver {
         reject(error);
       }
     });
+  }
+
+  /**
+   * Runs one statement on a connection checked out for it alone, as `acquireConnection`,
+   * `executeQuery` and `releaseConnection` in turn do, with one promise in all rather than one
+   * each (as `pg`'s `pool.query` does): the checkout, the statement and the release answer
+   * through callbacks. Everything else is theirs: a dead reused client replaced on the statement
+   * where sending it again is safe, the connection released only once that recovery finished,
+   * {@link DatabaseClosedError} when closing, {@link PoolTimeoutError} when none came in time,
+   * the gauges refreshed on checkout and release, and the connection counted in {@link inUse}
+   * meanwhile. A failed release fails the statement, as it does after `releaseConnection`.
+   */
+  executeAlone<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    return new Promise<QueryResult<R>>((resolve, reject) =>
+      this.#checkout((checkedOut) => {
+        const connection = checkedOut as PostgresConnection;
+        connection.start<R>(compiledQuery, (outcome) => {
+          if (!(outcome instanceof Promise)) {
+            this.#handBackThen(connection, resolve, reject, outcome);
+            return;
+          }
+          outcome.then(
+            (result) => this.#handBackThen(connection, resolve, reject, result),
+            (error: unknown) => {
+              const failed = this.#handBack(connection);
+              reject(failed === HANDED_BACK ? error : failed);
+            },
+          );
+        });
+      }, reject),
+    );
+  }
+
+  /** Releases `connection`, then answers `result`, or the release's error should it fail. */
+  #handBackThen<R>(
+    connection: PostgresConnection,
+    resolve: (result: QueryResult<R>) => void,
+    reject: (error: unknown) => void,
+    result: QueryResult<R>,
+  ): void {
+    const failed = this.#handBack(connection);
+    if (failed === HANDED_BACK) resolve(result);
+    else reject(failed);
   }
 
   /** Destroys a connection's dead client and checks out another in its place. */
@@ -568,17 +632,22 @@ export class PostgresDriver implements Driver {
   }
 
   releaseConnection(connection: DatabaseConnection): Promise<void> {
-    const postgres = connection as PostgresConnection;
-    if (postgres.released) return DONE;
-    postgres.released = true;
-    this.#checkedOut.delete(postgres);
+    const failed = this.#handBack(connection as PostgresConnection);
+    return failed === HANDED_BACK ? DONE : Promise.reject(failed);
+  }
+
+  /** Hands `connection`'s client back to the pool (destroyed if broken) once: {@link HANDED_BACK}, or what went wrong doing so. */
+  #handBack(connection: PostgresConnection): unknown {
+    if (connection.released) return HANDED_BACK;
+    connection.released = true;
+    this.#checkedOut.delete(connection);
     try {
-      if (!postgres.clientGone) postgres.client.release(postgres.state.broken);
+      if (!connection.clientGone) connection.client.release(connection.state.broken);
       this.#config.onPoolChange?.();
     } catch (error) {
-      return Promise.reject(error);
+      return error;
     }
-    return DONE;
+    return HANDED_BACK;
   }
 
   /** The pool's counts. */
@@ -596,9 +665,16 @@ export class PostgresDriver implements Driver {
     return this.#checkedOut.size;
   }
 
-  /** Closes every connection: checked-out ones are destroyed (their transactions fail), then the pool ends. */
+  /**
+   * Closes every connection: checkouts still waiting for one fail with {@link DatabaseClosedError},
+   * checked-out ones are destroyed (their transactions fail), then the pool ends.
+   */
   async destroy(): Promise<void> {
     this.#closing = true;
+    // pg's pool keeps serving its queue to the end, and times its waiters out only at the acquire timeout.
+    const waiting = [...this.#waiting];
+    this.#waiting.clear();
+    for (const reject of waiting) reject(new DatabaseClosedError());
     for (const connection of this.#checkedOut) {
       connection.released = true;
       connection.state.broken ??= new Error('The database was closed');
