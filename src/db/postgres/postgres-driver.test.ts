@@ -52,6 +52,24 @@ function fakePool(...clients: PgPoolClient[]): PgPool {
   } as unknown as PgPool;
 }
 
+/** A pool that holds each checkout's callback until the test answers it. */
+function holdingPool(): PgPool & { callbacks: ((error: Error | null | undefined, client?: PgPoolClient) => void)[] } {
+  const callbacks: ((error: Error | null | undefined, client?: PgPoolClient) => void)[] = [];
+  return {
+    callbacks,
+    connect: (callback: (error: Error | null | undefined, client?: PgPoolClient) => void) => {
+      callbacks.push(callback);
+    },
+    on: () => undefined,
+    end: async () => undefined,
+    totalCount: 1,
+    idleCount: 0,
+    get waitingCount() {
+      return callbacks.length;
+    },
+  } as unknown as PgPool & { callbacks: ((error: Error | null | undefined, client?: PgPoolClient) => void)[] };
+}
+
 describe('PostgresDriver', () => {
   const pools: pg.Pool[] = [];
 
@@ -230,6 +248,36 @@ describe('PostgresDriver', () => {
     const connection = await driver.acquireConnection();
     expect((await connection.executeQuery(CompiledQuery.raw('select 1 as one'))).rows).toEqual([{ one: 1 }]);
     await driver.releaseConnection(connection);
+  });
+
+  it('destroys a client the pool hands a checkout that closing failed already, and counts nothing in', async () => {
+    const pool = holdingPool();
+    const client = fakeClient((callback) => callback(null, { command: 'SELECT', rowCount: 1, rows: [] }));
+    let changes = 0;
+    const driver = new PostgresDriver(pool, driverConfig({ onPoolChange: () => changes++ }));
+    const statement = driver.executeAlone(CompiledQuery.raw('select 1')).catch((caught: unknown) => caught);
+    await driver.destroy();
+    expect(await statement).toBeInstanceOf(DatabaseClosedError);
+    pool.callbacks[0]?.(null, client);
+    expect(client.released).toEqual([true]);
+    expect(driver.inUse).toBe(0);
+    expect(changes).toBe(0);
+  });
+
+  it('fails a statement run alone with the release failure when both the statement and handing its connection back fail', async () => {
+    const client = fakeClient((callback) => callback(Object.assign(new Error('relation "missing" does not exist'), { code: '42P01' })));
+    let changes = 0;
+    const driver = new PostgresDriver(
+      fakePool(client),
+      driverConfig({
+        onPoolChange: () => {
+          if (++changes === 2) throw new Error('gauge failed');
+        },
+      }),
+    );
+    await expect(driver.executeAlone(CompiledQuery.raw('select * from missing'))).rejects.toThrow('gauge failed');
+    expect(driver.inUse).toBe(0);
+    expect(client.released).toEqual([undefined]);
   });
 });
 

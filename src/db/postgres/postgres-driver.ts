@@ -496,8 +496,8 @@ export class PostgresDriver implements Driver {
     this.#waiting.add(reject);
     this.#pool.connect((error, client) => {
       if (!this.#waiting.delete(reject)) {
-        // Failed by destroy() while it waited: a client it gets now goes straight back.
-        client?.release();
+        // Failed by destroy() while it waited: a client it gets now is destroyed, the pool having ended.
+        client?.release(true);
         return;
       }
       if (error !== undefined && error !== null) {
