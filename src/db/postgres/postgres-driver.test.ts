@@ -279,6 +279,38 @@ describe('PostgresDriver', () => {
     expect(driver.inUse).toBe(0);
     expect(client.released).toEqual([undefined]);
   });
+
+  it('fails a checkout as the pool failing it when the pool throws instead of calling back, also when replacing a dead client', async () => {
+    const ended = () => {
+      throw new Error('Cannot use a pool after calling end on the pool');
+    };
+    const throwing = { ...fakePool(), connect: ended } as unknown as PgPool;
+    await expect(new PostgresDriver(throwing, driverConfig()).acquireConnection()).rejects.toBeInstanceOf(DatabaseClosedError);
+    await expect(new PostgresDriver(throwing, driverConfig()).executeAlone(CompiledQuery.raw('select 1'))).rejects.toBeInstanceOf(
+      DatabaseClosedError,
+    );
+    // The first client is known dead: the checkout asks the pool again, which throws.
+    const dead = fakeClient((callback) => callback(null, { command: 'SELECT', rowCount: 1, rows: [] }));
+    let listeners: ((error: Error) => void)[] = [];
+    (dead as unknown as { on: unknown }).on = (event: string, listener: (error: Error) => void) => {
+      if (event === 'error') listeners.push(listener);
+    };
+    let checkouts = 0;
+    const driver = new PostgresDriver(
+      {
+        ...fakePool(),
+        connect: (callback: (error: Error | null | undefined, client?: PgPoolClient) => void) =>
+          checkouts++ === 0 ? callback(null, dead) : ended(),
+      } as unknown as PgPool,
+      driverConfig(),
+    );
+    await driver.releaseConnection(await driver.acquireConnection());
+    for (const listener of listeners) listener(new Error('Connection terminated unexpectedly'));
+    listeners = [];
+    checkouts = 0;
+    await expect(driver.acquireConnection()).rejects.toBeInstanceOf(DatabaseClosedError);
+    expect(driver.inUse).toBe(0);
+  });
 });
 
 /** Runs `work` and fails if a promise rejected unobserved meanwhile (checked a turn after it ends). */

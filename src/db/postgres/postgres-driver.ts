@@ -494,38 +494,52 @@ export class PostgresDriver implements Driver {
       return;
     }
     this.#waiting.add(reject);
-    this.#pool.connect((error, client) => {
-      if (!this.#waiting.delete(reject)) {
-        // Failed by destroy() while it waited: a client it gets now is destroyed, the pool having ended.
-        client?.release(true);
+    try {
+      this.#pool.connect((error, client) => this.#checkedOutFor(resolve, reject, error, client));
+    } catch (error) {
+      // The pool threw rather than calling back: the checkout waits no longer, and fails as one that did.
+      if (this.#waiting.delete(reject)) reject(this.#checkoutFailure(error));
+      else throw error;
+    }
+  }
+
+  /** Answers a checkout waiting on the pool with the client (or the error) the pool handed it. */
+  #checkedOutFor(
+    resolve: (connection: DatabaseConnection) => void,
+    reject: (error: Error) => void,
+    error: Error | null | undefined,
+    client: PgPoolClient | undefined,
+  ): void {
+    if (!this.#waiting.delete(reject)) {
+      // Failed by destroy() while it waited: a client it gets now is destroyed, the pool having ended.
+      client?.release(true);
+      return;
+    }
+    if (error !== undefined && error !== null) {
+      reject(this.#checkoutFailure(error));
+      return;
+    }
+    if (client === undefined) {
+      reject(toDatabaseError(new Error('The pool handed out no client'), this.#config.displayUrl));
+      return;
+    }
+    let connection: PostgresConnection | undefined;
+    try {
+      const state = this.#live(client);
+      if (state === undefined) {
+        this.#checkout(resolve, reject);
         return;
       }
-      if (error !== undefined && error !== null) {
-        reject(this.#checkoutFailure(error));
-        return;
-      }
-      if (client === undefined) {
-        reject(toDatabaseError(new Error('The pool handed out no client'), this.#config.displayUrl));
-        return;
-      }
-      let connection: PostgresConnection | undefined;
-      try {
-        const state = this.#live(client);
-        if (state === undefined) {
-          this.#checkout(resolve, reject);
-          return;
-        }
-        connection = new PostgresConnection(client, state, this);
-        this.#checkedOut.add(connection);
-        this.#config.onPoolChange?.();
-        resolve(connection);
-      } catch (failure) {
-        const error = failure instanceof Error ? failure : new Error(String(failure));
-        // Nobody gets the connection: it goes back to the pool, destroyed, rather than staying checked out.
-        if (connection !== undefined && this.#checkedOut.delete(connection)) client.release(error);
-        reject(error);
-      }
-    });
+      connection = new PostgresConnection(client, state, this);
+      this.#checkedOut.add(connection);
+      this.#config.onPoolChange?.();
+      resolve(connection);
+    } catch (failure) {
+      const error = failure instanceof Error ? failure : new Error(String(failure));
+      // Nobody gets the connection: it goes back to the pool, destroyed, rather than staying checked out.
+      if (connection !== undefined && this.#checkedOut.delete(connection)) client.release(error);
+      reject(error);
+    }
   }
 
   /**
