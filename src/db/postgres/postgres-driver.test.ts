@@ -311,6 +311,23 @@ describe('PostgresDriver', () => {
     await expect(driver.acquireConnection()).rejects.toBeInstanceOf(DatabaseClosedError);
     expect(driver.inUse).toBe(0);
   });
+
+  it('hands a connection back as after a failed statement when starting the statement throws', async () => {
+    const client = fakeClient((callback) => callback(null, { command: 'SELECT', rowCount: 1, rows: [] }));
+    let changes = 0;
+    const driver = new PostgresDriver(fakePool(client), driverConfig({ onPoolChange: () => changes++ }));
+    // Reading the statement's name fails: nothing is sent.
+    const unreadable = new Proxy(CompiledQuery.raw('select 1'), {
+      get(target, key) {
+        if (typeof key === 'symbol') throw new Error('unreadable statement');
+        return Reflect.get(target, key);
+      },
+    });
+    await expect(driver.executeAlone(unreadable)).rejects.toThrow('unreadable statement');
+    expect(client.released).toEqual([undefined]);
+    expect(driver.inUse).toBe(0);
+    expect(changes).toBe(2);
+  });
 });
 
 /** Runs `work` and fails if a promise rejected unobserved meanwhile (checked a turn after it ends). */

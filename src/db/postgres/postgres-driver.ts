@@ -556,19 +556,22 @@ export class PostgresDriver implements Driver {
     return new Promise<QueryResult<R>>((resolve, reject) =>
       this.#checkout((checkedOut) => {
         const connection = checkedOut as PostgresConnection;
-        connection.start<R>(compiledQuery, (outcome) => {
-          if (!(outcome instanceof Promise)) {
-            this.#handBackThen(connection, resolve, reject, outcome);
-            return;
-          }
-          outcome.then(
-            (result) => this.#handBackThen(connection, resolve, reject, result),
-            (error: unknown) => {
-              const failed = this.#handBack(connection);
-              reject(failed === HANDED_BACK ? error : failed);
-            },
-          );
-        });
+        const failedWith = (error: unknown) => {
+          const failed = this.#handBack(connection);
+          reject(failed === HANDED_BACK ? error : failed);
+        };
+        try {
+          connection.start<R>(compiledQuery, (outcome) => {
+            if (!(outcome instanceof Promise)) {
+              this.#handBackThen(connection, resolve, reject, outcome);
+              return;
+            }
+            outcome.then((result) => this.#handBackThen(connection, resolve, reject, result), failedWith);
+          });
+        } catch (error) {
+          // The statement never went out: its healthy connection goes back as after any failed statement.
+          failedWith(error);
+        }
       }, reject),
     );
   }
