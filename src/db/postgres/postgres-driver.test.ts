@@ -328,6 +328,18 @@ describe('PostgresDriver', () => {
     expect(driver.inUse).toBe(0);
     expect(changes).toBe(2);
   });
+
+  it('counts no waiting checkout once closing failed them, though pg keeps them queued', async () => {
+    const pool = new pg.Pool({ connectionString: postgresUrl(), max: 1 });
+    const driver = new PostgresDriver(pool as unknown as PgPool, driverConfig());
+    await driver.acquireConnection();
+    const waiting = driver.acquireConnection().catch((caught: unknown) => caught);
+    await vi.waitFor(() => expect(driver.stats().waiting).toBe(1));
+    await driver.destroy();
+    expect(await waiting).toBeInstanceOf(DatabaseClosedError);
+    expect(pool.waitingCount).toBe(1);
+    expect(driver.stats().waiting).toBe(0);
+  });
 });
 
 /** Runs `work` and fails if a promise rejected unobserved meanwhile (checked a turn after it ends). */

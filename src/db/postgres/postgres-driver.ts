@@ -672,7 +672,8 @@ export class PostgresDriver implements Driver {
     return {
       total: this.#pool.totalCount,
       idle: this.#pool.idleCount,
-      waiting: this.#pool.waitingCount,
+      // Once closing, every checkout still in pg's queue has failed already (see destroy): none waits.
+      waiting: this.#closing ? 0 : this.#pool.waitingCount,
       max: this.#config.maxConnections,
     };
   }
@@ -688,7 +689,8 @@ export class PostgresDriver implements Driver {
    */
   async destroy(): Promise<void> {
     this.#closing = true;
-    // pg's pool keeps serving its queue to the end, and times its waiters out only at the acquire timeout.
+    // pg's pool stops serving its queue once it ends, and drops its waiters only at the acquire
+    // timeout: they fail here instead, and stats() no longer counts them.
     const waiting = [...this.#waiting];
     this.#waiting.clear();
     for (const reject of waiting) reject(new DatabaseClosedError());
