@@ -52,6 +52,24 @@ function fakePool(...clients: PgPoolClient[]): PgPool {
   } as unknown as PgPool;
 }
 
+/** A pool that holds each checkout's callback until the test answers it. */
+function holdingPool(): PgPool & { callbacks: ((error: Error | null | undefined, client?: PgPoolClient) => void)[] } {
+  const callbacks: ((error: Error | null | undefined, client?: PgPoolClient) => void)[] = [];
+  return {
+    callbacks,
+    connect: (callback: (error: Error | null | undefined, client?: PgPoolClient) => void) => {
+      callbacks.push(callback);
+    },
+    on: () => undefined,
+    end: async () => undefined,
+    totalCount: 1,
+    idleCount: 0,
+    get waitingCount() {
+      return callbacks.length;
+    },
+  } as unknown as PgPool & { callbacks: ((error: Error | null | undefined, client?: PgPoolClient) => void)[] };
+}
+
 describe('PostgresDriver', () => {
   const pools: pg.Pool[] = [];
 
@@ -230,6 +248,97 @@ describe('PostgresDriver', () => {
     const connection = await driver.acquireConnection();
     expect((await connection.executeQuery(CompiledQuery.raw('select 1 as one'))).rows).toEqual([{ one: 1 }]);
     await driver.releaseConnection(connection);
+  });
+
+  it('destroys a client the pool hands a checkout that closing failed already, and counts nothing in', async () => {
+    const pool = holdingPool();
+    const client = fakeClient((callback) => callback(null, { command: 'SELECT', rowCount: 1, rows: [] }));
+    let changes = 0;
+    const driver = new PostgresDriver(pool, driverConfig({ onPoolChange: () => changes++ }));
+    const statement = driver.executeAlone(CompiledQuery.raw('select 1')).catch((caught: unknown) => caught);
+    await driver.destroy();
+    expect(await statement).toBeInstanceOf(DatabaseClosedError);
+    pool.callbacks[0]?.(null, client);
+    expect(client.released).toEqual([true]);
+    expect(driver.inUse).toBe(0);
+    expect(changes).toBe(0);
+  });
+
+  it('fails a statement run alone with the release failure when both the statement and handing its connection back fail', async () => {
+    const client = fakeClient((callback) => callback(Object.assign(new Error('relation "missing" does not exist'), { code: '42P01' })));
+    let changes = 0;
+    const driver = new PostgresDriver(
+      fakePool(client),
+      driverConfig({
+        onPoolChange: () => {
+          if (++changes === 2) throw new Error('gauge failed');
+        },
+      }),
+    );
+    await expect(driver.executeAlone(CompiledQuery.raw('select * from missing'))).rejects.toThrow('gauge failed');
+    expect(driver.inUse).toBe(0);
+    expect(client.released).toEqual([undefined]);
+  });
+
+  it('fails a checkout as the pool failing it when the pool throws instead of calling back, also when replacing a dead client', async () => {
+    const ended = () => {
+      throw new Error('Cannot use a pool after calling end on the pool');
+    };
+    const throwing = { ...fakePool(), connect: ended } as unknown as PgPool;
+    await expect(new PostgresDriver(throwing, driverConfig()).acquireConnection()).rejects.toBeInstanceOf(DatabaseClosedError);
+    await expect(new PostgresDriver(throwing, driverConfig()).executeAlone(CompiledQuery.raw('select 1'))).rejects.toBeInstanceOf(
+      DatabaseClosedError,
+    );
+    // The first client is known dead: the checkout asks the pool again, which throws.
+    const dead = fakeClient((callback) => callback(null, { command: 'SELECT', rowCount: 1, rows: [] }));
+    let listeners: ((error: Error) => void)[] = [];
+    (dead as unknown as { on: unknown }).on = (event: string, listener: (error: Error) => void) => {
+      if (event === 'error') listeners.push(listener);
+    };
+    let checkouts = 0;
+    const driver = new PostgresDriver(
+      {
+        ...fakePool(),
+        connect: (callback: (error: Error | null | undefined, client?: PgPoolClient) => void) =>
+          checkouts++ === 0 ? callback(null, dead) : ended(),
+      } as unknown as PgPool,
+      driverConfig(),
+    );
+    await driver.releaseConnection(await driver.acquireConnection());
+    for (const listener of listeners) listener(new Error('Connection terminated unexpectedly'));
+    listeners = [];
+    checkouts = 0;
+    await expect(driver.acquireConnection()).rejects.toBeInstanceOf(DatabaseClosedError);
+    expect(driver.inUse).toBe(0);
+  });
+
+  it('hands a connection back as after a failed statement when starting the statement throws', async () => {
+    const client = fakeClient((callback) => callback(null, { command: 'SELECT', rowCount: 1, rows: [] }));
+    let changes = 0;
+    const driver = new PostgresDriver(fakePool(client), driverConfig({ onPoolChange: () => changes++ }));
+    // Reading the statement's name fails: nothing is sent.
+    const unreadable = new Proxy(CompiledQuery.raw('select 1'), {
+      get(target, key) {
+        if (typeof key === 'symbol') throw new Error('unreadable statement');
+        return Reflect.get(target, key);
+      },
+    });
+    await expect(driver.executeAlone(unreadable)).rejects.toThrow('unreadable statement');
+    expect(client.released).toEqual([undefined]);
+    expect(driver.inUse).toBe(0);
+    expect(changes).toBe(2);
+  });
+
+  it('counts no waiting checkout once closing failed them, though pg keeps them queued', async () => {
+    const pool = new pg.Pool({ connectionString: postgresUrl(), max: 1 });
+    const driver = new PostgresDriver(pool as unknown as PgPool, driverConfig());
+    await driver.acquireConnection();
+    const waiting = driver.acquireConnection().catch((caught: unknown) => caught);
+    await vi.waitFor(() => expect(driver.stats().waiting).toBe(1));
+    await driver.destroy();
+    expect(await waiting).toBeInstanceOf(DatabaseClosedError);
+    expect(pool.waitingCount).toBe(1);
+    expect(driver.stats().waiting).toBe(0);
   });
 });
 

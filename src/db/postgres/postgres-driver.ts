@@ -494,38 +494,52 @@ export class PostgresDriver implements Driver {
       return;
     }
     this.#waiting.add(reject);
-    this.#pool.connect((error, client) => {
-      if (!this.#waiting.delete(reject)) {
-        // Failed by destroy() while it waited: a client it gets now goes straight back.
-        client?.release();
+    try {
+      this.#pool.connect((error, client) => this.#checkedOutFor(resolve, reject, error, client));
+    } catch (error) {
+      // The pool threw rather than calling back: the checkout waits no longer, and fails as one that did.
+      if (this.#waiting.delete(reject)) reject(this.#checkoutFailure(error));
+      else throw error;
+    }
+  }
+
+  /** Answers a checkout waiting on the pool with the client (or the error) the pool handed it. */
+  #checkedOutFor(
+    resolve: (connection: DatabaseConnection) => void,
+    reject: (error: Error) => void,
+    error: Error | null | undefined,
+    client: PgPoolClient | undefined,
+  ): void {
+    if (!this.#waiting.delete(reject)) {
+      // Failed by destroy() while it waited: a client it gets now is destroyed, the pool having ended.
+      client?.release(true);
+      return;
+    }
+    if (error !== undefined && error !== null) {
+      reject(this.#checkoutFailure(error));
+      return;
+    }
+    if (client === undefined) {
+      reject(toDatabaseError(new Error('The pool handed out no client'), this.#config.displayUrl));
+      return;
+    }
+    let connection: PostgresConnection | undefined;
+    try {
+      const state = this.#live(client);
+      if (state === undefined) {
+        this.#checkout(resolve, reject);
         return;
       }
-      if (error !== undefined && error !== null) {
-        reject(this.#checkoutFailure(error));
-        return;
-      }
-      if (client === undefined) {
-        reject(toDatabaseError(new Error('The pool handed out no client'), this.#config.displayUrl));
-        return;
-      }
-      let connection: PostgresConnection | undefined;
-      try {
-        const state = this.#live(client);
-        if (state === undefined) {
-          this.#checkout(resolve, reject);
-          return;
-        }
-        connection = new PostgresConnection(client, state, this);
-        this.#checkedOut.add(connection);
-        this.#config.onPoolChange?.();
-        resolve(connection);
-      } catch (failure) {
-        const error = failure instanceof Error ? failure : new Error(String(failure));
-        // Nobody gets the connection: it goes back to the pool, destroyed, rather than staying checked out.
-        if (connection !== undefined && this.#checkedOut.delete(connection)) client.release(error);
-        reject(error);
-      }
-    });
+      connection = new PostgresConnection(client, state, this);
+      this.#checkedOut.add(connection);
+      this.#config.onPoolChange?.();
+      resolve(connection);
+    } catch (failure) {
+      const error = failure instanceof Error ? failure : new Error(String(failure));
+      // Nobody gets the connection: it goes back to the pool, destroyed, rather than staying checked out.
+      if (connection !== undefined && this.#checkedOut.delete(connection)) client.release(error);
+      reject(error);
+    }
   }
 
   /**
@@ -542,19 +556,22 @@ export class PostgresDriver implements Driver {
     return new Promise<QueryResult<R>>((resolve, reject) =>
       this.#checkout((checkedOut) => {
         const connection = checkedOut as PostgresConnection;
-        connection.start<R>(compiledQuery, (outcome) => {
-          if (!(outcome instanceof Promise)) {
-            this.#handBackThen(connection, resolve, reject, outcome);
-            return;
-          }
-          outcome.then(
-            (result) => this.#handBackThen(connection, resolve, reject, result),
-            (error: unknown) => {
-              const failed = this.#handBack(connection);
-              reject(failed === HANDED_BACK ? error : failed);
-            },
-          );
-        });
+        const failedWith = (error: unknown) => {
+          const failed = this.#handBack(connection);
+          reject(failed === HANDED_BACK ? error : failed);
+        };
+        try {
+          connection.start<R>(compiledQuery, (outcome) => {
+            if (!(outcome instanceof Promise)) {
+              this.#handBackThen(connection, resolve, reject, outcome);
+              return;
+            }
+            outcome.then((result) => this.#handBackThen(connection, resolve, reject, result), failedWith);
+          });
+        } catch (error) {
+          // The statement never went out: its healthy connection goes back as after any failed statement.
+          failedWith(error);
+        }
       }, reject),
     );
   }
@@ -655,7 +672,8 @@ export class PostgresDriver implements Driver {
     return {
       total: this.#pool.totalCount,
       idle: this.#pool.idleCount,
-      waiting: this.#pool.waitingCount,
+      // Once closing, every checkout still in pg's queue has failed already (see destroy): none waits.
+      waiting: this.#closing ? 0 : this.#pool.waitingCount,
       max: this.#config.maxConnections,
     };
   }
@@ -671,7 +689,8 @@ export class PostgresDriver implements Driver {
    */
   async destroy(): Promise<void> {
     this.#closing = true;
-    // pg's pool keeps serving its queue to the end, and times its waiters out only at the acquire timeout.
+    // pg's pool stops serving its queue once it ends, and drops its waiters only at the acquire
+    // timeout: they fail here instead, and stats() no longer counts them.
     const waiting = [...this.#waiting];
     this.#waiting.clear();
     for (const reject of waiting) reject(new DatabaseClosedError());
