@@ -235,6 +235,27 @@ describe('PostgreSQL faults', () => {
     }
   });
 
+  it('never sends again a select over a data-modifying with whose answer was lost: it wrote once, and the outcome is unknown', async () => {
+    const { proxy, database } = await behindProxy('gw_lost_writing_with');
+    try {
+      await database.db.insertInto('note').values({ id: 'claimed', title: 'c', done: false, due_at: null, meta: null, score: 0 }).execute();
+      proxy.cutOnNextAnswer();
+      const error = await database.db
+        .with('bumped', (db) => db.updateTable('note').set({ score: sql`score + 1` }).where('id', '=', 'claimed').returning('score'))
+        .selectFrom('bumped')
+        .select('score')
+        .execute()
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ConnectionLostError);
+      expect((error as ConnectionLostError).outcomeUnknown).toBe(true);
+      const { rows } = await sql<{ score: number }>`select score from note where id = ${'claimed'}`.execute(database.db);
+      expect(rows).toEqual([{ score: 1 }]);
+    } finally {
+      await database.close();
+      await proxy.close();
+    }
+  });
+
   it('fails a select whose answer was lost where it cannot be sent again as a read to retry, not as an unknown outcome', async () => {
     const { proxy, database } = await behindProxy('gw_lost_held_select');
     try {

@@ -177,6 +177,47 @@ describe('PostgresDriver', () => {
     expect(changes).toEqual([1, 0, 1, 2, 0]);
   });
 
+  it('sends a select again on a new client only when its with clauses are selects too', async () => {
+    const builder = new Kysely<{ note: { id: string; score: number } }>({
+      dialect: {
+        createAdapter: () => new PostgresAdapter(),
+        createDriver: () => new DummyDriver(),
+        createIntrospector: (db) => new PostgresIntrospector(db),
+        createQueryCompiler: () => new PostgresQueryCompiler(),
+      },
+    });
+    const reading = builder
+      .with('kept', (db) => db.selectFrom('note').select('id'))
+      .selectFrom('kept')
+      .selectAll()
+      .compile();
+    const writing = builder
+      .with('gone', (db) => db.deleteFrom('note').returning('id'))
+      .selectFrom('gone')
+      .selectAll()
+      .compile();
+    const result: PgResult = { command: 'SELECT', rowCount: 1, rows: [{ id: 'a' }] };
+    for (const [query, resent] of [
+      [reading, true],
+      [writing, false],
+    ] as const) {
+      const dead = fakeClient((callback) => callback(new Error('Connection terminated unexpectedly')));
+      const alive = fakeClient((callback) => callback(null, result));
+      const driver = new PostgresDriver(fakePool(dead, dead, alive), driverConfig());
+      await driver.releaseConnection(await driver.acquireConnection());
+      const outcome = await driver.executeAlone(query).catch((caught: unknown) => caught);
+      if (resent) {
+        expect(outcome).toEqual({ rows: [{ id: 'a' }] });
+        expect(alive.released).toEqual([undefined]);
+      } else {
+        expect(outcome).toBeInstanceOf(ConnectionLostError);
+        expect((outcome as ConnectionLostError).outcomeUnknown).toBe(true);
+        expect(alive.released).toEqual([]);
+      }
+      expect(dead.released).toEqual([undefined, expect.any(Error)]);
+    }
+  });
+
   it('fails a statement run alone on a dead reused client with an unknown outcome where sending it again is not safe', async () => {
     const dead = fakeClient((callback) => callback(new Error('Connection terminated unexpectedly')));
     const driver = new PostgresDriver(fakePool(dead), driverConfig());

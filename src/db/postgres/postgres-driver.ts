@@ -2,8 +2,10 @@ import {
   CompiledQuery,
   type DatabaseConnection,
   type Driver,
+  type OperationNode,
   type QueryCompiler,
   type QueryResult,
+  SelectQueryNode,
   type TransactionSettings,
 } from 'kysely';
 import pg from 'pg';
@@ -102,7 +104,9 @@ function queryResult<R>(result: PgResult): QueryResult<R> {
  * while idle), it is destroyed and the statement runs on another client, but only where running
  * it again is known safe: the statement carried its transaction's BEGIN (COMMIT was never sent,
  * so the server rolled it back), nothing of it was written (pg refused it, the client being
- * known broken), or it is a query builder select (prepared ones included), which only reads.
+ * known broken), or it is a query builder select (prepared ones included) whose `with` clauses, if
+ * any, are selects too: it only reads (unless it calls a function that writes, which the builder
+ * cannot see). A select over a data-modifying `with` (`with claimed as (update … returning …)`) writes.
  * Raw SQL and writes outside a transaction that may have reached the server are never sent again:
  * the server may have applied them before the connection broke (an idle timeout, a failover);
  * they fail with a {@link ConnectionLostError} whose outcome is unknown. Later failures are not retried.
@@ -247,7 +251,7 @@ class PostgresConnection implements DatabaseConnection {
     // Nothing of it reached the server (pg refused to write it), it carried BEGIN and so ran in a
     // transaction the server rolled back, or it only reads.
     const unsent = isUnsent(error);
-    const repeatable = unsent || statement.begin !== undefined || statement.query.query.kind === 'SelectQueryNode';
+    const repeatable = unsent || statement.begin !== undefined || onlyReads(statement.query.query);
     // Outside a transaction (a COMMIT included), a statement that may have reached the server may have
     // been applied, unless it only reads.
     const failure = () => toDatabaseError(error, this.#driver.displayUrl, !inTransaction && !repeatable);
@@ -727,6 +731,12 @@ function closeStatement(name: string, done: (error: Error | undefined) => void):
     protocol.sync();
   };
   return query;
+}
+
+/** Whether a query builder statement only reads: a select, and every common table expression it has one too. */
+function onlyReads(node: OperationNode): boolean {
+  if (!SelectQueryNode.is(node)) return false;
+  return node.with === undefined || node.with.expressions.every((expression) => onlyReads(expression.expression));
 }
 
 /** Ends a transaction that never ran a statement, and so never began on the server: true if it was one. */
