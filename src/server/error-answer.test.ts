@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConnectionLostError } from '../db/connection-lost-error.js';
 import { GroundworkError } from '../errors/groundwork-error.js';
 import {
   AuthenticationError,
@@ -13,6 +14,7 @@ import {
 } from '../errors/provider-errors.js';
 import { errorAnswer } from './error-answer.js';
 import { HttpError } from './http-error.js';
+import { errorHeaders } from './service-headers.js';
 
 /** Stands in for the resilience errors: a Groundwork error with a code and a wait hint. */
 function refusal(code: string, retryAfterMs?: number): GroundworkError {
@@ -35,6 +37,18 @@ describe('errorAnswer', () => {
   ])('maps Groundwork’s own refusal %s to %i with a wait', (code, retryAfterMs, status, wait) => {
     const answer = errorAnswer(refusal(code, retryAfterMs), 'r1');
     expect(answer).toMatchObject({ status, code, retryAfterMs: wait });
+  });
+
+  it('gives a lost database connection a retry hint only when its work was not applied, and stops SDK retries otherwise', () => {
+    const rolledBack = new ConnectionLostError('lost: rolled back');
+    const unknown = new ConnectionLostError('lost: may have been applied', { outcomeUnknown: true });
+    const retried = errorAnswer(rolledBack, 'r1');
+    expect(retried).toMatchObject({ status: 503, code: 'db_connection_lost', retryAfterMs: 1000 });
+    expect(errorHeaders(rolledBack, retried, undefined)).toEqual({});
+    const unsure = errorAnswer(unknown, 'r1');
+    expect(unsure).toMatchObject({ status: 503, code: 'db_connection_lost' });
+    expect(unsure.retryAfterMs).toBeUndefined();
+    expect(errorHeaders(unknown, unsure, undefined)).toEqual({ 'x-should-retry': 'false' });
   });
 
   it('maps an invalid request to 400 and an unconfigured provider to 503', () => {

@@ -34,6 +34,14 @@ const TENANT_REFUSALS: Readonly<Record<string, Pick<ErrorAnswer, 'status' | 'typ
 const DEFAULT_RETRY_AFTER_MS = 1000;
 
 /**
+ * Whether `error` says its work may or may not have been applied (a database write or COMMIT whose
+ * answer was lost): the caller must check its effect before sending the request again.
+ */
+export function outcomeUnknown(error: unknown): boolean {
+  return GroundworkError.isInstance(error) && (error as { outcomeUnknown?: unknown }).outcomeUnknown === true;
+}
+
+/**
  * Maps anything a handler threw to the HTTP answer: Groundwork's limiter and queue → 429, an open
  * breaker → 503, the deadline → 504, provider failures by kind, everything else → 500 without
  * details. Recognises errors by their `code`, so error classes from any copy of Groundwork agree.
@@ -50,6 +58,8 @@ export function errorAnswer(error: unknown, requestId: string): ErrorAnswer {
       return { status: 429, type: 'rate_limit_error', code, message, param: null, retryAfterMs: retryAfterMs ?? DEFAULT_RETRY_AFTER_MS };
     }
     if (UNAVAILABLE_CODES.has(code)) {
+      // A write whose outcome is unknown may have been applied: no hint to send it again.
+      if (outcomeUnknown(error)) return { status: 503, type: 'service_unavailable', code, message, param: null };
       return { status: 503, type: 'service_unavailable', code, message, param: null, retryAfterMs: retryAfterMs ?? DEFAULT_RETRY_AFTER_MS };
     }
     if (INVALID_REQUEST_CODES.has(code)) {

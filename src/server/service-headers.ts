@@ -1,5 +1,6 @@
 import { ProviderError } from '../errors/provider-errors.js';
 import type { ChatCompletion } from '../llm/types.js';
+import { outcomeUnknown } from './error-answer.js';
 import type { ErrorAnswer } from './http-error.js';
 
 /** Requests Groundwork sent to providers for an answer, retries and fallbacks included. */
@@ -26,14 +27,15 @@ export function rateLimitHeaders(completion: Pick<ChatCompletion, 'rateLimitHead
 /**
  * Headers of an error answer: how many provider requests Groundwork already made, and
  * `x-should-retry: false` when it already retried (so an SDK's retries do not multiply its own:
- * 3 × 3 = 9 upstream calls) or when retrying cannot help.
+ * 3 × 3 = 9 upstream calls), when retrying cannot help, or when the work may have been applied
+ * already (an unknown outcome).
  */
 export function errorHeaders(error: unknown, answer: ErrorAnswer, attempts: number | undefined): Record<string, string> {
   const headers: Record<string, string> = {};
   if (attempts !== undefined) headers[ATTEMPTS_HEADER] = String(attempts);
   const retryable = ProviderError.isInstance(error)
     ? error.retryable
-    : SDK_RETRIED_STATUSES.has(answer.status) && answer.code !== 'insufficient_quota';
+    : SDK_RETRIED_STATUSES.has(answer.status) && answer.code !== 'insufficient_quota' && !outcomeUnknown(error);
   if ((attempts ?? 0) > 1 || !retryable) headers[SHOULD_RETRY_HEADER] = 'false';
   return headers;
 }
