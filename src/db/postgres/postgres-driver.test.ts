@@ -22,6 +22,16 @@ function driverConfig(overrides: Partial<PostgresDriverConfig> = {}): PostgresDr
 }
 
 /** A pooled client that answers BEGIN once and the statement through `answer`, recording how it is released. */
+/** Compiles query builder statements as Groundwork's PostgreSQL dialect does, with no connection. */
+const builder = new Kysely<{ note: { id: string; score: number } }>({
+  dialect: {
+    createAdapter: () => new PostgresAdapter(),
+    createDriver: () => new DummyDriver(),
+    createIntrospector: (db) => new PostgresIntrospector(db),
+    createQueryCompiler: () => new PostgresQueryCompiler(),
+  },
+});
+
 function fakeClient(answer: (callback: PgCallback) => void): PgPoolClient & { released: unknown[] } {
   const released: unknown[] = [];
   return {
@@ -156,16 +166,7 @@ describe('PostgresDriver', () => {
     // The first checkout opened the client; the second reuses it.
     await driver.releaseConnection(await driver.acquireConnection());
     // A query builder select: it only reads, and so may be sent again.
-    const select = new Kysely<unknown>({
-      dialect: {
-        createAdapter: () => new PostgresAdapter(),
-        createDriver: () => new DummyDriver(),
-        createIntrospector: (db) => new PostgresIntrospector(db),
-        createQueryCompiler: () => new PostgresQueryCompiler(),
-      },
-    })
-      .selectNoFrom(sql<number>`1`.as('one'))
-      .compile();
+    const select = builder.selectNoFrom(sql<number>`1`.as('one')).compile();
     const running = driver.executeAlone(select);
     expect(driver.inUse).toBe(1);
     expect((await running).rows).toEqual([{ one: 1 }]);
@@ -178,14 +179,6 @@ describe('PostgresDriver', () => {
   });
 
   it('sends a select again on a new client only when its with clauses are selects too', async () => {
-    const builder = new Kysely<{ note: { id: string; score: number } }>({
-      dialect: {
-        createAdapter: () => new PostgresAdapter(),
-        createDriver: () => new DummyDriver(),
-        createIntrospector: (db) => new PostgresIntrospector(db),
-        createQueryCompiler: () => new PostgresQueryCompiler(),
-      },
-    });
     const reading = builder
       .with('kept', (db) => db.selectFrom('note').select('id'))
       .selectFrom('kept')
