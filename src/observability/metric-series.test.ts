@@ -1,5 +1,5 @@
 import { Counter, Histogram, Registry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { increment, observe } from './metric-series.js';
 
 function pair() {
@@ -90,5 +90,82 @@ describe('bound metric series', () => {
     increment(counter, { a: 'x' }, 4);
     expect((await histogram.get()).values.find((value) => value.metricName === 'h_sum')?.value).toBe(3);
     expect((await counter.get()).values[0]?.value).toBe(4);
+  });
+
+  /*
+   * A label set that is never bound still gives the right numbers through prom-client's own path,
+   * so the tests above cannot tell; these count how often that path is taken.
+   */
+  describe('binds each label set after its first use', () => {
+    type Labels = Record<string, string | number>;
+    const histogramSets: [string, Labels][] = [
+      ['two labels', { a: 'x', b: 'y' }],
+      ['an empty label', { a: 'x', b: '' }],
+      ['a missing label', { a: 'x' }],
+      ['no labels given', {}],
+      ['a value ending in \\u0001', { a: 'x\u0001', b: '' }],
+      ['a value that is \\u0001', { a: 'x', b: '\u0001' }],
+    ];
+    const counterSets: [string, Labels][] = [
+      ['one label', { a: 'x' }],
+      ['an empty label', { a: '' }],
+      ['a missing label', {}],
+      ['a number', { a: 200 }],
+      ['its text', { a: '200' }],
+    ];
+
+    it.each(histogramSets)('histogram, %s', (_name, labels) => {
+      const { histogram } = pair();
+      const slow = vi.spyOn(histogram, 'observe');
+      for (const value of [0.5, 3, 7]) observe(histogram, labels, value);
+      expect(slow).toHaveBeenCalledTimes(1);
+    });
+
+    it.each(counterSets)('counter, %s', (_name, labels) => {
+      const { counter } = pair();
+      const slow = vi.spyOn(counter, 'inc');
+      for (const value of [1, 2, 3]) increment(counter, labels, value);
+      expect(slow).toHaveBeenCalledTimes(1);
+    });
+
+    it('a metric without labels', () => {
+      const histogram = new Histogram({ name: 'h', help: 'h', buckets: [1], registers: [] });
+      const counter = new Counter({ name: 'c', help: 'c', registers: [] });
+      const slowObserve = vi.spyOn(histogram, 'observe');
+      const slowInc = vi.spyOn(counter, 'inc');
+      for (const value of [0.5, 3, 7]) {
+        observe(histogram, {}, value);
+        increment(counter, {}, value);
+      }
+      expect(slowObserve).toHaveBeenCalledTimes(1);
+      expect(slowInc).toHaveBeenCalledTimes(1);
+    });
+
+    it('label sets used in turn, each bound on its own', () => {
+      const { histogram, counter } = pair();
+      const slowObserve = vi.spyOn(histogram, 'observe');
+      const slowInc = vi.spyOn(counter, 'inc');
+      for (let index = 0; index < 3; index++) {
+        for (const [, labels] of histogramSets) observe(histogram, labels, index);
+        for (const [, labels] of counterSets) increment(counter, labels);
+      }
+      expect(slowObserve).toHaveBeenCalledTimes(histogramSets.length);
+      expect(slowInc).toHaveBeenCalledTimes(counterSets.length);
+    });
+
+    it('again after resetMetrics()', () => {
+      const { registry, histogram, counter } = pair();
+      observe(histogram, { a: 'x', b: 'y' }, 2);
+      increment(counter, { a: 'x' });
+      registry.resetMetrics();
+      const slowObserve = vi.spyOn(histogram, 'observe');
+      const slowInc = vi.spyOn(counter, 'inc');
+      for (const value of [0.5, 3, 7]) {
+        observe(histogram, { a: 'x', b: 'y' }, value);
+        increment(counter, { a: 'x' }, value);
+      }
+      expect(slowObserve).toHaveBeenCalledTimes(1);
+      expect(slowInc).toHaveBeenCalledTimes(1);
+    });
   });
 });

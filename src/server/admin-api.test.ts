@@ -294,6 +294,7 @@ describe('the admin API', () => {
       for (const [method, path] of [
         ['PUT', '/admin/keys'],
         ['GET', '/admin/keys/x/frobnicate'],
+        ['POST', '/admin/usage'],
       ] as const) {
         for (const headers of [{}, { authorization: 'Bearer wrong-key' }]) {
           const response = await fetch(`${service.url}${path}`, { method, headers });

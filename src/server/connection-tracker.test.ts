@@ -1,16 +1,25 @@
-import type { ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { EventEmitter, once } from 'node:events';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { describe, expect, it, vi } from 'vitest';
 import { ConnectionTracker } from './connection-tracker.js';
 
 /** The few members of a socket and a response the tracker touches, recorded. */
 function connection() {
-  const socket = { destroyed: 0, closingSoon: 0 };
+  const socket = { destroyed: 0, closingSoon: 0, onClose: [] as (() => void)[] };
   const asSocket = {
     destroy: () => void socket.destroyed++,
     destroySoon: () => void socket.closingSoon++,
+    once: (event: string, listener: () => void) => {
+      if (event === 'close') socket.onClose.push(listener);
+      return asSocket;
+    },
   } as unknown as Socket;
-  return { socket, asSocket };
+  /** Runs the `close` listeners the tracker added, as the socket's own close would. */
+  const close = (): void => {
+    for (const listener of socket.onClose.splice(0)) listener();
+  };
+  return { socket, asSocket, close };
 }
 
 function response(headersSent = false): ServerResponse & { headers: Record<string, string> } {
@@ -67,5 +76,63 @@ describe('ConnectionTracker', () => {
     tracker.destroyAll(reason);
     expect(running.signal.reason).toBe(reason);
     expect(released.signal.aborted).toBe(false);
+  });
+
+  it('forgets a connection closed before its request is released, so draining and giving up leave it alone', () => {
+    const tracker = new ConnectionTracker();
+    const server = new EventEmitter();
+    tracker.attach(server as Server);
+    const { socket, asSocket, close } = connection();
+    server.emit('connection', asSocket);
+    const request = response();
+    tracker.track(asSocket, request, new AbortController());
+    // A caller that disconnects mid-request: Node runs the socket's `close` listeners (the
+    // tracker's among them) before it emits the response's `close`, whose listener releases.
+    close();
+    tracker.release(asSocket, request);
+    expect(tracker.inFlight).toBe(0);
+    tracker.drain();
+    tracker.destroyAll(new Error('shutdown timed out'));
+    expect(socket.destroyed).toBe(0);
+    expect(socket.closingSoon).toBe(0);
+  });
+
+  it('holds no connection whose caller went away mid-request over real HTTP', async () => {
+    const tracker = new ConnectionTracker();
+    const events = new EventEmitter();
+    const server = createServer((request, response) => {
+      const socket = request.socket;
+      tracker.track(socket, response, new AbortController());
+      response.on('close', () => {
+        tracker.release(socket, response);
+        events.emit('released');
+      });
+      events.emit('arrived');
+    });
+    tracker.attach(server);
+    const serverSockets: Socket[] = [];
+    server.on('connection', (socket: Socket) => serverSockets.push(socket));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const { port } = server.address() as { port: number };
+      const caller = connect(port, '127.0.0.1');
+      const arrived = once(events, 'arrived');
+      const released = once(events, 'released');
+      caller.write('GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      await arrived;
+      caller.destroy();
+      await released;
+      expect(tracker.inFlight).toBe(0);
+      const [socket] = serverSockets;
+      if (socket === undefined) throw new Error('the server saw no connection');
+      const destroy = vi.spyOn(socket, 'destroy');
+      tracker.drain();
+      tracker.destroyAll(new Error('shutdown timed out'));
+      expect(destroy).not.toHaveBeenCalled();
+    } finally {
+      server.close();
+      await once(server, 'close');
+    }
   });
 });

@@ -33,7 +33,11 @@ export class ConnectionTracker {
   /** The response of a {@link track}ed request has closed (sent, or its connection lost). Call once per request. */
   release(socket: Socket, response: ServerResponse): void {
     if (!this.#responses.delete(response)) return;
-    const count = (this.#active.get(socket) ?? 1) - 1;
+    // A lost connection's own `close` runs before its response's: it is forgotten already, and
+    // counting it again would keep the dead socket for drain() and destroyAll() forever.
+    const tracked = this.#active.get(socket);
+    if (tracked === undefined) return;
+    const count = tracked - 1;
     this.#active.set(socket, count);
     if (this.#draining && count === 0) socket.destroySoon();
   }

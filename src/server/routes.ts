@@ -25,7 +25,9 @@ export interface Route {
   readonly methods: Readonly<Record<string, RouteHandler>>;
   /**
    * Answers every other method: a route whose paths accept different methods (the admin API's
-   * `…/{key}` and `…/{key}/rotate`) answers 404 and 405 itself, for the path it was asked.
+   * `…/{key}` and `…/{key}/rotate`) answers 404 and 405 itself, for the path it was asked. The
+   * admin API's routes take every method here, so that a caller without the admin key gets 401
+   * before learning which paths or methods exist.
    */
   readonly otherMethods?: RouteHandler;
   /**
@@ -56,7 +58,7 @@ export const ROUTES: readonly Route[] = [
   { path: '/admin/keys/{key}', methods: {}, otherMethods: adminKeysRoute, authenticated: false, quiet: false },
   { path: '/admin/teams', methods: {}, otherMethods: adminTeamsRoute, authenticated: false, quiet: false },
   { path: '/admin/teams/{team}', methods: {}, otherMethods: adminTeamsRoute, authenticated: false, quiet: false },
-  { path: '/admin/usage', methods: { GET: adminUsageRoute }, authenticated: false, quiet: false },
+  { path: '/admin/usage', methods: {}, otherMethods: adminUsageRoute, authenticated: false, quiet: false },
   // The dashboard checks the admin key or its login session itself.
   { path: '/admin/api/{path}', methods: DASHBOARD_API, authenticated: false, quiet: false },
   { path: '/ui', methods: UI, authenticated: false, quiet: true },
