@@ -170,6 +170,8 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
       const budgets = [{ counter: late, limitNano: 1000, expiresAt: t0 + 1000 }];
       await store.reserve({ reservationId, budgets, amountNano: 10, leaseUntil: t0 + 900, now: t0 });
       await store.settle(reservationId, [late], 5, t0 + 2000);
+      // The settlement started a sweep in the background: the counter must outlast it, not merely be checked before it ran.
+      await store.swept();
       expect(await expiryOf(late)).toBe(t0 + 1000);
       expect(await store.read([late], t0 + 2000)).toEqual([{ counter: late, spentNano: 5, reservedNano: 0 }]);
       await store.settle(randomUUID(), [`other:${randomUUID()}`], 0, t0 + 62_000);
