@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type KyselyPlugin, PostgresQueryCompiler, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Database } from '../db/database.js';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
@@ -317,6 +317,47 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
       expect(() => new DatabaseBudgetStore(db, undefined, { sweepBatch: 0 })).toThrow(/sweepBatch must be a whole number/);
       expect(() => new DatabaseBudgetStore(db, undefined, { sweepBatch: 1.5 })).toThrow(/sweepBatch/);
       expect(() => new DatabaseBudgetStore(db, undefined, { sweepBatch: Number.NaN })).toThrow(/sweepBatch/);
+    });
+
+    onPostgres('reads a reserve’s spend from the rows its lock query locked, not with a query of its own', async () => {
+      const statements: string[] = [];
+      const compiler = new PostgresQueryCompiler();
+      const recording: KyselyPlugin = {
+        transformQuery: ({ node, queryId }) => {
+          statements.push(compiler.compileQuery(node, queryId).sql);
+          return node;
+        },
+        transformResult: async ({ result }) => result,
+      };
+      const store = new DatabaseBudgetStore(opened.database.db.withPlugin(recording));
+      const key = `key:${randomUUID()}:total`;
+      await store.settle(randomUUID(), [key], 40, t0);
+      await store.swept();
+      statements.length = 0;
+      const granted = await store.reserve({
+        reservationId: randomUUID(),
+        budgets: [{ counter: key, limitNano: 100, expiresAt: undefined }],
+        amountNano: 50,
+        leaseUntil: t0 + 60_000,
+        now: t0,
+      });
+      expect(granted).toEqual({ granted: true, amountNano: 50 });
+      // Insert the counter, lock it (with its spend), prune lapsed leases, sum live ones, insert the lease.
+      expect(statements).toHaveLength(5);
+      expect(statements.filter((statement) => /^select .* from "groundwork_budget_counters"/.test(statement))).toEqual([
+        expect.stringMatching(/^select "counter", "spent_nano" from .* for update$/),
+      ]);
+      // The spend it read is the one that counts: 40 spent of 100 leaves 10 after the 50 just granted.
+      expect(
+        await store.reserve({
+          reservationId: randomUUID(),
+          budgets: [{ counter: key, limitNano: 100, expiresAt: undefined }],
+          amountNano: 20,
+          minimumNano: 1,
+          leaseUntil: t0 + 60_000,
+          now: t0,
+        }),
+      ).toEqual({ granted: true, amountNano: 10 });
     });
 
     onPostgres('charges a counter deleted elsewhere between its insert and its lock', async () => {

@@ -16,6 +16,12 @@ import type { LedgerSpend } from './ledger-spend.js';
 
 type Db = Kysely<GroundworkTables>;
 
+/** A counter's row as a read of its spend answers it. */
+interface SpentRow {
+  counter: string;
+  spent_nano: string | number;
+}
+
 /** A counter to create if missing, with when it may be deleted (ms since the epoch; undefined: never). */
 interface CounterRow {
   counter: string;
@@ -240,14 +246,18 @@ export class DatabaseBudgetStore implements BudgetStore {
 
   /** Creates missing counters, locks them, drops their lapsed leases and answers their state, in order. */
   async #lockAndRead(tx: Db, rows: readonly CounterRow[], now: number): Promise<BudgetState[]> {
-    await this.#lockAndPrune(tx, rows, now);
+    const locked = await this.#lockAndPrune(tx, rows, now);
     const counters = rows.map((row) => row.counter);
-    const states = await this.#sums(tx, counters, now);
+    const states = await this.#sums(tx, counters, now, locked);
     return counters.map((counter) => states.get(counter) ?? { counter, spentNano: 0, reservedNano: 0 });
   }
 
-  /** Creates missing counters, locks them, and drops their lapsed leases (and the lapsed markers given). */
-  async #lockAndPrune(tx: Db, rows: readonly CounterRow[], now: number, markers: readonly string[] = []): Promise<void> {
+  /**
+   * Creates missing counters, locks them, and drops their lapsed leases (and the lapsed markers given).
+   * Answers the locked counters' rows where a lock query read them (PostgreSQL and PGlite): their spend
+   * cannot change until the transaction ends, so it need not be read again. On SQLite, undefined.
+   */
+  async #lockAndPrune(tx: Db, rows: readonly CounterRow[], now: number, markers: readonly string[] = []): Promise<SpentRow[] | undefined> {
     const counters = rows.map((row) => row.counter);
     await tx
       .insertInto('groundwork_budget_counters')
@@ -255,12 +265,13 @@ export class DatabaseBudgetStore implements BudgetStore {
       .onConflict((conflict) => conflict.column('counter').doNothing())
       .execute();
     // SQLite's write lock is already held (BEGIN IMMEDIATE): nothing can delete them in between.
+    let locked: SpentRow[] | undefined;
     if (!this.#sqlite) {
       // Under READ COMMITTED a sweep elsewhere may delete a counter between the insert and the lock:
       // the lock then returns no row for it, and the whole transaction runs again (see #locking).
-      const locked = await tx
+      locked = await tx
         .selectFrom('groundwork_budget_counters')
-        .select('counter')
+        .select(['counter', 'spent_nano'])
         .where('counter', 'in', counters)
         .orderBy('counter')
         .forUpdate()
@@ -272,6 +283,7 @@ export class DatabaseBudgetStore implements BudgetStore {
       .where('counter', 'in', [...counters, ...markers])
       .where('expires_at', '<=', new Date(now))
       .execute();
+    return locked;
   }
 
   /** Runs a sweep; a failure is logged (its code only) and counted, and the next interval tries again. */
@@ -345,12 +357,14 @@ export class DatabaseBudgetStore implements BudgetStore {
     return Number(result.numDeletedRows);
   }
 
-  async #sums(db: Db, counters: readonly string[], now: number): Promise<Map<string, BudgetState>> {
-    const spent = await db
-      .selectFrom('groundwork_budget_counters')
-      .select(['counter', 'spent_nano'])
-      .where('counter', 'in', counters)
-      .execute();
+  /**
+   * The spend and live reservations of `counters`. `locked`: their counter rows as a lock query in this
+   * transaction already read them, so their spend is not read a second time.
+   */
+  async #sums(db: Db, counters: readonly string[], now: number, locked?: readonly SpentRow[]): Promise<Map<string, BudgetState>> {
+    const spent =
+      locked ??
+      (await db.selectFrom('groundwork_budget_counters').select(['counter', 'spent_nano']).where('counter', 'in', counters).execute());
     const reserved = await db
       .selectFrom('groundwork_budget_reservations')
       .select((select) => ['counter', select.fn.sum<string | number>('amount_nano').as('reserved')])
