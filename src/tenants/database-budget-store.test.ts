@@ -18,6 +18,23 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
   const onPostgres = (name: string, body: () => Promise<void>): void => {
     if (target.name === 'PostgreSQL') it(name, body);
   };
+  /** Registers a test where the store takes its locks with a query (PostgreSQL and PGlite; SQLite locks with BEGIN IMMEDIATE). */
+  const withLockQuery = (name: string, body: () => Promise<void>): void => {
+    if (target.name !== 'SQLite') it(name, body);
+  };
+  /** Compiled SQL of every statement a store sends through the returned database (neither BEGIN nor COMMIT). */
+  const recorded = (): { db: Kysely<GroundworkTables>; statements: string[] } => {
+    const statements: string[] = [];
+    const compiler = new PostgresQueryCompiler();
+    const recording: KyselyPlugin = {
+      transformQuery: ({ node, queryId }) => {
+        statements.push(compiler.compileQuery(node, queryId).sql);
+        return node;
+      },
+      transformResult: async ({ result }) => result,
+    };
+    return { db: opened.database.db.withPlugin(recording), statements };
+  };
   let opened: TenantDatabase;
   let other: Database<GroundworkTables>;
 
@@ -320,16 +337,8 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
     });
 
     onPostgres('reads a reserve’s spend from the rows its lock query locked, not with a query of its own', async () => {
-      const statements: string[] = [];
-      const compiler = new PostgresQueryCompiler();
-      const recording: KyselyPlugin = {
-        transformQuery: ({ node, queryId }) => {
-          statements.push(compiler.compileQuery(node, queryId).sql);
-          return node;
-        },
-        transformResult: async ({ result }) => result,
-      };
-      const store = new DatabaseBudgetStore(opened.database.db.withPlugin(recording));
+      const { db, statements } = recorded();
+      const store = new DatabaseBudgetStore(db);
       const key = `key:${randomUUID()}:total`;
       await store.settle(randomUUID(), [key], 40, t0);
       await store.swept();
@@ -358,6 +367,42 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
           now: t0,
         }),
       ).toEqual({ granted: true, amountNano: 10 });
+    });
+
+    withLockQuery('gives up after three transactions when a counter is gone each time before its lock', async () => {
+      const db = opened.database.db;
+      const run = randomUUID().replaceAll('-', '');
+      const vanishing = `vanishing:${run}`;
+      // A trigger that skips every insert of the counter: each transaction's lock then finds no row for it.
+      await sql
+        .raw(
+          `CREATE FUNCTION skip_${run}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF new.counter = '${vanishing}' THEN RETURN NULL; END IF; RETURN new; END $$`,
+        )
+        .execute(db);
+      await sql
+        .raw(`CREATE TRIGGER skip_${run} BEFORE INSERT ON groundwork_budget_counters FOR EACH ROW EXECUTE FUNCTION skip_${run}()`)
+        .execute(db);
+      try {
+        const { db: recording, statements } = recorded();
+        const store = new DatabaseBudgetStore(recording);
+        await expect(
+          store.reserve({
+            reservationId: randomUUID(),
+            budgets: [{ counter: vanishing, limitNano: 1000, expiresAt: undefined }],
+            amountNano: 10,
+            leaseUntil: t0 + 60_000,
+            now: t0,
+          }),
+        ).rejects.toThrow(/budget counters were deleted each time before they could be locked \(3 attempts\)/);
+        // One transaction per attempt, each inserting the counter and then finding no row to lock.
+        expect(statements.filter((statement) => statement.startsWith('insert into "groundwork_budget_counters"'))).toHaveLength(3);
+        expect(statements.filter((statement) => statement.endsWith(' for update'))).toHaveLength(3);
+        expect(statements.filter((statement) => statement.startsWith('insert into "groundwork_budget_reservations"'))).toEqual([]);
+        expect(await rowsUnder(vanishing)).toEqual([]);
+      } finally {
+        await sql.raw(`DROP TRIGGER IF EXISTS skip_${run} ON groundwork_budget_counters`).execute(db);
+        await sql.raw(`DROP FUNCTION IF EXISTS skip_${run}()`).execute(db);
+      }
     });
 
     onPostgres('charges a counter deleted elsewhere between its insert and its lock', async () => {
