@@ -293,6 +293,67 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
       }
     });
 
+    it('keep a logger that throws while reporting a failed sweep from rejecting anything', async () => {
+      const db = opened.database.db;
+      const run = randomUUID().replaceAll('-', '');
+      const doomed = `doomed:${run}`;
+      const sqlite = target.name === 'SQLite';
+      // A trigger that refuses to delete the one ended counter makes the sweep fail.
+      if (sqlite) {
+        await sql
+          .raw(
+            `CREATE TRIGGER refuse_${run} BEFORE DELETE ON groundwork_budget_counters WHEN old.counter = '${doomed}' BEGIN SELECT RAISE(ABORT, 'refused'); END`,
+          )
+          .execute(db);
+      } else {
+        await sql
+          .raw(
+            `CREATE FUNCTION refuse_${run}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF old.counter = '${doomed}' THEN RAISE EXCEPTION 'refused'; END IF; RETURN old; END $$`,
+          )
+          .execute(db);
+        await sql
+          .raw(`CREATE TRIGGER refuse_${run} BEFORE DELETE ON groundwork_budget_counters FOR EACH ROW EXECUTE FUNCTION refuse_${run}()`)
+          .execute(db);
+      }
+      const unhandled = vi.fn();
+      process.on('unhandledRejection', unhandled);
+      try {
+        const first = new DatabaseBudgetStore(db);
+        await first.settle(randomUUID(), [doomed], 5, t0);
+        await first.close();
+        await db
+          .updateTable('groundwork_budget_counters')
+          .set({ expires_at: new Date(t0) })
+          .where('counter', '=', doomed)
+          .execute();
+        const logged = vi.fn(() => {
+          throw new Error('the log sink is down');
+        });
+        const failures = { inc: vi.fn() };
+        const store = new DatabaseBudgetStore(db, undefined, {
+          logger: { error: logged } as unknown as Logger,
+          metrics: { storeFailures: failures } as never,
+        });
+        const key = `key:${run}:total`;
+        await store.settle(randomUUID(), [key], 7, t0 + 1000);
+        await expect(store.swept()).resolves.toBeUndefined();
+        // Long enough for a rejection nobody handles to be reported.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(logged).toHaveBeenCalledTimes(1);
+        expect(failures.inc).toHaveBeenCalledTimes(1);
+        expect(unhandled).not.toHaveBeenCalled();
+        expect(await expiryOf(doomed)).toBe(t0);
+        expect(await store.read([key], t0 + 1000)).toEqual([{ counter: key, spentNano: 7, reservedNano: 0 }]);
+        await expect(store.close()).resolves.toBeUndefined();
+      } finally {
+        process.off('unhandledRejection', unhandled);
+        await sql.raw(`DROP TRIGGER IF EXISTS refuse_${run}${sqlite ? '' : ' ON groundwork_budget_counters'}`).execute(db);
+        if (!sqlite) await sql.raw(`DROP FUNCTION IF EXISTS refuse_${run}()`).execute(db);
+        await db.deleteFrom('groundwork_budget_counters').where('counter', '=', doomed).execute();
+        await db.deleteFrom('groundwork_budget_reservations').where('counter', '=', `settled:${doomed}`).execute();
+      }
+    });
+
     it('delete every row under a swept counter, however many, a bounded delete at a time', async () => {
       const ended = await endedWithMarkers(5);
       expect(await rowsUnder(`settled:${ended}`)).toHaveLength(5);
