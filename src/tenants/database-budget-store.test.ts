@@ -7,7 +7,7 @@ import type { Logger } from '../observability/logger.js';
 import { counterExpiresAt } from './budget-limits.js';
 import { budgetStoreContract } from './budget-store.cases.js';
 import { SETTLED_MARKER_MS } from './budget-store.js';
-import { DatabaseBudgetStore } from './database-budget-store.js';
+import { DatabaseBudgetStore, MAX_SWEEP_BATCH } from './database-budget-store.js';
 import { ledgerSpend } from './ledger-spend.js';
 import { TENANT_DATABASE_TARGETS, type TenantDatabase } from './tenant-databases.test-helpers.js';
 
@@ -17,6 +17,10 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
   /** Registers a test on PostgreSQL only: it waits on row locks the other databases do not take. */
   const onPostgres = (name: string, body: () => Promise<void>): void => {
     if (target.name === 'PostgreSQL') it(name, body);
+  };
+  /** Registers a test on SQLite only: its limit on a statement's parameters is the lowest. */
+  const onSqlite = (name: string, body: () => Promise<void>): void => {
+    if (target.name === 'SQLite') it(name, body);
   };
   /** Registers a test where the store takes its locks with a query (PostgreSQL and PGlite; SQLite locks with BEGIN IMMEDIATE). */
   const withLockQuery = (name: string, body: () => Promise<void>): void => {
@@ -270,7 +274,7 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
           .set({ expires_at: new Date(t0) })
           .where('counter', '=', doomed)
           .execute();
-        const store = new DatabaseBudgetStore(db, undefined, { logger, metrics, sweepBatch: 10_000 });
+        const store = new DatabaseBudgetStore(db, undefined, { logger, metrics, sweepBatch: 8_000 });
         const key = `key:${run}:total`;
         await store.settle(randomUUID(), [key], 7, t0 + 1000);
         await store.swept();
@@ -378,6 +382,43 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
       expect(await rowsUnder(`settled:${ended}`)).toEqual([]);
     });
 
+    onSqlite('are swept a largest batch at a time within SQLite’s limit on a statement’s parameters', async () => {
+      const db = opened.database.db;
+      const run = randomUUID();
+      // More than a largest batch, ended before anything the other tests leave: the first sweep takes a whole batch of them.
+      const ended = Array.from({ length: 8200 }, (_, index) => `ended:${run}:${index}`);
+      for (let start = 0; start < ended.length; start += 500) {
+        await db
+          .insertInto('groundwork_budget_counters')
+          .values(ended.slice(start, start + 500).map((counter) => ({ counter, spent_nano: 1, expires_at: new Date(t0 - 864_000_000) })))
+          .execute();
+      }
+      const left = async () =>
+        Number(
+          (
+            await db
+              .selectFrom('groundwork_budget_counters')
+              .select((select) => select.fn.countAll<number>().as('left'))
+              .where('counter', 'like', `ended:${run}:%`)
+              .executeTakeFirstOrThrow()
+          ).left,
+        );
+      const logged = vi.fn();
+      const store = new DatabaseBudgetStore(db, undefined, {
+        sweepBatch: MAX_SWEEP_BATCH,
+        sweepIntervalMs: 60_000,
+        logger: { error: logged } as unknown as Logger,
+      });
+      await store.settle(randomUUID(), [`other:${run}`], 0, t0);
+      await store.swept();
+      expect(logged).not.toHaveBeenCalled();
+      expect(await left()).toBe(8200 - MAX_SWEEP_BATCH);
+      await store.settle(randomUUID(), [`other:${run}`], 0, t0 + 60_000);
+      await store.swept();
+      expect(logged).not.toHaveBeenCalled();
+      expect(await left()).toBe(0);
+    });
+
     it('refuses sweep options that are not numbers of the right range', () => {
       const db = opened.database.db;
       expect(() => new DatabaseBudgetStore(db, undefined, { sweepIntervalMs: Number.NaN })).toThrow(
@@ -388,10 +429,10 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
         /sweepIntervalMs must be a finite number of at least 1/,
       );
       expect(() => new DatabaseBudgetStore(db, undefined, { sweepIntervalMs: Number.POSITIVE_INFINITY })).toThrow(/sweepIntervalMs/);
-      expect(() => new DatabaseBudgetStore(db, undefined, { sweepBatch: 10_001 })).toThrow(
-        /sweepBatch must be a whole number from 1 to 10000/,
+      expect(() => new DatabaseBudgetStore(db, undefined, { sweepBatch: 8_001 })).toThrow(
+        /sweepBatch must be a whole number from 1 to 8000/,
       );
-      expect(new DatabaseBudgetStore(db, undefined, { sweepIntervalMs: 1, sweepBatch: 10_000 })).toBeInstanceOf(DatabaseBudgetStore);
+      expect(new DatabaseBudgetStore(db, undefined, { sweepIntervalMs: 1, sweepBatch: 8_000 })).toBeInstanceOf(DatabaseBudgetStore);
       expect(() => new DatabaseBudgetStore(db, undefined, { sweepBatch: 0 })).toThrow(/sweepBatch must be a whole number/);
       expect(() => new DatabaseBudgetStore(db, undefined, { sweepBatch: 1.5 })).toThrow(/sweepBatch/);
       expect(() => new DatabaseBudgetStore(db, undefined, { sweepBatch: Number.NaN })).toThrow(/sweepBatch/);

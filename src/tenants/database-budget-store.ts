@@ -50,10 +50,13 @@ export interface DatabaseBudgetStoreOptions {
 const LOCK_ATTEMPTS = 3;
 
 /**
- * The largest {@link DatabaseBudgetStoreOptions.sweepBatch}: one delete binds about four parameters
- * per counter of the batch, well under PostgreSQL's 65 535.
+ * The largest {@link DatabaseBudgetStoreOptions.sweepBatch}. A sweep's delete of the rows under its
+ * counters binds 4N + 1 parameters for N counters (each counter and its marker counter, twice, and the
+ * limit): 32 001 at 8 000, within SQLite's default SQLITE_MAX_VARIABLE_NUMBER of 32 766, which
+ * better-sqlite3 keeps (10 000 would bind 40 001, and every sweep of a full batch would fail), and
+ * PostgreSQL's 65 535.
  */
-export const MAX_SWEEP_BATCH = 10_000;
+export const MAX_SWEEP_BATCH = 8_000;
 
 /** At most this many delete statements per sweep: a sweep cut short leaves the rest to the next one. */
 const SWEEP_DELETES = 10;
