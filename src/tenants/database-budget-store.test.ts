@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type KyselyPlugin, PostgresQueryCompiler, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Database } from '../db/database.js';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
@@ -7,7 +7,7 @@ import type { Logger } from '../observability/logger.js';
 import { counterExpiresAt } from './budget-limits.js';
 import { budgetStoreContract } from './budget-store.cases.js';
 import { SETTLED_MARKER_MS } from './budget-store.js';
-import { DatabaseBudgetStore } from './database-budget-store.js';
+import { DatabaseBudgetStore, MAX_SWEEP_BATCH } from './database-budget-store.js';
 import { ledgerSpend } from './ledger-spend.js';
 import { TENANT_DATABASE_TARGETS, type TenantDatabase } from './tenant-databases.test-helpers.js';
 
@@ -17,6 +17,27 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
   /** Registers a test on PostgreSQL only: it waits on row locks the other databases do not take. */
   const onPostgres = (name: string, body: () => Promise<void>): void => {
     if (target.name === 'PostgreSQL') it(name, body);
+  };
+  /** Registers a test on SQLite only: its limit on a statement's parameters is the lowest. */
+  const onSqlite = (name: string, body: () => Promise<void>): void => {
+    if (target.name === 'SQLite') it(name, body);
+  };
+  /** Registers a test where the store takes its locks with a query (PostgreSQL and PGlite; SQLite locks with BEGIN IMMEDIATE). */
+  const withLockQuery = (name: string, body: () => Promise<void>): void => {
+    if (target.name !== 'SQLite') it(name, body);
+  };
+  /** Compiled SQL of every statement a store sends through the returned database (neither BEGIN nor COMMIT). */
+  const recorded = (): { db: Kysely<GroundworkTables>; statements: string[] } => {
+    const statements: string[] = [];
+    const compiler = new PostgresQueryCompiler();
+    const recording: KyselyPlugin = {
+      transformQuery: ({ node, queryId }) => {
+        statements.push(compiler.compileQuery(node, queryId).sql);
+        return node;
+      },
+      transformResult: async ({ result }) => result,
+    };
+    return { db: opened.database.db.withPlugin(recording), statements };
   };
   let opened: TenantDatabase;
   let other: Database<GroundworkTables>;
@@ -170,6 +191,8 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
       const budgets = [{ counter: late, limitNano: 1000, expiresAt: t0 + 1000 }];
       await store.reserve({ reservationId, budgets, amountNano: 10, leaseUntil: t0 + 900, now: t0 });
       await store.settle(reservationId, [late], 5, t0 + 2000);
+      // The settlement started a sweep in the background: the counter must outlast it, not merely be checked before it ran.
+      await store.swept();
       expect(await expiryOf(late)).toBe(t0 + 1000);
       expect(await store.read([late], t0 + 2000)).toEqual([{ counter: late, spentNano: 5, reservedNano: 0 }]);
       await store.settle(randomUUID(), [`other:${randomUUID()}`], 0, t0 + 62_000);
@@ -251,7 +274,7 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
           .set({ expires_at: new Date(t0) })
           .where('counter', '=', doomed)
           .execute();
-        const store = new DatabaseBudgetStore(db, undefined, { logger, metrics, sweepBatch: 10_000 });
+        const store = new DatabaseBudgetStore(db, undefined, { logger, metrics, sweepBatch: 8_000 });
         const key = `key:${run}:total`;
         await store.settle(randomUUID(), [key], 7, t0 + 1000);
         await store.swept();
@@ -269,6 +292,67 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
         expect(failures.inc).toHaveBeenCalledTimes(1);
       } finally {
         await dropTrigger();
+        await db.deleteFrom('groundwork_budget_counters').where('counter', '=', doomed).execute();
+        await db.deleteFrom('groundwork_budget_reservations').where('counter', '=', `settled:${doomed}`).execute();
+      }
+    });
+
+    it('keep a logger that throws while reporting a failed sweep from rejecting anything', async () => {
+      const db = opened.database.db;
+      const run = randomUUID().replaceAll('-', '');
+      const doomed = `doomed:${run}`;
+      const sqlite = target.name === 'SQLite';
+      // A trigger that refuses to delete the one ended counter makes the sweep fail.
+      if (sqlite) {
+        await sql
+          .raw(
+            `CREATE TRIGGER refuse_${run} BEFORE DELETE ON groundwork_budget_counters WHEN old.counter = '${doomed}' BEGIN SELECT RAISE(ABORT, 'refused'); END`,
+          )
+          .execute(db);
+      } else {
+        await sql
+          .raw(
+            `CREATE FUNCTION refuse_${run}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF old.counter = '${doomed}' THEN RAISE EXCEPTION 'refused'; END IF; RETURN old; END $$`,
+          )
+          .execute(db);
+        await sql
+          .raw(`CREATE TRIGGER refuse_${run} BEFORE DELETE ON groundwork_budget_counters FOR EACH ROW EXECUTE FUNCTION refuse_${run}()`)
+          .execute(db);
+      }
+      const unhandled = vi.fn();
+      process.on('unhandledRejection', unhandled);
+      try {
+        const first = new DatabaseBudgetStore(db);
+        await first.settle(randomUUID(), [doomed], 5, t0);
+        await first.close();
+        await db
+          .updateTable('groundwork_budget_counters')
+          .set({ expires_at: new Date(t0) })
+          .where('counter', '=', doomed)
+          .execute();
+        const logged = vi.fn(() => {
+          throw new Error('the log sink is down');
+        });
+        const failures = { inc: vi.fn() };
+        const store = new DatabaseBudgetStore(db, undefined, {
+          logger: { error: logged } as unknown as Logger,
+          metrics: { storeFailures: failures } as never,
+        });
+        const key = `key:${run}:total`;
+        await store.settle(randomUUID(), [key], 7, t0 + 1000);
+        await expect(store.swept()).resolves.toBeUndefined();
+        // Long enough for a rejection nobody handles to be reported.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(logged).toHaveBeenCalledTimes(1);
+        expect(failures.inc).toHaveBeenCalledTimes(1);
+        expect(unhandled).not.toHaveBeenCalled();
+        expect(await expiryOf(doomed)).toBe(t0);
+        expect(await store.read([key], t0 + 1000)).toEqual([{ counter: key, spentNano: 7, reservedNano: 0 }]);
+        await expect(store.close()).resolves.toBeUndefined();
+      } finally {
+        process.off('unhandledRejection', unhandled);
+        await sql.raw(`DROP TRIGGER IF EXISTS refuse_${run}${sqlite ? '' : ' ON groundwork_budget_counters'}`).execute(db);
+        if (!sqlite) await sql.raw(`DROP FUNCTION IF EXISTS refuse_${run}()`).execute(db);
         await db.deleteFrom('groundwork_budget_counters').where('counter', '=', doomed).execute();
         await db.deleteFrom('groundwork_budget_reservations').where('counter', '=', `settled:${doomed}`).execute();
       }
@@ -298,6 +382,43 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
       expect(await rowsUnder(`settled:${ended}`)).toEqual([]);
     });
 
+    onSqlite('are swept a largest batch at a time within SQLite’s limit on a statement’s parameters', async () => {
+      const db = opened.database.db;
+      const run = randomUUID();
+      // More than a largest batch, ended before anything the other tests leave: the first sweep takes a whole batch of them.
+      const ended = Array.from({ length: 8200 }, (_, index) => `ended:${run}:${index}`);
+      for (let start = 0; start < ended.length; start += 500) {
+        await db
+          .insertInto('groundwork_budget_counters')
+          .values(ended.slice(start, start + 500).map((counter) => ({ counter, spent_nano: 1, expires_at: new Date(t0 - 864_000_000) })))
+          .execute();
+      }
+      const left = async () =>
+        Number(
+          (
+            await db
+              .selectFrom('groundwork_budget_counters')
+              .select((select) => select.fn.countAll<number>().as('left'))
+              .where('counter', 'like', `ended:${run}:%`)
+              .executeTakeFirstOrThrow()
+          ).left,
+        );
+      const logged = vi.fn();
+      const store = new DatabaseBudgetStore(db, undefined, {
+        sweepBatch: MAX_SWEEP_BATCH,
+        sweepIntervalMs: 60_000,
+        logger: { error: logged } as unknown as Logger,
+      });
+      await store.settle(randomUUID(), [`other:${run}`], 0, t0);
+      await store.swept();
+      expect(logged).not.toHaveBeenCalled();
+      expect(await left()).toBe(8200 - MAX_SWEEP_BATCH);
+      await store.settle(randomUUID(), [`other:${run}`], 0, t0 + 60_000);
+      await store.swept();
+      expect(logged).not.toHaveBeenCalled();
+      expect(await left()).toBe(0);
+    });
+
     it('refuses sweep options that are not numbers of the right range', () => {
       const db = opened.database.db;
       expect(() => new DatabaseBudgetStore(db, undefined, { sweepIntervalMs: Number.NaN })).toThrow(
@@ -308,13 +429,82 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
         /sweepIntervalMs must be a finite number of at least 1/,
       );
       expect(() => new DatabaseBudgetStore(db, undefined, { sweepIntervalMs: Number.POSITIVE_INFINITY })).toThrow(/sweepIntervalMs/);
-      expect(() => new DatabaseBudgetStore(db, undefined, { sweepBatch: 10_001 })).toThrow(
-        /sweepBatch must be a whole number from 1 to 10000/,
+      expect(() => new DatabaseBudgetStore(db, undefined, { sweepBatch: 8_001 })).toThrow(
+        /sweepBatch must be a whole number from 1 to 8000/,
       );
-      expect(new DatabaseBudgetStore(db, undefined, { sweepIntervalMs: 1, sweepBatch: 10_000 })).toBeInstanceOf(DatabaseBudgetStore);
+      expect(new DatabaseBudgetStore(db, undefined, { sweepIntervalMs: 1, sweepBatch: 8_000 })).toBeInstanceOf(DatabaseBudgetStore);
       expect(() => new DatabaseBudgetStore(db, undefined, { sweepBatch: 0 })).toThrow(/sweepBatch must be a whole number/);
       expect(() => new DatabaseBudgetStore(db, undefined, { sweepBatch: 1.5 })).toThrow(/sweepBatch/);
       expect(() => new DatabaseBudgetStore(db, undefined, { sweepBatch: Number.NaN })).toThrow(/sweepBatch/);
+    });
+
+    onPostgres('reads a reserve’s spend from the rows its lock query locked, not with a query of its own', async () => {
+      const { db, statements } = recorded();
+      const store = new DatabaseBudgetStore(db);
+      const key = `key:${randomUUID()}:total`;
+      await store.settle(randomUUID(), [key], 40, t0);
+      await store.swept();
+      statements.length = 0;
+      const granted = await store.reserve({
+        reservationId: randomUUID(),
+        budgets: [{ counter: key, limitNano: 100, expiresAt: undefined }],
+        amountNano: 50,
+        leaseUntil: t0 + 60_000,
+        now: t0,
+      });
+      expect(granted).toEqual({ granted: true, amountNano: 50 });
+      // Insert the counter, lock it (with its spend), prune lapsed leases, sum live ones, insert the lease.
+      expect(statements).toHaveLength(5);
+      expect(statements.filter((statement) => /^select .* from "groundwork_budget_counters"/.test(statement))).toEqual([
+        expect.stringMatching(/^select "counter", "spent_nano" from .* for update$/),
+      ]);
+      // The spend it read is the one that counts: 40 spent of 100 leaves 10 after the 50 just granted.
+      expect(
+        await store.reserve({
+          reservationId: randomUUID(),
+          budgets: [{ counter: key, limitNano: 100, expiresAt: undefined }],
+          amountNano: 20,
+          minimumNano: 1,
+          leaseUntil: t0 + 60_000,
+          now: t0,
+        }),
+      ).toEqual({ granted: true, amountNano: 10 });
+    });
+
+    withLockQuery('gives up after three transactions when a counter is gone each time before its lock', async () => {
+      const db = opened.database.db;
+      const run = randomUUID().replaceAll('-', '');
+      const vanishing = `vanishing:${run}`;
+      // A trigger that skips every insert of the counter: each transaction's lock then finds no row for it.
+      await sql
+        .raw(
+          `CREATE FUNCTION skip_${run}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF new.counter = '${vanishing}' THEN RETURN NULL; END IF; RETURN new; END $$`,
+        )
+        .execute(db);
+      await sql
+        .raw(`CREATE TRIGGER skip_${run} BEFORE INSERT ON groundwork_budget_counters FOR EACH ROW EXECUTE FUNCTION skip_${run}()`)
+        .execute(db);
+      try {
+        const { db: recording, statements } = recorded();
+        const store = new DatabaseBudgetStore(recording);
+        await expect(
+          store.reserve({
+            reservationId: randomUUID(),
+            budgets: [{ counter: vanishing, limitNano: 1000, expiresAt: undefined }],
+            amountNano: 10,
+            leaseUntil: t0 + 60_000,
+            now: t0,
+          }),
+        ).rejects.toThrow(/budget counters were deleted each time before they could be locked \(3 attempts\)/);
+        // One transaction per attempt, each inserting the counter and then finding no row to lock.
+        expect(statements.filter((statement) => statement.startsWith('insert into "groundwork_budget_counters"'))).toHaveLength(3);
+        expect(statements.filter((statement) => statement.endsWith(' for update'))).toHaveLength(3);
+        expect(statements.filter((statement) => statement.startsWith('insert into "groundwork_budget_reservations"'))).toEqual([]);
+        expect(await rowsUnder(vanishing)).toEqual([]);
+      } finally {
+        await sql.raw(`DROP TRIGGER IF EXISTS skip_${run} ON groundwork_budget_counters`).execute(db);
+        await sql.raw(`DROP FUNCTION IF EXISTS skip_${run}()`).execute(db);
+      }
     });
 
     onPostgres('charges a counter deleted elsewhere between its insert and its lock', async () => {

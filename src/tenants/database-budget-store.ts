@@ -16,6 +16,12 @@ import type { LedgerSpend } from './ledger-spend.js';
 
 type Db = Kysely<GroundworkTables>;
 
+/** A counter's row as a read of its spend answers it. */
+interface SpentRow {
+  counter: string;
+  spent_nano: string | number;
+}
+
 /** A counter to create if missing, with when it may be deleted (ms since the epoch; undefined: never). */
 interface CounterRow {
   counter: string;
@@ -44,10 +50,13 @@ export interface DatabaseBudgetStoreOptions {
 const LOCK_ATTEMPTS = 3;
 
 /**
- * The largest {@link DatabaseBudgetStoreOptions.sweepBatch}: one delete binds about four parameters
- * per counter of the batch, well under PostgreSQL's 65 535.
+ * The largest {@link DatabaseBudgetStoreOptions.sweepBatch}. A sweep's delete of the rows under its
+ * counters binds 4N + 1 parameters for N counters (each counter and its marker counter, twice, and the
+ * limit): 32 001 at 8 000, within SQLite's default SQLITE_MAX_VARIABLE_NUMBER of 32 766, which
+ * better-sqlite3 keeps (10 000 would bind 40 001, and every sweep of a full batch would fail), and
+ * PostgreSQL's 65 535.
  */
-export const MAX_SWEEP_BATCH = 10_000;
+export const MAX_SWEEP_BATCH = 8_000;
 
 /** At most this many delete statements per sweep: a sweep cut short leaves the rest to the next one. */
 const SWEEP_DELETES = 10;
@@ -240,14 +249,18 @@ export class DatabaseBudgetStore implements BudgetStore {
 
   /** Creates missing counters, locks them, drops their lapsed leases and answers their state, in order. */
   async #lockAndRead(tx: Db, rows: readonly CounterRow[], now: number): Promise<BudgetState[]> {
-    await this.#lockAndPrune(tx, rows, now);
+    const locked = await this.#lockAndPrune(tx, rows, now);
     const counters = rows.map((row) => row.counter);
-    const states = await this.#sums(tx, counters, now);
+    const states = await this.#sums(tx, counters, now, locked);
     return counters.map((counter) => states.get(counter) ?? { counter, spentNano: 0, reservedNano: 0 });
   }
 
-  /** Creates missing counters, locks them, and drops their lapsed leases (and the lapsed markers given). */
-  async #lockAndPrune(tx: Db, rows: readonly CounterRow[], now: number, markers: readonly string[] = []): Promise<void> {
+  /**
+   * Creates missing counters, locks them, and drops their lapsed leases (and the lapsed markers given).
+   * Answers the locked counters' rows where a lock query read them (PostgreSQL and PGlite): their spend
+   * cannot change until the transaction ends, so it need not be read again. On SQLite, undefined.
+   */
+  async #lockAndPrune(tx: Db, rows: readonly CounterRow[], now: number, markers: readonly string[] = []): Promise<SpentRow[] | undefined> {
     const counters = rows.map((row) => row.counter);
     await tx
       .insertInto('groundwork_budget_counters')
@@ -255,12 +268,13 @@ export class DatabaseBudgetStore implements BudgetStore {
       .onConflict((conflict) => conflict.column('counter').doNothing())
       .execute();
     // SQLite's write lock is already held (BEGIN IMMEDIATE): nothing can delete them in between.
+    let locked: SpentRow[] | undefined;
     if (!this.#sqlite) {
       // Under READ COMMITTED a sweep elsewhere may delete a counter between the insert and the lock:
       // the lock then returns no row for it, and the whole transaction runs again (see #locking).
-      const locked = await tx
+      locked = await tx
         .selectFrom('groundwork_budget_counters')
-        .select('counter')
+        .select(['counter', 'spent_nano'])
         .where('counter', 'in', counters)
         .orderBy('counter')
         .forUpdate()
@@ -272,6 +286,7 @@ export class DatabaseBudgetStore implements BudgetStore {
       .where('counter', 'in', [...counters, ...markers])
       .where('expires_at', '<=', new Date(now))
       .execute();
+    return locked;
   }
 
   /** Runs a sweep; a failure is logged (its code only) and counted, and the next interval tries again. */
@@ -345,12 +360,14 @@ export class DatabaseBudgetStore implements BudgetStore {
     return Number(result.numDeletedRows);
   }
 
-  async #sums(db: Db, counters: readonly string[], now: number): Promise<Map<string, BudgetState>> {
-    const spent = await db
-      .selectFrom('groundwork_budget_counters')
-      .select(['counter', 'spent_nano'])
-      .where('counter', 'in', counters)
-      .execute();
+  /**
+   * The spend and live reservations of `counters`. `locked`: their counter rows as a lock query in this
+   * transaction already read them, so their spend is not read a second time.
+   */
+  async #sums(db: Db, counters: readonly string[], now: number, locked?: readonly SpentRow[]): Promise<Map<string, BudgetState>> {
+    const spent =
+      locked ??
+      (await db.selectFrom('groundwork_budget_counters').select(['counter', 'spent_nano']).where('counter', 'in', counters).execute());
     const reserved = await db
       .selectFrom('groundwork_budget_reservations')
       .select((select) => ['counter', select.fn.sum<string | number>('amount_nano').as('reserved')])
