@@ -26,6 +26,30 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
   const withLockQuery = (name: string, body: () => Promise<void>): void => {
     if (target.name !== 'SQLite') it(name, body);
   };
+  /** Makes the database refuse to delete `counter` (a trigger named after `run`); resolves with what drops the trigger. */
+  const refuseDeleting = async (db: Kysely<GroundworkTables>, counter: string, run: string): Promise<() => Promise<void>> => {
+    const sqlite = target.name === 'SQLite';
+    if (sqlite) {
+      await sql
+        .raw(
+          `CREATE TRIGGER refuse_${run} BEFORE DELETE ON groundwork_budget_counters WHEN old.counter = '${counter}' BEGIN SELECT RAISE(ABORT, 'refused'); END`,
+        )
+        .execute(db);
+    } else {
+      await sql
+        .raw(
+          `CREATE FUNCTION refuse_${run}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF old.counter = '${counter}' THEN RAISE EXCEPTION 'refused'; END IF; RETURN old; END $$`,
+        )
+        .execute(db);
+      await sql
+        .raw(`CREATE TRIGGER refuse_${run} BEFORE DELETE ON groundwork_budget_counters FOR EACH ROW EXECUTE FUNCTION refuse_${run}()`)
+        .execute(db);
+    }
+    return async () => {
+      await sql.raw(`DROP TRIGGER IF EXISTS refuse_${run}${sqlite ? '' : ' ON groundwork_budget_counters'}`).execute(db);
+      if (!sqlite) await sql.raw(`DROP FUNCTION IF EXISTS refuse_${run}()`).execute(db);
+    };
+  };
   /** Compiled SQL of every statement a store sends through the returned database (neither BEGIN nor COMMIT). */
   const recorded = (): { db: Kysely<GroundworkTables>; statements: string[] } => {
     const statements: string[] = [];
@@ -240,29 +264,8 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
       const db = opened.database.db;
       const run = randomUUID().replaceAll('-', '');
       const doomed = `doomed:${run}`;
-      const dropTrigger = async () => {
-        await sql
-          .raw(`DROP TRIGGER IF EXISTS refuse_${run}${target.name === 'SQLite' ? '' : ' ON groundwork_budget_counters'}`)
-          .execute(db);
-        if (target.name !== 'SQLite') await sql.raw(`DROP FUNCTION IF EXISTS refuse_${run}()`).execute(db);
-      };
       // A trigger that refuses to delete the one ended counter makes the sweep fail.
-      if (target.name === 'SQLite') {
-        await sql
-          .raw(
-            `CREATE TRIGGER refuse_${run} BEFORE DELETE ON groundwork_budget_counters WHEN old.counter = '${doomed}' BEGIN SELECT RAISE(ABORT, 'refused'); END`,
-          )
-          .execute(db);
-      } else {
-        await sql
-          .raw(
-            `CREATE FUNCTION refuse_${run}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF old.counter = '${doomed}' THEN RAISE EXCEPTION 'refused'; END IF; RETURN old; END $$`,
-          )
-          .execute(db);
-        await sql
-          .raw(`CREATE TRIGGER refuse_${run} BEFORE DELETE ON groundwork_budget_counters FOR EACH ROW EXECUTE FUNCTION refuse_${run}()`)
-          .execute(db);
-      }
+      const dropTrigger = await refuseDeleting(db, doomed, run);
       try {
         const logged = vi.fn();
         const logger = { error: logged } as unknown as Logger;
@@ -301,24 +304,8 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
       const db = opened.database.db;
       const run = randomUUID().replaceAll('-', '');
       const doomed = `doomed:${run}`;
-      const sqlite = target.name === 'SQLite';
       // A trigger that refuses to delete the one ended counter makes the sweep fail.
-      if (sqlite) {
-        await sql
-          .raw(
-            `CREATE TRIGGER refuse_${run} BEFORE DELETE ON groundwork_budget_counters WHEN old.counter = '${doomed}' BEGIN SELECT RAISE(ABORT, 'refused'); END`,
-          )
-          .execute(db);
-      } else {
-        await sql
-          .raw(
-            `CREATE FUNCTION refuse_${run}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF old.counter = '${doomed}' THEN RAISE EXCEPTION 'refused'; END IF; RETURN old; END $$`,
-          )
-          .execute(db);
-        await sql
-          .raw(`CREATE TRIGGER refuse_${run} BEFORE DELETE ON groundwork_budget_counters FOR EACH ROW EXECUTE FUNCTION refuse_${run}()`)
-          .execute(db);
-      }
+      const dropTrigger = await refuseDeleting(db, doomed, run);
       const unhandled = vi.fn();
       process.on('unhandledRejection', unhandled);
       try {
@@ -351,8 +338,7 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
         await expect(store.close()).resolves.toBeUndefined();
       } finally {
         process.off('unhandledRejection', unhandled);
-        await sql.raw(`DROP TRIGGER IF EXISTS refuse_${run}${sqlite ? '' : ' ON groundwork_budget_counters'}`).execute(db);
-        if (!sqlite) await sql.raw(`DROP FUNCTION IF EXISTS refuse_${run}()`).execute(db);
+        await dropTrigger();
         await db.deleteFrom('groundwork_budget_counters').where('counter', '=', doomed).execute();
         await db.deleteFrom('groundwork_budget_reservations').where('counter', '=', `settled:${doomed}`).execute();
       }
