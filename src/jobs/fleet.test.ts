@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TSX_IMPORT } from '../../test/node-process.js';
 import { createInfrastructure } from '../create-infrastructure.js';
 import { silentLogger } from '../observability/logger.js';
@@ -10,12 +10,14 @@ import { postgresJobsTarget, sqliteJobsTarget } from './jobs.test-helpers.js';
 
 const WORKER = fileURLToPath(new URL('./fleet-worker.test-helpers.ts', import.meta.url));
 const JOBS = 1000;
+const CONCURRENCY = 8;
 
 let fake: FakeProviderServer;
 beforeAll(async () => {
   fake = await startFakeProviderServer();
 });
 afterAll(() => fake.close());
+afterEach(() => fake.reset());
 
 function startWorker(env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', TSX_IMPORT, WORKER], {
@@ -58,6 +60,7 @@ describe.each([postgresJobsTarget, sqliteJobsTarget])('a fleet of workers on $na
       JOBS_TIMEOUT_MS: '2000',
       JOBS_RETRY_LIMIT: '5',
       LOG_LEVEL: 'silent',
+      FLEET_CONCURRENCY: String(CONCURRENCY),
     };
     const infra = await createInfrastructure({ env, envFile: false, logger: silentLogger() });
     const workers: ChildProcess[] = [];
@@ -73,9 +76,27 @@ describe.each([postgresJobsTarget, sqliteJobsTarget])('a fleet of workers on $na
       workers.push(...(await Promise.all([startWorker(env), startWorker(env), startWorker(env)])));
       const completed = async () => (await infra.jobs.status()).counts.completed;
       await expect.poll(completed, { timeout: 120_000, interval: 50 }).toBeGreaterThanOrEqual(JOBS / 5);
-      const victim = workers[0] as ChildProcess;
-      victim.kill('SIGKILL');
-      await exited(victim);
+      // Hold every answer until all three workers are full (a worker holds at most CONCURRENCY
+      // jobs, so 3 × CONCURRENCY active jobs means the victim holds CONCURRENCY of them), then kill
+      // it: it surely dies holding jobs, not between two polls. The hold stays well inside the lease.
+      let release = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      fake.setHandler(async () => {
+        await held;
+        return { type: 'answer' };
+      });
+      const active = async () => (await infra.jobs.status()).counts.active;
+      try {
+        await expect.poll(active, { timeout: 10_000, interval: 20 }).toBe(3 * CONCURRENCY);
+        const victim = workers[0] as ChildProcess;
+        victim.kill('SIGKILL');
+        await exited(victim);
+      } finally {
+        fake.setHandler(undefined);
+        release();
+      }
       await expect.poll(completed, { timeout: 180_000, interval: 250 }).toBe(JOBS);
 
       const status = await infra.jobs.status();
