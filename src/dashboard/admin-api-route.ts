@@ -1,6 +1,6 @@
 import { GroundworkError } from '../errors/groundwork-error.js';
 import type { Exchange } from '../server/exchange.js';
-import { HttpError } from '../server/http-error.js';
+import { HttpError, methodNotAllowed } from '../server/http-error.js';
 import { readJsonBody } from '../server/read-json-body.js';
 import { sendJson } from '../server/respond.js';
 import type { ServerContext } from '../server/server-context.js';
@@ -86,6 +86,10 @@ const READS: Record<string, Handler> = {
   teams: async ({ dashboard, now }) => [200, { data: await teamsWithSpend(dashboard, now) }],
 };
 
+/** Methods the dashboard API answers; others get a 405, once the caller has shown it may write. */
+const ACCEPTED_METHODS = ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'];
+const WRITE_METHODS = new Set(['POST', 'PATCH', 'DELETE']);
+
 /** `calls/{id}`: one call, with its prompt and answer text when the service records them. */
 const readCall: Handler = async ({ dashboard, parts }) => {
   const call = await callDetail(dashboard.db, Number(parts[1]), dashboard.logContent === true);
@@ -120,6 +124,7 @@ export async function adminApiRoute(exchange: Exchange, context: ServerContext):
       outcome = await handler(request);
     } else {
       guard.requireWrite(exchange.request);
+      if (!WRITE_METHODS.has(method)) throw methodNotAllowed(exchange.response, 'The dashboard API', ACCEPTED_METHODS);
       if (resource !== 'keys' && resource !== 'teams') throw notFound(url.pathname);
       outcome = resource === 'keys' ? await writeKey(request, method) : await writeTeam(request, method);
     }
@@ -142,7 +147,8 @@ function tenantsOf(request: Request): DashboardTenants {
   return tenants;
 }
 
-function methodNotAllowed(method: string): HttpError {
+/** The 405 for a method a resource of the API does not accept. */
+function notAcceptedHere(method: string): HttpError {
   return new HttpError({
     status: 405,
     type: 'invalid_request_error',
@@ -162,7 +168,7 @@ async function writeTeam(request: Request, method: string): Promise<[number, unk
   } else if (reference !== undefined && request.parts.length === 2 && method === 'PATCH') {
     result = [200, await tenants.repository.updateTeam(reference, tenantFields(await body(request), 'team'), options)];
   }
-  if (result === undefined) throw methodNotAllowed(method);
+  if (result === undefined) throw notAcceptedHere(method);
   tenants.invalidate();
   return result;
 }
@@ -180,7 +186,7 @@ async function writeKey(request: Request, method: string): Promise<[number, unkn
   } else if (reference !== undefined && request.parts.length === 2 && method === 'DELETE') {
     result = [200, await tenants.repository.revokeKey(reference, options)];
   }
-  if (result === undefined) throw methodNotAllowed(method);
+  if (result === undefined) throw notAcceptedHere(method);
   tenants.invalidate();
   return result;
 }

@@ -69,6 +69,19 @@ describe('the dashboard API on groundwork serve', () => {
     }
   });
 
+  it('checks the key before saying which methods it accepts', async () => {
+    for (const method of ['PUT', 'OPTIONS']) {
+      const anonymous = await fetch(`${stack.url}/admin/api/keys`, { method });
+      expect(anonymous.status, method).toBe(401);
+      expect(anonymous.headers.get('allow'), method).toBeNull();
+      expect(((await anonymous.json()) as { error: { code: string } }).error.code).toBe('invalid_admin_key');
+    }
+    const admitted = await fetch(`${stack.url}/admin/api/keys`, { method: 'PUT', headers: bearer });
+    expect(admitted.status).toBe(405);
+    expect(admitted.headers.get('allow')).toBe('GET, HEAD, POST, PATCH, DELETE');
+    expect(((await admitted.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
+  });
+
   it('names a bad parameter', async () => {
     const response = await fetch(`${stack.url}/admin/api/overview?range=year`, { headers: bearer });
     expect(response.status).toBe(400);

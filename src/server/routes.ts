@@ -39,7 +39,6 @@ export interface Route {
   readonly quiet: boolean;
 }
 
-const DASHBOARD_API = { GET: adminApiRoute, POST: adminApiRoute, PATCH: adminApiRoute, DELETE: adminApiRoute };
 const UI = { GET: uiRoute, POST: uiRoute };
 
 /** Every route of `groundwork serve`. */
@@ -59,8 +58,8 @@ export const ROUTES: readonly Route[] = [
   { path: '/admin/teams', methods: {}, otherMethods: adminTeamsRoute, authenticated: false, quiet: false },
   { path: '/admin/teams/{team}', methods: {}, otherMethods: adminTeamsRoute, authenticated: false, quiet: false },
   { path: '/admin/usage', methods: {}, otherMethods: adminUsageRoute, authenticated: false, quiet: false },
-  // The dashboard checks the admin key or its login session itself.
-  { path: '/admin/api/{path}', methods: DASHBOARD_API, authenticated: false, quiet: false },
+  // The dashboard checks the admin key or its login session itself, for every method, before a 404 or 405.
+  { path: '/admin/api/{path}', methods: {}, otherMethods: adminApiRoute, authenticated: false, quiet: false },
   { path: '/ui', methods: UI, authenticated: false, quiet: true },
   { path: '/ui/{path}', methods: UI, authenticated: false, quiet: true },
 ];
