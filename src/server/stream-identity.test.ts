@@ -3,18 +3,21 @@ import { describe, expect, it } from 'vitest';
 import type { FakeProviderServer } from '../testing/fake-provider-server.js';
 import { checkedStacks } from './checked-stacks.test-helpers.js';
 import { type ServiceStack, STACK_API_KEY } from './service-stack.test-helpers.js';
+import type { SpecCheckingFetch } from './spec-checking-fetch.test-helpers.js';
 
 /*
  * The id and creation time of a streamed answer, through the official OpenAI SDK, `groundwork serve`
  * and the real call path in front of the fake provider: every chunk carries the provider's answer id
  * when the provider names its answer, as a whole answer does, and one id of its own otherwise.
- * Every chunk is checked against OpenAI's spec after each test.
+ * Every chunk is checked against OpenAI's spec as it is read, and again after each test.
  */
 
 const startChecked = checkedStacks();
+let checker: SpecCheckingFetch;
 
 async function start(env?: (fake: FakeProviderServer) => Record<string, string>): Promise<{ client: OpenAI; stack: ServiceStack }> {
-  const { stack, checker } = await startChecked(env);
+  const { stack, checker: checking } = await startChecked(env);
+  checker = checking;
   return { client: new OpenAI({ apiKey: STACK_API_KEY, baseURL: stack.baseUrl, maxRetries: 0, fetch: checker.fetch }), stack };
 }
 
@@ -38,6 +41,8 @@ async function streamed(
   model: string,
   headers: Record<string, string> = {},
 ): Promise<{ chunks: OpenAI.ChatCompletionChunk[]; cache: string | null }> {
+  await checker.problems();
+  const checkedBefore = checker.checked;
   const { data, response } = await client.chat.completions
     .create(
       { model, messages: [{ role: 'user', content: 'Say hello.' }], stream: true, stream_options: { include_usage: true }, temperature: 0 },
@@ -48,6 +53,8 @@ async function streamed(
   for await (const chunk of data) chunks.push(chunk);
   // A role chunk, text chunks, a finish chunk and a usage chunk: an id that changed midway would show.
   expect(chunks.length).toBeGreaterThanOrEqual(4);
+  expect(await checker.problems()).toEqual([]);
+  expect(checker.checked - checkedBefore).toBe(chunks.length);
   return { chunks, cache: response.headers.get('x-groundwork-cache') };
 }
 
