@@ -251,6 +251,8 @@ export class CallEngine {
       };
       if (outcome.target.deployment !== undefined) event.deployment = outcome.target.deployment;
       if (start?.rateLimitHeaders !== undefined) event.rateLimitHeaders = start.rateLimitHeaders;
+      if (start?.id !== undefined) event.id = start.id;
+      if (start?.created !== undefined) event.created = start.created;
       onEvent(event);
     }
     const chunks = this.#chunkTimer(outcome.target, startedAt);

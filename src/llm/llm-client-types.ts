@@ -79,8 +79,9 @@ export interface LlmResponse<T = undefined> {
 
 /**
  * The first event of a stream: the call is under way. Who answers, after how many attempts
- * (retries and fallbacks before the first chunk), whether from the cache, and the provider's
- * rate-limit headers — what an HTTP service must know before it sends its status line.
+ * (retries and fallbacks before the first chunk), whether from the cache, the provider's
+ * rate-limit headers and the answer's id — what an HTTP service must know before it sends its
+ * status line and its first chunk.
  */
 export interface LlmStreamStart {
   type: 'start';
@@ -91,6 +92,14 @@ export interface LlmStreamStart {
   /** The deployment of a model group that answered, when the call asked for a group. */
   deployment?: string;
   rateLimitHeaders?: Record<string, string>;
+  /**
+   * The provider's id of the answer (`metadata.responseId` at the end), when its stream named the
+   * answer before any content (OpenAI, Azure, Anthropic, Gemini; Bedrock names none); a cached
+   * answer's own id when it is replayed. In a tool loop, the first model turn's.
+   */
+  id?: string;
+  /** When the provider made that answer, in Unix seconds (`metadata.created`), when it said so before any content. */
+  created?: number;
 }
 
 /** A tool the tool loop ran, and what it gave back (or how it failed). */

@@ -105,7 +105,7 @@ describe.each<LlmProviderName>(['openai', 'azure', 'openai-compatible', 'anthrop
     expect(response.metadata.attempts).toHaveLength(2);
   });
 
-  it('streams deltas then the whole response', async () => {
+  it('streams deltas then the whole response, the start naming the answer as the provider did', async () => {
     fake.enqueue({ type: 'answer', content: 'one two three', chunks: 3, usage: { promptTokens: 10, completionTokens: 3 } });
     const events = await collect(llm.streamPrompt(greet, { name: 'Ada' }));
     const text = events.flatMap((event) => (event.type === 'delta' ? [event.text] : [])).join('');
@@ -115,6 +115,10 @@ describe.each<LlmProviderName>(['openai', 'azure', 'openai-compatible', 'anthrop
       content: 'one two three',
       usage: { promptTokens: 10, completionTokens: 3 },
     });
+    const answerId = fake.requests[0]?.answerId;
+    expect(answerId).toBeDefined();
+    expect(events[0]).toMatchObject({ type: 'start', id: answerId });
+    expect(done?.type === 'done' && done.response.metadata.responseId).toBe(answerId);
   });
 
   it('ends a stream cut short with an error', async () => {
@@ -278,6 +282,18 @@ describe('LlmClient cache, ledger and metrics', () => {
     const streamed = await collect(llm.streamPrompt(translate, { word: 'hello' }));
     const done = streamed.at(-1);
     expect(done?.type === 'done' && done.response.metadata.cached).toBe(true);
+    // The replay starts with the cached answer's own id and creation time.
+    expect(first.metadata.responseId).toBe(fake.requests[0]?.answerId);
+    expect(first.metadata.created).toEqual(expect.any(Number));
+    expect(streamed[0]).toEqual({
+      type: 'start',
+      provider: 'openai',
+      model: first.metadata.model,
+      attempts: 0,
+      cached: true,
+      id: first.metadata.responseId,
+      created: first.metadata.created,
+    });
     expect(
       streamed
         .filter((event) => event.type === 'delta')

@@ -33,6 +33,7 @@ import type {
   LlmResponse,
   LlmResponseMetadata,
   LlmStreamEvent,
+  LlmStreamStart,
 } from './llm-client-types.js';
 import { LlmClientClosedError, LlmRequestError } from './llm-errors.js';
 import type { PreparedCall } from './prepared-call.js';
@@ -443,7 +444,10 @@ class GroundworkLlmClient implements LlmClient {
       for await (const event of queue) yield event;
       const { completion, hit } = await lookup;
       if (hit) {
-        yield { type: 'start', provider: completion.provider, model: completion.model, attempts: 0, cached: true };
+        const start: LlmStreamStart = { type: 'start', provider: completion.provider, model: completion.model, attempts: 0, cached: true };
+        if (completion.id !== undefined) start.id = completion.id;
+        if (completion.created !== undefined) start.created = completion.created;
+        yield start;
         for await (const event of replayAsStream(completion)) if (event.type === 'delta') yield event;
       }
       const data = this.#data(call, completion);

@@ -2,7 +2,7 @@ import type { CacheOption } from '../cache/resolve-cache-mode.js';
 import { CACHE_HEADER, readCacheOption } from './cache-header.js';
 import { toChatCompletionJson } from './chat-response.js';
 import { ChunkBuilder } from './chunk-builder.js';
-import { newCompletionIdentity } from './completion-identity.js';
+import { newCompletionIdentity, streamIdentity } from './completion-identity.js';
 import { errorAnswer } from './error-answer.js';
 import type { Exchange } from './exchange.js';
 import { errorBody } from './http-error.js';
@@ -12,6 +12,7 @@ import { readJsonBody } from './read-json-body.js';
 import { sendJsonWithHeaders } from './respond.js';
 import { ServerCallMetrics } from './server-call-metrics.js';
 import type { ServerContext } from './server-context.js';
+import type { ServiceStreamStart } from './service-backend.js';
 import { ATTEMPTS_HEADER, errorHeaders, rateLimitHeaders } from './service-headers.js';
 import { forCaller } from './service-tenants.js';
 import { SseWriter } from './sse-writer.js';
@@ -65,6 +66,8 @@ async function completeOnce(exchange: Exchange, context: ServerContext, { parsed
 /**
  * Streams one answer. The first event is awaited before the status line is sent, so a refusal
  * (limits, breaker, provider error before any text) still gets its own status and `Retry-After`.
+ * Every chunk carries the provider's answer id and creation time when the stream's start gave them
+ * (a cached answer's own, replayed), as a whole answer does, else one fresh `chatcmpl-…` id.
  * A failure after that is sent as a final `data: {"error": …}` event, which OpenAI's SDKs raise.
  */
 async function streamCompletion(exchange: Exchange, context: ServerContext, { parsed, cache, metrics }: ChatCall): Promise<void> {
@@ -74,17 +77,19 @@ async function streamCompletion(exchange: Exchange, context: ServerContext, { pa
   let finished = false;
   try {
     let next = await iterator.next();
-    // The start says what the status line's headers need: the provider's rate limits, attempts, cache.
+    // The start says what the status line's headers need (the provider's rate limits, attempts,
+    // cache) and the answer's id, when the provider named it, for every chunk.
     const headers: Record<string, string> = {};
+    let start: ServiceStreamStart | undefined;
     if (!next.done && next.value.type === 'start') {
-      const start = next.value;
+      start = next.value;
       Object.assign(headers, rateLimitHeaders(start), {
         [CACHE_HEADER]: start.cached ? 'hit' : 'miss',
         [ATTEMPTS_HEADER]: String(start.attempts),
       });
       next = await iterator.next();
     }
-    const chunks = new ChunkBuilder(newCompletionIdentity(), parsed.request.model, parsed.includeUsage);
+    const chunks = new ChunkBuilder(streamIdentity(start), parsed.request.model, parsed.includeUsage);
     const writer = new SseWriter(exchange.response);
     writer.open(headers);
     for (const chunk of chunks.start()) await writer.send(chunk);

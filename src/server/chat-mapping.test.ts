@@ -363,6 +363,25 @@ describe('the stream, chunk by chunk as OpenAI sends it', () => {
     expect(final.choices[0]?.finish_reason).toBe('tool_calls');
   });
 
+  it('carries the id and creation time the start gave on every chunk, and makes only what the start left out', async () => {
+    harness = await startTestServer();
+    harness.backend.enqueue(
+      { events: [{ type: 'start', attempts: 1, cached: false, id: 'chatcmpl-upstream', created: 1_700_000_000 }] },
+      { events: [{ type: 'start', attempts: 1, cached: false, id: 'msg_upstream' }] },
+    );
+    const body = { model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } };
+    const named = await chunksOf(await post(body));
+    const before = Math.floor(Date.now() / 1000);
+    const undated = await chunksOf(await post(body));
+    for (const chunk of [...named, ...undated]) expect(validateOpenAiSchema('CreateChatCompletionStreamResponse', chunk)).toEqual([]);
+    expect(named.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(named.map((chunk) => `${chunk['id']} ${chunk['created']}`))).toEqual(new Set(['chatcmpl-upstream 1700000000']));
+    expect(new Set(undated.map((chunk) => chunk['id']))).toEqual(new Set(['msg_upstream']));
+    const created = new Set(undated.map((chunk) => chunk['created']));
+    expect(created.size).toBe(1);
+    expect([...created][0]).toBeGreaterThanOrEqual(before);
+  });
+
   it('passes the caller’s cache choice to streams, and bypasses the cache by default', async () => {
     await (await post({ model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true }, { 'x-groundwork-cache': 'use' })).text();
     await (await post({ model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true })).text();

@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, expect } from 'vitest';
 import { validateOpenAiSchema } from '../../test/openai-spec.js';
+import type { FakeProviderServer } from '../testing/fake-provider-server.js';
 import { type ServiceStack, startServiceStack } from './service-stack.test-helpers.js';
 import { type SpecCheckingFetch, specCheckingFetch } from './spec-checking-fetch.test-helpers.js';
 
@@ -13,9 +14,11 @@ export interface CheckedStack {
  * Registers what every client compatibility suite shares: the spec compiled once before the
  * tests, and after each test, every answer and chunk the client read checked against the
  * response schemas and every body the upstream received against the request schema, then the
- * stack closed. Returns how to start a stack (with `env` overrides) for one test.
+ * stack closed. Returns how to start a stack (with `env` overrides, or a function of the fake that makes them) for one test.
  */
-export function checkedStacks(): (env?: Record<string, string>) => Promise<CheckedStack> {
+export function checkedStacks(): (
+  env?: Record<string, string> | ((fake: FakeProviderServer) => Record<string, string>),
+) => Promise<CheckedStack> {
   let current: CheckedStack | undefined;
   beforeAll(() => {
     // Compiles the spec once, outside any test's time budget.

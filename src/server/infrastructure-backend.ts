@@ -113,6 +113,8 @@ function serviceEvents(
         if (event.type === 'start') {
           const start: ServiceStreamStart = { type: 'start', attempts: event.attempts, cached: event.cached };
           if (event.rateLimitHeaders !== undefined) start.rateLimitHeaders = event.rateLimitHeaders;
+          if (event.id !== undefined) start.id = event.id;
+          if (event.created !== undefined) start.created = event.created;
           return { done: false, value: start };
         }
         return { done: false, value: event };

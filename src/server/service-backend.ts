@@ -96,6 +96,10 @@ export interface ServiceStreamStart {
   attempts: number;
   cached: boolean;
   rateLimitHeaders?: Record<string, string>;
+  /** The provider's id of the answer, when it named the answer before any content (a cached answer's own, replayed). */
+  id?: string;
+  /** When the provider made the answer, in Unix seconds, when it said so before any content. */
+  created?: number;
 }
 
 /** What {@link ServiceBackend.stream} yields. */

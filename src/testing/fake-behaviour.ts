@@ -150,6 +150,12 @@ export interface RecordedRequest {
   deployment?: string;
   /** For Gemini and Bedrock: the model from the path. */
   model?: string;
+  /**
+   * The id the fake gives its answer to this chat or Responses request (`chatcmpl-fake-…`,
+   * `msg_fake_…`, `resp_fake_…`), in every chunk when it streams; set once the request is read.
+   * Absent for other requests, and on Bedrock's wire, which has no answer id.
+   */
+  answerId?: string;
 }
 
 /**

@@ -208,6 +208,7 @@ export class FakeProviderServer {
     const base = { request, response, wire, stream: recorded.stream, requestId: `req_fake_${id}`, signal };
     const body = (recorded.body ?? {}) as Record<string, unknown>;
     const context = { id: answerId(wire, id), model: modelOf(body, recorded), body };
+    if ((route.kind === 'chat' || route.kind === 'responses') && wire !== bedrockWire) recorded.answerId = context.id;
     const rejection = this.#reject(recorded, route);
     if (rejection !== undefined) return respond({ ...base, context }, rejection);
     const behaviour = this.#queue.shift() ?? (await this.#askHandler(recorded)) ?? { type: 'answer' };

@@ -37,13 +37,20 @@ export interface LogprobsDelta {
 }
 
 /**
- * The provider has answered and its stream begins: what its response headers said, before any
- * content. Optional: a provider may start with its first delta instead.
+ * The provider has answered and its stream begins, before any content: what its response headers
+ * said and, when the stream names the answer before its content, the answer's id and creation time.
+ * A provider whose stream names its answer (OpenAI's chunks, Anthropic's `message_start`, Gemini's
+ * `responseId`) sends its start once it has read that name, or with its first content when the name
+ * comes later or never. Optional: a provider may start with its first delta instead.
  */
 export interface StreamStart {
   type: 'start';
   /** The provider's rate-limit headers (`x-ratelimit-*`, `anthropic-ratelimit-*`), as it sent them. */
   rateLimitHeaders?: Record<string, string>;
+  /** The provider's id of the answer (`chatcmpl-…`, `msg_…`), when it gave one before any content: the final answer's `id`. */
+  id?: string;
+  /** When the provider made the answer, in Unix seconds, when it said so before any content: the final answer's `created`. */
+  created?: number;
 }
 
 /** The end: the whole answer, with usage. */

@@ -7,6 +7,7 @@ import { KeyedClient } from '../keyed-client.js';
 import { abortedError } from '../provider-abort.js';
 import { providerError } from '../provider-error-factory.js';
 import { rateLimitHeaders } from '../rate-limit-headers.js';
+import { streamStart } from '../stream-start.js';
 import { mapAnthropicError } from './anthropic-errors.js';
 import { toAnthropicTools } from './anthropic-prepare-tools.js';
 import { toAnthropicParams } from './anthropic-request.js';
@@ -104,8 +105,17 @@ export class AnthropicProvider implements LlmProvider {
       requestId = answer.request_id ?? undefined;
       headers = answer.response.headers;
       const limits = rateLimitHeaders(headers);
-      yield limits === undefined ? { type: 'start' } : { type: 'start', rateLimitHeaders: limits };
-      for await (const event of answer.data) yield* assembler.accept(event);
+      // The start waits for `message_start`, which names the message, or for the first content.
+      let started = false;
+      for await (const event of answer.data) {
+        const events = assembler.accept(event);
+        if (!started && (assembler.id !== undefined || events.length > 0)) {
+          started = true;
+          yield streamStart(limits, assembler.id);
+        }
+        yield* events;
+      }
+      if (!started) yield streamStart(limits, assembler.id);
     } catch (error) {
       throw mapAnthropicError(error, { model, signal });
     }

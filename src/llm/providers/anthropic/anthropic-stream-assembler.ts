@@ -34,6 +34,11 @@ export class AnthropicStreamAssembler {
     this.#answerTool = answerTool;
   }
 
+  /** The message's id, from `message_start`. */
+  get id(): string | undefined {
+    return this.#id;
+  }
+
   /** Whether `message_stop` arrived (a stream without it was cut short). */
   get stopped(): boolean {
     return this.#stopped;

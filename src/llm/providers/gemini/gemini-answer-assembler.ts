@@ -34,6 +34,11 @@ export class GeminiAnswerAssembler {
     this.#model = model;
   }
 
+  /** The answer's id, from the first chunk that carries one. */
+  get id(): string | undefined {
+    return this.#id;
+  }
+
   /** Whether some candidate said why it stopped (a stream without it was cut short). */
   get finished(): boolean {
     return [...this.#candidates.values()].some((candidate) => candidate.finishReason !== undefined);
@@ -44,7 +49,7 @@ export class GeminiAnswerAssembler {
     if (typeof chunk !== 'object' || chunk === null) {
       throw providerError('malformed_response', 'an answer chunk is not an object', { provider: 'gemini', model: this.#model });
     }
-    if (typeof chunk.responseId === 'string' && chunk.responseId !== '') this.#id = chunk.responseId;
+    if (typeof chunk.responseId === 'string' && chunk.responseId !== '') this.#id ??= chunk.responseId;
     if (typeof chunk.modelVersion === 'string' && chunk.modelVersion !== '') this.#model = chunk.modelVersion;
     if (chunk.usageMetadata !== undefined) this.#usage = chunk.usageMetadata;
     const blocked = chunk.promptFeedback?.blockReason;

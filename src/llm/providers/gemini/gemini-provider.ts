@@ -7,6 +7,7 @@ import type { ChatCompletion, ChatRequest, ChatStreamEvent, LlmProvider } from '
 import { KeyedClient } from '../keyed-client.js';
 import { abortedError } from '../provider-abort.js';
 import { providerError } from '../provider-error-factory.js';
+import { streamStart } from '../stream-start.js';
 import { GeminiAnswerAssembler } from './gemini-answer-assembler.js';
 import { embedWithGemini } from './gemini-embeddings.js';
 import { mapGeminiError } from './gemini-errors.js';
@@ -108,8 +109,17 @@ export class GeminiProvider implements LlmProvider {
     try {
       const client = await this.#client();
       const chunks = await client.models.generateContentStream({ ...params, config: { ...params.config, abortSignal: signal } });
-      yield { type: 'start' };
-      for await (const chunk of chunks) yield* assembler.accept(chunk);
+      // The start waits for the first chunk, which names the answer (`responseId`).
+      let started = false;
+      for await (const chunk of chunks) {
+        const events = assembler.accept(chunk);
+        if (!started) {
+          started = true;
+          yield streamStart(undefined, assembler.id);
+        }
+        yield* events;
+      }
+      if (!started) yield streamStart(undefined, undefined);
     } catch (error) {
       throw mapGeminiError(error, { model, signal });
     }

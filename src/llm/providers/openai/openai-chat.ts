@@ -8,6 +8,7 @@ import { type CompletionBase, completionOf } from '../../model/completion-of.js'
 import type { ChatCompletion, ChatRequest, ChatStreamEvent, LlmProvider } from '../../types.js';
 import { abortedError } from '../provider-abort.js';
 import { providerError } from '../provider-error-factory.js';
+import { streamStart } from '../stream-start.js';
 import type { OpenAiDialect } from './openai-dialect.js';
 import { embedWithOpenAi, type OpenAiEmbeddingsOptions } from './openai-embeddings.js';
 import { mapOpenAiError } from './openai-errors.js';
@@ -101,7 +102,8 @@ export class OpenAiChatProvider implements LlmProvider {
       const answer = await http.client.stream(http.chat, await http.headers(), JSON.stringify(params), signal);
       requestId = answer.requestId;
       limits = rateLimitHeadersOf(answer.headers);
-      yield limits === undefined ? { type: 'start' } : { type: 'start', rateLimitHeaders: limits };
+      // The start waits for the answer's id, which the chunks carry, or for the first content.
+      let started = false;
       let done = false;
       for await (const event of answer.events) {
         // Read to the end even after [DONE], so that the connection goes back to the pool.
@@ -114,8 +116,14 @@ export class OpenAiChatProvider implements LlmProvider {
         if (event.event === 'error' || (chunk !== null && typeof chunk === 'object' && chunk.error !== undefined && chunk.error !== null)) {
           throw new UpstreamStreamError(chunk?.error ?? chunk);
         }
-        yield* assembler.accept(chunk);
+        const events = assembler.accept(chunk);
+        if (!started && (assembler.id !== undefined || events.length > 0)) {
+          started = true;
+          yield streamStart(limits, assembler.id, assembler.created);
+        }
+        yield* events;
       }
+      if (!started) yield streamStart(limits, assembler.id, assembler.created);
     } catch (error) {
       throw mapOpenAiError(error, { provider: this.name, model, signal });
     }

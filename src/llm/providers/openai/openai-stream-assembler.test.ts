@@ -72,6 +72,31 @@ describe('OpenAiStreamAssembler', () => {
     });
   });
 
+  it('names the answer from the first chunk that does, past Azure’s prompt-filter chunk with an empty id and created 0', () => {
+    const assembler = new OpenAiStreamAssembler('gpt-4o', 'azure');
+    const filter = {
+      choices: [],
+      created: 0,
+      id: '',
+      model: '',
+      object: '',
+      prompt_filter_results: [{ prompt_index: 0, content_filter_results: { hate: { filtered: false, severity: 'safe' } } }],
+    } as unknown as ChatCompletionChunk;
+    expect(assembler.accept(filter)).toEqual([]);
+    expect([assembler.id, assembler.created]).toEqual([undefined, undefined]);
+    const role: ChatCompletionChunk = {
+      id: 'chatcmpl-AzF1',
+      object: 'chat.completion.chunk',
+      created: 1741570000,
+      model: 'gpt-4o-2024-08-06',
+      choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }],
+    };
+    assembler.accept(role);
+    assembler.accept({ ...role, created: 1741570001, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }] });
+    expect([assembler.id, assembler.created]).toEqual(['chatcmpl-AzF1', 1741570000]);
+    expect(assembler.completion()).toMatchObject({ id: 'chatcmpl-AzF1', created: 1741570000 });
+  });
+
   it('keeps choices apart by index, with their log probabilities and finish reasons', () => {
     const { events, assembler } = replay('openai-two-choices.chunks.txt');
     expect(events.filter((event) => event.type === 'delta')).toEqual([

@@ -48,7 +48,8 @@ export class OpenAiStreamAssembler {
     if (chunk.usage) this.#usage = mapOpenAiUsage(chunk.usage);
     if (typeof chunk.model === 'string' && chunk.model !== '') this.#model = chunk.model;
     if (typeof chunk.id === 'string' && chunk.id !== '') this.#id ??= chunk.id;
-    if (typeof chunk.created === 'number') this.#created ??= chunk.created;
+    // Azure's first chunk may hold only the prompt's filter results, with `id: ''` and `created: 0`.
+    if (typeof chunk.created === 'number' && chunk.created > 0) this.#created ??= chunk.created;
     if (typeof chunk.system_fingerprint === 'string') this.#systemFingerprint = chunk.system_fingerprint;
     if (typeof chunk.service_tier === 'string') this.#serviceTier = chunk.service_tier;
     const events: ChatStreamEvent[] = [];
@@ -81,6 +82,16 @@ export class OpenAiStreamAssembler {
       if (choice.finish_reason) state.finish = choice.finish_reason;
     }
     return events;
+  }
+
+  /** The answer's id, from the first chunk that carries one. */
+  get id(): string | undefined {
+    return this.#id;
+  }
+
+  /** When the answer was made, in Unix seconds, from the first chunk that says so. */
+  get created(): number | undefined {
+    return this.#created;
   }
 
   /** Whether every choice seen has finished (a stream without a finish was cut short). */
