@@ -38,7 +38,9 @@ export async function responseRoute(exchange: Exchange, context: ServerContext):
     sendJson(exchange.response, 200, response);
   } catch (error) {
     if (ProviderError.isInstance(error) && error.kind === 'not_found') {
-      const where = ResponseNotFoundError.isInstance(error) ? `any upstream asked (${error.asked.join(', ')})` : `the provider ${responses.provider}`;
+      const where = ResponseNotFoundError.isInstance(error)
+        ? `any upstream asked (${error.asked.join(', ')})`
+        : `the provider ${responses.provider}`;
       throw new HttpError({
         status: 404,
         type: 'invalid_request_error',
