@@ -4,7 +4,7 @@ import { NotFoundError, ProviderError } from '../../errors/provider-errors.js';
  * No upstream Groundwork could have stored a response at has one with this id: each was asked in
  * turn (the one that made it first, when this process remembers it) and each answered 404.
  * `asked` names them as the operator configured them: a provider (`openai`, `azure`), or a model
- * group's deployment (`group/deployment (provider)`); never a URL or a key. `serve` answers 404
+ * group's deployment (`azure deployment group/name`); never a URL or a key. `serve` answers 404
  * `response_not_found` naming them.
  */
 export class ResponseNotFoundError extends NotFoundError {

@@ -92,7 +92,7 @@ export class ResponsesTargets {
   }
 }
 
-/** A target as errors name it: its provider, or a model group's deployment as `group/deployment (provider)`. */
+/** A target as errors name it: its provider, or a model group's deployment as `provider deployment group/name`. */
 export function targetLabel(target: CallTarget): string {
-  return target.deployment === undefined ? target.provider : `${target.group}/${target.deployment} (${target.provider})`;
+  return target.deployment === undefined ? target.provider : `${target.provider} deployment ${target.group}/${target.deployment}`;
 }
