@@ -23,8 +23,9 @@ export interface StoredResponseLookup {
  * `GET /responses/{id}` at the upstream that made the response, when `origins` remembers it, then
  * at every other target that may hold it ({@link ResponsesTargets.holders}), each distinct
  * upstream (endpoint and credentials) asked once, until one answers. Only a 404 moves on: any
- * other failure is thrown as that upstream's provider error, naming it. When none has it, a
- * {@link ResponseNotFoundError} names the upstreams asked.
+ * other failure is thrown as that upstream's provider error, naming it. The upstream that had it
+ * is remembered for the next retrieval. When none has it, a {@link ResponseNotFoundError} names
+ * the upstreams asked.
  */
 export async function retrieveStoredResponse(id: string, lookup: StoredResponseLookup): Promise<ResponseObject> {
   const { targets, signal } = lookup;
@@ -41,9 +42,10 @@ export async function retrieveStoredResponse(id: string, lookup: StoredResponseL
       if (seen.has(identity)) continue;
       seen.add(identity);
       asked.push(targetLabel(target));
-      const answer = await lookup
-        .http()
-        .json(upstream.target(`/${encodeURIComponent(id)}`, lookup.query), 'GET', headers, undefined, signal);
+      const stored = upstream.target(`/${encodeURIComponent(id)}`, lookup.query);
+      const answer = await lookup.http().json(stored, 'GET', headers, undefined, signal);
+      // Found elsewhere than first asked: the next retrieval (a background response polled, say) goes straight there.
+      if (target !== origin) lookup.origins.remember(id, target);
       return answer.data as ResponseObject;
     } catch (error) {
       const mapped = mapOpenAiError(error, { provider: target.provider, model, signal });

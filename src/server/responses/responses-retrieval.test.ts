@@ -64,8 +64,10 @@ describe('retrieving a stored response', () => {
     const id = await madeElsewhere(fallback, 'made by another replica');
     const retrieved = await client.responses.retrieve(id);
     expect(retrieved.output_text).toBe('made by another replica');
+    // Found once, it is asked for where it was found: polling it asks the primary no more.
+    expect((await client.responses.retrieve(id)).id).toBe(id);
     expect(gets(primary)).toEqual([`/v1/responses/${id}`]);
-    expect(gets(fallback)).toEqual([`/openai/v1/responses/${id}`]);
+    expect(gets(fallback)).toEqual([`/openai/v1/responses/${id}`, `/openai/v1/responses/${id}`]);
   });
 
   it('answers 404 naming every upstream asked when none has the id, each asked once', async () => {
