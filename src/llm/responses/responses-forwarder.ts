@@ -158,8 +158,8 @@ export class ResponsesForwarder {
 
   /**
    * `GET /responses/{id}` wherever a forwarded call could have stored it (responses are kept unless
-   * sent with `store: false`): first at the upstream that made it, when this process remembers the
-   * id, then at each other upstream in turn, the primary provider, the fallbacks with the Responses
+   * sent with `store: false`): first at the upstream that made it (or last had it), when this
+   * process remembers the id, then at each other upstream in turn, the primary provider, the fallbacks with the Responses
    * API and the OpenAI and Azure deployments of the model groups, each distinct upstream (endpoint
    * and credentials) asked once, until one has it. Only a 404 moves on: any other failure (401,
    * 5xx, timeout) is that upstream's provider error, naming it (its provider and model, or a
