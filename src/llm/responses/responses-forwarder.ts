@@ -33,8 +33,6 @@ export interface ResponsesForwarderDeps {
   azureTokenProvider?: AzureTokenProvider | undefined;
   /** The model groups of the routes file: a call whose model names one is routed over its deployments. @default none */
   routes?: RoutesConfig | undefined;
-  /** Response ids remembered with the target that made them, so that retrieval asks it first. @default 4096 */
-  originsCapacity?: number | undefined;
 }
 
 /** Per-call options of a forwarded Responses call. */
@@ -81,7 +79,7 @@ export class ResponsesForwarder {
   constructor(deps: ResponsesForwarderDeps) {
     this.#deps = deps;
     this.#targets = new ResponsesTargets(deps.config, deps.routes, deps.azureTokenProvider);
-    this.#origins = new ResponseOrigins(deps.originsCapacity);
+    this.#origins = new ResponseOrigins();
   }
 
   async create(body: ResponsesBody, options: ForwardOptions = {}): Promise<ResponsesResult> {
