@@ -83,6 +83,7 @@ export type { ProviderClient } from './llm/provider-client.js';
 // From their own files, not the responses barrel: it reaches the provider adapters and their SDKs,
 // which `createInfrastructure` loads, not the package's import.
 export type { RespondOptions } from './llm/responses/respond-options.js';
+export { ResponseNotFoundError } from './llm/responses/response-not-found-error.js';
 export { ResponsesGroupStatefulError, type StatefulResponsesField } from './llm/responses/responses-group-stateful-error.js';
 export { ResponsesGroupUnsupportedError } from './llm/responses/responses-group-unsupported-error.js';
 export type { ResponseObject, ResponseStreamEvent, ResponsesBody, ResponsesResult } from './llm/responses/responses-types.js';

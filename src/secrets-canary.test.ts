@@ -72,11 +72,19 @@ describe('secrets in the objects Groundwork hands out', () => {
     const respondError = await infra.llm.respond({ model: 'gpt-4o-mini', input: 'hi' }).catch((error: unknown) => error);
     expect(respondError).toBeInstanceOf(Error);
     const responded = await infra.llm.respond({ model: 'gpt-4o-mini', input: 'hi', store: false });
+    // A retrieval of an id no upstream has (its error names the upstreams asked), and one whose upstream echoes the key.
+    const retrieveMissing = await infra.llm.retrieveResponse('resp_unknown').catch((error: unknown) => error);
+    expect(retrieveMissing).toMatchObject({ name: 'ResponseNotFoundError', asked: ['openai'] });
+    fake.enqueue({ type: 'error', status: 401, message: `Incorrect API key provided: ${KEY}.` });
+    const retrieveError = await infra.llm.retrieveResponse('resp_unknown').catch((error: unknown) => error);
+    expect(retrieveError).toMatchObject({ name: 'AuthenticationError' });
     const objects: Record<string, unknown> = {
       adapter,
       upstreamError,
       respondError,
       responded,
+      retrieveMissing,
+      retrieveError,
       infra,
       config: infra.config,
       redis: infra.redis,

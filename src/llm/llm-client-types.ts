@@ -209,7 +209,14 @@ export interface LlmClient {
    * with none fails with `ResponsesGroupUnsupportedError` before anything is sent.
    */
   respond(body: ResponsesBody, options?: RespondOptions): Promise<ResponsesResult>;
-  /** A response the primary provider keeps (OpenAI, Azure OpenAI), by id; `query` as the caller sent it (`include[]=…`). */
+  /**
+   * A response an upstream keeps (OpenAI, Azure OpenAI), by id; `query` as the caller sent it
+   * (`include[]=…`). Asked first of the upstream that made it, when this client made it recently,
+   * then of each upstream a forwarded call could have gone to (the primary provider, the fallbacks
+   * with the Responses API, the OpenAI and Azure deployments of the model groups), each once, until
+   * one has it. A failure other than a 404 is that upstream's provider error; an id none has fails
+   * with `ResponseNotFoundError`, which names the upstreams asked.
+   */
   retrieveResponse(id: string, options?: { signal?: AbortSignal; query?: string }): Promise<ResponseObject>;
   /** The provider adapter for `name` (default: the primary). Throws when it is not configured. */
   getProvider(name?: LlmProviderName): LlmProvider;

@@ -360,6 +360,34 @@ describe('groundwork serve with model groups', () => {
     expect(fakes[2]!.requests).toHaveLength(0);
   });
 
+  it('retrieves a response a group’s deployment made, asking each distinct upstream once, and names those asked when none has it', async () => {
+    const opened = await open(
+      { resp: { deployments: [openai('us', 1)] }, twin: { deployments: [openai('eu', 0)] } },
+      // The primary provider is the eu deployment's own upstream (the same endpoint and key): one upstream, asked once.
+      { OPENAI_API_KEY: KEYS[0]!, OPENAI_BASE_URL: fakes[0]!.openaiBaseUrl },
+    );
+    server = createServer(createServiceBackend(opened), opened.config.server, { logger: silentLogger(), metrics: opened.metrics });
+    const { port } = await server.listen();
+    const client = new OpenAI({ apiKey: SERVE_KEY, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
+    const gets = (fake: FakeProviderServer) => fake.requests.filter((request) => request.method === 'GET').map((request) => request.path);
+    // Made through the group: the deployment that made it is asked, and only it.
+    fakes[1]!.enqueue({ type: 'answer', content: 'from us' });
+    const created = await client.responses.create({ model: 'resp', input: 'hi' });
+    expect((await client.responses.retrieve(created.id)).output_text).toBe('from us');
+    expect(gets(fakes[0]!)).toEqual([]);
+    // Made at the us deployment's account by another process: found by asking each upstream in turn.
+    fakes[1]!.enqueue({ type: 'answer', content: 'from another process' });
+    const direct = new OpenAI({ apiKey: KEYS[1]!, baseURL: fakes[1]!.openaiBaseUrl, maxRetries: 0 });
+    const elsewhere = await direct.responses.create({ model: 'model-us', input: 'hi' });
+    expect((await client.responses.retrieve(elsewhere.id)).output_text).toBe('from another process');
+    const missing = await client.responses.retrieve('resp_nowhere').catch((caught: unknown) => caught);
+    expect(missing).toMatchObject({ status: 404, code: 'response_not_found' });
+    expect((missing as Error).message).toContain('at any upstream asked (openai, openai deployment resp/us).');
+    for (const key of KEYS) expect((missing as Error).message).not.toContain(key);
+    expect(gets(fakes[0]!)).toEqual([`/v1/responses/${elsewhere.id}`, '/v1/responses/resp_nowhere']);
+    expect(gets(fakes[1]!)).toEqual([`/v1/responses/${created.id}`, `/v1/responses/${elsewhere.id}`, '/v1/responses/resp_nowhere']);
+  });
+
   it('settles a virtual key’s forwarded call for a group at the price of the deployment that answered', async () => {
     const opened = await open(
       { resp: { deployments: [openai('us', 1)] } },

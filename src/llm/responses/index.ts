@@ -1,6 +1,7 @@
 export { type ChatPortOptions, llmChatPort } from './llm-chat-port.js';
 export type { RespondOptions } from './respond-options.js';
 export { ResponseEventBuilder } from './response-event-builder.js';
+export { ResponseNotFoundError } from './response-not-found-error.js';
 export { ResponseEnvelope, responseFromCompletion } from './response-object.js';
 export { usageOfResponse } from './response-usage.js';
 export { ResponsesGroupStatefulError, type StatefulResponsesField } from './responses-group-stateful-error.js';

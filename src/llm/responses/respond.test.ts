@@ -3,18 +3,23 @@ import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
 import { silentLogger } from '../../observability/logger.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
+import { ResponseNotFoundError } from './response-not-found-error.js';
 import type { ResponseStreamEvent, ResponsesResult } from './responses-types.js';
 
 /* `infra.llm.respond` in process, against the fake provider over HTTP: forwarded to Azure OpenAI, translated for Anthropic. */
 
 let fake: FakeProviderServer | undefined;
 let infra: Infrastructure | undefined;
+/** A second upstream, for a fallback. */
+let second: FakeProviderServer | undefined;
 
 afterEach(async () => {
   await infra?.close();
   await fake?.close();
+  await second?.close();
   infra = undefined;
   fake = undefined;
+  second = undefined;
 });
 
 async function start(
@@ -54,6 +59,28 @@ describe('respond', () => {
     expect(request.body).toEqual({ model: 'my-deployment', input: 'hi' });
     const id = result.stream ? '' : result.response.id;
     expect(await infra.llm.retrieveResponse(id)).toMatchObject({ id, status: 'completed' });
+  });
+
+  it('retrieves by id a response an Azure fallback made, and names both upstreams for an id neither has', async () => {
+    const azure = await startFakeProviderServer({ apiKeys: ['azure-fallback-key'] });
+    second = azure;
+    const { fake, infra } = await start((server) => ({
+      OPENAI_API_KEY: 'sk-key',
+      OPENAI_BASE_URL: server.openaiBaseUrl,
+      LLM_FALLBACKS: 'azure:fallback-deploy',
+      AZURE_OPENAI_ENDPOINT: azure.azureEndpoint,
+      AZURE_OPENAI_API_KEY: 'azure-fallback-key',
+      AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
+    }));
+    fake.enqueue({ type: 'error', status: 500 });
+    azure.enqueue({ type: 'answer', content: 'from the fallback' });
+    const result = await infra.llm.respond({ model: 'gpt-4o-mini', input: 'hi' });
+    const id = result.stream ? '' : result.response.id;
+    expect(await infra.llm.retrieveResponse(id)).toMatchObject({ id, status: 'completed' });
+    const missing = await infra.llm.retrieveResponse('resp_nowhere').catch((error: unknown) => error);
+    expect(missing).toBeInstanceOf(ResponseNotFoundError);
+    expect(missing).toMatchObject({ code: 'provider_not_found', responseId: 'resp_nowhere', asked: ['openai', 'azure'] });
+    expect((missing as Error).message).toContain('No response with id "resp_nowhere" at openai, azure (each asked)');
   });
 
   it('translates for Anthropic and streams the events in OpenAI’s order', async () => {

@@ -16,10 +16,12 @@ import { StreamWatchdog } from '../stream-watchdog.js';
 import type { TokenUsage } from '../types.js';
 import type { UsageAttribution } from '../usage-record.js';
 import { onAbandon } from './on-abandon.js';
+import { ResponseOrigins } from './response-origins.js';
 import { usageOfResponse } from './response-usage.js';
 import { ResponsesTargets } from './responses-targets.js';
 import type { ResponseObject, ResponseStreamEvent, ResponsesBody, ResponsesResult } from './responses-types.js';
 import { forwardsResponses } from './responses-upstream.js';
+import { retrieveStoredResponse } from './retrieve-stored-response.js';
 
 /** What the forwarder runs on: the chat path's pipeline, prices and recorder. */
 export interface ResponsesForwarderDeps {
@@ -63,11 +65,13 @@ interface StartedStream {
  * arrives, then passed on event by event, watched by the first-chunk and idle timeouts. Every call
  * is one ledger row with `operation = responses`, its usage and cost read from the response.
  * Requests go over the providers' HTTP client (undici, keep-alive pools) and fail with the same
- * typed errors as chat calls; {@link ResponsesForwarder.close} ends its connections.
+ * typed errors as chat calls; {@link ResponsesForwarder.close} ends its connections. The target that
+ * made each stored response is remembered (a bounded memory of recent ids), for retrieval.
  */
 export class ResponsesForwarder {
   readonly #deps: ResponsesForwarderDeps;
   readonly #targets: ResponsesTargets;
+  readonly #origins: ResponseOrigins;
   /** Made on the first forwarded call, so that a process that forwards none never loads undici. */
   #client: UpstreamClient | undefined;
   #closed = false;
@@ -75,6 +79,7 @@ export class ResponsesForwarder {
   constructor(deps: ResponsesForwarderDeps) {
     this.#deps = deps;
     this.#targets = new ResponsesTargets(deps.config, deps.routes, deps.azureTokenProvider);
+    this.#origins = new ResponseOrigins();
   }
 
   async create(body: ResponsesBody, options: ForwardOptions = {}): Promise<ResponsesResult> {
@@ -119,6 +124,7 @@ export class ResponsesForwarder {
         });
         trace.attempts.push(...outcome.attempts);
         this.#account(trace, outcome.target, outcome.value.json);
+        if (stored(body)) this.#remember(outcome.value.json, outcome.target);
         record('success');
         return {
           stream: false,
@@ -134,7 +140,7 @@ export class ResponsesForwarder {
       trace.attempts.push(...outcome.attempts);
       return {
         stream: true,
-        events: this.#events(outcome.value, outcome.target, trace, record, options.signal),
+        events: this.#events(outcome.value, outcome.target, trace, record, options.signal, stored(body)),
         attempts: sent(outcome.attempts),
         cached: false,
         mode: 'forwarded',
@@ -149,23 +155,28 @@ export class ResponsesForwarder {
   }
 
   /**
-   * `GET /responses/{id}` at the primary provider, which keeps the responses it made (unless sent
-   * with `store: false`). Not through the limits: it makes no model call. An unknown id is the
-   * provider's 404, as a `not_found` provider error.
+   * `GET /responses/{id}` wherever a forwarded call could have stored it (responses are kept unless
+   * sent with `store: false`): first at the upstream that made it (or last had it), when this
+   * process remembers the id, then at each other upstream in turn, the primary provider, the fallbacks with the Responses
+   * API and the OpenAI and Azure deployments of the model groups, each distinct upstream (endpoint
+   * and credentials) asked once, until one has it. Only a 404 moves on: any other failure (401,
+   * 5xx, timeout) is that upstream's provider error, naming it (its provider and model, or a
+   * deployment as `group/deployment`). When none has it, a {@link ResponseNotFoundError} names the
+   * upstreams asked. Not through the limits: it makes no model call.
    */
   async retrieve(id: string, options: { signal?: AbortSignal | undefined; query?: string | undefined } = {}): Promise<ResponseObject> {
     const provider = this.#deps.config.llm.provider;
     if (!forwardsResponses(provider)) throw new Error(`The provider ${provider} keeps no responses`);
     const signal = options.signal ?? AbortSignal.timeout(this.#deps.config.resilience.timeoutMs);
     const query = options.query === undefined || options.query === '' ? undefined : options.query;
-    try {
-      const upstream = this.#targets.upstream({ provider, model: this.#deps.config.llm.model });
-      const target = upstream.target(`/${encodeURIComponent(id)}`, query);
-      const answer = await this.#http().json(target, 'GET', await upstream.headers(), undefined, signal);
-      return answer.data as ResponseObject;
-    } catch (error) {
-      throw mapOpenAiError(error, { provider, model: this.#deps.config.llm.model, signal });
-    }
+    return retrieveStoredResponse(id, {
+      query,
+      signal,
+      provider,
+      targets: this.#targets,
+      origins: this.#origins,
+      http: () => this.#http(),
+    });
   }
 
   /** Ends the pooled connections to the upstreams once their requests are over; later calls fail. Idempotent. */
@@ -225,10 +236,16 @@ export class ResponsesForwarder {
     trace: CallTrace,
     record: (outcome: string) => void,
     callSignal: AbortSignal | undefined,
+    keep: boolean,
   ): AsyncIterable<ResponseStreamEvent> {
     const { first, iterator, watchdog, link, settle, requestId } = stream;
     let final: ResponseObject | undefined;
     let closed = false;
+    // The first event (`response.created`) carries the id: remembered then, for a retrieval while the stream runs.
+    let remembered = !keep;
+    const remember = (response: unknown) => {
+      remembered = this.#remember(response, target);
+    };
     const close = (outcome: string) => {
       if (closed) return;
       closed = true;
@@ -244,6 +261,7 @@ export class ResponsesForwarder {
         for (let step = first; !step.done; step = await iterator.next()) {
           watchdog.touch();
           const event = parseEvent(step.value, target);
+          if (!remembered) remember(event['response']);
           if (FINAL_EVENTS.has(event.type)) final = event['response'] as ResponseObject;
           if (event.type === 'error') outcome = 'upstream_stream_error';
           yield event;
@@ -268,6 +286,14 @@ export class ResponsesForwarder {
       await iterator.return?.().catch(() => undefined);
       close('cancelled');
     });
+  }
+
+  /** Notes the target that made `response`, when it carries an id; whether it did. */
+  #remember(response: unknown, target: CallTarget): boolean {
+    const id = (response as { id?: unknown } | null | undefined)?.id;
+    if (typeof id !== 'string' || id === '') return false;
+    this.#origins.remember(id, target);
+    return true;
   }
 
   #account(trace: CallTrace, target: CallTarget, response: ResponseObject): void {
@@ -299,6 +325,11 @@ function parseEvent(event: SseEvent, target: CallTarget): ResponseStreamEvent {
   if (typeof data !== 'object' || data === null) throw providerError('malformed_response', 'a stream event was not an object', target);
   const record = data as Record<string, unknown>;
   return { ...record, type: typeof record['type'] === 'string' ? record['type'] : (event.event ?? 'message') };
+}
+
+/** Whether the upstream keeps the response a call makes: unless the call says `store: false`. */
+function stored(body: ResponsesBody): boolean {
+  return body['store'] !== false;
 }
 
 /** The deployment of a model group that answered, and its model; nothing for a call to no group. */

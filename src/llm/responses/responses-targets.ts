@@ -53,6 +53,26 @@ export class ResponsesTargets {
     ];
   }
 
+  /**
+   * Every target whose upstream may hold a stored response, in the order retrieval asks them: the
+   * primary provider, the fallbacks that have the Responses API, then the OpenAI and Azure
+   * deployments of the model groups, group by group. Several may share one upstream (the same
+   * endpoint and credentials): the caller asks each upstream once.
+   */
+  holders(): CallTarget[] {
+    const config = this.#config;
+    const holders: CallTarget[] = [];
+    if (forwardsResponses(config.llm.provider)) holders.push({ provider: config.llm.provider, model: config.llm.model });
+    holders.push(...config.resilience.fallbacks.filter((target) => forwardsResponses(target.provider)).map((target) => ({ ...target })));
+    for (const group of Object.values(this.#routes?.groups ?? {})) {
+      for (const deployment of group.deployments) {
+        if (!forwardsResponses(deployment.provider)) continue;
+        holders.push({ provider: deployment.provider, model: deployment.model, group: group.name, deployment: deployment.name });
+      }
+    }
+    return holders;
+  }
+
   /** The Responses API of a target: its provider's from the configuration, or a deployment's own endpoint and credentials. */
   upstream(target: CallTarget): ResponsesUpstream {
     const { provider } = target;
@@ -70,4 +90,9 @@ export class ResponsesTargets {
     }
     return upstream;
   }
+}
+
+/** A target as errors name it: its provider, or a model group's deployment as `provider deployment group/name`. */
+export function targetLabel(target: CallTarget): string {
+  return target.deployment === undefined ? target.provider : `${target.provider} deployment ${target.group}/${target.deployment}`;
 }

@@ -1,4 +1,5 @@
 import { ProviderError } from '../../errors/provider-errors.js';
+import { ResponseNotFoundError } from '../../llm/responses/response-not-found-error.js';
 import type { Exchange } from '../exchange.js';
 import { HttpError } from '../http-error.js';
 import { sendJson } from '../respond.js';
@@ -7,8 +8,10 @@ import type { ServerContext } from '../server-context.js';
 const PREFIX = '/v1/responses/';
 
 /**
- * `GET /v1/responses/{id}`: a response the upstream keeps (OpenAI, Azure OpenAI), fetched from it
- * with the caller's query (`include[]=…`). An unknown id is a 404; with a provider that keeps no
+ * `GET /v1/responses/{id}`: a response an upstream keeps (OpenAI, Azure OpenAI), fetched with the
+ * caller's query (`include[]=…`) from the one that made it, asking each upstream a forwarded call
+ * could have gone to (the primary provider, its fallbacks, the model groups' deployments) until one
+ * has it. An id none has is a 404 naming the upstreams asked; with a provider that keeps no
  * responses (translated calls are not stored), a 404 that says so.
  */
 export async function responseRoute(exchange: Exchange, context: ServerContext): Promise<void> {
@@ -35,12 +38,15 @@ export async function responseRoute(exchange: Exchange, context: ServerContext):
     sendJson(exchange.response, 200, response);
   } catch (error) {
     if (ProviderError.isInstance(error) && error.kind === 'not_found') {
+      const where = ResponseNotFoundError.isInstance(error)
+        ? `any upstream asked (${error.asked.join(', ')})`
+        : `the provider ${responses.provider}`;
       throw new HttpError({
         status: 404,
         type: 'invalid_request_error',
         code: 'response_not_found',
         param: 'response_id',
-        message: `No response with id ${JSON.stringify(id.slice(0, 200))} at the provider ${responses.provider}.`,
+        message: `No response with id ${JSON.stringify(id.slice(0, 200))} at ${where}.`,
       });
     }
     throw error;

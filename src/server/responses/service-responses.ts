@@ -15,7 +15,8 @@ export interface ForwardResponseOptions {
 
 /**
  * The Responses API as `serve` offers it. With OpenAI or Azure OpenAI as the primary provider
- * (`mode: 'forwarded'`) calls and retrievals go to it; otherwise (`translated`) the route
+ * (`mode: 'forwarded'`) calls go to it and its fallbacks (or a model group's deployments), and
+ * retrievals to whichever of them holds the response; otherwise (`translated`) the route
  * translates each call to the backend's own `complete` and `stream`, so that a virtual key's
  * budgets and limits apply as for chat.
  */
@@ -25,7 +26,7 @@ export interface ServiceResponses {
   readonly provider: LlmProviderName;
   /** Forwards one call (`mode: 'forwarded'` only). */
   forward(body: ResponsesBody, options: ForwardResponseOptions): Promise<ResponsesResult>;
-  /** Retrieves a response the upstream keeps (`mode: 'forwarded'` only); `query` as the caller sent it. */
+  /** Retrieves a response an upstream keeps, wherever a forwarded call stored it (`mode: 'forwarded'` only); `query` as the caller sent it. */
   retrieve(id: string, options: { signal: AbortSignal; query?: string }): Promise<ResponseObject>;
 }
 

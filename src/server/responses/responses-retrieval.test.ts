@@ -1,0 +1,107 @@
+import OpenAI, { type APIError } from 'openai';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
+import { responsesStacks } from './responses-stacks.test-helpers.js';
+
+/*
+ * GET /v1/responses/{id} over HTTP through a real `serve`, with the official SDK, in front of two
+ * upstreams that each keep their own responses: OpenAI (the primary provider) and Azure OpenAI
+ * (a fallback with the Responses API), each a fake provider server that takes only its own key.
+ */
+
+const start = responsesStacks();
+const AZURE_KEY = 'azure-fallback-retrieval-key';
+let azure: FakeProviderServer | undefined;
+
+afterEach(async () => {
+  await azure?.close();
+  azure = undefined;
+});
+
+/** The stack in front of the primary fake, with a second fake as its Azure OpenAI fallback. */
+async function withFallback() {
+  const fallback = await startFakeProviderServer({ apiKeys: [AZURE_KEY] });
+  azure = fallback;
+  const opened = await start({
+    LLM_FALLBACKS: 'azure:fallback-deploy',
+    AZURE_OPENAI_ENDPOINT: fallback.azureEndpoint,
+    AZURE_OPENAI_API_KEY: AZURE_KEY,
+    AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
+  });
+  return { ...opened, primary: opened.stack.fake, fallback };
+}
+
+/** The retrievals an upstream received. */
+const gets = (fake: FakeProviderServer) => fake.requests.filter((request) => request.method === 'GET').map((request) => request.path);
+
+/** A response made at the Azure upstream directly, as another process of the service would have: this one never saw its id. */
+async function madeElsewhere(fallback: FakeProviderServer, content: string): Promise<string> {
+  fallback.enqueue({ type: 'answer', content });
+  const direct = new OpenAI({ apiKey: AZURE_KEY, baseURL: `${fallback.azureEndpoint}/openai/v1`, maxRetries: 0 });
+  return (await direct.responses.create({ model: 'fallback-deploy', input: 'Hi' })).id;
+}
+
+describe('retrieving a stored response', () => {
+  it('asks the fallback that made a response, whole or streamed, and not the primary provider', async () => {
+    const { client, primary, fallback } = await withFallback();
+    primary.enqueue({ type: 'error', status: 500 });
+    fallback.enqueue({ type: 'answer', content: 'made by the fallback' });
+    const created = await client.responses.create({ model: 'gpt-4o-mini', input: 'Hi' });
+    expect(fallback.requests.map((request) => request.path)).toEqual(['/openai/v1/responses']);
+    const retrieved = await client.responses.retrieve(created.id);
+    expect(retrieved).toMatchObject({ id: created.id, status: 'completed' });
+    expect(retrieved.output_text).toBe('made by the fallback');
+    primary.enqueue({ type: 'error', status: 503 });
+    fallback.enqueue({ type: 'answer', content: 'streamed by the fallback', chunks: 3 });
+    const streamed = await client.responses.stream({ model: 'gpt-4o-mini', input: 'Hi' }).finalResponse();
+    expect((await client.responses.retrieve(streamed.id)).output_text).toBe('streamed by the fallback');
+    expect(gets(primary)).toEqual([]);
+    expect(gets(fallback)).toEqual([`/openai/v1/responses/${created.id}`, `/openai/v1/responses/${streamed.id}`]);
+  });
+
+  it('finds a response this process never saw made by asking each upstream in turn', async () => {
+    const { client, primary, fallback } = await withFallback();
+    const id = await madeElsewhere(fallback, 'made by another replica');
+    const retrieved = await client.responses.retrieve(id);
+    expect(retrieved.output_text).toBe('made by another replica');
+    // Found once, it is asked for where it was found: polling it asks the primary no more.
+    expect((await client.responses.retrieve(id)).id).toBe(id);
+    expect(gets(primary)).toEqual([`/v1/responses/${id}`]);
+    expect(gets(fallback)).toEqual([`/openai/v1/responses/${id}`, `/openai/v1/responses/${id}`]);
+  });
+
+  it('answers 404 naming every upstream asked when none has the id, each asked once', async () => {
+    const { client, primary, fallback } = await withFallback();
+    const missing = (await client.responses.retrieve('resp_nowhere').catch((caught: unknown) => caught)) as APIError;
+    expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(missing.code).toBe('response_not_found');
+    expect(missing.message).toContain('No response with id "resp_nowhere" at any upstream asked (openai, azure)');
+    expect(missing.message).not.toContain(AZURE_KEY);
+    expect(missing.message).not.toContain(fallback.url);
+    expect(gets(primary)).toEqual(['/v1/responses/resp_nowhere']);
+    expect(gets(fallback)).toEqual(['/openai/v1/responses/resp_nowhere']);
+  });
+
+  it('reports a failure other than 404 from the upstream asked, never hiding it by asking the next', async () => {
+    const { client, primary, fallback } = await withFallback();
+    // The fallback made it and is asked first: its 503 is the answer, the primary is not asked.
+    primary.enqueue({ type: 'error', status: 500 });
+    fallback.enqueue({ type: 'answer', content: 'made by the fallback' });
+    const created = await client.responses.create({ model: 'gpt-4o-mini', input: 'Hi' });
+    fallback.enqueue({ type: 'error', status: 503 });
+    const failed = (await client.responses.retrieve(created.id).catch((caught: unknown) => caught)) as APIError;
+    expect(failed.status).toBe(502);
+    expect(failed.message).toContain('azure/fallback-deploy');
+    expect(failed.message).toContain('HTTP 503');
+    expect(gets(primary)).toEqual([]);
+    // An id this process does not know: the primary is asked first, and its 401 is the answer.
+    const elsewhere = await madeElsewhere(fallback, 'made by another replica');
+    primary.enqueue({ type: 'error', status: 401 });
+    const refused = (await client.responses.retrieve(elsewhere).catch((caught: unknown) => caught)) as APIError;
+    expect(refused.status).toBe(502);
+    expect(refused.code).toBe('upstream_authentication');
+    expect(refused.message).toContain('openai');
+    expect(gets(primary)).toEqual([`/v1/responses/${elsewhere}`]);
+    expect(gets(fallback)).toEqual([`/openai/v1/responses/${created.id}`]);
+  });
+});
