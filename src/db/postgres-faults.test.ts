@@ -31,13 +31,16 @@ async function backends(applicationName: string): Promise<number[]> {
   return result.rows.map((row) => row.pid);
 }
 
+/** How long the server may take to show a backend in pg_stat_activity, or to remove one, on a loaded machine. */
+const PG_STAT_ACTIVITY_WAIT = { timeout: 10_000 };
+
 async function terminate(pids: number[]): Promise<void> {
   await admin.query('select pg_terminate_backend(pid) from unnest($1::int[]) as pid', [pids]);
   // The server removes a terminated backend asynchronously; wait until it is gone.
   await vi.waitFor(async () => {
     const left = await admin.query('select count(*)::int as n from pg_stat_activity where pid = any($1::int[])', [pids]);
     expect(left.rows[0].n).toBe(0);
-  });
+  }, PG_STAT_ACTIVITY_WAIT);
 }
 
 beforeAll(async () => {
@@ -87,7 +90,7 @@ describe('PostgreSQL faults', () => {
         await sql`select pg_sleep(5)`.execute(tx);
       });
       failed.catch(() => undefined); // it rejects while the test is still terminating the backend
-      await vi.waitFor(async () => expect(await backends(application)).toHaveLength(1));
+      await vi.waitFor(async () => expect(await backends(application)).toHaveLength(1), PG_STAT_ACTIVITY_WAIT);
       await terminate(await backends(application));
       await expect(failed).rejects.toBeInstanceOf(ConnectionLostError);
       expect((await database.validateConnection()).ok).toBe(true);
@@ -115,7 +118,7 @@ describe('PostgreSQL faults', () => {
         () => undefined,
         (error: unknown) => error,
       );
-      await vi.waitFor(async () => expect(await backends(application)).toHaveLength(1));
+      await vi.waitFor(async () => expect(await backends(application)).toHaveLength(1), PG_STAT_ACTIVITY_WAIT);
       await terminate(await backends(application));
       expect(await outcome).toBeInstanceOf(ConnectionLostError);
       await expect(pending).rejects.toBeInstanceOf(ConnectionLostError);
@@ -389,7 +392,7 @@ describe('PostgreSQL faults', () => {
     await database.close();
     await database.close();
     expect(database.poolStats()).toMatchObject({ total: 0, idle: 0, waiting: 0 });
-    await vi.waitFor(async () => expect(await backends(application)).toEqual([]));
+    await vi.waitFor(async () => expect(await backends(application)).toEqual([]), PG_STAT_ACTIVITY_WAIT);
   });
 
   it('closes after the close timeout even when a transaction never finishes, failing it', async () => {
@@ -407,7 +410,7 @@ describe('PostgreSQL faults', () => {
     });
     stuck.catch(() => undefined); // it rejects once it goes on after close()
     try {
-      await vi.waitFor(async () => expect(await backends(application)).toHaveLength(1), { timeout: 10_000 });
+      await vi.waitFor(async () => expect(await backends(application)).toHaveLength(1), PG_STAT_ACTIVITY_WAIT);
       const started = performance.now();
       // The transaction is still waiting: close() gives up on it after closeTimeoutMs, and says so.
       await database.close();
@@ -419,7 +422,7 @@ describe('PostgreSQL faults', () => {
       release();
     }
     await expect(stuck).rejects.toThrow();
-    await vi.waitFor(async () => expect(await backends(application)).toEqual([]), { timeout: 10_000 });
+    await vi.waitFor(async () => expect(await backends(application)).toEqual([]), PG_STAT_ACTIVITY_WAIT);
   });
 
   it('fails a point read waiting for a connection with DatabaseClosedError as soon as the database closes, not at the acquire timeout', async () => {
