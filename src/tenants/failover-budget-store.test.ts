@@ -392,6 +392,9 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
     const counter = `key:key_${randomUUID().slice(0, 8)}:total`;
     const budget: BudgetLimit = { counter, limitNano: 1_000_000, expiresAt: undefined };
     const redisStore = new RedisBudgetStore(await redis.client(), 'gw:');
+    const clock = new ManualClock();
+    const applied = gate();
+    const answer = gate();
     let down = true;
     const lateOnce = new Set<number>([7]);
     // The shared store is away, then answers again, but its answer to one settlement comes after the bound: applied all the same.
@@ -403,26 +406,37 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
       settle: async (reservationId, counters, spentNano, now, options) => {
         if (down) throw new Error('connect ECONNREFUSED');
         await redisStore.settle(reservationId, counters, spentNano, now, options);
-        if (lateOnce.delete(spentNano)) await new Promise((resolve) => setTimeout(resolve, 400));
+        if (lateOnce.delete(spentNano)) {
+          applied.open();
+          await answer.opened;
+        }
       },
       read: async (counters, now) => {
         if (down) throw new Error('connect ECONNREFUSED');
         return redisStore.read(counters, now);
       },
     };
-    const store = failoverOver(shared, { retryMs: 100, timeoutMs: 200, replicas: 1 });
+    const store = failoverOver(shared, { retryMs: 100, timeoutMs: 200, replicas: 1, clock });
     for (let spent = 1; spent <= 10; spent++) {
       const { reservationId } = await reserve(store, budget, 500);
       await store.settle(reservationId, [counter], spent, Date.now());
     }
+    // The first reservation's release, and the ten settlements.
+    expect(store.pending).toBe(11);
     down = false;
-    for (let round = 0; round < 50 && (store.pending > 0 || lateOnce.size > 0); round++) {
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      await store.read([counter], Date.now());
-    }
-    expect(lateOnce.size).toBe(0);
+    // Once the retry period is over, a read replays them; the answer to settlement 7 is held back until its bound has run out.
+    const retried = Date.now() + 100;
+    const replay = store.read([counter], retried);
+    await applied.opened;
+    await vi.waitFor(() => expect(clock.pendingTimers).toBe(1));
+    clock.advance(200);
+    // The replay failed on settlement 7 alone (the read answers from the local share meanwhile): it waits to be sent again.
+    await replay;
+    expect(store.pending).toBe(1);
+    answer.open();
+    // The next replay sends settlement 7 again: 1 + … + 10, the settlement sent twice counted once.
+    expect(await store.read([counter], retried + 100)).toEqual([{ counter, spentNano: 55, reservedNano: 0 }]);
     expect(store.pending).toBe(0);
-    // 1 + … + 10: the settlement sent twice counted once.
     expect(await redisStore.read([counter], Date.now())).toEqual([{ counter, spentNano: 55, reservedNano: 0 }]);
   }, 30_000);
 
