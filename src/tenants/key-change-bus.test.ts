@@ -1,5 +1,7 @@
+import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { RedisClient } from '../internal/redis.js';
 import { testRedis } from '../resilience/resilience.test-helpers.js';
 import { keyChangeChannel, redisKeyChangeBus } from './key-change-bus.js';
 
@@ -38,6 +40,18 @@ describe('redisKeyChangeBus', () => {
       second.close();
       other.close();
     }
+  });
+
+  it('calls nothing for a message that arrives after it was closed', () => {
+    // A stand-in connection: a real one may or may not deliver a message already on its way.
+    const subscriber = Object.assign(new EventEmitter(), { subscribe: async () => 1, disconnect: () => {} });
+    const connection = { duplicate: () => subscriber } as unknown as RedisClient;
+    let changes = 0;
+    const bus = redisKeyChangeBus(connection, 'gw:', () => changes++);
+    subscriber.emit('message', keyChangeChannel('gw:'), '1');
+    bus.close();
+    subscriber.emit('message', keyChangeChannel('gw:'), '1');
+    expect(changes).toBe(1);
   });
 
   it('says when it listens, so that a change announced right after is heard', async () => {
