@@ -21,7 +21,7 @@ function usageBody(context: WireContext, answer: FakeAnswer, text: string): Reco
 
 /** The answer-level fields every body and chunk carries. */
 function envelope(context: WireContext, answer: FakeAnswer): Record<string, unknown> {
-  const fields: Record<string, unknown> = { id: context.id, created: Math.floor(Date.now() / 1000), model: context.model };
+  const fields: Record<string, unknown> = { id: context.id, created: context.created, model: context.model };
   if (answer.serviceTier !== undefined) fields['service_tier'] = answer.serviceTier;
   if (answer.systemFingerprint !== undefined) fields['system_fingerprint'] = answer.systemFingerprint;
   return fields;
