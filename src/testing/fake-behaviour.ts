@@ -90,6 +90,12 @@ export interface FakeAnswer extends BehaviourBase, FakeChoice {
   /** Response headers to add, e.g. a request id. */
   headers?: Record<string, string>;
   /**
+   * Open a stream as Azure OpenAI may: with a chunk holding only the prompt's content-filter
+   * results, whose `id`, `model` and `object` are empty, `created` 0 and `choices` empty
+   * (OpenAI's wire). @default false
+   */
+  promptFilterChunk?: boolean;
+  /**
    * Block the prompt instead of answering, for this reason (Gemini: no candidates and
    * `promptFeedback.blockReason`, e.g. `SAFETY`; Bedrock: a guardrail's `guardrail_intervened`).
    * Other wires ignore it.
