@@ -106,7 +106,9 @@ describe.each<LlmProviderName>(['openai', 'azure', 'openai-compatible', 'anthrop
   });
 
   it('streams deltas then the whole response, the start naming the answer as the provider did', async () => {
-    fake.enqueue({ type: 'answer', content: 'one two three', chunks: 3, usage: { promptTokens: 10, completionTokens: 3 } });
+    // A creation time long past, which no clock read during the test can give.
+    const created = 1_700_000_000;
+    fake.enqueue({ type: 'answer', content: 'one two three', chunks: 3, created, usage: { promptTokens: 10, completionTokens: 3 } });
     const events = await collect(llm.streamPrompt(greet, { name: 'Ada' }));
     const text = events.flatMap((event) => (event.type === 'delta' ? [event.text] : [])).join('');
     expect(text).toBe('one two three');
@@ -117,7 +119,11 @@ describe.each<LlmProviderName>(['openai', 'azure', 'openai-compatible', 'anthrop
     });
     const answerId = fake.requests[0]?.answerId;
     expect(answerId).toBeDefined();
+    // Anthropic's stream does not say when it made its answer.
+    const startCreated = name === 'anthropic' ? undefined : created;
+    expect(fake.requests[0]?.answerCreated).toBe(startCreated);
     expect(events[0]).toMatchObject({ type: 'start', id: answerId });
+    expect(events[0]?.type === 'start' && events[0].created).toBe(startCreated);
     expect(done?.type === 'done' && done.response.metadata.responseId).toBe(answerId);
   });
 

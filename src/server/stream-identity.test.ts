@@ -63,14 +63,35 @@ function identities(chunks: OpenAI.ChatCompletionChunk[]): { ids: string[]; crea
   return { ids: [...new Set(chunks.map((chunk) => chunk.id))], created: [...new Set(chunks.map((chunk) => chunk.created))] };
 }
 
+/** A creation time long past, which no clock read during a test can give. */
+const MADE_LONG_AGO = 1_700_000_000;
+
 describe('the id of a streamed answer', () => {
-  it('is the provider’s on every chunk, on OpenAI’s wire', async () => {
+  it('is the provider’s on every chunk, with the provider’s creation time, on OpenAI’s wire', async () => {
     const { client, stack } = await start();
+    stack.fake.enqueue({ type: 'answer', created: MADE_LONG_AGO });
     const { chunks } = await streamed(client, 'gpt-4o-mini');
-    const answerId = stack.fake.requests[0]?.answerId;
+    const { answerId, answerCreated } = stack.fake.requests[0] ?? {};
     expect(answerId).toMatch(/^chatcmpl-/);
-    expect(identities(chunks).ids).toEqual([answerId]);
-    expect(identities(chunks).created).toHaveLength(1);
+    expect(answerCreated).toBe(MADE_LONG_AGO);
+    expect(identities(chunks)).toEqual({ ids: [answerId], created: [MADE_LONG_AGO] });
+  });
+
+  it('is the fallback’s, with its creation time, when the primary provider fails before any content', async () => {
+    const { client, stack } = await start((fake) => ({
+      LLM_FALLBACKS: 'azure:fallback-deploy',
+      AZURE_OPENAI_ENDPOINT: fake.azureEndpoint,
+      AZURE_OPENAI_API_KEY: 'azure-stream-id-key',
+      AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
+    }));
+    stack.fake.enqueue({ type: 'error', status: 503 }, { type: 'answer', created: MADE_LONG_AGO });
+    const { chunks } = await streamed(client, 'gpt-4o-mini');
+    const [primary, fallback] = stack.fake.requests;
+    expect([primary?.wire, fallback?.wire]).toEqual(['openai', 'azure']);
+    expect(primary?.answerId).toBeUndefined();
+    expect(fallback?.answerId).toMatch(/^chatcmpl-/);
+    expect(fallback?.answerCreated).toBe(MADE_LONG_AGO);
+    expect(identities(chunks)).toEqual({ ids: [fallback?.answerId], created: [MADE_LONG_AGO] });
   });
 
   it('is the message id on every chunk, on Anthropic’s wire', async () => {

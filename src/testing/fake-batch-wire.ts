@@ -363,7 +363,12 @@ export class FakeBatches {
     const model = typeof body['model'] === 'string' ? body['model'] : 'fake-model';
     if (behaviour.type === 'answer') {
       const format = wire === 'anthropic' ? anthropicWire : openaiWire;
-      const context = { id: wire === 'anthropic' ? `msg_fake_b${id}` : `chatcmpl-fake-b${id}`, model, body };
+      const context = {
+        id: wire === 'anthropic' ? `msg_fake_b${id}` : `chatcmpl-fake-b${id}`,
+        created: behaviour.created ?? Math.floor(Date.now() / 1000),
+        model,
+        body,
+      };
       return { ok: true, body: format.answerBody(context, behaviour) };
     }
     const status = behaviour.type === 'error' ? behaviour.status : 500;

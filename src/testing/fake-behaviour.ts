@@ -75,6 +75,11 @@ export interface FakeAnswer extends BehaviourBase, FakeChoice {
   systemFingerprint?: string;
   /** The model the answer reports, as Azure reports the model behind a deployment. @default the model the request names */
   model?: string;
+  /**
+   * When the answer says it was made, in Unix seconds: OpenAI's `created`, the Responses API's
+   * `created_at`; a fixed past time tells it apart from a clock read. @default the time the fake answers
+   */
+  created?: number;
   /** Sent as `service_tier` (OpenAI) or `usage.service_tier` (Anthropic). */
   serviceTier?: string;
   /** Response headers such as `x-ratelimit-remaining-requests`. */
@@ -84,6 +89,12 @@ export interface FakeAnswer extends BehaviourBase, FakeChoice {
   chunks?: number;
   /** Response headers to add, e.g. a request id. */
   headers?: Record<string, string>;
+  /**
+   * Open a stream as Azure OpenAI may: with a chunk holding only the prompt's content-filter
+   * results, whose `id`, `model` and `object` are empty, `created` 0 and `choices` empty
+   * (OpenAI's wire). @default false
+   */
+  promptFilterChunk?: boolean;
   /**
    * Block the prompt instead of answering, for this reason (Gemini: no candidates and
    * `promptFeedback.blockReason`, e.g. `SAFETY`; Bedrock: a guardrail's `guardrail_intervened`).
@@ -151,11 +162,18 @@ export interface RecordedRequest {
   /** For Gemini and Bedrock: the model from the path. */
   model?: string;
   /**
-   * The id the fake gives its answer to this chat or Responses request (`chatcmpl-fake-…`,
-   * `msg_fake_…`, `resp_fake_…`), in every chunk when it streams; set once the request is read.
-   * Absent for other requests, and on Bedrock's wire, which has no answer id.
+   * The id the fake gave its answer to this chat or Responses request (`chatcmpl-fake-…`,
+   * `msg_fake_…`, `resp_fake_…`), in every chunk when it streams; set once the fake starts to send
+   * the answer (an answer, or a stream it cuts, leaves hanging or breaks), before its first byte.
+   * Absent when the fake refuses the request, fails it or resets it, for other requests, and on
+   * Bedrock's wire, which has no answer id.
    */
   answerId?: string;
+  /**
+   * When the fake said it made that answer, in Unix seconds (OpenAI's and Azure's `created`, the
+   * Responses API's `created_at`), set with `answerId`; absent on the other wires, which send no such time.
+   */
+  answerCreated?: number;
 }
 
 /**

@@ -21,7 +21,7 @@ function usageBody(context: WireContext, answer: FakeAnswer, text: string): Reco
 
 /** The answer-level fields every body and chunk carries. */
 function envelope(context: WireContext, answer: FakeAnswer): Record<string, unknown> {
-  const fields: Record<string, unknown> = { id: context.id, created: Math.floor(Date.now() / 1000), model: context.model };
+  const fields: Record<string, unknown> = { id: context.id, created: context.created, model: context.model };
   if (answer.serviceTier !== undefined) fields['service_tier'] = answer.serviceTier;
   if (answer.systemFingerprint !== undefined) fields['system_fingerprint'] = answer.systemFingerprint;
   return fields;
@@ -100,6 +100,19 @@ function choiceDeltas(context: WireContext, answer: FakeAnswer, choice: Resolved
   return frames;
 }
 
+/** Azure's opening chunk that holds only the prompt's filter results and names no answer. */
+function promptFilterFrame(): string {
+  const results = { hate: { filtered: false, severity: 'safe' }, self_harm: { filtered: false, severity: 'safe' } };
+  return sseFrame({
+    choices: [],
+    created: 0,
+    id: '',
+    model: '',
+    object: '',
+    prompt_filter_results: [{ prompt_index: 0, content_filter_results: results }],
+  });
+}
+
 function errorType(status: number, code: string | undefined): string {
   if (code === 'insufficient_quota') return 'insufficient_quota';
   if (status === 401) return 'invalid_request_error';
@@ -139,17 +152,21 @@ export const openaiWire: WireFormat = {
     );
     if (wantsUsage) tail.push(chunk(context, answer, [], { usage: usageBody(context, answer, writtenText(choices)) }));
     tail.push(sseFrame('[DONE]'));
+    const filter = answer.promptFilterChunk === true ? [promptFilterFrame()] : [];
     return {
-      head: choices.map((choice) =>
-        chunk(context, answer, [
-          {
-            index: choice.index,
-            delta: { role: 'assistant', content: choice.content === null ? null : '', refusal: null },
-            logprobs: null,
-            finish_reason: null,
-          },
-        ]),
-      ),
+      head: [
+        ...filter,
+        ...choices.map((choice) =>
+          chunk(context, answer, [
+            {
+              index: choice.index,
+              delta: { role: 'assistant', content: choice.content === null ? null : '', refusal: null },
+              logprobs: null,
+              finish_reason: null,
+            },
+          ]),
+        ),
+      ],
       deltas: choices.flatMap((choice) => choiceDeltas(context, answer, choice)),
       tail,
     };

@@ -53,6 +53,17 @@ describe('FakeProviderServer with the OpenAI SDK', () => {
     expect((error as InstanceType<typeof OpenAI.APIError>).code).toBe('rate_limit_exceeded');
   });
 
+  it('records the id and creation time of the answers it gives, and none for the requests it fails', async () => {
+    const chat = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Hi' }] };
+    fake.enqueue({ type: 'error', status: 500 }, { type: 'answer', created: 1_700_000_000 });
+    await expect(openai().chat.completions.create(chat)).rejects.toBeInstanceOf(OpenAI.InternalServerError);
+    const answer = await openai().chat.completions.create(chat);
+    expect(fake.requests[0]).not.toHaveProperty('answerId');
+    expect(fake.requests[0]).not.toHaveProperty('answerCreated');
+    expect(fake.requests[1]).toMatchObject({ answerId: answer.id, answerCreated: 1_700_000_000 });
+    expect(answer.created).toBe(1_700_000_000);
+  });
+
   it('resets the connection', async () => {
     fake.enqueue({ type: 'reset' });
     await expect(openai().chat.completions.create({ model: 'm', messages: [] })).rejects.toBeInstanceOf(OpenAI.APIConnectionError);

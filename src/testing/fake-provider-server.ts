@@ -207,12 +207,16 @@ export class FakeProviderServer {
     const wire = wireOf(route);
     const base = { request, response, wire, stream: recorded.stream, requestId: `req_fake_${id}`, signal };
     const body = (recorded.body ?? {}) as Record<string, unknown>;
-    const context = { id: answerId(wire, id), model: modelOf(body, recorded), body };
-    if ((route.kind === 'chat' || route.kind === 'responses') && wire !== bedrockWire) recorded.answerId = context.id;
+    const context = { id: answerId(wire, id), created: Math.floor(Date.now() / 1000), model: modelOf(body, recorded), body };
     const rejection = this.#reject(recorded, route);
     if (rejection !== undefined) return respond({ ...base, context }, rejection);
     const behaviour = this.#queue.shift() ?? (await this.#askHandler(recorded)) ?? { type: 'answer' };
     if (behaviour.type === 'answer' && behaviour.model !== undefined) context.model = behaviour.model;
+    if (behaviour.type === 'answer' && behaviour.created !== undefined) context.created = behaviour.created;
+    if ((route.kind === 'chat' || route.kind === 'responses') && wire !== bedrockWire && sendsAnswer(behaviour, recorded.stream)) {
+      recorded.answerId = context.id;
+      if (wire === openaiWire || wire === responsesWire) recorded.answerCreated = context.created;
+    }
     if (route.kind === 'models') {
       const models = this.#options.models ?? ['fake-model'];
       const list = route.gemini
@@ -344,6 +348,13 @@ function wireOf(route: FakeRoute): WireFormat {
   if (route.wire === 'gemini') return geminiWire;
   if (route.wire === 'bedrock') return bedrockWire;
   return openaiWire;
+}
+
+/** Whether `behaviour` sends (part of) an answer, and so its id: a stream it cuts, leaves hanging or breaks does. */
+function sendsAnswer(behaviour: FakeBehaviour, stream: boolean): boolean {
+  if (behaviour.type === 'answer' || behaviour.type === 'cut-stream') return true;
+  if (behaviour.type === 'malformed') return stream;
+  return behaviour.type === 'hang' && stream && behaviour.afterChunks !== undefined;
 }
 
 /** The answer's id in the wire's own style. */

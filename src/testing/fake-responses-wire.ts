@@ -49,7 +49,7 @@ function responseOf(context: WireContext, answer: FakeAnswer, status: string, ou
   const response: Record<string, unknown> = {
     id: context.id,
     object: 'response',
-    created_at: Math.floor(Date.now() / 1000),
+    created_at: context.created,
     status,
     completed_at: status === 'completed' ? Math.floor(Date.now() / 1000) : null,
     error: null,

@@ -4,6 +4,8 @@ import type { FakeAnswer, FakeUsage } from './fake-behaviour.js';
 export interface WireContext {
   /** A unique id for this answer. */
   id: string;
+  /** When the answer was made, in Unix seconds (OpenAI's `created`, the Responses API's `created_at`). */
+  created: number;
   model: string;
   /** The parsed request body. */
   body: Record<string, unknown>;

@@ -39,9 +39,11 @@ export interface LogprobsDelta {
 /**
  * The provider has answered and its stream begins, before any content: what its response headers
  * said and, when the stream names the answer before its content, the answer's id and creation time.
- * A provider whose stream names its answer (OpenAI's chunks, Anthropic's `message_start`, Gemini's
- * `responseId`) sends its start once it has read that name, or with its first content when the name
- * comes later or never. Optional: a provider may start with its first delta instead.
+ * OpenAI-family and Anthropic providers send it just before the events of the first chunk that
+ * names the answer or carries content (past Azure's prompt-filter chunk, which does neither), or at
+ * the stream's end when no chunk did; Gemini's just before its first chunk's events, with that
+ * chunk's `responseId`; Bedrock's as soon as the provider has answered, naming nothing.
+ * Optional: a provider may start with its first delta instead.
  */
 export interface StreamStart {
   type: 'start';

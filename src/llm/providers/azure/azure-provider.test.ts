@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeProviderServer } from '../../../testing/fake-provider-server.js';
+import { providerEnv, testConfig } from '../../llm.test-helpers.js';
+import type { ChatStreamEvent } from '../../types.js';
+import { createProvider } from '../create-provider.js';
 import { azureTokenField } from './azure-provider.js';
 
 describe('azureTokenField', () => {
@@ -10,5 +14,30 @@ describe('azureTokenField', () => {
     ['2025-04-01-preview', 'max_completion_tokens'],
   ])('API version %s takes %s', (version, field) => {
     expect(azureTokenField(version)).toBe(field);
+  });
+});
+
+describe('the Azure provider’s stream', () => {
+  let fake: FakeProviderServer;
+  beforeEach(async () => {
+    fake = await new FakeProviderServer().start();
+  });
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  it('starts at the first chunk that names the answer, not at the prompt-filter chunk before it', async () => {
+    const provider = createProvider('azure', testConfig(providerEnv('azure', fake)));
+    fake.enqueue({ type: 'answer', content: 'one two', chunks: 2, created: 1_700_000_000, promptFilterChunk: true });
+    const events: ChatStreamEvent[] = [];
+    for await (const event of provider.stream({ model: '', messages: [{ role: 'user', content: 'Hi' }] }, new AbortController().signal)) {
+      events.push(event);
+    }
+    const { answerId, answerCreated } = fake.requests[0] ?? {};
+    expect(answerCreated).toBe(1_700_000_000);
+    const starts = events.filter((event) => event.type === 'start');
+    expect(starts).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'start', id: answerId, created: answerCreated });
+    expect(events.at(-1)).toMatchObject({ type: 'done', completion: { id: answerId, created: answerCreated, content: 'one two' } });
   });
 });

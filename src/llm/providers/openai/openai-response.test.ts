@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MalformedResponseError } from '../../../errors/provider-errors.js';
-import { mapOpenAiChoices, mapOpenAiMessage } from './openai-response.js';
+import { mapOpenAiChoices, mapOpenAiCompletion, mapOpenAiMessage } from './openai-response.js';
 
 describe('mapOpenAiMessage', () => {
   it('keeps message fields Groundwork does not model, verbatim, in passthrough', () => {
@@ -49,5 +49,31 @@ describe('mapOpenAiChoices', () => {
     const map = () => mapOpenAiChoices(choices, 'azure', 'gpt-4o');
     expect(map).toThrow(MalformedResponseError);
     expect(map).toThrow(message);
+  });
+});
+
+describe('mapOpenAiCompletion', () => {
+  const answer = (created: unknown) =>
+    ({
+      id: 'chatcmpl-local',
+      object: 'chat.completion',
+      created,
+      model: 'llama3.1',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'a' }, finish_reason: 'stop' }],
+    }) as unknown as Parameters<typeof mapOpenAiCompletion>[0];
+
+  it('keeps a creation time in whole seconds', () => {
+    expect(mapOpenAiCompletion(answer(1741570000), 'm', 'openai-compatible').created).toBe(1741570000);
+  });
+
+  it.each([
+    ['a fraction of a second', 1741570000.5],
+    ['zero', 0],
+    ['a negative time', -1],
+    ['a string', '1741570000'],
+  ])('leaves out a creation time that is %s, for one of its own to take its place', (_name, created) => {
+    const mapped = mapOpenAiCompletion(answer(created), 'm', 'openai-compatible');
+    expect(mapped).not.toHaveProperty('created');
+    expect(mapped.id).toBe('chatcmpl-local');
   });
 });

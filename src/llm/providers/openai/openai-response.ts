@@ -3,6 +3,7 @@ import type { CompletionBase } from '../../model/completion-of.js';
 import type { AnswerMessage, ChatChoice, ToolCall } from '../../types.js';
 import { answerIndex } from '../answer-index.js';
 import { mapOpenAiFinishReason } from './map-openai-finish-reason.js';
+import { openAiCreated } from './openai-created.js';
 import { mapOpenAiLogprobs } from './openai-logprobs.js';
 import { mapOpenAiUsage } from './openai-usage.js';
 
@@ -63,7 +64,8 @@ export function mapOpenAiCompletion(data: OpenAiCompletion, fallbackModel: strin
     usage: mapOpenAiUsage(data.usage),
   };
   if (typeof data.id === 'string' && data.id !== '') base.id = data.id;
-  if (typeof data.created === 'number') base.created = data.created;
+  const created = openAiCreated(data.created);
+  if (created !== undefined) base.created = created;
   if (typeof data.system_fingerprint === 'string') base.systemFingerprint = data.system_fingerprint;
   if (typeof data.service_tier === 'string') base.serviceTier = data.service_tier;
   return base;

@@ -97,6 +97,22 @@ describe('OpenAiStreamAssembler', () => {
     expect(assembler.completion()).toMatchObject({ id: 'chatcmpl-AzF1', created: 1741570000 });
   });
 
+  it('takes as the creation time only whole seconds, not a compatible server’s fraction of one', () => {
+    const assembler = new OpenAiStreamAssembler('llama3.1', 'openai-compatible');
+    const chunk = (created: number): ChatCompletionChunk => ({
+      id: 'chatcmpl-local',
+      object: 'chat.completion.chunk',
+      created,
+      model: 'llama3.1',
+      choices: [{ index: 0, delta: { content: 'hi' }, logprobs: null, finish_reason: null }],
+    });
+    assembler.accept(chunk(1741570000.123));
+    expect(assembler.created).toBeUndefined();
+    assembler.accept(chunk(1741570001));
+    expect(assembler.created).toBe(1741570001);
+    expect(assembler.completion()).toMatchObject({ id: 'chatcmpl-local', created: 1741570001 });
+  });
+
   it('keeps choices apart by index, with their log probabilities and finish reasons', () => {
     const { events, assembler } = replay('openai-two-choices.chunks.txt');
     expect(events.filter((event) => event.type === 'delta')).toEqual([

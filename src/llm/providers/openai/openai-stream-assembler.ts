@@ -3,6 +3,7 @@ import type { CompletionBase } from '../../model/completion-of.js';
 import type { ChatChoice, ChatStreamEvent, TokenLogprob, TokenUsage } from '../../types.js';
 import { answerIndex } from '../answer-index.js';
 import { mapOpenAiFinishReason } from './map-openai-finish-reason.js';
+import { openAiCreated } from './openai-created.js';
 import { mapOpenAiLogprobs } from './openai-logprobs.js';
 import { mapOpenAiUsage } from './openai-usage.js';
 
@@ -49,7 +50,7 @@ export class OpenAiStreamAssembler {
     if (typeof chunk.model === 'string' && chunk.model !== '') this.#model = chunk.model;
     if (typeof chunk.id === 'string' && chunk.id !== '') this.#id ??= chunk.id;
     // Azure's first chunk may hold only the prompt's filter results, with `id: ''` and `created: 0`.
-    if (typeof chunk.created === 'number' && chunk.created > 0) this.#created ??= chunk.created;
+    this.#created ??= openAiCreated(chunk.created);
     if (typeof chunk.system_fingerprint === 'string') this.#systemFingerprint = chunk.system_fingerprint;
     if (typeof chunk.service_tier === 'string') this.#serviceTier = chunk.service_tier;
     const events: ChatStreamEvent[] = [];
