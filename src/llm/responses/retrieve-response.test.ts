@@ -135,4 +135,26 @@ describe('retrieveResponse', () => {
     expect(gets(primary)).toEqual(['/v1/responses/resp_fallback_99']);
     expect(gets(fallback)).toEqual([]);
   });
+
+  it('asks an upstream listed twice once, fetching its token once', async () => {
+    primary = await startFakeProviderServer();
+    let tokens = 0;
+    infra = await createInfrastructure({
+      env: {
+        NODE_ENV: 'test',
+        DATABASE_URL: 'sqlite::memory:',
+        LLM_PROVIDER: 'azure',
+        AZURE_OPENAI_ENDPOINT: primary.azureEndpoint,
+        AZURE_OPENAI_DEPLOYMENT: 'main-deploy',
+        LLM_FALLBACKS: 'azure:other-deploy',
+      },
+      envFile: false,
+      logger: silentLogger(),
+      azureTokenProvider: async () => `token-${++tokens}`,
+    });
+    const missing = await infra.llm.retrieveResponse('resp_nowhere').catch((error: unknown) => error);
+    expect(missing).toMatchObject({ name: 'ResponseNotFoundError', asked: ['azure'] });
+    expect(gets(primary)).toEqual(['/openai/v1/responses/resp_nowhere']);
+    expect(tokens).toBe(1);
+  });
 });
