@@ -40,7 +40,10 @@ export async function responseRoute(exchange: Exchange, context: ServerContext):
     sendJson(exchange.response, 200, response);
   } catch (error) {
     if (ResponseNotFoundError.isInstance(error)) {
-      const where = `any upstream asked (${error.asked.join(', ')})`;
+      const where =
+        error.asked.length === 0
+          ? 'any upstream: none that this key may reach keeps responses'
+          : `any upstream asked (${error.asked.join(', ')})`;
       throw new HttpError({
         status: 404,
         type: 'invalid_request_error',

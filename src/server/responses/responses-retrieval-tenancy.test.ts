@@ -124,4 +124,13 @@ describe('retrieving a stored response with a virtual key', () => {
     expect(gets(primary)).toEqual(['/v1/responses/resp_nowhere']);
     expect(gets(alpha).length + gets(beta).length).toBe(before);
   });
+
+  it('answers 404 without asking anything for a key that may reach no upstream keeping responses', async () => {
+    const restricted = await keyed('retrieval-nothing', []);
+    const asked = gets(primary).length + gets(alpha).length + gets(beta).length;
+    const missing = (await restricted.responses.retrieve('resp_nowhere').catch((caught: unknown) => caught)) as APIError;
+    expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(missing.message).toContain('none that this key may reach keeps responses');
+    expect(gets(primary).length + gets(alpha).length + gets(beta).length).toBe(asked);
+  });
 });
