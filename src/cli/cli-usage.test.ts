@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CLI_BIN, runNode, TSX_IMPORT } from '../../test/node-process.js';
@@ -73,22 +74,50 @@ describe('groundwork --help in its own process', () => {
   });
 });
 
-describe('groundwork fake-provider --port N', () => {
-  it('serves the fake provider on that port, models included, until SIGTERM', async () => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+/** A port nothing listens on as this runs (another process may still take it before it is used). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Runs `groundwork fake-provider --port N` on a free port until it prints its URLs; if another
+ * process took the port first (EADDRINUSE), on another one.
+ */
+async function fakeProviderOnFreePort(): Promise<{ child: ChildProcess; port: number; stdout: string; exited: Promise<number | null> }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
     const child = spawn(process.execPath, ['--import', TSX_IMPORT, CLI_BIN, 'fake-provider', '--port', String(port)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    let stdout = '';
+    let stderr = '';
+    const started = await new Promise<boolean>((resolve) => {
+      child.stdout?.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (/OPENAI_BASE_URL=.*\n/.test(stdout)) resolve(true);
+      });
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      exited.then(() => resolve(false));
+    });
+    if (started) return { child, port, stdout, exited };
+    if (!stderr.includes('EADDRINUSE') || attempt === 5) throw new Error(`the fake provider did not start on port ${port}: ${stderr}`);
+  }
+}
+
+describe('groundwork fake-provider --port N', () => {
+  it('serves the fake provider on that port, models included, until SIGTERM', async () => {
+    const { child, port, stdout, exited } = await fakeProviderOnFreePort();
     try {
-      for (let tries = 0; !stdout.includes('OPENAI_BASE_URL'); tries++) {
-        if (tries > 600) throw new Error('the fake provider did not start');
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
       expect(stdout).toContain(`OPENAI_BASE_URL=http://127.0.0.1:${port}/v1`);
       const models = (await (await fetch(`http://127.0.0.1:${port}/v1/models`)).json()) as { data: Array<{ id: string }> };
       expect(models.data.length).toBeGreaterThan(0);

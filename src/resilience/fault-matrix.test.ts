@@ -11,6 +11,9 @@ import { attemptsOf, type ResiliencePipeline } from './resilience-pipeline.js';
 /*
  * The fault matrix over real HTTP: the real LLM client and the resilience pipeline against the
  * fake provider server, one provider fault at a time, with short delays so the matrix runs fast.
+ * The client and the fake server share one event loop, so the attempt timeout stays long enough
+ * that a busy machine never turns a slow answer into a retry; only the test whose subject is a
+ * hang shortens it.
  */
 let fake: FakeProviderServer;
 let pipeline: ResiliencePipeline;
@@ -21,7 +24,7 @@ const settings = {
   LLM_RETRY_MIN_MS: '20',
   LLM_RETRY_MAX_MS: '80',
   LLM_RETRY_AFTER_MAX_MS: '2000',
-  LLM_TIMEOUT_MS: '300',
+  LLM_TIMEOUT_MS: '10000',
   LLM_DEADLINE_MS: '10000',
   LLM_CACHE: 'off',
   LLM_LEDGER: 'false',
@@ -50,11 +53,11 @@ async function call(): Promise<{
 
 beforeAll(async () => {
   fake = await new FakeProviderServer().start();
-  // One call on each wire the matrix uses first, so that a 300 ms attempt timeout does not also
-  // pay for loading an HTTP stack (undici for OpenAI, the Anthropic SDK's fetch) and opening the
-  // first connection on a busy machine.
+  // One call on each wire the matrix uses first, so that the hang test's short attempt timeout
+  // does not also pay for loading an HTTP stack (undici for OpenAI, the Anthropic SDK's fetch)
+  // and opening the first connection on a busy machine.
   for (const warmUp of [{}, providerEnv('anthropic', fake)]) {
-    start({ ...warmUp, LLM_TIMEOUT_MS: '10000' });
+    start(warmUp);
     await call();
     await client.close();
     await pipeline.close();
@@ -128,7 +131,7 @@ describe('fault matrix over real HTTP', () => {
   });
 
   it('no answer: each attempt times out after LLM_TIMEOUT_MS, three attempts, then a timeout error', async () => {
-    start();
+    start({ LLM_TIMEOUT_MS: '300' });
     fake.enqueue(...thrice({ type: 'hang' }));
     const result = await call();
     expect(result.error).toMatchObject({ code: 'provider_timeout' });

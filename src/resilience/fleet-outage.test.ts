@@ -29,9 +29,21 @@ function freePort(): Promise<number> {
   });
 }
 
-/** A `redis-server` of this test's own on a free port, with nothing saved to disk. */
+/**
+ * A `redis-server` of this test's own on a free port, with nothing saved to disk. The port is free
+ * when probed but may be taken before the server binds it: then another free port is tried.
+ */
 async function privateRedis(): Promise<{ url: string; kill(): Promise<void> }> {
-  const port = await freePort();
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const started = await redisOn(port);
+    if (started !== undefined) return started;
+    if (attempt === 5) throw new Error(`redis-server did not start on any of ${attempt} free ports (the last: ${port})`);
+  }
+}
+
+/** Starts `redis-server` on `port`; undefined if it did not get the port (it exited, or another server answers there). */
+async function redisOn(port: number): Promise<{ url: string; kill(): Promise<void> } | undefined> {
   const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
     stdio: 'ignore',
   });
@@ -42,15 +54,20 @@ async function privateRedis(): Promise<{ url: string; kill(): Promise<void> }> {
   };
   cleanups.push(kill);
   const url = `redis://127.0.0.1:${port}`;
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on('error', () => {});
   for (let tries = 0; ; tries++) {
+    if (server.exitCode !== null || server.signalCode !== null) return undefined;
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => {});
     try {
       await probe.connect();
-      await probe.ping();
+      // Whoever answers must be this server, not one that took the port first.
+      const info = await probe.info('server');
       probe.disconnect();
-      return { url, kill };
+      if (info.includes(`process_id:${server.pid}\r\n`)) return { url, kill };
+      await kill();
+      return undefined;
     } catch (error) {
+      probe.disconnect();
       if (tries >= 100) throw new Error(`redis-server on port ${port} did not start: ${(error as Error).message}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../internal/clock.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type Clock, systemClock } from '../internal/clock.js';
 import { captureLogger } from '../observability/capture-logger.test-helpers.js';
 import { GroundworkMetrics } from '../observability/metrics.js';
 import { StoreFailover } from '../resilience/store-failover.js';
+import { ManualClock } from '../testing/manual-clock.js';
 import { budgetLimits } from './budget-limits.js';
-import type { BudgetLimit, BudgetStore } from './budget-store.js';
+import type { BudgetLimit, BudgetStore, ReserveResult } from './budget-store.js';
 import { FailoverBudgetStore } from './failover-budget-store.js';
 import type { LedgerSpend } from './ledger-spend.js';
 import { MemoryBudgetStore } from './memory-budget-store.js';
@@ -44,17 +45,17 @@ async function fleetStore(options: { local: boolean; ledgerSpent: Map<string, nu
   return { store, shared, records, metrics };
 }
 
-/** A failover store over `shared`, a memory store as its local share, on the system clock. */
+/** A failover store over `shared`, a memory store as its local share, on the system clock unless given another. */
 function failoverOver(
   shared: BudgetStore,
-  options: { retryMs: number; timeoutMs: number; replicas: number; replayBatch?: number },
+  options: { retryMs: number; timeoutMs: number; replicas: number; replayBatch?: number; clock?: Clock },
 ): FailoverBudgetStore {
   const { logger } = captureLogger('info');
-  const { retryMs, timeoutMs, replicas, replayBatch } = options;
+  const { retryMs, timeoutMs, replicas, replayBatch, clock = systemClock } = options;
   return new FailoverBudgetStore({
     shared,
     local: new MemoryBudgetStore(),
-    failover: new StoreFailover({ component: 'tenant_budget', logger, metrics: undefined, clock: systemClock, retryMs, timeoutMs }),
+    failover: new StoreFailover({ component: 'tenant_budget', logger, metrics: undefined, clock, retryMs, timeoutMs }),
     replicas,
     logger,
     ...(replayBatch === undefined ? {} : { replayBatch }),
@@ -66,13 +67,22 @@ async function failures(metrics: GroundworkMetrics): Promise<number> {
   return metric.values.find((value) => value.labels.component === 'tenant_budget')?.value ?? 0;
 }
 
-const reserve = (store: FailoverBudgetStore, budget: BudgetLimit, amountNano: number) => {
+/** Reserves `amountNano` on `budget`; `now` defaults to the time of the call. */
+const reserve = (store: FailoverBudgetStore, budget: BudgetLimit, amountNano: number, now = Date.now()) => {
   const reservationId = randomUUID();
-  const now = Date.now();
   return store
     .reserve({ reservationId, budgets: [budget], amountNano, leaseUntil: now + 60_000, now })
     .then((result) => ({ result, reservationId }));
 };
+
+/** A promise the test settles: `open()` lets whatever awaits `opened` go on. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open = (): void => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}
 
 async function untilShared(store: FailoverBudgetStore, budget: BudgetLimit): Promise<void> {
   for (let round = 0; round < 100; round++) {
@@ -161,6 +171,10 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
     const counter = `key:key_${randomUUID().slice(0, 8)}:total`;
     const budget: BudgetLimit = { counter, limitNano: 1000, expiresAt: undefined };
     const redisStore = new RedisBudgetStore(await redis.client(), 'gw:');
+    const clock = new ManualClock();
+    const made = gate();
+    const answer = gate();
+    const answered = gate();
     let late = true;
     // Answers the first reservation only after the failover gave up on it (a loaded process): Redis made it all the same.
     const shared: BudgetStore = {
@@ -168,60 +182,90 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
         const result = await redisStore.reserve(request);
         if (late) {
           late = false;
-          await new Promise((resolve) => setTimeout(resolve, 400));
+          made.open();
+          await answer.opened;
+          answered.open();
         }
         return result;
       },
       settle: (reservationId, counters, spentNano) => redisStore.settle(reservationId, counters, spentNano),
       read: (counters, now) => redisStore.read(counters, now),
     };
-    const store = failoverOver(shared, { retryMs: 50, timeoutMs: 100, replicas: 2 });
+    const store = failoverOver(shared, { retryMs: 50, timeoutMs: 100, replicas: 2, clock });
+    const first = reserve(store, budget, 600);
+    await made.opened;
+    expect(clock.pendingTimers).toBe(1);
+    clock.advance(100);
     // Timed out, then refused by the local share (1000 ÷ 2): the caller waits, and Redis holds 600 for it meanwhile.
-    expect((await reserve(store, budget, 600)).result).toMatchObject({ granted: false, localShare: true });
+    expect((await first).result).toMatchObject({ granted: false, localShare: true });
     expect(await redisStore.read([counter], Date.now())).toEqual([{ counter, spentNano: 0, reservedNano: 600 }]);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    // Back on the shared store: the lost reservation is released before the next one, which now fits.
-    expect((await reserve(store, budget, 900)).result).toMatchObject({ granted: true, amountNano: 900 });
+    // Back on the shared store once the retry period is over, its late answer still on its way: the lost reservation
+    // is released before the next one, which now fits.
+    expect((await reserve(store, budget, 900, Date.now() + 50)).result).toMatchObject({ granted: true, amountNano: 900 });
+    answer.open();
+    await answered.opened;
+    await vi.waitFor(() => expect(clock.pendingTimers).toBe(0));
   }, 30_000);
 
   it('releases a reservation granted only after its release was replayed (its ledger seeding was slow)', async () => {
     const counter = `key:key_${randomUUID().slice(0, 8)}:total`;
     const budget: BudgetLimit = { counter, limitNano: 1000, expiresAt: undefined };
     const redisStore = new RedisBudgetStore(await redis.client(), 'gw:');
+    const clock = new ManualClock();
+    const seeded = gate();
+    const asked = gate();
     let slow = true;
+    let lateGrant: Promise<ReserveResult> | undefined;
     const shared: BudgetStore = {
       reserve: async (request) => {
         if (slow) {
           slow = false;
-          await new Promise((resolve) => setTimeout(resolve, 300));
+          asked.open();
+          await seeded.opened;
+          lateGrant = redisStore.reserve(request);
+          return lateGrant;
         }
         return redisStore.reserve(request);
       },
       settle: (reservationId, counters, spentNano) => redisStore.settle(reservationId, counters, spentNano),
       read: (counters, now) => redisStore.read(counters, now),
     };
-    const store = failoverOver(shared, { retryMs: 50, timeoutMs: 100, replicas: 2 });
-    expect((await reserve(store, budget, 600)).result).toMatchObject({ granted: false, localShare: true });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    // Back on the shared store: the release is replayed before this reservation, while the first one is still on its way.
-    const next = await reserve(store, budget, 100);
+    const store = failoverOver(shared, { retryMs: 50, timeoutMs: 100, replicas: 2, clock });
+    const first = reserve(store, budget, 600);
+    await asked.opened;
+    expect(clock.pendingTimers).toBe(1);
+    clock.advance(100);
+    expect((await first).result).toMatchObject({ granted: false, localShare: true });
+    // Back on the shared store once the retry period is over: the release is replayed before this reservation, while the first one is still on its way.
+    const retried = Date.now() + 50;
+    const next = await reserve(store, budget, 100, retried);
     expect(next.result).toMatchObject({ granted: true });
-    await store.settle(next.reservationId, [counter], 0, Date.now());
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(await redisStore.read([counter], Date.now())).toEqual([{ counter, spentNano: 0, reservedNano: 0 }]);
+    await store.settle(next.reservationId, [counter], 0, retried);
+    // The first reservation is granted now, after its release went by; the store releases it as soon as it hears of it.
+    seeded.open();
+    await vi.waitFor(() => expect(lateGrant).toBeDefined());
+    expect(await lateGrant).toMatchObject({ granted: true, amountNano: 600 });
+    await vi.waitFor(
+      async () => expect(await redisStore.read([counter], Date.now())).toEqual([{ counter, spentNano: 0, reservedNano: 0 }]),
+      { timeout: 5000 },
+    );
   }, 30_000);
 
   it('takes a timeout while the store answers other calls as slowness: the call waits, no local share, no outage', async () => {
     const counter = `key:key_${randomUUID().slice(0, 8)}:total`;
     const budget: BudgetLimit = { counter, limitNano: 1000, expiresAt: undefined };
     const redisStore = new RedisBudgetStore(await redis.client(), 'gw:');
-    let late = true;
+    const clock = new ManualClock();
+    const made = gate();
+    const answer = gate();
+    let late: Promise<ReserveResult> | undefined;
     const shared: BudgetStore = {
       reserve: async (request) => {
         const result = await redisStore.reserve(request);
-        if (late) {
-          late = false;
-          await new Promise((resolve) => setTimeout(resolve, 400));
+        if (late === undefined) {
+          late = answer.opened.then(() => result);
+          made.open();
+          return late;
         }
         return result;
       },
@@ -233,20 +277,27 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
     const store = new FailoverBudgetStore({
       shared,
       local: new MemoryBudgetStore(),
-      failover: new StoreFailover({ component: 'tenant_budget', logger, metrics, clock: systemClock, retryMs: 50, timeoutMs: 100 }),
+      failover: new StoreFailover({ component: 'tenant_budget', logger, metrics, clock, retryMs: 50, timeoutMs: 100 }),
       replicas: 2,
       logger,
       metrics,
     });
     const slow = reserve(store, budget, 300);
+    await made.opened;
     // Another operation of this process gets its answer meanwhile: the store is up, this process is slow.
     expect(await store.read([counter], Date.now())).toEqual([{ counter, spentNano: 0, reservedNano: 300 }]);
+    // Then the reservation's bound runs out.
+    expect(clock.pendingTimers).toBe(1);
+    clock.advance(100);
     expect((await slow).result).toMatchObject({ granted: false, localShare: true });
     expect(store.onLocal).toBe(false);
     expect(await failures(metrics)).toBe(0);
     expect(records.some((record) => String(record.msg).includes('failed'))).toBe(false);
     // Asked again: the reservation made too late is released first, and the whole budget is there.
     expect((await reserve(store, budget, 1000)).result).toMatchObject({ granted: true, amountNano: 1000 });
+    answer.open();
+    await late;
+    await vi.waitFor(() => expect(clock.pendingTimers).toBe(0));
   }, 30_000);
 
   it('replays an outage backlog a group at a time: N settlements in about N ÷ 64 round trips, every one counted', async () => {
@@ -341,6 +392,9 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
     const counter = `key:key_${randomUUID().slice(0, 8)}:total`;
     const budget: BudgetLimit = { counter, limitNano: 1_000_000, expiresAt: undefined };
     const redisStore = new RedisBudgetStore(await redis.client(), 'gw:');
+    const clock = new ManualClock();
+    const applied = gate();
+    const answer = gate();
     let down = true;
     const lateOnce = new Set<number>([7]);
     // The shared store is away, then answers again, but its answer to one settlement comes after the bound: applied all the same.
@@ -352,26 +406,37 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
       settle: async (reservationId, counters, spentNano, now, options) => {
         if (down) throw new Error('connect ECONNREFUSED');
         await redisStore.settle(reservationId, counters, spentNano, now, options);
-        if (lateOnce.delete(spentNano)) await new Promise((resolve) => setTimeout(resolve, 400));
+        if (lateOnce.delete(spentNano)) {
+          applied.open();
+          await answer.opened;
+        }
       },
       read: async (counters, now) => {
         if (down) throw new Error('connect ECONNREFUSED');
         return redisStore.read(counters, now);
       },
     };
-    const store = failoverOver(shared, { retryMs: 100, timeoutMs: 200, replicas: 1 });
+    const store = failoverOver(shared, { retryMs: 100, timeoutMs: 200, replicas: 1, clock });
     for (let spent = 1; spent <= 10; spent++) {
       const { reservationId } = await reserve(store, budget, 500);
       await store.settle(reservationId, [counter], spent, Date.now());
     }
+    // The first reservation's release, and the ten settlements.
+    expect(store.pending).toBe(11);
     down = false;
-    for (let round = 0; round < 50 && (store.pending > 0 || lateOnce.size > 0); round++) {
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      await store.read([counter], Date.now());
-    }
-    expect(lateOnce.size).toBe(0);
+    // Once the retry period is over, a read replays them; the answer to settlement 7 is held back until its bound has run out.
+    const retried = Date.now() + 100;
+    const replay = store.read([counter], retried);
+    await applied.opened;
+    await vi.waitFor(() => expect(clock.pendingTimers).toBe(1));
+    clock.advance(200);
+    // The replay failed on settlement 7 alone (the read answers from the local share meanwhile): it waits to be sent again.
+    await replay;
+    expect(store.pending).toBe(1);
+    answer.open();
+    // The next replay sends settlement 7 again: 1 + … + 10, the settlement sent twice counted once.
+    expect(await store.read([counter], retried + 100)).toEqual([{ counter, spentNano: 55, reservedNano: 0 }]);
     expect(store.pending).toBe(0);
-    // 1 + … + 10: the settlement sent twice counted once.
     expect(await redisStore.read([counter], Date.now())).toEqual([{ counter, spentNano: 55, reservedNano: 0 }]);
   }, 30_000);
 

@@ -22,15 +22,16 @@ export function redisKeyChangeBus(redis: RedisClient, keyPrefix: string, onChang
   const channel = keyChangeChannel(keyPrefix);
   const subscriber = redis.duplicate({ enableOfflineQueue: true, connectionName: 'groundwork-key-changes' });
   // Failures surface as a missed message, which the TTL covers; the event needs a listener or Node would crash.
+  let closed = false;
   subscriber.on('error', () => {});
+  // A closed bus hears nothing more: disconnecting leaves messages already on their way to arrive.
   subscriber.on('message', (received: string) => {
-    if (received === channel) onChange();
+    if (received === channel && !closed) onChange();
   });
   const subscribed = subscriber.subscribe(channel).then(
     () => true,
     () => false,
   );
-  let closed = false;
   return {
     async listening(waitMs) {
       let timer: NodeJS.Timeout | undefined;

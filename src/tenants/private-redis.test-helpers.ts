@@ -1,36 +1,31 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 
-/** A Redis server of a test's own, on a free port, that it may kill and start again (never the shared one). */
+/**
+ * A Redis server of a test's own, on a unix socket in a directory of its own, that it may kill
+ * and start again (never the shared one). No TCP port: nothing else can take its address between
+ * a kill and a restart.
+ */
 export interface PrivateRedis {
-  readonly port: number;
-  readonly url: string;
+  /** The server's unix socket. */
+  readonly socket: string;
   /** A connected fail-fast client: no offline queue, short timeouts, quick reconnects. */
   client(): Promise<Redis>;
   /** Kills the server (SIGKILL): everything it held is lost. */
   kill(): Promise<void>;
-  /** Starts an empty server again on the same port. */
+  /** Starts an empty server again on the same socket; resolves once every open client has reconnected. */
   restart(): Promise<void>;
-  /** Kills the server and closes every client. */
+  /** Kills the server, closes every client and removes the socket's directory. */
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-async function ping(port: number, deadlineMs: number): Promise<void> {
+async function ping(socket: string, deadlineMs: number): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   for (;;) {
-    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
+    const probe = new Redis({ path: socket, lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
     probe.on('error', () => {});
     try {
       await probe.connect();
@@ -45,16 +40,25 @@ async function ping(port: number, deadlineMs: number): Promise<void> {
   }
 }
 
-/** Starts `redis-server` on a free port without persistence. */
+/** Resolves once `client` is connected and ready (it reconnects on its own after a restart). */
+function ready(client: Redis): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => client.once('ready', () => resolve()));
+}
+
+/** Starts `redis-server` on a unix socket in a fresh temporary directory, without persistence. */
 export async function startPrivateRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
+  const directory = await mkdtemp(join(tmpdir(), 'groundwork-redis-'));
+  const socket = join(directory, 'redis.sock');
   const clients: Redis[] = [];
   let server: ChildProcess | undefined;
   const start = async () => {
-    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
-    await ping(port, 10_000);
+    server = spawn(
+      'redis-server',
+      ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--dir', directory, '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
+    await ping(socket, 10_000);
   };
   const kill = async () => {
     const running = server;
@@ -67,13 +71,11 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   };
   await start();
   return {
-    port,
-    url: `redis://127.0.0.1:${port}`,
+    socket,
     async client() {
       const client = new Redis({
         lazyConnect: true,
-        port,
-        host: '127.0.0.1',
+        path: socket,
         enableOfflineQueue: false,
         maxRetriesPerRequest: 0,
         commandTimeout: 500,
@@ -85,10 +87,14 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       return client;
     },
     kill,
-    restart: start,
+    async restart() {
+      await start();
+      await Promise.all(clients.filter((client) => client.status !== 'end').map(ready));
+    },
     async close() {
       for (const client of clients) client.disconnect();
       await kill();
+      await rm(directory, { recursive: true, force: true });
     },
   };
 }

@@ -18,7 +18,8 @@ function manualSignals(): ServeSignals & { send(name: string): void } {
   return { stopped, dispose: () => undefined, send: (name) => send(name) };
 }
 
-async function waitFor<T>(read: () => T | undefined, timeoutMs = 5000): Promise<T> {
+/** Polls `read` until it gives a value; the default allows an in-process serve to start on a loaded machine. */
+async function waitFor<T>(read: () => T | undefined, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = read();
@@ -55,7 +56,7 @@ describe('groundwork serve', () => {
     expect(await exit).toBe(0);
     expect(io.stderr.at(-1)).toBe('Stopped.');
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
-  });
+  }, 60_000);
 
   it('leaves migrations to the operator with DB_MIGRATE_ON_START=false, and is then not ready', async () => {
     fake = await startFakeProviderServer();
@@ -78,5 +79,5 @@ describe('groundwork serve', () => {
     expect(await readiness.json()).toMatchObject({ checks: [{}, { name: 'database', ok: true }, { name: 'migrations', ok: false }] });
     signals.send('SIGINT');
     expect(await exit).toBe(0);
-  });
+  }, 60_000);
 });

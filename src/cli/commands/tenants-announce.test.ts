@@ -24,7 +24,7 @@ beforeAll(async () => {
     OPENAI_API_KEY: 'sk-test',
     OPENAI_BASE_URL: fake.openaiBaseUrl,
     GROUNDWORK_VIRTUAL_KEYS: 'true',
-    // A minute: only the announcement can bring a change within a second.
+    // A minute: only the announcement can bring a change within seconds.
     TENANT_KEY_CACHE_TTL_MS: '60000',
     PORT: '0',
   };
@@ -52,7 +52,7 @@ async function waitFor<T>(read: () => T | undefined | Promise<T | undefined>, ti
 }
 
 describe('groundwork keys against a running serve', () => {
-  it('revokes a key on every running service within a second, though they cache keys for a minute', async () => {
+  it('revokes a key on every running service within seconds, though they cache keys for a minute', async () => {
     const created = await run('keys', 'create', 'announced', '--json');
     expect(created.status).toBe(0);
     const plain = JSON.parse(created.out).plainKey as string;
@@ -62,6 +62,8 @@ describe('groundwork keys against a running serve', () => {
     const exit = serveCommand(serveIo, signals);
     try {
       const url = await waitFor(() => serveIo.stderr.join('\n').match(/listening on (http:\/\/127\.0\.0\.1:\d+)/)?.[1], 20_000);
+      // The service says it listens only once it hears announcements, or that it does not yet.
+      expect(serveIo.stderr.join('\n')).not.toContain('not yet listening for key changes');
       const call = () =>
         fetch(`${url}/v1/chat/completions`, {
           method: 'POST',
@@ -77,9 +79,9 @@ describe('groundwork keys against a running serve', () => {
       const status = await waitFor(async () => {
         const answer = await call();
         return answer.status === 401 ? answer.status : undefined;
-      }, 1000);
+      }, 10_000);
       expect(status).toBe(401);
-      expect(Date.now() - revokedAt).toBeLessThan(1000);
+      expect(Date.now() - revokedAt).toBeLessThan(10_000);
     } finally {
       stop('SIGTERM');
       expect(await exit).toBe(0);
