@@ -88,6 +88,8 @@ export { ResponsesGroupStatefulError, type StatefulResponsesField } from './llm/
 export { ResponsesGroupUnsupportedError } from './llm/responses/responses-group-unsupported-error.js';
 export type { ResponseObject, ResponseStreamEvent, ResponsesBody, ResponsesResult } from './llm/responses/responses-types.js';
 export { ResponsesUnsupportedError } from './llm/responses/responses-unsupported-error.js';
+export type { RetrieveResponseOptions } from './llm/responses/retrieve-response-options.js';
+export type { RetrievalFailure } from './llm/responses/retrieve-stored-response.js';
 export { defineTool, type Tool, type ToolContext, type ToolSet } from './llm/tools/tool.js';
 export type {
   ChatChoice,

@@ -7,6 +7,7 @@ import type { EmbeddingInput } from './embeddings/embedding-request.js';
 import type { Prompt, PromptContext } from './prompt.js';
 import type { RespondOptions } from './responses/respond-options.js';
 import type { ResponseObject, ResponsesBody, ResponsesResult } from './responses/responses-types.js';
+import type { RetrieveResponseOptions } from './responses/retrieve-response-options.js';
 import type { ToolSet } from './tools/tool.js';
 import type { TurnGate } from './turn-gate.js';
 import type {
@@ -214,10 +215,16 @@ export interface LlmClient {
    * (`include[]=…`). Asked first of the upstream that made it, when this client made it recently,
    * then of each upstream a forwarded call could have gone to (the primary provider, the fallbacks
    * with the Responses API, the OpenAI and Azure deployments of the model groups), each once, until
-   * one has it. A failure other than a 404 is that upstream's provider error; an id none has fails
-   * with `ResponseNotFoundError`, which names the upstreams asked.
+   * one has it; with `models`, only of those a call for one of these models could reach. The whole
+   * lookup takes at most `resilience.timeoutMs`. A failure other than 404 (401, 5xx, timeout) of an
+   * upstream does not stop the search, unless that upstream made the response: when none has it,
+   * the first such failure is thrown as that upstream's provider error, its `notFoundAt` naming the
+   * upstreams that answered 404. An id every upstream answered 404 for fails with
+   * `ResponseNotFoundError`, which names them. A cancellation (`signal`), the client's close, and a
+   * provider that is not configured come back as they are, at once. Any caller that may reach an
+   * upstream can read a response stored there if it knows the id, as within one project of OpenAI's own API.
    */
-  retrieveResponse(id: string, options?: { signal?: AbortSignal; query?: string }): Promise<ResponseObject>;
+  retrieveResponse(id: string, options?: RetrieveResponseOptions): Promise<ResponseObject>;
   /** The provider adapter for `name` (default: the primary). Throws when it is not configured. */
   getProvider(name?: LlmProviderName): LlmProvider;
   /** Proves the provider answers with its credentials (its models endpoint). */

@@ -47,6 +47,7 @@ import type { RespondOptions } from './responses/respond-options.js';
 import { ResponsesForwarder } from './responses/responses-forwarder.js';
 import type { ResponseObject, ResponsesBody, ResponsesResult } from './responses/responses-types.js';
 import { forwardsResponses } from './responses/responses-upstream.js';
+import type { RetrieveResponseOptions } from './responses/retrieve-response-options.js';
 import { translatedResponse } from './responses/translated-response.js';
 import { parseStructured } from './structured-output.js';
 import { hasExecutableTools, toFunctionTools } from './tools/tool-definitions.js';
@@ -279,7 +280,7 @@ class GroundworkLlmClient implements LlmClient {
     );
   }
 
-  async retrieveResponse(id: string, options: { signal?: AbortSignal; query?: string } = {}): Promise<ResponseObject> {
+  async retrieveResponse(id: string, options: RetrieveResponseOptions = {}): Promise<ResponseObject> {
     this.#assertOpen();
     // An in-flight call like any other: close() waits for it, and cuts it when the drain gives up.
     const end = this.#inFlight.begin();

@@ -6,7 +6,7 @@ import type { DeploymentConfig, ModelGroupConfig } from '../routing/routes-confi
 import { ManualClock } from '../testing/manual-clock.js';
 import { RedisBudgetStore } from './redis-budget-store.js';
 import type { Team } from './team.js';
-import { type Admission, TenantAdmission } from './tenant-admission.js';
+import { type Admission, callerModels, TenantAdmission } from './tenant-admission.js';
 import { BudgetExceededError, KeyRefusedError, ModelNotAllowedError, ModelNotPricedError, TenantLimitError } from './tenant-refusals.js';
 import { OPEN_SETTINGS, type TenantSettings } from './tenant-settings.js';
 import type { VirtualKey } from './virtual-key.js';
@@ -343,4 +343,15 @@ describe('TenantAdmission', () => {
     expect(spentAtFirstRefusal).toBeDefined();
     expect(spentAtFirstRefusal as number).toBeGreaterThanOrEqual(0.95);
   }, 60_000);
+});
+
+describe('callerModels', () => {
+  it('is the models both the key and its team allow, or undefined when neither restricts them', () => {
+    expect(callerModels({ key: makeKey(), team: undefined })).toBeUndefined();
+    expect(callerModels({ key: makeKey({ allowedModels: ['*'] }), team: makeTeam() })).toBeUndefined();
+    expect(callerModels({ key: makeKey({ allowedModels: ['a', 'b'] }), team: makeTeam() })).toEqual(['a', 'b']);
+    expect(callerModels({ key: makeKey(), team: makeTeam({ allowedModels: ['b'] }) })).toEqual(['b']);
+    expect(callerModels({ key: makeKey({ allowedModels: ['a', 'b'] }), team: makeTeam({ allowedModels: ['b', 'c'] }) })).toEqual(['b']);
+    expect(callerModels({ key: makeKey({ allowedModels: ['a'] }), team: makeTeam({ allowedModels: ['c'] }) })).toEqual([]);
+  });
 });

@@ -346,6 +346,19 @@ function rulesFor(settings: TenantSettings): RateLimitRules | undefined {
   };
 }
 
+/**
+ * The models `caller` may call, by the same rule as {@link TenantAdmission.check}: those both its
+ * key and its team allow; undefined when neither restricts them.
+ */
+export function callerModels(caller: TenantCaller): readonly string[] | undefined {
+  const lists = [caller.key.allowedModels, caller.team?.allowedModels ?? null].filter(
+    (allowed): allowed is string[] => allowed !== null && !allowed.includes('*'),
+  );
+  const [first, second] = lists;
+  if (first === undefined) return undefined;
+  return second === undefined ? first : first.filter((model) => second.includes(model));
+}
+
 function checkModel(settings: Pick<TenantSettings, 'allowedModels'>, by: 'key' | 'team', model: string): void {
   const allowed = settings.allowedModels;
   if (allowed === null || allowed.includes(model) || allowed.includes('*')) return;

@@ -28,6 +28,8 @@ export interface FakeProviderServerOptions {
   handler?: FakeHandler;
   /** Model ids listed by `GET /v1/models`. @default ['fake-model'] */
   models?: readonly string[];
+  /** What the ids of the responses the Responses API makes start with, so that two servers never make the same id. @default 'resp_fake_' */
+  responseIdPrefix?: string;
 }
 
 /**
@@ -207,7 +209,12 @@ export class FakeProviderServer {
     const wire = wireOf(route);
     const base = { request, response, wire, stream: recorded.stream, requestId: `req_fake_${id}`, signal };
     const body = (recorded.body ?? {}) as Record<string, unknown>;
-    const context = { id: answerId(wire, id), created: Math.floor(Date.now() / 1000), model: modelOf(body, recorded), body };
+    const context = {
+      id: answerId(wire, id, this.#options.responseIdPrefix),
+      created: Math.floor(Date.now() / 1000),
+      model: modelOf(body, recorded),
+      body,
+    };
     const rejection = this.#reject(recorded, route);
     if (rejection !== undefined) return respond({ ...base, context }, rejection);
     const behaviour = this.#queue.shift() ?? (await this.#askHandler(recorded)) ?? { type: 'answer' };
@@ -358,11 +365,11 @@ function sendsAnswer(behaviour: FakeBehaviour, stream: boolean): boolean {
 }
 
 /** The answer's id in the wire's own style. */
-function answerId(wire: WireFormat, id: number): string {
+function answerId(wire: WireFormat, id: number, responsePrefix = 'resp_fake_'): string {
   if (wire === anthropicWire) return `msg_fake_${id}`;
   if (wire === geminiWire) return `resp_fake_${id}`;
   if (wire === bedrockWire) return `req_fake_${id}`;
-  if (wire === responsesWire) return `resp_fake_${id}`;
+  if (wire === responsesWire) return `${responsePrefix}${id}`;
   return `chatcmpl-fake-${id}`;
 }
 

@@ -14,9 +14,10 @@ export class ResponseNotFoundError extends NotFoundError {
 
   constructor(responseId: string, asked: readonly string[], provider: string) {
     const id = JSON.stringify(responseId.slice(0, 200));
-    super(`no response with id ${id} at ${asked.join(', ')}`, { provider, status: 404 });
+    const where = asked.length === 0 ? 'any upstream the caller may reach (there is none)' : asked.join(', ');
+    super(`no response with id ${id} at ${where}`, { provider, status: 404 });
     this.message =
-      `No response with id ${id} at ${asked.join(', ')} (each asked): it was made elsewhere, sent with store: false, ` +
+      `No response with id ${id} at ${where}${asked.length === 0 ? '' : ' (each asked)'}: it was made elsewhere, sent with store: false, ` +
       'or deleted. Check the id, and that the upstream that made it is still configured.';
     this.responseId = responseId;
     this.asked = Object.freeze([...asked]);

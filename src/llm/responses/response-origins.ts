@@ -35,6 +35,11 @@ export class ResponseOrigins {
     return target;
   }
 
+  /** Forgets `id`: no upstream has it any more. */
+  forget(id: string): void {
+    this.#targets.delete(id);
+  }
+
   /** How many ids are known. */
   get size(): number {
     return this.#targets.size;

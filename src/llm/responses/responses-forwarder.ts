@@ -16,11 +16,13 @@ import { StreamWatchdog } from '../stream-watchdog.js';
 import type { TokenUsage } from '../types.js';
 import type { UsageAttribution } from '../usage-record.js';
 import { onAbandon } from './on-abandon.js';
+import type { ResponseNotFoundError } from './response-not-found-error.js';
 import { ResponseOrigins } from './response-origins.js';
 import { usageOfResponse } from './response-usage.js';
 import { ResponsesTargets } from './responses-targets.js';
 import type { ResponseObject, ResponseStreamEvent, ResponsesBody, ResponsesResult } from './responses-types.js';
 import { forwardsResponses } from './responses-upstream.js';
+import type { RetrieveResponseOptions } from './retrieve-response-options.js';
 import { retrieveStoredResponse } from './retrieve-stored-response.js';
 
 /** What the forwarder runs on: the chat path's pipeline, prices and recorder. */
@@ -157,26 +159,40 @@ export class ResponsesForwarder {
   /**
    * `GET /responses/{id}` wherever a forwarded call could have stored it (responses are kept unless
    * sent with `store: false`): first at the upstream that made it (or last had it), when this
-   * process remembers the id, then at each other upstream in turn, the primary provider, the fallbacks with the Responses
-   * API and the OpenAI and Azure deployments of the model groups, each distinct upstream (endpoint
-   * and credentials) asked once, until one has it. Only a 404 moves on: any other failure (401,
-   * 5xx, timeout) is that upstream's provider error, naming it (its provider and model, or a
-   * deployment as `group/deployment`). When none has it, a {@link ResponseNotFoundError} names the
-   * upstreams asked. Not through the limits: it makes no model call.
+   * process remembers the id, then at each other upstream in turn, the primary provider, the
+   * fallbacks with the Responses API and the OpenAI and Azure deployments of the model groups, each
+   * distinct upstream (endpoint and credentials) asked once, until one has it. With `models`, only
+   * the upstreams a call for one of them could reach are asked. A failure other than 404 (401, 5xx,
+   * timeout) of an upstream other than the remembered one does not end the search; when no upstream
+   * has the response, the first such failure is thrown, naming its upstream and those that answered
+   * 404 (see {@link retrieveStoredResponse}). When every upstream answered 404, a
+   * {@link ResponseNotFoundError} names them. The whole lookup is bounded by one
+   * `resilience.timeoutMs`, whatever the number of upstreams. Not through the limits: it makes no model call.
    */
-  async retrieve(id: string, options: { signal?: AbortSignal | undefined; query?: string | undefined } = {}): Promise<ResponseObject> {
+  async retrieve(id: string, options: RetrieveResponseOptions = {}): Promise<ResponseObject> {
     const provider = this.#deps.config.llm.provider;
     if (!forwardsResponses(provider)) throw new Error(`The provider ${provider} keeps no responses`);
-    const signal = options.signal ?? AbortSignal.timeout(this.#deps.config.resilience.timeoutMs);
     const query = options.query === undefined || options.query === '' ? undefined : options.query;
-    return retrieveStoredResponse(id, {
-      query,
-      signal,
-      provider,
-      targets: this.#targets,
-      origins: this.#origins,
-      http: () => this.#http(),
-    });
+    const { clock, config } = this.#deps;
+    const deadline = new AbortController();
+    const timer = clock.setTimeout(() => {
+      deadline.abort(new DOMException(`no stored response found within ${config.resilience.timeoutMs} ms`, 'TimeoutError'));
+    }, config.resilience.timeoutMs);
+    const link = linkSignals(options.signal, deadline.signal);
+    try {
+      return await retrieveStoredResponse(id, {
+        query,
+        signal: link.signal,
+        provider,
+        targets: this.#targets,
+        origins: this.#origins,
+        http: () => this.#http(),
+        reachable: this.#targets.reachable(options.models),
+      });
+    } finally {
+      clock.clearTimeout(timer);
+      link.dispose();
+    }
   }
 
   /** Ends the pooled connections to the upstreams once their requests are over; later calls fail. Idempotent. */

@@ -73,6 +73,25 @@ export class ResponsesTargets {
     return holders;
   }
 
+  /**
+   * Whether a caller that may call only `models` (`'*'` for any; undefined: no restriction) could
+   * reach a target with a call: a model group's deployment when one of the models names its group
+   * or a group that falls back to it; the primary provider and its fallbacks when one of the models
+   * names no group.
+   */
+  reachable(models: readonly string[] | undefined): (target: CallTarget) => boolean {
+    if (models === undefined || models.includes('*')) return () => true;
+    const groups = this.#routes?.groups ?? {};
+    let direct = false;
+    const deployments = new Set<string>();
+    for (const model of models) {
+      const grouped = groupCallTargets(groups, model);
+      if (grouped === undefined) direct = true;
+      else for (const target of grouped) deployments.add(`${target.group}/${target.deployment}`);
+    }
+    return (target) => (target.deployment === undefined ? direct : deployments.has(`${target.group}/${target.deployment}`));
+  }
+
   /** The Responses API of a target: its provider's from the configuration, or a deployment's own endpoint and credentials. */
   upstream(target: CallTarget): ResponsesUpstream {
     const { provider } = target;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AppConfig } from '../../config/app-config.js';
 import type { LlmProviderName } from '../../config/variables.js';
 import { type UpstreamTarget, upstreamTarget } from '../http/upstream-client.js';
@@ -12,6 +13,11 @@ export interface ResponsesUpstream {
   target(suffix?: string, query?: string): UpstreamTarget;
   /** The request headers: credentials (read at each call, so a rotated key is used at once) and organisation. */
   headers(): Record<string, string> | Promise<Record<string, string>>;
+  /**
+   * What makes two upstreams one, read without fetching a token: where the API is, and the
+   * credentials and organisation sent there as a digest only, so that no key is held.
+   */
+  identity(): string;
 }
 
 /** Whether `provider` has a Responses API Groundwork forwards to: OpenAI and Azure OpenAI. */
@@ -49,15 +55,21 @@ export function responsesUpstream(
       provider,
       target: targets(base),
       headers: () => keyed.get(settings.apiKey?.reveal()),
+      identity: () => `${base} ${digest([fixed['openai-organization'], fixed['openai-project'], settings.apiKey?.reveal()])}`,
     };
   }
   const settings = config.llm.azure;
   const endpoint = settings.endpoint;
   if (endpoint === undefined) throw new LlmNotConfiguredError('azure', ['AZURE_OPENAI_ENDPOINT']);
   const keyed = new KeyedClient((key) => Object.freeze({ ...FORWARD_HEADERS, 'api-key': key ?? '' }));
+  const base = `${endpoint.replace(/\/+$/, '')}/openai/v1`;
   return {
     provider,
-    target: targets(`${endpoint.replace(/\/+$/, '')}/openai/v1`),
+    target: targets(base),
+    identity: () =>
+      azureTokenProvider === undefined
+        ? `${base} ${digest([settings.apiKey?.reveal()])}`
+        : `${base} token provider ${tokenProviderNumber(azureTokenProvider)}`,
     headers: async () => {
       if (azureTokenProvider !== undefined) return { ...FORWARD_HEADERS, authorization: `Bearer ${await azureTokenProvider()}` };
       const key = settings.apiKey?.reveal();
@@ -65,6 +77,24 @@ export function responsesUpstream(
       return keyed.get(key);
     },
   };
+}
+
+/** A digest of credentials and the like, so that an identity holds no key. */
+function digest(parts: ReadonlyArray<string | undefined>): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+}
+
+const tokenProviders = new WeakMap<AzureTokenProvider, number>();
+let tokenProvidersNumbered = 0;
+
+/** A number for each Azure token provider: upstreams that share one send the same tokens. */
+function tokenProviderNumber(provider: AzureTokenProvider): number {
+  let number = tokenProviders.get(provider);
+  if (number === undefined) {
+    number = tokenProvidersNumbered++;
+    tokenProviders.set(provider, number);
+  }
+  return number;
 }
 
 /** The targets under `base`: `/responses` itself made once, retrievals by id as they come. */

@@ -82,7 +82,7 @@ describe('retrieving a stored response', () => {
     expect(gets(fallback)).toEqual(['/openai/v1/responses/resp_nowhere']);
   });
 
-  it('reports a failure other than 404 from the upstream asked, never hiding it by asking the next', async () => {
+  it('reports a failure of the upstream that made the response at once, without asking another', async () => {
     const { client, primary, fallback } = await withFallback();
     // The fallback made it and is asked first: its 503 is the answer, the primary is not asked.
     primary.enqueue({ type: 'error', status: 500 });
@@ -94,14 +94,28 @@ describe('retrieving a stored response', () => {
     expect(failed.message).toContain('azure/fallback-deploy');
     expect(failed.message).toContain('HTTP 503');
     expect(gets(primary)).toEqual([]);
-    // An id this process does not know: the primary is asked first, and its 401 is the answer.
+  });
+
+  it('goes on past a failure of another upstream, so it never hides a response stored further on', async () => {
+    const { client, primary, fallback } = await withFallback();
     const elsewhere = await madeElsewhere(fallback, 'made by another replica');
     primary.enqueue({ type: 'error', status: 401 });
-    const refused = (await client.responses.retrieve(elsewhere).catch((caught: unknown) => caught)) as APIError;
-    expect(refused.status).toBe(502);
-    expect(refused.code).toBe('upstream_authentication');
-    expect(refused.message).toContain('openai');
-    expect(gets(primary)).toEqual([`/v1/responses/${elsewhere}`]);
-    expect(gets(fallback)).toEqual([`/openai/v1/responses/${created.id}`]);
+    expect((await client.responses.retrieve(elsewhere)).output_text).toBe('made by another replica');
+    primary.enqueue({ type: 'error', status: 503 });
+    const again = await madeElsewhere(fallback, 'made again');
+    expect((await client.responses.retrieve(again)).output_text).toBe('made again');
+    expect(gets(primary)).toEqual([`/v1/responses/${elsewhere}`, `/v1/responses/${again}`]);
+  });
+
+  it('reports the failure, and which upstreams answered 404, when no upstream has the id', async () => {
+    const { client, primary, fallback } = await withFallback();
+    primary.enqueue({ type: 'error', status: 503 });
+    const failed = (await client.responses.retrieve('resp_maybe_at_primary').catch((caught: unknown) => caught)) as APIError;
+    expect(failed.status).toBe(502);
+    expect(failed.message).toContain('openai');
+    expect(failed.message).toContain('HTTP 503');
+    expect(failed.message).toContain('azure answered 404');
+    expect(gets(primary)).toEqual(['/v1/responses/resp_maybe_at_primary']);
+    expect(gets(fallback)).toEqual(['/openai/v1/responses/resp_maybe_at_primary']);
   });
 });

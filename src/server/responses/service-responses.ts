@@ -26,8 +26,11 @@ export interface ServiceResponses {
   readonly provider: LlmProviderName;
   /** Forwards one call (`mode: 'forwarded'` only). */
   forward(body: ResponsesBody, options: ForwardResponseOptions): Promise<ResponsesResult>;
-  /** Retrieves a response an upstream keeps, wherever a forwarded call stored it (`mode: 'forwarded'` only); `query` as the caller sent it. */
-  retrieve(id: string, options: { signal: AbortSignal; query?: string }): Promise<ResponseObject>;
+  /**
+   * Retrieves a response an upstream keeps, wherever a forwarded call stored it (`mode: 'forwarded'`
+   * only); `query` as the caller sent it; with `models`, only at the upstreams a call for one of them could reach.
+   */
+  retrieve(id: string, options: { signal: AbortSignal; query?: string; models?: readonly string[] }): Promise<ResponseObject>;
 }
 
 /** The service's Responses API over the LLM client's `respond` and `retrieveResponse`. */

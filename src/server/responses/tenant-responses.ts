@@ -2,7 +2,7 @@ import type { ResponseStreamEvent, ResponsesBody, ResponsesResult } from '../../
 import type { TokenUsage } from '../../llm/types.js';
 import { NON_TEXT_PART_TOKENS } from '../../tenants/call-cost-bound.js';
 import type { TenantRateLimitState } from '../../tenants/rate-limit-state.js';
-import type { Admission, TenantCaller } from '../../tenants/tenant-admission.js';
+import { type Admission, callerModels, type TenantCaller } from '../../tenants/tenant-admission.js';
 import { HttpError } from '../http-error.js';
 import type { ServiceTenants } from '../service-tenants.js';
 import type { ServiceResponses } from './service-responses.js';
@@ -32,6 +32,11 @@ export function tenantResponses(
   const attribution = { keyId: caller.key.id, teamId: caller.team?.id ?? null };
   return {
     ...responses,
+    // Only where a call of the key could go: another model group's deployments may hold another's responses.
+    retrieve: (id, options) => {
+      const models = callerModels(caller);
+      return responses.retrieve(id, models === undefined ? options : { ...options, models });
+    },
     async forward(body, options) {
       const unbounded = UNBOUNDED_FIELDS.filter((field) => body[field] !== undefined && body[field] !== null && body[field] !== false);
       if (unbounded.length > 0) {

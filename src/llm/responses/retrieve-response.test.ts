@@ -1,0 +1,160 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createInfrastructure } from '../../create-infrastructure.js';
+import type { Infrastructure } from '../../infrastructure.js';
+import { silentLogger } from '../../observability/logger.js';
+import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
+
+/*
+ * The library's retrieveResponse in front of two upstreams that each keep their own responses,
+ * each a fake provider server making ids of its own (`resp_primary_N`, `resp_fallback_N`), so that
+ * a response can only be found where it was made: OpenAI as the primary provider, Azure OpenAI as
+ * a fallback with the Responses API.
+ */
+
+const AZURE_KEY = 'azure-fallback-key';
+let primary: FakeProviderServer | undefined;
+let fallback: FakeProviderServer | undefined;
+let infra: Infrastructure | undefined;
+
+afterEach(async () => {
+  await infra?.close();
+  await primary?.close();
+  await fallback?.close();
+  infra = primary = fallback = undefined;
+});
+
+async function start(env: Record<string, string> = {}) {
+  primary = await startFakeProviderServer({ responseIdPrefix: 'resp_primary_' });
+  fallback = await startFakeProviderServer({ apiKeys: [AZURE_KEY], responseIdPrefix: 'resp_fallback_' });
+  infra = await createInfrastructure({
+    env: {
+      NODE_ENV: 'test',
+      DATABASE_URL: 'sqlite::memory:',
+      LLM_MAX_ATTEMPTS: '1',
+      LLM_CACHE: 'off',
+      LLM_PROVIDER: 'openai',
+      OPENAI_API_KEY: 'sk-key',
+      OPENAI_BASE_URL: primary.openaiBaseUrl,
+      LLM_FALLBACKS: 'azure:fallback-deploy',
+      AZURE_OPENAI_ENDPOINT: fallback.azureEndpoint,
+      AZURE_OPENAI_API_KEY: AZURE_KEY,
+      AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
+      ...env,
+    },
+    envFile: false,
+    logger: silentLogger(),
+  });
+  return { primary, fallback, llm: infra.llm };
+}
+
+/** The retrievals an upstream received. */
+const gets = (fake: FakeProviderServer) => fake.requests.filter((request) => request.method === 'GET').map((request) => request.path);
+
+/** A response the fallback made (the primary failing), which the client remembers unless `store` is false. */
+async function madeByFallback(llm: Infrastructure['llm'], store = true): Promise<string> {
+  primary?.enqueue({ type: 'error', status: 500 });
+  const made = await llm.respond({ model: 'gpt-4o-mini', input: 'Hi', store });
+  if (made.stream) throw new Error('expected a whole answer');
+  expect(made.response.id).toMatch(/^resp_fallback_/);
+  return made.response.id;
+}
+
+describe('retrieveResponse', () => {
+  it('does not remember where a response sent with store: false was made', async () => {
+    const { llm, primary, fallback } = await start();
+    const id = await madeByFallback(llm, false);
+    // Were the fallback remembered, its 503 would be the answer at once; the primary is asked first instead.
+    fallback.enqueue({ type: 'error', status: 503 });
+    const failed = (await llm.retrieveResponse(id).catch((error: unknown) => error)) as Error & { notFoundAt?: readonly string[] };
+    expect(failed.message).toContain('HTTP 503');
+    expect(failed.notFoundAt).toEqual(['openai']);
+    expect(gets(primary)).toEqual([`/v1/responses/${id}`]);
+  });
+
+  it('goes on when the remembered upstream answers 404, without asking it again, then forgets the id', async () => {
+    const { llm, primary, fallback } = await start();
+    const id = await madeByFallback(llm);
+    fallback.enqueue({ type: 'error', status: 404 });
+    const missing = (await llm.retrieveResponse(id).catch((error: unknown) => error)) as { name: string; asked?: readonly string[] };
+    expect(missing).toMatchObject({ name: 'ResponseNotFoundError', asked: ['azure', 'openai'] });
+    expect(gets(fallback)).toEqual([`/openai/v1/responses/${id}`]);
+    expect(gets(primary)).toEqual([`/v1/responses/${id}`]);
+    // Forgotten: the next retrieval asks the primary first, and the fallback's 503 comes after its 404.
+    fallback.enqueue({ type: 'error', status: 503 });
+    const failed = (await llm.retrieveResponse(id).catch((error: unknown) => error)) as { notFoundAt?: readonly string[] };
+    expect(failed.notFoundAt).toEqual(['openai']);
+  });
+
+  it('finds a response at a later upstream when an earlier one fails', async () => {
+    const { llm, primary, fallback } = await start();
+    const id = await madeByFallback(llm);
+    // Not remembered by a second client: the primary is asked first, and its 401 does not hide the fallback's answer.
+    const second = await createInfrastructure({
+      env: {
+        NODE_ENV: 'test',
+        DATABASE_URL: 'sqlite::memory:',
+        LLM_PROVIDER: 'openai',
+        OPENAI_API_KEY: 'sk-key',
+        OPENAI_BASE_URL: primary.openaiBaseUrl,
+        LLM_FALLBACKS: 'azure:fallback-deploy',
+        AZURE_OPENAI_ENDPOINT: fallback.azureEndpoint,
+        AZURE_OPENAI_API_KEY: AZURE_KEY,
+        AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
+      },
+      envFile: false,
+      logger: silentLogger(),
+    });
+    try {
+      primary.enqueue({ type: 'error', status: 401 });
+      expect((await second.llm.retrieveResponse(id)).id).toBe(id);
+      expect(gets(primary)).toEqual([`/v1/responses/${id}`]);
+      expect(gets(fallback)).toEqual([`/openai/v1/responses/${id}`]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('ends at once when the caller aborts mid-search, asking no further upstream', async () => {
+    const { llm, primary, fallback } = await start();
+    primary.enqueue({ type: 'hang' });
+    const caller = new AbortController();
+    const retrieval = llm.retrieveResponse('resp_fallback_99', { signal: caller.signal }).catch((error: unknown) => error);
+    await primary.waitForRequests(1);
+    caller.abort();
+    expect(await retrieval).toMatchObject({ name: 'AbortError' });
+    expect(gets(fallback)).toEqual([]);
+  });
+
+  it('bounds the whole lookup by one timeout, not one per upstream', async () => {
+    const { llm, primary, fallback } = await start({ LLM_TIMEOUT_MS: '300' });
+    primary.enqueue({ type: 'hang' });
+    fallback.enqueue({ type: 'hang' });
+    const failed = await llm.retrieveResponse('resp_fallback_99').catch((error: unknown) => error);
+    expect(failed).toMatchObject({ name: 'ProviderTimeoutError' });
+    // The deadline passed while the primary hung: the fallback was never asked.
+    expect(gets(primary)).toEqual(['/v1/responses/resp_fallback_99']);
+    expect(gets(fallback)).toEqual([]);
+  });
+
+  it('asks an upstream listed twice once, fetching its token once', async () => {
+    primary = await startFakeProviderServer();
+    let tokens = 0;
+    infra = await createInfrastructure({
+      env: {
+        NODE_ENV: 'test',
+        DATABASE_URL: 'sqlite::memory:',
+        LLM_PROVIDER: 'azure',
+        AZURE_OPENAI_ENDPOINT: primary.azureEndpoint,
+        AZURE_OPENAI_DEPLOYMENT: 'main-deploy',
+        LLM_FALLBACKS: 'azure:other-deploy',
+      },
+      envFile: false,
+      logger: silentLogger(),
+      azureTokenProvider: async () => `token-${++tokens}`,
+    });
+    const missing = await infra.llm.retrieveResponse('resp_nowhere').catch((error: unknown) => error);
+    expect(missing).toMatchObject({ name: 'ResponseNotFoundError', asked: ['azure'] });
+    expect(gets(primary)).toEqual(['/openai/v1/responses/resp_nowhere']);
+    expect(tokens).toBe(1);
+  });
+});
