@@ -174,25 +174,17 @@ export class ResponsesForwarder {
     if (!forwardsResponses(provider)) throw new Error(`The provider ${provider} keeps no responses`);
     const query = options.query === undefined || options.query === '' ? undefined : options.query;
     const { clock, config } = this.#deps;
-    const deadline = new AbortController();
-    const timer = clock.setTimeout(() => {
-      deadline.abort(new DOMException(`no stored response found within ${config.resilience.timeoutMs} ms`, 'TimeoutError'));
-    }, config.resilience.timeoutMs);
-    const link = linkSignals(options.signal, deadline.signal);
-    try {
-      return await retrieveStoredResponse(id, {
-        query,
-        signal: link.signal,
-        provider,
-        targets: this.#targets,
-        origins: this.#origins,
-        http: () => this.#http(),
-        reachable: this.#targets.reachable(options.models),
-      });
-    } finally {
-      clock.clearTimeout(timer);
-      link.dispose();
-    }
+    return retrieveStoredResponse(id, {
+      query,
+      signal: options.signal,
+      timeoutMs: config.resilience.timeoutMs,
+      clock,
+      provider,
+      targets: this.#targets,
+      origins: this.#origins,
+      http: () => this.#http(),
+      reachable: this.#targets.reachable(options.models),
+    });
   }
 
   /** Ends the pooled connections to the upstreams once their requests are over; later calls fail. Idempotent. */

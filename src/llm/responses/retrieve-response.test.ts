@@ -3,6 +3,7 @@ import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
 import { silentLogger } from '../../observability/logger.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
+import { ManualClock } from '../../testing/manual-clock.js';
 
 /*
  * The library's retrieveResponse in front of two upstreams that each keep their own responses,
@@ -23,7 +24,7 @@ afterEach(async () => {
   infra = primary = fallback = undefined;
 });
 
-async function start(env: Record<string, string> = {}) {
+async function start(env: Record<string, string> = {}, clock?: ManualClock) {
   primary = await startFakeProviderServer({ responseIdPrefix: 'resp_primary_' });
   fallback = await startFakeProviderServer({ apiKeys: [AZURE_KEY], responseIdPrefix: 'resp_fallback_' });
   infra = await createInfrastructure({
@@ -43,6 +44,7 @@ async function start(env: Record<string, string> = {}) {
     },
     envFile: false,
     logger: silentLogger(),
+    ...(clock === undefined ? {} : { clock }),
   });
   return { primary, fallback, llm: infra.llm };
 }
@@ -125,15 +127,58 @@ describe('retrieveResponse', () => {
     expect(gets(fallback)).toEqual([]);
   });
 
+  it('gives a hanging upstream only its share of the time, so the next one is still asked', async () => {
+    const clock = new ManualClock();
+    const { llm, primary, fallback } = await start({ LLM_TIMEOUT_MS: '10000' }, clock);
+    const id = await madeByFallback(llm);
+    // Another client, which does not remember where the response was made: the primary is asked first.
+    const second = await createInfrastructure({
+      env: {
+        NODE_ENV: 'test',
+        DATABASE_URL: 'sqlite::memory:',
+        LLM_PROVIDER: 'openai',
+        OPENAI_API_KEY: 'sk-key',
+        OPENAI_BASE_URL: primary.openaiBaseUrl,
+        LLM_FALLBACKS: 'azure:fallback-deploy',
+        AZURE_OPENAI_ENDPOINT: fallback.azureEndpoint,
+        AZURE_OPENAI_API_KEY: AZURE_KEY,
+        AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
+        LLM_TIMEOUT_MS: '10000',
+      },
+      envFile: false,
+      logger: silentLogger(),
+      clock,
+    });
+    try {
+      primary.enqueue({ type: 'hang' });
+      const started = clock.now();
+      const retrieval = second.llm.retrieveResponse(id);
+      await primary.waitForRequests(2);
+      // Two upstreams to ask: the primary has half the lookup's time.
+      clock.advance(5000);
+      expect((await retrieval).id).toBe(id);
+      expect(clock.now() - started).toBeLessThan(10_000);
+      expect(gets(primary)).toEqual([`/v1/responses/${id}`]);
+      expect(gets(fallback)).toEqual([`/openai/v1/responses/${id}`]);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('bounds the whole lookup by one timeout, not one per upstream', async () => {
-    const { llm, primary, fallback } = await start({ LLM_TIMEOUT_MS: '300' });
+    const clock = new ManualClock();
+    const { llm, primary, fallback } = await start({ LLM_TIMEOUT_MS: '10000' }, clock);
     primary.enqueue({ type: 'hang' });
     fallback.enqueue({ type: 'hang' });
-    const failed = await llm.retrieveResponse('resp_fallback_99').catch((error: unknown) => error);
-    expect(failed).toMatchObject({ name: 'ProviderTimeoutError' });
-    // The deadline passed while the primary hung: the fallback was never asked.
+    const retrieval = llm.retrieveResponse('resp_fallback_99').catch((error: unknown) => error);
+    await primary.waitForRequests(1);
+    clock.advance(5000);
+    await fallback.waitForRequests(1);
+    // The last upstream has what is left: the lookup ends when its one timeout does.
+    clock.advance(5000);
+    expect(await retrieval).toMatchObject({ name: 'ProviderTimeoutError', provider: 'azure' });
     expect(gets(primary)).toEqual(['/v1/responses/resp_fallback_99']);
-    expect(gets(fallback)).toEqual([]);
+    expect(gets(fallback)).toEqual(['/openai/v1/responses/resp_fallback_99']);
   });
 
   it('asks an upstream listed twice once, fetching its token once', async () => {
