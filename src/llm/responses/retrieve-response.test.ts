@@ -1,3 +1,4 @@
+import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
@@ -201,5 +202,63 @@ describe('retrieveResponse', () => {
     expect(missing).toMatchObject({ name: 'ResponseNotFoundError', asked: ['azure'] });
     expect(gets(primary)).toEqual(['/openai/v1/responses/resp_nowhere']);
     expect(tokens).toBe(1);
+  });
+});
+
+describe('retrieveResponse with an Azure token provider', () => {
+  async function azureFirst(azureTokenProvider: () => Promise<string>, clock?: ManualClock) {
+    primary = await startFakeProviderServer();
+    fallback = await startFakeProviderServer({ responseIdPrefix: 'resp_openai_' });
+    infra = await createInfrastructure({
+      env: {
+        NODE_ENV: 'test',
+        DATABASE_URL: 'sqlite::memory:',
+        LLM_PROVIDER: 'azure',
+        AZURE_OPENAI_ENDPOINT: primary.azureEndpoint,
+        AZURE_OPENAI_DEPLOYMENT: 'main-deploy',
+        LLM_FALLBACKS: 'openai:gpt-4o-mini',
+        OPENAI_API_KEY: 'sk-key',
+        OPENAI_BASE_URL: fallback.openaiBaseUrl,
+        LLM_TIMEOUT_MS: '10000',
+      },
+      envFile: false,
+      logger: silentLogger(),
+      azureTokenProvider,
+      ...(clock === undefined ? {} : { clock }),
+    });
+    return { llm: infra.llm, azure: primary, openai: fallback };
+  }
+
+  it('asks the next upstream when the token provider fails, and names the failure when none has the response', async () => {
+    const { llm, azure, openai } = await azureFirst(async () => {
+      throw new Error('no managed identity here');
+    });
+    const made = await new OpenAI({ apiKey: 'sk-key', baseURL: openai.openaiBaseUrl, maxRetries: 0 }).responses.create({
+      model: 'gpt-4o-mini',
+      input: 'Hi',
+    });
+    expect((await llm.retrieveResponse(made.id)).id).toBe(made.id);
+    const failed = await llm.retrieveResponse('resp_nowhere').catch((error: unknown) => error);
+    expect(failed).toMatchObject({ name: 'AuthenticationError', provider: 'azure', notFoundAt: ['openai'] });
+    expect((failed as Error).message).toContain('no managed identity here');
+    expect(gets(azure)).toEqual([]);
+  });
+
+  it('ends when the lookup does, however long the token provider takes', async () => {
+    const clock = new ManualClock();
+    let asked!: () => void;
+    const tokenAsked = new Promise<void>((resolve) => {
+      asked = resolve;
+    });
+    const { llm, openai } = await azureFirst(() => {
+      asked();
+      return new Promise<string>(() => {});
+    }, clock);
+    const retrieval = llm.retrieveResponse('resp_nowhere').catch((error: unknown) => error);
+    await tokenAsked;
+    // Azure's token is the first of two upstreams' credentials: half the time, then the OpenAI fallback is asked.
+    clock.advance(5000);
+    expect(await retrieval).toMatchObject({ name: 'ProviderTimeoutError', provider: 'azure', notFoundAt: ['openai'] });
+    expect(gets(openai)).toEqual(['/v1/responses/resp_nowhere']);
   });
 });
