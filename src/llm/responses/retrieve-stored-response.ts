@@ -55,8 +55,9 @@ interface Candidate {
  * is returned, and its upstream remembered. When none had it and one failed, the first failure is
  * thrown (naming its upstream, with `notFoundAt` and its message naming those that answered 404),
  * since the id may be there. The remembered upstream made the response, so its failure is thrown at
- * once. When every upstream answered 404, a {@link ResponseNotFoundError} names them. Anything else
- * (the signal aborted, the client closed, a provider not configured) is thrown as it is, at once.
+ * once; when it answers 404 instead, it is forgotten (unless another upstream has been remembered
+ * for the id since). When every upstream answered 404, a {@link ResponseNotFoundError} names them. Anything
+ * else (the signal aborted, the client closed, a provider not configured) is thrown as it is, at once.
  */
 export async function retrieveStoredResponse(id: string, lookup: StoredResponseLookup): Promise<ResponseObject> {
   const { clock, timeoutMs } = lookup;
@@ -102,15 +103,17 @@ async function search(id: string, lookup: StoredResponseLookup, signal: AbortSig
       const stored = upstream.target(`/${encodeURIComponent(id)}`, lookup.query);
       const headers = await upstreamHeaders(upstream, { provider: target.provider, model }, request.signal);
       const answer = await lookup.http().json(stored, 'GET', headers, undefined, request.signal);
-      const found = answer.data as ResponseObject;
-      // Found elsewhere than first asked: the next retrieval (a background response polled, say) goes straight there.
-      if (target !== origin) lookup.origins.remember(typeof found['id'] === 'string' && found['id'] !== '' ? found['id'] : id, target);
-      return found;
+      // Found elsewhere than first asked: the next retrieval (a background response polled, say) goes
+      // straight there. Under the id asked for, the one every lookup and forget uses.
+      if (target !== origin) lookup.origins.remember(id, target);
+      return answer.data as ResponseObject;
     } catch (error) {
       const mapped = mapOpenAiError(error, { provider: target.provider, model, signal: request.signal });
       if (signal.aborted || !ProviderError.isInstance(mapped)) throw mapped;
       if (mapped.kind === 'not_found') {
         notFoundAt.push(label);
+        // The remembered upstream no longer has it: forgotten, unless another has been remembered since.
+        if (target === origin) lookup.origins.forget(id, origin);
         continue;
       }
       if (target === origin) throw mapped;
@@ -120,7 +123,6 @@ async function search(id: string, lookup: StoredResponseLookup, signal: AbortSig
       request.dispose();
     }
   }
-  lookup.origins.forget(id);
   if (failure !== undefined) throw withNotFound(failure, notFoundAt);
   throw new ResponseNotFoundError(id, asked, lookup.provider);
 }
