@@ -117,6 +117,15 @@ describe('retrieveResponse', () => {
     }
   });
 
+  it("ends at once with the caller's error when an upstream refuses the query", async () => {
+    const { llm, primary, fallback } = await start();
+    primary.enqueue({ type: 'error', status: 400, message: 'include[] has an unknown value' });
+    const failed = await llm.retrieveResponse('resp_fallback_99', { query: 'include[]=nonsense' }).catch((error: unknown) => error);
+    expect(failed).toMatchObject({ name: 'BadRequestError', status: 400, provider: 'openai' });
+    expect(failed).not.toHaveProperty('notFoundAt');
+    expect(gets(fallback)).toEqual([]);
+  });
+
   it('ends at once when the caller aborts mid-search, asking no further upstream', async () => {
     const { llm, primary, fallback } = await start();
     primary.enqueue({ type: 'hang' });

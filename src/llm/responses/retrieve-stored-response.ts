@@ -56,7 +56,8 @@ interface Candidate {
  * thrown (naming its upstream, with `notFoundAt` and its message naming those that answered 404),
  * since the id may be there. The remembered upstream made the response, so its failure is thrown at
  * once; when it answers 404 instead, it is forgotten (unless another upstream has been remembered
- * for the id since). When every upstream answered 404, a {@link ResponseNotFoundError} names them. Anything
+ * for the id since). A 400 or 422 (an `include[]` the upstream refuses) is the caller's error, thrown
+ * at once. When every upstream answered 404, a {@link ResponseNotFoundError} names them. Anything
  * else (the signal aborted, the client closed, a provider not configured) is thrown as it is, at once.
  */
 export async function retrieveStoredResponse(id: string, lookup: StoredResponseLookup): Promise<ResponseObject> {
@@ -116,7 +117,8 @@ async function search(id: string, lookup: StoredResponseLookup, signal: AbortSig
         if (target === origin) lookup.origins.forget(id, origin);
         continue;
       }
-      if (target === origin) throw mapped;
+      // The caller's query was refused (an unknown `include[]`): every upstream would say the same.
+      if (target === origin || isCallersError(mapped)) throw mapped;
       failure ??= mapped;
     } finally {
       if (timer !== undefined) clock.clearTimeout(timer);
@@ -140,6 +142,11 @@ function distinct(first: readonly CallTarget[], rest: readonly CallTarget[], tar
     candidates.push({ target, upstream, label: targetLabel(target) });
   }
   return candidates;
+}
+
+/** Whether an upstream refused the request itself (400, 422), not the credentials or its own state. */
+function isCallersError(error: ProviderError): boolean {
+  return error.status === 400 || error.status === 422;
 }
 
 /** `failure`, its message and fields saying which upstreams answered 404. */
