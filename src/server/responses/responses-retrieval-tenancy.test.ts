@@ -134,6 +134,18 @@ describe('retrieving a stored response with a virtual key', () => {
     expect(gets(alpha).length).toBe(before.alpha + 1);
   });
 
+  it("refuses a disabled team's keys, asking no upstream", async () => {
+    const id = await madeAtBeta();
+    const team = await infra.tenants.repository.createTeam({ name: 'retrieval-disabled-team', enabled: false });
+    const { plainKey } = await infra.tenants.repository.createKey({ name: 'retrieval-disabled-member', team: team.name });
+    const member = new OpenAI({ apiKey: plainKey.reveal(), baseURL, maxRetries: 0 });
+    const asked = gets(primary).length + gets(alpha).length + gets(beta).length;
+    const refused = (await member.responses.retrieve(id).catch((caught: unknown) => caught)) as APIError;
+    expect(refused).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(refused.message).toContain("the key's team is disabled");
+    expect(gets(primary).length + gets(alpha).length + gets(beta).length).toBe(asked);
+  });
+
   it('asks the primary provider for a key whose models name no group', async () => {
     const restricted = await keyed('retrieval-direct', ['gpt-4o-mini']);
     const before = gets(alpha).length + gets(beta).length;
