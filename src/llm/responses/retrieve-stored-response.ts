@@ -135,7 +135,7 @@ function distinct(first: readonly CallTarget[], rest: readonly CallTarget[], tar
   const candidates: Candidate[] = [];
   for (const target of [...first, ...rest]) {
     const upstream = targets.upstream(target);
-    // Before the headers: a duplicate costs no token fetch.
+    // Before the headers: the identity hashes the configured key, and fetches no token, so a duplicate costs no token.
     const identity = upstream.identity();
     if (seen.has(identity)) continue;
     seen.add(identity);
