@@ -126,15 +126,36 @@ describe('retrieveResponse', () => {
     expect(gets(fallback)).toEqual([]);
   });
 
-  it('ends at once when the caller aborts mid-search, asking no further upstream', async () => {
-    const { llm, primary, fallback } = await start();
+  it('ends at once when the caller aborts mid-search, doing nothing for the upstreams after', async () => {
+    primary = await startFakeProviderServer();
+    fallback = await startFakeProviderServer();
+    let tokens = 0;
+    infra = await createInfrastructure({
+      env: {
+        NODE_ENV: 'test',
+        DATABASE_URL: 'sqlite::memory:',
+        LLM_PROVIDER: 'openai',
+        OPENAI_API_KEY: 'sk-key',
+        OPENAI_BASE_URL: primary.openaiBaseUrl,
+        LLM_FALLBACKS: 'azure:fallback-deploy',
+        AZURE_OPENAI_ENDPOINT: fallback.azureEndpoint,
+        AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
+      },
+      envFile: false,
+      logger: silentLogger(),
+      azureTokenProvider: async () => `token-${++tokens}`,
+    });
     primary.enqueue({ type: 'hang' });
     const caller = new AbortController();
-    const retrieval = llm.retrieveResponse('resp_fallback_99', { signal: caller.signal }).catch((error: unknown) => error);
+    const retrieval = infra.llm.retrieveResponse('resp_elsewhere', { signal: caller.signal }).catch((error: unknown) => error);
     await primary.waitForRequests(1);
-    caller.abort();
-    expect(await retrieval).toMatchObject({ name: 'AbortError' });
-    expect(gets(fallback)).toEqual([]);
+    const reason = new Error('the caller went away');
+    caller.abort(reason);
+    // The primary still hangs: the retrieval ends on the abort alone, as the caller's own reason.
+    expect(await retrieval).toBe(reason);
+    expect(gets(primary)).toEqual(['/v1/responses/resp_elsewhere']);
+    // The search went no further: the fallback's token was never fetched.
+    expect(tokens).toBe(0);
   });
 
   it('gives a hanging upstream only its share of the time, so the next one is still asked', async () => {
