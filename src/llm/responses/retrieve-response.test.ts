@@ -205,9 +205,9 @@ describe('retrieveResponse', () => {
     await primary.waitForRequests(1);
     clock.advance(5000);
     await fallback.waitForRequests(1);
-    // The last upstream has what is left: the lookup ends when its one timeout does.
+    // The last upstream has what is left: the lookup ends when its one timeout does, with the first failure.
     clock.advance(5000);
-    expect(await retrieval).toMatchObject({ name: 'ProviderTimeoutError', provider: 'azure' });
+    expect(await retrieval).toMatchObject({ name: 'ProviderTimeoutError', provider: 'openai', notFoundAt: [] });
     expect(gets(primary)).toEqual(['/v1/responses/resp_fallback_99']);
     expect(gets(fallback)).toEqual(['/openai/v1/responses/resp_fallback_99']);
   });

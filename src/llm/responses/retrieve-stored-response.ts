@@ -54,11 +54,12 @@ interface Candidate {
  * it is noted, and the others are asked, since one of them may hold the id. The first answer found
  * is returned, and its upstream remembered. When none had it and one failed, the first failure is
  * thrown (naming its upstream, with `notFoundAt` and its message naming those that answered 404),
- * since the id may be there. The remembered upstream made the response, so its failure is thrown at
- * once; when it answers 404 instead, it is forgotten (unless another upstream has been remembered
- * for the id since). A 400 or 422 (an `include[]` the upstream refuses) is the caller's error, thrown
- * at once. When every upstream answered 404, a {@link ResponseNotFoundError} names them. Anything
- * else (the signal aborted, the client closed, a provider not configured) is thrown as it is, at once.
+ * since the id may be there; so too when the lookup's time runs out. The remembered upstream made
+ * the response, so its failure is thrown at once; when it answers 404 instead, it is forgotten
+ * (unless another upstream has been remembered for the id since). A 400 or 422 (an `include[]` the
+ * upstream refuses) is the caller's error, thrown at once. When every upstream answered 404, a
+ * {@link ResponseNotFoundError} names them. Anything else (the caller's signal aborted, the client
+ * closed, a provider not configured) is thrown as it is, at once.
  */
 export async function retrieveStoredResponse(id: string, lookup: StoredResponseLookup): Promise<ResponseObject> {
   const { clock, timeoutMs } = lookup;
@@ -110,7 +111,7 @@ async function search(id: string, lookup: StoredResponseLookup, signal: AbortSig
       return answer.data as ResponseObject;
     } catch (error) {
       const mapped = mapOpenAiError(error, { provider: target.provider, model, signal: request.signal });
-      if (signal.aborted || !ProviderError.isInstance(mapped)) throw mapped;
+      if (lookup.signal?.aborted === true || !ProviderError.isInstance(mapped)) throw mapped;
       if (mapped.kind === 'not_found') {
         notFoundAt.push(label);
         // The remembered upstream no longer has it: forgotten, unless another has been remembered since.
@@ -120,6 +121,8 @@ async function search(id: string, lookup: StoredResponseLookup, signal: AbortSig
       // The caller's query was refused (an unknown `include[]`): every upstream would say the same.
       if (target === origin || isCallersError(mapped)) throw mapped;
       failure ??= mapped;
+      // The lookup's time is up: no later upstream can be asked.
+      if (signal.aborted) break;
     } finally {
       if (timer !== undefined) clock.clearTimeout(timer);
       request.dispose();
