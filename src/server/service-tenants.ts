@@ -11,7 +11,7 @@ import type { ServiceBackend } from './service-backend.js';
 export interface ServiceTenants {
   /** The caller a presented key belongs to; undefined when no virtual key matches. */
   resolve(plainKey: string): Promise<TenantCaller | undefined>;
-  readonly admission: Pick<TenantAdmission, 'admit'>;
+  readonly admission: Pick<TenantAdmission, 'admit' | 'checkStatus'>;
   readonly prices: Pick<PriceBook, 'cost' | 'pricedModel'>;
 }
 

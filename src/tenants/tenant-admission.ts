@@ -113,11 +113,19 @@ export class TenantAdmission {
    */
   check(caller: TenantCaller, model: string): void {
     const { key, team } = caller;
-    const status = keyStatus(key, new Date(this.#clock.now()));
-    if (status !== 'active') throw new KeyRefusedError(status);
-    if (team !== undefined && !team.enabled) throw new KeyRefusedError('team_disabled');
+    this.checkStatus(caller);
     checkModel(key, 'key', model);
     if (team !== undefined) checkModel(team, 'team', model);
+  }
+
+  /**
+   * Whether `caller` may use the service at all, whatever it asks for: throws {@link KeyRefusedError}
+   * when its key is not active or its team is disabled. {@link check} checks it too.
+   */
+  checkStatus(caller: TenantCaller): void {
+    const status = keyStatus(caller.key, new Date(this.#clock.now()));
+    if (status !== 'active') throw new KeyRefusedError(status);
+    if (caller.team !== undefined && !caller.team.enabled) throw new KeyRefusedError('team_disabled');
   }
 
   /** Admits one call, or throws a refusal ({@link KeyRefusedError}, {@link ModelNotAllowedError}, {@link TenantLimitError}, {@link BudgetExceededError}). */

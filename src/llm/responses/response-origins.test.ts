@@ -37,6 +37,18 @@ describe('ResponseOrigins', () => {
     expect(origins.recall(`resp_${RESPONSE_ORIGINS_CAPACITY * 3 - 1}`)).toEqual(openai);
   });
 
+  it('forgets an id only while it is still remembered for the target that answered 404', () => {
+    const origins = new ResponseOrigins();
+    origins.remember('resp_1', openai);
+    const stale = origins.recall('resp_1');
+    // Meanwhile another retrieval found it elsewhere.
+    origins.remember('resp_1', azure);
+    origins.forget('resp_1', stale!);
+    expect(origins.recall('resp_1')).toEqual(azure);
+    origins.forget('resp_1', origins.recall('resp_1')!);
+    expect(origins.recall('resp_1')).toBeUndefined();
+  });
+
   it('refuses a capacity that is not a whole number of at least 1', () => {
     for (const capacity of [0, -1, 1.5, Number.NaN]) expect(() => new ResponseOrigins(capacity)).toThrow(RangeError);
   });

@@ -35,9 +35,12 @@ export class ResponseOrigins {
     return target;
   }
 
-  /** Forgets `id`: no upstream has it any more. */
-  forget(id: string): void {
-    this.#targets.delete(id);
+  /**
+   * Forgets `id` when `target` is still the one remembered for it: that upstream answered 404. An
+   * id remembered for another target since (a retrieval or a call that found it elsewhere) is kept.
+   */
+  forget(id: string, target: CallTarget): void {
+    if (this.#targets.get(id) === target) this.#targets.delete(id);
   }
 
   /** How many ids are known. */

@@ -163,36 +163,29 @@ export class ResponsesForwarder {
    * fallbacks with the Responses API and the OpenAI and Azure deployments of the model groups, each
    * distinct upstream (endpoint and credentials) asked once, until one has it. With `models`, only
    * the upstreams a call for one of them could reach are asked. A failure other than 404 (401, 5xx,
-   * timeout) of an upstream other than the remembered one does not end the search; when no upstream
-   * has the response, the first such failure is thrown, naming its upstream and those that answered
-   * 404 (see {@link retrieveStoredResponse}). When every upstream answered 404, a
-   * {@link ResponseNotFoundError} names them. The whole lookup is bounded by one
-   * `resilience.timeoutMs`, whatever the number of upstreams. Not through the limits: it makes no model call.
+   * its share of the time used up) of an upstream other than the remembered one does not end the
+   * search; when no upstream has the response, the first such failure is thrown, naming its upstream
+   * and those that answered 404 (see {@link retrieveStoredResponse}). When every upstream answered
+   * 404, a {@link ResponseNotFoundError} names them. The whole lookup takes at most one
+   * `resilience.timeoutMs`, whatever the number of upstreams, each given its share of what is left.
+   * Not through the limits: it makes no model call.
    */
   async retrieve(id: string, options: RetrieveResponseOptions = {}): Promise<ResponseObject> {
     const provider = this.#deps.config.llm.provider;
     if (!forwardsResponses(provider)) throw new Error(`The provider ${provider} keeps no responses`);
     const query = options.query === undefined || options.query === '' ? undefined : options.query;
     const { clock, config } = this.#deps;
-    const deadline = new AbortController();
-    const timer = clock.setTimeout(() => {
-      deadline.abort(new DOMException(`no stored response found within ${config.resilience.timeoutMs} ms`, 'TimeoutError'));
-    }, config.resilience.timeoutMs);
-    const link = linkSignals(options.signal, deadline.signal);
-    try {
-      return await retrieveStoredResponse(id, {
-        query,
-        signal: link.signal,
-        provider,
-        targets: this.#targets,
-        origins: this.#origins,
-        http: () => this.#http(),
-        reachable: this.#targets.reachable(options.models),
-      });
-    } finally {
-      clock.clearTimeout(timer);
-      link.dispose();
-    }
+    return retrieveStoredResponse(id, {
+      query,
+      signal: options.signal,
+      timeoutMs: config.resilience.timeoutMs,
+      clock,
+      provider,
+      targets: this.#targets,
+      origins: this.#origins,
+      http: () => this.#http(),
+      reachable: this.#targets.reachable(options.models),
+    });
   }
 
   /** Ends the pooled connections to the upstreams once their requests are over; later calls fail. Idempotent. */

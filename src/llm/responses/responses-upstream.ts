@@ -44,7 +44,8 @@ export function responsesUpstream(
 ): ResponsesUpstream {
   if (provider === 'openai') {
     const settings = config.llm.openai;
-    const base = settings.baseUrl ?? 'https://api.openai.com/v1';
+    // `…/v1` and `…/v1/` are one upstream: one identity, and the same URLs.
+    const base = (settings.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, '');
     const fixed: Record<string, string> = { ...FORWARD_HEADERS };
     if (settings.organization !== undefined) fixed['openai-organization'] = settings.organization;
     if (settings.project !== undefined) fixed['openai-project'] = settings.project;

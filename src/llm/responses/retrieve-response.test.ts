@@ -1,8 +1,10 @@
+import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
 import { silentLogger } from '../../observability/logger.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
+import { ManualClock } from '../../testing/manual-clock.js';
 
 /*
  * The library's retrieveResponse in front of two upstreams that each keep their own responses,
@@ -23,7 +25,7 @@ afterEach(async () => {
   infra = primary = fallback = undefined;
 });
 
-async function start(env: Record<string, string> = {}) {
+async function start(env: Record<string, string> = {}, clock?: ManualClock) {
   primary = await startFakeProviderServer({ responseIdPrefix: 'resp_primary_' });
   fallback = await startFakeProviderServer({ apiKeys: [AZURE_KEY], responseIdPrefix: 'resp_fallback_' });
   infra = await createInfrastructure({
@@ -43,6 +45,7 @@ async function start(env: Record<string, string> = {}) {
     },
     envFile: false,
     logger: silentLogger(),
+    ...(clock === undefined ? {} : { clock }),
   });
   return { primary, fallback, llm: infra.llm };
 }
@@ -114,26 +117,99 @@ describe('retrieveResponse', () => {
     }
   });
 
-  it('ends at once when the caller aborts mid-search, asking no further upstream', async () => {
+  it("ends at once with the caller's error when an upstream refuses the query", async () => {
     const { llm, primary, fallback } = await start();
-    primary.enqueue({ type: 'hang' });
-    const caller = new AbortController();
-    const retrieval = llm.retrieveResponse('resp_fallback_99', { signal: caller.signal }).catch((error: unknown) => error);
-    await primary.waitForRequests(1);
-    caller.abort();
-    expect(await retrieval).toMatchObject({ name: 'AbortError' });
+    primary.enqueue({ type: 'error', status: 400, message: 'include[] has an unknown value' });
+    const failed = await llm.retrieveResponse('resp_fallback_99', { query: 'include[]=nonsense' }).catch((error: unknown) => error);
+    expect(failed).toMatchObject({ name: 'BadRequestError', status: 400, provider: 'openai' });
+    expect(failed).not.toHaveProperty('notFoundAt');
     expect(gets(fallback)).toEqual([]);
   });
 
+  it('ends at once when the caller aborts mid-search, doing nothing for the upstreams after', async () => {
+    primary = await startFakeProviderServer();
+    fallback = await startFakeProviderServer();
+    let tokens = 0;
+    infra = await createInfrastructure({
+      env: {
+        NODE_ENV: 'test',
+        DATABASE_URL: 'sqlite::memory:',
+        LLM_PROVIDER: 'openai',
+        OPENAI_API_KEY: 'sk-key',
+        OPENAI_BASE_URL: primary.openaiBaseUrl,
+        LLM_FALLBACKS: 'azure:fallback-deploy',
+        AZURE_OPENAI_ENDPOINT: fallback.azureEndpoint,
+        AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
+      },
+      envFile: false,
+      logger: silentLogger(),
+      azureTokenProvider: async () => `token-${++tokens}`,
+    });
+    primary.enqueue({ type: 'hang' });
+    const caller = new AbortController();
+    const retrieval = infra.llm.retrieveResponse('resp_elsewhere', { signal: caller.signal }).catch((error: unknown) => error);
+    await primary.waitForRequests(1);
+    const reason = new Error('the caller went away');
+    caller.abort(reason);
+    // The primary still hangs: the retrieval ends on the abort alone, as the caller's own reason.
+    expect(await retrieval).toBe(reason);
+    expect(gets(primary)).toEqual(['/v1/responses/resp_elsewhere']);
+    // The search went no further: the fallback's token was never fetched.
+    expect(tokens).toBe(0);
+  });
+
+  it('gives a hanging upstream only its share of the time, so the next one is still asked', async () => {
+    const clock = new ManualClock();
+    const { llm, primary, fallback } = await start({ LLM_TIMEOUT_MS: '10000' }, clock);
+    const id = await madeByFallback(llm);
+    // Another client, which does not remember where the response was made: the primary is asked first.
+    const second = await createInfrastructure({
+      env: {
+        NODE_ENV: 'test',
+        DATABASE_URL: 'sqlite::memory:',
+        LLM_PROVIDER: 'openai',
+        OPENAI_API_KEY: 'sk-key',
+        OPENAI_BASE_URL: primary.openaiBaseUrl,
+        LLM_FALLBACKS: 'azure:fallback-deploy',
+        AZURE_OPENAI_ENDPOINT: fallback.azureEndpoint,
+        AZURE_OPENAI_API_KEY: AZURE_KEY,
+        AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
+        LLM_TIMEOUT_MS: '10000',
+      },
+      envFile: false,
+      logger: silentLogger(),
+      clock,
+    });
+    try {
+      primary.enqueue({ type: 'hang' });
+      const started = clock.now();
+      const retrieval = second.llm.retrieveResponse(id);
+      await primary.waitForRequests(2);
+      // Two upstreams to ask: the primary has half the lookup's time.
+      clock.advance(5000);
+      expect((await retrieval).id).toBe(id);
+      expect(clock.now() - started).toBeLessThan(10_000);
+      expect(gets(primary)).toEqual([`/v1/responses/${id}`]);
+      expect(gets(fallback)).toEqual([`/openai/v1/responses/${id}`]);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('bounds the whole lookup by one timeout, not one per upstream', async () => {
-    const { llm, primary, fallback } = await start({ LLM_TIMEOUT_MS: '300' });
+    const clock = new ManualClock();
+    const { llm, primary, fallback } = await start({ LLM_TIMEOUT_MS: '10000' }, clock);
     primary.enqueue({ type: 'hang' });
     fallback.enqueue({ type: 'hang' });
-    const failed = await llm.retrieveResponse('resp_fallback_99').catch((error: unknown) => error);
-    expect(failed).toMatchObject({ name: 'ProviderTimeoutError' });
-    // The deadline passed while the primary hung: the fallback was never asked.
+    const retrieval = llm.retrieveResponse('resp_fallback_99').catch((error: unknown) => error);
+    await primary.waitForRequests(1);
+    clock.advance(5000);
+    await fallback.waitForRequests(1);
+    // The last upstream has what is left: the lookup ends when its one timeout does, with the first failure.
+    clock.advance(5000);
+    expect(await retrieval).toMatchObject({ name: 'ProviderTimeoutError', provider: 'openai', notFoundAt: [] });
     expect(gets(primary)).toEqual(['/v1/responses/resp_fallback_99']);
-    expect(gets(fallback)).toEqual([]);
+    expect(gets(fallback)).toEqual(['/openai/v1/responses/resp_fallback_99']);
   });
 
   it('asks an upstream listed twice once, fetching its token once', async () => {
@@ -156,5 +232,63 @@ describe('retrieveResponse', () => {
     expect(missing).toMatchObject({ name: 'ResponseNotFoundError', asked: ['azure'] });
     expect(gets(primary)).toEqual(['/openai/v1/responses/resp_nowhere']);
     expect(tokens).toBe(1);
+  });
+});
+
+describe('retrieveResponse with an Azure token provider', () => {
+  async function azureFirst(azureTokenProvider: () => Promise<string>, clock?: ManualClock) {
+    primary = await startFakeProviderServer();
+    fallback = await startFakeProviderServer({ responseIdPrefix: 'resp_openai_' });
+    infra = await createInfrastructure({
+      env: {
+        NODE_ENV: 'test',
+        DATABASE_URL: 'sqlite::memory:',
+        LLM_PROVIDER: 'azure',
+        AZURE_OPENAI_ENDPOINT: primary.azureEndpoint,
+        AZURE_OPENAI_DEPLOYMENT: 'main-deploy',
+        LLM_FALLBACKS: 'openai:gpt-4o-mini',
+        OPENAI_API_KEY: 'sk-key',
+        OPENAI_BASE_URL: fallback.openaiBaseUrl,
+        LLM_TIMEOUT_MS: '10000',
+      },
+      envFile: false,
+      logger: silentLogger(),
+      azureTokenProvider,
+      ...(clock === undefined ? {} : { clock }),
+    });
+    return { llm: infra.llm, azure: primary, openai: fallback };
+  }
+
+  it('asks the next upstream when the token provider fails, and names the failure when none has the response', async () => {
+    const { llm, azure, openai } = await azureFirst(async () => {
+      throw new Error('no managed identity here');
+    });
+    const made = await new OpenAI({ apiKey: 'sk-key', baseURL: openai.openaiBaseUrl, maxRetries: 0 }).responses.create({
+      model: 'gpt-4o-mini',
+      input: 'Hi',
+    });
+    expect((await llm.retrieveResponse(made.id)).id).toBe(made.id);
+    const failed = await llm.retrieveResponse('resp_nowhere').catch((error: unknown) => error);
+    expect(failed).toMatchObject({ name: 'AuthenticationError', provider: 'azure', notFoundAt: ['openai'] });
+    expect((failed as Error).message).toContain('no managed identity here');
+    expect(gets(azure)).toEqual([]);
+  });
+
+  it('ends when the lookup does, however long the token provider takes', async () => {
+    const clock = new ManualClock();
+    let asked!: () => void;
+    const tokenAsked = new Promise<void>((resolve) => {
+      asked = resolve;
+    });
+    const { llm, openai } = await azureFirst(() => {
+      asked();
+      return new Promise<string>(() => {});
+    }, clock);
+    const retrieval = llm.retrieveResponse('resp_nowhere').catch((error: unknown) => error);
+    await tokenAsked;
+    // Azure's token is the first of two upstreams' credentials: half the time, then the OpenAI fallback is asked.
+    clock.advance(5000);
+    expect(await retrieval).toMatchObject({ name: 'ProviderTimeoutError', provider: 'azure', notFoundAt: ['openai'] });
+    expect(gets(openai)).toEqual(['/v1/responses/resp_nowhere']);
   });
 });

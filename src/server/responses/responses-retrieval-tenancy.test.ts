@@ -116,6 +116,36 @@ describe('retrieving a stored response with a virtual key', () => {
     expect(gets(beta)).toEqual([`/v1/responses/${id}`, `/v1/responses/${id}`]);
   });
 
+  it('neither asks nor forgets a remembered upstream the key may not reach', async () => {
+    // Made through the service's client: it remembers the beta deployment made the response.
+    const made = await infra.llm.respond({ model: 'beta', input: 'Hi' });
+    if (made.stream) throw new Error('expected a whole answer');
+    const id = made.response.id;
+    const before = { primary: gets(primary).length, alpha: gets(alpha).length, beta: gets(beta).length };
+    const restricted = await keyed('retrieval-alpha-remembered', ['alpha']);
+    expect(await restricted.responses.retrieve(id).catch((caught: unknown) => caught)).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(gets(beta).length).toBe(before.beta);
+    expect(gets(alpha).slice(before.alpha)).toEqual([`/v1/responses/${id}`]);
+    // Still remembered: a key that may reach every upstream goes straight to beta.
+    const open = await keyed('retrieval-any-remembered');
+    expect((await open.responses.retrieve(id)).id).toBe(id);
+    expect(gets(beta).slice(before.beta)).toEqual([`/v1/responses/${id}`]);
+    expect(gets(primary).length).toBe(before.primary);
+    expect(gets(alpha).length).toBe(before.alpha + 1);
+  });
+
+  it("refuses a disabled team's keys, asking no upstream", async () => {
+    const id = await madeAtBeta();
+    const team = await infra.tenants.repository.createTeam({ name: 'retrieval-disabled-team', enabled: false });
+    const { plainKey } = await infra.tenants.repository.createKey({ name: 'retrieval-disabled-member', team: team.name });
+    const member = new OpenAI({ apiKey: plainKey.reveal(), baseURL, maxRetries: 0 });
+    const asked = gets(primary).length + gets(alpha).length + gets(beta).length;
+    const refused = (await member.responses.retrieve(id).catch((caught: unknown) => caught)) as APIError;
+    expect(refused).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(refused.message).toContain("the key's team is disabled");
+    expect(gets(primary).length + gets(alpha).length + gets(beta).length).toBe(asked);
+  });
+
   it('asks the primary provider for a key whose models name no group', async () => {
     const restricted = await keyed('retrieval-direct', ['gpt-4o-mini']);
     const before = gets(alpha).length + gets(beta).length;

@@ -34,6 +34,8 @@ export function tenantResponses(
     ...responses,
     // Only where a call of the key could go: another model group's deployments may hold another's responses.
     retrieve: (id, options) => {
+      // Refused like a call: a disabled team's keys read nothing.
+      tenants.admission.checkStatus(caller);
       const models = callerModels(caller);
       return responses.retrieve(id, models === undefined ? options : { ...options, models });
     },
