@@ -10,6 +10,7 @@ import type { ResponsesResult } from '../llm/responses/responses-types.js';
 import { silentLogger } from '../observability/logger.js';
 import { createServer, type GroundworkServer } from '../server/create-server.js';
 import { createServiceBackend } from '../server/infrastructure-backend.js';
+import { serviceTenants } from '../server/service-tenants.js';
 import { DatabaseBudgetStore } from '../tenants/database-budget-store.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../testing/index.js';
 
@@ -79,7 +80,7 @@ async function servedKey(opened: Awaited<ReturnType<typeof open>>, name: string)
   server = createServer(createServiceBackend(opened), opened.config.server, {
     logger: silentLogger(),
     metrics: opened.metrics,
-    tenants: { resolve: (key) => tenants.directory.resolve(key), admission: tenants.admission, prices: tenants.prices },
+    tenants: serviceTenants(tenants),
   });
   const { port } = await server.listen();
   const { key, plainKey } = await tenants.repository.createKey({ name, totalBudgetUsd: 1, allowedModels: ['resp'] });

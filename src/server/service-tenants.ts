@@ -1,5 +1,6 @@
 import type { PriceBook } from '../llm/pricing.js';
 import type { ChatRequest, TokenUsage } from '../llm/types.js';
+import type { TenantServices } from '../tenants/create-tenant-services.js';
 import { rateLimitStateHeaders, type TenantRateLimitState } from '../tenants/rate-limit-state.js';
 import type { Admission, TenantAdmission, TenantCaller } from '../tenants/tenant-admission.js';
 import type { Exchange } from './exchange.js';
@@ -13,6 +14,11 @@ export interface ServiceTenants {
   resolve(plainKey: string): Promise<TenantCaller | undefined>;
   readonly admission: Pick<TenantAdmission, 'admit' | 'checkStatus'>;
   readonly prices: Pick<PriceBook, 'cost' | 'pricedModel'>;
+}
+
+/** What `serve` needs of the tenant services: their key directory, admission and prices. */
+export function serviceTenants(tenants: Pick<TenantServices, 'directory' | 'admission' | 'prices'>): ServiceTenants {
+  return { resolve: (key) => tenants.directory.resolve(key), admission: tenants.admission, prices: tenants.prices };
 }
 
 /**

@@ -5,6 +5,7 @@ import { writeHeldLines, writeHeldLinesAtEnd } from '../../observability/held-li
 import { createLogger, type Logger } from '../../observability/logger.js';
 import { createServer } from '../../server/create-server.js';
 import { createServiceBackend } from '../../server/infrastructure-backend.js';
+import { serviceTenants } from '../../server/service-tenants.js';
 import { createTenantServices } from '../../tenants/create-tenant-services.js';
 import type { CommandIo } from '../output.js';
 import { processSignals, type ServeSignals } from '../process-signals.js';
@@ -60,9 +61,7 @@ export async function serveCommand(
     const server = createServer(backend, infrastructure.config.server, {
       logger,
       metrics: infrastructure.metrics,
-      ...(tenants === undefined
-        ? {}
-        : { tenants: { resolve: (key: string) => tenants.directory.resolve(key), admission: tenants.admission, prices: tenants.prices } }),
+      ...(tenants === undefined ? {} : { tenants: serviceTenants(tenants) }),
       ...(tenants === undefined || adminKey === undefined
         ? {}
         : {

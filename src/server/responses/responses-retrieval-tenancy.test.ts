@@ -9,6 +9,7 @@ import { silentLogger } from '../../observability/logger.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
 import { createServer } from '../create-server.js';
 import { createServiceBackend } from '../infrastructure-backend.js';
+import { serviceTenants } from '../service-tenants.js';
 
 /*
  * GET /v1/responses/{id} with virtual keys over HTTP, in front of two model groups whose
@@ -70,7 +71,7 @@ beforeAll(async () => {
   server = createServer(backend, infra.config.server, {
     logger: silentLogger(),
     metrics: infra.metrics,
-    tenants: { resolve: (key) => tenants.directory.resolve(key), admission: tenants.admission, prices: tenants.prices },
+    tenants: serviceTenants(tenants),
   });
   baseURL = `http://127.0.0.1:${(await server.listen()).port}/v1`;
 }, 60_000);

@@ -15,6 +15,7 @@ import { type FakeProviderServer, startFakeProviderServer } from '../../testing/
 import { createServer } from '../create-server.js';
 import { createServiceBackend } from '../infrastructure-backend.js';
 import { TestServiceBackend } from '../service-backend.test-helpers.js';
+import { serviceTenants } from '../service-tenants.js';
 import { startTestServer, type TestServer } from '../test-server.test-helpers.js';
 import type { ServiceResponses } from './service-responses.js';
 
@@ -139,7 +140,7 @@ describe('forwarded Responses with a virtual key, through the openai SDK', () =>
     server = createServer(backend, infra.config.server, {
       logger: silentLogger(),
       metrics: infra.metrics,
-      tenants: { resolve: (key) => tenants.directory.resolve(key), admission: tenants.admission, prices: tenants.prices },
+      tenants: serviceTenants(tenants),
     });
     baseURL = `http://127.0.0.1:${(await server.listen()).port}/v1`;
   }, 60_000);
