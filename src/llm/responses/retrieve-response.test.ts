@@ -17,8 +17,11 @@ const AZURE_KEY = 'azure-fallback-key';
 let primary: FakeProviderServer | undefined;
 let fallback: FakeProviderServer | undefined;
 let infra: Infrastructure | undefined;
+let others: Infrastructure[] = [];
 
 afterEach(async () => {
+  for (const other of others) await other.close();
+  others = [];
   await infra?.close();
   await primary?.close();
   await fallback?.close();
@@ -48,6 +51,35 @@ async function start(env: Record<string, string> = {}, clock?: ManualClock) {
     ...(clock === undefined ? {} : { clock }),
   });
   return { primary, fallback, llm: infra.llm };
+}
+
+/** The `include[]` of each retrieval an upstream received. */
+const includes = (fake: FakeProviderServer) =>
+  fake.requests.filter((request) => request.method === 'GET').map((request) => request.query['include[]']);
+
+/** Another client of the same upstreams, which does not remember where any response was made: it asks the primary first. */
+async function unremembering(env: Record<string, string> = {}, clock?: ManualClock): Promise<Infrastructure> {
+  if (primary === undefined || fallback === undefined) throw new Error('start the upstreams first');
+  const other = await createInfrastructure({
+    env: {
+      NODE_ENV: 'test',
+      DATABASE_URL: 'sqlite::memory:',
+      LLM_MAX_ATTEMPTS: '1',
+      LLM_PROVIDER: 'openai',
+      OPENAI_API_KEY: 'sk-key',
+      OPENAI_BASE_URL: primary.openaiBaseUrl,
+      LLM_FALLBACKS: 'azure:fallback-deploy',
+      AZURE_OPENAI_ENDPOINT: fallback.azureEndpoint,
+      AZURE_OPENAI_API_KEY: AZURE_KEY,
+      AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
+      ...env,
+    },
+    envFile: false,
+    logger: silentLogger(),
+    ...(clock === undefined ? {} : { clock }),
+  });
+  others.push(other);
+  return other;
 }
 
 /** The retrievals an upstream received. */
@@ -117,13 +149,37 @@ describe('retrieveResponse', () => {
     }
   });
 
-  it("ends at once with the caller's error when an upstream refuses the query", async () => {
+  it('goes on past a 400 when the caller sent no query, and finds the response at the next upstream', async () => {
+    const { llm, primary, fallback } = await start();
+    const id = await madeByFallback(llm);
+    const second = await unremembering();
+    primary.enqueue({ type: 'error', status: 400, message: 'this id is not one of ours' });
+    expect((await second.llm.retrieveResponse(id)).id).toBe(id);
+    expect(gets(primary)).toEqual([`/v1/responses/${id}`]);
+    expect(gets(fallback)).toEqual([`/openai/v1/responses/${id}`]);
+  });
+
+  it('asks the next upstream when one refuses the query, since another may accept it', async () => {
+    const { llm, primary, fallback } = await start();
+    const id = await madeByFallback(llm);
+    const second = await unremembering();
+    primary.enqueue({ type: 'error', status: 400, message: 'include[] has an unknown value' });
+    expect((await second.llm.retrieveResponse(id, { query: 'include[]=reasoning.encrypted_content' })).id).toBe(id);
+    expect(gets(primary)).toEqual([`/v1/responses/${id}`]);
+    expect(gets(fallback)).toEqual([`/openai/v1/responses/${id}`]);
+    expect([...includes(primary), ...includes(fallback)]).toEqual(['reasoning.encrypted_content', 'reasoning.encrypted_content']);
+  });
+
+  it('answers with the first refusal when every upstream refuses the query', async () => {
     const { llm, primary, fallback } = await start();
     primary.enqueue({ type: 'error', status: 400, message: 'include[] has an unknown value' });
+    fallback.enqueue({ type: 'error', status: 422, message: 'include[] is not supported' });
     const failed = await llm.retrieveResponse('resp_fallback_99', { query: 'include[]=nonsense' }).catch((error: unknown) => error);
-    expect(failed).toMatchObject({ name: 'BadRequestError', status: 400, provider: 'openai' });
-    expect(failed).not.toHaveProperty('notFoundAt');
-    expect(gets(fallback)).toEqual([]);
+    expect(failed).toMatchObject({ name: 'BadRequestError', status: 400, provider: 'openai', notFoundAt: [] });
+    expect((failed as Error).message).toContain('include[] has an unknown value');
+    expect((failed as Error).message).toContain('none answered 404');
+    expect(gets(fallback)).toEqual(['/openai/v1/responses/resp_fallback_99']);
+    expect(includes(fallback)).toEqual(['nonsense']);
   });
 
   it('ends at once when the caller aborts mid-search, doing nothing for the upstreams after', async () => {
