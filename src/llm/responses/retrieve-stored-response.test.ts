@@ -66,9 +66,9 @@ function lookupOver(
   const http = {
     json: async (where: UpstreamTarget, _method: string, _headers: unknown, _body: unknown, signal: AbortSignal) => {
       const answer = await (byOrigin.get(where.origin) as Double).answer();
-      // Never answers; ends, as a real request does, when its signal aborts.
+      // As a real request does, it ends when its signal aborts, whatever the upstream would have answered.
+      if (signal.aborted) throw signal.reason;
       if (answer === undefined) {
-        if (signal.aborted) throw signal.reason;
         return new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
       }
       if ('found' in answer) return { status: 200, data: { id: 'resp_1', object: 'response' } as ResponseObject };
@@ -118,6 +118,43 @@ describe('retrieveStoredResponse', () => {
     expect(failed).toMatchObject({ name: 'ProviderTimeoutError', provider: 'openai', notFoundAt: ['openai'] });
     expect((failed as Error).message).toContain('not asked: azure');
     expect([next.built, next.headers]).toEqual([0, 0]);
+  });
+
+  it('answers with the first failure when the time runs out, naming the upstreams left unasked', async () => {
+    const clock = new ManualClock();
+    // The first upstream answers only once the whole lookup's time has passed.
+    const slow = double('openai', 'openai', async () => {
+      clock.advance(10_000);
+      return { found: true };
+    });
+    const second = double('azure', 'azure', async () => ({ found: true }));
+    const third = double('east', 'azure', async () => ({ found: true }));
+    const failed = await retrieveStoredResponse(
+      'resp_1',
+      lookupOver(
+        [
+          { target: OPENAI, double: slow },
+          { target: AZURE, double: second },
+          { target: GROUPED, double: third },
+        ],
+        { clock },
+      ),
+    ).catch((error: unknown) => error);
+    expect(failed).toMatchObject({ name: 'ProviderTimeoutError', provider: 'openai', notFoundAt: [] });
+    expect((failed as Error).message).toContain('not asked in time: azure, azure deployment chat/east');
+    expect([second.built, third.built]).toEqual([0, 0]);
+  });
+
+  it('says none answered 404 when every upstream asked failed otherwise', async () => {
+    const first = double('openai', 'openai', async () => ({ status: 400 }));
+    const last = double('azure', 'azure', async () => ({ status: 503 }));
+    const holders = [
+      { target: OPENAI, double: first },
+      { target: AZURE, double: last },
+    ];
+    const failed = await retrieveStoredResponse('resp_1', lookupOver(holders)).catch((error: unknown) => error);
+    expect(failed).toMatchObject({ name: 'BadRequestError', provider: 'openai', notFoundAt: [] });
+    expect((failed as Error).message).toContain('(retrieving a stored response: none answered 404; the failed upstream may hold it)');
   });
 
   it('ends on the caller’s reason when it aborts, asking nothing of the upstreams after', async () => {

@@ -145,8 +145,9 @@ async function search(id: string, lookup: StoredResponseLookup, signal: AbortSig
     }
   }
   if (lookup.signal?.aborted === true) throw abortReason(lookup.signal);
-  if (failure !== undefined) throw withNotFound(failure, notFoundAt, asked.length);
-  if (unasked.length > 0) throw notAskedInTime(lookup, notFoundAt, unasked);
+  const notAsked = unasked.map((candidate) => candidate.label);
+  if (failure !== undefined) throw withNotFound(failure, notFoundAt, candidates.length - notAsked.length, notAsked);
+  if (notAsked.length > 0) throw notAskedInTime(lookup, notFoundAt, notAsked);
   throw new ResponseNotFoundError(id, asked, lookup.provider);
 }
 
@@ -178,24 +179,29 @@ function distinct(first: readonly CallTarget[], rest: readonly CallTarget[], tar
 }
 
 /** The lookup's time ran out with every upstream asked so far answering 404: a timeout naming those not asked. */
-function notAskedInTime(lookup: StoredResponseLookup, notFoundAt: readonly string[], unasked: readonly Candidate[]): RetrievalFailure {
+function notAskedInTime(lookup: StoredResponseLookup, notFoundAt: readonly string[], notAsked: readonly string[]): RetrievalFailure {
   const where = notFoundAt.length === 0 ? '' : `${notFoundAt.join(', ')} answered 404; `;
   const timeout = providerError(
     'timeout',
-    `no stored response found within ${lookup.timeoutMs} ms (${where}not asked: ${unasked.map((candidate) => candidate.label).join(', ')})`,
+    `no stored response found within ${lookup.timeoutMs} ms (${where}not asked: ${notAsked.join(', ')})`,
     { provider: lookup.provider },
   );
   return Object.assign(timeout, { notFoundAt: Object.freeze([...notFoundAt]) });
 }
 
-/** `failure`, its message and fields saying which upstreams answered 404. */
+/**
+ * `failure`, its message and fields saying which upstreams answered 404, out of the `tried` the
+ * search reached (asked, or failed to set up), and which the lookup's time left unasked.
+ */
 function withNotFound<T extends Error>(
   failure: T,
   notFoundAt: readonly string[],
-  asked: number,
+  tried: number,
+  notAsked: readonly string[],
 ): T & { readonly notFoundAt: readonly string[] } {
   const where =
-    notFoundAt.length > 0 ? `${notFoundAt.join(', ')} answered 404` : asked > 1 ? 'none answered 404' : 'no other upstream was asked';
-  failure.message = `${failure.message} (retrieving a stored response: ${where}; the failed upstream may hold it)`;
+    notFoundAt.length > 0 ? `${notFoundAt.join(', ')} answered 404` : tried > 1 ? 'none answered 404' : 'no other upstream was asked';
+  const late = notAsked.length === 0 ? '' : `; not asked in time: ${notAsked.join(', ')}`;
+  failure.message = `${failure.message} (retrieving a stored response: ${where}${late}; the failed upstream may hold it)`;
   return Object.assign(failure, { notFoundAt: Object.freeze([...notFoundAt]) });
 }
