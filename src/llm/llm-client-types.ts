@@ -218,13 +218,15 @@ export interface LlmClient {
    * one has it; with `models`, only of those a call for one of these models could reach. The whole
    * lookup takes at most `resilience.timeoutMs`; each upstream but the last (and the one that made
    * the response) is given what is left divided by the upstreams still to ask, so one that hangs
-   * leaves time for the others. A failure other than 404 (401, 5xx, its time used up, an Azure
-   * token that could not be fetched) of an upstream does not stop the search, unless that upstream
-   * made the response: when none has it, the first such failure is thrown as that upstream's
-   * provider error, its `notFoundAt` naming the upstreams that answered 404. A 400 or 422 (an
-   * `include[]` the upstream refuses) is thrown at once. An id every upstream answered 404 for fails with
+   * leaves time for the others; once it is up, no further upstream is asked. A failure other than
+   * 404 (400, 401, 422, 5xx, its time used up, an Azure token that could not be fetched, a
+   * configuration it cannot be set up from) of an upstream does not stop the search, unless that
+   * upstream made the response: when none has it, the first such failure is thrown as that
+   * upstream's error, its `notFoundAt` naming the upstreams that answered 404. A 400 or 422 is no
+   * exception, with or without `query`: upstreams accept different `include[]` values, so a query
+   * every upstream refuses comes back as the first refusal. An id every upstream answered 404 for fails with
    * `ResponseNotFoundError`, which names them. A cancellation (`signal`), the client's close, and a
-   * provider that is not configured come back as they are, at once. Any caller that may reach an
+   * provider key that is not configured come back as they are, at once. Any caller that may reach an
    * upstream can read a response stored there if it knows the id, as within one project of OpenAI's own API.
    */
   retrieveResponse(id: string, options?: RetrieveResponseOptions): Promise<ResponseObject>;

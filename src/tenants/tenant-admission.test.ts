@@ -104,6 +104,25 @@ describe('TenantAdmission', () => {
     });
   });
 
+  it('checks the status alone, on its clock: a disabled key, an expired key and a disabled team are refused, an active key is not', () => {
+    const clock = new ManualClock();
+    const gate = admission({ clock });
+    expect(() => gate.checkStatus({ key: makeKey({ enabled: false }), team: undefined })).toThrow(
+      expect.objectContaining({ name: 'KeyRefusedError', status: 'disabled' }),
+    );
+    // Expiry is read on the admission's clock, not the machine's: active until that clock reaches it.
+    const expiresAt = new Date(clock.now() + 60_000);
+    expect(() => gate.checkStatus({ key: makeKey({ expiresAt }), team: undefined })).not.toThrow();
+    clock.advance(60_000);
+    expect(() => gate.checkStatus({ key: makeKey({ expiresAt }), team: undefined })).toThrow(
+      expect.objectContaining({ status: 'expired' }),
+    );
+    expect(() => gate.checkStatus({ key: makeKey(), team: makeTeam({ enabled: false }) })).toThrow(
+      expect.objectContaining({ status: 'team_disabled' }),
+    );
+    expect(() => gate.checkStatus({ key: makeKey(), team: makeTeam() })).not.toThrow();
+  });
+
   it("refuses a model outside the key's or the team's list, naming it", async () => {
     const gate = admission();
     const refused = gate.admit({ key: makeKey({ allowedModels: ['other-model'] }), team: undefined }, request());

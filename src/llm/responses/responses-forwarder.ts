@@ -162,13 +162,17 @@ export class ResponsesForwarder {
    * process remembers the id, then at each other upstream in turn, the primary provider, the
    * fallbacks with the Responses API and the OpenAI and Azure deployments of the model groups, each
    * distinct upstream (endpoint and credentials) asked once, until one has it. With `models`, only
-   * the upstreams a call for one of them could reach are asked. A failure other than 404 (401, 5xx,
-   * its share of the time used up) of an upstream other than the remembered one does not end the
-   * search; when no upstream has the response, the first such failure is thrown, naming its upstream
-   * and those that answered 404 (see {@link retrieveStoredResponse}). When every upstream answered
-   * 404, a {@link ResponseNotFoundError} names them. The whole lookup takes at most one
-   * `resilience.timeoutMs`, whatever the number of upstreams, each given its share of what is left.
-   * Not through the limits: it makes no model call.
+   * the upstreams a call for one of them could reach are asked. A failure other than 404 of an
+   * upstream other than the remembered one does not end the search: 401, 5xx, its share of the time
+   * used up, credentials that could not be fetched (an Azure token provider that threw), a
+   * configuration it cannot be set up from, and a 400 or 422 too, with or without `query`, since
+   * upstreams accept different `include[]` values. Each is noted; when no upstream has the
+   * response, the first such failure is thrown, naming its upstream and those that answered 404 (see
+   * {@link retrieveStoredResponse}), so a query every upstream refuses comes back as the first
+   * refusal. When every upstream answered 404, a {@link ResponseNotFoundError} names them. The
+   * whole lookup takes at most one `resilience.timeoutMs`, whatever the number of upstreams, each
+   * given its share of what is left; once it is up, no further upstream is asked. Not through the
+   * limits: it makes no model call.
    */
   async retrieve(id: string, options: RetrieveResponseOptions = {}): Promise<ResponseObject> {
     const provider = this.#deps.config.llm.provider;

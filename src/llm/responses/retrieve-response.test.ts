@@ -17,8 +17,11 @@ const AZURE_KEY = 'azure-fallback-key';
 let primary: FakeProviderServer | undefined;
 let fallback: FakeProviderServer | undefined;
 let infra: Infrastructure | undefined;
+let others: Infrastructure[] = [];
 
 afterEach(async () => {
+  for (const other of others) await other.close();
+  others = [];
   await infra?.close();
   await primary?.close();
   await fallback?.close();
@@ -48,6 +51,35 @@ async function start(env: Record<string, string> = {}, clock?: ManualClock) {
     ...(clock === undefined ? {} : { clock }),
   });
   return { primary, fallback, llm: infra.llm };
+}
+
+/** The `include[]` of each retrieval an upstream received. */
+const includes = (fake: FakeProviderServer) =>
+  fake.requests.filter((request) => request.method === 'GET').map((request) => request.query['include[]']);
+
+/** Another client of the same upstreams, which does not remember where any response was made: it asks the primary first. */
+async function unremembering(env: Record<string, string> = {}, clock?: ManualClock): Promise<Infrastructure> {
+  if (primary === undefined || fallback === undefined) throw new Error('start the upstreams first');
+  const other = await createInfrastructure({
+    env: {
+      NODE_ENV: 'test',
+      DATABASE_URL: 'sqlite::memory:',
+      LLM_MAX_ATTEMPTS: '1',
+      LLM_PROVIDER: 'openai',
+      OPENAI_API_KEY: 'sk-key',
+      OPENAI_BASE_URL: primary.openaiBaseUrl,
+      LLM_FALLBACKS: 'azure:fallback-deploy',
+      AZURE_OPENAI_ENDPOINT: fallback.azureEndpoint,
+      AZURE_OPENAI_API_KEY: AZURE_KEY,
+      AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
+      ...env,
+    },
+    envFile: false,
+    logger: silentLogger(),
+    ...(clock === undefined ? {} : { clock }),
+  });
+  others.push(other);
+  return other;
 }
 
 /** The retrievals an upstream received. */
@@ -117,83 +149,73 @@ describe('retrieveResponse', () => {
     }
   });
 
-  it("ends at once with the caller's error when an upstream refuses the query", async () => {
+  it('goes on past a 400 when the caller sent no query, and finds the response at the next upstream', async () => {
     const { llm, primary, fallback } = await start();
-    primary.enqueue({ type: 'error', status: 400, message: 'include[] has an unknown value' });
-    const failed = await llm.retrieveResponse('resp_fallback_99', { query: 'include[]=nonsense' }).catch((error: unknown) => error);
-    expect(failed).toMatchObject({ name: 'BadRequestError', status: 400, provider: 'openai' });
-    expect(failed).not.toHaveProperty('notFoundAt');
-    expect(gets(fallback)).toEqual([]);
+    const id = await madeByFallback(llm);
+    const second = await unremembering();
+    primary.enqueue({ type: 'error', status: 400, message: 'this id is not one of ours' });
+    expect((await second.llm.retrieveResponse(id)).id).toBe(id);
+    expect(gets(primary)).toEqual([`/v1/responses/${id}`]);
+    expect(gets(fallback)).toEqual([`/openai/v1/responses/${id}`]);
   });
 
-  it('ends at once when the caller aborts mid-search, doing nothing for the upstreams after', async () => {
-    primary = await startFakeProviderServer();
-    fallback = await startFakeProviderServer();
-    let tokens = 0;
-    infra = await createInfrastructure({
-      env: {
-        NODE_ENV: 'test',
-        DATABASE_URL: 'sqlite::memory:',
-        LLM_PROVIDER: 'openai',
-        OPENAI_API_KEY: 'sk-key',
-        OPENAI_BASE_URL: primary.openaiBaseUrl,
-        LLM_FALLBACKS: 'azure:fallback-deploy',
-        AZURE_OPENAI_ENDPOINT: fallback.azureEndpoint,
-        AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
-      },
-      envFile: false,
-      logger: silentLogger(),
-      azureTokenProvider: async () => `token-${++tokens}`,
-    });
+  it('asks the next upstream when one refuses the query, since another may accept it', async () => {
+    const { llm, primary, fallback } = await start();
+    const id = await madeByFallback(llm);
+    const second = await unremembering();
+    primary.enqueue({ type: 'error', status: 400, message: 'include[] has an unknown value' });
+    expect((await second.llm.retrieveResponse(id, { query: 'include[]=reasoning.encrypted_content' })).id).toBe(id);
+    expect(gets(primary)).toEqual([`/v1/responses/${id}`]);
+    expect(gets(fallback)).toEqual([`/openai/v1/responses/${id}`]);
+    expect([...includes(primary), ...includes(fallback)]).toEqual(['reasoning.encrypted_content', 'reasoning.encrypted_content']);
+  });
+
+  it('answers with the first refusal when every upstream refuses the query', async () => {
+    const { llm, primary, fallback } = await start();
+    primary.enqueue({ type: 'error', status: 400, message: 'include[] has an unknown value' });
+    fallback.enqueue({ type: 'error', status: 422, message: 'include[] is not supported' });
+    const failed = await llm.retrieveResponse('resp_fallback_99', { query: 'include[]=nonsense' }).catch((error: unknown) => error);
+    expect(failed).toMatchObject({ name: 'BadRequestError', status: 400, provider: 'openai', notFoundAt: [] });
+    expect((failed as Error).message).toContain('include[] has an unknown value');
+    expect((failed as Error).message).toContain('none answered 404');
+    expect(gets(fallback)).toEqual(['/openai/v1/responses/resp_fallback_99']);
+    expect(includes(fallback)).toEqual(['nonsense']);
+  });
+
+  it("ends at once on the caller's own reason when it aborts mid-search, while the upstream still hangs", async () => {
+    const { llm, primary, fallback } = await start();
     primary.enqueue({ type: 'hang' });
     const caller = new AbortController();
-    const retrieval = infra.llm.retrieveResponse('resp_elsewhere', { signal: caller.signal }).catch((error: unknown) => error);
+    const retrieval = llm.retrieveResponse('resp_elsewhere', { signal: caller.signal }).catch((error: unknown) => error);
     await primary.waitForRequests(1);
     const reason = new Error('the caller went away');
     caller.abort(reason);
-    // The primary still hangs: the retrieval ends on the abort alone, as the caller's own reason.
     expect(await retrieval).toBe(reason);
     expect(gets(primary)).toEqual(['/v1/responses/resp_elsewhere']);
-    // The search went no further: the fallback's token was never fetched.
-    expect(tokens).toBe(0);
+    // That no later upstream is asked is observed in retrieve-stored-response.test.ts, which counts what each is asked.
+    expect(gets(fallback)).toEqual([]);
   });
 
   it('gives a hanging upstream only its share of the time, so the next one is still asked', async () => {
     const clock = new ManualClock();
     const { llm, primary, fallback } = await start({ LLM_TIMEOUT_MS: '10000' }, clock);
     const id = await madeByFallback(llm);
-    // Another client, which does not remember where the response was made: the primary is asked first.
-    const second = await createInfrastructure({
-      env: {
-        NODE_ENV: 'test',
-        DATABASE_URL: 'sqlite::memory:',
-        LLM_PROVIDER: 'openai',
-        OPENAI_API_KEY: 'sk-key',
-        OPENAI_BASE_URL: primary.openaiBaseUrl,
-        LLM_FALLBACKS: 'azure:fallback-deploy',
-        AZURE_OPENAI_ENDPOINT: fallback.azureEndpoint,
-        AZURE_OPENAI_API_KEY: AZURE_KEY,
-        AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
-        LLM_TIMEOUT_MS: '10000',
-      },
-      envFile: false,
-      logger: silentLogger(),
-      clock,
-    });
-    try {
-      primary.enqueue({ type: 'hang' });
-      const started = clock.now();
-      const retrieval = second.llm.retrieveResponse(id);
-      await primary.waitForRequests(2);
-      // Two upstreams to ask: the primary has half the lookup's time.
-      clock.advance(5000);
-      expect((await retrieval).id).toBe(id);
-      expect(clock.now() - started).toBeLessThan(10_000);
-      expect(gets(primary)).toEqual([`/v1/responses/${id}`]);
-      expect(gets(fallback)).toEqual([`/openai/v1/responses/${id}`]);
-    } finally {
-      await second.close();
-    }
+    const second = await unremembering({ LLM_TIMEOUT_MS: '10000' }, clock);
+    // The ledger row of the call that made the response is written: its timer is not the lookup's.
+    await llm.flush();
+    expect(clock.pendingTimers).toBe(0);
+    primary.enqueue({ type: 'hang' });
+    const retrieval = second.llm.retrieveResponse(id);
+    await primary.waitForRequests(2);
+    // The lookup's timer and the primary's share.
+    expect(clock.pendingTimers).toBe(2);
+    // Two upstreams to ask: the primary has half the lookup's time, and the clock moves no further.
+    clock.advance(5000);
+    expect((await retrieval).id).toBe(id);
+    // Found with no more time passing, and no timer of the lookup left behind.
+    expect(clock.pendingTimers).toBe(0);
+    expect(gets(primary)).toEqual([`/v1/responses/${id}`]);
+    expect(gets(fallback)).toEqual([`/openai/v1/responses/${id}`]);
   });
 
   it('bounds the whole lookup by one timeout, not one per upstream', async () => {
@@ -272,6 +294,43 @@ describe('retrieveResponse with an Azure token provider', () => {
     expect(failed).toMatchObject({ name: 'AuthenticationError', provider: 'azure', notFoundAt: ['openai'] });
     expect((failed as Error).message).toContain('no managed identity here');
     expect(gets(azure)).toEqual([]);
+  });
+
+  it('goes on past a token provider that fails only after its share ended, leaving no unhandled rejection', async () => {
+    const clock = new ManualClock();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      let fail!: (error: Error) => void;
+      let asked!: () => void;
+      const tokenAsked = new Promise<void>((resolve) => {
+        asked = resolve;
+      });
+      const { llm, openai } = await azureFirst(() => {
+        asked();
+        return new Promise<string>((_, reject) => {
+          fail = reject;
+        });
+      }, clock);
+      const made = await new OpenAI({ apiKey: 'sk-key', baseURL: openai.openaiBaseUrl, maxRetries: 0 }).responses.create({
+        model: 'gpt-4o-mini',
+        input: 'Hi',
+      });
+      const retrieval = llm.retrieveResponse(made.id);
+      await tokenAsked;
+      // Azure's share ends; the OpenAI fallback is asked and has the response.
+      clock.advance(5000);
+      expect((await retrieval).id).toBe(made.id);
+      fail(new Error('the token service answered too late'));
+      // A rejection nobody handles is reported once the microtasks have run, before the next turn of the event loop.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 
   it('ends when the lookup does, however long the token provider takes', async () => {

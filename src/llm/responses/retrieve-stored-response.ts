@@ -1,9 +1,10 @@
 import { ProviderError } from '../../errors/provider-errors.js';
-import { linkSignals } from '../../internal/abort.js';
+import { abortReason, linkSignals } from '../../internal/abort.js';
 import type { Clock } from '../../internal/clock.js';
 import type { CallTarget } from '../call-pipeline.js';
 import type { UpstreamClient } from '../http/upstream-client.js';
 import { mapOpenAiError } from '../providers/openai/openai-errors.js';
+import { providerError } from '../providers/provider-error-factory.js';
 import { ResponseNotFoundError } from './response-not-found-error.js';
 import type { ResponseOrigins } from './response-origins.js';
 import { type ResponsesTargets, targetLabel } from './responses-targets.js';
@@ -29,15 +30,15 @@ export interface StoredResponseLookup {
   reachable?: ((target: CallTarget) => boolean) | undefined;
 }
 
-/** A provider error from an upstream asked, with the upstreams that answered 404 before the search gave up. */
+/**
+ * A provider error from an upstream asked, with the upstreams that answered 404 before the search
+ * gave up. (An upstream that could not be set up from the configuration fails with its own error,
+ * `notFoundAt` added the same way.)
+ */
 export type RetrievalFailure = ProviderError & { readonly notFoundAt: readonly string[] };
 
-/** One distinct upstream to ask. */
-interface Candidate {
-  target: CallTarget;
-  upstream: ResponsesUpstream;
-  label: string;
-}
+/** One distinct upstream to ask, or the error that kept it from being set up. */
+type Candidate = { target: CallTarget; label: string } & ({ upstream: ResponsesUpstream } | { upstream?: undefined; unbuilt: Error });
 
 /**
  * `GET /responses/{id}` at the upstream that made the response, when `origins` remembers it, then
@@ -47,19 +48,24 @@ interface Candidate {
  * The lookup takes at most `timeoutMs`. The remembered upstream may use all of it; each other
  * upstream is given what is left divided by the number of upstreams still to ask (the last one all
  * that is left), so that one that hangs leaves time for the others. Fetching an upstream's
- * credentials (an Azure token) counts in its share.
+ * credentials (an Azure token) counts in its share. Once the time is up, no further upstream is
+ * asked.
  *
- * A 404 moves on. So does another provider failure (401/403, 5xx, its share of time used up,
- * connection, credentials that could not be fetched) of an upstream other than the remembered one:
- * it is noted, and the others are asked, since one of them may hold the id. The first answer found
- * is returned, and its upstream remembered. When none had it and one failed, the first failure is
+ * A 404 moves on. So does another failure of an upstream other than the remembered one: a provider
+ * failure (400, 401/403, 422, 5xx, its share of time used up, connection, credentials that could not
+ * be fetched) or a configuration it could not be set up from. It is noted, and the others are asked,
+ * since one of them may hold the id. That includes a 400 or 422 whether or not the caller sent a
+ * query: upstreams accept different `include[]` values, so one refusing the query does not mean
+ * another would, and without a query a refusal cannot be about one. The first answer found is
+ * returned, and its upstream remembered. When none had it and one failed, the first failure is
  * thrown (naming its upstream, with `notFoundAt` and its message naming those that answered 404),
- * since the id may be there; so too when the lookup's time runs out. The remembered upstream made
- * the response, so its failure is thrown at once; when it answers 404 instead, it is forgotten
- * (unless another upstream has been remembered for the id since). A 400 or 422 (an `include[]` the
- * upstream refuses) is the caller's error, thrown at once. When every upstream answered 404, a
+ * since the id may be there: a query every upstream refuses thus comes back as the first one's 400.
+ * When the time runs out, the first failure is thrown too, or, when every upstream asked so far
+ * answered 404, a timeout naming those not asked. The remembered upstream made the response, so its
+ * failure is thrown at once; when it answers 404 instead, it is forgotten (unless another upstream
+ * has been remembered for the id since). When every upstream answered 404, a
  * {@link ResponseNotFoundError} names them. Anything else (the caller's signal aborted, the client
- * closed, a provider not configured) is thrown as it is, at once.
+ * closed, a key not configured) is thrown as it is, at once.
  */
 export async function retrieveStoredResponse(id: string, lookup: StoredResponseLookup): Promise<ResponseObject> {
   const { clock, timeoutMs } = lookup;
@@ -85,10 +91,23 @@ async function search(id: string, lookup: StoredResponseLookup, signal: AbortSig
   const candidates = distinct(origin === undefined ? [] : [origin], lookup.targets.holders().filter(reachable), lookup.targets);
   const asked: string[] = [];
   const notFoundAt: string[] = [];
-  let failure: ProviderError | undefined;
-  for (const [index, { target, upstream, label }] of candidates.entries()) {
+  let failure: Error | undefined;
+  let unasked: readonly Candidate[] = [];
+  for (const [index, candidate] of candidates.entries()) {
+    // The lookup is over (the caller left, or the time is up): no later upstream is asked, nor blamed.
+    if (signal.aborted) {
+      unasked = candidates.slice(index);
+      break;
+    }
+    const { target, label } = candidate;
+    if (candidate.upstream === undefined) {
+      if (target === origin) throw candidate.unbuilt;
+      failure ??= candidate.unbuilt;
+      continue;
+    }
+    const { upstream } = candidate;
     const model = target.deployment === undefined ? target.model : `${target.group}/${target.deployment}`;
-    const left = candidates.length - index;
+    const left = candidates.slice(index).filter((next) => next.upstream !== undefined).length;
     // The remembered upstream's failure ends the search, and so does the last one's: either may use all that is left.
     const share = target === origin || left === 1 ? undefined : Math.max(0, (endsAt - clock.now()) / left);
     const turn = new AbortController();
@@ -118,43 +137,71 @@ async function search(id: string, lookup: StoredResponseLookup, signal: AbortSig
         if (target === origin) lookup.origins.forget(id, origin);
         continue;
       }
-      // The caller's query was refused (an unknown `include[]`): every upstream would say the same.
-      if (target === origin || isCallersError(mapped)) throw mapped;
+      if (target === origin) throw mapped;
       failure ??= mapped;
-      // The lookup's time is up: no later upstream can be asked.
-      if (signal.aborted) break;
     } finally {
       if (timer !== undefined) clock.clearTimeout(timer);
       request.dispose();
     }
   }
-  if (failure !== undefined) throw withNotFound(failure, notFoundAt);
+  if (lookup.signal?.aborted === true) throw abortReason(lookup.signal);
+  const notAsked = unasked.map((candidate) => candidate.label);
+  if (failure !== undefined) throw withNotFound(failure, notFoundAt, candidates.length - notAsked.length, notAsked);
+  if (notAsked.length > 0) throw notAskedInTime(lookup, notFoundAt, notAsked);
   throw new ResponseNotFoundError(id, asked, lookup.provider);
 }
 
-/** The upstreams of `first` then `rest`, each distinct one (endpoint and credentials) once, its first target kept. */
+/**
+ * The upstreams of `first` then `rest`, each distinct one (endpoint and credentials) once, its first
+ * target kept. A target whose upstream cannot be set up is kept with the error, once per label.
+ */
 function distinct(first: readonly CallTarget[], rest: readonly CallTarget[], targets: ResponsesTargets): Candidate[] {
   const seen = new Set<string>();
   const candidates: Candidate[] = [];
   for (const target of [...first, ...rest]) {
-    const upstream = targets.upstream(target);
+    const label = targetLabel(target);
+    let upstream: ResponsesUpstream;
+    try {
+      upstream = targets.upstream(target);
+    } catch (error) {
+      if (seen.has(label)) continue;
+      seen.add(label);
+      candidates.push({ target, label, unbuilt: error instanceof Error ? error : new Error(String(error)) });
+      continue;
+    }
     // Before the headers: the identity hashes the configured key, and fetches no token, so a duplicate costs no token.
     const identity = upstream.identity();
     if (seen.has(identity)) continue;
     seen.add(identity);
-    candidates.push({ target, upstream, label: targetLabel(target) });
+    candidates.push({ target, upstream, label });
   }
   return candidates;
 }
 
-/** Whether an upstream refused the request itself (400, 422), not the credentials or its own state. */
-function isCallersError(error: ProviderError): boolean {
-  return error.status === 400 || error.status === 422;
+/** The lookup's time ran out with every upstream asked so far answering 404: a timeout naming those not asked. */
+function notAskedInTime(lookup: StoredResponseLookup, notFoundAt: readonly string[], notAsked: readonly string[]): RetrievalFailure {
+  const where = notFoundAt.length === 0 ? '' : `${notFoundAt.join(', ')} answered 404; `;
+  const timeout = providerError(
+    'timeout',
+    `no stored response found within ${lookup.timeoutMs} ms (${where}not asked: ${notAsked.join(', ')})`,
+    { provider: lookup.provider },
+  );
+  return Object.assign(timeout, { notFoundAt: Object.freeze([...notFoundAt]) });
 }
 
-/** `failure`, its message and fields saying which upstreams answered 404. */
-function withNotFound(failure: ProviderError, notFoundAt: readonly string[]): RetrievalFailure {
-  const where = notFoundAt.length === 0 ? 'no other upstream was asked' : `${notFoundAt.join(', ')} answered 404`;
-  failure.message = `${failure.message} (retrieving a stored response: ${where}; the failed upstream may hold it)`;
+/**
+ * `failure`, its message and fields saying which upstreams answered 404, out of the `tried` the
+ * search reached (asked, or failed to set up), and which the lookup's time left unasked.
+ */
+function withNotFound<T extends Error>(
+  failure: T,
+  notFoundAt: readonly string[],
+  tried: number,
+  notAsked: readonly string[],
+): T & { readonly notFoundAt: readonly string[] } {
+  const where =
+    notFoundAt.length > 0 ? `${notFoundAt.join(', ')} answered 404` : tried > 1 ? 'none answered 404' : 'no other upstream was asked';
+  const late = notAsked.length === 0 ? '' : `; not asked in time: ${notAsked.join(', ')}`;
+  failure.message = `${failure.message} (retrieving a stored response: ${where}${late}; the failed upstream may hold it)`;
   return Object.assign(failure, { notFoundAt: Object.freeze([...notFoundAt]) });
 }
