@@ -10,7 +10,7 @@ import type { ResponsesResult } from '../llm/responses/responses-types.js';
 import { silentLogger } from '../observability/logger.js';
 import { createServer, type GroundworkServer } from '../server/create-server.js';
 import { createServiceBackend } from '../server/infrastructure-backend.js';
-import { serviceTenants } from '../server/service-tenants.js';
+import { serveInfrastructure } from '../server/service-stack.test-helpers.js';
 import { DatabaseBudgetStore } from '../tenants/database-budget-store.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../testing/index.js';
 
@@ -76,15 +76,10 @@ async function open(groups: Record<string, unknown>, extra: Record<string, strin
  * with a $1 budget: an OpenAI client with that key, and what the key has spent and holds reserved.
  */
 async function servedKey(opened: Awaited<ReturnType<typeof open>>, name: string) {
-  const tenants = opened.tenants;
-  server = createServer(createServiceBackend(opened), opened.config.server, {
-    logger: silentLogger(),
-    metrics: opened.metrics,
-    tenants: serviceTenants(tenants),
-  });
-  const { port } = await server.listen();
-  const { key, plainKey } = await tenants.repository.createKey({ name, totalBudgetUsd: 1, allowedModels: ['resp'] });
-  const client = new OpenAI({ apiKey: plainKey.reveal(), baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
+  const served = await serveInfrastructure(opened, { virtualKeys: true });
+  server = served.server;
+  const { key, plainKey } = await opened.tenants.repository.createKey({ name, totalBudgetUsd: 1, allowedModels: ['resp'] });
+  const client = new OpenAI({ apiKey: plainKey.reveal(), baseURL: served.baseUrl, maxRetries: 0 });
   const spent = async () => {
     const [state] = await new DatabaseBudgetStore(groundworkTables(opened.db)).read([`key:${key.id}:total`], Date.now());
     return { spentUsd: (state?.spentNano ?? 0) / 1e9, reservedUsd: (state?.reservedNano ?? 0) / 1e9 };

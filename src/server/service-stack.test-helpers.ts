@@ -5,6 +5,7 @@ import { silentLogger } from '../observability/logger.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../testing/fake-provider-server.js';
 import { createServer, type GroundworkServer } from './create-server.js';
 import { createServiceBackend } from './infrastructure-backend.js';
+import { serviceTenants } from './service-tenants.js';
 
 /** The key the stack's `serve` accepts. */
 export const STACK_API_KEY = 'gw-compat-key-8e2a';
@@ -67,4 +68,23 @@ export async function startServiceStack(
       await fake.close();
     },
   };
+}
+
+/**
+ * Serves `infrastructure` as `groundwork serve` does on an ephemeral port, its migrations run first;
+ * with `virtualKeys`, callers present its tenants' virtual keys. Close the server before the infrastructure.
+ */
+export async function serveInfrastructure<DB>(
+  infrastructure: Infrastructure<DB>,
+  options: { virtualKeys?: boolean } = {},
+): Promise<{ server: GroundworkServer; baseUrl: string }> {
+  const backend = createServiceBackend(infrastructure);
+  await backend.migrate?.();
+  const server = createServer(backend, infrastructure.config.server, {
+    logger: silentLogger(),
+    metrics: infrastructure.metrics,
+    ...(options.virtualKeys === true ? { tenants: serviceTenants(infrastructure.tenants) } : {}),
+  });
+  const address = await server.listen();
+  return { server, baseUrl: `http://127.0.0.1:${address.port}/v1` };
 }

@@ -7,9 +7,8 @@ import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
 import { silentLogger } from '../../observability/logger.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
-import { createServer } from '../create-server.js';
-import { createServiceBackend } from '../infrastructure-backend.js';
-import { serviceTenants } from '../service-tenants.js';
+import type { createServer } from '../create-server.js';
+import { serveInfrastructure } from '../service-stack.test-helpers.js';
 
 /*
  * GET /v1/responses/{id} with virtual keys over HTTP, in front of two model groups whose
@@ -65,15 +64,7 @@ beforeAll(async () => {
     envFile: false,
     logger: silentLogger(),
   });
-  const backend = createServiceBackend(infra);
-  await backend.migrate?.();
-  const tenants = infra.tenants;
-  server = createServer(backend, infra.config.server, {
-    logger: silentLogger(),
-    metrics: infra.metrics,
-    tenants: serviceTenants(tenants),
-  });
-  baseURL = `http://127.0.0.1:${(await server.listen()).port}/v1`;
+  ({ server, baseUrl: baseURL } = await serveInfrastructure(infra, { virtualKeys: true }));
 }, 60_000);
 
 afterAll(async () => {

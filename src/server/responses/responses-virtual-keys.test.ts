@@ -12,10 +12,9 @@ import { TenantAdmission } from '../../tenants/tenant-admission.js';
 import { sqliteTarget, type TenantDatabase } from '../../tenants/tenant-databases.test-helpers.js';
 import { TenantRepository } from '../../tenants/tenant-repository.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
-import { createServer } from '../create-server.js';
-import { createServiceBackend } from '../infrastructure-backend.js';
+import type { createServer } from '../create-server.js';
 import { TestServiceBackend } from '../service-backend.test-helpers.js';
-import { serviceTenants } from '../service-tenants.js';
+import { serveInfrastructure } from '../service-stack.test-helpers.js';
 import { startTestServer, type TestServer } from '../test-server.test-helpers.js';
 import type { ServiceResponses } from './service-responses.js';
 
@@ -134,15 +133,7 @@ describe('forwarded Responses with a virtual key, through the openai SDK', () =>
       envFile: false,
       logger: silentLogger(),
     });
-    const backend = createServiceBackend(infra);
-    await backend.migrate?.();
-    const tenants = infra.tenants;
-    server = createServer(backend, infra.config.server, {
-      logger: silentLogger(),
-      metrics: infra.metrics,
-      tenants: serviceTenants(tenants),
-    });
-    baseURL = `http://127.0.0.1:${(await server.listen()).port}/v1`;
+    ({ server, baseUrl: baseURL } = await serveInfrastructure(infra, { virtualKeys: true }));
   }, 60_000);
 
   afterAll(async () => {
