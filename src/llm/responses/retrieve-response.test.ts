@@ -31,12 +31,17 @@ afterEach(async () => {
 async function start(env: Record<string, string> = {}, clock?: ManualClock) {
   primary = await startFakeProviderServer({ responseIdPrefix: 'resp_primary_' });
   fallback = await startFakeProviderServer({ apiKeys: [AZURE_KEY], responseIdPrefix: 'resp_fallback_' });
-  infra = await createInfrastructure({
+  infra = await openClient(primary, fallback, { LLM_CACHE: 'off', ...env }, clock);
+  return { primary, fallback, llm: infra.llm };
+}
+
+/** An infrastructure over the two upstreams: OpenAI on `primary`, Azure as its fallback on `fallback`; `env` overrides. */
+function openClient(primary: FakeProviderServer, fallback: FakeProviderServer, env: Record<string, string>, clock?: ManualClock) {
+  return createInfrastructure({
     env: {
       NODE_ENV: 'test',
       DATABASE_URL: 'sqlite::memory:',
       LLM_MAX_ATTEMPTS: '1',
-      LLM_CACHE: 'off',
       LLM_PROVIDER: 'openai',
       OPENAI_API_KEY: 'sk-key',
       OPENAI_BASE_URL: primary.openaiBaseUrl,
@@ -50,7 +55,6 @@ async function start(env: Record<string, string> = {}, clock?: ManualClock) {
     logger: silentLogger(),
     ...(clock === undefined ? {} : { clock }),
   });
-  return { primary, fallback, llm: infra.llm };
 }
 
 /** The `include[]` of each retrieval an upstream received. */
@@ -60,24 +64,7 @@ const includes = (fake: FakeProviderServer) =>
 /** Another client of the same upstreams, which does not remember where any response was made: it asks the primary first. */
 async function unremembering(env: Record<string, string> = {}, clock?: ManualClock): Promise<Infrastructure> {
   if (primary === undefined || fallback === undefined) throw new Error('start the upstreams first');
-  const other = await createInfrastructure({
-    env: {
-      NODE_ENV: 'test',
-      DATABASE_URL: 'sqlite::memory:',
-      LLM_MAX_ATTEMPTS: '1',
-      LLM_PROVIDER: 'openai',
-      OPENAI_API_KEY: 'sk-key',
-      OPENAI_BASE_URL: primary.openaiBaseUrl,
-      LLM_FALLBACKS: 'azure:fallback-deploy',
-      AZURE_OPENAI_ENDPOINT: fallback.azureEndpoint,
-      AZURE_OPENAI_API_KEY: AZURE_KEY,
-      AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
-      ...env,
-    },
-    envFile: false,
-    logger: silentLogger(),
-    ...(clock === undefined ? {} : { clock }),
-  });
+  const other = await openClient(primary, fallback, env, clock);
   others.push(other);
   return other;
 }
