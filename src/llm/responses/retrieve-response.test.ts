@@ -111,29 +111,11 @@ describe('retrieveResponse', () => {
     const { llm, primary, fallback } = await start();
     const id = await madeByFallback(llm);
     // Not remembered by a second client: the primary is asked first, and its 401 does not hide the fallback's answer.
-    const second = await createInfrastructure({
-      env: {
-        NODE_ENV: 'test',
-        DATABASE_URL: 'sqlite::memory:',
-        LLM_PROVIDER: 'openai',
-        OPENAI_API_KEY: 'sk-key',
-        OPENAI_BASE_URL: primary.openaiBaseUrl,
-        LLM_FALLBACKS: 'azure:fallback-deploy',
-        AZURE_OPENAI_ENDPOINT: fallback.azureEndpoint,
-        AZURE_OPENAI_API_KEY: AZURE_KEY,
-        AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
-      },
-      envFile: false,
-      logger: silentLogger(),
-    });
-    try {
-      primary.enqueue({ type: 'error', status: 401 });
-      expect((await second.llm.retrieveResponse(id)).id).toBe(id);
-      expect(gets(primary)).toEqual([`/v1/responses/${id}`]);
-      expect(gets(fallback)).toEqual([`/openai/v1/responses/${id}`]);
-    } finally {
-      await second.close();
-    }
+    const second = await unremembering();
+    primary.enqueue({ type: 'error', status: 401 });
+    expect((await second.llm.retrieveResponse(id)).id).toBe(id);
+    expect(gets(primary)).toEqual([`/v1/responses/${id}`]);
+    expect(gets(fallback)).toEqual([`/openai/v1/responses/${id}`]);
   });
 
   it('goes on past a 400 when the caller sent no query, and finds the response at the next upstream', async () => {
