@@ -107,36 +107,22 @@ describe('retrieveResponse', () => {
     expect(failed.notFoundAt).toEqual(['openai']);
   });
 
-  it('finds a response at a later upstream when an earlier one fails', async () => {
-    const { llm, primary, fallback } = await start();
-    const id = await madeByFallback(llm);
-    // Not remembered by a second client: the primary is asked first, and its 401 does not hide the fallback's answer.
-    const second = await unremembering();
-    primary.enqueue({ type: 'error', status: 401 });
-    expect((await second.llm.retrieveResponse(id)).id).toBe(id);
-    expect(gets(primary)).toEqual([`/v1/responses/${id}`]);
-    expect(gets(fallback)).toEqual([`/openai/v1/responses/${id}`]);
-  });
-
-  it('goes on past a 400 when the caller sent no query, and finds the response at the next upstream', async () => {
+  // A client that does not remember where the response was made asks the primary first; its failure
+  // does not hide the fallback's answer (a refused query neither: another upstream may accept it).
+  it.each([
+    { failure: '401', status: 401, message: 'invalid key', include: undefined },
+    { failure: '400 without a query', status: 400, message: 'this id is not one of ours', include: undefined },
+    { failure: '400 refusing the query', status: 400, message: 'include[] has an unknown value', include: 'reasoning.encrypted_content' },
+  ])('finds a response at a later upstream when an earlier one fails with a $failure', async ({ status, message, include }) => {
     const { llm, primary, fallback } = await start();
     const id = await madeByFallback(llm);
     const second = await unremembering();
-    primary.enqueue({ type: 'error', status: 400, message: 'this id is not one of ours' });
-    expect((await second.llm.retrieveResponse(id)).id).toBe(id);
+    primary.enqueue({ type: 'error', status, message });
+    const options = include === undefined ? {} : { query: `include[]=${include}` };
+    expect((await second.llm.retrieveResponse(id, options)).id).toBe(id);
     expect(gets(primary)).toEqual([`/v1/responses/${id}`]);
     expect(gets(fallback)).toEqual([`/openai/v1/responses/${id}`]);
-  });
-
-  it('asks the next upstream when one refuses the query, since another may accept it', async () => {
-    const { llm, primary, fallback } = await start();
-    const id = await madeByFallback(llm);
-    const second = await unremembering();
-    primary.enqueue({ type: 'error', status: 400, message: 'include[] has an unknown value' });
-    expect((await second.llm.retrieveResponse(id, { query: 'include[]=reasoning.encrypted_content' })).id).toBe(id);
-    expect(gets(primary)).toEqual([`/v1/responses/${id}`]);
-    expect(gets(fallback)).toEqual([`/openai/v1/responses/${id}`]);
-    expect([...includes(primary), ...includes(fallback)]).toEqual(['reasoning.encrypted_content', 'reasoning.encrypted_content']);
+    expect([...includes(primary), ...includes(fallback)]).toEqual([include, include]);
   });
 
   it('answers with the first refusal when every upstream refuses the query', async () => {
