@@ -33,7 +33,7 @@ export function tenantResponses(
   return {
     ...responses,
     // Only where a call of the key could go: another model group's deployments may hold another's responses.
-    retrieve: (id, options) => {
+    async retrieve(id, options) {
       // Refused like a call: a disabled team's keys read nothing.
       tenants.admission.checkStatus(caller);
       const models = callerModels(caller);
