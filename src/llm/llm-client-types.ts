@@ -225,8 +225,9 @@ export interface LlmClient {
    * upstream's error, its `notFoundAt` naming the upstreams that answered 404. A 400 or 422 is no
    * exception, with or without `query`: upstreams accept different `include[]` values, so a query
    * every upstream refuses comes back as the first refusal. An id every upstream answered 404 for fails with
-   * `ResponseNotFoundError`, which names them. A cancellation (`signal`), the client's close, and a
-   * provider key that is not configured come back as they are, at once. Any caller that may reach an
+   * `ResponseNotFoundError`, which names them. An upstream whose endpoint or key is not configured
+   * counts as a failure of that upstream. A cancellation (`signal`) and the client's close come back
+   * as they are, at once. Any caller that may reach an
    * upstream can read a response stored there if it knows the id, as within one project of OpenAI's own API.
    */
   retrieveResponse(id: string, options?: RetrieveResponseOptions): Promise<ResponseObject>;

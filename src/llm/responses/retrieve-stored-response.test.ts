@@ -201,6 +201,25 @@ describe('retrieveStoredResponse', () => {
     expect([first.built, last.built]).toEqual([1, 1]);
   });
 
+  it('asks the others when an upstream turns out to have no key, and finds the response at a later one', async () => {
+    const first = double('openai', 'openai', async () => ({ status: 404 }));
+    const keyless = double('azure', 'azure', async () => ({ found: true }));
+    keyless.upstream.headers = () => {
+      throw new LlmNotConfiguredError('azure', ['AZURE_OPENAI_API_KEY']);
+    };
+    const last = double('east', 'azure', async () => ({ found: true }));
+    const found = await retrieveStoredResponse(
+      'resp_1',
+      lookupOver([
+        { target: OPENAI, double: first },
+        { target: AZURE, double: keyless },
+        { target: GROUPED, double: last },
+      ]),
+    );
+    expect(found.id).toBe('resp_1');
+    expect([first.built, keyless.built, last.built]).toEqual([1, 1, 1]);
+  });
+
   it('answers with the setup failure, naming the upstreams that answered 404, when none has the response', async () => {
     const first = double('openai', 'openai', async () => ({ status: 404 }));
     const last = double('east', 'azure', async () => ({ status: 404 }));

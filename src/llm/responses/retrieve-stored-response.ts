@@ -1,3 +1,4 @@
+import { GroundworkError } from '../../errors/groundwork-error.js';
 import { ProviderError } from '../../errors/provider-errors.js';
 import { abortReason, linkSignals } from '../../internal/abort.js';
 import type { Clock } from '../../internal/clock.js';
@@ -64,8 +65,9 @@ type Candidate = { target: CallTarget; label: string } & ({ upstream: ResponsesU
  * answered 404, a timeout naming those not asked. The remembered upstream made the response, so its
  * failure is thrown at once; when it answers 404 instead, it is forgotten (unless another upstream
  * has been remembered for the id since). When every upstream answered 404, a
- * {@link ResponseNotFoundError} names them. Anything else (the caller's signal aborted, the client
- * closed, a key not configured) is thrown as it is, at once.
+ * {@link ResponseNotFoundError} names them. A key missing from the configuration is a setup failure
+ * like a missing endpoint: noted, unless it is the remembered upstream's. Anything else (the caller's
+ * signal aborted, the client closed) is thrown as it is, at once.
  */
 export async function retrieveStoredResponse(id: string, lookup: StoredResponseLookup): Promise<ResponseObject> {
   const { clock, timeoutMs } = lookup;
@@ -130,7 +132,14 @@ async function search(id: string, lookup: StoredResponseLookup, signal: AbortSig
       return answer.data as ResponseObject;
     } catch (error) {
       const mapped = mapOpenAiError(error, { provider: target.provider, model, signal: request.signal });
-      if (lookup.signal?.aborted === true || !ProviderError.isInstance(mapped)) throw mapped;
+      if (lookup.signal?.aborted === true) throw mapped;
+      // A key missing from the configuration, found only when the credentials are read: as an upstream that cannot be set up.
+      if (GroundworkError.isInstance(mapped) && mapped.code === 'llm_not_configured') {
+        if (target === origin) throw mapped;
+        failure ??= mapped;
+        continue;
+      }
+      if (!ProviderError.isInstance(mapped)) throw mapped;
       if (mapped.kind === 'not_found') {
         notFoundAt.push(label);
         // The remembered upstream no longer has it: forgotten, unless another has been remembered since.
