@@ -359,16 +359,19 @@ function rulesFor(settings: TenantSettings): RateLimitRules | undefined {
  * key and its team allow; undefined when neither restricts them.
  */
 export function callerModels(caller: TenantCaller): readonly string[] | undefined {
-  const lists = [caller.key.allowedModels, caller.team?.allowedModels ?? null].filter(
-    (allowed): allowed is string[] => allowed !== null && !allowed.includes('*'),
-  );
+  const lists = [caller.key.allowedModels, caller.team?.allowedModels ?? null].filter(restricts);
   const [first, second] = lists;
   if (first === undefined) return undefined;
   return second === undefined ? first : first.filter((model) => second.includes(model));
 }
 
+/** Whether an allowed-models setting limits the models at all (null, or one holding `*`, does not). */
+function restricts(allowed: readonly string[] | null): allowed is string[] {
+  return allowed !== null && !allowed.includes('*');
+}
+
 function checkModel(settings: Pick<TenantSettings, 'allowedModels'>, by: 'key' | 'team', model: string): void {
   const allowed = settings.allowedModels;
-  if (allowed === null || allowed.includes(model) || allowed.includes('*')) return;
+  if (!restricts(allowed) || allowed.includes(model)) return;
   throw new ModelNotAllowedError(model, by);
 }
