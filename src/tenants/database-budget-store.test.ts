@@ -424,7 +424,7 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
       expect(() => new DatabaseBudgetStore(db, undefined, { sweepBatch: Number.NaN })).toThrow(/sweepBatch/);
     });
 
-    onPostgres('reads a reserve’s spend from the rows its lock query locked, not with a query of its own', async () => {
+    withLockQuery('reads a reserve’s spend from the rows its lock query locked, not with a query of its own', async () => {
       const { db, statements } = recorded();
       const store = new DatabaseBudgetStore(db);
       const key = `key:${randomUUID()}:total`;
