@@ -86,9 +86,22 @@ const READS: Record<string, Handler> = {
   teams: async ({ dashboard, now }) => [200, { data: await teamsWithSpend(dashboard, now) }],
 };
 
-/** Methods the dashboard API answers; others get a 405, once the caller has shown it may write. */
-const ACCEPTED_METHODS = ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'];
 const WRITE_METHODS = new Set(['POST', 'PATCH', 'DELETE']);
+
+/** The methods `/admin/api/{resource}` (or `…/{resource}/{id}`) accepts, for a 405's `Allow`. */
+function acceptedMethods(parts: readonly string[]): string[] {
+  const [resource, reference] = parts;
+  if (resource === 'keys') return reference === undefined ? ['GET', 'HEAD', 'POST'] : ['PATCH', 'DELETE'];
+  if (resource === 'teams') return reference === undefined ? ['GET', 'HEAD', 'POST'] : ['PATCH'];
+  return ['GET', 'HEAD'];
+}
+
+/** The 405 for a method the resource of `request` does not accept, after the caller has shown it may write. */
+function notAccepted(request: Pick<Request, 'exchange' | 'parts'>): HttpError {
+  const [resource = '', reference] = request.parts;
+  const path = `/admin/api/${resource.slice(0, 40)}${reference === undefined ? '' : '/{id}'}`;
+  return methodNotAllowed(request.exchange.response, path, acceptedMethods(request.parts));
+}
 
 /** `calls/{id}`: one call, with its prompt and answer text when the service records them. */
 const readCall: Handler = async ({ dashboard, parts }) => {
@@ -124,7 +137,7 @@ export async function adminApiRoute(exchange: Exchange, context: ServerContext):
       outcome = await handler(request);
     } else {
       guard.requireWrite(exchange.request);
-      if (!WRITE_METHODS.has(method)) throw methodNotAllowed(exchange.response, 'The dashboard API', ACCEPTED_METHODS);
+      if (!WRITE_METHODS.has(method)) throw notAccepted(request);
       if (resource !== 'keys' && resource !== 'teams') throw notFound(url.pathname);
       outcome = resource === 'keys' ? await writeKey(request, method) : await writeTeam(request, method);
     }
@@ -147,16 +160,6 @@ function tenantsOf(request: Request): DashboardTenants {
   return tenants;
 }
 
-/** The 405 for a method a resource of the API does not accept. */
-function notAcceptedHere(method: string): HttpError {
-  return new HttpError({
-    status: 405,
-    type: 'invalid_request_error',
-    code: 'method_not_allowed',
-    message: `${method} is not accepted here.`,
-  });
-}
-
 /** `POST teams` creates a team, `PATCH teams/{id}` changes its name, limits and budgets. */
 async function writeTeam(request: Request, method: string): Promise<[number, unknown]> {
   const tenants = tenantsOf(request);
@@ -168,7 +171,7 @@ async function writeTeam(request: Request, method: string): Promise<[number, unk
   } else if (reference !== undefined && request.parts.length === 2 && method === 'PATCH') {
     result = [200, await tenants.repository.updateTeam(reference, tenantFields(await body(request), 'team'), options)];
   }
-  if (result === undefined) throw notAcceptedHere(method);
+  if (result === undefined) throw notAccepted(request);
   tenants.invalidate();
   return result;
 }
@@ -186,7 +189,7 @@ async function writeKey(request: Request, method: string): Promise<[number, unkn
   } else if (reference !== undefined && request.parts.length === 2 && method === 'DELETE') {
     result = [200, await tenants.repository.revokeKey(reference, options)];
   }
-  if (result === undefined) throw notAcceptedHere(method);
+  if (result === undefined) throw notAccepted(request);
   tenants.invalidate();
   return result;
 }

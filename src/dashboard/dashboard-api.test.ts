@@ -76,10 +76,20 @@ describe('the dashboard API on groundwork serve', () => {
       expect(anonymous.headers.get('allow'), method).toBeNull();
       expect(((await anonymous.json()) as { error: { code: string } }).error.code).toBe('invalid_admin_key');
     }
-    const admitted = await fetch(`${stack.url}/admin/api/keys`, { method: 'PUT', headers: bearer });
-    expect(admitted.status).toBe(405);
-    expect(admitted.headers.get('allow')).toBe('GET, HEAD, POST, PATCH, DELETE');
-    expect(((await admitted.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
+    // Admitted, each is told what its resource accepts.
+    const cases: Array<[method: string, path: string, allow: string]> = [
+      ['PUT', 'keys', 'GET, HEAD, POST'],
+      ['PATCH', 'keys', 'GET, HEAD, POST'],
+      ['POST', 'keys/key_1', 'PATCH, DELETE'],
+      ['DELETE', 'teams/team_1', 'PATCH'],
+      ['PUT', 'overview', 'GET, HEAD'],
+    ];
+    for (const [method, path, allow] of cases) {
+      const admitted = await fetch(`${stack.url}/admin/api/${path}`, { method, headers: bearer });
+      expect(admitted.status, `${method} ${path}`).toBe(405);
+      expect(admitted.headers.get('allow'), `${method} ${path}`).toBe(allow);
+      expect(((await admitted.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
+    }
   });
 
   it('names a bad parameter', async () => {
