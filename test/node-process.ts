@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** `--import` value that lets a child `node` run this repository's TypeScript, whatever its working directory. */
@@ -54,4 +55,16 @@ export function runNode(script: string, args: string[], options: RunNodeOptions 
 /** Runs the Groundwork CLI from the source tree in its own process. */
 export function runCli(args: string[], options: RunNodeOptions = {}): Promise<ProcessResult> {
   return runNode(CLI_BIN, args, options);
+}
+
+/** A loopback port nothing listens on as this runs (another process may still take it before it is used). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
 }

@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CLI_BIN, runNode, TSX_IMPORT } from '../../test/node-process.js';
+import { CLI_BIN, freePort, runNode, TSX_IMPORT } from '../../test/node-process.js';
 import { COMMANDS } from './commands.js';
 import { main } from './main.js';
 import { recordingIo } from './test-io.test-helpers.js';
@@ -73,18 +72,6 @@ describe('groundwork --help in its own process', () => {
     expect(loaded.filter((line) => /\/cli\/commands\/|create-infrastructure|\/llm\/|\/db\/|\/server\//.test(line))).toEqual([]);
   });
 });
-
-/** A port nothing listens on as this runs (another process may still take it before it is used). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Runs `groundwork fake-provider --port N` on a free port until it prints its URLs; if another
