@@ -140,7 +140,10 @@ describe('PostgreSQL faults', () => {
       await Promise.all([1, 2, 3].map(() => database.withSession((tx) => sql`select pg_sleep(0.05)`.execute(tx))));
       expect(database.poolStats()).toMatchObject({ total: 3, idle: 3 });
       await terminate(await backends(application));
-      expect((await sql<{ one: number }>`select 1 as one`.execute(database.db)).rows).toEqual([{ one: 1 }]);
+      // The pool may or may not have read the server's goodbye on its idle clients yet: a builder
+      // read is sent again on a replacement when its client turns out dead, so it succeeds either
+      // way. (Raw SQL could not be: the driver cannot tell that it only reads.)
+      expect(await database.db.selectFrom('note').select('id').where('id', 'like', 'idle-%').execute()).toEqual([]);
       await Promise.all(
         [1, 2, 3].map((index) =>
           database.withSession((tx) =>
