@@ -169,6 +169,17 @@ describe('the routes of a stored response', () => {
     expect(stack.fake.requests).toEqual([]);
   });
 
+  it('lets an allowed page delete a response: the preflight allows DELETE', async () => {
+    const origin = 'https://app.example.com';
+    const { stack } = await start({ SERVER_CORS_ORIGINS: origin });
+    const preflight = await fetch(`${stack.baseUrl}/responses/resp_1`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'DELETE', 'access-control-request-headers': 'authorization' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-methods')?.split(', ')).toContain('DELETE');
+  });
+
   it('refuses a caller without a key before asking any upstream', async () => {
     const { stack, fallback } = await withFallback();
     const stranger = new OpenAI({ apiKey: 'gw-wrong-key', baseURL: stack.baseUrl, maxRetries: 0 });
