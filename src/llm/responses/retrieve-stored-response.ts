@@ -42,6 +42,11 @@ export type RetrievalFailure = ProviderError & { readonly notFoundAt: readonly s
 /** One distinct upstream to ask, or the error that kept it from being set up. */
 type Candidate = { target: CallTarget; label: string } & ({ upstream: ResponsesUpstream } | { upstream?: undefined; unbuilt: Error });
 
+/** `GET /responses/{id}` wherever the response is kept: {@link atStoredResponse} retrieving it. */
+export function retrieveStoredResponse(id: string, lookup: StoredResponseLookup): Promise<ResponseObject> {
+  return atStoredResponse(id, lookup, RETRIEVE);
+}
+
 /**
  * `operation` (retrieve, cancel, delete, list the input items: {@link StoredResponseOperation}) on
  * the response `id` at the upstream that made it, when `origins` remembers it, then at every other
@@ -60,8 +65,9 @@ type Candidate = { target: CallTarget; label: string } & ({ upstream: ResponsesU
  * since one of them may hold the id. That includes a 400 or 422 whether or not the caller sent a
  * query: upstreams accept different `include[]` values, so one refusing the query does not mean
  * another would, and without a query a refusal cannot be about one. The first answer found is
- * returned, and its upstream remembered (forgotten, for an operation that removes the response). When none had it and one failed, the first failure is
- * thrown (naming its upstream, with `notFoundAt` and its message naming those that answered 404),
+ * returned, and its upstream remembered (the id forgotten instead, for an operation that removes
+ * the response). When none had it and one failed, the first failure is thrown (naming its
+ * upstream, with `notFoundAt` and its message naming those that answered 404),
  * since the id may be there: a query every upstream refuses thus comes back as the first one's 400.
  * When the time runs out, the first failure is thrown too, or, when every upstream asked so far
  * answered 404, a timeout naming those not asked. The remembered upstream made the response, so its
@@ -71,11 +77,6 @@ type Candidate = { target: CallTarget; label: string } & ({ upstream: ResponsesU
  * like a missing endpoint: noted, unless it is the remembered upstream's. Anything else (the caller's
  * signal aborted, the client closed) is thrown as it is, at once.
  */
-export function retrieveStoredResponse(id: string, lookup: StoredResponseLookup): Promise<ResponseObject> {
-  return atStoredResponse(id, lookup, RETRIEVE);
-}
-
-/** {@link retrieveStoredResponse}'s search, doing `operation` at the upstream that holds the response. */
 export async function atStoredResponse<T>(id: string, lookup: StoredResponseLookup, operation: StoredResponseOperation<T>): Promise<T> {
   const { clock, timeoutMs } = lookup;
   const deadline = new AbortController();
