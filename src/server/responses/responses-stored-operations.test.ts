@@ -114,6 +114,8 @@ describe('deleting a stored response', () => {
     expect(failed.status).toBe(502);
     expect(failed.message).toContain('HTTP 503');
     expect(failed.message).toContain('deleting a stored response: azure answered 404');
+    // A 503 may pass: the SDK is left free to retry.
+    expect(failed.headers?.get('x-should-retry')).toBeNull();
   });
 });
 
