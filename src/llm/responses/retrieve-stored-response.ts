@@ -145,7 +145,7 @@ async function search<T>(
       // Found elsewhere than first asked: the next request (a background response polled, say) goes
       // straight there. Under the id asked for, the one every lookup and forget uses.
       else if (target !== origin) lookup.origins.remember(id, target);
-      return answer.data as T;
+      return operation.answer(answer.data);
     } catch (error) {
       const mapped = mapOpenAiError(error, { provider: target.provider, model, signal: request.signal });
       if (lookup.signal?.aborted === true) throw mapped;

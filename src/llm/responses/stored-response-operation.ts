@@ -13,8 +13,8 @@ export interface StoredResponseOperation<T> {
   readonly suffix: string;
   /** Whether the response is gone once it succeeds: its upstream is then forgotten rather than remembered. @default false */
   readonly removes?: boolean;
-  /** Only for the type: the answer it stands for. */
-  readonly answer?: T;
+  /** The upstream's JSON answer as what it is, passed on as the upstream sent it. */
+  readonly answer: (data: unknown) => T;
 }
 
 /** What `DELETE /responses/{id}` answers, as the upstream sent it (OpenAI: `{ id, object: 'response', deleted: true }`). */
@@ -30,17 +30,34 @@ export type ResponseItemList = Readonly<Record<string, unknown>> & {
 };
 
 /** `GET /responses/{id}`: the response. */
-export const RETRIEVE: StoredResponseOperation<ResponseObject> = { doing: 'retrieving', method: 'GET', suffix: '' };
+export const RETRIEVE: StoredResponseOperation<ResponseObject> = {
+  doing: 'retrieving',
+  method: 'GET',
+  suffix: '',
+  answer: (data) => data as ResponseObject,
+};
 
 /** `POST /responses/{id}/cancel`: a background response cancelled, as it then stands. */
-export const CANCEL: StoredResponseOperation<ResponseObject> = { doing: 'cancelling', method: 'POST', suffix: '/cancel' };
+export const CANCEL: StoredResponseOperation<ResponseObject> = {
+  doing: 'cancelling',
+  method: 'POST',
+  suffix: '/cancel',
+  answer: (data) => data as ResponseObject,
+};
 
 /** `DELETE /responses/{id}`: the response deleted. */
-export const DELETE: StoredResponseOperation<DeletedResponse> = { doing: 'deleting', method: 'DELETE', suffix: '', removes: true };
+export const DELETE: StoredResponseOperation<DeletedResponse> = {
+  doing: 'deleting',
+  method: 'DELETE',
+  suffix: '',
+  removes: true,
+  answer: (data) => data as DeletedResponse,
+};
 
 /** `GET /responses/{id}/input_items`: a page of the items the response was made from. */
 export const LIST_INPUT_ITEMS: StoredResponseOperation<ResponseItemList> = {
   doing: 'listing the input items of',
   method: 'GET',
   suffix: '/input_items',
+  answer: (data) => data as ResponseItemList,
 };
