@@ -1,11 +1,15 @@
-/** Options of one retrieval of a stored response. */
-export interface RetrieveResponseOptions {
+/** Options of a request about a stored response: cancelling it, deleting it, listing its input items. */
+export interface StoredResponseOptions {
   signal?: AbortSignal | undefined;
-  /** The caller's query (`include[]=…`), without `?`. */
-  query?: string | undefined;
   /**
    * The models the caller may call (`'*'` for any): only the upstreams a call for one of them could
    * reach are asked. @default every upstream
    */
   models?: readonly string[] | undefined;
+}
+
+/** Options of one retrieval of a stored response. */
+export interface RetrieveResponseOptions extends StoredResponseOptions {
+  /** The caller's query (`include[]=…`), without `?`. */
+  query?: string | undefined;
 }

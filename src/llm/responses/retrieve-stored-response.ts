@@ -11,11 +11,12 @@ import type { ResponseOrigins } from './response-origins.js';
 import { type ResponsesTargets, targetLabel } from './responses-targets.js';
 import type { ResponseObject } from './responses-types.js';
 import type { ResponsesUpstream } from './responses-upstream.js';
+import { RETRIEVE, type StoredResponseOperation } from './stored-response-operation.js';
 import { upstreamHeaders } from './upstream-headers.js';
 
-/** What one retrieval runs with. */
+/** What one search for a stored response runs with. */
 export interface StoredResponseLookup {
-  /** The caller's query (`include[]=…`), without `?`. */
+  /** The caller's query (`include[]=…`; a list's `limit=…`), without `?`. */
   query: string | undefined;
   /** Ends the whole lookup at once: the caller's cancellation, the client's close. */
   signal?: AbortSignal | undefined;
@@ -41,10 +42,16 @@ export type RetrievalFailure = ProviderError & { readonly notFoundAt: readonly s
 /** One distinct upstream to ask, or the error that kept it from being set up. */
 type Candidate = { target: CallTarget; label: string } & ({ upstream: ResponsesUpstream } | { upstream?: undefined; unbuilt: Error });
 
+/** `GET /responses/{id}` wherever the response is kept: {@link atStoredResponse} retrieving it. */
+export function retrieveStoredResponse(id: string, lookup: StoredResponseLookup): Promise<ResponseObject> {
+  return atStoredResponse(id, lookup, RETRIEVE);
+}
+
 /**
- * `GET /responses/{id}` at the upstream that made the response, when `origins` remembers it, then
- * at every other target that may hold it ({@link ResponsesTargets.holders}) the caller may reach,
- * each distinct upstream (endpoint and credentials) asked once, until one has it.
+ * `operation` (retrieve, cancel, delete, list the input items: {@link StoredResponseOperation}) on
+ * the response `id` at the upstream that made it, when `origins` remembers it, then at every other
+ * target that may hold it ({@link ResponsesTargets.holders}) the caller may reach, each distinct
+ * upstream (endpoint and credentials) asked once, until one has it.
  *
  * The lookup takes at most `timeoutMs`. The remembered upstream may use all of it; each other
  * upstream is given what is left divided by the number of upstreams still to ask (the last one all
@@ -58,8 +65,9 @@ type Candidate = { target: CallTarget; label: string } & ({ upstream: ResponsesU
  * since one of them may hold the id. That includes a 400 or 422 whether or not the caller sent a
  * query: upstreams accept different `include[]` values, so one refusing the query does not mean
  * another would, and without a query a refusal cannot be about one. The first answer found is
- * returned, and its upstream remembered. When none had it and one failed, the first failure is
- * thrown (naming its upstream, with `notFoundAt` and its message naming those that answered 404),
+ * returned, and its upstream remembered (the id forgotten instead, for an operation that removes
+ * the response). When none had it and one failed, the first failure is thrown (naming its
+ * upstream, with `notFoundAt` and its message naming those that answered 404),
  * since the id may be there: a query every upstream refuses thus comes back as the first one's 400.
  * When the time runs out, the first failure is thrown too, or, when every upstream asked so far
  * answered 404, a timeout naming those not asked. The remembered upstream made the response, so its
@@ -69,7 +77,7 @@ type Candidate = { target: CallTarget; label: string } & ({ upstream: ResponsesU
  * like a missing endpoint: noted, unless it is the remembered upstream's. Anything else (the caller's
  * signal aborted, the client closed) is thrown as it is, at once.
  */
-export async function retrieveStoredResponse(id: string, lookup: StoredResponseLookup): Promise<ResponseObject> {
+export async function atStoredResponse<T>(id: string, lookup: StoredResponseLookup, operation: StoredResponseOperation<T>): Promise<T> {
   const { clock, timeoutMs } = lookup;
   const deadline = new AbortController();
   const endsAt = clock.now() + timeoutMs;
@@ -78,14 +86,20 @@ export async function retrieveStoredResponse(id: string, lookup: StoredResponseL
   }, timeoutMs);
   const link = linkSignals(lookup.signal, deadline.signal);
   try {
-    return await search(id, lookup, link.signal, endsAt);
+    return await search(id, lookup, operation, link.signal, endsAt);
   } finally {
     clock.clearTimeout(timer);
     link.dispose();
   }
 }
 
-async function search(id: string, lookup: StoredResponseLookup, signal: AbortSignal, endsAt: number): Promise<ResponseObject> {
+async function search<T>(
+  id: string,
+  lookup: StoredResponseLookup,
+  operation: StoredResponseOperation<T>,
+  signal: AbortSignal,
+  endsAt: number,
+): Promise<T> {
   const { clock } = lookup;
   const reachable = lookup.reachable ?? (() => true);
   const remembered = lookup.origins.recall(id);
@@ -123,13 +137,15 @@ async function search(id: string, lookup: StoredResponseLookup, signal: AbortSig
     const request = linkSignals(signal, turn.signal);
     asked.push(label);
     try {
-      const stored = upstream.target(`/${encodeURIComponent(id)}`, lookup.query);
+      const stored = upstream.target(`/${encodeURIComponent(id)}${operation.suffix}`, lookup.query);
       const headers = await upstreamHeaders(upstream, { provider: target.provider, model }, request.signal);
-      const answer = await lookup.http().json(stored, 'GET', headers, undefined, request.signal);
-      // Found elsewhere than first asked: the next retrieval (a background response polled, say) goes
+      const answer = await lookup.http().json(stored, operation.method, headers, undefined, request.signal);
+      // Gone from the upstream: nothing left to find there.
+      if (operation.removes === true) lookup.origins.drop(id);
+      // Found elsewhere than first asked: the next request (a background response polled, say) goes
       // straight there. Under the id asked for, the one every lookup and forget uses.
-      if (target !== origin) lookup.origins.remember(id, target);
-      return answer.data as ResponseObject;
+      else if (target !== origin) lookup.origins.remember(id, target);
+      return operation.answer(answer.data);
     } catch (error) {
       const mapped = mapOpenAiError(error, { provider: target.provider, model, signal: request.signal });
       if (lookup.signal?.aborted === true) throw mapped;
@@ -155,7 +171,7 @@ async function search(id: string, lookup: StoredResponseLookup, signal: AbortSig
   }
   if (lookup.signal?.aborted === true) throw abortReason(lookup.signal);
   const notAsked = unasked.map((candidate) => candidate.label);
-  if (failure !== undefined) throw withNotFound(failure, notFoundAt, candidates.length - notAsked.length, notAsked);
+  if (failure !== undefined) throw withNotFound(failure, operation.doing, notFoundAt, candidates.length - notAsked.length, notAsked);
   if (notAsked.length > 0) throw notAskedInTime(lookup, notFoundAt, notAsked);
   throw new ResponseNotFoundError(id, asked, lookup.provider);
 }
@@ -204,6 +220,7 @@ function notAskedInTime(lookup: StoredResponseLookup, notFoundAt: readonly strin
  */
 function withNotFound<T extends Error>(
   failure: T,
+  doing: string,
   notFoundAt: readonly string[],
   tried: number,
   notAsked: readonly string[],
@@ -211,6 +228,6 @@ function withNotFound<T extends Error>(
   const where =
     notFoundAt.length > 0 ? `${notFoundAt.join(', ')} answered 404` : tried > 1 ? 'none answered 404' : 'no other upstream was asked';
   const late = notAsked.length === 0 ? '' : `; not asked in time: ${notAsked.join(', ')}`;
-  failure.message = `${failure.message} (retrieving a stored response: ${where}${late}; the failed upstream may hold it)`;
+  failure.message = `${failure.message} (${doing} a stored response: ${where}${late}; the failed upstream may hold it)`;
   return Object.assign(failure, { notFoundAt: Object.freeze([...notFoundAt]) });
 }

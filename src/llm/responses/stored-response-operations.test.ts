@@ -1,0 +1,155 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createInfrastructure } from '../../create-infrastructure.js';
+import type { Infrastructure } from '../../infrastructure.js';
+import { silentLogger } from '../../observability/logger.js';
+import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
+import { ManualClock } from '../../testing/manual-clock.js';
+
+/*
+ * The library's cancelResponse, deleteResponse and listResponseInputItems in front of two upstreams
+ * that each keep their own responses (`resp_primary_N`, `resp_fallback_N`): OpenAI as the primary
+ * provider, Azure OpenAI as a fallback with the Responses API. They find the response as
+ * retrieveResponse does (retrieve-response.test.ts and retrieve-stored-response.test.ts cover that
+ * search); these tests show each one goes through it.
+ */
+
+const AZURE_KEY = 'azure-fallback-key';
+let primary: FakeProviderServer;
+let fallback: FakeProviderServer;
+let opened: Infrastructure[] = [];
+
+afterEach(async () => {
+  for (const infra of opened) await infra.close();
+  opened = [];
+  await primary?.close();
+  await fallback?.close();
+});
+
+async function start(env: Record<string, string> = {}, clock?: ManualClock): Promise<Infrastructure['llm']> {
+  primary = await startFakeProviderServer({ responseIdPrefix: 'resp_primary_' });
+  fallback = await startFakeProviderServer({ apiKeys: [AZURE_KEY], responseIdPrefix: 'resp_fallback_' });
+  return client(env, clock);
+}
+
+/** A client of the two upstreams; another one remembers nothing of where the first made its responses. */
+async function client(env: Record<string, string> = {}, clock?: ManualClock): Promise<Infrastructure['llm']> {
+  const infra = await createInfrastructure({
+    env: {
+      NODE_ENV: 'test',
+      DATABASE_URL: 'sqlite::memory:',
+      LLM_CACHE: 'off',
+      LLM_MAX_ATTEMPTS: '1',
+      LLM_PROVIDER: 'openai',
+      OPENAI_API_KEY: 'sk-key',
+      OPENAI_BASE_URL: primary.openaiBaseUrl,
+      LLM_FALLBACKS: 'azure:fallback-deploy',
+      AZURE_OPENAI_ENDPOINT: fallback.azureEndpoint,
+      AZURE_OPENAI_API_KEY: AZURE_KEY,
+      AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
+      ...env,
+    },
+    envFile: false,
+    logger: silentLogger(),
+    ...(clock === undefined ? {} : { clock }),
+  });
+  opened.push(infra);
+  return infra.llm;
+}
+
+/** What an upstream was asked after the calls that made responses, as `METHOD path?query`. */
+const asked = (fake: FakeProviderServer) =>
+  fake.requests
+    .filter((request) => !(request.method === 'POST' && /\/responses$/.test(request.path)))
+    .map(({ method, path, query }) => `${method} ${path}${Object.keys(query).length === 0 ? '' : `?${new URLSearchParams(query)}`}`);
+
+/** A response the fallback made (the primary failing), in the background when asked. */
+async function madeByFallback(llm: Infrastructure['llm'], background = false): Promise<string> {
+  primary.enqueue({ type: 'error', status: 500 });
+  const made = await llm.respond({ model: 'gpt-4o-mini', input: [{ role: 'user', content: 'Hi' }], background });
+  if (made.stream) throw new Error('expected a whole answer');
+  expect(made.response.id).toMatch(/^resp_fallback_/);
+  return made.response.id;
+}
+
+describe('cancelResponse', () => {
+  it('cancels a background response where it was made, asking the others first when this client does not know where', async () => {
+    const id = await madeByFallback(await start(), true);
+    const cancelled = await (await client()).cancelResponse(id);
+    expect(cancelled).toMatchObject({ id, status: 'cancelled', background: true });
+    expect(asked(primary)).toEqual([`POST /v1/responses/${id}/cancel`]);
+    expect(asked(fallback)).toEqual([`POST /openai/v1/responses/${id}/cancel`]);
+  });
+
+  it("answers with the upstream's refusal to cancel a response not made in the background, asking no other", async () => {
+    const llm = await start();
+    const id = await madeByFallback(llm);
+    const refused = await llm.cancelResponse(id).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ name: 'BadRequestError', status: 400, provider: 'azure' });
+    expect((refused as Error).message).toContain('Cannot cancel a synchronous response.');
+    expect(asked(primary)).toEqual([]);
+  });
+
+  it('gives a hanging upstream only its share of the one lookup time', async () => {
+    const clock = new ManualClock();
+    const id = await madeByFallback(await start({ LLM_TIMEOUT_MS: '10000' }, clock), true);
+    const other = await client({ LLM_TIMEOUT_MS: '10000' }, clock);
+    primary.enqueue({ type: 'hang' });
+    const cancelling = other.cancelResponse(id);
+    await primary.waitForRequests(2);
+    clock.advance(5000);
+    expect((await cancelling).status).toBe('cancelled');
+    expect(clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('deleteResponse', () => {
+  it("deletes the response where it is kept, passing on the upstream's answer, then forgets where it was made", async () => {
+    const llm = await start();
+    const id = await madeByFallback(llm);
+    expect(await llm.deleteResponse(id)).toEqual({ id, object: 'response', deleted: true });
+    expect(asked(primary)).toEqual([]);
+    // Forgotten: the primary is asked first now, then the fallback, which no longer has it.
+    await expect(llm.retrieveResponse(id)).rejects.toMatchObject({ name: 'ResponseNotFoundError', asked: ['openai', 'azure'] });
+    expect(asked(fallback)).toEqual([`DELETE /openai/v1/responses/${id}`, `GET /openai/v1/responses/${id}`]);
+  });
+
+  it('fails with ResponseNotFoundError naming every upstream asked for an id none has', async () => {
+    const llm = await start();
+    const missing = await llm.deleteResponse('resp_nowhere').catch((error: unknown) => error);
+    expect(missing).toMatchObject({ name: 'ResponseNotFoundError', asked: ['openai', 'azure'], responseId: 'resp_nowhere' });
+    expect([...asked(primary), ...asked(fallback)]).toEqual([
+      'DELETE /v1/responses/resp_nowhere',
+      'DELETE /openai/v1/responses/resp_nowhere',
+    ]);
+  });
+
+  it('goes on past an upstream that is down to the one holding the response', async () => {
+    const id = await madeByFallback(await start());
+    primary.enqueue({ type: 'error', status: 503 });
+    expect(await (await client()).deleteResponse(id)).toMatchObject({ id, deleted: true });
+  });
+});
+
+describe('listResponseInputItems', () => {
+  it('lists a page of the input items where the response is kept, with the query written as the SDK writes it', async () => {
+    const llm = await start();
+    const id = await madeByFallback(llm);
+    const page = await llm.listResponseInputItems(id, { limit: 1, order: 'asc', include: ['message.input_image.image_url'] });
+    expect(page).toMatchObject({ object: 'list', has_more: false, data: [{ type: 'message', role: 'user' }] });
+    expect(asked(fallback)).toEqual([
+      `GET /openai/v1/responses/${id}/input_items?include%5B%5D=message.input_image.image_url&limit=1&order=asc`,
+    ]);
+    // A query string is passed on as written.
+    await llm.listResponseInputItems(id, 'order=desc&limit=5');
+    expect(asked(fallback).at(-1)).toBe(`GET /openai/v1/responses/${id}/input_items?order=desc&limit=5`);
+  });
+
+  it('refuses a query it cannot send, naming the field, before asking any upstream', async () => {
+    const llm = await start();
+    await expect(llm.listResponseInputItems('resp_x', { limit: 0 })).rejects.toThrow(/limit must be a whole number from 1 to 100, not 0/);
+    await expect(llm.listResponseInputItems('resp_x', { order: 'up' as 'asc' })).rejects.toThrow(RangeError);
+    await expect(llm.listResponseInputItems('resp_x', { after: '' })).rejects.toThrow(/after must be an item id/);
+    await expect(llm.cancelResponse('')).rejects.toThrow(TypeError);
+    expect([...primary.requests, ...fallback.requests]).toEqual([]);
+  });
+});
