@@ -239,14 +239,23 @@ export interface LlmClient {
    * (the same order, one `resilience.timeoutMs` shared, the same failure rules, `models`): the
    * response as it then stands, `cancelled`. The upstream's refusal comes back as its error (OpenAI
    * answers 400 for a response not made in the background); an id no upstream has fails with
-   * `ResponseNotFoundError`.
+   * `ResponseNotFoundError`. The cancel is sent once, only to the upstream that holds the response:
+   * the remembered one, else the first found holding it by a retrieval (`GET /responses/{id}`) within
+   * the same time, which is then sent the cancel with the time left; its answer or refusal is the
+   * answer. When that upstream gives no answer once the cancel was sent (a timeout, a lost
+   * connection), it may or may not have been applied: the `ProviderError` is not retryable and has
+   * `outcomeUnknown: true`; retrieve the response to see.
    */
   cancelResponse(id: string, options?: StoredResponseOptions): Promise<ResponseObject>;
   /**
    * Deletes a stored response at the upstream that holds it, found as
    * {@link LlmClient.retrieveResponse} finds it; the upstream's answer (`{ id, object: 'response',
    * deleted: true }`). This client then forgets where the id was made. An id no upstream has fails
-   * with `ResponseNotFoundError`.
+   * with `ResponseNotFoundError`. The delete is sent once, only to the upstream that holds the
+   * response, found as for {@link LlmClient.cancelResponse}; when that upstream gives no answer once
+   * it was sent (a timeout, a lost connection), it may or may not have been applied: the
+   * `ProviderError` is not retryable and has `outcomeUnknown: true` (sent again, a delete that
+   * succeeded is a `ResponseNotFoundError`).
    */
   deleteResponse(id: string, options?: StoredResponseOptions): Promise<DeletedResponse>;
   /**

@@ -82,6 +82,8 @@ export class FakeProviderServer {
   readonly #closing = new AbortController();
   readonly #credentials = new WeakMap<RecordedRequest, string>();
   readonly #waiters: Array<{ count: number; resolve: () => void }> = [];
+  /** Who waits for a request's caller to close its exchange before the answer ended. */
+  readonly #cut = new WeakMap<RecordedRequest, Array<() => void>>();
   #handler: FakeHandler | undefined;
   #server: Server | undefined;
   #url: string | undefined;
@@ -175,6 +177,15 @@ export class FakeProviderServer {
     this.#handler = this.#options.handler;
   }
 
+  /** Resolves with `request` once its caller closes the exchange before the whole answer was sent (a request it aborted). */
+  cutByCaller(request: RecordedRequest): Promise<RecordedRequest> {
+    return new Promise((resolve) => {
+      const waiting = this.#cut.get(request) ?? [];
+      waiting.push(() => resolve(request));
+      this.#cut.set(request, waiting);
+    });
+  }
+
   /** Resolves once `count` requests in all have been received. */
   waitForRequests(count: number): Promise<RecordedRequest[]> {
     if (this.requests.length >= count) return Promise.resolve(this.requests);
@@ -208,6 +219,7 @@ export class FakeProviderServer {
     const exchange = new AbortController();
     const linked = linkSignals(exchange.signal, this.#closing.signal);
     response.on('close', () => {
+      if (!response.writableFinished) for (const resolve of this.#cut.get(recorded) ?? []) resolve();
       exchange.abort();
       linked.dispose();
     });

@@ -192,7 +192,9 @@ export class ResponsesForwarder {
    * `POST /responses/{id}/cancel` at the upstream that holds the response, found as {@link retrieve}
    * finds it (the same order, time, failure rules and `models`): a background response that is
    * queued or in progress becomes `cancelled`, as the upstream answers. The upstream's refusal (its
-   * 400 for a response not made in the background) is thrown as that upstream's error.
+   * 400 for a response not made in the background) is thrown as that upstream's error. Sent once,
+   * only to the upstream holding the response (found by retrieval unless remembered); no answer once
+   * sent is an error with `outcomeUnknown: true` (see {@link atStoredResponse}).
    */
   async cancel(id: string, options: StoredResponseOptions = {}): Promise<ResponseObject> {
     return this.#atStored(id, CANCEL, options, undefined);
@@ -201,7 +203,7 @@ export class ResponsesForwarder {
   /**
    * `DELETE /responses/{id}` at the upstream that holds the response, found as {@link retrieve}
    * finds it; the upstream's answer as it sent it. The id is then forgotten: no upstream is asked
-   * first for it.
+   * first for it. Sent once, only to the upstream holding the response, as {@link cancel} is.
    */
   async delete(id: string, options: StoredResponseOptions = {}): Promise<DeletedResponse> {
     return this.#atStored(id, DELETE, options, undefined);

@@ -57,9 +57,13 @@ describe('cancelling a background response', () => {
     const cancelled = await client.responses.cancel(id);
     expect(cancelled).toMatchObject({ id, status: 'cancelled', background: true });
     expect((await client.responses.retrieve(id)).status).toBe('cancelled');
-    expect(asked(primary)).toEqual([`POST /v1/responses/${id}/cancel`]);
-    // Found once, it is asked for where it was found.
-    expect(asked(fallback)).toEqual([`POST /openai/v1/responses/${id}/cancel`, `GET /openai/v1/responses/${id}`]);
+    // Found by retrieval, then cancelled only there; found once, it is asked for where it was found.
+    expect(asked(primary)).toEqual([`GET /v1/responses/${id}`]);
+    expect(asked(fallback)).toEqual([
+      `GET /openai/v1/responses/${id}`,
+      `POST /openai/v1/responses/${id}/cancel`,
+      `GET /openai/v1/responses/${id}`,
+    ]);
   });
 
   it("passes on the upstream's 400 for a response not made in the background", async () => {
@@ -68,7 +72,6 @@ describe('cancelling a background response', () => {
     const refused = (await client.responses.cancel(id).catch((caught: unknown) => caught)) as APIError;
     expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
     expect(refused.message).toContain('Cannot cancel a synchronous response.');
-    expect(refused.message).toContain('openai answered 404');
     expect(refused.headers?.get('x-should-retry')).toBe('false');
   });
 
@@ -77,6 +80,20 @@ describe('cancelling a background response', () => {
     const id = await madeElsewhere(fallback, true);
     primary.enqueue({ type: 'error', status: 503 });
     expect((await client.responses.cancel(id)).status).toBe('cancelled');
+    // The primary was asked, and its 503 used.
+    expect(asked(primary)).toEqual([`GET /v1/responses/${id}`]);
+    expect(primary.queued).toBe(0);
+  });
+
+  it("answers with the holder's refusal rather than the other upstream's failure that may pass", async () => {
+    const { client, primary, fallback } = await withFallback();
+    const id = await madeElsewhere(fallback);
+    primary.enqueue({ type: 'error', status: 503 });
+    const refused = (await client.responses.cancel(id).catch((caught: unknown) => caught)) as APIError;
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(refused.message).toContain('Cannot cancel a synchronous response.');
+    expect(refused.headers?.get('x-should-retry')).toBe('false');
+    expect(primary.queued).toBe(0);
   });
 });
 
@@ -93,7 +110,20 @@ describe('deleting a stored response', () => {
     expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
     expect(missing.code).toBe('response_not_found');
     expect(missing.message).toContain(`No response with id "${id}" at any upstream asked (openai, azure)`);
-    expect(asked(primary)).toEqual([`DELETE /v1/responses/${id}`, `DELETE /v1/responses/${id}`]);
+    expect(asked(primary)).toEqual([`GET /v1/responses/${id}`, `GET /v1/responses/${id}`]);
+  });
+
+  it('says a delete the holder never answered may have happened, and stops the SDK retrying it', async () => {
+    const { client, primary, fallback } = await withFallback();
+    const id = await madeElsewhere(fallback);
+    // Found by its retrieval; the connection then lost after the delete was sent.
+    fallback.enqueue({ type: 'answer' }, { type: 'reset' });
+    const failed = (await client.responses.delete(id).catch((caught: unknown) => caught)) as APIError;
+    expect(failed.status).toBe(502);
+    expect(failed.message).toContain('may or may not have been applied; retrieve the response');
+    expect(failed.headers?.get('x-should-retry')).toBe('false');
+    expect(asked(fallback)).toEqual([`GET /openai/v1/responses/${id}`, `DELETE /openai/v1/responses/${id}`]);
+    expect(asked(primary)).toEqual([`GET /v1/responses/${id}`]);
   });
 
   it('deletes through the SDK, finding it when the other upstream is down', async () => {
@@ -101,6 +131,9 @@ describe('deleting a stored response', () => {
     const id = await madeElsewhere(fallback);
     primary.enqueue({ type: 'error', status: 500 });
     await client.responses.delete(id);
+    // The primary was asked, and its 500 used.
+    expect(asked(primary)).toEqual([`GET /v1/responses/${id}`]);
+    expect(primary.queued).toBe(0);
     await expect(client.responses.retrieve(id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     // The deletion's answer was checked (the 404 is not an answer to check).
     await checker.problems();
