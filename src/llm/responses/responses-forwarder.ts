@@ -237,8 +237,9 @@ export class ResponsesForwarder {
   ): Promise<T> {
     const provider = this.#deps.config.llm.provider;
     if (!forwardsResponses(provider)) throw new Error(`The provider ${provider} keeps no responses`);
-    if (typeof id !== 'string' || id === '')
-      throw new TypeError(`A stored response's id must be a non-empty string, not ${JSON.stringify(id)}`);
+    // `.` and `..` stay as they are once encoded, and would name another path at the upstream.
+    if (typeof id !== 'string' || id === '' || id === '.' || id === '..')
+      throw new TypeError(`A stored response's id must be a non-empty string other than "." and "..", not ${JSON.stringify(id)}`);
     const { clock, config } = this.#deps;
     return atStoredResponse(
       id,

@@ -224,6 +224,13 @@ describe('listResponseInputItems', () => {
     await expect(llm.listResponseInputItems('resp_x', { order: 'up' as 'asc' })).rejects.toThrow(RangeError);
     await expect(llm.listResponseInputItems('resp_x', { after: '' })).rejects.toThrow(/after must be an item id/);
     await expect(llm.cancelResponse('')).rejects.toThrow(TypeError);
+    // Encoded, `.` and `..` stay dot segments, which would name another path at the upstream.
+    await expect(llm.retrieveResponse('.')).rejects.toThrow(
+      new TypeError(`A stored response's id must be a non-empty string other than "." and "..", not "."`),
+    );
+    await expect(llm.deleteResponse('..')).rejects.toThrow(/not "\.\."/);
+    await expect(llm.cancelResponse('..')).rejects.toThrow(TypeError);
+    await expect(llm.listResponseInputItems('.')).rejects.toThrow(TypeError);
     expect([...primary.requests, ...fallback.requests]).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import OpenAI, { type APIError } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
@@ -39,6 +40,24 @@ const asked = (fake: FakeProviderServer) =>
   fake.requests
     .filter((request) => !(request.method === 'POST' && request.path.endsWith('/responses')))
     .map((request) => `${request.method} ${request.path}`);
+
+/** `method` on `url` with its path sent exactly as written, with the stack's key. */
+function rawRequest(url: string, method: string): Promise<{ status: number; body: string }> {
+  const { hostname, port, origin } = new URL(url);
+  const path = url.slice(origin.length);
+  return new Promise((resolve, reject) => {
+    const sent = request({ hostname, port, path, method, headers: { authorization: `Bearer ${STACK_API_KEY}` } }, (answer) => {
+      let body = '';
+      answer.setEncoding('utf8');
+      answer.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      answer.on('end', () => resolve({ status: answer.statusCode ?? 0, body }));
+    });
+    sent.on('error', reject);
+    sent.end();
+  });
+}
 
 /** A response made at the Azure upstream directly, as another process of the service would have: this one never saw its id. */
 async function madeElsewhere(fallback: FakeProviderServer, background = false): Promise<string> {
@@ -202,6 +221,35 @@ describe('the routes of a stored response', () => {
     const answer = await fetch(`${stack.baseUrl}${path}`, { method, headers: { authorization: `Bearer ${STACK_API_KEY}` } });
     expect([answer.status, answer.headers.get('allow')]).toEqual([405, allow]);
     expect(stack.fake.requests).toEqual([]);
+  });
+
+  it.each([
+    ['GET', '/responses/%2e'],
+    ['DELETE', '/responses/%2E'],
+    ['POST', '/responses/%2e%2e/cancel'],
+    ['GET', '/responses/.%2e/input_items'],
+    ['GET', '/responses/%2e/'],
+  ])('refuses %s %s, whose id is a dot segment, with a 400 naming the id, asking no upstream', async (method, path) => {
+    const { stack, fallback } = await withFallback();
+    // Sent as written: a WHATWG URL (fetch's) would resolve the dot segments before sending.
+    const answer = await rawRequest(`${stack.baseUrl}${path}`, method);
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body)).toMatchObject({
+      error: { type: 'invalid_request_error', code: 'invalid_response_id', param: 'response_id' },
+    });
+    expect(JSON.parse(answer.body).error.message).toMatch(/^The response id "\.{1,2}" names no response/);
+    expect([...stack.fake.requests, ...fallback.requests]).toEqual([]);
+  });
+
+  it('answers HEAD on the input items as GET, without a body', async () => {
+    const { stack, fallback } = await withFallback();
+    const id = await madeElsewhere(fallback);
+    const answer = await fetch(`${stack.baseUrl}/responses/${id}/input_items`, {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${STACK_API_KEY}` },
+    });
+    expect([answer.status, answer.headers.get('content-type'), await answer.text()]).toEqual([200, 'application/json; charset=utf-8', '']);
+    expect(asked(fallback)).toEqual([`GET /openai/v1/responses/${id}/input_items`]);
   });
 
   it('lets an allowed page delete a response: the preflight allows DELETE', async () => {
