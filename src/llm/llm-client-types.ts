@@ -6,9 +6,12 @@ import type { EmbedResult } from './embeddings/embed-result.js';
 import type { EmbeddingInput } from './embeddings/embedding-request.js';
 import type { Prompt, PromptContext } from './prompt.js';
 import type { RespondOptions } from './responses/respond-options.js';
-import type { ResponseInputItemsQuery } from './responses/response-input-items-query.js';
 import type { ResponseObject, ResponsesBody, ResponsesResult } from './responses/responses-types.js';
-import type { RetrieveResponseOptions, StoredResponseOptions } from './responses/retrieve-response-options.js';
+import type {
+  ListResponseInputItemsOptions,
+  RetrieveResponseOptions,
+  StoredResponseOptions,
+} from './responses/retrieve-response-options.js';
 import type { DeletedResponse, ResponseItemList } from './responses/stored-response-operation.js';
 import type { ToolSet } from './tools/tool.js';
 import type { TurnGate } from './turn-gate.js';
@@ -260,11 +263,12 @@ export interface LlmClient {
   deleteResponse(id: string, options?: StoredResponseOptions): Promise<DeletedResponse>;
   /**
    * A page of the input items a stored response was made from (OpenAI's `ResponseItemList`), at the
-   * upstream that holds it, found as {@link LlmClient.retrieveResponse} finds it. `query` picks the
-   * page (`after`, `before`, `include`, `limit` 1 to 100, `order`), checked before anything is sent
-   * (a `TypeError` or `RangeError` naming the field), or is a query string passed on as written.
+   * upstream that holds it, found as {@link LlmClient.retrieveResponse} finds it. `options.query`
+   * picks the page (`after`, `before`, `include` an array of field names, `limit` 1 to 100,
+   * `order`), checked before anything is sent (a `TypeError` or `RangeError` naming the field, or
+   * the fields it does not know), or is a query string passed on as written.
    */
-  listResponseInputItems(id: string, query?: ResponseInputItemsQuery | string, options?: StoredResponseOptions): Promise<ResponseItemList>;
+  listResponseInputItems(id: string, options?: ListResponseInputItemsOptions): Promise<ResponseItemList>;
   /** The provider adapter for `name` (default: the primary). Throws when it is not configured. */
   getProvider(name?: LlmProviderName): LlmProvider;
   /** Proves the provider answers with its credentials (its models endpoint). */

@@ -16,14 +16,14 @@ import { StreamWatchdog } from '../stream-watchdog.js';
 import type { TokenUsage } from '../types.js';
 import type { UsageAttribution } from '../usage-record.js';
 import { onAbandon } from './on-abandon.js';
-import { inputItemsQueryString, type ResponseInputItemsQuery } from './response-input-items-query.js';
+import { inputItemsQueryString } from './response-input-items-query.js';
 import type { ResponseNotFoundError } from './response-not-found-error.js';
 import { ResponseOrigins } from './response-origins.js';
 import { usageOfResponse } from './response-usage.js';
 import { ResponsesTargets } from './responses-targets.js';
 import type { ResponseObject, ResponseStreamEvent, ResponsesBody, ResponsesResult } from './responses-types.js';
 import { forwardsResponses } from './responses-upstream.js';
-import type { RetrieveResponseOptions, StoredResponseOptions } from './retrieve-response-options.js';
+import type { ListResponseInputItemsOptions, RetrieveResponseOptions, StoredResponseOptions } from './retrieve-response-options.js';
 import { atStoredResponse } from './retrieve-stored-response.js';
 import {
   CANCEL,
@@ -211,15 +211,11 @@ export class ResponsesForwarder {
 
   /**
    * `GET /responses/{id}/input_items` at the upstream that holds the response, found as
-   * {@link retrieve} finds it: a page of the items it was made from, with `query` (checked fields, or
-   * the caller's query as written).
+   * {@link retrieve} finds it: a page of the items it was made from, with `options.query` (checked
+   * fields, or the caller's query as written).
    */
-  async listInputItems(
-    id: string,
-    query: ResponseInputItemsQuery | string | undefined,
-    options: StoredResponseOptions = {},
-  ): Promise<ResponseItemList> {
-    return this.#atStored(id, LIST_INPUT_ITEMS, options, inputItemsQueryString(query));
+  async listInputItems(id: string, options: ListResponseInputItemsOptions = {}): Promise<ResponseItemList> {
+    return this.#atStored(id, LIST_INPUT_ITEMS, options, inputItemsQueryString(options.query));
   }
 
   /** Ends the pooled connections to the upstreams once their requests are over; later calls fail. Idempotent. */

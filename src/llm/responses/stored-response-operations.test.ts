@@ -4,6 +4,7 @@ import type { Infrastructure } from '../../infrastructure.js';
 import { silentLogger } from '../../observability/logger.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
 import { ManualClock } from '../../testing/manual-clock.js';
+import type { ResponseInputItemsQuery } from './response-input-items-query.js';
 
 /*
  * The library's cancelResponse, deleteResponse and listResponseInputItems in front of two upstreams
@@ -208,21 +209,31 @@ describe('listResponseInputItems', () => {
   it('lists a page of the input items where the response is kept, with the query written as the SDK writes it', async () => {
     const llm = await start();
     const id = await madeByFallback(llm);
-    const page = await llm.listResponseInputItems(id, { limit: 1, order: 'asc', include: ['message.input_image.image_url'] });
+    const page = await llm.listResponseInputItems(id, { query: { limit: 1, order: 'asc', include: ['message.input_image.image_url'] } });
     expect(page).toMatchObject({ object: 'list', has_more: false, data: [{ type: 'message', role: 'user' }] });
     expect(asked(fallback)).toEqual([
       `GET /openai/v1/responses/${id}/input_items?include%5B%5D=message.input_image.image_url&limit=1&order=asc`,
     ]);
     // A query string is passed on as written.
-    await llm.listResponseInputItems(id, 'order=desc&limit=5');
+    await llm.listResponseInputItems(id, { query: 'order=desc&limit=5' });
     expect(asked(fallback).at(-1)).toBe(`GET /openai/v1/responses/${id}/input_items?order=desc&limit=5`);
   });
 
   it('refuses a query it cannot send, naming the field, before asking any upstream', async () => {
     const llm = await start();
-    await expect(llm.listResponseInputItems('resp_x', { limit: 0 })).rejects.toThrow(/limit must be a whole number from 1 to 100, not 0/);
-    await expect(llm.listResponseInputItems('resp_x', { order: 'up' as 'asc' })).rejects.toThrow(RangeError);
-    await expect(llm.listResponseInputItems('resp_x', { after: '' })).rejects.toThrow(/after must be an item id/);
+    await expect(llm.listResponseInputItems('resp_x', { query: { limit: 0 } })).rejects.toThrow(
+      /limit must be a whole number from 1 to 100, not 0/,
+    );
+    await expect(llm.listResponseInputItems('resp_x', { query: { order: 'up' as 'asc' } })).rejects.toThrow(RangeError);
+    await expect(llm.listResponseInputItems('resp_x', { query: { after: '' } })).rejects.toThrow(/after must be an item id/);
+    // A string is not a list of names (it would be sent character by character); an unknown field is not dropped.
+    await expect(
+      llm.listResponseInputItems('resp_x', { query: { include: 'file_search_call.results' as unknown as string[] } }),
+    ).rejects.toThrow(new TypeError('include must be an array of field names, not "file_search_call.results"'));
+    await expect(
+      llm.listResponseInputItems('resp_x', { query: { limit: 5, lmit: 5, sort: 'asc' } as ResponseInputItemsQuery }),
+    ).rejects.toThrow(/has no field "lmit", "sort": it takes after, before, include, limit, order/);
+    await expect(llm.listResponseInputItems('resp_x', { query: ['limit=5'] as unknown as string })).rejects.toThrow(TypeError);
     await expect(llm.cancelResponse('')).rejects.toThrow(TypeError);
     // Encoded, `.` and `..` stay dot segments, which would name another path at the upstream.
     await expect(llm.retrieveResponse('.')).rejects.toThrow(

@@ -66,6 +66,6 @@ export function serviceResponses(config: AppConfig, llm: ResponsesLlm): ServiceR
     retrieve: (id, options) => llm.retrieveResponse!(id, options),
     cancel: (id, options) => llm.cancelResponse!(id, options),
     delete: (id, options) => llm.deleteResponse!(id, options),
-    listInputItems: (id, { query, ...options }) => llm.listResponseInputItems!(id, query, options),
+    listInputItems: (id, options) => llm.listResponseInputItems!(id, options),
   };
 }
