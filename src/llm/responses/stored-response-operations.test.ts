@@ -4,6 +4,7 @@ import type { Infrastructure } from '../../infrastructure.js';
 import { silentLogger } from '../../observability/logger.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
 import { ManualClock } from '../../testing/manual-clock.js';
+import { storedRequests } from '../../testing/stored-requests.test-helpers.js';
 import type { ResponseInputItemsQuery } from './response-input-items-query.js';
 
 /*
@@ -58,10 +59,7 @@ async function client(env: Record<string, string> = {}, clock?: ManualClock): Pr
 }
 
 /** What an upstream was asked after the calls that made responses, as `METHOD path?query`. */
-const asked = (fake: FakeProviderServer) =>
-  fake.requests
-    .filter((request) => !(request.method === 'POST' && /\/responses$/.test(request.path)))
-    .map(({ method, path, query }) => `${method} ${path}${Object.keys(query).length === 0 ? '' : `?${new URLSearchParams(query)}`}`);
+const asked = (fake: FakeProviderServer) => storedRequests(fake, { query: true });
 
 /** A response the fallback made (the primary failing), in the background when asked. */
 async function madeByFallback(llm: Infrastructure['llm'], background = false): Promise<string> {

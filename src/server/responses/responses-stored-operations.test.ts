@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import OpenAI, { type APIError } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
+import { storedRequests } from '../../testing/stored-requests.test-helpers.js';
 import { STACK_API_KEY } from '../service-stack.test-helpers.js';
 import { responsesStacks } from './responses-stacks.test-helpers.js';
 
@@ -35,11 +36,7 @@ async function withFallback() {
   return { ...opened, primary: opened.stack.fake, fallback };
 }
 
-/** What an upstream was asked besides making responses, as `METHOD path`. */
-const asked = (fake: FakeProviderServer) =>
-  fake.requests
-    .filter((request) => !(request.method === 'POST' && request.path.endsWith('/responses')))
-    .map((request) => `${request.method} ${request.path}`);
+const asked = storedRequests;
 
 /** `method` on `url` with its path sent exactly as written, with the stack's key. */
 function rawRequest(url: string, method: string): Promise<{ status: number; body: string }> {
