@@ -203,7 +203,8 @@ async function ask(
   try {
     const stored = upstream.target(`/${encodeURIComponent(id)}${operation.suffix}`, lookup.query);
     const headers = await upstreamHeaders(upstream, { provider: target.provider, model }, request.signal);
-    sent = true;
+    // A signal already aborted fails the request before anything is sent.
+    sent = !request.signal.aborted;
     const answer = await lookup.http().json(stored, operation.method, headers, undefined, request.signal);
     return { ok: true, data: answer.data };
   } catch (error) {
@@ -261,12 +262,12 @@ export type UnknownOutcomeError = ProviderError & { readonly outcomeUnknown: tru
 
 /**
  * `error` of a mutation sent to an upstream, as it stands: when the upstream gave no answer (a
- * timeout, a lost connection), the mutation may or may not have been applied, and sending it again
+ * timeout, a lost connection, but not one it refused), the mutation may or may not have been applied, and sending it again
  * may be answered 404 for a delete that succeeded; so a non-retryable error of the same kind says so,
  * with `outcomeUnknown: true` (the caller should retrieve the response to see). Any other error as it is.
  */
 function unknownOutcome(error: ProviderError, operation: StoredResponseOperation<unknown>): ProviderError {
-  if (error.kind !== 'timeout' && error.kind !== 'connection') return error;
+  if ((error.kind !== 'timeout' && error.kind !== 'connection') || refusedConnection(error)) return error;
   // The error is scrubbed already (a DOMException in its causes has a read-only message).
   const unknown = createProviderError(
     error.kind,
@@ -281,6 +282,14 @@ function unknownOutcome(error: ProviderError, operation: StoredResponseOperation
     },
   );
   return Object.assign(unknown, { outcomeUnknown: true as const });
+}
+
+/** Whether `error` came of a connection the upstream refused (`ECONNREFUSED` in its causes): nothing was sent. */
+function refusedConnection(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 6; cause = cause.cause, depth++) {
+    if ((cause as { code?: unknown }).code === 'ECONNREFUSED') return true;
+  }
+  return false;
 }
 
 function modelOf(target: CallTarget): string {

@@ -190,6 +190,16 @@ describe('deleteResponse', () => {
     expect(asked(fallback)).toEqual([`DELETE /openai/v1/responses/${id}`]);
   });
 
+  it('leaves a delete retryable when the remembered upstream refused the connection: nothing was sent', async () => {
+    const llm = await start();
+    const id = await madeByFallback(llm);
+    await fallback.close();
+    const failed = await llm.deleteResponse(id).catch((error: unknown) => error);
+    expect(failed).toMatchObject({ kind: 'connection', provider: 'azure', retryable: true });
+    expect((failed as { outcomeUnknown?: unknown }).outcomeUnknown).toBeUndefined();
+    expect(asked(primary)).toEqual([]);
+  });
+
   it('forgets the remembered upstream when it answers 404 and goes on finding the id by retrieval', async () => {
     const llm = await start();
     const id = await madeByFallback(llm);
