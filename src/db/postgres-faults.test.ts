@@ -43,6 +43,36 @@ async function terminate(pids: number[]): Promise<void> {
   }, PG_STAT_ACTIVITY_WAIT);
 }
 
+/**
+ * Runs `count` sessions that each hold their connection until `release()`: `entered` settles once
+ * every one of them has its connection (a session's function runs only after its checkout), or
+ * rejects as soon as one of them fails to get one.
+ */
+function holdSessions(
+  database: Awaited<ReturnType<typeof openContractDatabase>>,
+  count: number,
+): { sessions: Promise<void>[]; entered: Promise<void>; release: () => void } {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let waiting = count;
+  let arrived: () => void = () => undefined;
+  const allIn = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  const sessions = Array.from({ length: count }, () =>
+    database.withSession(async () => {
+      if (--waiting === 0) arrived();
+      await gate;
+    }),
+  );
+  // A session that fails before the others are in fails the wait, rather than leaving it hanging.
+  const entered = Promise.race([allIn, ...sessions.map((session) => session.then(() => allIn))]);
+  entered.catch(() => undefined);
+  return { sessions, entered, release };
+}
+
 beforeAll(async () => {
   admin = new pg.Client({ connectionString: postgresUrl() });
   await admin.connect();
@@ -375,11 +405,17 @@ describe('PostgreSQL faults', () => {
   it('opens overflow connections under load and closes them when idle', async () => {
     const application = uniqueName('gw_overflow');
     const database = await openContractDatabase(urlFor(application), { poolSize: 1, maxOverflow: 2, idleTimeoutMs: 100 });
+    // Held until all three have their connections: a session that ended first would have its
+    // overflow connection closed after 100 ms idle while a slower one was still connecting.
+    const held = holdSessions(database, 3);
     try {
-      await Promise.all([1, 2, 3].map(() => database.withSession((tx) => sql`select pg_sleep(0.05)`.execute(tx))));
-      expect(database.poolStats()).toMatchObject({ total: 3, max: 3 });
+      await held.entered;
+      expect(database.poolStats()).toMatchObject({ total: 3, idle: 0, max: 3 });
+      held.release();
+      await Promise.all(held.sessions);
       await vi.waitFor(() => expect(database.poolStats().total).toBe(1), { timeout: 2000 });
     } finally {
+      held.release();
       await database.close();
     }
   });
