@@ -10,9 +10,15 @@ import { RedisCacheStore } from './redis-cache-store.js';
 describeCacheStoreContract('RedisCacheStore', async () => {
   const client = await connectedRedisClient();
   const prefix = `${uniqueName('gwtest')}:cache:`;
+  // Redis expires keys by its own clock.
+  const now = async (): Promise<number> => {
+    const [seconds, microseconds] = await client.time();
+    return Number(seconds) * 1000 + Number(microseconds) / 1000;
+  };
   return {
     store: new RedisCacheStore({ client, keyPrefix: prefix }),
     advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    now,
     dispose: async () => {
       await deleteKeys(client, prefix);
       client.disconnect();
