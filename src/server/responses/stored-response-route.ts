@@ -23,8 +23,10 @@ export type StoredResponseAction = (
  * upstreams its models reach, a disabled team's keys are refused; nothing is charged) with the
  * caller's query, and its answer, the upstream's body, is sent as it is. An id no upstream has is
  * a 404 `response_not_found` naming the upstreams asked; with a provider that keeps no responses
- * (translated calls are not stored), a 404 `response_not_stored` that says so. An upstream's
- * failure is answered as any provider error, with `x-should-retry: false` when retrying cannot help.
+ * (translated calls are not stored), a 404 `response_not_stored` that says so. An id that is
+ * empty, `.` or `..` is a 400 `invalid_response_id`, nothing sent. An upstream's failure is
+ * answered as any provider error, with `x-should-retry: false` when retrying cannot help or when a
+ * cancel or delete was sent and never answered (its outcome unknown).
  */
 export function storedResponseRoute(
   suffix: string,
