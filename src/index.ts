@@ -89,7 +89,11 @@ export { ResponsesGroupStatefulError, type StatefulResponsesField } from './llm/
 export { ResponsesGroupUnsupportedError } from './llm/responses/responses-group-unsupported-error.js';
 export type { ResponseObject, ResponseStreamEvent, ResponsesBody, ResponsesResult } from './llm/responses/responses-types.js';
 export { ResponsesUnsupportedError } from './llm/responses/responses-unsupported-error.js';
-export type { RetrieveResponseOptions, StoredResponseOptions } from './llm/responses/retrieve-response-options.js';
+export type {
+  ListResponseInputItemsOptions,
+  RetrieveResponseOptions,
+  StoredResponseOptions,
+} from './llm/responses/retrieve-response-options.js';
 export type { RetrievalFailure } from './llm/responses/retrieve-stored-response.js';
 export type { DeletedResponse, ResponseItemList } from './llm/responses/stored-response-operation.js';
 export { defineTool, type Tool, type ToolContext, type ToolSet } from './llm/tools/tool.js';

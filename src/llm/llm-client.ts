@@ -44,11 +44,14 @@ import type { CreateProviderOptions } from './providers/provider-settings.js';
 import { llmChatPort } from './responses/llm-chat-port.js';
 import { respondCounted } from './responses/respond-counted.js';
 import type { RespondOptions } from './responses/respond-options.js';
-import type { ResponseInputItemsQuery } from './responses/response-input-items-query.js';
 import { ResponsesForwarder } from './responses/responses-forwarder.js';
 import type { ResponseObject, ResponsesBody, ResponsesResult } from './responses/responses-types.js';
 import { forwardsResponses } from './responses/responses-upstream.js';
-import type { RetrieveResponseOptions, StoredResponseOptions } from './responses/retrieve-response-options.js';
+import type {
+  ListResponseInputItemsOptions,
+  RetrieveResponseOptions,
+  StoredResponseOptions,
+} from './responses/retrieve-response-options.js';
 import type { DeletedResponse, ResponseItemList } from './responses/stored-response-operation.js';
 import { translatedResponse } from './responses/translated-response.js';
 import { parseStructured } from './structured-output.js';
@@ -294,12 +297,8 @@ class GroundworkLlmClient implements LlmClient {
     return this.#stored(options, (signal) => this.#responses.delete(id, { ...options, signal }));
   }
 
-  listResponseInputItems(
-    id: string,
-    query?: ResponseInputItemsQuery | string,
-    options: StoredResponseOptions = {},
-  ): Promise<ResponseItemList> {
-    return this.#stored(options, (signal) => this.#responses.listInputItems(id, query, { ...options, signal }));
+  listResponseInputItems(id: string, options: ListResponseInputItemsOptions = {}): Promise<ResponseItemList> {
+    return this.#stored(options, (signal) => this.#responses.listInputItems(id, { ...options, signal }));
   }
 
   async flush(): Promise<void> {

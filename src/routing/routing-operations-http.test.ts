@@ -13,6 +13,7 @@ import { createServiceBackend } from '../server/infrastructure-backend.js';
 import { serveInfrastructure } from '../server/service-stack.test-helpers.js';
 import { DatabaseBudgetStore } from '../tenants/database-budget-store.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../testing/index.js';
+import { storedRequests } from '../testing/stored-requests.test-helpers.js';
 
 /* Embeddings and forwarded Responses calls for a model group, routed like chat over real fake deployments. */
 
@@ -367,8 +368,7 @@ describe('groundwork serve with model groups', () => {
     server = createServer(createServiceBackend(opened), opened.config.server, { logger: silentLogger(), metrics: opened.metrics });
     const { port } = await server.listen();
     const client = new OpenAI({ apiKey: SERVE_KEY, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
-    const aboutStored = (fake: FakeProviderServer) =>
-      fake.requests.filter((request) => request.path !== '/v1/responses').map((request) => `${request.method} ${request.path}`);
+    const aboutStored = storedRequests;
     // The eu deployment fails: the fallback group's us deployment makes it, and keeps it running until cancelled.
     fakes[0]!.enqueue({ type: 'error', status: 500 });
     fakes[1]!.responses.settings.manual = true;

@@ -42,7 +42,7 @@ export interface FakeProviderServerOptions {
  * `response.*` events; responses not sent with `store: false` are kept for
  * `GET /v1/responses/{id}`, `DELETE /v1/responses/{id}`, `POST /v1/responses/{id}/cancel` and
  * `GET /v1/responses/{id}/input_items`, an unknown id is a 404; `background: true` answers `queued`,
- * completed on a later read or on demand, see {@link FakeStoredResponses}; faults from the same queue) and Anthropic's
+ * completed on a later read or on demand, see {@link FakeStoredResponses}, and with `store: false` is a 400 as at OpenAI; faults from the same queue) and Anthropic's
  * messages API (JSON and SSE), on an ephemeral port. Answers can call tools (streamed
  * as argument deltas the way each provider streams them), refuse, give several choices with log
  * probabilities, and carry `system_fingerprint`, `service_tier` and rate-limit headers (see
@@ -82,6 +82,8 @@ export class FakeProviderServer {
   readonly #closing = new AbortController();
   readonly #credentials = new WeakMap<RecordedRequest, string>();
   readonly #waiters: Array<{ count: number; resolve: () => void }> = [];
+  /** Who waits for a request's caller to close its exchange before the answer ended. */
+  readonly #cut = new WeakMap<RecordedRequest, Array<() => void>>();
   #handler: FakeHandler | undefined;
   #server: Server | undefined;
   #url: string | undefined;
@@ -175,6 +177,15 @@ export class FakeProviderServer {
     this.#handler = this.#options.handler;
   }
 
+  /** Resolves with `request` once its caller closes the exchange before the whole answer was sent (a request it aborted). */
+  cutByCaller(request: RecordedRequest): Promise<RecordedRequest> {
+    return new Promise((resolve) => {
+      const waiting = this.#cut.get(request) ?? [];
+      waiting.push(() => resolve(request));
+      this.#cut.set(request, waiting);
+    });
+  }
+
   /** Resolves once `count` requests in all have been received. */
   waitForRequests(count: number): Promise<RecordedRequest[]> {
     if (this.requests.length >= count) return Promise.resolve(this.requests);
@@ -208,6 +219,7 @@ export class FakeProviderServer {
     const exchange = new AbortController();
     const linked = linkSignals(exchange.signal, this.#closing.signal);
     response.on('close', () => {
+      if (!response.writableFinished) for (const resolve of this.#cut.get(recorded) ?? []) resolve();
       exchange.abort();
       linked.dispose();
     });
@@ -295,6 +307,11 @@ export class FakeProviderServer {
     const keys = this.#options.apiKeys;
     if (keys !== undefined && !keys.includes(this.#credentials.get(recorded) ?? '')) {
       return { type: 'error', status: 401, message: 'Incorrect API key provided.' };
+    }
+    // As OpenAI: a background response is polled, so it must be stored.
+    const body = recorded.body as { background?: unknown; store?: unknown } | undefined;
+    if (route.kind === 'responses' && body?.background === true && body.store === false) {
+      return { type: 'error', status: 400, message: 'Background mode requires store=true.' };
     }
     return undefined;
   }

@@ -94,6 +94,15 @@ describe('the fake server’s Responses API', () => {
     expect(validateOpenAiSchema('Response', done)).toEqual([]);
   });
 
+  it('refuses a background response that is not to be stored, as OpenAI does', async () => {
+    const refused = await client.responses
+      .create({ model: 'gpt-4o-mini', input: 'later', background: true, store: false })
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((refused as Error).message).toContain('Background mode requires store=true.');
+    expect(fake.requests.map((request) => request.answerId)).toEqual([undefined]);
+  });
+
   it('completes a background response only on demand when manual', async () => {
     fake.responses.settings.manual = true;
     const queued = await client.responses.create({ model: 'gpt-4o-mini', input: 'later', background: true });

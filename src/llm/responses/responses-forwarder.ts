@@ -16,14 +16,14 @@ import { StreamWatchdog } from '../stream-watchdog.js';
 import type { TokenUsage } from '../types.js';
 import type { UsageAttribution } from '../usage-record.js';
 import { onAbandon } from './on-abandon.js';
-import { inputItemsQueryString, type ResponseInputItemsQuery } from './response-input-items-query.js';
+import { inputItemsQueryString } from './response-input-items-query.js';
 import type { ResponseNotFoundError } from './response-not-found-error.js';
 import { ResponseOrigins } from './response-origins.js';
 import { usageOfResponse } from './response-usage.js';
 import { ResponsesTargets } from './responses-targets.js';
 import type { ResponseObject, ResponseStreamEvent, ResponsesBody, ResponsesResult } from './responses-types.js';
 import { forwardsResponses } from './responses-upstream.js';
-import type { RetrieveResponseOptions, StoredResponseOptions } from './retrieve-response-options.js';
+import type { ListResponseInputItemsOptions, RetrieveResponseOptions, StoredResponseOptions } from './retrieve-response-options.js';
 import { atStoredResponse } from './retrieve-stored-response.js';
 import {
   CANCEL,
@@ -192,7 +192,9 @@ export class ResponsesForwarder {
    * `POST /responses/{id}/cancel` at the upstream that holds the response, found as {@link retrieve}
    * finds it (the same order, time, failure rules and `models`): a background response that is
    * queued or in progress becomes `cancelled`, as the upstream answers. The upstream's refusal (its
-   * 400 for a response not made in the background) is thrown as that upstream's error.
+   * 400 for a response not made in the background) is thrown as that upstream's error. Sent once,
+   * only to the upstream holding the response (found by retrieval unless remembered); no answer once
+   * sent is an error with `outcomeUnknown: true` (see {@link atStoredResponse}).
    */
   async cancel(id: string, options: StoredResponseOptions = {}): Promise<ResponseObject> {
     return this.#atStored(id, CANCEL, options, undefined);
@@ -201,7 +203,7 @@ export class ResponsesForwarder {
   /**
    * `DELETE /responses/{id}` at the upstream that holds the response, found as {@link retrieve}
    * finds it; the upstream's answer as it sent it. The id is then forgotten: no upstream is asked
-   * first for it.
+   * first for it. Sent once, only to the upstream holding the response, as {@link cancel} is.
    */
   async delete(id: string, options: StoredResponseOptions = {}): Promise<DeletedResponse> {
     return this.#atStored(id, DELETE, options, undefined);
@@ -209,15 +211,11 @@ export class ResponsesForwarder {
 
   /**
    * `GET /responses/{id}/input_items` at the upstream that holds the response, found as
-   * {@link retrieve} finds it: a page of the items it was made from, with `query` (checked fields, or
-   * the caller's query as written).
+   * {@link retrieve} finds it: a page of the items it was made from, with `options.query` (checked
+   * fields, or the caller's query as written).
    */
-  async listInputItems(
-    id: string,
-    query: ResponseInputItemsQuery | string | undefined,
-    options: StoredResponseOptions = {},
-  ): Promise<ResponseItemList> {
-    return this.#atStored(id, LIST_INPUT_ITEMS, options, inputItemsQueryString(query));
+  async listInputItems(id: string, options: ListResponseInputItemsOptions = {}): Promise<ResponseItemList> {
+    return this.#atStored(id, LIST_INPUT_ITEMS, options, inputItemsQueryString(options.query));
   }
 
   /** Ends the pooled connections to the upstreams once their requests are over; later calls fail. Idempotent. */
@@ -235,8 +233,9 @@ export class ResponsesForwarder {
   ): Promise<T> {
     const provider = this.#deps.config.llm.provider;
     if (!forwardsResponses(provider)) throw new Error(`The provider ${provider} keeps no responses`);
-    if (typeof id !== 'string' || id === '')
-      throw new TypeError(`A stored response's id must be a non-empty string, not ${JSON.stringify(id)}`);
+    // `.` and `..` stay as they are once encoded, and would name another path at the upstream.
+    if (typeof id !== 'string' || id === '' || id === '.' || id === '..')
+      throw new TypeError(`A stored response's id must be a non-empty string other than "." and "..", not ${JSON.stringify(id)}`);
     const { clock, config } = this.#deps;
     return atStoredResponse(
       id,

@@ -13,6 +13,11 @@ export interface StoredResponseOperation<T> {
   readonly suffix: string;
   /** Whether the response is gone once it succeeds: its upstream is then forgotten rather than remembered. @default false */
   readonly removes?: boolean;
+  /**
+   * Whether it changes the response (cancel, delete): it is then sent once, only to the upstream
+   * found holding the id, since sending it to another may be applied there too. @default false
+   */
+  readonly mutates?: boolean;
   /** The upstream's JSON answer as what it is, passed on as the upstream sent it. */
   readonly answer: (data: unknown) => T;
 }
@@ -42,6 +47,7 @@ export const CANCEL: StoredResponseOperation<ResponseObject> = {
   doing: 'cancelling',
   method: 'POST',
   suffix: '/cancel',
+  mutates: true,
   answer: (data) => data as ResponseObject,
 };
 
@@ -51,6 +57,7 @@ export const DELETE: StoredResponseOperation<DeletedResponse> = {
   method: 'DELETE',
   suffix: '',
   removes: true,
+  mutates: true,
   answer: (data) => data as DeletedResponse,
 };
 

@@ -4,6 +4,8 @@ import type { Infrastructure } from '../../infrastructure.js';
 import { silentLogger } from '../../observability/logger.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
 import { ManualClock } from '../../testing/manual-clock.js';
+import { storedRequests } from '../../testing/stored-requests.test-helpers.js';
+import type { ResponseInputItemsQuery } from './response-input-items-query.js';
 
 /*
  * The library's cancelResponse, deleteResponse and listResponseInputItems in front of two upstreams
@@ -57,10 +59,7 @@ async function client(env: Record<string, string> = {}, clock?: ManualClock): Pr
 }
 
 /** What an upstream was asked after the calls that made responses, as `METHOD path?query`. */
-const asked = (fake: FakeProviderServer) =>
-  fake.requests
-    .filter((request) => !(request.method === 'POST' && /\/responses$/.test(request.path)))
-    .map(({ method, path, query }) => `${method} ${path}${Object.keys(query).length === 0 ? '' : `?${new URLSearchParams(query)}`}`);
+const asked = (fake: FakeProviderServer) => storedRequests(fake, { query: true });
 
 /** A response the fallback made (the primary failing), in the background when asked. */
 async function madeByFallback(llm: Infrastructure['llm'], background = false): Promise<string> {
@@ -72,12 +71,45 @@ async function madeByFallback(llm: Infrastructure['llm'], background = false): P
 }
 
 describe('cancelResponse', () => {
-  it('cancels a background response where it was made, asking the others first when this client does not know where', async () => {
+  it('cancels a background response where it was made, finding it by retrieval first when this client does not know where', async () => {
     const id = await madeByFallback(await start(), true);
     const cancelled = await (await client()).cancelResponse(id);
     expect(cancelled).toMatchObject({ id, status: 'cancelled', background: true });
-    expect(asked(primary)).toEqual([`POST /v1/responses/${id}/cancel`]);
+    // The cancel itself is sent once, only to the upstream that holds the response.
+    expect(asked(primary)).toEqual([`GET /v1/responses/${id}`]);
+    expect(asked(fallback)).toEqual([`GET /openai/v1/responses/${id}`, `POST /openai/v1/responses/${id}/cancel`]);
+  });
+
+  it("answers with the holder's refusal, not an earlier upstream's failure that may pass", async () => {
+    const id = await madeByFallback(await start());
+    primary.enqueue({ type: 'error', status: 503 });
+    const refused = await (await client()).cancelResponse(id).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ name: 'BadRequestError', status: 400, provider: 'azure', retryable: false });
+    expect(asked(primary)).toEqual([`GET /v1/responses/${id}`]);
+    expect(primary.queued).toBe(0);
+  });
+
+  it("throws the remembered upstream's failure at once, asking no other", async () => {
+    const llm = await start();
+    const id = await madeByFallback(llm, true);
+    fallback.enqueue({ type: 'error', status: 503 });
+    await expect(llm.cancelResponse(id)).rejects.toMatchObject({ name: 'ProviderServerError', status: 503, provider: 'azure' });
+    expect(asked(primary)).toEqual([]);
     expect(asked(fallback)).toEqual([`POST /openai/v1/responses/${id}/cancel`]);
+  });
+
+  it('says the outcome is unknown when the remembered upstream does not answer a cancel it was sent, asking no other', async () => {
+    const clock = new ManualClock();
+    const llm = await start({ LLM_TIMEOUT_MS: '10000' }, clock);
+    const id = await madeByFallback(llm, true);
+    fallback.enqueue({ type: 'hang' });
+    const cancelling = llm.cancelResponse(id).catch((error: unknown) => error);
+    await fallback.waitForRequests(2);
+    clock.advance(10_000);
+    const failure = await cancelling;
+    expect(failure).toMatchObject({ kind: 'timeout', provider: 'azure', retryable: false, outcomeUnknown: true });
+    expect((failure as Error).message).toMatch(/may or may not have been applied; retrieve the response/);
+    expect(asked(primary)).toEqual([]);
   });
 
   it("answers with the upstream's refusal to cancel a response not made in the background, asking no other", async () => {
@@ -95,9 +127,15 @@ describe('cancelResponse', () => {
     const other = await client({ LLM_TIMEOUT_MS: '10000' }, clock);
     primary.enqueue({ type: 'hang' });
     const cancelling = other.cancelResponse(id);
-    await primary.waitForRequests(2);
-    clock.advance(5000);
+    const [, hanging] = await primary.waitForRequests(2);
+    const aborted = primary.cutByCaller(hanging!);
+    // Half the time, its share of two: not a millisecond more, nor all of it.
+    clock.advance(4999);
+    expect(fallback.requests).toHaveLength(1);
+    clock.advance(1);
+    await aborted;
     expect((await cancelling).status).toBe('cancelled');
+    expect(asked(fallback)).toEqual([`GET /openai/v1/responses/${id}`, `POST /openai/v1/responses/${id}/cancel`]);
     expect(clock.pendingTimers).toBe(0);
   });
 });
@@ -117,16 +155,61 @@ describe('deleteResponse', () => {
     const llm = await start();
     const missing = await llm.deleteResponse('resp_nowhere').catch((error: unknown) => error);
     expect(missing).toMatchObject({ name: 'ResponseNotFoundError', asked: ['openai', 'azure'], responseId: 'resp_nowhere' });
-    expect([...asked(primary), ...asked(fallback)]).toEqual([
-      'DELETE /v1/responses/resp_nowhere',
-      'DELETE /openai/v1/responses/resp_nowhere',
-    ]);
+    // Found by retrieval: no delete is sent where the id is not kept.
+    expect([...asked(primary), ...asked(fallback)]).toEqual(['GET /v1/responses/resp_nowhere', 'GET /openai/v1/responses/resp_nowhere']);
   });
 
   it('goes on past an upstream that is down to the one holding the response', async () => {
     const id = await madeByFallback(await start());
     primary.enqueue({ type: 'error', status: 503 });
     expect(await (await client()).deleteResponse(id)).toMatchObject({ id, deleted: true });
+    expect(asked(primary)).toEqual([`GET /v1/responses/${id}`]);
+    expect(primary.queued).toBe(0);
+    expect(asked(fallback)).toEqual([`GET /openai/v1/responses/${id}`, `DELETE /openai/v1/responses/${id}`]);
+  });
+
+  it('says the outcome is unknown when the holder found does not answer the delete, and does not send it again', async () => {
+    const clock = new ManualClock();
+    const id = await madeByFallback(await start({ LLM_TIMEOUT_MS: '10000' }, clock));
+    const other = await client({ LLM_TIMEOUT_MS: '10000' }, clock);
+    // Its retrieval answered, its delete left hanging.
+    fallback.enqueue({ type: 'answer' }, { type: 'hang' });
+    const deleting = other.deleteResponse(id).catch((error: unknown) => error);
+    await fallback.waitForRequests(3);
+    clock.advance(10_000);
+    expect(await deleting).toMatchObject({ kind: 'timeout', provider: 'azure', retryable: false, outcomeUnknown: true });
+    expect(asked(fallback)).toEqual([`GET /openai/v1/responses/${id}`, `DELETE /openai/v1/responses/${id}`]);
+  });
+
+  it('fails at once when the remembered upstream answers 5xx, asking no other', async () => {
+    const llm = await start();
+    const id = await madeByFallback(llm);
+    fallback.enqueue({ type: 'error', status: 502 });
+    await expect(llm.deleteResponse(id)).rejects.toMatchObject({ status: 502, provider: 'azure', retryable: true });
+    expect(asked(primary)).toEqual([]);
+    expect(asked(fallback)).toEqual([`DELETE /openai/v1/responses/${id}`]);
+  });
+
+  it('leaves a delete retryable when the remembered upstream refused the connection: nothing was sent', async () => {
+    const llm = await start();
+    const id = await madeByFallback(llm);
+    await fallback.close();
+    const failed = await llm.deleteResponse(id).catch((error: unknown) => error);
+    expect(failed).toMatchObject({ kind: 'connection', provider: 'azure', retryable: true });
+    expect((failed as { outcomeUnknown?: unknown }).outcomeUnknown).toBeUndefined();
+    expect(asked(primary)).toEqual([]);
+  });
+
+  it('forgets the remembered upstream when it answers 404 and goes on finding the id by retrieval', async () => {
+    const llm = await start();
+    const id = await madeByFallback(llm);
+    fallback.enqueue({ type: 'error', status: 404 });
+    await expect(llm.deleteResponse(id)).rejects.toMatchObject({ name: 'ResponseNotFoundError', asked: ['azure', 'openai'] });
+    expect(asked(fallback)).toEqual([`DELETE /openai/v1/responses/${id}`]);
+    expect(asked(primary)).toEqual([`GET /v1/responses/${id}`]);
+    // Forgotten: the primary is asked first now.
+    expect(await llm.deleteResponse(id)).toMatchObject({ id, deleted: true });
+    expect(asked(primary)).toEqual([`GET /v1/responses/${id}`, `GET /v1/responses/${id}`]);
   });
 });
 
@@ -134,22 +217,39 @@ describe('listResponseInputItems', () => {
   it('lists a page of the input items where the response is kept, with the query written as the SDK writes it', async () => {
     const llm = await start();
     const id = await madeByFallback(llm);
-    const page = await llm.listResponseInputItems(id, { limit: 1, order: 'asc', include: ['message.input_image.image_url'] });
+    const page = await llm.listResponseInputItems(id, { query: { limit: 1, order: 'asc', include: ['message.input_image.image_url'] } });
     expect(page).toMatchObject({ object: 'list', has_more: false, data: [{ type: 'message', role: 'user' }] });
     expect(asked(fallback)).toEqual([
       `GET /openai/v1/responses/${id}/input_items?include%5B%5D=message.input_image.image_url&limit=1&order=asc`,
     ]);
     // A query string is passed on as written.
-    await llm.listResponseInputItems(id, 'order=desc&limit=5');
+    await llm.listResponseInputItems(id, { query: 'order=desc&limit=5' });
     expect(asked(fallback).at(-1)).toBe(`GET /openai/v1/responses/${id}/input_items?order=desc&limit=5`);
   });
 
   it('refuses a query it cannot send, naming the field, before asking any upstream', async () => {
     const llm = await start();
-    await expect(llm.listResponseInputItems('resp_x', { limit: 0 })).rejects.toThrow(/limit must be a whole number from 1 to 100, not 0/);
-    await expect(llm.listResponseInputItems('resp_x', { order: 'up' as 'asc' })).rejects.toThrow(RangeError);
-    await expect(llm.listResponseInputItems('resp_x', { after: '' })).rejects.toThrow(/after must be an item id/);
+    await expect(llm.listResponseInputItems('resp_x', { query: { limit: 0 } })).rejects.toThrow(
+      /limit must be a whole number from 1 to 100, not 0/,
+    );
+    await expect(llm.listResponseInputItems('resp_x', { query: { order: 'up' as 'asc' } })).rejects.toThrow(RangeError);
+    await expect(llm.listResponseInputItems('resp_x', { query: { after: '' } })).rejects.toThrow(/after must be an item id/);
+    // A string is not a list of names (it would be sent character by character); an unknown field is not dropped.
+    await expect(
+      llm.listResponseInputItems('resp_x', { query: { include: 'file_search_call.results' as unknown as string[] } }),
+    ).rejects.toThrow(new TypeError('include must be an array of field names, not "file_search_call.results"'));
+    await expect(
+      llm.listResponseInputItems('resp_x', { query: { limit: 5, lmit: 5, sort: 'asc' } as ResponseInputItemsQuery }),
+    ).rejects.toThrow(/has no field "lmit", "sort": it takes after, before, include, limit, order/);
+    await expect(llm.listResponseInputItems('resp_x', { query: ['limit=5'] as unknown as string })).rejects.toThrow(TypeError);
     await expect(llm.cancelResponse('')).rejects.toThrow(TypeError);
+    // Encoded, `.` and `..` stay dot segments, which would name another path at the upstream.
+    await expect(llm.retrieveResponse('.')).rejects.toThrow(
+      new TypeError(`A stored response's id must be a non-empty string other than "." and "..", not "."`),
+    );
+    await expect(llm.deleteResponse('..')).rejects.toThrow(/not "\.\."/);
+    await expect(llm.cancelResponse('..')).rejects.toThrow(TypeError);
+    await expect(llm.listResponseInputItems('.')).rejects.toThrow(TypeError);
     expect([...primary.requests, ...fallback.requests]).toEqual([]);
   });
 });

@@ -1,6 +1,8 @@
+import { request } from 'node:http';
 import OpenAI, { type APIError } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
+import { storedRequests } from '../../testing/stored-requests.test-helpers.js';
 import { STACK_API_KEY } from '../service-stack.test-helpers.js';
 import { responsesStacks } from './responses-stacks.test-helpers.js';
 
@@ -34,11 +36,25 @@ async function withFallback() {
   return { ...opened, primary: opened.stack.fake, fallback };
 }
 
-/** What an upstream was asked besides making responses, as `METHOD path`. */
-const asked = (fake: FakeProviderServer) =>
-  fake.requests
-    .filter((request) => !(request.method === 'POST' && request.path.endsWith('/responses')))
-    .map((request) => `${request.method} ${request.path}`);
+const asked = storedRequests;
+
+/** `method` on `url` with its path sent exactly as written, with the stack's key. */
+function rawRequest(url: string, method: string): Promise<{ status: number; body: string }> {
+  const { hostname, port, origin } = new URL(url);
+  const path = url.slice(origin.length);
+  return new Promise((resolve, reject) => {
+    const sent = request({ hostname, port, path, method, headers: { authorization: `Bearer ${STACK_API_KEY}` } }, (answer) => {
+      let body = '';
+      answer.setEncoding('utf8');
+      answer.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      answer.on('end', () => resolve({ status: answer.statusCode ?? 0, body }));
+    });
+    sent.on('error', reject);
+    sent.end();
+  });
+}
 
 /** A response made at the Azure upstream directly, as another process of the service would have: this one never saw its id. */
 async function madeElsewhere(fallback: FakeProviderServer, background = false): Promise<string> {
@@ -57,9 +73,13 @@ describe('cancelling a background response', () => {
     const cancelled = await client.responses.cancel(id);
     expect(cancelled).toMatchObject({ id, status: 'cancelled', background: true });
     expect((await client.responses.retrieve(id)).status).toBe('cancelled');
-    expect(asked(primary)).toEqual([`POST /v1/responses/${id}/cancel`]);
-    // Found once, it is asked for where it was found.
-    expect(asked(fallback)).toEqual([`POST /openai/v1/responses/${id}/cancel`, `GET /openai/v1/responses/${id}`]);
+    // Found by retrieval, then cancelled only there; found once, it is asked for where it was found.
+    expect(asked(primary)).toEqual([`GET /v1/responses/${id}`]);
+    expect(asked(fallback)).toEqual([
+      `GET /openai/v1/responses/${id}`,
+      `POST /openai/v1/responses/${id}/cancel`,
+      `GET /openai/v1/responses/${id}`,
+    ]);
   });
 
   it("passes on the upstream's 400 for a response not made in the background", async () => {
@@ -68,7 +88,6 @@ describe('cancelling a background response', () => {
     const refused = (await client.responses.cancel(id).catch((caught: unknown) => caught)) as APIError;
     expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
     expect(refused.message).toContain('Cannot cancel a synchronous response.');
-    expect(refused.message).toContain('openai answered 404');
     expect(refused.headers?.get('x-should-retry')).toBe('false');
   });
 
@@ -77,6 +96,20 @@ describe('cancelling a background response', () => {
     const id = await madeElsewhere(fallback, true);
     primary.enqueue({ type: 'error', status: 503 });
     expect((await client.responses.cancel(id)).status).toBe('cancelled');
+    // The primary was asked, and its 503 used.
+    expect(asked(primary)).toEqual([`GET /v1/responses/${id}`]);
+    expect(primary.queued).toBe(0);
+  });
+
+  it("answers with the holder's refusal rather than the other upstream's failure that may pass", async () => {
+    const { client, primary, fallback } = await withFallback();
+    const id = await madeElsewhere(fallback);
+    primary.enqueue({ type: 'error', status: 503 });
+    const refused = (await client.responses.cancel(id).catch((caught: unknown) => caught)) as APIError;
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(refused.message).toContain('Cannot cancel a synchronous response.');
+    expect(refused.headers?.get('x-should-retry')).toBe('false');
+    expect(primary.queued).toBe(0);
   });
 });
 
@@ -93,7 +126,20 @@ describe('deleting a stored response', () => {
     expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
     expect(missing.code).toBe('response_not_found');
     expect(missing.message).toContain(`No response with id "${id}" at any upstream asked (openai, azure)`);
-    expect(asked(primary)).toEqual([`DELETE /v1/responses/${id}`, `DELETE /v1/responses/${id}`]);
+    expect(asked(primary)).toEqual([`GET /v1/responses/${id}`, `GET /v1/responses/${id}`]);
+  });
+
+  it('says a delete the holder never answered may have happened, and stops the SDK retrying it', async () => {
+    const { client, primary, fallback } = await withFallback();
+    const id = await madeElsewhere(fallback);
+    // Found by its retrieval; the connection then lost after the delete was sent.
+    fallback.enqueue({ type: 'answer' }, { type: 'reset' });
+    const failed = (await client.responses.delete(id).catch((caught: unknown) => caught)) as APIError;
+    expect(failed.status).toBe(502);
+    expect(failed.message).toContain('may or may not have been applied; retrieve the response');
+    expect(failed.headers?.get('x-should-retry')).toBe('false');
+    expect(asked(fallback)).toEqual([`GET /openai/v1/responses/${id}`, `DELETE /openai/v1/responses/${id}`]);
+    expect(asked(primary)).toEqual([`GET /v1/responses/${id}`]);
   });
 
   it('deletes through the SDK, finding it when the other upstream is down', async () => {
@@ -101,6 +147,9 @@ describe('deleting a stored response', () => {
     const id = await madeElsewhere(fallback);
     primary.enqueue({ type: 'error', status: 500 });
     await client.responses.delete(id);
+    // The primary was asked, and its 500 used.
+    expect(asked(primary)).toEqual([`GET /v1/responses/${id}`]);
+    expect(primary.queued).toBe(0);
     await expect(client.responses.retrieve(id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     // The deletion's answer was checked (the 404 is not an answer to check).
     await checker.problems();
@@ -169,6 +218,35 @@ describe('the routes of a stored response', () => {
     const answer = await fetch(`${stack.baseUrl}${path}`, { method, headers: { authorization: `Bearer ${STACK_API_KEY}` } });
     expect([answer.status, answer.headers.get('allow')]).toEqual([405, allow]);
     expect(stack.fake.requests).toEqual([]);
+  });
+
+  it.each([
+    ['GET', '/responses/%2e'],
+    ['DELETE', '/responses/%2E'],
+    ['POST', '/responses/%2e%2e/cancel'],
+    ['GET', '/responses/.%2e/input_items'],
+    ['GET', '/responses/%2e/'],
+  ])('refuses %s %s, whose id is a dot segment, with a 400 naming the id, asking no upstream', async (method, path) => {
+    const { stack, fallback } = await withFallback();
+    // Sent as written: a WHATWG URL (fetch's) would resolve the dot segments before sending.
+    const answer = await rawRequest(`${stack.baseUrl}${path}`, method);
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body)).toMatchObject({
+      error: { type: 'invalid_request_error', code: 'invalid_response_id', param: 'response_id' },
+    });
+    expect(JSON.parse(answer.body).error.message).toMatch(/^The response id "\.{1,2}" names no response/);
+    expect([...stack.fake.requests, ...fallback.requests]).toEqual([]);
+  });
+
+  it('answers HEAD on the input items as GET, without a body', async () => {
+    const { stack, fallback } = await withFallback();
+    const id = await madeElsewhere(fallback);
+    const answer = await fetch(`${stack.baseUrl}/responses/${id}/input_items`, {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${STACK_API_KEY}` },
+    });
+    expect([answer.status, answer.headers.get('content-type'), await answer.text()]).toEqual([200, 'application/json; charset=utf-8', '']);
+    expect(asked(fallback)).toEqual([`GET /openai/v1/responses/${id}/input_items`]);
   });
 
   it('lets an allowed page delete a response: the preflight allows DELETE', async () => {

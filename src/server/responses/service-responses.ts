@@ -3,6 +3,11 @@ import type { LlmProviderName } from '../../config/variables.js';
 import type { LlmClient } from '../../llm/llm-client-types.js';
 import type { ResponseObject, ResponsesBody, ResponsesResult } from '../../llm/responses/responses-types.js';
 import { forwardsResponses } from '../../llm/responses/responses-upstream.js';
+import type {
+  ListResponseInputItemsOptions,
+  RetrieveResponseOptions,
+  StoredResponseOptions,
+} from '../../llm/responses/retrieve-response-options.js';
 import type { DeletedResponse, ResponseItemList } from '../../llm/responses/stored-response-operation.js';
 import type { UsageAttribution } from '../../llm/usage-record.js';
 
@@ -31,23 +36,16 @@ export interface ServiceResponses {
    * Retrieves a response an upstream keeps, wherever a forwarded call stored it (`mode: 'forwarded'`
    * only); `query` as the caller sent it; with `models`, only at the upstreams a call for one of them could reach.
    */
-  retrieve(id: string, options: StoredRequestOptions & { query?: string }): Promise<ResponseObject>;
+  retrieve(id: string, options: RetrieveResponseOptions): Promise<ResponseObject>;
   /** Cancels a background response wherever it is kept, found as {@link retrieve} finds it (`mode: 'forwarded'` only). */
-  cancel(id: string, options: StoredRequestOptions): Promise<ResponseObject>;
+  cancel(id: string, options: StoredResponseOptions): Promise<ResponseObject>;
   /** Deletes a response wherever it is kept, found as {@link retrieve} finds it (`mode: 'forwarded'` only); the upstream's answer. */
-  delete(id: string, options: StoredRequestOptions): Promise<DeletedResponse>;
+  delete(id: string, options: StoredResponseOptions): Promise<DeletedResponse>;
   /**
    * A page of a stored response's input items, found as {@link retrieve} finds it (`mode: 'forwarded'`
    * only); `query` as the caller sent it (`limit=…&order=…`).
    */
-  listInputItems(id: string, options: StoredRequestOptions & { query?: string }): Promise<ResponseItemList>;
-}
-
-/** How one request about a stored response is made. */
-export interface StoredRequestOptions {
-  signal: AbortSignal;
-  /** Only the upstreams a call for one of these models could reach are asked. @default every upstream */
-  models?: readonly string[];
+  listInputItems(id: string, options: ListResponseInputItemsOptions): Promise<ResponseItemList>;
 }
 
 /** The LLM client's methods the service's Responses API runs on; those about stored responses may be absent (a test double). */
@@ -66,6 +64,6 @@ export function serviceResponses(config: AppConfig, llm: ResponsesLlm): ServiceR
     retrieve: (id, options) => llm.retrieveResponse!(id, options),
     cancel: (id, options) => llm.cancelResponse!(id, options),
     delete: (id, options) => llm.deleteResponse!(id, options),
-    listInputItems: (id, { query, ...options }) => llm.listResponseInputItems!(id, query, options),
+    listInputItems: (id, options) => llm.listResponseInputItems!(id, options),
   };
 }

@@ -23,16 +23,20 @@ export type StoredResponseAction = (
  * upstreams its models reach, a disabled team's keys are refused; nothing is charged) with the
  * caller's query, and its answer, the upstream's body, is sent as it is. An id no upstream has is
  * a 404 `response_not_found` naming the upstreams asked; with a provider that keeps no responses
- * (translated calls are not stored), a 404 `response_not_stored` that says so. An upstream's
- * failure is answered as any provider error, with `x-should-retry: false` when retrying cannot help.
+ * (translated calls are not stored), a 404 `response_not_stored` that says so. An id that is
+ * empty, `.` or `..` is a 400 `invalid_response_id`, nothing sent. An upstream's failure is
+ * answered as any provider error, with `x-should-retry: false` when retrying cannot help or when a
+ * cancel or delete was sent and never answered (its outcome unknown).
  */
 export function storedResponseRoute(
   suffix: string,
   action: StoredResponseAction,
 ): (exchange: Exchange, context: ServerContext) => Promise<void> {
   return async (exchange, context) => {
-    const url = new URL(exchange.request.url ?? '/', 'http://service');
-    const id = idOf(url.pathname, suffix);
+    const target = exchange.request.url ?? '/';
+    const url = new URL(target, 'http://service');
+    // The raw path the route matched: the URL's own resolves dot segments (`%2e%2e`) away.
+    const id = idOf(target.split('?', 1)[0]!, suffix);
     const responses = forCaller(exchange, context).backend.responses;
     if (responses === undefined || responses.mode !== 'forwarded') {
       throw new HttpError({
@@ -57,15 +61,30 @@ export function storedResponseRoute(
   };
 }
 
-/** The id in `path`, between `/v1/responses/` and `suffix` (the route matched both), decoded. */
+/**
+ * The id in the raw `path`, between `/v1/responses/` and `suffix` (the route matched both), decoded
+ * once. An id that is empty, `.` or `..` names no response, and would name another path once sent
+ * upstream: a 400 naming it.
+ */
 function idOf(path: string, suffix: string): string {
   const trimmed = path.replace(/\/$/, '');
   const raw = trimmed.slice(PREFIX.length, trimmed.length - suffix.length);
+  let id: string;
   try {
-    return decodeURIComponent(raw);
+    id = decodeURIComponent(raw);
   } catch {
-    return raw;
+    id = raw;
   }
+  if (id === '' || id === '.' || id === '..') {
+    throw new HttpError({
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'invalid_response_id',
+      param: 'response_id',
+      message: `The response id ${quoted(id)} names no response: an id must not be empty, "." or "..".`,
+    });
+  }
+  return id;
 }
 
 function notFound(id: string, error: ResponseNotFoundError): HttpError {

@@ -31,7 +31,7 @@ export function tenantResponses(
 ): ServiceResponses {
   const attribution = { keyId: caller.key.id, teamId: caller.team?.id ?? null };
   /** A request about a stored response, as the key may make it: its team enabled, only the upstreams its models reach. */
-  const scoped = <T extends { models?: readonly string[] }>(options: T): T => {
+  const scoped = <T extends { models?: readonly string[] | undefined }>(options: T): T => {
     tenants.admission.checkStatus(caller);
     const models = callerModels(caller);
     return models === undefined ? options : { ...options, models };
