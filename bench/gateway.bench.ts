@@ -1,11 +1,11 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { LoadJob, LoadResult } from './gateway/load-generator.js';
+import { cpuSeconds, freePort, GATEWAY_KEY, serveEnvironment, waitForHttp } from './gateway/serve-process.js';
 import { type BenchResult, percentile, round } from './harness.js';
 
 /*
@@ -31,8 +31,6 @@ const ROUNDS = Number(process.env.GATEWAY_BENCH_ROUNDS ?? 3);
 const CONNECTIONS = (process.env.GATEWAY_BENCH_CONNECTIONS ?? '1,32,128').split(',').map(Number);
 const WARMUP_MS = 300;
 const DURATION_MS = Number(process.env.GATEWAY_BENCH_DURATION_MS ?? 1200);
-const GATEWAY_KEY = 'gw-bench-key';
-const CLOCK_TICKS_PER_SECOND = 100;
 
 type Mode = 'json' | 'stream';
 type SubjectName = 'direct' | 'baseline' | 'groundwork' | 'portkey' | 'reference';
@@ -55,37 +53,6 @@ interface Sample {
   events_per_answer: number;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/**
- * CPU seconds a process has run so far: the sum over its threads of the scheduler's own count, in
- * nanoseconds (`/proc/PID/task/TID/schedstat`), else user + system time from `/proc/PID/stat`,
- * counted in clock ticks of 10 ms. At 1 connection a window holds some 60 ticks, so a tick either
- * way moved a sample by ~2%; the threads' count has no such step. Threads that end during a window
- * would take their time with them, but the gateways' threads (V8's workers, libuv's) live as long
- * as the process.
- */
-function cpuSeconds(pid: number): number {
-  try {
-    let nanoseconds = 0;
-    for (const thread of readdirSync(`/proc/${pid}/task`)) {
-      nanoseconds += Number(readFileSync(`/proc/${pid}/task/${thread}/schedstat`, 'utf8').split(' ')[0]);
-    }
-    if (Number.isFinite(nanoseconds) && nanoseconds > 0) return nanoseconds / 1e9;
-  } catch {
-    // no scheduler statistics in this kernel: clock ticks below
-  }
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-}
-
 /** Resolves with the first stdout line of `child` matching `pattern`. */
 function firstLine(child: ChildProcess, pattern: RegExp, what: string, timeoutMs = 60_000): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -103,22 +70,6 @@ function firstLine(child: ChildProcess, pattern: RegExp, what: string, timeoutMs
       reject(new Error(`${what} exited with ${code} before it was ready`));
     });
   });
-}
-
-async function waitForHttp(url: string, what: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
-    try {
-      const response = await fetch(url);
-      await response.arrayBuffer();
-      if (response.status < 500) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > until) throw new Error(`${what} did not answer ${url} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 /** One POST from this process, for the availability checks (Portkey's streams). */
@@ -221,20 +172,7 @@ export default async function gatewayBench(): Promise<BenchResult> {
       const serve = spawn(process.execPath, [...flags, entry, 'serve'], {
         cwd: directory,
         stdio: ['ignore', 'ignore', 'inherit'],
-        env: {
-          PATH: process.env.PATH ?? '',
-          NODE_ENV: 'production',
-          LLM_PROVIDER: 'openai',
-          OPENAI_API_KEY: 'sk-upstream',
-          OPENAI_BASE_URL: fakeUrl,
-          OPENAI_MODEL: 'gpt-4o-mini',
-          GROUNDWORK_API_KEYS: GATEWAY_KEY,
-          HOST: '127.0.0.1',
-          PORT: String(port),
-          // Defaults that would make the benchmark measure the limiter's waiting (2,500/min, 10 at once).
-          LLM_REQUESTS_PER_MINUTE: '10000000',
-          LLM_MAX_CONCURRENT: '512',
-        },
+        env: serveEnvironment(fakeUrl, port),
       });
       children.push(serve);
       await waitForHttp(`http://127.0.0.1:${port}/readyz`, `groundwork serve (${entry})`, serve);

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { cpuSeconds, freePort, GATEWAY_KEY, serveEnvironment, waitForHttp } from './serve-process.js';
 
 /*
  * Builds and settings of `groundwork serve` side by side at 1 connection, JSON, in short slices:
@@ -41,25 +41,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const SETTLE_MS = 100;
 const WARMUP_ROUNDS = 3;
 const WARMUP_MS = 1500;
-const GATEWAY_KEY = 'gw-bench-key';
 const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${GATEWAY_KEY}` };
-
-/** CPU ns a process has run so far, over its threads. */
-function cpuNs(pid: number): number {
-  let total = 0;
-  for (const thread of readdirSync(`/proc/${pid}/task`)) {
-    total += Number(readFileSync(`/proc/${pid}/task/${thread}/schedstat`, 'utf8').split(' ')[0]);
-  }
-  return total;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -77,20 +59,6 @@ function parseSpec(spec: string): { label: string; entry: string; flags: string[
     env[pair.slice(0, equals)] = pair.slice(equals + 1);
   }
   return { label: spec.slice(0, cut), entry: resolvePath(entry), flags: flags.split(' ').filter((flag) => flag !== ''), env };
-}
-
-async function waitReady(port: number, label: string, child: ChildProcess): Promise<void> {
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${label} exited with ${child.exitCode}`);
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/readyz`);
-      await response.arrayBuffer();
-      if (response.status < 500) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 let sequence = 0;
@@ -153,23 +121,10 @@ for (const spec of specs) {
   const child = spawn(process.execPath, [...flags, entry, 'serve'], {
     cwd: directory,
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'production',
-      LLM_PROVIDER: 'openai',
-      OPENAI_API_KEY: 'sk-upstream',
-      OPENAI_BASE_URL: fakeUrl,
-      OPENAI_MODEL: 'gpt-4o-mini',
-      GROUNDWORK_API_KEYS: GATEWAY_KEY,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LLM_REQUESTS_PER_MINUTE: '10000000',
-      LLM_MAX_CONCURRENT: '512',
-      ...env,
-    },
+    env: serveEnvironment(fakeUrl, port, env),
   });
   children.push(child);
-  await waitReady(port, label, child);
+  await waitForHttp(`http://127.0.0.1:${port}/readyz`, label, child);
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 1, pipelining: 1, keepAliveTimeout: 60_000 });
   subjects.push({ label, pid: child.pid!, pool, cpuNs: 0, requests: 0, slices: [] });
 }
@@ -179,9 +134,9 @@ for (let round = 0; round < WARMUP_ROUNDS; round++) for (const subject of subjec
 for (let slice = 0; slice < SLICES; slice++) {
   for (const subject of slice % 2 === 0 ? subjects : [...subjects].reverse()) {
     await callFor(subject, SETTLE_MS);
-    const before = cpuNs(subject.pid);
+    const before = cpuSeconds(subject.pid) * 1e9;
     const answered = await callFor(subject, SLICE_MS);
-    const used = cpuNs(subject.pid) - before;
+    const used = cpuSeconds(subject.pid) * 1e9 - before;
     subject.cpuNs += used;
     subject.requests += answered;
     subject.slices.push(used / answered / 1000);
