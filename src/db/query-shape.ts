@@ -54,7 +54,7 @@ export const UNSHAPED_SELECT_FIELDS = (Object.keys(SELECT_QUERY_FIELDS) as Array
   (field) => !SELECT_QUERY_FIELDS[field],
 );
 
-/** The other node kinds a shape covers, every field of them taken in: the tables only make the compiler check that. */
+/** The other node kinds a shape covers, every field of them taken in: the tables make the compiler check that. */
 const SHAPED_NODE_FIELDS = {
   FromNode: { froms: true } satisfies Fields<FromNode>,
   TableNode: { table: true } satisfies Fields<TableNode>,
@@ -77,7 +77,7 @@ const SHAPED_NODE_FIELDS = {
 } as const;
 
 /** The node kinds a shape covers, besides the select itself. */
-export const SHAPED_NODE_KINDS: ReadonlyArray<OperationNode['kind']> = Object.keys(SHAPED_NODE_FIELDS) as Array<OperationNode['kind']>;
+export const SHAPED_NODE_KINDS = Object.keys(SHAPED_NODE_FIELDS) as ReadonlyArray<OperationNode['kind']>;
 
 /**
  * The shape of a plain select: everything its SQL depends on, with each value it sends as a

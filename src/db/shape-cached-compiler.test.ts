@@ -11,7 +11,7 @@ import {
   sql,
 } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { queryShape, UNSHAPED_SELECT_FIELDS } from './query-shape.js';
+import { queryShape, SHAPED_NODE_KINDS, UNSHAPED_SELECT_FIELDS } from './query-shape.js';
 import { SHAPES_KEPT, ShapeCachedCompiler } from './shape-cached-compiler.js';
 
 interface Tables {
@@ -101,6 +101,17 @@ function compiled(build: Build, db: Kysely<Tables>, values: Values): Pick<Compil
   return { sql: text, parameters };
 }
 
+/** Adds the kind of every node in the tree under `node` to `kinds`. */
+function collectKinds(node: unknown, kinds: Set<string>): void {
+  if (Array.isArray(node)) {
+    for (const item of node) collectKinds(item, kinds);
+    return;
+  }
+  if (typeof node !== 'object' || node === null || typeof (node as { kind?: unknown }).kind !== 'string') return;
+  kinds.add((node as { kind: string }).kind);
+  for (const value of Object.values(node)) collectKinds(value, kinds);
+}
+
 describe('ShapeCachedCompiler', () => {
   it('compiles every query as Kysely does, on its first compile and on later ones with other values', () => {
     const plain = builder(new PostgresQueryCompiler());
@@ -117,13 +128,17 @@ describe('ShapeCachedCompiler', () => {
     const cached = builder(compiler);
     const kept = ['point read', 'select all', 'select all of a table', 'no where', 'no selections', 'aliases', 'schema'];
     kept.push('and, or and parens', 'where then select', 'in list', 'limit');
+    const keptKinds = new Set<string>();
     for (const [name, build] of Object.entries(QUERIES)) {
       const before = compiler.shapes;
       const query = build(cached, FIRST);
       const result = query.compile();
       expect(compiler.shapes - before, name).toBe(kept.includes(name) ? 1 : 0);
       expect(result.query).toBe(query.toOperationNode());
+      if (kept.includes(name)) collectKinds(result.query, keptKinds);
     }
+    // Every node kind a shape covers went through a kept select here.
+    expect([...keptKinds].sort()).toEqual(['SelectQueryNode', ...SHAPED_NODE_KINDS].sort());
     const query = QUERIES['point read']?.(cached, SECOND);
     expect(query?.compile().query).toBe(query?.toOperationNode());
   });
