@@ -1,5 +1,5 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
@@ -21,7 +21,9 @@ import { type BenchResult, percentile, round } from './harness.js';
  * Each prompt is distinct, so the response cache never answers. Rounds interleave every subject
  * at every concurrency and mode, each round starting with the next subject; figures are medians
  * over rounds, and `*_paired_*` ratios the median of each round's own ratio. CPU per request is the
- * gateway process's user + system time (`/proc/PID/stat`) over the measured window ÷ requests.
+ * gateway process's CPU time over the measured window ÷ requests: the scheduler's count summed
+ * over its threads (`/proc/PID/task/TID/schedstat`, in ns), where the kernel keeps one, else user +
+ * system time (`/proc/PID/stat`, in 10 ms ticks).
  */
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -61,8 +63,24 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** User + system CPU seconds of a process so far. */
+/**
+ * CPU seconds a process has run so far: the sum over its threads of the scheduler's own count, in
+ * nanoseconds (`/proc/PID/task/TID/schedstat`), else user + system time from `/proc/PID/stat`,
+ * counted in clock ticks of 10 ms. At 1 connection a window holds some 60 ticks, so a tick either
+ * way moved a sample by ~2%; the threads' count has no such step. Threads that end during a window
+ * would take their time with them, but the gateways' threads (V8's workers, libuv's) live as long
+ * as the process.
+ */
 function cpuSeconds(pid: number): number {
+  try {
+    let nanoseconds = 0;
+    for (const thread of readdirSync(`/proc/${pid}/task`)) {
+      nanoseconds += Number(readFileSync(`/proc/${pid}/task/${thread}/schedstat`, 'utf8').split(' ')[0]);
+    }
+    if (Number.isFinite(nanoseconds) && nanoseconds > 0) return nanoseconds / 1e9;
+  } catch {
+    // no scheduler statistics in this kernel: clock ticks below
+  }
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
@@ -222,7 +240,10 @@ export default async function gatewayBench(): Promise<BenchResult> {
       await waitForHttp(`http://127.0.0.1:${port}/readyz`, `groundwork serve (${entry})`, serve);
       return { url: `http://127.0.0.1:${port}/v1/chat/completions`, pid: serve.pid! };
     };
-    const serve = await startServe(serveEntry, workDirectory, profileFlags);
+    // GATEWAY_BENCH_NODE_FLAGS='--flag …' starts this build's `serve` with those Node flags (V8's heap
+    // settings, say), and the reference without them: a flag is measured against the same build.
+    const nodeFlags = process.env.GATEWAY_BENCH_NODE_FLAGS?.split(' ').filter((flag) => flag !== '') ?? [];
+    const serve = await startServe(serveEntry, workDirectory, [...nodeFlags, ...profileFlags]);
     // GATEWAY_BENCH_REFERENCE=PATH/dist/cli/bin.js measures another build of serve (an earlier
     // commit, say) side by side, in the same interleaved rounds, as the `reference` subject.
     const referenceEntry = process.env.GATEWAY_BENCH_REFERENCE;

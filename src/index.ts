@@ -83,13 +83,19 @@ export type { ProviderClient } from './llm/provider-client.js';
 // From their own files, not the responses barrel: it reaches the provider adapters and their SDKs,
 // which `createInfrastructure` loads, not the package's import.
 export type { RespondOptions } from './llm/responses/respond-options.js';
+export type { ResponseInputItemsQuery } from './llm/responses/response-input-items-query.js';
 export { ResponseNotFoundError } from './llm/responses/response-not-found-error.js';
 export { ResponsesGroupStatefulError, type StatefulResponsesField } from './llm/responses/responses-group-stateful-error.js';
 export { ResponsesGroupUnsupportedError } from './llm/responses/responses-group-unsupported-error.js';
 export type { ResponseObject, ResponseStreamEvent, ResponsesBody, ResponsesResult } from './llm/responses/responses-types.js';
 export { ResponsesUnsupportedError } from './llm/responses/responses-unsupported-error.js';
-export type { RetrieveResponseOptions } from './llm/responses/retrieve-response-options.js';
+export type {
+  ListResponseInputItemsOptions,
+  RetrieveResponseOptions,
+  StoredResponseOptions,
+} from './llm/responses/retrieve-response-options.js';
 export type { RetrievalFailure } from './llm/responses/retrieve-stored-response.js';
+export type { DeletedResponse, ResponseItemList } from './llm/responses/stored-response-operation.js';
 export { defineTool, type Tool, type ToolContext, type ToolSet } from './llm/tools/tool.js';
 export type {
   ChatChoice,

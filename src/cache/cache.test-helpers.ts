@@ -67,6 +67,12 @@ export function adminRedis(): Redis {
   return new Redis(redisUrl(), { maxRetriesPerRequest: 1, lazyConnect: false });
 }
 
+/** The time on the Redis server's clock, in ms: the clock Redis sets and checks expiry times by. */
+export async function redisTime(client: Pick<Redis, 'time'>): Promise<number> {
+  const [seconds, microseconds] = await client.time();
+  return Number(seconds) * 1000 + Number(microseconds) / 1000;
+}
+
 /** Deletes every key under `prefix`. */
 export async function deleteKeys(client: Redis, prefix: string): Promise<void> {
   const keys = await client.keys(`${prefix}*`);

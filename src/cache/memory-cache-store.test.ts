@@ -10,6 +10,7 @@ describeCacheStoreContract('MemoryCacheStore', async () => {
     advance: async (ms) => {
       await vi.advanceTimersByTimeAsync(ms);
     },
+    now: async () => Date.now(),
     dispose: async () => {
       vi.useRealTimers();
     },

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../../test/services.js';
 import type { RedisClient } from '../internal/redis.js';
-import { adminRedis, connectedRedisClient, deleteKeys, sampleCompletion, testRedisClient } from './cache.test-helpers.js';
+import { adminRedis, connectedRedisClient, deleteKeys, redisTime, sampleCompletion, testRedisClient } from './cache.test-helpers.js';
 import { describeCacheStoreContract } from './cache-store-contract.test-helpers.js';
 import { CorruptCacheEntryError } from './corrupt-cache-entry-error.js';
 import { RedisCacheStore } from './redis-cache-store.js';
@@ -13,6 +13,7 @@ describeCacheStoreContract('RedisCacheStore', async () => {
   return {
     store: new RedisCacheStore({ client, keyPrefix: prefix }),
     advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    now: () => redisTime(client),
     dispose: async () => {
       await deleteKeys(client, prefix);
       client.disconnect();
@@ -42,15 +43,21 @@ describe('RedisCacheStore layout', () => {
   });
 
   it('writes every key under its prefix, values with a version field and a Redis TTL', async () => {
+    // Each expiry is checked against the server's clock around the write that set it, however long this process takes meanwhile.
+    const beforeSet = await redisTime(admin);
     await store.set('abc', sampleCompletion(), 60_000);
+    const afterSet = await redisTime(admin);
     const token = await store.acquireLock('abc', 30_000);
+    const afterLock = await redisTime(admin);
     expect((await admin.keys(`${prefix}*`)).sort()).toEqual([`${prefix}abc`, `${prefix}abc:lock`]);
     const stored = JSON.parse((await admin.get(`${prefix}abc`)) as string) as { version: number; completion: unknown };
     expect(stored).toEqual({ version: 2, completion: sampleCompletion() });
-    const ttl = await admin.pttl(`${prefix}abc`);
-    expect(ttl).toBeGreaterThan(59_000);
-    expect(ttl).toBeLessThanOrEqual(60_000);
-    expect(await admin.pttl(`${prefix}abc:lock`)).toBeGreaterThan(29_000);
+    const expiresAt = await admin.pexpiretime(`${prefix}abc`);
+    expect(expiresAt).toBeGreaterThanOrEqual(Math.floor(beforeSet) + 60_000);
+    expect(expiresAt).toBeLessThanOrEqual(afterSet + 60_000);
+    const lockExpiresAt = await admin.pexpiretime(`${prefix}abc:lock`);
+    expect(lockExpiresAt).toBeGreaterThanOrEqual(Math.floor(afterSet) + 30_000);
+    expect(lockExpiresAt).toBeLessThanOrEqual(afterLock + 30_000);
     await store.releaseLock('abc', token as string);
     expect(await admin.exists(`${prefix}abc:lock`)).toBe(0);
   });

@@ -79,7 +79,7 @@ Options:
     usage: `Usage: groundwork serve
 
 Runs the HTTP service on HOST:PORT: /healthz, /readyz, /metrics, the OpenAI-compatible
-/v1/chat/completions, /v1/embeddings, /v1/responses[/{id}] and /v1/models[/{model}], the dashboard
+/v1/chat/completions, /v1/embeddings, /v1/responses[/{id}[/cancel|/input_items]] and /v1/models[/{model}], the dashboard
 at /ui with its JSON under /admin/api (loopback only unless GROUNDWORK_ADMIN_KEY is set), and, with
 GROUNDWORK_ADMIN_KEY, the admin API under /admin, until SIGTERM or SIGINT, then shuts down gracefully.
 Configured by environment variables (PORT, HOST, GROUNDWORK_API_KEYS, SERVER_*); see the README.

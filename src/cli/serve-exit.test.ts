@@ -64,6 +64,8 @@ describe('groundwork serve in its own process', () => {
     const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
       serve.on('exit', (code) => resolve({ code, at: performance.now() })),
     );
+    // 'exit' may come before the parent has read the last of stderr from the pipe: every line is in once stdio closed.
+    const closed = new Promise<void>((resolve) => serve.on('close', () => resolve()));
     const url = await waitFor(
       () => lines.map((line) => line.text.match(/listening on (http:\/\/[^\s]+)/)?.[1]).find(Boolean),
       `serve to listen; stderr so far: ${lines.map((line) => line.text).join('\n')}`,
@@ -87,6 +89,7 @@ describe('groundwork serve in its own process', () => {
 
     serve.kill('SIGTERM');
     const exit = await exited;
+    await closed;
     const stopped = lines.find((line) => line.text === 'Stopped.');
     expect(stopped, lines.map((line) => line.text).join('\n')).toBeDefined();
     expect(exit.code).toBe(0);

@@ -67,11 +67,12 @@ describe('Jobs.close', () => {
     const stop = JobWorker.prototype.stop;
     let letSecondStop: () => void = () => undefined;
     const secondStopping = new Promise<void>((resolve) => (letSecondStop = resolve));
-    let firstFailed = false;
+    let firstFailed: () => void = () => undefined;
+    const firstFailing = new Promise<void>((resolve) => (firstFailed = resolve));
     vi.spyOn(JobWorker.prototype, 'stop')
       .mockImplementationOnce(async function (this: JobWorker, graceMs) {
         await stop.call(this, graceMs);
-        firstFailed = true;
+        firstFailed();
         throw new Error('first worker would not stop');
       })
       .mockImplementationOnce(async function (this: JobWorker, graceMs) {
@@ -83,7 +84,7 @@ describe('Jobs.close', () => {
     let settled = false;
     const closing = jobs.close().finally(() => (settled = true));
     // Let the first worker's failure come through: the second is still stopping, so nothing else is closed.
-    await vi.waitFor(() => expect(firstFailed).toBe(true));
+    await firstFailing;
     await new Promise((resolve) => setImmediate(resolve));
     expect(settled).toBe(false);
     expect(batchesClosed).not.toHaveBeenCalled();

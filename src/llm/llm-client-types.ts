@@ -7,7 +7,12 @@ import type { EmbeddingInput } from './embeddings/embedding-request.js';
 import type { Prompt, PromptContext } from './prompt.js';
 import type { RespondOptions } from './responses/respond-options.js';
 import type { ResponseObject, ResponsesBody, ResponsesResult } from './responses/responses-types.js';
-import type { RetrieveResponseOptions } from './responses/retrieve-response-options.js';
+import type {
+  ListResponseInputItemsOptions,
+  RetrieveResponseOptions,
+  StoredResponseOptions,
+} from './responses/retrieve-response-options.js';
+import type { DeletedResponse, ResponseItemList } from './responses/stored-response-operation.js';
 import type { ToolSet } from './tools/tool.js';
 import type { TurnGate } from './turn-gate.js';
 import type {
@@ -231,6 +236,39 @@ export interface LlmClient {
    * upstream can read a response stored there if it knows the id, as within one project of OpenAI's own API.
    */
   retrieveResponse(id: string, options?: RetrieveResponseOptions): Promise<ResponseObject>;
+  /**
+   * Cancels a background response (one made with `background: true`) that is queued or in
+   * progress, at the upstream that holds it, found as {@link LlmClient.retrieveResponse} finds it
+   * (the same order, one `resilience.timeoutMs` shared, the same failure rules, `models`): the
+   * response as it then stands, `cancelled`. The upstream's refusal comes back as its error (OpenAI
+   * answers 400 for a response not made in the background); an id no upstream has fails with
+   * `ResponseNotFoundError`. The cancel is sent once, only to the upstream that holds the response:
+   * the remembered one, else the first found holding it by a retrieval (`GET /responses/{id}`) within
+   * the same time, which is then sent the cancel with the time left; its answer or refusal is the
+   * answer. When that upstream gives no answer once the cancel was sent (a timeout, a lost
+   * connection), it may or may not have been applied: the `ProviderError` is not retryable and has
+   * `outcomeUnknown: true`; retrieve the response to see.
+   */
+  cancelResponse(id: string, options?: StoredResponseOptions): Promise<ResponseObject>;
+  /**
+   * Deletes a stored response at the upstream that holds it, found as
+   * {@link LlmClient.retrieveResponse} finds it; the upstream's answer (`{ id, object: 'response',
+   * deleted: true }`). This client then forgets where the id was made. An id no upstream has fails
+   * with `ResponseNotFoundError`. The delete is sent once, only to the upstream that holds the
+   * response, found as for {@link LlmClient.cancelResponse}; when that upstream gives no answer once
+   * it was sent (a timeout, a lost connection), it may or may not have been applied: the
+   * `ProviderError` is not retryable and has `outcomeUnknown: true` (sent again, a delete that
+   * succeeded is a `ResponseNotFoundError`).
+   */
+  deleteResponse(id: string, options?: StoredResponseOptions): Promise<DeletedResponse>;
+  /**
+   * A page of the input items a stored response was made from (OpenAI's `ResponseItemList`), at the
+   * upstream that holds it, found as {@link LlmClient.retrieveResponse} finds it. `options.query`
+   * picks the page (`after`, `before`, `include` an array of field names, `limit` 1 to 100,
+   * `order`), checked before anything is sent (a `TypeError` or `RangeError` naming the field, or
+   * the fields it does not know), or is a query string passed on as written.
+   */
+  listResponseInputItems(id: string, options?: ListResponseInputItemsOptions): Promise<ResponseItemList>;
   /** The provider adapter for `name` (default: the primary). Throws when it is not configured. */
   getProvider(name?: LlmProviderName): LlmProvider;
   /** Proves the provider answers with its credentials (its models endpoint). */

@@ -47,7 +47,12 @@ import type { RespondOptions } from './responses/respond-options.js';
 import { ResponsesForwarder } from './responses/responses-forwarder.js';
 import type { ResponseObject, ResponsesBody, ResponsesResult } from './responses/responses-types.js';
 import { forwardsResponses } from './responses/responses-upstream.js';
-import type { RetrieveResponseOptions } from './responses/retrieve-response-options.js';
+import type {
+  ListResponseInputItemsOptions,
+  RetrieveResponseOptions,
+  StoredResponseOptions,
+} from './responses/retrieve-response-options.js';
+import type { DeletedResponse, ResponseItemList } from './responses/stored-response-operation.js';
 import { translatedResponse } from './responses/translated-response.js';
 import { parseStructured } from './structured-output.js';
 import { hasExecutableTools, toFunctionTools } from './tools/tool-definitions.js';
@@ -280,17 +285,20 @@ class GroundworkLlmClient implements LlmClient {
     );
   }
 
-  async retrieveResponse(id: string, options: RetrieveResponseOptions = {}): Promise<ResponseObject> {
-    this.#assertOpen();
-    // An in-flight call like any other: close() waits for it, and cuts it when the drain gives up.
-    const end = this.#inFlight.begin();
-    const linked = this.#inFlight.link(options.signal);
-    try {
-      return await this.#responses.retrieve(id, { ...options, signal: linked.signal });
-    } finally {
-      linked.dispose();
-      end();
-    }
+  retrieveResponse(id: string, options: RetrieveResponseOptions = {}): Promise<ResponseObject> {
+    return this.#stored(options, (signal) => this.#responses.retrieve(id, { ...options, signal }));
+  }
+
+  cancelResponse(id: string, options: StoredResponseOptions = {}): Promise<ResponseObject> {
+    return this.#stored(options, (signal) => this.#responses.cancel(id, { ...options, signal }));
+  }
+
+  deleteResponse(id: string, options: StoredResponseOptions = {}): Promise<DeletedResponse> {
+    return this.#stored(options, (signal) => this.#responses.delete(id, { ...options, signal }));
+  }
+
+  listResponseInputItems(id: string, options: ListResponseInputItemsOptions = {}): Promise<ResponseItemList> {
+    return this.#stored(options, (signal) => this.#responses.listInputItems(id, { ...options, signal }));
   }
 
   async flush(): Promise<void> {
@@ -304,6 +312,19 @@ class GroundworkLlmClient implements LlmClient {
       await Promise.all([...this.#created.map((provider) => provider.close?.()), this.#responses.close()]);
     })();
     return this.#closing;
+  }
+
+  /** One request about a stored response, in flight like any call: close() waits for it, and cuts it when the drain gives up. */
+  async #stored<T>(options: StoredResponseOptions, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    const end = this.#inFlight.begin();
+    const linked = this.#inFlight.link(options.signal);
+    try {
+      return await run(linked.signal);
+    } finally {
+      linked.dispose();
+      end();
+    }
   }
 
   #assertOpen(): void {

@@ -24,7 +24,15 @@ function runWorker(args: string[]): Promise<{ admitted: number; failed: number; 
       err += chunk.toString();
     });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker exited ${code}: ${err}`))));
+    // 'close', not 'exit': the exit may be seen before the last of stdout (the result line) was read from the pipe.
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`worker exited ${code}: ${err}`));
+      try {
+        resolve(JSON.parse(out));
+      } catch {
+        reject(new Error(`worker printed no result: ${JSON.stringify(out)} ${err}`));
+      }
+    });
   });
 }
 

@@ -13,6 +13,7 @@ import { createServiceBackend } from '../server/infrastructure-backend.js';
 import { serveInfrastructure } from '../server/service-stack.test-helpers.js';
 import { DatabaseBudgetStore } from '../tenants/database-budget-store.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../testing/index.js';
+import { storedRequests } from '../testing/stored-requests.test-helpers.js';
 
 /* Embeddings and forwarded Responses calls for a model group, routed like chat over real fake deployments. */
 
@@ -24,8 +25,11 @@ let infra: Awaited<ReturnType<typeof createInfrastructure>> | undefined;
 let server: GroundworkServer | undefined;
 
 beforeAll(async () => {
-  // Each deployment is its own server that takes only its own key: an answer proves the right credentials went out.
-  fakes = await Promise.all(KEYS.map((key) => startFakeProviderServer({ apiKeys: [key] })));
+  // Each deployment is its own server that takes only its own key (an answer proves the right
+  // credentials went out) and makes response ids of its own (`resp_a_N`, `resp_b_N`, `resp_c_N`).
+  fakes = await Promise.all(
+    KEYS.map((key, index) => startFakeProviderServer({ apiKeys: [key], responseIdPrefix: `resp_${'abc'[index]}_` })),
+  );
   dir = await mkdtemp(join(tmpdir(), 'gw-routing-ops-'));
 });
 afterAll(async () => {
@@ -319,12 +323,12 @@ describe('groundwork serve with model groups', () => {
     expect(fakes[2]!.requests).toHaveLength(0);
   });
 
-  it('refuses, naming the field, a group call that continues state or runs in the background unless one deployment can take it', async () => {
+  it('refuses, naming the field, a group call that continues state unless one deployment can take it', async () => {
     const opened = await open({
       // Two deployments with the Responses API (one in a fallback group): another one would be another account.
       spread: { fallbacks: ['spread-safe'], deployments: [openai('eu', 0)] },
       'spread-safe': { deployments: [openai('us', 1)] },
-      // One deployment with it, beside one without: continuations and background responses are safe there.
+      // One deployment with it, beside one without: continuations are safe there.
       single: { deployments: [anthropic('claude', 2), openai('eu', 0)] },
     });
     server = createServer(createServiceBackend(opened), opened.config.server, { logger: silentLogger(), metrics: opened.metrics });
@@ -333,7 +337,6 @@ describe('groundwork serve with model groups', () => {
     const fields = [
       ['previous_response_id', { previous_response_id: 'resp_earlier' }],
       ['conversation', { conversation: 'conv_earlier' }],
-      ['background', { background: true }],
     ] as const;
     for (const [field, extra] of fields) {
       for (const stream of [false, true]) {
@@ -352,8 +355,65 @@ describe('groundwork serve with model groups', () => {
       const answered = await client.responses.create({ model: 'single', input: 'hi', ...extra });
       expect(answered.id, field).toMatch(/^resp_/);
     }
-    expect(fakes[0]!.requests.filter((request) => request.path === '/v1/responses')).toHaveLength(4);
+    expect(fakes[0]!.requests.filter((request) => request.path === '/v1/responses')).toHaveLength(3);
     expect(fakes[2]!.requests).toHaveLength(0);
+  });
+
+  it('makes a background response on any deployment of a group, then polls, cancels and deletes it where it was made', async () => {
+    const opened = await open(
+      { spread: { fallbacks: ['spread-safe'], deployments: [openai('eu', 0)] }, 'spread-safe': { deployments: [openai('us', 1)] } },
+      // The primary provider is the eu deployment's own upstream: one upstream, asked once.
+      { OPENAI_API_KEY: KEYS[0]!, OPENAI_BASE_URL: fakes[0]!.openaiBaseUrl },
+    );
+    server = createServer(createServiceBackend(opened), opened.config.server, { logger: silentLogger(), metrics: opened.metrics });
+    const { port } = await server.listen();
+    const client = new OpenAI({ apiKey: SERVE_KEY, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
+    const aboutStored = storedRequests;
+    // The eu deployment fails: the fallback group's us deployment makes it, and keeps it running until cancelled.
+    fakes[0]!.enqueue({ type: 'error', status: 500 });
+    fakes[1]!.responses.settings.manual = true;
+    const queued = await client.responses.create({ model: 'spread', input: 'a long job', background: true });
+    expect(queued).toMatchObject({ status: 'queued', background: true });
+    expect(queued.id).toMatch(/^resp_b_/);
+    expect((await client.responses.retrieve(queued.id)).status).toBe('in_progress');
+    expect((await client.responses.cancel(queued.id)).status).toBe('cancelled');
+    expect((await client.responses.retrieve(queued.id)).status).toBe('cancelled');
+    await client.responses.delete(queued.id);
+    // Asked where it was made, and nowhere else, until it was deleted; then every deployment answers 404.
+    const missing = await client.responses.retrieve(queued.id).catch((caught: unknown) => caught);
+    expect(missing).toMatchObject({ status: 404, code: 'response_not_found' });
+    expect((missing as Error).message).toContain('at any upstream asked (openai, openai deployment spread-safe/us).');
+    expect(aboutStored(fakes[1]!)).toEqual([
+      `GET /v1/responses/${queued.id}`,
+      `POST /v1/responses/${queued.id}/cancel`,
+      `GET /v1/responses/${queued.id}`,
+      `DELETE /v1/responses/${queued.id}`,
+      `GET /v1/responses/${queued.id}`,
+    ]);
+    expect(aboutStored(fakes[0]!)).toEqual([`GET /v1/responses/${queued.id}`]);
+  });
+
+  it('finds a background response made on another deployment of the group by a process that does not remember it', async () => {
+    const opened = await open(
+      { spread: { deployments: [openai('eu', 0), openai('us', 1)] } },
+      { OPENAI_API_KEY: KEYS[0]!, OPENAI_BASE_URL: fakes[0]!.openaiBaseUrl },
+    );
+    server = createServer(createServiceBackend(opened), opened.config.server, { logger: silentLogger(), metrics: opened.metrics });
+    const { port } = await server.listen();
+    const client = new OpenAI({ apiKey: SERVE_KEY, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
+    // Made at the us deployment's account by another process of the service.
+    const direct = new OpenAI({ apiKey: KEYS[1]!, baseURL: fakes[1]!.openaiBaseUrl, maxRetries: 0 });
+    const queued = await direct.responses.create({ model: 'model-us', input: 'a long job', background: true });
+    expect((await client.responses.retrieve(queued.id)).status).toBe('in_progress');
+    expect((await client.responses.retrieve(queued.id)).status).toBe('completed');
+    const refused = await client.responses.cancel(queued.id).catch((caught: unknown) => caught);
+    expect(refused).toMatchObject({ status: 400 });
+    expect((refused as Error).message).toContain('Cannot cancel a response that is already completed.');
+    // Asked of the eu deployment's account once, then remembered at the us deployment.
+    const paths = (fake: FakeProviderServer) =>
+      fake.requests.filter((request) => request.path !== '/v1/responses').map((request) => request.path);
+    expect(paths(fakes[0]!)).toEqual([`/v1/responses/${queued.id}`]);
+    expect(paths(fakes[1]!)).toEqual([`/v1/responses/${queued.id}`, `/v1/responses/${queued.id}`, `/v1/responses/${queued.id}/cancel`]);
   });
 
   it('retrieves a response a group’s deployment made, asking each distinct upstream once, and names those asked when none has it', async () => {

@@ -319,11 +319,11 @@ describe('the admin API', () => {
       for (const [method, path, allow] of [
         ['GET', '/admin/keys/svc/rotate', 'POST'],
         ['PUT', '/admin/keys/svc/rotate', 'POST'],
-        ['PUT', '/admin/keys/svc', 'GET, PATCH, DELETE'],
-        ['PUT', '/admin/teams', 'GET, POST'],
-        ['POST', '/admin/keys/svc', 'GET, PATCH, DELETE'],
-        ['DELETE', '/admin/teams', 'GET, POST'],
-        ['POST', '/admin/usage', 'GET'],
+        ['PUT', '/admin/keys/svc', 'GET, HEAD, PATCH, DELETE'],
+        ['PUT', '/admin/teams', 'GET, HEAD, POST'],
+        ['POST', '/admin/keys/svc', 'GET, HEAD, PATCH, DELETE'],
+        ['DELETE', '/admin/teams', 'GET, HEAD, POST'],
+        ['POST', '/admin/usage', 'GET, HEAD'],
       ] as const) {
         const answer = await request(method, path);
         expect([path, answer.status, answer.allow]).toEqual([path, 405, allow]);

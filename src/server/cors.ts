@@ -48,7 +48,7 @@ export function applyCors(request: IncomingMessage, response: ServerResponse, or
     return false;
   }
   response.writeHead(204, {
-    'access-control-allow-methods': 'GET, POST, OPTIONS',
+    'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
     'access-control-allow-headers': request.headers['access-control-request-headers'] ?? 'authorization, content-type',
     'access-control-max-age': PREFLIGHT_MAX_AGE_SECONDS,
   });

@@ -51,6 +51,16 @@ describe('errorAnswer', () => {
     expect(errorHeaders(unknown, unsure, undefined)).toEqual({ 'x-should-retry': 'false' });
   });
 
+  it('gives a provider failure whose outcome is unknown no retry hint, and stops SDK retries, even when its kind may pass', () => {
+    const unknown = Object.assign(new ProviderConnectionError('lost after sending', { provider: 'openai', retryAfterMs: 2000 }), {
+      outcomeUnknown: true,
+    });
+    const answer = errorAnswer(unknown, 'r1');
+    expect(answer).toMatchObject({ status: 502, type: 'server_error' });
+    expect(answer.retryAfterMs).toBeUndefined();
+    expect(errorHeaders(unknown, answer, undefined)).toEqual({ 'x-should-retry': 'false' });
+  });
+
   it('maps an invalid request to 400 and an unconfigured provider to 503', () => {
     expect(errorAnswer(refusal('llm_invalid_request'), 'r1')).toMatchObject({ status: 400, type: 'invalid_request_error' });
     expect(errorAnswer(refusal('llm_not_configured'), 'r1')).toMatchObject({ status: 503, code: 'llm_not_configured' });

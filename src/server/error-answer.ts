@@ -35,7 +35,7 @@ const DEFAULT_RETRY_AFTER_MS = 1000;
 
 /**
  * Whether `error` says its work may or may not have been applied (a database write or COMMIT whose
- * answer was lost): the caller must check its effect before sending the request again.
+ * answer was lost, a stored response's cancel or delete the upstream did not answer): the caller must check its effect before sending the request again.
  */
 export function outcomeUnknown(error: unknown): boolean {
   return GroundworkError.isInstance(error) && (error as { outcomeUnknown?: unknown }).outcomeUnknown === true;
@@ -87,7 +87,8 @@ export function errorAnswer(error: unknown, requestId: string): ErrorAnswer {
 
 function providerAnswer(error: ProviderError): ErrorAnswer {
   const where = error.model === undefined ? error.provider : `${error.provider}/${error.model}`;
-  const retry = error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs };
+  // A request that may have been applied gets no hint to send it again.
+  const retry = error.retryAfterMs === undefined || outcomeUnknown(error) ? {} : { retryAfterMs: error.retryAfterMs };
   const message = scrubSecrets(error.message);
   const upstream = (code: string, text: string): ErrorAnswer => ({
     status: 502,

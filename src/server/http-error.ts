@@ -47,14 +47,16 @@ export function retryAfterSeconds(retryAfterMs: number): string {
 
 /**
  * The 405 for a method `path` does not accept: sets `Allow` to the methods it does, and answers
- * the error that names them.
+ * the error that names them. `HEAD` is named after `GET` when `methods` leave it out: the `GET`
+ * handler answers it (see `methodHandler`).
  */
 export function methodNotAllowed(
   response: { setHeader(name: string, value: string): unknown },
   path: string,
   methods: readonly string[],
 ): HttpError {
-  const allowed = methods.join(', ');
+  const named = methods.flatMap((method) => (method === 'GET' && !methods.includes('HEAD') ? ['GET', 'HEAD'] : [method]));
+  const allowed = named.join(', ');
   response.setHeader('allow', allowed);
   return new HttpError({
     status: 405,

@@ -8,7 +8,7 @@ import type { GroundworkMetrics } from '../observability/metrics.js';
 import { scrubSecrets } from '../observability/redact.js';
 import { attemptsOf } from '../resilience/resilience-pipeline.js';
 import type { RoutesConfig } from '../routing/routes-config.js';
-import { serviceResponses } from './responses/service-responses.js';
+import { type ResponsesLlm, serviceResponses } from './responses/service-responses.js';
 import type {
   CompleteOptions,
   ReadinessCheck,
@@ -21,8 +21,7 @@ import type {
 } from './service-backend.js';
 
 /** The LLM calls the service makes: the LLM client's raw chat methods. */
-export type ServiceLlm = Pick<LlmClient, 'complete' | 'stream' | 'close'> &
-  Partial<Pick<LlmClient, 'embed' | 'respond' | 'retrieveResponse'>>;
+export type ServiceLlm = Pick<LlmClient, 'complete' | 'stream' | 'close'> & Partial<Pick<LlmClient, 'embed'>> & ResponsesLlm;
 
 /**
  * The facade members the service uses, typed structurally so that `Infrastructure` fits as it is

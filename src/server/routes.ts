@@ -7,6 +7,9 @@ import type { Exchange } from './exchange.js';
 import { methodHandler } from './method-handler.js';
 import { modelRoute, modelsRoute } from './models-route.js';
 import { livenessRoute, metricsRoute, readinessRoute } from './probe-routes.js';
+import { cancelResponseRoute } from './responses/cancel-response-route.js';
+import { deleteResponseRoute } from './responses/delete-response-route.js';
+import { responseInputItemsRoute } from './responses/response-input-items-route.js';
 import { responseRoute } from './responses/response-route.js';
 import { responsesRoute } from './responses/responses-route.js';
 import type { ServerContext } from './server-context.js';
@@ -18,7 +21,8 @@ export type RouteHandler = (exchange: Exchange, context: ServerContext) => Promi
 export interface Route {
   /**
    * The exact path, or a prefix ending in one `{parameter}` that matches the rest of the path
-   * (`/v1/models/{model}`); also the `route` label of the HTTP metrics.
+   * (`/v1/models/{model}`), or a `{parameter}` that matches one segment followed by a fixed rest
+   * (`/v1/responses/{id}/cancel`); also the `route` label of the HTTP metrics.
    */
   readonly path: string;
   /** Handlers by method. `HEAD` is answered by the `GET` handler (Node drops the body). */
@@ -49,7 +53,10 @@ export const ROUTES: readonly Route[] = [
   { path: '/v1/chat/completions', methods: { POST: chatCompletionsRoute }, authenticated: true, quiet: false },
   { path: '/v1/embeddings', methods: { POST: embeddingsRoute }, authenticated: true, quiet: false },
   { path: '/v1/responses', methods: { POST: responsesRoute }, authenticated: true, quiet: false },
-  { path: '/v1/responses/{id}', methods: { GET: responseRoute }, authenticated: true, quiet: false },
+  // Before `/v1/responses/{id}`, which would take `{id}/cancel` as an id.
+  { path: '/v1/responses/{id}/cancel', methods: { POST: cancelResponseRoute }, authenticated: true, quiet: false },
+  { path: '/v1/responses/{id}/input_items', methods: { GET: responseInputItemsRoute }, authenticated: true, quiet: false },
+  { path: '/v1/responses/{id}', methods: { GET: responseRoute, DELETE: deleteResponseRoute }, authenticated: true, quiet: false },
   { path: '/v1/models', methods: { GET: modelsRoute }, authenticated: true, quiet: false },
   { path: '/v1/models/{model}', methods: { GET: modelRoute }, authenticated: true, quiet: false },
   // The admin API checks its own key (GROUNDWORK_ADMIN_KEY), never a caller's.
@@ -70,14 +77,19 @@ export function findRoute(path: string, routes: readonly Route[] = ROUTES): Rout
   return routes.find((route) => route.path === normalized) ?? routes.find((route) => parameterOf(route, normalized) !== undefined);
 }
 
-/** The decoded `{parameter}` of a prefix route in `path`, or undefined when the route does not match. */
+/** The decoded `{parameter}` of a parameter route in `path`, or undefined when the route does not match. */
 export function parameterOf(route: Route, path: string): string | undefined {
   const open = route.path.lastIndexOf('/{');
-  if (open === -1 || !route.path.endsWith('}')) return undefined;
+  const close = route.path.indexOf('}', open);
+  if (open === -1 || close === -1) return undefined;
   const prefix = route.path.slice(0, open + 1);
-  if (!path.startsWith(prefix) || path.length === prefix.length) return undefined;
+  const suffix = route.path.slice(close + 1);
+  if (!path.startsWith(prefix) || !path.endsWith(suffix) || path.length <= prefix.length + suffix.length) return undefined;
+  const raw = path.slice(prefix.length, path.length - suffix.length);
+  // With a fixed rest, the parameter is one segment.
+  if (suffix !== '' && raw.includes('/')) return undefined;
   try {
-    return decodeURIComponent(path.slice(prefix.length));
+    return decodeURIComponent(raw);
   } catch {
     return undefined;
   }

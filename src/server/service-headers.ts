@@ -34,7 +34,7 @@ export function errorHeaders(error: unknown, answer: ErrorAnswer, attempts: numb
   const headers: Record<string, string> = {};
   if (attempts !== undefined) headers[ATTEMPTS_HEADER] = String(attempts);
   const retryable = ProviderError.isInstance(error)
-    ? error.retryable
+    ? error.retryable && !outcomeUnknown(error)
     : SDK_RETRIED_STATUSES.has(answer.status) && answer.code !== 'insufficient_quota' && !outcomeUnknown(error);
   if ((attempts ?? 0) > 1 || !retryable) headers[SHOULD_RETRY_HEADER] = 'false';
   return headers;

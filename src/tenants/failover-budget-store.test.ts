@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type Clock, systemClock } from '../internal/clock.js';
+import type { Clock } from '../internal/clock.js';
 import { captureLogger } from '../observability/capture-logger.test-helpers.js';
 import { GroundworkMetrics } from '../observability/metrics.js';
 import { StoreFailover } from '../resilience/store-failover.js';
@@ -36,7 +36,8 @@ async function fleetStore(options: { local: boolean; ledgerSpent: Map<string, nu
   const store = new FailoverBudgetStore({
     shared,
     local: options.local ? new MemoryBudgetStore() : undefined,
-    failover: new StoreFailover({ component: 'tenant_budget', logger, metrics, clock: systemClock, retryMs: 50, timeoutMs: 500 }),
+    // Its time bound fires only when a test moves this clock: never on its own, on a process held up while Redis answers.
+    failover: new StoreFailover({ component: 'tenant_budget', logger, metrics, clock: new ManualClock(), retryMs: 50, timeoutMs: 500 }),
     replicas: 2,
     ledger: ledger(options.ledgerSpent),
     logger,
@@ -45,13 +46,17 @@ async function fleetStore(options: { local: boolean; ledgerSpent: Map<string, nu
   return { store, shared, records, metrics };
 }
 
-/** A failover store over `shared`, a memory store as its local share, on the system clock unless given another. */
+/**
+ * A failover store over `shared`, a memory store as its local share. Its time bound runs on
+ * `clock`, by default one nobody moves: it never fires on its own, on a process held up while the
+ * store answers.
+ */
 function failoverOver(
   shared: BudgetStore,
   options: { retryMs: number; timeoutMs: number; replicas: number; replayBatch?: number; clock?: Clock },
 ): FailoverBudgetStore {
   const { logger } = captureLogger('info');
-  const { retryMs, timeoutMs, replicas, replayBatch, clock = systemClock } = options;
+  const { retryMs, timeoutMs, replicas, replayBatch, clock = new ManualClock() } = options;
   return new FailoverBudgetStore({
     shared,
     local: new MemoryBudgetStore(),

@@ -12,7 +12,11 @@ import { Redis } from 'ioredis';
 export interface PrivateRedis {
   /** The server's unix socket. */
   readonly socket: string;
-  /** A connected fail-fast client: no offline queue, short timeouts, quick reconnects. */
+  /**
+   * A connected fail-fast client: no offline queue, quick reconnects. No command timeout: a killed
+   * server's socket closes, which fails the commands in flight and those sent after at once, while
+   * a timeout would only race a live server's answer against this process being held up.
+   */
   client(): Promise<Redis>;
   /** Kills the server (SIGKILL): everything it held is lost. */
   kill(): Promise<void>;
@@ -78,7 +82,6 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
         path: socket,
         enableOfflineQueue: false,
         maxRetriesPerRequest: 0,
-        commandTimeout: 500,
         retryStrategy: () => 50,
       });
       client.on('error', () => {});

@@ -9,10 +9,11 @@ import type { FakeAnswer, FakeBehaviour, FakeHandler, RecordedRequest } from './
 import { fakeEmbeddingsBody } from './fake-embeddings.js';
 import { fakeGeminiEmbeddingsBody, geminiWire } from './fake-gemini-wire.js';
 import { openaiWire } from './fake-openai-wire.js';
-import { respond } from './fake-respond.js';
+import { type RespondContext, respond } from './fake-respond.js';
+import { type FakeStoreAnswer, FakeStoredResponses } from './fake-responses-store.js';
 import { responsesWire } from './fake-responses-wire.js';
 import { AUTH_HEADERS, credentialOf, type FakeRoute, routeOf } from './fake-route.js';
-import type { WireFormat } from './fake-wire.js';
+import type { WireContext, WireFormat } from './fake-wire.js';
 
 /** Options of {@link FakeProviderServer}. */
 export interface FakeProviderServerOptions {
@@ -39,7 +40,9 @@ export interface FakeProviderServerOptions {
  * seeded by each input's hash, float or base64, with usage; faults from the same queue), the
  * Responses API (`POST /v1/responses` and Azure's `/openai/v1/responses`: a `Response` or its
  * `response.*` events; responses not sent with `store: false` are kept for
- * `GET /v1/responses/{id}`, an unknown id is a 404; faults from the same queue) and Anthropic's
+ * `GET /v1/responses/{id}`, `DELETE /v1/responses/{id}`, `POST /v1/responses/{id}/cancel` and
+ * `GET /v1/responses/{id}/input_items`, an unknown id is a 404; `background: true` answers `queued`,
+ * completed on a later read or on demand, see {@link FakeStoredResponses}, and with `store: false` is a 400 as at OpenAI; faults from the same queue) and Anthropic's
  * messages API (JSON and SSE), on an ephemeral port. Answers can call tools (streamed
  * as argument deltas the way each provider streams them), refuse, give several choices with log
  * probabilities, and carry `system_fingerprint`, `service_tier` and rate-limit headers (see
@@ -68,14 +71,19 @@ export class FakeProviderServer {
    * is answered from the same queue and handler as live requests.
    */
   readonly batches: FakeBatches;
+  /**
+   * The responses the Responses API keeps (not sent with `store: false`): settings of background
+   * responses (`readsBeforeEnd`, `manual`) and `complete()` to finish one on demand.
+   */
+  readonly responses = new FakeStoredResponses();
   readonly #options: FakeProviderServerOptions;
   readonly #queue: FakeBehaviour[] = [];
   readonly #sockets = new Set<Socket>();
   readonly #closing = new AbortController();
   readonly #credentials = new WeakMap<RecordedRequest, string>();
   readonly #waiters: Array<{ count: number; resolve: () => void }> = [];
-  /** Responses made on the Responses API with `store` not false, by id, for `GET /v1/responses/{id}`. */
-  readonly #stored = new Map<string, unknown>();
+  /** Who waits for a request's caller to close its exchange before the answer ended. */
+  readonly #cut = new WeakMap<RecordedRequest, Array<() => void>>();
   #handler: FakeHandler | undefined;
   #server: Server | undefined;
   #url: string | undefined;
@@ -164,9 +172,18 @@ export class FakeProviderServer {
     this.requests.length = 0;
     this.#counter = 0;
     this.#queue.length = 0;
-    this.#stored.clear();
+    this.responses.reset();
     this.batches.reset();
     this.#handler = this.#options.handler;
+  }
+
+  /** Resolves with `request` once its caller closes the exchange before the whole answer was sent (a request it aborted). */
+  cutByCaller(request: RecordedRequest): Promise<RecordedRequest> {
+    return new Promise((resolve) => {
+      const waiting = this.#cut.get(request) ?? [];
+      waiting.push(() => resolve(request));
+      this.#cut.set(request, waiting);
+    });
   }
 
   /** Resolves once `count` requests in all have been received. */
@@ -202,6 +219,7 @@ export class FakeProviderServer {
     const exchange = new AbortController();
     const linked = linkSignals(exchange.signal, this.#closing.signal);
     response.on('close', () => {
+      if (!response.writableFinished) for (const resolve of this.#cut.get(recorded) ?? []) resolve();
       exchange.abort();
       linked.dispose();
     });
@@ -242,22 +260,33 @@ export class FakeProviderServer {
           : { object: 'list', data: models.map((model) => ({ id: model, object: 'model', created: 0, owned_by: 'groundwork' })) };
       return respond({ ...base, stream: false, context, answerOverride: list }, behaviour);
     }
-    if (route.kind === 'response') {
-      const stored = this.#stored.get(route.id);
-      if (stored === undefined && behaviour.type === 'answer') {
-        const message = `Response with id '${route.id}' not found.`;
-        return respond({ ...base, stream: false, context }, { type: 'error', status: 404, message });
-      }
-      return respond({ ...base, stream: false, context, answerOverride: stored }, behaviour);
+    if (route.kind === 'response' && behaviour.type === 'answer') {
+      return this.#answerStored(base, context, this.responses.read(route.id));
+    }
+    if (route.kind === 'response-cancel' && behaviour.type === 'answer') {
+      return this.#answerStored(base, context, this.responses.cancel(route.id));
+    }
+    if (route.kind === 'response-delete' && behaviour.type === 'answer') {
+      return this.#answerStored(base, context, this.responses.delete(route.id));
+    }
+    if (route.kind === 'response-input-items' && behaviour.type === 'answer') {
+      return this.#answerStored(base, context, this.responses.inputItems(route.id, recorded.query));
     }
     if (route.kind === 'responses' && behaviour.type === 'answer' && body['store'] !== false) {
-      this.#stored.set(context.id, responsesWire.answerBody(context, behaviour));
+      const made = this.responses.keep(responsesWire.answerBody(context, behaviour) as Record<string, unknown>, body, recorded.stream);
+      if (!recorded.stream) return respond({ ...base, context, answerOverride: made }, behaviour);
     }
     if (route.kind === 'embeddings') {
       const answer = behaviour.type === 'answer' ? embeddingsBody(route, body, context.model, behaviour) : undefined;
       return respond({ ...base, stream: false, context, ...(answer === undefined ? {} : { answerOverride: answer }) }, behaviour);
     }
     return respond({ ...base, context }, behaviour);
+  }
+
+  /** Answers a request for a kept response: its body, or OpenAI's error. */
+  #answerStored(base: Omit<RespondContext, 'context'>, context: WireContext, answer: FakeStoreAnswer): Promise<void> {
+    if (answer.status === 200) return respond({ ...base, stream: false, context, answerOverride: answer.body }, { type: 'answer' });
+    return respond({ ...base, stream: false, context }, { type: 'error', status: answer.status, message: answer.message });
   }
 
   /** The handler's behaviour; a handler that throws answers 500 with its message, rather than resetting the connection. */
@@ -278,6 +307,11 @@ export class FakeProviderServer {
     const keys = this.#options.apiKeys;
     if (keys !== undefined && !keys.includes(this.#credentials.get(recorded) ?? '')) {
       return { type: 'error', status: 401, message: 'Incorrect API key provided.' };
+    }
+    // As OpenAI: a background response is polled, so it must be stored.
+    const body = recorded.body as { background?: unknown; store?: unknown } | undefined;
+    if (route.kind === 'responses' && body?.background === true && body.store === false) {
+      return { type: 'error', status: 400, message: 'Background mode requires store=true.' };
     }
     return undefined;
   }
@@ -349,7 +383,7 @@ function modelOf(body: Record<string, unknown>, recorded: RecordedRequest): stri
 /** The wire format that answers `route`. */
 function wireOf(route: FakeRoute): WireFormat {
   if (route.kind === 'models' && route.gemini === true) return geminiWire;
-  if (route.kind === 'responses' || route.kind === 'response') return responsesWire;
+  if (route.kind.startsWith('response')) return responsesWire;
   if (route.kind !== 'chat' && route.kind !== 'embeddings') return openaiWire;
   if (route.wire === 'anthropic') return anthropicWire;
   if (route.wire === 'gemini') return geminiWire;

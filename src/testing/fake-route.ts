@@ -6,6 +6,7 @@ export type FakeRoute =
   | { kind: 'embeddings'; wire: 'openai' | 'azure' | 'gemini' | 'bedrock'; deployment?: string; model?: string; method?: string }
   | { kind: 'responses'; wire: 'openai' | 'azure' }
   | { kind: 'response'; wire: 'openai' | 'azure'; id: string }
+  | { kind: 'response-cancel' | 'response-delete' | 'response-input-items'; wire: 'openai' | 'azure'; id: string }
   | { kind: 'models'; anthropic: boolean; gemini?: boolean }
   | { kind: 'unknown' };
 
@@ -16,8 +17,11 @@ const BEDROCK = /^\/model\/([^/]+)\/(converse|converse-stream|invoke)$/;
 
 const AZURE_CHAT = /^\/openai\/deployments\/([^/]+)\/chat\/completions\/?$/;
 const AZURE_EMBEDDINGS = /^\/openai\/deployments\/([^/]+)\/embeddings\/?$/;
-/** The Responses API: OpenAI's `/v1/responses`, Azure's v1 API `/openai/v1/responses`; with an id for retrieval. */
-const RESPONSES = /^(\/openai)?(?:\/v1)?\/responses(?:\/([^/]+))?\/?$/;
+/**
+ * The Responses API: OpenAI's `/v1/responses`, Azure's v1 API `/openai/v1/responses`; with an id to
+ * retrieve or delete, then `/cancel` or `/input_items`.
+ */
+const RESPONSES = /^(\/openai)?(?:\/v1)?\/responses(?:\/([^/]+)(?:\/(cancel|input_items))?)?\/?$/;
 
 /** Reads the route from the method, path and headers. */
 export function routeOf(method: string, path: string, headers: Record<string, string>): FakeRoute {
@@ -25,7 +29,12 @@ export function routeOf(method: string, path: string, headers: Record<string, st
   if (responses !== null) {
     const wire = responses[1] === undefined ? 'openai' : 'azure';
     if (method === 'POST' && responses[2] === undefined) return { kind: 'responses', wire };
-    if (method === 'GET' && responses[2] !== undefined) return { kind: 'response', wire, id: decodeURIComponent(responses[2]) };
+    const id = responses[2] === undefined ? undefined : decodeURIComponent(responses[2]);
+    const action = responses[3];
+    if (id !== undefined && action === undefined && method === 'GET') return { kind: 'response', wire, id };
+    if (id !== undefined && action === undefined && method === 'DELETE') return { kind: 'response-delete', wire, id };
+    if (id !== undefined && action === 'cancel' && method === 'POST') return { kind: 'response-cancel', wire, id };
+    if (id !== undefined && action === 'input_items' && method === 'GET') return { kind: 'response-input-items', wire, id };
   }
   if (method === 'POST') {
     const gemini = GEMINI.exec(path);

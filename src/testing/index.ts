@@ -59,5 +59,6 @@ export type {
   RecordedRequest,
 } from './fake-behaviour.js';
 export { FakeProviderServer, type FakeProviderServerOptions, startFakeProviderServer } from './fake-provider-server.js';
+export { type FakeBackgroundSettings, type FakeStoreAnswer, FakeStoredResponses } from './fake-responses-store.js';
 export { type FakeToolResult, toolResultsOf } from './fake-tool-results.js';
 export { ManualClock } from './manual-clock.js';

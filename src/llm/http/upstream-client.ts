@@ -106,7 +106,7 @@ export class UpstreamClient {
   /** Sends one request and parses its JSON answer; a `SyntaxError` when the answer is not JSON. */
   async json(
     target: UpstreamTarget,
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'DELETE',
     headers: Record<string, string>,
     body: string | undefined,
     signal: AbortSignal,
@@ -146,7 +146,7 @@ export class UpstreamClient {
    */
   #exchangeWhole(
     target: UpstreamTarget,
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'DELETE',
     headers: Record<string, string>,
     body: string | undefined,
     signal: AbortSignal,

@@ -43,6 +43,11 @@ export class ResponseOrigins {
     if (this.#targets.get(id) === target) this.#targets.delete(id);
   }
 
+  /** Forgets `id` whichever target is remembered for it: the response is gone (deleted). */
+  drop(id: string): void {
+    this.#targets.delete(id);
+  }
+
   /** How many ids are known. */
   get size(): number {
     return this.#targets.size;

@@ -16,14 +16,24 @@ import { StreamWatchdog } from '../stream-watchdog.js';
 import type { TokenUsage } from '../types.js';
 import type { UsageAttribution } from '../usage-record.js';
 import { onAbandon } from './on-abandon.js';
+import { inputItemsQueryString } from './response-input-items-query.js';
 import type { ResponseNotFoundError } from './response-not-found-error.js';
 import { ResponseOrigins } from './response-origins.js';
 import { usageOfResponse } from './response-usage.js';
 import { ResponsesTargets } from './responses-targets.js';
 import type { ResponseObject, ResponseStreamEvent, ResponsesBody, ResponsesResult } from './responses-types.js';
 import { forwardsResponses } from './responses-upstream.js';
-import type { RetrieveResponseOptions } from './retrieve-response-options.js';
-import { retrieveStoredResponse } from './retrieve-stored-response.js';
+import type { ListResponseInputItemsOptions, RetrieveResponseOptions, StoredResponseOptions } from './retrieve-response-options.js';
+import { atStoredResponse } from './retrieve-stored-response.js';
+import {
+  CANCEL,
+  DELETE,
+  type DeletedResponse,
+  LIST_INPUT_ITEMS,
+  RETRIEVE,
+  type ResponseItemList,
+  type StoredResponseOperation,
+} from './stored-response-operation.js';
 
 /** What the forwarder runs on: the chat path's pipeline, prices and recorder. */
 export interface ResponsesForwarderDeps {
@@ -168,34 +178,80 @@ export class ResponsesForwarder {
    * configuration it cannot be set up from, and a 400 or 422 too, with or without `query`, since
    * upstreams accept different `include[]` values. Each is noted; when no upstream has the
    * response, the first such failure is thrown, naming its upstream and those that answered 404 (see
-   * {@link retrieveStoredResponse}), so a query every upstream refuses comes back as the first
+   * {@link atStoredResponse}), so a query every upstream refuses comes back as the first
    * refusal. When every upstream answered 404, a {@link ResponseNotFoundError} names them. The
    * whole lookup takes at most one `resilience.timeoutMs`, whatever the number of upstreams, each
    * given its share of what is left; once it is up, no further upstream is asked. Not through the
    * limits: it makes no model call.
    */
   async retrieve(id: string, options: RetrieveResponseOptions = {}): Promise<ResponseObject> {
-    const provider = this.#deps.config.llm.provider;
-    if (!forwardsResponses(provider)) throw new Error(`The provider ${provider} keeps no responses`);
-    const query = options.query === undefined || options.query === '' ? undefined : options.query;
-    const { clock, config } = this.#deps;
-    return retrieveStoredResponse(id, {
-      query,
-      signal: options.signal,
-      timeoutMs: config.resilience.timeoutMs,
-      clock,
-      provider,
-      targets: this.#targets,
-      origins: this.#origins,
-      http: () => this.#http(),
-      reachable: this.#targets.reachable(options.models),
-    });
+    return this.#atStored(id, RETRIEVE, options, options.query === '' ? undefined : options.query);
+  }
+
+  /**
+   * `POST /responses/{id}/cancel` at the upstream that holds the response, found as {@link retrieve}
+   * finds it (the same order, time, failure rules and `models`): a background response that is
+   * queued or in progress becomes `cancelled`, as the upstream answers. The upstream's refusal (its
+   * 400 for a response not made in the background) is thrown as that upstream's error. Sent once,
+   * only to the upstream holding the response (found by retrieval unless remembered); no answer once
+   * sent is an error with `outcomeUnknown: true` (see {@link atStoredResponse}).
+   */
+  async cancel(id: string, options: StoredResponseOptions = {}): Promise<ResponseObject> {
+    return this.#atStored(id, CANCEL, options, undefined);
+  }
+
+  /**
+   * `DELETE /responses/{id}` at the upstream that holds the response, found as {@link retrieve}
+   * finds it; the upstream's answer as it sent it. The id is then forgotten: no upstream is asked
+   * first for it. Sent once, only to the upstream holding the response, as {@link cancel} is.
+   */
+  async delete(id: string, options: StoredResponseOptions = {}): Promise<DeletedResponse> {
+    return this.#atStored(id, DELETE, options, undefined);
+  }
+
+  /**
+   * `GET /responses/{id}/input_items` at the upstream that holds the response, found as
+   * {@link retrieve} finds it: a page of the items it was made from, with `options.query` (checked
+   * fields, or the caller's query as written).
+   */
+  async listInputItems(id: string, options: ListResponseInputItemsOptions = {}): Promise<ResponseItemList> {
+    return this.#atStored(id, LIST_INPUT_ITEMS, options, inputItemsQueryString(options.query));
   }
 
   /** Ends the pooled connections to the upstreams once their requests are over; later calls fail. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
     await this.#client?.close();
+  }
+
+  /** `operation` on the stored response `id`, wherever it is kept (see {@link retrieve}). */
+  async #atStored<T>(
+    id: string,
+    operation: StoredResponseOperation<T>,
+    options: StoredResponseOptions,
+    query: string | undefined,
+  ): Promise<T> {
+    const provider = this.#deps.config.llm.provider;
+    if (!forwardsResponses(provider)) throw new Error(`The provider ${provider} keeps no responses`);
+    // `.` and `..` stay as they are once encoded, and would name another path at the upstream.
+    if (typeof id !== 'string' || id === '' || id === '.' || id === '..')
+      throw new TypeError(`A stored response's id must be a non-empty string other than "." and "..", not ${JSON.stringify(id)}`);
+    const { clock, config } = this.#deps;
+    return atStoredResponse(
+      id,
+      {
+        query,
+        signal: options.signal,
+        timeoutMs: config.resilience.timeoutMs,
+        clock,
+        provider,
+        targets: this.#targets,
+        origins: this.#origins,
+        http: () => this.#http(),
+        reachable: this.#targets.reachable(options.models),
+      },
+      operation,
+    );
   }
 
   /** The HTTP client, made on first use with the providers' backstop timeout. */

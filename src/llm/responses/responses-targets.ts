@@ -29,8 +29,9 @@ export class ResponsesTargets {
    * Where a call for `model` may go: a model group's deployments (then its fallback groups') that
    * have the Responses API, the others skipped; else the primary provider (Azure: its deployment)
    * and the fallbacks that have it. A group's call that continues earlier state
-   * (`previous_response_id`, `conversation`) or starts a background response is refused unless
-   * exactly one of those deployments can take it: another would be another account's.
+   * (`previous_response_id`, `conversation`) is refused unless exactly one of those deployments can
+   * take it: another would be another account's. A background response may start on any of them:
+   * it is polled, cancelled and deleted wherever it was made (see `holders`).
    */
   targets(model: string, body: Readonly<Record<string, unknown>> = {}): CallTarget[] {
     const config = this.#config;

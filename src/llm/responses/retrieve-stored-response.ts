@@ -1,5 +1,5 @@
 import { GroundworkError } from '../../errors/groundwork-error.js';
-import { ProviderError } from '../../errors/provider-errors.js';
+import { createProviderError, ProviderError } from '../../errors/provider-errors.js';
 import { abortReason, linkSignals } from '../../internal/abort.js';
 import type { Clock } from '../../internal/clock.js';
 import type { CallTarget } from '../call-pipeline.js';
@@ -11,11 +11,12 @@ import type { ResponseOrigins } from './response-origins.js';
 import { type ResponsesTargets, targetLabel } from './responses-targets.js';
 import type { ResponseObject } from './responses-types.js';
 import type { ResponsesUpstream } from './responses-upstream.js';
+import { RETRIEVE, type StoredResponseOperation } from './stored-response-operation.js';
 import { upstreamHeaders } from './upstream-headers.js';
 
-/** What one retrieval runs with. */
+/** What one search for a stored response runs with. */
 export interface StoredResponseLookup {
-  /** The caller's query (`include[]=…`), without `?`. */
+  /** The caller's query (`include[]=…`; a list's `limit=…`), without `?`. */
   query: string | undefined;
   /** Ends the whole lookup at once: the caller's cancellation, the client's close. */
   signal?: AbortSignal | undefined;
@@ -41,10 +42,16 @@ export type RetrievalFailure = ProviderError & { readonly notFoundAt: readonly s
 /** One distinct upstream to ask, or the error that kept it from being set up. */
 type Candidate = { target: CallTarget; label: string } & ({ upstream: ResponsesUpstream } | { upstream?: undefined; unbuilt: Error });
 
+/** `GET /responses/{id}` wherever the response is kept: {@link atStoredResponse} retrieving it. */
+export function retrieveStoredResponse(id: string, lookup: StoredResponseLookup): Promise<ResponseObject> {
+  return atStoredResponse(id, lookup, RETRIEVE);
+}
+
 /**
- * `GET /responses/{id}` at the upstream that made the response, when `origins` remembers it, then
- * at every other target that may hold it ({@link ResponsesTargets.holders}) the caller may reach,
- * each distinct upstream (endpoint and credentials) asked once, until one has it.
+ * `operation` (retrieve, cancel, delete, list the input items: {@link StoredResponseOperation}) on
+ * the response `id` at the upstream that made it, when `origins` remembers it, then at every other
+ * target that may hold it ({@link ResponsesTargets.holders}) the caller may reach, each distinct
+ * upstream (endpoint and credentials) asked once, until one has it.
  *
  * The lookup takes at most `timeoutMs`. The remembered upstream may use all of it; each other
  * upstream is given what is left divided by the number of upstreams still to ask (the last one all
@@ -58,8 +65,9 @@ type Candidate = { target: CallTarget; label: string } & ({ upstream: ResponsesU
  * since one of them may hold the id. That includes a 400 or 422 whether or not the caller sent a
  * query: upstreams accept different `include[]` values, so one refusing the query does not mean
  * another would, and without a query a refusal cannot be about one. The first answer found is
- * returned, and its upstream remembered. When none had it and one failed, the first failure is
- * thrown (naming its upstream, with `notFoundAt` and its message naming those that answered 404),
+ * returned, and its upstream remembered (the id forgotten instead, for an operation that removes
+ * the response). When none had it and one failed, the first failure is thrown (naming its
+ * upstream, with `notFoundAt` and its message naming those that answered 404),
  * since the id may be there: a query every upstream refuses thus comes back as the first one's 400.
  * When the time runs out, the first failure is thrown too, or, when every upstream asked so far
  * answered 404, a timeout naming those not asked. The remembered upstream made the response, so its
@@ -68,8 +76,19 @@ type Candidate = { target: CallTarget; label: string } & ({ upstream: ResponsesU
  * {@link ResponseNotFoundError} names them. A key missing from the configuration is a setup failure
  * like a missing endpoint: noted, unless it is the remembered upstream's. Anything else (the caller's
  * signal aborted, the client closed) is thrown as it is, at once.
+ *
+ * An operation that changes the response (cancel, delete: {@link StoredResponseOperation.mutates})
+ * is sent once, to one upstream: the remembered one, or else the first found holding the id by the
+ * search above made as a retrieval (`GET /responses/{id}`, within the same time), which is then
+ * sent the operation with all the time left. That upstream's answer is the answer: its refusal
+ * (a 400 for a response not made in the background) or failure is thrown as it is, never ranked
+ * below another upstream's; a 404 from it (the response removed since it was found) as a
+ * {@link ResponseNotFoundError}. When it gives no answer once the request was sent (a timeout, a
+ * lost connection), the operation may or may not have been applied: the error is not retryable,
+ * has `outcomeUnknown: true`, and says to retrieve the response before sending it again. (A
+ * remembered upstream answering 404 to the operation is forgotten and the search goes on, as above.)
  */
-export async function retrieveStoredResponse(id: string, lookup: StoredResponseLookup): Promise<ResponseObject> {
+export async function atStoredResponse<T>(id: string, lookup: StoredResponseLookup, operation: StoredResponseOperation<T>): Promise<T> {
   const { clock, timeoutMs } = lookup;
   const deadline = new AbortController();
   const endsAt = clock.now() + timeoutMs;
@@ -78,14 +97,20 @@ export async function retrieveStoredResponse(id: string, lookup: StoredResponseL
   }, timeoutMs);
   const link = linkSignals(lookup.signal, deadline.signal);
   try {
-    return await search(id, lookup, link.signal, endsAt);
+    return await search(id, lookup, operation, link.signal, endsAt);
   } finally {
     clock.clearTimeout(timer);
     link.dispose();
   }
 }
 
-async function search(id: string, lookup: StoredResponseLookup, signal: AbortSignal, endsAt: number): Promise<ResponseObject> {
+async function search<T>(
+  id: string,
+  lookup: StoredResponseLookup,
+  operation: StoredResponseOperation<T>,
+  signal: AbortSignal,
+  endsAt: number,
+): Promise<T> {
   const { clock } = lookup;
   const reachable = lookup.reachable ?? (() => true);
   const remembered = lookup.origins.recall(id);
@@ -107,57 +132,168 @@ async function search(id: string, lookup: StoredResponseLookup, signal: AbortSig
       failure ??= candidate.unbuilt;
       continue;
     }
-    const { upstream } = candidate;
-    const model = target.deployment === undefined ? target.model : `${target.group}/${target.deployment}`;
     const left = candidates.slice(index).filter((next) => next.upstream !== undefined).length;
     // The remembered upstream's failure ends the search, and so does the last one's: either may use all that is left.
     const share = target === origin || left === 1 ? undefined : Math.max(0, (endsAt - clock.now()) / left);
-    const turn = new AbortController();
-    const timer =
-      share === undefined
-        ? undefined
-        : clock.setTimeout(
-            () => turn.abort(new DOMException(`${label} did not answer within ${Math.round(share)} ms`, 'TimeoutError')),
-            share,
-          );
-    const request = linkSignals(signal, turn.signal);
+    // A mutation is sent once, to the upstream found holding the id: the others are only asked whether they have it.
+    const locating = operation.mutates === true && target !== origin;
     asked.push(label);
-    try {
-      const stored = upstream.target(`/${encodeURIComponent(id)}`, lookup.query);
-      const headers = await upstreamHeaders(upstream, { provider: target.provider, model }, request.signal);
-      const answer = await lookup.http().json(stored, 'GET', headers, undefined, request.signal);
-      // Found elsewhere than first asked: the next retrieval (a background response polled, say) goes
-      // straight there. Under the id asked for, the one every lookup and forget uses.
-      if (target !== origin) lookup.origins.remember(id, target);
-      return answer.data as ResponseObject;
-    } catch (error) {
-      const mapped = mapOpenAiError(error, { provider: target.provider, model, signal: request.signal });
-      if (lookup.signal?.aborted === true) throw mapped;
-      // A key missing from the configuration, found only when the credentials are read: as an upstream that cannot be set up.
-      if (GroundworkError.isInstance(mapped) && mapped.code === 'llm_not_configured') {
-        if (target === origin) throw mapped;
-        failure ??= mapped;
-        continue;
-      }
-      if (!ProviderError.isInstance(mapped)) throw mapped;
-      if (mapped.kind === 'not_found') {
-        notFoundAt.push(label);
-        // The remembered upstream no longer has it: forgotten, unless another has been remembered since.
-        if (target === origin) lookup.origins.forget(id, origin);
-        continue;
-      }
+    const outcome = await ask(id, lookup, { ...candidate, upstream: candidate.upstream }, locating ? RETRIEVE : operation, signal, share);
+    if (outcome.ok) {
+      if (!locating) return found(id, lookup, target, origin, operation, outcome.data);
+      lookup.origins.remember(id, target);
+      return mutateAt(id, lookup, { ...candidate, upstream: candidate.upstream }, operation, signal, asked);
+    }
+    const mapped = outcome.error;
+    if (lookup.signal?.aborted === true) throw mapped;
+    // A key missing from the configuration, found only when the credentials are read: as an upstream that cannot be set up.
+    if (GroundworkError.isInstance(mapped) && mapped.code === 'llm_not_configured') {
       if (target === origin) throw mapped;
       failure ??= mapped;
-    } finally {
-      if (timer !== undefined) clock.clearTimeout(timer);
-      request.dispose();
+      continue;
     }
+    if (!ProviderError.isInstance(mapped)) throw mapped;
+    if (mapped.kind === 'not_found') {
+      notFoundAt.push(label);
+      // The remembered upstream no longer has it: forgotten, unless another has been remembered since.
+      if (target === origin) lookup.origins.forget(id, origin);
+      continue;
+    }
+    if (target === origin) throw operation.mutates === true && outcome.sent ? unknownOutcome(mapped, operation) : mapped;
+    failure ??= mapped;
   }
   if (lookup.signal?.aborted === true) throw abortReason(lookup.signal);
   const notAsked = unasked.map((candidate) => candidate.label);
-  if (failure !== undefined) throw withNotFound(failure, notFoundAt, candidates.length - notAsked.length, notAsked);
+  if (failure !== undefined) throw withNotFound(failure, operation.doing, notFoundAt, candidates.length - notAsked.length, notAsked);
   if (notAsked.length > 0) throw notAskedInTime(lookup, notFoundAt, notAsked);
   throw new ResponseNotFoundError(id, asked, lookup.provider);
+}
+
+/** One upstream that can be asked. */
+type Built = { target: CallTarget; label: string; upstream: ResponsesUpstream };
+
+/**
+ * What one request to an upstream came to: its JSON answer, or the error (mapped as a provider
+ * error), with whether the request had been sent (its credentials were fetched first).
+ */
+type Outcome = { ok: true; data: unknown } | { ok: false; error: unknown; sent: boolean };
+
+/** `operation` at `candidate`, within `share` of the time (undefined: all that is left of `signal`'s). */
+async function ask(
+  id: string,
+  lookup: StoredResponseLookup,
+  candidate: Built,
+  operation: StoredResponseOperation<unknown>,
+  signal: AbortSignal,
+  share: number | undefined,
+): Promise<Outcome> {
+  const { clock } = lookup;
+  const { target, label, upstream } = candidate;
+  const model = modelOf(target);
+  const turn = new AbortController();
+  const timer =
+    share === undefined
+      ? undefined
+      : clock.setTimeout(
+          () => turn.abort(new DOMException(`${label} did not answer within ${Math.round(share)} ms`, 'TimeoutError')),
+          share,
+        );
+  const request = linkSignals(signal, turn.signal);
+  let sent = false;
+  try {
+    const stored = upstream.target(`/${encodeURIComponent(id)}${operation.suffix}`, lookup.query);
+    const headers = await upstreamHeaders(upstream, { provider: target.provider, model }, request.signal);
+    // A signal already aborted fails the request before anything is sent.
+    sent = !request.signal.aborted;
+    const answer = await lookup.http().json(stored, operation.method, headers, undefined, request.signal);
+    return { ok: true, data: answer.data };
+  } catch (error) {
+    return { ok: false, error: mapOpenAiError(error, { provider: target.provider, model, signal: request.signal }), sent };
+  } finally {
+    if (timer !== undefined) clock.clearTimeout(timer);
+    request.dispose();
+  }
+}
+
+/** The answer of `operation` at `target`, with where the id is kept remembered (or forgotten, once removed). */
+function found<T>(
+  id: string,
+  lookup: StoredResponseLookup,
+  target: CallTarget,
+  origin: CallTarget | undefined,
+  operation: StoredResponseOperation<T>,
+  data: unknown,
+): T {
+  // Gone from the upstream: nothing left to find there.
+  if (operation.removes === true) lookup.origins.drop(id);
+  // Found elsewhere than first asked: the next request (a background response polled, say) goes
+  // straight there. Under the id asked for, the one every lookup and forget uses.
+  else if (target !== origin) lookup.origins.remember(id, target);
+  return operation.answer(data);
+}
+
+/**
+ * The mutation `operation`, sent once to `holder`, found holding the id, with all the time left.
+ * Its failure is thrown as it is (a refusal, a 5xx), a 404 as {@link ResponseNotFoundError} (gone
+ * since it was found); when no answer came after it was sent (a timeout, a lost connection), its
+ * outcome is unknown (see {@link unknownOutcome}).
+ */
+async function mutateAt<T>(
+  id: string,
+  lookup: StoredResponseLookup,
+  holder: Built,
+  operation: StoredResponseOperation<T>,
+  signal: AbortSignal,
+  asked: readonly string[],
+): Promise<T> {
+  const outcome = await ask(id, lookup, holder, operation, signal, undefined);
+  if (outcome.ok) return found(id, lookup, holder.target, holder.target, operation, outcome.data);
+  const { error } = outcome;
+  if (lookup.signal?.aborted === true || !ProviderError.isInstance(error)) throw error;
+  if (error.kind === 'not_found') {
+    lookup.origins.forget(id, holder.target);
+    throw new ResponseNotFoundError(id, [...asked], lookup.provider);
+  }
+  throw outcome.sent ? unknownOutcome(error, operation) : error;
+}
+
+/** A provider error whose request may or may not have been applied; see {@link unknownOutcome}. */
+export type UnknownOutcomeError = ProviderError & { readonly outcomeUnknown: true };
+
+/**
+ * `error` of a mutation sent to an upstream, as it stands: when the upstream gave no answer (a
+ * timeout, a lost connection, but not one it refused), the mutation may or may not have been applied, and sending it again
+ * may be answered 404 for a delete that succeeded; so a non-retryable error of the same kind says so,
+ * with `outcomeUnknown: true` (the caller should retrieve the response to see). Any other error as it is.
+ */
+function unknownOutcome(error: ProviderError, operation: StoredResponseOperation<unknown>): ProviderError {
+  if ((error.kind !== 'timeout' && error.kind !== 'connection') || refusedConnection(error)) return error;
+  // The error is scrubbed already (a DOMException in its causes has a read-only message).
+  const unknown = createProviderError(
+    error.kind,
+    `no answer after the request ${operation.doing} a stored response was sent, so it may or may not have been applied; retrieve the response to see before sending it again`,
+    {
+      provider: error.provider,
+      ...(error.model === undefined ? {} : { model: error.model }),
+      ...(error.status === undefined ? {} : { status: error.status }),
+      ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
+      cause: error,
+      retryable: false,
+    },
+  );
+  return Object.assign(unknown, { outcomeUnknown: true as const });
+}
+
+/** Whether `error` came of a connection the upstream refused (`ECONNREFUSED` in its causes): nothing was sent. */
+function refusedConnection(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 6; cause = cause.cause, depth++) {
+    if ((cause as { code?: unknown }).code === 'ECONNREFUSED') return true;
+  }
+  return false;
+}
+
+function modelOf(target: CallTarget): string {
+  return target.deployment === undefined ? target.model : `${target.group}/${target.deployment}`;
 }
 
 /**
@@ -204,6 +340,7 @@ function notAskedInTime(lookup: StoredResponseLookup, notFoundAt: readonly strin
  */
 function withNotFound<T extends Error>(
   failure: T,
+  doing: string,
   notFoundAt: readonly string[],
   tried: number,
   notAsked: readonly string[],
@@ -211,6 +348,6 @@ function withNotFound<T extends Error>(
   const where =
     notFoundAt.length > 0 ? `${notFoundAt.join(', ')} answered 404` : tried > 1 ? 'none answered 404' : 'no other upstream was asked';
   const late = notAsked.length === 0 ? '' : `; not asked in time: ${notAsked.join(', ')}`;
-  failure.message = `${failure.message} (retrieving a stored response: ${where}${late}; the failed upstream may hold it)`;
+  failure.message = `${failure.message} (${doing} a stored response: ${where}${late}; the failed upstream may hold it)`;
   return Object.assign(failure, { notFoundAt: Object.freeze([...notFoundAt]) });
 }

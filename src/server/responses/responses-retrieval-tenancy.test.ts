@@ -7,6 +7,7 @@ import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
 import { silentLogger } from '../../observability/logger.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
+import { storedRequests } from '../../testing/stored-requests.test-helpers.js';
 import type { createServer } from '../create-server.js';
 import { serveInfrastructure } from '../service-stack.test-helpers.js';
 
@@ -154,5 +155,51 @@ describe('retrieving a stored response with a virtual key', () => {
     expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
     expect(missing.message).toContain('none that this key may reach keeps responses');
     expect(gets(primary).length + gets(alpha).length + gets(beta).length).toBe(asked);
+  });
+});
+
+describe('cancelling, deleting and listing the input items of a stored response with a virtual key', () => {
+  /** The three operations on `id` through `client`, each settled. */
+  const operations = (client: OpenAI, id: string) =>
+    Promise.all([
+      client.responses.cancel(id).catch((caught: unknown) => caught),
+      client.responses.inputItems.list(id).catch((caught: unknown) => caught),
+      client.responses.delete(id).catch((caught: unknown) => caught),
+    ]);
+  const aboutStored = storedRequests;
+  const counts = () => [primary, alpha, beta].map((fake) => aboutStored(fake).length);
+
+  it('asks only the upstreams of the model groups the key may call', async () => {
+    const id = await madeAtBeta();
+    const [primaryBefore, alphaBefore, betaBefore] = counts();
+    const restricted = await keyed('operations-alpha-only', ['alpha']);
+    for (const missing of await operations(restricted, id)) {
+      expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
+      expect((missing as APIError).message).toContain('any upstream asked (openai deployment alpha/alpha-1)');
+    }
+    expect(aboutStored(alpha).slice(alphaBefore).sort()).toEqual(
+      // A cancel or delete is sent only where the response is found by retrieval.
+      [`GET /v1/responses/${id}`, `GET /v1/responses/${id}/input_items`, `GET /v1/responses/${id}`].sort(),
+    );
+    expect(counts()).toEqual([primaryBefore, alphaBefore! + 3, betaBefore]);
+    // A key that may call beta reaches it there, and nothing else.
+    const betaKey = await keyed('operations-beta', ['beta']);
+    expect((await betaKey.responses.inputItems.list(id)).data).toHaveLength(1);
+    await betaKey.responses.delete(id);
+    expect(aboutStored(beta).slice(betaBefore)).toEqual([`GET /v1/responses/${id}/input_items`, `DELETE /v1/responses/${id}`]);
+    expect(counts()).toEqual([primaryBefore, alphaBefore! + 3, betaBefore! + 2]);
+  });
+
+  it("refuses a disabled team's keys, asking no upstream", async () => {
+    const id = await madeAtBeta();
+    const team = await infra.tenants.repository.createTeam({ name: 'operations-disabled-team', enabled: false });
+    const { plainKey } = await infra.tenants.repository.createKey({ name: 'operations-disabled-member', team: team.name });
+    const member = new OpenAI({ apiKey: plainKey.reveal(), baseURL, maxRetries: 0 });
+    const before = counts();
+    for (const refused of await operations(member, id)) {
+      expect(refused).toBeInstanceOf(OpenAI.AuthenticationError);
+      expect((refused as APIError).message).toContain("the key's team is disabled");
+    }
+    expect(counts()).toEqual(before);
   });
 });

@@ -32,19 +32,36 @@ export interface ResponsesSpecFetch {
 }
 
 /**
- * Wraps `fetch`: each successful answer under `/responses` is read a second time and validated as
- * `Response`, or event by event as `ResponseStreamEvent` (with the SSE event name equal to the
- * data's `type`) when it is an event stream. Error answers are left to the tests.
+ * The spec's schema of a successful answer to `method` on `path`: `Response` for a call, a
+ * retrieval or a cancellation, `ResponseItemList` for a page of input items, `DeletedResponse`-like
+ * (checked by hand: the spec gives a deletion's answer no schema) for a deletion.
+ */
+function answerSchema(method: string, path: string): string | undefined {
+  if (/\/responses\/[^/]+\/input_items$/.test(path)) return 'ResponseItemList';
+  if (method === 'DELETE' && /\/responses\/[^/]+$/.test(path)) return DELETED;
+  if (/\/responses(\/[^/]+(\/cancel)?)?$/.test(path)) return 'Response';
+  return undefined;
+}
+
+/** A deletion's answer, `{ id, object: 'response', deleted: true }`, which the spec shows in an example only. */
+const DELETED = 'deleted response';
+
+/**
+ * Wraps `fetch`: each successful answer under `/responses` is read a second time and validated
+ * against the spec's schema for it (see {@link answerSchema}), or event by event as
+ * `ResponseStreamEvent` (with the SSE event name equal to the data's `type`) when it is an event
+ * stream. Error answers are left to the tests.
  */
 export function responsesSpecFetch(): ResponsesSpecFetch {
   const pending: Array<Promise<string[]>> = [];
   const eventTypes: string[] = [];
   let checked = 0;
-  const check = async (response: Response): Promise<string[]> => {
+  const check = async (response: Response, schema: string): Promise<string[]> => {
     const text = await response.text();
     if (!(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
       checked++;
-      return validateOpenAiSchema('Response', JSON.parse(text)).map((problem) => `answer ${problem}`);
+      if (schema === DELETED) return deletedProblems(JSON.parse(text));
+      return validateOpenAiSchema(schema, JSON.parse(text)).map((problem) => `answer ${problem}`);
     }
     const problems: string[] = [];
     for (const frame of text.split('\n\n')) {
@@ -70,7 +87,9 @@ export function responsesSpecFetch(): ResponsesSpecFetch {
     fetch: async (input, init) => {
       const response = await fetch(input, init);
       const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-      if (response.ok && /\/responses(\/[^/]+)?$/.test(new URL(url).pathname)) pending.push(check(response.clone()));
+      const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+      const schema = answerSchema(method, new URL(url).pathname);
+      if (response.ok && schema !== undefined) pending.push(check(response.clone(), schema));
       return response;
     },
     get checked() {
@@ -83,4 +102,10 @@ export function responsesSpecFetch(): ResponsesSpecFetch {
       return (await Promise.all(pending)).flat();
     },
   };
+}
+
+/** The problems of a deletion's answer against the shape of the spec's example. */
+function deletedProblems(body: unknown): string[] {
+  const { id, object, deleted } = (body ?? {}) as { id?: unknown; object?: unknown; deleted?: unknown };
+  return typeof id === 'string' && object === 'response' && deleted === true ? [] : [`deletion answer ${JSON.stringify(body)}`];
 }

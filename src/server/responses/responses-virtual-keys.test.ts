@@ -33,6 +33,10 @@ afterAll(async () => {
   await opened?.close();
 });
 
+async function notUsed(): Promise<never> {
+  throw new Error('not used');
+}
+
 async function serviceWith(mode: ServiceResponses['mode']): Promise<{ service: TestServer; forwarded: unknown[] }> {
   const directory = new KeyDirectory(repository, { ttlMs: 0 });
   const admission = new TenantAdmission({
@@ -52,9 +56,10 @@ async function serviceWith(mode: ServiceResponses['mode']): Promise<{ service: T
       forwarded.push(body);
       throw new Error('a forwarded call must not be made for a virtual key');
     },
-    retrieve: async () => {
-      throw new Error('not used');
-    },
+    retrieve: notUsed,
+    cancel: notUsed,
+    delete: notUsed,
+    listInputItems: notUsed,
   };
   Object.assign(backend, { responses });
   const service = await startTestServer({ backend, tenants: { resolve: (key) => directory.resolve(key), admission, prices } });

@@ -30,15 +30,20 @@ export function tenantResponses(
   ownHeaders: (headers: Record<string, string> | undefined) => Record<string, string> | undefined,
 ): ServiceResponses {
   const attribution = { keyId: caller.key.id, teamId: caller.team?.id ?? null };
+  /** A request about a stored response, as the key may make it: its team enabled, only the upstreams its models reach. */
+  const scoped = <T extends { models?: readonly string[] | undefined }>(options: T): T => {
+    tenants.admission.checkStatus(caller);
+    const models = callerModels(caller);
+    return models === undefined ? options : { ...options, models };
+  };
   return {
     ...responses,
-    // Only where a call of the key could go: another model group's deployments may hold another's responses.
-    async retrieve(id, options) {
-      // Refused like a call: a disabled team's keys read nothing.
-      tenants.admission.checkStatus(caller);
-      const models = callerModels(caller);
-      return responses.retrieve(id, models === undefined ? options : { ...options, models });
-    },
+    // Only where a call of the key could go: another model group's deployments may hold another's
+    // responses. Refused like a call: a disabled team's keys reach none. Nothing is charged.
+    retrieve: (id, options) => responses.retrieve(id, scoped(options)),
+    cancel: (id, options) => responses.cancel(id, scoped(options)),
+    delete: (id, options) => responses.delete(id, scoped(options)),
+    listInputItems: (id, options) => responses.listInputItems(id, scoped(options)),
     async forward(body, options) {
       const unbounded = UNBOUNDED_FIELDS.filter((field) => body[field] !== undefined && body[field] !== null && body[field] !== false);
       if (unbounded.length > 0) {
