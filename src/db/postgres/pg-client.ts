@@ -50,23 +50,15 @@ export interface PgPoolClient {
   };
 }
 
-/** What a pool checkout's callback is called with: an error, or null and the client. */
-export type PgConnectCallback = (error: Error | null | undefined, client: PgPoolClient | undefined) => void;
-
 /** The few `pg.Pool` members Groundwork uses. */
 export interface PgPool {
   connect(): Promise<PgPoolClient>;
   /** The same, answered through `callback`; called at once when the pool has ended. */
-  connect(callback: PgConnectCallback): void;
+  connect(callback: (error: Error | null | undefined, client: PgPoolClient | undefined) => void): void;
   end(): Promise<void>;
   on(event: 'connect', listener: (client: PgPoolClient) => void): unknown;
   on(event: 'error', listener: (error: Error, client: PgPoolClient) => void): unknown;
   readonly totalCount: number;
   readonly idleCount: number;
   readonly waitingCount: number;
-  /**
-   * pg-pool's options, read again at each checkout: `connectionTimeoutMillis` bounds both a new
-   * connection and a checkout's wait in the pool's queue. Absent from pools that are not pg-pool.
-   */
-  readonly options?: { connectionTimeoutMillis?: number | undefined };
 }

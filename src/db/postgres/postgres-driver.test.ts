@@ -16,7 +16,7 @@ import { silentLogger } from '../../observability/logger.js';
 import { ConnectionLostError } from '../connection-lost-error.js';
 import { DatabaseClosedError } from '../database-closed-error.js';
 import { PoolTimeoutError } from '../pool-timeout-error.js';
-import type { PgCallback, PgConnectCallback, PgPool, PgPoolClient, PgResult } from './pg-client.js';
+import type { PgCallback, PgPool, PgPoolClient, PgResult } from './pg-client.js';
 import { PostgresDriver, type PostgresDriverConfig } from './postgres-driver.js';
 
 function driverConfig(overrides: Partial<PostgresDriverConfig> = {}): PostgresDriverConfig {
@@ -291,28 +291,6 @@ describe('PostgresDriver', () => {
       await driver.releaseConnection(held);
     }
     expect((await driver.executeAlone(CompiledQuery.raw('select 1 as one'))).rows).toEqual([{ one: 1 }]);
-  });
-
-  it("queues a checkout an idle client serves without pg-pool's timer, and keeps it for any other", async () => {
-    const pool = new pg.Pool({ connectionString: postgresUrl(), max: 1, connectionTimeoutMillis: 5000 });
-    pools.push(pool);
-    const timeouts: unknown[] = [];
-    const connect = pool.connect.bind(pool) as (callback: PgConnectCallback) => void;
-    pool.connect = ((callback: PgConnectCallback) => {
-      timeouts.push(pool.options.connectionTimeoutMillis);
-      connect(callback);
-    }) as typeof pool.connect;
-    const driver = new PostgresDriver(pool as unknown as PgPool, driverConfig());
-    // A new connection: pg-pool bounds its connecting with the timer.
-    await driver.executeAlone(CompiledQuery.raw('select 1'));
-    // The idle client, nobody waiting: served at the next tick.
-    const held = await driver.acquireConnection();
-    // None idle: this one waits in pg-pool's queue, bounded by the timer.
-    const waiting = driver.executeAlone(CompiledQuery.raw('select 1 as one'));
-    await driver.releaseConnection(held);
-    expect((await waiting).rows).toEqual([{ one: 1 }]);
-    expect(timeouts).toEqual([5000, 0, 5000]);
-    expect(pool.options.connectionTimeoutMillis).toBe(5000);
   });
 
   it('hands a checked-out client back, destroyed, when refreshing the pool gauges throws', async () => {

@@ -20,7 +20,7 @@ import { statementName } from '../prepared-query.js';
 import { SETTLED } from '../settled.js';
 import { TransactionAbortedError } from '../transaction-aborted-error.js';
 import { COMMIT, compiledBegin, ROLLBACK } from './begin-statement.js';
-import type { PgCallback, PgConnectCallback, PgPool, PgPoolClient, PgResult } from './pg-client.js';
+import type { PgCallback, PgPool, PgPoolClient, PgResult } from './pg-client.js';
 import {
   BUILDER_STATEMENTS_PER_CONNECTION,
   ConnectionStatements,
@@ -524,35 +524,11 @@ export class PostgresDriver implements Driver {
     }
     this.#waiting.add(reject);
     try {
-      this.#connect((error, client) => this.#checkedOutFor(resolve, reject, error, client));
+      this.#pool.connect((error, client) => this.#checkedOutFor(resolve, reject, error, client));
     } catch (error) {
       // The pool threw rather than calling back: the checkout waits no longer, and fails as one that did.
       if (this.#waiting.delete(reject)) reject(this.#checkoutFailure(error));
       else throw error;
-    }
-  }
-
-  /**
-   * Asks the pool for a client. pg-pool arms a timer of its `connectionTimeoutMillis` for every
-   * checkout it queues, an idle client's included, and clears it once the client is handed over.
-   * When a client is idle and no checkout waits, this one is first in pg-pool's queue and served
-   * from an idle client at the next tick (pg-pool serves its queue in order, and only ending the
-   * pool, which {@link destroy} fails waiting checkouts for, stops it): it is queued without the
-   * timer, one fewer per statement. Any other checkout, and every new connection, keeps it.
-   */
-  #connect(callback: PgConnectCallback): void {
-    const pool = this.#pool;
-    const options = pool.options;
-    if (options === undefined || pool.idleCount === 0 || pool.waitingCount !== 0) {
-      pool.connect(callback);
-      return;
-    }
-    const timeout = options.connectionTimeoutMillis;
-    options.connectionTimeoutMillis = 0;
-    try {
-      pool.connect(callback);
-    } finally {
-      options.connectionTimeoutMillis = timeout;
     }
   }
 
