@@ -1,17 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import BetterSqlite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../src/config/app-config.js';
-import { Secret } from '../src/config/secret.js';
-import { maskUrlCredentials } from '../src/config/urls.js';
-import { createDatabase } from '../src/db/create-database.js';
+import type * as ConfigEntry from '../src/config/index.js';
 import type { Database } from '../src/db/database.js';
-import { silentLogger } from '../src/observability/logger.js';
+import type * as DbEntry from '../src/db/index.js';
+import type * as ObservabilityEntry from '../src/observability/index.js';
 import { postgresUrl, uniqueName } from '../test/services.js';
+import { builtPackage } from './built-package.js';
 import { type BenchResult, type LatencySummary, measureConcurrent, measureSerial, round } from './harness.js';
 
 interface Tables {
@@ -43,7 +44,26 @@ const WARMUP_ROUNDS = warmupRounds(process.env.GROUNDWORK_BENCH_DB_WARMUP_ROUNDS
 const CONCURRENCY = 8;
 const POOL_SIZE = 8;
 
-function config(url: string): DatabaseConfig {
+/** Opens a Groundwork database on a URL with this benchmark's settings. */
+type OpenDatabase = (url: string) => Promise<Database<Tables>>;
+
+/**
+ * Groundwork as users run it: the built package's `groundwork/db`, `groundwork/config` and
+ * `groundwork/observability` entries, which Node loads as they are. The sources through tsx would
+ * measure more than users pay: tsx keeps function names, giving every closure bound to a name its
+ * name by a call each time it is made, which the raw drivers (plain JavaScript) do not pay.
+ */
+async function openBuiltDatabase(): Promise<OpenDatabase> {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const dist = builtPackage(root, 'the db benchmark measures the built package');
+  const entry = (path: string): Promise<unknown> => import(pathToFileURL(join(dist, path)).href);
+  const { createDatabase } = (await entry('db/index.js')) as typeof DbEntry;
+  const configEntry = (await entry('config/index.js')) as typeof ConfigEntry;
+  const { silentLogger } = (await entry('observability/index.js')) as typeof ObservabilityEntry;
+  return (url) => createDatabase<Tables>(config(url, configEntry), { logger: silentLogger() });
+}
+
+function config(url: string, { Secret, maskUrlCredentials }: typeof ConfigEntry): DatabaseConfig {
   return {
     url: new Secret('DATABASE_URL', url),
     dialect: url.startsWith('sqlite:') ? 'sqlite' : url.startsWith('pglite:') ? 'pglite' : 'postgres',
@@ -224,7 +244,7 @@ function preparedSubjects(database: Database<Tables>, ids: Ids) {
   };
 }
 
-async function benchPostgres(rows: BenchResult['rows'], ratios: BenchResult['ratios']): Promise<void> {
+async function benchPostgres(open: OpenDatabase, rows: BenchResult['rows'], ratios: BenchResult['ratios']): Promise<void> {
   const name = uniqueName('gw_bench');
   const admin = new pg.Client({ connectionString: postgresUrl() });
   await admin.connect();
@@ -233,7 +253,7 @@ async function benchPostgres(rows: BenchResult['rows'], ratios: BenchResult['rat
   url.pathname = `/${name}`;
   const pool = new pg.Pool({ connectionString: url.toString(), max: POOL_SIZE });
   pool.on('error', (error) => console.error(`raw pool: ${error.message}`));
-  const database = await createDatabase<Tables>(config(url.toString()), { logger: silentLogger() });
+  const database = await open(url.toString());
   // Kysely used directly over its own pg pool, what an application would otherwise write: what
   // Kysely itself costs any of its users, apart from what Groundwork adds.
   const kyselyPool = new pg.Pool({ connectionString: url.toString(), max: POOL_SIZE });
@@ -414,12 +434,12 @@ async function benchPostgres(rows: BenchResult['rows'], ratios: BenchResult['rat
   }
 }
 
-async function benchPglite(rows: BenchResult['rows'], ratios: BenchResult['ratios']): Promise<void> {
+async function benchPglite(open: OpenDatabase, rows: BenchResult['rows'], ratios: BenchResult['ratios']): Promise<void> {
   const raw = new PGlite();
   await raw.waitReady;
-  const database = await createDatabase<Tables>(config('pglite:memory'), { logger: silentLogger() });
+  const database = await open('pglite:memory');
   // The prepared subjects' own database: each database takes one subject's writes, so every read finds a table of the same size.
-  const preparedDatabase = await createDatabase<Tables>(config('pglite:memory'), { logger: silentLogger() });
+  const preparedDatabase = await open('pglite:memory');
   try {
     const create = 'create table item (id integer primary key, name text not null, done boolean not null)';
     await raw.query(create);
@@ -477,7 +497,7 @@ async function benchPglite(rows: BenchResult['rows'], ratios: BenchResult['ratio
   }
 }
 
-async function benchSqlite(rows: BenchResult['rows'], ratios: BenchResult['ratios']): Promise<void> {
+async function benchSqlite(open: OpenDatabase, rows: BenchResult['rows'], ratios: BenchResult['ratios']): Promise<void> {
   const directory = mkdtempSync(join(tmpdir(), 'groundwork-bench-'));
   const raw = new BetterSqlite(join(directory, 'raw.db'));
   raw.pragma('journal_mode = WAL');
@@ -485,11 +505,9 @@ async function benchSqlite(rows: BenchResult['rows'], ratios: BenchResult['ratio
   const kyselyClient = new BetterSqlite(join(directory, 'kysely.db'));
   kyselyClient.pragma('journal_mode = WAL');
   const kysely = new Kysely<Tables>({ dialect: new SqliteDialect({ database: kyselyClient }) });
-  const database = await createDatabase<Tables>(config(`sqlite:${join(directory, 'gw.db')}`), { logger: silentLogger() });
+  const database = await open(`sqlite:${join(directory, 'gw.db')}`);
   // The prepared subjects' own database: each database takes one subject's writes, so every read finds a table of the same size.
-  const preparedDatabase = await createDatabase<Tables>(config(`sqlite:${join(directory, 'gw-prepared.db')}`), {
-    logger: silentLogger(),
-  });
+  const preparedDatabase = await open(`sqlite:${join(directory, 'gw-prepared.db')}`);
   try {
     raw.exec('create table item (id integer primary key, name text not null, done boolean not null)');
     kyselyClient.exec('create table item (id integer primary key, name text not null, done boolean not null)');
@@ -614,13 +632,14 @@ export default async function benchDatabase(): Promise<BenchResult> {
   const rows: BenchResult['rows'] = [];
   const ratios: BenchResult['ratios'] = {};
   const only = process.env.GROUNDWORK_BENCH_DB?.split(',');
-  if (only === undefined || only.includes('postgres')) await benchPostgres(rows, ratios);
-  if (only === undefined || only.includes('pglite')) await benchPglite(rows, ratios);
-  if (only === undefined || only.includes('sqlite')) await benchSqlite(rows, ratios);
+  const open = await openBuiltDatabase();
+  if (only === undefined || only.includes('postgres')) await benchPostgres(open, rows, ratios);
+  if (only === undefined || only.includes('pglite')) await benchPglite(open, rows, ratios);
+  if (only === undefined || only.includes('sqlite')) await benchSqlite(open, rows, ratios);
   judgeGoals(ratios);
   return {
     name: 'db',
-    description: `Transactional writes, read transactions and point reads per second: Groundwork against the raw drivers (pg, PGlite, better-sqlite3) with the same statements, and against Kysely used directly (over better-sqlite3 on SQLite, over its own pg pool on PostgreSQL, 8 callers). Groundwork in two forms: the query builder (withSession + tx.insertInto/selectFrom, db.selectFrom) and prepared queries (database.prepare, executed in the session). On PostgreSQL the prepared form sends named statements, so raw pg runs both unnamed (pg's default) and named ones. PostgreSQL: ${CONCURRENCY} callers on a pool of ${POOL_SIZE} for every subject, and one caller for latency; PGlite: in memory, one caller; SQLite: WAL file, one caller; ${ROUNDS} interleaved rounds of every subject, after ${WARMUP_ROUNDS} discarded ones (V8 optimises each path over its first few thousand operations). added_us / added_cpu_us = mean latency / this process's CPU µs Groundwork adds per operation.`,
+    description: `Transactional writes, read transactions and point reads per second: Groundwork (the built package, dist/) against the raw drivers (pg, PGlite, better-sqlite3) with the same statements, and against Kysely used directly (over better-sqlite3 on SQLite, over its own pg pool on PostgreSQL, 8 callers). Groundwork in two forms: the query builder (withSession + tx.insertInto/selectFrom, db.selectFrom) and prepared queries (database.prepare, executed in the session). On PostgreSQL the prepared form sends named statements, so raw pg runs both unnamed (pg's default) and named ones. PostgreSQL: ${CONCURRENCY} callers on a pool of ${POOL_SIZE} for every subject, and one caller for latency; PGlite: in memory, one caller; SQLite: WAL file, one caller; ${ROUNDS} interleaved rounds of every subject, after ${WARMUP_ROUNDS} discarded ones (V8 optimises each path over its first few thousand operations). added_us / added_cpu_us = mean latency / this process's CPU µs Groundwork adds per operation.`,
     rows,
     ratios,
   };

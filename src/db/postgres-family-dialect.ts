@@ -6,9 +6,9 @@ import {
   type Kysely,
   PostgresAdapter,
   PostgresIntrospector,
-  PostgresQueryCompiler,
   type QueryCompiler,
 } from 'kysely';
+import { ShapeCachedCompiler } from './shape-cached-compiler.js';
 
 /**
  * A dialect that speaks PostgreSQL through Kysely's compiler, adapter and introspector, over the
@@ -25,8 +25,9 @@ export class PostgresFamilyDialect<D extends Driver> implements Dialect {
     return this.driver;
   }
 
+  /** Kysely's PostgreSQL compiler, with the SQL of plain selects kept by their shape. */
   createQueryCompiler(): QueryCompiler {
-    return new PostgresQueryCompiler();
+    return new ShapeCachedCompiler();
   }
 
   createAdapter(): DialectAdapter {

@@ -89,6 +89,8 @@ interface Statement {
   /** Set after a stale plan: sent unnamed from then on. */
   unnamed: boolean;
   attempt: number;
+  /** Attempts answered so far: a second answer to the same attempt is ignored. */
+  answered: number;
 }
 
 /** Kysely's result for pg's: rows, and the affected-row count of the statements that have one. */
@@ -185,6 +187,7 @@ class PostgresConnection implements DatabaseConnection {
       inTransaction,
       unnamed: false,
       attempt: 0,
+      answered: 0,
     };
     this.#attempt(statement, resolve);
   }
@@ -193,29 +196,51 @@ class PostgresConnection implements DatabaseConnection {
   #attempt<R>(statement: Statement, resolve: (result: QueryResult<R> | Promise<QueryResult<R>>) => void): void {
     const { key } = statement;
     const name = key === undefined || statement.unnamed ? undefined : this.#driver.statementNames.current(key);
-    // pg may call a statement's callback twice (in pipeline mode, for a value that fails to
-    // serialise): only the first call counts, the statement's promise having settled by then.
-    let settled = false;
-    const answered: PgCallback = (error, result) => {
-      if (settled) return;
-      settled = true;
-      if ((error === null || error === undefined) && result !== undefined) {
-        // An aborted transaction's COMMIT succeeds with the command tag ROLLBACK: every write was undone.
-        if (result.command !== 'ROLLBACK' || statement.query !== COMMIT) {
-          resolve(queryResult<R>(result));
-          return;
-        }
-        resolve(this.#recover<R>(statement, name, new TransactionAbortedError()));
-        return;
-      }
-      resolve(this.#recover<R>(statement, name, error ?? new Error('The server sent no result')));
-    };
+    const attempt = statement.attempt;
     try {
+      const answered = this.#callback(statement, attempt, name, resolve);
       if (statement.begin === undefined) this.#send(statement.query, name, statement.builder, answered);
       else this.#beginWith(statement.begin, statement.query, name, statement.builder, answered);
     } catch (error) {
-      answered(error instanceof Error ? error : new Error(String(error)));
+      this.#answered(statement, attempt, name, resolve, error instanceof Error ? error : new Error(String(error)), undefined);
     }
+  }
+
+  /** pg's callback for attempt `attempt` of `statement`: the one closure an attempt makes. */
+  #callback<R>(
+    statement: Statement,
+    attempt: number,
+    name: string | undefined,
+    resolve: (result: QueryResult<R> | Promise<QueryResult<R>>) => void,
+  ): PgCallback {
+    return (error, result) => this.#answered(statement, attempt, name, resolve, error, result);
+  }
+
+  /**
+   * Settles attempt `attempt` of `statement` with pg's answer. pg may call a statement's callback
+   * twice (in pipeline mode, for a value that fails to serialise): only the first call counts,
+   * the statement's promise having settled by then.
+   */
+  #answered<R>(
+    statement: Statement,
+    attempt: number,
+    name: string | undefined,
+    resolve: (result: QueryResult<R> | Promise<QueryResult<R>>) => void,
+    error: Error | null | undefined,
+    result: PgResult | undefined,
+  ): void {
+    if (statement.answered > attempt) return;
+    statement.answered = attempt + 1;
+    if ((error === null || error === undefined) && result !== undefined) {
+      // An aborted transaction's COMMIT succeeds with the command tag ROLLBACK: every write was undone.
+      if (result.command !== 'ROLLBACK' || statement.query !== COMMIT) {
+        resolve(queryResult<R>(result));
+        return;
+      }
+      resolve(this.#recover<R>(statement, name, new TransactionAbortedError()));
+      return;
+    }
+    resolve(this.#recover<R>(statement, name, error ?? new Error('The server sent no result')));
   }
 
   /**
@@ -558,26 +583,38 @@ export class PostgresDriver implements Driver {
    */
   executeAlone<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     return new Promise<QueryResult<R>>((resolve, reject) =>
-      this.#checkout((checkedOut) => {
-        const connection = checkedOut as PostgresConnection;
-        const failedWith = (error: unknown) => {
-          const failed = this.#handBack(connection);
-          reject(failed === HANDED_BACK ? error : failed);
-        };
-        try {
-          connection.start<R>(compiledQuery, (outcome) => {
-            if (!(outcome instanceof Promise)) {
-              this.#handBackThen(connection, resolve, reject, outcome);
-              return;
-            }
-            outcome.then((result) => this.#handBackThen(connection, resolve, reject, result), failedWith);
-          });
-        } catch (error) {
-          // The statement never went out: its healthy connection goes back as after any failed statement.
-          failedWith(error);
-        }
-      }, reject),
+      this.#checkout((connection) => this.#runAlone(connection as PostgresConnection, compiledQuery, resolve, reject), reject),
     );
+  }
+
+  /** Runs `compiledQuery` on `connection`, checked out for it alone, and releases it once the statement (and any recovery) settled. */
+  #runAlone<R>(
+    connection: PostgresConnection,
+    compiledQuery: CompiledQuery,
+    resolve: (result: QueryResult<R>) => void,
+    reject: (error: unknown) => void,
+  ): void {
+    try {
+      connection.start<R>(compiledQuery, (outcome) => {
+        if (!(outcome instanceof Promise)) {
+          this.#handBackThen(connection, resolve, reject, outcome);
+          return;
+        }
+        outcome.then(
+          (result) => this.#handBackThen(connection, resolve, reject, result),
+          (error: unknown) => this.#handBackFailed(connection, reject, error),
+        );
+      });
+    } catch (error) {
+      // The statement never went out: its healthy connection goes back as after any failed statement.
+      this.#handBackFailed(connection, reject, error);
+    }
+  }
+
+  /** Releases `connection`, then fails with `error`, or with the release's error should it fail. */
+  #handBackFailed(connection: PostgresConnection, reject: (error: unknown) => void, error: unknown): void {
+    const failed = this.#handBack(connection);
+    reject(failed === HANDED_BACK ? error : failed);
   }
 
   /** Releases `connection`, then answers `result`, or the release's error should it fail. */

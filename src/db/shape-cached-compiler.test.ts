@@ -1,0 +1,230 @@
+import {
+  type CompiledQuery,
+  DummyDriver,
+  Kysely,
+  type OperationNode,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type QueryCompiler,
+  type SelectQueryNode,
+  sql,
+} from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { queryShape, SHAPED_NODE_KINDS, UNSHAPED_SELECT_FIELDS } from './query-shape.js';
+import { SHAPES_KEPT, ShapeCachedCompiler } from './shape-cached-compiler.js';
+
+interface Tables {
+  item: { id: number; name: string; done: boolean; score: number };
+  'other.item': { id: number; name: string };
+  note: { id: number; item_id: number; text: string };
+}
+
+/** A query builder over `compiler`, with no connection. */
+function builder(compiler: QueryCompiler): Kysely<Tables> {
+  return new Kysely<Tables>({
+    dialect: {
+      createAdapter: () => new PostgresAdapter(),
+      createDriver: () => new DummyDriver(),
+      createIntrospector: (db) => new PostgresIntrospector(db),
+      createQueryCompiler: () => compiler,
+    },
+  });
+}
+
+type Values = { id: number; name: string; ids: number[]; limit: number };
+/** What a test compiles: a query builder, or raw SQL over a builder. */
+interface Query {
+  compile(): CompiledQuery;
+  toOperationNode(): OperationNode;
+}
+type Build = (db: Kysely<Tables>, values: Values) => Query;
+
+const FIRST: Values = { id: 1, name: 'a', ids: [1, 2], limit: 5 };
+const SECOND: Values = { id: 2, name: 'b', ids: [3, 4], limit: 9 };
+
+/** Queries of every kind: plain selects the compiler keeps, and everything else it compiles as usual. */
+const QUERIES: Record<string, Build> = {
+  'point read': (db, v) => db.selectFrom('item').select(['id', 'name', 'done']).where('id', '=', v.id),
+  'select all': (db, v) => db.selectFrom('item').selectAll().where('id', '=', v.id),
+  'select all of a table': (db, v) => db.selectFrom('item').selectAll('item').where('item.id', '=', v.id),
+  'no where': (db) => db.selectFrom('item').select('id'),
+  'no selections': (db, v) => db.selectFrom('item').where('id', '=', v.id),
+  aliases: (db, v) => db.selectFrom('item as i').select(['i.id as key', 'i.name']).where('i.id', '>', v.id),
+  schema: (db, v) => db.selectFrom('other.item').select('id').where('id', '=', v.id),
+  'and, or and parens': (db, v) =>
+    db
+      .selectFrom('item')
+      .select('id')
+      .where((eb) => eb.or([eb('id', '=', v.id), eb.and([eb('name', '=', v.name), eb('done', '=', true)])]))
+      .where('score', '<', v.limit),
+  'where then select': (db, v) => db.selectFrom('item').where('name', 'like', v.name).select(['name', 'id']),
+  'in list': (db, v) => db.selectFrom('item').select('id').where('id', 'in', v.ids),
+  limit: (db, v) => db.selectFrom('item').selectAll().where('name', '=', v.name).limit(v.limit),
+  'is null': (db) => db.selectFrom('item').select('id').where('name', 'is', null),
+  literal: (db, v) => db.selectFrom('item').select('id').where('id', '=', sql.lit(v.id)),
+  'raw selection': (db, v) => db.selectFrom('item').select(sql<number>`${v.id} + 1`.as('next')),
+  join: (db, v) =>
+    db.selectFrom('item').innerJoin('note', 'note.item_id', 'item.id').select(['item.id', 'note.text']).where('item.id', '=', v.id),
+  'order by': (db, v) => db.selectFrom('item').select('id').where('id', '>', v.id).orderBy('id'),
+  offset: (db, v) => db.selectFrom('item').select('id').limit(v.limit).offset(v.id),
+  'group by': (db, v) => db.selectFrom('item').select('done').where('id', '>', v.id).groupBy('done'),
+  distinct: (db, v) => db.selectFrom('item').select('name').distinct().where('id', '>', v.id),
+  'for update': (db, v) => db.selectFrom('item').select('id').where('id', '=', v.id).forUpdate(),
+  subquery: (db, v) =>
+    db
+      .selectFrom('item')
+      .select('id')
+      .where('id', 'in', (eb) => eb.selectFrom('note').select('item_id').where('text', '=', v.name)),
+  with: (db, v) =>
+    db
+      .with('found', (eb) => eb.selectFrom('item').select('id').where('id', '=', v.id))
+      .selectFrom('found')
+      .select('id'),
+  union: (db, v) =>
+    db
+      .selectFrom('item')
+      .select('id')
+      .where('id', '=', v.id)
+      .union((eb) => eb.selectFrom('note').select('id')),
+  insert: (db, v) => db.insertInto('item').values({ id: v.id, name: v.name, done: true, score: 1 }),
+  update: (db, v) => db.updateTable('item').set({ name: v.name }).where('id', '=', v.id),
+  delete: (db, v) => db.deleteFrom('item').where('id', '=', v.id),
+  raw: (db, v) => {
+    const raw = sql`select ${v.id} as one`;
+    return { compile: () => raw.compile(db), toOperationNode: () => raw.toOperationNode() };
+  },
+};
+
+function compiled(build: Build, db: Kysely<Tables>, values: Values): Pick<CompiledQuery, 'sql' | 'parameters'> {
+  const { sql: text, parameters } = build(db, values).compile();
+  return { sql: text, parameters };
+}
+
+/** Adds the kind of every node in the tree under `node` to `kinds`. */
+function collectKinds(node: unknown, kinds: Set<string>): void {
+  if (Array.isArray(node)) {
+    for (const item of node) collectKinds(item, kinds);
+    return;
+  }
+  if (typeof node !== 'object' || node === null || typeof (node as { kind?: unknown }).kind !== 'string') return;
+  kinds.add((node as { kind: string }).kind);
+  for (const value of Object.values(node)) collectKinds(value, kinds);
+}
+
+describe('ShapeCachedCompiler', () => {
+  it('compiles every query as Kysely does, on its first compile and on later ones with other values', () => {
+    const plain = builder(new PostgresQueryCompiler());
+    const cached = builder(new ShapeCachedCompiler());
+    for (const [name, build] of Object.entries(QUERIES)) {
+      for (const values of [FIRST, SECOND, FIRST]) {
+        expect(compiled(build, cached, values), name).toEqual(compiled(build, plain, values));
+      }
+    }
+  });
+
+  it('keeps the SQL of plain selects only, and hands each compile its own query node', () => {
+    const compiler = new ShapeCachedCompiler();
+    const cached = builder(compiler);
+    const kept = ['point read', 'select all', 'select all of a table', 'no where', 'no selections', 'aliases', 'schema'];
+    kept.push('and, or and parens', 'where then select', 'in list', 'limit');
+    const keptKinds = new Set<string>();
+    for (const [name, build] of Object.entries(QUERIES)) {
+      const before = compiler.shapes;
+      const query = build(cached, FIRST);
+      const result = query.compile();
+      expect(compiler.shapes - before, name).toBe(kept.includes(name) ? 1 : 0);
+      expect(result.query).toBe(query.toOperationNode());
+      if (kept.includes(name)) collectKinds(result.query, keptKinds);
+    }
+    // Every node kind a shape covers went through a kept select here.
+    expect([...keptKinds].sort()).toEqual(['SelectQueryNode', ...SHAPED_NODE_KINDS].sort());
+    const query = QUERIES['point read']?.(cached, SECOND);
+    expect(query?.compile().query).toBe(query?.toOperationNode());
+  });
+
+  it('never hands a select the SQL of another whose shape differs in a name, an operator, a list length or a part', () => {
+    const plain = builder(new PostgresQueryCompiler());
+    const cached = builder(new ShapeCachedCompiler());
+    const similar: Build[] = [
+      (db, v) => db.selectFrom('item').select('id').where('id', '=', v.id),
+      (db, v) => db.selectFrom('item').select('name').where('id', '=', v.id),
+      (db, v) => db.selectFrom('item').select('id').where('name', '=', v.name),
+      (db, v) => db.selectFrom('item').select('id').where('id', '>', v.id),
+      (db, v) => db.selectFrom('item').select(['id', 'name']).where('id', '=', v.id),
+      (db, v) => db.selectFrom('item').select('id').where('id', 'in', v.ids),
+      (db, v) =>
+        db
+          .selectFrom('item')
+          .select('id')
+          .where('id', 'in', [...v.ids, 7]),
+      (db, v) => db.selectFrom('item').select('id').where('id', '=', v.id).limit(v.limit),
+      (db, v) => db.selectFrom('note').select('id').where('id', '=', v.id),
+      (db, v) => db.selectFrom('item as note').select('id').where('id', '=', v.id),
+      (db, v) => db.selectFrom('item').select('item.id').where('id', '=', v.id),
+      (db, v) => db.selectFrom('item').select('id as item').where('id', '=', v.id),
+      (db, v) => db.selectFrom('item').select('id').where('id', '=', v.id).where('name', '=', v.name),
+      (db, v) =>
+        db
+          .selectFrom('item')
+          .select('id')
+          .where((eb) => eb.or([eb('id', '=', v.id), eb('name', '=', v.name)])),
+    ];
+    // Names made to collide with a shape's own separators, were they not counted.
+    const tricky = ['i', '1:', 'c1:i', 'id"', 'S', '-', 'a b', ''];
+    for (const column of tricky) {
+      similar.push((db, v) => db.selectFrom('item').select(db.dynamic.ref(column)).where('id', '=', v.id));
+      similar.push((db, v) =>
+        db
+          .selectFrom('item')
+          .select(db.dynamic.ref(`${column}x`))
+          .where('id', '=', v.id),
+      );
+      similar.push((db, v) =>
+        db
+          .selectFrom('item')
+          .select([db.dynamic.ref(column), db.dynamic.ref('x')])
+          .where('id', '=', v.id),
+      );
+    }
+    // Two columns whose names, run together, read the same either way: only their lengths tell them apart.
+    for (const [first, second] of [
+      ['aSr-cib', 'c'],
+      ['a', 'bSr-cic'],
+    ] as const) {
+      similar.push((db, v) =>
+        db
+          .selectFrom('item')
+          .select([db.dynamic.ref(first), db.dynamic.ref(second)])
+          .where('id', '=', v.id),
+      );
+    }
+    for (let round = 0; round < 2; round++) {
+      for (const build of similar) expect(compiled(build, cached, SECOND)).toEqual(compiled(build, plain, SECOND));
+    }
+  });
+
+  it('has no shape for a select using any part outside one', () => {
+    const db = builder(new PostgresQueryCompiler());
+    const node = db.selectFrom('item').select('id').where('id', '=', 1).toOperationNode() as SelectQueryNode;
+    expect(queryShape(node, [])).toBeDefined();
+    const part = db.selectFrom('note').select('id').toOperationNode();
+    for (const field of UNSHAPED_SELECT_FIELDS) {
+      expect(queryShape({ ...node, [field]: part } as SelectQueryNode, []), field).toBeUndefined();
+    }
+  });
+
+  it(`keeps at most ${SHAPES_KEPT} shapes, the most recently added`, () => {
+    const compiler = new ShapeCachedCompiler();
+    const db = builder(compiler);
+    const plain = builder(new PostgresQueryCompiler());
+    const select = (target: Kysely<Tables>, index: number) =>
+      target
+        .selectFrom('item')
+        .select(target.dynamic.ref(`column_${index}`))
+        .where('id', '=', index);
+    for (let index = 0; index <= SHAPES_KEPT; index++) select(db, index).compile();
+    expect(compiler.shapes).toBe(SHAPES_KEPT);
+    for (const index of [0, 1, SHAPES_KEPT]) expect(select(db, index).compile().sql).toBe(select(plain, index).compile().sql);
+  });
+});
