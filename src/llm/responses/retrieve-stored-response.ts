@@ -174,7 +174,8 @@ type Built = { target: CallTarget; label: string; upstream: ResponsesUpstream };
 
 /**
  * What one request to an upstream came to: its JSON answer, or the error (mapped as a provider
- * error), with whether the request had been sent (its credentials were fetched first).
+ * error), with whether the request had been dispatched (a connection up, undici about to write
+ * it): a failure before that (DNS, a refused or unreachable host, a connect timeout) sent nothing.
  */
 type Outcome = { ok: true; data: unknown } | { ok: false; error: unknown; sent: boolean };
 
@@ -203,9 +204,10 @@ async function ask(
   try {
     const stored = upstream.target(`/${encodeURIComponent(id)}${operation.suffix}`, lookup.query);
     const headers = await upstreamHeaders(upstream, { provider: target.provider, model }, request.signal);
-    // A signal already aborted fails the request before anything is sent.
-    sent = !request.signal.aborted;
-    const answer = await lookup.http().json(stored, operation.method, headers, undefined, request.signal);
+    const answering = lookup.http().json(stored, operation.method, headers, undefined, request.signal, () => {
+      sent = true;
+    });
+    const answer = await untilAborted(answering, request.signal);
     return { ok: true, data: answer.data };
   } catch (error) {
     return { ok: false, error: mapOpenAiError(error, { provider: target.provider, model, signal: request.signal }), sent };
@@ -213,6 +215,21 @@ async function ask(
     if (timer !== undefined) clock.clearTimeout(timer);
     request.dispose();
   }
+}
+
+/**
+ * `pending`, or its rejection with `signal`'s reason as soon as `signal` aborts. undici applies an
+ * abort only once the connection is up, so a request to a host that never answers the connection
+ * would otherwise outlast the share and the deadline until undici's own connect timeout.
+ */
+function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
+  pending.catch(() => undefined); // settled after the abort: nobody waits for it any more
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** The answer of `operation` at `target`, with where the id is kept remembered (or forgotten, once removed). */
@@ -267,7 +284,7 @@ export type UnknownOutcomeError = ProviderError & { readonly outcomeUnknown: tru
  * with `outcomeUnknown: true` (the caller should retrieve the response to see). Any other error as it is.
  */
 function unknownOutcome(error: ProviderError, operation: StoredResponseOperation<unknown>): ProviderError {
-  if ((error.kind !== 'timeout' && error.kind !== 'connection') || refusedConnection(error)) return error;
+  if (error.kind !== 'timeout' && error.kind !== 'connection') return error;
   // The error is scrubbed already (a DOMException in its causes has a read-only message).
   const unknown = createProviderError(
     error.kind,
@@ -282,14 +299,6 @@ function unknownOutcome(error: ProviderError, operation: StoredResponseOperation
     },
   );
   return Object.assign(unknown, { outcomeUnknown: true as const });
-}
-
-/** Whether `error` came of a connection the upstream refused (`ECONNREFUSED` in its causes): nothing was sent. */
-function refusedConnection(error: unknown): boolean {
-  for (let cause = error, depth = 0; cause instanceof Error && depth < 6; cause = cause.cause, depth++) {
-    if ((cause as { code?: unknown }).code === 'ECONNREFUSED') return true;
-  }
-  return false;
 }
 
 function modelOf(target: CallTarget): string {
