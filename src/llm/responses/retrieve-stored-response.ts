@@ -138,28 +138,31 @@ async function search<T>(
     // A mutation is sent once, to the upstream found holding the id: the others are only asked whether they have it.
     const locating = operation.mutates === true && target !== origin;
     asked.push(label);
-    const outcome = await ask(id, lookup, { ...candidate, upstream: candidate.upstream }, locating ? RETRIEVE : operation, signal, share);
+    const built: Built = { target, label, upstream: candidate.upstream };
+    const outcome = await ask(id, lookup, built, locating ? RETRIEVE : operation, signal, share);
     if (outcome.ok) {
       if (!locating) return found(id, lookup, target, origin, operation, outcome.data);
       lookup.origins.remember(id, target);
-      return mutateAt(id, lookup, { ...candidate, upstream: candidate.upstream }, operation, signal, asked);
+      return mutateAt(id, lookup, built, operation, signal, asked);
     }
     const mapped = outcome.error;
+    if (target === origin) {
+      const thrown = holderFailure(id, lookup, target, operation, outcome);
+      if (thrown !== undefined) throw thrown;
+      notFoundAt.push(label);
+      continue;
+    }
     if (lookup.signal?.aborted === true) throw mapped;
     // A key missing from the configuration, found only when the credentials are read: as an upstream that cannot be set up.
     if (GroundworkError.isInstance(mapped) && mapped.code === 'llm_not_configured') {
-      if (target === origin) throw mapped;
       failure ??= mapped;
       continue;
     }
     if (!ProviderError.isInstance(mapped)) throw mapped;
     if (mapped.kind === 'not_found') {
       notFoundAt.push(label);
-      // The remembered upstream no longer has it: forgotten, unless another has been remembered since.
-      if (target === origin) lookup.origins.forget(id, origin);
       continue;
     }
-    if (target === origin) throw operation.mutates === true && outcome.sent ? unknownOutcome(mapped, operation) : mapped;
     failure ??= mapped;
   }
   if (lookup.signal?.aborted === true) throw abortReason(lookup.signal);
@@ -265,35 +268,73 @@ async function mutateAt<T>(
 ): Promise<T> {
   const outcome = await ask(id, lookup, holder, operation, signal, undefined);
   if (outcome.ok) return found(id, lookup, holder.target, holder.target, operation, outcome.data);
+  throw holderFailure(id, lookup, holder.target, operation, outcome) ?? new ResponseNotFoundError(id, [...asked], lookup.provider);
+}
+
+/**
+ * What to throw for `outcome`, a failure of `operation` at `holder`, the upstream remembered or
+ * found holding the id: `undefined` for a 404, the id then forgotten there (unless another upstream
+ * has been remembered for it since); for a mutation that was sent and may have been applied
+ * ({@link mayHaveApplied}), an error saying its outcome is unknown ({@link unknownOutcome}), the id
+ * forgotten there when a delete's answer was malformed; else the error as it is.
+ */
+function holderFailure(
+  id: string,
+  lookup: StoredResponseLookup,
+  holder: CallTarget,
+  operation: StoredResponseOperation<unknown>,
+  outcome: Extract<Outcome, { ok: false }>,
+): unknown {
   const { error } = outcome;
-  if (lookup.signal?.aborted === true || !ProviderError.isInstance(error)) throw error;
-  if (error.kind === 'not_found') {
-    lookup.origins.forget(id, holder.target);
-    throw new ResponseNotFoundError(id, [...asked], lookup.provider);
+  if (lookup.signal?.aborted === true) return error;
+  if (ProviderError.isInstance(error) && error.kind === 'not_found') {
+    lookup.origins.forget(id, holder);
+    return undefined;
   }
-  throw outcome.sent ? unknownOutcome(error, operation) : error;
+  if (operation.mutates !== true || !outcome.sent || !mayHaveApplied(error)) return error;
+  // Deleted or not, the answer does not say it is still kept there.
+  if (operation.removes === true && ProviderError.isInstance(error) && error.kind === 'malformed_response')
+    lookup.origins.forget(id, holder);
+  return unknownOutcome(error, operation, holder);
+}
+
+/**
+ * Whether a request that was sent and failed with `error` may have been applied: no answer (a
+ * timeout, a lost connection, any other failure than an HTTP status), a malformed answer, or a 5xx
+ * other than 503. A 503 or 429 refuses the request before acting on it, and a 4xx refuses it.
+ */
+function mayHaveApplied(error: unknown): boolean {
+  if (!ProviderError.isInstance(error)) return true;
+  if (error.kind === 'server_error') return error.status !== 503;
+  return error.kind === 'timeout' || error.kind === 'connection' || error.kind === 'malformed_response';
 }
 
 /** A provider error whose request may or may not have been applied; see {@link unknownOutcome}. */
 export type UnknownOutcomeError = ProviderError & { readonly outcomeUnknown: true };
 
 /**
- * `error` of a mutation sent to an upstream, as it stands: when the upstream gave no answer (a
- * timeout, a lost connection, but not one it refused), the mutation may or may not have been applied, and sending it again
- * may be answered 404 for a delete that succeeded; so a non-retryable error of the same kind says so,
- * with `outcomeUnknown: true` (the caller should retrieve the response to see). Any other error as it is.
+ * `error` of a mutation sent to `holder` that may have been applied ({@link mayHaveApplied}): sending
+ * it again may be answered 404 for a delete that succeeded, so a non-retryable error of the same kind
+ * (a connection failure for one that is not a provider error) says so, with `outcomeUnknown: true`
+ * (the caller should retrieve the response to see).
  */
-function unknownOutcome(error: ProviderError, operation: StoredResponseOperation<unknown>): ProviderError {
-  if (error.kind !== 'timeout' && error.kind !== 'connection') return error;
+function unknownOutcome(error: unknown, operation: StoredResponseOperation<unknown>, holder: CallTarget): UnknownOutcomeError {
+  const provider = ProviderError.isInstance(error) ? error : undefined;
+  const answer =
+    provider?.kind === 'malformed_response'
+      ? 'a malformed answer'
+      : provider?.status === undefined
+        ? 'no answer'
+        : `an HTTP ${provider.status} answer`;
   // The error is scrubbed already (a DOMException in its causes has a read-only message).
   const unknown = createProviderError(
-    error.kind,
-    `no answer after the request ${operation.doing} a stored response was sent, so it may or may not have been applied; retrieve the response to see before sending it again`,
+    provider?.kind ?? 'connection',
+    `${answer} after the request ${operation.doing} a stored response was sent, so it may or may not have been applied; retrieve the response to see before sending it again`,
     {
-      provider: error.provider,
-      ...(error.model === undefined ? {} : { model: error.model }),
-      ...(error.status === undefined ? {} : { status: error.status }),
-      ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
+      provider: provider?.provider ?? holder.provider,
+      model: provider?.model ?? modelOf(holder),
+      ...(provider?.status === undefined ? {} : { status: provider.status }),
+      ...(provider?.requestId === undefined ? {} : { requestId: provider.requestId }),
       cause: error,
       retryable: false,
     },

@@ -181,13 +181,39 @@ describe('deleteResponse', () => {
     expect(asked(fallback)).toEqual([`GET /openai/v1/responses/${id}`, `DELETE /openai/v1/responses/${id}`]);
   });
 
-  it('fails at once when the remembered upstream answers 5xx, asking no other', async () => {
+  it('says the outcome is unknown when the remembered upstream answers 500, 502 or 504, asking no other', async () => {
+    const llm = await start();
+    for (const status of [500, 502, 504]) {
+      const id = await madeByFallback(llm);
+      fallback.enqueue({ type: 'error', status });
+      await expect(llm.deleteResponse(id)).rejects.toMatchObject({ status, provider: 'azure', retryable: false, outcomeUnknown: true });
+      expect(asked(fallback).at(-1)).toBe(`DELETE /openai/v1/responses/${id}`);
+    }
+    expect(asked(primary)).toEqual([]);
+  });
+
+  it('says the outcome is unknown on a malformed 2xx to a delete, and forgets where the response was', async () => {
     const llm = await start();
     const id = await madeByFallback(llm);
-    fallback.enqueue({ type: 'error', status: 502 });
-    await expect(llm.deleteResponse(id)).rejects.toMatchObject({ status: 502, provider: 'azure', retryable: true });
+    fallback.enqueue({ type: 'malformed' });
+    const failed = await llm.deleteResponse(id).catch((error: unknown) => error);
+    expect(failed).toMatchObject({ kind: 'malformed_response', provider: 'azure', retryable: false, outcomeUnknown: true });
+    expect((failed as Error).message).toContain('a malformed answer after the request deleting a stored response was sent');
+    // Forgotten: the next retrieval searches from the primary.
+    await expect(llm.retrieveResponse(id)).resolves.toMatchObject({ id });
+    expect(asked(primary)).toEqual([`GET /v1/responses/${id}`]);
+  });
+
+  it('leaves a delete retryable when the remembered upstream answers 503 or 429: refused before acting', async () => {
+    const llm = await start();
+    const id = await madeByFallback(llm);
+    for (const status of [503, 429]) {
+      fallback.enqueue({ type: 'error', status });
+      const failed = await llm.deleteResponse(id).catch((error: unknown) => error);
+      expect(failed).toMatchObject({ status, provider: 'azure', retryable: true });
+      expect((failed as { outcomeUnknown?: unknown }).outcomeUnknown).toBeUndefined();
+    }
     expect(asked(primary)).toEqual([]);
-    expect(asked(fallback)).toEqual([`DELETE /openai/v1/responses/${id}`]);
   });
 
   it('leaves a delete retryable when the remembered upstream refused the connection: nothing was sent', async () => {

@@ -98,4 +98,14 @@ describe('a mutation at the remembered upstream', () => {
     clock.advance(10_000);
     expect(await deleting).toMatchObject({ kind: 'timeout', provider: 'azure', retryable: false, outcomeUnknown: true });
   });
+
+  it('says the outcome is unknown when it failed otherwise than with an HTTP status after it was dispatched (TLS)', async () => {
+    const tls: Exchange = async (dispatch) => {
+      dispatch();
+      throw Object.assign(new Error('write EPROTO wrong version number'), { code: 'EPROTO' });
+    };
+    const failed = await atStoredResponse('resp_1', lookupWith(tls), DELETE).catch((error: unknown) => error);
+    expect(failed).toMatchObject({ kind: 'connection', provider: 'azure', retryable: false, outcomeUnknown: true });
+    expect((failed as Error).cause).toMatchObject({ code: 'EPROTO' });
+  });
 });
