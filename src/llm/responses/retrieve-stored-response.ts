@@ -121,8 +121,8 @@ async function search<T>(
   let failure: Error | undefined;
   let unasked: readonly Candidate[] = [];
   for (const [index, candidate] of candidates.entries()) {
-    // The lookup is over (the caller left, or the time is up): no later upstream is asked, nor blamed.
-    if (signal.aborted) {
+    // The lookup is over (the caller left, or the time is up, though its timer may not have run yet): no later upstream is asked, nor blamed.
+    if (signal.aborted || endsAt - clock.now() <= 0) {
       unasked = candidates.slice(index);
       break;
     }
@@ -132,18 +132,19 @@ async function search<T>(
       failure ??= candidate.unbuilt;
       continue;
     }
-    const left = candidates.slice(index).filter((next) => next.upstream !== undefined).length;
-    // The remembered upstream's failure ends the search, and so does the last one's: either may use all that is left.
-    const share = target === origin || left === 1 ? undefined : Math.max(0, (endsAt - clock.now()) / left);
     // A mutation is sent once, to the upstream found holding the id: the others are only asked whether they have it.
     const locating = operation.mutates === true && target !== origin;
+    // The mutation that follows a locating retrieval counts as one more request to leave time for.
+    const left = candidates.slice(index).filter((next) => next.upstream !== undefined).length + (locating ? 1 : 0);
+    // The remembered upstream's failure ends the search, and so does the last one's: either may use all that is left.
+    const share = target === origin || left === 1 ? undefined : Math.max(0, (endsAt - clock.now()) / left);
     asked.push(label);
     const built: Built = { target, label, upstream: candidate.upstream };
     const outcome = await ask(id, lookup, built, locating ? RETRIEVE : operation, signal, share);
     if (outcome.ok) {
       if (!locating) return found(id, lookup, target, origin, operation, outcome.data);
       lookup.origins.remember(id, target);
-      return mutateAt(id, lookup, built, operation, signal, asked);
+      return mutateAt(id, lookup, built, operation, { signal, endsAt }, asked);
     }
     const mapped = outcome.error;
     if (target === origin) {
@@ -253,19 +254,29 @@ function found<T>(
 }
 
 /**
- * The mutation `operation`, sent once to `holder`, found holding the id, with all the time left.
- * Its failure is thrown as it is (a refusal, a 5xx), a 404 as {@link ResponseNotFoundError} (gone
- * since it was found); when no answer came after it was sent (a timeout, a lost connection), its
- * outcome is unknown (see {@link unknownOutcome}).
+ * The mutation `operation`, sent once to `holder`, found holding the id, with all the time left
+ * until `endsAt` (a retryable timeout, nothing sent, when none is). Its failure is thrown as
+ * {@link holderFailure} says: a 404 as {@link ResponseNotFoundError} (gone since it was found).
  */
 async function mutateAt<T>(
   id: string,
   lookup: StoredResponseLookup,
   holder: Built,
   operation: StoredResponseOperation<T>,
-  signal: AbortSignal,
+  { signal, endsAt }: { signal: AbortSignal; endsAt: number },
   asked: readonly string[],
 ): Promise<T> {
+  // Nothing sent: retryable. By the clock, since the deadline's timer may not have run yet.
+  if (endsAt - lookup.clock.now() <= 0) {
+    throw providerError(
+      'timeout',
+      `the ${lookup.timeoutMs} ms for ${operation.doing} a stored response ran out before it was sent to ${holder.label}`,
+      {
+        provider: holder.target.provider,
+        model: modelOf(holder.target),
+      },
+    );
+  }
   const outcome = await ask(id, lookup, holder, operation, signal, undefined);
   if (outcome.ok) return found(id, lookup, holder.target, holder.target, operation, outcome.data);
   throw holderFailure(id, lookup, holder.target, operation, outcome) ?? new ResponseNotFoundError(id, [...asked], lookup.provider);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Clock } from '../../internal/clock.js';
 import { ManualClock } from '../../testing/manual-clock.js';
 import type { CallTarget } from '../call-pipeline.js';
 import type { UpstreamClient } from '../http/upstream-client.js';
@@ -107,5 +108,90 @@ describe('a mutation at the remembered upstream', () => {
     const failed = await atStoredResponse('resp_1', lookupWith(tls), DELETE).catch((error: unknown) => error);
     expect(failed).toMatchObject({ kind: 'connection', provider: 'azure', retryable: false, outcomeUnknown: true });
     expect((failed as Error).cause).toMatchObject({ code: 'EPROTO' });
+  });
+});
+
+const OPENAI: CallTarget = { provider: 'openai', model: 'gpt-4o-mini' };
+
+/** A lookup remembering nothing, over the primary then `AZURE`, each request to `name` made by `exchanges[name]` with its method. */
+function searchOver(
+  exchanges: Record<'openai' | 'azure', (signal: AbortSignal, method: string) => Promise<unknown>>,
+  clock: Clock,
+): StoredResponseLookup {
+  const upstreamOf = (name: 'openai' | 'azure'): ResponsesUpstream =>
+    ({
+      ...upstream,
+      provider: name,
+      target: () => ({ origin: `https://${name}.test`, path: '/responses/resp_1' }),
+      identity: () => name,
+    }) as unknown as ResponsesUpstream;
+  const targets = {
+    holders: () => [OPENAI, AZURE],
+    upstream: (target: CallTarget) => upstreamOf(target === OPENAI ? 'openai' : 'azure'),
+  } as unknown as ResponsesTargets;
+  const http = {
+    json: async (
+      where: { origin: string },
+      method: string,
+      _headers: unknown,
+      _body: unknown,
+      signal: AbortSignal,
+      dispatch: () => void,
+    ) => {
+      dispatch();
+      const name = where.origin === 'https://openai.test' ? 'openai' : 'azure';
+      return { status: 200, data: await exchanges[name](signal, method) };
+    },
+  } as unknown as UpstreamClient;
+  return { query: undefined, timeoutMs: 9_000, clock, provider: 'openai', targets, origins: new ResponseOrigins(), http: () => http };
+}
+
+describe('a mutation found by retrieval', () => {
+  it('leaves a share of the time for the mutation: a hanging first upstream gets a third of it, not half', async () => {
+    const clock = new ManualClock();
+    let primary: AbortSignal | undefined;
+    const methods: string[] = [];
+    const deleting = atStoredResponse(
+      'resp_1',
+      searchOver(
+        {
+          openai: (signal) => {
+            primary = signal;
+            return new Promise<never>(() => undefined);
+          },
+          azure: async (_signal, method) => {
+            methods.push(method);
+            return { id: 'resp_1', deleted: true };
+          },
+        },
+        clock,
+      ),
+      DELETE,
+    );
+    while (primary === undefined) await Promise.resolve();
+    clock.advance(2999);
+    expect(primary.aborted).toBe(false);
+    clock.advance(1);
+    expect(primary.aborted).toBe(true);
+    expect(await deleting).toEqual({ id: 'resp_1', deleted: true });
+    expect(methods).toEqual(['GET', 'DELETE']);
+  });
+
+  it('is not sent, and stays retryable, when the time is up by the clock though its timer has not run yet', async () => {
+    let now = 0;
+    /** A busy event loop: the time passes, the timers due have not run. */
+    const late: Clock = { now: () => now, setTimeout: () => ({}), clearTimeout: () => undefined };
+    const methods: string[] = [];
+    const found = async (_signal: AbortSignal, method: string) => {
+      methods.push(method);
+      now += 9_000;
+      return { id: 'resp_1', object: 'response' };
+    };
+    const failed = await atStoredResponse('resp_1', searchOver({ openai: found, azure: found }, late), DELETE).catch(
+      (error: unknown) => error,
+    );
+    expect(failed).toMatchObject({ kind: 'timeout', provider: 'openai', retryable: true });
+    expect((failed as { outcomeUnknown?: unknown }).outcomeUnknown).toBeUndefined();
+    expect(methods).toEqual(['GET']);
   });
 });
