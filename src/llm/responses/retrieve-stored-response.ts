@@ -83,9 +83,10 @@ export function retrieveStoredResponse(id: string, lookup: StoredResponseLookup)
  * sent the operation with all the time left. That upstream's answer is the answer: its refusal
  * (a 400 for a response not made in the background) or failure is thrown as it is, never ranked
  * below another upstream's; a 404 from it (the response removed since it was found) as a
- * {@link ResponseNotFoundError}. When it gives no answer once the request was sent (a timeout, a
- * lost connection), the operation may or may not have been applied: the error is not retryable,
- * has `outcomeUnknown: true`, and says to retrieve the response before sending it again. (A
+ * {@link ResponseNotFoundError}. When its answer once the request was dispatched leaves it unknown
+ * whether the operation was applied (see {@link mayHaveApplied}), the error is not retryable, has
+ * `outcomeUnknown: true` and the code `provider_outcome_unknown`, and says to retrieve the response
+ * before sending it again. (A
  * remembered upstream answering 404 to the operation is forgotten and the search goes on, as above.)
  */
 export async function atStoredResponse<T>(id: string, lookup: StoredResponseLookup, operation: StoredResponseOperation<T>): Promise<T> {
@@ -93,7 +94,7 @@ export async function atStoredResponse<T>(id: string, lookup: StoredResponseLook
   const deadline = new AbortController();
   const endsAt = clock.now() + timeoutMs;
   const timer = clock.setTimeout(() => {
-    deadline.abort(new DOMException(`no stored response found within ${timeoutMs} ms`, 'TimeoutError'));
+    deadline.abort(new DOMException(`${operation.doing} a stored response took more than ${timeoutMs} ms`, 'TimeoutError'));
   }, timeoutMs);
   const link = linkSignals(lookup.signal, deadline.signal);
   try {
@@ -320,6 +321,9 @@ function mayHaveApplied(error: unknown): boolean {
   return error.kind === 'timeout' || error.kind === 'connection' || error.kind === 'malformed_response';
 }
 
+/** The code of an {@link UnknownOutcomeError}: its kind is the failure's (a timeout, a 502), its code says the outcome is unknown. */
+export const OUTCOME_UNKNOWN_CODE = 'provider_outcome_unknown';
+
 /** A provider error whose request may or may not have been applied; see {@link unknownOutcome}. */
 export type UnknownOutcomeError = ProviderError & { readonly outcomeUnknown: true };
 
@@ -340,8 +344,10 @@ function unknownOutcome(error: unknown, operation: StoredResponseOperation<unkno
   // The error is scrubbed already (a DOMException in its causes has a read-only message).
   const unknown = createProviderError(
     provider?.kind ?? 'connection',
-    `${answer} after the request ${operation.doing} a stored response was sent, so it may or may not have been applied; retrieve the response to see before sending it again`,
+    `${answer} after the request ${operation.doing} a stored response was sent, so it may or may not have been applied`,
     {
+      code: OUTCOME_UNKNOWN_CODE,
+      advice: 'retrieve the response to see whether it was, before sending it again',
       provider: provider?.provider ?? holder.provider,
       model: provider?.model ?? modelOf(holder),
       ...(provider?.status === undefined ? {} : { status: provider.status }),

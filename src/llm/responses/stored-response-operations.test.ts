@@ -61,6 +61,13 @@ async function client(env: Record<string, string> = {}, clock?: ManualClock): Pr
 /** What an upstream was asked after the calls that made responses, as `METHOD path?query`. */
 const asked = (fake: FakeProviderServer) => storedRequests(fake, { query: true });
 
+/** The messages of `error`'s causes, one a line. */
+function causes(error: unknown): string {
+  const messages: string[] = [];
+  for (let cause = (error as Error).cause; cause instanceof Error; cause = cause.cause) messages.push(cause.message);
+  return messages.join('\n');
+}
+
 /** A response the fallback made (the primary failing), in the background when asked. */
 async function madeByFallback(llm: Infrastructure['llm'], background = false): Promise<string> {
   primary.enqueue({ type: 'error', status: 500 });
@@ -107,8 +114,20 @@ describe('cancelResponse', () => {
     await fallback.waitForRequests(2);
     clock.advance(10_000);
     const failure = await cancelling;
-    expect(failure).toMatchObject({ kind: 'timeout', provider: 'azure', retryable: false, outcomeUnknown: true });
-    expect((failure as Error).message).toMatch(/may or may not have been applied; retrieve the response/);
+    expect(failure).toMatchObject({
+      kind: 'timeout',
+      code: 'provider_outcome_unknown',
+      provider: 'azure',
+      retryable: false,
+      outcomeUnknown: true,
+    });
+    // One advice, not the timeout's own "try again later".
+    expect((failure as Error).message).toMatch(
+      /no answer after the request cancelling a stored response was sent, so it may or may not have been applied — not retryable, retrieve the response to see whether it was, before sending it again$/,
+    );
+    // Found, not missing: its cause says the time ran out, not that none was found.
+    expect(causes(failure)).not.toMatch(/no stored response found/);
+    expect(causes(failure)).toMatch(/cancelling a stored response took more than 10000 ms/);
     expect(asked(primary)).toEqual([]);
   });
 
