@@ -55,9 +55,10 @@ export function retrieveStoredResponse(id: string, lookup: StoredResponseLookup)
  *
  * The lookup takes at most `timeoutMs`. The remembered upstream may use all of it; each other
  * upstream is given what is left divided by the number of upstreams still to ask (the last one all
- * that is left), so that one that hangs leaves time for the others. Fetching an upstream's
- * credentials (an Azure token) counts in its share. Once the time is up, no further upstream is
- * asked.
+ * that is left; for a cancel or delete, the operation to send once the holder is found counts as one
+ * more), so that one that hangs leaves time for the others. Fetching an upstream's credentials (an
+ * Azure token) counts in its share. A request ends when its share or the time is up, even while its
+ * connection is still being made. Once the time is up by the clock, no further upstream is asked.
  *
  * A 404 moves on. So does another failure of an upstream other than the remembered one: a provider
  * failure (400, 401/403, 422, 5xx, its share of time used up, connection, credentials that could not
