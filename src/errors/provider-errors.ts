@@ -56,6 +56,10 @@ export interface ProviderErrorOptions {
   cause?: unknown;
   /** Overrides the kind's default. */
   retryable?: boolean;
+  /** Replaces the kind's advice at the end of the message. */
+  advice?: string;
+  /** Replaces the code, `provider_<kind>` by default. */
+  code?: string;
 }
 
 /** A call to an LLM provider failed. One subclass per {@link ProviderErrorKind}. */
@@ -74,9 +78,10 @@ export class ProviderError extends GroundworkError {
     const status = options.status === undefined ? '' : ` (HTTP ${options.status})`;
     const wait = options.retryAfterMs === undefined ? '' : `; provider asked to wait ${Math.ceil(options.retryAfterMs)} ms`;
     const request = options.requestId === undefined ? '' : `; request id ${options.requestId}`;
+    const advice = options.advice ?? facts.advice;
     super(
-      `provider_${kind}`,
-      `${where} ${kind.replaceAll('_', ' ')}${status}: ${detail} — ${retryable ? 'retryable' : 'not retryable'}, ${facts.advice}${wait}${request}`,
+      options.code ?? `provider_${kind}`,
+      `${where} ${kind.replaceAll('_', ' ')}${status}: ${detail} — ${retryable ? 'retryable' : 'not retryable'}, ${advice}${wait}${request}`,
       {
         cause: options.cause,
         retryable,

@@ -245,9 +245,11 @@ export interface LlmClient {
    * `ResponseNotFoundError`. The cancel is sent once, only to the upstream that holds the response:
    * the remembered one, else the first found holding it by a retrieval (`GET /responses/{id}`) within
    * the same time, which is then sent the cancel with the time left; its answer or refusal is the
-   * answer. When that upstream gives no answer once the cancel was sent (a timeout, a lost
-   * connection), it may or may not have been applied: the `ProviderError` is not retryable and has
-   * `outcomeUnknown: true`; retrieve the response to see.
+   * answer. When that upstream's answer once the cancel was sent leaves it unknown whether it was
+   * applied (no answer: a timeout, a lost connection; a 500, 502 or 504; a malformed answer), the
+   * `ProviderError` is not retryable, has `outcomeUnknown: true` and the code
+   * `provider_outcome_unknown`; retrieve the response to see. A failure before it was sent (DNS, a
+   * refused connection, the time up) and a 503 or 429 stay retryable.
    */
   cancelResponse(id: string, options?: StoredResponseOptions): Promise<ResponseObject>;
   /**
@@ -255,10 +257,9 @@ export interface LlmClient {
    * {@link LlmClient.retrieveResponse} finds it; the upstream's answer (`{ id, object: 'response',
    * deleted: true }`). This client then forgets where the id was made. An id no upstream has fails
    * with `ResponseNotFoundError`. The delete is sent once, only to the upstream that holds the
-   * response, found as for {@link LlmClient.cancelResponse}; when that upstream gives no answer once
-   * it was sent (a timeout, a lost connection), it may or may not have been applied: the
-   * `ProviderError` is not retryable and has `outcomeUnknown: true` (sent again, a delete that
-   * succeeded is a `ResponseNotFoundError`).
+   * response, found as for {@link LlmClient.cancelResponse}; when its outcome is unknown, as for a
+   * cancel, the `ProviderError` is not retryable, has `outcomeUnknown: true` and the code
+   * `provider_outcome_unknown` (sent again, a delete that succeeded is a `ResponseNotFoundError`).
    */
   deleteResponse(id: string, options?: StoredResponseOptions): Promise<DeletedResponse>;
   /**

@@ -12,6 +12,7 @@ import { deleteResponseRoute } from './responses/delete-response-route.js';
 import { responseInputItemsRoute } from './responses/response-input-items-route.js';
 import { responseRoute } from './responses/response-route.js';
 import { responsesRoute } from './responses/responses-route.js';
+import { parameterOf } from './route-parameter.js';
 import type { ServerContext } from './server-context.js';
 
 /** Answers one request on a matched route. */
@@ -71,28 +72,12 @@ export const ROUTES: readonly Route[] = [
   { path: '/ui/{path}', methods: UI, authenticated: false, quiet: true },
 ];
 
+export { parameterOf } from './route-parameter.js';
+
 /** The route for `path` (trailing slash ignored), if any. */
 export function findRoute(path: string, routes: readonly Route[] = ROUTES): Route | undefined {
   const normalized = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
   return routes.find((route) => route.path === normalized) ?? routes.find((route) => parameterOf(route, normalized) !== undefined);
-}
-
-/** The decoded `{parameter}` of a parameter route in `path`, or undefined when the route does not match. */
-export function parameterOf(route: Route, path: string): string | undefined {
-  const open = route.path.lastIndexOf('/{');
-  const close = route.path.indexOf('}', open);
-  if (open === -1 || close === -1) return undefined;
-  const prefix = route.path.slice(0, open + 1);
-  const suffix = route.path.slice(close + 1);
-  if (!path.startsWith(prefix) || !path.endsWith(suffix) || path.length <= prefix.length + suffix.length) return undefined;
-  const raw = path.slice(prefix.length, path.length - suffix.length);
-  // With a fixed rest, the parameter is one segment.
-  if (suffix !== '' && raw.includes('/')) return undefined;
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return undefined;
-  }
 }
 
 /** The handler for `method`, with `HEAD` falling back to `GET`, then to the route's handler of other methods. */

@@ -43,17 +43,20 @@ export class WholeAnswer {
  * and settles one promise. `signal` is wired to undici's abort function once the request is
  * connected, and its listener removed when the exchange ends; an abort fails the exchange with
  * the signal's reason, and timeouts and network errors fail it as undici reports them, as
- * `request()` does.
+ * `request()` does. `onDispatched`, when given, is called once the connection is up and undici is
+ * about to write the request (its `onConnect`), unless `signal` aborted first: a failure before it
+ * (DNS, a refused or timed-out connection) sent nothing.
  */
 export function exchangeWhole(
   dispatcher: Dispatcher,
   options: Dispatcher.DispatchOptions,
   signal: AbortSignal,
   parseHeaders: ParseHeaders,
+  onDispatched?: () => void,
 ): Promise<WholeAnswer> {
   if (signal.aborted) return Promise.reject(reasonOf(signal));
   return new Promise<WholeAnswer>((resolve, reject) => {
-    new WholeAnswerHandler(signal, parseHeaders, resolve, reject).start(dispatcher, options);
+    new WholeAnswerHandler(signal, parseHeaders, resolve, reject, onDispatched).start(dispatcher, options);
   });
 }
 
@@ -66,6 +69,7 @@ class WholeAnswerHandler implements Dispatcher.DispatchHandlers {
   readonly #parseHeaders: ParseHeaders;
   readonly #resolve: (answer: WholeAnswer) => void;
   readonly #reject: (error: unknown) => void;
+  readonly #onDispatched: (() => void) | undefined;
   #abort: ((reason?: Error) => void) | undefined;
   #reason: unknown;
   #settled = false;
@@ -78,11 +82,18 @@ class WholeAnswerHandler implements Dispatcher.DispatchHandlers {
     this.#abort?.(this.#reason as Error);
   };
 
-  constructor(signal: AbortSignal, parseHeaders: ParseHeaders, resolve: (answer: WholeAnswer) => void, reject: (error: unknown) => void) {
+  constructor(
+    signal: AbortSignal,
+    parseHeaders: ParseHeaders,
+    resolve: (answer: WholeAnswer) => void,
+    reject: (error: unknown) => void,
+    onDispatched: (() => void) | undefined,
+  ) {
     this.#signal = signal;
     this.#parseHeaders = parseHeaders;
     this.#resolve = resolve;
     this.#reject = reject;
+    this.#onDispatched = onDispatched;
   }
 
   start(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): void {
@@ -100,6 +111,7 @@ class WholeAnswerHandler implements Dispatcher.DispatchHandlers {
       return;
     }
     this.#abort = abort;
+    this.#onDispatched?.();
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[] | string[] | null): boolean {

@@ -227,4 +227,25 @@ describe('UpstreamClient', () => {
     );
     expect(requests).toBe(before);
   });
+
+  it('says when a request was dispatched: once connected, and never when the connection was refused', async () => {
+    handler = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end('{}');
+    };
+    client = new UpstreamClient();
+    const signal = new AbortController().signal;
+    let dispatched = 0;
+    await client.json(upstreamTarget(baseUrl, '/x'), 'GET', {}, undefined, signal, () => dispatched++);
+    expect(dispatched).toBe(1);
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const refused = await rejection(
+      client.json(upstreamTarget(`http://127.0.0.1:${port}/v1`, '/x'), 'GET', {}, undefined, signal, () => dispatched++),
+    );
+    expect((refused as { code?: unknown }).code).toBe('ECONNREFUSED');
+    expect(dispatched).toBe(1);
+  });
 });

@@ -103,15 +103,20 @@ export class UpstreamClient {
     this.#loading.catch(() => undefined); // a failed load surfaces at the first request
   }
 
-  /** Sends one request and parses its JSON answer; a `SyntaxError` when the answer is not JSON. */
+  /**
+   * Sends one request and parses its JSON answer; a `SyntaxError` when the answer is not JSON.
+   * `onDispatched`, when given, is called once the request is about to be written: a failure
+   * before that call sent nothing.
+   */
   async json(
     target: UpstreamTarget,
     method: 'GET' | 'POST' | 'DELETE',
     headers: Record<string, string>,
     body: string | undefined,
     signal: AbortSignal,
+    onDispatched?: () => void,
   ): Promise<UpstreamJson> {
-    const answer = succeeded(await this.#exchangeWhole(target, method, headers, body, signal));
+    const answer = succeeded(await this.#exchangeWhole(target, method, headers, body, signal, onDispatched));
     return new JsonAnswer(answer, JSON.parse(answer.text));
   }
 
@@ -150,11 +155,12 @@ export class UpstreamClient {
     headers: Record<string, string>,
     body: string | undefined,
     signal: AbortSignal,
+    onDispatched?: () => void,
   ): Promise<WholeAnswer> {
     const options: Dispatcher.DispatchOptions = { origin: target.origin, path: target.path, method, headers, body: body ?? null };
     const agent = this.#agent;
-    if (agent !== undefined) return exchangeWhole(agent, options, signal, this.#parseHeaders as ParseHeaders);
-    return this.#loading.then((loaded) => exchangeWhole(loaded, options, signal, this.#parseHeaders as ParseHeaders));
+    if (agent !== undefined) return exchangeWhole(agent, options, signal, this.#parseHeaders as ParseHeaders, onDispatched);
+    return this.#loading.then((loaded) => exchangeWhole(loaded, options, signal, this.#parseHeaders as ParseHeaders, onDispatched));
   }
 
   async #send(

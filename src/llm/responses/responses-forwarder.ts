@@ -193,8 +193,8 @@ export class ResponsesForwarder {
    * finds it (the same order, time, failure rules and `models`): a background response that is
    * queued or in progress becomes `cancelled`, as the upstream answers. The upstream's refusal (its
    * 400 for a response not made in the background) is thrown as that upstream's error. Sent once,
-   * only to the upstream holding the response (found by retrieval unless remembered); no answer once
-   * sent is an error with `outcomeUnknown: true` (see {@link atStoredResponse}).
+   * only to the upstream holding the response (found by retrieval unless remembered); an answer once
+   * sent that leaves its outcome unknown is an error with `outcomeUnknown: true` (see {@link atStoredResponse}).
    */
   async cancel(id: string, options: StoredResponseOptions = {}): Promise<ResponseObject> {
     return this.#atStored(id, CANCEL, options, undefined);

@@ -55,9 +55,10 @@ export function retrieveStoredResponse(id: string, lookup: StoredResponseLookup)
  *
  * The lookup takes at most `timeoutMs`. The remembered upstream may use all of it; each other
  * upstream is given what is left divided by the number of upstreams still to ask (the last one all
- * that is left), so that one that hangs leaves time for the others. Fetching an upstream's
- * credentials (an Azure token) counts in its share. Once the time is up, no further upstream is
- * asked.
+ * that is left; for a cancel or delete, the operation to send once the holder is found counts as one
+ * more), so that one that hangs leaves time for the others. Fetching an upstream's credentials (an
+ * Azure token) counts in its share. A request ends when its share or the time is up, even while its
+ * connection is still being made. Once the time is up by the clock, no further upstream is asked.
  *
  * A 404 moves on. So does another failure of an upstream other than the remembered one: a provider
  * failure (400, 401/403, 422, 5xx, its share of time used up, connection, credentials that could not
@@ -83,9 +84,10 @@ export function retrieveStoredResponse(id: string, lookup: StoredResponseLookup)
  * sent the operation with all the time left. That upstream's answer is the answer: its refusal
  * (a 400 for a response not made in the background) or failure is thrown as it is, never ranked
  * below another upstream's; a 404 from it (the response removed since it was found) as a
- * {@link ResponseNotFoundError}. When it gives no answer once the request was sent (a timeout, a
- * lost connection), the operation may or may not have been applied: the error is not retryable,
- * has `outcomeUnknown: true`, and says to retrieve the response before sending it again. (A
+ * {@link ResponseNotFoundError}. When its answer once the request was dispatched leaves it unknown
+ * whether the operation was applied (see {@link mayHaveApplied}), the error is not retryable, has
+ * `outcomeUnknown: true` and the code `provider_outcome_unknown`, and says to retrieve the response
+ * before sending it again. (A
  * remembered upstream answering 404 to the operation is forgotten and the search goes on, as above.)
  */
 export async function atStoredResponse<T>(id: string, lookup: StoredResponseLookup, operation: StoredResponseOperation<T>): Promise<T> {
@@ -93,7 +95,7 @@ export async function atStoredResponse<T>(id: string, lookup: StoredResponseLook
   const deadline = new AbortController();
   const endsAt = clock.now() + timeoutMs;
   const timer = clock.setTimeout(() => {
-    deadline.abort(new DOMException(`no stored response found within ${timeoutMs} ms`, 'TimeoutError'));
+    deadline.abort(new DOMException(`${operation.doing} a stored response took more than ${timeoutMs} ms`, 'TimeoutError'));
   }, timeoutMs);
   const link = linkSignals(lookup.signal, deadline.signal);
   try {
@@ -121,8 +123,8 @@ async function search<T>(
   let failure: Error | undefined;
   let unasked: readonly Candidate[] = [];
   for (const [index, candidate] of candidates.entries()) {
-    // The lookup is over (the caller left, or the time is up): no later upstream is asked, nor blamed.
-    if (signal.aborted) {
+    // The lookup is over (the caller left, or the time is up, though its timer may not have run yet): no later upstream is asked, nor blamed.
+    if (signal.aborted || endsAt - clock.now() <= 0) {
       unasked = candidates.slice(index);
       break;
     }
@@ -132,34 +134,38 @@ async function search<T>(
       failure ??= candidate.unbuilt;
       continue;
     }
-    const left = candidates.slice(index).filter((next) => next.upstream !== undefined).length;
-    // The remembered upstream's failure ends the search, and so does the last one's: either may use all that is left.
-    const share = target === origin || left === 1 ? undefined : Math.max(0, (endsAt - clock.now()) / left);
     // A mutation is sent once, to the upstream found holding the id: the others are only asked whether they have it.
     const locating = operation.mutates === true && target !== origin;
+    // The mutation that follows a locating retrieval counts as one more request to leave time for.
+    const left = candidates.slice(index).filter((next) => next.upstream !== undefined).length + (locating ? 1 : 0);
+    // The remembered upstream's failure ends the search, and so does the last one's: either may use all that is left.
+    const share = target === origin || left === 1 ? undefined : Math.max(0, (endsAt - clock.now()) / left);
     asked.push(label);
-    const outcome = await ask(id, lookup, { ...candidate, upstream: candidate.upstream }, locating ? RETRIEVE : operation, signal, share);
+    const built: Built = { target, label, upstream: candidate.upstream };
+    const outcome = await ask(id, lookup, built, locating ? RETRIEVE : operation, signal, share);
     if (outcome.ok) {
       if (!locating) return found(id, lookup, target, origin, operation, outcome.data);
       lookup.origins.remember(id, target);
-      return mutateAt(id, lookup, { ...candidate, upstream: candidate.upstream }, operation, signal, asked);
+      return mutateAt(id, lookup, built, operation, { signal, endsAt }, asked);
     }
     const mapped = outcome.error;
+    if (target === origin) {
+      const thrown = holderFailure(id, lookup, target, operation, outcome);
+      if (thrown !== undefined) throw thrown;
+      notFoundAt.push(label);
+      continue;
+    }
     if (lookup.signal?.aborted === true) throw mapped;
     // A key missing from the configuration, found only when the credentials are read: as an upstream that cannot be set up.
     if (GroundworkError.isInstance(mapped) && mapped.code === 'llm_not_configured') {
-      if (target === origin) throw mapped;
       failure ??= mapped;
       continue;
     }
     if (!ProviderError.isInstance(mapped)) throw mapped;
     if (mapped.kind === 'not_found') {
       notFoundAt.push(label);
-      // The remembered upstream no longer has it: forgotten, unless another has been remembered since.
-      if (target === origin) lookup.origins.forget(id, origin);
       continue;
     }
-    if (target === origin) throw operation.mutates === true && outcome.sent ? unknownOutcome(mapped, operation) : mapped;
     failure ??= mapped;
   }
   if (lookup.signal?.aborted === true) throw abortReason(lookup.signal);
@@ -174,7 +180,8 @@ type Built = { target: CallTarget; label: string; upstream: ResponsesUpstream };
 
 /**
  * What one request to an upstream came to: its JSON answer, or the error (mapped as a provider
- * error), with whether the request had been sent (its credentials were fetched first).
+ * error), with whether the request had been dispatched (a connection up, undici about to write
+ * it): a failure before that (DNS, a refused or unreachable host, a connect timeout) sent nothing.
  */
 type Outcome = { ok: true; data: unknown } | { ok: false; error: unknown; sent: boolean };
 
@@ -203,9 +210,10 @@ async function ask(
   try {
     const stored = upstream.target(`/${encodeURIComponent(id)}${operation.suffix}`, lookup.query);
     const headers = await upstreamHeaders(upstream, { provider: target.provider, model }, request.signal);
-    // A signal already aborted fails the request before anything is sent.
-    sent = !request.signal.aborted;
-    const answer = await lookup.http().json(stored, operation.method, headers, undefined, request.signal);
+    const answering = lookup.http().json(stored, operation.method, headers, undefined, request.signal, () => {
+      sent = true;
+    });
+    const answer = await untilAborted(answering, request.signal);
     return { ok: true, data: answer.data };
   } catch (error) {
     return { ok: false, error: mapOpenAiError(error, { provider: target.provider, model, signal: request.signal }), sent };
@@ -213,6 +221,21 @@ async function ask(
     if (timer !== undefined) clock.clearTimeout(timer);
     request.dispose();
   }
+}
+
+/**
+ * `pending`, or its rejection with `signal`'s reason as soon as `signal` aborts. undici applies an
+ * abort only once the connection is up, so a request to a host that never answers the connection
+ * would otherwise outlast the share and the deadline until undici's own connect timeout.
+ */
+function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
+  pending.catch(() => undefined); // settled after the abort: nobody waits for it any more
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** The answer of `operation` at `target`, with where the id is kept remembered (or forgotten, once removed). */
@@ -233,63 +256,108 @@ function found<T>(
 }
 
 /**
- * The mutation `operation`, sent once to `holder`, found holding the id, with all the time left.
- * Its failure is thrown as it is (a refusal, a 5xx), a 404 as {@link ResponseNotFoundError} (gone
- * since it was found); when no answer came after it was sent (a timeout, a lost connection), its
- * outcome is unknown (see {@link unknownOutcome}).
+ * The mutation `operation`, sent once to `holder`, found holding the id, with all the time left
+ * until `endsAt` (a retryable timeout, nothing sent, when none is). Its failure is thrown as
+ * {@link holderFailure} says: a 404 as {@link ResponseNotFoundError} (gone since it was found).
  */
 async function mutateAt<T>(
   id: string,
   lookup: StoredResponseLookup,
   holder: Built,
   operation: StoredResponseOperation<T>,
-  signal: AbortSignal,
+  { signal, endsAt }: { signal: AbortSignal; endsAt: number },
   asked: readonly string[],
 ): Promise<T> {
+  // Nothing sent: retryable. By the clock, since the deadline's timer may not have run yet.
+  if (endsAt - lookup.clock.now() <= 0) {
+    throw providerError(
+      'timeout',
+      `the ${lookup.timeoutMs} ms for ${operation.doing} a stored response ran out before it was sent to ${holder.label}`,
+      {
+        provider: holder.target.provider,
+        model: modelOf(holder.target),
+      },
+    );
+  }
   const outcome = await ask(id, lookup, holder, operation, signal, undefined);
   if (outcome.ok) return found(id, lookup, holder.target, holder.target, operation, outcome.data);
-  const { error } = outcome;
-  if (lookup.signal?.aborted === true || !ProviderError.isInstance(error)) throw error;
-  if (error.kind === 'not_found') {
-    lookup.origins.forget(id, holder.target);
-    throw new ResponseNotFoundError(id, [...asked], lookup.provider);
-  }
-  throw outcome.sent ? unknownOutcome(error, operation) : error;
+  throw holderFailure(id, lookup, holder.target, operation, outcome) ?? new ResponseNotFoundError(id, [...asked], lookup.provider);
 }
+
+/**
+ * What to throw for `outcome`, a failure of `operation` at `holder`, the upstream remembered or
+ * found holding the id: `undefined` for a 404, the id then forgotten there (unless another upstream
+ * has been remembered for it since); for a mutation that was sent and may have been applied
+ * ({@link mayHaveApplied}), an error saying its outcome is unknown ({@link unknownOutcome}), the id
+ * forgotten there when a delete's answer was malformed; else the error as it is.
+ */
+function holderFailure(
+  id: string,
+  lookup: StoredResponseLookup,
+  holder: CallTarget,
+  operation: StoredResponseOperation<unknown>,
+  outcome: Extract<Outcome, { ok: false }>,
+): unknown {
+  const { error } = outcome;
+  if (lookup.signal?.aborted === true) return error;
+  if (ProviderError.isInstance(error) && error.kind === 'not_found') {
+    lookup.origins.forget(id, holder);
+    return undefined;
+  }
+  if (operation.mutates !== true || !outcome.sent || !mayHaveApplied(error)) return error;
+  // Deleted or not, the answer does not say it is still kept there.
+  if (operation.removes === true && ProviderError.isInstance(error) && error.kind === 'malformed_response')
+    lookup.origins.forget(id, holder);
+  return unknownOutcome(error, operation, holder);
+}
+
+/**
+ * Whether a request that was sent and failed with `error` may have been applied: no answer (a
+ * timeout, a lost connection, any other failure than an HTTP status), a malformed answer, or a 5xx
+ * other than 503. A 503 or 429 refuses the request before acting on it, and a 4xx refuses it.
+ */
+function mayHaveApplied(error: unknown): boolean {
+  if (!ProviderError.isInstance(error)) return true;
+  if (error.kind === 'server_error') return error.status !== 503;
+  return error.kind === 'timeout' || error.kind === 'connection' || error.kind === 'malformed_response';
+}
+
+/** The code of an {@link UnknownOutcomeError}: its kind is the failure's (a timeout, a 502), its code says the outcome is unknown. */
+export const OUTCOME_UNKNOWN_CODE = 'provider_outcome_unknown';
 
 /** A provider error whose request may or may not have been applied; see {@link unknownOutcome}. */
 export type UnknownOutcomeError = ProviderError & { readonly outcomeUnknown: true };
 
 /**
- * `error` of a mutation sent to an upstream, as it stands: when the upstream gave no answer (a
- * timeout, a lost connection, but not one it refused), the mutation may or may not have been applied, and sending it again
- * may be answered 404 for a delete that succeeded; so a non-retryable error of the same kind says so,
- * with `outcomeUnknown: true` (the caller should retrieve the response to see). Any other error as it is.
+ * `error` of a mutation sent to `holder` that may have been applied ({@link mayHaveApplied}): sending
+ * it again may be answered 404 for a delete that succeeded, so a non-retryable error of the same kind
+ * (a connection failure for one that is not a provider error) says so, with `outcomeUnknown: true`
+ * (the caller should retrieve the response to see).
  */
-function unknownOutcome(error: ProviderError, operation: StoredResponseOperation<unknown>): ProviderError {
-  if ((error.kind !== 'timeout' && error.kind !== 'connection') || refusedConnection(error)) return error;
+function unknownOutcome(error: unknown, operation: StoredResponseOperation<unknown>, holder: CallTarget): UnknownOutcomeError {
+  const provider = ProviderError.isInstance(error) ? error : undefined;
+  const answer =
+    provider?.kind === 'malformed_response'
+      ? 'a malformed answer'
+      : provider?.status === undefined
+        ? 'no answer'
+        : `an HTTP ${provider.status} answer`;
   // The error is scrubbed already (a DOMException in its causes has a read-only message).
   const unknown = createProviderError(
-    error.kind,
-    `no answer after the request ${operation.doing} a stored response was sent, so it may or may not have been applied; retrieve the response to see before sending it again`,
+    provider?.kind ?? 'connection',
+    `${answer} after the request ${operation.doing} a stored response was sent, so it may or may not have been applied`,
     {
-      provider: error.provider,
-      ...(error.model === undefined ? {} : { model: error.model }),
-      ...(error.status === undefined ? {} : { status: error.status }),
-      ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
+      code: OUTCOME_UNKNOWN_CODE,
+      advice: 'retrieve the response to see whether it was, before sending it again',
+      provider: provider?.provider ?? holder.provider,
+      model: provider?.model ?? modelOf(holder),
+      ...(provider?.status === undefined ? {} : { status: provider.status }),
+      ...(provider?.requestId === undefined ? {} : { requestId: provider.requestId }),
       cause: error,
       retryable: false,
     },
   );
   return Object.assign(unknown, { outcomeUnknown: true as const });
-}
-
-/** Whether `error` came of a connection the upstream refused (`ECONNREFUSED` in its causes): nothing was sent. */
-function refusedConnection(error: unknown): boolean {
-  for (let cause = error, depth = 0; cause instanceof Error && depth < 6; cause = cause.cause, depth++) {
-    if ((cause as { code?: unknown }).code === 'ECONNREFUSED') return true;
-  }
-  return false;
 }
 
 function modelOf(target: CallTarget): string {

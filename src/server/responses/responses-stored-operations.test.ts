@@ -130,14 +130,17 @@ describe('deleting a stored response', () => {
   });
 
   it('says a delete the holder never answered may have happened, and stops the SDK retrying it', async () => {
-    const { client, primary, fallback } = await withFallback();
+    const { stack, checker, primary, fallback } = await withFallback();
     const id = await madeElsewhere(fallback);
     // Found by its retrieval; the connection then lost after the delete was sent.
     fallback.enqueue({ type: 'answer' }, { type: 'reset' });
-    const failed = (await client.responses.delete(id).catch((caught: unknown) => caught)) as APIError;
+    const retrying = new OpenAI({ apiKey: STACK_API_KEY, baseURL: stack.baseUrl, maxRetries: 2, fetch: checker.fetch });
+    const failed = (await retrying.responses.delete(id).catch((caught: unknown) => caught)) as APIError;
     expect(failed.status).toBe(502);
-    expect(failed.message).toContain('may or may not have been applied; retrieve the response');
+    expect(failed.code).toBe('provider_outcome_unknown');
+    expect(failed.message).toContain('may or may not have been applied — not retryable, retrieve the response to see whether it was');
     expect(failed.headers?.get('x-should-retry')).toBe('false');
+    // Sent once: the SDK, free to retry twice, did not.
     expect(asked(fallback)).toEqual([`GET /openai/v1/responses/${id}`, `DELETE /openai/v1/responses/${id}`]);
     expect(asked(primary)).toEqual([`GET /v1/responses/${id}`]);
   });

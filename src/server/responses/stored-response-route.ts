@@ -3,6 +3,7 @@ import { errorAnswer } from '../error-answer.js';
 import type { Exchange } from '../exchange.js';
 import { HttpError } from '../http-error.js';
 import { sendJson } from '../respond.js';
+import { parameterOf } from '../route-parameter.js';
 import type { ServerContext } from '../server-context.js';
 import { errorHeaders } from '../service-headers.js';
 import { forCaller } from '../service-tenants.js';
@@ -23,8 +24,10 @@ export type StoredResponseAction = (
  * upstreams its models reach, a disabled team's keys are refused; nothing is charged) with the
  * caller's query, and its answer, the upstream's body, is sent as it is. An id no upstream has is
  * a 404 `response_not_found` naming the upstreams asked; with a provider that keeps no responses
- * (translated calls are not stored), a 404 `response_not_stored` that says so. An id that is
- * empty, `.` or `..` is a 400 `invalid_response_id`, nothing sent. An upstream's failure is
+ * (translated calls are not stored), a 404 `response_not_stored` that says so. The id is the
+ * parameter the route matched ({@link parameterOf}: never empty; `//cancel` is `DELETE` or `GET` of
+ * the id `/cancel`, a slash in an id being sent upstream encoded); an id that is `.` or `..` is a 400
+ * `invalid_response_id`, nothing sent. An upstream's failure is
  * answered as any provider error, with `x-should-retry: false` when retrying cannot help or when a
  * cancel or delete was sent and never answered (its outcome unknown).
  */
@@ -62,26 +65,21 @@ export function storedResponseRoute(
 }
 
 /**
- * The id in the raw `path`, between `/v1/responses/` and `suffix` (the route matched both), decoded
- * once. An id that is empty, `.` or `..` names no response, and would name another path once sent
- * upstream: a 400 naming it.
+ * The id in the raw `path`, as the route `/v1/responses/{id}` then `suffix` matched it: decoded
+ * once, never empty. An id that is `.` or `..` names no response, and would name another path once
+ * sent upstream: a 400 naming it.
  */
 function idOf(path: string, suffix: string): string {
-  const trimmed = path.replace(/\/$/, '');
-  const raw = trimmed.slice(PREFIX.length, trimmed.length - suffix.length);
-  let id: string;
-  try {
-    id = decodeURIComponent(raw);
-  } catch {
-    id = raw;
-  }
-  if (id === '' || id === '.' || id === '..') {
+  const trimmed = path.length > 1 ? path.replace(/\/$/, '') : path;
+  // The route matched `path`, so it has an id.
+  const id = parameterOf({ path: `${PREFIX}{id}${suffix}` }, trimmed) as string;
+  if (id === '.' || id === '..') {
     throw new HttpError({
       status: 400,
       type: 'invalid_request_error',
       code: 'invalid_response_id',
       param: 'response_id',
-      message: `The response id ${quoted(id)} names no response: an id must not be empty, "." or "..".`,
+      message: `The response id ${quoted(id)} names no response: an id must not be "." or "..".`,
     });
   }
   return id;
