@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import {
+  type BinaryOperationNode,
   type CompiledQuery,
+  createQueryId,
   DummyDriver,
   Kysely,
   type OperationNode,
@@ -11,7 +14,15 @@ import {
   sql,
 } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { queryShape, SHAPED_NODE_KINDS, UNSHAPED_SELECT_FIELDS } from './query-shape.js';
+import {
+  CHECK_FIELDS,
+  CHECKED_KYSELY_VERSION,
+  fieldsNeedChecking,
+  queryShape,
+  resolvedKyselyVersion,
+  SHAPED_NODE_KINDS,
+  UNSHAPED_SELECT_FIELDS,
+} from './query-shape.js';
 import { SHAPES_KEPT, ShapeCachedCompiler } from './shape-cached-compiler.js';
 
 interface Tables {
@@ -30,6 +41,28 @@ function builder(compiler: QueryCompiler): Kysely<Tables> {
       createQueryCompiler: () => compiler,
     },
   });
+}
+
+/** A select's `lock` field written as a later Kysely might write it. */
+function lockClause(node: SelectQueryNode): string {
+  const lock = (node as { lock?: { name: string } }).lock;
+  return lock === undefined ? '' : ` for ${lock.name}`;
+}
+
+/** Kysely's compiler as a release knowing a select's `lock` field would compile it. */
+class LaterCompiler extends PostgresQueryCompiler {
+  protected override visitSelectQuery(node: SelectQueryNode): void {
+    super.visitSelectQuery(node);
+    this.append(lockClause(node));
+  }
+}
+
+/** The shape-cached compiler over that release. */
+class LaterShapeCachedCompiler extends ShapeCachedCompiler {
+  protected override visitSelectQuery(node: SelectQueryNode): void {
+    super.visitSelectQuery(node);
+    this.append(lockClause(node));
+  }
 }
 
 type Values = { id: number; name: string; ids: number[]; limit: number };
@@ -212,6 +245,50 @@ describe('ShapeCachedCompiler', () => {
     for (const field of UNSHAPED_SELECT_FIELDS) {
       expect(queryShape({ ...node, [field]: part } as SelectQueryNode, []), field).toBeUndefined();
     }
+  });
+
+  it('has no shape, checking fields, for a node carrying a field its Kysely type lacks, and compiles it as that Kysely does', () => {
+    const node = builder(new PostgresQueryCompiler())
+      .selectFrom('item')
+      .select('id')
+      .where('id', '=', 1)
+      .toOperationNode() as SelectQueryNode;
+    // As a later Kysely might build `.lock()`: a field adding a clause and no parameter.
+    const locked = { ...node, lock: { kind: 'IdentifierNode', name: 'update' } } as SelectQueryNode;
+    const later = new LaterCompiler();
+    const expected = later.compileQuery(locked, createQueryId()).sql;
+    expect(expected).toMatch(/ for update$/);
+    for (const checkFields of [true, false]) {
+      const compiler = new LaterShapeCachedCompiler({ checkFields });
+      compiler.compileQuery(node, createQueryId());
+      expect(compiler.shapes).toBe(1);
+      const result = compiler.compileQuery(locked, createQueryId());
+      // Unchecked, the select shares the plain one's shape and is handed its SQL.
+      if (checkFields) expect(result.sql).toBe(expected);
+      else expect(result.sql).not.toBe(expected);
+      expect(result.parameters).toEqual([1]);
+      expect(compiler.shapes).toBe(1);
+    }
+    // A new field on a node inside the select leaves it without a shape too.
+    const where = node.where?.where as BinaryOperationNode;
+    const nested = {
+      ...node,
+      where: { ...node.where, where: { ...where, operator: { ...where.operator, modifier: 'any' } } },
+    } as SelectQueryNode;
+    expect(queryShape(nested, [], true)).toBeUndefined();
+    expect(queryShape(locked, [], true)).toBeUndefined();
+    expect(queryShape(node, [], true)).toBeDefined();
+  });
+
+  it('checks fields by default only when the Kysely resolved at run time is not the one the build checked', () => {
+    const installed = JSON.parse(readFileSync('node_modules/kysely/package.json', 'utf8')) as { version: string };
+    // The build's type check vouches for this version's fields: a new Kysely here needs the tables checked again.
+    expect(CHECKED_KYSELY_VERSION).toBe(installed.version);
+    expect(resolvedKyselyVersion()).toBe(installed.version);
+    expect(CHECK_FIELDS).toBe(false);
+    expect(fieldsNeedChecking(CHECKED_KYSELY_VERSION)).toBe(false);
+    expect(fieldsNeedChecking('0.28.19')).toBe(true);
+    expect(fieldsNeedChecking(undefined)).toBe(true);
   });
 
   it(`keeps at most ${SHAPES_KEPT} shapes, the most recently added`, () => {

@@ -1,5 +1,15 @@
 import { type CompiledQuery, PostgresQueryCompiler, type QueryId, type RootOperationNode } from 'kysely';
-import { queryShape } from './query-shape.js';
+import { CHECK_FIELDS, queryShape } from './query-shape.js';
+
+/** How a {@link ShapeCachedCompiler} works. */
+export interface ShapeCachedCompilerOptions {
+  /**
+   * Whether each node's keys are checked against the fields a shape knows, so a node carrying a
+   * field a later Kysely added has no shape. Defaults to checking only when the Kysely resolved at
+   * run time is not the release this package was checked against.
+   */
+  readonly checkFields?: boolean;
+}
 
 /** Distinct shapes a compiler keeps the SQL of; past it the least recently added goes. */
 export const SHAPES_KEPT = 1000;
@@ -12,10 +22,16 @@ export const SHAPES_KEPT = 1000;
  */
 export class ShapeCachedCompiler extends PostgresQueryCompiler {
   readonly #sql = new Map<string, string>();
+  readonly #checkFields: boolean;
+
+  constructor(options: ShapeCachedCompilerOptions = {}) {
+    super();
+    this.#checkFields = options.checkFields ?? CHECK_FIELDS;
+  }
 
   override compileQuery(node: RootOperationNode, queryId: QueryId): CompiledQuery {
     const parameters: unknown[] = [];
-    const shape = queryShape(node, parameters);
+    const shape = queryShape(node, parameters, this.#checkFields);
     if (shape === undefined) return super.compileQuery(node, queryId);
     const sql = this.#sql.get(shape);
     if (sql !== undefined) return Object.freeze({ query: node, queryId, sql, parameters });
