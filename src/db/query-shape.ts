@@ -127,6 +127,9 @@ export function fieldsNeedChecking(version: string | undefined): boolean {
 /** Whether {@link queryShape} checks nodes' keys by default: the Kysely resolved here is not the checked one. */
 export const CHECK_FIELDS = fieldsNeedChecking(resolvedKyselyVersion());
 
+/** Values in a list past which a select has no shape: each length would be a shape of its own, its SQL growing with it. */
+export const MAX_SHAPED_LIST_VALUES = 64;
+
 /** A node kind's known keys, `kind` among them; no prototype, so no inherited name counts as known. */
 type KnownKeys = ReadonlySet<string>;
 
@@ -166,8 +169,9 @@ function knownNode(node: OperationNode): boolean {
  * parameter left out and pushed onto `parameters` instead, in the order the compiler numbers them.
  * Two selects with the same shape compile to the same SQL. Undefined for any other query, for
  * a select using anything besides plain columns of plain tables, aliases, `where` with comparisons
- * joined by `and`/`or`, value lists and `limit`, and for one whose nodes carry a field Kysely's
- * types of this version do not have: those compile as usual.
+ * joined by `and`/`or`, lists of up to {@link MAX_SHAPED_LIST_VALUES} values and `limit`, and
+ * (when checked) for one whose nodes carry a field Kysely's types of this version do not have:
+ * those compile as usual.
  *
  * `check` makes every node's keys be checked against the fields this module knows (see
  * {@link KNOWN_FIELDS}); by default, only when the Kysely resolved here is not the checked one.
@@ -269,6 +273,7 @@ function nodeShape(node: OperationNode, parameters: unknown[], check: boolean): 
     }
     case 'PrimitiveValueListNode': {
       const { values } = node as PrimitiveValueListNode;
+      if (values.length > MAX_SHAPED_LIST_VALUES) return undefined;
       for (const value of values) parameters.push(value);
       return `v${values.length}:`;
     }

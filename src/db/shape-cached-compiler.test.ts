@@ -18,6 +18,7 @@ import {
   CHECK_FIELDS,
   CHECKED_KYSELY_VERSION,
   fieldsNeedChecking,
+  MAX_SHAPED_LIST_VALUES,
   queryShape,
   resolvedKyselyVersion,
   SHAPED_NODE_KINDS,
@@ -62,6 +63,16 @@ class LaterShapeCachedCompiler extends ShapeCachedCompiler {
   protected override visitSelectQuery(node: SelectQueryNode): void {
     super.visitSelectQuery(node);
     this.append(lockClause(node));
+  }
+}
+
+/** Counts the selects it compiles rather than takes from its shapes. */
+class CountingCompiler extends ShapeCachedCompiler {
+  selectsCompiled = 0;
+
+  protected override visitSelectQuery(node: SelectQueryNode): void {
+    this.selectsCompiled++;
+    super.visitSelectQuery(node);
   }
 }
 
@@ -291,8 +302,8 @@ describe('ShapeCachedCompiler', () => {
     expect(fieldsNeedChecking(undefined)).toBe(true);
   });
 
-  it(`keeps at most ${SHAPES_KEPT} shapes, the most recently added`, () => {
-    const compiler = new ShapeCachedCompiler();
+  it(`keeps at most ${SHAPES_KEPT} shapes and, once full, drops the least recently used`, () => {
+    const compiler = new CountingCompiler();
     const db = builder(compiler);
     const plain = builder(new PostgresQueryCompiler());
     const select = (target: Kysely<Tables>, index: number) =>
@@ -300,8 +311,44 @@ describe('ShapeCachedCompiler', () => {
         .selectFrom('item')
         .select(target.dynamic.ref(`column_${index}`))
         .where('id', '=', index);
-    for (let index = 0; index <= SHAPES_KEPT; index++) select(db, index).compile();
+    /** Compiles shape `index`, saying whether its SQL had to be compiled (it was not kept). */
+    const compiles = (index: number): boolean => {
+      const before = compiler.selectsCompiled;
+      expect(select(db, index).compile()).toMatchObject({ sql: select(plain, index).compile().sql, parameters: [index] });
+      return compiler.selectsCompiled > before;
+    };
+    for (let index = 0; index < SHAPES_KEPT; index++) expect(compiles(index)).toBe(true);
     expect(compiler.shapes).toBe(SHAPES_KEPT);
-    for (const index of [0, 1, SHAPES_KEPT]) expect(select(db, index).compile().sql).toBe(select(plain, index).compile().sql);
+    // The oldest added, used again once the compiler is full: the next oldest goes in its place.
+    expect(compiles(0)).toBe(false);
+    expect(compiles(SHAPES_KEPT)).toBe(true);
+    expect(compiler.shapes).toBe(SHAPES_KEPT);
+    expect(compiles(0)).toBe(false);
+    expect(compiles(SHAPES_KEPT)).toBe(false);
+    expect(compiles(1)).toBe(true);
+    expect(compiler.shapes).toBe(SHAPES_KEPT);
+    // Compiling 1 again made room by dropping 2, now the least recently used.
+    expect(compiles(3)).toBe(false);
+    expect(compiles(2)).toBe(true);
+  });
+
+  it(`has no shape for a list of more than ${MAX_SHAPED_LIST_VALUES} values, each length being a shape of its own`, () => {
+    const compiler = new ShapeCachedCompiler();
+    const db = builder(compiler);
+    const plain = builder(new PostgresQueryCompiler());
+    const select = (target: Kysely<Tables>, length: number) =>
+      target
+        .selectFrom('item')
+        .select('id')
+        .where(
+          'id',
+          'in',
+          Array.from({ length }, (_, index) => index),
+        );
+    for (const length of [MAX_SHAPED_LIST_VALUES, MAX_SHAPED_LIST_VALUES + 1, 1000]) {
+      const before = compiler.shapes;
+      expect(compiled(() => select(db, length), db, FIRST)).toEqual(compiled(() => select(plain, length), plain, FIRST));
+      expect(compiler.shapes - before, String(length)).toBe(length <= MAX_SHAPED_LIST_VALUES ? 1 : 0);
+    }
   });
 });
