@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import {
   type BinaryOperationNode,
+  CamelCasePlugin,
   type CompiledQuery,
   createQueryId,
   DummyDriver,
@@ -107,6 +108,17 @@ const QUERIES: Record<string, Build> = {
   limit: (db, v) => db.selectFrom('item').selectAll().where('name', '=', v.name).limit(v.limit),
   'is null': (db) => db.selectFrom('item').select('id').where('name', 'is', null),
   literal: (db, v) => db.selectFrom('item').select('id').where('id', '=', sql.lit(v.id)),
+  'value operand': (db, v) =>
+    db
+      .selectFrom('item')
+      .select('id')
+      .where((eb) => eb(eb.val(v.id), '=', eb.ref('id'))),
+  'literal operand': (db, v) =>
+    db
+      .selectFrom('item')
+      .select('id')
+      .where((eb) => eb(eb.lit(v.id), '<', eb.ref('score'))),
+  'two tables': (db, v) => db.selectFrom(['item', 'note']).select(['item.id', 'note.text']).where('note.item_id', '=', v.id),
   'raw selection': (db, v) => db.selectFrom('item').select(sql<number>`${v.id} + 1`.as('next')),
   join: (db, v) =>
     db.selectFrom('item').innerJoin('note', 'note.item_id', 'item.id').select(['item.id', 'note.text']).where('item.id', '=', v.id),
@@ -171,7 +183,7 @@ describe('ShapeCachedCompiler', () => {
     const compiler = new ShapeCachedCompiler();
     const cached = builder(compiler);
     const kept = ['point read', 'select all', 'select all of a table', 'no where', 'no selections', 'aliases', 'schema'];
-    kept.push('and, or and parens', 'where then select', 'in list', 'limit');
+    kept.push('and, or and parens', 'where then select', 'in list', 'limit', 'value operand', 'two tables');
     const keptKinds = new Set<string>();
     for (const [name, build] of Object.entries(QUERIES)) {
       const before = compiler.shapes;
@@ -185,6 +197,48 @@ describe('ShapeCachedCompiler', () => {
     expect([...keptKinds].sort()).toEqual(['SelectQueryNode', ...SHAPED_NODE_KINDS].sort());
     const query = QUERIES['point read']?.(cached, SECOND);
     expect(query?.compile().query).toBe(query?.toOperationNode());
+  });
+
+  it('compiles every query as Kysely does under a plugin or a schema', () => {
+    const plain = builder(new PostgresQueryCompiler());
+    const cached = builder(new ShapeCachedCompiler());
+    const variants: Array<[string, (db: Kysely<Tables>) => Kysely<Tables>]> = [
+      ['camel case', (db) => db.withPlugin(new CamelCasePlugin())],
+      ['schema', (db) => db.withSchema('s')],
+      ['both', (db) => db.withSchema('s').withPlugin(new CamelCasePlugin({ upperCase: true }))],
+    ];
+    const camel: Build = (db, v) =>
+      db
+        .selectFrom('note')
+        .select([db.dynamic.ref('itemId'), 'text'])
+        .where(db.dynamic.ref('itemId'), '=', v.id);
+    for (const [variant, wrap] of variants) {
+      for (const [name, build] of [...Object.entries(QUERIES), ['camel-case column', camel] as const]) {
+        for (const values of [FIRST, SECOND]) {
+          expect(compiled(build, wrap(cached), values), `${variant}: ${name}`).toEqual(compiled(build, wrap(plain), values));
+        }
+      }
+    }
+  });
+
+  it('compiles one shape as Kysely does whatever type of value sits in a parameter', () => {
+    const compiler = new ShapeCachedCompiler();
+    const cached = builder(compiler);
+    const plain = builder(new PostgresQueryCompiler());
+    const values: unknown[] = [1, null, new Date(0), [1, 2], { a: 1 }, Buffer.from('x'), 10n, 'text', true, undefined];
+    const select = (db: Kysely<Tables>, value: unknown) =>
+      db
+        .selectFrom('item')
+        .select('id')
+        .where((eb) => eb('name', '=', eb.val(value as string)));
+    for (const value of values) {
+      const result = select(cached, value).compile();
+      expect({ sql: result.sql, parameters: result.parameters }, String(value)).toEqual(
+        (({ sql: text, parameters }) => ({ sql: text, parameters }))(select(plain, value).compile()),
+      );
+      expect(result.parameters[0]).toBe(value);
+    }
+    expect(compiler.shapes).toBe(1);
   });
 
   it('never hands a select the SQL of another whose shape differs in a name, an operator, a list length or a part', () => {
