@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
 import {
+  type BinaryOperationNode,
+  CamelCasePlugin,
   type CompiledQuery,
+  createQueryId,
   DummyDriver,
   Kysely,
   type OperationNode,
@@ -11,7 +15,16 @@ import {
   sql,
 } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { queryShape, SHAPED_NODE_KINDS, UNSHAPED_SELECT_FIELDS } from './query-shape.js';
+import {
+  CHECK_FIELDS,
+  CHECKED_KYSELY_VERSION,
+  fieldsNeedChecking,
+  MAX_SHAPED_LIST_VALUES,
+  queryShape,
+  resolvedKyselyVersion,
+  SHAPED_NODE_KINDS,
+  UNSHAPED_SELECT_FIELDS,
+} from './query-shape.js';
 import { SHAPES_KEPT, ShapeCachedCompiler } from './shape-cached-compiler.js';
 
 interface Tables {
@@ -30,6 +43,38 @@ function builder(compiler: QueryCompiler): Kysely<Tables> {
       createQueryCompiler: () => compiler,
     },
   });
+}
+
+/** A select's `lock` field written as a later Kysely might write it. */
+function lockClause(node: SelectQueryNode): string {
+  const lock = (node as { lock?: { name: string } }).lock;
+  return lock === undefined ? '' : ` for ${lock.name}`;
+}
+
+/** Kysely's compiler as a release knowing a select's `lock` field would compile it. */
+class LaterCompiler extends PostgresQueryCompiler {
+  protected override visitSelectQuery(node: SelectQueryNode): void {
+    super.visitSelectQuery(node);
+    this.append(lockClause(node));
+  }
+}
+
+/** The shape-cached compiler over that release. */
+class LaterShapeCachedCompiler extends ShapeCachedCompiler {
+  protected override visitSelectQuery(node: SelectQueryNode): void {
+    super.visitSelectQuery(node);
+    this.append(lockClause(node));
+  }
+}
+
+/** Counts the selects it compiles rather than takes from its shapes. */
+class CountingCompiler extends ShapeCachedCompiler {
+  selectsCompiled = 0;
+
+  protected override visitSelectQuery(node: SelectQueryNode): void {
+    this.selectsCompiled++;
+    super.visitSelectQuery(node);
+  }
 }
 
 type Values = { id: number; name: string; ids: number[]; limit: number };
@@ -63,6 +108,17 @@ const QUERIES: Record<string, Build> = {
   limit: (db, v) => db.selectFrom('item').selectAll().where('name', '=', v.name).limit(v.limit),
   'is null': (db) => db.selectFrom('item').select('id').where('name', 'is', null),
   literal: (db, v) => db.selectFrom('item').select('id').where('id', '=', sql.lit(v.id)),
+  'value operand': (db, v) =>
+    db
+      .selectFrom('item')
+      .select('id')
+      .where((eb) => eb(eb.val(v.id), '=', eb.ref('id'))),
+  'literal operand': (db, v) =>
+    db
+      .selectFrom('item')
+      .select('id')
+      .where((eb) => eb(eb.lit(v.id), '<', eb.ref('score'))),
+  'two tables': (db, v) => db.selectFrom(['item', 'note']).select(['item.id', 'note.text']).where('note.item_id', '=', v.id),
   'raw selection': (db, v) => db.selectFrom('item').select(sql<number>`${v.id} + 1`.as('next')),
   join: (db, v) =>
     db.selectFrom('item').innerJoin('note', 'note.item_id', 'item.id').select(['item.id', 'note.text']).where('item.id', '=', v.id),
@@ -127,7 +183,7 @@ describe('ShapeCachedCompiler', () => {
     const compiler = new ShapeCachedCompiler();
     const cached = builder(compiler);
     const kept = ['point read', 'select all', 'select all of a table', 'no where', 'no selections', 'aliases', 'schema'];
-    kept.push('and, or and parens', 'where then select', 'in list', 'limit');
+    kept.push('and, or and parens', 'where then select', 'in list', 'limit', 'value operand', 'two tables');
     const keptKinds = new Set<string>();
     for (const [name, build] of Object.entries(QUERIES)) {
       const before = compiler.shapes;
@@ -141,6 +197,48 @@ describe('ShapeCachedCompiler', () => {
     expect([...keptKinds].sort()).toEqual(['SelectQueryNode', ...SHAPED_NODE_KINDS].sort());
     const query = QUERIES['point read']?.(cached, SECOND);
     expect(query?.compile().query).toBe(query?.toOperationNode());
+  });
+
+  it('compiles every query as Kysely does under a plugin or a schema', () => {
+    const plain = builder(new PostgresQueryCompiler());
+    const cached = builder(new ShapeCachedCompiler());
+    const variants: Array<[string, (db: Kysely<Tables>) => Kysely<Tables>]> = [
+      ['camel case', (db) => db.withPlugin(new CamelCasePlugin())],
+      ['schema', (db) => db.withSchema('s')],
+      ['both', (db) => db.withSchema('s').withPlugin(new CamelCasePlugin({ upperCase: true }))],
+    ];
+    const camel: Build = (db, v) =>
+      db
+        .selectFrom('note')
+        .select([db.dynamic.ref('itemId'), 'text'])
+        .where(db.dynamic.ref('itemId'), '=', v.id);
+    for (const [variant, wrap] of variants) {
+      for (const [name, build] of [...Object.entries(QUERIES), ['camel-case column', camel] as const]) {
+        for (const values of [FIRST, SECOND]) {
+          expect(compiled(build, wrap(cached), values), `${variant}: ${name}`).toEqual(compiled(build, wrap(plain), values));
+        }
+      }
+    }
+  });
+
+  it('compiles one shape as Kysely does whatever type of value sits in a parameter', () => {
+    const compiler = new ShapeCachedCompiler();
+    const cached = builder(compiler);
+    const plain = builder(new PostgresQueryCompiler());
+    const values: unknown[] = [1, null, new Date(0), [1, 2], { a: 1 }, Buffer.from('x'), 10n, 'text', true, undefined];
+    const select = (db: Kysely<Tables>, value: unknown) =>
+      db
+        .selectFrom('item')
+        .select('id')
+        .where((eb) => eb('name', '=', eb.val(value as string)));
+    for (const value of values) {
+      const result = select(cached, value).compile();
+      expect({ sql: result.sql, parameters: result.parameters }, String(value)).toEqual(
+        (({ sql: text, parameters }) => ({ sql: text, parameters }))(select(plain, value).compile()),
+      );
+      expect(result.parameters[0]).toBe(value);
+    }
+    expect(compiler.shapes).toBe(1);
   });
 
   it('never hands a select the SQL of another whose shape differs in a name, an operator, a list length or a part', () => {
@@ -214,8 +312,52 @@ describe('ShapeCachedCompiler', () => {
     }
   });
 
-  it(`keeps at most ${SHAPES_KEPT} shapes, the most recently added`, () => {
-    const compiler = new ShapeCachedCompiler();
+  it('has no shape, checking fields, for a node carrying a field its Kysely type lacks, and compiles it as that Kysely does', () => {
+    const node = builder(new PostgresQueryCompiler())
+      .selectFrom('item')
+      .select('id')
+      .where('id', '=', 1)
+      .toOperationNode() as SelectQueryNode;
+    // As a later Kysely might build `.lock()`: a field adding a clause and no parameter.
+    const locked = { ...node, lock: { kind: 'IdentifierNode', name: 'update' } } as SelectQueryNode;
+    const later = new LaterCompiler();
+    const expected = later.compileQuery(locked, createQueryId()).sql;
+    expect(expected).toMatch(/ for update$/);
+    for (const checkFields of [true, false]) {
+      const compiler = new LaterShapeCachedCompiler({ checkFields });
+      compiler.compileQuery(node, createQueryId());
+      expect(compiler.shapes).toBe(1);
+      const result = compiler.compileQuery(locked, createQueryId());
+      // Unchecked, the select shares the plain one's shape and is handed its SQL.
+      if (checkFields) expect(result.sql).toBe(expected);
+      else expect(result.sql).not.toBe(expected);
+      expect(result.parameters).toEqual([1]);
+      expect(compiler.shapes).toBe(1);
+    }
+    // A new field on a node inside the select leaves it without a shape too.
+    const where = node.where?.where as BinaryOperationNode;
+    const nested = {
+      ...node,
+      where: { ...node.where, where: { ...where, operator: { ...where.operator, modifier: 'any' } } },
+    } as SelectQueryNode;
+    expect(queryShape(nested, [], true)).toBeUndefined();
+    expect(queryShape(locked, [], true)).toBeUndefined();
+    expect(queryShape(node, [], true)).toBeDefined();
+  });
+
+  it('checks fields by default only when the Kysely resolved at run time is not the one the build checked', () => {
+    const installed = JSON.parse(readFileSync('node_modules/kysely/package.json', 'utf8')) as { version: string };
+    // The build's type check vouches for this version's fields: a new Kysely here needs the tables checked again.
+    expect(CHECKED_KYSELY_VERSION).toBe(installed.version);
+    expect(resolvedKyselyVersion()).toBe(installed.version);
+    expect(CHECK_FIELDS).toBe(false);
+    expect(fieldsNeedChecking(CHECKED_KYSELY_VERSION)).toBe(false);
+    expect(fieldsNeedChecking('0.28.19')).toBe(true);
+    expect(fieldsNeedChecking(undefined)).toBe(true);
+  });
+
+  it(`keeps at most ${SHAPES_KEPT} shapes and, once full, drops the least recently used`, () => {
+    const compiler = new CountingCompiler();
     const db = builder(compiler);
     const plain = builder(new PostgresQueryCompiler());
     const select = (target: Kysely<Tables>, index: number) =>
@@ -223,8 +365,44 @@ describe('ShapeCachedCompiler', () => {
         .selectFrom('item')
         .select(target.dynamic.ref(`column_${index}`))
         .where('id', '=', index);
-    for (let index = 0; index <= SHAPES_KEPT; index++) select(db, index).compile();
+    /** Compiles shape `index`, saying whether its SQL had to be compiled (it was not kept). */
+    const compiles = (index: number): boolean => {
+      const before = compiler.selectsCompiled;
+      expect(select(db, index).compile()).toMatchObject({ sql: select(plain, index).compile().sql, parameters: [index] });
+      return compiler.selectsCompiled > before;
+    };
+    for (let index = 0; index < SHAPES_KEPT; index++) expect(compiles(index)).toBe(true);
     expect(compiler.shapes).toBe(SHAPES_KEPT);
-    for (const index of [0, 1, SHAPES_KEPT]) expect(select(db, index).compile().sql).toBe(select(plain, index).compile().sql);
+    // The oldest added, used again once the compiler is full: the next oldest goes in its place.
+    expect(compiles(0)).toBe(false);
+    expect(compiles(SHAPES_KEPT)).toBe(true);
+    expect(compiler.shapes).toBe(SHAPES_KEPT);
+    expect(compiles(0)).toBe(false);
+    expect(compiles(SHAPES_KEPT)).toBe(false);
+    expect(compiles(1)).toBe(true);
+    expect(compiler.shapes).toBe(SHAPES_KEPT);
+    // Compiling 1 again made room by dropping 2, now the least recently used.
+    expect(compiles(3)).toBe(false);
+    expect(compiles(2)).toBe(true);
+  });
+
+  it(`has no shape for a list of more than ${MAX_SHAPED_LIST_VALUES} values, each length being a shape of its own`, () => {
+    const compiler = new ShapeCachedCompiler();
+    const db = builder(compiler);
+    const plain = builder(new PostgresQueryCompiler());
+    const select = (target: Kysely<Tables>, length: number) =>
+      target
+        .selectFrom('item')
+        .select('id')
+        .where(
+          'id',
+          'in',
+          Array.from({ length }, (_, index) => index),
+        );
+    for (const length of [MAX_SHAPED_LIST_VALUES, MAX_SHAPED_LIST_VALUES + 1, 1000]) {
+      const before = compiler.shapes;
+      expect(compiled(() => select(db, length), db, FIRST)).toEqual(compiled(() => select(plain, length), plain, FIRST));
+      expect(compiler.shapes - before, String(length)).toBe(length <= MAX_SHAPED_LIST_VALUES ? 1 : 0);
+    }
   });
 });

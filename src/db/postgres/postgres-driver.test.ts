@@ -161,6 +161,42 @@ describe('PostgresDriver', () => {
     expect(alive.released).toEqual([undefined]);
   });
 
+  it("ignores a late second answer to a statement's first attempt once it was sent again, the second attempt's answer settling it", async () => {
+    let late: PgCallback | undefined;
+    const dead = fakeClient((callback) => {
+      late = callback;
+      callback(new Error('Connection terminated unexpectedly'));
+    });
+    let answer: PgCallback | undefined;
+    let sent: () => void = () => undefined;
+    const resent = new Promise<void>((resolve) => {
+      sent = resolve;
+    });
+    let queries = 0;
+    const alive = fakeClient((callback) => {
+      queries++;
+      answer = callback;
+      sent();
+    });
+    const driver = new PostgresDriver(fakePool(dead, dead, alive), driverConfig());
+    // The first checkout opened the client; the second reuses it.
+    await driver.releaseConnection(await driver.acquireConnection());
+    const connection = await driver.acquireConnection();
+    const running = connection.executeQuery(builder.selectFrom('note').select('id').compile());
+    await resent;
+    // Attempt 0's callback again, now attempt 1 is out: taken, it would replace the client and send the statement a third time.
+    late?.(new Error('Connection terminated unexpectedly'));
+    late?.(null, { command: 'SELECT', rowCount: 1, rows: [{ id: 'late' }] });
+    answer?.(null, { command: 'SELECT', rowCount: 1, rows: [{ id: 'a' }] });
+    expect((await running).rows).toEqual([{ id: 'a' }]);
+    // And once more after attempt 1 answered: taken, it would count the replacement client broken.
+    late?.(new Error('Connection terminated unexpectedly'));
+    await driver.releaseConnection(connection);
+    expect(queries).toBe(1);
+    expect(dead.released).toEqual([undefined, expect.any(Error)]);
+    expect(alive.released).toEqual([undefined]);
+  });
+
   it('says the outcome is unknown for a statement written after a class 08 error from a still usable session', async () => {
     // A connection-class error raised by the server for the statement (postgres_fdw's 08006): pg keeps the client usable.
     const remote = Object.assign(new Error('could not connect to server "remote"'), { code: '08006' });
