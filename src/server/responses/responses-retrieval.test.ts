@@ -1,7 +1,7 @@
 import OpenAI, { type APIError } from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
-import { responsesStacks } from './responses-stacks.test-helpers.js';
+import { describe, expect, it } from 'vitest';
+import type { FakeProviderServer } from '../../testing/fake-provider-server.js';
+import { responsesStacksWithFallback } from './responses-stacks.test-helpers.js';
 
 /*
  * GET /v1/responses/{id} over HTTP through a real `serve`, with the official SDK, in front of two
@@ -9,27 +9,8 @@ import { responsesStacks } from './responses-stacks.test-helpers.js';
  * (a fallback with the Responses API), each a fake provider server that takes only its own key.
  */
 
-const start = responsesStacks();
 const AZURE_KEY = 'azure-fallback-retrieval-key';
-let azure: FakeProviderServer | undefined;
-
-afterEach(async () => {
-  await azure?.close();
-  azure = undefined;
-});
-
-/** The stack in front of the primary fake, with a second fake as its Azure OpenAI fallback. */
-async function withFallback() {
-  const fallback = await startFakeProviderServer({ apiKeys: [AZURE_KEY] });
-  azure = fallback;
-  const opened = await start({
-    LLM_FALLBACKS: 'azure:fallback-deploy',
-    AZURE_OPENAI_ENDPOINT: fallback.azureEndpoint,
-    AZURE_OPENAI_API_KEY: AZURE_KEY,
-    AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
-  });
-  return { ...opened, primary: opened.stack.fake, fallback };
-}
+const { withFallback } = responsesStacksWithFallback(AZURE_KEY);
 
 /** The retrievals an upstream received. */
 const gets = (fake: FakeProviderServer) => fake.requests.filter((request) => request.method === 'GET').map((request) => request.path);

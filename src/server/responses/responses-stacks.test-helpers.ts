@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { afterEach, beforeAll, expect } from 'vitest';
 import { validateOpenAiSchema } from '../../../test/openai-spec.js';
-import type { FakeProviderServer } from '../../testing/fake-provider-server.js';
+import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
 import { type ServiceStack, STACK_API_KEY, startServiceStack } from '../service-stack.test-helpers.js';
 import { type ResponsesSpecFetch, responsesSpecFetch } from './responses-spec-fetch.test-helpers.js';
 
@@ -81,4 +81,33 @@ export function responsesStacks(): (
     current = { stack, checker, client, upstreamResponsesBodies };
     return current;
   };
+}
+
+/**
+ * Registers {@link responsesStacks} and returns its starter, with `withFallback`: the stack in front
+ * of the primary fake with a second fake as its Azure OpenAI fallback, which takes only `azureKey`
+ * and, given `responseIdPrefix`, makes ids of its own. The fallback is closed after each test.
+ */
+export function responsesStacksWithFallback(azureKey: string, responseIdPrefix?: string) {
+  const start = responsesStacks();
+  let azure: FakeProviderServer | undefined;
+  afterEach(async () => {
+    await azure?.close();
+    azure = undefined;
+  });
+  const withFallback = async () => {
+    const fallback = await startFakeProviderServer({
+      apiKeys: [azureKey],
+      ...(responseIdPrefix === undefined ? {} : { responseIdPrefix }),
+    });
+    azure = fallback;
+    const opened = await start({
+      LLM_FALLBACKS: 'azure:fallback-deploy',
+      AZURE_OPENAI_ENDPOINT: fallback.azureEndpoint,
+      AZURE_OPENAI_API_KEY: azureKey,
+      AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
+    });
+    return { ...opened, primary: opened.stack.fake, fallback };
+  };
+  return { start, withFallback };
 }

@@ -1,10 +1,10 @@
 import { request } from 'node:http';
 import OpenAI, { type APIError } from 'openai';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
+import { describe, expect, it } from 'vitest';
+import type { FakeProviderServer } from '../../testing/fake-provider-server.js';
 import { storedRequests } from '../../testing/stored-requests.test-helpers.js';
 import { STACK_API_KEY } from '../service-stack.test-helpers.js';
-import { responsesStacks } from './responses-stacks.test-helpers.js';
+import { responsesStacksWithFallback } from './responses-stacks.test-helpers.js';
 
 /*
  * POST /v1/responses/{id}/cancel, DELETE /v1/responses/{id} and GET /v1/responses/{id}/input_items
@@ -14,27 +14,8 @@ import { responsesStacks } from './responses-stacks.test-helpers.js';
  * checked against OpenAI's spec (responses-stacks.test-helpers.ts).
  */
 
-const start = responsesStacks();
 const AZURE_KEY = 'azure-fallback-operations-key';
-let azure: FakeProviderServer | undefined;
-
-afterEach(async () => {
-  await azure?.close();
-  azure = undefined;
-});
-
-/** The stack in front of the primary fake, with a second fake as its Azure OpenAI fallback. */
-async function withFallback() {
-  const fallback = await startFakeProviderServer({ apiKeys: [AZURE_KEY], responseIdPrefix: 'resp_azure_' });
-  azure = fallback;
-  const opened = await start({
-    LLM_FALLBACKS: 'azure:fallback-deploy',
-    AZURE_OPENAI_ENDPOINT: fallback.azureEndpoint,
-    AZURE_OPENAI_API_KEY: AZURE_KEY,
-    AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
-  });
-  return { ...opened, primary: opened.stack.fake, fallback };
-}
+const { start, withFallback } = responsesStacksWithFallback(AZURE_KEY, 'resp_azure_');
 
 const asked = storedRequests;
 
