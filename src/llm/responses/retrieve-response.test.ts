@@ -5,6 +5,7 @@ import type { Infrastructure } from '../../infrastructure.js';
 import { silentLogger } from '../../observability/logger.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
 import { ManualClock } from '../../testing/manual-clock.js';
+import { AZURE_KEY, openTwoUpstreams } from './two-upstreams.test-helpers.js';
 
 /*
  * The library's retrieveResponse in front of two upstreams that each keep their own responses,
@@ -13,7 +14,6 @@ import { ManualClock } from '../../testing/manual-clock.js';
  * a fallback with the Responses API.
  */
 
-const AZURE_KEY = 'azure-fallback-key';
 let primary: FakeProviderServer | undefined;
 let fallback: FakeProviderServer | undefined;
 let infra: Infrastructure | undefined;
@@ -31,30 +31,8 @@ afterEach(async () => {
 async function start(env: Record<string, string> = {}, clock?: ManualClock) {
   primary = await startFakeProviderServer({ responseIdPrefix: 'resp_primary_' });
   fallback = await startFakeProviderServer({ apiKeys: [AZURE_KEY], responseIdPrefix: 'resp_fallback_' });
-  infra = await openClient(primary, fallback, { LLM_CACHE: 'off', ...env }, clock);
+  infra = await openTwoUpstreams(primary, fallback, { LLM_CACHE: 'off', ...env }, clock);
   return { primary, fallback, llm: infra.llm };
-}
-
-/** An infrastructure over the two upstreams: OpenAI on `primary`, Azure as its fallback on `fallback`; `env` overrides. */
-function openClient(primary: FakeProviderServer, fallback: FakeProviderServer, env: Record<string, string>, clock?: ManualClock) {
-  return createInfrastructure({
-    env: {
-      NODE_ENV: 'test',
-      DATABASE_URL: 'sqlite::memory:',
-      LLM_MAX_ATTEMPTS: '1',
-      LLM_PROVIDER: 'openai',
-      OPENAI_API_KEY: 'sk-key',
-      OPENAI_BASE_URL: primary.openaiBaseUrl,
-      LLM_FALLBACKS: 'azure:fallback-deploy',
-      AZURE_OPENAI_ENDPOINT: fallback.azureEndpoint,
-      AZURE_OPENAI_API_KEY: AZURE_KEY,
-      AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
-      ...env,
-    },
-    envFile: false,
-    logger: silentLogger(),
-    ...(clock === undefined ? {} : { clock }),
-  });
 }
 
 /** The `include[]` of each retrieval an upstream received. */
@@ -64,7 +42,7 @@ const includes = (fake: FakeProviderServer) =>
 /** Another client of the same upstreams, which does not remember where any response was made: it asks the primary first. */
 async function unremembering(env: Record<string, string> = {}, clock?: ManualClock): Promise<Infrastructure> {
   if (primary === undefined || fallback === undefined) throw new Error('start the upstreams first');
-  const other = await openClient(primary, fallback, env, clock);
+  const other = await openTwoUpstreams(primary, fallback, env, clock);
   others.push(other);
   return other;
 }

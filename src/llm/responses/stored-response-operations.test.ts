@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
-import { silentLogger } from '../../observability/logger.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
 import { ManualClock } from '../../testing/manual-clock.js';
 import { storedRequests } from '../../testing/stored-requests.test-helpers.js';
 import type { ResponseInputItemsQuery } from './response-input-items-query.js';
+import { AZURE_KEY, openTwoUpstreams } from './two-upstreams.test-helpers.js';
 
 /*
  * The library's cancelResponse, deleteResponse and listResponseInputItems in front of two upstreams
@@ -15,7 +14,6 @@ import type { ResponseInputItemsQuery } from './response-input-items-query.js';
  * search); these tests show each one goes through it.
  */
 
-const AZURE_KEY = 'azure-fallback-key';
 let primary: FakeProviderServer;
 let fallback: FakeProviderServer;
 let opened: Infrastructure[] = [];
@@ -35,25 +33,7 @@ async function start(env: Record<string, string> = {}, clock?: ManualClock): Pro
 
 /** A client of the two upstreams; another one remembers nothing of where the first made its responses. */
 async function client(env: Record<string, string> = {}, clock?: ManualClock): Promise<Infrastructure['llm']> {
-  const infra = await createInfrastructure({
-    env: {
-      NODE_ENV: 'test',
-      DATABASE_URL: 'sqlite::memory:',
-      LLM_CACHE: 'off',
-      LLM_MAX_ATTEMPTS: '1',
-      LLM_PROVIDER: 'openai',
-      OPENAI_API_KEY: 'sk-key',
-      OPENAI_BASE_URL: primary.openaiBaseUrl,
-      LLM_FALLBACKS: 'azure:fallback-deploy',
-      AZURE_OPENAI_ENDPOINT: fallback.azureEndpoint,
-      AZURE_OPENAI_API_KEY: AZURE_KEY,
-      AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
-      ...env,
-    },
-    envFile: false,
-    logger: silentLogger(),
-    ...(clock === undefined ? {} : { clock }),
-  });
+  const infra = await openTwoUpstreams(primary, fallback, { LLM_CACHE: 'off', ...env }, clock);
   opened.push(infra);
   return infra.llm;
 }
