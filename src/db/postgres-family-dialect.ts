@@ -6,8 +6,10 @@ import {
   type Kysely,
   PostgresAdapter,
   PostgresIntrospector,
+  PostgresQueryCompiler,
   type QueryCompiler,
 } from 'kysely';
+import { CHECK_FIELDS } from './query-shape.js';
 import { ShapeCachedCompiler } from './shape-cached-compiler.js';
 
 /**
@@ -25,9 +27,14 @@ export class PostgresFamilyDialect<D extends Driver> implements Dialect {
     return this.driver;
   }
 
-  /** Kysely's PostgreSQL compiler, with the SQL of plain selects kept by their shape. */
+  /**
+   * Kysely's PostgreSQL compiler, with the SQL of plain selects kept by their shape when the Kysely
+   * resolved at run time is the release the shapes were checked against. With any other (or one
+   * whose version cannot be read), Kysely's own compiler: checking every node's fields costs more
+   * than the compile a shape saves, so a cache that had to check would be slower than none.
+   */
   createQueryCompiler(): QueryCompiler {
-    return new ShapeCachedCompiler();
+    return CHECK_FIELDS ? new PostgresQueryCompiler() : new ShapeCachedCompiler();
   }
 
   createAdapter(): DialectAdapter {

@@ -149,7 +149,8 @@ function knownKeys(fields: object): KnownKeys {
  * three-column point read with two conditions and a limit: some 1.3 µs a kept select unchecked,
  * 2.3 µs checked, 1.9 µs compiled by Kysely), so it runs only where the type check does not vouch
  * for the tables: when the Kysely resolved at run time is not {@link CHECKED_KYSELY_VERSION} (see
- * {@link CHECK_FIELDS}).
+ * {@link CHECK_FIELDS}). There the dialects use Kysely's own compiler rather than a cache that
+ * checks (postgres-family-dialect.ts); a compiler made with `checkFields: true` still checks.
  */
 const KNOWN_FIELDS: Readonly<Record<string, KnownKeys | undefined>> = (() => {
   const byKind: Record<string, KnownKeys> = Object.create(null);
