@@ -246,7 +246,7 @@ export interface LlmClient {
    * the remembered one, else the first found holding it by a retrieval (`GET /responses/{id}`) within
    * the same time, which is then sent the cancel with the time left; its answer or refusal is the
    * answer. When that upstream's answer once the cancel was sent leaves it unknown whether it was
-   * applied (no answer: a timeout, a lost connection; a 500, 502 or 504; a malformed answer), the
+   * applied (no answer: a timeout, a lost connection; an HTTP 5xx other than 503; a malformed answer), the
    * `ProviderError` is not retryable, has `outcomeUnknown: true` and the code
    * `provider_outcome_unknown`; retrieve the response to see. A failure before it was sent (DNS, a
    * refused connection, the time up) and a 503 or 429 stay retryable.

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Clock } from '../../internal/clock.js';
 import { ManualClock } from '../../testing/manual-clock.js';
 import type { CallTarget } from '../call-pipeline.js';
@@ -168,11 +168,14 @@ describe('a mutation found by retrieval', () => {
       ),
       DELETE,
     );
-    while (primary === undefined) await Promise.resolve();
+    const asked = await vi.waitFor(() => {
+      if (primary === undefined) throw new Error('the primary was not asked yet');
+      return primary;
+    });
     clock.advance(2999);
-    expect(primary.aborted).toBe(false);
+    expect(asked.aborted).toBe(false);
     clock.advance(1);
-    expect(primary.aborted).toBe(true);
+    expect(asked.aborted).toBe(true);
     expect(await deleting).toEqual({ id: 'resp_1', deleted: true });
     expect(methods).toEqual(['GET', 'DELETE']);
   });
