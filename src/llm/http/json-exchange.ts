@@ -42,7 +42,7 @@ export class WholeAnswer {
  * which a body read at once in one or two chunks does not need: this handler gathers the chunks
  * and settles one promise. `signal` is wired to undici's abort function once the request is
  * connected, and its listener removed when the exchange ends; an abort fails the exchange with
- * the signal's reason, and timeouts and network errors fail it as undici reports them, as
+ * the signal's reason at once, also while the connection is still being made, and timeouts and network errors fail it as undici reports them, as
  * `request()` does. `onDispatched`, when given, is called once the connection is up and undici is
  * about to write the request (its `onConnect`), unless `signal` aborted first: a failure before it
  * (DNS, a refused or timed-out connection) sent nothing.
@@ -79,7 +79,15 @@ class WholeAnswerHandler implements Dispatcher.DispatchHandlers {
   readonly #chunks: Buffer[] = [];
   readonly #onAbort = (): void => {
     this.#reason = reasonOf(this.#signal);
-    this.#abort?.(this.#reason as Error);
+    const abort = this.#abort;
+    if (abort !== undefined) {
+      abort(this.#reason as Error);
+      return;
+    }
+    // Not connected yet: undici applies an abort only once connected (onConnect), which a host that
+    // never answers the connection delays until undici's connect timeout. The exchange fails now;
+    // the request is aborted if it ever connects.
+    if (this.#finish()) this.#reject(this.#reason);
   };
 
   constructor(

@@ -213,7 +213,7 @@ async function ask(
     const answering = lookup.http().json(stored, operation.method, headers, undefined, request.signal, () => {
       sent = true;
     });
-    const answer = await untilAborted(answering, request.signal);
+    const answer = await answering;
     return { ok: true, data: answer.data };
   } catch (error) {
     return { ok: false, error: mapOpenAiError(error, { provider: target.provider, model, signal: request.signal }), sent };
@@ -221,21 +221,6 @@ async function ask(
     if (timer !== undefined) clock.clearTimeout(timer);
     request.dispose();
   }
-}
-
-/**
- * `pending`, or its rejection with `signal`'s reason as soon as `signal` aborts. undici applies an
- * abort only once the connection is up, so a request to a host that never answers the connection
- * would otherwise outlast the share and the deadline until undici's own connect timeout.
- */
-function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
-  pending.catch(() => undefined); // settled after the abort: nobody waits for it any more
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    pending.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 /** The answer of `operation` at `target`, with where the id is kept remembered (or forgotten, once removed). */

@@ -35,10 +35,24 @@ function lookupWith(exchange: Exchange, clock = new ManualClock()): StoredRespon
   const http = {
     json: async (_where: unknown, _method: unknown, _headers: unknown, _body: unknown, signal: AbortSignal, dispatch: () => void) => ({
       status: 200,
-      data: await exchange(dispatch, signal),
+      data: await asTheClientDoes(exchange(dispatch, signal), signal),
     }),
   } as unknown as UpstreamClient;
   return { query: undefined, timeoutMs: 10_000, clock, provider: 'openai', targets, origins, http: () => http };
+}
+
+/**
+ * `pending` as UpstreamClient.json settles it: failed with the signal's reason once the signal
+ * aborts, whether or not the request was dispatched yet (json-exchange.test.ts shows undici's
+ * handler does so while the connection is still being made).
+ */
+function asTheClientDoes<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
+  pending.catch(() => undefined);
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    pending.then(resolve, reject);
+  });
 }
 
 /** `exchange`, with a promise settled once the request was made. */
@@ -56,7 +70,7 @@ function watched(exchange: Exchange): { exchange: Exchange; made: Promise<void> 
   };
 }
 
-/** A host that never answers the connection: undici is told of the abort only once connected, so the request outlasts it. */
+/** A host that never answers the connection: the request is never dispatched, and settles only as the client fails it on the abort. */
 const blackholed: Exchange = () => new Promise<never>(() => undefined);
 
 /** A failure before the connection is up, as undici reports one (DNS here). */
@@ -140,7 +154,7 @@ function searchOver(
     ) => {
       dispatch();
       const name = where.origin === 'https://openai.test' ? 'openai' : 'azure';
-      return { status: 200, data: await exchanges[name](signal, method) };
+      return { status: 200, data: await asTheClientDoes(exchanges[name](signal, method), signal) };
     },
   } as unknown as UpstreamClient;
   return { query: undefined, timeoutMs: 9_000, clock, provider: 'openai', targets, origins: new ResponseOrigins(), http: () => http };
