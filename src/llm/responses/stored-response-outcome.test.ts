@@ -114,7 +114,7 @@ describe('a mutation at the remembered upstream', () => {
     expect(await deleting).toMatchObject({ kind: 'timeout', provider: 'azure', retryable: false, outcomeUnknown: true });
   });
 
-  it('says the outcome is unknown when it failed otherwise than with an HTTP status after it was dispatched (TLS)', async () => {
+  it('says the outcome is unknown when it failed otherwise than with an HTTP status after it was dispatched (a protocol error on the open connection)', async () => {
     const tls: Exchange = async (dispatch) => {
       dispatch();
       throw Object.assign(new Error('write EPROTO wrong version number'), { code: 'EPROTO' });
