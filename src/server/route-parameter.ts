@@ -1,6 +1,11 @@
+/** `path` as routes match it: a trailing slash ignored (`/` itself kept). */
+export function routePath(path: string): string {
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
 /**
  * The decoded `{parameter}` of a parameter route (its `path`: `/v1/models/{model}`,
- * `/v1/responses/{id}/cancel`) in `path`, trailing slash already removed, or undefined when the
+ * `/v1/responses/{id}/cancel`) in `path` (as {@link routePath} gives it), or undefined when the
  * route does not match: the parameter is never empty, is one segment before a fixed rest, and
  * decodes.
  */

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { findRoute, parameterOf } from './routes.js';
+import { parameterOf, routePath } from './route-parameter.js';
+import { findRoute } from './routes.js';
 
 /** The route found for `path` and its decoded parameter, as `[route path, parameter]`. */
 function matched(path: string): [string | undefined, string | undefined] {
   const route = findRoute(path);
-  return [route?.path, route === undefined ? undefined : parameterOf(route, path.length > 1 ? path.replace(/\/$/, '') : path)];
+  return [route?.path, route === undefined ? undefined : parameterOf(route, routePath(path))];
 }
 
 describe('the routes of a stored response', () => {

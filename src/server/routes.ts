@@ -12,7 +12,7 @@ import { deleteResponseRoute } from './responses/delete-response-route.js';
 import { responseInputItemsRoute } from './responses/response-input-items-route.js';
 import { responseRoute } from './responses/response-route.js';
 import { responsesRoute } from './responses/responses-route.js';
-import { parameterOf } from './route-parameter.js';
+import { parameterOf, routePath } from './route-parameter.js';
 import type { ServerContext } from './server-context.js';
 
 /** Answers one request on a matched route. */
@@ -72,11 +72,9 @@ export const ROUTES: readonly Route[] = [
   { path: '/ui/{path}', methods: UI, authenticated: false, quiet: true },
 ];
 
-export { parameterOf } from './route-parameter.js';
-
 /** The route for `path` (trailing slash ignored), if any. */
 export function findRoute(path: string, routes: readonly Route[] = ROUTES): Route | undefined {
-  const normalized = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  const normalized = routePath(path);
   return routes.find((route) => route.path === normalized) ?? routes.find((route) => parameterOf(route, normalized) !== undefined);
 }
 

@@ -210,10 +210,9 @@ async function ask(
   try {
     const stored = upstream.target(`/${encodeURIComponent(id)}${operation.suffix}`, lookup.query);
     const headers = await upstreamHeaders(upstream, { provider: target.provider, model }, request.signal);
-    const answering = lookup.http().json(stored, operation.method, headers, undefined, request.signal, () => {
+    const answer = await lookup.http().json(stored, operation.method, headers, undefined, request.signal, () => {
       sent = true;
     });
-    const answer = await answering;
     return { ok: true, data: answer.data };
   } catch (error) {
     return { ok: false, error: mapOpenAiError(error, { provider: target.provider, model, signal: request.signal }), sent };

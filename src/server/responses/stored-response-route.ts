@@ -3,7 +3,7 @@ import { errorAnswer } from '../error-answer.js';
 import type { Exchange } from '../exchange.js';
 import { HttpError } from '../http-error.js';
 import { sendJson } from '../respond.js';
-import { parameterOf } from '../route-parameter.js';
+import { parameterOf, routePath } from '../route-parameter.js';
 import type { ServerContext } from '../server-context.js';
 import { errorHeaders } from '../service-headers.js';
 import { forCaller } from '../service-tenants.js';
@@ -70,9 +70,8 @@ export function storedResponseRoute(
  * sent upstream: a 400 naming it.
  */
 function idOf(path: string, suffix: string): string {
-  const trimmed = path.length > 1 ? path.replace(/\/$/, '') : path;
-  // The route matched `path`, so it has an id.
-  const id = parameterOf({ path: `${PREFIX}{id}${suffix}` }, trimmed) as string;
+  // The route matched `path`, as findRoute reads it, so it has an id.
+  const id = parameterOf({ path: `${PREFIX}{id}${suffix}` }, routePath(path)) as string;
   if (id === '.' || id === '..') {
     throw new HttpError({
       status: 400,
