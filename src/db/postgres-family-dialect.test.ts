@@ -1,7 +1,7 @@
 import { PostgresQueryCompiler } from 'kysely';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-/** The dialect as loaded with `checkFields` (whether the resolved Kysely is another release than the checked one) set. */
+/** The dialect as loaded with `CHECK_FIELDS` (whether the resolved Kysely is another release than the checked one) set. */
 async function dialectWith(checkFields: boolean) {
   vi.resetModules();
   vi.doMock('./query-shape.js', async (original) => ({

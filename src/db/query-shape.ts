@@ -28,8 +28,9 @@ import type {
  * Every field of each node kind a shape covers: `true` where the shape takes it in, `false` where
  * its presence makes the query one without a shape. Each table must name exactly the fields of
  * Kysely's type, so a Kysely release that adds a field fails to compile here. That guards this
- * package's own build only: a user may resolve a later Kysely at run time, so {@link queryShape}
- * also checks each node's keys against these tables as it runs (see {@link KNOWN_FIELDS}).
+ * package's own build only: a user may resolve a later Kysely at run time, whose nodes may carry a
+ * field a shape would not see, so the dialects keep shapes only with the Kysely checked here
+ * (see {@link CHECK_FIELDS}).
  */
 type Fields<N> = { readonly [K in Exclude<keyof N, 'kind'>]-?: boolean };
 
@@ -117,89 +118,52 @@ function kyselyPackageVersion(path: string): string | undefined {
 }
 
 /**
- * Whether nodes' keys must be checked against {@link KNOWN_FIELDS} for `version` of Kysely: for any
- * version but the checked one, an unknown one included.
+ * Whether `version` of Kysely is one whose nodes would need their keys checked before a shape could
+ * be trusted: any version but the checked one, an unknown one included.
  */
 export function fieldsNeedChecking(version: string | undefined): boolean {
   return version !== CHECKED_KYSELY_VERSION;
 }
 
-/** Whether {@link queryShape} checks nodes' keys by default: the Kysely resolved here is not the checked one. */
+/**
+ * Whether the Kysely resolved here is not the checked one. Checking every node's keys at run time
+ * would cost more than the compile a shape saves (on a three-column point read with two conditions
+ * and a limit: some 1.3 µs a kept select, 2.3 µs with its keys checked, 1.9 µs compiled by Kysely),
+ * so the dialects then use Kysely's own compiler (postgres-family-dialect.ts).
+ */
 export const CHECK_FIELDS = fieldsNeedChecking(resolvedKyselyVersion());
 
 /** Values in a list past which a select has no shape: each length would be a shape of its own, its SQL growing with it. */
 export const MAX_SHAPED_LIST_VALUES = 64;
-
-/** A node kind's known keys, `kind` among them. */
-type KnownKeys = ReadonlySet<string>;
-
-function knownKeys(fields: object): KnownKeys {
-  return new Set(['kind', ...Object.keys(fields)]);
-}
-
-/**
- * The keys each covered node kind may carry, by kind: those of the tables above. A node with any
- * other own key comes from a Kysely whose node has a field this module does not know (a later
- * release, say one adding a clause), and its select has no shape, so it compiles as that Kysely
- * compiles it. Where it runs, the check runs on every compile, not once per shape: a shape is built
- * from the known fields only, so a later query carrying a new field (one adding no parameter, even)
- * would have the same shape as one without it and would be handed the other's SQL.
- *
- * Walking every node's keys costs more than the compiling a shape saves (measured on a
- * three-column point read with two conditions and a limit: some 1.3 µs a kept select unchecked,
- * 2.3 µs checked, 1.9 µs compiled by Kysely), so it runs only where the type check does not vouch
- * for the tables: when the Kysely resolved at run time is not {@link CHECKED_KYSELY_VERSION} (see
- * {@link CHECK_FIELDS}). There the dialects use Kysely's own compiler rather than a cache that
- * checks (postgres-family-dialect.ts); a compiler made with `checkFields: true` still checks.
- */
-const KNOWN_FIELDS: Readonly<Record<string, KnownKeys | undefined>> = (() => {
-  const byKind: Record<string, KnownKeys> = Object.create(null);
-  byKind.SelectQueryNode = knownKeys(SELECT_QUERY_FIELDS);
-  for (const [kind, fields] of Object.entries(SHAPED_NODE_FIELDS)) byKind[kind] = knownKeys(fields);
-  return Object.freeze(byKind);
-})();
-
-/** Whether every enumerable key of `node` is a known field of its kind; false for a kind without a shape. */
-function knownNode(node: OperationNode): boolean {
-  const known = KNOWN_FIELDS[node.kind];
-  if (known === undefined) return false;
-  for (const key in node) if (!known.has(key)) return false;
-  return true;
-}
 
 /**
  * The shape of a plain select: everything its SQL depends on, with each value it sends as a
  * parameter left out and pushed onto `parameters` instead, in the order the compiler numbers them.
  * Two selects with the same shape compile to the same SQL. Undefined for any other query, for
  * a select using anything besides plain columns of plain tables, aliases, `where` with comparisons
- * joined by `and`/`or`, lists of up to {@link MAX_SHAPED_LIST_VALUES} values and `limit`, and
- * (when checked) for one whose nodes carry a field Kysely's types of this version do not have:
- * those compile as usual.
- *
- * `check` makes every node's keys be checked against the fields this module knows (see
- * {@link KNOWN_FIELDS}); by default, only when the Kysely resolved here is not the checked one.
+ * joined by `and`/`or`, lists of up to {@link MAX_SHAPED_LIST_VALUES} values and `limit`: those compile as usual.
  *
  * The encoding is prefix-free (a tag per node, a fixed number of parts per tag, counted lists,
  * length-prefixed names), so different trees never share a shape.
  */
-export function queryShape(node: OperationNode, parameters: unknown[], check = CHECK_FIELDS): string | undefined {
+export function queryShape(node: OperationNode, parameters: unknown[]): string | undefined {
   if (node.kind !== 'SelectQueryNode') return undefined;
   const select = node as SelectQueryNode;
-  if ((check && !knownNode(select)) || !plainSelect(select)) return undefined;
+  if (!plainSelect(select)) return undefined;
   // The compiler's order: selections, from, where, limit.
   let shape = 'Q';
   if (select.selections === undefined) shape += '-';
   else {
     shape += `${select.selections.length}:`;
     for (const selection of select.selections) {
-      const part = nodeShape(selection, parameters, check);
+      const part = nodeShape(selection, parameters);
       if (part === undefined) return undefined;
       shape += part;
     }
   }
-  const from = optionalShape(select.from, parameters, check);
-  const where = optionalShape(select.where, parameters, check);
-  const limit = optionalShape(select.limit, parameters, check);
+  const from = optionalShape(select.from, parameters);
+  const where = optionalShape(select.where, parameters);
+  const limit = optionalShape(select.limit, parameters);
   if (from === undefined || where === undefined || limit === undefined) return undefined;
   return shape + from + where + limit;
 }
@@ -224,45 +188,44 @@ function plainSelect(select: SelectQueryNode): boolean {
 }
 
 /** An optional part's shape: `-` when absent. */
-function optionalShape(node: OperationNode | undefined, parameters: unknown[], check: boolean): string | undefined {
-  return node === undefined ? '-' : nodeShape(node, parameters, check);
+function optionalShape(node: OperationNode | undefined, parameters: unknown[]): string | undefined {
+  return node === undefined ? '-' : nodeShape(node, parameters);
 }
 
 /** A node's shape, its parameters pushed in the compiler's order; undefined for a kind without one. */
-function nodeShape(node: OperationNode, parameters: unknown[], check: boolean): string | undefined {
-  if (check && !knownNode(node)) return undefined;
+function nodeShape(node: OperationNode, parameters: unknown[]): string | undefined {
   switch (node.kind) {
     case 'IdentifierNode':
       return name('i', (node as IdentifierNode).name);
     case 'SchemableIdentifierNode': {
       const { schema, identifier } = node as SchemableIdentifierNode;
-      return pair('s', schema === undefined ? '-' : nodeShape(schema, parameters, check), nodeShape(identifier, parameters, check));
+      return pair('s', schema === undefined ? '-' : nodeShape(schema, parameters), nodeShape(identifier, parameters));
     }
     case 'TableNode':
-      return one('t', nodeShape((node as TableNode).table, parameters, check));
+      return one('t', nodeShape((node as TableNode).table, parameters));
     case 'ColumnNode':
-      return one('c', nodeShape((node as ColumnNode).column, parameters, check));
+      return one('c', nodeShape((node as ColumnNode).column, parameters));
     case 'SelectAllNode':
       return '*';
     case 'ReferenceNode': {
       const { table, column } = node as ReferenceNode;
-      return pair('r', table === undefined ? '-' : nodeShape(table, parameters, check), nodeShape(column, parameters, check));
+      return pair('r', table === undefined ? '-' : nodeShape(table, parameters), nodeShape(column, parameters));
     }
     case 'SelectionNode':
-      return one('S', nodeShape((node as SelectionNode).selection, parameters, check));
+      return one('S', nodeShape((node as SelectionNode).selection, parameters));
     case 'AliasNode': {
       const alias = node as AliasNode;
-      return pair('a', nodeShape(alias.node, parameters, check), nodeShape(alias.alias, parameters, check));
+      return pair('a', nodeShape(alias.node, parameters), nodeShape(alias.alias, parameters));
     }
     case 'FromNode':
-      return list('f', (node as FromNode).froms, parameters, check);
+      return list('f', (node as FromNode).froms, parameters);
     case 'WhereNode':
-      return one('w', nodeShape((node as WhereNode).where, parameters, check));
+      return one('w', nodeShape((node as WhereNode).where, parameters));
     case 'BinaryOperationNode': {
       const { leftOperand, operator, rightOperand } = node as BinaryOperationNode;
-      const left = nodeShape(leftOperand, parameters, check);
-      const middle = nodeShape(operator, parameters, check);
-      const right = nodeShape(rightOperand, parameters, check);
+      const left = nodeShape(leftOperand, parameters);
+      const middle = nodeShape(operator, parameters);
+      const right = nodeShape(rightOperand, parameters);
       return left === undefined || middle === undefined || right === undefined ? undefined : `b${left}${middle}${right}`;
     }
     case 'OperatorNode':
@@ -282,16 +245,16 @@ function nodeShape(node: OperationNode, parameters: unknown[], check: boolean): 
     }
     case 'AndNode': {
       const and = node as AndNode;
-      return pair('&', nodeShape(and.left, parameters, check), nodeShape(and.right, parameters, check));
+      return pair('&', nodeShape(and.left, parameters), nodeShape(and.right, parameters));
     }
     case 'OrNode': {
       const or = node as OrNode;
-      return pair('|', nodeShape(or.left, parameters, check), nodeShape(or.right, parameters, check));
+      return pair('|', nodeShape(or.left, parameters), nodeShape(or.right, parameters));
     }
     case 'ParensNode':
-      return one('(', nodeShape((node as ParensNode).node, parameters, check));
+      return one('(', nodeShape((node as ParensNode).node, parameters));
     case 'LimitNode':
-      return one('l', nodeShape((node as LimitNode).limit, parameters, check));
+      return one('l', nodeShape((node as LimitNode).limit, parameters));
     default:
       return undefined;
   }
@@ -309,10 +272,10 @@ function pair(tag: string, first: string | undefined, second: string | undefined
   return first === undefined || second === undefined ? undefined : tag + first + second;
 }
 
-function list(tag: string, nodes: ReadonlyArray<OperationNode>, parameters: unknown[], check: boolean): string | undefined {
+function list(tag: string, nodes: ReadonlyArray<OperationNode>, parameters: unknown[]): string | undefined {
   let shape = `${tag}${nodes.length}:`;
   for (const item of nodes) {
-    const part = nodeShape(item, parameters, check);
+    const part = nodeShape(item, parameters);
     if (part === undefined) return undefined;
     shape += part;
   }

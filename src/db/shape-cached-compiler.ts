@@ -1,15 +1,5 @@
 import { type CompiledQuery, PostgresQueryCompiler, type QueryId, type RootOperationNode } from 'kysely';
-import { CHECK_FIELDS, queryShape } from './query-shape.js';
-
-/** How a {@link ShapeCachedCompiler} works. */
-export interface ShapeCachedCompilerOptions {
-  /**
-   * Whether each node's keys are checked against the fields a shape knows, so a node carrying a
-   * field a later Kysely added has no shape. Defaults to checking only when the Kysely resolved at
-   * run time is not the release this package was checked against.
-   */
-  readonly checkFields?: boolean;
-}
+import { queryShape } from './query-shape.js';
 
 /**
  * Distinct shapes a compiler keeps the SQL of. Past it the least recently used goes, recency counted
@@ -27,16 +17,9 @@ export const SHAPES_KEPT = 1000;
  */
 export class ShapeCachedCompiler extends PostgresQueryCompiler {
   readonly #sql = new Map<string, string>();
-  readonly #checkFields: boolean;
-
-  constructor(options: ShapeCachedCompilerOptions = {}) {
-    super();
-    this.#checkFields = options.checkFields ?? CHECK_FIELDS;
-  }
-
   override compileQuery(node: RootOperationNode, queryId: QueryId): CompiledQuery {
     const parameters: unknown[] = [];
-    const shape = queryShape(node, parameters, this.#checkFields);
+    const shape = queryShape(node, parameters);
     if (shape === undefined) return super.compileQuery(node, queryId);
     const sql = this.#sql.get(shape);
     if (sql !== undefined) {
