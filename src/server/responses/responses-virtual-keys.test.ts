@@ -108,6 +108,14 @@ describe('virtual keys on /v1/responses', () => {
       expect(await chained.json()).toMatchObject({
         error: { code: 'responses_not_budgeted', message: expect.stringContaining('previous_response_id') },
       });
+      // A stored prompt expands at the provider into instructions of any length.
+      const prompted = await fetch(`${service.url}/v1/responses`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${open.reveal()}` },
+        body: JSON.stringify({ model: 'metered-model', input: 'hi', prompt: { id: 'pmpt_123', version: '2' } }),
+      });
+      expect(prompted.status).toBe(403);
+      expect(await prompted.json()).toMatchObject({ error: { code: 'responses_not_budgeted', message: expect.stringContaining('prompt') } });
       expect(forwarded).toEqual([]);
     } finally {
       await service.close();

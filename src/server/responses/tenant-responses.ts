@@ -7,8 +7,11 @@ import { HttpError } from '../http-error.js';
 import type { ServiceTenants } from '../service-tenants.js';
 import type { ServiceResponses } from './service-responses.js';
 
-/** Fields whose cost no reservation can bound before the call: a stored conversation's tokens, a call finished later. */
-const UNBOUNDED_FIELDS = ['previous_response_id', 'conversation', 'background'] as const;
+/**
+ * Fields whose cost no reservation can bound before the call: a stored conversation's tokens, a
+ * stored prompt's instructions (expanded by the provider, of any length), a call finished later.
+ */
+const UNBOUNDED_FIELDS = ['previous_response_id', 'conversation', 'prompt', 'background'] as const;
 const NON_TEXT_PARTS = new Set(['input_image', 'input_file', 'input_audio']);
 /** Events that end a streamed response, with its usage. */
 const FINAL_EVENTS = new Set(['response.completed', 'response.incomplete', 'response.failed']);
