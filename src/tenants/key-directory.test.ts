@@ -54,6 +54,37 @@ describe('KeyDirectory', () => {
     expect(source.lookups).toHaveLength(2);
   });
 
+  it('neither keeps nor joins a lookup that began before an invalidation', async () => {
+    // The first lookup reads the key before it is revoked, and its answer is slow to arrive.
+    let revoked = false;
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const lookups: boolean[] = [];
+    const source = {
+      findKeyByPlain: async () => {
+        const read = { ...key, revokedAt: revoked ? new Date(1) : null };
+        lookups.push(revoked);
+        if (!revoked) await slow;
+        return read;
+      },
+      showTeam: async () => team,
+    };
+    const directory = new KeyDirectory(source, { ttlMs: 60_000, clock: new ManualClock() });
+    const before = directory.resolve('gw-known');
+    // The key is revoked and this process is told: the cache is dropped while the lookup is in flight.
+    revoked = true;
+    directory.invalidate();
+    // A request after the announcement does not join the stale lookup…
+    expect((await directory.resolve('gw-known'))?.key.revokedAt).not.toBeNull();
+    release();
+    // …whose own caller gets what it read, which is not kept for the next one.
+    expect((await before)?.key.revokedAt).toBeNull();
+    expect((await directory.resolve('gw-known'))?.key.revokedAt).not.toBeNull();
+    expect(lookups).toEqual([false, true]);
+  });
+
   it('bounds its entries', async () => {
     const source = repository();
     const directory = new KeyDirectory(source, { ttlMs: 60_000, maxEntries: 2, clock: new ManualClock() });

@@ -29,6 +29,8 @@ export class KeyDirectory {
   readonly #clock: Clock;
   readonly #entries = new Map<string, Entry>();
   readonly #loading = new Map<string, Promise<TenantCaller | undefined>>();
+  /** Bumped by {@link invalidate}: a lookup begun before it is neither kept nor joined. */
+  #generation = 0;
 
   constructor(repository: Pick<TenantRepository, 'findKeyByPlain' | 'showTeam'>, options: KeyDirectoryOptions = {}) {
     this.#repository = repository;
@@ -44,21 +46,31 @@ export class KeyDirectory {
     if (entry !== undefined && entry.expiresAt > this.#clock.now()) return entry.caller;
     let loading = this.#loading.get(digest);
     if (loading === undefined) {
-      loading = this.#load(plain, digest).finally(() => this.#loading.delete(digest));
+      const loaded = this.#load(plain, digest, this.#generation).finally(() => {
+        if (this.#loading.get(digest) === loaded) this.#loading.delete(digest);
+      });
+      loading = loaded;
       this.#loading.set(digest, loading);
     }
     return loading;
   }
 
-  /** Forgets every lookup, so the next one reads the database (after a change, or when told of one). */
+  /**
+   * Forgets every lookup, so the next one reads the database (after a change, or when told of one).
+   * Lookups still in flight may have read the database before the change: their callers get what
+   * they read, but it is not kept, and later callers start lookups of their own.
+   */
   invalidate(): void {
+    this.#generation++;
     this.#entries.clear();
+    this.#loading.clear();
   }
 
-  async #load(plain: string, digest: string): Promise<TenantCaller | undefined> {
+  async #load(plain: string, digest: string, generation: number): Promise<TenantCaller | undefined> {
     const key = await this.#repository.findKeyByPlain(plain);
     const team = key?.teamId == null ? undefined : await this.#repository.showTeam(key.teamId);
     const caller = key === undefined ? undefined : { key, team };
+    if (generation !== this.#generation) return caller;
     if (this.#entries.size >= this.#maxEntries) {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);
