@@ -120,4 +120,19 @@ describe.each(TENANT_DATABASE_TARGETS)('TenantRepository on $name', (target) => 
     await repository.deleteTeam('empty');
     await expect(repository.showTeam('empty')).rejects.toBeInstanceOf(TenantNotFoundError);
   });
+
+  it('deletes a team whose keys were all revoked, as its refusal advises, and no other', async () => {
+    const team = await repository.createTeam({ name: 'leaving' });
+    const { key: member } = await repository.createKey({ name: 'leaving-member', team: 'leaving' });
+    const { key: live } = await repository.createKey({ name: 'leaving-live', team: 'leaving' });
+    await repository.revokeKey(member.id);
+    await expect(repository.deleteTeam('leaving')).rejects.toThrow(/still has keys \(e\.g\. "leaving-live"\); move or revoke them first/);
+    await repository.revokeKey(live.id);
+    await repository.deleteTeam('leaving');
+    await expect(repository.showTeam('leaving')).rejects.toBeInstanceOf(TenantNotFoundError);
+    // The revoked keys stay revoked, out of the deleted team.
+    expect(await repository.showKey(member.id)).toMatchObject({ teamId: null, revokedAt: expect.any(Date) });
+    const audit = await readAudit(opened.database.db, { targetId: team.id });
+    expect(audit.find((entry) => entry.action === 'team.delete')?.details).toMatchObject({ revokedKeysDetached: 2 });
+  });
 });

@@ -203,15 +203,31 @@ export class TenantRepository {
     });
   }
 
-  /** Deletes a team that has no keys left. */
+  /**
+   * Deletes a team that has no keys left but revoked ones. Its revoked keys leave the team (they can
+   * never be used again); the usage they recorded keeps the team's id, so reports by team still count it.
+   */
   async deleteTeam(reference: string, options: ChangeOptions = {}): Promise<void> {
     await this.#db.transaction().execute(async (tx) => {
       const team = await this.#findTeam(tx, reference);
-      const member = await tx.selectFrom('groundwork_keys').select('name').where('team_id', '=', team.id).executeTakeFirst();
+      const member = await tx
+        .selectFrom('groundwork_keys')
+        .select('name')
+        .where('team_id', '=', team.id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
       if (member !== undefined)
         throw new TenantConflictError(`Team "${team.name}" still has keys (e.g. "${member.name}"); move or revoke them first.`);
+      const detached = await tx
+        .updateTable('groundwork_keys')
+        .set({ team_id: null, updated_at: this.#now() })
+        .where('team_id', '=', team.id)
+        .executeTakeFirst();
       await tx.deleteFrom('groundwork_teams').where('id', '=', team.id).execute();
-      await this.#audit(tx, options, 'team.delete', 'team', team.id, { name: team.name });
+      await this.#audit(tx, options, 'team.delete', 'team', team.id, {
+        name: team.name,
+        revokedKeysDetached: Number(detached.numUpdatedRows),
+      });
     });
   }
 
