@@ -28,7 +28,10 @@ export interface CompleteOptions {
   signal: AbortSignal;
   /** The caller's cache choice (header `X-Groundwork-Cache`); absent: the default policy. */
   cache?: CacheOption;
-  /** The HTTP request id, for logs and the usage ledger. */
+  /**
+   * The HTTP request id (`x-request-id`), which the access log and failure logs carry. Not written to
+   * the usage ledger, whose `request_id` is the provider's own id for the answer.
+   */
   requestId?: string;
   /** The virtual key and team the call is billed to, for the usage ledger. */
   attribution?: UsageAttribution;
@@ -40,7 +43,10 @@ export interface StreamOptions {
   signal: AbortSignal;
   /** The caller's cache choice; absent: the default policy. */
   cache?: CacheOption;
-  /** The HTTP request id, for logs and the usage ledger. */
+  /**
+   * The HTTP request id (`x-request-id`), which the access log and failure logs carry. Not written to
+   * the usage ledger, whose `request_id` is the provider's own id for the answer.
+   */
   requestId?: string;
   /** The virtual key and team the call is billed to, for the usage ledger. */
   attribution?: UsageAttribution;
