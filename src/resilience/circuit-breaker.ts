@@ -19,7 +19,8 @@ const GAUGE: Record<BreakerStateName, number> = { closed: 0, half_open: 1, open:
 /**
  * The circuit-breaker stage, per provider and model. A refused call fails at once with
  * {@link CircuitOpenError} and nothing reaches the provider. Transitions are logged, counted and
- * set on the state gauge.
+ * set on the state gauge; the gauge also follows the state each decision shows, so that with a
+ * shared (Redis) store a process reports a circuit another process closed or opened.
  */
 export class CircuitBreaker {
   readonly #store: BreakerStore;
@@ -28,6 +29,8 @@ export class CircuitBreaker {
   readonly #metrics: GroundworkMetrics | undefined;
   readonly #resetMs: number;
   readonly #known = new Map<string, CallTarget>();
+  /** The gauge's value last set per circuit: it is set again only when a decision shows another state. */
+  readonly #reported = new Map<string, number>();
 
   constructor(options: { store: BreakerStore; clock: Clock; logger: Logger; metrics?: GroundworkMetrics | undefined; resetMs: number }) {
     this.#resetMs = options.resetMs;
@@ -42,7 +45,9 @@ export class CircuitBreaker {
     if (!this.#known.has(key)) this.#known.set(key, { provider: target.provider, model: target.model });
     const now = this.#clock.now();
     const decision = await this.#store.acquire(key, now);
-    if (decision.transition !== undefined) this.#transitioned(target, decision.transition, decision.failures, now);
+    if (decision.transition !== undefined) this.#transitioned(target, key, decision.transition, decision.failures, now);
+    // Allowed and not the test request: closed. The test request, or refused while it runs: half-open. Else open.
+    this.#report(target, key, decision.probe ? GAUGE.half_open : decision.allowed ? GAUGE.closed : GAUGE.open);
     if (decision.allowed) return decision;
     throw new CircuitOpenError({ provider: target.provider, model: target.model, retryAt: decision.retryAt, now, probing: decision.probe });
   }
@@ -59,7 +64,13 @@ export class CircuitBreaker {
     else if (verdict === 'success' || (verdict === 'answered' && decision.probe)) {
       if (decision.probe || decision.failures > 0) transition = await this.#store.recordSuccess(key, now, decision.probe);
     } else if (verdict === 'abandoned' && decision.probe) transition = await this.#store.releaseProbe(key, now);
-    if (transition !== undefined) this.#transitioned(target, transition, decision.failures + (verdict === 'failure' ? 1 : 0), now);
+    if (transition !== undefined) this.#transitioned(target, key, transition, decision.failures + (verdict === 'failure' ? 1 : 0), now);
+  }
+
+  #report(target: CallTarget, key: string, value: number): void {
+    if (this.#metrics === undefined || this.#reported.get(key) === value) return;
+    this.#reported.set(key, value);
+    this.#metrics.breakerState.set({ provider: target.provider, model: target.model }, value);
   }
 
   /** The state of one circuit. */
@@ -72,9 +83,9 @@ export class CircuitBreaker {
     return Promise.all([...this.#known.values()].map((target) => this.getState(target.provider, target.model)));
   }
 
-  #transitioned(target: CallTarget, transition: BreakerTransition, failures: number, now: number): void {
+  #transitioned(target: CallTarget, key: string, transition: BreakerTransition, failures: number, now: number): void {
     const { provider, model } = target;
-    this.#metrics?.breakerState.set({ provider, model }, GAUGE[transition.to]);
+    this.#report(target, key, GAUGE[transition.to]);
     this.#metrics?.breakerTransitions.inc({ provider, model, to: transition.to });
     const fields = { provider, model, from: transition.from, to: transition.to, consecutiveFailures: failures };
     if (transition.to === 'open') {

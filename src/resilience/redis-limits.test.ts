@@ -6,8 +6,11 @@ import { redisUrl, uniqueName } from '../../test/services.js';
 import { Secret } from '../config/secret.js';
 import { createRedisClient, type RedisClient } from '../internal/redis.js';
 import { GroundworkMetrics } from '../observability/metrics.js';
+import { ManualClock } from '../testing/manual-clock.js';
+import { CircuitBreaker } from './circuit-breaker.js';
 import { createResiliencePipeline } from './create-resilience-pipeline.js';
 import { RateLimitStoreUnavailableError } from './errors.js';
+import { RedisBreakerStore } from './redis-breaker-store.js';
 import { answer, logger, testConfig, testRedis } from './resilience.test-helpers.js';
 
 const worker = fileURLToPath(new URL('./limit-accuracy.worker.ts', import.meta.url));
@@ -180,5 +183,37 @@ describe('rate limits shared through Redis', () => {
     expect(await second.getState('openai', 'shared')).toMatchObject({ state: 'open', consecutiveFailures: 2 });
     await first.close();
     await second.close();
+  });
+
+  it("each process's circuit gauge follows the shared circuit, whichever process changed it", async () => {
+    const { redis, prefix, close } = await testRedis();
+    cleanups.push(close);
+    const clock = new ManualClock();
+    const rules = { failureThreshold: 2, resetMs: 30_000 };
+    const target = { provider: 'openai', model: 'gauge' } as const;
+    const key = 'openai:gauge';
+    // Two processes: each its own breaker stage and metrics, one shared store.
+    const metricsA = new GroundworkMetrics();
+    const metricsB = new GroundworkMetrics();
+    const a = new CircuitBreaker({ store: new RedisBreakerStore(redis, rules, prefix), clock, logger, metrics: metricsA, resetMs: 30_000 });
+    const b = new CircuitBreaker({ store: new RedisBreakerStore(redis, rules, prefix), clock, logger, metrics: metricsB, resetMs: 30_000 });
+    const gauge = async (metrics: GroundworkMetrics) => (await metrics.breakerState.get()).values[0]?.value;
+    await b.settle(target, key, await b.acquire(target, key), 'success');
+    expect(await gauge(metricsB)).toBe(0);
+    for (let index = 0; index < 2; index++) await a.settle(target, key, await a.acquire(target, key), 'failure');
+    expect(await gauge(metricsA)).toBe(2);
+    // B is refused by the circuit A opened, and says so.
+    await expect(b.acquire(target, key)).rejects.toMatchObject({ code: 'circuit_open' });
+    expect(await gauge(metricsB)).toBe(2);
+    clock.advance(30_000);
+    const probe = await b.acquire(target, key); // B wins the test request…
+    expect(probe.probe).toBe(true);
+    await expect(a.acquire(target, key)).rejects.toMatchObject({ code: 'circuit_open' });
+    expect(await gauge(metricsA)).toBe(1);
+    await b.settle(target, key, probe, 'success'); // …and closes the shared circuit.
+    expect(await gauge(metricsB)).toBe(0);
+    // A's next call goes through the closed circuit: its gauge no longer says open.
+    await a.settle(target, key, await a.acquire(target, key), 'success');
+    expect(await gauge(metricsA)).toBe(0);
   });
 });
