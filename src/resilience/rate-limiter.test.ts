@@ -3,7 +3,7 @@ import { systemClock } from '../internal/clock.js';
 import type { CallContext } from './call-context.js';
 import { DeadlineExceededError, PipelineClosedError, RateLimitExceededError } from './errors.js';
 import { MemoryRateLimitStore } from './memory-rate-limit-store.js';
-import type { RateLimitRules } from './rate-limit-store.js';
+import type { RateLimitRules, RateLimitStore } from './rate-limit-store.js';
 import { RateLimiter } from './rate-limiter.js';
 
 const target = { provider: 'openai', model: 'gpt-4o' } as const;
@@ -109,6 +109,35 @@ describe('rate limiter', () => {
     expect(await leaving).toMatchObject({ message: 'gone' });
     await vi.advanceTimersByTimeAsync(1000);
     expect(await staying).toBe(1000);
+  });
+
+  it('gives back the tokens of a caller who left while its take was on the way to a shared store', async () => {
+    const rules = perMinute(1, 1000);
+    const memory = new MemoryRateLimitStore(rules);
+    let answer: Promise<void> | undefined;
+    let release = (): void => {};
+    // A shared store: each take is a round trip, held open here.
+    const store: RateLimitStore = {
+      take: async (key, tokens, now) => {
+        if (answer !== undefined) await answer;
+        return memory.take(key, tokens, now);
+      },
+      adjustTokens: (key, tokens, now) => memory.adjustTokens(key, tokens, now),
+    };
+    const limits = new RateLimiter({ store, rules, maxWaitMs: 120_000, clock: systemClock });
+    expect(await limits.acquire(target, 500, context())).toBe(0); // the one request of the minute
+    const caller = new AbortController();
+    const leaving = limits.acquire(target, 500, context(600_000, caller.signal)).catch((error: unknown) => error);
+    answer = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await vi.advanceTimersByTimeAsync(60_000); // the bucket refills: the line's take goes out…
+    caller.abort(new Error('gone')); // …and the caller leaves before the store answers
+    expect(await leaving).toMatchObject({ message: 'gone' });
+    release();
+    await vi.advanceTimersByTimeAsync(0);
+    // Nothing was sent: the 500 tokens reserved are back (the request permit lapses with its minute).
+    expect((await memory.peek('openai:gpt-4o', Date.now())).tokens).toBe(1000);
   });
 
   it('close() refuses everyone waiting and stops the timers', async () => {
