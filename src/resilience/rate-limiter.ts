@@ -203,7 +203,12 @@ export class RateLimiter implements WaiterOwner<PermitWaiter> {
           head.reject(error);
           continue;
         }
-        if (head.settled) continue;
+        if (head.settled) {
+          // The caller left while its take was on the way (a shared store's round trip): nothing will
+          // be sent, so its tokens go back. The request permit cannot be returned; it lapses with its window.
+          if (result.granted) void this.#giveBack(line.key, head.tokens);
+          continue;
+        }
         const after = this.#clock.now();
         if (result.granted) {
           line.live--;
@@ -228,6 +233,14 @@ export class RateLimiter implements WaiterOwner<PermitWaiter> {
       }
     } finally {
       line.pumping = false;
+    }
+  }
+
+  async #giveBack(key: string, tokens: number): Promise<void> {
+    try {
+      await this.#store.adjustTokens(key, tokens, this.#clock.now());
+    } catch {
+      // The store is unreachable: the tokens refill with the bucket, as any reservation's would.
     }
   }
 
