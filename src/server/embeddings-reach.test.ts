@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createInfrastructure } from '../create-infrastructure.js';
 import { PriceBook } from '../llm/pricing.js';
+import { silentLogger } from '../observability/logger.js';
 import { MemoryRateLimitStore } from '../resilience/memory-rate-limit-store.js';
 import { DatabaseBudgetStore } from '../tenants/database-budget-store.js';
 import { KeyDirectory } from '../tenants/key-directory.js';
 import { TenantAdmission } from '../tenants/tenant-admission.js';
 import { sqliteTarget, type TenantDatabase } from '../tenants/tenant-databases.test-helpers.js';
 import { TenantRepository } from '../tenants/tenant-repository.js';
+import { createServiceBackend } from './infrastructure-backend.js';
 import type { ServiceEmbeddingRequest } from './service-backend.js';
 import { TestServiceBackend } from './service-backend.test-helpers.js';
 import { startTestServer, type TestServer } from './test-server.test-helpers.js';
@@ -89,4 +92,35 @@ it('reserves at the dearest model the call may fall back to, and settles from us
   const unpriced = await embed(plainKey.reveal(), 'unpriced-embed');
   expect(await unpriced.json()).toMatchObject({ error: { code: 'model_not_priced' } });
   expect(embedded).toHaveLength(1);
+});
+
+it("takes the reach of an embeddings call from the configuration: the configured model's fallbacks, none for another", async () => {
+  const infra = await createInfrastructure({
+    env: {
+      NODE_ENV: 'test',
+      DATABASE_URL: 'sqlite::memory:',
+      LLM_PROVIDER: 'openai',
+      OPENAI_API_KEY: 'sk-reach-unused',
+      LLM_EMBEDDING_MODEL: 'text-embedding-3-small',
+      LLM_EMBEDDING_DIMENSIONS: '256',
+      LLM_EMBEDDING_FALLBACKS: 'openai:text-embedding-3-large',
+    },
+    envFile: false,
+    logger: silentLogger(),
+  });
+  try {
+    const backend = createServiceBackend(infra);
+    const inputs = ['x'];
+    expect(backend.embeddingReach?.({ inputs, model: 'text-embedding-3-small' })).toEqual({
+      model: 'text-embedding-3-small',
+      fallbackModels: ['text-embedding-3-large'],
+    });
+    expect(backend.embeddingReach?.({ inputs })).toEqual({ model: 'text-embedding-3-small', fallbackModels: ['text-embedding-3-large'] });
+    expect(backend.embeddingReach?.({ inputs, model: 'text-embedding-ada-002' })).toEqual({
+      model: 'text-embedding-ada-002',
+      fallbackModels: [],
+    });
+  } finally {
+    await infra.close();
+  }
 });
