@@ -9,15 +9,18 @@ import { sendJson } from './respond.js';
 import { ServerCallMetrics } from './server-call-metrics.js';
 import type { ServerContext } from './server-context.js';
 import { ATTEMPTS_HEADER, errorHeaders } from './service-headers.js';
+import { forCaller } from './service-tenants.js';
 
 /**
- * `POST /v1/embeddings`: OpenAI's embeddings, through the same auth, limits and errors as chat.
+ * `POST /v1/embeddings`: OpenAI's embeddings, through the same auth, limits and errors as chat;
+ * a virtual key's call is admitted, billed and settled against its budgets as a chat call is.
  * An embedding is deterministic, so the per-input cache is on whatever `SERVER_CACHE` says;
  * `X-Groundwork-Cache: bypass` skips it. The answer's `X-Groundwork-Cache` is `hit` when every
  * input came from the cache, `partial` when some did, `miss` otherwise.
  */
-export async function embeddingsRoute(exchange: Exchange, context: ServerContext): Promise<void> {
+export async function embeddingsRoute(exchange: Exchange, serverContext: ServerContext): Promise<void> {
   const started = performance.now();
+  const context = forCaller(exchange, serverContext);
   const cache = readCacheOption(exchange.request.headers[CACHE_HEADER]);
   const parsed = parseEmbeddingsRequest(await readJsonBody(exchange.request, context.config.bodyLimitBytes));
   const metrics = new ServerCallMetrics(context.metrics, parsed.model, started, 'embeddings');

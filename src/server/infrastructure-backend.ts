@@ -14,6 +14,7 @@ import type {
   ReadinessCheck,
   ServiceBackend,
   ServiceEmbedding,
+  ServiceEmbeddingReach,
   ServiceEmbeddingRequest,
   ServiceModel,
   ServiceStreamEvent,
@@ -74,7 +75,12 @@ export function createServiceBackend<DB>(infrastructure: ServiceInfrastructure<D
       });
       return { [Symbol.asyncIterator]: () => serviceEvents(events[Symbol.asyncIterator]()) };
     },
-    ...(llm.embed === undefined ? {} : { embed: (request, options) => embedThrough(infrastructure.config, llm, request, options) }),
+    ...(llm.embed === undefined
+      ? {}
+      : {
+          embed: (request, options) => embedThrough(infrastructure.config, llm, request, options),
+          embeddingReach: (request) => embeddingReach(infrastructure.config, request),
+        }),
     attemptsOf: (error) => {
       const attempts = attemptsOf(error);
       return attempts === undefined ? undefined : sentAttempts(attempts);
@@ -197,6 +203,7 @@ async function embedThrough(
     ...(request.model === undefined || request.model === configured ? {} : { model: request.model }),
     ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }),
     ...(request.user === undefined ? {} : { user: request.user }),
+    ...(options.attribution === undefined ? {} : { attribution: options.attribution }),
   });
   return {
     vectors: result.vectors,
@@ -204,7 +211,16 @@ async function embedThrough(
     usage: result.usage,
     cachedInputs: result.metadata.cachedInputs,
     attempts: sentAttempts(result.metadata.attempts),
+    costUsd: result.costUsd,
   };
+}
+
+/** The configured embedding model keeps its fallbacks (`LLM_EMBEDDING_FALLBACKS`); any other named model is pinned. */
+function embeddingReach(config: AppConfig, request: ServiceEmbeddingRequest): ServiceEmbeddingReach {
+  const settings = config.llm.embeddings;
+  const configured = (settings.provider === 'azure' ? settings.azureDeployment : settings.model) ?? '';
+  if (request.model !== undefined && request.model !== configured) return { model: request.model, fallbackModels: [] };
+  return { model: configured, fallbackModels: settings.fallbacks.map((fallback) => fallback.model) };
 }
 
 /** The primary model and every fallback, each once; then the embedding model and its fallbacks, where there are embeddings. */

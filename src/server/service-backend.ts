@@ -79,6 +79,19 @@ export interface ServiceEmbedding {
   cachedInputs: number;
   /** Requests sent to providers, retries and fallbacks included. */
   attempts: number;
+  /**
+   * What the providers' answers cost in USD, each priced at the model that answered it (0 when
+   * every input came from the cache). Absent: a virtual key is charged `usage` at `model`'s price.
+   */
+  costUsd?: number;
+}
+
+/** The models an embeddings call may be answered by, so that a virtual key's reservation covers each. */
+export interface ServiceEmbeddingReach {
+  /** The model the call is admitted for: the one it names, or the configured one when it names none. */
+  model: string;
+  /** The models it falls back to when its own fails; empty when it is pinned to the model it names. */
+  fallbackModels: readonly string[];
 }
 
 /** One model `GET /v1/models` lists. */
@@ -122,6 +135,11 @@ export interface ServiceBackend {
   complete(request: ChatRequest, options: CompleteOptions): Promise<ServiceCompletion>;
   /** Embeddings through the same path, with the per-input cache; absent: `POST /v1/embeddings` answers 404. */
   embed?(request: ServiceEmbeddingRequest, options: CompleteOptions): Promise<ServiceEmbedding>;
+  /**
+   * Where `embed` may send `request`: its model and the fallbacks it may reach, which a virtual
+   * key's budget reservation is priced over. Absent: the model the request names, without fallbacks.
+   */
+  embeddingReach?(request: ServiceEmbeddingRequest): ServiceEmbeddingReach;
   /**
    * One streamed completion through the same path: optionally a `start` (attempts, cache, the
    * provider's rate-limit headers, for the status line), then text, refusal, tool-call and

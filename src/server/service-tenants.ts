@@ -7,6 +7,7 @@ import type { Exchange } from './exchange.js';
 import { tenantResponses } from './responses/tenant-responses.js';
 import type { ServerContext } from './server-context.js';
 import type { ServiceBackend } from './service-backend.js';
+import { tenantEmbeddings } from './tenant-embeddings.js';
 
 /** What `groundwork serve` needs to accept virtual keys: who a key is, and whether a call may go. */
 export interface ServiceTenants {
@@ -46,9 +47,12 @@ export function tenantBackend(
     backend.responses?.mode === 'forwarded'
       ? tenantResponses(backend.responses, tenants, caller, report, withoutOwnLimits)
       : backend.responses;
+  // Embeddings are admitted, attributed and settled the same way.
+  const embed = tenantEmbeddings(backend, tenants, caller, report);
   return {
     ...backend,
     ...(responses === undefined ? {} : { responses }),
+    ...(embed === undefined ? {} : { embed }),
     async complete(request, options) {
       const admission = await tenants.admission.admit(caller, request, options.signal, report);
       try {

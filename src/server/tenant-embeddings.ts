@@ -1,0 +1,54 @@
+import type { TenantRateLimitState } from '../tenants/rate-limit-state.js';
+import { embeddingInputTokenBound } from '../tenants/run-as-tenant.js';
+import type { TenantCaller } from '../tenants/tenant-admission.js';
+import type { ServiceBackend, ServiceEmbedding } from './service-backend.js';
+import type { ServiceTenants } from './service-tenants.js';
+
+/** The `embed` of a {@link ServiceBackend}. */
+type Embed = NonNullable<ServiceBackend['embed']>;
+
+/**
+ * Embeddings as one virtual key makes them, admitted like a chat call: the key's and its team's
+ * status and allowed models, their rates and calls in flight, and the worst case reserved on their
+ * budgets — the inputs' token bound at the input price of every model the call may reach (embeddings
+ * have no output). The call is attributed to the key in the ledger, and settled to what the
+ * providers' answers cost (nothing for inputs answered from the cache), or to nothing when it failed.
+ * Undefined when the backend offers no embeddings.
+ */
+export function tenantEmbeddings(
+  backend: ServiceBackend,
+  tenants: ServiceTenants,
+  caller: TenantCaller,
+  /** Told the key's per-minute limits as its buckets answered (for the `x-ratelimit-*` headers). */
+  onRateLimit: (state: TenantRateLimitState) => void,
+): Embed | undefined {
+  const embed = backend.embed;
+  if (embed === undefined) return undefined;
+  const attribution = { keyId: caller.key.id, teamId: caller.team?.id ?? null };
+  return async (request, options) => {
+    const { model, fallbackModels } = backend.embeddingReach?.(request) ?? { model: request.model ?? '', fallbackModels: [] };
+    // Counted with each reachable model's tokenizer (or by bytes, where none is known): the largest bounds them all.
+    const inputTokens = Math.max(...[model, ...fallbackModels].map((reached) => embeddingInputTokenBound(reached, request.inputs)));
+    const admission = await tenants.admission.admit(
+      caller,
+      { model, messages: [], maxTokens: 0, inputTokens, fallbackModels },
+      options.signal,
+      onRateLimit,
+    );
+    try {
+      const embedding = await embed.call(backend, request, { ...options, attribution });
+      await admission.settle(costOf(embedding, model, tenants), embedding.usage.totalTokens);
+      return embedding;
+    } catch (error) {
+      await admission.settle(0, 0);
+      throw error;
+    }
+  };
+}
+
+/** What the backend says the call cost, else its usage (only inputs sent to a provider) at the price of the model that answered. */
+function costOf(embedding: ServiceEmbedding, sentTo: string, tenants: ServiceTenants): number {
+  if (embedding.costUsd !== undefined) return embedding.costUsd;
+  const usage = { promptTokens: embedding.usage.promptTokens, completionTokens: 0, totalTokens: embedding.usage.totalTokens };
+  return tenants.prices.cost(tenants.prices.pricedModel(embedding.model, sentTo), usage);
+}
