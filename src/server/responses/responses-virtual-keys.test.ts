@@ -115,7 +115,9 @@ describe('virtual keys on /v1/responses', () => {
         body: JSON.stringify({ model: 'metered-model', input: 'hi', prompt: { id: 'pmpt_123', version: '2' } }),
       });
       expect(prompted.status).toBe(403);
-      expect(await prompted.json()).toMatchObject({ error: { code: 'responses_not_budgeted', message: expect.stringContaining('prompt') } });
+      expect(await prompted.json()).toMatchObject({
+        error: { code: 'responses_not_budgeted', message: expect.stringContaining('prompt') },
+      });
       expect(forwarded).toEqual([]);
     } finally {
       await service.close();
