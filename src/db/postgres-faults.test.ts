@@ -251,13 +251,14 @@ describe('PostgreSQL faults', () => {
   /** A database behind a proxy with one connection, reused once: a lost first statement may then be sent on a replacement. */
   async function behindProxy(
     application: string,
+    acquireTimeoutMs = 1000,
   ): Promise<{ proxy: TcpProxy; database: Awaited<ReturnType<typeof openContractDatabase>> }> {
     const server = new URL(postgresUrl());
     const proxy = new TcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
     await proxy.accept();
     const url = new URL(urlFor(uniqueName(application)));
     url.host = `127.0.0.1:${proxy.port}`;
-    const database = await openContractDatabase(url.toString(), { poolSize: 1, maxOverflow: 0, acquireTimeoutMs: 1000 });
+    const database = await openContractDatabase(url.toString(), { poolSize: 1, maxOverflow: 0, acquireTimeoutMs });
     return { proxy, database };
   }
 
@@ -427,7 +428,8 @@ describe('PostgreSQL faults', () => {
   });
 
   it('commits nothing when a statement was refused while the connection lost under the first one was being replaced', async () => {
-    const { proxy, database } = await behindProxy('gw_lost_replacing');
+    // Opening the replacement waits for the test: a loaded machine must not time it out meanwhile.
+    const { proxy, database } = await behindProxy('gw_lost_replacing', 10_000);
     const note = (id: string) => ({ id, title: id, done: false, due_at: null, meta: null, score: 0 });
     const kept = async () =>
       (await database.db.selectFrom('note').select('id').where('id', 'like', 'replacing-%').orderBy('id').execute()).map((row) => row.id);
@@ -440,7 +442,7 @@ describe('PostgreSQL faults', () => {
       const error = await database
         .withSession(async (tx) => {
           const first = tx.insertInto('note').values(note('replacing-a')).execute();
-          await vi.waitFor(() => expect(proxy.held).toBe(1));
+          await vi.waitFor(() => expect(proxy.held).toBe(1), { interval: 5 });
           // The transaction's connection is gone: the second insert fails at once, and the session catches it.
           refused = await tx
             .insertInto('note')
