@@ -11,6 +11,7 @@ import { DatabaseClosedError } from './database-closed-error.js';
 import { CONTRACT_MIGRATIONS, databaseConfig, openContractDatabase } from './database-contract.test-helpers.js';
 import { PoolTimeoutError } from './pool-timeout-error.js';
 import { TcpProxy } from './tcp-proxy.test-helpers.js';
+import { TransactionAbortedError } from './transaction-aborted-error.js';
 
 const databaseName = uniqueName('gw_faults');
 let admin: pg.Client;
@@ -250,13 +251,14 @@ describe('PostgreSQL faults', () => {
   /** A database behind a proxy with one connection, reused once: a lost first statement may then be sent on a replacement. */
   async function behindProxy(
     application: string,
+    acquireTimeoutMs = 1000,
   ): Promise<{ proxy: TcpProxy; database: Awaited<ReturnType<typeof openContractDatabase>> }> {
     const server = new URL(postgresUrl());
     const proxy = new TcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
     await proxy.accept();
     const url = new URL(urlFor(uniqueName(application)));
     url.host = `127.0.0.1:${proxy.port}`;
-    const database = await openContractDatabase(url.toString(), { poolSize: 1, maxOverflow: 0, acquireTimeoutMs: 1000 });
+    const database = await openContractDatabase(url.toString(), { poolSize: 1, maxOverflow: 0, acquireTimeoutMs });
     return { proxy, database };
   }
 
@@ -376,6 +378,87 @@ describe('PostgreSQL faults', () => {
       const { rows } = await sql<{ score: number }>`select score from note where id = ${'begun'}`.execute(database.db);
       expect(rows).toEqual([{ score: 1 }]);
     } finally {
+      await database.close();
+      await proxy.close();
+    }
+  });
+
+  it('commits nothing when a statement started beside the first one was lost with the dead connection the first one left', async () => {
+    const { proxy, database } = await behindProxy('gw_lost_pipelined');
+    const note = (id: string) => ({ id, title: id, done: false, due_at: null, meta: null, score: 0 });
+    const kept = async () =>
+      (await database.db.selectFrom('note').select('id').where('id', 'like', 'pipelined-%').orderBy('id').execute()).map((row) => row.id);
+    try {
+      await sql`select 1`.execute(database.db);
+      // The pooled connection dies silently: the server runs BEGIN and both inserts, then rolls them back.
+      proxy.cutOnNextAnswer();
+      let outcomes: PromiseSettledResult<unknown>[] = [];
+      const error = await database
+        .withSession(async (tx) => {
+          // Started together and caught: the first carries BEGIN, so it is sent again on a new connection; the second cannot be.
+          outcomes = await Promise.allSettled([
+            tx.insertInto('note').values(note('pipelined-a')).execute(),
+            tx.insertInto('note').values(note('pipelined-b')).execute(),
+          ]);
+        })
+        .catch((caught: unknown) => caught);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected']);
+      const lost = (outcomes[1] as PromiseRejectedResult).reason;
+      expect(lost).toBeInstanceOf(ConnectionLostError);
+      expect((lost as Error).message).toMatch(/rolled back by the server\. Run the unit of work again/);
+      // The first insert ran again in a transaction of its own on the new connection: it must not commit without the second.
+      expect(error).toBeInstanceOf(TransactionAbortedError);
+      expect((error as Error).message).toMatch(
+        /connection was lost under one of its statements.*Nothing it wrote was kept\. Run the unit of work again/,
+      );
+      expect((error as TransactionAbortedError).retryable).toBe(true);
+      expect(await kept()).toEqual([]);
+      // Run again, as the errors advise: each row is written once.
+      await database.withSession(async (tx) => {
+        await Promise.all([
+          tx.insertInto('note').values(note('pipelined-a')).execute(),
+          tx.insertInto('note').values(note('pipelined-b')).execute(),
+        ]);
+      });
+      expect(await kept()).toEqual(['pipelined-a', 'pipelined-b']);
+    } finally {
+      await database.close();
+      await proxy.close();
+    }
+  });
+
+  it('commits nothing when a statement was refused while the connection lost under the first one was being replaced', async () => {
+    // Opening the replacement waits for the test: a loaded machine must not time it out meanwhile.
+    const { proxy, database } = await behindProxy('gw_lost_replacing', 10_000);
+    const note = (id: string) => ({ id, title: id, done: false, due_at: null, meta: null, score: 0 });
+    const kept = async () =>
+      (await database.db.selectFrom('note').select('id').where('id', 'like', 'replacing-%').orderBy('id').execute()).map((row) => row.id);
+    try {
+      await sql`select 1`.execute(database.db);
+      // The pooled connection dies silently, and opening its replacement waits until the proxy lets it through.
+      proxy.cutOnNextAnswer();
+      proxy.hold();
+      let refused: unknown;
+      const error = await database
+        .withSession(async (tx) => {
+          const first = tx.insertInto('note').values(note('replacing-a')).execute();
+          await vi.waitFor(() => expect(proxy.held).toBe(1), { interval: 5 });
+          // The transaction's connection is gone: the second insert fails at once, and the session catches it.
+          refused = await tx
+            .insertInto('note')
+            .values(note('replacing-b'))
+            .execute()
+            .catch((caught: unknown) => caught);
+          proxy.release();
+          // The first insert carried BEGIN: it runs again, in a transaction of its own, on the new connection.
+          await first;
+        })
+        .catch((caught: unknown) => caught);
+      expect(refused).toBeInstanceOf(ConnectionLostError);
+      expect(error).toBeInstanceOf(TransactionAbortedError);
+      expect(await kept()).toEqual([]);
+    } finally {
+      proxy.release();
       await database.close();
       await proxy.close();
     }

@@ -3,7 +3,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 /**
  * A loopback TCP proxy in front of a real server, whose link tests can break on purpose: cut
  * every connection at its next client write (the server seems alive until it is used), and
- * refuse new connections (as a restarting server does).
+ * refuse new connections (as a restarting server does), hold new connections until released (as
+ * a slow server does).
  */
 export class TcpProxy {
   readonly #target: { host: string; port: number };
@@ -13,6 +14,8 @@ export class TcpProxy {
   #cutOnNextWrite = false;
   #cutOnNextAnswer = false;
   #clientWrites = 0;
+  #holding = false;
+  readonly #held: Socket[] = [];
 
   constructor(target: { host: string; port: number }) {
     this.#target = target;
@@ -23,6 +26,11 @@ export class TcpProxy {
     return this.#port;
   }
 
+  /** Connections accepted and held, not yet relayed (see {@link hold}). */
+  get held(): number {
+    return this.#held.length;
+  }
+
   /** Chunks received from clients so far: one per client write that reached the proxy on its own. */
   get clientWrites(): number {
     return this.#clientWrites;
@@ -31,7 +39,7 @@ export class TcpProxy {
   /** Starts accepting connections (again), on the same port once one was chosen, and relaying writes. */
   async accept(): Promise<void> {
     this.#cutOnNextWrite = false;
-    const server = createServer((client) => this.#relay(client));
+    const server = createServer((client) => (this.#holding ? this.#hold(client) : this.#relay(client)));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.#port, '127.0.0.1', () => resolve());
@@ -63,10 +71,32 @@ export class TcpProxy {
     this.#cutOnNextAnswer = true;
   }
 
+  /** From now on, new connections are accepted but nothing of them is relayed until {@link release}: opening one waits. */
+  hold(): void {
+    this.#holding = true;
+  }
+
+  /** Relays the held connections, and new ones again. */
+  release(): void {
+    this.#holding = false;
+    for (const client of this.#held.splice(0)) {
+      this.#sockets.delete(client);
+      this.#relay(client);
+      client.resume();
+    }
+  }
+
   /** Destroys every connection and stops listening. */
   async close(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();
     await this.refuse();
+  }
+
+  #hold(client: Socket): void {
+    client.pause();
+    this.#sockets.add(client);
+    this.#held.push(client);
+    client.on('error', () => client.destroy());
   }
 
   #relay(client: Socket): void {

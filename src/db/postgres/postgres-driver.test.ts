@@ -16,6 +16,7 @@ import { silentLogger } from '../../observability/logger.js';
 import { ConnectionLostError } from '../connection-lost-error.js';
 import { DatabaseClosedError } from '../database-closed-error.js';
 import { PoolTimeoutError } from '../pool-timeout-error.js';
+import { TransactionAbortedError } from '../transaction-aborted-error.js';
 import type { PgCallback, PgPool, PgPoolClient, PgResult } from './pg-client.js';
 import { PostgresDriver, type PostgresDriverConfig } from './postgres-driver.js';
 
@@ -55,6 +56,26 @@ function fakeClient(answer: (callback: PgCallback) => void): PgPoolClient & { re
     },
     on: () => undefined,
   } as unknown as PgPoolClient & { released: unknown[] };
+}
+
+/** A pooled client that answers each statement through `answer` by its text, recording the texts it was sent. */
+function scriptedClient(answer: (text: string) => Error | PgResult): PgPoolClient & { sent: string[]; released: unknown[] } {
+  const sent: string[] = [];
+  const released: unknown[] = [];
+  return {
+    sent,
+    released,
+    query(query: unknown, _parameters?: unknown, callback?: PgCallback): void {
+      const text = typeof query === 'string' ? query : (query as { text: string }).text;
+      sent.push(text);
+      const outcome = answer(text);
+      queueMicrotask(() => (outcome instanceof Error ? (callback as PgCallback)(outcome) : (callback as PgCallback)(null, outcome)));
+    },
+    release(destroy?: Error | boolean) {
+      released.push(destroy);
+    },
+    on: () => undefined,
+  } as unknown as PgPoolClient & { sent: string[]; released: unknown[] };
 }
 
 /** A pool that hands out `clients` in turn, the last one for every checkout after them. */
@@ -412,6 +433,44 @@ describe('PostgresDriver', () => {
     expect(client.released).toEqual([undefined]);
     expect(driver.inUse).toBe(0);
     expect(changes).toBe(2);
+  });
+
+  it('fails the commit of a transaction that lost a statement with its connection, with the failed ROLLBACK sent instead as its cause', async () => {
+    const lost = (): Error => new Error('Connection terminated unexpectedly');
+    let dead = false;
+    const client = scriptedClient((text) => {
+      if (text === 'select 2') dead = true;
+      return dead ? lost() : { command: text === 'begin' ? 'BEGIN' : 'SELECT', rowCount: 1, rows: [] };
+    });
+    const driver = new PostgresDriver(fakePool(client), driverConfig());
+    const connection = await driver.acquireConnection();
+    await driver.beginTransaction(connection, {});
+    await connection.executeQuery(CompiledQuery.raw('select 1'));
+    // Caught, as a session may: the transaction goes on to its commit.
+    await expect(connection.executeQuery(CompiledQuery.raw('select 2'))).rejects.toBeInstanceOf(ConnectionLostError);
+    const error = await driver.commitTransaction(connection).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TransactionAbortedError);
+    expect((error as TransactionAbortedError).retryable).toBe(true);
+    expect((error as Error).cause).toBeInstanceOf(ConnectionLostError);
+    expect(client.sent).toEqual(['begin', 'select 1', 'select 2', 'rollback']);
+    await driver.releaseConnection(connection);
+    expect(client.released).toEqual([expect.any(Error)]);
+  });
+
+  it('commits the next transaction on a connection once the one that lost a statement was rolled back', async () => {
+    // A server-side failure of the connection class that leaves the session usable (postgres_fdw's 08006).
+    const remote = Object.assign(new Error('could not connect to server "remote"'), { code: '08006' });
+    const client = scriptedClient((text) => (text === 'select 2' ? remote : { command: text.toUpperCase(), rowCount: 1, rows: [] }));
+    const driver = new PostgresDriver(fakePool(client), driverConfig());
+    const connection = await driver.acquireConnection();
+    await driver.beginTransaction(connection, {});
+    await expect(connection.executeQuery(CompiledQuery.raw('select 2'))).rejects.toBeInstanceOf(ConnectionLostError);
+    await driver.rollbackTransaction(connection);
+    await driver.beginTransaction(connection, {});
+    await connection.executeQuery(CompiledQuery.raw('select 1'));
+    await driver.commitTransaction(connection);
+    await driver.releaseConnection(connection);
+    expect(client.sent).toEqual(['begin', 'select 2', 'rollback', 'begin', 'select 1', 'commit']);
   });
 
   it('counts no waiting checkout once closing failed them, though pg keeps them queued', async () => {

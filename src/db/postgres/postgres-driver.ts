@@ -72,6 +72,8 @@ const NO_PARAMETERS: unknown[] = [];
 /** What handing a connection back returns when nothing went wrong (anything else is the error thrown). */
 const HANDED_BACK = Symbol('handed back');
 const POOL_QUEUE_TIMEOUT = 'timeout exceeded when trying to connect';
+const LOST_TRANSACTION =
+  'The transaction was rolled back, not committed: the connection was lost under one of its statements, whose error was caught, and the server rolled back what the transaction had done on it. Nothing it wrote was kept. Run the unit of work again.';
 
 /** One statement as a checkout sends it, with what sending it again needs. */
 interface Statement {
@@ -112,6 +114,10 @@ function queryResult<R>(result: PgResult): QueryResult<R> {
  * Raw SQL and writes outside a transaction that may have reached the server are never sent again:
  * the server may have applied them before the connection broke (an idle timeout, a failover);
  * they fail with a {@link ConnectionLostError} whose outcome is unknown. Later failures are not retried.
+ * A statement of a transaction that fails because its connection was lost (one sent beside the
+ * first on the dead client, or one started while the client was being replaced) keeps that
+ * transaction from committing: it ends in ROLLBACK and a {@link TransactionAbortedError}, so that
+ * the first statement, run again on the new client, is not committed without it.
  *
  * A transaction's BEGIN is not sent on its own: it waits for the transaction's first statement
  * and goes out with it in one write (the client is in pipeline mode), so a transaction costs one
@@ -134,6 +140,13 @@ class PostgresConnection implements DatabaseConnection {
   inTransaction = false;
   /** The BEGIN of a transaction that has not run a statement yet; sent with the first one. */
   pendingBegin: CompiledQuery | undefined;
+  /**
+   * Set when a statement of the open transaction failed because the connection was lost: the
+   * server rolled back what the transaction had done on it. Should the transaction go on (the
+   * failure caught, the first statement sent again on a replacement client), COMMIT would keep
+   * only part of it: ROLLBACK goes out instead, and the commit fails with {@link TransactionAbortedError}.
+   */
+  transactionLost = false;
   readonly #driver: PostgresDriver;
 
   constructor(client: PgPoolClient, state: ClientState, driver: PostgresDriver) {
@@ -164,6 +177,7 @@ class PostgresConnection implements DatabaseConnection {
     const inTransaction = this.inTransaction;
     // The dead client was destroyed and none could replace it: the transaction is lost.
     if (this.clientGone) {
+      if (inTransaction) this.#lostInTransaction();
       resolve(Promise.reject(toDatabaseError(this.state.broken ?? new Error('Connection terminated'), this.#driver.displayUrl)));
       return;
     }
@@ -244,12 +258,30 @@ class PostgresConnection implements DatabaseConnection {
   }
 
   /**
+   * Handles a failed attempt as {@link #retry} does; a statement of the open transaction that
+   * fails for good because the connection was lost marks the transaction lost (see {@link transactionLost}).
+   */
+  async #recover<R>(statement: Statement, name: string | undefined, error: unknown): Promise<QueryResult<R>> {
+    try {
+      return await this.#retry<R>(statement, name, error);
+    } catch (failure) {
+      if (statement.inTransaction && isConnectionLost(error)) this.#lostInTransaction();
+      throw failure;
+    }
+  }
+
+  /** Marks the open transaction lost, if one is still open on this checkout. */
+  #lostInTransaction(): void {
+    if (this.#open(true)) this.transactionLost = true;
+  }
+
+  /**
    * Handles a failed attempt: renames or forgets a named statement the server no longer holds,
    * and sends the statement again where that is safe (outside a transaction after a stale plan
    * or a missing statement; on a replacement client when a reused one turned out dead on the
    * checkout's first statement). Otherwise the error, made safe to surface.
    */
-  async #recover<R>(statement: Statement, name: string | undefined, error: unknown): Promise<QueryResult<R>> {
+  async #retry<R>(statement: Statement, name: string | undefined, error: unknown): Promise<QueryResult<R>> {
     const { key, inTransaction, first } = statement;
     if (key !== undefined && name !== undefined) {
       if (isStalePlan(error)) {
@@ -662,17 +694,23 @@ export class PostgresDriver implements Driver {
     const postgres = connection as PostgresConnection;
     postgres.pendingBegin = compiledBegin(settings);
     postgres.inTransaction = true;
+    postgres.transactionLost = false;
     return DONE;
   }
 
+  /** Commits, unless a statement of the transaction was lost with its connection: then rolls back and fails (see {@link rollBackLost}). */
   commitTransaction(connection: DatabaseConnection): Promise<void> {
-    (connection as PostgresConnection).inTransaction = false;
+    const postgres = connection as PostgresConnection;
+    postgres.inTransaction = false;
+    if (postgres.transactionLost) return rollBackLost(postgres);
     if (endPendingBegin(connection)) return DONE;
     return connection.executeQuery(COMMIT) as Promise<unknown> as Promise<void>;
   }
 
   rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    (connection as PostgresConnection).inTransaction = false;
+    const postgres = connection as PostgresConnection;
+    postgres.inTransaction = false;
+    postgres.transactionLost = false;
     if (endPendingBegin(connection)) return DONE;
     return connection.executeQuery(ROLLBACK) as Promise<unknown> as Promise<void>;
   }
@@ -774,6 +812,25 @@ function closeStatement(name: string, done: (error: Error | undefined) => void):
 function onlyReads(node: OperationNode): boolean {
   if (!SelectQueryNode.is(node)) return false;
   return node.with === undefined || node.with.expressions.every((expression) => onlyReads(expression.expression));
+}
+
+/**
+ * Ends a transaction that lost a statement with its connection: ROLLBACK in place of COMMIT (on
+ * a replacement client, the statements sent there are undone), then a retryable
+ * {@link TransactionAbortedError}, whatever ROLLBACK answered: nothing was committed either way.
+ * A failed ROLLBACK (the client is the dead one still) is the error's cause.
+ */
+async function rollBackLost(connection: PostgresConnection): Promise<void> {
+  connection.transactionLost = false;
+  let cause: unknown;
+  if (!endPendingBegin(connection)) {
+    try {
+      await connection.executeQuery(ROLLBACK);
+    } catch (error) {
+      cause = error;
+    }
+  }
+  throw new TransactionAbortedError(LOST_TRANSACTION, { cause, retryable: true });
 }
 
 /** Ends a transaction that never ran a statement, and so never began on the server: true if it was one. */
