@@ -105,10 +105,15 @@ export class Replica<DB> {
     return this.#stats();
   }
 
-  /** Waits for running sessions up to `timeoutMs`, then closes every connection, the lag measurement's too. */
+  /**
+   * Waits for running sessions up to `timeoutMs`, then closes every connection, the lag
+   * measurement's too, each whatever the other does; then fails with the first failure, if any.
+   */
   async close(timeoutMs: number): Promise<boolean> {
     const drained = await this.runner.drain(timeoutMs);
-    await Promise.all([this.db.destroy(), this.probe.close()]);
+    const [pool, probe] = await Promise.allSettled([this.db.destroy(), this.probe.close()]);
+    if (pool.status === 'rejected') throw pool.reason;
+    if (probe.status === 'rejected') throw probe.reason;
     return drained;
   }
 }
