@@ -126,6 +126,10 @@ export async function createDatabase<DB = unknown>(config: DatabaseConfig, deps:
           logger.warn({ running: runner.running, timeoutMs: config.closeTimeoutMs }, 'database: closing with transactions still running');
         }
         await db.destroy();
+        // dbRead falling back to the primary checks connections out of its driver directly, which
+        // Kysely does not count as initialising it: its destroy() would then leave the pool open.
+        // The driver ends its pool once, however often it is destroyed.
+        if (replicas !== undefined) await opened.driver.destroy();
         refreshGauges?.();
         if (drained.status === 'rejected') throw drained.reason;
         if (replicasClosed.status === 'rejected') throw replicasClosed.reason;

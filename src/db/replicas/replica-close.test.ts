@@ -16,6 +16,8 @@ import { LagProbe } from './lag-probe.js';
  */
 
 let primary: { url: string; drop(): Promise<void> };
+/** A replica nothing listens for: it is down from the first measurement. */
+const DOWN = 'postgres://postgres@127.0.0.1:1/postgres';
 
 beforeAll(async () => {
   primary = await freshPostgresDatabase('gw_replica_close');
@@ -82,6 +84,34 @@ describe('closing a database with read replicas', () => {
     await expect(database.close()).resolves.toBeUndefined();
     expect(await connectionsGone(applicationName)).toBe(0);
     expect(await primaryRefuses(database)).toBe('DatabaseClosedError');
+  });
+
+  it('closes a replica pool that only dbRead used', async () => {
+    const applicationName = uniqueName('gw_close_dbread');
+    const database = await openWithReplica(applicationName);
+    await sql`select 1`.execute(database.db);
+    expect((await sql<{ one: number }>`select 1 as one`.execute(database.dbRead)).rows).toEqual([{ one: 1 }]);
+    expect(database.replicaStatus()[0]?.pool.total).toBe(1);
+
+    await database.close();
+    expect(await connectionsGone(applicationName)).toBe(0);
+    expect(database.replicaStatus()[0]?.pool.total).toBe(0);
+  });
+
+  it('closes the primary pool when only dbRead used it, every replica being down', async () => {
+    const applicationName = uniqueName('gw_close_fallback');
+    const database = await openContractDatabase(
+      primary.url,
+      { replicas: { urls: new Secret('DATABASE_REPLICA_URLS', DOWN), labels: ['down'], maxLagMs: 10_000, checkIntervalMs: 1000 } },
+      { applicationName },
+    );
+    expect(database.replicaStatus().map((status) => status.state)).toEqual(['down']);
+    expect((await sql<{ one: number }>`select 1 as one`.execute(database.dbRead)).rows).toEqual([{ one: 1 }]);
+    expect(database.poolStats().total).toBe(1);
+
+    await database.close();
+    expect(await connectionsGone(applicationName)).toBe(0);
+    expect(database.poolStats().total).toBe(0);
   });
 
   it('closes the primary pool when closing a replica fails, and fails with that error', async () => {

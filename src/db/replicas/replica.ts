@@ -111,7 +111,9 @@ export class Replica<DB> {
    */
   async close(timeoutMs: number): Promise<boolean> {
     const drained = await this.runner.drain(timeoutMs);
-    const [pool, probe] = await Promise.allSettled([this.db.destroy(), this.probe.close()]);
+    // The driver itself, not `db.destroy()`: `dbRead` checks connections out of the driver directly,
+    // so Kysely may never have initialised it, and would then leave its pool open.
+    const [pool, probe] = await Promise.allSettled([this.driver.destroy(), this.probe.close()]);
     if (pool.status === 'rejected') throw pool.reason;
     if (probe.status === 'rejected') throw probe.reason;
     return drained;
