@@ -3,6 +3,8 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freshPostgresDatabase, postgresUrl, uniqueName } from '../../../test/services.js';
 import { Secret } from '../../config/secret.js';
+import { createInfrastructure } from '../../create-infrastructure.js';
+import { captureLogger } from '../../observability/capture-logger.test-helpers.js';
 import { silentLogger } from '../../observability/logger.js';
 import type { Database } from '../database.js';
 import { type ContractTables, databaseConfig, openContractDatabase } from '../database-contract.test-helpers.js';
@@ -133,6 +135,30 @@ describe('closing a database with read replicas', () => {
     expect(database.replicaStatus()[0]?.pool.total).toBe(0);
     // The same outcome again, rather than a second attempt at pools already closed.
     await expect(database.close()).rejects.toBe(failure);
+    expect(await connectionsGone(applicationName)).toBe(0);
+  });
+});
+
+describe('closing an infrastructure with DATABASE_REPLICA_URLS', () => {
+  it('logs no failure and leaves no connection open', async () => {
+    const applicationName = uniqueName('gw_close_infra');
+    const withName = (url: string): string => {
+      const parsed = new URL(url);
+      parsed.searchParams.set('application_name', applicationName);
+      return parsed.toString();
+    };
+    const captured = captureLogger('debug');
+    const infra = await createInfrastructure({
+      env: { DATABASE_URL: withName(primary.url), DATABASE_REPLICA_URLS: withName(primary.url), DB_POOL_SIZE: '2' },
+      envFile: false,
+      logger: captured.logger,
+    });
+    await sql`select 1`.execute(infra.db);
+    await sql`select 1`.execute(infra.dbRead);
+    await infra.withSession((tx) => sql`select 1`.execute(tx), { readOnly: true });
+
+    await infra.close();
+    expect(captured.records.filter((record) => String(record.msg).includes('failed'))).toEqual([]);
     expect(await connectionsGone(applicationName)).toBe(0);
   });
 });
