@@ -293,8 +293,10 @@ export class Infrastructure<DB = Record<never, never>> {
   /**
    * The typed query builder for reads that may be slightly stale: each query runs on a healthy
    * read replica (`DATABASE_REPLICA_URLS`), round robin, at most `DB_REPLICA_MAX_LAG_MS` behind
-   * the primary; on the primary when no replica is healthy or none is configured. It refuses
-   * writes. Read your own writes through {@link Infrastructure.db} or `withSession`.
+   * the primary; on the primary when no replica is healthy or none is configured. With replicas
+   * configured it refuses writes, on the primary too (each statement runs there in a `READ ONLY`
+   * transaction); without, it is {@link Infrastructure.db}. Read your own writes through
+   * {@link Infrastructure.db} or `withSession`.
    */
   get dbRead(): Kysely<DB & GroundworkTables> {
     return this.database.dbRead;

@@ -117,12 +117,22 @@ export async function createDatabase<DB = unknown>(config: DatabaseConfig, deps:
     replicaStatus: () => replicas?.status() ?? [],
     close: () => {
       closing ??= (async () => {
-        const [drained] = await Promise.all([runner.drain(config.closeTimeoutMs), replicas?.close(config.closeTimeoutMs)]);
-        if (!drained) {
+        // The primary pool is closed whatever closing the replicas does; a replica's failure is reported after.
+        const [drained, replicasClosed] = await Promise.allSettled([
+          runner.drain(config.closeTimeoutMs),
+          replicas?.close(config.closeTimeoutMs),
+        ]);
+        if (drained.status === 'fulfilled' && !drained.value) {
           logger.warn({ running: runner.running, timeoutMs: config.closeTimeoutMs }, 'database: closing with transactions still running');
         }
         await db.destroy();
+        // dbRead falling back to the primary checks connections out of its driver directly, which
+        // Kysely does not count as initialising it: its destroy() would then leave the pool open.
+        // The driver ends its pool once, however often it is destroyed.
+        if (replicas !== undefined) await opened.driver.destroy();
         refreshGauges?.();
+        if (drained.status === 'rejected') throw drained.reason;
+        if (replicasClosed.status === 'rejected') throw replicasClosed.reason;
         logger.debug({ url: config.displayUrl }, 'database: closed');
       })();
       return closing;

@@ -53,8 +53,11 @@ export interface Database<DB> {
   /**
    * A query builder for reads: each query runs on a healthy read replica, round robin (on the
    * primary when none is, or when no replica is configured). Its data may be up to
-   * `DB_REPLICA_MAX_LAG_MS` old; use {@link Database.db} to read your own writes. It refuses
-   * `insert`, `update`, `delete` and `merge`.
+   * `DB_REPLICA_MAX_LAG_MS` old; use {@link Database.db} to read your own writes. With replicas
+   * configured it refuses `insert`, `update`, `delete` and `merge` before sending them, and a
+   * write it cannot see (raw SQL, a data-modifying `with`) fails on the server: a replica refuses
+   * it, and on the primary each statement runs in a `READ ONLY` transaction of its own. Without
+   * replicas it is {@link Database.db} itself.
    */
   readonly dbRead: Kysely<DB>;
   /**

@@ -12,6 +12,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { postgresUrl } from '../../../test/services.js';
 import { systemClock } from '../../internal/clock.js';
+import { captureLogger } from '../../observability/capture-logger.test-helpers.js';
 import { silentLogger } from '../../observability/logger.js';
 import { ConnectionLostError } from '../connection-lost-error.js';
 import { DatabaseClosedError } from '../database-closed-error.js';
@@ -331,6 +332,19 @@ describe('PostgresDriver', () => {
     await driver.destroy();
     await expect(driver.executeAlone(CompiledQuery.raw('select 1'))).rejects.toBeInstanceOf(DatabaseClosedError);
     expect(client.released).toEqual([]);
+  });
+
+  it('ends its pool once however often it is destroyed, warning of nothing', async () => {
+    const pool = new pg.Pool({ connectionString: postgresUrl(), max: 1 });
+    const end = vi.spyOn(pool, 'end');
+    const captured = captureLogger('debug');
+    const driver = new PostgresDriver(pool as unknown as PgPool, driverConfig({ logger: captured.logger }));
+    expect((await driver.executeAlone(CompiledQuery.raw('select 1 as one'))).rows).toEqual([{ one: 1 }]);
+    await Promise.all([driver.destroy(), driver.destroy()]);
+    await driver.destroy();
+    expect(end).toHaveBeenCalledTimes(1);
+    expect(pool.totalCount).toBe(0);
+    expect(captured.records.map((record) => record.msg)).toEqual([]);
   });
 
   it('times a statement run alone out with a PoolTimeoutError naming the pool state when no connection came', async () => {

@@ -473,6 +473,7 @@ export class PostgresDriver implements Driver {
   readonly recurring = new RecurringStatements();
   #nextId = 1;
   #closing = false;
+  #destroyed: Promise<void> | undefined;
 
   constructor(pool: PgPool, config: PostgresDriverConfig) {
     this.#pool = pool;
@@ -764,9 +765,15 @@ export class PostgresDriver implements Driver {
 
   /**
    * Closes every connection: checkouts still waiting for one fail with {@link DatabaseClosedError},
-   * checked-out ones are destroyed (their transactions fail), then the pool ends.
+   * checked-out ones are destroyed (their transactions fail), then the pool ends. Idempotent: a
+   * second call answers the first one's promise (pg's pool ends only once).
    */
-  async destroy(): Promise<void> {
+  destroy(): Promise<void> {
+    this.#destroyed ??= this.#destroy();
+    return this.#destroyed;
+  }
+
+  async #destroy(): Promise<void> {
     this.#closing = true;
     // pg's pool stops serving its queue once it ends, and drops its waiters only at the acquire
     // timeout: they fail here instead, and stats() no longer counts them.

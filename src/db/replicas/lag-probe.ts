@@ -41,6 +41,7 @@ export class LagProbe {
   readonly #listened = new WeakSet<PgPoolClient>();
   #client: (PgPoolClient & Destroyable) | undefined;
   #running: Promise<LagReading> | undefined;
+  #closed: Promise<void> | undefined;
 
   private constructor(pool: PgPool, options: LagProbeOptions) {
     this.#pool = pool;
@@ -114,8 +115,14 @@ export class LagProbe {
    * Ends the running measurement, if any, and closes the probe's connection, promptly: a
    * measurement still connecting (a replica that accepts connections and says nothing) would hold
    * the pool's end until its connect timeout, so that connection's socket is destroyed too.
+   * Idempotent: a second call answers the first one's promise (pg's pool ends only once).
    */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
     this.abandon();
     for (const client of (this.#pool as PgPool & PoolClients)._clients ?? []) client.connection?.stream?.destroy?.();
     await this.#running?.catch(() => undefined);

@@ -3,7 +3,11 @@ import { isConnectionLost } from '../driver-errors.js';
 import type { Replica } from './replica.js';
 import type { ReplicaSet } from './replica-set.js';
 
-/** Statements `dbRead` refuses: it may land on the primary, where they would succeed. */
+/**
+ * Statements `dbRead` refuses before sending them, with a clear error. Those it cannot see (raw SQL,
+ * a data-modifying `with`) fail on the server instead: a replica refuses writes, and on the primary
+ * each statement runs in a `READ ONLY` transaction.
+ */
 const WRITES = new Set(['InsertQueryNode', 'UpdateQueryNode', 'DeleteQueryNode', 'MergeQueryNode']);
 
 /** A connection checked out of a replica's pool, or of the primary's when no replica is healthy. */
@@ -25,6 +29,7 @@ class RoutedConnection implements DatabaseConnection {
     }
     for (;;) {
       try {
+        if (this.target.replica === undefined && !this.inTransaction) return await this.#readOnlyOnPrimary<R>(compiledQuery);
         return await this.inner.executeQuery<R>(compiledQuery);
       } catch (error) {
         // A single statement outside a transaction read nothing the caller has seen: run it again elsewhere.
@@ -33,6 +38,28 @@ class RoutedConnection implements DatabaseConnection {
         await this.#router.reroute(this, error);
       }
     }
+  }
+
+  /**
+   * Runs a statement on the primary in a transaction of its own, `READ ONLY`, so the server refuses
+   * what {@link WRITES} cannot see: raw SQL, a select over a data-modifying `with`, a function that
+   * writes. A replica refuses them by itself, and its statements go out bare. BEGIN goes out with
+   * the statement (see `PostgresDriver`): one round trip more, for COMMIT, and on the fallback only.
+   */
+  async #readOnlyOnPrimary<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const { driver } = this.target;
+    await driver.beginTransaction(this.inner, { accessMode: 'read only' });
+    let result: QueryResult<R>;
+    try {
+      result = await this.inner.executeQuery<R>(compiledQuery);
+    } catch (error) {
+      // ROLLBACK fails only on a connection that was lost, which the statement's own error already
+      // says (the driver discards that connection on release): the caller gets the statement's error.
+      await driver.rollbackTransaction(this.inner).catch(() => undefined);
+      throw error;
+    }
+    await driver.commitTransaction(this.inner);
+    return result;
   }
 
   /** Streams as one chunk, as Groundwork's PostgreSQL driver does. */

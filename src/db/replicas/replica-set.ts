@@ -231,17 +231,23 @@ export class ReplicaSet<DB> {
     }));
   }
 
-  /** Stops measuring, waits for running reads up to `timeoutMs`, closes every replica pool. Idempotent. */
+  /**
+   * Stops measuring, waits for running reads up to `timeoutMs`, closes every replica pool, each
+   * whatever the others do; then fails with the first failure, if any. Idempotent.
+   */
   async close(timeoutMs: number): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#options.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     // A measurement waiting on a silent replica ends when its probe closes, not at its time bound.
-    await Promise.all(this.replicas.map((replica) => replica.probe.close()));
+    // A probe that fails to close fails its replica's close below, with the same promise.
+    await Promise.allSettled(this.replicas.map((replica) => replica.probe.close()));
     await this.#checks;
-    const results = await Promise.all(this.replicas.map((replica) => replica.close(timeoutMs)));
-    if (results.some((drained) => !drained))
+    const results = await Promise.allSettled(this.replicas.map((replica) => replica.close(timeoutMs)));
+    if (results.some((result) => result.status === 'fulfilled' && !result.value))
       this.#options.logger.warn({ timeoutMs }, 'database: closing replicas with reads still running');
+    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
   }
 }

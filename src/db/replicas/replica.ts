@@ -105,10 +105,17 @@ export class Replica<DB> {
     return this.#stats();
   }
 
-  /** Waits for running sessions up to `timeoutMs`, then closes every connection, the lag measurement's too. */
+  /**
+   * Waits for running sessions up to `timeoutMs`, then closes every connection, the lag
+   * measurement's too, each whatever the other does; then fails with the first failure, if any.
+   */
   async close(timeoutMs: number): Promise<boolean> {
     const drained = await this.runner.drain(timeoutMs);
-    await Promise.all([this.db.destroy(), this.probe.close()]);
+    // The driver itself, not `db.destroy()`: `dbRead` checks connections out of the driver directly,
+    // so Kysely may never have initialised it, and would then leave its pool open.
+    const [pool, probe] = await Promise.allSettled([this.driver.destroy(), this.probe.close()]);
+    if (pool.status === 'rejected') throw pool.reason;
+    if (probe.status === 'rejected') throw probe.reason;
     return drained;
   }
 }
