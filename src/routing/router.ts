@@ -320,15 +320,22 @@ export class Router {
         const after = clock.now();
         if (callAborted(run)) throw new Final(error);
         lastError = error;
-        if (error instanceof RateLimitedError || error instanceof QuotaExhaustedError) {
+        if (error instanceof RateLimitedError) {
           // Throttled: out of routing until the provider says, and the call moves on at once.
-          const waitMs = error.retryAfterMs ?? (error instanceof QuotaExhaustedError ? retry.retryAfterMaxMs : DEFAULT_THROTTLE_MS);
+          const waitMs = error.retryAfterMs ?? DEFAULT_THROTTLE_MS;
           entry.state.throttledUntil = Math.max(entry.state.throttledUntil, after + Math.min(waitMs, retry.retryAfterMaxMs));
           failures.set(entry.state, number);
           continue;
         }
-        if (error instanceof AuthenticationError || error instanceof PermissionDeniedError || error instanceof NotFoundError) {
-          // This deployment's key or model, not the request: a sibling may answer.
+        if (
+          error instanceof QuotaExhaustedError ||
+          error instanceof AuthenticationError ||
+          error instanceof PermissionDeniedError ||
+          error instanceof NotFoundError
+        ) {
+          // This deployment's account, key or model, not the request: a sibling may answer. Waiting
+          // will not help (a spent quota stays spent until someone adds credit), so when every
+          // deployment is out the call fails with this error, not as retryable "no deployment available".
           excluded.add(entry.state);
           continue;
         }
