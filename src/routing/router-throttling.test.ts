@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { AuthenticationError, BadRequestError, QuotaExhaustedError, RateLimitedError } from '../errors/provider-errors.js';
 import type { AttemptInfo, AttemptResult, CallOutcome } from '../llm/call-pipeline.js';
+import { attemptsOf } from '../llm/call-pipeline.js';
+import { serverError } from '../resilience/resilience.test-helpers.js';
 import { ManualClock } from '../testing/manual-clock.js';
+import { NoDeploymentAvailableError } from './no-deployment-error.js';
 import { groupTargets, type Router } from './router.js';
 import type { RoutesConfig } from './routes-config.js';
 import { deployment, routesOf, testRouter } from './routing.test-helpers.js';
@@ -10,7 +13,7 @@ import { deployment, routesOf, testRouter } from './routing.test-helpers.js';
 
 type Handler = (info: AttemptInfo) => Promise<AttemptResult<string>>;
 
-const _throttled = (retryAfterMs?: number) =>
+const throttled = (retryAfterMs?: number) =>
   new RateLimitedError('slow down', { provider: 'openai', status: 429, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
 const quotaSpent = () => new QuotaExhaustedError('You exceeded your current quota', { provider: 'openai', status: 429 });
 
@@ -54,6 +57,111 @@ async function drive(
   }
   return { ...(await pending), sent };
 }
+
+describe('Router and a deployment that keeps answering 429', () => {
+  it('sends at most LLM_MAX_ATTEMPTS requests for a Retry-After of 0, a second apart, and fails with the rate limit', async () => {
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a')] } });
+    const clock = new ManualClock();
+    const router = testRouter(routes, { clock, resilience: { maxAttempts: 3 } });
+    const started = clock.now();
+    const { error, sent } = await drive(router, routes, 'fast', { a: async () => Promise.reject(throttled(0)) }, clock);
+    expect(sent).toEqual({ a: 3 });
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect(error).toMatchObject({ code: 'provider_rate_limited', retryable: true, retryAfterMs: 0 });
+    const message = (error as Error).message;
+    expect(message).toContain('rate limited (HTTP 429)');
+    expect(message).toContain('retryable');
+    expect(message).toContain('provider asked to wait 0 ms');
+    expect(message).toContain('gave up after 3 attempts');
+    expect(attemptsOf(error)?.map((attempt) => [attempt.deployment, attempt.attempt, attempt.errorCode])).toEqual([
+      ['a', 1, 'provider_rate_limited'],
+      ['a', 2, 'provider_rate_limited'],
+      ['a', 3, 'provider_rate_limited'],
+    ]);
+    // A Retry-After of 0 still keeps the deployment out for the 1 s a 429 without one does.
+    expect(clock.now() - started).toBe(2000);
+  });
+
+  it('sends at most LLM_MAX_ATTEMPTS requests for a short Retry-After, rather than until the wait limit', async () => {
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a')] } });
+    const clock = new ManualClock();
+    const router = testRouter(routes, { clock, resilience: { maxAttempts: 3, rateLimitMaxWaitMs: 30_000 } });
+    const { error, sent } = await drive(router, routes, 'fast', { a: async () => Promise.reject(throttled(2000)) }, clock);
+    expect(sent).toEqual({ a: 3 });
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect(error).toMatchObject({ retryable: true, retryAfterMs: 2000 });
+  });
+
+  it('gives a tiny Retry-After the same minimum throttle', async () => {
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a')] } });
+    const clock = new ManualClock();
+    const router = testRouter(routes, { clock, resilience: { maxAttempts: 2 } });
+    const started = clock.now();
+    const { sent } = await drive(router, routes, 'fast', { a: async () => Promise.reject(throttled(1)) }, clock, 1);
+    expect(sent).toEqual({ a: 2 });
+    expect(clock.now() - started).toBe(1000);
+  });
+
+  it('counts 429s per deployment, so every deployment of the group gets its attempts and no more', async () => {
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a'), deployment('fast', 'b')] } });
+    const clock = new ManualClock();
+    const router = testRouter(routes, { clock, random: () => 0, resilience: { maxAttempts: 3 } });
+    const refuse = async () => Promise.reject(throttled(0));
+    const { error, sent } = await drive(router, routes, 'fast', { a: refuse, b: refuse }, clock);
+    expect(sent).toEqual({ a: 3, b: 3 });
+    expect(error).toBeInstanceOf(RateLimitedError);
+  });
+
+  it('counts 429s and 5xx together toward the attempts of a deployment', async () => {
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a')] } });
+    const clock = new ManualClock();
+    const router = testRouter(routes, { clock, resilience: { maxAttempts: 3, retryMinMs: 10, retryMaxMs: 10 } });
+    let calls = 0;
+    const mixed = async () => Promise.reject(calls++ % 2 === 0 ? throttled(0) : serverError());
+    const { sent } = await drive(router, routes, 'fast', { a: mixed }, clock);
+    expect(sent).toEqual({ a: 3 });
+  });
+
+  it('answers from a deployment that frees within its attempts', async () => {
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a')] } });
+    const clock = new ManualClock();
+    const router = testRouter(routes, { clock, resilience: { maxAttempts: 3 } });
+    let refusals = 2;
+    const { outcome, sent } = await drive(
+      router,
+      routes,
+      'fast',
+      { a: async () => (refusals-- > 0 ? Promise.reject(throttled(0)) : { value: 'answer' }) },
+      clock,
+    );
+    expect(sent).toEqual({ a: 3 });
+    expect(outcome?.value).toBe('answer');
+  });
+
+  it('goes on to the fallback group once the attempts on the first are spent', async () => {
+    const routes = routesOf({
+      fast: { deployments: [deployment('fast', 'a')], fallbacks: ['safe'] },
+      safe: { deployments: [deployment('safe', 'c')] },
+    });
+    const clock = new ManualClock();
+    const router = testRouter(routes, { clock, resilience: { maxAttempts: 1 } });
+    const started = clock.now();
+    const { outcome, sent } = await drive(router, routes, 'fast', { a: async () => Promise.reject(throttled(0)) }, clock);
+    expect(sent).toEqual({ a: 1, c: 1 });
+    expect(outcome?.target.deployment).toBe('c');
+    expect(clock.now()).toBe(started);
+  });
+
+  it('still refuses with "no deployment available" when the Retry-After is longer than the call may wait', async () => {
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a')] } });
+    const clock = new ManualClock();
+    const router = testRouter(routes, { clock, resilience: { maxAttempts: 3, rateLimitMaxWaitMs: 5000 } });
+    const { error, sent } = await drive(router, routes, 'fast', { a: async () => Promise.reject(throttled(10_000)) }, clock);
+    expect(sent).toEqual({ a: 1 });
+    expect(error).toBeInstanceOf(NoDeploymentAvailableError);
+    expect(error).toMatchObject({ retryAfterMs: 10_000, retryable: true });
+  });
+});
 
 describe('Router and a deployment whose quota is spent', () => {
   it('fails with the quota error, not retryable, after one request', async () => {

@@ -35,8 +35,11 @@ import { NoDeploymentAvailableError } from './no-deployment-error.js';
 import type { DeploymentConfig, ModelGroupConfig, RoutesConfig } from './routes-config.js';
 import { STRATEGIES } from './routing-strategy.js';
 
-/** How long a deployment that answered 429 without `Retry-After` stays out of routing, ms. */
-const DEFAULT_THROTTLE_MS = 1000;
+/**
+ * How long a deployment that answered 429 stays out of routing at least, ms: without `Retry-After`,
+ * or when it asks for less (0 included).
+ */
+const MIN_THROTTLE_MS = 1000;
 /** How often a call waiting only for a concurrency slot looks again, at most, ms. */
 const BUSY_RECHECK_MS = 50;
 
@@ -321,10 +324,13 @@ export class Router {
         if (callAborted(run)) throw new Final(error);
         lastError = error;
         if (error instanceof RateLimitedError) {
-          // Throttled: out of routing until the provider says, and the call moves on at once.
-          const waitMs = error.retryAfterMs ?? DEFAULT_THROTTLE_MS;
+          // Throttled: out of routing until the provider says (never less than MIN_THROTTLE_MS, or a
+          // Retry-After of 0 would have it picked again at once), and the call moves on at once. A 429
+          // is an attempt like any other: after maxAttempts this deployment is out of the call.
+          const waitMs = Math.max(error.retryAfterMs ?? MIN_THROTTLE_MS, MIN_THROTTLE_MS);
           entry.state.throttledUntil = Math.max(entry.state.throttledUntil, after + Math.min(waitMs, retry.retryAfterMaxMs));
           failures.set(entry.state, number);
+          if (number >= retry.maxAttempts) excluded.add(entry.state);
           continue;
         }
         if (
@@ -520,6 +526,11 @@ export class Router {
 
   #withAttempts(error: unknown, run: Run): unknown {
     rememberAttempts(error, run.records);
+    // The call is over: say so, as the resilience pipeline does, since the error was made when another
+    // attempt was still possible. An abort's reason is the caller's own: it is left as it is.
+    if (!GroundworkError.isInstance(error) || callAborted(run)) return error;
+    const sent = run.records.filter((record) => record.outcome !== 'skipped').length;
+    if (sent > 1 && !error.message.includes(' attempts)')) error.message += ` (gave up after ${sent} attempts)`;
     return error;
   }
 }

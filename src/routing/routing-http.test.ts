@@ -191,6 +191,21 @@ describe('groundwork serve for a group whose deployments answer 429', () => {
     return error;
   }
 
+  it('sends each deployment one request for a Retry-After of 0 at LLM_MAX_ATTEMPTS=1, then answers 429 rate limited', async () => {
+    for (const fake of fakes.slice(0, 2)) fake.setHandler(() => ({ type: 'error', status: 429, retryAfter: 0 }));
+    // The deadline only bounds the test should the call loop: it is not what ends it.
+    const error = await serveAndAsk({ groups: { 'chat-fast': { deployments: [deployment('eu', 0), deployment('us', 1)] } } }, 'chat-fast', {
+      LLM_DEADLINE_MS: '5000',
+    });
+    expect(fakes[0]!.requests).toHaveLength(1);
+    expect(fakes[1]!.requests).toHaveLength(1);
+    expect(error.status).toBe(429);
+    expect(error).toMatchObject({ type: 'rate_limit_error', code: 'upstream_rate_limited' });
+    expect(error.message).toContain('rate limited (HTTP 429)');
+    expect(error.message).toContain('gave up after 2 attempts');
+    expect(error.headers?.get('retry-after')).toBe('0');
+  });
+
   it('answers an exhausted quota as it does outside a group: 429 insufficient_quota, not retryable, with no Retry-After', async () => {
     for (const fake of fakes)
       fake.setHandler(() => ({ type: 'error', status: 429, code: 'insufficient_quota', message: 'You exceeded your current quota' }));
