@@ -472,7 +472,10 @@ export class Router {
     });
   }
 
-  /** Waits `ms`, or less when a deployment of `busyGroup` (one at its concurrency limit) frees a slot first. */
+  /**
+   * Waits `ms`, or less when a deployment of `busyGroup` (one at its concurrency limit) frees a slot
+   * first; throws at once when the call is aborted or the router closed, before or during the wait.
+   */
   async #pause(ms: number, signal: AbortSignal | undefined, busyGroup: string | undefined): Promise<void> {
     const controller = new AbortController();
     const stop = (): void => controller.abort();
@@ -489,7 +492,9 @@ export class Router {
     signal?.addEventListener('abort', onAbort);
     this.#closing.signal.addEventListener('abort', stop);
     try {
-      await sleep(ms, controller.signal, this.#parts.clock).catch(() => undefined);
+      // The call may have been aborted, or the router closed, before these listeners were added (while
+      // a shared store answered the admission): they will not fire, so there is no wait at all.
+      if (!signal?.aborted && !this.#closing.signal.aborted) await sleep(ms, controller.signal, this.#parts.clock).catch(() => undefined);
     } finally {
       if (waiting !== undefined) {
         waiting.delete(stop);
