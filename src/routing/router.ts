@@ -174,10 +174,13 @@ interface Entry {
 /**
  * Routes calls over model groups: for each attempt the group's strategy picks one of the
  * deployments that can take it now, skipping those whose circuit is open, whose rate limits are
- * spent, that answered 429 (until their `Retry-After`), or that are at their concurrency limit.
- * A 429 or a failure moves the call to a sibling at once; only when no sibling can take it does
- * the call wait, for the first to free, within the deadline (and only when no fallback group
- * follows). When a group gives up, its fallback groups follow, in the plan's order. The deadline spans every group and attempt.
+ * spent, that answered 429 (until their `Retry-After`, and at least 1 s), or that are at their
+ * concurrency limit. A 429 or a failure moves the call to a sibling at once; only when no sibling
+ * can take it does the call wait, for the first to free, within the deadline (and only when no
+ * fallback group follows). A call sends each deployment at most `maxAttempts` requests, 429s
+ * included; a spent quota, a refused key or an unknown model leaves the deployment out of the call
+ * at once. When a group gives up, its fallback groups follow, in the plan's order. The deadline
+ * spans every group and attempt.
  */
 export class Router {
   readonly #parts: RouterParts;
