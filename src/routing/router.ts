@@ -35,8 +35,11 @@ import { NoDeploymentAvailableError } from './no-deployment-error.js';
 import type { DeploymentConfig, ModelGroupConfig, RoutesConfig } from './routes-config.js';
 import { STRATEGIES } from './routing-strategy.js';
 
-/** How long a deployment that answered 429 without `Retry-After` stays out of routing, ms. */
-const DEFAULT_THROTTLE_MS = 1000;
+/**
+ * How long a deployment that answered 429 stays out of routing at least, ms: without `Retry-After`,
+ * or when it asks for less (0 included).
+ */
+const MIN_THROTTLE_MS = 1000;
 /** How often a call waiting only for a concurrency slot looks again, at most, ms. */
 const BUSY_RECHECK_MS = 50;
 
@@ -171,10 +174,13 @@ interface Entry {
 /**
  * Routes calls over model groups: for each attempt the group's strategy picks one of the
  * deployments that can take it now, skipping those whose circuit is open, whose rate limits are
- * spent, that answered 429 (until their `Retry-After`), or that are at their concurrency limit.
- * A 429 or a failure moves the call to a sibling at once; only when no sibling can take it does
- * the call wait, for the first to free, within the deadline (and only when no fallback group
- * follows). When a group gives up, its fallback groups follow, in the plan's order. The deadline spans every group and attempt.
+ * spent, that answered 429 (until their `Retry-After`, and at least 1 s), or that are at their
+ * concurrency limit. A 429 or a failure moves the call to a sibling at once; only when no sibling
+ * can take it does the call wait, for the first to free, within the deadline (and only when no
+ * fallback group follows). A call sends each deployment at most `maxAttempts` requests, 429s
+ * included; a spent quota, a refused key or an unknown model leaves the deployment out of the call
+ * at once. When a group gives up, its fallback groups follow, in the plan's order. The deadline
+ * spans every group and attempt.
  */
 export class Router {
   readonly #parts: RouterParts;
@@ -320,15 +326,25 @@ export class Router {
         const after = clock.now();
         if (callAborted(run)) throw new Final(error);
         lastError = error;
-        if (error instanceof RateLimitedError || error instanceof QuotaExhaustedError) {
-          // Throttled: out of routing until the provider says, and the call moves on at once.
-          const waitMs = error.retryAfterMs ?? (error instanceof QuotaExhaustedError ? retry.retryAfterMaxMs : DEFAULT_THROTTLE_MS);
+        if (error instanceof RateLimitedError) {
+          // Throttled: out of routing until the provider says (never less than MIN_THROTTLE_MS, or a
+          // Retry-After of 0 would have it picked again at once), and the call moves on at once. A 429
+          // is an attempt like any other: after maxAttempts this deployment is out of the call.
+          const waitMs = Math.max(error.retryAfterMs ?? MIN_THROTTLE_MS, MIN_THROTTLE_MS);
           entry.state.throttledUntil = Math.max(entry.state.throttledUntil, after + Math.min(waitMs, retry.retryAfterMaxMs));
           failures.set(entry.state, number);
+          if (number >= retry.maxAttempts) excluded.add(entry.state);
           continue;
         }
-        if (error instanceof AuthenticationError || error instanceof PermissionDeniedError || error instanceof NotFoundError) {
-          // This deployment's key or model, not the request: a sibling may answer.
+        if (
+          error instanceof QuotaExhaustedError ||
+          error instanceof AuthenticationError ||
+          error instanceof PermissionDeniedError ||
+          error instanceof NotFoundError
+        ) {
+          // This deployment's account, key or model, not the request: a sibling may answer. Waiting
+          // will not help (a spent quota stays spent until someone adds credit), so when every
+          // deployment is out the call fails with this error, not as retryable "no deployment available".
           excluded.add(entry.state);
           continue;
         }
@@ -459,7 +475,10 @@ export class Router {
     });
   }
 
-  /** Waits `ms`, or less when a deployment of `busyGroup` (one at its concurrency limit) frees a slot first. */
+  /**
+   * Waits `ms`, or less when a deployment of `busyGroup` (one at its concurrency limit) frees a slot
+   * first; throws at once when the call is aborted or the router closed, before or during the wait.
+   */
   async #pause(ms: number, signal: AbortSignal | undefined, busyGroup: string | undefined): Promise<void> {
     const controller = new AbortController();
     const stop = (): void => controller.abort();
@@ -476,7 +495,9 @@ export class Router {
     signal?.addEventListener('abort', onAbort);
     this.#closing.signal.addEventListener('abort', stop);
     try {
-      await sleep(ms, controller.signal, this.#parts.clock).catch(() => undefined);
+      // The call may have been aborted, or the router closed, before these listeners were added (while
+      // a shared store answered the admission): they will not fire, so there is no wait at all.
+      if (!signal?.aborted && !this.#closing.signal.aborted) await sleep(ms, controller.signal, this.#parts.clock).catch(() => undefined);
     } finally {
       if (waiting !== undefined) {
         waiting.delete(stop);
@@ -513,6 +534,11 @@ export class Router {
 
   #withAttempts(error: unknown, run: Run): unknown {
     rememberAttempts(error, run.records);
+    // The call is over: say so, as the resilience pipeline does, since the error was made when another
+    // attempt was still possible. An abort's reason is the caller's own: it is left as it is.
+    if (!GroundworkError.isInstance(error) || callAborted(run)) return error;
+    const sent = run.records.filter((record) => record.outcome !== 'skipped').length;
+    if (sent > 1 && !error.message.includes(' attempts)')) error.message += ` (gave up after ${sent} attempts)`;
     return error;
   }
 }

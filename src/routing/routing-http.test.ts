@@ -2,10 +2,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import OpenAI, { APIError } from 'openai';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createInfrastructure } from '../create-infrastructure.js';
 import type { Infrastructure } from '../infrastructure.js';
 import { captureLogger } from '../observability/capture-logger.test-helpers.js';
+import type { GroundworkServer } from '../server/create-server.js';
+import { serveInfrastructure } from '../server/service-stack.test-helpers.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../testing/index.js';
 
 const KEY_A = 'sk-route-canary-a-5c1e9f07d2b84a36';
@@ -154,5 +157,85 @@ describe('routing over real HTTP against fake deployments', () => {
     );
     expect(error?.message).toContain('apiKey: secrets are never written in the routes file');
     expect(error?.message).not.toContain(KEY_A);
+  });
+});
+
+describe('groundwork serve for a group whose deployments answer 429', () => {
+  const SERVE_KEY = 'gw-routing-serve-key';
+  let opened: Infrastructure | undefined;
+  let server: GroundworkServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    await opened?.close();
+    server = undefined;
+    opened = undefined;
+  });
+
+  /** Serves infrastructure made from `routes` and `extra`, and asks it for one chat answer from `model` with the OpenAI SDK: the error it fails with. */
+  async function serveAndAsk(routes: unknown, model: string, extra: Record<string, string> = {}): Promise<APIError> {
+    ({ infra: opened } = await infraWith(routes, {
+      GROUNDWORK_API_KEYS: SERVE_KEY,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LLM_CACHE: 'off',
+      ...extra,
+    }));
+    const served = await serveInfrastructure(opened);
+    server = served.server;
+    const client = new OpenAI({ apiKey: SERVE_KEY, baseURL: served.baseUrl, maxRetries: 0 });
+    const error = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hello' }] }).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    if (!(error instanceof APIError)) throw new Error(`expected the call to fail with an API error, got ${String(error)}`);
+    return error;
+  }
+
+  it('sends each deployment one request for a Retry-After of 0 at LLM_MAX_ATTEMPTS=1, then answers 429 rate limited', async () => {
+    for (const fake of fakes.slice(0, 2)) fake.setHandler(() => ({ type: 'error', status: 429, retryAfter: 0 }));
+    // The deadline only bounds the test should the call loop: it is not what ends it.
+    const error = await serveAndAsk({ groups: { 'chat-fast': { deployments: [deployment('eu', 0), deployment('us', 1)] } } }, 'chat-fast', {
+      LLM_DEADLINE_MS: '5000',
+    });
+    expect(fakes[0]!.requests).toHaveLength(1);
+    expect(fakes[1]!.requests).toHaveLength(1);
+    expect(error.status).toBe(429);
+    expect(error).toMatchObject({ type: 'rate_limit_error', code: 'upstream_rate_limited' });
+    expect(error.message).toContain('rate limited (HTTP 429)');
+    expect(error.message).toContain('gave up after 2 attempts');
+    expect(error.headers?.get('retry-after')).toBe('0');
+  });
+
+  it('answers an exhausted quota as it does outside a group: 429 insufficient_quota, not retryable, with no Retry-After', async () => {
+    for (const fake of fakes)
+      fake.setHandler(() => ({ type: 'error', status: 429, code: 'insufficient_quota', message: 'You exceeded your current quota' }));
+    const grouped = await serveAndAsk(
+      { groups: { 'chat-fast': { deployments: [deployment('eu', 0), deployment('us', 1)] } } },
+      'chat-fast',
+      {
+        LLM_MAX_ATTEMPTS: '3',
+      },
+    );
+    expect(fakes[0]!.requests).toHaveLength(1);
+    expect(fakes[1]!.requests).toHaveLength(1);
+    await server?.close();
+    await opened?.close();
+
+    // The same upstream answer to a call that names no group.
+    const plain = await serveAndAsk({ groups: { 'chat-fast': { deployments: [deployment('eu', 0)] } } }, 'gpt-4o-mini', {
+      LLM_MAX_ATTEMPTS: '3',
+      OPENAI_API_KEY: KEY_C,
+      OPENAI_BASE_URL: fakes[2]!.openaiBaseUrl,
+      OPENAI_MODEL: 'gpt-4o-mini',
+    });
+    expect(fakes[2]!.requests).toHaveLength(1);
+    for (const error of [grouped, plain]) {
+      expect(error.status).toBe(429);
+      expect(error).toMatchObject({ type: 'rate_limit_error', code: 'insufficient_quota' });
+      expect(error.message).toContain('quota exhausted');
+      expect(error.message).toContain('not retryable');
+      expect(error.headers?.get('retry-after')).toBeNull();
+      expect(error.headers?.get('x-should-retry')).toBe('false');
+    }
   });
 });
