@@ -8,7 +8,8 @@ import { Pool } from 'undici';
 import { cpuSeconds, freePort, GATEWAY_KEY, serveEnvironment, waitForHttp } from './serve-process.js';
 
 /*
- * Builds and settings of `groundwork serve` side by side at 1 connection, JSON, in short slices:
+ * Builds and settings of `groundwork serve` side by side at 1 connection, JSON (streams with
+ * `SERVE_SLICES_STREAM=true`), in short slices:
  *
  *   node --import tsx bench/gateway/serve-slices.ts SLICES SLICE_MS LABEL=ENTRY[|NODE_FLAGS[|NAME=VALUE,…]] …
  *
@@ -42,6 +43,8 @@ const SETTLE_MS = 100;
 const WARMUP_ROUNDS = 3;
 const WARMUP_MS = 1500;
 const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${GATEWAY_KEY}` };
+/** Whether each request asks for a stream (`stream: true`) rather than a JSON answer. */
+const STREAM = process.env['SERVE_SLICES_STREAM'] === 'true';
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -73,6 +76,7 @@ async function callFor(subject: Subject, ms: number): Promise<number> {
       model: 'gpt-4o-mini',
       messages: [{ role: 'user', content: `Say hello to caller ${process.pid}-${sequence}.` }],
       max_tokens: 16,
+      ...(STREAM ? { stream: true } : {}),
     });
     const answer = await subject.pool.request({ method: 'POST', path: '/v1/chat/completions', headers: HEADERS, body });
     await answer.body.text();
@@ -144,7 +148,7 @@ for (let slice = 0; slice < SLICES; slice++) {
 }
 
 const first = subjects[0] as Subject;
-console.log(`${SLICES} slices of ${SLICE_MS} ms; load average ${loadStart} → ${loadavg()[0]?.toFixed(2)}`);
+console.log(`${SLICES} slices of ${SLICE_MS} ms${STREAM ? ', streams' : ''}; load average ${loadStart} → ${loadavg()[0]?.toFixed(2)}`);
 for (const subject of subjects) {
   const perRequest = subject.cpuNs / subject.requests / 1000;
   const ratio = perRequest / (first.cpuNs / first.requests / 1000);

@@ -183,6 +183,37 @@ describe('UpstreamClient', () => {
     expect(getEventListeners(signal, 'abort')).toHaveLength(0);
   });
 
+  it('gives a stream’s request id and rate-limit headers from its raw headers, and fails an error status with an UpstreamStatusError', async () => {
+    let status = 200;
+    handler = (_request, response) => {
+      if (status !== 200) {
+        response
+          .writeHead(status, { 'content-type': 'application/json', 'x-request-id': 'req_e' })
+          .end('{"error":{"message":"No such model"}}');
+        return;
+      }
+      response.setHeader('X-Request-Id', 'req_s');
+      response.setHeader('X-RateLimit-Remaining-Requests', '7');
+      response.writeHead(200, { 'content-type': 'text/event-stream' }).end('data: 1\n\n');
+    };
+    client = new UpstreamClient();
+    const target = upstreamTarget(baseUrl, '/chat/completions');
+    const signal = new AbortController().signal;
+    const answer = await client.stream(target, {}, '{}', signal);
+    expect(answer.requestId).toBe('req_s');
+    expect(answer.rateLimitHeaders).toEqual({ 'x-ratelimit-remaining-requests': '7' });
+    expect(answer.headers).toMatchObject({ 'x-request-id': 'req_s', 'content-type': 'text/event-stream' });
+    const seen: string[] = [];
+    for await (const event of answer.events) seen.push(event.data);
+    expect(seen).toEqual(['1']);
+
+    status = 404;
+    const error = await rejection(client.stream(target, {}, '{}', signal));
+    expect(error).toBeInstanceOf(UpstreamStatusError);
+    expect(error).toMatchObject({ status: 404, message: 'No such model', requestId: 'req_e' });
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+  });
+
   it('aborts a request in flight with the signal’s reason', async () => {
     handler = () => {};
     client = new UpstreamClient();

@@ -1,9 +1,8 @@
-import type { Readable } from 'node:stream';
 import type { Agent, Dispatcher } from 'undici';
+import { exchangeEvents } from './event-exchange.js';
 import { exchangeWhole, type ParseHeaders, type WholeAnswer } from './json-exchange.js';
-import { readBodyText } from './read-body.js';
-import { SseDecoder, type SseEvent } from './sse-decoder.js';
-import { headerOf, type UpstreamHeaders } from './upstream-headers.js';
+import type { SseEvent } from './sse-decoder.js';
+import type { UpstreamHeaders } from './upstream-headers.js';
 import { UpstreamStatusError } from './upstream-status-error.js';
 
 /** Where a request goes: the origin (`https://host:port`) and the path with its query. */
@@ -61,12 +60,19 @@ class JsonAnswer implements UpstreamJson {
   }
 }
 
-/** A streamed answer: its headers, request id, and its server-sent events as they arrive. */
+/** A streamed answer: its headers, request id and rate-limit headers, and its server-sent events as they arrive. */
 export interface UpstreamEventStream {
-  headers: UpstreamHeaders;
-  requestId: string | undefined;
-  /** Ends when the body does; returning early closes the connection. */
-  events: AsyncGenerator<SseEvent, void, undefined>;
+  /** Every header; parsed when first read. */
+  readonly headers: UpstreamHeaders;
+  readonly requestId: string | undefined;
+  /** OpenAI's and Azure's `x-ratelimit-*` headers as sent (as `rateLimitHeadersOf(headers)`); undefined when there are none. */
+  readonly rateLimitHeaders: Record<string, string> | undefined;
+  /**
+   * Ends when the body does; returning early (or breaking out of `for await`) aborts the request,
+   * closing its connection. The body is read only as fast as the events are: while a few dozen wait
+   * unread, the connection is paused.
+   */
+  readonly events: AsyncGenerator<SseEvent, void, undefined>;
 }
 
 type Undici = { readonly Agent: typeof Agent; readonly util: { readonly parseHeaders: unknown } };
@@ -79,12 +85,12 @@ function loadUndici(): Promise<Undici> {
 }
 
 /**
- * A lean HTTP client for JSON APIs over undici's `request`, one keep-alive connection pool per
- * origin: the body is sent as the string it was serialised to, a JSON answer is parsed once, a
- * stream is decoded event by event as its chunks arrive. An error status becomes an
+ * A lean HTTP client for JSON APIs over undici's dispatcher (its own handlers, not `request()`), one
+ * keep-alive connection pool per origin: the body is sent as the string it was serialised to, a JSON
+ * answer is parsed once, a stream is decoded event by event as its chunks arrive. An error status becomes an
  * {@link UpstreamStatusError}; network failures, timeouts (`UND_ERR_HEADERS_TIMEOUT`,
  * `UND_ERR_BODY_TIMEOUT`) and aborts surface as undici throws them, for the adapter to classify.
- * The abort listener undici puts on `signal` is removed when the exchange ends.
+ * The listener put on `signal` is removed when the exchange ends.
  */
 export class UpstreamClient {
   /** Set once undici has loaded; until then requests wait for {@link #loading}. */
@@ -132,10 +138,15 @@ export class UpstreamClient {
     return { text: answer.text, headers: answer.headers, requestId: answer.facts().requestId };
   }
 
-  /** Sends one request whose answer is a `text/event-stream`. */
-  async stream(target: UpstreamTarget, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<UpstreamEventStream> {
-    const answer = await this.#send(target, 'POST', headers, body, signal);
-    return { headers: answer.headers, requestId: headerOf(answer.headers, 'x-request-id'), events: sseEvents(answer.body) };
+  /**
+   * Sends one request whose answer is a `text/event-stream`; resolves once its headers have come.
+   * Not an async function, for the same reason as {@link #exchangeWhole}.
+   */
+  stream(target: UpstreamTarget, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<UpstreamEventStream> {
+    const options: Dispatcher.DispatchOptions = { origin: target.origin, path: target.path, method: 'POST', headers, body };
+    const agent = this.#agent;
+    if (agent !== undefined) return exchangeEvents(agent, options, signal, this.#parseHeaders as ParseHeaders);
+    return this.#loading.then((loaded) => exchangeEvents(loaded, options, signal, this.#parseHeaders as ParseHeaders));
   }
 
   /** Closes every pooled connection once its requests are over. Idempotent. */
@@ -162,36 +173,10 @@ export class UpstreamClient {
     if (agent !== undefined) return exchangeWhole(agent, options, signal, this.#parseHeaders as ParseHeaders, onDispatched);
     return this.#loading.then((loaded) => exchangeWhole(loaded, options, signal, this.#parseHeaders as ParseHeaders, onDispatched));
   }
-
-  async #send(
-    target: UpstreamTarget,
-    method: 'GET' | 'POST',
-    headers: Record<string, string>,
-    body: string | undefined,
-    signal: AbortSignal,
-  ): Promise<{ headers: UpstreamHeaders; body: Readable }> {
-    const agent = this.#agent ?? (await this.#loading);
-    const answer = await agent.request({ origin: target.origin, path: target.path, method, headers, body: body ?? null, signal });
-    const readable = answer.body as unknown as Readable;
-    if (answer.statusCode >= 200 && answer.statusCode < 300) return { headers: answer.headers, body: readable };
-    const text = await readBodyText(readable);
-    throw new UpstreamStatusError(answer.statusCode, answer.headers, text);
-  }
 }
 
 /** The answer when its status is a success (2xx); else an {@link UpstreamStatusError}, as {@link UpstreamClient} throws for every error status. */
 function succeeded(answer: WholeAnswer): WholeAnswer {
   if (answer.statusCode >= 200 && answer.statusCode < 300) return answer;
   throw new UpstreamStatusError(answer.statusCode, answer.headers, answer.text);
-}
-
-async function* sseEvents(body: Readable): AsyncGenerator<SseEvent, void, undefined> {
-  const decoder = new SseDecoder();
-  try {
-    for await (const chunk of body) {
-      for (const event of decoder.push(chunk as Buffer)) yield event;
-    }
-  } finally {
-    if (!body.readableEnded) body.destroy();
-  }
 }

@@ -7,7 +7,6 @@ import type { CallRecorder } from '../call-recorder.js';
 import { addFailedAttempts, type CallTrace, newTrace } from '../call-trace.js';
 import type { SseEvent } from '../http/sse-decoder.js';
 import { UpstreamClient } from '../http/upstream-client.js';
-import { rateLimitHeadersOf } from '../http/upstream-headers.js';
 import type { PriceBook } from '../pricing.js';
 import type { AzureTokenProvider } from '../providers/azure/azure-provider.js';
 import { mapOpenAiError } from '../providers/openai/openai-errors.js';
@@ -288,7 +287,7 @@ export class ResponsesForwarder {
         settle = resolve;
       });
       return {
-        value: { first, iterator, watchdog, link, settle, headers: rateLimitHeadersOf(answer.headers), requestId: answer.requestId },
+        value: { first, iterator, watchdog, link, settle, headers: answer.rateLimitHeaders, requestId: answer.requestId },
         usage,
       };
     } catch (error) {

@@ -2,7 +2,6 @@ import type { ChatCompletionChunk, ChatCompletion as OpenAiCompletion } from 'op
 import type { LlmProviderName } from '../../../config/variables.js';
 import type { EmbedMethod } from '../../embeddings/embed-method.js';
 import type { UpstreamJson } from '../../http/upstream-client.js';
-import { rateLimitHeadersOf } from '../../http/upstream-headers.js';
 import { UpstreamStreamError } from '../../http/upstream-status-error.js';
 import { type CompletionBase, completionOf } from '../../model/completion-of.js';
 import type { ChatCompletion, ChatRequest, ChatStreamEvent, LlmProvider } from '../../types.js';
@@ -101,7 +100,7 @@ export class OpenAiChatProvider implements LlmProvider {
     try {
       const answer = await http.client.stream(http.chat, await http.headers(), JSON.stringify(params), signal);
       requestId = answer.requestId;
-      limits = rateLimitHeadersOf(answer.headers);
+      limits = answer.rateLimitHeaders;
       // The start waits for the answer's id, which the chunks carry, or for the first content.
       let started = false;
       let done = false;
