@@ -51,6 +51,17 @@ describe('retrieving a stored response', () => {
     expect(gets(fallback)).toEqual([`/openai/v1/responses/${id}`, `/openai/v1/responses/${id}`]);
   });
 
+  it('refuses to retrieve a response as a stream, before asking any upstream, and retrieves it with stream=false', async () => {
+    const { client, primary, fallback } = await withFallback();
+    const id = await madeElsewhere(fallback, 'made by another replica');
+    const refused = (await client.responses.retrieve(id, { stream: true }).catch((caught: unknown) => caught)) as APIError;
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(refused).toMatchObject({ code: 'unsupported_parameter', param: 'stream' });
+    expect(refused.message).toContain('retrieve it without stream');
+    expect([...gets(primary), ...gets(fallback)]).toEqual([]);
+    expect((await client.responses.retrieve(id, { stream: false })).output_text).toBe('made by another replica');
+  });
+
   it('answers 404 naming every upstream asked when none has the id, each asked once', async () => {
     const { client, primary, fallback } = await withFallback();
     const missing = (await client.responses.retrieve('resp_nowhere').catch((caught: unknown) => caught)) as APIError;
