@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { UsageRecord, UsageSink } from '../llm/usage-record.js';
 import type { Database } from './database.js';
 import type { GroundworkTables } from './groundwork-tables.js';
+import { isRowRefusal } from './row-refusal.js';
 import { addToRollup } from './usage-rollup.js';
 import { MultiRowStatement, statementStyle } from './usage-statements.js';
 
@@ -52,6 +53,8 @@ const LEDGER_INSERT_WITH_JOB = new MultiRowStatement('llm_usage', [...LEDGER_COL
  * `_key` and `_prompt`) in the same transaction (one upsert per table, hour and group). Run the migrations first.
  *
  * Text values have each `NUL` character (`\u0000`) replaced by U+FFFD (see {@link writeUsageRows}).
+ * Its `isRowRefusal` answers {@link isRowRefusal}: whether the database refused a row's values,
+ * so that the ledger looks for the rows refused rather than losing the batch.
  */
 export function createUsageSink<DB>(database: Pick<Database<DB>, 'db'>): UsageSink {
   const db = database.db as unknown as Kysely<GroundworkTables>;
@@ -61,6 +64,7 @@ export function createUsageSink<DB>(database: Pick<Database<DB>, 'db'>): UsageSi
       const rows = records.map(usageRow);
       await db.transaction().execute((transaction) => writeUsageRows(transaction, rows));
     },
+    isRowRefusal,
   };
 }
 
