@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { UsageRecord, UsageSink } from '../llm/usage-record.js';
 import type { Database } from './database.js';
 import type { GroundworkTables } from './groundwork-tables.js';
+import { isRowRefusal } from './row-refusal.js';
 import { addToRollup } from './usage-rollup.js';
 import { MultiRowStatement, statementStyle } from './usage-statements.js';
 
@@ -50,6 +51,10 @@ const LEDGER_INSERT_WITH_JOB = new MultiRowStatement('llm_usage', [...LEDGER_COL
  * The usage ledger's sink: writes each batch into `llm_usage` in one transaction (several
  * multi-row INSERTs for a large batch), and adds it to the hourly roll-ups (`llm_usage_hourly_model`,
  * `_key` and `_prompt`) in the same transaction (one upsert per table, hour and group). Run the migrations first.
+ *
+ * Text values have each `NUL` character (`\u0000`) replaced by U+FFFD (see {@link writeUsageRows}).
+ * Its `isRowRefusal` answers {@link isRowRefusal}: whether the database refused a row's values,
+ * so that the ledger looks for the rows refused rather than losing the batch.
  */
 export function createUsageSink<DB>(database: Pick<Database<DB>, 'db'>): UsageSink {
   const db = database.db as unknown as Kysely<GroundworkTables>;
@@ -59,6 +64,7 @@ export function createUsageSink<DB>(database: Pick<Database<DB>, 'db'>): UsageSi
       const rows = records.map(usageRow);
       await db.transaction().execute((transaction) => writeUsageRows(transaction, rows));
     },
+    isRowRefusal,
   };
 }
 
@@ -67,9 +73,18 @@ export function createUsageSink<DB>(database: Pick<Database<DB>, 'db'>): UsageSi
  * same transaction. On SQLite one prepared single-row statement runs once per row (no round trip
  * to save); on PostgreSQL and PGlite, statements of at most 500 rows (a large batch's thousands of
  * rows would pass the bound-parameter limit in one).
+ *
+ * Each `NUL` character (`\u0000`) in a text value (model, provider, prompt name, request id,
+ * outcome, key, prompt and answer text…) is written as U+FFFD, the replacement character, on every
+ * dialect. PostgreSQL and PGlite refuse `NUL` in text, and a row is recorded for a call that failed
+ * too, under the model name it asked for: a caller's `"model": "gpt-4o\u0000"` would otherwise make
+ * its row unwritable. The row is kept rather than the call refused at the edge, since a `NUL` is
+ * valid JSON text that may also come in a provider's answer; U+FFFD rather than nothing, so the row
+ * does not pass for a call to the model the name was cut to.
  */
-export async function writeUsageRows(transaction: Kysely<GroundworkTables>, rows: readonly LedgerRow[]): Promise<void> {
-  if (rows.length === 0) return;
+export async function writeUsageRows(transaction: Kysely<GroundworkTables>, unchecked: readonly LedgerRow[]): Promise<void> {
+  if (unchecked.length === 0) return;
+  const rows = unchecked.some(hasNul) ? unchecked.map(withoutNul) : unchecked;
   const style = statementStyle(transaction);
   const withJob = rows.some((row) => row.job_id !== undefined);
   const statement = withJob ? LEDGER_INSERT_WITH_JOB : LEDGER_INSERT;
@@ -81,6 +96,23 @@ export async function writeUsageRows(transaction: Kysely<GroundworkTables>, rows
     await transaction.executeQuery(statement.compile(style, end - start, parameters));
   }
   await addToRollup(transaction, rows, style);
+}
+
+const NUL = '\u0000';
+
+function hasNul(row: LedgerRow): boolean {
+  for (const column in row) {
+    const value = row[column as keyof LedgerRow];
+    if (typeof value === 'string' && value.includes(NUL)) return true;
+  }
+  return false;
+}
+
+/** The row with each `NUL` in its text values replaced by U+FFFD. */
+function withoutNul(row: LedgerRow): LedgerRow {
+  const copy: Record<string, unknown> = { ...row };
+  for (const [column, value] of Object.entries(copy)) if (typeof value === 'string') copy[column] = value.replaceAll(NUL, '\uFFFD');
+  return copy as LedgerRow;
 }
 
 function pushLedgerRow(parameters: unknown[], row: LedgerRow, withJob: boolean): void {

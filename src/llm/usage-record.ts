@@ -48,5 +48,13 @@ export interface UsageAttribution {
 
 /** Where ledger rows go (the database, in production). Writes a batch or throws. */
 export interface UsageSink {
+  /** Writes every record or none of them; throws when it wrote none. */
   writeBatch(records: readonly UsageRecord[]): Promise<void>;
+  /**
+   * Whether an error `writeBatch` threw says the store refused some of the records' values (so the
+   * same write without them may succeed), rather than that it could not write at all (unreachable,
+   * timed out). The usage ledger (`UsageLedger`) then writes the batch again in halves to find the rows
+   * refused, and loses only those. Without it, or when it answers `false`, a failed batch is lost whole.
+   */
+  isRowRefusal?(error: unknown): boolean;
 }

@@ -262,7 +262,7 @@ export class GroundworkMetrics {
     );
     this.ledgerRows = new Counter({
       name: 'groundwork_llm_ledger_rows_total',
-      help: 'Usage ledger rows by result.',
+      help: 'Usage ledger rows by result: written; failed (a write failed, e.g. the database was down); refused (the database refused the row itself, the rest of its batch written); dropped (buffer full, or recorded after close).',
       labelNames: ['result'],
       registers,
     });
