@@ -211,10 +211,9 @@ describe('serve charging a virtual key for chat', () => {
     expect(await budgetOf(key.id)).toEqual({ spentUsd: expect.closeTo(3 * 0.0039, 9), reservedUsd: 0 });
   });
 
-  it('answers a call whose admission rejects its settlement, telling who listens for such failures', async () => {
-    const { plainKey } = await repository.createKey({ name: 'settle-rejected', totalBudgetUsd: 1 });
-    const caller = (await tenants.resolve(plainKey.reveal())) as TenantCaller;
-    const lost = new Error('the admission lost its store');
+  it('answers a call whose admission rejects its settlement, and logs and counts the failure', async () => {
+    const { key, plainKey } = await repository.createKey({ name: 'settle-rejected', totalBudgetUsd: 1 });
+    const lost = Object.assign(new Error('the admission lost its store'), { code: 'ECONNRESET' });
     const rejecting: ServiceTenants = {
       ...tenants,
       admission: {
@@ -225,15 +224,30 @@ describe('serve charging a virtual key for chat', () => {
         },
       },
     };
-    const failures: unknown[] = [];
-    const keyBackend = tenantBackend(backend, rejecting, caller, undefined, (error) => failures.push(error));
-    const options = { signal: new AbortController().signal };
-    fake.enqueue({ type: 'answer', content: 'kept', usage: { promptTokens: 9, completionTokens: 3 } });
-    await expect(keyBackend.complete(ask, options)).resolves.toMatchObject({ completion: { content: 'kept' } });
-    fake.enqueue({ type: 'answer', content: 'kept', chunks: 2, usage: { promptTokens: 9, completionTokens: 3 } });
-    const events: string[] = [];
-    for await (const event of keyBackend.stream(ask, options)) events.push(event.type);
-    expect(events.at(-1)).toBe('done');
-    expect(failures).toEqual([lost, lost]);
+    const served = captureLogger('debug');
+    const other = createServer(backend, infra.config.server, { logger: served.logger, metrics: infra.metrics, tenants: rejecting });
+    try {
+      const address = await other.listen();
+      const client = new OpenAI({ apiKey: plainKey.reveal(), baseURL: `http://127.0.0.1:${address.port}/v1`, maxRetries: 0 });
+      const before =
+        (await infra.metrics.storeFailures.get()).values.find((value) => value.labels.component === 'tenant_budget')?.value ?? 0;
+      fake.enqueue({ type: 'answer', content: 'kept', usage: { promptTokens: 9, completionTokens: 3 } });
+      expect((await client.chat.completions.create(ask)).choices[0]?.message.content).toBe('kept');
+      fake.enqueue({ type: 'answer', content: 'kept', chunks: 2, usage: { promptTokens: 9, completionTokens: 3 } });
+      let text = '';
+      for await (const chunk of await client.chat.completions.create({ ...ask, stream: true }))
+        text += chunk.choices[0]?.delta.content ?? '';
+      expect(text).toBe('kept');
+      const after =
+        (await infra.metrics.storeFailures.get()).values.find((value) => value.labels.component === 'tenant_budget')?.value ?? 0;
+      expect(after).toBe(before + 2);
+      const failed = served.lines.filter((line) => line.includes('Settling an answered call'));
+      expect(failed).toHaveLength(2);
+      expect(failed[0]).toContain('ECONNRESET');
+      expect(failed.join('')).not.toContain(plainKey.reveal());
+      expect(failed.join('')).not.toContain(key.id);
+    } finally {
+      await other.close();
+    }
   });
 });
