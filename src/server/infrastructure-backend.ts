@@ -65,6 +65,7 @@ export function createServiceBackend<DB>(infrastructure: ServiceInfrastructure<D
         completion: completionOfResponse(response),
         cached: response.metadata.cached,
         attempts: sentAttempts(response.metadata.attempts),
+        costUsd: response.usage.costUsd,
       };
     },
     stream(request, options) {
@@ -114,7 +115,10 @@ function serviceEvents(
         const event = step.value;
         // Tool results come only from a tool loop, which needs `execute` functions a caller over HTTP cannot send.
         if (event.type === 'tool-result') continue;
-        if (event.type === 'done') return { done: false, value: { type: 'done', completion: completionOfResponse(event.response) } };
+        if (event.type === 'done') {
+          const completion = completionOfResponse(event.response);
+          return { done: false, value: { type: 'done', completion, costUsd: event.response.usage.costUsd } };
+        }
         if (event.type === 'start') {
           const start: ServiceStreamStart = { type: 'start', attempts: event.attempts, cached: event.cached };
           if (event.rateLimitHeaders !== undefined) start.rateLimitHeaders = event.rateLimitHeaders;

@@ -59,6 +59,11 @@ export interface ServiceCompletion {
   cached: boolean;
   /** Requests sent to providers for this answer, retries and fallbacks included (0 for a cache hit). */
   attempts: number;
+  /**
+   * What the answer cost in USD, as the usage ledger records it (0 for a cache hit); absent when
+   * the backend does not price its calls.
+   */
+  costUsd?: number;
 }
 
 /** An embeddings request as the service hands it on. */
@@ -121,8 +126,19 @@ export interface ServiceStreamStart {
   created?: number;
 }
 
+/** A stream's answer is complete. */
+export interface ServiceStreamDone {
+  type: 'done';
+  completion: ChatCompletion;
+  /**
+   * What the answer cost in USD, as the usage ledger records it (0 for a cache hit); absent when
+   * the backend does not price its calls.
+   */
+  costUsd?: number;
+}
+
 /** What {@link ServiceBackend.stream} yields. */
-export type ServiceStreamEvent = Exclude<ChatStreamEvent, { type: 'start' }> | ServiceStreamStart;
+export type ServiceStreamEvent = Exclude<ChatStreamEvent, { type: 'start' | 'done' }> | ServiceStreamStart | ServiceStreamDone;
 
 export interface ServiceBackend {
   /** Each dependency's status and latency (the facade's `health()`). */

@@ -1,12 +1,13 @@
+import { errorCode } from '../db/driver-errors.js';
 import type { PriceBook } from '../llm/pricing.js';
-import type { ChatRequest, TokenUsage } from '../llm/types.js';
+import type { ChatCompletion, ChatRequest } from '../llm/types.js';
 import type { TenantServices } from '../tenants/create-tenant-services.js';
 import { rateLimitStateHeaders, type TenantRateLimitState } from '../tenants/rate-limit-state.js';
 import type { Admission, TenantAdmission, TenantCaller } from '../tenants/tenant-admission.js';
 import type { Exchange } from './exchange.js';
 import { tenantResponses } from './responses/tenant-responses.js';
 import type { ServerContext } from './server-context.js';
-import type { ServiceBackend } from './service-backend.js';
+import type { ServiceBackend, ServiceCompletion } from './service-backend.js';
 import { tenantEmbeddings } from './tenant-embeddings.js';
 
 /** What `groundwork serve` needs to accept virtual keys: who a key is, and whether a call may go. */
@@ -26,8 +27,9 @@ export function serviceTenants(tenants: Pick<TenantServices, 'directory' | 'admi
  * The backend as one virtual key sees it: each call is admitted first (its worst case reserved
  * on the key's and team's budgets, its rates and concurrency taken), sent with the output
  * maximum the admission granted, attributed to the key in the ledger, and settled when it ends:
- * to the real cost on success, to nothing when it failed before an answer began, and to the
- * whole reservation when a stream broke off mid-answer (what the provider billed is unknown).
+ * to the real cost on success (the cost the usage ledger records), to nothing for an answer from
+ * the response cache or a call that failed before an answer began, and to the whole reservation
+ * when a stream broke off mid-answer (what the provider billed is unknown).
  */
 export function tenantBackend(
   backend: ServiceBackend,
@@ -35,9 +37,35 @@ export function tenantBackend(
   caller: TenantCaller,
   /** Told the key's per-minute limits as its buckets answered (for the `x-ratelimit-*` headers). */
   onRateLimit?: (state: TenantRateLimitState) => void,
+  /**
+   * Told when settling an answered call failed (an admission whose store failed and did not keep
+   * the settlement itself): the answer still goes out, as its provider billed it.
+   */
+  onSettleFailure?: (error: unknown) => void,
 ): ServiceBackend {
   const attribution = { keyId: caller.key.id, teamId: caller.team?.id ?? null };
-  const cost = (model: string, usage: TokenUsage) => tenants.prices.cost(model, usage);
+  /**
+   * What an answer cost: as the backend's ledger records it, else priced as the ledger prices it:
+   * by the model the provider reports when that has a price, else by the model the call was sent
+   * with (an Azure deployment, or an alias in `LLM_PRICES`, reports a model with no price).
+   */
+  const cost = (completion: ChatCompletion, costUsd: number | undefined, request: ChatRequest) =>
+    costUsd ?? tenants.prices.cost(tenants.prices.pricedModel(completion.model, request.model), completion.usage);
+  /** Settles an answered call (nothing for a cache hit); a failure is reported, never thrown at the answer. */
+  const settleAnswered = async (
+    admission: Admission,
+    cached: boolean,
+    completion: ChatCompletion,
+    costUsd: number | undefined,
+    request: ChatRequest,
+  ) => {
+    try {
+      if (cached) await admission.settle(0, 0);
+      else await admission.settle(cost(completion, costUsd, request), completion.usage.totalTokens);
+    } catch (error) {
+      onSettleFailure?.(error);
+    }
+  };
   let reported = false;
   const report = (state: TenantRateLimitState) => {
     reported = true;
@@ -55,33 +83,39 @@ export function tenantBackend(
     ...(embed === undefined ? {} : { embed }),
     async complete(request, options) {
       const admission = await tenants.admission.admit(caller, request, options.signal, report);
+      let answer: ServiceCompletion;
       try {
-        const answer = await backend.complete(bounded(request, admission), { ...options, attribution });
-        if (reported) answer.completion = { ...answer.completion, rateLimitHeaders: withoutOwnLimits(answer.completion.rateLimitHeaders) };
-        const spent = answer.cached ? 0 : cost(answer.completion.model, answer.completion.usage);
-        await admission.settle(spent, answer.cached ? 0 : answer.completion.usage.totalTokens);
-        return answer;
+        answer = await backend.complete(bounded(request, admission), { ...options, attribution });
       } catch (error) {
         await admission.settle(0, 0);
         throw error;
       }
+      if (reported) answer.completion = { ...answer.completion, rateLimitHeaders: withoutOwnLimits(answer.completion.rateLimitHeaders) };
+      // Answered: settled outside the call's failure path, as an answer its provider billed must go out.
+      await settleAnswered(admission, answer.cached, answer.completion, answer.costUsd, request);
+      return answer;
     },
     async *stream(request, options) {
       const admission = await tenants.admission.admit(caller, request, options.signal, report);
       let started = false;
+      // A replay of the response cache: no provider was called, so nothing is charged, even when it is cut.
+      let cached = false;
       let settled = false;
       try {
         for await (let event of backend.stream(bounded(request, admission), { ...options, attribution })) {
           started = true;
-          if (event.type === 'start' && reported) event = { ...event, rateLimitHeaders: withoutOwnLimits(event.rateLimitHeaders) };
+          if (event.type === 'start') {
+            cached = event.cached;
+            if (reported) event = { ...event, rateLimitHeaders: withoutOwnLimits(event.rateLimitHeaders) };
+          }
           if (event.type === 'done') {
             settled = true;
-            await admission.settle(cost(event.completion.model, event.completion.usage), event.completion.usage.totalTokens);
+            await settleAnswered(admission, cached, event.completion, event.costUsd, request);
           }
           yield event;
         }
       } finally {
-        if (!settled) await settleCut(admission, started);
+        if (!settled) await settleCut(admission, started && !cached);
       }
     },
   };
@@ -116,5 +150,12 @@ export function forCaller(exchange: Exchange, context: ServerContext): ServerCon
     if (exchange.response.headersSent) return;
     for (const [name, value] of Object.entries(rateLimitStateHeaders(state))) exchange.response.setHeader(name, value);
   };
-  return { ...context, backend: tenantBackend(context.backend, context.tenants, exchange.caller, onRateLimit) };
+  const onSettleFailure = (error: unknown) => {
+    context.metrics.storeFailures.inc({ component: 'tenant_budget' });
+    context.logger.error(
+      { requestId: exchange.requestId, code: errorCode(error) ?? (error instanceof Error ? error.name : typeof error) },
+      "Settling an answered call on the key's budget failed; the answer was sent.",
+    );
+  };
+  return { ...context, backend: tenantBackend(context.backend, context.tenants, exchange.caller, onRateLimit, onSettleFailure) };
 }

@@ -84,9 +84,9 @@ export function createTenantServices<DB>(
     redis: RedisClient | undefined;
     /** The model groups a call may name (`GROUNDWORK_ROUTES`): calls for them are priced over their deployments. */
     routes?: Pick<RoutesConfig, 'groups'> | undefined;
-    /** Where an outage of Redis, or a failed sweep of the database's budget counters, is reported. @default silent */
+    /** Where an outage of Redis, a failed settlement or a failed sweep of the database's budget counters is reported. @default silent */
     logger?: Logger;
-    /** Where failures of Redis are counted (`groundwork_store_failures_total`). */
+    /** Where failures of Redis and of settlements are counted (`groundwork_store_failures_total`). */
     metrics?: GroundworkMetrics;
     clock?: Clock;
   },
@@ -111,6 +111,8 @@ export function createTenantServices<DB>(
     maxWaitMs: config.tenants.budgetMaxWaitMs,
     fallbackModels: config.resilience.fallbacks.map((fallback) => fallback.model),
     groups: parts.routes?.groups,
+    logger: parts.logger,
+    metrics: parts.metrics,
   });
   const directory = new KeyDirectory(repository, { ttlMs: config.tenants.keyCacheTtlMs });
   const bus =

@@ -2,12 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from '../internal/clock.js';
 import type { PriceBook } from '../llm/pricing.js';
 import type { ChatRequest } from '../llm/types.js';
+import type { Logger } from '../observability/logger.js';
+import type { GroundworkMetrics } from '../observability/metrics.js';
 import type { RateLimitRules, RateLimitStore } from '../resilience/rate-limit-store.js';
 import type { ModelGroupConfig } from '../routing/routes-config.js';
 import { type BudgetOwner, budgetLimits } from './budget-limits.js';
 import { type BudgetStore, fromNano, toNano } from './budget-store.js';
 import { BudgetWaiters } from './budget-waiters.js';
 import { billableModels, callCostBound } from './call-cost-bound.js';
+import { KeptSettlements } from './kept-settlements.js';
 import { rateLimitState, type TenantRateLimitState } from './rate-limit-state.js';
 import type { Team } from './team.js';
 import {
@@ -51,6 +54,10 @@ export interface TenantAdmissionOptions {
    * @default none
    */
   groups?: Readonly<Record<string, ModelGroupConfig>> | undefined;
+  /** Where a failed settlement is reported (its error's code only). @default silent */
+  logger?: Logger | undefined;
+  /** Counts failed settlements as `groundwork_store_failures_total{component="tenant_budget"}`. */
+  metrics?: GroundworkMetrics | undefined;
 }
 
 /** What {@link TenantAdmission.admit} needs of a call. */
@@ -78,7 +85,11 @@ export interface Admission {
   readonly maxTokens: number;
   /** The worst-case cost reserved, in USD (0 when no budget applies). */
   readonly reservedUsd: number;
-  /** Ends the call's reservations: charges `costUsd` (0 for a call that failed before an answer) and gives back unused tokens. */
+  /**
+   * Ends the call's reservations: charges `costUsd` (0 for a call that failed before an answer) and
+   * gives back unused tokens. Never rejects: a store that fails is logged and counted, and the
+   * charge or release is kept and tried again before a later admission.
+   */
   settle(costUsd: number, usedTokens: number): Promise<void>;
 }
 
@@ -99,11 +110,18 @@ export class TenantAdmission {
   readonly #clock: Clock;
   readonly #stores = new Map<string, RateLimitStore>();
   readonly #waiters: BudgetWaiters;
+  readonly #kept: KeptSettlements;
 
   constructor(options: TenantAdmissionOptions) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#waiters = new BudgetWaiters(this.#clock);
+    this.#kept = new KeptSettlements({ logger: options.logger, metrics: options.metrics });
+  }
+
+  /** Settlements the budget store failed, waiting to be tried again. */
+  get keptSettlements(): number {
+    return this.#kept.size;
   }
 
   /**
@@ -138,6 +156,8 @@ export class TenantAdmission {
   ): Promise<Admission> {
     const { key, team } = caller;
     this.check(caller, request.model);
+    // What the store missed reaches it before this call is reserved against the same budgets.
+    await this.#kept.retry();
 
     const owners: BudgetOwner[] = [{ scope: 'key', id: key.id, settings: key }];
     if (team !== undefined) owners.push({ scope: 'team', id: team.id, settings: team });
@@ -220,12 +240,18 @@ export class TenantAdmission {
         if (settled) return;
         settled = true;
         const now = this.#clock.now();
-        const work: Array<Promise<unknown>> = releases.map((release) => release());
-        if (charge !== undefined) work.push(charge(costUsd));
+        const kept = this.#kept;
+        // The call has ended (answered, and billed by its provider): a failing store must not fail it.
+        const work: Array<Promise<void>> = releases.map((release) => kept.run(release, true));
+        if (charge !== undefined) work.push(kept.run(() => charge(costUsd), true));
         for (const owner of owners) {
           const rules = rulesFor(owner.settings as TenantSettings);
-          if (rules?.tokens !== undefined)
-            work.push(this.#store(rules).adjustTokens(`${owner.scope}:${owner.id}`, reservedTokens - usedTokens, now));
+          if (rules?.tokens !== undefined) {
+            const refund = async () => {
+              await this.#store(rules).adjustTokens(`${owner.scope}:${owner.id}`, reservedTokens - usedTokens, now);
+            };
+            work.push(kept.run(refund, false));
+          }
         }
         await Promise.all(work);
         // Room was freed: the calls of this process waiting for it ask now rather than at their next poll.
