@@ -76,7 +76,7 @@ export function tenantBackend(
       ? tenantResponses(backend.responses, tenants, caller, report, withoutOwnLimits)
       : backend.responses;
   // Embeddings are admitted, attributed and settled the same way.
-  const embed = tenantEmbeddings(backend, tenants, caller, report);
+  const embed = tenantEmbeddings(backend, tenants, caller, report, onSettleFailure);
   return {
     ...backend,
     ...(responses === undefined ? {} : { responses }),

@@ -238,11 +238,13 @@ describe('serve charging a virtual key for chat', () => {
       for await (const chunk of await client.chat.completions.create({ ...ask, stream: true }))
         text += chunk.choices[0]?.delta.content ?? '';
       expect(text).toBe('kept');
+      // Embeddings are settled the same way.
+      expect((await client.embeddings.create({ model: infra.config.llm.embeddings.model ?? '', input: 'kept' })).data).toHaveLength(1);
       const after =
         (await infra.metrics.storeFailures.get()).values.find((value) => value.labels.component === 'tenant_budget')?.value ?? 0;
-      expect(after).toBe(before + 2);
+      expect(after).toBe(before + 3);
       const failed = served.lines.filter((line) => line.includes('Settling an answered call'));
-      expect(failed).toHaveLength(2);
+      expect(failed).toHaveLength(3);
       expect(failed[0]).toContain('ECONNRESET');
       expect(failed.join('')).not.toContain(plainKey.reveal());
       expect(failed.join('')).not.toContain(key.id);

@@ -21,6 +21,8 @@ export function tenantEmbeddings(
   caller: TenantCaller,
   /** Told the key's per-minute limits as its buckets answered (for the `x-ratelimit-*` headers). */
   onRateLimit: (state: TenantRateLimitState) => void,
+  /** Told when settling an answered call failed: the answer still goes out, as its provider billed it. */
+  onSettleFailure?: (error: unknown) => void,
 ): Embed | undefined {
   const embed = backend.embed;
   if (embed === undefined) return undefined;
@@ -35,14 +37,20 @@ export function tenantEmbeddings(
       options.signal,
       onRateLimit,
     );
+    let embedding: ServiceEmbedding;
     try {
-      const embedding = await embed.call(backend, request, { ...options, attribution });
-      await admission.settle(costOf(embedding, model, tenants), embedding.usage.totalTokens);
-      return embedding;
+      embedding = await embed.call(backend, request, { ...options, attribution });
     } catch (error) {
       await admission.settle(0, 0);
       throw error;
     }
+    // Answered: settled outside the call's failure path, as an answer its provider billed must go out.
+    try {
+      await admission.settle(costOf(embedding, model, tenants), embedding.usage.totalTokens);
+    } catch (error) {
+      onSettleFailure?.(error);
+    }
+    return embedding;
   };
 }
 
