@@ -45,6 +45,9 @@ interface JobRow {
  * use) over the application's connection pool, so that a job is enqueued and completed in the
  * application's transactions. Claims are pg-boss's `fetch` (`FOR UPDATE SKIP LOCKED`); a job's
  * lease is its `expireInSeconds`, after which `expire()` fails the run and pg-boss retries it.
+ * A run's token is its claim's `retry_count` and `started_on`; `complete` and `fail` lock the job's
+ * row and go on only while the job is active under that token, as the table engine does with its
+ * `run_token`.
  */
 export class PgBossJobEngine implements JobEngine {
   readonly name = 'pg-boss';
@@ -130,7 +133,7 @@ export class PgBossJobEngine implements JobEngine {
           data: data as JobData,
           attempt: job.retryCount + 1,
           timeoutMs: job.expireInSeconds * 1000 - LEASE_GRACE_MS,
-          runToken: job.id,
+          runToken: runToken(job.retryCount, job.startedOn),
         });
       }
     }
@@ -138,19 +141,47 @@ export class PgBossJobEngine implements JobEngine {
   }
 
   async complete(session: AnySession, job: ClaimedJob, result: unknown): Promise<boolean> {
-    const outcome = (await (
-      await this.#started()
-    ).complete(job.name, job.id, { result: result ?? null }, { db: bossDb(session) as PgBoss.Db })) as unknown as {
-      affected: number;
-    };
-    return outcome.affected > 0;
+    const boss = await this.#started();
+    return held(session, async (tx) => {
+      if (!(await this.#holds(tx, job))) return false;
+      const outcome = (await boss.complete(job.name, job.id, { result: result ?? null }, { db: bossDb(tx) as PgBoss.Db })) as unknown as {
+        affected: number;
+      };
+      return outcome.affected > 0;
+    });
   }
 
   async fail(session: AnySession, job: ClaimedJob, error: string): Promise<boolean> {
-    const outcome = (await (await this.#started()).fail(job.name, job.id, { error }, { db: bossDb(session) as PgBoss.Db })) as unknown as {
-      affected: number;
-    };
-    return outcome.affected > 0;
+    const boss = await this.#started();
+    return held(session, async (tx) => {
+      if (!(await this.#holds(tx, job))) return false;
+      const outcome = (await boss.fail(job.name, job.id, { error }, { db: bossDb(tx) as PgBoss.Db })) as unknown as { affected: number };
+      return outcome.affected > 0;
+    });
+  }
+
+  /**
+   * Whether `job`'s run still holds the job, locking its row until `tx` ends when it does. pg-boss's
+   * own `complete` and `fail` check only the job's state, so without this a run whose lease passed
+   * could finish the job for the run that claimed it again. The row lock keeps `expire()` and other
+   * runs off the job until the completion that follows commits.
+   */
+  async #holds(tx: AnySession, job: ClaimedJob): Promise<boolean> {
+    const token = parseRunToken(job.runToken);
+    if (token === undefined) return false;
+    // started_on has microseconds, the token milliseconds: a window of a millisecond either side finds
+    // it. retry_count, raised by every claim but the first, tells the job's runs apart.
+    const result = await tx.executeQuery(
+      CompiledQuery.raw(
+        `SELECT 1 FROM ${this.#schema}.job
+          WHERE name = $1 AND id = $2 AND state = 'active' AND retry_count = $3
+            AND started_on > to_timestamp($4::bigint / 1000.0) - interval '1 millisecond'
+            AND started_on < to_timestamp($4::bigint / 1000.0) + interval '1 millisecond'
+          FOR UPDATE`,
+        [job.name, job.id, token.retryCount, token.startedOn],
+      ),
+    );
+    return result.rows.length > 0;
   }
 
   async maintain(options: { purge: boolean }): Promise<void> {
@@ -264,6 +295,28 @@ export class PgBossJobEngine implements JobEngine {
   async close(): Promise<void> {
     // The pool is the application's and pg-boss runs no timers here: nothing to stop.
   }
+}
+
+/** Runs `work` in `session` when it is a transaction, else in a transaction of its own (the row lock must last until the completion commits). */
+function held<T>(session: AnySession, work: (tx: AnySession) => Promise<T>): Promise<T> {
+  return session.isTransaction ? work(session) : session.transaction().execute(work);
+}
+
+/**
+ * A run's token: which claim of the job it is (pg-boss's `retry_count`, raised by every claim but
+ * the first) and when that claim started (`started_on`, set by every claim).
+ */
+function runToken(retryCount: number, startedOn: Date): string {
+  const started = new Date(startedOn).getTime();
+  if (Number.isNaN(started)) throw new Error(`pg-boss returned a claimed job without a valid start time (${String(startedOn)})`);
+  return `${retryCount}@${started}`;
+}
+
+/** A token's parts (`startedOn` in ms since the epoch); undefined when it is not one {@link runToken} made. */
+function parseRunToken(token: string): { retryCount: number; startedOn: string } | undefined {
+  const match = /^(\d{1,9})@(\d{1,15})$/.exec(token);
+  if (match?.[1] === undefined || match[2] === undefined) return undefined;
+  return { retryCount: Number(match[1]), startedOn: match[2] };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
