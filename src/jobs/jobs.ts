@@ -44,11 +44,10 @@ import { TableJobEngine } from './table-job-engine.js';
 const DEFAULT_RESULT_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 const NAME = /^[\w.-]{1,100}$/;
 
-type PromptCall = (
-  prompt: AnyPrompt,
-  context: PromptContext<string, string>,
-  options: LlmCallOptions & { tenant?: string },
-) => Promise<LlmResponse<unknown>>;
+/** The options of a prompt run by a job: an LLM call's, and the tenant it runs as. */
+type PromptCallOptions = LlmCallOptions & { tenant?: string };
+
+type PromptCall = (prompt: AnyPrompt, context: PromptContext<string, string>, options?: PromptCallOptions) => Promise<LlmResponse<unknown>>;
 
 /** What {@link Jobs} is built from (by the facade). */
 export interface JobsParts<Facade> {
@@ -404,7 +403,7 @@ export class Jobs<Facade = unknown> {
       if (step.next !== undefined) next.push(step.next);
       return step.result;
     }
-    const run: PromptCall = (prompt, context, options) => {
+    const run: PromptCall = (prompt, context, options = {}) => {
       const linked = linkSignals(signal, options.signal);
       return executePrompt(prompt, context, {
         ...options,
@@ -444,7 +443,13 @@ export class Jobs<Facade = unknown> {
       infra: facade,
       job: { id: job.id, name: job.name, attempt: job.attempt },
       signal,
-      executePrompt: run as JobContext<Facade>['executePrompt'],
+      executePrompt: <Vars extends string, Output, Optional extends string>(
+        prompt: Prompt<Vars, Output, Optional>,
+        promptContext: PromptContext<Vars, Optional>,
+        options?: PromptCallOptions,
+      ) =>
+        // The prompt's own output type is what the call path parses its answer into.
+        run(prompt, promptContext, options) as Promise<LlmResponse<Output>>,
     };
     return abortable(handler(job.data.payload as never, context));
   }
