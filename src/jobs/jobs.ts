@@ -25,6 +25,7 @@ import {
 } from './job-errors.js';
 import { jobId } from './job-id.js';
 import { createJobMetrics, type JobMetrics, type RunOutcome } from './job-metrics.js';
+import { currentJobQueue, runAsJob } from './job-run-scope.js';
 import type {
   AnyPrompt,
   EnqueueOptions,
@@ -91,6 +92,8 @@ export class Jobs<Facade = unknown> {
   readonly #metrics: JobMetrics;
   readonly #batches: Batches;
   #closed = false;
+  /** True while `close()` waits for the workers: their running jobs may still use the queue. */
+  #draining = false;
 
   /** @internal Use `infra.jobs`. */
   constructor(parts: JobsParts<Facade>) {
@@ -343,7 +346,7 @@ export class Jobs<Facade = unknown> {
     let result: unknown;
     let failure: unknown;
     try {
-      result = await this.#handle(job, linked.signal, usage, next);
+      result = await runAsJob(this, () => this.#handle(job, linked.signal, usage, next));
     } catch (error) {
       failure = error;
     } finally {
@@ -351,6 +354,8 @@ export class Jobs<Facade = unknown> {
       linked.dispose();
     }
     const message = failure === undefined ? undefined : describe(failure);
+    // Cut short by its stopping worker (not by its own timeout): a deploy, not a failure of the job.
+    const released = failure !== undefined && stopping.aborted && !timeout.signal.aborted;
     let outcome: RunOutcome = 'completed';
     try {
       await database.withSession(async (tx) => {
@@ -360,12 +365,18 @@ export class Jobs<Facade = unknown> {
             usage.map((record) => ledgerRow(record, job.id)),
           );
         }
-        const held = message === undefined ? await this.#engine.complete(tx, job, result) : await this.#engine.fail(tx, job, message);
+        const held =
+          message === undefined
+            ? await this.#engine.complete(tx, job, result)
+            : released
+              ? await this.#engine.release(tx, job, message)
+              : await this.#engine.fail(tx, job, message);
         if (!held) throw new LeaseLost();
         // A batch's next poll exists if and only if this step's completion commits.
         if (message === undefined) for (const follow of next) await this.#engine.insert(tx, follow);
       });
-      if (message !== undefined) outcome = job.attempt >= (await this.#maxAttempts(job)) ? 'dead_letter' : 'retry';
+      if (released) outcome = 'released';
+      else if (message !== undefined) outcome = job.attempt >= (await this.#maxAttempts(job)) ? 'dead_letter' : 'retry';
       // A batch's spend reaches the ledger here, not through a call: count it by key once it is committed.
       else if (Batches.handles(job.name)) this.#countTenantSpend(usage);
     } catch (error) {
@@ -376,7 +387,12 @@ export class Jobs<Facade = unknown> {
         'jobs: a run finished after its lease had passed; another run owns the job, so this one was not recorded',
       );
     }
-    if (message !== undefined && outcome !== 'superseded')
+    if (outcome === 'released')
+      logger.warn(
+        { job: job.id, name: job.name, attempt: job.attempt, outcome },
+        `jobs: run cut short by its stopping worker; the job is back in the queue and this run does not count as an attempt: ${message}`,
+      );
+    else if (message !== undefined && outcome !== 'superseded')
       logger.warn({ job: job.id, name: job.name, attempt: job.attempt, outcome }, `jobs: run failed: ${message}`);
     this.#metrics.runs.inc({ name: job.name, outcome });
     this.#metrics.runDuration.observe({ name: job.name }, (performance.now() - started) / 1000);
@@ -476,7 +492,8 @@ export class Jobs<Facade = unknown> {
   }
 
   /**
-   * Stops every worker of this process (running jobs get `graceMs` to finish), then closes the
+   * Stops every worker of this process (running jobs get `graceMs` to finish, and may use the
+   * queue meanwhile, while calls from elsewhere are refused at once), then closes the
    * batch clients and the engine. Idempotent. Every step runs even when an earlier one fails, so no
    * connection outlives a failed close and nothing is closed under a worker still stopping; the
    * failure is thrown at the end, several as an `AggregateError` in the order they happened.
@@ -485,7 +502,9 @@ export class Jobs<Facade = unknown> {
     if (this.#closed) return;
     this.#closed = true;
     const errors: unknown[] = [];
+    this.#draining = true;
     const stopped = await Promise.allSettled([...this.#workers].map((worker) => worker.stop(graceMs)));
+    this.#draining = false;
     for (const outcome of stopped) if (outcome.status === 'rejected') errors.push(outcome.reason);
     this.#workers.clear();
     for (const step of [() => this.#batches.close(), () => this.#engine.close()]) {
@@ -500,7 +519,9 @@ export class Jobs<Facade = unknown> {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new Error('The job queue is closed: its Groundwork instance was closed');
+    // A running job may still enqueue its follow-ups, read jobs, and so on, during its grace period.
+    if (this.#closed && !(this.#draining && currentJobQueue() === this))
+      throw new Error('The job queue is closed: its Groundwork instance was closed');
   }
 }
 
