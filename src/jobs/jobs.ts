@@ -44,6 +44,10 @@ import { TableJobEngine } from './table-job-engine.js';
 /** Finished jobs are kept this long unless the job says otherwise: 7 days. */
 const DEFAULT_RESULT_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 const NAME = /^[\w.-]{1,100}$/;
+/** Tries of the transaction that records a run's outcome, the first included. */
+const RECORD_TRIES = 4;
+/** Wait before the second try of that transaction, doubled before each later one, in ms: 250, 500, 1000. */
+const RECORD_BACKOFF_MS = 250;
 
 /** The options of a prompt run by a job: an LLM call's, and the tenant it runs as. */
 type PromptCallOptions = LlmCallOptions & { tenant?: string };
@@ -358,34 +362,44 @@ export class Jobs<Facade = unknown> {
     const released = failure !== undefined && stopping.aborted && !timeout.signal.aborted;
     let outcome: RunOutcome = 'completed';
     try {
-      await database.withSession(async (tx) => {
-        if (usage.length > 0) {
-          await writeUsageRows(
-            tx,
-            usage.map((record) => ledgerRow(record, job.id)),
-          );
-        }
-        const held =
-          message === undefined
-            ? await this.#engine.complete(tx, job, result)
-            : released
-              ? await this.#engine.release(tx, job, message)
-              : await this.#engine.fail(tx, job, message);
-        if (!held) throw new LeaseLost();
-        // A batch's next poll exists if and only if this step's completion commits.
-        if (message === undefined) for (const follow of next) await this.#engine.insert(tx, follow);
-      });
+      await this.#recordWithRetries(job, () =>
+        database.withSession(async (tx) => {
+          if (usage.length > 0) {
+            await writeUsageRows(
+              tx,
+              usage.map((record) => ledgerRow(record, job.id)),
+            );
+          }
+          const held =
+            message === undefined
+              ? await this.#engine.complete(tx, job, result)
+              : released
+                ? await this.#engine.release(tx, job, message)
+                : await this.#engine.fail(tx, job, message);
+          if (!held) throw new LeaseLost();
+          // A batch's next poll exists if and only if this step's completion commits.
+          if (message === undefined) for (const follow of next) await this.#engine.insert(tx, follow);
+        }),
+      );
       if (released) outcome = 'released';
       else if (message !== undefined) outcome = job.attempt >= (await this.#maxAttempts(job)) ? 'dead_letter' : 'retry';
       // A batch's spend reaches the ledger here, not through a call: count it by key once it is committed.
       else if (Batches.handles(job.name)) this.#countTenantSpend(usage);
     } catch (error) {
-      if (!(error instanceof LeaseLost)) throw error;
-      outcome = 'superseded';
-      logger.warn(
-        { job: job.id, name: job.name, attempt: job.attempt, ledgerRows: usage.length },
-        'jobs: a run finished after its lease had passed; another run owns the job, so this one was not recorded',
-      );
+      if (error instanceof LeaseLost) {
+        outcome = 'superseded';
+        logger.warn(
+          { job: job.id, name: job.name, attempt: job.attempt, ledgerRows: usage.length },
+          'jobs: a run finished after its lease had passed; another run owns the job, so this one was not recorded',
+        );
+      } else {
+        outcome = 'unrecorded';
+        logger.error(
+          { job: job.id, name: job.name, attempt: job.attempt, ledgerRows: usage.length, err: error },
+          `jobs: the run's outcome could not be recorded in ${RECORD_TRIES} tries (${describe(error)}); ` +
+            'the job stays active until its lease passes, then runs again, and this run is not in the ledger',
+        );
+      }
     }
     if (outcome === 'released')
       logger.warn(
@@ -396,6 +410,27 @@ export class Jobs<Facade = unknown> {
       logger.warn({ job: job.id, name: job.name, attempt: job.attempt, outcome }, `jobs: run failed: ${message}`);
     this.#metrics.runs.inc({ name: job.name, outcome });
     this.#metrics.runDuration.observe({ name: job.name }, (performance.now() - started) / 1000);
+  }
+
+  /**
+   * Runs the transaction that records a run's outcome, again after a failure that is not a lost
+   * lease (a pool timeout, a connection reset), with backoff: each try rolls back whole, so a
+   * run is recorded once or not at all. A commit whose answer was lost but that did commit
+   * shows up on the next try as a lost lease, and is then reported as superseded.
+   */
+  async #recordWithRetries(job: ClaimedJob, record: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await record();
+      } catch (error) {
+        if (error instanceof LeaseLost || attempt >= RECORD_TRIES) throw error;
+        this.#parts.logger.warn(
+          { job: job.id, name: job.name, attempt: job.attempt, try: attempt },
+          `jobs: recording the run's outcome failed, trying again: ${describe(error)}`,
+        );
+        await sleep(RECORD_BACKOFF_MS * 2 ** (attempt - 1), undefined, this.#parts.clock);
+      }
+    }
   }
 
   #countTenantSpend(usage: readonly UsageRecord[]): void {
