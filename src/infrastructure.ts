@@ -9,6 +9,7 @@ import type { AppMigrations } from './db/migrations/migration-source.js';
 import type { PreparedQuery } from './db/prepared-query.js';
 import type { Clock } from './internal/clock.js';
 import type { RedisClient } from './internal/redis.js';
+import { currentJobQueue } from './jobs/job-run-scope.js';
 import type { Jobs } from './jobs/jobs.js';
 import type { EmbedOptions, VectorFormat } from './llm/embeddings/embed-options.js';
 import type { EmbedResult } from './llm/embeddings/embed-result.js';
@@ -113,6 +114,8 @@ export class Infrastructure<DB = Record<never, never>> {
   readonly #checks: HealthCheck[] = [];
   readonly #closeables: Closeable[] = [];
   #closing: Promise<void> | undefined;
+  /** True while `close()` waits for running jobs: their own calls are still let through. */
+  #draining = false;
   #tenants: TenantServices | undefined;
   #jobs: Jobs<Infrastructure<DB>> | undefined;
   readonly #onDemand: InfrastructureParts<DB>['onDemand'];
@@ -204,7 +207,7 @@ export class Infrastructure<DB = Record<never, never>> {
       });
       this.#jobs = jobs;
       this.registerHealthCheck(jobs.healthCheck());
-      this.registerCloseable({ name: 'jobs', close: () => jobs.close() });
+      // Closed first by `close()`, whatever was opened after it: its running jobs use the rest.
     }
     return this.#jobs;
   }
@@ -387,6 +390,10 @@ export class Infrastructure<DB = Record<never, never>> {
   /**
    * Drains in-flight work and closes every pool and connection, last opened first. Idempotent:
    * later calls return the same promise. Failures are logged and the rest still close.
+   *
+   * The job workers stop first: running jobs get 10 s to finish, during which their own calls
+   * through this instance (prompts, sessions, tenants, jobs) still work; every other call is
+   * refused from the moment `close()` is called.
    */
   close(): Promise<void> {
     this.#closing ??= this.#closeAll();
@@ -394,21 +401,31 @@ export class Infrastructure<DB = Record<never, never>> {
   }
 
   async #closeAll(): Promise<void> {
-    for (const closeable of [...this.#closeables].reverse()) {
-      try {
-        await closeable.close();
-      } catch (error) {
-        this.logger.error(
-          { err: error, component: closeable.name },
-          `closing ${closeable.name} failed: ${scrubSecrets((error as Error).message)}`,
-        );
-      }
+    const jobs = this.#jobs;
+    if (jobs !== undefined) {
+      this.#draining = true;
+      await this.#closeOne({ name: 'jobs', close: () => jobs.close() });
+      this.#draining = false;
     }
+    for (const closeable of [...this.#closeables].reverse()) await this.#closeOne(closeable);
     this.logger.flush?.();
   }
 
+  async #closeOne(closeable: Closeable): Promise<void> {
+    try {
+      await closeable.close();
+    } catch (error) {
+      this.logger.error(
+        { err: error, component: closeable.name },
+        `closing ${closeable.name} failed: ${scrubSecrets((error as Error).message)}`,
+      );
+    }
+  }
+
   #assertOpen(): void {
-    if (this.#closing !== undefined) throw new Error('This Groundwork instance is closed; create a new one with createInfrastructure()');
+    if (this.#closing === undefined) return;
+    if (this.#draining && this.#jobs !== undefined && currentJobQueue() === this.#jobs) return;
+    throw new Error('This Groundwork instance is closed; create a new one with createInfrastructure()');
   }
 }
 

@@ -2,8 +2,13 @@ import { createRequire } from 'node:module';
 import type { Counter, Histogram, Registry } from 'prom-client';
 import type { QueueStatus } from './job-types.js';
 
-/** How a run ended: `completed`, `retry` (failed, will run again), `dead_letter` (failed its last retry), `superseded` (its lease had passed). */
-export type RunOutcome = 'completed' | 'retry' | 'dead_letter' | 'superseded';
+/**
+ * How a run ended: `completed`, `retry` (failed, will run again), `dead_letter` (failed its last
+ * retry), `released` (cut short by its stopping worker, back in the queue without counting as an
+ * attempt), `superseded` (its lease had passed), `unrecorded` (the transaction recording it kept
+ * failing: the job runs again once its lease passes).
+ */
+export type RunOutcome = 'completed' | 'retry' | 'dead_letter' | 'released' | 'superseded' | 'unrecorded';
 
 /** The queue's metrics: runs by outcome and run time as they happen; depth and age read from the queue at each scrape. */
 export interface JobMetrics {
@@ -22,7 +27,7 @@ export function createJobMetrics(registry: Registry, status: () => Promise<Queue
   const registers = [registry];
   const runs = new Counter({
     name: 'groundwork_jobs_runs_total',
-    help: 'Job runs by outcome (completed, retry, dead_letter, superseded).',
+    help: 'Job runs by outcome (completed, retry, dead_letter, released, superseded, unrecorded).',
     labelNames: ['name', 'outcome'],
     registers,
   });

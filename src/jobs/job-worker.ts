@@ -113,7 +113,7 @@ export class JobWorker {
 
   /**
    * Stops claiming, waits up to `graceMs` for running jobs, then aborts the rest (their runs fail
-   * and are retried) and waits for them to record that. Idempotent.
+   * and go back to the queue without counting as an attempt) and waits for them to record that. Idempotent.
    */
   async stop(graceMs = 10_000): Promise<void> {
     if (!this.#stopping.signal.aborted) {

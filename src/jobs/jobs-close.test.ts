@@ -20,6 +20,7 @@ function closingEngine(): JobEngine & { closed: number } {
     claim: unused,
     complete: unused,
     fail: unused,
+    release: unused,
     maintain: unused,
     get: unused,
     has: unused,

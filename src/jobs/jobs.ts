@@ -25,6 +25,7 @@ import {
 } from './job-errors.js';
 import { jobId } from './job-id.js';
 import { createJobMetrics, type JobMetrics, type RunOutcome } from './job-metrics.js';
+import { currentJobQueue, runAsJob } from './job-run-scope.js';
 import type {
   AnyPrompt,
   EnqueueOptions,
@@ -43,12 +44,15 @@ import { TableJobEngine } from './table-job-engine.js';
 /** Finished jobs are kept this long unless the job says otherwise: 7 days. */
 const DEFAULT_RESULT_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 const NAME = /^[\w.-]{1,100}$/;
+/** Tries of the transaction that records a run's outcome, the first included. */
+const RECORD_TRIES = 4;
+/** Wait before the second try of that transaction, doubled before each later one, in ms: 250, 500, 1000. */
+const RECORD_BACKOFF_MS = 250;
 
-type PromptCall = (
-  prompt: AnyPrompt,
-  context: PromptContext<string, string>,
-  options: LlmCallOptions & { tenant?: string },
-) => Promise<LlmResponse<unknown>>;
+/** The options of a prompt run by a job: an LLM call's, and the tenant it runs as. */
+type PromptCallOptions = LlmCallOptions & { tenant?: string };
+
+type PromptCall = (prompt: AnyPrompt, context: PromptContext<string, string>, options?: PromptCallOptions) => Promise<LlmResponse<unknown>>;
 
 /** What {@link Jobs} is built from (by the facade). */
 export interface JobsParts<Facade> {
@@ -92,6 +96,8 @@ export class Jobs<Facade = unknown> {
   readonly #metrics: JobMetrics;
   readonly #batches: Batches;
   #closed = false;
+  /** True while `close()` waits for the workers: their running jobs may still use the queue. */
+  #draining = false;
 
   /** @internal Use `infra.jobs`. */
   constructor(parts: JobsParts<Facade>) {
@@ -344,7 +350,7 @@ export class Jobs<Facade = unknown> {
     let result: unknown;
     let failure: unknown;
     try {
-      result = await this.#handle(job, linked.signal, usage, next);
+      result = await runAsJob(this, () => this.#handle(job, linked.signal, usage, next));
     } catch (error) {
       failure = error;
     } finally {
@@ -352,35 +358,79 @@ export class Jobs<Facade = unknown> {
       linked.dispose();
     }
     const message = failure === undefined ? undefined : describe(failure);
+    // Cut short by its stopping worker (not by its own timeout): a deploy, not a failure of the job.
+    const released = failure !== undefined && stopping.aborted && !timeout.signal.aborted;
     let outcome: RunOutcome = 'completed';
     try {
-      await database.withSession(async (tx) => {
-        if (usage.length > 0) {
-          await writeUsageRows(
-            tx,
-            usage.map((record) => ledgerRow(record, job.id)),
-          );
-        }
-        const held = message === undefined ? await this.#engine.complete(tx, job, result) : await this.#engine.fail(tx, job, message);
-        if (!held) throw new LeaseLost();
-        // A batch's next poll exists if and only if this step's completion commits.
-        if (message === undefined) for (const follow of next) await this.#engine.insert(tx, follow);
-      });
-      if (message !== undefined) outcome = job.attempt >= (await this.#maxAttempts(job)) ? 'dead_letter' : 'retry';
+      await this.#recordWithRetries(job, () =>
+        database.withSession(async (tx) => {
+          if (usage.length > 0) {
+            await writeUsageRows(
+              tx,
+              usage.map((record) => ledgerRow(record, job.id)),
+            );
+          }
+          const held =
+            message === undefined
+              ? await this.#engine.complete(tx, job, result)
+              : released
+                ? await this.#engine.release(tx, job, message)
+                : await this.#engine.fail(tx, job, message);
+          if (!held) throw new LeaseLost();
+          // A batch's next poll exists if and only if this step's completion commits.
+          if (message === undefined) for (const follow of next) await this.#engine.insert(tx, follow);
+        }),
+      );
+      if (released) outcome = 'released';
+      else if (message !== undefined) outcome = job.attempt >= (await this.#maxAttempts(job)) ? 'dead_letter' : 'retry';
       // A batch's spend reaches the ledger here, not through a call: count it by key once it is committed.
       else if (Batches.handles(job.name)) this.#countTenantSpend(usage);
     } catch (error) {
-      if (!(error instanceof LeaseLost)) throw error;
-      outcome = 'superseded';
-      logger.warn(
-        { job: job.id, name: job.name, attempt: job.attempt, ledgerRows: usage.length },
-        'jobs: a run finished after its lease had passed; another run owns the job, so this one was not recorded',
-      );
+      if (error instanceof LeaseLost) {
+        outcome = 'superseded';
+        logger.warn(
+          { job: job.id, name: job.name, attempt: job.attempt, ledgerRows: usage.length },
+          'jobs: a run finished after its lease had passed; another run owns the job, so this one was not recorded',
+        );
+      } else {
+        outcome = 'unrecorded';
+        logger.error(
+          { job: job.id, name: job.name, attempt: job.attempt, ledgerRows: usage.length, err: error },
+          `jobs: the run's outcome could not be recorded in ${RECORD_TRIES} tries (${describe(error)}); ` +
+            'the job stays active until its lease passes, then runs again, and this run is not in the ledger',
+        );
+      }
     }
-    if (message !== undefined && outcome !== 'superseded')
+    if (outcome === 'released')
+      logger.warn(
+        { job: job.id, name: job.name, attempt: job.attempt, outcome },
+        `jobs: run cut short by its stopping worker; the job is back in the queue and this run does not count as an attempt: ${message}`,
+      );
+    else if (message !== undefined && outcome !== 'superseded')
       logger.warn({ job: job.id, name: job.name, attempt: job.attempt, outcome }, `jobs: run failed: ${message}`);
     this.#metrics.runs.inc({ name: job.name, outcome });
     this.#metrics.runDuration.observe({ name: job.name }, (performance.now() - started) / 1000);
+  }
+
+  /**
+   * Runs the transaction that records a run's outcome, again after a failure that is not a lost
+   * lease (a pool timeout, a connection reset), with backoff: each try rolls back whole, so a
+   * run is recorded once or not at all. A commit whose answer was lost but that did commit
+   * shows up on the next try as a lost lease, and is then reported as superseded.
+   */
+  async #recordWithRetries(job: ClaimedJob, record: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await record();
+      } catch (error) {
+        if (error instanceof LeaseLost || attempt >= RECORD_TRIES) throw error;
+        this.#parts.logger.warn(
+          { job: job.id, name: job.name, attempt: job.attempt, try: attempt },
+          `jobs: recording the run's outcome failed, trying again: ${describe(error)}`,
+        );
+        await sleep(RECORD_BACKOFF_MS * 2 ** (attempt - 1), undefined, this.#parts.clock);
+      }
+    }
   }
 
   #countTenantSpend(usage: readonly UsageRecord[]): void {
@@ -404,7 +454,7 @@ export class Jobs<Facade = unknown> {
       if (step.next !== undefined) next.push(step.next);
       return step.result;
     }
-    const run: PromptCall = (prompt, context, options) => {
+    const run: PromptCall = (prompt, context, options = {}) => {
       const linked = linkSignals(signal, options.signal);
       return executePrompt(prompt, context, {
         ...options,
@@ -444,7 +494,13 @@ export class Jobs<Facade = unknown> {
       infra: facade,
       job: { id: job.id, name: job.name, attempt: job.attempt },
       signal,
-      executePrompt: run as JobContext<Facade>['executePrompt'],
+      executePrompt: <Vars extends string, Output, Optional extends string>(
+        prompt: Prompt<Vars, Output, Optional>,
+        promptContext: PromptContext<Vars, Optional>,
+        options?: PromptCallOptions,
+      ) =>
+        // The prompt's own output type is what the call path parses its answer into.
+        run(prompt, promptContext, options) as Promise<LlmResponse<Output>>,
     };
     return abortable(handler(job.data.payload as never, context));
   }
@@ -471,7 +527,8 @@ export class Jobs<Facade = unknown> {
   }
 
   /**
-   * Stops every worker of this process (running jobs get `graceMs` to finish), then closes the
+   * Stops every worker of this process (running jobs get `graceMs` to finish, and may use the
+   * queue meanwhile, while calls from elsewhere are refused at once), then closes the
    * batch clients and the engine. Idempotent. Every step runs even when an earlier one fails, so no
    * connection outlives a failed close and nothing is closed under a worker still stopping; the
    * failure is thrown at the end, several as an `AggregateError` in the order they happened.
@@ -480,7 +537,9 @@ export class Jobs<Facade = unknown> {
     if (this.#closed) return;
     this.#closed = true;
     const errors: unknown[] = [];
+    this.#draining = true;
     const stopped = await Promise.allSettled([...this.#workers].map((worker) => worker.stop(graceMs)));
+    this.#draining = false;
     for (const outcome of stopped) if (outcome.status === 'rejected') errors.push(outcome.reason);
     this.#workers.clear();
     for (const step of [() => this.#batches.close(), () => this.#engine.close()]) {
@@ -495,7 +554,9 @@ export class Jobs<Facade = unknown> {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new Error('The job queue is closed: its Groundwork instance was closed');
+    // A running job may still enqueue its follow-ups, read jobs, and so on, during its grace period.
+    if (this.#closed && !(this.#draining && currentJobQueue() === this))
+      throw new Error('The job queue is closed: its Groundwork instance was closed');
   }
 }
 

@@ -184,6 +184,27 @@ export class PgBossJobEngine implements JobEngine {
     return result.rows.length > 0;
   }
 
+  /**
+   * pg-boss has no release, so this undoes what its `fetch` did: a run's `retry_count` is raised
+   * when a job that had started before is fetched again, so a first run forgets its start and a
+   * later one lowers the count back; the next fetch raises it again to this same run's number.
+   */
+  async release(session: AnySession, job: ClaimedJob, error: string): Promise<boolean> {
+    await this.start();
+    const released = await session.executeQuery(
+      CompiledQuery.raw(
+        `UPDATE ${this.#schema}.job
+            SET state = 'retry', start_after = now(), output = $3::jsonb,
+                started_on = CASE WHEN retry_count = 0 THEN NULL ELSE started_on END,
+                retry_count = GREATEST(retry_count - 1, 0)
+          WHERE name = $1 AND id = $2 AND state = 'active'
+          RETURNING id`,
+        [job.name, job.id, JSON.stringify({ error })],
+      ),
+    );
+    return released.rows.length > 0;
+  }
+
   async maintain(options: { purge: boolean }): Promise<void> {
     await (await this.#started()).expire();
     if (!options.purge) return;

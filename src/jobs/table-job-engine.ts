@@ -145,6 +145,24 @@ export class TableJobEngine implements JobEngine {
     return Number(updated.numUpdatedRows) > 0;
   }
 
+  async release(session: AnySession, job: ClaimedJob, error: string): Promise<boolean> {
+    // The claim counted the run; taking it back leaves the job as it was before, but for its last error.
+    const updated = await (session as JobsDb)
+      .updateTable('groundwork_jobs')
+      .set({
+        state: 'retry',
+        attempts: sql`attempts - 1`,
+        run_token: null,
+        run_at: new Date(this.#clock.now()),
+        output: JSON.stringify({ error } satisfies StoredOutput),
+      })
+      .where('id', '=', job.id)
+      .where('state', '=', 'active')
+      .where('run_token', '=', job.runToken)
+      .executeTakeFirst();
+    return Number(updated.numUpdatedRows) > 0;
+  }
+
   /** The columns of a failed run: retried later, or dead-lettered once its retries are spent. */
   #failure(
     row: Pick<JobsTable, 'attempts' | 'retry_limit' | 'retry_delay_ms' | 'retry_backoff' | 'result_ttl_ms'>,

@@ -59,6 +59,7 @@ class StepRows {
       claim: refuse,
       complete: refuse,
       fail: refuse,
+      release: refuse,
       maintain: refuse,
       get: async (id) => {
         this.lookups++;
