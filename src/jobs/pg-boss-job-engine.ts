@@ -191,18 +191,23 @@ export class PgBossJobEngine implements JobEngine {
    */
   async release(session: AnySession, job: ClaimedJob, error: string): Promise<boolean> {
     await this.start();
-    const released = await session.executeQuery(
-      CompiledQuery.raw(
-        `UPDATE ${this.#schema}.job
-            SET state = 'retry', start_after = now(), output = $3::jsonb,
-                started_on = CASE WHEN retry_count = 0 THEN NULL ELSE started_on END,
-                retry_count = GREATEST(retry_count - 1, 0)
-          WHERE name = $1 AND id = $2 AND state = 'active'
-          RETURNING id`,
-        [job.name, job.id, JSON.stringify({ error })],
-      ),
-    );
-    return released.rows.length > 0;
+    // Only while this run holds the job, as for complete and fail: a run whose lease passed must not
+    // hand back a job another run has claimed since.
+    return held(session, async (tx) => {
+      if (!(await this.#holds(tx, job))) return false;
+      const released = await tx.executeQuery(
+        CompiledQuery.raw(
+          `UPDATE ${this.#schema}.job
+              SET state = 'retry', start_after = now(), output = $3::jsonb,
+                  started_on = CASE WHEN retry_count = 0 THEN NULL ELSE started_on END,
+                  retry_count = GREATEST(retry_count - 1, 0)
+            WHERE name = $1 AND id = $2 AND state = 'active'
+            RETURNING id`,
+          [job.name, job.id, JSON.stringify({ error })],
+        ),
+      );
+      return released.rows.length > 0;
+    });
   }
 
   async maintain(options: { purge: boolean }): Promise<void> {
