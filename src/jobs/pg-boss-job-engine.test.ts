@@ -89,6 +89,17 @@ describe('pg-boss engine: only the run that holds a job completes or fails it', 
     expect(await engine.get(job.id)).toMatchObject({ state: 'retry', attempts: 2, error: 'the second run failed' });
   });
 
+  it("refuses a stale run's release on shutdown: the job stays with the run that holds it", async () => {
+    const job = newJob();
+    const { first, second } = await reclaimed(job);
+    expect(await engine.release(db, first, 'the worker stopped')).toBe(false);
+    expect((await engine.get(job.id))?.state).toBe('active');
+    expect(await engine.claim([job.name], 1)).toEqual([]);
+    // The run that holds it may still hand it back, as the same attempt.
+    expect(await engine.release(db, second, 'the worker stopped')).toBe(true);
+    expect(await engine.get(job.id)).toMatchObject({ state: 'retry' });
+  });
+
   it('refuses a stale run once its lease is released, before any other run claims the job', async () => {
     const job = newJob();
     await engine.insert(db, job);
