@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Secret } from '../config/secret.js';
 import { isLoopbackHost } from '../server/bind-address.js';
+import { isOwnOrigin } from '../server/browser-origin.js';
 import { HttpError } from '../server/http-error.js';
 import type { Dashboard } from './dashboard.js';
 import { SessionTokens } from './session-token.js';
@@ -148,10 +149,5 @@ export function cookieOf(request: IncomingMessage, name: string): string | undef
 /** A browser's write names its origin; it must be this host. A request without `Origin` (a script) is let through. */
 function sameOrigin(request: IncomingMessage): boolean {
   const origin = headerOf(request, 'origin');
-  if (origin === undefined) return true;
-  try {
-    return new URL(origin).host === request.headers.host;
-  } catch {
-    return false;
-  }
+  return origin === undefined || isOwnOrigin(origin, request.headers.host);
 }
