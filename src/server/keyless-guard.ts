@@ -10,8 +10,9 @@ import { HttpError } from './http-error.js';
  * `bindHost`: a browser sends the name it resolved, so a page on a name its owner re-pointed at
  * 127.0.0.1 (DNS rebinding) is refused, while every local program that dials the service by
  * address or as `localhost` is served. A request without `Host` (HTTP/1.0) comes from no browser.
+ * `keySetting` names the setting whose key would lift the refusal (the dashboard's is `GROUNDWORK_ADMIN_KEY`).
  */
-export function refuseForeignHost(request: IncomingMessage, bindHost: string): void {
+export function refuseForeignHost(request: IncomingMessage, bindHost: string, keySetting = 'GROUNDWORK_API_KEYS'): void {
   const host = request.headers.host;
   if (host === undefined) return;
   const name = hostNameOf(host);
@@ -21,8 +22,8 @@ export function refuseForeignHost(request: IncomingMessage, bindHost: string): v
     type: 'permission_error',
     code: 'host_not_loopback',
     message:
-      'This service has no API keys, so it answers only requests addressed to this machine (localhost, 127.0.0.1, [::1]); ' +
-      'call it by one of those names, or set GROUNDWORK_API_KEYS to serve other names.',
+      `Without ${keySetting} this answers only requests addressed to this machine (localhost, 127.0.0.1, [::1]); ` +
+      `call it by one of those names, or set ${keySetting} to serve other names.`,
   });
 }
 
