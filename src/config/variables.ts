@@ -732,7 +732,8 @@ export const VARIABLES = define({
     section: 'server',
     field: listField(),
     default: '(none: no CORS headers)',
-    description: 'Comma-separated browser origins allowed to call `groundwork serve` (CORS, preflight included); `*` allows any origin.',
+    description:
+      "Comma-separated browser origins allowed to call `groundwork serve` (CORS, preflight included); `*` allows any origin. Without `GROUNDWORK_API_KEYS` these are the only pages besides the service's own whose calls to `/v1/…` are served.",
     example: 'https://app.example.com,http://localhost:5173',
   },
   SERVER_CACHE: {

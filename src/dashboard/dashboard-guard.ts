@@ -2,7 +2,9 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Secret } from '../config/secret.js';
 import { isLoopbackHost } from '../server/bind-address.js';
+import { isOwnOrigin } from '../server/browser-origin.js';
 import { HttpError } from '../server/http-error.js';
+import { refuseForeignHost } from '../server/keyless-guard.js';
 import type { Dashboard } from './dashboard.js';
 import { SessionTokens } from './session-token.js';
 
@@ -25,12 +27,14 @@ const LOGIN_FAILURES_PER_MINUTE = 10;
  */
 export class DashboardGuard {
   readonly #dashboard: Dashboard;
+  readonly #host: string;
   readonly #enabled: boolean;
   readonly #tokens: SessionTokens;
   #failures: { windowStart: number; count: number } = { windowStart: 0, count: 0 };
 
   constructor(dashboard: Dashboard, host: string) {
     this.#dashboard = dashboard;
+    this.#host = host;
     this.#enabled = dashboard.adminKey !== undefined || isLoopbackHost(host);
     this.#tokens = new SessionTokens(dashboard.adminKey ?? new Secret('DASHBOARD_CSRF_SECRET', randomBytes(32).toString('base64url')));
   }
@@ -61,11 +65,16 @@ export class DashboardGuard {
     return session !== undefined && this.#tokens.verify(session, this.#now()) ? { kind: 'session', session } : undefined;
   }
 
-  /** The access of a reading request, or a 401. */
+  /**
+   * The access of a reading request, or a 401. An open dashboard also refuses (403) a `Host` that is
+   * not a loopback name: a page on a name re-pointed at 127.0.0.1 (DNS rebinding) would otherwise
+   * read it, and take its anti-CSRF token too.
+   */
   requireRead(request: IncomingMessage): Access {
     this.assertEnabled();
     const access = this.identify(request);
     if (access === undefined) throw unauthorized();
+    if (access.kind === 'open') refuseForeignHost(request, this.#host, 'GROUNDWORK_ADMIN_KEY');
     return access;
   }
 
@@ -148,10 +157,5 @@ export function cookieOf(request: IncomingMessage, name: string): string | undef
 /** A browser's write names its origin; it must be this host. A request without `Origin` (a script) is let through. */
 function sameOrigin(request: IncomingMessage): boolean {
   const origin = headerOf(request, 'origin');
-  if (origin === undefined) return true;
-  try {
-    return new URL(origin).host === request.headers.host;
-  } catch {
-    return false;
-  }
+  return origin === undefined || isOwnOrigin(origin, request.headers.host);
 }

@@ -1,9 +1,16 @@
+import { isIPv4 } from 'node:net';
 import { GroundworkError } from '../errors/groundwork-error.js';
 
-/** Whether `host` binds to this machine only. */
+/**
+ * Whether `host` binds to this machine only: `localhost`, `::1`, or an IPv4 address in 127.0.0.0/8
+ * (also IPv4-mapped, `::ffff:127.…`). A name that merely starts with `127.` (`127.example.com`) is
+ * resolved by DNS, so it is not one.
+ */
 export function isLoopbackHost(host: string): boolean {
   const normalized = host.toLowerCase().replace(/^\[|\]$/g, '');
-  return normalized === 'localhost' || normalized === '::1' || normalized.startsWith('127.') || normalized === '::ffff:127.0.0.1';
+  if (normalized === 'localhost' || normalized === '::1') return true;
+  const ipv4 = normalized.startsWith('::ffff:') ? normalized.slice('::ffff:'.length) : normalized;
+  return isIPv4(ipv4) && ipv4.startsWith('127.');
 }
 
 /**

@@ -32,8 +32,7 @@ export function applyCors(request: IncomingMessage, response: ServerResponse, or
   const preflight = request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined;
   response.setHeader('vary', 'Origin');
   if (origin === undefined) return false;
-  const any = origins.includes('*');
-  if (!any && !origins.includes(origin)) {
+  if (!corsAllows(origin, origins)) {
     if (!preflight) return false;
     throw new HttpError({
       status: 403,
@@ -42,7 +41,7 @@ export function applyCors(request: IncomingMessage, response: ServerResponse, or
       message: 'This origin is not allowed to call the service; the operator can add it to SERVER_CORS_ORIGINS.',
     });
   }
-  response.setHeader('access-control-allow-origin', any ? '*' : origin);
+  response.setHeader('access-control-allow-origin', origins.includes('*') ? '*' : origin);
   if (!preflight) {
     response.setHeader('access-control-expose-headers', EXPOSED_HEADERS);
     return false;
@@ -54,4 +53,9 @@ export function applyCors(request: IncomingMessage, response: ServerResponse, or
   });
   response.end();
   return true;
+}
+
+/** Whether `SERVER_CORS_ORIGINS` (`origins`) lets a page of `origin` call the service: it is listed, or `*` is. */
+export function corsAllows(origin: string, origins: readonly string[]): boolean {
+  return origins.includes('*') || origins.includes(origin);
 }

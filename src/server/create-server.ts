@@ -15,6 +15,7 @@ import { applyCors } from './cors.js';
 import { errorAnswer } from './error-answer.js';
 import type { Exchange } from './exchange.js';
 import { HttpError, methodNotAllowed } from './http-error.js';
+import { refuseCrossSite, refuseForeignHost } from './keyless-guard.js';
 import { logFailure } from './log-failure.js';
 import { requestIdOf } from './request-id.js';
 import { sendError } from './respond.js';
@@ -81,7 +82,7 @@ export function createServer(backend: ServiceBackend, config: ServerConfig, depe
   const tracker = new ConnectionTracker();
   let closing: Promise<void> | undefined;
   let address: ListenAddress | undefined;
-  const options: HandleOptions = { context, verifier, tracker, draining: () => closing !== undefined };
+  const options: HandleOptions = { context, verifier, keyless: !authenticated, tracker, draining: () => closing !== undefined };
   const server: Server = createHttpServer(connectionLimits(config), (request, response) => {
     const aborter = new AbortController();
     tracker.track(request.socket, response, aborter);
@@ -124,6 +125,8 @@ export function createServer(backend: ServiceBackend, config: ServerConfig, depe
 interface HandleOptions {
   context: ServerContext;
   verifier: ApiKeyVerifier;
+  /** No caller keys (static or virtual): the service is on loopback, and browsers' requests from elsewhere are refused. */
+  keyless: boolean;
   /** Counts the request until its response closes. */
   tracker: ConnectionTracker;
   draining: () => boolean;
@@ -169,9 +172,14 @@ async function handle(request: IncomingMessage, response: ServerResponse, aborte
         retryAfterMs: 1000,
       });
     }
+    if (options.keyless) refuseForeignHost(request, context.config.host);
     if (applyCors(request, response, context.config.corsOrigins)) return;
     const handler = dispatch(route, request, response);
-    if (route?.authenticated === true) exchange.caller = await authenticate(request, options.verifier, context.tenants);
+    if (route?.authenticated === true) {
+      // Before the body is read: a page elsewhere must not get a keyless service to call a provider.
+      if (options.keyless) refuseCrossSite(request, context.config.corsOrigins);
+      exchange.caller = await authenticate(request, options.verifier, context.tenants);
+    }
     await handler(exchange, context);
   } catch (error) {
     if (aborter.signal.aborted || response.destroyed) return;
