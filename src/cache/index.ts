@@ -8,7 +8,7 @@ export { MemoryCacheStore, type MemoryCacheStoreOptions } from './memory-cache-s
 export { RedisCacheStore, type RedisCacheStoreOptions } from './redis-cache-store.js';
 export { replayAsStream } from './replay-as-stream.js';
 export { type CacheOption, resolveCacheMode } from './resolve-cache-mode.js';
-export type { CacheLookup, CacheMode, ResponseCache } from './response-cache.js';
+export type { CacheLookup, CacheMode, ResponseCache, SharedCompute } from './response-cache.js';
 export {
   DEFAULT_SINGLE_FLIGHT,
   type SingleFlightOptions,

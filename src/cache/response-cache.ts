@@ -11,11 +11,24 @@ export interface CacheLookup {
 }
 
 /**
+ * Computes a missing answer. `signal` is the cancellation of a compute shared by every concurrent
+ * caller of the key, which the compute must run on instead of its caller's own: it aborts only when
+ * all of them have left. Undefined when the compute serves its caller alone (`bypass`, or a closed
+ * cache): it then runs on its caller's cancellation.
+ */
+export type SharedCompute = (signal: AbortSignal | undefined) => Promise<ChatCompletion>;
+
+/**
  * The LLM client's view of the response cache: exact-match lookup with single flight.
  * A store failure never fails the call: it falls through to `compute`.
  */
 export interface ResponseCache {
-  /** Returns the cached answer for `key`, or runs `compute` once for all concurrent callers of the same key and stores its answer. */
-  getOrCompute(key: string, compute: () => Promise<ChatCompletion>, mode: CacheMode): Promise<CacheLookup>;
+  /**
+   * Returns the cached answer for `key`, or runs `compute` once for all concurrent callers of the
+   * same key and stores its answer. The caller waits under its own `signal`: when it aborts, the
+   * caller is released at once with its reason while the others go on waiting; the shared compute
+   * is aborted only when every caller waiting for it has left.
+   */
+  getOrCompute(key: string, compute: SharedCompute, mode: CacheMode, signal?: AbortSignal): Promise<CacheLookup>;
   close(): Promise<void>;
 }

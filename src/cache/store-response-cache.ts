@@ -1,4 +1,4 @@
-import { sleep } from '../internal/abort.js';
+import { abortReason, linkSignals, sleep } from '../internal/abort.js';
 import type { Clock } from '../internal/clock.js';
 import { systemClock } from '../internal/clock.js';
 import type { ChatCompletion } from '../llm/types.js';
@@ -7,7 +7,8 @@ import { increment } from '../observability/metric-series.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import type { CacheStore } from './cache-store.js';
 import { CorruptCacheEntryError } from './corrupt-cache-entry-error.js';
-import type { CacheLookup, CacheMode, ResponseCache } from './response-cache.js';
+import type { CacheLookup, CacheMode, ResponseCache, SharedCompute } from './response-cache.js';
+import { untilAborted } from './until-aborted.js';
 
 /** How concurrent callers of one key agree on a single compute across processes. */
 export interface SingleFlightOptions {
@@ -58,6 +59,11 @@ interface Flight {
   promise: Promise<Outcome>;
   /** A `refresh` flight: its answer is freshly computed, never read from the store. */
   fresh: boolean;
+  /** The flight's own cancellation, which its compute runs on: aborted only when its last waiter leaves. */
+  controller: AbortController;
+  /** Callers waiting for the flight's answer, its starter included. */
+  waiters: number;
+  settled: boolean;
 }
 
 /**
@@ -66,6 +72,11 @@ interface Flight {
  * compute lock computes while the others poll the store for its answer, and compute themselves
  * if the holder releases without an answer, dies (the lock expires) or the wait runs too long.
  * Every store failure is logged and counted and falls through to `compute`.
+ *
+ * A flight runs on a cancellation of its own, not on any caller's: each caller waits for it
+ * under its own signal and, when that aborts, is released at once with its own reason while
+ * the others keep waiting; the flight (and the upstream call under it) is aborted only when
+ * its last caller has left. A caller arriving after that starts a flight of its own.
  */
 export class StoreResponseCache implements ResponseCache {
   readonly #store: CacheStore;
@@ -88,25 +99,56 @@ export class StoreResponseCache implements ResponseCache {
     this.#flight = { ...DEFAULT_SINGLE_FLIGHT, ...definedOnly(options.singleFlight ?? {}) };
   }
 
-  async getOrCompute(key: string, compute: () => Promise<ChatCompletion>, mode: CacheMode): Promise<CacheLookup> {
+  async getOrCompute(key: string, compute: SharedCompute, mode: CacheMode, signal?: AbortSignal): Promise<CacheLookup> {
     // Once closed, the cache steps aside: the call still gets its answer.
-    if (mode === 'bypass' || this.#closing.signal.aborted) return { completion: await compute(), hit: false };
+    if (mode === 'bypass' || this.#closing.signal.aborted) return { completion: await compute(undefined), hit: false };
+    if (signal?.aborted) throw abortReason(signal);
     const running = this.#flights.get(key);
     if (running !== undefined && (mode === 'use' || running.fresh)) {
       if (this.#metrics !== undefined) increment(this.#metrics.cacheLookups, { result: 'shared' });
-      return { completion: (await running.promise).completion, hit: true };
+      return { completion: (await this.#wait(key, running, signal)).completion, hit: true };
     }
+    const flight = this.#start(key, compute, mode);
+    const outcome = await this.#wait(key, flight, signal);
+    if (mode === 'use' && this.#metrics !== undefined) increment(this.#metrics.cacheLookups, { result: lookupResult(outcome) });
+    return { completion: outcome.completion, hit: outcome.source !== 'computed' };
+  }
+
+  /** Starts the flight of `key`, which stays the key's until it settles or its last waiter leaves. */
+  #start(key: string, compute: SharedCompute, mode: 'use' | 'refresh'): Flight {
+    const controller = new AbortController();
+    const shared = (): Promise<ChatCompletion> => compute(controller.signal);
     const flight: Flight = {
-      promise: mode === 'use' ? this.#lookup(key, compute) : this.#refresh(key, compute),
+      promise: mode === 'use' ? this.#lookup(key, shared, controller.signal) : this.#refresh(key, shared),
       fresh: mode === 'refresh',
+      controller,
+      waiters: 0,
+      settled: false,
     };
-    this.#flights.set(key, flight);
-    try {
-      const outcome = await flight.promise;
-      if (mode === 'use' && this.#metrics !== undefined) increment(this.#metrics.cacheLookups, { result: lookupResult(outcome) });
-      return { completion: outcome.completion, hit: outcome.source !== 'computed' };
-    } finally {
+    const settled = (): void => {
+      flight.settled = true;
       if (this.#flights.get(key) === flight) this.#flights.delete(key);
+    };
+    // Also the flight's rejection handler: when every waiter has left, nobody else awaits it.
+    flight.promise.then(settled, settled);
+    this.#flights.set(key, flight);
+    return flight;
+  }
+
+  /**
+   * Waits for `flight` under the caller's `signal`: released with the signal's reason as soon as
+   * it aborts. The last waiter to leave a flight still running aborts it and forgets it.
+   */
+  async #wait(key: string, flight: Flight, signal: AbortSignal | undefined): Promise<Outcome> {
+    flight.waiters++;
+    try {
+      return await untilAborted(flight.promise, signal);
+    } finally {
+      flight.waiters--;
+      if (flight.waiters === 0 && !flight.settled) {
+        if (this.#flights.get(key) === flight) this.#flights.delete(key);
+        flight.controller.abort(signal?.reason);
+      }
     }
   }
 
@@ -117,7 +159,7 @@ export class StoreResponseCache implements ResponseCache {
     await this.#store.close();
   }
 
-  async #lookup(key: string, compute: () => Promise<ChatCompletion>): Promise<Outcome> {
+  async #lookup(key: string, compute: Compute, signal: AbortSignal): Promise<Outcome> {
     try {
       const cached = await this.#store.get(key);
       if (cached !== undefined) return { completion: cached, source: 'store', storeFailed: false };
@@ -125,19 +167,31 @@ export class StoreResponseCache implements ResponseCache {
       this.#storeFailed('get', key, error);
       if (!(error instanceof CorruptCacheEntryError)) return this.#computeWithoutStore(compute);
       await this.#deleteCorrupt(key);
-      return { ...(await this.#computeUnderLock(key, compute)), storeFailed: true };
+      return { ...(await this.#computeUnderLock(key, compute, signal)), storeFailed: true };
     }
-    return this.#computeUnderLock(key, compute);
+    return this.#computeUnderLock(key, compute, signal);
   }
 
-  async #refresh(key: string, compute: () => Promise<ChatCompletion>): Promise<Outcome> {
+  async #refresh(key: string, compute: Compute): Promise<Outcome> {
     const completion = await compute();
     const stored = await this.#write(key, completion);
     return { completion, source: 'computed', storeFailed: !stored };
   }
 
-  /** Takes the key's lock and computes, or waits for the holder's answer; see the class comment. */
-  async #computeUnderLock(key: string, compute: () => Promise<ChatCompletion>): Promise<Outcome> {
+  /**
+   * Takes the key's lock and computes, or waits for the holder's answer; see the class comment.
+   * Stops waiting, rejecting with its reason, when the flight's `signal` aborts.
+   */
+  async #computeUnderLock(key: string, compute: Compute, signal: AbortSignal): Promise<Outcome> {
+    const pauses = linkSignals(this.#closing.signal, signal);
+    try {
+      return await this.#pollUnderLock(key, compute, signal, pauses.signal);
+    } finally {
+      pauses.dispose();
+    }
+  }
+
+  async #pollUnderLock(key: string, compute: Compute, signal: AbortSignal, pauses: AbortSignal): Promise<Outcome> {
     const deadline = this.#clock.now() + this.#flight.waitTimeoutMs;
     let pause = this.#flight.pollIntervalMs;
     for (;;) {
@@ -158,8 +212,10 @@ export class StoreResponseCache implements ResponseCache {
         return this.#computeAndStore(key, compute);
       }
       try {
-        await sleep(Math.min(pause, Math.max(0, deadline - this.#clock.now())), this.#closing.signal, this.#clock);
+        await sleep(Math.min(pause, Math.max(0, deadline - this.#clock.now())), pauses, this.#clock);
       } catch {
+        // Every waiter has left: nobody wants the answer any more.
+        if (signal.aborted) throw abortReason(signal);
         return this.#computeWithoutStore(compute);
       }
       pause = Math.min(pause * 2, this.#flight.maxPollIntervalMs);
@@ -173,7 +229,7 @@ export class StoreResponseCache implements ResponseCache {
     }
   }
 
-  async #computeHoldingLock(key: string, compute: () => Promise<ChatCompletion>, token: string): Promise<Outcome> {
+  async #computeHoldingLock(key: string, compute: Compute, token: string): Promise<Outcome> {
     try {
       // The previous holder may have stored its answer and released the lock between our read and our lock.
       const stored = await this.#store.get(key).catch((error: unknown) => {
@@ -187,13 +243,13 @@ export class StoreResponseCache implements ResponseCache {
     }
   }
 
-  async #computeAndStore(key: string, compute: () => Promise<ChatCompletion>): Promise<Outcome> {
+  async #computeAndStore(key: string, compute: Compute): Promise<Outcome> {
     const completion = await compute();
     const stored = await this.#write(key, completion);
     return { completion, source: 'computed', storeFailed: !stored };
   }
 
-  async #computeWithoutStore(compute: () => Promise<ChatCompletion>): Promise<Outcome> {
+  async #computeWithoutStore(compute: Compute): Promise<Outcome> {
     return { completion: await compute(), source: 'computed', storeFailed: true };
   }
 
@@ -234,6 +290,9 @@ export class StoreResponseCache implements ResponseCache {
     }
   }
 }
+
+/** The flight's compute, bound to the flight's own cancellation. */
+type Compute = () => Promise<ChatCompletion>;
 
 function lookupResult(outcome: Outcome): 'hit' | 'miss' | 'shared' | 'error' {
   if (outcome.storeFailed) return 'error';

@@ -142,7 +142,11 @@ export interface LlmCallOptions {
    * model group of the routes file (`GROUNDWORK_ROUTES`), which routes the call over its deployments.
    */
   model?: string;
-  /** Cancels the call; the call then rejects with the signal's reason. */
+  /**
+   * Cancels the call; the call then rejects with the signal's reason. A call sharing a cached
+   * answer being computed for identical concurrent calls is released at once, and the shared
+   * upstream call goes on for the others: it is aborted only when every one of them has cancelled.
+   */
   signal?: AbortSignal;
   /** `'use'` (or `true`) caches even a sampled answer, `'bypass'` (or `false`) skips the cache, `'refresh'` stores a fresh answer: the values of the service's cache header. Default: cache temperature 0 only. */
   cache?: CacheOption;
@@ -274,8 +278,12 @@ export interface LlmClient {
   getProvider(name?: LlmProviderName): LlmProvider;
   /** Proves the provider answers with its credentials (its models endpoint). */
   ping(name?: LlmProviderName, signal?: AbortSignal): Promise<{ provider: LlmProviderName; latencyMs: number }>;
-  /** Writes buffered usage-ledger rows now. */
+  /**
+   * Writes buffered usage-ledger rows now, after waiting for the rows of calls whose caller has
+   * gone but whose upstream call has not ended yet (an abandoned stream being cut, a cancelled
+   * call whose shared answer others still wait for), which are written once it ends.
+   */
   flush(): Promise<void>;
-  /** Flushes the usage ledger and releases providers. Idempotent. */
+  /** Waits for the calls in flight and their rows (cutting them past the deadline), flushes the usage ledger and releases providers. Idempotent. */
   close(): Promise<void>;
 }

@@ -19,6 +19,7 @@ import { type CallPipeline, directPipeline } from './call-pipeline.js';
 import { CallRecorder } from './call-recorder.js';
 import { type CallCancellation, callAborted } from './call-signal.js';
 import { addFailedAttempts, type CallTrace, newTrace } from './call-trace.js';
+import { ComputeWatch } from './compute-watch.js';
 import { drainCalls } from './drain-calls.js';
 import type { EmbedOptions, VectorFormat } from './embeddings/embed-options.js';
 import type { EmbedResult } from './embeddings/embed-result.js';
@@ -36,7 +37,7 @@ import type {
   LlmStreamStart,
 } from './llm-client-types.js';
 import { LlmClientClosedError, LlmRequestError } from './llm-errors.js';
-import type { PreparedCall } from './prepared-call.js';
+import { type PreparedCall, signalOf } from './prepared-call.js';
 import { PriceBook } from './pricing.js';
 import type { Prompt, PromptContext } from './prompt.js';
 import type { AzureTokenProvider } from './providers/azure/azure-provider.js';
@@ -112,6 +113,8 @@ class GroundworkLlmClient implements LlmClient {
   readonly #responses: ResponsesForwarder;
   readonly #inFlight = new InFlightCalls();
   readonly #logger: Logger;
+  /** Ledger rows of calls whose caller has gone, written once the compute they started ends. */
+  readonly #pendingRows = new Set<Promise<void>>();
   #closing: Promise<void> | undefined;
 
   readonly #createProvider: ProviderFactory;
@@ -302,6 +305,7 @@ class GroundworkLlmClient implements LlmClient {
   }
 
   async flush(): Promise<void> {
+    while (this.#pendingRows.size > 0) await Promise.all(this.#pendingRows);
     await this.#ledger?.flush();
   }
 
@@ -409,11 +413,41 @@ class GroundworkLlmClient implements LlmClient {
     };
   }
 
-  /** Runs `compute` through the cache when the call may use it. */
-  async #lookup(call: PreparedCall, compute: () => Promise<ChatCompletion>): Promise<{ completion: ChatCompletion; hit: boolean }> {
+  /**
+   * Runs the call's compute through the cache when the call may use it, watched by `compute`.
+   * A compute the cache shares between concurrent callers of one key runs on the cache's own
+   * cancellation (aborted only when every caller has left), not on the call's, while the call
+   * waits for it under its own; everything it spends still goes to this call's trace.
+   */
+  #lookup(
+    call: PreparedCall,
+    compute: ComputeWatch,
+    run: (running: PreparedCall) => Promise<ChatCompletion>,
+  ): Promise<{ completion: ChatCompletion; hit: boolean }> {
     const cache = this.#deps.cache;
-    if (cache === undefined || call.cacheMode === 'bypass') return { completion: await compute(), hit: false };
-    return cache.getOrCompute(call.cacheKey, compute, call.cacheMode);
+    if (cache === undefined || call.cacheMode === 'bypass')
+      return compute.run(() => run(call)).then((completion) => ({ completion, hit: false }));
+    return cache.getOrCompute(
+      call.cacheKey,
+      (shared) => compute.run(() => this.#runShared(call, shared, run)),
+      call.cacheMode,
+      signalOf(call),
+    );
+  }
+
+  /** Runs `run` on the shared compute's cancellation (and the client's drain) rather than the call's, when there is one. */
+  async #runShared(
+    call: PreparedCall,
+    shared: AbortSignal | undefined,
+    run: (running: PreparedCall) => Promise<ChatCompletion>,
+  ): Promise<ChatCompletion> {
+    if (shared === undefined) return run(call);
+    const cancellation = this.#inFlight.link(shared);
+    try {
+      return await run({ ...call, signal: shared, cancellation });
+    } finally {
+      cancellation.dispose();
+    }
   }
 
   async #execute<T>(prepared: PreparedCall): Promise<LlmResponse<T>> {
@@ -432,18 +466,45 @@ class GroundworkLlmClient implements LlmClient {
     const started = performance.now();
     const startedAt = new Date((this.#deps.clock ?? systemClock).now());
     const trace = newTrace(call.targets[0]!.provider, call.request.model);
+    const compute = new ComputeWatch();
     try {
-      const { completion, hit } = await this.#lookup(call, () => this.#engine.answer(call, trace));
+      const { completion, hit } = await this.#lookup(call, compute, (running) => this.#engine.answer(running, trace));
       const data = this.#data(call, completion);
       if (data === stale) return this.#execute<T>({ ...call, cacheMode: 'refresh' });
       const response = this.#response<T>(call, completion, hit, trace, data as T, performance.now() - started);
       this.#record(call, trace, hit, 'success', startedAt, started, 'chat', completion.content);
       return response;
     } catch (error) {
-      addFailedAttempts(trace, error);
-      this.#record(call, trace, false, outcomeOf(error, call), startedAt, started, 'chat');
+      const outcome = outcomeOf(error, call);
+      this.#recordEnded(compute, trace, error, () => this.#record(call, trace, false, outcome, startedAt, started, 'chat'));
       throw error;
     }
+  }
+
+  /**
+   * Records a call that ended without an answer: at once when the compute it started (if any) has
+   * ended, else once it ends (the caller left a compute others still wait for), with everything it spent.
+   * Until then the call counts as in flight, so `close()` waits for its row, and `flush()` does too.
+   */
+  #recordEnded(compute: ComputeWatch, trace: CallTrace, error: unknown, record: () => void): void {
+    if (!compute.running) {
+      addFailedAttempts(trace, compute.failure?.error ?? error);
+      record();
+      return;
+    }
+    const end = this.#inFlight.begin();
+    const row: Promise<void> = compute
+      .ended()
+      .then(() => {
+        addFailedAttempts(trace, compute.failure?.error ?? error);
+        record();
+      })
+      .catch((failure: unknown) => this.#logger.error({ err: failure }, 'Could not record an LLM call'))
+      .finally(() => {
+        this.#pendingRows.delete(row);
+        end();
+      });
+    this.#pendingRows.add(row);
   }
 
   async *#stream<T>(prepared: PreparedCall): AsyncGenerator<LlmStreamEvent<T>, void, undefined> {
@@ -456,7 +517,14 @@ class GroundworkLlmClient implements LlmClient {
     const call = prepared;
     call.cancellation = linked;
     const queue = new AsyncQueue<EngineStreamEvent>();
-    const lookup = this.#lookup(call, () => this.#engine.stream(call, trace, (event) => queue.push(event)));
+    // Once the reader has gone, a compute that runs on for others (a shared flight) delivers to nobody.
+    let reading = true;
+    const compute = new ComputeWatch();
+    const lookup = this.#lookup(call, compute, (running) =>
+      this.#engine.stream(running, trace, (event) => {
+        if (reading) queue.push(event);
+      }),
+    );
     lookup.then(
       () => queue.close(),
       (error: unknown) => queue.fail(error),
@@ -480,15 +548,18 @@ class GroundworkLlmClient implements LlmClient {
       this.#record(call, trace, hit, outcome, startedAt, started, 'stream', completion.content);
       yield { type: 'done', response };
     } catch (error) {
-      addFailedAttempts(trace, error);
       outcome = outcomeOf(error, call);
-      this.#record(call, trace, false, outcome, startedAt, started, 'stream');
+      const failed = outcome;
+      this.#recordEnded(compute, trace, error, () => this.#record(call, trace, false, failed, startedAt, started, 'stream'));
       throw error;
     } finally {
+      reading = false;
       if (outcome === undefined) {
+        // Abandoned by its reader: the call is cut, and its row waits for the cut to settle, when
+        // the engine has added what the cut stream spent (the prompt and the text delivered).
         linked.abort(new DOMException('The stream was abandoned by its reader', 'AbortError'));
         lookup.catch(() => {});
-        this.#record(call, trace, false, 'cancelled', startedAt, started, 'stream');
+        this.#recordEnded(compute, trace, undefined, () => this.#record(call, trace, false, 'cancelled', startedAt, started, 'stream'));
       }
       linked.dispose();
       end();
