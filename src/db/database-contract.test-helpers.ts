@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, sql } from 'kysely';
+import { CamelCasePlugin, type Kysely, type Migration, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseConfig, DatabaseDialect } from '../config/app-config.js';
 import { Secret } from '../config/secret.js';
@@ -322,6 +322,80 @@ export function runDatabaseContract(target: ContractTarget): void {
         (row) => row.id,
       );
       expect(ids).toEqual(['n-kept', 'n-outer', 'n-s1', 'n-s2', 'n-s3']);
+    });
+
+    it('keeps the statements a session ran beside a nested session that failed: they wait for its savepoint', async () => {
+      const row = (id: string) => ({ id, title: id, done: false, due_at: null, meta: null, score: null });
+      const insertPrepared = database.prepare((db, params: { id: string }) =>
+        db.insertInto('note').values({ id: params.id, title: 'prepared', done: false, due_at: null, meta: null, score: null }),
+      );
+      await database.withSession(async (tx) => {
+        await Promise.all([
+          (async () => {
+            await tx.insertInto('note').values(row('i-p1')).execute();
+            // Sent while the nested session's savepoint is open: the query builder, one with a plugin, a prepared query.
+            await tx.insertInto('note').values(row('i-p2')).execute();
+            await tx.withPlugin(new CamelCasePlugin()).insertInto('note').values(row('i-p3')).execute();
+            await insertPrepared.execute({ id: 'i-p4' });
+          })(),
+          database
+            .withSession(async (inner) => {
+              await inner.insertInto('note').values(row('i-c1')).execute();
+              await inner.insertInto('note').values(row('i-c2')).execute();
+              throw new Error('optional step failed');
+            })
+            .catch(() => undefined),
+        ]);
+      });
+      const ids = (await database.db.selectFrom('note').select('id').where('id', 'like', 'i-%').orderBy('id').execute()).map(
+        (found) => found.id,
+      );
+      expect(ids).toEqual(['i-p1', 'i-p2', 'i-p3', 'i-p4']);
+    });
+
+    it("hands a nested session's late statement to its parent, where it waits for the next nested session", async () => {
+      const row = (id: string) => ({ id, title: id, done: false, due_at: null, meta: null, score: null });
+      let openGate: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => {
+        openGate = resolve;
+      });
+      await database.withSession(async (tx) => {
+        let late: Promise<unknown> = Promise.resolve();
+        await database.withSession(async (inner) => {
+          // Left running past the nested session's end (its savepoint released).
+          late = gate.then(() => inner.insertInto('note').values(row('k-late')).execute());
+          await inner.insertInto('note').values(row('k-first')).execute();
+        });
+        await database
+          .withSession(async (inner) => {
+            await inner.insertInto('note').values(row('k-failed')).execute();
+            openGate();
+            await inner.insertInto('note').values(row('k-failed-2')).execute();
+            throw new Error('optional step failed');
+          })
+          .catch(() => undefined);
+        await late;
+        await tx.insertInto('note').values(row('k-outer')).execute();
+      });
+      const ids = (await database.db.selectFrom('note').select('id').where('id', 'like', 'k-%').orderBy('id').execute()).map(
+        (found) => found.id,
+      );
+      expect(ids).toEqual(['k-first', 'k-late', 'k-outer']);
+    });
+
+    it('lets a nested session wait for a statement its parent sent before calling it', async () => {
+      const row = (id: string) => ({ id, title: id, done: false, due_at: null, meta: null, score: null });
+      await database.withSession(async (tx) => {
+        const parentInsert = tx.insertInto('note').values(row('j-parent')).execute();
+        await database.withSession(async (inner) => {
+          await parentInsert;
+          await inner.insertInto('note').values(row('j-child')).execute();
+        });
+      });
+      const ids = (await database.db.selectFrom('note').select('id').where('id', 'like', 'j-%').orderBy('id').execute()).map(
+        (found) => found.id,
+      );
+      expect(ids).toEqual(['j-child', 'j-parent']);
     });
 
     it('maps booleans, dates and JSON identically', async () => {

@@ -63,7 +63,11 @@ export interface Database<DB> {
   /**
    * Runs `fn` in a transaction: commits when it resolves, rolls back and rethrows when it
    * throws. Called inside another `withSession` (of this database), it runs in a savepoint:
-   * its failure rolls back only its own work. Sibling nested calls run one after another.
+   * its failure rolls back only its own work. Sibling nested calls run one after another, and a
+   * statement of the enclosing session sent while a nested call is open waits until it has
+   * finished, so that its rollback never undoes the enclosing session's work. A nested function
+   * may await statements the enclosing session sent before calling it, but not ones it sends
+   * afterwards: those wait for the nested call, which would then never finish.
    */
   withSession<T>(fn: (tx: Transaction<DB>) => Promise<T>, options?: SessionOptions): Promise<T>;
   /** The current transaction (inside `withSession`) or the pool, with its connection id. */

@@ -11,6 +11,7 @@ import {
   type QueryResult,
   Transaction,
 } from 'kysely';
+import { currentScope, queueAt, type Scope } from './session-scope.js';
 
 /** The transaction methods Groundwork's drivers all implement (Kysely marks the savepoint ones optional). */
 export type TransactionDriver = Pick<Driver, 'beginTransaction' | 'commitTransaction' | 'rollbackTransaction'> &
@@ -28,6 +29,13 @@ export class OpenTransaction implements ConnectionProvider {
   /** Savepoint counter, shared by every level of the transaction. */
   savepoints = 0;
   ended = false;
+  /** The outermost level, set before the caller's function runs. */
+  root: Scope | undefined;
+  /**
+   * Nested calls, and statements waiting for them, queued or running at any level. While it is 0
+   * (no savepoint open) statements go straight to the connection.
+   */
+  queued = 0;
 
   constructor(connection: DatabaseConnection) {
     this.connection = connection;
@@ -46,13 +54,38 @@ export class OpenTransaction implements ConnectionProvider {
 
   provideConnection<T>(consumer: (connection: DatabaseConnection) => Promise<T>): Promise<T> {
     if (this.ended) return Promise.reject(new Error(ENDED));
-    return consumer(this.connection);
+    if (this.queued === 0) return consumer(this.connection);
+    return this.#inTurn(consumer);
   }
 
   /** Runs `compiled` on the transaction's connection. */
   execute<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     if (this.ended) return Promise.reject(new Error(ENDED));
-    return this.connection.executeQuery<R>(compiled);
+    if (this.queued === 0) return this.connection.executeQuery<R>(compiled);
+    return this.#inTurn((connection) => connection.executeQuery<R>(compiled));
+  }
+
+  /**
+   * Runs `consumer` once its level may use the connection. A statement sent while a savepoint
+   * nested in its level is open (or queued) would run inside that savepoint and be undone should
+   * it roll back: it waits for its turn behind the nested calls started before it.
+   */
+  #inTurn<T>(consumer: (connection: DatabaseConnection) => Promise<T>): Promise<T> {
+    const level = this.#levelNow();
+    if (level === undefined || level.queued === 0) return consumer(this.connection);
+    return queueAt(level, () => (this.ended ? Promise.reject(new Error(ENDED)) : consumer(this.connection)));
+  }
+
+  /**
+   * The level a statement sent now belongs to: the caller's scope when it is one of this
+   * transaction's (the outermost one otherwise); a nested level whose savepoint has closed hands
+   * its late statements to its parent.
+   */
+  #levelNow(): Scope | undefined {
+    const current = currentScope();
+    let level = current !== undefined && current.open === this ? current : this.root;
+    while (level?.closed === true) level = level.parent;
+    return level;
   }
 }
 

@@ -19,7 +19,7 @@ import type { AloneStatementDriver } from './alone-statement-driver.js';
 import type { DatabaseSession, SessionOptions } from './database.js';
 import { DatabaseClosedError } from './database-closed-error.js';
 import { OpenTransaction, type TransactionDriver, type TransactionProps, transactionEnded, transactionOn } from './open-transaction.js';
-import { enterScope, leaveScope, runInScope, type Scope, scopeOf } from './session-scope.js';
+import { enterScope, leaveScope, queueAt, runInScope, type Scope, scopeOf } from './session-scope.js';
 import { settledOr } from './settled.js';
 
 const DEFAULT_SETTINGS: TransactionSettings = {};
@@ -178,7 +178,17 @@ export class SessionRunner<DB> {
         const transaction = transactionOn<DB>(this.#props, open);
         let result: T;
         try {
-          result = await runInScope({ owner: this as SessionRunner<unknown>, transaction, open, tail: undefined }, fn, transaction);
+          const root: Scope = {
+            owner: this as SessionRunner<unknown>,
+            transaction,
+            open,
+            parent: undefined,
+            tail: undefined,
+            queued: 0,
+            closed: false,
+          };
+          open.root = root;
+          result = await runInScope(root, fn, transaction);
         } catch (error) {
           open.end();
           await this.#rollbackQuietly(open);
@@ -247,8 +257,13 @@ export class SessionRunner<DB> {
     });
   }
 
+  /**
+   * Runs `fn` in a savepoint, queued at `parent`'s level: behind sibling nested calls and behind the
+   * parent's statements that were waiting for them; the parent's statements sent while it is open
+   * wait for it in turn (see `OpenTransaction`), so that its rollback undoes only its own work.
+   */
   #nested<T>(parent: Scope, fn: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
-    const step = async (): Promise<T> => {
+    return queueAt(parent, async (): Promise<T> => {
       const { driver } = this.#parts;
       const { open } = parent;
       if (open.ended) throw transactionEnded();
@@ -256,11 +271,14 @@ export class SessionRunner<DB> {
       const compile = this.#compile;
       await driver.savepoint(open.connection, name, compile);
       const transaction = parent.transaction as unknown as Transaction<DB>;
+      const scope: Scope = { ...parent, parent, tail: undefined, queued: 0, closed: false };
       try {
-        const result = await runInScope({ ...parent, tail: undefined }, fn, transaction);
+        const result = await runInScope(scope, fn, transaction);
+        scope.closed = true;
         await driver.releaseSavepoint(open.connection, name, compile);
         return result;
       } catch (error) {
+        scope.closed = true;
         try {
           await driver.rollbackToSavepoint(open.connection, name, compile);
         } catch (rollbackError) {
@@ -268,10 +286,7 @@ export class SessionRunner<DB> {
         }
         throw error;
       }
-    };
-    const result = parent.tail === undefined ? step() : parent.tail.then(step, step);
-    parent.tail = result.catch(() => undefined);
-    return result;
+    });
   }
 
   async #rollbackQuietly(open: OpenTransaction): Promise<void> {

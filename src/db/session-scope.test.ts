@@ -1,12 +1,20 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import type { OpenTransaction } from './open-transaction.js';
-import { enterScope, leaveScope, runInScope, type Scope, scopeOf } from './session-scope.js';
+import { enterScope, leaveScope, queueAt, runInScope, type Scope, scopeOf } from './session-scope.js';
 
 const owner = {};
 
 function scope(): Scope {
-  return { owner, transaction: {}, open: { ended: false } as OpenTransaction, tail: undefined };
+  return {
+    owner,
+    transaction: {},
+    open: { ended: false, queued: 0 } as OpenTransaction,
+    parent: undefined,
+    tail: undefined,
+    queued: 0,
+    closed: false,
+  };
 }
 
 describe('session scope', () => {
@@ -90,5 +98,44 @@ describe('session scope', () => {
     }
     vi.runAllTimers();
     expect(disable).toHaveBeenCalledTimes(1);
+  });
+
+  it('runs queued tasks of a level one after another, and takes the counts back however they end', async () => {
+    const level = scope();
+    const order: string[] = [];
+    let finishFirst: () => void = () => undefined;
+    const first = queueAt(
+      level,
+      () =>
+        new Promise<void>((resolve) => {
+          order.push('first');
+          finishFirst = resolve;
+        }),
+    );
+    const failing = queueAt(level, async () => {
+      order.push('failing');
+      throw new Error('task failed');
+    });
+    const throwing = queueAt(level, () => {
+      order.push('throwing');
+      throw new Error('thrown at once');
+    });
+    expect(order).toEqual(['first']);
+    expect([level.queued, level.open.queued]).toEqual([3, 3]);
+    finishFirst();
+    await first;
+    await expect(failing).rejects.toThrow('task failed');
+    await expect(throwing).rejects.toThrow('thrown at once');
+    expect(order).toEqual(['first', 'failing', 'throwing']);
+    await level.tail;
+    expect([level.queued, level.open.queued]).toEqual([0, 0]);
+    // Nothing queued: a task that throws at once still gives its count back.
+    await expect(
+      queueAt(level, () => {
+        throw new Error('thrown at once');
+      }),
+    ).rejects.toThrow('thrown at once');
+    await level.tail;
+    expect([level.queued, level.open.queued]).toEqual([0, 0]);
   });
 });

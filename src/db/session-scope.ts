@@ -8,8 +8,18 @@ export interface Scope {
   /** The transaction's query builder (a Kysely `Transaction` of the owner's schema). */
   readonly transaction: unknown;
   readonly open: OpenTransaction;
-  /** Serialises sibling nested calls at this level (one connection runs one statement at a time). */
+  /** The level this one is nested in (a savepoint's): undefined for the outermost. */
+  readonly parent: Scope | undefined;
+  /**
+   * Serialises what runs at this level while a nested call is open: sibling nested calls, and this
+   * level's own statements, which would otherwise run inside the nested call's savepoint and be undone
+   * with it.
+   */
   tail: Promise<unknown> | undefined;
+  /** Nested calls and statements queued or running on {@link Scope.tail}. */
+  queued: number;
+  /** Set once this level's savepoint is released or rolled back: statements it still sends belong to its parent. */
+  closed: boolean;
 }
 
 /*
@@ -53,6 +63,38 @@ export function leaveScope(): void {
 function switchOffIfIdle(): void {
   switchOff = undefined;
   if (running === 0) scopes.disable();
+}
+
+/** The current scope, of any owner (undefined outside every transaction). */
+export function currentScope(): Scope | undefined {
+  return running === 0 ? undefined : scopes.getStore();
+}
+
+/**
+ * Runs `task` at `scope`'s level in turn: at once when nothing is queued there, else once everything
+ * queued before it has settled. Counted on the level and on its transaction until it settles.
+ */
+export function queueAt<T>(scope: Scope, task: () => Promise<T>): Promise<T> {
+  const { open } = scope;
+  const waitFor = scope.queued === 0 ? undefined : scope.tail;
+  scope.queued++;
+  open.queued++;
+  const result = waitFor === undefined ? startNow(task) : waitFor.then(task, task);
+  const done = (): void => {
+    scope.queued--;
+    open.queued--;
+  };
+  scope.tail = result.then(done, done);
+  return result;
+}
+
+/** `task()`, whose synchronous throw becomes a rejection (the counts of {@link queueAt} are then still taken back). */
+function startNow<T>(task: () => Promise<T>): Promise<T> {
+  try {
+    return task();
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /** Calls `fn(argument)` with `scope` as the current scope of everything it starts. */
