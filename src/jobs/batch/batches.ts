@@ -219,14 +219,25 @@ export class Batches {
 
   /**
    * Cancels the batch: before it is submitted, its submit job; after, at the provider (the polls
-   * then report the items that finished, and the others as `batch_cancelled`). False when it has
-   * ended already, or is being submitted at this moment (try again).
+   * then report the items that finished, and the others as `batch_cancelled`). A submit waiting to
+   * run again after a failed run may have reached the provider (only its answer was lost): the
+   * batch is looked for there first, and one found is cancelled there, its submit step adopting it
+   * when it runs again. False when it has ended already, is being submitted at this moment, or
+   * whether an earlier run reached the provider cannot be told now (try again).
    */
   async cancel(id: string): Promise<boolean> {
     const engine = this.#parts.engine;
     const submit = await engine.get(id);
     if (submit === undefined || submit.name !== BATCH_SUBMIT_JOB) throw new BatchNotFoundError(id);
     if (submit.state === 'created' || submit.state === 'retry') {
+      if (submit.attempts > 0) {
+        const sent = await this.#sentEarlier(id);
+        if (sent === 'unknown') return false;
+        if (sent !== undefined) {
+          await sent.provider.cancel(sent.providerBatchId, AbortSignal.timeout(60_000));
+          return true;
+        }
+      }
       const cancelled = await engine.cancel(id);
       // Never submitted, so nothing was charged: the whole reservation is released.
       if (cancelled) await this.#settle((await engine.payloadField(id, 'spec')) as BatchSpec | undefined, 0);
@@ -259,6 +270,29 @@ export class Batches {
         `batch: could not look for a batch an earlier run may have sent (${scrubSecrets(error.message)}); sending it`,
       );
       return undefined;
+    }
+  }
+
+  /**
+   * The batch an earlier run of submit job `id` left at the provider: undefined when it has none,
+   * `unknown` when that cannot be told now (the provider keeps no marker to find it by, as
+   * Anthropic's Message Batches, or refused or failed the listing).
+   */
+  async #sentEarlier(id: string): Promise<{ provider: BatchProvider; providerBatchId: string } | 'unknown' | undefined> {
+    const spec = (await this.#parts.engine.payloadField(id, 'spec')) as BatchSpec | undefined;
+    if (spec === undefined) return 'unknown';
+    const provider = await this.#provider(spec.provider);
+    if (!provider.findsSubmitted) return 'unknown';
+    try {
+      const providerBatchId = await provider.findSubmitted(id, spec.createdAt, AbortSignal.timeout(60_000));
+      return providerBatchId === undefined ? undefined : { provider, providerBatchId };
+    } catch (error) {
+      if (!(error instanceof BatchProviderError) && !isTimeout(error)) throw error;
+      this.#parts.logger?.warn(
+        { batch: id, ...(error instanceof BatchProviderError ? { status: error.status } : {}) },
+        `batch: could not look for the batch an earlier submit may have sent (${scrubSecrets((error as Error).message)}); not cancelled, try again`,
+      );
+      return 'unknown';
     }
   }
 
@@ -419,4 +453,9 @@ export class Batches {
       resultTtlMs: STEP_TTL_MS,
     };
   }
+}
+
+/** Whether `error` is an abort by a timeout signal (or an abort at all): the provider did not answer in time. */
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
 }
