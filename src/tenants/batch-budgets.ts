@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import { type Clock, systemClock } from '../internal/clock.js';
 import { DEFAULT_BATCH_FACTOR, type PriceBook } from '../llm/pricing.js';
 import type { ChatRequest } from '../llm/types.js';
@@ -42,8 +43,17 @@ export interface BatchBudgetsOptions {
   prices: PriceBook;
   admission: Pick<TenantAdmission, 'check'>;
   repository: Pick<TenantRepository, 'showKey' | 'showTeam'>;
+  /** The repository reading through a caller's transaction (for a batch reserved in it). @default `repository` */
+  repositoryWithin?: ((session: BudgetSession) => Pick<TenantRepository, 'showKey' | 'showTeam'>) | undefined;
   clock?: Clock | undefined;
 }
+
+/**
+ * The caller's open transaction a batch is reserved (or settled) in: the reservation then commits
+ * or rolls back with the batch's submit job.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the caller's transaction is over the application's schema.
+export type BudgetSession = Kysely<any>;
 
 /**
  * A tenant's budgets for batches through the providers' Batch APIs. A batch is admitted whole at
@@ -63,13 +73,25 @@ export class BatchBudgets {
   }
 
   /**
+   * Whether a batch can be reserved in the caller's transaction (`session` of
+   * {@link BatchBudgets.reserve}): true when the budgets live in the application's database, false
+   * when they live in Redis.
+   */
+  get joinsTransactions(): boolean {
+    return this.#options.budgets.within !== undefined;
+  }
+
+  /**
    * Checks `tenant` (a key's name or id) and reserves the batch's worst case, or throws a refusal:
    * `KeyRefusedError`, `ModelNotAllowedError`, `ModelNotPricedError`, `BudgetExceededError`
    * (settled spend leaves no room for it) or `TenantLimitError` (`budget`: reservations of
-   * calls and batches in flight hold the room; retry later).
+   * calls and batches in flight hold the room; retry later). With `session` (the caller's open
+   * transaction; only when {@link BatchBudgets.joinsTransactions}), the key is read and the
+   * reservation made in it, so they commit or roll back with it.
    */
-  async reserve(tenant: string, batch: BatchToReserve): Promise<TenantBatch> {
-    const { repository, admission, budgets } = this.#options;
+  async reserve(tenant: string, batch: BatchToReserve, session?: BudgetSession): Promise<TenantBatch> {
+    const { admission } = this.#options;
+    const { repository, budgets } = this.#parts(session);
     const key = await repository.showKey(tenant);
     const team = key.teamId === null ? undefined : await repository.showTeam(key.teamId);
     admission.check({ key, team }, batch.model);
@@ -115,7 +137,18 @@ export class BatchBudgets {
    * and releases the rest. Exactly once: a repeated settlement of the same reservation (a final
    * poll run again) adds nothing.
    */
-  async settle(reservation: BatchReservation, costUsd: number): Promise<void> {
-    await this.#options.budgets.settle(reservation.id, reservation.counters, toNano(costUsd), this.#clock.now(), { once: true });
+  async settle(reservation: BatchReservation, costUsd: number, session?: BudgetSession): Promise<void> {
+    const { budgets } = this.#parts(session);
+    await budgets.settle(reservation.id, reservation.counters, toNano(costUsd), this.#clock.now(), { once: true });
+  }
+
+  /** The repository and budget store to use: the instance's own, or those working in `session`. */
+  #parts(session: BudgetSession | undefined): { repository: BatchBudgetsOptions['repository']; budgets: BudgetStore } {
+    const { repository, repositoryWithin, budgets } = this.#options;
+    if (session === undefined) return { repository, budgets };
+    if (budgets.within === undefined) {
+      throw new Error('these budgets live outside the database (Redis), so they cannot be reserved in its transaction');
+    }
+    return { repository: repositoryWithin?.(session) ?? repository, budgets: budgets.within(session) };
   }
 }

@@ -1,3 +1,5 @@
+import type { Kysely } from 'kysely';
+
 /** One budget a reservation counts against: a counter (key or team, and period) and its limit. */
 export interface BudgetLimit {
   /** `key:<id>:day:2026-11-29`, `team:<id>:month:2026-11`, `key:<id>:total`… */
@@ -98,6 +100,14 @@ export interface BudgetStore {
    * connection it uses closes). Optional: a store with none may leave it out. Idempotent.
    */
   close?(): Promise<void>;
+  /**
+   * The store with every operation run on `session`, the caller's open transaction, instead of a
+   * transaction of its own: a reservation made through it commits or rolls back with that
+   * transaction (and holds its counters' locks until then). Only a store in the application's
+   * database has it; a store elsewhere (Redis) cannot take part in the transaction.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: the caller's transaction is over the application's schema.
+  within?(session: Kysely<any>): BudgetStore;
 }
 
 /**

@@ -119,7 +119,14 @@ export function createTenantServices<DB>(
     redis === undefined || options.listen !== true
       ? undefined
       : redisKeyChangeBus(redis, config.redis.keyPrefix, () => directory.invalidate());
-  const batches = new BatchBudgets({ budgets, prices, admission, repository, clock: parts.clock });
+  const batches = new BatchBudgets({
+    budgets,
+    prices,
+    admission,
+    repository,
+    repositoryWithin: (session) => new TenantRepository(groundworkTables(session)),
+    clock: parts.clock,
+  });
   return {
     repository,
     directory,

@@ -122,7 +122,7 @@ export class DatabaseBudgetStore implements BudgetStore {
   async rebuild(counter: string, expiresAt: number | undefined): Promise<number> {
     if (this.#ledger === undefined) throw new Error('this budget store has no ledger to rebuild from');
     const spent = await this.#ledger.spentNano(counter);
-    await this.#locking(async (tx) => {
+    await this.#locking(undefined, async (tx) => {
       await this.#lockAndPrune(tx, [{ counter, expiresAt }], Date.now());
       await tx
         .updateTable('groundwork_budget_counters')
@@ -133,12 +133,26 @@ export class DatabaseBudgetStore implements BudgetStore {
     return spent;
   }
 
-  async reserve(request: ReserveRequest): Promise<ReserveResult> {
+  // biome-ignore lint/suspicious/noExplicitAny: the caller's transaction is over the application's schema.
+  within(session: Kysely<any>): BudgetStore {
+    const tx = session as Db;
+    return {
+      reserve: (request) => this.#reserve(request, tx),
+      settle: (reservationId, counters, spentNano, now, options) => this.#settle(reservationId, counters, spentNano, now, options, tx),
+      read: (counters, now) => this.#read(counters, now, tx),
+    };
+  }
+
+  reserve(request: ReserveRequest): Promise<ReserveResult> {
+    return this.#reserve(request, undefined);
+  }
+
+  async #reserve(request: ReserveRequest, session: Db | undefined): Promise<ReserveResult> {
     const budgets = [...request.budgets].sort((a, b) => (a.counter < b.counter ? -1 : a.counter > b.counter ? 1 : 0));
     const counters = budgets.map((budget) => budget.counter);
     if (counters.length === 0) return { granted: true, amountNano: request.amountNano };
     const minimum = Math.min(request.minimumNano ?? request.amountNano, request.amountNano);
-    return this.#locking(async (tx) => {
+    return this.#locking(session, async (tx) => {
       const states = await this.#lockAndRead(tx, budgets, request.now);
       let grant = request.amountNano;
       for (const [index, budget] of budgets.entries()) {
@@ -155,12 +169,23 @@ export class DatabaseBudgetStore implements BudgetStore {
     });
   }
 
-  async settle(reservationId: string, counters: readonly string[], spentNano: number, now: number, options?: SettleOptions): Promise<void> {
+  settle(reservationId: string, counters: readonly string[], spentNano: number, now: number, options?: SettleOptions): Promise<void> {
+    return this.#settle(reservationId, counters, spentNano, now, options, undefined);
+  }
+
+  async #settle(
+    reservationId: string,
+    counters: readonly string[],
+    spentNano: number,
+    now: number,
+    options: SettleOptions | undefined,
+    session: Db | undefined,
+  ): Promise<void> {
     if (counters.length === 0) return;
     const sorted = [...new Set(counters)].sort();
     const spent = Math.max(0, Math.ceil(spentNano));
     const markers = sorted.map(markerCounter);
-    await this.#locking(async (tx) => {
+    await this.#locking(session, async (tx) => {
       // Lapsed leases (and markers) are deleted here, so with `once` a lapsed reservation counts as not held.
       await this.#lockAndPrune(
         tx,
@@ -203,7 +228,8 @@ export class DatabaseBudgetStore implements BudgetStore {
         .values(markers.map((counter) => ({ id: reservationId, counter, amount_nano: 0, expires_at: expiresAt })))
         .execute();
     });
-    if (now >= this.#nextSweepAt && this.#sweeping === undefined && !this.#closed) {
+    // A sweep runs on a connection of its own: never started from inside the caller's transaction.
+    if (session === undefined && now >= this.#nextSweepAt && this.#sweeping === undefined && !this.#closed) {
       this.#nextSweepAt = now + this.#sweepIntervalMs;
       // In the background: the settlement's caller never waits for it, and it never rejects.
       this.#sweeping = this.#sweepSafely(now, sorted).finally(() => {
@@ -226,9 +252,19 @@ export class DatabaseBudgetStore implements BudgetStore {
   /**
    * Runs `work` in a transaction, again (up to {@link LOCK_ATTEMPTS} times in all) when a counter it
    * inserted was deleted before its lock: the retry starts with no lock held, so locks are always
-   * taken in one order.
+   * taken in one order. With `session` (the caller's transaction), `work` runs on it once: a
+   * counter deleted before its lock fails the operation, since only the caller can run its
+   * transaction again.
    */
-  async #locking<T>(work: (tx: Db) => Promise<T>): Promise<T> {
+  async #locking<T>(session: Db | undefined, work: (tx: Db) => Promise<T>): Promise<T> {
+    if (session !== undefined) {
+      try {
+        return await work(session);
+      } catch (error) {
+        if (!(error instanceof CounterVanished)) throw error;
+        throw new Error('a budget counter was deleted before it could be locked: run the transaction again');
+      }
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#db.transaction().execute(work);
@@ -241,9 +277,13 @@ export class DatabaseBudgetStore implements BudgetStore {
     }
   }
 
-  async read(counters: readonly string[], now: number): Promise<BudgetState[]> {
+  read(counters: readonly string[], now: number): Promise<BudgetState[]> {
+    return this.#read(counters, now, this.#db);
+  }
+
+  async #read(counters: readonly string[], now: number, db: Db): Promise<BudgetState[]> {
     if (counters.length === 0) return [];
-    const states = await this.#sums(this.#db, counters, now);
+    const states = await this.#sums(db, counters, now);
     return counters.map((counter) => states.get(counter) ?? { counter, spentNano: 0, reservedNano: 0 });
   }
 

@@ -50,6 +50,8 @@ export class AnthropicBatchProvider implements BatchProvider {
     return batch.id;
   }
 
+  readonly findsSubmitted = false;
+
   /**
    * Always undefined: a Message Batch carries no metadata, and its requests' `custom_id`s can be
    * read only from its results, once it has ended, so nothing marks a batch as this one's while it

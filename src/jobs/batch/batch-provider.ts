@@ -54,6 +54,8 @@ export interface BatchProvider {
    * when the wire keeps no such marker (Anthropic's Message Batches carry no metadata).
    */
   findSubmitted(batch: string, sinceMs: number, signal: AbortSignal): Promise<string | undefined>;
+  /** Whether {@link BatchProvider.findSubmitted} can find a batch at all (false: the wire keeps no marker, so it finds none). */
+  readonly findsSubmitted: boolean;
   status(id: string, signal: AbortSignal): Promise<ProviderBatchStatus>;
   /** Every result the provider has for an ended batch (output and error files, or the results JSONL). */
   results(status: ProviderBatchStatus, signal: AbortSignal): Promise<ProviderBatchItem[]>;

@@ -37,10 +37,15 @@ const STEP_RETRIES = 10;
 const STEP_TTL_MS = 30 * 86_400_000;
 const BATCH_PROVIDERS: readonly string[] = ['openai', 'azure', 'anthropic'];
 
-/** What batches need of the tenants: to reserve a batch's worst case on its budgets, and to settle it once. */
+/**
+ * What batches need of the tenants: to reserve a batch's worst case on its budgets, and to settle
+ * it once; in the caller's transaction (`session`) when the budgets can take part in it.
+ */
 export interface BatchTenancy {
-  reserve(tenant: string, batch: BatchToReserve): Promise<TenantBatch>;
-  settle(reservation: BatchReservation, costUsd: number): Promise<void>;
+  /** Whether `reserve` and `settle` can run in the caller's transaction: budgets in the database, not in Redis. */
+  readonly joinsTransactions: boolean;
+  reserve(tenant: string, batch: BatchToReserve, session?: AnySession): Promise<TenantBatch>;
+  settle(reservation: BatchReservation, costUsd: number, session?: AnySession): Promise<void>;
 }
 
 /** What {@link Batches} is built from. */
@@ -143,9 +148,18 @@ export class Batches {
     if (problems.length > 0) throw new JobInputError(problems);
     let attribution: UsageAttribution | undefined;
     let budget: BatchReservation | undefined;
+    const session = options.tx ?? this.#parts.session();
+    // In the caller's transaction, the reservation is made in it too: it then commits or rolls back
+    // with the submit job (and on SQLite needs no second connection, which the transaction holds).
+    const within = session.isTransaction ? session : undefined;
     if (options.tenant !== undefined && tenancy !== undefined) {
+      if (within !== undefined && !tenancy.joinsTransactions) {
+        throw new JobInputError([
+          "tenant: the tenants' budgets live in Redis, where a batch's reservation cannot roll back with the transaction it is enqueued in; enqueue a tenant's batch after that transaction commits (outside withSession, without tx)",
+        ]);
+      }
       const leaseMs = BATCH_WINDOW_MS + interval + BATCH_LEASE_MARGIN_MS;
-      ({ attribution, reservation: budget } = await tenancy.reserve(options.tenant, { model, requests, leaseMs }));
+      ({ attribution, reservation: budget } = await tenancy.reserve(options.tenant, { model, requests, leaseMs }, within));
     } else if (options.tenant !== undefined) attribution = await this.#attribution(options.tenant);
     const now = this.#parts.clock.now();
     const promptRef = { name: prompt.name, version: String(prompt.version) };
@@ -163,14 +177,17 @@ export class Batches {
     const summary: BatchSummary = { provider: provider.name, model, prompt: promptRef, total: contexts.length, createdAt: now };
     const id = jobId(BATCH_SUBMIT_JOB, options.idempotencyKey === undefined ? undefined : `${key}\u0000${options.idempotencyKey}`);
     const job = this.#step(id, BATCH_SUBMIT_JOB, { batch: id, step: 0, spec, lines, summary }, new Date(now));
-    let inserted = false;
+    let inserted: boolean;
     try {
       await this.#parts.engine.start();
-      inserted = await this.#parts.engine.insert(options.tx ?? this.#parts.session(), job);
-    } finally {
-      // Not enqueued (a failure, or the idempotency key's batch exists already): nothing holds the budget.
-      if (!inserted && budget !== undefined && tenancy !== undefined) await tenancy.settle(budget, 0);
+      inserted = await this.#parts.engine.insert(session, job);
+    } catch (error) {
+      // Not enqueued: nothing holds the budget.
+      if (budget !== undefined && tenancy !== undefined) await this.#release(tenancy, budget, within, error);
+      throw error;
     }
+    // The idempotency key's batch exists already: it holds a reservation of its own.
+    if (!inserted && budget !== undefined && tenancy !== undefined) await tenancy.settle(budget, 0, within);
     return id;
   }
 
@@ -202,14 +219,25 @@ export class Batches {
 
   /**
    * Cancels the batch: before it is submitted, its submit job; after, at the provider (the polls
-   * then report the items that finished, and the others as `batch_cancelled`). False when it has
-   * ended already, or is being submitted at this moment (try again).
+   * then report the items that finished, and the others as `batch_cancelled`). A submit waiting to
+   * run again after a failed run may have reached the provider (only its answer was lost): the
+   * batch is looked for there first, and one found is cancelled there, its submit step adopting it
+   * when it runs again. False when it has ended already, is being submitted at this moment, or
+   * whether an earlier run reached the provider cannot be told now (try again).
    */
   async cancel(id: string): Promise<boolean> {
     const engine = this.#parts.engine;
     const submit = await engine.get(id);
     if (submit === undefined || submit.name !== BATCH_SUBMIT_JOB) throw new BatchNotFoundError(id);
     if (submit.state === 'created' || submit.state === 'retry') {
+      if (submit.attempts > 0) {
+        const sent = await this.#sentEarlier(id);
+        if (sent === 'unknown') return false;
+        if (sent !== undefined) {
+          await sent.provider.cancel(sent.providerBatchId, AbortSignal.timeout(60_000));
+          return true;
+        }
+      }
       const cancelled = await engine.cancel(id);
       // Never submitted, so nothing was charged: the whole reservation is released.
       if (cancelled) await this.#settle((await engine.payloadField(id, 'spec')) as BatchSpec | undefined, 0);
@@ -242,6 +270,29 @@ export class Batches {
         `batch: could not look for a batch an earlier run may have sent (${scrubSecrets(error.message)}); sending it`,
       );
       return undefined;
+    }
+  }
+
+  /**
+   * The batch an earlier run of submit job `id` left at the provider: undefined when it has none,
+   * `unknown` when that cannot be told now (the provider keeps no marker to find it by, as
+   * Anthropic's Message Batches, or refused or failed the listing).
+   */
+  async #sentEarlier(id: string): Promise<{ provider: BatchProvider; providerBatchId: string } | 'unknown' | undefined> {
+    const spec = (await this.#parts.engine.payloadField(id, 'spec')) as BatchSpec | undefined;
+    if (spec === undefined) return 'unknown';
+    const provider = await this.#provider(spec.provider);
+    if (!provider.findsSubmitted) return 'unknown';
+    try {
+      const providerBatchId = await provider.findSubmitted(id, spec.createdAt, AbortSignal.timeout(60_000));
+      return providerBatchId === undefined ? undefined : { provider, providerBatchId };
+    } catch (error) {
+      if (!(error instanceof BatchProviderError) && !isTimeout(error)) throw error;
+      this.#parts.logger?.warn(
+        { batch: id, ...(error instanceof BatchProviderError ? { status: error.status } : {}) },
+        `batch: could not look for the batch an earlier submit may have sent (${scrubSecrets((error as Error).message)}); not cancelled, try again`,
+      );
+      return 'unknown';
     }
   }
 
@@ -355,6 +406,27 @@ export class Batches {
     await tenancy.settle(spec.budget, costUsd);
   }
 
+  /**
+   * Releases the reservation of a batch whose insert failed with `cause`. In the caller's
+   * transaction the release may fail because the failure ended the transaction (PostgreSQL refuses
+   * every statement after one failed): the reservation then rolls back with it, and `cause` is
+   * what the caller needs to see, so the release's own error is logged rather than thrown.
+   */
+  async #release(tenancy: BatchTenancy, budget: BatchReservation, within: AnySession | undefined, cause: unknown): Promise<void> {
+    if (within === undefined) {
+      await tenancy.settle(budget, 0);
+      return;
+    }
+    try {
+      await tenancy.settle(budget, 0, within);
+    } catch (error) {
+      this.#parts.logger?.warn(
+        { reservation: budget.id, cause: scrubSecrets((cause as Error)?.message ?? String(cause)) },
+        `batch: releasing the reservation of a batch not enqueued failed in its transaction (${scrubSecrets((error as Error)?.message ?? String(error))}); it rolls back with that transaction`,
+      );
+    }
+  }
+
   async #attribution(tenant: string): Promise<UsageAttribution> {
     const resolve = this.#parts.attribution;
     if (resolve === undefined) throw new JobInputError(['tenant needs the tenants of a Groundwork instance: use infra.jobs']);
@@ -381,4 +453,9 @@ export class Batches {
       resultTtlMs: STEP_TTL_MS,
     };
   }
+}
+
+/** Whether `error` is an abort by a timeout signal (or an abort at all): the provider did not answer in time. */
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
 }

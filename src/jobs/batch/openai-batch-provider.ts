@@ -93,6 +93,8 @@ export class OpenAiBatchProvider implements BatchProvider {
     return batch.id;
   }
 
+  readonly findsSubmitted = true;
+
   /**
    * Reads the batch list (`GET /batches`, newest first, 100 a page) down to batches created
    * before `sinceMs` (less a few minutes for clocks that disagree), at most {@link LIST_PAGES} pages,
