@@ -2,8 +2,10 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPostgresDatabase } from '../../../test/services.js';
 import { Secret } from '../../config/secret.js';
+import { captureLogger } from '../../observability/capture-logger.test-helpers.js';
 import type { Database } from '../database.js';
 import { type ContractTables, openContractDatabase } from '../database-contract.test-helpers.js';
+import { TcpProxy } from '../tcp-proxy.test-helpers.js';
 
 /*
  * dbRead against real PostgreSQL: with its one replica down, every statement falls back to the
@@ -105,6 +107,40 @@ describe('dbRead falling back to the primary', () => {
     const write = fallback.dbRead.transaction().execute((tx) => sql`insert into note (id, title) values ('tx', 'x')`.execute(tx));
     await expect(write).rejects.toThrow(/cannot execute INSERT in a read-only transaction/);
     expect(await noteIds()).toEqual(['kept']);
+  });
+});
+
+describe('dbRead falling back to a primary whose connection is lost under the COMMIT', () => {
+  it('returns the result of the statement that succeeded, logs the loss at debug, and discards the dead connection', async () => {
+    const server = new URL(primary.url);
+    const proxy = new TcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
+    await proxy.accept();
+    const url = new URL(primary.url);
+    url.host = `127.0.0.1:${proxy.port}`;
+    const { logger, records } = captureLogger('debug');
+    const database = await openContractDatabase(
+      url.toString(),
+      {
+        poolSize: 1,
+        maxOverflow: 0,
+        replicas: { urls: new Secret('DATABASE_REPLICA_URLS', DOWN), labels: ['down'], maxLagMs: 10_000, checkIntervalMs: 1000 },
+      },
+      { logger },
+    );
+    try {
+      await sql`select 1`.execute(database.dbRead);
+      // BEGIN and the select are answered; the connection breaks as COMMIT goes out.
+      proxy.cutAfterNextAnswer();
+      const { rows } = await sql<{ id: string }>`select id from note order by id`.execute(database.dbRead);
+      expect(rows).toEqual([{ id: 'kept' }]);
+      expect(JSON.stringify(records)).toMatch(/the connection was lost under the COMMIT of a read on the primary; its result stands/);
+      expect(database.poolStats()).toMatchObject({ total: 0 });
+      expect((await sql<{ one: number }>`select 1 as one`.execute(database.dbRead)).rows).toEqual([{ one: 1 }]);
+      expect(database.poolStats()).toMatchObject({ total: 1, idle: 1 });
+    } finally {
+      await database.close();
+      await proxy.close();
+    }
   });
 });
 
