@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { CompiledQuery, type Driver, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPostgresDatabase } from '../../../test/services.js';
 import { Secret } from '../../config/secret.js';
@@ -6,6 +6,8 @@ import { captureLogger } from '../../observability/capture-logger.test-helpers.j
 import type { Database } from '../database.js';
 import { type ContractTables, openContractDatabase } from '../database-contract.test-helpers.js';
 import { TcpProxy } from '../tcp-proxy.test-helpers.js';
+import { ReadRoutingDriver } from './read-routing-driver.js';
+import type { ReplicaSet } from './replica-set.js';
 
 /*
  * dbRead against real PostgreSQL: with its one replica down, every statement falls back to the
@@ -149,5 +151,26 @@ describe('dbRead on a healthy replica', () => {
     expect(healthy.replicaStatus().map((status) => status.state)).toEqual(['healthy']);
     expect((await readOnlySetting.execute(healthy.dbRead)).rows).toEqual([{ setting: 'off' }]);
     expect((await sql<{ id: string }>`select id from note where id = 'kept'`.execute(healthy.dbRead)).rows).toEqual([{ id: 'kept' }]);
+  });
+});
+
+describe('dbRead on the primary fallback, with a stand-in primary driver', () => {
+  it('fails with a COMMIT error that is not a lost connection, rather than hide it', async () => {
+    const refused = new Error('could not commit');
+    const primaryDriver = {
+      init: async () => undefined,
+      acquireConnection: async () => ({ executeQuery: async () => ({ rows: [{ one: 1 }] }), streamQuery: () => undefined }),
+      beginTransaction: async () => undefined,
+      commitTransaction: async () => Promise.reject(refused),
+      rollbackTransaction: async () => undefined,
+      releaseConnection: async () => undefined,
+      destroy: async () => undefined,
+    } as unknown as Driver;
+    const noReplica = { pick: () => undefined, count: () => undefined } as unknown as ReplicaSet<unknown>;
+    const { logger, records } = captureLogger('debug');
+    const driver = new ReadRoutingDriver(noReplica, primaryDriver, logger);
+    const connection = await driver.acquireConnection();
+    await expect(connection.executeQuery(CompiledQuery.raw('select 1 as one'))).rejects.toBe(refused);
+    expect(records).toEqual([]);
   });
 });
