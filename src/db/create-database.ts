@@ -78,7 +78,9 @@ export async function createDatabase<DB = unknown>(config: DatabaseConfig, deps:
   const dbRead =
     replicas === undefined
       ? db
-      : new Kysely<DB>({ dialect: new PostgresFamilyDialect(new ReadRoutingDriver(replicas as ReplicaSet<unknown>, opened.driver)) });
+      : new Kysely<DB>({
+          dialect: new PostgresFamilyDialect(new ReadRoutingDriver(replicas as ReplicaSet<unknown>, opened.driver, logger)),
+        });
   /** The runner whose transaction the caller is in (nested calls stay on its connection), if any. */
   const activeRunner = (): SessionRunner<DB> | undefined => {
     if (runner.inTransaction) return runner;

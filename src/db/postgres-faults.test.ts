@@ -383,6 +383,34 @@ describe('PostgreSQL faults', () => {
     }
   });
 
+  it('fails a transaction whose first statement, sent again after its connection was lost, hit a caught unique violation as an aborted transaction, not a lost one', async () => {
+    const { proxy, database } = await behindProxy('gw_lost_then_violation');
+    try {
+      await database.db.insertInto('note').values({ id: 'taken', title: 't', done: false, due_at: null, meta: null, score: 0 }).execute();
+      // The pooled connection dies silently: the insert is sent again on a new connection and violates the key there.
+      proxy.cutOnNextAnswer();
+      let violation: unknown;
+      const error = await database
+        .withSession(async (tx) => {
+          violation = await tx
+            .insertInto('note')
+            .values({ id: 'taken', title: 't', done: false, due_at: null, meta: null, score: 0 })
+            .execute()
+            .catch((caught: unknown) => caught);
+        })
+        .catch((caught: unknown) => caught);
+      expect(violation).not.toBeInstanceOf(ConnectionLostError);
+      expect((violation as { code?: string }).code).toBe('23505');
+      expect(error).toBeInstanceOf(TransactionAbortedError);
+      expect((error as TransactionAbortedError).retryable).toBe(false);
+      expect((error as Error).message).toMatch(/a statement in it failed, so the database aborted it/);
+      expect((error as Error).message).not.toMatch(/connection was lost/);
+    } finally {
+      await database.close();
+      await proxy.close();
+    }
+  });
+
   it('commits nothing when a statement started beside the first one was lost with the dead connection the first one left', async () => {
     const { proxy, database } = await behindProxy('gw_lost_pipelined');
     const note = (id: string) => ({ id, title: id, done: false, due_at: null, meta: null, score: 0 });

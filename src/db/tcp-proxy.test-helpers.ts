@@ -13,6 +13,7 @@ export class TcpProxy {
   #port = 0;
   #cutOnNextWrite = false;
   #cutOnNextAnswer = false;
+  #cutAfterNextAnswer = false;
   #clientWrites = 0;
   #holding = false;
   readonly #held: Socket[] = [];
@@ -71,6 +72,15 @@ export class TcpProxy {
     this.#cutOnNextAnswer = true;
   }
 
+  /**
+   * The next answer the server sends reaches its client, and that connection is destroyed at the
+   * client's next write, before it reaches the server: what was sent ran and was answered, what
+   * follows (a COMMIT, say) is lost. Once only.
+   */
+  cutAfterNextAnswer(): void {
+    this.#cutAfterNextAnswer = true;
+  }
+
   /** From now on, new connections are accepted but nothing of them is relayed until {@link release}: opening one waits. */
   hold(): void {
     this.#holding = true;
@@ -108,8 +118,9 @@ export class TcpProxy {
       this.#sockets.delete(client);
       this.#sockets.delete(upstream);
     };
+    let cutOnWrite = false;
     client.on('data', (chunk: Buffer) => {
-      if (this.#cutOnNextWrite) return drop();
+      if (this.#cutOnNextWrite || cutOnWrite) return drop();
       this.#clientWrites++;
       upstream.write(chunk);
     });
@@ -117,7 +128,13 @@ export class TcpProxy {
       if (this.#cutOnNextAnswer) {
         this.#cutOnNextAnswer = false;
         drop();
-      } else client.write(chunk);
+        return;
+      }
+      if (this.#cutAfterNextAnswer) {
+        this.#cutAfterNextAnswer = false;
+        cutOnWrite = true;
+      }
+      client.write(chunk);
     });
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);

@@ -260,12 +260,18 @@ class PostgresConnection implements DatabaseConnection {
   /**
    * Handles a failed attempt as {@link #retry} does; a statement of the open transaction that
    * fails for good because the connection was lost marks the transaction lost (see {@link transactionLost}).
+   * What counts is the error finally thrown: a statement sent again on a replacement client that
+   * fails there with an ordinary SQL error (a unique violation, say) leaves the transaction
+   * aborted by the server as any failed statement does, and a caught one makes COMMIT fail as
+   * such, not as a lost connection to be run again.
    */
   async #recover<R>(statement: Statement, name: string | undefined, error: unknown): Promise<QueryResult<R>> {
+    const attempt = statement.attempt;
     try {
       return await this.#retry<R>(statement, name, error);
     } catch (failure) {
-      if (statement.inTransaction && isConnectionLost(error)) this.#lostInTransaction();
+      const sentAgain = statement.attempt > attempt;
+      if (statement.inTransaction && isConnectionLost(sentAgain ? failure : error)) this.#lostInTransaction();
       throw failure;
     }
   }

@@ -1,9 +1,13 @@
-import { sql } from 'kysely';
+import { CompiledQuery, type Driver, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPostgresDatabase } from '../../../test/services.js';
 import { Secret } from '../../config/secret.js';
+import { captureLogger } from '../../observability/capture-logger.test-helpers.js';
 import type { Database } from '../database.js';
 import { type ContractTables, openContractDatabase } from '../database-contract.test-helpers.js';
+import { TcpProxy } from '../tcp-proxy.test-helpers.js';
+import { ReadRoutingDriver } from './read-routing-driver.js';
+import type { ReplicaSet } from './replica-set.js';
 
 /*
  * dbRead against real PostgreSQL: with its one replica down, every statement falls back to the
@@ -108,10 +112,65 @@ describe('dbRead falling back to the primary', () => {
   });
 });
 
+describe('dbRead falling back to a primary whose connection is lost under the COMMIT', () => {
+  it('returns the result of the statement that succeeded, logs the loss at debug, and discards the dead connection', async () => {
+    const server = new URL(primary.url);
+    const proxy = new TcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
+    await proxy.accept();
+    const url = new URL(primary.url);
+    url.host = `127.0.0.1:${proxy.port}`;
+    const { logger, records } = captureLogger('debug');
+    const database = await openContractDatabase(
+      url.toString(),
+      {
+        poolSize: 1,
+        maxOverflow: 0,
+        replicas: { urls: new Secret('DATABASE_REPLICA_URLS', DOWN), labels: ['down'], maxLagMs: 10_000, checkIntervalMs: 1000 },
+      },
+      { logger },
+    );
+    try {
+      await sql`select 1`.execute(database.dbRead);
+      // BEGIN and the select are answered; the connection breaks as COMMIT goes out.
+      proxy.cutAfterNextAnswer();
+      const { rows } = await sql<{ id: string }>`select id from note order by id`.execute(database.dbRead);
+      expect(rows).toEqual([{ id: 'kept' }]);
+      expect(JSON.stringify(records)).toMatch(/the connection was lost under the COMMIT of a read on the primary; its result stands/);
+      expect(database.poolStats()).toMatchObject({ total: 0 });
+      expect((await sql<{ one: number }>`select 1 as one`.execute(database.dbRead)).rows).toEqual([{ one: 1 }]);
+      expect(database.poolStats()).toMatchObject({ total: 1, idle: 1 });
+    } finally {
+      await database.close();
+      await proxy.close();
+    }
+  });
+});
+
 describe('dbRead on a healthy replica', () => {
   it('sends statements bare, in no transaction of their own', async () => {
     expect(healthy.replicaStatus().map((status) => status.state)).toEqual(['healthy']);
     expect((await readOnlySetting.execute(healthy.dbRead)).rows).toEqual([{ setting: 'off' }]);
     expect((await sql<{ id: string }>`select id from note where id = 'kept'`.execute(healthy.dbRead)).rows).toEqual([{ id: 'kept' }]);
+  });
+});
+
+describe('dbRead on the primary fallback, with a stand-in primary driver', () => {
+  it('fails with a COMMIT error that is not a lost connection, rather than hide it', async () => {
+    const refused = new Error('could not commit');
+    const primaryDriver = {
+      init: async () => undefined,
+      acquireConnection: async () => ({ executeQuery: async () => ({ rows: [{ one: 1 }] }), streamQuery: () => undefined }),
+      beginTransaction: async () => undefined,
+      commitTransaction: async () => Promise.reject(refused),
+      rollbackTransaction: async () => undefined,
+      releaseConnection: async () => undefined,
+      destroy: async () => undefined,
+    } as unknown as Driver;
+    const noReplica = { pick: () => undefined, count: () => undefined } as unknown as ReplicaSet<unknown>;
+    const { logger, records } = captureLogger('debug');
+    const driver = new ReadRoutingDriver(noReplica, primaryDriver, logger);
+    const connection = await driver.acquireConnection();
+    await expect(connection.executeQuery(CompiledQuery.raw('select 1 as one'))).rejects.toBe(refused);
+    expect(records).toEqual([]);
   });
 });

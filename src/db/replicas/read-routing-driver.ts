@@ -1,4 +1,5 @@
 import type { CompiledQuery, DatabaseConnection, Driver, QueryResult, TransactionSettings } from 'kysely';
+import type { Logger } from '../../observability/logger.js';
 import { isConnectionLost } from '../driver-errors.js';
 import type { Replica } from './replica.js';
 import type { ReplicaSet } from './replica-set.js';
@@ -45,6 +46,11 @@ class RoutedConnection implements DatabaseConnection {
    * what {@link WRITES} cannot see: raw SQL, a select over a data-modifying `with`, a function that
    * writes. A replica refuses them by itself, and its statements go out bare. BEGIN goes out with
    * the statement (see `PostgresDriver`): one round trip more, for COMMIT, and on the fallback only.
+   *
+   * Once the statement has succeeded, a COMMIT lost with its connection changes nothing (a
+   * read-only transaction wrote nothing, and the server rolls back whatever it leaves open): the
+   * result is returned, the loss logged at debug, and the driver discards the dead client on
+   * release. Any other COMMIT failure is the caller's error.
    */
   async #readOnlyOnPrimary<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     const { driver } = this.target;
@@ -58,7 +64,15 @@ class RoutedConnection implements DatabaseConnection {
       await driver.rollbackTransaction(this.inner).catch(() => undefined);
       throw error;
     }
-    await driver.commitTransaction(this.inner);
+    try {
+      await driver.commitTransaction(this.inner);
+    } catch (error) {
+      if (!isConnectionLost(error)) throw error;
+      this.#router.logger.debug(
+        { reason: error instanceof Error ? error.message : String(error) },
+        'database: the connection was lost under the COMMIT of a read on the primary; its result stands',
+      );
+    }
     return result;
   }
 
@@ -76,10 +90,13 @@ class RoutedConnection implements DatabaseConnection {
 export class ReadRoutingDriver implements Driver {
   readonly #replicas: ReplicaSet<unknown>;
   readonly #primary: Driver;
+  /** Where a read's lost COMMIT on the primary is noted. */
+  readonly logger: Logger;
 
-  constructor(replicas: ReplicaSet<unknown>, primary: Driver) {
+  constructor(replicas: ReplicaSet<unknown>, primary: Driver, logger: Logger) {
     this.#replicas = replicas;
     this.#primary = primary;
+    this.logger = logger;
   }
 
   async init(): Promise<void> {}

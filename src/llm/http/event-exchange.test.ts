@@ -172,6 +172,23 @@ describe('exchangeEvents', () => {
     await socketClosed;
   });
 
+  it('still gives every event, then the end, to reads after an abort that came once the body had ended', async () => {
+    handler = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.end('data: 1\n\ndata: 2\n\n');
+    };
+    const controller = new AbortController();
+    const answer = await exchange(controller.signal);
+    // The body's end removes the listener on the signal: wait for it, reading nothing.
+    while (listeners(controller.signal) > 0) await new Promise((resolve) => setImmediate(resolve));
+    controller.abort(new Error('caller left after the end'));
+    expect(await readAll(answer.events)).toEqual([
+      { event: undefined, data: '1' },
+      { event: undefined, data: '2' },
+    ]);
+    expect(await answer.events.next()).toEqual({ value: undefined, done: true });
+  });
+
   it('rejects a pending read with the signal’s reason when aborted mid-body, and closes the connection', async () => {
     handler = (_request, response) => {
       response.writeHead(200, { 'content-type': 'text/event-stream' });

@@ -44,8 +44,9 @@ export class EventAnswer {
  * status's body is read whole and the exchange fails with an {@link UpstreamStatusError}.
  *
  * `signal` aborts the request: before the headers the exchange fails at once with the signal's
- * reason (also while the connection is still being made); after them the next read rejects with
- * it. A consumer that returns early aborts the request, so that its connection is closed rather
+ * reason (also while the connection is still being made); after the headers and before the body
+ * ends, the next read rejects with it. Once the body has ended the request is over and `signal`
+ * no longer counts: later reads still get every queued event, then the end. A consumer that returns early aborts the request, so that its connection is closed rather
  * than left half-read. Timeouts and network errors, before the headers or mid-body, fail the
  * exchange or the next read (after the events before them) as undici reports them. The listener
  * on `signal` is removed when the exchange ends, in every way.
