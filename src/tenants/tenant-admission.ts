@@ -169,7 +169,8 @@ export class TenantAdmission {
       noFallbacks: request.noFallbacks === true,
     });
     const costs = this.#costs(request, models, ceiling, limits.length > 0);
-    const tokens = costs === undefined ? ceiling * Math.max(1, request.n ?? 1) : costs.tokens;
+    // Unpriced and unbudgeted: the inputs' bound (embeddings') counts against the per-minute tokens with the allowance.
+    const tokens = costs === undefined ? (request.inputTokens ?? 0) + ceiling * Math.max(1, request.n ?? 1) : costs.tokens;
 
     const releases: Array<() => Promise<void>> = [];
     try {
