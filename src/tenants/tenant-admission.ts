@@ -116,7 +116,7 @@ export class TenantAdmission {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#waiters = new BudgetWaiters(this.#clock);
-    this.#kept = new KeptSettlements({ logger: options.logger, metrics: options.metrics });
+    this.#kept = new KeptSettlements({ logger: options.logger, metrics: options.metrics, clock: this.#clock });
   }
 
   /** Settlements the budget store failed, waiting to be tried again. */
@@ -156,7 +156,7 @@ export class TenantAdmission {
   ): Promise<Admission> {
     const { key, team } = caller;
     this.check(caller, request.model);
-    // What the store missed reaches it before this call is reserved against the same budgets.
+    // What the store missed reaches it before this call is reserved against the same budgets (waited for a bounded time).
     await this.#kept.retry();
 
     const owners: BudgetOwner[] = [{ scope: 'key', id: key.id, settings: key }];
