@@ -22,6 +22,12 @@ export interface KeptSettlementsOptions {
   clock?: Clock | undefined;
 }
 
+/**
+ * A kept settlement's marker may have been written a little before it was kept (the failed call's
+ * time): it is dropped this long before the marker's lifetime ends, so a replay never outlives it.
+ */
+const MARKER_MARGIN_MS = 60_000;
+
 interface Kept {
   readonly operation: () => Promise<void>;
   /** When it first failed: past the store's settled-marker lifetime a replay could count it twice. */
@@ -36,9 +42,9 @@ interface Kept {
  * release is kept and run again by {@link KeptSettlements.retry} (settlements are idempotent, so
  * one whose answer was lost counts once), so its spend reaches the budget and its reservation
  * stops holding room before its lease ends. A kept settlement is dropped, logged and counted when
- * it has failed {@link KeptSettlementsOptions.maxRetries} more times, or once it is older than
- * the store's settled marker ({@link SETTLED_MARKER_MS}), past which a charge that did commit
- * would be counted again; its spend stays in the usage ledger, from which `rebuild-budgets`
+ * it has failed {@link KeptSettlementsOptions.maxRetries} more times, or a minute before it is as
+ * old as the store's settled marker ({@link SETTLED_MARKER_MS}), past which a charge that did
+ * commit would be counted again; its spend stays in the usage ledger, from which `rebuild-budgets`
  * restores the counters.
  */
 export class KeptSettlements {
@@ -120,7 +126,7 @@ export class KeptSettlements {
 
   /** Whether `kept` may still be replayed without being counted twice; drops it otherwise. */
   #fresh(kept: Kept): boolean {
-    if (this.#clock.now() - kept.keptAt < SETTLED_MARKER_MS) return true;
+    if (this.#clock.now() - kept.keptAt < SETTLED_MARKER_MS - MARKER_MARGIN_MS) return true;
     this.#dropped({ keptMs: this.#clock.now() - kept.keptAt }, 'it is older than the store remembers settlements');
     return false;
   }
