@@ -38,6 +38,8 @@ beforeAll(async () => {
       OPENAI_MODEL: 'gpt-4o-mini',
       LLM_EMBEDDING_MODEL: MODEL,
       LLM_MAX_ATTEMPTS: '1',
+      // One batch after the other: a later batch fails only once an earlier one was answered.
+      LLM_EMBEDDING_BATCH_CONCURRENCY: '1',
       LLM_PRICES: JSON.stringify(PRICES),
       TENANT_KEY_CACHE_TTL_MS: '0',
       TENANT_BUDGET_MAX_WAIT_MS: '100',
@@ -112,6 +114,23 @@ describe('POST /v1/embeddings with a virtual key', () => {
     await expect(client.embeddings.create({ model: MODEL, input: 'Failing world' })).rejects.toMatchObject({ status: 502 });
     expect(upstreamEmbeddings()).toHaveLength(1);
     expect(await budgetOf('key', key.id)).toEqual({ spentUsd: 0, reservedUsd: 0 });
+  });
+
+  it('charges a call whose later batch failed what its answered batch cost, as its ledger row records it', async () => {
+    const { key, client } = await keyed('embedding-partial', { totalBudgetUsd: 100 });
+    // 2049 inputs: two batches (2048 inputs at most each); the first is answered, the second fails.
+    const inputs = Array.from({ length: 2049 }, (_, index) => `text number ${index}`);
+    fake.enqueue({ type: 'answer', usage: { promptTokens: 2048, completionTokens: 0 } });
+    fake.enqueue({ type: 'error', status: 500 });
+    await expect(client.embeddings.create({ model: MODEL, input: inputs, encoding_format: 'float' })).rejects.toMatchObject({
+      status: 502,
+    });
+    expect(upstreamEmbeddings()).toHaveLength(2);
+    await infra.llm.flush();
+    const rows = await infra.db.selectFrom('llm_usage').select(['cost_usd', 'outcome']).where('key_id', '=', key.id).execute();
+    expect(rows).toHaveLength(1);
+    expect(Number(rows[0]?.cost_usd)).toBeCloseTo(2.048, 9);
+    expect(await budgetOf('key', key.id)).toEqual({ spentUsd: expect.closeTo(Number(rows[0]?.cost_usd), 9), reservedUsd: 0 });
   });
 
   it('refuses with insufficient_quota, as chat does, once the budget cannot cover the inputs, before anything is sent', async () => {

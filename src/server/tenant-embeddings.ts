@@ -1,3 +1,4 @@
+import { embeddingSpendOf } from '../llm/embeddings/embedding-spend.js';
 import type { TenantRateLimitState } from '../tenants/rate-limit-state.js';
 import { embeddingInputTokenBound } from '../tenants/run-as-tenant.js';
 import type { TenantCaller } from '../tenants/tenant-admission.js';
@@ -12,7 +13,8 @@ type Embed = NonNullable<ServiceBackend['embed']>;
  * status and allowed models, their rates and calls in flight, and the worst case reserved on their
  * budgets — the inputs' token bound at the input price of every model the call may reach (embeddings
  * have no output). The call is attributed to the key in the ledger, and settled to what the
- * providers' answers cost (nothing for inputs answered from the cache), or to nothing when it failed.
+ * providers' answers cost (nothing for inputs answered from the cache), or, when it failed, to what
+ * the batches answered before the failure cost.
  * Undefined when the backend offers no embeddings.
  */
 export function tenantEmbeddings(
@@ -41,7 +43,9 @@ export function tenantEmbeddings(
     try {
       embedding = await embed.call(backend, request, { ...options, attribution });
     } catch (error) {
-      await admission.settle(0, 0);
+      // Batches answered before a later one failed were billed (and are in the ledger row): charged, the rest refunded.
+      const spent = embeddingSpendOf(error);
+      await admission.settle(spent?.costUsd ?? 0, spent?.totalTokens ?? 0);
       throw error;
     }
     // Answered: settled outside the call's failure path, as an answer its provider billed must go out.

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { captureLogger } from '../observability/capture-logger.test-helpers.js';
 import type { Logger } from '../observability/logger.js';
 import { GroundworkMetrics } from '../observability/metrics.js';
+import { ManualClock } from '../testing/manual-clock.js';
+import { SETTLED_MARKER_MS } from './budget-store.js';
 import { KeptSettlements } from './kept-settlements.js';
 
 async function failures(metrics: GroundworkMetrics): Promise<number> {
@@ -65,5 +67,115 @@ describe('KeptSettlements', () => {
     const kept = new KeptSettlements({ logger: throwing });
     await expect(kept.run(() => Promise.reject(new Error('store down')), true)).resolves.toBeUndefined();
     expect(kept.size).toBe(1);
+  });
+  it('makes a second retry wait for the one already running, until its settlements have landed', async () => {
+    const clock = new ManualClock();
+    const kept = new KeptSettlements({ clock });
+    const down = { value: true };
+    let land: () => void = () => {};
+    const landed: string[] = [];
+    await kept.run(async () => {
+      if (down.value) throw new Error('down');
+      await new Promise<void>((resolve) => {
+        land = resolve;
+      });
+      landed.push('charge');
+    }, true);
+    down.value = false;
+    const first = kept.retry();
+    let secondDone = false;
+    const second = kept.retry().then(() => {
+      secondDone = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(secondDone).toBe(false);
+    land();
+    await Promise.all([first, second]);
+    expect(landed).toEqual(['charge']);
+  });
+
+  it('lets a caller go on after waitMs while the retry still runs', async () => {
+    const clock = new ManualClock();
+    const kept = new KeptSettlements({ clock, waitMs: 500 });
+    const down = { value: true };
+    let land: () => void = () => {};
+    await kept.run(async () => {
+      if (down.value) throw new Error('down');
+      await new Promise<void>((resolve) => {
+        land = resolve;
+      });
+    }, true);
+    down.value = false;
+    let done = false;
+    const waiting = kept.retry().then(() => {
+      done = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(done).toBe(false);
+    clock.advance(500);
+    await waiting;
+    expect(done).toBe(true);
+    land();
+  });
+
+  it('runs the backlog a chunk at a time, and stops at a chunk that fails whole, leaving the rest untried', async () => {
+    const kept = new KeptSettlements({ chunkSize: 2 });
+    const down = { value: true };
+    const done: string[] = [];
+    let running = 0;
+    let mostAtOnce = 0;
+    const counted = (name: string) => async () => {
+      running += 1;
+      mostAtOnce = Math.max(mostAtOnce, running);
+      await Promise.resolve();
+      running -= 1;
+      await operation(name, down, done)();
+    };
+    for (const name of ['a', 'b', 'c', 'd', 'e']) await kept.run(counted(name), true);
+    running = 0;
+    mostAtOnce = 0;
+    // Still down: the first chunk fails whole and the others are not tried.
+    await kept.retry();
+    expect(mostAtOnce).toBe(2);
+    expect(kept.size).toBe(5);
+    down.value = false;
+    await kept.retry();
+    expect(mostAtOnce).toBe(2);
+    expect(done).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(kept.size).toBe(0);
+  });
+
+  it('drops a settlement after maxRetries failed retries, logged and counted', async () => {
+    const { logger, lines } = captureLogger();
+    const metrics = new GroundworkMetrics();
+    const kept = new KeptSettlements({ logger, metrics, maxRetries: 2 });
+    await kept.run(() => Promise.reject(new Error('constraint violated')), true);
+    expect(await failures(metrics)).toBe(1);
+    await kept.retry();
+    expect(kept.size).toBe(1);
+    await kept.retry();
+    expect(kept.size).toBe(0);
+    expect(await failures(metrics)).toBe(2);
+    expect(lines.join('')).toContain('it kept failing');
+  });
+
+  it("drops a kept settlement older than the store's settled marker rather than count it twice", async () => {
+    const { logger, lines } = captureLogger();
+    const metrics = new GroundworkMetrics();
+    const clock = new ManualClock();
+    const kept = new KeptSettlements({ logger, metrics, clock });
+    const down = { value: true };
+    const done: string[] = [];
+    await kept.run(operation('old', down, done), true);
+    // A minute short of the marker's lifetime, with a minute to spare for a marker written before it was kept.
+    clock.advance(SETTLED_MARKER_MS - 60_000 - 1);
+    await kept.run(operation('young', down, done), true);
+    clock.advance(1);
+    down.value = false;
+    await kept.retry();
+    expect(done).toEqual(['young']);
+    expect(kept.size).toBe(0);
+    expect(await failures(metrics)).toBe(3);
+    expect(lines.join('')).toContain('older than the store remembers');
   });
 });

@@ -1,6 +1,8 @@
 import { errorCode } from '../db/driver-errors.js';
+import { type Clock, systemClock } from '../internal/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
+import { SETTLED_MARKER_MS } from './budget-store.js';
 
 /** Settings of {@link KeptSettlements}. */
 export interface KeptSettlementsOptions {
@@ -10,6 +12,27 @@ export interface KeptSettlementsOptions {
   metrics?: GroundworkMetrics | undefined;
   /** Failed settlements kept to run again; past it the oldest is dropped, logged and counted. @default 10000 */
   max?: number | undefined;
+  /** Times a kept settlement is run again before it is dropped, logged and counted. @default 5 */
+  maxRetries?: number | undefined;
+  /** Kept settlements run again together, a chunk after the other. @default 16 */
+  chunkSize?: number | undefined;
+  /** How long {@link KeptSettlements.retry} waits for a running retry before it lets its caller go on. @default 1000 */
+  waitMs?: number | undefined;
+  /** Ages kept settlements and times the wait. @default systemClock */
+  clock?: Clock | undefined;
+}
+
+/**
+ * A kept settlement's marker may have been written a little before it was kept (the failed call's
+ * time): it is dropped this long before the marker's lifetime ends, so a replay never outlives it.
+ */
+const MARKER_MARGIN_MS = 60_000;
+
+interface Kept {
+  readonly operation: () => Promise<void>;
+  /** When it first failed: past the store's settled-marker lifetime a replay could count it twice. */
+  readonly keptAt: number;
+  retries: number;
 }
 
 /**
@@ -18,15 +41,21 @@ export interface KeptSettlementsOptions {
  * says, so a failure must not fail the call. Each failure is logged and counted; a charge or a
  * release is kept and run again by {@link KeptSettlements.retry} (settlements are idempotent, so
  * one whose answer was lost counts once), so its spend reaches the budget and its reservation
- * stops holding room before its lease ends.
+ * stops holding room before its lease ends. A kept settlement is dropped, logged and counted when
+ * it has failed {@link KeptSettlementsOptions.maxRetries} more times, or a minute before it is as
+ * old as the store's settled marker ({@link SETTLED_MARKER_MS}), past which a charge that did
+ * commit would be counted again; its spend stays in the usage ledger, from which `rebuild-budgets`
+ * restores the counters.
  */
 export class KeptSettlements {
   readonly #options: KeptSettlementsOptions;
-  readonly #kept: Array<() => Promise<void>> = [];
+  readonly #clock: Clock;
+  readonly #kept: Kept[] = [];
   #retrying: Promise<void> | undefined;
 
   constructor(options: KeptSettlementsOptions = {}) {
     this.#options = options;
+    this.#clock = options.clock ?? systemClock;
   }
 
   /** Settlements waiting to be run again. */
@@ -43,37 +72,79 @@ export class KeptSettlements {
       await operation();
     } catch (error) {
       this.#report(error, keep);
-      if (keep) this.#keep(operation);
+      if (keep) this.#keep({ operation, keptAt: this.#clock.now(), retries: 0 });
     }
   }
 
-  /** Runs the kept settlements again, in their order (one retry at a time); those that fail again stay. Never rejects. */
+  /**
+   * Runs the kept settlements again, in their order and a chunk at a time (one retry at a time: a
+   * call while one runs joins it); those that fail again stay, unless dropped. Resolves when the
+   * retry has ended, or after {@link KeptSettlementsOptions.waitMs} while it still runs. Never rejects.
+   */
   retry(): Promise<void> {
-    if (this.#kept.length === 0) return Promise.resolve();
-    this.#retrying ??= (async () => {
-      try {
-        const due = this.#kept.splice(0, this.#kept.length);
-        const outcomes = await Promise.allSettled(due.map((operation) => operation()));
-        const failed = due.filter((_, index) => outcomes[index]?.status === 'rejected');
-        // Still failing: kept in front of those kept since, once more in their order, and not reported again.
-        if (failed.length > 0) this.#kept.unshift(...failed);
-      } finally {
+    if (this.#retrying === undefined) {
+      if (this.#kept.length === 0) return Promise.resolve();
+      this.#retrying = this.#runKept().finally(() => {
         this.#retrying = undefined;
-      }
-    })();
-    return this.#retrying;
+      });
+    }
+    const running = this.#retrying;
+    return new Promise<void>((resolve) => {
+      const timer = this.#clock.setTimeout(resolve, this.#options.waitMs ?? 1000);
+      void running.then(() => {
+        this.#clock.clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
-  #keep(operation: () => Promise<void>): void {
+  async #runKept(): Promise<void> {
+    const due = this.#kept.splice(0, this.#kept.length);
+    const chunkSize = Math.max(1, this.#options.chunkSize ?? 16);
+    const again: Kept[] = [];
+    let index = 0;
+    while (index < due.length) {
+      const chunk = due.slice(index, index + chunkSize).filter((kept) => this.#fresh(kept));
+      index += chunkSize;
+      if (chunk.length === 0) continue;
+      const outcomes = await Promise.allSettled(chunk.map((kept) => kept.operation()));
+      const failed = chunk.filter((_, at) => outcomes[at]?.status === 'rejected');
+      for (const kept of failed) {
+        kept.retries += 1;
+        if (kept.retries < (this.#options.maxRetries ?? 5)) again.push(kept);
+        else this.#dropped({ retries: kept.retries }, 'it kept failing');
+      }
+      // The whole chunk failed: the store is still down, and the rest waits for a later retry untried.
+      if (failed.length === chunk.length) {
+        again.push(...due.slice(index));
+        break;
+      }
+    }
+    // Still failing: kept in front of those kept since, once more in their order, and not reported again.
+    if (again.length > 0) this.#kept.unshift(...again);
+  }
+
+  /** Whether `kept` may still be replayed without being counted twice; drops it otherwise. */
+  #fresh(kept: Kept): boolean {
+    if (this.#clock.now() - kept.keptAt < SETTLED_MARKER_MS - MARKER_MARGIN_MS) return true;
+    this.#dropped({ keptMs: this.#clock.now() - kept.keptAt }, 'it is older than the store remembers settlements');
+    return false;
+  }
+
+  #keep(kept: Kept): void {
     const max = this.#options.max ?? 10_000;
-    this.#kept.push(operation);
+    this.#kept.push(kept);
     if (this.#kept.length <= max) return;
     this.#kept.shift();
+    this.#dropped({ maxKept: max }, 'too many are waiting');
+  }
+
+  #dropped(fields: Record<string, number>, why: string): void {
     this.#safely(() => {
       this.#options.metrics?.storeFailures.inc({ component: 'tenant_budget' });
       this.#options.logger?.error(
-        { maxKept: max },
-        'Dropped a budget settlement kept to run again: too many are waiting; its spend is in the usage ledger (rebuild the counters from it).',
+        fields,
+        `Dropped a budget settlement kept to run again: ${why}; its spend is in the usage ledger (rebuild the counters from it).`,
       );
     });
   }

@@ -301,6 +301,23 @@ describe('TenantAdmission', () => {
     expect(error.retryAfterMs).toBeGreaterThan(25_000);
   });
 
+  it("takes an unpriced, unbudgeted embedding call's input bound from the key's tokens per minute", async () => {
+    const gate = admission();
+    const key = makeKey({ tokensPerMinute: 100 });
+    // What an embeddings call asks for: no output, its inputs' token bound.
+    const embedding = (inputTokens: number) => ({
+      model: 'unpriced-embedder',
+      messages: [],
+      maxTokens: 0,
+      inputTokens,
+      fallbackModels: [],
+    });
+    const first = await gate.admit({ key, team: undefined }, embedding(60));
+    // 60 of the 100 tokens are held by the call in flight: a second one of 60 waits for the minute.
+    await expect(gate.admit({ key, team: undefined }, embedding(60))).rejects.toMatchObject({ limit: 'tokens', scope: 'key' });
+    await first.settle(0, 60);
+  });
+
   it("reports a key's per-minute buckets without taking from them, and nothing for a key without limits", async () => {
     const gate = admission();
     const key = makeKey({ requestsPerMinute: 3, tokensPerMinute: 10_000 });

@@ -116,7 +116,7 @@ export class TenantAdmission {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#waiters = new BudgetWaiters(this.#clock);
-    this.#kept = new KeptSettlements({ logger: options.logger, metrics: options.metrics });
+    this.#kept = new KeptSettlements({ logger: options.logger, metrics: options.metrics, clock: this.#clock });
   }
 
   /** Settlements the budget store failed, waiting to be tried again. */
@@ -156,7 +156,7 @@ export class TenantAdmission {
   ): Promise<Admission> {
     const { key, team } = caller;
     this.check(caller, request.model);
-    // What the store missed reaches it before this call is reserved against the same budgets.
+    // What the store missed reaches it before this call is reserved against the same budgets (waited for a bounded time).
     await this.#kept.retry();
 
     const owners: BudgetOwner[] = [{ scope: 'key', id: key.id, settings: key }];
@@ -169,7 +169,8 @@ export class TenantAdmission {
       noFallbacks: request.noFallbacks === true,
     });
     const costs = this.#costs(request, models, ceiling, limits.length > 0);
-    const tokens = costs === undefined ? ceiling * Math.max(1, request.n ?? 1) : costs.tokens;
+    // Unpriced and unbudgeted: the inputs' bound (embeddings') counts against the per-minute tokens with the allowance.
+    const tokens = costs === undefined ? (request.inputTokens ?? 0) + ceiling * Math.max(1, request.n ?? 1) : costs.tokens;
 
     const releases: Array<() => Promise<void>> = [];
     try {

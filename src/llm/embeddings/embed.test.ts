@@ -14,6 +14,7 @@ import { fakeEmbedding } from '../../testing/fake-embeddings.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/index.js';
 import { createLlmClient } from '../create-llm-client.js';
 import { rejection, testConfig } from '../llm.test-helpers.js';
+import { embeddingSpendOf } from './embedding-spend.js';
 import { EmbeddingsUnsupportedError } from './embeddings-unsupported-error.js';
 
 let fake: FakeProviderServer;
@@ -128,14 +129,26 @@ describe('infra.embed against the fake provider', () => {
   it('fails the whole call when a batch fails part-way, and keeps the answered batches in the cache', async () => {
     const infra = await open({ LLM_EMBEDDING_BATCH_CONCURRENCY: '1', LLM_CACHE_MAX_ENTRIES: '100000' });
     const corpus = texts(4500, 'partial');
-    fake.enqueue({ type: 'answer' }, { type: 'error', status: 400, message: 'input too long' });
+    fake.enqueue(
+      { type: 'answer', usage: { promptTokens: 1000, completionTokens: 0 } },
+      { type: 'error', status: 400, message: 'input too long' },
+    );
     const error = await rejection(infra.embed(corpus, { dimensions: 4 }));
     expect(error).toMatchObject({ status: 400 });
     expect(fake.requests).toHaveLength(2);
+    // The error carries what the answered batch cost: $0.02 per million tokens of text-embedding-3-small.
+    expect(embeddingSpendOf(error)).toEqual({ costUsd: expect.closeTo(0.00002, 12), totalTokens: 1000 });
 
     const retried = await infra.embed(corpus, { dimensions: 4 });
     expect(retried.metadata.cachedInputs).toBe(2048);
     expect(retried.vectors[4499]).toEqual(fakeEmbedding(corpus[4499]!, 4));
+  });
+
+  it('says a call that failed on its first batch spent nothing', async () => {
+    const infra = await open();
+    fake.enqueue({ type: 'error', status: 400, message: 'input too long' });
+    const error = await rejection(infra.embed(['a text'], { dimensions: 4 }));
+    expect(embeddingSpendOf(error)).toEqual({ costUsd: 0, totalTokens: 0 });
   });
 
   it('writes one ledger row per call with operation = embeddings', async () => {

@@ -17,6 +17,7 @@ import { type EmbeddingBatch, type EmbeddingBatchLimits, OPENAI_EMBEDDING_LIMITS
 import { embeddingModelKey, providerEmbeds, targetsByModel } from './embedding-models.js';
 import type { EmbeddingInput } from './embedding-request.js';
 import type { EmbeddingResponse } from './embedding-response.js';
+import { attachEmbeddingSpend, embeddingSpendOf } from './embedding-spend.js';
 import { EmbeddingsUnsupportedError } from './embeddings-unsupported-error.js';
 import { embeddingDimensions, KNOWN_EMBEDDING_MODELS } from './known-embedding-models.js';
 import { runBounded } from './run-bounded.js';
@@ -67,7 +68,25 @@ export class EmbeddingEngine {
     return newTrace(first?.provider ?? provider, model);
   }
 
+  /**
+   * Embeds `input`, adding what it spends to `trace`. When it fails, the error it throws carries
+   * what the batches answered before the failure cost ({@link embeddingSpendOf}).
+   */
   async embed<F extends VectorFormat>(
+    input: EmbeddingInput | readonly EmbeddingInput[],
+    options: EmbedOptions<F>,
+    trace: CallTrace,
+  ): Promise<EmbedResult<F>> {
+    try {
+      return await this.#embed(input, options, trace);
+    } catch (error) {
+      // The batches in flight have settled (runBounded waits for them): the trace holds the whole spend.
+      attachEmbeddingSpend(error, { costUsd: trace.costUsd, totalTokens: trace.usage.totalTokens });
+      throw error;
+    }
+  }
+
+  async #embed<F extends VectorFormat>(
     input: EmbeddingInput | readonly EmbeddingInput[],
     options: EmbedOptions<F>,
     trace: CallTrace,
