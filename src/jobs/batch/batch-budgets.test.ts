@@ -1,21 +1,15 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { redisUrl, uniqueName } from '../../../test/services.js';
 import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
-import { definePrompt } from '../../llm/prompt.js';
 import { createLogger } from '../../observability/logger.js';
 import { BudgetExceededError, KeyRefusedError, ModelNotAllowedError, TenantLimitError } from '../../tenants/tenant-refusals.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/index.js';
-import { FULL_JOBS_TARGETS, type JobsDatabase, type JobsTarget, sqliteJobsTarget } from '../jobs.test-helpers.js';
+import type { JobsDatabase } from '../jobs.test-helpers.js';
+import { BUDGET_SETUPS, echoWord, translatePrompt, until } from './batch.test-helpers.js';
 
-const translate = definePrompt({
-  name: 'budget-translate',
-  version: 1,
-  template: 'Translate {{word}}.',
-  schema: z.object({ word: z.string() }),
-});
+const translate = translatePrompt('budget-translate');
 
 /** The output maximum reserved and sent for each item of a tenant's batch. */
 const MAX_OUTPUT = 200;
@@ -33,32 +27,11 @@ beforeEach(() => {
   fake.setHandler((request) => {
     const body = request.body as { max_tokens?: unknown; max_completion_tokens?: unknown };
     sentMaxTokens.push(body.max_completion_tokens ?? body.max_tokens);
-    const word = /Translate (\w+)\./.exec(JSON.stringify(request.body))?.[1] ?? 'none';
-    return { type: 'answer', json: { word: word.toUpperCase() }, usage: { promptTokens: 100, completionTokens: 10 } };
+    return echoWord(request);
   });
 });
 
-interface Setup {
-  name: string;
-  target: JobsTarget;
-  /** Budgets in Redis rather than the database. */
-  redis: boolean;
-}
-
-const SETUPS: Setup[] = [
-  ...FULL_JOBS_TARGETS.map((target) => ({ name: `${target.name}, budgets in the database`, target, redis: false })),
-  { name: 'SQLite, budgets in Redis', target: sqliteJobsTarget, redis: true },
-];
-
-const until = async (check: () => Promise<boolean>) => {
-  const deadline = Date.now() + 15_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-};
-
-describe.each(SETUPS)('tenant batch budgets on $name', ({ target, redis }) => {
+describe.each(BUDGET_SETUPS)('tenant batch budgets on $name', ({ target, redis }) => {
   let database: JobsDatabase;
   let infra: Infrastructure;
   let prefix: string;

@@ -1,18 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
-import { definePrompt } from '../../llm/prompt.js';
 import { createLogger } from '../../observability/logger.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/index.js';
 import { FULL_JOBS_TARGETS, type JobsDatabase } from '../jobs.test-helpers.js';
+import { echoWord, translatePrompt, until } from './batch.test-helpers.js';
 
-const translate = definePrompt({
-  name: 'cancel-translate',
-  version: 1,
-  template: 'Translate {{word}}.',
-  schema: z.object({ word: z.string() }),
-});
+const translate = translatePrompt('cancel-translate');
 
 let fake: FakeProviderServer;
 beforeAll(async () => {
@@ -21,19 +15,8 @@ beforeAll(async () => {
 afterAll(() => fake.close());
 beforeEach(() => {
   fake.reset();
-  fake.setHandler((request) => {
-    const word = /Translate (\w+)\./.exec(JSON.stringify(request.body))?.[1] ?? 'none';
-    return { type: 'answer', json: { word: word.toUpperCase() }, usage: { promptTokens: 100, completionTokens: 10 } };
-  });
+  fake.setHandler(echoWord);
 });
-
-const until = async (check: () => Promise<boolean>) => {
-  const deadline = Date.now() + 15_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-};
 
 describe.each(FULL_JOBS_TARGETS)('cancelling a batch whose submit waits to run again, on $name', (target) => {
   let database: JobsDatabase;

@@ -1,20 +1,14 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { redisUrl, uniqueName } from '../../../test/services.js';
 import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
-import { definePrompt } from '../../llm/prompt.js';
 import { createLogger } from '../../observability/logger.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/index.js';
 import { JobInputError } from '../job-errors.js';
-import { FULL_JOBS_TARGETS, type JobsDatabase, type JobsTarget, sqliteJobsTarget } from '../jobs.test-helpers.js';
+import type { JobsDatabase } from '../jobs.test-helpers.js';
+import { BUDGET_SETUPS, echoWord, translatePrompt } from './batch.test-helpers.js';
 
-const translate = definePrompt({
-  name: 'tx-batch-translate',
-  version: 1,
-  template: 'Translate {{word}}.',
-  schema: z.object({ word: z.string() }),
-});
+const translate = translatePrompt('tx-batch-translate');
 
 let fake: FakeProviderServer;
 beforeAll(async () => {
@@ -23,25 +17,10 @@ beforeAll(async () => {
 afterAll(() => fake.close());
 beforeEach(() => {
   fake.reset();
-  fake.setHandler((request) => {
-    const word = /Translate (\w+)\./.exec(JSON.stringify(request.body))?.[1] ?? 'none';
-    return { type: 'answer', json: { word: word.toUpperCase() }, usage: { promptTokens: 100, completionTokens: 10 } };
-  });
+  fake.setHandler(echoWord);
 });
 
-interface Setup {
-  name: string;
-  target: JobsTarget;
-  /** Budgets in Redis rather than the database. */
-  redis: boolean;
-}
-
-const SETUPS: Setup[] = [
-  ...FULL_JOBS_TARGETS.map((target) => ({ name: `${target.name}, budgets in the database`, target, redis: false })),
-  { name: 'SQLite, budgets in Redis', target: sqliteJobsTarget, redis: true },
-];
-
-describe.each(SETUPS)('batches and the caller’s transaction on $name', ({ target, redis }) => {
+describe.each(BUDGET_SETUPS)('batches and the caller’s transaction on $name', ({ target, redis }) => {
   let database: JobsDatabase;
   let infra: Infrastructure;
   let keyId: string;

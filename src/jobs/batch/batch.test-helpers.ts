@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { definePrompt } from '../../llm/prompt.js';
+import type { FakeHandler } from '../../testing/fake-behaviour.js';
+import { FULL_JOBS_TARGETS, type JobsTarget, sqliteJobsTarget } from '../jobs.test-helpers.js';
+
+/** The prompt the batch tests send, named for each file so that their rows stay apart. */
+export function translatePrompt(name: string) {
+  return definePrompt({ name, version: 1, template: 'Translate {{word}}.', schema: z.object({ word: z.string() }) });
+}
+
+/** Answers each line with the word of its request, upper-cased, so every item's answer is its own (100 + 10 tokens). */
+export const echoWord: FakeHandler = (request) => {
+  const word = /Translate (\w+)\./.exec(JSON.stringify(request.body))?.[1] ?? 'none';
+  return { type: 'answer', json: { word: word.toUpperCase() }, usage: { promptTokens: 100, completionTokens: 10 } };
+};
+
+/** Waits until `check` holds, polling every 10 ms for at most 15 s (batches are polled on a real interval). */
+export async function until(check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** A database for the jobs and where the tenants' budgets live. */
+export interface BudgetSetup {
+  name: string;
+  target: JobsTarget;
+  /** Budgets in Redis rather than the database. */
+  redis: boolean;
+}
+
+/** Every full jobs database with budgets in it, and SQLite with budgets in Redis. */
+export const BUDGET_SETUPS: BudgetSetup[] = [
+  ...FULL_JOBS_TARGETS.map((target) => ({ name: `${target.name}, budgets in the database`, target, redis: false })),
+  { name: 'SQLite, budgets in Redis', target: sqliteJobsTarget, redis: true },
+];
