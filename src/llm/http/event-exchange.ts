@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { answerHeaderFacts, type ParseHeaders, type RawHeaders } from './answer-headers.js';
+import { bodyText, reasonOf } from './json-exchange.js';
 import { SseDecoder } from './sse-decoder.js';
 import { SseEventQueue, type SseEventSource } from './sse-event-queue.js';
 import type { UpstreamHeaders } from './upstream-headers.js';
@@ -61,10 +62,6 @@ export function exchangeEvents(
   return new Promise<EventAnswer>((resolve, reject) => {
     new EventExchangeHandler(signal, parseHeaders, resolve, reject).start(dispatcher, options);
   });
-}
-
-function reasonOf(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 }
 
 class EventExchangeHandler implements Dispatcher.DispatchHandlers, SseEventSource {
@@ -144,8 +141,7 @@ class EventExchangeHandler implements Dispatcher.DispatchHandlers, SseEventSourc
       events.end();
       return;
     }
-    const chunks = this.#chunks;
-    const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
+    const text = bodyText(this.#chunks);
     const headers = this.#rawHeaders === null ? {} : this.#parseHeaders(this.#rawHeaders);
     this.#reject(new UpstreamStatusError(this.#statusCode, headers, text));
   }

@@ -60,8 +60,14 @@ export function exchangeWhole(
   });
 }
 
-function reasonOf(signal: AbortSignal): unknown {
+/** Why `signal` aborted: its reason, else a plain `AbortError`. */
+export function reasonOf(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+}
+
+/** A body's chunks as UTF-8 text, without copying a body that came in one chunk. */
+export function bodyText(chunks: readonly Buffer[]): string {
+  return chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
 }
 
 class WholeAnswerHandler implements Dispatcher.DispatchHandlers {
@@ -137,9 +143,7 @@ class WholeAnswerHandler implements Dispatcher.DispatchHandlers {
 
   onComplete(): void {
     if (!this.#finish()) return;
-    const chunks = this.#chunks;
-    const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
-    this.#resolve(new WholeAnswer(this.#statusCode, this.#rawHeaders, text, this.#parseHeaders));
+    this.#resolve(new WholeAnswer(this.#statusCode, this.#rawHeaders, bodyText(this.#chunks), this.#parseHeaders));
   }
 
   onError(error: Error): void {
