@@ -120,11 +120,14 @@ export async function createDatabase<DB = unknown>(config: DatabaseConfig, deps:
     close: () => {
       closing ??= (async () => {
         // The primary pool is closed whatever closing the replicas does; a replica's failure is reported after.
-        const [drained, replicasClosed] = await Promise.allSettled([
+        const [drained, replicaFailure] = await Promise.all([
           runner.drain(config.closeTimeoutMs),
-          replicas?.close(config.closeTimeoutMs),
+          replicas?.close(config.closeTimeoutMs).then(
+            () => undefined,
+            (error: unknown) => ({ error }),
+          ),
         ]);
-        if (drained.status === 'fulfilled' && !drained.value) {
+        if (!drained) {
           logger.warn({ running: runner.running, timeoutMs: config.closeTimeoutMs }, 'database: closing with transactions still running');
         }
         await db.destroy();
@@ -133,8 +136,7 @@ export async function createDatabase<DB = unknown>(config: DatabaseConfig, deps:
         // The driver ends its pool once, however often it is destroyed.
         if (replicas !== undefined) await opened.driver.destroy();
         refreshGauges?.();
-        if (drained.status === 'rejected') throw drained.reason;
-        if (replicasClosed.status === 'rejected') throw replicasClosed.reason;
+        if (replicaFailure !== undefined) throw replicaFailure.error;
         logger.debug({ url: config.displayUrl }, 'database: closed');
       })();
       return closing;
