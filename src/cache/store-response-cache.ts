@@ -1,4 +1,4 @@
-import { abortReason, linkSignals, sleep } from '../internal/abort.js';
+import { abortReason, linkSignals, sleep, untilAborted } from '../internal/abort.js';
 import type { Clock } from '../internal/clock.js';
 import { systemClock } from '../internal/clock.js';
 import type { ChatCompletion } from '../llm/types.js';
@@ -8,7 +8,6 @@ import type { GroundworkMetrics } from '../observability/metrics.js';
 import type { CacheStore } from './cache-store.js';
 import { CorruptCacheEntryError } from './corrupt-cache-entry-error.js';
 import type { CacheLookup, CacheMode, ResponseCache, SharedCompute } from './response-cache.js';
-import { untilAborted } from './until-aborted.js';
 
 /** How concurrent callers of one key agree on a single compute across processes. */
 export interface SingleFlightOptions {

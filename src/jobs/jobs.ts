@@ -2,7 +2,7 @@ import type { AppConfig, JobsConfig } from '../config/app-config.js';
 import type { Database } from '../db/database.js';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
 import { usageRow, writeUsageRows } from '../db/usage-sink.js';
-import { linkSignals, sleep } from '../internal/abort.js';
+import { linkSignals, sleep, untilAborted } from '../internal/abort.js';
 import type { Clock, TimerHandle } from '../internal/clock.js';
 import type { LlmCallOptions, LlmResponse } from '../llm/llm-client-types.js';
 import type { Prompt, PromptContext } from '../llm/prompt.js';
@@ -462,13 +462,7 @@ export class Jobs<Facade = unknown> {
         onUsageRecord: (record) => usage.push(record),
       }).finally(() => linked.dispose());
     };
-    const abortable = <T>(work: Promise<T>): Promise<T> =>
-      new Promise<T>((resolve, reject) => {
-        if (signal.aborted) return reject(signal.reason);
-        const onAbort = () => reject(signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-        work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-      });
+    const abortable = <T>(work: Promise<T>): Promise<T> => untilAborted(work, signal);
     if (job.data.kind === 'prompt') {
       const { prompt: reference, context, tenant } = job.data;
       const prompt = this.#prompts.get(promptKey(reference.name, reference.version));
