@@ -359,7 +359,9 @@ export class Jobs<Facade = unknown> {
     }
     const message = failure === undefined ? undefined : describe(failure);
     // Cut short by its stopping worker (not by its own timeout): a deploy, not a failure of the job.
-    const released = failure !== undefined && stopping.aborted && !timeout.signal.aborted;
+    // A batch's submit is not released: its upload or create may have reached the provider, and only a
+    // run after a counted attempt looks for that batch there before creating it again.
+    const released = failure !== undefined && stopping.aborted && !timeout.signal.aborted && job.name !== BATCH_SUBMIT_JOB;
     let outcome: RunOutcome = 'completed';
     try {
       await this.#recordWithRetries(job, () =>

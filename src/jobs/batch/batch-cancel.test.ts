@@ -130,4 +130,18 @@ describe.each(FULL_JOBS_TARGETS)('cancelling a batch whose submit waits to run a
     expect(batch?.items?.[0]?.error?.message).toContain('before it was submitted');
     expect((await total()).reservedUsd).toBe(0);
   });
+
+  it('counts a submit cut by a stopping worker as an attempt, so the next run finds its batch rather than sending another', async () => {
+    fake.batches.settings.manual = true;
+    fake.batches.holdCreateAnswer();
+    const id = await infra.jobs.enqueueBatch(translate, [{ word: 'a' }], { pollIntervalMs: 50 });
+    const first = infra.jobs.work({ prompts: [translate] });
+    await until(async () => fake.batches.ids.length === 1);
+    await first.stop(0); // a deploy while the provider holds the answer: the run is aborted
+    expect(await infra.jobs.get(id)).toMatchObject({ state: 'retry', attempts: 1 });
+    const second = infra.jobs.work({ prompts: [translate] });
+    await until(async () => (await infra.jobs.getBatch(id))?.providerBatchId !== undefined);
+    await second.stop();
+    expect(fake.batches.ids).toHaveLength(1);
+  });
 });
