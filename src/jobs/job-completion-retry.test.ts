@@ -29,6 +29,8 @@ describe.each(FULL_JOBS_TARGETS)("recording a run's outcome on $name", (target) 
   /** Completion transactions tried, and how many of them still fail (after their work, so they roll back). */
   let tries: number;
   let failing: number;
+  /** What a failing completion transaction throws. */
+  let failure: () => Error;
 
   beforeEach(async () => {
     database = await target.create();
@@ -53,6 +55,7 @@ describe.each(FULL_JOBS_TARGETS)("recording a run's outcome on $name", (target) 
     await infra.initDb();
     tries = 0;
     failing = 0;
+    failure = connectionReset;
     const original = infra.database.withSession.bind(infra.database);
     // Only the worker's completion goes through withSession in these tests.
     vi.spyOn(infra.database, 'withSession').mockImplementation(((fn: (tx: unknown) => Promise<unknown>, options?: never) => {
@@ -61,7 +64,7 @@ describe.each(FULL_JOBS_TARGETS)("recording a run's outcome on $name", (target) 
         const value = await fn(tx);
         if (failing > 0) {
           failing--;
-          throw connectionReset();
+          throw failure();
         }
         return value;
       }, options);
@@ -118,6 +121,19 @@ describe.each(FULL_JOBS_TARGETS)("recording a run's outcome on $name", (target) 
       job: id,
       msg: expect.stringContaining('could not be recorded in 4 tries (ECONNRESET: Connection terminated unexpectedly)'),
     });
+    failing = 0;
+    await worker.stop();
+  });
+
+  it('does not try again a completion that failed otherwise than by its connection: it would fail every time', async () => {
+    fake.enqueue({ type: 'answer', content: 'Hello, Edsger!' });
+    failing = Number.POSITIVE_INFINITY;
+    failure = () => Object.assign(new Error('value too long for type character varying(64)'), { code: '22001' });
+    const id = await infra.jobs.enqueue(greet, { name: 'Edsger' }, { retries: { limit: 0 }, timeoutMs: 3_600_000 });
+    const worker = infra.jobs.work({ concurrency: 1 });
+    await advanceUntil(async () => (await infra.metrics.registry.metrics()).includes('outcome="unrecorded"} 1'));
+    expect(tries).toBe(1);
+    expect(captured.text()).not.toContain('trying again');
     failing = 0;
     await worker.stop();
   });

@@ -1,7 +1,9 @@
 import type { AppConfig, JobsConfig } from '../config/app-config.js';
 import type { Database } from '../db/database.js';
+import { isConnectionLost, isConnectionRefused } from '../db/driver-errors.js';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
 import { usageRow, writeUsageRows } from '../db/usage-sink.js';
+import { GroundworkError } from '../errors/groundwork-error.js';
 import { linkSignals, sleep, untilAborted } from '../internal/abort.js';
 import type { Clock, TimerHandle } from '../internal/clock.js';
 import type { LlmCallOptions, LlmResponse } from '../llm/llm-client-types.js';
@@ -425,7 +427,10 @@ export class Jobs<Facade = unknown> {
       try {
         return await record();
       } catch (error) {
-        if (error instanceof LeaseLost || attempt >= RECORD_TRIES) throw error;
+        // Only a failure of the connection can pass: another (a refused row, a result JSON cannot hold) fails every try.
+        const transient =
+          isConnectionLost(error) || isConnectionRefused(error) || (GroundworkError.isInstance(error) && error.code === 'db_pool_timeout');
+        if (error instanceof LeaseLost || !transient || attempt >= RECORD_TRIES) throw error;
         this.#parts.logger.warn(
           { job: job.id, name: job.name, attempt: job.attempt, try: attempt },
           `jobs: recording the run's outcome failed, trying again: ${describe(error)}`,
