@@ -261,14 +261,15 @@ export class Infrastructure<DB = Record<never, never>> {
     const call = await tenantCall(this.tenants, tenant, model);
     const inputs = typeof input === 'string' || isTokenArray(input) ? [input] : (input as readonly EmbeddingInput[]);
     const pinned = options.provider !== undefined || options.model !== undefined;
+    const fallbackModels = settings.fallbacks.map((fallback) => fallback.model);
     const admission = await call.admit(
       {
         model,
         messages: [],
         maxTokens: 0,
-        inputTokens: embeddingInputTokenBound(model, inputs),
+        inputTokens: embeddingInputTokenBound(pinned ? [model] : [model, ...fallbackModels], inputs),
         noFallbacks: pinned,
-        fallbackModels: settings.fallbacks.map((fallback) => fallback.model),
+        fallbackModels,
       },
       options.signal,
     );

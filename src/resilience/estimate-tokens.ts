@@ -4,7 +4,7 @@ import { messageText } from '../llm/model/message-text.js';
 import type { ChatMessage } from '../llm/types.js';
 import { approximateTokens } from './approximate-tokens.js';
 
-type Encoding = 'o200k_base' | 'cl100k_base';
+export type Encoding = 'o200k_base' | 'cl100k_base';
 
 const require = createRequire(import.meta.url);
 const encoders = new Map<Encoding, Tiktoken>();

@@ -31,8 +31,7 @@ export function tenantEmbeddings(
   const attribution = { keyId: caller.key.id, teamId: caller.team?.id ?? null };
   return async (request, options) => {
     const { model, fallbackModels } = backend.embeddingReach?.(request) ?? { model: request.model ?? '', fallbackModels: [] };
-    // Counted with each reachable model's tokenizer (or by bytes, where none is known): the largest bounds them all.
-    const inputTokens = Math.max(...[model, ...fallbackModels].map((reached) => embeddingInputTokenBound(reached, request.inputs)));
+    const inputTokens = embeddingInputTokenBound([model, ...fallbackModels], request.inputs);
     const admission = await tenants.admission.admit(
       caller,
       { model, messages: [], maxTokens: 0, inputTokens, fallbackModels },

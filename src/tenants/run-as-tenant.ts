@@ -1,7 +1,7 @@
 import type { EmbeddingInput } from '../llm/embeddings/embedding-request.js';
 import type { TurnGate } from '../llm/turn-gate.js';
 import type { UsageAttribution } from '../llm/usage-record.js';
-import { countTokens, encodingFor } from '../resilience/estimate-tokens.js';
+import { countTokens, type Encoding, encodingFor } from '../resilience/estimate-tokens.js';
 import type { Admission, AdmittedRequest, TenantAdmission, TenantCaller } from './tenant-admission.js';
 import type { TenantRepository } from './tenant-repository.js';
 
@@ -41,15 +41,24 @@ export async function tenantCall(services: TenantCallServices, tenant: string, m
 }
 
 /**
- * An upper bound of the tokens of embeddings' inputs: a text counted by the model's tokenizer
- * where Groundwork has it, else one token per UTF-8 byte; a token array by its length.
+ * An upper bound of the tokens of embeddings' inputs for whichever of `models` takes them: a text
+ * counted by each model's tokenizer where Groundwork has one (once per distinct tokenizer), else
+ * one token per UTF-8 byte, which bounds any tokenizer's count; a token array by its length.
  */
-export function embeddingInputTokenBound(model: string, inputs: readonly EmbeddingInput[]): number {
-  const exact = encodingFor(model) !== undefined;
-  let tokens = 0;
-  for (const input of inputs) {
-    if (typeof input !== 'string') tokens += input.length;
-    else tokens += exact ? countTokens(input, model) : Buffer.byteLength(input, 'utf8');
+export function embeddingInputTokenBound(models: readonly string[], inputs: readonly EmbeddingInput[]): number {
+  // One model of each tokenizer; none when a model has no tokenizer, as bytes then bound them all.
+  const counted = new Map<Encoding, string>();
+  let bytes = false;
+  for (const model of models) {
+    const encoding = encodingFor(model);
+    if (encoding === undefined) bytes = true;
+    else if (!counted.has(encoding)) counted.set(encoding, model);
   }
-  return tokens;
+  const bound = (count: (text: string) => number) => {
+    let tokens = 0;
+    for (const input of inputs) tokens += typeof input === 'string' ? count(input) : input.length;
+    return tokens;
+  };
+  if (bytes || counted.size === 0) return bound((text) => Buffer.byteLength(text, 'utf8'));
+  return Math.max(...[...counted.values()].map((model) => bound((text) => countTokens(text, model))));
 }
