@@ -97,6 +97,19 @@ export function rememberAttempts(error: unknown, attempts: AttemptRecord[]): voi
   if (typeof error === 'object' && error !== null) attemptsByError.set(error, attempts);
 }
 
+/**
+ * Ends a failed call's error: remembers its attempts and, with `say`, when more than one was sent,
+ * says so in its message, once ("(gave up after N attempts)"): the error was made while another
+ * attempt was still possible. @internal
+ */
+export function concludeAttempts(error: unknown, attempts: AttemptRecord[], say: boolean): unknown {
+  rememberAttempts(error, attempts);
+  const sent = attempts.filter((record) => record.outcome !== 'skipped').length;
+  if (say && error instanceof Error && sent > 1 && !error.message.includes(' attempts)'))
+    error.message += ` (gave up after ${sent} attempts)`;
+  return error;
+}
+
 /** The attempts a failed call made, for logs and error metadata. */
 export function attemptsOf(error: unknown): AttemptRecord[] | undefined {
   return typeof error === 'object' && error !== null ? attemptsByError.get(error) : undefined;

@@ -11,7 +11,7 @@ import {
   type CallPipeline,
   type CallPlan,
   type CallTarget,
-  rememberAttempts,
+  concludeAttempts,
 } from '../llm/call-pipeline.js';
 import { type CallSignal, callAbortError, callAborted, callSignalOf } from '../llm/call-signal.js';
 import type { TokenUsage } from '../llm/types.js';
@@ -254,10 +254,6 @@ export class ResiliencePipeline implements CallPipeline {
   }
 
   #withAttempts(error: unknown, run: CallRun): unknown {
-    rememberAttempts(error, run.records);
-    // The call is over: say so, since the error was made when another attempt was still possible.
-    const sent = run.records.filter((record) => record.outcome !== 'skipped').length;
-    if (error instanceof Error && sent > 1 && !error.message.includes(' attempts)')) error.message += ` (gave up after ${sent} attempts)`;
-    return error;
+    return concludeAttempts(error, run.records, true);
   }
 }

@@ -16,7 +16,7 @@ import {
   type CallOutcome,
   type CallPlan,
   type CallTarget,
-  rememberAttempts,
+  concludeAttempts,
 } from '../llm/call-pipeline.js';
 import { type CallSignal, callAbortError, callAborted, callSignalOf } from '../llm/call-signal.js';
 import type { Logger } from '../observability/logger.js';
@@ -533,13 +533,8 @@ export class Router {
   }
 
   #withAttempts(error: unknown, run: Run): unknown {
-    rememberAttempts(error, run.records);
-    // The call is over: say so, as the resilience pipeline does, since the error was made when another
-    // attempt was still possible. An abort's reason is the caller's own: it is left as it is.
-    if (!GroundworkError.isInstance(error) || callAborted(run)) return error;
-    const sent = run.records.filter((record) => record.outcome !== 'skipped').length;
-    if (sent > 1 && !error.message.includes(' attempts)')) error.message += ` (gave up after ${sent} attempts)`;
-    return error;
+    // An abort's reason is the caller's own: its message is left as it is.
+    return concludeAttempts(error, run.records, GroundworkError.isInstance(error) && !callAborted(run));
   }
 }
 
