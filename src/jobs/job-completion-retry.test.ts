@@ -129,7 +129,7 @@ describe.each(FULL_JOBS_TARGETS)("recording a run's outcome on $name", (target) 
     fake.enqueue({ type: 'answer', content: 'Hello, Edsger!' });
     failing = Number.POSITIVE_INFINITY;
     failure = () => Object.assign(new Error('value too long for type character varying(64)'), { code: '22001' });
-    const id = await infra.jobs.enqueue(greet, { name: 'Edsger' }, { retries: { limit: 0 }, timeoutMs: 3_600_000 });
+    await infra.jobs.enqueue(greet, { name: 'Edsger' }, { retries: { limit: 0 }, timeoutMs: 3_600_000 });
     const worker = infra.jobs.work({ concurrency: 1 });
     await advanceUntil(async () => (await infra.metrics.registry.metrics()).includes('outcome="unrecorded"} 1'));
     expect(tries).toBe(1);
