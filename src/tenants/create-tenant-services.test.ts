@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { redisUrl, uniqueName } from '../../test/services.js';
 import { createInfrastructure } from '../create-infrastructure.js';
+import { captureLogger } from '../observability/capture-logger.test-helpers.js';
 import { silentLogger } from '../observability/logger.js';
 import { createTenantServices } from './create-tenant-services.js';
+import { DatabaseBudgetStore } from './database-budget-store.js';
+import type { TenantCaller } from './tenant-admission.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'groundwork-replicas-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -41,6 +44,42 @@ describe('tenant services on two replicas', () => {
       there.close();
       await first.close();
       await second.close();
+    }
+  });
+});
+
+describe('tenant services at close', () => {
+  it('try the budget settlements the store refused once more, and drop those still refused with a log line', async () => {
+    const log = captureLogger();
+    const infra = await createInfrastructure({
+      env: { DATABASE_URL: `sqlite:${join(directory, 'closing.db')}` },
+      envFile: false,
+      logger: log.logger,
+    });
+    await infra.initDb();
+    const tenants = createTenantServices(infra);
+    const failing = vi
+      .spyOn(DatabaseBudgetStore.prototype, 'settle')
+      .mockRejectedValue(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }));
+    try {
+      const { plainKey } = await tenants.repository.createKey({ name: 'closing', totalBudgetUsd: 1 });
+      const caller = (await tenants.directory.resolve(plainKey.reveal())) as TenantCaller;
+      const admission = await tenants.admission.admit(caller, {
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hello' }],
+        maxTokens: 16,
+      });
+      await admission.settle(0.001, 20);
+      expect(tenants.admission.keptSettlements).toBe(1);
+      await tenants.close();
+      // Tried once more at close (the second failure), then dropped, said once, with its count.
+      expect(failing).toHaveBeenCalledTimes(2);
+      expect(tenants.admission.keptSettlements).toBe(0);
+      const dropped = log.records.filter((record) => String(record.msg).includes('the process is closing'));
+      expect(dropped).toEqual([expect.objectContaining({ kept: 1 })]);
+    } finally {
+      failing.mockRestore();
+      await infra.close();
     }
   });
 });

@@ -66,7 +66,8 @@ export interface TenantServices {
    */
   listening(waitMs: number): Promise<boolean>;
   /**
-   * Stops listening for changes and starting budget sweeps, and resolves once a sweep under way
+   * Stops listening for changes and starting budget sweeps, tries failed budget settlements once
+   * more (dropping, logged and counted, those still failing), and resolves once a sweep under way
    * has ended: call it before the database closes. Idempotent.
    */
   close(): Promise<void>;
@@ -158,6 +159,7 @@ export function createTenantServices<DB>(
     listening: (waitMs) => bus?.listening(waitMs) ?? Promise.resolve(true),
     async close() {
       bus?.close();
+      await admission.close();
       await budgets.close?.();
     },
   };

@@ -178,4 +178,38 @@ describe('KeptSettlements', () => {
     expect(await failures(metrics)).toBe(3);
     expect(lines.join('')).toContain('older than the store remembers');
   });
+
+  it('at close runs the kept settlements once more, and drops those still failing with one log line and their count', async () => {
+    const { logger, lines } = captureLogger();
+    const metrics = new GroundworkMetrics();
+    const kept = new KeptSettlements({ logger, metrics });
+    const down = { value: true };
+    const done: string[] = [];
+    await kept.run(operation('first', down, done), true);
+    await kept.run(operation('second', down, done), true);
+    expect(await failures(metrics)).toBe(2);
+    await kept.close();
+    expect(kept.size).toBe(0);
+    expect(done).toEqual([]);
+    expect(await failures(metrics)).toBe(4);
+    const dropped = lines.filter((line) => line.includes('the process is closing'));
+    expect(dropped).toHaveLength(1);
+    expect(JSON.parse(dropped[0] as string)).toMatchObject({ kept: 2 });
+    expect(lines.join('')).not.toContain('hunter2');
+  });
+
+  it('at close lands what the store takes again, and drops nothing', async () => {
+    const { logger, lines } = captureLogger();
+    const metrics = new GroundworkMetrics();
+    const kept = new KeptSettlements({ logger, metrics });
+    const down = { value: true };
+    const done: string[] = [];
+    await kept.run(operation('charge', down, done), true);
+    down.value = false;
+    await kept.close();
+    expect(done).toEqual(['charge']);
+    expect(kept.size).toBe(0);
+    expect(await failures(metrics)).toBe(1);
+    expect(lines.join('')).not.toContain('Dropped');
+  });
 });

@@ -98,6 +98,25 @@ export class KeptSettlements {
     });
   }
 
+  /**
+   * At shutdown: runs the kept settlements once more (waiting at most
+   * {@link KeptSettlementsOptions.waitMs} for them), then drops those still kept, with one log line
+   * and their count in `groundwork_store_failures_total{component="tenant_budget"}`: a process that
+   * exits cannot replay them. Never rejects.
+   */
+  async close(): Promise<void> {
+    await this.retry();
+    const left = this.#kept.splice(0, this.#kept.length).length;
+    if (left === 0) return;
+    this.#safely(() => {
+      this.#options.metrics?.storeFailures.inc({ component: 'tenant_budget' }, left);
+      this.#options.logger?.error(
+        { kept: left },
+        'Dropped budget settlements kept to run again: the process is closing and the budget store still refuses them; their spend is in the usage ledger (rebuild the counters from it).',
+      );
+    });
+  }
+
   async #runKept(): Promise<void> {
     const due = this.#kept.splice(0, this.#kept.length);
     const chunkSize = Math.max(1, this.#options.chunkSize ?? 16);

@@ -125,6 +125,14 @@ export class TenantAdmission {
   }
 
   /**
+   * Tries the settlements the budget store failed once more and drops, logged and counted, those it
+   * still refuses: call it at shutdown, before the store closes. Never rejects.
+   */
+  close(): Promise<void> {
+    return this.#kept.close();
+  }
+
+  /**
    * Whether `caller` may call `model` at all (the key's and its team's status and allowed models),
    * without taking anything: throws {@link KeyRefusedError} or {@link ModelNotAllowedError}.
    * {@link admit} checks it too; a caller that may answer from a cache checks it first.
