@@ -19,7 +19,9 @@ import { cpuSeconds, freePort, GATEWAY_KEY, serveEnvironment, waitForHttp } from
  * variables given); one caller sends distinct prompts to each subject in turn, SLICE_MS at a time
  * after 100 ms unmeasured, every slice in turn (the order reversed every other slice). CPU is the
  * scheduler's count over the process's threads. Prints, per subject, its CPU per request over the
- * whole run and as a ratio of the first subject's, and the median of the slices' own ratios.
+ * whole run and as a ratio of the first subject's, and the median of the slices' own ratios; and
+ * the caller's latency: mean (at one connection, 1 ÷ req/s), p50 and p99, and the median of the
+ * slices' mean-latency ratios to the first subject's.
  *
  * A JIT and a heap differ from one process to the next: name the reference twice (`ref`, `ref2`)
  * and read a change's ratio against the spread between the two. The gateway benchmark's rounds
@@ -36,6 +38,10 @@ interface Subject {
   cpuNs: number;
   requests: number;
   slices: number[];
+  /** Each measured request's latency, µs. */
+  latencies: number[];
+  /** Each slice's mean latency, µs (1 / req/s at one connection). */
+  meanLatencies: number[];
 }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -66,11 +72,12 @@ function parseSpec(spec: string): { label: string; entry: string; flags: string[
 
 let sequence = 0;
 
-/** Sends one request after another to `subject` for `ms`; returns how many were answered. */
-async function callFor(subject: Subject, ms: number): Promise<number> {
+/** Sends one request after another to `subject` for `ms`; returns how many were answered, and records their latencies in `latencies`. */
+async function callFor(subject: Subject, ms: number, latencies?: number[]): Promise<number> {
   const until = performance.now() + ms;
   let answered = 0;
   while (performance.now() < until) {
+    const sent = performance.now();
     sequence++;
     const body = JSON.stringify({
       model: 'gpt-4o-mini',
@@ -81,6 +88,7 @@ async function callFor(subject: Subject, ms: number): Promise<number> {
     const answer = await subject.pool.request({ method: 'POST', path: '/v1/chat/completions', headers: HEADERS, body });
     await answer.body.text();
     if (answer.statusCode !== 200) throw new Error(`${subject.label} answered ${answer.statusCode}`);
+    latencies?.push((performance.now() - sent) * 1000);
     answered++;
   }
   return answered;
@@ -130,7 +138,7 @@ for (const spec of specs) {
   children.push(child);
   await waitForHttp(`http://127.0.0.1:${port}/readyz`, label, child);
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 1, pipelining: 1, keepAliveTimeout: 60_000 });
-  subjects.push({ label, pid: child.pid!, pool, cpuNs: 0, requests: 0, slices: [] });
+  subjects.push({ label, pid: child.pid!, pool, cpuNs: 0, requests: 0, slices: [], latencies: [], meanLatencies: [] });
 }
 
 const loadStart = loadavg()[0]?.toFixed(2);
@@ -139,7 +147,9 @@ for (let slice = 0; slice < SLICES; slice++) {
   for (const subject of slice % 2 === 0 ? subjects : [...subjects].reverse()) {
     await callFor(subject, SETTLE_MS);
     const before = cpuSeconds(subject.pid) * 1e9;
-    const answered = await callFor(subject, SLICE_MS);
+    const sliceStarted = performance.now();
+    const answered = await callFor(subject, SLICE_MS, subject.latencies);
+    subject.meanLatencies.push(((performance.now() - sliceStarted) * 1000) / answered);
     const used = cpuSeconds(subject.pid) * 1e9 - before;
     subject.cpuNs += used;
     subject.requests += answered;
@@ -153,8 +163,12 @@ for (const subject of subjects) {
   const perRequest = subject.cpuNs / subject.requests / 1000;
   const ratio = perRequest / (first.cpuNs / first.requests / 1000);
   const paired = median(subject.slices.map((value, index) => value / (first.slices[index] as number)));
+  const pairedLatency = median(subject.meanLatencies.map((value, index) => value / (first.meanLatencies[index] as number)));
+  const sorted = [...subject.latencies].sort((a, b) => a - b);
+  const at = (share: number): string => (sorted[Math.floor(sorted.length * share)] ?? Number.NaN).toFixed(0);
+  const mean = sorted.reduce((sum, value) => sum + value, 0) / sorted.length;
   console.log(
-    `${subject.label}: ${perRequest.toFixed(1)} µs of CPU per request (${subject.requests} requests), ${ratio.toFixed(3)}× ${first.label}'s, median of the slices' ratios ${paired.toFixed(3)}`,
+    `${subject.label}: ${perRequest.toFixed(1)} µs of CPU per request (${subject.requests} requests), ${ratio.toFixed(3)}× ${first.label}'s, median of the slices' ratios ${paired.toFixed(3)}; latency mean ${mean.toFixed(0)} µs, p50 ${at(0.5)}, p99 ${at(0.99)}, mean over ${first.label}'s (median of the slices' ratios) ${pairedLatency.toFixed(3)}`,
   );
 }
 process.exit(0);
