@@ -64,6 +64,7 @@ export {
   EmbeddingsUnsupportedError,
   type EmbedOptions,
   type EmbedResult,
+  FixedEmbeddingLengthError,
   type VectorFormat,
 } from './llm/embeddings/index.js';
 export { isLlmUnavailable } from './llm/is-llm-unavailable.js';

@@ -109,6 +109,16 @@ describe('POST /v1/embeddings', () => {
     expect((refused as Error).message).toMatch(/LLM_EMBEDDING_PROVIDER/);
   });
 
+  it('refuses dimensions for a model of one fixed length with 400 naming dimensions, sending nothing', async () => {
+    const { client, stack } = await start();
+    const refused = await client.embeddings
+      .create({ model: 'text-embedding-ada-002', input: 'hello', dimensions: 256 })
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({ status: 400, code: 'llm_invalid_request', param: 'dimensions' });
+    expect((refused as Error).message).toMatch(/text-embedding-ada-002 returns 1536-dimension vectors only/);
+    expect(stack.fake.requests).toHaveLength(0);
+  });
+
   it('passes an upstream 429 on with its status after Groundwork’s own retries', async () => {
     const { client, stack } = await start();
     stack.fake.enqueue({ type: 'error', status: 429, retryAfter: 1 });

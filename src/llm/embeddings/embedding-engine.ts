@@ -19,7 +19,8 @@ import type { EmbeddingInput } from './embedding-request.js';
 import type { EmbeddingResponse } from './embedding-response.js';
 import { attachEmbeddingSpend, embeddingSpendOf } from './embedding-spend.js';
 import { EmbeddingsUnsupportedError } from './embeddings-unsupported-error.js';
-import { embeddingDimensions, KNOWN_EMBEDDING_MODELS } from './known-embedding-models.js';
+import { FixedEmbeddingLengthError } from './fixed-embedding-length-error.js';
+import { embeddingDimensions, knownEmbeddingModel } from './known-embedding-models.js';
 import { runBounded } from './run-bounded.js';
 
 /** What the embedding engine runs on: the chat path's pipeline, prices and providers. */
@@ -93,6 +94,7 @@ export class EmbeddingEngine {
   ): Promise<EmbedResult<F>> {
     const started = performance.now();
     const plan = this.#plan(input, options);
+    refuseFixedLength(plan.targets, plan.dimensions, options.dimensions === undefined);
     const byModel = targetsByModel(plan.targets);
     const { count, limits } = this.#tokenCounting(plan.targets[0]!.model);
     // One call's vectors come from one model. With one model among the targets, or when the first
@@ -353,11 +355,29 @@ export class EmbeddingEngine {
 /** The estimate is 0.76–1.08 of the tokenizer's count: a batch of estimated tokens stays within the bound at 3/4 of it. */
 const ESTIMATE_MARGIN = 0.75;
 
-/** Whether to send `dimensions` to `model`: not to a model known to have one fixed length (it would refuse the field). */
+/**
+ * Whether to send `dimensions` to `model`: not to a model known to have one fixed length (it
+ * would refuse the field, even asked its own length; {@link refuseFixedLength} let only that through).
+ */
 function sendsDimensions(model: string, dimensions: number | undefined): boolean {
   if (dimensions === undefined) return false;
-  const known = KNOWN_EMBEDDING_MODELS[model];
+  const known = knownEmbeddingModel(model);
   return known === undefined || known.shortens;
+}
+
+/**
+ * Refuses, before any request, a length that a target known to have one fixed length cannot
+ * return: OpenAI refuses `dimensions` for such models, and answering full-length vectors instead
+ * would hand back another length than asked. Its own length passes (and is not sent).
+ */
+function refuseFixedLength(targets: readonly CallTarget[], dimensions: number | undefined, fromSettings: boolean): void {
+  if (dimensions === undefined) return;
+  for (const target of targets) {
+    const known = knownEmbeddingModel(target.model);
+    if (known !== undefined && !known.shortens && known.dimensions !== dimensions) {
+      throw new FixedEmbeddingLengthError(target.model, known.dimensions, dimensions, fromSettings);
+    }
+  }
 }
 
 function dimensionMismatch(provider: string, model: string, expected: number, got: number): GroundworkError {

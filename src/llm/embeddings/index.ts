@@ -5,6 +5,7 @@ export { type EmbeddingBatchLimits, OPENAI_EMBEDDING_LIMITS } from './embedding-
 export type { EmbeddingInput, EmbeddingRequest } from './embedding-request.js';
 export type { EmbeddingResponse, EmbeddingUsage } from './embedding-response.js';
 export { EmbeddingsUnsupportedError } from './embeddings-unsupported-error.js';
+export { FixedEmbeddingLengthError } from './fixed-embedding-length-error.js';
 export {
   DEFAULT_EMBEDDING_MODEL,
   embeddingDimensions,
