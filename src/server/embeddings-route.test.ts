@@ -119,6 +119,24 @@ describe('POST /v1/embeddings', () => {
     expect(stack.fake.requests).toHaveLength(0);
   });
 
+  it('refuses a field OpenAI’s embeddings request does not hold with 400 naming it, sending nothing', async () => {
+    const { stack } = await start();
+    const post = (body: unknown) =>
+      fetch(`${stack.baseUrl}/embeddings`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${STACK_API_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const refused = await post({ model: 'text-embedding-3-small', input: 'x', input_type: 'query' });
+    expect(refused.status).toBe(400);
+    const answer = (await refused.json()) as { error: { param: string; message: string; type: string } };
+    expect(answer.error).toMatchObject({ type: 'invalid_request_error', param: 'input_type' });
+    expect(answer.error.message).toMatch(/^Invalid input_type: /);
+    const truncate = await post({ model: 'text-embedding-3-small', input: 'x', truncate: 'END' });
+    expect(((await truncate.json()) as { error: { param: string } }).error.param).toBe('truncate');
+    expect(stack.fake.requests).toHaveLength(0);
+  });
+
   it('passes an upstream 429 on with its status after Groundwork’s own retries', async () => {
     const { client, stack } = await start();
     stack.fake.enqueue({ type: 'error', status: 429, retryAfter: 1 });
