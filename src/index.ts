@@ -60,6 +60,7 @@ export type {
 } from './jobs/job-types.js';
 export type { Jobs, JobWorkerHandle } from './jobs/jobs.js';
 export {
+  EmbeddingDimensionsMismatchError,
   type EmbeddingInput,
   EmbeddingsUnsupportedError,
   type EmbedOptions,

@@ -137,6 +137,24 @@ describe('POST /v1/embeddings', () => {
     expect(stack.fake.requests).toHaveLength(0);
   });
 
+  it('answers vectors of the wrong length with their message, not an opaque 500: 400 naming dimensions when the call asked it, else 502', async () => {
+    const { client, stack } = await start({ LLM_EMBEDDING_MODEL: 'local-embedder' });
+    stack.fake.enqueue({ type: 'answer', dimensions: 768 });
+    const ignored = await client.embeddings
+      .create({ model: 'local-embedder', input: 'shorten me', dimensions: 256 })
+      .catch((error: unknown) => error);
+    expect(ignored).toMatchObject({ status: 400, code: 'embedding_dimensions_mismatch', param: 'dimensions' });
+    expect((ignored as Error).message).toMatch(/returned 768-dimension vectors where dimensions asked 256/);
+
+    stack.fake.enqueue({ type: 'answer', dimensions: 768 });
+    const wrong = await client.embeddings
+      .create({ model: 'text-embedding-3-small', input: 'full length', encoding_format: 'float' })
+      .catch((error: unknown) => error);
+    expect(wrong).toMatchObject({ status: 502, code: 'embedding_dimensions_mismatch', param: null });
+    expect((wrong as Error).message).toMatch(/returned 768-dimension vectors where 1536 were expected/);
+    expect(stack.fake.requests).toHaveLength(2);
+  });
+
   it('passes an upstream 429 on with its status after Groundwork’s own retries', async () => {
     const { client, stack } = await start();
     stack.fake.enqueue({ type: 'error', status: 429, retryAfter: 1 });

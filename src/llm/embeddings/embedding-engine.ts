@@ -14,6 +14,7 @@ import { embedInputs } from './embed-inputs.js';
 import type { EmbedOptions, VectorFormat } from './embed-options.js';
 import type { EmbedResult, VectorOf } from './embed-result.js';
 import { type EmbeddingBatch, type EmbeddingBatchLimits, OPENAI_EMBEDDING_LIMITS, splitIntoBatches } from './embedding-batches.js';
+import { EmbeddingDimensionsMismatchError } from './embedding-dimensions-mismatch-error.js';
 import { embeddingModelKey, providerEmbeds, targetsByModel } from './embedding-models.js';
 import type { EmbeddingInput } from './embedding-request.js';
 import type { EmbeddingResponse } from './embedding-response.js';
@@ -125,8 +126,11 @@ export class EmbeddingEngine {
     const { vectors, batches } = pending;
     const targets = byModel.get(chosen) ?? plan.targets;
     let dimensions = embeddingDimensions(targets[0]!.model, plan.dimensions) ?? vectors.find((vector) => vector !== undefined)?.length;
+    // The call's own `dimensions` the model did not return is the caller's to change; any other mismatch is the upstream's.
+    const mismatch = (provider: string, model: string, expected: number, got: number) =>
+      new EmbeddingDimensionsMismatchError({ provider, model, expected, got, askedByCall: options.dimensions === expected });
     for (const vector of answered?.values() ?? []) {
-      if (vector.length !== dimensions) throw dimensionMismatch(trace.provider, trace.model, dimensions ?? 0, vector.length);
+      if (vector.length !== dimensions) throw mismatch(trace.provider, trace.model, dimensions ?? 0, vector.length);
     }
     await runBounded(batches, this.#deps.config.llm.embeddings.batchConcurrency, options.signal, async (batch, signal) => {
       const { answer, target } = await this.#runBatch(plan, targets, batch, signal, trace, options.user);
@@ -134,7 +138,7 @@ export class EmbeddingEngine {
       for (const [position, index] of batch.indexes.entries()) {
         const vector = answer.vectors[position]!;
         dimensions ??= vector.length;
-        if (vector.length !== dimensions) throw dimensionMismatch(answer.provider, answer.model, dimensions, vector.length);
+        if (vector.length !== dimensions) throw mismatch(answer.provider, answer.model, dimensions, vector.length);
         vectors[index] = vector;
         vectorsOf.set(index, vector);
       }
@@ -378,12 +382,4 @@ function refuseFixedLength(targets: readonly CallTarget[], dimensions: number | 
       throw new FixedEmbeddingLengthError(target.model, known.dimensions, dimensions, fromSettings);
     }
   }
-}
-
-function dimensionMismatch(provider: string, model: string, expected: number, got: number): GroundworkError {
-  return new GroundworkError(
-    'embedding_dimensions_mismatch',
-    `${provider} model ${model} returned ${got}-dimension vectors where ${expected} were expected; ` +
-      'set LLM_EMBEDDING_DIMENSIONS or an embedding model of that length.',
-  );
 }
