@@ -60,10 +60,12 @@ export type {
 } from './jobs/job-types.js';
 export type { Jobs, JobWorkerHandle } from './jobs/jobs.js';
 export {
+  EmbeddingDimensionsMismatchError,
   type EmbeddingInput,
   EmbeddingsUnsupportedError,
   type EmbedOptions,
   type EmbedResult,
+  FixedEmbeddingLengthError,
   type VectorFormat,
 } from './llm/embeddings/index.js';
 export { isLlmUnavailable } from './llm/is-llm-unavailable.js';

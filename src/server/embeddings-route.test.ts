@@ -109,6 +109,52 @@ describe('POST /v1/embeddings', () => {
     expect((refused as Error).message).toMatch(/LLM_EMBEDDING_PROVIDER/);
   });
 
+  it('refuses dimensions for a model of one fixed length with 400 naming dimensions, sending nothing', async () => {
+    const { client, stack } = await start();
+    const refused = await client.embeddings
+      .create({ model: 'text-embedding-ada-002', input: 'hello', dimensions: 256 })
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({ status: 400, code: 'llm_invalid_request', param: 'dimensions' });
+    expect((refused as Error).message).toMatch(/text-embedding-ada-002 returns 1536-dimension vectors only/);
+    expect(stack.fake.requests).toHaveLength(0);
+  });
+
+  it('refuses a field OpenAI’s embeddings request does not hold with 400 naming it, sending nothing', async () => {
+    const { stack } = await start();
+    const post = (body: unknown) =>
+      fetch(`${stack.baseUrl}/embeddings`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${STACK_API_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const refused = await post({ model: 'text-embedding-3-small', input: 'x', input_type: 'query' });
+    expect(refused.status).toBe(400);
+    const answer = (await refused.json()) as { error: { param: string; message: string; type: string } };
+    expect(answer.error).toMatchObject({ type: 'invalid_request_error', param: 'input_type' });
+    expect(answer.error.message).toMatch(/^Invalid input_type: /);
+    const truncate = await post({ model: 'text-embedding-3-small', input: 'x', truncate: 'END' });
+    expect(((await truncate.json()) as { error: { param: string } }).error.param).toBe('truncate');
+    expect(stack.fake.requests).toHaveLength(0);
+  });
+
+  it('answers vectors of the wrong length with their message, not an opaque 500: 400 naming dimensions when the call asked it, else 502', async () => {
+    const { client, stack } = await start({ LLM_EMBEDDING_MODEL: 'local-embedder' });
+    stack.fake.enqueue({ type: 'answer', dimensions: 768 });
+    const ignored = await client.embeddings
+      .create({ model: 'local-embedder', input: 'shorten me', dimensions: 256 })
+      .catch((error: unknown) => error);
+    expect(ignored).toMatchObject({ status: 400, code: 'embedding_dimensions_mismatch', param: 'dimensions' });
+    expect((ignored as Error).message).toMatch(/returned 768-dimension vectors where dimensions asked 256/);
+
+    stack.fake.enqueue({ type: 'answer', dimensions: 768 });
+    const wrong = await client.embeddings
+      .create({ model: 'text-embedding-3-small', input: 'full length', encoding_format: 'float' })
+      .catch((error: unknown) => error);
+    expect(wrong).toMatchObject({ status: 502, code: 'embedding_dimensions_mismatch', param: null });
+    expect((wrong as Error).message).toMatch(/returned 768-dimension vectors where 1536 were expected/);
+    expect(stack.fake.requests).toHaveLength(2);
+  });
+
   it('passes an upstream 429 on with its status after Groundwork’s own retries', async () => {
     const { client, stack } = await start();
     stack.fake.enqueue({ type: 'error', status: 429, retryAfter: 1 });

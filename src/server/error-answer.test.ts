@@ -12,6 +12,7 @@ import {
   QuotaExhaustedError,
   RateLimitedError,
 } from '../errors/provider-errors.js';
+import { EmbeddingDimensionsMismatchError } from '../llm/embeddings/embedding-dimensions-mismatch-error.js';
 import { errorAnswer } from './error-answer.js';
 import { HttpError } from './http-error.js';
 import { errorHeaders } from './service-headers.js';
@@ -37,6 +38,36 @@ describe('errorAnswer', () => {
   ])('maps Groundwork’s own refusal %s to %i with a wait', (code, retryAfterMs, status, wait) => {
     const answer = errorAnswer(refusal(code, retryAfterMs), 'r1');
     expect(answer).toMatchObject({ status, code, retryAfterMs: wait });
+  });
+
+  it('answers embedding vectors of the wrong length with their message: 400 naming dimensions when the call asked it, else 502, never a retry', () => {
+    const ignored = new EmbeddingDimensionsMismatchError({ provider: 'azure', model: 'emb', expected: 256, got: 1536, askedByCall: true });
+    const asked = errorAnswer(ignored, 'r1');
+    expect(asked).toEqual({
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'embedding_dimensions_mismatch',
+      message: ignored.message,
+      param: 'dimensions',
+    });
+    expect(asked.message).toMatch(/returned 1536-dimension vectors where dimensions asked 256/);
+
+    const wrong = new EmbeddingDimensionsMismatchError({
+      provider: 'openai',
+      model: 'text-embedding-3-small',
+      expected: 1536,
+      got: 768,
+      askedByCall: false,
+    });
+    const upstream = errorAnswer(wrong, 'r1');
+    expect(upstream).toEqual({
+      status: 502,
+      type: 'server_error',
+      code: 'embedding_dimensions_mismatch',
+      message: wrong.message,
+      param: null,
+    });
+    expect(errorHeaders(wrong, upstream, 1)).toEqual({ 'x-groundwork-attempts': '1', 'x-should-retry': 'false' });
   });
 
   it('gives a lost database connection a retry hint only when its work was not applied, and stops SDK retries otherwise', () => {

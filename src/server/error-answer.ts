@@ -43,8 +43,8 @@ export function outcomeUnknown(error: unknown): boolean {
 
 /**
  * Maps anything a handler threw to the HTTP answer: Groundwork's limiter and queue → 429, an open
- * breaker → 503, the deadline → 504, provider failures by kind, everything else → 500 without
- * details. Recognises errors by their `code`, so error classes from any copy of Groundwork agree.
+ * breaker → 503, the deadline → 504, provider failures by kind, embedding vectors of the wrong
+ * length → 400 or 502, everything else → 500 without details. Recognises errors by their `code`, so error classes from any copy of Groundwork agree.
  * Messages are scrubbed of every configured secret.
  */
 export function errorAnswer(error: unknown, requestId: string): ErrorAnswer {
@@ -62,6 +62,7 @@ export function errorAnswer(error: unknown, requestId: string): ErrorAnswer {
       if (outcomeUnknown(error)) return { status: 503, type: 'service_unavailable', code, message, param: null };
       return { status: 503, type: 'service_unavailable', code, message, param: null, retryAfterMs: retryAfterMs ?? DEFAULT_RETRY_AFTER_MS };
     }
+    if (code === 'embedding_dimensions_mismatch') return dimensionsMismatchAnswer(error, code, message);
     if (INVALID_REQUEST_CODES.has(code)) {
       const param = (error as { param?: unknown }).param;
       return { status: 400, type: 'invalid_request_error', code, message, param: typeof param === 'string' ? param : null };
@@ -83,6 +84,18 @@ export function errorAnswer(error: unknown, requestId: string): ErrorAnswer {
     message: `The server failed to answer this request; see its log for request id ${requestId}.`,
     param: null,
   };
+}
+
+/**
+ * Vectors of another length than expected: 400 naming `dimensions` when the call asked a length the
+ * model does not return (its to change), else 502, the upstream having answered wrongly. Neither
+ * gets a hint to retry: the model answers the same length again.
+ */
+function dimensionsMismatchAnswer(error: unknown, code: string, message: string): ErrorAnswer {
+  if ((error as { param?: unknown }).param === 'dimensions') {
+    return { status: 400, type: 'invalid_request_error', code, message, param: 'dimensions' };
+  }
+  return { status: 502, type: 'server_error', code, message, param: null };
 }
 
 function providerAnswer(error: ProviderError): ErrorAnswer {

@@ -5,8 +5,12 @@ import type { ServiceEmbeddingRequest } from './service-backend.js';
 const token = z.number().int().min(0);
 const text = z.string().min(1);
 
-/** OpenAI's `CreateEmbeddingRequest` body. */
-const embeddingsBodySchema = z.object({
+/**
+ * OpenAI's `CreateEmbeddingRequest` body. Strict, as OpenAI's own schema is: a field it does not
+ * hold (another server's `input_type`, `truncate`) is refused by name, neither dropped nor sent on,
+ * since the per-input cache keys vectors by model, dimensions and input only.
+ */
+const embeddingsBodySchema = z.strictObject({
   input: z.union([text, z.array(text).min(1), z.array(token).min(1), z.array(z.array(token).min(1)).min(1)]),
   model: z.string().min(1),
   encoding_format: z.enum(['float', 'base64']).optional(),
@@ -24,20 +28,23 @@ export interface ParsedEmbeddingsRequest {
 
 /**
  * Validates an OpenAI embeddings body: `input` as one text, texts, one token array or token
- * arrays. Throws a 400 {@link HttpError} naming the field at fault, never quoting the input.
+ * arrays, and no field OpenAI's request does not hold. Throws a 400 {@link HttpError} naming the
+ * field at fault, never quoting the input.
  */
 export function parseEmbeddingsRequest(body: unknown): ParsedEmbeddingsRequest {
   const result = embeddingsBodySchema.safeParse(body);
   if (!result.success) {
     const issue = result.error.issues[0];
+    // An unknown key is reported on the body: name the key itself, which is the field at fault.
+    if (issue?.code === 'unrecognized_keys') {
+      const param = issue.keys[0] ?? '';
+      throw invalidParam(
+        param,
+        'is not a field of OpenAI’s embeddings request, so this service refuses it rather than drop it or send it on',
+      );
+    }
     const param = issue?.path.length ? issue.path.map(String).join('.') : 'input';
-    throw new HttpError({
-      status: 400,
-      type: 'invalid_request_error',
-      code: 'invalid_request',
-      param,
-      message: `Invalid ${param}: ${issue?.message ?? 'invalid body'}.`,
-    });
+    throw invalidParam(param, issue?.message ?? 'invalid body');
   }
   const data = result.data;
   const input = data.input;
@@ -51,4 +58,14 @@ export function parseEmbeddingsRequest(body: unknown): ParsedEmbeddingsRequest {
   if (data.dimensions !== undefined) request.dimensions = data.dimensions;
   if (data.user !== undefined) request.user = data.user;
   return { request, model: data.model, encoding: data.encoding_format ?? 'float' };
+}
+
+function invalidParam(param: string, problem: string): HttpError {
+  return new HttpError({
+    status: 400,
+    type: 'invalid_request_error',
+    code: 'invalid_request',
+    param,
+    message: `Invalid ${param}: ${problem}.`,
+  });
 }

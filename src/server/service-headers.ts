@@ -13,6 +13,8 @@ const RATE_LIMIT_HEADER = /^(x-ratelimit-|anthropic-ratelimit-)[a-z0-9-]+$/;
 
 /** Statuses an OpenAI SDK retries by itself; for any other there is nothing to stop. */
 const SDK_RETRIED_STATUSES = new Set([408, 409, 429, 500, 502, 503, 504]);
+/** Codes answered with such a status that the same request meets again: a spent quota, vectors of the wrong length. */
+const UNRETRYABLE_CODES = new Set(['insufficient_quota', 'embedding_dimensions_mismatch']);
 
 /** The provider's `x-ratelimit-*` headers, as it sent them, so callers see the upstream quota. */
 export function rateLimitHeaders(completion: Pick<ChatCompletion, 'rateLimitHeaders'>): Record<string, string> {
@@ -35,7 +37,7 @@ export function errorHeaders(error: unknown, answer: ErrorAnswer, attempts: numb
   if (attempts !== undefined) headers[ATTEMPTS_HEADER] = String(attempts);
   const retryable = ProviderError.isInstance(error)
     ? error.retryable && !outcomeUnknown(error)
-    : SDK_RETRIED_STATUSES.has(answer.status) && answer.code !== 'insufficient_quota' && !outcomeUnknown(error);
+    : SDK_RETRIED_STATUSES.has(answer.status) && !UNRETRYABLE_CODES.has(answer.code ?? '') && !outcomeUnknown(error);
   if ((attempts ?? 0) > 1 || !retryable) headers[SHOULD_RETRY_HEADER] = 'false';
   return headers;
 }

@@ -73,6 +73,11 @@ export interface FakeAnswer extends BehaviourBase, FakeChoice {
   logprobs?: boolean;
   /** Sent as `system_fingerprint`. */
   systemFingerprint?: string;
+  /**
+   * Embeddings (OpenAI's wire): answer vectors of this length whatever the request asks, as a
+   * model that ignores `dimensions` does. @default the request's `dimensions`, else the model's known length, else 1536
+   */
+  dimensions?: number;
   /** The model the answer reports, as Azure reports the model behind a deployment. @default the model the request names */
   model?: string;
   /**

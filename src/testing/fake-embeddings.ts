@@ -42,7 +42,7 @@ export function fakeEmbeddingsBody(body: Record<string, unknown>, model: string,
           ? (raw as Array<string | number[]>)
           : [];
   const requested = typeof body['dimensions'] === 'number' ? body['dimensions'] : undefined;
-  const dimensions = embeddingDimensions(model, requested) ?? DEFAULT_DIMENSIONS;
+  const dimensions = behaviour.dimensions ?? embeddingDimensions(model, requested) ?? DEFAULT_DIMENSIONS;
   const base64 = body['encoding_format'] === 'base64';
   const counted = inputs.reduce((sum, item) => sum + (typeof item === 'string' ? Math.max(1, Math.ceil(item.length / 4)) : item.length), 0);
   const promptTokens = behaviour.usage?.promptTokens ?? counted;

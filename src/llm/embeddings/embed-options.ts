@@ -11,7 +11,10 @@ export interface EmbedOptions<F extends VectorFormat = 'float32'> {
   provider?: LlmProviderName;
   /** Model (Azure: deployment); naming another than the configured one turns the fallbacks off. @default LLM_EMBEDDING_MODEL */
   model?: string;
-  /** Shorter vectors, for models that support it. @default LLM_EMBEDDING_DIMENSIONS, else the model's own */
+  /**
+   * Shorter vectors, for models that support it; a known model of one fixed length (`text-embedding-ada-002`,
+   * `nomic-embed-text`…) asked another length throws `FixedEmbeddingLengthError`. @default LLM_EMBEDDING_DIMENSIONS, else the model's own
+   */
   dimensions?: number;
   /** @default 'float32' */
   format?: F;

@@ -16,6 +16,7 @@ import { createLlmClient } from '../create-llm-client.js';
 import { rejection, testConfig } from '../llm.test-helpers.js';
 import { embeddingSpendOf } from './embedding-spend.js';
 import { EmbeddingsUnsupportedError } from './embeddings-unsupported-error.js';
+import { FixedEmbeddingLengthError } from './fixed-embedding-length-error.js';
 
 let fake: FakeProviderServer;
 const opened: Infrastructure[] = [];
@@ -195,6 +196,23 @@ describe('infra.embed against the fake provider', () => {
     expect(fake.requests).toHaveLength(0);
     const embedded = await infra.embed('vectors elsewhere', { provider: 'openai' });
     expect(embedded.provider).toBe('openai');
+  });
+
+  it('refuses a length that a model of one fixed length cannot return, and lets its own length through unsent', async () => {
+    const infra = await open();
+    const refused = await rejection(infra.embed('hello', { model: 'text-embedding-ada-002', dimensions: 256 }));
+    expect(refused).toBeInstanceOf(FixedEmbeddingLengthError);
+    expect(refused).toMatchObject({ code: 'llm_invalid_request', param: 'dimensions', modelDimensions: 1536, requested: 256 });
+    expect(refused.message).toMatch(/text-embedding-ada-002 returns 1536-dimension vectors only/);
+    await expect(infra.embed('hello', { model: 'nomic-embed-text:latest', dimensions: 512 })).rejects.toMatchObject({
+      code: 'llm_invalid_request',
+      param: 'dimensions',
+    });
+    expect(fake.requests).toHaveLength(0);
+
+    const own = await infra.embed('hello', { model: 'text-embedding-ada-002', dimensions: 1536 });
+    expect(own.dimensions).toBe(1536);
+    expect(embeddingBodies()[0]).not.toHaveProperty('dimensions');
   });
 
   it('refuses empty inputs before any request', async () => {

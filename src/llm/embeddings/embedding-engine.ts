@@ -14,12 +14,14 @@ import { embedInputs } from './embed-inputs.js';
 import type { EmbedOptions, VectorFormat } from './embed-options.js';
 import type { EmbedResult, VectorOf } from './embed-result.js';
 import { type EmbeddingBatch, type EmbeddingBatchLimits, OPENAI_EMBEDDING_LIMITS, splitIntoBatches } from './embedding-batches.js';
+import { EmbeddingDimensionsMismatchError } from './embedding-dimensions-mismatch-error.js';
 import { embeddingModelKey, providerEmbeds, targetsByModel } from './embedding-models.js';
 import type { EmbeddingInput } from './embedding-request.js';
 import type { EmbeddingResponse } from './embedding-response.js';
 import { attachEmbeddingSpend, embeddingSpendOf } from './embedding-spend.js';
 import { EmbeddingsUnsupportedError } from './embeddings-unsupported-error.js';
-import { embeddingDimensions, KNOWN_EMBEDDING_MODELS } from './known-embedding-models.js';
+import { FixedEmbeddingLengthError } from './fixed-embedding-length-error.js';
+import { embeddingDimensions, knownEmbeddingModel } from './known-embedding-models.js';
 import { runBounded } from './run-bounded.js';
 
 /** What the embedding engine runs on: the chat path's pipeline, prices and providers. */
@@ -93,6 +95,7 @@ export class EmbeddingEngine {
   ): Promise<EmbedResult<F>> {
     const started = performance.now();
     const plan = this.#plan(input, options);
+    refuseFixedLength(plan.targets, plan.dimensions, options.dimensions === undefined);
     const byModel = targetsByModel(plan.targets);
     const { count, limits } = this.#tokenCounting(plan.targets[0]!.model);
     // One call's vectors come from one model. With one model among the targets, or when the first
@@ -123,8 +126,11 @@ export class EmbeddingEngine {
     const { vectors, batches } = pending;
     const targets = byModel.get(chosen) ?? plan.targets;
     let dimensions = embeddingDimensions(targets[0]!.model, plan.dimensions) ?? vectors.find((vector) => vector !== undefined)?.length;
+    // The call's own `dimensions` the model did not return is the caller's to change; any other mismatch is the upstream's.
+    const mismatch = (provider: string, model: string, expected: number, got: number) =>
+      new EmbeddingDimensionsMismatchError({ provider, model, expected, got, askedByCall: options.dimensions === expected });
     for (const vector of answered?.values() ?? []) {
-      if (vector.length !== dimensions) throw dimensionMismatch(trace.provider, trace.model, dimensions ?? 0, vector.length);
+      if (vector.length !== dimensions) throw mismatch(trace.provider, trace.model, dimensions ?? 0, vector.length);
     }
     await runBounded(batches, this.#deps.config.llm.embeddings.batchConcurrency, options.signal, async (batch, signal) => {
       const { answer, target } = await this.#runBatch(plan, targets, batch, signal, trace, options.user);
@@ -132,7 +138,7 @@ export class EmbeddingEngine {
       for (const [position, index] of batch.indexes.entries()) {
         const vector = answer.vectors[position]!;
         dimensions ??= vector.length;
-        if (vector.length !== dimensions) throw dimensionMismatch(answer.provider, answer.model, dimensions, vector.length);
+        if (vector.length !== dimensions) throw mismatch(answer.provider, answer.model, dimensions, vector.length);
         vectors[index] = vector;
         vectorsOf.set(index, vector);
       }
@@ -353,17 +359,27 @@ export class EmbeddingEngine {
 /** The estimate is 0.76–1.08 of the tokenizer's count: a batch of estimated tokens stays within the bound at 3/4 of it. */
 const ESTIMATE_MARGIN = 0.75;
 
-/** Whether to send `dimensions` to `model`: not to a model known to have one fixed length (it would refuse the field). */
+/**
+ * Whether to send `dimensions` to `model`: not to a model known to have one fixed length (it
+ * would refuse the field, even asked its own length; {@link refuseFixedLength} let only that through).
+ */
 function sendsDimensions(model: string, dimensions: number | undefined): boolean {
   if (dimensions === undefined) return false;
-  const known = KNOWN_EMBEDDING_MODELS[model];
+  const known = knownEmbeddingModel(model);
   return known === undefined || known.shortens;
 }
 
-function dimensionMismatch(provider: string, model: string, expected: number, got: number): GroundworkError {
-  return new GroundworkError(
-    'embedding_dimensions_mismatch',
-    `${provider} model ${model} returned ${got}-dimension vectors where ${expected} were expected; ` +
-      'set LLM_EMBEDDING_DIMENSIONS or an embedding model of that length.',
-  );
+/**
+ * Refuses, before any request, a length that a target known to have one fixed length cannot
+ * return: OpenAI refuses `dimensions` for such models, and answering full-length vectors instead
+ * would hand back another length than asked. Its own length passes (and is not sent).
+ */
+function refuseFixedLength(targets: readonly CallTarget[], dimensions: number | undefined, fromSettings: boolean): void {
+  if (dimensions === undefined) return;
+  for (const target of targets) {
+    const known = knownEmbeddingModel(target.model);
+    if (known !== undefined && !known.shortens && known.dimensions !== dimensions) {
+      throw new FixedEmbeddingLengthError(target.model, known.dimensions, dimensions, fromSettings);
+    }
+  }
 }

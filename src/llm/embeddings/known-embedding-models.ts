@@ -42,9 +42,17 @@ export function defaultEmbeddingModel(provider: string): string {
  * when unknown. A listed model that cannot shorten keeps its own length whatever is asked.
  */
 export function embeddingDimensions(model: string, requested: number | undefined): number | undefined {
-  const name = model.includes('/') ? (model.split('/').at(-1) ?? model) : model;
-  const known = KNOWN_EMBEDDING_MODELS[name] ?? KNOWN_EMBEDDING_MODELS[name.replace(/:latest$/, '')];
+  const known = knownEmbeddingModel(model);
   if (known === undefined) return requested;
   if (requested === undefined || !known.shortens) return known.dimensions;
   return Math.min(requested, known.dimensions);
+}
+
+/**
+ * What the table knows of `model`, matched by its last path segment (`library/nomic-embed-text`)
+ * and without an Ollama `:latest` tag; undefined when it is not listed.
+ */
+export function knownEmbeddingModel(model: string): KnownEmbeddingModel | undefined {
+  const name = model.includes('/') ? (model.split('/').at(-1) ?? model) : model;
+  return KNOWN_EMBEDDING_MODELS[name] ?? KNOWN_EMBEDDING_MODELS[name.replace(/:latest$/, '')];
 }
