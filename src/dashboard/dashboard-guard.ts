@@ -68,13 +68,17 @@ export class DashboardGuard {
   /**
    * The access of a reading request, or a 401. An open dashboard also refuses (403) a `Host` that is
    * not a loopback name: a page on a name re-pointed at 127.0.0.1 (DNS rebinding) would otherwise
-   * read it, and take its anti-CSRF token too.
+   * read it, and take its anti-CSRF token too; and an `Origin` that is not its own, so that no
+   * other page reads it, whatever `SERVER_CORS_ORIGINS` lets call the API.
    */
   requireRead(request: IncomingMessage): Access {
     this.assertEnabled();
     const access = this.identify(request);
     if (access === undefined) throw unauthorized();
-    if (access.kind === 'open') refuseForeignHost(request, this.#host, 'GROUNDWORK_ADMIN_KEY');
+    if (access.kind === 'open') {
+      refuseForeignHost(request, this.#host, 'GROUNDWORK_ADMIN_KEY');
+      if (!sameOrigin(request)) throw foreignOrigin();
+    }
     return access;
   }
 
@@ -132,6 +136,16 @@ function unauthorized(): HttpError {
     type: 'invalid_request_error',
     code: 'invalid_admin_key',
     message: 'The dashboard API needs GROUNDWORK_ADMIN_KEY, as "Authorization: Bearer <key>" or by logging in at /ui/login.',
+  });
+}
+
+function foreignOrigin(): HttpError {
+  return new HttpError({
+    status: 403,
+    type: 'permission_error',
+    code: 'origin_refused',
+    message:
+      'Without GROUNDWORK_ADMIN_KEY the dashboard answers only its own page, not a page of another origin; set GROUNDWORK_ADMIN_KEY to use it from elsewhere with the key.',
   });
 }
 

@@ -173,7 +173,8 @@ async function handle(request: IncomingMessage, response: ServerResponse, aborte
       });
     }
     if (options.keyless) refuseForeignHost(request, context.config.host);
-    if (applyCors(request, response, context.config.corsOrigins)) return;
+    // Only the API is for other origins' pages: the dashboard and its JSON (`/admin/…`, `/ui…`) never get CORS headers.
+    if (path.startsWith('/v1/') && applyCors(request, response, context.config.corsOrigins)) return;
     const handler = dispatch(route, request, response);
     if (route?.authenticated === true) {
       // Before the body is read: a page elsewhere must not get a keyless service to call a provider.
