@@ -75,6 +75,20 @@ export function optionalStringField(): Field<string | undefined> {
   return (raw) => valid(raw === undefined || raw.trim() === '' ? undefined : raw.trim());
 }
 
+/**
+ * A trimmed secret of at least `minLength` characters, or undefined when unset. The message gives
+ * the length wanted, never the value or its length.
+ */
+export function optionalSecretField(minLength: number): Field<string | undefined> {
+  return (raw) => {
+    const value = raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+    if (value !== undefined && value.length < minLength) {
+      return invalid(`must be at least ${minLength} characters, so that it cannot be guessed (e.g. openssl rand -base64 32)`);
+    }
+    return valid(value);
+  };
+}
+
 /** A trimmed string matching `pattern`, or `defaultValue` when unset; `message` says what is expected. */
 export function patternField(defaultValue: string, pattern: RegExp, message: string): Field<string> {
   return (raw) => {

@@ -5,6 +5,7 @@ import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors/config-error.js';
 import { ConfigSource, loadConfig, validateEnvironment } from './load-config.js';
+import { ADMIN_KEY_MIN_LENGTH } from './variables.js';
 
 const CANARY = 'sk-canary-5f2b9c0e1d7a4c33b8e6';
 
@@ -42,6 +43,23 @@ describe('ConfigSource', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).issues.map((issue) => issue.variable).sort()).toEqual(['DB_POOL_SIZE', 'PORT']);
     expect((error as ConfigError).message).toContain('DB_POOL_SIZE: must be between 1 and 1000');
+  });
+
+  it('refuses an admin key too short to withstand guessing, without echoing it', () => {
+    const short = 'admin-secret';
+    const error = (() => {
+      try {
+        loadConfig({ env: { GROUNDWORK_ADMIN_KEY: short }, envFile: false });
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain(`GROUNDWORK_ADMIN_KEY: must be at least ${ADMIN_KEY_MIN_LENGTH} characters`);
+    expect((error as ConfigError).message).not.toContain(short);
+    const key = 'gw-admin-long-enough-0a1b2c';
+    expect(loadConfig({ env: { GROUNDWORK_ADMIN_KEY: key }, envFile: false }).tenants.adminKey?.reveal()).toBe(key);
   });
 
   it('reads secrets from *_FILE and rotates them in place with reloadSecrets()', () => {

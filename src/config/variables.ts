@@ -6,9 +6,13 @@ import {
   listField,
   optionalHttpUrlField,
   optionalIntegerField,
+  optionalSecretField,
   optionalStringField,
   patternField,
 } from './fields.js';
+
+/** Fewest characters `GROUNDWORK_ADMIN_KEY` may have: with ten wrong guesses a minute allowed, a short key would still fall. */
+export const ADMIN_KEY_MIN_LENGTH = 16;
 
 /** Which section of `AppConfig` a variable feeds; also the README table's grouping. */
 export type ConfigSection = 'app' | 'database' | 'llm' | 'resilience' | 'cache' | 'redis' | 'server' | 'tenants' | 'jobs' | 'logging';
@@ -733,7 +737,7 @@ export const VARIABLES = define({
     field: listField(),
     default: '(none: no CORS headers)',
     description:
-      "Comma-separated browser origins allowed to call `groundwork serve` (CORS, preflight included); `*` allows any origin. Without `GROUNDWORK_API_KEYS` these are the only pages besides the service's own whose calls to `/v1/…` are served.",
+      "Comma-separated browser origins allowed to call `groundwork serve` (CORS, preflight included); `*` allows any origin. Applies to `/v1/…` only, never to the dashboard or the admin API. Without `GROUNDWORK_API_KEYS` these are the only pages besides the service's own whose calls to `/v1/…` are served.",
     example: 'https://app.example.com,http://localhost:5173',
   },
   SERVER_CACHE: {
@@ -755,10 +759,12 @@ export const VARIABLES = define({
   },
   GROUNDWORK_ADMIN_KEY: {
     section: 'tenants',
-    field: optionalStringField(),
+    field: optionalSecretField(ADMIN_KEY_MIN_LENGTH),
     default: '(none: no admin API)',
     description:
-      'Bearer key of the admin API (`/admin/…`) of `groundwork serve`, and the login of its dashboard (`/ui`); distinct from every caller key. Without it the dashboard is served on a loopback bind only.',
+      'Bearer key of the admin API (`/admin/…`) of `groundwork serve`, and the login of its dashboard (`/ui`); distinct from every caller key; ' +
+      `at least ${ADMIN_KEY_MIN_LENGTH} characters. Ten wrong keys in a minute lock every admin key out for the rest of it (429). ` +
+      'Without it the dashboard is served on a loopback bind only.',
     example: 'gw-admin-…',
     secret: true,
   },

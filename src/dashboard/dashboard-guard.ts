@@ -1,6 +1,7 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Secret } from '../config/secret.js';
+import { AdminKeyLockout } from '../server/admin-key-lockout.js';
 import { isLoopbackHost } from '../server/bind-address.js';
 import { isOwnOrigin } from '../server/browser-origin.js';
 import { HttpError } from '../server/http-error.js';
@@ -16,9 +17,6 @@ export const CSRF_HEADER = 'x-groundwork-csrf';
 /** How a request is allowed in: the admin key as a bearer token (scripts), a login session, or an open loopback dashboard. */
 export type Access = { kind: 'bearer' } | { kind: 'session'; session: string } | { kind: 'open' };
 
-/** Failed logins accepted per minute before the login answers 429, so that the admin key cannot be guessed at speed. */
-const LOGIN_FAILURES_PER_MINUTE = 10;
-
 /**
  * Who may use the dashboard and its API. With `GROUNDWORK_ADMIN_KEY` set: a bearer admin key, or
  * a session cookie from the login form; writes from a session also need its anti-CSRF token and
@@ -30,10 +28,15 @@ export class DashboardGuard {
   readonly #host: string;
   readonly #enabled: boolean;
   readonly #tokens: SessionTokens;
-  #failures: { windowStart: number; count: number } = { windowStart: 0, count: 0 };
+  readonly #lockout: AdminKeyLockout;
 
-  constructor(dashboard: Dashboard, host: string) {
+  /**
+   * @param lockout Counts wrong admin keys, on the login form and as bearer tokens; share one with
+   * the admin API so that both spend the same minute's allowance. @default one of its own
+   */
+  constructor(dashboard: Dashboard, host: string, lockout?: AdminKeyLockout) {
     this.#dashboard = dashboard;
+    this.#lockout = lockout ?? new AdminKeyLockout(() => this.#now());
     this.#host = host;
     this.#enabled = dashboard.adminKey !== undefined || isLoopbackHost(host);
     this.#tokens = new SessionTokens(dashboard.adminKey ?? new Secret('DASHBOARD_CSRF_SECRET', randomBytes(32).toString('base64url')));
@@ -55,12 +58,15 @@ export class DashboardGuard {
     });
   }
 
-  /** How the request is allowed in, or undefined when it is not. */
+  /**
+   * How the request is allowed in, or undefined when it is not. A wrong bearer key counts against
+   * the same minute's allowance as a failed login, and once it is spent every bearer key gets a 429.
+   */
   identify(request: IncomingMessage): Access | undefined {
     const adminKey = this.#dashboard.adminKey;
     if (adminKey === undefined) return { kind: 'open' };
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
-    if (bearer !== undefined) return sameSecret(bearer, adminKey.reveal()) ? { kind: 'bearer' } : undefined;
+    if (bearer !== undefined) return this.#lockout.check(bearer, adminKey) ? { kind: 'bearer' } : undefined;
     const session = cookieOf(request, SESSION_COOKIE);
     return session !== undefined && this.#tokens.verify(session, this.#now()) ? { kind: 'session', session } : undefined;
   }
@@ -68,13 +74,17 @@ export class DashboardGuard {
   /**
    * The access of a reading request, or a 401. An open dashboard also refuses (403) a `Host` that is
    * not a loopback name: a page on a name re-pointed at 127.0.0.1 (DNS rebinding) would otherwise
-   * read it, and take its anti-CSRF token too.
+   * read it, and take its anti-CSRF token too; and an `Origin` that is not its own, so that no
+   * other page reads it, whatever `SERVER_CORS_ORIGINS` lets call the API.
    */
   requireRead(request: IncomingMessage): Access {
     this.assertEnabled();
     const access = this.identify(request);
     if (access === undefined) throw unauthorized();
-    if (access.kind === 'open') refuseForeignHost(request, this.#host, 'GROUNDWORK_ADMIN_KEY');
+    if (access.kind === 'open') {
+      refuseForeignHost(request, this.#host, 'GROUNDWORK_ADMIN_KEY');
+      if (!sameOrigin(request)) throw foreignOrigin();
+    }
     return access;
   }
 
@@ -98,23 +108,14 @@ export class DashboardGuard {
     return access.kind === 'bearer' ? undefined : this.#tokens.csrfFor(sessionOf(access));
   }
 
-  /** A new session for `presented` when it is the admin key; undefined otherwise. Throws a 429 after too many failures. */
+  /**
+   * A new session for `presented` when it is the admin key; undefined otherwise. Throws a 429 once
+   * the minute's wrong keys (failed logins and wrong bearer keys together) are spent.
+   */
   login(presented: string): string | undefined {
     const adminKey = this.#dashboard.adminKey;
-    const now = this.#now();
-    if (now - this.#failures.windowStart >= 60_000) this.#failures = { windowStart: now, count: 0 };
-    if (this.#failures.count >= LOGIN_FAILURES_PER_MINUTE) {
-      throw new HttpError({
-        status: 429,
-        type: 'rate_limit_error',
-        code: 'too_many_logins',
-        message: 'Too many failed logins; wait a minute.',
-        retryAfterMs: 60_000 - (now - this.#failures.windowStart),
-      });
-    }
-    if (adminKey !== undefined && sameSecret(presented, adminKey.reveal())) return this.#tokens.issue(now);
-    this.#failures.count++;
-    return undefined;
+    if (adminKey === undefined) return undefined;
+    return this.#lockout.check(presented, adminKey) ? this.#tokens.issue(this.#now()) : undefined;
   }
 
   #now(): number {
@@ -135,9 +136,14 @@ function unauthorized(): HttpError {
   });
 }
 
-function sameSecret(presented: string, expected: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-  return timingSafeEqual(digest(presented), digest(expected));
+function foreignOrigin(): HttpError {
+  return new HttpError({
+    status: 403,
+    type: 'permission_error',
+    code: 'origin_refused',
+    message:
+      'Without GROUNDWORK_ADMIN_KEY the dashboard answers only its own page, not a page of another origin; set GROUNDWORK_ADMIN_KEY to use it from elsewhere with the key.',
+  });
 }
 
 function headerOf(request: IncomingMessage, name: string): string | undefined {

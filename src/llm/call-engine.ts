@@ -296,7 +296,11 @@ export class CallEngine {
     const metrics = this.#deps.metrics;
     const clock = this.#deps.clock;
     if (metrics === undefined) return { chunk: () => {} };
-    const labels = { gen_ai_operation_name: 'chat', gen_ai_provider_name: target.provider, gen_ai_request_model: target.model };
+    const labels = {
+      gen_ai_operation_name: 'chat',
+      gen_ai_provider_name: target.provider,
+      gen_ai_request_model: metrics.models.label(target.model),
+    };
     let last: number | undefined;
     return {
       chunk() {

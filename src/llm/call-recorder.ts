@@ -50,7 +50,7 @@ export class CallRecorder {
       // Label sets written out rather than spread from a shared one: this runs for every call.
       const operation = genAiOperation(call);
       const provider = trace.provider;
-      const model = trace.model;
+      const model = metrics.models.label(trace.model);
       observe(
         metrics.llmDuration,
         {

@@ -6,6 +6,7 @@ export {
   type HealthStatus,
   runHealthChecks,
 } from './health.js';
+export { KnownModels, OTHER_MODEL } from './known-models.js';
 export { type CreateLoggerOptions, createLogger, type Logger, silentLogger } from './logger.js';
 export { GroundworkMetrics, LLM_DURATION_BUCKETS, TOKEN_BUCKETS } from './metrics.js';
 export { isSecretKey, redactValue, scrubSecrets } from './redact.js';

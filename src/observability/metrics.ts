@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { KnownModels } from './known-models.js';
 
 /*
  * prom-client is required when the first metrics object is built, not imported: importing
@@ -34,6 +35,11 @@ export interface BudgetLevel {
  */
 export class GroundworkMetrics {
   readonly registry: Registry;
+  /**
+   * The models that get a `model` / `gen_ai_request_model` label of their own (and a circuit
+   * breaker and rate-limit buckets); open until restricted, as `groundwork serve` does.
+   */
+  readonly models = new KnownModels();
 
   /** `gen_ai_client_operation_duration_seconds{gen_ai_operation_name, gen_ai_provider_name, gen_ai_request_model, error_type}` */
   readonly llmDuration: Histogram<'gen_ai_operation_name' | 'gen_ai_provider_name' | 'gen_ai_request_model' | 'error_type'>;

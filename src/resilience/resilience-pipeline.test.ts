@@ -183,6 +183,31 @@ describe('resilience pipeline', () => {
     expect(await pipeline.getState('openai', 'gpt-4o-mini')).toMatchObject({ state: 'open', consecutiveFailures: 5 });
   });
 
+  it('keeps models outside the known set under one breaker, leaving a known model its own', async () => {
+    const metrics = new GroundworkMetrics();
+    metrics.models.restrictTo([primary.model]);
+    pipeline = createResiliencePipeline(testConfig({ maxAttempts: 1, circuitFailureThreshold: 2 }), { logger, metrics });
+    const sent: string[] = [];
+    const failing = async (info: AttemptInfo): Promise<never> => {
+      sent.push(info.target.model);
+      throw serverError();
+    };
+    for (let index = 0; index < 20; index++) {
+      await settle(pipeline.execute(plan({ targets: [{ provider: 'openai', model: `rand-model-${index}` }] }), failing));
+    }
+    // Each attempt went to the model it named, until the shared circuit opened.
+    expect(sent).toEqual(['rand-model-0', 'rand-model-1']);
+    const states = await pipeline.breakerStates();
+    expect(states.map((state) => `${state.model}:${state.state}`)).toEqual(['other:open']);
+    // The configured model is not behind the circuit the unknown names opened.
+    const { value } = await settle(pipeline.execute(plan(), answer('hi')));
+    expect(value?.value).toBe('hi');
+    expect((await pipeline.breakerStates()).map((state) => `${state.model}:${state.state}`).sort()).toEqual([
+      'gpt-4o-mini:closed',
+      'other:open',
+    ]);
+  });
+
   it('does not count bad requests against the provider', async () => {
     make({ maxAttempts: 1 });
     const attempt = async (): Promise<never> => {

@@ -107,13 +107,16 @@ export class ResiliencePipeline implements CallPipeline {
     if (callAborted(run)) throw callAbortError(run);
     let lastError: unknown;
     for (const target of plan.targets) {
-      const key = `${target.provider}:${target.model}`;
+      // A model outside the known set (see `KnownModels`) shares the breaker and buckets of `other`;
+      // the attempt itself is sent to the model named.
+      const guarded = this.#guarded(target);
+      const key = `${guarded.provider}:${guarded.model}`;
       run.backoffMs = 0;
       for (let number = 1; ; number++) {
         const began = clock.now();
         run.waitedMs = 0;
         try {
-          const result = await this.#attemptOnce(target, key, number, plan.estimatedTokens, run, attempt);
+          const result = await this.#attemptOnce(target, guarded, key, number, plan.estimatedTokens, run, attempt);
           this.#record(run, target, number, began, undefined);
           return { value: result.value, target, attempts: run.records };
         } catch (error) {
@@ -125,7 +128,7 @@ export class ResiliencePipeline implements CallPipeline {
             lastError = decision.error;
             break;
           }
-          this.#parts.metrics?.llmRetries.inc({ provider: target.provider, model: target.model, reason: codeOf(error) });
+          this.#parts.metrics?.llmRetries.inc({ provider: guarded.provider, model: guarded.model, reason: codeOf(error) });
           const wake = linkSignals(plan.signal, this.#closing.signal);
           try {
             await sleep(decision.waitMs, wake.signal, clock);
@@ -167,9 +170,21 @@ export class ResiliencePipeline implements CallPipeline {
     return this.#parts.breaker.getState(provider, model);
   }
 
-  /** Breaker → rate limit → concurrency → timeout → attempt, for one attempt on `target`. */
+  /** `target`, its model folded as metrics label it: the breaker and rate-limit buckets it is kept under. */
+  #guarded(target: CallTarget): CallTarget {
+    const models = this.#parts.metrics?.models;
+    if (models === undefined || !models.restricted) return target;
+    const model = models.label(target.model);
+    return model === target.model ? target : { ...target, model };
+  }
+
+  /**
+   * Breaker → rate limit → concurrency → timeout → attempt, for one attempt on `target`; the breaker
+   * and rate limit see `guarded` (the target under its folded model), the attempt `target`.
+   */
   async #attemptOnce<T>(
     target: CallTarget,
+    guarded: CallTarget,
     key: string,
     number: number,
     tokens: number,
@@ -178,11 +193,11 @@ export class ResiliencePipeline implements CallPipeline {
   ): Promise<AttemptResult<T>> {
     const { breaker, rateLimiter, concurrency, clock } = this.#parts;
     run.sent = false;
-    const decision = await breaker.acquire(target, key);
+    const decision = await breaker.acquire(guarded, key);
     let verdict: BreakerVerdict = 'abandoned';
     let permitted = false;
     try {
-      run.waitedMs += await rateLimiter.acquire(target, tokens, run);
+      run.waitedMs += await rateLimiter.acquire(guarded, tokens, run);
       permitted = true;
       if (!concurrency.tryAcquire(target.provider)) run.waitedMs += await concurrency.wait(target.provider, run);
       run.sent = true;
@@ -195,14 +210,14 @@ export class ResiliencePipeline implements CallPipeline {
         throw error;
       }
       verdict = 'success';
-      this.#afterUsage(target, tokens, result.usage);
+      this.#afterUsage(guarded, tokens, result.usage);
       return result;
     } catch (error) {
       // The provider did not answer: give the token reservation back (the request permit stays spent).
-      if (permitted && this.#parts.limitsTokens) this.#reconcile(target, tokens, 0);
+      if (permitted && this.#parts.limitsTokens) this.#reconcile(guarded, tokens, 0);
       throw error;
     } finally {
-      if (verdict !== 'success' || decision.probe || decision.failures > 0) this.#settle(target, key, decision, verdict);
+      if (verdict !== 'success' || decision.probe || decision.failures > 0) this.#settle(guarded, key, decision, verdict);
     }
   }
 

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Secret } from '../config/secret.js';
 import { GroundworkError } from '../errors/groundwork-error.js';
@@ -197,7 +196,11 @@ async function answer(exchange: Exchange, endpoint: Endpoint, admin: AdminApi): 
   sendJson(exchange.response, outcome[0], outcome[1], { 'cache-control': 'no-store' });
 }
 
-/** The admin key, compared in constant time; a caller key is refused like any other. */
+/**
+ * The admin key, compared in constant time; a caller key is refused like any other. A wrong key
+ * counts against the same minute's allowance as the dashboard's login, and once that is spent
+ * every key gets a 429 with `Retry-After`.
+ */
 function checkAdmin(request: IncomingMessage, context: ServerContext): AdminApi {
   const admin = context.admin;
   if (admin === undefined) {
@@ -210,7 +213,7 @@ function checkAdmin(request: IncomingMessage, context: ServerContext): AdminApi 
   }
   const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
   const presented = match?.[1];
-  if (presented === undefined || !timingSafeEqual(digest(presented), digest(admin.adminKey.reveal()))) {
+  if (presented === undefined || !context.adminKeyLockout.check(presented, admin.adminKey)) {
     throw new HttpError({
       status: 401,
       type: 'invalid_request_error',
@@ -219,10 +222,6 @@ function checkAdmin(request: IncomingMessage, context: ServerContext): AdminApi 
     });
   }
   return admin;
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
 }
 
 /** The `{reference}` and optional action after `prefix`, decoded. */

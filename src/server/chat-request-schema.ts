@@ -158,9 +158,12 @@ export const KNOWN_FIELDS = new Set([
   'verbosity',
 ]);
 
+/** Longest model name a request may send, in characters (a Bedrock inference-profile ARN is about 110). */
+export const MODEL_NAME_MAX_LENGTH = 256;
+
 /** A validated `POST /v1/chat/completions` body; unmodelled top-level fields are kept. */
 export const chatCompletionBodySchema = z.looseObject({
-  model: z.string().min(1, 'must name a model'),
+  model: z.string().min(1, 'must name a model').max(MODEL_NAME_MAX_LENGTH, `must be at most ${MODEL_NAME_MAX_LENGTH} characters`),
   messages: z.array(message).min(1, 'must hold at least one message'),
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),

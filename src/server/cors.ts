@@ -20,7 +20,8 @@ const EXPOSED_HEADERS = [
 const PREFLIGHT_MAX_AGE_SECONDS = '600';
 
 /**
- * CORS for the configured origins (`SERVER_CORS_ORIGINS`; `*` for any). Adds the headers to an
+ * CORS for the configured origins (`SERVER_CORS_ORIGINS`; `*` for any), applied to the API
+ * (`/v1/…`) only, never to the dashboard or the admin API. Adds the headers to an
  * answer for an allowed origin, and answers a preflight (`OPTIONS` with
  * `Access-Control-Request-Method`) itself with 204, before authentication, as browsers send
  * preflights without credentials. Returns whether the request was answered. A preflight from an

@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { CLIENT_CLOSED_STATUS, recordRequest } from './access-log.js';
 import type { AdminApi } from './admin-api.js';
+import { AdminKeyLockout } from './admin-key-lockout.js';
 import { ApiKeyVerifier } from './api-key-verifier.js';
 import { authenticate } from './authenticate.js';
 import { assertSafeBind } from './bind-address.js';
@@ -65,6 +66,8 @@ export interface GroundworkServer {
  */
 export function createServer(backend: ServiceBackend, config: ServerConfig, dependencies: ServerDependencies): GroundworkServer {
   const logger = dependencies.logger.child({ component: 'server' });
+  // One count of wrong admin keys for the admin API, the dashboard's API and its login form.
+  const adminKeyLockout = new AdminKeyLockout(() => dependencies.dashboard?.now?.() ?? Date.now());
   const context: ServerContext = {
     backend,
     config,
@@ -72,10 +75,11 @@ export function createServer(backend: ServiceBackend, config: ServerConfig, depe
     metrics: dependencies.metrics ?? backend.metrics,
     tenants: dependencies.tenants,
     admin: dependencies.admin,
+    adminKeyLockout,
     dashboard:
       dependencies.dashboard === undefined
         ? undefined
-        : { dashboard: dependencies.dashboard, guard: new DashboardGuard(dependencies.dashboard, config.host) },
+        : { dashboard: dependencies.dashboard, guard: new DashboardGuard(dependencies.dashboard, config.host, adminKeyLockout) },
   };
   const verifier = new ApiKeyVerifier(config.apiKeys);
   const authenticated = verifier.enabled || dependencies.tenants !== undefined;
@@ -173,7 +177,8 @@ async function handle(request: IncomingMessage, response: ServerResponse, aborte
       });
     }
     if (options.keyless) refuseForeignHost(request, context.config.host);
-    if (applyCors(request, response, context.config.corsOrigins)) return;
+    // Only the API is for other origins' pages: the dashboard and its JSON (`/admin/…`, `/ui…`) never get CORS headers.
+    if (path.startsWith('/v1/') && applyCors(request, response, context.config.corsOrigins)) return;
     const handler = dispatch(route, request, response);
     if (route?.authenticated === true) {
       // Before the body is read: a page elsewhere must not get a keyless service to call a provider.

@@ -2,6 +2,7 @@ import type { AppConfig } from '../config/app-config.js';
 import type { EnvironmentStatus } from '../config/load-config.js';
 import type { Database } from '../db/database.js';
 import type { LlmClient, LlmStreamEvent } from '../llm/llm-client-types.js';
+import { DEFAULT_PRICES } from '../llm/price-table.js';
 import { completionOfResponse, sentAttempts } from '../llm/response-completion.js';
 import type { HealthOptions, HealthReport } from '../observability/health.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
@@ -51,6 +52,8 @@ const READINESS_TIMEOUT_MS = 3000;
  */
 export function createServiceBackend<DB>(infrastructure: ServiceInfrastructure<DB>): ServiceBackend {
   const llm = infrastructure.llm;
+  // Callers choose the model name: only the models the service knows get series, breakers and buckets of their own.
+  infrastructure.metrics.models.restrictTo(knownModels(infrastructure.config, infrastructure.routes));
   return {
     metrics: infrastructure.metrics,
     health: (options) => infrastructure.health(options),
@@ -238,4 +241,34 @@ export function configuredModels(config: AppConfig): ServiceModel[] {
     ...embeddings.fallbacks.map((f) => ({ id: f.model, ownedBy: f.provider })),
   ];
   return models.filter((model, index) => models.findIndex((other) => other.id === model.id) === index);
+}
+
+/**
+ * The models the service labels, and keeps breakers and rate-limit buckets for, by name: each
+ * provider's configured model, the fallbacks, the embedding models, the model groups with their
+ * deployments, and every model of the price table (`LLM_PRICES` included), by its exact name.
+ * Any other name a caller sends is still sent on, and counted under `other`.
+ */
+export function knownModels(config: AppConfig, routes: RoutesConfig | undefined): Set<string> {
+  const { llm } = config;
+  const models = new Set<string>([
+    llm.model,
+    llm.openai.model,
+    llm.anthropic.model,
+    llm.gemini.model,
+    llm.bedrock.model,
+    ...(llm.azure.deployment === undefined ? [] : [llm.azure.deployment]),
+    ...config.resilience.fallbacks.map((fallback) => fallback.model),
+    ...configuredModels(config).map((model) => model.id),
+    ...Object.keys(DEFAULT_PRICES),
+    ...Object.keys(llm.prices),
+  ]);
+  for (const group of Object.values(routes?.groups ?? {})) {
+    models.add(group.name);
+    for (const deployment of group.deployments) {
+      models.add(deployment.model);
+      models.add(deployment.name);
+    }
+  }
+  return models;
 }

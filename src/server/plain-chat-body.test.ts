@@ -30,6 +30,7 @@ const leftToSchema: unknown[] = [
   { messages: base.messages },
   { ...base, model: '' },
   { ...base, model: 7 },
+  { ...base, model: 'm'.repeat(257) },
   { ...base, messages: [] },
   { ...base, messages: {} },
   { ...base, messages: [null] },

@@ -1,5 +1,5 @@
 import { arePlainMessages } from '../llm/plain-request.js';
-import type { ChatCompletionBody } from './chat-request-schema.js';
+import { type ChatCompletionBody, MODEL_NAME_MAX_LENGTH } from './chat-request-schema.js';
 
 /*
  * Most chat requests are the plain kind: a model, a few messages of text, and perhaps `stream`,
@@ -19,7 +19,7 @@ const isPositiveInteger: FieldCheck = (value) => value === null || (Number.isSaf
 
 /** The top-level fields a plain body may hold, each with what the schema accepts for it. */
 const PLAIN_FIELDS: ReadonlyMap<string, FieldCheck> = new Map<string, FieldCheck>([
-  ['model', (value) => typeof value === 'string' && value.length > 0],
+  ['model', (value) => typeof value === 'string' && value.length > 0 && value.length <= MODEL_NAME_MAX_LENGTH],
   // The LLM client's own request check takes messages by the same rule.
   ['messages', (value) => arePlainMessages(value, true)],
   ['stream', (value) => value === null || typeof value === 'boolean'],

@@ -18,7 +18,8 @@ export class ServerCallMetrics {
 
   constructor(metrics: GroundworkMetrics, model: string, startedAt: number, operation: string = OPERATION) {
     this.#metrics = metrics;
-    this.#model = model;
+    // Folded once per request (a Set lookup): a model the service does not know is labelled `other`.
+    this.#model = metrics.models.label(model);
     this.#startedAt = startedAt;
     this.#operation = operation;
   }

@@ -4,6 +4,7 @@ import type { DashboardGuard } from '../dashboard/dashboard-guard.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import type { AdminApi } from './admin-api.js';
+import type { AdminKeyLockout } from './admin-key-lockout.js';
 import type { ServiceBackend } from './service-backend.js';
 import type { ServiceTenants } from './service-tenants.js';
 
@@ -18,6 +19,8 @@ export interface ServerContext {
   readonly tenants?: ServiceTenants | undefined;
   /** The admin API, when `GROUNDWORK_ADMIN_KEY` is set. */
   readonly admin?: AdminApi | undefined;
+  /** Counts wrong admin keys across the admin API and the dashboard, and refuses keys (429) once too many failed. */
+  readonly adminKeyLockout: AdminKeyLockout;
   /** The dashboard (`/ui`, `/admin/api/…`) and who may use it, when served. */
   readonly dashboard?: { dashboard: Dashboard; guard: DashboardGuard } | undefined;
 }
