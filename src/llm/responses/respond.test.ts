@@ -83,6 +83,51 @@ describe('respond', () => {
     expect((missing as Error).message).toContain('No response with id "resp_nowhere" at openai, azure (each asked)');
   });
 
+  it('keeps a continuation on the primary’s upstream: its retryable failure is not sent on to a fallback on another account', async () => {
+    const azure = await startFakeProviderServer({ apiKeys: ['azure-fallback-key'] });
+    second = azure;
+    const { fake, infra } = await start((server) => ({
+      OPENAI_API_KEY: 'sk-key',
+      OPENAI_BASE_URL: server.openaiBaseUrl,
+      LLM_FALLBACKS: 'azure:fallback-deploy',
+      AZURE_OPENAI_ENDPOINT: azure.azureEndpoint,
+      AZURE_OPENAI_API_KEY: 'azure-fallback-key',
+      AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
+    }));
+    const continuations = [{ previous_response_id: 'resp_earlier' }, { conversation: 'conv_earlier', stream: true }];
+    for (const continuation of continuations) {
+      fake.enqueue({ type: 'error', status: 503 });
+      const error = await infra.llm
+        .respond({ model: 'gpt-4o-mini', input: 'and then?', ...continuation })
+        .catch((caught: unknown) => caught);
+      expect(error, JSON.stringify(continuation)).toMatchObject({ status: 503, retryable: true, provider: 'openai' });
+    }
+    expect(fake.requests).toHaveLength(2);
+    expect(azure.requests).toHaveLength(0);
+    // A call that continues nothing still falls back.
+    fake.enqueue({ type: 'error', status: 503 });
+    azure.enqueue({ type: 'answer', content: 'from the fallback' });
+    expect(await infra.llm.respond({ model: 'gpt-4o-mini', input: 'hi' })).toMatchObject({ stream: false, attempts: 2 });
+    expect(azure.requests).toHaveLength(1);
+  });
+
+  it('lets a continuation fall back to another model on the primary’s own upstream', async () => {
+    const { fake, infra } = await start((server) => ({
+      OPENAI_API_KEY: 'sk-key',
+      OPENAI_BASE_URL: server.openaiBaseUrl,
+      LLM_FALLBACKS: 'openai:gpt-4o',
+    }));
+    fake.enqueue({ type: 'error', status: 503 }, { type: 'answer', content: 'from gpt-4o' });
+    const result = await infra.llm.respond({
+      model: 'gpt-4o-mini',
+      input: 'and then?',
+      previous_response_id: 'resp_earlier',
+      store: false,
+    });
+    expect(result).toMatchObject({ stream: false, attempts: 2 });
+    expect(fake.requests.map((request) => (request.body as { model?: unknown }).model)).toEqual(['gpt-4o-mini', 'gpt-4o']);
+  });
+
   it('translates for Anthropic and streams the events in OpenAI’s order', async () => {
     const { fake, infra } = await start((server) => ({
       LLM_PROVIDER: 'anthropic',
