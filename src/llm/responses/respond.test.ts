@@ -155,6 +155,20 @@ describe('respond', () => {
     expect((fake.requests[0]!.body as { system?: unknown }).system).toEqual('German.');
   });
 
+  it('records the upstream’s x-request-id of each forwarded call, whole and streamed', async () => {
+    const { fake, infra } = await start((server) => ({ OPENAI_API_KEY: 'sk-key', OPENAI_BASE_URL: server.openaiBaseUrl }));
+    fake.enqueue({ type: 'answer', content: 'whole' }, { type: 'answer', content: 'streamed', chunks: 2 });
+    await infra.llm.respond({ model: 'gpt-4o-mini', input: 'hi', store: false });
+    await eventsOf(await infra.llm.respond({ model: 'gpt-4o-mini', input: 'hi', stream: true, store: false }));
+    await infra.llm.flush();
+    const rows = await infra.db.selectFrom('llm_usage').select(['operation', 'request_id']).orderBy('id').execute();
+    // The fake numbers its answers' x-request-id in the order the requests came.
+    expect(rows).toEqual([
+      { operation: 'responses', request_id: 'req_fake_1' },
+      { operation: 'responses', request_id: 'req_fake_2' },
+    ]);
+  });
+
   it('cancels a forwarded stream left unread, and records it in the ledger as cancelled', async () => {
     const { fake, infra } = await start((server) => ({ OPENAI_API_KEY: 'sk-key', OPENAI_BASE_URL: server.openaiBaseUrl }));
     fake.enqueue({ type: 'hang', afterChunks: 2 });

@@ -121,19 +121,22 @@ export class ResponsesForwarder {
         const outcome = await this.#deps.pipeline.execute(plan, async ({ target, signal }) => {
           let json: ResponseObject;
           let limits: Record<string, string> | undefined;
+          let requestId: string | undefined;
           try {
             const upstream = this.#targets.upstream(target);
             const payload = JSON.stringify({ ...body, model: target.model });
             const answer = await this.#http().json(upstream.target(), 'POST', await upstream.headers(), payload, signal);
             json = answer.data as ResponseObject;
             limits = answer.rateLimitHeaders;
+            requestId = answer.requestId;
           } catch (error) {
             throw mapOpenAiError(error, { ...target, signal });
           }
           const usage = usageOfResponse(json);
-          return { value: { json, headers: limits }, ...(usage === undefined ? {} : { usage }) };
+          return { value: { json, headers: limits, requestId }, ...(usage === undefined ? {} : { usage }) };
         });
         trace.attempts.push(...outcome.attempts);
+        trace.requestId = outcome.value.requestId;
         this.#account(trace, outcome.target, outcome.value.json);
         if (stored(body)) this.#remember(outcome.value.json, outcome.target);
         record('success');
@@ -307,6 +310,7 @@ export class ResponsesForwarder {
     keep: boolean,
   ): AsyncIterable<ResponseStreamEvent> {
     const { first, iterator, watchdog, link, settle, requestId } = stream;
+    trace.requestId = requestId;
     let final: ResponseObject | undefined;
     let closed = false;
     // The first event (`response.created`) carries the id: remembered then, for a retrieval while the stream runs.
