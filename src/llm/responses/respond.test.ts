@@ -155,6 +155,29 @@ describe('respond', () => {
     expect((fake.requests[0]!.body as { system?: unknown }).system).toEqual('German.');
   });
 
+  it('records a forwarded stream abandoned after it began with its estimated input and the output it delivered', async () => {
+    const { fake, infra } = await start((server) => ({ OPENAI_API_KEY: 'sk-key', OPENAI_BASE_URL: server.openaiBaseUrl }));
+    // The item and its content part, then two text deltas.
+    fake.enqueue({ type: 'hang', afterChunks: 4 });
+    // About 2,500 tokens of input.
+    const input = 'word '.repeat(2_000);
+    const result = await infra.llm.respond({ model: 'gpt-4o-mini', input, stream: true, store: false });
+    if (!result.stream) throw new Error('expected a stream');
+    const seen: ResponseStreamEvent[] = [];
+    for await (const event of result.events) {
+      seen.push(event);
+      if (seen.filter((each) => each.type === 'response.output_text.delta').length === 2) break;
+    }
+    await infra.llm.flush();
+    const rows = await infra.db.selectFrom('llm_usage').selectAll().execute();
+    expect(rows).toHaveLength(1);
+    const [row] = rows;
+    expect(row).toMatchObject({ operation: 'responses', outcome: 'cancelled', provider: 'openai', model: 'gpt-4o-mini' });
+    expect(row?.prompt_tokens).toBeGreaterThan(2_400);
+    expect(row?.completion_tokens).toBeGreaterThan(0);
+    expect(Number(row?.cost_usd)).toBeGreaterThan(0);
+  });
+
   it('records the upstream’s x-request-id of each forwarded call, whole and streamed', async () => {
     const { fake, infra } = await start((server) => ({ OPENAI_API_KEY: 'sk-key', OPENAI_BASE_URL: server.openaiBaseUrl }));
     fake.enqueue({ type: 'answer', content: 'whole' }, { type: 'answer', content: 'streamed', chunks: 2 });
