@@ -192,6 +192,30 @@ describe('respond', () => {
     ]);
   });
 
+  it.each([
+    ['forwarded', (server: FakeProviderServer) => ({ OPENAI_API_KEY: 'sk-key', OPENAI_BASE_URL: server.openaiBaseUrl })],
+    [
+      'translated',
+      (server: FakeProviderServer) => ({
+        LLM_PROVIDER: 'anthropic',
+        ANTHROPIC_API_KEY: 'sk-ant-key',
+        ANTHROPIC_BASE_URL: server.anthropicBaseUrl,
+      }),
+    ],
+  ])('throws a %s stream’s failure after its first event from the iterator, with no error event', async (_mode, env) => {
+    const { fake, infra } = await start(env);
+    fake.enqueue({ type: 'cut-stream', afterChunks: 3 });
+    const result = await infra.llm.respond({ model: 'gpt-4o-mini', input: 'hi', stream: true, store: false });
+    if (!result.stream) throw new Error('expected a stream');
+    const seen: string[] = [];
+    const failure = await (async () => {
+      for await (const event of result.events) seen.push(event.type);
+    })().catch((caught: unknown) => caught);
+    expect(failure).toMatchObject({ code: 'provider_connection' });
+    expect(seen).toContain('response.output_text.delta');
+    expect(seen).not.toContain('error');
+  });
+
   it('cancels a forwarded stream left unread, and records it in the ledger as cancelled', async () => {
     const { fake, infra } = await start((server) => ({ OPENAI_API_KEY: 'sk-key', OPENAI_BASE_URL: server.openaiBaseUrl }));
     fake.enqueue({ type: 'hang', afterChunks: 2 });
