@@ -83,6 +83,51 @@ describe('respond', () => {
     expect((missing as Error).message).toContain('No response with id "resp_nowhere" at openai, azure (each asked)');
   });
 
+  it('keeps a continuation on the primary’s upstream: its retryable failure is not sent on to a fallback on another account', async () => {
+    const azure = await startFakeProviderServer({ apiKeys: ['azure-fallback-key'] });
+    second = azure;
+    const { fake, infra } = await start((server) => ({
+      OPENAI_API_KEY: 'sk-key',
+      OPENAI_BASE_URL: server.openaiBaseUrl,
+      LLM_FALLBACKS: 'azure:fallback-deploy',
+      AZURE_OPENAI_ENDPOINT: azure.azureEndpoint,
+      AZURE_OPENAI_API_KEY: 'azure-fallback-key',
+      AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
+    }));
+    const continuations = [{ previous_response_id: 'resp_earlier' }, { conversation: 'conv_earlier', stream: true }];
+    for (const continuation of continuations) {
+      fake.enqueue({ type: 'error', status: 503 });
+      const error = await infra.llm
+        .respond({ model: 'gpt-4o-mini', input: 'and then?', ...continuation })
+        .catch((caught: unknown) => caught);
+      expect(error, JSON.stringify(continuation)).toMatchObject({ status: 503, retryable: true, provider: 'openai' });
+    }
+    expect(fake.requests).toHaveLength(2);
+    expect(azure.requests).toHaveLength(0);
+    // A call that continues nothing still falls back.
+    fake.enqueue({ type: 'error', status: 503 });
+    azure.enqueue({ type: 'answer', content: 'from the fallback' });
+    expect(await infra.llm.respond({ model: 'gpt-4o-mini', input: 'hi' })).toMatchObject({ stream: false, attempts: 2 });
+    expect(azure.requests).toHaveLength(1);
+  });
+
+  it('lets a continuation fall back to another model on the primary’s own upstream', async () => {
+    const { fake, infra } = await start((server) => ({
+      OPENAI_API_KEY: 'sk-key',
+      OPENAI_BASE_URL: server.openaiBaseUrl,
+      LLM_FALLBACKS: 'openai:gpt-4o',
+    }));
+    fake.enqueue({ type: 'error', status: 503 }, { type: 'answer', content: 'from gpt-4o' });
+    const result = await infra.llm.respond({
+      model: 'gpt-4o-mini',
+      input: 'and then?',
+      previous_response_id: 'resp_earlier',
+      store: false,
+    });
+    expect(result).toMatchObject({ stream: false, attempts: 2 });
+    expect(fake.requests.map((request) => (request.body as { model?: unknown }).model)).toEqual(['gpt-4o-mini', 'gpt-4o']);
+  });
+
   it('translates for Anthropic and streams the events in OpenAI’s order', async () => {
     const { fake, infra } = await start((server) => ({
       LLM_PROVIDER: 'anthropic',
@@ -108,6 +153,67 @@ describe('respond', () => {
     expect(events.map((event) => event['sequence_number'])).toEqual(events.map((_, index) => index));
     expect(events.at(-1)?.['response']).toMatchObject({ status: 'completed', instructions: 'German.', store: false });
     expect((fake.requests[0]!.body as { system?: unknown }).system).toEqual('German.');
+  });
+
+  it('records a forwarded stream abandoned after it began with its estimated input and the output it delivered', async () => {
+    const { fake, infra } = await start((server) => ({ OPENAI_API_KEY: 'sk-key', OPENAI_BASE_URL: server.openaiBaseUrl }));
+    // The item and its content part, then two text deltas.
+    fake.enqueue({ type: 'hang', afterChunks: 4 });
+    // About 2,500 tokens of input.
+    const input = 'word '.repeat(2_000);
+    const result = await infra.llm.respond({ model: 'gpt-4o-mini', input, stream: true, store: false });
+    if (!result.stream) throw new Error('expected a stream');
+    const seen: ResponseStreamEvent[] = [];
+    for await (const event of result.events) {
+      seen.push(event);
+      if (seen.filter((each) => each.type === 'response.output_text.delta').length === 2) break;
+    }
+    await infra.llm.flush();
+    const rows = await infra.db.selectFrom('llm_usage').selectAll().execute();
+    expect(rows).toHaveLength(1);
+    const [row] = rows;
+    expect(row).toMatchObject({ operation: 'responses', outcome: 'cancelled', provider: 'openai', model: 'gpt-4o-mini' });
+    expect(row?.prompt_tokens).toBeGreaterThan(2_400);
+    expect(row?.completion_tokens).toBeGreaterThan(0);
+    expect(Number(row?.cost_usd)).toBeGreaterThan(0);
+  });
+
+  it('records the upstream’s x-request-id of each forwarded call, whole and streamed', async () => {
+    const { fake, infra } = await start((server) => ({ OPENAI_API_KEY: 'sk-key', OPENAI_BASE_URL: server.openaiBaseUrl }));
+    fake.enqueue({ type: 'answer', content: 'whole' }, { type: 'answer', content: 'streamed', chunks: 2 });
+    await infra.llm.respond({ model: 'gpt-4o-mini', input: 'hi', store: false });
+    await eventsOf(await infra.llm.respond({ model: 'gpt-4o-mini', input: 'hi', stream: true, store: false }));
+    await infra.llm.flush();
+    const rows = await infra.db.selectFrom('llm_usage').select(['operation', 'request_id']).orderBy('id').execute();
+    // The fake numbers its answers' x-request-id in the order the requests came.
+    expect(rows).toEqual([
+      { operation: 'responses', request_id: 'req_fake_1' },
+      { operation: 'responses', request_id: 'req_fake_2' },
+    ]);
+  });
+
+  it.each([
+    ['forwarded', (server: FakeProviderServer) => ({ OPENAI_API_KEY: 'sk-key', OPENAI_BASE_URL: server.openaiBaseUrl })],
+    [
+      'translated',
+      (server: FakeProviderServer) => ({
+        LLM_PROVIDER: 'anthropic',
+        ANTHROPIC_API_KEY: 'sk-ant-key',
+        ANTHROPIC_BASE_URL: server.anthropicBaseUrl,
+      }),
+    ],
+  ])('throws a %s stream’s failure after its first event from the iterator, with no error event', async (_mode, env) => {
+    const { fake, infra } = await start(env);
+    fake.enqueue({ type: 'cut-stream', afterChunks: 3 });
+    const result = await infra.llm.respond({ model: 'gpt-4o-mini', input: 'hi', stream: true, store: false });
+    if (!result.stream) throw new Error('expected a stream');
+    const seen: string[] = [];
+    const failure = await (async () => {
+      for await (const event of result.events) seen.push(event.type);
+    })().catch((caught: unknown) => caught);
+    expect(failure).toMatchObject({ code: 'provider_connection' });
+    expect(seen).toContain('response.output_text.delta');
+    expect(seen).not.toContain('error');
   });
 
   it('cancels a forwarded stream left unread, and records it in the ledger as cancelled', async () => {

@@ -13,7 +13,9 @@ type OpenItem =
  * per item `response.output_item.added`, for a message `response.content_part.added`, text
  * (`response.output_text.delta`) or refusal deltas and their `…done`, `response.content_part.done`,
  * for a function call `response.function_call_arguments.delta`/`.done`; `response.output_item.done`;
- * then `response.completed` (or `response.incomplete`) with the whole response. Every event has
+ * then `response.completed` (or `response.incomplete`) with the whole response. Whatever the deltas
+ * did not stream (a cached or shared answer replays only its text) is streamed from the whole answer
+ * before it ends, each as one delta, so the events always add up to the response. Every event has
  * its `sequence_number`, from 0.
  */
 export class ResponseEventBuilder {
@@ -23,6 +25,10 @@ export class ResponseEventBuilder {
   #open: OpenItem | undefined;
   #sequence = 0;
   #outputs = 0;
+  /** What the deltas streamed: text, refusal, and the positions of tool calls begun. */
+  #streamedText = false;
+  #streamedRefusal = false;
+  readonly #streamedCalls = new Set<number>();
 
   constructor(envelope: ResponseEnvelope, model: string) {
     this.#envelope = envelope;
@@ -41,6 +47,8 @@ export class ResponseEventBuilder {
     if (delta.type === 'tool-call-delta') return this.#toolCall(delta);
     const part = delta.type === 'delta' ? 'text' : 'refusal';
     if (delta.text === '') return [];
+    if (part === 'text') this.#streamedText = true;
+    else this.#streamedRefusal = true;
     const events: ResponseStreamEvent[] = [];
     const open = this.#open;
     if (open === undefined || open.kind !== 'message' || open.part !== part) {
@@ -70,9 +78,9 @@ export class ResponseEventBuilder {
     return events;
   }
 
-  /** The closing events, once the whole answer is known. */
+  /** The closing events, once the whole answer is known: first what of it was not streamed. */
   finish(completion: ChatCompletion): ResponseStreamEvent[] {
-    const events = this.#close();
+    const events = [...this.#close(), ...this.#remainder(completion)];
     const { status, incomplete } = finalStatus(completion);
     const response = this.#envelope.build({
       status,
@@ -91,7 +99,28 @@ export class ResponseEventBuilder {
     return this.#event('error', { code, message, param });
   }
 
+  /**
+   * The items of `completion` the deltas did not stream, whole, in the order and choice of
+   * `responseFromCompletion`: the refusal (else the text), then each tool call not begun.
+   */
+  #remainder(completion: ChatCompletion): ResponseStreamEvent[] {
+    const events: ResponseStreamEvent[] = [];
+    const { refusal, content } = completion;
+    if (refusal !== undefined) {
+      if (!this.#streamedRefusal) events.push(...this.push({ type: 'refusal-delta', text: refusal }), ...this.#close());
+    } else if (!this.#streamedText) events.push(...this.push({ type: 'delta', text: content }), ...this.#close());
+    for (const [index, call] of (completion.toolCalls ?? []).entries()) {
+      if (this.#streamedCalls.has(index)) continue;
+      events.push(
+        ...this.#toolCall({ type: 'tool-call-delta', index, id: call.id, name: call.name, arguments: call.arguments }),
+        ...this.#close(),
+      );
+    }
+    return events;
+  }
+
   #toolCall(delta: ToolCallDelta): ResponseStreamEvent[] {
+    this.#streamedCalls.add(delta.index);
     const events: ResponseStreamEvent[] = [];
     const open = this.#open;
     if (open === undefined || open.kind !== 'call' || open.position !== delta.index) {

@@ -7,6 +7,7 @@ import type { CallRecorder } from '../call-recorder.js';
 import { addFailedAttempts, type CallTrace, newTrace } from '../call-trace.js';
 import type { SseEvent } from '../http/sse-decoder.js';
 import { UpstreamClient } from '../http/upstream-client.js';
+import { addPartialUsage } from '../partial-usage.js';
 import type { PriceBook } from '../pricing.js';
 import type { AzureTokenProvider } from '../providers/azure/azure-provider.js';
 import { mapOpenAiError } from '../providers/openai/openai-errors.js';
@@ -55,6 +56,18 @@ export interface ForwardOptions {
 
 /** The final events of a stream, which carry the whole response. */
 const FINAL_EVENTS = new Set(['response.completed', 'response.incomplete', 'response.failed']);
+/** The events whose `delta` is output text the model wrote (not audio, which comes as base64). */
+const TEXT_DELTAS = new Set([
+  'response.output_text.delta',
+  'response.refusal.delta',
+  'response.function_call_arguments.delta',
+  'response.custom_tool_call_input.delta',
+  'response.reasoning_text.delta',
+  'response.reasoning_summary_text.delta',
+  'response.audio.transcript.delta',
+  'response.code_interpreter_call_code.delta',
+  'response.mcp_call_arguments.delta',
+]);
 
 /** A forwarded stream whose first event has arrived, handed out of a pipeline attempt. */
 interface StartedStream {
@@ -74,7 +87,8 @@ interface StartedStream {
  * fallbacks that also have the Responses API, retry with backoff and deadline, breaker, request and
  * token limits, concurrency, per-attempt timeout. A stream is retried until its first event
  * arrives, then passed on event by event, watched by the first-chunk and idle timeouts. Every call
- * is one ledger row with `operation = responses`, its usage and cost read from the response.
+ * is one ledger row with `operation = responses`, its usage and cost read from the response (for a
+ * stream cut before its final event, the input's estimate and the output text delivered).
  * Requests go over the providers' HTTP client (undici, keep-alive pools) and fail with the same
  * typed errors as chat calls; {@link ResponsesForwarder.close} ends its connections. The target that
  * made each stored response is remembered (a bounded memory of recent ids), for retrieval.
@@ -121,19 +135,22 @@ export class ResponsesForwarder {
         const outcome = await this.#deps.pipeline.execute(plan, async ({ target, signal }) => {
           let json: ResponseObject;
           let limits: Record<string, string> | undefined;
+          let requestId: string | undefined;
           try {
             const upstream = this.#targets.upstream(target);
             const payload = JSON.stringify({ ...body, model: target.model });
             const answer = await this.#http().json(upstream.target(), 'POST', await upstream.headers(), payload, signal);
             json = answer.data as ResponseObject;
             limits = answer.rateLimitHeaders;
+            requestId = answer.requestId;
           } catch (error) {
             throw mapOpenAiError(error, { ...target, signal });
           }
           const usage = usageOfResponse(json);
-          return { value: { json, headers: limits }, ...(usage === undefined ? {} : { usage }) };
+          return { value: { json, headers: limits, requestId }, ...(usage === undefined ? {} : { usage }) };
         });
         trace.attempts.push(...outcome.attempts);
+        trace.requestId = outcome.value.requestId;
         this.#account(trace, outcome.target, outcome.value.json);
         if (stored(body)) this.#remember(outcome.value.json, outcome.target);
         record('success');
@@ -151,7 +168,7 @@ export class ResponsesForwarder {
       trace.attempts.push(...outcome.attempts);
       return {
         stream: true,
-        events: this.#events(outcome.value, outcome.target, trace, record, options.signal, stored(body)),
+        events: this.#events(outcome.value, outcome.target, trace, record, options.signal, stored(body), this.#inputEstimate(body)),
         attempts: sent(outcome.attempts),
         cached: false,
         mode: 'forwarded',
@@ -305,9 +322,15 @@ export class ResponsesForwarder {
     record: (outcome: string) => void,
     callSignal: AbortSignal | undefined,
     keep: boolean,
+    /** The input's estimate, counted for a stream cut before its final event. */
+    promptTokens: number,
   ): AsyncIterable<ResponseStreamEvent> {
     const { first, iterator, watchdog, link, settle, requestId } = stream;
+    trace.requestId = requestId;
     let final: ResponseObject | undefined;
+    /** The output text streamed so far and the model the events name, for a stream cut before its final event. */
+    let delivered = '';
+    let reportedModel: unknown;
     let closed = false;
     // The first event (`response.created`) carries the id: remembered then, for a retrieval while the stream runs.
     let remembered = !keep;
@@ -319,8 +342,10 @@ export class ResponsesForwarder {
       closed = true;
       watchdog.stop();
       link.dispose();
-      if (final !== undefined) this.#account(trace, target, final);
-      settle(final === undefined ? undefined : usageOfResponse(final));
+      if (final !== undefined) {
+        this.#account(trace, target, final);
+        settle(usageOfResponse(final));
+      } else settle(this.#accountCut(trace, target, reportedModel, promptTokens, delivered));
       record(outcome);
     };
     async function* events(): AsyncGenerator<ResponseStreamEvent, void, undefined> {
@@ -330,7 +355,9 @@ export class ResponsesForwarder {
           watchdog.touch();
           const event = parseEvent(step.value, target);
           if (!remembered) remember(event['response']);
+          reportedModel ??= (event['response'] as { model?: unknown } | undefined)?.model;
           if (FINAL_EVENTS.has(event.type)) final = event['response'] as ResponseObject;
+          else if (TEXT_DELTAS.has(event.type) && typeof event['delta'] === 'string') delivered += event['delta'];
           if (event.type === 'error') outcome = 'upstream_stream_error';
           yield event;
         }
@@ -374,11 +401,30 @@ export class ResponsesForwarder {
     trace.costUsd = this.#deps.prices.cost(this.#deps.prices.pricedModel(response['model'], target.model), usage);
   }
 
-  /** Tokens to reserve: the input at four characters a token, plus the output maximum (or the configured estimate). */
+  /**
+   * Accounts a stream cut before its final event, which the provider never reports the usage of:
+   * the input as estimated and the output text delivered so far (see {@link addPartialUsage}),
+   * priced as an answer is (by the model the events named, when it has a price). Returns that usage.
+   */
+  #accountCut(trace: CallTrace, target: CallTarget, reported: unknown, promptTokens: number, delivered: string): TokenUsage {
+    trace.provider = target.provider;
+    trace.model = target.model;
+    trace.deployment = target.deployment;
+    const usage = addPartialUsage(trace, promptTokens, delivered);
+    trace.costUsd += this.#deps.prices.cost(this.#deps.prices.pricedModel(reported, target.model), usage);
+    return usage;
+  }
+
+  /** Tokens to reserve: the input's estimate, plus the output maximum (or the configured estimate). */
   #estimate(body: ResponsesBody): number {
-    const text = JSON.stringify(body['input'] ?? '').length + JSON.stringify(body['instructions'] ?? '').length;
     const output = typeof body['max_output_tokens'] === 'number' ? body['max_output_tokens'] : this.#deps.config.llm.outputTokensEstimate;
-    return Math.ceil(text / 4) + output;
+    return this.#inputEstimate(body) + output;
+  }
+
+  /** The input's tokens as estimated: its `input` and `instructions` as JSON, at four characters a token. */
+  #inputEstimate(body: ResponsesBody): number {
+    const text = JSON.stringify(body['input'] ?? '').length + JSON.stringify(body['instructions'] ?? '').length;
+    return Math.ceil(text / 4);
   }
 }
 

@@ -28,9 +28,10 @@ export class ResponsesTargets {
   /**
    * Where a call for `model` may go: a model group's deployments (then its fallback groups') that
    * have the Responses API, the others skipped; else the primary provider (Azure: its deployment)
-   * and the fallbacks that have it. A group's call that continues earlier state
-   * (`previous_response_id`, `conversation`) is refused unless exactly one of those deployments can
-   * take it: another would be another account's. A background response may start on any of them:
+   * and the fallbacks that have it. A call that continues earlier state (`previous_response_id`,
+   * `conversation`) goes only where that state can be: a group's call is refused unless exactly one
+   * of its deployments can take it, since another would be another account's; without a group, only
+   * the fallbacks on the primary's own upstream (the same endpoint and credentials) are kept. A background response may start on any of them:
    * it is polled, cancelled and deleted wherever it was made (see `holders`).
    */
   targets(model: string, body: Readonly<Record<string, unknown>> = {}): CallTarget[] {
@@ -48,10 +49,13 @@ export class ResponsesTargets {
       return targets;
     }
     const provider = config.llm.provider;
-    return [
-      { provider, model: provider === 'azure' ? config.llm.model : model },
-      ...config.resilience.fallbacks.filter((target) => forwardsResponses(target.provider)).map((target) => ({ ...target })),
-    ];
+    const primary: CallTarget = { provider, model: provider === 'azure' ? config.llm.model : model };
+    const fallbacks = config.resilience.fallbacks.filter((target) => forwardsResponses(target.provider)).map((target) => ({ ...target }));
+    if (statefulField(body) === undefined || fallbacks.length === 0) return [primary, ...fallbacks];
+    // A continuation's state is held where the primary keeps its responses: only a fallback to the
+    // same upstream (another model of the same account) can take it.
+    const identity = this.#identity(primary);
+    return [primary, ...fallbacks.filter((target) => identity !== undefined && this.#identity(target) === identity)];
   }
 
   /**
@@ -91,6 +95,16 @@ export class ResponsesTargets {
       else for (const target of grouped) deployments.add(`${target.group}/${target.deployment}`);
     }
     return (target) => (target.deployment === undefined ? direct : deployments.has(`${target.group}/${target.deployment}`));
+  }
+
+  /** What makes a target's upstream one (see {@link ResponsesUpstream.identity}); undefined when it cannot be set up. */
+  #identity(target: CallTarget): string | undefined {
+    try {
+      return this.upstream(target).identity();
+    } catch {
+      // Not configured: the call to it fails on its own, and no state can be held there.
+      return undefined;
+    }
   }
 
   /** The Responses API of a target: its provider's from the configuration, or a deployment's own endpoint and credentials. */

@@ -31,7 +31,10 @@ export interface ResponsesAnswer extends ResponsesCallFacts {
 
 /**
  * A streamed response whose first event has arrived (so a failure before it rejected the call):
- * the events in OpenAI's order; a failure after the first event ends them with an `error` event.
+ * the events in OpenAI's order. A failure after the first event (the connection lost, a timeout,
+ * a malformed event, a provider error of a translated call) is thrown by the events' iterator;
+ * only `groundwork serve` turns it into a final `error` event. An `error` or `response.failed`
+ * event a forwarding upstream sends itself is passed on as an event.
  * Stop reading early with the iterator's `return()`, which cancels the upstream call.
  */
 export interface ResponsesEventStream extends ResponsesCallFacts {

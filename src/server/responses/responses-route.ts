@@ -69,7 +69,12 @@ export async function responsesRoute(exchange: Exchange, serverContext: ServerCo
   }
 }
 
-/** Writes the events; a failure after the first one ends the stream with an `error` event, as OpenAI's does. */
+/**
+ * Writes the events; a failure after the first one ends the stream with an `error` event, as OpenAI's does.
+ * A stream that ends with `response.completed` or `response.incomplete` is a success for the
+ * metrics; one the upstream ends otherwise (`response.failed`, an `error` event) a failure, with
+ * the error's code (else `upstream_failed`).
+ */
 async function streamEvents(
   exchange: Exchange,
   context: ServerContext,
@@ -82,16 +87,21 @@ async function streamEvents(
   writer.open(headers);
   let sequence = -1;
   let finished = false;
+  /** The code of the upstream's failure event, when one came. */
+  let failure: string | undefined;
   try {
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
       const event: ResponseStreamEvent = next.value;
       if (typeof event['sequence_number'] === 'number') sequence = event['sequence_number'];
       if (OUTPUT_DELTAS.has(event.type)) metrics.token();
       if (event.type === 'response.completed' || event.type === 'response.incomplete') metrics.succeed(outputTokens(event));
+      else if (event.type === 'response.failed' || event.type === 'error') failure ??= failureCode(event);
       await writer.send(event, event.type);
       if (exchange.signal.aborted) return;
     }
     finished = true;
+    // Recorded once: a no-op after a success.
+    metrics.fail(failure ?? 'upstream_failed');
   } catch (error) {
     finished = true;
     if (exchange.signal.aborted) return;
@@ -106,6 +116,13 @@ async function streamEvents(
     if (!finished) await iterator.return?.().catch(() => undefined);
   }
   writer.end();
+}
+
+/** The code of a `response.failed` event's error or of an `error` event, else `upstream_failed`. */
+function failureCode(event: ResponseStreamEvent): string {
+  const error = event.type === 'error' ? event : (event['response'] as { error?: unknown } | undefined)?.error;
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && code !== '' ? code : 'upstream_failed';
 }
 
 function outputTokens(event: ResponseStreamEvent): number | undefined {

@@ -4,6 +4,7 @@ import { createInfrastructure } from '../../create-infrastructure.js';
 import { groundworkTables } from '../../db/groundwork-tables.js';
 import type { Infrastructure } from '../../infrastructure.js';
 import { PriceBook } from '../../llm/pricing.js';
+import { usageOfResponse } from '../../llm/responses/response-usage.js';
 import { silentLogger } from '../../observability/logger.js';
 import { MemoryRateLimitStore } from '../../resilience/memory-rate-limit-store.js';
 import { DatabaseBudgetStore } from '../../tenants/database-budget-store.js';
@@ -141,7 +142,7 @@ describe('forwarded Responses with a virtual key, through the openai SDK', () =>
         OPENAI_API_KEY: 'sk-upstream-responses',
         OPENAI_BASE_URL: fake.openaiBaseUrl,
         LLM_MAX_ATTEMPTS: '1',
-        LLM_PRICES: '{"metered-model":{"input":100,"output":1000}}',
+        LLM_PRICES: '{"metered-model":{"input":100,"output":1000,"cachedInput":50}}',
         TENANT_MAX_OUTPUT_TOKENS_ESTIMATE: '50',
         GROUNDWORK_VIRTUAL_KEYS: 'true',
       },
@@ -156,6 +157,9 @@ describe('forwarded Responses with a virtual key, through the openai SDK', () =>
     await infra?.close();
     await fake?.close();
   });
+
+  /** The price table `serve` runs with. */
+  const servedPrices = new PriceBook({ 'metered-model': { input: 100, output: 1000, cachedInput: 50 } });
 
   async function keyed(name: string, settings: { totalBudgetUsd?: number; requestsPerMinute?: number } = {}) {
     const { key, plainKey } = await infra.tenants.repository.createKey({ name, ...settings });
@@ -195,6 +199,24 @@ describe('forwarded Responses with a virtual key, through the openai SDK', () =>
     expect(final.output_text).toBe('Guten Tag');
     expect(upstreamBodies().at(-1)).toMatchObject({ max_output_tokens: 20, stream: true });
     expect(await budgetOf(key.id)).toEqual({ spentUsd: expect.closeTo(0.0064, 9), reservedUsd: 0 });
+  });
+
+  it('charges cached input tokens at the cached price, as the ledger does, whole and streamed', async () => {
+    const { key, client } = await keyed('responses-sdk-cached', { totalBudgetUsd: 10 });
+    const usage = { promptTokens: 1000, completionTokens: 10, cachedPromptTokens: 800, reasoningTokens: 4 };
+    fake.enqueue({ type: 'answer', content: 'from the prompt cache', usage });
+    const whole = await client.responses.create({ model: 'metered-model', input: 'Hello' });
+    const wholeCost = servedPrices.cost('metered-model', usageOfResponse(whole)!);
+    // 200 fresh input tokens at $0.1, 800 cached at $0.05 and 10 output tokens at $1 per thousand.
+    expect(wholeCost).toBeCloseTo(0.07, 9);
+    expect(await budgetOf(key.id)).toEqual({ spentUsd: expect.closeTo(wholeCost, 9), reservedUsd: 0 });
+    fake.enqueue({ type: 'answer', content: 'from the prompt cache', chunks: 2, usage });
+    const streamed = await client.responses.stream({ model: 'metered-model', input: 'Hello' }).finalResponse();
+    const streamedCost = servedPrices.cost('metered-model', usageOfResponse(streamed)!);
+    expect(await budgetOf(key.id)).toEqual({ spentUsd: expect.closeTo(wholeCost + streamedCost, 9), reservedUsd: 0 });
+    await infra.llm.flush();
+    const rows = await infra.db.selectFrom('llm_usage').select(['cost_usd']).where('key_id', '=', key.id).execute();
+    expect(rows.map((row) => Number(row.cost_usd))).toEqual([expect.closeTo(wholeCost, 9), expect.closeTo(streamedCost, 9)]);
   });
 
   it('refunds a call the upstream failed, and refuses with insufficient_quota once the budget is spent', async () => {

@@ -1,3 +1,4 @@
+import { usageOfResponse } from '../../llm/responses/response-usage.js';
 import type { ResponseStreamEvent, ResponsesBody, ResponsesResult } from '../../llm/responses/responses-types.js';
 import type { TokenUsage } from '../../llm/types.js';
 import { NON_TEXT_PART_TOKENS } from '../../tenants/call-cost-bound.js';
@@ -86,7 +87,7 @@ export function tenantResponses(
       const sentTo = result.deploymentModel ?? model;
       const cost = (usage: TokenUsage, reported: unknown) => tenants.prices.cost(tenants.prices.pricedModel(reported, sentTo), usage);
       if (!result.stream) {
-        const usage = usageOf(result.response['usage']);
+        const usage = usageOf(result.response);
         await admission.settle(
           usage === undefined ? admission.reservedUsd : cost(usage, result.response['model']),
           usage?.totalTokens ?? 0,
@@ -109,7 +110,7 @@ async function* settledEvents(
     for await (const event of events) {
       if (!settled && FINAL_EVENTS.has(event.type)) {
         const response = event['response'] as { usage?: unknown; model?: unknown } | undefined;
-        const usage = usageOf(response?.usage);
+        const usage = usageOf(response);
         if (usage !== undefined) {
           settled = true;
           await admission.settle(cost(usage, response?.model), usage.totalTokens);
@@ -123,13 +124,16 @@ async function* settledEvents(
   }
 }
 
-/** The Responses API's usage (`input_tokens`, `output_tokens`, `total_tokens`) as token usage; undefined when absent. */
-function usageOf(value: unknown): TokenUsage | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const usage = value as { input_tokens?: unknown; output_tokens?: unknown; total_tokens?: unknown };
-  if (typeof usage.input_tokens !== 'number' || typeof usage.output_tokens !== 'number') return undefined;
-  const total = typeof usage.total_tokens === 'number' ? usage.total_tokens : usage.input_tokens + usage.output_tokens;
-  return { promptTokens: usage.input_tokens, completionTokens: usage.output_tokens, totalTokens: total };
+/**
+ * A `Response`'s usage as the ledger counts it (cached input and reasoning tokens kept, so the key
+ * pays what the ledger row costs); undefined when it reports no `input_tokens` and `output_tokens`.
+ */
+function usageOf(response: unknown): TokenUsage | undefined {
+  const usage = (response as { usage?: unknown } | null | undefined)?.usage;
+  if (typeof usage !== 'object' || usage === null) return undefined;
+  const { input_tokens: input, output_tokens: output } = usage as { input_tokens?: unknown; output_tokens?: unknown };
+  if (typeof input !== 'number' || typeof output !== 'number') return undefined;
+  return usageOfResponse(response);
 }
 
 /**
