@@ -8,6 +8,7 @@ import { silentLogger } from '../../observability/logger.js';
 import { UsageError } from '../command-table.js';
 import type { CommandIo } from '../output.js';
 import { processSignals, type ServeSignals } from '../process-signals.js';
+import { prepareDatabase } from './prepare-database.js';
 
 /** What `groundwork jobs` was asked. */
 export interface JobsArgs {
@@ -40,7 +41,7 @@ export async function jobsCommand(args: JobsArgs, io: CommandIo, signals?: Serve
     ...(args.action === 'work' ? {} : { logger: silentLogger() }),
   });
   try {
-    await infrastructure.initDb();
+    await prepareDatabase(infrastructure);
     const jobs = infrastructure.jobs;
     switch (args.action) {
       case 'status': {
