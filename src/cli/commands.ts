@@ -139,7 +139,8 @@ Options:
        groundwork prompt --file PATH [options]
 
 Sends one prompt through the configured provider (with its cache, retries, limits and ledger),
-prints the answer on stdout, then tokens, cost and latency on stderr.
+prints the answer on stdout, then tokens, cost and latency on stderr. When the usage ledger fails
+to record the call, says so on stderr and exits 1.
 
 Options:
   --file PATH        read the prompt from a file instead
