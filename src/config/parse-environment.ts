@@ -1,6 +1,6 @@
 import type { ConfigIssue } from '../errors/config-error.js';
 import type { AppConfig, ProviderModel } from './app-config.js';
-import { buildAppConfig } from './build-app-config.js';
+import { buildAppConfig, type SecretMap } from './build-app-config.js';
 import { crossFieldIssues, databaseDialect, featureFlagKey, type Parsed, parseProviderModel, parseVariables } from './schema.js';
 import type { Secret } from './secret.js';
 import { isLocalHost } from './urls.js';
@@ -41,7 +41,7 @@ function issue(variable: string, message: string): ConfigIssue {
 export function parseEnvironment(
   env: Readonly<Record<string, string | undefined>>,
   context: BuildContext,
-  secrets = new Map<string, Secret>(),
+  secrets: SecretMap = new Map(),
 ): ParsedEnvironment {
   const errors: ConfigIssue[] = [];
   const warnings: ConfigIssue[] = [];
