@@ -355,11 +355,17 @@ export class Infrastructure<DB = Record<never, never>> {
 
   /**
    * Re-reads secrets (`*_FILE` files and the environment) so keys rotate without a restart;
-   * clients use the new values on their next call. Returns the names that changed.
+   * clients, the service's key check and admin check use the new values on their next call.
+   * Returns the names that changed. `DATABASE_URL`, `DATABASE_REPLICA_URLS` and `REDIS_URL` are
+   * not reloaded (the pools and the Redis client keep their connection settings): a change to them
+   * is not returned but logged as a warning, and takes effect at the next start.
    */
   reloadSecrets(): string[] {
     const changed = this.#configSource.reloadSecrets();
     if (changed.length > 0) this.logger.info({ secrets: changed }, 'secrets reloaded');
+    const awaitingRestart = this.#configSource.secretsAwaitingRestart();
+    if (awaitingRestart.length > 0)
+      this.logger.warn({ secrets: awaitingRestart }, `${awaitingRestart.join(', ')} changed; not reloaded: restart to apply`);
     return changed;
   }
 

@@ -185,3 +185,40 @@ describe.each([
     }
   }, 30_000);
 });
+
+/* A password given as a query parameter of the database URL (`?password=`, `?sslpassword=`), not in its user part. */
+describe('a password in the database URL’s query', () => {
+  it('appears in no inspect(), JSON.stringify(), health report or log line', async () => {
+    const password = 'pg-query-canary-3a7c19e5';
+    const sslPassword = 'pg-sslpassword-canary-b04d';
+    const queryLines: string[] = [];
+    const logger = createLogger(
+      { level: 'trace', format: 'json' },
+      { destination: { write: (line: string) => void queryLines.push(line) } },
+    );
+    const url = new URL(postgresUrl());
+    url.searchParams.set('password', password);
+    url.searchParams.set('sslpassword', sslPassword);
+    const queryInfra = await createInfrastructure({
+      env: { DATABASE_URL: url.toString(), LLM_LEDGER: 'false', LOG_LEVEL: 'trace' },
+      envFile: false,
+      logger,
+    });
+    try {
+      const health = await queryInfra.health({ deep: true });
+      logger.info(`connected to ${url.toString()}`);
+      const texts = [
+        inspect(queryInfra.config, { depth: 12, showHidden: true, getters: true }),
+        JSON.stringify(queryInfra.config),
+        inspect(queryInfra.database, { depth: 12, showHidden: true }),
+        JSON.stringify(health),
+        inspect(await queryInfra.validateEnvironment(), { depth: 12 }),
+        queryLines.join('\n'),
+      ];
+      for (const text of texts) for (const canary of [password, sslPassword]) expect(text).not.toContain(canary);
+      expect(queryInfra.config.database.displayUrl).toContain('password=***');
+    } finally {
+      await queryInfra.close();
+    }
+  }, 30_000);
+});

@@ -23,7 +23,42 @@ function refuseExtra(positionals: readonly string[], allowed: number): void {
     throw new UsageError(`Unexpected argument${extra.length === 1 ? '' : 's'}: ${extra.map((value) => `"${value}"`).join(' ')}.`);
 }
 
-function parseTenantArgs(argv: string[]) {
+/** The flags that set a key's or team's limits, budgets, models, labels and state. */
+const SETTING_FLAGS = ['models', 'rpm', 'tpm', 'concurrency', 'daily', 'monthly', 'total', 'metadata', 'enable', 'disable'];
+
+/** The flags each `keys`/`teams` action takes (`--json` and `--help` aside where listed). */
+const TENANT_ACTION_FLAGS: Record<'keys' | 'teams', Record<string, readonly string[]>> = {
+  keys: {
+    create: ['name', 'team', 'expires', ...SETTING_FLAGS, 'json'],
+    update: ['name', 'team', 'expires', ...SETTING_FLAGS, 'json'],
+    list: ['team', 'json'],
+    show: ['json'],
+    revoke: ['json'],
+    rotate: ['json'],
+    'rebuild-budgets': ['json'],
+  },
+  teams: {
+    create: ['name', ...SETTING_FLAGS, 'json'],
+    update: ['name', ...SETTING_FLAGS, 'json'],
+    list: ['json'],
+    show: ['json'],
+    delete: [],
+    'rebuild-budgets': ['json'],
+  },
+};
+
+/** Refuses, naming them, the flags given that `allowed` does not hold. */
+function refuseFlags(command: string, values: Record<string, unknown>, allowed: readonly string[]): void {
+  const given = Object.entries(values)
+    .filter(([flag, value]) => flag !== 'help' && value !== undefined && value !== false && !allowed.includes(flag))
+    .map(([flag]) => `--${flag}`);
+  if (given.length > 0)
+    throw new UsageError(
+      `${command} does not take ${given.join(', ')}${allowed.length === 0 ? '' : `; it takes ${allowed.map((flag) => `--${flag}`).join(', ')}`}.`,
+    );
+}
+
+function parseTenantArgs(command: 'keys' | 'teams', argv: string[]) {
   const text = { type: 'string' } as const;
   const { values, positionals } = parseArgs({
     args: argv,
@@ -50,6 +85,11 @@ function parseTenantArgs(argv: string[]) {
   refuseExtra(positionals, 2);
   const action = positionals[0];
   if (action === undefined) throw new UsageError('Give an action, e.g. create or list.');
+  const allowed = TENANT_ACTION_FLAGS[command][action];
+  // An unknown action is named by the command itself, with the actions it takes.
+  if (allowed !== undefined) refuseFlags(`${command} ${action}`, values, allowed);
+  if (action === 'create' && positionals[1] !== undefined && values.name !== undefined)
+    throw new UsageError(`Give the name once: ${command} create NAME, or ${command} create --name NAME.`);
   return { action, reference: positionals[1], flags: values };
 }
 
@@ -139,7 +179,8 @@ Options:
        groundwork prompt --file PATH [options]
 
 Sends one prompt through the configured provider (with its cache, retries, limits and ledger),
-prints the answer on stdout, then tokens, cost and latency on stderr.
+prints the answer on stdout, then tokens, cost and latency on stderr. When the usage ledger fails
+to record the call, says so on stderr and exits 1.
 
 Options:
   --file PATH        read the prompt from a file instead
@@ -211,7 +252,7 @@ Options (create and update):
   --expires DATE|never   when the key stops working
 ${TENANT_SETTING_OPTIONS}`,
     async run(argv, io) {
-      const { action, reference, flags } = parseTenantArgs(argv);
+      const { action, reference, flags } = parseTenantArgs('keys', argv);
       const { keysCommand } = await import('./commands/tenants.js');
       return keysCommand(action, reference, flags, io);
     },
@@ -228,7 +269,7 @@ Options (create and update):
   --name NAME            the name (update: rename)
 ${TENANT_SETTING_OPTIONS}`,
     async run(argv, io) {
-      const { action, reference, flags } = parseTenantArgs(argv);
+      const { action, reference, flags } = parseTenantArgs('teams', argv);
       const { teamsCommand } = await import('./commands/tenants.js');
       return teamsCommand(action, reference, flags, io);
     },

@@ -2,6 +2,7 @@ import { defaultEmbeddingModel } from '../llm/embeddings/known-embedding-models.
 import type { AppConfig, DatabaseDialect, LoggingConfig, ProviderModel } from './app-config.js';
 import { embeddingProvider, type Parsed, parsePrices, parseProviderModel } from './schema.js';
 import { Secret } from './secret.js';
+import { SecretList } from './secret-list.js';
 import { maskUrlCredentials, replicaLabels } from './urls.js';
 import type { LlmProviderName } from './variables.js';
 
@@ -30,10 +31,13 @@ export interface ValidatedFacts {
   isTty: boolean;
 }
 
-function secret(name: string, value: string | undefined, secrets: Map<string, Secret>): Secret | undefined {
+/** The secrets of one instance by variable name, kept across reloads. */
+export type SecretMap = Map<string, Secret | SecretList>;
+
+function secret(name: string, value: string | undefined, secrets: SecretMap): Secret | undefined {
   if (value === undefined) return undefined;
   const existing = secrets.get(name);
-  if (existing !== undefined) {
+  if (existing instanceof Secret) {
     existing.replace(value);
     return existing;
   }
@@ -42,11 +46,33 @@ function secret(name: string, value: string | undefined, secrets: Map<string, Se
   return created;
 }
 
+function secretList(name: string, values: readonly string[], secrets: SecretMap): SecretList {
+  const existing = secrets.get(name);
+  if (existing instanceof SecretList) {
+    existing.replace(values);
+    return existing;
+  }
+  const created = new SecretList(name, values);
+  // Empty at start: the service runs without keys (loopback only); a reload does not turn them on.
+  if (values.length > 0) secrets.set(name, created);
+  return created;
+}
+
+/**
+ * `server` with `apiKeys` read through to the list's entries now, so that a reload of
+ * `GROUNDWORK_API_KEYS` (more keys, fewer, others) reaches every holder of the frozen configuration.
+ */
+function withLiveApiKeys<T extends object>(server: T, keys: SecretList): T & { readonly apiKeys: readonly Secret[] } {
+  return Object.defineProperty(server, 'apiKeys', { get: () => keys.items, enumerable: true }) as T & {
+    readonly apiKeys: readonly Secret[];
+  };
+}
+
 /**
  * Builds the frozen {@link AppConfig} from validated values. `secrets` keeps the same
  * {@link Secret} objects across reloads, so holders see rotated values.
  */
-export function buildAppConfig(values: Parsed, facts: ValidatedFacts, secrets: Map<string, Secret>): AppConfig {
+export function buildAppConfig(values: Parsed, facts: ValidatedFacts, secrets: SecretMap): AppConfig {
   const { provider, llmConfigured, fallbacks, databaseUrl, dialect, featureFlags } = facts;
   const openaiModel = values.OPENAI_MODEL ?? 'gpt-4o-mini';
   const anthropicModel = values.ANTHROPIC_MODEL ?? 'claude-3-5-haiku-latest';
@@ -116,7 +142,11 @@ export function buildAppConfig(values: Parsed, facts: ValidatedFacts, secrets: M
         baseUrl: values.ANTHROPIC_BASE_URL,
       },
       gemini: {
-        apiKey: secret('GEMINI_API_KEY', values.GEMINI_API_KEY ?? values.GOOGLE_API_KEY, secrets),
+        // Kept under the variable it came from, so that a reload of that variable reaches it.
+        apiKey:
+          values.GEMINI_API_KEY === undefined
+            ? secret('GOOGLE_API_KEY', values.GOOGLE_API_KEY, secrets)
+            : secret('GEMINI_API_KEY', values.GEMINI_API_KEY, secrets),
         model: geminiModel,
         baseUrl: values.GEMINI_BASE_URL,
         vertexAi: values.GOOGLE_GENAI_USE_VERTEXAI,
@@ -181,23 +211,25 @@ export function buildAppConfig(values: Parsed, facts: ValidatedFacts, secrets: M
       displayUrl: values.REDIS_URL === undefined ? undefined : maskUrlCredentials(values.REDIS_URL),
       keyPrefix: values.REDIS_KEY_PREFIX ?? 'groundwork:',
     },
-    server: {
-      port: values.PORT,
-      host: values.HOST ?? (values.GROUNDWORK_API_KEYS.length > 0 ? '0.0.0.0' : '127.0.0.1'),
-      apiKeys: values.GROUNDWORK_API_KEYS.map((key, index) => new Secret(`GROUNDWORK_API_KEYS[${index}]`, key)),
-      bodyLimitBytes: values.SERVER_BODY_LIMIT_BYTES,
-      shutdownTimeoutMs: values.SERVER_SHUTDOWN_TIMEOUT_MS,
-      headersTimeoutMs: values.SERVER_HEADERS_TIMEOUT_MS,
-      requestTimeoutMs: values.SERVER_REQUEST_TIMEOUT_MS,
-      maxConnections: values.SERVER_MAX_CONNECTIONS,
-      accessLog: values.SERVER_ACCESS_LOG,
-      logFlushMs: values.SERVER_LOG_FLUSH_MS,
-      corsOrigins: values.SERVER_CORS_ORIGINS,
-      cache: values.SERVER_CACHE,
-    },
+    server: withLiveApiKeys(
+      {
+        port: values.PORT,
+        host: values.HOST ?? (values.GROUNDWORK_API_KEYS.length > 0 ? '0.0.0.0' : '127.0.0.1'),
+        bodyLimitBytes: values.SERVER_BODY_LIMIT_BYTES,
+        shutdownTimeoutMs: values.SERVER_SHUTDOWN_TIMEOUT_MS,
+        headersTimeoutMs: values.SERVER_HEADERS_TIMEOUT_MS,
+        requestTimeoutMs: values.SERVER_REQUEST_TIMEOUT_MS,
+        maxConnections: values.SERVER_MAX_CONNECTIONS,
+        accessLog: values.SERVER_ACCESS_LOG,
+        logFlushMs: values.SERVER_LOG_FLUSH_MS,
+        corsOrigins: values.SERVER_CORS_ORIGINS,
+        cache: values.SERVER_CACHE,
+      },
+      secretList('GROUNDWORK_API_KEYS', values.GROUNDWORK_API_KEYS, secrets),
+    ),
     tenants: {
       virtualKeys: values.GROUNDWORK_VIRTUAL_KEYS,
-      adminKey: values.GROUNDWORK_ADMIN_KEY === undefined ? undefined : new Secret('GROUNDWORK_ADMIN_KEY', values.GROUNDWORK_ADMIN_KEY),
+      adminKey: secret('GROUNDWORK_ADMIN_KEY', values.GROUNDWORK_ADMIN_KEY, secrets),
       maxOutputTokensEstimate: values.TENANT_MAX_OUTPUT_TOKENS_ESTIMATE,
       minOutputTokens: values.TENANT_MIN_OUTPUT_TOKENS,
       reservationLeaseMs: values.TENANT_RESERVATION_LEASE_MS,
@@ -221,7 +253,8 @@ export function buildAppConfig(values: Parsed, facts: ValidatedFacts, secrets: M
 }
 
 function deepFreeze<T>(value: T): T {
-  if (typeof value !== 'object' || value === null || value instanceof Secret || Object.isFrozen(value)) return value;
+  if (typeof value !== 'object' || value === null || value instanceof Secret || value instanceof SecretList || Object.isFrozen(value))
+    return value;
   for (const child of Object.values(value)) deepFreeze(child);
   return Object.freeze(value);
 }

@@ -3,9 +3,18 @@ import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { ConfigError, type ConfigIssue } from '../errors/config-error.js';
 import type { AppConfig } from './app-config.js';
+import type { SecretMap } from './build-app-config.js';
 import { type ParsedEnvironment, parseEnvironment } from './parse-environment.js';
-import type { Secret } from './secret.js';
+import { Secret } from './secret.js';
+import { SecretList } from './secret-list.js';
 import { SECRET_VARIABLES } from './variables.js';
+
+/**
+ * Secrets a running instance reads only when it opens its clients (the database pool, the replica
+ * pools, the Redis client): a new value takes effect at the next start, so a reload leaves them as
+ * they are and reports them apart (see {@link ConfigSource.secretsAwaitingRestart}).
+ */
+const RESTART_SECRETS: ReadonlySet<string> = new Set(['DATABASE_URL', 'DATABASE_REPLICA_URLS', 'REDIS_URL']);
 
 /** Where configuration comes from. All fields optional: the defaults read the real process. */
 export interface ConfigSourceOptions {
@@ -32,7 +41,8 @@ export interface EnvironmentStatus {
  */
 export class ConfigSource {
   readonly #options: ConfigSourceOptions;
-  readonly #secrets = new Map<string, Secret>();
+  readonly #secrets: SecretMap = new Map();
+  #awaitingRestart: string[] = [];
   #parsed: ParsedEnvironment | undefined;
   /** The merged environment last read (by a parse or a reload of the secrets), so {@link ConfigSource.variables} reads no file again. */
   #environment: Readonly<Record<string, string | undefined>> | undefined;
@@ -126,6 +136,9 @@ export class ConfigSource {
   /**
    * Re-reads secrets (including `*_FILE` files) and updates the existing {@link Secret}s in place,
    * so clients use the new values on their next call. Returns the names of the secrets that changed.
+   * Only secrets set at start are reloaded, and a secret now empty keeps its value. `DATABASE_URL`,
+   * `DATABASE_REPLICA_URLS` and `REDIS_URL` are not reloaded (their clients keep their connection
+   * settings): a change to them is not in the result but in {@link ConfigSource.secretsAwaitingRestart}.
    * Throws {@link ConfigError} when a secret file can no longer be read; the old values stay.
    */
   reloadSecrets(): string[] {
@@ -134,12 +147,31 @@ export class ConfigSource {
     if (errors.length > 0) throw new ConfigError(errors);
     this.#environment = env;
     const changed: string[] = [];
+    const awaitingRestart: string[] = [];
     for (const name of SECRET_VARIABLES) {
       const secret = this.#secrets.get(name);
-      const value = env[name];
-      if (secret !== undefined && value !== undefined && value.trim() !== '' && secret.replace(value.trim())) changed.push(name);
+      const value = env[name]?.trim();
+      if (secret === undefined || value === undefined || value === '') continue;
+      if (secret instanceof SecretList) {
+        const values = value
+          .split(',')
+          .map((item) => item.trim())
+          .filter((item) => item !== '');
+        if (values.length > 0 && secret.replace(values)) changed.push(name);
+      } else if (RESTART_SECRETS.has(name)) {
+        if (value !== secret.reveal()) awaitingRestart.push(name);
+      } else if (secret.replace(value)) changed.push(name);
     }
+    this.#awaitingRestart = awaitingRestart;
     return changed;
+  }
+
+  /**
+   * The secrets whose value, as of the last {@link ConfigSource.reloadSecrets}, differs from the
+   * one in use and takes effect only at the next start: `DATABASE_URL`, `DATABASE_REPLICA_URLS`, `REDIS_URL`.
+   */
+  secretsAwaitingRestart(): string[] {
+    return [...this.#awaitingRestart];
   }
 }
 

@@ -1,7 +1,15 @@
 import type { ConfigIssue } from '../errors/config-error.js';
 import type { AppConfig, ProviderModel } from './app-config.js';
-import { buildAppConfig } from './build-app-config.js';
-import { crossFieldIssues, databaseDialect, featureFlagKey, type Parsed, parseProviderModel, parseVariables } from './schema.js';
+import { buildAppConfig, type SecretMap } from './build-app-config.js';
+import {
+  crossFieldIssues,
+  databaseDialect,
+  EMBEDDING_PROVIDERS,
+  featureFlagKey,
+  type Parsed,
+  parseProviderModel,
+  parseVariables,
+} from './schema.js';
 import type { Secret } from './secret.js';
 import { isLocalHost } from './urls.js';
 import { FEATURE_FLAG_PREFIX, type LlmProviderName, VARIABLES } from './variables.js';
@@ -41,7 +49,7 @@ function issue(variable: string, message: string): ConfigIssue {
 export function parseEnvironment(
   env: Readonly<Record<string, string | undefined>>,
   context: BuildContext,
-  secrets = new Map<string, Secret>(),
+  secrets: SecretMap = new Map(),
 ): ParsedEnvironment {
   const errors: ConfigIssue[] = [];
   const warnings: ConfigIssue[] = [];
@@ -92,6 +100,23 @@ export function parseEnvironment(
   for (const fallback of fallbacks) {
     for (const variable of credentialsMissing(fallback.provider, values, context)) {
       errors.push(issue(variable, `is required by the fallback ${fallback.provider}:${fallback.model} in LLM_FALLBACKS`));
+    }
+  }
+  // Embeddings: the provider named for them, and each fallback, need their credentials too.
+  const embeddingNamed = values.LLM_EMBEDDING_PROVIDER?.toLowerCase();
+  if (embeddingNamed !== undefined && (EMBEDDING_PROVIDERS as readonly string[]).includes(embeddingNamed)) {
+    const embedding = embeddingNamed as LlmProviderName;
+    for (const variable of embeddingCredentialsMissing(embedding, values, context, true)) {
+      errors.push(issue(variable, `is required when LLM_EMBEDDING_PROVIDER=${embedding}`));
+    }
+  }
+  for (const entry of values.LLM_EMBEDDING_FALLBACKS ?? []) {
+    const fallback = parseProviderModel(entry);
+    if (fallback === undefined || !EMBEDDING_PROVIDERS.includes(fallback.provider)) continue;
+    for (const variable of embeddingCredentialsMissing(fallback.provider, values, context, false)) {
+      errors.push(
+        issue(variable, `is required by the embedding fallback ${fallback.provider}:${fallback.model} in LLM_EMBEDDING_FALLBACKS`),
+      );
     }
   }
   const urlProblem = databaseUrlProblem(values.DATABASE_URL);
@@ -163,6 +188,19 @@ function credentialsMissing(provider: LlmProviderName, values: Parsed, context: 
     case 'bedrock':
       return values.AWS_REGION === undefined ? ['AWS_REGION'] : [];
   }
+}
+
+/**
+ * The variables an embedding provider needs and lacks. Azure's chat deployment is not needed: the
+ * primary embeddings use `AZURE_OPENAI_EMBEDDING_DEPLOYMENT` (`primary`), a fallback names its deployment.
+ */
+function embeddingCredentialsMissing(provider: LlmProviderName, values: Parsed, context: BuildContext, primary: boolean): string[] {
+  if (provider !== 'azure') return credentialsMissing(provider, values, context);
+  const missing: string[] = [];
+  if (values.AZURE_OPENAI_API_KEY === undefined && !context.azureTokenProvider) missing.push('AZURE_OPENAI_API_KEY');
+  if (values.AZURE_OPENAI_ENDPOINT === undefined) missing.push('AZURE_OPENAI_ENDPOINT');
+  if (primary && values.AZURE_OPENAI_EMBEDDING_DEPLOYMENT === undefined) missing.push('AZURE_OPENAI_EMBEDDING_DEPLOYMENT');
+  return missing;
 }
 
 /** What is wrong with a PostgreSQL `DATABASE_URL` that would only show when connecting: not a URL, an unknown `sslmode`. */

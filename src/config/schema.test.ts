@@ -171,6 +171,46 @@ describe('parseEnvironment', () => {
     ).toEqual(['ANTHROPIC_API_KEY']);
   });
 
+  it('checks the embedding provider and fallbacks as LLM_FALLBACKS are checked, every problem at once', () => {
+    const openai = { LLM_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-test-0000000000000' };
+    const anthropic = parse({ ...openai, LLM_EMBEDDING_PROVIDER: 'anthropic' }).errors;
+    expect(anthropic).toEqual([expect.objectContaining({ variable: 'LLM_EMBEDDING_PROVIDER' })]);
+    expect(anthropic[0]?.message).toContain('anthropic, which has no embeddings API');
+
+    expect(parse({ ...openai, LLM_EMBEDDING_PROVIDER: 'gemini' }).errors).toEqual([
+      expect.objectContaining({ variable: 'GEMINI_API_KEY', message: 'is required when LLM_EMBEDDING_PROVIDER=gemini' }),
+    ]);
+    expect(parse({ ...openai, LLM_EMBEDDING_PROVIDER: 'gemini', GOOGLE_API_KEY: 'AIza-test' }).errors).toEqual([]);
+
+    const azure = parse({ ...openai, LLM_EMBEDDING_FALLBACKS: 'azure:text-embedding-3-small' }).errors;
+    expect(azure.map((error) => error.variable).sort()).toEqual(['AZURE_OPENAI_API_KEY', 'AZURE_OPENAI_ENDPOINT']);
+    expect(azure[0]?.message).toContain('LLM_EMBEDDING_FALLBACKS');
+    expect(
+      parse({
+        ...openai,
+        LLM_EMBEDDING_FALLBACKS: 'azure:text-embedding-3-small',
+        AZURE_OPENAI_API_KEY: 'azure-key-0000',
+        AZURE_OPENAI_ENDPOINT: 'https://x.openai.azure.com',
+      }).errors,
+    ).toEqual([]);
+
+    const all = parse({
+      ...openai,
+      LLM_EMBEDDING_PROVIDER: 'bedrock',
+      LLM_EMBEDDING_FALLBACKS: 'anthropic:claude,gemini:gemini-embedding-001',
+    });
+    // The Gemini fallback's vectors are also longer than Titan's: that is named too.
+    expect(all.errors.map((error) => error.variable).sort()).toEqual([
+      'AWS_REGION',
+      'GEMINI_API_KEY',
+      'LLM_EMBEDDING_FALLBACKS',
+      'LLM_EMBEDDING_FALLBACKS',
+    ]);
+    expect(all.errors.map((error) => error.message)).toContain(
+      'entry "anthropic:claude": anthropic has no embeddings API; use one of openai, azure, openai-compatible, gemini, bedrock',
+    );
+  });
+
   it('still checks the rules between variables when others are invalid', () => {
     const { errors } = parse({ DB_POOL_SIZE: 'x', LLM_PROVIDER: 'anthropic', LLM_CACHE: 'redis' });
     expect(errors.map((error) => error.variable).sort()).toEqual(['ANTHROPIC_API_KEY', 'DB_POOL_SIZE', 'LLM_CACHE']);

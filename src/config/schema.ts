@@ -109,6 +109,9 @@ function replicaIssues(parsed: Partial<Parsed>): Array<{ variable: string; messa
   return found;
 }
 
+/** The providers with an embeddings API: every one but Anthropic. */
+export const EMBEDDING_PROVIDERS: readonly LlmProviderName[] = LLM_PROVIDERS.filter((provider) => provider !== 'anthropic');
+
 /** The embeddings' provider: `LLM_EMBEDDING_PROVIDER`, else the primary provider. */
 export function embeddingProvider(parsed: Partial<Parsed>, primary: LlmProviderName = parsed.LLM_PROVIDER ?? 'openai'): LlmProviderName {
   const named = parsed.LLM_EMBEDDING_PROVIDER?.toLowerCase();
@@ -123,8 +126,14 @@ export function embeddingProvider(parsed: Partial<Parsed>, primary: LlmProviderN
 function embeddingIssues(parsed: Partial<Parsed>): Array<{ variable: string; message: string }> {
   const found: Array<{ variable: string; message: string }> = [];
   const named = parsed.LLM_EMBEDDING_PROVIDER;
-  if (named !== undefined && !(LLM_PROVIDERS as readonly string[]).includes(named.toLowerCase())) {
-    found.push({ variable: 'LLM_EMBEDDING_PROVIDER', message: `must be one of ${LLM_PROVIDERS.join(', ')}` });
+  if (named !== undefined && !(EMBEDDING_PROVIDERS as readonly string[]).includes(named.toLowerCase())) {
+    found.push({
+      variable: 'LLM_EMBEDDING_PROVIDER',
+      message:
+        named.toLowerCase() === 'anthropic'
+          ? `is anthropic, which has no embeddings API; use one of ${EMBEDDING_PROVIDERS.join(', ')}`
+          : `must be one of ${EMBEDDING_PROVIDERS.join(', ')}`,
+    });
   }
   const provider = embeddingProvider(parsed);
   const model =
@@ -140,6 +149,13 @@ function embeddingIssues(parsed: Partial<Parsed>): Array<{ variable: string; mes
       found.push({
         variable: 'LLM_EMBEDDING_FALLBACKS',
         message: `entry "${entry}" must be provider:model with provider one of ${LLM_PROVIDERS.join(', ')}`,
+      });
+      continue;
+    }
+    if (!(EMBEDDING_PROVIDERS as readonly string[]).includes(fallback.provider)) {
+      found.push({
+        variable: 'LLM_EMBEDDING_FALLBACKS',
+        message: `entry "${entry}": ${fallback.provider} has no embeddings API; use one of ${EMBEDDING_PROVIDERS.join(', ')}`,
       });
       continue;
     }

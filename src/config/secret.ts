@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import { urlQueryCredentials } from './urls.js';
 
 const REDACTED = '[redacted]';
 const liveSecretValues = new Map<string, number>();
@@ -17,7 +18,7 @@ function track(secret: string, delta: 1 | -1): void {
 
 /**
  * The parts of a secret value that must never be shown. For a connection URL that is its password
- * (as written and decoded), not the whole URL: a URL without a password is not a secret, and hiding
+ * and its credential query parameters (as written and decoded), not the whole URL: a URL without a password is not a secret, and hiding
  * all of it hides where the application connects. Any other value is secret as a whole.
  */
 function secretParts(value: string): string[] {
@@ -27,9 +28,11 @@ function secretParts(value: string): string[] {
     return value.split(',').flatMap((part) => secretParts(part.trim()));
   const url = /^[a-z][a-z0-9+.-]*:\/\/([^/?#\s]*)@/i.exec(value);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    // Credentials in the query too: `?password=…`, `?sslpassword=…`, a token.
+    const query = urlQueryCredentials(value);
     const userinfo = url?.[1];
     const colon = userinfo?.indexOf(':') ?? -1;
-    if (userinfo === undefined || colon === -1) return [];
+    if (userinfo === undefined || colon === -1) return query;
     const password = userinfo.slice(colon + 1);
     let decoded = password;
     try {
@@ -37,7 +40,7 @@ function secretParts(value: string): string[] {
     } catch {
       // Not percent-encoded: the raw form is the one to hide.
     }
-    return decoded === password ? [password] : [password, decoded];
+    return [...new Set([password, decoded, ...query])];
   }
   return [value];
 }

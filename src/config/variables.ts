@@ -162,7 +162,8 @@ export const VARIABLES = define({
     section: 'database',
     field: booleanField(true),
     default: 'true',
-    description: '`groundwork serve` applies pending migrations at start.',
+    description:
+      "`groundwork serve` applies pending migrations at start; the other commands that use the database apply Groundwork's own (never the application's). With `false` they refuse while Groundwork's are pending.",
     example: 'false',
   },
   DB_MIGRATIONS_DIR: {

@@ -109,7 +109,7 @@ export async function createDatabase<DB = unknown>(config: DatabaseConfig, deps:
     getDatabaseSession: (): DatabaseSession<DB> => (replicas === undefined ? runner : (activeRunner() ?? runner)).current(),
     prepare: (build) => prepareQuery(db, build, executePrepared),
     validateConnection,
-    migrate: (direction = 'up') => migrations.migrate(direction),
+    migrate: (direction = 'up', scope) => migrations.migrate(direction, scope),
     migrationStatus: () => migrations.status(),
     poolStats: () => opened.stats(),
     healthCheck: databaseHealthCheck(validateConnection, () => opened.stats(), config),

@@ -1,7 +1,7 @@
 import type { Compilable, Kysely, Transaction } from 'kysely';
 import type { DatabaseDialect } from '../config/app-config.js';
 import type { HealthCheck } from '../observability/health.js';
-import type { MigrationReport, MigrationState } from './migrations/migration-runner.js';
+import type { MigrationReport, MigrationScope, MigrationState } from './migrations/migration-runner.js';
 import type { PoolStats } from './pool-stats.js';
 import type { PreparedQuery } from './prepared-query.js';
 import type { ReplicaStatus } from './replicas/replica-set.js';
@@ -86,8 +86,11 @@ export interface Database<DB> {
   prepare<P extends object, R>(build: (db: Kysely<DB>, params: P) => Compilable<R>): PreparedQuery<DB, P, R>;
   /** Runs `SELECT 1` and measures it; never throws. */
   validateConnection(): Promise<ConnectionCheck>;
-  /** `up`: applies pending migrations (Groundwork's, then the application's). `down`: reverts the latest one. */
-  migrate(direction?: 'up' | 'down'): Promise<MigrationReport>;
+  /**
+   * `up`: applies pending migrations (Groundwork's, then the application's). `down`: reverts the
+   * latest one. With a `scope`, only Groundwork's (`groundwork`) or only the application's (`app`).
+   */
+  migrate(direction?: 'up' | 'down', scope?: MigrationScope): Promise<MigrationReport>;
   /** Every migration, Groundwork's and the application's, and whether it ran. */
   migrationStatus(): Promise<MigrationState[]>;
   /** The pool's counts now (embedded databases: one serialised connection). */

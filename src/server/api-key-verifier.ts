@@ -6,13 +6,13 @@ export type AuthOutcome = 'ok' | 'missing' | 'invalid';
 
 /**
  * Checks bearer keys against the configured ones. Keys are kept only as SHA-256 digests, taken
- * once at start; a presented key is hashed and compared with every digest in constant time, so
+ * at start and again whenever the configured keys change (`reloadSecrets()`); a presented key is hashed and compared with every digest in constant time, so
  * neither the key's length nor which key matched leaks through timing.
  *
  * A key that matched is remembered, so that its next requests skip the hash (1–2% of a served
  * call's CPU). Only keys that matched are remembered: the set holds at most one entry per
  * configured key, and no caller can grow it by sending made-up keys, which keep paying the hash.
- * The configured keys are fixed for the process's life, so a remembered verdict never goes stale.
+ * When the configured keys change the memory is cleared, so a remembered verdict never outlives its key.
  * The set holds the presented string itself, which the request's headers held already: it lives
  * in a private field (out of `util.inspect`, JSON and logs) and is never written anywhere. A
  * lookup compares the presented string with a remembered one only when their V8 hashes (seeded
@@ -20,15 +20,30 @@ export type AuthOutcome = 'ok' | 'missing' | 'invalid';
  * does not say already.
  */
 export class ApiKeyVerifier {
-  readonly #digests: readonly Buffer[];
+  readonly #keys: () => readonly Secret[];
+  #digests: readonly Buffer[] = [];
+  /** The keys' values the digests were taken from, to see a rotation. */
+  #source: readonly string[] = [];
   readonly #accepted = new Set<string>();
 
-  constructor(keys: readonly Secret[]) {
-    this.#digests = keys.map((key) => digest(key.reveal()));
+  /** `keys`: the accepted keys, or a function that gives them now (read at each check, so rotated keys apply). */
+  constructor(keys: readonly Secret[] | (() => readonly Secret[])) {
+    this.#keys = typeof keys === 'function' ? keys : () => keys;
+    this.#refresh();
+  }
+
+  /** Takes the digests again when the configured keys changed; forgets every remembered verdict then. */
+  #refresh(): void {
+    const values = this.#keys().map((key) => key.reveal());
+    if (values.length === this.#source.length && values.every((value, index) => value === this.#source[index])) return;
+    this.#source = values;
+    this.#digests = values.map(digest);
+    this.#accepted.clear();
   }
 
   /** Whether any key is configured; without one every request is accepted (loopback only). */
   get enabled(): boolean {
+    this.#refresh();
     return this.#digests.length > 0;
   }
 

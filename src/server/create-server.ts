@@ -81,7 +81,8 @@ export function createServer(backend: ServiceBackend, config: ServerConfig, depe
         ? undefined
         : { dashboard: dependencies.dashboard, guard: new DashboardGuard(dependencies.dashboard, config.host, adminKeyLockout) },
   };
-  const verifier = new ApiKeyVerifier(config.apiKeys);
+  // Read at each check: GROUNDWORK_API_KEYS rotates with reloadSecrets().
+  const verifier = new ApiKeyVerifier(() => config.apiKeys);
   const authenticated = verifier.enabled || dependencies.tenants !== undefined;
   const tracker = new ConnectionTracker();
   let closing: Promise<void> | undefined;

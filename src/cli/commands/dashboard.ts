@@ -4,6 +4,7 @@ import { rebuildRollup } from '../../db/usage-rollup.js';
 import { silentLogger } from '../../observability/logger.js';
 import { parseSince } from '../../tenants/usage-report.js';
 import type { CommandIo } from '../output.js';
+import { prepareDatabase } from './prepare-database.js';
 
 /**
  * `groundwork dashboard rollup [--since AGE] [--json]`: recomputes the dashboard's hourly roll-ups
@@ -14,7 +15,7 @@ export async function dashboardRollupCommand(args: { since: string | undefined; 
   const fromMs = args.since === undefined ? undefined : Date.now() - parseSince(args.since);
   const infrastructure = await createInfrastructure({ env: io.env, isTty: io.isTty, logger: silentLogger() });
   try {
-    await infrastructure.initDb();
+    await prepareDatabase(infrastructure);
     const started = performance.now();
     const rows = await rebuildRollup(groundworkTables(infrastructure.db), { fromMs });
     const from = fromMs === undefined ? null : new Date(Math.floor(fromMs / 3_600_000) * 3_600_000).toISOString();

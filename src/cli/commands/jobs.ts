@@ -8,6 +8,7 @@ import { silentLogger } from '../../observability/logger.js';
 import { UsageError } from '../command-table.js';
 import type { CommandIo } from '../output.js';
 import { processSignals, type ServeSignals } from '../process-signals.js';
+import { prepareDatabase } from './prepare-database.js';
 
 /** What `groundwork jobs` was asked. */
 export interface JobsArgs {
@@ -40,7 +41,7 @@ export async function jobsCommand(args: JobsArgs, io: CommandIo, signals?: Serve
     ...(args.action === 'work' ? {} : { logger: silentLogger() }),
   });
   try {
-    await infrastructure.initDb();
+    await prepareDatabase(infrastructure);
     const jobs = infrastructure.jobs;
     switch (args.action) {
       case 'status': {
@@ -186,7 +187,18 @@ function line(job: JobSnapshot): string {
   return cells.join('  ');
 }
 
-/** Checks `groundwork jobs` arguments, every problem at once. */
+/** The flags each `groundwork jobs` action takes. */
+const JOBS_ACTION_FLAGS: Record<string, readonly string[]> = {
+  status: ['json'],
+  list: ['state', 'name', 'limit', 'json'],
+  retry: ['json'],
+  cancel: ['json'],
+  work: ['concurrency', 'names', 'module'],
+  batches: ['limit', 'json'],
+  'cancel-batch': [],
+};
+
+/** Checks `groundwork jobs` arguments, every problem at once; a flag the action does not take is one. */
 export function checkJobsArgs(positionals: readonly string[], flags: Record<string, string | boolean | undefined>): JobsArgs {
   const [action, id, ...extra] = positionals;
   const actions = ['status', 'list', 'retry', 'cancel', 'work', 'batches', 'cancel-batch'];
@@ -194,6 +206,14 @@ export function checkJobsArgs(positionals: readonly string[], flags: Record<stri
   if (!actions.includes(action))
     throw new UsageError(`Unknown action "${action}": use status, list, retry, cancel, work, batches or cancel-batch.`);
   const problems: string[] = [];
+  const taken = JOBS_ACTION_FLAGS[action] ?? [];
+  const ignored = Object.entries(flags)
+    .filter(([flag, value]) => flag !== 'help' && value !== undefined && value !== false && !taken.includes(flag))
+    .map(([flag]) => `--${flag}`);
+  if (ignored.length > 0)
+    problems.push(
+      `${action} does not take ${ignored.join(', ')}${taken.length === 0 ? '' : ` (it takes ${taken.map((flag) => `--${flag}`).join(', ')})`}`,
+    );
   if ((action === 'retry' || action === 'cancel') && id === undefined) problems.push(`${action} needs a job id`);
   if (action === 'cancel-batch' && id === undefined) problems.push('cancel-batch needs a batch id');
   if (!['retry', 'cancel', 'cancel-batch', 'batches'].includes(action) && id !== undefined) problems.push(`unexpected argument "${id}"`);

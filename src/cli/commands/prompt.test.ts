@@ -1,8 +1,9 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeProviderServer } from '../../testing/fake-provider-server.js';
+import { main } from '../main.js';
 import { recordingIo } from '../test-io.test-helpers.js';
 import { promptCommand } from './prompt.js';
 
@@ -51,5 +52,61 @@ describe('groundwork prompt', () => {
     const io = recordingIo(env());
     expect(await promptCommand({}, io)).toBe(2);
     expect(io.stderr[0]).toContain('--file');
+  });
+});
+
+describe('groundwork prompt and the usage ledger', () => {
+  let directory: string;
+  beforeAll(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'groundwork-prompt-ledger-'));
+  });
+  afterAll(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  const fileEnv = (name: string, extra: Record<string, string> = {}) => ({
+    ...env(),
+    DATABASE_URL: `sqlite:${join(directory, name)}`,
+    ...extra,
+  });
+
+  async function calls(variables: Record<string, string>): Promise<number> {
+    const io = recordingIo(variables);
+    expect(await main(['usage', '--by', 'model', '--json'], io)).toBe(0);
+    const report = JSON.parse(io.stdout.join('\n')) as { rows: Array<{ calls: number }> };
+    return report.rows.reduce((sum, row) => sum + row.calls, 0);
+  }
+
+  it('records the call on a database never migrated', async () => {
+    fake.enqueue({ type: 'answer', content: 'Recorded' });
+    const variables = fileEnv('fresh.db');
+    const io = recordingIo(variables);
+    expect(await promptCommand({ text: 'Say hello' }, io)).toBe(0);
+    expect(io.stdout).toEqual(['Recorded']);
+    expect(await calls(variables)).toBe(1);
+  });
+
+  it('with DB_MIGRATE_ON_START=false refuses before the call while the ledger table is missing', async () => {
+    const before = fake.requests.length;
+    const io = recordingIo(fileEnv('off.db', { DB_MIGRATE_ON_START: 'false' }));
+    expect(await main(['prompt', 'Say hello'], io)).toBe(1);
+    expect(io.stderr.join('\n')).toContain('run `groundwork migrate`');
+    expect(io.stdout).toEqual([]);
+    expect(fake.requests.length).toBe(before);
+  });
+
+  it('reports on stderr, with exit status 1, a call the ledger failed to record', async () => {
+    const variables = fileEnv('broken.db');
+    expect(await main(['migrate'], recordingIo(variables))).toBe(0);
+    const { default: Sqlite } = await import('better-sqlite3');
+    const connection = new Sqlite(join(directory, 'broken.db'));
+    connection.exec('DROP TABLE llm_usage');
+    connection.close();
+    fake.enqueue({ type: 'answer', content: 'Not recorded' });
+    const io = recordingIo(variables);
+    expect(await promptCommand({ text: 'Say hello' }, io)).toBe(1);
+    expect(io.stdout).toEqual(['Not recorded']);
+    expect(io.stderr.join('\n')).toMatch(/✘ usage ledger write failed; 1 rows lost/);
+    expect(io.stderr.join('\n')).not.toContain('sk-cli-test-key');
   });
 });

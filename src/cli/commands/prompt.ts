@@ -3,8 +3,9 @@ import { LLM_PROVIDERS, type LlmProviderName } from '../../config/variables.js';
 import { createInfrastructure } from '../../create-infrastructure.js';
 import type { LlmClient, LlmResponse } from '../../llm/llm-client-types.js';
 import type { ChatMessage } from '../../llm/types.js';
-import { silentLogger } from '../../observability/logger.js';
+import { createLogger, type Logger } from '../../observability/logger.js';
 import type { CommandIo } from '../output.js';
+import { prepareDatabase } from './prepare-database.js';
 
 /** What `groundwork prompt` was asked. */
 export interface PromptCommandOptions {
@@ -27,7 +28,9 @@ export interface PromptCommandDeps {
 
 /**
  * `groundwork prompt "text"`: sends one prompt to the configured provider and prints the answer
- * on stdout, then tokens, cost and latency on stderr (so the answer alone can be piped).
+ * on stdout, then tokens, cost and latency on stderr (so the answer alone can be piped). Readies
+ * Groundwork's tables first (see {@link prepareDatabase}); an error logged on the way, such as the
+ * usage ledger failing to record the call, is printed on stderr and makes the exit status 1.
  */
 export async function promptCommand(options: PromptCommandOptions, io: CommandIo, deps: PromptCommandDeps = {}): Promise<number> {
   let text = options.text;
@@ -47,10 +50,12 @@ export async function promptCommand(options: PromptCommandOptions, io: CommandIo
   if (options.system !== undefined) messages.push({ role: 'system', content: options.system });
   messages.push({ role: 'user', content: text });
   // Through the facade, so the call takes the same path as an application's: cache, retries, limits, ledger.
+  const errors = errorLines(io);
   const infrastructure =
-    deps.client === undefined ? await createInfrastructure({ env: io.env, isTty: io.isTty, logger: silentLogger() }) : undefined;
+    deps.client === undefined ? await createInfrastructure({ env: io.env, isTty: io.isTty, logger: errors.logger }) : undefined;
   const client = deps.client ?? (infrastructure as NonNullable<typeof infrastructure>).llm;
   try {
+    if (infrastructure !== undefined) await prepareDatabase(infrastructure);
     const response = await client.complete(
       { messages, ...(options.model === undefined ? {} : { model: options.model }) },
       options.provider === undefined ? {} : { provider: options.provider },
@@ -60,10 +65,37 @@ export async function promptCommand(options: PromptCommandOptions, io: CommandIo
       io.out(response.content);
       io.err(summary(response));
     }
-    return 0;
   } finally {
+    // Closing writes the call's row to the usage ledger; a failure to write it is logged, so it is seen below.
     await infrastructure?.close();
   }
+  return errors.count() === 0 ? 0 : 1;
+}
+
+/**
+ * A logger that prints each error (such as the usage ledger failing to write the call's row) on
+ * stderr as one line, secrets scrubbed, and counts them; quieter levels are not printed.
+ */
+function errorLines(io: CommandIo): { logger: Logger; count: () => number } {
+  let count = 0;
+  const logger = createLogger(
+    { level: 'error', format: 'json' },
+    {
+      destination: {
+        write(line: string) {
+          count++;
+          let message = line.trim();
+          try {
+            message = String((JSON.parse(line) as { msg?: unknown }).msg ?? message);
+          } catch {
+            // Not JSON: printed as it is.
+          }
+          io.err(`✘ ${message}`);
+        },
+      },
+    },
+  );
+  return { logger, count: () => count };
 }
 
 /** The command line's flags, checked, then {@link promptCommand}. */

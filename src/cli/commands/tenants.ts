@@ -7,6 +7,7 @@ import type { TenantRepository } from '../../tenants/tenant-repository.js';
 import type { TenantSettings } from '../../tenants/tenant-settings.js';
 import { keyStatus, type VirtualKey } from '../../tenants/virtual-key.js';
 import type { CommandIo } from '../output.js';
+import { prepareDatabase } from './prepare-database.js';
 
 /** The flags `keys`/`teams` create and update take, as typed on the command line. */
 export interface TenantFlags {
@@ -119,7 +120,7 @@ async function withRepository(
 ): Promise<number> {
   const infrastructure = await createInfrastructure({ env: io.env, isTty: io.isTty, logger: silentLogger() });
   try {
-    await infrastructure.initDb();
+    await prepareDatabase(infrastructure);
     const code = await run(infrastructure.tenants.repository, infrastructure.tenants);
     if (changes && infrastructure.redis !== undefined && !(await infrastructure.tenants.changed())) {
       io.err(

@@ -3,13 +3,14 @@ import { groundworkTables } from '../../db/groundwork-tables.js';
 import { silentLogger } from '../../observability/logger.js';
 import { parseSince, type UsageGrouping, usageReport } from '../../tenants/usage-report.js';
 import type { CommandIo } from '../output.js';
+import { prepareDatabase } from './prepare-database.js';
 
 /** `groundwork usage --by key|team|model|prompt --since 7d [--json]`: spend from the ledger. */
 export async function usageCommand(args: { by: UsageGrouping; since: string; json: boolean }, io: CommandIo): Promise<number> {
   const since = new Date(Date.now() - parseSince(args.since));
   const infrastructure = await createInfrastructure({ env: io.env, isTty: io.isTty, logger: silentLogger() });
   try {
-    await infrastructure.initDb();
+    await prepareDatabase(infrastructure);
     const rows = await usageReport(groundworkTables(infrastructure.db), { by: args.by, since });
     if (args.json) {
       io.out(JSON.stringify({ by: args.by, since: since.toISOString(), rows }, null, 2));

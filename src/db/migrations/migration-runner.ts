@@ -55,13 +55,17 @@ export class MigrationRunner {
         : [groundwork, { scope: 'app', migrator: new Migrator({ db, provider: migrationProvider(appMigrations) }) }];
   }
 
-  /** `up`: applies every pending migration, Groundwork's first. `down`: reverts the latest one (the application's, if any ran). */
-  async migrate(direction: 'up' | 'down'): Promise<MigrationReport> {
+  /**
+   * `up`: applies every pending migration, Groundwork's first. `down`: reverts the latest one (the
+   * application's, if any ran). With a `scope`, only that scope's migrations are considered.
+   */
+  async migrate(direction: 'up' | 'down', scope?: MigrationScope): Promise<MigrationReport> {
     const done: Array<{ scope: MigrationScope; name: string }> = [];
+    const sets = scope === undefined ? this.#sets : this.#sets.filter((set) => set.scope === scope);
     if (direction === 'up') {
-      for (const set of this.#sets) done.push(...this.#check(set.scope, await set.migrator.migrateToLatest()));
+      for (const set of sets) done.push(...this.#check(set.scope, await set.migrator.migrateToLatest()));
     } else {
-      for (const set of [...this.#sets].reverse()) {
+      for (const set of [...sets].reverse()) {
         const executed = (await set.migrator.getMigrations()).some((migration) => migration.executedAt !== undefined);
         if (!executed) continue;
         done.push(...this.#check(set.scope, await set.migrator.migrateDown()));

@@ -236,13 +236,20 @@ describe('embedding configuration', () => {
   });
 
   it('accepts fallbacks that return the same length', () => {
-    const shortened = parse({ LLM_EMBEDDING_DIMENSIONS: '1024', LLM_EMBEDDING_FALLBACKS: 'openai:text-embedding-3-large,azure:emb' });
+    const shortened = parse({
+      LLM_EMBEDDING_DIMENSIONS: '1024',
+      LLM_EMBEDDING_FALLBACKS: 'openai:text-embedding-3-large,azure:emb',
+      // Each fallback needs its provider's credentials, as an LLM_FALLBACKS entry does.
+      OPENAI_API_KEY: 'sk-test-0000000000000',
+      AZURE_OPENAI_API_KEY: 'azure-test-key',
+      AZURE_OPENAI_ENDPOINT: 'https://example.openai.azure.com',
+    });
     expect(shortened.errors).toEqual([]);
     expect(shortened.config?.llm.embeddings.fallbacks).toEqual([
       { provider: 'openai', model: 'text-embedding-3-large' },
       { provider: 'azure', model: 'emb' },
     ]);
-    expect(parse({ LLM_EMBEDDING_FALLBACKS: 'openai:text-embedding-ada-002' }).errors).toEqual([]);
+    expect(parse({ LLM_EMBEDDING_FALLBACKS: 'openai:text-embedding-ada-002', OPENAI_API_KEY: 'sk-test-0000000000000' }).errors).toEqual([]);
   });
 });
 
