@@ -24,6 +24,8 @@ export class ApiKeyVerifier {
   #digests: readonly Buffer[] = [];
   /** The keys' values the digests were taken from, to see a rotation. */
   #source: readonly string[] = [];
+  /** The list last read: a reload replaces it (never changes it), so the same list needs no look at its values. */
+  #list: readonly Secret[] | undefined;
   readonly #accepted = new Set<string>();
 
   /** `keys`: the accepted keys, or a function that gives them now (read at each check, so rotated keys apply). */
@@ -34,7 +36,10 @@ export class ApiKeyVerifier {
 
   /** Takes the digests again when the configured keys changed; forgets every remembered verdict then. */
   #refresh(): void {
-    const values = this.#keys().map((key) => key.reveal());
+    const list = this.#keys();
+    if (list === this.#list) return;
+    this.#list = list;
+    const values = list.map((key) => key.reveal());
     if (values.length === this.#source.length && values.every((value, index) => value === this.#source[index])) return;
     this.#source = values;
     this.#digests = values.map(digest);
