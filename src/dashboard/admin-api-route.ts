@@ -8,6 +8,7 @@ import { tenantFields } from '../tenants/tenant-fields.js';
 import { callDetail, listCalls } from './call-list.js';
 import type { Dashboard, DashboardTenants } from './dashboard.js';
 import type { DashboardGuard } from './dashboard-guard.js';
+import { DashboardInputError } from './dashboard-input-error.js';
 import type { BreakdownRow, OverviewAnswer } from './dashboard-wire.js';
 import { errorSeries } from './error-series.js';
 import { keysWithSpend, teamsWithSpend } from './keys-view.js';
@@ -67,13 +68,11 @@ const READS: Record<string, Handler> = {
     return [200, { range, by, data: await usageBreakdown(dashboard.db, range, by, 100) }];
   },
   calls: async ({ dashboard, query }) => {
-    const before = query.get('before');
-    const limit = query.get('limit');
     const page = await listCalls(dashboard.db, {
       search: query.get('search') ?? undefined,
       outcome: query.get('outcome') ?? undefined,
-      before: before === null ? undefined : Number(before),
-      limit: limit === null ? undefined : Number(limit),
+      before: positiveInteger(query, 'before', 'use the "next" of the previous page'),
+      limit: positiveInteger(query, 'limit', 'use a whole number from 1 to 200'),
     });
     return [200, { data: page.data, next: page.next ?? null }];
   },
@@ -85,6 +84,15 @@ const READS: Record<string, Handler> = {
   keys: async ({ dashboard, now }) => [200, { data: await keysWithSpend(dashboard, now) }],
   teams: async ({ dashboard, now }) => [200, { data: await teamsWithSpend(dashboard, now) }],
 };
+
+/** The query parameter `name` as a positive whole number; undefined when absent or empty (`before=`), a 400 naming it otherwise. */
+function positiveInteger(query: URLSearchParams, name: string, advice: string): number | undefined {
+  const text = query.get(name);
+  if (text === null || text === '') return undefined;
+  const value = /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= 1)) throw new DashboardInputError(name, `"${text.slice(0, 40)}" is not a positive whole number; ${advice}`);
+  return value;
+}
 
 const WRITE_METHODS = new Set(['POST', 'PATCH', 'DELETE']);
 

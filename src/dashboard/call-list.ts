@@ -28,7 +28,7 @@ export interface CallPage {
 export async function listCalls(db: Kysely<GroundworkTables>, query: CallQuery): Promise<CallPage> {
   const limit = query.limit ?? 50;
   if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new DashboardInputError('limit', 'use a whole number from 1 to 200');
-  if (query.before !== undefined && !Number.isSafeInteger(query.before))
+  if (query.before !== undefined && (!Number.isSafeInteger(query.before) || query.before < 1))
     throw new DashboardInputError('before', 'use the "next" of the previous page');
   const search = query.search?.trim().toLowerCase().slice(0, 100);
   let select = db
