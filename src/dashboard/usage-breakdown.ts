@@ -23,12 +23,12 @@ const ROLLUP = {
   key_id: { table: 'llm_usage_hourly_key', failures: sql<number>`sum(failures)` },
 } as const;
 
-/** Calls, tokens, cost and failures since the start of `range` by one dimension, costliest first, the first `limit` groups. */
+/** Calls, tokens, cost and failures since the start of `range` by one dimension, costliest first, the first `limit` groups (null: every group). */
 export async function usageBreakdown(
   db: Kysely<GroundworkTables>,
   range: TimeRange,
   dimension: string,
-  limit = 10,
+  limit: number | null = 10,
   source?: LedgerSource,
 ): Promise<BreakdownRow[]> {
   const column = COLUMN[dimension as BreakdownDimension];
@@ -49,7 +49,7 @@ export async function usageBreakdown(
         .groupBy(column)
         .orderBy(sql`4`, 'desc')
         .orderBy(sql`2`, 'desc')
-        .limit(limit)
+        .$if(limit !== null, (select) => select.limit(limit ?? 0))
         .execute();
   const rows = grouped.map((row) => ({ ...row, group: nullIfEmpty(row.group) }));
   const names =
@@ -70,7 +70,7 @@ export async function usageBreakdown(
 }
 
 /** The same groups summed from the narrow roll-up that holds `column`. */
-function fromRollup(db: Kysely<GroundworkTables>, range: TimeRange, column: (typeof COLUMN)[BreakdownDimension], limit: number) {
+function fromRollup(db: Kysely<GroundworkTables>, range: TimeRange, column: (typeof COLUMN)[BreakdownDimension], limit: number | null) {
   const { table, failures } = ROLLUP[column];
   return sql<{ group: string | null; calls: number; tokens: number; cost_usd: number; failures: number }>`
     select ${sql.ref(column)} as ${sql.ref('group')}, sum(calls) as calls, sum(total_tokens) as tokens, sum(cost_usd) as cost_usd,
@@ -79,7 +79,7 @@ function fromRollup(db: Kysely<GroundworkTables>, range: TimeRange, column: (typ
     where hour >= ${rollupFromHour(range)}
     group by ${sql.ref(column)}
     order by 4 desc, 2 desc
-    limit ${limit}`
+    ${limit === null ? sql`` : sql`limit ${limit}`}`
     .execute(db)
     .then((result) => result.rows);
 }
