@@ -1,5 +1,6 @@
 import { type Kysely, type Selectable, type SqlBool, sql } from 'kysely';
 import type { GroundworkTables, LlmUsageTable } from '../db/groundwork-tables.js';
+import { failedSql } from '../db/usage-outcome.js';
 import { DashboardInputError } from './dashboard-input-error.js';
 import type { CallDetail, CallRow } from './dashboard-wire.js';
 import { keyNames } from './usage-breakdown.js';
@@ -10,7 +11,7 @@ export type { CallDetail, CallRow } from './dashboard-wire.js';
 export interface CallQuery {
   /** Text found (case-insensitively, `%` and `_` as themselves) in the model, provider, prompt name, outcome, request id, key id or key name. */
   search?: string | undefined;
-  /** Only calls with this outcome (`success`, or an error code); `failed`: every failure. */
+  /** Only rows with this outcome (`success`, `continued`, or an error code); `failed`: every failed call (not `success`, not `continued`). */
   outcome?: string | undefined;
   /** Calls older than this id (the `next` cursor of the previous page). */
   before?: number | undefined;
@@ -37,7 +38,7 @@ export async function listCalls(db: Kysely<GroundworkTables>, query: CallQuery):
     .orderBy('id', 'desc')
     .limit(limit + 1);
   if (query.before !== undefined) select = select.where('id', '<', query.before);
-  if (query.outcome === 'failed') select = select.where('outcome', '<>', 'success');
+  if (query.outcome === 'failed') select = select.where(failedSql());
   else if (query.outcome !== undefined && query.outcome !== '') select = select.where('outcome', '=', query.outcome);
   if (search !== undefined && search !== '') {
     // `\` escapes `%`, `_` and itself; PostgreSQL's LIKE escapes with it by default, SQLite's only when told.

@@ -2,7 +2,16 @@ import { type Kysely, sql } from 'kysely';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
 import { DashboardInputError } from './dashboard-input-error.js';
 import type { BreakdownRow } from './dashboard-wire.js';
-import { type LedgerSource, nullIfEmpty, numberOf, readsRollup, rollupFromHour } from './ledger-sql.js';
+import {
+  callCountSql,
+  failureCountSql,
+  type LedgerSource,
+  nullIfEmpty,
+  numberOf,
+  readsRollup,
+  rollupFailureCount,
+  rollupFromHour,
+} from './ledger-sql.js';
 import type { TimeRange } from './time-range.js';
 
 export type { BreakdownRow } from './dashboard-wire.js';
@@ -17,8 +26,8 @@ const COLUMN = { model: 'model', provider: 'provider', prompt: 'prompt_name', ke
 
 /** The narrowest roll-up holding each dimension, and how it counts failures there. */
 const ROLLUP = {
-  model: { table: 'llm_usage_hourly_model', failures: sql<number>`sum(case when outcome = 'success' then 0 else calls end)` },
-  provider: { table: 'llm_usage_hourly_model', failures: sql<number>`sum(case when outcome = 'success' then 0 else calls end)` },
+  model: { table: 'llm_usage_hourly_model', failures: rollupFailureCount() },
+  provider: { table: 'llm_usage_hourly_model', failures: rollupFailureCount() },
   prompt_name: { table: 'llm_usage_hourly_prompt', failures: sql<number>`sum(failures)` },
   key_id: { table: 'llm_usage_hourly_key', failures: sql<number>`sum(failures)` },
 } as const;
@@ -40,10 +49,10 @@ export async function usageBreakdown(
         .selectFrom('llm_usage')
         .select([
           sql<string | null>`${sql.ref(column)}`.as('group'),
-          sql<number>`count(*)`.as('calls'),
+          callCountSql().as('calls'),
           sql<number>`sum(total_tokens)`.as('tokens'),
           sql<number>`sum(cost_usd)`.as('cost_usd'),
-          sql<number>`sum(case when outcome = 'success' then 0 else 1 end)`.as('failures'),
+          failureCountSql().as('failures'),
         ])
         .where('created_at', '>=', new Date(range.fromMs))
         .groupBy(column)

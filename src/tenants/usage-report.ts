@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
+import { callCountSql } from '../db/usage-outcome.js';
 import { TenantInputError } from './tenant-errors.js';
 
 /** What usage is grouped by. */
@@ -11,6 +12,7 @@ export interface UsageRow {
   group: string | null;
   /** The key's or team's name, when grouped by them and it still exists. */
   name: string | null;
+  /** Calls: a multi-turn call (a tool loop) once; its tokens and cost are those of every turn. */
   calls: number;
   promptTokens: number;
   completionTokens: number;
@@ -46,7 +48,7 @@ export async function usageReport(db: Kysely<GroundworkTables>, options: { by: U
     .selectFrom('llm_usage')
     .select((select) => [
       `${column} as group`,
-      select.fn.countAll<string | number>().as('calls'),
+      callCountSql().as('calls'),
       select.fn.sum<string | number>('prompt_tokens').as('prompt_tokens'),
       select.fn.sum<string | number>('completion_tokens').as('completion_tokens'),
       select.fn.sum<string | number>('cost_usd').as('cost_usd'),
