@@ -8,7 +8,8 @@ import { tenantFields } from '../tenants/tenant-fields.js';
 import { callDetail, listCalls } from './call-list.js';
 import type { Dashboard, DashboardTenants } from './dashboard.js';
 import type { DashboardGuard } from './dashboard-guard.js';
-import type { BreakdownRow, OverviewAnswer } from './dashboard-wire.js';
+import { DashboardInputError } from './dashboard-input-error.js';
+import type { BreakdownRow, OverviewAnswer, UsageAnswer } from './dashboard-wire.js';
 import { errorSeries } from './error-series.js';
 import { keysWithSpend, teamsWithSpend } from './keys-view.js';
 import { latencySeries } from './latency-series.js';
@@ -64,16 +65,30 @@ const READS: Record<string, Handler> = {
   usage: async ({ dashboard, query, now }) => {
     const range = timeRange(query.get('range') ?? 'day', now);
     const by = query.get('by') ?? 'model';
-    return [200, { range, by, data: await usageBreakdown(dashboard.db, range, by, 100) }];
+    const limit = positiveInteger(query, 'limit', 'use a whole number of groups, or leave it out for every group');
+    const rows = await usageBreakdown(dashboard.db, range, by, null);
+    const left = limit === undefined ? [] : rows.slice(limit);
+    const others =
+      left.length === 0
+        ? null
+        : left.reduce(
+            (sum, row) => ({
+              groups: sum.groups + 1,
+              calls: sum.calls + row.calls,
+              tokens: sum.tokens + row.tokens,
+              costUsd: sum.costUsd + row.costUsd,
+              failures: sum.failures + row.failures,
+            }),
+            { groups: 0, calls: 0, tokens: 0, costUsd: 0, failures: 0 },
+          );
+    return [200, { range, by, data: limit === undefined ? rows : rows.slice(0, limit), others } satisfies UsageAnswer];
   },
   calls: async ({ dashboard, query }) => {
-    const before = query.get('before');
-    const limit = query.get('limit');
     const page = await listCalls(dashboard.db, {
       search: query.get('search') ?? undefined,
       outcome: query.get('outcome') ?? undefined,
-      before: before === null ? undefined : Number(before),
-      limit: limit === null ? undefined : Number(limit),
+      before: positiveInteger(query, 'before', 'use the "next" of the previous page'),
+      limit: positiveInteger(query, 'limit', 'use a whole number from 1 to 200'),
     });
     return [200, { data: page.data, next: page.next ?? null }];
   },
@@ -85,6 +100,15 @@ const READS: Record<string, Handler> = {
   keys: async ({ dashboard, now }) => [200, { data: await keysWithSpend(dashboard, now) }],
   teams: async ({ dashboard, now }) => [200, { data: await teamsWithSpend(dashboard, now) }],
 };
+
+/** The query parameter `name` as a positive whole number; undefined when absent or empty (`before=`), a 400 naming it otherwise. */
+function positiveInteger(query: URLSearchParams, name: string, advice: string): number | undefined {
+  const text = query.get(name);
+  if (text === null || text === '') return undefined;
+  const value = /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= 1)) throw new DashboardInputError(name, `"${text.slice(0, 40)}" is not a positive whole number; ${advice}`);
+  return value;
+}
 
 const WRITE_METHODS = new Set(['POST', 'PATCH', 'DELETE']);
 
@@ -118,7 +142,7 @@ const readCall: Handler = async ({ dashboard, parts }) => {
 
 /**
  * `/admin/api/…`: the JSON the dashboard draws, for scripts too — `session`, `overview?range=`,
- * `usage?range=&by=`, `calls?search=&outcome=&before=&limit=`, `calls/{id}` (with the prompt and answer text under `LLM_LOG_CONTENT=true`), `prompts?range=`, `live`,
+ * `usage?range=&by=&limit=`, `calls?search=&outcome=&before=&limit=`, `calls/{id}` (with the prompt and answer text under `LLM_LOG_CONTENT=true`), `prompts?range=`, `live`,
  * `keys` (GET, POST; `keys/{id}` PATCH, DELETE to revoke) and `teams` (GET, POST; `teams/{id}` PATCH).
  */
 export async function adminApiRoute(exchange: Exchange, context: ServerContext): Promise<void> {

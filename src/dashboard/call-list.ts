@@ -1,5 +1,6 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, type SqlBool, sql } from 'kysely';
 import type { GroundworkTables, LlmUsageTable } from '../db/groundwork-tables.js';
+import { failedSql } from '../db/usage-outcome.js';
 import { DashboardInputError } from './dashboard-input-error.js';
 import type { CallDetail, CallRow } from './dashboard-wire.js';
 import { keyNames } from './usage-breakdown.js';
@@ -8,9 +9,9 @@ export type { CallDetail, CallRow } from './dashboard-wire.js';
 
 /** Which calls to list. */
 export interface CallQuery {
-  /** Text found (case-insensitively) in the model, provider, prompt name, outcome, request id or key id. */
+  /** Text found (case-insensitively, `%` and `_` as themselves) in the model, provider, prompt name, outcome, request id, key id or key name. */
   search?: string | undefined;
-  /** Only calls with this outcome (`success`, or an error code); `failed`: every failure. */
+  /** Only rows with this outcome (`success`, `continued`, or an error code); `failed`: every failed call (not `success`, not `continued`). */
   outcome?: string | undefined;
   /** Calls older than this id (the `next` cursor of the previous page). */
   before?: number | undefined;
@@ -28,7 +29,7 @@ export interface CallPage {
 export async function listCalls(db: Kysely<GroundworkTables>, query: CallQuery): Promise<CallPage> {
   const limit = query.limit ?? 50;
   if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new DashboardInputError('limit', 'use a whole number from 1 to 200');
-  if (query.before !== undefined && !Number.isSafeInteger(query.before))
+  if (query.before !== undefined && (!Number.isSafeInteger(query.before) || query.before < 1))
     throw new DashboardInputError('before', 'use the "next" of the previous page');
   const search = query.search?.trim().toLowerCase().slice(0, 100);
   let select = db
@@ -37,16 +38,17 @@ export async function listCalls(db: Kysely<GroundworkTables>, query: CallQuery):
     .orderBy('id', 'desc')
     .limit(limit + 1);
   if (query.before !== undefined) select = select.where('id', '<', query.before);
-  if (query.outcome === 'failed') select = select.where('outcome', '<>', 'success');
+  if (query.outcome === 'failed') select = select.where(failedSql());
   else if (query.outcome !== undefined && query.outcome !== '') select = select.where('outcome', '=', query.outcome);
   if (search !== undefined && search !== '') {
-    const pattern = `%${search.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+    // `\` escapes `%`, `_` and itself; PostgreSQL's LIKE escapes with it by default, SQLite's only when told.
+    const pattern = sql`${`%${search.replace(/[\\%_]/g, (character) => `\\${character}`)}%`} escape '\\'`;
+    const matches = (column: string) => sql<SqlBool>`lower(${sql.ref(column)}) like ${pattern}`;
     select = select.where((where) =>
-      where.or(
-        (['model', 'provider', 'prompt_name', 'outcome', 'request_id', 'key_id'] as const).map((column) =>
-          where(where.fn('lower', [column]), 'like', where.val(pattern).$castTo<string>()),
-        ),
-      ),
+      where.or([
+        ...SEARCHED.map(matches),
+        where('key_id', 'in', where.selectFrom('groundwork_keys').select('groundwork_keys.id').where(matches('name'))),
+      ]),
     );
   }
   const rows = await select.execute();
@@ -82,6 +84,9 @@ export async function callDetail(db: Kysely<GroundworkTables>, id: number, showC
     answerText: showContent ? row.answer_text : null,
   };
 }
+
+/** The ledger columns a search looks in (besides the key's name). */
+const SEARCHED = ['model', 'provider', 'prompt_name', 'outcome', 'request_id', 'key_id'] as const;
 
 const LISTED = [
   'id',

@@ -101,6 +101,17 @@ describe('the dashboard API on groundwork serve', () => {
     expect((await fetch(`${stack.url}/admin/api/nothing`, { headers: bearer })).status).toBe(404);
   });
 
+  it('reads an empty before= as the first page, and names a before that is not a positive whole number', async () => {
+    const first = await fetch(`${stack.url}/admin/api/calls?search=&outcome=&before=&limit=`, { headers: bearer });
+    expect(first.status).toBe(200);
+    expect(((await first.json()) as { data: unknown[] }).data).toHaveLength(2);
+    for (const before of ['-1', '0', '1.5', 'abc']) {
+      const refused = await fetch(`${stack.url}/admin/api/calls?before=${before}`, { headers: bearer });
+      expect(refused.status, before).toBe(400);
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/^Invalid before: /);
+    }
+  });
+
   it('sends the login page to a visitor without a session, and refuses a wrong key there', async () => {
     const page = await fetch(`${stack.url}/ui`, { redirect: 'manual' });
     expect(page.status).toBe(303);

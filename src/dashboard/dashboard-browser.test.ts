@@ -219,6 +219,33 @@ describe('the dashboard in a browser', () => {
     expect(JSON.stringify(await refused.json())).toMatch(/budget/i);
   });
 
+  it("keeps a key's expiry, and every field left alone, when only its budget is edited", async () => {
+    const expiresAt = new Date(Date.now() + 10 * 86_400_000);
+    expiresAt.setUTCHours(9, 0, 0, 0);
+    const created = await fetch(`${stack.url}/admin/api/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'expires-at-nine', expiresAt: expiresAt.toISOString(), requestsPerMinute: 60 }),
+    });
+    expect(created.status).toBe(201);
+    const listKey = async () => {
+      const listed = await fetch(`${stack.url}/admin/api/keys`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+      return ((await listed.json()) as { data: Array<Record<string, unknown>> }).data.find((entry) => entry['name'] === 'expires-at-nine');
+    };
+    const before = await listKey();
+    await page.goto(`${stack.url}/ui#/keys`);
+    await page.reload();
+    const row = page.locator('[data-testid="key-expires-at-nine"]');
+    await row.locator('button:has-text("Edit")').click();
+    const form = page.locator('[data-testid=key-form]');
+    await form.locator('input[aria-label="Daily budget (USD)"]').fill('7');
+    await form.locator('button:has-text("Save")').click();
+    await expect.poll(async () => (await listKey())?.['dailyBudgetUsd'], { timeout: 8000, interval: 250 }).toBe(7);
+    const after = await listKey();
+    expect(after?.['expiresAt']).toBe(expiresAt.toISOString());
+    expect({ ...after, dailyBudgetUsd: null, updatedAt: null }).toEqual({ ...before, dailyBudgetUsd: null, updatedAt: null });
+  });
+
   it('creates and edits a team from the page, with its spend against its budget', async () => {
     await page.goto(`${stack.url}/ui#/keys`);
     await page.click('button:has-text("New team")');

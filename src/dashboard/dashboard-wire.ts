@@ -50,6 +50,16 @@ export interface OverviewAnswer {
   breakdown: Record<string, BreakdownRow[]>;
 }
 
+/** `GET /admin/api/usage?range=&by=&limit=`: every group, or the costliest `limit` and the rest summed. */
+export interface UsageAnswer {
+  range: { name: string; fromMs: number; toMs: number; stepMs: number };
+  by: string;
+  /** Costliest first. */
+  data: BreakdownRow[];
+  /** The groups `limit` left out, summed; null when none was. */
+  others: { groups: number; calls: number; tokens: number; costUsd: number; failures: number } | null;
+}
+
 /** One prompt version's record over the period. */
 export interface PromptVersionRow {
   name: string;

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
 import type { ErrorPoint } from './dashboard-wire.js';
-import { bucketOf, type LedgerSource, numberOf, readsRollup, rollupBucket, rollupFromHour } from './ledger-sql.js';
+import { bucketOf, failedSql, type LedgerSource, numberOf, readsRollup, rollupBucket, rollupFromHour } from './ledger-sql.js';
 import { OUTCOME_KINDS, outcomeKind } from './outcome-kind.js';
 import { bucketStarts, type TimeRange } from './time-range.js';
 
@@ -14,14 +14,14 @@ export async function errorSeries(db: Kysely<GroundworkTables>, range: TimeRange
         .selectFrom('llm_usage_hourly_model')
         .select([rollupBucket(range.stepMs).as('bucket'), 'outcome', sql<number>`sum(calls)`.as('calls')])
         .where('hour', '>=', rollupFromHour(range))
-        .where('outcome', '<>', 'success')
+        .where(failedSql())
         .groupBy([sql`1`, 'outcome'])
         .execute()
     : await db
         .selectFrom('llm_usage')
         .select([bucketOf(db, range.stepMs).as('bucket'), 'outcome', sql<number>`count(*)`.as('calls')])
         .where('created_at', '>=', new Date(range.fromMs))
-        .where('outcome', '<>', 'success')
+        .where(failedSql())
         .groupBy([sql`1`, 'outcome'])
         .execute();
   const points = new Map<number, ErrorPoint>(bucketStarts(range).map((t) => [t, emptyPoint(t)]));

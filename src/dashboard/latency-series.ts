@@ -4,6 +4,7 @@ import { LATENCY_CLASS_COLUMNS } from '../db/usage-rollup.js';
 import type { LatencyPoint } from './dashboard-wire.js';
 import {
   bucketOf,
+  endsCallSql,
   LATENCY_BOUNDS_MS,
   type LedgerSource,
   latencyClass,
@@ -52,6 +53,8 @@ async function rawHistograms(db: Kysely<GroundworkTables>, range: TimeRange): Pr
     .selectFrom('llm_usage')
     .select([bucketOf(db, range.stepMs).as('bucket'), latencyClass().as('class'), sql<number>`count(*)`.as('calls')])
     .where('created_at', '>=', new Date(range.fromMs))
+    // A call's latency is on each of its rows: counted once, on the row that ends it.
+    .where(endsCallSql())
     .groupBy([sql`1`, sql`2`])
     .execute();
   const histograms = new Map<number, number[]>();

@@ -142,6 +142,7 @@ describe.each(TENANT_DATABASE_TARGETS)('the dashboard queries on $name', (target
     expect((await listCalls(database.db, { search: '100%' })).data).toHaveLength(0);
     expect((await listCalls(database.db, { outcome: 'failed' })).data).toHaveLength(3);
     const keyed = await listCalls(database.db, { search: keyId });
+    expect(keyed.data).toHaveLength(4);
     expect(keyed.data.every((row) => row.keyName === `dash-${target.name}`)).toBe(true);
     await expect(listCalls(database.db, { limit: 0 })).rejects.toThrow(/Invalid limit/);
   });

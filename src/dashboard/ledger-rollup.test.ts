@@ -250,6 +250,7 @@ describe.each(TENANT_DATABASE_TARGETS)('the hourly roll-up on $name', (target) =
   });
 
   it('fills the narrow roll-ups from the ledger already there when migration 0010 runs, and drops them when reverted', async () => {
+    expect((await database.migrate('down')).migrations).toEqual([{ scope: 'groundwork', name: '0012_llm_usage_rollup_calls' }]);
     expect((await database.migrate('down')).migrations).toEqual([{ scope: 'groundwork', name: '0011_budget_counter_expiry' }]);
     expect((await database.migrate('down')).migrations).toEqual([{ scope: 'groundwork', name: '0010_llm_usage_hourly_narrow' }]);
     await expect(sql`select count(*) from llm_usage_hourly_model`.execute(database.db)).rejects.toThrow();
@@ -263,6 +264,7 @@ describe.each(TENANT_DATABASE_TARGETS)('the hourly roll-up on $name', (target) =
     expect((await database.migrate('up')).migrations).toEqual([
       { scope: 'groundwork', name: '0010_llm_usage_hourly_narrow' },
       { scope: 'groundwork', name: '0011_budget_counter_expiry' },
+      { scope: 'groundwork', name: '0012_llm_usage_rollup_calls' },
     ]);
     for (const name of ['week', 'month'] as const) {
       expect(await panels(database.db, name, 'rollup')).toEqual(await panels(database.db, name, 'raw'));

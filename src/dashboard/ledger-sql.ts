@@ -1,5 +1,6 @@
 import { type Expression, type Kysely, type RawBuilder, SqliteAdapter, sql } from 'kysely';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
+import { failedSql } from '../db/usage-outcome.js';
 import { LATENCY_BOUNDS_MS } from '../db/usage-rollup.js';
 import type { TimeRange } from './time-range.js';
 
@@ -43,6 +44,13 @@ export function rollupBucket(stepMs: number): RawBuilder<number> {
 /** The first roll-up hour of `range`. */
 export function rollupFromHour(range: TimeRange): number {
   return Math.floor(range.fromMs / 3_600_000);
+}
+
+export { callCountSql, endsCallSql, failedSql, failureCountSql } from '../db/usage-outcome.js';
+
+/** The failed calls of `llm_usage_hourly_model` (kept per outcome), summed: its `calls` of the failed outcomes. */
+export function rollupFailureCount(): RawBuilder<number> {
+  return sql<number>`sum(case when ${failedSql()} then calls else 0 end)`;
 }
 
 /** `''` (how the roll-up stores a missing prompt, key or team) as null. */

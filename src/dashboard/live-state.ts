@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { keyStatus } from '../tenants/virtual-key.js';
 import type { Dashboard } from './dashboard.js';
 import type { LiveBucket, LiveKeyLimit, LiveLimit, LiveState } from './dashboard-wire.js';
-import { numberOf } from './ledger-sql.js';
+import { callCountSql, failureCountSql, numberOf } from './ledger-sql.js';
 
 export type { LiveBreaker, LiveConcurrency, LiveKeyLimit, LiveLimit, LiveState } from './dashboard-wire.js';
 
@@ -19,11 +19,7 @@ export async function liveState(dashboard: Dashboard): Promise<LiveState> {
     metrics.llmRefusals.get(),
     dashboard.db
       .selectFrom('llm_usage')
-      .select([
-        sql<number>`count(*)`.as('calls'),
-        sql<number>`sum(case when outcome = 'success' then 0 else 1 end)`.as('failures'),
-        sql<number>`sum(cost_usd)`.as('cost_usd'),
-      ])
+      .select([callCountSql().as('calls'), failureCountSql().as('failures'), sql<number>`sum(cost_usd)`.as('cost_usd')])
       .where('created_at', '>=', new Date(now - 300_000))
       .executeTakeFirst(),
   ]);

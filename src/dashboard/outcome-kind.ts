@@ -1,3 +1,4 @@
+import { LIMIT_CODES } from '../server/error-answer.js';
 import type { OutcomeKind } from './dashboard-wire.js';
 
 export type { OutcomeKind } from './dashboard-wire.js';
@@ -6,13 +7,14 @@ export type { OutcomeKind } from './dashboard-wire.js';
 export const OUTCOME_KINDS: readonly OutcomeKind[] = ['rate_limited', 'timeout', 'provider', 'breaker', 'budget', 'other'];
 
 /**
- * The kind of a failed call's outcome (its error code): refused by a rate limit, timed out, the
+ * The kind of a failed call's outcome (its error code): refused by a rate limit (a provider's, or
+ * one of Groundwork's own limits the service answers with a 429: `LIMIT_CODES`), timed out, the
  * provider failed (5xx, connection, malformed answer), refused by an open circuit, over a budget
  * or quota, or anything else (a bad request, a content filter…).
  */
 export function outcomeKind(outcome: string): OutcomeKind {
   if (outcome.includes('circuit')) return 'breaker';
-  if (outcome.includes('rate_limit') || outcome.includes('queue_timeout')) return 'rate_limited';
+  if (LIMIT_CODES.has(outcome) || outcome.includes('rate_limit')) return 'rate_limited';
   if (outcome.includes('budget') || outcome.includes('quota')) return 'budget';
   if (outcome.includes('timeout') || outcome.includes('deadline')) return 'timeout';
   if (outcome.includes('server_error') || outcome.includes('connection') || outcome.includes('malformed') || outcome.includes('overloaded'))

@@ -1,7 +1,16 @@
 import { type Kysely, sql } from 'kysely';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
 import type { PromptVersionRow } from './dashboard-wire.js';
-import { type LedgerSource, nullIfEmpty, numberOf, readsRollup, rollupFromHour } from './ledger-sql.js';
+import {
+  callCountSql,
+  endsCallSql,
+  failureCountSql,
+  type LedgerSource,
+  nullIfEmpty,
+  numberOf,
+  readsRollup,
+  rollupFromHour,
+} from './ledger-sql.js';
 import type { TimeRange } from './time-range.js';
 
 export type { PromptVersionRow } from './dashboard-wire.js';
@@ -53,7 +62,7 @@ function fromRollup(db: Kysely<GroundworkTables>, range: TimeRange): Promise<Pro
       sql<number>`sum(failures)`.as('failures'),
       sql<number>`sum(cost_usd)`.as('cost_usd'),
       sql<number>`sum(total_tokens)`.as('tokens'),
-      sql<number>`sum(latency_sum_ms) / sum(calls)`.as('latency_ms'),
+      sql<number>`sum(latency_sum_ms) / nullif(sum(calls), 0)`.as('latency_ms'),
       sql<unknown>`min(first_ms)`.as('first_seen'),
       sql<unknown>`max(last_ms)`.as('last_seen'),
     ])
@@ -69,11 +78,12 @@ function fromLedger(db: Kysely<GroundworkTables>, range: TimeRange): Promise<Pro
     .select([
       'prompt_name',
       'prompt_version',
-      sql<number>`count(*)`.as('calls'),
-      sql<number>`sum(case when outcome = 'success' then 0 else 1 end)`.as('failures'),
+      callCountSql().as('calls'),
+      failureCountSql().as('failures'),
       sql<number>`sum(cost_usd)`.as('cost_usd'),
       sql<number>`sum(total_tokens)`.as('tokens'),
-      sql<number>`avg(latency_ms)`.as('latency_ms'),
+      // A call's latency is on each of its rows: averaged over the rows that end a call.
+      sql<number>`avg(case when ${endsCallSql()} then latency_ms end)`.as('latency_ms'),
       sql<unknown>`min(created_at)`.as('first_seen'),
       sql<unknown>`max(created_at)`.as('last_seen'),
     ])

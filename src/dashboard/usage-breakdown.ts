@@ -2,7 +2,16 @@ import { type Kysely, sql } from 'kysely';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
 import { DashboardInputError } from './dashboard-input-error.js';
 import type { BreakdownRow } from './dashboard-wire.js';
-import { type LedgerSource, nullIfEmpty, numberOf, readsRollup, rollupFromHour } from './ledger-sql.js';
+import {
+  callCountSql,
+  failureCountSql,
+  type LedgerSource,
+  nullIfEmpty,
+  numberOf,
+  readsRollup,
+  rollupFailureCount,
+  rollupFromHour,
+} from './ledger-sql.js';
 import type { TimeRange } from './time-range.js';
 
 export type { BreakdownRow } from './dashboard-wire.js';
@@ -17,18 +26,18 @@ const COLUMN = { model: 'model', provider: 'provider', prompt: 'prompt_name', ke
 
 /** The narrowest roll-up holding each dimension, and how it counts failures there. */
 const ROLLUP = {
-  model: { table: 'llm_usage_hourly_model', failures: sql<number>`sum(case when outcome = 'success' then 0 else calls end)` },
-  provider: { table: 'llm_usage_hourly_model', failures: sql<number>`sum(case when outcome = 'success' then 0 else calls end)` },
+  model: { table: 'llm_usage_hourly_model', failures: rollupFailureCount() },
+  provider: { table: 'llm_usage_hourly_model', failures: rollupFailureCount() },
   prompt_name: { table: 'llm_usage_hourly_prompt', failures: sql<number>`sum(failures)` },
   key_id: { table: 'llm_usage_hourly_key', failures: sql<number>`sum(failures)` },
 } as const;
 
-/** Calls, tokens, cost and failures since the start of `range` by one dimension, costliest first, the first `limit` groups. */
+/** Calls, tokens, cost and failures since the start of `range` by one dimension, costliest first, the first `limit` groups (null: every group). */
 export async function usageBreakdown(
   db: Kysely<GroundworkTables>,
   range: TimeRange,
   dimension: string,
-  limit = 10,
+  limit: number | null = 10,
   source?: LedgerSource,
 ): Promise<BreakdownRow[]> {
   const column = COLUMN[dimension as BreakdownDimension];
@@ -40,16 +49,16 @@ export async function usageBreakdown(
         .selectFrom('llm_usage')
         .select([
           sql<string | null>`${sql.ref(column)}`.as('group'),
-          sql<number>`count(*)`.as('calls'),
+          callCountSql().as('calls'),
           sql<number>`sum(total_tokens)`.as('tokens'),
           sql<number>`sum(cost_usd)`.as('cost_usd'),
-          sql<number>`sum(case when outcome = 'success' then 0 else 1 end)`.as('failures'),
+          failureCountSql().as('failures'),
         ])
         .where('created_at', '>=', new Date(range.fromMs))
         .groupBy(column)
         .orderBy(sql`4`, 'desc')
         .orderBy(sql`2`, 'desc')
-        .limit(limit)
+        .$if(limit !== null, (select) => select.limit(limit ?? 0))
         .execute();
   const rows = grouped.map((row) => ({ ...row, group: nullIfEmpty(row.group) }));
   const names =
@@ -70,7 +79,7 @@ export async function usageBreakdown(
 }
 
 /** The same groups summed from the narrow roll-up that holds `column`. */
-function fromRollup(db: Kysely<GroundworkTables>, range: TimeRange, column: (typeof COLUMN)[BreakdownDimension], limit: number) {
+function fromRollup(db: Kysely<GroundworkTables>, range: TimeRange, column: (typeof COLUMN)[BreakdownDimension], limit: number | null) {
   const { table, failures } = ROLLUP[column];
   return sql<{ group: string | null; calls: number; tokens: number; cost_usd: number; failures: number }>`
     select ${sql.ref(column)} as ${sql.ref('group')}, sum(calls) as calls, sum(total_tokens) as tokens, sum(cost_usd) as cost_usd,
@@ -79,7 +88,7 @@ function fromRollup(db: Kysely<GroundworkTables>, range: TimeRange, column: (typ
     where hour >= ${rollupFromHour(range)}
     group by ${sql.ref(column)}
     order by 4 desc, 2 desc
-    limit ${limit}`
+    ${limit === null ? sql`` : sql`limit ${limit}`}`
     .execute(db)
     .then((result) => result.rows);
 }

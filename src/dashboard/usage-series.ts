@@ -1,12 +1,22 @@
 import { type Kysely, sql } from 'kysely';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
 import type { UsagePoint } from './dashboard-wire.js';
-import { bucketOf, type LedgerSource, numberOf, readsRollup, rollupBucket, rollupFromHour } from './ledger-sql.js';
+import {
+  bucketOf,
+  callCountSql,
+  failureCountSql,
+  type LedgerSource,
+  numberOf,
+  readsRollup,
+  rollupBucket,
+  rollupFailureCount,
+  rollupFromHour,
+} from './ledger-sql.js';
 import { bucketStarts, type TimeRange } from './time-range.js';
 
 export type { UsagePoint } from './dashboard-wire.js';
 
-/** Calls, failures, tokens and cost per bucket of `range`, one point per bucket (empty buckets as zeros). */
+/** Calls (a multi-turn call once), failed calls, tokens and cost (of every turn) per bucket of `range`, one point per bucket (empty buckets as zeros). */
 export async function usageSeries(db: Kysely<GroundworkTables>, range: TimeRange, source?: LedgerSource): Promise<UsagePoint[]> {
   const rows = readsRollup(range, source)
     ? await db
@@ -14,7 +24,7 @@ export async function usageSeries(db: Kysely<GroundworkTables>, range: TimeRange
         .select([
           rollupBucket(range.stepMs).as('bucket'),
           sql<number>`sum(calls)`.as('calls'),
-          sql<number>`sum(case when outcome = 'success' then 0 else calls end)`.as('failures'),
+          rollupFailureCount().as('failures'),
           sql<number>`sum(total_tokens)`.as('tokens'),
           sql<number>`sum(cost_usd)`.as('cost_usd'),
         ])
@@ -25,8 +35,8 @@ export async function usageSeries(db: Kysely<GroundworkTables>, range: TimeRange
         .selectFrom('llm_usage')
         .select([
           bucketOf(db, range.stepMs).as('bucket'),
-          sql<number>`count(*)`.as('calls'),
-          sql<number>`sum(case when outcome = 'success' then 0 else 1 end)`.as('failures'),
+          callCountSql().as('calls'),
+          failureCountSql().as('failures'),
           sql<number>`sum(total_tokens)`.as('tokens'),
           sql<number>`sum(cost_usd)`.as('cost_usd'),
         ])

@@ -137,6 +137,7 @@ export function runDatabaseContract(target: ContractTarget): void {
           'groundwork/0009_llm_usage_content',
           'groundwork/0010_llm_usage_hourly_narrow',
           'groundwork/0011_budget_counter_expiry',
+          'groundwork/0012_llm_usage_rollup_calls',
         ]);
       } finally {
         if (second !== database) await second.close();
@@ -155,6 +156,7 @@ export function runDatabaseContract(target: ContractTarget): void {
         ['groundwork', '0009_llm_usage_content', true],
         ['groundwork', '0010_llm_usage_hourly_narrow', true],
         ['groundwork', '0011_budget_counter_expiry', true],
+        ['groundwork', '0012_llm_usage_rollup_calls', true],
         ['app', '001_note', true],
         ['app', '002_note_index', true],
       ]);

@@ -38,6 +38,7 @@ describe('SQLite migrations from two processes at once', () => {
       'groundwork/0009_llm_usage_content',
       'groundwork/0010_llm_usage_hourly_narrow',
       'groundwork/0011_budget_counter_expiry',
+      'groundwork/0012_llm_usage_rollup_calls',
     ]);
   });
 });

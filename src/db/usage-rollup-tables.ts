@@ -4,7 +4,11 @@ export const ROLLUP_GROUP_COLUMNS = ['hour', 'provider', 'model', 'prompt_name',
 /** A column a roll-up may be grouped by. */
 export type RollupGroupColumn = (typeof ROLLUP_GROUP_COLUMNS)[number];
 
-/** A column a roll-up may sum: `calls` and `failures` count rows, `latency_sum_ms` sums `latency_ms`, the rest sum their ledger column. */
+/**
+ * A column a roll-up may sum: `calls` counts the rows that end a call (not `continued`),
+ * `failures` the failed calls, `latency_sum_ms` sums the calls' `latency_ms`, the rest sum their
+ * ledger column over every row (a `continued` turn's tokens and cost included).
+ */
 export type RollupSumColumn = 'calls' | 'failures' | 'prompt_tokens' | 'completion_tokens' | 'total_tokens' | 'cost_usd' | 'latency_sum_ms';
 
 /** One hourly roll-up of the ledger: what it groups by and what it keeps per group. */

@@ -1,5 +1,6 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { GroundworkTables } from './groundwork-tables.js';
+import { callCountSql, endsCall, endsCallSql, failureCountSql, isFailedOutcome } from './usage-outcome.js';
 import {
   ROLLUP_GROUP_COLUMNS,
   ROLLUP_TABLES,
@@ -64,10 +65,12 @@ function dimensionOf(row: RollupSource, column: RollupGroupColumn): number | str
   return row[column] ?? '';
 }
 
+/** What `row` adds to `column`: a `continued` turn adds its tokens and cost, but is no call and no failure, and its latency (its call's) is counted by the call's last row. */
 function addendOf(row: RollupSource, column: RollupSumColumn): number {
-  if (column === 'calls') return 1;
-  if (column === 'failures') return row.outcome === 'success' ? 0 : 1;
-  return row[column === 'latency_sum_ms' ? 'latency_ms' : column] ?? 0;
+  if (column === 'calls') return endsCall(row.outcome) ? 1 : 0;
+  if (column === 'failures') return isFailedOutcome(row.outcome) ? 1 : 0;
+  if (column === 'latency_sum_ms') return endsCall(row.outcome) ? (row.latency_ms ?? 0) : 0;
+  return row[column] ?? 0;
 }
 
 /** A group's key: each dimension with its length in front, so that no two groups share one. */
@@ -95,7 +98,7 @@ function groupsOf(table: RollupTable, rows: readonly RollupSource[]): Group[] {
       groups.set(key, group);
     }
     for (let index = 0; index < sums.length; index++) group.sums[index]! += addendOf(row, sums[index]!);
-    if (table.latencyClasses) group.classes[latencyClassOf(row.latency_ms ?? 0)]! += 1;
+    if (table.latencyClasses && endsCall(row.outcome)) group.classes[latencyClassOf(row.latency_ms ?? 0)]! += 1;
     if (ms < group.firstMs) group.firstMs = ms;
     if (ms > group.lastMs) group.lastMs = ms;
   }
@@ -204,10 +207,12 @@ function groupExpression(column: RollupGroupColumn, sqlite: boolean): RawBuilder
   return sql`coalesce(${sql.ref(column)}, '')`;
 }
 
+/** {@link addendOf}, summed in SQL. */
 function sumExpression(column: RollupSumColumn): RawBuilder<unknown> {
-  if (column === 'calls') return sql`count(*)`;
-  if (column === 'failures') return sql`sum(case when outcome = 'success' then 0 else 1 end)`;
-  return sql`coalesce(sum(${sql.ref(column === 'latency_sum_ms' ? 'latency_ms' : column)}), 0)`;
+  if (column === 'calls') return callCountSql();
+  if (column === 'failures') return failureCountSql();
+  if (column === 'latency_sum_ms') return sql`coalesce(sum(case when ${endsCallSql()} then latency_ms else 0 end), 0)`;
+  return sql`coalesce(sum(${sql.ref(column)}), 0)`;
 }
 
 function classExpressions(): RawBuilder<unknown>[] {
@@ -220,7 +225,7 @@ function classExpressions(): RawBuilder<unknown>[] {
         : upper === undefined
           ? sql`latency_ms > ${sql.lit(lower)}`
           : sql`latency_ms > ${sql.lit(lower)} and latency_ms <= ${sql.lit(upper)}`;
-    return sql`sum(case when ${inClass} then 1 else 0 end)`;
+    return sql`sum(case when ${endsCallSql()} and ${inClass} then 1 else 0 end)`;
   });
 }
 

@@ -340,6 +340,16 @@ describe('the admin API', () => {
     expect((await admin('GET', '/admin/usage', undefined, TEST_API_KEY)).status).toBe(401);
   });
 
+  it('refuses a since it cannot read or that reaches before any date, naming since', async () => {
+    for (const since of ['99999999999w', 'a week']) {
+      const refused = await admin('GET', `/admin/usage?since=${encodeURIComponent(since)}`);
+      expect(refused.status, since).toBe(400);
+      const error = refused.json['error'] as { code: string; message: string };
+      expect(error.message, since).toMatch(new RegExp(`^since: "${since}" is (not a duration|longer than 100 years)`));
+      expect(error.message).not.toContain('--since');
+    }
+  });
+
   it('never logs the admin key or a plain key', () => {
     expect(service.logText()).not.toContain(ADMIN_KEY);
     expect(service.logText()).not.toMatch(/gw-[A-Za-z0-9_-]{43}/);

@@ -50,7 +50,7 @@ export async function adminUsageRoute(exchange: Exchange, context: ServerContext
       async GET() {
         if (by !== 'key' && by !== 'team' && by !== 'model' && by !== 'prompt')
           throw new TenantInputError('by', 'use key, team, model or prompt');
-        const since = new Date(Date.now() - parseSince(query.get('since') ?? '7d'));
+        const since = new Date(Date.now() - parseSince(query.get('since') ?? '7d', 'since'));
         return [200, { by, since: since.toISOString(), data: await admin.usage({ by, since }) }];
       },
     },

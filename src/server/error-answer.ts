@@ -3,8 +3,8 @@ import { ProviderError, type ProviderErrorKind } from '../errors/provider-errors
 import { scrubSecrets } from '../observability/redact.js';
 import { type ErrorAnswer, HttpError } from './http-error.js';
 
-/** Groundwork's own limits refusing a call: the caller should slow down (429). */
-const LIMIT_CODES = new Set([
+/** Groundwork's own limits refusing a call: the caller should slow down (429). The dashboard counts these as rate-limited. */
+export const LIMIT_CODES: ReadonlySet<string> = new Set([
   'rate_limit_exceeded',
   'queue_full',
   'queue_timeout',

@@ -1,4 +1,4 @@
-import { Registry } from 'prom-client';
+import { AggregatorRegistry } from 'prom-client';
 import type { Exchange } from './exchange.js';
 import { sendJson } from './respond.js';
 import type { ServerContext } from './server-context.js';
@@ -14,11 +14,17 @@ export async function readinessRoute(exchange: Exchange, context: ServerContext)
   sendJson(exchange.response, report.ready ? 200 : 503, report, { 'cache-control': 'no-store' });
 }
 
-/** `GET /metrics`: every Groundwork metric in Prometheus text format. */
+/**
+ * `GET /metrics`: every Groundwork metric in Prometheus text format. When the server records into
+ * metrics of its own (`createServer`'s `metrics`), the two registries hold the same families: each
+ * family is served once, its samples summed per label set (what one registry would hold had
+ * both recorded into it).
+ */
 export async function metricsRoute(exchange: Exchange, context: ServerContext): Promise<void> {
   const served = context.backend.metrics.registry;
   const recorded = context.metrics.registry;
-  const registry = served === recorded ? served : Registry.merge([served, recorded]);
+  const registry =
+    served === recorded ? served : AggregatorRegistry.aggregate([await served.getMetricsAsJSON(), await recorded.getMetricsAsJSON()]);
   const text = await registry.metrics();
   exchange.response.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
   exchange.response.end(text);

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { GroundworkMetrics } from '../observability/metrics.js';
 import { parsePrometheusText, sampleValue } from './prometheus-text.test-helpers.js';
 import { startTestServer, type TestServer } from './test-server.test-helpers.js';
 
@@ -89,6 +90,28 @@ describe('GET /metrics', () => {
     expect(sampleValue(after, 'groundwork_http_request_duration_seconds_count', { method: 'POST', route: '/v1/chat/completions' })).toBe(2);
     expect(sampleValue(after, 'groundwork_http_requests_total', { route: 'unmatched', status: '404' })).toBe(1);
     expect(after.some((sample) => sample.labels['route']?.includes('/no/such'))).toBe(false);
+  });
+
+  it("serves the backend's metrics and the server's own when createServer is given metrics of its own", async () => {
+    const own = new GroundworkMetrics();
+    harness = await startTestServer({ metrics: own });
+    harness.backend.metrics.ledgerRows.inc({ result: 'written' }, 3);
+    await harness.client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+    const response = await fetch(`${harness.url}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await response.text();
+    const samples = parsePrometheusText(text);
+    expect(sampleValue(samples, 'groundwork_llm_ledger_rows_total', { result: 'written' })).toBe(3);
+    expect(sampleValue(samples, 'groundwork_http_requests_total', { method: 'POST', route: '/v1/chat/completions', status: '200' })).toBe(
+      1,
+    );
+    expect(text).toContain('# TYPE groundwork_process_cpu_user_seconds_total ');
+    // One family each, however many registries hold it.
+    expect(text.match(/^# TYPE groundwork_http_requests_total /gm)).toHaveLength(1);
+    // Recorded into the server's metrics, not the backend's.
+    expect((await own.httpRequests.get()).values.length).toBeGreaterThan(0);
+    expect((await harness.backend.metrics.httpRequests.get()).values).toHaveLength(0);
   });
 
   it('never holds prompt or answer text', async () => {

@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import type { ServerConfig } from '../config/app-config.js';
 import { Secret } from '../config/secret.js';
 import { captureLogger } from '../observability/capture-logger.test-helpers.js';
+import type { GroundworkMetrics } from '../observability/metrics.js';
 import type { AdminApi } from './admin-api.js';
 import { createServer, type GroundworkServer } from './create-server.js';
 import { TestServiceBackend } from './service-backend.test-helpers.js';
@@ -33,6 +34,8 @@ export async function startTestServer(
     backend?: TestServiceBackend;
     tenants?: ServiceTenants;
     admin?: AdminApi;
+    /** `createServer`'s own metrics; by default it records into the backend's. */
+    metrics?: GroundworkMetrics;
   } = {},
 ): Promise<TestServer> {
   const backend = options.backend ?? new TestServiceBackend();
@@ -56,6 +59,7 @@ export async function startTestServer(
     logger,
     ...(options.tenants === undefined ? {} : { tenants: options.tenants }),
     ...(options.admin === undefined ? {} : { admin: options.admin }),
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   });
   const address = await server.listen();
   const url = `http://127.0.0.1:${address.port}`;

@@ -539,6 +539,7 @@ describe.each(TENANT_DATABASE_TARGETS)('migration 0011 on $name', (target) => {
     const opened = await target.open();
     try {
       const { db } = opened.database;
+      expect((await opened.database.migrate('down')).migrations).toEqual([{ scope: 'groundwork', name: '0012_llm_usage_rollup_calls' }]);
       expect((await opened.database.migrate('down')).migrations).toEqual([{ scope: 'groundwork', name: '0011_budget_counter_expiry' }]);
       const counters = [
         'key:k1:day:2026-11-29',
@@ -553,7 +554,10 @@ describe.each(TENANT_DATABASE_TARGETS)('migration 0011 on $name', (target) => {
         .insertInto('groundwork_budget_counters')
         .values(counters.map((counter) => ({ counter, spent_nano: 7 })))
         .execute();
-      expect((await opened.database.migrate('up')).migrations).toEqual([{ scope: 'groundwork', name: '0011_budget_counter_expiry' }]);
+      expect((await opened.database.migrate('up')).migrations).toEqual([
+        { scope: 'groundwork', name: '0011_budget_counter_expiry' },
+        { scope: 'groundwork', name: '0012_llm_usage_rollup_calls' },
+      ]);
       const rows = await db.selectFrom('groundwork_budget_counters').select(['counter', 'expires_at']).orderBy('counter').execute();
       const hour = 3_600_000;
       expect(rows.map((row) => [row.counter, row.expires_at === null ? null : new Date(row.expires_at).getTime()])).toEqual([
@@ -573,7 +577,8 @@ describe.each(TENANT_DATABASE_TARGETS)('migration 0011 on $name', (target) => {
     const opened = await target.open();
     try {
       const { db } = opened.database;
-      await opened.database.migrate('down');
+      await opened.database.migrate('down'); // 0012
+      await opened.database.migrate('down'); // 0011
       const counters = Array.from({ length: 2500 }, (_, index) => `key:k${index}:day:2026-11-${String((index % 28) + 1).padStart(2, '0')}`);
       for (let start = 0; start < counters.length; start += 500) {
         await (db as unknown as Kysely<Record<string, Record<string, unknown>>>)

@@ -67,6 +67,9 @@ describe.each(TENANT_DATABASE_TARGETS)('usageReport on $name', (target) => {
   });
 
   it('refuses a duration it cannot read', () => {
-    expect(() => parseSince('a week')).toThrow(/30m, 24h, 7d or 4w/);
+    expect(() => parseSince('a week')).toThrow(/^--since: "a week" is not a duration; use e.g. 30m, 24h, 7d or 4w$/);
+    expect(() => parseSince('99999999999w')).toThrow(/^--since: "99999999999w" is longer than 100 years/);
+    expect(parseSince('36500d')).toBe(36_500 * 86_400_000);
+    expect(() => parseSince('36501d')).toThrow(/longer than 100 years/);
   });
 });

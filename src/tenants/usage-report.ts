@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
+import { callCountSql } from '../db/usage-outcome.js';
 import { TenantInputError } from './tenant-errors.js';
 
 /** What usage is grouped by. */
@@ -11,6 +12,7 @@ export interface UsageRow {
   group: string | null;
   /** The key's or team's name, when grouped by them and it still exists. */
   name: string | null;
+  /** Calls: a multi-turn call (a tool loop) once; its tokens and cost are those of every turn. */
   calls: number;
   promptTokens: number;
   completionTokens: number;
@@ -19,12 +21,23 @@ export interface UsageRow {
 
 const COLUMN = { key: 'key_id', team: 'team_id', model: 'model', prompt: 'prompt_name' } as const;
 
-/** `7d`, `24h`, `30m` → a duration in ms. */
-export function parseSince(value: string): number {
+/** The longest duration `parseSince` accepts: 100 years (36500d). */
+export const LONGEST_SINCE_MS = 36_500 * 86_400_000;
+
+/**
+ * `7d`, `24h`, `30m` → a duration in ms, at most {@link LONGEST_SINCE_MS}. A duration it cannot
+ * read, or a longer one, is a `TenantInputError` naming `parameter`: the CLI's `--since` (the
+ * default), the admin API's `since`.
+ */
+export function parseSince(value: string, parameter = '--since'): number {
+  const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
   const match = /^(\d+)([mhdw])$/.exec(value.trim());
-  if (match === null) throw new TenantInputError('--since', `"${value}" is not a duration; use e.g. 30m, 24h, 7d or 4w`);
+  if (match === null) throw new TenantInputError(parameter, `"${shown}" is not a duration; use e.g. 30m, 24h, 7d or 4w`);
   const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[match[2] as 'm' | 'h' | 'd' | 'w'];
-  return Number(match[1]) * unit;
+  const ms = Number(match[1]) * unit;
+  if (!(ms <= LONGEST_SINCE_MS))
+    throw new TenantInputError(parameter, `"${shown}" is longer than 100 years (36500d); use a shorter duration`);
+  return ms;
 }
 
 /** Calls, tokens and cost from the `llm_usage` ledger since `since`, by key, team, model or prompt, costliest first. */
@@ -35,7 +48,7 @@ export async function usageReport(db: Kysely<GroundworkTables>, options: { by: U
     .selectFrom('llm_usage')
     .select((select) => [
       `${column} as group`,
-      select.fn.countAll<string | number>().as('calls'),
+      callCountSql().as('calls'),
       select.fn.sum<string | number>('prompt_tokens').as('prompt_tokens'),
       select.fn.sum<string | number>('completion_tokens').as('completion_tokens'),
       select.fn.sum<string | number>('cost_usd').as('cost_usd'),

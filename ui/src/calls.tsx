@@ -78,6 +78,10 @@ function CallDetailRow(props: { id: number }) {
   );
 }
 
+/** How a row's outcome is shown: a success, a turn its call went on from, or (any other code) a failure. */
+const OUTCOME_CLASS: Readonly<Record<string, string>> = { success: 'ok', continued: 'continued' };
+const OUTCOME_MARK: Readonly<Record<string, string>> = { success: '✓', continued: '↻' };
+
 export function CallsPage() {
   const [open, setOpen] = useState<number | null>(null);
   const [search, setSearch] = useState('');
@@ -97,7 +101,11 @@ export function CallsPage() {
       <div class="page-header">
         <h1>Calls</h1>
       </div>
-      <Card title="Recent calls" subtitle="Newest first, from the usage ledger" wide>
+      <Card
+        title="Recent calls"
+        subtitle="Newest first, from the usage ledger: one row per model turn, a tool loop's earlier turns marked continued"
+        wide
+      >
         <form
           class="toolbar"
           onSubmit={(event) => {
@@ -174,8 +182,8 @@ export function CallsPage() {
                     <td class="num">{formatUsd(call.costUsd)}</td>
                     <td class="num">{formatMs(call.latencyMs)}</td>
                     <td>
-                      <span class={`outcome ${call.outcome === 'success' ? 'ok' : 'failed'}`}>
-                        <span aria-hidden="true">{call.outcome === 'success' ? '✓' : '✕'}</span> {formatOutcome(call.outcome)}
+                      <span class={`outcome ${OUTCOME_CLASS[call.outcome] ?? 'failed'}`}>
+                        <span aria-hidden="true">{OUTCOME_MARK[call.outcome] ?? '✕'}</span> {formatOutcome(call.outcome)}
                       </span>
                       {call.cacheHit ? <span class="tag">cached</span> : null}
                     </td>

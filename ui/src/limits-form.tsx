@@ -23,7 +23,8 @@ const text = (value: number | null | undefined) => (value === null || value === 
 
 /**
  * The form that creates or edits a key or team: every limit and budget at once. An empty field
- * means no limit. The service checks the values and names every bad one.
+ * means no limit. Editing, it sends only the fields changed. The service checks the values and
+ * names every bad one.
  */
 export function LimitsForm(props: {
   kind: 'key' | 'team';
@@ -44,10 +45,14 @@ export function LimitsForm(props: {
   const [expires, setExpires] = useState(initial?.expiresAt?.slice(0, 10) ?? '');
   const [busy, setBusy] = useState(false);
   const submit = async () => {
+    // Editing, only what changed is sent: a field left alone keeps its value exactly (an expiry
+    // at 09:00 is not moved to the end of its day by a change of budget).
     const body: Record<string, unknown> = {};
-    if (initial === undefined || name.trim() !== initial.name) body['name'] = name.trim();
+    const edited = (now: string, before: string) => initial === undefined || now !== before;
+    if (edited(name.trim(), initial?.name ?? '')) body['name'] = name.trim();
     for (const [field] of FIELDS) {
       const value = numbers[field]?.trim() ?? '';
+      if (!edited(value, text(initial?.[field] as number | null | undefined))) continue;
       // A number the service checks; text that is not one is sent as it is, so the service names it.
       body[field] = value === '' ? null : Number.isNaN(Number(value)) ? value : Number(value);
     }
@@ -55,11 +60,11 @@ export function LimitsForm(props: {
       .split(',')
       .map((model) => model.trim())
       .filter((model) => model !== '');
-    body['allowedModels'] = list.length === 0 ? null : list;
-    body['enabled'] = enabled;
+    if (edited(list.join(', '), initial?.allowedModels?.join(', ') ?? '')) body['allowedModels'] = list.length === 0 ? null : list;
+    if (initial === undefined || enabled !== (initial.enabled ?? true)) body['enabled'] = enabled;
     if (props.kind === 'key') {
-      body['team'] = team === '' ? null : team;
-      body['expiresAt'] = expires === '' ? null : `${expires}T23:59:59.000Z`;
+      if (edited(team, initial?.teamId ?? '')) body['team'] = team === '' ? null : team;
+      if (edited(expires, initial?.expiresAt?.slice(0, 10) ?? '')) body['expiresAt'] = expires === '' ? null : `${expires}T23:59:59.000Z`;
     }
     setBusy(true);
     try {

@@ -85,7 +85,7 @@ export function OverviewPage() {
             />
           </div>
           <div class="grid">
-            <Card title="Calls" subtitle="All calls and failed calls per interval">
+            <Card title="Calls" subtitle="Calls and failed calls per interval (a tool loop once, however many turns)">
               <TimeChart times={charts.times} series={charts.calls} yFormat={formatCompact} testId="chart-calls" />
             </Card>
             <Card title="Spend" subtitle="USD per interval">

@@ -79,6 +79,10 @@ describe('groundwork usage', () => {
     expect((await run('usage', '--by', 'colour')).status).toBe(2);
     const since = await run('usage', '--since', 'forever');
     expect(since.status).toBe(1);
-    expect(since.err).toContain('not a duration');
+    expect(since.err).toContain('--since: "forever" is not a duration');
+    const tooLong = await run('usage', '--since', '99999999999w');
+    expect(tooLong.status).toBe(1);
+    expect(tooLong.err).toContain('--since: "99999999999w" is longer than 100 years');
+    expect(tooLong.err).not.toMatch(/RangeError|\n\s+at /);
   });
 });

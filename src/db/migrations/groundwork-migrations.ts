@@ -376,4 +376,13 @@ export const GROUNDWORK_MIGRATIONS: Readonly<Record<string, Migration>> = {
       await db.schema.alterTable('groundwork_budget_counters').dropColumn('expires_at').execute();
     },
   },
+  '0012_llm_usage_rollup_calls': {
+    // The roll-ups counted a tool loop's continued turns as calls and as failures; refilled from the ledger, they count each call once.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await refillRollupTables(groundworkTables(db), NARROW_ROLLUPS, undefined);
+    },
+    async down(): Promise<void> {
+      // Nothing to undo: the refilled roll-ups are what the ledger holds, and the previous release reads them as they are.
+    },
+  },
 };
