@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILT_CLI_BIN, runBuiltCli } from '../../test/node-process.js';
+import { freshPostgresDatabase } from '../../test/services.js';
 import { createInfrastructure } from '../create-infrastructure.js';
 import { silentLogger } from '../observability/logger.js';
 import { createTenantServices } from '../tenants/create-tenant-services.js';
+import { type FakeProviderServer, startFakeProviderServer } from '../testing/fake-provider-server.js';
 
 /*
  * What the built CLI writes on its real stdout, as a user or a script reads it: results as the
@@ -72,4 +74,88 @@ describe('groundwork config', () => {
     expect(result).toMatchObject({ code: 0 });
     expect(result.stdout).toBe(`${table}\n`);
   }, 30_000);
+});
+
+describe('groundwork prompt', () => {
+  it('prints an answer that starts with "Basic" unchanged', async () => {
+    const fake: FakeProviderServer = await startFakeProviderServer();
+    try {
+      const answer = 'Basic income is a payment to every citizen; Bearer bonds pay whoever holds them.';
+      fake.enqueue({ type: 'answer', content: answer });
+      const result = await cli(['prompt', 'What is basic income?'], {
+        DATABASE_URL: database,
+        LLM_PROVIDER: 'openai',
+        OPENAI_API_KEY: 'sk-cli-output-0000000000000000',
+        OPENAI_BASE_URL: fake.openaiBaseUrl,
+        LLM_CACHE: 'off',
+      });
+      expect(result).toMatchObject({ code: 0 });
+      expect(result.stdout.split('\n')[0]).toBe(answer);
+    } finally {
+      await fake.close();
+    }
+  }, 30_000);
+});
+
+/*
+ * Every command's output, stdout and stderr, with a canary in each secret: stdout is not scrubbed,
+ * so no command may print a secret there but as a `Secret` (which prints `[redacted]`).
+ */
+describe('secrets in what the CLI prints', () => {
+  const KEY = 'sk-cli-canary-5c1e8a3f9d7b2e60';
+  const DB_PASSWORD = 'pg-cli-canary-3f7a9c21';
+  const ADMIN_KEY = 'gw-admin-cli-canary-8b2d6e4f';
+  const CALLER_KEY = 'caller-cli-canary-1a9e7c35';
+  const CANARIES = [KEY, DB_PASSWORD, ADMIN_KEY, CALLER_KEY];
+
+  it('appear in no command’s output', async () => {
+    const postgres = await freshPostgresDatabase('cli_canary');
+    const fake = await startFakeProviderServer();
+    try {
+      const url = new URL(postgres.url);
+      url.username = 'postgres';
+      url.password = DB_PASSWORD;
+      const env = {
+        DATABASE_URL: url.toString(),
+        LLM_PROVIDER: 'openai',
+        OPENAI_API_KEY: KEY,
+        OPENAI_BASE_URL: fake.openaiBaseUrl,
+        GROUNDWORK_ADMIN_KEY: ADMIN_KEY,
+        GROUNDWORK_API_KEYS: CALLER_KEY,
+        LLM_CACHE: 'off',
+      };
+      const commands = [
+        ['config'],
+        ['doctor'],
+        ['doctor', '--json'],
+        ['migrate', 'up', '--json'],
+        ['migrate', 'status'],
+        ['prompt', 'hello', '--json'],
+        ['prompt', 'hello'],
+        ['teams', 'create', 'canary-team', '--json'],
+        ['keys', 'create', 'canary-key', '--team', 'canary-team'],
+        ['keys', 'list', '--json'],
+        ['teams', 'list'],
+        ['usage', '--by', 'key', '--json'],
+        ['usage', '--by', 'model'],
+        ['jobs', 'status'],
+        ['jobs', 'list', '--json'],
+        ['dashboard', 'rollup', '--json'],
+        ['no-such-command'],
+      ];
+      for (const command of commands) {
+        const result = await cli(command, env);
+        expect(result.code, `groundwork ${command.join(' ')}: ${result.stderr}`).toBe(command[0] === 'no-such-command' ? 2 : 0);
+        for (const canary of CANARIES) {
+          expect(result.stdout, `groundwork ${command.join(' ')} prints ${canary} on stdout`).not.toContain(canary);
+          expect(result.stderr, `groundwork ${command.join(' ')} prints ${canary} on stderr`).not.toContain(canary);
+        }
+      }
+      const doctor = await cli(['doctor', '--json'], env);
+      expect(doctor.stdout).toMatch(/reachable \(postgres/);
+    } finally {
+      await fake.close();
+      await postgres.drop();
+    }
+  }, 120_000);
 });
