@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,4 +160,57 @@ describe('secrets in what the CLI prints', () => {
       await postgres.drop();
     }
   }, 120_000);
+});
+
+/*
+ * A result larger than a pipe holds (64 KiB): 400 teams, about 160 KiB as JSON, through a shell's
+ * pipe to a reader that is slow, or that leaves after the first line. The CLI's status goes to stderr.
+ */
+describe('a large result on a pipe', () => {
+  const teams = `sqlite:${join(directory, 'teams.db')}`;
+
+  beforeAll(async () => {
+    const infrastructure = await createInfrastructure({ env: { DATABASE_URL: teams }, envFile: false, logger: silentLogger() });
+    await infrastructure.initDb();
+    const tenants = createTenantServices(infrastructure);
+    try {
+      for (let index = 0; index < 400; index++) await tenants.repository.createTeam({ name: `team-${index}` });
+    } finally {
+      await tenants.close();
+      await infrastructure.close();
+    }
+  }, 60_000);
+
+  /** `groundwork <args> | <reader>` in a shell; stdout is the reader's, stderr the CLI's with its status last. */
+  async function pipeline(args: string, reader: string): Promise<{ stdout: string; stderr: string }> {
+    const child = spawn('sh', ['-c', `{ "$0" "$1" ${args}; echo "status $?" >&2; } | { ${reader}; }`, process.execPath, BUILT_CLI_BIN], {
+      cwd: directory,
+      env: { PATH: process.env.PATH ?? '', ...base, DATABASE_URL: teams },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    await once(child, 'close');
+    return { stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() };
+  }
+
+  it('arrives whole to a reader that starts reading only after a second', async () => {
+    // Cut off or not, an exit that does not wait may depend on timing: four runs, each of which must arrive whole.
+    for (let run = 0; run < 4; run++) {
+      const result = await pipeline('teams list --json', 'sleep 1; cat');
+      expect(result.stderr).toBe('status 0\n');
+      expect(result.stdout.length).toBeGreaterThan(2 * 65_536);
+      expect(JSON.parse(result.stdout)).toHaveLength(400);
+    }
+  }, 30_000);
+
+  it('ends quietly, with status 0, when the reader leaves after the first line', async () => {
+    for (const args of ['teams list', 'teams list --json']) {
+      const result = await pipeline(args, 'head -1');
+      expect(result.stdout).toMatch(/^(NAME|\[)/);
+      expect(result.stderr).toBe('status 0\n');
+    }
+  }, 30_000);
 });

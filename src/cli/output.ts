@@ -1,4 +1,5 @@
 import { scrubSecrets } from '../observability/redact.js';
+import { standardStreams } from './process-output.js';
 
 /** Where a command writes: results to `out`, progress and errors to `err`. Injected for tests. */
 export interface CommandIo {
@@ -16,9 +17,10 @@ export interface CommandIo {
 
 /** The real process's streams: results to stdout as they are, progress and errors to stderr scrubbed of secrets. */
 export function processIo(): CommandIo {
+  const { stdout, stderr } = standardStreams();
   return {
-    out: (text) => process.stdout.write(`${text}\n`),
-    err: (text) => process.stderr.write(`${scrubSecrets(text)}\n`),
+    out: (text) => stdout.write(`${text}\n`),
+    err: (text) => stderr.write(`${scrubSecrets(text)}\n`),
     isTty: process.stdout.isTTY === true,
     env: process.env,
   };
