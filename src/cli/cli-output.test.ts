@@ -155,6 +155,32 @@ describe('secrets in what the CLI prints', () => {
       }
       const doctor = await cli(['doctor', '--json'], env);
       expect(doctor.stdout).toMatch(/reachable \(postgres/);
+      // serve: its start and stop lines on stderr, its log (at debug) on stdout.
+      const serve = spawn(process.execPath, [BUILT_CLI_BIN, 'serve'], {
+        cwd: directory,
+        env: { PATH: process.env.PATH ?? '', ...base, ...env, LOG_LEVEL: 'debug', PORT: '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const served = { stdout: '', stderr: '' };
+      serve.stdout.on('data', (chunk: Buffer) => {
+        served.stdout += chunk.toString();
+      });
+      const closed = once(serve, 'close');
+      await new Promise<void>((resolve) => {
+        serve.stderr.on('data', (chunk: Buffer) => {
+          served.stderr += chunk.toString();
+          if (served.stderr.includes('Groundwork listening')) resolve();
+        });
+        void closed.then(() => resolve());
+      });
+      serve.kill('SIGTERM');
+      await closed;
+      expect(served.stderr).toContain('Stopped.');
+      expect(served.stdout).toContain('"level":"debug"');
+      for (const canary of CANARIES) {
+        expect(served.stdout, `groundwork serve logs ${canary}`).not.toContain(canary);
+        expect(served.stderr, `groundwork serve prints ${canary}`).not.toContain(canary);
+      }
     } finally {
       await fake.close();
       await postgres.drop();
