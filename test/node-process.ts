@@ -29,8 +29,13 @@ export interface RunNodeOptions {
 
 /** Runs `node [nodeArgs] --import tsx script args…` in its own process and collects its output. */
 export function runNode(script: string, args: string[], options: RunNodeOptions = {}): Promise<ProcessResult> {
+  return runNodeArgs([...(options.nodeArgs ?? []), '--import', TSX_IMPORT, script, ...args], options);
+}
+
+/** Runs `node argv…` in its own process and collects its output. */
+function runNodeArgs(argv: string[], options: RunNodeOptions): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', TSX_IMPORT, script, ...args], {
+    const child = spawn(process.execPath, argv, {
       env: { PATH: process.env.PATH ?? '', ...options.env },
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -55,6 +60,14 @@ export function runNode(script: string, args: string[], options: RunNodeOptions 
 /** Runs the Groundwork CLI from the source tree in its own process. */
 export function runCli(args: string[], options: RunNodeOptions = {}): Promise<ProcessResult> {
   return runNode(CLI_BIN, args, options);
+}
+
+/** The built CLI, as users run it (`npm run build` makes it; CI builds before it tests). */
+export const BUILT_CLI_BIN = fileURLToPath(new URL('../dist/cli/bin.js', import.meta.url));
+
+/** Runs the built Groundwork CLI (`dist/cli/bin.js`) in its own process, without tsx. */
+export function runBuiltCli(args: string[], options: RunNodeOptions = {}): Promise<ProcessResult> {
+  return runNodeArgs([...(options.nodeArgs ?? []), BUILT_CLI_BIN, ...args], options);
 }
 
 /** A loopback port nothing listens on as this runs (another process may still take it before it is used). */

@@ -19,6 +19,31 @@ async function cli(args: string[], env: Record<string, string>) {
   return { ...result, output: `${result.stdout}\n${result.stderr}` };
 }
 
+describe('DEBUG, read as the configuration reads it', () => {
+  it('shows no stack when off, and one when on, in the environment or in .env', async () => {
+    const env = { DATABASE_URL: 'sqlite::memory:' };
+    for (const value of ['off', 'no', 'false', '0']) {
+      const result = await cli(['usage', '--since', 'bad'], { ...env, DEBUG: value });
+      expect(result.code, `DEBUG=${value}`).toBe(1);
+      expect(result.stderr, `DEBUG=${value}`).not.toMatch(STACK_FRAME);
+    }
+    expect((await cli(['usage', '--since', 'bad'], { ...env, DEBUG: 'on' })).stderr).toMatch(STACK_FRAME);
+    const project = join(directory, 'debug-in-dotenv');
+    mkdirSync(project, { recursive: true });
+    writeFileSync(join(project, '.env'), 'DEBUG=true\n');
+    const fromFile = await runCli(['usage', '--since', 'bad'], { cwd: project, env: { ...base, ...env }, timeoutMs: 30_000 });
+    expect(fromFile.code).toBe(1);
+    expect(fromFile.stderr).toMatch(STACK_FRAME);
+    // The environment wins over .env, as for the configuration.
+    const overridden = await runCli(['usage', '--since', 'bad'], {
+      cwd: project,
+      env: { ...base, ...env, DEBUG: 'off' },
+      timeoutMs: 30_000,
+    });
+    expect(overridden.stderr).not.toMatch(STACK_FRAME);
+  }, 60_000);
+});
+
 describe('ordinary mistakes get one clear line and a non-zero exit, never a stack trace', () => {
   it('a prompt file that does not exist', async () => {
     const result = await cli(['prompt', '--file', 'missing.txt'], { DATABASE_URL: 'sqlite::memory:' });

@@ -20,7 +20,7 @@ const SYSTEM_HINTS: Record<string, string> = {
 
 /**
  * One clear line (or, for configuration, one line per problem) for a failed command, never a
- * stack trace unless `DEBUG` is set: mistakes in a command line, a file or the configuration are
+ * stack trace unless `debug` (`DEBUG` on): mistakes in a command line, a file or the configuration are
  * ordinary, and a stack says "bug" to the reader.
  */
 export function describeFailure(error: unknown, usage: string, debug: boolean): FailureReport {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { booleanField } from '../config/fields.js';
 import { asksForHelp, COMMANDS } from './commands.js';
 import { describeFailure } from './describe-failure.js';
 import { type CommandIo, processIo } from './output.js';
@@ -25,10 +26,25 @@ export function version(): string {
   return manifest.version;
 }
 
-const isDebug = (io: CommandIo): boolean => {
-  const value = io.env.DEBUG?.toLowerCase();
-  return value !== undefined && value !== '' && value !== '0' && value !== 'false';
-};
+const debugField = booleanField(false);
+
+/**
+ * Whether a failure shows its stack: `DEBUG` as the configuration reads it (`true|1|yes|on`), from
+ * the environment or, under it, the `.env` file the commands read. A value the configuration refuses is off.
+ */
+async function isDebug(io: CommandIo): Promise<boolean> {
+  let value = io.env.DEBUG;
+  if (value === undefined) {
+    try {
+      const { ConfigSource } = await import('../config/load-config.js');
+      value = new ConfigSource({ env: io.env }).variables().DEBUG;
+    } catch {
+      // No .env to read it from: off.
+    }
+  }
+  const parsed = debugField(value);
+  return parsed.ok && parsed.value;
+}
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit status. */
 export async function main(argv: string[], io: CommandIo = processIo()): Promise<number> {
@@ -58,7 +74,7 @@ export async function main(argv: string[], io: CommandIo = processIo()): Promise
   try {
     return await command.run(rest, io);
   } catch (error) {
-    const failure = describeFailure(error, command.usage, isDebug(io));
+    const failure = describeFailure(error, command.usage, await isDebug(io));
     io.err(failure.message);
     return failure.status;
   }

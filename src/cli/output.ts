@@ -1,19 +1,26 @@
 import { scrubSecrets } from '../observability/redact.js';
+import { standardStreams } from './process-output.js';
 
 /** Where a command writes: results to `out`, progress and errors to `err`. Injected for tests. */
 export interface CommandIo {
+  /**
+   * A result, written as it is: what a command prints there is deliberate (a new key, an answer, a
+   * configuration whose secrets are `Secret`s and print redacted), and rewriting it would corrupt it.
+   */
   out: (text: string) => void;
+  /** Progress and errors, scrubbed of secrets: an error's message may quote what an upstream echoed. */
   err: (text: string) => void;
   /** Whether `out` is a terminal (colours and symbols). */
   isTty: boolean;
   env: Readonly<Record<string, string | undefined>>;
 }
 
-/** The real process's streams. Everything written is scrubbed of secrets. */
+/** The real process's streams: results to stdout as they are, progress and errors to stderr scrubbed of secrets. */
 export function processIo(): CommandIo {
+  const { stdout, stderr } = standardStreams();
   return {
-    out: (text) => process.stdout.write(`${scrubSecrets(text)}\n`),
-    err: (text) => process.stderr.write(`${scrubSecrets(text)}\n`),
+    out: (text) => stdout.write(`${text}\n`),
+    err: (text) => stderr.write(`${scrubSecrets(text)}\n`),
     isTty: process.stdout.isTTY === true,
     env: process.env,
   };

@@ -7,11 +7,36 @@ describe('scrubSecrets', () => {
     expect(scrubSecrets('postgres://app:hunter22@db:5432/app')).toBe('postgres://app:***@db:5432/app');
     expect(scrubSecrets('header Bearer abc.def-123 sent')).toBe('header Bearer [redacted] sent');
     expect(scrubSecrets('Basic dXNlcjpwYXNz')).toBe('Basic [redacted]');
-    expect(scrubSecrets('key sk-proj-abcdefghijklmnop')).toBe('key [redacted]');
+    expect(scrubSecrets('key sk-proj-abcdefgh1jklmnop')).toBe('key [redacted]');
     expect(scrubSecrets('Bearer sk-abcdefghijklmnop via https://u:p@h')).toBe('Bearer [redacted] via https://u:***@h');
+    expect(scrubSecrets('Authorization: Bearer eyJhbGciOi.eyJzdWIi.c2ln')).toBe('Authorization: Bearer [redacted]');
     for (const plain of ['request', 'POST', '/v1/chat/completions', 'bearer lowercase is prose', 'ask-me', 'a:/b']) {
       expect(scrubSecrets(plain)).toBe(plain);
     }
+  });
+
+  it('leaves prose alone: Basic and Bearer before ordinary words, kebab-case names after sk-', () => {
+    for (const prose of [
+      'Basic income is a payment to every citizen.',
+      'Bearer bonds pay whoever holds them.',
+      'Basic English has 850 words; Basic HTTP authentication is weak.',
+      'Bearer key of the admin API',
+      'install sk-learn-compatible-models first',
+    ]) {
+      expect(scrubSecrets(prose)).toBe(prose);
+    }
+  });
+
+  it('hides a live secret’s value only as a whole token, and only from 12 characters on', () => {
+    const short = new Secret('TEST_REDACT_SHORT', 'postgres');
+    const long = new Secret('TEST_REDACT_LONG', 'k3y-value-0123');
+    expect(scrubSecrets('"dialect": "postgres", database postgres')).toBe('"dialect": "postgres", database postgres');
+    expect(scrubSecrets('postgres://postgres:postgres@db/postgres')).toBe('postgres://postgres:***@db/postgres');
+    expect(scrubSecrets('key k3y-value-0123.')).toBe('key [redacted].');
+    expect(scrubSecrets('"k3y-value-0123","k3y-value-0123"')).toBe('"[redacted]","[redacted]"');
+    expect(scrubSecrets('k3y-value-01234 xk3y-value-0123 k3y-value-0123_b')).toBe('k3y-value-01234 xk3y-value-0123 k3y-value-0123_b');
+    short.replace('gone-short-1');
+    long.replace('gone-long-value-1');
   });
 
   it('removes a live secret’s value wherever it appears, and forgets it once replaced', () => {

@@ -4,23 +4,72 @@ import { liveSecretValuesLongestFirst, REDACTED_MARKER } from '../config/secret.
 // `accessToken`, `apiKeys`, `authorization`. Not `promptTokens` or `maxTokens` (counts), not `bypass`.
 const SECRET_KEY = /(^pass|password|passwd|passphrase|secrets?|token|api[-_]?keys?|authorization|cookie|credentials?|private[-_]?key)$/i;
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]*):([^\s/@]+)@/gi;
-const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
-const KEY_SHAPES = /\b(sk-[A-Za-z0-9_-]{12,}|sk-ant-[A-Za-z0-9_-]{12,})/g;
+const BEARER = /\b(Bearer|Basic)\s+([A-Za-z0-9._~+/=-]+)/g;
+const KEY_SHAPES = /\bsk-[A-Za-z0-9_-]{12,}/g;
 
 /**
- * Removes secrets from a string: every value a live `Secret` holds, passwords in URLs,
- * bearer tokens and strings shaped like provider API keys.
+ * Shortest secret value hidden wherever it appears. A shorter one is too likely to be an ordinary
+ * word (`postgres`, `changeme`): hiding every occurrence would corrupt the text and point at the
+ * secret. API keys are far longer; a short password is still hidden in a URL by the URL rule.
+ */
+const MIN_SCRUBBED_SECRET_LENGTH = 12;
+
+/** Characters that continue a token: a secret value is hidden only where none is next to it. */
+const TOKEN_CHARACTER = /[A-Za-z0-9_-]/;
+
+/**
+ * Whether the word after `Bearer` or `Basic` looks like a credential rather than prose (`Basic
+ * income`, `Bearer bonds`): at least 6 characters with a digit, a symbol or a capital past the first.
+ */
+const looksLikeCredential = (word: string): boolean => word.length >= 6 && /[0-9._~+/=-]|.[A-Z]/.test(word);
+
+/** Whether an `sk-…` word looks like a random key rather than a kebab-case name (`sk-learn-compatible-models`): it holds a digit or a capital. */
+const looksLikeKey = (word: string): boolean => /[0-9A-Z]/.test(word.slice(3));
+
+let scrubbedValuesSource: readonly string[] | undefined;
+let scrubbedValues: readonly string[] = [];
+
+/** The live secret values long enough to hide by value, longest first; filtered once per change of the list. */
+function valuesToScrub(): readonly string[] {
+  const live = liveSecretValuesLongestFirst();
+  if (live !== scrubbedValuesSource) {
+    scrubbedValuesSource = live;
+    scrubbedValues = live.filter((value) => value.length >= MIN_SCRUBBED_SECRET_LENGTH);
+  }
+  return scrubbedValues;
+}
+
+/** `text` with each whole-token occurrence of `value` replaced by the marker; a value inside a longer token stays. */
+function replaceWholeTokens(text: string, value: string): string {
+  let result = '';
+  let from = 0;
+  for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + 1)) {
+    const end = at + value.length;
+    if (at < from || TOKEN_CHARACTER.test(text.charAt(at - 1)) || TOKEN_CHARACTER.test(text.charAt(end))) continue;
+    result += text.slice(from, at) + REDACTED_MARKER;
+    from = end;
+  }
+  return from === 0 ? text : result + text.slice(from);
+}
+
+/**
+ * Removes secrets from a string: every value of at least 12 characters a live `Secret` holds,
+ * where it stands as a whole token (not inside a longer word); passwords in URLs; bearer and basic
+ * credentials; and strings shaped like provider API keys (`sk-…` with a digit or a capital).
+ * Ordinary words are left alone: `Basic income`, `postgres` when that is the password.
  */
 export function scrubSecrets(text: string): string {
   let result = text;
-  for (const value of liveSecretValuesLongestFirst()) {
-    if (result.includes(value)) result = result.split(value).join(REDACTED_MARKER);
+  for (const value of valuesToScrub()) {
+    if (result.includes(value)) result = replaceWholeTokens(result, value);
   }
   // Each pattern needs a literal that most strings (methods, routes, ids, messages) lack: look for it first.
   if (result.includes('://')) result = result.replace(URL_CREDENTIALS, (_match, scheme: string, user: string) => `${scheme}${user}:***@`);
   if (result.includes('Bearer') || result.includes('Basic'))
-    result = result.replace(BEARER, (_match, scheme: string) => `${scheme} ${REDACTED_MARKER}`);
-  if (result.includes('sk-')) result = result.replace(KEY_SHAPES, REDACTED_MARKER);
+    result = result.replace(BEARER, (match: string, scheme: string, word: string) =>
+      looksLikeCredential(word) ? `${scheme} ${REDACTED_MARKER}` : match,
+    );
+  if (result.includes('sk-')) result = result.replace(KEY_SHAPES, (match: string) => (looksLikeKey(match) ? REDACTED_MARKER : match));
   return result;
 }
 
