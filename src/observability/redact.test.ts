@@ -15,6 +15,16 @@ describe('scrubSecrets', () => {
     }
   });
 
+  it('hides a credential in a URL’s query, however short, and leaves the other parameters', () => {
+    expect(scrubSecrets('could not connect to postgres://app@db:5432/app?password=pw1&sslmode=require')).toBe(
+      'could not connect to postgres://app@db:5432/app?password=***&sslmode=require',
+    );
+    expect(scrubSecrets('"postgres://db/app?sslmode=require&sslpassword=k3y"')).toBe('"postgres://db/app?sslmode=require&sslpassword=***"');
+    expect(scrubSecrets('rediss://cache:6380/0?token=abc')).toBe('rediss://cache:6380/0?token=***');
+    // Not a URL: a query-looking phrase in prose stays.
+    expect(scrubSecrets('set ?password= in the form')).toBe('set ?password= in the form');
+  });
+
   it('leaves prose alone: Basic and Bearer before ordinary words, kebab-case names after sk-', () => {
     for (const prose of [
       'Basic income is a payment to every citizen.',

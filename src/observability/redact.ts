@@ -4,6 +4,8 @@ import { liveSecretValuesLongestFirst, REDACTED_MARKER } from '../config/secret.
 // `accessToken`, `apiKeys`, `authorization`. Not `promptTokens` or `maxTokens` (counts), not `bypass`.
 const SECRET_KEY = /(^pass|password|passwd|passphrase|secrets?|token|api[-_]?keys?|authorization|cookie|credentials?|private[-_]?key)$/i;
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]*):([^\s/@]+)@/gi;
+/** A credential in a URL's query (`?password=…`, `&sslpassword=…`, `?token=…`), as connection URLs accept them. */
+const QUERY_CREDENTIALS = /([?&](?:password|sslpassword|pass|passwd|pwd|secret|token|access_token|auth_token|api_key|apikey)=)[^&#\s"']+/gi;
 const BEARER = /\b(Bearer|Basic)\s+([A-Za-z0-9._~+/=-]+)/g;
 const KEY_SHAPES = /\bsk-[A-Za-z0-9_-]{12,}/g;
 
@@ -54,7 +56,8 @@ function replaceWholeTokens(text: string, value: string): string {
 
 /**
  * Removes secrets from a string: every value of at least 12 characters a live `Secret` holds,
- * where it stands as a whole token (not inside a longer word); passwords in URLs; bearer and basic
+ * where it stands as a whole token (not inside a longer word); passwords in URLs, in the user part
+ * or as a credential query parameter (`?password=…`, `?sslpassword=…`, `?token=…`); bearer and basic
  * credentials; and strings shaped like provider API keys (`sk-…` with a digit or a capital).
  * Ordinary words are left alone: `Basic income`, `postgres` when that is the password.
  */
@@ -64,7 +67,10 @@ export function scrubSecrets(text: string): string {
     if (result.includes(value)) result = replaceWholeTokens(result, value);
   }
   // Each pattern needs a literal that most strings (methods, routes, ids, messages) lack: look for it first.
-  if (result.includes('://')) result = result.replace(URL_CREDENTIALS, (_match, scheme: string, user: string) => `${scheme}${user}:***@`);
+  if (result.includes('://')) {
+    result = result.replace(URL_CREDENTIALS, (_match, scheme: string, user: string) => `${scheme}${user}:***@`);
+    if (result.includes('=')) result = result.replace(QUERY_CREDENTIALS, '$1***');
+  }
   if (result.includes('Bearer') || result.includes('Basic'))
     result = result.replace(BEARER, (match: string, scheme: string, word: string) =>
       looksLikeCredential(word) ? `${scheme} ${REDACTED_MARKER}` : match,
