@@ -72,7 +72,9 @@ function blocked(context: WireContext, answer: FakeAnswer): Record<string, unkno
  * whole `functionCall` parts (Gemini does not split arguments), `finishReason` `STOP`,
  * `MAX_TOKENS` or `SAFETY` (a scripted refusal is its words stopped by `SAFETY`), usage with
  * cached and thinking tokens, a blocked prompt as `promptFeedback.blockReason` with no candidates,
- * and errors as `{ error: { code, message, status, details } }` with `RetryInfo` for a wait.
+ * and errors as `{ error: { code, message, status, details } }` with `RetryInfo` for a wait; every
+ * 429 says to check the plan and billing, as Google's do, and names the violated quota in a
+ * `QuotaFailure` (per minute for a rate limit, per day for a spent quota).
  * Streams (`:streamGenerateContent?alt=sse`) are server-sent events of partial answers, the last
  * with the finish reason and usage.
  */
@@ -119,6 +121,18 @@ export const geminiWire: WireFormat = {
   errorBody(status, code, message, retryAfterMs) {
     const quota = code === 'insufficient_quota' || code === 'billing';
     const details: unknown[] = [];
+    // Google words every 429 alike, per-minute limits included; only the violated quota's id tells them apart.
+    if (status === 429 || quota)
+      details.push({
+        '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+        violations: [
+          {
+            quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests',
+            quotaId: quota ? 'GenerateRequestsPerDayPerProjectPerModel-FreeTier' : 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier',
+            quotaValue: quota ? '250' : '10',
+          },
+        ],
+      });
     if (retryAfterMs !== undefined)
       details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${retryAfterMs / 1000}s` });
     if (code === 'API_KEY_INVALID')
@@ -126,7 +140,8 @@ export const geminiWire: WireFormat = {
     return {
       error: {
         code: status,
-        message: quota ? `You exceeded your current quota, please check your plan and billing details. ${message}` : message,
+        message:
+          status === 429 || quota ? `You exceeded your current quota, please check your plan and billing details. ${message}` : message,
         status: STATUS_NAMES[status] ?? (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION'),
         ...(details.length === 0 ? {} : { details }),
       },
