@@ -126,6 +126,24 @@ describe('Gemini provider against the fake server, through @google/genai', () =>
     expect(body()['generationConfig']).toMatchObject({ responseMimeType: 'application/json', responseJsonSchema: schema });
   });
 
+  it('puts the schema in the system instruction when tools come too, which Gemini before 3 refuses beside the mime type', async () => {
+    const schema = { type: 'object', properties: { word: { type: 'string' } }, required: ['word'], additionalProperties: false };
+    const responseFormat = { type: 'json_schema', name: 'w', schema } as const;
+    const messages: ChatMessage[] = [{ role: 'system', content: 'Be brief.' }, ...question];
+    fake.enqueue({ type: 'answer', json: { word: 'hallo' } }, { type: 'answer', json: { word: 'hallo' } });
+    const completion = await provider.complete({ model: '', messages, tools: [weather], responseFormat }, signal());
+    expect(JSON.parse(completion.content)).toEqual({ word: 'hallo' });
+    const config = body()['generationConfig'] as Record<string, unknown> | undefined;
+    expect(config?.['responseMimeType']).toBeUndefined();
+    expect(config?.['responseJsonSchema']).toBeUndefined();
+    const instruction = JSON.stringify(body()['systemInstruction']);
+    expect(instruction).toContain('Be brief.');
+    expect(instruction).toContain(JSON.stringify(JSON.stringify(schema)).slice(1, -1));
+    expect(body()['tools']).toMatchObject([{ functionDeclarations: [{ name: 'weather' }] }]);
+    await provider.complete({ model: 'gemini-3-pro-preview', messages, tools: [weather], responseFormat }, signal());
+    expect(body(1)['generationConfig']).toMatchObject({ responseMimeType: 'application/json', responseJsonSchema: schema });
+  });
+
   it('sends sampling, candidates and thinking; maps several candidates and thinking tokens', async () => {
     fake.enqueue({
       type: 'answer',
