@@ -43,6 +43,11 @@ export interface FakeChoice {
    * finish `stop`; Anthropic's: the text with `stop_reason: refusal`.
    */
   refusal?: string;
+  /**
+   * The model's thinking, before its answer. Gemini's wire: `thought` parts, sent only when the
+   * request asks for them (`thinkingConfig.includeThoughts`), as Gemini does.
+   */
+  reasoning?: string;
   finishReason?: FakeFinishReason;
 }
 

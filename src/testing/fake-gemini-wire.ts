@@ -58,6 +58,13 @@ function envelope(context: WireContext): Record<string, unknown> {
   return { modelVersion: context.model, responseId: context.id };
 }
 
+/** The choice's thoughts as a `thought` part, when it has some and the request asks for them (`thinkingConfig.includeThoughts`). */
+function thoughtParts(context: WireContext, choice: ResolvedChoice): unknown[] {
+  const config = context.body['generationConfig'] as { thinkingConfig?: { includeThoughts?: unknown } } | undefined;
+  if (choice.reasoning === undefined || config?.thinkingConfig?.includeThoughts !== true) return [];
+  return [{ text: choice.reasoning, thought: true }];
+}
+
 /** The request's `candidateCount` as the `n` the shared choice logic reads. */
 function candidates(context: WireContext): Record<string, unknown> {
   return { n: (context.body['generationConfig'] as { candidateCount?: unknown } | undefined)?.candidateCount };
@@ -69,7 +76,8 @@ function blocked(context: WireContext, answer: FakeAnswer): Record<string, unkno
 
 /**
  * Gemini's `generateContent` format (the Gemini API's and Vertex AI's): candidates of text and
- * whole `functionCall` parts (Gemini does not split arguments), `finishReason` `STOP`,
+ * whole `functionCall` parts (Gemini does not split arguments), scripted thinking as `thought`
+ * parts when the request asks for them (`includeThoughts`), `finishReason` `STOP`,
  * `MAX_TOKENS` or `SAFETY` (a scripted refusal is its words stopped by `SAFETY`), usage with
  * cached and thinking tokens, a blocked prompt as `promptFeedback.blockReason` with no candidates,
  * and errors as `{ error: { code, message, status, details } }` with `RetryInfo` for a wait; every
@@ -86,7 +94,7 @@ export const geminiWire: WireFormat = {
     const choices = resolveChoices(answer, candidates(context), 'call_fake_');
     return {
       candidates: choices.map((choice) => {
-        const parts: unknown[] = [];
+        const parts: unknown[] = thoughtParts(context, choice);
         if (textOf(choice) !== '' || choice.toolCalls.length === 0) parts.push({ text: textOf(choice) });
         for (const call of choice.toolCalls) parts.push({ functionCall: { name: call.name, args: argsOf(call.arguments) } });
         return { content: { role: 'model', parts }, finishReason: finishReason(choice), index: choice.index };
@@ -103,6 +111,8 @@ export const geminiWire: WireFormat = {
       sseFrame({ candidates: [{ content: { role: 'model', parts }, index: choice.index, ...extra }], ...envelope(context) });
     const deltas: string[] = [];
     for (const choice of choices) {
+      const thoughts = thoughtParts(context, choice);
+      if (thoughts.length > 0) deltas.push(frame(choice, thoughts));
       const text = textOf(choice);
       if (text !== '') for (const piece of splitText(text, answer.chunks ?? 3)) deltas.push(frame(choice, [{ text: piece }]));
       for (const call of choice.toolCalls)

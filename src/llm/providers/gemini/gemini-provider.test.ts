@@ -173,6 +173,25 @@ describe('Gemini provider against the fake server, through @google/genai', () =>
     });
   });
 
+  it('asks for thoughts when thinking is on, and answers them as reasoning_content, whole and streamed', async () => {
+    const thinking = { type: 'answer', content: 'It is mild.', reasoning: 'Paris in spring: about 15 °C.' } as const;
+    fake.enqueue(thinking, thinking, thinking);
+    const completion = await provider.complete({ model: '', messages: question, reasoningEffort: 'medium' }, signal());
+    expect(body()['generationConfig']).toMatchObject({ thinkingConfig: { thinkingBudget: 8192, includeThoughts: true } });
+    expect(completion.choices[0]?.message).toMatchObject({
+      content: 'It is mild.',
+      passthrough: { reasoning_content: 'Paris in spring: about 15 °C.' },
+    });
+    const streamed = doneOf(await collect(provider.stream({ model: '', messages: question, reasoningEffort: 'max' }, signal())));
+    expect(body(1)['generationConfig']).toMatchObject({ thinkingConfig: { thinkingBudget: -1, includeThoughts: true } });
+    expect(streamed.choices[0]?.message).toMatchObject({
+      content: 'It is mild.',
+      passthrough: { reasoning_content: 'Paris in spring: about 15 °C.' },
+    });
+    await provider.complete({ model: '', messages: question, reasoningEffort: 'none' }, signal());
+    expect((body(2)['generationConfig'] as Record<string, unknown>)['thinkingConfig']).toEqual({ thinkingBudget: 0 });
+  });
+
   it('answers a safety stop as a filtered answer, and fails a blocked prompt with ContentFilterError', async () => {
     fake.enqueue({ type: 'answer', refusal: 'I can’t help with that.' }, { type: 'answer', promptBlocked: 'PROHIBITED_CONTENT' });
     expect(await provider.complete({ model: '', messages: question }, signal())).toMatchObject({

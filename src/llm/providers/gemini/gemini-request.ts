@@ -17,8 +17,13 @@ export const GEMINI_THINKING_BUDGETS: Readonly<Record<ReasoningEffort, number>> 
   max: -1,
 };
 
+/**
+ * The thinking budget for `effort`, and, when thinking is on, `includeThoughts`: without it Gemini
+ * thinks but sends no thought parts, and the answer has no `reasoning_content`.
+ */
 function thinkingConfig(effort: ReasoningEffort): ThinkingConfig {
-  return { thinkingBudget: GEMINI_THINKING_BUDGETS[effort] };
+  const thinkingBudget = GEMINI_THINKING_BUDGETS[effort];
+  return thinkingBudget === 0 ? { thinkingBudget } : { thinkingBudget, includeThoughts: true };
 }
 
 /** `tool_choice` as Gemini's function-calling mode (the SDK's enum values are these strings). */
@@ -48,7 +53,7 @@ export function geminiJsonWithTools(model: string): boolean {
  * structured output natively (`responseMimeType: application/json`, and `responseJsonSchema` for a
  * schema) — or, with tools on a model before Gemini 3 ({@link geminiJsonWithTools}), as an
  * instruction in the system instruction that carries the schema — and `reasoningEffort` as a
- * thinking budget. Fields Gemini lacks are refused before this
+ * thinking budget, asking for the thoughts when thinking is on. Fields Gemini lacks are refused before this
  * runs ({@link geminiUnsupportedFields}).
  */
 export function toGeminiParams(request: ChatRequest, model: string): GenerateContentParameters {
