@@ -17,6 +17,30 @@ describe('azureTokenField', () => {
   });
 });
 
+describe('the Azure provider against the fake server', () => {
+  let fake: FakeProviderServer;
+  const signal = (): AbortSignal => new AbortController().signal;
+  beforeEach(async () => {
+    fake = await new FakeProviderServer().start();
+  });
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  it('sends chat, whole and streamed, to the deployment the request’s model names, else to the configured one', async () => {
+    const provider = createProvider('azure', testConfig(providerEnv('azure', fake)));
+    const messages = [{ role: 'user', content: 'Hi' }] as const;
+    await provider.complete({ model: 'other-deploy', messages: [...messages] }, signal());
+    for await (const _ of provider.stream({ model: 'other-deploy', messages: [...messages] }, signal()));
+    await provider.complete({ model: '', messages: [...messages] }, signal());
+    expect(fake.requests.map((request) => request.path)).toEqual([
+      '/openai/deployments/other-deploy/chat/completions',
+      '/openai/deployments/other-deploy/chat/completions',
+      '/openai/deployments/prod-deploy/chat/completions',
+    ]);
+  });
+});
+
 describe('the Azure provider’s stream', () => {
   let fake: FakeProviderServer;
   beforeEach(async () => {

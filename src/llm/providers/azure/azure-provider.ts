@@ -16,7 +16,7 @@ export interface AzureProviderOptions {
   azureTokenProvider?: AzureTokenProvider | undefined;
   /** The resource endpoint, e.g. `https://my-resource.openai.azure.com`. */
   endpoint: string;
-  /** The deployment answering requests; it is also the model name Groundwork reports. */
+  /** The deployment answering chat requests that name no model; it is also the default model name Groundwork reports. */
   deployment: string;
   apiVersion: string;
   /** The HTTP client's own timeout (headers, then between body chunks), a backstop behind Groundwork's per-attempt timeout, in ms. @default 600000 */
@@ -35,11 +35,12 @@ export function azureTokenField(apiVersion: string): 'max_completion_tokens' | '
 }
 
 /**
- * The Azure OpenAI provider, over HTTP directly (no retries of its own). Requests go to
- * `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=…`, embeddings to
- * `/openai/deployments/{embedding deployment}/embeddings`, the ping to `/openai/models`; the key
- * travels in the `api-key` header, an Entra ID token (asked for before every request) as
- * `Authorization: Bearer`. Errors and usage are OpenAI's.
+ * The Azure OpenAI provider, over HTTP directly (no retries of its own). Chat requests go to
+ * `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=…`, where the deployment
+ * is the request's model (a per-call or prompt `model`, a fallback's `azure:<deployment>`) or else
+ * the configured one; embeddings to `/openai/deployments/{embedding deployment}/embeddings`, the
+ * ping to `/openai/models`; the key travels in the `api-key` header, an Entra ID token (asked for
+ * before every request) as `Authorization: Bearer`. Errors and usage are OpenAI's.
  */
 export function createAzureProvider(options: AzureProviderOptions): LlmProvider {
   const tokenProvider = options.azureTokenProvider;
@@ -62,12 +63,16 @@ export function createAzureProvider(options: AzureProviderOptions): LlmProvider 
     http: {
       client: new UpstreamClient({ timeoutMs: options.timeoutMs }),
       headers,
-      chat: upstreamTarget(base, deploymentPath(options.deployment, 'chat/completions'), query),
+      // Chat and embeddings go to the deployment the request's model names (the configured deployment by default).
+      chat: targetPerModel((model) => upstreamTarget(base, deploymentPath(model, 'chat/completions'), query)),
       models: upstreamTarget(base, '/models', query),
-      // Embeddings go to their own deployment, named by the request's model.
       embeddings: targetPerModel((model) => upstreamTarget(base, deploymentPath(model, 'embeddings'), query)),
     },
-    dialect: { tokenField: azureTokenField(options.apiVersion), nativeJsonSchema: true, developerRole: true },
+    dialect: {
+      tokenField: azureTokenField(options.apiVersion),
+      nativeJsonSchema: true,
+      developerRole: true,
+    },
     embeddings: { encoding: 'base64' },
   });
 }
