@@ -34,6 +34,18 @@ export function azureTokenField(apiVersion: string): 'max_completion_tokens' | '
   return apiVersion.slice(0, 10) >= COMPLETION_TOKENS_SINCE ? 'max_completion_tokens' : 'max_tokens';
 }
 
+/** The first API version that takes the `developer` role (2024-12-01-preview, with o1's other fields). */
+const DEVELOPER_ROLE_SINCE = '2024-12-01';
+
+/**
+ * Whether API version `apiVersion` takes `developer` messages: from 2024-12-01-preview on (and the
+ * unversioned `preview`/`latest` of the v1 API); earlier versions, GA 2024-10-21 included, answer
+ * 400 "Invalid value: 'developer'", so `developer` messages go as `system` there.
+ */
+export function azureDeveloperRole(apiVersion: string): boolean {
+  return !/^\d/.test(apiVersion) || apiVersion.slice(0, 10) >= DEVELOPER_ROLE_SINCE;
+}
+
 /**
  * The Azure OpenAI provider, over HTTP directly (no retries of its own). Chat requests go to
  * `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=…`, where the deployment
@@ -71,7 +83,7 @@ export function createAzureProvider(options: AzureProviderOptions): LlmProvider 
     dialect: {
       tokenField: azureTokenField(options.apiVersion),
       nativeJsonSchema: true,
-      developerRole: true,
+      developerRole: azureDeveloperRole(options.apiVersion),
     },
     embeddings: { encoding: 'base64' },
   });
