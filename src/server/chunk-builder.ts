@@ -19,7 +19,9 @@ interface ChoiceProgress {
  * `function.name` and `arguments: ''` followed by argument pieces, then a finish chunk per choice
  * and, with `include_usage`, a usage chunk with empty `choices`. Whatever the events did not stream
  * (a cached answer replays only its text) is sent from the final answer before the choice
- * finishes, so the chunks always add up to the whole answer.
+ * finishes, so the chunks always add up to the whole answer. The answer's unmodelled message fields
+ * (`reasoning_content`, `audio`, `annotations`…), which the whole answer's message carries, go in
+ * one delta of their own just before the choice's finish chunk.
  *
  * The fields every chunk repeats (`id`, `object`, `created`, `model`) are serialised once per
  * stream, and every chunk of a choice is laid out by one method, with each of its own values
@@ -105,6 +107,8 @@ export class ChunkBuilder {
       chunks.push(this.#choiceChunk(choice.index, toolCallStart(index, call.id, call.name)));
       if (call.arguments !== '') chunks.push(this.#choiceChunk(choice.index, toolCallArguments(index, call.arguments)));
     }
+    const unmodelled = unmodelledDelta(choice);
+    if (unmodelled !== undefined) chunks.push(this.#choiceChunk(choice.index, unmodelled));
   }
 
   /** A text or refusal piece, written into its chunk without an object built for it. */
@@ -165,6 +169,17 @@ function member(key: string, value: unknown): string {
 function serviceFieldsJson(completion: ChatCompletion): string {
   const fields = JSON.stringify(serviceFields(completion));
   return fields === '{}' ? '' : `,${fields.slice(1, -1)}`;
+}
+
+/** Fields a delta carries in their own shape; a pass-through field of the same name is not sent in their place. */
+const DELTA_FIELDS = new Set(['role', 'content', 'refusal', 'tool_calls']);
+
+/** The message's pass-through fields as one serialised delta, or undefined when it has none. */
+function unmodelledDelta(choice: ChatChoice): string | undefined {
+  const passthrough = choice.message.passthrough;
+  if (passthrough === undefined) return undefined;
+  const fields = Object.entries(passthrough).filter(([key, value]) => !DELTA_FIELDS.has(key) && value !== undefined);
+  return fields.length === 0 ? undefined : JSON.stringify(Object.fromEntries(fields));
 }
 
 function toolCallStart(index: number, id: string, name: string): string {

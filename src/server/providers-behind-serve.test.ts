@@ -32,6 +32,23 @@ afterEach(async () => {
 });
 
 describe.each(UPSTREAMS)('serve in front of %s', (_name, env) => {
+  it('relays the answer’s unmodelled fields (reasoning_content), whole and streamed', async () => {
+    stack = await startServiceStack(env);
+    stack.fake.setHandler(() => ({ type: 'answer', content: 'Lima is sunny.', reasoning: 'Lima in summer: dry and warm.' }));
+    const client = new OpenAI({ apiKey: STACK_API_KEY, baseURL: stack.baseUrl, maxRetries: 0 });
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather in Lima?' }];
+    const whole = await client.chat.completions.create({ model: 'any', messages });
+    expect(whole.choices[0]?.message).toMatchObject({ content: 'Lima is sunny.', reasoning_content: 'Lima in summer: dry and warm.' });
+    let reasoning = '';
+    let content = '';
+    for await (const chunk of await client.chat.completions.create({ model: 'any', messages, stream: true })) {
+      const delta = chunk.choices[0]?.delta as { content?: string | null; reasoning_content?: string } | undefined;
+      reasoning += delta?.reasoning_content ?? '';
+      content += delta?.content ?? '';
+    }
+    expect({ content, reasoning }).toEqual({ content: 'Lima is sunny.', reasoning: 'Lima in summer: dry and warm.' });
+  });
+
   it('round-trips a tool call, whole and streamed, and sends the tool result upstream', async () => {
     stack = await startServiceStack(env);
     const fake = stack.fake;

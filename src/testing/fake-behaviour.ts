@@ -43,6 +43,12 @@ export interface FakeChoice {
    * finish `stop`; Anthropic's: the text with `stop_reason: refusal`.
    */
   refusal?: string;
+  /**
+   * The model's thinking, before its answer. Gemini's wire: `thought` parts, sent only when the
+   * request asks for them (`thinkingConfig.includeThoughts`), as Gemini does; OpenAI's wire:
+   * `reasoning_content`, in the message and in deltas before the text, as vLLM and DeepSeek send it.
+   */
+  reasoning?: string;
   finishReason?: FakeFinishReason;
 }
 

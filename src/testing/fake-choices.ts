@@ -16,6 +16,8 @@ export interface ResolvedChoice {
   json: unknown;
   toolCalls: ResolvedToolCall[];
   refusal: string | undefined;
+  /** The model's thinking, when scripted. */
+  reasoning: string | undefined;
   finishReason: FakeFinishReason;
 }
 
@@ -38,6 +40,7 @@ function resolveChoice(choice: FakeChoice, index: number, idPrefix: string): Res
     json: choice.json,
     toolCalls,
     refusal: choice.refusal,
+    reasoning: choice.reasoning,
     finishReason: choice.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop'),
   };
 }

@@ -58,6 +58,13 @@ function envelope(context: WireContext): Record<string, unknown> {
   return { modelVersion: context.model, responseId: context.id };
 }
 
+/** The choice's thoughts as a `thought` part, when it has some and the request asks for them (`thinkingConfig.includeThoughts`). */
+function thoughtParts(context: WireContext, choice: ResolvedChoice): unknown[] {
+  const config = context.body['generationConfig'] as { thinkingConfig?: { includeThoughts?: unknown } } | undefined;
+  if (choice.reasoning === undefined || config?.thinkingConfig?.includeThoughts !== true) return [];
+  return [{ text: choice.reasoning, thought: true }];
+}
+
 /** The request's `candidateCount` as the `n` the shared choice logic reads. */
 function candidates(context: WireContext): Record<string, unknown> {
   return { n: (context.body['generationConfig'] as { candidateCount?: unknown } | undefined)?.candidateCount };
@@ -69,10 +76,13 @@ function blocked(context: WireContext, answer: FakeAnswer): Record<string, unkno
 
 /**
  * Gemini's `generateContent` format (the Gemini API's and Vertex AI's): candidates of text and
- * whole `functionCall` parts (Gemini does not split arguments), `finishReason` `STOP`,
+ * whole `functionCall` parts (Gemini does not split arguments), scripted thinking as `thought`
+ * parts when the request asks for them (`includeThoughts`), `finishReason` `STOP`,
  * `MAX_TOKENS` or `SAFETY` (a scripted refusal is its words stopped by `SAFETY`), usage with
  * cached and thinking tokens, a blocked prompt as `promptFeedback.blockReason` with no candidates,
- * and errors as `{ error: { code, message, status, details } }` with `RetryInfo` for a wait.
+ * and errors as `{ error: { code, message, status, details } }` with `RetryInfo` for a wait; every
+ * 429 says to check the plan and billing, as Google's do, and names the violated quota in a
+ * `QuotaFailure` (per minute for a rate limit, per day for a spent quota).
  * Streams (`:streamGenerateContent?alt=sse`) are server-sent events of partial answers, the last
  * with the finish reason and usage.
  */
@@ -84,7 +94,7 @@ export const geminiWire: WireFormat = {
     const choices = resolveChoices(answer, candidates(context), 'call_fake_');
     return {
       candidates: choices.map((choice) => {
-        const parts: unknown[] = [];
+        const parts: unknown[] = thoughtParts(context, choice);
         if (textOf(choice) !== '' || choice.toolCalls.length === 0) parts.push({ text: textOf(choice) });
         for (const call of choice.toolCalls) parts.push({ functionCall: { name: call.name, args: argsOf(call.arguments) } });
         return { content: { role: 'model', parts }, finishReason: finishReason(choice), index: choice.index };
@@ -101,6 +111,8 @@ export const geminiWire: WireFormat = {
       sseFrame({ candidates: [{ content: { role: 'model', parts }, index: choice.index, ...extra }], ...envelope(context) });
     const deltas: string[] = [];
     for (const choice of choices) {
+      const thoughts = thoughtParts(context, choice);
+      if (thoughts.length > 0) deltas.push(frame(choice, thoughts));
       const text = textOf(choice);
       if (text !== '') for (const piece of splitText(text, answer.chunks ?? 3)) deltas.push(frame(choice, [{ text: piece }]));
       for (const call of choice.toolCalls)
@@ -119,6 +131,18 @@ export const geminiWire: WireFormat = {
   errorBody(status, code, message, retryAfterMs) {
     const quota = code === 'insufficient_quota' || code === 'billing';
     const details: unknown[] = [];
+    // Google words every 429 alike, per-minute limits included; only the violated quota's id tells them apart.
+    if (status === 429 || quota)
+      details.push({
+        '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+        violations: [
+          {
+            quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests',
+            quotaId: quota ? 'GenerateRequestsPerDayPerProjectPerModel-FreeTier' : 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier',
+            quotaValue: quota ? '250' : '10',
+          },
+        ],
+      });
     if (retryAfterMs !== undefined)
       details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${retryAfterMs / 1000}s` });
     if (code === 'API_KEY_INVALID')
@@ -126,7 +150,8 @@ export const geminiWire: WireFormat = {
     return {
       error: {
         code: status,
-        message: quota ? `You exceeded your current quota, please check your plan and billing details. ${message}` : message,
+        message:
+          status === 429 || quota ? `You exceeded your current quota, please check your plan and billing details. ${message}` : message,
         status: STATUS_NAMES[status] ?? (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION'),
         ...(details.length === 0 ? {} : { details }),
       },

@@ -60,6 +60,7 @@ function messageOf(choice: ResolvedChoice): Record<string, unknown> {
       function: { name: call.name, arguments: call.arguments },
     }));
   }
+  if (choice.reasoning !== undefined) message['reasoning_content'] = choice.reasoning;
   message['annotations'] = [];
   return message;
 }
@@ -74,12 +75,17 @@ function pieces(text: string, count: number, byTokens: boolean): string[] {
   return result.length === 0 ? [''] : result;
 }
 
-/** The delta frames of one choice: text (or refusal) pieces, then each tool call: id and name first, then its arguments. */
+/** The delta frames of one choice: reasoning pieces, text (or refusal) pieces, then each tool call: id and name first, then its arguments. */
 function choiceDeltas(context: WireContext, answer: FakeAnswer, choice: ResolvedChoice): string[] {
   const count = answer.chunks ?? 3;
   const withLogprobs = wantsLogprobs(answer, context);
   const frames: string[] = [];
   const top = topLogprobs(context);
+  if (choice.reasoning !== undefined)
+    for (const piece of splitText(choice.reasoning, count))
+      frames.push(
+        chunk(context, answer, [{ index: choice.index, delta: { reasoning_content: piece }, logprobs: null, finish_reason: null }]),
+      );
   for (const field of ['content', 'refusal'] as const) {
     const text = field === 'content' ? choice.content : choice.refusal;
     if (text === null || text === undefined || text === '') continue;

@@ -51,6 +51,8 @@ export interface FakeProviderServerOptions {
  * Each request takes the next scripted behaviour from a queue ({@link FakeProviderServer.enqueue}),
  * else asks the handler (chat requests only), which sees the request (use `toolResultsOf` to answer
  * a tool-result turn), else answers `ok`. Every request is recorded, body included, to assert on what was sent.
+ * Chat bodies the real services refuse are refused first, as they are: a JSON response mime type
+ * beside tools on Gemini before 3, a `developer` message on Azure API versions before 2024-12-01-preview.
  *
  * @example
  * ```ts
@@ -308,6 +310,10 @@ export class FakeProviderServer {
     if (keys !== undefined && !keys.includes(this.#credentials.get(recorded) ?? '')) {
       return { type: 'error', status: 401, message: 'Incorrect API key provided.' };
     }
+    if (route.kind === 'chat') {
+      const refusal = wireRefusal(recorded);
+      if (refusal !== undefined) return { type: 'error', status: 400, message: refusal };
+    }
     // As OpenAI: a background response is polled, so it must be stored.
     const body = recorded.body as { background?: unknown; store?: unknown } | undefined;
     if (route.kind === 'responses' && body?.background === true && body.store === false) {
@@ -422,4 +428,25 @@ function embeddingsBody(
 /** Creates and starts a {@link FakeProviderServer}. */
 export function startFakeProviderServer(options: FakeProviderServerOptions = {}): Promise<FakeProviderServer> {
   return new FakeProviderServer(options).start();
+}
+
+/**
+ * A chat body the real service answers 400: Gemini before 3 with a JSON response mime type beside
+ * function declarations, Azure API versions before 2024-12-01-preview with a `developer` message.
+ */
+function wireRefusal(recorded: RecordedRequest): string | undefined {
+  const body = recorded.body as Record<string, unknown> | undefined;
+  if (recorded.wire === 'gemini') {
+    const config = body?.['generationConfig'] as { responseMimeType?: unknown } | undefined;
+    const version = /gemini-(\d+)/.exec(recorded.model ?? '');
+    if (config?.responseMimeType === 'application/json' && Array.isArray(body?.['tools']) && Number(version?.[1] ?? 0) < 3)
+      return "Tool use with a response mime type: 'application/json' is unsupported";
+  }
+  if (recorded.wire === 'azure') {
+    const version = recorded.query['api-version'] ?? '';
+    const messages = Array.isArray(body?.['messages']) ? (body['messages'] as Array<{ role?: unknown }>) : [];
+    if (/^\d/.test(version) && version.slice(0, 10) < '2024-12-01' && messages.some((message) => message.role === 'developer'))
+      return "Invalid value: 'developer'. Supported values are: 'system', 'assistant', 'user', 'function', and 'tool'.";
+  }
+  return undefined;
 }

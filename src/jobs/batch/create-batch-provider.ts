@@ -1,7 +1,7 @@
 import type { AppConfig } from '../../config/app-config.js';
 import type { LlmProviderName } from '../../config/variables.js';
 import { UpstreamClient } from '../../llm/http/upstream-client.js';
-import { azureTokenField } from '../../llm/providers/azure/azure-provider.js';
+import { azureDeveloperRole, azureTokenField } from '../../llm/providers/azure/azure-provider.js';
 import { JSON_HEADERS } from '../../llm/providers/openai/openai-http.js';
 import { AnthropicBatchProvider } from './anthropic-batch-provider.js';
 import { BatchUnsupportedError } from './batch-errors.js';
@@ -49,7 +49,7 @@ export function createBatchProvider(config: AppConfig, provider: LlmProviderName
         name: 'azure',
         defaultModel: deployment,
         http: { client: client(), headers: () => ({ ...JSON_HEADERS, 'api-key': apiKey.reveal() ?? '' }) },
-        dialect: { tokenField: azureTokenField(apiVersion), nativeJsonSchema: true, developerRole: true },
+        dialect: { tokenField: azureTokenField(apiVersion), nativeJsonSchema: true, developerRole: azureDeveloperRole(apiVersion) },
         baseUrl: `${endpoint.replace(/\/+$/, '')}/openai`,
         query: `api-version=${encodeURIComponent(apiVersion)}`,
         endpoint: '/chat/completions',

@@ -331,8 +331,8 @@ describe.each(PROVIDERS.filter((name) => name !== 'anthropic'))('%s provider: Op
     });
     expect((body()['tools'] as Array<{ function: { strict?: boolean } }>)[0]?.function.strict).toBe(true);
     const messages = body()['messages'] as Array<{ role: string; name?: string }>;
-    // Compatible servers (Ollama, vLLM…) know no developer role; OpenAI and Azure do.
-    expect(messages[0]?.role).toBe(name === 'openai-compatible' ? 'system' : 'developer');
+    // Compatible servers (Ollama, vLLM…) know no developer role, nor does Azure's default API version (2024-10-21); OpenAI does.
+    expect(messages[0]?.role).toBe(name === 'openai' ? 'developer' : 'system');
     expect(messages[1]).toMatchObject({ role: 'user', name: 'ada' });
   });
 

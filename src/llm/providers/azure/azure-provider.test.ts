@@ -3,7 +3,7 @@ import { FakeProviderServer } from '../../../testing/fake-provider-server.js';
 import { providerEnv, testConfig } from '../../llm.test-helpers.js';
 import type { ChatStreamEvent } from '../../types.js';
 import { createProvider } from '../create-provider.js';
-import { azureTokenField } from './azure-provider.js';
+import { azureDeveloperRole, azureTokenField } from './azure-provider.js';
 
 describe('azureTokenField', () => {
   it.each([
@@ -14,6 +14,60 @@ describe('azureTokenField', () => {
     ['2025-04-01-preview', 'max_completion_tokens'],
   ])('API version %s takes %s', (version, field) => {
     expect(azureTokenField(version)).toBe(field);
+  });
+});
+
+describe('azureDeveloperRole', () => {
+  it.each([
+    ['2024-06-01', false],
+    ['2024-10-21', false],
+    ['2024-10-01-preview', false],
+    ['2024-12-01-preview', true],
+    ['2025-04-01-preview', true],
+    ['preview', true],
+  ])('API version %s takes the developer role: %s', (version, takes) => {
+    expect(azureDeveloperRole(version)).toBe(takes);
+  });
+});
+
+describe('the Azure provider against the fake server', () => {
+  let fake: FakeProviderServer;
+  const signal = (): AbortSignal => new AbortController().signal;
+  beforeEach(async () => {
+    fake = await new FakeProviderServer().start();
+  });
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  it('sends chat, whole and streamed, to the deployment the request’s model names, else to the configured one', async () => {
+    const provider = createProvider('azure', testConfig(providerEnv('azure', fake)));
+    const messages = [{ role: 'user', content: 'Hi' }] as const;
+    await provider.complete({ model: 'other-deploy', messages: [...messages] }, signal());
+    for await (const _ of provider.stream({ model: 'other-deploy', messages: [...messages] }, signal()));
+    await provider.complete({ model: '', messages: [...messages] }, signal());
+    expect(fake.requests.map((request) => request.path)).toEqual([
+      '/openai/deployments/other-deploy/chat/completions',
+      '/openai/deployments/other-deploy/chat/completions',
+      '/openai/deployments/prod-deploy/chat/completions',
+    ]);
+  });
+
+  it('sends developer messages as system before API version 2024-12-01-preview, as developer from it on', async () => {
+    const messages = [
+      { role: 'developer', content: 'Be brief.' },
+      { role: 'user', content: 'Hi' },
+    ] as const;
+    const roles = async (version: string | undefined): Promise<unknown> => {
+      const env = { ...providerEnv('azure', fake), ...(version === undefined ? {} : { OPENAI_API_VERSION: version }) };
+      await createProvider('azure', testConfig(env)).complete({ model: '', messages: [...messages] }, signal());
+      const body = fake.requests.at(-1)?.body as { messages: Array<{ role: string }> };
+      return body.messages.map((message) => message.role);
+    };
+    expect(await roles(undefined)).toEqual(['system', 'user']);
+    expect(await roles('2024-10-21')).toEqual(['system', 'user']);
+    expect(await roles('2024-12-01-preview')).toEqual(['developer', 'user']);
+    expect(await roles('2025-04-01-preview')).toEqual(['developer', 'user']);
   });
 });
 

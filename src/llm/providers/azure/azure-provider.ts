@@ -16,7 +16,7 @@ export interface AzureProviderOptions {
   azureTokenProvider?: AzureTokenProvider | undefined;
   /** The resource endpoint, e.g. `https://my-resource.openai.azure.com`. */
   endpoint: string;
-  /** The deployment answering requests; it is also the model name Groundwork reports. */
+  /** The deployment answering chat requests that name no model; it is also the default model name Groundwork reports. */
   deployment: string;
   apiVersion: string;
   /** The HTTP client's own timeout (headers, then between body chunks), a backstop behind Groundwork's per-attempt timeout, in ms. @default 600000 */
@@ -34,12 +34,25 @@ export function azureTokenField(apiVersion: string): 'max_completion_tokens' | '
   return apiVersion.slice(0, 10) >= COMPLETION_TOKENS_SINCE ? 'max_completion_tokens' : 'max_tokens';
 }
 
+/** The first API version that takes the `developer` role (2024-12-01-preview, with o1's other fields). */
+const DEVELOPER_ROLE_SINCE = '2024-12-01';
+
 /**
- * The Azure OpenAI provider, over HTTP directly (no retries of its own). Requests go to
- * `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=…`, embeddings to
- * `/openai/deployments/{embedding deployment}/embeddings`, the ping to `/openai/models`; the key
- * travels in the `api-key` header, an Entra ID token (asked for before every request) as
- * `Authorization: Bearer`. Errors and usage are OpenAI's.
+ * Whether API version `apiVersion` takes `developer` messages: from 2024-12-01-preview on (and the
+ * unversioned `preview`/`latest` of the v1 API); earlier versions, GA 2024-10-21 included, answer
+ * 400 "Invalid value: 'developer'", so `developer` messages go as `system` there.
+ */
+export function azureDeveloperRole(apiVersion: string): boolean {
+  return !/^\d/.test(apiVersion) || apiVersion.slice(0, 10) >= DEVELOPER_ROLE_SINCE;
+}
+
+/**
+ * The Azure OpenAI provider, over HTTP directly (no retries of its own). Chat requests go to
+ * `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=…`, where the deployment
+ * is the request's model (a per-call or prompt `model`, a fallback's `azure:<deployment>`) or else
+ * the configured one; embeddings to `/openai/deployments/{embedding deployment}/embeddings`, the
+ * ping to `/openai/models`; the key travels in the `api-key` header, an Entra ID token (asked for
+ * before every request) as `Authorization: Bearer`. Errors and usage are OpenAI's.
  */
 export function createAzureProvider(options: AzureProviderOptions): LlmProvider {
   const tokenProvider = options.azureTokenProvider;
@@ -62,12 +75,16 @@ export function createAzureProvider(options: AzureProviderOptions): LlmProvider 
     http: {
       client: new UpstreamClient({ timeoutMs: options.timeoutMs }),
       headers,
-      chat: upstreamTarget(base, deploymentPath(options.deployment, 'chat/completions'), query),
+      // Chat and embeddings go to the deployment the request's model names (the configured deployment by default).
+      chat: targetPerModel((model) => upstreamTarget(base, deploymentPath(model, 'chat/completions'), query)),
       models: upstreamTarget(base, '/models', query),
-      // Embeddings go to their own deployment, named by the request's model.
       embeddings: targetPerModel((model) => upstreamTarget(base, deploymentPath(model, 'embeddings'), query)),
     },
-    dialect: { tokenField: azureTokenField(options.apiVersion), nativeJsonSchema: true, developerRole: true },
+    dialect: {
+      tokenField: azureTokenField(options.apiVersion),
+      nativeJsonSchema: true,
+      developerRole: azureDeveloperRole(options.apiVersion),
+    },
     embeddings: { encoding: 'base64' },
   });
 }

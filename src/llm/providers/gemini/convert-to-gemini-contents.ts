@@ -1,6 +1,6 @@
 import type { Content, Part } from '@google/genai';
 import { messageText } from '../../model/message-text.js';
-import type { ChatMessage, UserContentPart } from '../../types.js';
+import type { AssistantMessage, ChatMessage, UserContentPart } from '../../types.js';
 import { parseDataUrl } from '../data-url.js';
 
 /** A conversation in Gemini's terms: the system instruction apart, then `user` and `model` turns. */
@@ -47,6 +47,23 @@ export function toGeminiPart(part: UserContentPart): Part | undefined {
   }
 }
 
+/**
+ * An earlier assistant turn's words: its text and refusal parts, joined by newlines, or its
+ * `refusal` when it says nothing else. Gemini has no refusal field, so a refusal is the model's
+ * text, as Gemini itself answers one.
+ */
+function assistantText(message: AssistantMessage): string {
+  const content = message.content;
+  const text =
+    typeof content === 'string'
+      ? content
+      : (content ?? [])
+          .map((part) => (part.type === 'text' ? part.text : part.refusal))
+          .filter((words) => words !== '')
+          .join('\n');
+  return text === '' && typeof message.refusal === 'string' ? message.refusal : text;
+}
+
 /** The name of the function each tool call id called, from the assistant turns, to answer results by name. */
 function callNames(messages: readonly ChatMessage[]): Map<string, string> {
   const names = new Map<string, string>();
@@ -58,7 +75,7 @@ function callNames(messages: readonly ChatMessage[]): Map<string, string> {
 
 /**
  * Messages as Gemini contents: system and developer messages join the system instruction; user
- * parts become text or inline data; assistant tool calls become `functionCall` parts of a `model`
+ * parts become text or inline data; assistant text and refusals become text of a `model` turn, tool calls become `functionCall` parts of a `model`
  * turn; consecutive tool results become one `user` turn of `functionResponse` parts, named after
  * the call they answer (`{ output }`, or `{ error }` for a failed tool). Parts Gemini cannot take
  * are left out here: {@link geminiUnsupportedFields} refuses them before anything is sent.
@@ -81,7 +98,7 @@ export function toGeminiContents(messages: readonly ChatMessage[]): GeminiConver
       }
       case 'assistant': {
         const parts: Part[] = [];
-        const text = messageText(message);
+        const text = assistantText(message);
         if (text !== '') parts.push({ text });
         for (const call of message.toolCalls ?? [])
           parts.push({ functionCall: { name: call.name, args: functionArgs(call.arguments) ?? {} } });

@@ -16,7 +16,15 @@ interface GoogleErrorBody {
   code?: number;
   message?: string;
   status?: string;
-  details?: Array<{ '@type'?: string; retryDelay?: string; reason?: string }>;
+  details?: GoogleErrorDetail[];
+}
+
+/** One entry of `details`: `RetryInfo`, `ErrorInfo`, `QuotaFailure`, … (only the fields read here). */
+interface GoogleErrorDetail {
+  '@type'?: string;
+  retryDelay?: string;
+  reason?: string;
+  violations?: Array<{ quotaId?: string; quotaMetric?: string; quotaValue?: string }>;
 }
 
 /** The error body the SDK put in the message of its `ApiError` (it carries the whole body as JSON text). */
@@ -38,16 +46,37 @@ function retryDelayMs(body: GoogleErrorBody): number | undefined {
   return match === null ? undefined : Math.round(Number(match[1]) * 1000);
 }
 
+/** The `quotaId`s (or metrics) of a `QuotaFailure`'s violations, such as `GenerateRequestsPerDayPerProjectPerModel-FreeTier`. */
+function quotaViolations(body: GoogleErrorBody): Array<{ id: string; value: string | undefined }> {
+  return (body.details ?? [])
+    .filter((detail) => detail['@type']?.endsWith('google.rpc.QuotaFailure'))
+    .flatMap((detail) => detail.violations ?? [])
+    .map((violation) => ({ id: violation.quotaId ?? violation.quotaMetric ?? '', value: violation.quotaValue }));
+}
+
+/**
+ * Whether a 429 means a spent quota rather than a rate limit. Google sends the same words ("You
+ * exceeded your current quota, please check your plan and billing details") for both, so the
+ * message cannot tell; the `QuotaFailure` violations can: a per-day quota, or a quota of 0 (a
+ * model the plan does not include), will not come back within a retry, while a per-minute one
+ * will, after the `RetryInfo` delay. Without violations, only a message naming a per-day quota
+ * metric (as Vertex AI words it) is a spent quota.
+ */
+function quotaSpent(body: GoogleErrorBody): boolean {
+  const violations = quotaViolations(body);
+  if (violations.length === 0) return /quota exceeded for quota metric .*per ?day/i.test(body.message ?? '');
+  return violations.some((violation) => /per ?day/i.test(violation.id) || violation.value === '0');
+}
+
 /**
  * The kind of a Google API error: the status, refined by the body. A key Google does not accept
- * (`API_KEY_INVALID`, sent as 400) is an authentication failure; a 429 that says to check the plan
- * and billing is an exhausted quota, not a rate limit; other 429s (`RESOURCE_EXHAUSTED`) and 503s
- * (`UNAVAILABLE`) are retryable.
+ * (`API_KEY_INVALID`, sent as 400) is an authentication failure; a 429 for a spent quota
+ * ({@link quotaSpent}) is an exhausted quota, not a rate limit; other 429s (`RESOURCE_EXHAUSTED`,
+ * per-minute limits included) and 503s (`UNAVAILABLE`) are retryable.
  */
 function kindOf(status: number, body: GoogleErrorBody): ProviderErrorKind {
   if (body.details?.some((detail) => detail.reason === 'API_KEY_INVALID')) return 'authentication';
-  if (status === 429 && /billing|plan and billing|quota exceeded for quota metric .*per ?day/i.test(body.message ?? ''))
-    return 'quota_exhausted';
+  if (status === 429) return quotaSpent(body) ? 'quota_exhausted' : 'rate_limited';
   return classifyStatus(status, body.status);
 }
 

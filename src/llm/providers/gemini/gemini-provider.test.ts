@@ -126,6 +126,24 @@ describe('Gemini provider against the fake server, through @google/genai', () =>
     expect(body()['generationConfig']).toMatchObject({ responseMimeType: 'application/json', responseJsonSchema: schema });
   });
 
+  it('puts the schema in the system instruction when tools come too, which Gemini before 3 refuses beside the mime type', async () => {
+    const schema = { type: 'object', properties: { word: { type: 'string' } }, required: ['word'], additionalProperties: false };
+    const responseFormat = { type: 'json_schema', name: 'w', schema } as const;
+    const messages: ChatMessage[] = [{ role: 'system', content: 'Be brief.' }, ...question];
+    fake.enqueue({ type: 'answer', json: { word: 'hallo' } }, { type: 'answer', json: { word: 'hallo' } });
+    const completion = await provider.complete({ model: '', messages, tools: [weather], responseFormat }, signal());
+    expect(JSON.parse(completion.content)).toEqual({ word: 'hallo' });
+    const config = body()['generationConfig'] as Record<string, unknown> | undefined;
+    expect(config?.['responseMimeType']).toBeUndefined();
+    expect(config?.['responseJsonSchema']).toBeUndefined();
+    const instruction = JSON.stringify(body()['systemInstruction']);
+    expect(instruction).toContain('Be brief.');
+    expect(instruction).toContain(JSON.stringify(JSON.stringify(schema)).slice(1, -1));
+    expect(body()['tools']).toMatchObject([{ functionDeclarations: [{ name: 'weather' }] }]);
+    await provider.complete({ model: 'gemini-3-pro-preview', messages, tools: [weather], responseFormat }, signal());
+    expect(body(1)['generationConfig']).toMatchObject({ responseMimeType: 'application/json', responseJsonSchema: schema });
+  });
+
   it('sends sampling, candidates and thinking; maps several candidates and thinking tokens', async () => {
     fake.enqueue({
       type: 'answer',
@@ -153,6 +171,25 @@ describe('Gemini provider against the fake server, through @google/genai', () =>
       cachedPromptTokens: 0,
       reasoningTokens: 6,
     });
+  });
+
+  it('asks for thoughts when thinking is on, and answers them as reasoning_content, whole and streamed', async () => {
+    const thinking = { type: 'answer', content: 'It is mild.', reasoning: 'Paris in spring: about 15 °C.' } as const;
+    fake.enqueue(thinking, thinking, thinking);
+    const completion = await provider.complete({ model: '', messages: question, reasoningEffort: 'medium' }, signal());
+    expect(body()['generationConfig']).toMatchObject({ thinkingConfig: { thinkingBudget: 8192, includeThoughts: true } });
+    expect(completion.choices[0]?.message).toMatchObject({
+      content: 'It is mild.',
+      passthrough: { reasoning_content: 'Paris in spring: about 15 °C.' },
+    });
+    const streamed = doneOf(await collect(provider.stream({ model: '', messages: question, reasoningEffort: 'max' }, signal())));
+    expect(body(1)['generationConfig']).toMatchObject({ thinkingConfig: { thinkingBudget: -1, includeThoughts: true } });
+    expect(streamed.choices[0]?.message).toMatchObject({
+      content: 'It is mild.',
+      passthrough: { reasoning_content: 'Paris in spring: about 15 °C.' },
+    });
+    await provider.complete({ model: '', messages: question, reasoningEffort: 'none' }, signal());
+    expect((body(2)['generationConfig'] as Record<string, unknown>)['thinkingConfig']).toEqual({ thinkingBudget: 0 });
   });
 
   it('answers a safety stop as a filtered answer, and fails a blocked prompt with ContentFilterError', async () => {

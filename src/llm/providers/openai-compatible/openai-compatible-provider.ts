@@ -35,7 +35,7 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleProvider
     http: {
       client: new UpstreamClient({ timeoutMs: options.timeoutMs }),
       headers: () => headers.get(options.apiKey?.reveal()),
-      chat: upstreamTarget(options.baseUrl, '/chat/completions'),
+      chat: targetPerModel(() => upstreamTarget(options.baseUrl, '/chat/completions')),
       models: upstreamTarget(options.baseUrl, '/models'),
       embeddings: targetPerModel(() => upstreamTarget(options.baseUrl, '/embeddings')),
     },

@@ -65,7 +65,7 @@ export class OpenAiChatProvider implements LlmProvider {
       const body = JSON.stringify(params);
       // Awaited only when the credentials are (an Azure token): a plain object needs no turn of the microtask queue.
       const headers = http.headers();
-      answer = await http.client.json(http.chat, 'POST', headers instanceof Promise ? await headers : headers, body, signal);
+      answer = await http.client.json(http.chat(model), 'POST', headers instanceof Promise ? await headers : headers, body, signal);
     } catch (error) {
       throw mapOpenAiError(error, { provider: this.name, model, signal });
     }
@@ -98,7 +98,7 @@ export class OpenAiChatProvider implements LlmProvider {
     let requestId: string | undefined;
     let limits: Record<string, string> | undefined;
     try {
-      const answer = await http.client.stream(http.chat, await http.headers(), JSON.stringify(params), signal);
+      const answer = await http.client.stream(http.chat(model), await http.headers(), JSON.stringify(params), signal);
       requestId = answer.requestId;
       limits = answer.rateLimitHeaders;
       // The start waits for the answer's id, which the chunks carry, or for the first content.

@@ -9,7 +9,8 @@ export interface OpenAiHttp {
   readonly client: UpstreamClient;
   /** Read before every request, so a rotated key or a fresh Entra token is used; may be a promise. */
   readonly headers: () => Record<string, string> | Promise<Record<string, string>>;
-  readonly chat: UpstreamTarget;
+  /** Where chat completions with `model` go (on Azure, the deployment named by the model). */
+  readonly chat: (model: string) => UpstreamTarget;
   readonly models: UpstreamTarget;
   /** Where embeddings with `model` go. */
   readonly embeddings: (model: string) => UpstreamTarget;
@@ -22,7 +23,7 @@ export const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'user-agent': 'groundwork',
 });
 
-/** Caches one target per model name (embeddings on Azure go to a deployment named by the model). */
+/** Caches one target per model name (chat and embeddings on Azure go to a deployment named by the model). */
 export function targetPerModel(build: (model: string) => UpstreamTarget): (model: string) => UpstreamTarget {
   const targets = new Map<string, UpstreamTarget>();
   return (model) => {

@@ -34,7 +34,7 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
     http: {
       client: new UpstreamClient({ timeoutMs: options.timeoutMs }),
       headers: () => headers.get(options.apiKey.reveal()),
-      chat: upstreamTarget(baseUrl, '/chat/completions'),
+      chat: targetPerModel(() => upstreamTarget(baseUrl, '/chat/completions')),
       models: upstreamTarget(baseUrl, '/models'),
       embeddings: targetPerModel(() => upstreamTarget(baseUrl, '/embeddings')),
     },

@@ -176,4 +176,39 @@ describe('OpenAiStreamAssembler', () => {
     } as unknown as ChatCompletionChunk);
     expect(events).toEqual([{ type: 'tool-call-delta', choice: 0, index: 0, id: 'call_1', name: 'f', arguments: '' }]);
   });
+  it('gathers unmodelled delta fields per choice into passthrough: strings joined, arrays added, objects merged', () => {
+    const assembler = new OpenAiStreamAssembler('deepseek-reasoner');
+    const piece = (index: number, delta: Record<string, unknown>, finish: string | null = null) =>
+      ({
+        id: 'c1',
+        object: 'chat.completion.chunk',
+        created: 1,
+        model: 'm',
+        choices: [{ index, delta, logprobs: null, finish_reason: finish }],
+      }) as unknown as ChatCompletionChunk;
+    const events = [
+      piece(0, { role: 'assistant', content: null, reasoning_content: 'Think' }),
+      piece(0, { content: null, reasoning_content: 'ing…' }),
+      piece(1, { reasoning_content: 'Other.' }),
+      piece(0, { content: 'Hi', reasoning_content: null, audio: { id: 'audio_1', transcript: 'Hi', data: 'AAA' } }),
+      piece(0, { audio: { transcript: ' there', data: 'BBB', expires_at: 9 } }),
+      piece(0, { annotations: [{ type: 'url_citation', url_citation: { url: 'https://a.example' } }] }),
+      piece(0, { annotations: [{ type: 'url_citation', url_citation: { url: 'https://b.example' } }] }, 'stop'),
+      piece(1, {}, 'stop'),
+    ].flatMap((chunk) => assembler.accept(chunk));
+    expect(events).toEqual([{ type: 'delta', text: 'Hi', choice: 0 }]);
+    const [first, second] = assembler.completion().choices;
+    expect(first?.message).toEqual({
+      content: 'Hi',
+      passthrough: {
+        reasoning_content: 'Thinking…',
+        audio: { id: 'audio_1', transcript: 'Hi there', data: 'AAABBB', expires_at: 9 },
+        annotations: [
+          { type: 'url_citation', url_citation: { url: 'https://a.example' } },
+          { type: 'url_citation', url_citation: { url: 'https://b.example' } },
+        ],
+      },
+    });
+    expect(second?.message.passthrough).toEqual({ reasoning_content: 'Other.' });
+  });
 });

@@ -20,12 +20,43 @@ interface ChoiceState {
   toolCalls: Map<number, ToolCallState>;
   finish: string | undefined;
   logprobs: { content: TokenLogprob[] | null; refusal: TokenLogprob[] | null } | undefined;
+  /** Unmodelled delta fields (`reasoning_content`, `audio`, `annotations`…), gathered across chunks. */
+  passthrough: Record<string, unknown>;
+}
+
+/** Delta fields the assembler models; the others are gathered into the message's `passthrough`. */
+const MODELLED_DELTA_FIELDS = new Set(['role', 'content', 'refusal', 'tool_calls']);
+
+/** Fields of a streamed object that name it rather than add to it: each piece repeats them whole. */
+const NAMING_FIELDS = new Set(['id', 'type', 'index']);
+
+/**
+ * `piece` added to what a field holds so far: strings joined (`reasoning_content`, an audio
+ * transcript's pieces), arrays concatenated (`annotations`), objects merged field by field with
+ * the same rule, anything else (numbers, a naming field such as `id`) replaced by the later piece.
+ */
+function gathered(held: unknown, piece: unknown, key: string): unknown {
+  if (typeof held === 'string' && typeof piece === 'string' && !NAMING_FIELDS.has(key)) return held + piece;
+  if (Array.isArray(held) && Array.isArray(piece)) return [...held, ...piece];
+  if (isRecord(held) && isRecord(piece)) {
+    const merged: Record<string, unknown> = { ...held };
+    for (const [field, value] of Object.entries(piece))
+      if (value !== null && value !== undefined) merged[field] = gathered(held[field], value, field);
+    return merged;
+  }
+  return piece;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**
  * Turns OpenAI stream chunks into {@link ChatStreamEvent}s and assembles the whole answer: text,
  * refusal, tool-call and logprobs deltas per choice index, tool-call arguments joined across
- * chunks, usage from whichever chunk carries it (the last one, with `include_usage`).
+ * chunks, usage from whichever chunk carries it (the last one, with `include_usage`). Delta fields
+ * it does not model (`reasoning_content` from vLLM and DeepSeek, `audio`, `annotations`) are
+ * gathered per choice into the message's `passthrough`, as the whole answer keeps them.
  */
 export class OpenAiStreamAssembler {
   readonly #choices = new Map<number, ChoiceState>();
@@ -80,6 +111,10 @@ export class OpenAiStreamAssembler {
         if (logprobs.refusal !== null) state.logprobs.refusal = [...(state.logprobs.refusal ?? []), ...logprobs.refusal];
         events.push({ type: 'logprobs-delta', choice: index, logprobs });
       }
+      for (const [key, value] of Object.entries(delta)) {
+        if (!MODELLED_DELTA_FIELDS.has(key) && value !== null && value !== undefined)
+          state.passthrough[key] = gathered(state.passthrough[key], value, key);
+      }
       if (choice.finish_reason) state.finish = choice.finish_reason;
     }
     return events;
@@ -119,6 +154,7 @@ export class OpenAiStreamAssembler {
         }
         if (state.refusal !== undefined) choice.message.refusal = state.refusal;
         if (state.logprobs !== undefined) choice.logprobs = state.logprobs;
+        if (Object.keys(state.passthrough).length > 0) choice.message.passthrough = state.passthrough;
         return choice;
       });
     const base: Omit<CompletionBase, 'provider'> = { model: this.#model, choices, usage: this.#usage ?? mapOpenAiUsage(undefined) };
@@ -132,7 +168,15 @@ export class OpenAiStreamAssembler {
   #choice(index: number): ChoiceState {
     let state = this.#choices.get(index);
     if (state === undefined) {
-      state = { content: '', sawContent: false, refusal: undefined, toolCalls: new Map(), finish: undefined, logprobs: undefined };
+      state = {
+        content: '',
+        sawContent: false,
+        refusal: undefined,
+        toolCalls: new Map(),
+        finish: undefined,
+        logprobs: undefined,
+        passthrough: {},
+      };
       this.#choices.set(index, state);
     }
     return state;
