@@ -104,6 +104,7 @@ export type {
   ChatRequest,
   ContentPart,
   FunctionTool,
+  ReasoningBlock,
   TokenUsage,
   ToolCall,
   ToolChoice,

@@ -1,13 +1,13 @@
 import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import type { CompletionBase } from '../../model/completion-of.js';
 import type { ChatStreamEvent } from '../../types.js';
-import { type AnthropicAnswerParts, answerMessage } from './anthropic-response.js';
+import { type AnthropicAnswerParts, answerMessage, emptyAnswerParts, thinkingBlock } from './anthropic-response.js';
 import { type AnthropicUsage, mapAnthropicUsage, mergeAnthropicUsage } from './anthropic-usage.js';
 import { mapAnthropicStopReason } from './map-anthropic-stop-reason.js';
 
 type BlockState =
   | { kind: 'text' }
-  | { kind: 'thinking' }
+  | { kind: 'thinking'; text: string; signature: string }
   | { kind: 'answer'; json: string }
   | { kind: 'tool'; call: number; json: string }
   | { kind: 'other' };
@@ -16,12 +16,13 @@ type BlockState =
  * Turns Anthropic stream events into {@link ChatStreamEvent}s and assembles the answer. Text deltas
  * are text; `input_json_delta`s of a tool call are tool-call deltas (the first with its id and
  * name, as OpenAI streams them); those of the structured-output tool are the answer's text;
- * thinking stays out of the text. Usage starts from `message_start` and takes `message_delta`'s counts.
+ * thinking stays out of the text, and each thinking block is kept whole with its signature (from
+ * `signature_delta`), as are `redacted_thinking` blocks, to send back in the next turn. Usage starts from `message_start` and takes `message_delta`'s counts.
  */
 export class AnthropicStreamAssembler {
   readonly #answerTool: string | undefined;
   readonly #blocks = new Map<number, BlockState>();
-  readonly #parts: AnthropicAnswerParts = { text: '', answer: undefined, toolCalls: [], thinking: '' };
+  readonly #parts: AnthropicAnswerParts = emptyAnswerParts();
   #usage: AnthropicUsage = {};
   #model: string;
   #id: string | undefined;
@@ -86,13 +87,22 @@ export class AnthropicStreamAssembler {
     return base;
   }
 
-  #start(index: number, block: { type: string; id?: string; name?: string; text?: string }): ChatStreamEvent[] {
+  #start(
+    index: number,
+    block: { type: string; id?: string; name?: string; text?: string; thinking?: string; signature?: string; data?: string },
+  ): ChatStreamEvent[] {
     if (block.type === 'text') {
       this.#blocks.set(index, { kind: 'text' });
       return this.#text(block.text ?? '');
     }
     if (block.type === 'thinking') {
-      this.#blocks.set(index, { kind: 'thinking' });
+      this.#parts.thinking += block.thinking ?? '';
+      this.#blocks.set(index, { kind: 'thinking', text: block.thinking ?? '', signature: block.signature ?? '' });
+      return [];
+    }
+    if (block.type === 'redacted_thinking') {
+      this.#parts.reasoning.push({ type: 'redacted', provider: 'anthropic', data: block.data ?? '' });
+      this.#blocks.set(index, { kind: 'other' });
       return [];
     }
     if (block.type === 'tool_use' && block.name === this.#answerTool && this.#parts.answer === undefined) {
@@ -109,11 +119,19 @@ export class AnthropicStreamAssembler {
     return [];
   }
 
-  #delta(index: number, delta: { type: string; text?: string; partial_json?: string; thinking?: string }): ChatStreamEvent[] {
+  #delta(
+    index: number,
+    delta: { type: string; text?: string; partial_json?: string; thinking?: string; signature?: string },
+  ): ChatStreamEvent[] {
     const block = this.#blocks.get(index);
     if (delta.type === 'text_delta') return this.#text(delta.text ?? '');
     if (delta.type === 'thinking_delta') {
       this.#parts.thinking += delta.thinking ?? '';
+      if (block?.kind === 'thinking') block.text += delta.thinking ?? '';
+      return [];
+    }
+    if (delta.type === 'signature_delta') {
+      if (block?.kind === 'thinking') block.signature += delta.signature ?? '';
       return [];
     }
     if (delta.type !== 'input_json_delta' || block === undefined) return [];
@@ -144,6 +162,7 @@ export class AnthropicStreamAssembler {
       if (call !== undefined) call.arguments = block.json === '' ? '{}' : block.json;
     }
     if (block?.kind === 'answer') this.#parts.answer = block.json === '' ? '{}' : block.json;
+    if (block?.kind === 'thinking') this.#parts.reasoning.push(thinkingBlock(block.text, block.signature));
     this.#blocks.delete(index);
   }
 }
