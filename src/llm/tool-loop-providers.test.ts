@@ -162,3 +162,52 @@ describe('the tool loop on anthropic with extended thinking, over real HTTP', ()
     });
   });
 });
+
+/** Gemini 3 signs its function calls and refuses the next turn without the signature, as the fake does too. */
+describe('the tool loop on a Gemini 3 model, over real HTTP', () => {
+  let fake: FakeProviderServer;
+  let client: LlmClient;
+
+  beforeAll(async () => {
+    fake = await new FakeProviderServer({
+      handler: (request) =>
+        toolResultsOf(request).length === 0
+          ? { type: 'answer', toolCalls: [{ name: 'weather', arguments: { city: 'Oslo' } }] }
+          : { type: 'answer', content: 'It is 3 °C in Oslo.' },
+    }).start();
+    client = createLlmClient(testConfig({ ...providerEnv('gemini', fake), GEMINI_MODEL: 'gemini-3-pro-preview', LLM_LEDGER: 'false' }), {
+      logger: capturingLogger().logger,
+      metrics: new GroundworkMetrics(),
+    });
+  });
+  afterAll(async () => {
+    await client.close();
+    await fake.close();
+  });
+  beforeEach(() => fake.reset());
+
+  /** The `functionCall` part the second request sent back. */
+  function repeatedCall(): unknown {
+    const contents = (fake.requests[1]?.body as { contents?: Array<{ role: string; parts: unknown[] }> } | undefined)?.contents ?? [];
+    return contents.find((content) => content.role === 'model')?.parts[0];
+  }
+
+  it('sends each call back with its thought signature, and answers', async () => {
+    const response = await client.executePrompt(forecast, { city: 'Oslo' });
+    expect(response.content).toBe('It is 3 °C in Oslo.');
+    expect(repeatedCall()).toEqual({
+      functionCall: { name: 'weather', args: { city: 'Oslo' } },
+      thoughtSignature: expect.stringMatching(/^fake-thought-/),
+    });
+  });
+
+  it('does the same when the answers stream', async () => {
+    let text = '';
+    for await (const event of client.streamPrompt(forecast, { city: 'Oslo' })) if (event.type === 'delta') text += event.text;
+    expect(text).toBe('It is 3 °C in Oslo.');
+    expect(repeatedCall()).toEqual({
+      functionCall: { name: 'weather', args: { city: 'Oslo' } },
+      thoughtSignature: expect.stringMatching(/^fake-thought-/),
+    });
+  });
+});
