@@ -15,9 +15,12 @@ type BlockState =
 /**
  * Turns Anthropic stream events into {@link ChatStreamEvent}s and assembles the answer. Text deltas
  * are text; `input_json_delta`s of a tool call are tool-call deltas (the first with its id and
- * name, as OpenAI streams them); those of the structured-output tool are the answer's text;
- * thinking stays out of the text, and each thinking block is kept whole with its signature (from
- * `signature_delta`), as are `redacted_thinking` blocks, to send back in the next turn. Usage starts from `message_start` and takes `message_delta`'s counts.
+ * name, as OpenAI streams them); those of the structured-output tool are the answer's text. While
+ * that tool is offered, text is held back until `message_stop` and given only if the tool was not
+ * called, so that the joined deltas are always the final content. Thinking stays out of the text,
+ * and each thinking block is kept whole with its signature (from `signature_delta`), as are
+ * `redacted_thinking` blocks, to send back in the next turn. Usage starts from `message_start`
+ * and takes `message_delta`'s counts.
  */
 export class AnthropicStreamAssembler {
   readonly #answerTool: string | undefined;
@@ -29,6 +32,8 @@ export class AnthropicStreamAssembler {
   #serviceTier: string | undefined;
   #stopReason: string | null | undefined;
   #stopped = false;
+  /** Text held back while an answer tool may still be called. */
+  #held: string[] = [];
 
   constructor(model: string, answerTool: string | undefined) {
     this.#model = model;
@@ -67,7 +72,7 @@ export class AnthropicStreamAssembler {
         return [];
       case 'message_stop':
         this.#stopped = true;
-        return [];
+        return this.#release();
       default:
         return [];
     }
@@ -107,6 +112,8 @@ export class AnthropicStreamAssembler {
     }
     if (block.type === 'tool_use' && block.name === this.#answerTool && this.#parts.answer === undefined) {
       this.#blocks.set(index, { kind: 'answer', json: '' });
+      // The answer is the tool's input: text written before it is not part of it.
+      this.#held = [];
       return [];
     }
     if (block.type === 'tool_use') {
@@ -151,7 +158,24 @@ export class AnthropicStreamAssembler {
   #text(text: string): ChatStreamEvent[] {
     if (text === '') return [];
     this.#parts.text += text;
-    return [{ type: 'delta', text, choice: 0 }];
+    if (this.#answerTool === undefined) return [{ type: 'delta', text, choice: 0 }];
+    // Text beside the answer tool's input is not the answer: only text of an answer without it is given.
+    if (this.#parts.answer === undefined && !this.#answering()) this.#held.push(text);
+    return [];
+  }
+
+  /** Whether the answer tool's block has begun. */
+  #answering(): boolean {
+    for (const block of this.#blocks.values()) if (block.kind === 'answer') return true;
+    return false;
+  }
+
+  /** The held text, as the deltas it came in, when the answer tool was not called (its input is the answer otherwise). */
+  #release(): ChatStreamEvent[] {
+    const held = this.#held;
+    this.#held = [];
+    if (this.#parts.answer !== undefined || this.#answering()) return [];
+    return held.map((text) => ({ type: 'delta', text, choice: 0 }));
   }
 
   /** A finished tool block's arguments: the joined JSON, `{}` when the model streamed none (as Anthropic's `input` would be). */

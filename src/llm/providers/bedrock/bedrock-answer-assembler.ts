@@ -10,7 +10,9 @@ type BlockState = { kind: 'text' } | { kind: 'answer'; json: string } | { kind: 
  * Assembles a Converse answer, whole (`ConverseResponse`) or streamed (`ConverseStream` events):
  * text is text, `toolUse` blocks are tool calls (streamed input pieces as tool-call deltas, the
  * first with the id and name, as OpenAI streams them), the structured-output tool's input is the
- * answer's text, and reasoning is kept apart as `passthrough.reasoning_content`.
+ * answer's text, and reasoning is kept apart as `passthrough.reasoning_content`. While that tool
+ * is offered, streamed text is held back until `messageStop` and given only if the tool was not
+ * called, so that the joined deltas are always the final content.
  */
 export class BedrockAnswerAssembler {
   readonly #answerTool: string | undefined;
@@ -23,6 +25,8 @@ export class BedrockAnswerAssembler {
   #stopReason: string | undefined;
   #usage: TokenUsage | undefined;
   #gotMetadata = false;
+  /** Text held back while an answer tool may still be called. */
+  #held: string[] = [];
 
   constructor(model: string, answerTool: string | undefined) {
     this.#model = model;
@@ -50,6 +54,8 @@ export class BedrockAnswerAssembler {
       if (tool === undefined) return [];
       if (tool.name === this.#answerTool && this.#answer === undefined) {
         this.#blocks.set(index, { kind: 'answer', json: '' });
+        // The answer is the tool's input: text written before it is not part of it.
+        this.#held = [];
         return [];
       }
       const call = this.#toolCalls.length;
@@ -63,7 +69,10 @@ export class BedrockAnswerAssembler {
       if (delta?.text !== undefined) {
         if (delta.text === '') return [];
         this.#text += delta.text;
-        return [{ type: 'delta', text: delta.text, choice: 0 }];
+        if (this.#answerTool === undefined) return [{ type: 'delta', text: delta.text, choice: 0 }];
+        // Text beside the answer tool's input is not the answer: only text of an answer without it is given.
+        if (this.#answer === undefined && !this.#answering()) this.#held.push(delta.text);
+        return [];
       }
       if (delta?.reasoningContent?.text !== undefined) {
         this.#reasoning += delta.reasoningContent.text;
@@ -82,7 +91,7 @@ export class BedrockAnswerAssembler {
     }
     if (event.messageStop !== undefined) {
       this.#stopReason = event.messageStop.stopReason;
-      return [];
+      return this.#release();
     }
     if (event.metadata !== undefined) {
       this.#usage = event.metadata.usage;
@@ -104,6 +113,20 @@ export class BedrockAnswerAssembler {
       choices: [{ index: 0, message, finishReason: mapBedrockStopReason(this.#stopReason, onlyAnswer) }],
       usage: mapBedrockUsage(this.#usage),
     };
+  }
+
+  /** Whether the answer tool's block has begun. */
+  #answering(): boolean {
+    for (const block of this.#blocks.values()) if (block.kind === 'answer') return true;
+    return false;
+  }
+
+  /** The held text, as the deltas it came in, when the answer tool was not called (its input is the answer otherwise). */
+  #release(): ChatStreamEvent[] {
+    const held = this.#held;
+    this.#held = [];
+    if (this.#answer !== undefined || this.#answering()) return [];
+    return held.map((text) => ({ type: 'delta', text, choice: 0 }));
   }
 
   #wholeBlock(block: ContentBlock): void {
