@@ -106,6 +106,7 @@ export type {
   ChatRequest,
   ContentPart,
   FunctionTool,
+  ReasoningBlock,
   TokenUsage,
   ToolCall,
   ToolChoice,

@@ -406,10 +406,11 @@ function bounded(request: ChatRequest, grant: GrantedTurn | undefined): ChatRequ
   return grant === undefined || request.maxTokens === grant.maxTokens ? request : { ...request, maxTokens: grant.maxTokens };
 }
 
-/** The assistant's turn as the next request repeats it: its text and its tool calls. */
+/** The assistant's turn as the next request repeats it: its reasoning blocks, its text and its tool calls. */
 function assistantTurn(completion: ChatCompletion): AssistantMessage {
   const message: AssistantMessage = { role: 'assistant', content: completion.content === '' ? null : completion.content };
   if (completion.toolCalls !== undefined) message.toolCalls = completion.toolCalls;
+  if (completion.reasoning !== undefined) message.reasoning = completion.reasoning;
   return message;
 }
 

@@ -40,7 +40,9 @@ export interface FieldSupportPolicy {
 /**
  * The request as `provider` can take it: unchanged when it honours every field; else, with the
  * drop policy, without the top-level fields it cannot honour (each logged and counted). Throws
- * {@link UnsupportedFieldsError} otherwise, and always for message content (which is never dropped).
+ * {@link UnsupportedFieldsError} otherwise, and always for message content and for restrictions
+ * (a `tool_choice` other than `auto`, `parallel_tool_calls: false`), which are never dropped:
+ * without them the model could do what the caller forbade.
  */
 export async function fitRequest(
   request: ChatRequest,
@@ -58,7 +60,7 @@ export function applyFieldPolicy(
   policy: FieldSupportPolicy,
 ): ChatRequest {
   if (fields.length === 0) return request;
-  const contentFields = fields.filter((field) => !isDroppable(field, request));
+  const contentFields = fields.filter((field) => !isDroppable(field, request) || isRestriction(field, request));
   if (!policy.drop || contentFields.length > 0) {
     throw new UnsupportedFieldsError(provider, policy.drop ? contentFields : fields, contentFields.length === 0);
   }
@@ -79,6 +81,16 @@ export function applyFieldPolicy(
     `Dropped ${fields.join(', ')}: the provider "${provider}" cannot honour them (LLM_DROP_UNSUPPORTED_PARAMS=true)`,
   );
   return fitted;
+}
+
+/**
+ * Whether dropping `field` would let the model do more than the request allows: call tools it was
+ * told not to, other tools than the one named, no tool when one is required, several at once.
+ */
+function isRestriction(field: string, request: ChatRequest): boolean {
+  if (field === 'tool_choice') return request.toolChoice !== undefined && request.toolChoice !== 'auto';
+  if (field === 'parallel_tool_calls') return request.parallelToolCalls === false;
+  return false;
 }
 
 function isDroppable(field: string, request: ChatRequest): boolean {

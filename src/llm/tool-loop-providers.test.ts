@@ -105,3 +105,109 @@ describe.each(PROVIDERS)('the tool loop on %s, over real HTTP', (name) => {
     if (name === 'anthropic') expect(result?.isError).toBe(true);
   });
 });
+
+/**
+ * Extended thinking with tools: Anthropic refuses the turn after a tool call unless the assistant
+ * turn starts with its signed thinking, as the fake does too.
+ */
+describe('the tool loop on anthropic with extended thinking, over real HTTP', () => {
+  let fake: FakeProviderServer;
+  let client: LlmClient;
+
+  beforeAll(async () => {
+    fake = await new FakeProviderServer({
+      handler: (request) =>
+        toolResultsOf(request).length === 0
+          ? { type: 'answer', thinking: 'Oslo: ask the weather tool.', toolCalls: [{ name: 'weather', arguments: { city: 'Oslo' } }] }
+          : { type: 'answer', thinking: 'The tool said 3.', content: 'It is 3 °C in Oslo.' },
+    }).start();
+    client = createLlmClient(testConfig({ ...providerEnv('anthropic', fake), LLM_LEDGER: 'false' }), {
+      logger: capturingLogger().logger,
+      metrics: new GroundworkMetrics(),
+    });
+  });
+  afterAll(async () => {
+    await client.close();
+    await fake.close();
+  });
+  beforeEach(() => fake.reset());
+
+  const request = { messages: [{ role: 'user' as const, content: 'How warm is it in Oslo?' }], reasoningEffort: 'low' as const };
+
+  /** The assistant turn the second request sent back. */
+  function repeatedTurn(): unknown {
+    const messages = (fake.requests[1]?.body as { messages?: Array<{ role: string; content: unknown }> } | undefined)?.messages ?? [];
+    return messages.find((message) => message.role === 'assistant')?.content;
+  }
+
+  it('sends the signed thinking back first in the turn that called the tool, and answers', async () => {
+    const response = await client.complete(request, { tools: { weather } });
+    expect(response.content).toBe('It is 3 °C in Oslo.');
+    expect(fake.requests).toHaveLength(2);
+    expect(repeatedTurn()).toEqual([
+      { type: 'thinking', thinking: 'Oslo: ask the weather tool.', signature: expect.stringMatching(/^fake-sig-/) },
+      { type: 'tool_use', id: expect.any(String), name: 'weather', input: { city: 'Oslo' } },
+    ]);
+  });
+
+  it('does the same when the answers stream', async () => {
+    let text = '';
+    for await (const event of client.stream(request, { tools: { weather } })) if (event.type === 'delta') text += event.text;
+    expect(text).toBe('It is 3 °C in Oslo.');
+    expect(fake.requests).toHaveLength(2);
+    expect((repeatedTurn() as Array<{ type: string }>)[0]).toEqual({
+      type: 'thinking',
+      thinking: 'Oslo: ask the weather tool.',
+      signature: expect.stringMatching(/^fake-sig-/),
+    });
+  });
+});
+
+/** Gemini 3 signs its function calls and refuses the next turn without the signature, as the fake does too. */
+describe('the tool loop on a Gemini 3 model, over real HTTP', () => {
+  let fake: FakeProviderServer;
+  let client: LlmClient;
+
+  beforeAll(async () => {
+    fake = await new FakeProviderServer({
+      handler: (request) =>
+        toolResultsOf(request).length === 0
+          ? { type: 'answer', toolCalls: [{ name: 'weather', arguments: { city: 'Oslo' } }] }
+          : { type: 'answer', content: 'It is 3 °C in Oslo.' },
+    }).start();
+    client = createLlmClient(testConfig({ ...providerEnv('gemini', fake), GEMINI_MODEL: 'gemini-3-pro-preview', LLM_LEDGER: 'false' }), {
+      logger: capturingLogger().logger,
+      metrics: new GroundworkMetrics(),
+    });
+  });
+  afterAll(async () => {
+    await client.close();
+    await fake.close();
+  });
+  beforeEach(() => fake.reset());
+
+  /** The `functionCall` part the second request sent back. */
+  function repeatedCall(): unknown {
+    const contents = (fake.requests[1]?.body as { contents?: Array<{ role: string; parts: unknown[] }> } | undefined)?.contents ?? [];
+    return contents.find((content) => content.role === 'model')?.parts[0];
+  }
+
+  it('sends each call back with its thought signature, and answers', async () => {
+    const response = await client.executePrompt(forecast, { city: 'Oslo' });
+    expect(response.content).toBe('It is 3 °C in Oslo.');
+    expect(repeatedCall()).toEqual({
+      functionCall: { name: 'weather', args: { city: 'Oslo' } },
+      thoughtSignature: expect.stringMatching(/^fake-thought-/),
+    });
+  });
+
+  it('does the same when the answers stream', async () => {
+    let text = '';
+    for await (const event of client.streamPrompt(forecast, { city: 'Oslo' })) if (event.type === 'delta') text += event.text;
+    expect(text).toBe('It is 3 °C in Oslo.');
+    expect(repeatedCall()).toEqual({
+      functionCall: { name: 'weather', args: { city: 'Oslo' } },
+      thoughtSignature: expect.stringMatching(/^fake-thought-/),
+    });
+  });
+});

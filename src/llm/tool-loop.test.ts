@@ -269,6 +269,30 @@ describe('fields a provider cannot honour', () => {
     await client.close();
   });
 
+  it.each([
+    ['tool_choice', { toolChoice: 'none' }],
+    ['tool_choice', { toolChoice: 'required' }],
+    ['tool_choice', { toolChoice: { type: 'function', name: 'weather' } }],
+    ['parallel_tool_calls', { parallelToolCalls: false }],
+  ] as const)('never drop %s when it restricts the model, even with the drop policy', async (field, restriction) => {
+    const provider = new ScriptedProvider([text('never')]);
+    provider.unsupported = [field];
+    const { client, metrics } = setup(provider, { LLM_DROP_UNSUPPORTED_PARAMS: 'true' });
+    const error = await rejection(
+      client.complete({
+        messages: [{ role: 'user', content: 'x' }],
+        tools: [{ type: 'function', name: 'weather' }],
+        ...restriction,
+      }),
+    );
+    expect(error).toBeInstanceOf(UnsupportedFieldsError);
+    expect((error as UnsupportedFieldsError).fields).toEqual([field]);
+    expect(error.message).toContain('restriction');
+    expect(provider.requests).toHaveLength(0);
+    expect((await metrics.droppedParams.get()).values).toEqual([]);
+    await client.close();
+  });
+
   it('never drop message content, even with the drop policy', async () => {
     const provider = new ScriptedProvider([text('never')]);
     provider.unsupported = ['messages[0].content[0]'];

@@ -35,6 +35,7 @@ export type {
 export type { FinishReason } from './model/finish-reason.js';
 export type { LlmProvider } from './model/llm-provider.js';
 export type { ChoiceLogprobs, TokenLogprob } from './model/logprobs.js';
+export type { ReasoningBlock, RedactedReasoning, ThinkingReasoning } from './model/reasoning-block.js';
 export type { ResponseFormat } from './model/response-format.js';
 export type { TokenUsage } from './model/token-usage.js';
 export type { FunctionTool, ToolChoice } from './model/tool.js';

@@ -2,7 +2,8 @@ import { GroundworkError } from '../errors/groundwork-error.js';
 
 /**
  * A provider cannot honour some fields of the request. The call is refused before anything is
- * sent (not retried); set `LLM_DROP_UNSUPPORTED_PARAMS=true` to drop such top-level fields instead.
+ * sent (not retried); set `LLM_DROP_UNSUPPORTED_PARAMS=true` to drop such top-level fields instead
+ * (never message content, nor a restriction such as `tool_choice: none` or `parallel_tool_calls: false`).
  */
 export class UnsupportedFieldsError extends GroundworkError {
   readonly provider: string;
@@ -15,7 +16,7 @@ export class UnsupportedFieldsError extends GroundworkError {
     const list = fields.map((field) => `"${field}"`).join(', ');
     const hint = droppable
       ? ' Remove them, choose another provider, or set LLM_DROP_UNSUPPORTED_PARAMS=true to drop them with a warning.'
-      : ' Remove them or choose another provider (message content cannot be dropped).';
+      : ' Remove them or choose another provider (message content cannot be dropped, nor can a restriction such as tool_choice or parallel_tool_calls: false, whose absence would let the model do what it forbids).';
     super('llm_unsupported_params', `The provider "${provider}" cannot honour ${list}; the call was not sent.${hint}`);
     this.provider = provider;
     this.fields = fields;

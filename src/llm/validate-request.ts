@@ -14,8 +14,18 @@ const file = z
   .object({ type: z.literal('file'), fileId: z.string().optional(), data: z.string().optional(), filename: z.string().optional() })
   .refine((part) => part.fileId !== undefined || part.data !== undefined, 'a file part needs fileId or data');
 const refusal = z.object({ type: z.literal('refusal'), refusal: z.string() });
-const toolCall = z.object({ id: z.string().min(1), type: z.literal('function'), name: z.string().min(1), arguments: z.string() });
+const toolCall = z.object({
+  id: z.string().min(1),
+  type: z.literal('function'),
+  name: z.string().min(1),
+  arguments: z.string(),
+  signature: z.string().optional(),
+});
 const name = z.string().optional();
+const reasoningBlock = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('thinking'), provider: z.string(), text: z.string(), signature: z.string().optional() }),
+  z.object({ type: z.literal('redacted'), provider: z.string(), data: z.string() }),
+]);
 
 const message = z.discriminatedUnion('role', [
   z.object({ role: z.literal('system'), content: z.union([z.string(), z.array(text)]), name }),
@@ -29,6 +39,7 @@ const message = z.discriminatedUnion('role', [
       toolCalls: z.array(toolCall).optional(),
       refusal: z.string().nullable().optional(),
       audio: z.object({ id: z.string() }).nullable().optional(),
+      reasoning: z.array(reasoningBlock).optional(),
     })
     .refine(
       (assistant) =>

@@ -57,6 +57,46 @@ describe('serve in front of Anthropic', () => {
     expect(anthropicBodies(stack)[2]).toMatchObject({ system: expect.anything() });
   });
 
+  it('hands out the signed thinking of a tool call in reasoning_blocks and takes it back, whole and streamed', async () => {
+    const { client, stack } = await start();
+    stack.fake.setHandler((request) =>
+      toolResultsOf(request).length > 0
+        ? { type: 'answer', content: 'Sunny in Lima.' }
+        : { type: 'answer', thinking: 'Ask the tool.', toolCalls: [{ name: 'weather', arguments: { city: 'Lima' }, id: 'toolu_1' }] },
+    );
+    const tools: OpenAI.ChatCompletionTool[] = [
+      { type: 'function', function: { name: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+    ];
+    const question: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather in Lima?' }];
+    const thinking = { type: 'thinking', provider: 'anthropic', text: 'Ask the tool.', signature: expect.stringMatching(/^fake-sig-/) };
+    const first = await client.chat.completions.create({ model: 'claude-sonnet-4', messages: question, tools, reasoning_effort: 'low' });
+    const answered = first.choices[0]!.message as OpenAI.ChatCompletionMessage & { reasoning_blocks?: unknown };
+    expect(answered.reasoning_blocks).toEqual([thinking]);
+    const chunks = await client.chat.completions.create({
+      model: 'claude-sonnet-4',
+      messages: question,
+      tools,
+      reasoning_effort: 'low',
+      stream: true,
+    });
+    const streamedBlocks: unknown[] = [];
+    for await (const chunk of chunks) {
+      const delta = chunk.choices[0]?.delta as { reasoning_blocks?: unknown[] } | undefined;
+      streamedBlocks.push(...(delta?.reasoning_blocks ?? []));
+    }
+    expect(streamedBlocks).toEqual([thinking]);
+    // The client appends the answer as it came, extension fields included.
+    const messages = [
+      ...question,
+      answered as OpenAI.ChatCompletionMessageParam,
+      { role: 'tool' as const, tool_call_id: 'toolu_1', content: 'sunny' },
+    ];
+    const answer = await client.chat.completions.create({ model: 'claude-sonnet-4', messages, tools, reasoning_effort: 'low' });
+    expect(answer.choices[0]?.message.content).toBe('Sunny in Lima.');
+    const sent = anthropicBodies(stack)[2]?.['messages'] as Array<{ role: string; content: Array<{ type: string }> }>;
+    expect(sent[1]?.content.map((block) => block.type)).toEqual(['thinking', 'tool_use']);
+  });
+
   it('refuses a field Anthropic cannot honour with 400 naming it, and tells the SDK not to retry', async () => {
     const { client, stack } = await start();
     const error = await client.chat.completions

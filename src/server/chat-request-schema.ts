@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LLM_PROVIDERS } from '../config/variables.js';
 
 /*
  * The body of `POST /v1/chat/completions`, as OpenAI's `CreateChatCompletionRequest` describes it.
@@ -51,11 +52,13 @@ const assistantContent = z.union(
 /*
  * Clients append the answer they received to the conversation as it is, so an assistant message
  * may echo answer-only fields: `annotations` (citations of what the content already says),
+ * `reasoning_content` (the reasoning's text; what the provider needs of it is in `reasoning_blocks`),
  * `function_call: null`, and the SDK helpers' `parsed` / `parsed_arguments` (their own parse of
  * the content and arguments). They carry nothing the model reads, so they are accepted and not sent on.
  */
 const echoedAnswerFields = {
   annotations: z.array(z.unknown()).nullish(),
+  reasoning_content: z.string().nullish(),
   function_call: z.null({ error: 'function_call is deprecated and not supported; use tool_calls' }).optional(),
   parsed: z.unknown().optional(),
 };
@@ -64,7 +67,17 @@ const toolCall = z.strictObject({
   id: z.string().min(1),
   type: z.literal('function', { error: 'must be "function" (custom tools are not supported)' }),
   function: z.strictObject({ name: z.string().min(1), arguments: z.string(), parsed_arguments: z.unknown().optional() }),
+  /** Groundwork's extension: the provider's signature of the call, as the answer gave it. */
+  signature: z.string().nullish(),
 });
+
+const llmProviderName = z.enum(LLM_PROVIDERS);
+
+/** Groundwork's extension: the reasoning blocks an answer gave (`reasoning_blocks`), sent back as they were. */
+const reasoningBlock = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('thinking'), provider: llmProviderName, text: z.string(), signature: z.string().optional() }),
+  z.strictObject({ type: z.literal('redacted'), provider: llmProviderName, data: z.string() }),
+]);
 
 const message = z.discriminatedUnion(
   'role',
@@ -81,6 +94,7 @@ const message = z.discriminatedUnion(
         refusal: z.string().nullish(),
         // An echoed audio answer also holds its data and transcript; the model needs only its id.
         audio: z.looseObject({ id: z.string() }).nullish(),
+        reasoning_blocks: z.array(reasoningBlock).nullish(),
         ...echoedAnswerFields,
       })
       .refine(

@@ -60,6 +60,8 @@ function toChoiceJson(choice: ChatChoice) {
   json['content'] = message.content;
   json['refusal'] = message.refusal ?? null;
   if (message.toolCalls !== undefined && message.toolCalls.length > 0) json['tool_calls'] = message.toolCalls.map(toOpenAiToolCall);
+  // Groundwork's extension: the reasoning the provider needs back, which the client sends back in this message.
+  if (message.reasoning !== undefined && message.reasoning.length > 0) json['reasoning_blocks'] = message.reasoning;
   return {
     index: choice.index,
     message: json as {

@@ -19,9 +19,10 @@ interface ChoiceProgress {
  * `function.name` and `arguments: ''` followed by argument pieces, then a finish chunk per choice
  * and, with `include_usage`, a usage chunk with empty `choices`. Whatever the events did not stream
  * (a cached answer replays only its text) is sent from the final answer before the choice
- * finishes, so the chunks always add up to the whole answer. The answer's unmodelled message fields
- * (`reasoning_content`, `audio`, `annotations`…), which the whole answer's message carries, go in
- * one delta of their own just before the choice's finish chunk.
+ * finishes, so the chunks always add up to the whole answer; so are Groundwork's extensions, known
+ * only at the end: each tool call's `signature` and the message's `reasoning_blocks`. The answer's
+ * unmodelled message fields (`reasoning_content`, `audio`, `annotations`…), which the whole answer's
+ * message carries, go in one delta of their own just before the choice's finish chunk.
  *
  * The fields every chunk repeats (`id`, `object`, `created`, `model`) are serialised once per
  * stream, and every chunk of a choice is laid out by one method, with each of its own values
@@ -103,12 +104,18 @@ export class ChunkBuilder {
     if (!progress.refusal && refusal !== undefined && refusal !== '')
       chunks.push(this.#choiceChunk(choice.index, textDelta('refusal', refusal)));
     for (const [index, call] of (toolCalls ?? []).entries()) {
-      if (progress.toolCalls.has(index)) continue;
-      chunks.push(this.#choiceChunk(choice.index, toolCallStart(index, call.id, call.name)));
-      if (call.arguments !== '') chunks.push(this.#choiceChunk(choice.index, toolCallArguments(index, call.arguments)));
+      if (!progress.toolCalls.has(index)) {
+        chunks.push(this.#choiceChunk(choice.index, toolCallStart(index, call.id, call.name)));
+        if (call.arguments !== '') chunks.push(this.#choiceChunk(choice.index, toolCallArguments(index, call.arguments)));
+      }
+      if (call.signature !== undefined)
+        chunks.push(this.#choiceChunk(choice.index, JSON.stringify({ tool_calls: [{ index, signature: call.signature }] })));
     }
     const unmodelled = unmodelledDelta(choice);
     if (unmodelled !== undefined) chunks.push(this.#choiceChunk(choice.index, unmodelled));
+    const reasoning = choice.message.reasoning;
+    if (reasoning !== undefined && reasoning.length > 0)
+      chunks.push(this.#choiceChunk(choice.index, JSON.stringify({ reasoning_blocks: reasoning })));
   }
 
   /** A text or refusal piece, written into its chunk without an object built for it. */

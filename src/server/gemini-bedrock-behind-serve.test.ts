@@ -104,3 +104,26 @@ describe.each(['gemini', 'bedrock'] as const)('serve in front of %s', (name) => 
     expect((throttled as APIError).status).toBe(429);
   });
 });
+
+describe('serve in front of a Gemini 3 model', () => {
+  it('hands out a tool call’s thought signature and takes it back', async () => {
+    stack = await startServiceStack(SETUPS.gemini.env);
+    const client = new OpenAI({ apiKey: STACK_API_KEY, baseURL: stack.baseUrl, maxRetries: 0 });
+    stack.fake.setHandler((request) =>
+      toolResultsOf(request).length > 0
+        ? { type: 'answer', content: 'Sunny in Lima.' }
+        : { type: 'answer', toolCalls: [{ name: 'weather', arguments: { city: 'Lima' } }] },
+    );
+    const tools: OpenAI.ChatCompletionTool[] = [
+      { type: 'function', function: { name: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+    ];
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather in Lima?' }];
+    const first = await client.chat.completions.create({ model: 'gemini-3-pro-preview', messages, tools });
+    const call = first.choices[0]?.message.tool_calls?.[0] as (OpenAI.ChatCompletionMessageToolCall & { signature?: string }) | undefined;
+    expect(call?.signature).toMatch(/^fake-thought-/);
+    // The client appends the answer as it came, extension fields included.
+    messages.push(first.choices[0]!.message, { role: 'tool', tool_call_id: call?.id ?? '', content: 'sunny' });
+    const answer = await client.chat.completions.create({ model: 'gemini-3-pro-preview', messages, tools });
+    expect(answer.choices[0]?.message.content).toBe('Sunny in Lima.');
+  });
+});

@@ -49,5 +49,7 @@ function toTokenLogprob(token: TokenLogprob) {
 
 /** A whole tool call in OpenAI's shape. */
 export function toOpenAiToolCall(call: ToolCall) {
-  return { id: call.id, type: 'function' as const, function: { name: call.name, arguments: call.arguments } };
+  const json = { id: call.id, type: 'function' as const, function: { name: call.name, arguments: call.arguments } };
+  // Groundwork's extension: the provider's signature of the call, which the client sends back with it.
+  return call.signature === undefined ? json : { ...json, signature: call.signature };
 }

@@ -1,11 +1,12 @@
-import type { AssistantContentPart, ChatMessage, TextPart, UserContentPart } from '../llm/types.js';
+import type { AssistantContentPart, ChatMessage, ReasoningBlock, TextPart, UserContentPart } from '../llm/types.js';
 import type { BodyMessage } from './chat-request-schema.js';
 
 type Parts<Role extends BodyMessage['role']> = Exclude<Extract<BodyMessage, { role: Role }>['content'], string | null | undefined>;
 
 /**
  * One OpenAI message as Groundwork's neutral message: every role kept as it is (`developer` stays
- * `developer`), content parts one for one, never joined, and `name`, tool calls and refusals carried.
+ * `developer`), content parts one for one, never joined, and `name`, tool calls (with their
+ * `signature`), refusals and `reasoning_blocks` carried.
  */
 export function toChatMessage(message: BodyMessage): ChatMessage {
   const named = message.role !== 'tool' && message.name != null ? { name: message.name } : {};
@@ -27,10 +28,13 @@ export function toChatMessage(message: BodyMessage): ChatMessage {
           type: 'function',
           name: call.function.name,
           arguments: call.function.arguments,
+          ...(call.signature == null ? {} : { signature: call.signature }),
         }));
       }
       if (message.refusal != null) assistant.refusal = message.refusal;
       if (message.audio != null) assistant.audio = { id: message.audio.id };
+      if (message.reasoning_blocks != null && message.reasoning_blocks.length > 0)
+        assistant.reasoning = message.reasoning_blocks.map(reasoningBlock);
       return assistant;
     }
   }
@@ -64,4 +68,11 @@ function userPart(part: Parts<'user'>[number]): UserContentPart {
 
 function assistantParts(parts: Parts<'assistant'>): AssistantContentPart[] {
   return parts.map((part) => (part.type === 'text' ? { type: 'text', text: part.text } : { type: 'refusal', refusal: part.refusal }));
+}
+
+/** A reasoning block sent back (`reasoning_blocks`) as the answer gave it. */
+function reasoningBlock(block: NonNullable<Extract<BodyMessage, { role: 'assistant' }>['reasoning_blocks']>[number]): ReasoningBlock {
+  if (block.type === 'redacted') return { type: 'redacted', provider: block.provider, data: block.data };
+  const { signature, ...thinking } = block;
+  return signature === undefined ? thinking : { ...thinking, signature };
 }

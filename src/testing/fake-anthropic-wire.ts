@@ -1,9 +1,52 @@
+import { createHash } from 'node:crypto';
 import type { FakeAnswer } from './fake-behaviour.js';
 import { type ResolvedChoice, resolveChoices, writtenText } from './fake-choices.js';
 import { answerText, resolveUsage, type StreamFrames, splitText, sseFrame, type WireContext, type WireFormat } from './fake-wire.js';
 
 /** One content block of an answer, with its text as it is streamed. */
-type Block = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: unknown; json: string };
+type Block =
+  | { type: 'thinking'; thinking: string; signature: string }
+  | { type: 'text'; text: string }
+  | { type: 'tool_use'; id: string; name: string; input: unknown; json: string };
+
+/** The fake's signature over a thinking text, which it checks when the block comes back. */
+function signatureOf(thinking: string): string {
+  return `fake-sig-${createHash('sha256').update(thinking).digest('base64')}`;
+}
+
+/** Whether the request turns extended thinking on. */
+function thinks(body: Record<string, unknown>): boolean {
+  return (body['thinking'] as { type?: unknown } | undefined)?.type === 'enabled';
+}
+
+/**
+ * Anthropic's rules for thinking blocks sent back: with thinking on, the last assistant turn that
+ * calls a tool starts with a `thinking` or `redacted_thinking` block, and a thinking block's
+ * signature is the one the fake gave it.
+ */
+function invalidThinking(body: Record<string, unknown>): string | undefined {
+  const messages = Array.isArray(body['messages']) ? (body['messages'] as Array<{ role?: unknown; content?: unknown }>) : [];
+  for (const [index, message] of messages.entries()) {
+    if (message.role !== 'assistant' || !Array.isArray(message.content)) continue;
+    for (const [position, block] of (message.content as Array<{ type?: unknown; thinking?: unknown; signature?: unknown }>).entries()) {
+      if (block.type === 'thinking' && block.signature !== signatureOf(String(block.thinking ?? '')))
+        return `messages.${index}.content.${position}: Invalid \`signature\` in \`thinking\` block`;
+    }
+  }
+  if (!thinks(body)) return undefined;
+  const index = messages.findLastIndex((message) => message.role === 'assistant');
+  const last = messages[index];
+  const blocks = Array.isArray(last?.content) ? (last.content as Array<{ type?: unknown }>) : [];
+  if (!blocks.some((block) => block.type === 'tool_use')) return undefined;
+  const first = blocks[0]?.type;
+  if (first === 'thinking' || first === 'redacted_thinking') return undefined;
+  return (
+    `messages.${index}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${String(first)}\`. ` +
+    'When `thinking` is enabled, a final `assistant` message must start with a thinking block ' +
+    '(preceeding the lastmost set of `tool_use` and `tool_result` blocks). We recommend you include thinking blocks from previous turns. ' +
+    'To avoid this requirement, disable `thinking`.'
+  );
+}
 
 /** The input of a forced tool call, when the request forces a tool and the answer is a JSON object. */
 function forcedToolInput(context: WireContext, answer: FakeAnswer): { name: string; input: unknown } | undefined {
@@ -27,13 +70,20 @@ function inputOf(argumentsText: string): unknown {
   }
 }
 
-/** The content blocks of the first choice: text (a refusal's too), then tool calls; or the forced tool's call. */
+/**
+ * The content blocks of the first choice: signed thinking when the request turns it on, text (a
+ * refusal's too), then tool calls; or the forced tool's call.
+ */
 function blocksOf(context: WireContext, answer: FakeAnswer, choice: ResolvedChoice): Block[] {
   const forced = forcedToolInput(context, answer);
   if (forced !== undefined) {
     return [{ type: 'tool_use', id: `toolu_${context.id}`, name: forced.name, input: forced.input, json: JSON.stringify(forced.input) }];
   }
   const blocks: Block[] = [];
+  if (thinks(context.body)) {
+    const thinking = answer.thinking ?? 'Let me think this through.';
+    blocks.push({ type: 'thinking', thinking, signature: signatureOf(thinking) });
+  }
   const text = (choice.content ?? '') + (choice.refusal ?? '');
   if (text !== '' || choice.toolCalls.length === 0) blocks.push({ type: 'text', text });
   for (const call of choice.toolCalls)
@@ -74,10 +124,24 @@ function errorType(status: number, code: string | undefined): string {
 }
 
 function startBlock(block: Block): unknown {
+  if (block.type === 'thinking') return { type: 'thinking', thinking: '', signature: '' };
   return block.type === 'text' ? { type: 'text', text: '' } : { type: 'tool_use', id: block.id, name: block.name, input: {} };
 }
 
+/** A block as the whole answer carries it. */
+function wholeBlock(block: Block): unknown {
+  if (block.type === 'tool_use') return { type: 'tool_use', id: block.id, name: block.name, input: block.input };
+  return block;
+}
+
 function blockDeltas(block: Block, index: number, chunks: number): string[] {
+  if (block.type === 'thinking') {
+    const frame = (delta: unknown): string => sseFrame({ type: 'content_block_delta', index, delta }, 'content_block_delta');
+    return [
+      ...splitText(block.thinking, chunks).map((piece) => frame({ type: 'thinking_delta', thinking: piece })),
+      frame({ type: 'signature_delta', signature: block.signature }),
+    ];
+  }
   const text = block.type === 'text' ? block.text : block.json;
   return splitText(text, chunks)
     .filter((piece) => piece !== '' || block.type === 'text')
@@ -96,7 +160,9 @@ function blockDeltas(block: Block, index: number, chunks: number): string[] {
 /**
  * Anthropic's messages format: text, `tool_use` blocks (streamed as `input_json_delta`s), forced
  * tool use for structured output, refusals as `stop_reason: refusal` with the text, cache reads
- * and writes in usage. Only the first choice is answered: the Messages API has no `n`.
+ * and writes in usage, and with thinking on a signed `thinking` block first (streamed as
+ * `thinking_delta`s and a `signature_delta`), whose return it checks as Anthropic does. Only the
+ * first choice is answered: the Messages API has no `n`.
  */
 export const anthropicWire: WireFormat = {
   requestIdHeader: 'request-id',
@@ -109,11 +175,7 @@ export const anthropicWire: WireFormat = {
       type: 'message',
       role: 'assistant',
       model: context.model,
-      content: blocks.map((block) =>
-        block.type === 'text'
-          ? { type: 'text', text: block.text }
-          : { type: 'tool_use', id: block.id, name: block.name, input: block.input },
-      ),
+      content: blocks.map(wholeBlock),
       stop_reason: stopReason(choice, blocks),
       stop_sequence: null,
       usage: usageOf(context, answer, writtenText([choice])),
@@ -158,6 +220,10 @@ export const anthropicWire: WireFormat = {
         sseFrame({ type: 'message_stop' }, 'message_stop'),
       ],
     };
+  },
+
+  invalidRequest(body) {
+    return invalidThinking(body);
   },
 
   errorBody(status, code, message) {

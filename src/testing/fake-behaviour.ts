@@ -77,6 +77,13 @@ export interface FakeAnswer extends BehaviourBase, FakeChoice {
    * request's `top_logprobs` asks (OpenAI's wire). @default whatever the request's `logprobs` asks
    */
   logprobs?: boolean;
+  /**
+   * The model's extended thinking, on Anthropic's wire when the request turns thinking on: a
+   * `thinking` block, signed by the fake, before the answer. The fake refuses (400) a request with
+   * thinking on whose last assistant turn calls a tool without starting with its signed thinking,
+   * as Anthropic does. @default 'Let me think this through.'
+   */
+  thinking?: string;
   /** Sent as `system_fingerprint`. */
   systemFingerprint?: string;
   /**

@@ -54,6 +54,46 @@ function usageOf(context: WireContext, answer: FakeAnswer, choices: readonly Res
   };
 }
 
+/** Whether the model signs its function calls and wants the signatures back (Gemini 3). */
+function signsCalls(model: string): boolean {
+  return /^gemini-3/.test(model);
+}
+
+/** A choice's `functionCall` parts; on Gemini 3 the first of a step carries a `thoughtSignature`, as Gemini sends it. */
+function callParts(context: WireContext, choice: ResolvedChoice): unknown[] {
+  return choice.toolCalls.map((call, position) => ({
+    functionCall: { name: call.name, args: argsOf(call.arguments) },
+    ...(position === 0 && signsCalls(context.model) ? { thoughtSignature: `fake-thought-${context.id}-${choice.index}` } : {}),
+  }));
+}
+
+/**
+ * Gemini 3's rule: in the current turn (the model turns after the last user text), the first
+ * `functionCall` part of each model turn comes back with its `thoughtSignature`.
+ */
+function missingSignature(body: Record<string, unknown>, model: string): string | undefined {
+  if (!signsCalls(model)) return undefined;
+  type WirePart = { text?: unknown; functionCall?: { name?: unknown }; thoughtSignature?: unknown };
+  const contents = Array.isArray(body['contents']) ? (body['contents'] as Array<{ role?: unknown; parts?: WirePart[] }>) : [];
+  const start = contents.findLastIndex(
+    (content) => content.role === 'user' && (content.parts ?? []).some((part) => part.text !== undefined),
+  );
+  for (const [index, content] of contents.entries()) {
+    if (index <= start || content.role !== 'model') continue;
+    const parts = content.parts ?? [];
+    const position = parts.findIndex((part) => part.functionCall !== undefined);
+    const first = parts[position];
+    if (first !== undefined && (typeof first.thoughtSignature !== 'string' || first.thoughtSignature === '')) {
+      return (
+        'Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly, ' +
+        `and missing thought_signature may lead to degraded model performance. Additional data, function call \`default_api:${String(first.functionCall?.name)}\` , ` +
+        `position ${index + 1}. Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures for more details.`
+      );
+    }
+  }
+  return undefined;
+}
+
 function envelope(context: WireContext): Record<string, unknown> {
   return { modelVersion: context.model, responseId: context.id };
 }
@@ -79,10 +119,12 @@ function blocked(context: WireContext, answer: FakeAnswer): Record<string, unkno
  * whole `functionCall` parts (Gemini does not split arguments), scripted thinking as `thought`
  * parts when the request asks for them (`includeThoughts`), `finishReason` `STOP`,
  * `MAX_TOKENS` or `SAFETY` (a scripted refusal is its words stopped by `SAFETY`), usage with
- * cached and thinking tokens, a blocked prompt as `promptFeedback.blockReason` with no candidates,
- * and errors as `{ error: { code, message, status, details } }` with `RetryInfo` for a wait; every
- * 429 says to check the plan and billing, as Google's do, and names the violated quota in a
- * `QuotaFailure` (per minute for a rate limit, per day for a spent quota).
+ * cached and thinking tokens, Gemini 3's `thoughtSignature` on the first function call of an
+ * answer (a request whose current turn repeats a call without it is a 400, as at Gemini), a blocked
+ * prompt as `promptFeedback.blockReason` with no candidates, and errors as
+ * `{ error: { code, message, status, details } }` with `RetryInfo` for a wait; every 429 says to
+ * check the plan and billing, as Google's do, and names the violated quota in a `QuotaFailure`
+ * (per minute for a rate limit, per day for a spent quota).
  * Streams (`:streamGenerateContent?alt=sse`) are server-sent events of partial answers, the last
  * with the finish reason and usage.
  */
@@ -96,7 +138,7 @@ export const geminiWire: WireFormat = {
       candidates: choices.map((choice) => {
         const parts: unknown[] = thoughtParts(context, choice);
         if (textOf(choice) !== '' || choice.toolCalls.length === 0) parts.push({ text: textOf(choice) });
-        for (const call of choice.toolCalls) parts.push({ functionCall: { name: call.name, args: argsOf(call.arguments) } });
+        parts.push(...callParts(context, choice));
         return { content: { role: 'model', parts }, finishReason: finishReason(choice), index: choice.index };
       }),
       usageMetadata: usageOf(context, answer, choices),
@@ -115,8 +157,7 @@ export const geminiWire: WireFormat = {
       if (thoughts.length > 0) deltas.push(frame(choice, thoughts));
       const text = textOf(choice);
       if (text !== '') for (const piece of splitText(text, answer.chunks ?? 3)) deltas.push(frame(choice, [{ text: piece }]));
-      for (const call of choice.toolCalls)
-        deltas.push(frame(choice, [{ functionCall: { name: call.name, args: argsOf(call.arguments) } }]));
+      for (const part of callParts(context, choice)) deltas.push(frame(choice, [part]));
     }
     const tail = choices.map((choice, position) =>
       sseFrame({
@@ -126,6 +167,10 @@ export const geminiWire: WireFormat = {
       }),
     );
     return { head: [], deltas, tail };
+  },
+
+  invalidRequest(body, model) {
+    return missingSignature(body, model);
   },
 
   errorBody(status, code, message, retryAfterMs) {

@@ -237,6 +237,8 @@ export class FakeProviderServer {
     };
     const rejection = this.#reject(recorded, route);
     if (rejection !== undefined) return respond({ ...base, context }, rejection);
+    const invalid = route.kind === 'chat' ? wire.invalidRequest?.(body, context.model) : undefined;
+    if (invalid !== undefined) return respond({ ...base, context }, { type: 'error', status: 400, message: invalid });
     const behaviour = this.#queue.shift() ?? (await this.#askHandler(recorded)) ?? { type: 'answer' };
     if (behaviour.type === 'answer' && behaviour.model !== undefined) context.model = behaviour.model;
     if (behaviour.type === 'answer' && behaviour.created !== undefined) context.created = behaviour.created;

@@ -35,6 +35,12 @@ export interface WireFormat {
   errorHeaders?(status: number, code: string | undefined): Record<string, string>;
   /** A stream frame whose data is not JSON. */
   malformedFrame(): string | Uint8Array;
+  /**
+   * The message of the 400 the provider answers a chat request with when its body breaks one of
+   * the provider's rules the fake checks (Anthropic's signed thinking before a tool call, Gemini 3's
+   * thought signatures); undefined when the body passes. Checked before any scripted behaviour.
+   */
+  invalidRequest?(body: Record<string, unknown>, model: string): string | undefined;
 }
 
 /** Resolved token counts of an answer. */

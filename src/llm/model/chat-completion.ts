@@ -1,6 +1,7 @@
 import type { LlmProviderName } from '../../config/variables.js';
 import type { FinishReason } from './finish-reason.js';
 import type { ChoiceLogprobs } from './logprobs.js';
+import type { ReasoningBlock } from './reasoning-block.js';
 import type { TokenUsage } from './token-usage.js';
 import type { ToolCall } from './tool-call.js';
 
@@ -11,6 +12,11 @@ export interface AnswerMessage {
   toolCalls?: ToolCall[];
   /** The model's refusal, in its own words. */
   refusal?: string;
+  /**
+   * The reasoning the provider needs back when the conversation goes on (see {@link ReasoningBlock}):
+   * repeat it on the assistant message that carries this answer (`AssistantMessage.reasoning`).
+   */
+  reasoning?: ReasoningBlock[];
   /** Answer fields Groundwork does not model (OpenAI's `audio`, `annotations`…), verbatim. */
   passthrough?: Record<string, unknown>;
 }
@@ -37,6 +43,8 @@ export interface ChatCompletion {
   toolCalls?: ToolCall[];
   /** The first choice's refusal. */
   refusal?: string;
+  /** The first choice's reasoning blocks, to repeat on the assistant message (see {@link AnswerMessage.reasoning}). */
+  reasoning?: ReasoningBlock[];
   choices: ChatChoice[];
   usage: TokenUsage;
   /** The HTTP request id the provider gave (for support tickets). */

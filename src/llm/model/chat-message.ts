@@ -1,4 +1,5 @@
 import type { AssistantContentPart, TextPart, UserContentPart } from './content-part.js';
+import type { ReasoningBlock } from './reasoning-block.js';
 import type { ToolCall } from './tool-call.js';
 
 /** Instructions from the application. */
@@ -32,6 +33,11 @@ export interface AssistantMessage {
   refusal?: string | null;
   /** An earlier audio answer, by its id (OpenAI). */
   audio?: { id: string } | null;
+  /**
+   * The answer's reasoning blocks, as the answer gave them (`ChatCompletion.reasoning`): the
+   * provider that made them gets them back first in this turn, the others leave them out.
+   */
+  reasoning?: ReasoningBlock[];
 }
 
 /** The result of a tool call, answering the assistant's call with the same id. */

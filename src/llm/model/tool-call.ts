@@ -7,4 +7,10 @@ export interface ToolCall {
   name: string;
   /** The arguments, as JSON text. */
   arguments: string;
+  /**
+   * An opaque signature the provider attached to the call (Gemini's `thoughtSignature`, which
+   * Gemini 3 requires back on the same call in the next turn of a tool loop). Sent back only to
+   * the provider family that reads it; keep it when repeating the call in an assistant message.
+   */
+  signature?: string;
 }

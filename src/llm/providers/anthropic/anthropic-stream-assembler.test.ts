@@ -48,6 +48,14 @@ describe('AnthropicStreamAssembler', () => {
           { id: 'toolu_02Abc', type: 'function', name: 'get_time', arguments: '{}' },
         ],
         passthrough: { reasoning_content: 'The user wants the weather.' },
+        reasoning: [
+          {
+            type: 'thinking',
+            provider: 'anthropic',
+            text: 'The user wants the weather.',
+            signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds',
+          },
+        ],
       },
       finishReason: 'tool_calls',
     });
@@ -58,6 +66,23 @@ describe('AnthropicStreamAssembler', () => {
       cachedPromptTokens: 2048,
       cacheWritePromptTokens: 100,
     });
+  });
+
+  it('keeps redacted thinking blocks, in order with the signed ones', () => {
+    const assembler = new AnthropicStreamAssembler('claude', undefined);
+    const events: RawMessageStreamEvent[] = [
+      { type: 'content_block_start', index: 0, content_block: { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix' } },
+      { type: 'content_block_stop', index: 0 },
+      { type: 'content_block_start', index: 1, content_block: { type: 'thinking', thinking: '', signature: '' } },
+      { type: 'content_block_delta', index: 1, delta: { type: 'thinking_delta', thinking: 'Hmm.' } },
+      { type: 'content_block_delta', index: 1, delta: { type: 'signature_delta', signature: 'sig' } },
+      { type: 'content_block_stop', index: 1 },
+    ];
+    for (const event of events) expect(assembler.accept(event)).toEqual([]);
+    expect(assembler.completion().choices[0]?.message.reasoning).toEqual([
+      { type: 'redacted', provider: 'anthropic', data: 'EmwKAhgBEgy3va3pzix' },
+      { type: 'thinking', provider: 'anthropic', text: 'Hmm.', signature: 'sig' },
+    ]);
   });
 
   it('treats the structured-output tool’s input as the answer’s text', () => {

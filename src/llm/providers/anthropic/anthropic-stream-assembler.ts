@@ -1,13 +1,13 @@
 import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import type { CompletionBase } from '../../model/completion-of.js';
 import type { ChatStreamEvent } from '../../types.js';
-import { type AnthropicAnswerParts, answerMessage } from './anthropic-response.js';
+import { type AnthropicAnswerParts, answerMessage, emptyAnswerParts, thinkingBlock } from './anthropic-response.js';
 import { type AnthropicUsage, mapAnthropicUsage, mergeAnthropicUsage } from './anthropic-usage.js';
 import { mapAnthropicStopReason } from './map-anthropic-stop-reason.js';
 
 type BlockState =
   | { kind: 'text' }
-  | { kind: 'thinking' }
+  | { kind: 'thinking'; text: string; signature: string }
   | { kind: 'answer'; json: string }
   | { kind: 'tool'; call: number; json: string }
   | { kind: 'other' };
@@ -15,19 +15,25 @@ type BlockState =
 /**
  * Turns Anthropic stream events into {@link ChatStreamEvent}s and assembles the answer. Text deltas
  * are text; `input_json_delta`s of a tool call are tool-call deltas (the first with its id and
- * name, as OpenAI streams them); those of the structured-output tool are the answer's text;
- * thinking stays out of the text. Usage starts from `message_start` and takes `message_delta`'s counts.
+ * name, as OpenAI streams them); those of the structured-output tool are the answer's text. While
+ * that tool is offered, text is held back until `message_stop` and given only if the tool was not
+ * called, so that the joined deltas are always the final content. Thinking stays out of the text,
+ * and each thinking block is kept whole with its signature (from `signature_delta`), as are
+ * `redacted_thinking` blocks, to send back in the next turn. Usage starts from `message_start`
+ * and takes `message_delta`'s counts.
  */
 export class AnthropicStreamAssembler {
   readonly #answerTool: string | undefined;
   readonly #blocks = new Map<number, BlockState>();
-  readonly #parts: AnthropicAnswerParts = { text: '', answer: undefined, toolCalls: [], thinking: '' };
+  readonly #parts: AnthropicAnswerParts = emptyAnswerParts();
   #usage: AnthropicUsage = {};
   #model: string;
   #id: string | undefined;
   #serviceTier: string | undefined;
   #stopReason: string | null | undefined;
   #stopped = false;
+  /** Text held back while an answer tool may still be called. */
+  #held: string[] = [];
 
   constructor(model: string, answerTool: string | undefined) {
     this.#model = model;
@@ -66,7 +72,7 @@ export class AnthropicStreamAssembler {
         return [];
       case 'message_stop':
         this.#stopped = true;
-        return [];
+        return this.#release();
       default:
         return [];
     }
@@ -86,17 +92,28 @@ export class AnthropicStreamAssembler {
     return base;
   }
 
-  #start(index: number, block: { type: string; id?: string; name?: string; text?: string }): ChatStreamEvent[] {
+  #start(
+    index: number,
+    block: { type: string; id?: string; name?: string; text?: string; thinking?: string; signature?: string; data?: string },
+  ): ChatStreamEvent[] {
     if (block.type === 'text') {
       this.#blocks.set(index, { kind: 'text' });
       return this.#text(block.text ?? '');
     }
     if (block.type === 'thinking') {
-      this.#blocks.set(index, { kind: 'thinking' });
+      this.#parts.thinking += block.thinking ?? '';
+      this.#blocks.set(index, { kind: 'thinking', text: block.thinking ?? '', signature: block.signature ?? '' });
+      return [];
+    }
+    if (block.type === 'redacted_thinking') {
+      this.#parts.reasoning.push({ type: 'redacted', provider: 'anthropic', data: block.data ?? '' });
+      this.#blocks.set(index, { kind: 'other' });
       return [];
     }
     if (block.type === 'tool_use' && block.name === this.#answerTool && this.#parts.answer === undefined) {
       this.#blocks.set(index, { kind: 'answer', json: '' });
+      // The answer is the tool's input: text written before it is not part of it.
+      this.#held = [];
       return [];
     }
     if (block.type === 'tool_use') {
@@ -109,11 +126,19 @@ export class AnthropicStreamAssembler {
     return [];
   }
 
-  #delta(index: number, delta: { type: string; text?: string; partial_json?: string; thinking?: string }): ChatStreamEvent[] {
+  #delta(
+    index: number,
+    delta: { type: string; text?: string; partial_json?: string; thinking?: string; signature?: string },
+  ): ChatStreamEvent[] {
     const block = this.#blocks.get(index);
     if (delta.type === 'text_delta') return this.#text(delta.text ?? '');
     if (delta.type === 'thinking_delta') {
       this.#parts.thinking += delta.thinking ?? '';
+      if (block?.kind === 'thinking') block.text += delta.thinking ?? '';
+      return [];
+    }
+    if (delta.type === 'signature_delta') {
+      if (block?.kind === 'thinking') block.signature += delta.signature ?? '';
       return [];
     }
     if (delta.type !== 'input_json_delta' || block === undefined) return [];
@@ -133,7 +158,24 @@ export class AnthropicStreamAssembler {
   #text(text: string): ChatStreamEvent[] {
     if (text === '') return [];
     this.#parts.text += text;
-    return [{ type: 'delta', text, choice: 0 }];
+    if (this.#answerTool === undefined) return [{ type: 'delta', text, choice: 0 }];
+    // Text beside the answer tool's input is not the answer: only text of an answer without it is given.
+    if (this.#parts.answer === undefined && !this.#answering()) this.#held.push(text);
+    return [];
+  }
+
+  /** Whether the answer tool's block has begun. */
+  #answering(): boolean {
+    for (const block of this.#blocks.values()) if (block.kind === 'answer') return true;
+    return false;
+  }
+
+  /** The held text, as the deltas it came in, when the answer tool was not called (its input is the answer otherwise). */
+  #release(): ChatStreamEvent[] {
+    const held = this.#held;
+    this.#held = [];
+    if (this.#parts.answer !== undefined || this.#answering()) return [];
+    return held.map((text) => ({ type: 'delta', text, choice: 0 }));
   }
 
   /** A finished tool block's arguments: the joined JSON, `{}` when the model streamed none (as Anthropic's `input` would be). */
@@ -144,6 +186,7 @@ export class AnthropicStreamAssembler {
       if (call !== undefined) call.arguments = block.json === '' ? '{}' : block.json;
     }
     if (block?.kind === 'answer') this.#parts.answer = block.json === '' ? '{}' : block.json;
+    if (block?.kind === 'thinking') this.#parts.reasoning.push(thinkingBlock(block.text, block.signature));
     this.#blocks.delete(index);
   }
 }

@@ -1,4 +1,9 @@
+import type { Message } from '@anthropic-ai/sdk/resources/messages';
 import { describe, expect, it } from 'vitest';
+import { completionOf } from '../../model/completion-of.js';
+import type { AssistantMessage } from '../../types.js';
+import { toAnthropicParams } from './anthropic-request.js';
+import { mapAnthropicMessage } from './anthropic-response.js';
 import { toAnthropicConversation, toolInput } from './convert-to-anthropic-messages.js';
 
 describe('toAnthropicConversation', () => {
@@ -39,6 +44,54 @@ describe('toAnthropicConversation', () => {
         ],
       },
     ]);
+  });
+});
+
+describe('toAnthropicParams after a thinking answer that called a tool', () => {
+  const answer = {
+    id: 'msg_1',
+    type: 'message',
+    role: 'assistant',
+    model: 'claude-sonnet-4-5',
+    content: [
+      { type: 'thinking', thinking: 'Ask the weather tool.', signature: 'EqQBCgIYAhIM' },
+      { type: 'redacted_thinking', data: 'EmwKAhgBEgy3' },
+      { type: 'tool_use', id: 'toolu_1', name: 'weather', input: { city: 'Oslo' } },
+    ],
+    stop_reason: 'tool_use',
+    stop_sequence: null,
+    usage: { input_tokens: 10, output_tokens: 20 },
+  } as unknown as Message;
+
+  it('begins the assistant turn with the signed thinking and the redacted thinking, as they came', () => {
+    const completion = completionOf({ provider: 'anthropic', ...mapAnthropicMessage(answer, 'claude-sonnet-4-5', undefined) });
+    const assistant: AssistantMessage = { role: 'assistant', content: null };
+    if (completion.toolCalls !== undefined) assistant.toolCalls = completion.toolCalls;
+    if (completion.reasoning !== undefined) assistant.reasoning = completion.reasoning;
+    const params = toAnthropicParams(
+      {
+        model: '',
+        reasoningEffort: 'low',
+        messages: [{ role: 'user', content: 'How warm is it in Oslo?' }, assistant, { role: 'tool', toolCallId: 'toolu_1', content: '3' }],
+      },
+      'claude-sonnet-4-5',
+    );
+    expect(params.messages[1]).toEqual({
+      role: 'assistant',
+      content: [
+        { type: 'thinking', thinking: 'Ask the weather tool.', signature: 'EqQBCgIYAhIM' },
+        { type: 'redacted_thinking', data: 'EmwKAhgBEgy3' },
+        { type: 'tool_use', id: 'toolu_1', name: 'weather', input: { city: 'Oslo' } },
+      ],
+    });
+  });
+
+  it('leaves out reasoning another provider made', () => {
+    const { messages } = toAnthropicConversation([
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content: 'Hello', reasoning: [{ type: 'thinking', provider: 'bedrock', text: 'x', signature: 's' }] },
+    ]);
+    expect(messages[1]).toEqual({ role: 'assistant', content: 'Hello' });
   });
 });
 

@@ -1,6 +1,6 @@
 import type { ContentBlockParam, MessageParam, TextBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import { messageText } from '../../model/message-text.js';
-import type { ChatMessage } from '../../types.js';
+import type { ChatMessage, ReasoningBlock } from '../../types.js';
 import { toAnthropicBlock } from './anthropic-content.js';
 
 /** What Anthropic's Messages API takes for a conversation: one system text and alternating turns. */
@@ -31,7 +31,7 @@ function blocksOf(message: Exclude<ChatMessage, { role: 'system' | 'developer' }
       if (typeof message.content === 'string') return [{ type: 'text', text: message.content }];
       return message.content.flatMap((part) => toAnthropicBlock(part) ?? []);
     case 'assistant': {
-      const blocks: ContentBlockParam[] = [];
+      const blocks: ContentBlockParam[] = (message.reasoning ?? []).flatMap((block) => reasoningBlock(block) ?? []);
       const content = message.content;
       if (typeof content === 'string' && content !== '') blocks.push({ type: 'text', text: content });
       if (Array.isArray(content)) {
@@ -40,7 +40,7 @@ function blocksOf(message: Exclude<ChatMessage, { role: 'system' | 'developer' }
           if (text !== '') blocks.push({ type: 'text', text });
         }
       }
-      if (typeof message.refusal === 'string' && message.refusal !== '' && blocks.length === 0)
+      if (typeof message.refusal === 'string' && message.refusal !== '' && !blocks.some((block) => block.type === 'text'))
         blocks.push({ type: 'text', text: message.refusal });
       for (const call of message.toolCalls ?? [])
         blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: toolInput(call.arguments) ?? {} });
@@ -61,8 +61,19 @@ function blocksOf(message: Exclude<ChatMessage, { role: 'system' | 'developer' }
 }
 
 /**
+ * A reasoning block Anthropic made, as the `thinking` or `redacted_thinking` block it was;
+ * undefined for another provider's (Anthropic could not check its signature).
+ */
+function reasoningBlock(block: ReasoningBlock): ContentBlockParam | undefined {
+  if (block.provider !== 'anthropic') return undefined;
+  if (block.type === 'redacted') return { type: 'redacted_thinking', data: block.data };
+  return { type: 'thinking', thinking: block.text, signature: block.signature ?? '' };
+}
+
+/**
  * Groundwork's messages as Anthropic's: every system and developer message joins `system`; tool
- * results become `tool_result` blocks of a user turn; consecutive turns of one role (tool results,
+ * results become `tool_result` blocks of a user turn; an assistant message's own reasoning blocks
+ * (signed `thinking`, `redacted_thinking`) lead its turn, as extended thinking requires; consecutive turns of one role (tool results,
  * then the user's next words) merge into one turn, with tool results first as Anthropic requires.
  */
 export function toAnthropicConversation(messages: readonly ChatMessage[]): AnthropicConversation {

@@ -1,16 +1,23 @@
 import type { ContentBlock, ConverseResponse, ConverseStreamOutput, TokenUsage } from '@aws-sdk/client-bedrock-runtime';
 import type { CompletionBase } from '../../model/completion-of.js';
-import type { AnswerMessage, ChatStreamEvent, ToolCall } from '../../types.js';
+import type { AnswerMessage, ChatStreamEvent, ReasoningBlock, ToolCall } from '../../types.js';
 import { mapBedrockUsage } from './bedrock-usage.js';
 import { mapBedrockStopReason } from './map-bedrock-stop-reason.js';
 
-type BlockState = { kind: 'text' } | { kind: 'answer'; json: string } | { kind: 'tool'; call: number; json: string };
+type BlockState =
+  | { kind: 'text' }
+  | { kind: 'answer'; json: string }
+  | { kind: 'tool'; call: number; json: string }
+  | { kind: 'reasoning'; text: string; signature: string; redacted: Uint8Array[] };
 
 /**
  * Assembles a Converse answer, whole (`ConverseResponse`) or streamed (`ConverseStream` events):
  * text is text, `toolUse` blocks are tool calls (streamed input pieces as tool-call deltas, the
  * first with the id and name, as OpenAI streams them), the structured-output tool's input is the
- * answer's text, and reasoning is kept apart as `passthrough.reasoning_content`.
+ * answer's text, and reasoning is kept apart as `passthrough.reasoning_content`, its blocks
+ * (signature included, or redacted bytes in base64) as `reasoning` to send back. While that tool
+ * is offered, streamed text is held back until `messageStop` and given only if the tool was not
+ * called, so that the joined deltas are always the final content.
  */
 export class BedrockAnswerAssembler {
   readonly #answerTool: string | undefined;
@@ -19,10 +26,14 @@ export class BedrockAnswerAssembler {
   #text = '';
   #answer: string | undefined;
   #reasoning = '';
+  /** The reasoning blocks, signed or redacted, to send back in the next turn. */
+  readonly #reasoningBlocks: ReasoningBlock[] = [];
   readonly #toolCalls: ToolCall[] = [];
   #stopReason: string | undefined;
   #usage: TokenUsage | undefined;
   #gotMetadata = false;
+  /** Text held back while an answer tool may still be called. */
+  #held: string[] = [];
 
   constructor(model: string, answerTool: string | undefined) {
     this.#model = model;
@@ -50,6 +61,8 @@ export class BedrockAnswerAssembler {
       if (tool === undefined) return [];
       if (tool.name === this.#answerTool && this.#answer === undefined) {
         this.#blocks.set(index, { kind: 'answer', json: '' });
+        // The answer is the tool's input: text written before it is not part of it.
+        this.#held = [];
         return [];
       }
       const call = this.#toolCalls.length;
@@ -63,15 +76,24 @@ export class BedrockAnswerAssembler {
       if (delta?.text !== undefined) {
         if (delta.text === '') return [];
         this.#text += delta.text;
-        return [{ type: 'delta', text: delta.text, choice: 0 }];
+        if (this.#answerTool === undefined) return [{ type: 'delta', text: delta.text, choice: 0 }];
+        // Text beside the answer tool's input is not the answer: only text of an answer without it is given.
+        if (this.#answer === undefined && !this.#answering()) this.#held.push(delta.text);
+        return [];
       }
-      if (delta?.reasoningContent?.text !== undefined) {
-        this.#reasoning += delta.reasoningContent.text;
+      if (delta?.reasoningContent !== undefined) {
+        const reasoning = this.#reasoningBlock(index);
+        if (delta.reasoningContent.text !== undefined) {
+          this.#reasoning += delta.reasoningContent.text;
+          reasoning.text += delta.reasoningContent.text;
+        }
+        if (delta.reasoningContent.signature !== undefined) reasoning.signature += delta.reasoningContent.signature;
+        if (delta.reasoningContent.redactedContent !== undefined) reasoning.redacted.push(delta.reasoningContent.redactedContent);
         return [];
       }
       const piece = delta?.toolUse?.input;
       const block = this.#blocks.get(index);
-      if (piece === undefined || piece === '' || block === undefined || block.kind === 'text') return [];
+      if (piece === undefined || piece === '' || block === undefined || block.kind === 'text' || block.kind === 'reasoning') return [];
       block.json += piece;
       if (block.kind === 'answer') return [{ type: 'delta', text: piece, choice: 0 }];
       return [{ type: 'tool-call-delta', choice: 0, index: block.call, arguments: piece }];
@@ -82,7 +104,7 @@ export class BedrockAnswerAssembler {
     }
     if (event.messageStop !== undefined) {
       this.#stopReason = event.messageStop.stopReason;
-      return [];
+      return this.#release();
     }
     if (event.metadata !== undefined) {
       this.#usage = event.metadata.usage;
@@ -98,6 +120,7 @@ export class BedrockAnswerAssembler {
     const message: AnswerMessage = { content: content === '' && this.#toolCalls.length > 0 ? null : content };
     if (this.#toolCalls.length > 0) message.toolCalls = this.#toolCalls;
     if (this.#reasoning !== '') message.passthrough = { reasoning_content: this.#reasoning };
+    if (this.#reasoningBlocks.length > 0) message.reasoning = this.#reasoningBlocks;
     const onlyAnswer = this.#answer !== undefined && this.#toolCalls.length === 0;
     return {
       model: this.#model,
@@ -106,9 +129,37 @@ export class BedrockAnswerAssembler {
     };
   }
 
+  /** The streamed reasoning block at `index` (Converse starts no block for reasoning: its first delta does). */
+  #reasoningBlock(index: number): Extract<BlockState, { kind: 'reasoning' }> {
+    const block = this.#blocks.get(index);
+    if (block?.kind === 'reasoning') return block;
+    const started: Extract<BlockState, { kind: 'reasoning' }> = { kind: 'reasoning', text: '', signature: '', redacted: [] };
+    this.#blocks.set(index, started);
+    return started;
+  }
+
+  /** Whether the answer tool's block has begun. */
+  #answering(): boolean {
+    for (const block of this.#blocks.values()) if (block.kind === 'answer') return true;
+    return false;
+  }
+
+  /** The held text, as the deltas it came in, when the answer tool was not called (its input is the answer otherwise). */
+  #release(): ChatStreamEvent[] {
+    const held = this.#held;
+    this.#held = [];
+    if (this.#answer !== undefined || this.#answering()) return [];
+    return held.map((text) => ({ type: 'delta', text, choice: 0 }));
+  }
+
   #wholeBlock(block: ContentBlock): void {
     if (block.text !== undefined) this.#text += block.text;
-    else if (block.reasoningContent?.reasoningText?.text !== undefined) this.#reasoning += block.reasoningContent.reasoningText.text;
+    else if (block.reasoningContent?.reasoningText?.text !== undefined) {
+      const { text, signature } = block.reasoningContent.reasoningText;
+      this.#reasoning += text;
+      this.#reasoningBlocks.push(thinking(text, signature ?? ''));
+    } else if (block.reasoningContent?.redactedContent !== undefined)
+      this.#reasoningBlocks.push(redacted([block.reasoningContent.redactedContent]));
     else if (block.toolUse !== undefined) {
       const json = JSON.stringify(block.toolUse.input ?? {});
       if (block.toolUse.name === this.#answerTool && this.#answer === undefined) this.#answer = json;
@@ -124,6 +175,18 @@ export class BedrockAnswerAssembler {
       if (call !== undefined) call.arguments = block.json === '' ? '{}' : block.json;
     }
     if (block?.kind === 'answer') this.#answer = block.json === '' ? '{}' : block.json;
+    if (block?.kind === 'reasoning')
+      this.#reasoningBlocks.push(block.redacted.length > 0 ? redacted(block.redacted) : thinking(block.text, block.signature));
     this.#blocks.delete(index);
   }
+}
+
+/** Signed reasoning as a reasoning block; an empty signature is none. */
+function thinking(text: string, signature: string): ReasoningBlock {
+  return signature === '' ? { type: 'thinking', provider: 'bedrock', text } : { type: 'thinking', provider: 'bedrock', text, signature };
+}
+
+/** Redacted reasoning's bytes as a reasoning block, in base64. */
+function redacted(pieces: readonly Uint8Array[]): ReasoningBlock {
+  return { type: 'redacted', provider: 'bedrock', data: Buffer.concat(pieces.map((piece) => Buffer.from(piece))).toString('base64') };
 }

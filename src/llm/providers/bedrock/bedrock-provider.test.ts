@@ -195,6 +195,29 @@ describe('Bedrock provider against the fake server, through the AWS SDK', () => 
     });
   });
 
+  it('honours tool_choice none by offering no tools, and cannot once the conversation holds tool turns', async () => {
+    const request: ChatRequest = {
+      model: '',
+      messages: question,
+      tools: [weather],
+      toolChoice: 'none',
+      responseFormat: { type: 'json_schema', name: 'forecast', schema: { type: 'object', properties: { celsius: { type: 'number' } } } },
+    };
+    expect(await provider.unsupportedFields(request)).toEqual([]);
+    fake.enqueue({ type: 'answer', json: { celsius: 21 } });
+    await provider.complete(request, signal());
+    expect(body()['toolConfig']).toBeUndefined();
+    const afterTools: ChatRequest = {
+      ...request,
+      messages: [
+        ...question,
+        { role: 'assistant', content: null, toolCalls: [{ id: 't1', type: 'function', name: 'weather', arguments: '{"city":"Paris"}' }] },
+        { role: 'tool', toolCallId: 't1', content: '21' },
+      ],
+    };
+    expect(await provider.unsupportedFields(afterTools)).toEqual(['tool_choice']);
+  });
+
   it('names every field it cannot honour, at once', async () => {
     const request: ChatRequest = {
       model: '',
@@ -202,14 +225,14 @@ describe('Bedrock provider against the fake server, through the AWS SDK', () => 
       seed: 1,
       n: 2,
       reasoningEffort: 'low',
-      toolChoice: 'none',
+      parallelToolCalls: false,
       passthrough: { audio: {} },
     };
     expect(await provider.unsupportedFields(request)).toEqual([
       'seed',
       'reasoning_effort',
       'n',
-      'tool_choice',
+      'parallel_tool_calls',
       'audio',
       'messages[0].name',
     ]);

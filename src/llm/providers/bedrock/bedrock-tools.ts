@@ -8,20 +8,22 @@ export interface BedrockTools {
   answerTool?: string;
 }
 
-/** Whether the request's structured output goes through a forced tool: a `json_schema` format with an object schema. */
+/** Whether the request's structured output goes through a forced tool: a `json_schema` format with an object schema, and tools allowed. */
 export function usesAnswerTool(request: ChatRequest): boolean {
   const format = request.responseFormat;
-  return format?.type === 'json_schema' && format.schema['type'] === 'object';
+  return format?.type === 'json_schema' && format.schema['type'] === 'object' && request.toolChoice !== 'none';
 }
 
 /**
  * Tools and `tool_choice` in Converse's terms (`auto` → `auto`, `required` → `any`, a named
  * function → `tool`). A `json_schema` response format becomes one more tool, the answer tool,
  * whose input is the answer: forced when the caller has no tools and no choice, else some tool
- * must be called (`any`) unless the caller chose. Converse has no `none`: that choice is refused
- * before anything is sent.
+ * must be called (`any`) unless the caller chose. Converse has no `none`: with that choice no tool
+ * is offered at all (no `toolConfig`); a history with tool calls, for which Converse requires
+ * `toolConfig`, makes `none` a field Converse cannot honour (`bedrock-unsupported.ts`).
  */
 export function toBedrockTools(request: ChatRequest): BedrockTools {
+  if (request.toolChoice === 'none') return {};
   const tools: NonNullable<ToolConfiguration['tools']> = (request.tools ?? []).map((tool) => ({
     toolSpec: {
       name: tool.name,

@@ -17,11 +17,11 @@ const ALWAYS_UNSUPPORTED = [
 
 /**
  * The fields of `request` Converse cannot honour, by their OpenAI wire names: sampling and
- * bookkeeping fields it lacks, `n` > 1, `logprobs`, `parallel_tool_calls: false`, `tool_choice:
- * none`, every pass-through field, a message `name`, parts it cannot take (`messages[i].content[j]`:
+ * bookkeeping fields it lacks, `n` > 1, `logprobs`, `parallel_tool_calls: false`, every pass-through field, a message `name`, parts it cannot take (`messages[i].content[j]`:
  * audio, a remote image, a file by id, other media types), earlier audio answers, and tool-call
- * arguments that are not a JSON object. Model-specific settings (thinking, `top_k`) have no
- * neutral field and are not sent.
+ * arguments that are not a JSON object. `tool_choice: none` is honoured by offering no tools, which
+ * Converse allows only while the conversation holds no tool calls or results: after them it is refused.
+ * Model-specific settings (thinking, `top_k`) have no neutral field and are not sent.
  */
 export function bedrockUnsupportedFields(request: ChatRequest): string[] {
   const fields: string[] = [];
@@ -29,7 +29,7 @@ export function bedrockUnsupportedFields(request: ChatRequest): string[] {
   if (request.logprobs === true) fields.push('logprobs');
   if (request.n !== undefined && request.n > 1) fields.push('n');
   if (request.parallelToolCalls === false) fields.push('parallel_tool_calls');
-  if (request.toolChoice === 'none') fields.push('tool_choice');
+  if (request.toolChoice === 'none' && holdsToolTurns(request)) fields.push('tool_choice');
   for (const name of Object.keys(request.passthrough ?? {})) fields.push(name);
   request.messages.forEach((message, i) => {
     if ('name' in message && message.name !== undefined) fields.push(`messages[${i}].name`);
@@ -46,4 +46,11 @@ export function bedrockUnsupportedFields(request: ChatRequest): string[] {
     }
   });
   return fields;
+}
+
+/** Whether the conversation holds tool calls or tool results (Converse then requires `toolConfig`). */
+function holdsToolTurns(request: ChatRequest): boolean {
+  return request.messages.some(
+    (message) => message.role === 'tool' || (message.role === 'assistant' && (message.toolCalls?.length ?? 0) > 0),
+  );
 }

@@ -1,6 +1,6 @@
 import type { ContentBlock, DocumentFormat, ImageFormat, Message, SystemContentBlock } from '@aws-sdk/client-bedrock-runtime';
 import { messageText } from '../../model/message-text.js';
-import type { ChatMessage, UserContentPart } from '../../types.js';
+import type { ChatMessage, ReasoningBlock, UserContentPart } from '../../types.js';
 import { parseDataUrl } from '../data-url.js';
 
 /** A conversation in Converse's terms: system blocks apart, then alternating `user` and `assistant` messages. */
@@ -77,9 +77,34 @@ export function toBedrockBlock(part: UserContentPart, index = 0): ContentBlock |
   }
 }
 
+/** A reasoning block Bedrock made, as the `reasoningContent` block it was; undefined for another provider's. */
+function reasoningBlock(block: ReasoningBlock): ContentBlock | undefined {
+  if (block.provider !== 'bedrock') return undefined;
+  if (block.type === 'redacted') return { reasoningContent: { redactedContent: Buffer.from(block.data, 'base64') } };
+  return {
+    reasoningContent: { reasoningText: { text: block.text, ...(block.signature === undefined ? {} : { signature: block.signature }) } },
+  };
+}
+
+/**
+ * An assistant message's words as `text` blocks: its text and refusal parts in order, else its
+ * `refusal`, so that an earlier refusal stays in the conversation as what the assistant said.
+ */
+function assistantTextBlocks(message: Extract<ChatMessage, { role: 'assistant' }>): ContentBlock[] {
+  const content = message.content;
+  const texts: string[] = [];
+  if (typeof content === 'string') texts.push(content);
+  else if (Array.isArray(content)) for (const part of content) texts.push(part.type === 'text' ? part.text : part.refusal);
+  const blocks: ContentBlock[] = texts.filter((text) => text !== '').map((text) => ({ text }));
+  if (blocks.length === 0 && typeof message.refusal === 'string' && message.refusal !== '') blocks.push({ text: message.refusal });
+  return blocks;
+}
+
 /**
  * Messages as a Converse conversation: system and developer messages as system blocks; user parts
- * as blocks; assistant text and tool calls as `text` and `toolUse` blocks; tool results as
+ * as blocks; assistant text, earlier refusals (Converse has no refusal block: they are the
+ * assistant's text) and tool calls as `text` and `toolUse` blocks, after the message's own
+ * reasoning blocks (`reasoningContent`, signed, which the model needs back after a tool call); tool results as
  * `toolResult` blocks of a user message (`status: error` for a failed tool). Converse wants roles
  * to alternate, so consecutive messages of one role are joined. Parts Converse cannot take are left
  * out here: {@link bedrockUnsupportedFields} refuses them before anything is sent.
@@ -108,9 +133,10 @@ export function toBedrockMessages(messages: readonly ChatMessage[]): BedrockConv
         );
         break;
       case 'assistant': {
-        const blocks: ContentBlock[] = [];
-        const text = messageText(message);
-        if (text !== '') blocks.push({ text });
+        const blocks: ContentBlock[] = [
+          ...(message.reasoning ?? []).flatMap((block) => reasoningBlock(block) ?? []),
+          ...assistantTextBlocks(message),
+        ];
         for (const call of message.toolCalls ?? []) {
           blocks.push({ toolUse: { toolUseId: call.id, name: call.name, input: (toolInput(call.arguments) ?? {}) as never } });
         }

@@ -76,7 +76,7 @@ function callNames(messages: readonly ChatMessage[]): Map<string, string> {
 /**
  * Messages as Gemini contents: system and developer messages join the system instruction; user
  * parts become text or inline data; assistant text and refusals become text of a `model` turn, tool calls become `functionCall` parts of a `model`
- * turn; consecutive tool results become one `user` turn of `functionResponse` parts, named after
+ * turn, each with its `thoughtSignature` when the call has a `signature`; consecutive tool results become one `user` turn of `functionResponse` parts, named after
  * the call they answer (`{ output }`, or `{ error }` for a failed tool). Parts Gemini cannot take
  * are left out here: {@link geminiUnsupportedFields} refuses them before anything is sent.
  */
@@ -100,8 +100,12 @@ export function toGeminiContents(messages: readonly ChatMessage[]): GeminiConver
         const parts: Part[] = [];
         const text = assistantText(message);
         if (text !== '') parts.push({ text });
-        for (const call of message.toolCalls ?? [])
-          parts.push({ functionCall: { name: call.name, args: functionArgs(call.arguments) ?? {} } });
+        for (const call of message.toolCalls ?? []) {
+          const part: Part = { functionCall: { name: call.name, args: functionArgs(call.arguments) ?? {} } };
+          // Gemini 3 refuses a repeated call without the signature it gave it, on the same part.
+          if (call.signature !== undefined) part.thoughtSignature = call.signature;
+          parts.push(part);
+        }
         if (parts.length > 0) contents.push({ role: 'model', parts });
         break;
       }

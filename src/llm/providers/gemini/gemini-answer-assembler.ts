@@ -19,7 +19,8 @@ interface CandidateState {
  * Assembles Gemini answers: a whole `generateContent` answer is one chunk, a stream many. Each
  * chunk's text parts are text deltas (thoughts stay out of the text: they are kept as
  * `passthrough.reasoning_content`), each `functionCall` part a whole tool call (Gemini does not
- * split arguments), given an id when Gemini gave none. A blocked prompt (no candidates, a
+ * split arguments), given an id when Gemini gave none, with the part's `thoughtSignature` as the
+ * call's `signature`. A blocked prompt (no candidates, a
  * `promptFeedback.blockReason`) fails with a `ContentFilterError`: there is no answer to return.
  * A candidate stopped by a safety filter is an answer, with `finishReason: 'content_filter'`.
  */
@@ -76,6 +77,7 @@ export class GeminiAnswerAssembler {
             name: part.functionCall.name ?? '',
             arguments: JSON.stringify(part.functionCall.args ?? {}),
           };
+          if (typeof part.thoughtSignature === 'string' && part.thoughtSignature !== '') call.signature = part.thoughtSignature;
           events.push({
             type: 'tool-call-delta',
             choice: index,

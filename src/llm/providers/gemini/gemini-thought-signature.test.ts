@@ -1,0 +1,41 @@
+import type { GenerateContentResponse } from '@google/genai';
+import { describe, expect, it } from 'vitest';
+import { completionOf } from '../../model/completion-of.js';
+import { toGeminiContents } from './convert-to-gemini-contents.js';
+import { GeminiAnswerAssembler } from './gemini-answer-assembler.js';
+
+describe('Gemini thought signatures', () => {
+  it('go from a functionCall part to its tool call, and back on the same part in the next turn', () => {
+    const assembler = new GeminiAnswerAssembler('gemini-3-pro-preview');
+    assembler.accept({
+      candidates: [
+        {
+          index: 0,
+          content: {
+            role: 'model',
+            parts: [
+              { functionCall: { id: 'c1', name: 'weather', args: { city: 'Oslo' } }, thoughtSignature: 'sig-A' },
+              { functionCall: { id: 'c2', name: 'weather', args: { city: 'Rome' } } },
+            ],
+          },
+          finishReason: 'STOP',
+        },
+      ],
+    } as unknown as GenerateContentResponse);
+    const completion = completionOf({ provider: 'gemini', ...assembler.completion() });
+    expect(completion.toolCalls?.map((call) => call.signature)).toEqual(['sig-A', undefined]);
+    const { contents } = toGeminiContents([
+      { role: 'user', content: 'How warm is it in Oslo and Rome?' },
+      { role: 'assistant', content: null, toolCalls: completion.toolCalls ?? [] },
+      { role: 'tool', toolCallId: 'c1', content: '3' },
+      { role: 'tool', toolCallId: 'c2', content: '21' },
+    ]);
+    expect(contents[1]).toEqual({
+      role: 'model',
+      parts: [
+        { functionCall: { name: 'weather', args: { city: 'Oslo' } }, thoughtSignature: 'sig-A' },
+        { functionCall: { name: 'weather', args: { city: 'Rome' } } },
+      ],
+    });
+  });
+});
