@@ -54,3 +54,20 @@ it('refuses a model name longer than the limit with a 400 naming model', async (
   expect(body.error.message).not.toContain('mmmmmmmm');
   expect((await chat('m'.repeat(MODEL_NAME_MAX_LENGTH))).status).toBe(200);
 });
+
+it('keeps a model the price table prices by prefix under its entry, with a breaker of its own', async () => {
+  // Dated snapshots: priced as gpt-4.1 and gpt-4o, and never named in the configuration.
+  for (let failure = 0; failure < 5; failure++) {
+    stack.fake.enqueue({ type: 'error', status: 500 });
+    expect((await chat('gpt-4.1-2025-04-14')).status).toBeGreaterThanOrEqual(500);
+  }
+  const refused = await chat('gpt-4.1-2025-04-14');
+  expect(refused.status).toBe(503);
+  // Another model's circuit is its own: the failures above did not open it.
+  expect((await chat('gpt-4o-2024-08-06')).status).toBe(200);
+  const text = await (await fetch(`${stack.url}/metrics`)).text();
+  const requestModels = labelValues(text, 'gen_ai_request_model');
+  expect(requestModels.has('gpt-4.1')).toBe(true);
+  expect(requestModels.has('gpt-4o')).toBe(true);
+  expect(text).not.toContain('2025-04-14');
+});
