@@ -764,7 +764,7 @@ export const VARIABLES = define({
     default: '(none: no admin API)',
     description:
       'Bearer key of the admin API (`/admin/…`) of `groundwork serve`, and the login of its dashboard (`/ui`); distinct from every caller key; ' +
-      `at least ${ADMIN_KEY_MIN_LENGTH} characters. Ten wrong keys in a minute lock every admin key out for the rest of it (429). ` +
+      `at least ${ADMIN_KEY_MIN_LENGTH} characters. Ten wrong keys in a minute from one client address lock every admin key from that address out for the rest of it (429). ` +
       'Without it the dashboard is served on a loopback bind only.',
     example: 'gw-admin-…',
     secret: true,

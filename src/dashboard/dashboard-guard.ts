@@ -60,13 +60,14 @@ export class DashboardGuard {
 
   /**
    * How the request is allowed in, or undefined when it is not. A wrong bearer key counts against
-   * the same minute's allowance as a failed login, and once it is spent every bearer key gets a 429.
+   * the same minute's allowance of the caller's address as a failed login, and once it is spent
+   * every bearer key from that address gets a 429.
    */
   identify(request: IncomingMessage): Access | undefined {
     const adminKey = this.#dashboard.adminKey;
     if (adminKey === undefined) return { kind: 'open' };
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
-    if (bearer !== undefined) return this.#lockout.check(bearer, adminKey) ? { kind: 'bearer' } : undefined;
+    if (bearer !== undefined) return this.#lockout.check(bearer, adminKey, request.socket.remoteAddress) ? { kind: 'bearer' } : undefined;
     const session = cookieOf(request, SESSION_COOKIE);
     return session !== undefined && this.#tokens.verify(session, this.#now()) ? { kind: 'session', session } : undefined;
   }
@@ -110,12 +111,13 @@ export class DashboardGuard {
 
   /**
    * A new session for `presented` when it is the admin key; undefined otherwise. Throws a 429 once
-   * the minute's wrong keys (failed logins and wrong bearer keys together) are spent.
+   * the minute's wrong keys (failed logins and wrong bearer keys together) from `client` (the
+   * caller's address) are spent.
    */
-  login(presented: string): string | undefined {
+  login(presented: string, client?: string): string | undefined {
     const adminKey = this.#dashboard.adminKey;
     if (adminKey === undefined) return undefined;
-    return this.#lockout.check(presented, adminKey) ? this.#tokens.issue(this.#now()) : undefined;
+    return this.#lockout.check(presented, adminKey, client) ? this.#tokens.issue(this.#now()) : undefined;
   }
 
   #now(): number {

@@ -62,7 +62,7 @@ export async function uiRoute(exchange: Exchange, context: ServerContext): Promi
   if (path === '/ui/login' && method === 'POST') {
     refuseCrossSite(request);
     const presented = new URLSearchParams(await readForm(request)).get('key') ?? '';
-    const session = guard.login(presented);
+    const session = guard.login(presented, request.socket.remoteAddress);
     if (session === undefined) return loginRefused(request, response);
     response.setHeader('set-cookie', cookie(request, session, SESSION_TTL_MS / 1000));
     return redirect(response, '/ui');

@@ -26,15 +26,20 @@ export class PriceBook {
    * `@` or `:`); a Bedrock cross-region profile (`us.…`, `eu.…`) prices as its model. Undefined when unknown.
    */
   priceOf(model: string): ModelPrice | undefined {
-    const exact = this.#prices[model];
-    if (exact !== undefined) return exact;
+    const entry = this.entryOf(model);
+    return entry === undefined ? undefined : this.#prices[entry];
+  }
+
+  /** The entry of the table that prices `model` (see {@link priceOf}): its own name, or the one it starts with. */
+  entryOf(model: string): string | undefined {
+    if (this.#prices[model] !== undefined) return model;
     const last = model.includes('/') ? (model.split('/').at(-1) ?? model) : model;
     const name = last.replace(/^(us|eu|apac|global|us-gov|jp|au|ca)\./, '');
     const key = this.#keys.find(
       (candidate) =>
         name === candidate || name.startsWith(`${candidate}-`) || name.startsWith(`${candidate}@`) || name.startsWith(`${candidate}:`),
     );
-    return key === undefined ? undefined : this.#prices[key];
+    return key;
   }
 
   /** The cost of `usage` on `model` in USD; 0 when the model has no price. */

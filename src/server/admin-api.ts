@@ -198,8 +198,8 @@ async function answer(exchange: Exchange, endpoint: Endpoint, admin: AdminApi): 
 
 /**
  * The admin key, compared in constant time; a caller key is refused like any other. A wrong key
- * counts against the same minute's allowance as the dashboard's login, and once that is spent
- * every key gets a 429 with `Retry-After`.
+ * counts against the same minute's allowance of the caller's address as the dashboard's login, and
+ * once that is spent every key from that address gets a 429 with `Retry-After`.
  */
 function checkAdmin(request: IncomingMessage, context: ServerContext): AdminApi {
   const admin = context.admin;
@@ -213,7 +213,7 @@ function checkAdmin(request: IncomingMessage, context: ServerContext): AdminApi 
   }
   const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
   const presented = match?.[1];
-  if (presented === undefined || !context.adminKeyLockout.check(presented, admin.adminKey)) {
+  if (presented === undefined || !context.adminKeyLockout.check(presented, admin.adminKey, request.socket.remoteAddress)) {
     throw new HttpError({
       status: 401,
       type: 'invalid_request_error',

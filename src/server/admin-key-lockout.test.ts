@@ -1,9 +1,10 @@
+import { request as httpRequest } from 'node:http';
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { Secret } from '../config/secret.js';
 import { ADMIN_KEY, type DashboardStack, startDashboardStack } from '../dashboard/dashboard-stack.test-helpers.js';
 import { sqliteTarget, type TenantDatabase } from '../tenants/tenant-databases.test-helpers.js';
 import { TenantRepository } from '../tenants/tenant-repository.js';
-import { ADMIN_KEY_FAILURES_PER_MINUTE } from './admin-key-lockout.js';
+import { ADMIN_KEY_FAILURES_PER_MINUTE, ADMIN_KEY_LOCKOUT_CLIENTS, AdminKeyLockout } from './admin-key-lockout.js';
 import { startTestServer, type TestServer } from './test-server.test-helpers.js';
 
 let opened: TenantDatabase;
@@ -71,4 +72,44 @@ it('counts wrong bearer keys on the dashboard API, the admin API and the login f
     redirect: 'manual',
   });
   expect(login.status).toBe(429);
+});
+
+/** The status of GET `url` with `headers`, sent from the local address `from` (any 127.x.y.z reaches loopback on Linux). */
+function statusFrom(from: string, url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const sent = httpRequest(url, { headers, localAddress: from }, (answer) => {
+      answer.resume();
+      resolve(answer.statusCode ?? 0);
+    });
+    sent.on('error', reject);
+    sent.end();
+  });
+}
+
+it('leaves the admin key working from other addresses while one address is locked out', async () => {
+  stack = await startDashboardStack();
+  const url = `${stack.url}/admin/keys`;
+  for (let attempt = 0; attempt < ADMIN_KEY_FAILURES_PER_MINUTE; attempt++) {
+    expect(await statusFrom('127.0.0.2', url, bearer(`guess-${attempt}`))).toBe(401);
+  }
+  expect(await statusFrom('127.0.0.2', url, bearer(ADMIN_KEY))).toBe(429);
+  // A stranger's wrong keys do not lock out the admin elsewhere, on the admin API or the dashboard's.
+  expect(await statusFrom('127.0.0.1', url, bearer(ADMIN_KEY))).toBe(200);
+  expect(await statusFrom('127.0.0.1', `${stack.url}/admin/api/overview`, bearer(ADMIN_KEY))).toBe(200);
+  expect(await statusFrom('127.0.0.1', url, bearer('guess-own'))).toBe(401);
+});
+
+it('keeps at most its table of addresses, counting further new addresses together until a minute frees room', () => {
+  let now = 0;
+  const lockout = new AdminKeyLockout(() => now);
+  const key = new Secret('GROUNDWORK_ADMIN_KEY', 'gw-admin-lockout-table-7c1d2e');
+  for (let client = 0; client < ADMIN_KEY_LOCKOUT_CLIENTS; client++) expect(lockout.check('guess', key, `10.0.${client}`)).toBe(false);
+  for (let attempt = 0; attempt < ADMIN_KEY_FAILURES_PER_MINUTE; attempt++) {
+    expect(lockout.check('guess', key, `10.1.${attempt}`)).toBe(false);
+  }
+  expect(() => lockout.check(key.reveal(), key, '10.2.0')).toThrow(/Too many failed logins/);
+  // An address already counted keeps its own count.
+  expect(lockout.check(key.reveal(), key, '10.0.0')).toBe(true);
+  now = 60_000;
+  expect(lockout.check(key.reveal(), key, '10.2.0')).toBe(true);
 });

@@ -1,5 +1,5 @@
 import { createOpenAI } from '@ai-sdk/openai';
-import { generateText, isStepCount, streamText, tool } from 'ai';
+import { embed, embedMany, generateText, isStepCount, streamText, tool } from 'ai';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { toolResultsOf } from '../testing/fake-tool-results.js';
@@ -73,5 +73,15 @@ describe('the Vercel AI SDK', () => {
     expect(parts).toContain('text-delta');
     expect(await result.text).toBe('Tool said {"city":"Paris","celsius":21}');
     expect(checker.checked).toBeGreaterThan(4);
+  });
+
+  it('embeds with embed and embedMany, dimensions and user included', async () => {
+    const { stack } = await start();
+    const openai = createOpenAI({ apiKey: STACK_API_KEY, baseURL: stack.baseUrl, fetch: checker.fetch });
+    const model = openai.embedding('text-embedding-3-small');
+    const one = await embed({ model, value: 'sunny day', maxRetries: 0, providerOptions: { openai: { dimensions: 256, user: 'user-7' } } });
+    expect(one.embedding).toHaveLength(256);
+    const many = await embedMany({ model, values: ['a', 'b'], maxRetries: 0 });
+    expect(many.embeddings.map((vector) => vector.length)).toEqual([1536, 1536]);
   });
 });

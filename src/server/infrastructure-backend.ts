@@ -3,6 +3,7 @@ import type { EnvironmentStatus } from '../config/load-config.js';
 import type { Database } from '../db/database.js';
 import type { LlmClient, LlmStreamEvent } from '../llm/llm-client-types.js';
 import { DEFAULT_PRICES } from '../llm/price-table.js';
+import { PriceBook } from '../llm/pricing.js';
 import { completionOfResponse, sentAttempts } from '../llm/response-completion.js';
 import type { HealthOptions, HealthReport } from '../observability/health.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
@@ -52,8 +53,10 @@ const READINESS_TIMEOUT_MS = 3000;
  */
 export function createServiceBackend<DB>(infrastructure: ServiceInfrastructure<DB>): ServiceBackend {
   const llm = infrastructure.llm;
-  // Callers choose the model name: only the models the service knows get series, breakers and buckets of their own.
-  infrastructure.metrics.models.restrictTo(knownModels(infrastructure.config, infrastructure.routes));
+  // Callers choose the model name: only the models the service knows get series, breakers and buckets of their own;
+  // a name the price table prices by prefix (a dated snapshot, a Bedrock profile) shares those of its entry.
+  const prices = new PriceBook(infrastructure.config.llm.prices);
+  infrastructure.metrics.models.restrictTo(knownModels(infrastructure.config, infrastructure.routes), (model) => prices.entryOf(model));
   return {
     metrics: infrastructure.metrics,
     health: (options) => infrastructure.health(options),
@@ -247,7 +250,8 @@ export function configuredModels(config: AppConfig): ServiceModel[] {
  * The models the service labels, and keeps breakers and rate-limit buckets for, by name: each
  * provider's configured model, the fallbacks, the embedding models, the model groups with their
  * deployments, and every model of the price table (`LLM_PRICES` included), by its exact name.
- * Any other name a caller sends is still sent on, and counted under `other`.
+ * Any other name a caller sends is still sent on, and counted under the price-table entry that
+ * prices it by prefix, else under `other`.
  */
 export function knownModels(config: AppConfig, routes: RoutesConfig | undefined): Set<string> {
   const { llm } = config;

@@ -1,5 +1,5 @@
 import { AIMessage, HumanMessage, ToolMessage } from '@langchain/core/messages';
-import { ChatOpenAI } from '@langchain/openai';
+import { ChatOpenAI, OpenAIEmbeddings } from '@langchain/openai';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { checkedStacks } from './checked-stacks.test-helpers.js';
@@ -92,5 +92,19 @@ describe('LangChain ChatOpenAI', () => {
       { role: 'assistant', tool_calls: [{ id: 'call_h' }] },
       { role: 'tool', tool_call_id: 'call_h' },
     ]);
+  });
+
+  it('embeds documents and a query with OpenAIEmbeddings, with dimensions and either encoding', async () => {
+    const { stack } = await start();
+    const options = {
+      model: 'text-embedding-3-small',
+      apiKey: STACK_API_KEY,
+      maxRetries: 0,
+      configuration: { baseURL: stack.baseUrl, fetch: checker.fetch },
+    };
+    const documents = await new OpenAIEmbeddings({ ...options, dimensions: 256 }).embedDocuments(['first text', 'second text']);
+    expect(documents.map((vector) => vector.length)).toEqual([256, 256]);
+    const query = await new OpenAIEmbeddings({ ...options, encodingFormat: 'float' }).embedQuery('a question');
+    expect(query).toHaveLength(1536);
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type DashboardStack, startDashboardStack } from '../dashboard/dashboard-stack.test-helpers.js';
 import { OTHER_MODEL } from '../observability/known-models.js';
+import { TenantRepository } from '../tenants/tenant-repository.js';
 import { MODEL_NAME_MAX_LENGTH } from './chat-request-schema.js';
 
 let stack: DashboardStack;
@@ -53,4 +54,51 @@ it('refuses a model name longer than the limit with a 400 naming model', async (
   expect(body.error.message).toContain(String(MODEL_NAME_MAX_LENGTH));
   expect(body.error.message).not.toContain('mmmmmmmm');
   expect((await chat('m'.repeat(MODEL_NAME_MAX_LENGTH))).status).toBe(200);
+});
+
+it('keeps a model the price table prices by prefix under its entry, with a breaker of its own', async () => {
+  // Dated snapshots: priced as gpt-4.1 and gpt-4o, and never named in the configuration.
+  for (let failure = 0; failure < 5; failure++) {
+    stack.fake.enqueue({ type: 'error', status: 500 });
+    expect((await chat('gpt-4.1-2025-04-14')).status).toBeGreaterThanOrEqual(500);
+  }
+  const refused = await chat('gpt-4.1-2025-04-14');
+  expect(refused.status).toBe(503);
+  // Another model's circuit is its own: the failures above did not open it.
+  expect((await chat('gpt-4o-2024-08-06')).status).toBe(200);
+  const text = await (await fetch(`${stack.url}/metrics`)).text();
+  const requestModels = labelValues(text, 'gen_ai_request_model');
+  expect(requestModels.has('gpt-4.1')).toBe(true);
+  expect(requestModels.has('gpt-4o')).toBe(true);
+  expect(text).not.toContain('2025-04-14');
+});
+
+it('gives the models a virtual key is allowed series and breakers of their own', async () => {
+  const keyed = await startDashboardStack();
+  try {
+    const { plainKey } = await new TenantRepository(keyed.database.db).createKey({
+      name: 'local-models',
+      allowedModels: ['local-chat-a', 'local-chat-b'],
+    });
+    const call = (model: string) =>
+      fetch(`${keyed.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${plainKey.reveal()}` },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+    for (let failure = 0; failure < 5; failure++) {
+      keyed.fake.enqueue({ type: 'error', status: 500 });
+      expect((await call('local-chat-a')).status).toBeGreaterThanOrEqual(500);
+    }
+    expect((await call('local-chat-a')).status).toBe(503);
+    // The failures of local-chat-a opened its own circuit, not one it shares with local-chat-b.
+    expect((await call('local-chat-b')).status).toBe(200);
+    const text = await (await fetch(`${keyed.url}/metrics`)).text();
+    const requestModels = labelValues(text, 'gen_ai_request_model');
+    expect(requestModels.has('local-chat-a')).toBe(true);
+    expect(requestModels.has('local-chat-b')).toBe(true);
+    expect(requestModels.has(OTHER_MODEL)).toBe(false);
+  } finally {
+    await keyed.close();
+  }
 });

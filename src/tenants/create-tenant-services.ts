@@ -115,7 +115,7 @@ export function createTenantServices<DB>(
     logger: parts.logger,
     metrics: parts.metrics,
   });
-  const directory = new KeyDirectory(repository, { ttlMs: config.tenants.keyCacheTtlMs });
+  const directory = new KeyDirectory(repository, { ttlMs: config.tenants.keyCacheTtlMs, models: parts.metrics?.models });
   const bus =
     redis === undefined || options.listen !== true
       ? undefined

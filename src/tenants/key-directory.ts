@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from '../internal/clock.js';
+import type { KnownModels } from '../observability/known-models.js';
 import { digestKey } from './plain-key.js';
 import type { TenantCaller } from './tenant-admission.js';
 import type { TenantRepository } from './tenant-repository.js';
@@ -10,6 +11,11 @@ export interface KeyDirectoryOptions {
   /** Lookups kept at most; the oldest go first. @default 10000 */
   maxEntries?: number | undefined;
   clock?: Clock | undefined;
+  /**
+   * The models that get a metric label, breaker and rate-limit buckets of their own: the models a
+   * loaded key or its team allows are admitted to it, so that they are not folded into `other`.
+   */
+  models?: Pick<KnownModels, 'admit'> | undefined;
 }
 
 interface Entry {
@@ -27,6 +33,7 @@ export class KeyDirectory {
   readonly #ttlMs: number;
   readonly #maxEntries: number;
   readonly #clock: Clock;
+  readonly #models: Pick<KnownModels, 'admit'> | undefined;
   readonly #entries = new Map<string, Entry>();
   readonly #loading = new Map<string, Promise<TenantCaller | undefined>>();
   /** Bumped by {@link invalidate}: a lookup begun before it is neither kept nor joined. */
@@ -37,6 +44,7 @@ export class KeyDirectory {
     this.#ttlMs = options.ttlMs ?? 1000;
     this.#maxEntries = options.maxEntries ?? 10_000;
     this.#clock = options.clock ?? systemClock;
+    this.#models = options.models;
   }
 
   /** The caller whose plain key is `plain`, whatever its status (admission checks it); undefined when no key matches. */
@@ -70,6 +78,10 @@ export class KeyDirectory {
     const key = await this.#repository.findKeyByPlain(plain);
     const team = key?.teamId == null ? undefined : await this.#repository.showTeam(key.teamId);
     const caller = key === undefined ? undefined : { key, team };
+    // Once per lookup, not per request: an administrator named these models, so they are known.
+    if (caller !== undefined && this.#models !== undefined) {
+      this.#models.admit([...(key?.allowedModels ?? []), ...(team?.allowedModels ?? [])].filter((model) => model !== '*'));
+    }
     if (generation !== this.#generation) return caller;
     if (this.#entries.size >= this.#maxEntries) {
       const oldest = this.#entries.keys().next().value;
