@@ -37,9 +37,14 @@ export function refusalPart(refusal: string): Record<string, unknown> {
   return { type: 'refusal', refusal };
 }
 
-/** A `function_call` item. */
+/**
+ * A `function_call` item, with Groundwork's `signature` extension when the call has one (Gemini's
+ * thought signature, which the client sends back on the same item in the next turn).
+ */
 export function functionCallItem(id: string, call: ToolCall, status: 'in_progress' | 'completed'): Record<string, unknown> {
-  return { id, type: 'function_call', status, call_id: call.id, name: call.name, arguments: call.arguments };
+  const item: Record<string, unknown> = { id, type: 'function_call', status, call_id: call.id, name: call.name, arguments: call.arguments };
+  if (call.signature !== undefined) item['signature'] = call.signature;
+  return item;
 }
 
 /** The answer's state: `incomplete` when it stopped at the token limit or a filter, else `completed`. */

@@ -7,6 +7,7 @@ import type {
   ReasoningEffort,
   ResponseFormat,
   TextPart,
+  ToolCall,
   ToolChoice,
   UserContentPart,
 } from '../types.js';
@@ -240,12 +241,14 @@ function translateItem(item: unknown, where: string, messages: ChatMessage[], pr
     return;
   }
   if (type === 'function_call') {
-    const call = {
+    const call: ToolCall = {
       id: String(item['call_id'] ?? ''),
-      type: 'function' as const,
+      type: 'function',
       name: String(item['name'] ?? ''),
       arguments: typeof item['arguments'] === 'string' ? item['arguments'] : '{}',
     };
+    // Groundwork's extension, as the translated answer gave it: the provider's signature of the call.
+    if (typeof item['signature'] === 'string' && item['signature'] !== '') call.signature = item['signature'];
     const last = messages.at(-1);
     // A turn's text and its tool calls are one assistant message in chat; consecutive calls join it.
     if (last?.role === 'assistant') last.toolCalls = [...(last.toolCalls ?? []), call];
