@@ -1,5 +1,14 @@
 import type { ChatCompletion, RefusalDelta, TextDelta, ToolCallDelta } from '../types.js';
-import { finalStatus, functionCallItem, messageItem, newItemId, type ResponseEnvelope, refusalPart, textPart } from './response-object.js';
+import {
+  finalStatus,
+  functionCallItem,
+  messageItem,
+  newItemId,
+  type ResponseEnvelope,
+  refusalPart,
+  textPart,
+  withReasoning,
+} from './response-object.js';
 import type { ResponseStreamEvent } from './responses-types.js';
 
 /** One output item being streamed. */
@@ -123,13 +132,15 @@ export class ResponseEventBuilder {
   }
 
   /**
-   * The final response's `function_call` items with each call's `signature` (known only from the
-   * whole answer), so that a client which appends the response's output sends them back.
+   * The final response's `function_call` items with each call's `signature` and the answer's
+   * `reasoning_blocks` (known only from the whole answer), so that a client which appends the
+   * response's output sends them back.
    */
   #sign(completion: ChatCompletion): void {
     for (const [position, at] of this.#doneCalls) {
       const signature = completion.toolCalls?.[position]?.signature;
-      if (signature !== undefined) this.#done[at] = { ...this.#done[at], signature };
+      const item = signature === undefined ? this.#done[at] : { ...this.#done[at], signature };
+      if (item !== undefined) this.#done[at] = withReasoning(item, completion, position);
     }
   }
 

@@ -47,6 +47,15 @@ export function functionCallItem(id: string, call: ToolCall, status: 'in_progres
   return item;
 }
 
+/**
+ * The first `function_call` item of an answer with Groundwork's `reasoning_blocks` extension when
+ * the answer has reasoning blocks (Anthropic's signed thinking), which the provider needs back at
+ * the start of the turn that called the tool; any other item as it is.
+ */
+export function withReasoning(item: Record<string, unknown>, completion: ChatCompletion, position: number): Record<string, unknown> {
+  return position === 0 && completion.reasoning !== undefined ? { ...item, reasoning_blocks: completion.reasoning } : item;
+}
+
 /** The answer's state: `incomplete` when it stopped at the token limit or a filter, else `completed`. */
 export function finalStatus(completion: ChatCompletion): {
   status: 'completed' | 'incomplete';
@@ -122,7 +131,8 @@ export function responseFromCompletion(envelope: ResponseEnvelope, completion: C
   const output: unknown[] = [];
   if (completion.refusal !== undefined) output.push(messageItem(newItemId('msg'), 'completed', refusalPart(completion.refusal)));
   else if (completion.content !== '') output.push(messageItem(newItemId('msg'), 'completed', textPart(completion.content)));
-  for (const call of completion.toolCalls ?? []) output.push(functionCallItem(newItemId('fc'), call, 'completed'));
+  for (const [position, call] of (completion.toolCalls ?? []).entries())
+    output.push(withReasoning(functionCallItem(newItemId('fc'), call, 'completed'), completion, position));
   const { status, incomplete } = finalStatus(completion);
   return envelope.build({
     status,
