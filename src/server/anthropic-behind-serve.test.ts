@@ -97,6 +97,41 @@ describe('serve in front of Anthropic', () => {
     expect(sent[1]?.content.map((block) => block.type)).toEqual(['thinking', 'tool_use']);
   });
 
+  it('hands out the signed thinking of a function call through the translated Responses API and takes it back, whole and streamed', async () => {
+    const { client, stack } = await start();
+    stack.fake.setHandler((request) =>
+      toolResultsOf(request).length > 0
+        ? { type: 'answer', content: 'Sunny in Lima.' }
+        : { type: 'answer', thinking: 'Ask the tool.', toolCalls: [{ name: 'weather', arguments: { city: 'Lima' }, id: 'toolu_1' }] },
+    );
+    const tools: OpenAI.Responses.FunctionTool[] = [
+      { type: 'function', name: 'weather', strict: false, parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+    ];
+    const asked = { model: 'claude-sonnet-4', tools, reasoning: { effort: 'low' } } as const;
+    for (const stream of [false, true]) {
+      const first = stream
+        ? await client.responses.stream({ ...asked, input: 'Weather in Lima?' }).finalResponse()
+        : await client.responses.create({ ...asked, input: 'Weather in Lima?' });
+      const call = first.output.find((item) => item.type === 'function_call');
+      expect(call).toMatchObject({
+        call_id: 'toolu_1',
+        reasoning_blocks: [
+          { type: 'thinking', provider: 'anthropic', text: 'Ask the tool.', signature: expect.stringMatching(/^fake-sig-/) },
+        ],
+      });
+      // The client appends the output as it came, extension fields included.
+      const input: OpenAI.Responses.ResponseInput = [
+        { role: 'user', content: 'Weather in Lima?' },
+        ...(first.output as OpenAI.Responses.ResponseInputItem[]),
+        { type: 'function_call_output', call_id: 'toolu_1', output: 'sunny' },
+      ];
+      const answer = await client.responses.create({ ...asked, input });
+      expect(answer.output_text).toBe('Sunny in Lima.');
+      const sent = anthropicBodies(stack).at(-1)?.['messages'] as Array<{ role: string; content: Array<{ type: string }> }>;
+      expect(sent[1]?.content.map((block) => block.type)).toEqual(['thinking', 'tool_use']);
+    }
+  });
+
   it('refuses a field Anthropic cannot honour with 400 naming it, and tells the SDK not to retry', async () => {
     const { client, stack } = await start();
     const error = await client.chat.completions

@@ -127,3 +127,59 @@ describe('serve in front of a Gemini 3 model', () => {
     expect(answer.choices[0]?.message.content).toBe('Sunny in Lima.');
   });
 });
+
+describe('serve’s streamed chat in front of a Gemini 3 model', () => {
+  it('gives the thought signature to the SDK’s stream helper, which keeps it on the tool call', async () => {
+    stack = await startServiceStack(SETUPS.gemini.env);
+    const client = new OpenAI({ apiKey: STACK_API_KEY, baseURL: stack.baseUrl, maxRetries: 0 });
+    stack.fake.setHandler((request) =>
+      toolResultsOf(request).length > 0
+        ? { type: 'answer', content: 'Sunny in Lima.' }
+        : { type: 'answer', toolCalls: [{ name: 'weather', arguments: { city: 'Lima' } }] },
+    );
+    const tools: OpenAI.ChatCompletionTool[] = [
+      { type: 'function', function: { name: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
+    ];
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather in Lima?' }];
+    const first = await client.chat.completions.stream({ model: 'gemini-3-pro-preview', messages, tools }).finalChatCompletion();
+    const message = first.choices[0]!.message;
+    const call = message.tool_calls?.[0] as (OpenAI.ChatCompletionMessageToolCall & { signature?: string }) | undefined;
+    expect(call?.signature).toMatch(/^fake-thought-/);
+    messages.push(message as OpenAI.ChatCompletionMessageParam, { role: 'tool', tool_call_id: call?.id ?? '', content: 'sunny' });
+    const answer = await client.chat.completions.create({ model: 'gemini-3-pro-preview', messages, tools });
+    expect(answer.choices[0]?.message.content).toBe('Sunny in Lima.');
+  });
+});
+
+describe('serve’s translated Responses API in front of a Gemini 3 model', () => {
+  it('hands out a function call’s thought signature and takes it back, whole and streamed', async () => {
+    stack = await startServiceStack(SETUPS.gemini.env);
+    const client = new OpenAI({ apiKey: STACK_API_KEY, baseURL: stack.baseUrl, maxRetries: 0 });
+    stack.fake.setHandler((request) =>
+      toolResultsOf(request).length > 0
+        ? { type: 'answer', content: 'Sunny in Lima.' }
+        : { type: 'answer', toolCalls: [{ name: 'weather', arguments: { city: 'Lima' } }] },
+    );
+    const tools: OpenAI.Responses.FunctionTool[] = [
+      { type: 'function', name: 'weather', strict: false, parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+    ];
+    const model = 'gemini-3-pro-preview';
+    for (const stream of [false, true]) {
+      const first = stream
+        ? await client.responses.stream({ model, input: 'Weather in Lima?', tools }).finalResponse()
+        : await client.responses.create({ model, input: 'Weather in Lima?', tools });
+      const call = first.output.find((item) => item.type === 'function_call') as
+        | (OpenAI.Responses.ResponseFunctionToolCall & { signature?: string })
+        | undefined;
+      expect(call?.signature).toMatch(/^fake-thought-/);
+      // The client appends the output as it came, extension fields included.
+      const input: OpenAI.Responses.ResponseInput = [
+        { role: 'user', content: 'Weather in Lima?' },
+        ...(first.output as OpenAI.Responses.ResponseInputItem[]),
+        { type: 'function_call_output', call_id: call?.call_id ?? '', output: 'sunny' },
+      ];
+      const answer = await client.responses.create({ model, input, tools });
+      expect(answer.output_text).toBe('Sunny in Lima.');
+    }
+  });
+});

@@ -1,5 +1,14 @@
 import type { ChatCompletion, RefusalDelta, TextDelta, ToolCallDelta } from '../types.js';
-import { finalStatus, functionCallItem, messageItem, newItemId, type ResponseEnvelope, refusalPart, textPart } from './response-object.js';
+import {
+  finalStatus,
+  functionCallItem,
+  messageItem,
+  newItemId,
+  type ResponseEnvelope,
+  refusalPart,
+  textPart,
+  withReasoning,
+} from './response-object.js';
 import type { ResponseStreamEvent } from './responses-types.js';
 
 /** One output item being streamed. */
@@ -29,6 +38,8 @@ export class ResponseEventBuilder {
   #streamedText = false;
   #streamedRefusal = false;
   readonly #streamedCalls = new Set<number>();
+  /** Where in `#done` each streamed call's item is, by the call's position in the answer. */
+  readonly #doneCalls = new Map<number, number>();
 
   constructor(envelope: ResponseEnvelope, model: string) {
     this.#envelope = envelope;
@@ -81,6 +92,7 @@ export class ResponseEventBuilder {
   /** The closing events, once the whole answer is known: first what of it was not streamed. */
   finish(completion: ChatCompletion): ResponseStreamEvent[] {
     const events = [...this.#close(), ...this.#remainder(completion)];
+    this.#sign(completion);
     const { status, incomplete } = finalStatus(completion);
     const response = this.#envelope.build({
       status,
@@ -117,6 +129,19 @@ export class ResponseEventBuilder {
       );
     }
     return events;
+  }
+
+  /**
+   * The final response's `function_call` items with each call's `signature` and the answer's
+   * `reasoning_blocks` (known only from the whole answer), so that a client which appends the
+   * response's output sends them back.
+   */
+  #sign(completion: ChatCompletion): void {
+    for (const [position, at] of this.#doneCalls) {
+      const signature = completion.toolCalls?.[position]?.signature;
+      const item = signature === undefined ? this.#done[at] : { ...this.#done[at], signature };
+      if (item !== undefined) this.#done[at] = withReasoning(item, completion, position);
+    }
   }
 
   #toolCall(delta: ToolCallDelta): ResponseStreamEvent[] {
@@ -160,6 +185,7 @@ export class ResponseEventBuilder {
         { id: item.callId, type: 'function', name: item.name, arguments: item.arguments },
         'completed',
       );
+      this.#doneCalls.set(item.position, this.#done.length);
       this.#done.push(done);
       return [
         this.#event('response.function_call_arguments.done', {

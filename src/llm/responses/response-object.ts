@@ -37,9 +37,23 @@ export function refusalPart(refusal: string): Record<string, unknown> {
   return { type: 'refusal', refusal };
 }
 
-/** A `function_call` item. */
+/**
+ * A `function_call` item, with Groundwork's `signature` extension when the call has one (Gemini's
+ * thought signature, which the client sends back on the same item in the next turn).
+ */
 export function functionCallItem(id: string, call: ToolCall, status: 'in_progress' | 'completed'): Record<string, unknown> {
-  return { id, type: 'function_call', status, call_id: call.id, name: call.name, arguments: call.arguments };
+  const item: Record<string, unknown> = { id, type: 'function_call', status, call_id: call.id, name: call.name, arguments: call.arguments };
+  if (call.signature !== undefined) item['signature'] = call.signature;
+  return item;
+}
+
+/**
+ * The first `function_call` item of an answer with Groundwork's `reasoning_blocks` extension when
+ * the answer has reasoning blocks (Anthropic's signed thinking), which the provider needs back at
+ * the start of the turn that called the tool; any other item as it is.
+ */
+export function withReasoning(item: Record<string, unknown>, completion: ChatCompletion, position: number): Record<string, unknown> {
+  return position === 0 && completion.reasoning !== undefined ? { ...item, reasoning_blocks: completion.reasoning } : item;
 }
 
 /** The answer's state: `incomplete` when it stopped at the token limit or a filter, else `completed`. */
@@ -117,7 +131,8 @@ export function responseFromCompletion(envelope: ResponseEnvelope, completion: C
   const output: unknown[] = [];
   if (completion.refusal !== undefined) output.push(messageItem(newItemId('msg'), 'completed', refusalPart(completion.refusal)));
   else if (completion.content !== '') output.push(messageItem(newItemId('msg'), 'completed', textPart(completion.content)));
-  for (const call of completion.toolCalls ?? []) output.push(functionCallItem(newItemId('fc'), call, 'completed'));
+  for (const [position, call] of (completion.toolCalls ?? []).entries())
+    output.push(withReasoning(functionCallItem(newItemId('fc'), call, 'completed'), completion, position));
   const { status, incomplete } = finalStatus(completion);
   return envelope.build({
     status,

@@ -144,4 +144,42 @@ describe('toChatRequest', () => {
     );
     expect(request.messages).toEqual([{ role: 'user', content: 'hi' }]);
   });
+
+  it('gives a function call’s signature and reasoning_blocks back to its assistant turn, and names malformed blocks', () => {
+    const thinking = { type: 'thinking', provider: 'anthropic', text: 'Ask.', signature: 'sig' } as const;
+    const { request } = toChatRequest(
+      {
+        model: 'claude-sonnet-4',
+        input: [
+          { role: 'user', content: 'Weather?' },
+          {
+            type: 'function_call',
+            call_id: 'toolu_1',
+            name: 'weather',
+            arguments: '{}',
+            signature: 'thought',
+            reasoning_blocks: [thinking],
+          },
+          { type: 'function_call_output', call_id: 'toolu_1', output: 'sunny' },
+        ],
+      },
+      'anthropic',
+    );
+    expect(request.messages[1]).toEqual({
+      role: 'assistant',
+      content: null,
+      toolCalls: [{ id: 'toolu_1', type: 'function', name: 'weather', arguments: '{}', signature: 'thought' }],
+      reasoning: [thinking],
+    });
+    const malformed = () =>
+      toChatRequest(
+        {
+          model: 'claude-sonnet-4',
+          input: [{ type: 'function_call', call_id: 'c', name: 'f', arguments: '{}', reasoning_blocks: [{ type: 'thinking', text: 1 }] }],
+        },
+        'anthropic',
+      );
+    expect(malformed).toThrow(ResponsesUnsupportedError);
+    expect(() => malformed()).toThrow(expect.objectContaining({ fields: ['input[0].reasoning_blocks'] }));
+  });
 });

@@ -1,12 +1,14 @@
-import type { LlmProviderName } from '../../config/variables.js';
+import { LLM_PROVIDERS, type LlmProviderName } from '../../config/variables.js';
 import type {
   AssistantMessage,
   ChatMessage,
   ChatRequest,
   FunctionTool,
+  ReasoningBlock,
   ReasoningEffort,
   ResponseFormat,
   TextPart,
+  ToolCall,
   ToolChoice,
   UserContentPart,
 } from '../types.js';
@@ -240,16 +242,21 @@ function translateItem(item: unknown, where: string, messages: ChatMessage[], pr
     return;
   }
   if (type === 'function_call') {
-    const call = {
+    const call: ToolCall = {
       id: String(item['call_id'] ?? ''),
-      type: 'function' as const,
+      type: 'function',
       name: String(item['name'] ?? ''),
       arguments: typeof item['arguments'] === 'string' ? item['arguments'] : '{}',
     };
+    // Groundwork's extension, as the translated answer gave it: the provider's signature of the call.
+    if (typeof item['signature'] === 'string' && item['signature'] !== '') call.signature = item['signature'];
+    const reasoning = reasoningBlocks(item['reasoning_blocks'], `${where}.reasoning_blocks`, problems);
     const last = messages.at(-1);
     // A turn's text and its tool calls are one assistant message in chat; consecutive calls join it.
-    if (last?.role === 'assistant') last.toolCalls = [...(last.toolCalls ?? []), call];
-    else messages.push({ role: 'assistant', content: null, toolCalls: [call] });
+    const turn: AssistantMessage = last?.role === 'assistant' ? last : { role: 'assistant', content: null };
+    turn.toolCalls = [...(turn.toolCalls ?? []), call];
+    if (reasoning !== undefined) turn.reasoning = [...(turn.reasoning ?? []), ...reasoning];
+    if (turn !== last) messages.push(turn);
     return;
   }
   if (type === 'function_call_output') {
@@ -261,6 +268,32 @@ function translateItem(item: unknown, where: string, messages: ChatMessage[], pr
     return;
   }
   problems.push({ field: `${where}.type`, why: `${String(type)} items need a Responses API upstream` });
+}
+
+/**
+ * Groundwork's `reasoning_blocks` extension of a `function_call` item, as a translated answer gave
+ * it (see `withReasoning`); undefined when absent or malformed (then a problem names it).
+ */
+function reasoningBlocks(value: unknown, where: string, problems: Problem[]): ReasoningBlock[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const blocks = Array.isArray(value) ? value.map(reasoningBlock) : [undefined];
+  if (blocks.every((block) => block !== undefined)) return blocks as ReasoningBlock[];
+  problems.push({ field: where, why: 'must be the reasoning_blocks an answer gave, as they were' });
+  return undefined;
+}
+
+function reasoningBlock(block: unknown): ReasoningBlock | undefined {
+  if (!isObject(block) || typeof block['provider'] !== 'string' || !isProvider(block['provider'])) return undefined;
+  const provider = block['provider'];
+  if (block['type'] === 'redacted' && typeof block['data'] === 'string') return { type: 'redacted', provider, data: block['data'] };
+  if (block['type'] !== 'thinking' || typeof block['text'] !== 'string') return undefined;
+  const signature = block['signature'];
+  if (signature === undefined) return { type: 'thinking', provider, text: block['text'] };
+  return typeof signature === 'string' ? { type: 'thinking', provider, text: block['text'], signature } : undefined;
+}
+
+function isProvider(name: string): name is LlmProviderName {
+  return (LLM_PROVIDERS as readonly string[]).includes(name);
 }
 
 function translateMessage(item: Json, where: string, problems: Problem[]): ChatMessage | undefined {

@@ -53,6 +53,20 @@ describe('the Azure provider against the fake server', () => {
     ]);
   });
 
+  it('refuses a deployment named "." or "..", which would name another path at the endpoint, and sends nothing', async () => {
+    const provider = createProvider('azure', testConfig(providerEnv('azure', fake)));
+    for (const model of ['.', '..']) {
+      const chat = provider.complete({ model, messages: [{ role: 'user', content: 'Hi' }] }, signal());
+      await expect(chat).rejects.toMatchObject({ kind: 'bad_request', retryable: false, message: expect.stringContaining('deployment') });
+      const streamed = (async () => {
+        for await (const _ of provider.stream({ model, messages: [{ role: 'user', content: 'Hi' }] }, signal()));
+      })();
+      await expect(streamed).rejects.toMatchObject({ kind: 'bad_request' });
+      await expect(provider.embed?.({ model, inputs: ['Hi'] }, signal())).rejects.toMatchObject({ kind: 'bad_request' });
+    }
+    expect(fake.requests).toEqual([]);
+  });
+
   it('sends developer messages as system before API version 2024-12-01-preview, as developer from it on', async () => {
     const messages = [
       { role: 'developer', content: 'Be brief.' },

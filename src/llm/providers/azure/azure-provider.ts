@@ -4,6 +4,7 @@ import type { LlmProvider } from '../../types.js';
 import { KeyedClient } from '../keyed-client.js';
 import { OpenAiChatProvider } from '../openai/openai-chat.js';
 import { JSON_HEADERS, targetPerModel } from '../openai/openai-http.js';
+import { providerError } from '../provider-error-factory.js';
 
 /** Returns a Microsoft Entra ID access token for Azure OpenAI; called before every request. */
 export type AzureTokenProvider = () => Promise<string>;
@@ -68,7 +69,15 @@ export function createAzureProvider(options: AzureProviderOptions): LlmProvider 
   }
   const base = `${options.endpoint.replace(/\/+$/, '')}/openai`;
   const query = `api-version=${encodeURIComponent(options.apiVersion)}`;
-  const deploymentPath = (name: string, operation: string) => `/deployments/${encodeURIComponent(name)}/${operation}`;
+  const deploymentPath = (name: string, operation: string) => {
+    // `.` and `..` stay as they are once encoded, and would name another path at the endpoint.
+    if (name === '.' || name === '..')
+      throw providerError('bad_request', `"${name}" names no Azure deployment: a deployment name must not be "." or ".."`, {
+        provider: 'azure',
+        model: name,
+      });
+    return `/deployments/${encodeURIComponent(name)}/${operation}`;
+  };
   return new OpenAiChatProvider({
     name: 'azure',
     defaultModel: options.deployment,

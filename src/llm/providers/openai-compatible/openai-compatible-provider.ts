@@ -3,7 +3,7 @@ import { UpstreamClient, upstreamTarget } from '../../http/upstream-client.js';
 import type { LlmProvider } from '../../types.js';
 import { KeyedClient } from '../keyed-client.js';
 import { OpenAiChatProvider } from '../openai/openai-chat.js';
-import { JSON_HEADERS, targetPerModel } from '../openai/openai-http.js';
+import { JSON_HEADERS, targetForEveryModel, targetPerModel } from '../openai/openai-http.js';
 
 /** Settings of an OpenAI-compatible server (Ollama, vLLM, LM Studio, llama.cpp's server). */
 export interface OpenAiCompatibleProviderOptions {
@@ -35,7 +35,7 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleProvider
     http: {
       client: new UpstreamClient({ timeoutMs: options.timeoutMs }),
       headers: () => headers.get(options.apiKey?.reveal()),
-      chat: targetPerModel(() => upstreamTarget(options.baseUrl, '/chat/completions')),
+      chat: targetForEveryModel(upstreamTarget(options.baseUrl, '/chat/completions')),
       models: upstreamTarget(options.baseUrl, '/models'),
       embeddings: targetPerModel(() => upstreamTarget(options.baseUrl, '/embeddings')),
     },

@@ -23,6 +23,14 @@ export const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'user-agent': 'groundwork',
 });
 
+/**
+ * The same target for every model (OpenAI and compatible servers take the model in the body): a
+ * call works nothing out, as a served chat call should not.
+ */
+export function targetForEveryModel(target: UpstreamTarget): (model: string) => UpstreamTarget {
+  return () => target;
+}
+
 /** Caches one target per model name (chat and embeddings on Azure go to a deployment named by the model). */
 export function targetPerModel(build: (model: string) => UpstreamTarget): (model: string) => UpstreamTarget {
   const targets = new Map<string, UpstreamTarget>();

@@ -3,7 +3,7 @@ import { UpstreamClient, upstreamTarget } from '../../http/upstream-client.js';
 import type { LlmProvider } from '../../types.js';
 import { KeyedClient } from '../keyed-client.js';
 import { OpenAiChatProvider } from './openai-chat.js';
-import { JSON_HEADERS, targetPerModel } from './openai-http.js';
+import { JSON_HEADERS, targetForEveryModel, targetPerModel } from './openai-http.js';
 
 /** Settings of the OpenAI provider. */
 export interface OpenAiProviderOptions {
@@ -34,7 +34,7 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
     http: {
       client: new UpstreamClient({ timeoutMs: options.timeoutMs }),
       headers: () => headers.get(options.apiKey.reveal()),
-      chat: targetPerModel(() => upstreamTarget(baseUrl, '/chat/completions')),
+      chat: targetForEveryModel(upstreamTarget(baseUrl, '/chat/completions')),
       models: upstreamTarget(baseUrl, '/models'),
       embeddings: targetPerModel(() => upstreamTarget(baseUrl, '/embeddings')),
     },

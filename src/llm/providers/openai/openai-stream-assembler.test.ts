@@ -211,4 +211,23 @@ describe('OpenAiStreamAssembler', () => {
     });
     expect(second?.message.passthrough).toEqual({ reasoning_content: 'Other.' });
   });
+  it('merges streamed pieces of indexed entries into one entry per index, as tool_calls stream, instead of piling them up', () => {
+    const assembler = new OpenAiStreamAssembler('anthropic/claude-sonnet-4');
+    const piece = (delta: Record<string, unknown>, finish: string | null = null) =>
+      ({
+        id: 'c1',
+        object: 'chat.completion.chunk',
+        created: 1,
+        model: 'm',
+        choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      }) as unknown as ChatCompletionChunk;
+    const detail = (fields: Record<string, unknown>) => ({ type: 'reasoning.text', format: 'anthropic-claude-v1', index: 0, ...fields });
+    for (const text of ['Let ', 'me ', 'think.']) assembler.accept(piece({ reasoning: text, reasoning_details: [detail({ text })] }));
+    assembler.accept(piece({ reasoning_details: [detail({ signature: 'sig' })] }));
+    assembler.accept(piece({ content: 'Hi' }, 'stop'));
+    expect(assembler.completion().choices[0]?.message.passthrough).toEqual({
+      reasoning: 'Let me think.',
+      reasoning_details: [detail({ text: 'Let me think.', signature: 'sig' })],
+    });
+  });
 });

@@ -27,17 +27,22 @@ interface ChoiceState {
 /** Delta fields the assembler models; the others are gathered into the message's `passthrough`. */
 const MODELLED_DELTA_FIELDS = new Set(['role', 'content', 'refusal', 'tool_calls']);
 
-/** Fields of a streamed object that name it rather than add to it: each piece repeats them whole. */
-const NAMING_FIELDS = new Set(['id', 'type', 'index']);
+/**
+ * Fields of a streamed object that name it rather than add to it: each piece repeats them whole
+ * (OpenRouter's `reasoning_details` pieces each repeat their `format`).
+ */
+const NAMING_FIELDS = new Set(['id', 'type', 'index', 'format']);
 
 /**
  * `piece` added to what a field holds so far: strings joined (`reasoning_content`, an audio
- * transcript's pieces), arrays concatenated (`annotations`), objects merged field by field with
- * the same rule, anything else (numbers, a naming field such as `id`) replaced by the later piece.
+ * transcript's pieces), arrays concatenated (`annotations`) unless their entries carry an `index`
+ * (pieces of indexed entries, as `tool_calls` streams them: OpenRouter's `reasoning_details`), which
+ * are merged into the entry of the same index, objects merged field by field with the same rule,
+ * anything else (numbers, a naming field such as `id`) replaced by the later piece.
  */
 function gathered(held: unknown, piece: unknown, key: string): unknown {
   if (typeof held === 'string' && typeof piece === 'string' && !NAMING_FIELDS.has(key)) return held + piece;
-  if (Array.isArray(held) && Array.isArray(piece)) return [...held, ...piece];
+  if (Array.isArray(held) && Array.isArray(piece)) return isIndexed(held) && isIndexed(piece) ? byIndex(held, piece) : [...held, ...piece];
   if (isRecord(held) && isRecord(piece)) {
     const merged: Record<string, unknown> = { ...held };
     for (const [field, value] of Object.entries(piece))
@@ -45,6 +50,25 @@ function gathered(held: unknown, piece: unknown, key: string): unknown {
     return merged;
   }
   return piece;
+}
+
+/** Whether every entry of `entries` is an object with a numeric `index`. */
+function isIndexed(entries: unknown[]): entries is Array<Record<string, unknown> & { index: number }> {
+  return entries.length > 0 && entries.every((entry) => isRecord(entry) && typeof entry['index'] === 'number');
+}
+
+/** Indexed pieces merged into the held entries of the same index; a new index is added. */
+function byIndex(
+  held: Array<Record<string, unknown> & { index: number }>,
+  pieces: Array<Record<string, unknown> & { index: number }>,
+): unknown[] {
+  const merged: unknown[] = [...held];
+  for (const piece of pieces) {
+    const at = merged.findIndex((entry) => (entry as { index: number }).index === piece.index);
+    if (at < 0) merged.push(piece);
+    else merged[at] = gathered(merged[at], piece, String(piece.index));
+  }
+  return merged;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
