@@ -167,7 +167,10 @@ export class ConfigSource {
           .filter((item) => item !== '');
         if (values.length > 0 && secret.replace(values)) changed.push(name);
       } else if (RESTART_SECRETS.has(name)) {
-        if (value !== secret.reveal()) awaitingRestart.push(name);
+        // Compared as the configuration holds it: a list (`DATABASE_REPLICA_URLS`) trimmed and joined by commas.
+        const parsed = VARIABLES[name].field(value);
+        const held = parsed.ok && Array.isArray(parsed.value) ? parsed.value.join(',') : value;
+        if (held !== secret.reveal()) awaitingRestart.push(name);
       } else if (secret.replace(value)) changed.push(name);
     }
     this.#awaitingRestart = awaitingRestart;

@@ -97,4 +97,15 @@ describe('reloadSecrets()', () => {
     expect(source.secretsAwaitingRestart()).toEqual(['DATABASE_URL']);
     expect(config.database.url.reveal()).toBe(`sqlite:${join(directory, 'first.db')}`);
   });
+
+  it('does not report unchanged replica URLs written with spaces after the commas as awaiting a restart', () => {
+    const replicas = 'postgres://app@replica-1:5432/app, postgres://app@replica-2:5432/app';
+    const source = new ConfigSource({
+      env: { DATABASE_URL: 'postgres://app@primary:5432/app', DATABASE_REPLICA_URLS: replicas },
+      envFile: false,
+    });
+    source.load();
+    expect(source.reloadSecrets()).toEqual([]);
+    expect(source.secretsAwaitingRestart()).toEqual([]);
+  });
 });
