@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -237,6 +237,34 @@ describe('a large result on a pipe', () => {
       const result = await pipeline(args, 'head -1');
       expect(result.stdout).toMatch(/^(NAME|\[)/);
       expect(result.stderr).toBe('status 0\n');
+    }
+  }, 30_000);
+});
+
+/* stdout on a device that refuses every write (`/dev/full`: no space left): the result is lost, and the exit says so. */
+describe.skipIf(!existsSync('/dev/full'))('a result that cannot be written', () => {
+  it('is one line on stderr and exit status 1', async () => {
+    for (const args of [['--version'], ['config']]) {
+      const full = openSync('/dev/full', 'w');
+      try {
+        const child = spawn(process.execPath, [BUILT_CLI_BIN, ...args], {
+          cwd: directory,
+          env: { PATH: process.env.PATH ?? '', ...base, DATABASE_URL: 'sqlite::memory:' },
+          stdio: ['ignore', full, 'pipe'],
+        });
+        let stderr = '';
+        child.stderr?.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+        });
+        const [code] = (await once(child, 'close')) as [number];
+        expect({ args, code, stderr }).toEqual({
+          args,
+          code: 1,
+          stderr: expect.stringMatching(/^✘ The output could not be written: .*ENOSPC.*\n$/),
+        });
+      } finally {
+        closeSync(full);
+      }
     }
   }, 30_000);
 });

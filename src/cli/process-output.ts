@@ -14,13 +14,16 @@ export class StandardStream {
   constructor(stream: NodeJS.WriteStream) {
     this.#stream = stream;
     // A listener for good: a write after a failure fails again, and an unheard `error` would end the process with a stack.
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (!this.#gone && error.code !== 'EPIPE') this.failure = error;
-      this.#gone = true;
-    });
+    stream.on('error', (error: NodeJS.ErrnoException) => this.#failed(error));
     stream.once('close', () => {
       this.#gone = true;
     });
+  }
+
+  /** Keeps the first failure (a reader that left is none); nothing more is written. */
+  #failed(error: NodeJS.ErrnoException): void {
+    if (!this.#gone && error.code !== 'EPIPE') this.failure = error;
+    this.#gone = true;
   }
 
   /** Writes `text`, unless the stream failed or closed. */
@@ -33,6 +36,9 @@ export class StandardStream {
    * `| (sleep 4; wc -c)`), or at once when the stream failed or closed.
    */
   flushed(): Promise<void> {
+    // A file's writes are synchronous: a failed one (`> /dev/full`) is on the stream at once, its `error` event only on a later tick.
+    const errored = this.#stream.errored;
+    if (errored !== null) this.#failed(errored);
     if (this.#gone || this.#stream.writableLength === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {

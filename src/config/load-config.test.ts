@@ -78,6 +78,18 @@ describe('ConfigSource', () => {
     expect(source.load()).toBe(config);
   });
 
+  it('refuses to reload an admin key shorter than a start accepts, keeping the old one', () => {
+    const env: Record<string, string> = { GROUNDWORK_ADMIN_KEY: 'gw-admin-long-enough-0a1b2c' };
+    const source = new ConfigSource({ env, envFile: false });
+    const adminKey = source.load().tenants.adminKey;
+    env.GROUNDWORK_ADMIN_KEY = 'admin-secret';
+    expect(() => source.reloadSecrets()).toThrow(`GROUNDWORK_ADMIN_KEY: must be at least ${ADMIN_KEY_MIN_LENGTH} characters`);
+    expect(adminKey?.reveal()).toBe('gw-admin-long-enough-0a1b2c');
+    env.GROUNDWORK_ADMIN_KEY = 'gw-admin-rotated-long-3d4e5f';
+    expect(source.reloadSecrets()).toEqual(['GROUNDWORK_ADMIN_KEY']);
+    expect(adminKey?.reveal()).toBe('gw-admin-rotated-long-3d4e5f');
+  });
+
   it('keeps the old secret and says which file failed when a secret file disappears', () => {
     const keyFile = join(directory, 'key');
     writeFileSync(keyFile, 'sk-kept-key-0000000000000');

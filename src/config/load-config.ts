@@ -7,7 +7,7 @@ import type { SecretMap } from './build-app-config.js';
 import { type ParsedEnvironment, parseEnvironment } from './parse-environment.js';
 import { Secret } from './secret.js';
 import { SecretList } from './secret-list.js';
-import { SECRET_VARIABLES } from './variables.js';
+import { SECRET_VARIABLES, VARIABLES } from './variables.js';
 
 /**
  * Secrets a running instance reads only when it opens its clients (the database pool, the replica
@@ -139,11 +139,19 @@ export class ConfigSource {
    * Only secrets set at start are reloaded, and a secret now empty keeps its value. `DATABASE_URL`,
    * `DATABASE_REPLICA_URLS` and `REDIS_URL` are not reloaded (their clients keep their connection
    * settings): a change to them is not in the result but in {@link ConfigSource.secretsAwaitingRestart}.
-   * Throws {@link ConfigError} when a secret file can no longer be read; the old values stay.
+   * Throws {@link ConfigError} when a secret file can no longer be read or a new value is one the
+   * configuration refuses at start (an admin key under 16 characters); the old values stay.
    */
   reloadSecrets(): string[] {
     this.load();
     const { env, errors } = this.#readEnvironment();
+    // A new value is held to the rules a start holds it to (an admin key of 16 characters or more).
+    for (const name of SECRET_VARIABLES) {
+      const value = env[name];
+      if (!this.#secrets.has(name) || value === undefined || value.trim() === '') continue;
+      const parsed = VARIABLES[name].field(value);
+      if (!parsed.ok) errors.push({ variable: name, message: parsed.message });
+    }
     if (errors.length > 0) throw new ConfigError(errors);
     this.#environment = env;
     const changed: string[] = [];
@@ -159,7 +167,10 @@ export class ConfigSource {
           .filter((item) => item !== '');
         if (values.length > 0 && secret.replace(values)) changed.push(name);
       } else if (RESTART_SECRETS.has(name)) {
-        if (value !== secret.reveal()) awaitingRestart.push(name);
+        // Compared as the configuration holds it: a list (`DATABASE_REPLICA_URLS`) trimmed and joined by commas.
+        const parsed = VARIABLES[name].field(value);
+        const held = parsed.ok && Array.isArray(parsed.value) ? parsed.value.join(',') : value;
+        if (held !== secret.reveal()) awaitingRestart.push(name);
       } else if (secret.replace(value)) changed.push(name);
     }
     this.#awaitingRestart = awaitingRestart;

@@ -106,14 +106,14 @@ export function parseEnvironment(
   const embeddingNamed = values.LLM_EMBEDDING_PROVIDER?.toLowerCase();
   if (embeddingNamed !== undefined && (EMBEDDING_PROVIDERS as readonly string[]).includes(embeddingNamed)) {
     const embedding = embeddingNamed as LlmProviderName;
-    for (const variable of embeddingCredentialsMissing(embedding, values, context, true)) {
+    for (const variable of embeddingCredentialsMissing(embedding, values, context)) {
       errors.push(issue(variable, `is required when LLM_EMBEDDING_PROVIDER=${embedding}`));
     }
   }
   for (const entry of values.LLM_EMBEDDING_FALLBACKS ?? []) {
     const fallback = parseProviderModel(entry);
     if (fallback === undefined || !EMBEDDING_PROVIDERS.includes(fallback.provider)) continue;
-    for (const variable of embeddingCredentialsMissing(fallback.provider, values, context, false)) {
+    for (const variable of embeddingCredentialsMissing(fallback.provider, values, context)) {
       errors.push(
         issue(variable, `is required by the embedding fallback ${fallback.provider}:${fallback.model} in LLM_EMBEDDING_FALLBACKS`),
       );
@@ -191,15 +191,15 @@ function credentialsMissing(provider: LlmProviderName, values: Parsed, context: 
 }
 
 /**
- * The variables an embedding provider needs and lacks. Azure's chat deployment is not needed: the
- * primary embeddings use `AZURE_OPENAI_EMBEDDING_DEPLOYMENT` (`primary`), a fallback names its deployment.
+ * The credentials an embedding provider needs and lacks. No Azure deployment is needed: a fallback
+ * names its own, and without `AZURE_OPENAI_EMBEDDING_DEPLOYMENT` each call names one (`model`, as
+ * a `POST /v1/embeddings` body does); a call that names none is refused naming that variable.
  */
-function embeddingCredentialsMissing(provider: LlmProviderName, values: Parsed, context: BuildContext, primary: boolean): string[] {
+function embeddingCredentialsMissing(provider: LlmProviderName, values: Parsed, context: BuildContext): string[] {
   if (provider !== 'azure') return credentialsMissing(provider, values, context);
   const missing: string[] = [];
   if (values.AZURE_OPENAI_API_KEY === undefined && !context.azureTokenProvider) missing.push('AZURE_OPENAI_API_KEY');
   if (values.AZURE_OPENAI_ENDPOINT === undefined) missing.push('AZURE_OPENAI_ENDPOINT');
-  if (primary && values.AZURE_OPENAI_EMBEDDING_DEPLOYMENT === undefined) missing.push('AZURE_OPENAI_EMBEDDING_DEPLOYMENT');
   return missing;
 }
 

@@ -194,6 +194,16 @@ describe('parseEnvironment', () => {
       }).errors,
     ).toEqual([]);
 
+    // Azure embeddings without a configured deployment: each call names one, as POST /v1/embeddings does.
+    expect(
+      parse({
+        ...openai,
+        LLM_EMBEDDING_PROVIDER: 'azure',
+        AZURE_OPENAI_API_KEY: 'azure-key-0000',
+        AZURE_OPENAI_ENDPOINT: 'https://x.openai.azure.com',
+      }).errors,
+    ).toEqual([]);
+
     const all = parse({
       ...openai,
       LLM_EMBEDDING_PROVIDER: 'bedrock',

@@ -5,6 +5,8 @@ const REDACTED = '[redacted]';
 const liveSecretValues = new Map<string, number>();
 /** {@link liveSecretValues}' keys longest first, sorted once per change rather than once per logged string. */
 let longestFirst: readonly string[] | undefined;
+/** Counts the values {@link Secret.replace} changed, so a holder of secrets sees a rotation by one number. */
+let replacements = 0;
 
 function track(secret: string, delta: 1 | -1): void {
   longestFirst = undefined;
@@ -78,6 +80,7 @@ export class Secret {
     track(this.#value, -1);
     this.#value = value;
     track(value, 1);
+    replacements++;
     return true;
   }
 
@@ -107,6 +110,15 @@ export function knownSecretValues(): string[] {
 export function liveSecretValuesLongestFirst(): readonly string[] {
   longestFirst ??= Object.freeze([...liveSecretValues.keys()].sort((a, b) => b.length - a.length));
   return longestFirst;
+}
+
+/**
+ * A number that changes whenever any {@link Secret}'s value is replaced: a holder that keeps
+ * something derived from secrets (digests of keys) compares it to see that the values it read may have changed.
+ * @internal
+ */
+export function secretReplacements(): number {
+  return replacements;
 }
 
 /** The redaction marker used in place of secret values. */

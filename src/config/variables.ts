@@ -372,7 +372,7 @@ export const VARIABLES = define({
     section: 'llm',
     field: optionalStringField(),
     default: '(none)',
-    description: 'Azure deployment answering embeddings; required to embed with `azure`.',
+    description: 'Azure deployment answering embeddings; required to embed with `azure` unless each call names its deployment (`model`).',
     example: 'embedding-small',
   },
   LLM_EMBEDDING_DIMENSIONS: {

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Secret } from '../config/secret.js';
+import { type Secret, secretReplacements } from '../config/secret.js';
 
 /** The outcome of checking a request's credentials. */
 export type AuthOutcome = 'ok' | 'missing' | 'invalid';
@@ -24,8 +24,10 @@ export class ApiKeyVerifier {
   #digests: readonly Buffer[] = [];
   /** The keys' values the digests were taken from, to see a rotation. */
   #source: readonly string[] = [];
-  /** The list last read: a reload replaces it (never changes it), so the same list needs no look at its values. */
+  /** The list last read: a reload replaces it, or (a copy of the settings holding the old list) replaces its keys' values in place. */
   #list: readonly Secret[] | undefined;
+  /** {@link secretReplacements} when the values were last read: the same list and count need no look at its values. */
+  #replacements = -1;
   readonly #accepted = new Set<string>();
 
   /** `keys`: the accepted keys, or a function that gives them now (read at each check, so rotated keys apply). */
@@ -37,8 +39,10 @@ export class ApiKeyVerifier {
   /** Takes the digests again when the configured keys changed; forgets every remembered verdict then. */
   #refresh(): void {
     const list = this.#keys();
-    if (list === this.#list) return;
+    const replacements = secretReplacements();
+    if (list === this.#list && replacements === this.#replacements) return;
     this.#list = list;
+    this.#replacements = replacements;
     const values = list.map((key) => key.reveal());
     if (values.length === this.#source.length && values.every((value, index) => value === this.#source[index])) return;
     this.#source = values;

@@ -60,6 +60,34 @@ describe('reloadSecrets()', () => {
     }
   }, 30_000);
 
+  it('rotates caller keys for a server given a copy of the server settings ({ ...config.server, port })', async () => {
+    const keys = secretFile('copied-api-keys', 'gw-caller-copy-old-1');
+    const configSource = new ConfigSource({
+      env: { DATABASE_URL: 'sqlite::memory:', HOST: '127.0.0.1', GROUNDWORK_API_KEYS_FILE: keys },
+      envFile: false,
+    });
+    const infra = await createInfrastructure({ configSource, logger: silentLogger() });
+    const server = createServer(
+      createServiceBackend(infra),
+      { ...infra.config.server, port: 0 },
+      { logger: silentLogger(), metrics: infra.metrics },
+    );
+    try {
+      const address = await server.listen();
+      const status = async (key: string) =>
+        (await fetch(`http://127.0.0.1:${address.port}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).status;
+      expect(await status('gw-caller-copy-old-1')).toBe(200);
+      // As many keys as before: the copy holds the same Secret, whose value the reload replaces.
+      writeFileSync(keys, 'gw-caller-copy-new-1\n');
+      expect(infra.reloadSecrets()).toEqual(['GROUNDWORK_API_KEYS']);
+      expect(await status('gw-caller-copy-old-1')).toBe(401);
+      expect(await status('gw-caller-copy-new-1')).toBe(200);
+    } finally {
+      await server.close();
+      await infra.close();
+    }
+  }, 30_000);
+
   it('does not report a changed DATABASE_URL or REDIS_URL as reloaded: they take effect at the next start', async () => {
     const databaseFile = secretFile('database-url', `sqlite:${join(directory, 'first.db')}`);
     const source = new ConfigSource({ env: { DATABASE_URL_FILE: databaseFile }, envFile: false });
@@ -68,5 +96,16 @@ describe('reloadSecrets()', () => {
     expect(source.reloadSecrets()).toEqual([]);
     expect(source.secretsAwaitingRestart()).toEqual(['DATABASE_URL']);
     expect(config.database.url.reveal()).toBe(`sqlite:${join(directory, 'first.db')}`);
+  });
+
+  it('does not report unchanged replica URLs written with spaces after the commas as awaiting a restart', () => {
+    const replicas = 'postgres://app@replica-1:5432/app, postgres://app@replica-2:5432/app';
+    const source = new ConfigSource({
+      env: { DATABASE_URL: 'postgres://app@primary:5432/app', DATABASE_REPLICA_URLS: replicas },
+      envFile: false,
+    });
+    source.load();
+    expect(source.reloadSecrets()).toEqual([]);
+    expect(source.secretsAwaitingRestart()).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 import { ConfigSource } from '../../config/load-config.js';
+import { maskUrlCredentials } from '../../config/urls.js';
 import { VARIABLES } from '../../config/variables.js';
 import type { CommandIo } from '../output.js';
 
@@ -22,7 +23,16 @@ export function configMarkdownTable(): string {
   return rows.join('\n');
 }
 
-/** `groundwork config [--markdown]`: the resolved configuration with secrets redacted, or the variable table. */
+/**
+ * A URL's password and credential query parameters masked: a provider's base URL or endpoint is no
+ * `Secret` (its client needs it whole), yet may carry a proxy's credentials (`https://user:pass@proxy/v1`).
+ */
+const maskUrls = (_key: string, value: unknown): unknown => (typeof value === 'string' ? maskUrlCredentials(value) : value);
+
+/**
+ * `groundwork config [--markdown]`: the resolved configuration with secrets redacted (and the
+ * credentials of every URL in it masked), or the variable table.
+ */
 export async function configCommand(args: { markdown: boolean }, io: CommandIo): Promise<number> {
   if (args.markdown) {
     io.out(configMarkdownTable());
@@ -35,6 +45,6 @@ export async function configCommand(args: { markdown: boolean }, io: CommandIo):
       io.err(`✘ ${error.variable}: ${error.message}${error.example === undefined ? '' : ` (e.g. ${error.example})`}`);
     return 1;
   }
-  io.out(JSON.stringify(source.load(), null, 2));
+  io.out(JSON.stringify(source.load(), maskUrls, 2));
   return 0;
 }

@@ -166,6 +166,18 @@ describe('groundwork config', () => {
     expect(io.stdout.join('\n')).not.toContain(CANARY);
   });
 
+  it('masks the credentials of a provider base URL, which is no secret variable', async () => {
+    const io = recordingIo({
+      ...embedded,
+      OPENAI_API_KEY: CANARY,
+      OPENAI_BASE_URL: 'https://proxy-user:proxy-pass-canary@proxy.example/v1?api_key=query-key-canary',
+    });
+    expect(await main(['config'], io)).toBe(0);
+    const printed = JSON.parse(io.stdout.join('\n')) as { llm: { openai: { baseUrl: string } } };
+    expect(printed.llm.openai.baseUrl).toBe('https://proxy-user:***@proxy.example/v1?api_key=***');
+    expect(io.stdout.join('\n')).not.toMatch(/proxy-pass-canary|query-key-canary/);
+  });
+
   it('prints the variable table for the README', async () => {
     const io = recordingIo({});
     expect(await main(['config', '--markdown'], io)).toBe(0);

@@ -95,6 +95,19 @@ describe('groundwork prompt and the usage ledger', () => {
     expect(fake.requests.length).toBe(before);
   });
 
+  it('with the ledger off neither migrates nor refuses: it needs no table', async () => {
+    fake.enqueue({ type: 'answer', content: 'No ledger' });
+    const variables = fileEnv('no-ledger.db', { DB_MIGRATE_ON_START: 'false', LLM_LEDGER: 'false' });
+    const io = recordingIo(variables);
+    expect(await main(['prompt', 'Say hello'], io)).toBe(0);
+    expect(io.stdout).toEqual(['No ledger']);
+    const status = recordingIo(variables);
+    expect(await main(['migrate', 'status', '--json'], status)).toBe(0);
+    expect((JSON.parse(status.stdout.join('\n')) as Array<{ executedAt?: string }>).every((state) => state.executedAt === undefined)).toBe(
+      true,
+    );
+  });
+
   it('reports on stderr, with exit status 1, a call the ledger failed to record', async () => {
     const variables = fileEnv('broken.db');
     expect(await main(['migrate'], recordingIo(variables))).toBe(0);

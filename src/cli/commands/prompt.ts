@@ -28,8 +28,8 @@ export interface PromptCommandDeps {
 
 /**
  * `groundwork prompt "text"`: sends one prompt to the configured provider and prints the answer
- * on stdout, then tokens, cost and latency on stderr (so the answer alone can be piped). Readies
- * Groundwork's tables first (see {@link prepareDatabase}); an error logged on the way, such as the
+ * on stdout, then tokens, cost and latency on stderr (so the answer alone can be piped). With the
+ * usage ledger on (`LLM_LEDGER`), readies Groundwork's tables first (see {@link prepareDatabase}); an error logged on the way, such as the
  * usage ledger failing to record the call, is printed on stderr and makes the exit status 1.
  */
 export async function promptCommand(options: PromptCommandOptions, io: CommandIo, deps: PromptCommandDeps = {}): Promise<number> {
@@ -55,7 +55,8 @@ export async function promptCommand(options: PromptCommandOptions, io: CommandIo
     deps.client === undefined ? await createInfrastructure({ env: io.env, isTty: io.isTty, logger: errors.logger }) : undefined;
   const client = deps.client ?? (infrastructure as NonNullable<typeof infrastructure>).llm;
   try {
-    if (infrastructure !== undefined) await prepareDatabase(infrastructure);
+    // The database holds only the call's ledger row: without the ledger it is left alone.
+    if (infrastructure?.config.llm.ledger.enabled === true) await prepareDatabase(infrastructure);
     const response = await client.complete(
       { messages, ...(options.model === undefined ? {} : { model: options.model }) },
       options.provider === undefined ? {} : { provider: options.provider },
