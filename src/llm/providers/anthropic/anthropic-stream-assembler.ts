@@ -1,6 +1,7 @@
 import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import type { CompletionBase } from '../../model/completion-of.js';
 import type { ChatStreamEvent } from '../../types.js';
+import { answerBlockBegun, HeldAnswerText } from '../held-answer-text.js';
 import { type AnthropicAnswerParts, answerMessage, emptyAnswerParts, thinkingBlock } from './anthropic-response.js';
 import { type AnthropicUsage, mapAnthropicUsage, mergeAnthropicUsage } from './anthropic-usage.js';
 import { mapAnthropicStopReason } from './map-anthropic-stop-reason.js';
@@ -33,7 +34,7 @@ export class AnthropicStreamAssembler {
   #stopReason: string | null | undefined;
   #stopped = false;
   /** Text held back while an answer tool may still be called. */
-  #held: string[] = [];
+  readonly #held = new HeldAnswerText();
 
   constructor(model: string, answerTool: string | undefined) {
     this.#model = model;
@@ -113,7 +114,7 @@ export class AnthropicStreamAssembler {
     if (block.type === 'tool_use' && block.name === this.#answerTool && this.#parts.answer === undefined) {
       this.#blocks.set(index, { kind: 'answer', json: '' });
       // The answer is the tool's input: text written before it is not part of it.
-      this.#held = [];
+      this.#held.clear();
       return [];
     }
     if (block.type === 'tool_use') {
@@ -160,22 +161,13 @@ export class AnthropicStreamAssembler {
     this.#parts.text += text;
     if (this.#answerTool === undefined) return [{ type: 'delta', text, choice: 0 }];
     // Text beside the answer tool's input is not the answer: only text of an answer without it is given.
-    if (this.#parts.answer === undefined && !this.#answering()) this.#held.push(text);
+    this.#held.hold(text, this.#parts.answer !== undefined || answerBlockBegun(this.#blocks.values()));
     return [];
-  }
-
-  /** Whether the answer tool's block has begun. */
-  #answering(): boolean {
-    for (const block of this.#blocks.values()) if (block.kind === 'answer') return true;
-    return false;
   }
 
   /** The held text, as the deltas it came in, when the answer tool was not called (its input is the answer otherwise). */
   #release(): ChatStreamEvent[] {
-    const held = this.#held;
-    this.#held = [];
-    if (this.#parts.answer !== undefined || this.#answering()) return [];
-    return held.map((text) => ({ type: 'delta', text, choice: 0 }));
+    return this.#held.release(this.#parts.answer !== undefined || answerBlockBegun(this.#blocks.values()));
   }
 
   /** A finished tool block's arguments: the joined JSON, `{}` when the model streamed none (as Anthropic's `input` would be). */

@@ -1,6 +1,7 @@
 import type { ContentBlock, ConverseResponse, ConverseStreamOutput, TokenUsage } from '@aws-sdk/client-bedrock-runtime';
 import type { CompletionBase } from '../../model/completion-of.js';
 import type { AnswerMessage, ChatStreamEvent, ReasoningBlock, ToolCall } from '../../types.js';
+import { answerBlockBegun, HeldAnswerText } from '../held-answer-text.js';
 import { mapBedrockUsage } from './bedrock-usage.js';
 import { mapBedrockStopReason } from './map-bedrock-stop-reason.js';
 
@@ -33,7 +34,7 @@ export class BedrockAnswerAssembler {
   #usage: TokenUsage | undefined;
   #gotMetadata = false;
   /** Text held back while an answer tool may still be called. */
-  #held: string[] = [];
+  readonly #held = new HeldAnswerText();
 
   constructor(model: string, answerTool: string | undefined) {
     this.#model = model;
@@ -62,7 +63,7 @@ export class BedrockAnswerAssembler {
       if (tool.name === this.#answerTool && this.#answer === undefined) {
         this.#blocks.set(index, { kind: 'answer', json: '' });
         // The answer is the tool's input: text written before it is not part of it.
-        this.#held = [];
+        this.#held.clear();
         return [];
       }
       const call = this.#toolCalls.length;
@@ -78,7 +79,7 @@ export class BedrockAnswerAssembler {
         this.#text += delta.text;
         if (this.#answerTool === undefined) return [{ type: 'delta', text: delta.text, choice: 0 }];
         // Text beside the answer tool's input is not the answer: only text of an answer without it is given.
-        if (this.#answer === undefined && !this.#answering()) this.#held.push(delta.text);
+        this.#held.hold(delta.text, this.#answer !== undefined || answerBlockBegun(this.#blocks.values()));
         return [];
       }
       if (delta?.reasoningContent !== undefined) {
@@ -138,18 +139,9 @@ export class BedrockAnswerAssembler {
     return started;
   }
 
-  /** Whether the answer tool's block has begun. */
-  #answering(): boolean {
-    for (const block of this.#blocks.values()) if (block.kind === 'answer') return true;
-    return false;
-  }
-
   /** The held text, as the deltas it came in, when the answer tool was not called (its input is the answer otherwise). */
   #release(): ChatStreamEvent[] {
-    const held = this.#held;
-    this.#held = [];
-    if (this.#answer !== undefined || this.#answering()) return [];
-    return held.map((text) => ({ type: 'delta', text, choice: 0 }));
+    return this.#held.release(this.#answer !== undefined || answerBlockBegun(this.#blocks.values()));
   }
 
   #wholeBlock(block: ContentBlock): void {
