@@ -154,6 +154,16 @@ describe('LlmClient structured output failures', () => {
     expect(lines.join('')).not.toContain('not json at all');
   });
 
+  it('keeps the words of an answer that is not JSON out of the error message', async () => {
+    const llm = client('openai');
+    fake.enqueue({ type: 'answer', content: 'Sure! Here is the record of Ada Lovelace' });
+    const error = await rejection(llm.executePrompt(translate, { word: 'hello' }, { cache: false, repairs: 0 }));
+    expect(error).toMatchObject({ name: 'StructuredOutputError', problem: expect.stringContaining('not valid JSON') });
+    expect((error as unknown as { content: string }).content).toBe('Sure! Here is the record of Ada Lovelace');
+    expect(error.message).not.toMatch(/Sure|Here|Ada/);
+    expect(JSON.stringify(error)).not.toMatch(/Sure|Here|Ada/);
+  });
+
   it('takes the repair count per call', async () => {
     const llm = client('anthropic');
     fake.enqueue({ type: 'answer', content: 'nope' });
