@@ -18,6 +18,7 @@ const completion: ChatCompletion = completionOf({
   choices: [{ index: 0, message: { content: 'the answer text' }, finishReason: 'stop' }],
   usage: { promptTokens: 12, completionTokens: 5, totalTokens: 17 },
   requestId: 'req_123',
+  id: 'chatcmpl-123',
 });
 
 const register = registerMemoryTracer;
@@ -51,7 +52,8 @@ describe('traceLlmCall', () => {
       [GEN_AI.requestTemperature]: 0,
       [GEN_AI.requestMaxTokens]: 64,
       [GEN_AI.responseModel]: 'gpt-4o-mini-2024-07-18',
-      [GEN_AI.responseId]: 'req_123',
+      [GEN_AI.responseId]: 'chatcmpl-123',
+      'groundwork.llm.request_id': 'req_123',
       [GEN_AI.responseFinishReasons]: ['stop'],
       [GEN_AI.usageInputTokens]: 12,
       [GEN_AI.usageOutputTokens]: 5,
