@@ -78,4 +78,13 @@ describe('definePrompt', () => {
     definePrompt({ name: 'translate-word', version: 2, template: 'changed {{word}}' }, { registry });
     expect(registry.get('translate-word')?.version).toBe('2');
   });
+
+  it('gets the last registered version of a name, and lists versions in numeric order', () => {
+    const versions = new PromptRegistry();
+    for (const version of [2, 9, 10]) definePrompt({ name: 'grade', version, template: `v${version} {{answer}}` }, { registry: versions });
+    expect(versions.get('grade')?.version).toBe('10');
+    expect(versions.list().map((prompt) => prompt.version)).toEqual(['2', '9', '10']);
+    definePrompt({ name: 'grade', version: '1.5', template: 'v1.5 {{answer}}' }, { registry: versions });
+    expect(versions.get('grade')?.version).toBe('1.5');
+  });
 });
