@@ -164,6 +164,15 @@ describe('LlmClient structured output failures', () => {
     expect(JSON.stringify(error)).not.toMatch(/Sure|Here|Ada/);
   });
 
+  it('refuses a repair count that is not a whole number of at least 0, before anything is sent', async () => {
+    const llm = client('openai');
+    for (const repairs of [-1, 0.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const error = await rejection(llm.executePrompt(translate, { word: 'x' }, { cache: false, repairs }));
+      expect(error).toMatchObject({ name: 'LlmRequestError', problems: [`repairs: must be a whole number of at least 0, not ${repairs}`] });
+    }
+    expect(fake.requests).toHaveLength(0);
+  });
+
   it('takes the repair count per call', async () => {
     const llm = client('anthropic');
     fake.enqueue({ type: 'answer', content: 'nope' });

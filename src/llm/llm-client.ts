@@ -374,6 +374,10 @@ class GroundworkLlmClient implements LlmClient {
     const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
     if (!Number.isInteger(maxSteps) || maxSteps < 1)
       throw new LlmRequestError([`maxSteps: must be a whole number of at least 1, not ${maxSteps}`]);
+    const repairs = options.repairs ?? llm.structuredOutputRepairs;
+    // NaN or Infinity would never run out: the call would ask for repairs without end.
+    if (!Number.isInteger(repairs) || repairs < 0)
+      throw new LlmRequestError([`repairs: must be a whole number of at least 0, not ${repairs}`]);
     // Tools that run have effects: a loop that runs them is never answered from the cache.
     const runsTools = hasExecutableTools(tools);
     const targets: CallTarget[] = grouped ?? [{ provider: providerName, model: request.model }];
@@ -400,7 +404,7 @@ class GroundworkLlmClient implements LlmClient {
               promptVersion,
               namespace: options.namespace ?? this.#config.cache.namespace,
             }),
-      repairs: options.repairs ?? llm.structuredOutputRepairs,
+      repairs,
       signal: options.signal,
       // Set when the call starts (its own, made from `signal` and the client's drain): see `signalOf`.
       cancellation: undefined,
