@@ -288,6 +288,40 @@ describe('LlmClient streaming timeouts and cancellation', () => {
 });
 
 describe('LlmClient cache, ledger and metrics', () => {
+  it('streams a fresh answer in place of a cached one that no longer matches the prompt’s schema, as executePrompt does', async () => {
+    const logger = capturingLogger().logger;
+    const cache = createResponseCache(
+      { mode: 'memory', ttlSeconds: 60, maxEntries: 10, maxBytes: 1_000_000, namespace: 'test' },
+      { logger },
+    );
+    const llm = client('openai', { cache, logger });
+    fake.enqueue({ type: 'answer', json: { translation: 'hallo', confidence: 0.2 } });
+    await llm.executePrompt(translate, { word: 'hello' });
+    // The same prompt, now refusing low confidence: a check JSON Schema cannot state, so the cache key stays the same.
+    const sure = definePrompt(
+      {
+        name: 'translate',
+        version: 3,
+        template: 'Translate {{word}}.',
+        schema: z.object({ translation: z.string(), confidence: z.number().refine((value) => value >= 0.5) }),
+        temperature: 0,
+      },
+      { registry },
+    );
+    fake.enqueue({ type: 'answer', json: { translation: 'hallo', confidence: 0.9 } });
+    const events = await collect(llm.streamPrompt(sure, { word: 'hello' }));
+    expect(events[0]).toMatchObject({ type: 'start', cached: false });
+    const text = events.map((event) => (event.type === 'delta' ? event.text : '')).join('');
+    expect(JSON.parse(text)).toEqual({ translation: 'hallo', confidence: 0.9 });
+    const done = events.at(-1);
+    expect(done?.type === 'done' && done.response.data).toEqual({ translation: 'hallo', confidence: 0.9 });
+    expect(fake.requests).toHaveLength(2);
+    const again = await llm.executePrompt(sure, { word: 'hello' });
+    expect(again.metadata.cached).toBe(true);
+    expect(again.data.confidence).toBe(0.9);
+    await llm.close();
+  });
+
   it('answers a repeated deterministic prompt from the cache at no cost, also as a stream', async () => {
     const logger = capturingLogger().logger;
     const cache = createResponseCache(

@@ -534,23 +534,35 @@ class GroundworkLlmClient implements LlmClient {
       (error: unknown) => queue.fail(error),
     );
     let outcome: string | undefined;
+    let refresh = false;
     try {
       for await (const event of queue) yield event;
       const { completion, hit } = await lookup;
-      if (hit) {
-        const start: LlmStreamStart = { type: 'start', provider: completion.provider, model: completion.model, attempts: 0, cached: true };
-        if (completion.id !== undefined) start.id = completion.id;
-        if (completion.created !== undefined) start.created = completion.created;
-        yield start;
-        for await (const event of replayAsStream(completion)) if (event.type === 'delta') yield event;
-      }
       const data = this.#data(call, completion);
-      if (data === stale)
-        throw new GroundworkError('llm_cache_stale', 'A cached answer no longer matches the prompt’s schema; bump the prompt version.');
-      const response = this.#response<T>(call, completion, hit, trace, data as T, performance.now() - started);
-      outcome = 'success';
-      this.#record(call, trace, hit, outcome, startedAt, started, 'stream', completion.content);
-      yield { type: 'done', response };
+      // As `executePrompt` does: a cached answer that no longer validates is not sent; a fresh one replaces it (below).
+      refresh = data === stale && hit;
+      if (refresh) outcome = 'refreshed';
+      else {
+        if (hit) {
+          const start: LlmStreamStart = {
+            type: 'start',
+            provider: completion.provider,
+            model: completion.model,
+            attempts: 0,
+            cached: true,
+          };
+          if (completion.id !== undefined) start.id = completion.id;
+          if (completion.created !== undefined) start.created = completion.created;
+          yield start;
+          for await (const event of replayAsStream(completion)) if (event.type === 'delta') yield event;
+        }
+        if (data === stale)
+          throw new GroundworkError('llm_cache_stale', 'A cached answer no longer matches the prompt’s schema; bump the prompt version.');
+        const response = this.#response<T>(call, completion, hit, trace, data as T, performance.now() - started);
+        outcome = 'success';
+        this.#record(call, trace, hit, outcome, startedAt, started, 'stream', completion.content);
+        yield { type: 'done', response };
+      }
     } catch (error) {
       outcome = outcomeOf(error, call);
       const failed = outcome;
@@ -568,6 +580,8 @@ class GroundworkLlmClient implements LlmClient {
       linked.dispose();
       end();
     }
+    // The refreshed call is a call of its own, counted and recorded as such.
+    if (refresh) yield* this.#stream<T>({ ...prepared, cacheMode: 'refresh', cancellation: undefined });
   }
 
   /** The validated structured data, undefined without a schema, or `stale` for a cached answer that no longer validates. */
