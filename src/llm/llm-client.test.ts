@@ -173,6 +173,21 @@ describe('LlmClient structured output failures', () => {
     expect(fake.requests).toHaveLength(0);
   });
 
+  it('refuses a response format it cannot send, rather than sending the call without it', async () => {
+    const llm = client('openai');
+    const messages = [{ role: 'user' as const, content: 'Answer in JSON.' }];
+    const misspelt = await rejection(llm.complete({ messages, responseFormat: { type: 'json' } as never }));
+    expect(misspelt).toMatchObject({ name: 'LlmRequestError', problems: [expect.stringMatching(/^responseFormat\.type: /)] });
+    const unnamed = await rejection(
+      llm.complete({ messages, responseFormat: { type: 'json_schema', schema: { type: 'object' } } as never }),
+    );
+    expect(unnamed).toMatchObject({ name: 'LlmRequestError', problems: [expect.stringMatching(/^responseFormat\.name: /)] });
+    expect(fake.requests).toHaveLength(0);
+    fake.enqueue({ type: 'answer', json: { ok: true } });
+    const answered = await llm.complete({ messages, responseFormat: { type: 'json_schema', name: 'answer', schema: { type: 'object' } } });
+    expect(JSON.parse(answered.content)).toEqual({ ok: true });
+  });
+
   it('takes the repair count per call', async () => {
     const llm = client('anthropic');
     fake.enqueue({ type: 'answer', content: 'nope' });

@@ -65,6 +65,18 @@ const tool = z.object({
   strict: z.boolean().optional(),
 });
 
+const responseFormat = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text') }),
+  z.object({ type: z.literal('json_object') }),
+  z.object({
+    type: z.literal('json_schema'),
+    name: z.string().min(1, 'must name the schema'),
+    schema: z.record(z.string(), z.unknown()),
+    strict: z.boolean().optional(),
+    description: z.string().optional(),
+  }),
+]);
+
 /** The schema every request passes (exported for the plain-request check’s tests). @internal */
 export const requestSchema = z
   .object({
@@ -75,6 +87,7 @@ export const requestSchema = z
     maxTokens: z.number().int().positive().optional(),
     stop: z.array(z.string()).max(4).optional(),
     seed: z.number().int().optional(),
+    responseFormat: responseFormat.optional(),
     tools: z.array(tool).optional(),
     toolChoice: z
       .union([z.enum(['auto', 'none', 'required']), z.object({ type: z.literal('function'), name: z.string().min(1) })])
