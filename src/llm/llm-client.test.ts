@@ -188,6 +188,13 @@ describe('LlmClient structured output failures', () => {
     expect(JSON.parse(answered.content)).toEqual({ ok: true });
   });
 
+  it('refuses a request field it does not know, rather than sending the call without it', async () => {
+    const llm = client('openai');
+    const error = await rejection(llm.complete({ messages: [{ role: 'user', content: 'Be brief.' }], max_tokens: 5 } as never));
+    expect(error).toMatchObject({ name: 'LlmRequestError', problems: ['request: Unrecognized key: "max_tokens"'] });
+    expect(fake.requests).toHaveLength(0);
+  });
+
   it('takes the repair count per call', async () => {
     const llm = client('anthropic');
     fake.enqueue({ type: 'answer', content: 'nope' });

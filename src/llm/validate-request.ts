@@ -77,9 +77,12 @@ const responseFormat = z.discriminatedUnion('type', [
   }),
 ]);
 
-/** The schema every request passes (exported for the plain-request check’s tests). @internal */
+/**
+ * The schema every request passes (exported for the plain-request check’s tests). A field it does
+ * not know is refused: no adapter would send it, so the call would go out without it. @internal
+ */
 export const requestSchema = z
-  .object({
+  .strictObject({
     model: z.string().min(1, 'must name a model'),
     messages: z.array(message).min(1, 'must not be empty'),
     temperature: z.number().min(0).max(2).optional(),
