@@ -61,6 +61,21 @@ describe('traceLlmCall', () => {
     expect(JSON.stringify(span?.attributes)).not.toMatch(/secret plan|answer text/);
   });
 
+  it('records the finish reason of every choice of an answer with several', async () => {
+    const provider = register();
+    const choices = completionOf({
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      choices: [
+        { index: 0, message: { content: 'one' }, finishReason: 'stop' },
+        { index: 1, message: { content: 'two, cut' }, finishReason: 'length' },
+      ],
+      usage: { promptTokens: 12, completionTokens: 9, totalTokens: 21 },
+    });
+    await traceLlmCall({ provider: 'openai', request: { ...request, n: 2 } }, async () => choices);
+    expect(provider.spans[0]?.attributes[GEN_AI.responseFinishReasons]).toEqual(['stop', 'length']);
+  });
+
   it('puts the prompt and the answer into the span only with logContent', async () => {
     const provider = register();
     await traceLlmCall({ provider: 'openai', request, logContent: true }, async () => completion);

@@ -184,7 +184,9 @@ export function recordLlmCompletion(span: Span, completion: ChatCompletion, logC
   if (!span.isRecording()) return;
   const attributes: Attributes = {
     [GEN_AI.responseModel]: completion.model,
-    [GEN_AI.responseFinishReasons]: [completion.finishReason],
+    // One reason per choice (`n` > 1 asks for several), as the convention has it.
+    [GEN_AI.responseFinishReasons]:
+      completion.choices.length > 1 ? completion.choices.map((choice) => choice.finishReason) : [completion.finishReason],
     [GEN_AI.usageInputTokens]: completion.usage.promptTokens,
     [GEN_AI.usageOutputTokens]: completion.usage.completionTokens,
   };
