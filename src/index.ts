@@ -72,13 +72,20 @@ export { isLlmUnavailable } from './llm/is-llm-unavailable.js';
 export type {
   LlmCallOptions,
   LlmClient,
+  LlmCompleteRequest,
   LlmResponse,
   LlmResponseMetadata,
   LlmStreamEvent,
   LlmUsage,
   ToolResultEvent,
 } from './llm/llm-client-types.js';
-export { LlmRefusalError, PromptVariableError, StructuredOutputError } from './llm/llm-errors.js';
+export {
+  LlmClientClosedError,
+  LlmRefusalError,
+  LlmRequestError,
+  PromptVariableError,
+  StructuredOutputError,
+} from './llm/llm-errors.js';
 export { definePrompt, type Prompt, type PromptContext } from './llm/prompt.js';
 export { listPrompts } from './llm/prompt-registry.js';
 export type { ProviderClient } from './llm/provider-client.js';
@@ -112,7 +119,7 @@ export type {
   ToolChoice,
 } from './llm/types.js';
 export { UnsupportedFieldsError } from './llm/unsupported-fields-error.js';
-export type { DependencyHealth, HealthReport, HealthStatus } from './observability/health.js';
+export type { DependencyHealth, HealthOptions, HealthReport, HealthStatus } from './observability/health.js';
 export type { Logger } from './observability/logger.js';
 export { GroundworkMetrics } from './observability/metrics.js';
 export {

@@ -2,6 +2,7 @@ import { trace } from '@opentelemetry/api';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createInfrastructure } from './create-infrastructure.js';
+import * as groundwork from './index.js';
 import { isLlmUnavailable } from './llm/is-llm-unavailable.js';
 import { definePrompt } from './llm/prompt.js';
 import { captureLogger } from './observability/capture-logger.test-helpers.js';
@@ -163,6 +164,16 @@ describe('the facade over the LLM client', () => {
     expect(failing?.detail).toMatch(/authentication/);
     expect(JSON.stringify(failing)).not.toContain(CANARY);
     await infra.close();
+  });
+
+  it('fails a refused call and a call after close with errors the package root exports', async () => {
+    const infra = await createInfrastructure({ env: baseEnv(), envFile: false, logger: capture().logger });
+    const refused = await infra.llm.complete({ messages: [] }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(groundwork.LlmRequestError);
+    expect((refused as groundwork.LlmRequestError).problems).toEqual(['messages: must not be empty']);
+    const { llm } = infra;
+    await infra.close();
+    await expect(llm.complete({ messages: [{ role: 'user', content: 'hi' }] })).rejects.toBeInstanceOf(groundwork.LlmClientClosedError);
   });
 
   it('says which variables to set when no provider is configured', async () => {

@@ -11,12 +11,14 @@ const UNAVAILABLE_CODES = new Set([
   'rate_limit_store_unavailable',
   'llm_not_configured',
   'provider_quota_exhausted',
+  'no_deployment_available',
 ]);
 
 /**
  * Whether `error` means no LLM answer can be had right now — breaker open, deadline passed,
- * Groundwork's own limits refused, retries exhausted on a retryable provider failure, quota
- * exhausted, or no provider configured — so the caller may degrade to a local fallback.
+ * Groundwork's own limits refused, no deployment of a model group free, retries exhausted on a
+ * retryable provider failure, quota exhausted, or no provider configured — so the caller may
+ * degrade to a local fallback.
  * False for errors that say the request itself is wrong (bad request, invalid output, missing
  * prompt variables) and for anything that is not a Groundwork error.
  */

@@ -154,6 +154,47 @@ describe('LlmClient structured output failures', () => {
     expect(lines.join('')).not.toContain('not json at all');
   });
 
+  it('keeps the words of an answer that is not JSON out of the error message', async () => {
+    const llm = client('openai');
+    fake.enqueue({ type: 'answer', content: 'Sure! Here is the record of Ada Lovelace' });
+    const error = await rejection(llm.executePrompt(translate, { word: 'hello' }, { cache: false, repairs: 0 }));
+    expect(error).toMatchObject({ name: 'StructuredOutputError', problem: expect.stringContaining('not valid JSON') });
+    expect((error as unknown as { content: string }).content).toBe('Sure! Here is the record of Ada Lovelace');
+    expect(error.message).not.toMatch(/Sure|Here|Ada/);
+    expect(JSON.stringify(error)).not.toMatch(/Sure|Here|Ada/);
+  });
+
+  it('refuses a repair count that is not a whole number of at least 0, before anything is sent', async () => {
+    const llm = client('openai');
+    for (const repairs of [-1, 0.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const error = await rejection(llm.executePrompt(translate, { word: 'x' }, { cache: false, repairs }));
+      expect(error).toMatchObject({ name: 'LlmRequestError', problems: [`repairs: must be a whole number of at least 0, not ${repairs}`] });
+    }
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('refuses a response format it cannot send, rather than sending the call without it', async () => {
+    const llm = client('openai');
+    const messages = [{ role: 'user' as const, content: 'Answer in JSON.' }];
+    const misspelt = await rejection(llm.complete({ messages, responseFormat: { type: 'json' } as never }));
+    expect(misspelt).toMatchObject({ name: 'LlmRequestError', problems: [expect.stringMatching(/^responseFormat\.type: /)] });
+    const unnamed = await rejection(
+      llm.complete({ messages, responseFormat: { type: 'json_schema', schema: { type: 'object' } } as never }),
+    );
+    expect(unnamed).toMatchObject({ name: 'LlmRequestError', problems: [expect.stringMatching(/^responseFormat\.name: /)] });
+    expect(fake.requests).toHaveLength(0);
+    fake.enqueue({ type: 'answer', json: { ok: true } });
+    const answered = await llm.complete({ messages, responseFormat: { type: 'json_schema', name: 'answer', schema: { type: 'object' } } });
+    expect(JSON.parse(answered.content)).toEqual({ ok: true });
+  });
+
+  it('refuses a request field it does not know, rather than sending the call without it', async () => {
+    const llm = client('openai');
+    const error = await rejection(llm.complete({ messages: [{ role: 'user', content: 'Be brief.' }], max_tokens: 5 } as never));
+    expect(error).toMatchObject({ name: 'LlmRequestError', problems: ['request: Unrecognized key: "max_tokens"'] });
+    expect(fake.requests).toHaveLength(0);
+  });
+
   it('takes the repair count per call', async () => {
     const llm = client('anthropic');
     fake.enqueue({ type: 'answer', content: 'nope' });
@@ -269,6 +310,40 @@ describe('LlmClient streaming timeouts and cancellation', () => {
 });
 
 describe('LlmClient cache, ledger and metrics', () => {
+  it('streams a fresh answer in place of a cached one that no longer matches the prompt’s schema, as executePrompt does', async () => {
+    const logger = capturingLogger().logger;
+    const cache = createResponseCache(
+      { mode: 'memory', ttlSeconds: 60, maxEntries: 10, maxBytes: 1_000_000, namespace: 'test' },
+      { logger },
+    );
+    const llm = client('openai', { cache, logger });
+    fake.enqueue({ type: 'answer', json: { translation: 'hallo', confidence: 0.2 } });
+    await llm.executePrompt(translate, { word: 'hello' });
+    // The same prompt, now refusing low confidence: a check JSON Schema cannot state, so the cache key stays the same.
+    const sure = definePrompt(
+      {
+        name: 'translate',
+        version: 3,
+        template: 'Translate {{word}}.',
+        schema: z.object({ translation: z.string(), confidence: z.number().refine((value) => value >= 0.5) }),
+        temperature: 0,
+      },
+      { registry },
+    );
+    fake.enqueue({ type: 'answer', json: { translation: 'hallo', confidence: 0.9 } });
+    const events = await collect(llm.streamPrompt(sure, { word: 'hello' }));
+    expect(events[0]).toMatchObject({ type: 'start', cached: false });
+    const text = events.map((event) => (event.type === 'delta' ? event.text : '')).join('');
+    expect(JSON.parse(text)).toEqual({ translation: 'hallo', confidence: 0.9 });
+    const done = events.at(-1);
+    expect(done?.type === 'done' && done.response.data).toEqual({ translation: 'hallo', confidence: 0.9 });
+    expect(fake.requests).toHaveLength(2);
+    const again = await llm.executePrompt(sure, { word: 'hello' });
+    expect(again.metadata.cached).toBe(true);
+    expect(again.data.confidence).toBe(0.9);
+    await llm.close();
+  });
+
   it('answers a repeated deterministic prompt from the cache at no cost, also as a stream', async () => {
     const logger = capturingLogger().logger;
     const cache = createResponseCache(

@@ -374,6 +374,10 @@ class GroundworkLlmClient implements LlmClient {
     const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
     if (!Number.isInteger(maxSteps) || maxSteps < 1)
       throw new LlmRequestError([`maxSteps: must be a whole number of at least 1, not ${maxSteps}`]);
+    const repairs = options.repairs ?? llm.structuredOutputRepairs;
+    // NaN or Infinity would never run out: the call would ask for repairs without end.
+    if (!Number.isInteger(repairs) || repairs < 0)
+      throw new LlmRequestError([`repairs: must be a whole number of at least 0, not ${repairs}`]);
     // Tools that run have effects: a loop that runs them is never answered from the cache.
     const runsTools = hasExecutableTools(tools);
     const targets: CallTarget[] = grouped ?? [{ provider: providerName, model: request.model }];
@@ -400,7 +404,7 @@ class GroundworkLlmClient implements LlmClient {
               promptVersion,
               namespace: options.namespace ?? this.#config.cache.namespace,
             }),
-      repairs: options.repairs ?? llm.structuredOutputRepairs,
+      repairs,
       signal: options.signal,
       // Set when the call starts (its own, made from `signal` and the client's drain): see `signalOf`.
       cancellation: undefined,
@@ -530,23 +534,35 @@ class GroundworkLlmClient implements LlmClient {
       (error: unknown) => queue.fail(error),
     );
     let outcome: string | undefined;
+    let refresh = false;
     try {
       for await (const event of queue) yield event;
       const { completion, hit } = await lookup;
-      if (hit) {
-        const start: LlmStreamStart = { type: 'start', provider: completion.provider, model: completion.model, attempts: 0, cached: true };
-        if (completion.id !== undefined) start.id = completion.id;
-        if (completion.created !== undefined) start.created = completion.created;
-        yield start;
-        for await (const event of replayAsStream(completion)) if (event.type === 'delta') yield event;
-      }
       const data = this.#data(call, completion);
-      if (data === stale)
-        throw new GroundworkError('llm_cache_stale', 'A cached answer no longer matches the prompt’s schema; bump the prompt version.');
-      const response = this.#response<T>(call, completion, hit, trace, data as T, performance.now() - started);
-      outcome = 'success';
-      this.#record(call, trace, hit, outcome, startedAt, started, 'stream', completion.content);
-      yield { type: 'done', response };
+      // As `executePrompt` does: a cached answer that no longer validates is not sent; a fresh one replaces it (below).
+      refresh = data === stale && hit;
+      if (refresh) outcome = 'refreshed';
+      else {
+        if (hit) {
+          const start: LlmStreamStart = {
+            type: 'start',
+            provider: completion.provider,
+            model: completion.model,
+            attempts: 0,
+            cached: true,
+          };
+          if (completion.id !== undefined) start.id = completion.id;
+          if (completion.created !== undefined) start.created = completion.created;
+          yield start;
+          for await (const event of replayAsStream(completion)) if (event.type === 'delta') yield event;
+        }
+        if (data === stale)
+          throw new GroundworkError('llm_cache_stale', 'A cached answer no longer matches the prompt’s schema; bump the prompt version.');
+        const response = this.#response<T>(call, completion, hit, trace, data as T, performance.now() - started);
+        outcome = 'success';
+        this.#record(call, trace, hit, outcome, startedAt, started, 'stream', completion.content);
+        yield { type: 'done', response };
+      }
     } catch (error) {
       outcome = outcomeOf(error, call);
       const failed = outcome;
@@ -564,6 +580,8 @@ class GroundworkLlmClient implements LlmClient {
       linked.dispose();
       end();
     }
+    // The refreshed call is a call of its own, counted and recorded as such.
+    if (refresh) yield* this.#stream<T>({ ...prepared, cacheMode: 'refresh', cancellation: undefined });
   }
 
   /** The validated structured data, undefined without a schema, or `stale` for a cached answer that no longer validates. */

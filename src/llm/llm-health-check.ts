@@ -10,9 +10,9 @@ export type BreakerStateReader = (provider: string, model: string) => Promise<{ 
 
 /**
  * One optional check per configured provider (the primary and each fallback), named
- * `llm:<provider>`: `degraded` while its circuit is open or half-open; with `deep`, a cheap
- * request (the models endpoint) proves the credentials and the network. An unconfigured LLM is
- * reported as such, with what to set.
+ * `llm:<provider>`: `degraded` while the circuit of any of its configured models (the primary's,
+ * the fallbacks') is open or half-open; with `deep`, a cheap request (the models endpoint) proves
+ * the credentials and the network. An unconfigured LLM is reported as such, with what to set.
  */
 export function llmHealthChecks(
   config: AppConfig,
@@ -21,39 +21,49 @@ export function llmHealthChecks(
   clock: Clock = systemClock,
 ): HealthCheck[] {
   if (!config.llm.configured) return [unconfiguredLlmCheck()];
-  const targets = new Map<LlmProviderName, string>([[config.llm.provider, config.llm.model]]);
-  for (const fallback of config.resilience.fallbacks) if (!targets.has(fallback.provider)) targets.set(fallback.provider, fallback.model);
-  return [...targets].map(([provider, model]) => ({
-    name: `llm:${provider}`,
-    required: false,
-    async check(signal, options) {
-      const circuit = breakerState === undefined ? undefined : await breakerState(provider, model);
-      const breaker = circuit?.state ?? 'closed';
-      const info: Record<string, unknown> = { model, breaker };
-      if (breaker !== 'closed') {
-        const retryIn =
-          circuit?.retryAt === undefined
-            ? ''
-            : `; next test request in ${Math.max(0, Math.ceil((circuit.retryAt - clock.now()) / 1000))} s`;
-        return {
-          status: 'degraded',
-          info,
-          detail: `${model}: circuit ${breaker.replace('_', '-')} after repeated provider failures${retryIn}`,
-        };
-      }
-      if (options.deep !== true) return { status: 'ok', info, detail: model };
-      try {
-        const { latencyMs } = await client.ping(provider, signal);
-        return { status: 'ok', info, latencyMs, detail: `${model} answers` };
-      } catch (error) {
-        return {
-          status: 'down',
-          info: { ...info, fix: 'check the API key, base URL and network' },
-          detail: `${model}: ${scrubSecrets((error as Error).message)}`,
-        };
-      }
-    },
-  }));
+  const targets = new Map<LlmProviderName, string[]>([[config.llm.provider, [config.llm.model]]]);
+  for (const fallback of config.resilience.fallbacks) {
+    const models = targets.get(fallback.provider);
+    if (models === undefined) targets.set(fallback.provider, [fallback.model]);
+    else if (!models.includes(fallback.model)) models.push(fallback.model);
+  }
+  return [...targets].map(([provider, models]) => {
+    const model = models[0] as string;
+    return {
+      name: `llm:${provider}`,
+      required: false,
+      async check(signal, options) {
+        const circuits = breakerState === undefined ? [] : await Promise.all(models.map((each) => breakerState(provider, each)));
+        // The first model whose circuit is not closed, if any: a fallback's open circuit degrades the provider too.
+        const index = circuits.findIndex((circuit) => circuit.state !== 'closed');
+        const circuit = index === -1 ? undefined : circuits[index];
+        const info: Record<string, unknown> = { model, breaker: circuit?.state ?? 'closed' };
+        if (models.length > 1) info['breakers'] = Object.fromEntries(models.map((each, at) => [each, circuits[at]?.state ?? 'closed']));
+        if (circuit !== undefined) {
+          const retryIn =
+            circuit.retryAt === undefined
+              ? ''
+              : `; next test request in ${Math.max(0, Math.ceil((circuit.retryAt - clock.now()) / 1000))} s`;
+          return {
+            status: 'degraded',
+            info,
+            detail: `${models[index]}: circuit ${circuit.state.replace('_', '-')} after repeated provider failures${retryIn}`,
+          };
+        }
+        if (options.deep !== true) return { status: 'ok', info, detail: model };
+        try {
+          const { latencyMs } = await client.ping(provider, signal);
+          return { status: 'ok', info, latencyMs, detail: `${model} answers` };
+        } catch (error) {
+          return {
+            status: 'down',
+            info: { ...info, fix: 'check the API key, base URL and network' },
+            detail: `${model}: ${scrubSecrets((error as Error).message)}`,
+          };
+        }
+      },
+    };
+  });
 }
 
 /** The one `llm` check of a configuration whose primary provider lacks its settings: says so, and what to set. */

@@ -31,17 +31,20 @@ export class PromptRegistry {
     this.#prompts.set(key, prompt);
   }
 
-  /** Every registered prompt, sorted by name then version. */
+  /** Every registered prompt, sorted by name then version (numbers in versions by value: 9 before 10). */
   list(): RegisteredPrompt[] {
-    return [...this.#prompts.values()].sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version));
+    return [...this.#prompts.values()].sort(
+      (a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version, undefined, { numeric: true }),
+    );
   }
 
   /** The prompt with this name (and version; the last registered when omitted). */
   get(name: string, version?: string): RegisteredPrompt | undefined {
     if (version !== undefined) return this.#prompts.get(`${name}@${version}`);
-    return this.list()
-      .filter((prompt) => prompt.name === name)
-      .at(-1);
+    let last: RegisteredPrompt | undefined;
+    // A map keeps its keys in the order they were first set: the order of registration.
+    for (const prompt of this.#prompts.values()) if (prompt.name === name) last = prompt;
+    return last;
   }
 
   /** Forgets every prompt (tests). */

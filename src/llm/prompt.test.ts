@@ -52,10 +52,39 @@ describe('definePrompt', () => {
     expect(loose.responseFormat).toMatchObject({ strict: false });
   });
 
+  it('leaves strict off for a schema strict mode would refuse, and on for a closed recursive one', () => {
+    const formats = new PromptRegistry();
+    const format = (name: string, schema: z.ZodType) =>
+      definePrompt({ name, version: 1, template: 'x', schema }, { registry: formats }).responseFormat;
+    // `unknown`, `any` and a transform become `{}`, which says nothing of the value; `never` becomes `not`.
+    expect(format('free-field', z.object({ note: z.string(), extra: z.unknown() }))).toMatchObject({ strict: false });
+    expect(format('any-items', z.object({ tags: z.array(z.any()) }))).toMatchObject({ strict: false });
+    expect(format('transformed', z.object({ size: z.string().transform((text) => text.length) }))).toMatchObject({ strict: false });
+    expect(format('never', z.object({ a: z.string(), b: z.never() }))).toMatchObject({ strict: false });
+    interface Node {
+      name: string;
+      children: Node[];
+    }
+    const node: z.ZodType<Node> = z.object({ name: z.string(), children: z.array(z.lazy(() => node)) });
+    expect(format('tree', node)).toMatchObject({ strict: true });
+    expect(format('choice', z.object({ a: z.union([z.string(), z.number()]).nullable(), b: z.enum(['x', 'y']) }))).toMatchObject({
+      strict: true,
+    });
+  });
+
   it('lists defined prompts and refuses new text under an old version', () => {
     expect(registry.list().map((prompt) => `${prompt.name}@${prompt.version}`)).toEqual(['loose@1', 'translate-word@1']);
     expect(() => definePrompt({ name: 'translate-word', version: 1, template: 'changed {{word}}' }, { registry })).toThrow(/new version/);
     definePrompt({ name: 'translate-word', version: 2, template: 'changed {{word}}' }, { registry });
     expect(registry.get('translate-word')?.version).toBe('2');
+  });
+
+  it('gets the last registered version of a name, and lists versions in numeric order', () => {
+    const versions = new PromptRegistry();
+    for (const version of [2, 9, 10]) definePrompt({ name: 'grade', version, template: `v${version} {{answer}}` }, { registry: versions });
+    expect(versions.get('grade')?.version).toBe('10');
+    expect(versions.list().map((prompt) => prompt.version)).toEqual(['2', '9', '10']);
+    definePrompt({ name: 'grade', version: '1.5', template: 'v1.5 {{answer}}' }, { registry: versions });
+    expect(versions.get('grade')?.version).toBe('1.5');
   });
 });

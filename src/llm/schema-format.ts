@@ -4,7 +4,8 @@ import type { ResponseFormat } from './types.js';
 
 /**
  * The `json_schema` response format for a zod schema. `strict` is set only when the schema
- * meets OpenAI's strict rules (every object closed, every property required); otherwise the
+ * meets OpenAI's strict rules (every object closed, every property required, every value typed,
+ * none of the keywords it refuses); otherwise the
  * provider gets the schema as guidance and Groundwork validates the answer.
  */
 export function schemaResponseFormat(name: string, schema: z.ZodType): Extract<ResponseFormat, { type: 'json_schema' }> {
@@ -20,16 +21,43 @@ function formatName(name: string): string {
   return cleaned === '' ? 'answer' : cleaned;
 }
 
-/** Whether every object in the schema is closed and requires all its properties. */
+/** Keywords OpenAI's strict mode refuses; a schema that uses one is sent as guidance instead. */
+const STRICT_REFUSED = ['allOf', 'not', 'if', 'then', 'else', 'dependentRequired', 'dependentSchemas', 'patternProperties'];
+
+/** Keywords that say what a value may be; strict mode refuses a schema (`{}`, what zod makes of `unknown`, `any`, a transform) with none. */
+const CONSTRAINING = ['type', 'anyOf', 'oneOf', '$ref', 'enum', 'const'];
+
+/**
+ * Whether OpenAI's strict mode accepts the schema: every object closed and requiring all its
+ * properties, every schema in it saying what its value may be, and none of the keywords strict
+ * mode refuses.
+ */
 export function isStrictCompatible(schema: unknown): boolean {
-  if (Array.isArray(schema)) return schema.every(isStrictCompatible);
-  if (typeof schema !== 'object' || schema === null) return true;
+  if (typeof schema === 'boolean') return !schema;
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return false;
   const node = schema as Record<string, unknown>;
+  if (STRICT_REFUSED.some((keyword) => keyword in node)) return false;
+  if (!CONSTRAINING.some((keyword) => keyword in node)) return false;
   if (node['type'] === 'object') {
     const properties = (node['properties'] ?? {}) as Record<string, unknown>;
     const required = new Set((node['required'] ?? []) as string[]);
     if (node['additionalProperties'] !== false) return false;
     if (Object.keys(properties).some((key) => !required.has(key))) return false;
   }
-  return Object.values(node).every(isStrictCompatible);
+  return subschemas(node).every(isStrictCompatible);
+}
+
+/** The schemas a schema node holds: its properties', its items', its choices' and its definitions'. */
+function subschemas(node: Record<string, unknown>): unknown[] {
+  const found: unknown[] = [];
+  for (const key of ['properties', '$defs', 'definitions']) {
+    const map = node[key];
+    if (typeof map === 'object' && map !== null) found.push(...Object.values(map));
+  }
+  for (const key of ['anyOf', 'oneOf', 'prefixItems']) {
+    const list = node[key];
+    if (Array.isArray(list)) found.push(...list);
+  }
+  if (node['items'] !== undefined) found.push(node['items']);
+  return found;
 }

@@ -12,7 +12,7 @@ export function parseStructured<T>(content: string, schema: z.ZodType<T>): Struc
   try {
     json = JSON.parse(text);
   } catch (error) {
-    return { ok: false, problem: `not valid JSON (${(error as Error).message})` };
+    return { ok: false, problem: `not valid JSON (${jsonProblem(error)})` };
   }
   const result = schema.safeParse(json);
   if (result.success) return { ok: true, data: result.data };
@@ -21,6 +21,16 @@ export function parseStructured<T>(content: string, schema: z.ZodType<T>): Struc
     .map((issue) => `${issue.path.length === 0 ? '(root)' : issue.path.join('.')}: ${issue.message}`)
     .join('; ');
   return { ok: false, problem: `does not match the schema (${issues})` };
+}
+
+/**
+ * What `JSON.parse` found wrong, without the text it quotes: V8 names an unexpected token with up to
+ * ten characters of the input (`Unexpected token 'S', "Sure! Here"... is not valid JSON`), and the
+ * problem goes into `StructuredOutputError`'s message, which must not carry the answer's words.
+ */
+function jsonProblem(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.startsWith('Unexpected token') ? 'Unexpected token' : message;
 }
 
 /** The follow-up message that asks the model to correct its answer. */

@@ -153,6 +153,22 @@ describe('the tool loop', () => {
     await client.close();
   });
 
+  it('fails the call, naming the tool, when a tool that ran returns what JSON cannot hold, rather than telling the model it failed', async () => {
+    let orders = 0;
+    const order = defineTool({
+      parameters: z.object({}),
+      execute: () => ({ id: BigInt(++orders) }),
+    });
+    const provider = new ScriptedProvider([toolCalls(['a', 'order', {}]), toolCalls(['b', 'order', {}]), text('Ordered.')]);
+    const { client } = setup(provider);
+    const error = await rejection(client.complete({ messages: [{ role: 'user', content: 'Order one' }] }, { tools: { order } }));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toMatch(/tool "order" ran, but returned a value JSON cannot hold .*BigInt/);
+    expect(orders).toBe(1);
+    expect(provider.requests).toHaveLength(1);
+    await client.close();
+  });
+
   it('records the answered turns and the failed one when a later turn fails', async () => {
     const provider = new ScriptedProvider([toolCalls(['call_1', 'weather', { city: 'Oslo' }])]);
     const { client, rows } = setup(provider);

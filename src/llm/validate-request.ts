@@ -65,9 +65,24 @@ const tool = z.object({
   strict: z.boolean().optional(),
 });
 
-/** The schema every request passes (exported for the plain-request check’s tests). @internal */
+const responseFormat = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text') }),
+  z.object({ type: z.literal('json_object') }),
+  z.object({
+    type: z.literal('json_schema'),
+    name: z.string().min(1, 'must name the schema'),
+    schema: z.record(z.string(), z.unknown()),
+    strict: z.boolean().optional(),
+    description: z.string().optional(),
+  }),
+]);
+
+/**
+ * The schema every request passes (exported for the plain-request check’s tests). A field it does
+ * not know is refused: no adapter would send it, so the call would go out without it. @internal
+ */
 export const requestSchema = z
-  .object({
+  .strictObject({
     model: z.string().min(1, 'must name a model'),
     messages: z.array(message).min(1, 'must not be empty'),
     temperature: z.number().min(0).max(2).optional(),
@@ -75,6 +90,7 @@ export const requestSchema = z
     maxTokens: z.number().int().positive().optional(),
     stop: z.array(z.string()).max(4).optional(),
     seed: z.number().int().optional(),
+    responseFormat: responseFormat.optional(),
     tools: z.array(tool).optional(),
     toolChoice: z
       .union([z.enum(['auto', 'none', 'required']), z.object({ type: z.literal('function'), name: z.string().min(1) })])

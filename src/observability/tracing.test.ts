@@ -18,6 +18,7 @@ const completion: ChatCompletion = completionOf({
   choices: [{ index: 0, message: { content: 'the answer text' }, finishReason: 'stop' }],
   usage: { promptTokens: 12, completionTokens: 5, totalTokens: 17 },
   requestId: 'req_123',
+  id: 'chatcmpl-123',
 });
 
 const register = registerMemoryTracer;
@@ -51,12 +52,28 @@ describe('traceLlmCall', () => {
       [GEN_AI.requestTemperature]: 0,
       [GEN_AI.requestMaxTokens]: 64,
       [GEN_AI.responseModel]: 'gpt-4o-mini-2024-07-18',
-      [GEN_AI.responseId]: 'req_123',
+      [GEN_AI.responseId]: 'chatcmpl-123',
+      'groundwork.llm.request_id': 'req_123',
       [GEN_AI.responseFinishReasons]: ['stop'],
       [GEN_AI.usageInputTokens]: 12,
       [GEN_AI.usageOutputTokens]: 5,
     });
     expect(JSON.stringify(span?.attributes)).not.toMatch(/secret plan|answer text/);
+  });
+
+  it('records the finish reason of every choice of an answer with several', async () => {
+    const provider = register();
+    const choices = completionOf({
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      choices: [
+        { index: 0, message: { content: 'one' }, finishReason: 'stop' },
+        { index: 1, message: { content: 'two, cut' }, finishReason: 'length' },
+      ],
+      usage: { promptTokens: 12, completionTokens: 9, totalTokens: 21 },
+    });
+    await traceLlmCall({ provider: 'openai', request: { ...request, n: 2 } }, async () => choices);
+    expect(provider.spans[0]?.attributes[GEN_AI.responseFinishReasons]).toEqual(['stop', 'length']);
   });
 
   it('puts the prompt and the answer into the span only with logContent', async () => {

@@ -102,7 +102,8 @@ export function genAiProviderName(provider: string): string {
 
 /**
  * Runs one LLM call in a client span named `{operation} {model}`: request attributes at the start;
- * response model, id, finish reasons and token usage when it answers; `error.type` and an error
+ * response model, id (the answer's; the HTTP request id as `groundwork.llm.request_id`), finish
+ * reasons and token usage when it answers; `error.type` and an error
  * status when it fails (the error is rethrown unchanged).
  */
 export function traceLlmCall(options: LlmSpanOptions, call: (span: Span) => Promise<ChatCompletion>): Promise<ChatCompletion> {
@@ -183,11 +184,15 @@ export function recordLlmCompletion(span: Span, completion: ChatCompletion, logC
   if (!span.isRecording()) return;
   const attributes: Attributes = {
     [GEN_AI.responseModel]: completion.model,
-    [GEN_AI.responseFinishReasons]: [completion.finishReason],
+    // One reason per choice (`n` > 1 asks for several), as the convention has it.
+    [GEN_AI.responseFinishReasons]:
+      completion.choices.length > 1 ? completion.choices.map((choice) => choice.finishReason) : [completion.finishReason],
     [GEN_AI.usageInputTokens]: completion.usage.promptTokens,
     [GEN_AI.usageOutputTokens]: completion.usage.completionTokens,
   };
-  if (completion.requestId !== undefined) attributes[GEN_AI.responseId] = completion.requestId;
+  // The answer's id (`chatcmpl-…`, `msg_…`) is the convention's response id; the HTTP request id is not.
+  if (completion.id !== undefined) attributes[GEN_AI.responseId] = completion.id;
+  if (completion.requestId !== undefined) attributes['groundwork.llm.request_id'] = completion.requestId;
   if (logContent) {
     attributes[GEN_AI.outputMessages] = JSON.stringify([
       { role: 'assistant', parts: [{ type: 'text', content: completion.content }], finish_reason: completion.finishReason },

@@ -12,7 +12,8 @@ export interface ToolTurn {
 /**
  * Runs a turn's tool calls in parallel. Arguments are validated against each tool's schema; an
  * unknown tool, invalid arguments or a tool that throws goes back to the model as an error result
- * (so it can correct itself), never as a failure of the call. Results keep the calls' order.
+ * (so it can correct itself), never as a failure of the call. A result JSON cannot hold fails the
+ * call with a `TypeError` naming the tool. Results keep the calls' order.
  */
 export async function runToolCalls(calls: readonly ToolCall[], tools: ToolSet, signal: AbortSignal): Promise<ToolTurn> {
   const outcomes = await Promise.all(calls.map((call) => runOne(call, tools, signal)));
@@ -33,15 +34,35 @@ async function runOne(call: ToolCall, tools: ToolSet, signal: AbortSignal): Prom
   const parsed = parseStructured(call.arguments === '' ? '{}' : call.arguments, tool.parameters);
   if (!parsed.ok) return failed(`The arguments ${parsed.problem}. Call the tool again with corrected arguments.`);
   signal.throwIfAborted();
+  let result: unknown;
   try {
-    const result: unknown = await tool.execute(parsed.data, { toolCallId: call.id, signal });
+    result = await tool.execute(parsed.data, { toolCallId: call.id, signal });
     signal.throwIfAborted();
-    return {
-      message: { role: 'tool', toolCallId: call.id, content: result === undefined ? 'null' : JSON.stringify(result) },
-      event: { type: 'tool-result', toolCallId: call.id, name: call.name, result },
-    };
   } catch (error) {
     if (signal.aborted) throw signal.reason;
     return failed(`The tool failed: ${error instanceof Error ? error.message : String(error)}`);
   }
+  return {
+    message: { role: 'tool', toolCallId: call.id, content: resultJson(call.name, result) },
+    event: { type: 'tool-result', toolCallId: call.id, name: call.name, result },
+  };
+}
+
+/**
+ * A tool's result as the JSON the model reads. A result JSON cannot hold (a BigInt, a cycle, a
+ * function) is the application's mistake, not the tool's failure: the tool has run, and telling the
+ * model it failed would have it call the tool again. The call fails instead, naming the tool.
+ */
+function resultJson(name: string, result: unknown): string {
+  if (result === undefined) return 'null';
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(result);
+  } catch (error) {
+    throw new TypeError(
+      `The tool "${name}" ran, but returned a value JSON cannot hold (${error instanceof Error ? error.message : String(error)}): return plain JSON values.`,
+    );
+  }
+  if (json === undefined) throw new TypeError(`The tool "${name}" ran, but returned a ${typeof result}: return plain JSON values.`);
+  return json;
 }
