@@ -344,4 +344,27 @@ describe('closing an instance with tenants', () => {
     await infra.close();
     expect(order).toEqual(['budget store closed', 'database closing']);
   });
+
+  it('lets a tenant call in flight settle before the budget store closes', async () => {
+    const infra = await open();
+    const order: string[] = [];
+    const closeStore = DatabaseBudgetStore.prototype.close;
+    vi.spyOn(DatabaseBudgetStore.prototype, 'close').mockImplementation(async function (this: DatabaseBudgetStore) {
+      order.push('budget store closing');
+      await closeStore.call(this);
+    });
+    const settle = DatabaseBudgetStore.prototype.settle;
+    vi.spyOn(DatabaseBudgetStore.prototype, 'settle').mockImplementation(async function (this: DatabaseBudgetStore, ...parts) {
+      order.push('settling');
+      await settle.apply(this, parts);
+    });
+    await infra.tenants.repository.createKey({ name: 'in-flight', totalBudgetUsd: 1 });
+    fake.enqueue({ type: 'answer', content: 'Hello!', delayMs: 200, usage: { promptTokens: 1, completionTokens: 1 } });
+    const call = infra.executePrompt(greet, { name: 'Ada' }, { tenant: 'in-flight' });
+    await vi.waitFor(() => expect(fake.requests.length).toBeGreaterThan(0), { interval: 5 });
+    const closed = infra.close();
+    await expect(call).resolves.toMatchObject({ content: 'Hello!' });
+    await closed;
+    expect(order).toEqual(['settling', 'budget store closing']);
+  });
 });

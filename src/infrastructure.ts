@@ -176,8 +176,8 @@ export class Infrastructure<DB = Record<never, never>> {
         clock: this.clock,
       });
       this.#tenants = tenants;
-      // Closed before the database it sweeps (last opened first).
-      this.registerCloseable({ name: 'tenants', close: () => tenants.close() });
+      // Closed after the calls that settle on it have drained, and before the stores it uses.
+      this.registerStoreUser({ name: 'tenants', close: () => tenants.close() });
     }
     return this.#tenants;
   }
@@ -387,6 +387,16 @@ export class Infrastructure<DB = Record<never, never>> {
   /** @internal Registers something to close on {@link Infrastructure.close}. */
   registerCloseable(closeable: Closeable): void {
     this.#closeables.push(closeable);
+  }
+
+  /**
+   * @internal Registers something that only the database and Redis outlive: it is closed after
+   * everything else (the LLM clients, whose calls in flight settle on it, included), however late
+   * it was opened, and before those stores.
+   */
+  registerStoreUser(closeable: Closeable): void {
+    const stores = this.#closeables.findLastIndex((entry) => entry.name === 'database' || entry.name === 'redis');
+    this.#closeables.splice(stores + 1, 0, closeable);
   }
 
   /** Whether {@link Infrastructure.close} has been called. */

@@ -56,7 +56,7 @@ export async function serveCommand(
       ? createTenantServices({ ...infrastructure, logger: logger.child({ component: 'tenants' }) }, { listen: true })
       : undefined;
     // Closed with the instance (by the server's close), before the database its budget sweeps use.
-    if (tenants !== undefined) infrastructure.registerCloseable({ name: 'tenants', close: () => tenants.close() });
+    if (tenants !== undefined) infrastructure.registerStoreUser({ name: 'tenants', close: () => tenants.close() });
     const adminKey = infrastructure.config.tenants.adminKey;
     const server = createServer(backend, infrastructure.config.server, {
       logger,
