@@ -178,6 +178,23 @@ describe('respond', () => {
     expect(Number(row?.cost_usd)).toBeGreaterThan(0);
   });
 
+  it('forwards a function call without the signature and reasoning blocks a translated answer gave it, which OpenAI refuses', async () => {
+    const { fake, infra } = await start((server) => ({ OPENAI_API_KEY: 'sk-key', OPENAI_BASE_URL: server.openaiBaseUrl }));
+    fake.enqueue({ type: 'answer', content: 'whole' }, { type: 'answer', content: 'streamed', chunks: 2 });
+    const call = { type: 'function_call', call_id: 'call_1', name: 'weather', arguments: '{"city":"Oslo"}' };
+    const input = [
+      { role: 'user', content: 'Weather in Oslo?' },
+      { ...call, signature: 'c2lnbmVk', reasoning_blocks: [{ type: 'thinking', provider: 'anthropic', text: 'hm', signature: 's' }] },
+      { type: 'function_call_output', call_id: 'call_1', output: 'sunny' },
+    ];
+    await infra.llm.respond({ model: 'gpt-4o-mini', input, store: false });
+    await eventsOf(await infra.llm.respond({ model: 'gpt-4o-mini', input, stream: true, store: false }));
+    for (const request of fake.requests) expect((request.body as { input: unknown[] }).input).toEqual([input[0], call, input[2]]);
+    expect(fake.requests).toHaveLength(2);
+    // The caller's own body is left as it was.
+    expect(input[1]).toHaveProperty('signature', 'c2lnbmVk');
+  });
+
   it('records the upstream’s x-request-id of each forwarded call, whole and streamed', async () => {
     const { fake, infra } = await start((server) => ({ OPENAI_API_KEY: 'sk-key', OPENAI_BASE_URL: server.openaiBaseUrl }));
     fake.enqueue({ type: 'answer', content: 'whole' }, { type: 'answer', content: 'streamed', chunks: 2 });

@@ -34,6 +34,7 @@ import {
   type ResponseItemList,
   type StoredResponseOperation,
 } from './stored-response-operation.js';
+import { withoutExtensions } from './without-extensions.js';
 
 /** What the forwarder runs on: the chat path's pipeline, prices and recorder. */
 export interface ResponsesForwarderDeps {
@@ -107,7 +108,8 @@ export class ResponsesForwarder {
     this.#origins = new ResponseOrigins();
   }
 
-  async create(body: ResponsesBody, options: ForwardOptions = {}): Promise<ResponsesResult> {
+  async create(asked: ResponsesBody, options: ForwardOptions = {}): Promise<ResponsesResult> {
+    const body = withoutExtensions(asked);
     const { config } = this.#deps;
     const provider = config.llm.provider;
     if (!forwardsResponses(provider)) throw new Error(`The provider ${provider} has no Responses API to forward to`);
