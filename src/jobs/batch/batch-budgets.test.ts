@@ -7,7 +7,7 @@ import { createLogger } from '../../observability/logger.js';
 import { BudgetExceededError, KeyRefusedError, ModelNotAllowedError, TenantLimitError } from '../../tenants/tenant-refusals.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/index.js';
 import type { JobsDatabase } from '../jobs.test-helpers.js';
-import { BUDGET_SETUPS, echoWord, translatePrompt, until } from './batch.test-helpers.js';
+import { BUDGET_SETUPS, echoWord, keyTotal, translatePrompt, until } from './batch.test-helpers.js';
 
 const translate = translatePrompt('budget-translate');
 
@@ -78,10 +78,7 @@ describe.each(BUDGET_SETUPS)('tenant batch budgets on $name', ({ target, redis }
       .execute()) as unknown as Array<{ cost_usd: number | string; key_id: string | null; operation: string }>;
     return { rows, usd: rows.reduce((sum, row) => sum + Number(row.cost_usd), 0) };
   };
-  const totalOf = async (instance: Infrastructure, keyId: string) => {
-    const [state] = await instance.tenants.batches.read([`key:${keyId}:total`]);
-    return { spentUsd: (state?.spentNano ?? 0) / 1e9, reservedUsd: (state?.reservedNano ?? 0) / 1e9 };
-  };
+  const totalOf = keyTotal;
   const words = (count: number) => Array.from({ length: count }, (_, index) => ({ word: `w${index}` }));
 
   it('reserves the worst case at batch prices, sends each line with that output maximum, and settles to the ledger', async () => {

@@ -4,7 +4,7 @@ import type { Infrastructure } from '../../infrastructure.js';
 import { createLogger } from '../../observability/logger.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/index.js';
 import { FULL_JOBS_TARGETS, type JobsDatabase } from '../jobs.test-helpers.js';
-import { echoWord, translatePrompt, until } from './batch.test-helpers.js';
+import { echoWord, keyTotal, translatePrompt, until } from './batch.test-helpers.js';
 
 const translate = translatePrompt('cancel-translate');
 
@@ -54,10 +54,7 @@ describe.each(FULL_JOBS_TARGETS)('cancelling a batch whose submit waits to run a
     await database.drop();
   });
 
-  const total = async () => {
-    const [state] = await infra.tenants.batches.read([`key:${keyId}:total`]);
-    return { spentUsd: (state?.spentNano ?? 0) / 1e9, reservedUsd: (state?.reservedNano ?? 0) / 1e9 };
-  };
+  const total = () => keyTotal(infra, keyId);
 
   /** Enqueues a batch whose first submit reaches the provider but loses its answer, and waits for the step to wait to run again. */
   const lostSubmit = async (options: { provider?: 'anthropic' } = {}) => {

@@ -6,7 +6,7 @@ import { createLogger } from '../../observability/logger.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/index.js';
 import { JobInputError } from '../job-errors.js';
 import type { JobsDatabase } from '../jobs.test-helpers.js';
-import { BUDGET_SETUPS, echoWord, translatePrompt } from './batch.test-helpers.js';
+import { BUDGET_SETUPS, echoWord, keyTotal, translatePrompt } from './batch.test-helpers.js';
 
 const translate = translatePrompt('tx-batch-translate');
 
@@ -56,10 +56,7 @@ describe.each(BUDGET_SETUPS)('batches and the caller’s transaction on $name', 
     await database.drop();
   });
 
-  const reservedUsd = async () => {
-    const [state] = await infra.tenants.batches.read([`key:${keyId}:total`]);
-    return (state?.reservedNano ?? 0) / 1e9;
-  };
+  const reservedUsd = async () => (await keyTotal(infra, keyId)).reservedUsd;
 
   if (!redis) {
     it('reserves a tenant’s batch in withSession’s transaction: held once it commits', async () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Infrastructure } from '../../infrastructure.js';
 import { definePrompt } from '../../llm/prompt.js';
 import type { FakeHandler } from '../../testing/fake-behaviour.js';
 import { FULL_JOBS_TARGETS, type JobsTarget, sqliteJobsTarget } from '../jobs.test-helpers.js';
@@ -36,3 +37,9 @@ export const BUDGET_SETUPS: BudgetSetup[] = [
   ...FULL_JOBS_TARGETS.map((target) => ({ name: `${target.name}, budgets in the database`, target, redis: false })),
   { name: 'SQLite, budgets in Redis', target: sqliteJobsTarget, redis: true },
 ];
+
+/** A key's total budget as the batches' budget store holds it: spent and reserved, in USD. */
+export async function keyTotal(infra: Infrastructure, keyId: string): Promise<{ spentUsd: number; reservedUsd: number }> {
+  const [state] = await infra.tenants.batches.read([`key:${keyId}:total`]);
+  return { spentUsd: (state?.spentNano ?? 0) / 1e9, reservedUsd: (state?.reservedNano ?? 0) / 1e9 };
+}
