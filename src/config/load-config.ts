@@ -145,33 +145,31 @@ export class ConfigSource {
   reloadSecrets(): string[] {
     this.load();
     const { env, errors } = this.#readEnvironment();
-    // A new value is held to the rules a start holds it to (an admin key of 16 characters or more).
+    // A new value is read, and held to the rules a start holds it to (an admin key of 16 characters or more), as at start.
+    const values = new Map<string, unknown>();
     for (const name of SECRET_VARIABLES) {
       const value = env[name];
       if (!this.#secrets.has(name) || value === undefined || value.trim() === '') continue;
-      const parsed = VARIABLES[name].field(value);
-      if (!parsed.ok) errors.push({ variable: name, message: parsed.message });
+      const parsed = VARIABLES[name].field(value.trim());
+      if (parsed.ok) values.set(name, parsed.value);
+      else errors.push({ variable: name, message: parsed.message });
     }
     if (errors.length > 0) throw new ConfigError(errors);
     this.#environment = env;
     const changed: string[] = [];
     const awaitingRestart: string[] = [];
-    for (const name of SECRET_VARIABLES) {
+    for (const [name, value] of values) {
       const secret = this.#secrets.get(name);
-      const value = env[name]?.trim();
-      if (secret === undefined || value === undefined || value === '') continue;
       if (secret instanceof SecretList) {
-        const values = value
-          .split(',')
-          .map((item) => item.trim())
-          .filter((item) => item !== '');
-        if (values.length > 0 && secret.replace(values)) changed.push(name);
-      } else if (RESTART_SECRETS.has(name)) {
-        // Compared as the configuration holds it: a list (`DATABASE_REPLICA_URLS`) trimmed and joined by commas.
-        const parsed = VARIABLES[name].field(value);
-        const held = parsed.ok && Array.isArray(parsed.value) ? parsed.value.join(',') : value;
-        if (held !== secret.reveal()) awaitingRestart.push(name);
-      } else if (secret.replace(value)) changed.push(name);
+        const items = value as string[];
+        if (items.length > 0 && secret.replace(items)) changed.push(name);
+      } else if (secret !== undefined) {
+        // Compared and kept as the configuration holds it: a list (`DATABASE_REPLICA_URLS`) joined by commas.
+        const held = Array.isArray(value) ? value.join(',') : String(value);
+        if (RESTART_SECRETS.has(name)) {
+          if (held !== secret.reveal()) awaitingRestart.push(name);
+        } else if (secret.replace(held)) changed.push(name);
+      }
     }
     this.#awaitingRestart = awaitingRestart;
     return changed;
