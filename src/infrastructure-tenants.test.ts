@@ -308,6 +308,27 @@ describe('embed as a tenant', () => {
     }
   });
 
+  it('charges a call whose later batch failed what its answered batch cost, as its ledger row records it', async () => {
+    const infra = await open({
+      LLM_PRICES: '{"metered-model":{"input":100,"output":1000},"text-embedding-3-small":{"input":1000,"output":0}}',
+      // One batch after the other: the second fails only once the first was answered.
+      LLM_EMBEDDING_BATCH_CONCURRENCY: '1',
+    });
+    try {
+      const { key } = await infra.tenants.repository.createKey({ name: 'embedding-partial', totalBudgetUsd: 100 });
+      // 2049 inputs: two batches of at most 2048; the first is answered, the second fails.
+      const inputs = Array.from({ length: 2049 }, (_, index) => `text number ${index}`);
+      fake.enqueue({ type: 'answer', usage: { promptTokens: 2048, completionTokens: 0 } }, { type: 'error', status: 500 });
+      await expect(infra.embed(inputs, { tenant: 'embedding-partial' })).rejects.toMatchObject({ status: 500 });
+      await infra.llm.flush();
+      const rows = await infra.db.selectFrom('llm_usage').select(['cost_usd']).where('key_id', '=', key.id).execute();
+      expect(Number(rows[0]?.cost_usd)).toBeCloseTo(2.048, 9);
+      expect(await totalBudget(infra, key.id)).toEqual({ spentUsd: expect.closeTo(2.048, 9), reservedUsd: 0 });
+    } finally {
+      await infra.close();
+    }
+  });
+
   it('refuses an embedding model the key may not use', async () => {
     const infra = await open();
     try {

@@ -14,6 +14,7 @@ import type { Jobs } from './jobs/jobs.js';
 import type { EmbedOptions, VectorFormat } from './llm/embeddings/embed-options.js';
 import type { EmbedResult } from './llm/embeddings/embed-result.js';
 import type { EmbeddingInput } from './llm/embeddings/embedding-request.js';
+import { embeddingSpendOf } from './llm/embeddings/embedding-spend.js';
 import type { LlmCallOptions, LlmClient, LlmResponse, LlmStreamEvent } from './llm/llm-client-types.js';
 import type { Prompt, PromptContext } from './llm/prompt.js';
 import { type ProviderClient, providerClient } from './llm/provider-client.js';
@@ -278,7 +279,9 @@ export class Infrastructure<DB = Record<never, never>> {
       await admission.settle(result.costUsd, result.usage.totalTokens);
       return result;
     } catch (error) {
-      await admission.settle(0, 0);
+      // Batches answered before a later one failed were billed (and are in the ledger row): charged, the rest refunded.
+      const spent = embeddingSpendOf(error);
+      await admission.settle(spent?.costUsd ?? 0, spent?.totalTokens ?? 0);
       throw error;
     }
   }
