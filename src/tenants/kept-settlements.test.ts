@@ -212,4 +212,30 @@ describe('KeptSettlements', () => {
     expect(await failures(metrics)).toBe(1);
     expect(lines.join('')).not.toContain('Dropped');
   });
+
+  it('at close waits for a retry that runs longer than waitMs, and reports what it could not land', async () => {
+    const { logger, lines } = captureLogger();
+    const metrics = new GroundworkMetrics();
+    const kept = new KeptSettlements({ logger, metrics, waitMs: 1 });
+    let fail!: () => void;
+    let calls = 0;
+    await kept.run(() => {
+      calls += 1;
+      // Fails at once when first run; its retry answers only when the test says so.
+      if (calls === 1) return Promise.reject(new Error('down'));
+      return new Promise<void>((_, reject) => {
+        fail = () => reject(new Error('still down'));
+      });
+    }, true);
+    let closed = false;
+    const closing = kept.close().then(() => {
+      closed = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(closed).toBe(false);
+    fail();
+    await closing;
+    expect(kept.size).toBe(0);
+    expect(lines.filter((line) => line.includes('the process is closing'))).toHaveLength(1);
+  });
 });

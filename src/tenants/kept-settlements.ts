@@ -99,13 +99,14 @@ export class KeptSettlements {
   }
 
   /**
-   * At shutdown: runs the kept settlements once more (waiting at most
-   * {@link KeptSettlementsOptions.waitMs} for them), then drops those still kept, with one log line
-   * and their count in `groundwork_store_failures_total{component="tenant_budget"}`: a process that
-   * exits cannot replay them. Never rejects.
+   * At shutdown: runs the kept settlements once more and waits for that run to end (however long
+   * the store takes; a retry already under way is waited for too), then drops those still kept,
+   * with one log line and their count in `groundwork_store_failures_total{component="tenant_budget"}`:
+   * a process that exits cannot replay them. Never rejects.
    */
   async close(): Promise<void> {
-    await this.retry();
+    void this.retry();
+    await this.#retrying;
     const left = this.#kept.splice(0, this.#kept.length).length;
     if (left === 0) return;
     this.#safely(() => {
