@@ -288,4 +288,20 @@ describe('createResponseCache', () => {
   it('refuses the redis mode without a Redis connection, saying what to do', () => {
     expect(() => createResponseCache({ ...config, mode: 'redis' }, { logger: captureLogger().logger })).toThrow(/REDIS_URL/);
   });
+
+  it('adds no listener to the cache’s own closing signal while a flight computes', async () => {
+    const { cache } = setup();
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      // 20 misses on different keys at once, each computing for a while: a listener each on one shared signal would pass the warning's 10.
+      const compute = countingCompute(sampleCompletion(), 20);
+      await Promise.all(Array.from({ length: 20 }, (_, index) => cache.getOrCompute(`key-${index}`, compute, 'use')));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });

@@ -182,15 +182,6 @@ export class StoreResponseCache implements ResponseCache {
    * Stops waiting, rejecting with its reason, when the flight's `signal` aborts.
    */
   async #computeUnderLock(key: string, compute: Compute, signal: AbortSignal): Promise<Outcome> {
-    const pauses = linkSignals(this.#closing.signal, signal);
-    try {
-      return await this.#pollUnderLock(key, compute, signal, pauses.signal);
-    } finally {
-      pauses.dispose();
-    }
-  }
-
-  async #pollUnderLock(key: string, compute: Compute, signal: AbortSignal, pauses: AbortSignal): Promise<Outcome> {
     const deadline = this.#clock.now() + this.#flight.waitTimeoutMs;
     let pause = this.#flight.pollIntervalMs;
     for (;;) {
@@ -210,12 +201,16 @@ export class StoreResponseCache implements ResponseCache {
         );
         return this.#computeAndStore(key, compute);
       }
+      // Linked only while pausing: a listener on the shared closing signal for the whole compute costs every call.
+      const pauses = linkSignals(this.#closing.signal, signal);
       try {
-        await sleep(Math.min(pause, Math.max(0, deadline - this.#clock.now())), pauses, this.#clock);
+        await sleep(Math.min(pause, Math.max(0, deadline - this.#clock.now())), pauses.signal, this.#clock);
       } catch {
         // Every waiter has left: nobody wants the answer any more.
         if (signal.aborted) throw abortReason(signal);
         return this.#computeWithoutStore(compute);
+      } finally {
+        pauses.dispose();
       }
       pause = Math.min(pause * 2, this.#flight.maxPollIntervalMs);
       try {
