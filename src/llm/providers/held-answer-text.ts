@@ -9,9 +9,9 @@ import type { ChatStreamEvent } from '../types.js';
 export class HeldAnswerText {
   #pieces: string[] = [];
 
-  /** Holds `text`, unless the answer is already known to be the tool's (then it is no part of it). */
-  hold(text: string, answering: boolean): void {
-    if (!answering) this.#pieces.push(text);
+  /** Holds `text`; {@link release} decides whether it was the answer. */
+  hold(text: string): void {
+    this.#pieces.push(text);
   }
 
   /** Forgets what was held: the answer tool's block began, and the text before it is not the answer. */

@@ -114,7 +114,6 @@ export class AnthropicStreamAssembler {
     if (block.type === 'tool_use' && block.name === this.#answerTool && this.#parts.answer === undefined) {
       this.#blocks.set(index, { kind: 'answer', json: '' });
       // The answer is the tool's input: text written before it is not part of it.
-      this.#held.clear();
       return [];
     }
     if (block.type === 'tool_use') {
@@ -161,7 +160,7 @@ export class AnthropicStreamAssembler {
     this.#parts.text += text;
     if (this.#answerTool === undefined) return [{ type: 'delta', text, choice: 0 }];
     // Text beside the answer tool's input is not the answer: only text of an answer without it is given.
-    this.#held.hold(text, this.#parts.answer !== undefined || answerBlockBegun(this.#blocks.values()));
+    this.#held.hold(text);
     return [];
   }
 

@@ -63,7 +63,6 @@ export class BedrockAnswerAssembler {
       if (tool.name === this.#answerTool && this.#answer === undefined) {
         this.#blocks.set(index, { kind: 'answer', json: '' });
         // The answer is the tool's input: text written before it is not part of it.
-        this.#held.clear();
         return [];
       }
       const call = this.#toolCalls.length;
@@ -79,7 +78,7 @@ export class BedrockAnswerAssembler {
         this.#text += delta.text;
         if (this.#answerTool === undefined) return [{ type: 'delta', text: delta.text, choice: 0 }];
         // Text beside the answer tool's input is not the answer: only text of an answer without it is given.
-        this.#held.hold(delta.text, this.#answer !== undefined || answerBlockBegun(this.#blocks.values()));
+        this.#held.hold(delta.text);
         return [];
       }
       if (delta?.reasoningContent !== undefined) {
