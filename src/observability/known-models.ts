@@ -1,6 +1,9 @@
 /** The value a model outside the known set is recorded under, in metric labels and breaker and rate-limit keys. */
 export const OTHER_MODEL = 'other';
 
+/** Names outside the known set whose label is remembered (a call asks for it in several places); past it, asked again. */
+const REMEMBERED_LABELS = 1024;
+
 /**
  * The models that get a metric label, a circuit breaker and rate-limit buckets of their own. Open
  * (every model is its own) until {@link restrictTo} is called; `groundwork serve` restricts it to
@@ -14,6 +17,8 @@ export const OTHER_MODEL = 'other';
 export class KnownModels {
   #known: ReadonlySet<string> | undefined;
   #family: ((model: string) => string | undefined) | undefined;
+  /** Labels of names outside the known set, as `family` answered them: bounded, and cleared whenever the set or `family` changes. */
+  readonly #labels = new Map<string, string>();
 
   /**
    * Folds every model outside `models` (and those added later) into {@link OTHER_MODEL}, or into
@@ -25,6 +30,7 @@ export class KnownModels {
     for (const model of models) known.add(model);
     this.#known = known;
     if (family !== undefined) this.#family = family;
+    this.#labels.clear();
   }
 
   /**
@@ -40,7 +46,10 @@ export class KnownModels {
       added ??= new Set(known);
       added.add(model);
     }
-    if (added !== undefined) this.#known = added;
+    if (added !== undefined) {
+      this.#known = added;
+      this.#labels.clear();
+    }
   }
 
   /** Whether names are folded. */
@@ -52,6 +61,12 @@ export class KnownModels {
   label(model: string): string {
     const known = this.#known;
     if (known === undefined || known.has(model)) return model;
-    return this.#family?.(model) ?? OTHER_MODEL;
+    // A dated name's family is a walk over the price table: asked once per name, not once per use.
+    let label = this.#labels.get(model);
+    if (label === undefined) {
+      label = this.#family?.(model) ?? OTHER_MODEL;
+      if (this.#labels.size < REMEMBERED_LABELS) this.#labels.set(model, label);
+    }
+    return label;
   }
 }

@@ -18,7 +18,7 @@ export class ServerCallMetrics {
 
   constructor(metrics: GroundworkMetrics, model: string, startedAt: number, operation: string = OPERATION) {
     this.#metrics = metrics;
-    // Folded once per request (a Set lookup): a model the service does not know is labelled `other`.
+    // Folded once per request (a Set lookup, and a Map lookup for a name outside the set): a model the service does not know is labelled `other`.
     this.#model = metrics.models.label(model);
     this.#startedAt = startedAt;
     this.#operation = operation;
