@@ -131,7 +131,13 @@ export class ResponsesForwarder {
         cacheHit: false,
         attribution: options.attribution,
       });
-    const plan = { targets, estimatedTokens: this.#estimate(body), ...(options.signal === undefined ? {} : { signal: options.signal }) };
+    // The input's estimate, serialised once: the plan's bound, and a cut stream's prompt.
+    const inputTokens = this.#inputEstimate(body);
+    const plan = {
+      targets,
+      estimatedTokens: inputTokens + this.#outputEstimate(body),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    };
     try {
       if (body['stream'] !== true) {
         const outcome = await this.#deps.pipeline.execute(plan, async ({ target, signal }) => {
@@ -170,7 +176,7 @@ export class ResponsesForwarder {
       trace.attempts.push(...outcome.attempts);
       return {
         stream: true,
-        events: this.#events(outcome.value, outcome.target, trace, record, options.signal, stored(body), this.#inputEstimate(body)),
+        events: this.#events(outcome.value, outcome.target, trace, record, options.signal, stored(body), inputTokens),
         attempts: sent(outcome.attempts),
         cached: false,
         mode: 'forwarded',
@@ -417,10 +423,9 @@ export class ResponsesForwarder {
     return usage;
   }
 
-  /** Tokens to reserve: the input's estimate, plus the output maximum (or the configured estimate). */
-  #estimate(body: ResponsesBody): number {
-    const output = typeof body['max_output_tokens'] === 'number' ? body['max_output_tokens'] : this.#deps.config.llm.outputTokensEstimate;
-    return this.#inputEstimate(body) + output;
+  /** The output tokens to reserve: `max_output_tokens`, else the configured estimate. */
+  #outputEstimate(body: ResponsesBody): number {
+    return typeof body['max_output_tokens'] === 'number' ? body['max_output_tokens'] : this.#deps.config.llm.outputTokensEstimate;
   }
 
   /** The input's tokens as estimated: its `input` and `instructions` as JSON, at four characters a token. */
