@@ -15,8 +15,13 @@ import { HttpError } from './http-error.js';
 export function refuseForeignHost(request: IncomingMessage, bindHost: string, keySetting = 'GROUNDWORK_API_KEYS'): void {
   const host = request.headers.host;
   if (host === undefined) return;
+  // A client sends the same `Host` on every request: the last one let through is not parsed again.
+  if (host === lastAllowed.host && bindHost === lastAllowed.bindHost) return;
   const name = hostNameOf(host);
-  if (name !== undefined && (isLoopbackHost(name) || name.endsWith('.localhost') || name === hostNameOf(bracketed(bindHost)))) return;
+  if (name !== undefined && (isLoopbackHost(name) || name.endsWith('.localhost') || name === hostNameOf(bracketed(bindHost)))) {
+    lastAllowed = { host, bindHost };
+    return;
+  }
   throw new HttpError({
     status: 403,
     type: 'permission_error',
@@ -52,6 +57,9 @@ export function refuseCrossSite(request: IncomingMessage, corsOrigins: readonly 
       "the operator can add the page's origin to SERVER_CORS_ORIGINS, or set GROUNDWORK_API_KEYS.",
   });
 }
+
+/** The last `Host` let through, with the bind host it was checked against. */
+let lastAllowed: { host: string | undefined; bindHost: string | undefined } = { host: undefined, bindHost: undefined };
 
 /** `host` as it would appear in a `Host` header: an IPv6 address in brackets. */
 function bracketed(host: string): string {
