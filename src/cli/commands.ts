@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { type CommandEntry, UsageError } from './command-table.js';
+import { type CommandEntry, flagsNotTaken, UsageError } from './command-table.js';
 
 /** The options keys and teams share, in their commands' usage. */
 const TENANT_SETTING_OPTIONS = `  --models A,B|any       models the caller may use; a model group counts by its name
@@ -49,13 +49,8 @@ const TENANT_ACTION_FLAGS: Record<'keys' | 'teams', Record<string, readonly stri
 
 /** Refuses, naming them, the flags given that `allowed` does not hold. */
 function refuseFlags(command: string, values: Record<string, unknown>, allowed: readonly string[]): void {
-  const given = Object.entries(values)
-    .filter(([flag, value]) => flag !== 'help' && value !== undefined && value !== false && !allowed.includes(flag))
-    .map(([flag]) => `--${flag}`);
-  if (given.length > 0)
-    throw new UsageError(
-      `${command} does not take ${given.join(', ')}${allowed.length === 0 ? '' : `; it takes ${allowed.map((flag) => `--${flag}`).join(', ')}`}.`,
-    );
+  const problem = flagsNotTaken(command, values, allowed);
+  if (problem !== undefined) throw new UsageError(`${problem}.`);
 }
 
 function parseTenantArgs(command: 'keys' | 'teams', argv: string[]) {

@@ -5,7 +5,7 @@ import type { Infrastructure } from '../../infrastructure.js';
 import type { BatchSnapshot } from '../../jobs/batch/batch-types.js';
 import type { AnyPrompt, JobHandler, JobSnapshot, JobState } from '../../jobs/job-types.js';
 import { silentLogger } from '../../observability/logger.js';
-import { UsageError } from '../command-table.js';
+import { flagsNotTaken, UsageError } from '../command-table.js';
 import type { CommandIo } from '../output.js';
 import { processSignals, type ServeSignals } from '../process-signals.js';
 import { prepareDatabase } from './prepare-database.js';
@@ -207,13 +207,8 @@ export function checkJobsArgs(positionals: readonly string[], flags: Record<stri
     throw new UsageError(`Unknown action "${action}": use status, list, retry, cancel, work, batches or cancel-batch.`);
   const problems: string[] = [];
   const taken = JOBS_ACTION_FLAGS[action] ?? [];
-  const ignored = Object.entries(flags)
-    .filter(([flag, value]) => flag !== 'help' && value !== undefined && value !== false && !taken.includes(flag))
-    .map(([flag]) => `--${flag}`);
-  if (ignored.length > 0)
-    problems.push(
-      `${action} does not take ${ignored.join(', ')}${taken.length === 0 ? '' : ` (it takes ${taken.map((flag) => `--${flag}`).join(', ')})`}`,
-    );
+  const ignored = flagsNotTaken(action, flags, taken);
+  if (ignored !== undefined) problems.push(ignored);
   if ((action === 'retry' || action === 'cancel') && id === undefined) problems.push(`${action} needs a job id`);
   if (action === 'cancel-batch' && id === undefined) problems.push('cancel-batch needs a batch id');
   if (!['retry', 'cancel', 'cancel-batch', 'batches'].includes(action) && id !== undefined) problems.push(`unexpected argument "${id}"`);
