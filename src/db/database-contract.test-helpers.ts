@@ -546,10 +546,16 @@ export function runDatabaseContract(target: ContractTarget): void {
         begun = resolve;
       });
       const running = other.db.transaction().execute(async (trx) => {
-        await trx.insertInto('note').values(row(`${title}-1`, title)).execute();
+        await trx
+          .insertInto('note')
+          .values(row(`${title}-1`, title))
+          .execute();
         begun();
         await gate;
-        await trx.insertInto('note').values(row(`${title}-2`, title)).execute();
+        await trx
+          .insertInto('note')
+          .values(row(`${title}-2`, title))
+          .execute();
         return 'committed';
       });
       await inside;
