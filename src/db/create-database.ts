@@ -120,15 +120,21 @@ export async function createDatabase<DB = unknown>(config: DatabaseConfig, deps:
     close: () => {
       closing ??= (async () => {
         // The primary pool is closed whatever closing the replicas does; a replica's failure is reported after.
-        const [drained, replicaFailure] = await Promise.all([
+        // Sessions and the pooled builder's own transactions (`db.transaction()`: budget
+        // settlements, ledger batches, migrations) are both waited for.
+        const [drained, pooledDrained, replicaFailure] = await Promise.all([
           runner.drain(config.closeTimeoutMs),
+          pooled.drain(config.closeTimeoutMs, clock),
           replicas?.close(config.closeTimeoutMs).then(
             () => undefined,
             (error: unknown) => ({ error }),
           ),
         ]);
-        if (!drained) {
-          logger.warn({ running: runner.running, timeoutMs: config.closeTimeoutMs }, 'database: closing with transactions still running');
+        if (!drained || !pooledDrained) {
+          logger.warn(
+            { running: runner.running + pooled.running, timeoutMs: config.closeTimeoutMs },
+            'database: closing with transactions still running',
+          );
         }
         await db.destroy();
         // dbRead falling back to the primary checks connections out of its driver directly, which

@@ -531,5 +531,41 @@ export function runDatabaseContract(target: ContractTarget): void {
       expect(other.poolStats().total).toBe(0);
       expect(ConnectionLostError).toBeDefined();
     });
+
+    it('waits on close for a transaction begun with db.transaction(), which commits whole', async () => {
+      if (!target.shareable) return;
+      const other = await openContractDatabase(target.url(), {}, {});
+      const title = `pooled-close-${Date.now()}`;
+      const row = (id: string, group: string) => ({ id, title: group, done: false, due_at: null, meta: null, score: null });
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let begun: () => void = () => undefined;
+      const inside = new Promise<void>((resolve) => {
+        begun = resolve;
+      });
+      const running = other.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('note')
+          .values(row(`${title}-1`, title))
+          .execute();
+        begun();
+        await gate;
+        await trx
+          .insertInto('note')
+          .values(row(`${title}-2`, title))
+          .execute();
+        return 'committed';
+      });
+      await inside;
+      const closed = other.close();
+      await new Promise((resolve) => setImmediate(resolve));
+      release();
+      await expect(running).resolves.toBe('committed');
+      await closed;
+      const rows = await database.db.selectFrom('note').select('id').where('title', '=', title).orderBy('id').execute();
+      expect(rows.map((found) => found.id)).toEqual([`${title}-1`, `${title}-2`]);
+    });
   });
 }

@@ -30,6 +30,8 @@ export interface OpenDialectOptions extends DriverConfig {
   readonly logger: Logger;
   readonly applicationName?: string;
   readonly onPoolChange?: () => void;
+  /** A PostgreSQL pool whose transactions are read-only by default (a replica's). */
+  readonly readOnly?: boolean;
 }
 
 /** Opens the driver `DATABASE_URL` names: better-sqlite3, PGlite or a `pg` pool. */
@@ -56,7 +58,10 @@ export async function openDialect(config: DatabaseConfig, options: OpenDialectOp
         import('./postgres/create-pg-pool.js'),
         import('./postgres/postgres-dialect.js'),
       ]);
-      const pool = await createPgPool(config, options.applicationName === undefined ? {} : { applicationName: options.applicationName });
+      const pool = await createPgPool(config, {
+        ...(options.applicationName === undefined ? {} : { applicationName: options.applicationName }),
+        ...(options.readOnly === true ? { readOnly: true } : {}),
+      });
       const dialect = new PostgresDialect(pool, {
         ...options,
         maxConnections: config.poolSize + config.maxOverflow,

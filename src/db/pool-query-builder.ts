@@ -9,6 +9,7 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
+import type { Clock } from '../internal/clock.js';
 import type { TransactionDriver } from './open-transaction.js';
 
 /** Runs one statement on a connection of the pool, checked out for it alone. */
@@ -44,6 +45,9 @@ class PoolExecutor extends DefaultQueryExecutor {
 class PooledDriver implements Driver {
   readonly #driver: Driver & TransactionDriver;
   readonly #owner: Kysely<unknown>;
+  /** Connections holding a transaction begun here and not yet ended, for {@link PooledDriver.drain}. */
+  readonly #open = new Set<DatabaseConnection>();
+  #idle: (() => void) | undefined;
 
   constructor(driver: Driver & TransactionDriver, owner: Kysely<unknown>) {
     this.#driver = driver;
@@ -61,16 +65,49 @@ class PooledDriver implements Driver {
     return this.#driver.releaseConnection(connection);
   }
 
-  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    return this.#driver.beginTransaction(connection, settings);
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    await this.#driver.beginTransaction(connection, settings);
+    this.#open.add(connection);
   }
 
-  commitTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.#driver.commitTransaction(connection);
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await this.#driver.commitTransaction(connection);
+    // A failed commit is followed by a rollback, which ends the transaction.
+    this.#ended(connection);
   }
 
-  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    return this.#driver.rollbackTransaction(connection);
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await this.#driver.rollbackTransaction(connection);
+    } finally {
+      this.#ended(connection);
+    }
+  }
+
+  #ended(connection: DatabaseConnection): void {
+    if (this.#open.delete(connection) && this.#open.size === 0) this.#idle?.();
+  }
+
+  /** Resolves true once no transaction begun here is open, or false when `timeoutMs` passes first. */
+  async drain(timeoutMs: number, clock: Clock): Promise<boolean> {
+    if (this.#open.size === 0) return true;
+    let timer: unknown;
+    const finished = await Promise.race([
+      new Promise<boolean>((resolve) => {
+        this.#idle = () => resolve(true);
+      }),
+      new Promise<boolean>((resolve) => {
+        timer = clock.setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]);
+    clock.clearTimeout(timer);
+    this.#idle = undefined;
+    return finished;
+  }
+
+  /** Transactions begun here and still open. */
+  get running(): number {
+    return this.#open.size;
   }
 
   savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
@@ -95,6 +132,13 @@ export interface PoolQueryBuilder<DB> {
   readonly db: Kysely<DB>;
   /** Sends the builder's queries without plugins to `run` from now on. */
   route(run: PoolStatementRunner): void;
+  /**
+   * Resolves true once every transaction begun through `db.transaction()` (or
+   * `db.startTransaction()`) has ended, or false when `timeoutMs` passes first.
+   */
+  drain(timeoutMs: number, clock: Clock): Promise<boolean>;
+  /** Transactions begun through the builder and still open. */
+  readonly running: number;
 }
 
 /** Kysely over `dialect`, as `new Kysely({ dialect })`, with plain queries routable (see {@link PoolExecutor}). */
@@ -102,6 +146,14 @@ export function poolQueryBuilder<DB>(dialect: Dialect, driver: Driver & Transact
   const owner = new Kysely<unknown>({ dialect });
   const base = owner.getExecutor();
   const executor = new PoolExecutor(dialect.createQueryCompiler(), base.adapter, base);
-  const db = new Kysely<DB>({ config: { dialect }, dialect, driver: new PooledDriver(driver, owner), executor });
-  return { db, route: (run) => executor.route(run) };
+  const pooled = new PooledDriver(driver, owner);
+  const db = new Kysely<DB>({ config: { dialect }, dialect, driver: pooled, executor });
+  return {
+    db,
+    route: (run) => executor.route(run),
+    drain: (timeoutMs, clock) => pooled.drain(timeoutMs, clock),
+    get running() {
+      return pooled.running;
+    },
+  };
 }

@@ -1,4 +1,5 @@
 import { type Kysely, type MigrationResultSet, Migrator, NO_MIGRATIONS } from 'kysely';
+import { GroundworkError } from '../../errors/groundwork-error.js';
 import type { Logger } from '../../observability/logger.js';
 import { MigrationError } from '../migration-error.js';
 import { GROUNDWORK_MIGRATIONS } from './groundwork-migrations.js';
@@ -25,6 +26,14 @@ export interface MigrationReport {
 interface MigrationSet {
   readonly scope: MigrationScope;
   readonly migrator: Migrator;
+}
+
+function irreversible(scope: MigrationScope, name: string): GroundworkError {
+  const table = scope === 'app' ? 'kysely_migration' : 'groundwork_migration';
+  return new GroundworkError(
+    'db_migration_irreversible',
+    `The latest applied ${scope} migration "${name}" has no down(), so it cannot be reverted and nothing was reverted. Give it a down(), or undo its changes by hand and delete its row from ${table}.`,
+  );
 }
 
 /**
@@ -57,7 +66,8 @@ export class MigrationRunner {
 
   /**
    * `up`: applies every pending migration, Groundwork's first. `down`: reverts the latest one (the
-   * application's, if any ran). With a `scope`, only that scope's migrations are considered.
+   * application's, if any ran), and refuses, reverting nothing, when it has no `down()`. With a
+   * `scope`, only that scope's migrations are considered.
    */
   async migrate(direction: 'up' | 'down', scope?: MigrationScope): Promise<MigrationReport> {
     const done: Array<{ scope: MigrationScope; name: string }> = [];
@@ -66,8 +76,10 @@ export class MigrationRunner {
       for (const set of sets) done.push(...this.#check(set.scope, await set.migrator.migrateToLatest()));
     } else {
       for (const set of [...sets].reverse()) {
-        const executed = (await set.migrator.getMigrations()).some((migration) => migration.executedAt !== undefined);
-        if (!executed) continue;
+        const latest = (await set.migrator.getMigrations()).findLast((migration) => migration.executedAt !== undefined);
+        if (latest === undefined) continue;
+        // Kysely skips a migration without down() in silence: it would stay applied, and block every earlier one.
+        if (latest.migration.down === undefined) throw irreversible(set.scope, latest.name);
         done.push(...this.#check(set.scope, await set.migrator.migrateDown()));
         break;
       }

@@ -6,7 +6,9 @@ import { GroundworkError } from '../../errors/groundwork-error.js';
 
 /**
  * The application's migrations: a folder of modules (each exporting `up` and optionally `down`,
- * applied in file-name order), a list keyed by name, or any Kysely `MigrationProvider`.
+ * applied in file-name order), a list keyed by name, or any Kysely `MigrationProvider`. A
+ * migration without `down` cannot be reverted: `migrate('down')` refuses while it is the latest
+ * applied one. Two files of one name (`001_notes.ts` beside its compiled `001_notes.js`) are refused.
  */
 export type AppMigrations = string | Readonly<Record<string, Migration>> | MigrationProvider;
 
@@ -28,6 +30,18 @@ export class FolderMigrationProvider implements MigrationProvider {
   async getMigrations(): Promise<Record<string, Migration>> {
     const migrations: Record<string, Migration> = {};
     const files = (await readdir(this.#folder)).filter((file) => MODULE.test(file) && !DECLARATION.test(file)).sort();
+    const fileOf = new Map<string, string>();
+    for (const file of files) {
+      const name = file.replace(MODULE, '');
+      const other = fileOf.get(name);
+      if (other !== undefined) {
+        throw new GroundworkError(
+          'migration_duplicate',
+          `Migrations ${other} and ${file} in ${this.#folder} share the name "${name}": keep one of them (compiled output beside its sources, perhaps).`,
+        );
+      }
+      fileOf.set(name, file);
+    }
     for (const file of files) {
       const module = await loadMigration(resolve(this.#folder, file), file, this.#folder);
       const migration = isMigration(module.default) ? module.default : module;

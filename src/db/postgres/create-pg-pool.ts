@@ -6,6 +6,12 @@ import { tlsOptions } from './tls-options.js';
 export interface PgPoolOptions {
   /** Shown in `pg_stat_activity`; a URL's `application_name` wins. @default 'groundwork' */
   readonly applicationName?: string;
+  /**
+   * Every transaction (and every bare statement) is `READ ONLY` by default: for a replica's pool, so
+   * that a server listed as a replica which is not a standby (promoted, or the primary listed by
+   * mistake) still refuses writes that reach it before its next lag measurement finds it out.
+   */
+  readonly readOnly?: boolean;
 }
 
 /**
@@ -28,6 +34,7 @@ export async function createPgPool(config: DatabaseConfig, options: PgPoolOption
     // Queries queued on a client are written at once instead of one per round trip: a transaction's
     // BEGIN travels with its first statement (see postgres-driver.ts).
     pipeline: true,
+    ...(options.readOnly === true ? { options: '-c default_transaction_read_only=on' } : {}),
     ...(config.statementTimeoutMs === undefined ? {} : { statement_timeout: config.statementTimeoutMs }),
   }) as unknown as PgPool;
 }

@@ -12,9 +12,9 @@ import { LagProbe } from './lag-probe.js';
 
 /*
  * Closing a database with read replicas, against real PostgreSQL. The replica is the test
- * database itself, listed in DATABASE_REPLICA_URLS: it is not in recovery, so it counts as a
- * healthy replica and takes reads, through a pool and a lag probe of its own, which is all
- * closing needs (no streaming replication, which the server may not allow from loopback).
+ * database itself, listed in DATABASE_REPLICA_URLS, with its lag readings saying it is in
+ * recovery (a server that is not a standby is skipped): it takes reads through a pool and a lag
+ * probe of its own, which is all closing needs, without a streaming replica's seconds of set-up.
  */
 
 let primary: { url: string; drop(): Promise<void> };
@@ -57,8 +57,12 @@ async function connectionsGone(applicationName: string, timeoutMs = 5000): Promi
   }
 }
 
-/** A database whose one replica is the test database itself; its connections carry `applicationName`. */
+/** A database whose one replica is the test database itself, read as a standby; its connections carry `applicationName`. */
 function openWithReplica(applicationName: string): Promise<Database<ContractTables>> {
+  const measure = LagProbe.prototype.measure;
+  vi.spyOn(LagProbe.prototype, 'measure').mockImplementation(async function (this: LagProbe, ...args) {
+    return { ...(await measure.apply(this, args)), inRecovery: true };
+  });
   return openContractDatabase(
     primary.url,
     { replicas: { urls: new Secret('DATABASE_REPLICA_URLS', primary.url), labels: ['self'], maxLagMs: 10_000, checkIntervalMs: 1000 } },

@@ -118,11 +118,14 @@ export class ReplicaSet<DB> {
       if (this.#options.metrics !== undefined) {
         this.#options.metrics.dbReplicaLag.labels(replica.label).set(Number.isFinite(reading.lagMs) ? reading.lagMs / 1000 : -1);
       }
-      if (reading.lagMs > maxLagMs) {
+      if (!reading.inRecovery) {
+        // Promoted, or the primary listed by mistake: its data may have parted from the primary's.
+        this.#transition(replica, 'down', 'not a standby (pg_is_in_recovery() is false): promoted, or not a replica of DATABASE_URL');
+      } else if (reading.lagMs > maxLagMs) {
         const behind = Number.isFinite(reading.lagMs) ? `${Math.round(reading.lagMs)} ms` : 'an unknown time (nothing replayed yet)';
         this.#transition(replica, 'lagging', `${behind} behind the primary, over DB_REPLICA_MAX_LAG_MS=${maxLagMs}`);
       } else {
-        this.#transition(replica, 'healthy', reading.inRecovery ? undefined : 'not in recovery: this server is not a standby');
+        this.#transition(replica, 'healthy', undefined);
       }
     } catch (error) {
       if (this.#closed) return;

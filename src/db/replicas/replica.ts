@@ -82,6 +82,7 @@ export class Replica<DB> {
       displayUrl: replicaConfig.displayUrl,
       clock: options.clock,
       logger: options.logger,
+      readOnly: true,
       ...(options.applicationName === undefined ? {} : { applicationName: options.applicationName }),
     });
     let probe: LagProbe;

@@ -5,6 +5,7 @@ import type { DriverConfig } from '../driver-config.js';
 import { toDatabaseError } from '../driver-errors.js';
 import type { PoolStats } from '../pool-stats.js';
 import { PoolTimeoutError } from '../pool-timeout-error.js';
+import { TransactionAbortedError } from '../transaction-aborted-error.js';
 import type { SqliteClient, SqliteStatement } from './sqlite-client.js';
 import { type ColumnKind, columnKind, fromSqliteValue, toSqliteParameter } from './sqlite-values.js';
 
@@ -31,6 +32,12 @@ function isBusy(error: unknown): boolean {
   return typeof code === 'string' && (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || code === 'SQLITE_LOCKED');
 }
 
+function rolledBackBySqlite(): TransactionAbortedError {
+  return new TransactionAbortedError(
+    'The statement was not run: SQLite rolled back the transaction when an earlier statement in it failed, so nothing the transaction wrote was kept. Let that error propagate, or run the failing statement in a nested session so that only it is undone.',
+  );
+}
+
 /** The single, serialised better-sqlite3 connection. */
 class SqliteConnection implements DatabaseConnection {
   readonly id = 'sqlite:0';
@@ -39,6 +46,14 @@ class SqliteConnection implements DatabaseConnection {
   readonly #statements = new Map<string, PreparedStatement>();
   /** Set while a read-only transaction has `query_only` switched on. */
   readOnly = false;
+  /**
+   * Set from `BEGIN` to `COMMIT` or `ROLLBACK`. Some failures (`RAISE(ROLLBACK)`, `INSERT OR
+   * ROLLBACK`, some FULL, IOERR, BUSY and NOMEM errors) make SQLite roll the whole transaction back
+   * by itself: while this is set and SQLite says no transaction is open, a statement would run in
+   * autocommit, outside the session, and be kept although the session fails. Such statements are
+   * refused.
+   */
+  transactionOpen = false;
 
   constructor(client: SqliteClient, config: DriverConfig) {
     this.#client = client;
@@ -84,14 +99,21 @@ class SqliteConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.transactionOpen && !this.#client.inTransaction) throw rolledBackBySqlite();
     try {
       return this.#run<R>(compiledQuery);
     } catch (error) {
       // Another process holds the write lock. Outside a transaction the statement did nothing,
-      // so wait (without blocking the event loop) and try again.
-      if (isBusy(error) && !this.#client.inTransaction) return this.#retryBusy<R>(compiledQuery);
+      // so wait (without blocking the event loop) and try again. Inside one (even one SQLite has
+      // just rolled back), running it again would run it alone.
+      if (isBusy(error) && !this.transactionOpen && !this.#client.inTransaction) return this.#retryBusy<R>(compiledQuery);
       throw toDatabaseError(error, this.#config.displayUrl);
     }
+  }
+
+  /** Whether SQLite still holds the transaction `BEGIN` opened. */
+  get sqliteInTransaction(): boolean {
+    return this.#client.inTransaction;
   }
 
   async #retryBusy<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
@@ -145,10 +167,12 @@ export class SqliteDriver implements Driver {
     const sqlite = connection as SqliteConnection;
     if (settings.accessMode === 'read only') {
       await sqlite.executeQuery(BEGIN);
+      sqlite.transactionOpen = true;
       await sqlite.executeQuery(QUERY_ONLY_ON);
       sqlite.readOnly = true;
     } else {
       await sqlite.executeQuery(BEGIN_IMMEDIATE);
+      sqlite.transactionOpen = true;
     }
   }
 
@@ -161,7 +185,14 @@ export class SqliteDriver implements Driver {
   }
 
   async #end(connection: SqliteConnection, command: 'commit' | 'rollback'): Promise<void> {
+    const begun = connection.transactionOpen;
+    connection.transactionOpen = false;
     try {
+      // SQLite already rolled it back: nothing is left to commit, or to roll back.
+      if (!connection.sqliteInTransaction) {
+        if (command === 'commit' && begun) throw new TransactionAbortedError();
+        return;
+      }
       await connection.executeQuery(command === 'commit' ? COMMIT : ROLLBACK);
     } finally {
       if (connection.readOnly) {
