@@ -26,7 +26,7 @@ import { backoffDelay } from '../resilience/backoff.js';
 import type { BreakerDecision } from '../resilience/breaker-store.js';
 import { type CallContext, deadlineError } from '../resilience/call-context.js';
 import type { BreakerVerdict, CircuitBreaker } from '../resilience/circuit-breaker.js';
-import { CircuitOpenError, RateLimitExceededError } from '../resilience/errors.js';
+import { CircuitOpenError, RateLimitExceededError, RetryAfterTooLongError } from '../resilience/errors.js';
 import type { RateLimitStore, TakeResult } from '../resilience/rate-limit-store.js';
 import { codeOf, isPromise, verdictOf } from '../resilience/resilience-pipeline.js';
 import type { RetryRules } from '../resilience/retry-decision.js';
@@ -330,10 +330,14 @@ export class Router {
           // Throttled: out of routing until the provider says (never less than MIN_THROTTLE_MS, or a
           // Retry-After of 0 would have it picked again at once), and the call moves on at once. A 429
           // is an attempt like any other: after maxAttempts this deployment is out of the call.
+          // Throttled for as long as it asked, even past LLM_RETRY_AFTER_MAX_MS: sent earlier, it would
+          // only refuse again. Beyond that limit this call does not wait for it at all.
           const waitMs = Math.max(error.retryAfterMs ?? MIN_THROTTLE_MS, MIN_THROTTLE_MS);
-          entry.state.throttledUntil = Math.max(entry.state.throttledUntil, after + Math.min(waitMs, retry.retryAfterMaxMs));
+          entry.state.throttledUntil = Math.max(entry.state.throttledUntil, after + waitMs);
           failures.set(entry.state, number);
-          if (number >= retry.maxAttempts) excluded.add(entry.state);
+          const tooLong = retryAfterTooLong(error, entry.target, after, retry);
+          if (tooLong !== undefined) lastError = tooLong;
+          if (tooLong !== undefined || number >= retry.maxAttempts) excluded.add(entry.state);
           continue;
         }
         if (
@@ -350,13 +354,14 @@ export class Router {
         }
         if (!GroundworkError.isInstance(error) || !error.retryable) throw new Final(error);
         failures.set(entry.state, number);
-        if (number >= retry.maxAttempts) excluded.add(entry.state);
+        const tooLong = retryAfterTooLong(error, entry.target, after, retry);
+        if (tooLong !== undefined) {
+          lastError = tooLong;
+          excluded.add(entry.state);
+        } else if (number >= retry.maxAttempts) excluded.add(entry.state);
         else {
           const retryAfterMs = ProviderError.isInstance(error) ? error.retryAfterMs : undefined;
-          avoidUntil.set(
-            entry.state,
-            after + Math.min(retryAfterMs ?? backoffDelay(number, retry.minMs, retry.maxMs, retry.random), retry.retryAfterMaxMs),
-          );
+          avoidUntil.set(entry.state, after + (retryAfterMs ?? backoffDelay(number, retry.minMs, retry.maxMs, retry.random)));
         }
       }
     }
@@ -536,6 +541,23 @@ export class Router {
     // An abort's reason is the caller's own: its message is left as it is.
     return concludeAttempts(error, run.records, GroundworkError.isInstance(error) && !callAborted(run));
   }
+}
+
+/**
+ * The refusal to wait when a deployment asked for a longer pause than `LLM_RETRY_AFTER_MAX_MS`, as
+ * outside groups: the call leaves that deployment out, and fails with this when no sibling answers.
+ */
+function retryAfterTooLong(error: unknown, target: CallTarget, now: number, retry: RetryRules): RetryAfterTooLongError | undefined {
+  const retryAfterMs = ProviderError.isInstance(error) ? error.retryAfterMs : undefined;
+  if (retryAfterMs === undefined || retryAfterMs <= retry.retryAfterMaxMs) return undefined;
+  return new RetryAfterTooLongError({
+    provider: target.provider,
+    model: `${target.group}/${target.deployment}`,
+    retryAfterMs,
+    maxRetryAfterMs: retry.retryAfterMaxMs,
+    now,
+    cause: error,
+  });
 }
 
 /** Whether a deployment has as many calls in flight from this process as its `maxConcurrent`. */
