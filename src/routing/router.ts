@@ -26,7 +26,7 @@ import { backoffDelay } from '../resilience/backoff.js';
 import type { BreakerDecision } from '../resilience/breaker-store.js';
 import { type CallContext, deadlineError } from '../resilience/call-context.js';
 import type { BreakerVerdict, CircuitBreaker } from '../resilience/circuit-breaker.js';
-import { CircuitOpenError, RateLimitExceededError, RetryAfterTooLongError } from '../resilience/errors.js';
+import { CircuitOpenError, RateLimitExceededError, RateLimitStoreUnavailableError, RetryAfterTooLongError } from '../resilience/errors.js';
 import type { RateLimitStore, TakeResult } from '../resilience/rate-limit-store.js';
 import { codeOf, isPromise, verdictOf } from '../resilience/resilience-pipeline.js';
 import type { RetryRules } from '../resilience/retry-decision.js';
@@ -40,6 +40,8 @@ import { STRATEGIES } from './routing-strategy.js';
  * or when it asks for less (0 included).
  */
 const MIN_THROTTLE_MS = 1000;
+/** Why a deployment whose limits could not be read is skipped. */
+const STORE_UNAVAILABLE = 'rate-limit store unreachable';
 /** How often a call waiting only for a concurrency slot looks again, at most, ms. */
 const BUSY_RECHECK_MS = 50;
 
@@ -306,6 +308,10 @@ export class Router {
         const wakeAt = Math.min(...blocked, busy ? now + BUSY_RECHECK_MS : Number.POSITIVE_INFINITY);
         const waitMs = Math.max(1, wakeAt - now);
         const why = [...reasons];
+        // Only the store of the limits stands in the way: refused at once, as outside groups, with its error.
+        if (!busy && why.length === 1 && why[0] === STORE_UNAVAILABLE && lastError instanceof RateLimitStoreUnavailableError) {
+          throw lastError;
+        }
         if (now + waitMs >= run.deadlineAt) {
           throw deadlineError(run, now, `would pass before a deployment of "${group.name}" frees (${why.join('; ')})`, lastError, waitMs);
         }
@@ -390,7 +396,10 @@ export class Router {
       // The limits could not be read (the shared store down, with LLM_RATE_LIMIT_ON_STORE_FAILURE=refuse):
       // the breaker's probe slot goes back, or the circuit would wait for a probe that never ran.
       if (decision.probe) void this.#settle(breakerTarget, key, decision, 'abandoned');
-      throw error;
+      if (!(error instanceof RateLimitStoreUnavailableError)) throw error;
+      // This deployment cannot be sent to until the store is tried again; a sibling without limits still can.
+      this.#record(run, entry.target, 1, now, error, false);
+      return { until: now + Math.max(1, error.retryAfterMs), reason: STORE_UNAVAILABLE, error };
     }
     entry.state.observeLevels(taken.levels);
     if (taken.granted) return { decision };
