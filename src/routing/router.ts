@@ -247,7 +247,10 @@ export class Router {
       return state === undefined ? [] : [{ target, state }];
     });
     const failures = new Map<DeploymentState, number>();
-    const avoidUntil = new Map<DeploymentState, number>();
+    // Deployments this call leaves alone for now, until when and why: backing off after a failure, or
+    // refused at admission (circuit open, limits spent, store unreachable). Looked at again only then,
+    // so that a call waiting for a busy sibling neither asks the stores nor adds a skipped attempt on every look.
+    const avoidUntil = new Map<DeploymentState, { until: number; reason: string }>();
     const excluded = new Set<DeploymentState>();
     let lastError: unknown;
     let waitedMs = 0;
@@ -262,10 +265,11 @@ export class Router {
       for (const entry of pool) {
         const { state } = entry;
         if (excluded.has(state)) continue;
-        const avoid = Math.max(state.throttledUntil, avoidUntil.get(state) ?? 0);
+        const avoided = avoidUntil.get(state);
+        const avoid = Math.max(state.throttledUntil, avoided?.until ?? 0);
         if (avoid > now) {
           blocked.push(avoid);
-          reasons.add(state.throttledUntil > now ? 'throttled by the provider (429)' : 'backing off after a failure');
+          reasons.add(avoided === undefined || state.throttledUntil >= avoided.until ? 'throttled by the provider (429)' : avoided.reason);
         } else if (atLimit(state)) {
           busy = true;
           reasons.add('at their concurrency limit');
@@ -299,6 +303,7 @@ export class Router {
         if ('decision' in admission) admitted = { entry, decision: admission.decision };
         else {
           this.#release(entry.state);
+          avoidUntil.set(entry.state, { until: admission.until, reason: admission.reason });
           blocked.push(admission.until);
           reasons.add(admission.reason);
           lastError = admission.error;
@@ -367,7 +372,8 @@ export class Router {
         } else if (number >= retry.maxAttempts) excluded.add(entry.state);
         else {
           const retryAfterMs = ProviderError.isInstance(error) ? error.retryAfterMs : undefined;
-          avoidUntil.set(entry.state, after + (retryAfterMs ?? backoffDelay(number, retry.minMs, retry.maxMs, retry.random)));
+          const until = after + (retryAfterMs ?? backoffDelay(number, retry.minMs, retry.maxMs, retry.random));
+          avoidUntil.set(entry.state, { until, reason: 'backing off after a failure' });
         }
       }
     }
