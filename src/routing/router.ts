@@ -26,7 +26,13 @@ import { backoffDelay } from '../resilience/backoff.js';
 import type { BreakerDecision } from '../resilience/breaker-store.js';
 import { type CallContext, deadlineError } from '../resilience/call-context.js';
 import type { BreakerVerdict, CircuitBreaker } from '../resilience/circuit-breaker.js';
-import { CircuitOpenError, RateLimitExceededError, RateLimitStoreUnavailableError, RetryAfterTooLongError } from '../resilience/errors.js';
+import {
+  CircuitOpenError,
+  PipelineClosedError,
+  RateLimitExceededError,
+  RateLimitStoreUnavailableError,
+  RetryAfterTooLongError,
+} from '../resilience/errors.js';
 import type { RateLimitStore, TakeResult } from '../resilience/rate-limit-store.js';
 import { codeOf, isPromise, verdictOf } from '../resilience/resilience-pipeline.js';
 import type { RetryRules } from '../resilience/retry-decision.js';
@@ -209,6 +215,7 @@ export class Router {
     const deadlineAt = Math.min(startedAt + this.#parts.deadlineMs, plan.deadlineAt ?? Number.POSITIVE_INFINITY);
     const run = new Run(plan, startedAt, deadlineAt - startedAt, deadlineAt);
     if (callAborted(run)) throw callAbortError(run);
+    if (this.#closing.signal.aborted) throw new PipelineClosedError();
     let lastError: unknown;
     const groups = segments(plan.targets);
     for (const [index, segment] of groups.entries()) {
@@ -227,9 +234,12 @@ export class Router {
     throw this.#withAttempts(lastError, run);
   }
 
-  /** Refuses calls still waiting for a deployment. Idempotent. */
+  /**
+   * Refuses calls still waiting for a deployment, and every call made after, with
+   * {@link PipelineClosedError}; calls already sent run to their end. Idempotent.
+   */
   async close(): Promise<void> {
-    if (!this.#closing.signal.aborted) this.#closing.abort(new Error('The router is closed'));
+    if (!this.#closing.signal.aborted) this.#closing.abort(new PipelineClosedError());
   }
 
   async #routeGroup<T>(
@@ -256,6 +266,8 @@ export class Router {
     let waitedMs = 0;
     for (;;) {
       if (callAborted(run)) throw new Final(callAbortError(run));
+      // Closed between two attempts (after a failure or a refusal): nothing more is sent.
+      if (this.#closing.signal.aborted) throw new Final(new PipelineClosedError());
       const now = clock.now();
       if (now >= run.deadlineAt) throw deadlineError(run, now, `passed while routing over "${group.name}"`, lastError);
       const blocked: number[] = [];
@@ -527,7 +539,8 @@ export class Router {
       this.#closing.signal.removeEventListener('abort', stop);
     }
     throwIfAborted(signal);
-    if (this.#closing.signal.aborted) throw new Final(this.#closing.signal.reason);
+    // Each call its own error: the call's attempts are attached to it.
+    if (this.#closing.signal.aborted) throw new Final(new PipelineClosedError());
   }
 
   #record(run: Run, target: CallTarget, number: number, began: number, error: unknown, sent: boolean): void {
