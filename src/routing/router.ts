@@ -25,7 +25,7 @@ import { runWithTimeout } from '../resilience/attempt-timeout.js';
 import { backoffDelay } from '../resilience/backoff.js';
 import type { BreakerDecision } from '../resilience/breaker-store.js';
 import { type CallContext, deadlineError } from '../resilience/call-context.js';
-import type { BreakerVerdict, CircuitBreaker } from '../resilience/circuit-breaker.js';
+import type { BreakerVerdict, CircuitBreaker, CircuitState } from '../resilience/circuit-breaker.js';
 import {
   CircuitOpenError,
   PipelineClosedError,
@@ -206,6 +206,14 @@ export class Router {
   /** This process's view of every deployment (in flight, latency, headroom), for reports and tests. */
   states(): DeploymentState[] {
     return [...this.#states.values()];
+  }
+
+  /**
+   * Every deployment circuit this process has used, each under its deployment's provider and
+   * `<group>/<deployment>` as its model, for the dashboard and health reports.
+   */
+  breakerStates(): Promise<CircuitState[]> {
+    return this.#parts.breaker.snapshot();
   }
 
   /** Runs a plan whose targets are the deployments of one or more groups (see {@link groupTargets}). */
@@ -417,6 +425,7 @@ export class Router {
       if (!(error instanceof RateLimitStoreUnavailableError)) throw error;
       // This deployment cannot be sent to until the store is tried again; a sibling without limits still can.
       this.#record(run, entry.target, 1, now, error, false);
+      this.#refused(entry.target, 'store_unavailable');
       return { until: now + Math.max(1, error.retryAfterMs), reason: STORE_UNAVAILABLE, error };
     }
     entry.state.observeLevels(taken.levels);
@@ -432,6 +441,7 @@ export class Router {
       retryAfterMs: Math.max(1, taken.waitMs),
     });
     this.#record(run, entry.target, 1, now, error, false);
+    this.#refused(entry.target, 'rate_limit');
     return { until: now + Math.max(1, taken.waitMs), reason: 'rate limits spent', error };
   }
 
@@ -450,6 +460,8 @@ export class Router {
     const breakerTarget = { provider: target.provider, model: `${target.group}/${target.deployment}` };
     const began = clock.now();
     let verdict: BreakerVerdict = 'abandoned';
+    // Counted in flight from the send until its slot is released (a stream: until its usage is known).
+    this.#parts.metrics?.llmInFlight.inc({ provider: state.config.provider });
     try {
       const result = await runWithTimeout(attempt, target, number, run, timeoutMs, clock);
       verdict = 'success';
@@ -458,7 +470,7 @@ export class Router {
       this.#record(run, target, number, began, undefined, true);
       return result.value;
     } catch (error) {
-      this.#release(state);
+      this.#landed(state);
       verdict = verdictOf(error);
       if (verdict === 'failure') state.observeLatency(clock.now() - began);
       this.#reconcile(state, tokens, 0);
@@ -471,17 +483,29 @@ export class Router {
 
   #afterUsage(state: DeploymentState, tokens: number, usage: AttemptResult<unknown>['usage']): void {
     if (!isPromise(usage)) {
-      this.#release(state);
+      this.#landed(state);
       if (usage !== undefined) this.#reconcile(state, tokens, usage.totalTokens);
       return;
     }
     usage.then(
       (known) => {
-        this.#release(state);
+        this.#landed(state);
         if (known !== undefined) this.#reconcile(state, tokens, known.totalTokens);
       },
-      () => this.#release(state),
+      () => this.#landed(state),
     );
+  }
+
+  /** Releases the slot of an attempt that was sent, and counts it out of the calls in flight. */
+  #landed(state: DeploymentState): void {
+    this.#parts.metrics?.llmInFlight.dec({ provider: state.config.provider });
+    this.#release(state);
+  }
+
+  /** Counts a deployment refused by its own limits, under its model's label as the resilience pipeline's refusals are. */
+  #refused(target: CallTarget, reason: 'rate_limit' | 'store_unavailable'): void {
+    const metrics = this.#parts.metrics;
+    metrics?.llmRefusals.inc({ provider: target.provider, model: metrics.models.label(target.model), reason });
   }
 
   #release(state: DeploymentState): void {
