@@ -26,6 +26,7 @@ import type { Logger } from './observability/logger.js';
 import type { GroundworkMetrics } from './observability/metrics.js';
 import { scrubSecrets } from './observability/redact.js';
 import type { ResiliencePipeline } from './resilience/resilience-pipeline.js';
+import type { Router } from './routing/router.js';
 import type { RoutesConfig } from './routing/routes-config.js';
 import type { createTenantServices, TenantServices } from './tenants/create-tenant-services.js';
 import { embeddingInputTokenBound, tenantCall } from './tenants/run-as-tenant.js';
@@ -73,6 +74,8 @@ export interface InfrastructureParts<DB> {
   pipeline: ResiliencePipeline;
   /** The model groups of `GROUNDWORK_ROUTES`, when set. */
   routes?: RoutesConfig | undefined;
+  /** The router over those groups, when set. */
+  router?: Router | undefined;
   /**
    * What opens `jobs` and `tenants` on first use, handed in by `createInfrastructure` so that this
    * class's module (exported by the package's root) loads neither, nor the database layer they stand on.
@@ -111,6 +114,8 @@ export class Infrastructure<DB = Record<never, never>> {
   readonly pipeline: ResiliencePipeline;
   /** The model groups of the routes file (`GROUNDWORK_ROUTES`); undefined without one. */
   readonly routes: RoutesConfig | undefined;
+  /** The router over the model groups (each deployment's circuit, for dashboards); undefined without a routes file. */
+  readonly router: Router | undefined;
   readonly #configSource: ConfigSource;
   readonly #checks: HealthCheck[] = [];
   readonly #closeables: Closeable[] = [];
@@ -133,6 +138,7 @@ export class Infrastructure<DB = Record<never, never>> {
     this.llm = parts.llm;
     this.pipeline = parts.pipeline;
     this.routes = parts.routes;
+    this.router = parts.router;
     this.#onDemand = parts.onDemand;
   }
 

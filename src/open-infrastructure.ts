@@ -133,6 +133,7 @@ export async function openInfrastructure<DB>(options: InfrastructureOptions): Pr
       llm,
       pipeline,
       routes,
+      router,
       onDemand: { Jobs, createTenantServices },
     });
     for (const closeable of opened) infrastructure.registerCloseable(closeable);

@@ -4,6 +4,7 @@ import { groundworkTables } from '../db/groundwork-tables.js';
 import type { HealthOptions, HealthReport } from '../observability/health.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import type { ResiliencePipeline } from '../resilience/resilience-pipeline.js';
+import type { Router } from '../routing/router.js';
 import type { Dashboard, DashboardTenants } from './dashboard.js';
 import { budgetLevels } from './keys-view.js';
 
@@ -14,11 +15,14 @@ export interface DashboardInfrastructure {
   readonly metrics: GroundworkMetrics;
   readonly config: { readonly llm: { readonly logContent: boolean } };
   readonly pipeline: Pick<ResiliencePipeline, 'breakerStates' | 'rateLimitLevels' | 'concurrency'>;
+  /** The router over the model groups, when there are any: its deployments' circuits join the providers'. */
+  readonly router?: Pick<Router, 'breakerStates'> | undefined;
   health(options?: HealthOptions): Promise<HealthReport>;
 }
 
 /**
- * The dashboard over the facade's ledger, breakers, metrics and health, and the tenants' keys when
+ * The dashboard over the facade's ledger, breakers (the providers' and, with model groups, each
+ * deployment's), metrics and health, and the tenants' keys when
  * given; then each key's and team's budgets are also published as gauges (`groundwork_tenant_budget_usd`,
  * `groundwork_tenant_budget_spent_usd`), read at each scrape.
  */
@@ -30,7 +34,13 @@ export function createDashboard(
     db: groundworkTables(infrastructure.database.db),
     adminKey: options.adminKey,
     metrics: infrastructure.metrics,
-    breakers: () => infrastructure.pipeline.breakerStates(),
+    breakers: async () => {
+      const [providers, deployments] = await Promise.all([
+        infrastructure.pipeline.breakerStates(),
+        infrastructure.router?.breakerStates() ?? [],
+      ]);
+      return [...providers, ...deployments];
+    },
     rateLimitLevels: (provider, model) => infrastructure.pipeline.rateLimitLevels(provider, model),
     concurrency: () => infrastructure.pipeline.concurrency(),
     health: () => infrastructure.health(),

@@ -78,9 +78,12 @@ export class CircuitBreaker {
     return { provider, model, ...(await this.#store.read(`${provider}:${model}`, this.#clock.now())) };
   }
 
-  /** Every circuit this process has used, for health reports. */
+  /** Every circuit this process has used, for health reports: each read under the key it was acquired with. */
   async snapshot(): Promise<CircuitState[]> {
-    return Promise.all([...this.#known.values()].map((target) => this.getState(target.provider, target.model)));
+    const now = this.#clock.now();
+    return Promise.all(
+      [...this.#known].map(async ([key, { provider, model }]) => ({ provider, model, ...(await this.#store.read(key, now)) })),
+    );
   }
 
   #transitioned(target: CallTarget, key: string, transition: BreakerTransition, failures: number, now: number): void {

@@ -142,6 +142,21 @@ describe('loadRoutes', () => {
     expect(error.message).not.toContain(CANARY_KEY);
   });
 
+  it('refuses a / in a deployment name, which would make two deployments share their circuit and limits', async () => {
+    const path = await file(
+      'slash.json',
+      JSON.stringify({
+        groups: {
+          eu: { deployments: [{ name: 'a/b', provider: 'openai', model: 'gpt-4o-mini', rpm: 1, apiKeyEnv: 'OPENAI_KEY_EU' }] },
+          'eu/a': { deployments: [{ name: 'b', provider: 'openai', model: 'gpt-4o', apiKeyEnv: 'OPENAI_KEY_EU' }] },
+        },
+      }),
+    );
+    const error = await refusal(loadRoutes(path, { env: { OPENAI_KEY_EU: CANARY_KEY } }));
+    expect(error.issues.map((issue) => issue.variable.replace(`${path}: `, ''))).toEqual(['groups.eu.deployments[0].name']);
+    expect(error.message).toContain('deployment names are letters, digits and . _ : - (no /');
+  });
+
   it('refuses a secret written in the file, without repeating it', async () => {
     const path = await file(
       'inline.yaml',

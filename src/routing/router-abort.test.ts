@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { CallOutcome } from '../llm/call-pipeline.js';
 import { CircuitBreaker } from '../resilience/circuit-breaker.js';
+import { PipelineClosedError } from '../resilience/errors.js';
 import { MemoryBreakerStore } from '../resilience/memory-breaker-store.js';
 import { MemoryRateLimitStore } from '../resilience/memory-rate-limit-store.js';
 import type { RateLimitStore, TakeResult } from '../resilience/rate-limit-store.js';
-import { logger } from '../resilience/resilience.test-helpers.js';
+import { hang, logger } from '../resilience/resilience.test-helpers.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { deploymentKey, groupTargets, Router } from './router.js';
-import { deployment, routesOf } from './routing.test-helpers.js';
+import { deployment, routesOf, testRouter } from './routing.test-helpers.js';
 
 /* A call aborted, or a router closed, while a deployment's shared limits are being read. */
 
@@ -99,7 +100,7 @@ describe('Router: a call ended while a deployment’s shared limits are read', (
     await router.close();
     await answerTake();
     for (let index = 0; index < 5; index++) await tick();
-    expect(watched.state).toBe('rejected: The router is closed');
+    expect(watched.state).toMatch(/^rejected: The call pipeline was closed/);
     expect(clock.pendingTimers).toBe(0);
   });
 
@@ -114,5 +115,32 @@ describe('Router: a call ended while a deployment’s shared limits are read', (
     clock.advance(60_000);
     await answerTake(); // the next minute's request
     expect((await outcome).value).toBe('answer');
+  });
+});
+
+describe('Router.close', () => {
+  it('refuses a call waiting for a deployment as pipeline_closed, and sends nothing after', async () => {
+    const clock = new ManualClock();
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a', { maxConcurrent: 1 })] } });
+    const router = testRouter(routes, { clock });
+    const targets = groupTargets(routes.groups.fast!);
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+    const holder = router.execute({ targets, estimatedTokens: 1 }, hang).catch((error: unknown) => error);
+    await tick();
+    const waiting = router.execute({ targets, estimatedTokens: 1 }, async () => ({ value: 'answer' })).catch((error: unknown) => error);
+    await tick();
+    await router.close();
+    const refused = await waiting;
+    expect(refused).toBeInstanceOf(PipelineClosedError);
+    expect(refused).toMatchObject({ code: 'pipeline_closed' });
+    clock.advance(120_000);
+    await holder;
+    let sent = 0;
+    const after = router.execute({ targets, estimatedTokens: 1 }, async () => {
+      sent++;
+      return { value: 'answer' };
+    });
+    await expect(after).rejects.toBeInstanceOf(PipelineClosedError);
+    expect(sent).toBe(0);
   });
 });

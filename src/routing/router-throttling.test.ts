@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AuthenticationError, BadRequestError, QuotaExhaustedError, RateLimitedError } from '../errors/provider-errors.js';
 import type { AttemptInfo, AttemptResult, CallOutcome } from '../llm/call-pipeline.js';
 import { attemptsOf } from '../llm/call-pipeline.js';
+import { RetryAfterTooLongError } from '../resilience/errors.js';
 import { serverError } from '../resilience/resilience.test-helpers.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { NoDeploymentAvailableError } from './no-deployment-error.js';
@@ -160,6 +161,47 @@ describe('Router and a deployment that keeps answering 429', () => {
     expect(sent).toEqual({ a: 1 });
     expect(error).toBeInstanceOf(NoDeploymentAvailableError);
     expect(error).toMatchObject({ retryAfterMs: 10_000, retryable: true });
+  });
+});
+
+describe('Router and a Retry-After longer than LLM_RETRY_AFTER_MAX_MS', () => {
+  const hour = 3_600_000;
+
+  it('keeps the deployment out for the whole Retry-After and fails with retry_after_too_long, its real retryAt', async () => {
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a')] } });
+    const clock = new ManualClock();
+    const router = testRouter(routes, { clock, resilience: { maxAttempts: 3, retryAfterMaxMs: 60_000 } });
+    const started = clock.now();
+    const { error, sent } = await drive(router, routes, 'fast', { a: async () => Promise.reject(throttled(hour)) }, clock);
+    expect(sent).toEqual({ a: 1 });
+    expect(error).toBeInstanceOf(RetryAfterTooLongError);
+    expect(error).toMatchObject({ code: 'retry_after_too_long', retryable: false, retryAfterMs: hour, retryAt: started + hour });
+    expect(clock.now()).toBe(started);
+    // A minute later the provider still refuses: nothing is sent, and the caller is told the real wait.
+    clock.advance(61_000);
+    const next = await drive(router, routes, 'fast', { a: async () => Promise.reject(throttled(hour)) }, clock);
+    expect(next.sent).toEqual({});
+    expect(next.error).toMatchObject({ retryAfterMs: hour - 61_000 });
+  });
+
+  it('answers from a sibling when one deployment asks for too long a pause', async () => {
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a'), deployment('fast', 'b')] } });
+    const clock = new ManualClock();
+    const router = testRouter(routes, { clock, random: () => 0, resilience: { retryAfterMaxMs: 60_000 } });
+    const { outcome, sent } = await drive(router, routes, 'fast', { a: async () => Promise.reject(throttled(hour)) }, clock);
+    expect(sent).toEqual({ a: 1, b: 1 });
+    expect(outcome?.target.deployment).toBe('b');
+  });
+
+  it('does not retry a 5xx whose Retry-After is too long on the same deployment', async () => {
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a')] } });
+    const clock = new ManualClock();
+    const router = testRouter(routes, { clock, resilience: { maxAttempts: 3, retryAfterMaxMs: 60_000 } });
+    const unavailable = () => serverError('openai', hour);
+    const { error, sent } = await drive(router, routes, 'fast', { a: async () => Promise.reject(unavailable()) }, clock);
+    expect(sent).toEqual({ a: 1 });
+    expect(error).toBeInstanceOf(RetryAfterTooLongError);
+    expect(error).toMatchObject({ retryAfterMs: hour });
   });
 });
 

@@ -87,6 +87,67 @@ describe('Router', () => {
     expect((await call(router, routes, 'fast', {})).target.deployment).toBe('a');
   });
 
+  it('answers from a sibling when one deployment cannot read its limits and refuses, and fails with the store error when none can', async () => {
+    const a = deployment('fast', 'a', { rpm: 100 });
+    const routes = routesOf({
+      fast: { deployments: [a, deployment('fast', 'b')] },
+      alone: { deployments: [deployment('alone', 'c', { rpm: 100 })] },
+    });
+    const clock = new ManualClock();
+    const down: RateLimitStore = {
+      take: () => Promise.reject(new RateLimitStoreUnavailableError({ retryAfterMs: 1000 })),
+      adjustTokens: () => Promise.resolve(),
+    };
+    const router = new Router({
+      routes,
+      breaker: new CircuitBreaker({ store: new MemoryBreakerStore({ failureThreshold: 5, resetMs: 1000 }), clock, logger, resetMs: 1000 }),
+      limits: new Map([
+        [deploymentKey(a), down],
+        [deploymentKey(routes.groups.alone!.deployments[0]!), down],
+      ]),
+      retry: { maxAttempts: 3, minMs: 1, maxMs: 1, retryAfterMaxMs: 60_000, random: () => 0 },
+      timeoutMs: 10_000,
+      deadlineMs: 60_000,
+      maxWaitMs: 0,
+      clock,
+      logger,
+      metrics: undefined,
+      random: () => 0,
+    });
+    const outcome = await call(router, routes, 'fast', {});
+    expect(sent(outcome)).toEqual(['b']);
+    expect(outcome.attempts[0]).toMatchObject({ deployment: 'a', outcome: 'skipped', errorCode: 'rate_limit_store_unavailable' });
+    await expect(call(router, routes, 'alone', {})).rejects.toBeInstanceOf(RateLimitStoreUnavailableError);
+  });
+
+  it('skips an open-circuit sibling once while the call waits for a busy one, not on every look', async () => {
+    const clock = new ManualClock();
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a', { maxConcurrent: 1 }), deployment('fast', 'b')] } });
+    const router = testRouter(routes, {
+      clock,
+      random: () => 0.99,
+      resilience: { maxAttempts: 1, circuitFailureThreshold: 1, rateLimitMaxWaitMs: 30_000 },
+    });
+    const targets = groupTargets(routes.groups.fast!);
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+    // b fails once, which opens its circuit for a minute; a answers.
+    await call(router, routes, 'fast', { b: async () => Promise.reject(serverError()) });
+    // a's one slot is held by a call that does not end.
+    const holder = router.execute({ targets, estimatedTokens: 1 }, hang).catch((error: unknown) => error);
+    await tick();
+    const waiting = router.execute({ targets, estimatedTokens: 1 }, ok).catch((error: unknown) => error);
+    for (let step = 0; step < 700; step++) {
+      await tick();
+      clock.advance(50);
+    }
+    const error = await waiting;
+    expect(error).toBeInstanceOf(NoDeploymentAvailableError);
+    const skipped = (attemptsOf(error) ?? []).filter((attempt) => attempt.deployment === 'b');
+    expect(skipped).toEqual([expect.objectContaining({ outcome: 'skipped', errorCode: 'circuit_open' })]);
+    clock.advance(120_000);
+    await holder;
+  });
+
   it('skips a deployment whose rate limit is spent', async () => {
     const routes = routesOf({ fast: { deployments: [deployment('fast', 'a', { rpm: 1 }), deployment('fast', 'b')] } });
     const router = testRouter(routes, { clock: new ManualClock(), random: () => 0 });

@@ -25,8 +25,14 @@ import { runWithTimeout } from '../resilience/attempt-timeout.js';
 import { backoffDelay } from '../resilience/backoff.js';
 import type { BreakerDecision } from '../resilience/breaker-store.js';
 import { type CallContext, deadlineError } from '../resilience/call-context.js';
-import type { BreakerVerdict, CircuitBreaker } from '../resilience/circuit-breaker.js';
-import { CircuitOpenError, RateLimitExceededError } from '../resilience/errors.js';
+import type { BreakerVerdict, CircuitBreaker, CircuitState } from '../resilience/circuit-breaker.js';
+import {
+  CircuitOpenError,
+  PipelineClosedError,
+  RateLimitExceededError,
+  RateLimitStoreUnavailableError,
+  RetryAfterTooLongError,
+} from '../resilience/errors.js';
 import type { RateLimitStore, TakeResult } from '../resilience/rate-limit-store.js';
 import { codeOf, isPromise, verdictOf } from '../resilience/resilience-pipeline.js';
 import type { RetryRules } from '../resilience/retry-decision.js';
@@ -40,6 +46,8 @@ import { STRATEGIES } from './routing-strategy.js';
  * or when it asks for less (0 included).
  */
 const MIN_THROTTLE_MS = 1000;
+/** Why a deployment whose limits could not be read is skipped. */
+const STORE_UNAVAILABLE = 'rate-limit store unreachable';
 /** How often a call waiting only for a concurrency slot looks again, at most, ms. */
 const BUSY_RECHECK_MS = 50;
 
@@ -200,6 +208,14 @@ export class Router {
     return [...this.#states.values()];
   }
 
+  /**
+   * Every deployment circuit this process has used, each under its deployment's provider and
+   * `<group>/<deployment>` as its model, for the dashboard and health reports.
+   */
+  breakerStates(): Promise<CircuitState[]> {
+    return this.#parts.breaker.snapshot();
+  }
+
   /** Runs a plan whose targets are the deployments of one or more groups (see {@link groupTargets}). */
   async execute<T>(plan: CallPlan, attempt: (info: AttemptInfo) => Promise<AttemptResult<T>>): Promise<CallOutcome<T>> {
     const { clock } = this.#parts;
@@ -207,6 +223,7 @@ export class Router {
     const deadlineAt = Math.min(startedAt + this.#parts.deadlineMs, plan.deadlineAt ?? Number.POSITIVE_INFINITY);
     const run = new Run(plan, startedAt, deadlineAt - startedAt, deadlineAt);
     if (callAborted(run)) throw callAbortError(run);
+    if (this.#closing.signal.aborted) throw new PipelineClosedError();
     let lastError: unknown;
     const groups = segments(plan.targets);
     for (const [index, segment] of groups.entries()) {
@@ -225,9 +242,12 @@ export class Router {
     throw this.#withAttempts(lastError, run);
   }
 
-  /** Refuses calls still waiting for a deployment. Idempotent. */
+  /**
+   * Refuses calls still waiting for a deployment, and every call made after, with
+   * {@link PipelineClosedError}; calls already sent run to their end. Idempotent.
+   */
   async close(): Promise<void> {
-    if (!this.#closing.signal.aborted) this.#closing.abort(new Error('The router is closed'));
+    if (!this.#closing.signal.aborted) this.#closing.abort(new PipelineClosedError());
   }
 
   async #routeGroup<T>(
@@ -245,12 +265,17 @@ export class Router {
       return state === undefined ? [] : [{ target, state }];
     });
     const failures = new Map<DeploymentState, number>();
-    const avoidUntil = new Map<DeploymentState, number>();
+    // Deployments this call leaves alone for now, until when and why: backing off after a failure, or
+    // refused at admission (circuit open, limits spent, store unreachable). Looked at again only then,
+    // so that a call waiting for a busy sibling neither asks the stores nor adds a skipped attempt on every look.
+    const avoidUntil = new Map<DeploymentState, { until: number; reason: string }>();
     const excluded = new Set<DeploymentState>();
     let lastError: unknown;
     let waitedMs = 0;
     for (;;) {
       if (callAborted(run)) throw new Final(callAbortError(run));
+      // Closed between two attempts (after a failure or a refusal): nothing more is sent.
+      if (this.#closing.signal.aborted) throw new Final(new PipelineClosedError());
       const now = clock.now();
       if (now >= run.deadlineAt) throw deadlineError(run, now, `passed while routing over "${group.name}"`, lastError);
       const blocked: number[] = [];
@@ -260,10 +285,11 @@ export class Router {
       for (const entry of pool) {
         const { state } = entry;
         if (excluded.has(state)) continue;
-        const avoid = Math.max(state.throttledUntil, avoidUntil.get(state) ?? 0);
+        const avoided = avoidUntil.get(state);
+        const avoid = Math.max(state.throttledUntil, avoided?.until ?? 0);
         if (avoid > now) {
           blocked.push(avoid);
-          reasons.add(state.throttledUntil > now ? 'throttled by the provider (429)' : 'backing off after a failure');
+          reasons.add(avoided === undefined || state.throttledUntil >= avoided.until ? 'throttled by the provider (429)' : avoided.reason);
         } else if (atLimit(state)) {
           busy = true;
           reasons.add('at their concurrency limit');
@@ -297,6 +323,7 @@ export class Router {
         if ('decision' in admission) admitted = { entry, decision: admission.decision };
         else {
           this.#release(entry.state);
+          avoidUntil.set(entry.state, { until: admission.until, reason: admission.reason });
           blocked.push(admission.until);
           reasons.add(admission.reason);
           lastError = admission.error;
@@ -306,6 +333,10 @@ export class Router {
         const wakeAt = Math.min(...blocked, busy ? now + BUSY_RECHECK_MS : Number.POSITIVE_INFINITY);
         const waitMs = Math.max(1, wakeAt - now);
         const why = [...reasons];
+        // Only the store of the limits stands in the way: refused at once, as outside groups, with its error.
+        if (!busy && why.length === 1 && why[0] === STORE_UNAVAILABLE && lastError instanceof RateLimitStoreUnavailableError) {
+          throw lastError;
+        }
         if (now + waitMs >= run.deadlineAt) {
           throw deadlineError(run, now, `would pass before a deployment of "${group.name}" frees (${why.join('; ')})`, lastError, waitMs);
         }
@@ -330,10 +361,14 @@ export class Router {
           // Throttled: out of routing until the provider says (never less than MIN_THROTTLE_MS, or a
           // Retry-After of 0 would have it picked again at once), and the call moves on at once. A 429
           // is an attempt like any other: after maxAttempts this deployment is out of the call.
+          // Throttled for as long as it asked, even past LLM_RETRY_AFTER_MAX_MS: sent earlier, it would
+          // only refuse again. Beyond that limit this call does not wait for it at all.
           const waitMs = Math.max(error.retryAfterMs ?? MIN_THROTTLE_MS, MIN_THROTTLE_MS);
-          entry.state.throttledUntil = Math.max(entry.state.throttledUntil, after + Math.min(waitMs, retry.retryAfterMaxMs));
+          entry.state.throttledUntil = Math.max(entry.state.throttledUntil, after + waitMs);
           failures.set(entry.state, number);
-          if (number >= retry.maxAttempts) excluded.add(entry.state);
+          const tooLong = retryAfterTooLong(error, entry.target, after, retry);
+          if (tooLong !== undefined) lastError = tooLong;
+          if (tooLong !== undefined || number >= retry.maxAttempts) excluded.add(entry.state);
           continue;
         }
         if (
@@ -350,13 +385,15 @@ export class Router {
         }
         if (!GroundworkError.isInstance(error) || !error.retryable) throw new Final(error);
         failures.set(entry.state, number);
-        if (number >= retry.maxAttempts) excluded.add(entry.state);
+        const tooLong = retryAfterTooLong(error, entry.target, after, retry);
+        if (tooLong !== undefined) {
+          lastError = tooLong;
+          excluded.add(entry.state);
+        } else if (number >= retry.maxAttempts) excluded.add(entry.state);
         else {
           const retryAfterMs = ProviderError.isInstance(error) ? error.retryAfterMs : undefined;
-          avoidUntil.set(
-            entry.state,
-            after + Math.min(retryAfterMs ?? backoffDelay(number, retry.minMs, retry.maxMs, retry.random), retry.retryAfterMaxMs),
-          );
+          const until = after + (retryAfterMs ?? backoffDelay(number, retry.minMs, retry.maxMs, retry.random));
+          avoidUntil.set(entry.state, { until, reason: 'backing off after a failure' });
         }
       }
     }
@@ -385,7 +422,11 @@ export class Router {
       // The limits could not be read (the shared store down, with LLM_RATE_LIMIT_ON_STORE_FAILURE=refuse):
       // the breaker's probe slot goes back, or the circuit would wait for a probe that never ran.
       if (decision.probe) void this.#settle(breakerTarget, key, decision, 'abandoned');
-      throw error;
+      if (!(error instanceof RateLimitStoreUnavailableError)) throw error;
+      // This deployment cannot be sent to until the store is tried again; a sibling without limits still can.
+      this.#record(run, entry.target, 1, now, error, false);
+      this.#refused(entry.target, 'store_unavailable');
+      return { until: now + Math.max(1, error.retryAfterMs), reason: STORE_UNAVAILABLE, error };
     }
     entry.state.observeLevels(taken.levels);
     if (taken.granted) return { decision };
@@ -400,6 +441,7 @@ export class Router {
       retryAfterMs: Math.max(1, taken.waitMs),
     });
     this.#record(run, entry.target, 1, now, error, false);
+    this.#refused(entry.target, 'rate_limit');
     return { until: now + Math.max(1, taken.waitMs), reason: 'rate limits spent', error };
   }
 
@@ -418,6 +460,8 @@ export class Router {
     const breakerTarget = { provider: target.provider, model: `${target.group}/${target.deployment}` };
     const began = clock.now();
     let verdict: BreakerVerdict = 'abandoned';
+    // Counted in flight from the send until its slot is released (a stream: until its usage is known).
+    this.#parts.metrics?.llmInFlight.inc({ provider: state.config.provider });
     try {
       const result = await runWithTimeout(attempt, target, number, run, timeoutMs, clock);
       verdict = 'success';
@@ -426,7 +470,7 @@ export class Router {
       this.#record(run, target, number, began, undefined, true);
       return result.value;
     } catch (error) {
-      this.#release(state);
+      this.#landed(state);
       verdict = verdictOf(error);
       if (verdict === 'failure') state.observeLatency(clock.now() - began);
       this.#reconcile(state, tokens, 0);
@@ -439,17 +483,29 @@ export class Router {
 
   #afterUsage(state: DeploymentState, tokens: number, usage: AttemptResult<unknown>['usage']): void {
     if (!isPromise(usage)) {
-      this.#release(state);
+      this.#landed(state);
       if (usage !== undefined) this.#reconcile(state, tokens, usage.totalTokens);
       return;
     }
     usage.then(
       (known) => {
-        this.#release(state);
+        this.#landed(state);
         if (known !== undefined) this.#reconcile(state, tokens, known.totalTokens);
       },
-      () => this.#release(state),
+      () => this.#landed(state),
     );
+  }
+
+  /** Releases the slot of an attempt that was sent, and counts it out of the calls in flight. */
+  #landed(state: DeploymentState): void {
+    this.#parts.metrics?.llmInFlight.dec({ provider: state.config.provider });
+    this.#release(state);
+  }
+
+  /** Counts a deployment refused by its own limits, under its model's label as the resilience pipeline's refusals are. */
+  #refused(target: CallTarget, reason: 'rate_limit' | 'store_unavailable'): void {
+    const metrics = this.#parts.metrics;
+    metrics?.llmRefusals.inc({ provider: target.provider, model: metrics.models.label(target.model), reason });
   }
 
   #release(state: DeploymentState): void {
@@ -507,7 +563,8 @@ export class Router {
       this.#closing.signal.removeEventListener('abort', stop);
     }
     throwIfAborted(signal);
-    if (this.#closing.signal.aborted) throw new Final(this.#closing.signal.reason);
+    // Each call its own error: the call's attempts are attached to it.
+    if (this.#closing.signal.aborted) throw new Final(new PipelineClosedError());
   }
 
   #record(run: Run, target: CallTarget, number: number, began: number, error: unknown, sent: boolean): void {
@@ -536,6 +593,23 @@ export class Router {
     // An abort's reason is the caller's own: its message is left as it is.
     return concludeAttempts(error, run.records, GroundworkError.isInstance(error) && !callAborted(run));
   }
+}
+
+/**
+ * The refusal to wait when a deployment asked for a longer pause than `LLM_RETRY_AFTER_MAX_MS`, as
+ * outside groups: the call leaves that deployment out, and fails with this when no sibling answers.
+ */
+function retryAfterTooLong(error: unknown, target: CallTarget, now: number, retry: RetryRules): RetryAfterTooLongError | undefined {
+  const retryAfterMs = ProviderError.isInstance(error) ? error.retryAfterMs : undefined;
+  if (retryAfterMs === undefined || retryAfterMs <= retry.retryAfterMaxMs) return undefined;
+  return new RetryAfterTooLongError({
+    provider: target.provider,
+    model: `${target.group}/${target.deployment}`,
+    retryAfterMs,
+    maxRetryAfterMs: retry.retryAfterMaxMs,
+    now,
+    cause: error,
+  });
 }
 
 /** Whether a deployment has as many calls in flight from this process as its `maxConcurrent`. */

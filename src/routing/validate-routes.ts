@@ -14,6 +14,8 @@ import {
 export const DEFAULT_STRATEGY: RoutingStrategyName = 'weighted-random';
 
 const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
+/** A group's name and a deployment's are joined by `/` in the deployment's keys: only the group's may hold one. */
+const DEPLOYMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const TOP_FIELDS = new Set(['strategy', 'windowMs', 'groups']);
 const GROUP_FIELDS = new Set(['strategy', 'deployments', 'fallbacks']);
@@ -166,7 +168,14 @@ async function deploymentOf(
   const model = optionalText(entry.model, `${path}.model`, problem);
   if (model === undefined && entry.model === undefined) problem(`${path}.model`, 'is required (Azure: the deployment name)', 'gpt-4o-mini');
   const name = entry.name === undefined ? `${provider}-${index + 1}` : optionalText(entry.name, `${path}.name`, problem);
-  if (name !== undefined && !GROUP_NAME.test(name)) problem(`${path}.name`, 'names are letters, digits and . _ : / - (at most 128)');
+  if (name !== undefined && !DEPLOYMENT_NAME.test(name)) {
+    problem(
+      `${path}.name`,
+      `deployment names are letters, digits and . _ : - (no /, which joins the group's name to the deployment's in the keys ` +
+        `of its circuit and limits: "${group}" with "${name}" could be another group's deployment; at most 128)`,
+      'openai-eu',
+    );
+  }
   const url = (field: string): string | undefined => {
     const value = optionalText(entry[field], `${path}.${field}`, problem);
     if (value !== undefined && !URL.canParse(value)) problem(`${path}.${field}`, 'must be an absolute URL', 'https://api.openai.com/v1');
