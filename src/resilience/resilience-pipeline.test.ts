@@ -15,6 +15,17 @@ const primary = { provider: 'openai', model: 'gpt-4o-mini' } as const;
 const fallback = { provider: 'anthropic', model: 'claude-3-5-haiku-latest' } as const;
 const plan = (extra: Partial<CallPlan> = {}): CallPlan => ({ targets: [primary], estimatedTokens: 100, ...extra });
 
+/** An attempt's end, settled from outside. */
+function pending(): { promise: Promise<AttemptResult<string>>; resolve(value: AttemptResult<string>): void; reject(error: unknown): void } {
+  let resolve!: (value: AttemptResult<string>) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<AttemptResult<string>>((onValue, onError) => {
+    resolve = onValue;
+    reject = onError;
+  });
+  return { promise, resolve, reject };
+}
+
 let pipeline: ResiliencePipeline;
 const make = (overrides: Partial<ResilienceConfig> = {}, random = () => 0.5): ResiliencePipeline => {
   pipeline = createResiliencePipeline(testConfig(overrides), { logger, random, metrics: new GroundworkMetrics() });
@@ -181,6 +192,23 @@ describe('resilience pipeline', () => {
     expect(attempt).toHaveBeenCalledTimes(5);
     expect(attemptsOf(error)).toEqual([expect.objectContaining({ outcome: 'skipped', errorCode: 'circuit_open' })]);
     expect(await pipeline.getState('openai', 'gpt-4o-mini')).toMatchObject({ state: 'open', consecutiveFailures: 5 });
+  });
+
+  it('counts only consecutive failures: calls ending failure, success, failure, success, failure leave a threshold-3 circuit closed', async () => {
+    make({ maxAttempts: 1, circuitFailureThreshold: 3 });
+    // Five calls admitted together (no failure counted yet), ending one after another.
+    const ends = Array.from({ length: 5 }, () => pending());
+    let next = 0;
+    const calls = ends.map(() => pipeline.execute(plan(), () => (ends[next++] as ReturnType<typeof pending>).promise).catch(() => {}));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(next).toBe(5);
+    for (const [index, end] of ends.entries()) {
+      if (index % 2 === 0) end.reject(serverError());
+      else end.resolve({ value: 'ok' });
+      await vi.advanceTimersByTimeAsync(0);
+    }
+    await Promise.all(calls);
+    expect(await pipeline.getState('openai', 'gpt-4o-mini')).toMatchObject({ state: 'closed', consecutiveFailures: 1 });
   });
 
   it('keeps models outside the known set under one breaker, leaving a known model its own', async () => {

@@ -217,7 +217,7 @@ export class ResiliencePipeline implements CallPipeline {
       if (permitted && this.#parts.limitsTokens) this.#reconcile(guarded, tokens, 0);
       throw error;
     } finally {
-      if (verdict !== 'success' || decision.probe || decision.failures > 0) this.#settle(guarded, key, decision, verdict);
+      if (verdict !== 'success' || breaker.mustRecordSuccess(key, decision)) this.#settle(guarded, key, decision, verdict);
     }
   }
 
