@@ -102,6 +102,21 @@ describe('resilience pipeline', () => {
     expect(value?.attempts[1]).toMatchObject({ attempt: 2, outcome: 'success', waitedMs: 30_000 });
   });
 
+  it('waits at least LLM_RETRY_MIN_MS after a Retry-After of 0 or a few ms, never retrying in the same instant', async () => {
+    make({ retryMinMs: 2000 });
+    for (const retryAfterMs of [0, 5]) {
+      const times: number[] = [];
+      const attempt = async (): Promise<never> => {
+        times.push(Date.now());
+        throw new RateLimitedError('slow down', { provider: 'openai', status: 429, retryAfterMs });
+      };
+      const { error } = await settle(pipeline.execute(plan(), attempt));
+      expect(error).toBeInstanceOf(RateLimitedError);
+      expect(times).toHaveLength(3);
+      expect(times.slice(1).map((time, index) => time - (times[index] as number))).toEqual([2000, 2000]);
+    }
+  });
+
   it('fails at once when the provider asks for 3,600 s, saying when it will accept again', async () => {
     make();
     const attempt = vi.fn(async () => {
