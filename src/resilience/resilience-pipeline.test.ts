@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ResilienceConfig } from '../config/app-config.js';
-import { BadRequestError, ProviderTimeoutError, RateLimitedError } from '../errors/provider-errors.js';
+import { BadRequestError, ProviderServerError, ProviderTimeoutError, RateLimitedError } from '../errors/provider-errors.js';
 import type { AttemptInfo, AttemptResult, CallPlan } from '../llm/call-pipeline.js';
 import { CallSignal, callSignalPlan } from '../llm/call-signal.js';
 import type { TokenUsage } from '../llm/types.js';
@@ -224,6 +224,38 @@ describe('resilience pipeline', () => {
     }
     await Promise.all(calls);
     expect(await pipeline.getState('openai', 'gpt-4o-mini')).toMatchObject({ state: 'closed', consecutiveFailures: 1 });
+  });
+
+  it('fails with the provider’s error, naming the refusal, when the circuit opens during the call and refuses its retry', async () => {
+    make({ circuitFailureThreshold: 1 });
+    const attempt = vi.fn(async () => {
+      throw serverError();
+    });
+    const { error } = await settle(pipeline.execute(plan(), attempt));
+    expect(attempt).toHaveBeenCalledTimes(1);
+    expect(error).toBeInstanceOf(ProviderServerError);
+    expect(error).toMatchObject({ code: 'provider_server_error', retryable: true });
+    expect((error as Error).message).toContain('service unavailable');
+    expect((error as Error).message).toContain('Not retried: Circuit for openai/gpt-4o-mini is open');
+    expect(attemptsOf(error)?.map((record) => `${record.outcome}:${record.errorCode}`)).toEqual([
+      'error:provider_server_error',
+      'skipped:circuit_open',
+    ]);
+  });
+
+  it('fails with the provider’s error, naming the refusal, when the rate limit refuses a retry', async () => {
+    make({ requestsPerMinute: 1, rateLimitMaxWaitMs: 0 });
+    const { error } = await settle(pipeline.execute(plan(), async () => Promise.reject(serverError())));
+    expect(error).toBeInstanceOf(ProviderServerError);
+    expect((error as Error).message).toContain('Not retried: Rate limit of 1 requests per minute');
+    expect(attemptsOf(error)?.map((record) => record.outcome)).toEqual(['error', 'skipped']);
+  });
+
+  it('still fails with the refusal when no request of the call was sent', async () => {
+    make({ maxAttempts: 1, circuitFailureThreshold: 1 });
+    await settle(pipeline.execute(plan(), async () => Promise.reject(serverError())));
+    const { error } = await settle(pipeline.execute(plan(), answer('never')));
+    expect(error).toBeInstanceOf(CircuitOpenError);
   });
 
   it('keeps models outside the known set under one breaker, leaving a known model its own', async () => {

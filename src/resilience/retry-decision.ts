@@ -32,7 +32,7 @@ export type RetryDecision =
   | { kind: 'fail'; error: unknown };
 
 /** Groundwork's own refusals: waiting longer on the same target will not help, another target may. */
-const isOwnRefusal = (error: unknown): boolean =>
+export const isOwnRefusal = (error: unknown): boolean =>
   error instanceof CircuitOpenError ||
   error instanceof RateLimitExceededError ||
   error instanceof QueueFullError ||
