@@ -76,7 +76,14 @@ export class CircuitBreaker {
         // A failure recorded while the success was on its way stays to be reset by the next one.
         if (this.#unreset.get(key) === seen) this.#unreset.delete(key);
       }
-    } else if (verdict === 'abandoned' && decision.probe) transition = await this.#store.releaseProbe(key, now);
+    } else if (verdict === 'abandoned' && decision.probe) {
+      // No change of state: the circuit stays half-open for the next caller to test, at once.
+      await this.#store.releaseProbe(key, now);
+      this.#logger.debug(
+        { provider: target.provider, model: target.model },
+        `Circuit for ${target.provider}/${target.model}: the test request ended unsent or unanswered; the next call tests the provider`,
+      );
+    }
     if (transition !== undefined) this.#transitioned(target, key, transition, decision.failures + (verdict === 'failure' ? 1 : 0), now);
   }
 
