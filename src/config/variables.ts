@@ -491,7 +491,7 @@ export const VARIABLES = define({
     section: 'resilience',
     field: integerField(2000, 0, 600_000),
     default: '2000',
-    description: 'Shortest backoff between attempts, in ms.',
+    description: 'Shortest backoff between attempts, also after a shorter `Retry-After`, in ms.',
     example: '500',
   },
   LLM_RETRY_MAX_MS: {

@@ -52,7 +52,11 @@ export interface BreakerStore {
   recordSuccess(key: string, now: number, probe: boolean): Promise<BreakerTransition | undefined>;
   /** An unhealthy failure: counts it, opens at the threshold; a failed test request re-opens. */
   recordFailure(key: string, now: number, probe: boolean): Promise<BreakerTransition | undefined>;
-  /** The test request ended without a verdict (the caller gave up): the next caller may test at once. */
-  releaseProbe(key: string, now: number): Promise<BreakerTransition | undefined>;
+  /**
+   * The test request ended without a verdict (it was not sent, or the caller gave up): the next
+   * caller may test at once. The circuit stays half-open, its test request's lease ended: handing
+   * it back is no change of state, and the circuit did not open again.
+   */
+  releaseProbe(key: string, now: number): Promise<void>;
   read(key: string, now: number): Promise<BreakerSnapshot>;
 }

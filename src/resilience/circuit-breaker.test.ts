@@ -62,6 +62,21 @@ describe('circuit breaker stage', () => {
     expect(await breaker.snapshot()).toEqual([expect.objectContaining({ provider: 'openai', model: 'gpt-4o', state: 'closed' })]);
   });
 
+  it('a test request handed back unsent is neither logged as an opening nor counted as one, however often', async () => {
+    const { breaker, metrics, warnings } = make();
+    for (let index = 0; index < 2; index++) await breaker.settle(target, key, await breaker.acquire(target, key), 'failure');
+    vi.advanceTimersByTime(30_000);
+    for (let index = 0; index < 3; index++) {
+      const probe = await breaker.acquire(target, key);
+      expect(probe.probe).toBe(true);
+      await breaker.settle(target, key, probe, 'abandoned');
+    }
+    expect(warnings).toHaveLength(1);
+    const transitions = await metrics.breakerTransitions.get();
+    expect(transitions.values.filter((value) => value.labels.to === 'open').map((value) => value.value)).toEqual([1]);
+    expect((await breaker.acquire(target, key)).probe).toBe(true);
+  });
+
   it('answers that do not speak to health neither count nor reset', async () => {
     const { breaker } = make();
     await breaker.settle(target, key, await breaker.acquire(target, key), 'failure');

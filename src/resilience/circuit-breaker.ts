@@ -31,6 +31,12 @@ export class CircuitBreaker {
   readonly #known = new Map<string, CallTarget>();
   /** The gauge's value last set per circuit: it is set again only when a decision shows another state. */
   readonly #reported = new Map<string, number>();
+  /**
+   * Per circuit: the failures this process recorded since it last recorded a success. While there
+   * are any, a success must reach the store to reset the count, whatever the count was when its
+   * call was admitted; without, a healthy circuit's successes cost no store round trip.
+   */
+  readonly #unreset = new Map<string, number>();
 
   constructor(options: { store: BreakerStore; clock: Clock; logger: Logger; metrics?: GroundworkMetrics | undefined; resetMs: number }) {
     this.#resetMs = options.resetMs;
@@ -60,11 +66,36 @@ export class CircuitBreaker {
   async settle(target: CallTarget, key: string, decision: BreakerDecision, verdict: BreakerVerdict): Promise<void> {
     const now = this.#clock.now();
     let transition: BreakerTransition | undefined;
-    if (verdict === 'failure') transition = await this.#store.recordFailure(key, now, decision.probe);
-    else if (verdict === 'success' || (verdict === 'answered' && decision.probe)) {
-      if (decision.probe || decision.failures > 0) transition = await this.#store.recordSuccess(key, now, decision.probe);
-    } else if (verdict === 'abandoned' && decision.probe) transition = await this.#store.releaseProbe(key, now);
+    if (verdict === 'failure') {
+      this.#unreset.set(key, (this.#unreset.get(key) ?? 0) + 1);
+      transition = await this.#store.recordFailure(key, now, decision.probe);
+    } else if (verdict === 'success' || (verdict === 'answered' && decision.probe)) {
+      if (this.mustRecordSuccess(key, decision)) {
+        const seen = this.#unreset.get(key);
+        transition = await this.#store.recordSuccess(key, now, decision.probe);
+        // A failure recorded while the success was on its way stays to be reset by the next one.
+        if (this.#unreset.get(key) === seen) this.#unreset.delete(key);
+      }
+    } else if (verdict === 'abandoned' && decision.probe) {
+      // No change of state: the circuit stays half-open for the next caller to test, at once.
+      await this.#store.releaseProbe(key, now);
+      this.#logger.debug(
+        { provider: target.provider, model: target.model },
+        `Circuit for ${target.provider}/${target.model}: the test request ended unsent or unanswered; the next call tests the provider`,
+      );
+    }
     if (transition !== undefined) this.#transitioned(target, key, transition, decision.failures + (verdict === 'failure' ? 1 : 0), now);
+  }
+
+  /**
+   * Whether a success of a call admitted with `decision` must be recorded (by {@link settle}):
+   * it is the test request, failures were counted when it was admitted, or this process has
+   * recorded a failure since its last recorded success (calls in flight together end in any
+   * order, and only consecutive failures may open the circuit). Synchronous and allocation-free,
+   * so callers can skip {@link settle} for the successes of a healthy circuit.
+   */
+  mustRecordSuccess(key: string, decision: BreakerDecision): boolean {
+    return decision.probe || decision.failures > 0 || this.#unreset.has(key);
   }
 
   #report(target: CallTarget, key: string, value: number): void {

@@ -8,7 +8,7 @@ const at = (epochMs: number): string => new Date(epochMs).toISOString();
 
 /**
  * The circuit for a provider and model is open: recent calls failed in a way that says the
- * provider is unhealthy, so no request was sent. `retryAt` is when one test request will go through.
+ * provider is unhealthy, so the attempt was not sent. `retryAt` is when one test request will go through.
  */
 export class CircuitOpenError extends GroundworkError {
   readonly provider: string;
@@ -23,7 +23,7 @@ export class CircuitOpenError extends GroundworkError {
     const state = options.probing === true ? 'half-open (a test request is in flight)' : 'open';
     super(
       'circuit_open',
-      `Circuit for ${options.provider}/${options.model} is ${state} after consecutive provider failures; no request was sent. ` +
+      `Circuit for ${options.provider}/${options.model} is ${state} after consecutive provider failures; the attempt was not sent. ` +
         `It lets a test request through at ${at(options.retryAt)} (in ${seconds(retryAfterMs)}); try again then, or configure LLM_FALLBACKS.`,
       { retryable: true },
     );

@@ -28,7 +28,7 @@ export class FailoverBreakerStore implements BreakerStore {
     return this.#run(now, (store) => store.recordFailure(key, now, probe));
   }
 
-  releaseProbe(key: string, now: number): Promise<BreakerTransition | undefined> {
+  releaseProbe(key: string, now: number): Promise<void> {
     return this.#run(now, (store) => store.releaseProbe(key, now));
   }
 

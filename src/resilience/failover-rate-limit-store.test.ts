@@ -118,3 +118,49 @@ describe('FailoverRateLimitStore.peek', () => {
     await expect(store.peek('key:a', clock.now())).rejects.toThrow(TypeError);
   });
 });
+
+describe('a shared store that stops answering (no refusal, no reply)', () => {
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+  /** Takes once, advancing the clock in 100 ms steps until the take settles; answers the ms it waited. */
+  async function timedTake(store: FailoverRateLimitStore, clock: ManualClock): Promise<number> {
+    const started = clock.now();
+    let done = false;
+    const taking = store.take('key:a', 0, clock.now()).finally(() => {
+      done = true;
+    });
+    await tick();
+    while (!done) {
+      clock.advance(100);
+      await tick();
+    }
+    await taking;
+    return clock.now() - started;
+  }
+
+  it('is left alone for retryMs counted from when its timeout ran out, so only the first call waits the bound', async () => {
+    const clock = new ManualClock();
+    let calls = 0;
+    const hung: RateLimitStore = {
+      take: () => {
+        calls++;
+        return new Promise(() => {});
+      },
+      adjustTokens: () => new Promise(() => {}),
+    };
+    const failover = new StoreFailover({
+      component: 'rate_limit',
+      logger: silentLogger(),
+      metrics: undefined,
+      clock,
+      timeoutMs: 2000,
+      retryMs: 1000,
+    });
+    const store = new FailoverRateLimitStore(hung, new MemoryRateLimitStore(rules), failover);
+    expect(await timedTake(store, clock)).toBe(2000);
+    expect(failover.retryInMs(clock.now())).toBe(1000);
+    expect(await timedTake(store, clock)).toBe(0);
+    expect(await timedTake(store, clock)).toBe(0);
+    expect(calls).toBe(1);
+  });
+});

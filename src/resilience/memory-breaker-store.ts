@@ -97,12 +97,10 @@ export class MemoryBreakerStore implements BreakerStore {
     return Promise.resolve(this.recordFailureNow(key, now, probe));
   }
 
-  releaseProbe(key: string, now: number): Promise<BreakerTransition | undefined> {
+  releaseProbe(key: string, now: number): Promise<void> {
     const circuit = this.#circuits.get(key);
-    if (circuit?.state !== 'half_open') return Promise.resolve(undefined);
-    circuit.state = 'open';
-    circuit.openedAt = now - this.#rules.resetMs;
-    return Promise.resolve(HALF_TO_OPEN);
+    if (circuit?.state === 'half_open') circuit.probeAt = now - this.#rules.resetMs;
+    return Promise.resolve();
   }
 
   read(key: string): Promise<BreakerSnapshot> {

@@ -51,10 +51,10 @@ redis.call('HSET', KEYS[1], 's', 2, 'f', f + 1, 'o', ARGV[1])
 return 1
 `);
 
-/** ARGV: now, reset ms. → 1 when a half-open circuit went back to open, else -1. */
+/** ARGV: now, reset ms. A half-open circuit stays half-open, its test request's lease ended. → 1 when released, else -1. */
 const RELEASE = new RedisScript(`${READ}
 if s ~= 1 then return -1 end
-redis.call('HSET', KEYS[1], 's', 2, 'o', tonumber(ARGV[1]) - tonumber(ARGV[2]))
+redis.call('HSET', KEYS[1], 'p', tonumber(ARGV[1]) - tonumber(ARGV[2]))
 return 1
 `);
 
@@ -100,9 +100,8 @@ export class RedisBreakerStore implements BreakerStore {
     return toOpen(from);
   }
 
-  async releaseProbe(key: string, now: number): Promise<BreakerTransition | undefined> {
-    const from = (await RELEASE.run(this.#client, [this.#key(key)], [now, this.#rules.resetMs])) as number;
-    return toOpen(from);
+  async releaseProbe(key: string, now: number): Promise<void> {
+    await RELEASE.run(this.#client, [this.#key(key)], [now, this.#rules.resetMs]);
   }
 
   async read(key: string): Promise<BreakerSnapshot> {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ResilienceConfig } from '../config/app-config.js';
-import { BadRequestError, ProviderTimeoutError, RateLimitedError } from '../errors/provider-errors.js';
+import { BadRequestError, ProviderServerError, ProviderTimeoutError, RateLimitedError } from '../errors/provider-errors.js';
 import type { AttemptInfo, AttemptResult, CallPlan } from '../llm/call-pipeline.js';
 import { CallSignal, callSignalPlan } from '../llm/call-signal.js';
 import type { TokenUsage } from '../llm/types.js';
@@ -14,6 +14,17 @@ import { attemptsOf } from './resilience-pipeline.js';
 const primary = { provider: 'openai', model: 'gpt-4o-mini' } as const;
 const fallback = { provider: 'anthropic', model: 'claude-3-5-haiku-latest' } as const;
 const plan = (extra: Partial<CallPlan> = {}): CallPlan => ({ targets: [primary], estimatedTokens: 100, ...extra });
+
+/** An attempt's end, settled from outside. */
+function pending(): { promise: Promise<AttemptResult<string>>; resolve(value: AttemptResult<string>): void; reject(error: unknown): void } {
+  let resolve!: (value: AttemptResult<string>) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<AttemptResult<string>>((onValue, onError) => {
+    resolve = onValue;
+    reject = onError;
+  });
+  return { promise, resolve, reject };
+}
 
 let pipeline: ResiliencePipeline;
 const make = (overrides: Partial<ResilienceConfig> = {}, random = () => 0.5): ResiliencePipeline => {
@@ -89,6 +100,21 @@ describe('resilience pipeline', () => {
     expect(value?.value).toBe('ok');
     expect(elapsedMs).toBe(30_000);
     expect(value?.attempts[1]).toMatchObject({ attempt: 2, outcome: 'success', waitedMs: 30_000 });
+  });
+
+  it('waits at least LLM_RETRY_MIN_MS after a Retry-After of 0 or a few ms, never retrying in the same instant', async () => {
+    make({ retryMinMs: 2000 });
+    for (const retryAfterMs of [0, 5]) {
+      const times: number[] = [];
+      const attempt = async (): Promise<never> => {
+        times.push(Date.now());
+        throw new RateLimitedError('slow down', { provider: 'openai', status: 429, retryAfterMs });
+      };
+      const { error } = await settle(pipeline.execute(plan(), attempt));
+      expect(error).toBeInstanceOf(RateLimitedError);
+      expect(times).toHaveLength(3);
+      expect(times.slice(1).map((time, index) => time - (times[index] as number))).toEqual([2000, 2000]);
+    }
   });
 
   it('fails at once when the provider asks for 3,600 s, saying when it will accept again', async () => {
@@ -181,6 +207,55 @@ describe('resilience pipeline', () => {
     expect(attempt).toHaveBeenCalledTimes(5);
     expect(attemptsOf(error)).toEqual([expect.objectContaining({ outcome: 'skipped', errorCode: 'circuit_open' })]);
     expect(await pipeline.getState('openai', 'gpt-4o-mini')).toMatchObject({ state: 'open', consecutiveFailures: 5 });
+  });
+
+  it('counts only consecutive failures: calls ending failure, success, failure, success, failure leave a threshold-3 circuit closed', async () => {
+    make({ maxAttempts: 1, circuitFailureThreshold: 3 });
+    // Five calls admitted together (no failure counted yet), ending one after another.
+    const ends = Array.from({ length: 5 }, () => pending());
+    let next = 0;
+    const calls = ends.map(() => pipeline.execute(plan(), () => (ends[next++] as ReturnType<typeof pending>).promise).catch(() => {}));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(next).toBe(5);
+    for (const [index, end] of ends.entries()) {
+      if (index % 2 === 0) end.reject(serverError());
+      else end.resolve({ value: 'ok' });
+      await vi.advanceTimersByTimeAsync(0);
+    }
+    await Promise.all(calls);
+    expect(await pipeline.getState('openai', 'gpt-4o-mini')).toMatchObject({ state: 'closed', consecutiveFailures: 1 });
+  });
+
+  it('fails with the provider’s error, naming the refusal, when the circuit opens during the call and refuses its retry', async () => {
+    make({ circuitFailureThreshold: 1 });
+    const attempt = vi.fn(async () => {
+      throw serverError();
+    });
+    const { error } = await settle(pipeline.execute(plan(), attempt));
+    expect(attempt).toHaveBeenCalledTimes(1);
+    expect(error).toBeInstanceOf(ProviderServerError);
+    expect(error).toMatchObject({ code: 'provider_server_error', retryable: true });
+    expect((error as Error).message).toContain('service unavailable');
+    expect((error as Error).message).toContain('Not retried: Circuit for openai/gpt-4o-mini is open');
+    expect(attemptsOf(error)?.map((record) => `${record.outcome}:${record.errorCode}`)).toEqual([
+      'error:provider_server_error',
+      'skipped:circuit_open',
+    ]);
+  });
+
+  it('fails with the provider’s error, naming the refusal, when the rate limit refuses a retry', async () => {
+    make({ requestsPerMinute: 1, rateLimitMaxWaitMs: 0 });
+    const { error } = await settle(pipeline.execute(plan(), async () => Promise.reject(serverError())));
+    expect(error).toBeInstanceOf(ProviderServerError);
+    expect((error as Error).message).toContain('Not retried: Rate limit of 1 requests per minute');
+    expect(attemptsOf(error)?.map((record) => record.outcome)).toEqual(['error', 'skipped']);
+  });
+
+  it('still fails with the refusal when no request of the call was sent', async () => {
+    make({ maxAttempts: 1, circuitFailureThreshold: 1 });
+    await settle(pipeline.execute(plan(), async () => Promise.reject(serverError())));
+    const { error } = await settle(pipeline.execute(plan(), answer('never')));
+    expect(error).toBeInstanceOf(CircuitOpenError);
   });
 
   it('keeps models outside the known set under one breaker, leaving a known model its own', async () => {

@@ -24,7 +24,7 @@ import type { BreakerVerdict, CircuitBreaker, CircuitState } from './circuit-bre
 import type { ConcurrencyLimiter } from './concurrency-limiter.js';
 import { PipelineClosedError } from './errors.js';
 import type { RateLimiter, RateLimitLevels } from './rate-limiter.js';
-import { decideRetry, type RetryRules } from './retry-decision.js';
+import { decideRetry, isOwnRefusal, type RetryRules } from './retry-decision.js';
 
 /** The stages and settings a {@link ResiliencePipeline} composes. */
 export interface ResiliencePipelineParts {
@@ -52,6 +52,8 @@ class CallRun implements CallContext {
   waitedMs = 0;
   /** Whether the current attempt was sent to the provider. */
   sent = false;
+  /** The error of the call's last attempt that was sent and failed. */
+  sentError: unknown;
   readonly #plan: CallPlan;
   constructor(
     plan: CallPlan,
@@ -121,6 +123,7 @@ export class ResiliencePipeline implements CallPipeline {
           return { value: result.value, target, attempts: run.records };
         } catch (error) {
           this.#record(run, target, number, began, error);
+          if (run.sent) run.sentError = error;
           const now = clock.now();
           const decision = decideRetry(error, target, number, now, run, retry);
           if (decision.kind === 'fail') throw this.#withAttempts(decision.error, run);
@@ -139,7 +142,20 @@ export class ResiliencePipeline implements CallPipeline {
         }
       }
     }
-    throw this.#withAttempts(lastError, run);
+    throw this.#withAttempts(this.#callError(lastError, run), run);
+  }
+
+  /**
+   * The error a call that ran out of targets fails with: `error`, unless it is one of Groundwork's
+   * own refusals (circuit open, rate limit, queue) and an earlier attempt of the call was sent.
+   * Then the provider's answer to that attempt is the call's error, the refusal named in its
+   * message: a request was sent and failed, and the refusal only kept it from being retried.
+   */
+  #callError(error: unknown, run: CallRun): unknown {
+    const sent = run.sentError;
+    if (!(sent instanceof Error) || sent === error || !isOwnRefusal(error)) return error;
+    sent.message = `${sent.message.replace(/\.?$/, '.')} Not retried: ${(error as Error).message}`;
+    return sent;
   }
 
   /** Refuses callers still waiting for a permit, a slot or a backoff. Idempotent. */
@@ -217,7 +233,7 @@ export class ResiliencePipeline implements CallPipeline {
       if (permitted && this.#parts.limitsTokens) this.#reconcile(guarded, tokens, 0);
       throw error;
     } finally {
-      if (verdict !== 'success' || decision.probe || decision.failures > 0) this.#settle(guarded, key, decision, verdict);
+      if (verdict !== 'success' || breaker.mustRecordSuccess(key, decision)) this.#settle(guarded, key, decision, verdict);
     }
   }
 

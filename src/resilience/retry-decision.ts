@@ -32,7 +32,7 @@ export type RetryDecision =
   | { kind: 'fail'; error: unknown };
 
 /** Groundwork's own refusals: waiting longer on the same target will not help, another target may. */
-const isOwnRefusal = (error: unknown): boolean =>
+export const isOwnRefusal = (error: unknown): boolean =>
   error instanceof CircuitOpenError ||
   error instanceof RateLimitExceededError ||
   error instanceof QueueFullError ||
@@ -42,7 +42,7 @@ const isOwnRefusal = (error: unknown): boolean =>
 /**
  * Decides the fate of a failed attempt: only retryable errors are retried, at most
  * `maxAttempts` times per target; the provider's `retryAfterMs` is obeyed up to `retryAfterMaxMs`
- * ({@link RetryAfterTooLongError} beyond); no wait starts that cannot finish before the deadline.
+ * ({@link RetryAfterTooLongError} beyond) and never waited less than `minMs`; no wait starts that cannot finish before the deadline.
  */
 export function decideRetry(
   error: unknown,
@@ -61,7 +61,9 @@ export function decideRetry(
     return { kind: 'next', error: tooLong };
   }
   if (attempt >= rules.maxAttempts) return { kind: 'next', error };
-  const waitMs = retryAfterMs ?? backoffDelay(attempt, rules.minMs, rules.maxMs, rules.random);
+  // A Retry-After shorter than the shortest backoff (0 included) is raised to it: a throttled provider is not asked again in the same instant.
+  const waitMs =
+    retryAfterMs === undefined ? backoffDelay(attempt, rules.minMs, rules.maxMs, rules.random) : Math.max(retryAfterMs, rules.minMs);
   if (now + waitMs >= context.deadlineAt) {
     return {
       kind: 'next',

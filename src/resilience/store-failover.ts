@@ -74,9 +74,14 @@ export class StoreFailover {
     });
   }
 
+  /**
+   * Marks the store down for `retryMs` from when the failure was seen: `now`, or the clock's time
+   * if later. An operation started at `now` may fail only once its `timeoutMs` ran out; counted
+   * from its start, the store would be due again at once and every call would wait out the bound.
+   */
   failed(error: unknown, now: number): void {
     this.lastError = error;
-    this.#downUntil = now + this.retryMs;
+    this.#downUntil = Math.max(now, this.#clock.now()) + this.retryMs;
     this.#metrics?.storeFailures.inc({ component: this.#component });
     if (this.#down) return;
     this.#down = true;

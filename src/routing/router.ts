@@ -477,7 +477,9 @@ export class Router {
       this.#record(run, target, number, began, error, true);
       throw error;
     } finally {
-      if (verdict !== 'success' || decision.probe || decision.failures > 0) void this.#settle(breakerTarget, key, decision, verdict);
+      if (verdict !== 'success' || this.#parts.breaker.mustRecordSuccess(key, decision)) {
+        void this.#settle(breakerTarget, key, decision, verdict);
+      }
     }
   }
 
