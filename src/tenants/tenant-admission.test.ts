@@ -290,6 +290,18 @@ describe('TenantAdmission', () => {
     await held.settle(0, 0);
   });
 
+  it('reserves for the JSON schema of the answer format, which the provider bills as prompt', async () => {
+    const gate = admission();
+    const key = makeKey({ dailyBudgetUsd: 10 });
+    const properties = Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`field_${i}`, { type: 'string' }]));
+    const responseFormat = { type: 'json_schema' as const, name: 'big', schema: { type: 'object', properties } };
+    const plain = await gate.admit({ key, team: undefined }, request(10));
+    const shaped = await gate.admit({ key, team: undefined }, { ...request(10), responseFormat });
+    // 0.0001 USD per byte of the schema's JSON, on top of the same prompt and output.
+    expect(shaped.reservedUsd - plain.reservedUsd).toBeCloseTo(Buffer.byteLength(JSON.stringify(responseFormat)) * 0.0001, 6);
+    await Promise.all([plain.settle(0, 0), shaped.settle(0, 0)]);
+  });
+
   it("holds a key's requests per minute and says when to retry", async () => {
     const gate = admission();
     const key = makeKey({ requestsPerMinute: 2 });

@@ -60,8 +60,8 @@ export interface TenantAdmissionOptions {
   metrics?: GroundworkMetrics | undefined;
 }
 
-/** What {@link TenantAdmission.admit} needs of a call. */
-export type AdmittedRequest = Pick<ChatRequest, 'model' | 'messages' | 'tools' | 'n' | 'maxTokens'> & {
+/** What {@link TenantAdmission.admit} needs of a call: everything of it a provider bills as prompt, and its output maximum. */
+export type AdmittedRequest = Pick<ChatRequest, 'model' | 'messages' | 'tools' | 'toolChoice' | 'responseFormat' | 'n' | 'maxTokens'> & {
   /** The call is pinned to its provider and cannot fall back (the library's `provider` option). @default false */
   noFallbacks?: boolean | undefined;
   /** The models the call may fall back to, instead of the admission's `fallbackModels` (embeddings have their own). */
