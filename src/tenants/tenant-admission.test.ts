@@ -364,6 +364,23 @@ describe('TenantAdmission', () => {
     await expect(gate.admit({ key, team: undefined }, request(50))).rejects.toBeInstanceOf(BudgetExceededError);
   });
 
+  it('gives back the tokens per minute of a call refused for its budget or its calls in flight, which never ran', async () => {
+    const gate = admission({ maxWaitMs: 0 });
+    // Each call takes 19 + 100 tokens of the minute; six refused ones would spend 714 of 500.
+    const spent = makeKey({ tokensPerMinute: 500, dailyBudgetUsd: 0.00001 });
+    for (let call = 0; call < 6; call++) {
+      await expect(gate.admit({ key: spent, team: undefined }, request())).rejects.toBeInstanceOf(BudgetExceededError);
+    }
+    const busy = makeKey({ tokensPerMinute: 250, maxConcurrent: 1 });
+    const held = await gate.admit({ key: busy, team: undefined }, request());
+    for (let call = 0; call < 2; call++) {
+      await expect(gate.admit({ key: busy, team: undefined }, request())).rejects.toMatchObject({ limit: 'concurrency' });
+    }
+    await held.settle(0, 119);
+    // 131 of the minute's 250 tokens are left for the next call, as the refused ones took none.
+    await (await gate.admit({ key: busy, team: undefined }, request())).settle(0, 0);
+  });
+
   it('holds a $1.00 budget exactly across four replicas under 400 concurrent calls, and uses ≥ 95% of it before refusing', async () => {
     const replicas = Array.from({ length: 4 }, () => admission({ maxWaitMs: 20_000, maxOutputTokens: 20, minOutputTokens: 1 }));
     const key = makeKey({ totalBudgetUsd: 1 });
