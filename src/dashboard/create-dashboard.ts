@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Secret } from '../config/secret.js';
 import { groundworkTables } from '../db/groundwork-tables.js';
 import type { HealthOptions, HealthReport } from '../observability/health.js';
+import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import type { ResiliencePipeline } from '../resilience/resilience-pipeline.js';
 import type { Router } from '../routing/router.js';
@@ -13,6 +14,8 @@ export interface DashboardInfrastructure {
   // biome-ignore lint/suspicious/noExplicitAny: any application schema holds Groundwork's tables
   readonly database: { readonly db: Kysely<any> };
   readonly metrics: GroundworkMetrics;
+  /** Where a failed read of the budget gauges is reported. @default silent */
+  readonly logger?: Logger | undefined;
   readonly config: { readonly llm: { readonly logContent: boolean } };
   readonly pipeline: Pick<ResiliencePipeline, 'breakerStates' | 'rateLimitLevels' | 'concurrency'>;
   /** The router over the model groups, when there are any: its deployments' circuits join the providers'. */
@@ -48,6 +51,8 @@ export function createDashboard(
     logContent: infrastructure.config.llm.logContent,
   };
   if (options.tenants !== undefined)
-    infrastructure.metrics.watchTenantBudgets(() => budgetLevels(dashboard, dashboard.now?.() ?? Date.now()));
+    infrastructure.metrics.watchTenantBudgets(() => budgetLevels(dashboard, dashboard.now?.() ?? Date.now()), {
+      logger: infrastructure.logger,
+    });
   return dashboard;
 }

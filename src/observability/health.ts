@@ -1,3 +1,5 @@
+import { scrubSecrets } from './redact.js';
+
 /** The state of one dependency, or of the whole process. */
 export type HealthStatus = 'ok' | 'degraded' | 'down';
 
@@ -42,7 +44,11 @@ export interface HealthCheck {
   ): Promise<Omit<DependencyHealth, 'name' | 'required' | 'latencyMs'> & { latencyMs?: number }>;
 }
 
-/** Runs every check at once, each bounded by `timeoutMs`, and combines them: any required `down` → `down`; any other problem → `degraded`. */
+/**
+ * Runs every check at once, each bounded by `timeoutMs`, and combines them: any required `down` →
+ * `down`; any other problem → `degraded`. A check that throws is `down` with its error's message as
+ * the detail; every detail has its secrets scrubbed (credentials in URLs, bearer tokens, API keys).
+ */
 export async function runHealthChecks(checks: readonly HealthCheck[], options: HealthOptions = {}): Promise<HealthReport> {
   const timeoutMs = options.timeoutMs ?? 5000;
   const dependencies = await Promise.all(
@@ -56,14 +62,17 @@ export async function runHealthChecks(checks: readonly HealthCheck[], options: H
             signal.addEventListener('abort', () => reject(new Error(`no answer within ${timeoutMs} ms`)), { once: true }),
           ),
         ]);
-        return { name: check.name, required: check.required, ...result, latencyMs: result.latencyMs ?? round(performance.now() - started) };
+        const latencyMs = result.latencyMs ?? round(performance.now() - started);
+        // A check may quote what it connected to: its detail reaches probes, the dashboard and doctor.
+        const detail = result.detail === undefined ? {} : { detail: scrubSecrets(result.detail) };
+        return { name: check.name, required: check.required, ...result, ...detail, latencyMs };
       } catch (error) {
         return {
           name: check.name,
           required: check.required,
           status: 'down',
           latencyMs: round(performance.now() - started),
-          detail: (error as Error).message,
+          detail: scrubSecrets(error instanceof Error ? error.message : String(error)),
         };
       }
     }),

@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { type Clock, systemClock } from '../internal/clock.js';
 import { KnownModels } from './known-models.js';
+import type { Logger } from './logger.js';
 
 /*
  * prom-client is required when the first metrics object is built, not imported: importing
@@ -18,6 +20,17 @@ export const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 26214
 
 /** Histogram buckets for time to first chunk/token and time per chunk/token, in seconds (OpenTelemetry GenAI recommendation). */
 export const CHUNK_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+
+/** Shortest time between two warnings that the budget gauges could not be read, in ms; failures in between are logged at debug. */
+const BUDGET_READ_WARNING_INTERVAL_MS = 60_000;
+
+/** Where {@link GroundworkMetrics.watchTenantBudgets} reports a read that failed. */
+export interface BudgetGaugeOptions {
+  /** Told of a failed read: a warning at most once per minute, the rest at debug. @default silent */
+  logger?: Logger | undefined;
+  /** Times the warnings. @default systemClock */
+  clock?: Clock | undefined;
+}
 
 /** One budget of a key or team and what was spent against it in its period, for the budget gauges. */
 export interface BudgetLevel {
@@ -55,7 +68,7 @@ export class GroundworkMetrics {
   readonly rateLimitWait: Histogram<'provider' | 'model' | 'limit'>;
   /** Calls refused by Groundwork's own limits (`rate_limit`, `queue_full`, `queue_timeout`, `store_unavailable`). */
   readonly llmRefusals: Counter<'provider' | 'model' | 'reason'>;
-  /** Failures of a shared store (Redis) by component (`rate_limit`, `breaker`, `cache`). */
+  /** Failures of a shared store (Redis) by component (`rate_limit`, `breaker`, `cache`, `tenant_budget_gauges` …). */
   readonly storeFailures: Counter<'component'>;
   /** Breaker state: 0 closed, 1 half-open, 2 open. */
   readonly breakerState: Gauge<'provider' | 'model'>;
@@ -74,6 +87,9 @@ export class GroundworkMetrics {
   /** `groundwork_tenant_budget_spent_usd{owner,id,period}`: what was spent against each budget in its period. */
   readonly tenantBudgetSpent: Gauge<'owner' | 'id' | 'period'>;
   #budgetLevels: (() => Promise<BudgetLevel[]>) | undefined;
+  #budgetGaugeOptions: BudgetGaugeOptions = {};
+  #budgetReadWarnedAt: number | undefined;
+  #budgetReadFailuresSinceWarning = 0;
   /** Ledger rows written, dropped or failed. */
   readonly ledgerRows: Counter<'result'>;
   /** Database pool connections by state (`total`, `idle`, `waiting`). */
@@ -199,7 +215,7 @@ export class GroundworkMetrics {
     });
     this.storeFailures = new Counter({
       name: 'groundwork_store_failures_total',
-      help: 'Failures of a shared store (Redis, or a sweep of the database budget counters) by component.',
+      help: 'Failures of a shared store (Redis, or a sweep of the database budget counters, or a read of the budget gauges) by component.',
       labelNames: ['component'],
       registers,
     });
@@ -234,13 +250,17 @@ export class GroundworkMetrics {
       labelNames: ['key_id', 'team_id'],
       registers,
     });
-    // One read per scrape, shared by both budget gauges; a failed read leaves them out rather than failing the scrape.
+    // One read per scrape, shared by both budget gauges; a failed read leaves them out rather than
+    // failing the scrape, and is counted and logged.
     let levels: Promise<BudgetLevel[]> | undefined;
     const readLevels = (): Promise<BudgetLevel[]> => {
       const read = this.#budgetLevels;
       if (read === undefined) return Promise.resolve([]);
       levels ??= read()
-        .catch(() => [])
+        .catch((error: unknown) => {
+          this.#budgetReadFailed(error);
+          return [];
+        })
         .finally(() => setTimeout(() => (levels = undefined), 0).unref());
       return levels;
     };
@@ -328,8 +348,27 @@ export class GroundworkMetrics {
   /**
    * Publishes the budgets `read` answers as `groundwork_tenant_budget_usd` and
    * `groundwork_tenant_budget_spent_usd`, read at each scrape (the dashboard does so when keys are on).
+   * A read that fails leaves them out of that scrape, counted in
+   * `groundwork_store_failures_total{component="tenant_budget_gauges"}` and logged to `options.logger`.
    */
-  watchTenantBudgets(read: () => Promise<BudgetLevel[]>): void {
+  watchTenantBudgets(read: () => Promise<BudgetLevel[]>, options: BudgetGaugeOptions = {}): void {
     this.#budgetLevels = read;
+    this.#budgetGaugeOptions = options;
+  }
+
+  /** Counts every failed read as `groundwork_store_failures_total{component="tenant_budget_gauges"}`; warns at most once a minute, the rest at debug. */
+  #budgetReadFailed(error: unknown): void {
+    this.storeFailures.inc({ component: 'tenant_budget_gauges' });
+    const { logger, clock = systemClock } = this.#budgetGaugeOptions;
+    const now = clock.now();
+    const message = 'Reading the tenant budgets for their gauges failed; this scrape leaves them out. Check the database.';
+    if (this.#budgetReadWarnedAt === undefined || now - this.#budgetReadWarnedAt >= BUDGET_READ_WARNING_INTERVAL_MS) {
+      logger?.warn({ err: error, failuresSinceLastWarning: this.#budgetReadFailuresSinceWarning }, message);
+      this.#budgetReadWarnedAt = now;
+      this.#budgetReadFailuresSinceWarning = 0;
+    } else {
+      this.#budgetReadFailuresSinceWarning++;
+      logger?.debug({ err: error }, message);
+    }
   }
 }

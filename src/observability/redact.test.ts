@@ -70,6 +70,22 @@ describe('redactValue', () => {
       });
     }
   });
+
+  it("keeps an AggregateError's inner errors, scrubbed, as they say what failed", () => {
+    const inner = [new Error('worker stop failed'), new Error('engine close failed at postgres://app:hunter2canary@db/app')];
+    const copy = redactValue({ err: new AggregateError(inner, 'Closing the job queue failed in 2 steps') }) as {
+      err: { type: string; message: string; errors: Array<{ type: string; message: string }> };
+    };
+    expect(copy.err).toMatchObject({
+      type: 'AggregateError',
+      message: 'Closing the job queue failed in 2 steps',
+      errors: [
+        { type: 'Error', message: 'worker stop failed' },
+        { type: 'Error', message: 'engine close failed at postgres://app:***@db/app' },
+      ],
+    });
+    expect(JSON.stringify(redactLogFields({ err: new AggregateError(inner, 'x') }))).not.toContain('hunter2canary');
+  });
 });
 
 describe('redactLogFields', () => {

@@ -117,7 +117,8 @@ export function redactLogFields(fields: Record<string, unknown>): Record<string,
 
 /**
  * A deep copy of `value` with secret-named fields replaced and secrets scrubbed from every string.
- * Errors become plain objects (`type`, `message`, `stack`, `code`, `cause`), scrubbed too.
+ * Errors become plain objects (`type`, `message`, `stack`, `code`, `cause`, an `AggregateError`'s
+ * `errors`), scrubbed too.
  */
 export function redactValue(value: unknown, depth = 0, seen?: WeakSet<object>): unknown {
   if (typeof value === 'string') return scrubSecrets(value);
@@ -140,6 +141,8 @@ function redactObject(value: object, depth: number, seen: WeakSet<object>): unkn
           stack: value.stack,
           ...Object.fromEntries(Object.entries(value)),
           ...(value.cause === undefined ? {} : { cause: value.cause }),
+          // Not enumerable, yet what failed: `jobs.close()` throws one naming each step.
+          ...(value instanceof AggregateError && Array.isArray(value.errors) ? { errors: value.errors } : {}),
         }
       : (value as Record<string, unknown>);
   const copy: Record<string, unknown> = {};

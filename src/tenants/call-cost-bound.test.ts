@@ -35,6 +35,16 @@ describe('callCostBound', () => {
     expect(withImage).toBe(plain + NON_TEXT_PART_TOKENS);
   });
 
+  it('counts the answer format (its JSON schema) and the tool choice, as their JSON text', () => {
+    const messages = [{ role: 'user' as const, content: 'hi' }];
+    const plain = inputTokenBound({ model: 'x', messages });
+    const properties = Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`field_${i}`, { type: 'string' }]));
+    const responseFormat = { type: 'json_schema' as const, name: 'big', schema: { type: 'object', properties } };
+    const toolChoice = { type: 'function' as const, name: 'lookup' };
+    expect(inputTokenBound({ model: 'x', messages, responseFormat })).toBe(plain + Buffer.byteLength(JSON.stringify(responseFormat)));
+    expect(inputTokenBound({ model: 'x', messages, toolChoice })).toBe(plain + Buffer.byteLength(JSON.stringify(toolChoice)));
+  });
+
   it('prices the prompt bound and the output maximum of every choice', () => {
     const bound = callCostBound({ model: 'x', messages: [{ role: 'user', content: 'abcd' }], n: 2 }, { input: 1, output: 10 }, 100);
     expect(bound).toEqual({ inputTokens: 11, outputTokens: 200, costUsd: (11 * 1 + 200 * 10) / 1_000_000 });

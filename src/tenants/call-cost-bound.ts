@@ -25,10 +25,11 @@ export interface CallCostBound {
  * An upper bound of the prompt tokens of `request`. With the model's own tokenizer (OpenAI's
  * families) text is counted exactly; for any other model each UTF-8 byte is counted as a token,
  * which no byte-level BPE tokenizer exceeds, since each of its tokens covers at least one byte.
- * Tool definitions and tool calls are counted as their JSON text, each non-text part as
+ * Tool definitions, tool calls, the tool choice and the answer format (a JSON schema, which
+ * providers bill as prompt) are counted as their JSON text, each non-text part as
  * {@link NON_TEXT_PART_TOKENS}, and each message's framing as OpenAI documents it.
  */
-export function inputTokenBound(request: Pick<ChatRequest, 'model' | 'messages' | 'tools'>): number {
+export function inputTokenBound(request: Pick<ChatRequest, 'model' | 'messages' | 'tools' | 'toolChoice' | 'responseFormat'>): number {
   const count =
     encodingFor(request.model) === undefined
       ? (text: string) => Buffer.byteLength(text, 'utf8')
@@ -42,6 +43,8 @@ export function inputTokenBound(request: Pick<ChatRequest, 'model' | 'messages' 
     if (message.role === 'tool') tokens += count(message.toolCallId);
   }
   if (request.tools !== undefined && request.tools.length > 0) tokens += count(JSON.stringify(request.tools));
+  if (request.toolChoice !== undefined) tokens += count(JSON.stringify(request.toolChoice));
+  if (request.responseFormat !== undefined) tokens += count(JSON.stringify(request.responseFormat));
   return tokens;
 }
 
@@ -51,7 +54,7 @@ export function inputTokenBound(request: Pick<ChatRequest, 'model' | 'messages' 
  * the output price (reasoning tokens are billed as output and count within the same maximum).
  */
 export function callCostBound(
-  request: Pick<ChatRequest, 'model' | 'messages' | 'tools' | 'n'>,
+  request: Pick<ChatRequest, 'model' | 'messages' | 'tools' | 'toolChoice' | 'responseFormat' | 'n'>,
   price: ModelPrice,
   maxOutputTokens: number,
 ): CallCostBound {

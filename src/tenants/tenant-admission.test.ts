@@ -290,6 +290,18 @@ describe('TenantAdmission', () => {
     await held.settle(0, 0);
   });
 
+  it('reserves for the JSON schema of the answer format, which the provider bills as prompt', async () => {
+    const gate = admission();
+    const key = makeKey({ dailyBudgetUsd: 10 });
+    const properties = Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`field_${i}`, { type: 'string' }]));
+    const responseFormat = { type: 'json_schema' as const, name: 'big', schema: { type: 'object', properties } };
+    const plain = await gate.admit({ key, team: undefined }, request(10));
+    const shaped = await gate.admit({ key, team: undefined }, { ...request(10), responseFormat });
+    // 0.0001 USD per byte of the schema's JSON, on top of the same prompt and output.
+    expect(shaped.reservedUsd - plain.reservedUsd).toBeCloseTo(Buffer.byteLength(JSON.stringify(responseFormat)) * 0.0001, 6);
+    await Promise.all([plain.settle(0, 0), shaped.settle(0, 0)]);
+  });
+
   it("holds a key's requests per minute and says when to retry", async () => {
     const gate = admission();
     const key = makeKey({ requestsPerMinute: 2 });
@@ -350,6 +362,23 @@ describe('TenantAdmission', () => {
     const key = makeKey({ maxConcurrent: 1, totalBudgetUsd: 0.001 });
     await expect(gate.admit({ key, team: undefined }, request(50))).rejects.toBeInstanceOf(BudgetExceededError);
     await expect(gate.admit({ key, team: undefined }, request(50))).rejects.toBeInstanceOf(BudgetExceededError);
+  });
+
+  it('gives back the tokens per minute of a call refused for its budget or its calls in flight, which never ran', async () => {
+    const gate = admission({ maxWaitMs: 0 });
+    // Each call takes 19 + 100 tokens of the minute; six refused ones would spend 714 of 500.
+    const spent = makeKey({ tokensPerMinute: 500, dailyBudgetUsd: 0.00001 });
+    for (let call = 0; call < 6; call++) {
+      await expect(gate.admit({ key: spent, team: undefined }, request())).rejects.toBeInstanceOf(BudgetExceededError);
+    }
+    const busy = makeKey({ tokensPerMinute: 250, maxConcurrent: 1 });
+    const held = await gate.admit({ key: busy, team: undefined }, request());
+    for (let call = 0; call < 2; call++) {
+      await expect(gate.admit({ key: busy, team: undefined }, request())).rejects.toMatchObject({ limit: 'concurrency' });
+    }
+    await held.settle(0, 119);
+    // 131 of the minute's 250 tokens are left for the next call, as the refused ones took none.
+    await (await gate.admit({ key: busy, team: undefined }, request())).settle(0, 0);
   });
 
   it('holds a $1.00 budget exactly across four replicas under 400 concurrent calls, and uses ≥ 95% of it before refusing', async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { errorCode } from '../db/driver-errors.js';
 import { type Clock, systemClock } from '../internal/clock.js';
 import type { PriceBook } from '../llm/pricing.js';
 import type { ChatRequest } from '../llm/types.js';
@@ -60,8 +61,8 @@ export interface TenantAdmissionOptions {
   metrics?: GroundworkMetrics | undefined;
 }
 
-/** What {@link TenantAdmission.admit} needs of a call. */
-export type AdmittedRequest = Pick<ChatRequest, 'model' | 'messages' | 'tools' | 'n' | 'maxTokens'> & {
+/** What {@link TenantAdmission.admit} needs of a call: everything of it a provider bills as prompt, and its output maximum. */
+export type AdmittedRequest = Pick<ChatRequest, 'model' | 'messages' | 'tools' | 'toolChoice' | 'responseFormat' | 'n' | 'maxTokens'> & {
   /** The call is pinned to its provider and cannot fall back (the library's `provider` option). @default false */
   noFallbacks?: boolean | undefined;
   /** The models the call may fall back to, instead of the admission's `fallbackModels` (embeddings have their own). */
@@ -181,9 +182,11 @@ export class TenantAdmission {
     const tokens = costs === undefined ? (request.inputTokens ?? 0) + ceiling * Math.max(1, request.n ?? 1) : costs.tokens;
 
     const releases: Array<() => Promise<void>> = [];
+    // The owners whose per-minute buckets this call took from: a refusal gives their tokens back.
+    const rated: BudgetOwner[] = [];
     try {
       const reported = owners.find((owner) => rulesFor(owner.settings as TenantSettings) !== undefined);
-      for (const owner of owners) await this.#takeRate(owner, tokens, owner === reported ? onRateLimit : undefined);
+      for (const owner of owners) if (await this.#takeRate(owner, tokens, owner === reported ? onRateLimit : undefined)) rated.push(owner);
       for (const owner of owners) await this.#takeSlot(owner, releases);
       if (limits.length === 0 || costs === undefined) return this.#admission(ceiling, 0, releases, undefined, owners, tokens);
       // A call without its own maximum may be shrunk down to minOutputTokens when that is all the budget affords.
@@ -196,7 +199,10 @@ export class TenantAdmission {
       const charge = (costUsd: number) => this.#options.budgets.settle(reservationId, counters, toNano(costUsd), this.#clock.now());
       return this.#admission(maxTokens, reservedNano, releases, charge, owners, tokens);
     } catch (error) {
-      await Promise.allSettled(releases.map((release) => release()));
+      // A refused call never ran: its tokens go back, as a call that failed settles with none used.
+      // Its request stays counted, as any call's does.
+      const giveBack = rated.map((owner) => this.#giveBackTokens(owner, tokens));
+      await Promise.all([...giveBack, Promise.allSettled(releases.map((release) => release()))]);
       throw error;
     }
   }
@@ -269,14 +275,31 @@ export class TenantAdmission {
     };
   }
 
-  async #takeRate(owner: BudgetOwner, tokens: number, onRateLimit: ((state: TenantRateLimitState) => void) | undefined): Promise<void> {
+  /** Takes a request and `tokens` from the owner's per-minute buckets: true when it took them, false when it has none. */
+  async #takeRate(owner: BudgetOwner, tokens: number, onRateLimit: ((state: TenantRateLimitState) => void) | undefined): Promise<boolean> {
     const rules = rulesFor(owner.settings as TenantSettings);
-    if (rules === undefined) return;
+    if (rules === undefined) return false;
     const result = await this.#store(rules).take(`${owner.scope}:${owner.id}`, tokens, this.#clock.now());
     const state =
       onRateLimit === undefined ? undefined : rateLimitState(rules, result, (owner.settings as TenantSettings).requestsPerMinute !== null);
     if (state !== undefined) onRateLimit?.(state);
     if (!result.granted) throw new TenantLimitError(result.limit, owner.scope, Math.max(1, result.waitMs));
+    return true;
+  }
+
+  /** Gives `tokens` back to the owner's per-minute bucket; a store that fails is logged and counted, and they return as it refills. */
+  async #giveBackTokens(owner: BudgetOwner, tokens: number): Promise<void> {
+    const rules = rulesFor(owner.settings as TenantSettings);
+    if (rules?.tokens === undefined) return;
+    try {
+      await this.#store(rules).adjustTokens(`${owner.scope}:${owner.id}`, tokens, this.#clock.now());
+    } catch (error) {
+      this.#options.metrics?.storeFailures.inc({ component: 'tenant_rate_limit' });
+      this.#options.logger?.error(
+        { code: errorCode(error) ?? (error instanceof Error ? error.name : typeof error) },
+        'Giving back the tokens of a refused call to its rate limit failed; they return as the limit refills.',
+      );
+    }
   }
 
   async #takeSlot(owner: BudgetOwner, releases: Array<() => Promise<void>>): Promise<void> {

@@ -22,12 +22,28 @@ export class TenantConflictError extends GroundworkError {
   }
 }
 
-/** A setting is out of range or malformed; `field` names it. */
+/** One bad field of a key's or team's input, and what to fix. */
+export interface TenantInputProblem {
+  field: string;
+  message: string;
+}
+
+/**
+ * A setting is out of range or malformed; `field` names it. Input with several bad fields is
+ * refused by one error naming each: `field` lists them, comma-separated, and the message gives
+ * each its own reason (`a: …; b: …`).
+ */
 export class TenantInputError extends GroundworkError {
   readonly field: string;
+  /** Each bad field with its reason, in the order they were checked. */
+  readonly problems: readonly TenantInputProblem[];
 
-  constructor(field: string, message: string) {
-    super('tenant_invalid', `${field}: ${message}`);
-    this.field = field;
+  constructor(field: string, message: string);
+  constructor(problems: readonly TenantInputProblem[]);
+  constructor(fieldOrProblems: string | readonly TenantInputProblem[], message = '') {
+    const problems = typeof fieldOrProblems === 'string' ? [{ field: fieldOrProblems, message }] : [...fieldOrProblems];
+    super('tenant_invalid', problems.map((problem) => `${problem.field}: ${problem.message}`).join('; '));
+    this.field = problems.map((problem) => problem.field).join(', ');
+    this.problems = problems;
   }
 }

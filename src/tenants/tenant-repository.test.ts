@@ -88,6 +88,16 @@ describe.each(TENANT_DATABASE_TARGETS)('TenantRepository on $name', (target) => 
     await expect(repository.createKey({ name: 'negative', dailyBudgetUsd: -1 })).rejects.toThrow(/dailyBudgetUsd/);
     await expect(repository.createKey({ name: 'fraction', requestsPerMinute: 1.5 })).rejects.toThrow(/requestsPerMinute/);
     await expect(repository.updateKey('taken', { allowedModels: [''] })).rejects.toThrow(/allowedModels/);
+    // Every bad field at once, the name's included, so that a caller fixes them in one go.
+    await expect(repository.createKey({ name: 'key_spoof', dailyBudgetUsd: -1, maxConcurrent: 0 })).rejects.toMatchObject({
+      field: 'name, maxConcurrent, dailyBudgetUsd',
+    });
+    await expect(repository.updateTeam('missing-team', { name: 'team_x', requestsPerMinute: 0 })).rejects.toBeInstanceOf(
+      TenantNotFoundError,
+    );
+    await expect(repository.updateKey('taken', { name: 'team_x', requestsPerMinute: 0 })).rejects.toMatchObject({
+      field: 'name, requestsPerMinute',
+    });
   });
 
   it('rotates a key: the old value stops working, the id and settings stay', async () => {

@@ -67,11 +67,14 @@ export class TenantRepository {
 
   /** Creates a key; the plain key is in the answer and nowhere else. */
   async createKey(input: CreateKeyInput, options: ChangeOptions = {}): Promise<IssuedKey> {
-    const name = checkName(input.name);
+    const settings = settingsToRow({ ...OPEN_SETTINGS, ...withoutUndefined(input) }, [
+      () => checkName(input.name),
+      () => checkExpiry(input.expiresAt),
+    ]);
+    const name = input.name;
     const minted = mintKey();
     const now = this.#now();
     const id = newId('key');
-    const settings = settingsToRow({ ...OPEN_SETTINGS, ...withoutUndefined(input) });
     const key = await this.#db.transaction().execute(async (tx) => {
       await this.#refuseTakenName(tx, 'groundwork_keys', name, undefined);
       const teamId = input.team === undefined || input.team === null ? null : (await this.#findTeam(tx, input.team)).id;
@@ -119,9 +122,11 @@ export class TenantRepository {
   async updateKey(reference: string, changes: UpdateKeyInput, options: ChangeOptions = {}): Promise<VirtualKey> {
     return this.#db.transaction().execute(async (tx) => {
       const key = await this.#findKey(tx, reference);
-      const row: Updateable<KeysTable> = { ...settingsToRow(changes), updated_at: this.#now() };
-      if (changes.name !== undefined && changes.name !== key.name) {
-        row.name = checkName(changes.name);
+      const renamed = changes.name !== key.name ? changes.name : undefined;
+      const checks = [() => renamed === undefined || checkName(renamed), () => checkExpiry(changes.expiresAt)];
+      const row: Updateable<KeysTable> = { ...settingsToRow(changes, checks), updated_at: this.#now() };
+      if (renamed !== undefined) {
+        row.name = renamed;
         await this.#refuseTakenName(tx, 'groundwork_keys', row.name, key.id);
       }
       if (changes.team !== undefined) row.team_id = changes.team === null ? null : (await this.#findTeam(tx, changes.team)).id;
@@ -163,10 +168,10 @@ export class TenantRepository {
 
   /** Creates a team. */
   async createTeam(input: CreateTeamInput, options: ChangeOptions = {}): Promise<Team> {
-    const name = checkName(input.name);
+    const settings = settingsToRow({ ...OPEN_SETTINGS, ...withoutUndefined(input) }, [() => checkName(input.name)]);
+    const name = input.name;
     const now = this.#now();
     const id = newId('team');
-    const settings = settingsToRow({ ...OPEN_SETTINGS, ...withoutUndefined(input) });
     return this.#db.transaction().execute(async (tx) => {
       await this.#refuseTakenName(tx, 'groundwork_teams', name, undefined);
       await tx
@@ -192,9 +197,11 @@ export class TenantRepository {
   async updateTeam(reference: string, changes: UpdateTeamInput, options: ChangeOptions = {}): Promise<Team> {
     return this.#db.transaction().execute(async (tx) => {
       const team = await this.#findTeam(tx, reference);
-      const row: Updateable<TeamsTable> = { ...settingsToRow(changes), updated_at: this.#now() };
-      if (changes.name !== undefined && changes.name !== team.name) {
-        row.name = checkName(changes.name);
+      const renamed = changes.name !== team.name ? changes.name : undefined;
+      const checks = [() => renamed === undefined || checkName(renamed)];
+      const row: Updateable<TeamsTable> = { ...settingsToRow(changes, checks), updated_at: this.#now() };
+      if (renamed !== undefined) {
+        row.name = renamed;
         await this.#refuseTakenName(tx, 'groundwork_teams', row.name, team.id);
       }
       await tx.updateTable('groundwork_teams').set(row).where('id', '=', team.id).execute();

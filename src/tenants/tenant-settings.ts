@@ -1,6 +1,6 @@
 import type { Selectable, Updateable } from 'kysely';
 import type { TenantSettingsColumns } from '../db/groundwork-tables.js';
-import { TenantInputError } from './tenant-errors.js';
+import { TenantInputError, type TenantInputProblem } from './tenant-errors.js';
 
 /**
  * What a key or a team may use and spend. A team's settings bound all of its keys together; a
@@ -58,22 +58,44 @@ export function settingsFromRow(row: SettingsRow): TenantSettings {
   };
 }
 
-/** The columns for `changes`, validated; only the fields given. */
-export function settingsToRow(changes: Partial<TenantSettings>): SettingsChanges {
+/**
+ * The columns for `changes`, validated; only the fields given. `checks` are the input's other
+ * checks (its name, a key's expiry), run first, so that one {@link TenantInputError} names every
+ * bad field at once rather than the first alone.
+ *
+ * @throws TenantInputError naming each bad field and what to fix in it.
+ */
+export function settingsToRow(changes: Partial<TenantSettings>, checks: ReadonlyArray<() => unknown> = []): SettingsChanges {
+  const problems: TenantInputProblem[] = [];
+  const check = <T>(run: () => T): T | undefined => {
+    try {
+      return run();
+    } catch (error) {
+      if (!(error instanceof TenantInputError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  };
+  for (const run of checks) check(run);
   const row: SettingsChanges = {};
-  if (changes.metadata !== undefined) row.metadata = checkMetadata(changes.metadata);
-  if (changes.allowedModels !== undefined) row.allowed_models = jsonText(checkModels(changes.allowedModels));
-  if (changes.requestsPerMinute !== undefined) row.rpm_limit = checkCount('requestsPerMinute', changes.requestsPerMinute);
-  if (changes.tokensPerMinute !== undefined) row.tpm_limit = checkCount('tokensPerMinute', changes.tokensPerMinute);
-  if (changes.maxConcurrent !== undefined) row.max_concurrent = checkCount('maxConcurrent', changes.maxConcurrent);
-  if (changes.dailyBudgetUsd !== undefined) row.budget_daily_usd = checkUsd('dailyBudgetUsd', changes.dailyBudgetUsd);
-  if (changes.monthlyBudgetUsd !== undefined) row.budget_monthly_usd = checkUsd('monthlyBudgetUsd', changes.monthlyBudgetUsd);
-  if (changes.totalBudgetUsd !== undefined) row.budget_total_usd = checkUsd('totalBudgetUsd', changes.totalBudgetUsd);
-  if (changes.enabled !== undefined) {
-    if (typeof changes.enabled !== 'boolean') throw new TenantInputError('enabled', 'must be true or false');
-    row.enabled = changes.enabled;
-  }
+  if (changes.metadata !== undefined) row.metadata = check(() => checkMetadata(changes.metadata ?? null));
+  if (changes.allowedModels !== undefined) row.allowed_models = check(() => jsonText(checkModels(changes.allowedModels ?? null)));
+  if (changes.requestsPerMinute !== undefined)
+    row.rpm_limit = check(() => checkCount('requestsPerMinute', changes.requestsPerMinute ?? null));
+  if (changes.tokensPerMinute !== undefined) row.tpm_limit = check(() => checkCount('tokensPerMinute', changes.tokensPerMinute ?? null));
+  if (changes.maxConcurrent !== undefined) row.max_concurrent = check(() => checkCount('maxConcurrent', changes.maxConcurrent ?? null));
+  if (changes.dailyBudgetUsd !== undefined) row.budget_daily_usd = check(() => checkUsd('dailyBudgetUsd', changes.dailyBudgetUsd ?? null));
+  if (changes.monthlyBudgetUsd !== undefined)
+    row.budget_monthly_usd = check(() => checkUsd('monthlyBudgetUsd', changes.monthlyBudgetUsd ?? null));
+  if (changes.totalBudgetUsd !== undefined) row.budget_total_usd = check(() => checkUsd('totalBudgetUsd', changes.totalBudgetUsd ?? null));
+  if (changes.enabled !== undefined) row.enabled = check(() => checkEnabled(changes.enabled));
+  if (problems.length > 0) throw new TenantInputError(problems);
   return row;
+}
+
+function checkEnabled(value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new TenantInputError('enabled', 'must be true or false');
+  return value;
 }
 
 function checkCount(field: string, value: number | null): number | null {

@@ -138,13 +138,15 @@ function usageOf(response: unknown): TokenUsage | undefined {
 
 /**
  * An upper bound of a Responses call's input tokens: the UTF-8 bytes of its `instructions`,
- * `input` and `tools` as JSON (no byte-level BPE token covers less than a byte, and the JSON
- * holds every text with room to spare for the framing), each image, file or audio part counted
- * as {@link NON_TEXT_PART_TOKENS} instead of its bytes.
+ * `input`, `tools`, `tool_choice` and `text` (the answer format's JSON schema, billed as prompt)
+ * as JSON (no byte-level BPE token covers less than a byte, and the JSON holds every text with
+ * room to spare for the framing), each image, file or audio part counted as
+ * {@link NON_TEXT_PART_TOKENS} instead of its bytes.
  */
 export function responsesInputTokenBound(body: ResponsesBody): number {
   let parts = 0;
-  const text = JSON.stringify([body['instructions'] ?? null, body['input'] ?? null, body['tools'] ?? null], (_, value: unknown) => {
+  const billed = [body['instructions'], body['input'], body['tools'], body['tool_choice'], body['text']].map((field) => field ?? null);
+  const text = JSON.stringify(billed, (_, value: unknown) => {
     if (typeof value === 'object' && value !== null && NON_TEXT_PARTS.has(String((value as { type?: unknown }).type))) {
       parts++;
       return null;
