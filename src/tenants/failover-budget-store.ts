@@ -1,7 +1,16 @@
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { type StoreFailover, StoreTimeoutError } from '../resilience/store-failover.js';
-import type { BudgetLimit, BudgetState, BudgetStore, ReserveRequest, ReserveResult, SettleOptions } from './budget-store.js';
+import { isConnectionRefused } from '../db/driver-errors.js';
+import {
+  type BudgetLimit,
+  type BudgetState,
+  type BudgetStore,
+  type ReserveRequest,
+  type ReserveResult,
+  SETTLED_MARKER_MS,
+  type SettleOptions,
+} from './budget-store.js';
 import type { LedgerSpend } from './ledger-spend.js';
 import type { MemoryBudgetStore } from './memory-budget-store.js';
 import { BudgetStoreUnavailableError } from './tenant-refusals.js';
@@ -29,12 +38,24 @@ export interface FailoverBudgetStoreOptions {
   replayBatch?: number | undefined;
 }
 
+/**
+ * A settlement sent to the shared store may have been applied there though its answer was lost: it
+ * is dropped this long before the store's settled marker lapses ({@link SETTLED_MARKER_MS} after it
+ * was sent), so that a replay never outlives the marker that makes it count once.
+ */
+const MARKER_MARGIN_MS = 60_000;
+
 interface PendingSettlement {
   reservationId: string;
   counters: readonly string[];
   spentNano: number;
   /** Replayed with {@link SettleOptions.once}: it adds its spend only where its reservation is still held. */
   once?: boolean;
+  /**
+   * When it was first sent to the shared store (its `now`), which may have applied it; undefined
+   * while the shared store has never seen it (spend of a local share, or refused before it was sent).
+   */
+  sentAt?: number;
 }
 
 /**
@@ -130,6 +151,7 @@ export class FailoverBudgetStore implements BudgetStore {
       if (spentNano > 0) this.#keep({ reservationId, counters, spentNano });
       return;
     }
+    let sent = false;
     if (failover.usable(now)) {
       const answers = this.#answers;
       try {
@@ -137,10 +159,11 @@ export class FailoverBudgetStore implements BudgetStore {
         this.#answered();
         return;
       } catch (error) {
+        sent = !isConnectionRefused(error);
         if (!(await this.#slowNotDown(error, answers))) failover.failed(error, now);
       }
     }
-    this.#keep({ reservationId, counters, spentNano, ...(options?.once === true ? { once: true } : {}) });
+    this.#keep({ reservationId, counters, spentNano, ...(options?.once === true ? { once: true } : {}), ...(sent ? { sentAt: now } : {}) });
   }
 
   async read(counters: readonly string[], now: number): Promise<BudgetState[]> {
@@ -205,6 +228,25 @@ export class FailoverBudgetStore implements BudgetStore {
   }
 
   /**
+   * Whether `settlement` may be replayed at `now` without being counted twice. One with spend that
+   * the shared store may have applied counts once only while its settled marker lasts; past that
+   * (less a margin) it is dropped, logged and counted, and its spend stays in the usage ledger.
+   * The spend of a local share, never sent, is replayed however long the outage lasted, as are
+   * releases and settlements made `once` (a repeat of those adds nothing).
+   */
+  #replayable(settlement: PendingSettlement, now: number): boolean {
+    const { sentAt, spentNano, once } = settlement;
+    if (sentAt === undefined || spentNano <= 0 || once === true) return true;
+    if (now - sentAt < SETTLED_MARKER_MS - MARKER_MARGIN_MS) return true;
+    this.#options.metrics?.storeFailures.inc({ component: 'tenant_budget' });
+    this.#options.logger.error(
+      { reservationId: settlement.reservationId, spentNano, keptMs: now - sentAt },
+      'Dropped a budget settlement kept for the shared store (Redis): it is older than the shared store remembers settlements, and it may have been applied there already; its spend is in the usage ledger (rebuild the counters from it).',
+    );
+    return false;
+  }
+
+  /**
    * Whether a failure is this process's slowness rather than the store's: an operation that timed
    * out while other operations of this process got their answers (a loaded machine: the timer
    * fired before the reply was read). Judged after the I/O already received has been read.
@@ -237,7 +279,8 @@ export class FailoverBudgetStore implements BudgetStore {
       const size = Math.max(1, this.#options.replayBatch ?? 64);
       try {
         while (this.#pending.length > 0) {
-          const group = takeGroup(this.#pending, size);
+          const group = takeGroup(this.#pending, size).filter((next) => this.#replayable(next, now));
+          if (group.length === 0) continue;
           const outcomes = await Promise.allSettled(
             group.map((next) =>
               failover.bounded(shared.settle(next.reservationId, next.counters, next.spentNano, now, { once: next.once })),
@@ -245,6 +288,11 @@ export class FailoverBudgetStore implements BudgetStore {
           );
           const failed = group.filter((_, index) => outcomes[index]?.status === 'rejected');
           if (failed.length > 0) {
+            for (const [index, next] of group.entries()) {
+              const outcome = outcomes[index];
+              // Sent, so perhaps applied: from now on the marker's lifetime bounds its replay.
+              if (outcome?.status === 'rejected' && next.sentAt === undefined && !isConnectionRefused(outcome.reason)) next.sentAt = now;
+            }
             this.#pending.unshift(...failed);
             throw (outcomes.find((outcome) => outcome.status === 'rejected') as PromiseRejectedResult).reason;
           }

@@ -1,0 +1,119 @@
+import { describe, expect, it, vi } from 'vitest';
+import { captureLogger } from '../observability/capture-logger.test-helpers.js';
+import { GroundworkMetrics } from '../observability/metrics.js';
+import { StoreFailover } from '../resilience/store-failover.js';
+import { ManualClock } from '../testing/manual-clock.js';
+import { type BudgetLimit, type BudgetStore, SETTLED_MARKER_MS } from './budget-store.js';
+import { FailoverBudgetStore } from './failover-budget-store.js';
+import { MemoryBudgetStore } from './memory-budget-store.js';
+import { BudgetStoreUnavailableError } from './tenant-refusals.js';
+
+const budget: BudgetLimit = { counter: 'key:key_a:total', limitNano: 1_000_000, expiresAt: undefined };
+const t0 = Date.parse('2026-11-30T12:00:00Z');
+
+async function failures(metrics: GroundworkMetrics): Promise<number> {
+  return (await metrics.storeFailures.get()).values.find((value) => value.labels.component === 'tenant_budget')?.value ?? 0;
+}
+
+/**
+ * A shared store over `inner` that a test breaks: `down` refuses every operation; `loseNextSettle`
+ * applies the next settlement and then fails it, as a connection closed before its answer was read.
+ */
+function breakable(inner: MemoryBudgetStore) {
+  const state = { down: false, loseNextSettle: false, hang: false, asked: 0 };
+  const refuse = () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+  const hung = () => new Promise<never>(() => {});
+  const shared: BudgetStore = {
+    reserve: (request) => {
+      state.asked++;
+      if (state.hang) return hung();
+      return state.down ? refuse() : inner.reserve(request);
+    },
+    read: (counters, now) => {
+      state.asked++;
+      if (state.hang) return hung();
+      return state.down ? refuse() : inner.read(counters, now);
+    },
+    async settle(reservationId, counters, spentNano, now, options) {
+      state.asked++;
+      if (state.hang) return hung();
+      if (state.down) return refuse();
+      await inner.settle(reservationId, counters, spentNano, now, options);
+      if (state.loseNextSettle) {
+        state.loseNextSettle = false;
+        throw new Error('Connection is closed.');
+      }
+    },
+  };
+  return { shared, state };
+}
+
+function failoverOver(shared: BudgetStore, options: { clock?: ManualClock; retryMs?: number; timeoutMs?: number } = {}) {
+  const { logger, records } = captureLogger('info');
+  const metrics = new GroundworkMetrics();
+  const clock = options.clock ?? new ManualClock(t0);
+  const failover = new StoreFailover({
+    component: 'tenant_budget',
+    logger,
+    metrics,
+    clock,
+    retryMs: options.retryMs ?? 50,
+    timeoutMs: options.timeoutMs ?? 500,
+  });
+  const store = new FailoverBudgetStore({ shared, local: new MemoryBudgetStore(), failover, replicas: 1, logger, metrics, clock });
+  return { store, records, metrics, clock };
+}
+
+const reserve = (store: FailoverBudgetStore, reservationId: string, amountNano: number, now: number) =>
+  store.reserve({ reservationId, budgets: [budget], amountNano, leaseUntil: now + 60_000, now });
+
+describe('FailoverBudgetStore replaying what the shared store missed', () => {
+  it("drops, logged and counted, a settlement whose fate is unknown once the store's settled marker may have lapsed, rather than count it twice", async () => {
+    const inner = new MemoryBudgetStore();
+    const { shared, state } = breakable(inner);
+    const { store, records, metrics } = failoverOver(shared);
+    expect((await reserve(store, 'a', 100, t0)).granted).toBe(true);
+    // Applied by the shared store, but the connection closed before its answer was read.
+    state.loseNextSettle = true;
+    await store.settle('a', [budget.counter], 100, t0 + 1000);
+    expect(store.pending).toBe(1);
+    // The next call comes 11 minutes later: the marker that made the replay harmless is gone.
+    const later = t0 + 11 * 60_000;
+    await reserve(store, 'b', 1, later);
+    expect((await inner.read([budget.counter], later))[0]?.spentNano).toBe(100);
+    expect(store.pending).toBe(0);
+    expect(records.filter((record) => String(record.msg).includes('older than the shared store remembers'))).toHaveLength(1);
+    expect(await failures(metrics)).toBe(2);
+  });
+
+  it('replays a settlement whose fate is unknown while the marker still guards it, counted once', async () => {
+    const inner = new MemoryBudgetStore();
+    const { shared, state } = breakable(inner);
+    const { store } = failoverOver(shared);
+    await reserve(store, 'a', 100, t0);
+    state.loseNextSettle = true;
+    await store.settle('a', [budget.counter], 100, t0 + 1000);
+    const later = t0 + 1000 + SETTLED_MARKER_MS - 61_000;
+    await reserve(store, 'b', 1, later);
+    expect((await inner.read([budget.counter], later))[0]?.spentNano).toBe(100);
+    expect(store.pending).toBe(0);
+  });
+
+  it('replays the spend of a local share however long the outage lasted: the shared store never saw it', async () => {
+    const inner = new MemoryBudgetStore();
+    const { shared, state } = breakable(inner);
+    const { store, records } = failoverOver(shared);
+    state.down = true;
+    expect((await reserve(store, 'a', 100, t0)).granted).toBe(true);
+    expect(store.onLocal).toBe(true);
+    await store.settle('a', [budget.counter], 70, t0 + 1000);
+    // A failed replay midway: refused, so never sent.
+    await reserve(store, 'b', 1, t0 + 5 * 60_000);
+    state.down = false;
+    const later = t0 + 30 * 60_000;
+    await reserve(store, 'c', 1, later);
+    expect((await inner.read([budget.counter], later))[0]?.spentNano).toBe(70);
+    expect(records.filter((record) => String(record.msg).includes('Dropped'))).toHaveLength(0);
+  });
+});
+
