@@ -117,3 +117,25 @@ describe('FailoverBudgetStore replaying what the shared store missed', () => {
   });
 });
 
+describe('FailoverBudgetStore with a shared store that hangs', () => {
+  it('leaves it alone for the retry time after its timeout, rather than wait out the timeout on every call', async () => {
+    const inner = new MemoryBudgetStore();
+    const { shared, state } = breakable(inner);
+    const clock = new ManualClock(t0);
+    const { store } = failoverOver(shared, { clock, retryMs: 1000, timeoutMs: 2000 });
+    state.hang = true;
+    const first = reserve(store, 'a', 10, clock.now());
+    await vi.waitFor(() => expect(clock.pendingTimers).toBe(1));
+    clock.advance(2000);
+    expect((await first).granted).toBe(true);
+    expect(store.onLocal).toBe(true);
+    // Within the retry time after the failure: answered from the local share, the shared store not asked.
+    clock.advance(500);
+    const second = reserve(store, 'b', 10, clock.now());
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(state.asked).toBe(1);
+    clock.advance(2000);
+    expect((await second).granted).toBe(true);
+  });
+});
+

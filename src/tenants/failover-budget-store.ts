@@ -2,6 +2,7 @@ import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { type StoreFailover, StoreTimeoutError } from '../resilience/store-failover.js';
 import { isConnectionRefused } from '../db/driver-errors.js';
+import { type Clock, systemClock } from '../internal/clock.js';
 import {
   type BudgetLimit,
   type BudgetState,
@@ -36,6 +37,11 @@ export interface FailoverBudgetStoreOptions {
    * @default 64
    */
   replayBatch?: number | undefined;
+  /**
+   * Measures how long a failed operation of the shared store took, so the store is left alone for
+   * `failover.retryMs` from its failure rather than from the operation's start. @default systemClock
+   */
+  clock?: Clock | undefined;
 }
 
 /**
@@ -70,6 +76,7 @@ interface PendingSettlement {
  */
 export class FailoverBudgetStore implements BudgetStore {
   readonly #options: FailoverBudgetStoreOptions;
+  readonly #clock: Clock;
   readonly #where = new Map<string, 'shared' | 'local'>();
   /** Settled and reserved spend per counter as the shared store last showed it: what a local share must leave. */
   readonly #lastSpent = new Map<string, number>();
@@ -81,6 +88,7 @@ export class FailoverBudgetStore implements BudgetStore {
 
   constructor(options: FailoverBudgetStoreOptions) {
     this.#options = options;
+    this.#clock = options.clock ?? systemClock;
   }
 
   /** Whether calls are admitted from the local share (an outage is under way). */
@@ -97,6 +105,7 @@ export class FailoverBudgetStore implements BudgetStore {
     const { shared, local, failover } = this.#options;
     if (failover.usable(request.now)) {
       const answers = this.#answers;
+      const started = this.#clock.now();
       let operation: Promise<ReserveResult> | undefined;
       try {
         // Replayed first, so a counter Redis lost is seeded from the ledger after it has this spend.
@@ -124,7 +133,7 @@ export class FailoverBudgetStore implements BudgetStore {
           () => {},
         );
         if (await this.#slowNotDown(error, answers)) return undetermined(request);
-        failover.failed(error, request.now);
+        failover.failed(error, failedAt(request.now, started, this.#clock));
       }
     }
     if (local === undefined)
@@ -154,13 +163,14 @@ export class FailoverBudgetStore implements BudgetStore {
     let sent = false;
     if (failover.usable(now)) {
       const answers = this.#answers;
+      const started = this.#clock.now();
       try {
         await failover.bounded(shared.settle(reservationId, counters, spentNano, now, options));
         this.#answered();
         return;
       } catch (error) {
         sent = !isConnectionRefused(error);
-        if (!(await this.#slowNotDown(error, answers))) failover.failed(error, now);
+        if (!(await this.#slowNotDown(error, answers))) failover.failed(error, failedAt(now, started, this.#clock));
       }
     }
     this.#keep({ reservationId, counters, spentNano, ...(options?.once === true ? { once: true } : {}), ...(sent ? { sentAt: now } : {}) });
@@ -169,13 +179,14 @@ export class FailoverBudgetStore implements BudgetStore {
   async read(counters: readonly string[], now: number): Promise<BudgetState[]> {
     const { shared, local, failover } = this.#options;
     if (failover.usable(now)) {
+      const started = this.#clock.now();
       try {
         await this.#replay(now);
         const states = await failover.bounded(shared.read(counters, now));
         this.#answered();
         return states;
       } catch (error) {
-        failover.failed(error, now);
+        failover.failed(error, failedAt(now, started, this.#clock));
       }
     }
     if (local === undefined) throw new BudgetStoreUnavailableError({ retryAfterMs: failover.retryInMs(now), cause: failover.lastError });
@@ -303,6 +314,15 @@ export class FailoverBudgetStore implements BudgetStore {
     })();
     await this.#replaying;
   }
+}
+
+/**
+ * When an operation begun at `now` failed, on the same time line: `now` plus the time it took. A
+ * store that hangs fails an operation only when its time bound runs out; counted from `now`, its
+ * retry time would be over already, and every call would wait out the bound again.
+ */
+function failedAt(now: number, started: number, clock: Clock): number {
+  return now + Math.max(0, clock.now() - started);
 }
 
 /** Takes up to `size` settlements off the front of `pending`, stopping before a reservation already in the group. */
