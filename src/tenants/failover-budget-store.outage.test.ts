@@ -117,6 +117,64 @@ describe('FailoverBudgetStore replaying what the shared store missed', () => {
   });
 });
 
+describe('FailoverBudgetStore at close', () => {
+  it('replays what it keeps once more, and lands it when the shared store answers', async () => {
+    const inner = new MemoryBudgetStore();
+    const { shared, state } = breakable(inner);
+    const { store, records, metrics } = failoverOver(shared);
+    await reserve(store, 'a', 100, t0);
+    state.down = true;
+    await store.settle('a', [budget.counter], 100, t0 + 1000);
+    expect(store.pending).toBe(1);
+    state.down = false;
+    await store.close();
+    expect(store.pending).toBe(0);
+    expect((await inner.read([budget.counter], t0 + 2000))[0]?.spentNano).toBe(100);
+    expect(records.filter((record) => String(record.msg).includes('Dropped'))).toHaveLength(0);
+    expect(await failures(metrics)).toBe(1);
+  });
+
+  it('drops what the shared store still refuses, with one log line giving their number, and counts them', async () => {
+    const inner = new MemoryBudgetStore();
+    const { shared, state } = breakable(inner);
+    const { store, records, metrics } = failoverOver(shared);
+    await reserve(store, 'a', 100, t0);
+    await reserve(store, 'b', 100, t0);
+    state.down = true;
+    await store.settle('a', [budget.counter], 100, t0 + 1000);
+    await store.settle('b', [budget.counter], 50, t0 + 1000);
+    const before = await failures(metrics);
+    await store.close();
+    expect(store.pending).toBe(0);
+    const dropped = records.filter((record) => String(record.msg).includes('the process is closing'));
+    expect(dropped).toEqual([expect.objectContaining({ kept: 2, spentNano: 150 })]);
+    expect(await failures(metrics)).toBe(before + 2);
+  });
+
+  it('waits for a shared store that does not answer no longer than its time bound, and reports what it held', async () => {
+    const inner = new MemoryBudgetStore();
+    const { shared, state } = breakable(inner);
+    const clock = new ManualClock(t0);
+    const { store, records } = failoverOver(shared, { clock, timeoutMs: 500 });
+    await reserve(store, 'a', 100, t0);
+    state.down = true;
+    await store.settle('a', [budget.counter], 100, t0 + 1000);
+    state.down = false;
+    state.hang = true;
+    let closed = false;
+    const closing = store.close().then(() => {
+      closed = true;
+    });
+    await vi.waitFor(() => expect(clock.pendingTimers).toBeGreaterThan(0));
+    expect(closed).toBe(false);
+    clock.advance(500);
+    await closing;
+    expect(records.filter((record) => String(record.msg).includes('the process is closing'))).toEqual([
+      expect.objectContaining({ kept: 1 }),
+    ]);
+  });
+});
+
 describe('FailoverBudgetStore with a shared store that hangs', () => {
   it('leaves it alone for the retry time after its timeout, rather than wait out the timeout on every call', async () => {
     const inner = new MemoryBudgetStore();

@@ -81,6 +81,9 @@ export class FailoverBudgetStore implements BudgetStore {
   /** Settled and reserved spend per counter as the shared store last showed it: what a local share must leave. */
   readonly #lastSpent = new Map<string, number>();
   readonly #pending: PendingSettlement[] = [];
+  /** The group a replay has sent and awaits the answers of. */
+  #sending: readonly PendingSettlement[] = [];
+  #closed = false;
   #onLocal = false;
   /** Answers the shared store gave this process: a timeout while it kept answering others is slowness, not an outage. */
   #answers = 0;
@@ -193,6 +196,43 @@ export class FailoverBudgetStore implements BudgetStore {
     return local.read(counters, now);
   }
 
+  /**
+   * At shutdown: replays what the shared store missed once more, waiting for it no longer than the
+   * failover's time bound (`timeoutMs`), then drops what is still kept (a process that exits cannot
+   * replay it) with one log line giving their number and spend, counted in
+   * `groundwork_store_failures_total{component="tenant_budget"}`; their spend is in the usage
+   * ledger. Then closes the shared store. Never rejects. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    const { failover, logger, metrics, shared } = this.#options;
+    if (this.#pending.length > 0 || this.#replaying !== undefined) {
+      const replay = (this.#pending.length > 0 ? this.#replay(this.#clock.now()) : (this.#replaying ?? Promise.resolve())).catch(() => {});
+      await new Promise<void>((resolve) => {
+        const timer = this.#clock.setTimeout(resolve, failover.timeoutMs);
+        void replay.then(() => {
+          this.#clock.clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    // A replay still under way sends nothing more, and what it still awaits is reported with the rest.
+    this.#closed = true;
+    const left = [...this.#sending, ...this.#pending.splice(0, this.#pending.length)];
+    if (left.length > 0) {
+      try {
+        metrics?.storeFailures.inc({ component: 'tenant_budget' }, left.length);
+        logger.error(
+          { kept: left.length, spentNano: left.reduce((sum, settlement) => sum + settlement.spentNano, 0) },
+          'Dropped budget settlements kept for the shared store (Redis): the process is closing and Redis did not take them in time; their spend is in the usage ledger (rebuild the counters from it).',
+        );
+      } catch {
+        // A failing logger must not fail the shutdown.
+      }
+    }
+    await shared.close?.();
+  }
+
   async rebuild(counter: string, expiresAt: number | undefined): Promise<number> {
     const { shared } = this.#options;
     if (shared.rebuild === undefined) throw new Error('the shared budget store cannot rebuild counters');
@@ -289,14 +329,18 @@ export class FailoverBudgetStore implements BudgetStore {
       const { shared, failover } = this.#options;
       const size = Math.max(1, this.#options.replayBatch ?? 64);
       try {
-        while (this.#pending.length > 0) {
+        while (this.#pending.length > 0 && !this.#closed) {
           const group = takeGroup(this.#pending, size).filter((next) => this.#replayable(next, now));
           if (group.length === 0) continue;
+          this.#sending = group;
           const outcomes = await Promise.allSettled(
             group.map((next) =>
               failover.bounded(shared.settle(next.reservationId, next.counters, next.spentNano, now, { once: next.once })),
             ),
           );
+          this.#sending = [];
+          // Reported as dropped at close while it waited for these answers: not kept again.
+          if (this.#closed) return;
           const failed = group.filter((_, index) => outcomes[index]?.status === 'rejected');
           if (failed.length > 0) {
             for (const [index, next] of group.entries()) {
