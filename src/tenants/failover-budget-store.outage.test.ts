@@ -197,3 +197,50 @@ describe('FailoverBudgetStore with a shared store that hangs', () => {
   });
 });
 
+describe('FailoverBudgetStore and reservations settled by another process', () => {
+  it('refuses a reservation asked of the shared store only, while that store is away, rather than admit it from the local share', async () => {
+    const inner = new MemoryBudgetStore();
+    const { shared, state } = breakable(inner);
+    const { store } = failoverOver(shared);
+    state.down = true;
+    const refused = store.reserve({
+      reservationId: 'batch:1',
+      budgets: [budget],
+      amountNano: 500,
+      leaseUntil: t0 + 30 * 3_600_000,
+      now: t0,
+      sharedOnly: true,
+    });
+    await expect(refused).rejects.toBeInstanceOf(BudgetStoreUnavailableError);
+    await expect(refused).rejects.toThrow(/settled by another process/);
+    // Refused again during the retry time, without asking the shared store.
+    const asked = state.asked;
+    await expect(
+      store.reserve({
+        reservationId: 'batch:2',
+        budgets: [budget],
+        amountNano: 500,
+        leaseUntil: t0 + 1000,
+        now: t0 + 10,
+        sharedOnly: true,
+      }),
+    ).rejects.toBeInstanceOf(BudgetStoreUnavailableError);
+    expect(state.asked).toBe(asked);
+    // Once the store answers, made there, where any process settles it.
+    state.down = false;
+    const later = t0 + 1000;
+    expect(
+      await store.reserve({
+        reservationId: 'batch:3',
+        budgets: [budget],
+        amountNano: 500,
+        leaseUntil: later + 1000,
+        now: later,
+        sharedOnly: true,
+      }),
+    ).toMatchObject({ granted: true });
+    const worker = failoverOver(inner).store;
+    await worker.settle('batch:3', [budget.counter], 400, later + 100, { once: true });
+    expect((await inner.read([budget.counter], later + 100))[0]).toMatchObject({ spentNano: 400, reservedNano: 0 });
+  });
+});

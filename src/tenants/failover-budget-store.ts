@@ -1,8 +1,8 @@
+import { isConnectionRefused } from '../db/driver-errors.js';
+import { type Clock, systemClock } from '../internal/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { type StoreFailover, StoreTimeoutError } from '../resilience/store-failover.js';
-import { isConnectionRefused } from '../db/driver-errors.js';
-import { type Clock, systemClock } from '../internal/clock.js';
 import {
   type BudgetLimit,
   type BudgetState,
@@ -72,7 +72,10 @@ interface PendingSettlement {
  * for a counter not seen yet), divided by the replicas; a concurrency cap is
  * divided likewise (at least 1). Settlements the shared store could not take, and the spend of
  * calls admitted locally, are replayed into it once it answers again, so it keeps the fleet's
- * real spend. Failures are logged (once per outage) and counted in `groundwork_store_failures_total`.
+ * real spend; one that may have reached it already (its answer was lost) only while the store
+ * remembers settlements, and what is left at {@link FailoverBudgetStore.close} is reported. A
+ * reservation asked with {@link ReserveRequest.sharedOnly} is refused rather than made locally.
+ * Failures are logged (once per outage) and counted in `groundwork_store_failures_total`.
  */
 export class FailoverBudgetStore implements BudgetStore {
   readonly #options: FailoverBudgetStoreOptions;
@@ -141,6 +144,10 @@ export class FailoverBudgetStore implements BudgetStore {
     }
     if (local === undefined)
       throw new BudgetStoreUnavailableError({ retryAfterMs: failover.retryInMs(request.now), cause: failover.lastError });
+    // Settled by another process (a batch's worker), which would ask the shared store for it and find nothing.
+    if (request.sharedOnly === true) {
+      throw new BudgetStoreUnavailableError({ retryAfterMs: failover.retryInMs(request.now), cause: failover.lastError, sharedOnly: true });
+    }
     if (!this.#onLocal) {
       // A new outage: the share starts from what the shared store last showed, with nothing local spent.
       this.#onLocal = true;
