@@ -12,7 +12,12 @@ export interface KeptSettlementsOptions {
   metrics?: GroundworkMetrics | undefined;
   /** Failed settlements kept to run again; past it the oldest is dropped, logged and counted. @default 10000 */
   max?: number | undefined;
-  /** Times a kept settlement is run again before it is dropped, logged and counted. @default 5 */
+  /**
+   * Times a kept settlement may fail again while the store takes others run with it (it, not the
+   * store, is refused) before it is dropped, logged and counted. A retry in which every settlement
+   * tried fails is the store being down: it counts against none of them, however many admissions
+   * retry, and the settlements' age alone bounds how long they wait. @default 5
+   */
   maxRetries?: number | undefined;
   /** Kept settlements run again together, a chunk after the other. @default 16 */
   chunkSize?: number | undefined;
@@ -42,7 +47,8 @@ interface Kept {
  * release is kept and run again by {@link KeptSettlements.retry} (settlements are idempotent, so
  * one whose answer was lost counts once), so its spend reaches the budget and its reservation
  * stops holding room before its lease ends. A kept settlement is dropped, logged and counted when
- * it has failed {@link KeptSettlementsOptions.maxRetries} more times, or a minute before it is as
+ * the store has refused it {@link KeptSettlementsOptions.maxRetries} more times while taking
+ * others (an outage, however many admissions retry in it, counts against none), or a minute before it is as
  * old as the store's settled marker ({@link SETTLED_MARKER_MS}), past which a charge that did
  * commit would be counted again; its spend stays in the usage ledger, from which `rebuild-budgets`
  * restores the counters.
@@ -129,15 +135,15 @@ export class KeptSettlements {
       if (chunk.length === 0) continue;
       const outcomes = await Promise.allSettled(chunk.map((kept) => kept.operation()));
       const failed = chunk.filter((_, at) => outcomes[at]?.status === 'rejected');
+      // The whole chunk failed: the store is still down, and the rest waits for a later retry untried.
+      if (failed.length === chunk.length) {
+        again.push(...failed, ...due.slice(index));
+        break;
+      }
       for (const kept of failed) {
         kept.retries += 1;
         if (kept.retries < (this.#options.maxRetries ?? 5)) again.push(kept);
         else this.#dropped({ retries: kept.retries }, 'it kept failing');
-      }
-      // The whole chunk failed: the store is still down, and the rest waits for a later retry untried.
-      if (failed.length === chunk.length) {
-        again.push(...due.slice(index));
-        break;
       }
     }
     // Still failing: kept in front of those kept since, once more in their order, and not reported again.
