@@ -284,12 +284,15 @@ describe('KeptSettlements', () => {
     expect(lines.join('')).not.toContain('Dropped');
   });
 
-  it('at close waits for a retry that runs longer than waitMs, and reports what it could not land', async () => {
+  it('at close waits for a store that does not answer no longer than waitMs (1 s), then reports what the retry still held, once', async () => {
     const { logger, lines } = captureLogger();
     const metrics = new GroundworkMetrics();
-    const kept = new KeptSettlements({ logger, metrics, waitMs: 1 });
+    const clock = new ManualClock();
+    const kept = new KeptSettlements({ logger, metrics, clock });
     let fail!: () => void;
     let calls = 0;
+    const down = { value: true };
+    const done: string[] = [];
     await kept.run(() => {
       calls += 1;
       // Fails at once when first run; its retry answers only when the test says so.
@@ -298,15 +301,29 @@ describe('KeptSettlements', () => {
         fail = () => reject(new Error('still down'));
       });
     }, true);
+    await kept.run(operation('second', down, done), true);
+    expect(await failures(metrics)).toBe(2);
     let closed = false;
     const closing = kept.close().then(() => {
       closed = true;
     });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setImmediate(resolve));
     expect(closed).toBe(false);
-    fail();
+    clock.advance(999);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closed).toBe(false);
+    clock.advance(1);
     await closing;
     expect(kept.size).toBe(0);
-    expect(lines.filter((line) => line.includes('the process is closing'))).toHaveLength(1);
+    const dropped = lines.filter((line) => line.includes('the process is closing'));
+    expect(dropped).toHaveLength(1);
+    expect(JSON.parse(dropped[0] as string)).toMatchObject({ kept: 2 });
+    expect(await failures(metrics)).toBe(4);
+    // The retry's late answer neither keeps the settlement again nor reports it a second time.
+    fail();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(kept.size).toBe(0);
+    expect(lines.filter((line) => line.includes('Dropped'))).toHaveLength(1);
+    expect(await failures(metrics)).toBe(4);
   });
 });
