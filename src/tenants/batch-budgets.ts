@@ -85,7 +85,9 @@ export class BatchBudgets {
    * Checks `tenant` (a key's name or id) and reserves the batch's worst case, or throws a refusal:
    * `KeyRefusedError`, `ModelNotAllowedError`, `ModelNotPricedError`, `BudgetExceededError`
    * (settled spend leaves no room for it) or `TenantLimitError` (`budget`: reservations of
-   * calls and batches in flight hold the room; retry later). With `session` (the caller's open
+   * calls and batches in flight hold the room; retry later) or, while Redis is unreachable,
+   * `BudgetStoreUnavailableError` (a batch is reserved only where the worker that settles it sees
+   * it, never in a replica's local share; retry later). With `session` (the caller's open
    * transaction; only when {@link BatchBudgets.joinsTransactions}), the key is read and the
    * reservation made in it, so they commit or roll back with it.
    */
@@ -103,7 +105,15 @@ export class BatchBudgets {
     if (limits.length === 0) return { attribution, reservation: undefined };
     const amountNano = this.worstCaseNano(batch);
     const id = `batch:${randomUUID()}`;
-    const result = await budgets.reserve({ reservationId: id, budgets: limits, amountNano, leaseUntil: now + batch.leaseMs, now });
+    // Only where every process sees it: a worker settles it, and a replica's local share is this process's alone.
+    const result = await budgets.reserve({
+      reservationId: id,
+      budgets: limits,
+      amountNano,
+      leaseUntil: now + batch.leaseMs,
+      now,
+      sharedOnly: true,
+    });
     if (!result.granted) throw budgetRefusal(result, amountNano) ?? budgetHeldError(result.counter, 60_000);
     const counters = limits.map((limit) => limit.counter);
     return { attribution, reservation: { id, counters, reservedUsd: fromNano(result.amountNano) } };

@@ -25,6 +25,13 @@ export interface ReserveRequest {
   /** When the reservation lapses if never settled (its process died), in ms since the epoch. */
   leaseUntil: number;
   now: number;
+  /**
+   * Reserve in the store the fleet shares, or not at all: while it is unreachable the reservation
+   * is refused rather than made in a replica's local share. For a reservation another process may
+   * settle (a batch, settled by whichever worker polls it last), which only the shared store holds
+   * for every process to see. @default false
+   */
+  sharedOnly?: boolean | undefined;
 }
 
 /** What {@link BudgetStore.reserve} answers. */

@@ -8,6 +8,7 @@ import { captureLogger } from '../observability/capture-logger.test-helpers.js';
 import { silentLogger } from '../observability/logger.js';
 import { createTenantServices } from './create-tenant-services.js';
 import { DatabaseBudgetStore } from './database-budget-store.js';
+import { RedisBudgetStore } from './redis-budget-store.js';
 import type { TenantCaller } from './tenant-admission.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'groundwork-replicas-'));
@@ -77,6 +78,44 @@ describe('tenant services at close', () => {
       expect(tenants.admission.keptSettlements).toBe(0);
       const dropped = log.records.filter((record) => String(record.msg).includes('the process is closing'));
       expect(dropped).toEqual([expect.objectContaining({ kept: 1 })]);
+    } finally {
+      failing.mockRestore();
+      await infra.close();
+    }
+  });
+
+  it('with Redis, try the settlements Redis missed once more, and drop those it still refuses with a log line and their count', async () => {
+    const log = captureLogger();
+    const infra = await createInfrastructure({
+      env: {
+        DATABASE_URL: `sqlite:${join(directory, 'closing-redis.db')}`,
+        REDIS_URL: redisUrl(),
+        REDIS_KEY_PREFIX: `${uniqueName('gwtest')}:`,
+      },
+      envFile: false,
+      logger: log.logger,
+    });
+    await infra.initDb();
+    const tenants = createTenantServices(infra);
+    const failing = vi.spyOn(RedisBudgetStore.prototype, 'settle').mockRejectedValue(new Error('Connection is closed.'));
+    const failures = async () =>
+      (await infra.metrics.storeFailures.get()).values.find((value) => value.labels.component === 'tenant_budget')?.value ?? 0;
+    try {
+      const { plainKey } = await tenants.repository.createKey({ name: 'closing-redis', totalBudgetUsd: 1 });
+      const caller = (await tenants.directory.resolve(plainKey.reveal())) as TenantCaller;
+      const admission = await tenants.admission.admit(caller, {
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hello' }],
+        maxTokens: 16,
+      });
+      await admission.settle(0.001, 20);
+      const before = await failures();
+      await tenants.close();
+      // Tried once more at close (the second failure), then dropped, said once, with its count.
+      expect(failing).toHaveBeenCalledTimes(2);
+      const dropped = log.records.filter((record) => String(record.msg).includes('Redis did not take them'));
+      expect(dropped).toEqual([expect.objectContaining({ kept: 1, spentNano: 1_000_000 })]);
+      expect(await failures()).toBe(before + 1);
     } finally {
       failing.mockRestore();
       await infra.close();

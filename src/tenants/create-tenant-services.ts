@@ -195,6 +195,7 @@ function stores(
     ledger,
     logger,
     metrics: parts.metrics,
+    clock,
   });
   const rateFailover = new StoreFailover({ component: 'tenant_rate_limit', logger, metrics: parts.metrics, clock });
   return {

@@ -62,6 +62,7 @@ function failoverOver(
     local: new MemoryBudgetStore(),
     failover: new StoreFailover({ component: 'tenant_budget', logger, metrics: undefined, clock, retryMs, timeoutMs }),
     replicas,
+    clock,
     logger,
     ...(replayBatch === undefined ? {} : { replayBatch }),
   });
@@ -204,9 +205,9 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
     // Timed out, then refused by the local share (1000 ÷ 2): the caller waits, and Redis holds 600 for it meanwhile.
     expect((await first).result).toMatchObject({ granted: false, localShare: true });
     expect(await redisStore.read([counter], Date.now())).toEqual([{ counter, spentNano: 0, reservedNano: 600 }]);
-    // Back on the shared store once the retry period is over, its late answer still on its way: the lost reservation
-    // is released before the next one, which now fits.
-    expect((await reserve(store, budget, 900, Date.now() + 50)).result).toMatchObject({ granted: true, amountNano: 900 });
+    // Back on the shared store once the retry period after the timeout is over, its late answer still on its way: the
+    // lost reservation is released before the next one, which now fits.
+    expect((await reserve(store, budget, 900, Date.now() + 150)).result).toMatchObject({ granted: true, amountNano: 900 });
     answer.open();
     await answered.opened;
     await vi.waitFor(() => expect(clock.pendingTimers).toBe(0));
@@ -439,8 +440,9 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
     await replay;
     expect(store.pending).toBe(1);
     answer.open();
-    // The next replay sends settlement 7 again: 1 + … + 10, the settlement sent twice counted once.
-    expect(await store.read([counter], retried + 100)).toEqual([{ counter, spentNano: 55, reservedNano: 0 }]);
+    // Once the retry time after that failure (200 ms into the replay) is over, the next replay sends settlement 7
+    // again: 1 + … + 10, the settlement sent twice counted once.
+    expect(await store.read([counter], retried + 300)).toEqual([{ counter, spentNano: 55, reservedNano: 0 }]);
     expect(store.pending).toBe(0);
     expect(await redisStore.read([counter], Date.now())).toEqual([{ counter, spentNano: 55, reservedNano: 0 }]);
   }, 30_000);

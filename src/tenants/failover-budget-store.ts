@@ -1,7 +1,17 @@
+import { isConnectionRefused } from '../db/driver-errors.js';
+import { type Clock, systemClock } from '../internal/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { type StoreFailover, StoreTimeoutError } from '../resilience/store-failover.js';
-import type { BudgetLimit, BudgetState, BudgetStore, ReserveRequest, ReserveResult, SettleOptions } from './budget-store.js';
+import {
+  type BudgetLimit,
+  type BudgetState,
+  type BudgetStore,
+  type ReserveRequest,
+  type ReserveResult,
+  SETTLED_MARKER_MS,
+  type SettleOptions,
+} from './budget-store.js';
 import type { LedgerSpend } from './ledger-spend.js';
 import type { MemoryBudgetStore } from './memory-budget-store.js';
 import { BudgetStoreUnavailableError } from './tenant-refusals.js';
@@ -27,7 +37,19 @@ export interface FailoverBudgetStoreOptions {
    * @default 64
    */
   replayBatch?: number | undefined;
+  /**
+   * Measures how long a failed operation of the shared store took, so the store is left alone for
+   * `failover.retryMs` from its failure rather than from the operation's start. @default systemClock
+   */
+  clock?: Clock | undefined;
 }
+
+/**
+ * A settlement sent to the shared store may have been applied there though its answer was lost: it
+ * is dropped this long before the store's settled marker lapses ({@link SETTLED_MARKER_MS} after it
+ * was sent), so that a replay never outlives the marker that makes it count once.
+ */
+const MARKER_MARGIN_MS = 60_000;
 
 interface PendingSettlement {
   reservationId: string;
@@ -35,6 +57,11 @@ interface PendingSettlement {
   spentNano: number;
   /** Replayed with {@link SettleOptions.once}: it adds its spend only where its reservation is still held. */
   once?: boolean;
+  /**
+   * When it was first sent to the shared store (its `now`), which may have applied it; undefined
+   * while the shared store has never seen it (spend of a local share, or refused before it was sent).
+   */
+  sentAt?: number;
 }
 
 /**
@@ -45,14 +72,21 @@ interface PendingSettlement {
  * for a counter not seen yet), divided by the replicas; a concurrency cap is
  * divided likewise (at least 1). Settlements the shared store could not take, and the spend of
  * calls admitted locally, are replayed into it once it answers again, so it keeps the fleet's
- * real spend. Failures are logged (once per outage) and counted in `groundwork_store_failures_total`.
+ * real spend; one that may have reached it already (its answer was lost) only while the store
+ * remembers settlements, and what is left at {@link FailoverBudgetStore.close} is reported. A
+ * reservation asked with {@link ReserveRequest.sharedOnly} is refused rather than made locally.
+ * Failures are logged (once per outage) and counted in `groundwork_store_failures_total`.
  */
 export class FailoverBudgetStore implements BudgetStore {
   readonly #options: FailoverBudgetStoreOptions;
+  readonly #clock: Clock;
   readonly #where = new Map<string, 'shared' | 'local'>();
   /** Settled and reserved spend per counter as the shared store last showed it: what a local share must leave. */
   readonly #lastSpent = new Map<string, number>();
   readonly #pending: PendingSettlement[] = [];
+  /** The group a replay has sent and awaits the answers of. */
+  #sending: readonly PendingSettlement[] = [];
+  #closed = false;
   #onLocal = false;
   /** Answers the shared store gave this process: a timeout while it kept answering others is slowness, not an outage. */
   #answers = 0;
@@ -60,6 +94,7 @@ export class FailoverBudgetStore implements BudgetStore {
 
   constructor(options: FailoverBudgetStoreOptions) {
     this.#options = options;
+    this.#clock = options.clock ?? systemClock;
   }
 
   /** Whether calls are admitted from the local share (an outage is under way). */
@@ -76,6 +111,7 @@ export class FailoverBudgetStore implements BudgetStore {
     const { shared, local, failover } = this.#options;
     if (failover.usable(request.now)) {
       const answers = this.#answers;
+      const started = this.#clock.now();
       let operation: Promise<ReserveResult> | undefined;
       try {
         // Replayed first, so a counter Redis lost is seeded from the ledger after it has this spend.
@@ -103,11 +139,15 @@ export class FailoverBudgetStore implements BudgetStore {
           () => {},
         );
         if (await this.#slowNotDown(error, answers)) return undetermined(request);
-        failover.failed(error, request.now);
+        failover.failed(error, failedAt(request.now, started, this.#clock));
       }
     }
     if (local === undefined)
       throw new BudgetStoreUnavailableError({ retryAfterMs: failover.retryInMs(request.now), cause: failover.lastError });
+    // Settled by another process (a batch's worker), which would ask the shared store for it and find nothing.
+    if (request.sharedOnly === true) {
+      throw new BudgetStoreUnavailableError({ retryAfterMs: failover.retryInMs(request.now), cause: failover.lastError, sharedOnly: true });
+    }
     if (!this.#onLocal) {
       // A new outage: the share starts from what the shared store last showed, with nothing local spent.
       this.#onLocal = true;
@@ -130,33 +170,74 @@ export class FailoverBudgetStore implements BudgetStore {
       if (spentNano > 0) this.#keep({ reservationId, counters, spentNano });
       return;
     }
+    let sent = false;
     if (failover.usable(now)) {
       const answers = this.#answers;
+      const started = this.#clock.now();
       try {
         await failover.bounded(shared.settle(reservationId, counters, spentNano, now, options));
         this.#answered();
         return;
       } catch (error) {
-        if (!(await this.#slowNotDown(error, answers))) failover.failed(error, now);
+        sent = !isConnectionRefused(error);
+        if (!(await this.#slowNotDown(error, answers))) failover.failed(error, failedAt(now, started, this.#clock));
       }
     }
-    this.#keep({ reservationId, counters, spentNano, ...(options?.once === true ? { once: true } : {}) });
+    this.#keep({ reservationId, counters, spentNano, ...(options?.once === true ? { once: true } : {}), ...(sent ? { sentAt: now } : {}) });
   }
 
   async read(counters: readonly string[], now: number): Promise<BudgetState[]> {
     const { shared, local, failover } = this.#options;
     if (failover.usable(now)) {
+      const started = this.#clock.now();
       try {
         await this.#replay(now);
         const states = await failover.bounded(shared.read(counters, now));
         this.#answered();
         return states;
       } catch (error) {
-        failover.failed(error, now);
+        failover.failed(error, failedAt(now, started, this.#clock));
       }
     }
     if (local === undefined) throw new BudgetStoreUnavailableError({ retryAfterMs: failover.retryInMs(now), cause: failover.lastError });
     return local.read(counters, now);
+  }
+
+  /**
+   * At shutdown: replays what the shared store missed once more, waiting for it no longer than the
+   * failover's time bound (`timeoutMs`), then drops what is still kept (a process that exits cannot
+   * replay it) with one log line giving their number and spend, counted in
+   * `groundwork_store_failures_total{component="tenant_budget"}`; their spend is in the usage
+   * ledger. Then closes the shared store. Never rejects. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    const { failover, logger, metrics, shared } = this.#options;
+    if (this.#pending.length > 0 || this.#replaying !== undefined) {
+      const replay = (this.#pending.length > 0 ? this.#replay(this.#clock.now()) : (this.#replaying ?? Promise.resolve())).catch(() => {});
+      await new Promise<void>((resolve) => {
+        const timer = this.#clock.setTimeout(resolve, failover.timeoutMs);
+        void replay.then(() => {
+          this.#clock.clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    // A replay still under way sends nothing more, and what it still awaits is reported with the rest.
+    this.#closed = true;
+    const left = [...this.#sending, ...this.#pending.splice(0, this.#pending.length)];
+    if (left.length > 0) {
+      try {
+        metrics?.storeFailures.inc({ component: 'tenant_budget' }, left.length);
+        logger.error(
+          { kept: left.length, spentNano: left.reduce((sum, settlement) => sum + settlement.spentNano, 0) },
+          'Dropped budget settlements kept for the shared store (Redis): the process is closing and Redis did not take them in time; their spend is in the usage ledger (rebuild the counters from it).',
+        );
+      } catch {
+        // A failing logger must not fail the shutdown.
+      }
+    }
+    await shared.close?.();
   }
 
   async rebuild(counter: string, expiresAt: number | undefined): Promise<number> {
@@ -205,6 +286,25 @@ export class FailoverBudgetStore implements BudgetStore {
   }
 
   /**
+   * Whether `settlement` may be replayed at `now` without being counted twice. One with spend that
+   * the shared store may have applied counts once only while its settled marker lasts; past that
+   * (less a margin) it is dropped, logged and counted, and its spend stays in the usage ledger.
+   * The spend of a local share, never sent, is replayed however long the outage lasted, as are
+   * releases and settlements made `once` (a repeat of those adds nothing).
+   */
+  #replayable(settlement: PendingSettlement, now: number): boolean {
+    const { sentAt, spentNano, once } = settlement;
+    if (sentAt === undefined || spentNano <= 0 || once === true) return true;
+    if (now - sentAt < SETTLED_MARKER_MS - MARKER_MARGIN_MS) return true;
+    this.#options.metrics?.storeFailures.inc({ component: 'tenant_budget' });
+    this.#options.logger.error(
+      { reservationId: settlement.reservationId, spentNano, keptMs: now - sentAt },
+      'Dropped a budget settlement kept for the shared store (Redis): it is older than the shared store remembers settlements, and it may have been applied there already; its spend is in the usage ledger (rebuild the counters from it).',
+    );
+    return false;
+  }
+
+  /**
    * Whether a failure is this process's slowness rather than the store's: an operation that timed
    * out while other operations of this process got their answers (a loaded machine: the timer
    * fired before the reply was read). Judged after the I/O already received has been read.
@@ -236,15 +336,25 @@ export class FailoverBudgetStore implements BudgetStore {
       const { shared, failover } = this.#options;
       const size = Math.max(1, this.#options.replayBatch ?? 64);
       try {
-        while (this.#pending.length > 0) {
-          const group = takeGroup(this.#pending, size);
+        while (this.#pending.length > 0 && !this.#closed) {
+          const group = takeGroup(this.#pending, size).filter((next) => this.#replayable(next, now));
+          if (group.length === 0) continue;
+          this.#sending = group;
           const outcomes = await Promise.allSettled(
             group.map((next) =>
               failover.bounded(shared.settle(next.reservationId, next.counters, next.spentNano, now, { once: next.once })),
             ),
           );
+          this.#sending = [];
+          // Reported as dropped at close while it waited for these answers: not kept again.
+          if (this.#closed) return;
           const failed = group.filter((_, index) => outcomes[index]?.status === 'rejected');
           if (failed.length > 0) {
+            for (const [index, next] of group.entries()) {
+              const outcome = outcomes[index];
+              // Sent, so perhaps applied: from now on the marker's lifetime bounds its replay.
+              if (outcome?.status === 'rejected' && next.sentAt === undefined && !isConnectionRefused(outcome.reason)) next.sentAt = now;
+            }
             this.#pending.unshift(...failed);
             throw (outcomes.find((outcome) => outcome.status === 'rejected') as PromiseRejectedResult).reason;
           }
@@ -255,6 +365,15 @@ export class FailoverBudgetStore implements BudgetStore {
     })();
     await this.#replaying;
   }
+}
+
+/**
+ * When an operation begun at `now` failed, on the same time line: `now` plus the time it took. A
+ * store that hangs fails an operation only when its time bound runs out; counted from `now`, its
+ * retry time would be over already, and every call would wait out the bound again.
+ */
+function failedAt(now: number, started: number, clock: Clock): number {
+  return now + Math.max(0, clock.now() - started);
 }
 
 /** Takes up to `size` settlements off the front of `pending`, stopping before a reservation already in the group. */

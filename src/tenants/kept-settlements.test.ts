@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { PriceBook } from '../llm/pricing.js';
 import { captureLogger } from '../observability/capture-logger.test-helpers.js';
 import type { Logger } from '../observability/logger.js';
 import { GroundworkMetrics } from '../observability/metrics.js';
+import { MemoryRateLimitStore } from '../resilience/memory-rate-limit-store.js';
 import { ManualClock } from '../testing/manual-clock.js';
-import { SETTLED_MARKER_MS } from './budget-store.js';
+import { type BudgetStore, SETTLED_MARKER_MS } from './budget-store.js';
 import { KeptSettlements } from './kept-settlements.js';
+import { MemoryBudgetStore } from './memory-budget-store.js';
+import { TenantAdmission } from './tenant-admission.js';
+import { OPEN_SETTINGS } from './tenant-settings.js';
+
+const prices = new PriceBook({ 'metered-model': { input: 1000, output: 1000 } });
 
 async function failures(metrics: GroundworkMetrics): Promise<number> {
   return (await metrics.storeFailures.get()).values.find((value) => value.labels.component === 'tenant_budget')?.value ?? 0;
@@ -145,18 +152,82 @@ describe('KeptSettlements', () => {
     expect(kept.size).toBe(0);
   });
 
-  it('drops a settlement after maxRetries failed retries, logged and counted', async () => {
+  it('drops a settlement after maxRetries retries the store failed while it took others, logged and counted', async () => {
     const { logger, lines } = captureLogger();
     const metrics = new GroundworkMetrics();
     const kept = new KeptSettlements({ logger, metrics, maxRetries: 2 });
+    const down = { value: true };
+    const done: string[] = [];
     await kept.run(() => Promise.reject(new Error('constraint violated')), true);
     expect(await failures(metrics)).toBe(1);
-    await kept.retry();
-    expect(kept.size).toBe(1);
-    await kept.retry();
+    for (const name of ['first', 'second']) {
+      // Another settlement lands in the same retry: the store answers, and refuses this one.
+      await kept.run(operation(name, down, done), true);
+      down.value = false;
+      await kept.retry();
+      down.value = true;
+    }
+    expect(done).toEqual(['first', 'second']);
     expect(kept.size).toBe(0);
-    expect(await failures(metrics)).toBe(2);
+    expect(await failures(metrics)).toBe(4);
     expect(lines.join('')).toContain('it kept failing');
+  });
+
+  it('counts no retry against a settlement while the store takes none: a short outage with many admissions drops nothing', async () => {
+    const { logger, lines } = captureLogger();
+    const kept = new KeptSettlements({ logger, maxRetries: 5 });
+    const down = { value: true };
+    const done: string[] = [];
+    await kept.run(operation('charge', down, done), true);
+    // Every admission retries, in the same millisecond.
+    for (let admission = 0; admission < 20; admission++) await kept.retry();
+    expect(kept.size).toBe(1);
+    down.value = false;
+    await kept.retry();
+    expect(done).toEqual(['charge']);
+    expect(lines.join('')).not.toContain('Dropped');
+  });
+
+  it('lands a charge kept through more failed admissions than maxRetries once the store answers again', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 30, 12));
+    const inner = new MemoryBudgetStore();
+    let down = false;
+    const fail = () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+    const store: BudgetStore = {
+      reserve: (request) => (down ? fail() : inner.reserve(request)),
+      settle: (...args) => (down ? fail() : inner.settle(...args)),
+      read: (counters, now) => (down ? fail() : inner.read(counters, now)),
+    };
+    const { logger } = captureLogger();
+    const admission = new TenantAdmission({
+      budgets: store,
+      rateLimits: (rules) => new MemoryRateLimitStore(rules),
+      prices,
+      clock,
+      logger,
+    });
+    const key = {
+      ...OPEN_SETTINGS,
+      id: 'key_a',
+      name: 'a',
+      prefix: 'gw-abcdef',
+      teamId: null,
+      expiresAt: null,
+      revokedAt: null,
+      createdAt: new Date(0),
+      updatedAt: new Date(0),
+      dailyBudgetUsd: 10,
+    };
+    const request = { model: 'metered-model', messages: [{ role: 'user' as const, content: 'hi' }], maxTokens: 10 };
+    const answered = await admission.admit({ key, team: undefined }, request);
+    down = true;
+    await answered.settle(1.5, 100);
+    // A database blip: five admissions in the same millisecond, each retrying the kept charge and failing.
+    for (let attempt = 0; attempt < 5; attempt++) await admission.admit({ key, team: undefined }, request).catch(() => {});
+    down = false;
+    await admission.admit({ key, team: undefined }, request);
+    const [state] = await inner.read(['key:key_a:day:2026-11-30'], clock.now());
+    expect(state?.spentNano).toBe(1_500_000_000);
   });
 
   it("drops a kept settlement older than the store's settled marker rather than count it twice", async () => {
@@ -213,12 +284,15 @@ describe('KeptSettlements', () => {
     expect(lines.join('')).not.toContain('Dropped');
   });
 
-  it('at close waits for a retry that runs longer than waitMs, and reports what it could not land', async () => {
+  it('at close waits for a store that does not answer no longer than waitMs (1 s), then reports what the retry still held, once', async () => {
     const { logger, lines } = captureLogger();
     const metrics = new GroundworkMetrics();
-    const kept = new KeptSettlements({ logger, metrics, waitMs: 1 });
+    const clock = new ManualClock();
+    const kept = new KeptSettlements({ logger, metrics, clock });
     let fail!: () => void;
     let calls = 0;
+    const down = { value: true };
+    const done: string[] = [];
     await kept.run(() => {
       calls += 1;
       // Fails at once when first run; its retry answers only when the test says so.
@@ -227,15 +301,29 @@ describe('KeptSettlements', () => {
         fail = () => reject(new Error('still down'));
       });
     }, true);
+    await kept.run(operation('second', down, done), true);
+    expect(await failures(metrics)).toBe(2);
     let closed = false;
     const closing = kept.close().then(() => {
       closed = true;
     });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setImmediate(resolve));
     expect(closed).toBe(false);
-    fail();
+    clock.advance(999);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closed).toBe(false);
+    clock.advance(1);
     await closing;
     expect(kept.size).toBe(0);
-    expect(lines.filter((line) => line.includes('the process is closing'))).toHaveLength(1);
+    const dropped = lines.filter((line) => line.includes('the process is closing'));
+    expect(dropped).toHaveLength(1);
+    expect(JSON.parse(dropped[0] as string)).toMatchObject({ kept: 2 });
+    expect(await failures(metrics)).toBe(4);
+    // The retry's late answer neither keeps the settlement again nor reports it a second time.
+    fail();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(kept.size).toBe(0);
+    expect(lines.filter((line) => line.includes('Dropped'))).toHaveLength(1);
+    expect(await failures(metrics)).toBe(4);
   });
 });

@@ -12,11 +12,19 @@ export interface KeptSettlementsOptions {
   metrics?: GroundworkMetrics | undefined;
   /** Failed settlements kept to run again; past it the oldest is dropped, logged and counted. @default 10000 */
   max?: number | undefined;
-  /** Times a kept settlement is run again before it is dropped, logged and counted. @default 5 */
+  /**
+   * Times a kept settlement may fail again while the store takes others run with it (it, not the
+   * store, is refused) before it is dropped, logged and counted. A retry in which every settlement
+   * tried fails is the store being down: it counts against none of them, however many admissions
+   * retry, and the settlements' age alone bounds how long they wait. @default 5
+   */
   maxRetries?: number | undefined;
   /** Kept settlements run again together, a chunk after the other. @default 16 */
   chunkSize?: number | undefined;
-  /** How long {@link KeptSettlements.retry} waits for a running retry before it lets its caller go on. @default 1000 */
+  /**
+   * How long {@link KeptSettlements.retry} waits for a running retry before it lets its caller go
+   * on, and {@link KeptSettlements.close} before it drops what is left. @default 1000
+   */
   waitMs?: number | undefined;
   /** Ages kept settlements and times the wait. @default systemClock */
   clock?: Clock | undefined;
@@ -42,7 +50,8 @@ interface Kept {
  * release is kept and run again by {@link KeptSettlements.retry} (settlements are idempotent, so
  * one whose answer was lost counts once), so its spend reaches the budget and its reservation
  * stops holding room before its lease ends. A kept settlement is dropped, logged and counted when
- * it has failed {@link KeptSettlementsOptions.maxRetries} more times, or a minute before it is as
+ * the store has refused it {@link KeptSettlementsOptions.maxRetries} more times while taking
+ * others (an outage, however many admissions retry in it, counts against none), or a minute before it is as
  * old as the store's settled marker ({@link SETTLED_MARKER_MS}), past which a charge that did
  * commit would be counted again; its spend stays in the usage ledger, from which `rebuild-budgets`
  * restores the counters.
@@ -51,7 +60,10 @@ export class KeptSettlements {
   readonly #options: KeptSettlementsOptions;
   readonly #clock: Clock;
   readonly #kept: Kept[] = [];
+  /** What the running retry has taken off {@link #kept} and not yet landed, dropped or put back. */
+  readonly #held = new Set<Kept>();
   #retrying: Promise<void> | undefined;
+  #closed = false;
 
   constructor(options: KeptSettlementsOptions = {}) {
     this.#options = options;
@@ -99,15 +111,18 @@ export class KeptSettlements {
   }
 
   /**
-   * At shutdown: runs the kept settlements once more and waits for that run to end (however long
-   * the store takes; a retry already under way is waited for too), then drops those still kept,
-   * with one log line and their count in `groundwork_store_failures_total{component="tenant_budget"}`:
-   * a process that exits cannot replay them. Never rejects.
+   * At shutdown: runs the kept settlements once more (or joins a retry under way) and waits for it
+   * at most {@link KeptSettlementsOptions.waitMs}, then drops those still kept or still awaiting
+   * the store's answer, with one log line and their count in
+   * `groundwork_store_failures_total{component="tenant_budget"}`: a process that exits cannot
+   * replay them. A retry still under way then stops: its late failures are neither kept nor
+   * reported again. Never rejects.
    */
   async close(): Promise<void> {
-    void this.retry();
-    await this.#retrying;
-    const left = this.#kept.splice(0, this.#kept.length).length;
+    await this.retry();
+    this.#closed = true;
+    const left = this.#kept.splice(0, this.#kept.length).length + this.#held.size;
+    this.#held.clear();
     if (left === 0) return;
     this.#safely(() => {
       this.#options.metrics?.storeFailures.inc({ component: 'tenant_budget' }, left);
@@ -120,6 +135,7 @@ export class KeptSettlements {
 
   async #runKept(): Promise<void> {
     const due = this.#kept.splice(0, this.#kept.length);
+    for (const kept of due) this.#held.add(kept);
     const chunkSize = Math.max(1, this.#options.chunkSize ?? 16);
     const again: Kept[] = [];
     let index = 0;
@@ -128,18 +144,25 @@ export class KeptSettlements {
       index += chunkSize;
       if (chunk.length === 0) continue;
       const outcomes = await Promise.allSettled(chunk.map((kept) => kept.operation()));
+      // Closed while this chunk awaited the store: what the retry held was reported dropped then.
+      if (this.#closed) return;
       const failed = chunk.filter((_, at) => outcomes[at]?.status === 'rejected');
+      for (const [at, kept] of chunk.entries()) if (outcomes[at]?.status === 'fulfilled') this.#held.delete(kept);
+      // The whole chunk failed: the store is still down, and the rest waits for a later retry untried.
+      if (failed.length === chunk.length) {
+        again.push(...failed, ...due.slice(index));
+        break;
+      }
       for (const kept of failed) {
         kept.retries += 1;
         if (kept.retries < (this.#options.maxRetries ?? 5)) again.push(kept);
-        else this.#dropped({ retries: kept.retries }, 'it kept failing');
-      }
-      // The whole chunk failed: the store is still down, and the rest waits for a later retry untried.
-      if (failed.length === chunk.length) {
-        again.push(...due.slice(index));
-        break;
+        else {
+          this.#held.delete(kept);
+          this.#dropped({ retries: kept.retries }, 'it kept failing');
+        }
       }
     }
+    this.#held.clear();
     // Still failing: kept in front of those kept since, once more in their order, and not reported again.
     if (again.length > 0) this.#kept.unshift(...again);
   }
@@ -147,6 +170,7 @@ export class KeptSettlements {
   /** Whether `kept` may still be replayed without being counted twice; drops it otherwise. */
   #fresh(kept: Kept): boolean {
     if (this.#clock.now() - kept.keptAt < SETTLED_MARKER_MS - MARKER_MARGIN_MS) return true;
+    this.#held.delete(kept);
     this.#dropped({ keptMs: this.#clock.now() - kept.keptAt }, 'it is older than the store remembers settlements');
     return false;
   }

@@ -83,11 +83,16 @@ export class BudgetStoreUnavailableError extends GroundworkError {
   /** When the store will be tried again, in ms from now. */
   readonly retryAfterMs: number;
 
-  constructor(options: { retryAfterMs: number; cause?: unknown }) {
+  /** `sharedOnly`: refused a reservation another process settles (a batch), which a replica's local share cannot hold. */
+  constructor(options: { retryAfterMs: number; cause?: unknown; sharedOnly?: boolean }) {
+    const retry = Math.max(1, Math.ceil(options.retryAfterMs / 1000));
     super(
       'rate_limit_store_unavailable',
-      "The shared store of tenants' budgets and limits (Redis) is unreachable and LLM_RATE_LIMIT_ON_STORE_FAILURE=refuse, so the call was not sent. " +
-        `Try again in ${Math.max(1, Math.ceil(options.retryAfterMs / 1000))} s, or set it to "local".`,
+      options.sharedOnly === true
+        ? "The shared store of tenants' budgets (Redis) is unreachable, and a batch's budget cannot be reserved in this replica's local share: " +
+            `it is settled by another process, which would never see it. Try again in ${retry} s.`
+        : "The shared store of tenants' budgets and limits (Redis) is unreachable and LLM_RATE_LIMIT_ON_STORE_FAILURE=refuse, so the call was not sent. " +
+            `Try again in ${retry} s, or set it to "local".`,
       { cause: options.cause, retryable: true },
     );
     this.retryAfterMs = Math.max(1000, options.retryAfterMs);
