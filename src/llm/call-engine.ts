@@ -362,7 +362,7 @@ export class CallEngine {
     return completion.toolCalls.every((toolCall) => tools[toolCall.name]?.execute !== undefined || !Object.hasOwn(tools, toolCall.name));
   }
 
-  /** Runs a turn's tool calls, aborting them when the call is cancelled or its deadline passes. */
+  /** Runs a turn's tool calls; the turn fails at once when the call is cancelled or its deadline passes, whether or not the tools stop. */
   async #runTools(call: PreparedCall, completion: ChatCompletion): Promise<ToolTurn> {
     const clock = this.#deps.clock;
     const deadline = new AbortController();
@@ -372,7 +372,9 @@ export class CallEngine {
         ? undefined
         : clock.setTimeout(() => {
             const deadlineMs = this.#deps.config.resilience.deadlineMs;
-            deadline.abort(new DeadlineExceededError({ deadlineMs, elapsedMs: deadlineMs, reason: 'a tool was still running' }));
+            // The call started `deadlineMs` before its `deadlineAt`.
+            const elapsedMs = clock.now() - ((call.deadlineAt as number) - deadlineMs);
+            deadline.abort(new DeadlineExceededError({ deadlineMs, elapsedMs, reason: 'passed while a tool was still running' }));
           }, remaining);
     const link = linkSignals(signalOf(call), deadline.signal);
     try {
