@@ -511,7 +511,12 @@ class GroundworkLlmClient implements LlmClient {
     this.#pendingRows.add(row);
   }
 
-  async *#stream<T>(prepared: PreparedCall): AsyncGenerator<LlmStreamEvent<T>, void, undefined> {
+  /**
+   * The body of a stream runs from its first read: a stream made before `close()` and read after it
+   * is refused then, as a call made after `close()` is (a refresh of a stream already running is not).
+   */
+  async *#stream<T>(prepared: PreparedCall, refreshing = false): AsyncGenerator<LlmStreamEvent<T>, void, undefined> {
+    if (!refreshing) this.#assertOpen();
     const started = performance.now();
     const startedAt = new Date((this.#deps.clock ?? systemClock).now());
     const trace = newTrace(prepared.targets[0]!.provider, prepared.request.model);
@@ -581,7 +586,7 @@ class GroundworkLlmClient implements LlmClient {
       end();
     }
     // The refreshed call is a call of its own, counted and recorded as such.
-    if (refresh) yield* this.#stream<T>({ ...prepared, cacheMode: 'refresh', cancellation: undefined });
+    if (refresh) yield* this.#stream<T>({ ...prepared, cacheMode: 'refresh', cancellation: undefined }, true);
   }
 
   /** The validated structured data, undefined without a schema, or `stale` for a cached answer that no longer validates. */
