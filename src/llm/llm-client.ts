@@ -3,6 +3,7 @@ import type { EmbeddingCache } from '../cache/embedding-cache.js';
 import { replayAsStream } from '../cache/replay-as-stream.js';
 import { resolveCacheMode } from '../cache/resolve-cache-mode.js';
 import type { ResponseCache } from '../cache/response-cache.js';
+import { UncachedAnswer } from '../cache/uncached-answer.js';
 import type { AppConfig } from '../config/app-config.js';
 import type { LlmProviderName } from '../config/variables.js';
 import { GroundworkError } from '../errors/groundwork-error.js';
@@ -425,6 +426,7 @@ class GroundworkLlmClient implements LlmClient {
    */
   #lookup(
     call: PreparedCall,
+    trace: CallTrace,
     compute: ComputeWatch,
     run: (running: PreparedCall) => Promise<ChatCompletion>,
   ): Promise<{ completion: ChatCompletion; hit: boolean }> {
@@ -433,7 +435,7 @@ class GroundworkLlmClient implements LlmClient {
       return compute.run(() => run(call)).then((completion) => ({ completion, hit: false }));
     return cache.getOrCompute(
       call.cacheKey,
-      (shared) => compute.run(() => this.#runShared(call, shared, run)),
+      (shared) => compute.run(() => this.#runShared(call, shared, run)).then((completion) => storable(call, trace, completion)),
       call.cacheMode,
       signalOf(call),
     );
@@ -472,7 +474,7 @@ class GroundworkLlmClient implements LlmClient {
     const trace = newTrace(call.targets[0]!.provider, call.request.model);
     const compute = new ComputeWatch();
     try {
-      const { completion, hit } = await this.#lookup(call, compute, (running) => this.#engine.answer(running, trace));
+      const { completion, hit } = await this.#lookup(call, trace, compute, (running) => this.#engine.answer(running, trace));
       const data = this.#data(call, completion);
       if (data === stale) return this.#execute<T>({ ...call, cacheMode: 'refresh' });
       const response = this.#response<T>(call, completion, hit, trace, data as T, performance.now() - started);
@@ -529,7 +531,7 @@ class GroundworkLlmClient implements LlmClient {
     // Once the reader has gone, a compute that runs on for others (a shared flight) delivers to nobody.
     let reading = true;
     const compute = new ComputeWatch();
-    const lookup = this.#lookup(call, compute, (running) =>
+    const lookup = this.#lookup(call, trace, compute, (running) =>
       this.#engine.stream(running, trace, (event) => {
         if (reading) queue.push(event);
       }),
@@ -665,6 +667,23 @@ const stale = Symbol('stale cache entry');
 
 /** Model turns a tool loop may take when neither the call nor the prompt says. */
 const DEFAULT_MAX_STEPS = 5;
+
+/**
+ * The answer as the response cache may keep it: a fallback's answer (another provider or model
+ * than the primary, or another model group than the one asked for) is handed back uncached, since
+ * the key names the primary, which would otherwise be skipped for as long as the answer lives.
+ */
+function storable(call: PreparedCall, trace: CallTrace, completion: ChatCompletion): ChatCompletion | UncachedAnswer {
+  const primary = call.targets[0];
+  const answered = trace.answeredBy;
+  if (primary === undefined || answered === undefined) return completion;
+  const same =
+    primary.group === undefined
+      ? answered.group === undefined && answered.provider === primary.provider && answered.model === primary.model
+      : answered.group === primary.group;
+  if (same) return completion;
+  return new UncachedAnswer(completion, `answered by a fallback, ${answered.provider}/${answered.deployment ?? answered.model}`);
+}
 
 /** A call its caller cut (a disconnect, a shutdown, an abort) is `cancelled`, whatever the error it ended with. */
 function outcomeOf(error: unknown, call: CallCancellation): string {
