@@ -561,7 +561,7 @@ class GroundworkLlmClient implements LlmClient {
           if (completion.id !== undefined) start.id = completion.id;
           if (completion.created !== undefined) start.created = completion.created;
           yield start;
-          for await (const event of replayAsStream(completion)) if (event.type === 'delta') yield event;
+          for await (const event of replayAsStream(completion)) if (event.type !== 'done' && event.type !== 'start') yield event;
         }
         if (data === stale)
           throw new GroundworkError('llm_cache_stale', 'A cached answer no longer matches the prompt’s schema; bump the prompt version.');
