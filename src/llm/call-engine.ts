@@ -271,7 +271,9 @@ export class CallEngine {
     } catch (error) {
       // Cut short: the provider has spent tokens it will never report; count what is known.
       const usage = addPartialUsage(trace, this.#deps.estimateTokens({ ...request, maxTokens: 0 }), delivered);
-      const cost = this.#deps.prices.cost(outcome.target.model, usage);
+      // Priced as a whole answer is: by the model the stream reported (an Azure deployment's name rarely has a price).
+      const prices = this.#deps.prices;
+      const cost = prices.cost(prices.pricedModel(start?.model, outcome.target.model), usage);
       trace.costUsd += cost;
       settle(usage);
       await grant?.settle(cost, usage.totalTokens);
