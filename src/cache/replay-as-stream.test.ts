@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { completionOf } from '../llm/model/completion-of.js';
 import type { ChatStreamEvent } from '../llm/types.js';
 import { sampleCompletion } from './cache.test-helpers.js';
 import { replayAsStream } from './replay-as-stream.js';
@@ -14,9 +15,9 @@ describe('replayAsStream', () => {
     const completion = sampleCompletion('abcdefghij');
     const events = await collect(replayAsStream(completion, 4));
     expect(events).toEqual([
-      { type: 'delta', text: 'abcd' },
-      { type: 'delta', text: 'efgh' },
-      { type: 'delta', text: 'ij' },
+      { type: 'delta', text: 'abcd', choice: 0 },
+      { type: 'delta', text: 'efgh', choice: 0 },
+      { type: 'delta', text: 'ij', choice: 0 },
       { type: 'done', completion },
     ]);
   });
@@ -31,5 +32,38 @@ describe('replayAsStream', () => {
     expect(await collect(replayAsStream(sampleCompletion('')))).toEqual([{ type: 'done', completion: sampleCompletion('') }]);
     const deltas = (await collect(replayAsStream(sampleCompletion('y'.repeat(130))))).filter((event) => event.type === 'delta');
     expect(deltas.map((event) => event.text.length)).toEqual([64, 64, 2]);
+  });
+
+  it('replays every choice: its text, refusal, log probabilities and tool calls (id and name, then arguments), each naming its choice', async () => {
+    const logprobs = { content: [{ token: 'Hi', logprob: -0.5, bytes: [72, 105], topLogprobs: [] }], refusal: null };
+    const completion = completionOf({
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      choices: [
+        {
+          index: 0,
+          message: {
+            content: 'Hi',
+            toolCalls: [
+              { id: 'call_1', type: 'function', name: 'lookup', arguments: '{"word":"cat"}' },
+              { id: 'call_2', type: 'function', name: 'now', arguments: '' },
+            ],
+          },
+          finishReason: 'tool_calls',
+          logprobs,
+        },
+        { index: 1, message: { content: null, refusal: 'No.' }, finishReason: 'content_filter' },
+      ],
+      usage: { promptTokens: 1, completionTokens: 1, totalTokens: 2 },
+    });
+    expect(await collect(replayAsStream(completion))).toEqual([
+      { type: 'delta', text: 'Hi', choice: 0 },
+      { type: 'logprobs-delta', choice: 0, logprobs },
+      { type: 'tool-call-delta', choice: 0, index: 0, id: 'call_1', name: 'lookup', arguments: '' },
+      { type: 'tool-call-delta', choice: 0, index: 0, arguments: '{"word":"cat"}' },
+      { type: 'tool-call-delta', choice: 0, index: 1, id: 'call_2', name: 'now', arguments: '' },
+      { type: 'refusal-delta', text: 'No.', choice: 1 },
+      { type: 'done', completion },
+    ]);
   });
 });

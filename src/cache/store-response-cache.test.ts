@@ -8,6 +8,7 @@ import { createResponseCache } from './create-response-cache.js';
 import { MemoryCacheStore } from './memory-cache-store.js';
 import type { ResponseCache } from './response-cache.js';
 import { type SingleFlightOptions, StoreResponseCache } from './store-response-cache.js';
+import { UncachedAnswer } from './uncached-answer.js';
 
 const config = { mode: 'memory', ttlSeconds: 60, maxEntries: 100, maxBytes: 1024 * 1024, namespace: 'default' } as const;
 
@@ -72,6 +73,17 @@ describe('StoreResponseCache modes', () => {
     expect(await cache.getOrCompute('k', fresh, 'refresh')).toEqual({ completion: sampleCompletion('new'), hit: false });
     expect(fresh).toHaveBeenCalledTimes(1);
     expect((await store.get('k'))?.content).toBe('new');
+  });
+
+  it('hands an UncachedAnswer to its caller without storing it, and says so at debug', async () => {
+    const { cache, store, lines } = setup();
+    const uncached = vi.fn(async () => new UncachedAnswer(sampleCompletion('from a fallback'), 'answered by a fallback'));
+    expect(await cache.getOrCompute('k', uncached, 'use')).toEqual({ completion: sampleCompletion('from a fallback'), hit: false });
+    expect(await cache.getOrCompute('k', uncached, 'refresh')).toEqual({ completion: sampleCompletion('from a fallback'), hit: false });
+    expect(await store.get('k')).toBeUndefined();
+    expect(lines.filter((line) => line['reason'] === 'answered by a fallback')).toHaveLength(2);
+    expect(await cache.getOrCompute('k', countingCompute(), 'use')).toEqual({ completion: sampleCompletion(), hit: false });
+    expect(uncached).toHaveBeenCalledTimes(2);
   });
 
   it('bypass: computes without reading or storing', async () => {

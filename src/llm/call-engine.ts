@@ -271,7 +271,9 @@ export class CallEngine {
     } catch (error) {
       // Cut short: the provider has spent tokens it will never report; count what is known.
       const usage = addPartialUsage(trace, this.#deps.estimateTokens({ ...request, maxTokens: 0 }), delivered);
-      const cost = this.#deps.prices.cost(outcome.target.model, usage);
+      // Priced as a whole answer is: by the model the stream reported (an Azure deployment's name rarely has a price).
+      const prices = this.#deps.prices;
+      const cost = prices.cost(prices.pricedModel(start?.model, outcome.target.model), usage);
       trace.costUsd += cost;
       settle(usage);
       await grant?.settle(cost, usage.totalTokens);
@@ -362,7 +364,7 @@ export class CallEngine {
     return completion.toolCalls.every((toolCall) => tools[toolCall.name]?.execute !== undefined || !Object.hasOwn(tools, toolCall.name));
   }
 
-  /** Runs a turn's tool calls, aborting them when the call is cancelled or its deadline passes. */
+  /** Runs a turn's tool calls; the turn fails at once when the call is cancelled or its deadline passes, whether or not the tools stop. */
   async #runTools(call: PreparedCall, completion: ChatCompletion): Promise<ToolTurn> {
     const clock = this.#deps.clock;
     const deadline = new AbortController();
@@ -372,7 +374,9 @@ export class CallEngine {
         ? undefined
         : clock.setTimeout(() => {
             const deadlineMs = this.#deps.config.resilience.deadlineMs;
-            deadline.abort(new DeadlineExceededError({ deadlineMs, elapsedMs: deadlineMs, reason: 'a tool was still running' }));
+            // The call started `deadlineMs` before its `deadlineAt`.
+            const elapsedMs = clock.now() - ((call.deadlineAt as number) - deadlineMs);
+            deadline.abort(new DeadlineExceededError({ deadlineMs, elapsedMs, reason: 'passed while a tool was still running' }));
           }, remaining);
     const link = linkSignals(signalOf(call), deadline.signal);
     try {

@@ -1,5 +1,5 @@
 import type { LlmProviderName } from '../config/variables.js';
-import { type AttemptRecord, attemptsOf } from './call-pipeline.js';
+import { type AttemptRecord, attemptsOf, type CallTarget } from './call-pipeline.js';
 import type { ChatCompletion, TokenUsage } from './types.js';
 
 /** What one model turn of a call spent: a tool loop takes several, each its own ledger row. */
@@ -21,6 +21,8 @@ export interface CallTrace {
   model: string;
   /** The deployment of a model group that answered last. */
   deployment?: string | undefined;
+  /** The target that answered last: the call's primary, or a fallback. */
+  answeredBy?: CallTarget | undefined;
   attempts: AttemptRecord[];
   /** Summed over every step. */
   usage: TokenUsage;
@@ -42,13 +44,7 @@ export function zeroUsage(): TokenUsage {
 }
 
 /** Adds one answer (one model turn, after `attempts` attempts) to the trace: its tokens, its cost, who answered. */
-export function addAnswer(
-  trace: CallTrace,
-  completion: ChatCompletion,
-  costUsd: number,
-  attempts = 1,
-  target?: { deployment?: string | undefined },
-): void {
+export function addAnswer(trace: CallTrace, completion: ChatCompletion, costUsd: number, attempts = 1, target?: CallTarget): void {
   trace.steps.push({
     provider: completion.provider,
     model: completion.model,
@@ -68,6 +64,7 @@ export function addAnswer(
   trace.provider = completion.provider;
   trace.model = completion.model;
   trace.deployment = target?.deployment;
+  trace.answeredBy = target;
   trace.requestId = completion.requestId;
 }
 

@@ -11,6 +11,7 @@ import { createLlmClient } from './create-llm-client.js';
 import { CANARY_KEY, capturingLogger, providerEnv, rejection, testConfig } from './llm.test-helpers.js';
 import type { LlmClientDeps } from './llm-client.js';
 import type { LlmClient, LlmStreamEvent } from './llm-client-types.js';
+import { LlmClientClosedError } from './llm-errors.js';
 import { definePrompt } from './prompt.js';
 import { PromptRegistry } from './prompt-registry.js';
 import { defineTool } from './tools/tool.js';
@@ -421,6 +422,18 @@ describe('LlmClient input and configuration errors', () => {
   it('refuses an invalid raw request', async () => {
     const llm = client('openai');
     await expect(llm.complete({ messages: [], temperature: 5 })).rejects.toMatchObject({ name: 'LlmRequestError' });
+  });
+
+  it('refuses, as a call after close() is, a stream made before close() and read after it, and sends nothing', async () => {
+    const rows: UsageRecord[] = [];
+    const llm = client('openai', { usageSink: { writeBatch: async (batch) => void rows.push(...batch) } });
+    fake.enqueue({ type: 'answer', content: 'too late' });
+    const stream = llm.stream({ messages: [{ role: 'user', content: 'hi' }] });
+    await llm.close();
+    const error = await rejection(collect(stream));
+    expect(error).toBeInstanceOf(LlmClientClosedError);
+    expect(fake.requests).toHaveLength(0);
+    expect(rows).toEqual([]);
   });
 
   it('completes raw requests on the same path', async () => {

@@ -3,6 +3,7 @@ import type { EmbeddingCache } from '../cache/embedding-cache.js';
 import { replayAsStream } from '../cache/replay-as-stream.js';
 import { resolveCacheMode } from '../cache/resolve-cache-mode.js';
 import type { ResponseCache } from '../cache/response-cache.js';
+import { UncachedAnswer } from '../cache/uncached-answer.js';
 import type { AppConfig } from '../config/app-config.js';
 import type { LlmProviderName } from '../config/variables.js';
 import { GroundworkError } from '../errors/groundwork-error.js';
@@ -425,6 +426,7 @@ class GroundworkLlmClient implements LlmClient {
    */
   #lookup(
     call: PreparedCall,
+    trace: CallTrace,
     compute: ComputeWatch,
     run: (running: PreparedCall) => Promise<ChatCompletion>,
   ): Promise<{ completion: ChatCompletion; hit: boolean }> {
@@ -433,7 +435,7 @@ class GroundworkLlmClient implements LlmClient {
       return compute.run(() => run(call)).then((completion) => ({ completion, hit: false }));
     return cache.getOrCompute(
       call.cacheKey,
-      (shared) => compute.run(() => this.#runShared(call, shared, run)),
+      (shared) => compute.run(() => this.#runShared(call, shared, run)).then((completion) => storable(call, trace, completion)),
       call.cacheMode,
       signalOf(call),
     );
@@ -472,7 +474,7 @@ class GroundworkLlmClient implements LlmClient {
     const trace = newTrace(call.targets[0]!.provider, call.request.model);
     const compute = new ComputeWatch();
     try {
-      const { completion, hit } = await this.#lookup(call, compute, (running) => this.#engine.answer(running, trace));
+      const { completion, hit } = await this.#lookup(call, trace, compute, (running) => this.#engine.answer(running, trace));
       const data = this.#data(call, completion);
       if (data === stale) return this.#execute<T>({ ...call, cacheMode: 'refresh' });
       const response = this.#response<T>(call, completion, hit, trace, data as T, performance.now() - started);
@@ -511,7 +513,12 @@ class GroundworkLlmClient implements LlmClient {
     this.#pendingRows.add(row);
   }
 
-  async *#stream<T>(prepared: PreparedCall): AsyncGenerator<LlmStreamEvent<T>, void, undefined> {
+  /**
+   * The body of a stream runs from its first read: a stream made before `close()` and read after it
+   * is refused then, as a call made after `close()` is (a refresh of a stream already running is not).
+   */
+  async *#stream<T>(prepared: PreparedCall, refreshing = false): AsyncGenerator<LlmStreamEvent<T>, void, undefined> {
+    if (!refreshing) this.#assertOpen();
     const started = performance.now();
     const startedAt = new Date((this.#deps.clock ?? systemClock).now());
     const trace = newTrace(prepared.targets[0]!.provider, prepared.request.model);
@@ -524,7 +531,7 @@ class GroundworkLlmClient implements LlmClient {
     // Once the reader has gone, a compute that runs on for others (a shared flight) delivers to nobody.
     let reading = true;
     const compute = new ComputeWatch();
-    const lookup = this.#lookup(call, compute, (running) =>
+    const lookup = this.#lookup(call, trace, compute, (running) =>
       this.#engine.stream(running, trace, (event) => {
         if (reading) queue.push(event);
       }),
@@ -554,7 +561,7 @@ class GroundworkLlmClient implements LlmClient {
           if (completion.id !== undefined) start.id = completion.id;
           if (completion.created !== undefined) start.created = completion.created;
           yield start;
-          for await (const event of replayAsStream(completion)) if (event.type === 'delta') yield event;
+          for await (const event of replayAsStream(completion)) if (event.type !== 'done' && event.type !== 'start') yield event;
         }
         if (data === stale)
           throw new GroundworkError('llm_cache_stale', 'A cached answer no longer matches the prompt’s schema; bump the prompt version.');
@@ -581,7 +588,7 @@ class GroundworkLlmClient implements LlmClient {
       end();
     }
     // The refreshed call is a call of its own, counted and recorded as such.
-    if (refresh) yield* this.#stream<T>({ ...prepared, cacheMode: 'refresh', cancellation: undefined });
+    if (refresh) yield* this.#stream<T>({ ...prepared, cacheMode: 'refresh', cancellation: undefined }, true);
   }
 
   /** The validated structured data, undefined without a schema, or `stale` for a cached answer that no longer validates. */
@@ -660,6 +667,23 @@ const stale = Symbol('stale cache entry');
 
 /** Model turns a tool loop may take when neither the call nor the prompt says. */
 const DEFAULT_MAX_STEPS = 5;
+
+/**
+ * The answer as the response cache may keep it: a fallback's answer (another provider or model
+ * than the primary, or another model group than the one asked for) is handed back uncached, since
+ * the key names the primary, which would otherwise be skipped for as long as the answer lives.
+ */
+function storable(call: PreparedCall, trace: CallTrace, completion: ChatCompletion): ChatCompletion | UncachedAnswer {
+  const primary = call.targets[0];
+  const answered = trace.answeredBy;
+  if (primary === undefined || answered === undefined) return completion;
+  const same =
+    primary.group === undefined
+      ? answered.group === undefined && answered.provider === primary.provider && answered.model === primary.model
+      : answered.group === primary.group;
+  if (same) return completion;
+  return new UncachedAnswer(completion, `answered by a fallback, ${answered.provider}/${answered.deployment ?? answered.model}`);
+}
 
 /** A call its caller cut (a disconnect, a shutdown, an abort) is `cancelled`, whatever the error it ended with. */
 function outcomeOf(error: unknown, call: CallCancellation): string {

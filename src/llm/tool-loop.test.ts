@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { GroundworkMetrics } from '../observability/metrics.js';
+import { DeadlineExceededError } from '../resilience/errors.js';
 import { createLlmClient } from './create-llm-client.js';
 import { capturingLogger, rejection, testConfig } from './llm.test-helpers.js';
 import { LlmRefusalError, LlmRequestError } from './llm-errors.js';
@@ -223,6 +224,76 @@ describe('the tool loop', () => {
     const { client } = setup(new ScriptedProvider([]));
     const error = await rejection(client.complete({ messages: [{ role: 'user', content: 'x' }] }, { tools: { weather }, maxSteps: 0 }));
     expect(error).toBeInstanceOf(LlmRequestError);
+    await client.close();
+  });
+});
+
+describe('a tool that ignores its signal', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A tool that sleeps `ms` on the timers and never looks at its signal. */
+  function sleepy(ms: number) {
+    return defineTool({
+      parameters: z.object({}),
+      execute: () => new Promise<string>((resolve) => setTimeout(() => resolve('awake'), ms)),
+    });
+  }
+
+  /** `promise`'s outcome, kept as it settles, to see whether it has. */
+  function watch(promise: Promise<unknown>): { settled: boolean; error: unknown } {
+    const seen: { settled: boolean; error: unknown } = { settled: false, error: undefined };
+    promise.then(
+      () => {
+        seen.settled = true;
+      },
+      (error: unknown) => {
+        seen.settled = true;
+        seen.error = error;
+      },
+    );
+    return seen;
+  }
+
+  it('does not hold the call once the caller aborts: it fails at once with the reason, and the tool runs on to its end unheard', async () => {
+    vi.useFakeTimers();
+    const provider = new ScriptedProvider([toolCalls(['a', 'slow', {}]), text('done')]);
+    const { client, rows } = setup(provider);
+    const controller = new AbortController();
+    const call = watch(
+      client.complete({ messages: [{ role: 'user', content: 'x' }] }, { tools: { slow: sleepy(1500) }, signal: controller.signal }),
+    );
+    await vi.advanceTimersByTimeAsync(50);
+    expect(call.settled).toBe(false);
+    controller.abort(new Error('the user cancelled'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(call.settled).toBe(true);
+    expect((call.error as Error).message).toBe('the user cancelled');
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(provider.requests).toHaveLength(1);
+    await client.close();
+    expect(rows.map((row) => row.outcome)).toEqual(['continued', 'cancelled']);
+  });
+
+  it('does not hold the call past its deadline, which it names in words, with the time the call had run', async () => {
+    vi.useFakeTimers();
+    const provider = new ScriptedProvider([toolCalls(['a', 'slow', {}]), text('done')]);
+    const { client } = setup(provider, { LLM_DEADLINE_MS: '200' });
+    const call = watch(client.complete({ messages: [{ role: 'user', content: 'x' }] }, { tools: { slow: sleepy(1500) } }));
+    await vi.advanceTimersByTimeAsync(199);
+    expect(call.settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(call.settled).toBe(true);
+    const error = call.error as DeadlineExceededError;
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect(error.elapsedMs).toBe(200);
+    expect(error.message).toBe(
+      "The call's deadline of 200 ms (LLM_DEADLINE_MS) passed while a tool was still running after 200 ms; " +
+        'the call was given up. Try again later or raise the deadline.',
+    );
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(provider.requests).toHaveLength(1);
     await client.close();
   });
 });

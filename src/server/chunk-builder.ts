@@ -18,7 +18,7 @@ interface ChoiceProgress {
  * text and refusal deltas, tool calls whose first chunk holds `index`, `id`, `type`,
  * `function.name` and `arguments: ''` followed by argument pieces, then a finish chunk per choice
  * and, with `include_usage`, a usage chunk with empty `choices`. Whatever the events did not stream
- * (a cached answer replays only its text) is sent from the final answer before the choice
+ * (a provider that sent a piece only in its final answer) is sent from the final answer before the choice
  * finishes, so the chunks always add up to the whole answer; so are Groundwork's extensions, known
  * only at the end: each tool call's `signature` and the message's `reasoning_blocks`. The answer's
  * unmodelled message fields (`reasoning_content`, `audio`, `annotations`…), which the whole answer's

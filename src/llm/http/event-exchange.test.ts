@@ -98,6 +98,20 @@ describe('exchangeEvents', () => {
     expect(listeners(signal)).toBe(0);
   });
 
+  it('gives each event of a body with lone CR line ends as its chunk arrives, the last one included, and skips a leading byte order mark', async () => {
+    const held = gate();
+    handler = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write('\uFEFFdata: a\r\r');
+      void held.opened.then(() => response.end('data: [DONE]\r\r'));
+    };
+    const answer = await exchange(new AbortController().signal);
+    // The first event is complete in the first chunk: it does not wait for the second.
+    expect(await answer.events.next()).toEqual({ value: { event: undefined, data: 'a' }, done: false });
+    held.open();
+    expect(await readAll(answer.events)).toEqual([{ event: undefined, data: '[DONE]' }]);
+  });
+
   it('reads an error status’s body whole and fails with an UpstreamStatusError carrying its facts', async () => {
     handler = (_request, response) => {
       response.writeHead(429, { 'content-type': 'application/json', 'x-request-id': 'req_429', 'retry-after': '2' });

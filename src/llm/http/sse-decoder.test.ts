@@ -34,6 +34,28 @@ describe('SseDecoder', () => {
     expect(decodeAll([': keep-alive\n\nid: 7\nretry: 10\n\n', 'data:no-space\r\r\n'])).toEqual([{ event: undefined, data: 'no-space' }]);
   });
 
+  it('ends a line at a lone CR as soon as it arrives, and skips the LF of a CRLF split across chunks', () => {
+    const decoder = new SseDecoder();
+    expect(decoder.push('data: a\r\r')).toEqual([{ event: undefined, data: 'a' }]);
+    expect(decoder.push('data: b\r')).toEqual([]);
+    expect(decoder.push('\r')).toEqual([{ event: undefined, data: 'b' }]);
+    expect(decoder.push('data: c\r')).toEqual([]);
+    // The LF completes the CRLF that ended 'data: c'; only the CRLF after it is a blank line.
+    expect(decoder.push('\n\r\n')).toEqual([{ event: undefined, data: 'c' }]);
+    expect(decoder.push('')).toEqual([]);
+    expect(decoder.push('\n')).toEqual([]);
+  });
+
+  it('skips one byte order mark at the start of the body, and only there', () => {
+    expect(decodeAll(['\uFEFFdata: first\n\ndata: second\n\n'])).toEqual([
+      { event: undefined, data: 'first' },
+      { event: undefined, data: 'second' },
+    ]);
+    const bom = Buffer.from('\uFEFFdata: x\n\n');
+    expect(decodeAll([bom.subarray(0, 2), bom.subarray(2)])).toEqual([{ event: undefined, data: 'x' }]);
+    expect(decodeAll(['data: a\n\n', '\uFEFFdata: b\n\n'])).toEqual([{ event: undefined, data: 'a' }]);
+  });
+
   it('never emits an event the body ended in the middle of', () => {
     const decoder = new SseDecoder();
     expect(decoder.push('data: {"choices": [')).toEqual([]);

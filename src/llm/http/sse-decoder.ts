@@ -8,32 +8,48 @@ export interface SseEvent {
 
 /**
  * Decodes a `text/event-stream` body incrementally, chunk by chunk as the bytes arrive: UTF-8
- * characters and lines split across chunks are joined, `\n`, `\r\n` and `\r` all end a line,
- * comments (`:`) and unknown fields are skipped, and an event is emitted at each blank line
- * once it has data (the format's rules, as OpenAI and compatible servers use it). An event the
- * body ends in the middle of is never emitted, as the format says.
+ * characters and lines split across chunks are joined, `\n`, `\r\n` and `\r` all end a line
+ * (a `\r` at once, even at a chunk's end: a `\n` that then starts the next chunk is the rest of
+ * its `\r\n`), one byte order mark at the start of the body is skipped, comments (`:`) and
+ * unknown fields are skipped, and an event is emitted at each blank line once it has data (the
+ * format's rules, as OpenAI and compatible servers use it). An event the body ends in the middle
+ * of is never emitted, as the format says.
  */
 export class SseDecoder {
   readonly #text = new StringDecoder('utf8');
   #pending = '';
   #data: string | undefined;
   #event: string | undefined;
+  /** Nothing decoded yet: a byte order mark may still come first. */
+  #atStart = true;
+  /** The last chunk ended in a `\r`: a `\n` at the start of the next one belongs to it. */
+  #afterCarriage = false;
 
   /** The events completed by `chunk`, in order; usually zero or one. */
   push(chunk: Buffer | string): SseEvent[] {
-    const text = this.#pending + (typeof chunk === 'string' ? chunk : this.#text.write(chunk));
+    let text = this.#pending + (typeof chunk === 'string' ? chunk : this.#text.write(chunk));
+    if (this.#atStart && text !== '') {
+      this.#atStart = false;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
     const events: SseEvent[] = [];
     let start = 0;
+    if (this.#afterCarriage && text !== '') {
+      this.#afterCarriage = false;
+      if (text.charCodeAt(0) === 10) start = 1;
+    }
     for (;;) {
       const newline = text.indexOf('\n', start);
       const carriage = text.indexOf('\r', start);
       let end: number;
       let next: number;
       if (carriage !== -1 && (newline === -1 || carriage < newline)) {
-        // A '\r' at the very end may be the first half of '\r\n': wait for the next chunk.
-        if (carriage === text.length - 1) break;
         end = carriage;
-        next = text.charCodeAt(carriage + 1) === 10 ? carriage + 2 : carriage + 1;
+        if (carriage === text.length - 1) {
+          // The line ends here, whether or not a '\n' follows in the next chunk.
+          this.#afterCarriage = true;
+          next = carriage + 1;
+        } else next = text.charCodeAt(carriage + 1) === 10 ? carriage + 2 : carriage + 1;
       } else if (newline !== -1) {
         end = newline;
         next = newline + 1;

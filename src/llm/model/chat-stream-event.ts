@@ -53,6 +53,11 @@ export interface StreamStart {
   id?: string;
   /** When the provider made the answer, in Unix seconds, when it said so before any content: the final answer's `created`. */
   created?: number;
+  /**
+   * The model the provider says is answering (Azure: the model behind the deployment), when it said
+   * so before any content: a stream cut short is priced by it, as its final answer's `model` would be.
+   */
+  model?: string;
 }
 
 /** The end: the whole answer, with usage. */

@@ -1,3 +1,4 @@
+import { untilAborted } from '../../internal/abort.js';
 import type { ToolResultEvent } from '../llm-client-types.js';
 import { parseStructured } from '../structured-output.js';
 import type { ToolCall, ToolMessage } from '../types.js';
@@ -14,9 +15,13 @@ export interface ToolTurn {
  * unknown tool, invalid arguments or a tool that throws goes back to the model as an error result
  * (so it can correct itself), never as a failure of the call. A result JSON cannot hold fails the
  * call with a `TypeError` naming the tool. Results keep the calls' order.
+ *
+ * When `signal` aborts, the turn fails at once with its reason: each tool is given the signal, but
+ * one that ignores it is not waited for (it runs on to its end, and what it returns or throws is dropped).
  */
 export async function runToolCalls(calls: readonly ToolCall[], tools: ToolSet, signal: AbortSignal): Promise<ToolTurn> {
-  const outcomes = await Promise.all(calls.map((call) => runOne(call, tools, signal)));
+  // `untilAborted` handles the runs' outcome whichever settles first, so a tool that fails after the abort is no unhandled rejection.
+  const outcomes = await untilAborted(Promise.all(calls.map((call) => runOne(call, tools, signal))), signal);
   return {
     messages: outcomes.map(({ message }) => message),
     events: outcomes.map(({ event }) => event),

@@ -94,9 +94,16 @@ describe('the Azure provider’s stream', () => {
     await fake.close();
   });
 
-  it('starts at the first chunk that names the answer, not at the prompt-filter chunk before it', async () => {
+  it('starts at the first chunk that names the answer, not at the prompt-filter chunk before it, with the model behind the deployment', async () => {
     const provider = createProvider('azure', testConfig(providerEnv('azure', fake)));
-    fake.enqueue({ type: 'answer', content: 'one two', chunks: 2, created: 1_700_000_000, promptFilterChunk: true });
+    fake.enqueue({
+      type: 'answer',
+      content: 'one two',
+      chunks: 2,
+      created: 1_700_000_000,
+      promptFilterChunk: true,
+      model: 'gpt-4o-2024-08-06',
+    });
     const events: ChatStreamEvent[] = [];
     for await (const event of provider.stream({ model: '', messages: [{ role: 'user', content: 'Hi' }] }, new AbortController().signal)) {
       events.push(event);
@@ -105,7 +112,7 @@ describe('the Azure provider’s stream', () => {
     expect(answerCreated).toBe(1_700_000_000);
     const starts = events.filter((event) => event.type === 'start');
     expect(starts).toHaveLength(1);
-    expect(events[0]).toMatchObject({ type: 'start', id: answerId, created: answerCreated });
+    expect(events[0]).toMatchObject({ type: 'start', id: answerId, created: answerCreated, model: 'gpt-4o-2024-08-06' });
     expect(events.at(-1)).toMatchObject({ type: 'done', completion: { id: answerId, created: answerCreated, content: 'one two' } });
   });
 });

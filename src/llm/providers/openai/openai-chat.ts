@@ -118,11 +118,11 @@ export class OpenAiChatProvider implements LlmProvider {
         const events = assembler.accept(chunk);
         if (!started && (assembler.id !== undefined || events.length > 0)) {
           started = true;
-          yield streamStart(limits, assembler.id, assembler.created);
+          yield streamStart(limits, assembler.id, assembler.created, assembler.reportedModel);
         }
         yield* events;
       }
-      if (!started) yield streamStart(limits, assembler.id, assembler.created);
+      if (!started) yield streamStart(limits, assembler.id, assembler.created, assembler.reportedModel);
     } catch (error) {
       throw mapOpenAiError(error, { provider: this.name, model, signal });
     }

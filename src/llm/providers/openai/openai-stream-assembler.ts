@@ -86,6 +86,8 @@ export class OpenAiStreamAssembler {
   readonly #choices = new Map<number, ChoiceState>();
   #usage: TokenUsage | undefined;
   #model: string;
+  /** The model the chunks named, if any did. */
+  #reportedModel: string | undefined;
   #id: string | undefined;
   #created: number | undefined;
   #systemFingerprint: string | undefined;
@@ -102,7 +104,7 @@ export class OpenAiStreamAssembler {
   /** The events one chunk yields, in order. */
   accept(chunk: ChatCompletionChunk): ChatStreamEvent[] {
     if (chunk.usage) this.#usage = mapOpenAiUsage(chunk.usage);
-    if (typeof chunk.model === 'string' && chunk.model !== '') this.#model = chunk.model;
+    if (typeof chunk.model === 'string' && chunk.model !== '') this.#model = this.#reportedModel = chunk.model;
     if (typeof chunk.id === 'string' && chunk.id !== '') this.#id ??= chunk.id;
     // Azure's first chunk may hold only the prompt's filter results, with `id: ''` and `created: 0`.
     this.#created ??= openAiCreated(chunk.created);
@@ -152,6 +154,11 @@ export class OpenAiStreamAssembler {
   /** When the answer was made, in Unix seconds, from the first chunk that says so. */
   get created(): number | undefined {
     return this.#created;
+  }
+
+  /** The model the chunks say is answering (Azure: the model behind the deployment), once one has named it. */
+  get reportedModel(): string | undefined {
+    return this.#reportedModel;
   }
 
   /** Whether every choice seen has finished (a stream without a finish was cut short). */
