@@ -165,6 +165,32 @@ describe('the dashboard API on groundwork serve', () => {
     }
   });
 
+  it('refuses a login or logout form posted by another site, which then cannot lock the admin key out', async () => {
+    // A page with <meta name="referrer" content="no-referrer"> posts with Origin: null; its browser still says cross-site.
+    for (const site of ['cross-site', 'same-site']) {
+      const post = (path: string, body: string) =>
+        fetch(`${stack.url}${path}`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { origin: 'null', 'sec-fetch-site': site, 'content-type': 'application/x-www-form-urlencoded' },
+          body,
+        });
+      const logout = await post('/ui/logout', '');
+      expect(logout.status, site).toBe(403);
+      expect(logout.headers.get('set-cookie'), site).toBeNull();
+      for (let attempt = 0; attempt < 11; attempt++) expect((await post('/ui/login', 'key=wrong')).status, site).toBe(403);
+    }
+    expect((await fetch(`${stack.url}/admin/api/session`, { headers: bearer })).status).toBe(200);
+    // The page's own form, sent with Origin: null under its no-referrer policy, is still accepted.
+    const own = await fetch(`${stack.url}/ui/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { origin: 'null', 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ key: ADMIN_KEY }).toString(),
+    });
+    expect(own.status).toBe(303);
+  });
+
   it('names an unknown key field instead of dropping it', async () => {
     const response = await fetch(`${stack.url}/admin/api/keys`, {
       method: 'POST',

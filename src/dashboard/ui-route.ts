@@ -111,15 +111,27 @@ function cookie(request: IncomingMessage, value: string, maxAgeSeconds: number):
   return `${SESSION_COOKIE}=${value}; Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
 }
 
-/** A login or logout posted from another site is refused (its `Origin` must be this host). */
+/**
+ * A login or logout posted from another site is refused: its `Origin` must be this host. Without
+ * one, or with `Origin: null` (what a form sends from a page whose referrer policy is
+ * `no-referrer`, this one's included), the browser's `Sec-Fetch-Site` decides: `cross-site` or
+ * `same-site` (another port of this machine) is refused, so that no other page can sign the
+ * operator out, or spend the minute's wrong keys and lock the admin key out.
+ */
 function refuseCrossSite(request: IncomingMessage): void {
   const origin = request.headers.origin;
-  if (origin === undefined || origin === 'null') return;
-  let host: string | undefined;
-  try {
-    host = new URL(origin).host;
-  } catch {}
-  if (host !== request.headers.host) {
+  let foreign: boolean;
+  if (origin === undefined || origin === 'null') {
+    const site = request.headers['sec-fetch-site'];
+    foreign = site === 'cross-site' || site === 'same-site';
+  } else {
+    let host: string | undefined;
+    try {
+      host = new URL(origin).host;
+    } catch {}
+    foreign = host !== request.headers.host;
+  }
+  if (foreign) {
     throw new HttpError({
       status: 403,
       type: 'permission_error',
