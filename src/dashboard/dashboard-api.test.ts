@@ -202,6 +202,24 @@ describe('the dashboard API on groundwork serve', () => {
       /^montlyBudgetUsd: not a field of a key; the fields are name, /,
     );
   });
+
+  // Last: it spends this address's wrong keys for the minute.
+  it('shows the login page, not JSON, with the reason and Retry-After once the wrong keys of the minute are spent', async () => {
+    let locked: Response | undefined;
+    for (let attempt = 0; attempt < 11 && locked === undefined; attempt++) {
+      const refused = await login(`guess-${attempt}`);
+      if (refused.status === 429) locked = refused;
+      else expect(refused.status).toBe(401);
+    }
+    expect(locked?.status).toBe(429);
+    expect(Number(locked?.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(locked?.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(locked?.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    const page = (await locked?.text()) ?? '';
+    expect(page).toContain('<form method="post" action="/ui/login">');
+    expect(page).toMatch(/<p class="login-error">Too many wrong keys from this address in the last minute; try again in \d+ s\.<\/p>/);
+    expect(page).not.toContain('That is not the admin key.');
+  });
 });
 
 describe('the dashboard off switch', () => {
