@@ -294,6 +294,67 @@ describe('the dashboard in a browser', () => {
   });
 });
 
+/** Logs `page` in to `url` with the admin key on the login form. */
+async function logIn(target: Page, url: string): Promise<void> {
+  await target.goto(`${url}/ui`);
+  await target.fill('#key', ADMIN_KEY);
+  await target.click('button[type=submit]');
+  await target.waitForSelector('[data-testid=kpi-calls]');
+}
+
+describe('the dashboard in a browser, over a small ledger with text', () => {
+  let small: DashboardStack;
+  let view: Page;
+  /** The id of the turn a tool loop went on from. */
+  let continuedId = 0;
+
+  beforeAll(async () => {
+    small = await startDashboardStack({ LLM_LOG_CONTENT: 'true' });
+    // Every row in one half-hour bucket of the day, three hours ago: the latency chart has one lone value.
+    const base = Math.floor((Date.now() - 3 * 3_600_000) / 1_800_000) * 1_800_000 + 60_000;
+    const at = (seconds: number) => new Date(base + seconds * 1000);
+    await insertUsage(small.database.db, [
+      ...Array.from({ length: 10 }, (_, index) => ({
+        created_at: at(index),
+        model: `model-${index}`,
+        cost_usd: 1 + index,
+        latency_ms: 400,
+      })),
+      // Last called v1, then v3, then v2: each is still compared with the version before it.
+      { created_at: at(10), prompt_name: 'summarise', prompt_version: '2', cost_usd: 0.02, latency_ms: 400 },
+      { created_at: at(20), prompt_name: 'summarise', prompt_version: '3', cost_usd: 0.03, latency_ms: 400 },
+      { created_at: at(30), prompt_name: 'summarise', prompt_version: '1', cost_usd: 0.01, latency_ms: 400 },
+      {
+        created_at: at(40),
+        outcome: 'continued',
+        request_id: 'req_loop',
+        latency_ms: 400,
+        prompt_text: JSON.stringify([{ role: 'user', content: 'What is the weather?' }]),
+      },
+      { created_at: at(41), request_id: 'req_loop', latency_ms: 400, answer_text: 'Sunny.' },
+    ]);
+    const row = await small.database.db.selectFrom('llm_usage').select('id').where('outcome', '=', 'continued').executeTakeFirstOrThrow();
+    continuedId = Number(row.id);
+    view = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    view.setDefaultTimeout(6000);
+    await logIn(view, small.url);
+  }, 60_000);
+
+  afterAll(async () => {
+    await view?.close();
+    await small?.close();
+  });
+
+  it("names the groups past the spend table's first eight, with their spend", async () => {
+    await view.goto(`${small.url}/ui#/overview`);
+    const others = view.locator('[data-testid=breakdown-others]');
+    // model-0 ($1), model-1 ($2) and gpt-4o-mini ($0.06).
+    await expect(others.textContent()).resolves.toContain('3 more groups');
+    await expect(others.textContent()).resolves.toContain('$3.06');
+    await view.locator('[data-testid=breakdown]').screenshot({ path: join(SCREENSHOTS, 'breakdown-others.png') });
+  });
+});
+
 async function newKey(name: string): Promise<string> {
   const response = await fetch(`${stack.url}/admin/api/keys`, {
     method: 'POST',
