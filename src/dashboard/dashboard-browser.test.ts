@@ -269,6 +269,40 @@ describe('the dashboard in a browser', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'call-detail.png') });
   });
 
+  it('keeps the live view updating when its data takes longer than the refresh interval', async () => {
+    await page.route('**/admin/api/live', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 3500));
+      await route.continue().catch(() => {});
+    });
+    try {
+      await page.goto(`${stack.url}/ui#/live`);
+      await page.locator('[data-testid=live-updated]').waitFor({ timeout: 10_000 });
+      await page.screenshot({ path: join(SCREENSHOTS, 'live-slow.png') });
+    } finally {
+      await page.unroute('**/admin/api/live');
+    }
+  });
+
+  it("does not show the previous period's figures when the new period fails to load", async () => {
+    await page.goto(`${stack.url}/ui#/overview`);
+    await page.waitForSelector('[data-testid=kpi-calls]');
+    await page.route('**/admin/api/overview?range=week', (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { message: 'The database did not answer.' } }),
+      }),
+    );
+    try {
+      await page.click('button:has-text("Last 7 days")');
+      await expect(page.locator('.error-note').textContent()).resolves.toContain('The database did not answer.');
+      await expect(page.locator('[data-testid=kpi-calls]').count()).resolves.toBe(0);
+      await page.screenshot({ path: join(SCREENSHOTS, 'overview-failed.png') });
+    } finally {
+      await page.unroute('**/admin/api/overview?range=week');
+    }
+  });
+
   it('lists calls and prompt versions, and fits a phone-width screen', async () => {
     await page.goto(`${stack.url}/ui#/calls`);
     await page.waitForSelector('[data-testid=calls] tbody tr');
