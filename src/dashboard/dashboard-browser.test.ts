@@ -379,6 +379,31 @@ describe('the dashboard in a browser, over a small ledger with text', () => {
     await small?.close();
   });
 
+  it('draws a latency value with no value beside it as a point', async () => {
+    await view.goto(`${small.url}/ui#/overview`);
+    const canvas = view.locator('[data-testid=chart-latency] canvas');
+    await canvas.waitFor();
+    // The p50 series' colour, #0072B2.
+    type Canvas = {
+      width: number;
+      height: number;
+      getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+    };
+    const drawn = await canvas.evaluate((element: Canvas) => {
+      const context = element.getContext('2d');
+      if (context === null) return -1;
+      const { data } = context.getImageData(0, 0, element.width, element.height);
+      let count = 0;
+      for (let index = 0; index < data.length; index += 4) {
+        const [red = 0, green = 0, blue = 0] = [data[index], data[index + 1], data[index + 2]];
+        if (Math.abs(red - 0x00) < 40 && Math.abs(green - 0x72) < 40 && Math.abs(blue - 0xb2) < 40) count++;
+      }
+      return count;
+    });
+    await view.locator('[data-testid=chart-latency]').screenshot({ path: join(SCREENSHOTS, 'latency-lone-point.png') });
+    expect(drawn).toBeGreaterThan(0);
+  });
+
   it("names the groups past the spend table's first eight, with their spend", async () => {
     await view.goto(`${small.url}/ui#/overview`);
     const others = view.locator('[data-testid=breakdown-others]');
