@@ -412,6 +412,15 @@ describe('the dashboard in a browser, over a small ledger with text', () => {
     await expect(others.textContent()).resolves.toContain('$3.06');
     await view.locator('[data-testid=breakdown]').screenshot({ path: join(SCREENSHOTS, 'breakdown-others.png') });
   });
+
+  it('says where the answer of a continued turn is', async () => {
+    await view.goto(`${small.url}/ui#/calls`);
+    await view.locator(`[data-testid=call-${continuedId}]`).click();
+    const detail = view.locator('[data-testid=call-detail]');
+    await expect(detail.textContent()).resolves.toContain("An earlier turn of a call: the call's answer is on its last row");
+    await expect(detail.textContent()).resolves.not.toContain('the call failed');
+    await view.screenshot({ path: join(SCREENSHOTS, 'call-continued.png') });
+  });
 });
 
 async function newKey(name: string): Promise<string> {
