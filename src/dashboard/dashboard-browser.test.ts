@@ -303,6 +303,22 @@ describe('the dashboard in a browser', () => {
     }
   });
 
+  it('opens a call from the keyboard', async () => {
+    await page.goto(`${stack.url}/ui#/calls`);
+    // No call left open by an earlier test.
+    await page.reload();
+    await page.waitForSelector('[data-testid=calls] tbody tr');
+    await page.focus('.toolbar button[type=submit]');
+    await page.keyboard.press('Tab');
+    const first = page.locator('[data-testid=calls] tbody tr').first();
+    const focused = await page.evaluate("document.activeElement?.closest('tr')?.getAttribute('data-testid')");
+    expect(focused).toBe(await first.getAttribute('data-testid'));
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid=call-content-off]').waitFor();
+    await expect(first.locator('[aria-expanded]').getAttribute('aria-expanded')).resolves.toBe('true');
+    await page.screenshot({ path: join(SCREENSHOTS, 'call-keyboard.png') });
+  });
+
   it('lists calls and prompt versions, and fits a phone-width screen', async () => {
     await page.goto(`${stack.url}/ui#/calls`);
     await page.waitForSelector('[data-testid=calls] tbody tr');

@@ -166,10 +166,14 @@ export function CallsPage() {
                   <tr
                     class={`clickable${open === call.id ? ' open' : ''}`}
                     onClick={() => setOpen(open === call.id ? null : call.id)}
-                    aria-expanded={open === call.id}
                     data-testid={`call-${call.id}`}
                   >
-                    <td class="nowrap">{formatTime(call.createdAt)}</td>
+                    <td class="nowrap">
+                      {/* The row opens on a click anywhere; this button opens it from the keyboard (its click reaches the row). */}
+                      <button type="button" class="row-toggle" aria-expanded={open === call.id}>
+                        {formatTime(call.createdAt)}
+                      </button>
+                    </td>
                     <td>{call.keyName ?? call.keyId ?? <span class="muted">–</span>}</td>
                     <td>
                       {call.promptName === null ? (
