@@ -303,6 +303,27 @@ describe('the dashboard in a browser', () => {
     }
   });
 
+  it('refuses a limit that is not a plain finite number, naming the field, and leaves the key unchanged', async () => {
+    await newKey('not-a-number');
+    await page.goto(`${stack.url}/ui#/keys`);
+    await page.reload();
+    const row = page.locator('[data-testid="key-not-a-number"]');
+    const form = page.locator('[data-testid=key-form]');
+    for (const typed of ['Infinity', '1e999', '0x10']) {
+      await row.locator('button:has-text("Edit")').click();
+      await form.locator('input[aria-label="Requests per minute"]').fill(typed);
+      await form.locator('button:has-text("Save")').click();
+      await expect
+        .poll(() => page.locator('.error-note').first().textContent(), { timeout: 6000, interval: 100 })
+        .toMatch(new RegExp(`^requestsPerMinute: .*\\(got ${typed}\\)`));
+      if (typed === 'Infinity') await page.screenshot({ path: join(SCREENSHOTS, 'keys-not-a-number.png'), fullPage: true });
+      await form.locator('button:has-text("Cancel")').click();
+    }
+    const listed = await fetch(`${stack.url}/admin/api/keys`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    const key = ((await listed.json()) as { data: Array<Record<string, unknown>> }).data.find((entry) => entry['name'] === 'not-a-number');
+    expect(key?.['requestsPerMinute']).toBeNull();
+  });
+
   it('opens a call from the keyboard', async () => {
     await page.goto(`${stack.url}/ui#/calls`);
     // No call left open by an earlier test.
