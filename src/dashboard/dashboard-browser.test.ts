@@ -458,6 +458,18 @@ describe('the dashboard in a browser, over a small ledger with text', () => {
     await expect(detail.textContent()).resolves.not.toContain('the call failed');
     await view.screenshot({ path: join(SCREENSHOTS, 'call-continued.png') });
   });
+
+  it('compares each prompt version with the version before it, whatever order they were last called in', async () => {
+    await view.goto(`${small.url}/ui#/prompts`);
+    const rows = view.locator('[data-testid=prompts] tbody tr');
+    await rows.first().waitFor();
+    const byVersion = async (version: string) => rows.filter({ has: view.locator(`td:nth-child(2):text-is("${version}")`) });
+    // v1 has no version before it; v2 and v3 each cost a cent more than the one before.
+    await expect((await byVersion('1')).locator('.delta').count()).resolves.toBe(0);
+    await expect((await byVersion('2')).locator('td:nth-child(5) .delta').textContent()).resolves.toMatch(/^▲ \$0\.01(00)?$/);
+    await expect((await byVersion('3')).locator('td:nth-child(5) .delta').textContent()).resolves.toMatch(/^▲ \$0\.01(00)?$/);
+    await view.screenshot({ path: join(SCREENSHOTS, 'prompts-versions.png') });
+  });
 });
 
 async function newKey(name: string): Promise<string> {
