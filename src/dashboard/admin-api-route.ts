@@ -9,7 +9,7 @@ import { callDetail, listCalls } from './call-list.js';
 import type { Dashboard, DashboardTenants } from './dashboard.js';
 import type { DashboardGuard } from './dashboard-guard.js';
 import { DashboardInputError } from './dashboard-input-error.js';
-import type { BreakdownRow, OverviewAnswer, UsageAnswer } from './dashboard-wire.js';
+import type { BreakdownOthers, BreakdownRow, OverviewAnswer, UsageAnswer } from './dashboard-wire.js';
 import { errorSeries } from './error-series.js';
 import { keysWithSpend, teamsWithSpend } from './keys-view.js';
 import { latencySeries } from './latency-series.js';
@@ -50,7 +50,12 @@ const READS: Record<string, Handler> = {
     const db = dashboard.db;
     const [usage, latency, errors] = [await usageSeries(db, range), await latencySeries(db, range), await errorSeries(db, range)];
     const breakdown: Record<string, BreakdownRow[]> = {};
-    for (const dimension of BREAKDOWN_DIMENSIONS) breakdown[dimension] = await usageBreakdown(db, range, dimension, 8);
+    const others: Record<string, BreakdownOthers | null> = {};
+    for (const dimension of BREAKDOWN_DIMENSIONS) {
+      const rows = await usageBreakdown(db, range, dimension, null);
+      breakdown[dimension] = rows.slice(0, OVERVIEW_GROUPS);
+      others[dimension] = summed(rows.slice(OVERVIEW_GROUPS));
+    }
     const totals = usage.reduce(
       (sum, point) => ({
         calls: sum.calls + point.calls,
@@ -60,27 +65,14 @@ const READS: Record<string, Handler> = {
       }),
       { calls: 0, failures: 0, tokens: 0, costUsd: 0 },
     );
-    return [200, { range, totals, usage, latency, errors, breakdown } satisfies OverviewAnswer];
+    return [200, { range, totals, usage, latency, errors, breakdown, others } satisfies OverviewAnswer];
   },
   usage: async ({ dashboard, query, now }) => {
     const range = timeRange(query.get('range') ?? 'day', now);
     const by = query.get('by') ?? 'model';
     const limit = positiveInteger(query, 'limit', 'use a whole number of groups, or leave it out for every group');
     const rows = await usageBreakdown(dashboard.db, range, by, null);
-    const left = limit === undefined ? [] : rows.slice(limit);
-    const others =
-      left.length === 0
-        ? null
-        : left.reduce(
-            (sum, row) => ({
-              groups: sum.groups + 1,
-              calls: sum.calls + row.calls,
-              tokens: sum.tokens + row.tokens,
-              costUsd: sum.costUsd + row.costUsd,
-              failures: sum.failures + row.failures,
-            }),
-            { groups: 0, calls: 0, tokens: 0, costUsd: 0, failures: 0 },
-          );
+    const others = summed(limit === undefined ? [] : rows.slice(limit));
     return [200, { range, by, data: limit === undefined ? rows : rows.slice(0, limit), others } satisfies UsageAnswer];
   },
   calls: async ({ dashboard, query }) => {
@@ -100,6 +92,24 @@ const READS: Record<string, Handler> = {
   keys: async ({ dashboard, now }) => [200, { data: await keysWithSpend(dashboard, now) }],
   teams: async ({ dashboard, now }) => [200, { data: await teamsWithSpend(dashboard, now) }],
 };
+
+/** How many groups per dimension the overview lists; the rest are summed in its `others`. */
+const OVERVIEW_GROUPS = 8;
+
+/** The groups a breakdown leaves out, summed; null when it leaves none out. */
+function summed(left: readonly BreakdownRow[]): BreakdownOthers | null {
+  if (left.length === 0) return null;
+  return left.reduce(
+    (sum, row) => ({
+      groups: sum.groups + 1,
+      calls: sum.calls + row.calls,
+      tokens: sum.tokens + row.tokens,
+      costUsd: sum.costUsd + row.costUsd,
+      failures: sum.failures + row.failures,
+    }),
+    { groups: 0, calls: 0, tokens: 0, costUsd: 0, failures: 0 },
+  );
+}
 
 /** The query parameter `name` as a positive whole number; undefined when absent or empty (`before=`), a 400 naming it otherwise. */
 function positiveInteger(query: URLSearchParams, name: string, advice: string): number | undefined {

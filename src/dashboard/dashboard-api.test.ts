@@ -165,6 +165,32 @@ describe('the dashboard API on groundwork serve', () => {
     }
   });
 
+  it('refuses a login or logout form posted by another site, which then cannot lock the admin key out', async () => {
+    // A page with <meta name="referrer" content="no-referrer"> posts with Origin: null; its browser still says cross-site.
+    for (const site of ['cross-site', 'same-site']) {
+      const post = (path: string, body: string) =>
+        fetch(`${stack.url}${path}`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { origin: 'null', 'sec-fetch-site': site, 'content-type': 'application/x-www-form-urlencoded' },
+          body,
+        });
+      const logout = await post('/ui/logout', '');
+      expect(logout.status, site).toBe(403);
+      expect(logout.headers.get('set-cookie'), site).toBeNull();
+      for (let attempt = 0; attempt < 11; attempt++) expect((await post('/ui/login', 'key=wrong')).status, site).toBe(403);
+    }
+    expect((await fetch(`${stack.url}/admin/api/session`, { headers: bearer })).status).toBe(200);
+    // The page's own form, sent with Origin: null under its no-referrer policy, is still accepted.
+    const own = await fetch(`${stack.url}/ui/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { origin: 'null', 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ key: ADMIN_KEY }).toString(),
+    });
+    expect(own.status).toBe(303);
+  });
+
   it('names an unknown key field instead of dropping it', async () => {
     const response = await fetch(`${stack.url}/admin/api/keys`, {
       method: 'POST',
@@ -175,6 +201,24 @@ describe('the dashboard API on groundwork serve', () => {
     expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(
       /^montlyBudgetUsd: not a field of a key; the fields are name, /,
     );
+  });
+
+  // Last: it spends this address's wrong keys for the minute.
+  it('shows the login page, not JSON, with the reason and Retry-After once the wrong keys of the minute are spent', async () => {
+    let locked: Response | undefined;
+    for (let attempt = 0; attempt < 11 && locked === undefined; attempt++) {
+      const refused = await login(`guess-${attempt}`);
+      if (refused.status === 429) locked = refused;
+      else expect(refused.status).toBe(401);
+    }
+    expect(locked?.status).toBe(429);
+    expect(Number(locked?.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(locked?.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(locked?.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    const page = (await locked?.text()) ?? '';
+    expect(page).toContain('<form method="post" action="/ui/login">');
+    expect(page).toMatch(/<p class="login-error">Too many wrong keys from this address in the last minute; try again in \d+ s\.<\/p>/);
+    expect(page).not.toContain('That is not the admin key.');
   });
 });
 

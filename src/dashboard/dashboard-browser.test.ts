@@ -269,6 +269,77 @@ describe('the dashboard in a browser', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'call-detail.png') });
   });
 
+  it('keeps the live view updating when its data takes longer than the refresh interval', async () => {
+    await page.route('**/admin/api/live', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 3500));
+      await route.continue().catch(() => {});
+    });
+    try {
+      await page.goto(`${stack.url}/ui#/live`);
+      await page.locator('[data-testid=live-updated]').waitFor({ timeout: 10_000 });
+      await page.screenshot({ path: join(SCREENSHOTS, 'live-slow.png') });
+    } finally {
+      await page.unroute('**/admin/api/live');
+    }
+  });
+
+  it("does not show the previous period's figures when the new period fails to load", async () => {
+    await page.goto(`${stack.url}/ui#/overview`);
+    await page.waitForSelector('[data-testid=kpi-calls]');
+    await page.route('**/admin/api/overview?range=week', (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { message: 'The database did not answer.' } }),
+      }),
+    );
+    try {
+      await page.click('button:has-text("Last 7 days")');
+      await expect(page.locator('.error-note').textContent()).resolves.toContain('The database did not answer.');
+      await expect(page.locator('[data-testid=kpi-calls]').count()).resolves.toBe(0);
+      await page.screenshot({ path: join(SCREENSHOTS, 'overview-failed.png') });
+    } finally {
+      await page.unroute('**/admin/api/overview?range=week');
+    }
+  });
+
+  it('refuses a limit that is not a plain finite number, naming the field, and leaves the key unchanged', async () => {
+    await newKey('not-a-number');
+    await page.goto(`${stack.url}/ui#/keys`);
+    await page.reload();
+    const row = page.locator('[data-testid="key-not-a-number"]');
+    const form = page.locator('[data-testid=key-form]');
+    for (const typed of ['Infinity', '1e999', '0x10']) {
+      await row.locator('button:has-text("Edit")').click();
+      await form.locator('input[aria-label="Requests per minute"]').fill(typed);
+      await form.locator('button:has-text("Save")').click();
+      await expect
+        .poll(() => page.locator('.error-note').first().textContent(), { timeout: 6000, interval: 100 })
+        .toMatch(new RegExp(`^requestsPerMinute: .*\\(got ${typed}\\)`));
+      if (typed === 'Infinity') await page.screenshot({ path: join(SCREENSHOTS, 'keys-not-a-number.png'), fullPage: true });
+      await form.locator('button:has-text("Cancel")').click();
+    }
+    const listed = await fetch(`${stack.url}/admin/api/keys`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    const key = ((await listed.json()) as { data: Array<Record<string, unknown>> }).data.find((entry) => entry['name'] === 'not-a-number');
+    expect(key?.['requestsPerMinute']).toBeNull();
+  });
+
+  it('opens a call from the keyboard', async () => {
+    await page.goto(`${stack.url}/ui#/calls`);
+    // No call left open by an earlier test.
+    await page.reload();
+    await page.waitForSelector('[data-testid=calls] tbody tr');
+    await page.focus('.toolbar button[type=submit]');
+    await page.keyboard.press('Tab');
+    const first = page.locator('[data-testid=calls] tbody tr').first();
+    const focused = await page.evaluate("document.activeElement?.closest('tr')?.getAttribute('data-testid')");
+    expect(focused).toBe(await first.getAttribute('data-testid'));
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid=call-content-off]').waitFor();
+    await expect(first.locator('[aria-expanded]').getAttribute('aria-expanded')).resolves.toBe('true');
+    await page.screenshot({ path: join(SCREENSHOTS, 'call-keyboard.png') });
+  });
+
   it('lists calls and prompt versions, and fits a phone-width screen', async () => {
     await page.goto(`${stack.url}/ui#/calls`);
     await page.waitForSelector('[data-testid=calls] tbody tr');
@@ -291,6 +362,113 @@ describe('the dashboard in a browser', () => {
     }
     await page.setViewportSize({ width: 1280, height: 900 });
     expect(cspViolations).toEqual([]);
+  });
+});
+
+/** Logs `page` in to `url` with the admin key on the login form. */
+async function logIn(target: Page, url: string): Promise<void> {
+  await target.goto(`${url}/ui`);
+  await target.fill('#key', ADMIN_KEY);
+  await target.click('button[type=submit]');
+  await target.waitForSelector('[data-testid=kpi-calls]');
+}
+
+describe('the dashboard in a browser, over a small ledger with text', () => {
+  let small: DashboardStack;
+  let view: Page;
+  /** The id of the turn a tool loop went on from. */
+  let continuedId = 0;
+
+  beforeAll(async () => {
+    small = await startDashboardStack({ LLM_LOG_CONTENT: 'true' });
+    // Every row in one half-hour bucket of the day, three hours ago: the latency chart has one lone value.
+    const base = Math.floor((Date.now() - 3 * 3_600_000) / 1_800_000) * 1_800_000 + 60_000;
+    const at = (seconds: number) => new Date(base + seconds * 1000);
+    await insertUsage(small.database.db, [
+      ...Array.from({ length: 10 }, (_, index) => ({
+        created_at: at(index),
+        model: `model-${index}`,
+        cost_usd: 1 + index,
+        latency_ms: 400,
+      })),
+      // Last called v1, then v3, then v2: each is still compared with the version before it.
+      { created_at: at(10), prompt_name: 'summarise', prompt_version: '2', cost_usd: 0.02, latency_ms: 400 },
+      { created_at: at(20), prompt_name: 'summarise', prompt_version: '3', cost_usd: 0.03, latency_ms: 400 },
+      { created_at: at(30), prompt_name: 'summarise', prompt_version: '1', cost_usd: 0.01, latency_ms: 400 },
+      {
+        created_at: at(40),
+        outcome: 'continued',
+        request_id: 'req_loop',
+        latency_ms: 400,
+        prompt_text: JSON.stringify([{ role: 'user', content: 'What is the weather?' }]),
+      },
+      { created_at: at(41), request_id: 'req_loop', latency_ms: 400, answer_text: 'Sunny.' },
+    ]);
+    const row = await small.database.db.selectFrom('llm_usage').select('id').where('outcome', '=', 'continued').executeTakeFirstOrThrow();
+    continuedId = Number(row.id);
+    view = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    view.setDefaultTimeout(6000);
+    await logIn(view, small.url);
+  }, 60_000);
+
+  afterAll(async () => {
+    await view?.close();
+    await small?.close();
+  });
+
+  it('draws a latency value with no value beside it as a point', async () => {
+    await view.goto(`${small.url}/ui#/overview`);
+    const canvas = view.locator('[data-testid=chart-latency] canvas');
+    await canvas.waitFor();
+    // The p50 series' colour, #0072B2.
+    type Canvas = {
+      width: number;
+      height: number;
+      getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+    };
+    const drawn = await canvas.evaluate((element: Canvas) => {
+      const context = element.getContext('2d');
+      if (context === null) return -1;
+      const { data } = context.getImageData(0, 0, element.width, element.height);
+      let count = 0;
+      for (let index = 0; index < data.length; index += 4) {
+        const [red = 0, green = 0, blue = 0] = [data[index], data[index + 1], data[index + 2]];
+        if (Math.abs(red - 0x00) < 40 && Math.abs(green - 0x72) < 40 && Math.abs(blue - 0xb2) < 40) count++;
+      }
+      return count;
+    });
+    await view.locator('[data-testid=chart-latency]').screenshot({ path: join(SCREENSHOTS, 'latency-lone-point.png') });
+    expect(drawn).toBeGreaterThan(0);
+  });
+
+  it("names the groups past the spend table's first eight, with their spend", async () => {
+    await view.goto(`${small.url}/ui#/overview`);
+    const others = view.locator('[data-testid=breakdown-others]');
+    // model-0 ($1), model-1 ($2) and gpt-4o-mini ($0.06).
+    await expect(others.textContent()).resolves.toContain('3 more groups');
+    await expect(others.textContent()).resolves.toContain('$3.06');
+    await view.locator('[data-testid=breakdown]').screenshot({ path: join(SCREENSHOTS, 'breakdown-others.png') });
+  });
+
+  it('says where the answer of a continued turn is', async () => {
+    await view.goto(`${small.url}/ui#/calls`);
+    await view.locator(`[data-testid=call-${continuedId}]`).click();
+    const detail = view.locator('[data-testid=call-detail]');
+    await expect(detail.textContent()).resolves.toContain("An earlier turn of a call: the call's answer is on its last row");
+    await expect(detail.textContent()).resolves.not.toContain('the call failed');
+    await view.screenshot({ path: join(SCREENSHOTS, 'call-continued.png') });
+  });
+
+  it('compares each prompt version with the version before it, whatever order they were last called in', async () => {
+    await view.goto(`${small.url}/ui#/prompts`);
+    const rows = view.locator('[data-testid=prompts] tbody tr');
+    await rows.first().waitFor();
+    const byVersion = async (version: string) => rows.filter({ has: view.locator(`td:nth-child(2):text-is("${version}")`) });
+    // v1 has no version before it; v2 and v3 each cost a cent more than the one before.
+    await expect((await byVersion('1')).locator('.delta').count()).resolves.toBe(0);
+    await expect((await byVersion('2')).locator('td:nth-child(5) .delta').textContent()).resolves.toMatch(/^▲ \$0\.01(00)?$/);
+    await expect((await byVersion('3')).locator('td:nth-child(5) .delta').textContent()).resolves.toMatch(/^▲ \$0\.01(00)?$/);
+    await view.screenshot({ path: join(SCREENSHOTS, 'prompts-versions.png') });
   });
 });
 

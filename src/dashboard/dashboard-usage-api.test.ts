@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, type DashboardStack, startDashboardStack } from './dashboard-stack.test-helpers.js';
-import type { UsageAnswer } from './dashboard-wire.js';
+import type { OverviewAnswer, UsageAnswer } from './dashboard-wire.js';
 import { insertUsage } from './ledger-seed.test-helpers.js';
 
 const KEYS = 105;
@@ -48,6 +48,20 @@ describe('GET /admin/api/usage', () => {
     expect(body.others).toMatchObject({ groups: KEYS - 10, calls: KEYS - 10 });
     expect(body.data.reduce((sum, row) => sum + row.costUsd, 0) + (body.others?.costUsd ?? 0)).toBeCloseTo(ledgerCost, 9);
     expect(body.data.reduce((sum, row) => sum + row.tokens, 0) + (body.others?.tokens ?? 0)).toBe((KEYS * (KEYS + 1)) / 2);
+  });
+
+  it("has the overview name the groups past its table's first eight, so that its rows and others add up to the period", async () => {
+    for (const range of ['day', 'week']) {
+      const response = await fetch(`${stack.url}/admin/api/overview?range=${range}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+      const body = (await response.json()) as OverviewAnswer;
+      expect(body.breakdown['key'], range).toHaveLength(8);
+      expect(body.others['key'], range).toMatchObject({ groups: KEYS - 8, calls: KEYS - 8 });
+      const listed = (body.breakdown['key'] ?? []).reduce((sum, row) => sum + row.costUsd, 0);
+      expect(listed + (body.others['key']?.costUsd ?? 0), range).toBeCloseTo(ledgerCost, 9);
+      // One model: nothing left out.
+      expect(body.breakdown['model'], range).toHaveLength(1);
+      expect(body.others['model'], range).toBeNull();
+    }
   });
 
   it('names a limit that is not a positive whole number', async () => {

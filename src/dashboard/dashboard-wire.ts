@@ -47,7 +47,19 @@ export interface OverviewAnswer {
   usage: UsagePoint[];
   latency: LatencyPoint[];
   errors: ErrorPoint[];
+  /** Per dimension, the costliest groups, at most eight. */
   breakdown: Record<string, BreakdownRow[]>;
+  /** Per dimension, the groups `breakdown` leaves out, summed; null when none was. */
+  others: Record<string, BreakdownOthers | null>;
+}
+
+/** Groups left out of a breakdown, summed. */
+export interface BreakdownOthers {
+  groups: number;
+  calls: number;
+  tokens: number;
+  costUsd: number;
+  failures: number;
 }
 
 /** `GET /admin/api/usage?range=&by=&limit=`: every group, or the costliest `limit` and the rest summed. */
@@ -57,7 +69,7 @@ export interface UsageAnswer {
   /** Costliest first. */
   data: BreakdownRow[];
   /** The groups `limit` left out, summed; null when none was. */
-  others: { groups: number; calls: number; tokens: number; costUsd: number; failures: number } | null;
+  others: BreakdownOthers | null;
 }
 
 /** One prompt version's record over the period. */

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Exchange } from '../server/exchange.js';
-import { HttpError } from '../server/http-error.js';
+import { HttpError, retryAfterSeconds } from '../server/http-error.js';
 import type { ServerContext } from '../server/server-context.js';
 import { dashboardOf } from './admin-api-route.js';
 import { SESSION_COOKIE } from './dashboard-guard.js';
@@ -62,7 +62,13 @@ export async function uiRoute(exchange: Exchange, context: ServerContext): Promi
   if (path === '/ui/login' && method === 'POST') {
     refuseCrossSite(request);
     const presented = new URLSearchParams(await readForm(request)).get('key') ?? '';
-    const session = guard.login(presented, request.socket.remoteAddress);
+    let session: string | undefined;
+    try {
+      session = guard.login(presented, request.socket.remoteAddress);
+    } catch (error) {
+      if (error instanceof HttpError && error.answer.status === 429) return loginLocked(request, response, error.answer.retryAfterMs ?? 0);
+      throw error;
+    }
     if (session === undefined) return loginRefused(request, response);
     response.setHeader('set-cookie', cookie(request, session, SESSION_TTL_MS / 1000));
     return redirect(response, '/ui');
@@ -94,10 +100,23 @@ function sendAsset(request: IncomingMessage, response: ServerResponse, file: UiA
   response.end(body);
 }
 
+const LOGIN_ERROR = /<p class="login-error" hidden>[^<]*<\/p>/;
+
 /** The login page again, with a 401 and the reason shown. */
 function loginRefused(request: IncomingMessage, response: ServerResponse): void {
-  const page = asset('login.html').body.toString('utf8').replace('<p class="login-error" hidden>', '<p class="login-error">');
-  response.writeHead(401, { ...SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  sendLoginPage(request, response, 401, 'That is not the admin key.');
+}
+
+/** The login page again once the minute's wrong keys from this address are spent: a 429 with `Retry-After`, and the wait shown. */
+function loginLocked(request: IncomingMessage, response: ServerResponse, retryAfterMs: number): void {
+  const seconds = retryAfterSeconds(retryAfterMs);
+  response.setHeader('retry-after', seconds);
+  sendLoginPage(request, response, 429, `Too many wrong keys from this address in the last minute; try again in ${seconds} s.`);
+}
+
+function sendLoginPage(request: IncomingMessage, response: ServerResponse, status: number, reason: string): void {
+  const page = asset('login.html').body.toString('utf8').replace(LOGIN_ERROR, `<p class="login-error">${reason}</p>`);
+  response.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
   response.end(request.method === 'HEAD' ? undefined : page);
 }
 
@@ -111,15 +130,27 @@ function cookie(request: IncomingMessage, value: string, maxAgeSeconds: number):
   return `${SESSION_COOKIE}=${value}; Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
 }
 
-/** A login or logout posted from another site is refused (its `Origin` must be this host). */
+/**
+ * A login or logout posted from another site is refused: its `Origin` must be this host. Without
+ * one, or with `Origin: null` (what a form sends from a page whose referrer policy is
+ * `no-referrer`, this one's included), the browser's `Sec-Fetch-Site` decides: `cross-site` or
+ * `same-site` (another port of this machine) is refused, so that no other page can sign the
+ * operator out, or spend the minute's wrong keys and lock the admin key out.
+ */
 function refuseCrossSite(request: IncomingMessage): void {
   const origin = request.headers.origin;
-  if (origin === undefined || origin === 'null') return;
-  let host: string | undefined;
-  try {
-    host = new URL(origin).host;
-  } catch {}
-  if (host !== request.headers.host) {
+  let foreign: boolean;
+  if (origin === undefined || origin === 'null') {
+    const site = request.headers['sec-fetch-site'];
+    foreign = site === 'cross-site' || site === 'same-site';
+  } else {
+    let host: string | undefined;
+    try {
+      host = new URL(origin).host;
+    } catch {}
+    foreign = host !== request.headers.host;
+  }
+  if (foreign) {
     throw new HttpError({
       status: 403,
       type: 'permission_error',

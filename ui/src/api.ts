@@ -11,7 +11,7 @@ export class ApiError extends Error {
   }
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken !== null) headers['x-groundwork-csrf'] = csrfToken;
@@ -19,6 +19,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     method,
     headers,
     credentials: 'same-origin',
+    ...(signal === undefined ? {} : { signal }),
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   if (response.status === 401) {
@@ -44,7 +45,8 @@ export async function loadSession(): Promise<Session> {
   return session;
 }
 
-export const get = <T>(path: string): Promise<T> => call<T>('GET', path);
+/** GETs `path`; `signal` aborts it. */
+export const get = <T>(path: string, signal?: AbortSignal): Promise<T> => call<T>('GET', path, undefined, signal);
 export const post = <T>(path: string, body: unknown): Promise<T> => call<T>('POST', path, body);
 export const patch = <T>(path: string, body: unknown): Promise<T> => call<T>('PATCH', path, body);
 export const remove = <T>(path: string): Promise<T> => call<T>('DELETE', path);

@@ -58,7 +58,7 @@ function CallDetailRow(props: { id: number }) {
                 <div>
                   <h3>Answer</h3>
                   {data.answerText === null ? (
-                    <p class="muted">No answer text{data.outcome === 'success' ? ' recorded' : ': the call failed'}.</p>
+                    <p class="muted">{noAnswer(data.outcome)}</p>
                   ) : (
                     <pre class="message-text" data-testid="call-answer">
                       {data.answerText}
@@ -76,6 +76,12 @@ function CallDetailRow(props: { id: number }) {
       </td>
     </tr>
   );
+}
+
+/** Why a row has no answer text: the ledger keeps it on the last row of a call only. */
+function noAnswer(outcome: string): string {
+  if (outcome === 'continued') return "An earlier turn of a call: the call's answer is on its last row.";
+  return outcome === 'success' ? 'No answer text recorded.' : 'No answer text: the call failed.';
 }
 
 /** How a row's outcome is shown: a success, a turn its call went on from, or (any other code) a failure. */
@@ -160,10 +166,14 @@ export function CallsPage() {
                   <tr
                     class={`clickable${open === call.id ? ' open' : ''}`}
                     onClick={() => setOpen(open === call.id ? null : call.id)}
-                    aria-expanded={open === call.id}
                     data-testid={`call-${call.id}`}
                   >
-                    <td class="nowrap">{formatTime(call.createdAt)}</td>
+                    <td class="nowrap">
+                      {/* The row opens on a click anywhere; this button opens it from the keyboard (its click reaches the row). */}
+                      <button type="button" class="row-toggle" aria-expanded={open === call.id}>
+                        {formatTime(call.createdAt)}
+                      </button>
+                    </td>
                     <td>{call.keyName ?? call.keyId ?? <span class="muted">–</span>}</td>
                     <td>
                       {call.promptName === null ? (

@@ -51,7 +51,13 @@ export function TimeChart(props: {
             width: 2,
             dash: series.bars ? [] : style.dash,
             ...(series.bars === true ? { fill: `${style.stroke}cc` } : props.series.length === 1 ? { fill: `${style.stroke}14` } : {}),
-            points: { show: false },
+            // A value with none beside it joins no line: it is drawn as a point, or it would not show.
+            points: {
+              show: false,
+              size: 7,
+              fill: style.stroke,
+              filter: (chart: uPlot, seriesIndex: number) => loneIndexes(chart.data[seriesIndex] ?? []),
+            },
             spanGaps: false,
             ...(series.bars === true && uPlot.paths.bars !== undefined ? { paths: uPlot.paths.bars({ size: [0.7, 40] }) } : {}),
             value: (_chart: uPlot, value: number | null) => (value === null ? '–' : (series.format ?? yFormat)(value)),
@@ -69,4 +75,14 @@ export function TimeChart(props: {
     };
   }, [props.times, props.series]);
   return <div class="chart" ref={host} data-testid={props.testId} />;
+}
+
+/** The indexes of the values with no value on either side; null when there are none. */
+function loneIndexes(values: ArrayLike<number | null | undefined>): number[] | null {
+  const present = (index: number) => values[index] !== null && values[index] !== undefined;
+  const lone: number[] = [];
+  for (let index = 0; index < values.length; index++) {
+    if (present(index) && !present(index - 1) && !present(index + 1)) lone.push(index);
+  }
+  return lone.length === 0 ? null : lone;
 }

@@ -19,6 +19,19 @@ const FIELDS: Array<[keyof TenantLimits, string, string]> = [
   ['maxConcurrent', 'Concurrent calls', 'numeric'],
 ];
 
+/** Plain decimal text: digits, with a sign and a fraction at most (not `Infinity`, `1e3` or `0x10`). */
+const PLAIN_DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+
+/**
+ * A field's text as the number the service checks, when it is plain decimal text of a finite
+ * number; any other text as it is, so that the service names the field. `Number()` alone would
+ * read "Infinity" (or "1e999") as a number JSON sends as null, no limit, and "0x10" as 16.
+ */
+function numberOrText(value: string): number | string {
+  const number = Number(value);
+  return PLAIN_DECIMAL.test(value) && Number.isFinite(number) ? number : value;
+}
+
 const text = (value: number | null | undefined) => (value === null || value === undefined ? '' : String(value));
 
 /**
@@ -53,8 +66,7 @@ export function LimitsForm(props: {
     for (const [field] of FIELDS) {
       const value = numbers[field]?.trim() ?? '';
       if (!edited(value, text(initial?.[field] as number | null | undefined))) continue;
-      // A number the service checks; text that is not one is sent as it is, so the service names it.
-      body[field] = value === '' ? null : Number.isNaN(Number(value)) ? value : Number(value);
+      body[field] = value === '' ? null : numberOrText(value);
     }
     const list = models
       .split(',')

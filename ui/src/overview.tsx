@@ -54,6 +54,7 @@ export function OverviewPage() {
     };
   }, [data]);
   const rows = data?.breakdown[dimension] ?? [];
+  const others = data?.others[dimension] ?? null;
   const maxCost = Math.max(...rows.map((row) => row.costUsd), 0);
   return (
     <div class="page">
@@ -145,6 +146,18 @@ export function OverviewPage() {
                           </td>
                         </tr>
                       ))}
+                      {others === null ? null : (
+                        <tr class="others-row" data-testid="breakdown-others">
+                          <td class="muted">
+                            {formatCount(others.groups)} more {others.groups === 1 ? 'group' : 'groups'}: {formatUsd(others.costUsd)}
+                          </td>
+                          <td class="num">{formatCount(others.calls)}</td>
+                          <td class="num">{formatCompact(others.tokens)}</td>
+                          <td class="num">{formatCount(others.failures)}</td>
+                          {/* No bar: the sum of several groups is not one group's share. */}
+                          <td class="spend-col">{formatUsd(others.costUsd)}</td>
+                        </tr>
+                      )}
                     </tbody>
                   </table>
                 </div>

@@ -17,6 +17,20 @@ function delta(current: number, previous: number | undefined, format: (value: nu
   );
 }
 
+/** Versions in order: by number where both are numbers ("10" after "9"), else as text. */
+const VERSION_ORDER = new Intl.Collator('en', { numeric: true });
+
+/** The row of the same prompt whose version comes last before `row`'s, whatever order the rows are in. */
+function versionBefore(rows: readonly PromptRow[], row: PromptRow): PromptRow | undefined {
+  if (row.version === null) return undefined;
+  let before: PromptRow | undefined;
+  for (const other of rows) {
+    if (other.name !== row.name || other.version === null || VERSION_ORDER.compare(other.version, row.version) >= 0) continue;
+    if (before?.version == null || VERSION_ORDER.compare(other.version, before.version) > 0) before = other;
+  }
+  return before;
+}
+
 export function PromptsPage() {
   const [range, setRange] = useState('week');
   const { data, error } = useData<{ data: PromptRow[] }>(`prompts?range=${range}`);
@@ -54,7 +68,7 @@ export function PromptsPage() {
               </thead>
               <tbody>
                 {rows.map((row, index) => {
-                  const previous = rows[index + 1]?.name === row.name ? rows[index + 1] : undefined;
+                  const previous = versionBefore(rows, row);
                   return (
                     <tr>
                       <td>{rows[index - 1]?.name === row.name ? '' : row.name}</td>
