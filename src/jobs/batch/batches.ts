@@ -238,7 +238,9 @@ export class Batches {
           return true;
         }
       }
-      const cancelled = await engine.cancel(id);
+      // Only while it still waits, in one statement: a worker may have claimed it since it was read,
+      // and a submit running now sends its batch whatever happens to its job.
+      const cancelled = await engine.cancel(id, { states: ['created', 'retry'] });
       // Never submitted, so nothing was charged: the whole reservation is released.
       if (cancelled) await this.#settle((await engine.payloadField(id, 'spec')) as BatchSpec | undefined, 0);
       return cancelled;
