@@ -276,6 +276,23 @@ export class Batches {
   }
 
   /**
+   * Whether the provider shows that no run of submit `batch` created its batch: false when it has
+   * one, or when that cannot be told (it keeps no marker, as Anthropic, or its listing failed).
+   */
+  async #neverSent(provider: BatchProvider, batch: string, sinceMs: number, signal: AbortSignal): Promise<boolean> {
+    if (!provider.findsSubmitted) return false;
+    try {
+      return (await provider.findSubmitted(batch, sinceMs, signal)) === undefined;
+    } catch (error) {
+      this.#parts.logger?.warn(
+        { batch },
+        `batch: could not look for a batch the failed submit may have sent (${scrubSecrets((error as Error)?.message ?? String(error))}); its reservation is kept until it is retried or its lease ends`,
+      );
+      return false;
+    }
+  }
+
+  /**
    * The batch an earlier run of submit job `id` left at the provider: undefined when it has none,
    * `unknown` when that cannot be told now (the provider keeps no marker to find it by, as
    * Anthropic's Message Batches, or refused or failed the listing).
@@ -314,13 +331,18 @@ export class Batches {
         if (earlier !== undefined) this.#parts.logger?.info({ batch: payload.batch, providerBatchId: earlier }, ADOPTED);
         providerBatchId = earlier ?? (await provider.submit(payload.lines ?? [], { groundwork_batch: payload.batch }, signal));
       } catch (error) {
-        if (error instanceof BatchProviderError && !error.retryable) {
+        const refused = error instanceof BatchProviderError && !error.retryable;
+        // The last run, failing again: a batch the provider shows it never created ends failed here,
+        // its reservation released; one it may hold is dead-lettered with the reservation, for `jobs retry`.
+        const last = !refused && job.attempt > STEP_RETRIES && !signal.aborted;
+        if (refused || (last && (await this.#neverSent(provider, payload.batch, spec.createdAt, signal)))) {
+          const message = scrubSecrets((error as Error)?.message ?? String(error));
           const result = {
             batch: payload.batch,
             summary: payload.summary,
             state: 'failed' as const,
             counts: none(),
-            error: error.message,
+            error: refused ? message : `${message} (on all ${job.attempt} runs; the provider has no batch from them)`,
             endedAt: now,
           };
           await this.#settle(spec, 0);
