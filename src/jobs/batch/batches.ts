@@ -371,8 +371,9 @@ export class Batches {
       );
     }
     const results = await provider.results(status, signal);
+    const whole = await this.#wholeSpec(payload);
     const outcome = batchOutcome({
-      spec,
+      spec: whole,
       prompt,
       provider,
       results,
@@ -420,7 +421,7 @@ export class Batches {
   }
 
   /** Settles a batch's budget reservation to `costUsd`, once; nothing when it holds none. */
-  async #settle(spec: BatchSpec | undefined, costUsd: number): Promise<void> {
+  async #settle(spec: Pick<BatchSpec, 'budget' | 'prompt'> | undefined, costUsd: number): Promise<void> {
     if (spec?.budget === undefined) return;
     const tenancy = this.#parts.tenancy?.();
     if (tenancy === undefined)
@@ -457,8 +458,22 @@ export class Batches {
     return resolve(tenant);
   }
 
+  /**
+   * The spec of a poll's batch, ids included: a poll carries none (every poll would copy up to
+   * 50,000 of them, kept 30 days), so they are read from the submit's; one queued by an earlier
+   * version carries them.
+   */
+  async #wholeSpec(payload: BatchStepPayload): Promise<BatchSpec> {
+    const { spec } = payload;
+    if (spec.ids !== undefined) return spec as BatchSpec;
+    const submitted = (await this.#parts.engine.payloadField(payload.batch, 'spec')) as BatchSpec | undefined;
+    if (submitted === undefined) throw new BatchNotFoundError(payload.batch);
+    return submitted;
+  }
+
   #poll(payload: BatchStepPayload & { summary: BatchSummary }, step: number, providerBatchId: string, now: number): NewJob {
-    const next = { batch: payload.batch, step, spec: payload.spec, providerBatchId, summary: payload.summary };
+    const { ids: _ids, ...spec } = payload.spec;
+    const next = { batch: payload.batch, step, spec, providerBatchId, summary: payload.summary };
     return this.#step(pollId(payload.batch, step), BATCH_POLL_JOB, next, new Date(now + payload.spec.pollIntervalMs));
   }
 
