@@ -44,6 +44,15 @@ export interface ClaimedJob {
   readonly runToken: string;
 }
 
+/** The states of a job not finished: what a cancel takes by default. */
+export const UNFINISHED_STATES: readonly JobState[] = ['created', 'retry', 'active'];
+
+/** What {@link JobEngine.cancel} is told. */
+export interface CancelOptions {
+  /** The states the job is cancelled from (default: {@link UNFINISHED_STATES}). */
+  readonly states?: readonly JobState[];
+}
+
 /** The queue's storage. One implementation per engine; the worker and the facade depend on this only. */
 export interface JobEngine {
   readonly name: 'pg-boss' | 'table';
@@ -75,8 +84,12 @@ export interface JobEngine {
   status(): Promise<QueueStatus>;
   /** Puts a dead-lettered or cancelled job back in the queue, one more run allowed; false when it is in neither state. */
   retry(id: string): Promise<boolean>;
-  /** Cancels a job that has not finished; false when it has (or does not exist). */
-  cancel(id: string): Promise<boolean>;
+  /**
+   * Cancels a job that has not finished, in one statement; false when it has (or does not exist).
+   * With `states`, only while the job is in one of them: false when it is in another (a worker
+   * claimed it since it was read, say).
+   */
+  cancel(id: string, options?: CancelOptions): Promise<boolean>;
   close(): Promise<void>;
 }
 

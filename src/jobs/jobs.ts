@@ -296,9 +296,20 @@ export class Jobs<Facade = unknown> {
     return this.#engine.retry(id);
   }
 
-  /** Cancels a job that has not finished (a running one's result is then discarded); false when none such. */
-  cancel(id: string): Promise<boolean> {
+  /**
+   * Cancels a job that has not finished (a running one's result is then discarded); false when none such.
+   * A batch's steps are refused ({@link JobInputError}): a batch is cancelled with `cancelBatch`,
+   * which keeps its tenant's reservation and its polls in step with the provider.
+   */
+  async cancel(id: string): Promise<boolean> {
     this.#assertOpen();
+    const job = await this.#engine.get(id);
+    if (job !== undefined && Batches.handles(job.name)) {
+      const batch = job.name === BATCH_SUBMIT_JOB ? id : String(await this.#engine.payloadField(id, 'batch'));
+      throw new JobInputError([
+        `job ${id} is a step of batch ${batch} (${job.name}), which is cancelled as a whole: use jobs.cancelBatch('${batch}') or groundwork jobs cancel-batch ${batch}, which also release its tenant's reservation`,
+      ]);
+    }
     return this.#engine.cancel(id);
   }
 

@@ -3,6 +3,7 @@ import type PgBoss from 'pg-boss';
 import type { Clock } from '../internal/clock.js';
 import {
   type AnySession,
+  type CancelOptions,
   type ClaimedJob,
   emptyCounts,
   type JobData,
@@ -311,9 +312,19 @@ export class PgBossJobEngine implements JobEngine {
     return outcome.affected > 0;
   }
 
-  async cancel(id: string): Promise<boolean> {
+  async cancel(id: string, options: CancelOptions = {}): Promise<boolean> {
     const row = await this.#byId(id);
     if (row === undefined) return false;
+    if (options.states !== undefined) {
+      // pg-boss's cancel takes every state before completed, active included: only these, in one statement.
+      const result = await this.#db.executeQuery(
+        CompiledQuery.raw(
+          `UPDATE ${this.#schema}.job SET completed_on = now(), state = 'cancelled' WHERE id = $1 AND state::text = ANY($2::text[])`,
+          [id, [...options.states]],
+        ),
+      );
+      return Number(result.numAffectedRows ?? 0) > 0;
+    }
     const outcome = (await (await this.#started()).cancel(row.name, id)) as unknown as { affected: number };
     return outcome.affected > 0;
   }

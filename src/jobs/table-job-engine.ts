@@ -4,6 +4,7 @@ import type { JobsTable } from '../db/groundwork-tables.js';
 import type { Clock } from '../internal/clock.js';
 import {
   type AnySession,
+  type CancelOptions,
   type ClaimedJob,
   emptyCounts,
   type JobData,
@@ -12,6 +13,7 @@ import {
   type NewJob,
   readJson,
   retryDelay,
+  UNFINISHED_STATES,
 } from './job-engine.js';
 import { JOB_STATES, type JobSnapshot, type JobState, type ListJobsOptions, type QueueStatus } from './job-types.js';
 
@@ -286,7 +288,7 @@ export class TableJobEngine implements JobEngine {
     return Number(result.numUpdatedRows) > 0;
   }
 
-  async cancel(id: string): Promise<boolean> {
+  async cancel(id: string, options: CancelOptions = {}): Promise<boolean> {
     const now = this.#clock.now();
     const row = await this.#db.selectFrom('groundwork_jobs').select('result_ttl_ms').where('id', '=', id).executeTakeFirst();
     if (row === undefined) return false;
@@ -294,7 +296,7 @@ export class TableJobEngine implements JobEngine {
       .updateTable('groundwork_jobs')
       .set({ state: 'cancelled', completed_at: new Date(now), run_token: null, keep_until: new Date(now + (row.result_ttl_ms ?? 0)) })
       .where('id', '=', id)
-      .where('state', 'in', ['created', 'retry', 'active'])
+      .where('state', 'in', [...(options.states ?? UNFINISHED_STATES)])
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }

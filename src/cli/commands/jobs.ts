@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
-import type { BatchSnapshot } from '../../jobs/batch/batch-types.js';
+import { BATCH_END_STATES, type BatchSnapshot } from '../../jobs/batch/batch-types.js';
 import type { AnyPrompt, JobHandler, JobSnapshot, JobState } from '../../jobs/job-types.js';
 import { silentLogger } from '../../observability/logger.js';
 import { flagsNotTaken, UsageError } from '../command-table.js';
@@ -128,7 +128,7 @@ export async function jobsCommand(args: JobsArgs, io: CommandIo, signals?: Serve
           return 1;
         }
         if (!(await jobs.cancelBatch(id))) {
-          io.err(`Batch ${id} is ${batch.state}: only a batch waiting to be submitted or in progress at the provider can be cancelled.`);
+          io.err(await notCancelled(jobs, id));
           return 1;
         }
         io.out(
@@ -166,6 +166,19 @@ async function work(infrastructure: Infrastructure, args: JobsArgs, io: CommandI
   } finally {
     signals.dispose();
   }
+}
+
+/** Why `cancelBatch` answered false, after the batch's state now: ended, or try again when. */
+async function notCancelled(jobs: Infrastructure['jobs'], id: string): Promise<string> {
+  const batch = await jobs.getBatch(id);
+  if (batch === undefined) return `No batch ${id}.`;
+  if (BATCH_END_STATES.includes(batch.state)) return `Batch ${id} has ended (${batch.state}): there is nothing left to cancel.`;
+  if (batch.state === 'submitting') {
+    return (await jobs.get(id))?.state === 'active'
+      ? `Batch ${id} is being submitted at this moment: try again once it is in progress at the provider (groundwork jobs batches ${id}).`
+      : `Batch ${id} waits to be submitted again, and whether its earlier run reached the provider cannot be told now: try again once its submit has run (groundwork jobs batches ${id}).`;
+  }
+  return `Batch ${id} is ${batch.state}, but its cancel could not be sent now: try again.`;
 }
 
 /** One batch on one line: id, provider and model, state, progress, age, error. */

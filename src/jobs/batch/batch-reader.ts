@@ -35,7 +35,8 @@ export async function readBatch(engine: JobEngine, id: string, cursor: BatchCurs
   if (submit.state !== 'completed') {
     const summary = (await engine.payloadField(id, 'summary')) as BatchSummary;
     if (submit.state === 'failed') {
-      const error = `submitting failed: ${submit.error ?? 'unknown'}`;
+      // Dead-lettered: the provider may hold its batch, its reservation is kept, and a retry resumes it.
+      const error = `submitting failed after its retries: ${submit.error ?? 'unknown'} (groundwork jobs retry ${id} resumes it)`;
       return snapshot(id, summary, await unsent(engine, id, 'failed', 'batch_failed', error, error));
     }
     if (submit.state === 'cancelled') {

@@ -81,7 +81,11 @@ export interface EnqueueBatchOptions {
 export interface BatchStepPayload {
   readonly batch: string;
   readonly step: number;
-  readonly spec: BatchSpec;
+  /**
+   * The submit's spec whole; a poll's without `ids` (up to 50,000, read from the submit's spec when
+   * the batch ends), though polls queued by earlier versions carry them.
+   */
+  readonly spec: Omit<BatchSpec, 'ids'> & { readonly ids?: readonly string[] };
   readonly providerBatchId?: string;
   /** The submit step only: each line's custom id and wire body. */
   readonly lines?: ReadonlyArray<{ readonly customId: string; readonly body: unknown }>;

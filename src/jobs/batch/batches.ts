@@ -238,7 +238,9 @@ export class Batches {
           return true;
         }
       }
-      const cancelled = await engine.cancel(id);
+      // Only while it still waits, in one statement: a worker may have claimed it since it was read,
+      // and a submit running now sends its batch whatever happens to its job.
+      const cancelled = await engine.cancel(id, { states: ['created', 'retry'] });
       // Never submitted, so nothing was charged: the whole reservation is released.
       if (cancelled) await this.#settle((await engine.payloadField(id, 'spec')) as BatchSpec | undefined, 0);
       return cancelled;
@@ -270,6 +272,23 @@ export class Batches {
         `batch: could not look for a batch an earlier run may have sent (${scrubSecrets(error.message)}); sending it`,
       );
       return undefined;
+    }
+  }
+
+  /**
+   * Whether the provider shows that no run of submit `batch` created its batch: false when it has
+   * one, or when that cannot be told (it keeps no marker, as Anthropic, or its listing failed).
+   */
+  async #neverSent(provider: BatchProvider, batch: string, sinceMs: number, signal: AbortSignal): Promise<boolean> {
+    if (!provider.findsSubmitted) return false;
+    try {
+      return (await provider.findSubmitted(batch, sinceMs, signal)) === undefined;
+    } catch (error) {
+      this.#parts.logger?.warn(
+        { batch },
+        `batch: could not look for a batch the failed submit may have sent (${scrubSecrets((error as Error)?.message ?? String(error))}); its reservation is kept until it is retried or its lease ends`,
+      );
+      return false;
     }
   }
 
@@ -312,13 +331,18 @@ export class Batches {
         if (earlier !== undefined) this.#parts.logger?.info({ batch: payload.batch, providerBatchId: earlier }, ADOPTED);
         providerBatchId = earlier ?? (await provider.submit(payload.lines ?? [], { groundwork_batch: payload.batch }, signal));
       } catch (error) {
-        if (error instanceof BatchProviderError && !error.retryable) {
+        const refused = error instanceof BatchProviderError && !error.retryable;
+        // The last run, failing again: a batch the provider shows it never created ends failed here,
+        // its reservation released; one it may hold is dead-lettered with the reservation, for `jobs retry`.
+        const last = !refused && job.attempt > STEP_RETRIES && !signal.aborted;
+        if (refused || (last && (await this.#neverSent(provider, payload.batch, spec.createdAt, signal)))) {
+          const message = scrubSecrets((error as Error)?.message ?? String(error));
           const result = {
             batch: payload.batch,
             summary: payload.summary,
             state: 'failed' as const,
             counts: none(),
-            error: error.message,
+            error: refused ? message : `${message} (on all ${job.attempt} runs; the provider has no batch from them)`,
             endedAt: now,
           };
           await this.#settle(spec, 0);
@@ -347,8 +371,9 @@ export class Batches {
       );
     }
     const results = await provider.results(status, signal);
+    const whole = await this.#wholeSpec(payload);
     const outcome = batchOutcome({
-      spec,
+      spec: whole,
       prompt,
       provider,
       results,
@@ -396,7 +421,7 @@ export class Batches {
   }
 
   /** Settles a batch's budget reservation to `costUsd`, once; nothing when it holds none. */
-  async #settle(spec: BatchSpec | undefined, costUsd: number): Promise<void> {
+  async #settle(spec: Pick<BatchSpec, 'budget' | 'prompt'> | undefined, costUsd: number): Promise<void> {
     if (spec?.budget === undefined) return;
     const tenancy = this.#parts.tenancy?.();
     if (tenancy === undefined)
@@ -433,8 +458,22 @@ export class Batches {
     return resolve(tenant);
   }
 
+  /**
+   * The spec of a poll's batch, ids included: a poll carries none (every poll would copy up to
+   * 50,000 of them, kept 30 days), so they are read from the submit's; one queued by an earlier
+   * version carries them.
+   */
+  async #wholeSpec(payload: BatchStepPayload): Promise<BatchSpec> {
+    const { spec } = payload;
+    if (spec.ids !== undefined) return spec as BatchSpec;
+    const submitted = (await this.#parts.engine.payloadField(payload.batch, 'spec')) as BatchSpec | undefined;
+    if (submitted === undefined) throw new BatchNotFoundError(payload.batch);
+    return submitted;
+  }
+
   #poll(payload: BatchStepPayload & { summary: BatchSummary }, step: number, providerBatchId: string, now: number): NewJob {
-    const next = { batch: payload.batch, step, spec: payload.spec, providerBatchId, summary: payload.summary };
+    const { ids: _ids, ...spec } = payload.spec;
+    const next = { batch: payload.batch, step, spec, providerBatchId, summary: payload.summary };
     return this.#step(pollId(payload.batch, step), BATCH_POLL_JOB, next, new Date(now + payload.spec.pollIntervalMs));
   }
 

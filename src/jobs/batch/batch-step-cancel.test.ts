@@ -1,0 +1,85 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createInfrastructure } from '../../create-infrastructure.js';
+import type { Infrastructure } from '../../infrastructure.js';
+import { silentLogger } from '../../observability/logger.js';
+import { type FakeProviderServer, startFakeProviderServer } from '../../testing/index.js';
+import { JobInputError } from '../job-errors.js';
+import { type JobsDatabase, sqliteJobsTarget } from '../jobs.test-helpers.js';
+import { echoWord, keyTotal, translatePrompt, until } from './batch.test-helpers.js';
+import { BATCH_POLL_JOB } from './batches.js';
+
+const translate = translatePrompt('step-cancel-translate');
+
+let fake: FakeProviderServer;
+beforeAll(async () => {
+  fake = await startFakeProviderServer();
+});
+afterAll(() => fake.close());
+
+describe('jobs.cancel on a batch step', () => {
+  let database: JobsDatabase;
+  let infra: Infrastructure;
+  let keyId: string;
+
+  beforeEach(async () => {
+    fake.reset();
+    fake.setHandler(echoWord);
+    database = await sqliteJobsTarget.create();
+    infra = await createInfrastructure({
+      env: {
+        LLM_PROVIDER: 'openai',
+        OPENAI_API_KEY: 'sk-batch-step-cancel-test',
+        OPENAI_BASE_URL: fake.openaiBaseUrl,
+        OPENAI_MODEL: 'gpt-4o-mini',
+        DATABASE_URL: database.url,
+        LLM_CACHE: 'off',
+        JOBS_POLL_INTERVAL_MS: '50',
+        TENANT_MAX_OUTPUT_TOKENS_ESTIMATE: '200',
+      },
+      envFile: false,
+      logger: silentLogger(),
+    });
+    await infra.initDb();
+    ({
+      key: { id: keyId },
+    } = await infra.tenants.repository.createKey({ name: 'customer-step', totalBudgetUsd: 1 }));
+  }, 60_000);
+
+  afterEach(async () => {
+    await infra.close();
+    await database.drop();
+  });
+
+  it('refuses a batch waiting to be submitted, naming cancelBatch and cancel-batch, and keeps it whole', async () => {
+    const id = await infra.jobs.enqueueBatch(translate, [{ word: 'a' }], { tenant: 'customer-step' });
+    const reserved = (await keyTotal(infra, keyId)).reservedUsd;
+    const refused = await infra.jobs.cancel(id).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(JobInputError);
+    expect((refused as Error).message).toContain(`jobs.cancelBatch('${id}')`);
+    expect((refused as Error).message).toContain(`groundwork jobs cancel-batch ${id}`);
+    expect((await infra.jobs.get(id))?.state).toBe('created');
+    expect((await keyTotal(infra, keyId)).reservedUsd).toBe(reserved);
+    // cancelBatch, as named, cancels it and releases the reservation.
+    expect(await infra.jobs.cancelBatch(id)).toBe(true);
+    expect((await keyTotal(infra, keyId)).reservedUsd).toBe(0);
+  });
+
+  it('refuses a poll step, naming its batch', async () => {
+    fake.batches.settings.manual = true;
+    const id = await infra.jobs.enqueueBatch(translate, [{ word: 'a' }], { pollIntervalMs: 60_000 });
+    const worker = infra.jobs.work({ prompts: [translate] });
+    await until(async () => (await infra.jobs.list({ name: BATCH_POLL_JOB })).length > 0);
+    await worker.stop();
+    const [poll] = await infra.jobs.list({ name: BATCH_POLL_JOB });
+    const refused = await infra.jobs.cancel(poll?.id ?? '').catch((error: unknown) => error);
+    expect((refused as Error).message).toContain(`groundwork jobs cancel-batch ${id}`);
+    expect((await infra.jobs.get(poll?.id ?? ''))?.state).toBe('created');
+  });
+
+  it('still cancels other jobs', async () => {
+    infra.jobs.define('step-cancel-plain', async () => 'done');
+    const id = await infra.jobs.enqueue('step-cancel-plain', {});
+    expect(await infra.jobs.cancel(id)).toBe(true);
+    expect((await infra.jobs.get(id))?.state).toBe('cancelled');
+  });
+});
