@@ -55,8 +55,11 @@ export interface JobEngine {
   claim(names: readonly string[], limit: number): Promise<ClaimedJob[]>;
   /** Completes the run in `session`; false when the run no longer holds the job (its lease passed). */
   complete(session: AnySession, job: ClaimedJob, result: unknown): Promise<boolean>;
-  /** Fails the run in `session`: the job is retried later, or dead-lettered after its last retry. */
-  fail(session: AnySession, job: ClaimedJob, error: string): Promise<boolean>;
+  /**
+   * Fails the run in `session`: the job is retried later, or dead-lettered after its last retry;
+   * with `final`, dead-lettered now (its retry limit lowered to the runs made, so `retry` allows one more).
+   */
+  fail(session: AnySession, job: ClaimedJob, error: string, options?: { final?: boolean }): Promise<boolean>;
   /**
    * Puts the job of a run its worker cut short when stopping back in the queue, due at once,
    * in `session`: the run does not count as an attempt (so a deploy never dead-letters a job on

@@ -151,10 +151,15 @@ export class PgBossJobEngine implements JobEngine {
     });
   }
 
-  async fail(session: AnySession, job: ClaimedJob, error: string): Promise<boolean> {
+  async fail(session: AnySession, job: ClaimedJob, error: string, options: { final?: boolean } = {}): Promise<boolean> {
     const boss = await this.#started();
     return held(session, async (tx) => {
       if (!(await this.#holds(tx, job))) return false;
+      // pg-boss dead-letters a failed run whose retry_count has reached its retry_limit.
+      if (options.final === true)
+        await tx.executeQuery(
+          CompiledQuery.raw(`UPDATE ${this.#schema}.job SET retry_limit = retry_count WHERE name = $1 AND id = $2`, [job.name, job.id]),
+        );
       const outcome = (await boss.fail(job.name, job.id, { error }, { db: bossDb(tx) as PgBoss.Db })) as unknown as { affected: number };
       return outcome.affected > 0;
     });
