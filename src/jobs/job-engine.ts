@@ -61,11 +61,12 @@ export interface JobEngine {
    */
   fail(session: AnySession, job: ClaimedJob, error: string, options?: { final?: boolean }): Promise<boolean>;
   /**
-   * Puts the job of a run its worker cut short when stopping back in the queue, due at once,
-   * in `session`: the run does not count as an attempt (so a deploy never dead-letters a job on
-   * its last retry), and `error` is kept as the last error. False when the run no longer holds the job.
+   * Puts the job of a run its worker cut short when stopping (or could not run) back in the queue,
+   * due in `delayMs` (@default 0), in `session`: the run does not count as an attempt (so a deploy
+   * never dead-letters a job on its last retry), and `error` is kept as the last error. False when
+   * the run no longer holds the job.
    */
-  release(session: AnySession, job: ClaimedJob, error: string): Promise<boolean>;
+  release(session: AnySession, job: ClaimedJob, error: string, delayMs?: number): Promise<boolean>;
   /** Releases the leases that passed (their runs count as failed); with `purge`, deletes finished jobs past their TTL. */
   maintain(options: { purge: boolean }): Promise<void>;
   /** The job's state and result (never its payload); undefined when there is no such job. */

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createInfrastructure } from '../create-infrastructure.js';
 import type { Infrastructure } from '../infrastructure.js';
+import { definePrompt } from '../llm/prompt.js';
 import { type CapturedLogger, captureLogger } from '../observability/capture-logger.test-helpers.js';
 import { FULL_JOBS_TARGETS, type JobsDatabase } from './jobs.test-helpers.js';
 
@@ -94,6 +95,43 @@ describe.each(FULL_JOBS_TARGETS)('a run whose outcome cannot be recorded, on $na
     expect((error as Error).message).toContain('22001: value too long for type character varying(64)');
     const logged = captured.records.find((record) => String(record.msg).includes('could not be recorded'));
     expect(logged).toMatchObject({ level: 'error', job: id, msg: expect.stringContaining('in 1 try') });
-    expect(logged?.msg).toContain('the run is failed with that error, without its result or its 0 ledger rows, and the job is dead-lettered');
+    expect(logged?.msg).toContain(
+      'the run is failed with that error, without its result or its 0 ledger rows, and the job is dead-lettered',
+    );
+  });
+
+  it('puts back a job this worker cannot run, without spending an attempt, due later, and says so once', async () => {
+    const v1 = definePrompt({ name: 'quiz-roll', version: 1, template: 'Quiz on {{topic}}.' });
+    const v2 = definePrompt({ name: 'quiz-roll', version: 2, template: 'A quiz on {{topic}}.' });
+    const first = await infra.jobs.enqueue(v2, { topic: 'rivers' }, { retries: { limit: 0 } });
+    const second = await infra.jobs.enqueue(v2, { topic: 'lakes' }, { retries: { limit: 0 } });
+    // A process that has only ever seen version 1, as during a rolling deploy.
+    const old = await createInfrastructure({
+      env: { DATABASE_URL: database.url, JOBS_POLL_INTERVAL_MS: '50', JOBS_SCHEMA: 'jobs_outcome' },
+      envFile: false,
+      logger: captured.logger,
+    });
+    try {
+      const worker = old.jobs.work({ concurrency: 4, prompts: [v1], pollIntervalMs: 50 });
+      await vi.waitFor(
+        async () => {
+          for (const id of [first, second]) expect((await old.jobs.get(id))?.state).toBe('retry');
+        },
+        { timeout: 10_000 },
+      );
+      await worker.stop();
+    } finally {
+      await old.close();
+    }
+    const now = Date.now();
+    for (const id of [first, second]) {
+      const job = await infra.jobs.get(id);
+      expect(job).toMatchObject({ state: 'retry', attempts: 0, maxAttempts: 1 });
+      expect(job?.error).toContain('prompt "quiz-roll" version 2 is not known to this worker');
+      expect(job?.runAt.getTime()).toBeGreaterThan(now + 20_000);
+    }
+    const said = captured.records.filter((record) => String(record.msg).includes('not known to this worker'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatchObject({ level: 'warn', msg: expect.stringContaining('without counting as an attempt') });
   });
 });

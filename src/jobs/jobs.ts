@@ -50,6 +50,8 @@ const NAME = /^[\w.-]{1,100}$/;
 const RECORD_TRIES = 4;
 /** Wait before the second try of that transaction, doubled before each later one, in ms: 250, 500, 1000. */
 const RECORD_BACKOFF_MS = 250;
+/** How long a job a worker cannot run (an unknown prompt version or kind) waits, back in the queue, for one that can: 30 s. */
+const MISSING_HANDLER_DELAY_MS = 30_000;
 
 /** The options of a prompt run by a job: an LLM call's, and the tenant it runs as. */
 type PromptCallOptions = LlmCallOptions & { tenant?: string };
@@ -97,6 +99,8 @@ export class Jobs<Facade = unknown> {
   readonly #workers = new Set<JobWorker>();
   readonly #metrics: JobMetrics;
   readonly #batches: Batches;
+  /** The prompts and kinds this process's workers could not run, each logged once. */
+  readonly #missingLogged = new Set<string>();
   #closed = false;
   /** True while `close()` waits for the workers: their running jobs may still use the queue. */
   #draining = false;
@@ -365,7 +369,10 @@ export class Jobs<Facade = unknown> {
     // Cut short by its stopping worker (not by its own timeout): a deploy, not a failure of the job.
     // A batch's submit is not released: its upload or create may have reached the provider, and only a
     // run after a counted attempt looks for that batch there before creating it again.
-    const released = failure !== undefined && stopping.aborted && !timeout.signal.aborted && job.name !== BATCH_SUBMIT_JOB;
+    // A job this worker cannot run (another version of a prompt, a kind it does not define) is
+    // another worker's, as during a rolling deploy: it goes back, due later, without counting either.
+    const missing = failure instanceof JobHandlerMissingError;
+    const released = failure !== undefined && (missing || (stopping.aborted && !timeout.signal.aborted)) && job.name !== BATCH_SUBMIT_JOB;
     let outcome: RunOutcome = 'completed';
     try {
       await this.#recordWithRetries(job, () =>
@@ -380,7 +387,7 @@ export class Jobs<Facade = unknown> {
             message === undefined
               ? await this.#engine.complete(tx, job, result)
               : released
-                ? await this.#engine.release(tx, job, message)
+                ? await this.#engine.release(tx, job, message, missing ? MISSING_HANDLER_DELAY_MS : 0)
                 : await this.#engine.fail(tx, job, message, { final: unstorable !== undefined });
           if (!held) throw new LeaseLost();
           // A batch's next poll exists if and only if this step's completion commits.
@@ -400,7 +407,16 @@ export class Jobs<Facade = unknown> {
         outcome = await this.#recordUnrecordable(job, message, error, tried, usage.length);
       }
     }
-    if (outcome === 'released')
+    if (outcome === 'released' && missing) {
+      if (message !== undefined && !this.#missingLogged.has(message)) {
+        this.#missingLogged.add(message);
+        logger.warn(
+          { job: job.id, name: job.name, attempt: job.attempt, outcome },
+          `jobs: ${message}; its jobs go back to the queue without counting as an attempt, due again in ` +
+            `${MISSING_HANDLER_DELAY_MS / 1000} s, for a worker that knows them (logged once per prompt version or kind)`,
+        );
+      }
+    } else if (outcome === 'released')
       logger.warn(
         { job: job.id, name: job.name, attempt: job.attempt, outcome },
         `jobs: run cut short by its stopping worker; the job is back in the queue and this run does not count as an attempt: ${message}`,

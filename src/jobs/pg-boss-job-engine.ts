@@ -194,7 +194,7 @@ export class PgBossJobEngine implements JobEngine {
    * when a job that had started before is fetched again, so a first run forgets its start and a
    * later one lowers the count back; the next fetch raises it again to this same run's number.
    */
-  async release(session: AnySession, job: ClaimedJob, error: string): Promise<boolean> {
+  async release(session: AnySession, job: ClaimedJob, error: string, delayMs = 0): Promise<boolean> {
     await this.start();
     // Only while this run holds the job, as for complete and fail: a run whose lease passed must not
     // hand back a job another run has claimed since.
@@ -203,12 +203,12 @@ export class PgBossJobEngine implements JobEngine {
       const released = await tx.executeQuery(
         CompiledQuery.raw(
           `UPDATE ${this.#schema}.job
-              SET state = 'retry', start_after = now(), output = $3::jsonb,
+              SET state = 'retry', start_after = now() + $4::bigint * interval '1 millisecond', output = $3::jsonb,
                   started_on = CASE WHEN retry_count = 0 THEN NULL ELSE started_on END,
                   retry_count = GREATEST(retry_count - 1, 0)
             WHERE name = $1 AND id = $2 AND state = 'active'
             RETURNING id`,
-          [job.name, job.id, JSON.stringify({ error })],
+          [job.name, job.id, JSON.stringify({ error }), Math.max(0, Math.round(delayMs))],
         ),
       );
       return released.rows.length > 0;

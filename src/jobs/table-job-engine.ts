@@ -147,7 +147,7 @@ export class TableJobEngine implements JobEngine {
     return Number(updated.numUpdatedRows) > 0;
   }
 
-  async release(session: AnySession, job: ClaimedJob, error: string): Promise<boolean> {
+  async release(session: AnySession, job: ClaimedJob, error: string, delayMs = 0): Promise<boolean> {
     // The claim counted the run; taking it back leaves the job as it was before, but for its last error.
     const updated = await (session as JobsDb)
       .updateTable('groundwork_jobs')
@@ -155,7 +155,7 @@ export class TableJobEngine implements JobEngine {
         state: 'retry',
         attempts: sql`attempts - 1`,
         run_token: null,
-        run_at: new Date(this.#clock.now()),
+        run_at: new Date(this.#clock.now() + Math.max(0, delayMs)),
         output: JSON.stringify({ error } satisfies StoredOutput),
       })
       .where('id', '=', job.id)
