@@ -152,10 +152,23 @@ export class Jobs<Facade = unknown> {
   async enqueue(target: AnyPrompt | string, input: unknown, options: EnqueueOptions = {}): Promise<string> {
     this.#assertOpen();
     const name = typeof target === 'string' ? target : target.name;
+    // What a run could only fail on, after its retries, is refused here, as enqueueBatch does.
+    const problems: string[] = [];
     let data: JobData;
     if (typeof target === 'string') {
+      if (options.tenant !== undefined)
+        problems.push(
+          'tenant applies to prompt jobs; a custom kind makes its own calls: pass the tenant in its payload, and to executePrompt in the handler',
+        );
       data = { kind: 'custom', payload: input ?? null };
     } else {
+      try {
+        if (typeof input !== 'object' || input === null || Array.isArray(input))
+          throw new Error("must be an object of the prompt's variables");
+        target.render(input as PromptContext<string, string>);
+      } catch (error) {
+        problems.push(`context: ${(error as Error).message}`);
+      }
       this.#prompts.set(promptKey(target.name, String(target.version)), target);
       data = {
         kind: 'prompt',
@@ -164,15 +177,15 @@ export class Jobs<Facade = unknown> {
         ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
       };
     }
-    const job = this.#newJob(name, data, options);
+    const job = this.#newJob(name, data, options, problems);
     await this.#engine.start();
     const session = options.tx ?? this.#parts.database.getDatabaseSession().session;
     await this.#engine.insert(session, job);
     return job.id;
   }
 
-  #newJob(name: string, data: JobData, options: EnqueueOptions): NewJob {
-    const problems: string[] = [];
+  /** The job to insert, every default resolved; throws `JobInputError` with `problems` found before and every one found here. */
+  #newJob(name: string, data: JobData, options: EnqueueOptions, problems: string[]): NewJob {
     const { config, clock } = this.#parts;
     if (!NAME.test(name)) problems.push(`name "${name}" must be 1-100 letters, digits, '_', '.' or '-'`);
     const integer = (field: string, value: number | undefined, min: number, max: number) => {
