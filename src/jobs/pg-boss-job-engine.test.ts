@@ -177,4 +177,22 @@ describe('pg-boss engine: only the run that holds a job completes or fails it', 
     expect(await engine.fail(db, { ...run, runToken: '0@not-a-time' }, 'forged')).toBe(false);
     expect((await engine.get(job.id))?.state).toBe('active');
   });
+
+  it('claims across names by priority, then age, so a backlog of one name does not starve another', async () => {
+    const low = `low-${randomUUID().slice(0, 8)}`;
+    const urgent = `urgent-${randomUUID().slice(0, 8)}`;
+    const later = `later-${randomUUID().slice(0, 8)}`;
+    const inserted: NewJob[] = [];
+    for (let i = 0; i < 5; i++) inserted.push({ ...newJob(), name: low });
+    inserted.push({ ...newJob(), name: urgent, priority: 100 });
+    inserted.push({ ...newJob(), name: later, priority: 0, runAt: new Date(Date.now() - 60_000) });
+    for (const job of inserted) await engine.insert(db, job);
+    await sql(`UPDATE ${SCHEMA}.job SET created_on = created_on - interval '1 minute' WHERE name = $1`, [later]);
+    const claimed = await engine.claim([low, urgent, later], 4);
+    expect(claimed.map((job) => job.name)).toEqual([urgent, later, low, low]);
+    expect(claimed[0]).toMatchObject({ id: inserted[5]?.id, attempt: 1, timeoutMs: 60_000, data: { kind: 'custom', payload: {} } });
+    const rest = await engine.claim([low, urgent, later], 10);
+    expect(rest.map((job) => job.name)).toEqual([low, low, low]);
+    for (const job of [...claimed, ...rest]) expect(await engine.complete(db, job, { ok: true })).toBe(true);
+  });
 });

@@ -40,10 +40,22 @@ interface JobRow {
   output: unknown;
 }
 
+/** A row a claim took. */
+interface ClaimedRow {
+  id: string;
+  name: string;
+  data: unknown;
+  priority: number;
+  created_on: Date;
+  retry_count: number;
+  started_on: Date;
+  expire_in_seconds: string | number;
+}
+
 /**
  * The PostgreSQL queue: pg-boss (its own schema, `JOBS_SCHEMA`, created and migrated on first
  * use) over the application's connection pool, so that a job is enqueued and completed in the
- * application's transactions. Claims are pg-boss's `fetch` (`FOR UPDATE SKIP LOCKED`); a job's
+ * application's transactions. Claims are pg-boss's `fetch` across names (`FOR UPDATE SKIP LOCKED`); a job's
  * lease is its `expireInSeconds`, after which `expire()` fails the run and pg-boss retries it.
  * A run's token is its claim's `retry_count` and `started_on`; `complete` and `fail` lock the job's
  * row and go on only while the job is active under that token, as the table engine does with its
@@ -114,30 +126,51 @@ export class PgBossJobEngine implements JobEngine {
     return id !== null;
   }
 
+  /**
+   * One claim across every name, highest priority first, then oldest: pg-boss's `fetch` takes one
+   * name at a time, so a backlog of the first name a worker lists would starve the others (its
+   * batch polls among them). The statement is pg-boss's own fetch (10.x) over `name = ANY($1)`: it
+   * sets `state`, `started_on` and `retry_count` as that does. Its grouping of singleton and stately
+   * queues is left out: Groundwork's queues are standard.
+   */
   async claim(names: readonly string[], limit: number): Promise<ClaimedJob[]> {
     await this.start();
-    const claimed: ClaimedJob[] = [];
-    for (const name of names) {
-      if (claimed.length >= limit) break;
-      await this.#queue(name);
-      const jobs = await (await this.#started()).fetch<JobData & { resultTtlMs?: number }>(name, {
-        batchSize: limit - claimed.length,
-        includeMetadata: true,
-        priority: true,
-      });
-      for (const job of jobs) {
-        const { resultTtlMs: _ttl, ...data } = job.data;
-        claimed.push({
-          id: job.id,
-          name: job.name,
-          data: data as JobData,
-          attempt: job.retryCount + 1,
-          timeoutMs: job.expireInSeconds * 1000 - LEASE_GRACE_MS,
-          runToken: runToken(job.retryCount, job.startedOn),
-        });
-      }
-    }
-    return claimed;
+    if (names.length === 0 || limit < 1) return [];
+    const result = await this.#db.executeQuery<ClaimedRow>(
+      CompiledQuery.raw(
+        `WITH next AS (
+           SELECT name, id FROM ${this.#schema}.job
+            WHERE name = ANY($1::text[]) AND state < 'active' AND start_after < now()
+            ORDER BY priority DESC, created_on, id
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+         )
+         UPDATE ${this.#schema}.job j SET
+           state = 'active',
+           started_on = now(),
+           retry_count = CASE WHEN j.started_on IS NOT NULL THEN j.retry_count + 1 ELSE j.retry_count END
+           FROM next
+          WHERE j.name = next.name AND j.id = next.id
+          RETURNING j.id, j.name, j.data, j.priority, j.created_on, j.retry_count, j.started_on,
+                    EXTRACT(epoch FROM j.expire_in) AS expire_in_seconds`,
+        [[...names], limit],
+      ),
+    );
+    // UPDATE … RETURNING keeps no order: the claim's own is restored.
+    const rows = [...result.rows].sort(
+      (a, b) => b.priority - a.priority || new Date(a.created_on).getTime() - new Date(b.created_on).getTime() || (a.id < b.id ? -1 : 1),
+    );
+    return rows.map((row) => {
+      const { resultTtlMs: _ttl, ...data } = (readJson(row.data) ?? {}) as JobData & { resultTtlMs?: number };
+      return {
+        id: row.id,
+        name: row.name,
+        data: data as JobData,
+        attempt: row.retry_count + 1,
+        timeoutMs: Number(row.expire_in_seconds) * 1000 - LEASE_GRACE_MS,
+        runToken: runToken(row.retry_count, row.started_on),
+      };
+    });
   }
 
   async complete(session: AnySession, job: ClaimedJob, result: unknown): Promise<boolean> {
