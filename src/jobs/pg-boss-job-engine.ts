@@ -40,6 +40,9 @@ interface JobRow {
   output: unknown;
 }
 
+/** The index of pg-boss's job table by id, in `JOBS_SCHEMA`. */
+const ID_INDEX = 'job_groundwork_id_i';
+
 /** A row a claim took. */
 interface ClaimedRow {
   id: string;
@@ -89,12 +92,35 @@ export class PgBossJobEngine implements JobEngine {
         migrate: true,
       });
       await boss.start();
+      await this.#indexIds();
       this.#boss = boss;
     })().catch((error: unknown) => {
       this.#starting = undefined;
       throw error;
     });
     return this.#starting;
+  }
+
+  /**
+   * Indexes pg-boss's job table by id alone. Its key is (name, id) per queue's partition, and a job is
+   * looked up by its id only (get, has, payloadField, retry, cancel; wait polls get), which scanned
+   * every partition whole. An index of the partitioned table is made on every partition, and on
+   * each one pg-boss attaches for a new queue. Made once: created only when missing, as creating it
+   * locks the table against writes while it is built.
+   */
+  async #indexIds(): Promise<void> {
+    const index = `${this.#schema}.${ID_INDEX}`;
+    const found = await this.#db.executeQuery<{ found: string | null }>(
+      CompiledQuery.raw('SELECT to_regclass($1)::text AS found', [index]),
+    );
+    if (found.rows[0]?.found !== null && found.rows[0]?.found !== undefined) return;
+    try {
+      await this.#db.executeQuery(CompiledQuery.raw(`CREATE INDEX IF NOT EXISTS ${ID_INDEX} ON ${this.#schema}.job (id)`));
+    } catch (error) {
+      // Another process starting at the same moment made it first.
+      const code = (error as { code?: unknown }).code;
+      if (code !== '42P07' && code !== '23505') throw error;
+    }
   }
 
   /** The started pg-boss. */
