@@ -31,6 +31,8 @@ describe.each(FULL_JOBS_TARGETS)("recording a run's outcome on $name", (target) 
   let failing: number;
   /** What a failing completion transaction throws. */
   let failure: () => Error;
+  /** Completion transactions still to commit and then lose their answer. */
+  let lostAnswers: number;
 
   beforeEach(async () => {
     database = await target.create();
@@ -55,12 +57,13 @@ describe.each(FULL_JOBS_TARGETS)("recording a run's outcome on $name", (target) 
     await infra.initDb();
     tries = 0;
     failing = 0;
+    lostAnswers = 0;
     failure = connectionReset;
     const original = infra.database.withSession.bind(infra.database);
     // Only the worker's completion goes through withSession in these tests.
     vi.spyOn(infra.database, 'withSession').mockImplementation(((fn: (tx: unknown) => Promise<unknown>, options?: never) => {
       tries++;
-      return original(async (tx) => {
+      const committed = original(async (tx) => {
         const value = await fn(tx);
         if (failing > 0) {
           failing--;
@@ -68,6 +71,9 @@ describe.each(FULL_JOBS_TARGETS)("recording a run's outcome on $name", (target) 
         }
         return value;
       }, options);
+      if (lostAnswers === 0) return committed;
+      lostAnswers--;
+      return committed.then(() => Promise.reject(connectionReset()));
     }) as never);
   });
 
@@ -106,6 +112,20 @@ describe.each(FULL_JOBS_TARGETS)("recording a run's outcome on $name", (target) 
     await worker.stop();
   });
 
+  it('says of a commit whose answer was lost that the run was most likely recorded, not that its lease passed', async () => {
+    fake.enqueue({ type: 'answer', content: 'Hello, Barbara!' });
+    lostAnswers = 1;
+    const id = await infra.jobs.enqueue(greet, { name: 'Barbara' }, { retries: { limit: 0 } });
+    const worker = infra.jobs.work({ concurrency: 1 });
+    await advanceUntil(async () => (await infra.metrics.registry.metrics()).includes('outcome="superseded"} 1'));
+    expect(tries).toBe(2);
+    expect((await infra.jobs.get(id))?.state).toBe('completed');
+    const logged = captured.records.find((record) => String(record.msg).includes('most likely recorded by an earlier try'));
+    expect(logged).toMatchObject({ level: 'warn', job: id, msg: expect.stringContaining('(it is completed now)') });
+    expect(captured.text()).not.toContain('lease had passed');
+    await worker.stop();
+  });
+
   it('gives up after four tries, logs and counts the run as unrecorded, and leaves the job to its lease', async () => {
     fake.enqueue({ type: 'answer', content: 'Hello, Grace!' });
     failing = Number.POSITIVE_INFINITY;
@@ -132,8 +152,10 @@ describe.each(FULL_JOBS_TARGETS)("recording a run's outcome on $name", (target) 
     await infra.jobs.enqueue(greet, { name: 'Edsger' }, { retries: { limit: 0 }, timeoutMs: 3_600_000 });
     const worker = infra.jobs.work({ concurrency: 1 });
     await advanceUntil(async () => (await infra.metrics.registry.metrics()).includes('outcome="unrecorded"} 1'));
-    expect(tries).toBe(1);
+    // The outcome once, then the failure it calls for once (refused here too).
+    expect(tries).toBe(2);
     expect(captured.text()).not.toContain('trying again');
+    expect(captured.text()).toContain('could not be recorded in 1 try (22001: value too long');
     failing = 0;
     await worker.stop();
   });

@@ -64,14 +64,18 @@ export interface JobEngine {
   claim(names: readonly string[], limit: number): Promise<ClaimedJob[]>;
   /** Completes the run in `session`; false when the run no longer holds the job (its lease passed). */
   complete(session: AnySession, job: ClaimedJob, result: unknown): Promise<boolean>;
-  /** Fails the run in `session`: the job is retried later, or dead-lettered after its last retry. */
-  fail(session: AnySession, job: ClaimedJob, error: string): Promise<boolean>;
   /**
-   * Puts the job of a run its worker cut short when stopping back in the queue, due at once,
-   * in `session`: the run does not count as an attempt (so a deploy never dead-letters a job on
-   * its last retry), and `error` is kept as the last error. False when the run no longer holds the job.
+   * Fails the run in `session`: the job is retried later, or dead-lettered after its last retry;
+   * with `final`, dead-lettered now (its retry limit lowered to the runs made, so `retry` allows one more).
    */
-  release(session: AnySession, job: ClaimedJob, error: string): Promise<boolean>;
+  fail(session: AnySession, job: ClaimedJob, error: string, options?: { final?: boolean }): Promise<boolean>;
+  /**
+   * Puts the job of a run its worker cut short when stopping (or could not run) back in the queue,
+   * due in `delayMs` (@default 0), in `session`: the run does not count as an attempt (so a deploy
+   * never dead-letters a job on its last retry), and `error` is kept as the last error. False when
+   * the run no longer holds the job.
+   */
+  release(session: AnySession, job: ClaimedJob, error: string, delayMs?: number): Promise<boolean>;
   /** Releases the leases that passed (their runs count as failed); with `purge`, deletes finished jobs past their TTL. */
   maintain(options: { purge: boolean }): Promise<void>;
   /** The job's state and result (never its payload); undefined when there is no such job. */

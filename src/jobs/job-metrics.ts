@@ -4,9 +4,11 @@ import type { QueueStatus } from './job-types.js';
 
 /**
  * How a run ended: `completed`, `retry` (failed, will run again), `dead_letter` (failed its last
- * retry), `released` (cut short by its stopping worker, back in the queue without counting as an
- * attempt), `superseded` (its lease had passed), `unrecorded` (the transaction recording it kept
- * failing: the job runs again once its lease passes).
+ * retry, or its result could not be stored as JSON), `released` (cut short by its stopping worker, back
+ * in the queue without counting as an attempt), `superseded` (the run no longer held its job: its
+ * lease had passed, the job was cancelled, or an earlier try whose answer was lost had recorded it),
+ * `unrecorded` (the transaction recording it kept failing on its connection: the job runs again once
+ * its lease passes).
  */
 export type RunOutcome = 'completed' | 'retry' | 'dead_letter' | 'released' | 'superseded' | 'unrecorded';
 

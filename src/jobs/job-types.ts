@@ -40,7 +40,10 @@ export interface EnqueueOptions {
   retries?: JobRetryOptions;
   /** The run's timeout and the lease of its worker, in ms. @default JOBS_TIMEOUT_MS */
   timeoutMs?: number;
-  /** The virtual key (name or id) a prompt job's call is billed to and limited by. */
+  /**
+   * The virtual key (name or id) a prompt job's call is billed to and limited by. Prompt jobs only:
+   * a custom kind is refused with it (its handler passes a tenant to `executePrompt` itself).
+   */
   tenant?: string;
   /** How long a finished job and its result are kept, in ms. @default 7 days */
   resultTtlMs?: number;

@@ -50,6 +50,8 @@ const NAME = /^[\w.-]{1,100}$/;
 const RECORD_TRIES = 4;
 /** Wait before the second try of that transaction, doubled before each later one, in ms: 250, 500, 1000. */
 const RECORD_BACKOFF_MS = 250;
+/** How long a job a worker cannot run (an unknown prompt version or kind) waits, back in the queue, for one that can: 30 s. */
+const MISSING_HANDLER_DELAY_MS = 30_000;
 
 /** The options of a prompt run by a job: an LLM call's, and the tenant it runs as. */
 type PromptCallOptions = LlmCallOptions & { tenant?: string };
@@ -97,6 +99,8 @@ export class Jobs<Facade = unknown> {
   readonly #workers = new Set<JobWorker>();
   readonly #metrics: JobMetrics;
   readonly #batches: Batches;
+  /** The prompts and kinds this process's workers could not run, each logged once. */
+  readonly #missingLogged = new Set<string>();
   #closed = false;
   /** True while `close()` waits for the workers: their running jobs may still use the queue. */
   #draining = false;
@@ -148,10 +152,23 @@ export class Jobs<Facade = unknown> {
   async enqueue(target: AnyPrompt | string, input: unknown, options: EnqueueOptions = {}): Promise<string> {
     this.#assertOpen();
     const name = typeof target === 'string' ? target : target.name;
+    // What a run could only fail on, after its retries, is refused here, as enqueueBatch does.
+    const problems: string[] = [];
     let data: JobData;
     if (typeof target === 'string') {
+      if (options.tenant !== undefined)
+        problems.push(
+          'tenant applies to prompt jobs; a custom kind makes its own calls: pass the tenant in its payload, and to executePrompt in the handler',
+        );
       data = { kind: 'custom', payload: input ?? null };
     } else {
+      try {
+        if (typeof input !== 'object' || input === null || Array.isArray(input))
+          throw new Error("must be an object of the prompt's variables");
+        target.render(input as PromptContext<string, string>);
+      } catch (error) {
+        problems.push(`context: ${(error as Error).message}`);
+      }
       this.#prompts.set(promptKey(target.name, String(target.version)), target);
       data = {
         kind: 'prompt',
@@ -160,15 +177,15 @@ export class Jobs<Facade = unknown> {
         ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
       };
     }
-    const job = this.#newJob(name, data, options);
+    const job = this.#newJob(name, data, options, problems);
     await this.#engine.start();
     const session = options.tx ?? this.#parts.database.getDatabaseSession().session;
     await this.#engine.insert(session, job);
     return job.id;
   }
 
-  #newJob(name: string, data: JobData, options: EnqueueOptions): NewJob {
-    const problems: string[] = [];
+  /** The job to insert, every default resolved; throws `JobInputError` with `problems` found before and every one found here. */
+  #newJob(name: string, data: JobData, options: EnqueueOptions, problems: string[]): NewJob {
     const { config, clock } = this.#parts;
     if (!NAME.test(name)) problems.push(`name "${name}" must be 1-100 letters, digits, '_', '.' or '-'`);
     const integer = (field: string, value: number | undefined, min: number, max: number) => {
@@ -370,11 +387,16 @@ export class Jobs<Facade = unknown> {
       clock.clearTimeout(timer);
       linked.dispose();
     }
-    const message = failure === undefined ? undefined : describe(failure);
+    // A result JSON cannot hold (a BigInt, a cycle) would fail every try of the transaction: it fails the run instead.
+    const unstorable = failure === undefined ? unstorableResult(result) : undefined;
+    const message = failure !== undefined ? describe(failure) : unstorable;
     // Cut short by its stopping worker (not by its own timeout): a deploy, not a failure of the job.
     // A batch's submit is not released: its upload or create may have reached the provider, and only a
     // run after a counted attempt looks for that batch there before creating it again.
-    const released = failure !== undefined && stopping.aborted && !timeout.signal.aborted && job.name !== BATCH_SUBMIT_JOB;
+    // A job this worker cannot run (another version of a prompt, a kind it does not define) is
+    // another worker's, as during a rolling deploy: it goes back, due later, without counting either.
+    const missing = failure instanceof JobHandlerMissingError;
+    const released = failure !== undefined && (missing || (stopping.aborted && !timeout.signal.aborted)) && job.name !== BATCH_SUBMIT_JOB;
     let outcome: RunOutcome = 'completed';
     try {
       await this.#recordWithRetries(job, () =>
@@ -389,8 +411,8 @@ export class Jobs<Facade = unknown> {
             message === undefined
               ? await this.#engine.complete(tx, job, result)
               : released
-                ? await this.#engine.release(tx, job, message)
-                : await this.#engine.fail(tx, job, message);
+                ? await this.#engine.release(tx, job, message, missing ? MISSING_HANDLER_DELAY_MS : 0)
+                : await this.#engine.fail(tx, job, message, { final: unstorable !== undefined });
           if (!held) throw new LeaseLost();
           // A batch's next poll exists if and only if this step's completion commits.
           if (message === undefined) for (const follow of next) await this.#engine.insert(tx, follow);
@@ -400,23 +422,25 @@ export class Jobs<Facade = unknown> {
       else if (message !== undefined) outcome = job.attempt >= (await this.#maxAttempts(job)) ? 'dead_letter' : 'retry';
       // A batch's spend reaches the ledger here, not through a call: count it by key once it is committed.
       else if (Batches.handles(job.name)) this.#countTenantSpend(usage);
-    } catch (error) {
+    } catch (caught) {
+      const { error, tries: tried } = caught instanceof RecordFailed ? caught : { error: caught, tries: 1 };
       if (error instanceof LeaseLost) {
         outcome = 'superseded';
-        logger.warn(
-          { job: job.id, name: job.name, attempt: job.attempt, ledgerRows: usage.length },
-          'jobs: a run finished after its lease had passed; another run owns the job, so this one was not recorded',
-        );
+        logger.warn({ job: job.id, name: job.name, attempt: job.attempt, ledgerRows: usage.length }, await this.#notHeld(job, tried));
       } else {
-        outcome = 'unrecorded';
-        logger.error(
-          { job: job.id, name: job.name, attempt: job.attempt, ledgerRows: usage.length, err: error },
-          `jobs: the run's outcome could not be recorded in ${RECORD_TRIES} tries (${describe(error)}); ` +
-            'the job stays active until its lease passes, then runs again, and this run is not in the ledger',
-        );
+        outcome = await this.#recordUnrecordable(job, message, error, tried, usage.length);
       }
     }
-    if (outcome === 'released')
+    if (outcome === 'released' && missing) {
+      if (message !== undefined && !this.#missingLogged.has(message)) {
+        this.#missingLogged.add(message);
+        logger.warn(
+          { job: job.id, name: job.name, attempt: job.attempt, outcome },
+          `jobs: ${message}; its jobs go back to the queue without counting as an attempt, due again in ` +
+            `${MISSING_HANDLER_DELAY_MS / 1000} s, for a worker that knows them (logged once per prompt version or kind)`,
+        );
+      }
+    } else if (outcome === 'released')
       logger.warn(
         { job: job.id, name: job.name, attempt: job.attempt, outcome },
         `jobs: run cut short by its stopping worker; the job is back in the queue and this run does not count as an attempt: ${message}`,
@@ -431,17 +455,15 @@ export class Jobs<Facade = unknown> {
    * Runs the transaction that records a run's outcome, again after a failure that is not a lost
    * lease (a pool timeout, a connection reset), with backoff: each try rolls back whole, so a
    * run is recorded once or not at all. A commit whose answer was lost but that did commit
-   * shows up on the next try as a lost lease, and is then reported as superseded.
+   * shows up on the next try as a lost lease. Throws a {@link RecordFailed} saying how many tries were made.
    */
   async #recordWithRetries(job: ClaimedJob, record: () => Promise<void>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await record();
       } catch (error) {
-        // Only a failure of the connection can pass: another (a refused row, a result JSON cannot hold) fails every try.
-        const transient =
-          isConnectionLost(error) || isConnectionRefused(error) || (GroundworkError.isInstance(error) && error.code === 'db_pool_timeout');
-        if (error instanceof LeaseLost || !transient || attempt >= RECORD_TRIES) throw error;
+        // Only a failure of the connection can pass: another (a refused row) fails every try.
+        if (error instanceof LeaseLost || !isTransient(error) || attempt >= RECORD_TRIES) throw new RecordFailed(error, attempt);
         this.#parts.logger.warn(
           { job: job.id, name: job.name, attempt: job.attempt, try: attempt },
           `jobs: recording the run's outcome failed, trying again: ${describe(error)}`,
@@ -449,6 +471,69 @@ export class Jobs<Facade = unknown> {
         await sleep(RECORD_BACKOFF_MS * 2 ** (attempt - 1), undefined, this.#parts.clock);
       }
     }
+  }
+
+  /**
+   * After the outcome's transaction failed otherwise than by a lost lease: a failure of the
+   * connection leaves the job to its lease (the database is out of reach). Any other (a ledger row
+   * or an error the database refuses) would fail every try, so the run is failed with that error, in
+   * a transaction of its own without its result, ledger rows and follow-ups: the job is retried as
+   * after any failure, at once rather than after its lease, or dead-lettered with the real error.
+   */
+  async #recordUnrecordable(
+    job: ClaimedJob,
+    message: string | undefined,
+    error: unknown,
+    tries: number,
+    ledgerRows: number,
+  ): Promise<RunOutcome> {
+    const { logger, database } = this.#parts;
+    const what = `the run's outcome could not be recorded in ${tries} ${tries === 1 ? 'try' : 'tries'} (${describe(error)})`;
+    if (isTransient(error)) {
+      logger.error(
+        { job: job.id, name: job.name, attempt: job.attempt, ledgerRows, err: error },
+        `jobs: ${what}; the job stays active until its lease passes, then runs again, and this run is not in the ledger`,
+      );
+      return 'unrecorded';
+    }
+    const stored = message === undefined ? `${what.charAt(0).toUpperCase()}${what.slice(1)}` : `${message} (and ${what})`;
+    try {
+      await this.#recordWithRetries(job, () =>
+        database.withSession(async (tx) => {
+          if (!(await this.#engine.fail(tx, job, stored))) throw new LeaseLost();
+        }),
+      );
+    } catch (caught) {
+      const failed = caught instanceof RecordFailed ? caught : new RecordFailed(caught, 1);
+      if (failed.error instanceof LeaseLost) {
+        logger.warn({ job: job.id, name: job.name, attempt: job.attempt, ledgerRows }, await this.#notHeld(job, 1));
+        return 'superseded';
+      }
+      logger.error(
+        { job: job.id, name: job.name, attempt: job.attempt, ledgerRows, err: error },
+        `jobs: ${what}, nor could its failure (${describe(failed.error)}); the job stays active until its lease passes, then runs again, and this run is not in the ledger`,
+      );
+      return 'unrecorded';
+    }
+    const outcome: RunOutcome = job.attempt >= (await this.#maxAttempts(job)) ? 'dead_letter' : 'retry';
+    logger.error(
+      { job: job.id, name: job.name, attempt: job.attempt, ledgerRows, outcome, err: error },
+      `jobs: ${what}; the run is failed with that error, without its result or its ${ledgerRows} ledger rows, ` +
+        (outcome === 'dead_letter' ? 'and the job is dead-lettered' : 'and the job will be retried'),
+    );
+    return outcome;
+  }
+
+  /** Why a run no longer held its job when it came to record its outcome, as far as the job's state tells. */
+  async #notHeld(job: ClaimedJob, tries: number): Promise<string> {
+    const state = (await this.#engine.get(job.id).catch(() => undefined))?.state;
+    if (state === 'cancelled') return 'jobs: the job was cancelled while this run went on, so its outcome was not recorded';
+    if (tries > 1)
+      return (
+        `jobs: the run's outcome was most likely recorded by an earlier try whose answer was lost: try ${tries} found the job ` +
+        `no longer held by this run (it is ${state ?? 'gone'} now)`
+      );
+    return 'jobs: a run finished after its lease had passed and the job was taken from it (to retry or dead-letter), so this run was not recorded';
   }
 
   #countTenantSpend(usage: readonly UsageRecord[]): void {
@@ -573,6 +658,31 @@ export class Jobs<Facade = unknown> {
 }
 
 class LeaseLost extends Error {}
+
+/** The outcome's transaction failed for good: its last error, after `tries` tries. */
+class RecordFailed extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly tries: number,
+  ) {
+    super('recording the outcome failed');
+  }
+}
+
+/** A failure of the connection (or the pool), which another try may get past. */
+function isTransient(error: unknown): boolean {
+  return isConnectionLost(error) || isConnectionRefused(error) || (GroundworkError.isInstance(error) && error.code === 'db_pool_timeout');
+}
+
+/** Why a run's result cannot be stored as JSON, or undefined when it can. */
+function unstorableResult(result: unknown): string | undefined {
+  try {
+    JSON.stringify(result ?? null);
+    return undefined;
+  } catch (error) {
+    return `invalid_job_result: the job's result must be JSON, and this one cannot be stored (${scrubSecrets((error as Error).message)}); return plain data`;
+  }
+}
 
 function promptKey(name: string, version: string): string {
   return `${name}@${version}`;

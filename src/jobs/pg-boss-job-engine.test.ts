@@ -177,4 +177,48 @@ describe('pg-boss engine: only the run that holds a job completes or fails it', 
     expect(await engine.fail(db, { ...run, runToken: '0@not-a-time' }, 'forged')).toBe(false);
     expect((await engine.get(job.id))?.state).toBe('active');
   });
+
+  it('claims across names by priority, then age, so a backlog of one name does not starve another', async () => {
+    const low = `low-${randomUUID().slice(0, 8)}`;
+    const urgent = `urgent-${randomUUID().slice(0, 8)}`;
+    const later = `later-${randomUUID().slice(0, 8)}`;
+    const inserted: NewJob[] = [];
+    for (let i = 0; i < 5; i++) inserted.push({ ...newJob(), name: low });
+    inserted.push({ ...newJob(), name: urgent, priority: 100 });
+    inserted.push({ ...newJob(), name: later, priority: 0, runAt: new Date(Date.now() - 60_000) });
+    for (const job of inserted) await engine.insert(db, job);
+    await sql(`UPDATE ${SCHEMA}.job SET created_on = created_on - interval '1 minute' WHERE name = $1`, [later]);
+    const claimed = await engine.claim([low, urgent, later], 4);
+    expect(claimed.map((job) => job.name)).toEqual([urgent, later, low, low]);
+    expect(claimed[0]).toMatchObject({ id: inserted[5]?.id, attempt: 1, timeoutMs: 60_000, data: { kind: 'custom', payload: {} } });
+    const rest = await engine.claim([low, urgent, later], 10);
+    expect(rest.map((job) => job.name)).toEqual([low, low, low]);
+    for (const job of [...claimed, ...rest]) expect(await engine.complete(db, job, { ok: true })).toBe(true);
+  });
+
+  it('reads a job by id through an index, on a queue made after the engine started, rather than scanning every partition', async () => {
+    const job = newJob();
+    await engine.insert(db, job);
+    await sql(`INSERT INTO ${SCHEMA}.job (id, name, data) SELECT gen_random_uuid(), $1, '{}'::jsonb FROM generate_series(1, 20000)`, [
+      job.name,
+    ]);
+    await sql(`ANALYZE ${SCHEMA}.job`, []);
+    const queue = await sql(`SELECT partition_name FROM ${SCHEMA}.queue WHERE name = $1`, [job.name]);
+    const partition = (queue.rows[0] as { partition_name: string }).partition_name;
+    // The statements get, has and payloadField run (retry and cancel find the job's name the same way).
+    for (const statement of [
+      `SELECT id, state FROM ${SCHEMA}.job WHERE id = $1`,
+      `SELECT 1 FROM ${SCHEMA}.job WHERE id = $1`,
+      `SELECT data->'payload'->'spec' AS value FROM ${SCHEMA}.job WHERE id = $1`,
+    ]) {
+      const plan = await sql(`EXPLAIN ${statement}`, [job.id]);
+      const text = plan.rows.map((row) => (row as { 'QUERY PLAN': string })['QUERY PLAN']).join('\n');
+      // The other queues' partitions hold a row or two, which a scan reads as fast as an index.
+      expect(text).not.toContain(`Seq Scan on ${partition}`);
+      // PostgreSQL names the partition's index after it, cut to 63 characters.
+      expect(text).toMatch(new RegExp(`Index (Only )?Scan using \\w+_id_idx on ${partition} `));
+    }
+    expect((await engine.get(job.id))?.id).toBe(job.id);
+    expect(await engine.has(job.id)).toBe(true);
+  }, 30_000);
 });

@@ -41,10 +41,25 @@ interface JobRow {
   output: unknown;
 }
 
+/** The index of pg-boss's job table by id, in `JOBS_SCHEMA`. */
+const ID_INDEX = 'job_groundwork_id_i';
+
+/** A row a claim took. */
+interface ClaimedRow {
+  id: string;
+  name: string;
+  data: unknown;
+  priority: number;
+  created_on: Date;
+  retry_count: number;
+  started_on: Date;
+  expire_in_seconds: string | number;
+}
+
 /**
  * The PostgreSQL queue: pg-boss (its own schema, `JOBS_SCHEMA`, created and migrated on first
  * use) over the application's connection pool, so that a job is enqueued and completed in the
- * application's transactions. Claims are pg-boss's `fetch` (`FOR UPDATE SKIP LOCKED`); a job's
+ * application's transactions. Claims are pg-boss's `fetch` across names (`FOR UPDATE SKIP LOCKED`); a job's
  * lease is its `expireInSeconds`, after which `expire()` fails the run and pg-boss retries it.
  * A run's token is its claim's `retry_count` and `started_on`; `complete` and `fail` lock the job's
  * row and go on only while the job is active under that token, as the table engine does with its
@@ -78,12 +93,35 @@ export class PgBossJobEngine implements JobEngine {
         migrate: true,
       });
       await boss.start();
+      await this.#indexIds();
       this.#boss = boss;
     })().catch((error: unknown) => {
       this.#starting = undefined;
       throw error;
     });
     return this.#starting;
+  }
+
+  /**
+   * Indexes pg-boss's job table by id alone. Its key is (name, id) per queue's partition, and a job is
+   * looked up by its id only (get, has, payloadField, retry, cancel; wait polls get), which scanned
+   * every partition whole. An index of the partitioned table is made on every partition, and on
+   * each one pg-boss attaches for a new queue. Made once: created only when missing, as creating it
+   * locks the table against writes while it is built.
+   */
+  async #indexIds(): Promise<void> {
+    const index = `${this.#schema}.${ID_INDEX}`;
+    const found = await this.#db.executeQuery<{ found: string | null }>(
+      CompiledQuery.raw('SELECT to_regclass($1)::text AS found', [index]),
+    );
+    if (found.rows[0]?.found !== null && found.rows[0]?.found !== undefined) return;
+    try {
+      await this.#db.executeQuery(CompiledQuery.raw(`CREATE INDEX IF NOT EXISTS ${ID_INDEX} ON ${this.#schema}.job (id)`));
+    } catch (error) {
+      // Another process starting at the same moment made it first.
+      const code = (error as { code?: unknown }).code;
+      if (code !== '42P07' && code !== '23505') throw error;
+    }
   }
 
   /** The started pg-boss. */
@@ -115,30 +153,51 @@ export class PgBossJobEngine implements JobEngine {
     return id !== null;
   }
 
+  /**
+   * One claim across every name, highest priority first, then oldest: pg-boss's `fetch` takes one
+   * name at a time, so a backlog of the first name a worker lists would starve the others (its
+   * batch polls among them). The statement is pg-boss's own fetch (10.x) over `name = ANY($1)`: it
+   * sets `state`, `started_on` and `retry_count` as that does. Its grouping of singleton and stately
+   * queues is left out: Groundwork's queues are standard.
+   */
   async claim(names: readonly string[], limit: number): Promise<ClaimedJob[]> {
     await this.start();
-    const claimed: ClaimedJob[] = [];
-    for (const name of names) {
-      if (claimed.length >= limit) break;
-      await this.#queue(name);
-      const jobs = await (await this.#started()).fetch<JobData & { resultTtlMs?: number }>(name, {
-        batchSize: limit - claimed.length,
-        includeMetadata: true,
-        priority: true,
-      });
-      for (const job of jobs) {
-        const { resultTtlMs: _ttl, ...data } = job.data;
-        claimed.push({
-          id: job.id,
-          name: job.name,
-          data: data as JobData,
-          attempt: job.retryCount + 1,
-          timeoutMs: job.expireInSeconds * 1000 - LEASE_GRACE_MS,
-          runToken: runToken(job.retryCount, job.startedOn),
-        });
-      }
-    }
-    return claimed;
+    if (names.length === 0 || limit < 1) return [];
+    const result = await this.#db.executeQuery<ClaimedRow>(
+      CompiledQuery.raw(
+        `WITH next AS (
+           SELECT name, id FROM ${this.#schema}.job
+            WHERE name = ANY($1::text[]) AND state < 'active' AND start_after < now()
+            ORDER BY priority DESC, created_on, id
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+         )
+         UPDATE ${this.#schema}.job j SET
+           state = 'active',
+           started_on = now(),
+           retry_count = CASE WHEN j.started_on IS NOT NULL THEN j.retry_count + 1 ELSE j.retry_count END
+           FROM next
+          WHERE j.name = next.name AND j.id = next.id
+          RETURNING j.id, j.name, j.data, j.priority, j.created_on, j.retry_count, j.started_on,
+                    EXTRACT(epoch FROM j.expire_in) AS expire_in_seconds`,
+        [[...names], limit],
+      ),
+    );
+    // UPDATE … RETURNING keeps no order: the claim's own is restored.
+    const rows = [...result.rows].sort(
+      (a, b) => b.priority - a.priority || new Date(a.created_on).getTime() - new Date(b.created_on).getTime() || (a.id < b.id ? -1 : 1),
+    );
+    return rows.map((row) => {
+      const { resultTtlMs: _ttl, ...data } = (readJson(row.data) ?? {}) as JobData & { resultTtlMs?: number };
+      return {
+        id: row.id,
+        name: row.name,
+        data: data as JobData,
+        attempt: row.retry_count + 1,
+        timeoutMs: Number(row.expire_in_seconds) * 1000 - LEASE_GRACE_MS,
+        runToken: runToken(row.retry_count, row.started_on),
+      };
+    });
   }
 
   async complete(session: AnySession, job: ClaimedJob, result: unknown): Promise<boolean> {
@@ -152,10 +211,15 @@ export class PgBossJobEngine implements JobEngine {
     });
   }
 
-  async fail(session: AnySession, job: ClaimedJob, error: string): Promise<boolean> {
+  async fail(session: AnySession, job: ClaimedJob, error: string, options: { final?: boolean } = {}): Promise<boolean> {
     const boss = await this.#started();
     return held(session, async (tx) => {
       if (!(await this.#holds(tx, job))) return false;
+      // pg-boss dead-letters a failed run whose retry_count has reached its retry_limit.
+      if (options.final === true)
+        await tx.executeQuery(
+          CompiledQuery.raw(`UPDATE ${this.#schema}.job SET retry_limit = retry_count WHERE name = $1 AND id = $2`, [job.name, job.id]),
+        );
       const outcome = (await boss.fail(job.name, job.id, { error }, { db: bossDb(tx) as PgBoss.Db })) as unknown as { affected: number };
       return outcome.affected > 0;
     });
@@ -190,7 +254,7 @@ export class PgBossJobEngine implements JobEngine {
    * when a job that had started before is fetched again, so a first run forgets its start and a
    * later one lowers the count back; the next fetch raises it again to this same run's number.
    */
-  async release(session: AnySession, job: ClaimedJob, error: string): Promise<boolean> {
+  async release(session: AnySession, job: ClaimedJob, error: string, delayMs = 0): Promise<boolean> {
     await this.start();
     // Only while this run holds the job, as for complete and fail: a run whose lease passed must not
     // hand back a job another run has claimed since.
@@ -199,12 +263,12 @@ export class PgBossJobEngine implements JobEngine {
       const released = await tx.executeQuery(
         CompiledQuery.raw(
           `UPDATE ${this.#schema}.job
-              SET state = 'retry', start_after = now(), output = $3::jsonb,
+              SET state = 'retry', start_after = now() + $4::bigint * interval '1 millisecond', output = $3::jsonb,
                   started_on = CASE WHEN retry_count = 0 THEN NULL ELSE started_on END,
                   retry_count = GREATEST(retry_count - 1, 0)
             WHERE name = $1 AND id = $2 AND state = 'active'
             RETURNING id`,
-          [job.name, job.id, JSON.stringify({ error })],
+          [job.name, job.id, JSON.stringify({ error }), Math.max(0, Math.round(delayMs))],
         ),
       );
       return released.rows.length > 0;

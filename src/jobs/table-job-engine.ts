@@ -129,25 +129,27 @@ export class TableJobEngine implements JobEngine {
     return true;
   }
 
-  async fail(session: AnySession, job: ClaimedJob, error: string): Promise<boolean> {
-    const row = await (session as JobsDb)
+  async fail(session: AnySession, job: ClaimedJob, error: string, options: { final?: boolean } = {}): Promise<boolean> {
+    const found = await (session as JobsDb)
       .selectFrom('groundwork_jobs')
       .select(['attempts', 'retry_limit', 'retry_delay_ms', 'retry_backoff', 'result_ttl_ms'])
       .where('id', '=', job.id)
       .where('state', '=', 'active')
       .where('run_token', '=', job.runToken)
       .executeTakeFirst();
-    if (row === undefined) return false;
+    if (found === undefined) return false;
+    // A job retries while its runs are within its retry limit: a final failure lowers the limit to the runs made.
+    const row = options.final === true ? { ...found, retry_limit: found.attempts - 1 } : found;
     const updated = await (session as JobsDb)
       .updateTable('groundwork_jobs')
-      .set(this.#failure(row, error))
+      .set({ ...this.#failure(row, error), ...(options.final === true ? { retry_limit: row.retry_limit } : {}) })
       .where('id', '=', job.id)
       .where('run_token', '=', job.runToken)
       .executeTakeFirst();
     return Number(updated.numUpdatedRows) > 0;
   }
 
-  async release(session: AnySession, job: ClaimedJob, error: string): Promise<boolean> {
+  async release(session: AnySession, job: ClaimedJob, error: string, delayMs = 0): Promise<boolean> {
     // The claim counted the run; taking it back leaves the job as it was before, but for its last error.
     const updated = await (session as JobsDb)
       .updateTable('groundwork_jobs')
@@ -155,7 +157,7 @@ export class TableJobEngine implements JobEngine {
         state: 'retry',
         attempts: sql`attempts - 1`,
         run_token: null,
-        run_at: new Date(this.#clock.now()),
+        run_at: new Date(this.#clock.now() + Math.max(0, delayMs)),
         output: JSON.stringify({ error } satisfies StoredOutput),
       })
       .where('id', '=', job.id)
