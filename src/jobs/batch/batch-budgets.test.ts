@@ -8,6 +8,7 @@ import { BudgetExceededError, KeyRefusedError, ModelNotAllowedError, TenantLimit
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/index.js';
 import type { JobsDatabase } from '../jobs.test-helpers.js';
 import { BUDGET_SETUPS, echoWord, keyTotal, translatePrompt, until } from './batch.test-helpers.js';
+import { batchRequestOf } from './batch-requests.js';
 
 const translate = translatePrompt('budget-translate');
 
@@ -87,7 +88,8 @@ describe.each(BUDGET_SETUPS)('tenant batch budgets on $name', ({ target, redis }
     const id = await infra.jobs.enqueueBatch(translate, words(3), { tenant: 'customer-1', pollIntervalMs: 10 });
     const worstCase = infra.tenants.batches.worstCaseNano({
       model: 'gpt-4o-mini',
-      requests: words(3).map((context) => ({ model: 'gpt-4o-mini', messages: translate.render(context), maxTokens: MAX_OUTPUT })),
+      // Each item as it is sent: its messages, output maximum and answer format (whose schema is billed as prompt).
+      requests: words(3).map((context) => batchRequestOf(translate, context, 'gpt-4o-mini', MAX_OUTPUT)),
     });
     // gpt-4o-mini at half price: 200 output tokens cost $0.00006 each; three items with their prompts.
     expect(worstCase / 1e9).toBeGreaterThan(3 * 0.00006);
