@@ -46,4 +46,17 @@ describe('a replica found not to be a standby', () => {
       .map((record) => String(record.msg));
     expect(skipped).toEqual([expect.stringMatching(/unreachable/), expect.stringMatching(/not a standby/)]);
   });
+
+  it('reports no lag for it: it replays nothing from the primary', async () => {
+    const replica = standIn([{ lagMs: 0, inRecovery: false, receiver: undefined, mark: undefined }]);
+    const set = new ReplicaSet([replica], {
+      maxLagMs: 10_000,
+      checkIntervalMs: 1000,
+      clock: systemClock,
+      logger: captureLogger('debug').logger,
+      metrics: undefined,
+    });
+    await set.checkNow();
+    expect(set.status()[0]).toMatchObject({ state: 'down', lagMs: null });
+  });
 });

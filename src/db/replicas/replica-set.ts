@@ -117,9 +117,11 @@ export class ReplicaSet<DB> {
       ]);
       replica.checkedAt = clock.now();
       replica.mark = reading.mark;
-      replica.lagMs = Number.isFinite(reading.lagMs) ? reading.lagMs : undefined;
+      // A server that is not a standby replays nothing from the primary: its lag is unknown, not 0.
+      const known = reading.inRecovery && Number.isFinite(reading.lagMs);
+      replica.lagMs = known ? reading.lagMs : undefined;
       if (this.#options.metrics !== undefined) {
-        this.#options.metrics.dbReplicaLag.labels(replica.label).set(Number.isFinite(reading.lagMs) ? reading.lagMs / 1000 : -1);
+        this.#options.metrics.dbReplicaLag.labels(replica.label).set(known ? reading.lagMs / 1000 : -1);
       }
       if (!reading.inRecovery) {
         // Promoted, or the primary listed by mistake: its data may have parted from the primary's.
