@@ -31,4 +31,23 @@ describe('close() and db.transaction()', () => {
     await expect(running).resolves.toBe('committed');
     await closed;
   });
+
+  it('waits for db.startTransaction() until it commits, begun with a plugin or not', async () => {
+    const db = await open();
+    const controlled = db.db.startTransaction().execute();
+    const closed = db.close();
+    const trx = await controlled;
+    await sql`insert into t (id) values (1)`.execute(trx);
+    await trx.commit().execute();
+    await closed;
+    const other = await open();
+    const plugged = other.db.withPlugin({ transformQuery: (args) => args.node, transformResult: async (args) => args.result });
+    const running = plugged.transaction().execute(async (trx) => {
+      await sql`insert into t (id) values (1)`.execute(trx);
+      return 'committed';
+    });
+    const closing = other.close();
+    await expect(running).resolves.toBe('committed');
+    await closing;
+  });
 });
