@@ -1,5 +1,6 @@
 import {
   type CompiledQuery,
+  type ConnectionProvider,
   type DatabaseConnection,
   DefaultQueryExecutor,
   type Dialect,
@@ -37,6 +38,53 @@ class PoolExecutor extends DefaultQueryExecutor {
 }
 
 /**
+ * The connection provider of the pooled query builder's executors (its own and those `withPlugin`
+ * makes), counting the checkouts it has handed out and not had back: a transaction
+ * (`db.transaction()`, `db.startTransaction()`) or `db.connection()` holds one from the call until
+ * it ends, so that close() waits for it even while it still waits for a connection or its BEGIN.
+ * Plain queries are routed past it (see {@link PoolExecutor}) and cost nothing here.
+ */
+class HeldConnections implements ConnectionProvider {
+  readonly #base: ConnectionProvider;
+  #held = 0;
+  #idle: (() => void) | undefined;
+
+  constructor(base: ConnectionProvider) {
+    this.#base = base;
+  }
+
+  provideConnection<T>(consumer: (connection: DatabaseConnection) => Promise<T>): Promise<T> {
+    // Counted in before the first await, as the caller's call returns.
+    this.#held++;
+    return this.#base.provideConnection(consumer).finally(() => {
+      if (--this.#held === 0) this.#idle?.();
+    });
+  }
+
+  /** Checkouts handed out and not yet back. */
+  get held(): number {
+    return this.#held;
+  }
+
+  /** Resolves true once no checkout is out, or false when `timeoutMs` passes first. */
+  async drain(timeoutMs: number, clock: Clock): Promise<boolean> {
+    if (this.#held === 0) return true;
+    let timer: unknown;
+    const finished = await Promise.race([
+      new Promise<boolean>((resolve) => {
+        this.#idle = () => resolve(true);
+      }),
+      new Promise<boolean>((resolve) => {
+        timer = clock.setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]);
+    clock.clearTimeout(timer);
+    this.#idle = undefined;
+    return finished;
+  }
+}
+
+/**
  * The driver the pooled query builder's own transactions (`db.transaction()`) and `destroy()`
  * use: transactions go to the dialect's driver as Kysely's runtime driver sends them;
  * destroying goes through the Kysely instance that owns the runtime driver, which initialises
@@ -45,9 +93,6 @@ class PoolExecutor extends DefaultQueryExecutor {
 class PooledDriver implements Driver {
   readonly #driver: Driver & TransactionDriver;
   readonly #owner: Kysely<unknown>;
-  /** Connections holding a transaction begun here and not yet ended, for {@link PooledDriver.drain}. */
-  readonly #open = new Set<DatabaseConnection>();
-  #idle: (() => void) | undefined;
 
   constructor(driver: Driver & TransactionDriver, owner: Kysely<unknown>) {
     this.#driver = driver;
@@ -65,49 +110,16 @@ class PooledDriver implements Driver {
     return this.#driver.releaseConnection(connection);
   }
 
-  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    await this.#driver.beginTransaction(connection, settings);
-    this.#open.add(connection);
+  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    return this.#driver.beginTransaction(connection, settings);
   }
 
-  async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await this.#driver.commitTransaction(connection);
-    // A failed commit is followed by a rollback, which ends the transaction.
-    this.#ended(connection);
+  commitTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.#driver.commitTransaction(connection);
   }
 
-  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    try {
-      await this.#driver.rollbackTransaction(connection);
-    } finally {
-      this.#ended(connection);
-    }
-  }
-
-  #ended(connection: DatabaseConnection): void {
-    if (this.#open.delete(connection) && this.#open.size === 0) this.#idle?.();
-  }
-
-  /** Resolves true once no transaction begun here is open, or false when `timeoutMs` passes first. */
-  async drain(timeoutMs: number, clock: Clock): Promise<boolean> {
-    if (this.#open.size === 0) return true;
-    let timer: unknown;
-    const finished = await Promise.race([
-      new Promise<boolean>((resolve) => {
-        this.#idle = () => resolve(true);
-      }),
-      new Promise<boolean>((resolve) => {
-        timer = clock.setTimeout(() => resolve(false), timeoutMs);
-      }),
-    ]);
-    clock.clearTimeout(timer);
-    this.#idle = undefined;
-    return finished;
-  }
-
-  /** Transactions begun here and still open. */
-  get running(): number {
-    return this.#open.size;
+  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    return this.#driver.rollbackTransaction(connection);
   }
 
   savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
@@ -134,10 +146,11 @@ export interface PoolQueryBuilder<DB> {
   route(run: PoolStatementRunner): void;
   /**
    * Resolves true once every transaction begun through `db.transaction()` (or
-   * `db.startTransaction()`) has ended, or false when `timeoutMs` passes first.
+   * `db.startTransaction()`, or a `db.connection()`) has ended, or false when `timeoutMs` passes
+   * first. One called before drain() is waited for even if it had no connection yet.
    */
   drain(timeoutMs: number, clock: Clock): Promise<boolean>;
-  /** Transactions begun through the builder and still open. */
+  /** Transactions (and `db.connection()` calls) on the builder not yet ended. */
   readonly running: number;
 }
 
@@ -145,15 +158,15 @@ export interface PoolQueryBuilder<DB> {
 export function poolQueryBuilder<DB>(dialect: Dialect, driver: Driver & TransactionDriver): PoolQueryBuilder<DB> {
   const owner = new Kysely<unknown>({ dialect });
   const base = owner.getExecutor();
-  const executor = new PoolExecutor(dialect.createQueryCompiler(), base.adapter, base);
-  const pooled = new PooledDriver(driver, owner);
-  const db = new Kysely<DB>({ config: { dialect }, dialect, driver: pooled, executor });
+  const held = new HeldConnections(base);
+  const executor = new PoolExecutor(dialect.createQueryCompiler(), base.adapter, held);
+  const db = new Kysely<DB>({ config: { dialect }, dialect, driver: new PooledDriver(driver, owner), executor });
   return {
     db,
     route: (run) => executor.route(run),
-    drain: (timeoutMs, clock) => pooled.drain(timeoutMs, clock),
+    drain: (timeoutMs, clock) => held.drain(timeoutMs, clock),
     get running() {
-      return pooled.running;
+      return held.held;
     },
   };
 }

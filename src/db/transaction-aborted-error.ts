@@ -9,6 +9,10 @@ import { GroundworkError, type GroundworkErrorOptions } from '../errors/groundwo
  * failure was caught: the server rolled back what the transaction had done on that connection, so
  * ROLLBACK goes out instead of COMMIT (which, on a new connection, would commit a statement sent
  * again there without the lost ones). That one is `retryable`: running the unit of work again may succeed.
+ *
+ * On SQLite, thrown by the statements and the commit that follow a failure after which SQLite rolled
+ * the whole transaction back itself (`RAISE(ROLLBACK)`, `INSERT OR ROLLBACK`, some disk-full, I/O,
+ * busy and out-of-memory errors): run alone, in autocommit, they would be kept although the session fails.
  */
 export class TransactionAbortedError extends GroundworkError {
   constructor(

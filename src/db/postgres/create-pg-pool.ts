@@ -10,8 +10,23 @@ export interface PgPoolOptions {
    * Every transaction (and every bare statement) is `READ ONLY` by default: for a replica's pool, so
    * that a server listed as a replica which is not a standby (promoted, or the primary listed by
    * mistake) still refuses writes that reach it before its next lag measurement finds it out.
+   * Added to the URL's own `options` parameter, if it has one.
    */
   readonly readOnly?: boolean;
+}
+
+const READ_ONLY = '-c default_transaction_read_only=on';
+
+/**
+ * The URL with `default_transaction_read_only` added to its `options` parameter: `pg` lets a
+ * URL's `options` replace the pool's own, which would drop the setting without a word.
+ */
+function readOnlyUrl(connectionString: string): string {
+  const parsed = new URL(connectionString);
+  const given = parsed.searchParams.get('options')?.trim();
+  // Last, so that it wins over the same setting given in the URL.
+  parsed.searchParams.set('options', given === undefined || given === '' ? READ_ONLY : `${given} ${READ_ONLY}`);
+  return parsed.toString();
 }
 
 /**
@@ -23,7 +38,7 @@ export async function createPgPool(config: DatabaseConfig, options: PgPoolOption
   const { default: pg } = await import('pg');
   const { connectionString, ssl } = tlsOptions(config.url.reveal(), config.sslCaPath);
   return new pg.Pool({
-    connectionString,
+    connectionString: options.readOnly === true ? readOnlyUrl(connectionString) : connectionString,
     ssl,
     application_name: options.applicationName ?? 'groundwork',
     min: config.poolSize,
@@ -34,7 +49,6 @@ export async function createPgPool(config: DatabaseConfig, options: PgPoolOption
     // Queries queued on a client are written at once instead of one per round trip: a transaction's
     // BEGIN travels with its first statement (see postgres-driver.ts).
     pipeline: true,
-    ...(options.readOnly === true ? { options: '-c default_transaction_read_only=on' } : {}),
     ...(config.statementTimeoutMs === undefined ? {} : { statement_timeout: config.statementTimeoutMs }),
   }) as unknown as PgPool;
 }

@@ -75,4 +75,30 @@ describe('a replica URL that is not a standby', () => {
       await replica.close(1000);
     }
   });
+
+  it('refuses writes on a replica whose URL passes server options of its own, and keeps those', async () => {
+    const config = loadConfig({ env: { DATABASE_URL: primary.url }, envFile: false }).database;
+    const url = new URL(primary.url);
+    url.searchParams.set('options', '-c statement_timeout=4321');
+    const replica = await Replica.open<unknown>({
+      index: 0,
+      label: 'replica-0',
+      url: url.toString(),
+      config,
+      logger: captureLogger('debug').logger,
+      metrics: undefined,
+      clock: systemClock,
+      lagTimeoutMs: 1000,
+    });
+    try {
+      const client = new pg.Client({ connectionString: primary.url });
+      await client.connect();
+      await client.query('create table kept_too (x int)');
+      await client.end();
+      await expect(sql`insert into kept_too values (1)`.execute(replica.db)).rejects.toThrow(/read-only transaction/);
+      await expect(sql`show statement_timeout`.execute(replica.db)).resolves.toMatchObject({ rows: [{ statement_timeout: '4321ms' }] });
+    } finally {
+      await replica.close(1000);
+    }
+  });
 });

@@ -11,6 +11,9 @@ import type { Replica } from './replica.js';
 /** Where a read went: a replica, the primary because the caller asked, or the primary because no replica was healthy. */
 export type ReadTarget = 'replica' | 'primary' | 'primary_fallback';
 
+/** Why a server that is not in recovery is skipped. */
+const NOT_STANDBY = 'not a standby (pg_is_in_recovery() is false): promoted, or not a replica of DATABASE_URL';
+
 /** A lag measurement's bound: `max(1 s, checkIntervalMs)`. */
 export function lagTimeoutMs(checkIntervalMs: number): number {
   return Math.max(1000, checkIntervalMs);
@@ -114,13 +117,15 @@ export class ReplicaSet<DB> {
       ]);
       replica.checkedAt = clock.now();
       replica.mark = reading.mark;
-      replica.lagMs = Number.isFinite(reading.lagMs) ? reading.lagMs : undefined;
+      // A server that is not a standby replays nothing from the primary: its lag is unknown, not 0.
+      const known = reading.inRecovery && Number.isFinite(reading.lagMs);
+      replica.lagMs = known ? reading.lagMs : undefined;
       if (this.#options.metrics !== undefined) {
-        this.#options.metrics.dbReplicaLag.labels(replica.label).set(Number.isFinite(reading.lagMs) ? reading.lagMs / 1000 : -1);
+        this.#options.metrics.dbReplicaLag.labels(replica.label).set(known ? reading.lagMs / 1000 : -1);
       }
       if (!reading.inRecovery) {
         // Promoted, or the primary listed by mistake: its data may have parted from the primary's.
-        this.#transition(replica, 'down', 'not a standby (pg_is_in_recovery() is false): promoted, or not a replica of DATABASE_URL');
+        this.#transition(replica, 'down', NOT_STANDBY);
       } else if (reading.lagMs > maxLagMs) {
         const behind = Number.isFinite(reading.lagMs) ? `${Math.round(reading.lagMs)} ms` : 'an unknown time (nothing replayed yet)';
         this.#transition(replica, 'lagging', `${behind} behind the primary, over DB_REPLICA_MAX_LAG_MS=${maxLagMs}`);
@@ -141,8 +146,10 @@ export class ReplicaSet<DB> {
 
   #transition(replica: Replica<DB>, state: Replica<DB>['state'], reason: string | undefined): void {
     const previous = replica.state;
+    const previousReason = replica.reason;
     replica.reason = reason;
-    if (previous === state) return;
+    // Found not to be a standby while already down (unreachable through a failover, say): said once too.
+    if (previous === state && !(reason === NOT_STANDBY && previousReason !== NOT_STANDBY)) return;
     replica.state = state;
     this.#options.metrics?.dbReplicaUp.labels(replica.label).set(state === 'healthy' ? 1 : 0);
     const { logger } = this.#options;

@@ -4,6 +4,7 @@ import { loadConfig } from '../../config/load-config.js';
 import { createLogger } from '../../observability/logger.js';
 import { createDatabase } from '../create-database.js';
 import type { Database } from '../database.js';
+import { DatabaseClosedError } from '../database-closed-error.js';
 import { TransactionAbortedError } from '../transaction-aborted-error.js';
 
 /*
@@ -81,5 +82,32 @@ describe('SQLite: a transaction SQLite rolled back by itself', () => {
       { id: 1, v: 'first' },
       { id: 2, v: 'second' },
     ]);
+  });
+
+  it('says the database was closed, not rolled back by SQLite, when close() gave up on the session', async () => {
+    const config = loadConfig({ env: { DATABASE_URL: 'sqlite::memory:', DB_CLOSE_TIMEOUT_MS: '0' }, envFile: false }).database;
+    const closing = await createDatabase(config, { logger: createLogger({ level: 'silent', format: 'json' }) });
+    await sql`create table t (id integer primary key)`.execute(closing.db);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let begun: () => void = () => undefined;
+    const inside = new Promise<void>((resolve) => {
+      begun = resolve;
+    });
+    const later: unknown[] = [];
+    const outcome = closing.withSession(async (tx) => {
+      await sql`insert into t (id) values (1)`.execute(tx);
+      begun();
+      await gate;
+      await sql`insert into t (id) values (2)`.execute(tx).catch((error: unknown) => later.push(error));
+    });
+    await inside;
+    await closing.close();
+    release();
+    await expect(outcome).rejects.toBeInstanceOf(DatabaseClosedError);
+    expect(later).toHaveLength(1);
+    expect(later[0]).toBeInstanceOf(DatabaseClosedError);
   });
 });

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
 import { ConnectionLock } from '../connection-lock.js';
+import { DatabaseClosedError } from '../database-closed-error.js';
 import type { DriverConfig } from '../driver-config.js';
 import { toDatabaseError } from '../driver-errors.js';
 import type { PoolStats } from '../pool-stats.js';
@@ -30,6 +31,13 @@ interface PreparedStatement {
 function isBusy(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || code === 'SQLITE_LOCKED');
+}
+
+/** Closing the connection (close() giving up on a transaction after DB_CLOSE_TIMEOUT_MS) rolled the transaction back too. */
+function closedUnder(): DatabaseClosedError {
+  return new DatabaseClosedError(
+    'The database was closed while this transaction ran (close() waits DB_CLOSE_TIMEOUT_MS for it), so SQLite rolled it back: nothing it wrote was kept.',
+  );
 }
 
 function rolledBackBySqlite(): TransactionAbortedError {
@@ -99,7 +107,7 @@ class SqliteConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    if (this.transactionOpen && !this.#client.inTransaction) throw rolledBackBySqlite();
+    if (this.transactionOpen && !this.#client.inTransaction) throw this.#client.open ? rolledBackBySqlite() : closedUnder();
     try {
       return this.#run<R>(compiledQuery);
     } catch (error) {
@@ -114,6 +122,11 @@ class SqliteConnection implements DatabaseConnection {
   /** Whether SQLite still holds the transaction `BEGIN` opened. */
   get sqliteInTransaction(): boolean {
     return this.#client.inTransaction;
+  }
+
+  /** Whether the connection is still open (close() has not closed it). */
+  get open(): boolean {
+    return this.#client.open;
   }
 
   async #retryBusy<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
@@ -188,9 +201,9 @@ export class SqliteDriver implements Driver {
     const begun = connection.transactionOpen;
     connection.transactionOpen = false;
     try {
-      // SQLite already rolled it back: nothing is left to commit, or to roll back.
+      // SQLite already rolled it back (by itself, or on closing): nothing is left to commit, or to roll back.
       if (!connection.sqliteInTransaction) {
-        if (command === 'commit' && begun) throw new TransactionAbortedError();
+        if (command === 'commit' && begun) throw connection.open ? new TransactionAbortedError() : closedUnder();
         return;
       }
       await connection.executeQuery(command === 'commit' ? COMMIT : ROLLBACK);
