@@ -179,7 +179,7 @@ export class FailoverBudgetStore implements BudgetStore {
         this.#answered();
         return;
       } catch (error) {
-        sent = !isConnectionRefused(error);
+        sent = !neverSent(error);
         if (!(await this.#slowNotDown(error, answers))) failover.failed(error, failedAt(now, started, this.#clock));
       }
     }
@@ -353,7 +353,7 @@ export class FailoverBudgetStore implements BudgetStore {
             for (const [index, next] of group.entries()) {
               const outcome = outcomes[index];
               // Sent, so perhaps applied: from now on the marker's lifetime bounds its replay.
-              if (outcome?.status === 'rejected' && next.sentAt === undefined && !isConnectionRefused(outcome.reason)) next.sentAt = now;
+              if (outcome?.status === 'rejected' && next.sentAt === undefined && !neverSent(outcome.reason)) next.sentAt = now;
             }
             this.#pending.unshift(...failed);
             throw (outcomes.find((outcome) => outcome.status === 'rejected') as PromiseRejectedResult).reason;
@@ -365,6 +365,19 @@ export class FailoverBudgetStore implements BudgetStore {
     })();
     await this.#replaying;
   }
+}
+
+/** What ioredis answers, at once, for a command it did not write: the client is not connected (no offline queue). */
+const NOT_WRITTEN = /^Stream isn't writeable/;
+
+/**
+ * Whether a failed operation never reached the shared store, so that it cannot have been applied
+ * there: no connection could be opened, or the client was not connected and wrote nothing (what
+ * every command gets while ioredis reconnects). Anything else (a timeout, a connection closed with
+ * the command in flight) may have been applied.
+ */
+function neverSent(error: unknown): boolean {
+  return isConnectionRefused(error) || (error instanceof Error && NOT_WRITTEN.test(error.message));
 }
 
 /**
