@@ -243,4 +243,23 @@ describe('FailoverBudgetStore and reservations settled by another process', () =
     await worker.settle('batch:3', [budget.counter], 400, later + 100, { once: true });
     expect((await inner.read([budget.counter], later + 100))[0]).toMatchObject({ spentNano: 400, reservedNano: 0 });
   });
+
+  it('refuses such a reservation without advising LLM_RATE_LIMIT_ON_STORE_FAILURE=local, which would not admit it either', async () => {
+    const { shared, state } = breakable(new MemoryBudgetStore());
+    const { logger } = captureLogger('info');
+    const clock = new ManualClock(t0);
+    const failover = new StoreFailover({ component: 'tenant_budget', logger, metrics: undefined, clock, retryMs: 50, timeoutMs: 500 });
+    const store = new FailoverBudgetStore({ shared, local: undefined, failover, replicas: 1, logger, clock });
+    state.down = true;
+    const refused = store.reserve({
+      reservationId: 'batch:1',
+      budgets: [budget],
+      amountNano: 500,
+      leaseUntil: t0 + 1000,
+      now: t0,
+      sharedOnly: true,
+    });
+    await expect(refused).rejects.toThrow(/settled by another process/);
+    await expect(refused).rejects.not.toThrow(/"local"/);
+  });
 });

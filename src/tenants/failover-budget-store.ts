@@ -142,12 +142,13 @@ export class FailoverBudgetStore implements BudgetStore {
         failover.failed(error, failedAt(request.now, started, this.#clock));
       }
     }
-    if (local === undefined)
-      throw new BudgetStoreUnavailableError({ retryAfterMs: failover.retryInMs(request.now), cause: failover.lastError });
-    // Settled by another process (a batch's worker), which would ask the shared store for it and find nothing.
+    // Settled by another process (a batch's worker), which would ask the shared store for it and find nothing,
+    // whatever the fallback: refused as such, so its message does not advise a local share.
     if (request.sharedOnly === true) {
       throw new BudgetStoreUnavailableError({ retryAfterMs: failover.retryInMs(request.now), cause: failover.lastError, sharedOnly: true });
     }
+    if (local === undefined)
+      throw new BudgetStoreUnavailableError({ retryAfterMs: failover.retryInMs(request.now), cause: failover.lastError });
     if (!this.#onLocal) {
       // A new outage: the share starts from what the shared store last showed, with nothing local spent.
       this.#onLocal = true;
