@@ -173,6 +173,25 @@ describe('FailoverBudgetStore at close', () => {
       expect.objectContaining({ kept: 1 }),
     ]);
   });
+  it('reports what a hung replay held once, however many closes wait for it', async () => {
+    const { shared, state } = breakable(new MemoryBudgetStore());
+    const clock = new ManualClock(t0);
+    const { store, records, metrics } = failoverOver(shared, { clock, timeoutMs: 500 });
+    await reserve(store, 'a', 100, t0);
+    state.down = true;
+    await store.settle('a', [budget.counter], 100, t0 + 1000);
+    state.down = false;
+    state.hang = true;
+    const before = await failures(metrics);
+    const closing = Promise.all([store.close(), store.close()]);
+    await vi.waitFor(() => expect(clock.pendingTimers).toBeGreaterThan(0));
+    clock.advance(500);
+    await closing;
+    expect(records.filter((record) => String(record.msg).includes('the process is closing'))).toEqual([
+      expect.objectContaining({ kept: 1 }),
+    ]);
+    expect(await failures(metrics)).toBe(before + 1);
+  });
 });
 
 describe('FailoverBudgetStore with a shared store that hangs', () => {

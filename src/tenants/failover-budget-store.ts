@@ -87,6 +87,7 @@ export class FailoverBudgetStore implements BudgetStore {
   /** The group a replay has sent and awaits the answers of. */
   #sending: readonly PendingSettlement[] = [];
   #closed = false;
+  #closing: Promise<void> | undefined;
   #onLocal = false;
   /** Answers the shared store gave this process: a timeout while it kept answering others is slowness, not an outage. */
   #answers = 0;
@@ -209,10 +210,15 @@ export class FailoverBudgetStore implements BudgetStore {
    * failover's time bound (`timeoutMs`), then drops what is still kept (a process that exits cannot
    * replay it) with one log line giving their number and spend, counted in
    * `groundwork_store_failures_total{component="tenant_budget"}`; their spend is in the usage
-   * ledger. Then closes the shared store. Never rejects. Idempotent.
+   * ledger. Then closes the shared store. Never rejects. Idempotent: a close while one is under way
+   * waits for it.
    */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     const { failover, logger, metrics, shared } = this.#options;
     if (this.#pending.length > 0 || this.#replaying !== undefined) {
       const replay = (this.#pending.length > 0 ? this.#replay(this.#clock.now()) : (this.#replaying ?? Promise.resolve())).catch(() => {});
