@@ -38,8 +38,8 @@ export interface FailoverBudgetStoreOptions {
    */
   replayBatch?: number | undefined;
   /**
-   * Measures how long a failed operation of the shared store took, so the store is left alone for
-   * `failover.retryMs` from its failure rather than from the operation's start. @default systemClock
+   * Times the wait for the last replay at {@link FailoverBudgetStore.close}. (The store is left alone
+   * for `failover.retryMs` from when a failure is seen by `failover`'s own clock.) @default systemClock
    */
   clock?: Clock | undefined;
 }
@@ -112,7 +112,6 @@ export class FailoverBudgetStore implements BudgetStore {
     const { shared, local, failover } = this.#options;
     if (failover.usable(request.now)) {
       const answers = this.#answers;
-      const started = this.#clock.now();
       let operation: Promise<ReserveResult> | undefined;
       try {
         // Replayed first, so a counter Redis lost is seeded from the ledger after it has this spend.
@@ -140,7 +139,7 @@ export class FailoverBudgetStore implements BudgetStore {
           () => {},
         );
         if (await this.#slowNotDown(error, answers)) return undetermined(request);
-        failover.failed(error, failedAt(request.now, started, this.#clock));
+        failover.failed(error, request.now);
       }
     }
     // Settled by another process (a batch's worker), which would ask the shared store for it and find nothing,
@@ -175,14 +174,13 @@ export class FailoverBudgetStore implements BudgetStore {
     let sent = false;
     if (failover.usable(now)) {
       const answers = this.#answers;
-      const started = this.#clock.now();
       try {
         await failover.bounded(shared.settle(reservationId, counters, spentNano, now, options));
         this.#answered();
         return;
       } catch (error) {
         sent = !neverSent(error);
-        if (!(await this.#slowNotDown(error, answers))) failover.failed(error, failedAt(now, started, this.#clock));
+        if (!(await this.#slowNotDown(error, answers))) failover.failed(error, now);
       }
     }
     this.#keep({ reservationId, counters, spentNano, ...(options?.once === true ? { once: true } : {}), ...(sent ? { sentAt: now } : {}) });
@@ -191,14 +189,13 @@ export class FailoverBudgetStore implements BudgetStore {
   async read(counters: readonly string[], now: number): Promise<BudgetState[]> {
     const { shared, local, failover } = this.#options;
     if (failover.usable(now)) {
-      const started = this.#clock.now();
       try {
         await this.#replay(now);
         const states = await failover.bounded(shared.read(counters, now));
         this.#answered();
         return states;
       } catch (error) {
-        failover.failed(error, failedAt(now, started, this.#clock));
+        failover.failed(error, now);
       }
     }
     if (local === undefined) throw new BudgetStoreUnavailableError({ retryAfterMs: failover.retryInMs(now), cause: failover.lastError });
@@ -385,15 +382,6 @@ const NOT_WRITTEN = /^Stream isn't writeable/;
  */
 function neverSent(error: unknown): boolean {
   return isConnectionRefused(error) || (error instanceof Error && NOT_WRITTEN.test(error.message));
-}
-
-/**
- * When an operation begun at `now` failed, on the same time line: `now` plus the time it took. A
- * store that hangs fails an operation only when its time bound runs out; counted from `now`, its
- * retry time would be over already, and every call would wait out the bound again.
- */
-function failedAt(now: number, started: number, clock: Clock): number {
-  return now + Math.max(0, clock.now() - started);
 }
 
 /** Takes up to `size` settlements off the front of `pending`, stopping before a reservation already in the group. */
