@@ -127,7 +127,8 @@ export class TenantAdmission {
 
   /**
    * Tries the settlements the budget store failed once more and drops, logged and counted, those it
-   * still refuses: call it at shutdown, before the store closes. Never rejects.
+   * still refuses or has not answered within 1 s: call it at shutdown, before the store closes.
+   * Never rejects.
    */
   close(): Promise<void> {
     return this.#kept.close();
