@@ -67,8 +67,9 @@ export interface TenantServices {
   listening(waitMs: number): Promise<boolean>;
   /**
    * Stops listening for changes and starting budget sweeps, tries failed budget settlements once
-   * more (dropping, logged and counted, those still failing), and resolves once a sweep under way
-   * has ended: call it before the database closes. Idempotent.
+   * more (dropping, logged and counted, those still failing or unanswered after 1 s), replays what
+   * Redis missed once more (up to its 2 s bound; the rest is dropped the same way), and resolves
+   * once a sweep under way has ended: call it before the database closes. Idempotent.
    */
   close(): Promise<void>;
 }

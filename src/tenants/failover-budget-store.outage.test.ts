@@ -173,6 +173,25 @@ describe('FailoverBudgetStore at close', () => {
       expect.objectContaining({ kept: 1 }),
     ]);
   });
+  it('reports what a hung replay held once, however many closes wait for it', async () => {
+    const { shared, state } = breakable(new MemoryBudgetStore());
+    const clock = new ManualClock(t0);
+    const { store, records, metrics } = failoverOver(shared, { clock, timeoutMs: 500 });
+    await reserve(store, 'a', 100, t0);
+    state.down = true;
+    await store.settle('a', [budget.counter], 100, t0 + 1000);
+    state.down = false;
+    state.hang = true;
+    const before = await failures(metrics);
+    const closing = Promise.all([store.close(), store.close()]);
+    await vi.waitFor(() => expect(clock.pendingTimers).toBeGreaterThan(0));
+    clock.advance(500);
+    await closing;
+    expect(records.filter((record) => String(record.msg).includes('the process is closing'))).toEqual([
+      expect.objectContaining({ kept: 1 }),
+    ]);
+    expect(await failures(metrics)).toBe(before + 1);
+  });
 });
 
 describe('FailoverBudgetStore with a shared store that hangs', () => {
@@ -242,5 +261,24 @@ describe('FailoverBudgetStore and reservations settled by another process', () =
     const worker = failoverOver(inner).store;
     await worker.settle('batch:3', [budget.counter], 400, later + 100, { once: true });
     expect((await inner.read([budget.counter], later + 100))[0]).toMatchObject({ spentNano: 400, reservedNano: 0 });
+  });
+
+  it('refuses such a reservation without advising LLM_RATE_LIMIT_ON_STORE_FAILURE=local, which would not admit it either', async () => {
+    const { shared, state } = breakable(new MemoryBudgetStore());
+    const { logger } = captureLogger('info');
+    const clock = new ManualClock(t0);
+    const failover = new StoreFailover({ component: 'tenant_budget', logger, metrics: undefined, clock, retryMs: 50, timeoutMs: 500 });
+    const store = new FailoverBudgetStore({ shared, local: undefined, failover, replicas: 1, logger, clock });
+    state.down = true;
+    const refused = store.reserve({
+      reservationId: 'batch:1',
+      budgets: [budget],
+      amountNano: 500,
+      leaseUntil: t0 + 1000,
+      now: t0,
+      sharedOnly: true,
+    });
+    await expect(refused).rejects.toThrow(/settled by another process/);
+    await expect(refused).rejects.not.toThrow(/"local"/);
   });
 });

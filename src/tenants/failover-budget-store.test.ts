@@ -447,6 +447,41 @@ describe('FailoverBudgetStore with a Redis that dies', () => {
     expect(await redisStore.read([counter], Date.now())).toEqual([{ counter, spentNano: 55, reservedNano: 0 }]);
   }, 30_000);
 
+  it('replays the spend of a local share after an outage longer than the settled marker: a client not connected sent nothing', async () => {
+    const counter = `key:key_${randomUUID().slice(0, 8)}:total`;
+    const budget: BudgetLimit = { counter, limitNano: 1000, expiresAt: undefined };
+    const clock = new ManualClock(Date.now());
+    const { logger, records } = captureLogger('info');
+    const shared = new RedisBudgetStore(await redis.client(), 'gw:');
+    const store = new FailoverBudgetStore({
+      shared,
+      local: new MemoryBudgetStore(),
+      failover: new StoreFailover({ component: 'tenant_budget', logger, metrics: undefined, clock, retryMs: 50, timeoutMs: 500 }),
+      replicas: 1,
+      logger,
+      clock,
+    });
+    const t0 = clock.now();
+    await redis.kill();
+    await reserve(store, budget, 1, t0);
+    expect(store.onLocal).toBe(true);
+    // Admitted within the retry time, without asking Redis: its spend was never sent.
+    const local = await reserve(store, budget, 100, t0 + 10);
+    expect(local.result.granted).toBe(true);
+    await store.settle(local.reservationId, [counter], 70, t0 + 10);
+    // Replays while the client reconnects fail before anything is written ("Stream isn't writeable").
+    for (const minutes of [1, 5]) {
+      clock.advance(minutes * 60_000 - (clock.now() - t0));
+      await reserve(store, budget, 1, clock.now());
+    }
+    await redis.restart();
+    clock.advance(30 * 60_000 - (clock.now() - t0));
+    await reserve(store, budget, 1, clock.now());
+    expect(store.pending).toBe(0);
+    expect((await shared.read([counter], clock.now()))[0]?.spentNano).toBe(70);
+    expect(records.filter((record) => String(record.msg).includes('Dropped'))).toEqual([]);
+  }, 30_000);
+
   it('refuses with 429 and Retry-After when told to refuse, and is not admitting anything', async () => {
     const counter = `key:key_${randomUUID().slice(0, 8)}:total`;
     const budget: BudgetLimit = { counter, limitNano: 1000, expiresAt: undefined };

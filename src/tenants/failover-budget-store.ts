@@ -38,8 +38,8 @@ export interface FailoverBudgetStoreOptions {
    */
   replayBatch?: number | undefined;
   /**
-   * Measures how long a failed operation of the shared store took, so the store is left alone for
-   * `failover.retryMs` from its failure rather than from the operation's start. @default systemClock
+   * Times the wait for the last replay at {@link FailoverBudgetStore.close}. (The store is left alone
+   * for `failover.retryMs` from when a failure is seen by `failover`'s own clock.) @default systemClock
    */
   clock?: Clock | undefined;
 }
@@ -87,6 +87,7 @@ export class FailoverBudgetStore implements BudgetStore {
   /** The group a replay has sent and awaits the answers of. */
   #sending: readonly PendingSettlement[] = [];
   #closed = false;
+  #closing: Promise<void> | undefined;
   #onLocal = false;
   /** Answers the shared store gave this process: a timeout while it kept answering others is slowness, not an outage. */
   #answers = 0;
@@ -111,7 +112,6 @@ export class FailoverBudgetStore implements BudgetStore {
     const { shared, local, failover } = this.#options;
     if (failover.usable(request.now)) {
       const answers = this.#answers;
-      const started = this.#clock.now();
       let operation: Promise<ReserveResult> | undefined;
       try {
         // Replayed first, so a counter Redis lost is seeded from the ledger after it has this spend.
@@ -139,15 +139,16 @@ export class FailoverBudgetStore implements BudgetStore {
           () => {},
         );
         if (await this.#slowNotDown(error, answers)) return undetermined(request);
-        failover.failed(error, failedAt(request.now, started, this.#clock));
+        failover.failed(error, request.now);
       }
     }
-    if (local === undefined)
-      throw new BudgetStoreUnavailableError({ retryAfterMs: failover.retryInMs(request.now), cause: failover.lastError });
-    // Settled by another process (a batch's worker), which would ask the shared store for it and find nothing.
+    // Settled by another process (a batch's worker), which would ask the shared store for it and find nothing,
+    // whatever the fallback: refused as such, so its message does not advise a local share.
     if (request.sharedOnly === true) {
       throw new BudgetStoreUnavailableError({ retryAfterMs: failover.retryInMs(request.now), cause: failover.lastError, sharedOnly: true });
     }
+    if (local === undefined)
+      throw new BudgetStoreUnavailableError({ retryAfterMs: failover.retryInMs(request.now), cause: failover.lastError });
     if (!this.#onLocal) {
       // A new outage: the share starts from what the shared store last showed, with nothing local spent.
       this.#onLocal = true;
@@ -173,14 +174,13 @@ export class FailoverBudgetStore implements BudgetStore {
     let sent = false;
     if (failover.usable(now)) {
       const answers = this.#answers;
-      const started = this.#clock.now();
       try {
         await failover.bounded(shared.settle(reservationId, counters, spentNano, now, options));
         this.#answered();
         return;
       } catch (error) {
-        sent = !isConnectionRefused(error);
-        if (!(await this.#slowNotDown(error, answers))) failover.failed(error, failedAt(now, started, this.#clock));
+        sent = !neverSent(error);
+        if (!(await this.#slowNotDown(error, answers))) failover.failed(error, now);
       }
     }
     this.#keep({ reservationId, counters, spentNano, ...(options?.once === true ? { once: true } : {}), ...(sent ? { sentAt: now } : {}) });
@@ -189,14 +189,13 @@ export class FailoverBudgetStore implements BudgetStore {
   async read(counters: readonly string[], now: number): Promise<BudgetState[]> {
     const { shared, local, failover } = this.#options;
     if (failover.usable(now)) {
-      const started = this.#clock.now();
       try {
         await this.#replay(now);
         const states = await failover.bounded(shared.read(counters, now));
         this.#answered();
         return states;
       } catch (error) {
-        failover.failed(error, failedAt(now, started, this.#clock));
+        failover.failed(error, now);
       }
     }
     if (local === undefined) throw new BudgetStoreUnavailableError({ retryAfterMs: failover.retryInMs(now), cause: failover.lastError });
@@ -208,10 +207,15 @@ export class FailoverBudgetStore implements BudgetStore {
    * failover's time bound (`timeoutMs`), then drops what is still kept (a process that exits cannot
    * replay it) with one log line giving their number and spend, counted in
    * `groundwork_store_failures_total{component="tenant_budget"}`; their spend is in the usage
-   * ledger. Then closes the shared store. Never rejects. Idempotent.
+   * ledger. Then closes the shared store. Never rejects. Idempotent: a close while one is under way
+   * waits for it.
    */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     const { failover, logger, metrics, shared } = this.#options;
     if (this.#pending.length > 0 || this.#replaying !== undefined) {
       const replay = (this.#pending.length > 0 ? this.#replay(this.#clock.now()) : (this.#replaying ?? Promise.resolve())).catch(() => {});
@@ -353,7 +357,7 @@ export class FailoverBudgetStore implements BudgetStore {
             for (const [index, next] of group.entries()) {
               const outcome = outcomes[index];
               // Sent, so perhaps applied: from now on the marker's lifetime bounds its replay.
-              if (outcome?.status === 'rejected' && next.sentAt === undefined && !isConnectionRefused(outcome.reason)) next.sentAt = now;
+              if (outcome?.status === 'rejected' && next.sentAt === undefined && !neverSent(outcome.reason)) next.sentAt = now;
             }
             this.#pending.unshift(...failed);
             throw (outcomes.find((outcome) => outcome.status === 'rejected') as PromiseRejectedResult).reason;
@@ -367,13 +371,17 @@ export class FailoverBudgetStore implements BudgetStore {
   }
 }
 
+/** What ioredis answers, at once, for a command it did not write: the client is not connected (no offline queue). */
+const NOT_WRITTEN = /^Stream isn't writeable/;
+
 /**
- * When an operation begun at `now` failed, on the same time line: `now` plus the time it took. A
- * store that hangs fails an operation only when its time bound runs out; counted from `now`, its
- * retry time would be over already, and every call would wait out the bound again.
+ * Whether a failed operation never reached the shared store, so that it cannot have been applied
+ * there: no connection could be opened, or the client was not connected and wrote nothing (what
+ * every command gets while ioredis reconnects). Anything else (a timeout, a connection closed with
+ * the command in flight) may have been applied.
  */
-function failedAt(now: number, started: number, clock: Clock): number {
-  return now + Math.max(0, clock.now() - started);
+function neverSent(error: unknown): boolean {
+  return isConnectionRefused(error) || (error instanceof Error && NOT_WRITTEN.test(error.message));
 }
 
 /** Takes up to `size` settlements off the front of `pending`, stopping before a reservation already in the group. */

@@ -381,6 +381,16 @@ describe('TenantAdmission', () => {
     await (await gate.admit({ key: busy, team: undefined }, request())).settle(0, 0);
   });
 
+  it("gives back its key's tokens per minute when its team's rate refuses the call", async () => {
+    const gate = admission();
+    const team = makeTeam({ requestsPerMinute: 1 });
+    // Each call takes 119 tokens of the key's minute: a refusal that kept them would leave 12, too few for the next.
+    const key = makeKey({ tokensPerMinute: 250, teamId: team.id });
+    await (await gate.admit({ key, team }, request())).settle(0, 119);
+    await expect(gate.admit({ key, team }, request())).rejects.toMatchObject({ limit: 'requests' });
+    await (await gate.admit({ key, team: undefined }, request())).settle(0, 0);
+  });
+
   it('holds a $1.00 budget exactly across four replicas under 400 concurrent calls, and uses ≥ 95% of it before refusing', async () => {
     const replicas = Array.from({ length: 4 }, () => admission({ maxWaitMs: 20_000, maxOutputTokens: 20, minOutputTokens: 1 }));
     const key = makeKey({ totalBudgetUsd: 1 });

@@ -127,7 +127,8 @@ export class TenantAdmission {
 
   /**
    * Tries the settlements the budget store failed once more and drops, logged and counted, those it
-   * still refuses: call it at shutdown, before the store closes. Never rejects.
+   * still refuses or has not answered within 1 s: call it at shutdown, before the store closes.
+   * Never rejects.
    */
   close(): Promise<void> {
     return this.#kept.close();
@@ -182,11 +183,14 @@ export class TenantAdmission {
     const tokens = costs === undefined ? (request.inputTokens ?? 0) + ceiling * Math.max(1, request.n ?? 1) : costs.tokens;
 
     const releases: Array<() => Promise<void>> = [];
-    // The owners whose per-minute buckets this call took from: a refusal gives their tokens back.
-    const rated: BudgetOwner[] = [];
+    // How many owners, in order, this call's per-minute buckets were taken from: a refusal gives their tokens back.
+    let rated = 0;
     try {
       const reported = owners.find((owner) => rulesFor(owner.settings as TenantSettings) !== undefined);
-      for (const owner of owners) if (await this.#takeRate(owner, tokens, owner === reported ? onRateLimit : undefined)) rated.push(owner);
+      for (const owner of owners) {
+        await this.#takeRate(owner, tokens, owner === reported ? onRateLimit : undefined);
+        rated++;
+      }
       for (const owner of owners) await this.#takeSlot(owner, releases);
       if (limits.length === 0 || costs === undefined) return this.#admission(ceiling, 0, releases, undefined, owners, tokens);
       // A call without its own maximum may be shrunk down to minOutputTokens when that is all the budget affords.
@@ -201,8 +205,9 @@ export class TenantAdmission {
     } catch (error) {
       // A refused call never ran: its tokens go back, as a call that failed settles with none used.
       // Its request stays counted, as any call's does.
-      const giveBack = rated.map((owner) => this.#giveBackTokens(owner, tokens));
-      await Promise.all([...giveBack, Promise.allSettled(releases.map((release) => release()))]);
+      const work: Array<Promise<unknown>> = [Promise.allSettled(releases.map((release) => release()))];
+      for (const owner of owners.slice(0, rated)) work.push(this.#giveBackTokens(owner, tokens));
+      await Promise.all(work);
       throw error;
     }
   }
@@ -275,16 +280,15 @@ export class TenantAdmission {
     };
   }
 
-  /** Takes a request and `tokens` from the owner's per-minute buckets: true when it took them, false when it has none. */
-  async #takeRate(owner: BudgetOwner, tokens: number, onRateLimit: ((state: TenantRateLimitState) => void) | undefined): Promise<boolean> {
+  /** Takes a request and `tokens` from the owner's per-minute buckets, if it has any, or throws the refusal. */
+  async #takeRate(owner: BudgetOwner, tokens: number, onRateLimit: ((state: TenantRateLimitState) => void) | undefined): Promise<void> {
     const rules = rulesFor(owner.settings as TenantSettings);
-    if (rules === undefined) return false;
+    if (rules === undefined) return;
     const result = await this.#store(rules).take(`${owner.scope}:${owner.id}`, tokens, this.#clock.now());
     const state =
       onRateLimit === undefined ? undefined : rateLimitState(rules, result, (owner.settings as TenantSettings).requestsPerMinute !== null);
     if (state !== undefined) onRateLimit?.(state);
     if (!result.granted) throw new TenantLimitError(result.limit, owner.scope, Math.max(1, result.waitMs));
-    return true;
   }
 
   /** Gives `tokens` back to the owner's per-minute bucket; a store that fails is logged and counted, and they return as it refills. */

@@ -145,7 +145,13 @@ function usageOf(response: unknown): TokenUsage | undefined {
  */
 export function responsesInputTokenBound(body: ResponsesBody): number {
   let parts = 0;
-  const billed = [body['instructions'], body['input'], body['tools'], body['tool_choice'], body['text']].map((field) => field ?? null);
+  const billed = [
+    body['instructions'] ?? null,
+    body['input'] ?? null,
+    body['tools'] ?? null,
+    body['tool_choice'] ?? null,
+    body['text'] ?? null,
+  ];
   const text = JSON.stringify(billed, (_, value: unknown) => {
     if (typeof value === 'object' && value !== null && NON_TEXT_PARTS.has(String((value as { type?: unknown }).type))) {
       parts++;
