@@ -3,7 +3,7 @@ import type { EmbeddingCache } from '../cache/embedding-cache.js';
 import { replayAsStream } from '../cache/replay-as-stream.js';
 import { resolveCacheMode } from '../cache/resolve-cache-mode.js';
 import type { ResponseCache } from '../cache/response-cache.js';
-import { UncachedAnswer } from '../cache/uncached-answer.js';
+import { uncachedAnswer } from '../cache/uncached-answer.js';
 import type { AppConfig } from '../config/app-config.js';
 import type { LlmProviderName } from '../config/variables.js';
 import { GroundworkError } from '../errors/groundwork-error.js';
@@ -678,7 +678,7 @@ const DEFAULT_MAX_STEPS = 5;
  * than the primary, or another model group than the one asked for) is handed back uncached, since
  * the key names the primary, which would otherwise be skipped for as long as the answer lives.
  */
-function storable(call: PreparedCall, trace: CallTrace, completion: ChatCompletion): ChatCompletion | UncachedAnswer {
+function storable(call: PreparedCall, trace: CallTrace, completion: ChatCompletion): ChatCompletion {
   const primary = call.targets[0];
   const answered = trace.answeredBy;
   if (primary === undefined || answered === undefined) return completion;
@@ -687,7 +687,7 @@ function storable(call: PreparedCall, trace: CallTrace, completion: ChatCompleti
       ? answered.group === undefined && answered.provider === primary.provider && answered.model === primary.model
       : answered.group === primary.group;
   if (same) return completion;
-  return new UncachedAnswer(completion, `answered by a fallback, ${answered.provider}/${answered.deployment ?? answered.model}`);
+  return uncachedAnswer(completion, `answered by a fallback, ${answered.provider}/${answered.deployment ?? answered.model}`);
 }
 
 /** A call its caller cut (a disconnect, a shutdown, an abort) is `cancelled`, whatever the error it ended with. */
