@@ -15,4 +15,4 @@ export {
   StoreResponseCache,
   type StoreResponseCacheOptions,
 } from './store-response-cache.js';
-export { UncachedAnswer } from './uncached-answer.js';
+export { uncachedAnswer, uncachedReason } from './uncached-answer.js';

@@ -8,7 +8,7 @@ import { createResponseCache } from './create-response-cache.js';
 import { MemoryCacheStore } from './memory-cache-store.js';
 import type { ResponseCache } from './response-cache.js';
 import { type SingleFlightOptions, StoreResponseCache } from './store-response-cache.js';
-import { UncachedAnswer } from './uncached-answer.js';
+import { uncachedAnswer } from './uncached-answer.js';
 
 const config = { mode: 'memory', ttlSeconds: 60, maxEntries: 100, maxBytes: 1024 * 1024, namespace: 'default' } as const;
 
@@ -75,9 +75,9 @@ describe('StoreResponseCache modes', () => {
     expect((await store.get('k'))?.content).toBe('new');
   });
 
-  it('hands an UncachedAnswer to its caller without storing it, and says so at debug', async () => {
+  it('hands an answer marked uncached to its caller without storing it, and says so at debug', async () => {
     const { cache, store, lines } = setup();
-    const uncached = vi.fn(async () => new UncachedAnswer(sampleCompletion('from a fallback'), 'answered by a fallback'));
+    const uncached = vi.fn(async () => uncachedAnswer(sampleCompletion('from a fallback'), 'answered by a fallback'));
     expect(await cache.getOrCompute('k', uncached, 'use')).toEqual({ completion: sampleCompletion('from a fallback'), hit: false });
     expect(await cache.getOrCompute('k', uncached, 'refresh')).toEqual({ completion: sampleCompletion('from a fallback'), hit: false });
     expect(await store.get('k')).toBeUndefined();

@@ -8,7 +8,7 @@ import type { GroundworkMetrics } from '../observability/metrics.js';
 import type { CacheStore } from './cache-store.js';
 import { CorruptCacheEntryError } from './corrupt-cache-entry-error.js';
 import type { CacheLookup, CacheMode, ResponseCache, SharedCompute } from './response-cache.js';
-import { answerOf, UncachedAnswer } from './uncached-answer.js';
+import { uncachedReason } from './uncached-answer.js';
 
 /** How concurrent callers of one key agree on a single compute across processes. */
 export interface SingleFlightOptions {
@@ -101,7 +101,7 @@ export class StoreResponseCache implements ResponseCache {
 
   async getOrCompute(key: string, compute: SharedCompute, mode: CacheMode, signal?: AbortSignal): Promise<CacheLookup> {
     // Once closed, the cache steps aside: the call still gets its answer.
-    if (mode === 'bypass' || this.#closing.signal.aborted) return { completion: answerOf(await compute(undefined)), hit: false };
+    if (mode === 'bypass' || this.#closing.signal.aborted) return { completion: await compute(undefined), hit: false };
     if (signal?.aborted) throw abortReason(signal);
     const running = this.#flights.get(key);
     if (running !== undefined && (mode === 'use' || running.fresh)) {
@@ -117,7 +117,7 @@ export class StoreResponseCache implements ResponseCache {
   /** Starts the flight of `key`, which stays the key's until it settles or its last waiter leaves. */
   #start(key: string, compute: SharedCompute, mode: 'use' | 'refresh'): Flight {
     const controller = new AbortController();
-    const shared = (): Promise<ChatCompletion | UncachedAnswer> => compute(controller.signal);
+    const shared = (): Promise<ChatCompletion> => compute(controller.signal);
     const flight: Flight = {
       promise: mode === 'use' ? this.#lookup(key, shared, controller.signal) : this.#refresh(key, shared),
       fresh: mode === 'refresh',
@@ -237,22 +237,22 @@ export class StoreResponseCache implements ResponseCache {
   }
 
   async #computeAndStore(key: string, compute: Compute): Promise<Outcome> {
-    const answer = await compute();
-    const stored = await this.#write(key, answer);
-    return { completion: answerOf(answer), source: 'computed', storeFailed: !stored };
+    const completion = await compute();
+    const stored = await this.#write(key, completion);
+    return { completion, source: 'computed', storeFailed: !stored };
   }
 
   async #computeWithoutStore(compute: Compute): Promise<Outcome> {
-    return { completion: answerOf(await compute()), source: 'computed', storeFailed: true };
+    return { completion: await compute(), source: 'computed', storeFailed: true };
   }
 
-  /** Stores an answer (not an {@link UncachedAnswer}, which is logged at debug); false (logged and counted) when the store fails. */
-  async #write(key: string, answer: ChatCompletion | UncachedAnswer): Promise<boolean> {
-    if (answer instanceof UncachedAnswer) {
-      this.#logger.debug({ key, reason: answer.reason }, 'Answer not cached: it does not answer what its key names');
+  /** Stores an answer (not one `uncachedReason` names, which is logged at debug); false (logged and counted) when the store fails. */
+  async #write(key: string, completion: ChatCompletion): Promise<boolean> {
+    const reason = uncachedReason(completion);
+    if (reason !== undefined) {
+      this.#logger.debug({ key, reason }, 'Answer not cached: it does not answer what its key names');
       return true;
     }
-    const completion = answer;
     if (this.#closing.signal.aborted) return true;
     try {
       await this.#store.set(key, completion, this.#ttlMs);
@@ -290,7 +290,7 @@ export class StoreResponseCache implements ResponseCache {
 }
 
 /** The flight's compute, bound to the flight's own cancellation. */
-type Compute = () => Promise<ChatCompletion | UncachedAnswer>;
+type Compute = () => Promise<ChatCompletion>;
 
 function lookupResult(outcome: Outcome): 'hit' | 'miss' | 'shared' | 'error' {
   if (outcome.storeFailed) return 'error';

@@ -1,23 +1,24 @@
 import type { ChatCompletion } from '../llm/types.js';
 
+/** The answers a compute handed back not to be stored, each with why. Weak: an answer forgotten by its callers goes. */
+const uncached = new WeakMap<ChatCompletion, string>();
+
 /**
- * What a {@link SharedCompute} hands back instead of a plain answer when the answer must not be
- * stored under the key it was computed for: its caller (and the callers sharing its flight) still
- * get it, but no later call is answered with it. The LLM client returns one when a fallback
- * answered, since the key names the primary's provider and model.
+ * `completion` as a {@link SharedCompute} hands it back when it must not be stored under the key it
+ * was computed for: a copy the callers (and the callers sharing its flight) get as any answer, and
+ * that {@link uncachedReason} names, so that no later call is answered with it. The LLM client hands
+ * one back when a fallback answered, since the key names the primary's provider and model. A cache
+ * that does not ask {@link uncachedReason} stores it as any answer.
+ *
+ * @param reason Why it is not stored, for the debug log (e.g. `answered by a fallback, anthropic/claude-3-5-haiku-latest`).
  */
-export class UncachedAnswer {
-  /**
-   * @param completion The answer, handed on unchanged.
-   * @param reason Why it is not stored, for the debug log (e.g. `answered by a fallback, anthropic/claude-3-5-haiku-latest`).
-   */
-  constructor(
-    readonly completion: ChatCompletion,
-    readonly reason: string,
-  ) {}
+export function uncachedAnswer(completion: ChatCompletion, reason: string): ChatCompletion {
+  const answer = { ...completion };
+  uncached.set(answer, reason);
+  return answer;
 }
 
-/** The answer of a compute, stored or not. */
-export function answerOf(answer: ChatCompletion | UncachedAnswer): ChatCompletion {
-  return answer instanceof UncachedAnswer ? answer.completion : answer;
+/** Why `completion` must not be stored (see {@link uncachedAnswer}); undefined when it may be. */
+export function uncachedReason(completion: ChatCompletion): string | undefined {
+  return uncached.get(completion);
 }

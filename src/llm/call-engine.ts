@@ -202,12 +202,11 @@ export class CallEngine {
   ): Promise<ChatCompletion> {
     const { llm } = this.#deps.config;
     const clock = this.#deps.clock;
-    const now = clock.now();
-    // A tool loop's later turns share the call's deadline; a single turn gets the whole of it.
-    const deadline = {
-      startedAt: now,
-      deadlineMs: call.deadlineAt === undefined ? this.#deps.config.resilience.deadlineMs : call.deadlineAt - now,
-    };
+    const deadlineMs = this.#deps.config.resilience.deadlineMs;
+    // A tool loop's later turns share the call's deadline, which began `deadlineMs` before its
+    // `deadlineAt` (so that an error names the whole deadline and the time since the call began);
+    // a single turn gets the whole of it.
+    const deadline = { startedAt: call.deadlineAt === undefined ? clock.now() : call.deadlineAt - deadlineMs, deadlineMs };
     const fitted = await this.#fitTargets(call.targets, request);
     const outcome = await this.#deps.pipeline.execute<StartedStream>(this.#plan(call, request), async (info) => {
       const { target } = info;

@@ -345,6 +345,43 @@ describe('LlmClient cache, ledger and metrics', () => {
     await llm.close();
   });
 
+  it('has close() wait for the fresh answer a stream fetches in place of a stale cached one, and records it', async () => {
+    const logger = capturingLogger().logger;
+    const cache = createResponseCache(
+      { mode: 'memory', ttlSeconds: 60, maxEntries: 10, maxBytes: 1_000_000, namespace: 'test' },
+      { logger },
+    );
+    const rows: UsageRecord[] = [];
+    const llm = client('openai', { cache, logger, usageSink: { writeBatch: async (batch) => void rows.push(...batch) } });
+    fake.enqueue({ type: 'answer', json: { translation: 'hallo', confidence: 0.2 } });
+    await llm.executePrompt(translate, { word: 'hello' });
+    const sure = definePrompt(
+      {
+        name: 'translate',
+        version: 3,
+        template: 'Translate {{word}}.',
+        schema: z.object({ translation: z.string(), confidence: z.number().refine((value) => value >= 0.5) }),
+        temperature: 0,
+      },
+      { registry },
+    );
+    fake.enqueue({ type: 'answer', json: { translation: 'hallo', confidence: 0.9 } });
+    const events = llm.streamPrompt(sure, { word: 'hello' })[Symbol.asyncIterator]();
+    // The stream is running (its cache lookup under way) when close() is called: close() waits for all of it.
+    const first = events.next();
+    const closed = llm.close();
+    const read: LlmStreamEvent<unknown>[] = [];
+    for (let next = await first; !next.done; next = await events.next()) read.push(next.value);
+    await closed;
+    const done = read.at(-1);
+    expect(done?.type === 'done' && done.response.data).toEqual({ translation: 'hallo', confidence: 0.9 });
+    expect(fake.requests).toHaveLength(2);
+    expect(rows.map((row) => [row.outcome, row.cacheHit])).toEqual([
+      ['success', false],
+      ['success', false],
+    ]);
+  });
+
   it('answers a repeated deterministic prompt from the cache at no cost, also as a stream', async () => {
     const logger = capturingLogger().logger;
     const cache = createResponseCache(

@@ -3,7 +3,7 @@ import type { EmbeddingCache } from '../cache/embedding-cache.js';
 import { replayAsStream } from '../cache/replay-as-stream.js';
 import { resolveCacheMode } from '../cache/resolve-cache-mode.js';
 import type { ResponseCache } from '../cache/response-cache.js';
-import { UncachedAnswer } from '../cache/uncached-answer.js';
+import { uncachedAnswer } from '../cache/uncached-answer.js';
 import type { AppConfig } from '../config/app-config.js';
 import type { LlmProviderName } from '../config/variables.js';
 import { GroundworkError } from '../errors/groundwork-error.js';
@@ -515,14 +515,17 @@ class GroundworkLlmClient implements LlmClient {
 
   /**
    * The body of a stream runs from its first read: a stream made before `close()` and read after it
-   * is refused then, as a call made after `close()` is (a refresh of a stream already running is not).
+   * is refused then, as a call made after `close()` is. A refresh of a stream already running is not:
+   * it takes over that stream's place among the calls in flight (`handedOver` ends it once the
+   * refresh is counted), so `close()` waits for the refresh as it did for the stream.
    */
-  async *#stream<T>(prepared: PreparedCall, refreshing = false): AsyncGenerator<LlmStreamEvent<T>, void, undefined> {
-    if (!refreshing) this.#assertOpen();
+  async *#stream<T>(prepared: PreparedCall, handedOver?: () => void): AsyncGenerator<LlmStreamEvent<T>, void, undefined> {
+    if (handedOver === undefined) this.#assertOpen();
     const started = performance.now();
     const startedAt = new Date((this.#deps.clock ?? systemClock).now());
     const trace = newTrace(prepared.targets[0]!.provider, prepared.request.model);
     const end = this.#inFlight.begin();
+    handedOver?.();
     // Abandoning the stream aborts the call: stages that read its signal must hear it.
     const linked = this.#inFlight.linkAbortable(prepared.signal);
     const call = prepared;
@@ -585,10 +588,12 @@ class GroundworkLlmClient implements LlmClient {
         this.#recordEnded(compute, trace, undefined, () => this.#record(call, trace, false, 'cancelled', startedAt, started, 'stream'));
       }
       linked.dispose();
-      end();
+      // A refresh ends this call's count only once its own has begun: were the count to reach 0
+      // in between, close() would stop waiting and shut the ledger before the refresh is recorded.
+      if (!refresh) end();
     }
     // The refreshed call is a call of its own, counted and recorded as such.
-    if (refresh) yield* this.#stream<T>({ ...prepared, cacheMode: 'refresh', cancellation: undefined }, true);
+    if (refresh) yield* this.#stream<T>({ ...prepared, cacheMode: 'refresh', cancellation: undefined }, end);
   }
 
   /** The validated structured data, undefined without a schema, or `stale` for a cached answer that no longer validates. */
@@ -673,7 +678,7 @@ const DEFAULT_MAX_STEPS = 5;
  * than the primary, or another model group than the one asked for) is handed back uncached, since
  * the key names the primary, which would otherwise be skipped for as long as the answer lives.
  */
-function storable(call: PreparedCall, trace: CallTrace, completion: ChatCompletion): ChatCompletion | UncachedAnswer {
+function storable(call: PreparedCall, trace: CallTrace, completion: ChatCompletion): ChatCompletion {
   const primary = call.targets[0];
   const answered = trace.answeredBy;
   if (primary === undefined || answered === undefined) return completion;
@@ -682,7 +687,7 @@ function storable(call: PreparedCall, trace: CallTrace, completion: ChatCompleti
       ? answered.group === undefined && answered.provider === primary.provider && answered.model === primary.model
       : answered.group === primary.group;
   if (same) return completion;
-  return new UncachedAnswer(completion, `answered by a fallback, ${answered.provider}/${answered.deployment ?? answered.model}`);
+  return uncachedAnswer(completion, `answered by a fallback, ${answered.provider}/${answered.deployment ?? answered.model}`);
 }
 
 /** A call its caller cut (a disconnect, a shutdown, an abort) is `cancelled`, whatever the error it ended with. */

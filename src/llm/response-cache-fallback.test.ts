@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryCacheStore } from '../cache/memory-cache-store.js';
+import type { CacheLookup, CacheMode, ResponseCache, SharedCompute } from '../cache/response-cache.js';
 import { StoreResponseCache } from '../cache/store-response-cache.js';
 import type { LlmProviderName } from '../config/variables.js';
 import { createResiliencePipeline } from '../resilience/create-resilience-pipeline.js';
@@ -45,7 +46,22 @@ class Answering implements LlmProvider {
   async ping(): Promise<void> {}
 }
 
-function setup() {
+/** An application's own cache, written to the interface alone: it stores whatever its compute returns. */
+class PlainCache implements ResponseCache {
+  readonly entries = new Map<string, Awaited<ReturnType<SharedCompute>>>();
+
+  async getOrCompute(key: string, compute: SharedCompute, mode: CacheMode): Promise<CacheLookup> {
+    const cached = mode === 'use' ? this.entries.get(key) : undefined;
+    if (cached !== undefined) return { completion: cached, hit: true };
+    const completion = await compute(undefined);
+    if (mode !== 'bypass') this.entries.set(key, completion);
+    return { completion, hit: false };
+  }
+
+  async close(): Promise<void> {}
+}
+
+function setup(cache?: ResponseCache) {
   const primary = new Answering('openai', 'gpt-4o-mini', 'from the primary');
   const fallback = new Answering('anthropic', 'claude-3-5-haiku-latest', 'from the fallback');
   const { logger, lines } = capturingLogger();
@@ -55,7 +71,7 @@ function setup() {
     LLM_FALLBACKS: 'anthropic:claude-3-5-haiku-latest',
     LLM_MAX_ATTEMPTS: '1',
   });
-  const cache = new StoreResponseCache({ store: new MemoryCacheStore({ maxEntries: 10, maxBytes: 1e6 }), ttlMs: 3_600_000, logger });
+  cache ??= new StoreResponseCache({ store: new MemoryCacheStore({ maxEntries: 10, maxBytes: 1e6 }), ttlMs: 3_600_000, logger });
   const client = createLlmClient(config, {
     logger,
     providers: { openai: primary, anthropic: fallback },
@@ -97,6 +113,19 @@ describe('the response cache and fallbacks', () => {
     primary.down = false;
     const second = await read();
     expect([second?.content, second?.metadata.cached]).toEqual(['from the primary', false]);
+    await client.close();
+  });
+
+  it('hands a cache of the application’s own, which knows nothing of fallbacks, a plain answer it can keep and give back', async () => {
+    const cache = new PlainCache();
+    const { client, primary } = setup(cache);
+    primary.down = true;
+    const first = await client.complete(request);
+    expect([first.content, first.metadata.provider, first.metadata.cached]).toEqual(['from the fallback', 'anthropic', false]);
+    const [kept] = cache.entries.values();
+    expect(kept?.content).toBe('from the fallback');
+    const second = await client.complete(request);
+    expect([second.content, second.metadata.provider, second.metadata.cached]).toEqual(['from the fallback', 'anthropic', true]);
     await client.close();
   });
 });

@@ -228,33 +228,33 @@ describe('the tool loop', () => {
   });
 });
 
+/** A tool that sleeps `ms` on the timers and never looks at its signal. */
+function sleepy(ms: number) {
+  return defineTool({
+    parameters: z.object({}),
+    execute: () => new Promise<string>((resolve) => setTimeout(() => resolve('awake'), ms)),
+  });
+}
+
+/** `promise`'s outcome, kept as it settles, to see whether it has. */
+function watch(promise: Promise<unknown>): { settled: boolean; error: unknown } {
+  const seen: { settled: boolean; error: unknown } = { settled: false, error: undefined };
+  promise.then(
+    () => {
+      seen.settled = true;
+    },
+    (error: unknown) => {
+      seen.settled = true;
+      seen.error = error;
+    },
+  );
+  return seen;
+}
+
 describe('a tool that ignores its signal', () => {
   afterEach(() => {
     vi.useRealTimers();
   });
-
-  /** A tool that sleeps `ms` on the timers and never looks at its signal. */
-  function sleepy(ms: number) {
-    return defineTool({
-      parameters: z.object({}),
-      execute: () => new Promise<string>((resolve) => setTimeout(() => resolve('awake'), ms)),
-    });
-  }
-
-  /** `promise`'s outcome, kept as it settles, to see whether it has. */
-  function watch(promise: Promise<unknown>): { settled: boolean; error: unknown } {
-    const seen: { settled: boolean; error: unknown } = { settled: false, error: undefined };
-    promise.then(
-      () => {
-        seen.settled = true;
-      },
-      (error: unknown) => {
-        seen.settled = true;
-        seen.error = error;
-      },
-    );
-    return seen;
-  }
 
   it('does not hold the call once the caller aborts: it fails at once with the reason, and the tool runs on to its end unheard', async () => {
     vi.useFakeTimers();
@@ -294,6 +294,48 @@ describe('a tool that ignores its signal', () => {
     );
     await vi.advanceTimersByTimeAsync(1500);
     expect(provider.requests).toHaveLength(1);
+    await client.close();
+  });
+});
+
+describe('a tool loop’s deadline', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('names the call’s whole deadline, and the time since the call began, when it passes while a later turn streams', async () => {
+    vi.useFakeTimers();
+    /** Its second turn starts its answer, then goes quiet until the call gives it up. */
+    class QuietSecondTurn extends ScriptedProvider {
+      override async *stream(request: ChatRequest, signal?: AbortSignal): AsyncGenerator<ChatStreamEvent> {
+        if (this.requests.length === 0) {
+          yield* super.stream(request);
+          return;
+        }
+        this.requests.push(request);
+        yield { type: 'delta', text: 'Once' };
+        await new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }));
+      }
+    }
+    const provider = new QuietSecondTurn([toolCalls(['a', 'slow', {}])]);
+    const { client } = setup(provider, { LLM_DEADLINE_MS: '200' });
+    const read = (async () => {
+      for await (const _event of client.stream({ messages: [{ role: 'user', content: 'x' }] }, { tools: { slow: sleepy(150) } })) {
+      }
+    })();
+    const call = watch(read);
+    await vi.advanceTimersByTimeAsync(199);
+    expect(provider.requests).toHaveLength(2);
+    expect(call.settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(call.settled).toBe(true);
+    const error = call.error as DeadlineExceededError;
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect([error.deadlineMs, error.elapsedMs]).toEqual([200, 200]);
+    expect(error.message).toBe(
+      "The call's deadline of 200 ms (LLM_DEADLINE_MS) passed while the answer was streaming after 200 ms; " +
+        'the call was given up. Try again later or raise the deadline.',
+    );
     await client.close();
   });
 });
