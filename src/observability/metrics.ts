@@ -306,7 +306,7 @@ export class GroundworkMetrics {
     });
     this.dbReplicaUp = new Gauge({
       name: 'groundwork_db_replica_up',
-      help: '1 while a read replica takes reads, 0 while it is skipped (lagging or unreachable).',
+      help: '1 while a read replica takes reads, 0 while it is skipped (lagging, unreachable, or not a standby).',
       labelNames: ['replica'],
       registers,
     });
