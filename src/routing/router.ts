@@ -392,7 +392,10 @@ export class Router {
         } else if (number >= retry.maxAttempts) excluded.add(entry.state);
         else {
           const retryAfterMs = ProviderError.isInstance(error) ? error.retryAfterMs : undefined;
-          const until = after + (retryAfterMs ?? backoffDelay(number, retry.minMs, retry.maxMs, retry.random));
+          // A Retry-After shorter than the shortest backoff (0 included) is raised to it, as outside groups.
+          const waitMs =
+            retryAfterMs === undefined ? backoffDelay(number, retry.minMs, retry.maxMs, retry.random) : Math.max(retryAfterMs, retry.minMs);
+          const until = after + waitMs;
           avoidUntil.set(entry.state, { until, reason: 'backing off after a failure' });
         }
       }
