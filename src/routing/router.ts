@@ -349,6 +349,17 @@ export class Router {
         continue;
       }
       const { entry, decision } = admitted;
+      if (this.#closing.signal.aborted) {
+        // Closed while the stores answered the admission: the call is not sent. The slot, the token
+        // reservation and a test request go back (the request permit stays spent).
+        this.#release(entry.state);
+        this.#reconcile(entry.state, tokens, 0);
+        if (decision.probe) {
+          const breakerTarget = { provider: entry.target.provider, model: `${entry.target.group}/${entry.target.deployment}` };
+          void this.#settle(breakerTarget, deploymentKey(entry.state.config), decision, 'abandoned');
+        }
+        throw new Final(new PipelineClosedError());
+      }
       const number = (failures.get(entry.state) ?? 0) + 1;
       try {
         const value = await this.#send(entry, decision, number, tokens, run, attempt);
