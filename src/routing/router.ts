@@ -34,6 +34,7 @@ import {
   RetryAfterTooLongError,
 } from '../resilience/errors.js';
 import type { RateLimitStore, TakeResult } from '../resilience/rate-limit-store.js';
+import type { RateLimitLevels } from '../resilience/rate-limiter.js';
 import { codeOf, isPromise, verdictOf } from '../resilience/resilience-pipeline.js';
 import type { RetryRules } from '../resilience/retry-decision.js';
 import { DeploymentState } from './deployment-state.js';
@@ -214,6 +215,29 @@ export class Router {
    */
   breakerStates(): Promise<CircuitState[]> {
     return this.#parts.breaker.snapshot();
+  }
+
+  /**
+   * The rate-limit buckets of the deployment {@link breakerStates} lists as `provider` and
+   * `<group>/<deployment>`, from its own store (reads only): undefined when it has no `rpm` or
+   * `tpm`, null when no deployment goes by that name (the provider-wide buckets are the
+   * resilience pipeline's). A deployment limited by tokens only reports its request bucket as the
+   * store keeps it, too large to matter.
+   */
+  async rateLimitLevels(provider: string, model: string): Promise<RateLimitLevels | undefined | null> {
+    const key = `deployment:${model}`;
+    const state = this.#states.get(key);
+    if (state === undefined || state.config.provider !== provider) return null;
+    const store = this.#parts.limits.get(key);
+    if (store?.peek === undefined) return undefined;
+    const levels = await store.peek(key, this.#parts.clock.now());
+    const { rpm, tpm } = state.config;
+    const { windowMs } = this.#parts.routes;
+    return {
+      requests: { level: levels.requests, capacity: rpm ?? Number.MAX_SAFE_INTEGER, windowMs },
+      tokens: tpm === undefined || levels.tokens === undefined ? undefined : { level: levels.tokens, capacity: tpm, windowMs },
+      waiting: 0,
+    };
   }
 
   /** Runs a plan whose targets are the deployments of one or more groups (see {@link groupTargets}). */
