@@ -211,7 +211,8 @@ export class Router {
 
   /**
    * Every deployment circuit this process has used, each under its deployment's provider and
-   * `<group>/<deployment>` as its model, for the dashboard and health reports.
+   * `<group>/<deployment>` as its model, for the dashboard's live view (health checks read the
+   * providers' circuits only).
    */
   breakerStates(): Promise<CircuitState[]> {
     return this.#parts.breaker.snapshot();
