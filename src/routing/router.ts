@@ -296,6 +296,8 @@ export class Router {
     const avoidUntil = new Map<DeploymentState, { until: number; reason: string }>();
     const excluded = new Set<DeploymentState>();
     let lastError: unknown;
+    /** The error of this group's last attempt that was sent and failed (a too long Retry-After: its refusal). */
+    let sentError: unknown;
     let waitedMs = 0;
     for (;;) {
       if (callAborted(run)) throw new Final(callAbortError(run));
@@ -358,9 +360,10 @@ export class Router {
         const wakeAt = Math.min(...blocked, busy ? now + BUSY_RECHECK_MS : Number.POSITIVE_INFINITY);
         const waitMs = Math.max(1, wakeAt - now);
         const why = [...reasons];
-        // Only the store of the limits stands in the way: refused at once, as outside groups, with its error.
+        // Only the store of the limits stands in the way: refused at once, as outside groups, with its error;
+        // or, when a sibling was sent and failed, with that sibling's: the call was sent, and that is its answer.
         if (!busy && why.length === 1 && why[0] === STORE_UNAVAILABLE && lastError instanceof RateLimitStoreUnavailableError) {
-          throw lastError;
+          throw sentError ?? lastError;
         }
         if (now + waitMs >= run.deadlineAt) {
           throw deadlineError(run, now, `would pass before a deployment of "${group.name}" frees (${why.join('; ')})`, lastError, waitMs);
@@ -393,6 +396,7 @@ export class Router {
         const after = clock.now();
         if (callAborted(run)) throw new Final(error);
         lastError = error;
+        sentError = error;
         if (error instanceof RateLimitedError) {
           // Throttled: out of routing until the provider says (never less than MIN_THROTTLE_MS, or a
           // Retry-After of 0 would have it picked again at once), and the call moves on at once. A 429
@@ -403,7 +407,7 @@ export class Router {
           entry.state.throttledUntil = Math.max(entry.state.throttledUntil, after + waitMs);
           failures.set(entry.state, number);
           const tooLong = retryAfterTooLong(error, entry.target, after, retry);
-          if (tooLong !== undefined) lastError = tooLong;
+          if (tooLong !== undefined) lastError = sentError = tooLong;
           if (tooLong !== undefined || number >= retry.maxAttempts) excluded.add(entry.state);
           continue;
         }
@@ -423,7 +427,7 @@ export class Router {
         failures.set(entry.state, number);
         const tooLong = retryAfterTooLong(error, entry.target, after, retry);
         if (tooLong !== undefined) {
-          lastError = tooLong;
+          lastError = sentError = tooLong;
           excluded.add(entry.state);
         } else if (number >= retry.maxAttempts) excluded.add(entry.state);
         else {
