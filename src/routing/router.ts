@@ -469,7 +469,8 @@ export class Router {
       // This deployment cannot be sent to until the store is tried again; a sibling without limits still can.
       this.#record(run, entry.target, 1, now, error, false);
       this.#refused(entry.target, 'store_unavailable');
-      return { until: now + Math.max(1, error.retryAfterMs), reason: STORE_UNAVAILABLE, error };
+      // Counted from the refusal, not the take: a store that hung refuses only once its bound ran out.
+      return { until: clock.now() + Math.max(1, error.retryAfterMs), reason: STORE_UNAVAILABLE, error };
     }
     entry.state.observeLevels(taken.levels);
     if (taken.granted) return { decision };
