@@ -19,7 +19,7 @@ export interface DashboardInfrastructure {
   readonly config: { readonly llm: { readonly logContent: boolean } };
   readonly pipeline: Pick<ResiliencePipeline, 'breakerStates' | 'rateLimitLevels' | 'concurrency'>;
   /** The router over the model groups, when there are any: its deployments' circuits join the providers'. */
-  readonly router?: Pick<Router, 'breakerStates'> | undefined;
+  readonly router?: Pick<Router, 'breakerStates' | 'rateLimitLevels'> | undefined;
   health(options?: HealthOptions): Promise<HealthReport>;
 }
 
@@ -44,7 +44,13 @@ export function createDashboard(
       ]);
       return [...providers, ...deployments];
     },
-    rateLimitLevels: (provider, model) => infrastructure.pipeline.rateLimitLevels(provider, model),
+    // A deployment's circuit is listed as `<group>/<deployment>`: its buckets are its own, not the provider-wide ones.
+    rateLimitLevels: async (provider, model) => {
+      const deployment = await infrastructure.router?.rateLimitLevels(provider, model);
+      return deployment === null || infrastructure.router === undefined
+        ? infrastructure.pipeline.rateLimitLevels(provider, model)
+        : deployment;
+    },
     concurrency: () => infrastructure.pipeline.concurrency(),
     health: () => infrastructure.health(),
     tenants: options.tenants,

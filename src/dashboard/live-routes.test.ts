@@ -71,4 +71,41 @@ describe('the live view with model groups', () => {
     await flying;
     expect((await liveState(dashboard)).inFlight).toEqual({ openai: 0 });
   });
+
+  it('shows a deployment’s own rate-limit buckets, never the provider-wide ones under its name', async () => {
+    const clock = new ManualClock();
+    const metrics = new GroundworkMetrics();
+    const routes = routesOf({ fast: { deployments: [deployment('fast', 'a'), deployment('fast', 'b', { rpm: 2 })] } });
+    const router = testRouter(routes, { clock, metrics, random: () => 0 });
+    const asked: string[] = [];
+    const dashboard = createDashboard(
+      {
+        database: opened.database,
+        metrics,
+        config: { llm: { logContent: false } },
+        pipeline: {
+          breakerStates: async () => [],
+          // The provider-wide buckets (LLM_REQUESTS_PER_MINUTE), for whatever model is asked.
+          rateLimitLevels: async (provider, model) => {
+            asked.push(`${provider}/${model}`);
+            return { requests: { level: 500, capacity: 500, windowMs: 60_000 }, tokens: undefined, waiting: 0 };
+          },
+          concurrency: () => [],
+        },
+        router,
+        health: async () => ({ status: 'ok', checkedAt: '', dependencies: [] }),
+      },
+      { adminKey: undefined },
+    );
+    const targets = groupTargets(routes.groups.fast!);
+    // Each deployment takes one call: a breaker for each, and b's bucket one request down.
+    for (const target of targets) await router.execute({ targets: [target], estimatedTokens: 1 }, async () => ({ value: 'answer' }));
+
+    const live = await liveState(dashboard);
+    expect(asked).toEqual([]);
+    expect(live.limits.map((limit) => [limit.model, limit.requests])).toEqual([
+      ['fast/a', null],
+      ['fast/b', { level: 1, capacity: 2, windowMs: 60_000 }],
+    ]);
+  });
 });

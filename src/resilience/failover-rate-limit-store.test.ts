@@ -163,4 +163,24 @@ describe('a shared store that stops answering (no refusal, no reply)', () => {
     expect(await timedTake(store, clock)).toBe(0);
     expect(calls).toBe(1);
   });
+
+  it('refused without a local share, tells the caller to come back when the store is tried again, not the bound later', async () => {
+    const clock = new ManualClock();
+    const hung: RateLimitStore = { take: () => new Promise(() => {}), adjustTokens: () => new Promise(() => {}) };
+    const failover = new StoreFailover({
+      component: 'rate_limit',
+      logger: silentLogger(),
+      metrics: undefined,
+      clock,
+      timeoutMs: 2000,
+      retryMs: 1000,
+    });
+    const store = new FailoverRateLimitStore(hung, undefined, failover);
+    const refused = store.take('key:a', 0, clock.now()).catch((error: unknown) => error);
+    await tick();
+    clock.advance(2000);
+    const error = await refused;
+    expect(error).toBeInstanceOf(RateLimitStoreUnavailableError);
+    expect(error).toMatchObject({ retryAfterMs: 1000 });
+  });
 });

@@ -370,6 +370,17 @@ describe('resilience pipeline', () => {
     await expect(pipeline.execute(plan(), answer(1))).rejects.toBeInstanceOf(PipelineClosedError);
   });
 
+  it('sends nothing when closed while the call is being admitted (its circuit and permit being read), and hands its permit back', async () => {
+    make({ tokensPerMinute: 1000 });
+    const attempt = vi.fn(answer(1));
+    const call = pipeline.execute(plan(), attempt);
+    await pipeline.close();
+    await expect(call).rejects.toBeInstanceOf(PipelineClosedError);
+    expect(attempt).not.toHaveBeenCalled();
+    expect(pipeline.concurrency()).toEqual([expect.objectContaining({ provider: 'openai', active: 0 })]);
+    expect((await pipeline.rateLimitLevels('openai', 'gpt-4o-mini'))?.tokens?.level).toBe(1000);
+  });
+
   it('refuses a call aborted before it runs with the call’s reason, though its shared signal is live, and takes no permit', async () => {
     make({ requestsPerMinute: 1 });
     const call = new CallSignal([], undefined, new AbortController().signal);

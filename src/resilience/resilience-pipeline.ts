@@ -158,7 +158,11 @@ export class ResiliencePipeline implements CallPipeline {
     return sent;
   }
 
-  /** Refuses callers still waiting for a permit, a slot or a backoff. Idempotent. */
+  /**
+   * Refuses callers still waiting for a permit, a slot or a backoff, those whose admission is being
+   * read, and every call made after, with {@link PipelineClosedError}; calls already sent run to
+   * their end. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#closing.signal.aborted) return;
     this.#closing.abort(new PipelineClosedError());
@@ -216,6 +220,12 @@ export class ResiliencePipeline implements CallPipeline {
       run.waitedMs += await rateLimiter.acquire(guarded, tokens, run);
       permitted = true;
       if (!concurrency.tryAcquire(target.provider)) run.waitedMs += await concurrency.wait(target.provider, run);
+      if (this.#closing.signal.aborted) {
+        // Closed while the stores answered the admission: the call is not sent, and its slot and token
+        // reservation go back (below), as does a test request.
+        concurrency.release(target.provider);
+        throw new PipelineClosedError();
+      }
       run.sent = true;
       let result: AttemptResult<T>;
       try {

@@ -49,9 +49,12 @@ export class StoreFailover {
     return now >= this.#downUntil;
   }
 
-  /** Ms until the shared store is tried again. */
+  /**
+   * Ms until the shared store is tried again, from `now` or the clock's time if later: a caller's
+   * `now` may be from before an operation that waited out its bound.
+   */
   retryInMs(now: number): number {
-    return Math.max(0, this.#downUntil - now);
+    return Math.max(0, this.#downUntil - Math.max(now, this.#clock.now()));
   }
 
   /** Runs a store operation, rejecting if it takes longer than `timeoutMs`. */

@@ -17,12 +17,12 @@ import { deployment, routesOf, testRouter } from './routing.test-helpers.js';
  * test answers by hand (as a shared store answers after a round trip): `answerTake` lets the
  * pending read through.
  */
-async function routerWithSlowLimits() {
+async function routerWithSlowLimits({ spent = true }: { spent?: boolean } = {}) {
   const a = deployment('fast', 'a', { rpm: 1 });
   const routes = routesOf({ fast: { deployments: [a] } });
   const clock = new ManualClock();
   const memory = new MemoryRateLimitStore({ requests: { capacity: 1, windowMs: 60_000 }, tokens: undefined });
-  await memory.take(deploymentKey(a), 0, clock.now());
+  if (spent) await memory.take(deploymentKey(a), 0, clock.now());
   const pendingTakes: Array<() => void> = [];
   const store: RateLimitStore = {
     take: (key, tokens, now) =>
@@ -101,6 +101,23 @@ describe('Router: a call ended while a deployment’s shared limits are read', (
     await answerTake();
     for (let index = 0; index < 5; index++) await tick();
     expect(watched.state).toMatch(/^rejected: The call pipeline was closed/);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('sends nothing when the router closes then, though the limits let the call through', async () => {
+    const { routes, clock, router, answerTake, tick } = await routerWithSlowLimits({ spent: false });
+    let sent = 0;
+    const outcome = router.execute({ targets: groupTargets(routes.groups.fast!), estimatedTokens: 10 }, async () => {
+      sent++;
+      return { value: 'answer' };
+    });
+    const watched = watch(outcome);
+    await router.close();
+    await answerTake(); // the limits say: go
+    for (let index = 0; index < 5; index++) await tick();
+    expect(watched.state).toMatch(/^rejected: The call pipeline was closed/);
+    expect(sent).toBe(0);
+    expect(router.states().map((state) => state.inFlight)).toEqual([0]);
     expect(clock.pendingTimers).toBe(0);
   });
 

@@ -205,6 +205,25 @@ describe('Router and a Retry-After longer than LLM_RETRY_AFTER_MAX_MS', () => {
   });
 });
 
+describe('Router and a 5xx whose Retry-After is shorter than LLM_RETRY_MIN_MS', () => {
+  it('waits at least LLM_RETRY_MIN_MS before sending the same deployment again, for a Retry-After of 0 or a few ms', async () => {
+    for (const retryAfterMs of [0, 5]) {
+      const routes = routesOf({ fast: { deployments: [deployment('fast', 'a')] } });
+      const clock = new ManualClock();
+      const router = testRouter(routes, { clock, resilience: { maxAttempts: 3, retryMinMs: 2000, retryMaxMs: 10_000 } });
+      const times: number[] = [];
+      const failing: Handler = async () => {
+        times.push(clock.now());
+        throw serverError('openai', retryAfterMs);
+      };
+      const { error, sent } = await drive(router, routes, 'fast', { a: failing }, clock, 100);
+      expect(sent).toEqual({ a: 3 });
+      expect(error).toMatchObject({ code: 'provider_server_error' });
+      for (const [index, time] of times.slice(1).entries()) expect(time - (times[index] as number)).toBeGreaterThanOrEqual(2000);
+    }
+  });
+});
+
 describe('Router and a deployment whose quota is spent', () => {
   it('fails with the quota error, not retryable, after one request', async () => {
     const routes = routesOf({ fast: { deployments: [deployment('fast', 'a')] } });

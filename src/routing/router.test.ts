@@ -120,6 +120,46 @@ describe('Router', () => {
     await expect(call(router, routes, 'alone', {})).rejects.toBeInstanceOf(RateLimitStoreUnavailableError);
   });
 
+  it('fails with a sibling’s provider error, not the unreadable limits, when that sibling was sent and failed', async () => {
+    const a = deployment('fast', 'a', { rpm: 100 });
+    const routes = routesOf({ fast: { deployments: [a, deployment('fast', 'b')] } });
+    const clock = new ManualClock();
+    const down: RateLimitStore = {
+      take: () => Promise.reject(new RateLimitStoreUnavailableError({ retryAfterMs: 1000 })),
+      adjustTokens: () => Promise.resolve(),
+    };
+    const router = new Router({
+      routes,
+      breaker: new CircuitBreaker({ store: new MemoryBreakerStore({ failureThreshold: 5, resetMs: 1000 }), clock, logger, resetMs: 1000 }),
+      limits: new Map([[deploymentKey(a), down]]),
+      retry: { maxAttempts: 3, minMs: 1, maxMs: 1, retryAfterMaxMs: 60_000, random: () => 0 },
+      timeoutMs: 10_000,
+      deadlineMs: 60_000,
+      maxWaitMs: 30_000,
+      clock,
+      logger,
+      metrics: undefined,
+      random: () => 0,
+    });
+    let settled = false;
+    const failed = call(router, routes, 'fast', { b: async () => Promise.reject(serverError()) })
+      .catch((error: unknown) => error)
+      .finally(() => {
+        settled = true;
+      });
+    for (let step = 0; step < 100 && !settled; step++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (!settled) clock.advance(100);
+    }
+    const error = await failed;
+    expect(error).toMatchObject({ code: 'provider_server_error' });
+    expect((attemptsOf(error) ?? []).filter((attempt) => attempt.outcome === 'error').map((attempt) => attempt.deployment)).toEqual([
+      'b',
+      'b',
+      'b',
+    ]);
+  });
+
   it('skips an open-circuit sibling once while the call waits for a busy one, not on every look', async () => {
     const clock = new ManualClock();
     const routes = routesOf({ fast: { deployments: [deployment('fast', 'a', { maxConcurrent: 1 }), deployment('fast', 'b')] } });

@@ -34,6 +34,7 @@ import {
   RetryAfterTooLongError,
 } from '../resilience/errors.js';
 import type { RateLimitStore, TakeResult } from '../resilience/rate-limit-store.js';
+import type { RateLimitLevels } from '../resilience/rate-limiter.js';
 import { codeOf, isPromise, verdictOf } from '../resilience/resilience-pipeline.js';
 import type { RetryRules } from '../resilience/retry-decision.js';
 import { DeploymentState } from './deployment-state.js';
@@ -210,10 +211,34 @@ export class Router {
 
   /**
    * Every deployment circuit this process has used, each under its deployment's provider and
-   * `<group>/<deployment>` as its model, for the dashboard and health reports.
+   * `<group>/<deployment>` as its model, for the dashboard's live view (health checks read the
+   * providers' circuits only).
    */
   breakerStates(): Promise<CircuitState[]> {
     return this.#parts.breaker.snapshot();
+  }
+
+  /**
+   * The rate-limit buckets of the deployment {@link breakerStates} lists as `provider` and
+   * `<group>/<deployment>`, from its own store (reads only): undefined when it has no `rpm` or
+   * `tpm`, null when no deployment goes by that name (the provider-wide buckets are the
+   * resilience pipeline's). A deployment limited by tokens only reports its request bucket as the
+   * store keeps it, too large to matter.
+   */
+  async rateLimitLevels(provider: string, model: string): Promise<RateLimitLevels | undefined | null> {
+    const key = `deployment:${model}`;
+    const state = this.#states.get(key);
+    if (state === undefined || state.config.provider !== provider) return null;
+    const store = this.#parts.limits.get(key);
+    if (store?.peek === undefined) return undefined;
+    const levels = await store.peek(key, this.#parts.clock.now());
+    const { rpm, tpm } = state.config;
+    const { windowMs } = this.#parts.routes;
+    return {
+      requests: { level: levels.requests, capacity: rpm ?? Number.MAX_SAFE_INTEGER, windowMs },
+      tokens: tpm === undefined || levels.tokens === undefined ? undefined : { level: levels.tokens, capacity: tpm, windowMs },
+      waiting: 0,
+    };
   }
 
   /** Runs a plan whose targets are the deployments of one or more groups (see {@link groupTargets}). */
@@ -271,6 +296,8 @@ export class Router {
     const avoidUntil = new Map<DeploymentState, { until: number; reason: string }>();
     const excluded = new Set<DeploymentState>();
     let lastError: unknown;
+    /** The error of this group's last attempt that was sent and failed (a too long Retry-After: its refusal). */
+    let sentError: unknown;
     let waitedMs = 0;
     for (;;) {
       if (callAborted(run)) throw new Final(callAbortError(run));
@@ -333,9 +360,10 @@ export class Router {
         const wakeAt = Math.min(...blocked, busy ? now + BUSY_RECHECK_MS : Number.POSITIVE_INFINITY);
         const waitMs = Math.max(1, wakeAt - now);
         const why = [...reasons];
-        // Only the store of the limits stands in the way: refused at once, as outside groups, with its error.
+        // Only the store of the limits stands in the way: refused at once, as outside groups, with its error;
+        // or, when a sibling was sent and failed, with that sibling's: the call was sent, and that is its answer.
         if (!busy && why.length === 1 && why[0] === STORE_UNAVAILABLE && lastError instanceof RateLimitStoreUnavailableError) {
-          throw lastError;
+          throw sentError ?? lastError;
         }
         if (now + waitMs >= run.deadlineAt) {
           throw deadlineError(run, now, `would pass before a deployment of "${group.name}" frees (${why.join('; ')})`, lastError, waitMs);
@@ -349,6 +377,17 @@ export class Router {
         continue;
       }
       const { entry, decision } = admitted;
+      if (this.#closing.signal.aborted) {
+        // Closed while the stores answered the admission: the call is not sent. The slot, the token
+        // reservation and a test request go back (the request permit stays spent).
+        this.#release(entry.state);
+        this.#reconcile(entry.state, tokens, 0);
+        if (decision.probe) {
+          const breakerTarget = { provider: entry.target.provider, model: `${entry.target.group}/${entry.target.deployment}` };
+          void this.#settle(breakerTarget, deploymentKey(entry.state.config), decision, 'abandoned');
+        }
+        throw new Final(new PipelineClosedError());
+      }
       const number = (failures.get(entry.state) ?? 0) + 1;
       try {
         const value = await this.#send(entry, decision, number, tokens, run, attempt);
@@ -357,6 +396,7 @@ export class Router {
         const after = clock.now();
         if (callAborted(run)) throw new Final(error);
         lastError = error;
+        sentError = error;
         if (error instanceof RateLimitedError) {
           // Throttled: out of routing until the provider says (never less than MIN_THROTTLE_MS, or a
           // Retry-After of 0 would have it picked again at once), and the call moves on at once. A 429
@@ -367,7 +407,7 @@ export class Router {
           entry.state.throttledUntil = Math.max(entry.state.throttledUntil, after + waitMs);
           failures.set(entry.state, number);
           const tooLong = retryAfterTooLong(error, entry.target, after, retry);
-          if (tooLong !== undefined) lastError = tooLong;
+          if (tooLong !== undefined) lastError = sentError = tooLong;
           if (tooLong !== undefined || number >= retry.maxAttempts) excluded.add(entry.state);
           continue;
         }
@@ -387,12 +427,15 @@ export class Router {
         failures.set(entry.state, number);
         const tooLong = retryAfterTooLong(error, entry.target, after, retry);
         if (tooLong !== undefined) {
-          lastError = tooLong;
+          lastError = sentError = tooLong;
           excluded.add(entry.state);
         } else if (number >= retry.maxAttempts) excluded.add(entry.state);
         else {
           const retryAfterMs = ProviderError.isInstance(error) ? error.retryAfterMs : undefined;
-          const until = after + (retryAfterMs ?? backoffDelay(number, retry.minMs, retry.maxMs, retry.random));
+          // A Retry-After shorter than the shortest backoff (0 included) is raised to it, as outside groups.
+          const waitMs =
+            retryAfterMs === undefined ? backoffDelay(number, retry.minMs, retry.maxMs, retry.random) : Math.max(retryAfterMs, retry.minMs);
+          const until = after + waitMs;
           avoidUntil.set(entry.state, { until, reason: 'backing off after a failure' });
         }
       }
@@ -426,7 +469,8 @@ export class Router {
       // This deployment cannot be sent to until the store is tried again; a sibling without limits still can.
       this.#record(run, entry.target, 1, now, error, false);
       this.#refused(entry.target, 'store_unavailable');
-      return { until: now + Math.max(1, error.retryAfterMs), reason: STORE_UNAVAILABLE, error };
+      // Counted from the refusal, not the take: a store that hung refuses only once its bound ran out.
+      return { until: clock.now() + Math.max(1, error.retryAfterMs), reason: STORE_UNAVAILABLE, error };
     }
     entry.state.observeLevels(taken.levels);
     if (taken.granted) return { decision };
