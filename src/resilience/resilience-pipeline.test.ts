@@ -241,6 +241,17 @@ describe('resilience pipeline', () => {
       'error:provider_server_error',
       'skipped:circuit_open',
     ]);
+    // The provider named no wait: the circuit's is the one a client should keep (serve's Retry-After).
+    const { retryAfterMs } = error as ProviderServerError;
+    expect(retryAfterMs).toBeGreaterThan(50_000);
+    expect(retryAfterMs).toBeLessThanOrEqual(60_000);
+  });
+
+  it('keeps the provider’s own Retry-After when the circuit refuses the retry', async () => {
+    make({ circuitFailureThreshold: 1 });
+    const { error } = await settle(pipeline.execute(plan(), async () => Promise.reject(serverError('openai', 5_000))));
+    expect(error).toBeInstanceOf(ProviderServerError);
+    expect(error).toMatchObject({ retryAfterMs: 5_000 });
   });
 
   it('fails with the provider’s error, naming the refusal, when the rate limit refuses a retry', async () => {

@@ -155,6 +155,11 @@ export class ResiliencePipeline implements CallPipeline {
     const sent = run.sentError;
     if (!(sent instanceof Error) || sent === error || !isOwnRefusal(error)) return error;
     sent.message = `${sent.message.replace(/\.?$/, '.')} Not retried: ${(error as Error).message}`;
+    // A provider that named no wait: the refusal's (the circuit's reset) is when trying again can help.
+    const refusalWait = (error as { retryAfterMs?: unknown }).retryAfterMs;
+    if ((sent as { retryAfterMs?: unknown }).retryAfterMs === undefined && typeof refusalWait === 'number') {
+      (sent as { retryAfterMs?: number }).retryAfterMs = refusalWait;
+    }
     return sent;
   }
 
