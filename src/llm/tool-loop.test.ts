@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { GroundworkMetrics } from '../observability/metrics.js';
+import { createResiliencePipeline } from '../resilience/create-resilience-pipeline.js';
 import { DeadlineExceededError } from '../resilience/errors.js';
 import { createLlmClient } from './create-llm-client.js';
 import { capturingLogger, rejection, testConfig } from './llm.test-helpers.js';
@@ -337,6 +338,41 @@ describe('a tool loop’s deadline', () => {
         'the call was given up. Try again later or raise the deadline.',
     );
     await client.close();
+  });
+});
+
+describe('a tool loop’s deadline, whole answers', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('names the call’s whole deadline, and the time since the call began, when it passes while a later turn is awaited', async () => {
+    vi.useFakeTimers();
+    /** Its second turn never answers until the call gives it up. */
+    class QuietSecondTurn extends ScriptedProvider {
+      override async complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatCompletion> {
+        if (this.requests.length === 0) return super.complete(request);
+        this.requests.push(request);
+        return new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }));
+      }
+    }
+    const provider = new QuietSecondTurn([toolCalls(['a', 'slow', {}])]);
+    const config = testConfig({ OPENAI_API_KEY: 'sk-test', LLM_DEADLINE_MS: '200' });
+    const { logger } = capturingLogger();
+    const metrics = new GroundworkMetrics();
+    const pipeline = createResiliencePipeline(config.resilience, { logger, metrics });
+    const client = createLlmClient(config, { logger, metrics, pipeline, providers: { openai: provider } });
+    const call = watch(client.complete({ messages: [{ role: 'user', content: 'x' }] }, { tools: { slow: sleepy(150) } }));
+    await vi.advanceTimersByTimeAsync(199);
+    expect(provider.requests).toHaveLength(2);
+    expect(call.settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(call.settled).toBe(true);
+    const error = call.error as DeadlineExceededError;
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect([error.deadlineMs, error.elapsedMs]).toEqual([200, 200]);
+    await client.close();
+    await pipeline.close();
   });
 });
 

@@ -105,7 +105,10 @@ export class ResiliencePipeline implements CallPipeline {
     const { clock, retry } = this.#parts;
     const startedAt = clock.now();
     const deadlineAt = Math.min(startedAt + this.#parts.deadlineMs, plan.deadlineAt ?? Number.POSITIVE_INFINITY);
-    const run = new CallRun(plan, startedAt, deadlineAt - startedAt, deadlineAt);
+    // A tool loop's later turn keeps the call's deadline, which began `deadlineMs` before its
+    // `deadlineAt`: an error then names the whole deadline and the time since the call began.
+    const callStartedAt = plan.deadlineAt === undefined ? startedAt : Math.min(startedAt, plan.deadlineAt - this.#parts.deadlineMs);
+    const run = new CallRun(plan, callStartedAt, deadlineAt - callStartedAt, deadlineAt);
     if (callAborted(run)) throw callAbortError(run);
     let lastError: unknown;
     for (const target of plan.targets) {

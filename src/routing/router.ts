@@ -246,7 +246,10 @@ export class Router {
     const { clock } = this.#parts;
     const startedAt = clock.now();
     const deadlineAt = Math.min(startedAt + this.#parts.deadlineMs, plan.deadlineAt ?? Number.POSITIVE_INFINITY);
-    const run = new Run(plan, startedAt, deadlineAt - startedAt, deadlineAt);
+    // A tool loop's later turn keeps the call's deadline, which began `deadlineMs` before its
+    // `deadlineAt`: an error then names the whole deadline and the time since the call began.
+    const callStartedAt = plan.deadlineAt === undefined ? startedAt : Math.min(startedAt, plan.deadlineAt - this.#parts.deadlineMs);
+    const run = new Run(plan, callStartedAt, deadlineAt - callStartedAt, deadlineAt);
     if (callAborted(run)) throw callAbortError(run);
     if (this.#closing.signal.aborted) throw new PipelineClosedError();
     let lastError: unknown;
