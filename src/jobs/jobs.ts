@@ -1,6 +1,6 @@
 import type { AppConfig, JobsConfig } from '../config/app-config.js';
 import type { Database } from '../db/database.js';
-import { isConnectionLost, isConnectionRefused } from '../db/driver-errors.js';
+import { errorCode, isConnectionLost, isConnectionRefused } from '../db/driver-errors.js';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
 import { usageRow, writeUsageRows } from '../db/usage-sink.js';
 import { GroundworkError } from '../errors/groundwork-error.js';
@@ -453,7 +453,7 @@ export class Jobs<Facade = unknown> {
 
   /**
    * Runs the transaction that records a run's outcome, again after a failure that is not a lost
-   * lease (a pool timeout, a connection reset), with backoff: each try rolls back whole, so a
+   * lease (a pool timeout, a connection reset, a serialisation failure or deadlock), with backoff: each try rolls back whole, so a
    * run is recorded once or not at all. A commit whose answer was lost but that did commit
    * shows up on the next try as a lost lease. Throws a {@link RecordFailed} saying how many tries were made.
    */
@@ -462,7 +462,7 @@ export class Jobs<Facade = unknown> {
       try {
         return await record();
       } catch (error) {
-        // Only a failure of the connection can pass: another (a refused row) fails every try.
+        // Only a failure of the connection, a serialisation failure or a deadlock can pass: another (a refused row) fails every try.
         if (error instanceof LeaseLost || !isTransient(error) || attempt >= RECORD_TRIES) throw new RecordFailed(error, attempt);
         this.#parts.logger.warn(
           { job: job.id, name: job.name, attempt: job.attempt, try: attempt },
@@ -475,7 +475,8 @@ export class Jobs<Facade = unknown> {
 
   /**
    * After the outcome's transaction failed otherwise than by a lost lease: a failure of the
-   * connection leaves the job to its lease (the database is out of reach). Any other (a ledger row
+   * connection, or a clash with other transactions that outlasted every try, leaves the job to its
+   * lease (the database is out of reach, or busy). Any other (a ledger row
    * or an error the database refuses) would fail every try, so the run is failed with that error, in
    * a transaction of its own without its result, ledger rows and follow-ups: the job is retried as
    * after any failure, at once rather than after its lease, or dead-lettered with the real error.
@@ -669,9 +670,20 @@ class RecordFailed extends Error {
   }
 }
 
-/** A failure of the connection (or the pool), which another try may get past. */
+/**
+ * SQLSTATEs of a transaction PostgreSQL rolled back whole for running alongside another, which
+ * the same statements may pass on another try: `40001` serialization_failure, `40P01` deadlock_detected.
+ */
+const CONCURRENCY_CODES: ReadonlySet<string> = new Set(['40001', '40P01']);
+
+/** A failure of the connection (or the pool), or a clash with another transaction, which another try may get past. */
 function isTransient(error: unknown): boolean {
-  return isConnectionLost(error) || isConnectionRefused(error) || (GroundworkError.isInstance(error) && error.code === 'db_pool_timeout');
+  return (
+    isConnectionLost(error) ||
+    isConnectionRefused(error) ||
+    CONCURRENCY_CODES.has(errorCode(error) ?? '') ||
+    (GroundworkError.isInstance(error) && error.code === 'db_pool_timeout')
+  );
 }
 
 /** Why a run's result cannot be stored as JSON, or undefined when it can. */
