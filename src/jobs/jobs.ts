@@ -307,9 +307,20 @@ export class Jobs<Facade = unknown> {
     return this.#engine.status();
   }
 
-  /** Puts a dead-lettered or cancelled job back in the queue with one more run; false when it is in neither state. */
-  retry(id: string): Promise<boolean> {
+  /**
+   * Puts a dead-lettered or cancelled job back in the queue with one more run; false when it is in neither state.
+   * A cancelled batch is refused ({@link JobInputError}): its tenant's reservation was released when it was
+   * cancelled, so it is enqueued again with `enqueueBatch` (a dead-lettered batch step, which keeps it, is retried).
+   */
+  async retry(id: string): Promise<boolean> {
     this.#assertOpen();
+    const job = await this.#engine.get(id);
+    // A job leaves `cancelled` only by a retry: this read cannot be overtaken by a cancel.
+    if (job?.name === BATCH_SUBMIT_JOB && job.state === 'cancelled') {
+      throw new JobInputError([
+        `batch ${id} was cancelled (any tenant's reservation released with it), so it cannot be resumed: enqueue its items again with jobs.enqueueBatch()`,
+      ]);
+    }
     return this.#engine.retry(id);
   }
 
