@@ -42,6 +42,22 @@ describe.each(FULL_JOBS_TARGETS)('a run whose outcome cannot be recorded, on $na
     expect(await infra.metrics.registry.metrics()).toContain('groundwork_jobs_runs_total{name="total",outcome="dead_letter"} 1');
   });
 
+  it("serialises a completed run's result once, when it is stored", async () => {
+    let serialised = 0;
+    const result = {
+      toJSON: () => {
+        serialised++;
+        return { rows: [1, 2, 3] };
+      },
+    };
+    infra.jobs.define('report', async () => result);
+    const id = await infra.jobs.enqueue('report', {});
+    const worker = infra.jobs.work({ concurrency: 1, pollIntervalMs: 50 });
+    expect(await infra.jobs.wait(id, { pollIntervalMs: 50 })).toEqual({ rows: [1, 2, 3] });
+    await worker.stop();
+    expect(serialised).toBe(1);
+  });
+
   it('says of a run whose job was cancelled meanwhile that it was cancelled, not that its lease passed', async () => {
     let started!: () => void;
     const running = new Promise<void>((resolve) => {

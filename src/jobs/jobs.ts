@@ -398,9 +398,7 @@ export class Jobs<Facade = unknown> {
       clock.clearTimeout(timer);
       linked.dispose();
     }
-    // A result JSON cannot hold (a BigInt, a cycle) would fail every try of the transaction: it fails the run instead.
-    const unstorable = failure === undefined ? unstorableResult(result) : undefined;
-    const message = failure !== undefined ? describe(failure) : unstorable;
+    let message = failure === undefined ? undefined : describe(failure);
     // Cut short by its stopping worker (not by its own timeout): a deploy, not a failure of the job.
     // A batch's submit is not released: its upload or create may have reached the provider, and only a
     // run after a counted attempt looks for that batch there before creating it again.
@@ -409,8 +407,9 @@ export class Jobs<Facade = unknown> {
     const missing = failure instanceof JobHandlerMissingError;
     const released = failure !== undefined && (missing || (stopping.aborted && !timeout.signal.aborted)) && job.name !== BATCH_SUBMIT_JOB;
     let outcome: RunOutcome = 'completed';
-    try {
-      await this.#recordWithRetries(job, () =>
+    // The run's ledger rows, and its job completed (with its follow-ups), released, or failed (for good with `final`).
+    const store = (final: boolean) =>
+      this.#recordWithRetries(job, () =>
         database.withSession(async (tx) => {
           if (usage.length > 0) {
             await writeUsageRows(
@@ -423,12 +422,25 @@ export class Jobs<Facade = unknown> {
               ? await this.#engine.complete(tx, job, result)
               : released
                 ? await this.#engine.release(tx, job, message, missing ? MISSING_HANDLER_DELAY_MS : 0)
-                : await this.#engine.fail(tx, job, message, { final: unstorable !== undefined });
+                : await this.#engine.fail(tx, job, message, { final });
           if (!held) throw new LeaseLost();
           // A batch's next poll exists if and only if this step's completion commits.
           if (message === undefined) for (const follow of next) await this.#engine.insert(tx, follow);
         }),
       );
+    try {
+      try {
+        await store(false);
+      } catch (caught) {
+        // A result JSON cannot hold (a BigInt, a cycle) would fail every try and every run: the run is
+        // failed for good with that error instead. Looked for only once storing it failed, so a stored
+        // result is serialised once.
+        const refused = caught instanceof RecordFailed && !(caught.error instanceof LeaseLost) && !isTransient(caught.error);
+        const unstorable = refused && message === undefined ? unstorableResult(result) : undefined;
+        if (unstorable === undefined) throw caught;
+        message = unstorable;
+        await store(true);
+      }
       if (released) outcome = 'released';
       else if (message !== undefined) outcome = job.attempt >= (await this.#maxAttempts(job)) ? 'dead_letter' : 'retry';
       // A batch's spend reaches the ledger here, not through a call: count it by key once it is committed.
