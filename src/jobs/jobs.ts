@@ -264,7 +264,9 @@ export class Jobs<Facade = unknown> {
 
   /**
    * Cancels a batch: before submission, for good; after, at the provider, whose answered items are
-   * still reported. False when it has ended, or is being submitted at this very moment.
+   * still reported. False when it has ended, is being submitted at this very moment, or waits to be
+   * submitted again after a failed run that may have reached a provider where that cannot be told
+   * now (Anthropic, or a listing that failed): ask again once its submit has run.
    */
   cancelBatch(id: string): Promise<boolean> {
     this.#assertOpen();
