@@ -453,7 +453,8 @@ export class Jobs<Facade = unknown> {
         outcome = 'superseded';
         logger.warn({ job: job.id, name: job.name, attempt: job.attempt, ledgerRows: usage.length }, await this.#notHeld(job, tried));
       } else {
-        outcome = await this.#recordUnrecordable(job, message, error, tried, usage.length);
+        const releaseDelayMs = released ? (missing ? MISSING_HANDLER_DELAY_MS : 0) : undefined;
+        outcome = await this.#recordUnrecordable(job, message, error, tried, usage.length, releaseDelayMs);
       }
     }
     if (outcome === 'released' && missing) {
@@ -505,6 +506,8 @@ export class Jobs<Facade = unknown> {
    * or an error the database refuses) would fail every try, so the run is failed with that error, in
    * a transaction of its own without its result, ledger rows and follow-ups: the job is retried as
    * after any failure, at once rather than after its lease, or dead-lettered with the real error.
+   * A run that was being released (`releaseDelayMs`: cut short by its stopping worker, or one this
+   * worker cannot run) is released so, still without counting as an attempt.
    */
   async #recordUnrecordable(
     job: ClaimedJob,
@@ -512,6 +515,7 @@ export class Jobs<Facade = unknown> {
     error: unknown,
     tries: number,
     ledgerRows: number,
+    releaseDelayMs: number | undefined,
   ): Promise<RunOutcome> {
     const { logger, database } = this.#parts;
     const what = `the run's outcome could not be recorded in ${tries} ${tries === 1 ? 'try' : 'tries'} (${describe(error)})`;
@@ -526,7 +530,11 @@ export class Jobs<Facade = unknown> {
     try {
       await this.#recordWithRetries(job, () =>
         database.withSession(async (tx) => {
-          if (!(await this.#engine.fail(tx, job, stored))) throw new LeaseLost();
+          const held =
+            releaseDelayMs === undefined
+              ? await this.#engine.fail(tx, job, stored)
+              : await this.#engine.release(tx, job, stored, releaseDelayMs);
+          if (!held) throw new LeaseLost();
         }),
       );
     } catch (caught) {
@@ -537,9 +545,16 @@ export class Jobs<Facade = unknown> {
       }
       logger.error(
         { job: job.id, name: job.name, attempt: job.attempt, ledgerRows, err: error },
-        `jobs: ${what}, nor could its failure (${describe(failed.error)}); the job stays active until its lease passes, then runs again, and this run is not in the ledger`,
+        `jobs: ${what}, nor could its ${releaseDelayMs === undefined ? 'failure' : 'release'} (${describe(failed.error)}); the job stays active until its lease passes, then runs again, and this run is not in the ledger`,
       );
       return 'unrecorded';
+    }
+    if (releaseDelayMs !== undefined) {
+      logger.error(
+        { job: job.id, name: job.name, attempt: job.attempt, ledgerRows, outcome: 'released', err: error },
+        `jobs: ${what}; the job is put back in the queue with that error, without this run's ${ledgerRows} ledger rows, and the run does not count as an attempt`,
+      );
+      return 'released';
     }
     const outcome: RunOutcome = job.attempt >= (await this.#maxAttempts(job)) ? 'dead_letter' : 'retry';
     logger.error(
