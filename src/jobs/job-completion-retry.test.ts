@@ -112,6 +112,25 @@ describe.each(FULL_JOBS_TARGETS)("recording a run's outcome on $name", (target) 
     await worker.stop();
   });
 
+  it.each([
+    ['a serialisation failure', '40001', 'could not serialize access due to concurrent update'],
+    ['a deadlock', '40P01', 'deadlock detected'],
+  ])('tries the completion again after %s, which the database rolled back whole, and records it once', async (_, code, message) => {
+    fake.enqueue({ type: 'answer', content: 'Hello, Kurt!', usage: { promptTokens: 5, completionTokens: 3 } });
+    failing = 1;
+    failure = () => Object.assign(new Error(message), { code });
+    const id = await infra.jobs.enqueue(greet, { name: 'Kurt' }, { retries: { limit: 0 } });
+    const worker = infra.jobs.work({ concurrency: 1 });
+    await advanceUntil(async () => (await infra.jobs.get(id))?.state === 'completed');
+    expect(tries).toBe(2);
+    expect((await infra.jobs.get(id))?.result).toMatchObject({ content: 'Hello, Kurt!' });
+    const rows = await infra.db.selectFrom('llm_usage').select(['job_id', 'total_tokens']).execute();
+    expect(rows).toEqual([{ job_id: id, total_tokens: 8 }]);
+    expect(captured.text()).toContain(`jobs: recording the run's outcome failed, trying again: ${code}: ${message}`);
+    expect(await infra.metrics.registry.metrics()).toContain('groundwork_jobs_runs_total{name="record-greet",outcome="completed"} 1');
+    await worker.stop();
+  });
+
   it('says of a commit whose answer was lost that the run was most likely recorded, not that its lease passed', async () => {
     fake.enqueue({ type: 'answer', content: 'Hello, Barbara!' });
     lostAnswers = 1;

@@ -7,8 +7,8 @@ import type { QueueStatus } from './job-types.js';
  * retry, or its result could not be stored as JSON), `released` (cut short by its stopping worker, back
  * in the queue without counting as an attempt), `superseded` (the run no longer held its job: its
  * lease had passed, the job was cancelled, or an earlier try whose answer was lost had recorded it),
- * `unrecorded` (the transaction recording it kept failing on its connection: the job runs again once
- * its lease passes).
+ * `unrecorded` (the transaction recording it kept failing on its connection, or kept clashing with
+ * others: the job runs again once its lease passes).
  */
 export type RunOutcome = 'completed' | 'retry' | 'dead_letter' | 'released' | 'superseded' | 'unrecorded';
 

@@ -42,6 +42,22 @@ describe.each(FULL_JOBS_TARGETS)('a run whose outcome cannot be recorded, on $na
     expect(await infra.metrics.registry.metrics()).toContain('groundwork_jobs_runs_total{name="total",outcome="dead_letter"} 1');
   });
 
+  it("serialises a completed run's result once, when it is stored", async () => {
+    let serialised = 0;
+    const result = {
+      toJSON: () => {
+        serialised++;
+        return { rows: [1, 2, 3] };
+      },
+    };
+    infra.jobs.define('report', async () => result);
+    const id = await infra.jobs.enqueue('report', {});
+    const worker = infra.jobs.work({ concurrency: 1, pollIntervalMs: 50 });
+    expect(await infra.jobs.wait(id, { pollIntervalMs: 50 })).toEqual({ rows: [1, 2, 3] });
+    await worker.stop();
+    expect(serialised).toBe(1);
+  });
+
   it('says of a run whose job was cancelled meanwhile that it was cancelled, not that its lease passed', async () => {
     let started!: () => void;
     const running = new Promise<void>((resolve) => {
@@ -98,6 +114,38 @@ describe.each(FULL_JOBS_TARGETS)('a run whose outcome cannot be recorded, on $na
     expect(logged?.msg).toContain(
       'the run is failed with that error, without its result or its 0 ledger rows, and the job is dead-lettered',
     );
+  });
+
+  it('puts back a run cut short by its stopping worker when its outcome is refused, rather than spending its last attempt', async () => {
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    infra.jobs.define('cut-short', async () => {
+      started();
+      // Ends only when the stopping worker aborts it.
+      await new Promise<never>(() => {});
+    });
+    const original = infra.database.withSession.bind(infra.database);
+    let tries = 0;
+    vi.spyOn(infra.database, 'withSession').mockImplementation(((fn: (tx: unknown) => Promise<unknown>, options?: never) => {
+      tries++;
+      return original(async (tx) => {
+        const value = await fn(tx);
+        // Only the first transaction (the release with its ledger rows) is refused.
+        if (tries === 1) throw Object.assign(new Error('value too long for type character varying(64)'), { code: '22001' });
+        return value;
+      }, options);
+    }) as never);
+    const id = await infra.jobs.enqueue('cut-short', {}, { retries: { limit: 0 }, timeoutMs: 3_600_000 });
+    const worker = infra.jobs.work({ concurrency: 1, pollIntervalMs: 50 });
+    await running;
+    await worker.stop(0);
+    expect(tries).toBe(2);
+    const job = await infra.jobs.get(id);
+    expect(job).toMatchObject({ state: 'retry', attempts: 0 });
+    expect(job?.error).toContain('22001: value too long');
+    expect(await infra.metrics.registry.metrics()).toContain('groundwork_jobs_runs_total{name="cut-short",outcome="released"} 1');
   });
 
   it('puts back a job this worker cannot run, without spending an attempt, due later, and says so once', async () => {

@@ -1,6 +1,6 @@
 import type { AppConfig, JobsConfig } from '../config/app-config.js';
 import type { Database } from '../db/database.js';
-import { isConnectionLost, isConnectionRefused } from '../db/driver-errors.js';
+import { errorCode, isConnectionLost, isConnectionRefused } from '../db/driver-errors.js';
 import type { GroundworkTables } from '../db/groundwork-tables.js';
 import { usageRow, writeUsageRows } from '../db/usage-sink.js';
 import { GroundworkError } from '../errors/groundwork-error.js';
@@ -264,7 +264,9 @@ export class Jobs<Facade = unknown> {
 
   /**
    * Cancels a batch: before submission, for good; after, at the provider, whose answered items are
-   * still reported. False when it has ended, or is being submitted at this very moment.
+   * still reported. False when it has ended, is being submitted at this very moment, or waits to be
+   * submitted again after a failed run that may have reached a provider where that cannot be told
+   * now (Anthropic, or a listing that failed): ask again once its submit has run.
    */
   cancelBatch(id: string): Promise<boolean> {
     this.#assertOpen();
@@ -307,9 +309,20 @@ export class Jobs<Facade = unknown> {
     return this.#engine.status();
   }
 
-  /** Puts a dead-lettered or cancelled job back in the queue with one more run; false when it is in neither state. */
-  retry(id: string): Promise<boolean> {
+  /**
+   * Puts a dead-lettered or cancelled job back in the queue with one more run; false when it is in neither state.
+   * A cancelled batch is refused ({@link JobInputError}): its tenant's reservation was released when it was
+   * cancelled, so it is enqueued again with `enqueueBatch` (a dead-lettered batch step, which keeps it, is retried).
+   */
+  async retry(id: string): Promise<boolean> {
     this.#assertOpen();
+    const job = await this.#engine.get(id);
+    // A job leaves `cancelled` only by a retry: this read cannot be overtaken by a cancel.
+    if (job?.name === BATCH_SUBMIT_JOB && job.state === 'cancelled') {
+      throw new JobInputError([
+        `batch ${id} was cancelled (any tenant's reservation released with it), so it cannot be resumed: enqueue its items again with jobs.enqueueBatch()`,
+      ]);
+    }
     return this.#engine.retry(id);
   }
 
@@ -387,9 +400,7 @@ export class Jobs<Facade = unknown> {
       clock.clearTimeout(timer);
       linked.dispose();
     }
-    // A result JSON cannot hold (a BigInt, a cycle) would fail every try of the transaction: it fails the run instead.
-    const unstorable = failure === undefined ? unstorableResult(result) : undefined;
-    const message = failure !== undefined ? describe(failure) : unstorable;
+    let message = failure === undefined ? undefined : describe(failure);
     // Cut short by its stopping worker (not by its own timeout): a deploy, not a failure of the job.
     // A batch's submit is not released: its upload or create may have reached the provider, and only a
     // run after a counted attempt looks for that batch there before creating it again.
@@ -398,8 +409,9 @@ export class Jobs<Facade = unknown> {
     const missing = failure instanceof JobHandlerMissingError;
     const released = failure !== undefined && (missing || (stopping.aborted && !timeout.signal.aborted)) && job.name !== BATCH_SUBMIT_JOB;
     let outcome: RunOutcome = 'completed';
-    try {
-      await this.#recordWithRetries(job, () =>
+    // The run's ledger rows, and its job completed (with its follow-ups), released, or failed (for good with `final`).
+    const store = (final: boolean) =>
+      this.#recordWithRetries(job, () =>
         database.withSession(async (tx) => {
           if (usage.length > 0) {
             await writeUsageRows(
@@ -412,12 +424,25 @@ export class Jobs<Facade = unknown> {
               ? await this.#engine.complete(tx, job, result)
               : released
                 ? await this.#engine.release(tx, job, message, missing ? MISSING_HANDLER_DELAY_MS : 0)
-                : await this.#engine.fail(tx, job, message, { final: unstorable !== undefined });
+                : await this.#engine.fail(tx, job, message, { final });
           if (!held) throw new LeaseLost();
           // A batch's next poll exists if and only if this step's completion commits.
           if (message === undefined) for (const follow of next) await this.#engine.insert(tx, follow);
         }),
       );
+    try {
+      try {
+        await store(false);
+      } catch (caught) {
+        // A result JSON cannot hold (a BigInt, a cycle) would fail every try and every run: the run is
+        // failed for good with that error instead. Looked for only once storing it failed, so a stored
+        // result is serialised once.
+        const refused = caught instanceof RecordFailed && !(caught.error instanceof LeaseLost) && !isTransient(caught.error);
+        const unstorable = refused && message === undefined ? unstorableResult(result) : undefined;
+        if (unstorable === undefined) throw caught;
+        message = unstorable;
+        await store(true);
+      }
       if (released) outcome = 'released';
       else if (message !== undefined) outcome = job.attempt >= (await this.#maxAttempts(job)) ? 'dead_letter' : 'retry';
       // A batch's spend reaches the ledger here, not through a call: count it by key once it is committed.
@@ -428,7 +453,8 @@ export class Jobs<Facade = unknown> {
         outcome = 'superseded';
         logger.warn({ job: job.id, name: job.name, attempt: job.attempt, ledgerRows: usage.length }, await this.#notHeld(job, tried));
       } else {
-        outcome = await this.#recordUnrecordable(job, message, error, tried, usage.length);
+        const releaseDelayMs = released ? (missing ? MISSING_HANDLER_DELAY_MS : 0) : undefined;
+        outcome = await this.#recordUnrecordable(job, message, error, tried, usage.length, releaseDelayMs);
       }
     }
     if (outcome === 'released' && missing) {
@@ -453,7 +479,7 @@ export class Jobs<Facade = unknown> {
 
   /**
    * Runs the transaction that records a run's outcome, again after a failure that is not a lost
-   * lease (a pool timeout, a connection reset), with backoff: each try rolls back whole, so a
+   * lease (a pool timeout, a connection reset, a serialisation failure or deadlock), with backoff: each try rolls back whole, so a
    * run is recorded once or not at all. A commit whose answer was lost but that did commit
    * shows up on the next try as a lost lease. Throws a {@link RecordFailed} saying how many tries were made.
    */
@@ -462,7 +488,7 @@ export class Jobs<Facade = unknown> {
       try {
         return await record();
       } catch (error) {
-        // Only a failure of the connection can pass: another (a refused row) fails every try.
+        // Only a failure of the connection, a serialisation failure or a deadlock can pass: another (a refused row) fails every try.
         if (error instanceof LeaseLost || !isTransient(error) || attempt >= RECORD_TRIES) throw new RecordFailed(error, attempt);
         this.#parts.logger.warn(
           { job: job.id, name: job.name, attempt: job.attempt, try: attempt },
@@ -475,10 +501,13 @@ export class Jobs<Facade = unknown> {
 
   /**
    * After the outcome's transaction failed otherwise than by a lost lease: a failure of the
-   * connection leaves the job to its lease (the database is out of reach). Any other (a ledger row
+   * connection, or a clash with other transactions that outlasted every try, leaves the job to its
+   * lease (the database is out of reach, or busy). Any other (a ledger row
    * or an error the database refuses) would fail every try, so the run is failed with that error, in
    * a transaction of its own without its result, ledger rows and follow-ups: the job is retried as
    * after any failure, at once rather than after its lease, or dead-lettered with the real error.
+   * A run that was being released (`releaseDelayMs`: cut short by its stopping worker, or one this
+   * worker cannot run) is released so, still without counting as an attempt.
    */
   async #recordUnrecordable(
     job: ClaimedJob,
@@ -486,6 +515,7 @@ export class Jobs<Facade = unknown> {
     error: unknown,
     tries: number,
     ledgerRows: number,
+    releaseDelayMs: number | undefined,
   ): Promise<RunOutcome> {
     const { logger, database } = this.#parts;
     const what = `the run's outcome could not be recorded in ${tries} ${tries === 1 ? 'try' : 'tries'} (${describe(error)})`;
@@ -500,7 +530,11 @@ export class Jobs<Facade = unknown> {
     try {
       await this.#recordWithRetries(job, () =>
         database.withSession(async (tx) => {
-          if (!(await this.#engine.fail(tx, job, stored))) throw new LeaseLost();
+          const held =
+            releaseDelayMs === undefined
+              ? await this.#engine.fail(tx, job, stored)
+              : await this.#engine.release(tx, job, stored, releaseDelayMs);
+          if (!held) throw new LeaseLost();
         }),
       );
     } catch (caught) {
@@ -511,9 +545,16 @@ export class Jobs<Facade = unknown> {
       }
       logger.error(
         { job: job.id, name: job.name, attempt: job.attempt, ledgerRows, err: error },
-        `jobs: ${what}, nor could its failure (${describe(failed.error)}); the job stays active until its lease passes, then runs again, and this run is not in the ledger`,
+        `jobs: ${what}, nor could its ${releaseDelayMs === undefined ? 'failure' : 'release'} (${describe(failed.error)}); the job stays active until its lease passes, then runs again, and this run is not in the ledger`,
       );
       return 'unrecorded';
+    }
+    if (releaseDelayMs !== undefined) {
+      logger.error(
+        { job: job.id, name: job.name, attempt: job.attempt, ledgerRows, outcome: 'released', err: error },
+        `jobs: ${what}; the job is put back in the queue with that error, without this run's ${ledgerRows} ledger rows, and the run does not count as an attempt`,
+      );
+      return 'released';
     }
     const outcome: RunOutcome = job.attempt >= (await this.#maxAttempts(job)) ? 'dead_letter' : 'retry';
     logger.error(
@@ -669,9 +710,20 @@ class RecordFailed extends Error {
   }
 }
 
-/** A failure of the connection (or the pool), which another try may get past. */
+/**
+ * SQLSTATEs of a transaction PostgreSQL rolled back whole for running alongside another, which
+ * the same statements may pass on another try: `40001` serialization_failure, `40P01` deadlock_detected.
+ */
+const CONCURRENCY_CODES: ReadonlySet<string> = new Set(['40001', '40P01']);
+
+/** A failure of the connection (or the pool), or a clash with another transaction, which another try may get past. */
 function isTransient(error: unknown): boolean {
-  return isConnectionLost(error) || isConnectionRefused(error) || (GroundworkError.isInstance(error) && error.code === 'db_pool_timeout');
+  return (
+    isConnectionLost(error) ||
+    isConnectionRefused(error) ||
+    CONCURRENCY_CODES.has(errorCode(error) ?? '') ||
+    (GroundworkError.isInstance(error) && error.code === 'db_pool_timeout')
+  );
 }
 
 /** Why a run's result cannot be stored as JSON, or undefined when it can. */

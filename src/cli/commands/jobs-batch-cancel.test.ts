@@ -76,4 +76,13 @@ describe('groundwork jobs cancel-batch when it cannot cancel', () => {
     expect(again.status).toBe(1);
     expect(again.err).toContain(`Batch ${id} has ended (cancelled)`);
   }, 60_000);
+
+  it('refuses groundwork jobs retry on the batch it cancelled, which would resume it without its reservation', async () => {
+    const { env, id } = await waitingBatch();
+    expect((await run(env, 'jobs', 'cancel-batch', id)).status).toBe(0);
+    const retried = await run(env, 'jobs', 'retry', id);
+    expect(retried.status).toBe(1);
+    expect(retried.err).toContain(`batch ${id} was cancelled`);
+    expect((await run(env, 'jobs', 'batches', id)).out).toContain('cancelled');
+  }, 60_000);
 });
