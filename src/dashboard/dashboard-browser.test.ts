@@ -297,9 +297,44 @@ describe('the dashboard in a browser', () => {
       await page.click('button:has-text("Last 7 days")');
       await expect(page.locator('.error-note').textContent()).resolves.toContain('The database did not answer.');
       await expect(page.locator('[data-testid=kpi-calls]').count()).resolves.toBe(0);
+      // The error alone, not "Loading…" under it as though an answer were still coming.
+      await expect(page.getByText('Loading…').count()).resolves.toBe(0);
       await page.screenshot({ path: join(SCREENSHOTS, 'overview-failed.png') });
     } finally {
       await page.unroute('**/admin/api/overview?range=week');
+    }
+  });
+
+  it('shows a failed first load as the error alone, with a way to try again', async () => {
+    await page.route('**/admin/api/calls?*', (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { message: 'The database did not answer.' } }),
+      }),
+    );
+    try {
+      await page.goto(`${stack.url}/ui#/calls`);
+      await expect(page.locator('.error-note').textContent()).resolves.toContain('The database did not answer.');
+      await expect(page.getByText('Loading…').count()).resolves.toBe(0);
+      await page.screenshot({ path: join(SCREENSHOTS, 'calls-failed.png') });
+    } finally {
+      await page.unroute('**/admin/api/calls?*');
+    }
+    await page.click('button:has-text("Try again")');
+    await page.waitForSelector('[data-testid=calls] tbody tr');
+    await expect(page.locator('.error-note').count()).resolves.toBe(0);
+    // Nor does a page without data yet say it has none.
+    await page.route('**/admin/api/prompts?*', (route) =>
+      route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { message: 'No answer.' } }) }),
+    );
+    try {
+      await page.goto(`${stack.url}/ui#/prompts`);
+      await expect(page.locator('.error-note').textContent()).resolves.toContain('No answer.');
+      await expect(page.getByText('No named prompt called in this period.').count()).resolves.toBe(0);
+      await expect(page.locator('button:has-text("Try again")').count()).resolves.toBe(1);
+    } finally {
+      await page.unroute('**/admin/api/prompts?*');
     }
   });
 
