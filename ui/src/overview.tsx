@@ -149,7 +149,7 @@ export function OverviewPage() {
                       {others === null ? null : (
                         <tr class="others-row" data-testid="breakdown-others">
                           <td class="muted">
-                            {formatCount(others.groups)} more {others.groups === 1 ? 'group' : 'groups'}: {formatUsd(others.costUsd)}
+                            {formatCount(others.groups)} more {others.groups === 1 ? 'group' : 'groups'}
                           </td>
                           <td class="num">{formatCount(others.calls)}</td>
                           <td class="num">{formatCompact(others.tokens)}</td>
