@@ -45,9 +45,8 @@ export async function listCalls(db: Kysely<GroundworkTables>, query: CallQuery):
   const before = query.before;
   if (before !== undefined) {
     const at = db.selectFrom('llm_usage').select('created_at').where('id', '=', before);
-    select = select.where((where) =>
-      where.or([where('created_at', '<', at), where.and([where('created_at', '=', at), where('id', '<', before)])]),
-    );
+    // `created_at <= at` on its own, so that the index on created_at bounds the scan.
+    select = select.where('created_at', '<=', at).where((where) => where.or([where('created_at', '<', at), where('id', '<', before)]));
   }
   if (query.outcome === 'failed') select = select.where(failedSql());
   else if (query.outcome !== undefined && query.outcome !== '') select = select.where('outcome', '=', query.outcome);
