@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page, type Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, type DashboardStack, startDashboardStack } from './dashboard-stack.test-helpers.js';
 import { insertUsage, syntheticLedger } from './ledger-seed.test-helpers.js';
@@ -270,16 +270,41 @@ describe('the dashboard in a browser', () => {
   });
 
   it('keeps the live view updating when its data takes longer than the refresh interval', async () => {
-    await page.route('**/admin/api/live', async (route) => {
-      await new Promise((resolve) => setTimeout(resolve, 3500));
-      await route.continue().catch(() => {});
-    });
+    // A page of its own, on a clock the test moves: each answer is held until the test lets it go.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {
-      await page.goto(`${stack.url}/ui#/live`);
-      await page.locator('[data-testid=live-updated]').waitFor({ timeout: 10_000 });
-      await page.screenshot({ path: join(SCREENSHOTS, 'live-slow.png') });
+      const slow = await context.newPage();
+      slow.setDefaultTimeout(6000);
+      await slow.clock.install();
+      await logIn(slow, stack.url);
+      const held: Route[] = [];
+      await slow.route('**/admin/api/live', (route) => {
+        held.push(route);
+      });
+      await slow.goto(`${stack.url}/ui#/live`);
+      await expect.poll(() => held.length).toBe(1);
+      // Ten seconds without an answer: the page waits for it, and asks nothing more meanwhile.
+      await slow.clock.runFor(10_000);
+      expect(held.length).toBe(1);
+      await held[0]?.continue();
+      const updated = slow.locator('[data-testid=live-updated]');
+      await updated.waitFor();
+      // 3 s after that answer, the next request, waited for in turn; and 3 s after its answer, the next.
+      await slow.clock.runFor(3000);
+      await expect.poll(() => held.length).toBe(2);
+      await slow.clock.runFor(10_000);
+      expect(held.length).toBe(2);
+      await held[1]?.continue();
+      await expect
+        .poll(async () => {
+          await slow.clock.runFor(1000);
+          return held.length;
+        })
+        .toBe(3);
+      await held[2]?.continue();
+      await slow.screenshot({ path: join(SCREENSHOTS, 'live-slow.png') });
     } finally {
-      await page.unroute('**/admin/api/live');
+      await context.close();
     }
   });
 
