@@ -16,7 +16,7 @@ import { latencySeries } from './latency-series.js';
 import { liveState } from './live-state.js';
 import { promptStats } from './prompt-stats.js';
 import { timeRange } from './time-range.js';
-import { BREAKDOWN_DIMENSIONS, usageBreakdown } from './usage-breakdown.js';
+import { BREAKDOWN_DIMENSIONS, usageBreakdownWithOthers } from './usage-breakdown.js';
 import { usageSeries } from './usage-series.js';
 
 type Handler = (request: Request) => Promise<[number, unknown]>;
@@ -52,9 +52,9 @@ const READS: Record<string, Handler> = {
     const breakdown: Record<string, BreakdownRow[]> = {};
     const others: Record<string, BreakdownOthers | null> = {};
     for (const dimension of BREAKDOWN_DIMENSIONS) {
-      const rows = await usageBreakdown(db, range, dimension, null);
-      breakdown[dimension] = rows.slice(0, OVERVIEW_GROUPS);
-      others[dimension] = summed(rows.slice(OVERVIEW_GROUPS));
+      const listed = await usageBreakdownWithOthers(db, range, dimension, OVERVIEW_GROUPS);
+      breakdown[dimension] = listed.data;
+      others[dimension] = listed.others;
     }
     const totals = usage.reduce(
       (sum, point) => ({
@@ -71,9 +71,8 @@ const READS: Record<string, Handler> = {
     const range = timeRange(query.get('range') ?? 'day', now);
     const by = query.get('by') ?? 'model';
     const limit = positiveInteger(query, 'limit', 'use a whole number of groups, or leave it out for every group');
-    const rows = await usageBreakdown(dashboard.db, range, by, null);
-    const others = summed(limit === undefined ? [] : rows.slice(limit));
-    return [200, { range, by, data: limit === undefined ? rows : rows.slice(0, limit), others } satisfies UsageAnswer];
+    const { data, others } = await usageBreakdownWithOthers(dashboard.db, range, by, limit);
+    return [200, { range, by, data, others } satisfies UsageAnswer];
   },
   calls: async ({ dashboard, query }) => {
     const page = await listCalls(dashboard.db, {
@@ -95,21 +94,6 @@ const READS: Record<string, Handler> = {
 
 /** How many groups per dimension the overview lists; the rest are summed in its `others`. */
 const OVERVIEW_GROUPS = 8;
-
-/** The groups a breakdown leaves out, summed; null when it leaves none out. */
-function summed(left: readonly BreakdownRow[]): BreakdownOthers | null {
-  if (left.length === 0) return null;
-  return left.reduce(
-    (sum, row) => ({
-      groups: sum.groups + 1,
-      calls: sum.calls + row.calls,
-      tokens: sum.tokens + row.tokens,
-      costUsd: sum.costUsd + row.costUsd,
-      failures: sum.failures + row.failures,
-    }),
-    { groups: 0, calls: 0, tokens: 0, costUsd: 0, failures: 0 },
-  );
-}
 
 /** The query parameter `name` as a positive whole number; undefined when absent or empty (`before=`), a 400 naming it otherwise. */
 function positiveInteger(query: URLSearchParams, name: string, advice: string): number | undefined {

@@ -13,7 +13,7 @@ export interface CallQuery {
   search?: string | undefined;
   /** Only rows with this outcome (`success`, `continued`, or an error code); `failed`: every failed call (not `success`, not `continued`). */
   outcome?: string | undefined;
-  /** Calls older than this id (the `next` cursor of the previous page). */
+  /** Calls listed after the call of this id: older, or as old with a smaller id (the `next` cursor of the previous page). */
   before?: number | undefined;
   /** Rows per page. @default 50, at most 200 */
   limit?: number | undefined;
@@ -25,7 +25,11 @@ export interface CallPage {
   next: number | undefined;
 }
 
-/** Recent calls from the ledger, newest first, paged by id so that deep pages cost what the first does. */
+/**
+ * Recent calls from the ledger, newest first by time, then by id: a row is not always written in
+ * the order its call began. Paged by a cursor, the id of the last row listed, so that deep pages
+ * cost what the first does.
+ */
 export async function listCalls(db: Kysely<GroundworkTables>, query: CallQuery): Promise<CallPage> {
   const limit = query.limit ?? 50;
   if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new DashboardInputError('limit', 'use a whole number from 1 to 200');
@@ -35,9 +39,15 @@ export async function listCalls(db: Kysely<GroundworkTables>, query: CallQuery):
   let select = db
     .selectFrom('llm_usage')
     .select(LISTED)
+    .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .limit(limit + 1);
-  if (query.before !== undefined) select = select.where('id', '<', query.before);
+  const before = query.before;
+  if (before !== undefined) {
+    const at = db.selectFrom('llm_usage').select('created_at').where('id', '=', before);
+    // `created_at <= at` on its own, so that the index on created_at bounds the scan.
+    select = select.where('created_at', '<=', at).where((where) => where.or([where('created_at', '<', at), where('id', '<', before)]));
+  }
   if (query.outcome === 'failed') select = select.where(failedSql());
   else if (query.outcome !== undefined && query.outcome !== '') select = select.where('outcome', '=', query.outcome);
   if (search !== undefined && search !== '') {

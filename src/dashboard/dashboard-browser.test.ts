@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page, type Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, type DashboardStack, startDashboardStack } from './dashboard-stack.test-helpers.js';
 import { insertUsage, syntheticLedger } from './ledger-seed.test-helpers.js';
@@ -270,16 +270,41 @@ describe('the dashboard in a browser', () => {
   });
 
   it('keeps the live view updating when its data takes longer than the refresh interval', async () => {
-    await page.route('**/admin/api/live', async (route) => {
-      await new Promise((resolve) => setTimeout(resolve, 3500));
-      await route.continue().catch(() => {});
-    });
+    // A page of its own, on a clock the test moves: each answer is held until the test lets it go.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {
-      await page.goto(`${stack.url}/ui#/live`);
-      await page.locator('[data-testid=live-updated]').waitFor({ timeout: 10_000 });
-      await page.screenshot({ path: join(SCREENSHOTS, 'live-slow.png') });
+      const slow = await context.newPage();
+      slow.setDefaultTimeout(6000);
+      await slow.clock.install();
+      await logIn(slow, stack.url);
+      const held: Route[] = [];
+      await slow.route('**/admin/api/live', (route) => {
+        held.push(route);
+      });
+      await slow.goto(`${stack.url}/ui#/live`);
+      await expect.poll(() => held.length).toBe(1);
+      // Ten seconds without an answer: the page waits for it, and asks nothing more meanwhile.
+      await slow.clock.runFor(10_000);
+      expect(held.length).toBe(1);
+      await held[0]?.continue();
+      const updated = slow.locator('[data-testid=live-updated]');
+      await updated.waitFor();
+      // 3 s after that answer, the next request, waited for in turn; and 3 s after its answer, the next.
+      await slow.clock.runFor(3000);
+      await expect.poll(() => held.length).toBe(2);
+      await slow.clock.runFor(10_000);
+      expect(held.length).toBe(2);
+      await held[1]?.continue();
+      await expect
+        .poll(async () => {
+          await slow.clock.runFor(1000);
+          return held.length;
+        })
+        .toBe(3);
+      await held[2]?.continue();
+      await slow.screenshot({ path: join(SCREENSHOTS, 'live-slow.png') });
     } finally {
-      await page.unroute('**/admin/api/live');
+      await context.close();
     }
   });
 
@@ -297,9 +322,44 @@ describe('the dashboard in a browser', () => {
       await page.click('button:has-text("Last 7 days")');
       await expect(page.locator('.error-note').textContent()).resolves.toContain('The database did not answer.');
       await expect(page.locator('[data-testid=kpi-calls]').count()).resolves.toBe(0);
+      // The error alone, not "Loading…" under it as though an answer were still coming.
+      await expect(page.getByText('Loading…').count()).resolves.toBe(0);
       await page.screenshot({ path: join(SCREENSHOTS, 'overview-failed.png') });
     } finally {
       await page.unroute('**/admin/api/overview?range=week');
+    }
+  });
+
+  it('shows a failed first load as the error alone, with a way to try again', async () => {
+    await page.route('**/admin/api/calls?*', (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { message: 'The database did not answer.' } }),
+      }),
+    );
+    try {
+      await page.goto(`${stack.url}/ui#/calls`);
+      await expect(page.locator('.error-note').textContent()).resolves.toContain('The database did not answer.');
+      await expect(page.getByText('Loading…').count()).resolves.toBe(0);
+      await page.screenshot({ path: join(SCREENSHOTS, 'calls-failed.png') });
+    } finally {
+      await page.unroute('**/admin/api/calls?*');
+    }
+    await page.click('button:has-text("Try again")');
+    await page.waitForSelector('[data-testid=calls] tbody tr');
+    await expect(page.locator('.error-note').count()).resolves.toBe(0);
+    // Nor does a page without data yet say it has none.
+    await page.route('**/admin/api/prompts?*', (route) =>
+      route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { message: 'No answer.' } }) }),
+    );
+    try {
+      await page.goto(`${stack.url}/ui#/prompts`);
+      await expect(page.locator('.error-note').textContent()).resolves.toContain('No answer.');
+      await expect(page.getByText('No named prompt called in this period.').count()).resolves.toBe(0);
+      await expect(page.locator('button:has-text("Try again")').count()).resolves.toBe(1);
+    } finally {
+      await page.unroute('**/admin/api/prompts?*');
     }
   });
 
@@ -444,9 +504,9 @@ describe('the dashboard in a browser, over a small ledger with text', () => {
   it("names the groups past the spend table's first eight, with their spend", async () => {
     await view.goto(`${small.url}/ui#/overview`);
     const others = view.locator('[data-testid=breakdown-others]');
-    // model-0 ($1), model-1 ($2) and gpt-4o-mini ($0.06).
-    await expect(others.textContent()).resolves.toContain('3 more groups');
-    await expect(others.textContent()).resolves.toContain('$3.06');
+    // model-0 ($1), model-1 ($2) and gpt-4o-mini ($0.06): their spend once, in its column.
+    await expect(others.locator('td').first().textContent()).resolves.toBe('3 more groups');
+    await expect(others.locator('td.spend-col').textContent()).resolves.toBe('$3.06');
     await view.locator('[data-testid=breakdown]').screenshot({ path: join(SCREENSHOTS, 'breakdown-others.png') });
   });
 
@@ -464,10 +524,11 @@ describe('the dashboard in a browser, over a small ledger with text', () => {
     const rows = view.locator('[data-testid=prompts] tbody tr');
     await rows.first().waitFor();
     const byVersion = async (version: string) => rows.filter({ has: view.locator(`td:nth-child(2):text-is("${version}")`) });
-    // v1 has no version before it; v2 and v3 each cost a cent more than the one before.
+    // v1 has no version before it; v2 and v3 each cost a cent more than the one before, and read so alike
+    // (0.03 − 0.02 is a hair under a cent in floating point).
     await expect((await byVersion('1')).locator('.delta').count()).resolves.toBe(0);
-    await expect((await byVersion('2')).locator('td:nth-child(5) .delta').textContent()).resolves.toMatch(/^▲ \$0\.01(00)?$/);
-    await expect((await byVersion('3')).locator('td:nth-child(5) .delta').textContent()).resolves.toMatch(/^▲ \$0\.01(00)?$/);
+    await expect((await byVersion('2')).locator('td:nth-child(5) .delta').textContent()).resolves.toBe('▲ $0.01');
+    await expect((await byVersion('3')).locator('td:nth-child(5) .delta').textContent()).resolves.toBe('▲ $0.01');
     await view.screenshot({ path: join(SCREENSHOTS, 'prompts-versions.png') });
   });
 });

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { CallDetail, CallRow } from '../../src/dashboard/dashboard-wire.js';
 import { formatCount, formatMs, formatOutcome, formatTime, formatUsd } from './format.js';
 import { useData } from './use-data.js';
-import { Card, Empty, ErrorNote } from './widgets.js';
+import { Card, Empty, ErrorNote, Loading } from './widgets.js';
 
 /** The request's messages, one block per message, from the JSON the ledger keeps. */
 function Messages(props: { json: string }) {
@@ -37,13 +37,13 @@ function textOf(content: unknown): string {
 
 /** One call's detail, under its row: ids, and the prompt and answer when the service records them. */
 function CallDetailRow(props: { id: number }) {
-  const { data, error } = useData<CallDetail>(`calls/${props.id}`);
+  const { data, error, reload } = useData<CallDetail>(`calls/${props.id}`);
   return (
     <tr class="detail-row">
       <td colSpan={9}>
         <ErrorNote error={error} />
         {data === undefined ? (
-          <p class="muted">Loading…</p>
+          <Loading error={error} retry={reload} />
         ) : (
           <div class="call-detail" data-testid="call-detail">
             <p class="muted small">
@@ -101,7 +101,7 @@ export function CallsPage() {
     ...(failedOnly ? { outcome: 'failed' } : {}),
     ...(before === undefined ? {} : { before: String(before) }),
   });
-  const { data, error } = useData<{ data: CallRow[]; next: number | null }>(`calls?${query}`);
+  const { data, error, reload } = useData<{ data: CallRow[]; next: number | null }>(`calls?${query}`);
   return (
     <div class="page">
       <div class="page-header">
@@ -142,7 +142,7 @@ export function CallsPage() {
         </form>
         <ErrorNote error={error} />
         {data === undefined ? (
-          <p class="muted">Loading…</p>
+          <Loading error={error} retry={reload} />
         ) : data.data.length === 0 ? (
           <Empty>No calls match.</Empty>
         ) : (

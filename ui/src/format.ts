@@ -7,10 +7,16 @@ export const formatCount = (value: number): string => integer.format(value);
 /** A large count shortened: 1.2M. */
 export const formatCompact = (value: number): string => compact.format(value);
 
-/** US dollars: $12.34, $0.0042 under a cent, <$0.0001 under that. */
+/**
+ * US dollars: $12.34, $0.0042 under a cent, <$0.0001 under that. The value is rounded to four
+ * places before its form is chosen, so that a sum or difference a hair under a cent in floating
+ * point (0.03 − 0.02) reads $0.01, as the cent it is, not $0.0100.
+ */
 export function formatUsd(value: number): string {
-  if (value > 0 && value < 0.0001) return '<$0.0001';
-  if (value !== 0 && Math.abs(value) < 0.01) return `$${value.toFixed(4)}`;
+  const rounded = Math.round(value * 10_000) / 10_000;
+  if (rounded === 0) return value > 0 ? '<$0.0001' : '$0.00';
+  if (Math.abs(rounded) < 0.01) return `$${rounded.toFixed(4)}`;
+  // The value itself, rounded once, to cents.
   return `$${value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 }
 

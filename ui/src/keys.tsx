@@ -4,7 +4,7 @@ import { patch, post, remove } from './api.js';
 import { formatCompact, formatCount, formatUsd } from './format.js';
 import { LimitsForm } from './limits-form.js';
 import { useData } from './use-data.js';
-import { Bar, Card, Empty, ErrorNote, StateBadge } from './widgets.js';
+import { Bar, Card, Empty, ErrorNote, Loading, StateBadge } from './widgets.js';
 
 /** One bar per budget set (today, this month, in all), each with its figures written beside it. */
 function BudgetBars(props: { row: TenantLimits & { spend: Spend } }) {
@@ -118,7 +118,7 @@ export function KeysPage(props: { tenants: boolean }) {
             />
           ) : null}
           {keys.data === undefined ? (
-            <p class="muted">Loading…</p>
+            <Loading error={keys.error} retry={keys.reload} />
           ) : keys.data.data.length === 0 ? (
             <Empty>No keys yet.</Empty>
           ) : (
@@ -218,7 +218,7 @@ export function KeysPage(props: { tenants: boolean }) {
             />
           ) : null}
           {teams.data === undefined ? (
-            <p class="muted">Loading…</p>
+            <Loading error={teams.error} retry={teams.reload} />
           ) : teamList.length === 0 ? (
             <Empty>No teams yet.</Empty>
           ) : (

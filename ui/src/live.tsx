@@ -1,7 +1,7 @@
 import type { LiveBucket, LiveKeyBucket, LiveState } from '../../src/dashboard/dashboard-wire.js';
 import { formatCount, formatMs, formatPercent, formatUsd } from './format.js';
 import { useData } from './use-data.js';
-import { Bar, Card, Empty, ErrorNote, Kpi, StateBadge } from './widgets.js';
+import { Bar, Card, Empty, ErrorNote, Kpi, Loading, StateBadge } from './widgets.js';
 
 type Live = LiveState;
 
@@ -31,13 +31,13 @@ function KeyBucketBar(props: { bucket: LiveKeyBucket | null }) {
 }
 
 export function LivePage() {
-  const { data, error } = useData<Live>('live', 3000);
+  const { data, error, reload } = useData<Live>('live', 3000);
   if (data === undefined)
     return (
       <div class="page">
         <h1>Live</h1>
         <ErrorNote error={error} />
-        <p class="muted">Loading…</p>
+        <Loading error={error} retry={reload} />
       </div>
     );
   const inFlight = Object.values(data.inFlight).reduce((sum, count) => sum + count, 0);

@@ -3,7 +3,7 @@ import type { OutcomeKind, OverviewAnswer } from '../../src/dashboard/dashboard-
 import { TimeChart } from './chart.js';
 import { formatCompact, formatCount, formatMs, formatPercent, formatUsd } from './format.js';
 import { useData } from './use-data.js';
-import { Bar, Card, Empty, ErrorNote, Kpi } from './widgets.js';
+import { Bar, Card, Empty, ErrorNote, Kpi, Loading } from './widgets.js';
 
 type Overview = OverviewAnswer;
 
@@ -33,7 +33,7 @@ const DIMENSIONS: Array<[string, string]> = [
 export function OverviewPage() {
   const [range, setRange] = useState('day');
   const [dimension, setDimension] = useState('model');
-  const { data, error } = useData<Overview>(`overview?range=${range}`, 30_000);
+  const { data, error, reload } = useData<Overview>(`overview?range=${range}`, 30_000);
   const charts = useMemo(() => {
     if (data === undefined) return undefined;
     const times = data.usage.map((point) => point.t);
@@ -70,7 +70,7 @@ export function OverviewPage() {
       </div>
       <ErrorNote error={error} />
       {data === undefined || charts === undefined ? (
-        <p class="muted">Loading…</p>
+        <Loading error={error} retry={reload} />
       ) : (
         <>
           <div class="kpis">
@@ -149,7 +149,7 @@ export function OverviewPage() {
                       {others === null ? null : (
                         <tr class="others-row" data-testid="breakdown-others">
                           <td class="muted">
-                            {formatCount(others.groups)} more {others.groups === 1 ? 'group' : 'groups'}: {formatUsd(others.costUsd)}
+                            {formatCount(others.groups)} more {others.groups === 1 ? 'group' : 'groups'}
                           </td>
                           <td class="num">{formatCount(others.calls)}</td>
                           <td class="num">{formatCompact(others.tokens)}</td>

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { PromptVersionRow } from '../../src/dashboard/dashboard-wire.js';
 import { formatCount, formatMs, formatPercent, formatTime, formatUsd } from './format.js';
 import { useData } from './use-data.js';
-import { Card, Empty, ErrorNote } from './widgets.js';
+import { Card, Empty, ErrorNote, Loading } from './widgets.js';
 
 type PromptRow = PromptVersionRow;
 
@@ -33,7 +33,7 @@ function versionBefore(rows: readonly PromptRow[], row: PromptRow): PromptRow | 
 
 export function PromptsPage() {
   const [range, setRange] = useState('week');
-  const { data, error } = useData<{ data: PromptRow[] }>(`prompts?range=${range}`);
+  const { data, error, reload } = useData<{ data: PromptRow[] }>(`prompts?range=${range}`);
   const rows = data?.data ?? [];
   return (
     <div class="page">
@@ -49,7 +49,9 @@ export function PromptsPage() {
       </div>
       <ErrorNote error={error} />
       <Card title="Prompt versions" subtitle="Each version against the one before it (the arrows)" wide>
-        {rows.length === 0 ? (
+        {data === undefined ? (
+          <Loading error={error} retry={reload} />
+        ) : rows.length === 0 ? (
           <Empty>No named prompt called in this period.</Empty>
         ) : (
           <div class="scroll">

@@ -62,6 +62,19 @@ export function ErrorNote(props: { error: unknown }) {
   );
 }
 
+/**
+ * What stands where data will be: "Loading…" while it is on its way; once a load failed (its
+ * error is shown in an {@link ErrorNote}), a button that tries again instead.
+ */
+export function Loading(props: { error: unknown; retry: () => void }) {
+  if (props.error === undefined || props.error === null) return <p class="muted">Loading…</p>;
+  return (
+    <button type="button" onClick={props.retry}>
+      Try again
+    </button>
+  );
+}
+
 /** State, shape and word together: never colour alone. */
 export function StateBadge(props: { state: string }) {
   const icon =
