@@ -687,7 +687,8 @@ export const VARIABLES = define({
     section: 'server',
     field: integerField(1024 * 1024, 1024, 100 * 1024 * 1024),
     default: '1048576',
-    description: 'Largest request body accepted.',
+    description:
+      'Largest request body accepted, as sent and, for a body sent with `Content-Encoding` gzip, deflate or br, once decoded (another encoding is refused with 415).',
     example: '262144',
   },
   SERVER_SHUTDOWN_TIMEOUT_MS: {
