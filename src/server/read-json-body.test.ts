@@ -107,3 +107,19 @@ describe('readJsonBody with Content-Encoding', () => {
     await expect(parsed).rejects.toThrow(/cut short|disconnected/);
   });
 });
+
+describe('readJsonBody with a byte order mark', () => {
+  it('parses a body that starts with UTF-8’s byte order mark, as a file saved by some editors does', async () => {
+    const request = body();
+    const parsed = readJsonBody(request as unknown as IncomingMessage, 1024);
+    request.end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"model":"m"}')]));
+    await expect(parsed).resolves.toEqual({ model: 'm' });
+  });
+
+  it('still refuses a body that is not JSON after its byte order mark', async () => {
+    const request = body();
+    const parsed = readJsonBody(request as unknown as IncomingMessage, 1024);
+    request.end('\ufeff{"model":');
+    await expect(parsed).rejects.toMatchObject({ answer: { status: 400, code: 'invalid_json' } });
+  });
+});
