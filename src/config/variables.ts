@@ -716,7 +716,8 @@ export const VARIABLES = define({
     section: 'server',
     field: integerField(1000, 1, 1_000_000),
     default: '1000',
-    description: 'Open connections at most; beyond it new connections are closed at once.',
+    description:
+      'Open connections at most; beyond it new connections are closed at once, and a warning says how many (at most one line in 10 s).',
     example: '5000',
   },
   SERVER_ACCESS_LOG: {

@@ -111,6 +111,8 @@ export function createServer(backend: ServiceBackend, config: ServerConfig, depe
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket, context, refused));
   tracker.attach(server);
   server.maxConnections = config.maxConnections;
+  const refusedConnections = new RefusedConnections(logger, config.maxConnections);
+  server.on('drop', () => refusedConnections.refused());
 
   return {
     async listen() {
@@ -131,6 +133,7 @@ export function createServer(backend: ServiceBackend, config: ServerConfig, depe
       return address;
     },
     close() {
+      if (closing === undefined) refusedConnections.report();
       closing ??= shutdown(server, tracker, backend, config.shutdownTimeoutMs, logger);
       return closing;
     },
@@ -258,6 +261,43 @@ async function shutdown(
   }
   await backend.close();
   logger.info('server closed');
+}
+
+/** How long after one warning about refused connections the next may be written. */
+const REFUSED_CONNECTIONS_REPORT_MS = 10_000;
+
+/**
+ * Warns of connections Node closed at once because `SERVER_MAX_CONNECTIONS` were open (their
+ * callers see a reset, and nothing else would say why): the first at once, then at most one line
+ * in {@link REFUSED_CONNECTIONS_REPORT_MS} with how many were refused since the last, and at
+ * shutdown those not yet told.
+ */
+class RefusedConnections {
+  readonly #logger: Logger;
+  readonly #maxConnections: number;
+  #untold = 0;
+  #reportedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(logger: Logger, maxConnections: number) {
+    this.#logger = logger;
+    this.#maxConnections = maxConnections;
+  }
+
+  refused(): void {
+    this.#untold++;
+    if (performance.now() - this.#reportedAt >= REFUSED_CONNECTIONS_REPORT_MS) this.report();
+  }
+
+  /** Writes the refusals not yet told, if any. */
+  report(): void {
+    if (this.#untold === 0) return;
+    this.#logger.warn(
+      { refused: this.#untold, maxConnections: this.#maxConnections },
+      'refused new connections: SERVER_MAX_CONNECTIONS connections were open; raise it, or add instances',
+    );
+    this.#untold = 0;
+    this.#reportedAt = performance.now();
+  }
 }
 
 /**
