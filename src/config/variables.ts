@@ -687,7 +687,8 @@ export const VARIABLES = define({
     section: 'server',
     field: integerField(1024 * 1024, 1024, 100 * 1024 * 1024),
     default: '1048576',
-    description: 'Largest request body accepted.',
+    description:
+      'Largest request body accepted, as sent and, for a body sent with `Content-Encoding` gzip, deflate or br, once decoded (another encoding is refused with 415).',
     example: '262144',
   },
   SERVER_SHUTDOWN_TIMEOUT_MS: {
@@ -715,7 +716,8 @@ export const VARIABLES = define({
     section: 'server',
     field: integerField(1000, 1, 1_000_000),
     default: '1000',
-    description: 'Open connections at most; beyond it new connections are closed at once.',
+    description:
+      'Open connections at most; beyond it new connections are closed at once, and a warning says how many (at most one line in 10 s).',
     example: '5000',
   },
   SERVER_ACCESS_LOG: {

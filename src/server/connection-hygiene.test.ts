@@ -45,4 +45,18 @@ describe('groundwork serve’s connection hygiene', () => {
     const stillOpen = held.filter((client) => !client.socket.destroyed && client.socket.readyState === 'open');
     expect(stillOpen).toHaveLength(5);
   });
+
+  it('logs connections refused beyond SERVER_MAX_CONNECTIONS, at most once in ten seconds, and those left untold at shutdown', async () => {
+    harness = await startTestServer({ config: { maxConnections: 2 } });
+    await Promise.all(Array.from({ length: 2 }, () => slowClient(harness!.url)));
+    await (await slowClient(harness.url)).closed;
+    await (await slowClient(harness.url)).closed;
+    const refusals = () => harness!.logs.filter((line) => String(line['msg']).includes('SERVER_MAX_CONNECTIONS'));
+    expect(refusals()).toEqual([expect.objectContaining({ level: 'warn', maxConnections: 2, refused: 1 })]);
+    await harness.close();
+    expect(refusals()).toEqual([
+      expect.objectContaining({ level: 'warn', maxConnections: 2, refused: 1 }),
+      expect.objectContaining({ level: 'warn', maxConnections: 2, refused: 1 }),
+    ]);
+  });
 });

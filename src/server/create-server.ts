@@ -1,5 +1,12 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { ServerConfig } from '../config/app-config.js';
 import type { Dashboard } from '../dashboard/dashboard.js';
 import { DashboardGuard } from '../dashboard/dashboard-guard.js';
@@ -15,7 +22,7 @@ import { ConnectionTracker } from './connection-tracker.js';
 import { applyCors } from './cors.js';
 import { errorAnswer } from './error-answer.js';
 import type { Exchange } from './exchange.js';
-import { HttpError, methodNotAllowed } from './http-error.js';
+import { type ErrorAnswer, errorBody, HttpError, methodNotAllowed } from './http-error.js';
 import { refuseCrossSite, refuseForeignHost } from './keyless-guard.js';
 import { logFailure } from './log-failure.js';
 import { requestIdOf } from './request-id.js';
@@ -87,14 +94,25 @@ export function createServer(backend: ServiceBackend, config: ServerConfig, depe
   const tracker = new ConnectionTracker();
   let closing: Promise<void> | undefined;
   let address: ListenAddress | undefined;
-  const options: HandleOptions = { context, verifier, keyless: !authenticated, tracker, draining: () => closing !== undefined };
+  const refused = new WeakMap<ServerResponse, number>();
+  const options: HandleOptions = {
+    context,
+    verifier,
+    keyless: !authenticated,
+    tracker,
+    draining: () => closing !== undefined,
+    refused,
+  };
   const server: Server = createHttpServer(connectionLimits(config), (request, response) => {
     const aborter = new AbortController();
     tracker.track(request.socket, response, aborter);
     void handle(request, response, aborter, options);
   });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket, context, refused));
   tracker.attach(server);
   server.maxConnections = config.maxConnections;
+  const refusedConnections = new RefusedConnections(logger, config.maxConnections);
+  server.on('drop', () => refusedConnections.refused());
 
   return {
     async listen() {
@@ -115,6 +133,7 @@ export function createServer(backend: ServiceBackend, config: ServerConfig, depe
       return address;
     },
     close() {
+      if (closing === undefined) refusedConnections.report();
       closing ??= shutdown(server, tracker, backend, config.shutdownTimeoutMs, logger);
       return closing;
     },
@@ -135,6 +154,8 @@ interface HandleOptions {
   /** Counts the request until its response closes. */
   tracker: ConnectionTracker;
   draining: () => boolean;
+  /** Responses Node's parser cut short with an answer of the server's own (408 for a body that stopped arriving), by the status sent. */
+  refused: WeakMap<ServerResponse, number>;
 }
 
 async function handle(request: IncomingMessage, response: ServerResponse, aborter: AbortController, options: HandleOptions): Promise<void> {
@@ -154,7 +175,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, aborte
       {
         method: request.method ?? 'GET',
         route: route?.path ?? 'unmatched',
-        status: finished ? response.statusCode : CLIENT_CLOSED_STATUS,
+        status: finished ? response.statusCode : (options.refused.get(response) ?? CLIENT_CLOSED_STATUS),
         durationMs: performance.now() - started,
         requestId,
         quiet: route?.quiet ?? false,
@@ -240,6 +261,123 @@ async function shutdown(
   }
   await backend.close();
   logger.info('server closed');
+}
+
+/** How long after one warning about refused connections the next may be written. */
+const REFUSED_CONNECTIONS_REPORT_MS = 10_000;
+
+/**
+ * Warns of connections Node closed at once because `SERVER_MAX_CONNECTIONS` were open (their
+ * callers see a reset, and nothing else would say why): the first at once, then at most one line
+ * in {@link REFUSED_CONNECTIONS_REPORT_MS} with how many were refused since the last, and at
+ * shutdown those not yet told.
+ */
+class RefusedConnections {
+  readonly #logger: Logger;
+  readonly #maxConnections: number;
+  #untold = 0;
+  #reportedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(logger: Logger, maxConnections: number) {
+    this.#logger = logger;
+    this.#maxConnections = maxConnections;
+  }
+
+  refused(): void {
+    this.#untold++;
+    if (performance.now() - this.#reportedAt >= REFUSED_CONNECTIONS_REPORT_MS) this.report();
+  }
+
+  /** Writes the refusals not yet told, if any. */
+  report(): void {
+    if (this.#untold === 0) return;
+    this.#logger.warn(
+      { refused: this.#untold, maxConnections: this.#maxConnections },
+      'refused new connections: SERVER_MAX_CONNECTIONS connections were open; raise it, or add instances',
+    );
+    this.#untold = 0;
+    this.#reportedAt = performance.now();
+  }
+}
+
+/**
+ * Answers what Node's HTTP parser refuses before a route can (headers over Node's size limit, a
+ * request that is not HTTP, headers or a body that stopped arriving within the timeouts) with
+ * OpenAI's error JSON, as every other refusal, where Node would send a bare status line; and
+ * records it in the access log and `groundwork_http_requests_total`. A request whose route was
+ * already answering (its body timed out) is recorded by its own response's `close`, with the status sent here.
+ */
+function answerClientError(
+  error: NodeJS.ErrnoException,
+  socket: Socket,
+  context: ServerContext,
+  refused: WeakMap<ServerResponse, number>,
+): void {
+  const inFlight = (socket as { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
+  // Only the parser's refusals and the timeouts are the request's; a socket's own error (a reset) has no one to answer.
+  const code = error.code ?? '';
+  const answerable = code.startsWith('HPE_') || code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  if (!answerable || !socket.writable || inFlight?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  const answer = clientErrorAnswer(error, context.config);
+  // A request already being answered keeps its id, which its log line carries.
+  const answering = inFlight?.getHeader('x-request-id');
+  const requestId = typeof answering === 'string' ? answering : requestIdOf(undefined);
+  const payload = JSON.stringify(errorBody(answer));
+  socket.write(
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ''}\r\n` +
+      'content-type: application/json; charset=utf-8\r\n' +
+      `content-length: ${Buffer.byteLength(payload)}\r\n` +
+      `x-request-id: ${requestId}\r\n` +
+      'connection: close\r\n\r\n' +
+      payload,
+  );
+  socket.destroySoon();
+  if (inFlight !== undefined) {
+    refused.set(inFlight, answer.status);
+    return;
+  }
+  recordRequest(
+    { method: 'unknown', route: 'unmatched', status: answer.status, durationMs: 0, requestId, quiet: false },
+    context.metrics,
+    context.logger,
+    context.config.accessLog,
+  );
+}
+
+function clientErrorAnswer(error: NodeJS.ErrnoException, config: ServerConfig): ErrorAnswer {
+  const refusal = (status: number, code: string, message: string): ErrorAnswer => ({
+    status,
+    type: 'invalid_request_error',
+    code,
+    message,
+    param: null,
+  });
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return refusal(
+        431,
+        'request_headers_too_large',
+        "The request's headers are larger than the service accepts (Node's --max-http-header-size); send smaller headers.",
+      );
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return refusal(413, 'request_too_large', "The request body's chunk extensions are larger than the service accepts.");
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return refusal(
+        408,
+        'request_timeout',
+        `The request's headers and body did not all arrive within ${Math.max(config.requestTimeoutMs, config.headersTimeoutMs)} ms ` +
+          `(SERVER_HEADERS_TIMEOUT_MS=${config.headersTimeoutMs}, SERVER_REQUEST_TIMEOUT_MS=${config.requestTimeoutMs}); check the connection and send it again.`,
+      );
+    default:
+      return refusal(
+        400,
+        'malformed_http_request',
+        `The request is not valid HTTP/1.1${error.code?.startsWith('HPE_') === true ? ` (${error.code})` : ''}; send a well-formed request.`,
+      );
+  }
 }
 
 /**

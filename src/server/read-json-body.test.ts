@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { readJsonBody } from './read-json-body.js';
 
@@ -46,5 +47,79 @@ describe('readJsonBody', () => {
     request.write('{"a":');
     request.destroy();
     await expect(parsed).rejects.toThrow(/cut short|disconnected/);
+  });
+});
+
+describe('readJsonBody with Content-Encoding', () => {
+  const json = '{"model":"m","messages":[{"role":"user","content":"hi"}]}';
+
+  it.each([
+    ['gzip', gzipSync],
+    ['x-gzip', gzipSync],
+    ['deflate', deflateSync],
+    ['br', brotliCompressSync],
+    ['GZip', gzipSync],
+  ] as const)('decodes a %s body', async (encoding, compress) => {
+    const request = body({ 'content-encoding': encoding });
+    const parsed = readJsonBody(request as unknown as IncomingMessage, 1024);
+    request.end(compress(Buffer.from(json)));
+    await expect(parsed).resolves.toEqual(JSON.parse(json));
+  });
+
+  it('takes identity as no encoding', async () => {
+    const request = body({ 'content-encoding': 'identity' });
+    const parsed = readJsonBody(request as unknown as IncomingMessage, 1024);
+    request.end(json);
+    await expect(parsed).resolves.toEqual(JSON.parse(json));
+  });
+
+  it('refuses an encoding it cannot decode with 415, naming it', async () => {
+    const request = body({ 'content-encoding': 'zstd' });
+    const parsed = readJsonBody(request as unknown as IncomingMessage, 1024);
+    request.end(json);
+    await expect(parsed).rejects.toMatchObject({
+      answer: { status: 415, code: 'unsupported_content_encoding', message: expect.stringMatching(/"zstd".*gzip, deflate or br/) },
+    });
+  });
+
+  it('says a body that is not what its Content-Encoding names is not, rather than not JSON', async () => {
+    const request = body({ 'content-encoding': 'gzip' });
+    const parsed = readJsonBody(request as unknown as IncomingMessage, 1024);
+    request.end(json);
+    await expect(parsed).rejects.toMatchObject({ answer: { status: 400, code: 'invalid_content_encoding' } });
+  });
+
+  it('holds the decoded body to the limit: a small compressed body that inflates past it gets 413', async () => {
+    const request = body({ 'content-encoding': 'gzip' });
+    const parsed = readJsonBody(request as unknown as IncomingMessage, 64 * 1024);
+    const bomb = gzipSync(Buffer.from(`{"a":"${'0'.repeat(10 * 1024 * 1024)}"}`));
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    request.end(bomb);
+    await expect(parsed).rejects.toMatchObject({ answer: { status: 413 } });
+  });
+
+  it('fails when the caller disconnects in the middle of a compressed body', async () => {
+    const request = body({ 'content-encoding': 'gzip' });
+    const parsed = readJsonBody(request as unknown as IncomingMessage, 1024);
+    const compressed = gzipSync(Buffer.from(json));
+    request.write(compressed.subarray(0, 10));
+    request.destroy();
+    await expect(parsed).rejects.toThrow(/cut short|disconnected/);
+  });
+});
+
+describe('readJsonBody with a byte order mark', () => {
+  it('parses a body that starts with UTF-8’s byte order mark, as a file saved by some editors does', async () => {
+    const request = body();
+    const parsed = readJsonBody(request as unknown as IncomingMessage, 1024);
+    request.end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"model":"m"}')]));
+    await expect(parsed).resolves.toEqual({ model: 'm' });
+  });
+
+  it('still refuses a body that is not JSON after its byte order mark', async () => {
+    const request = body();
+    const parsed = readJsonBody(request as unknown as IncomingMessage, 1024);
+    request.end('\ufeff{"model":');
+    await expect(parsed).rejects.toMatchObject({ answer: { status: 400, code: 'invalid_json' } });
   });
 });
