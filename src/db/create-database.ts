@@ -49,7 +49,16 @@ export async function createDatabase<DB = unknown>(config: DatabaseConfig, deps:
   const pooled = poolQueryBuilder<DB>(opened.dialect, opened.driver);
   const db = pooled.db;
   const system = config.dialect === 'sqlite' ? 'sqlite' : 'postgresql';
-  const runner = new SessionRunner<DB>({ db, dialect: opened.dialect, driver: opened.driver, logger, metrics, clock, system });
+  const runner = new SessionRunner<DB>({
+    db,
+    executor: pooled.uncountedExecutor,
+    dialect: opened.dialect,
+    driver: opened.driver,
+    logger,
+    metrics,
+    clock,
+    system,
+  });
   pooled.route((compiled) => runner.onPool(compiled));
   if (metrics !== undefined) {
     const total = metrics.dbPool.labels('total');

@@ -7,6 +7,7 @@ import {
   type Driver,
   Kysely,
   type QueryCompiler,
+  type QueryExecutor,
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
@@ -152,6 +153,12 @@ export interface PoolQueryBuilder<DB> {
   drain(timeoutMs: number, clock: Clock): Promise<boolean>;
   /** Transactions (and `db.connection()` calls) on the builder not yet ended. */
   readonly running: number;
+  /**
+   * The builder's executor, its checkouts left out of {@link PoolQueryBuilder.running}: for the
+   * session runner, which counts its own sessions (its first checkout goes through Kysely's
+   * executor, which initialises the driver).
+   */
+  readonly uncountedExecutor: QueryExecutor;
 }
 
 /** Kysely over `dialect`, as `new Kysely({ dialect })`, with plain queries routable (see {@link PoolExecutor}). */
@@ -168,5 +175,6 @@ export function poolQueryBuilder<DB>(dialect: Dialect, driver: Driver & Transact
     get running() {
       return held.held;
     },
+    uncountedExecutor: executor.withConnectionProvider(base),
   };
 }

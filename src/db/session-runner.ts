@@ -6,6 +6,7 @@ import type {
   Driver,
   Kysely,
   QueryCompiler,
+  QueryExecutor,
   QueryResult,
   Transaction,
   TransactionSettings,
@@ -52,6 +53,8 @@ export interface SessionRunnerParts<DB> {
   readonly clock: Clock;
   /** `db.system.name` of the transaction spans: `sqlite` or `postgresql`. */
   readonly system: string;
+  /** The executor whose connection provider hands out connections; `db`'s when not given. */
+  readonly executor?: QueryExecutor;
 }
 
 /**
@@ -75,7 +78,7 @@ export class SessionRunner<DB> {
 
   constructor(parts: SessionRunnerParts<DB>) {
     this.#parts = parts;
-    const executor = parts.db.getExecutor();
+    const executor = parts.executor ?? parts.db.getExecutor();
     this.#props = {
       config: { dialect: parts.dialect },
       dialect: parts.dialect,
