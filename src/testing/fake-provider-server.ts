@@ -81,7 +81,9 @@ export class FakeProviderServer {
   readonly #options: FakeProviderServerOptions;
   readonly #queue: FakeBehaviour[] = [];
   readonly #sockets = new Set<Socket>();
-  readonly #closing = new AbortController();
+  /** Aborts every exchange in progress when the server closes; a new one for each start. */
+  #closing = new AbortController();
+  #starting = false;
   readonly #credentials = new WeakMap<RecordedRequest, string>();
   readonly #waiters: Array<{ count: number; resolve: () => void }> = [];
   /** Who waits for a request's caller to close its exchange before the answer ended. */
@@ -93,8 +95,6 @@ export class FakeProviderServer {
 
   constructor(options: FakeProviderServerOptions = {}) {
     this.#options = options;
-    // Every exchange in progress listens to it (and stops when it ends).
-    setMaxListeners(0, this.#closing.signal);
     this.#handler = options.handler;
     this.batches = new FakeBatches({
       behaviourFor: async (request) => this.#queue.shift() ?? (await this.#askHandler(request)) ?? { type: 'answer' },
@@ -102,8 +102,18 @@ export class FakeProviderServer {
     });
   }
 
-  /** Starts listening; resolves with the server itself. */
+  /**
+   * Starts listening; resolves with the server itself. A server closed with {@link close} can start
+   * again (on a new ephemeral port unless `port` is set); one that is listening cannot.
+   */
   async start(): Promise<this> {
+    if (this.#server !== undefined || this.#starting) {
+      throw new Error(`FakeProviderServer is already started${this.#url === undefined ? '' : ` at ${this.#url}`}; close() it first`);
+    }
+    this.#starting = true;
+    if (this.#closing.signal.aborted) this.#closing = new AbortController();
+    // Every exchange in progress listens to it (and stops when it ends).
+    setMaxListeners(0, this.#closing.signal);
     const server = createServer((request, response) => {
       this.#handle(request, response).catch(() => response.destroy());
     });
@@ -111,10 +121,17 @@ export class FakeProviderServer {
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.#options.port ?? 0, this.#options.host ?? '127.0.0.1', () => resolve());
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.#options.port ?? 0, this.#options.host ?? '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } finally {
+      this.#starting = false;
+    }
     const address = server.address() as AddressInfo;
     this.#server = server;
     this.#url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
