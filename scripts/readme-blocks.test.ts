@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { actionOf, extractBlocks } from './readme-blocks.js';
+
+const fence = '```';
+
+describe('the README blocks check', () => {
+  it('finds a block indented under a list item, with its code unindented', () => {
+    const text = ['1. Start it:', '', `   ${fence}sh`, '   groundwork doctor', '   echo done', `   ${fence}`, '', 'After.'].join('\n');
+    const blocks = extractBlocks('README.md', text);
+    expect(blocks).toEqual([{ document: 'README.md', line: 3, language: 'sh', flags: [], code: 'groundwork doctor\necho done' }]);
+  });
+
+  it('finds tilde fences and a longer fence holding a shorter one', () => {
+    const text = ['~~~ts', 'const a = 1;', '~~~', '````md', `${fence}ts`, 'inner', fence, '````'].join('\n');
+    const blocks = extractBlocks('README.md', text);
+    expect(blocks.map((block) => [block.line, block.language, block.code])).toEqual([
+      [1, 'ts', 'const a = 1;'],
+      [4, 'md', `${fence}ts\ninner\n${fence}`],
+    ]);
+  });
+
+  it('runs bash and shell blocks as it runs sh ones, and TypeScript by either name', () => {
+    const blocks = extractBlocks(
+      'README.md',
+      [
+        `${fence}bash`,
+        'echo 1',
+        fence,
+        `${fence}shell`,
+        'echo 2',
+        fence,
+        `${fence}bash no-run`,
+        'serve',
+        fence,
+        `${fence}typescript`,
+        'x',
+        fence,
+      ].join('\n'),
+    );
+    expect(blocks.map(actionOf)).toEqual(['run-sh', 'run-sh', 'show', 'run-ts']);
+  });
+
+  it('shows other languages, and flagged blocks, without running them', () => {
+    const blocks = extractBlocks(
+      'README.md',
+      [`${fence}python`, 'print(1)', fence, `${fence}ts typecheck`, 'x', fence, fence, 'out', fence].join('\n'),
+    );
+    expect(blocks.map(actionOf)).toEqual(['show', 'typecheck', 'show']);
+  });
+});
