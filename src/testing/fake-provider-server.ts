@@ -21,7 +21,11 @@ export interface FakeProviderServerOptions {
   host?: string;
   /** @default 0 (an ephemeral port) */
   port?: number;
-  /** Accept only requests carrying one of these keys (401 otherwise). @default any key, or none */
+  /**
+   * Accept only requests carrying one of these keys; others are refused as their provider refuses a
+   * wrong key (401 on OpenAI's, Azure's and Anthropic's wires, Gemini's 400 `API_KEY_INVALID`,
+   * Bedrock's 403 `UnrecognizedClientException`). Bedrock's key is the access key id. @default any key, or none
+   */
   apiKeys?: readonly string[];
   /** Record credential headers as sent instead of `[redacted]`. @default false */
   keepAuthHeaders?: boolean;
@@ -326,9 +330,7 @@ export class FakeProviderServer {
       return { type: 'error', status: 404, message: 'Resource not found: the api-version query parameter is required' };
     }
     const keys = this.#options.apiKeys;
-    if (keys !== undefined && !keys.includes(this.#credentials.get(recorded) ?? '')) {
-      return { type: 'error', status: 401, message: 'Incorrect API key provided.' };
-    }
+    if (keys !== undefined && !keys.includes(this.#credentials.get(recorded) ?? '')) return keyRefusal(route);
     if (route.kind === 'chat') {
       const refusal = wireRefusal(recorded);
       if (refusal !== undefined) return { type: 'error', status: 400, message: refusal };
@@ -383,6 +385,42 @@ export class FakeProviderServer {
       waiter.resolve();
     }
     return recorded;
+  }
+}
+
+/** The error each provider answers a key it does not accept with. */
+function keyRefusal(route: FakeRoute): FakeBehaviour {
+  const wire =
+    route.kind === 'models'
+      ? route.gemini === true
+        ? 'gemini'
+        : route.anthropic
+          ? 'anthropic'
+          : 'openai'
+      : route.kind === 'unknown'
+        ? 'openai'
+        : route.wire;
+  switch (wire) {
+    case 'gemini':
+      return { type: 'error', status: 400, code: 'API_KEY_INVALID', message: 'API key not valid. Please pass a valid API key.' };
+    case 'bedrock':
+      return {
+        type: 'error',
+        status: 403,
+        code: 'UnrecognizedClientException',
+        message: 'The security token included in the request is invalid.',
+      };
+    case 'anthropic':
+      return { type: 'error', status: 401, message: 'invalid x-api-key' };
+    case 'azure':
+      return {
+        type: 'error',
+        status: 401,
+        message:
+          'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.',
+      };
+    default:
+      return { type: 'error', status: 401, code: 'invalid_api_key', message: 'Incorrect API key provided.' };
   }
 }
 
