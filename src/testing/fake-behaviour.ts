@@ -168,6 +168,7 @@ export interface RecordedRequest {
   method: string;
   /** The path without the query string. */
   path: string;
+  /** The query string's parameters. Gemini's `key` is `[redacted]` unless the server keeps credentials (`keepAuthHeaders`). */
   query: Record<string, string>;
   /** Lower-case header names. Credentials are `[redacted]` unless the server keeps them (`keepAuthHeaders`). */
   headers: Record<string, string>;

@@ -59,3 +59,15 @@ describe('FakeProviderServer refuses a key it does not accept as each provider d
     expect(answer.body).toEqual({ message: 'The security token included in the request is invalid.' });
   });
 });
+
+describe("FakeProviderServer and Gemini's key in the query string", () => {
+  it('accepts it and records it redacted, as it does a key in a header', async () => {
+    const path = '/v1beta/models/gemini-2.5-flash:generateContent';
+    const right = await post(`${path}?key=right-key`, {}, { contents: [{ role: 'user', parts: [{ text: 'Hi' }] }] });
+    expect(right.status).toBe(200);
+    const wrong = await post(`${path}?key=wrong-key`, {}, { contents: [] });
+    expect(wrong.status).toBe(400);
+    expect(fake.requests.map((request) => request.query['key'])).toEqual(['[redacted]', '[redacted]']);
+    expect(JSON.stringify(fake.requests)).not.toContain('right-key');
+  });
+});

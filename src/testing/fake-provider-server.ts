@@ -27,7 +27,7 @@ export interface FakeProviderServerOptions {
    * Bedrock's 403 `UnrecognizedClientException`). Bedrock's key is the access key id. @default any key, or none
    */
   apiKeys?: readonly string[];
-  /** Record credential headers as sent instead of `[redacted]`. @default false */
+  /** Record credentials (headers, and Gemini's `key` query parameter) as sent instead of `[redacted]`. @default false */
   keepAuthHeaders?: boolean;
   /** How to answer when the queue is empty. @default answer `ok` */
   handler?: FakeHandler;
@@ -355,10 +355,14 @@ export class FakeProviderServer {
     }
     const url = new URL(request.url ?? '/', 'http://fake');
     const headers = lowerHeaders(request);
-    const credential = credentialOf(headers);
+    // Gemini's REST API takes the key in the query string too (`?key=`).
+    const credential = credentialOf(headers) ?? url.searchParams.get('key') ?? undefined;
     const recordedHeaders = { ...headers };
-    if (this.#options.keepAuthHeaders !== true)
+    const query = Object.fromEntries(url.searchParams);
+    if (this.#options.keepAuthHeaders !== true) {
       for (const name of AUTH_HEADERS) if (name in recordedHeaders) recordedHeaders[name] = '[redacted]';
+      if ('key' in query) query['key'] = '[redacted]';
+    }
     const route = routeOf(request.method ?? 'GET', url.pathname, headers);
     const recorded: RecordedRequest = {
       wire: this.batches.matches(request.method ?? 'GET', url.pathname)
@@ -368,7 +372,7 @@ export class FakeProviderServer {
           : route.wire,
       method: request.method ?? 'GET',
       path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
+      query,
       headers: recordedHeaders,
       body,
       stream:
