@@ -91,7 +91,9 @@ export class FakeProviderServer {
   readonly #credentials = new WeakMap<RecordedRequest, string>();
   readonly #waiters: Array<{ count: number; resolve: () => void }> = [];
   /** Who waits for a request's caller to close its exchange before the answer ended. */
-  readonly #cut = new WeakMap<RecordedRequest, Array<() => void>>();
+  readonly #cut = new WeakMap<RecordedRequest, Array<{ resolve: () => void; reject: (error: Error) => void }>>();
+  /** How each exchange that is over ended: cut before the whole answer was sent, or answered whole. */
+  readonly #ended = new WeakMap<RecordedRequest, 'cut' | 'whole'>();
   #handler: FakeHandler | undefined;
   #server: Server | undefined;
   #url: string | undefined;
@@ -200,11 +202,17 @@ export class FakeProviderServer {
     this.#handler = this.#options.handler;
   }
 
-  /** Resolves with `request` once its caller closes the exchange before the whole answer was sent (a request it aborted). */
+  /**
+   * Resolves with `request` once its caller closes the exchange before the whole answer was sent (a
+   * request it aborted), or at once if it already has; rejects if the whole answer was sent.
+   */
   cutByCaller(request: RecordedRequest): Promise<RecordedRequest> {
-    return new Promise((resolve) => {
+    const ended = this.#ended.get(request);
+    if (ended === 'cut') return Promise.resolve(request);
+    if (ended === 'whole') return Promise.reject(answeredWhole(request));
+    return new Promise((resolve, reject) => {
       const waiting = this.#cut.get(request) ?? [];
-      waiting.push(() => resolve(request));
+      waiting.push({ resolve: () => resolve(request), reject });
       this.#cut.set(request, waiting);
     });
   }
@@ -242,7 +250,10 @@ export class FakeProviderServer {
     const exchange = new AbortController();
     const linked = linkSignals(exchange.signal, this.#closing.signal);
     response.on('close', () => {
-      if (!response.writableFinished) for (const resolve of this.#cut.get(recorded) ?? []) resolve();
+      const whole = response.writableFinished;
+      this.#ended.set(recorded, whole ? 'whole' : 'cut');
+      for (const waiter of this.#cut.get(recorded) ?? []) whole ? waiter.reject(answeredWhole(recorded)) : waiter.resolve();
+      this.#cut.delete(recorded);
       exchange.abort();
       linked.dispose();
     });
@@ -390,6 +401,10 @@ export class FakeProviderServer {
     }
     return recorded;
   }
+}
+
+function answeredWhole(request: RecordedRequest): Error {
+  return new Error(`${request.method} ${request.path} was answered whole: its caller did not cut the exchange`);
 }
 
 /** The error each provider answers a key it does not accept with. */
