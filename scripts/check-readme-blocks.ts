@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeProviderServer } from '../dist/testing/index.js';
-import { actionOf, type Block, extractBlocks } from './readme-blocks.js';
+import { actionOf, type Block, extractBlocks, placeDiagnostics } from './readme-blocks.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DOCUMENTS = ['README.md', 'examples/README.md'];
@@ -80,7 +80,7 @@ try {
   const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(scratch, 'tsconfig.json')], {
     encoding: 'utf8',
   });
-  if (tsc.status !== 0) failures.push(`type-check failed:\n${tsc.stdout}${tsc.stderr}`);
+  if (tsc.status !== 0) failures.push(`type-check failed:\n${placeDiagnostics(`${tsc.stdout}${tsc.stderr}`, blocks)}`);
   summary.typechecked = written.length;
 
   const fake = await new FakeProviderServer().start();

@@ -48,3 +48,21 @@ describe('the README blocks check', () => {
     expect(blocks.map(actionOf)).toEqual(['show', 'typecheck', 'show']);
   });
 });
+
+describe("the README blocks check's type errors", () => {
+  it('name the document and line of the code, not the scratch file', async () => {
+    const { placeDiagnostics } = await import('./readme-blocks.js');
+    const blocks = extractBlocks('README.md', ['# Title', '', `${fence}ts`, 'const a = 1;', 'const b: string = a;', fence].join('\n'));
+    const examples = extractBlocks('examples/README.md', ['', `${fence}ts`, 'import x from "./x.js";', fence].join('\n'));
+    const output = [
+      ".readme-check/block-0.ts(2,7): error TS2322: Type 'number' is not assignable to type 'string'.",
+      'examples/vocabulary/.readme-block-1.ts(1,15): error TS2307: Cannot find module',
+    ].join('\n');
+    expect(placeDiagnostics(output, [...blocks, ...examples])).toBe(
+      [
+        "README.md:5:7: error TS2322: Type 'number' is not assignable to type 'string'.",
+        'examples/README.md:3:15: error TS2307: Cannot find module',
+      ].join('\n'),
+    );
+  });
+});

@@ -52,3 +52,17 @@ export function actionOf(block: Block): BlockAction {
   if (SHELL.has(language) && !block.flags.includes('no-run')) return 'run-sh';
   return 'show';
 }
+
+/**
+ * tsc's diagnostics with each block's scratch file (`block-N.ts`, `.readme-block-N.ts`, N its index
+ * in `blocks`) and position replaced by the document and line the code stands at.
+ */
+export function placeDiagnostics(output: string, blocks: readonly Block[]): string {
+  return output.replace(
+    /(?:[^\s(]*[\\/])?\.?(?:readme-)?block-(\d+)\.ts\((\d+),(\d+)\)/g,
+    (found, index: string, row: string, column: string) => {
+      const block = blocks[Number(index)];
+      return block === undefined ? found : `${block.document}:${block.line + Number(row)}:${column}`;
+    },
+  );
+}
