@@ -46,8 +46,11 @@ export interface FakeProviderServerOptions {
  * `response.*` events; responses not sent with `store: false` are kept for
  * `GET /v1/responses/{id}`, `DELETE /v1/responses/{id}`, `POST /v1/responses/{id}/cancel` and
  * `GET /v1/responses/{id}/input_items`, an unknown id is a 404; `background: true` answers `queued`,
- * completed on a later read or on demand, see {@link FakeStoredResponses}, and with `store: false` is a 400 as at OpenAI; faults from the same queue) and Anthropic's
- * messages API (JSON and SSE), on an ephemeral port. Answers can call tools (streamed
+ * completed on a later read or on demand, see {@link FakeStoredResponses}, and with `store: false` is a 400 as at OpenAI; faults from the same queue), Anthropic's
+ * messages API (JSON and SSE), Google Gemini's `generateContent` and `streamGenerateContent` (the
+ * Gemini API's and Vertex AI's paths, {@link FakeProviderServer.geminiBaseUrl}), Bedrock's Converse
+ * API (`converse` and `converse-stream`, {@link FakeProviderServer.bedrockEndpoint}) and the Batch
+ * APIs ({@link FakeProviderServer.batches}), on an ephemeral port. Answers can call tools (streamed
  * as argument deltas the way each provider streams them), refuse, give several choices with log
  * probabilities, and carry `system_fingerprint`, `service_tier` and rate-limit headers (see
  * {@link FakeAnswer}).
