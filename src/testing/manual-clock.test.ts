@@ -36,4 +36,11 @@ describe('ManualClock', () => {
     expect(fired).toBe(true);
     expect(clock.pendingTimers).toBe(0);
   });
+
+  it('never moves back when a timer advances the clock further than the step that fired it', () => {
+    const clock = new ManualClock(1000);
+    clock.setTimeout(() => clock.advance(100), 1);
+    clock.advance(5);
+    expect(clock.now()).toBe(1101);
+  });
 });

@@ -55,6 +55,7 @@ export class ManualClock implements Clock {
       this.#now = Math.max(this.#now, due.at);
       due.callback();
     }
-    this.#now = target;
+    // A timer's callback may have advanced the clock past the target itself.
+    this.#now = Math.max(this.#now, target);
   }
 }
