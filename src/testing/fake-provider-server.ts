@@ -56,8 +56,10 @@ export interface FakeProviderServerOptions {
  * {@link FakeAnswer}).
  *
  * Each request takes the next scripted behaviour from a queue ({@link FakeProviderServer.enqueue}),
- * else asks the handler (chat requests only), which sees the request (use `toolResultsOf` to answer
- * a tool-result turn), else answers `ok`. Every request is recorded, body included, to assert on what was sent.
+ * else asks the handler, which sees the request (use `toolResultsOf` to answer a tool-result turn),
+ * else answers `ok`. The handler is asked about every request, the models listing, embeddings and
+ * reads of stored responses included, and a handler that throws answers 500 with its message: one
+ * written for chat bodies should check `request.path` or `request.body` first. Every request is recorded, body included, to assert on what was sent.
  * Chat bodies the real services refuse are refused first, as they are: a JSON response mime type
  * beside tools on Gemini before 3, a `developer` message on Azure API versions before 2024-12-01-preview.
  *
