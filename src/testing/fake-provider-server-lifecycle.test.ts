@@ -39,4 +39,12 @@ describe('FakeProviderServer lifecycle', () => {
     expect(((await answer.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content).toBe('again');
     await fake.close();
   });
+
+  it('closes a server whose start() was still under way when close() was called', async () => {
+    const fake = new FakeProviderServer();
+    const starting = fake.start();
+    await fake.close();
+    await starting;
+    expect(await listening(fake.url)).toBe(false);
+  });
 });

@@ -92,7 +92,8 @@ export class FakeProviderServer {
   readonly #sockets = new Set<Socket>();
   /** Aborts every exchange in progress when the server closes; a new one for each start. */
   #closing = new AbortController();
-  #starting = false;
+  /** The listen of a start() under way. */
+  #starting: Promise<void> | undefined;
   readonly #credentials = new WeakMap<RecordedRequest, string>();
   readonly #waiters: Array<{ count: number; resolve: () => void }> = [];
   /** Who waits for a request's caller to close its exchange before the answer ended. */
@@ -118,10 +119,9 @@ export class FakeProviderServer {
    * again (on a new ephemeral port unless `port` is set); one that is listening cannot.
    */
   async start(): Promise<this> {
-    if (this.#server !== undefined || this.#starting) {
+    if (this.#server !== undefined || this.#starting !== undefined) {
       throw new Error(`FakeProviderServer is already started${this.#url === undefined ? '' : ` at ${this.#url}`}; close() it first`);
     }
-    this.#starting = true;
     if (this.#closing.signal.aborted) this.#closing = new AbortController();
     // Every exchange in progress listens to it (and stops when it ends).
     setMaxListeners(0, this.#closing.signal);
@@ -132,16 +132,17 @@ export class FakeProviderServer {
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
     });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(this.#options.port ?? 0, this.#options.host ?? '127.0.0.1', () => {
-          server.off('error', reject);
-          resolve();
-        });
+    this.#starting = new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#options.port ?? 0, this.#options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
       });
+    });
+    try {
+      await this.#starting;
     } finally {
-      this.#starting = false;
+      this.#starting = undefined;
     }
     const address = server.address() as AddressInfo;
     this.#server = server;
@@ -230,6 +231,8 @@ export class FakeProviderServer {
 
   /** Ends every exchange in progress, closes every socket and stops listening. Idempotent. */
   async close(): Promise<void> {
+    // A start() under way is let finish, so that the server it makes is closed too.
+    if (this.#starting !== undefined) await this.#starting.catch(() => undefined);
     const server = this.#server;
     if (server === undefined) return;
     this.#server = undefined;
