@@ -6,7 +6,7 @@ import { anthropicWire } from './fake-anthropic-wire.js';
 import { FakeBatches } from './fake-batch-wire.js';
 import { bedrockWire, fakeBedrockEmbeddingsBody } from './fake-bedrock-wire.js';
 import type { FakeAnswer, FakeBehaviour, FakeHandler, RecordedRequest } from './fake-behaviour.js';
-import { fakeEmbeddingsBody } from './fake-embeddings.js';
+import { fakeEmbeddingsBody, invalidEmbeddingsInput } from './fake-embeddings.js';
 import { fakeGeminiEmbeddingsBody, geminiWire } from './fake-gemini-wire.js';
 import { openaiWire } from './fake-openai-wire.js';
 import { type RespondContext, respond } from './fake-respond.js';
@@ -61,7 +61,8 @@ export interface FakeProviderServerOptions {
  * reads of stored responses included, and a handler that throws answers 500 with its message: one
  * written for chat bodies should check `request.path` or `request.body` first. Every request is recorded, body included, to assert on what was sent.
  * Chat bodies the real services refuse are refused first, as they are: a JSON response mime type
- * beside tools on Gemini before 3, a `developer` message on Azure API versions before 2024-12-01-preview.
+ * beside tools on Gemini before 3, a `developer` message on Azure API versions before 2024-12-01-preview;
+ * so is an embeddings input OpenAI and Azure refuse (missing or empty, or a list holding an empty item).
  *
  * @example
  * ```ts
@@ -277,7 +278,12 @@ export class FakeProviderServer {
     };
     const rejection = this.#reject(recorded, route);
     if (rejection !== undefined) return respond({ ...base, context }, rejection);
-    const invalid = route.kind === 'chat' ? wire.invalidRequest?.(body, context.model) : undefined;
+    const invalid =
+      route.kind === 'chat'
+        ? wire.invalidRequest?.(body, context.model)
+        : route.kind === 'embeddings' && (route.wire === 'openai' || route.wire === 'azure')
+          ? invalidEmbeddingsInput(body)
+          : undefined;
     if (invalid !== undefined) return respond({ ...base, context }, { type: 'error', status: 400, message: invalid });
     const behaviour = this.#queue.shift() ?? (await this.#askHandler(recorded)) ?? { type: 'answer' };
     if (behaviour.type === 'answer' && behaviour.model !== undefined) context.model = behaviour.model;
