@@ -95,10 +95,18 @@ export async function respond(context: RespondContext, behaviour: FakeBehaviour)
     }
     case 'cut-stream': {
       const frames = wire.streamFrames(context.context, { type: 'answer', content: 'an answer cut short in the middle', chunks: 8 });
+      const sent = [...frames.head, ...frames.deltas.slice(0, behaviour.afterChunks ?? 1)];
       openStream(context);
-      for (const frame of [...frames.head, ...frames.deltas.slice(0, behaviour.afterChunks ?? 1)]) response.write(frame);
-      if (behaviour.destroy === true) context.request.socket.destroy();
-      else response.end();
+      if (behaviour.destroy !== true) {
+        for (const frame of sent) response.write(frame);
+        response.end();
+        return;
+      }
+      for (const frame of sent.slice(0, -1)) response.write(frame);
+      // Destroyed once what was written has gone out: destroyed at once, the socket would send
+      // nothing, not even the head, and the cut would be a reset.
+      await new Promise<void>((resolve) => response.write(sent.at(-1) ?? '', () => resolve()));
+      context.request.socket.destroy();
       return;
     }
   }
