@@ -150,7 +150,11 @@ export interface FakeMalformed extends BehaviourBase {
   type: 'malformed';
 }
 
-/** Streams: send `afterChunks` deltas, then end the response (`destroy: true`: destroy the socket) before the answer is finished. */
+/**
+ * Streams: send `afterChunks` deltas, then end the response (`destroy: true`: destroy the socket)
+ * before the answer is finished. A request that asked for no stream gets the first half of its
+ * JSON answer, then the same end.
+ */
 export interface FakeCutStream extends BehaviourBase {
   type: 'cut-stream';
   /** @default 1 */
