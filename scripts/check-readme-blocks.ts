@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeProviderServer } from '../dist/testing/index.js';
-import { actionOf, type Block, extractBlocks, placeDiagnostics } from './readme-blocks.js';
+import { actionOf, type Block, blockFile, extractBlocks, placeDiagnostics } from './readme-blocks.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DOCUMENTS = ['README.md', 'examples/README.md'];
@@ -53,10 +53,13 @@ const blocks = DOCUMENTS.flatMap((document) => extractBlocks(document, readFileS
 for (const [index, block] of blocks.entries()) {
   const action = actionOf(block);
   if (action !== 'run-ts' && action !== 'typecheck') continue;
-  const into = /^\/\/ in: (\S+)/.exec(block.code)?.[1];
-  const file = into === undefined ? join(scratch, `block-${index}.ts`) : join(root, into, `.readme-block-${index}.ts`);
-  writeFileSync(file, `${block.code}\nexport {};\n`);
-  written.push({ block, file });
+  const target = blockFile(root, scratch, index, block);
+  if ('problem' in target) {
+    failures.push(target.problem);
+    continue;
+  }
+  writeFileSync(target.file, `${block.code}\nexport {};\n`);
+  written.push({ block, file: target.file });
 }
 
 try {

@@ -1,5 +1,7 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { actionOf, extractBlocks } from './readme-blocks.js';
+import { actionOf, blockFile, extractBlocks } from './readme-blocks.js';
 
 const fence = '```';
 
@@ -64,5 +66,21 @@ describe("the README blocks check's type errors", () => {
         'examples/README.md:3:15: error TS2307: Cannot find module',
       ].join('\n'),
     );
+  });
+});
+
+describe("a README block's '// in:' directory", () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const block = (code: string) => extractBlocks('README.md', [`${fence}ts`, code, 'const a = 1;', fence].join('\n'))[0]!;
+
+  it('writes the block into a directory of the checkout', () => {
+    expect(blockFile(root, '/scratch', 4, block('// in: examples'))).toEqual({ file: join(root, 'examples', '.readme-block-4.ts') });
+    expect(blockFile(root, '/scratch', 4, block('// a comment'))).toEqual({ file: join('/scratch', 'block-4.ts') });
+  });
+
+  it('names the line of a directory that does not exist, rather than stopping the check with a stack trace', () => {
+    expect(blockFile(root, '/scratch', 4, block('// in: examples/no-such-place'))).toEqual({
+      problem: "README.md:2: '// in: examples/no-such-place' names no directory of the checkout",
+    });
   });
 });

@@ -1,4 +1,6 @@
 /** The fenced code blocks of a Markdown document, and what `check-readme-blocks` does with each. */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface Block {
   document: string;
@@ -65,4 +67,18 @@ export function placeDiagnostics(output: string, blocks: readonly Block[]): stri
       return block === undefined ? found : `${block.document}:${block.line + Number(row)}:${column}`;
     },
   );
+}
+
+/**
+ * Where a TypeScript block is written to be checked: the scratch directory, or the directory its
+ * first line `// in: DIR` names (relative to the checkout); a problem when DIR is not a directory.
+ */
+export function blockFile(root: string, scratch: string, index: number, block: Block): { file: string } | { problem: string } {
+  const into = /^\/\/ in: (\S+)/.exec(block.code)?.[1];
+  if (into === undefined) return { file: join(scratch, `block-${index}.ts`) };
+  const directory = join(root, into);
+  if (!existsSync(directory) || !statSync(directory).isDirectory()) {
+    return { problem: `${block.document}:${block.line + 1}: '// in: ${into}' names no directory of the checkout` };
+  }
+  return { file: join(directory, `.readme-block-${index}.ts`) };
 }
