@@ -3,13 +3,15 @@
  * rot. `npm run check:readme` (CI runs it after the build). The info string says what is done:
  *
  *   ```ts                every TypeScript block is type-checked against the built package, then run
- *                        with tsx against the fake provider (OPENAI_* point at it, SQLite in memory);
- *                        it must exit 0 and log no error
+ *                        with tsx against the fake provider (OPENAI_* point at it, SQLite in memory;
+ *                        the fake is reset before each block); it must exit 0 and log no error
  *   ```ts typecheck      an illustrative fragment: type-checked only
  *   ```sh                run with bash from a scratch directory (`groundwork` is this checkout's CLI)
  *   ```sh no-run         shown, not run (it installs, clones, serves forever or needs a real key)
  *   other languages      not run (output, diagrams, other languages' clients)
  *
+ * `typescript` is read as `ts`, and `bash` and `shell` as `sh`. Blocks are found as Markdown finds
+ * them: indented under a list item or not, fenced with backticks or tildes (see `readme-blocks.ts`).
  * A first line `// in: DIR` writes a TypeScript block into DIR (for its relative imports).
  * Every block is accounted for in the summary; none is skipped in silence.
  */
@@ -19,37 +21,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeProviderServer } from '../dist/testing/index.js';
+import { actionOf, type Block, blockFile, extractBlocks, placeDiagnostics } from './readme-blocks.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DOCUMENTS = ['README.md', 'examples/README.md'];
-
-interface Block {
-  document: string;
-  line: number;
-  language: string;
-  flags: string[];
-  code: string;
-}
-
-export function extractBlocks(document: string, text: string): Block[] {
-  const blocks: Block[] = [];
-  const lines = text.split('\n');
-  for (let index = 0; index < lines.length; index++) {
-    const open = /^```(\S*)\s*(.*)$/.exec(lines[index] ?? '');
-    if (open === null) continue;
-    const start = index;
-    const body: string[] = [];
-    for (index++; index < lines.length && !/^```\s*$/.test(lines[index] ?? ''); index++) body.push(lines[index] ?? '');
-    blocks.push({
-      document,
-      line: start + 1,
-      language: open[1] ?? '',
-      flags: (open[2] ?? '').split(/\s+/).filter(Boolean),
-      code: body.join('\n'),
-    });
-  }
-  return blocks;
-}
 
 /** Runs a command without blocking this process's event loop (the fake provider answers from it). */
 function run(
@@ -76,11 +51,15 @@ const written: Array<{ block: Block; file: string }> = [];
 const blocks = DOCUMENTS.flatMap((document) => extractBlocks(document, readFileSync(join(root, document), 'utf8')));
 
 for (const [index, block] of blocks.entries()) {
-  if (block.language !== 'ts') continue;
-  const into = /^\/\/ in: (\S+)/.exec(block.code)?.[1];
-  const file = into === undefined ? join(scratch, `block-${index}.ts`) : join(root, into, `.readme-block-${index}.ts`);
-  writeFileSync(file, `${block.code}\nexport {};\n`);
-  written.push({ block, file });
+  const action = actionOf(block);
+  if (action !== 'run-ts' && action !== 'typecheck') continue;
+  const target = blockFile(root, scratch, index, block);
+  if ('problem' in target) {
+    failures.push(target.problem);
+    continue;
+  }
+  writeFileSync(target.file, `${block.code}\nexport {};\n`);
+  written.push({ block, file: target.file });
 }
 
 try {
@@ -104,7 +83,7 @@ try {
   const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(scratch, 'tsconfig.json')], {
     encoding: 'utf8',
   });
-  if (tsc.status !== 0) failures.push(`type-check failed:\n${tsc.stdout}${tsc.stderr}`);
+  if (tsc.status !== 0) failures.push(`type-check failed:\n${placeDiagnostics(`${tsc.stdout}${tsc.stderr}`, blocks)}`);
   summary.typechecked = written.length;
 
   const fake = await new FakeProviderServer().start();
@@ -118,7 +97,9 @@ try {
   };
   try {
     for (const { block, file } of written) {
-      if (block.flags.includes('typecheck')) continue;
+      if (actionOf(block) === 'typecheck') continue;
+      // What one block scripted or recorded is not left to the next.
+      fake.reset();
       const result = await run(process.execPath, ['--import', 'tsx', file], { cwd: root, env });
       summary.ran++;
       if (result.status !== 0 || /"level":("error"|"fatal"|50|60)|\bERROR\b/.test(result.output))
@@ -128,11 +109,13 @@ try {
     mkdirSync(join(shell, 'bin'));
     writeFileSync(join(shell, 'bin', 'groundwork'), `#!/bin/sh\nexec node ${join(root, 'dist/cli/bin.js')} "$@"\n`, { mode: 0o755 });
     for (const block of blocks) {
-      if (block.language === 'ts') continue;
-      if (block.language !== 'sh' || block.flags.includes('no-run')) {
+      const action = actionOf(block);
+      if (action === 'run-ts' || action === 'typecheck') continue;
+      if (action === 'show') {
         summary.notRun++;
         continue;
       }
+      fake.reset();
       const result = await run('bash', ['-eo', 'pipefail', '-c', block.code], {
         cwd: shell,
         env: { ...env, PATH: `${join(shell, 'bin')}:${env.PATH}` },

@@ -1,5 +1,6 @@
 // `npm install` runs this (the "prepare" script) in a checkout, a git dependency or a folder
-// dependency. It builds dist/ with TypeScript when TypeScript is installed (a checkout after
+// dependency. It builds dist/ with TypeScript, and the dashboard's page with esbuild, as
+// `npm run build` does, when TypeScript is installed (a checkout after
 // `npm install`, or a git dependency, which npm installs with its dev dependencies). A folder
 // installed as a dependency has no dev dependencies: it uses the dist/ already built, or says
 // plainly what to do instead of failing with "tsc: not found".
@@ -28,4 +29,17 @@ if (tsc === undefined) {
   process.exit(1);
 }
 const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+if (result.status !== 0) process.exit(result.status ?? 1);
+// The dashboard's page, as `npm run build` builds it: without it `/ui` answers 503.
+let esbuild;
+try {
+  esbuild = createRequire(join(root, 'package.json')).resolve('esbuild');
+} catch {
+  esbuild = undefined;
+}
+if (esbuild === undefined) {
+  console.error("groundwork: the dashboard's page is not built: esbuild (a dev dependency) is not installed; run `npm run build`.");
+  process.exit(0);
+}
+const ui = spawnSync(process.execPath, [join(root, 'scripts', 'build-ui.mjs')], { stdio: 'inherit' });
+process.exit(ui.status ?? 1);

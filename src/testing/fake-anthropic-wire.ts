@@ -114,10 +114,12 @@ function errorType(status: number, code: string | undefined): string {
   const types: Record<number, string> = {
     400: 'invalid_request_error',
     401: 'authentication_error',
+    402: 'billing_error',
     403: 'permission_error',
     404: 'not_found_error',
     413: 'request_too_large',
     429: 'rate_limit_error',
+    504: 'timeout_error',
     529: 'overloaded_error',
   };
   return types[status] ?? 'api_error';

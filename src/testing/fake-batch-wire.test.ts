@@ -190,7 +190,7 @@ describe('the fake Batch APIs with keys enforced', () => {
       expect(refused).toBeInstanceOf(Anthropic.AuthenticationError);
       expect((refused as InstanceType<typeof Anthropic.AuthenticationError>).error).toEqual({
         type: 'error',
-        error: { type: 'authentication_error', message: 'Incorrect API key provided.' },
+        error: { type: 'authentication_error', message: 'invalid x-api-key' },
       });
       expect((refused as InstanceType<typeof Anthropic.AuthenticationError>).requestID).toMatch(/^req_fake_/);
       // The same answer as Anthropic's messages endpoint gives a wrong key.

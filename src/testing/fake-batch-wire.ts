@@ -137,11 +137,10 @@ export class FakeBatches {
 
   /** Answers a Batch API request whose key is not accepted: 401 in its wire's error shape, as its other endpoints answer. */
   refuseKey(recorded: RecordedRequest, requestId: string, response: ServerResponse): void {
-    const message = 'Incorrect API key provided.';
     const body =
       ANTHROPIC_BATCHES.test(recorded.path) || ANTHROPIC_BATCH.test(recorded.path)
-        ? anthropicWire.errorBody(401, undefined, message)
-        : openaiWire.errorBody(401, 'invalid_api_key', message);
+        ? anthropicWire.errorBody(401, undefined, 'invalid x-api-key')
+        : openaiWire.errorBody(401, 'invalid_api_key', 'Incorrect API key provided.');
     json(response, 401, body, requestId);
   }
 

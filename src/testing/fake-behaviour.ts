@@ -150,7 +150,11 @@ export interface FakeMalformed extends BehaviourBase {
   type: 'malformed';
 }
 
-/** Streams: send `afterChunks` deltas, then end the response (`destroy: true`: destroy the socket) before the answer is finished. */
+/**
+ * Streams: send `afterChunks` deltas, then end the response (`destroy: true`: destroy the socket)
+ * before the answer is finished. A request that asked for no stream gets the first half of its
+ * JSON answer, then the same end.
+ */
 export interface FakeCutStream extends BehaviourBase {
   type: 'cut-stream';
   /** @default 1 */
@@ -168,6 +172,7 @@ export interface RecordedRequest {
   method: string;
   /** The path without the query string. */
   path: string;
+  /** The query string's parameters. Gemini's `key` is `[redacted]` unless the server keeps credentials (`keepAuthHeaders`). */
   query: Record<string, string>;
   /** Lower-case header names. Credentials are `[redacted]` unless the server keeps them (`keepAuthHeaders`). */
   headers: Record<string, string>;

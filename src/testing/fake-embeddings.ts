@@ -30,6 +30,18 @@ export function fakeEmbedding(input: string | readonly number[], dimensions: num
   return vector;
 }
 
+/**
+ * The message of OpenAI's 400 for an embeddings input it refuses: missing, an empty text, an empty
+ * list, or a list holding an empty text or an empty list of token ids; undefined when it passes.
+ */
+export function invalidEmbeddingsInput(body: Record<string, unknown>): string | undefined {
+  const input = body['input'];
+  const empty = (item: unknown): boolean => item === '' || (Array.isArray(item) && item.length === 0);
+  if (input === undefined || input === null || empty(input) || (Array.isArray(input) && input.some(empty)))
+    return "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.";
+  return undefined;
+}
+
 /** OpenAI's `CreateEmbeddingResponse` for a request body: one vector per input, usage at 4 characters a token. */
 export function fakeEmbeddingsBody(body: Record<string, unknown>, model: string, behaviour: FakeAnswer): unknown {
   const raw = body['input'];

@@ -6,7 +6,7 @@ import { anthropicWire } from './fake-anthropic-wire.js';
 import { FakeBatches } from './fake-batch-wire.js';
 import { bedrockWire, fakeBedrockEmbeddingsBody } from './fake-bedrock-wire.js';
 import type { FakeAnswer, FakeBehaviour, FakeHandler, RecordedRequest } from './fake-behaviour.js';
-import { fakeEmbeddingsBody } from './fake-embeddings.js';
+import { fakeEmbeddingsBody, invalidEmbeddingsInput } from './fake-embeddings.js';
 import { fakeGeminiEmbeddingsBody, geminiWire } from './fake-gemini-wire.js';
 import { openaiWire } from './fake-openai-wire.js';
 import { type RespondContext, respond } from './fake-respond.js';
@@ -21,9 +21,13 @@ export interface FakeProviderServerOptions {
   host?: string;
   /** @default 0 (an ephemeral port) */
   port?: number;
-  /** Accept only requests carrying one of these keys (401 otherwise). @default any key, or none */
+  /**
+   * Accept only requests carrying one of these keys; others are refused as their provider refuses a
+   * wrong key (401 on OpenAI's, Azure's and Anthropic's wires, Gemini's 400 `API_KEY_INVALID`,
+   * Bedrock's 403 `UnrecognizedClientException`). Bedrock's key is the access key id. @default any key, or none
+   */
   apiKeys?: readonly string[];
-  /** Record credential headers as sent instead of `[redacted]`. @default false */
+  /** Record credentials (headers, and Gemini's `key` query parameter) as sent instead of `[redacted]`. @default false */
   keepAuthHeaders?: boolean;
   /** How to answer when the queue is empty. @default answer `ok` */
   handler?: FakeHandler;
@@ -42,17 +46,23 @@ export interface FakeProviderServerOptions {
  * `response.*` events; responses not sent with `store: false` are kept for
  * `GET /v1/responses/{id}`, `DELETE /v1/responses/{id}`, `POST /v1/responses/{id}/cancel` and
  * `GET /v1/responses/{id}/input_items`, an unknown id is a 404; `background: true` answers `queued`,
- * completed on a later read or on demand, see {@link FakeStoredResponses}, and with `store: false` is a 400 as at OpenAI; faults from the same queue) and Anthropic's
- * messages API (JSON and SSE), on an ephemeral port. Answers can call tools (streamed
+ * completed on a later read or on demand, see {@link FakeStoredResponses}, and with `store: false` is a 400 as at OpenAI; faults from the same queue), Anthropic's
+ * messages API (JSON and SSE), Google Gemini's `generateContent` and `streamGenerateContent` (the
+ * Gemini API's and Vertex AI's paths, {@link FakeProviderServer.geminiBaseUrl}), Bedrock's Converse
+ * API (`converse` and `converse-stream`, {@link FakeProviderServer.bedrockEndpoint}) and the Batch
+ * APIs ({@link FakeProviderServer.batches}), on an ephemeral port. Answers can call tools (streamed
  * as argument deltas the way each provider streams them), refuse, give several choices with log
  * probabilities, and carry `system_fingerprint`, `service_tier` and rate-limit headers (see
  * {@link FakeAnswer}).
  *
  * Each request takes the next scripted behaviour from a queue ({@link FakeProviderServer.enqueue}),
- * else asks the handler (chat requests only), which sees the request (use `toolResultsOf` to answer
- * a tool-result turn), else answers `ok`. Every request is recorded, body included, to assert on what was sent.
+ * else asks the handler, which sees the request (use `toolResultsOf` to answer a tool-result turn),
+ * else answers `ok`. The handler is asked about every request, the models listing, embeddings and
+ * reads of stored responses included, and a handler that throws answers 500 with its message: one
+ * written for chat bodies should check `request.path` or `request.body` first. Every request is recorded, body included, to assert on what was sent.
  * Chat bodies the real services refuse are refused first, as they are: a JSON response mime type
- * beside tools on Gemini before 3, a `developer` message on Azure API versions before 2024-12-01-preview.
+ * beside tools on Gemini before 3, a `developer` message on Azure API versions before 2024-12-01-preview;
+ * so is an embeddings input OpenAI and Azure refuse (missing or empty, or a list holding an empty item).
  *
  * @example
  * ```ts
@@ -81,11 +91,16 @@ export class FakeProviderServer {
   readonly #options: FakeProviderServerOptions;
   readonly #queue: FakeBehaviour[] = [];
   readonly #sockets = new Set<Socket>();
-  readonly #closing = new AbortController();
+  /** Aborts every exchange in progress when the server closes; a new one for each start. */
+  #closing = new AbortController();
+  /** The listen of a start() under way. */
+  #starting: Promise<void> | undefined;
   readonly #credentials = new WeakMap<RecordedRequest, string>();
   readonly #waiters: Array<{ count: number; resolve: () => void }> = [];
   /** Who waits for a request's caller to close its exchange before the answer ended. */
-  readonly #cut = new WeakMap<RecordedRequest, Array<() => void>>();
+  readonly #cut = new WeakMap<RecordedRequest, Array<{ resolve: () => void; reject: (error: Error) => void }>>();
+  /** How each exchange that is over ended: cut before the whole answer was sent, or answered whole. */
+  readonly #ended = new WeakMap<RecordedRequest, 'cut' | 'whole'>();
   #handler: FakeHandler | undefined;
   #server: Server | undefined;
   #url: string | undefined;
@@ -93,8 +108,6 @@ export class FakeProviderServer {
 
   constructor(options: FakeProviderServerOptions = {}) {
     this.#options = options;
-    // Every exchange in progress listens to it (and stops when it ends).
-    setMaxListeners(0, this.#closing.signal);
     this.#handler = options.handler;
     this.batches = new FakeBatches({
       behaviourFor: async (request) => this.#queue.shift() ?? (await this.#askHandler(request)) ?? { type: 'answer' },
@@ -102,8 +115,17 @@ export class FakeProviderServer {
     });
   }
 
-  /** Starts listening; resolves with the server itself. */
+  /**
+   * Starts listening; resolves with the server itself. A server closed with {@link close} can start
+   * again (on a new ephemeral port unless `port` is set); one that is listening cannot.
+   */
   async start(): Promise<this> {
+    if (this.#server !== undefined || this.#starting !== undefined) {
+      throw new Error(`FakeProviderServer is already started${this.#url === undefined ? '' : ` at ${this.#url}`}; close() it first`);
+    }
+    if (this.#closing.signal.aborted) this.#closing = new AbortController();
+    // Every exchange in progress listens to it (and stops when it ends).
+    setMaxListeners(0, this.#closing.signal);
     const server = createServer((request, response) => {
       this.#handle(request, response).catch(() => response.destroy());
     });
@@ -111,10 +133,18 @@ export class FakeProviderServer {
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
     });
-    await new Promise<void>((resolve, reject) => {
+    this.#starting = new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.#options.port ?? 0, this.#options.host ?? '127.0.0.1', () => resolve());
+      server.listen(this.#options.port ?? 0, this.#options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
+    try {
+      await this.#starting;
+    } finally {
+      this.#starting = undefined;
+    }
     const address = server.address() as AddressInfo;
     this.#server = server;
     this.#url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
@@ -179,11 +209,17 @@ export class FakeProviderServer {
     this.#handler = this.#options.handler;
   }
 
-  /** Resolves with `request` once its caller closes the exchange before the whole answer was sent (a request it aborted). */
+  /**
+   * Resolves with `request` once its caller closes the exchange before the whole answer was sent (a
+   * request it aborted), or at once if it already has; rejects if the whole answer was sent.
+   */
   cutByCaller(request: RecordedRequest): Promise<RecordedRequest> {
-    return new Promise((resolve) => {
+    const ended = this.#ended.get(request);
+    if (ended === 'cut') return Promise.resolve(request);
+    if (ended === 'whole') return Promise.reject(answeredWhole(request));
+    return new Promise((resolve, reject) => {
       const waiting = this.#cut.get(request) ?? [];
-      waiting.push(() => resolve(request));
+      waiting.push({ resolve: () => resolve(request), reject });
       this.#cut.set(request, waiting);
     });
   }
@@ -196,6 +232,8 @@ export class FakeProviderServer {
 
   /** Ends every exchange in progress, closes every socket and stops listening. Idempotent. */
   async close(): Promise<void> {
+    // A start() under way is let finish, so that the server it makes is closed too.
+    if (this.#starting !== undefined) await this.#starting.catch(() => undefined);
     const server = this.#server;
     if (server === undefined) return;
     this.#server = undefined;
@@ -221,7 +259,10 @@ export class FakeProviderServer {
     const exchange = new AbortController();
     const linked = linkSignals(exchange.signal, this.#closing.signal);
     response.on('close', () => {
-      if (!response.writableFinished) for (const resolve of this.#cut.get(recorded) ?? []) resolve();
+      const whole = response.writableFinished;
+      this.#ended.set(recorded, whole ? 'whole' : 'cut');
+      for (const waiter of this.#cut.get(recorded) ?? []) whole ? waiter.reject(answeredWhole(recorded)) : waiter.resolve();
+      this.#cut.delete(recorded);
       exchange.abort();
       linked.dispose();
     });
@@ -237,7 +278,12 @@ export class FakeProviderServer {
     };
     const rejection = this.#reject(recorded, route);
     if (rejection !== undefined) return respond({ ...base, context }, rejection);
-    const invalid = route.kind === 'chat' ? wire.invalidRequest?.(body, context.model) : undefined;
+    const invalid =
+      route.kind === 'chat'
+        ? wire.invalidRequest?.(body, context.model)
+        : route.kind === 'embeddings' && (route.wire === 'openai' || route.wire === 'azure')
+          ? invalidEmbeddingsInput(body)
+          : undefined;
     if (invalid !== undefined) return respond({ ...base, context }, { type: 'error', status: 400, message: invalid });
     const behaviour = this.#queue.shift() ?? (await this.#askHandler(recorded)) ?? { type: 'answer' };
     if (behaviour.type === 'answer' && behaviour.model !== undefined) context.model = behaviour.model;
@@ -309,9 +355,7 @@ export class FakeProviderServer {
       return { type: 'error', status: 404, message: 'Resource not found: the api-version query parameter is required' };
     }
     const keys = this.#options.apiKeys;
-    if (keys !== undefined && !keys.includes(this.#credentials.get(recorded) ?? '')) {
-      return { type: 'error', status: 401, message: 'Incorrect API key provided.' };
-    }
+    if (keys !== undefined && !keys.includes(this.#credentials.get(recorded) ?? '')) return keyRefusal(route);
     if (route.kind === 'chat') {
       const refusal = wireRefusal(recorded);
       if (refusal !== undefined) return { type: 'error', status: 400, message: refusal };
@@ -336,10 +380,14 @@ export class FakeProviderServer {
     }
     const url = new URL(request.url ?? '/', 'http://fake');
     const headers = lowerHeaders(request);
-    const credential = credentialOf(headers);
+    // Gemini's REST API takes the key in the query string too (`?key=`).
+    const credential = credentialOf(headers) ?? url.searchParams.get('key') ?? undefined;
     const recordedHeaders = { ...headers };
-    if (this.#options.keepAuthHeaders !== true)
+    const query = Object.fromEntries(url.searchParams);
+    if (this.#options.keepAuthHeaders !== true) {
       for (const name of AUTH_HEADERS) if (name in recordedHeaders) recordedHeaders[name] = '[redacted]';
+      if ('key' in query) query['key'] = '[redacted]';
+    }
     const route = routeOf(request.method ?? 'GET', url.pathname, headers);
     const recorded: RecordedRequest = {
       wire: this.batches.matches(request.method ?? 'GET', url.pathname)
@@ -349,7 +397,7 @@ export class FakeProviderServer {
           : route.wire,
       method: request.method ?? 'GET',
       path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
+      query,
       headers: recordedHeaders,
       body,
       stream:
@@ -366,6 +414,46 @@ export class FakeProviderServer {
       waiter.resolve();
     }
     return recorded;
+  }
+}
+
+function answeredWhole(request: RecordedRequest): Error {
+  return new Error(`${request.method} ${request.path} was answered whole: its caller did not cut the exchange`);
+}
+
+/** The error each provider answers a key it does not accept with. */
+function keyRefusal(route: FakeRoute): FakeBehaviour {
+  const wire =
+    route.kind === 'models'
+      ? route.gemini === true
+        ? 'gemini'
+        : route.anthropic
+          ? 'anthropic'
+          : 'openai'
+      : route.kind === 'unknown'
+        ? 'openai'
+        : route.wire;
+  switch (wire) {
+    case 'gemini':
+      return { type: 'error', status: 400, code: 'API_KEY_INVALID', message: 'API key not valid. Please pass a valid API key.' };
+    case 'bedrock':
+      return {
+        type: 'error',
+        status: 403,
+        code: 'UnrecognizedClientException',
+        message: 'The security token included in the request is invalid.',
+      };
+    case 'anthropic':
+      return { type: 'error', status: 401, message: 'invalid x-api-key' };
+    case 'azure':
+      return {
+        type: 'error',
+        status: 401,
+        message:
+          'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.',
+      };
+    default:
+      return { type: 'error', status: 401, code: 'invalid_api_key', message: 'Incorrect API key provided.' };
   }
 }
 

@@ -94,11 +94,32 @@ export async function respond(context: RespondContext, behaviour: FakeBehaviour)
       return;
     }
     case 'cut-stream': {
+      if (!context.stream) {
+        // A request that asked for no stream: the first half of its JSON answer.
+        const whole = JSON.stringify(wire.answerBody(context.context, { type: 'answer', content: 'an answer cut short in the middle' }));
+        response.writeHead(200, { 'content-type': 'application/json', [wire.requestIdHeader]: context.requestId });
+        const half = whole.slice(0, Math.ceil(whole.length / 2));
+        if (behaviour.destroy !== true) {
+          response.end(half);
+          return;
+        }
+        await new Promise<void>((resolve) => response.write(half, () => resolve()));
+        context.request.socket.destroy();
+        return;
+      }
       const frames = wire.streamFrames(context.context, { type: 'answer', content: 'an answer cut short in the middle', chunks: 8 });
+      const sent = [...frames.head, ...frames.deltas.slice(0, behaviour.afterChunks ?? 1)];
       openStream(context);
-      for (const frame of [...frames.head, ...frames.deltas.slice(0, behaviour.afterChunks ?? 1)]) response.write(frame);
-      if (behaviour.destroy === true) context.request.socket.destroy();
-      else response.end();
+      if (behaviour.destroy !== true) {
+        for (const frame of sent) response.write(frame);
+        response.end();
+        return;
+      }
+      for (const frame of sent.slice(0, -1)) response.write(frame);
+      // Destroyed once what was written has gone out: destroyed at once, the socket would send
+      // nothing, not even the head, and the cut would be a reset.
+      await new Promise<void>((resolve) => response.write(sent.at(-1) ?? '', () => resolve()));
+      context.request.socket.destroy();
       return;
     }
   }

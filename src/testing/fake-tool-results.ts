@@ -3,9 +3,12 @@ import type { RecordedRequest } from './fake-behaviour.js';
 /** A tool result a request sends back to the model. */
 export interface FakeToolResult {
   toolCallId: string;
-  /** The result's text (text parts joined). */
+  /** The result's text (text parts joined; a JSON result, as Gemini and Bedrock may send one, serialised). */
   content: string;
-  /** Whether the result says the tool failed (Anthropic's `is_error`; always false on OpenAI's wire). */
+  /**
+   * Whether the result says the tool failed (Anthropic's `is_error`, Gemini's `response.error`,
+   * Bedrock's `status: error`; always false on OpenAI's wire and the Responses API's).
+   */
   isError: boolean;
 }
 
@@ -32,9 +35,11 @@ function textOf(content: unknown): string {
 }
 
 /**
- * The tool results at the end of a recorded chat request, on either wire (OpenAI's `tool`
- * messages after the last assistant turn, Anthropic's `tool_result` blocks in the last user turn);
- * empty when the request does not answer tool calls. For a handler that answers a tool-result turn
+ * The tool results at the end of a recorded chat request, on every wire (OpenAI's and Azure's
+ * `tool` messages after the last assistant turn, the Responses API's trailing
+ * `function_call_output` items, Anthropic's `tool_result` blocks, Gemini's `functionResponse` parts
+ * and Bedrock's `toolResult` blocks in the last user turn); empty when the request does not answer
+ * tool calls. For a handler that answers a tool-result turn
  * differently from the first one:
  *
  * @example
@@ -94,16 +99,17 @@ function geminiToolResults(request: RecordedRequest): FakeToolResult[] {
   });
 }
 
-/** Bedrock: the `toolResult` blocks of the last user message. */
+/** Bedrock: the `toolResult` blocks of the last user message (`text` items, and `json` ones serialised). */
 function bedrockToolResults(request: RecordedRequest): FakeToolResult[] {
   const messages = (request.body as { messages?: unknown } | undefined)?.messages;
   if (!Array.isArray(messages)) return [];
   const last = messages.at(-1) as { role?: string; content?: unknown } | undefined;
   if (last?.role !== 'user' || !Array.isArray(last.content)) return [];
   return last.content.flatMap((block) => {
-    const result = (block as { toolResult?: { toolUseId?: string; content?: Array<{ text?: string }>; status?: string } }).toolResult;
+    const result = (block as { toolResult?: { toolUseId?: string; content?: Array<{ text?: string; json?: unknown }>; status?: string } })
+      .toolResult;
     if (result === undefined) return [];
-    const text = (result.content ?? []).map((item) => item.text ?? '').join('');
+    const text = (result.content ?? []).map((item) => item.text ?? (item.json === undefined ? '' : JSON.stringify(item.json))).join('');
     return [{ toolCallId: result.toolUseId ?? '', content: text, isError: result.status === 'error' }];
   });
 }

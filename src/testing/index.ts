@@ -1,10 +1,12 @@
 /**
  * Test helpers for applications built on Groundwork (`groundwork/testing`).
  *
- * {@link FakeProviderServer} is a real HTTP server that speaks OpenAI, Azure OpenAI and Anthropic
- * wire formats — text, tool calls (streamed as argument deltas), refusals, several choices, log
- * probabilities — and injects faults on demand; point Groundwork (or any SDK) at it to test an
- * application or an agent. {@link toolResultsOf} lets a handler answer a tool-result turn.
+ * {@link FakeProviderServer} is a real HTTP server that speaks OpenAI (chat completions, the
+ * Responses API, embeddings, the Batch API), Azure OpenAI, Anthropic (messages and Message Batches),
+ * Google Gemini and AWS Bedrock wire formats — text, tool calls (streamed as argument deltas),
+ * refusals, several choices, log probabilities — and injects faults on demand; point Groundwork (or
+ * any SDK) at it to test an application or an agent. {@link toolResultsOf} lets a handler answer a
+ * tool-result turn; {@link ManualClock} moves time only when told, for timeouts without sleeping.
  *
  * @example
  * ```ts

@@ -23,8 +23,9 @@ export class ManualClock implements Clock {
     return this.#now;
   }
 
+  /** As the global `setTimeout`, a delay that is negative or not a number is none: the timer falls due at once. */
   setTimeout(callback: () => void, ms: number): TimerHandle {
-    const timer = { id: this.#nextId++, at: this.#now + Math.max(0, ms), callback };
+    const timer = { id: this.#nextId++, at: this.#now + (ms > 0 ? ms : 0), callback };
     this.#timers.push(timer);
     return timer.id;
   }
@@ -38,8 +39,14 @@ export class ManualClock implements Clock {
     return this.#timers.length;
   }
 
-  /** Moves time forward by `ms`, firing every timer that falls due, in order. */
+  /**
+   * Moves time forward by `ms`, firing every timer that falls due, in order. Time never moves
+   * back: a negative, infinite or NaN `ms` is a RangeError, and the clock keeps its time.
+   */
   advance(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) {
+      throw new RangeError(`ManualClock.advance: ms must be a finite number of milliseconds, 0 or more (got ${String(ms)})`);
+    }
     const target = this.#now + ms;
     for (;;) {
       const due = this.#timers.filter((timer) => timer.at <= target).sort((a, b) => a.at - b.at)[0];
@@ -48,6 +55,7 @@ export class ManualClock implements Clock {
       this.#now = Math.max(this.#now, due.at);
       due.callback();
     }
-    this.#now = target;
+    // A timer's callback may have advanced the clock past the target itself.
+    this.#now = Math.max(this.#now, target);
   }
 }
