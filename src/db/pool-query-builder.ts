@@ -13,6 +13,7 @@ import {
 } from 'kysely';
 import type { Clock } from '../internal/clock.js';
 import type { TransactionDriver } from './open-transaction.js';
+import { untilIdle } from './until-idle.js';
 
 /** Runs one statement on a connection of the pool, checked out for it alone. */
 export type PoolStatementRunner = (compiled: CompiledQuery) => Promise<QueryResult<unknown>>;
@@ -70,18 +71,13 @@ class HeldConnections implements ConnectionProvider {
   /** Resolves true once no checkout is out, or false when `timeoutMs` passes first. */
   async drain(timeoutMs: number, clock: Clock): Promise<boolean> {
     if (this.#held === 0) return true;
-    let timer: unknown;
-    const finished = await Promise.race([
-      new Promise<boolean>((resolve) => {
-        this.#idle = () => resolve(true);
-      }),
-      new Promise<boolean>((resolve) => {
-        timer = clock.setTimeout(() => resolve(false), timeoutMs);
-      }),
-    ]);
-    clock.clearTimeout(timer);
-    this.#idle = undefined;
-    return finished;
+    return untilIdle(
+      (idle) => {
+        this.#idle = idle;
+      },
+      timeoutMs,
+      clock,
+    );
   }
 }
 

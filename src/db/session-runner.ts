@@ -22,6 +22,7 @@ import { DatabaseClosedError } from './database-closed-error.js';
 import { OpenTransaction, type TransactionDriver, type TransactionProps, transactionEnded, transactionOn } from './open-transaction.js';
 import { enterScope, leaveScope, queueAt, runInScope, type Scope, scopeOf } from './session-scope.js';
 import { settledOr } from './settled.js';
+import { untilIdle } from './until-idle.js';
 
 const DEFAULT_SETTINGS: TransactionSettings = {};
 
@@ -312,17 +313,12 @@ export class SessionRunner<DB> {
   async drain(timeoutMs: number): Promise<boolean> {
     this.#closing = true;
     if (this.#running === 0) return true;
-    const { clock } = this.#parts;
-    let timer: unknown;
-    const finished = await Promise.race([
-      new Promise<boolean>((resolve) => {
-        this.#idle = () => resolve(true);
-      }),
-      new Promise<boolean>((resolve) => {
-        timer = clock.setTimeout(() => resolve(false), timeoutMs);
-      }),
-    ]);
-    clock.clearTimeout(timer);
-    return finished;
+    return untilIdle(
+      (idle) => {
+        this.#idle = idle;
+      },
+      timeoutMs,
+      this.#parts.clock,
+    );
   }
 }
