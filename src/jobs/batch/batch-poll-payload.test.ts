@@ -1,11 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
-import { silentLogger } from '../../observability/logger.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/index.js';
 import { type JobsDatabase, sqliteJobsTarget } from '../jobs.test-helpers.js';
-import { echoWord, translatePrompt, until } from './batch.test-helpers.js';
+import { echoWord, openBatchInfrastructure, translatePrompt, until } from './batch.test-helpers.js';
 import { BATCH_POLL_JOB } from './batches.js';
 
 const translate = translatePrompt('poll-payload-translate');
@@ -24,19 +22,7 @@ describe('a batch poll job', () => {
     fake.reset();
     fake.setHandler(echoWord);
     database = await sqliteJobsTarget.create();
-    infra = await createInfrastructure({
-      env: {
-        LLM_PROVIDER: 'openai',
-        OPENAI_API_KEY: 'sk-batch-poll-payload-test',
-        OPENAI_BASE_URL: fake.openaiBaseUrl,
-        OPENAI_MODEL: 'gpt-4o-mini',
-        DATABASE_URL: database.url,
-        LLM_CACHE: 'off',
-      },
-      envFile: false,
-      logger: silentLogger(),
-    });
-    await infra.initDb();
+    infra = await openBatchInfrastructure(fake, database.url);
   }, 60_000);
 
   afterEach(async () => {

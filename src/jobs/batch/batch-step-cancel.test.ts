@@ -1,11 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
-import { silentLogger } from '../../observability/logger.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/index.js';
 import { JobInputError } from '../job-errors.js';
 import { type JobsDatabase, sqliteJobsTarget } from '../jobs.test-helpers.js';
-import { echoWord, keyTotal, translatePrompt, until } from './batch.test-helpers.js';
+import { echoWord, keyTotal, openBatchInfrastructure, translatePrompt, until } from './batch.test-helpers.js';
 import { BATCH_POLL_JOB } from './batches.js';
 
 const translate = translatePrompt('step-cancel-translate');
@@ -25,21 +23,7 @@ describe('jobs.cancel on a batch step', () => {
     fake.reset();
     fake.setHandler(echoWord);
     database = await sqliteJobsTarget.create();
-    infra = await createInfrastructure({
-      env: {
-        LLM_PROVIDER: 'openai',
-        OPENAI_API_KEY: 'sk-batch-step-cancel-test',
-        OPENAI_BASE_URL: fake.openaiBaseUrl,
-        OPENAI_MODEL: 'gpt-4o-mini',
-        DATABASE_URL: database.url,
-        LLM_CACHE: 'off',
-        JOBS_POLL_INTERVAL_MS: '50',
-        TENANT_MAX_OUTPUT_TOKENS_ESTIMATE: '200',
-      },
-      envFile: false,
-      logger: silentLogger(),
-    });
-    await infra.initDb();
+    infra = await openBatchInfrastructure(fake, database.url, { JOBS_POLL_INTERVAL_MS: '50', TENANT_MAX_OUTPUT_TOKENS_ESTIMATE: '200' });
     ({
       key: { id: keyId },
     } = await infra.tenants.repository.createKey({ name: 'customer-step', totalBudgetUsd: 1 }));

@@ -1,7 +1,10 @@
 import { z } from 'zod';
+import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
 import { definePrompt } from '../../llm/prompt.js';
+import { silentLogger } from '../../observability/logger.js';
 import type { FakeHandler } from '../../testing/fake-behaviour.js';
+import type { FakeProviderServer } from '../../testing/index.js';
 import { FULL_JOBS_TARGETS, type JobsTarget, sqliteJobsTarget } from '../jobs.test-helpers.js';
 
 /** The prompt the batch tests send, named for each file so that their rows stay apart. */
@@ -42,4 +45,30 @@ export const BUDGET_SETUPS: BudgetSetup[] = [
 export async function keyTotal(infra: Infrastructure, keyId: string): Promise<{ spentUsd: number; reservedUsd: number }> {
   const [state] = await infra.tenants.batches.read([`key:${keyId}:total`]);
   return { spentUsd: (state?.spentNano ?? 0) / 1e9, reservedUsd: (state?.reservedNano ?? 0) / 1e9 };
+}
+
+/**
+ * An instance on the fake's OpenAI API and `databaseUrl`, cache off, its tables made: how the
+ * batch tests that need nothing else open one (`env` added last).
+ */
+export async function openBatchInfrastructure(
+  fake: FakeProviderServer,
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<Infrastructure> {
+  const infra = await createInfrastructure({
+    env: {
+      LLM_PROVIDER: 'openai',
+      OPENAI_API_KEY: 'sk-batch-test',
+      OPENAI_BASE_URL: fake.openaiBaseUrl,
+      OPENAI_MODEL: 'gpt-4o-mini',
+      DATABASE_URL: databaseUrl,
+      LLM_CACHE: 'off',
+      ...env,
+    },
+    envFile: false,
+    logger: silentLogger(),
+  });
+  await infra.initDb();
+  return infra;
 }
