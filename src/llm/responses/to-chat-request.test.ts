@@ -182,4 +182,13 @@ describe('toChatRequest', () => {
     expect(malformed).toThrow(ResponsesUnsupportedError);
     expect(() => malformed()).toThrow(expect.objectContaining({ fields: ['input[0].reasoning_blocks'] }));
   });
+
+  it('refuses a user or service_tier that is not text, rather than sending the call without it', () => {
+    const call = () => toChatRequest({ model: 'm', input: 'hi', user: 42, service_tier: { tier: 'flex' } }, 'anthropic');
+    expect(call).toThrow(expect.objectContaining({ fields: ['user', 'service_tier'] }));
+    expect(call).toThrow(/"user" \(must be a string\), "service_tier" \(must be a string\)/);
+    const { request } = toChatRequest({ model: 'm', input: 'hi', user: null, service_tier: null }, 'anthropic');
+    expect(request).not.toHaveProperty('user');
+    expect(request).not.toHaveProperty('serviceTier');
+  });
 });

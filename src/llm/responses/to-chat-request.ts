@@ -96,6 +96,7 @@ export function toChatRequest(body: ResponsesBody, provider: LlmProviderName): T
         break;
       case 'user':
         if (typeof value === 'string') request.user = value;
+        else if (value !== null) problems.push({ field: key, why: 'must be a string' });
         break;
       case 'metadata':
         if (isObject(value)) request.metadata = value as Record<string, string>;
@@ -103,6 +104,7 @@ export function toChatRequest(body: ResponsesBody, provider: LlmProviderName): T
         break;
       case 'service_tier':
         if (typeof value === 'string') request.serviceTier = value;
+        else if (value !== null) problems.push({ field: key, why: 'must be a string' });
         break;
       case 'safety_identifier':
       case 'prompt_cache_key':
