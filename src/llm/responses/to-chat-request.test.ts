@@ -191,4 +191,11 @@ describe('toChatRequest', () => {
     expect(request).not.toHaveProperty('user');
     expect(request).not.toHaveProperty('serviceTier');
   });
+
+  it('names the values it takes for a reasoning effort or verbosity it does not know', () => {
+    const call = () => toChatRequest({ model: 'm', input: 'hi', reasoning: { effort: 'ultra' }, text: { verbosity: 'loud' } }, 'anthropic');
+    expect(call).toThrow(expect.objectContaining({ fields: ['reasoning.effort', 'text.verbosity'] }));
+    expect(call).toThrow(/"text.verbosity" \(must be low, medium or high\)/);
+    expect(call).toThrow(/"reasoning.effort" \(must be none, minimal, low, medium, high, xhigh or max\)/);
+  });
 });

@@ -166,8 +166,10 @@ function translateText(value: unknown, request: ChatRequest, problems: Problem[]
   }
   for (const [key, entry] of Object.entries(value)) {
     if (entry === undefined || entry === null) continue;
-    if (key === 'verbosity' && (entry === 'low' || entry === 'medium' || entry === 'high')) request.verbosity = entry;
-    else if (key === 'format') {
+    if (key === 'verbosity') {
+      if (entry === 'low' || entry === 'medium' || entry === 'high') request.verbosity = entry;
+      else problems.push({ field: 'text.verbosity', why: 'must be low, medium or high' });
+    } else if (key === 'format') {
       const format = toResponseFormat(entry);
       if (format === undefined) problems.push({ field: 'text.format', why: 'must be text, json_object or json_schema with a schema' });
       else if (format.type !== 'text') request.responseFormat = format;
@@ -189,7 +191,9 @@ function toResponseFormat(value: unknown): ResponseFormat | undefined {
   return format;
 }
 
-const EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']);
+const EFFORTS: ReadonlySet<string> = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']);
+/** The efforts as a refusal names them. */
+const EFFORT_LIST = [...EFFORTS].join(', ').replace(/, (?=[^,]*$)/, ' or ');
 
 function translateReasoning(value: unknown, request: ChatRequest, problems: Problem[]): void {
   if (value === null) return;
@@ -199,8 +203,10 @@ function translateReasoning(value: unknown, request: ChatRequest, problems: Prob
   }
   for (const [key, entry] of Object.entries(value)) {
     if (entry === undefined || entry === null) continue;
-    if (key === 'effort' && typeof entry === 'string' && EFFORTS.has(entry)) request.reasoningEffort = entry as ReasoningEffort;
-    else problems.push({ field: `reasoning.${key}`, why: 'only reasoning.effort can be translated' });
+    if (key === 'effort') {
+      if (typeof entry === 'string' && EFFORTS.has(entry)) request.reasoningEffort = entry as ReasoningEffort;
+      else problems.push({ field: 'reasoning.effort', why: `must be ${EFFORT_LIST}` });
+    } else problems.push({ field: `reasoning.${key}`, why: 'only reasoning.effort can be translated' });
   }
 }
 
