@@ -198,4 +198,27 @@ describe('toChatRequest', () => {
     expect(call).toThrow(/"text.verbosity" \(must be low, medium or high\)/);
     expect(call).toThrow(/"reasoning.effort" \(must be none, minimal, low, medium, high, xhigh or max\)/);
   });
+
+  it('refuses history items that would reach the provider emptied: calls without an id, name or text arguments, messages without content', () => {
+    const call = () =>
+      toChatRequest(
+        {
+          model: 'm',
+          input: [
+            { role: 'user', content: 'Weather?' },
+            { type: 'function_call', name: 'weather', arguments: { city: 'Paris' } },
+            { type: 'function_call', call_id: 'call_2', arguments: '{}' },
+            { type: 'function_call_output', output: 'sunny' },
+            { role: 'assistant' },
+          ],
+        },
+        'anthropic',
+      );
+    expect(call).toThrow(
+      expect.objectContaining({
+        fields: ['input[1].call_id', 'input[1].arguments', 'input[2].name', 'input[3].call_id', 'input[4].content'],
+      }),
+    );
+    expect(call).toThrow(/"input\[1\].arguments" \(must be the arguments as JSON text\)/);
+  });
 });

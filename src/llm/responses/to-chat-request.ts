@@ -250,12 +250,12 @@ function translateItem(item: unknown, where: string, messages: ChatMessage[], pr
     return;
   }
   if (type === 'function_call') {
-    const call: ToolCall = {
-      id: String(item['call_id'] ?? ''),
-      type: 'function',
-      name: String(item['name'] ?? ''),
-      arguments: typeof item['arguments'] === 'string' ? item['arguments'] : '{}',
-    };
+    const id = requiredText(item, 'call_id', where, problems);
+    const name = requiredText(item, 'name', where, problems);
+    const given = item['arguments'];
+    if (given !== undefined && given !== null && typeof given !== 'string')
+      problems.push({ field: `${where}.arguments`, why: 'must be the arguments as JSON text' });
+    const call: ToolCall = { id, type: 'function', name, arguments: typeof given === 'string' ? given : '{}' };
     // Groundwork's extension, as the translated answer gave it: the provider's signature of the call.
     if (typeof item['signature'] === 'string' && item['signature'] !== '') call.signature = item['signature'];
     const reasoning = reasoningBlocks(item['reasoning_blocks'], `${where}.reasoning_blocks`, problems);
@@ -271,11 +271,20 @@ function translateItem(item: unknown, where: string, messages: ChatMessage[], pr
     const output = item['output'];
     const content =
       typeof output === 'string' ? output : Array.isArray(output) ? textParts(output, `${where}.output`, problems) : undefined;
+    const id = requiredText(item, 'call_id', where, problems);
     if (content === undefined) problems.push({ field: `${where}.output`, why: 'must be text or text parts' });
-    else messages.push({ role: 'tool', toolCallId: String(item['call_id'] ?? ''), content });
+    else messages.push({ role: 'tool', toolCallId: id, content });
     return;
   }
   problems.push({ field: `${where}.type`, why: `${String(type)} items need a Responses API upstream` });
+}
+
+/** `item[field]` as non-empty text; else '' and a problem naming it (a provider cannot pair a call with its output without it). */
+function requiredText(item: Json, field: string, where: string, problems: Problem[]): string {
+  const value = item[field];
+  if (typeof value === 'string' && value !== '') return value;
+  problems.push({ field: `${where}.${field}`, why: 'must be a non-empty string' });
+  return '';
 }
 
 /**
@@ -320,7 +329,7 @@ function translateMessage(item: Json, where: string, problems: Problem[]): ChatM
         else problems.push({ field: at, why: 'assistant content must be output_text or refusal parts' });
       });
       message.content = texts.join('');
-    }
+    } else problems.push({ field: `${where}.content`, why: 'must be text or a list of parts' });
     return message;
   }
   if (role !== 'user' && role !== 'system' && role !== 'developer') {
