@@ -221,4 +221,28 @@ describe('toChatRequest', () => {
     );
     expect(call).toThrow(/"input\[1\].arguments" \(must be the arguments as JSON text\)/);
   });
+
+  it('says what is wrong with a function tool, rather than calling it built-in or dropping its schema', () => {
+    const call = () =>
+      toChatRequest(
+        {
+          model: 'm',
+          input: 'hi',
+          tools: [
+            { type: 'function', parameters: { type: 'object' } },
+            { type: 'function', name: 'weather', parameters: '{"type":"object"}', description: 7, strict: 'yes' },
+          ],
+        },
+        'anthropic',
+      );
+    expect(call).toThrow(
+      expect.objectContaining({ fields: ['tools[0].name', 'tools[1].description', 'tools[1].parameters', 'tools[1].strict'] }),
+    );
+    expect(call).not.toThrow(/built-in/);
+    const { request } = toChatRequest(
+      { model: 'm', input: 'hi', tools: [{ type: 'function', name: 'f', parameters: null, description: null, strict: null }] },
+      'anthropic',
+    );
+    expect(request.tools).toEqual([{ type: 'function', name: 'f' }]);
+  });
 });

@@ -211,18 +211,28 @@ function translateReasoning(value: unknown, request: ChatRequest, problems: Prob
 }
 
 function translateTool(tool: unknown, index: number, problems: Problem[]): FunctionTool[] {
-  if (!isObject(tool) || tool['type'] !== 'function' || typeof tool['name'] !== 'string') {
-    const type = isObject(tool) ? String(tool['type']) : typeof tool;
+  const where = `tools[${index}]`;
+  if (!isObject(tool)) {
+    problems.push({ field: where, why: 'must be an object' });
+    return [];
+  }
+  if (tool['type'] !== 'function') {
     problems.push({
-      field: `tools[${index}]`,
-      why: `the built-in tool ${type} needs a Responses API upstream; only function tools translate`,
+      field: where,
+      why: `the built-in tool ${String(tool['type'])} needs a Responses API upstream; only function tools translate`,
     });
     return [];
   }
-  const result: FunctionTool = { type: 'function', name: tool['name'] };
-  if (typeof tool['description'] === 'string') result.description = tool['description'];
-  if (isObject(tool['parameters'])) result.parameters = tool['parameters'];
-  if (typeof tool['strict'] === 'boolean') result.strict = tool['strict'];
+  const name = requiredText(tool, 'name', where, problems);
+  const result: FunctionTool = { type: 'function', name };
+  const { description, parameters, strict } = tool;
+  if (typeof description === 'string') result.description = description;
+  else if (description !== undefined && description !== null) problems.push({ field: `${where}.description`, why: 'must be a string' });
+  if (isObject(parameters)) result.parameters = parameters;
+  else if (parameters !== undefined && parameters !== null)
+    problems.push({ field: `${where}.parameters`, why: 'must be a JSON schema object' });
+  if (typeof strict === 'boolean') result.strict = strict;
+  else if (strict !== undefined && strict !== null) problems.push({ field: `${where}.strict`, why: 'must be a boolean' });
   return [result];
 }
 
