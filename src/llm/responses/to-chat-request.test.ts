@@ -245,4 +245,28 @@ describe('toChatRequest', () => {
     );
     expect(request.tools).toEqual([{ type: 'function', name: 'f' }]);
   });
+
+  it('refuses an answer format or image detail it would otherwise send otherwise than asked', () => {
+    const schema = { type: 'object' };
+    const call = () =>
+      toChatRequest(
+        {
+          model: 'm',
+          input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://example.com/a.png', detail: 'original' }] }],
+          text: { format: { type: 'json_schema', name: 7, schema, strict: 'yes', description: false } },
+        },
+        'anthropic',
+      );
+    expect(call).toThrow(
+      expect.objectContaining({
+        fields: ['text.format.name', 'text.format.strict', 'text.format.description', 'input[0].content[0].detail'],
+      }),
+    );
+    expect(call).toThrow(/"input\[0\].content\[0\].detail" \(must be low, high or auto/);
+    const { request } = toChatRequest(
+      { model: 'm', input: 'hi', text: { format: { type: 'json_schema', schema, strict: null, description: null } } },
+      'anthropic',
+    );
+    expect(request.responseFormat).toEqual({ type: 'json_schema', name: 'response', schema });
+  });
 });

@@ -170,24 +170,26 @@ function translateText(value: unknown, request: ChatRequest, problems: Problem[]
       if (entry === 'low' || entry === 'medium' || entry === 'high') request.verbosity = entry;
       else problems.push({ field: 'text.verbosity', why: 'must be low, medium or high' });
     } else if (key === 'format') {
-      const format = toResponseFormat(entry);
+      const format = toResponseFormat(entry, problems);
       if (format === undefined) problems.push({ field: 'text.format', why: 'must be text, json_object or json_schema with a schema' });
       else if (format.type !== 'text') request.responseFormat = format;
     } else problems.push({ field: `text.${key}`, why: 'cannot be translated' });
   }
 }
 
-function toResponseFormat(value: unknown): ResponseFormat | undefined {
+/** `text.format` as a chat answer format; undefined when it is none; a problem for each of its fields of the wrong type. */
+function toResponseFormat(value: unknown, problems: Problem[]): ResponseFormat | undefined {
   if (!isObject(value)) return undefined;
   if (value['type'] === 'text' || value['type'] === 'json_object') return { type: value['type'] };
   if (value['type'] !== 'json_schema' || !isObject(value['schema'])) return undefined;
-  const format: ResponseFormat = {
-    type: 'json_schema',
-    name: typeof value['name'] === 'string' ? value['name'] : 'response',
-    schema: value['schema'],
-  };
-  if (typeof value['strict'] === 'boolean') format.strict = value['strict'];
-  if (typeof value['description'] === 'string') format.description = value['description'];
+  const { name, strict, description } = value;
+  const format: ResponseFormat = { type: 'json_schema', name: typeof name === 'string' ? name : 'response', schema: value['schema'] };
+  if (name !== undefined && name !== null && typeof name !== 'string')
+    problems.push({ field: 'text.format.name', why: 'must be a string' });
+  if (typeof strict === 'boolean') format.strict = strict;
+  else if (strict !== undefined && strict !== null) problems.push({ field: 'text.format.strict', why: 'must be a boolean' });
+  if (typeof description === 'string') format.description = description;
+  else if (description !== undefined && description !== null) problems.push({ field: 'text.format.description', why: 'must be a string' });
   return format;
 }
 
@@ -391,6 +393,10 @@ function userPart(part: unknown, where: string, problems: Problem[]): UserConten
         return undefined;
       }
       const detail = part['detail'];
+      if (detail !== undefined && detail !== null && detail !== 'low' && detail !== 'high' && detail !== 'auto') {
+        problems.push({ field: `${where}.detail`, why: 'must be low, high or auto; chat APIs have no other image detail' });
+        return undefined;
+      }
       return {
         type: 'image',
         url: part['image_url'],
