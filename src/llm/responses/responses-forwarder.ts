@@ -363,6 +363,7 @@ export class ResponsesForwarder {
         for (let step = first; !step.done; step = await iterator.next()) {
           watchdog.touch();
           const event = parseEvent(step.value, target);
+          if (event === undefined) continue;
           if (!remembered) remember(event['response']);
           reportedModel ??= (event['response'] as { model?: unknown } | undefined)?.model;
           if (FINAL_EVENTS.has(event.type)) final = event['response'] as ResponseObject;
@@ -442,12 +443,16 @@ export class ResponsesForwarder {
   }
 }
 
-/** One upstream event as JSON; its `type` from the data, else the event name. */
-function parseEvent(event: SseEvent, target: CallTarget): ResponseStreamEvent {
+/**
+ * One upstream event as JSON; its `type` from the data, else the event name. Undefined for the
+ * `[DONE]` an OpenAI-compatible upstream may send after the final event, which OpenAI's SDKs skip too.
+ */
+function parseEvent(event: SseEvent, target: CallTarget): ResponseStreamEvent | undefined {
   let data: unknown;
   try {
     data = JSON.parse(event.data);
   } catch (error) {
+    if (event.data.startsWith('[DONE]')) return undefined;
     throw providerError('malformed_response', 'a stream event was not valid JSON', { ...target, cause: error });
   }
   if (typeof data !== 'object' || data === null) throw providerError('malformed_response', 'a stream event was not an object', target);
