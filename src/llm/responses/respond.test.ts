@@ -111,6 +111,39 @@ describe('respond', () => {
     expect(azure.requests).toHaveLength(1);
   });
 
+  it('sends a continuation of a response a fallback made to that fallback, which holds it, whole and streamed', async () => {
+    const azure = await startFakeProviderServer({ apiKeys: ['azure-fallback-key'], responseIdPrefix: 'resp_azure_' });
+    second = azure;
+    const { fake, infra } = await start((server) => ({
+      OPENAI_API_KEY: 'sk-key',
+      OPENAI_BASE_URL: server.openaiBaseUrl,
+      LLM_FALLBACKS: 'azure:fallback-deploy',
+      AZURE_OPENAI_ENDPOINT: azure.azureEndpoint,
+      AZURE_OPENAI_API_KEY: 'azure-fallback-key',
+      AZURE_OPENAI_DEPLOYMENT: 'fallback-deploy',
+    }));
+    fake.enqueue({ type: 'error', status: 503 });
+    const first = await infra.llm.respond({ model: 'gpt-4o-mini', input: 'Hi' });
+    if (first.stream) throw new Error('expected a whole response');
+    expect(first.response.id).toMatch(/^resp_azure_/);
+    const whole = await infra.llm.respond({ model: 'gpt-4o-mini', input: 'and then?', previous_response_id: first.response.id });
+    expect(whole).toMatchObject({ stream: false, attempts: 1 });
+    const streamed = await infra.llm.respond({
+      model: 'gpt-4o-mini',
+      input: 'and then?',
+      previous_response_id: first.response.id,
+      stream: true,
+    });
+    expect((await eventsOf(streamed)).at(-1)?.type).toBe('response.completed');
+    expect(fake.requests).toHaveLength(1);
+    expect(azure.requests.map((request) => (request.body as { previous_response_id?: unknown }).previous_response_id)).toEqual([
+      undefined,
+      first.response.id,
+      first.response.id,
+    ]);
+    expect(azure.requests.map((request) => (request.body as { model?: unknown }).model)).toEqual(Array(3).fill('fallback-deploy'));
+  });
+
   it('lets a continuation fall back to another model on the primary’s own upstream', async () => {
     const { fake, infra } = await start((server) => ({
       OPENAI_API_KEY: 'sk-key',

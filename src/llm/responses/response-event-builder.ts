@@ -166,6 +166,9 @@ export class ResponseEventBuilder {
       );
     }
     const item = this.#open as Extract<OpenItem, { kind: 'call' }>;
+    // A compatible server may send the call's id or name only after its first chunk.
+    if (item.callId === '' && delta.id !== undefined) item.callId = delta.id;
+    if (item.name === '' && delta.name !== undefined) item.name = delta.name;
     if (delta.arguments !== '') {
       item.arguments += delta.arguments;
       events.push(

@@ -92,6 +92,8 @@ export class ResponseEnvelope {
   }): ResponseObject {
     const body = this.#body;
     const echo = (key: string, fallback: unknown) => (body[key] === undefined ? fallback : body[key]);
+    // Not nullable in a `Response`: a request's null means the default.
+    const setting = (key: string, fallback: unknown) => body[key] ?? fallback;
     const text = (body['text'] ?? {}) as Record<string, unknown>;
     const reasoning = (body['reasoning'] ?? {}) as Record<string, unknown>;
     const response: ResponseObject = {
@@ -106,14 +108,14 @@ export class ResponseEnvelope {
       max_output_tokens: echo('max_output_tokens', null),
       model: fields.model,
       output: fields.output,
-      parallel_tool_calls: echo('parallel_tool_calls', true),
+      parallel_tool_calls: setting('parallel_tool_calls', true),
       previous_response_id: null,
       reasoning: { effort: reasoning['effort'] ?? null, summary: null },
       store: false,
       temperature: echo('temperature', 1),
-      text: { format: text['format'] ?? { type: 'text' }, ...(text['verbosity'] === undefined ? {} : { verbosity: text['verbosity'] }) },
-      tool_choice: echo('tool_choice', 'auto'),
-      tools: echo('tools', []),
+      text: { format: answerFormat(text['format']), ...(text['verbosity'] === undefined ? {} : { verbosity: text['verbosity'] }) },
+      tool_choice: setting('tool_choice', 'auto'),
+      tools: setting('tools', []),
       top_p: echo('top_p', 1),
       truncation: 'disabled',
       usage: fields.usage === undefined ? null : responseUsage(fields.usage),
@@ -124,6 +126,13 @@ export class ResponseEnvelope {
     if (fields.usage === undefined) delete response['usage'];
     return response;
   }
+}
+
+/** The request's `text.format` as the answer used it: `text` by default, a JSON schema named `response` when it had no name. */
+function answerFormat(format: unknown): unknown {
+  if (format === undefined || format === null) return { type: 'text' };
+  const { type, name } = format as { type?: unknown; name?: unknown };
+  return type === 'json_schema' && typeof name !== 'string' ? { ...(format as object), name: 'response' } : format;
 }
 
 /** A whole translated answer as a `Response`: a message item (text or refusal) and a `function_call` item per tool call. */

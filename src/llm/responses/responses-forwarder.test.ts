@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -196,5 +197,32 @@ describe('the Responses forwarder', () => {
       });
     }
     expect(outcomes).toHaveLength(2);
+  });
+
+  it('ends a stream at the [DONE] a compatible upstream sends after its final event, as OpenAI’s SDK does', async () => {
+    const response = { id: 'resp_1', object: 'response', status: 'completed', model: 'gpt-4o-mini', output: [] };
+    const usage = { input_tokens: 5, output_tokens: 2, total_tokens: 7 };
+    const upstream = createHttpServer((_request, answer) => {
+      answer.writeHead(200, { 'content-type': 'text/event-stream' });
+      answer.write(`event: response.created\ndata: ${JSON.stringify({ type: 'response.created', response, sequence_number: 0 })}\n\n`);
+      const completed = { type: 'response.completed', response: { ...response, usage }, sequence_number: 1 };
+      answer.end(`event: response.completed\ndata: ${JSON.stringify(completed)}\n\ndata: [DONE]\n\n`);
+    });
+    upstream.listen(0, '127.0.0.1');
+    await once(upstream, 'listening');
+    try {
+      const { infra } = await start({ OPENAI_BASE_URL: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1` });
+      await infra.initDb();
+      const result = await infra.llm.respond({ model: 'gpt-4o-mini', input: 'Hi', stream: true });
+      if (!result.stream) throw new Error('expected a stream');
+      const types: string[] = [];
+      for await (const event of result.events) types.push(event.type);
+      expect(types).toEqual(['response.created', 'response.completed']);
+      await infra.llm.flush();
+      const rows = await infra.db.selectFrom('llm_usage').select(['outcome', 'total_tokens']).execute();
+      expect(rows).toEqual([{ outcome: 'success', total_tokens: 7 }]);
+    } finally {
+      upstream.close();
+    }
   });
 });

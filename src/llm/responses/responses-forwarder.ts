@@ -85,7 +85,8 @@ interface StartedStream {
 /**
  * Forwards Responses API calls to OpenAI or Azure OpenAI with the body as the caller wrote it (only
  * `model` set to the target's, for Azure's deployment or a fallback), through the call path: the
- * fallbacks that also have the Responses API, retry with backoff and deadline, breaker, request and
+ * fallbacks that also have the Responses API (a continuation only those where its previous response
+ * is held: see {@link ResponsesTargets.targets}), retry with backoff and deadline, breaker, request and
  * token limits, concurrency, per-attempt timeout. A stream is retried until its first event
  * arrives, then passed on event by event, watched by the first-chunk and idle timeouts. Every call
  * is one ledger row with `operation = responses`, its usage and cost read from the response (for a
@@ -114,7 +115,7 @@ export class ResponsesForwarder {
     const provider = config.llm.provider;
     if (!forwardsResponses(provider)) throw new Error(`The provider ${provider} has no Responses API to forward to`);
     const requested = typeof body['model'] === 'string' && body['model'] !== '' ? body['model'] : config.llm.model;
-    const targets = this.#targets.targets(requested, body);
+    const targets = this.#targets.targets(requested, body, this.#previousOrigin(body));
     const primary = targets[0]!;
     const trace = newTrace(primary.provider, primary.group === undefined ? primary.model : requested);
     const started = performance.now();
@@ -362,6 +363,7 @@ export class ResponsesForwarder {
         for (let step = first; !step.done; step = await iterator.next()) {
           watchdog.touch();
           const event = parseEvent(step.value, target);
+          if (event === undefined) continue;
           if (!remembered) remember(event['response']);
           reportedModel ??= (event['response'] as { model?: unknown } | undefined)?.model;
           if (FINAL_EVENTS.has(event.type)) final = event['response'] as ResponseObject;
@@ -389,6 +391,12 @@ export class ResponsesForwarder {
       await iterator.return?.().catch(() => undefined);
       close('cancelled');
     });
+  }
+
+  /** The target that made the response a call continues (`previous_response_id`), when this process remembers it. */
+  #previousOrigin(body: ResponsesBody): CallTarget | undefined {
+    const previous = body['previous_response_id'];
+    return typeof previous === 'string' && previous !== '' ? this.#origins.recall(previous) : undefined;
   }
 
   /** Notes the target that made `response`, when it carries an id; whether it did. */
@@ -435,12 +443,16 @@ export class ResponsesForwarder {
   }
 }
 
-/** One upstream event as JSON; its `type` from the data, else the event name. */
-function parseEvent(event: SseEvent, target: CallTarget): ResponseStreamEvent {
+/**
+ * One upstream event as JSON; its `type` from the data, else the event name. Undefined for the
+ * `[DONE]` an OpenAI-compatible upstream may send after the final event, which OpenAI's SDKs skip too.
+ */
+function parseEvent(event: SseEvent, target: CallTarget): ResponseStreamEvent | undefined {
   let data: unknown;
   try {
     data = JSON.parse(event.data);
   } catch (error) {
+    if (event.data.startsWith('[DONE]')) return undefined;
     throw providerError('malformed_response', 'a stream event was not valid JSON', { ...target, cause: error });
   }
   if (typeof data !== 'object' || data === null) throw providerError('malformed_response', 'a stream event was not an object', target);

@@ -31,10 +31,12 @@ export class ResponsesTargets {
    * and the fallbacks that have it. A call that continues earlier state (`previous_response_id`,
    * `conversation`) goes only where that state can be: a group's call is refused unless exactly one
    * of its deployments can take it, since another would be another account's; without a group, only
-   * the fallbacks on the primary's own upstream (the same endpoint and credentials) are kept. A background response may start on any of them:
+   * the fallbacks on the primary's own upstream (the same endpoint and credentials) are kept, or,
+   * when `origin` (the target that made the previous response) is a fallback on another upstream,
+   * the fallbacks on that one, which holds the state. A background response may start on any of them:
    * it is polled, cancelled and deleted wherever it was made (see `holders`).
    */
-  targets(model: string, body: Readonly<Record<string, unknown>> = {}): CallTarget[] {
+  targets(model: string, body: Readonly<Record<string, unknown>> = {}, origin?: CallTarget): CallTarget[] {
     const config = this.#config;
     const routes = this.#routes;
     const grouped = routes === undefined ? undefined : groupCallTargets(routes.groups, model);
@@ -55,6 +57,11 @@ export class ResponsesTargets {
     // A continuation's state is held where the primary keeps its responses: only a fallback to the
     // same upstream (another model of the same account) can take it.
     const identity = this.#identity(primary);
+    if (origin !== undefined && origin.deployment === undefined) {
+      const held = this.#identity(origin);
+      const holders = held === undefined || held === identity ? [] : fallbacks.filter((target) => this.#identity(target) === held);
+      if (holders.length > 0) return holders;
+    }
     return [primary, ...fallbacks.filter((target) => identity !== undefined && this.#identity(target) === identity)];
   }
 

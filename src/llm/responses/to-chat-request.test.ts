@@ -182,4 +182,91 @@ describe('toChatRequest', () => {
     expect(malformed).toThrow(ResponsesUnsupportedError);
     expect(() => malformed()).toThrow(expect.objectContaining({ fields: ['input[0].reasoning_blocks'] }));
   });
+
+  it('refuses a user or service_tier that is not text, rather than sending the call without it', () => {
+    const call = () => toChatRequest({ model: 'm', input: 'hi', user: 42, service_tier: { tier: 'flex' } }, 'anthropic');
+    expect(call).toThrow(expect.objectContaining({ fields: ['user', 'service_tier'] }));
+    expect(call).toThrow(/"user" \(must be a string\), "service_tier" \(must be a string\)/);
+    const { request } = toChatRequest({ model: 'm', input: 'hi', user: null, service_tier: null }, 'anthropic');
+    expect(request).not.toHaveProperty('user');
+    expect(request).not.toHaveProperty('serviceTier');
+  });
+
+  it('names the values it takes for a reasoning effort or verbosity it does not know', () => {
+    const call = () => toChatRequest({ model: 'm', input: 'hi', reasoning: { effort: 'ultra' }, text: { verbosity: 'loud' } }, 'anthropic');
+    expect(call).toThrow(expect.objectContaining({ fields: ['reasoning.effort', 'text.verbosity'] }));
+    expect(call).toThrow(/"text.verbosity" \(must be low, medium or high\)/);
+    expect(call).toThrow(/"reasoning.effort" \(must be none, minimal, low, medium, high, xhigh or max\)/);
+  });
+
+  it('refuses history items that would reach the provider emptied: calls without an id, name or text arguments, messages without content', () => {
+    const call = () =>
+      toChatRequest(
+        {
+          model: 'm',
+          input: [
+            { role: 'user', content: 'Weather?' },
+            { type: 'function_call', name: 'weather', arguments: { city: 'Paris' } },
+            { type: 'function_call', call_id: 'call_2', arguments: '{}' },
+            { type: 'function_call_output', output: 'sunny' },
+            { role: 'assistant' },
+          ],
+        },
+        'anthropic',
+      );
+    expect(call).toThrow(
+      expect.objectContaining({
+        fields: ['input[1].call_id', 'input[1].arguments', 'input[2].name', 'input[3].call_id', 'input[4].content'],
+      }),
+    );
+    expect(call).toThrow(/"input\[1\].arguments" \(must be the arguments as JSON text\)/);
+  });
+
+  it('says what is wrong with a function tool, rather than calling it built-in or dropping its schema', () => {
+    const call = () =>
+      toChatRequest(
+        {
+          model: 'm',
+          input: 'hi',
+          tools: [
+            { type: 'function', parameters: { type: 'object' } },
+            { type: 'function', name: 'weather', parameters: '{"type":"object"}', description: 7, strict: 'yes' },
+          ],
+        },
+        'anthropic',
+      );
+    expect(call).toThrow(
+      expect.objectContaining({ fields: ['tools[0].name', 'tools[1].description', 'tools[1].parameters', 'tools[1].strict'] }),
+    );
+    expect(call).not.toThrow(/built-in/);
+    const { request } = toChatRequest(
+      { model: 'm', input: 'hi', tools: [{ type: 'function', name: 'f', parameters: null, description: null, strict: null }] },
+      'anthropic',
+    );
+    expect(request.tools).toEqual([{ type: 'function', name: 'f' }]);
+  });
+
+  it('refuses an answer format or image detail it would otherwise send otherwise than asked', () => {
+    const schema = { type: 'object' };
+    const call = () =>
+      toChatRequest(
+        {
+          model: 'm',
+          input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://example.com/a.png', detail: 'original' }] }],
+          text: { format: { type: 'json_schema', name: 7, schema, strict: 'yes', description: false } },
+        },
+        'anthropic',
+      );
+    expect(call).toThrow(
+      expect.objectContaining({
+        fields: ['text.format.name', 'text.format.strict', 'text.format.description', 'input[0].content[0].detail'],
+      }),
+    );
+    expect(call).toThrow(/"input\[0\].content\[0\].detail" \(must be low, high or auto/);
+    const { request } = toChatRequest(
+      { model: 'm', input: 'hi', text: { format: { type: 'json_schema', schema, strict: null, description: null } } },
+      'anthropic',
+    );
+    expect(request.responseFormat).toEqual({ type: 'json_schema', name: 'response', schema });
+  });
 });

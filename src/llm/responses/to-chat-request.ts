@@ -96,6 +96,7 @@ export function toChatRequest(body: ResponsesBody, provider: LlmProviderName): T
         break;
       case 'user':
         if (typeof value === 'string') request.user = value;
+        else if (value !== null) problems.push({ field: key, why: 'must be a string' });
         break;
       case 'metadata':
         if (isObject(value)) request.metadata = value as Record<string, string>;
@@ -103,6 +104,7 @@ export function toChatRequest(body: ResponsesBody, provider: LlmProviderName): T
         break;
       case 'service_tier':
         if (typeof value === 'string') request.serviceTier = value;
+        else if (value !== null) problems.push({ field: key, why: 'must be a string' });
         break;
       case 'safety_identifier':
       case 'prompt_cache_key':
@@ -164,30 +166,36 @@ function translateText(value: unknown, request: ChatRequest, problems: Problem[]
   }
   for (const [key, entry] of Object.entries(value)) {
     if (entry === undefined || entry === null) continue;
-    if (key === 'verbosity' && (entry === 'low' || entry === 'medium' || entry === 'high')) request.verbosity = entry;
-    else if (key === 'format') {
-      const format = toResponseFormat(entry);
+    if (key === 'verbosity') {
+      if (entry === 'low' || entry === 'medium' || entry === 'high') request.verbosity = entry;
+      else problems.push({ field: 'text.verbosity', why: 'must be low, medium or high' });
+    } else if (key === 'format') {
+      const format = toResponseFormat(entry, problems);
       if (format === undefined) problems.push({ field: 'text.format', why: 'must be text, json_object or json_schema with a schema' });
       else if (format.type !== 'text') request.responseFormat = format;
     } else problems.push({ field: `text.${key}`, why: 'cannot be translated' });
   }
 }
 
-function toResponseFormat(value: unknown): ResponseFormat | undefined {
+/** `text.format` as a chat answer format; undefined when it is none; a problem for each of its fields of the wrong type. */
+function toResponseFormat(value: unknown, problems: Problem[]): ResponseFormat | undefined {
   if (!isObject(value)) return undefined;
   if (value['type'] === 'text' || value['type'] === 'json_object') return { type: value['type'] };
   if (value['type'] !== 'json_schema' || !isObject(value['schema'])) return undefined;
-  const format: ResponseFormat = {
-    type: 'json_schema',
-    name: typeof value['name'] === 'string' ? value['name'] : 'response',
-    schema: value['schema'],
-  };
-  if (typeof value['strict'] === 'boolean') format.strict = value['strict'];
-  if (typeof value['description'] === 'string') format.description = value['description'];
+  const { name, strict, description } = value;
+  const format: ResponseFormat = { type: 'json_schema', name: typeof name === 'string' ? name : 'response', schema: value['schema'] };
+  if (name !== undefined && name !== null && typeof name !== 'string')
+    problems.push({ field: 'text.format.name', why: 'must be a string' });
+  if (typeof strict === 'boolean') format.strict = strict;
+  else if (strict !== undefined && strict !== null) problems.push({ field: 'text.format.strict', why: 'must be a boolean' });
+  if (typeof description === 'string') format.description = description;
+  else if (description !== undefined && description !== null) problems.push({ field: 'text.format.description', why: 'must be a string' });
   return format;
 }
 
-const EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']);
+const EFFORTS: ReadonlySet<string> = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']);
+/** The efforts as a refusal names them. */
+const EFFORT_LIST = [...EFFORTS].join(', ').replace(/, (?=[^,]*$)/, ' or ');
 
 function translateReasoning(value: unknown, request: ChatRequest, problems: Problem[]): void {
   if (value === null) return;
@@ -197,24 +205,36 @@ function translateReasoning(value: unknown, request: ChatRequest, problems: Prob
   }
   for (const [key, entry] of Object.entries(value)) {
     if (entry === undefined || entry === null) continue;
-    if (key === 'effort' && typeof entry === 'string' && EFFORTS.has(entry)) request.reasoningEffort = entry as ReasoningEffort;
-    else problems.push({ field: `reasoning.${key}`, why: 'only reasoning.effort can be translated' });
+    if (key === 'effort') {
+      if (typeof entry === 'string' && EFFORTS.has(entry)) request.reasoningEffort = entry as ReasoningEffort;
+      else problems.push({ field: 'reasoning.effort', why: `must be ${EFFORT_LIST}` });
+    } else problems.push({ field: `reasoning.${key}`, why: 'only reasoning.effort can be translated' });
   }
 }
 
 function translateTool(tool: unknown, index: number, problems: Problem[]): FunctionTool[] {
-  if (!isObject(tool) || tool['type'] !== 'function' || typeof tool['name'] !== 'string') {
-    const type = isObject(tool) ? String(tool['type']) : typeof tool;
+  const where = `tools[${index}]`;
+  if (!isObject(tool)) {
+    problems.push({ field: where, why: 'must be an object' });
+    return [];
+  }
+  if (tool['type'] !== 'function') {
     problems.push({
-      field: `tools[${index}]`,
-      why: `the built-in tool ${type} needs a Responses API upstream; only function tools translate`,
+      field: where,
+      why: `the built-in tool ${String(tool['type'])} needs a Responses API upstream; only function tools translate`,
     });
     return [];
   }
-  const result: FunctionTool = { type: 'function', name: tool['name'] };
-  if (typeof tool['description'] === 'string') result.description = tool['description'];
-  if (isObject(tool['parameters'])) result.parameters = tool['parameters'];
-  if (typeof tool['strict'] === 'boolean') result.strict = tool['strict'];
+  const name = requiredText(tool, 'name', where, problems);
+  const result: FunctionTool = { type: 'function', name };
+  const { description, parameters, strict } = tool;
+  if (typeof description === 'string') result.description = description;
+  else if (description !== undefined && description !== null) problems.push({ field: `${where}.description`, why: 'must be a string' });
+  if (isObject(parameters)) result.parameters = parameters;
+  else if (parameters !== undefined && parameters !== null)
+    problems.push({ field: `${where}.parameters`, why: 'must be a JSON schema object' });
+  if (typeof strict === 'boolean') result.strict = strict;
+  else if (strict !== undefined && strict !== null) problems.push({ field: `${where}.strict`, why: 'must be a boolean' });
   return [result];
 }
 
@@ -242,12 +262,12 @@ function translateItem(item: unknown, where: string, messages: ChatMessage[], pr
     return;
   }
   if (type === 'function_call') {
-    const call: ToolCall = {
-      id: String(item['call_id'] ?? ''),
-      type: 'function',
-      name: String(item['name'] ?? ''),
-      arguments: typeof item['arguments'] === 'string' ? item['arguments'] : '{}',
-    };
+    const id = requiredText(item, 'call_id', where, problems);
+    const name = requiredText(item, 'name', where, problems);
+    const given = item['arguments'];
+    if (given !== undefined && given !== null && typeof given !== 'string')
+      problems.push({ field: `${where}.arguments`, why: 'must be the arguments as JSON text' });
+    const call: ToolCall = { id, type: 'function', name, arguments: typeof given === 'string' ? given : '{}' };
     // Groundwork's extension, as the translated answer gave it: the provider's signature of the call.
     if (typeof item['signature'] === 'string' && item['signature'] !== '') call.signature = item['signature'];
     const reasoning = reasoningBlocks(item['reasoning_blocks'], `${where}.reasoning_blocks`, problems);
@@ -263,11 +283,20 @@ function translateItem(item: unknown, where: string, messages: ChatMessage[], pr
     const output = item['output'];
     const content =
       typeof output === 'string' ? output : Array.isArray(output) ? textParts(output, `${where}.output`, problems) : undefined;
+    const id = requiredText(item, 'call_id', where, problems);
     if (content === undefined) problems.push({ field: `${where}.output`, why: 'must be text or text parts' });
-    else messages.push({ role: 'tool', toolCallId: String(item['call_id'] ?? ''), content });
+    else messages.push({ role: 'tool', toolCallId: id, content });
     return;
   }
   problems.push({ field: `${where}.type`, why: `${String(type)} items need a Responses API upstream` });
+}
+
+/** `item[field]` as non-empty text; else '' and a problem naming it (a provider cannot pair a call with its output without it). */
+function requiredText(item: Json, field: string, where: string, problems: Problem[]): string {
+  const value = item[field];
+  if (typeof value === 'string' && value !== '') return value;
+  problems.push({ field: `${where}.${field}`, why: 'must be a non-empty string' });
+  return '';
 }
 
 /**
@@ -312,7 +341,7 @@ function translateMessage(item: Json, where: string, problems: Problem[]): ChatM
         else problems.push({ field: at, why: 'assistant content must be output_text or refusal parts' });
       });
       message.content = texts.join('');
-    }
+    } else problems.push({ field: `${where}.content`, why: 'must be text or a list of parts' });
     return message;
   }
   if (role !== 'user' && role !== 'system' && role !== 'developer') {
@@ -364,6 +393,10 @@ function userPart(part: unknown, where: string, problems: Problem[]): UserConten
         return undefined;
       }
       const detail = part['detail'];
+      if (detail !== undefined && detail !== null && detail !== 'low' && detail !== 'high' && detail !== 'auto') {
+        problems.push({ field: `${where}.detail`, why: 'must be low, high or auto; chat APIs have no other image detail' });
+        return undefined;
+      }
       return {
         type: 'image',
         url: part['image_url'],
