@@ -41,5 +41,7 @@ export function parseLearningCommand(args: readonly string[]): LearningCommand {
   const count = Number(values.count);
   if (!Number.isInteger(count) || count < 1 || count > 20)
     return { kind: 'invalid', problem: `--count must be a whole number from 1 to 20; got "${values.count}".` };
-  return { kind: 'generate', topic, count, username: values.user.trim(), level: values.level };
+  const level = values.level?.trim();
+  if (level === '') return { kind: 'invalid', problem: '--level is blank; leave it out for beginner.' };
+  return { kind: 'generate', topic, count, username: values.user.trim(), level };
 }

@@ -146,4 +146,10 @@ describe('the learning CLI', () => {
     expect(await runLearningCli({ args: ['generate', 'photosynthesis', '--count', 'many', '--user', 'alice'], io })).toBe(2);
     expect(io.stderr()).toMatch(/^--count must be a whole number from 1 to 20; got "many"\./);
   });
+
+  it('refuses a blank --level rather than asking for questions for " " learners', async () => {
+    const io = bufferedIo();
+    expect(await runLearningCli({ args: ['generate', 'photosynthesis', '--user', 'alice', '--level', ' '], io })).toBe(2);
+    expect(io.stderr()).toMatch(/^--level is blank; leave it out for beginner\./);
+  });
 });

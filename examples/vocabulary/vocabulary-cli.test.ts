@@ -40,6 +40,18 @@ describe('parseVocabularyCommand', () => {
     });
     expect(parseVocabularyCommand(['translate', 'hello', '--colour', 'red'])).toMatchObject({ kind: 'invalid' });
   });
+
+  it('refuses a blank option rather than asking about nothing', () => {
+    expect(parseVocabularyCommand(['translate', 'hello', '--to', ' '])).toEqual({ kind: 'invalid', problem: 'Missing --to.' });
+    expect(parseVocabularyCommand(['translate', 'hello', '--from', '', '--to', 'Russian'])).toEqual({
+      kind: 'invalid',
+      problem: 'Missing --from.',
+    });
+    expect(parseVocabularyCommand(['check', 'привет', '--expected', '', '--question', ' ', '--to', 'Russian'])).toEqual({
+      kind: 'invalid',
+      problem: 'Missing --expected, --question.',
+    });
+  });
 });
 
 describe('the vocabulary CLI', () => {
