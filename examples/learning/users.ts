@@ -38,10 +38,22 @@ export function createUser(infra: SessionRunner, user: NewUser): Promise<User> {
   });
 }
 
-/** The user called `username`, created if there is none yet. */
+/**
+ * The user called `username`, created if there is none yet. Two callers creating the same new
+ * user at once both get the one that was stored: the insert that loses the race runs in its own
+ * savepoint, so it rolls back alone and the winner's row is read instead.
+ */
 export function findOrCreateUser(infra: SessionRunner, username: string): Promise<User> {
   return infra.withSession(async (tx) => {
-    const existing = await tx.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
-    return existing ?? createUser(infra, { username });
+    const find = () => tx.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+    const existing = await find();
+    if (existing !== undefined) return existing;
+    try {
+      return await createUser(infra, { username });
+    } catch (error) {
+      const stored = await find();
+      if (stored === undefined) throw error;
+      return stored;
+    }
   });
 }
