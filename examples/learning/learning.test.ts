@@ -64,6 +64,20 @@ describe('learning sessions over a fake OpenAI server', () => {
     expect(JSON.stringify(harness.fake.requests[1]?.body)).toContain('options repeat: \\"chloroplasts\\"');
   });
 
+  it('sends a batch with fewer questions than asked for back for repair, and fails if it stays short', async () => {
+    const short = { questions: PHOTOSYNTHESIS.questions.slice(0, 2) };
+    harness.fake.enqueue({ type: 'answer', json: short }, { type: 'answer', json: PHOTOSYNTHESIS });
+    expect(await generateQuestions(harness.infra, 'photosynthesis', 3)).toEqual(PHOTOSYNTHESIS.questions);
+    expect(JSON.stringify(harness.fake.requests[1]?.body)).toContain('2 questions; 3 were asked for');
+    harness.fake.enqueue({ type: 'answer', json: short }, { type: 'answer', json: short });
+    const error = await startLearningSession(harness.infra, { username: 'alice', topic: 'photosynthesis', count: 3 }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(GroundworkError.isInstance(error) && error.code).toBe('structured_output_invalid');
+    expect((error as Error).message).toContain('2 questions; 3 were asked for');
+    expect(await counts()).toEqual([0, 0, 0]);
+  });
+
   it('fails with a clear error, and stores nothing, when a question stays invalid', async () => {
     harness.fake.enqueue({ type: 'answer', json: WITH_INDEX_OUT_OF_RANGE }, { type: 'answer', json: WITH_INDEX_OUT_OF_RANGE });
     const error = await startLearningSession(harness.infra, { username: 'alice', topic: 'photosynthesis', count: 1 }).catch(
