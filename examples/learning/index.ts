@@ -10,4 +10,12 @@ export { generateQuestionsPrompt, generateQuestionsPromptFor, questionSchema, qu
 export { MAX_OPTIONS, MIN_OPTIONS, normalizeOption, type QuestionShape, questionProblems } from './question-rules.js';
 export { type StartSessionRequest, startLearningSession } from './start-learning-session.js';
 export type { LearningSessionsTable, LearningTables, QuestionsTable, UsersTable } from './tables.js';
-export { createUser, findOrCreateUser, type NewUser, type SessionRunner, type User } from './users.js';
+export {
+  createUser,
+  findOrCreateUser,
+  type NewUser,
+  type SessionRunner,
+  USERNAME_MAX_LENGTH,
+  type User,
+  usernameProblem,
+} from './users.js';

@@ -9,6 +9,16 @@ export type User = Selectable<UsersTable>;
 /** What the user functions need from Groundwork. */
 export type SessionRunner = Pick<Infrastructure<LearningTables>, 'withSession'>;
 
+/** The longest username the `users` table holds (`varchar(100)`). */
+export const USERNAME_MAX_LENGTH = 100;
+
+/** What is wrong with `username` for the `users` table, or undefined when it fits. */
+export function usernameProblem(username: string): string | undefined {
+  const length = Array.from(username).length;
+  if (username.trim() !== '' && length <= USERNAME_MAX_LENGTH) return undefined;
+  return `must be 1 to ${USERNAME_MAX_LENGTH} characters; got ${username.trim() === '' ? 'a blank one' : length}`;
+}
+
 /** Who to create. */
 export interface NewUser {
   username: string;
