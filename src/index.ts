@@ -18,15 +18,19 @@
 
 /** The query builder's own names, so applications need no direct import of it for migrations and raw SQL. */
 export type { Kysely, Migration, Transaction } from 'kysely';
+export type { CacheOption } from './cache/resolve-cache-mode.js';
 export type { JobsModule } from './cli/commands/jobs.js';
 export type { AppConfig } from './config/app-config.js';
-export { ConfigSource, type EnvironmentStatus, loadConfig, validateEnvironment } from './config/load-config.js';
+export { ConfigSource, type ConfigSourceOptions, type EnvironmentStatus, loadConfig, validateEnvironment } from './config/load-config.js';
 export { Secret } from './config/secret.js';
 export type { LlmProviderName } from './config/variables.js';
 export { createInfrastructure } from './create-infrastructure.js';
 export { ConnectionLostError } from './db/connection-lost-error.js';
 export type { Database, DatabaseSession, SessionOptions } from './db/database.js';
 export type { GroundworkTables, LlmUsageTable } from './db/groundwork-tables.js';
+export type { MigrationReport, MigrationState } from './db/migrations/migration-runner.js';
+export type { AppMigrations } from './db/migrations/migration-source.js';
+export type { PoolStats } from './db/pool-stats.js';
 export { PoolTimeoutError } from './db/pool-timeout-error.js';
 export type { PreparedQuery } from './db/prepared-query.js';
 export { PreparedQueryError } from './db/prepared-query-error.js';
@@ -35,6 +39,7 @@ export { TransactionAbortedError } from './db/transaction-aborted-error.js';
 export * from './errors/index.js';
 export { Infrastructure, type InfrastructureOptions, type TenantCallOptions } from './infrastructure.js';
 export { InfrastructureService, type InfrastructureServiceApi } from './infrastructure-service.js';
+export type { Clock } from './internal/clock.js';
 export { BatchNotFoundError, BatchProviderError, BatchUnsupportedError } from './jobs/batch/batch-errors.js';
 export type { BatchProviderName } from './jobs/batch/batch-provider.js';
 export type { BatchItem, BatchSnapshot, BatchState, EnqueueBatchOptions } from './jobs/batch/batch-types.js';
@@ -59,10 +64,12 @@ export type {
   WorkOptions,
 } from './jobs/job-types.js';
 export type { Jobs, JobWorkerHandle } from './jobs/jobs.js';
+export type { AttemptRecord } from './llm/call-pipeline.js';
 export {
   EmbeddingDimensionsMismatchError,
   type EmbeddingInput,
   EmbeddingsUnsupportedError,
+  type EmbeddingUsage,
   type EmbedOptions,
   type EmbedResult,
   FixedEmbeddingLengthError,
@@ -76,6 +83,7 @@ export type {
   LlmResponse,
   LlmResponseMetadata,
   LlmStreamEvent,
+  LlmStreamStart,
   LlmUsage,
   ToolResultEvent,
 } from './llm/llm-client-types.js';
@@ -88,7 +96,9 @@ export {
 } from './llm/llm-errors.js';
 export { definePrompt, type Prompt, type PromptContext } from './llm/prompt.js';
 export { listPrompts } from './llm/prompt-registry.js';
+export type { PromptValue, TemplateVariables } from './llm/prompt-template.js';
 export type { ProviderClient } from './llm/provider-client.js';
+export type { AzureTokenProvider } from './llm/providers/azure/azure-provider.js';
 // From their own files, not the responses barrel: it reaches the provider adapters and their SDKs,
 // which `createInfrastructure` loads, not the package's import.
 export type { RespondOptions } from './llm/responses/respond-options.js';
@@ -112,14 +122,21 @@ export type {
   ChatMessage,
   ChatRequest,
   ContentPart,
+  FinishReason,
   FunctionTool,
+  LlmProvider,
+  LogprobsDelta,
   ReasoningBlock,
+  RefusalDelta,
+  TextDelta,
   TokenUsage,
   ToolCall,
+  ToolCallDelta,
   ToolChoice,
 } from './llm/types.js';
 export { UnsupportedFieldsError } from './llm/unsupported-fields-error.js';
-export type { DependencyHealth, HealthOptions, HealthReport, HealthStatus } from './observability/health.js';
+export type { UsageAttribution } from './llm/usage-record.js';
+export type { DependencyHealth, HealthCheck, HealthOptions, HealthReport, HealthStatus } from './observability/health.js';
 export type { Logger } from './observability/logger.js';
 export { GroundworkMetrics } from './observability/metrics.js';
 export {

@@ -41,4 +41,21 @@ describe('InfrastructureService', () => {
     expect(second).not.toBe(first);
     expect(second.closed).toBe(false);
   });
+
+  it('keeps the instance opened after close() when an earlier one fails to open, and close() does not throw its error', async () => {
+    InfrastructureService.configure({ env: { DATABASE_URL: 'sqlite::memory:', PORT: 'nope' }, envFile: false });
+    const failing = InfrastructureService.instance();
+    failing.catch(() => undefined);
+    // Shut down while the first is still opening, then start again with good options.
+    const closing = InfrastructureService.close();
+    InfrastructureService.configure({ env: { DATABASE_URL: 'sqlite::memory:' }, envFile: false });
+    const opening = InfrastructureService.instance();
+    await expect(failing).rejects.toThrow(/PORT/);
+    await expect(closing).resolves.toBeUndefined();
+    const opened = await opening;
+    // The first one's failure must not make the service forget the second, which would then never be closed.
+    expect(await InfrastructureService.instance()).toBe(opened);
+    await InfrastructureService.close();
+    expect(opened.closed).toBe(true);
+  });
 });

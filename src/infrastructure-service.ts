@@ -81,10 +81,14 @@ export class InfrastructureService {
 
   /** The default instance, created on first use. */
   static instance<DB = Record<never, never>>(): Promise<Infrastructure<DB>> {
-    instance ??= createInfrastructure<unknown>(defaultOptions).catch((error: unknown) => {
-      instance = undefined;
-      throw error;
-    });
+    if (instance === undefined) {
+      const opening: Promise<Infrastructure<unknown>> = createInfrastructure<unknown>(defaultOptions).catch((error: unknown) => {
+        // Forgotten only if still the default: after close(), a newer one may have taken its place.
+        if (instance === opening) instance = undefined;
+        throw error;
+      });
+      instance = opening;
+    }
     return instance as Promise<Infrastructure<DB>>;
   }
 
@@ -141,11 +145,16 @@ export class InfrastructureService {
     return (await InfrastructureService.instance()).health(options);
   }
 
-  /** Drains in-flight work and closes the default instance; the next call creates a new one with the same options. */
+  /**
+   * Drains in-flight work and closes the default instance; the next call creates a new one with the same options.
+   * An instance that failed to open has nothing to close: its error went to the calls that asked for it.
+   */
   static async close(): Promise<void> {
     const current = instance;
     instance = undefined;
-    if (current !== undefined) await (await current).close();
+    if (current === undefined) return;
+    const opened = await current.catch(() => undefined);
+    await opened?.close();
   }
 
   /** Closes the default instance and forgets the configured options. */

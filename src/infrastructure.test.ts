@@ -37,6 +37,16 @@ describe('createInfrastructure', () => {
     expect(() => infra.prepare((db) => db.selectFrom('llm_usage').select('id'))).toThrow(/closed/);
   });
 
+  it('refuses migrationStatus() once closed, as it refuses initDb()', async () => {
+    const infra = await createInfrastructure({ env, envFile: false });
+    await infra.initDb();
+    await infra.close();
+    const closed = /This Groundwork instance is closed; create a new one with createInfrastructure\(\)/;
+    expect(() => infra.initDb()).toThrow(closed);
+    // Not "the groundwork migrations could not run: driver has already been destroyed".
+    expect(() => infra.migrationStatus()).toThrow(closed);
+  });
+
   it('throws a ConfigError naming every bad variable', async () => {
     await expect(createInfrastructure({ env: { DB_POOL_SIZE: 'x', PORT: '-1' }, envFile: false })).rejects.toThrow(ConfigError);
   });

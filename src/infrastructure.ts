@@ -354,6 +354,7 @@ export class Infrastructure<DB = Record<never, never>> {
 
   /** Every migration and whether it has run. */
   migrationStatus(): Promise<MigrationState[]> {
+    this.#assertOpen();
     return this.database.migrationStatus();
   }
 

@@ -6,8 +6,16 @@
 export { type GenerateOptions, generateQuestions, type PromptRunner, type Question } from './generate-questions.js';
 export { type LearningSession, loadLearningSession, saveLearningSession } from './learning-sessions.js';
 export { learningMigrations } from './migrations.js';
-export { generateQuestionsPrompt, questionSchema, questionsSchema } from './prompts.js';
+export { generateQuestionsPrompt, generateQuestionsPromptFor, questionSchema, questionsSchema } from './prompts.js';
 export { MAX_OPTIONS, MIN_OPTIONS, normalizeOption, type QuestionShape, questionProblems } from './question-rules.js';
 export { type StartSessionRequest, startLearningSession } from './start-learning-session.js';
 export type { LearningSessionsTable, LearningTables, QuestionsTable, UsersTable } from './tables.js';
-export { createUser, findOrCreateUser, type NewUser, type SessionRunner, type User } from './users.js';
+export {
+  createUser,
+  findOrCreateUser,
+  type NewUser,
+  type SessionRunner,
+  USERNAME_MAX_LENGTH,
+  type User,
+  usernameProblem,
+} from './users.js';

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { usernameProblem } from './users.js';
 
 /** A parsed learning command line. */
 export type LearningCommand =
@@ -38,8 +39,12 @@ export function parseLearningCommand(args: readonly string[]): LearningCommand {
   if (extra.length > 0) return { kind: 'invalid', problem: `Unexpected arguments: ${extra.join(' ')} (quote a topic of several words).` };
   if (topic === undefined || topic.trim() === '') return { kind: 'invalid', problem: 'Missing <topic>.' };
   if (values.user === undefined || values.user.trim() === '') return { kind: 'invalid', problem: 'Missing --user.' };
+  const userProblem = usernameProblem(values.user.trim());
+  if (userProblem !== undefined) return { kind: 'invalid', problem: `--user ${userProblem}.` };
   const count = Number(values.count);
   if (!Number.isInteger(count) || count < 1 || count > 20)
     return { kind: 'invalid', problem: `--count must be a whole number from 1 to 20; got "${values.count}".` };
-  return { kind: 'generate', topic, count, username: values.user.trim(), level: values.level };
+  const level = values.level?.trim();
+  if (level === '') return { kind: 'invalid', problem: '--level is blank; leave it out for beginner.' };
+  return { kind: 'generate', topic, count, username: values.user.trim(), level };
 }

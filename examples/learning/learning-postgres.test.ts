@@ -8,6 +8,7 @@ import { loadLearningSession } from './learning-sessions.js';
 import { learningMigrations } from './migrations.js';
 import { startLearningSession } from './start-learning-session.js';
 import type { LearningTables } from './tables.js';
+import { findOrCreateUser } from './users.js';
 
 const database = uniqueName('gw_example_learning');
 
@@ -41,6 +42,39 @@ describe('learning sessions on PostgreSQL', () => {
     harness.fake.enqueue({ type: 'answer', json: PHOTOSYNTHESIS });
     const stored = await startLearningSession(harness.infra, { username: 'alice', topic: 'photosynthesis', count: 3 });
     expect(await loadLearningSession(harness.infra, stored.session.id)).toEqual(stored);
+  });
+
+  it('gives two sessions started at once for a new user that one user', async () => {
+    const { infra } = harness;
+    let releaseFirst = (): void => undefined;
+    const firstHolds = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
+    let firstCreated = (): void => undefined;
+    const created = new Promise<void>((resolve) => {
+      firstCreated = resolve;
+    });
+    // The first learner's transaction creates carol and holds on to it, uncommitted…
+    const first = infra.withSession(async () => {
+      const user = await findOrCreateUser(infra, 'carol');
+      firstCreated();
+      await firstHolds;
+      return user;
+    });
+    await created;
+    // …while the second finds no carol yet, and its insert waits on the first's.
+    const second = infra.withSession(() => findOrCreateUser(infra, 'carol'));
+    second.catch(() => undefined);
+    for (let waited = 0; waited < 200; waited++) {
+      const blocked = await sql<{ count: string }>`select count(*) as count from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock'`.execute(infra.db);
+      if (Number(blocked.rows[0]?.count) > 0) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    releaseFirst();
+    const [one, other] = await Promise.all([first, second]);
+    expect(other).toEqual(one);
+    expect(await infra.db.selectFrom('users').select('id').where('username', '=', 'carol').execute()).toEqual([{ id: one.id }]);
   });
 
   it('rolls back the user, the session and the first question when the second cannot be stored', async () => {

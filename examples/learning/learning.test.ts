@@ -64,6 +64,29 @@ describe('learning sessions over a fake OpenAI server', () => {
     expect(JSON.stringify(harness.fake.requests[1]?.body)).toContain('options repeat: \\"chloroplasts\\"');
   });
 
+  it('sends a batch with fewer questions than asked for back for repair, and fails if it stays short', async () => {
+    const short = { questions: PHOTOSYNTHESIS.questions.slice(0, 2) };
+    harness.fake.enqueue({ type: 'answer', json: short }, { type: 'answer', json: PHOTOSYNTHESIS });
+    expect(await generateQuestions(harness.infra, 'photosynthesis', 3)).toEqual(PHOTOSYNTHESIS.questions);
+    expect(JSON.stringify(harness.fake.requests[1]?.body)).toContain('2 questions; 3 were asked for');
+    harness.fake.enqueue({ type: 'answer', json: short }, { type: 'answer', json: short });
+    const error = await startLearningSession(harness.infra, { username: 'alice', topic: 'photosynthesis', count: 3 }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(GroundworkError.isInstance(error) && error.code).toBe('structured_output_invalid');
+    expect((error as Error).message).toContain('2 questions; 3 were asked for');
+    expect(await counts()).toEqual([0, 0, 0]);
+  });
+
+  it('refuses a username too long for the users table before asking the model', async () => {
+    const username = 'a'.repeat(101);
+    await expect(startLearningSession(harness.infra, { username, topic: 'photosynthesis', count: 3 })).rejects.toThrow(
+      'username must be 1 to 100 characters; got 101',
+    );
+    expect(harness.fake.requests).toHaveLength(0);
+    expect(await counts()).toEqual([0, 0, 0]);
+  });
+
   it('fails with a clear error, and stores nothing, when a question stays invalid', async () => {
     harness.fake.enqueue({ type: 'answer', json: WITH_INDEX_OUT_OF_RANGE }, { type: 'answer', json: WITH_INDEX_OUT_OF_RANGE });
     const error = await startLearningSession(harness.infra, { username: 'alice', topic: 'photosynthesis', count: 1 }).catch(
@@ -145,5 +168,17 @@ describe('the learning CLI', () => {
     const io = bufferedIo();
     expect(await runLearningCli({ args: ['generate', 'photosynthesis', '--count', 'many', '--user', 'alice'], io })).toBe(2);
     expect(io.stderr()).toMatch(/^--count must be a whole number from 1 to 20; got "many"\./);
+  });
+
+  it('refuses a --user too long to store, before asking the model', async () => {
+    const io = bufferedIo();
+    expect(await runLearningCli({ args: ['generate', 'photosynthesis', '--user', 'b'.repeat(101)], io })).toBe(2);
+    expect(io.stderr()).toMatch(/^--user must be 1 to 100 characters; got 101\./);
+  });
+
+  it('refuses a blank --level rather than asking for questions for " " learners', async () => {
+    const io = bufferedIo();
+    expect(await runLearningCli({ args: ['generate', 'photosynthesis', '--user', 'alice', '--level', ' '], io })).toBe(2);
+    expect(io.stderr()).toMatch(/^--level is blank; leave it out for beginner\./);
   });
 });

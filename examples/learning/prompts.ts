@@ -21,8 +21,7 @@ export const questionSchema = z
  */
 export const questionsSchema = z.object({ questions: z.array(questionSchema).min(1) });
 
-/** Writes multiple-choice questions on a topic. */
-export const generateQuestionsPrompt = definePrompt({
+const GENERATE_QUESTIONS = {
   name: 'learning.generate-mcq',
   version: 1,
   system:
@@ -31,7 +30,34 @@ export const generateQuestionsPrompt = definePrompt({
     'the explanation says in one or two sentences why it is correct. Answer with JSON only: ' +
     '{"questions": [{"question": string, "options": string[], "correctIndex": number, "explanation": string}]}.',
   template: 'Write {{count}} multiple-choice questions about "{{topic}}" for a {{level}} learner.',
-  schema: questionsSchema,
   defaults: { level: 'beginner' },
   temperature: 0.7,
-});
+} as const;
+
+/** Writes multiple-choice questions on a topic; {@link generateQuestionsPromptFor} also holds the model to the count. */
+export const generateQuestionsPrompt = definePrompt({ ...GENERATE_QUESTIONS, schema: questionsSchema });
+
+const byCount = new Map<number, typeof generateQuestionsPrompt>();
+
+/**
+ * {@link generateQuestionsPrompt} whose schema also wants at least `count` questions, so a batch
+ * that comes back short is sent back for repair (`2 questions; 3 were asked for`) rather than
+ * stored short. Same name, version and text: the ledger counts both as one prompt.
+ */
+export function generateQuestionsPromptFor(count: number): typeof generateQuestionsPrompt {
+  let prompt = byCount.get(count);
+  if (prompt === undefined) {
+    const schema = z.object({
+      questions: z
+        .array(questionSchema)
+        .min(1)
+        .superRefine((questions, context) => {
+          if (questions.length < count)
+            context.addIssue({ code: 'custom', message: `${questions.length} questions; ${count} were asked for` });
+        }),
+    });
+    prompt = definePrompt({ ...GENERATE_QUESTIONS, schema });
+    byCount.set(count, prompt);
+  }
+  return prompt;
+}

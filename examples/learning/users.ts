@@ -9,6 +9,16 @@ export type User = Selectable<UsersTable>;
 /** What the user functions need from Groundwork. */
 export type SessionRunner = Pick<Infrastructure<LearningTables>, 'withSession'>;
 
+/** The longest username the `users` table holds (`varchar(100)`). */
+export const USERNAME_MAX_LENGTH = 100;
+
+/** What is wrong with `username` for the `users` table, or undefined when it fits. */
+export function usernameProblem(username: string): string | undefined {
+  const length = Array.from(username).length;
+  if (username.trim() !== '' && length <= USERNAME_MAX_LENGTH) return undefined;
+  return `must be 1 to ${USERNAME_MAX_LENGTH} characters; got ${username.trim() === '' ? 'a blank one' : length}`;
+}
+
 /** Who to create. */
 export interface NewUser {
   username: string;
@@ -38,10 +48,22 @@ export function createUser(infra: SessionRunner, user: NewUser): Promise<User> {
   });
 }
 
-/** The user called `username`, created if there is none yet. */
+/**
+ * The user called `username`, created if there is none yet. Two callers creating the same new
+ * user at once both get the one that was stored: the insert that loses the race runs in its own
+ * savepoint, so it rolls back alone and the winner's row is read instead.
+ */
 export function findOrCreateUser(infra: SessionRunner, username: string): Promise<User> {
   return infra.withSession(async (tx) => {
-    const existing = await tx.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
-    return existing ?? createUser(infra, { username });
+    const find = () => tx.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+    const existing = await find();
+    if (existing !== undefined) return existing;
+    try {
+      return await createUser(infra, { username });
+    } catch (error) {
+      const stored = await find();
+      if (stored === undefined) throw error;
+      return stored;
+    }
   });
 }

@@ -40,6 +40,18 @@ describe('parseVocabularyCommand', () => {
     });
     expect(parseVocabularyCommand(['translate', 'hello', '--colour', 'red'])).toMatchObject({ kind: 'invalid' });
   });
+
+  it('refuses a blank option rather than asking about nothing', () => {
+    expect(parseVocabularyCommand(['translate', 'hello', '--to', ' '])).toEqual({ kind: 'invalid', problem: 'Missing --to.' });
+    expect(parseVocabularyCommand(['translate', 'hello', '--from', '', '--to', 'Russian'])).toEqual({
+      kind: 'invalid',
+      problem: 'Missing --from.',
+    });
+    expect(parseVocabularyCommand(['check', 'привет', '--expected', '', '--question', ' ', '--to', 'Russian'])).toEqual({
+      kind: 'invalid',
+      problem: 'Missing --expected, --question.',
+    });
+  });
 });
 
 describe('the vocabulary CLI', () => {
@@ -86,6 +98,14 @@ describe('the vocabulary CLI', () => {
     const io = bufferedIo();
     expect(await runVocabularyCli({ args: ['translate', 'hello', '--to', 'Russian'], io, infrastructure: withoutLlm() })).toBe(2);
     expect(io.stderr()).toMatch(/No LLM is configured\. Set, in the environment or in \.env:\n\s+OPENAI_API_KEY=/);
+  });
+
+  it('says what to set, before touching the database, when translating without an LLM', async () => {
+    const io = bufferedIo();
+    // A database that cannot be reached: translating without an LLM must not need it to say what to set.
+    const infrastructure = { env: { ...BASE_ENV, DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none' }, envFile: false as const };
+    expect(await runVocabularyCli({ args: ['translate', 'hello', '--to', 'Russian'], io, infrastructure })).toBe(2);
+    expect(io.stderr()).toMatch(/^No LLM is configured\./);
   });
 
   it('checks locally without an LLM and says what to set', async () => {

@@ -22,6 +22,11 @@ export async function runVocabularyCli({ args, io = consoleIo, infrastructure = 
   try {
     const infra = await createInfrastructure({ logDestination: 'stderr', ...infrastructure });
     try {
+      // Translation has no local fallback: say what to set before the database is touched.
+      if (command.kind === 'translate' && !infra.config.llm.configured) {
+        io.err(llmSetupHint(infra.config));
+        return EXIT.usage;
+      }
       await infra.initDb();
       return command.kind === 'translate' ? await translate(infra, command, io) : await check(infra, command, io);
     } finally {
@@ -33,10 +38,6 @@ export async function runVocabularyCli({ args, io = consoleIo, infrastructure = 
 }
 
 async function translate(infra: Infrastructure, command: Extract<VocabularyCommand, { kind: 'translate' }>, io: CliIo): Promise<number> {
-  if (!infra.config.llm.configured) {
-    io.err(llmSetupHint(infra.config));
-    return EXIT.usage;
-  }
   const translation = await translateWord(infra, command.word, command.from, command.to);
   io.out(`${translation.word} (${command.from} → ${command.to})`);
   io.out(`  Translations: ${translation.translations.join(', ')}`);

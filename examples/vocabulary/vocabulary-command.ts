@@ -40,12 +40,14 @@ export function parseVocabularyCommand(args: readonly string[]): VocabularyComma
     return { kind: 'invalid', problem: `Unknown command "${command ?? ''}"; use translate or check.` };
   if (extra.length > 0) return { kind: 'invalid', problem: `Unexpected arguments: ${extra.join(' ')} (quote a phrase).` };
   const required: Record<string, string | undefined> = {
-    [command === 'translate' ? '<word>' : '<answer>']: text?.trim() === '' ? undefined : text,
+    [command === 'translate' ? '<word>' : '<answer>']: text,
+    '--from': values.from,
     '--to': values.to,
     ...(command === 'check' ? { '--expected': values.expected, '--question': values.question } : {}),
   };
+  // A blank value (`--to ""`) is as missing as an absent one: the model would be asked about nothing.
   const missing = Object.entries(required)
-    .filter(([, value]) => value === undefined)
+    .filter(([, value]) => value === undefined || value.trim() === '')
     .map(([name]) => name);
   if (missing.length > 0) return { kind: 'invalid', problem: `Missing ${missing.join(', ')}.` };
   const to = values.to ?? '';
