@@ -1,6 +1,7 @@
 import type { Generated, Kysely } from 'kysely';
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { InfrastructureService } from './infrastructure-service.js';
+import { definePrompt } from './llm/prompt.js';
 
 interface AppTables {
   notes: { id: Generated<number>; body: string };
@@ -40,6 +41,15 @@ describe('InfrastructureService', () => {
     const second = await service.instance();
     expect(second).not.toBe(first);
     expect(second.closed).toBe(false);
+  });
+
+  it('runs a prompt for a tenant, as the facade does', async () => {
+    InfrastructureService.configure({ env: { DATABASE_URL: 'sqlite::memory:', OPENAI_API_KEY: 'sk-test' }, envFile: false });
+    await InfrastructureService.initDb();
+    const prompt = definePrompt({ name: 'service-tenant', version: 1, template: 'Say {{word}}.' });
+    // An unknown key is refused before any provider is called: the tenant was honoured, not dropped.
+    const refused = InfrastructureService.executePrompt(prompt, { word: 'hi' }, { tenant: 'no-such-key' });
+    await expect(refused).rejects.toMatchObject({ code: 'tenant_not_found' });
   });
 
   it('keeps the instance opened after close() when an earlier one fails to open, and close() does not throw its error', async () => {

@@ -6,8 +6,8 @@ import { createInfrastructure } from './create-infrastructure.js';
 import type { DatabaseSession, SessionOptions } from './db/database.js';
 import type { GroundworkTables } from './db/groundwork-tables.js';
 import type { MigrationReport } from './db/migrations/migration-runner.js';
-import type { Infrastructure, InfrastructureOptions } from './infrastructure.js';
-import type { LlmCallOptions, LlmResponse, LlmStreamEvent } from './llm/llm-client-types.js';
+import type { Infrastructure, InfrastructureOptions, TenantCallOptions } from './infrastructure.js';
+import type { LlmResponse, LlmStreamEvent } from './llm/llm-client-types.js';
 import type { Prompt, PromptContext } from './llm/prompt.js';
 import type { ProviderClient } from './llm/provider-client.js';
 import type { HealthOptions, HealthReport } from './observability/health.js';
@@ -36,13 +36,13 @@ export interface InfrastructureServiceApi<DB> {
   executePrompt<Vars extends string, Output, Optional extends string>(
     prompt: Prompt<Vars, Output, Optional>,
     context: PromptContext<Vars, Optional>,
-    options?: LlmCallOptions,
+    options?: TenantCallOptions,
   ): Promise<LlmResponse<Output>>;
   /** Runs `prompt` streamed: text deltas, then the whole response with usage. */
   streamPrompt<Vars extends string, Output, Optional extends string>(
     prompt: Prompt<Vars, Output, Optional>,
     context: PromptContext<Vars, Optional>,
-    options?: LlmCallOptions,
+    options?: TenantCallOptions,
   ): AsyncIterable<LlmStreamEvent<Output>>;
   /** Every configuration problem at once. */
   validateEnvironment(): Promise<EnvironmentStatus>;
@@ -121,7 +121,7 @@ export class InfrastructureService {
   static async executePrompt<Vars extends string, Output, Optional extends string>(
     prompt: Prompt<Vars, Output, Optional>,
     context: PromptContext<Vars, Optional>,
-    options?: LlmCallOptions,
+    options?: TenantCallOptions,
   ): Promise<LlmResponse<Output>> {
     return (await InfrastructureService.instance()).executePrompt(prompt, context, options);
   }
@@ -130,7 +130,7 @@ export class InfrastructureService {
   static async *streamPrompt<Vars extends string, Output, Optional extends string>(
     prompt: Prompt<Vars, Output, Optional>,
     context: PromptContext<Vars, Optional>,
-    options?: LlmCallOptions,
+    options?: TenantCallOptions,
   ): AsyncGenerator<LlmStreamEvent<Output>, void, undefined> {
     yield* (await InfrastructureService.instance()).streamPrompt(prompt, context, options);
   }
