@@ -119,6 +119,24 @@ describe('POST /v1/embeddings', () => {
     expect(stack.fake.requests).toHaveLength(0);
   });
 
+  it('refuses dimensions beyond the length of a model that shortens with 400 naming dimensions, sending nothing', async () => {
+    const { client, stack } = await start();
+    const refused = await client.embeddings
+      .create({ model: 'text-embedding-3-small', input: 'hello', dimensions: 4000, encoding_format: 'float' })
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({ status: 400, code: 'llm_invalid_request', param: 'dimensions' });
+    expect((refused as Error).message).toMatch(/text-embedding-3-small returns at most 1536-dimension vectors/);
+    expect(stack.fake.requests).toHaveLength(0);
+
+    const full = await client.embeddings.create({
+      model: 'text-embedding-3-small',
+      input: 'hello',
+      dimensions: 1536,
+      encoding_format: 'float',
+    });
+    expect(full.data[0]?.embedding).toHaveLength(1536);
+  });
+
   it('refuses a field OpenAI’s embeddings request does not hold with 400 naming it, sending nothing', async () => {
     const { stack } = await start();
     const post = (body: unknown) =>

@@ -13,7 +13,8 @@ export interface EmbedOptions<F extends VectorFormat = 'float32'> {
   model?: string;
   /**
    * Shorter vectors, for models that support it; a known model of one fixed length (`text-embedding-ada-002`,
-   * `nomic-embed-text`…) asked another length throws `FixedEmbeddingLengthError`. @default LLM_EMBEDDING_DIMENSIONS, else the model's own
+   * `nomic-embed-text`…) asked another length, or a known model that shortens asked more than its own length
+   * (`text-embedding-3-small`: 1536), throws `FixedEmbeddingLengthError`. @default LLM_EMBEDDING_DIMENSIONS, else the model's own
    */
   dimensions?: number;
   /** @default 'float32' */

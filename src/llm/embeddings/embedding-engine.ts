@@ -370,16 +370,19 @@ function sendsDimensions(model: string, dimensions: number | undefined): boolean
 }
 
 /**
- * Refuses, before any request, a length that a target known to have one fixed length cannot
- * return: OpenAI refuses `dimensions` for such models, and answering full-length vectors instead
- * would hand back another length than asked. Its own length passes (and is not sent).
+ * Refuses, before any request, a length that a known target cannot return: another than its own
+ * for a model of one fixed length (OpenAI refuses `dimensions` for such models, and answering
+ * full-length vectors instead would hand back another length than asked; its own length passes,
+ * and is not sent), and more than its own for a model that shortens (it would answer its full
+ * length, shorter than asked, or be refused by its provider after the call was admitted).
  */
 function refuseFixedLength(targets: readonly CallTarget[], dimensions: number | undefined, fromSettings: boolean): void {
   if (dimensions === undefined) return;
   for (const target of targets) {
     const known = knownEmbeddingModel(target.model);
-    if (known !== undefined && !known.shortens && known.dimensions !== dimensions) {
-      throw new FixedEmbeddingLengthError(target.model, known.dimensions, dimensions, fromSettings);
+    if (known === undefined) continue;
+    if (known.shortens ? dimensions > known.dimensions : known.dimensions !== dimensions) {
+      throw new FixedEmbeddingLengthError(target.model, known.dimensions, dimensions, fromSettings, known.shortens);
     }
   }
 }
