@@ -21,7 +21,11 @@ export interface EmbedOptions<F extends VectorFormat = 'float32'> {
   format?: F;
   /** `false`: neither read nor store the per-text cache; `'refresh'`: store without reading. @default true (embeddings are deterministic) */
   cache?: CacheOption;
-  /** Passed to the provider as OpenAI's `user`. */
+  /**
+   * Passed to the provider as OpenAI's `user`. Gemini and Bedrock have no counterpart: a call that
+   * reaches them with it throws `UnsupportedFieldsError` before sending, or, under
+   * `LLM_DROP_UNSUPPORTED_PARAMS=true`, sends without it, logged and counted.
+   */
   user?: string;
   signal?: AbortSignal;
   /** The virtual key (and team) the call is billed to: its ledger row names them. */

@@ -14,6 +14,7 @@ import { fakeEmbedding } from '../../testing/fake-embeddings.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/index.js';
 import { createLlmClient } from '../create-llm-client.js';
 import { rejection, testConfig } from '../llm.test-helpers.js';
+import { UnsupportedFieldsError } from '../unsupported-fields-error.js';
 import { embeddingSpendOf } from './embedding-spend.js';
 import { EmbeddingsUnsupportedError } from './embeddings-unsupported-error.js';
 import { FixedEmbeddingLengthError } from './fixed-embedding-length-error.js';
@@ -196,6 +197,23 @@ describe('infra.embed against the fake provider', () => {
     expect(fake.requests).toHaveLength(0);
     const embedded = await infra.embed('vectors elsewhere', { provider: 'openai' });
     expect(embedded.provider).toBe('openai');
+  });
+
+  it('refuses a user Gemini cannot take before sending, or drops it logged and counted when told to', async () => {
+    const gemini = { LLM_PROVIDER: 'gemini', GEMINI_API_KEY: 'AIza-embed-test', GEMINI_BASE_URL: fake.geminiBaseUrl };
+    const refusing = await open(gemini);
+    const refused = await rejection(refusing.embed('who asks', { user: 'end-user-7' }));
+    expect(refused).toBeInstanceOf(UnsupportedFieldsError);
+    expect(refused).toMatchObject({ code: 'llm_unsupported_params', param: 'user' });
+    expect(fake.requests).toHaveLength(0);
+
+    const dropping = await open({ ...gemini, LLM_DROP_UNSUPPORTED_PARAMS: 'true' });
+    const embedded = await dropping.embed(['who asks', 'and again'], { user: 'end-user-7' });
+    expect(embedded.vectors).toHaveLength(2);
+    expect(fake.requests).toHaveLength(1);
+    expect((await dropping.metrics.droppedParams.get()).values).toMatchObject([
+      { labels: { provider: 'gemini', field: 'user' }, value: 1 },
+    ]);
   });
 
   it('refuses a length that a model of one fixed length cannot return, and lets its own length through unsent', async () => {

@@ -2,6 +2,8 @@ import { type EmbeddingCache, embeddingCacheKey } from '../../cache/embedding-ca
 import type { AppConfig } from '../../config/app-config.js';
 import type { LlmProviderName } from '../../config/variables.js';
 import { GroundworkError } from '../../errors/groundwork-error.js';
+import type { Logger } from '../../observability/logger.js';
+import type { GroundworkMetrics } from '../../observability/metrics.js';
 import { traceEmbeddings } from '../../observability/trace-embeddings.js';
 import { approximateTokens } from '../../resilience/approximate-tokens.js';
 import { countTokens } from '../../resilience/estimate-tokens.js';
@@ -10,12 +12,13 @@ import { type CallTrace, newTrace } from '../call-trace.js';
 import type { PriceBook } from '../pricing.js';
 import { LlmNotConfiguredError } from '../providers/provider-settings.js';
 import type { LlmProvider } from '../types.js';
+import { UnsupportedFieldsError } from '../unsupported-fields-error.js';
 import { embedInputs } from './embed-inputs.js';
 import type { EmbedOptions, VectorFormat } from './embed-options.js';
 import type { EmbedResult, VectorOf } from './embed-result.js';
 import { type EmbeddingBatch, type EmbeddingBatchLimits, OPENAI_EMBEDDING_LIMITS, splitIntoBatches } from './embedding-batches.js';
 import { EmbeddingDimensionsMismatchError } from './embedding-dimensions-mismatch-error.js';
-import { embeddingModelKey, providerEmbeds, targetsByModel } from './embedding-models.js';
+import { embeddingModelKey, providerEmbeds, providerTakesUser, targetsByModel } from './embedding-models.js';
 import type { EmbeddingInput } from './embedding-request.js';
 import type { EmbeddingResponse } from './embedding-response.js';
 import { attachEmbeddingSpend, embeddingSpendOf } from './embedding-spend.js';
@@ -35,6 +38,10 @@ export interface EmbeddingEngineDeps {
   groupTargets?: ((model: string) => CallTarget[] | undefined) | undefined;
   /** The adapter of a deployment of a model group (its own credentials and endpoint). @default the provider's */
   deploymentProvider?: ((target: CallTarget) => LlmProvider) | undefined;
+  /** Where a `user` dropped for a provider without it is told (`LLM_DROP_UNSUPPORTED_PARAMS=true`). @default silent */
+  logger?: Logger | undefined;
+  /** Counts a dropped `user` as `groundwork_llm_dropped_params_total`. */
+  metrics?: GroundworkMetrics | undefined;
 }
 
 /** An `embed` call resolved against the configuration. */
@@ -45,6 +52,8 @@ interface EmbedPlan {
   dimensions: number | undefined;
   useCache: boolean;
   readCache: boolean;
+  /** Providers this call has already dropped `user` for, each logged and counted once. */
+  droppedUser?: Set<string>;
 }
 
 /**
@@ -308,6 +317,25 @@ export class EmbeddingEngine {
     return provider === 'azure' ? settings.azureDeployment : settings.model;
   }
 
+  /**
+   * A `user` the provider has no counterpart for: refused with {@link UnsupportedFieldsError} before
+   * the request is sent, as chat refuses it, or, under `LLM_DROP_UNSUPPORTED_PARAMS=true`, dropped,
+   * logged and counted once per provider in the call.
+   */
+  #dropUser(plan: EmbedPlan, provider: LlmProviderName): undefined {
+    if (!this.#deps.config.llm.dropUnsupportedParams) throw new UnsupportedFieldsError(provider, ['user'], true);
+    plan.droppedUser ??= new Set();
+    if (!plan.droppedUser.has(provider)) {
+      plan.droppedUser.add(provider);
+      this.#deps.metrics?.droppedParams.inc({ provider, field: 'user' });
+      this.#deps.logger?.warn(
+        { provider, fields: ['user'] },
+        `Dropped user: the provider "${provider}" cannot honour it (LLM_DROP_UNSUPPORTED_PARAMS=true)`,
+      );
+    }
+    return undefined;
+  }
+
   /** One batch through the pipeline: its counted tokens reserved, reconciled to the reported usage. */
   async #runBatch(
     plan: EmbedPlan,
@@ -322,11 +350,12 @@ export class EmbeddingEngine {
       { targets, estimatedTokens: batch.tokens, signal },
       async ({ target, signal: attemptSignal }) => {
         const dimensions = sendsDimensions(target.model, plan.dimensions) ? plan.dimensions : undefined;
+        const sentUser = user === undefined || providerTakesUser(target.provider) ? user : this.#dropUser(plan, target.provider);
         const request = {
           model: target.model,
           inputs,
           ...(dimensions === undefined ? {} : { dimensions }),
-          ...(user === undefined ? {} : { user }),
+          ...(sentUser === undefined ? {} : { user: sentUser }),
         };
         const provider = this.#adapter(target);
         if (provider.embed === undefined) throw new EmbeddingsUnsupportedError(target.provider);

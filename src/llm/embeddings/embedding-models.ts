@@ -26,3 +26,11 @@ export function targetsByModel(targets: readonly CallTarget[]): Map<string, Call
 export function providerEmbeds(provider: LlmProviderName): boolean {
   return provider !== 'anthropic';
 }
+
+/**
+ * Whether a provider's embeddings API takes OpenAI's `user` (the OpenAI family's does; Gemini's
+ * and Bedrock's have no counterpart).
+ */
+export function providerTakesUser(provider: LlmProviderName): boolean {
+  return provider !== 'gemini' && provider !== 'bedrock';
+}
