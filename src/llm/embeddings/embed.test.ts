@@ -216,6 +216,14 @@ describe('infra.embed against the fake provider', () => {
     ]);
   });
 
+  it('refuses a token array for Gemini before any request, naming its place in the call', async () => {
+    const infra = await open({ LLM_PROVIDER: 'gemini', GEMINI_API_KEY: 'AIza-embed-test', GEMINI_BASE_URL: fake.geminiBaseUrl });
+    const refused = await rejection(infra.embed([...texts(2100), [101, 102]]));
+    expect(refused).toMatchObject({ code: 'llm_invalid_request' });
+    expect(refused.message).toMatch(/input\[2100\] is a token array, which the provider "gemini" cannot embed/);
+    expect(fake.requests).toHaveLength(0);
+  });
+
   it('refuses a length that a model of one fixed length cannot return, and lets its own length through unsent', async () => {
     const infra = await open();
     const refused = await rejection(infra.embed('hello', { model: 'text-embedding-ada-002', dimensions: 256 }));

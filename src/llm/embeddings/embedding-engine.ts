@@ -18,7 +18,7 @@ import type { EmbedOptions, VectorFormat } from './embed-options.js';
 import type { EmbedResult, VectorOf } from './embed-result.js';
 import { type EmbeddingBatch, type EmbeddingBatchLimits, OPENAI_EMBEDDING_LIMITS, splitIntoBatches } from './embedding-batches.js';
 import { EmbeddingDimensionsMismatchError } from './embedding-dimensions-mismatch-error.js';
-import { embeddingModelKey, providerEmbeds, providerTakesUser, targetsByModel } from './embedding-models.js';
+import { embeddingModelKey, providerEmbeds, providerTakesTokens, providerTakesUser, targetsByModel } from './embedding-models.js';
 import type { EmbeddingInput } from './embedding-request.js';
 import type { EmbeddingResponse } from './embedding-response.js';
 import { attachEmbeddingSpend, embeddingSpendOf } from './embedding-spend.js';
@@ -105,6 +105,7 @@ export class EmbeddingEngine {
     const started = performance.now();
     const plan = this.#plan(input, options);
     refuseFixedLength(plan.targets, plan.dimensions, options.dimensions === undefined);
+    refuseTokenArrays(plan.targets, plan.inputs);
     const byModel = targetsByModel(plan.targets);
     const { count, limits } = this.#tokenCounting(plan.targets[0]!.model);
     // One call's vectors come from one model. With one model among the targets, or when the first
@@ -396,6 +397,21 @@ function sendsDimensions(model: string, dimensions: number | undefined): boolean
   if (dimensions === undefined) return false;
   const known = knownEmbeddingModel(model);
   return known === undefined || known.shortens;
+}
+
+/**
+ * Refuses, before any request, a token array when no target takes one (Gemini, Bedrock: text
+ * only), naming its place in the call: refused by the adapter instead, it would be named by its
+ * place in its batch, after the call's other batches had been sent and billed.
+ */
+function refuseTokenArrays(targets: readonly CallTarget[], inputs: readonly EmbeddingInput[]): void {
+  if (targets.some((target) => providerTakesTokens(target.provider))) return;
+  const index = inputs.findIndex((input) => typeof input !== 'string');
+  if (index === -1) return;
+  throw new GroundworkError(
+    'llm_invalid_request',
+    `Invalid LLM request: input[${index}] is a token array, which the provider "${targets[0]!.provider}" cannot embed; send text.`,
+  );
 }
 
 /**

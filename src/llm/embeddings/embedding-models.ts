@@ -34,3 +34,8 @@ export function providerEmbeds(provider: LlmProviderName): boolean {
 export function providerTakesUser(provider: LlmProviderName): boolean {
   return provider !== 'gemini' && provider !== 'bedrock';
 }
+
+/** Whether a provider's embeddings API takes token arrays (OpenAI's pre-tokenised input); Gemini's and Bedrock's take text only. */
+export function providerTakesTokens(provider: LlmProviderName): boolean {
+  return provider !== 'gemini' && provider !== 'bedrock';
+}
