@@ -155,6 +155,31 @@ describe('POST /v1/embeddings', () => {
     expect(stack.fake.requests).toHaveLength(0);
   });
 
+  it('says what input may be when it is none of OpenAI’s forms, and refuses a body that is no object without blaming input', async () => {
+    const { stack } = await start();
+    const post = async (body: unknown) => {
+      const answer = await fetch(`${stack.baseUrl}/embeddings`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${STACK_API_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(answer.status).toBe(400);
+      return ((await answer.json()) as { error: { param: string | null; message: string } }).error;
+    };
+    for (const input of [['a text', [1, 2]], [1.5, 2], [true]]) {
+      const error = await post({ model: 'text-embedding-3-small', input });
+      expect(error.param).toBe('input');
+      expect(error.message).toBe(
+        'Invalid input: must be a non-empty text, an array of non-empty texts, an array of token ids (whole numbers of at least 0), ' +
+          'or an array of non-empty arrays of token ids, one form throughout.',
+      );
+    }
+    for (const body of [null, ['text-embedding-3-small', 'x'], 'x']) {
+      expect(await post(body)).toMatchObject({ param: null, message: 'The body must be a JSON object.' });
+    }
+    expect(stack.fake.requests).toHaveLength(0);
+  });
+
   it('answers vectors of the wrong length with their message, not an opaque 500: 400 naming dimensions when the call asked it, else 502', async () => {
     const { client, stack } = await start({ LLM_EMBEDDING_MODEL: 'local-embedder' });
     stack.fake.enqueue({ type: 'answer', dimensions: 768 });
