@@ -12,6 +12,7 @@ import { createRedisClient } from '../../internal/redis.js';
 import { silentLogger } from '../../observability/logger.js';
 import { fakeEmbedding } from '../../testing/fake-embeddings.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/index.js';
+import { attemptsOf } from '../call-pipeline.js';
 import { createLlmClient } from '../create-llm-client.js';
 import { rejection, testConfig } from '../llm.test-helpers.js';
 import { UnsupportedFieldsError } from '../unsupported-fields-error.js';
@@ -144,6 +145,18 @@ describe('infra.embed against the fake provider', () => {
     const retried = await infra.embed(corpus, { dimensions: 4 });
     expect(retried.metadata.cachedInputs).toBe(2048);
     expect(retried.vectors[4499]).toEqual(fakeEmbedding(corpus[4499]!, 4));
+  });
+
+  it('counts every request a failed call sent, the answered batches’ with the failed one’s retries, on its error and its ledger row', async () => {
+    const infra = await open({ LLM_EMBEDDING_BATCH_CONCURRENCY: '1', LLM_MAX_ATTEMPTS: '2' });
+    await infra.initDb();
+    fake.enqueue({ type: 'answer' }, { type: 'error', status: 500 }, { type: 'error', status: 500 });
+    const error = await rejection(infra.embed(texts(3000, 'counted'), { dimensions: 4 }));
+    expect(fake.requests).toHaveLength(3);
+    expect(attemptsOf(error)?.map((attempt) => attempt.outcome)).toEqual(['success', 'error', 'error']);
+    await infra.llm.flush();
+    const rows = await infra.db.selectFrom('llm_usage').select(['operation', 'outcome', 'attempts']).execute();
+    expect(rows).toEqual([{ operation: 'embeddings', outcome: 'provider_server_error', attempts: 3 }]);
   });
 
   it('says a call that failed on its first batch spent nothing', async () => {

@@ -7,7 +7,7 @@ import type { GroundworkMetrics } from '../../observability/metrics.js';
 import { traceEmbeddings } from '../../observability/trace-embeddings.js';
 import { approximateTokens } from '../../resilience/approximate-tokens.js';
 import { countTokens } from '../../resilience/estimate-tokens.js';
-import type { CallPipeline, CallTarget } from '../call-pipeline.js';
+import { attemptsOf, type CallPipeline, type CallTarget, rememberAttempts } from '../call-pipeline.js';
 import { type CallTrace, newTrace } from '../call-trace.js';
 import type { PriceBook } from '../pricing.js';
 import { LlmNotConfiguredError } from '../providers/provider-settings.js';
@@ -93,6 +93,13 @@ export class EmbeddingEngine {
     } catch (error) {
       // The batches in flight have settled (runBounded waits for them): the trace holds the whole spend.
       attachEmbeddingSpend(error, { costUsd: trace.costUsd, totalTokens: trace.usage.totalTokens });
+      // The failed batch's attempts join the answered batches' (the trace takes only answered ones), so
+      // the ledger row and the error (`x-groundwork-attempts`) count every request the call sent.
+      const failed = attemptsOf(error);
+      if (trace.attempts.length > 0 && failed !== undefined) {
+        trace.attempts.push(...failed);
+        rememberAttempts(error, [...trace.attempts]);
+      }
       throw error;
     }
   }
