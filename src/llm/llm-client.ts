@@ -146,6 +146,8 @@ class GroundworkLlmClient implements LlmClient {
       cache: deps.embeddingCache,
       groupTargets: (model) => this.#groupTargets(model),
       deploymentProvider: (target) => this.#providerFor(target),
+      logger,
+      metrics: deps.metrics,
     });
     this.#responses = new ResponsesForwarder({
       config,

@@ -94,7 +94,7 @@ it('reserves at the dearest model the call may fall back to, and settles from us
   expect(embedded).toHaveLength(1);
 });
 
-it("takes the reach of an embeddings call from the configuration: the configured model's fallbacks, none for another", async () => {
+it("takes the reach of an embeddings call from the configuration: the configured model's fallbacks, none for another model or length", async () => {
   const infra = await createInfrastructure({
     env: {
       NODE_ENV: 'test',
@@ -116,6 +116,15 @@ it("takes the reach of an embeddings call from the configuration: the configured
       fallbackModels: ['text-embedding-3-large'],
     });
     expect(backend.embeddingReach?.({ inputs })).toEqual({ model: 'text-embedding-3-small', fallbackModels: ['text-embedding-3-large'] });
+    // Its own length keeps the fallbacks; another turns them off, as the call itself goes to the configured model alone.
+    expect(backend.embeddingReach?.({ inputs, dimensions: 256 })).toEqual({
+      model: 'text-embedding-3-small',
+      fallbackModels: ['text-embedding-3-large'],
+    });
+    expect(backend.embeddingReach?.({ inputs, model: 'text-embedding-3-small', dimensions: 128 })).toEqual({
+      model: 'text-embedding-3-small',
+      fallbackModels: [],
+    });
     expect(backend.embeddingReach?.({ inputs, model: 'text-embedding-ada-002' })).toEqual({
       model: 'text-embedding-ada-002',
       fallbackModels: [],

@@ -119,6 +119,24 @@ describe('POST /v1/embeddings', () => {
     expect(stack.fake.requests).toHaveLength(0);
   });
 
+  it('refuses dimensions beyond the length of a model that shortens with 400 naming dimensions, sending nothing', async () => {
+    const { client, stack } = await start();
+    const refused = await client.embeddings
+      .create({ model: 'text-embedding-3-small', input: 'hello', dimensions: 4000, encoding_format: 'float' })
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({ status: 400, code: 'llm_invalid_request', param: 'dimensions' });
+    expect((refused as Error).message).toMatch(/text-embedding-3-small returns at most 1536-dimension vectors/);
+    expect(stack.fake.requests).toHaveLength(0);
+
+    const full = await client.embeddings.create({
+      model: 'text-embedding-3-small',
+      input: 'hello',
+      dimensions: 1536,
+      encoding_format: 'float',
+    });
+    expect(full.data[0]?.embedding).toHaveLength(1536);
+  });
+
   it('refuses a field OpenAI’s embeddings request does not hold with 400 naming it, sending nothing', async () => {
     const { stack } = await start();
     const post = (body: unknown) =>
@@ -134,6 +152,31 @@ describe('POST /v1/embeddings', () => {
     expect(answer.error.message).toMatch(/^Invalid input_type: /);
     const truncate = await post({ model: 'text-embedding-3-small', input: 'x', truncate: 'END' });
     expect(((await truncate.json()) as { error: { param: string } }).error.param).toBe('truncate');
+    expect(stack.fake.requests).toHaveLength(0);
+  });
+
+  it('says what input may be when it is none of OpenAI’s forms, and refuses a body that is no object without blaming input', async () => {
+    const { stack } = await start();
+    const post = async (body: unknown) => {
+      const answer = await fetch(`${stack.baseUrl}/embeddings`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${STACK_API_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(answer.status).toBe(400);
+      return ((await answer.json()) as { error: { param: string | null; message: string } }).error;
+    };
+    for (const input of [['a text', [1, 2]], [1.5, 2], [true]]) {
+      const error = await post({ model: 'text-embedding-3-small', input });
+      expect(error.param).toBe('input');
+      expect(error.message).toBe(
+        'Invalid input: must be a non-empty text, an array of non-empty texts, an array of token ids (whole numbers of at least 0), ' +
+          'or an array of non-empty arrays of token ids, one form throughout.',
+      );
+    }
+    for (const body of [null, ['text-embedding-3-small', 'x'], 'x']) {
+      expect(await post(body)).toMatchObject({ param: null, message: 'The body must be a JSON object.' });
+    }
     expect(stack.fake.requests).toHaveLength(0);
   });
 

@@ -225,11 +225,15 @@ async function embedThrough(
   };
 }
 
-/** The configured embedding model keeps its fallbacks (`LLM_EMBEDDING_FALLBACKS`); any other named model is pinned. */
+/**
+ * The configured embedding model at its configured length keeps its fallbacks (`LLM_EMBEDDING_FALLBACKS`),
+ * as the embedding engine sends it; any other named model, or another `dimensions`, is pinned.
+ */
 function embeddingReach(config: AppConfig, request: ServiceEmbeddingRequest): ServiceEmbeddingReach {
   const settings = config.llm.embeddings;
   const configured = (settings.provider === 'azure' ? settings.azureDeployment : settings.model) ?? '';
   if (request.model !== undefined && request.model !== configured) return { model: request.model, fallbackModels: [] };
+  if (request.dimensions !== undefined && request.dimensions !== settings.dimensions) return { model: configured, fallbackModels: [] };
   return { model: configured, fallbackModels: settings.fallbacks.map((fallback) => fallback.model) };
 }
 

@@ -18,6 +18,10 @@ const embeddingsBodySchema = z.strictObject({
   user: z.string().optional(),
 });
 
+const INPUT_FORMS =
+  'must be a non-empty text, an array of non-empty texts, an array of token ids (whole numbers of at least 0), ' +
+  'or an array of non-empty arrays of token ids, one form throughout';
+
 /** An embeddings request as the route handles it. */
 export interface ParsedEmbeddingsRequest {
   request: ServiceEmbeddingRequest;
@@ -43,8 +47,13 @@ export function parseEmbeddingsRequest(body: unknown): ParsedEmbeddingsRequest {
         'is not a field of OpenAI’s embeddings request, so this service refuses it rather than drop it or send it on',
       );
     }
-    const param = issue?.path.length ? issue.path.map(String).join('.') : 'input';
-    throw invalidParam(param, issue?.message ?? 'invalid body');
+    if (issue === undefined || issue.path.length === 0) {
+      throw new HttpError({ status: 400, type: 'invalid_request_error', code: 'invalid_body', message: 'The body must be a JSON object.' });
+    }
+    const param = issue.path.map(String).join('.');
+    // No form of the union fits (a mix of texts and token arrays, a token that is no whole number): say what fits.
+    if (issue.code === 'invalid_union' && param === 'input') throw invalidParam(param, INPUT_FORMS);
+    throw invalidParam(param, issue.message);
   }
   const data = result.data;
   const input = data.input;

@@ -13,14 +13,19 @@ export interface EmbedOptions<F extends VectorFormat = 'float32'> {
   model?: string;
   /**
    * Shorter vectors, for models that support it; a known model of one fixed length (`text-embedding-ada-002`,
-   * `nomic-embed-text`…) asked another length throws `FixedEmbeddingLengthError`. @default LLM_EMBEDDING_DIMENSIONS, else the model's own
+   * `nomic-embed-text`…) asked another length, or a known model that shortens asked more than its own length
+   * (`text-embedding-3-small`: 1536), throws `FixedEmbeddingLengthError`. @default LLM_EMBEDDING_DIMENSIONS, else the model's own
    */
   dimensions?: number;
   /** @default 'float32' */
   format?: F;
   /** `false`: neither read nor store the per-text cache; `'refresh'`: store without reading. @default true (embeddings are deterministic) */
   cache?: CacheOption;
-  /** Passed to the provider as OpenAI's `user`. */
+  /**
+   * Passed to the provider as OpenAI's `user`. Gemini and Bedrock have no counterpart: a call that
+   * reaches them with it throws `UnsupportedFieldsError` before sending, or, under
+   * `LLM_DROP_UNSUPPORTED_PARAMS=true`, sends without it, logged and counted.
+   */
   user?: string;
   signal?: AbortSignal;
   /** The virtual key (and team) the call is billed to: its ledger row names them. */

@@ -12,8 +12,10 @@ import { createRedisClient } from '../../internal/redis.js';
 import { silentLogger } from '../../observability/logger.js';
 import { fakeEmbedding } from '../../testing/fake-embeddings.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/index.js';
+import { attemptsOf } from '../call-pipeline.js';
 import { createLlmClient } from '../create-llm-client.js';
 import { rejection, testConfig } from '../llm.test-helpers.js';
+import { UnsupportedFieldsError } from '../unsupported-fields-error.js';
 import { embeddingSpendOf } from './embedding-spend.js';
 import { EmbeddingsUnsupportedError } from './embeddings-unsupported-error.js';
 import { FixedEmbeddingLengthError } from './fixed-embedding-length-error.js';
@@ -145,6 +147,18 @@ describe('infra.embed against the fake provider', () => {
     expect(retried.vectors[4499]).toEqual(fakeEmbedding(corpus[4499]!, 4));
   });
 
+  it('counts every request a failed call sent, the answered batches’ with the failed one’s retries, on its error and its ledger row', async () => {
+    const infra = await open({ LLM_EMBEDDING_BATCH_CONCURRENCY: '1', LLM_MAX_ATTEMPTS: '2' });
+    await infra.initDb();
+    fake.enqueue({ type: 'answer' }, { type: 'error', status: 500 }, { type: 'error', status: 500 });
+    const error = await rejection(infra.embed(texts(3000, 'counted'), { dimensions: 4 }));
+    expect(fake.requests).toHaveLength(3);
+    expect(attemptsOf(error)?.map((attempt) => attempt.outcome)).toEqual(['success', 'error', 'error']);
+    await infra.llm.flush();
+    const rows = await infra.db.selectFrom('llm_usage').select(['operation', 'outcome', 'attempts']).execute();
+    expect(rows).toEqual([{ operation: 'embeddings', outcome: 'provider_server_error', attempts: 3 }]);
+  });
+
   it('says a call that failed on its first batch spent nothing', async () => {
     const infra = await open();
     fake.enqueue({ type: 'error', status: 400, message: 'input too long' });
@@ -196,6 +210,31 @@ describe('infra.embed against the fake provider', () => {
     expect(fake.requests).toHaveLength(0);
     const embedded = await infra.embed('vectors elsewhere', { provider: 'openai' });
     expect(embedded.provider).toBe('openai');
+  });
+
+  it('refuses a user Gemini cannot take before sending, or drops it logged and counted when told to', async () => {
+    const gemini = { LLM_PROVIDER: 'gemini', GEMINI_API_KEY: 'AIza-embed-test', GEMINI_BASE_URL: fake.geminiBaseUrl };
+    const refusing = await open(gemini);
+    const refused = await rejection(refusing.embed('who asks', { user: 'end-user-7' }));
+    expect(refused).toBeInstanceOf(UnsupportedFieldsError);
+    expect(refused).toMatchObject({ code: 'llm_unsupported_params', param: 'user' });
+    expect(fake.requests).toHaveLength(0);
+
+    const dropping = await open({ ...gemini, LLM_DROP_UNSUPPORTED_PARAMS: 'true' });
+    const embedded = await dropping.embed(['who asks', 'and again'], { user: 'end-user-7' });
+    expect(embedded.vectors).toHaveLength(2);
+    expect(fake.requests).toHaveLength(1);
+    expect((await dropping.metrics.droppedParams.get()).values).toMatchObject([
+      { labels: { provider: 'gemini', field: 'user' }, value: 1 },
+    ]);
+  });
+
+  it('refuses a token array for Gemini before any request, naming its place in the call', async () => {
+    const infra = await open({ LLM_PROVIDER: 'gemini', GEMINI_API_KEY: 'AIza-embed-test', GEMINI_BASE_URL: fake.geminiBaseUrl });
+    const refused = await rejection(infra.embed([...texts(2100), [101, 102]]));
+    expect(refused).toMatchObject({ code: 'llm_invalid_request' });
+    expect(refused.message).toMatch(/input\[2100\] is a token array, which the provider "gemini" cannot embed/);
+    expect(fake.requests).toHaveLength(0);
   });
 
   it('refuses a length that a model of one fixed length cannot return, and lets its own length through unsent', async () => {

@@ -2,20 +2,23 @@ import { type EmbeddingCache, embeddingCacheKey } from '../../cache/embedding-ca
 import type { AppConfig } from '../../config/app-config.js';
 import type { LlmProviderName } from '../../config/variables.js';
 import { GroundworkError } from '../../errors/groundwork-error.js';
+import type { Logger } from '../../observability/logger.js';
+import type { GroundworkMetrics } from '../../observability/metrics.js';
 import { traceEmbeddings } from '../../observability/trace-embeddings.js';
 import { approximateTokens } from '../../resilience/approximate-tokens.js';
 import { countTokens } from '../../resilience/estimate-tokens.js';
-import type { CallPipeline, CallTarget } from '../call-pipeline.js';
+import { attemptsOf, type CallPipeline, type CallTarget, rememberAttempts } from '../call-pipeline.js';
 import { type CallTrace, newTrace } from '../call-trace.js';
 import type { PriceBook } from '../pricing.js';
 import { LlmNotConfiguredError } from '../providers/provider-settings.js';
 import type { LlmProvider } from '../types.js';
+import { UnsupportedFieldsError } from '../unsupported-fields-error.js';
 import { embedInputs } from './embed-inputs.js';
 import type { EmbedOptions, VectorFormat } from './embed-options.js';
 import type { EmbedResult, VectorOf } from './embed-result.js';
 import { type EmbeddingBatch, type EmbeddingBatchLimits, OPENAI_EMBEDDING_LIMITS, splitIntoBatches } from './embedding-batches.js';
 import { EmbeddingDimensionsMismatchError } from './embedding-dimensions-mismatch-error.js';
-import { embeddingModelKey, providerEmbeds, targetsByModel } from './embedding-models.js';
+import { embeddingModelKey, providerEmbeds, providerTakesTokens, providerTakesUser, targetsByModel } from './embedding-models.js';
 import type { EmbeddingInput } from './embedding-request.js';
 import type { EmbeddingResponse } from './embedding-response.js';
 import { attachEmbeddingSpend, embeddingSpendOf } from './embedding-spend.js';
@@ -35,6 +38,10 @@ export interface EmbeddingEngineDeps {
   groupTargets?: ((model: string) => CallTarget[] | undefined) | undefined;
   /** The adapter of a deployment of a model group (its own credentials and endpoint). @default the provider's */
   deploymentProvider?: ((target: CallTarget) => LlmProvider) | undefined;
+  /** Where a `user` dropped for a provider without it is told (`LLM_DROP_UNSUPPORTED_PARAMS=true`). @default silent */
+  logger?: Logger | undefined;
+  /** Counts a dropped `user` as `groundwork_llm_dropped_params_total`. */
+  metrics?: GroundworkMetrics | undefined;
 }
 
 /** An `embed` call resolved against the configuration. */
@@ -45,6 +52,8 @@ interface EmbedPlan {
   dimensions: number | undefined;
   useCache: boolean;
   readCache: boolean;
+  /** Providers this call has already dropped `user` for, each logged and counted once. */
+  droppedUser?: Set<string>;
 }
 
 /**
@@ -84,6 +93,13 @@ export class EmbeddingEngine {
     } catch (error) {
       // The batches in flight have settled (runBounded waits for them): the trace holds the whole spend.
       attachEmbeddingSpend(error, { costUsd: trace.costUsd, totalTokens: trace.usage.totalTokens });
+      // The failed batch's attempts join the answered batches' (the trace takes only answered ones), so
+      // the ledger row and the error (`x-groundwork-attempts`) count every request the call sent.
+      const failed = attemptsOf(error);
+      if (trace.attempts.length > 0 && failed !== undefined) {
+        trace.attempts.push(...failed);
+        rememberAttempts(error, [...trace.attempts]);
+      }
       throw error;
     }
   }
@@ -96,6 +112,7 @@ export class EmbeddingEngine {
     const started = performance.now();
     const plan = this.#plan(input, options);
     refuseFixedLength(plan.targets, plan.dimensions, options.dimensions === undefined);
+    refuseTokenArrays(plan.targets, plan.inputs);
     const byModel = targetsByModel(plan.targets);
     const { count, limits } = this.#tokenCounting(plan.targets[0]!.model);
     // One call's vectors come from one model. With one model among the targets, or when the first
@@ -308,6 +325,25 @@ export class EmbeddingEngine {
     return provider === 'azure' ? settings.azureDeployment : settings.model;
   }
 
+  /**
+   * A `user` the provider has no counterpart for: refused with {@link UnsupportedFieldsError} before
+   * the request is sent, as chat refuses it, or, under `LLM_DROP_UNSUPPORTED_PARAMS=true`, dropped,
+   * logged and counted once per provider in the call.
+   */
+  #dropUser(plan: EmbedPlan, provider: LlmProviderName): undefined {
+    if (!this.#deps.config.llm.dropUnsupportedParams) throw new UnsupportedFieldsError(provider, ['user'], true);
+    plan.droppedUser ??= new Set();
+    if (!plan.droppedUser.has(provider)) {
+      plan.droppedUser.add(provider);
+      this.#deps.metrics?.droppedParams.inc({ provider, field: 'user' });
+      this.#deps.logger?.warn(
+        { provider, fields: ['user'] },
+        `Dropped user: the provider "${provider}" cannot honour it (LLM_DROP_UNSUPPORTED_PARAMS=true)`,
+      );
+    }
+    return undefined;
+  }
+
   /** One batch through the pipeline: its counted tokens reserved, reconciled to the reported usage. */
   async #runBatch(
     plan: EmbedPlan,
@@ -322,11 +358,12 @@ export class EmbeddingEngine {
       { targets, estimatedTokens: batch.tokens, signal },
       async ({ target, signal: attemptSignal }) => {
         const dimensions = sendsDimensions(target.model, plan.dimensions) ? plan.dimensions : undefined;
+        const sentUser = user === undefined || providerTakesUser(target.provider) ? user : this.#dropUser(plan, target.provider);
         const request = {
           model: target.model,
           inputs,
           ...(dimensions === undefined ? {} : { dimensions }),
-          ...(user === undefined ? {} : { user }),
+          ...(sentUser === undefined ? {} : { user: sentUser }),
         };
         const provider = this.#adapter(target);
         if (provider.embed === undefined) throw new EmbeddingsUnsupportedError(target.provider);
@@ -370,16 +407,34 @@ function sendsDimensions(model: string, dimensions: number | undefined): boolean
 }
 
 /**
- * Refuses, before any request, a length that a target known to have one fixed length cannot
- * return: OpenAI refuses `dimensions` for such models, and answering full-length vectors instead
- * would hand back another length than asked. Its own length passes (and is not sent).
+ * Refuses, before any request, a token array when no target takes one (Gemini, Bedrock: text
+ * only), naming its place in the call: refused by the adapter instead, it would be named by its
+ * place in its batch, after the call's other batches had been sent and billed.
+ */
+function refuseTokenArrays(targets: readonly CallTarget[], inputs: readonly EmbeddingInput[]): void {
+  if (targets.some((target) => providerTakesTokens(target.provider))) return;
+  const index = inputs.findIndex((input) => typeof input !== 'string');
+  if (index === -1) return;
+  throw new GroundworkError(
+    'llm_invalid_request',
+    `Invalid LLM request: input[${index}] is a token array, which the provider "${targets[0]!.provider}" cannot embed; send text.`,
+  );
+}
+
+/**
+ * Refuses, before any request, a length that a known target cannot return: another than its own
+ * for a model of one fixed length (OpenAI refuses `dimensions` for such models, and answering
+ * full-length vectors instead would hand back another length than asked; its own length passes,
+ * and is not sent), and more than its own for a model that shortens (it would answer its full
+ * length, shorter than asked, or be refused by its provider after the call was admitted).
  */
 function refuseFixedLength(targets: readonly CallTarget[], dimensions: number | undefined, fromSettings: boolean): void {
   if (dimensions === undefined) return;
   for (const target of targets) {
     const known = knownEmbeddingModel(target.model);
-    if (known !== undefined && !known.shortens && known.dimensions !== dimensions) {
-      throw new FixedEmbeddingLengthError(target.model, known.dimensions, dimensions, fromSettings);
+    if (known === undefined) continue;
+    if (known.shortens ? dimensions > known.dimensions : known.dimensions !== dimensions) {
+      throw new FixedEmbeddingLengthError(target.model, known.dimensions, dimensions, fromSettings, known.shortens);
     }
   }
 }

@@ -26,3 +26,16 @@ export function targetsByModel(targets: readonly CallTarget[]): Map<string, Call
 export function providerEmbeds(provider: LlmProviderName): boolean {
   return provider !== 'anthropic';
 }
+
+/**
+ * Whether a provider's embeddings API takes OpenAI's `user` (the OpenAI family's does; Gemini's
+ * and Bedrock's have no counterpart).
+ */
+export function providerTakesUser(provider: LlmProviderName): boolean {
+  return provider !== 'gemini' && provider !== 'bedrock';
+}
+
+/** Whether a provider's embeddings API takes token arrays (OpenAI's pre-tokenised input); Gemini's and Bedrock's take text only. */
+export function providerTakesTokens(provider: LlmProviderName): boolean {
+  return provider !== 'gemini' && provider !== 'bedrock';
+}
