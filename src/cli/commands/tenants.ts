@@ -146,12 +146,30 @@ function keyFields(flags: TenantFlags): { team?: string | null; expiresAt?: Date
   const fields: { team?: string | null; expiresAt?: Date | null } = {};
   if (flags.team !== undefined) fields.team = flags.team === 'none' ? null : flags.team;
   if (flags.expires !== undefined) {
-    const expires = flags.expires === 'never' ? null : new Date(flags.expires);
-    if (expires !== null && Number.isNaN(expires.getTime()))
-      throw new TenantInputError('--expires', `"${flags.expires}" is not a date; use e.g. 2030-01-31 or never`);
+    const expires = flags.expires === 'never' ? null : expiryDate(flags.expires);
+    if (expires === undefined)
+      throw new TenantInputError('--expires', `"${flags.expires}" is not a date; use e.g. 2030-01-31, 2030-01-31T18:00:00Z or never`);
     fields.expiresAt = expires;
   }
   return fields;
+}
+
+/** `YYYY-MM-DD`, optionally with a time (`T18:00`, `T18:00:00.000`) and a zone (`Z`, `+02:00`). */
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/i;
+
+/**
+ * An `--expires` value as a date, or undefined when it is not an ISO date of the calendar: `Date`
+ * alone reads `3` as March 2001 and rolls `2030-02-31` into March, so a key would expire on a day
+ * nobody gave (or already have expired) without a word.
+ */
+function expiryDate(value: string): Date | undefined {
+  const match = ISO_DATE.exec(value.trim());
+  if (match === null) return undefined;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  if (calendar.getUTCFullYear() !== year || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) return undefined;
+  const date = new Date(value.trim());
+  return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 /** The settings given as flags; `none` clears a limit or budget. */

@@ -1,0 +1,40 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../main.js';
+import { recordingIo } from '../test-io.test-helpers.js';
+
+const directory = mkdtempSync(join(tmpdir(), 'groundwork-key-flags-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+const env = { DATABASE_URL: `sqlite:${join(directory, 'app.db')}` };
+
+async function run(...argv: string[]) {
+  const io = recordingIo(env);
+  const status = await main(argv, io);
+  return { status, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
+}
+
+describe('groundwork keys --expires', () => {
+  it('refuses what is not a calendar date, rather than reading it as some other day', async () => {
+    await run('keys', 'create', 'expiring');
+    // Date() alone reads "3" as March 2001 and rolls 2030-02-31 into March.
+    for (const value of ['3', '30', '2030-02-31', 'March 5']) {
+      const result = await run('keys', 'update', 'expiring', '--expires', value);
+      expect(result.status, value).toBe(1);
+      expect(result.err).toContain(`--expires: "${value}" is not a date`);
+    }
+    const shown = await run('keys', 'show', 'expiring', '--json');
+    expect(JSON.parse(shown.out)).toMatchObject([{ expiresAt: null }]);
+  });
+
+  it('takes a date, or a date and time', async () => {
+    await run('keys', 'create', 'dated');
+    const day = await run('keys', 'update', 'dated', '--expires', '2030-01-31', '--json');
+    expect(JSON.parse(day.out)).toMatchObject([{ expiresAt: '2030-01-31T00:00:00.000Z' }]);
+    const moment = await run('keys', 'update', 'dated', '--expires', '2030-01-31T12:30:00Z', '--json');
+    expect(JSON.parse(moment.out)).toMatchObject([{ expiresAt: '2030-01-31T12:30:00.000Z' }]);
+    const never = await run('keys', 'update', 'dated', '--expires', 'never', '--json');
+    expect(JSON.parse(never.out)).toMatchObject([{ expiresAt: null }]);
+  });
+});
