@@ -38,3 +38,19 @@ describe('groundwork keys --expires', () => {
     expect(JSON.parse(never.out)).toMatchObject([{ expiresAt: null }]);
   });
 });
+
+describe('groundwork keys --models', () => {
+  it('refuses a list with no model in it, rather than locking the key out of every model', async () => {
+    await run('keys', 'create', 'modelled', '--models', 'gpt-4o-mini');
+    // As a script passes an unset variable: --models "$MODELS".
+    for (const value of ['', ',', ' , ']) {
+      const result = await run('keys', 'update', 'modelled', '--models', value);
+      expect(result.status, JSON.stringify(value)).toBe(1);
+      expect(result.err).toContain('--models: give model names separated by commas, or any for every model');
+    }
+    expect((await run('teams', 'create', 'modelless', '--models', '')).status).toBe(1);
+    const shown = await run('keys', 'show', 'modelled', '--json');
+    expect(JSON.parse(shown.out)).toMatchObject([{ allowedModels: ['gpt-4o-mini'] }]);
+    expect((await run('teams', 'list', '--json')).out).not.toContain('modelless');
+  });
+});

@@ -192,14 +192,15 @@ function settings(flags: TenantFlags): Partial<TenantSettings> {
   assign('dailyBudgetUsd', number('--daily', flags.daily));
   assign('monthlyBudgetUsd', number('--monthly', flags.monthly));
   assign('totalBudgetUsd', number('--total', flags.total));
-  if (flags.models !== undefined)
-    changes.allowedModels =
-      flags.models === 'any'
-        ? null
-        : flags.models
-            .split(',')
-            .map((model) => model.trim())
-            .filter((model) => model !== '');
+  if (flags.models !== undefined) {
+    const models = flags.models
+      .split(',')
+      .map((model) => model.trim())
+      .filter((model) => model !== '');
+    // No model at all (an unset variable in --models "$MODELS") would admit none: the key or team locked out in silence.
+    if (models.length === 0) throw new TenantInputError('--models', 'give model names separated by commas, or any for every model');
+    changes.allowedModels = flags.models === 'any' ? null : models;
+  }
   if (flags.metadata !== undefined) {
     try {
       changes.metadata = JSON.parse(flags.metadata) as Record<string, unknown>;
