@@ -127,6 +127,31 @@ describe('ConfigSource', () => {
     expect(JSON.stringify(status)).not.toContain(CANARY);
   });
 
+  it('rejects a secret set both directly and as a file in .env, as in the environment', () => {
+    const envFile = join(directory, '.env');
+    const keyFile = join(directory, 'key');
+    writeFileSync(keyFile, 'sk-from-the-file-0000000000');
+    writeFileSync(envFile, `OPENAI_API_KEY=${CANARY}\nOPENAI_API_KEY_FILE=${keyFile}\n`);
+    const status = validateEnvironment({ env: {}, envFile });
+    expect(status.isValid).toBe(false);
+    expect(status.errors).toEqual([expect.objectContaining({ variable: 'OPENAI_API_KEY_FILE', message: expect.stringContaining('.env') })]);
+    expect(JSON.stringify(status)).not.toContain(CANARY);
+  });
+
+  it('lets the real environment win over .env between a secret and its file, either way round', () => {
+    const envFile = join(directory, '.env');
+    const keyFile = join(directory, 'key');
+    writeFileSync(keyFile, 'sk-from-the-file-0000000000\n');
+    // The environment's value over .env's file.
+    writeFileSync(envFile, `OPENAI_API_KEY_FILE=${keyFile}\n`);
+    const direct = loadConfig({ env: { OPENAI_API_KEY: CANARY }, envFile });
+    expect(direct.llm.openai.apiKey?.reveal()).toBe(CANARY);
+    // The environment's file over .env's value.
+    writeFileSync(envFile, `OPENAI_API_KEY=${CANARY}\n`);
+    const fromFile = loadConfig({ env: { OPENAI_API_KEY_FILE: keyFile }, envFile });
+    expect(fromFile.llm.openai.apiKey?.reveal()).toBe('sk-from-the-file-0000000000');
+  });
+
   it('never shows a secret when the config is printed, inspected, serialised or thrown', () => {
     const config = loadConfig({
       env: {

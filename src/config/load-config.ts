@@ -69,16 +69,21 @@ export class ConfigSource {
     }
     for (const [name, value] of Object.entries(real)) if (value !== undefined) merged[name] = value;
     for (const name of SECRET_VARIABLES) {
-      const filePath = merged[`${name}_FILE`];
+      const fileVariable = `${name}_FILE`;
+      const filePath = merged[fileVariable];
       if (filePath === undefined || filePath.trim() === '') continue;
-      if (merged[name] !== undefined && real[name] !== undefined) {
+      // A secret and its file from one place are one too many; from two, the real environment wins over `.env`.
+      const fileFromEnvironment = real[fileVariable] !== undefined;
+      const valueFromEnvironment = real[name] !== undefined;
+      if (merged[name] !== undefined && fileFromEnvironment === valueFromEnvironment) {
         errors.push({
-          variable: `${name}_FILE`,
-          message: `is set together with ${name}; set only one`,
+          variable: fileVariable,
+          message: `is set together with ${name}${fileFromEnvironment ? '' : ' in .env'}; set only one`,
           example: `/run/secrets/${name.toLowerCase()}`,
         });
         continue;
       }
+      if (valueFromEnvironment) continue;
       try {
         merged[name] = readFileSync(filePath.trim(), 'utf8').replace(/\r?\n$/, '');
       } catch (error) {
