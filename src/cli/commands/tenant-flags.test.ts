@@ -54,3 +54,19 @@ describe('groundwork keys --models', () => {
     expect((await run('teams', 'list', '--json')).out).not.toContain('modelless');
   });
 });
+
+describe('groundwork keys and teams, refusing a setting', () => {
+  it('names the flag and the word it takes, not the stored field and null', async () => {
+    await run('teams', 'create', 'flagged');
+    const rpm = await run('teams', 'update', 'flagged', '--rpm', '1.5');
+    expect(rpm.status).toBe(1);
+    expect(rpm.err).toContain('--rpm: must be a whole number of at least 1, or none for no limit (got 1.5)');
+    expect(rpm.err).not.toContain('requestsPerMinute');
+    const budget = await run('keys', 'create', 'flagged-key', '--monthly=-3', '--concurrency', '0');
+    expect(budget.status).toBe(1);
+    expect(budget.err).toContain('--concurrency: must be a whole number of at least 1, or none for no limit (got 0)');
+    expect(budget.err).toContain('--monthly: must be an amount in USD from 0 to 1e9, or none for no budget (got -3)');
+    const metadata = await run('keys', 'create', 'flagged-key', '--metadata', '[1]');
+    expect(metadata.err).toContain('--metadata: must be a JSON object');
+  });
+});

@@ -121,7 +121,9 @@ async function withRepository(
   const infrastructure = await createInfrastructure({ env: io.env, isTty: io.isTty, logger: silentLogger() });
   try {
     await prepareDatabase(infrastructure);
-    const code = await run(infrastructure.tenants.repository, infrastructure.tenants);
+    const code = await run(infrastructure.tenants.repository, infrastructure.tenants).catch((error: unknown) => {
+      throw error instanceof TenantInputError ? inFlagTerms(error) : error;
+    });
     if (changes && infrastructure.redis !== undefined && !(await infrastructure.tenants.changed())) {
       io.err(
         `Warning: the change is saved, but announcing it over Redis failed; running services apply it within ${infrastructure.config.tenants.keyCacheTtlMs} ms.`,
@@ -131,6 +133,33 @@ async function withRepository(
   } finally {
     await infrastructure.close();
   }
+}
+
+/** The flag that sets each of a key's or team's fields. */
+const FIELD_FLAGS: Record<string, string> = {
+  requestsPerMinute: '--rpm',
+  tokensPerMinute: '--tpm',
+  maxConcurrent: '--concurrency',
+  dailyBudgetUsd: '--daily',
+  monthlyBudgetUsd: '--monthly',
+  totalBudgetUsd: '--total',
+  allowedModels: '--models',
+  metadata: '--metadata',
+  expiresAt: '--expires',
+  enabled: '--enable',
+};
+
+/**
+ * The repository's refusal as the command line gives it: each field by its flag, and the word the
+ * flag takes (`none`, `any`) where the stored field takes null.
+ */
+function inFlagTerms(error: TenantInputError): TenantInputError {
+  return new TenantInputError(
+    error.problems.map(({ field, message }) => ({
+      field: FIELD_FLAGS[field] ?? field,
+      message: message.replace('or null for any model', 'or any for every model').replace(/\bor null for\b/, 'or none for'),
+    })),
+  );
 }
 
 function required(reference: string | undefined): string {
