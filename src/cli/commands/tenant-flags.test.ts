@@ -70,3 +70,15 @@ describe('groundwork keys and teams, refusing a setting', () => {
     expect(metadata.err).toContain('--metadata: must be a JSON object');
   });
 });
+
+describe('groundwork keys and teams, refusing several flags', () => {
+  it('names every bad flag at once, not the first alone', async () => {
+    const result = await run('keys', 'create', 'many-wrongs', '--daily', 'lots', '--rpm', 'fast', '--expires', 'soon', '--models', '');
+    expect(result.status).toBe(1);
+    for (const flag of ['--daily: "lots"', '--rpm: "fast"', '--expires: "soon"', '--models: give']) expect(result.err).toContain(flag);
+    const team = await run('teams', 'create', 'many-wrongs', '--tpm', 'x', '--metadata', '{', '--enable', '--disable');
+    expect(team.status).toBe(1);
+    for (const flag of ['--tpm: "x"', '--metadata: must be', '--enable: give']) expect(team.err).toContain(flag);
+    expect((await run('keys', 'list', '--json')).out).not.toContain('many-wrongs');
+  });
+});

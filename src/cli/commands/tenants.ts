@@ -2,7 +2,7 @@ import { createInfrastructure } from '../../create-infrastructure.js';
 import { silentLogger } from '../../observability/logger.js';
 import type { RebuiltBudget, TenantServices } from '../../tenants/create-tenant-services.js';
 import type { Team } from '../../tenants/team.js';
-import { TenantInputError } from '../../tenants/tenant-errors.js';
+import { TenantInputError, type TenantInputProblem } from '../../tenants/tenant-errors.js';
 import type { TenantRepository } from '../../tenants/tenant-repository.js';
 import type { TenantSettings } from '../../tenants/tenant-settings.js';
 import { keyStatus, type VirtualKey } from '../../tenants/virtual-key.js';
@@ -39,7 +39,7 @@ export async function keysCommand(action: string, reference: string | undefined,
         return printKeys(io, [await repository.showKey(required(reference))], flags.json);
       case 'create': {
         const issued = await repository.createKey(
-          { ...settings(flags), name: required(reference ?? flags.name), ...keyFields(flags) },
+          { ...flagChanges(flags, 'key'), name: required(reference ?? flags.name) },
           { actor: ACTOR },
         );
         return printIssued(io, issued.key, issued.plainKey.reveal(), flags.json);
@@ -47,13 +47,7 @@ export async function keysCommand(action: string, reference: string | undefined,
       case 'update':
         return printKeys(
           io,
-          [
-            await repository.updateKey(
-              required(reference),
-              { ...settings(flags), ...keyFields(flags), ...rename(flags) },
-              { actor: ACTOR },
-            ),
-          ],
+          [await repository.updateKey(required(reference), { ...flagChanges(flags, 'key'), ...rename(flags) }, { actor: ACTOR })],
           flags.json,
         );
       case 'revoke':
@@ -84,13 +78,13 @@ export async function teamsCommand(action: string, reference: string | undefined
       case 'create':
         return printTeams(
           io,
-          [await repository.createTeam({ ...settings(flags), name: required(reference ?? flags.name) }, { actor: ACTOR })],
+          [await repository.createTeam({ ...flagChanges(flags, 'team'), name: required(reference ?? flags.name) }, { actor: ACTOR })],
           flags.json,
         );
       case 'update':
         return printTeams(
           io,
-          [await repository.updateTeam(required(reference), { ...settings(flags), ...rename(flags) }, { actor: ACTOR })],
+          [await repository.updateTeam(required(reference), { ...flagChanges(flags, 'team'), ...rename(flags) }, { actor: ACTOR })],
           flags.json,
         );
       case 'delete':
@@ -171,14 +165,27 @@ function rename(flags: TenantFlags): { name?: string } {
   return flags.name === undefined ? {} : { name: flags.name };
 }
 
-function keyFields(flags: TenantFlags): { team?: string | null; expiresAt?: Date | null } {
-  const fields: { team?: string | null; expiresAt?: Date | null } = {};
+/** The changes the flags give (for a key, its team and expiry too), every bad flag refused at once. */
+function flagChanges(flags: TenantFlags, kind: 'key' | 'team'): Partial<TenantSettings> & KeyFields {
+  const problems: TenantInputProblem[] = [];
+  const changes = { ...settings(flags, problems), ...(kind === 'key' ? keyFields(flags, problems) : {}) };
+  if (problems.length > 0) throw new TenantInputError(problems);
+  return changes;
+}
+
+type KeyFields = { team?: string | null; expiresAt?: Date | null };
+
+function keyFields(flags: TenantFlags, problems: TenantInputProblem[]): KeyFields {
+  const fields: KeyFields = {};
   if (flags.team !== undefined) fields.team = flags.team === 'none' ? null : flags.team;
   if (flags.expires !== undefined) {
     const expires = flags.expires === 'never' ? null : expiryDate(flags.expires);
     if (expires === undefined)
-      throw new TenantInputError('--expires', `"${flags.expires}" is not a date; use e.g. 2030-01-31, 2030-01-31T18:00:00Z or never`);
-    fields.expiresAt = expires;
+      problems.push({
+        field: '--expires',
+        message: `"${flags.expires}" is not a date; use e.g. 2030-01-31, 2030-01-31T18:00:00Z or never`,
+      });
+    else fields.expiresAt = expires;
   }
   return fields;
 }
@@ -201,16 +208,16 @@ function expiryDate(value: string): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
-/** The settings given as flags; `none` clears a limit or budget. */
-function settings(flags: TenantFlags): Partial<TenantSettings> {
+/** The settings given as flags; `none` clears a limit or budget. Each bad flag is added to `problems`. */
+function settings(flags: TenantFlags, problems: TenantInputProblem[]): Partial<TenantSettings> {
   const changes: Partial<TenantSettings> = {};
   const number = (flag: string, value: string | undefined): number | null | undefined => {
     if (value === undefined) return undefined;
     if (value === 'none') return null;
     const parsed = Number(value);
-    if (value.trim() === '' || !Number.isFinite(parsed))
-      throw new TenantInputError(flag, `"${value}" is not a number; give one, or none for no limit`);
-    return parsed;
+    if (value.trim() !== '' && Number.isFinite(parsed)) return parsed;
+    problems.push({ field: flag, message: `"${value}" is not a number; give one, or none for no limit` });
+    return undefined;
   };
   const assign = <K extends keyof TenantSettings>(field: K, value: TenantSettings[K] | undefined) => {
     if (value !== undefined) changes[field] = value;
@@ -227,19 +234,20 @@ function settings(flags: TenantFlags): Partial<TenantSettings> {
       .map((model) => model.trim())
       .filter((model) => model !== '');
     // No model at all (an unset variable in --models "$MODELS") would admit none: the key or team locked out in silence.
-    if (models.length === 0) throw new TenantInputError('--models', 'give model names separated by commas, or any for every model');
-    changes.allowedModels = flags.models === 'any' ? null : models;
+    if (models.length === 0) problems.push({ field: '--models', message: 'give model names separated by commas, or any for every model' });
+    else changes.allowedModels = flags.models === 'any' ? null : models;
   }
   if (flags.metadata !== undefined) {
     try {
       changes.metadata = JSON.parse(flags.metadata) as Record<string, unknown>;
     } catch {
-      throw new TenantInputError('--metadata', 'must be a JSON object, e.g. \'{"owner":"search"}\'');
+      problems.push({ field: '--metadata', message: 'must be a JSON object, e.g. \'{"owner":"search"}\'' });
     }
   }
-  if (flags.enable === true && flags.disable === true) throw new TenantInputError('--enable', 'give --enable or --disable, not both');
-  if (flags.enable === true) changes.enabled = true;
-  if (flags.disable === true) changes.enabled = false;
+  if (flags.enable === true && flags.disable === true)
+    problems.push({ field: '--enable', message: 'give --enable or --disable, not both' });
+  else if (flags.enable === true) changes.enabled = true;
+  else if (flags.disable === true) changes.enabled = false;
   return changes;
 }
 
