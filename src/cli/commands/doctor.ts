@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import type { AppConfig } from '../../config/app-config.js';
 import { ConfigSource } from '../../config/load-config.js';
 import { ConfigError } from '../../errors/config-error.js';
 import { withTimeLimit } from '../../internal/time-limit.js';
@@ -56,8 +58,34 @@ export async function runDoctor(io: CommandIo): Promise<DoctorReport> {
       ...(warning.example === undefined ? {} : { fix: `e.g. ${warning.example}` }),
     });
   }
-  if (status.isValid) checks.push(...(await dependencyChecks(source)));
+  if (status.isValid) checks.push(...fileChecks(source.load()), ...(await dependencyChecks(source)));
   return { ok: !checks.some((check) => check.required && check.outcome === 'fail'), checks };
+}
+
+/**
+ * The folders the configuration names and only a later command opens: `DB_MIGRATIONS_DIR`, which
+ * `groundwork migrate` and `serve` read and fail on when it is not a folder. One line each, only when wrong.
+ */
+function fileChecks(config: AppConfig): DoctorCheck[] {
+  const folder = config.database.migrationsDir;
+  if (folder === undefined) return [];
+  let summary: string | undefined;
+  try {
+    if (!statSync(folder).isDirectory()) summary = 'names a file, not a folder';
+  } catch (error) {
+    summary = `names a folder that cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`;
+  }
+  return summary === undefined
+    ? []
+    : [
+        {
+          name: 'DB_MIGRATIONS_DIR',
+          outcome: 'fail',
+          required: true,
+          summary,
+          fix: 'e.g. DB_MIGRATIONS_DIR=./migrations, a folder of migration modules',
+        },
+      ];
 }
 
 /** Longest the doctor waits to open the configured dependencies, and then for their checks, in ms. */
