@@ -25,6 +25,19 @@ describe('ConfigSource', () => {
     expect(config.featureFlags.newUi).toBe(true);
   });
 
+  it('refuses a .env line that is not NAME=value, which would swallow the variable after it, naming the line and not its text', () => {
+    const envFile = join(directory, '.env');
+    // A key pasted alone on a line, and a variable written with a space for its =.
+    writeFileSync(envFile, `DB_POOL_SIZE=7\n${CANARY}\nPORT=9000\n# a comment\nLOG_LEVEL debug\n\nDEBUG=true\n`);
+    const status = validateEnvironment({ env: {}, envFile });
+    expect(status.isValid).toBe(false);
+    expect(status.errors).toEqual([
+      { variable: '.env', message: 'line 2 is not NAME=value, so PORT (line 3) was not read' },
+      { variable: '.env', message: 'line 5 is not NAME=value, so DEBUG (line 7) was not read' },
+    ]);
+    expect(JSON.stringify(status)).not.toContain(CANARY);
+  });
+
   it('ignores a missing .env file and can be told to read none', () => {
     expect(loadConfig({ env: {}, envFile: join(directory, 'absent.env') }).server.port).toBe(8080);
     writeFileSync(join(directory, '.env'), 'PORT=1');
