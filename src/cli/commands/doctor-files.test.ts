@@ -42,3 +42,20 @@ describe('groundwork doctor, on the files the configuration names', () => {
     expect(report.checks.map((check) => check.name)).not.toContain('DB_MIGRATIONS_DIR');
   });
 });
+
+describe('groundwork doctor, on DB_SSL_CA', () => {
+  it('names DB_SSL_CA when the CA file of a PostgreSQL database is not there', async () => {
+    const io = recordingIo({ DATABASE_URL: 'postgres://app@127.0.0.1:1/app', DB_SSL_CA: join(directory, 'no-such-ca.pem') });
+    expect(await main(['doctor', '--json'], io)).toBe(1);
+    const report = JSON.parse(io.stdout.join('\n')) as { checks: Array<{ name: string; outcome: string; summary: string }> };
+    expect(report.checks).toContainEqual(
+      expect.objectContaining({ name: 'DB_SSL_CA', outcome: 'fail', summary: 'names a file that cannot be read (ENOENT)' }),
+    );
+  });
+
+  it('leaves DB_SSL_CA alone beside SQLite, which reads no CA', async () => {
+    const { status, report } = await doctor({ DB_SSL_CA: join(directory, 'no-such-ca.pem') });
+    expect(status).toBe(0);
+    expect(report.checks.map((check) => check.name)).not.toContain('DB_SSL_CA');
+  });
+});

@@ -63,29 +63,32 @@ export async function runDoctor(io: CommandIo): Promise<DoctorReport> {
 }
 
 /**
- * The folders the configuration names and only a later command opens: `DB_MIGRATIONS_DIR`, which
- * `groundwork migrate` and `serve` read and fail on when it is not a folder. One line each, only when wrong.
+ * The files the configuration names and only a later step opens, each checked where it is read:
+ * `DB_MIGRATIONS_DIR`, a folder `groundwork migrate` and `serve` read and fail on when it is not one,
+ * and, for PostgreSQL, `DB_SSL_CA`, a file read as the pool opens (whose failure names only the path).
+ * One line each, only when wrong.
  */
 function fileChecks(config: AppConfig): DoctorCheck[] {
-  const folder = config.database.migrationsDir;
-  if (folder === undefined) return [];
-  let summary: string | undefined;
-  try {
-    if (!statSync(folder).isDirectory()) summary = 'names a file, not a folder';
-  } catch (error) {
-    summary = `names a folder that cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`;
-  }
-  return summary === undefined
-    ? []
-    : [
-        {
-          name: 'DB_MIGRATIONS_DIR',
-          outcome: 'fail',
-          required: true,
-          summary,
-          fix: 'e.g. DB_MIGRATIONS_DIR=./migrations, a folder of migration modules',
-        },
-      ];
+  const checks: DoctorCheck[] = [];
+  const problem = (name: string, path: string | undefined, folder: boolean): void => {
+    if (path === undefined) return;
+    let summary: string | undefined;
+    const kind = folder ? 'folder' : 'file';
+    try {
+      const isFolder = statSync(path).isDirectory();
+      if (isFolder !== folder) summary = folder ? 'names a file, not a folder' : 'names a folder, not a file';
+    } catch (error) {
+      summary = `names a ${kind} that cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`;
+    }
+    if (summary === undefined) return;
+    const fix = folder
+      ? 'e.g. DB_MIGRATIONS_DIR=./migrations, a folder of migration modules'
+      : `e.g. ${name}=/etc/ssl/db-ca.pem, a PEM file`;
+    checks.push({ name, outcome: 'fail', required: true, summary, fix });
+  };
+  problem('DB_MIGRATIONS_DIR', config.database.migrationsDir, true);
+  if (config.database.dialect === 'postgres') problem('DB_SSL_CA', config.database.sslCaPath, false);
+  return checks;
 }
 
 /** Longest the doctor waits to open the configured dependencies, and then for their checks, in ms. */
