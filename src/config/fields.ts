@@ -122,3 +122,34 @@ export function listField(): Field<string[]> {
         .filter((item) => item !== ''),
     );
 }
+
+/**
+ * A comma-separated list of browser origins (`scheme://host[:port]`, as a browser sends `Origin`)
+ * or `*`. An entry no `Origin` can equal (a trailing slash or path, capitals in the host, a default
+ * port, no scheme) is refused with the origin to write: compared as written, it would match nothing.
+ */
+export function originListField(): Field<string[]> {
+  const list = listField();
+  return (raw) => {
+    const result = list(raw);
+    if (!result.ok) return result;
+    const fixes = result.value.map(originFix).filter((fix) => fix !== undefined);
+    if (fixes.length === 0) return result;
+    return invalid(`must be origins as browsers send them (scheme://host[:port], no path) or *: write ${fixes.join(', ')}`);
+  };
+}
+
+/** How to write `entry` as an origin, or undefined when it is one (or `*`, or of a scheme with no host to check). */
+function originFix(entry: string): string | undefined {
+  if (entry === '*') return undefined;
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(entry)) return `"${entry}" with its scheme (https://…)`;
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    return `"${entry}" as a URL`;
+  }
+  // Other schemes (an extension's, say) have no origin a URL can tell: taken as written.
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  return url.origin === entry ? undefined : `"${entry}" as "${url.origin}"`;
+}

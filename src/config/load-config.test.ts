@@ -25,6 +25,19 @@ describe('ConfigSource', () => {
     expect(config.featureFlags.newUi).toBe(true);
   });
 
+  it('refuses a .env line that is not NAME=value, which would swallow the variable after it, naming the line and not its text', () => {
+    const envFile = join(directory, '.env');
+    // A key pasted alone on a line, and a variable written with a space for its =.
+    writeFileSync(envFile, `DB_POOL_SIZE=7\n${CANARY}\nPORT=9000\n# a comment\nLOG_LEVEL debug\n\nDEBUG=true\n`);
+    const status = validateEnvironment({ env: {}, envFile });
+    expect(status.isValid).toBe(false);
+    expect(status.errors).toEqual([
+      { variable: '.env', message: 'line 2 is not NAME=value, so PORT (line 3) was not read' },
+      { variable: '.env', message: 'line 5 is not NAME=value, so DEBUG (line 7) was not read' },
+    ]);
+    expect(JSON.stringify(status)).not.toContain(CANARY);
+  });
+
   it('ignores a missing .env file and can be told to read none', () => {
     expect(loadConfig({ env: {}, envFile: join(directory, 'absent.env') }).server.port).toBe(8080);
     writeFileSync(join(directory, '.env'), 'PORT=1');
@@ -125,6 +138,31 @@ describe('ConfigSource', () => {
     expect(status.isValid).toBe(false);
     expect(status.errors.map((error) => error.variable)).toEqual(['OPENAI_API_KEY_FILE']);
     expect(JSON.stringify(status)).not.toContain(CANARY);
+  });
+
+  it('rejects a secret set both directly and as a file in .env, as in the environment', () => {
+    const envFile = join(directory, '.env');
+    const keyFile = join(directory, 'key');
+    writeFileSync(keyFile, 'sk-from-the-file-0000000000');
+    writeFileSync(envFile, `OPENAI_API_KEY=${CANARY}\nOPENAI_API_KEY_FILE=${keyFile}\n`);
+    const status = validateEnvironment({ env: {}, envFile });
+    expect(status.isValid).toBe(false);
+    expect(status.errors).toEqual([expect.objectContaining({ variable: 'OPENAI_API_KEY_FILE', message: expect.stringContaining('.env') })]);
+    expect(JSON.stringify(status)).not.toContain(CANARY);
+  });
+
+  it('lets the real environment win over .env between a secret and its file, either way round', () => {
+    const envFile = join(directory, '.env');
+    const keyFile = join(directory, 'key');
+    writeFileSync(keyFile, 'sk-from-the-file-0000000000\n');
+    // The environment's value over .env's file.
+    writeFileSync(envFile, `OPENAI_API_KEY_FILE=${keyFile}\n`);
+    const direct = loadConfig({ env: { OPENAI_API_KEY: CANARY }, envFile });
+    expect(direct.llm.openai.apiKey?.reveal()).toBe(CANARY);
+    // The environment's file over .env's value.
+    writeFileSync(envFile, `OPENAI_API_KEY=${CANARY}\n`);
+    const fromFile = loadConfig({ env: { OPENAI_API_KEY_FILE: keyFile }, envFile });
+    expect(fromFile.llm.openai.apiKey?.reveal()).toBe('sk-from-the-file-0000000000');
   });
 
   it('never shows a secret when the config is printed, inspected, serialised or thrown', () => {

@@ -61,7 +61,17 @@ export class ConfigSource {
       const path = resolve(envFile);
       if (existsSync(path)) {
         try {
-          Object.assign(merged, parseEnv(readFileSync(path, 'utf8')));
+          const text = readFileSync(path, 'utf8');
+          const parsed = parseEnv(text);
+          // In the file's order: the parser gives its names in an order of its own.
+          const swallowing = Object.keys(parsed)
+            .filter((name) => name.includes('\n'))
+            .sort((a, b) => text.indexOf(a) - text.indexOf(b));
+          for (const name of swallowing) {
+            delete parsed[name];
+            errors.push({ variable: '.env', message: swallowedLine(text, name) });
+          }
+          Object.assign(merged, parsed);
         } catch (error) {
           errors.push({ variable: '.env', message: `could not be read (${(error as Error).message})` });
         }
@@ -69,16 +79,21 @@ export class ConfigSource {
     }
     for (const [name, value] of Object.entries(real)) if (value !== undefined) merged[name] = value;
     for (const name of SECRET_VARIABLES) {
-      const filePath = merged[`${name}_FILE`];
+      const fileVariable = `${name}_FILE`;
+      const filePath = merged[fileVariable];
       if (filePath === undefined || filePath.trim() === '') continue;
-      if (merged[name] !== undefined && real[name] !== undefined) {
+      // A secret and its file from one place are one too many; from two, the real environment wins over `.env`.
+      const fileFromEnvironment = real[fileVariable] !== undefined;
+      const valueFromEnvironment = real[name] !== undefined;
+      if (merged[name] !== undefined && fileFromEnvironment === valueFromEnvironment) {
         errors.push({
-          variable: `${name}_FILE`,
-          message: `is set together with ${name}; set only one`,
+          variable: fileVariable,
+          message: `is set together with ${name}${fileFromEnvironment ? '' : ' in .env'}; set only one`,
           example: `/run/secrets/${name.toLowerCase()}`,
         });
         continue;
       }
+      if (valueFromEnvironment) continue;
       try {
         merged[name] = readFileSync(filePath.trim(), 'utf8').replace(/\r?\n$/, '');
       } catch (error) {
@@ -182,6 +197,20 @@ export class ConfigSource {
   secretsAwaitingRestart(): string[] {
     return [...this.#awaitingRestart];
   }
+}
+
+/**
+ * What went wrong where `.env` holds a line that is not `NAME=value` (a value pasted alone, `NAME value`):
+ * the parser reads it, and the lines down to the next `=`, as one name, so the variable after it is lost.
+ * `name` is that merged name; the message gives line numbers, never the line's text, which may be a secret.
+ */
+function swallowedLine(text: string, name: string): string {
+  const lines = name.split('\n');
+  const lost = (lines.at(-1) ?? '').replace(/^\s*export\s+/, '').trim();
+  const start = text.indexOf(name);
+  if (start === -1) return `has a line that is not NAME=value, so ${lost} after it was not read`;
+  const first = text.slice(0, start).split('\n').length;
+  return `line ${first} is not NAME=value, so ${lost} (line ${first + lines.length - 1}) was not read`;
 }
 
 /** Loads and validates configuration from the environment and `.env`. Throws {@link ConfigError}. */

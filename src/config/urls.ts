@@ -1,8 +1,10 @@
 /**
- * Query parameters of a connection URL that carry a credential (`?password=…`, `?sslpassword=…`,
- * a token), matched by name, case-insensitively.
+ * Query parameters of a URL that carry a credential (`?password=…`, `?sslpassword=…`, a token, an
+ * API key as Google's APIs take it (`key`), an Azure SAS signature (`sig`), an API gateway's
+ * `subscription-key`), matched by name, case-insensitively.
  */
-const CREDENTIAL_PARAMETER = /^(password|sslpassword|pass|passwd|pwd|secret|token|access_token|auth_token|api_key|apikey)$/i;
+const CREDENTIAL_PARAMETER =
+  /^(password|sslpassword|pass|passwd|pwd|secret|token|access_token|auth_token|api_key|apikey|api-key|key|sig|subscription-key)$/i;
 
 /** `?name=value` and `&name=value` pairs in a URL's query. */
 const QUERY_PAIR = /([?&])([^=&#]*)=([^&#]*)/g;

@@ -8,6 +8,7 @@ import {
   optionalIntegerField,
   optionalSecretField,
   optionalStringField,
+  originListField,
   patternField,
 } from './fields.js';
 
@@ -737,10 +738,10 @@ export const VARIABLES = define({
   },
   SERVER_CORS_ORIGINS: {
     section: 'server',
-    field: listField(),
+    field: originListField(),
     default: '(none: no CORS headers)',
     description:
-      "Comma-separated browser origins allowed to call `groundwork serve` (CORS, preflight included); `*` allows any origin. Applies to `/v1/…` only, never to the dashboard or the admin API. Without `GROUNDWORK_API_KEYS` these are the only pages besides the service's own whose calls to `/v1/…` are served.",
+      "Comma-separated browser origins allowed to call `groundwork serve` (CORS, preflight included), each as a browser sends it (`https://app.example.com`: no path or trailing slash, no default port; other entries are refused); `*` allows any origin. Applies to `/v1/…` only, never to the dashboard or the admin API. Without `GROUNDWORK_API_KEYS` these are the only pages besides the service's own whose calls to `/v1/…` are served.",
     example: 'https://app.example.com,http://localhost:5173',
   },
   SERVER_CACHE: {

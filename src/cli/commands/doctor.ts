@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import type { AppConfig } from '../../config/app-config.js';
 import { ConfigSource } from '../../config/load-config.js';
 import { ConfigError } from '../../errors/config-error.js';
 import { withTimeLimit } from '../../internal/time-limit.js';
@@ -56,8 +58,37 @@ export async function runDoctor(io: CommandIo): Promise<DoctorReport> {
       ...(warning.example === undefined ? {} : { fix: `e.g. ${warning.example}` }),
     });
   }
-  if (status.isValid) checks.push(...(await dependencyChecks(source)));
+  if (status.isValid) checks.push(...fileChecks(source.load()), ...(await dependencyChecks(source)));
   return { ok: !checks.some((check) => check.required && check.outcome === 'fail'), checks };
+}
+
+/**
+ * The files the configuration names and only a later step opens, each checked where it is read:
+ * `DB_MIGRATIONS_DIR`, a folder `groundwork migrate` and `serve` read and fail on when it is not one,
+ * and, for PostgreSQL, `DB_SSL_CA`, a file read as the pool opens (whose failure names only the path).
+ * One line each, only when wrong.
+ */
+function fileChecks(config: AppConfig): DoctorCheck[] {
+  const checks: DoctorCheck[] = [];
+  const problem = (name: string, path: string | undefined, folder: boolean): void => {
+    if (path === undefined) return;
+    let summary: string | undefined;
+    const kind = folder ? 'folder' : 'file';
+    try {
+      const isFolder = statSync(path).isDirectory();
+      if (isFolder !== folder) summary = folder ? 'names a file, not a folder' : 'names a folder, not a file';
+    } catch (error) {
+      summary = `names a ${kind} that cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`;
+    }
+    if (summary === undefined) return;
+    const fix = folder
+      ? 'e.g. DB_MIGRATIONS_DIR=./migrations, a folder of migration modules'
+      : `e.g. ${name}=/etc/ssl/db-ca.pem, a PEM file`;
+    checks.push({ name, outcome: 'fail', required: true, summary, fix });
+  };
+  problem('DB_MIGRATIONS_DIR', config.database.migrationsDir, true);
+  if (config.database.dialect === 'postgres') problem('DB_SSL_CA', config.database.sslCaPath, false);
+  return checks;
 }
 
 /** Longest the doctor waits to open the configured dependencies, and then for their checks, in ms. */

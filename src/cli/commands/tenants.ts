@@ -2,7 +2,7 @@ import { createInfrastructure } from '../../create-infrastructure.js';
 import { silentLogger } from '../../observability/logger.js';
 import type { RebuiltBudget, TenantServices } from '../../tenants/create-tenant-services.js';
 import type { Team } from '../../tenants/team.js';
-import { TenantInputError } from '../../tenants/tenant-errors.js';
+import { TenantInputError, type TenantInputProblem } from '../../tenants/tenant-errors.js';
 import type { TenantRepository } from '../../tenants/tenant-repository.js';
 import type { TenantSettings } from '../../tenants/tenant-settings.js';
 import { keyStatus, type VirtualKey } from '../../tenants/virtual-key.js';
@@ -39,7 +39,7 @@ export async function keysCommand(action: string, reference: string | undefined,
         return printKeys(io, [await repository.showKey(required(reference))], flags.json);
       case 'create': {
         const issued = await repository.createKey(
-          { ...settings(flags), name: required(reference ?? flags.name), ...keyFields(flags) },
+          { ...flagChanges(flags, 'key'), name: required(reference ?? flags.name) },
           { actor: ACTOR },
         );
         return printIssued(io, issued.key, issued.plainKey.reveal(), flags.json);
@@ -47,13 +47,7 @@ export async function keysCommand(action: string, reference: string | undefined,
       case 'update':
         return printKeys(
           io,
-          [
-            await repository.updateKey(
-              required(reference),
-              { ...settings(flags), ...keyFields(flags), ...rename(flags) },
-              { actor: ACTOR },
-            ),
-          ],
+          [await repository.updateKey(required(reference), { ...flagChanges(flags, 'key'), ...rename(flags) }, { actor: ACTOR })],
           flags.json,
         );
       case 'revoke':
@@ -84,13 +78,13 @@ export async function teamsCommand(action: string, reference: string | undefined
       case 'create':
         return printTeams(
           io,
-          [await repository.createTeam({ ...settings(flags), name: required(reference ?? flags.name) }, { actor: ACTOR })],
+          [await repository.createTeam({ ...flagChanges(flags, 'team'), name: required(reference ?? flags.name) }, { actor: ACTOR })],
           flags.json,
         );
       case 'update':
         return printTeams(
           io,
-          [await repository.updateTeam(required(reference), { ...settings(flags), ...rename(flags) }, { actor: ACTOR })],
+          [await repository.updateTeam(required(reference), { ...flagChanges(flags, 'team'), ...rename(flags) }, { actor: ACTOR })],
           flags.json,
         );
       case 'delete':
@@ -121,7 +115,9 @@ async function withRepository(
   const infrastructure = await createInfrastructure({ env: io.env, isTty: io.isTty, logger: silentLogger() });
   try {
     await prepareDatabase(infrastructure);
-    const code = await run(infrastructure.tenants.repository, infrastructure.tenants);
+    const code = await run(infrastructure.tenants.repository, infrastructure.tenants).catch((error: unknown) => {
+      throw error instanceof TenantInputError ? inFlagTerms(error) : error;
+    });
     if (changes && infrastructure.redis !== undefined && !(await infrastructure.tenants.changed())) {
       io.err(
         `Warning: the change is saved, but announcing it over Redis failed; running services apply it within ${infrastructure.config.tenants.keyCacheTtlMs} ms.`,
@@ -133,6 +129,33 @@ async function withRepository(
   }
 }
 
+/** The flag that sets each of a key's or team's fields. */
+const FIELD_FLAGS: Record<string, string> = {
+  requestsPerMinute: '--rpm',
+  tokensPerMinute: '--tpm',
+  maxConcurrent: '--concurrency',
+  dailyBudgetUsd: '--daily',
+  monthlyBudgetUsd: '--monthly',
+  totalBudgetUsd: '--total',
+  allowedModels: '--models',
+  metadata: '--metadata',
+  expiresAt: '--expires',
+  enabled: '--enable',
+};
+
+/**
+ * The repository's refusal as the command line gives it: each field by its flag, and the word the
+ * flag takes (`none`, `any`) where the stored field takes null.
+ */
+function inFlagTerms(error: TenantInputError): TenantInputError {
+  return new TenantInputError(
+    error.problems.map(({ field, message }) => ({
+      field: FIELD_FLAGS[field] ?? field,
+      message: message.replace('or null for any model', 'or any for every model').replace(/\bor null for\b/, 'or none for'),
+    })),
+  );
+}
+
 function required(reference: string | undefined): string {
   if (reference === undefined || reference === '') throw new TenantInputError('name', 'give the name or id of the key or team');
   return reference;
@@ -142,28 +165,59 @@ function rename(flags: TenantFlags): { name?: string } {
   return flags.name === undefined ? {} : { name: flags.name };
 }
 
-function keyFields(flags: TenantFlags): { team?: string | null; expiresAt?: Date | null } {
-  const fields: { team?: string | null; expiresAt?: Date | null } = {};
+/** The changes the flags give (for a key, its team and expiry too), every bad flag refused at once. */
+function flagChanges(flags: TenantFlags, kind: 'key' | 'team'): Partial<TenantSettings> & KeyFields {
+  const problems: TenantInputProblem[] = [];
+  const changes = { ...settings(flags, problems), ...(kind === 'key' ? keyFields(flags, problems) : {}) };
+  if (problems.length > 0) throw new TenantInputError(problems);
+  return changes;
+}
+
+type KeyFields = { team?: string | null; expiresAt?: Date | null };
+
+function keyFields(flags: TenantFlags, problems: TenantInputProblem[]): KeyFields {
+  const fields: KeyFields = {};
   if (flags.team !== undefined) fields.team = flags.team === 'none' ? null : flags.team;
   if (flags.expires !== undefined) {
-    const expires = flags.expires === 'never' ? null : new Date(flags.expires);
-    if (expires !== null && Number.isNaN(expires.getTime()))
-      throw new TenantInputError('--expires', `"${flags.expires}" is not a date; use e.g. 2030-01-31 or never`);
-    fields.expiresAt = expires;
+    const expires = flags.expires === 'never' ? null : expiryDate(flags.expires);
+    if (expires === undefined)
+      problems.push({
+        field: '--expires',
+        message: `"${flags.expires}" is not a date; use e.g. 2030-01-31, 2030-01-31T18:00:00Z or never`,
+      });
+    else fields.expiresAt = expires;
   }
   return fields;
 }
 
-/** The settings given as flags; `none` clears a limit or budget. */
-function settings(flags: TenantFlags): Partial<TenantSettings> {
+/** `YYYY-MM-DD`, optionally with a time (`T18:00`, `T18:00:00.000`) and a zone (`Z`, `+02:00`). */
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/i;
+
+/**
+ * An `--expires` value as a date, or undefined when it is not an ISO date of the calendar: `Date`
+ * alone reads `3` as March 2001 and rolls `2030-02-31` into March, so a key would expire on a day
+ * nobody gave (or already have expired) without a word.
+ */
+function expiryDate(value: string): Date | undefined {
+  const match = ISO_DATE.exec(value.trim());
+  if (match === null) return undefined;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  if (calendar.getUTCFullYear() !== year || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) return undefined;
+  const date = new Date(value.trim());
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/** The settings given as flags; `none` clears a limit or budget. Each bad flag is added to `problems`. */
+function settings(flags: TenantFlags, problems: TenantInputProblem[]): Partial<TenantSettings> {
   const changes: Partial<TenantSettings> = {};
   const number = (flag: string, value: string | undefined): number | null | undefined => {
     if (value === undefined) return undefined;
     if (value === 'none') return null;
     const parsed = Number(value);
-    if (value.trim() === '' || !Number.isFinite(parsed))
-      throw new TenantInputError(flag, `"${value}" is not a number; give one, or none for no limit`);
-    return parsed;
+    if (value.trim() !== '' && Number.isFinite(parsed)) return parsed;
+    problems.push({ field: flag, message: `"${value}" is not a number; give one, or none for no limit` });
+    return undefined;
   };
   const assign = <K extends keyof TenantSettings>(field: K, value: TenantSettings[K] | undefined) => {
     if (value !== undefined) changes[field] = value;
@@ -174,24 +228,26 @@ function settings(flags: TenantFlags): Partial<TenantSettings> {
   assign('dailyBudgetUsd', number('--daily', flags.daily));
   assign('monthlyBudgetUsd', number('--monthly', flags.monthly));
   assign('totalBudgetUsd', number('--total', flags.total));
-  if (flags.models !== undefined)
-    changes.allowedModels =
-      flags.models === 'any'
-        ? null
-        : flags.models
-            .split(',')
-            .map((model) => model.trim())
-            .filter((model) => model !== '');
+  if (flags.models !== undefined) {
+    const models = flags.models
+      .split(',')
+      .map((model) => model.trim())
+      .filter((model) => model !== '');
+    // No model at all (an unset variable in --models "$MODELS") would admit none: the key or team locked out in silence.
+    if (models.length === 0) problems.push({ field: '--models', message: 'give model names separated by commas, or any for every model' });
+    else changes.allowedModels = flags.models === 'any' ? null : models;
+  }
   if (flags.metadata !== undefined) {
     try {
       changes.metadata = JSON.parse(flags.metadata) as Record<string, unknown>;
     } catch {
-      throw new TenantInputError('--metadata', 'must be a JSON object, e.g. \'{"owner":"search"}\'');
+      problems.push({ field: '--metadata', message: 'must be a JSON object, e.g. \'{"owner":"search"}\'' });
     }
   }
-  if (flags.enable === true && flags.disable === true) throw new TenantInputError('--enable', 'give --enable or --disable, not both');
-  if (flags.enable === true) changes.enabled = true;
-  if (flags.disable === true) changes.enabled = false;
+  if (flags.enable === true && flags.disable === true)
+    problems.push({ field: '--enable', message: 'give --enable or --disable, not both' });
+  else if (flags.enable === true) changes.enabled = true;
+  else if (flags.disable === true) changes.enabled = false;
   return changes;
 }
 

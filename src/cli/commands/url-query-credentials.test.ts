@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../test/node-process.js';
+import { main } from '../main.js';
+import { recordingIo } from '../test-io.test-helpers.js';
 
 /* A password given as a query parameter of DATABASE_URL or REDIS_URL, rather than in the user part. */
 const PASSWORD = 'hunter2secret';
@@ -31,4 +33,21 @@ describe('credentials in a connection URL’s query', () => {
     expect(result.stderr).toMatch(/✘/);
     expectClean(result.stdout + result.stderr);
   }, 60_000);
+});
+
+describe('credentials in a provider base URL’s query', () => {
+  it('groundwork config masks an API key passed as key=, sig= or subscription-key=, as proxies and gateways take them', async () => {
+    const GOOGLE_KEY = 'AIzaSy-query-canary-41c7';
+    const SAS_SIGNATURE = 'sas-signature-canary-93ab';
+    const GATEWAY_KEY = 'gateway-subscription-canary-6d0e';
+    const io = recordingIo({
+      GEMINI_BASE_URL: `https://gateway.example/gemini?key=${GOOGLE_KEY}`,
+      OPENAI_BASE_URL: `https://proxy.example/v1?sig=${SAS_SIGNATURE}&subscription-key=${GATEWAY_KEY}`,
+    });
+    expect(await main(['config'], io)).toBe(0);
+    const printed = [...io.stdout, ...io.stderr].join('\n');
+    for (const canary of [GOOGLE_KEY, SAS_SIGNATURE, GATEWAY_KEY]) expect(printed).not.toContain(canary);
+    expect(printed).toContain('"baseUrl": "https://gateway.example/gemini?key=***"');
+    expect(printed).toContain('"baseUrl": "https://proxy.example/v1?sig=***&subscription-key=***"');
+  });
 });
