@@ -21,6 +21,13 @@ describe('scrubSecrets', () => {
     );
     expect(scrubSecrets('"postgres://db/app?sslmode=require&sslpassword=k3y"')).toBe('"postgres://db/app?sslmode=require&sslpassword=***"');
     expect(scrubSecrets('rediss://cache:6380/0?token=abc')).toBe('rediss://cache:6380/0?token=***');
+    // The names `config` masks in a provider's URL: a Google API key, an Azure SAS signature, a gateway's key.
+    expect(scrubSecrets('GET https://generativelanguage.googleapis.com/v1beta/models?key=AIzaQ1&alt=sse failed')).toBe(
+      'GET https://generativelanguage.googleapis.com/v1beta/models?key=***&alt=sse failed',
+    );
+    expect(scrubSecrets('https://acct.blob.core.windows.net/c?sv=2022&sig=Zm9v%2B and https://gw/x?subscription-key=s1&api-key=a1')).toBe(
+      'https://acct.blob.core.windows.net/c?sv=2022&sig=*** and https://gw/x?subscription-key=***&api-key=***',
+    );
     // Not a URL: a query-looking phrase in prose stays.
     expect(scrubSecrets('set ?password= in the form')).toBe('set ?password= in the form');
   });

@@ -5,7 +5,8 @@ import { liveSecretValuesLongestFirst, REDACTED_MARKER } from '../config/secret.
 const SECRET_KEY = /(^pass|password|passwd|passphrase|secrets?|token|api[-_]?keys?|authorization|cookie|credentials?|private[-_]?key)$/i;
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]*):([^\s/@]+)@/gi;
 /** A credential in a URL's query (`?password=…`, `&sslpassword=…`, `?token=…`), as connection URLs accept them. */
-const QUERY_CREDENTIALS = /([?&](?:password|sslpassword|pass|passwd|pwd|secret|token|access_token|auth_token|api_key|apikey)=)[^&#\s"']+/gi;
+const QUERY_CREDENTIALS =
+  /([?&](?:password|sslpassword|pass|passwd|pwd|secret|token|access_token|auth_token|api_key|apikey|api-key|key|sig|subscription-key)=)[^&#\s"']+/gi;
 const BEARER = /\b(Bearer|Basic)\s+([A-Za-z0-9._~+/=-]+)/g;
 const KEY_SHAPES = /\bsk-[A-Za-z0-9_-]{12,}/g;
 
