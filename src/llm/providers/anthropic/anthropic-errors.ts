@@ -3,6 +3,7 @@ import { GroundworkError } from '../../../errors/groundwork-error.js';
 import { isNetworkError } from '../openai/openai-errors.js';
 import { abortedError } from '../provider-abort.js';
 import { providerError } from '../provider-error-factory.js';
+import { streamErrorKind } from '../stream-error-kind.js';
 import { type AnthropicSdk, loadedAnthropicSdk } from './anthropic-sdk.js';
 
 /** Who made the failed request, for the error's facts. */
@@ -43,8 +44,12 @@ function mapSdkError(
   if (error instanceof Anthropic.APIError) {
     const code = error.errorCode ?? error.type ?? undefined;
     const detail = error.apiMessage ?? error.message;
+    // An `error` event inside the stream: no status, only the error's type says what happened.
     if (error.status === undefined)
-      return providerError('server_error', `the stream reported an error: ${detail}`, { ...where, cause: error });
+      return providerError(streamErrorKind(error.type), `the stream reported ${error.type ?? 'an error'}: ${detail}`, {
+        ...where,
+        cause: error,
+      });
     const retryAfterMs = parseRetryAfter(error.headers);
     const requestId = error.requestID ?? undefined;
     return providerError(classifyStatus(error.status, code), detail, {

@@ -3,6 +3,7 @@ import { GroundworkError } from '../../../errors/groundwork-error.js';
 import { UpstreamStatusError, UpstreamStreamError } from '../../http/upstream-status-error.js';
 import { abortedError } from '../provider-abort.js';
 import { providerError } from '../provider-error-factory.js';
+import { streamErrorKind } from '../stream-error-kind.js';
 
 /** Who made the failed request, for the error's facts. */
 export interface ErrorContext {
@@ -31,7 +32,7 @@ export function mapOpenAiError(error: unknown, context: ErrorContext): Error {
     });
   }
   if (error instanceof UpstreamStreamError)
-    return providerError('server_error', `the stream reported an error: ${error.message}`, { ...where, cause: error });
+    return providerError(streamErrorKind(error.code), `the stream reported an error: ${error.message}`, { ...where, cause: error });
   if (isTimeoutError(error)) return providerError('timeout', 'no answer within the client timeout', { ...where, cause: error });
   if (error instanceof SyntaxError) return providerError('malformed_response', 'the answer was not valid JSON', { ...where, cause: error });
   if (isNetworkError(error)) {
