@@ -40,9 +40,11 @@ export class GeminiAnswerAssembler {
     return this.#id;
   }
 
-  /** Whether some candidate said why it stopped (a stream without it was cut short). */
+  /** Whether every candidate seen said why it stopped (a stream without it was cut short, for one candidate or all). */
   get finished(): boolean {
-    return [...this.#candidates.values()].some((candidate) => candidate.finishReason !== undefined);
+    if (this.#candidates.size === 0) return false;
+    for (const candidate of this.#candidates.values()) if (candidate.finishReason === undefined) return false;
+    return true;
   }
 
   /** The events one chunk yields. */
