@@ -6,6 +6,7 @@ import { rejection } from '../llm.test-helpers.js';
 import type { ChatRequest } from '../types.js';
 import { createAnthropicProvider } from './anthropic/anthropic-provider.js';
 import { createOpenAiProvider } from './openai/openai-provider.js';
+import { createOpenAiCompatibleProvider } from './openai-compatible/openai-compatible-provider.js';
 
 const request: ChatRequest = { model: '', messages: [{ role: 'user', content: 'Say hi' }] };
 const signal = (): AbortSignal => new AbortController().signal;
@@ -71,5 +72,15 @@ describe('an error reported inside a stream, after its 200', () => {
       baseUrl: `${baseUrl}/v1`,
     });
     expect(await rejection(drain(provider.stream(request, signal())))).toMatchObject({ kind: 'rate_limited', retryable: true });
+  });
+
+  it('OpenAI-compatible: an error event with a numeric code is classified by that status', async () => {
+    events =
+      'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n' +
+      'data: {"error":{"object":"error","message":"max_tokens is too large","type":"BadRequestError","param":null,"code":400}}\n\n';
+    const provider = createOpenAiCompatibleProvider({ model: 'qwen', baseUrl: `${baseUrl}/v1` });
+    const error = await rejection(drain(provider.stream(request, signal())));
+    expect(error).toMatchObject({ kind: 'bad_request', status: 400, retryable: false });
+    expect(error.message).toContain('max_tokens is too large');
   });
 });
