@@ -1,5 +1,6 @@
 import { classifyStatus, parseRetryAfter } from '../../../errors/classify-status.js';
 import { GroundworkError } from '../../../errors/groundwork-error.js';
+import type { ProviderErrorKind } from '../../../errors/provider-errors.js';
 import { isNetworkError } from '../openai/openai-errors.js';
 import { abortedError } from '../provider-abort.js';
 import { providerError } from '../provider-error-factory.js';
@@ -52,7 +53,7 @@ function mapSdkError(
       });
     const retryAfterMs = parseRetryAfter(error.headers);
     const requestId = error.requestID ?? undefined;
-    return providerError(classifyStatus(error.status, code), detail, {
+    return providerError(kindOfStatus(error.status, code, detail), detail, {
       ...where,
       status: error.status,
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
@@ -61,4 +62,17 @@ function mapSdkError(
     });
   }
   return undefined;
+}
+
+/**
+ * Anthropic answers a spent prepaid balance with a 400 `invalid_request_error` ("Your credit balance
+ * is too low to access the Anthropic API"), not with its `billing_error`: the request is not at
+ * fault, the account is, and another deployment may answer it.
+ */
+const CREDIT_TOO_LOW = /credit balance is too low/i;
+
+/** The kind of an error answered with `status`: the status and the error's type, refined by its words. */
+function kindOfStatus(status: number, code: string | undefined, detail: string): ProviderErrorKind {
+  if (status === 400 && CREDIT_TOO_LOW.test(detail)) return 'quota_exhausted';
+  return classifyStatus(status, code);
 }
