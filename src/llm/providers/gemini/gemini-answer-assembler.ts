@@ -28,6 +28,8 @@ export class GeminiAnswerAssembler {
   readonly #candidates = new Map<number, CandidateState>();
   readonly #callPrefix = `call_${randomUUID().slice(0, 8)}_`;
   #model: string;
+  /** The model the chunks named (`modelVersion`), if any did. */
+  #reportedModel: string | undefined;
   #id: string | undefined;
   #usage: GenerateContentResponseUsageMetadata | undefined;
 
@@ -38,6 +40,11 @@ export class GeminiAnswerAssembler {
   /** The answer's id, from the first chunk that carries one. */
   get id(): string | undefined {
     return this.#id;
+  }
+
+  /** The model the chunks say is answering (`modelVersion`), once one has named it. */
+  get reportedModel(): string | undefined {
+    return this.#reportedModel;
   }
 
   /** Whether every candidate seen said why it stopped (a stream without it was cut short, for one candidate or all). */
@@ -53,7 +60,7 @@ export class GeminiAnswerAssembler {
       throw providerError('malformed_response', 'an answer chunk is not an object', { provider: 'gemini', model: this.#model });
     }
     if (typeof chunk.responseId === 'string' && chunk.responseId !== '') this.#id ??= chunk.responseId;
-    if (typeof chunk.modelVersion === 'string' && chunk.modelVersion !== '') this.#model = chunk.modelVersion;
+    if (typeof chunk.modelVersion === 'string' && chunk.modelVersion !== '') this.#model = this.#reportedModel = chunk.modelVersion;
     if (chunk.usageMetadata !== undefined) this.#usage = chunk.usageMetadata;
     const blocked = chunk.promptFeedback?.blockReason;
     if (blocked !== undefined && (chunk.candidates ?? []).length === 0) {
