@@ -1,8 +1,10 @@
 import { classifyStatus, parseRetryAfter } from '../../../errors/classify-status.js';
 import { GroundworkError } from '../../../errors/groundwork-error.js';
+import type { ProviderErrorKind } from '../../../errors/provider-errors.js';
 import { isNetworkError } from '../openai/openai-errors.js';
 import { abortedError } from '../provider-abort.js';
 import { providerError } from '../provider-error-factory.js';
+import { streamErrorKind } from '../stream-error-kind.js';
 import { type AnthropicSdk, loadedAnthropicSdk } from './anthropic-sdk.js';
 
 /** Who made the failed request, for the error's facts. */
@@ -43,11 +45,15 @@ function mapSdkError(
   if (error instanceof Anthropic.APIError) {
     const code = error.errorCode ?? error.type ?? undefined;
     const detail = error.apiMessage ?? error.message;
+    // An `error` event inside the stream: no status, only the error's type says what happened.
     if (error.status === undefined)
-      return providerError('server_error', `the stream reported an error: ${detail}`, { ...where, cause: error });
+      return providerError(streamErrorKind(error.type), `the stream reported ${error.type ?? 'an error'}: ${detail}`, {
+        ...where,
+        cause: error,
+      });
     const retryAfterMs = parseRetryAfter(error.headers);
     const requestId = error.requestID ?? undefined;
-    return providerError(classifyStatus(error.status, code), detail, {
+    return providerError(kindOfStatus(error.status, code, detail), detail, {
       ...where,
       status: error.status,
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
@@ -56,4 +62,17 @@ function mapSdkError(
     });
   }
   return undefined;
+}
+
+/**
+ * Anthropic answers a spent prepaid balance with a 400 `invalid_request_error` ("Your credit balance
+ * is too low to access the Anthropic API"), not with its `billing_error`: the request is not at
+ * fault, the account is, and another deployment may answer it.
+ */
+const CREDIT_TOO_LOW = /credit balance is too low/i;
+
+/** The kind of an error answered with `status`: the status and the error's type, refined by its words. */
+function kindOfStatus(status: number, code: string | undefined, detail: string): ProviderErrorKind {
+  if (status === 400 && CREDIT_TOO_LOW.test(detail)) return 'quota_exhausted';
+  return classifyStatus(status, code);
 }

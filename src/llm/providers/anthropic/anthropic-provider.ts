@@ -105,17 +105,17 @@ export class AnthropicProvider implements LlmProvider {
       requestId = answer.request_id ?? undefined;
       headers = answer.response.headers;
       const limits = rateLimitHeaders(headers);
-      // The start waits for `message_start`, which names the message, or for the first content.
+      // The start waits for `message_start`, which names the message and the model, or for the first content.
       let started = false;
       for await (const event of answer.data) {
         const events = assembler.accept(event);
         if (!started && (assembler.id !== undefined || events.length > 0)) {
           started = true;
-          yield streamStart(limits, assembler.id);
+          yield streamStart(limits, assembler.id, undefined, assembler.reportedModel);
         }
         yield* events;
       }
-      if (!started) yield streamStart(limits, assembler.id);
+      if (!started) yield streamStart(limits, assembler.id, undefined, assembler.reportedModel);
     } catch (error) {
       throw mapAnthropicError(error, { model, signal });
     }

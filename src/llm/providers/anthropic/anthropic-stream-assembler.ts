@@ -29,6 +29,8 @@ export class AnthropicStreamAssembler {
   readonly #parts: AnthropicAnswerParts = emptyAnswerParts();
   #usage: AnthropicUsage = {};
   #model: string;
+  /** The model `message_start` named, if it did. */
+  #reportedModel: string | undefined;
   #id: string | undefined;
   #serviceTier: string | undefined;
   #stopReason: string | null | undefined;
@@ -46,6 +48,11 @@ export class AnthropicStreamAssembler {
     return this.#id;
   }
 
+  /** The model `message_start` says is answering, once it has named it. */
+  get reportedModel(): string | undefined {
+    return this.#reportedModel;
+  }
+
   /** Whether `message_stop` arrived (a stream without it was cut short). */
   get stopped(): boolean {
     return this.#stopped;
@@ -55,7 +62,7 @@ export class AnthropicStreamAssembler {
   accept(event: RawMessageStreamEvent): ChatStreamEvent[] {
     switch (event.type) {
       case 'message_start':
-        if (typeof event.message.model === 'string' && event.message.model !== '') this.#model = event.message.model;
+        if (typeof event.message.model === 'string' && event.message.model !== '') this.#model = this.#reportedModel = event.message.model;
         if (typeof event.message.id === 'string' && event.message.id !== '') this.#id = event.message.id;
         this.#usage = mergeAnthropicUsage({}, event.message.usage);
         if (typeof event.message.usage?.service_tier === 'string') this.#serviceTier = event.message.usage.service_tier;

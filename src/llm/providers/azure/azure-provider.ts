@@ -1,4 +1,5 @@
 import type { Secret } from '../../../config/secret.js';
+import { GroundworkError } from '../../../errors/groundwork-error.js';
 import { UpstreamClient, upstreamTarget } from '../../http/upstream-client.js';
 import type { LlmProvider } from '../../types.js';
 import { KeyedClient } from '../keyed-client.js';
@@ -22,6 +23,24 @@ export interface AzureProviderOptions {
   apiVersion: string;
   /** The HTTP client's own timeout (headers, then between body chunks), a backstop behind Groundwork's per-attempt timeout, in ms. @default 600000 */
   timeoutMs?: number | undefined;
+}
+
+/**
+ * A token from the provider, or an `AuthenticationError` that says it could not be had and why (a
+ * managed identity not found, a role not assigned): without a token nothing can be sent.
+ */
+async function entraToken(tokenProvider: AzureTokenProvider): Promise<string> {
+  try {
+    return await tokenProvider();
+  } catch (error) {
+    if (GroundworkError.isInstance(error)) throw error;
+    const why = error instanceof Error ? error.message : String(error);
+    throw providerError('authentication', `could not get a Microsoft Entra ID token: ${why}`, {
+      provider: 'azure',
+      cause: error,
+      advice: 'check the Entra ID credentials and their role on the Azure OpenAI resource',
+    });
+  }
 }
 
 /** The first API version that takes `max_completion_tokens` (which reasoning models require). */
@@ -60,7 +79,7 @@ export function createAzureProvider(options: AzureProviderOptions): LlmProvider 
   const apiKey = options.apiKey;
   let headers: () => Record<string, string> | Promise<Record<string, string>>;
   if (tokenProvider !== undefined) {
-    headers = async () => ({ ...JSON_HEADERS, authorization: `Bearer ${await tokenProvider()}` });
+    headers = async () => ({ ...JSON_HEADERS, authorization: `Bearer ${await entraToken(tokenProvider)}` });
   } else if (apiKey !== undefined) {
     const keyed = new KeyedClient((key) => Object.freeze({ ...JSON_HEADERS, 'api-key': key ?? '' }));
     headers = () => keyed.get(apiKey.reveal());

@@ -28,6 +28,8 @@ export class GeminiAnswerAssembler {
   readonly #candidates = new Map<number, CandidateState>();
   readonly #callPrefix = `call_${randomUUID().slice(0, 8)}_`;
   #model: string;
+  /** The model the chunks named (`modelVersion`), if any did. */
+  #reportedModel: string | undefined;
   #id: string | undefined;
   #usage: GenerateContentResponseUsageMetadata | undefined;
 
@@ -40,9 +42,16 @@ export class GeminiAnswerAssembler {
     return this.#id;
   }
 
-  /** Whether some candidate said why it stopped (a stream without it was cut short). */
+  /** The model the chunks say is answering (`modelVersion`), once one has named it. */
+  get reportedModel(): string | undefined {
+    return this.#reportedModel;
+  }
+
+  /** Whether every candidate seen said why it stopped (a stream without it was cut short, for one candidate or all). */
   get finished(): boolean {
-    return [...this.#candidates.values()].some((candidate) => candidate.finishReason !== undefined);
+    if (this.#candidates.size === 0) return false;
+    for (const candidate of this.#candidates.values()) if (candidate.finishReason === undefined) return false;
+    return true;
   }
 
   /** The events one chunk yields. */
@@ -51,7 +60,7 @@ export class GeminiAnswerAssembler {
       throw providerError('malformed_response', 'an answer chunk is not an object', { provider: 'gemini', model: this.#model });
     }
     if (typeof chunk.responseId === 'string' && chunk.responseId !== '') this.#id ??= chunk.responseId;
-    if (typeof chunk.modelVersion === 'string' && chunk.modelVersion !== '') this.#model = chunk.modelVersion;
+    if (typeof chunk.modelVersion === 'string' && chunk.modelVersion !== '') this.#model = this.#reportedModel = chunk.modelVersion;
     if (chunk.usageMetadata !== undefined) this.#usage = chunk.usageMetadata;
     const blocked = chunk.promptFeedback?.blockReason;
     if (blocked !== undefined && (chunk.candidates ?? []).length === 0) {

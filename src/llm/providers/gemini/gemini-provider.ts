@@ -109,13 +109,13 @@ export class GeminiProvider implements LlmProvider {
     try {
       const client = await this.#client();
       const chunks = await client.models.generateContentStream({ ...params, config: { ...params.config, abortSignal: signal } });
-      // The start waits for the first chunk, which names the answer (`responseId`).
+      // The start waits for the first chunk, which names the answer (`responseId`) and the model (`modelVersion`).
       let started = false;
       for await (const chunk of chunks) {
         const events = assembler.accept(chunk);
         if (!started) {
           started = true;
-          yield streamStart(undefined, assembler.id);
+          yield streamStart(undefined, assembler.id, undefined, assembler.reportedModel);
         }
         yield* events;
       }

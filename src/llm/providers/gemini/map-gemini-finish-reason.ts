@@ -1,7 +1,16 @@
 import type { FinishReason } from '../../types.js';
 
 /** Gemini's reasons for stopping on account of its safety and policy filters. */
-const FILTERED = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT']);
+const FILTERED = new Set([
+  'SAFETY',
+  'RECITATION',
+  'BLOCKLIST',
+  'PROHIBITED_CONTENT',
+  'SPII',
+  'IMAGE_SAFETY',
+  'IMAGE_PROHIBITED_CONTENT',
+  'IMAGE_RECITATION',
+]);
 
 /**
  * Gemini's `finishReason` in Groundwork's terms: `STOP` is `stop` (`tool_calls` when the candidate

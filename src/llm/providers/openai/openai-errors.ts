@@ -3,6 +3,7 @@ import { GroundworkError } from '../../../errors/groundwork-error.js';
 import { UpstreamStatusError, UpstreamStreamError } from '../../http/upstream-status-error.js';
 import { abortedError } from '../provider-abort.js';
 import { providerError } from '../provider-error-factory.js';
+import { streamErrorKind } from '../stream-error-kind.js';
 
 /** Who made the failed request, for the error's facts. */
 export interface ErrorContext {
@@ -30,14 +31,28 @@ export function mapOpenAiError(error: unknown, context: ErrorContext): Error {
       cause: error,
     });
   }
-  if (error instanceof UpstreamStreamError)
-    return providerError('server_error', `the stream reported an error: ${error.message}`, { ...where, cause: error });
+  if (error instanceof UpstreamStreamError) {
+    // vLLM and others give the status the error would have had as a numeric `code` (`400`, `429`).
+    const status = streamErrorStatus(error.error);
+    const kind = status === undefined ? streamErrorKind(error.code) : classifyStatus(status, error.code);
+    return providerError(kind, `the stream reported an error: ${error.message}`, {
+      ...where,
+      ...(status === undefined ? {} : { status }),
+      cause: error,
+    });
+  }
   if (isTimeoutError(error)) return providerError('timeout', 'no answer within the client timeout', { ...where, cause: error });
   if (error instanceof SyntaxError) return providerError('malformed_response', 'the answer was not valid JSON', { ...where, cause: error });
   if (isNetworkError(error)) {
     return providerError('connection', 'could not reach the provider or the connection broke', { ...where, cause: error });
   }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** The HTTP status a stream's error event gives as its numeric `code`, if it gives one. */
+function streamErrorStatus(event: unknown): number | undefined {
+  const code = typeof event === 'object' && event !== null ? (event as { code?: unknown }).code : undefined;
+  return typeof code === 'number' && Number.isInteger(code) && code >= 400 && code < 600 ? code : undefined;
 }
 
 /** Whether `error` is undici's timeout for an answer's headers or between two chunks of its body. */

@@ -31,8 +31,9 @@ const DIRECT_FIELDS = [
 /**
  * Builds the OpenAI wire body (without `stream`) from Groundwork's {@link ChatRequest}: every
  * modelled field under its wire name, `max_completion_tokens` or `max_tokens` (per dialect) only
- * when the request sets `maxTokens`, and `passthrough` fields verbatim. Modelled fields win over
- * a pass-through field of the same name, so the request says one thing only.
+ * when the request sets `maxTokens`, a `json_schema` format's `strict` only when it is set, and
+ * `passthrough` fields verbatim. Modelled fields win over a pass-through field of the same name,
+ * so the request says one thing only.
  */
 export function toOpenAiParams(request: ChatRequest, model: string, dialect: OpenAiDialect): ChatCompletionCreateParamsBase {
   const format = request.responseFormat;
@@ -49,7 +50,10 @@ export function toOpenAiParams(request: ChatRequest, model: string, dialect: Ope
   if (format?.type === 'text') body['response_format'] = { type: 'text' };
   if (format?.type === 'json_object' || (format?.type === 'json_schema' && !native)) body['response_format'] = { type: 'json_object' };
   if (format?.type === 'json_schema' && native) {
-    const schema: Record<string, unknown> = { name: format.name, schema: format.schema, strict: format.strict ?? true };
+    // `strict` only as the caller set it: unset, OpenAI's default (not strict) holds, and a schema
+    // strict mode refuses (an optional property) is still taken.
+    const schema: Record<string, unknown> = { name: format.name, schema: format.schema };
+    if (format.strict !== undefined) schema['strict'] = format.strict;
     if (format.description !== undefined) schema['description'] = format.description;
     body['response_format'] = { type: 'json_schema', json_schema: schema };
   }
