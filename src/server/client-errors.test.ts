@@ -96,4 +96,13 @@ describe('requests refused before a route sees them', () => {
     expect(await requestsTotal(harness.url, 499)).toBe(0);
     expect(harness.backend.calls).toHaveLength(0);
   });
+
+  it('answers headers that stop arriving with 408 naming SERVER_HEADERS_TIMEOUT_MS and its time, not the body’s', async () => {
+    harness = await startTestServer({ config: { headersTimeoutMs: 1000, requestTimeoutMs: 5000 } });
+    const answer = parsed(await exchange(harness.url, 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-Slow: '));
+    expect(answer.status).toBe(408);
+    const message = (answer.body as { error: { message: string } }).error.message;
+    expect(message).toMatch(/headers did not all arrive within 1000 ms \(SERVER_HEADERS_TIMEOUT_MS\)/);
+    expect(message).not.toContain('5000');
+  });
 });

@@ -321,7 +321,7 @@ function answerClientError(
     socket.destroy();
     return;
   }
-  const answer = clientErrorAnswer(error, context.config);
+  const answer = clientErrorAnswer(error, context.config, inFlight !== undefined);
   // A request already being answered keeps its id, which its log line carries.
   const answering = inFlight?.getHeader('x-request-id');
   const requestId = typeof answering === 'string' ? answering : requestIdOf(undefined);
@@ -347,7 +347,8 @@ function answerClientError(
   );
 }
 
-function clientErrorAnswer(error: NodeJS.ErrnoException, config: ServerConfig): ErrorAnswer {
+/** `headersArrived`: the request's headers were read (a route is answering it), so a timeout is its body's. */
+function clientErrorAnswer(error: NodeJS.ErrnoException, config: ServerConfig, headersArrived: boolean): ErrorAnswer {
   const refusal = (status: number, code: string, message: string): ErrorAnswer => ({
     status,
     type: 'invalid_request_error',
@@ -365,11 +366,14 @@ function clientErrorAnswer(error: NodeJS.ErrnoException, config: ServerConfig): 
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
       return refusal(413, 'request_too_large', "The request body's chunk extensions are larger than the service accepts.");
     case 'ERR_HTTP_REQUEST_TIMEOUT':
+      // Headers not all read: the headers' timeout ran out (it is never the longer of the two).
       return refusal(
         408,
         'request_timeout',
-        `The request's headers and body did not all arrive within ${Math.max(config.requestTimeoutMs, config.headersTimeoutMs)} ms ` +
-          `(SERVER_HEADERS_TIMEOUT_MS=${config.headersTimeoutMs}, SERVER_REQUEST_TIMEOUT_MS=${config.requestTimeoutMs}); check the connection and send it again.`,
+        headersArrived
+          ? `The request's body did not all arrive within ${Math.max(config.requestTimeoutMs, config.headersTimeoutMs)} ms of its start ` +
+              `(SERVER_REQUEST_TIMEOUT_MS=${config.requestTimeoutMs}); check the connection and send it again.`
+          : `The request's headers did not all arrive within ${config.headersTimeoutMs} ms (SERVER_HEADERS_TIMEOUT_MS); check the connection and send it again.`,
       );
     default:
       return refusal(
