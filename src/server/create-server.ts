@@ -304,7 +304,8 @@ class RefusedConnections {
  * Answers what Node's HTTP parser refuses before a route can (headers over Node's size limit, a
  * request that is not HTTP, headers or a body that stopped arriving within the timeouts) with
  * OpenAI's error JSON, as every other refusal, where Node would send a bare status line; and
- * records it in the access log and `groundwork_http_requests_total`. A request whose route was
+ * records it in the access log and `groundwork_http_requests_total`; a connection that sent nothing
+ * before the headers' timeout is closed and not recorded. A request whose route was
  * already answering (its body timed out) is recorded by its own response's `close`, with the status sent here.
  */
 function answerClientError(
@@ -316,7 +317,9 @@ function answerClientError(
   const inFlight = (socket as { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
   // Only the parser's refusals and the timeouts are the request's; a socket's own error (a reset) has no one to answer.
   const code = error.code ?? '';
-  const answerable = code.startsWith('HPE_') || code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  // A connection that timed out without sending a byte (a browser's preconnect, a pool's spare) made
+  // no request: it is closed, neither answered nor counted as a request.
+  const answerable = code.startsWith('HPE_') || (code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.bytesRead > 0);
   if (!answerable || !socket.writable || inFlight?.headersSent === true) {
     socket.destroy();
     return;
