@@ -269,14 +269,15 @@ const REFUSED_CONNECTIONS_REPORT_MS = 10_000;
 /**
  * Warns of connections Node closed at once because `SERVER_MAX_CONNECTIONS` were open (their
  * callers see a reset, and nothing else would say why): the first at once, then at most one line
- * in {@link REFUSED_CONNECTIONS_REPORT_MS} with how many were refused since the last, and at
- * shutdown those not yet told.
+ * in {@link REFUSED_CONNECTIONS_REPORT_MS} with how many were refused since the last (written when
+ * that time is up), and at shutdown those not yet told.
  */
-class RefusedConnections {
+export class RefusedConnections {
   readonly #logger: Logger;
   readonly #maxConnections: number;
   #untold = 0;
   #reportedAt = Number.NEGATIVE_INFINITY;
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(logger: Logger, maxConnections: number) {
     this.#logger = logger;
@@ -285,11 +286,18 @@ class RefusedConnections {
 
   refused(): void {
     this.#untold++;
-    if (performance.now() - this.#reportedAt >= REFUSED_CONNECTIONS_REPORT_MS) this.report();
+    const since = performance.now() - this.#reportedAt;
+    if (since >= REFUSED_CONNECTIONS_REPORT_MS) this.report();
+    // Told when the window ends, not at the next refusal (which may never come) or at shutdown.
+    else this.#timer ??= setTimeout(() => this.report(), REFUSED_CONNECTIONS_REPORT_MS - since).unref();
   }
 
   /** Writes the refusals not yet told, if any. */
   report(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
     if (this.#untold === 0) return;
     this.#logger.warn(
       { refused: this.#untold, maxConnections: this.#maxConnections },
