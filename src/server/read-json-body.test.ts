@@ -89,6 +89,15 @@ describe('readJsonBody with Content-Encoding', () => {
     await expect(parsed).rejects.toMatchObject({ answer: { status: 400, code: 'invalid_content_encoding' } });
   });
 
+  it.each(['gzip', 'deflate', 'br'])('says a body that is not %s, as its Content-Encoding says, is not, with 400', async (encoding) => {
+    const request = body({ 'content-encoding': encoding });
+    const parsed = readJsonBody(request as unknown as IncomingMessage, 1024);
+    request.end(json);
+    await expect(parsed).rejects.toMatchObject({
+      answer: { status: 400, code: 'invalid_content_encoding', message: expect.stringContaining(`not valid ${encoding}`) },
+    });
+  });
+
   it('holds the decoded body to the limit: a small compressed body that inflates past it gets 413', async () => {
     const request = body({ 'content-encoding': 'gzip' });
     const parsed = readJsonBody(request as unknown as IncomingMessage, 64 * 1024);

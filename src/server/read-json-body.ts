@@ -126,11 +126,12 @@ function ignore(): void {}
 
 /**
  * What a failure of the body's stream means for the caller: bytes not in their `Content-Encoding`
- * (zlib's `Z_…` codes, Brotli's own) are the caller's mistake; a disconnect or a socket error is kept.
+ * (zlib's `Z_…` codes; Brotli's decoder's `ERR__ERROR_…`, its error names after `ERR_`) are the
+ * caller's mistake; a disconnect or a socket error is kept.
  */
 function bodyFailure(error: NodeJS.ErrnoException, encoding: string | undefined): Error {
   const code = error.code ?? '';
-  if (encoding === undefined || !(code.startsWith('Z_') || code.startsWith('ERR_BROTLI'))) return error;
+  if (encoding === undefined || !(code.startsWith('Z_') || code.startsWith('ERR__') || code.startsWith('ERR_BROTLI'))) return error;
   return new HttpError({
     status: 400,
     type: 'invalid_request_error',
