@@ -703,7 +703,7 @@ export const VARIABLES = define({
     section: 'server',
     field: integerField(10_000, 1000, 600_000),
     default: '10000',
-    description: 'A connection that has not sent a request’s headers within this time is closed (slow clients), in ms.',
+    description: 'A request whose headers have not all arrived within this time is answered 408 and closed (slow clients), in ms.',
     example: '5000',
   },
   SERVER_REQUEST_TIMEOUT_MS: {

@@ -14,7 +14,9 @@ function exchange(url: string, text: string): Promise<string> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     let received = '';
-    const socket = connect(Number(port), hostname, () => socket.write(text));
+    const socket = connect(Number(port), hostname, () => {
+      if (text !== '') socket.write(text);
+    });
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
       received += chunk;
@@ -95,5 +97,22 @@ describe('requests refused before a route sees them', () => {
       .toMatchObject({ route: '/v1/chat/completions', status: 408, requestId: 'slow-body-1' });
     expect(await requestsTotal(harness.url, 499)).toBe(0);
     expect(harness.backend.calls).toHaveLength(0);
+  });
+
+  it('answers headers that stop arriving with 408 naming SERVER_HEADERS_TIMEOUT_MS and its time, not the body’s', async () => {
+    harness = await startTestServer({ config: { headersTimeoutMs: 1000, requestTimeoutMs: 5000 } });
+    const answer = parsed(await exchange(harness.url, 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-Slow: '));
+    expect(answer.status).toBe(408);
+    const message = (answer.body as { error: { message: string } }).error.message;
+    expect(message).toMatch(/headers did not all arrive within 1000 ms \(SERVER_HEADERS_TIMEOUT_MS\)/);
+    expect(message).not.toContain('5000');
+  });
+
+  it('closes a connection that never sent a byte without answering it or counting it as a request', async () => {
+    harness = await startTestServer({ config: { headersTimeoutMs: 1000, requestTimeoutMs: 1000 } });
+    // A browser's preconnect or a pool's spare connection: opened, then never used.
+    expect(await exchange(harness.url, '')).toBe('');
+    expect(harness.logs.filter((line) => line['msg'] === 'request')).toEqual([]);
+    expect(await requestsTotal(harness.url, 408)).toBe(0);
   });
 });

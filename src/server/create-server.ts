@@ -269,14 +269,15 @@ const REFUSED_CONNECTIONS_REPORT_MS = 10_000;
 /**
  * Warns of connections Node closed at once because `SERVER_MAX_CONNECTIONS` were open (their
  * callers see a reset, and nothing else would say why): the first at once, then at most one line
- * in {@link REFUSED_CONNECTIONS_REPORT_MS} with how many were refused since the last, and at
- * shutdown those not yet told.
+ * in {@link REFUSED_CONNECTIONS_REPORT_MS} with how many were refused since the last (written when
+ * that time is up), and at shutdown those not yet told.
  */
-class RefusedConnections {
+export class RefusedConnections {
   readonly #logger: Logger;
   readonly #maxConnections: number;
   #untold = 0;
   #reportedAt = Number.NEGATIVE_INFINITY;
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(logger: Logger, maxConnections: number) {
     this.#logger = logger;
@@ -285,11 +286,18 @@ class RefusedConnections {
 
   refused(): void {
     this.#untold++;
-    if (performance.now() - this.#reportedAt >= REFUSED_CONNECTIONS_REPORT_MS) this.report();
+    const since = performance.now() - this.#reportedAt;
+    if (since >= REFUSED_CONNECTIONS_REPORT_MS) this.report();
+    // Told when the window ends, not at the next refusal (which may never come) or at shutdown.
+    else this.#timer ??= setTimeout(() => this.report(), REFUSED_CONNECTIONS_REPORT_MS - since).unref();
   }
 
   /** Writes the refusals not yet told, if any. */
   report(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
     if (this.#untold === 0) return;
     this.#logger.warn(
       { refused: this.#untold, maxConnections: this.#maxConnections },
@@ -304,7 +312,8 @@ class RefusedConnections {
  * Answers what Node's HTTP parser refuses before a route can (headers over Node's size limit, a
  * request that is not HTTP, headers or a body that stopped arriving within the timeouts) with
  * OpenAI's error JSON, as every other refusal, where Node would send a bare status line; and
- * records it in the access log and `groundwork_http_requests_total`. A request whose route was
+ * records it in the access log and `groundwork_http_requests_total`; a connection that sent nothing
+ * before the headers' timeout is closed and not recorded. A request whose route was
  * already answering (its body timed out) is recorded by its own response's `close`, with the status sent here.
  */
 function answerClientError(
@@ -316,12 +325,14 @@ function answerClientError(
   const inFlight = (socket as { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
   // Only the parser's refusals and the timeouts are the request's; a socket's own error (a reset) has no one to answer.
   const code = error.code ?? '';
-  const answerable = code.startsWith('HPE_') || code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  // A connection that timed out without sending a byte (a browser's preconnect, a pool's spare) made
+  // no request: it is closed, neither answered nor counted as a request.
+  const answerable = code.startsWith('HPE_') || (code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.bytesRead > 0);
   if (!answerable || !socket.writable || inFlight?.headersSent === true) {
     socket.destroy();
     return;
   }
-  const answer = clientErrorAnswer(error, context.config);
+  const answer = clientErrorAnswer(error, context.config, inFlight !== undefined);
   // A request already being answered keeps its id, which its log line carries.
   const answering = inFlight?.getHeader('x-request-id');
   const requestId = typeof answering === 'string' ? answering : requestIdOf(undefined);
@@ -347,7 +358,8 @@ function answerClientError(
   );
 }
 
-function clientErrorAnswer(error: NodeJS.ErrnoException, config: ServerConfig): ErrorAnswer {
+/** `headersArrived`: the request's headers were read (a route is answering it), so a timeout is its body's. */
+function clientErrorAnswer(error: NodeJS.ErrnoException, config: ServerConfig, headersArrived: boolean): ErrorAnswer {
   const refusal = (status: number, code: string, message: string): ErrorAnswer => ({
     status,
     type: 'invalid_request_error',
@@ -365,11 +377,14 @@ function clientErrorAnswer(error: NodeJS.ErrnoException, config: ServerConfig): 
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
       return refusal(413, 'request_too_large', "The request body's chunk extensions are larger than the service accepts.");
     case 'ERR_HTTP_REQUEST_TIMEOUT':
+      // Headers not all read: the headers' timeout ran out (it is never the longer of the two).
       return refusal(
         408,
         'request_timeout',
-        `The request's headers and body did not all arrive within ${Math.max(config.requestTimeoutMs, config.headersTimeoutMs)} ms ` +
-          `(SERVER_HEADERS_TIMEOUT_MS=${config.headersTimeoutMs}, SERVER_REQUEST_TIMEOUT_MS=${config.requestTimeoutMs}); check the connection and send it again.`,
+        headersArrived
+          ? `The request's body did not all arrive within ${Math.max(config.requestTimeoutMs, config.headersTimeoutMs)} ms of its start ` +
+              `(SERVER_REQUEST_TIMEOUT_MS=${config.requestTimeoutMs}); check the connection and send it again.`
+          : `The request's headers did not all arrive within ${config.headersTimeoutMs} ms (SERVER_HEADERS_TIMEOUT_MS); check the connection and send it again.`,
       );
     default:
       return refusal(

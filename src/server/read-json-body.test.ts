@@ -89,6 +89,15 @@ describe('readJsonBody with Content-Encoding', () => {
     await expect(parsed).rejects.toMatchObject({ answer: { status: 400, code: 'invalid_content_encoding' } });
   });
 
+  it.each(['gzip', 'deflate', 'br'])('says a body that is not %s, as its Content-Encoding says, is not, with 400', async (encoding) => {
+    const request = body({ 'content-encoding': encoding });
+    const parsed = readJsonBody(request as unknown as IncomingMessage, 1024);
+    request.end(json);
+    await expect(parsed).rejects.toMatchObject({
+      answer: { status: 400, code: 'invalid_content_encoding', message: expect.stringContaining(`not valid ${encoding}`) },
+    });
+  });
+
   it('holds the decoded body to the limit: a small compressed body that inflates past it gets 413', async () => {
     const request = body({ 'content-encoding': 'gzip' });
     const parsed = readJsonBody(request as unknown as IncomingMessage, 64 * 1024);
@@ -96,6 +105,16 @@ describe('readJsonBody with Content-Encoding', () => {
     expect(bomb.length).toBeLessThan(64 * 1024);
     request.end(bomb);
     await expect(parsed).rejects.toMatchObject({ answer: { status: 413 } });
+  });
+
+  it('holds the body as sent to the limit too: compressed bytes past it get 413, however little they decode to', async () => {
+    const request = body({ 'content-encoding': 'gzip' });
+    const parsed = readJsonBody(request as unknown as IncomingMessage, 1024);
+    // Empty gzip members decode to nothing: without a count of what arrives, they could come without end.
+    const padding = Buffer.concat(Array.from({ length: 200 }, () => gzipSync(Buffer.alloc(0))));
+    expect(padding.length).toBeGreaterThan(1024);
+    request.end(Buffer.concat([padding, gzipSync(Buffer.from(json))]));
+    await expect(parsed).rejects.toMatchObject({ answer: { status: 413, code: 'request_too_large' } });
   });
 
   it('fails when the caller disconnects in the middle of a compressed body', async () => {

@@ -77,7 +77,8 @@ const DECODERS: Readonly<Record<string, () => Transform>> = {
 
 /**
  * The body decoded from `encoding` (the request as it is for `identity`): fails when the caller
- * disconnects and, with an {@link HttpError} 400, when the bytes are not in that encoding. Any
+ * disconnects, with an {@link HttpError} 413 when the bytes as sent or as decoded pass
+ * `limitBytes`, and with a 400 when the bytes are not in that encoding. Any
  * other encoding is refused with 415 before a byte is read. Once decoding stops (a refusal), the
  * rest of the request is read and dropped rather than left unread: the connection then stays whole
  * for the answer, where closing it over unread bytes would reset it and lose the answer.
@@ -97,11 +98,20 @@ function readDecoded(request: IncomingMessage, encoding: string, limitBytes: num
   const decompress = decoder();
   // A failure after the body was given up on (its refusal is being sent) concerns no one.
   decompress.on('error', ignore);
+  // The bytes as sent are held to the limit as well: a chunked body can be far larger than what it
+  // decodes to (empty gzip members decode to nothing), and would otherwise be read without end.
+  let sent = 0;
+  const countSent = (chunk: Buffer): void => {
+    sent += chunk.length;
+    if (sent > limitBytes) decompress.destroy(tooLarge(limitBytes));
+  };
+  request.on('data', countSent);
   request.pipe(decompress);
   request.once('close', () => {
     if (!request.readableEnded) decompress.destroy(cutShort());
   });
   return readChunks(decompress, limitBytes, name, () => {
+    request.off('data', countSent);
     request.unpipe(decompress);
     decompress.destroy();
     request.resume();
@@ -116,11 +126,12 @@ function ignore(): void {}
 
 /**
  * What a failure of the body's stream means for the caller: bytes not in their `Content-Encoding`
- * (zlib's `Z_…` codes, Brotli's own) are the caller's mistake; a disconnect or a socket error is kept.
+ * (zlib's `Z_…` codes; Brotli's decoder's `ERR__ERROR_…`, its error names after `ERR_`) are the
+ * caller's mistake; a disconnect or a socket error is kept.
  */
 function bodyFailure(error: NodeJS.ErrnoException, encoding: string | undefined): Error {
   const code = error.code ?? '';
-  if (encoding === undefined || !(code.startsWith('Z_') || code.startsWith('ERR_BROTLI'))) return error;
+  if (encoding === undefined || !(code.startsWith('Z_') || code.startsWith('ERR__') || code.startsWith('ERR_BROTLI'))) return error;
   return new HttpError({
     status: 400,
     type: 'invalid_request_error',

@@ -43,4 +43,16 @@ describe('ManualClock', () => {
     clock.advance(5);
     expect(clock.now()).toBe(1101);
   });
+
+  it('fires a timer set for longer than the global setTimeout can wait (over 2^31 - 1 ms) at the next step, as it does', () => {
+    const clock = new ManualClock(1000);
+    const fired: number[] = [];
+    // Node fires these at once (with a TimeoutOverflowWarning): a clock that waited would hide that.
+    clock.setTimeout(() => fired.push(1), Number.POSITIVE_INFINITY);
+    clock.setTimeout(() => fired.push(2), 2 ** 31);
+    clock.setTimeout(() => fired.push(3), 2 ** 31 - 1);
+    clock.advance(1);
+    expect(fired).toEqual([1, 2]);
+    expect(clock.pendingTimers).toBe(1);
+  });
 });

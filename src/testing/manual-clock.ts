@@ -1,5 +1,8 @@
 import type { Clock, TimerHandle } from '../internal/clock.js';
 
+/** The longest delay the global `setTimeout` waits; a longer one it fires at once. */
+const TIMEOUT_MAX = 2 ** 31 - 1;
+
 interface Timer {
   id: number;
   at: number;
@@ -23,9 +26,12 @@ export class ManualClock implements Clock {
     return this.#now;
   }
 
-  /** As the global `setTimeout`, a delay that is negative or not a number is none: the timer falls due at once. */
+  /**
+   * As the global `setTimeout`, a delay that is negative, not a number, or longer than it can wait
+   * (over 2^31 - 1 ms, Infinity included) is none: the timer falls due at once.
+   */
   setTimeout(callback: () => void, ms: number): TimerHandle {
-    const timer = { id: this.#nextId++, at: this.#now + (ms > 0 ? ms : 0), callback };
+    const timer = { id: this.#nextId++, at: this.#now + (ms > 0 && ms <= TIMEOUT_MAX ? ms : 0), callback };
     this.#timers.push(timer);
     return timer.id;
   }
