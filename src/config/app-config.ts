@@ -193,6 +193,8 @@ export interface ServerConfig {
   readonly requestTimeoutMs: number;
   /** SERVER_MAX_CONNECTIONS. */
   readonly maxConnections: number;
+  /** SERVER_KEEP_ALIVE_TIMEOUT_MS: an idle kept-alive connection is closed after it; 5000 when absent. */
+  readonly keepAliveTimeoutMs?: number;
   readonly accessLog: boolean;
   /** SERVER_LOG_FLUSH_MS: longest `groundwork serve` holds a log line before writing it, in ms; 0 or absent: never. */
   readonly logFlushMs?: number;

@@ -220,6 +220,7 @@ export function buildAppConfig(values: Parsed, facts: ValidatedFacts, secrets: S
         headersTimeoutMs: values.SERVER_HEADERS_TIMEOUT_MS,
         requestTimeoutMs: values.SERVER_REQUEST_TIMEOUT_MS,
         maxConnections: values.SERVER_MAX_CONNECTIONS,
+        keepAliveTimeoutMs: values.SERVER_KEEP_ALIVE_TIMEOUT_MS,
         accessLog: values.SERVER_ACCESS_LOG,
         logFlushMs: values.SERVER_LOG_FLUSH_MS,
         corsOrigins: values.SERVER_CORS_ORIGINS,

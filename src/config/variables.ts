@@ -713,6 +713,14 @@ export const VARIABLES = define({
     description: 'A request whose headers and body have not arrived within this time is answered 408 and closed, in ms.',
     example: '60000',
   },
+  SERVER_KEEP_ALIVE_TIMEOUT_MS: {
+    section: 'server',
+    field: integerField(5000, 1000, 600_000),
+    default: '5000',
+    description:
+      'An idle kept-alive connection is closed after this time, in ms. Behind a load balancer, set it above the balancer’s idle timeout (AWS ALB: 60 s), or the balancer may send a request on a connection just closed and answer 502.',
+    example: '65000',
+  },
   SERVER_MAX_CONNECTIONS: {
     section: 'server',
     field: integerField(1000, 1, 1_000_000),

@@ -37,6 +37,37 @@ describe('groundwork serve’s connection hygiene', () => {
     expect(performance.now() - started).toBeLessThan(4000);
   });
 
+  it('closes an idle kept-alive connection after SERVER_KEEP_ALIVE_TIMEOUT_MS, and not before', async () => {
+    /** A connection that made one request and keeps its socket; resolves when the server closes it, with how long after the answer. */
+    const idleAfterOneRequest = async (url: string): Promise<{ closed: Promise<number> }> => {
+      const { hostname, port } = new URL(url);
+      const socket = connect(Number(port), hostname);
+      sockets.push(socket);
+      socket.on('error', () => undefined);
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      const answered = new Promise<number>((resolve) => socket.once('data', () => resolve(performance.now())));
+      socket.write('GET /healthz HTTP/1.1\r\nHost: groundwork\r\nConnection: keep-alive\r\n\r\n');
+      const at = await answered;
+      return { closed: new Promise<number>((resolve) => socket.once('close', () => resolve(performance.now() - at))) };
+    };
+    harness = await startTestServer({ config: { keepAliveTimeoutMs: 1000 } });
+    const other = await startTestServer({ config: { keepAliveTimeoutMs: 3000 } });
+    try {
+      const [short, long] = await Promise.all([idleAfterOneRequest(harness.url), idleAfterOneRequest(other.url)]);
+      const closedAfter = await short.closed;
+      expect(closedAfter).toBeGreaterThan(800);
+      expect(closedAfter).toBeLessThan(2500);
+      // The other server's connection is still open after the first one's has closed.
+      const stillOpen = await Promise.race([
+        long.closed.then(() => false),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 500)),
+      ]);
+      expect(stillOpen).toBe(true);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses connections beyond SERVER_MAX_CONNECTIONS', async () => {
     harness = await startTestServer({ config: { maxConnections: 5 } });
     const held = await Promise.all(Array.from({ length: 5 }, () => slowClient(harness!.url)));

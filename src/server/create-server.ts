@@ -395,6 +395,9 @@ function clientErrorAnswer(error: NodeJS.ErrnoException, config: ServerConfig, h
   }
 }
 
+/** How long an idle kept-alive connection stays open without `SERVER_KEEP_ALIVE_TIMEOUT_MS`, in ms. */
+const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5000;
+
 /**
  * Node's defaults let a client hold a connection for a minute without sending headers and five
  * minutes for a body, with no limit on connections: a few hundred slow clients hold the service.
@@ -405,7 +408,7 @@ function connectionLimits(config: ServerConfig): ServerOptions {
     headersTimeout: config.headersTimeoutMs,
     requestTimeout: Math.max(config.requestTimeoutMs, config.headersTimeoutMs),
     connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
-    keepAliveTimeout: 5000,
+    keepAliveTimeout: config.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
   };
 }
 
