@@ -1,9 +1,8 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Secret } from '../../config/secret.js';
 import type { ChatRequest, ChatStreamEvent } from '../types.js';
 import { createAnthropicProvider } from './anthropic/anthropic-provider.js';
+import { cannedStreamServer } from './canned-stream-server.test-helpers.js';
 import { createGeminiProvider } from './gemini/gemini-provider.js';
 
 const request: ChatRequest = { model: '', messages: [{ role: 'user', content: 'Say hi' }] };
@@ -16,25 +15,11 @@ async function collect(stream: AsyncIterable<ChatStreamEvent>): Promise<ChatStre
 }
 
 describe('a stream’s start names the model the provider says is answering', () => {
-  let server: Server;
-  let body = '';
-  let baseUrl: string;
-  beforeAll(async () => {
-    server = createServer((_request, response) => {
-      response.writeHead(200, { 'content-type': 'text/event-stream' });
-      response.end(body);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
+  const upstream = cannedStreamServer();
 
   it('Anthropic: the model of message_start, as a stream cut short is priced by it', async () => {
     const event = (name: string, data: unknown) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
-    body =
+    upstream.answer(
       event('message_start', {
         type: 'message_start',
         message: {
@@ -47,15 +32,16 @@ describe('a stream’s start names the model the provider says is answering', ()
           usage: { input_tokens: 3, output_tokens: 1 },
         },
       }) +
-      event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }) +
-      event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hi' } }) +
-      event('content_block_stop', { type: 'content_block_stop', index: 0 }) +
-      event('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 2 } }) +
-      event('message_stop', { type: 'message_stop' });
+        event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }) +
+        event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hi' } }) +
+        event('content_block_stop', { type: 'content_block_stop', index: 0 }) +
+        event('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 2 } }) +
+        event('message_stop', { type: 'message_stop' }),
+    );
     const provider = createAnthropicProvider({
       apiKey: new Secret('ANTHROPIC_API_KEY', 'sk-ant-test'),
       model: 'claude-sonnet-4-5',
-      baseUrl,
+      baseUrl: upstream.baseUrl,
     });
     const events = await collect(provider.stream(request, signal()));
     expect(events[0]).toEqual({ type: 'start', id: 'msg_1', model: 'claude-sonnet-4-5-20250929' });
@@ -67,8 +53,12 @@ describe('a stream’s start names the model the provider says is answering', ()
       modelVersion: 'gemini-2.5-flash',
       candidates: [{ index: 0, content: { role: 'model', parts: [{ text: 'Hi' }] }, finishReason: 'STOP' }],
     };
-    body = `data: ${JSON.stringify(chunk)}\r\n\r\n`;
-    const provider = createGeminiProvider({ apiKey: new Secret('GEMINI_API_KEY', 'gm-test'), model: 'gemini-flash-latest', baseUrl });
+    upstream.answer(`data: ${JSON.stringify(chunk)}\r\n\r\n`);
+    const provider = createGeminiProvider({
+      apiKey: new Secret('GEMINI_API_KEY', 'gm-test'),
+      model: 'gemini-flash-latest',
+      baseUrl: upstream.baseUrl,
+    });
     const events = await collect(provider.stream(request, signal()));
     expect(events[0]).toEqual({ type: 'start', id: 'r1', model: 'gemini-2.5-flash' });
   });

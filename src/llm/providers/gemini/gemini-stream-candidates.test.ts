@@ -1,9 +1,8 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Secret } from '../../../config/secret.js';
 import { rejection } from '../../llm.test-helpers.js';
 import type { ChatRequest, ChatStreamEvent } from '../../types.js';
+import { cannedStreamServer } from '../canned-stream-server.test-helpers.js';
 import { createGeminiProvider } from './gemini-provider.js';
 
 const request: ChatRequest = { model: '', messages: [{ role: 'user', content: 'Name a colour' }], n: 2 };
@@ -17,22 +16,9 @@ const candidate = (index: number, text: string, finishReason?: string) => ({
 });
 
 describe('a Gemini stream of several candidates', () => {
-  let server: Server;
-  let body = '';
-  let baseUrl: string;
-  beforeAll(async () => {
-    server = createServer((_request, response) => {
-      response.writeHead(200, { 'content-type': 'text/event-stream' });
-      response.end(body);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  const provider = () => createGeminiProvider({ apiKey: new Secret('GEMINI_API_KEY', 'gm-test'), model: 'gemini-2.5-flash', baseUrl });
+  const upstream = cannedStreamServer();
+  const provider = () =>
+    createGeminiProvider({ apiKey: new Secret('GEMINI_API_KEY', 'gm-test'), model: 'gemini-2.5-flash', baseUrl: upstream.baseUrl });
   const collect = async (): Promise<ChatStreamEvent[]> => {
     const events: ChatStreamEvent[] = [];
     for await (const event of provider().stream(request, signal())) events.push(event);
@@ -40,13 +26,13 @@ describe('a Gemini stream of several candidates', () => {
   };
 
   it('is cut short when it ends before every candidate has finished, not answered with half a choice', async () => {
-    body = chunk([candidate(0, 'Red'), candidate(1, 'Gr')]) + chunk([candidate(0, '.', 'STOP')]);
+    upstream.answer(chunk([candidate(0, 'Red'), candidate(1, 'Gr')]) + chunk([candidate(0, '.', 'STOP')]));
     const error = await rejection(collect());
     expect(error).toMatchObject({ name: 'ProviderConnectionError', retryable: true });
   });
 
   it('is whole when every candidate has finished', async () => {
-    body = chunk([candidate(0, 'Red'), candidate(1, 'Gr')]) + chunk([candidate(0, '.', 'STOP'), candidate(1, 'een.', 'STOP')]);
+    upstream.answer(chunk([candidate(0, 'Red'), candidate(1, 'Gr')]) + chunk([candidate(0, '.', 'STOP'), candidate(1, 'een.', 'STOP')]));
     const done = (await collect()).at(-1);
     expect(done?.type === 'done' ? done.completion.choices.map((choice) => [choice.message.content, choice.finishReason]) : done).toEqual([
       ['Red.', 'stop'],
