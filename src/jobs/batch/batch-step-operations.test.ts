@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 
-describe('jobs.cancel on a batch step', () => {
+describe('jobs.cancel and jobs.retry on a batch’s steps', () => {
   let database: JobsDatabase;
   let infra: Infrastructure;
   let keyId: string;
@@ -65,5 +65,25 @@ describe('jobs.cancel on a batch step', () => {
     const id = await infra.jobs.enqueue('step-cancel-plain', {});
     expect(await infra.jobs.cancel(id)).toBe(true);
     expect((await infra.jobs.get(id))?.state).toBe('cancelled');
+  });
+
+  it('refuses jobs.retry of a cancelled batch, naming enqueueBatch: its reservation was released, so a resumed batch would be spent off the budget', async () => {
+    const id = await infra.jobs.enqueueBatch(translate, [{ word: 'a' }], { tenant: 'customer-step' });
+    expect(await infra.jobs.cancelBatch(id)).toBe(true);
+    expect(await keyTotal(infra, keyId)).toEqual({ spentUsd: 0, reservedUsd: 0 });
+    const refused = await infra.jobs.retry(id).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(JobInputError);
+    expect((refused as Error).message).toContain(`batch ${id} was cancelled`);
+    expect((refused as Error).message).toContain('enqueueBatch');
+    expect((await infra.jobs.get(id))?.state).toBe('cancelled');
+    expect((await infra.jobs.getBatch(id))?.state).toBe('cancelled');
+  });
+
+  it('still retries other cancelled jobs', async () => {
+    infra.jobs.define('step-retry-plain', async () => 'done');
+    const id = await infra.jobs.enqueue('step-retry-plain', {});
+    expect(await infra.jobs.cancel(id)).toBe(true);
+    expect(await infra.jobs.retry(id)).toBe(true);
+    expect((await infra.jobs.get(id))?.state).toBe('retry');
   });
 });
