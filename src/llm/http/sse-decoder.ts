@@ -38,9 +38,12 @@ export class SseDecoder {
       this.#afterCarriage = false;
       if (text.charCodeAt(0) === 10) start = 1;
     }
+    // The next '\r' is looked for again only once the lines read have passed it: a body without
+    // any (the usual case) is scanned for one once per chunk, not once per line.
+    let carriage = text.indexOf('\r', start);
     for (;;) {
       const newline = text.indexOf('\n', start);
-      const carriage = text.indexOf('\r', start);
+      if (carriage !== -1 && carriage < start) carriage = text.indexOf('\r', start);
       let end: number;
       let next: number;
       if (carriage !== -1 && (newline === -1 || carriage < newline)) {
