@@ -270,15 +270,18 @@ describe('forwarded Responses calls for a model group', () => {
     const opened = await open({ resp: { deployments: [openai('eu', 0), openai('us', 1)] } }, { LLM_RATE_LIMIT_MAX_WAIT_MS: '0' });
     fakes[0]!.setHandler(() => ({ type: 'error', status: 429, retryAfter: 30 }));
     const results: ResponsesResult[] = [];
-    for (let index = 0; index < 3; index++) results.push(await opened.llm.respond({ model: 'resp', input: 'hi', store: false }));
-    expect(fakes[0]!.requests.length).toBeLessThanOrEqual(1); // throttled: out of routing until its Retry-After
-    expect(fakes[1]!.requests).toHaveLength(3);
-    expect((await ledger()).map((row) => row.deployment)).toEqual(['us', 'us', 'us']);
+    // Calls until the random pick has sent eu one (at most 30: a miss every time is a chance of 1 in 2^30).
+    for (let index = 0; index < 30 && (index < 3 || fakes[0]!.requests.length === 0); index++) {
+      results.push(await opened.llm.respond({ model: 'resp', input: 'hi', store: false }));
+    }
+    expect(fakes[0]!.requests).toHaveLength(1); // throttled: out of routing until its Retry-After
+    expect(fakes[1]!.requests).toHaveLength(results.length);
+    expect((await ledger()).map((row) => row.deployment)).toEqual(results.map(() => 'us'));
 
     fakes[1]!.setHandler(() => ({ type: 'error', status: 500 }));
     const error = await opened.llm.respond({ model: 'resp', input: 'hi', store: false }).catch((caught: unknown) => caught);
-    // eu is throttled (from a call above, or on this one if the random pick never sent it one) and us
-    // fails: no deployment can answer now, and the caller is told when one may.
+    // eu is throttled by the call above and us fails: no deployment can answer now, and the caller is
+    // told when one may. (Had both been sent and failed on this call, it would end with the last one's error.)
     expect(error).toMatchObject({ code: 'no_deployment_available', group: 'resp' });
     expect((error as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(1000);
     const tried = sentTo(attemptsOf(error));
