@@ -60,9 +60,18 @@ export class EmbeddingCache {
   }
 }
 
-/** The key of one input's vector: a digest of the model, the dimensions asked for and the input. */
-export function embeddingCacheKey(model: string, dimensions: number | undefined, input: string | readonly number[]): string {
+/**
+ * The key of one input's vector: a digest of the model, the dimensions asked for and the input,
+ * and of the namespace when the call names one other than the instance's (whose keys stay as they were).
+ */
+export function embeddingCacheKey(
+  model: string,
+  dimensions: number | undefined,
+  input: string | readonly number[],
+  namespace?: string,
+): string {
   const hash = createHash('sha256');
+  if (namespace !== undefined) hash.update('n').update(namespace).update('\u0000');
   hash
     .update(model)
     .update('\u0000')

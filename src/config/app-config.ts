@@ -1,5 +1,5 @@
 import type { Secret } from './secret.js';
-import type { LlmProviderName } from './variables.js';
+import type { LlmProviderName, ServerCacheScope } from './variables.js';
 
 /** Where the database lives, as read from `DATABASE_URL`. */
 export type DatabaseDialect = 'sqlite' | 'pglite' | 'postgres';
@@ -202,6 +202,8 @@ export interface ServerConfig {
   readonly corsOrigins: readonly string[];
   /** Whether requests that do not send `X-Groundwork-Cache` use the response cache. */
   readonly cache: boolean;
+  /** SERVER_CACHE_SCOPE: who shares cached answers and embeddings among virtual keys; `team` when absent. */
+  readonly cacheScope?: ServerCacheScope;
 }
 
 /** Virtual keys, teams and their budgets (see `groundwork/tenants`). */

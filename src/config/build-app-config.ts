@@ -225,6 +225,7 @@ export function buildAppConfig(values: Parsed, facts: ValidatedFacts, secrets: S
         logFlushMs: values.SERVER_LOG_FLUSH_MS,
         corsOrigins: values.SERVER_CORS_ORIGINS,
         cache: values.SERVER_CACHE,
+        cacheScope: values.SERVER_CACHE_SCOPE,
       },
       secretList('GROUNDWORK_API_KEYS', values.GROUNDWORK_API_KEYS, secrets),
     ),

@@ -40,6 +40,11 @@ export type LlmProviderName = (typeof LLM_PROVIDERS)[number];
 /** Log levels accepted in `LOG_LEVEL` (the Python spellings too). */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'warning', 'error', 'critical', 'fatal', 'silent'] as const;
 
+/** Who shares `groundwork serve`'s cache among virtual keys (`SERVER_CACHE_SCOPE`). */
+export const SERVER_CACHE_SCOPES = ['team', 'key', 'shared'] as const;
+/** A `SERVER_CACHE_SCOPE` value. */
+export type ServerCacheScope = (typeof SERVER_CACHE_SCOPES)[number];
+
 const define = <T extends Record<string, VariableDefinition>>(definitions: T): T => definitions;
 
 /**
@@ -759,6 +764,14 @@ export const VARIABLES = define({
     description:
       'Let `groundwork serve` use the response cache (temperature-0 answers) for requests that do not choose with `X-Groundwork-Cache`; off by default, as OpenAI clients do not expect caching.',
     example: 'true',
+  },
+  SERVER_CACHE_SCOPE: {
+    section: 'server',
+    field: enumField(SERVER_CACHE_SCOPES, 'team'),
+    default: 'team',
+    description:
+      "Who shares `groundwork serve`'s cached answers and embeddings among virtual keys: `team` (a key's team, or the key alone when it has none), `key` (each key alone) or `shared` (every caller). Calls with `GROUNDWORK_API_KEYS` keys share the instance's cache (`LLM_CACHE_NAMESPACE`). Shared entries answer one key with what another paid for, and `X-Groundwork-Cache: hit` tells it that someone sent the same request.",
+    example: 'key',
   },
 
   GROUNDWORK_VIRTUAL_KEYS: {

@@ -191,3 +191,39 @@ describe('POST /v1/embeddings with a virtual key', () => {
     expect(upstreamEmbeddings()).toHaveLength(1);
   });
 });
+
+describe('the cache among virtual keys (SERVER_CACHE_SCOPE=team, the default)', () => {
+  const upstreamChats = () => fake.requests.filter((request) => request.path.endsWith('/chat/completions'));
+  /** A temperature-0 chat call that asks for the cache, and whether it was answered from it. */
+  async function cachedChat(client: OpenAI, content: string): Promise<string | null> {
+    const { response } = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', temperature: 0, messages: [{ role: 'user', content }] }, { headers: { 'x-groundwork-cache': 'use' } })
+      .withResponse();
+    return response.headers.get('x-groundwork-cache');
+  }
+  async function cachedEmbedding(client: OpenAI, input: string): Promise<string | null> {
+    const { response } = await client.embeddings.create({ model: MODEL, input, encoding_format: 'float' }).withResponse();
+    return response.headers.get('x-groundwork-cache');
+  }
+
+  it("shares entries among one team's keys, never with another team's or a key without a team", async () => {
+    const team = await infra.tenants.repository.createTeam({ name: 'scope-team' });
+    const other = await infra.tenants.repository.createTeam({ name: 'scope-other-team' });
+    const first = await keyed('scope-first', { team: team.name });
+    const second = await keyed('scope-second', { team: team.name });
+    const stranger = await keyed('scope-stranger', { team: other.name });
+    const alone = await keyed('scope-alone');
+
+    expect(await cachedEmbedding(first.client, 'a scoped text')).toBe('miss');
+    expect(await cachedEmbedding(second.client, 'a scoped text')).toBe('hit');
+    expect(await cachedEmbedding(stranger.client, 'a scoped text')).toBe('miss');
+    expect(await cachedEmbedding(alone.client, 'a scoped text')).toBe('miss');
+    expect(upstreamEmbeddings()).toHaveLength(3);
+
+    const chats: Array<string | null> = [];
+    for (const client of [first.client, second.client, stranger.client, alone.client])
+      chats.push(await cachedChat(client, 'a scoped question'));
+    expect(chats).toEqual(['miss', 'hit', 'miss', 'miss']);
+    expect(upstreamChats()).toHaveLength(3);
+  });
+});

@@ -66,6 +66,7 @@ export function createServiceBackend<DB>(infrastructure: ServiceInfrastructure<D
         signal: options.signal,
         ...(options.cache === undefined ? {} : { cache: options.cache }),
         ...(options.attribution === undefined ? {} : { attribution: options.attribution }),
+        ...(options.cacheScope === undefined ? {} : { namespace: scopedNamespace(infrastructure.config, options.cacheScope) }),
       });
       return {
         completion: completionOfResponse(response),
@@ -79,6 +80,7 @@ export function createServiceBackend<DB>(infrastructure: ServiceInfrastructure<D
         signal: options.signal,
         ...(options.cache === undefined ? {} : { cache: options.cache }),
         ...(options.attribution === undefined ? {} : { attribution: options.attribution }),
+        ...(options.cacheScope === undefined ? {} : { namespace: scopedNamespace(infrastructure.config, options.cacheScope) }),
       });
       return { [Symbol.asyncIterator]: () => serviceEvents(events[Symbol.asyncIterator]()) };
     },
@@ -197,6 +199,11 @@ async function bounded<T>(promise: Promise<T>): Promise<T> {
   }
 }
 
+/** The instance's cache namespace (`LLM_CACHE_NAMESPACE`) narrowed to one scope of its callers. */
+function scopedNamespace(config: AppConfig, scope: string): string {
+  return `${config.cache.namespace}/${scope}`;
+}
+
 /** Embeds through the LLM client; naming the configured model keeps its fallbacks. */
 async function embedThrough(
   config: AppConfig,
@@ -214,6 +221,7 @@ async function embedThrough(
     ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }),
     ...(request.user === undefined ? {} : { user: request.user }),
     ...(options.attribution === undefined ? {} : { attribution: options.attribution }),
+    ...(options.cacheScope === undefined ? {} : { namespace: scopedNamespace(config, options.cacheScope) }),
   });
   return {
     vectors: result.vectors,

@@ -47,6 +47,7 @@ export interface ReceivedCall {
   requestId: string | undefined;
   signal: AbortSignal;
   attribution?: UsageAttribution | undefined;
+  cacheScope?: string | undefined;
 }
 
 /**
@@ -99,6 +100,7 @@ export class TestServiceBackend implements ServiceBackend {
       requestId: options.requestId,
       signal: options.signal,
       attribution: options.attribution,
+      cacheScope: options.cacheScope,
     });
     const answer = this.#next();
     await wait(answer, options.signal);
@@ -115,6 +117,7 @@ export class TestServiceBackend implements ServiceBackend {
       requestId: options.requestId,
       signal: options.signal,
       attribution: options.attribution,
+      cacheScope: options.cacheScope,
     });
     const answer = this.#next();
     await wait(answer, options.signal);

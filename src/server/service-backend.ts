@@ -35,6 +35,11 @@ export interface CompleteOptions {
   requestId?: string;
   /** The virtual key and team the call is billed to, for the usage ledger. */
   attribution?: UsageAttribution;
+  /**
+   * Whose cache entries the call reads and writes, within the instance's namespace (`team:<id>`,
+   * `key:<id>`; see `SERVER_CACHE_SCOPE`); absent: the instance's own.
+   */
+  cacheScope?: string;
 }
 
 /** How one streamed completion is made. */
@@ -50,6 +55,11 @@ export interface StreamOptions {
   requestId?: string;
   /** The virtual key and team the call is billed to, for the usage ledger. */
   attribution?: UsageAttribution;
+  /**
+   * Whose cache entries the call reads and writes, within the instance's namespace (`team:<id>`,
+   * `key:<id>`; see `SERVER_CACHE_SCOPE`); absent: the instance's own.
+   */
+  cacheScope?: string;
 }
 
 /** A completion and how it was produced. */

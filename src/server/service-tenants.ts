@@ -1,3 +1,4 @@
+import type { ServerCacheScope } from '../config/variables.js';
 import { errorCode } from '../db/driver-errors.js';
 import type { PriceBook } from '../llm/pricing.js';
 import type { ChatCompletion, ChatRequest } from '../llm/types.js';
@@ -42,8 +43,12 @@ export function tenantBackend(
    * the settlement itself): the answer still goes out, as its provider billed it.
    */
   onSettleFailure?: (error: unknown) => void,
+  /** Who shares the key's cache entries (`SERVER_CACHE_SCOPE`). @default 'team' */
+  cacheScope: ServerCacheScope = 'team',
 ): ServiceBackend {
   const attribution = { keyId: caller.key.id, teamId: caller.team?.id ?? null };
+  const scope = cacheScopeOf(caller, cacheScope);
+  const scoped = scope === undefined ? {} : { cacheScope: scope };
   /**
    * What an answer cost: as the backend's ledger records it, else priced as the ledger prices it:
    * by the model the provider reports when that has a price, else by the model the call was sent
@@ -76,7 +81,7 @@ export function tenantBackend(
       ? tenantResponses(backend.responses, tenants, caller, report, withoutOwnLimits)
       : backend.responses;
   // Embeddings are admitted, attributed and settled the same way.
-  const embed = tenantEmbeddings(backend, tenants, caller, report, onSettleFailure);
+  const embed = tenantEmbeddings(backend, tenants, caller, report, onSettleFailure, scope);
   return {
     ...backend,
     ...(responses === undefined ? {} : { responses }),
@@ -85,7 +90,7 @@ export function tenantBackend(
       const admission = await tenants.admission.admit(caller, request, options.signal, report);
       let answer: ServiceCompletion;
       try {
-        answer = await backend.complete(bounded(request, admission), { ...options, attribution });
+        answer = await backend.complete(bounded(request, admission), { ...options, attribution, ...scoped });
       } catch (error) {
         await admission.settle(0, 0);
         throw error;
@@ -102,7 +107,7 @@ export function tenantBackend(
       let cached = false;
       let settled = false;
       try {
-        for await (let event of backend.stream(bounded(request, admission), { ...options, attribution })) {
+        for await (let event of backend.stream(bounded(request, admission), { ...options, attribution, ...scoped })) {
           started = true;
           if (event.type === 'start') {
             cached = event.cached;
@@ -119,6 +124,16 @@ export function tenantBackend(
       }
     },
   };
+}
+
+/**
+ * The scope of a key's cache entries: its team's (a key without a team: its own), its own, or
+ * none (shared with every caller of the instance).
+ */
+export function cacheScopeOf(caller: TenantCaller, scope: ServerCacheScope): string | undefined {
+  if (scope === 'shared') return undefined;
+  if (scope === 'team' && caller.team !== undefined) return `team:${caller.team.id}`;
+  return `key:${caller.key.id}`;
 }
 
 /** The request with the output maximum the admission reserved for, so the reservation bounds its cost. */
@@ -157,5 +172,8 @@ export function forCaller(exchange: Exchange, context: ServerContext): ServerCon
       "Settling an answered call on the key's budget failed; the answer was sent.",
     );
   };
-  return { ...context, backend: tenantBackend(context.backend, context.tenants, exchange.caller, onRateLimit, onSettleFailure) };
+  return {
+    ...context,
+    backend: tenantBackend(context.backend, context.tenants, exchange.caller, onRateLimit, onSettleFailure, context.config.cacheScope),
+  };
 }

@@ -177,6 +177,27 @@ describe('serve charging a virtual key for chat', () => {
     expect(await budgetOf(caller.key.id)).toEqual({ spentUsd: expect.closeTo(0.0039, 9), reservedUsd: 0 });
   });
 
+  it('keeps cache entries per key with SERVER_CACHE_SCOPE=key, and shares them among every key with shared', async () => {
+    const team = await repository.createTeam({ name: 'scope-setting-team' });
+    const callers: TenantCaller[] = [];
+    for (const name of ['scope-setting-a', 'scope-setting-b']) {
+      const { plainKey } = await repository.createKey({ name, team: team.name, totalBudgetUsd: 1 });
+      callers.push((await tenants.resolve(plainKey.reveal())) as TenantCaller);
+    }
+    const options = { signal: new AbortController().signal, cache: 'use' as const };
+    const ask = (content: string) => ({ model: 'metered-model', temperature: 0, messages: [{ role: 'user' as const, content }] });
+    const cachedFor = async (scope: 'key' | 'shared', content: string) => {
+      const answers = [];
+      for (const caller of callers)
+        answers.push(await tenantBackend(backend, tenants, caller, undefined, undefined, scope).complete(ask(content), options));
+      return answers.map((answer) => answer.cached);
+    };
+    // One team, but each key its own entries.
+    expect(await cachedFor('key', 'a question per key')).toEqual([false, false]);
+    expect(await cachedFor('key', 'a question per key')).toEqual([true, true]);
+    expect(await cachedFor('shared', 'a question for all')).toEqual([false, true]);
+  });
+
   it('answers a call its provider answered when recording its spend fails, and records the spend once the store answers', async () => {
     const { key, client } = await keyed('settle-store-fails');
     const failures = async () =>

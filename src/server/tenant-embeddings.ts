@@ -25,6 +25,8 @@ export function tenantEmbeddings(
   onRateLimit: (state: TenantRateLimitState) => void,
   /** Told when settling an answered call failed: the answer still goes out, as its provider billed it. */
   onSettleFailure?: (error: unknown) => void,
+  /** Whose cached vectors the key shares (see `cacheScopeOf`); undefined: the instance's. */
+  cacheScope?: string,
 ): Embed | undefined {
   const embed = backend.embed;
   if (embed === undefined) return undefined;
@@ -40,7 +42,7 @@ export function tenantEmbeddings(
     );
     let embedding: ServiceEmbedding;
     try {
-      embedding = await embed.call(backend, request, { ...options, attribution });
+      embedding = await embed.call(backend, request, { ...options, attribution, ...(cacheScope === undefined ? {} : { cacheScope }) });
     } catch (error) {
       // Batches answered before a later one failed were billed (and are in the ledger row): charged, the rest refunded.
       const spent = embeddingSpendOf(error);

@@ -67,12 +67,18 @@ describe('groundwork serve with virtual keys', () => {
     const call = service.backend.calls.at(-1);
     expect(call?.request.maxTokens).toBe(50);
     expect(call?.attribution).toEqual({ keyId: key.id, teamId: team.id });
+    // Its cache entries are its team's (SERVER_CACHE_SCOPE's default).
+    expect(call?.cacheScope).toBe(`team:${team.id}`);
     expect((await post(plainKey.reveal(), {}, 'api-key')).status).toBe(200);
+    const lone = await repository.createKey({ name: 'accepting-alone' });
+    expect((await post(lone.plainKey.reveal(), { stream: true })).status).toBe(200);
+    expect(service.backend.calls.at(-1)).toMatchObject({ kind: 'stream', cacheScope: `key:${lone.key.id}` });
   });
 
   it('keeps accepting static keys, and refuses unknown and missing keys', async () => {
     expect((await post(TEST_API_KEY, {})).status).toBe(200);
     expect(service.backend.calls.at(-1)?.attribution).toBeUndefined();
+    expect(service.backend.calls.at(-1)?.cacheScope).toBeUndefined();
     const unknown = await post('gw-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', {});
     expect(unknown.status).toBe(401);
     const missing = await fetch(`${service.url}/v1/models`);

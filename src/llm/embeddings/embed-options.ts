@@ -22,6 +22,11 @@ export interface EmbedOptions<F extends VectorFormat = 'float32'> {
   /** `false`: neither read nor store the per-text cache; `'refresh'`: store without reading. @default true (embeddings are deterministic) */
   cache?: CacheOption;
   /**
+   * Whose cached vectors the call reads and writes: calls of one namespace share them, others never
+   * see them (a tenant's, say). @default the instance's own (`LLM_CACHE_NAMESPACE`)
+   */
+  namespace?: string;
+  /**
    * Passed to the provider as OpenAI's `user`. Gemini and Bedrock have no counterpart: a call that
    * reaches them with it throws `UnsupportedFieldsError` before sending, or, under
    * `LLM_DROP_UNSUPPORTED_PARAMS=true`, sends without it, logged and counted.

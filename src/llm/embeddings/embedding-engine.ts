@@ -52,6 +52,8 @@ interface EmbedPlan {
   dimensions: number | undefined;
   useCache: boolean;
   readCache: boolean;
+  /** The cache namespace the call's vectors are kept under, when not the instance's own. */
+  namespace: string | undefined;
   /** Providers this call has already dropped `user` for, each logged and counted once. */
   droppedUser?: Set<string>;
 }
@@ -193,14 +195,16 @@ export class EmbeddingEngine {
     const target = byModel.get(model)?.[0];
     if (!plan.readCache || cache === undefined || target === undefined) return undefined;
     const expected = embeddingDimensions(target.model, plan.dimensions);
-    const vectors = await cache.getMany(plan.inputs.map((item) => embeddingCacheKey(model, plan.dimensions, item)));
+    const vectors = await cache.getMany(plan.inputs.map((item) => embeddingCacheKey(model, plan.dimensions, item, plan.namespace)));
     return vectors.map((vector) => (vector !== undefined && (expected === undefined || vector.length === expected) ? vector : undefined));
   }
 
   async #writeCache(plan: EmbedPlan, model: string, vectors: ReadonlyMap<number, Float32Array>): Promise<void> {
     if (!plan.useCache || this.#deps.cache === undefined) return;
     await this.#deps.cache.setMany(
-      [...vectors].map(([index, vector]) => [embeddingCacheKey(model, plan.dimensions, plan.inputs[index]!), vector] as const),
+      [...vectors].map(
+        ([index, vector]) => [embeddingCacheKey(model, plan.dimensions, plan.inputs[index]!, plan.namespace), vector] as const,
+      ),
     );
   }
 
@@ -256,7 +260,8 @@ export class EmbeddingEngine {
     }
     const requested = options.model ?? this.#configuredModel(providerName);
     const grouped = options.provider === undefined && requested !== undefined ? this.#deps.groupTargets?.(requested) : undefined;
-    if (grouped !== undefined && requested !== undefined) return this.#groupPlan(requested, grouped, inputs, dimensions, options.cache);
+    if (grouped !== undefined && requested !== undefined)
+      return this.#groupPlan(requested, grouped, inputs, dimensions, options.cache, options.namespace);
     const provider = this.#deps.provider(providerName);
     if (provider.embed === undefined) throw new EmbeddingsUnsupportedError(providerName);
     const model = requested;
@@ -273,6 +278,7 @@ export class EmbeddingEngine {
       dimensions,
       useCache,
       readCache: useCache && cacheOption !== 'refresh',
+      namespace: options.namespace,
     };
   }
 
@@ -288,6 +294,7 @@ export class EmbeddingEngine {
     inputs: EmbeddingInput[],
     dimensions: number | undefined,
     cacheOption: EmbedOptions<VectorFormat>['cache'],
+    namespace: string | undefined,
   ): EmbedPlan {
     const targets = grouped.filter((target) => providerEmbeds(target.provider));
     if (targets.length === 0) {
@@ -297,7 +304,7 @@ export class EmbeddingEngine {
       });
     }
     const useCache = this.#deps.cache !== undefined && cacheOption !== false;
-    return { inputs, targets, dimensions, useCache, readCache: useCache && cacheOption !== 'refresh' };
+    return { inputs, targets, dimensions, useCache, readCache: useCache && cacheOption !== 'refresh', namespace };
   }
 
   /** The adapter of a target: a deployment's own when it is one of a model group, else its provider's. */
