@@ -2,6 +2,7 @@ import type { Generated, Kysely } from 'kysely';
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { InfrastructureService } from './infrastructure-service.js';
 import { definePrompt } from './llm/prompt.js';
+import { startFakeProviderServer } from './testing/fake-provider-server.js';
 
 interface AppTables {
   notes: { id: Generated<number>; body: string };
@@ -50,6 +51,28 @@ describe('InfrastructureService', () => {
     // An unknown key is refused before any provider is called: the tenant was honoured, not dropped.
     const refused = InfrastructureService.executePrompt(prompt, { word: 'hi' }, { tenant: 'no-such-key' });
     await expect(refused).rejects.toMatchObject({ code: 'tenant_not_found' });
+  });
+
+  it('embeds and reports migrations as the facade does, a tenant honoured, not dropped', async () => {
+    const fake = await startFakeProviderServer();
+    try {
+      InfrastructureService.configure({
+        env: { DATABASE_URL: 'sqlite::memory:', OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: fake.openaiBaseUrl, LLM_MAX_ATTEMPTS: '1' },
+        envFile: false,
+      });
+      expect((await InfrastructureService.migrationStatus()).every((migration) => migration.executedAt === undefined)).toBe(true);
+      await InfrastructureService.initDb();
+      expect((await InfrastructureService.migrationStatus()).every((migration) => migration.executedAt !== undefined)).toBe(true);
+      const embedded = await InfrastructureService.embed(['one', 'two'], { format: 'number' });
+      expect(embedded.vectors).toHaveLength(2);
+      expectTypeOf(embedded.vectors).toEqualTypeOf<number[][]>();
+      expect(fake.requests.filter((request) => request.path.endsWith('/embeddings'))).toHaveLength(1);
+      await expect(InfrastructureService.embed('three', { tenant: 'no-such-key' })).rejects.toMatchObject({ code: 'tenant_not_found' });
+      expect(fake.requests.filter((request) => request.path.endsWith('/embeddings'))).toHaveLength(1);
+    } finally {
+      await InfrastructureService.close();
+      await fake.close();
+    }
   });
 
   it('keeps the instance opened after close() when an earlier one fails to open, and close() does not throw its error', async () => {

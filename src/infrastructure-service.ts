@@ -5,8 +5,11 @@ import type { LlmProviderName } from './config/variables.js';
 import { createInfrastructure } from './create-infrastructure.js';
 import type { DatabaseSession, SessionOptions } from './db/database.js';
 import type { GroundworkTables } from './db/groundwork-tables.js';
-import type { MigrationReport } from './db/migrations/migration-runner.js';
+import type { MigrationReport, MigrationState } from './db/migrations/migration-runner.js';
 import type { Infrastructure, InfrastructureOptions, TenantCallOptions } from './infrastructure.js';
+import type { EmbedOptions, VectorFormat } from './llm/embeddings/embed-options.js';
+import type { EmbedResult } from './llm/embeddings/embed-result.js';
+import type { EmbeddingInput } from './llm/embeddings/embedding-request.js';
 import type { LlmResponse, LlmStreamEvent } from './llm/llm-client-types.js';
 import type { Prompt, PromptContext } from './llm/prompt.js';
 import type { ProviderClient } from './llm/provider-client.js';
@@ -44,6 +47,13 @@ export interface InfrastructureServiceApi<DB> {
     context: PromptContext<Vars, Optional>,
     options?: TenantCallOptions,
   ): AsyncIterable<LlmStreamEvent<Output>>;
+  /** Embeds one text or many: one vector per input, in input order, through the cache, limits and ledger. */
+  embed<F extends VectorFormat = 'float32'>(
+    input: EmbeddingInput | readonly EmbeddingInput[],
+    options?: EmbedOptions<F> & { tenant?: string },
+  ): Promise<EmbedResult<F>>;
+  /** Every migration, Groundwork's and the application's, and whether it has run. */
+  migrationStatus(): Promise<MigrationState[]>;
   /** Every configuration problem at once. */
   validateEnvironment(): Promise<EnvironmentStatus>;
   /** Each dependency's status and latency. */
@@ -133,6 +143,22 @@ export class InfrastructureService {
     options?: TenantCallOptions,
   ): AsyncGenerator<LlmStreamEvent<Output>, void, undefined> {
     yield* (await InfrastructureService.instance()).streamPrompt(prompt, context, options);
+  }
+
+  /**
+   * Embeds one text or many (or token arrays): one vector per input, in input order. Inputs already
+   * embedded come from the cache; the rest go through the same limits, retries, breaker and ledger as chat.
+   */
+  static async embed<F extends VectorFormat = 'float32'>(
+    input: EmbeddingInput | readonly EmbeddingInput[],
+    options?: EmbedOptions<F> & { tenant?: string },
+  ): Promise<EmbedResult<F>> {
+    return (await InfrastructureService.instance()).embed(input, options);
+  }
+
+  /** Every migration, Groundwork's and the application's, and whether it has run. */
+  static async migrationStatus(): Promise<MigrationState[]> {
+    return (await InfrastructureService.instance()).migrationStatus();
   }
 
   /** Every configuration problem at once. */
