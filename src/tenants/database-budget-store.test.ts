@@ -188,7 +188,12 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
       await spend(store, live, t0 + 3_600_000, t0 + 2000);
       expect(await Promise.all(ended.map(expiryOf))).toEqual([t0 + 1000, t0 + 1000, t0 + 1000]);
       await spend(store, live, t0 + 3_600_000, t0 + 60_000);
-      expect(await Promise.all(ended.map(expiryOf))).toEqual(['deleted', 'deleted', t0 + 1000]);
+      // A batch of two of the three. They end at the same moment: which two is the order the database
+      // finds them in, which is where their rows lie in the table, not their names.
+      const expiries = await Promise.all(ended.map(expiryOf));
+      const left = ended.filter((_counter, index) => expiries[index] !== 'deleted');
+      expect(left).toHaveLength(1);
+      expect(expiries.filter((expiry) => expiry !== 'deleted')).toEqual([t0 + 1000]);
       const markers = await opened.database.db
         .selectFrom('groundwork_budget_reservations')
         .select('counter')
@@ -198,9 +203,9 @@ describe.each(TENANT_DATABASE_TARGETS)('on $name', (target) => {
           ended.map((counter) => `settled:${counter}`),
         )
         .execute();
-      expect(markers.map((row) => row.counter)).toEqual([`settled:${ended[2]}`]);
+      expect(markers.map((row) => row.counter)).toEqual([`settled:${left[0]}`]);
       await spend(store, live, t0 + 3_600_000, t0 + 120_000);
-      expect(await expiryOf(ended[2] as string)).toBe('deleted');
+      expect(await expiryOf(left[0] as string)).toBe('deleted');
       expect([await expiryOf(live), await expiryOf(kept)]).toEqual([t0 + 3_600_000, null]);
       expect(await store.read([live, kept], t0 + 120_000)).toEqual([
         { counter: live, spentNano: 20, reservedNano: 0 },
