@@ -37,6 +37,24 @@ describe('groundwork keys --expires', () => {
     const never = await run('keys', 'update', 'dated', '--expires', 'never', '--json');
     expect(JSON.parse(never.out)).toMatchObject([{ expiresAt: null }]);
   });
+
+  it('refuses a date already past, which would make a key dead from its first call, on create and on update', async () => {
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const created = await run('keys', 'create', 'stillborn', '--expires', yesterday);
+    expect(created.status).toBe(1);
+    expect(created.err).toContain(`--expires: "${yesterday}": ${yesterday}T00:00:00.000Z is already past`);
+    expect(created.err).toContain('groundwork keys revoke');
+    expect(created.err).not.toMatch(/\n\s+at /);
+    expect(created.out).toBe('');
+    expect((await run('keys', 'list', '--json')).out).not.toContain('stillborn');
+
+    await run('keys', 'create', 'lapsing', '--expires', '2030-01-31');
+    const updated = await run('keys', 'update', 'lapsing', '--expires', '2001-01-01T00:00:00Z');
+    expect(updated.status).toBe(1);
+    expect(updated.err).toContain('--expires: "2001-01-01T00:00:00Z": 2001-01-01T00:00:00.000Z is already past');
+    const shown = await run('keys', 'show', 'lapsing', '--json');
+    expect(JSON.parse(shown.out)).toMatchObject([{ expiresAt: '2030-01-31T00:00:00.000Z' }]);
+  });
 });
 
 describe('groundwork keys --models', () => {

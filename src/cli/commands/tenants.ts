@@ -3,6 +3,7 @@ import { silentLogger } from '../../observability/logger.js';
 import type { RebuiltBudget, TenantServices } from '../../tenants/create-tenant-services.js';
 import type { Team } from '../../tenants/team.js';
 import { TenantInputError, type TenantInputProblem } from '../../tenants/tenant-errors.js';
+import { pastExpiry } from '../../tenants/tenant-fields.js';
 import type { TenantRepository } from '../../tenants/tenant-repository.js';
 import type { TenantSettings } from '../../tenants/tenant-settings.js';
 import { keyStatus, type VirtualKey } from '../../tenants/virtual-key.js';
@@ -180,10 +181,16 @@ function keyFields(flags: TenantFlags, problems: TenantInputProblem[]): KeyField
   if (flags.team !== undefined) fields.team = flags.team === 'none' ? null : flags.team;
   if (flags.expires !== undefined) {
     const expires = flags.expires === 'never' ? null : expiryDate(flags.expires);
+    const past = pastExpiry(expires, new Date());
     if (expires === undefined)
       problems.push({
         field: '--expires',
         message: `"${flags.expires}" is not a date; use e.g. 2030-01-31, 2030-01-31T18:00:00Z or never`,
+      });
+    else if (past !== undefined)
+      problems.push({
+        field: '--expires',
+        message: `"${flags.expires}": ${past}, or never; to stop a key now, use groundwork keys revoke or update --disable`,
       });
     else fields.expiresAt = expires;
   }
