@@ -26,7 +26,12 @@ describe.each([sqliteJobsTarget, postgresJobsTarget])('groundwork jobs on $name'
       engine: target.engine,
       counts: { created: 0, active: 0, completed: 0, failed: 0 },
       oldestDueAgeMs: 0,
+      unrunnable: 0,
+      oldestUnrunnableAgeMs: 0,
     });
+    const text = await run(env, 'jobs', 'status');
+    expect(text.out).toContain('oldest due job waiting: 0 s');
+    expect(text.out).toContain('jobs no worker could run: 0');
     expect((await run(env, 'jobs', 'list')).out).toBe('No jobs.');
     const retried = await run(env, 'jobs', 'retry', '00000000-0000-4000-8000-000000000000');
     expect(retried.status).toBe(1);

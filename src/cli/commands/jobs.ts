@@ -53,6 +53,12 @@ export async function jobsCommand(args: JobsArgs, io: CommandIo, signals?: Serve
         io.out(`engine: ${status.engine}`);
         for (const [state, count] of Object.entries(status.counts)) io.out(`${state.padEnd(10)} ${count}`);
         io.out(`oldest due job waiting: ${Math.round(status.oldestDueAgeMs / 1000)} s`);
+        io.out(
+          status.unrunnable === 0
+            ? 'jobs no worker could run: 0'
+            : `jobs no worker could run: ${status.unrunnable}, waiting up to ${Math.round(status.oldestUnrunnableAgeMs / 1000)} s for a worker ` +
+                'that knows their prompt version or kind (groundwork jobs list --state retry shows what is missing)',
+        );
         return 0;
       }
       case 'list': {
