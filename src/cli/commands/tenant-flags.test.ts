@@ -89,6 +89,31 @@ describe('groundwork keys and teams, refusing a setting', () => {
   });
 });
 
+describe('groundwork keys and teams, reading numbers', () => {
+  it('takes limits and budgets in decimal digits only, rather than reading 0x10 or 1e3 as some other number', async () => {
+    for (const [flag, value] of [
+      ['--rpm', '0x10'],
+      ['--tpm', '1e3'],
+      ['--concurrency', '0b1'],
+      ['--daily', '1e3'],
+      ['--monthly', '0o7'],
+      ['--total', 'Infinity'],
+      ['--daily', '5 USD'],
+    ] as const) {
+      const result = await run('keys', 'create', 'hexed', flag, value);
+      expect(result.status, `${flag} ${value}`).toBe(1);
+      expect(result.err.trim()).toBe(
+        `✘ ${flag}: "${value}" is not a number in decimal digits (such as 100 or 2.50); give one, or none for no limit`,
+      );
+      expect((await run('teams', 'create', 'hexed', flag, value)).status, `${flag} ${value}`).toBe(1);
+    }
+    expect((await run('keys', 'list', '--json')).out).not.toContain('hexed');
+    expect((await run('teams', 'list', '--json')).out).not.toContain('hexed');
+    const plain = await run('keys', 'create', 'decimal', '--rpm', '60', '--daily', '2.50', '--monthly', ' .5 ', '--json');
+    expect(JSON.parse(plain.out)).toMatchObject({ key: { requestsPerMinute: 60, dailyBudgetUsd: 2.5, monthlyBudgetUsd: 0.5 } });
+  });
+});
+
 describe('groundwork keys and teams, refusing several flags', () => {
   it('names every bad flag at once, not the first alone', async () => {
     const result = await run('keys', 'create', 'many-wrongs', '--daily', 'lots', '--rpm', 'fast', '--expires', 'soon', '--models', '');

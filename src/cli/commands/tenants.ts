@@ -215,15 +215,24 @@ function expiryDate(value: string): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
+/**
+ * A number as people type one: decimal digits, with a sign or a fraction (the repository then says
+ * which a limit or budget takes). `Number()` alone reads `0x10` as 16, `1e3` as 1000 and `0b1` as 1,
+ * so a slip would set a limit or a budget nobody wrote.
+ */
+const DECIMAL = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)$/;
+
 /** The settings given as flags; `none` clears a limit or budget. Each bad flag is added to `problems`. */
 function settings(flags: TenantFlags, problems: TenantInputProblem[]): Partial<TenantSettings> {
   const changes: Partial<TenantSettings> = {};
   const number = (flag: string, value: string | undefined): number | null | undefined => {
     if (value === undefined) return undefined;
     if (value === 'none') return null;
-    const parsed = Number(value);
-    if (value.trim() !== '' && Number.isFinite(parsed)) return parsed;
-    problems.push({ field: flag, message: `"${value}" is not a number; give one, or none for no limit` });
+    if (DECIMAL.test(value.trim())) return Number(value.trim());
+    problems.push({
+      field: flag,
+      message: `"${value}" is not a number in decimal digits (such as 100 or 2.50); give one, or none for no limit`,
+    });
     return undefined;
   };
   const assign = <K extends keyof TenantSettings>(field: K, value: TenantSettings[K] | undefined) => {
