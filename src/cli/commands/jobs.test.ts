@@ -48,6 +48,15 @@ describe('groundwork jobs usage errors', () => {
     expect(result.err).toContain('--limit 0');
     expect((await run({ DATABASE_URL: 'sqlite::memory:' }, 'jobs', 'explode')).err).toContain('Unknown action "explode"');
   });
+
+  it('takes --limit and --concurrency in decimal digits only, rather than reading 0x10 or 1e2 as some other number', async () => {
+    const result = await run({ DATABASE_URL: 'sqlite::memory:' }, 'jobs', 'list', '--limit', '0x10');
+    expect(result.status).toBe(2);
+    expect(result.err).toContain('--limit 0x10: use a whole number from 1 to 10000');
+    const work = await run({ DATABASE_URL: 'sqlite::memory:' }, 'jobs', 'work', '--concurrency', '1e2');
+    expect(work.status).toBe(2);
+    expect(work.err).toContain('--concurrency 1e2: use a whole number from 1 to 1000');
+  });
 });
 
 describe('groundwork jobs batches', () => {

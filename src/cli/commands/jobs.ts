@@ -238,7 +238,8 @@ export function checkJobsArgs(positionals: readonly string[], flags: Record<stri
   const whole = (flag: string, fallback: number, most: number) => {
     const raw = flags[flag] as string | undefined;
     if (raw === undefined) return fallback;
-    const value = Number(raw);
+    // Decimal digits only: Number() alone reads 0x10 as 16 and 1e3 as 1000.
+    const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
     if (!Number.isInteger(value) || value < 1 || value > most) problems.push(`--${flag} ${raw}: use a whole number from 1 to ${most}`);
     return value;
   };
