@@ -244,7 +244,7 @@ key's budget counters (day, month, total) to the spend the usage ledger holds.
 Options (create and update):
   --name NAME            the name (update: rename)
   --team NAME|ID|none    the team whose budgets and limits also bound the key
-  --expires DATE|never   when the key stops working
+  --expires DATE|never   when the key stops working (a later time: to stop it now, revoke it)
 ${TENANT_SETTING_OPTIONS}`,
     async run(argv, io) {
       const { action, reference, flags } = parseTenantArgs('keys', argv);

@@ -30,7 +30,17 @@ export function booleanField(defaultValue: boolean): Field<boolean> {
   };
 }
 
-/** A whole number within [min, max]; `unit` is named in errors. */
+/**
+ * A whole number written as a person writes one in a setting: decimal digits, optionally grouped by
+ * `_` (`10_000`), with a `-` for the range check to refuse. `Number()` alone also reads `0x10`,
+ * `0b1`, `0o7`, `1e3` and `Infinity`, so a typo or a value meant for another tool would be taken
+ * as some other number without a word.
+ */
+const DECIMAL_INTEGER = /^-?\d+(?:_\d+)*$/;
+/** A decimal number: a whole number as above, with an optional fraction (`0.5`, `.5`, `2.`). */
+const DECIMAL_NUMBER = /^-?(?:\d+(?:_\d+)*(?:\.\d*)?|\.\d+)$/;
+
+/** A whole number within [min, max], `defaultValue` when unset. */
 export function integerField(defaultValue: number, min: number, max: number = Number.MAX_SAFE_INTEGER): Field<number> {
   const optional = optionalIntegerField(min, max);
   return (raw) => {
@@ -39,23 +49,25 @@ export function integerField(defaultValue: number, min: number, max: number = Nu
   };
 }
 
-/** A whole number within [min, max], or undefined when unset. */
+/** A whole number within [min, max] in decimal digits (see {@link DECIMAL_INTEGER}), or undefined when unset. */
 export function optionalIntegerField(min: number, max: number = Number.MAX_SAFE_INTEGER): Field<number | undefined> {
   return (raw) => {
     if (raw === undefined || raw.trim() === '') return valid(undefined);
-    const value = Number(raw.trim().replaceAll('_', ''));
-    if (!Number.isInteger(value)) return invalid('must be a whole number');
+    const text = raw.trim();
+    if (!DECIMAL_INTEGER.test(text)) return invalid(`must be a whole number in decimal digits, between ${min} and ${max}`);
+    const value = Number(text.replaceAll('_', ''));
     if (value < min || value > max) return invalid(`must be between ${min} and ${max}`);
     return valid(value);
   };
 }
 
-/** A number (fractions allowed) within [min, max], or undefined when unset. */
+/** A decimal number (fractions allowed, see {@link DECIMAL_NUMBER}) within [min, max], or undefined when unset. */
 export function optionalNumberField(min: number, max: number = Number.MAX_VALUE): Field<number | undefined> {
   return (raw) => {
     if (raw === undefined || raw.trim() === '') return valid(undefined);
-    const value = Number(raw.trim());
-    if (!Number.isFinite(value) || value < min || value > max) return invalid(`must be a number between ${min} and ${max}`);
+    const text = raw.trim();
+    const value = DECIMAL_NUMBER.test(text) ? Number(text.replaceAll('_', '')) : Number.NaN;
+    if (!Number.isFinite(value) || value < min || value > max) return invalid(`must be a decimal number between ${min} and ${max}`);
     return valid(value);
   };
 }

@@ -866,7 +866,8 @@ export const VARIABLES = define({
     section: 'jobs',
     field: integerField(600_000, 1000, 86_400_000),
     default: '600000',
-    description: 'Health reports the queue as stuck (degraded) when a job due to run has waited longer than this, in ms.',
+    description:
+      'Health reports the queue as degraded when a job due to run has waited longer than this (stuck), or a job no worker could run (an unknown prompt version or kind) has waited this long for one that can, in ms.',
     example: '60000',
   },
 

@@ -47,6 +47,18 @@ export interface ClaimedJob {
 /** The states of a job not finished: what a cancel takes by default. */
 export const UNFINISHED_STATES: readonly JobState[] = ['created', 'retry', 'active'];
 
+/** What {@link JobEngine.release} is told. */
+export interface ReleaseOptions {
+  /** Due again in this many ms. @default 0 */
+  readonly delayMs?: number;
+  /**
+   * The worker could not run the job (a prompt version or kind it does not know): the job keeps,
+   * across such releases, when this was first found, and `status()` counts it as unrunnable until
+   * a run records another outcome.
+   */
+  readonly unrunnable?: boolean;
+}
+
 /** What {@link JobEngine.cancel} is told. */
 export interface CancelOptions {
   /** The states the job is cancelled from (default: {@link UNFINISHED_STATES}). */
@@ -71,11 +83,11 @@ export interface JobEngine {
   fail(session: AnySession, job: ClaimedJob, error: string, options?: { final?: boolean }): Promise<boolean>;
   /**
    * Puts the job of a run its worker cut short when stopping (or could not run) back in the queue,
-   * due in `delayMs` (@default 0), in `session`: the run does not count as an attempt (so a deploy
+   * due in `options.delayMs`, in `session`: the run does not count as an attempt (so a deploy
    * never dead-letters a job on its last retry), and `error` is kept as the last error. False when
    * the run no longer holds the job.
    */
-  release(session: AnySession, job: ClaimedJob, error: string, delayMs?: number): Promise<boolean>;
+  release(session: AnySession, job: ClaimedJob, error: string, options?: ReleaseOptions): Promise<boolean>;
   /** Releases the leases that passed (their runs count as failed); with `purge`, deletes finished jobs past their TTL. */
   maintain(options: { purge: boolean }): Promise<void>;
   /** The job's state and result (never its payload); undefined when there is no such job. */

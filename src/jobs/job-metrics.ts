@@ -21,8 +21,9 @@ export interface JobMetrics {
 /**
  * Registers the job metrics in `registry`: `groundwork_jobs_runs_total{name,outcome}`,
  * `groundwork_jobs_run_duration_seconds{name}`, and, read from the queue at each scrape,
- * `groundwork_jobs_depth{state}` and `groundwork_jobs_oldest_due_age_seconds`.
- * A scrape while the database is unreachable leaves the two gauges out rather than failing.
+ * `groundwork_jobs_depth{state}`, `groundwork_jobs_oldest_due_age_seconds`,
+ * `groundwork_jobs_unrunnable` and `groundwork_jobs_oldest_unrunnable_age_seconds`.
+ * A scrape while the database is unreachable leaves those gauges out rather than failing.
  */
 export function createJobMetrics(registry: Registry, status: () => Promise<QueueStatus>): JobMetrics {
   const { Counter, Gauge, Histogram } = createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
@@ -41,7 +42,7 @@ export function createJobMetrics(registry: Registry, status: () => Promise<Queue
     registers,
   });
   let latest: Promise<QueueStatus | undefined> | undefined;
-  // One query per scrape, shared by both gauges.
+  // One query per scrape, shared by every gauge.
   const read = (): Promise<QueueStatus | undefined> => {
     latest ??= status()
       .catch(() => undefined)
@@ -68,6 +69,26 @@ export function createJobMetrics(registry: Registry, status: () => Promise<Queue
       const current = await read();
       this.reset();
       if (current !== undefined) this.set(current.oldestDueAgeMs / 1000);
+    },
+  });
+  new Gauge({
+    name: 'groundwork_jobs_unrunnable',
+    help: 'Jobs waiting for a worker that can run them: the workers that claimed them did not know their prompt version or kind.',
+    registers,
+    async collect() {
+      const current = await read();
+      this.reset();
+      if (current !== undefined) this.set(current.unrunnable);
+    },
+  });
+  new Gauge({
+    name: 'groundwork_jobs_oldest_unrunnable_age_seconds',
+    help: 'How long the first job no worker could run has waited for one that can.',
+    registers,
+    async collect() {
+      const current = await read();
+      this.reset();
+      if (current !== undefined) this.set(current.oldestUnrunnableAgeMs / 1000);
     },
   });
   return { runs, runDuration };

@@ -127,6 +127,14 @@ export interface QueueStatus {
   readonly counts: Readonly<Record<JobState, number>>;
   /** How long the oldest job due to run (created or retry, `runAt` passed) has waited, in ms; 0 when none. */
   readonly oldestDueAgeMs: number;
+  /**
+   * Jobs waiting for a worker that can run them: each worker that claimed them last did not know
+   * their prompt version or kind (during a rolling deploy, say), and handed them back, due again in
+   * 30 s, without counting an attempt. `oldestDueAgeMs` does not show them: each hand-back makes them due anew.
+   */
+  readonly unrunnable: number;
+  /** How long the first of those has waited since a worker first could not run it, in ms; 0 when none. */
+  readonly oldestUnrunnableAgeMs: number;
   /** Count per job name and state. */
   readonly byName: Readonly<Record<string, Partial<Record<JobState, number>>>>;
 }

@@ -16,7 +16,7 @@ import type { GroundworkMetrics } from '../observability/metrics.js';
 import { scrubSecrets } from '../observability/redact.js';
 import type { BatchSnapshot, EnqueueBatchOptions } from './batch/batch-types.js';
 import { BATCH_POLL_JOB, BATCH_SUBMIT_JOB, Batches, type BatchTenancy } from './batch/batches.js';
-import type { ClaimedJob, JobData, JobEngine, NewJob } from './job-engine.js';
+import type { ClaimedJob, JobData, JobEngine, NewJob, ReleaseOptions } from './job-engine.js';
 import {
   JobCancelledError,
   JobFailedError,
@@ -408,6 +408,7 @@ export class Jobs<Facade = unknown> {
     // another worker's, as during a rolling deploy: it goes back, due later, without counting either.
     const missing = failure instanceof JobHandlerMissingError;
     const released = failure !== undefined && (missing || (stopping.aborted && !timeout.signal.aborted)) && job.name !== BATCH_SUBMIT_JOB;
+    const releaseAs: ReleaseOptions = missing ? { delayMs: MISSING_HANDLER_DELAY_MS, unrunnable: true } : {};
     let outcome: RunOutcome = 'completed';
     // The run's ledger rows, and its job completed (with its follow-ups), released, or failed (for good with `final`).
     const store = (final: boolean) =>
@@ -423,7 +424,7 @@ export class Jobs<Facade = unknown> {
             message === undefined
               ? await this.#engine.complete(tx, job, result)
               : released
-                ? await this.#engine.release(tx, job, message, missing ? MISSING_HANDLER_DELAY_MS : 0)
+                ? await this.#engine.release(tx, job, message, releaseAs)
                 : await this.#engine.fail(tx, job, message, { final });
           if (!held) throw new LeaseLost();
           // A batch's next poll exists if and only if this step's completion commits.
@@ -453,8 +454,7 @@ export class Jobs<Facade = unknown> {
         outcome = 'superseded';
         logger.warn({ job: job.id, name: job.name, attempt: job.attempt, ledgerRows: usage.length }, await this.#notHeld(job, tried));
       } else {
-        const releaseDelayMs = released ? (missing ? MISSING_HANDLER_DELAY_MS : 0) : undefined;
-        outcome = await this.#recordUnrecordable(job, message, error, tried, usage.length, releaseDelayMs);
+        outcome = await this.#recordUnrecordable(job, message, error, tried, usage.length, released ? releaseAs : undefined);
       }
     }
     if (outcome === 'released' && missing) {
@@ -506,7 +506,7 @@ export class Jobs<Facade = unknown> {
    * or an error the database refuses) would fail every try, so the run is failed with that error, in
    * a transaction of its own without its result, ledger rows and follow-ups: the job is retried as
    * after any failure, at once rather than after its lease, or dead-lettered with the real error.
-   * A run that was being released (`releaseDelayMs`: cut short by its stopping worker, or one this
+   * A run that was being released (`releaseAs`: cut short by its stopping worker, or one this
    * worker cannot run) is released so, still without counting as an attempt.
    */
   async #recordUnrecordable(
@@ -515,7 +515,7 @@ export class Jobs<Facade = unknown> {
     error: unknown,
     tries: number,
     ledgerRows: number,
-    releaseDelayMs: number | undefined,
+    releaseAs: ReleaseOptions | undefined,
   ): Promise<RunOutcome> {
     const { logger, database } = this.#parts;
     const what = `the run's outcome could not be recorded in ${tries} ${tries === 1 ? 'try' : 'tries'} (${describe(error)})`;
@@ -531,9 +531,7 @@ export class Jobs<Facade = unknown> {
       await this.#recordWithRetries(job, () =>
         database.withSession(async (tx) => {
           const held =
-            releaseDelayMs === undefined
-              ? await this.#engine.fail(tx, job, stored)
-              : await this.#engine.release(tx, job, stored, releaseDelayMs);
+            releaseAs === undefined ? await this.#engine.fail(tx, job, stored) : await this.#engine.release(tx, job, stored, releaseAs);
           if (!held) throw new LeaseLost();
         }),
       );
@@ -545,11 +543,11 @@ export class Jobs<Facade = unknown> {
       }
       logger.error(
         { job: job.id, name: job.name, attempt: job.attempt, ledgerRows, err: error },
-        `jobs: ${what}, nor could its ${releaseDelayMs === undefined ? 'failure' : 'release'} (${describe(failed.error)}); the job stays active until its lease passes, then runs again, and this run is not in the ledger`,
+        `jobs: ${what}, nor could its ${releaseAs === undefined ? 'failure' : 'release'} (${describe(failed.error)}); the job stays active until its lease passes, then runs again, and this run is not in the ledger`,
       );
       return 'unrecorded';
     }
-    if (releaseDelayMs !== undefined) {
+    if (releaseAs !== undefined) {
       logger.error(
         { job: job.id, name: job.name, attempt: job.attempt, ledgerRows, outcome: 'released', err: error },
         `jobs: ${what}; the job is put back in the queue with that error, without this run's ${ledgerRows} ledger rows, and the run does not count as an attempt`,
@@ -643,7 +641,11 @@ export class Jobs<Facade = unknown> {
     return abortable(handler(job.data.payload as never, context));
   }
 
-  /** The `jobs` health check: `degraded` when a due job has waited longer than `JOBS_STUCK_AFTER_MS`. */
+  /**
+   * The `jobs` health check: `degraded` when a due job has waited longer than `JOBS_STUCK_AFTER_MS`,
+   * or a job no worker could run (an unknown prompt version or kind) has waited that long for one
+   * that can. Its info counts the jobs by state, and those waiting for a worker that can run them.
+   */
   healthCheck(): HealthCheck {
     const stuckAfterMs = this.#parts.config.stuckAfterMs;
     return {
@@ -651,15 +653,28 @@ export class Jobs<Facade = unknown> {
       required: false,
       check: async () => {
         const status = await this.#engine.status();
-        const info = { engine: status.engine, ...status.counts, oldestDueAgeMs: status.oldestDueAgeMs };
+        const info = {
+          engine: status.engine,
+          ...status.counts,
+          oldestDueAgeMs: status.oldestDueAgeMs,
+          unrunnable: status.unrunnable,
+          oldestUnrunnableAgeMs: status.oldestUnrunnableAgeMs,
+        };
+        const problems: string[] = [];
         if (status.oldestDueAgeMs > stuckAfterMs) {
-          return {
-            status: 'degraded',
-            detail: `stuck: a job due to run has waited ${Math.round(status.oldestDueAgeMs / 1000)} s (more than JOBS_STUCK_AFTER_MS); are workers running (groundwork jobs work)?`,
-            info,
-          };
+          problems.push(
+            `stuck: a job due to run has waited ${Math.round(status.oldestDueAgeMs / 1000)} s (more than JOBS_STUCK_AFTER_MS); are workers running (groundwork jobs work)?`,
+          );
         }
-        return { status: 'ok', info };
+        if (status.oldestUnrunnableAgeMs > stuckAfterMs) {
+          const one = status.unrunnable === 1;
+          problems.push(
+            `unrunnable: ${status.unrunnable} ${one ? 'job has' : 'jobs have'} waited up to ${Math.round(status.oldestUnrunnableAgeMs / 1000)} s ` +
+              `(more than JOBS_STUCK_AFTER_MS) for a worker that knows ${one ? 'its' : 'their'} prompt version or job kind; ` +
+              `run workers that do (each job's error names what is missing), or cancel ${one ? 'it' : 'them'}`,
+          );
+        }
+        return problems.length === 0 ? { status: 'ok', info } : { status: 'degraded', detail: problems.join('; '), info };
       },
     };
   }

@@ -10,6 +10,7 @@ import {
   type JobEngine,
   LEASE_GRACE_MS,
   type NewJob,
+  type ReleaseOptions,
   readJson,
 } from './job-engine.js';
 import { JOB_STATES, type JobSnapshot, type JobState, type ListJobsOptions, type QueueStatus } from './job-types.js';
@@ -254,21 +255,30 @@ export class PgBossJobEngine implements JobEngine {
    * when a job that had started before is fetched again, so a first run forgets its start and a
    * later one lowers the count back; the next fetch raises it again to this same run's number.
    */
-  async release(session: AnySession, job: ClaimedJob, error: string, delayMs = 0): Promise<boolean> {
+  async release(session: AnySession, job: ClaimedJob, error: string, options: ReleaseOptions = {}): Promise<boolean> {
     await this.start();
     // Only while this run holds the job, as for complete and fail: a run whose lease passed must not
     // hand back a job another run has claimed since.
     return held(session, async (tx) => {
       if (!(await this.#holds(tx, job))) return false;
+      // An unrunnable job keeps when a worker first could not run it ($5, else null), across hand-backs.
       const released = await tx.executeQuery(
         CompiledQuery.raw(
           `UPDATE ${this.#schema}.job
-              SET state = 'retry', start_after = now() + $4::bigint * interval '1 millisecond', output = $3::jsonb,
+              SET state = 'retry', start_after = now() + $4::bigint * interval '1 millisecond',
+                  output = CASE WHEN $5::bigint IS NULL THEN $3::jsonb
+                                ELSE $3::jsonb || jsonb_build_object('unrunnableSince', COALESCE(output->'unrunnableSince', to_jsonb($5::bigint))) END,
                   started_on = CASE WHEN retry_count = 0 THEN NULL ELSE started_on END,
                   retry_count = GREATEST(retry_count - 1, 0)
             WHERE name = $1 AND id = $2 AND state = 'active'
             RETURNING id`,
-          [job.name, job.id, JSON.stringify({ error }), Math.max(0, Math.round(delayMs))],
+          [
+            job.name,
+            job.id,
+            JSON.stringify({ error }),
+            Math.max(0, Math.round(options.delayMs ?? 0)),
+            options.unrunnable === true ? this.#clock.now() : null,
+          ],
         ),
       );
       return released.rows.length > 0;
@@ -340,23 +350,45 @@ export class PgBossJobEngine implements JobEngine {
 
   async status(): Promise<QueueStatus> {
     await this.start();
-    const counted = await this.#db.executeQuery<{ name: string; state: JobState; count: string; oldest: Date | null }>(
+    const counted = await this.#db.executeQuery<{
+      name: string;
+      state: JobState;
+      count: string;
+      oldest: Date | null;
+      unrunnable: string;
+      unrunnable_since: string | null;
+    }>(
       CompiledQuery.raw(
         `SELECT name, state, count(*) AS count,
-                min(start_after) FILTER (WHERE state < 'active' AND start_after <= now()) AS oldest
+                min(start_after) FILTER (WHERE state < 'active' AND start_after <= now()) AS oldest,
+                count(*) FILTER (WHERE state < 'active' AND output ? 'unrunnableSince') AS unrunnable,
+                min((output->>'unrunnableSince')::bigint) FILTER (WHERE state < 'active' AND output ? 'unrunnableSince') AS unrunnable_since
            FROM ${this.#schema}.job GROUP BY name, state`,
       ),
     );
     const counts = emptyCounts();
     const byName: Record<string, Partial<Record<JobState, number>>> = {};
     let oldest: number | undefined;
+    let unrunnable = 0;
+    let unrunnableSince: number | undefined;
     for (const row of counted.rows) {
       if (!JOB_STATES.includes(row.state)) continue;
       counts[row.state] += Number(row.count);
       byName[row.name] = { ...byName[row.name], [row.state]: Number(row.count) };
       if (row.oldest !== null) oldest = Math.min(oldest ?? Number.POSITIVE_INFINITY, new Date(row.oldest).getTime());
+      unrunnable += Number(row.unrunnable);
+      if (row.unrunnable_since !== null)
+        unrunnableSince = Math.min(unrunnableSince ?? Number.POSITIVE_INFINITY, Number(row.unrunnable_since));
     }
-    return { engine: 'pg-boss', counts, byName, oldestDueAgeMs: oldest === undefined ? 0 : Math.max(0, this.#clock.now() - oldest) };
+    const now = this.#clock.now();
+    return {
+      engine: 'pg-boss',
+      counts,
+      byName,
+      oldestDueAgeMs: oldest === undefined ? 0 : Math.max(0, now - oldest),
+      unrunnable,
+      oldestUnrunnableAgeMs: unrunnableSince === undefined ? 0 : Math.max(0, now - unrunnableSince),
+    };
   }
 
   async #byId(id: string): Promise<JobRow | undefined> {

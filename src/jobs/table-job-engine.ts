@@ -11,6 +11,7 @@ import {
   type JobEngine,
   LEASE_GRACE_MS,
   type NewJob,
+  type ReleaseOptions,
   readJson,
   retryDelay,
   UNFINISHED_STATES,
@@ -19,11 +20,15 @@ import { JOB_STATES, type JobSnapshot, type JobState, type ListJobsOptions, type
 
 type JobsDb = Kysely<{ groundwork_jobs: JobsTable }>;
 
-/** What a stored run left in `output`: the result, or the last error. */
+/** What a stored run left in `output`: the result, or the last error (and since when no worker could run the job). */
 interface StoredOutput {
   result?: unknown;
   error?: string;
+  unrunnableSince?: number;
 }
+
+/** Matches the text of an `output` with `unrunnableSince` (the JSON of SQLite, or of PGlite's jsonb). */
+const UNRUNNABLE_OUTPUT = '%"unrunnableSince"%';
 
 /**
  * The embedded queue: the `groundwork_jobs` table (migration `0006_jobs`) on SQLite or PGlite.
@@ -149,7 +154,21 @@ export class TableJobEngine implements JobEngine {
     return Number(updated.numUpdatedRows) > 0;
   }
 
-  async release(session: AnySession, job: ClaimedJob, error: string, delayMs = 0): Promise<boolean> {
+  async release(session: AnySession, job: ClaimedJob, error: string, options: ReleaseOptions = {}): Promise<boolean> {
+    const now = this.#clock.now();
+    const output: StoredOutput = { error };
+    if (options.unrunnable === true) {
+      const held = await (session as JobsDb)
+        .selectFrom('groundwork_jobs')
+        .select('output')
+        .where('id', '=', job.id)
+        .where('state', '=', 'active')
+        .where('run_token', '=', job.runToken)
+        .executeTakeFirst();
+      if (held === undefined) return false;
+      const since = ((readJson(held.output) ?? {}) as StoredOutput).unrunnableSince;
+      output.unrunnableSince = typeof since === 'number' ? since : now;
+    }
     // The claim counted the run; taking it back leaves the job as it was before, but for its last error.
     const updated = await (session as JobsDb)
       .updateTable('groundwork_jobs')
@@ -157,8 +176,8 @@ export class TableJobEngine implements JobEngine {
         state: 'retry',
         attempts: sql`attempts - 1`,
         run_token: null,
-        run_at: new Date(this.#clock.now() + Math.max(0, delayMs)),
-        output: JSON.stringify({ error } satisfies StoredOutput),
+        run_at: new Date(now + Math.max(0, options.delayMs ?? 0)),
+        output: JSON.stringify(output),
       })
       .where('id', '=', job.id)
       .where('state', '=', 'active')
@@ -271,7 +290,28 @@ export class TableJobEngine implements JobEngine {
       byName[row.name] = { ...byName[row.name], [state]: Number(row.count) };
     }
     const oldestAt = oldest?.oldest === null || oldest?.oldest === undefined ? undefined : new Date(oldest.oldest as Date | string);
-    return { engine: 'table', counts, byName, oldestDueAgeMs: oldestAt === undefined ? 0 : Math.max(0, now - oldestAt.getTime()) };
+    const unrunnable = await this.#unrunnable();
+    return {
+      engine: 'table',
+      counts,
+      byName,
+      oldestDueAgeMs: oldestAt === undefined ? 0 : Math.max(0, now - oldestAt.getTime()),
+      unrunnable: unrunnable.length,
+      oldestUnrunnableAgeMs: unrunnable.length === 0 ? 0 : Math.max(0, now - unrunnable.reduce((first, since) => Math.min(first, since))),
+    };
+  }
+
+  /** Since when each waiting job no worker could run has waited for one (ms since the epoch). */
+  async #unrunnable(): Promise<number[]> {
+    const rows = await this.#db
+      .selectFrom('groundwork_jobs')
+      .select('output')
+      .where('state', 'in', ['created', 'retry'])
+      .where(sql<string>`CAST(output AS TEXT)`, 'like', UNRUNNABLE_OUTPUT)
+      .execute();
+    return rows
+      .map((row) => ((readJson(row.output) ?? {}) as StoredOutput).unrunnableSince)
+      .filter((since): since is number => typeof since === 'number');
   }
 
   async retry(id: string): Promise<boolean> {

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { TenantInputError } from './tenant-errors.js';
 import { KEY_FIELDS, TEAM_FIELDS, tenantFields } from './tenant-fields.js';
 
-function refusal(body: Record<string, unknown>, kind: 'key' | 'team'): TenantInputError {
+function refusal(body: Record<string, unknown>, kind: 'key' | 'team', now?: Date): TenantInputError {
   try {
-    tenantFields(body, kind);
+    tenantFields(body, kind, now);
   } catch (error) {
     if (error instanceof TenantInputError) return error;
     throw error;
@@ -21,6 +21,22 @@ describe('tenantFields', () => {
       expiresAt: new Date('2030-01-02T03:04:05Z'),
     });
     expect(tenantFields({ expiresAt: null }, 'key')).toEqual({ expiresAt: null });
+  });
+
+  it('refuses a key’s expiry that is not after now, naming every other bad field with it', () => {
+    const now = new Date('2030-06-01T12:00:00Z');
+    const past = refusal({ name: 'a', expiresAt: '2030-06-01T11:59:59Z' }, 'key', now);
+    expect(past.field).toBe('expiresAt');
+    expect(past.message).toContain('expiresAt: 2030-06-01T11:59:59.000Z is already past, so the key would be refused from its first call');
+    expect(refusal({ name: 'a', expiresAt: '2030-06-01T12:00:00Z' }, 'key', now).field).toBe('expiresAt');
+    const several = refusal({ name: 'key_x', expiresAt: '2020-01-01', dailyBudgetUsd: -1, requestsPerMinute: 0.5 }, 'key', now);
+    expect(several.field).toBe('expiresAt, name, requestsPerMinute, dailyBudgetUsd');
+    expect(tenantFields({ name: 'a', expiresAt: '2030-06-01T12:00:01Z' }, 'key', now)).toEqual({
+      name: 'a',
+      expiresAt: new Date('2030-06-01T12:00:01Z'),
+    });
+    // Not a date: left to the repository, which refuses it with the other fields' problems.
+    expect(tenantFields({ expiresAt: 'next tuesday' }, 'key', now)['expiresAt']).toBeInstanceOf(Date);
   });
 
   it('refuses a field the kind does not have, naming it, the kind and the fields it has', () => {

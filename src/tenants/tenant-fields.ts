@@ -1,4 +1,6 @@
-import { TenantInputError, type TenantKind } from './tenant-errors.js';
+import { TenantInputError, type TenantInputProblem, type TenantKind } from './tenant-errors.js';
+import { checkName } from './tenant-name.js';
+import { settingsToRow, type TenantSettings } from './tenant-settings.js';
 
 /** The fields a team's body may carry when it is created or updated, in the order a refusal lists them. */
 export const TEAM_FIELDS: readonly string[] = [
@@ -30,8 +32,10 @@ const NAME_CHARS = 60;
  * @throws TenantInputError when the body has a field the kind does not (a typo, another kind's
  *   field, a read-only one such as `id`): it is refused, not dropped. The message names the first
  *   five such fields and says how many more there are.
+ * @throws TenantInputError when a key's `expiresAt` is not after `now`: the key would be refused
+ *   from its first call. The refusal names every other bad field too.
  */
-export function tenantFields(body: Record<string, unknown>, kind: TenantKind): Record<string, unknown> {
+export function tenantFields(body: Record<string, unknown>, kind: TenantKind, now: Date = new Date()): Record<string, unknown> {
   const accepted = kind === 'key' ? KEY_FIELDS : TEAM_FIELDS;
   const unknown = Object.keys(body).filter((field) => !accepted.includes(field));
   if (unknown.length > 0) {
@@ -45,5 +49,34 @@ export function tenantFields(body: Record<string, unknown>, kind: TenantKind): R
   const input: Record<string, unknown> = {};
   for (const field of accepted) if (body[field] !== undefined) input[field] = body[field];
   if (input['expiresAt'] !== undefined && input['expiresAt'] !== null) input['expiresAt'] = new Date(String(input['expiresAt']));
+  const past = pastExpiry(input['expiresAt'], now);
+  if (past !== undefined) {
+    const problems: TenantInputProblem[] = [
+      { field: 'expiresAt', message: `${past}, or null for none; to stop a key now, revoke it or set enabled to false` },
+    ];
+    throw new TenantInputError([...problems, ...otherProblems(input)]);
+  }
   return input;
+}
+
+/**
+ * What is wrong with a key's expiry that is not after `now`, or undefined when it is later (or
+ * none, or not a date, which the repository refuses). Such a key would be refused from its first
+ * call: created, or changed, dead at once without a word.
+ */
+export function pastExpiry(expiresAt: unknown, now: Date): string | undefined {
+  if (!(expiresAt instanceof Date) || Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() > now.getTime()) return undefined;
+  return `${expiresAt.toISOString()} is already past, so the key would be refused from its first call; give a later time`;
+}
+
+/** The problems the repository would find in the rest of `input`, so that a refusal made before it still names every bad field. */
+function otherProblems(input: Record<string, unknown>): TenantInputProblem[] {
+  const { name, team: _team, expiresAt: _expiresAt, ...settings } = input;
+  try {
+    settingsToRow(settings as Partial<TenantSettings>, name === undefined ? [] : [() => checkName(name as string)]);
+    return [];
+  } catch (error) {
+    if (error instanceof TenantInputError) return [...error.problems];
+    throw error;
+  }
 }

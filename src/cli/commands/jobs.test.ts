@@ -26,7 +26,12 @@ describe.each([sqliteJobsTarget, postgresJobsTarget])('groundwork jobs on $name'
       engine: target.engine,
       counts: { created: 0, active: 0, completed: 0, failed: 0 },
       oldestDueAgeMs: 0,
+      unrunnable: 0,
+      oldestUnrunnableAgeMs: 0,
     });
+    const text = await run(env, 'jobs', 'status');
+    expect(text.out).toContain('oldest due job waiting: 0 s');
+    expect(text.out).toContain('jobs no worker could run: 0');
     expect((await run(env, 'jobs', 'list')).out).toBe('No jobs.');
     const retried = await run(env, 'jobs', 'retry', '00000000-0000-4000-8000-000000000000');
     expect(retried.status).toBe(1);
@@ -42,6 +47,15 @@ describe('groundwork jobs usage errors', () => {
     expect(result.err).toContain('--state lost');
     expect(result.err).toContain('--limit 0');
     expect((await run({ DATABASE_URL: 'sqlite::memory:' }, 'jobs', 'explode')).err).toContain('Unknown action "explode"');
+  });
+
+  it('takes --limit and --concurrency in decimal digits only, rather than reading 0x10 or 1e2 as some other number', async () => {
+    const result = await run({ DATABASE_URL: 'sqlite::memory:' }, 'jobs', 'list', '--limit', '0x10');
+    expect(result.status).toBe(2);
+    expect(result.err).toContain('--limit 0x10: use a whole number from 1 to 10000');
+    const work = await run({ DATABASE_URL: 'sqlite::memory:' }, 'jobs', 'work', '--concurrency', '1e2');
+    expect(work.status).toBe(2);
+    expect(work.err).toContain('--concurrency 1e2: use a whole number from 1 to 1000');
   });
 });
 

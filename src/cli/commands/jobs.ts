@@ -53,6 +53,12 @@ export async function jobsCommand(args: JobsArgs, io: CommandIo, signals?: Serve
         io.out(`engine: ${status.engine}`);
         for (const [state, count] of Object.entries(status.counts)) io.out(`${state.padEnd(10)} ${count}`);
         io.out(`oldest due job waiting: ${Math.round(status.oldestDueAgeMs / 1000)} s`);
+        io.out(
+          status.unrunnable === 0
+            ? 'jobs no worker could run: 0'
+            : `jobs no worker could run: ${status.unrunnable}, waiting up to ${Math.round(status.oldestUnrunnableAgeMs / 1000)} s for a worker ` +
+                'that knows their prompt version or kind (groundwork jobs list --state retry shows what is missing)',
+        );
         return 0;
       }
       case 'list': {
@@ -232,7 +238,8 @@ export function checkJobsArgs(positionals: readonly string[], flags: Record<stri
   const whole = (flag: string, fallback: number, most: number) => {
     const raw = flags[flag] as string | undefined;
     if (raw === undefined) return fallback;
-    const value = Number(raw);
+    // Decimal digits only: Number() alone reads 0x10 as 16 and 1e3 as 1000.
+    const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
     if (!Number.isInteger(value) || value < 1 || value > most) problems.push(`--${flag} ${raw}: use a whole number from 1 to ${most}`);
     return value;
   };

@@ -37,6 +37,24 @@ describe('groundwork keys --expires', () => {
     const never = await run('keys', 'update', 'dated', '--expires', 'never', '--json');
     expect(JSON.parse(never.out)).toMatchObject([{ expiresAt: null }]);
   });
+
+  it('refuses a date already past, which would make a key dead from its first call, on create and on update', async () => {
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const created = await run('keys', 'create', 'stillborn', '--expires', yesterday);
+    expect(created.status).toBe(1);
+    expect(created.err).toContain(`--expires: "${yesterday}": ${yesterday}T00:00:00.000Z is already past`);
+    expect(created.err).toContain('groundwork keys revoke');
+    expect(created.err).not.toMatch(/\n\s+at /);
+    expect(created.out).toBe('');
+    expect((await run('keys', 'list', '--json')).out).not.toContain('stillborn');
+
+    await run('keys', 'create', 'lapsing', '--expires', '2030-01-31');
+    const updated = await run('keys', 'update', 'lapsing', '--expires', '2001-01-01T00:00:00Z');
+    expect(updated.status).toBe(1);
+    expect(updated.err).toContain('--expires: "2001-01-01T00:00:00Z": 2001-01-01T00:00:00.000Z is already past');
+    const shown = await run('keys', 'show', 'lapsing', '--json');
+    expect(JSON.parse(shown.out)).toMatchObject([{ expiresAt: '2030-01-31T00:00:00.000Z' }]);
+  });
 });
 
 describe('groundwork keys --models', () => {
@@ -68,6 +86,31 @@ describe('groundwork keys and teams, refusing a setting', () => {
     expect(budget.err).toContain('--monthly: must be an amount in USD from 0 to 1e9, or none for no budget (got -3)');
     const metadata = await run('keys', 'create', 'flagged-key', '--metadata', '[1]');
     expect(metadata.err).toContain('--metadata: must be a JSON object');
+  });
+});
+
+describe('groundwork keys and teams, reading numbers', () => {
+  it('takes limits and budgets in decimal digits only, rather than reading 0x10 or 1e3 as some other number', async () => {
+    for (const [flag, value] of [
+      ['--rpm', '0x10'],
+      ['--tpm', '1e3'],
+      ['--concurrency', '0b1'],
+      ['--daily', '1e3'],
+      ['--monthly', '0o7'],
+      ['--total', 'Infinity'],
+      ['--daily', '5 USD'],
+    ] as const) {
+      const result = await run('keys', 'create', 'hexed', flag, value);
+      expect(result.status, `${flag} ${value}`).toBe(1);
+      expect(result.err.trim()).toBe(
+        `✘ ${flag}: "${value}" is not a number in decimal digits (such as 100 or 2.50); give one, or none for no limit`,
+      );
+      expect((await run('teams', 'create', 'hexed', flag, value)).status, `${flag} ${value}`).toBe(1);
+    }
+    expect((await run('keys', 'list', '--json')).out).not.toContain('hexed');
+    expect((await run('teams', 'list', '--json')).out).not.toContain('hexed');
+    const plain = await run('keys', 'create', 'decimal', '--rpm', '60', '--daily', '2.50', '--monthly', ' .5 ', '--json');
+    expect(JSON.parse(plain.out)).toMatchObject({ key: { requestsPerMinute: 60, dailyBudgetUsd: 2.5, monthlyBudgetUsd: 0.5 } });
   });
 });
 

@@ -3,6 +3,7 @@ import { silentLogger } from '../../observability/logger.js';
 import type { RebuiltBudget, TenantServices } from '../../tenants/create-tenant-services.js';
 import type { Team } from '../../tenants/team.js';
 import { TenantInputError, type TenantInputProblem } from '../../tenants/tenant-errors.js';
+import { pastExpiry } from '../../tenants/tenant-fields.js';
 import type { TenantRepository } from '../../tenants/tenant-repository.js';
 import type { TenantSettings } from '../../tenants/tenant-settings.js';
 import { keyStatus, type VirtualKey } from '../../tenants/virtual-key.js';
@@ -180,10 +181,16 @@ function keyFields(flags: TenantFlags, problems: TenantInputProblem[]): KeyField
   if (flags.team !== undefined) fields.team = flags.team === 'none' ? null : flags.team;
   if (flags.expires !== undefined) {
     const expires = flags.expires === 'never' ? null : expiryDate(flags.expires);
+    const past = pastExpiry(expires, new Date());
     if (expires === undefined)
       problems.push({
         field: '--expires',
         message: `"${flags.expires}" is not a date; use e.g. 2030-01-31, 2030-01-31T18:00:00Z or never`,
+      });
+    else if (past !== undefined)
+      problems.push({
+        field: '--expires',
+        message: `"${flags.expires}": ${past}, or never; to stop a key now, use groundwork keys revoke or update --disable`,
       });
     else fields.expiresAt = expires;
   }
@@ -208,15 +215,24 @@ function expiryDate(value: string): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
+/**
+ * A number as people type one: decimal digits, with a sign or a fraction (the repository then says
+ * which a limit or budget takes). `Number()` alone reads `0x10` as 16, `1e3` as 1000 and `0b1` as 1,
+ * so a slip would set a limit or a budget nobody wrote.
+ */
+const DECIMAL = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)$/;
+
 /** The settings given as flags; `none` clears a limit or budget. Each bad flag is added to `problems`. */
 function settings(flags: TenantFlags, problems: TenantInputProblem[]): Partial<TenantSettings> {
   const changes: Partial<TenantSettings> = {};
   const number = (flag: string, value: string | undefined): number | null | undefined => {
     if (value === undefined) return undefined;
     if (value === 'none') return null;
-    const parsed = Number(value);
-    if (value.trim() !== '' && Number.isFinite(parsed)) return parsed;
-    problems.push({ field: flag, message: `"${value}" is not a number; give one, or none for no limit` });
+    if (DECIMAL.test(value.trim())) return Number(value.trim());
+    problems.push({
+      field: flag,
+      message: `"${value}" is not a number in decimal digits (such as 100 or 2.50); give one, or none for no limit`,
+    });
     return undefined;
   };
   const assign = <K extends keyof TenantSettings>(field: K, value: TenantSettings[K] | undefined) => {
