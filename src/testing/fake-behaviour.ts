@@ -49,7 +49,20 @@ export interface FakeChoice {
    * `reasoning_content`, in the message and in deltas before the text, as vLLM and DeepSeek send it.
    */
   reasoning?: string;
+  /**
+   * Images the model makes, after its text, each as base64 bytes and their media type. Gemini's
+   * wire: `inlineData` parts, as Gemini's image models answer; other wires ignore it.
+   */
+  images?: readonly FakeImage[];
   finishReason?: FakeFinishReason;
+}
+
+/** An image a scripted answer makes. */
+export interface FakeImage {
+  /** The media type, e.g. `image/png`. */
+  mediaType: string;
+  /** The bytes, base64. */
+  data: string;
 }
 
 /**
