@@ -116,6 +116,8 @@ export interface FakeAnswer extends BehaviourBase, FakeChoice {
   /** Response headers such as `x-ratelimit-remaining-requests`. */
   rateLimitHeaders?: Record<string, string>;
   usage?: FakeUsage;
+  /** Send an embeddings answer without `usage` (OpenAI's wire), as some OpenAI-compatible servers do. @default false */
+  omitUsage?: boolean;
   /** Number of deltas a streamed answer is split into. @default 3 */
   chunks?: number;
   /** Response headers to add, e.g. a request id. */
