@@ -104,6 +104,7 @@ export type { AzureTokenProvider } from './llm/providers/azure/azure-provider.js
 export type { RespondOptions } from './llm/responses/respond-options.js';
 export type { ResponseInputItemsQuery } from './llm/responses/response-input-items-query.js';
 export { ResponseNotFoundError } from './llm/responses/response-not-found-error.js';
+export { ResponsesCacheUnsupportedError } from './llm/responses/responses-cache-unsupported-error.js';
 export { ResponsesGroupStatefulError, type StatefulResponsesField } from './llm/responses/responses-group-stateful-error.js';
 export { ResponsesGroupUnsupportedError } from './llm/responses/responses-group-unsupported-error.js';
 export type { ResponseObject, ResponseStreamEvent, ResponsesBody, ResponsesResult } from './llm/responses/responses-types.js';

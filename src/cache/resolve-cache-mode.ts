@@ -18,3 +18,8 @@ export function resolveCacheMode(option: CacheOption | undefined, temperature: n
   if (option === false || option === 'bypass') return 'bypass';
   return temperature === 0 ? 'use' : 'bypass';
 }
+
+/** Whether a call's {@link CacheOption} asks for the cache outright (to read and store, or to store a fresh answer). */
+export function wantsCache(option: CacheOption | undefined): boolean {
+  return option === true || option === 'use' || option === 'refresh';
+}

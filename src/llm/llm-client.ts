@@ -1,7 +1,7 @@
 import { cacheKey } from '../cache/cache-key.js';
 import type { EmbeddingCache } from '../cache/embedding-cache.js';
 import { replayAsStream } from '../cache/replay-as-stream.js';
-import { resolveCacheMode } from '../cache/resolve-cache-mode.js';
+import { resolveCacheMode, wantsCache } from '../cache/resolve-cache-mode.js';
 import type { ResponseCache } from '../cache/response-cache.js';
 import { uncachedAnswer } from '../cache/uncached-answer.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -46,6 +46,7 @@ import type { CreateProviderOptions } from './providers/provider-settings.js';
 import { llmChatPort } from './responses/llm-chat-port.js';
 import { respondCounted } from './responses/respond-counted.js';
 import type { RespondOptions } from './responses/respond-options.js';
+import { ResponsesCacheUnsupportedError } from './responses/responses-cache-unsupported-error.js';
 import { ResponsesForwarder } from './responses/responses-forwarder.js';
 import type { ResponseObject, ResponsesBody, ResponsesResult } from './responses/responses-types.js';
 import { forwardsResponses } from './responses/responses-upstream.js';
@@ -284,8 +285,12 @@ class GroundworkLlmClient implements LlmClient {
   async respond(body: ResponsesBody, options: RespondOptions = {}): Promise<ResponsesResult> {
     this.#assertOpen();
     const provider = this.#config.llm.provider;
+    // The cache holds chat answers: a forwarded call asked to be answered or stored by it would be
+    // sent on uncached without a word, so it is refused; asked to bypass it, it is as asked.
+    const forwarded = forwardsResponses(provider);
+    if (forwarded && wantsCache(options.cache)) throw new ResponsesCacheUnsupportedError(provider, 'cache');
     return respondCounted(this.#inFlight, options.signal, (signal) =>
-      forwardsResponses(provider)
+      forwarded
         ? this.#responses.create(body, { signal, attribution: options.attribution })
         : translatedResponse(body, provider, llmChatPort(this, options), signal),
     );

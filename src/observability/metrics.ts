@@ -110,6 +110,8 @@ export class GroundworkMetrics {
   readonly httpDuration: Histogram<'method' | 'route'>;
   /** Request fields dropped because a provider cannot honour them (`LLM_DROP_UNSUPPORTED_PARAMS=true`). */
   readonly droppedParams: Counter<'provider' | 'field'>;
+  /** Provider answers that reported no token usage, whose tokens (and cost) Groundwork estimated. */
+  readonly estimatedUsage: Counter<'provider' | 'operation'>;
   /** `gen_ai_client_operation_time_to_first_chunk_seconds`: from the request to the first streamed chunk. */
   readonly llmTimeToFirstChunk: Histogram<'gen_ai_operation_name' | 'gen_ai_provider_name' | 'gen_ai_request_model'>;
   /** `gen_ai_client_operation_time_per_output_chunk_seconds`: between streamed chunks after the first. */
@@ -145,6 +147,12 @@ export class GroundworkMetrics {
       name: 'groundwork_llm_dropped_params_total',
       help: 'Request fields dropped because the provider cannot honour them.',
       labelNames: ['provider', 'field'],
+      registers,
+    });
+    this.estimatedUsage = new Counter({
+      name: 'groundwork_llm_estimated_usage_total',
+      help: 'Provider answers that reported no token usage, whose tokens and cost were estimated.',
+      labelNames: ['provider', 'operation'],
       registers,
     });
     this.llmTimeToFirstChunk = new Histogram({

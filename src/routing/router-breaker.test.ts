@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { AttemptResult } from '../llm/call-pipeline.js';
+import { type AttemptResult, attemptsOf } from '../llm/call-pipeline.js';
 import { serverError } from '../resilience/resilience.test-helpers.js';
 import { ManualClock } from '../testing/manual-clock.js';
+import { NoDeploymentAvailableError } from './no-deployment-error.js';
 import { groupTargets } from './router.js';
 import { deployment, routesOf, testRouter } from './routing.test-helpers.js';
 
@@ -38,5 +39,72 @@ describe('Router circuit breaker', () => {
     await Promise.all(calls);
     const after = await router.execute({ targets, estimatedTokens: 1 }, async () => ({ value: 'sent' }));
     expect(after.value).toBe('sent');
+  });
+});
+
+/** Runs `call` to its end, moving the clock on 100 ms at a time while it waits. */
+async function drive(clock: ManualClock, call: Promise<unknown>): Promise<unknown> {
+  let settled = false;
+  const ended = call.then(
+    (value) => value,
+    (error: unknown) => error,
+  );
+  void ended.finally(() => {
+    settled = true;
+  });
+  for (let step = 0; step < 2000 && !settled; step++) {
+    await tick();
+    if (!settled) clock.advance(100);
+  }
+  return ended;
+}
+
+describe('Router and circuits opened by the call itself', () => {
+  const routes = routesOf({ g: { deployments: [deployment('g', 'a'), deployment('g', 'b')] } });
+  const targets = groupTargets(routes.groups.g!);
+
+  it('fails with the last provider error, the circuit’s wait as its Retry-After, when every deployment was sent and failed', async () => {
+    const clock = new ManualClock();
+    const router = testRouter(routes, { clock, random: () => 0, resilience: { circuitFailureThreshold: 1, circuitResetMs: 60_000 } });
+    const started = clock.now();
+    const error = await drive(
+      clock,
+      router.execute({ targets, estimatedTokens: 1 }, async () => Promise.reject(serverError())),
+    );
+    expect(error).toMatchObject({ code: 'provider_server_error', status: 503, retryable: true });
+    expect((error as Error).message).toContain('Not retried: No deployment of model group "g"');
+    // b's circuit opened last, a minute after its failure: trying again helps no sooner.
+    const retryAfterMs = (error as { retryAfterMs: number }).retryAfterMs;
+    expect(started + 60_000 - clock.now()).toBeLessThanOrEqual(retryAfterMs);
+    expect(retryAfterMs).toBeLessThanOrEqual(60_000);
+    expect((attemptsOf(error) ?? []).map((attempt) => [attempt.deployment, attempt.outcome, attempt.errorCode])).toEqual([
+      ['a', 'error', 'provider_server_error'],
+      ['b', 'error', 'provider_server_error'],
+      ['a', 'skipped', 'circuit_open'],
+      ['b', 'skipped', 'circuit_open'],
+    ]);
+  });
+
+  it('still refuses with no_deployment_available when a deployment was never sent in the call', async () => {
+    const clock = new ManualClock();
+    const router = testRouter(routes, {
+      clock,
+      random: () => 0,
+      resilience: { circuitFailureThreshold: 1, circuitResetMs: 60_000, maxAttempts: 1 },
+    });
+    // An earlier call opens a's circuit and is answered by b.
+    await router.execute({ targets, estimatedTokens: 1 }, async (info) => {
+      if (info.target.deployment === 'a') throw serverError();
+      return { value: 'b' };
+    });
+    const error = await drive(
+      clock,
+      router.execute({ targets, estimatedTokens: 1 }, async () => Promise.reject(serverError())),
+    );
+    expect(error).toBeInstanceOf(NoDeploymentAvailableError);
+    expect((attemptsOf(error) ?? []).map((attempt) => [attempt.deployment, attempt.outcome])).toEqual([
+      ['a', 'skipped'],
+      ['b', 'error'],
+    ]);
   });
 });

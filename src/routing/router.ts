@@ -301,6 +301,8 @@ export class Router {
     let lastError: unknown;
     /** The error of this group's last attempt that was sent and failed (a too long Retry-After: its refusal). */
     let sentError: unknown;
+    /** The deployments this call sent to and that failed. */
+    const failedSends = new Set<DeploymentState>();
     let waitedMs = 0;
     for (;;) {
       if (callAborted(run)) throw new Final(callAbortError(run));
@@ -373,7 +375,13 @@ export class Router {
         }
         // A fallback group may answer now: it is not kept waiting for this one to free.
         if (!last || waitedMs + waitMs > this.#parts.maxWaitMs) {
-          throw new NoDeploymentAvailableError({ group: group.name, retryAfterMs: waitMs, reasons: why, cause: lastError });
+          const refusal = new NoDeploymentAvailableError({ group: group.name, retryAfterMs: waitMs, reasons: why, cause: lastError });
+          // Every deployment was sent and failed, and only Groundwork's own refusals (a circuit its failure
+          // opened, limits spent) keep it from being tried again: the provider's answer is the call's, as
+          // when the attempts run out. A deployment throttled by a 429 frees at its Retry-After: still no deployment available.
+          const allFailed =
+            !busy && pool.every(({ state }) => failedSends.has(state) && (excluded.has(state) || state.throttledUntil <= now));
+          throw allFailed ? notRetried(sentError, refusal) : refusal;
         }
         await this.#pause(waitMs, run.signal, busy ? group.name : undefined);
         waitedMs += clock.now() - now;
@@ -400,6 +408,7 @@ export class Router {
         if (callAborted(run)) throw new Final(error);
         lastError = error;
         sentError = error;
+        failedSends.add(entry.state);
         if (error instanceof RateLimitedError) {
           // Throttled: out of routing until the provider says (never less than MIN_THROTTLE_MS, or a
           // Retry-After of 0 would have it picked again at once), and the call moves on at once. A 429
@@ -659,6 +668,19 @@ function retryAfterTooLong(error: unknown, target: CallTarget, now: number, retr
     now,
     cause: error,
   });
+}
+
+/**
+ * The error of a sent attempt, ending a call that Groundwork's own `refusal` kept from trying again,
+ * as outside groups: the refusal named in its message, and its wait (when the first deployment frees)
+ * as the Retry-After of a provider that named none.
+ */
+function notRetried(sent: unknown, refusal: NoDeploymentAvailableError): unknown {
+  if (!(sent instanceof Error)) return refusal;
+  sent.message = `${sent.message.replace(/\.?$/, '.')} Not retried: ${refusal.message}`;
+  if ((sent as { retryAfterMs?: unknown }).retryAfterMs === undefined)
+    (sent as { retryAfterMs?: number }).retryAfterMs = refusal.retryAfterMs;
+  return sent;
 }
 
 /** Whether a deployment has as many calls in flight from this process as its `maxConcurrent`. */

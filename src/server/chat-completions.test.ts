@@ -1,3 +1,4 @@
+import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GroundworkError } from '../errors/groundwork-error.js';
 import { startTestServer, TEST_API_KEY, type TestServer } from './test-server.test-helpers.js';
@@ -209,6 +210,28 @@ describe('request validation', () => {
       expect(error.message).toContain(param);
     }
     expect(server.backend.calls).toHaveLength(0);
+  });
+
+  it('refuses stream_options without stream: true with 400 naming stream_options, as OpenAI does', async () => {
+    const server = await start();
+    const messages = [{ role: 'user' as const, content: 'hi' }];
+    for (const stream of [undefined, false] as const) {
+      const refused = await server.client.chat.completions
+        .create({ model: 'gpt-4o-mini', messages, ...(stream === undefined ? {} : { stream }), stream_options: { include_usage: true } })
+        .catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+      expect((refused as InstanceType<typeof OpenAI.BadRequestError>).error).toEqual({
+        type: 'invalid_request_error',
+        code: 'invalid_request',
+        param: 'stream_options',
+        message: "Invalid request: stream_options: is only allowed when 'stream' is enabled.",
+      });
+    }
+    // Empty, the field asks for nothing.
+    server.backend.enqueue({ content: 'ok' });
+    const answered = await post(server, JSON.stringify({ model: 'gpt-4o-mini', messages, stream: false, stream_options: null }));
+    expect(answered.status).toBe(200);
+    expect(server.backend.calls).toHaveLength(1);
   });
 
   it('refuses a body over the limit with 413, by Content-Length and by what arrives', async () => {

@@ -130,6 +130,13 @@ export function createServer(backend: ServiceBackend, config: ServerConfig, depe
         { host: address.host, port: address.port, authenticated },
         authenticated ? 'listening' : 'listening on loopback only: no GROUNDWORK_API_KEYS configured',
       );
+      // The operator's default cannot apply to every call: said once here, not refused on each.
+      if (config.cache && backend.responses?.mode === 'forwarded') {
+        logger.info(
+          { provider: backend.responses.provider },
+          'SERVER_CACHE does not apply to forwarded Responses API calls (OpenAI, Azure OpenAI): they are answered by the provider, never from the response cache',
+        );
+      }
       return address;
     },
     close() {

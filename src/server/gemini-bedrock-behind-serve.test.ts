@@ -128,6 +128,24 @@ describe('serve in front of a Gemini 3 model', () => {
   });
 });
 
+describe('serve in front of a Gemini image model', () => {
+  it('answers the images it makes in message.images, whole and in the stream’s last delta', async () => {
+    stack = await startServiceStack(SETUPS.gemini.env);
+    const client = new OpenAI({ apiKey: STACK_API_KEY, baseURL: stack.baseUrl, maxRetries: 0 });
+    const data = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+    stack.fake.setHandler(() => ({ type: 'answer', content: 'A dot.', images: [{ mediaType: 'image/png', data }] }));
+    const images = [{ type: 'image_url', image_url: { url: `data:image/png;base64,${data}` } }];
+    const ask = { model: 'gemini-2.5-flash-image', messages: [{ role: 'user' as const, content: 'Draw a dot.' }] };
+    const whole = await client.chat.completions.create(ask);
+    expect(whole.choices[0]?.message).toMatchObject({ content: 'A dot.', images });
+    const deltas: Array<Record<string, unknown>> = [];
+    for await (const chunk of await client.chat.completions.create({ ...ask, stream: true })) {
+      for (const choice of chunk.choices) deltas.push(choice.delta as Record<string, unknown>);
+    }
+    expect(deltas.filter((delta) => delta['images'] !== undefined)).toEqual([{ images }]);
+  });
+});
+
 describe('serve’s streamed chat in front of a Gemini 3 model', () => {
   it('gives the thought signature to the SDK’s stream helper, which keeps it on the tool call', async () => {
     stack = await startServiceStack(SETUPS.gemini.env);

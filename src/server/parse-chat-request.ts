@@ -24,6 +24,10 @@ export function parseChatRequest(body: unknown): ParsedChatRequest {
   if (data.max_tokens != null && data.max_completion_tokens != null && data.max_tokens !== data.max_completion_tokens) {
     throw invalidParam('max_tokens', 'conflicts with max_completion_tokens; send one of them');
   }
+  // Its options only shape a stream: without one they would be dropped unseen. OpenAI refuses it too.
+  if (data.stream_options != null && data.stream !== true) {
+    throw invalidParam('stream_options', "is only allowed when 'stream' is enabled");
+  }
   return { request: toChatRequest(data), stream: data.stream === true, includeUsage: data.stream_options?.include_usage === true };
 }
 

@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { createInfrastructure } from '../create-infrastructure.js';
 import type { Infrastructure } from '../infrastructure.js';
-import { silentLogger } from '../observability/logger.js';
+import { type Logger, silentLogger } from '../observability/logger.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../testing/fake-provider-server.js';
 import { createServer, type GroundworkServer } from './create-server.js';
 import { createServiceBackend } from './infrastructure-backend.js';
@@ -24,9 +24,10 @@ export interface ServiceStack {
   close(): Promise<void>;
 }
 
-/** Starts the fake provider and a real `serve` over the real facade in front of it; `env` overrides the defaults. */
+/** Starts the fake provider and a real `serve` over the real facade in front of it; `env` overrides the defaults; `serverLogger` is `serve`'s. */
 export async function startServiceStack(
   env: Record<string, string> | ((fake: FakeProviderServer) => Record<string, string>) = {},
+  serverLogger: Logger = silentLogger(),
 ): Promise<ServiceStack> {
   const fake = await startFakeProviderServer();
   const overrides = typeof env === 'function' ? env(fake) : env;
@@ -50,7 +51,7 @@ export async function startServiceStack(
   });
   const backend = createServiceBackend(infrastructure);
   await backend.migrate?.();
-  const server = createServer(backend, infrastructure.config.server, { logger: silentLogger(), metrics: infrastructure.metrics });
+  const server = createServer(backend, infrastructure.config.server, { logger: serverLogger, metrics: infrastructure.metrics });
   const address = await server.listen();
   const baseUrl = `http://127.0.0.1:${address.port}/v1`;
   return {

@@ -49,7 +49,20 @@ export interface FakeChoice {
    * `reasoning_content`, in the message and in deltas before the text, as vLLM and DeepSeek send it.
    */
   reasoning?: string;
+  /**
+   * Images the model makes, after its text, each as base64 bytes and their media type. Gemini's
+   * wire: `inlineData` parts, as Gemini's image models answer; other wires ignore it.
+   */
+  images?: readonly FakeImage[];
   finishReason?: FakeFinishReason;
+}
+
+/** An image a scripted answer makes. */
+export interface FakeImage {
+  /** The media type, e.g. `image/png`. */
+  mediaType: string;
+  /** The bytes, base64. */
+  data: string;
 }
 
 /**
@@ -103,6 +116,8 @@ export interface FakeAnswer extends BehaviourBase, FakeChoice {
   /** Response headers such as `x-ratelimit-remaining-requests`. */
   rateLimitHeaders?: Record<string, string>;
   usage?: FakeUsage;
+  /** Send an embeddings answer without `usage` (OpenAI's wire), as some OpenAI-compatible servers do. @default false */
+  omitUsage?: boolean;
   /** Number of deltas a streamed answer is split into. @default 3 */
   chunks?: number;
   /** Response headers to add, e.g. a request id. */

@@ -1,4 +1,4 @@
-import type { FakeAnswer, FakeChoice, FakeFinishReason } from './fake-behaviour.js';
+import type { FakeAnswer, FakeChoice, FakeFinishReason, FakeImage } from './fake-behaviour.js';
 
 /** A scripted tool call with its id and arguments text settled. */
 export interface ResolvedToolCall {
@@ -18,6 +18,8 @@ export interface ResolvedChoice {
   refusal: string | undefined;
   /** The model's thinking, when scripted. */
   reasoning: string | undefined;
+  /** The images the choice makes, after its text. */
+  images: readonly FakeImage[];
   finishReason: FakeFinishReason;
 }
 
@@ -41,6 +43,7 @@ function resolveChoice(choice: FakeChoice, index: number, idPrefix: string): Res
     toolCalls,
     refusal: choice.refusal,
     reasoning: choice.reasoning,
+    images: choice.images ?? [],
     finishReason: choice.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop'),
   };
 }

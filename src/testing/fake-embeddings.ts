@@ -65,6 +65,6 @@ export function fakeEmbeddingsBody(body: Record<string, unknown>, model: string,
       return { object: 'embedding', index, embedding: base64 ? vectorToBase64(vector) : Array.from(vector) };
     }),
     model,
-    usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+    ...(behaviour.omitUsage === true ? {} : { usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } }),
   };
 }

@@ -105,6 +105,11 @@ function thoughtParts(context: WireContext, choice: ResolvedChoice): unknown[] {
   return [{ text: choice.reasoning, thought: true }];
 }
 
+/** The choice's images as `inlineData` parts, as Gemini's image models send them. */
+function imageParts(choice: ResolvedChoice): unknown[] {
+  return choice.images.map((image) => ({ inlineData: { mimeType: image.mediaType, data: image.data } }));
+}
+
 /** The request's `candidateCount` as the `n` the shared choice logic reads. */
 function candidates(context: WireContext): Record<string, unknown> {
   return { n: (context.body['generationConfig'] as { candidateCount?: unknown } | undefined)?.candidateCount };
@@ -117,7 +122,8 @@ function blocked(context: WireContext, answer: FakeAnswer): Record<string, unkno
 /**
  * Gemini's `generateContent` format (the Gemini API's and Vertex AI's): candidates of text and
  * whole `functionCall` parts (Gemini does not split arguments), scripted thinking as `thought`
- * parts when the request asks for them (`includeThoughts`), `finishReason` `STOP`,
+ * parts when the request asks for them (`includeThoughts`), scripted images as `inlineData` parts
+ * after the text, `finishReason` `STOP`,
  * `MAX_TOKENS` or `SAFETY` (a scripted refusal is its words stopped by `SAFETY`), usage with
  * cached and thinking tokens, Gemini 3's `thoughtSignature` on the first function call of an
  * answer (a request whose current turn repeats a call without it is a 400, as at Gemini), a blocked
@@ -137,8 +143,8 @@ export const geminiWire: WireFormat = {
     return {
       candidates: choices.map((choice) => {
         const parts: unknown[] = thoughtParts(context, choice);
-        if (textOf(choice) !== '' || choice.toolCalls.length === 0) parts.push({ text: textOf(choice) });
-        parts.push(...callParts(context, choice));
+        if (textOf(choice) !== '' || (choice.toolCalls.length === 0 && choice.images.length === 0)) parts.push({ text: textOf(choice) });
+        parts.push(...imageParts(choice), ...callParts(context, choice));
         return { content: { role: 'model', parts }, finishReason: finishReason(choice), index: choice.index };
       }),
       usageMetadata: usageOf(context, answer, choices),
@@ -157,6 +163,7 @@ export const geminiWire: WireFormat = {
       if (thoughts.length > 0) deltas.push(frame(choice, thoughts));
       const text = textOf(choice);
       if (text !== '') for (const piece of splitText(text, answer.chunks ?? 3)) deltas.push(frame(choice, [{ text: piece }]));
+      for (const part of imageParts(choice)) deltas.push(frame(choice, [part]));
       for (const part of callParts(context, choice)) deltas.push(frame(choice, [part]));
     }
     const tail = choices.map((choice, position) =>

@@ -53,6 +53,7 @@ export type {
   FakeFinishReason,
   FakeHandler,
   FakeHang,
+  FakeImage,
   FakeMalformed,
   FakeReset,
   FakeToolCall,

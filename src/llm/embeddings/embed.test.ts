@@ -9,6 +9,7 @@ import { parseEnvironment } from '../../config/parse-environment.js';
 import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
 import { createRedisClient } from '../../internal/redis.js';
+import { captureLogger } from '../../observability/capture-logger.test-helpers.js';
 import { silentLogger } from '../../observability/logger.js';
 import { fakeEmbedding } from '../../testing/fake-embeddings.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/index.js';
@@ -39,7 +40,7 @@ function embeddingBodies(): Array<Record<string, unknown>> {
   return fake.requests.filter((request) => request.path.endsWith('/embeddings')).map((request) => request.body as Record<string, unknown>);
 }
 
-async function open(env: Record<string, string> = {}): Promise<Infrastructure> {
+async function open(env: Record<string, string> = {}, logger = silentLogger()): Promise<Infrastructure> {
   const infra = await createInfrastructure({
     env: {
       DATABASE_URL: 'sqlite::memory:',
@@ -53,7 +54,7 @@ async function open(env: Record<string, string> = {}): Promise<Infrastructure> {
       ...env,
     },
     envFile: false,
-    logger: silentLogger(),
+    logger,
   });
   opened.push(infra);
   return infra;
@@ -181,6 +182,37 @@ describe('infra.embed against the fake provider', () => {
     expect(metrics).toMatch(/gen_ai_client_operation_duration_seconds_count\{[^}]*gen_ai_operation_name="embeddings"/);
     expect(metrics).toMatch(/gen_ai_client_token_usage_count\{[^}]*gen_ai_operation_name="embeddings"[^}]*gen_ai_token_type="input"/);
     expect(metrics).not.toMatch(/gen_ai_client_token_usage_count\{[^}]*gen_ai_operation_name="embeddings"[^}]*gen_ai_token_type="output"/);
+  });
+
+  it('estimates the tokens a server that reports no usage was sent, bills them, marks them estimated, logs once and counts', async () => {
+    const captured = captureLogger('info');
+    const infra = await open(
+      { LLM_PROVIDER: 'openai-compatible', OPENAI_MODEL: 'local-chat', LLM_EMBEDDING_MODEL: 'text-embedding-3-small' },
+      captured.logger,
+    );
+    await infra.initDb();
+    fake.setHandler(() => ({ type: 'answer', omitUsage: true }));
+    const first = await infra.embed(['an unmetered text', 'and another one'], { cache: false });
+    const second = await infra.embed('a third text to embed', { cache: false });
+    expect(first.usage).toEqual({ promptTokens: expect.any(Number), totalTokens: first.usage.promptTokens, estimated: true });
+    expect(first.usage.promptTokens).toBeGreaterThanOrEqual(6);
+    expect(first.costUsd).toBeCloseTo((first.usage.promptTokens * 0.02) / 1_000_000, 12);
+    expect(second.usage).toMatchObject({ estimated: true });
+    await infra.llm.flush();
+    const rows = await infra.db.selectFrom('llm_usage').select(['operation', 'prompt_tokens', 'cost_usd']).orderBy('id').execute();
+    expect(rows.map((row) => [row.operation, Number(row.prompt_tokens), Number(row.cost_usd) > 0])).toEqual([
+      ['embeddings', first.usage.promptTokens, true],
+      ['embeddings', second.usage.promptTokens, true],
+    ]);
+    const warnings = captured.records.filter((record) => String(record['msg']).includes('reported no token usage'));
+    expect(warnings).toEqual([expect.objectContaining({ provider: 'openai-compatible', model: 'text-embedding-3-small' })]);
+    expect((await infra.metrics.estimatedUsage.get()).values).toMatchObject([
+      { labels: { provider: 'openai-compatible', operation: 'embeddings' }, value: 2 },
+    ]);
+
+    fake.setHandler(() => ({ type: 'answer' }));
+    const reported = await infra.embed('a metered text', { cache: false });
+    expect(reported.usage).not.toHaveProperty('estimated');
   });
 
   it('falls back to a model of the same dimensions (an Azure embedding deployment)', async () => {

@@ -38,9 +38,9 @@ export interface EmbeddingEngineDeps {
   groupTargets?: ((model: string) => CallTarget[] | undefined) | undefined;
   /** The adapter of a deployment of a model group (its own credentials and endpoint). @default the provider's */
   deploymentProvider?: ((target: CallTarget) => LlmProvider) | undefined;
-  /** Where a `user` dropped for a provider without it is told (`LLM_DROP_UNSUPPORTED_PARAMS=true`). @default silent */
+  /** Where a `user` dropped for a provider without it, and usage a provider did not report, are told. @default silent */
   logger?: Logger | undefined;
-  /** Counts a dropped `user` as `groundwork_llm_dropped_params_total`. */
+  /** Counts a dropped `user` (`groundwork_llm_dropped_params_total`) and estimated usage (`groundwork_llm_estimated_usage_total`). */
   metrics?: GroundworkMetrics | undefined;
 }
 
@@ -56,6 +56,8 @@ interface EmbedPlan {
   namespace: string | undefined;
   /** Providers this call has already dropped `user` for, each logged and counted once. */
   droppedUser?: Set<string>;
+  /** Whether a provider reported no usage for some batch, so that the call's usage is partly estimated. */
+  estimatedUsage?: true;
 }
 
 /**
@@ -68,6 +70,8 @@ interface EmbedPlan {
  */
 export class EmbeddingEngine {
   readonly #deps: EmbeddingEngineDeps;
+  /** The `provider/model`s whose estimated usage was logged: once each, not on every call. */
+  readonly #estimatedLogged = new Set<string>();
 
   constructor(deps: EmbeddingEngineDeps) {
     this.#deps = deps;
@@ -171,7 +175,11 @@ export class EmbeddingEngine {
       dimensions: dimensions ?? 0,
       provider: trace.provider,
       model: trace.model,
-      usage: { promptTokens: trace.usage.promptTokens, totalTokens: trace.usage.totalTokens },
+      usage: {
+        promptTokens: trace.usage.promptTokens,
+        totalTokens: trace.usage.totalTokens,
+        ...(plan.estimatedUsage === undefined ? {} : { estimated: true }),
+      },
       costUsd: trace.costUsd,
       metadata: {
         cachedInputs: pending.cachedInputs,
@@ -351,6 +359,23 @@ export class EmbeddingEngine {
     return undefined;
   }
 
+  /**
+   * An answer whose provider reported no token usage, its tokens estimated by the adapter: counted,
+   * logged once per provider and model (a server that never reports usage would otherwise log every
+   * call), and marked on the call's usage.
+   */
+  #estimated(plan: EmbedPlan, answer: EmbeddingResponse): void {
+    plan.estimatedUsage = true;
+    this.#deps.metrics?.estimatedUsage.inc({ provider: answer.provider, operation: 'embeddings' });
+    const key = `${answer.provider}/${answer.model}`;
+    if (this.#estimatedLogged.has(key)) return;
+    this.#estimatedLogged.add(key);
+    this.#deps.logger?.warn(
+      { provider: answer.provider, model: answer.model },
+      `The provider "${answer.provider}" reported no token usage for embeddings of ${answer.model}: their tokens and cost are estimated (counted in groundwork_llm_estimated_usage_total)`,
+    );
+  }
+
   /** One batch through the pipeline: its counted tokens reserved, reconciled to the reported usage. */
   async #runBatch(
     plan: EmbedPlan,
@@ -392,6 +417,7 @@ export class EmbeddingEngine {
     trace.usage.promptTokens += usage.promptTokens;
     trace.usage.totalTokens += usage.totalTokens;
     trace.costUsd += prices.cost(priced, usage);
+    if (answer.usage.estimated === true) this.#estimated(plan, answer);
     trace.provider = answer.provider;
     trace.model = answer.model;
     trace.deployment = outcome.target.deployment;

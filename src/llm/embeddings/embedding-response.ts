@@ -4,6 +4,13 @@ import type { LlmProviderName } from '../../config/variables.js';
 export interface EmbeddingUsage {
   promptTokens: number;
   totalTokens: number;
+  /**
+   * Set when a provider reported no token count for some of these tokens (the Gemini API, Cohere on
+   * Bedrock, an OpenAI-compatible server that sends no `usage`), so that Groundwork counted them
+   * itself: a text's tokens estimated as for rate limits, a token array's by its length. Their cost
+   * is as estimated as they are.
+   */
+  estimated?: true;
 }
 
 /** A provider's answer to one {@link EmbeddingRequest}. */

@@ -4,6 +4,7 @@ export { ResponseEventBuilder } from './response-event-builder.js';
 export { ResponseNotFoundError } from './response-not-found-error.js';
 export { ResponseEnvelope, responseFromCompletion } from './response-object.js';
 export { usageOfResponse } from './response-usage.js';
+export { ResponsesCacheUnsupportedError } from './responses-cache-unsupported-error.js';
 export { ResponsesGroupStatefulError, type StatefulResponsesField } from './responses-group-stateful-error.js';
 export { ResponsesGroupUnsupportedError } from './responses-group-unsupported-error.js';
 export type {

@@ -4,6 +4,7 @@ import type { Infrastructure } from '../../infrastructure.js';
 import { silentLogger } from '../../observability/logger.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
 import { ResponseNotFoundError } from './response-not-found-error.js';
+import { ResponsesCacheUnsupportedError } from './responses-cache-unsupported-error.js';
 import type { ResponseStreamEvent, ResponsesResult } from './responses-types.js';
 
 /* `infra.llm.respond` in process, against the fake provider over HTTP: forwarded to Azure OpenAI, translated for Anthropic. */
@@ -59,6 +60,27 @@ describe('respond', () => {
     expect(request.body).toEqual({ model: 'my-deployment', input: 'hi' });
     const id = result.stream ? '' : result.response.id;
     expect(await infra.llm.retrieveResponse(id)).toMatchObject({ id, status: 'completed' });
+  });
+
+  it('refuses to cache a forwarded call it cannot cache, naming the option, before sending; bypassing it is honoured', async () => {
+    const { fake, infra } = await start((server) => ({
+      OPENAI_API_KEY: 'sk-upstream',
+      OPENAI_BASE_URL: server.openaiBaseUrl,
+      LLM_CACHE: 'memory',
+    }));
+    for (const cache of [true, 'use', 'refresh'] as const) {
+      const refused = await infra.llm
+        .respond({ model: 'gpt-4o-mini', input: 'hi', temperature: 0 }, { cache })
+        .catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(ResponsesCacheUnsupportedError);
+      expect(refused).toMatchObject({ code: 'llm_unsupported_params', param: 'cache' });
+    }
+    expect(fake.requests).toHaveLength(0);
+    for (const cache of [false, 'bypass'] as const) {
+      fake.enqueue({ type: 'answer', content: 'not cached' });
+      expect(await infra.llm.respond({ model: 'gpt-4o-mini', input: 'hi' }, { cache })).toMatchObject({ mode: 'forwarded', cached: false });
+    }
+    expect(fake.requests).toHaveLength(2);
   });
 
   it('retrieves by id a response an Azure fallback made, and names both upstreams for an id neither has', async () => {

@@ -1,3 +1,5 @@
+import { wantsCache } from '../../cache/resolve-cache-mode.js';
+import { ResponsesCacheUnsupportedError } from '../../llm/responses/responses-cache-unsupported-error.js';
 import type { ResponseStreamEvent, ResponsesEventStream } from '../../llm/responses/responses-types.js';
 import { translatedResponse } from '../../llm/responses/translated-response.js';
 import { CACHE_HEADER, readCacheOption } from '../cache-header.js';
@@ -21,7 +23,8 @@ const OUTPUT_DELTAS = new Set(['response.output_text.delta', 'response.refusal.d
 /**
  * `POST /v1/responses`: OpenAI's Responses API, whole or streamed as `response.*` events. With
  * OpenAI or Azure OpenAI upstream the body is forwarded whole (a virtual key's admission and
- * budgets applied around it); otherwise it is translated to the provider's chat API through the
+ * budgets applied around it, never cached: `X-Groundwork-Cache: use` or `refresh` is a 400 naming
+ * it); otherwise it is translated to the provider's chat API through the
  * backend's own chat calls (a virtual key's budgets included),
  * and what cannot be translated is a 400 naming it. A failure before the first event gets its own
  * status (429 and 503 with `Retry-After`); after it, a final `error` event.
@@ -38,6 +41,11 @@ export async function responsesRoute(exchange: Exchange, serverContext: ServerCo
   try {
     let result: Awaited<ReturnType<typeof responses.forward>>;
     if (responses.mode === 'forwarded') {
+      // Forwarded calls are never cached: a caller asking for the cache is told so rather than
+      // answered uncached without a word (SERVER_CACHE, the operator's default, is said not to apply at start).
+      if (wantsCache(readCacheOption(exchange.request.headers[CACHE_HEADER]))) {
+        throw new ResponsesCacheUnsupportedError(responses.provider, 'X-Groundwork-Cache');
+      }
       // A virtual key's backend admits, bounds and settles the call (tenant-responses.ts).
       result = await responses.forward(body, { signal: exchange.signal, requestId: exchange.requestId });
     } else {

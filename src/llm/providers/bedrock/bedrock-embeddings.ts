@@ -68,7 +68,7 @@ export async function embedWithBedrock(
         })(),
     );
     const promptTokens = approximateEmbeddingTokens(texts);
-    return { provider: 'bedrock', model: request.model, vectors, usage: { promptTokens, totalTokens: promptTokens } };
+    return { provider: 'bedrock', model: request.model, vectors, usage: { promptTokens, totalTokens: promptTokens, estimated: true } };
   }
   const answers: Array<Record<string, unknown>> = [];
   for (let start = 0; start < texts.length; start += TITAN_CONCURRENCY) {
@@ -79,12 +79,15 @@ export async function embedWithBedrock(
     );
   }
   let promptTokens = 0;
+  let estimated = false;
   const vectors = answers.map((answer, index) => {
     const vector = vectorFromWire(answer['embedding']);
     if (vector === undefined) throw malformed();
     const counted = answer['inputTextTokenCount'];
+    if (typeof counted !== 'number') estimated = true;
     promptTokens += typeof counted === 'number' ? counted : approximateEmbeddingTokens([texts[index] ?? '']);
     return vector;
   });
-  return { provider: 'bedrock', model: request.model, vectors, usage: { promptTokens, totalTokens: promptTokens } };
+  const usage = { promptTokens, totalTokens: promptTokens, ...(estimated ? { estimated: true as const } : {}) };
+  return { provider: 'bedrock', model: request.model, vectors, usage };
 }

@@ -1,6 +1,6 @@
 import type { GenerateContentResponse } from '@google/genai';
 import { describe, expect, it } from 'vitest';
-import { MalformedResponseError } from '../../../errors/provider-errors.js';
+import { MalformedResponseError, UnprocessableEntityError } from '../../../errors/provider-errors.js';
 import { GeminiAnswerAssembler } from './gemini-answer-assembler.js';
 
 /** A stream chunk as the Gemini API sends it, parsed from its JSON text. */
@@ -28,5 +28,15 @@ describe('GeminiAnswerAssembler', () => {
       { type: 'delta', text: 'a', choice: 0 },
       { type: 'delta', text: 'b', choice: 1 },
     ]);
+  });
+
+  it('fails an answer holding inline data that is no image, naming its media type, rather than drop it', () => {
+    const accept = () =>
+      new GeminiAnswerAssembler('gemini-2.5-flash').accept(
+        chunk('{"index":0,"content":{"parts":[{"text":"a"},{"inlineData":{"mimeType":"audio/L16;codec=pcm;rate=24000","data":"AAAA"}}]}}'),
+      );
+    expect(accept).toThrow(UnprocessableEntityError);
+    expect(accept).toThrow('audio/L16;codec=pcm;rate=24000');
+    expect(accept).toThrow(expect.objectContaining({ retryable: false }));
   });
 });

@@ -12,7 +12,24 @@ interface CandidateState {
   text: string;
   thoughts: string;
   toolCalls: ToolCall[];
+  /** The images it made, in OpenAI-compatible servers' shape (see {@link imageOutput}). */
+  images: ImageOutput[];
   finishReason: string | undefined;
+}
+
+/**
+ * An image the model made, as OpenAI-compatible servers that pass image models on (OpenRouter,
+ * LiteLLM) put it in a chat answer's `message.images`: a `data:` URL of its bytes.
+ */
+interface ImageOutput {
+  type: 'image_url';
+  image_url: { url: string };
+}
+
+/** An `inlineData` part's image as an {@link ImageOutput}; undefined for other media (no other is asked for). */
+function imageOutput(inline: { mimeType?: string; data?: string }): ImageOutput | undefined {
+  if (typeof inline.mimeType !== 'string' || !inline.mimeType.startsWith('image/') || typeof inline.data !== 'string') return undefined;
+  return { type: 'image_url', image_url: { url: `data:${inline.mimeType};base64,${inline.data}` } };
 }
 
 /**
@@ -20,7 +37,9 @@ interface CandidateState {
  * chunk's text parts are text deltas (thoughts stay out of the text: they are kept as
  * `passthrough.reasoning_content`), each `functionCall` part a whole tool call (Gemini does not
  * split arguments), given an id when Gemini gave none, with the part's `thoughtSignature` as the
- * call's `signature`. A blocked prompt (no candidates, a
+ * call's `signature`. Each `inlineData` image (Gemini's image models make them) is kept, whole, in
+ * the message's `passthrough.images` as a `data:` URL, the shape OpenAI-compatible servers answer
+ * images in; inline data of any other media fails the answer by name rather than vanish. A blocked prompt (no candidates, a
  * `promptFeedback.blockReason`) fails with a `ContentFilterError`: there is no answer to return.
  * A candidate stopped by a safety filter is an answer, with `finishReason: 'content_filter'`.
  */
@@ -96,6 +115,17 @@ export class GeminiAnswerAssembler {
             arguments: call.arguments,
           });
           state.toolCalls.push(call);
+        } else if (part.inlineData !== undefined) {
+          const image = imageOutput(part.inlineData);
+          if (image === undefined) {
+            const what = part.inlineData.mimeType ?? 'data of no media type';
+            throw providerError('unprocessable', `Gemini answered with inline ${what}, which Groundwork cannot carry (only images)`, {
+              provider: 'gemini',
+              model: this.#model,
+              advice: 'ask for text or images only',
+            });
+          }
+          state.images.push(image);
         }
       }
       if (candidate.finishReason !== undefined) state.finishReason = candidate.finishReason;
@@ -112,6 +142,7 @@ export class GeminiAnswerAssembler {
       const message: AnswerMessage = { content: state.text === '' && state.toolCalls.length > 0 ? null : state.text };
       if (state.toolCalls.length > 0) message.toolCalls = state.toolCalls;
       if (state.thoughts !== '') message.passthrough = { reasoning_content: state.thoughts };
+      if (state.images.length > 0) message.passthrough = { ...message.passthrough, images: state.images };
       return { index, message, finishReason: mapGeminiFinishReason(state.finishReason, state.toolCalls.length > 0) };
     });
     const base: Omit<CompletionBase, 'provider'> = { model: this.#model, choices, usage: mapGeminiUsage(this.#usage) };
@@ -122,7 +153,7 @@ export class GeminiAnswerAssembler {
   #state(index: number): CandidateState {
     let state = this.#candidates.get(index);
     if (state === undefined) {
-      state = { text: '', thoughts: '', toolCalls: [], finishReason: undefined };
+      state = { text: '', thoughts: '', toolCalls: [], images: [], finishReason: undefined };
       this.#candidates.set(index, state);
     }
     return state;

@@ -39,6 +39,7 @@ export async function embedWithGemini(client: GoogleGenAI, request: EmbeddingReq
     else reported = false;
     return vector;
   });
-  const promptTokens = reported ? counted : approximateEmbeddingTokens(texts);
-  return { provider: 'gemini', model: request.model, vectors, usage: { promptTokens, totalTokens: promptTokens } };
+  if (reported) return { provider: 'gemini', model: request.model, vectors, usage: { promptTokens: counted, totalTokens: counted } };
+  const promptTokens = approximateEmbeddingTokens(texts);
+  return { provider: 'gemini', model: request.model, vectors, usage: { promptTokens, totalTokens: promptTokens, estimated: true } };
 }

@@ -192,6 +192,16 @@ describe('Gemini provider against the fake server, through @google/genai', () =>
     expect((body(2)['generationConfig'] as Record<string, unknown>)['thinkingConfig']).toEqual({ thinkingBudget: 0 });
   });
 
+  it('answers the images an image model makes as the message’s images, data URLs, whole and streamed', async () => {
+    const drawn = { type: 'answer', content: 'Here is a dot.', images: [{ mediaType: 'image/png', data: PNG }] } as const;
+    fake.enqueue(drawn, drawn);
+    const images = [{ type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } }];
+    const completion = await provider.complete({ model: 'gemini-2.5-flash-image', messages: question }, signal());
+    expect(completion.choices[0]?.message).toEqual({ content: 'Here is a dot.', passthrough: { images } });
+    const streamed = doneOf(await collect(provider.stream({ model: 'gemini-2.5-flash-image', messages: question }, signal())));
+    expect(streamed.choices[0]?.message).toEqual({ content: 'Here is a dot.', passthrough: { images } });
+  });
+
   it('answers a safety stop as a filtered answer, and fails a blocked prompt with ContentFilterError', async () => {
     fake.enqueue({ type: 'answer', refusal: 'I can’t help with that.' }, { type: 'answer', promptBlocked: 'PROHIBITED_CONTENT' });
     expect(await provider.complete({ model: '', messages: question }, signal())).toMatchObject({

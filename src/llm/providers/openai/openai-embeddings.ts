@@ -1,7 +1,8 @@
 import type { CreateEmbeddingResponse } from 'openai/resources/embeddings';
 import type { LlmProviderName } from '../../../config/variables.js';
+import { approximateTokens } from '../../../resilience/approximate-tokens.js';
 import type { EmbeddingRequest } from '../../embeddings/embedding-request.js';
-import type { EmbeddingResponse } from '../../embeddings/embedding-response.js';
+import type { EmbeddingResponse, EmbeddingUsage } from '../../embeddings/embedding-response.js';
 import { vectorFromWire } from '../../embeddings/vector-codec.js';
 import { providerError } from '../provider-error-factory.js';
 import { mapOpenAiError } from './openai-errors.js';
@@ -60,12 +61,30 @@ export async function embedWithOpenAi(
   }
   const data = answer.data as CreateEmbeddingResponse;
   const usage = data.usage as CreateEmbeddingResponse['usage'] | undefined;
-  const promptTokens = typeof usage?.prompt_tokens === 'number' ? usage.prompt_tokens : 0;
   return {
     provider: options.provider,
     model: typeof data.model === 'string' && data.model !== '' ? data.model : request.model,
     vectors,
-    usage: { promptTokens, totalTokens: typeof usage?.total_tokens === 'number' ? usage.total_tokens : promptTokens },
+    usage:
+      typeof usage?.prompt_tokens === 'number'
+        ? {
+            promptTokens: usage.prompt_tokens,
+            totalTokens: typeof usage.total_tokens === 'number' ? usage.total_tokens : usage.prompt_tokens,
+          }
+        : estimatedUsage(request.inputs),
     requestId,
   };
+}
+
+/**
+ * The usage of an answer that reported none (some OpenAI-compatible servers send no `usage`): a
+ * text's tokens estimated as the rate limits estimate them (at least one a text), a token array's
+ * by its length. Read as 0 tokens, the call would be recorded, priced and billed as free.
+ */
+function estimatedUsage(inputs: EmbeddingRequest['inputs']): EmbeddingUsage {
+  const promptTokens = inputs.reduce<number>(
+    (sum, input) => sum + (typeof input === 'string' ? Math.max(1, Math.ceil(approximateTokens(input))) : input.length),
+    0,
+  );
+  return { promptTokens, totalTokens: promptTokens, estimated: true };
 }
