@@ -1,4 +1,5 @@
 import { GroundworkError } from '../../errors/groundwork-error.js';
+import { approximateTokens } from '../../resilience/approximate-tokens.js';
 import type { EmbeddingInput } from '../embeddings/embedding-request.js';
 
 /**
@@ -15,7 +16,13 @@ export function embeddingTexts(provider: string, inputs: readonly EmbeddingInput
   });
 }
 
-/** A token count for texts whose provider reports none: four characters a token, at least one a text. */
-export function approximateEmbeddingTokens(texts: readonly string[]): number {
-  return texts.reduce((sum, text) => sum + Math.max(1, Math.ceil(text.length / 4)), 0);
+/**
+ * A token count for inputs whose provider reports none: a text's tokens estimated as the rate limits
+ * estimate them (at least one a text), a token array's by its length.
+ */
+export function approximateEmbeddingTokens(inputs: readonly EmbeddingInput[]): number {
+  return inputs.reduce<number>(
+    (sum, input) => sum + (typeof input === 'string' ? Math.max(1, Math.ceil(approximateTokens(input))) : input.length),
+    0,
+  );
 }

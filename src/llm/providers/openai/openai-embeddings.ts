@@ -1,9 +1,9 @@
 import type { CreateEmbeddingResponse } from 'openai/resources/embeddings';
 import type { LlmProviderName } from '../../../config/variables.js';
-import { approximateTokens } from '../../../resilience/approximate-tokens.js';
 import type { EmbeddingRequest } from '../../embeddings/embedding-request.js';
 import type { EmbeddingResponse, EmbeddingUsage } from '../../embeddings/embedding-response.js';
 import { vectorFromWire } from '../../embeddings/vector-codec.js';
+import { approximateEmbeddingTokens } from '../embedding-text-inputs.js';
 import { providerError } from '../provider-error-factory.js';
 import { mapOpenAiError } from './openai-errors.js';
 import type { OpenAiHttp } from './openai-http.js';
@@ -76,15 +76,8 @@ export async function embedWithOpenAi(
   };
 }
 
-/**
- * The usage of an answer that reported none (some OpenAI-compatible servers send no `usage`): a
- * text's tokens estimated as the rate limits estimate them (at least one a text), a token array's
- * by its length. Read as 0 tokens, the call would be recorded, priced and billed as free.
- */
+/** The usage of an answer that reported none (some OpenAI-compatible servers send no `usage`): estimated, not read as free. */
 function estimatedUsage(inputs: EmbeddingRequest['inputs']): EmbeddingUsage {
-  const promptTokens = inputs.reduce<number>(
-    (sum, input) => sum + (typeof input === 'string' ? Math.max(1, Math.ceil(approximateTokens(input))) : input.length),
-    0,
-  );
+  const promptTokens = approximateEmbeddingTokens(inputs);
   return { promptTokens, totalTokens: promptTokens, estimated: true };
 }
