@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createJobMetrics } from '../src/jobs/job-metrics.js';
+import { JOB_STATES, type QueueStatus } from '../src/jobs/job-types.js';
 import { GroundworkMetrics } from '../src/observability/metrics.js';
 
 const root = join(import.meta.dirname, '..');
@@ -15,7 +16,10 @@ const PROMTOOL = process.env['PROMTOOL_PATH'] ?? '/usr/bin/promtool';
 /** Every series name Groundwork exposes, histograms with their `_bucket`, `_sum` and `_count`. */
 async function exposedSeries(): Promise<Set<string>> {
   const registry = new GroundworkMetrics().registry;
-  createJobMetrics(registry, async () => ({ engine: 'table', counts: { created: 0 }, oldestDueAgeMs: 0, byName: {} }) as never);
+  // A whole status (typed, so that a new field of it must be given here too): every gauge is collected.
+  const counts = Object.fromEntries(JOB_STATES.map((state) => [state, 0])) as QueueStatus['counts'];
+  const status: QueueStatus = { engine: 'table', counts, oldestDueAgeMs: 0, unrunnable: 0, oldestUnrunnableAgeMs: 0, byName: {} };
+  createJobMetrics(registry, async () => status);
   const metrics = await registry.getMetricsAsJSON();
   const names = new Set<string>();
   for (const metric of metrics) {
