@@ -61,35 +61,28 @@ export function createJobMetrics(registry: Registry, status: () => Promise<Queue
       for (const [state, count] of Object.entries(current.counts)) this.set({ state }, count);
     },
   });
-  new Gauge({
-    name: 'groundwork_jobs_oldest_due_age_seconds',
-    help: 'How long the oldest job due to run has waited.',
-    registers,
-    async collect() {
-      const current = await read();
-      this.reset();
-      if (current !== undefined) this.set(current.oldestDueAgeMs / 1000);
-    },
-  });
-  new Gauge({
-    name: 'groundwork_jobs_unrunnable',
-    help: 'Jobs waiting for a worker that can run them: the workers that claimed them did not know their prompt version or kind.',
-    registers,
-    async collect() {
-      const current = await read();
-      this.reset();
-      if (current !== undefined) this.set(current.unrunnable);
-    },
-  });
-  new Gauge({
-    name: 'groundwork_jobs_oldest_unrunnable_age_seconds',
-    help: 'How long the first job no worker could run has waited for one that can.',
-    registers,
-    async collect() {
-      const current = await read();
-      this.reset();
-      if (current !== undefined) this.set(current.oldestUnrunnableAgeMs / 1000);
-    },
-  });
+  /** A gauge of one figure of the queue's status, left out of a scrape whose read failed. */
+  const statusGauge = (name: string, help: string, value: (current: QueueStatus) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        const current = await read();
+        this.reset();
+        if (current !== undefined) this.set(value(current));
+      },
+    });
+  statusGauge('groundwork_jobs_oldest_due_age_seconds', 'How long the oldest job due to run has waited.', (s) => s.oldestDueAgeMs / 1000);
+  statusGauge(
+    'groundwork_jobs_unrunnable',
+    'Jobs waiting for a worker that can run them: the workers that claimed them did not know their prompt version or kind.',
+    (s) => s.unrunnable,
+  );
+  statusGauge(
+    'groundwork_jobs_oldest_unrunnable_age_seconds',
+    'How long the first job no worker could run has waited for one that can.',
+    (s) => s.oldestUnrunnableAgeMs / 1000,
+  );
   return { runs, runDuration };
 }
