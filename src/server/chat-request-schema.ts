@@ -67,12 +67,14 @@ const echoedAnswerFields = {
  * An image an image model made, as Groundwork answers it (`message.images`, the shape
  * OpenAI-compatible servers answer images in) and the client echoes it: a `data:` URL of its bytes,
  * perhaps with the position some of those servers number it by, which the list's order already
- * gives. Gemini takes it back as the model turn's inline data.
+ * gives, and the `detail` some of them add. Gemini takes it back as the model turn's inline data,
+ * an OpenAI-compatible server as it answered it.
  */
 const answerImage = z.strictObject({
   type: z.literal('image_url', { error: 'must be "image_url", as the answer gave it' }),
   image_url: z.strictObject({
     url: z.string().regex(/^data:image\/[\w.+-]+;base64,/, 'must be a data:image/…;base64 URL, as the answer gave it'),
+    detail: z.enum(['auto', 'low', 'high']).nullish(),
   }),
   index: z.number().int().min(0).optional(),
 });

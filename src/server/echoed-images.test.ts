@@ -122,8 +122,8 @@ describe('serve in front of a Gemini image model, the answer echoed', () => {
     ['a content part’s shape', [{ type: 'image', url: `data:image/png;base64,${DOT}` }], 'messages[1].images[0].type'],
     [
       'a key the answer never has',
-      [{ type: 'image_url', image_url: { url: `data:image/png;base64,${DOT}`, detail: 'high' } }],
-      'messages[1].images[0].image_url.detail',
+      [{ type: 'image_url', image_url: { url: `data:image/png;base64,${DOT}` }, alt: 'a dot' }],
+      'messages[1].images[0].alt',
     ],
     ['something other than a list', { type: 'image_url', image_url: { url: `data:image/png;base64,${DOT}` } }, 'messages[1].images'],
   ])('refuses %s in images with 400 naming the field, sending nothing', async (_case, images, param) => {
@@ -140,6 +140,33 @@ describe('serve in front of a Gemini image model, the answer echoed', () => {
   });
 });
 
+describe('serve in front of an OpenAI-compatible server, its image answer echoed', () => {
+  it('sends the images back on the assistant message as the server answered them, `detail` included', async () => {
+    stack = await startServiceStack(() => ({ LLM_PROVIDER: 'openai-compatible', OPENAI_MODEL: 'flux-edit' }));
+    stack.fake.enqueue({ type: 'answer', content: 'A red dot.' });
+    const images = [
+      { type: 'image_url', image_url: { url: `data:image/png;base64,${DOT}`, detail: 'auto' }, index: 0 },
+      { type: 'image_url', image_url: { url: `data:image/jpeg;base64,${RED_DOT}` }, index: 1 },
+    ];
+    const messages: OpenAI.ChatCompletionMessageParam[] = [
+      { role: 'user', content: 'Draw a dot.' },
+      echoedAnswer(images),
+      { role: 'user', content: 'Now make it red.' },
+    ];
+    const answer = await stack.client.chat.completions.create({ model: 'flux-edit', messages });
+    expect(answer.choices[0]?.message.content).toBe('A red dot.');
+    const sent = (stack.fake.requests[0]?.body as { messages?: unknown[] } | undefined)?.messages;
+    expect(sent?.[1]).toEqual({
+      role: 'assistant',
+      content: 'A dot.',
+      images: [
+        { type: 'image_url', image_url: { url: `data:image/png;base64,${DOT}`, detail: 'auto' } },
+        { type: 'image_url', image_url: { url: `data:image/jpeg;base64,${RED_DOT}` } },
+      ],
+    });
+  });
+});
+
 /** Providers whose assistant turns cannot hold images, and how `serve` reaches each one's fake. */
 const WITHOUT_IMAGES: Array<[string, (fake: FakeProviderServer) => Record<string, string>]> = [
   ['openai', () => ({})],
@@ -152,7 +179,6 @@ const WITHOUT_IMAGES: Array<[string, (fake: FakeProviderServer) => Record<string
       AZURE_OPENAI_DEPLOYMENT: 'chat-deploy',
     }),
   ],
-  ['openai-compatible', () => ({ LLM_PROVIDER: 'openai-compatible', OPENAI_MODEL: 'llama3.1' })],
   ['anthropic', () => ({ LLM_PROVIDER: 'anthropic', ANTHROPIC_API_KEY: 'sk-ant-echo-secret' })],
   [
     'bedrock',

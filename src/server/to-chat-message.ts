@@ -37,7 +37,9 @@ export function toChatMessage(message: BodyMessage): ChatMessage {
         assistant.reasoning = message.reasoning_blocks.map(reasoningBlock);
       // The position some servers number an image by is the list's order, which is kept.
       if (message.images != null && message.images.length > 0)
-        assistant.images = message.images.map((image) => ({ type: 'image', url: image.image_url.url }));
+        assistant.images = message.images.map(({ image_url: { url, detail } }) =>
+          detail == null ? { type: 'image', url } : { type: 'image', url, detail },
+        );
       return assistant;
     }
   }

@@ -32,7 +32,7 @@ export interface OpenAiChatOptions {
  * An {@link LlmProvider} over OpenAI's chat completions wire: OpenAI, Azure OpenAI and compatible
  * servers, spoken directly over HTTP (`UpstreamClient`): the body serialised once, a JSON answer
  * parsed once, a stream decoded and mapped chunk by chunk as it arrives. Every request field has an OpenAI wire form (unmodelled ones travel in
- * `passthrough`) but an earlier answer's images ({@link openAiUnsupportedFields}); the upstream itself answers 400 to what it lacks.
+ * `passthrough`) but, for OpenAI and Azure, an earlier answer's images ({@link openAiUnsupportedFields}); the upstream itself answers 400 to what it lacks.
  * A refusal or a filtered answer is returned as an answer; only a filtered prompt (HTTP 400) is an error.
  */
 export class OpenAiChatProvider implements LlmProvider {
@@ -53,7 +53,7 @@ export class OpenAiChatProvider implements LlmProvider {
   }
 
   unsupportedFields(request: ChatRequest): string[] {
-    return openAiUnsupportedFields(request);
+    return openAiUnsupportedFields(request, this.#options.dialect);
   }
 
   async complete(request: ChatRequest, signal: AbortSignal): Promise<ChatCompletion> {
