@@ -185,6 +185,56 @@ describe('the facade over the LLM client', () => {
   });
 });
 
+describe('an earlier answer’s images, given back on its assistant message', () => {
+  const DOT = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+  const geminiEnv = () => ({
+    ...baseEnv(),
+    LLM_PROVIDER: 'gemini',
+    GEMINI_API_KEY: 'AIza-facade-key',
+    GEMINI_BASE_URL: fake.geminiBaseUrl,
+  });
+
+  it('go back to Gemini as the model turn’s inline data, so that the image can be edited', async () => {
+    const infra = await createInfrastructure({ env: geminiEnv(), envFile: false, logger: capture().logger });
+    fake.enqueue(
+      { type: 'answer', content: 'A dot.', images: [{ mediaType: 'image/png', data: DOT }] },
+      { type: 'answer', content: 'A red dot.' },
+    );
+    const model = 'gemini-2.5-flash-image';
+    const messages: groundwork.ChatMessage[] = [{ role: 'user', content: 'Draw a dot.' }];
+    const first = await infra.llm.complete({ model, messages });
+    // The answer holds them as OpenAI-compatible servers answer them; the message takes them as image parts.
+    const answered = first.choices[0]?.message.passthrough?.['images'] as Array<{ image_url: { url: string } }>;
+    const images = answered.map((image) => ({ type: 'image' as const, url: image.image_url.url }));
+    messages.push({ role: 'assistant', content: first.content, images }, { role: 'user', content: 'Now make it red.' });
+    const second = await infra.llm.complete({ model, messages });
+    expect(second.content).toBe('A red dot.');
+    expect((fake.requests[1]?.body as { contents?: unknown[] } | undefined)?.contents?.[1]).toEqual({
+      role: 'model',
+      parts: [{ text: 'A dot.' }, { inlineData: { mimeType: 'image/png', data: DOT } }],
+    });
+    await infra.close();
+  });
+
+  it('are refused when they are not the data: URL an answer gives', async () => {
+    const infra = await createInfrastructure({ env: geminiEnv(), envFile: false, logger: capture().logger });
+    const refused = await infra.llm
+      .complete({
+        messages: [
+          { role: 'user', content: 'Draw a dot.' },
+          { role: 'assistant', content: 'A dot.', images: [{ type: 'image', url: 'https://example.com/dot.png' }] },
+        ],
+      })
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(groundwork.LlmRequestError);
+    expect((refused as groundwork.LlmRequestError).problems).toEqual([
+      'messages.1.images.0.url: must be a data:image/…;base64 URL, as the answer gave it',
+    ]);
+    expect(fake.requests).toHaveLength(0);
+    await infra.close();
+  });
+});
+
 describe('spans', () => {
   afterEach(() => trace.disable());
 

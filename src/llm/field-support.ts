@@ -29,6 +29,13 @@ const MODEL_KEY_OF_WIRE: Readonly<Record<string, keyof ChatRequest>> = {
   verbosity: 'verbosity',
 };
 
+/**
+ * Message fields that only echo what the model itself made: an earlier answer's `images`. Every
+ * chat client sends an answer back as it got it, so the drop policy may take them out of their
+ * message (the model's text stays), unlike the caller's own content.
+ */
+const ECHOED_ANSWER_FIELD = /^messages\[(\d+)\]\.images$/;
+
 /** What to do with fields a provider cannot honour. */
 export interface FieldSupportPolicy {
   /** Drop them (logged, counted) instead of refusing the call. */
@@ -39,8 +46,9 @@ export interface FieldSupportPolicy {
 
 /**
  * The request as `provider` can take it: unchanged when it honours every field; else, with the
- * drop policy, without the top-level fields it cannot honour (each logged and counted). Throws
- * {@link UnsupportedFieldsError} otherwise, and always for message content and for restrictions
+ * drop policy, without the top-level fields and echoed answer images (`messages[i].images`) it
+ * cannot honour (each logged and counted). Throws {@link UnsupportedFieldsError} otherwise, and
+ * always for the caller's message content and for restrictions
  * (a `tool_choice` other than `auto`, `parallel_tool_calls: false`), which are never dropped:
  * without them the model could do what the caller forbade.
  */
@@ -68,9 +76,12 @@ export function applyFieldPolicy(
   const passthrough = request.passthrough === undefined ? undefined : { ...request.passthrough };
   for (const field of fields) {
     const key = MODEL_KEY_OF_WIRE[field];
+    const echoed = ECHOED_ANSWER_FIELD.exec(field);
     if (key !== undefined) delete fitted[key];
+    else if (echoed !== null) fitted.messages = withoutImages(fitted.messages, Number(echoed[1]));
     else if (passthrough !== undefined) delete passthrough[field];
-    policy.metrics?.droppedParams.inc({ provider, field });
+    // A message's position would make a label per conversation length: the metric counts the field as `messages[].images`.
+    policy.metrics?.droppedParams.inc({ provider, field: echoed === null ? field : 'messages[].images' });
   }
   if (passthrough !== undefined) {
     if (Object.keys(passthrough).length === 0) delete fitted.passthrough;
@@ -94,5 +105,17 @@ function isRestriction(field: string, request: ChatRequest): boolean {
 }
 
 function isDroppable(field: string, request: ChatRequest): boolean {
-  return MODEL_KEY_OF_WIRE[field] !== undefined || (request.passthrough !== undefined && field in request.passthrough);
+  return (
+    MODEL_KEY_OF_WIRE[field] !== undefined ||
+    ECHOED_ANSWER_FIELD.test(field) ||
+    (request.passthrough !== undefined && field in request.passthrough)
+  );
+}
+
+/** `messages` with the message at `index` stripped of its images; the caller's array and messages are left as they were. */
+function withoutImages(messages: ChatRequest['messages'], index: number): ChatRequest['messages'] {
+  const message = messages[index];
+  if (message?.role !== 'assistant' || message.images === undefined) return messages;
+  const { images: _dropped, ...kept } = message;
+  return messages.with(index, kept);
 }

@@ -10,7 +10,7 @@ import { completionOf } from './model/completion-of.js';
 import { definePrompt } from './prompt.js';
 import { PromptRegistry } from './prompt-registry.js';
 import { defineTool } from './tools/tool.js';
-import type { ChatCompletion, ChatRequest, ChatStreamEvent, LlmProvider, ToolCall } from './types.js';
+import type { ChatCompletion, ChatMessage, ChatRequest, ChatStreamEvent, LlmProvider, ToolCall } from './types.js';
 import { UnsupportedFieldsError } from './unsupported-fields-error.js';
 import type { UsageRecord } from './usage-record.js';
 
@@ -469,6 +469,50 @@ describe('fields a provider cannot honour', () => {
     expect(error.message).toContain('messages[0].content[0]');
     expect(provider.requests).toHaveLength(0);
     await client.close();
+  });
+
+  describe('an earlier answer’s images the provider cannot take back', () => {
+    const dot = { type: 'image', url: 'data:image/png;base64,iVBORw0K' } as const;
+    const conversation = (): ChatMessage[] => [
+      { role: 'user', content: 'Draw a dot.' },
+      { role: 'assistant', content: 'A dot.', images: [dot] },
+      { role: 'user', content: 'And another.' },
+      { role: 'assistant', content: 'Another.', images: [dot] },
+      { role: 'user', content: 'What did you draw?' },
+    ];
+
+    it('are refused by default, naming them and how to drop them', async () => {
+      const provider = new ScriptedProvider([text('never')]);
+      provider.unsupported = ['messages[1].images'];
+      const { client } = setup(provider);
+      const error = await rejection(client.complete({ messages: conversation() }));
+      expect(error).toBeInstanceOf(UnsupportedFieldsError);
+      expect((error as UnsupportedFieldsError).fields).toEqual(['messages[1].images']);
+      expect(error.message).toContain('LLM_DROP_UNSUPPORTED_PARAMS=true');
+      expect(provider.requests).toHaveLength(0);
+      await client.close();
+    });
+
+    it('are dropped from their messages alone with the drop policy, logged once and counted, the caller’s messages untouched', async () => {
+      const provider = new ScriptedProvider([text('Two dots.')]);
+      provider.unsupported = ['messages[1].images', 'messages[3].images'];
+      const { client, lines, metrics } = setup(provider, { LLM_DROP_UNSUPPORTED_PARAMS: 'true' });
+      const messages = conversation();
+      await client.complete({ messages });
+      expect(provider.requests[0]?.messages).toEqual([
+        { role: 'user', content: 'Draw a dot.' },
+        { role: 'assistant', content: 'A dot.' },
+        { role: 'user', content: 'And another.' },
+        { role: 'assistant', content: 'Another.' },
+        { role: 'user', content: 'What did you draw?' },
+      ]);
+      expect(messages).toEqual(conversation());
+      expect(lines.filter((line) => line.includes('Dropped'))).toHaveLength(1);
+      expect(lines.join('\n')).toContain('Dropped messages[1].images, messages[3].images');
+      const counted = await metrics.droppedParams.get();
+      expect(counted.values.map((value) => [value.labels['field'], value.value])).toEqual([['messages[].images', 2]]);
+      await client.close();
+    });
   });
 });
 

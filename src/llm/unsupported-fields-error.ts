@@ -2,8 +2,9 @@ import { GroundworkError } from '../errors/groundwork-error.js';
 
 /**
  * A provider cannot honour some fields of the request. The call is refused before anything is
- * sent (not retried); set `LLM_DROP_UNSUPPORTED_PARAMS=true` to drop such top-level fields instead
- * (never message content, nor a restriction such as `tool_choice: none` or `parallel_tool_calls: false`).
+ * sent (not retried); set `LLM_DROP_UNSUPPORTED_PARAMS=true` to drop such top-level fields, and an
+ * earlier answer's images (`messages[i].images`), instead (never the caller's message content, nor a
+ * restriction such as `tool_choice: none` or `parallel_tool_calls: false`).
  */
 export class UnsupportedFieldsError extends GroundworkError {
   readonly provider: string;

@@ -9,6 +9,11 @@ const image = z.object({
   url: z.string().regex(/^(https?:|data:image\/)/, 'must be an http(s) URL or a data:image/… URL'),
   detail: z.enum(['auto', 'low', 'high']).optional(),
 });
+/** An image a model made, given back on its assistant message: inline, as the answer gave it. */
+const answerImage = z.object({
+  type: z.literal('image'),
+  url: z.string().regex(/^data:image\/[\w.+-]+;base64,/, 'must be a data:image/…;base64 URL, as the answer gave it'),
+});
 const audio = z.object({ type: z.literal('audio'), data: z.string().min(1), format: z.enum(['wav', 'mp3']) });
 const file = z
   .object({ type: z.literal('file'), fileId: z.string().optional(), data: z.string().optional(), filename: z.string().optional() })
@@ -40,14 +45,16 @@ const message = z.discriminatedUnion('role', [
       refusal: z.string().nullable().optional(),
       audio: z.object({ id: z.string() }).nullable().optional(),
       reasoning: z.array(reasoningBlock).optional(),
+      images: z.array(answerImage).optional(),
     })
     .refine(
       (assistant) =>
         (assistant.content !== undefined && assistant.content !== null) ||
         (assistant.toolCalls?.length ?? 0) > 0 ||
         typeof assistant.refusal === 'string' ||
-        assistant.audio != null,
-      'an assistant message needs content, tool calls, a refusal or audio',
+        assistant.audio != null ||
+        (assistant.images?.length ?? 0) > 0,
+      'an assistant message needs content, tool calls, a refusal, audio or images',
     ),
   z.object({
     role: z.literal('tool'),

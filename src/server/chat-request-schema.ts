@@ -63,6 +63,22 @@ const echoedAnswerFields = {
   parsed: z.unknown().optional(),
 };
 
+/*
+ * An image an image model made, as Groundwork answers it (`message.images`, the shape
+ * OpenAI-compatible servers answer images in) and the client echoes it: a `data:` URL of its bytes,
+ * perhaps with the position some of those servers number it by, which the list's order already
+ * gives, and the `detail` some of them add. Gemini takes it back as the model turn's inline data,
+ * an OpenAI-compatible server as it answered it.
+ */
+const answerImage = z.strictObject({
+  type: z.literal('image_url', { error: 'must be "image_url", as the answer gave it' }),
+  image_url: z.strictObject({
+    url: z.string().regex(/^data:image\/[\w.+-]+;base64,/, 'must be a data:image/…;base64 URL, as the answer gave it'),
+    detail: z.enum(['auto', 'low', 'high']).nullish(),
+  }),
+  index: z.number().int().min(0).optional(),
+});
+
 const toolCall = z.strictObject({
   id: z.string().min(1),
   type: z.literal('function', { error: 'must be "function" (custom tools are not supported)' }),
@@ -95,12 +111,17 @@ const message = z.discriminatedUnion(
         // An echoed audio answer also holds its data and transcript; the model needs only its id.
         audio: z.looseObject({ id: z.string() }).nullish(),
         reasoning_blocks: z.array(reasoningBlock).nullish(),
+        images: z.array(answerImage).nullish(),
         ...echoedAnswerFields,
       })
       .refine(
         (assistant) =>
-          assistant.content != null || (assistant.tool_calls?.length ?? 0) > 0 || assistant.refusal != null || assistant.audio != null,
-        'an assistant message needs content, tool_calls, a refusal or audio',
+          assistant.content != null ||
+          (assistant.tool_calls?.length ?? 0) > 0 ||
+          assistant.refusal != null ||
+          assistant.audio != null ||
+          (assistant.images?.length ?? 0) > 0,
+        'an assistant message needs content, tool_calls, a refusal, audio or images',
       ),
     z.strictObject({ role: z.literal('tool'), tool_call_id: z.string().min(1), content: textContent }),
   ],

@@ -24,10 +24,14 @@ export interface ServiceStack {
   close(): Promise<void>;
 }
 
-/** Starts the fake provider and a real `serve` over the real facade in front of it; `env` overrides the defaults; `serverLogger` is `serve`'s. */
+/**
+ * Starts the fake provider and a real `serve` over the real facade in front of it; `env` overrides the defaults;
+ * `serverLogger` is `serve`'s, `infrastructureLogger` the facade's (where the call path logs).
+ */
 export async function startServiceStack(
   env: Record<string, string> | ((fake: FakeProviderServer) => Record<string, string>) = {},
   serverLogger: Logger = silentLogger(),
+  infrastructureLogger: Logger = silentLogger(),
 ): Promise<ServiceStack> {
   const fake = await startFakeProviderServer();
   const overrides = typeof env === 'function' ? env(fake) : env;
@@ -47,7 +51,7 @@ export async function startServiceStack(
       ...overrides,
     },
     envFile: false,
-    logger: silentLogger(),
+    logger: infrastructureLogger,
   });
   const backend = createServiceBackend(infrastructure);
   await backend.migrate?.();

@@ -6,7 +6,7 @@ type Parts<Role extends BodyMessage['role']> = Exclude<Extract<BodyMessage, { ro
 /**
  * One OpenAI message as Groundwork's neutral message: every role kept as it is (`developer` stays
  * `developer`), content parts one for one, never joined, and `name`, tool calls (with their
- * `signature`), refusals and `reasoning_blocks` carried.
+ * `signature`), refusals, `reasoning_blocks` and an echoed answer's `images` carried.
  */
 export function toChatMessage(message: BodyMessage): ChatMessage {
   const named = message.role !== 'tool' && message.name != null ? { name: message.name } : {};
@@ -35,6 +35,11 @@ export function toChatMessage(message: BodyMessage): ChatMessage {
       if (message.audio != null) assistant.audio = { id: message.audio.id };
       if (message.reasoning_blocks != null && message.reasoning_blocks.length > 0)
         assistant.reasoning = message.reasoning_blocks.map(reasoningBlock);
+      // The position some servers number an image by is the list's order, which is kept.
+      if (message.images != null && message.images.length > 0)
+        assistant.images = message.images.map(({ image_url: { url, detail } }) =>
+          detail == null ? { type: 'image', url } : { type: 'image', url, detail },
+        );
       return assistant;
     }
   }

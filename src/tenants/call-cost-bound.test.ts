@@ -35,6 +35,13 @@ describe('callCostBound', () => {
     expect(withImage).toBe(plain + NON_TEXT_PART_TOKENS);
   });
 
+  it('counts the images an earlier answer made, which go back to the model as input', () => {
+    const answer = { role: 'assistant' as const, content: 'Two dots.' };
+    const plain = inputTokenBound({ model: 'x', messages: [answer] });
+    const dot = { type: 'image' as const, url: 'data:image/png;base64,iVBORw0K' };
+    expect(inputTokenBound({ model: 'x', messages: [{ ...answer, images: [dot, dot] }] })).toBe(plain + 2 * NON_TEXT_PART_TOKENS);
+  });
+
   it('counts the answer format (its JSON schema) and the tool choice, as their JSON text', () => {
     const messages = [{ role: 'user' as const, content: 'hi' }];
     const plain = inputTokenBound({ model: 'x', messages });

@@ -26,8 +26,8 @@ export interface CallCostBound {
  * families) text is counted exactly; for any other model each UTF-8 byte is counted as a token,
  * which no byte-level BPE tokenizer exceeds, since each of its tokens covers at least one byte.
  * Tool definitions, tool calls, the tool choice and the answer format (a JSON schema, which
- * providers bill as prompt) are counted as their JSON text, each non-text part as
- * {@link NON_TEXT_PART_TOKENS}, and each message's framing as OpenAI documents it.
+ * providers bill as prompt) are counted as their JSON text, each non-text part (and each image an
+ * earlier answer made) as {@link NON_TEXT_PART_TOKENS}, and each message's framing as OpenAI documents it.
  */
 export function inputTokenBound(request: Pick<ChatRequest, 'model' | 'messages' | 'tools' | 'toolChoice' | 'responseFormat'>): number {
   const count =
@@ -40,6 +40,8 @@ export function inputTokenBound(request: Pick<ChatRequest, 'model' | 'messages' 
     if ('name' in message && typeof message.name === 'string') tokens += count(message.name);
     if (Array.isArray(message.content)) tokens += message.content.filter((part) => part.type !== 'text').length * NON_TEXT_PART_TOKENS;
     if (message.role === 'assistant' && message.toolCalls !== undefined) tokens += count(JSON.stringify(message.toolCalls));
+    // An earlier answer's images go back to the model as input too (Gemini's inline data).
+    if (message.role === 'assistant' && message.images !== undefined) tokens += message.images.length * NON_TEXT_PART_TOKENS;
     if (message.role === 'tool') tokens += count(message.toolCallId);
   }
   if (request.tools !== undefined && request.tools.length > 0) tokens += count(JSON.stringify(request.tools));

@@ -32,7 +32,7 @@ export function createBatchProvider(config: AppConfig, provider: LlmProviderName
         name: 'openai',
         defaultModel: llm.openai.model,
         http: { client: client(), headers: () => ({ ...fixed, authorization: `Bearer ${apiKey.reveal() ?? ''}` }) },
-        dialect: { tokenField: 'max_completion_tokens', nativeJsonSchema: true, developerRole: true },
+        dialect: { tokenField: 'max_completion_tokens', nativeJsonSchema: true, developerRole: true, answerImages: false },
         baseUrl: llm.openai.baseUrl ?? 'https://api.openai.com/v1',
         endpoint: '/v1/chat/completions',
       });
@@ -49,7 +49,12 @@ export function createBatchProvider(config: AppConfig, provider: LlmProviderName
         name: 'azure',
         defaultModel: deployment,
         http: { client: client(), headers: () => ({ ...JSON_HEADERS, 'api-key': apiKey.reveal() ?? '' }) },
-        dialect: { tokenField: azureTokenField(apiVersion), nativeJsonSchema: true, developerRole: azureDeveloperRole(apiVersion) },
+        dialect: {
+          tokenField: azureTokenField(apiVersion),
+          nativeJsonSchema: true,
+          developerRole: azureDeveloperRole(apiVersion),
+          answerImages: false,
+        },
         baseUrl: `${endpoint.replace(/\/+$/, '')}/openai`,
         query: `api-version=${encodeURIComponent(apiVersion)}`,
         endpoint: '/chat/completions',

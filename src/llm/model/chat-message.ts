@@ -1,4 +1,4 @@
-import type { AssistantContentPart, TextPart, UserContentPart } from './content-part.js';
+import type { AssistantContentPart, ImagePart, TextPart, UserContentPart } from './content-part.js';
 import type { ReasoningBlock } from './reasoning-block.js';
 import type { ToolCall } from './tool-call.js';
 
@@ -23,7 +23,7 @@ export interface UserMessage {
   name?: string;
 }
 
-/** What the model said earlier: text, tool calls, or a refusal. */
+/** What the model said earlier: text, tool calls, a refusal, or the images it made. */
 export interface AssistantMessage {
   role: 'assistant';
   /** Absent or null when the message holds only tool calls. */
@@ -38,6 +38,14 @@ export interface AssistantMessage {
    * provider that made them gets them back first in this turn, the others leave them out.
    */
   reasoning?: ReasoningBlock[];
+  /**
+   * The images the model made in this answer (an image model's `passthrough.images`), each a
+   * `data:image/…;base64,…` URL, in the order it made them. Gemini gets them back as inline data of
+   * the model turn, after its text, so that the conversation can go on editing them; the other
+   * providers' assistant turns cannot hold images, so they name them unsupported
+   * (`messages[i].images`), which `LLM_DROP_UNSUPPORTED_PARAMS=true` drops with a warning.
+   */
+  images?: ImagePart[];
 }
 
 /** The result of a tool call, answering the assistant's call with the same id. */

@@ -85,6 +85,25 @@ describe.each<LlmProviderName>(['openai', 'azure', 'openai-compatible', 'anthrop
     await fake.close();
   });
 
+  const echoed: ChatRequest = {
+    ...base,
+    messages: [
+      ...base.messages,
+      { role: 'assistant', content: 'A dot.', images: [{ type: 'image', url: 'data:image/png;base64,iVBORw0K' }] },
+      { role: 'user', content: 'Now make it red.' },
+      { role: 'assistant', content: 'Nothing to draw.', images: [] },
+    ],
+  };
+  if (name === 'openai-compatible') {
+    it('takes the images an earlier answer made: compatible servers answer them, and take them back', async () => {
+      expect(await provider.unsupportedFields(echoed)).toEqual([]);
+    });
+  } else {
+    it('names the images an earlier answer made: its assistant turns cannot hold them', async () => {
+      expect(await provider.unsupportedFields(echoed)).toEqual(['messages[1].images']);
+    });
+  }
+
   if (name === 'anthropic') {
     it.each(ANTHROPIC_CANNOT)('names %s', async (field, request) => {
       expect(await provider.unsupportedFields(request)).toEqual([field]);

@@ -20,9 +20,10 @@ const ALWAYS_UNSUPPORTED = [
  * The fields of `request` Anthropic cannot honour, by their OpenAI wire names: sampling and
  * bookkeeping fields it lacks, `n` > 1, `logprobs`, service tiers other than `auto` and `default`,
  * every pass-through field, parts it cannot take (`messages[i].content[j]`: audio, a file by id,
- * unsupported media types), a message `name`, earlier audio answers, tool-call arguments that are
- * not a JSON object, and combinations extended thinking forbids (a `temperature` other than 1,
- * a forced `tool_choice`, a budget that does not fit in `max_tokens`).
+ * unsupported media types), a message `name`, earlier audio answers, the images an earlier answer
+ * made (its assistant turns hold no images), tool-call arguments that are not a JSON object, and
+ * combinations extended thinking forbids (a `temperature` other than 1, a forced `tool_choice`, a
+ * budget that does not fit in `max_tokens`).
  */
 export function anthropicUnsupportedFields(request: ChatRequest, model: string, configuredMaxTokens?: number): string[] {
   const fields: string[] = [];
@@ -40,6 +41,7 @@ export function anthropicUnsupportedFields(request: ChatRequest, model: string, 
     }
     if (message.role === 'assistant') {
       if (message.audio !== undefined && message.audio !== null) fields.push(`messages[${i}].audio`);
+      if (message.images !== undefined && message.images.length > 0) fields.push(`messages[${i}].images`);
       message.toolCalls?.forEach((call, j) => {
         if (toolInput(call.arguments) === undefined) fields.push(`messages[${i}].tool_calls[${j}].function.arguments`);
       });

@@ -18,8 +18,9 @@ const ALWAYS_UNSUPPORTED = [
 /**
  * The fields of `request` Converse cannot honour, by their OpenAI wire names: sampling and
  * bookkeeping fields it lacks, `n` > 1, `logprobs`, `parallel_tool_calls: false`, every pass-through field, a message `name`, parts it cannot take (`messages[i].content[j]`:
- * audio, a remote image, a file by id, other media types), earlier audio answers, and tool-call
- * arguments that are not a JSON object. `tool_choice: none` is honoured by offering no tools, which
+ * audio, a remote image, a file by id, other media types), earlier audio answers, the images an
+ * earlier answer made (its assistant turns hold no images), and tool-call arguments that are not a
+ * JSON object. `tool_choice: none` is honoured by offering no tools, which
  * Converse allows only while the conversation holds no tool calls or results: after them it is refused.
  * Model-specific settings (thinking, `top_k`) have no neutral field and are not sent.
  */
@@ -40,6 +41,7 @@ export function bedrockUnsupportedFields(request: ChatRequest): string[] {
     }
     if (message.role === 'assistant') {
       if (message.audio !== undefined && message.audio !== null) fields.push(`messages[${i}].audio`);
+      if (message.images !== undefined && message.images.length > 0) fields.push(`messages[${i}].images`);
       message.toolCalls?.forEach((call, j) => {
         if (toolInput(call.arguments) === undefined) fields.push(`messages[${i}].tool_calls[${j}].function.arguments`);
       });

@@ -33,4 +33,28 @@ describe('toGeminiContents', () => {
     ];
     expect(toGeminiContents(messages).contents).toEqual([{ role: 'model', parts: [{ text: 'Partly:\nthe rest I won’t say.' }] }]);
   });
+
+  it('sends the images an answer made as inline data of its model turn, after the text and before the tool calls', () => {
+    const messages: ChatMessage[] = [
+      { role: 'user', content: 'Draw a dot, then look it up.' },
+      {
+        role: 'assistant',
+        content: 'A dot.',
+        images: [
+          { type: 'image', url: 'data:image/png;base64,iVBORw0K' },
+          { type: 'image', url: 'data:image/jpeg;base64,/9j/4AAQ' },
+        ],
+        toolCalls: [{ id: 'call_1', type: 'function', name: 'lookUp', arguments: '{"word":"dot"}', signature: 'sig-1' }],
+      },
+    ];
+    expect(toGeminiContents(messages).contents[1]).toEqual({
+      role: 'model',
+      parts: [
+        { text: 'A dot.' },
+        { inlineData: { mimeType: 'image/png', data: 'iVBORw0K' } },
+        { inlineData: { mimeType: 'image/jpeg', data: '/9j/4AAQ' } },
+        { functionCall: { name: 'lookUp', args: { word: 'dot' } }, thoughtSignature: 'sig-1' },
+      ],
+    });
+  });
 });

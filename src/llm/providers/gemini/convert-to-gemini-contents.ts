@@ -75,10 +75,12 @@ function callNames(messages: readonly ChatMessage[]): Map<string, string> {
 
 /**
  * Messages as Gemini contents: system and developer messages join the system instruction; user
- * parts become text or inline data; assistant text and refusals become text of a `model` turn, tool calls become `functionCall` parts of a `model`
- * turn, each with its `thoughtSignature` when the call has a `signature`; consecutive tool results become one `user` turn of `functionResponse` parts, named after
- * the call they answer (`{ output }`, or `{ error }` for a failed tool). Parts Gemini cannot take
- * are left out here: {@link geminiUnsupportedFields} refuses them before anything is sent.
+ * parts become text or inline data; an assistant message becomes a `model` turn of its text and
+ * refusals, then the images it made as inline data, then its tool calls as `functionCall` parts,
+ * each with its `thoughtSignature` when the call has a `signature`; consecutive tool results become
+ * one `user` turn of `functionResponse` parts, named after the call they answer (`{ output }`, or
+ * `{ error }` for a failed tool). Parts Gemini cannot take are left out here:
+ * {@link geminiUnsupportedFields} refuses them before anything is sent.
  */
 export function toGeminiContents(messages: readonly ChatMessage[]): GeminiConversation {
   const system: string[] = [];
@@ -100,6 +102,11 @@ export function toGeminiContents(messages: readonly ChatMessage[]): GeminiConver
         const parts: Part[] = [];
         const text = assistantText(message);
         if (text !== '') parts.push({ text });
+        // The images the model made, back where it answered them, so that the next turn can edit them.
+        for (const image of message.images ?? []) {
+          const part = toGeminiPart(image);
+          if (part !== undefined) parts.push(part);
+        }
         for (const call of message.toolCalls ?? []) {
           const part: Part = { functionCall: { name: call.name, args: functionArgs(call.arguments) ?? {} } };
           // Gemini 3 refuses a repeated call without the signature it gave it, on the same part.

@@ -249,6 +249,14 @@ describe('Gemini provider against the fake server, through @google/genai', () =>
       messages: [
         { role: 'user', content: 'Hi', name: 'ada' },
         { role: 'tool', toolCallId: 'call_unknown', content: 'orphan' },
+        {
+          role: 'assistant',
+          content: 'Two dots.',
+          images: [
+            { type: 'image', url: `data:image/png;base64,${PNG}` },
+            { type: 'image', url: 'data:image/gif;base64,R0lGODlh' },
+          ],
+        },
       ],
       logitBias: { '1': 1 },
       logprobs: true,
@@ -264,6 +272,7 @@ describe('Gemini provider against the fake server, through @google/genai', () =>
       'modalities',
       'messages[0].name',
       'messages[1].tool_call_id',
+      'messages[2].images[1]',
     ]);
   });
 

@@ -16,7 +16,8 @@ const ALWAYS_UNSUPPORTED = [
  * The fields of `request` Gemini cannot honour, by their OpenAI wire names: the bookkeeping and
  * sampling fields it lacks, `logprobs`, `parallel_tool_calls: false` (Gemini cannot be held to one
  * call), every pass-through field, a message `name`, parts it cannot take (`messages[i].content[j]`:
- * a remote image URL, a file by id, media types it does not read), earlier audio answers, tool-call
+ * a remote image URL, a file by id, media types it does not read; `messages[i].images[j]`: an earlier
+ * answer's image of a media type it does not read), earlier audio answers, tool-call
  * arguments that are not a JSON object, and tool results that answer no earlier call (Gemini answers
  * a call by its function's name).
  */
@@ -36,6 +37,9 @@ export function geminiUnsupportedFields(request: ChatRequest): string[] {
     }
     if (message.role === 'assistant') {
       if (message.audio !== undefined && message.audio !== null) fields.push(`messages[${i}].audio`);
+      message.images?.forEach((image, j) => {
+        if (toGeminiPart(image) === undefined) fields.push(`messages[${i}].images[${j}]`);
+      });
       message.toolCalls?.forEach((call, j) => {
         calls.add(call.id);
         if (functionArgs(call.arguments) === undefined) fields.push(`messages[${i}].tool_calls[${j}].function.arguments`);

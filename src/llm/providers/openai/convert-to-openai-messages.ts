@@ -30,7 +30,10 @@ export function toOpenAiPart(part: UserContentPart): ChatCompletionContentPart {
   }
 }
 
-function assistantMessage(message: Extract<ChatMessage, { role: 'assistant' }>): ChatCompletionAssistantMessageParam {
+function assistantMessage(
+  message: Extract<ChatMessage, { role: 'assistant' }>,
+  dialect: OpenAiDialect,
+): ChatCompletionAssistantMessageParam {
   const wire: ChatCompletionAssistantMessageParam = { role: 'assistant' };
   const content = message.content;
   if (typeof content === 'string' || content === null) wire.content = content;
@@ -46,6 +49,13 @@ function assistantMessage(message: Extract<ChatMessage, { role: 'assistant' }>):
       id: call.id,
       type: 'function',
       function: { name: call.name, arguments: call.arguments },
+    }));
+  }
+  // As compatible servers answer an image model's pictures; OpenAI's types have no such field.
+  if (dialect.answerImages && message.images !== undefined && message.images.length > 0) {
+    (wire as unknown as Record<string, unknown>)['images'] = message.images.map((image) => ({
+      type: 'image_url',
+      image_url: image.detail === undefined ? { url: image.url } : { url: image.url, detail: image.detail },
     }));
   }
   return wire;
@@ -72,7 +82,7 @@ function toOpenAiMessage(message: ChatMessage, dialect: OpenAiDialect): ChatComp
       return { role: 'user', content, ...(message.name === undefined ? {} : { name: message.name }) };
     }
     case 'assistant':
-      return assistantMessage(message);
+      return assistantMessage(message, dialect);
     case 'tool':
       return { role: 'tool', tool_call_id: message.toolCallId, content: textParts(message.content) };
   }

@@ -15,6 +15,7 @@ import type { OpenAiHttp } from './openai-http.js';
 import { toOpenAiParams } from './openai-request.js';
 import { mapOpenAiCompletion } from './openai-response.js';
 import { OpenAiStreamAssembler } from './openai-stream-assembler.js';
+import { openAiUnsupportedFields } from './openai-unsupported.js';
 
 /** What an OpenAI-family provider is made of. */
 export interface OpenAiChatOptions {
@@ -31,7 +32,7 @@ export interface OpenAiChatOptions {
  * An {@link LlmProvider} over OpenAI's chat completions wire: OpenAI, Azure OpenAI and compatible
  * servers, spoken directly over HTTP (`UpstreamClient`): the body serialised once, a JSON answer
  * parsed once, a stream decoded and mapped chunk by chunk as it arrives. Every request field has an OpenAI wire form (unmodelled ones travel in
- * `passthrough`), so nothing is unsupported here; the upstream itself answers 400 to what it lacks.
+ * `passthrough`) but, for OpenAI and Azure, an earlier answer's images ({@link openAiUnsupportedFields}); the upstream itself answers 400 to what it lacks.
  * A refusal or a filtered answer is returned as an answer; only a filtered prompt (HTTP 400) is an error.
  */
 export class OpenAiChatProvider implements LlmProvider {
@@ -51,8 +52,8 @@ export class OpenAiChatProvider implements LlmProvider {
     }
   }
 
-  unsupportedFields(_request: ChatRequest): string[] {
-    return [];
+  unsupportedFields(request: ChatRequest): string[] {
+    return openAiUnsupportedFields(request, this.#options.dialect);
   }
 
   async complete(request: ChatRequest, signal: AbortSignal): Promise<ChatCompletion> {

@@ -6,4 +6,10 @@ export interface OpenAiDialect {
   nativeJsonSchema: boolean;
   /** Whether `developer` messages are sent as such; otherwise as `system`, which every compatible server knows. */
   developerRole: boolean;
+  /**
+   * Whether an earlier answer's images (`AssistantMessage.images`) go back on its assistant message
+   * as `images`, the field compatible servers that make images answer them in; OpenAI's and Azure's
+   * assistant messages have no place for them, so they name them unsupported instead.
+   */
+  answerImages: boolean;
 }
