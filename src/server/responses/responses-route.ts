@@ -52,7 +52,8 @@ export async function responsesRoute(exchange: Exchange, serverContext: ServerCo
       // An OpenAI client does not expect caching: without its header, only the operator turns it on.
       const cache = readCacheOption(exchange.request.headers[CACHE_HEADER]) ?? (context.config.cache ? undefined : false);
       const chat = serviceChatPort(context.backend, { requestId: exchange.requestId, cache });
-      result = await translatedResponse(body, responses.provider, chat, exchange.signal);
+      const report = { logger: context.logger, metrics: context.metrics };
+      result = await translatedResponse(body, responses.provider, chat, exchange.signal, report);
     }
     const headers = {
       ...rateLimitHeaders(result),
