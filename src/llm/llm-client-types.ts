@@ -214,7 +214,9 @@ export interface LlmClient {
    * OpenAI or Azure OpenAI as the primary provider the body is forwarded whole (built-in tools and
    * new fields keep working) through retry, breaker, limits and the ledger (`operation =
    * responses`); with any other it is translated to the provider's chat API and back, and a field
-   * that cannot be translated fails the call with `ResponsesUnsupportedError` before anything is sent.
+   * that cannot be translated fails the call with `ResponsesUnsupportedError` before anything is sent;
+   * a translated answer's field a `Response` has no place for (`audio`…) is left out, logged as a
+   * warning and counted in `groundwork_responses_dropped_answer_fields_total`.
    * A forwarded call for a model group goes over the group's OpenAI and Azure deployments; a group
    * with none fails with `ResponsesGroupUnsupportedError` before anything is sent.
    */

@@ -292,7 +292,7 @@ class GroundworkLlmClient implements LlmClient {
     return respondCounted(this.#inFlight, options.signal, (signal) =>
       forwarded
         ? this.#responses.create(body, { signal, attribution: options.attribution })
-        : translatedResponse(body, provider, llmChatPort(this, options), signal),
+        : translatedResponse(body, provider, llmChatPort(this, options), signal, { logger: this.#logger, metrics: this.#deps.metrics }),
     );
   }
 

@@ -110,6 +110,8 @@ export class GroundworkMetrics {
   readonly httpDuration: Histogram<'method' | 'route'>;
   /** Request fields dropped because a provider cannot honour them (`LLM_DROP_UNSUPPORTED_PARAMS=true`). */
   readonly droppedParams: Counter<'provider' | 'field'>;
+  /** Answer fields a translated Responses API answer left out because a `Response` has no place for them (`audio`…). */
+  readonly droppedAnswerFields: Counter<'provider' | 'field'>;
   /** Provider answers that reported no token usage, whose tokens (and cost) Groundwork estimated. */
   readonly estimatedUsage: Counter<'provider' | 'operation'>;
   /** `gen_ai_client_operation_time_to_first_chunk_seconds`: from the request to the first streamed chunk. */
@@ -146,6 +148,12 @@ export class GroundworkMetrics {
     this.droppedParams = new Counter({
       name: 'groundwork_llm_dropped_params_total',
       help: 'Request fields dropped because the provider cannot honour them.',
+      labelNames: ['provider', 'field'],
+      registers,
+    });
+    this.droppedAnswerFields = new Counter({
+      name: 'groundwork_responses_dropped_answer_fields_total',
+      help: 'Answer fields a translated Responses API answer left out because a Response has no place for them.',
       labelNames: ['provider', 'field'],
       registers,
     });

@@ -54,6 +54,13 @@ export interface FakeChoice {
    * wire: `inlineData` parts, as Gemini's image models answer; other wires ignore it.
    */
   images?: readonly FakeImage[];
+  /**
+   * Message fields the model adds beyond text, tool calls and refusal, as OpenAI and compatible
+   * servers send them (a search model's `annotations`, an audio answer's `audio`…). OpenAI's wire:
+   * in the message, over its default `annotations: []`, and streamed in one delta after the text;
+   * other wires ignore it.
+   */
+  messageFields?: Readonly<Record<string, unknown>>;
   finishReason?: FakeFinishReason;
 }
 

@@ -20,6 +20,8 @@ export interface ResolvedChoice {
   reasoning: string | undefined;
   /** The images the choice makes, after its text. */
   images: readonly FakeImage[];
+  /** Further message fields, when scripted. */
+  messageFields: Readonly<Record<string, unknown>>;
   finishReason: FakeFinishReason;
 }
 
@@ -44,6 +46,7 @@ function resolveChoice(choice: FakeChoice, index: number, idPrefix: string): Res
     refusal: choice.refusal,
     reasoning: choice.reasoning,
     images: choice.images ?? [],
+    messageFields: choice.messageFields ?? {},
     finishReason: choice.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop'),
   };
 }

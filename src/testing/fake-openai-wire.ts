@@ -62,7 +62,7 @@ function messageOf(choice: ResolvedChoice): Record<string, unknown> {
   }
   if (choice.reasoning !== undefined) message['reasoning_content'] = choice.reasoning;
   message['annotations'] = [];
-  return message;
+  return { ...message, ...choice.messageFields };
 }
 
 /** Text split into `count` deltas; on word-like token boundaries when log probabilities go with it. */
@@ -75,7 +75,10 @@ function pieces(text: string, count: number, byTokens: boolean): string[] {
   return result.length === 0 ? [''] : result;
 }
 
-/** The delta frames of one choice: reasoning pieces, text (or refusal) pieces, then each tool call: id and name first, then its arguments. */
+/**
+ * The delta frames of one choice: reasoning pieces, text (or refusal) pieces, the scripted message
+ * fields in one delta, then each tool call: id and name first, then its arguments.
+ */
 function choiceDeltas(context: WireContext, answer: FakeAnswer, choice: ResolvedChoice): string[] {
   const count = answer.chunks ?? 3;
   const withLogprobs = wantsLogprobs(answer, context);
@@ -94,6 +97,8 @@ function choiceDeltas(context: WireContext, answer: FakeAnswer, choice: Resolved
       frames.push(chunk(context, answer, [{ index: choice.index, delta: { [field]: piece }, logprobs, finish_reason: null }]));
     }
   }
+  if (Object.keys(choice.messageFields).length > 0)
+    frames.push(chunk(context, answer, [{ index: choice.index, delta: { ...choice.messageFields }, logprobs: null, finish_reason: null }]));
   choice.toolCalls.forEach((call, index) => {
     const head = { index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } };
     frames.push(chunk(context, answer, [{ index: choice.index, delta: { tool_calls: [head] }, logprobs: null, finish_reason: null }]));

@@ -1,3 +1,4 @@
+export type { AnswerFieldReport } from './answer-extras.js';
 export { type ChatPortOptions, llmChatPort } from './llm-chat-port.js';
 export type { RespondOptions } from './respond-options.js';
 export { ResponseEventBuilder } from './response-event-builder.js';

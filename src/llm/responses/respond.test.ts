@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createInfrastructure } from '../../create-infrastructure.js';
 import type { Infrastructure } from '../../infrastructure.js';
-import { silentLogger } from '../../observability/logger.js';
+import { captureLogger } from '../../observability/capture-logger.test-helpers.js';
+import { type Logger, silentLogger } from '../../observability/logger.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
 import { ResponseNotFoundError } from './response-not-found-error.js';
 import { ResponsesCacheUnsupportedError } from './responses-cache-unsupported-error.js';
@@ -25,12 +26,13 @@ afterEach(async () => {
 
 async function start(
   env: (fake: FakeProviderServer) => Record<string, string>,
+  logger: Logger = silentLogger(),
 ): Promise<{ fake: FakeProviderServer; infra: Infrastructure }> {
   fake = await startFakeProviderServer({ keepAuthHeaders: true });
   infra = await createInfrastructure({
     env: { NODE_ENV: 'test', DATABASE_URL: 'sqlite::memory:', LLM_MAX_ATTEMPTS: '1', ...env(fake) },
     envFile: false,
-    logger: silentLogger(),
+    logger,
   });
   await infra.initDb();
   return { fake, infra };
@@ -208,6 +210,26 @@ describe('respond', () => {
     expect(events.map((event) => event['sequence_number'])).toEqual(events.map((_, index) => index));
     expect(events.at(-1)?.['response']).toMatchObject({ status: 'completed', instructions: 'German.', store: false });
     expect((fake.requests[0]!.body as { system?: unknown }).system).toEqual('German.');
+  });
+
+  it('gives a translated answer’s reasoning and leaves out, logged and counted, a field a Response has no place for', async () => {
+    const captured = captureLogger('info');
+    const { fake, infra } = await start(
+      (server) => ({ LLM_PROVIDER: 'openai-compatible', OPENAI_BASE_URL: server.openaiBaseUrl, OPENAI_MODEL: 'llama3.1' }),
+      captured.logger,
+    );
+    fake.enqueue({ type: 'answer', content: 'Hi.', reasoning: 'Greet back.', messageFields: { audio: { id: 'audio_1', data: 'UklG' } } });
+    const result = await infra.llm.respond({ model: 'llama3.1', input: 'hi', store: false });
+    if (result.stream) throw new Error('expected a whole response');
+    expect(result.response['output']).toEqual([
+      expect.objectContaining({ type: 'reasoning', content: [{ type: 'reasoning_text', text: 'Greet back.' }] }),
+      expect.objectContaining({ type: 'message' }),
+    ]);
+    const warning = captured.records.find((record) => String(record['msg']).includes('translated Responses answer'));
+    expect(warning).toMatchObject({ level: 'warn', provider: 'openai-compatible', model: 'llama3.1', fields: ['audio'] });
+    expect(captured.text()).not.toContain('UklG');
+    const counted = await infra.metrics.droppedAnswerFields.get();
+    expect(counted.values).toEqual([{ labels: { provider: 'openai-compatible', field: 'audio' }, value: 1 }]);
   });
 
   it('records a forwarded stream abandoned after it began with its estimated input and the output it delivered', async () => {

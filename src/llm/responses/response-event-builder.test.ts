@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { validateOpenAiSchema } from '../../../test/openai-spec.js';
 import type { ChatCompletion } from '../types.js';
 import { ResponseEventBuilder } from './response-event-builder.js';
 import { ResponseEnvelope } from './response-object.js';
@@ -26,4 +27,39 @@ describe('ResponseEventBuilder', () => {
     const final = events.at(-1)?.['response'] as { output: unknown[] };
     expect(final.output).toEqual([expect.objectContaining({ type: 'function_call', call_id: 'call_1', name: 'weather' })]);
   });
+
+  it('adds the URL citations of a text that tool calls followed to its item once the answer ends', () => {
+    const builder = new ResponseEventBuilder(new ResponseEnvelope({ model: 'm', input: 'hi' }), 'm');
+    const events = [
+      ...builder.start(),
+      ...builder.push({ type: 'delta', text: 'See a.example.' }),
+      ...builder.push({ type: 'tool-call-delta', index: 0, id: 'call_1', name: 'open', arguments: '{}' }),
+    ];
+    const citation = { start_index: 4, end_index: 13, url: 'https://a.example/', title: 'A' };
+    const completion = {
+      provider: 'openai-compatible',
+      model: 'm',
+      content: 'See a.example.',
+      finishReason: 'tool_calls',
+      toolCalls: [{ id: 'call_1', type: 'function', name: 'open', arguments: '{}' }],
+      choices: [
+        {
+          index: 0,
+          message: { content: 'See a.example.', passthrough: { annotations: [{ type: 'url_citation', url_citation: citation }] } },
+          finishReason: 'tool_calls',
+        },
+      ],
+      usage: { promptTokens: 1, completionTokens: 1, totalTokens: 2 },
+    } as ChatCompletion;
+    events.push(...builder.finish(completion));
+    const added = events.filter((event) => event.type === 'response.output_text.annotation.added');
+    expect(added).toEqual([expect.objectContaining({ output_index: 0, content_index: 0, annotation_index: 0 })]);
+    expect(events.indexOf(added[0]!)).toBeGreaterThan(events.findIndex((event) => event.type === 'response.function_call_arguments.done'));
+    expect(validateOpenAiSchema('ResponseOutputTextAnnotationAddedEvent', added[0])).toEqual([]);
+    const final = events.at(-1)?.['response'] as { output: Array<{ content?: unknown }> };
+    expect(final.output[0]?.content).toEqual([
+      { type: 'output_text', text: 'See a.example.', annotations: [{ type: 'url_citation', ...citation }], logprobs: [] },
+    ]);
+    expect(validateOpenAiSchema('Response', events.at(-1)?.['response'])).toEqual([]);
+  }, 180_000);
 });

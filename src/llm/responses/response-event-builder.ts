@@ -1,10 +1,14 @@
 import type { ChatCompletion, RefusalDelta, TextDelta, ToolCallDelta } from '../types.js';
+import { answerExtras } from './answer-extras.js';
 import {
   finalStatus,
   functionCallItem,
+  imageItem,
   messageItem,
   newItemId,
   type ResponseEnvelope,
+  reasoningItem,
+  reasoningPart,
   refusalPart,
   textPart,
   withReasoning,
@@ -24,8 +28,12 @@ type OpenItem =
  * for a function call `response.function_call_arguments.delta`/`.done`; `response.output_item.done`;
  * then `response.completed` (or `response.incomplete`) with the whole response. Whatever the deltas
  * did not stream (a cached or shared answer replays only its text) is streamed from the whole answer
- * before it ends, each as one delta, so the events always add up to the response. Every event has
- * its `sequence_number`, from 0.
+ * before it ends, each as one delta, so the events always add up to the response. What the chat
+ * stream gives only with the whole answer (see {@link answerExtras}) is streamed once it is known:
+ * the text's URL citations as `response.output_text.annotation.added` (before the text's `…done`
+ * when the text is still open), the reasoning as a `reasoning` item (`response.reasoning_text.delta`
+ * and `.done`) ahead of the items not streamed yet, the images as `image_generation_call` items
+ * (`response.image_generation_call.completed`) last. Every event has its `sequence_number`, from 0.
  */
 export class ResponseEventBuilder {
   readonly #envelope: ResponseEnvelope;
@@ -40,6 +48,11 @@ export class ResponseEventBuilder {
   readonly #streamedCalls = new Set<number>();
   /** Where in `#done` each streamed call's item is, by the call's position in the answer. */
   readonly #doneCalls = new Map<number, number>();
+  /** The answer's URL citations, known once it ends, for its text part. */
+  #annotations: Record<string, unknown>[] = [];
+  #annotated = false;
+  /** The last text message item closed, and where in `#done` it is. */
+  #lastText: { id: string; index: number; at: number } | undefined;
 
   constructor(envelope: ResponseEnvelope, model: string) {
     this.#envelope = envelope;
@@ -91,7 +104,12 @@ export class ResponseEventBuilder {
 
   /** The closing events, once the whole answer is known: first what of it was not streamed. */
   finish(completion: ChatCompletion): ResponseStreamEvent[] {
-    const events = [...this.#close(), ...this.#remainder(completion)];
+    const extras = answerExtras(completion);
+    this.#annotations = extras.annotations;
+    const events = [...this.#close(), ...this.#annotateClosedText()];
+    if (extras.reasoning !== undefined) events.push(...this.#reasoning(extras.reasoning));
+    events.push(...this.#remainder(completion));
+    for (const image of extras.images) events.push(...this.#image(image));
     this.#sign(completion);
     const { status, incomplete } = finalStatus(completion);
     const response = this.#envelope.build({
@@ -142,6 +160,59 @@ export class ResponseEventBuilder {
       const item = signature === undefined ? this.#done[at] : { ...this.#done[at], signature };
       if (item !== undefined) this.#done[at] = withReasoning(item, completion, position);
     }
+  }
+
+  /** The URL citations of a text that was closed before the answer ended (tool calls followed it), added to its item. */
+  #annotateClosedText(): ResponseStreamEvent[] {
+    const text = this.#lastText;
+    if (this.#annotated || this.#annotations.length === 0 || text === undefined) return [];
+    const item = this.#done[text.at] as { content: Record<string, unknown>[] };
+    this.#done[text.at] = { ...item, content: [{ ...item.content[0], annotations: [...this.#annotations] }] };
+    return this.#annotationEvents(text.id, text.index);
+  }
+
+  /** One `response.output_text.annotation.added` per citation, once. */
+  #annotationEvents(id: string, index: number): ResponseStreamEvent[] {
+    this.#annotated = true;
+    return this.#annotations.map((annotation, position) =>
+      this.#event('response.output_text.annotation.added', {
+        item_id: id,
+        output_index: index,
+        content_index: 0,
+        annotation_index: position,
+        annotation,
+      }),
+    );
+  }
+
+  /** A whole `reasoning` item with its one `reasoning_text` part. */
+  #reasoning(text: string): ResponseStreamEvent[] {
+    const id = newItemId('rs');
+    const index = this.#outputs++;
+    const where = { item_id: id, output_index: index, content_index: 0 };
+    const done = reasoningItem(id, text);
+    this.#done.push(done);
+    return [
+      this.#event('response.output_item.added', { output_index: index, item: reasoningItem(id, undefined) }),
+      this.#event('response.content_part.added', { ...where, part: reasoningPart('') }),
+      this.#event('response.reasoning_text.delta', { ...where, delta: text }),
+      this.#event('response.reasoning_text.done', { ...where, text }),
+      this.#event('response.content_part.done', { ...where, part: reasoningPart(text) }),
+      this.#event('response.output_item.done', { output_index: index, item: done }),
+    ];
+  }
+
+  /** A whole `image_generation_call` item. */
+  #image(result: string): ResponseStreamEvent[] {
+    const id = newItemId('ig');
+    const index = this.#outputs++;
+    const done = imageItem(id, 'completed', result);
+    this.#done.push(done);
+    return [
+      this.#event('response.output_item.added', { output_index: index, item: imageItem(id, 'in_progress', null) }),
+      this.#event('response.image_generation_call.completed', { item_id: id, output_index: index }),
+      this.#event('response.output_item.done', { output_index: index, item: done }),
+    ];
   }
 
   #toolCall(delta: ToolCallDelta): ResponseStreamEvent[] {
@@ -201,10 +272,13 @@ export class ResponseEventBuilder {
       ];
     }
     const where = { item_id: item.id, output_index: item.index, content_index: 0 };
-    const part = item.part === 'text' ? textPart(item.text) : refusalPart(item.text);
+    const annotate = item.part === 'text' && !this.#annotated && this.#annotations.length > 0;
+    const part = item.part === 'text' ? textPart(item.text, annotate ? this.#annotations : []) : refusalPart(item.text);
     const done = messageItem(item.id, 'completed', part);
+    if (item.part === 'text') this.#lastText = { id: item.id, index: item.index, at: this.#done.length };
     this.#done.push(done);
     return [
+      ...(annotate ? this.#annotationEvents(item.id, item.index) : []),
       item.part === 'text'
         ? this.#event('response.output_text.done', { ...where, text: item.text, logprobs: [] })
         : this.#event('response.refusal.done', { ...where, refusal: item.text }),

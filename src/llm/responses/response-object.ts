@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { ChatCompletion, TokenUsage, ToolCall } from '../types.js';
+import { answerExtras } from './answer-extras.js';
 import type { ResponseObject, ResponsesBody } from './responses-types.js';
 
-/** A fresh id with OpenAI's prefix (`resp_`, `msg_`, `fc_`) and 48 hex digits, as OpenAI's own look. */
-export function newItemId(prefix: 'resp' | 'msg' | 'fc'): string {
+/** A fresh id with OpenAI's prefix (`resp_`, `msg_`, `fc_`, `rs_`, `ig_`) and 48 hex digits, as OpenAI's own look. */
+export function newItemId(prefix: 'resp' | 'msg' | 'fc' | 'rs' | 'ig'): string {
   return `${prefix}_${randomBytes(24).toString('hex')}`;
 }
 
@@ -27,9 +28,27 @@ export function messageItem(
   return { id, type: 'message', status, role: 'assistant', content: part === undefined ? [] : [part] };
 }
 
-/** The `output_text` content part. */
-export function textPart(text: string): Record<string, unknown> {
-  return { type: 'output_text', text, annotations: [], logprobs: [] };
+/** The `output_text` content part, with the text's URL citations in the Responses API's shape. */
+export function textPart(text: string, annotations: readonly Record<string, unknown>[] = []): Record<string, unknown> {
+  return { type: 'output_text', text, annotations: [...annotations], logprobs: [] };
+}
+
+/** A `reasoning` item with the model's reasoning as one `reasoning_text` part (none yet while it streams). */
+export function reasoningItem(id: string, text: string | undefined): Record<string, unknown> {
+  return { id, type: 'reasoning', summary: [], content: text === undefined ? [] : [reasoningPart(text)] };
+}
+
+/** The `reasoning_text` content part. */
+export function reasoningPart(text: string): Record<string, unknown> {
+  return { type: 'reasoning_text', text };
+}
+
+/**
+ * An `image_generation_call` item, as OpenAI's Responses API gives an image the model made: its
+ * base64 bytes as `result` once completed (null before).
+ */
+export function imageItem(id: string, status: 'in_progress' | 'completed', result: string | null): Record<string, unknown> {
+  return { id, type: 'image_generation_call', status, result };
 }
 
 /** The `refusal` content part. */
@@ -135,13 +154,21 @@ function answerFormat(format: unknown): unknown {
   return type === 'json_schema' && typeof name !== 'string' ? { ...(format as object), name: 'response' } : format;
 }
 
-/** A whole translated answer as a `Response`: a message item (text or refusal) and a `function_call` item per tool call. */
+/**
+ * A whole translated answer as a `Response`: a `reasoning` item when the answer has reasoning text,
+ * a message item (text with its URL citations, or refusal), a `function_call` item per tool call,
+ * and an `image_generation_call` item per image the model made (see {@link answerExtras}).
+ */
 export function responseFromCompletion(envelope: ResponseEnvelope, completion: ChatCompletion): ResponseObject {
+  const extras = answerExtras(completion);
   const output: unknown[] = [];
+  if (extras.reasoning !== undefined) output.push(reasoningItem(newItemId('rs'), extras.reasoning));
   if (completion.refusal !== undefined) output.push(messageItem(newItemId('msg'), 'completed', refusalPart(completion.refusal)));
-  else if (completion.content !== '') output.push(messageItem(newItemId('msg'), 'completed', textPart(completion.content)));
+  else if (completion.content !== '')
+    output.push(messageItem(newItemId('msg'), 'completed', textPart(completion.content, extras.annotations)));
   for (const [position, call] of (completion.toolCalls ?? []).entries())
     output.push(withReasoning(functionCallItem(newItemId('fc'), call, 'completed'), completion, position));
+  for (const image of extras.images) output.push(imageItem(newItemId('ig'), 'completed', image));
   const { status, incomplete } = finalStatus(completion);
   return envelope.build({
     status,

@@ -269,4 +269,25 @@ describe('toChatRequest', () => {
     );
     expect(request.responseFormat).toEqual({ type: 'json_schema', name: 'response', schema });
   });
+
+  it('takes back the reasoning and image_generation_call items a translated answer gave, sending neither on', () => {
+    const { request } = toChatRequest(
+      {
+        model: 'm',
+        input: [
+          { role: 'user', content: 'Draw a dot.' },
+          { id: 'rs_1', type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: 'A dot is small.' }] },
+          { id: 'msg_1', type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'A dot.' }] },
+          { id: 'ig_1', type: 'image_generation_call', status: 'completed', result: 'AAAA' },
+          { role: 'user', content: 'Make it blue.' },
+        ],
+      },
+      'gemini',
+    );
+    expect(request.messages).toEqual([
+      { role: 'user', content: 'Draw a dot.' },
+      { role: 'assistant', content: 'A dot.' },
+      { role: 'user', content: 'Make it blue.' },
+    ]);
+  });
 });

@@ -56,7 +56,9 @@ const WHY: Readonly<Record<string, string>> = {
 /**
  * Translates a Responses API body (OpenAI's `CreateResponse`) to Groundwork's chat request, for a
  * provider without the Responses API. What maps: `instructions`, `input` as text or items
- * (messages with text, image and file parts, `function_call` and `function_call_output` items),
+ * (messages with text, image and file parts, `function_call` and `function_call_output` items;
+ * `reasoning` and `image_generation_call` items, which a translated answer gives, are answer-only
+ * and skipped, see {@link ANSWER_ONLY_ITEMS}),
  * function `tools`, `tool_choice`, `parallel_tool_calls`, `text.format` (`text`, `json_object`,
  * `json_schema`) and `text.verbosity`, `temperature`, `top_p`, `max_output_tokens`,
  * `reasoning.effort`, `user`, `metadata`, `service_tier`, `safety_identifier`, `prompt_cache_key`.
@@ -250,6 +252,15 @@ function translateInput(input: unknown, messages: ChatMessage[], problems: Probl
   for (const [index, item] of input.entries()) translateItem(item, `input[${index}]`, messages, problems);
 }
 
+/**
+ * Items a translated answer gives that a client appending the output sends back, but that carry
+ * nothing a chat provider reads, so they are accepted and not sent on (as the chat route accepts an
+ * answer's echoed `reasoning_content`): a `reasoning` item's text is the reasoning to read (what a
+ * provider needs back of it travels as `reasoning_blocks` on the `function_call` item), and a chat
+ * assistant turn has no place for an `image_generation_call`'s image.
+ */
+const ANSWER_ONLY_ITEMS: ReadonlySet<unknown> = new Set(['reasoning', 'image_generation_call']);
+
 function translateItem(item: unknown, where: string, messages: ChatMessage[], problems: Problem[]): void {
   if (!isObject(item)) {
     problems.push({ field: where, why: 'must be an object' });
@@ -288,6 +299,7 @@ function translateItem(item: unknown, where: string, messages: ChatMessage[], pr
     else messages.push({ role: 'tool', toolCallId: id, content });
     return;
   }
+  if (ANSWER_ONLY_ITEMS.has(type)) return;
   problems.push({ field: `${where}.type`, why: `${String(type)} items need a Responses API upstream` });
 }
 

@@ -1,5 +1,6 @@
 import type { LlmProviderName } from '../../config/variables.js';
 import type { ChatCompletion, ChatRequest, LogprobsDelta, RefusalDelta, TextDelta, ToolCallDelta } from '../types.js';
+import { type AnswerFieldReport, reportDroppedAnswerFields } from './answer-extras.js';
 import { onAbandon } from './on-abandon.js';
 import { ResponseEventBuilder } from './response-event-builder.js';
 import { ResponseEnvelope, responseFromCompletion } from './response-object.js';
@@ -38,15 +39,17 @@ export interface ChatPort {
 /**
  * Answers a Responses API request through a provider's chat API: translated (see
  * {@link toChatRequest}; what cannot be is refused before anything is sent), run through `chat`,
- * and the answer translated back to a `Response` or to its stream of events. A stream resolves
- * once its first event arrived, so a failure before it (limits, breaker, the provider's error)
- * rejects; a failure after it is thrown by the events' iterator.
+ * and the answer translated back to a `Response` or to its stream of events. An answer field a
+ * `Response` has no place for (`audio`…) is left out of it, logged and counted through `report`.
+ * A stream resolves once its first event arrived, so a failure before it (limits, breaker, the
+ * provider's error) rejects; a failure after it is thrown by the events' iterator.
  */
 export async function translatedResponse(
   body: ResponsesBody,
   provider: LlmProviderName,
   chat: ChatPort,
   signal?: AbortSignal,
+  report: AnswerFieldReport = {},
 ): Promise<ResponsesResult> {
   const { request, stream } = toChatRequest(body, provider);
   const envelope = new ResponseEnvelope(body);
@@ -54,6 +57,7 @@ export async function translatedResponse(
     const { completion, attempts, cached } = await chat.complete(request, signal);
     const facts = { attempts, cached, mode: 'translated' as const };
     const rateLimits = completion.rateLimitHeaders === undefined ? {} : { rateLimitHeaders: completion.rateLimitHeaders };
+    reportDroppedAnswerFields(completion, report);
     return { stream: false, response: responseFromCompletion(envelope, completion), ...facts, ...rateLimits };
   }
   const iterator = chat.stream(request, signal)[Symbol.asyncIterator]();
@@ -72,8 +76,10 @@ export async function translatedResponse(
       let next = first;
       while (!next.done) {
         const event = next.value;
-        if (event.type === 'done') yield* builder.finish(event.completion);
-        else if (event.type === 'delta' || event.type === 'refusal-delta' || event.type === 'tool-call-delta') yield* builder.push(event);
+        if (event.type === 'done') {
+          reportDroppedAnswerFields(event.completion, report);
+          yield* builder.finish(event.completion);
+        } else if (event.type === 'delta' || event.type === 'refusal-delta' || event.type === 'tool-call-delta') yield* builder.push(event);
         next = await iterator.next();
       }
       finished = true;

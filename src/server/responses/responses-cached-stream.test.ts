@@ -72,4 +72,28 @@ describe('a cached translated stream', () => {
       'response.completed',
     ]);
   });
+
+  it('streams the reasoning and URL citations of an answer the cache holds, as the first call gave them', async () => {
+    const { client, stack } = await start((fake) => ({ ...UPSTREAMS['openai-compatible']!(fake), ...CACHED }));
+    const citation = { start_index: 4, end_index: 15, url: 'https://example.com/', title: 'Example' };
+    stack.fake.enqueue({
+      type: 'answer',
+      content: 'See example.com.',
+      reasoning: 'Cite the source.',
+      messageFields: { annotations: [{ type: 'url_citation', url_citation: citation }] },
+    });
+    const request = { model: 'gpt-4o-mini', input: 'Where?', temperature: 0, store: false };
+    const shape = (output: unknown[]) => output.map((item) => ({ ...(item as Record<string, unknown>), id: undefined }));
+    const first = await client.responses.stream(request).finalResponse();
+    const cached = await client.responses.stream(request).finalResponse();
+    expect(stack.fake.requests).toHaveLength(1);
+    expect(shape(cached.output)).toEqual(shape(first.output));
+    expect(cached.output).toEqual([
+      expect.objectContaining({
+        type: 'message',
+        content: [expect.objectContaining({ annotations: [{ type: 'url_citation', ...citation }] })],
+      }),
+      expect.objectContaining({ type: 'reasoning', content: [{ type: 'reasoning_text', text: 'Cite the source.' }] }),
+    ]);
+  });
 });

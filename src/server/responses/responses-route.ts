@@ -26,7 +26,8 @@ const OUTPUT_DELTAS = new Set(['response.output_text.delta', 'response.refusal.d
  * budgets applied around it, never cached: `X-Groundwork-Cache: use` or `refresh` is a 400 naming
  * it); otherwise it is translated to the provider's chat API through the
  * backend's own chat calls (a virtual key's budgets included),
- * and what cannot be translated is a 400 naming it. A failure before the first event gets its own
+ * and what cannot be translated is a 400 naming it (an answer field a `Response` has no place for
+ * is left out, logged and counted). A failure before the first event gets its own
  * status (429 and 503 with `Retry-After`); after it, a final `error` event.
  */
 export async function responsesRoute(exchange: Exchange, serverContext: ServerContext): Promise<void> {
@@ -52,7 +53,8 @@ export async function responsesRoute(exchange: Exchange, serverContext: ServerCo
       // An OpenAI client does not expect caching: without its header, only the operator turns it on.
       const cache = readCacheOption(exchange.request.headers[CACHE_HEADER]) ?? (context.config.cache ? undefined : false);
       const chat = serviceChatPort(context.backend, { requestId: exchange.requestId, cache });
-      result = await translatedResponse(body, responses.provider, chat, exchange.signal);
+      const report = { logger: context.logger, metrics: context.metrics };
+      result = await translatedResponse(body, responses.provider, chat, exchange.signal, report);
     }
     const headers = {
       ...rateLimitHeaders(result),

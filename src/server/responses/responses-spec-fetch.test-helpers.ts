@@ -1,6 +1,6 @@
 import { validateOpenAiSchema } from '../../../test/openai-spec.js';
 
-/** The spec's schema for each event type a text, refusal or function-call response streams. */
+/** The spec's schema for each event type a response streams: text, refusal, function calls, reasoning, images. */
 const EVENT_SCHEMAS: Readonly<Record<string, string>> = {
   'response.created': 'ResponseCreatedEvent',
   'response.in_progress': 'ResponseInProgressEvent',
@@ -10,6 +10,10 @@ const EVENT_SCHEMAS: Readonly<Record<string, string>> = {
   'response.content_part.done': 'ResponseContentPartDoneEvent',
   'response.output_text.delta': 'ResponseTextDeltaEvent',
   'response.output_text.done': 'ResponseTextDoneEvent',
+  'response.output_text.annotation.added': 'ResponseOutputTextAnnotationAddedEvent',
+  'response.reasoning_text.delta': 'ResponseReasoningTextDeltaEvent',
+  'response.reasoning_text.done': 'ResponseReasoningTextDoneEvent',
+  'response.image_generation_call.completed': 'ResponseImageGenCallCompletedEvent',
   'response.refusal.delta': 'ResponseRefusalDeltaEvent',
   'response.refusal.done': 'ResponseRefusalDoneEvent',
   'response.function_call_arguments.delta': 'ResponseFunctionCallArgumentsDeltaEvent',

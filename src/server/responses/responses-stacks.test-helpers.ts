@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { afterEach, beforeAll, expect } from 'vitest';
 import { validateOpenAiSchema } from '../../../test/openai-spec.js';
+import type { Logger } from '../../observability/logger.js';
 import { type FakeProviderServer, startFakeProviderServer } from '../../testing/fake-provider-server.js';
 import { type ServiceStack, STACK_API_KEY, startServiceStack } from '../service-stack.test-helpers.js';
 import { type ResponsesSpecFetch, responsesSpecFetch } from './responses-spec-fetch.test-helpers.js';
@@ -51,6 +52,7 @@ export const UPSTREAMS: Record<string, (fake: FakeProviderServer) => Record<stri
  */
 export function responsesStacks(): (
   env?: Record<string, string> | ((fake: FakeProviderServer) => Record<string, string>),
+  serverLogger?: Logger,
 ) => Promise<ResponsesStack> {
   let current: ResponsesStack | undefined;
   beforeAll(() => {
@@ -70,8 +72,8 @@ export function responsesStacks(): (
       await stack.close();
     }
   });
-  return async (env = {}) => {
-    const stack = await startServiceStack(env);
+  return async (env = {}, serverLogger?: Logger) => {
+    const stack = await startServiceStack(env, serverLogger);
     const checker = responsesSpecFetch();
     const client = new OpenAI({ apiKey: STACK_API_KEY, baseURL: stack.baseUrl, maxRetries: 0, fetch: checker.fetch });
     const upstreamResponsesBodies = () =>
