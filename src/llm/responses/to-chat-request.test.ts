@@ -270,7 +270,7 @@ describe('toChatRequest', () => {
     expect(request.responseFormat).toEqual({ type: 'json_schema', name: 'response', schema });
   });
 
-  it('takes back the reasoning and image_generation_call items a translated answer gave, sending neither on', () => {
+  it('takes back the reasoning and image_generation_call items a translated answer gave: the images on their turn, the reasoning not sent on', () => {
     const { request } = toChatRequest(
       {
         model: 'm',
@@ -278,16 +278,37 @@ describe('toChatRequest', () => {
           { role: 'user', content: 'Draw a dot.' },
           { id: 'rs_1', type: 'reasoning', summary: [], content: [{ type: 'reasoning_text', text: 'A dot is small.' }] },
           { id: 'msg_1', type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'A dot.' }] },
-          { id: 'ig_1', type: 'image_generation_call', status: 'completed', result: 'AAAA' },
+          { id: 'ig_1', type: 'image_generation_call', status: 'completed', result: 'iVBORw0KGgoAAAA' },
+          { id: 'ig_2', type: 'image_generation_call', status: 'completed', result: '/9j/4AAQ' },
           { role: 'user', content: 'Make it blue.' },
+          { id: 'ig_3', type: 'image_generation_call', status: 'completed', result: 'UklGRgAA' },
         ],
       },
       'gemini',
     );
     expect(request.messages).toEqual([
       { role: 'user', content: 'Draw a dot.' },
-      { role: 'assistant', content: 'A dot.' },
+      {
+        role: 'assistant',
+        content: 'A dot.',
+        images: [
+          { type: 'image', url: 'data:image/png;base64,iVBORw0KGgoAAAA' },
+          { type: 'image', url: 'data:image/jpeg;base64,/9j/4AAQ' },
+        ],
+      },
       { role: 'user', content: 'Make it blue.' },
+      // An image with no turn before it is an assistant turn of its own.
+      { role: 'assistant', content: null, images: [{ type: 'image', url: 'data:image/webp;base64,UklGRgAA' }] },
     ]);
+  });
+
+  it('refuses an image_generation_call item without an image, or with bytes in no image format, naming the field', () => {
+    const input = (result: unknown) => [
+      { role: 'user', content: 'Draw a dot.' },
+      { id: 'ig_1', type: 'image_generation_call', status: 'failed', result },
+    ];
+    for (const result of [null, '', 'AAAA']) {
+      expect(() => toChatRequest({ model: 'm', input: input(result) }, 'gemini')).toThrow(/"input\[1\]\.result"/);
+    }
   });
 });

@@ -56,9 +56,10 @@ const WHY: Readonly<Record<string, string>> = {
 /**
  * Translates a Responses API body (OpenAI's `CreateResponse`) to Groundwork's chat request, for a
  * provider without the Responses API. What maps: `instructions`, `input` as text or items
- * (messages with text, image and file parts, `function_call` and `function_call_output` items;
- * `reasoning` and `image_generation_call` items, which a translated answer gives, are answer-only
- * and skipped, see {@link ANSWER_ONLY_ITEMS}),
+ * (messages with text, image and file parts, `function_call` and `function_call_output` items,
+ * `image_generation_call` items, which a translated answer gives, as the images of the assistant
+ * turn they follow; `reasoning` items, which it gives too, are answer-only and skipped, see
+ * {@link ANSWER_ONLY_ITEMS}),
  * function `tools`, `tool_choice`, `parallel_tool_calls`, `text.format` (`text`, `json_object`,
  * `json_schema`) and `text.verbosity`, `temperature`, `top_p`, `max_output_tokens`,
  * `reasoning.effort`, `user`, `metadata`, `service_tier`, `safety_identifier`, `prompt_cache_key`.
@@ -256,10 +257,41 @@ function translateInput(input: unknown, messages: ChatMessage[], problems: Probl
  * Items a translated answer gives that a client appending the output sends back, but that carry
  * nothing a chat provider reads, so they are accepted and not sent on (as the chat route accepts an
  * answer's echoed `reasoning_content`): a `reasoning` item's text is the reasoning to read (what a
- * provider needs back of it travels as `reasoning_blocks` on the `function_call` item), and a chat
- * assistant turn has no place for an `image_generation_call`'s image.
+ * provider needs back of it travels as `reasoning_blocks` on the `function_call` item).
  */
-const ANSWER_ONLY_ITEMS: ReadonlySet<unknown> = new Set(['reasoning', 'image_generation_call']);
+const ANSWER_ONLY_ITEMS: ReadonlySet<unknown> = new Set(['reasoning']);
+
+/** The first bytes of the image formats an image model answers in, as base64, with their media types. */
+const IMAGE_SIGNATURES: ReadonlyArray<readonly [prefix: string, mediaType: string]> = [
+  ['iVBORw0KGgo', 'image/png'],
+  ['/9j/', 'image/jpeg'],
+  ['UklGR', 'image/webp'],
+  ['R0lGOD', 'image/gif'],
+];
+
+/**
+ * An `image_generation_call` item a translated answer gave, back as an image of the assistant turn
+ * it follows (`AssistantMessage.images`), so that an image model can go on editing it: Gemini takes
+ * it back as the model turn's inline data, and a provider whose assistant turns hold no images names
+ * it unsupported (`messages[i].images`). The item has its base64 bytes but not their media type,
+ * which is read from the bytes; a result in no format an image model answers in is refused.
+ */
+function translateImageCall(item: Record<string, unknown>, where: string, messages: ChatMessage[], problems: Problem[]): void {
+  const result = item['result'];
+  if (typeof result !== 'string' || result === '') {
+    problems.push({ field: `${where}.result`, why: 'must be the image, base64' });
+    return;
+  }
+  const mediaType = IMAGE_SIGNATURES.find(([prefix]) => result.startsWith(prefix))?.[1];
+  if (mediaType === undefined) {
+    problems.push({ field: `${where}.result`, why: 'must be a PNG, JPEG, WebP or GIF image, base64' });
+    return;
+  }
+  const last = messages.at(-1);
+  const turn: AssistantMessage = last?.role === 'assistant' ? last : { role: 'assistant', content: null };
+  turn.images = [...(turn.images ?? []), { type: 'image', url: `data:${mediaType};base64,${result}` }];
+  if (turn !== last) messages.push(turn);
+}
 
 function translateItem(item: unknown, where: string, messages: ChatMessage[], problems: Problem[]): void {
   if (!isObject(item)) {
@@ -300,6 +332,10 @@ function translateItem(item: unknown, where: string, messages: ChatMessage[], pr
     return;
   }
   if (ANSWER_ONLY_ITEMS.has(type)) return;
+  if (type === 'image_generation_call') {
+    translateImageCall(item, where, messages, problems);
+    return;
+  }
   problems.push({ field: `${where}.type`, why: `${String(type)} items need a Responses API upstream` });
 }
 

@@ -58,10 +58,10 @@ describe('a translated answer’s images', () => {
         input: [{ role: 'user', content: 'Draw a dot.' }, ...echoed(first.output), { role: 'user', content: 'Make it blue.' }],
       });
       expect(next.output_text).toBe('A dot.');
-      // The chat model has no place for an assistant's image: the turn goes on with its text.
+      // The image goes back to the model on its own turn, after the text, so that it can edit it.
       const sent = stack.fake.requests.at(-1)?.body as { contents: Array<{ role: string; parts: Array<Record<string, unknown>> }> };
       expect(sent.contents.map((content) => content.role)).toEqual(['user', 'model', 'user']);
-      expect(sent.contents[1]?.parts).toEqual([{ text: 'A dot.' }]);
+      expect(sent.contents[1]?.parts).toEqual([{ text: 'A dot.' }, { inlineData: { mimeType: 'image/png', data: PIXEL } }]);
     }
     await checker.problems();
     expect(checker.eventTypes).toContain('response.image_generation_call.completed');
