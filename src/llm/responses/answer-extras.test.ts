@@ -41,6 +41,16 @@ describe('answerExtras', () => {
     ]);
     expect(answerExtras(completion('', { annotations: [citation] })).dropped).toEqual(['annotations']);
     expect(answerExtras(completion('Hi.', { annotations: [{ type: 'file_citation', file_id: 'f' }] })).dropped).toEqual(['annotations']);
+    // Reasoning under both names: one text carried; a second, different one has no place.
+    expect(answerExtras(completion('Hi.', { reasoning: 'Look first.' })).reasoning).toBe('Look first.');
+    expect(answerExtras(completion('Hi.', { reasoning_content: 'Look.', reasoning: 'Look.' }))).toMatchObject({
+      reasoning: 'Look.',
+      dropped: [],
+    });
+    expect(answerExtras(completion('Hi.', { reasoning_content: 'Look.', reasoning: 'Think.' }))).toMatchObject({
+      reasoning: 'Look.',
+      dropped: ['reasoning'],
+    });
     // OpenAI's empty list, an empty reasoning text and null fields say nothing.
     expect(answerExtras(completion('', { annotations: [], reasoning_content: '', audio: null }))).toEqual({
       reasoning: undefined,

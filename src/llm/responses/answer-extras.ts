@@ -7,7 +7,10 @@ import type { ChatCompletion } from '../types.js';
  * choice's unmodelled message fields (`AnswerMessage.passthrough`) and shaped for a `Response`.
  */
 export interface AnswerExtras {
-  /** The model's reasoning as text (`reasoning_content`, as DeepSeek, vLLM, Gemini's thoughts and Anthropic's thinking give it). */
+  /**
+   * The model's reasoning as text: `reasoning_content`, as DeepSeek, vLLM, Gemini's thoughts and
+   * Anthropic's thinking give it, or `reasoning`, the name OpenRouter and newer vLLM give it.
+   */
   reasoning: string | undefined;
   /** The images the model made (`images`, as `data:` URLs), each as its base64 bytes. */
   images: string[];
@@ -39,8 +42,9 @@ export function answerExtras(completion: ChatCompletion): AnswerExtras {
   for (const [field, value] of Object.entries(passthrough)) {
     if (value === undefined || value === null) continue;
     let kept = false;
-    if (field === 'reasoning_content') {
-      kept = typeof value === 'string';
+    if (field === 'reasoning_content' || field === 'reasoning') {
+      // Servers that send both send the same text under the two names: one reasoning item carries it.
+      kept = typeof value === 'string' && (extras.reasoning === undefined || value === '' || value === extras.reasoning);
       if (kept && value !== '') extras.reasoning = value as string;
     } else if (field === 'images') {
       const images = Array.isArray(value) ? value.map(imageBytes) : [undefined];
