@@ -63,6 +63,11 @@ export interface FakeImage {
   mediaType: string;
   /** The bytes, base64. */
   data: string;
+  /**
+   * Gemini's wire: the `inlineData` part's `thoughtSignature`, as Gemini 3's image models sign each
+   * image they make (and want it back on the same part when the conversation goes on); other wires ignore it.
+   */
+  signature?: string;
 }
 
 /**

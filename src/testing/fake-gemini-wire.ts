@@ -105,9 +105,12 @@ function thoughtParts(context: WireContext, choice: ResolvedChoice): unknown[] {
   return [{ text: choice.reasoning, thought: true }];
 }
 
-/** The choice's images as `inlineData` parts, as Gemini's image models send them. */
+/** The choice's images as `inlineData` parts, as Gemini's image models send them, each with its scripted `thoughtSignature`. */
 function imageParts(choice: ResolvedChoice): unknown[] {
-  return choice.images.map((image) => ({ inlineData: { mimeType: image.mediaType, data: image.data } }));
+  return choice.images.map((image) => ({
+    inlineData: { mimeType: image.mediaType, data: image.data },
+    ...(image.signature === undefined ? {} : { thoughtSignature: image.signature }),
+  }));
 }
 
 /** The request's `candidateCount` as the `n` the shared choice logic reads. */
@@ -123,7 +126,7 @@ function blocked(context: WireContext, answer: FakeAnswer): Record<string, unkno
  * Gemini's `generateContent` format (the Gemini API's and Vertex AI's): candidates of text and
  * whole `functionCall` parts (Gemini does not split arguments), scripted thinking as `thought`
  * parts when the request asks for them (`includeThoughts`), scripted images as `inlineData` parts
- * after the text, `finishReason` `STOP`,
+ * after the text (with their scripted `thoughtSignature`), `finishReason` `STOP`,
  * `MAX_TOKENS` or `SAFETY` (a scripted refusal is its words stopped by `SAFETY`), usage with
  * cached and thinking tokens, Gemini 3's `thoughtSignature` on the first function call of an
  * answer (a request whose current turn repeats a call without it is a 400, as at Gemini), a blocked
