@@ -77,7 +77,7 @@ function callNames(messages: readonly ChatMessage[]): Map<string, string> {
  * Messages as Gemini contents: system and developer messages join the system instruction; user
  * parts become text or inline data; an assistant message becomes a `model` turn of its text and
  * refusals, then the images it made as inline data, then its tool calls as `functionCall` parts,
- * each with its `thoughtSignature` when the call has a `signature`; consecutive tool results become
+ * each image and call with its `thoughtSignature` when it has a `signature`; consecutive tool results become
  * one `user` turn of `functionResponse` parts, named after the call they answer (`{ output }`, or
  * `{ error }` for a failed tool). Parts Gemini cannot take are left out here:
  * {@link geminiUnsupportedFields} refuses them before anything is sent.
@@ -102,10 +102,13 @@ export function toGeminiContents(messages: readonly ChatMessage[]): GeminiConver
         const parts: Part[] = [];
         const text = assistantText(message);
         if (text !== '') parts.push({ text });
-        // The images the model made, back where it answered them, so that the next turn can edit them.
+        // The images the model made, back where it answered them, so that the next turn can edit them;
+        // Gemini 3's image models want each one's signature back on its part to keep their context.
         for (const image of message.images ?? []) {
           const part = toGeminiPart(image);
-          if (part !== undefined) parts.push(part);
+          if (part === undefined) continue;
+          if (image.signature !== undefined) part.thoughtSignature = image.signature;
+          parts.push(part);
         }
         for (const call of message.toolCalls ?? []) {
           const part: Part = { functionCall: { name: call.name, args: functionArgs(call.arguments) ?? {} } };

@@ -19,17 +19,25 @@ interface CandidateState {
 
 /**
  * An image the model made, as OpenAI-compatible servers that pass image models on (OpenRouter,
- * LiteLLM) put it in a chat answer's `message.images`: a `data:` URL of its bytes.
+ * LiteLLM) put it in a chat answer's `message.images`: a `data:` URL of its bytes, with
+ * Groundwork's `signature` extension when Gemini signed the part (as on a tool call).
  */
 interface ImageOutput {
   type: 'image_url';
   image_url: { url: string };
+  /** The part's `thoughtSignature`, which Gemini 3's image models need back on the same part. */
+  signature?: string;
 }
 
-/** An `inlineData` part's image as an {@link ImageOutput}; undefined for other media (no other is asked for). */
-function imageOutput(inline: { mimeType?: string; data?: string }): ImageOutput | undefined {
+/**
+ * An `inlineData` part's image as an {@link ImageOutput}, with the part's `signature` when it has
+ * one; undefined for other media (no other is asked for).
+ */
+function imageOutput(inline: { mimeType?: string; data?: string }, signature: string | undefined): ImageOutput | undefined {
   if (typeof inline.mimeType !== 'string' || !inline.mimeType.startsWith('image/') || typeof inline.data !== 'string') return undefined;
-  return { type: 'image_url', image_url: { url: `data:${inline.mimeType};base64,${inline.data}` } };
+  const image: ImageOutput = { type: 'image_url', image_url: { url: `data:${inline.mimeType};base64,${inline.data}` } };
+  if (typeof signature === 'string' && signature !== '') image.signature = signature;
+  return image;
 }
 
 /**
@@ -39,7 +47,7 @@ function imageOutput(inline: { mimeType?: string; data?: string }): ImageOutput 
  * split arguments), given an id when Gemini gave none, with the part's `thoughtSignature` as the
  * call's `signature`. Each `inlineData` image (Gemini's image models make them) is kept, whole, in
  * the message's `passthrough.images` as a `data:` URL, the shape OpenAI-compatible servers answer
- * images in; inline data of any other media fails the answer by name rather than vanish. A blocked prompt (no candidates, a
+ * images in, with the part's `thoughtSignature` as the image's `signature`; inline data of any other media fails the answer by name rather than vanish. A blocked prompt (no candidates, a
  * `promptFeedback.blockReason`) fails with a `ContentFilterError`: there is no answer to return.
  * A candidate stopped by a safety filter is an answer, with `finishReason: 'content_filter'`.
  */
@@ -116,7 +124,7 @@ export class GeminiAnswerAssembler {
           });
           state.toolCalls.push(call);
         } else if (part.inlineData !== undefined) {
-          const image = imageOutput(part.inlineData);
+          const image = imageOutput(part.inlineData, part.thoughtSignature);
           if (image === undefined) {
             const what = part.inlineData.mimeType ?? 'data of no media type';
             throw providerError('unprocessable', `Gemini answered with inline ${what}, which Groundwork cannot carry (only images)`, {

@@ -38,4 +38,49 @@ describe('Gemini thought signatures', () => {
       ],
     });
   });
+
+  it('go from an inlineData part to its image, and back on the same part in the next turn', () => {
+    const assembler = new GeminiAnswerAssembler('gemini-3-pro-image-preview');
+    assembler.accept({
+      candidates: [
+        {
+          index: 0,
+          content: {
+            role: 'model',
+            parts: [
+              { text: 'Two dots.' },
+              { inlineData: { mimeType: 'image/png', data: 'AAAA' }, thoughtSignature: 'sig-A' },
+              { inlineData: { mimeType: 'image/png', data: 'BBBB' } },
+            ],
+          },
+          finishReason: 'STOP',
+        },
+      ],
+    } as unknown as GenerateContentResponse);
+    const images = completionOf({ provider: 'gemini', ...assembler.completion() }).choices[0]?.message.passthrough?.['images'];
+    expect(images).toEqual([
+      { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' }, signature: 'sig-A' },
+      { type: 'image_url', image_url: { url: 'data:image/png;base64,BBBB' } },
+    ]);
+    const { contents } = toGeminiContents([
+      { role: 'user', content: 'Draw two dots.' },
+      {
+        role: 'assistant',
+        content: 'Two dots.',
+        images: [
+          { type: 'image', url: 'data:image/png;base64,AAAA', signature: 'sig-A' },
+          { type: 'image', url: 'data:image/png;base64,BBBB' },
+        ],
+      },
+      { role: 'user', content: 'Only the first.' },
+    ]);
+    expect(contents[1]).toEqual({
+      role: 'model',
+      parts: [
+        { text: 'Two dots.' },
+        { inlineData: { mimeType: 'image/png', data: 'AAAA' }, thoughtSignature: 'sig-A' },
+        { inlineData: { mimeType: 'image/png', data: 'BBBB' } },
+      ],
+    });
+  });
 });
