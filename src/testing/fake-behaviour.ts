@@ -54,6 +54,12 @@ export interface FakeChoice {
    * wire: `inlineData` parts, as Gemini's image models answer; other wires ignore it.
    */
   images?: readonly FakeImage[];
+  /**
+   * Gemini's wire: the `thoughtSignature` of the text part, as Gemini 3 signs its answer's first
+   * part after its thoughts; streamed, it comes on a last, empty, text part, as Gemini streams it.
+   * Other wires ignore it.
+   */
+  textSignature?: string;
   finishReason?: FakeFinishReason;
 }
 

@@ -20,6 +20,8 @@ export interface ResolvedChoice {
   reasoning: string | undefined;
   /** The images the choice makes, after its text. */
   images: readonly FakeImage[];
+  /** The text part's signature (Gemini's wire), when scripted. */
+  textSignature: string | undefined;
   finishReason: FakeFinishReason;
 }
 
@@ -44,6 +46,7 @@ function resolveChoice(choice: FakeChoice, index: number, idPrefix: string): Res
     refusal: choice.refusal,
     reasoning: choice.reasoning,
     images: choice.images ?? [],
+    textSignature: choice.textSignature,
     finishReason: choice.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop'),
   };
 }
