@@ -83,4 +83,27 @@ describe('Gemini thought signatures', () => {
       ],
     });
   });
+
+  it('go from a streamed answer’s last, empty, text part to a Gemini reasoning block, and back on the text', () => {
+    const assembler = new GeminiAnswerAssembler('gemini-3-pro-preview');
+    const chunk = (part: Record<string, unknown>, finishReason?: string) =>
+      ({ candidates: [{ index: 0, content: { role: 'model', parts: [part] }, finishReason }] }) as unknown as GenerateContentResponse;
+    assembler.accept(chunk({ text: 'Lima is ' }));
+    assembler.accept(chunk({ text: 'in Peru.' }));
+    assembler.accept(chunk({ text: '', thoughtSignature: 'sig-T' }, 'STOP'));
+    const completion = completionOf({ provider: 'gemini', ...assembler.completion() });
+    expect(completion.content).toBe('Lima is in Peru.');
+    expect(completion.reasoning).toEqual([{ type: 'thinking', provider: 'gemini', text: '', signature: 'sig-T' }]);
+    const { contents } = toGeminiContents([
+      { role: 'user', content: 'Where is Lima?' },
+      {
+        role: 'assistant',
+        content: 'Lima is in Peru.',
+        // Another provider's signed thinking is not Gemini's to take.
+        reasoning: [{ type: 'thinking', provider: 'anthropic', text: 'Hmm.', signature: 'sig-anthropic' }, ...(completion.reasoning ?? [])],
+      },
+      { role: 'user', content: 'And Quito?' },
+    ]);
+    expect(contents[1]).toEqual({ role: 'model', parts: [{ text: 'Lima is in Peru.', thoughtSignature: 'sig-T' }] });
+  });
 });
