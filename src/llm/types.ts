@@ -23,6 +23,7 @@ export type {
   ToolCallDelta,
 } from './model/chat-stream-event.js';
 export type {
+  AnswerImagePart,
   AssistantContentPart,
   AudioPart,
   ContentPart,

@@ -13,6 +13,7 @@ const image = z.object({
 const answerImage = z.object({
   type: z.literal('image'),
   url: z.string().regex(/^data:image\/[\w.+-]+;base64,/, 'must be a data:image/…;base64 URL, as the answer gave it'),
+  signature: z.string().optional(),
 });
 const audio = z.object({ type: z.literal('audio'), data: z.string().min(1), format: z.enum(['wav', 'mp3']) });
 const file = z

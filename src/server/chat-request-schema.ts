@@ -67,8 +67,9 @@ const echoedAnswerFields = {
  * An image an image model made, as Groundwork answers it (`message.images`, the shape
  * OpenAI-compatible servers answer images in) and the client echoes it: a `data:` URL of its bytes,
  * perhaps with the position some of those servers number it by, which the list's order already
- * gives, and the `detail` some of them add. Gemini takes it back as the model turn's inline data,
- * an OpenAI-compatible server as it answered it.
+ * gives, the `detail` some of them add, and Groundwork's `signature` extension (Gemini's
+ * `thoughtSignature` of the image). Gemini takes it back as the model turn's inline data, with its
+ * signature, an OpenAI-compatible server as it answered it.
  */
 const answerImage = z.strictObject({
   type: z.literal('image_url', { error: 'must be "image_url", as the answer gave it' }),
@@ -77,6 +78,8 @@ const answerImage = z.strictObject({
     detail: z.enum(['auto', 'low', 'high']).nullish(),
   }),
   index: z.number().int().min(0).optional(),
+  /** Groundwork's extension: the provider's signature of the image, as the answer gave it. */
+  signature: z.string().nullish(),
 });
 
 const toolCall = z.strictObject({

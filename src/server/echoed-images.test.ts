@@ -31,8 +31,8 @@ afterEach(async () => {
 });
 
 /** The `contents` Gemini received in `request`. */
-function contentsOf(request: RecordedRequest | undefined): unknown {
-  return (request?.body as { contents?: unknown } | undefined)?.contents;
+function contentsOf(request: RecordedRequest | undefined): unknown[] | undefined {
+  return (request?.body as { contents?: unknown[] } | undefined)?.contents;
 }
 
 /** What `promise` rejected with, as the SDK's error. */
@@ -140,6 +140,76 @@ describe('serve in front of a Gemini image model, the answer echoed', () => {
   });
 });
 
+/** An image a Gemini 3 image model signs, as `serve` answers it and the client echoes it. */
+function signedImage(mediaType: string, data: string, signature: unknown): Record<string, unknown> {
+  return { type: 'image_url', image_url: { url: `data:${mediaType};base64,${data}` }, signature };
+}
+
+describe('serve in front of a Gemini 3 image model, its signed images echoed', () => {
+  const model = 'gemini-3.1-flash-image-preview';
+  const signedAnswer = {
+    type: 'answer',
+    content: 'Two dots.',
+    images: [
+      { mediaType: 'image/png', data: DOT, signature: 'sig-dot' },
+      { mediaType: 'image/jpeg', data: RED_DOT, signature: 'sig-red-dot' },
+    ],
+  } as const;
+  /** The model turn Gemini must get back: each image on its own part with the signature it came with. */
+  const signedModelTurn = {
+    role: 'model',
+    parts: [
+      { text: 'Two dots.' },
+      { inlineData: { mimeType: 'image/png', data: DOT }, thoughtSignature: 'sig-dot' },
+      { inlineData: { mimeType: 'image/jpeg', data: RED_DOT }, thoughtSignature: 'sig-red-dot' },
+    ],
+  };
+
+  it('answers each image with its thought signature and sends it back on the same inline data part', async () => {
+    stack = await startServiceStack(geminiEnv);
+    stack.fake.setHandler(() => signedAnswer);
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Draw two dots.' }];
+    const first = await stack.client.chat.completions.create({ model, messages });
+    expect((first.choices[0]!.message as { images?: unknown }).images).toEqual([
+      signedImage('image/png', DOT, 'sig-dot'),
+      signedImage('image/jpeg', RED_DOT, 'sig-red-dot'),
+    ]);
+    messages.push(first.choices[0]!.message, { role: 'user', content: 'Now only the red one.' });
+    await stack.client.chat.completions.create({ model, messages });
+    expect(contentsOf(stack.fake.requests[1])).toEqual([
+      { role: 'user', parts: [{ text: 'Draw two dots.' }] },
+      signedModelTurn,
+      { role: 'user', parts: [{ text: 'Now only the red one.' }] },
+    ]);
+  });
+
+  it('streams each image with its thought signature, which the next turn sends back', async () => {
+    stack = await startServiceStack(geminiEnv);
+    stack.fake.setHandler(() => signedAnswer);
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Draw two dots.' }];
+    const first = await stack.client.chat.completions.stream({ model, messages }).finalChatCompletion();
+    messages.push(first.choices[0]!.message, { role: 'user', content: 'Now only the red one.' });
+    await stack.client.chat.completions.stream({ model, messages }).finalChatCompletion();
+    expect(contentsOf(stack.fake.requests[1])?.[1]).toEqual(signedModelTurn);
+  });
+
+  it.each([
+    ['a number', 42],
+    ['an object', { value: 'sig-dot' }],
+  ])('refuses %s as an image’s signature with 400 naming the field, sending nothing', async (_case, signature) => {
+    stack = await startServiceStack(geminiEnv);
+    const messages: OpenAI.ChatCompletionMessageParam[] = [
+      { role: 'user', content: 'Draw a dot.' },
+      echoedAnswer([signedImage('image/png', DOT, signature)]),
+      { role: 'user', content: 'Now make it red.' },
+    ];
+    const error = await refusal(stack.client.chat.completions.create({ model, messages }));
+    expect(error.status).toBe(400);
+    expect(error.error).toMatchObject({ param: 'messages[1].images[0].signature' });
+    expect(stack.fake.requests).toHaveLength(0);
+  });
+});
+
 describe('serve in front of an OpenAI-compatible server, its image answer echoed', () => {
   it('sends the images back on the assistant message as the server answered them, `detail` included', async () => {
     stack = await startServiceStack(() => ({ LLM_PROVIDER: 'openai-compatible', OPENAI_MODEL: 'flux-edit' }));
@@ -163,6 +233,23 @@ describe('serve in front of an OpenAI-compatible server, its image answer echoed
         { type: 'image_url', image_url: { url: `data:image/png;base64,${DOT}`, detail: 'auto' } },
         { type: 'image_url', image_url: { url: `data:image/jpeg;base64,${RED_DOT}` } },
       ],
+    });
+  });
+
+  it('leaves a Gemini image’s signature out, as it leaves a tool call’s: only Gemini reads it', async () => {
+    stack = await startServiceStack(() => ({ LLM_PROVIDER: 'openai-compatible', OPENAI_MODEL: 'flux-edit' }));
+    stack.fake.enqueue({ type: 'answer', content: 'A red dot.' });
+    const messages: OpenAI.ChatCompletionMessageParam[] = [
+      { role: 'user', content: 'Draw a dot.' },
+      echoedAnswer([signedImage('image/png', DOT, 'sig-dot')]),
+      { role: 'user', content: 'Now make it red.' },
+    ];
+    await stack.client.chat.completions.create({ model: 'flux-edit', messages });
+    const sent = (stack.fake.requests[0]?.body as { messages?: unknown[] } | undefined)?.messages;
+    expect(sent?.[1]).toEqual({
+      role: 'assistant',
+      content: 'A dot.',
+      images: [{ type: 'image_url', image_url: { url: `data:image/png;base64,${DOT}` } }],
     });
   });
 });

@@ -126,6 +126,28 @@ describe('serve in front of a Gemini 3 model', () => {
     const answer = await client.chat.completions.create({ model: 'gemini-3-pro-preview', messages, tools });
     expect(answer.choices[0]?.message.content).toBe('Sunny in Lima.');
   });
+
+  it.each([false, true])(
+    'hands out a text answer’s thought signature in reasoning_blocks and sends it back on the text part (streamed: %s)',
+    async (stream) => {
+      stack = await startServiceStack(SETUPS.gemini.env);
+      const client = new OpenAI({ apiKey: STACK_API_KEY, baseURL: stack.baseUrl, maxRetries: 0 });
+      stack.fake.setHandler(() => ({ type: 'answer', content: 'Lima is in Peru.', textSignature: 'sig-text' }));
+      const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Where is Lima?' }];
+      const ask = { model: 'gemini-3-pro-preview', messages };
+      const first = stream ? await client.chat.completions.stream(ask).finalChatCompletion() : await client.chat.completions.create(ask);
+      const message = first.choices[0]!.message;
+      expect((message as { reasoning_blocks?: unknown }).reasoning_blocks).toEqual([
+        { type: 'thinking', provider: 'gemini', text: '', signature: 'sig-text' },
+      ]);
+      messages.push(message as OpenAI.ChatCompletionMessageParam, { role: 'user', content: 'And Quito?' });
+      await client.chat.completions.create({ model: 'gemini-3-pro-preview', messages });
+      expect((stack.fake.requests[1]?.body as { contents?: unknown[] } | undefined)?.contents?.[1]).toEqual({
+        role: 'model',
+        parts: [{ text: 'Lima is in Peru.', thoughtSignature: 'sig-text' }],
+      });
+    },
+  );
 });
 
 describe('serve in front of a Gemini image model', () => {

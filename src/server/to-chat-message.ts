@@ -1,4 +1,4 @@
-import type { AssistantContentPart, ChatMessage, ReasoningBlock, TextPart, UserContentPart } from '../llm/types.js';
+import type { AnswerImagePart, AssistantContentPart, ChatMessage, ReasoningBlock, TextPart, UserContentPart } from '../llm/types.js';
 import type { BodyMessage } from './chat-request-schema.js';
 
 type Parts<Role extends BodyMessage['role']> = Exclude<Extract<BodyMessage, { role: Role }>['content'], string | null | undefined>;
@@ -6,7 +6,7 @@ type Parts<Role extends BodyMessage['role']> = Exclude<Extract<BodyMessage, { ro
 /**
  * One OpenAI message as Groundwork's neutral message: every role kept as it is (`developer` stays
  * `developer`), content parts one for one, never joined, and `name`, tool calls (with their
- * `signature`), refusals, `reasoning_blocks` and an echoed answer's `images` carried.
+ * `signature`), refusals, `reasoning_blocks` and an echoed answer's `images` (with their `signature`) carried.
  */
 export function toChatMessage(message: BodyMessage): ChatMessage {
   const named = message.role !== 'tool' && message.name != null ? { name: message.name } : {};
@@ -36,10 +36,7 @@ export function toChatMessage(message: BodyMessage): ChatMessage {
       if (message.reasoning_blocks != null && message.reasoning_blocks.length > 0)
         assistant.reasoning = message.reasoning_blocks.map(reasoningBlock);
       // The position some servers number an image by is the list's order, which is kept.
-      if (message.images != null && message.images.length > 0)
-        assistant.images = message.images.map(({ image_url: { url, detail } }) =>
-          detail == null ? { type: 'image', url } : { type: 'image', url, detail },
-        );
+      if (message.images != null && message.images.length > 0) assistant.images = message.images.map(answerImage);
       return assistant;
     }
   }
@@ -73,6 +70,14 @@ function userPart(part: Parts<'user'>[number]): UserContentPart {
 
 function assistantParts(parts: Parts<'assistant'>): AssistantContentPart[] {
   return parts.map((part) => (part.type === 'text' ? { type: 'text', text: part.text } : { type: 'refusal', refusal: part.refusal }));
+}
+
+/** An echoed answer's image as the neutral part, its `detail` and `signature` kept when it has them. */
+function answerImage(image: NonNullable<Extract<BodyMessage, { role: 'assistant' }>['images']>[number]): AnswerImagePart {
+  const part: AnswerImagePart = { type: 'image', url: image.image_url.url };
+  if (image.image_url.detail != null) part.detail = image.image_url.detail;
+  if (image.signature != null) part.signature = image.signature;
+  return part;
 }
 
 /** A reasoning block sent back (`reasoning_blocks`) as the answer gave it. */

@@ -61,6 +61,12 @@ export interface FakeChoice {
    * other wires ignore it.
    */
   messageFields?: Readonly<Record<string, unknown>>;
+  /**
+   * Gemini's wire: the `thoughtSignature` of the text part, as Gemini 3 signs its answer's first
+   * part after its thoughts; streamed, it comes on a last, empty, text part, as Gemini streams it.
+   * Other wires ignore it.
+   */
+  textSignature?: string;
   finishReason?: FakeFinishReason;
 }
 
@@ -70,6 +76,11 @@ export interface FakeImage {
   mediaType: string;
   /** The bytes, base64. */
   data: string;
+  /**
+   * Gemini's wire: the `inlineData` part's `thoughtSignature`, as Gemini 3's image models sign each
+   * image they make (and want it back on the same part when the conversation goes on); other wires ignore it.
+   */
+  signature?: string;
 }
 
 /**

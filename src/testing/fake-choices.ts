@@ -22,6 +22,8 @@ export interface ResolvedChoice {
   images: readonly FakeImage[];
   /** Further message fields, when scripted. */
   messageFields: Readonly<Record<string, unknown>>;
+  /** The text part's signature (Gemini's wire), when scripted. */
+  textSignature: string | undefined;
   finishReason: FakeFinishReason;
 }
 
@@ -47,6 +49,7 @@ function resolveChoice(choice: FakeChoice, index: number, idPrefix: string): Res
     reasoning: choice.reasoning,
     images: choice.images ?? [],
     messageFields: choice.messageFields ?? {},
+    textSignature: choice.textSignature,
     finishReason: choice.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop'),
   };
 }

@@ -105,9 +105,17 @@ function thoughtParts(context: WireContext, choice: ResolvedChoice): unknown[] {
   return [{ text: choice.reasoning, thought: true }];
 }
 
-/** The choice's images as `inlineData` parts, as Gemini's image models send them. */
+/** The choice's scripted text signature as a part's `thoughtSignature` member, or none. */
+function textSigned(choice: ResolvedChoice): Record<string, unknown> {
+  return choice.textSignature === undefined ? {} : { thoughtSignature: choice.textSignature };
+}
+
+/** The choice's images as `inlineData` parts, as Gemini's image models send them, each with its scripted `thoughtSignature`. */
 function imageParts(choice: ResolvedChoice): unknown[] {
-  return choice.images.map((image) => ({ inlineData: { mimeType: image.mediaType, data: image.data } }));
+  return choice.images.map((image) => ({
+    inlineData: { mimeType: image.mediaType, data: image.data },
+    ...(image.signature === undefined ? {} : { thoughtSignature: image.signature }),
+  }));
 }
 
 /** The request's `candidateCount` as the `n` the shared choice logic reads. */
@@ -123,7 +131,8 @@ function blocked(context: WireContext, answer: FakeAnswer): Record<string, unkno
  * Gemini's `generateContent` format (the Gemini API's and Vertex AI's): candidates of text and
  * whole `functionCall` parts (Gemini does not split arguments), scripted thinking as `thought`
  * parts when the request asks for them (`includeThoughts`), scripted images as `inlineData` parts
- * after the text, `finishReason` `STOP`,
+ * after the text (with their scripted `thoughtSignature`), a scripted text signature on the text part
+ * (streamed, on the last, empty, text part), `finishReason` `STOP`,
  * `MAX_TOKENS` or `SAFETY` (a scripted refusal is its words stopped by `SAFETY`), usage with
  * cached and thinking tokens, Gemini 3's `thoughtSignature` on the first function call of an
  * answer (a request whose current turn repeats a call without it is a 400, as at Gemini), a blocked
@@ -143,7 +152,8 @@ export const geminiWire: WireFormat = {
     return {
       candidates: choices.map((choice) => {
         const parts: unknown[] = thoughtParts(context, choice);
-        if (textOf(choice) !== '' || (choice.toolCalls.length === 0 && choice.images.length === 0)) parts.push({ text: textOf(choice) });
+        if (textOf(choice) !== '' || (choice.toolCalls.length === 0 && choice.images.length === 0))
+          parts.push({ text: textOf(choice), ...textSigned(choice) });
         parts.push(...imageParts(choice), ...callParts(context, choice));
         return { content: { role: 'model', parts }, finishReason: finishReason(choice), index: choice.index };
       }),
@@ -168,7 +178,13 @@ export const geminiWire: WireFormat = {
     }
     const tail = choices.map((choice, position) =>
       sseFrame({
-        candidates: [{ content: { role: 'model', parts: [{ text: '' }] }, finishReason: finishReason(choice), index: choice.index }],
+        candidates: [
+          {
+            content: { role: 'model', parts: [{ text: '', ...textSigned(choice) }] },
+            finishReason: finishReason(choice),
+            index: choice.index,
+          },
+        ],
         ...(position === choices.length - 1 ? { usageMetadata: usageOf(context, answer, choices) } : {}),
         ...envelope(context),
       }),

@@ -1,4 +1,4 @@
-import type { AssistantContentPart, ImagePart, TextPart, UserContentPart } from './content-part.js';
+import type { AnswerImagePart, AssistantContentPart, TextPart, UserContentPart } from './content-part.js';
 import type { ReasoningBlock } from './reasoning-block.js';
 import type { ToolCall } from './tool-call.js';
 
@@ -40,12 +40,13 @@ export interface AssistantMessage {
   reasoning?: ReasoningBlock[];
   /**
    * The images the model made in this answer (an image model's `passthrough.images`), each a
-   * `data:image/…;base64,…` URL, in the order it made them. Gemini gets them back as inline data of
-   * the model turn, after its text, so that the conversation can go on editing them; the other
+   * `data:image/…;base64,…` URL, in the order it made them, each with the signature the answer gave
+   * it. Gemini gets them back as inline data of the model turn, after its text, each part with its
+   * `thoughtSignature`, so that the conversation can go on editing them; the other
    * providers' assistant turns cannot hold images, so they name them unsupported
    * (`messages[i].images`), which `LLM_DROP_UNSUPPORTED_PARAMS=true` drops with a warning.
    */
-  images?: ImagePart[];
+  images?: AnswerImagePart[];
 }
 
 /** The result of a tool call, answering the assistant's call with the same id. */

@@ -15,6 +15,20 @@ export interface ImagePart {
   detail?: 'auto' | 'low' | 'high';
 }
 
+/**
+ * An image a model made, given back on its assistant message (`AssistantMessage.images`): a
+ * `data:image/…;base64,…` URL, as the answer gave it, with the provider's signature when it signed
+ * the image.
+ */
+export interface AnswerImagePart extends ImagePart {
+  /**
+   * The provider's opaque signature of the image, as the answer gave it (Gemini 3's image models'
+   * `thoughtSignature`, which they need back on the same part to keep their context); absent when
+   * it gave none.
+   */
+  signature?: string;
+}
+
 /** Audio given to the model, base64-encoded. */
 export interface AudioPart {
   type: 'audio';

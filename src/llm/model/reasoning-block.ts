@@ -3,7 +3,8 @@ import type { LlmProviderName } from '../../config/variables.js';
 /**
  * A piece of the model's reasoning that its provider needs back, unchanged, when the conversation
  * goes on: Anthropic's signed `thinking` and its `redacted_thinking` blocks, Bedrock's reasoning
- * content. With extended thinking on, Anthropic refuses the turn after a tool call unless the
+ * content, Gemini 3's signature of an answer's text (a `thinking` block with empty text: Gemini
+ * shows none of what it signed; it goes back on the text part). With extended thinking on, Anthropic refuses the turn after a tool call unless the
  * assistant message that called the tool starts with them. Opaque: only the provider that made a
  * block sends it back; the others leave it out. Its text, for reading, is also in
  * `passthrough.reasoning_content`.

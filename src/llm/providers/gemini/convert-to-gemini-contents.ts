@@ -64,6 +64,17 @@ function assistantText(message: AssistantMessage): string {
   return text === '' && typeof message.refusal === 'string' ? message.refusal : text;
 }
 
+/**
+ * The signature Gemini gave an earlier answer's text, from the Gemini reasoning block that carries
+ * it (see the answer assembler); other providers' blocks are theirs alone.
+ */
+function textSignature(message: AssistantMessage): string | undefined {
+  for (const block of message.reasoning ?? []) {
+    if (block.type === 'thinking' && block.provider === 'gemini' && block.signature !== undefined) return block.signature;
+  }
+  return undefined;
+}
+
 /** The name of the function each tool call id called, from the assistant turns, to answer results by name. */
 function callNames(messages: readonly ChatMessage[]): Map<string, string> {
   const names = new Map<string, string>();
@@ -76,8 +87,8 @@ function callNames(messages: readonly ChatMessage[]): Map<string, string> {
 /**
  * Messages as Gemini contents: system and developer messages join the system instruction; user
  * parts become text or inline data; an assistant message becomes a `model` turn of its text and
- * refusals, then the images it made as inline data, then its tool calls as `functionCall` parts,
- * each with its `thoughtSignature` when the call has a `signature`; consecutive tool results become
+ * refusals (with the signature of a Gemini reasoning block), then the images it made as inline data, then its tool calls as `functionCall` parts,
+ * each image and call with its `thoughtSignature` when it has a `signature`; consecutive tool results become
  * one `user` turn of `functionResponse` parts, named after the call they answer (`{ output }`, or
  * `{ error }` for a failed tool). Parts Gemini cannot take are left out here:
  * {@link geminiUnsupportedFields} refuses them before anything is sent.
@@ -101,11 +112,20 @@ export function toGeminiContents(messages: readonly ChatMessage[]): GeminiConver
       case 'assistant': {
         const parts: Part[] = [];
         const text = assistantText(message);
-        if (text !== '') parts.push({ text });
-        // The images the model made, back where it answered them, so that the next turn can edit them.
+        if (text !== '') {
+          const part: Part = { text };
+          // The signature Gemini 3 gave the answer's text goes back on it.
+          const signature = textSignature(message);
+          if (signature !== undefined) part.thoughtSignature = signature;
+          parts.push(part);
+        }
+        // The images the model made, back where it answered them, so that the next turn can edit them;
+        // Gemini 3's image models want each one's signature back on its part to keep their context.
         for (const image of message.images ?? []) {
           const part = toGeminiPart(image);
-          if (part !== undefined) parts.push(part);
+          if (part === undefined) continue;
+          if (image.signature !== undefined) part.thoughtSignature = image.signature;
+          parts.push(part);
         }
         for (const call of message.toolCalls ?? []) {
           const part: Part = { functionCall: { name: call.name, args: functionArgs(call.arguments) ?? {} } };

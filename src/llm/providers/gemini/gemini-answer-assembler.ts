@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { GenerateContentResponse, GenerateContentResponseUsageMetadata } from '@google/genai';
 import type { CompletionBase } from '../../model/completion-of.js';
-import type { AnswerMessage, ChatChoice, ChatStreamEvent, ToolCall } from '../../types.js';
+import type { AnswerMessage, ChatChoice, ChatStreamEvent, ReasoningBlock, ToolCall } from '../../types.js';
 import { answerIndex } from '../answer-index.js';
 import { providerError } from '../provider-error-factory.js';
 import { mapGeminiUsage } from './gemini-usage.js';
@@ -14,22 +14,41 @@ interface CandidateState {
   toolCalls: ToolCall[];
   /** The images it made, in OpenAI-compatible servers' shape (see {@link imageOutput}). */
   images: ImageOutput[];
+  /** The `thoughtSignature` of its text, from the first text part that carried one. */
+  textSignature: string | undefined;
   finishReason: string | undefined;
 }
 
 /**
  * An image the model made, as OpenAI-compatible servers that pass image models on (OpenRouter,
- * LiteLLM) put it in a chat answer's `message.images`: a `data:` URL of its bytes.
+ * LiteLLM) put it in a chat answer's `message.images`: a `data:` URL of its bytes, with
+ * Groundwork's `signature` extension when Gemini signed the part (as on a tool call).
  */
 interface ImageOutput {
   type: 'image_url';
   image_url: { url: string };
+  /** The part's `thoughtSignature`, which Gemini 3's image models need back on the same part. */
+  signature?: string;
 }
 
-/** An `inlineData` part's image as an {@link ImageOutput}; undefined for other media (no other is asked for). */
-function imageOutput(inline: { mimeType?: string; data?: string }): ImageOutput | undefined {
+/**
+ * An `inlineData` part's image as an {@link ImageOutput}, with the part's `signature` when it has
+ * one; undefined for other media (no other is asked for).
+ */
+function imageOutput(inline: { mimeType?: string; data?: string }, signature: string | undefined): ImageOutput | undefined {
   if (typeof inline.mimeType !== 'string' || !inline.mimeType.startsWith('image/') || typeof inline.data !== 'string') return undefined;
-  return { type: 'image_url', image_url: { url: `data:${inline.mimeType};base64,${inline.data}` } };
+  const image: ImageOutput = { type: 'image_url', image_url: { url: `data:${inline.mimeType};base64,${inline.data}` } };
+  if (typeof signature === 'string' && signature !== '') image.signature = signature;
+  return image;
+}
+
+/**
+ * A text part's signature as the reasoning block that carries it back: Gemini signs reasoning it
+ * does not show, so the block's text is empty (a thought summary, when asked for, is in
+ * `passthrough.reasoning_content`); `toGeminiContents` puts the signature back on the text.
+ */
+function textSignatureBlock(signature: string): ReasoningBlock {
+  return { type: 'thinking', provider: 'gemini', text: '', signature };
 }
 
 /**
@@ -39,7 +58,9 @@ function imageOutput(inline: { mimeType?: string; data?: string }): ImageOutput 
  * split arguments), given an id when Gemini gave none, with the part's `thoughtSignature` as the
  * call's `signature`. Each `inlineData` image (Gemini's image models make them) is kept, whole, in
  * the message's `passthrough.images` as a `data:` URL, the shape OpenAI-compatible servers answer
- * images in; inline data of any other media fails the answer by name rather than vanish. A blocked prompt (no candidates, a
+ * images in, with the part's `thoughtSignature` as the image's `signature`. The signature of the
+ * answer's text (Gemini 3 signs its first part after its thoughts) is kept as a Gemini reasoning
+ * block (`reasoning`, see {@link textSignatureBlock}); inline data of any other media fails the answer by name rather than vanish. A blocked prompt (no candidates, a
  * `promptFeedback.blockReason`) fails with a `ContentFilterError`: there is no answer to return.
  * A candidate stopped by a safety filter is an answer, with `finishReason: 'content_filter'`.
  */
@@ -95,9 +116,13 @@ export class GeminiAnswerAssembler {
       const state = this.#state(index);
       for (const part of candidate.content?.parts ?? []) {
         if (typeof part.text === 'string' && part.thought === true) state.thoughts += part.text;
-        else if (typeof part.text === 'string' && part.text !== '') {
-          state.text += part.text;
-          events.push({ type: 'delta', text: part.text, choice: index });
+        else if (typeof part.text === 'string') {
+          // Gemini 3 signs the first part after its thoughts; streaming, the signature may come on a last, empty, text part.
+          if (typeof part.thoughtSignature === 'string' && part.thoughtSignature !== '') state.textSignature ??= part.thoughtSignature;
+          if (part.text !== '') {
+            state.text += part.text;
+            events.push({ type: 'delta', text: part.text, choice: index });
+          }
         } else if (part.functionCall !== undefined) {
           const call: ToolCall = {
             id: part.functionCall.id ?? `${this.#callPrefix}${index}_${state.toolCalls.length}`,
@@ -116,7 +141,7 @@ export class GeminiAnswerAssembler {
           });
           state.toolCalls.push(call);
         } else if (part.inlineData !== undefined) {
-          const image = imageOutput(part.inlineData);
+          const image = imageOutput(part.inlineData, part.thoughtSignature);
           if (image === undefined) {
             const what = part.inlineData.mimeType ?? 'data of no media type';
             throw providerError('unprocessable', `Gemini answered with inline ${what}, which Groundwork cannot carry (only images)`, {
@@ -143,6 +168,7 @@ export class GeminiAnswerAssembler {
       if (state.toolCalls.length > 0) message.toolCalls = state.toolCalls;
       if (state.thoughts !== '') message.passthrough = { reasoning_content: state.thoughts };
       if (state.images.length > 0) message.passthrough = { ...message.passthrough, images: state.images };
+      if (state.textSignature !== undefined) message.reasoning = [textSignatureBlock(state.textSignature)];
       return { index, message, finishReason: mapGeminiFinishReason(state.finishReason, state.toolCalls.length > 0) };
     });
     const base: Omit<CompletionBase, 'provider'> = { model: this.#model, choices, usage: mapGeminiUsage(this.#usage) };
@@ -153,7 +179,7 @@ export class GeminiAnswerAssembler {
   #state(index: number): CandidateState {
     let state = this.#candidates.get(index);
     if (state === undefined) {
-      state = { text: '', thoughts: '', toolCalls: [], images: [], finishReason: undefined };
+      state = { text: '', thoughts: '', toolCalls: [], images: [], textSignature: undefined, finishReason: undefined };
       this.#candidates.set(index, state);
     }
     return state;
