@@ -47,6 +47,7 @@ const message = z.discriminatedUnion('role', [
       audio: z.object({ id: z.string() }).nullable().optional(),
       reasoning: z.array(reasoningBlock).optional(),
       images: z.array(answerImage).optional(),
+      reasoningDetails: z.array(z.record(z.string(), z.unknown())).optional(),
     })
     .refine(
       (assistant) =>

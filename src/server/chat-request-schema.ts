@@ -52,13 +52,15 @@ const assistantContent = z.union(
 /*
  * Clients append the answer they received to the conversation as it is, so an assistant message
  * may echo answer-only fields: `annotations` (citations of what the content already says),
- * `reasoning_content` (the reasoning's text; what the provider needs of it is in `reasoning_blocks`),
+ * `reasoning_content` and `reasoning` (the reasoning's text, under the names DeepSeek, vLLM and
+ * OpenRouter give it; what the provider needs of it is in `reasoning_blocks` or `reasoning_details`),
  * `function_call: null`, and the SDK helpers' `parsed` / `parsed_arguments` (their own parse of
  * the content and arguments). They carry nothing the model reads, so they are accepted and not sent on.
  */
 const echoedAnswerFields = {
   annotations: z.array(z.unknown()).nullish(),
   reasoning_content: z.string().nullish(),
+  reasoning: z.string().nullish(),
   function_call: z.null({ error: 'function_call is deprecated and not supported; use tool_calls' }).optional(),
   parsed: z.unknown().optional(),
 };
@@ -115,6 +117,8 @@ const message = z.discriminatedUnion(
         audio: z.looseObject({ id: z.string() }).nullish(),
         reasoning_blocks: z.array(reasoningBlock).nullish(),
         images: z.array(answerImage).nullish(),
+        // An OpenAI-compatible server's (OpenRouter's) reasoning state, which it asks to have back.
+        reasoning_details: z.array(z.record(z.string(), z.unknown())).nullish(),
         ...echoedAnswerFields,
       })
       .refine(

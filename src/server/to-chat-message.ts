@@ -6,7 +6,8 @@ type Parts<Role extends BodyMessage['role']> = Exclude<Extract<BodyMessage, { ro
 /**
  * One OpenAI message as Groundwork's neutral message: every role kept as it is (`developer` stays
  * `developer`), content parts one for one, never joined, and `name`, tool calls (with their
- * `signature`), refusals, `reasoning_blocks` and an echoed answer's `images` (with their `signature`) carried.
+ * `signature`), refusals, `reasoning_blocks` and an echoed answer's `images` (with their `signature`)
+ * and `reasoning_details` carried.
  */
 export function toChatMessage(message: BodyMessage): ChatMessage {
   const named = message.role !== 'tool' && message.name != null ? { name: message.name } : {};
@@ -37,6 +38,7 @@ export function toChatMessage(message: BodyMessage): ChatMessage {
         assistant.reasoning = message.reasoning_blocks.map(reasoningBlock);
       // The position some servers number an image by is the list's order, which is kept.
       if (message.images != null && message.images.length > 0) assistant.images = message.images.map(answerImage);
+      if (message.reasoning_details != null && message.reasoning_details.length > 0) assistant.reasoningDetails = message.reasoning_details;
       return assistant;
     }
   }

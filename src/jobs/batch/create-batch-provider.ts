@@ -32,7 +32,7 @@ export function createBatchProvider(config: AppConfig, provider: LlmProviderName
         name: 'openai',
         defaultModel: llm.openai.model,
         http: { client: client(), headers: () => ({ ...fixed, authorization: `Bearer ${apiKey.reveal() ?? ''}` }) },
-        dialect: { tokenField: 'max_completion_tokens', nativeJsonSchema: true, developerRole: true, answerImages: false },
+        dialect: { tokenField: 'max_completion_tokens', nativeJsonSchema: true, developerRole: true, compatibleAnswerFields: false },
         baseUrl: llm.openai.baseUrl ?? 'https://api.openai.com/v1',
         endpoint: '/v1/chat/completions',
       });
@@ -53,7 +53,7 @@ export function createBatchProvider(config: AppConfig, provider: LlmProviderName
           tokenField: azureTokenField(apiVersion),
           nativeJsonSchema: true,
           developerRole: azureDeveloperRole(apiVersion),
-          answerImages: false,
+          compatibleAnswerFields: false,
         },
         baseUrl: `${endpoint.replace(/\/+$/, '')}/openai`,
         query: `api-version=${encodeURIComponent(apiVersion)}`,

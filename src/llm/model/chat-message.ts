@@ -47,6 +47,14 @@ export interface AssistantMessage {
    * (`messages[i].images`), which `LLM_DROP_UNSUPPORTED_PARAMS=true` drops with a warning.
    */
   images?: AnswerImagePart[];
+  /**
+   * The answer's `reasoning_details`, as an OpenAI-compatible server gave them (OpenRouter: its
+   * reasoning's text, summaries and encrypted state, which it asks to have back to carry the
+   * reasoning across turns). Sent back on this message to OpenAI-compatible servers, where they come
+   * from; the other providers take their own reasoning back as {@link reasoning} blocks and leave
+   * these out.
+   */
+  reasoningDetails?: Record<string, unknown>[];
 }
 
 /** The result of a tool call, answering the assistant's call with the same id. */

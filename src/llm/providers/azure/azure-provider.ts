@@ -112,7 +112,7 @@ export function createAzureProvider(options: AzureProviderOptions): LlmProvider 
       tokenField: azureTokenField(options.apiVersion),
       nativeJsonSchema: true,
       developerRole: azureDeveloperRole(options.apiVersion),
-      answerImages: false,
+      compatibleAnswerFields: false,
     },
     embeddings: { encoding: 'base64' },
   });

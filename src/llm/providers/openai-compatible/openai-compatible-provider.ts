@@ -39,7 +39,7 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleProvider
       models: upstreamTarget(options.baseUrl, '/models'),
       embeddings: targetPerModel(() => upstreamTarget(options.baseUrl, '/embeddings')),
     },
-    dialect: { tokenField: 'max_tokens', nativeJsonSchema: false, developerRole: false, answerImages: true },
+    dialect: { tokenField: 'max_tokens', nativeJsonSchema: false, developerRole: false, compatibleAnswerFields: true },
     // Not every compatible server knows `encoding_format: base64`; floats are understood by all.
     embeddings: { encoding: 'float' },
   });

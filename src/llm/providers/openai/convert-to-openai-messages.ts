@@ -54,12 +54,14 @@ function assistantMessage(
   // As compatible servers answer an image model's pictures; OpenAI's types have no such field. An
   // image's `signature` stays out, as a tool call's does: it is Gemini's, and nothing says this
   // server made it (a fallback may have brought the conversation here) or knows the key.
-  if (dialect.answerImages && message.images !== undefined && message.images.length > 0) {
+  if (dialect.compatibleAnswerFields && message.images !== undefined && message.images.length > 0) {
     (wire as unknown as Record<string, unknown>)['images'] = message.images.map((image) => ({
       type: 'image_url',
       image_url: image.detail === undefined ? { url: image.url } : { url: image.url, detail: image.detail },
     }));
   }
+  if (dialect.compatibleAnswerFields && message.reasoningDetails !== undefined && message.reasoningDetails.length > 0)
+    (wire as unknown as Record<string, unknown>)['reasoning_details'] = message.reasoningDetails;
   return wire;
 }
 

@@ -7,9 +7,11 @@ export interface OpenAiDialect {
   /** Whether `developer` messages are sent as such; otherwise as `system`, which every compatible server knows. */
   developerRole: boolean;
   /**
-   * Whether an earlier answer's images (`AssistantMessage.images`) go back on its assistant message
-   * as `images`, the field compatible servers that make images answer them in; OpenAI's and Azure's
-   * assistant messages have no place for them, so they name them unsupported instead.
+   * Whether the fields only compatible servers answer with go back on the assistant message that
+   * echoes the answer, as they answered them: an image model's `images` (`AssistantMessage.images`)
+   * and OpenRouter's `reasoning_details` (`AssistantMessage.reasoningDetails`). OpenAI's and Azure's
+   * assistant messages have no place for images, so they name them unsupported instead, and never
+   * answer reasoning details, so they get none back.
    */
-  answerImages: boolean;
+  compatibleAnswerFields: boolean;
 }

@@ -38,7 +38,7 @@ export function createOpenAiProvider(options: OpenAiProviderOptions): LlmProvide
       models: upstreamTarget(baseUrl, '/models'),
       embeddings: targetPerModel(() => upstreamTarget(baseUrl, '/embeddings')),
     },
-    dialect: { tokenField: 'max_completion_tokens', nativeJsonSchema: true, developerRole: true, answerImages: false },
+    dialect: { tokenField: 'max_completion_tokens', nativeJsonSchema: true, developerRole: true, compatibleAnswerFields: false },
     embeddings: { encoding: 'base64' },
   });
 }

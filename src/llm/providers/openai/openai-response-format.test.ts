@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { ChatRequest } from '../../types.js';
 import { toOpenAiParams } from './openai-request.js';
 
-const dialect = { tokenField: 'max_completion_tokens', nativeJsonSchema: true, developerRole: true, answerImages: false } as const;
+const dialect = {
+  tokenField: 'max_completion_tokens',
+  nativeJsonSchema: true,
+  developerRole: true,
+  compatibleAnswerFields: false,
+} as const;
 // Not strict-compatible: `note` is optional, which OpenAI's strict mode refuses with a 400.
 const schema = { type: 'object', properties: { word: { type: 'string' }, note: { type: 'string' } }, required: ['word'] };
 
