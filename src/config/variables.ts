@@ -425,7 +425,7 @@ export const VARIABLES = define({
     field: booleanField(false),
     default: 'false',
     description:
-      "Drop request fields a provider cannot honour, and the `images` of an earlier answer echoed on an assistant message (logged as a warning and counted in `groundwork_llm_dropped_params_total`), instead of refusing the call with a 400 that names them; the caller's message content and restricting `tool_choice` or `parallel_tool_calls: false` are never dropped.",
+      "Drop request fields a provider cannot honour, and the `images` or `audio` of an earlier answer echoed on an assistant message (logged as a warning and counted in `groundwork_llm_dropped_params_total`), instead of refusing the call with a 400 that names them; the caller's message content and restricting `tool_choice` or `parallel_tool_calls: false` are never dropped.",
     example: 'true',
   },
   LLM_STRUCTURED_OUTPUT_REPAIRS: {

@@ -30,11 +30,12 @@ const MODEL_KEY_OF_WIRE: Readonly<Record<string, keyof ChatRequest>> = {
 };
 
 /**
- * Message fields that only echo what the model itself made: an earlier answer's `images`. Every
- * chat client sends an answer back as it got it, so the drop policy may take them out of their
- * message (the model's text stays), unlike the caller's own content.
+ * Message fields that only echo what the model itself made: an earlier answer's `images`, and an
+ * earlier audio answer's `audio` (OpenAI's, by id). Every chat client sends an answer back as it
+ * got it, so the drop policy may take them out of their message (the model's text stays), unlike
+ * the caller's own content.
  */
-const ECHOED_ANSWER_FIELD = /^messages\[(\d+)\]\.images$/;
+const ECHOED_ANSWER_FIELD = /^messages\[(\d+)\]\.(images|audio)$/;
 
 /** What to do with fields a provider cannot honour. */
 export interface FieldSupportPolicy {
@@ -78,10 +79,10 @@ export function applyFieldPolicy(
     const key = MODEL_KEY_OF_WIRE[field];
     const echoed = ECHOED_ANSWER_FIELD.exec(field);
     if (key !== undefined) delete fitted[key];
-    else if (echoed !== null) fitted.messages = withoutImages(fitted.messages, Number(echoed[1]));
+    else if (echoed !== null) fitted.messages = withoutEchoed(fitted.messages, Number(echoed[1]), echoed[2] as EchoedField);
     else if (passthrough !== undefined) delete passthrough[field];
     // A message's position would make a label per conversation length: the metric counts the field as `messages[].images`.
-    policy.metrics?.droppedParams.inc({ provider, field: echoed === null ? field : 'messages[].images' });
+    policy.metrics?.droppedParams.inc({ provider, field: echoed === null ? field : `messages[].${echoed[2]}` });
   }
   if (passthrough !== undefined) {
     if (Object.keys(passthrough).length === 0) delete fitted.passthrough;
@@ -112,10 +113,14 @@ function isDroppable(field: string, request: ChatRequest): boolean {
   );
 }
 
-/** `messages` with the message at `index` stripped of its images; the caller's array and messages are left as they were. */
-function withoutImages(messages: ChatRequest['messages'], index: number): ChatRequest['messages'] {
+/** The assistant message fields {@link ECHOED_ANSWER_FIELD} names. */
+type EchoedField = 'images' | 'audio';
+
+/** `messages` with the message at `index` stripped of `field`; the caller's array and messages are left as they were. */
+function withoutEchoed(messages: ChatRequest['messages'], index: number, field: EchoedField): ChatRequest['messages'] {
   const message = messages[index];
-  if (message?.role !== 'assistant' || message.images === undefined) return messages;
-  const { images: _dropped, ...kept } = message;
+  if (message?.role !== 'assistant' || message[field] === undefined) return messages;
+  const kept = { ...message };
+  delete kept[field];
   return messages.with(index, kept);
 }

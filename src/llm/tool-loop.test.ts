@@ -513,6 +513,32 @@ describe('fields a provider cannot honour', () => {
       expect(counted.values.map((value) => [value.labels['field'], value.value])).toEqual([['messages[].images', 2]]);
       await client.close();
     });
+
+    it('as is an earlier audio answer’s audio, by the same policy', async () => {
+      const echoedAudio = (): ChatMessage[] => [
+        { role: 'user', content: 'Say hello.' },
+        { role: 'assistant', content: 'Hello.', audio: { id: 'audio_1' } },
+        { role: 'user', content: 'Again?' },
+      ];
+      const refusing = new ScriptedProvider([text('never')]);
+      refusing.unsupported = ['messages[1].audio'];
+      const refused = setup(refusing);
+      const error = await rejection(refused.client.complete({ messages: echoedAudio() }));
+      expect((error as UnsupportedFieldsError).fields).toEqual(['messages[1].audio']);
+      expect(refusing.requests).toHaveLength(0);
+      await refused.client.close();
+      const provider = new ScriptedProvider([text('Hello again.')]);
+      provider.unsupported = ['messages[1].audio'];
+      const { client, lines, metrics } = setup(provider, { LLM_DROP_UNSUPPORTED_PARAMS: 'true' });
+      const messages = echoedAudio();
+      await client.complete({ messages });
+      expect(provider.requests[0]?.messages[1]).toEqual({ role: 'assistant', content: 'Hello.' });
+      expect(messages).toEqual(echoedAudio());
+      expect(lines.join('\n')).toContain('Dropped messages[1].audio');
+      const counted = await metrics.droppedParams.get();
+      expect(counted.values.map((value) => [value.labels['field'], value.value])).toEqual([['messages[].audio', 1]]);
+      await client.close();
+    });
   });
 });
 

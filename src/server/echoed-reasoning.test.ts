@@ -50,7 +50,7 @@ async function twoTurns(running: ServiceStack, model: string): Promise<unknown[]
   running.fake.enqueue({ type: 'answer', content: 'Rome.' });
   const second = await running.client.chat.completions.create({ model, messages });
   expect(second.choices[0]?.message.content).toBe('Rome.');
-  return (running.fake.requests.at(-1)?.body as { messages: unknown[] }).messages;
+  return (running.fake.requests.at(-1)?.body as { messages?: unknown[] } | undefined)?.messages ?? [];
 }
 
 describe('serve, a compatible server’s reasoning fields echoed on the assistant message', () => {
