@@ -6,6 +6,7 @@ import { observe } from '../observability/metric-series.js';
 import type { GroundworkMetrics } from '../observability/metrics.js';
 import { traceLlmCall } from '../observability/tracing.js';
 import { DeadlineExceededError } from '../resilience/errors.js';
+import { answerImages, answerReasoningDetails } from './answer-message-fields.js';
 import type { CallOutcome, CallPipeline, CallPlan, CallTarget } from './call-pipeline.js';
 import { callSignalPlan } from './call-signal.js';
 import { addAnswer, type CallTrace } from './call-trace.js';
@@ -409,11 +410,20 @@ function bounded(request: ChatRequest, grant: GrantedTurn | undefined): ChatRequ
   return grant === undefined || request.maxTokens === grant.maxTokens ? request : { ...request, maxTokens: grant.maxTokens };
 }
 
-/** The assistant's turn as the next request repeats it: its reasoning blocks, its text and its tool calls. */
+/**
+ * The assistant's turn as the next request repeats it: its reasoning blocks, its text, its tool
+ * calls, the images it made (with their signatures) and a compatible server's reasoning details,
+ * as a client that appends the answer gives them back.
+ */
 function assistantTurn(completion: ChatCompletion): AssistantMessage {
   const message: AssistantMessage = { role: 'assistant', content: completion.content === '' ? null : completion.content };
   if (completion.toolCalls !== undefined) message.toolCalls = completion.toolCalls;
   if (completion.reasoning !== undefined) message.reasoning = completion.reasoning;
+  const answered = completion.choices?.[0]?.message;
+  const images = answerImages(answered);
+  if (images.length > 0) message.images = images;
+  const details = answerReasoningDetails(answered);
+  if (details.length > 0) message.reasoningDetails = details;
   return message;
 }
 

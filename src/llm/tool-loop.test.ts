@@ -131,6 +131,32 @@ describe('the tool loop', () => {
     ]);
   });
 
+  it('repeats the images a turn made, with their signatures, and a compatible server’s reasoning details in the next turn', async () => {
+    const image = { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0K' }, signature: 'sig-img' };
+    const details = [{ type: 'reasoning.encrypted', data: 'opaque', index: 0 }];
+    const calling = toolCalls(['call_1', 'weather', { city: 'Oslo' }]);
+    const provider = new ScriptedProvider([
+      () => {
+        const completion = calling();
+        const message = completion.choices[0]!.message;
+        message.content = 'A map of Oslo.';
+        message.passthrough = { images: [image], reasoning_details: details };
+        return completionOf({ ...completion, choices: [{ index: 0, message, finishReason: 'tool_calls' }] });
+      },
+      text('Oslo is 3 °C.'),
+    ]);
+    const { client } = setup(provider);
+    await client.complete({ messages: [{ role: 'user', content: 'Map and weather of Oslo?' }] }, { tools: { weather } });
+    expect(provider.requests[1]?.messages[1]).toEqual({
+      role: 'assistant',
+      content: 'A map of Oslo.',
+      toolCalls: [expect.objectContaining({ id: 'call_1', name: 'weather' })],
+      images: [{ type: 'image', url: 'data:image/png;base64,iVBORw0K', signature: 'sig-img' }],
+      reasoningDetails: details,
+    });
+    await client.close();
+  });
+
   it('sends invalid arguments, an unknown tool and a throwing tool back to the model as tool errors', async () => {
     const failing = defineTool({
       parameters: z.object({}),
