@@ -1,5 +1,5 @@
 import type { LlmProviderName } from '../../config/variables.js';
-import type { ChatCompletion, ChatRequest, LogprobsDelta, RefusalDelta, TextDelta, ToolCallDelta } from '../types.js';
+import type { ChatCompletion, ChatRequest, LogprobsDelta, ReasoningDelta, RefusalDelta, TextDelta, ToolCallDelta } from '../types.js';
 import { type AnswerFieldReport, reportDroppedAnswerFields } from './answer-extras.js';
 import { onAbandon } from './on-abandon.js';
 import { ResponseEventBuilder } from './response-event-builder.js';
@@ -20,6 +20,7 @@ export type ChatPortEvent =
   | ChatPortStart
   | TextDelta
   | RefusalDelta
+  | ReasoningDelta
   | ToolCallDelta
   | LogprobsDelta
   | { type: 'done'; completion: ChatCompletion };
