@@ -80,7 +80,7 @@ export async function translatedResponse(
         if (event.type === 'done') {
           reportDroppedAnswerFields(event.completion, report);
           yield* builder.finish(event.completion);
-        } else if (event.type === 'delta' || event.type === 'refusal-delta' || event.type === 'tool-call-delta') yield* builder.push(event);
+        } else if (event.type !== 'start' && event.type !== 'logprobs-delta') yield* builder.push(event);
         next = await iterator.next();
       }
       finished = true;
