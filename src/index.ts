@@ -128,6 +128,7 @@ export type {
   LlmProvider,
   LogprobsDelta,
   ReasoningBlock,
+  ReasoningDelta,
   RefusalDelta,
   TextDelta,
   TokenUsage,

@@ -66,4 +66,29 @@ describe('replayAsStream', () => {
       { type: 'done', completion },
     ]);
   });
+
+  it('replays each choice’s reasoning first, in pieces, under either name the answer kept it', async () => {
+    const completion = completionOf({
+      provider: 'openai',
+      model: 'deepseek-reasoner',
+      choices: [
+        {
+          index: 0,
+          message: { content: 'Hi', passthrough: { reasoning_content: 'Greet back.', audio: { id: 'a' } } },
+          finishReason: 'stop',
+        },
+        { index: 1, message: { content: 'Yo', passthrough: { reasoning: 'Be brief.' } }, finishReason: 'stop' },
+      ],
+      usage: { promptTokens: 1, completionTokens: 1, totalTokens: 2 },
+    });
+    expect(await collect(replayAsStream(completion, 6))).toEqual([
+      { type: 'reasoning-delta', text: 'Greet ', choice: 0 },
+      { type: 'reasoning-delta', text: 'back.', choice: 0 },
+      { type: 'delta', text: 'Hi', choice: 0 },
+      { type: 'reasoning-delta', text: 'Be bri', choice: 1 },
+      { type: 'reasoning-delta', text: 'ef.', choice: 1 },
+      { type: 'delta', text: 'Yo', choice: 1 },
+      { type: 'done', completion },
+    ]);
+  });
 });

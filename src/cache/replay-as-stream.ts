@@ -2,14 +2,17 @@ import type { ChatCompletion, ChatStreamEvent } from '../llm/types.js';
 
 /**
  * Replays a complete (typically cached) answer as a provider stream would deliver it, choice by
- * choice, each event naming its `choice`: the text in deltas of at most `chunkSize` characters
- * (never splitting a surrogate pair), the refusal in `refusal-delta`s of the same size, the log
+ * choice, each event naming its `choice`: the reasoning first (the message's
+ * `passthrough.reasoning_content`, or `reasoning`) in `reasoning-delta`s, as a reasoning model
+ * thinks before it answers, then the text in deltas of at most `chunkSize` characters (never
+ * splitting a surrogate pair; the reasoning's pieces are of the same size), the refusal in `refusal-delta`s of the same size, the log
  * probabilities in one `logprobs-delta`, and each tool call as a `tool-call-delta` with its id and
  * name followed by one with its arguments; then one `done` with the completion unchanged.
  */
 export async function* replayAsStream(completion: ChatCompletion, chunkSize = 64): AsyncGenerator<ChatStreamEvent, void, undefined> {
   const size = Math.max(1, Math.floor(chunkSize));
   for (const { index: choice, message, logprobs } of completion.choices) {
+    for (const text of pieces(reasoningOf(message.passthrough), size)) yield { type: 'reasoning-delta', text, choice };
     for (const text of pieces(message.content ?? '', size)) yield { type: 'delta', text, choice };
     for (const text of pieces(message.refusal ?? '', size)) yield { type: 'refusal-delta', text, choice };
     if (logprobs !== undefined) yield { type: 'logprobs-delta', choice, logprobs };
@@ -19,6 +22,16 @@ export async function* replayAsStream(completion: ChatCompletion, chunkSize = 64
     }
   }
   yield { type: 'done', completion };
+}
+
+/**
+ * The reasoning a message kept among its unmodelled fields: `reasoning_content`, else `reasoning`
+ * (servers that send both send the same text), or '' when it has none.
+ */
+function reasoningOf(passthrough: Record<string, unknown> | undefined): string {
+  const { reasoning_content: content, reasoning } = passthrough ?? {};
+  if (typeof content === 'string' && content !== '') return content;
+  return typeof reasoning === 'string' ? reasoning : '';
 }
 
 /** `text` in pieces of at most `size` characters, a surrogate pair never split. */

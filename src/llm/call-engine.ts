@@ -264,7 +264,8 @@ export class CallEngine {
         chunks.chunk();
         if (step.value.type === 'done') completion = step.value.completion;
         else if (step.value.type !== 'start') {
-          if (step.value.type === 'delta') delivered += step.value.text;
+          // Thinking is billed as output too: a cut stream has spent what it streamed of both.
+          if (step.value.type === 'delta' || step.value.type === 'reasoning-delta') delivered += step.value.text;
           onEvent(step.value);
         }
       }

@@ -4,12 +4,18 @@ import { capturingLogger, testConfig } from './llm.test-helpers.js';
 import type { ChatRequest, ChatStreamEvent, LlmProvider, StreamStart } from './types.js';
 import type { UsageRecord } from './usage-record.js';
 
-/** An Azure deployment whose stream is cut after 4000 characters of text, its start naming `reported` when given. */
+/**
+ * An Azure deployment whose stream is cut after 4000 characters of text, its start naming `reported`
+ * when given, the text preceded by `reasoning` characters of thinking when given.
+ */
 class CutDeployment implements LlmProvider {
   readonly name = 'azure' as const;
   readonly defaultModel = 'prod-deploy';
 
-  constructor(readonly reported?: string) {}
+  constructor(
+    readonly reported?: string,
+    readonly reasoning = 0,
+  ) {}
 
   unsupportedFields(): string[] {
     return [];
@@ -23,6 +29,7 @@ class CutDeployment implements LlmProvider {
     const start: StreamStart = { type: 'start', id: 'chatcmpl-cut' };
     if (this.reported !== undefined) start.model = this.reported;
     yield start;
+    if (this.reasoning > 0) yield { type: 'reasoning-delta', text: 'y'.repeat(this.reasoning) };
     yield { type: 'delta', text: 'x'.repeat(4000) };
     throw new Error('connection reset');
   }
@@ -68,5 +75,10 @@ describe('a stream cut short on a deployment whose name has no price', () => {
     const row = await cutRow(new CutDeployment(), { 'prod-deploy': { input: 1, output: 2 } });
     expect(row.costUsd).toBeGreaterThan(0);
     expect((await cutRow(new CutDeployment())).costUsd).toBe(0);
+  });
+
+  it('counts the reasoning it streamed among the tokens spent, as the provider bills thinking as output', async () => {
+    const row = await cutRow(new CutDeployment('gpt-4o-mini', 2000));
+    expect(row.completionTokens).toBe(1500);
   });
 });

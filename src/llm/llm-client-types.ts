@@ -21,6 +21,7 @@ import type {
   FinishReason,
   LlmProvider,
   LogprobsDelta,
+  ReasoningDelta,
   RefusalDelta,
   TextDelta,
   TokenUsage,
@@ -120,14 +121,16 @@ export interface ToolResultEvent {
 }
 
 /**
- * What `streamPrompt` and `stream` yield: one `start`, then text, refusal, tool-call and logprob deltas as the
- * provider streams them (for `n` > 1, each with its `choice`), tool results when a tool loop
- * runs, then exactly one `done` with the whole response.
+ * What `streamPrompt` and `stream` yield: one `start`, then text, refusal, reasoning, tool-call and logprob
+ * deltas as the provider streams them (for `n` > 1, each with its `choice`; a reasoning model's
+ * thinking as it thinks, before its answer), tool results when a tool loop runs, then exactly one
+ * `done` with the whole response.
  */
 export type LlmStreamEvent<T = undefined> =
   | LlmStreamStart
   | TextDelta
   | RefusalDelta
+  | ReasoningDelta
   | ToolCallDelta
   | LogprobsDelta
   | ToolResultEvent

@@ -16,6 +16,7 @@ export type { ChatRequest, ReasoningEffort } from './model/chat-request.js';
 export type {
   ChatStreamEvent,
   LogprobsDelta,
+  ReasoningDelta,
   RefusalDelta,
   StreamDone,
   StreamStart,

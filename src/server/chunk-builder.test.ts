@@ -109,6 +109,38 @@ describe('ChunkBuilder', () => {
     ]);
   });
 
+  it('streams reasoning as reasoning_content deltas, and sends at the end only what of it was not streamed', () => {
+    const chunks = new ChunkBuilder(identity, 'm', false);
+    const done = answer('m', [
+      {
+        index: 0,
+        message: { content: 'Hi.', passthrough: { reasoning: 'Think more.', reasoning_content: 'Think more.', audio: { id: 'a' } } },
+        finishReason: 'stop',
+      },
+      { index: 1, message: { content: 'Yo.', passthrough: { reasoning_content: 'Other.' } }, finishReason: 'stop' },
+    ]);
+    expect([
+      ...chunks.start(),
+      ...chunks.chunks({ type: 'reasoning-delta', text: 'Think' }),
+      ...chunks.chunks({ type: 'reasoning-delta', text: '', choice: 0 }),
+      ...chunks.chunks({ type: 'delta', text: 'Hi.' }),
+      ...chunks.chunks({ type: 'reasoning-delta', text: 'Other.', choice: 1 }),
+      ...chunks.chunks({ type: 'delta', text: 'Yo.', choice: 1 }),
+      ...chunks.finish(done),
+    ]).toEqual([
+      chunk('m', [piece(0, role)]),
+      chunk('m', [piece(0, { reasoning_content: 'Think' })]),
+      chunk('m', [piece(0, { content: 'Hi.' })]),
+      chunk('m', [piece(1, role)]),
+      chunk('m', [piece(1, { reasoning_content: 'Other.' })]),
+      chunk('m', [piece(1, { content: 'Yo.' })]),
+      // The rest of the reasoning, under the names the answer has it; the other fields as they are.
+      chunk('m', [piece(0, { reasoning: ' more.', reasoning_content: ' more.', audio: { id: 'a' } })]),
+      chunk('m', [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }]),
+      chunk('m', [{ index: 1, delta: {}, logprobs: null, finish_reason: 'stop' }]),
+    ]);
+  });
+
   it('leaves out a model that is not there, as JSON.stringify of the chunk object does, rather than writing undefined', () => {
     const chunks = new ChunkBuilder(identity, undefined as unknown as string, false);
     const [first] = chunks.start();

@@ -8,6 +8,8 @@ import type { ServiceStreamEvent } from './service-backend.js';
 interface ChoiceProgress {
   text: boolean;
   refusal: boolean;
+  /** The reasoning streamed so far, which the end-of-stream delta does not repeat. */
+  reasoning: string;
   /** Tool-call indexes whose first piece was sent. */
   toolCalls: Set<number>;
 }
@@ -22,7 +24,9 @@ interface ChoiceProgress {
  * finishes, so the chunks always add up to the whole answer; so are Groundwork's extensions, known
  * only at the end: each tool call's `signature` and the message's `reasoning_blocks`. The answer's
  * unmodelled message fields (`reasoning_content`, `audio`, `annotations`…), which the whole answer's
- * message carries, go in one delta of their own just before the choice's finish chunk.
+ * message carries, go in one delta of their own just before the choice's finish chunk. Reasoning
+ * streamed as it came (`reasoning_content` deltas, whatever the provider named it) is not sent
+ * again there.
  *
  * The fields every chunk repeats (`id`, `object`, `created`, `model`) are serialised once per
  * stream, and every chunk of a choice is laid out by one method, with each of its own values
@@ -61,6 +65,9 @@ export class ChunkBuilder {
         return chunks;
       case 'refusal-delta':
         if (event.text !== '') this.#textDelta(event.choice ?? 0, 'refusal', event.text, chunks);
+        return chunks;
+      case 'reasoning-delta':
+        if (event.text !== '') this.#reasoningDelta(event.choice ?? 0, event.text, chunks);
         return chunks;
       case 'tool-call-delta': {
         const choice = event.choice ?? 0;
@@ -111,7 +118,7 @@ export class ChunkBuilder {
       if (call.signature !== undefined)
         chunks.push(this.#choiceChunk(choice.index, JSON.stringify({ tool_calls: [{ index, signature: call.signature }] })));
     }
-    const unmodelled = unmodelledDelta(choice);
+    const unmodelled = unmodelledDelta(choice, progress.reasoning);
     if (unmodelled !== undefined) chunks.push(this.#choiceChunk(choice.index, unmodelled));
     const reasoning = choice.message.reasoning;
     if (reasoning !== undefined && reasoning.length > 0)
@@ -126,11 +133,21 @@ export class ChunkBuilder {
     chunks.push(this.#choiceChunk(choice, textDelta(field, text)));
   }
 
+  /**
+   * A piece of reasoning, as `reasoning_content`: the name DeepSeek and vLLM stream it under and the
+   * one chat clients read, whatever name the provider gave it.
+   */
+  #reasoningDelta(choice: number, text: string, chunks: string[]): void {
+    const progress = this.#begin(choice, chunks);
+    progress.reasoning += text;
+    chunks.push(this.#choiceChunk(choice, `{"reasoning_content":${JSON.stringify(text)}}`));
+  }
+
   /** The progress of `choice`; the first time it is seen, its role chunk goes to `chunks` first. */
   #begin(choice: number, chunks: string[]): ChoiceProgress {
     let progress = this.#choices.get(choice);
     if (progress === undefined) {
-      progress = { text: false, refusal: false, toolCalls: new Set() };
+      progress = { text: false, refusal: false, reasoning: '', toolCalls: new Set() };
       this.#choices.set(choice, progress);
       chunks.push(this.#choiceChunk(choice, ROLE_DELTA));
     }
@@ -181,11 +198,24 @@ function serviceFieldsJson(completion: ChatCompletion): string {
 /** Fields a delta carries in their own shape; a pass-through field of the same name is not sent in their place. */
 const DELTA_FIELDS = new Set(['role', 'content', 'refusal', 'tool_calls']);
 
-/** The message's pass-through fields as one serialised delta, or undefined when it has none. */
-function unmodelledDelta(choice: ChatChoice): string | undefined {
+/** The pass-through fields that hold the reasoning's text, under the names compatible servers give it. */
+const REASONING_FIELDS = new Set(['reasoning_content', 'reasoning']);
+
+/**
+ * The message's pass-through fields as one serialised delta, or undefined when it has none. A
+ * reasoning field holds what `streamed` already sent: only the rest of it is sent (none when
+ * nothing is left), so that the chunks add up to the reasoning once.
+ */
+function unmodelledDelta(choice: ChatChoice, streamed: string): string | undefined {
   const passthrough = choice.message.passthrough;
   if (passthrough === undefined) return undefined;
-  const fields = Object.entries(passthrough).filter(([key, value]) => !DELTA_FIELDS.has(key) && value !== undefined);
+  const fields: [string, unknown][] = [];
+  for (const [key, value] of Object.entries(passthrough)) {
+    if (DELTA_FIELDS.has(key) || value === undefined) continue;
+    if (streamed !== '' && REASONING_FIELDS.has(key) && typeof value === 'string' && value.startsWith(streamed)) {
+      if (value.length > streamed.length) fields.push([key, value.slice(streamed.length)]);
+    } else fields.push([key, value]);
+  }
   return fields.length === 0 ? undefined : JSON.stringify(Object.fromEntries(fields));
 }
 

@@ -43,7 +43,7 @@ function exceptionOf(status: number, code: string | undefined): string {
   return EXCEPTIONS[status] ?? (status >= 500 ? 'InternalServerException' : 'ValidationException');
 }
 
-type Block = { text: string } | { toolUse: { toolUseId: string; name: string; input: unknown; json: string } };
+type Block = { text: string } | { reasoning: string } | { toolUse: { toolUseId: string; name: string; input: unknown; json: string } };
 
 function inputOf(argumentsText: string): unknown {
   try {
@@ -76,6 +76,8 @@ function blocksOf(context: WireContext, answer: FakeAnswer, choice: ResolvedChoi
   }
   if (answer.promptBlocked !== undefined) return [{ text: 'Sorry, the model cannot answer this question.' }];
   const blocks: Block[] = [];
+  // A reasoning model on Converse (DeepSeek-R1) thinks first, in an unsigned `reasoningContent` block.
+  if (choice.reasoning !== undefined) blocks.push({ reasoning: choice.reasoning });
   const text = (choice.content ?? '') + (choice.refusal ?? '');
   if (text !== '' || choice.toolCalls.length === 0) blocks.push({ text });
   for (const call of choice.toolCalls) {
@@ -104,7 +106,8 @@ function usageOf(context: WireContext, answer: FakeAnswer, choice: ResolvedChoic
 }
 
 /**
- * Bedrock's Converse format: text and `toolUse` blocks (a forced tool's input for structured
+ * Bedrock's Converse format: scripted reasoning first (an unsigned `reasoningContent` block,
+ * streamed as `reasoningContent` text deltas), text and `toolUse` blocks (a forced tool's input for structured
  * output), `stopReason` (`content_filtered` for a scripted refusal, `guardrail_intervened` for a
  * blocked prompt), usage with cache reads and writes, errors as `{ message }` with the exception in
  * `x-amzn-errortype`. ConverseStream answers in AWS event-stream framing: `messageStart`, content
@@ -122,11 +125,11 @@ export const bedrockWire: WireFormat = {
       output: {
         message: {
           role: 'assistant',
-          content: blocks.map((block) =>
-            'text' in block
-              ? { text: block.text }
-              : { toolUse: { toolUseId: block.toolUse.toolUseId, name: block.toolUse.name, input: block.toolUse.input } },
-          ),
+          content: blocks.map((block) => {
+            if ('text' in block) return { text: block.text };
+            if ('reasoning' in block) return { reasoningContent: { reasoningText: { text: block.reasoning } } };
+            return { toolUse: { toolUseId: block.toolUse.toolUseId, name: block.toolUse.name, input: block.toolUse.input } };
+          }),
         },
       },
       stopReason: stopReason(answer, choice, blocks),
@@ -146,6 +149,10 @@ export const bedrockWire: WireFormat = {
         for (const piece of splitText(json, answer.chunks ?? 3)) {
           if (piece !== '')
             deltas.push(eventFrame('contentBlockDelta', { contentBlockIndex: index, delta: { toolUse: { input: piece } } }));
+        }
+      } else if ('reasoning' in block) {
+        for (const piece of splitText(block.reasoning, answer.chunks ?? 3)) {
+          deltas.push(eventFrame('contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { text: piece } } }));
         }
       } else {
         for (const piece of splitText(block.text, answer.chunks ?? 3)) {

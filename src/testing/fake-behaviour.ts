@@ -46,7 +46,9 @@ export interface FakeChoice {
   /**
    * The model's thinking, before its answer. Gemini's wire: `thought` parts, sent only when the
    * request asks for them (`thinkingConfig.includeThoughts`), as Gemini does; OpenAI's wire:
-   * `reasoning_content`, in the message and in deltas before the text, as vLLM and DeepSeek send it.
+   * `reasoning_content`, in the message and in deltas before the text, as vLLM and DeepSeek send it;
+   * Bedrock's: a `reasoningContent` block before the text (deltas of its text, streamed), as
+   * DeepSeek-R1 answers on Converse.
    */
   reasoning?: string;
   /**

@@ -130,7 +130,7 @@ function blocked(context: WireContext, answer: FakeAnswer): Record<string, unkno
 /**
  * Gemini's `generateContent` format (the Gemini API's and Vertex AI's): candidates of text and
  * whole `functionCall` parts (Gemini does not split arguments), scripted thinking as `thought`
- * parts when the request asks for them (`includeThoughts`), scripted images as `inlineData` parts
+ * parts when the request asks for them (`includeThoughts`; streamed in pieces), scripted images as `inlineData` parts
  * after the text (with their scripted `thoughtSignature`), a scripted text signature on the text part
  * (streamed, on the last, empty, text part), `finishReason` `STOP`,
  * `MAX_TOKENS` or `SAFETY` (a scripted refusal is its words stopped by `SAFETY`), usage with
@@ -169,8 +169,9 @@ export const geminiWire: WireFormat = {
       sseFrame({ candidates: [{ content: { role: 'model', parts }, index: choice.index, ...extra }], ...envelope(context) });
     const deltas: string[] = [];
     for (const choice of choices) {
-      const thoughts = thoughtParts(context, choice);
-      if (thoughts.length > 0) deltas.push(frame(choice, thoughts));
+      // Gemini streams its thoughts in pieces, as it thinks, before the text.
+      for (const thought of thoughtParts(context, choice) as Array<{ text: string; thought: true }>)
+        for (const piece of splitText(thought.text, answer.chunks ?? 3)) deltas.push(frame(choice, [{ ...thought, text: piece }]));
       const text = textOf(choice);
       if (text !== '') for (const piece of splitText(text, answer.chunks ?? 3)) deltas.push(frame(choice, [{ text: piece }]));
       for (const part of imageParts(choice)) deltas.push(frame(choice, [part]));

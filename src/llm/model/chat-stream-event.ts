@@ -16,6 +16,19 @@ export interface RefusalDelta {
 }
 
 /**
+ * A piece of a choice's reasoning: the model's thinking, streamed as it thinks, before (or between)
+ * the pieces of its answer. OpenAI-compatible servers send it as `reasoning_content` (DeepSeek,
+ * vLLM) or `reasoning` (OpenRouter, newer vLLM), Anthropic as `thinking_delta`s, Gemini as
+ * `thought` parts, Bedrock as `reasoningContent` text. The whole reasoning is also in the final
+ * answer, as its message's `passthrough.reasoning_content` (or the name the server used).
+ */
+export interface ReasoningDelta {
+  type: 'reasoning-delta';
+  text: string;
+  choice?: number;
+}
+
+/**
  * A piece of a tool call, as OpenAI streams them: the first piece of call `index` carries its `id`
  * and `name`, the following ones more of its `arguments` text.
  */
@@ -67,4 +80,4 @@ export interface StreamDone {
 }
 
 /** What a provider stream yields: deltas in order, then exactly one `done`. */
-export type ChatStreamEvent = StreamStart | TextDelta | RefusalDelta | ToolCallDelta | LogprobsDelta | StreamDone;
+export type ChatStreamEvent = StreamStart | TextDelta | RefusalDelta | ReasoningDelta | ToolCallDelta | LogprobsDelta | StreamDone;

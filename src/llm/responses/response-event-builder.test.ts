@@ -62,4 +62,33 @@ describe('ResponseEventBuilder', () => {
     ]);
     expect(validateOpenAiSchema('Response', events.at(-1)?.['response'])).toEqual([]);
   }, 180_000);
+
+  it('streams reasoning deltas into a reasoning item, and sends once the answer ends only what of its reasoning was not streamed', () => {
+    const builder = new ResponseEventBuilder(new ResponseEnvelope({ model: 'm', input: 'hi' }), 'm');
+    const events = [
+      ...builder.start(),
+      ...builder.push({ type: 'reasoning-delta', text: 'Think' }),
+      ...builder.push({ type: 'reasoning-delta', text: 'Other choice.', choice: 1 }),
+      ...builder.push({ type: 'reasoning-delta', text: ' hard' }),
+      ...builder.push({ type: 'delta', text: 'Hi.' }),
+    ];
+    const completion = {
+      provider: 'openai-compatible',
+      model: 'm',
+      content: 'Hi.',
+      finishReason: 'stop',
+      choices: [
+        { index: 0, message: { content: 'Hi.', passthrough: { reasoning_content: 'Think hard, then answer.' } }, finishReason: 'stop' },
+      ],
+      usage: { promptTokens: 1, completionTokens: 1, totalTokens: 2 },
+    } as ChatCompletion;
+    events.push(...builder.finish(completion));
+    const reasoning = events.flatMap((event) => (event.type === 'response.reasoning_text.delta' ? [event['delta']] : []));
+    expect(reasoning).toEqual(['Think', ' hard', ', then answer.']);
+    const final = events.at(-1)?.['response'] as { output: Array<Record<string, unknown>> };
+    expect(final.output.map((item) => item['type'])).toEqual(['reasoning', 'message', 'reasoning']);
+    expect(final.output[0]).toMatchObject({ content: [{ type: 'reasoning_text', text: 'Think hard' }] });
+    expect(final.output[2]).toMatchObject({ content: [{ type: 'reasoning_text', text: ', then answer.' }] });
+    for (const event of events) expect(validateOpenAiSchema('ResponseStreamEvent', event)).toEqual([]);
+  });
 });

@@ -1,4 +1,4 @@
-import type { ChatCompletion, RefusalDelta, TextDelta, ToolCallDelta } from '../types.js';
+import type { ChatCompletion, ReasoningDelta, RefusalDelta, TextDelta, ToolCallDelta } from '../types.js';
 import { answerExtras } from './answer-extras.js';
 import {
   finalStatus,
@@ -18,12 +18,15 @@ import type { ResponseStreamEvent } from './responses-types.js';
 /** One output item being streamed. */
 type OpenItem =
   | { kind: 'message'; id: string; index: number; part: 'text' | 'refusal'; text: string }
+  | { kind: 'reasoning'; id: string; index: number; text: string }
   | { kind: 'call'; id: string; index: number; callId: string; name: string; arguments: string; position: number };
 
 /**
- * Turns a chat stream (text, refusal and tool-call deltas, then the whole answer) into the
+ * Turns a chat stream (reasoning, text, refusal and tool-call deltas, then the whole answer) into the
  * Responses API's events, in OpenAI's order and shapes: `response.created`, `response.in_progress`;
- * per item `response.output_item.added`, for a message `response.content_part.added`, text
+ * per item `response.output_item.added`, for a reasoning item (the model's thinking, streamed as it
+ * thinks, before its answer) `response.content_part.added`, `response.reasoning_text.delta`s and
+ * `…done`, `response.content_part.done`, for a message `response.content_part.added`, text
  * (`response.output_text.delta`) or refusal deltas and their `…done`, `response.content_part.done`,
  * for a function call `response.function_call_arguments.delta`/`.done`; `response.output_item.done`;
  * then `response.completed` (or `response.incomplete`) with the whole response. Whatever the deltas
@@ -31,8 +34,8 @@ type OpenItem =
  * before it ends, each as one delta, so the events always add up to the response. What the chat
  * stream gives only with the whole answer (see {@link answerExtras}) is streamed once it is known:
  * the text's URL citations as `response.output_text.annotation.added` (before the text's `…done`
- * when the text is still open), the reasoning as a `reasoning` item (`response.reasoning_text.delta`
- * and `.done`) ahead of the items not streamed yet, the images as `image_generation_call` items
+ * when the text is still open), the reasoning, when no delta streamed it, as a whole `reasoning`
+ * item ahead of the items not streamed yet, the images as `image_generation_call` items
  * (`response.image_generation_call.completed`) last. Every event has its `sequence_number`, from 0.
  */
 export class ResponseEventBuilder {
@@ -45,6 +48,8 @@ export class ResponseEventBuilder {
   /** What the deltas streamed: text, refusal, and the positions of tool calls begun. */
   #streamedText = false;
   #streamedRefusal = false;
+  /** The reasoning the deltas streamed, all items together. */
+  #streamedReasoning = '';
   readonly #streamedCalls = new Set<number>();
   /** Where in `#done` each streamed call's item is, by the call's position in the answer. */
   readonly #doneCalls = new Map<number, number>();
@@ -66,9 +71,10 @@ export class ResponseEventBuilder {
   }
 
   /** The events for one chat delta (a second choice's deltas have no place in a response and are not sent). */
-  push(delta: TextDelta | RefusalDelta | ToolCallDelta): ResponseStreamEvent[] {
+  push(delta: TextDelta | RefusalDelta | ReasoningDelta | ToolCallDelta): ResponseStreamEvent[] {
     if ((delta.choice ?? 0) !== 0) return [];
     if (delta.type === 'tool-call-delta') return this.#toolCall(delta);
+    if (delta.type === 'reasoning-delta') return this.#reasoningDelta(delta.text);
     const part = delta.type === 'delta' ? 'text' : 'refusal';
     if (delta.text === '') return [];
     if (part === 'text') this.#streamedText = true;
@@ -107,7 +113,8 @@ export class ResponseEventBuilder {
     const extras = answerExtras(completion);
     this.#annotations = extras.annotations;
     const events = [...this.#close(), ...this.#annotateClosedText()];
-    if (extras.reasoning !== undefined) events.push(...this.#reasoning(extras.reasoning));
+    const reasoning = this.#unstreamedReasoning(extras.reasoning);
+    if (reasoning !== undefined) events.push(...this.#reasoningDelta(reasoning), ...this.#close());
     events.push(...this.#remainder(completion));
     for (const image of extras.images) events.push(...this.#image(image));
     this.#sign(completion);
@@ -185,21 +192,42 @@ export class ResponseEventBuilder {
     );
   }
 
-  /** A whole `reasoning` item with its one `reasoning_text` part. */
-  #reasoning(text: string): ResponseStreamEvent[] {
-    const id = newItemId('rs');
-    const index = this.#outputs++;
-    const where = { item_id: id, output_index: index, content_index: 0 };
-    const done = reasoningItem(id, text);
-    this.#done.push(done);
-    return [
-      this.#event('response.output_item.added', { output_index: index, item: reasoningItem(id, undefined) }),
-      this.#event('response.content_part.added', { ...where, part: reasoningPart('') }),
-      this.#event('response.reasoning_text.delta', { ...where, delta: text }),
-      this.#event('response.reasoning_text.done', { ...where, text }),
-      this.#event('response.content_part.done', { ...where, part: reasoningPart(text) }),
-      this.#event('response.output_item.done', { output_index: index, item: done }),
-    ];
+  /**
+   * What of the answer's reasoning the deltas did not stream: all of it when they streamed none, the
+   * rest when they streamed its beginning, else nothing.
+   */
+  #unstreamedReasoning(reasoning: string | undefined): string | undefined {
+    if (reasoning === undefined || reasoning === '') return undefined;
+    const streamed = this.#streamedReasoning;
+    if (streamed === '') return reasoning;
+    return reasoning.startsWith(streamed) && reasoning.length > streamed.length ? reasoning.slice(streamed.length) : undefined;
+  }
+
+  /** A piece of reasoning: into the open `reasoning` item, or a new one (with its one `reasoning_text` part) when none is open. */
+  #reasoningDelta(text: string): ResponseStreamEvent[] {
+    if (text === '') return [];
+    this.#streamedReasoning += text;
+    const events: ResponseStreamEvent[] = [];
+    if (this.#open?.kind !== 'reasoning') {
+      events.push(...this.#close());
+      const item: OpenItem = { kind: 'reasoning', id: newItemId('rs'), index: this.#outputs++, text: '' };
+      this.#open = item;
+      events.push(
+        this.#event('response.output_item.added', { output_index: item.index, item: reasoningItem(item.id, undefined) }),
+        this.#event('response.content_part.added', {
+          item_id: item.id,
+          output_index: item.index,
+          content_index: 0,
+          part: reasoningPart(''),
+        }),
+      );
+    }
+    const item = this.#open as Extract<OpenItem, { kind: 'reasoning' }>;
+    item.text += text;
+    events.push(
+      this.#event('response.reasoning_text.delta', { item_id: item.id, output_index: item.index, content_index: 0, delta: text }),
+    );
+    return events;
   }
 
   /** A whole `image_generation_call` item. */
@@ -253,6 +281,16 @@ export class ResponseEventBuilder {
     const item = this.#open;
     if (item === undefined) return [];
     this.#open = undefined;
+    if (item.kind === 'reasoning') {
+      const where = { item_id: item.id, output_index: item.index, content_index: 0 };
+      const done = reasoningItem(item.id, item.text);
+      this.#done.push(done);
+      return [
+        this.#event('response.reasoning_text.done', { ...where, text: item.text }),
+        this.#event('response.content_part.done', { ...where, part: reasoningPart(item.text) }),
+        this.#event('response.output_item.done', { output_index: item.index, item: done }),
+      ];
+    }
     if (item.kind === 'call') {
       const done = functionCallItem(
         item.id,

@@ -1,5 +1,5 @@
 import type { LlmProviderName } from '../../config/variables.js';
-import type { ChatCompletion, ChatRequest, LogprobsDelta, RefusalDelta, TextDelta, ToolCallDelta } from '../types.js';
+import type { ChatCompletion, ChatRequest, LogprobsDelta, ReasoningDelta, RefusalDelta, TextDelta, ToolCallDelta } from '../types.js';
 import { type AnswerFieldReport, reportDroppedAnswerFields } from './answer-extras.js';
 import { onAbandon } from './on-abandon.js';
 import { ResponseEventBuilder } from './response-event-builder.js';
@@ -20,6 +20,7 @@ export type ChatPortEvent =
   | ChatPortStart
   | TextDelta
   | RefusalDelta
+  | ReasoningDelta
   | ToolCallDelta
   | LogprobsDelta
   | { type: 'done'; completion: ChatCompletion };
@@ -79,7 +80,7 @@ export async function translatedResponse(
         if (event.type === 'done') {
           reportDroppedAnswerFields(event.completion, report);
           yield* builder.finish(event.completion);
-        } else if (event.type === 'delta' || event.type === 'refusal-delta' || event.type === 'tool-call-delta') yield* builder.push(event);
+        } else if (event.type !== 'start' && event.type !== 'logprobs-delta') yield* builder.push(event);
         next = await iterator.next();
       }
       finished = true;

@@ -73,8 +73,8 @@ describe('a cached translated stream', () => {
     ]);
   });
 
-  it('streams the reasoning and URL citations of an answer the cache holds, as the first call gave them', async () => {
-    const { client, stack } = await start((fake) => ({ ...UPSTREAMS['openai-compatible']!(fake), ...CACHED }));
+  it('streams the reasoning (first) and URL citations of an answer the cache holds, as the first call gave them', async () => {
+    const { client, stack, checker } = await start((fake) => ({ ...UPSTREAMS['openai-compatible']!(fake), ...CACHED }));
     const citation = { start_index: 4, end_index: 15, url: 'https://example.com/', title: 'Example' };
     stack.fake.enqueue({
       type: 'answer',
@@ -85,15 +85,37 @@ describe('a cached translated stream', () => {
     const request = { model: 'gpt-4o-mini', input: 'Where?', temperature: 0, store: false };
     const shape = (output: unknown[]) => output.map((item) => ({ ...(item as Record<string, unknown>), id: undefined }));
     const first = await client.responses.stream(request).finalResponse();
+    await checker.problems();
+    checker.eventTypes.length = 0;
     const cached = await client.responses.stream(request).finalResponse();
     expect(stack.fake.requests).toHaveLength(1);
     expect(shape(cached.output)).toEqual(shape(first.output));
     expect(cached.output).toEqual([
+      expect.objectContaining({ type: 'reasoning', content: [{ type: 'reasoning_text', text: 'Cite the source.' }] }),
       expect.objectContaining({
         type: 'message',
         content: [expect.objectContaining({ annotations: [{ type: 'url_citation', ...citation }] })],
       }),
-      expect.objectContaining({ type: 'reasoning', content: [{ type: 'reasoning_text', text: 'Cite the source.' }] }),
+    ]);
+    // The replay streams the reasoning item whole before the message starts, as a live stream does.
+    await checker.problems();
+    expect(checker.eventTypes).toEqual([
+      'response.created',
+      'response.in_progress',
+      'response.output_item.added',
+      'response.content_part.added',
+      'response.reasoning_text.delta',
+      'response.reasoning_text.done',
+      'response.content_part.done',
+      'response.output_item.done',
+      'response.output_item.added',
+      'response.content_part.added',
+      'response.output_text.delta',
+      'response.output_text.annotation.added',
+      'response.output_text.done',
+      'response.content_part.done',
+      'response.output_item.done',
+      'response.completed',
     ]);
   });
 });

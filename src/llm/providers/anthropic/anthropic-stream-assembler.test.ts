@@ -15,9 +15,10 @@ function replay(fixture: string, answerTool?: string): { events: ChatStreamEvent
 }
 
 describe('AnthropicStreamAssembler', () => {
-  it('streams text, then tool calls as OpenAI-style deltas, keeping thinking out of the text', () => {
+  it('streams thinking as reasoning deltas, then text, then tool calls as OpenAI-style deltas, keeping thinking out of the text', () => {
     const { events } = replay('anthropic-tool-use.chunks.txt');
     expect(events).toEqual([
+      { type: 'reasoning-delta', text: 'The user wants the weather.', choice: 0 },
       { type: 'delta', text: 'Okay, let me ', choice: 0 },
       { type: 'delta', text: 'check the weather.', choice: 0 },
       { type: 'tool-call-delta', choice: 0, index: 0, id: 'toolu_01T1x1fJ34qAmk2tNTrN7Up6', name: 'get_weather', arguments: '' },
@@ -78,7 +79,7 @@ describe('AnthropicStreamAssembler', () => {
       { type: 'content_block_delta', index: 1, delta: { type: 'signature_delta', signature: 'sig' } },
       { type: 'content_block_stop', index: 1 },
     ];
-    for (const event of events) expect(assembler.accept(event)).toEqual([]);
+    expect(events.flatMap((event) => assembler.accept(event))).toEqual([{ type: 'reasoning-delta', text: 'Hmm.', choice: 0 }]);
     expect(assembler.completion().choices[0]?.message.reasoning).toEqual([
       { type: 'redacted', provider: 'anthropic', data: 'EmwKAhgBEgy3va3pzix' },
       { type: 'thinking', provider: 'anthropic', text: 'Hmm.', signature: 'sig' },

@@ -18,8 +18,8 @@ type BlockState =
  * are text; `input_json_delta`s of a tool call are tool-call deltas (the first with its id and
  * name, as OpenAI streams them); those of the structured-output tool are the answer's text. While
  * that tool is offered, text is held back until `message_stop` and given only if the tool was not
- * called, so that the joined deltas are always the final content. Thinking stays out of the text,
- * and each thinking block is kept whole with its signature (from `signature_delta`), as are
+ * called, so that the joined deltas are always the final content. Thinking stays out of the text:
+ * its `thinking_delta`s are reasoning deltas, and each thinking block is kept whole with its signature (from `signature_delta`), as are
  * `redacted_thinking` blocks, to send back in the next turn. Usage starts from `message_start`
  * and takes `message_delta`'s counts.
  */
@@ -111,7 +111,7 @@ export class AnthropicStreamAssembler {
     if (block.type === 'thinking') {
       this.#parts.thinking += block.thinking ?? '';
       this.#blocks.set(index, { kind: 'thinking', text: block.thinking ?? '', signature: block.signature ?? '' });
-      return [];
+      return reasoningDelta(block.thinking ?? '');
     }
     if (block.type === 'redacted_thinking') {
       this.#parts.reasoning.push({ type: 'redacted', provider: 'anthropic', data: block.data ?? '' });
@@ -142,7 +142,7 @@ export class AnthropicStreamAssembler {
     if (delta.type === 'thinking_delta') {
       this.#parts.thinking += delta.thinking ?? '';
       if (block?.kind === 'thinking') block.text += delta.thinking ?? '';
-      return [];
+      return reasoningDelta(delta.thinking ?? '');
     }
     if (delta.type === 'signature_delta') {
       if (block?.kind === 'thinking') block.signature += delta.signature ?? '';
@@ -187,4 +187,9 @@ export class AnthropicStreamAssembler {
     if (block?.kind === 'thinking') this.#parts.reasoning.push(thinkingBlock(block.text, block.signature));
     this.#blocks.delete(index);
   }
+}
+
+/** A piece of thinking as the reasoning delta it streams as (none for an empty piece). */
+function reasoningDelta(text: string): ChatStreamEvent[] {
+  return text === '' ? [] : [{ type: 'reasoning-delta', text, choice: 0 }];
 }

@@ -15,7 +15,7 @@ type BlockState =
  * Assembles a Converse answer, whole (`ConverseResponse`) or streamed (`ConverseStream` events):
  * text is text, `toolUse` blocks are tool calls (streamed input pieces as tool-call deltas, the
  * first with the id and name, as OpenAI streams them), the structured-output tool's input is the
- * answer's text, and reasoning is kept apart as `passthrough.reasoning_content`, its blocks
+ * answer's text, and reasoning is streamed as reasoning deltas and kept apart as `passthrough.reasoning_content`, its blocks
  * (signature included, or redacted bytes in base64) as `reasoning` to send back. While that tool
  * is offered, streamed text is held back until `messageStop` and given only if the tool was not
  * called, so that the joined deltas are always the final content.
@@ -89,7 +89,8 @@ export class BedrockAnswerAssembler {
         }
         if (delta.reasoningContent.signature !== undefined) reasoning.signature += delta.reasoningContent.signature;
         if (delta.reasoningContent.redactedContent !== undefined) reasoning.redacted.push(delta.reasoningContent.redactedContent);
-        return [];
+        const text = delta.reasoningContent.text;
+        return text === undefined || text === '' ? [] : [{ type: 'reasoning-delta', text, choice: 0 }];
       }
       const piece = delta?.toolUse?.input;
       const block = this.#blocks.get(index);

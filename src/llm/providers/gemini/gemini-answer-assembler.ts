@@ -53,8 +53,8 @@ function textSignatureBlock(signature: string): ReasoningBlock {
 
 /**
  * Assembles Gemini answers: a whole `generateContent` answer is one chunk, a stream many. Each
- * chunk's text parts are text deltas (thoughts stay out of the text: they are kept as
- * `passthrough.reasoning_content`), each `functionCall` part a whole tool call (Gemini does not
+ * chunk's text parts are text deltas (thoughts stay out of the text: they are reasoning deltas, kept
+ * whole as `passthrough.reasoning_content`), each `functionCall` part a whole tool call (Gemini does not
  * split arguments), given an id when Gemini gave none, with the part's `thoughtSignature` as the
  * call's `signature`. Each `inlineData` image (Gemini's image models make them) is kept, whole, in
  * the message's `passthrough.images` as a `data:` URL, the shape OpenAI-compatible servers answer
@@ -115,8 +115,10 @@ export class GeminiAnswerAssembler {
       const index = answerIndex(candidate.index, position, 'candidate index', 'gemini', this.#model);
       const state = this.#state(index);
       for (const part of candidate.content?.parts ?? []) {
-        if (typeof part.text === 'string' && part.thought === true) state.thoughts += part.text;
-        else if (typeof part.text === 'string') {
+        if (typeof part.text === 'string' && part.thought === true) {
+          state.thoughts += part.text;
+          if (part.text !== '') events.push({ type: 'reasoning-delta', text: part.text, choice: index });
+        } else if (typeof part.text === 'string') {
           // Gemini 3 signs the first part after its thoughts; streaming, the signature may come on a last, empty, text part.
           if (typeof part.thoughtSignature === 'string' && part.thoughtSignature !== '') state.textSignature ??= part.thoughtSignature;
           if (part.text !== '') {

@@ -196,7 +196,13 @@ describe('OpenAiStreamAssembler', () => {
       piece(0, { annotations: [{ type: 'url_citation', url_citation: { url: 'https://b.example' } }] }, 'stop'),
       piece(1, {}, 'stop'),
     ].flatMap((chunk) => assembler.accept(chunk));
-    expect(events).toEqual([{ type: 'delta', text: 'Hi', choice: 0 }]);
+    // The reasoning's text is also given as it comes, per choice; the other fields only whole.
+    expect(events).toEqual([
+      { type: 'reasoning-delta', text: 'Think', choice: 0 },
+      { type: 'reasoning-delta', text: 'ing…', choice: 0 },
+      { type: 'reasoning-delta', text: 'Other.', choice: 1 },
+      { type: 'delta', text: 'Hi', choice: 0 },
+    ]);
     const [first, second] = assembler.completion().choices;
     expect(first?.message).toEqual({
       content: 'Hi',
@@ -229,5 +235,28 @@ describe('OpenAiStreamAssembler', () => {
       reasoning: 'Let me think.',
       reasoning_details: [detail({ text: 'Let me think.', signature: 'sig' })],
     });
+  });
+  it('streams `reasoning` pieces as reasoning deltas, and a piece sent under both names once', () => {
+    const assembler = new OpenAiStreamAssembler('qwen3');
+    const piece = (delta: Record<string, unknown>, finish: string | null = null) =>
+      ({
+        id: 'c1',
+        object: 'chat.completion.chunk',
+        created: 1,
+        model: 'm',
+        choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      }) as unknown as ChatCompletionChunk;
+    const events = [
+      piece({ role: 'assistant', reasoning: 'Let ' }),
+      piece({ reasoning: 'me ', reasoning_content: 'me ' }),
+      piece({ reasoning: '', content: '' }),
+      piece({ content: 'Hi' }, 'stop'),
+    ].flatMap((chunk) => assembler.accept(chunk));
+    expect(events).toEqual([
+      { type: 'reasoning-delta', text: 'Let ', choice: 0 },
+      { type: 'reasoning-delta', text: 'me ', choice: 0 },
+      { type: 'delta', text: 'Hi', choice: 0 },
+    ]);
+    expect(assembler.completion().choices[0]?.message.passthrough).toEqual({ reasoning: 'Let me ', reasoning_content: 'me ' });
   });
 });

@@ -71,6 +71,18 @@ function byIndex(
   return merged;
 }
 
+/**
+ * The reasoning text a delta carries, if any: `reasoning_content` (DeepSeek, vLLM) or else
+ * `reasoning` (OpenRouter, newer vLLM). A server that sends both sends the same text under the two
+ * names, so one of them is the piece.
+ */
+function reasoningPiece(delta: object): string | undefined {
+  const { reasoning_content: content, reasoning } = delta as { reasoning_content?: unknown; reasoning?: unknown };
+  if (typeof content === 'string' && content !== '') return content;
+  if (typeof reasoning === 'string' && reasoning !== '') return reasoning;
+  return undefined;
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -80,7 +92,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * refusal, tool-call and logprobs deltas per choice index, tool-call arguments joined across
  * chunks, usage from whichever chunk carries it (the last one, with `include_usage`). Delta fields
  * it does not model (`reasoning_content` from vLLM and DeepSeek, `audio`, `annotations`) are
- * gathered per choice into the message's `passthrough`, as the whole answer keeps them.
+ * gathered per choice into the message's `passthrough`, as the whole answer keeps them; the
+ * reasoning's text (`reasoning_content`, or `reasoning`) is also given as reasoning deltas as it comes.
  */
 export class OpenAiStreamAssembler {
   readonly #choices = new Map<number, ChoiceState>();
@@ -126,6 +139,8 @@ export class OpenAiStreamAssembler {
         state.refusal = (state.refusal ?? '') + delta.refusal;
         events.push({ type: 'refusal-delta', text: delta.refusal, choice: index });
       }
+      const reasoning = reasoningPiece(delta);
+      if (reasoning !== undefined) events.push({ type: 'reasoning-delta', text: reasoning, choice: index });
       for (const call of delta.tool_calls ?? []) {
         const event = this.#toolCall(state, index, call);
         if (event !== undefined) events.push(event);
