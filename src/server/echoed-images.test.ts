@@ -1,11 +1,10 @@
 import type OpenAI from 'openai';
-import { APIError } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { captureLogger } from '../observability/capture-logger.test-helpers.js';
 import type { RecordedRequest } from '../testing/fake-behaviour.js';
 import type { FakeProviderServer } from '../testing/fake-provider-server.js';
 import { parsePrometheusText, sampleValue } from './prometheus-text.test-helpers.js';
-import { type ServiceStack, startServiceStack } from './service-stack.test-helpers.js';
+import { refusal, type ServiceStack, startServiceStack } from './service-stack.test-helpers.js';
 
 /*
  * A client of `serve` appends each answer to the conversation as it got it, so an image model's
@@ -33,16 +32,6 @@ afterEach(async () => {
 /** The `contents` Gemini received in `request`. */
 function contentsOf(request: RecordedRequest | undefined): unknown[] | undefined {
   return (request?.body as { contents?: unknown[] } | undefined)?.contents;
-}
-
-/** What `promise` rejected with, as the SDK's error. */
-async function refusal(promise: Promise<unknown>): Promise<APIError> {
-  const caught = await promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  expect(caught).toBeInstanceOf(APIError);
-  return caught as APIError;
 }
 
 /** An assistant message as a client echoes an image answer (the SDK's types have no `images`). */

@@ -1,7 +1,6 @@
 import type OpenAI from 'openai';
-import { APIError } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ServiceStack, startServiceStack } from './service-stack.test-helpers.js';
+import { refusal, type ServiceStack, startServiceStack } from './service-stack.test-helpers.js';
 
 /*
  * OpenAI-compatible servers answer their reasoning in fields of their own: its text in
@@ -22,16 +21,6 @@ afterEach(async () => {
   await stack?.close();
   stack = undefined;
 });
-
-/** What `promise` rejected with, as the SDK's error. */
-async function refusal(promise: Promise<unknown>): Promise<APIError> {
-  const caught = await promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  expect(caught).toBeInstanceOf(APIError);
-  return caught as APIError;
-}
 
 /** Asks, echoes the answer's message as the client got it, asks again; the messages the provider got the second time. */
 async function twoTurns(running: ServiceStack, model: string): Promise<unknown[]> {

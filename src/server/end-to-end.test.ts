@@ -1,4 +1,4 @@
-import OpenAI, { APIError } from 'openai';
+import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createInfrastructure } from '../create-infrastructure.js';
 import type { Infrastructure } from '../infrastructure.js';
@@ -7,6 +7,7 @@ import { type FakeProviderServer, startFakeProviderServer } from '../testing/fak
 import { createServer, type GroundworkServer } from './create-server.js';
 import { createServiceBackend } from './infrastructure-backend.js';
 import type { ServiceBackend } from './service-backend.js';
+import { refusal } from './service-stack.test-helpers.js';
 
 const KEY = 'gw-e2e-key-3b9d';
 
@@ -59,16 +60,6 @@ afterEach(async () => {
   await stack?.fake.close();
   stack = undefined;
 });
-
-async function refusal(promise: Promise<unknown>): Promise<APIError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof APIError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to be refused');
-}
 
 describe('groundwork serve in front of the fake provider', () => {
   it('answers a completion through the full call path, and the cache serves the repeat the caller opted into', async () => {

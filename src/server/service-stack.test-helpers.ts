@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import OpenAI, { APIError } from 'openai';
 import { createInfrastructure } from '../create-infrastructure.js';
 import type { Infrastructure } from '../infrastructure.js';
 import { type Logger, silentLogger } from '../observability/logger.js';
@@ -92,4 +92,15 @@ export async function serveInfrastructure<DB>(
   });
   const address = await server.listen();
   return { server, baseUrl: `http://127.0.0.1:${address.port}/v1` };
+}
+
+/** The SDK's error `promise` was refused with; fails the test when it answered, or failed otherwise. */
+export async function refusal(promise: Promise<unknown>): Promise<APIError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof APIError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to be refused');
 }
