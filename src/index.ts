@@ -118,6 +118,7 @@ export type { RetrievalFailure } from './llm/responses/retrieve-stored-response.
 export type { DeletedResponse, ResponseItemList } from './llm/responses/stored-response-operation.js';
 export { defineTool, type Tool, type ToolContext, type ToolSet } from './llm/tools/tool.js';
 export type {
+  AnswerImagePart,
   ChatChoice,
   ChatCompletion,
   ChatMessage,

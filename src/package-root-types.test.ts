@@ -26,6 +26,9 @@ const FACADE_TYPES = [
   'RefusalDelta',
   'ToolCallDelta',
   'LogprobsDelta',
+  'ReasoningDelta',
+  // ChatMessage's parts: the images an assistant message gives back
+  'AnswerImagePart',
   'CacheOption',
   'UsageAttribution',
   'EmbeddingUsage',
