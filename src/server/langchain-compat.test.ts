@@ -59,6 +59,31 @@ describe('LangChain ChatOpenAI', () => {
     expect(whole?.tool_calls).toMatchObject([{ name: 'weather', args: { city: 'Rome' } }]);
   });
 
+  it('streams a reasoning model’s thinking in chunks before its answer, as additional_kwargs.reasoning_content', async () => {
+    const { chat, stack } = await start();
+    const thinking = 'The capital of France is asked for; that is Paris.';
+    stack.fake.enqueue({ type: 'answer', reasoning: thinking, content: 'Paris.', chunks: 3 });
+    const order: string[] = [];
+    let reasoning = '';
+    let content = '';
+    for await (const chunk of await chat.stream([new HumanMessage('Capital of France?')])) {
+      const piece = chunk.additional_kwargs['reasoning_content'];
+      if (typeof piece === 'string' && piece !== '') {
+        order.push('reasoning');
+        reasoning += piece;
+      }
+      if (typeof chunk.content === 'string' && chunk.content !== '') {
+        order.push('content');
+        content += chunk.content;
+      }
+    }
+    expect(reasoning).toBe(thinking);
+    expect(content).toBe('Paris.');
+    // Every piece of the thinking came before the first piece of the answer, and none came again after it.
+    expect(order.filter((kind) => kind === 'reasoning').length).toBeGreaterThan(1);
+    expect(order.lastIndexOf('reasoning')).toBeLessThan(order.indexOf('content'));
+  });
+
   it('returns structured output by function calling', async () => {
     const { chat, stack } = await start();
     stack.fake.enqueue({ type: 'answer', toolCalls: [{ name: 'weather', arguments: { city: 'Oslo' } }] });
