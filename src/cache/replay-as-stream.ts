@@ -1,5 +1,5 @@
+import { reasoningTextOf } from '../llm/model/reasoning-text.js';
 import type { ChatCompletion, ChatStreamEvent } from '../llm/types.js';
-
 /**
  * Replays a complete (typically cached) answer as a provider stream would deliver it, choice by
  * choice, each event naming its `choice`: the reasoning first (the message's
@@ -12,7 +12,7 @@ import type { ChatCompletion, ChatStreamEvent } from '../llm/types.js';
 export async function* replayAsStream(completion: ChatCompletion, chunkSize = 64): AsyncGenerator<ChatStreamEvent, void, undefined> {
   const size = Math.max(1, Math.floor(chunkSize));
   for (const { index: choice, message, logprobs } of completion.choices) {
-    for (const text of pieces(reasoningOf(message.passthrough), size)) yield { type: 'reasoning-delta', text, choice };
+    for (const text of pieces(reasoningTextOf(message.passthrough) ?? '', size)) yield { type: 'reasoning-delta', text, choice };
     for (const text of pieces(message.content ?? '', size)) yield { type: 'delta', text, choice };
     for (const text of pieces(message.refusal ?? '', size)) yield { type: 'refusal-delta', text, choice };
     if (logprobs !== undefined) yield { type: 'logprobs-delta', choice, logprobs };
@@ -22,16 +22,6 @@ export async function* replayAsStream(completion: ChatCompletion, chunkSize = 64
     }
   }
   yield { type: 'done', completion };
-}
-
-/**
- * The reasoning a message kept among its unmodelled fields: `reasoning_content`, else `reasoning`
- * (servers that send both send the same text), or '' when it has none.
- */
-function reasoningOf(passthrough: Record<string, unknown> | undefined): string {
-  const { reasoning_content: content, reasoning } = passthrough ?? {};
-  if (typeof content === 'string' && content !== '') return content;
-  return typeof reasoning === 'string' ? reasoning : '';
 }
 
 /** `text` in pieces of at most `size` characters, a surrogate pair never split. */

@@ -1,3 +1,4 @@
+import { REASONING_TEXT_FIELDS } from '../llm/model/reasoning-text.js';
 import type { ChatChoice, ChatCompletion } from '../llm/types.js';
 import type { CompletionIdentity } from './chat-response.js';
 import { serviceFields } from './chat-response.js';
@@ -198,9 +199,6 @@ function serviceFieldsJson(completion: ChatCompletion): string {
 /** Fields a delta carries in their own shape; a pass-through field of the same name is not sent in their place. */
 const DELTA_FIELDS = new Set(['role', 'content', 'refusal', 'tool_calls']);
 
-/** The pass-through fields that hold the reasoning's text, under the names compatible servers give it. */
-const REASONING_FIELDS = new Set(['reasoning_content', 'reasoning']);
-
 /**
  * The message's pass-through fields as one serialised delta, or undefined when it has none. A
  * reasoning field holds what `streamed` already sent: only the rest of it is sent (none when
@@ -212,7 +210,7 @@ function unmodelledDelta(choice: ChatChoice, streamed: string): string | undefin
   const fields: [string, unknown][] = [];
   for (const [key, value] of Object.entries(passthrough)) {
     if (DELTA_FIELDS.has(key) || value === undefined) continue;
-    if (streamed !== '' && REASONING_FIELDS.has(key) && typeof value === 'string' && value.startsWith(streamed)) {
+    if (streamed !== '' && REASONING_TEXT_FIELDS.has(key) && typeof value === 'string' && value.startsWith(streamed)) {
       if (value.length > streamed.length) fields.push([key, value.slice(streamed.length)]);
     } else fields.push([key, value]);
   }

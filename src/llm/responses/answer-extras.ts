@@ -1,5 +1,6 @@
 import type { Logger } from '../../observability/logger.js';
 import type { GroundworkMetrics } from '../../observability/metrics.js';
+import { REASONING_TEXT_FIELDS } from '../model/reasoning-text.js';
 import type { ChatCompletion } from '../types.js';
 
 /**
@@ -42,7 +43,7 @@ export function answerExtras(completion: ChatCompletion): AnswerExtras {
   for (const [field, value] of Object.entries(passthrough)) {
     if (value === undefined || value === null) continue;
     let kept = false;
-    if (field === 'reasoning_content' || field === 'reasoning') {
+    if (REASONING_TEXT_FIELDS.has(field)) {
       // Servers that send both send the same text under the two names: one reasoning item carries it.
       kept = typeof value === 'string' && (extras.reasoning === undefined || value === '' || value === extras.reasoning);
       if (kept && value !== '') extras.reasoning = value as string;

@@ -1,5 +1,6 @@
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { CompletionBase } from '../../model/completion-of.js';
+import { reasoningTextOf } from '../../model/reasoning-text.js';
 import type { ChatChoice, ChatStreamEvent, TokenLogprob, TokenUsage } from '../../types.js';
 import { answerIndex } from '../answer-index.js';
 import { mapOpenAiFinishReason } from './map-openai-finish-reason.js';
@@ -71,18 +72,6 @@ function byIndex(
   return merged;
 }
 
-/**
- * The reasoning text a delta carries, if any: `reasoning_content` (DeepSeek, vLLM) or else
- * `reasoning` (OpenRouter, newer vLLM). A server that sends both sends the same text under the two
- * names, so one of them is the piece.
- */
-function reasoningPiece(delta: object): string | undefined {
-  const { reasoning_content: content, reasoning } = delta as { reasoning_content?: unknown; reasoning?: unknown };
-  if (typeof content === 'string' && content !== '') return content;
-  if (typeof reasoning === 'string' && reasoning !== '') return reasoning;
-  return undefined;
-}
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -139,7 +128,7 @@ export class OpenAiStreamAssembler {
         state.refusal = (state.refusal ?? '') + delta.refusal;
         events.push({ type: 'refusal-delta', text: delta.refusal, choice: index });
       }
-      const reasoning = reasoningPiece(delta);
+      const reasoning = reasoningTextOf(delta);
       if (reasoning !== undefined) events.push({ type: 'reasoning-delta', text: reasoning, choice: index });
       for (const call of delta.tool_calls ?? []) {
         const event = this.#toolCall(state, index, call);
