@@ -79,12 +79,11 @@ function urlCitation(annotation: unknown): Record<string, unknown> | undefined {
 }
 
 /**
- * Reports the fields of `completion` a translated `Response` left out: one warning naming them
- * (never their values, which hold the model's output) and one count per field in
- * `groundwork_responses_dropped_answer_fields_total`.
+ * Reports the fields of `completion` a translated `Response` left out (`dropped`, from its
+ * {@link answerExtras}): one warning naming them (never their values, which hold the model's
+ * output) and one count per field in `groundwork_responses_dropped_answer_fields_total`.
  */
-export function reportDroppedAnswerFields(completion: ChatCompletion, report: AnswerFieldReport): void {
-  const { dropped } = answerExtras(completion);
+export function reportDroppedAnswerFields(completion: ChatCompletion, dropped: readonly string[], report: AnswerFieldReport): void {
   if (dropped.length === 0) return;
   const { provider, model } = completion;
   for (const field of dropped) report.metrics?.droppedAnswerFields.inc({ provider, field });

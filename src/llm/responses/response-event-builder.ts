@@ -1,5 +1,5 @@
 import type { ChatCompletion, ReasoningDelta, RefusalDelta, TextDelta, ToolCallDelta } from '../types.js';
-import { answerExtras } from './answer-extras.js';
+import { type AnswerExtras, answerExtras } from './answer-extras.js';
 import {
   finalStatus,
   functionCallItem,
@@ -109,8 +109,7 @@ export class ResponseEventBuilder {
   }
 
   /** The closing events, once the whole answer is known: first what of it was not streamed. */
-  finish(completion: ChatCompletion): ResponseStreamEvent[] {
-    const extras = answerExtras(completion);
+  finish(completion: ChatCompletion, extras: AnswerExtras = answerExtras(completion)): ResponseStreamEvent[] {
     this.#annotations = extras.annotations;
     const events = [...this.#close(), ...this.#annotateClosedText()];
     const reasoning = this.#unstreamedReasoning(extras.reasoning);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ChatCompletion, TokenUsage, ToolCall } from '../types.js';
-import { answerExtras } from './answer-extras.js';
+import { type AnswerExtras, answerExtras } from './answer-extras.js';
 import type { ResponseObject, ResponsesBody } from './responses-types.js';
 
 /** A fresh id with OpenAI's prefix (`resp_`, `msg_`, `fc_`, `rs_`, `ig_`) and 48 hex digits, as OpenAI's own look. */
@@ -159,8 +159,11 @@ function answerFormat(format: unknown): unknown {
  * a message item (text with its URL citations, or refusal), a `function_call` item per tool call,
  * and an `image_generation_call` item per image the model made (see {@link answerExtras}).
  */
-export function responseFromCompletion(envelope: ResponseEnvelope, completion: ChatCompletion): ResponseObject {
-  const extras = answerExtras(completion);
+export function responseFromCompletion(
+  envelope: ResponseEnvelope,
+  completion: ChatCompletion,
+  extras: AnswerExtras = answerExtras(completion),
+): ResponseObject {
   const output: unknown[] = [];
   if (extras.reasoning !== undefined) output.push(reasoningItem(newItemId('rs'), extras.reasoning));
   if (completion.refusal !== undefined) output.push(messageItem(newItemId('msg'), 'completed', refusalPart(completion.refusal)));

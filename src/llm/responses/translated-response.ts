@@ -1,6 +1,6 @@
 import type { LlmProviderName } from '../../config/variables.js';
 import type { ChatCompletion, ChatRequest, LogprobsDelta, ReasoningDelta, RefusalDelta, TextDelta, ToolCallDelta } from '../types.js';
-import { type AnswerFieldReport, reportDroppedAnswerFields } from './answer-extras.js';
+import { type AnswerFieldReport, answerExtras, reportDroppedAnswerFields } from './answer-extras.js';
 import { onAbandon } from './on-abandon.js';
 import { ResponseEventBuilder } from './response-event-builder.js';
 import { ResponseEnvelope, responseFromCompletion } from './response-object.js';
@@ -58,8 +58,10 @@ export async function translatedResponse(
     const { completion, attempts, cached } = await chat.complete(request, signal);
     const facts = { attempts, cached, mode: 'translated' as const };
     const rateLimits = completion.rateLimitHeaders === undefined ? {} : { rateLimitHeaders: completion.rateLimitHeaders };
-    reportDroppedAnswerFields(completion, report);
-    return { stream: false, response: responseFromCompletion(envelope, completion), ...facts, ...rateLimits };
+    // Read once, for the report and the response both.
+    const extras = answerExtras(completion);
+    reportDroppedAnswerFields(completion, extras.dropped, report);
+    return { stream: false, response: responseFromCompletion(envelope, completion, extras), ...facts, ...rateLimits };
   }
   const iterator = chat.stream(request, signal)[Symbol.asyncIterator]();
   let first = await iterator.next();
@@ -78,8 +80,9 @@ export async function translatedResponse(
       while (!next.done) {
         const event = next.value;
         if (event.type === 'done') {
-          reportDroppedAnswerFields(event.completion, report);
-          yield* builder.finish(event.completion);
+          const extras = answerExtras(event.completion);
+          reportDroppedAnswerFields(event.completion, extras.dropped, report);
+          yield* builder.finish(event.completion, extras);
         } else if (event.type !== 'start' && event.type !== 'logprobs-delta') yield* builder.push(event);
         next = await iterator.next();
       }
