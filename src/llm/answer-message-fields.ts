@@ -3,21 +3,26 @@ import type { AnswerImagePart } from './model/content-part.js';
 
 /**
  * The images an answer made, as an assistant message gives them back (`AssistantMessage.images`):
- * each entry of its `passthrough.images` (`{ type: 'image_url', image_url: { url }, signature? }`,
- * the shape the providers answer them in) as an image part with its signature. Empty when it made
- * none.
+ * each entry of its `passthrough.images` as an {@link answerImagePart}. Empty when it made none.
  */
 export function answerImages(message: AnswerMessage | undefined): AnswerImagePart[] {
   const images = message?.passthrough?.['images'];
-  if (!Array.isArray(images)) return [];
-  return images.flatMap((image: unknown): AnswerImagePart[] => {
-    const { image_url: target, signature } = (image ?? {}) as { image_url?: { url?: unknown; detail?: unknown }; signature?: unknown };
-    if (typeof target?.url !== 'string') return [];
-    const part: AnswerImagePart = { type: 'image', url: target.url };
-    if (target.detail === 'auto' || target.detail === 'low' || target.detail === 'high') part.detail = target.detail;
-    if (typeof signature === 'string' && signature !== '') part.signature = signature;
-    return [part];
-  });
+  return Array.isArray(images) ? images.flatMap((image: unknown) => answerImagePart(image) ?? []) : [];
+}
+
+/**
+ * An image as an answer gives it (`{ type: 'image_url', image_url: { url, detail? }, signature? }`,
+ * the shape the providers answer images in and clients echo them in) as the image part an
+ * assistant message takes back, its `detail` and `signature` kept when it has them; undefined for
+ * an entry without a URL.
+ */
+export function answerImagePart(image: unknown): AnswerImagePart | undefined {
+  const { image_url: target, signature } = (image ?? {}) as { image_url?: { url?: unknown; detail?: unknown }; signature?: unknown };
+  if (typeof target?.url !== 'string') return undefined;
+  const part: AnswerImagePart = { type: 'image', url: target.url };
+  if (target.detail === 'auto' || target.detail === 'low' || target.detail === 'high') part.detail = target.detail;
+  if (typeof signature === 'string' && signature !== '') part.signature = signature;
+  return part;
 }
 
 /**

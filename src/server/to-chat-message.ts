@@ -1,4 +1,5 @@
-import type { AnswerImagePart, AssistantContentPart, ChatMessage, ReasoningBlock, TextPart, UserContentPart } from '../llm/types.js';
+import { answerImagePart } from '../llm/answer-message-fields.js';
+import type { AssistantContentPart, ChatMessage, ReasoningBlock, TextPart, UserContentPart } from '../llm/types.js';
 import type { BodyMessage } from './chat-request-schema.js';
 
 type Parts<Role extends BodyMessage['role']> = Exclude<Extract<BodyMessage, { role: Role }>['content'], string | null | undefined>;
@@ -37,7 +38,8 @@ export function toChatMessage(message: BodyMessage): ChatMessage {
       if (message.reasoning_blocks != null && message.reasoning_blocks.length > 0)
         assistant.reasoning = message.reasoning_blocks.map(reasoningBlock);
       // The position some servers number an image by is the list's order, which is kept.
-      if (message.images != null && message.images.length > 0) assistant.images = message.images.map(answerImage);
+      if (message.images != null && message.images.length > 0)
+        assistant.images = message.images.flatMap((image) => answerImagePart(image) ?? []);
       if (message.reasoning_details != null && message.reasoning_details.length > 0) assistant.reasoningDetails = message.reasoning_details;
       return assistant;
     }
@@ -72,14 +74,6 @@ function userPart(part: Parts<'user'>[number]): UserContentPart {
 
 function assistantParts(parts: Parts<'assistant'>): AssistantContentPart[] {
   return parts.map((part) => (part.type === 'text' ? { type: 'text', text: part.text } : { type: 'refusal', refusal: part.refusal }));
-}
-
-/** An echoed answer's image as the neutral part, its `detail` and `signature` kept when it has them. */
-function answerImage(image: NonNullable<Extract<BodyMessage, { role: 'assistant' }>['images']>[number]): AnswerImagePart {
-  const part: AnswerImagePart = { type: 'image', url: image.image_url.url };
-  if (image.image_url.detail != null) part.detail = image.image_url.detail;
-  if (image.signature != null) part.signature = image.signature;
-  return part;
 }
 
 /** A reasoning block sent back (`reasoning_blocks`) as the answer gave it. */
