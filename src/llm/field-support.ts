@@ -47,8 +47,8 @@ export interface FieldSupportPolicy {
 
 /**
  * The request as `provider` can take it: unchanged when it honours every field; else, with the
- * drop policy, without the top-level fields and echoed answer images (`messages[i].images`) it
- * cannot honour (each logged and counted). Throws {@link UnsupportedFieldsError} otherwise, and
+ * drop policy, without the top-level fields and echoed answer fields (`messages[i].images`,
+ * `messages[i].audio`, see {@link ECHOED_ANSWER_FIELD}) it cannot honour (each logged and counted). Throws {@link UnsupportedFieldsError} otherwise, and
  * always for the caller's message content and for restrictions
  * (a `tool_choice` other than `auto`, `parallel_tool_calls: false`), which are never dropped:
  * without them the model could do what the caller forbade.
@@ -81,7 +81,7 @@ export function applyFieldPolicy(
     if (key !== undefined) delete fitted[key];
     else if (echoed !== null) fitted.messages = withoutEchoed(fitted.messages, Number(echoed[1]), echoed[2] as EchoedField);
     else if (passthrough !== undefined) delete passthrough[field];
-    // A message's position would make a label per conversation length: the metric counts the field as `messages[].images`.
+    // A message's position would make a label per conversation length: the metric counts `messages[].images`, `messages[].audio`.
     policy.metrics?.droppedParams.inc({ provider, field: echoed === null ? field : `messages[].${echoed[2]}` });
   }
   if (passthrough !== undefined) {
