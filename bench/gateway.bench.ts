@@ -1,12 +1,11 @@
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { LoadJob, LoadResult } from './gateway/load-generator.js';
-import { cpuSeconds, freePort, GATEWAY_KEY, serveEnvironment, waitForHttp } from './gateway/serve-process.js';
-import { type BenchResult, percentile, round } from './harness.js';
+import { LoadGenerator, median, type Sample, startUpstreams, summarise } from './gateway/gateway-run.js';
+import { freePort, GATEWAY_KEY, serveEnvironment, waitForHttp } from './gateway/serve-process.js';
+import { type BenchResult, round } from './harness.js';
 
 /*
  * `npm run bench -- gateway`: an OpenAI-compatible chat completion through each gateway, all
@@ -44,34 +43,6 @@ interface Subject {
   modes: Mode[];
 }
 
-interface Sample {
-  ops_per_s: number;
-  p50_us: number;
-  p99_us: number;
-  cpu_us_per_request: number;
-  errors: number;
-  events_per_answer: number;
-}
-
-/** Resolves with the first stdout line of `child` matching `pattern`. */
-function firstLine(child: ChildProcess, pattern: RegExp, what: string, timeoutMs = 60_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => reject(new Error(`${what} did not start within ${timeoutMs} ms`)), timeoutMs);
-    lines.on('line', (line) => {
-      if (!pattern.test(line)) return;
-      clearTimeout(timer);
-      lines.removeAllListeners('line');
-      child.stdout?.resume();
-      resolve(line);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited with ${code} before it was ready`));
-    });
-  });
-}
-
 /** One POST from this process, for the availability checks (Portkey's streams). */
 async function probe(subject: Subject, stream: boolean): Promise<number> {
   const response = await fetch(subject.url, {
@@ -83,59 +54,6 @@ async function probe(subject: Subject, stream: boolean): Promise<number> {
   return response.status;
 }
 
-class LoadGenerator {
-  readonly #child: ChildProcess;
-
-  constructor() {
-    this.#child = fork(join(root, 'bench/gateway/load-generator.ts'), [], {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-  }
-
-  /** Runs `job`, reading `pid`'s CPU time around the measured window. */
-  run(job: LoadJob, pid: number): Promise<{ result: LoadResult; cpuSeconds: number }> {
-    return new Promise((resolve, reject) => {
-      let before = 0;
-      let used = 0;
-      const listener = (message: { type: string; result?: LoadResult; message?: string }): void => {
-        if (message.type === 'measuring') before = cpuSeconds(pid);
-        else if (message.type === 'measured') used = cpuSeconds(pid) - before;
-        else if (message.type === 'result') {
-          this.#child.off('message', listener);
-          resolve({ result: message.result as LoadResult, cpuSeconds: used });
-        } else if (message.type === 'error') {
-          this.#child.off('message', listener);
-          reject(new Error(message.message));
-        }
-      };
-      this.#child.on('message', listener);
-      this.#child.send(job);
-    });
-  }
-
-  close(): void {
-    this.#child.disconnect();
-  }
-}
-
-function median(values: number[]): number {
-  const sorted = values.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b);
-  return sorted.length === 0 ? Number.NaN : (sorted[Math.floor(sorted.length / 2)] as number);
-}
-
-function summarise(result: LoadResult, cpu: number): Sample {
-  const sorted = [...result.latenciesUs].sort((a, b) => a - b);
-  return {
-    ops_per_s: round(result.count / result.seconds),
-    p50_us: round(percentile(sorted, 50)),
-    p99_us: round(percentile(sorted, 99)),
-    cpu_us_per_request: round(result.count === 0 ? Number.NaN : (cpu * 1e6) / result.count),
-    errors: result.errors,
-    events_per_answer: round(result.eventsPerAnswer),
-  };
-}
-
 export default async function gatewayBench(): Promise<BenchResult> {
   const serveEntry = join(root, 'dist/cli/bin.js');
   if (!existsSync(serveEntry))
@@ -143,26 +61,12 @@ export default async function gatewayBench(): Promise<BenchResult> {
   const children: ChildProcess[] = [];
   const workDirectory = mkdtempSync(join(tmpdir(), 'groundwork-gateway-bench-'));
   const notes: Record<string, string> = {};
-  const tsx = ['--import', 'tsx'];
   const load = new LoadGenerator();
   const loadStart = loadavg()
     .map((value) => value.toFixed(2))
     .join(' ');
   try {
-    const fake = spawn(process.execPath, [...tsx, join(root, 'bench/gateway/fake-upstream.ts')], {
-      cwd: root,
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    children.push(fake);
-    const fakeUrl = (JSON.parse(await firstLine(fake, /^\{/, 'the fake provider')) as { url: string }).url;
-
-    const baselinePort = await freePort();
-    const baseline = spawn(process.execPath, [...tsx, join(root, 'bench/gateway/baseline-proxy.ts'), fakeUrl, String(baselinePort)], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    children.push(baseline);
-    await firstLine(baseline, /^ready/, 'the baseline proxy');
+    const { fake, fakeUrl, baseline, baselinePort } = await startUpstreams(children);
 
     // GATEWAY_BENCH_PROFILE=DIR writes a CPU profile of `serve` there (it exits on SIGTERM, writing it).
     const profile = process.env.GATEWAY_BENCH_PROFILE;

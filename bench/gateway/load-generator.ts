@@ -13,6 +13,11 @@ export interface LoadJob {
   warmupMs: number;
   durationMs: number;
   stream: boolean;
+  /**
+   * Asks the fake provider for an answer of this many text deltas (the prompt says `pieces=N`, which
+   * `fake-upstream.ts` reads); absent: the fake's default answer.
+   */
+  pieces?: number;
 }
 
 export interface LoadResult {
@@ -40,11 +45,12 @@ function poolFor(origin: string, connections: number): Pool {
 }
 
 /** A distinct prompt per request: the response cache (on by default) never answers. */
-function body(stream: boolean): string {
+function body(stream: boolean, pieces: number | undefined): string {
   sequence++;
+  const asked = pieces === undefined ? '' : ` pieces=${pieces}`;
   return JSON.stringify({
     model: 'gpt-4o-mini',
-    messages: [{ role: 'user', content: `Say hello to caller ${process.pid}-${sequence}.` }],
+    messages: [{ role: 'user', content: `Say hello to caller ${process.pid}-${sequence}.${asked}` }],
     max_tokens: 16,
     ...(stream ? { stream: true } : {}),
   });
@@ -64,7 +70,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
     const started = process.hrtime.bigint();
     let ok = false;
     try {
-      const answer = await pool.request({ method: 'POST', path: url.pathname, headers: job.headers, body: body(job.stream) });
+      const answer = await pool.request({ method: 'POST', path: url.pathname, headers: job.headers, body: body(job.stream, job.pieces) });
       const text = await answer.body.text();
       ok = answer.statusCode === 200;
       if (!ok) errorStatus ??= answer.statusCode;
