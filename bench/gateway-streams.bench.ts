@@ -115,7 +115,7 @@ export default async function gatewayStreamsBench(): Promise<BenchResult> {
 
     const ratios: BenchResult['ratios'] = {};
     for (const connections of CONNECTIONS) {
-      const fits = new Map<Subject['name'], Array<{ perEvent: number; fixed: number }>>();
+      const fits = new Map<Subject['name'], Array<{ perEvent: number; fixed: number; fixedShare: number }>>();
       for (const subject of subjects) {
         const of = (shape: Shape): Sample[] => samples.get(`${subject.name} ${shape} c=${connections}`) ?? [];
         const [jsonRounds, shortRounds, longRounds] = [of('json'), of('short'), of('long')];
@@ -123,13 +123,16 @@ export default async function gatewayStreamsBench(): Promise<BenchResult> {
           const short = shortRounds[index] as Sample;
           const long = longRounds[index] as Sample;
           const perEvent = (long.cpu_us_per_request - short.cpu_us_per_request) / (long.events_per_answer - short.events_per_answer);
-          return { perEvent, fixed: short.cpu_us_per_request - short.events_per_answer * perEvent - jsonSample.cpu_us_per_request };
+          const fixed = short.cpu_us_per_request - short.events_per_answer * perEvent - jsonSample.cpu_us_per_request;
+          return { perEvent, fixed, fixedShare: fixed / jsonSample.cpu_us_per_request };
         });
         fits.set(subject.name, roundFits);
         const suffix = `c${connections}`;
         ratios[`${subject.name}_cpu_us_per_request_json_${suffix}`] = round(median(jsonRounds.map((sample) => sample.cpu_us_per_request)));
         ratios[`${subject.name}_cpu_us_per_stream_event_${suffix}`] = round(median(roundFits.map((fit) => fit.perEvent)));
         ratios[`${subject.name}_stream_fixed_cpu_us_over_json_${suffix}`] = round(median(roundFits.map((fit) => fit.fixed)));
+        // The goal's "a stream at the JSON cost": what a stream costs once, over JSON, as a share of a JSON request.
+        ratios[`${subject.name}_stream_fixed_share_of_json_${suffix}`] = round(median(roundFits.map((fit) => fit.fixedShare)));
       }
       const own = fits.get('groundwork') ?? [];
       const floor = fits.get('baseline') ?? [];
