@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LoadGenerator, median, type Sample, startUpstreams, summarise } from './gateway/gateway-run.js';
+import { LoadGenerator, median, medianRows, type Sample, startUpstreams, stopAll, summarise } from './gateway/gateway-run.js';
 import { freePort, GATEWAY_KEY, serveEnvironment, waitForHttp } from './gateway/serve-process.js';
 import { type BenchResult, round } from './harness.js';
 
@@ -83,7 +83,10 @@ export default async function gatewayStreamsBench(): Promise<BenchResult> {
         { url: subject.url, headers: subject.headers, connections, warmupMs, durationMs: DURATION_MS, ...shapeJob(shape) },
         subject.pid,
       );
-      if (result.count === 0) throw new Error(`${subject.name} answered no ${shape} request (first failure: status ${result.errorStatus})`);
+      if (result.count === 0) {
+        const failure = result.errorStatus === undefined ? '' : ` (the first failed with status ${result.errorStatus})`;
+        throw new Error(`${subject.name} answered no ${shape} request within ${DURATION_MS} ms${failure}`);
+      }
       return summarise(result, cpuSeconds);
     };
 
@@ -104,14 +107,7 @@ export default async function gatewayStreamsBench(): Promise<BenchResult> {
       }
     }
 
-    const rows: BenchResult['rows'] = [];
-    for (const [key, list] of samples) {
-      const fields: Array<keyof Sample> = ['ops_per_s', 'p50_us', 'p99_us', 'cpu_us_per_request', 'errors', 'events_per_answer'];
-      rows.push({
-        subject: key,
-        ...Object.fromEntries(fields.map((field) => [field, round(median(list.map((sample) => sample[field])))])),
-      });
-    }
+    const rows = medianRows(samples);
 
     const ratios: BenchResult['ratios'] = {};
     for (const connections of CONNECTIONS) {
@@ -157,15 +153,6 @@ export default async function gatewayStreamsBench(): Promise<BenchResult> {
       ratios,
     };
   } finally {
-    load.close();
-    for (const child of children) {
-      child.stdin?.end();
-      child.kill('SIGTERM');
-    }
-    await Promise.race([
-      Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined))),
-      new Promise((resolve) => setTimeout(resolve, 15_000)),
-    ]);
-    rmSync(workDirectory, { recursive: true, force: true });
+    await stopAll(load, children, workDirectory);
   }
 }

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LoadGenerator, median, type Sample, startUpstreams, summarise } from './gateway/gateway-run.js';
+import { LoadGenerator, median, medianRows, type Sample, startUpstreams, stopAll, summarise } from './gateway/gateway-run.js';
 import { freePort, GATEWAY_KEY, serveEnvironment, waitForHttp } from './gateway/serve-process.js';
 import { type BenchResult, round } from './harness.js';
 
@@ -219,14 +219,7 @@ export default async function gatewayBench(): Promise<BenchResult> {
       return round(median(own.map((sample, index) => sample[field] / (theirs[index]?.[field] ?? Number.NaN))));
     };
 
-    const rows: BenchResult['rows'] = [];
-    for (const [key, list] of samples) {
-      const fields: Array<keyof Sample> = ['ops_per_s', 'p50_us', 'p99_us', 'cpu_us_per_request', 'errors', 'events_per_answer'];
-      rows.push({
-        subject: key,
-        ...Object.fromEntries(fields.map((field) => [field, round(median(list.map((sample) => sample[field])))])),
-      });
-    }
+    const rows = medianRows(samples);
     const ratios: BenchResult['ratios'] = {};
     const hasPortkey = subjects.some((subject) => subject.name === 'portkey');
     for (const mode of ['json', 'stream'] as const) {
@@ -312,16 +305,7 @@ export default async function gatewayBench(): Promise<BenchResult> {
       ratios,
     };
   } finally {
-    load.close();
-    for (const child of children) {
-      child.stdin?.end();
-      child.kill('SIGTERM');
-    }
-    await Promise.race([
-      Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined))),
-      new Promise((resolve) => setTimeout(resolve, 15_000)),
-    ]);
-    rmSync(workDirectory, { recursive: true, force: true });
+    await stopAll(load, children, workDirectory);
   }
 }
 

@@ -1,8 +1,9 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { percentile, round } from '../harness.js';
+import { type BenchResult, percentile, round } from '../harness.js';
 import type { LoadJob, LoadResult } from './load-generator.js';
 import { cpuSeconds, freePort } from './serve-process.js';
 
@@ -118,4 +119,27 @@ export function summarise(result: LoadResult, cpu: number): Sample {
     errors: result.errors,
     events_per_answer: round(result.eventsPerAnswer),
   };
+}
+
+/** One row per subject, mode and concurrency: the median of each figure over the rounds. */
+export function medianRows(samples: ReadonlyMap<string, readonly Sample[]>): BenchResult['rows'] {
+  const fields: Array<keyof Sample> = ['ops_per_s', 'p50_us', 'p99_us', 'cpu_us_per_request', 'errors', 'events_per_answer'];
+  return [...samples].map(([key, list]) => ({
+    subject: key,
+    ...Object.fromEntries(fields.map((field) => [field, round(median(list.map((sample) => sample[field])))])),
+  }));
+}
+
+/** Stops the load generator and every process a benchmark started (waiting up to 15 s for them), then removes its directory. */
+export async function stopAll(load: LoadGenerator, children: readonly ChildProcess[], workDirectory: string): Promise<void> {
+  load.close();
+  for (const child of children) {
+    child.stdin?.end();
+    child.kill('SIGTERM');
+  }
+  await Promise.race([
+    Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined))),
+    new Promise((resolve) => setTimeout(resolve, 15_000)),
+  ]);
+  rmSync(workDirectory, { recursive: true, force: true });
 }
