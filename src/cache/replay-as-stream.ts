@@ -1,5 +1,6 @@
 import { reasoningTextOf } from '../llm/model/reasoning-text.js';
 import type { ChatCompletion, ChatStreamEvent } from '../llm/types.js';
+
 /**
  * Replays a complete (typically cached) answer as a provider stream would deliver it, choice by
  * choice, each event naming its `choice`: the reasoning first (the message's

@@ -1,7 +1,8 @@
-import OpenAI, { APIError } from 'openai';
+import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GroundworkError } from '../errors/groundwork-error.js';
 import { ProviderServerError } from '../errors/provider-errors.js';
+import { refusal } from './service-stack.test-helpers.js';
 import { startTestServer, TEST_API_KEY, type TestServer } from './test-server.test-helpers.js';
 
 let harness: TestServer | undefined;
@@ -11,16 +12,6 @@ afterEach(async () => {
   harness = undefined;
 });
 
-async function failure(promise: Promise<unknown>): Promise<APIError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof APIError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
-
 const ask = (server: TestServer) =>
   server.client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
 
@@ -28,7 +19,7 @@ describe('retry advice for SDKs', () => {
   it('says x-should-retry: false once Groundwork already retried, with the attempt count', async () => {
     harness = await startTestServer();
     harness.backend.enqueue({ error: new ProviderServerError('upstream 500', { provider: 'openai', status: 500 }), attempts: 3 });
-    const error = await failure(ask(harness));
+    const error = await refusal(ask(harness));
     expect(error.status).toBe(502);
     expect(error.headers?.get('x-should-retry')).toBe('false');
     expect(error.headers?.get('x-groundwork-attempts')).toBe('3');
@@ -37,7 +28,7 @@ describe('retry advice for SDKs', () => {
   it('leaves the SDK free to retry a retryable failure Groundwork tried once', async () => {
     harness = await startTestServer();
     harness.backend.enqueue({ error: new ProviderServerError('upstream 500', { provider: 'openai', status: 500 }), attempts: 1 });
-    const error = await failure(ask(harness));
+    const error = await refusal(ask(harness));
     expect(error.headers?.get('x-should-retry')).toBeNull();
     expect(error.headers?.get('x-groundwork-attempts')).toBe('1');
   });
@@ -45,7 +36,7 @@ describe('retry advice for SDKs', () => {
   it('says x-should-retry: false for failures retrying cannot fix', async () => {
     harness = await startTestServer();
     harness.backend.enqueue({ error: new GroundworkError('llm_unsupported_params', 'The provider cannot honour "logit_bias".') });
-    const error = await failure(ask(harness));
+    const error = await refusal(ask(harness));
     expect(error.status).toBe(400);
     expect(error.headers?.get('x-should-retry')).toBe('false');
   });
@@ -54,7 +45,7 @@ describe('retry advice for SDKs', () => {
     harness = await startTestServer();
     const client = new OpenAI({ apiKey: TEST_API_KEY, baseURL: `${harness.url}/v1`, maxRetries: 2 });
     harness.backend.enqueue({ error: new ProviderServerError('upstream 500', { provider: 'openai', status: 500 }), attempts: 3 });
-    await failure(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }));
+    await refusal(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }));
     expect(harness.backend.calls).toHaveLength(1);
   });
 });
@@ -121,7 +112,7 @@ describe('GET /v1/models/{model}', () => {
       created: 0,
       owned_by: 'openai',
     });
-    const missing = await failure(harness.client.models.retrieve('nope'));
+    const missing = await refusal(harness.client.models.retrieve('nope'));
     expect(missing.status).toBe(404);
     expect(missing.error).toMatchObject({ type: 'invalid_request_error', code: 'model_not_found', param: 'model' });
   });
@@ -140,7 +131,7 @@ describe('GenAI server metrics', () => {
       // read to the end
     }
     harness.backend.enqueue({ error: new ProviderServerError('upstream 500', { provider: 'openai', status: 500 }) });
-    await failure(ask(harness));
+    await refusal(ask(harness));
     const text = await (await fetch(`${harness.url}/metrics`)).text();
     expect(text).toMatch(/gen_ai_server_request_duration_seconds_count\{[^}]*error_type=""[^}]*\} 1/);
     expect(text).toMatch(/gen_ai_server_request_duration_seconds_count\{[^}]*error_type="[a-z_]+"[^}]*\} 1/);
